@@ -1,0 +1,22 @@
+// The builtin table: every category file contributes its Builtin[]; one Map serves the type
+// checker (declarations), the evaluator (implementations) and `portcullis capabilities`.
+// To add a category: create `<category>.ts` exporting `builtins: Builtin[]` and list it here.
+
+import type { Builtin } from "./registry.ts";
+import { builtins as core } from "./core.ts";
+
+const categories: Builtin[][] = [
+  core,
+];
+
+export const BUILTINS: Map<string, Builtin> = new Map();
+for (const list of categories) {
+  for (const b of list) {
+    if (BUILTINS.has(b.name)) throw new Error(`builtin ${b.name} registered twice`);
+    BUILTINS.set(b.name, b);
+  }
+}
+
+export function getBuiltin(name: string): Builtin | undefined {
+  return BUILTINS.get(name);
+}

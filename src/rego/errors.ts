@@ -1,0 +1,54 @@
+// Errors with OPA's codes and locations.
+//
+// Every error Portcullis raises while parsing, compiling or evaluating Rego is a RegoError:
+// `code` is OPA's error code string and `errors` lists each problem with its location, so a
+// caller (CLI, webhook, test runner) can print `file:row: code: message` exactly as OPA does.
+
+import type { Location } from "./ast.ts";
+
+export type ErrorCode =
+  | "rego_parse_error"
+  | "rego_compile_error"
+  | "rego_unsafe_var_error"
+  | "rego_recursion_error"
+  | "rego_type_error"
+  | "eval_conflict_error"
+  | "eval_type_error"
+  | "eval_builtin_error"
+  | "eval_cancel_error"
+  | "eval_with_merge_error"
+  | "invalid_argument";
+
+export interface ErrorDetail {
+  code: ErrorCode;
+  message: string;
+  location?: Location;
+}
+
+export class RegoError extends Error {
+  code: ErrorCode;
+  errors: ErrorDetail[];
+
+  constructor(errors: ErrorDetail[]) {
+    super(formatErrors(errors));
+    this.name = "RegoError";
+    this.code = errors[0]?.code ?? "rego_compile_error";
+    this.errors = errors;
+  }
+
+  static single(code: ErrorCode, message: string, location?: Location): RegoError {
+    return new RegoError([{ code, message, location }]);
+  }
+}
+
+/** One error as OPA prints it: `file:row: code: message` (the location is omitted when unknown). */
+export function formatError(e: ErrorDetail): string {
+  const where = e.location ? `${e.location.file}:${e.location.row}: ` : "";
+  return `${where}${e.code}: ${e.message}`;
+}
+
+/** The list as OPA prints it: a count line followed by each error. */
+export function formatErrors(errors: ErrorDetail[]): string {
+  if (errors.length === 1) return `1 error occurred: ${formatError(errors[0])}`;
+  return `${errors.length} errors occurred:\n${errors.map(formatError).join("\n")}`;
+}

@@ -1,0 +1,539 @@
+// The Rego value model.
+//
+// Values are plain JavaScript wherever possible so that `input` (the result of JSON.parse or a
+// YAML load) is used as it is, without a conversion pass:
+//   null, boolean, string           as themselves
+//   number                          JS number for safe integers and ordinary floats;
+//                                   bigint for integers beyond ±2^53; BigDec for decimals that a
+//                                   double cannot hold (OPA keeps arbitrary precision)
+//   array                           JS Array
+//   object with only string keys    a plain JS object (read with Object.hasOwn, never via the
+//                                   prototype chain)
+//   object with other keys          ObjMap
+//   set                             RSet
+// Every value has one canonical representation (an object whose keys are all strings is never an
+// ObjMap, an integer within ±2^53 is never a bigint), so equality and hashing stay simple.
+// Values are never mutated once built: collections may cache their sorted order.
+
+import Decimal from "decimal.js";
+
+export type Value =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | BigDec
+  | Value[]
+  | PlainObject
+  | ObjMap
+  | RSet;
+
+export interface PlainObject {
+  [key: string]: Value;
+}
+
+// Non-integer arithmetic follows OPA's big.Float closely enough for policy arithmetic:
+// 0.1 + 0.2 is 0.3, 1/3 has 20 significant digits.
+export const Dec = Decimal.clone({ precision: 20, rounding: Decimal.ROUND_HALF_EVEN, toExpPos: 21, toExpNeg: -7 });
+export type Dec = Decimal;
+
+/** A number that neither a double nor a bigint holds exactly: a high-precision decimal. */
+export class BigDec {
+  readonly d: Decimal;
+  constructor(d: Decimal) {
+    this.d = d;
+  }
+  toString(): string {
+    return this.d.toString();
+  }
+}
+
+/** Set: a map from each element's hash key to the element; iteration is in OPA's sorted order. */
+export class RSet {
+  readonly map: Map<unknown, Value>;
+  private sortedCache: Value[] | null = null;
+  constructor(items?: Iterable<Value>) {
+    this.map = new Map();
+    if (items) for (const v of items) this.map.set(hashKey(v), v);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  add(v: Value): void {
+    this.map.set(hashKey(v), v);
+    this.sortedCache = null;
+  }
+  has(v: Value): boolean {
+    return this.map.has(hashKey(v));
+  }
+  /** Elements in OPA's order (sorted). */
+  sorted(): Value[] {
+    if (this.sortedCache === null || this.sortedCache.length !== this.map.size) {
+      this.sortedCache = Array.from(this.map.values()).sort(compare);
+    }
+    return this.sortedCache;
+  }
+}
+
+/** An object with at least one non-string key. */
+export class ObjMap {
+  readonly map: Map<unknown, [Value, Value]>;
+  private sortedCache: [Value, Value][] | null = null;
+  constructor() {
+    this.map = new Map();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  set(k: Value, v: Value): void {
+    this.map.set(hashKey(k), [k, v]);
+    this.sortedCache = null;
+  }
+  get(k: Value): Value | undefined {
+    const e = this.map.get(hashKey(k));
+    return e === undefined ? undefined : e[1];
+  }
+  sorted(): [Value, Value][] {
+    if (this.sortedCache === null || this.sortedCache.length !== this.map.size) {
+      this.sortedCache = Array.from(this.map.values()).sort((a, b) => compare(a[0], b[0]));
+    }
+    return this.sortedCache;
+  }
+}
+
+// ---- Kinds -----------------------------------------------------------------------------------
+
+export const enum Kind {
+  Null = 0,
+  Boolean = 1,
+  Number = 2,
+  String = 3,
+  Array = 6,
+  Object = 7,
+  Set = 8,
+}
+
+export function kindOf(v: Value): Kind {
+  switch (typeof v) {
+    case "string":
+      return Kind.String;
+    case "number":
+    case "bigint":
+      return Kind.Number;
+    case "boolean":
+      return Kind.Boolean;
+    case "object":
+      if (v === null) return Kind.Null;
+      if (Array.isArray(v)) return Kind.Array;
+      if (v instanceof RSet) return Kind.Set;
+      if (v instanceof BigDec) return Kind.Number;
+      return Kind.Object;
+  }
+  throw new TypeError(`not a Rego value: ${typeof v}`);
+}
+
+export function isNumber(v: Value): v is number | bigint | BigDec {
+  return typeof v === "number" || typeof v === "bigint" || v instanceof BigDec;
+}
+export function isObject(v: Value): v is PlainObject | ObjMap {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof RSet) && !(v instanceof BigDec);
+}
+export function isPlainObject(v: Value): v is PlainObject {
+  return isObject(v) && !(v instanceof ObjMap);
+}
+
+/** OPA's type names, as `type_name` and error messages use them. */
+export function typeName(v: Value): string {
+  switch (kindOf(v)) {
+    case Kind.Null:
+      return "null";
+    case Kind.Boolean:
+      return "boolean";
+    case Kind.Number:
+      return "number";
+    case Kind.String:
+      return "string";
+    case Kind.Array:
+      return "array";
+    case Kind.Object:
+      return "object";
+    case Kind.Set:
+      return "set";
+  }
+}
+
+// ---- Numbers ---------------------------------------------------------------------------------
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Canonical number from a bigint. */
+export function fromBigInt(b: bigint): number | bigint {
+  return b <= BigInt(MAX_SAFE) && b >= -BigInt(MAX_SAFE) ? Number(b) : b;
+}
+
+/** Canonical number from a Decimal. */
+export function fromDecimal(d: Decimal): number | bigint | BigDec {
+  if (d.isInteger()) {
+    if (d.abs().lte(MAX_SAFE)) return d.toNumber() + 0; // + 0 folds -0
+    return BigInt(d.toFixed(0));
+  }
+  const n = d.toNumber();
+  if (Number.isFinite(n) && n !== 0 && new Dec(n).eq(d)) return n;
+  return new BigDec(d);
+}
+
+/** Parse a number literal as written in Rego or JSON. Returns undefined for malformed text. */
+export function numberFromText(text: string): number | bigint | BigDec | undefined {
+  if (/^-?\d+$/.test(text)) {
+    if (text.length < 16) return Number(text) + 0;
+    return fromBigInt(BigInt(text));
+  }
+  let d: Decimal;
+  try {
+    d = new Dec(text);
+  } catch {
+    return undefined;
+  }
+  if (!d.isFinite()) return undefined;
+  return fromDecimal(d);
+}
+
+export function toDecimal(v: number | bigint | BigDec): Decimal {
+  if (typeof v === "number") return new Dec(v);
+  if (typeof v === "bigint") return new Dec(v.toString());
+  return v.d;
+}
+
+export function isInteger(v: Value): boolean {
+  if (typeof v === "number") return Number.isInteger(v);
+  return typeof v === "bigint";
+}
+
+/** A JS number for a Rego number (lossy for big values): for builtins that need one. */
+export function toJsNumber(v: number | bigint | BigDec): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  return v.d.toNumber();
+}
+
+/** The number as OPA prints it in JSON. */
+export function numberText(v: number | bigint | BigDec): string {
+  if (typeof v === "number") {
+    if (Object.is(v, -0)) return "0";
+    return String(v).replace("e+", "e+");
+  }
+  if (typeof v === "bigint") return v.toString();
+  return v.d.toString();
+}
+
+function compareNumbers(a: number | bigint | BigDec, b: number | bigint | BigDec): number {
+  if (typeof a === "number" && typeof b === "number") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a !== "object" && typeof b !== "object") {
+    // number vs bigint: compare exactly
+    if (typeof a === "number" && !Number.isInteger(a)) {
+      const fa = Math.floor(a);
+      const c = compareNumbers(fa, b);
+      return c === 0 ? 1 : c;
+    }
+    if (typeof b === "number" && !Number.isInteger(b)) return -compareNumbers(b, a);
+    const ba = BigInt(a as number | bigint);
+    const bb = BigInt(b as number | bigint);
+    return ba < bb ? -1 : ba > bb ? 1 : 0;
+  }
+  return toDecimal(a).cmp(toDecimal(b));
+}
+
+// ---- Ordering and equality -------------------------------------------------------------------
+
+/** Plain object keys in sorted order (cached per object: values are immutable). */
+const sortedKeysCache = new WeakMap<object, string[]>();
+export function sortedKeys(o: PlainObject): string[] {
+  let ks = sortedKeysCache.get(o);
+  if (ks === undefined) {
+    ks = Object.keys(o);
+    if (ks.length > 1) ks.sort(compareStrings);
+    sortedKeysCache.set(o, ks);
+  }
+  return ks;
+}
+
+/** Strings compare by code point, as Go compares UTF-8 bytes. */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) {
+      // Surrogates (U+D800–U+DFFF) encode code points above U+FFFF, so they sort after U+E000–U+FFFF.
+      const sa = ca >= 0xd800 && ca <= 0xdfff;
+      const sb = cb >= 0xd800 && cb <= 0xdfff;
+      if (sa !== sb && (ca >= 0xe000 || cb >= 0xe000)) return sa ? 1 : -1;
+      return ca - cb;
+    }
+  }
+  return a.length - b.length;
+}
+
+/** Object entries in sorted key order. */
+export function objectEntries(o: PlainObject | ObjMap): [Value, Value][] {
+  if (o instanceof ObjMap) return o.sorted();
+  return sortedKeys(o).map((k) => [k, o[k]]);
+}
+
+export function objectSize(o: PlainObject | ObjMap): number {
+  return o instanceof ObjMap ? o.size : sortedKeys(o).length;
+}
+
+/** Look up a key in an object; undefined when absent. */
+export function objectGet(o: PlainObject | ObjMap, k: Value): Value | undefined {
+  if (o instanceof ObjMap) return o.get(k);
+  if (typeof k !== "string") return undefined;
+  return Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+/** OPA's total order: null < boolean < number < string < array < object < set. */
+export function compare(a: Value, b: Value): number {
+  if (a === b) return 0;
+  const ka = kindOf(a);
+  const kb = kindOf(b);
+  if (ka !== kb) return ka - kb;
+  switch (ka) {
+    case Kind.Null:
+      return 0;
+    case Kind.Boolean:
+      return a === b ? 0 : a ? 1 : -1;
+    case Kind.Number:
+      return compareNumbers(a as number, b as number);
+    case Kind.String:
+      return compareStrings(a as string, b as string);
+    case Kind.Array: {
+      const x = a as Value[];
+      const y = b as Value[];
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i], y[i]);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    case Kind.Object: {
+      const x = objectEntries(a as PlainObject);
+      const y = objectEntries(b as PlainObject);
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        let c = compare(x[i][0], y[i][0]);
+        if (c !== 0) return c;
+        c = compare(x[i][1], y[i][1]);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    case Kind.Set: {
+      const x = (a as RSet).sorted();
+      const y = (b as RSet).sorted();
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i], y[i]);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+  }
+}
+
+export function equal(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  const ta = typeof a;
+  if (ta === "string" || ta === "boolean" || typeof b === "string" || typeof b === "boolean") return false;
+  if (ta === "number" && typeof b === "number") return false; // a === b failed (NaN never occurs)
+  return compare(a, b) === 0;
+}
+
+// ---- Hashing ---------------------------------------------------------------------------------
+
+/**
+ * The key under which a value is stored in a Map: primitives are their own key (a Map keeps 1 and
+ * "1" apart); composite and big values get a canonical string that starts with U+0000, and a
+ * string that itself starts with U+0000 is escaped so the two never collide.
+ */
+export function hashKey(v: Value): unknown {
+  switch (typeof v) {
+    case "string":
+      return v.length > 0 && v.charCodeAt(0) === 0 ? "\u0000s" + v : v;
+    case "number":
+      return v + 0;
+    case "boolean":
+    case "bigint":
+      return v;
+    default:
+      if (v === null) return null;
+      return "\u0000" + canonical(v);
+  }
+}
+
+/** A canonical text of a value: equal values, equal texts. */
+export function canonical(v: Value): string {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return String(v + 0);
+    case "bigint":
+      return v.toString();
+    case "boolean":
+      return v ? "true" : "false";
+  }
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
+  if (v instanceof BigDec) return v.d.toString();
+  if (v instanceof RSet) return "<" + v.sorted().map(canonical).join(",") + ">";
+  const parts = objectEntries(v).map(([k, x]) => canonical(k) + ":" + canonical(x));
+  return "{" + parts.join(",") + "}";
+}
+
+// ---- Building values -------------------------------------------------------------------------
+
+/** Build an object from entries, choosing the canonical representation. Later keys win. */
+export function makeObject(entries: Iterable<[Value, Value]>): PlainObject | ObjMap {
+  let plain: PlainObject | null = Object.create(null) as PlainObject;
+  let om: ObjMap | null = null;
+  for (const [k, v] of entries) {
+    if (plain !== null) {
+      if (typeof k === "string") {
+        plain[k] = v;
+        continue;
+      }
+      om = new ObjMap();
+      for (const kk of Object.keys(plain)) om.set(kk, plain[kk]);
+      plain = null;
+    }
+    om!.set(k, v);
+  }
+  return plain ?? om!;
+}
+
+/** A fresh empty plain object (no prototype, so any key is safe). */
+export function emptyObject(): PlainObject {
+  return Object.create(null) as PlainObject;
+}
+
+// ---- Conversion to and from JSON -------------------------------------------------------------
+
+/**
+ * Bring a value from outside (JSON.parse, YAML, a caller's object) into the value model:
+ * integers beyond ±2^53 become bigints; undefined members are dropped; Maps/Sets are converted.
+ * Plain JSON input is returned as is when it needs no change (the common case), so this is cheap.
+ */
+export function fromJS(x: unknown): Value {
+  switch (typeof x) {
+    case "string":
+    case "boolean":
+      return x;
+    case "number":
+      if (!Number.isFinite(x)) throw new TypeError(`cannot convert ${x} to a Rego number`);
+      if (Number.isInteger(x) && !Number.isSafeInteger(x)) return BigInt(x);
+      return x + 0;
+    case "bigint":
+      return fromBigInt(x);
+    case "undefined":
+      return null;
+    case "object": {
+      if (x === null) return null;
+      if (Array.isArray(x)) {
+        let out: Value[] | null = null;
+        for (let i = 0; i < x.length; i++) {
+          const e = x[i];
+          const c = fromJS(e);
+          if (c !== e && out === null) out = x.slice(0, i) as Value[];
+          if (out !== null) out.push(c);
+        }
+        return out ?? (x as Value[]);
+      }
+      if (x instanceof RSet || x instanceof ObjMap || x instanceof BigDec) return x;
+      if (x instanceof Set) return new RSet(Array.from(x, fromJS));
+      if (x instanceof Map) return makeObject(Array.from(x, ([k, v]) => [fromJS(k), fromJS(v)] as [Value, Value]));
+      if (x instanceof Date) return x.toISOString();
+      const o = x as Record<string, unknown>;
+      let out: PlainObject | null = null;
+      const keys = Object.keys(o);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        const e = o[k];
+        if (e === undefined) {
+          if (out === null) {
+            out = emptyObject();
+            for (let j = 0; j < i; j++) out[keys[j]] = o[keys[j]] as Value;
+          }
+          continue;
+        }
+        const c = fromJS(e);
+        if (c !== e && out === null) {
+          out = emptyObject();
+          for (let j = 0; j < i; j++) if (o[keys[j]] !== undefined) out[keys[j]] = o[keys[j]] as Value;
+        }
+        if (out !== null) out[k] = c;
+      }
+      return out ?? (o as PlainObject);
+    }
+  }
+  throw new TypeError(`cannot convert a ${typeof x} to a Rego value`);
+}
+
+/**
+ * A value as plain JSON-compatible JavaScript: sets become sorted arrays, objects get sorted
+ * keys, non-string object keys become their JSON text (as OPA prints them), big numbers become
+ * JS numbers (use toJSONText for exact output).
+ */
+export function toJS(v: Value): unknown {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+    case "number":
+      return v;
+    case "bigint":
+      return Number(v);
+  }
+  if (v === null) return null;
+  if (Array.isArray(v)) return v.map(toJS);
+  if (v instanceof BigDec) return v.d.toNumber();
+  if (v instanceof RSet) return v.sorted().map(toJS);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJS(x);
+  return out;
+}
+
+/** Exact JSON text of a value (numbers of any size as OPA prints them), optionally indented. */
+export function toJSONText(v: Value, indent = "", level = ""): string {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "number":
+    case "bigint":
+      return numberText(v);
+  }
+  if (v === null) return "null";
+  if (v instanceof BigDec) return numberText(v);
+  const inner = level + indent;
+  const nl = indent ? "\n" : "";
+  const sep = indent ? ": " : ":";
+  if (Array.isArray(v) || v instanceof RSet) {
+    const items = Array.isArray(v) ? v : v.sorted();
+    if (items.length === 0) return "[]";
+    return "[" + nl + items.map((x) => inner + toJSONText(x, indent, inner)).join("," + nl) + nl + level + "]";
+  }
+  const entries = objectEntries(v);
+  if (entries.length === 0) return "{}";
+  const parts = entries.map(
+    ([k, x]) => inner + JSON.stringify(typeof k === "string" ? k : toJSONText(k)) + sep + toJSONText(x, indent, inner),
+  );
+  return "{" + nl + parts.join("," + nl) + nl + level + "}";
+}
+
+/** Truthiness in a body: everything except `false` (undefined never reaches here). */
+export function isTruthy(v: Value): boolean {
+  return v !== false;
+}
