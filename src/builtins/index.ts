@@ -4,9 +4,23 @@
 
 import type { Builtin } from "./registry.ts";
 import { builtins as core } from "./core.ts";
+import { builtins as aggregates } from "./aggregates.ts";
+import { builtins as arithmetic } from "./arithmetic.ts";
+import { builtins as bits } from "./bits.ts";
+import { builtins as arrays } from "./arrays.ts";
+import { builtins as sets } from "./sets.ts";
+import { builtins as comparison } from "./comparison.ts";
+import { builtins as types } from "./types.ts";
 
 const categories: Builtin[][] = [
   core,
+  aggregates,
+  arithmetic,
+  bits,
+  arrays,
+  sets,
+  comparison,
+  types,
 ];
 
 export const BUILTINS: Map<string, Builtin> = new Map();
