@@ -15,7 +15,7 @@
 // ObjMap, an integer within ±2^53 is never a bigint), so equality and hashing stay simple.
 // Values are never mutated once built: collections may cache their sorted order.
 
-import Decimal from "decimal.js";
+import { Decimal } from "decimal.js";
 
 export type Value =
   | null

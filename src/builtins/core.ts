@@ -1,0 +1,101 @@
+// Builtins that belong to the language itself: unification and assignment (handled by the
+// compiler, registered here for their declarations), membership (`in`), `walk`, `print`,
+// `trace` and `opa.runtime`.
+
+import type { Builtin } from "./registry.ts";
+import { T } from "./registry.ts";
+import type { Value } from "../rego/value.ts";
+import { RSet, ObjMap, equal, objectEntries, isObject, emptyObject } from "../rego/value.ts";
+import { formatValue } from "../rego/print.ts";
+
+function member(x: Value, coll: Value): boolean {
+  if (Array.isArray(coll)) {
+    for (let i = 0; i < coll.length; i++) if (equal(coll[i], x)) return true;
+    return false;
+  }
+  if (coll instanceof RSet) return coll.has(x);
+  if (isObject(coll)) {
+    for (const [, v] of objectEntries(coll)) if (equal(v, x)) return true;
+    return false;
+  }
+  return false;
+}
+
+function memberWithKey(key: Value, x: Value, coll: Value): boolean {
+  if (Array.isArray(coll)) {
+    if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key >= coll.length) return false;
+    return equal(coll[key], x);
+  }
+  if (coll instanceof ObjMap) {
+    const v = coll.get(key);
+    return v !== undefined && equal(v, x);
+  }
+  if (isObject(coll)) {
+    if (typeof key !== "string" || !Object.hasOwn(coll, key)) return false;
+    return equal((coll as Record<string, Value>)[key], x);
+  }
+  return false;
+}
+
+/** All [path, value] pairs of a document, parents before children, as OPA's walk yields them. */
+function walk(v: Value, path: Value[], out: Value[]): void {
+  out.push([path, v]);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) walk(v[i], [...path, i], out);
+  } else if (v instanceof RSet) {
+    for (const e of v.sorted()) walk(e, [...path, e], out);
+  } else if (isObject(v)) {
+    for (const [k, e] of objectEntries(v)) walk(e, [...path, k], out);
+  }
+}
+
+export const builtins: Builtin[] = [
+  { name: "eq", decl: T.fn([T.any, T.any], T.boolean), infix: "=", impl: ([a, b]) => equal(a, b) },
+  { name: "assign", decl: T.fn([T.any, T.any], T.boolean), infix: ":=", impl: ([a, b]) => equal(a, b) },
+  { name: "internal.member_2", decl: T.fn([T.any, T.any], T.boolean), infix: "in", impl: ([x, c]) => member(x, c) },
+  {
+    name: "internal.member_3",
+    decl: T.fn([T.any, T.any, T.any], T.boolean),
+    infix: "in",
+    impl: ([k, x, c]) => memberWithKey(k, x, c),
+  },
+  {
+    name: "walk",
+    decl: T.fn([T.any], T.tuple(T.arrayOf(T.any), T.any)),
+    relation: true,
+    impl: ([v]) => {
+      const out: Value[] = [];
+      walk(v, [], out);
+      return out;
+    },
+  },
+  {
+    name: "trace",
+    decl: T.fn([T.string], T.boolean),
+    impl: ([s]) => (typeof s === "string" ? true : undefined),
+  },
+  {
+    name: "print",
+    decl: { type: "function", variadic: T.any },
+    impl: (args, ctx) => {
+      ctx.print(args.map((a) => (typeof a === "string" ? a : formatValue(a))).join(" "));
+      return true;
+    },
+  },
+  {
+    name: "internal.print",
+    decl: T.fn([T.arrayOf(T.setOf(T.any))]),
+    impl: () => true,
+  },
+  {
+    name: "internal.test_case",
+    decl: T.fn([T.arrayOf(T.any)]),
+    impl: () => true,
+  },
+  {
+    name: "opa.runtime",
+    decl: { type: "function", result: T.objectOf(T.string, T.any) },
+    nondeterministic: true,
+    impl: (_args, ctx) => ctx.runtime ?? emptyObject(),
+  },
+];

@@ -1,0 +1,138 @@
+// `portcullis eval`: evaluate a query against policies and data, printing OPA's output formats.
+
+import { readFileSync } from "node:fs";
+import { Engine } from "../rego/engine.ts";
+import type { RawResult } from "../rego/engine.ts";
+import { RegoError, formatError } from "../rego/errors.ts";
+import { loadPaths, parseDataFile, LoadError } from "./loader.ts";
+import { RegoJSON, jsonText } from "./json.ts";
+import { formatValue } from "../rego/print.ts";
+import { toJSONText, type Value } from "../rego/value.ts";
+
+export interface EvalOptions {
+  data?: string[];
+  input?: string;
+  format?: string;
+  v0Compatible?: boolean;
+  strictBuiltinErrors?: boolean;
+  timeout?: string;
+}
+
+export const EVAL_FORMATS = ["json", "values", "bindings", "pretty", "raw"];
+
+/** Run eval; returns the exit code. Output goes to the given writers. */
+export async function runEval(query: string, o: EvalOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const format = o.format ?? "json";
+  if (!EVAL_FORMATS.includes(format)) {
+    err(`error: unknown format "${format}" (use one of: ${EVAL_FORMATS.join(", ")})\n`);
+    return 1;
+  }
+  const engine = new Engine({ regoVersion: o.v0Compatible ? "v0" : "v1", strictBuiltinErrors: o.strictBuiltinErrors });
+  let raw: RawResult[];
+  let texts: { text: string; row: number; col: number }[] = [];
+  try {
+    const files = loadPaths(o.data ?? []);
+    engine.addModules(files.modules);
+    for (const d of files.data) engine.addData(d.value, d.path);
+    let input: unknown;
+    if (o.input) {
+      let text: string;
+      try {
+        text = o.input === "-" ? readFileSync(0, "utf8") : readFileSync(o.input, "utf8");
+      } catch (e) {
+        throw new LoadError(`${o.input}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+      }
+      input = parseDataFile(o.input === "-" ? "stdin.json" : o.input, text);
+    }
+    const timeoutMs = o.timeout ? parseTimeout(o.timeout) : undefined;
+    raw = await engine.queryRaw(query, { input, timeoutMs });
+    texts = engine.queryExpressionTexts(query);
+  } catch (e) {
+    if (e instanceof RegoError) {
+      if (format === "json") {
+        out(jsonText({ errors: e.errors.map((x) => ({ message: x.message, code: x.code, location: x.location })) }) + "\n");
+      } else {
+        err(e.message + "\n");
+      }
+      return 1;
+    }
+    if (e instanceof LoadError) {
+      err(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  out(formatResults(raw, texts, format));
+  return 0;
+}
+
+function parseTimeout(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s);
+  if (!m) throw new LoadError(`invalid --timeout ${s} (use e.g. 500ms, 10s, 1m)`);
+  const n = Number(m[1]);
+  return m[2] === "ms" ? n : m[2] === "m" ? n * 60000 : n * 1000;
+}
+
+export function formatResults(raw: RawResult[], texts: { text: string; row: number; col: number }[], format: string): string {
+  switch (format) {
+    case "json": {
+      if (raw.length === 0) return "{}\n";
+      const result = raw.map((r) => {
+        const o: Record<string, unknown> = {
+          expressions: r.expressions.map((v, i) => ({
+            value: new RegoJSON(v),
+            text: texts[i]?.text ?? "",
+            location: { row: texts[i]?.row ?? 1, col: texts[i]?.col ?? 1 },
+          })),
+        };
+        if (r.bindings.size > 0) o.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]));
+        return o;
+      });
+      return jsonText({ result }) + "\n";
+    }
+    case "values": {
+      if (raw.length === 0) return "[]\n";
+      const vals = raw.flatMap((r) => r.expressions.map((v) => new RegoJSON(v)));
+      return jsonText(vals) + "\n";
+    }
+    case "bindings": {
+      if (raw.length === 0) return "[]\n";
+      const bs = raw.map((r) => Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)])));
+      return jsonText(bs.length === 1 ? bs[0] : bs) + "\n";
+    }
+    case "raw": {
+      if (raw.length === 0) return "";
+      return raw.map((r) => r.expressions.map(rawText).join(" ")).join("\n") + "\n";
+    }
+    case "pretty": {
+      if (raw.length === 0) return "undefined\n";
+      const withBindings = raw.some((r) => r.bindings.size > 0);
+      if (!withBindings) {
+        return raw.map((r) => r.expressions.map((v) => toJSONText(v, "  ")).join("\n")).join("\n") + "\n";
+      }
+      const names = Array.from(raw[0].bindings.keys());
+      const rows = raw.map((r) => names.map((n) => (r.bindings.has(n) ? toJSONText(r.bindings.get(n)!) : "")));
+      return table(names, rows);
+    }
+  }
+  return "";
+}
+
+function rawText(v: Value): string {
+  return typeof v === "string" ? v : typeof v === "object" && v !== null ? toJSONText(v) : formatValue(v);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (l: string, m: string, r: string) => l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
+  const center = (s: string, w: number) => {
+    const left = Math.floor((w - s.length) / 2);
+    return " ".repeat(left) + s + " ".repeat(w - s.length - left);
+  };
+  const out = [line("┌", "┬", "┐"), "│" + head.map((h, i) => " " + center(h, widths[i]) + " ").join("│") + "│", line("├", "┼", "┤")];
+  for (const r of rows) out.push("│" + r.map((c, i) => " " + c.padEnd(widths[i]) + " ").join("│") + "│");
+  out.push(line("└", "┴", "┘"));
+  return out.join("\n") + "\n";
+}
+
+export { formatError };

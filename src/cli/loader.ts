@@ -1,0 +1,85 @@
+// Loading policy and data files the way OPA's loader does: `.rego` files are modules; `.json`,
+// `.yaml` and `.yml` files are data, merged at the path of their directory relative to the
+// root that was named (a file named directly is merged at the data root).
+
+import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { join, relative, sep, extname } from "node:path";
+import yaml from "js-yaml";
+
+export interface LoadedFiles {
+  modules: { file: string; source: string }[];
+  data: { file: string; path: string[]; value: unknown }[];
+}
+
+export class LoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LoadError";
+  }
+}
+
+const DATA_EXT = new Set([".json", ".yaml", ".yml"]);
+
+/** Load every .rego/.json/.yaml file under the given paths. Missing paths are errors. */
+export function loadPaths(paths: string[], opts: { ignore?: (path: string) => boolean } = {}): LoadedFiles {
+  const out: LoadedFiles = { modules: [], data: [] };
+  for (const p of paths) {
+    if (!existsSync(p)) throw new LoadError(`${p}: no such file or directory`);
+    const st = statSync(p);
+    if (st.isDirectory()) walk(p, p, out, opts.ignore);
+    else addFile(p, p, out, true);
+  }
+  return out;
+}
+
+function walk(root: string, dir: string, out: LoadedFiles, ignore?: (path: string) => boolean): void {
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith(".")) continue;
+    const p = join(dir, name);
+    if (ignore?.(p)) continue;
+    const st = statSync(p);
+    if (st.isDirectory()) walk(root, p, out, ignore);
+    else addFile(root, p, out, false);
+  }
+}
+
+function addFile(root: string, file: string, out: LoadedFiles, direct: boolean): void {
+  const ext = extname(file).toLowerCase();
+  if (ext === ".rego") {
+    out.modules.push({ file, source: readText(file) });
+    return;
+  }
+  if (!DATA_EXT.has(ext)) {
+    if (direct) throw new LoadError(`${file}: unsupported file type (want .rego, .json, .yaml or .yml)`);
+    return;
+  }
+  const rel = direct ? "" : relative(root, file);
+  const dirParts = rel.split(sep).slice(0, -1).filter((s) => s !== "");
+  out.data.push({ file, path: dirParts, value: parseDataFile(file, readText(file)) });
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new LoadError(`${file}: ${(e as NodeJS.ErrnoException).code === "EACCES" ? "permission denied" : (e as Error).message}`);
+  }
+}
+
+/** Parse a JSON or YAML data file with an error that names the file and position. */
+export function parseDataFile(file: string, text: string): unknown {
+  if (file.toLowerCase().endsWith(".json")) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new LoadError(`${file}: invalid JSON: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return yaml.load(text);
+  } catch (e) {
+    const ye = e as { mark?: { line: number; column: number }; reason?: string };
+    const where = ye.mark ? `:${ye.mark.line + 1}:${ye.mark.column + 1}` : "";
+    throw new LoadError(`${file}${where}: invalid YAML: ${ye.reason ?? (e as Error).message}`);
+  }
+}

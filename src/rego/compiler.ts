@@ -1,0 +1,1612 @@
+// The compiler: from parsed modules to a rule tree of closures.
+//
+// Steps, in order:
+//  1. every rule is placed in the tree at `data.<package>.<ground part of its head ref>`;
+//  2. each body is compiled with a static record of which variables are bound at each point, so
+//     that a variable occurrence is compiled either as a read or as a binding. Expressions are
+//     taken in source order when safe; an expression whose inputs are not bound yet is moved
+//     after the one that binds them (OPA's reordering); what can never be bound is a
+//     rego_unsafe_var_error;
+//  3. names are resolved once: local variables to frame slots, rule names and imports to tree
+//     nodes, builtins to their implementation;
+//  4. recursion between rules is rejected; rules are indexed on `input.x == constant`.
+
+import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With } from "./ast.ts";
+import { RegoError, type ErrorDetail } from "./errors.ts";
+import type { Value } from "./value.ts";
+import { RSet, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy } from "./value.ts";
+import {
+  TreeNode,
+  navigate,
+  dataRef,
+  docValue,
+  enumerate,
+  lookup,
+  callFunction,
+  callBuiltin,
+  conflict,
+  type Ctx,
+  type Frame,
+  type K,
+  type ExprFn,
+  type ValFn,
+  type EnumFn,
+  type MatchFn,
+  type Operand,
+  type CompiledRule,
+  type Mock,
+  type OverrideNode,
+} from "./eval.ts";
+import { BUILTINS } from "../builtins/index.ts";
+import type { Builtin } from "../builtins/registry.ts";
+import { formatValue } from "./print.ts";
+
+/** Thrown while compiling an expression whose variables are not bound yet. */
+class Unsafe extends Error {
+  vars: VarTerm[];
+  constructor(vars: VarTerm[]) {
+    super("unsafe");
+    this.vars = vars;
+  }
+}
+
+interface CTerm {
+  ev: ValFn | null; // one value, no enumeration
+  en: EnumFn;
+}
+
+interface ModCtx {
+  file: string;
+  pkg: string[];
+  imports: Map<string, Term[]>;
+  ruleNames: Set<string>;
+}
+
+class Scope {
+  vars: Map<string, number>;
+  declared = new Set<string>();
+  parent: Scope | null;
+  constructor(parent: Scope | null) {
+    this.parent = parent;
+    this.vars = new Map();
+  }
+  find(name: string): number | undefined {
+    for (let s: Scope | null = this; s !== null; s = s.parent) {
+      const v = s.vars.get(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+}
+
+/** Compile-time state of one rule body (or query): slots, scopes, what is bound. */
+class State {
+  counter: { n: number; names: string[] };
+  scope: Scope;
+  bound: Set<number>;
+  mod: ModCtx;
+  owner: TreeNode | null;
+  constructor(mod: ModCtx, owner: TreeNode | null, counter?: { n: number; names: string[] }, scope?: Scope, bound?: Set<number>) {
+    this.mod = mod;
+    this.owner = owner;
+    this.counter = counter ?? { n: 0, names: [] };
+    this.scope = scope ?? new Scope(null);
+    this.bound = bound ?? new Set();
+  }
+  newSlot(name: string): number {
+    this.counter.names.push(name);
+    return this.counter.n++;
+  }
+  child(): State {
+    return new State(this.mod, this.owner, this.counter, new Scope(this.scope), new Set(this.bound));
+  }
+}
+
+type Resolved =
+  | { kind: "local"; slot: number }
+  | { kind: "input" }
+  | { kind: "data"; path: string[] }
+  | { kind: "ref"; terms: Term[] };
+
+type CallTarget = { kind: "builtin"; b: Builtin; name: string } | { kind: "func"; node: TreeNode; name: string; arity: number };
+
+const K_TRUE: K = () => true;
+
+function isWildcard(name: string): boolean {
+  return name === "_" || name.startsWith("$_");
+}
+
+export function opName(op: RefTerm): string {
+  const parts: string[] = [];
+  for (const t of op.terms) {
+    if (t.type === "var") parts.push(t.name);
+    else if (t.type === "string") parts.push(t.value);
+    else return "";
+  }
+  return parts.join(".");
+}
+
+function constTerm(v: Value): CTerm {
+  return { ev: () => v, en: (_c, _f, k) => k(v) };
+}
+
+function evToEn(ev: ValFn): EnumFn {
+  return (c, f, k) => {
+    const v = ev(c, f);
+    return v === undefined ? false : k(v);
+  };
+}
+
+function enToEv(en: EnumFn): ValFn {
+  return (c, f) => {
+    let out: Value | undefined;
+    en(c, f, (v) => {
+      out = v;
+      return true;
+    });
+    return out;
+  };
+}
+
+function seq(a: ExprFn, b: ExprFn): ExprFn {
+  return (c, f, k) => a(c, f, () => b(c, f, k));
+}
+
+/** Is the term a constant (no variables, refs, calls or comprehensions)? Returns its value. */
+function constValueOf(t: Term): Value | undefined {
+  switch (t.type) {
+    case "null":
+      return null;
+    case "boolean":
+      return t.value;
+    case "number":
+      return numberFromText(t.value);
+    case "string":
+      return t.value;
+    case "array": {
+      const out: Value[] = [];
+      for (const it of t.items) {
+        const v = constValueOf(it);
+        if (v === undefined) return undefined;
+        out.push(v);
+      }
+      return out;
+    }
+    case "set": {
+      const out = new RSet();
+      for (const it of t.items) {
+        const v = constValueOf(it);
+        if (v === undefined) return undefined;
+        out.add(v);
+      }
+      return out;
+    }
+    case "object": {
+      const out: [Value, Value][] = [];
+      for (const [kt, vt] of t.items) {
+        const k = constValueOf(kt);
+        const v = constValueOf(vt);
+        if (k === undefined || v === undefined) return undefined;
+        out.push([k, v]);
+      }
+      return makeObject(out);
+    }
+    default:
+      return undefined;
+  }
+}
+
+export interface CompiledQuery {
+  body: ExprFn;
+  nslots: number;
+  vars: { name: string; slot: number }[];
+  exprs: { slot: number; text: string; loc: Location }[];
+}
+
+export class Compiler {
+  root = new TreeNode("", []);
+  private deps = new Map<TreeNode, Set<TreeNode>>();
+  private ruleNamesByPkg = new Map<string, Set<string>>();
+  private order = 0;
+  private errors: ErrorDetail[] = [];
+
+  constructor(private modules: Module[]) {}
+
+  compile(): TreeNode {
+    // Pass 1: rule names per package, tree nodes.
+    const placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[] = [];
+    for (const m of this.modules) {
+      const pkg = this.pkgPath(m);
+      const key = pkg.join(".");
+      let names = this.ruleNamesByPkg.get(key);
+      if (!names) this.ruleNamesByPkg.set(key, (names = new Set()));
+      for (const r of m.rules) {
+        const h = r.head.ref[0];
+        if (h.type === "var") names.add(h.name);
+      }
+    }
+    for (const m of this.modules) {
+      const pkg = this.pkgPath(m);
+      const mod: ModCtx = { file: m.file, pkg, imports: this.importsOf(m), ruleNames: this.ruleNamesByPkg.get(pkg.join("."))! };
+      for (const r of m.rules) {
+        const ref = r.head.ref;
+        let node = this.root;
+        for (const p of pkg) node = node.child(p);
+        const h = ref[0];
+        if (h.type !== "var") continue;
+        node = node.child(h.name);
+        let i = 1;
+        for (; i < ref.length; i++) {
+          const t = ref[i];
+          if (t.type !== "string") break;
+          node = node.child(t.value);
+        }
+        placed.push({ rule: r, mod, node, suffix: ref.slice(i) });
+      }
+    }
+    // Pass 2: compile bodies.
+    for (const p of placed) {
+      try {
+        this.compileRuleInto(p.rule, p.mod, p.node, p.suffix);
+      } catch (e) {
+        if (e instanceof RegoError) this.errors.push(...e.errors);
+        else throw e;
+      }
+    }
+    if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
+    this.checkRecursion();
+    this.finish(this.root);
+    return this.root;
+  }
+
+  compileQuery(body: Body, file = "query"): CompiledQuery {
+    const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set() };
+    const st = new State(mod, null);
+    const exprs: CompiledQuery["exprs"] = [];
+    const captures = new Map<Expr, number>();
+    for (const e of body) {
+      const slot = st.newSlot("$expr");
+      captures.set(e, slot);
+      exprs.push({ slot, text: "", loc: e.loc });
+    }
+    const fn = this.compileBody(body, st, captures);
+    if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
+    const vars: { name: string; slot: number }[] = [];
+    const seen = new Set<string>();
+    const collect = (s: Scope) => {
+      for (const [name, slot] of s.vars) {
+        if (isWildcard(name) || name.startsWith("$") || seen.has(name)) continue;
+        seen.add(name);
+        vars.push({ name, slot });
+      }
+    };
+    collect(st.scope);
+    return { body: fn, nslots: st.counter.n, vars, exprs };
+  }
+
+  private dedupe(errs: ErrorDetail[]): ErrorDetail[] {
+    const seen = new Set<string>();
+    return errs.filter((e) => {
+      const k = `${e.code}|${e.message}|${e.location?.file}|${e.location?.row}|${e.location?.col}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+
+  private pkgPath(m: Module): string[] {
+    const out: string[] = [];
+    const ts = m.package.terms;
+    for (let i = 1; i < ts.length; i++) {
+      const t = ts[i];
+      if (t.type === "string") out.push(t.value);
+      else if (t.type === "var") out.push(t.name);
+    }
+    return out;
+  }
+
+  private importsOf(m: Module): Map<string, Term[]> {
+    const out = new Map<string, Term[]>();
+    for (const im of m.imports) {
+      const ts = im.path.terms;
+      const head = ts[0];
+      if (head.type !== "var" || (head.name !== "data" && head.name !== "input")) continue;
+      let alias = im.alias;
+      if (!alias) {
+        const last = ts[ts.length - 1];
+        if (ts.length === 1) alias = head.name;
+        else if (last.type === "string") alias = last.value;
+        else if (last.type === "var") alias = last.name;
+      }
+      if (alias) out.set(alias, ts);
+    }
+    return out;
+  }
+
+  // ---- Rules ---------------------------------------------------------------------------------
+
+  private compileRuleInto(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): void {
+    const h = rule.head;
+    const st = new State(mod, node);
+    // Wildcards in heads become distinct variables.
+    let args: MatchFn[] | null = null;
+    if (h.kind === "function") {
+      args = (h.args ?? []).map((a) => this.compilePattern(a, st, true));
+    }
+    const afterArgs = new Set(st.bound);
+    const body = this.compileBody(rule.body, st);
+    const headTerm = h.kind === "multi" ? h.key : h.value;
+    const value = headTerm ? this.headTerm(headTerm, st) : constTerm(true).ev!;
+    const suffixFns = suffix.map((t) => this.headTerm(t, st));
+    const elses = rule.elses.map((e) => {
+      const est = new State(mod, node, st.counter, new Scope(st.scope.parent), new Set(afterArgs));
+      // Function parameters stay visible in else bodies.
+      for (const [n, s] of st.scope.vars) if (afterArgs.has(s)) est.scope.vars.set(n, s);
+      const eb = this.compileBody(e.body, est);
+      const ev = e.value ? this.headTerm(e.value, est) : constTerm(true).ev!;
+      return { body: eb, value: ev, loc: e.loc };
+    });
+    const constVal = headTerm ? constValueOf(headTerm) : true;
+    const cr: CompiledRule = {
+      kind: h.kind,
+      nslots: 0,
+      body,
+      value: h.kind === "multi" ? null : value,
+      key: h.kind === "multi" ? value : null,
+      suffix: suffixFns,
+      args,
+      elses,
+      isDefault: rule.isDefault,
+      constValue: constVal !== undefined && h.kind !== "multi",
+      loc: rule.loc,
+      order: this.order++,
+      inputEq: this.findInputEq(rule.body),
+    };
+    cr.nslots = st.counter.n;
+    (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
+    if (h.kind === "function") {
+      if (rule.isDefault) node.defaultFunc = cr;
+      else node.funcs.push(cr);
+    } else if (suffix.length > 0) {
+      node.suffixRules.push(cr);
+    } else if (h.kind === "multi") {
+      node.multi.push(cr);
+    } else if (rule.isDefault) {
+      if (node.defaultRule) throw RegoError.single("rego_type_error", `multiple default rules ${node.dataPath()} found`, rule.loc);
+      node.defaultRule = cr;
+    } else {
+      node.complete.push(cr);
+    }
+  }
+
+  private headTerm(t: Term, st: State): ValFn {
+    try {
+      const ct = this.compileTerm(t, st);
+      return ct.ev ?? enToEv(ct.en);
+    } catch (e) {
+      if (e instanceof Unsafe) throw this.unsafeError(e.vars);
+      throw e;
+    }
+  }
+
+  private unsafeError(vars: VarTerm[]): RegoError {
+    const seen = new Set<string>();
+    const errs: ErrorDetail[] = [];
+    for (const v of vars) {
+      if (seen.has(v.name)) continue;
+      seen.add(v.name);
+      errs.push({ code: "rego_unsafe_var_error", message: `var ${isWildcard(v.name) ? "_" : v.name} is unsafe`, location: v.loc });
+    }
+    return new RegoError(errs);
+  }
+
+  /** An `input.a.b == constant` expression of a body, for indexing. */
+  private findInputEq(body: Body): CompiledRule["inputEq"] {
+    for (const e of body) {
+      if (e.negated || e.with.length > 0 || e.node.type !== "call") continue;
+      const op = opName(e.node.op);
+      if (op !== "equal" && op !== "eq") continue;
+      const [a, b] = e.node.args;
+      for (const [r, k] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        if (r.type !== "ref") continue;
+        const h = r.terms[0];
+        if (h.type !== "var" || h.name !== "input") continue;
+        const path: string[] = [];
+        let ok = true;
+        for (let i = 1; i < r.terms.length; i++) {
+          const t = r.terms[i];
+          if (t.type !== "string") {
+            ok = false;
+            break;
+          }
+          path.push(t.value);
+        }
+        if (!ok || path.length === 0) continue;
+        const kv = constValueOf(k);
+        if (kv === undefined || (typeof kv === "object" && kv !== null)) continue;
+        return { path, key: hashKey(kv) };
+      }
+    }
+    return null;
+  }
+
+  /** Post-compile: early exit and rule indexes. */
+  private finish(node: TreeNode): void {
+    const rules = node.complete;
+    if (rules.length > 0 && rules.every((r) => r.constValue && r.elses.length === 0)) {
+      const first = (rules[0] as CompiledRule & { constVal?: Value }).constVal;
+      node.earlyExit = rules.every((r) => equal((r as CompiledRule & { constVal?: Value }).constVal as Value, first as Value));
+    }
+    if (rules.length >= 4) {
+      const counts = new Map<string, number>();
+      for (const r of rules) if (r.inputEq) counts.set(r.inputEq.path.join("\u0000"), (counts.get(r.inputEq.path.join("\u0000")) ?? 0) + 1);
+      let best: string | null = null;
+      let bestN = 1;
+      for (const [p, n] of counts) if (n > bestN) (best = p), (bestN = n);
+      if (best !== null) {
+        const path = best.split("\u0000");
+        const rest = rules.filter((r) => !r.inputEq || r.inputEq.path.join("\u0000") !== best);
+        const byValue = new Map<unknown, CompiledRule[]>();
+        for (const r of rules) {
+          if (!r.inputEq || r.inputEq.path.join("\u0000") !== best) continue;
+          if (!byValue.has(r.inputEq.key)) byValue.set(r.inputEq.key, []);
+        }
+        for (const [key, list] of byValue) {
+          for (const r of rules) {
+            if (!r.inputEq || r.inputEq.path.join("\u0000") !== best || r.inputEq.key === key) list.push(r);
+          }
+        }
+        node.index = { path, byValue, rest };
+      }
+    }
+    for (const c of node.children.values()) this.finish(c);
+  }
+
+  private addDep(st: State, target: TreeNode, whole: boolean): void {
+    if (st.owner === null) return;
+    let set = this.deps.get(st.owner);
+    if (!set) this.deps.set(st.owner, (set = new Set()));
+    set.add(target);
+    if (whole) {
+      const visit = (n: TreeNode) => {
+        for (const c of n.children.values()) {
+          set!.add(c);
+          visit(c);
+        }
+      };
+      visit(target);
+    }
+  }
+
+  private checkRecursion(): void {
+    const state = new Map<TreeNode, number>(); // 1 visiting, 2 done
+    const stack: TreeNode[] = [];
+    const errs: ErrorDetail[] = [];
+    const reported = new Set<TreeNode>();
+    const visit = (n: TreeNode) => {
+      state.set(n, 1);
+      stack.push(n);
+      for (const d of this.deps.get(n) ?? []) {
+        const s = state.get(d);
+        if (s === 1) {
+          const cycle = stack.slice(stack.indexOf(d));
+          if (!reported.has(d)) {
+            reported.add(d);
+            const loc = [...d.complete, ...d.multi, ...d.suffixRules, ...d.funcs][0]?.loc;
+            errs.push({
+              code: "rego_recursion_error",
+              message: `rule ${d.dataPath()} is recursive: ${[...cycle, d].map((x) => x.dataPath()).join(" -> ")}`,
+              location: loc,
+            });
+          }
+        } else if (s === undefined) visit(d);
+      }
+      stack.pop();
+      state.set(n, 2);
+    };
+    for (const n of this.deps.keys()) if (!state.has(n)) visit(n);
+    if (errs.length) throw new RegoError(errs);
+  }
+
+  // ---- Bodies --------------------------------------------------------------------------------
+
+  compileBody(body: Body, st: State, captures?: Map<Expr, number>): ExprFn {
+    if (body.length === 0) return (_c, _f, k) => k();
+    const pending = body.slice();
+    const fns: ExprFn[] = [];
+    while (pending.length > 0) {
+      let done = false;
+      for (let i = 0; i < pending.length; i++) {
+        const snapBound = new Set(st.bound);
+        const snapVars = new Map(st.scope.vars);
+        const snapDeclared = new Set(st.scope.declared);
+        try {
+          fns.push(this.compileExpr(pending[i], st, captures?.get(pending[i]) ?? -1));
+          pending.splice(i, 1);
+          done = true;
+          break;
+        } catch (e) {
+          if (!(e instanceof Unsafe)) throw e;
+          st.bound = snapBound;
+          st.scope.vars = snapVars;
+          st.scope.declared = snapDeclared;
+        }
+      }
+      if (!done) {
+        const vars: VarTerm[] = [];
+        for (const e of pending) {
+          try {
+            this.compileExpr(e, st.child(), -1);
+          } catch (err) {
+            if (err instanceof Unsafe) vars.push(...err.vars);
+            else throw err;
+          }
+        }
+        throw this.unsafeError(vars);
+      }
+    }
+    let fn = fns[fns.length - 1];
+    for (let i = fns.length - 2; i >= 0; i--) fn = seq(fns[i], fn);
+    return fn;
+  }
+
+  private compileExpr(e: Expr, st: State, capture: number): ExprFn {
+    let fn: ExprFn;
+    if (e.negated) {
+      const inner = st.child();
+      const before = new Set(st.bound);
+      const body = this.compileExprNode(e, inner, -1);
+      // A named variable first bound inside `not` is unsafe (it cannot escape the negation).
+      const unsafe: VarTerm[] = [];
+      for (const s of inner.bound) {
+        if (before.has(s)) continue;
+        const name = st.counter.names[s];
+        if (!isWildcard(name) && !name.startsWith("$") && st.scope.find(name) === s) unsafe.push({ type: "var", name, loc: e.loc });
+      }
+      if (unsafe.length) throw new Unsafe(unsafe);
+      fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
+      if (capture >= 0) {
+        const inner2 = fn;
+        fn = (c, f, k) => inner2(c, f, () => ((f[capture] = true), k()));
+      }
+    } else {
+      fn = this.compileExprNode(e, st, capture);
+    }
+    if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
+    return fn;
+  }
+
+  private compileExprNode(e: Expr, st: State, capture: number): ExprFn {
+    const n = e.node;
+    switch (n.type) {
+      case "term": {
+        const t = n.term;
+        if (t.type === "var" && !this.isNonLocal(t.name, st)) {
+          const slot = this.varSlot(t, st);
+          if (!st.bound.has(slot)) throw new Unsafe([t]);
+        }
+        const ct = this.compileTerm(t, st);
+        if (capture >= 0) return (c, f, k) => ct.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
+        if (ct.ev !== null) {
+          const ev = ct.ev;
+          return (c, f, k) => {
+            const v = ev(c, f);
+            return v === undefined || v === false ? false : k();
+          };
+        }
+        return (c, f, k) => ct.en(c, f, (v) => (v === false ? false : k()));
+      }
+      case "some": {
+        for (const v of n.vars) this.declare(v, st);
+        return capture >= 0 ? (_c, f, k) => ((f[capture] = true), k()) : (_c, _f, k) => k();
+      }
+      case "somein":
+        return this.withCapture(this.compileSomeIn(n.key, n.value, n.collection, st), capture);
+      case "every":
+        return this.withCapture(this.compileEvery(n.key, n.value, n.domain, n.body, st), capture);
+      case "call":
+        return this.compileCallExpr(n.op, n.args, st, e.loc, capture);
+    }
+  }
+
+  private withCapture(fn: ExprFn, capture: number): ExprFn {
+    if (capture < 0) return fn;
+    return (c, f, k) => fn(c, f, () => ((f[capture] = true), k()));
+  }
+
+  private declare(v: VarTerm, st: State): number {
+    if (isWildcard(v.name)) return st.newSlot("$_");
+    if (st.scope.declared.has(v.name)) {
+      throw RegoError.single("rego_compile_error", `var ${v.name} assigned above`, v.loc);
+    }
+    const slot = st.newSlot(v.name);
+    st.scope.vars.set(v.name, slot);
+    st.scope.declared.add(v.name);
+    return slot;
+  }
+
+  // ---- Names ---------------------------------------------------------------------------------
+
+  private isNonLocal(name: string, st: State): boolean {
+    if (st.scope.find(name) !== undefined) return false;
+    return name === "input" || name === "data" || st.mod.ruleNames.has(name) || st.mod.imports.has(name);
+  }
+
+  private resolve(v: VarTerm, st: State): Resolved {
+    if (isWildcard(v.name)) return { kind: "local", slot: st.newSlot("$_") };
+    const slot = st.scope.find(v.name);
+    if (slot !== undefined) return { kind: "local", slot };
+    if (v.name === "input") return { kind: "input" };
+    if (v.name === "data") return { kind: "data", path: [] };
+    if (st.mod.ruleNames.has(v.name)) return { kind: "data", path: [...st.mod.pkg, v.name] };
+    const imp = st.mod.imports.get(v.name);
+    if (imp) return { kind: "ref", terms: imp };
+    const ns = st.newSlot(v.name);
+    st.scope.vars.set(v.name, ns);
+    return { kind: "local", slot: ns };
+  }
+
+  private varSlot(v: VarTerm, st: State): number {
+    const r = this.resolve(v, st);
+    if (r.kind !== "local") throw new Error("internal: not a local");
+    return r.slot;
+  }
+
+  /** Does the term contain variables that are unbound (outside reference operands)? */
+  private needsBinding(t: Term, st: State): boolean {
+    switch (t.type) {
+      case "var":
+        if (isWildcard(t.name)) return true;
+        if (this.isNonLocal(t.name, st)) return false;
+        {
+          const s = st.scope.find(t.name);
+          return s === undefined || !st.bound.has(s);
+        }
+      case "array":
+        return t.items.some((i) => this.needsBinding(i, st));
+      case "object":
+        return t.items.some(([, v]) => this.needsBinding(v, st));
+      default:
+        return false;
+    }
+  }
+
+  // ---- Terms ---------------------------------------------------------------------------------
+
+  compileTerm(t: Term, st: State): CTerm {
+    switch (t.type) {
+      case "null":
+        return constTerm(null);
+      case "boolean":
+        return constTerm(t.value);
+      case "number": {
+        const v = numberFromText(t.value);
+        if (v === undefined) throw RegoError.single("rego_parse_error", `invalid number ${t.value}`, t.loc);
+        return constTerm(v);
+      }
+      case "string":
+        return constTerm(t.value);
+      case "var":
+        return this.compileRef({ type: "ref", terms: [t], loc: t.loc }, st);
+      case "ref":
+        return this.compileRef(t, st);
+      case "array":
+      case "set": {
+        const items = t.items.map((i) => this.compileTerm(i, st));
+        const isSet = t.type === "set";
+        const cv = constValueOf(t);
+        if (cv !== undefined) return constTerm(cv);
+        if (items.every((i) => i.ev !== null)) {
+          const evs = items.map((i) => i.ev!);
+          const n = evs.length;
+          const ev: ValFn = (c, f) => {
+            const out: Value[] = new Array(n);
+            for (let i = 0; i < n; i++) {
+              const v = evs[i](c, f);
+              if (v === undefined) return undefined;
+              out[i] = v;
+            }
+            return isSet ? new RSet(out) : out;
+          };
+          return { ev, en: evToEn(ev) };
+        }
+        const en: EnumFn = (c, f, k) => {
+          const out: Value[] = [];
+          const step = (i: number): boolean => {
+            if (i === items.length) return k(isSet ? new RSet(out) : out.slice());
+            return items[i].en(c, f, (v) => {
+              out[i] = v;
+              return step(i + 1);
+            });
+          };
+          return step(0);
+        };
+        return { ev: null, en };
+      }
+      case "object": {
+        const cv = constValueOf(t);
+        if (cv !== undefined) return constTerm(cv);
+        const pairs = t.items.map(([kt, vt]) => [this.compileTerm(kt, st), this.compileTerm(vt, st)] as const);
+        const en: EnumFn = (c, f, k) => {
+          const out: [Value, Value][] = [];
+          const step = (i: number): boolean => {
+            if (i === pairs.length) return k(makeObject(out));
+            return pairs[i][0].en(c, f, (kv) =>
+              pairs[i][1].en(c, f, (vv) => {
+                out[i] = [kv, vv];
+                const r = step(i + 1);
+                out.length = i;
+                return r;
+              }),
+            );
+          };
+          return step(0);
+        };
+        if (pairs.every(([a, b]) => a.ev !== null && b.ev !== null)) {
+          const ev: ValFn = (c, f) => {
+            const out: [Value, Value][] = [];
+            for (const [a, b] of pairs) {
+              const kv = a.ev!(c, f);
+              if (kv === undefined) return undefined;
+              const vv = b.ev!(c, f);
+              if (vv === undefined) return undefined;
+              out.push([kv, vv]);
+            }
+            return makeObject(out);
+          };
+          return { ev, en: evToEn(ev) };
+        }
+        return { ev: null, en };
+      }
+      case "arraycomp":
+      case "setcomp": {
+        const cst = st.child();
+        const body = this.compileBody(t.body, cst);
+        const head = this.compileTermSafe(t.head, cst);
+        const isSet = t.type === "setcomp";
+        const ev: ValFn = (c, f) => {
+          const out: Value[] = [];
+          body(c, f, () => head.en(c, f, (v) => (out.push(v), false)));
+          return isSet ? new RSet(out) : out;
+        };
+        return { ev, en: evToEn(ev) };
+      }
+      case "objectcomp": {
+        const cst = st.child();
+        const body = this.compileBody(t.body, cst);
+        const key = this.compileTermSafe(t.key, cst);
+        const val = this.compileTermSafe(t.value, cst);
+        const loc = t.loc;
+        const ev: ValFn = (c, f) => {
+          const seen = new Map<unknown, [Value, Value]>();
+          body(c, f, () =>
+            key.en(c, f, (kv) =>
+              val.en(c, f, (vv) => {
+                const hk = hashKey(kv);
+                const prev = seen.get(hk);
+                if (prev !== undefined && !equal(prev[1], vv)) throw conflict("object keys must be unique", loc);
+                seen.set(hk, [kv, vv]);
+                return false;
+              }),
+            ),
+          );
+          return makeObject(seen.values());
+        };
+        return { ev, en: evToEn(ev) };
+      }
+      case "call":
+        return this.compileCallTerm(t, st);
+    }
+  }
+
+  private compileTermSafe(t: Term, st: State): CTerm {
+    try {
+      return this.compileTerm(t, st);
+    } catch (e) {
+      if (e instanceof Unsafe) throw e;
+      throw e;
+    }
+  }
+
+  private compileRef(ref: RefTerm, st: State): CTerm {
+    const head = ref.terms[0];
+    const rest = ref.terms.slice(1);
+    if (head.type === "var") {
+      const r = this.resolve(head, st);
+      if (r.kind === "ref") return this.compileRef({ type: "ref", terms: [...r.terms, ...rest], loc: ref.loc }, st);
+      if (r.kind === "data") return this.compileDataRef(r.path, rest, st, ref);
+      if (r.kind === "local") {
+        if (!st.bound.has(r.slot)) throw new Unsafe([head]);
+        const slot = r.slot;
+        if (rest.length === 0) {
+          const ev: ValFn = (_c, f) => f[slot];
+          return { ev, en: evToEn(ev) };
+        }
+        return this.refOps((_c, f) => f[slot], rest, st);
+      }
+      return this.refOps((c) => c.input, rest, st);
+    }
+    const base = this.compileTerm(head, st);
+    if (base.ev !== null) return this.refOps(base.ev, rest, st);
+    const ops = rest.map((t) => this.compileOperand(t, st));
+    const en: EnumFn = (c, f, k) => base.en(c, f, (v) => navigate(c, f, v, ops, 0, k));
+    return { ev: null, en };
+  }
+
+  /** A reference from a base value through operands. */
+  private refOps(base: ValFn, rest: Term[], st: State): CTerm {
+    const ops = rest.map((t) => this.compileOperand(t, st));
+    if (ops.every((o) => o.kind === "val" && o.en === null)) {
+      const fns = ops.map((o) => (o as { fn: ValFn }).fn);
+      const n = fns.length;
+      const ev: ValFn = (c, f) => {
+        let v = base(c, f);
+        for (let i = 0; i < n && v !== undefined; i++) {
+          const key = fns[i](c, f);
+          if (key === undefined) return undefined;
+          v = lookup(v, key);
+        }
+        return v;
+      };
+      return { ev, en: evToEn(ev) };
+    }
+    const en: EnumFn = (c, f, k) => navigate(c, f, base(c, f), ops, 0, k);
+    return { ev: null, en };
+  }
+
+  private compileDataRef(path: string[], rest: Term[], st: State, ref: RefTerm): CTerm {
+    // Consume leading string operands into the static path while the tree has nodes for them.
+    const full = path.slice();
+    let i = 0;
+    while (i < rest.length && rest[i].type === "string") {
+      full.push((rest[i] as { value: string }).value);
+      i++;
+    }
+    let node: TreeNode | null = this.root;
+    let depth = 0;
+    for (; depth < full.length && node !== null; depth++) {
+      if (node.hasDocRules) break;
+      node = node.children.get(full[depth]) ?? null;
+    }
+    if (node !== null && node.isFunction && !node.hasDocRules) {
+      throw RegoError.single("rego_type_error", `function ${node.dataPath()} must be called with arguments`, ref.loc);
+    }
+    if (node !== null) this.addDep(st, node, i === rest.length || rest.length > i);
+    const prefix = full.slice(0, depth);
+    const dynamic = [...full.slice(depth).map((s) => ({ type: "string", value: s, loc: ref.loc }) as Term), ...rest.slice(i)];
+    const ops = dynamic.map((t) => this.compileOperand(t, st));
+    const allOps: Operand[] = [...full.slice(0, depth).map((s) => ({ kind: "val", fn: () => s, en: null }) as Operand), ...ops];
+    const root = this.root;
+    const staticNode = node;
+    const en: EnumFn = (c, f, k) => {
+      if (c.overrides !== null) return dataRef(c, f, root, c.data, c.overrides, allOps, 0, k);
+      let base: Value | undefined = c.data;
+      for (let j = 0; j < prefix.length && base !== undefined; j++) base = lookup(base, prefix[j]);
+      if (staticNode === null) return navigate(c, f, base, ops, 0, k);
+      return dataRef(c, f, staticNode, base, null, ops, 0, k);
+    };
+    // Fast path: a reference to a rule's document (data.pkg.allow) is a cached lookup.
+    if (staticNode !== null && staticNode.hasDocRules && ops.every((o) => o.kind === "val" && o.en === null)) {
+      const fns = ops.map((o) => (o as { fn: ValFn }).fn);
+      const ev: ValFn = (c, f) => {
+        if (c.overrides !== null) return enToEv(en)(c, f);
+        let v = docValue(c, staticNode, undefined);
+        for (let j = 0; j < fns.length && v !== undefined; j++) {
+          const key = fns[j](c, f);
+          if (key === undefined) return undefined;
+          v = lookup(v, key);
+        }
+        return v;
+      };
+      return { ev, en: evToEn(ev) };
+    }
+    return { ev: null, en };
+  }
+
+  private compileOperand(t: Term, st: State): Operand {
+    if (t.type === "var" && !this.isNonLocal(t.name, st)) {
+      const slot = this.varSlot(t, st);
+      if (st.bound.has(slot)) return { kind: "val", fn: (_c, f) => f[slot], en: null };
+      st.bound.add(slot);
+      return { kind: "var", slot };
+    }
+    if (this.needsBinding(t, st)) return { kind: "pattern", match: this.compilePattern(t, st, false) };
+    const ct = this.compileTerm(t, st);
+    return { kind: "val", fn: ct.ev ?? enToEv(ct.en), en: ct.ev ? null : ct.en };
+  }
+
+  // ---- Patterns and unification --------------------------------------------------------------
+
+  /** Compile a pattern that matches a value, binding its unbound variables. */
+  private compilePattern(t: Term, st: State, declareFresh: boolean): MatchFn {
+    switch (t.type) {
+      case "var": {
+        if (isWildcard(t.name)) return (_c, _f, _v, k) => k();
+        if (!declareFresh && this.isNonLocal(t.name, st)) break;
+        let slot: number;
+        if (declareFresh) {
+          // A fresh local, except when the same pattern already bound this name (f(x, x)).
+          const existing = st.scope.vars.get(t.name);
+          if (existing !== undefined && st.bound.has(existing)) slot = existing;
+          else {
+            slot = st.newSlot(t.name);
+            st.scope.vars.set(t.name, slot);
+            st.scope.declared.add(t.name);
+          }
+        } else {
+          slot = this.varSlot(t, st);
+        }
+        if (st.bound.has(slot)) {
+          return (_c, f, v, k) => (equal(f[slot] as Value, v) ? k() : false);
+        }
+        st.bound.add(slot);
+        return (_c, f, v, k) => {
+          f[slot] = v;
+          const r = k();
+          f[slot] = undefined;
+          return r;
+        };
+      }
+      case "array": {
+        if (!t.items.some((i) => declareFresh || this.needsBinding(i, st))) break;
+        const items = t.items.map((i) => this.compilePattern(i, st, declareFresh));
+        const n = items.length;
+        const step = (c: Ctx, f: Frame, v: Value[], i: number, k: K): boolean =>
+          i === n ? k() : items[i](c, f, v[i], () => step(c, f, v, i + 1, k));
+        return (c, f, v, k) => (Array.isArray(v) && v.length === n ? step(c, f, v, 0, k) : false);
+      }
+      case "object": {
+        if (!t.items.some(([, i]) => declareFresh || this.needsBinding(i, st))) break;
+        const keys = t.items.map(([kt]) => {
+          const ct = this.compileTerm(kt, st);
+          return ct.ev ?? enToEv(ct.en);
+        });
+        const vals = t.items.map(([, vt]) => this.compilePattern(vt, st, declareFresh));
+        const n = keys.length;
+        const step = (c: Ctx, f: Frame, v: Value, i: number, k: K): boolean => {
+          if (i === n) return k();
+          const key = keys[i](c, f);
+          if (key === undefined) return false;
+          const x = lookup(v, key);
+          if (x === undefined) return false;
+          return vals[i](c, f, x, () => step(c, f, v, i + 1, k));
+        };
+        return (c, f, v, k) => {
+          if (!isObject(v) || objectEntries(v).length !== n) return false;
+          return step(c, f, v, 0, k);
+        };
+      }
+    }
+    const ct = this.compileTerm(t, st);
+    if (ct.ev !== null) {
+      const ev = ct.ev;
+      return (c, f, v, k) => {
+        const x = ev(c, f);
+        return x !== undefined && equal(x, v) ? k() : false;
+      };
+    }
+    return (c, f, v, k) => ct.en(c, f, (x) => (equal(x, v) ? k() : false));
+  }
+
+  private compileUnify(a: Term, b: Term, st: State): ExprFn {
+    const na = this.needsBinding(a, st);
+    const nb = this.needsBinding(b, st);
+    if (!na && !nb) {
+      const ca = this.compileTerm(a, st);
+      const cb = this.compileTerm(b, st);
+      if (ca.ev !== null && cb.ev !== null) {
+        const ea = ca.ev;
+        const eb = cb.ev;
+        return (c, f, k) => {
+          const x = ea(c, f);
+          if (x === undefined) return false;
+          const y = eb(c, f);
+          return y !== undefined && equal(x, y) ? k() : false;
+        };
+      }
+      return (c, f, k) => ca.en(c, f, (x) => cb.en(c, f, (y) => (equal(x, y) ? k() : false)));
+    }
+    if (na && nb) {
+      if (a.type === "array" && b.type === "array" && a.items.length === b.items.length) {
+        return this.unifyPairs(a.items.map((x, i) => [x, b.items[i]] as [Term, Term]), st);
+      }
+      if (a.type === "object" && b.type === "object" && a.items.length === b.items.length) {
+        const pairs: [Term, Term][] = [];
+        for (const [ka, va] of a.items) {
+          const kv = constValueOf(ka);
+          const other = b.items.find(([kb]) => kv !== undefined && equal(constValueOf(kb) as Value, kv));
+          if (!other) return () => false;
+          pairs.push([va, other[1]]);
+        }
+        return this.unifyPairs(pairs, st);
+      }
+      if (a.type === "var" || b.type === "var") {
+        // x = [y] with both unbound: neither side can be evaluated.
+        const vars: VarTerm[] = [];
+        this.collectUnbound(a, st, vars);
+        this.collectUnbound(b, st, vars);
+        throw new Unsafe(vars);
+      }
+      const vars: VarTerm[] = [];
+      this.collectUnbound(a, st, vars);
+      this.collectUnbound(b, st, vars);
+      throw new Unsafe(vars);
+    }
+    const [pat, val] = na ? [a, b] : [b, a];
+    const cv = this.compileTerm(val, st);
+    const pm = this.compilePattern(pat, st, false);
+    if (cv.ev !== null) {
+      const ev = cv.ev;
+      return (c, f, k) => {
+        const v = ev(c, f);
+        return v === undefined ? false : pm(c, f, v, k);
+      };
+    }
+    return (c, f, k) => cv.en(c, f, (v) => pm(c, f, v, k));
+  }
+
+  private unifyPairs(pairs: [Term, Term][], st: State): ExprFn {
+    const pending = pairs.slice();
+    const fns: ExprFn[] = [];
+    while (pending.length) {
+      let ok = false;
+      for (let i = 0; i < pending.length; i++) {
+        const snap = new Set(st.bound);
+        try {
+          fns.push(this.compileUnify(pending[i][0], pending[i][1], st));
+          pending.splice(i, 1);
+          ok = true;
+          break;
+        } catch (e) {
+          if (!(e instanceof Unsafe)) throw e;
+          st.bound = snap;
+        }
+      }
+      if (!ok) return this.compileUnify(pending[0][0], pending[0][1], st);
+    }
+    if (fns.length === 0) return (_c, _f, k) => k();
+    let fn = fns[fns.length - 1];
+    for (let i = fns.length - 2; i >= 0; i--) fn = seq(fns[i], fn);
+    return fn;
+  }
+
+  private collectUnbound(t: Term, st: State, out: VarTerm[]): void {
+    if (t.type === "var") {
+      if (isWildcard(t.name)) return;
+      if (!this.isNonLocal(t.name, st)) {
+        const s = st.scope.find(t.name);
+        if (s === undefined || !st.bound.has(s)) out.push(t);
+      }
+    } else if (t.type === "array") t.items.forEach((i) => this.collectUnbound(i, st, out));
+    else if (t.type === "object") t.items.forEach(([, v]) => this.collectUnbound(v, st, out));
+  }
+
+  private compileAssign(a: Term, b: Term, st: State, loc: Location): ExprFn {
+    // Variables on the left are new locals: declare them (shadowing outer ones).
+    const vars: VarTerm[] = [];
+    const collect = (t: Term) => {
+      if (t.type === "var") vars.push(t);
+      else if (t.type === "array") t.items.forEach(collect);
+      else if (t.type === "object") t.items.forEach(([, v]) => collect(v));
+    };
+    collect(a);
+    if (vars.length === 0 && a.type !== "array" && a.type !== "object") {
+      throw RegoError.single("rego_compile_error", `cannot assign to ${a.type}`, loc);
+    }
+    const cv = this.compileTerm(b, st);
+    for (const v of vars) {
+      if (isWildcard(v.name)) continue;
+      if (v.name === "input" || v.name === "data") {
+        throw RegoError.single("rego_compile_error", `variables must not shadow ${v.name} (use a different variable name)`, v.loc);
+      }
+      this.declare(v, st);
+    }
+    const pm = this.compilePattern(a, st, false);
+    if (cv.ev !== null) {
+      const ev = cv.ev;
+      return (c, f, k) => {
+        const v = ev(c, f);
+        return v === undefined ? false : pm(c, f, v, k);
+      };
+    }
+    return (c, f, k) => cv.en(c, f, (v) => pm(c, f, v, k));
+  }
+
+  // ---- some … in, every ----------------------------------------------------------------------
+
+  private compileSomeIn(key: Term | null, value: Term, coll: Term, st: State): ExprFn {
+    const cc = this.compileTerm(coll, st);
+    const kp = key ? this.compilePattern(key, st, true) : null;
+    const vp = this.compilePattern(value, st, true);
+    if (kp === null) {
+      return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (_key, val) => vp(c, f, val, k)));
+    }
+    return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (kk, val) => kp(c, f, kk, () => vp(c, f, val, k))));
+  }
+
+  private compileEvery(key: VarTerm | null, value: VarTerm, domain: Term, body: Body, st: State): ExprFn {
+    const dom = this.compileTerm(domain, st);
+    const est = st.child();
+    const ks = key ? this.declare(key, est) : -1;
+    const vs = this.declare(value, est);
+    if (ks >= 0) est.bound.add(ks);
+    est.bound.add(vs);
+    const b = this.compileBody(body, est);
+    return (c, f, k) =>
+      dom.en(c, f, (d) => {
+        const failed = enumerate(c, d, (kk, vv) => {
+          if (ks >= 0) f[ks] = kk;
+          f[vs] = vv;
+          const found = b(c, f, K_TRUE);
+          if (ks >= 0) f[ks] = undefined;
+          f[vs] = undefined;
+          return !found;
+        });
+        return failed ? false : k();
+      });
+  }
+
+  // ---- Calls ---------------------------------------------------------------------------------
+
+  private resolveCall(op: RefTerm, st: State, loc: Location): CallTarget {
+    const name = opName(op);
+    const parts = name.split(".");
+    let path: string[] | null = null;
+    const first = parts[0];
+    if (first === "data") path = parts.slice(1);
+    else if (st.scope.find(first) === undefined && st.mod.ruleNames.has(first)) path = [...st.mod.pkg, ...parts];
+    else if (st.mod.imports.has(first)) {
+      const imp = st.mod.imports.get(first)!;
+      const head = imp[0];
+      if (head.type === "var" && head.name === "data") {
+        path = [];
+        for (let i = 1; i < imp.length; i++) {
+          const t = imp[i];
+          if (t.type === "string") path.push(t.value);
+        }
+        path.push(...parts.slice(1));
+      }
+    }
+    if (path !== null) {
+      let node: TreeNode | null = this.root;
+      for (const p of path) {
+        node = node.children.get(p) ?? null;
+        if (node === null) break;
+      }
+      if (node !== null && node.isFunction) {
+        this.addDep(st, node, false);
+        const def = node.funcs[0] ?? node.defaultFunc!;
+        return { kind: "func", node, name: node.dataPath(), arity: def.args!.length };
+      }
+      if (first !== "data" || !BUILTINS.has(name)) {
+        throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
+      }
+    }
+    const b = BUILTINS.get(name);
+    if (!b) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
+    return { kind: "builtin", b, name };
+  }
+
+  private arityOf(t: CallTarget): number {
+    if (t.kind === "func") return t.arity;
+    return t.b.decl.args?.length ?? 0;
+  }
+
+  /** Compile the argument terms and produce a function that calls the target with their values. */
+  private compileInvoke(target: CallTarget, args: Term[], st: State, loc: Location): CTerm {
+    const cargs = args.map((a) => this.compileTerm(a, st));
+    const n = cargs.length;
+    let invoke: (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean;
+    const mockKey = target.name;
+    const direct = this.directInvoker(target, loc);
+    invoke = (c, vals, k) => {
+      if (c.mocks !== null) {
+        const m = c.mocks.get(mockKey);
+        if (m !== undefined) return this.invokeMock(c, m, vals, loc, k);
+      }
+      return direct(c, vals, k);
+    };
+    const isRelation = target.kind === "builtin" && target.b.relation === true;
+    if (cargs.every((a) => a.ev !== null) && !isRelation) {
+      const evs = cargs.map((a) => a.ev!);
+      const ev: ValFn = (c, f) => {
+        const vals: Value[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = evs[i](c, f);
+          if (v === undefined) return undefined;
+          vals[i] = v;
+        }
+        let out: Value | undefined;
+        invoke(c, vals, (v) => ((out = v), true));
+        return out;
+      };
+      return { ev, en: evToEn(ev) };
+    }
+    const en: EnumFn = (c, f, k) => {
+      const vals: Value[] = new Array(n);
+      const step = (i: number): boolean => {
+        if (i === n) return invoke(c, vals.slice(), k);
+        return cargs[i].en(c, f, (v) => {
+          vals[i] = v;
+          return step(i + 1);
+        });
+      };
+      return step(0);
+    };
+    return { ev: null, en };
+  }
+
+  private directInvoker(target: CallTarget, loc: Location): (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean {
+    if (target.kind === "func") {
+      const node = target.node;
+      return (c, vals, k) => {
+        const v = callFunction(c, node, vals, loc);
+        return v === undefined ? false : k(v);
+      };
+    }
+    const b = target.b;
+    if (b.relation) {
+      return (c, vals, k) => {
+        const out = callBuiltin(c, b, vals, loc);
+        if (!Array.isArray(out)) return false;
+        for (const v of out) if (k(v)) return true;
+        return false;
+      };
+    }
+    return (c, vals, k) => {
+      const v = callBuiltin(c, b, vals, loc);
+      return v === undefined ? false : k(v);
+    };
+  }
+
+  private invokeMock(c: Ctx, m: Mock, vals: Value[], loc: Location, k: (v: Value) => boolean): boolean {
+    if ("value" in m) return k(m.value);
+    if ("node" in m) {
+      const v = callFunction(c, m.node, vals, loc);
+      return v === undefined ? false : k(v);
+    }
+    if (m.builtin.relation) {
+      const out = callBuiltin(c, m.builtin, vals, loc);
+      if (!Array.isArray(out)) return false;
+      for (const v of out) if (k(v)) return true;
+      return false;
+    }
+    const v = callBuiltin(c, m.builtin, vals, loc);
+    return v === undefined ? false : k(v);
+  }
+
+  private compileCallTerm(t: CallTerm, st: State): CTerm {
+    const name = opName(t.op);
+    if (name === "print") return { ev: null, en: (c, f, k) => this.compilePrint(t.args, st, t.loc)(c, f, () => k(true)) };
+    const target = this.resolveCall(t.op, st, t.loc);
+    const arity = this.arityOf(target);
+    const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
+    if (!variadic && t.args.length !== arity) {
+      throw RegoError.single("rego_type_error", `${target.kind === "func" ? target.name : name}: arity mismatch\n\thave: ${t.args.length}\n\twant: ${arity}`, t.loc);
+    }
+    this.typeCheckArgs(target, t.args, name, t.loc);
+    return this.compileInvoke(target, t.args, st, t.loc);
+  }
+
+  private compileCallExpr(op: RefTerm, args: Term[], st: State, loc: Location, capture: number): ExprFn {
+    const name = opName(op);
+    if (name === "eq") return this.withCapture(this.compileUnify(args[0], args[1], st), capture);
+    if (name === "assign") return this.withCapture(this.compileAssign(args[0], args[1], st, loc), capture);
+    if (name === "print") return this.withCapture(this.compilePrint(args, st, loc), capture);
+    const target = this.resolveCall(op, st, loc);
+    const arity = this.arityOf(target);
+    const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
+    const hasResult = target.kind === "func" || target.b.decl.result !== undefined;
+    if (!variadic && args.length === arity + 1 && hasResult) {
+      // The last argument receives the result: f(x, y) binds y to f(x).
+      this.typeCheckArgs(target, args.slice(0, arity), name, loc);
+      const call = this.compileInvoke(target, args.slice(0, arity), st, loc);
+      const out = args[arity];
+      const pm = this.compilePattern(out, st, false);
+      const fn: ExprFn = (c, f, k) => call.en(c, f, (v) => pm(c, f, v, k));
+      return this.withCapture(fn, capture);
+    }
+    if (!variadic && args.length !== arity) {
+      throw RegoError.single("rego_type_error", `${target.kind === "func" ? target.name : name}: arity mismatch\n\thave: ${args.length}\n\twant: ${arity}`, loc);
+    }
+    this.typeCheckArgs(target, args, name, loc);
+    const call = this.compileInvoke(target, args, st, loc);
+    if (capture >= 0) return (c, f, k) => call.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
+    if (call.ev !== null) {
+      const ev = call.ev;
+      return (c, f, k) => {
+        const v = ev(c, f);
+        return v === undefined || v === false ? false : k();
+      };
+    }
+    return (c, f, k) => call.en(c, f, (v) => (v === false ? false : k()));
+  }
+
+  /** Literal arguments are checked against the builtin's declaration at compile time. */
+  private typeCheckArgs(target: CallTarget, args: Term[], name: string, loc: Location): void {
+    if (target.kind !== "builtin") return;
+    const decl = target.b.decl;
+    const want = decl.args ?? [];
+    for (let i = 0; i < args.length && i < want.length; i++) {
+      const a = args[i];
+      const have = literalType(a);
+      if (have === null) continue;
+      if (!accepts(want[i] as TypeLike, have)) {
+        throw RegoError.single(
+          "rego_type_error",
+          `${name}: invalid argument(s)\n\thave: (${args.map((x) => literalType(x) ?? "any").join(", ")})\n\twant: (${want.map((w) => typeString(w as TypeLike)).join(", ")})`,
+          loc,
+        );
+      }
+    }
+  }
+
+  private compilePrint(args: Term[], st: State, loc: Location): ExprFn {
+    const cargs = args.map((a) => {
+      const child = st.child();
+      const ct = this.compileTerm(a, child);
+      return ct;
+    });
+    return (c, f, k) => {
+      const lists: Value[][] = cargs.map((ct) => {
+        const out: Value[] = [];
+        try {
+          ct.en(c, f, (v) => (out.push(v), false));
+        } catch (e) {
+          if (!(e instanceof RegoError) || e.code === "eval_conflict_error") throw e;
+        }
+        return out;
+      });
+      const emit = (i: number, acc: string[]) => {
+        if (i === lists.length) {
+          c.bctx.location = loc;
+          c.bctx.print(acc.join(" "));
+          return;
+        }
+        if (lists[i].length === 0) {
+          emit(i + 1, [...acc, "<undefined>"]);
+          return;
+        }
+        for (const v of lists[i]) emit(i + 1, [...acc, typeof v === "string" ? v : formatValue(v)]);
+      };
+      emit(0, []);
+      return k();
+    };
+  }
+
+  // ---- with ----------------------------------------------------------------------------------
+
+  private compileWith(ws: With[], inner: ExprFn, st: State): ExprFn {
+    type Applied = (c: Ctx, v: Value) => void;
+    const mods: { value: CTerm | null; mock: Mock | null; apply: Applied | null; mockKey: string | null }[] = [];
+    for (const w of ws) {
+      const target = w.target;
+      const head = target.terms[0];
+      if (head.type !== "var") throw RegoError.single("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
+      const path: Value[] = [];
+      for (let i = 1; i < target.terms.length; i++) {
+        const t = target.terms[i];
+        const cv = constValueOf(t);
+        if (cv === undefined) throw RegoError.single("rego_compile_error", "with keyword target must be a ground reference", w.loc);
+        path.push(cv);
+      }
+      // A function or builtin being replaced?
+      const fnTarget = this.mockTarget(target, st);
+      if (fnTarget !== null) {
+        const replacement = this.mockReplacement(w.value, st);
+        if (replacement !== null) {
+          mods.push({ value: null, mock: replacement, apply: null, mockKey: fnTarget });
+          continue;
+        }
+        const cv = this.compileTerm(w.value, st);
+        mods.push({ value: cv, mock: null, apply: null, mockKey: fnTarget });
+        continue;
+      }
+      const cv = this.compileTerm(w.value, st);
+      if (head.name === "input") {
+        mods.push({ value: cv, mock: null, mockKey: null, apply: (c, v) => (c.input = path.length === 0 ? v : setPath(c.input, path, v)) });
+        continue;
+      }
+      let dataPath: Value[] | null = null;
+      if (head.name === "data") dataPath = path;
+      else if (st.scope.find(head.name) === undefined && st.mod.ruleNames.has(head.name)) dataPath = [...st.mod.pkg, head.name, ...path];
+      else if (st.mod.imports.has(head.name)) {
+        const imp = st.mod.imports.get(head.name)!;
+        const ih = imp[0];
+        const ip = imp.slice(1).map((t) => constValueOf(t) as Value);
+        if (ih.type === "var" && ih.name === "input") {
+          const full = [...ip, ...path];
+          mods.push({ value: cv, mock: null, mockKey: null, apply: (c, v) => (c.input = full.length === 0 ? v : setPath(c.input, full, v)) });
+          continue;
+        }
+        dataPath = [...ip, ...path];
+      }
+      if (dataPath === null || dataPath.some((p) => typeof p !== "string")) {
+        throw RegoError.single("rego_compile_error", `with keyword target must reference existing input, data, or a function`, w.loc);
+      }
+      const dp = dataPath as string[];
+      mods.push({
+        value: cv,
+        mock: null,
+        mockKey: null,
+        apply: (c, v) => {
+          c.overrides = addOverride(c.overrides, dp, v);
+        },
+      });
+    }
+    return (c, f, k) => {
+      const vals: Value[] = [];
+      const run = (i: number): boolean => {
+        if (i < mods.length) {
+          const m = mods[i];
+          if (m.value === null) return run(i + 1);
+          return m.value.en(c, f, (v) => {
+            vals[i] = v;
+            return run(i + 1);
+          });
+        }
+        const saved = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: c.docCache, fn: c.fnCache };
+        for (let j = 0; j < mods.length; j++) {
+          const m = mods[j];
+          if (m.mockKey !== null) {
+            c.mocks = new Map(c.mocks ?? []);
+            c.mocks.set(m.mockKey, m.mock ?? { value: vals[j] });
+          } else m.apply!(c, vals[j]);
+        }
+        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map() } as typeof saved;
+        const enter = (s: typeof saved) => {
+          c.input = s.input;
+          c.overrides = s.overrides;
+          c.mocks = s.mocks;
+          c.docCache = s.doc;
+          c.fnCache = s.fn;
+        };
+        enter(scoped);
+        try {
+          return inner(c, f, () => {
+            enter(saved);
+            try {
+              return k();
+            } finally {
+              enter(scoped);
+            }
+          });
+        } finally {
+          enter(saved);
+        }
+      };
+      return run(0);
+    };
+  }
+
+  /** If a with target names a function or builtin, its mock key. */
+  private mockTarget(target: RefTerm, st: State): string | null {
+    const name = opName(target);
+    if (!name) return null;
+    const parts = name.split(".");
+    if (parts[0] === "input") return null;
+    let path: string[] | null = null;
+    if (parts[0] === "data") path = parts.slice(1);
+    else if (st.mod.ruleNames.has(parts[0])) path = [...st.mod.pkg, ...parts];
+    if (path !== null) {
+      let node: TreeNode | null = this.root;
+      for (const p of path) {
+        node = node?.children.get(p) ?? null;
+      }
+      if (node !== null && node.isFunction) return node.dataPath();
+      if (parts[0] === "data" || node !== null) return null;
+    }
+    if (BUILTINS.has(name)) return name;
+    return null;
+  }
+
+  /** A with value that names a function or builtin (`with f as g`). */
+  private mockReplacement(t: Term, st: State): Mock | null {
+    let ref: RefTerm | null = null;
+    if (t.type === "var") ref = { type: "ref", terms: [t], loc: t.loc };
+    else if (t.type === "ref") ref = t;
+    if (ref === null) return null;
+    const name = opName(ref);
+    if (!name) return null;
+    const first = name.split(".")[0];
+    if (st.scope.find(first) !== undefined || first === "input") return null;
+    const key = this.mockTarget(ref, st);
+    if (key === null) return null;
+    if (key.startsWith("data.")) {
+      let node: TreeNode | null = this.root;
+      for (const p of key.split(".").slice(1)) node = node?.children.get(p) ?? null;
+      return node ? { node } : null;
+    }
+    const b = BUILTINS.get(key);
+    return b ? { builtin: b } : null;
+  }
+}
+
+// ---- with helpers ----------------------------------------------------------------------------
+
+function setPath(base: Value | undefined, path: Value[], v: Value): Value {
+  const [head, ...rest] = path;
+  const cur = lookup(base, head);
+  const nv = rest.length === 0 ? v : setPath(cur, rest, v);
+  const entries: [Value, Value][] = isObject(base as Value) ? objectEntries(base as never).filter(([k]) => !equal(k, head)) : [];
+  entries.push([head, nv]);
+  return makeObject(entries);
+}
+
+function addOverride(ov: OverrideNode | null, path: string[], v: Value): OverrideNode {
+  const root: OverrideNode = cloneOv(ov);
+  let n = root;
+  for (const p of path) {
+    let c = n.children.get(p);
+    if (!c) {
+      c = { children: new Map() };
+      n.children.set(p, c);
+    } else {
+      c = cloneOv(c);
+      n.children.set(p, c);
+    }
+    n = c;
+  }
+  n.value = v;
+  n.children = new Map();
+  return root;
+}
+
+function cloneOv(ov: OverrideNode | null): OverrideNode {
+  if (ov === null) return { children: new Map() };
+  return { value: ov.value, children: new Map(ov.children) };
+}
+
+// ---- Literal type checks ---------------------------------------------------------------------
+
+type TypeLike = { type: string; of?: TypeLike[] | TypeLike; static?: unknown; dynamic?: unknown };
+
+function literalType(t: Term): string | null {
+  switch (t.type) {
+    case "null":
+      return "null";
+    case "boolean":
+      return "boolean";
+    case "number":
+      return "number";
+    case "string":
+      return "string";
+    case "array":
+    case "arraycomp":
+      return "array";
+    case "object":
+    case "objectcomp":
+      return "object";
+    case "set":
+    case "setcomp":
+      return "set";
+    default:
+      return null;
+  }
+}
+
+function accepts(want: TypeLike, have: string): boolean {
+  if (want.type === "any") {
+    const of = want.of as TypeLike[] | undefined;
+    if (!of || of.length === 0) return true;
+    return of.some((o) => accepts(o, have));
+  }
+  return want.type === have;
+}
+
+function typeString(t: TypeLike): string {
+  if (t.type === "any") {
+    const of = t.of as TypeLike[] | undefined;
+    if (!of || of.length === 0) return "any";
+    return `any<${of.map(typeString).join(", ")}>`;
+  }
+  if (t.type === "array") return "array[any]";
+  if (t.type === "object") return "object[any: any]";
+  if (t.type === "set") return "set[any]";
+  return t.type;
+}
+
+export { isTruthy };

@@ -1,0 +1,559 @@
+// The evaluator's runtime: per-query state, the rule tree, virtual documents and function calls.
+//
+// The compiler (compiler.ts) turns every rule body into closures in continuation-passing style:
+// an expression is `(ctx, frame, k) => stop`, it calls `k()` once per solution with its variables
+// bound in `frame`, and unbinds them when `k` returns. A continuation returns true to stop the
+// enumeration early (negation, existence checks, complete rules with constant values). Nothing
+// here walks the AST.
+
+import type { Location } from "./ast.ts";
+import { RegoError } from "./errors.ts";
+import type { Value, PlainObject } from "./value.ts";
+import {
+  RSet,
+  ObjMap,
+  equal,
+  hashKey,
+  isObject,
+  objectEntries,
+  objectGet,
+  makeObject,
+  sortedKeys,
+  compareStrings,
+} from "./value.ts";
+import type { Builtin, BuiltinContext } from "../builtins/registry.ts";
+import { BuiltinError, BuiltinTypeError, HaltError, AsyncSuspend } from "../builtins/registry.ts";
+
+export type Frame = (Value | undefined)[];
+export type K = () => boolean;
+export type ExprFn = (c: Ctx, f: Frame, k: K) => boolean;
+export type ValFn = (c: Ctx, f: Frame) => Value | undefined;
+export type EnumFn = (c: Ctx, f: Frame, k: (v: Value) => boolean) => boolean;
+/** Match a value against a pattern, binding its variables; calls k on success. */
+export type MatchFn = (c: Ctx, f: Frame, v: Value, k: K) => boolean;
+
+export interface CompiledRule {
+  kind: "single" | "multi" | "function";
+  nslots: number;
+  body: ExprFn;
+  value: ValFn | null; // head value (single, function)
+  key: ValFn | null; // element (multi)
+  suffix: ValFn[]; // ref-head parts after the node path ([x], [x, "r"] …)
+  args: MatchFn[] | null; // function parameters
+  elses: { body: ExprFn; value: ValFn; loc: Location }[];
+  isDefault: boolean;
+  constValue: boolean; // head value is a constant: the first solution decides it
+  loc: Location;
+  order: number; // definition order, for indexing
+  /** For indexing: `input.<path> == <constant>` holds whenever the body succeeds. */
+  inputEq: { path: string[]; key: unknown } | null;
+}
+
+export class TreeNode {
+  readonly name: string;
+  readonly path: string[];
+  readonly children = new Map<string, TreeNode>();
+  complete: CompiledRule[] = [];
+  multi: CompiledRule[] = [];
+  suffixRules: CompiledRule[] = [];
+  funcs: CompiledRule[] = [];
+  defaultRule: CompiledRule | null = null;
+  defaultFunc: CompiledRule | null = null;
+  /** Complete rules whose values are all constants: stop at the first that succeeds. */
+  earlyExit = false;
+  index: RuleIndex | null = null;
+  constructor(name: string, path: string[]) {
+    this.name = name;
+    this.path = path;
+  }
+  get hasDocRules(): boolean {
+    return this.complete.length > 0 || this.multi.length > 0 || this.suffixRules.length > 0 || this.defaultRule !== null;
+  }
+  get isFunction(): boolean {
+    return this.funcs.length > 0 || this.defaultFunc !== null;
+  }
+  child(name: string): TreeNode {
+    let n = this.children.get(name);
+    if (!n) {
+      n = new TreeNode(name, [...this.path, name]);
+      this.children.set(name, n);
+    }
+    return n;
+  }
+  dataPath(): string {
+    return ["data", ...this.path].join(".");
+  }
+}
+
+/** Rules of one node indexed on `input.<path> == constant`. */
+export interface RuleIndex {
+  path: string[];
+  byValue: Map<unknown, CompiledRule[]>;
+  rest: CompiledRule[];
+}
+
+// ---- Per-query state -------------------------------------------------------------------------
+
+const UNDEF = Symbol("undefined");
+type Cached = Value | typeof UNDEF;
+
+/** A `with` replacement of a function or builtin. */
+export type Mock = { value: Value } | { builtin: Builtin } | { node: TreeNode };
+
+export interface OverrideNode {
+  value?: Value;
+  children: Map<string, OverrideNode>;
+}
+
+export class Ctx {
+  input: Value | undefined;
+  data: Value;
+  root: TreeNode;
+  docCache = new Map<TreeNode, Cached>();
+  fnCache = new Map<TreeNode, Map<unknown, Cached>>();
+  overrides: OverrideNode | null = null;
+  mocks: Map<string, Mock> | null = null;
+  bctx: BuiltinContext;
+  strict: boolean;
+  deadline: number;
+  steps = 0;
+  inProgress = new Set<TreeNode>();
+  constructor(root: TreeNode, data: Value, input: Value | undefined, bctx: BuiltinContext, strict: boolean, deadline: number) {
+    this.root = root;
+    this.data = data;
+    this.input = input;
+    this.bctx = bctx;
+    this.strict = strict;
+    this.deadline = deadline;
+  }
+
+  /** Called on every rule evaluation and collection step: stops runaway policies. */
+  tick(): void {
+    if ((++this.steps & 0x3ff) === 0 && Date.now() > this.deadline) {
+      throw RegoError.single("eval_cancel_error", "timed out: evaluation exceeded its deadline (raise --timeout or fix the policy)");
+    }
+  }
+}
+
+export function conflict(message: string, loc: Location | undefined): RegoError {
+  return RegoError.single("eval_conflict_error", message, loc);
+}
+
+// ---- Navigating values -----------------------------------------------------------------------
+
+/** Look up one key of a value (array index, object key, set member). */
+export function lookup(v: Value | undefined, key: Value): Value | undefined {
+  if (v === undefined || v === null || typeof v !== "object") return undefined;
+  if (Array.isArray(v)) {
+    if (typeof key === "number" && Number.isInteger(key) && key >= 0 && key < v.length) return v[key];
+    return undefined;
+  }
+  if (v instanceof RSet) return v.has(key) ? key : undefined;
+  if (v instanceof ObjMap) return v.get(key);
+  if (typeof key !== "string") return isObject(v) ? objectGet(v as PlainObject, key) : undefined;
+  return Object.hasOwn(v, key) ? (v as PlainObject)[key] : undefined;
+}
+
+/** Enumerate a collection's (key, value) pairs in OPA's order. Stops when k returns true. */
+export function enumerate(c: Ctx, v: Value | undefined, k: (key: Value, val: Value) => boolean): boolean {
+  if (v === undefined || v === null || typeof v !== "object") return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      c.tick();
+      if (k(i, v[i])) return true;
+    }
+    return false;
+  }
+  if (v instanceof RSet) {
+    for (const e of v.sorted()) {
+      c.tick();
+      if (k(e, e)) return true;
+    }
+    return false;
+  }
+  if (v instanceof ObjMap) {
+    for (const [kk, vv] of v.sorted()) {
+      c.tick();
+      if (k(kk, vv)) return true;
+    }
+    return false;
+  }
+  if (!isObject(v)) return false;
+  const o = v as PlainObject;
+  for (const key of sortedKeys(o)) {
+    c.tick();
+    if (k(key, o[key])) return true;
+  }
+  return false;
+}
+
+/** A reference operand: a known value, a variable to bind, or a pattern to match. */
+export type Operand =
+  | { kind: "val"; fn: ValFn; en: EnumFn | null }
+  | { kind: "var"; slot: number }
+  | { kind: "pattern"; match: MatchFn };
+
+/** Follow operands ops[i..] from value v, enumerating where an operand is unbound. */
+export function navigate(c: Ctx, f: Frame, v: Value | undefined, ops: Operand[], i: number, k: (v: Value) => boolean): boolean {
+  for (; i < ops.length; i++) {
+    if (v === undefined) return false;
+    const op = ops[i];
+    if (op.kind === "val") {
+      if (op.en !== null) {
+        const base = v;
+        const next = i + 1;
+        return op.en(c, f, (key) => navigate(c, f, lookup(base, key), ops, next, k));
+      }
+      const key = op.fn(c, f);
+      if (key === undefined) return false;
+      v = lookup(v, key);
+      continue;
+    }
+    const next = i + 1;
+    if (op.kind === "var") {
+      const slot = op.slot;
+      return enumerate(c, v, (key, val) => {
+        f[slot] = key;
+        const r = navigate(c, f, val, ops, next, k);
+        f[slot] = undefined;
+        return r;
+      });
+    }
+    const match = op.match;
+    return enumerate(c, v, (key, val) => match(c, f, key, () => navigate(c, f, val, ops, next, k)));
+  }
+  if (v === undefined) return false;
+  return k(v);
+}
+
+// ---- Data references -------------------------------------------------------------------------
+
+/**
+ * Follow a reference into `data` from a tree node: base documents and virtual documents
+ * (rules) are merged; once a node with rules is reached the rest is plain navigation.
+ */
+export function dataRef(
+  c: Ctx,
+  f: Frame,
+  node: TreeNode | null,
+  base: Value | undefined,
+  ov: OverrideNode | null,
+  ops: Operand[],
+  i: number,
+  k: (v: Value) => boolean,
+): boolean {
+  for (;;) {
+    if (ov !== null && ov.value !== undefined) return navigate(c, f, ov.value, ops, i, k);
+    if (node === null) {
+      if (ov !== null) base = patchOverrides(base, ov);
+      return navigate(c, f, base, ops, i, k);
+    }
+    if (node.hasDocRules || i === ops.length) {
+      let v = docValue(c, node, base);
+      if (ov !== null) v = patchOverrides(v, ov);
+      return navigate(c, f, v, ops, i, k);
+    }
+    const op = ops[i];
+    if (op.kind === "val" && op.en === null) {
+      const key = op.fn(c, f);
+      if (key === undefined) return false;
+      if (typeof key !== "string") {
+        if (ov !== null) base = patchOverrides(docValue(c, node, base), ov);
+        else base = docValue(c, node, base);
+        return navigate(c, f, base, ops, i, k);
+      }
+      node = node.children.get(key) ?? null;
+      base = lookup(base, key);
+      ov = ov !== null ? (ov.children.get(key) ?? null) : null;
+      i++;
+      if (node === null && base === undefined && ov === null) return false;
+      continue;
+    }
+    // An unbound operand at the tree level: enumerate the union of rule children and base keys.
+    const keys = new Set<string>();
+    for (const name of node.children.keys()) keys.add(name);
+    if (isObject(base as Value)) for (const [kk] of objectEntries(base as PlainObject)) if (typeof kk === "string") keys.add(kk);
+    if (ov !== null) for (const name of ov.children.keys()) keys.add(name);
+    const sorted = Array.from(keys).sort(compareStrings);
+    const cur = node;
+    const curBase = base;
+    const curOv = ov;
+    const next = i + 1;
+    for (const key of sorted) {
+      const child = cur.children.get(key) ?? null;
+      const childBase = lookup(curBase, key);
+      const childOv = curOv !== null ? (curOv.children.get(key) ?? null) : null;
+      if (child !== null && child.isFunction && !child.hasDocRules && child.children.size === 0 && childBase === undefined) continue;
+      const go = () => dataRef(c, f, child, childBase, childOv, ops, next, k);
+      let stop: boolean;
+      if (op.kind === "var") {
+        // Skip children whose document is undefined (or functions).
+        f[op.slot] = key;
+        stop = go();
+        f[op.slot] = undefined;
+      } else if (op.kind === "pattern") {
+        stop = op.match(c, f, key, go);
+      } else {
+        stop = op.en!(c, f, (kv) => (equal(kv, key) ? go() : false));
+      }
+      if (stop) return true;
+    }
+    return false;
+  }
+}
+
+function patchOverrides(v: Value | undefined, ov: OverrideNode): Value | undefined {
+  if (ov.value !== undefined) return ov.value;
+  if (ov.children.size === 0) return v;
+  const entries: [Value, Value][] = isObject(v as Value) ? objectEntries(v as PlainObject).slice() : [];
+  for (const [name, child] of ov.children) {
+    const cur = lookup(v, name);
+    const nv = patchOverrides(cur, child);
+    if (nv === undefined) continue;
+    const at = entries.findIndex(([kk]) => kk === name);
+    if (at >= 0) entries[at] = [name, nv];
+    else entries.push([name, nv]);
+  }
+  return makeObject(entries);
+}
+
+// ---- Virtual documents -----------------------------------------------------------------------
+
+/** The value of the document at a tree node (rules, children and base data merged); cached per query. */
+export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value | undefined {
+  const cached = c.docCache.get(node);
+  if (cached !== undefined) return cached === UNDEF ? undefined : cached;
+  if (c.inProgress.has(node)) {
+    throw RegoError.single("rego_recursion_error", `rule ${node.dataPath()} is recursive`);
+  }
+  c.inProgress.add(node);
+  let v: Value | undefined;
+  try {
+    v = computeDoc(c, node, base);
+  } finally {
+    c.inProgress.delete(node);
+  }
+  c.docCache.set(node, v === undefined ? UNDEF : v);
+  return v;
+}
+
+function candidates(c: Ctx, node: TreeNode, rules: CompiledRule[]): CompiledRule[] {
+  const ix = node.index;
+  if (ix === null || rules !== node.complete) return rules;
+  let v: Value | undefined = c.input;
+  for (const p of ix.path) v = lookup(v, p);
+  if (v === undefined) return ix.rest;
+  return ix.byValue.get(hashKey(v)) ?? ix.rest;
+}
+
+function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | undefined {
+  c.tick();
+  if (node.complete.length > 0 || node.defaultRule !== null) {
+    let result: Value | undefined;
+    let resultLoc: Location | undefined;
+    for (const r of candidates(c, node, node.complete)) {
+      const v = evalSingle(c, r);
+      if (v === undefined) continue;
+      if (result === undefined) {
+        result = v;
+        resultLoc = r.loc;
+        if (node.earlyExit) break;
+      } else if (!equal(result, v)) {
+        throw conflict("complete rules must not produce multiple outputs", r.loc ?? resultLoc);
+      }
+    }
+    if (result === undefined && node.defaultRule !== null) result = evalSingle(c, node.defaultRule);
+    return result;
+  }
+  if (node.multi.length > 0 && node.suffixRules.length === 0 && node.children.size === 0) {
+    const set = new RSet();
+    for (const r of node.multi) collectMulti(c, r, set);
+    return set;
+  }
+  // An object: base data, child documents, then ref-head rules with variable parts.
+  const b = new ObjBuilder();
+  if (isObject(base as Value)) for (const [kk, vv] of objectEntries(base as PlainObject)) b.entries.set(hashKey(kk), [kk, vv]);
+  for (const [name, child] of node.children) {
+    if (child.isFunction && !child.hasDocRules && child.children.size === 0) continue;
+    const cv = docValue(c, child, lookup(base, name));
+    if (cv !== undefined) b.entries.set(name, [name, cv]);
+  }
+  for (const r of node.suffixRules) collectSuffix(c, r, b);
+  if (node.multi.length > 0) {
+    // A set rule at a node that also has children: the set is the node's value (OPA rejects
+    // such mixes at compile time; be lenient and prefer the set).
+    const set = new RSet();
+    for (const r of node.multi) collectMulti(c, r, set);
+    return set;
+  }
+  return b.build();
+}
+
+/** Value of one single-value rule (with its else chain), or undefined. */
+export function evalSingle(c: Ctx, r: CompiledRule): Value | undefined {
+  const f: Frame = new Array(r.nslots);
+  let out: Value | undefined;
+  const valueFn = r.value!;
+  const stopEarly = r.constValue;
+  r.body(c, f, () => {
+    const v = valueFn(c, f);
+    if (v === undefined) return false;
+    if (out === undefined) out = v;
+    else if (!equal(out, v)) throw conflict("complete rules must not produce multiple outputs", r.loc);
+    return stopEarly;
+  });
+  if (out !== undefined || r.elses.length === 0) return out;
+  for (const e of r.elses) {
+    const ef: Frame = new Array(r.nslots);
+    e.body(c, ef, () => {
+      const v = e.value(c, ef);
+      if (v === undefined) return false;
+      if (out === undefined) out = v;
+      else if (!equal(out, v)) throw conflict("complete rules must not produce multiple outputs", e.loc);
+      return false;
+    });
+    if (out !== undefined) return out;
+  }
+  return undefined;
+}
+
+function collectMulti(c: Ctx, r: CompiledRule, set: RSet): void {
+  const f: Frame = new Array(r.nslots);
+  const keyFn = r.key!;
+  r.body(c, f, () => {
+    const v = keyFn(c, f);
+    if (v !== undefined) set.add(v);
+    return false;
+  });
+}
+
+/** Mutable object under construction for ref-head rules; frozen into a value by build(). */
+class ObjBuilder {
+  entries = new Map<unknown, [Value, Value | ObjBuilder | RSet]>();
+  build(): Value {
+    const out: [Value, Value][] = [];
+    for (const [k, v] of this.entries.values()) out.push([k, v instanceof ObjBuilder ? v.build() : v]);
+    return makeObject(out);
+  }
+}
+
+function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder): void {
+  const f: Frame = new Array(r.nslots);
+  r.body(c, f, () => {
+    const keys: Value[] = [];
+    for (const s of r.suffix) {
+      const kv = s(c, f);
+      if (kv === undefined) return false;
+      keys.push(kv);
+    }
+    const leaf = r.kind === "multi" ? r.key!(c, f) : r.value!(c, f);
+    if (leaf === undefined) return false;
+    let b = root;
+    for (let i = 0; i < keys.length - 1; i++) {
+      const hk = hashKey(keys[i]);
+      const e = b.entries.get(hk);
+      if (e === undefined) {
+        const nb = new ObjBuilder();
+        b.entries.set(hk, [keys[i], nb]);
+        b = nb;
+      } else if (e[1] instanceof ObjBuilder) {
+        b = e[1];
+      } else if (isObject(e[1] as Value)) {
+        const nb = new ObjBuilder();
+        for (const [kk, vv] of objectEntries(e[1] as PlainObject)) nb.entries.set(hashKey(kk), [kk, vv]);
+        e[1] = nb;
+        b = nb;
+      } else {
+        throw conflict("object keys must be unique", r.loc);
+      }
+    }
+    const last = keys[keys.length - 1];
+    const hk = hashKey(last);
+    const e = b.entries.get(hk);
+    if (r.kind === "multi") {
+      if (e === undefined) b.entries.set(hk, [last, new RSet([leaf])]);
+      else if (e[1] instanceof RSet) e[1].add(leaf);
+      else throw conflict("object keys must be unique", r.loc);
+    } else if (e === undefined) {
+      b.entries.set(hk, [last, leaf]);
+    } else if (e[1] instanceof ObjBuilder || !equal(e[1] as Value, leaf)) {
+      throw conflict("object keys must be unique", r.loc);
+    }
+    return false;
+  });
+}
+
+// ---- Functions -------------------------------------------------------------------------------
+
+/** Call a user-defined function with argument values; memoised per query. */
+export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Location | undefined): Value | undefined {
+  let memo = c.fnCache.get(node);
+  let key: unknown;
+  if (args.length === 1) key = hashKey(args[0]);
+  else key = hashKey(args as Value);
+  if (memo === undefined) {
+    memo = new Map();
+    c.fnCache.set(node, memo);
+  } else {
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit === UNDEF ? undefined : hit;
+  }
+  c.tick();
+  let out: Value | undefined;
+  for (const r of node.funcs) {
+    if (r.args!.length !== args.length) continue;
+    const f: Frame = new Array(r.nslots);
+    const valueFn = r.value!;
+    const run = (body: ExprFn, vfn: ValFn, at: Location): boolean => {
+      let found = false;
+      matchArgs(c, f, r.args!, args, 0, () =>
+        body(c, f, () => {
+          const v = vfn(c, f);
+          if (v === undefined) return false;
+          found = true;
+          if (out === undefined) out = v;
+          else if (!equal(out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+          return r.constValue;
+        }),
+      );
+      return found;
+    };
+    if (run(r.body, valueFn, r.loc)) continue;
+    for (const e of r.elses) if (run(e.body, e.value, e.loc)) break;
+  }
+  if (out === undefined && node.defaultFunc !== null) {
+    const f: Frame = new Array(node.defaultFunc.nslots);
+    out = node.defaultFunc.value!(c, f);
+  }
+  memo.set(key, out === undefined ? UNDEF : out);
+  void loc;
+  return out;
+}
+
+function matchArgs(c: Ctx, f: Frame, pats: MatchFn[], args: Value[], i: number, k: K): boolean {
+  if (i === pats.length) return k();
+  return pats[i](c, f, args[i], () => matchArgs(c, f, pats, args, i + 1, k));
+}
+
+// ---- Builtins --------------------------------------------------------------------------------
+
+/** Call a builtin, turning its errors into OPA's behaviour (undefined, or an error when strict). */
+export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | undefined): Value | undefined {
+  c.bctx.location = loc;
+  try {
+    return b.impl(args, c.bctx);
+  } catch (e) {
+    if (e instanceof BuiltinTypeError) {
+      if (c.strict) throw RegoError.single("eval_type_error", e.message, loc);
+      return undefined;
+    }
+    if (e instanceof BuiltinError) {
+      if (c.strict) throw RegoError.single("eval_builtin_error", e.message, loc);
+      return undefined;
+    }
+    if (e instanceof HaltError) throw RegoError.single(e.code, e.message, loc);
+    if (e instanceof RegoError || e instanceof AsyncSuspend) throw e;
+    if (c.strict) throw RegoError.single("eval_builtin_error", `${b.name}: ${(e as Error).message}`, loc);
+    return undefined;
+  }
+}
