@@ -498,7 +498,7 @@ function tzRule(spec: string, lastTx: number, sec: number): ZoneLookup | undefin
   let stdName = sn[0];
   const so = tzOffset(sn[1]);
   if (so === undefined) return undefined;
-  let stdOffset = -so[0];
+  let stdOffset = 0 - so[0];
   s = so[1];
   if (s.length === 0 || s[0] === ",") return { name: stdName, offset: stdOffset, start: lastTx, end: Infinity, isDST: false };
   const dn = tzName(s);
@@ -510,7 +510,7 @@ function tzRule(spec: string, lastTx: number, sec: number): ZoneLookup | undefin
   else {
     const d = tzOffset(s);
     if (d === undefined) return undefined;
-    dstOffset = -d[0];
+    dstOffset = 0 - d[0];
     s = d[1];
   }
   if (s.length === 0) s = ",M3.2.0,M11.1.0";
