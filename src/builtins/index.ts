@@ -12,11 +12,13 @@ import { builtins as sets } from "./sets.ts";
 import { builtins as comparison } from "./comparison.ts";
 import { builtins as types } from "./types.ts";
 import { builtins as crypto } from "./crypto.ts";
+import { builtins as jwt } from "./jwt.ts";
 import { builtins as time } from "./time.ts";
 
 const categories: Builtin[][] = [
   time,
   crypto,
+  jwt,
   core,
   aggregates,
   arithmetic,

@@ -167,25 +167,170 @@ export function goJSON(v: Value): string {
   );
 }
 
-/** Describe why a text is not JSON, in the words of Go's encoding/json for the common cases. */
-export function goJSONSyntaxError(text: string): string {
-  // Find the first offending character with a small scanner-free heuristic: try JSON.parse and
-  // map the position it reports.
-  try {
-    JSON.parse(text);
-    return "";
-  } catch (e) {
-    const m = /position (\d+)/.exec(String((e as Error).message));
-    const t = text.trimStart();
-    if (t.length === 0) return "unexpected end of JSON input";
-    if (m) {
-      const pos = Number(m[1]);
-      if (pos >= text.length) return "unexpected end of JSON input";
-      const ch = text[pos];
-      const lead = text.slice(0, pos).trim();
-      if (lead === "") return `invalid character '${ch}' looking for beginning of value`;
-      return `invalid character '${ch}' after top-level value`;
+/**
+ * Why a text is not JSON, in the words of Go's encoding/json scanner ("invalid character 'x'
+ * looking for beginning of value" …). Returns null for valid JSON. `eof` is the message for
+ * truncated input ("unexpected end of JSON input" for json.Unmarshal, "unexpected EOF" for a
+ * json.Decoder).
+ */
+export function goJSONError(text: string, eof = "unexpected end of JSON input"): string | null {
+  let i = 0;
+  const n = text.length;
+  const quote = (c: string) => {
+    if (c === "'") return "'\\''";
+    if (c === '"') return "'\"'";
+    const code = c.codePointAt(0)!;
+    if (code < 0x20) return `'\\x${code.toString(16).padStart(2, "0")}'`;
+    return `'${c}'`;
+  };
+  class Fail extends Error {}
+  const fail = (msg: string): never => {
+    throw new Fail(msg);
+  };
+  const ws = () => {
+    while (i < n && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
+  };
+  const ch = () => (i < n ? String.fromCodePoint(text.codePointAt(i)!) : null);
+  const value = (ctx: string): void => {
+    ws();
+    const c = ch();
+    if (c === null) fail(eof);
+    if (c === "{") {
+      i++;
+      ws();
+      if (ch() === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        const k = ch();
+        if (k === null) fail(eof);
+        if (k !== '"') fail(`invalid character ${quote(k!)} looking for beginning of object key string`);
+        str();
+        ws();
+        const colon = ch();
+        if (colon === null) fail(eof);
+        if (colon !== ":") fail(`invalid character ${quote(colon!)} after object key`);
+        i++;
+        value("object");
+        ws();
+        const sep = ch();
+        if (sep === null) fail(eof);
+        if (sep === ",") {
+          i++;
+          continue;
+        }
+        if (sep === "}") {
+          i++;
+          return;
+        }
+        fail(`invalid character ${quote(sep!)} after object key:value pair`);
+      }
     }
-    return "unexpected end of JSON input";
+    if (c === "[") {
+      i++;
+      ws();
+      if (ch() === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value("array");
+        ws();
+        const sep = ch();
+        if (sep === null) fail(eof);
+        if (sep === ",") {
+          i++;
+          continue;
+        }
+        if (sep === "]") {
+          i++;
+          return;
+        }
+        fail(`invalid character ${quote(sep!)} after array element`);
+      }
+    }
+    if (c === '"') return str();
+    if (c === "-" || (c! >= "0" && c! <= "9")) return num();
+    for (const lit of ["true", "false", "null"]) {
+      if (c === lit[0]) {
+        i++;
+        for (let j = 1; j < lit.length; j++) {
+          const d = ch();
+          if (d === null) fail(eof);
+          if (d !== lit[j]) fail(`invalid character ${quote(d!)} in literal ${lit} (expecting '${lit[j]}')`);
+          i++;
+        }
+        return;
+      }
+    }
+    void ctx;
+    fail(`invalid character ${quote(c!)} looking for beginning of value`);
+  };
+  const str = () => {
+    i++;
+    for (;;) {
+      const c = ch();
+      if (c === null) fail(eof);
+      if (c === '"') {
+        i++;
+        return;
+      }
+      if (c === "\\") {
+        i++;
+        const e = ch();
+        if (e === null) fail(eof);
+        if (e === "u") {
+          i++;
+          for (let j = 0; j < 4; j++) {
+            const h = ch();
+            if (h === null) fail(eof);
+            if (!/[0-9a-fA-F]/.test(h!)) fail(`invalid character ${quote(h!)} in \\u hexadecimal character escape`);
+            i++;
+          }
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(e!)) fail(`invalid character ${quote(e!)} in string escape code`);
+        i++;
+        continue;
+      }
+      if (c!.codePointAt(0)! < 0x20) fail(`invalid character ${quote(c!)} in string literal`);
+      i += c!.length;
+    }
+  };
+  const num = () => {
+    if (ch() === "-") {
+      i++;
+      const d = ch();
+      if (d === null) fail(eof);
+      if (!(d! >= "0" && d! <= "9")) fail(`invalid character ${quote(d!)} in numeric literal`);
+    }
+    if (ch() === "0") i++;
+    else while (i < n && text[i] >= "0" && text[i] <= "9") i++;
+    if (ch() === ".") {
+      i++;
+      const d = ch();
+      if (d === null) fail(eof);
+      if (!(d! >= "0" && d! <= "9")) fail(`invalid character ${quote(d!)} after decimal point in numeric literal`);
+      while (i < n && text[i] >= "0" && text[i] <= "9") i++;
+    }
+    if (ch() === "e" || ch() === "E") {
+      i++;
+      if (ch() === "+" || ch() === "-") i++;
+      const d = ch();
+      if (d === null) fail(eof);
+      if (!(d! >= "0" && d! <= "9")) fail(`invalid character ${quote(d!)} in exponent of numeric literal`);
+      while (i < n && text[i] >= "0" && text[i] <= "9") i++;
+    }
+  };
+  try {
+    value("top");
+    ws();
+    if (i < n) fail(`invalid character ${quote(ch()!)} after top-level value`);
+    return null;
+  } catch (e) {
+    if (e instanceof Fail) return e.message;
+    throw e;
   }
 }
