@@ -14,8 +14,10 @@ import { builtins as types } from "./types.ts";
 import { builtins as crypto } from "./crypto.ts";
 import { builtins as jwt } from "./jwt.ts";
 import { builtins as time } from "./time.ts";
+import { builtins as strings } from "./strings.ts";
 
 const categories: Builtin[][] = [
+  strings,
   time,
   crypto,
   jwt,
