@@ -13,6 +13,7 @@ import { builtins as comparison } from "./comparison.ts";
 import { builtins as types } from "./types.ts";
 import { builtins as crypto } from "./crypto.ts";
 import { builtins as jwt } from "./jwt.ts";
+import { builtins as providers } from "./providers.ts";
 import { builtins as time } from "./time.ts";
 import { builtins as strings } from "./strings.ts";
 
@@ -21,6 +22,7 @@ const categories: Builtin[][] = [
   time,
   crypto,
   jwt,
+  providers,
   core,
   aggregates,
   arithmetic,
