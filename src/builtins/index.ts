@@ -15,11 +15,13 @@ import { builtins as crypto } from "./crypto.ts";
 import { builtins as jwt } from "./jwt.ts";
 import { builtins as providers } from "./providers.ts";
 import { builtins as time } from "./time.ts";
+import { builtins as units } from "./units.ts";
 import { builtins as strings } from "./strings.ts";
 
 const categories: Builtin[][] = [
   strings,
   time,
+  units,
   crypto,
   jwt,
   providers,
