@@ -1,0 +1,289 @@
+// The Gatekeeper client: templates, constraints and inventory in; reviews out.
+//
+// Constraints are indexed by the kinds their match can select, so a review evaluates only the
+// constraints that can apply. Each matching constraint's template is queried for
+// `violation[r]` with input {review, parameters}; every result with a string `msg` becomes a
+// violation; a Rego runtime error becomes one violation of that constraint carrying the error
+// text, and so does a match error (a namespaceSelector on an object whose Namespace is unknown).
+
+import { RegoError, formatError } from "../index.ts";
+import { isPlainObject, gvkOf, metaOf, clone, type Obj } from "./yaml.ts";
+import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTemplate } from "./template.ts";
+import { buildConstraint, ConstraintError, isConstraint, GATOR_ENFORCEMENT_POINT, type Constraint } from "./constraint.ts";
+import { matches, matchKinds, isNamespaceObject } from "./match.ts";
+import { buildReview, ReviewError, type ReviewOptions, type BuiltReview } from "./review.ts";
+
+export interface Violation {
+  target: string;
+  msg: string;
+  details: unknown;
+  /** The constraint object (with defaults applied). */
+  constraint: Obj;
+  constraintName: string;
+  constraintKind: string;
+  enforcementAction: string;
+  /** For enforcementAction "scoped": the actions that apply at this enforcement point. */
+  scopedActions?: string[];
+  /** The object the review is about. */
+  object: Obj | null;
+  /** True when the violation reports an evaluation or match error rather than a policy result. */
+  error?: boolean;
+}
+
+export interface ReviewResponse {
+  review: Obj;
+  results: Violation[];
+}
+
+export interface ClientOptions {
+  /** Enforcement point for scoped enforcement actions (default gator.gatekeeper.sh). */
+  enforcementPoint?: string;
+  /** Put the Namespace object from the inventory in input.review.namespaceObject (default true). */
+  namespaceObject?: boolean;
+}
+
+/** `[name] msg`, as Gatekeeper's webhook prints a denial. */
+export function humanMessage(v: Violation): string {
+  return `[${v.constraintName}] ${v.msg}`;
+}
+
+/** Gator's order: by enforcement action, then message (stable otherwise). */
+export function sortViolations(vs: Violation[]): Violation[] {
+  return vs
+    .map((v, i) => ({ v, i }))
+    .sort((a, b) => cmp(a.v.enforcementAction, b.v.enforcementAction) || cmp(a.v.msg, b.v.msg) || a.i - b.i)
+    .map((x) => x.v);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isDenyAction(v: Violation): boolean {
+  const a = v.enforcementAction.toLowerCase();
+  return a === "deny" || (a === "scoped" && (v.scopedActions ?? []).includes("deny"));
+}
+export { isDenyAction };
+
+export class Client {
+  readonly templates = new Map<string, CompiledTemplate>(); // by kind
+  private constraintsByKey = new Map<string, Constraint>(); // kind/name
+  private index = new Map<string, Constraint[]>(); // "group/kind" (either may be "*")
+  private anyKind: Constraint[] = [];
+  private indexDirty = false;
+  private inventory: { cluster: Obj; namespace: Obj } = { cluster: {}, namespace: {} };
+  private inventoryVersion = 0;
+  private opts: Required<ClientOptions>;
+
+  constructor(opts: ClientOptions = {}) {
+    this.opts = { enforcementPoint: opts.enforcementPoint ?? GATOR_ENFORCEMENT_POINT, namespaceObject: opts.namespaceObject ?? true };
+  }
+
+  // ---- templates and constraints ----------------------------------------------------------
+
+  /** Validate and compile a ConstraintTemplate (replacing one of the same kind). Throws TemplateError. */
+  addTemplate(obj: Obj, file?: string): CompiledTemplate {
+    const t = compileTemplate(obj, file);
+    const prev = this.templates.get(t.kind);
+    this.templates.set(t.kind, t);
+    if (prev) {
+      // Constraints of the kind now run against the new template.
+      for (const [k, c] of this.constraintsByKey) if (c.kind === t.kind) this.constraintsByKey.set(k, { ...c, template: t });
+      this.indexDirty = true;
+    }
+    return t;
+  }
+
+  removeTemplate(kind: string): void {
+    this.templates.delete(kind);
+    for (const [k, c] of this.constraintsByKey) if (c.kind === kind) this.constraintsByKey.delete(k);
+    this.indexDirty = true;
+  }
+
+  /** Validate a constraint against its template's schema and add it. Throws ConstraintError. */
+  addConstraint(obj: Obj, file?: string): Constraint {
+    if (!isPlainObject(obj) || !isConstraint(obj)) {
+      throw new ConstraintError(`not a constraint${file ? ` (${file})` : ""}: apiVersion must be constraints.gatekeeper.sh/<version>, got ${JSON.stringify(obj?.apiVersion ?? "")}`, file);
+    }
+    const t = this.templates.get(obj.kind);
+    if (!t) throw new ConstraintError(`no ConstraintTemplate defines constraint kind ${JSON.stringify(obj.kind)}${file ? ` (${file})` : ""}`, file, "no-template");
+    const c = buildConstraint(obj, t, file, this.opts.enforcementPoint);
+    this.constraintsByKey.set(`${c.kind}/${c.name}`, c);
+    this.indexDirty = true;
+    return c;
+  }
+
+  removeConstraint(kind: string, name: string): void {
+    this.constraintsByKey.delete(`${kind}/${name}`);
+    this.indexDirty = true;
+  }
+
+  constraints(): Constraint[] {
+    return Array.from(this.constraintsByKey.values());
+  }
+
+  private rebuildIndex(): void {
+    this.index.clear();
+    this.anyKind = [];
+    for (const c of this.constraintsByKey.values()) {
+      const kinds = matchKinds(c.match);
+      if (kinds === null) {
+        this.anyKind.push(c);
+        continue;
+      }
+      const keys = new Set(kinds.map((k) => `${k.group}/${k.kind}`));
+      for (const key of keys) {
+        let list = this.index.get(key);
+        if (!list) this.index.set(key, (list = []));
+        list.push(c);
+      }
+    }
+    this.indexDirty = false;
+  }
+
+  /** Constraints whose match.kinds can select one of these objects, in insertion order. */
+  candidates(objs: (Obj | null)[]): Constraint[] {
+    if (this.indexDirty) this.rebuildIndex();
+    const set = new Set<Constraint>(this.anyKind);
+    for (const o of objs) {
+      if (!o) continue;
+      const { group, kind } = gvkOf(o);
+      for (const key of [`${group}/${kind}`, `*/${kind}`, `${group}/*`, `*/*`]) for (const c of this.index.get(key) ?? []) set.add(c);
+    }
+    if (set.size <= 1) return Array.from(set);
+    const order = new Map<Constraint, number>();
+    let i = 0;
+    for (const c of this.constraintsByKey.values()) order.set(c, i++);
+    return Array.from(set).sort((a, b) => order.get(a)! - order.get(b)!);
+  }
+
+  // ---- inventory (data.inventory) ----------------------------------------------------------
+
+  /** Add an object to data.inventory: cluster[gv][Kind][name] or namespace[ns][gv][Kind][name]. */
+  addData(obj: Obj): void {
+    if (!isPlainObject(obj)) return;
+    const gv = typeof obj.apiVersion === "string" ? obj.apiVersion : "";
+    const kind = typeof obj.kind === "string" ? obj.kind : "";
+    const meta = metaOf(obj);
+    const name = typeof meta.name === "string" ? meta.name : "";
+    const ns = typeof meta.namespace === "string" ? meta.namespace : "";
+    const root = ns === "" ? this.inventory.cluster : ((this.inventory.namespace[ns] ??= {}) as Obj);
+    ((root[gv] ??= {})[kind] ??= {})[name] = obj;
+    this.inventoryVersion++;
+  }
+
+  removeData(obj: Obj): void {
+    const gv = String(obj.apiVersion ?? "");
+    const kind = String(obj.kind ?? "");
+    const meta = metaOf(obj);
+    const ns = typeof meta.namespace === "string" ? meta.namespace : "";
+    const root = ns === "" ? this.inventory.cluster : this.inventory.namespace[ns];
+    if (root?.[gv]?.[kind]) delete root[gv][kind][String(meta.name ?? "")];
+    this.inventoryVersion++;
+  }
+
+  /** Replace the whole inventory. */
+  setInventory(objs: Obj[]): void {
+    this.inventory = { cluster: {}, namespace: {} };
+    for (const o of objs) this.addData(o);
+    this.inventoryVersion++;
+  }
+
+  getInventory(): Obj {
+    return this.inventory;
+  }
+
+  /** A Namespace from the inventory. */
+  namespace(name: string): Obj | null {
+    if (!name) return null;
+    const ns = this.inventory.cluster?.v1?.Namespace?.[name];
+    return isPlainObject(ns) ? ns : null;
+  }
+
+  // ---- review --------------------------------------------------------------------------------
+
+  /** Review an object (or AdmissionReview) against every constraint that matches it. */
+  async review(obj: Obj, opts: ReviewOptions = {}): Promise<ReviewResponse> {
+    const built = buildReview(obj, opts);
+    return this.reviewBuilt(built);
+  }
+
+  async reviewBuilt(built: BuiltReview): Promise<ReviewResponse> {
+    const nsObj = isNamespaceObject(built.object) ? null : this.namespace(built.namespace);
+    const review = built.review;
+    review.namespaceObject = this.opts.namespaceObject && nsObj ? nsObj : {};
+    const results: Violation[] = [];
+    const objs = [built.object, built.oldObject];
+    for (const c of this.candidates(objs)) {
+      if (c.enforcementAction.toLowerCase() === "scoped" && c.scopedActions.length === 0) continue;
+      let applies: boolean;
+      try {
+        applies = matches(c.match, { object: built.object, oldObject: built.operation === "UPDATE" ? built.oldObject : null, namespace: nsObj, source: built.source });
+      } catch (e) {
+        const name = String(metaOf(built.object).name ?? "");
+        results.push(this.violation(c, built, `unable to match constraints: error matching the requested object: ${name}: failed to run Match criteria: ${(e as Error).message}`, {}, true));
+        continue;
+      }
+      if (!applies) continue;
+      results.push(...(await this.evaluate(c, built)));
+    }
+    return { review, results: sortViolations(results) };
+  }
+
+  private violation(c: Constraint, built: BuiltReview, msg: string, details: unknown, error = false): Violation {
+    const v: Violation = {
+      target: TARGET,
+      msg,
+      details,
+      constraint: c.object,
+      constraintName: c.name,
+      constraintKind: c.kind,
+      enforcementAction: c.enforcementAction,
+      object: built.object,
+    };
+    if (c.enforcementAction.toLowerCase() === "scoped") v.scopedActions = c.scopedActions;
+    if (error) v.error = true;
+    return v;
+  }
+
+  private syncInventory(t: CompiledTemplate): void {
+    if (t.inventoryVersion === this.inventoryVersion) return;
+    t.engine.setData({ inventory: this.inventory });
+    t.inventoryVersion = this.inventoryVersion;
+  }
+
+  /** Run one constraint's template against a review. */
+  async evaluate(c: Constraint, built: BuiltReview): Promise<Violation[]> {
+    const t = c.template;
+    this.syncInventory(t);
+    let rs;
+    try {
+      const q = t.engine.query(t.query, { input: { review: built.review, parameters: c.parameters ?? {} } });
+      rs = q instanceof Promise ? await q : q;
+    } catch (e) {
+      if (e instanceof RegoError) return [this.violation(c, built, e.errors.map(formatError).join("\n"), {}, true)];
+      throw e;
+    }
+    const out: Violation[] = [];
+    for (const r of rs) {
+      const v = r.bindings.r as unknown;
+      if (!isPlainObject(v) || !("msg" in v)) continue;
+      if (typeof v.msg !== "string") {
+        throw new ReviewError(`constraint ${JSON.stringify(c.name)} (${c.kind}): violation msg must be a string, got ${JSON.stringify(v.msg)}`);
+      }
+      out.push(this.violation(c, built, v.msg, v.details === undefined ? {} : v.details));
+    }
+    return out;
+  }
+
+  // ---- convenience ---------------------------------------------------------------------------
+
+  /** Add templates, constraints and (optionally) data from a list of objects. */
+  addObjects(objs: Obj[], opts: { data?: boolean } = {}): void {
+    for (const o of objs) if (isTemplate(o)) this.addTemplate(o);
+    for (const o of objs) if (isConstraint(o) && this.templates.has(o.kind)) this.addConstraint(o);
+    if (opts.data) for (const o of objs) this.addData(o);
+  }
+}
+
+export { TemplateError, ConstraintError, ReviewError, clone };
