@@ -1,0 +1,123 @@
+/**
+ * Input-format registry: parser lookup by name, conftest's file-type
+ * detection, and parseFile (read + detect + parse).
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ParseError, type InputParser } from './types.ts';
+import { PARSERS } from './registry.ts';
+
+export { ParseError } from './types.ts';
+export type { InputParser } from './types.ts';
+
+const BY_NAME = new Map<string, InputParser>(PARSERS.map((p) => [p.name, p]));
+
+/** Parser names accepted by --parser (conftest's list, plus jsonc). */
+export const PARSER_NAMES: string[] = PARSERS.map((p) => p.name).sort();
+
+export function getParser(name: string): InputParser | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** Extensions that name a parser other than themselves. */
+const EXT_ALIASES: Record<string, string> = {
+  yml: 'yaml',
+  tf: 'hcl2',
+  tfvars: 'hcl2',
+  hcl: 'hcl2',
+  env: 'dotenv',
+  gitignore: 'ignore',
+  dockerignore: 'ignore',
+  textpb: 'textproto',
+};
+
+/**
+ * The parser name conftest picks for a path, or the name it would try
+ * (which may be unknown: conftest then fails with "unknown parser: NAME").
+ *
+ * Order, as conftest behaves: Dockerfile names first (`Dockerfile`,
+ * `Dockerfile.*`, `*.dockerfile`, case-insensitive); then `.yaml`/`.yml`;
+ * then `.tf`/`.tfvars`/`.hcl`; `.gitignore`/`.dockerignore`; `.env`; then
+ * `Jenkinsfile`/`Jenkinsfile.*` (groovy), `.env`/`.env.*` (dotenv),
+ * `CODEOWNERS`, `nginx.conf`; finally the extension itself names the parser.
+ */
+export function detectParserName(path: string): string {
+  const base = basename(path).toLowerCase();
+  const dot = base.lastIndexOf('.');
+  const ext = dot >= 0 ? base.slice(dot + 1) : '';
+  if (base === 'dockerfile' || base.startsWith('dockerfile.') || ext === 'dockerfile') return 'dockerfile';
+  if (ext === 'yaml' || ext === 'yml') return 'yaml';
+  if (ext === 'tf' || ext === 'tfvars' || ext === 'hcl') return 'hcl2';
+  if (ext === 'gitignore' || ext === 'dockerignore') return 'ignore';
+  if (ext === 'env') return 'dotenv';
+  if (base === 'jenkinsfile' || base.startsWith('jenkinsfile.')) return 'groovy';
+  if (base === '.env' || base.startsWith('.env.')) return 'dotenv';
+  if (base === 'codeowners') return 'codeowners';
+  if (base === 'nginx.conf') return 'nginx';
+  return EXT_ALIASES[ext] ?? ext;
+}
+
+/** conftest's detection by file name/extension; undefined when no parser fits. */
+export function parserForFile(path: string): InputParser | undefined {
+  return BY_NAME.get(detectParserName(path));
+}
+
+/** Decode file bytes as conftest does: UTF-8, a leading byte-order mark dropped. */
+export function decodeInput(buf: Buffer | string): string {
+  const text = typeof buf === 'string' ? buf : buf.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Parse already-read content with a named parser or by detection from `path`. */
+export function parseContent(content: string, path: string, opts: { parser?: string } = {}): unknown {
+  const parser = pickParser(path, opts.parser);
+  return runParser(parser, decodeInput(content), path);
+}
+
+/** Read, detect and parse one file. Errors are ParseError naming file, line and parser. */
+export function parseFile(path: string, opts: { parser?: string } = {}): unknown {
+  const parser = pickParser(path, opts.parser);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    throw new ParseError(`read file: ${why}`, { file: path, parser: parser.name, cause: e });
+  }
+  return runParser(parser, decodeInput(buf), path);
+}
+
+function pickParser(path: string, name?: string): InputParser {
+  if (name !== undefined && name !== '') {
+    const p = getParser(name);
+    if (!p) {
+      throw new ParseError(`unknown parser: ${name} (valid parsers: ${PARSER_NAMES.join(', ')})`, {
+        file: path,
+        parser: name,
+      });
+    }
+    return p;
+  }
+  const detected = detectParserName(path);
+  const p = BY_NAME.get(detected);
+  if (!p) {
+    throw new ParseError(`unknown parser: ${detected || '(no extension)'}; use --parser to choose one`, {
+      file: path,
+      parser: detected,
+    });
+  }
+  return p;
+}
+
+function runParser(parser: InputParser, content: string, path: string): unknown {
+  try {
+    return parser.parse(content, path);
+  } catch (e) {
+    if (e instanceof ParseError) throw e;
+    // A parser bug or an unexpected library error: still a clean, located message.
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new ParseError(msg, { file: path, parser: parser.name, cause: e });
+  }
+}

@@ -1,0 +1,6 @@
+/** Every input parser Portcullis knows, one module per format. */
+import type { InputParser } from './types.ts';
+import { yamlParser } from './yaml.ts';
+import { jsonParser, jsoncParser } from './json.ts';
+
+export const PARSERS: InputParser[] = [yamlParser, jsonParser, jsoncParser];

@@ -1,0 +1,329 @@
+/**
+ * YAML, read the way conftest reads it.
+ *
+ * conftest converts YAML to JSON through Go's YAML 1.1 reader, so plain
+ * scalars resolve with YAML 1.1 rules: `yes`/`no`/`on`/`off`/`y`/`n` are
+ * booleans, `017` is octal, `1_000` is 1000, timestamps stay strings and
+ * `.inf`/`.nan` are errors (JSON has no such numbers). Unknown tags are
+ * ignored. Merge keys (`<<`) override keys set before them.
+ *
+ * Multiple documents: the file is split on a line holding exactly `---`
+ * (`"\n---\n"`, or `"\r\n---\r\n"` when the file uses CRLF). More than one
+ * part gives an array with one entry per part (an empty part is null); a
+ * single part gives the first document it holds.
+ *
+ * Built on js-yaml v4 with a custom schema.
+ */
+import jsyaml from 'js-yaml';
+import { ParseError, type InputParser } from './types.ts';
+
+const { Type, FAILSAFE_SCHEMA, YAMLException } = jsyaml;
+
+/** Marker returned by goResolve for "this plain scalar is a string". */
+const STR = Symbol('str');
+
+class NonFiniteError extends Error {}
+
+const BOOL_NULL: Record<string, boolean | null> = {
+  y: true, Y: true, yes: true, Yes: true, YES: true, true: true, True: true, TRUE: true,
+  on: true, On: true, ON: true,
+  n: false, N: false, no: false, No: false, NO: false, false: false, False: false, FALSE: false,
+  off: false, Off: false, OFF: false,
+  '~': null, null: null, Null: null, NULL: null, '': null,
+};
+const NON_FINITE = new Set([
+  '.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF',
+]);
+
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+const INT_DEC = /^[-+]?[0-9]+$/;
+const INT_HEX = /^([-+]?)0[xX]([0-9a-fA-F]+)$/;
+const INT_OCT_O = /^([-+]?)0[oO]([0-7]+)$/;
+const INT_BIN = /^([-+]?)0[bB]([01]+)$/;
+const INT_OCT_LEGACY = /^([-+]?)0([0-7]+)$/;
+const GO_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+const MAX_U64 = 18446744073709551615n;
+const MIN_I64 = -9223372036854775808n;
+
+function bigToNumber(sign: string, digits: string, radix: number): number | undefined {
+  let v: bigint;
+  if (radix === 10) v = BigInt(digits);
+  else v = BigInt((radix === 16 ? '0x' : radix === 8 ? '0o' : '0b') + digits);
+  if (sign === '-') {
+    v = -v;
+    if (v < MIN_I64) return undefined;
+  } else if (v > MAX_U64) return undefined;
+  const n = Number(v);
+  return n === 0 ? 0 : n;
+}
+
+/** Go strconv.ParseInt/ParseUint with base 0 (sign allowed only for the signed form). */
+function goParseInt(s: string): number | undefined {
+  if (INT_DEC.test(s)) {
+    const sign = s[0] === '-' || s[0] === '+' ? s[0] : '';
+    const digits = sign ? s.slice(1) : s;
+    if (digits.length > 1 && digits[0] === '0') {
+      // leading zero: octal
+      if (!/^[0-7]+$/.test(digits)) return undefined;
+      return bigToNumber(sign, digits.replace(/^0+/, '') || '0', 8);
+    }
+    if (digits.length < 16) {
+      const n = Number(s);
+      return n === 0 ? 0 : n;
+    }
+    return bigToNumber(sign, digits, 10);
+  }
+  let m = INT_HEX.exec(s);
+  if (m) return bigToNumber(m[1]!, m[2]!, 16);
+  m = INT_OCT_O.exec(s);
+  if (m) return bigToNumber(m[1]!, m[2]!, 8);
+  m = INT_BIN.exec(s);
+  if (m) return bigToNumber(m[1]!, m[2]!, 2);
+  m = INT_OCT_LEGACY.exec(s);
+  if (m) return bigToNumber(m[1]!, m[2]!, 8);
+  return undefined;
+}
+
+/**
+ * Resolve a plain scalar as Go's YAML 1.1 reader does.
+ * Returns STR when the scalar stays a string.
+ */
+export function goResolve(s: string): unknown {
+  const c = s.length === 0 ? 0 : s.charCodeAt(0);
+  if (s.length === 0) return null;
+  // hint by first character
+  const isDigit = c >= 48 && c <= 57;
+  const isSign = c === 43 || c === 45;
+  const isDot = c === 46;
+  const isMap =
+    c === 121 || c === 89 || c === 110 || c === 78 || c === 116 || c === 84 ||
+    c === 102 || c === 70 || c === 111 || c === 79 || c === 126;
+  if (!isDigit && !isSign && !isDot && !isMap) return STR;
+  if (s.length <= 5) {
+    const v = BOOL_NULL[s];
+    if (v !== undefined) return v;
+  }
+  if (NON_FINITE.has(s)) throw new NonFiniteError(`json: unsupported value: ${s}`);
+  if (isMap) return STR;
+  if (isDot) {
+    // Go's ParseFloat: underscores allowed only between digits
+    const t = s.indexOf('_') >= 0 && /^\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?$/.test(s) ? s.replace(/_/g, '') : s;
+    if (GO_FLOAT.test(t)) {
+      const f = Number(t);
+      if (Number.isFinite(f)) return f;
+    }
+    return STR;
+  }
+  const plain = s.indexOf('_') >= 0 ? s.replace(/_/g, '') : s;
+  const i = goParseInt(plain);
+  if (i !== undefined) return i;
+  if (YAML_STYLE_FLOAT.test(plain)) {
+    const f = Number(plain);
+    if (Number.isFinite(f)) return f;
+  }
+  return STR;
+}
+
+let lastResolved: unknown;
+
+const goImplicit = new Type('tag:yaml.org,2002:go-implicit', {
+  kind: 'scalar',
+  resolve(data: string) {
+    const v = goResolve(data);
+    if (v === STR) return false;
+    lastResolved = v;
+    return true;
+  },
+  construct() {
+    return lastResolved;
+  },
+});
+
+function explicitType(tag: string, accept: (v: unknown) => boolean, convert?: (v: unknown) => unknown) {
+  return new Type(`tag:yaml.org,2002:${tag}`, {
+    kind: 'scalar',
+    resolve(data: string | null) {
+      const v = goResolve(data ?? '');
+      if (v === STR || !accept(v)) return false;
+      lastResolved = convert ? convert(v) : v;
+      return true;
+    },
+    construct() {
+      return lastResolved;
+    },
+  });
+}
+
+const intType = explicitType('int', (v) => typeof v === 'number' && Number.isInteger(v));
+const floatType = explicitType('float', (v) => typeof v === 'number');
+const boolType = explicitType('bool', (v) => typeof v === 'boolean');
+const nullType = explicitType('null', (v) => v === null);
+const timestampType = new Type('tag:yaml.org,2002:timestamp', {
+  kind: 'scalar',
+  resolve: () => true,
+  construct: (d: string) => d,
+});
+const binaryType = new Type('tag:yaml.org,2002:binary', {
+  kind: 'scalar',
+  resolve: (d: string | null) => d === null || /^[A-Za-z0-9+/=\s]*$/.test(d),
+  construct: (d: string | null) => Buffer.from((d ?? '').replace(/\s+/g, ''), 'base64').toString('utf8'),
+});
+// Unknown tags are ignored: the node keeps its plain value (scalars stay strings).
+const anyScalar = new Type('', { kind: 'scalar', multi: true, construct: (d: unknown) => d ?? '' });
+const anySeq = new Type('', { kind: 'sequence', multi: true, construct: (d: unknown) => d ?? [] });
+const anyMap = new Type('', { kind: 'mapping', multi: true, construct: (d: unknown) => d ?? {} });
+
+export const GO_YAML_SCHEMA = FAILSAFE_SCHEMA.extend({
+  implicit: [goImplicit],
+  explicit: [intType, floatType, boolType, nullType, timestampType, binaryType, anyScalar, anySeq, anyMap],
+});
+
+const LOAD_OPTS = { schema: GO_YAML_SCHEMA, json: true };
+
+type YamlErr = InstanceType<typeof YAMLException>;
+
+function wrapError(e: unknown, file: string, lineOffset: number, text: string): ParseError {
+  if (e instanceof ParseError) return e;
+  if (e instanceof YAMLException) {
+    const ye = e as YamlErr & { mark?: { line: number; column: number }; reason?: string };
+    const line = ye.mark ? ye.mark.line + 1 + lineOffset : undefined;
+    const column = ye.mark ? ye.mark.column + 1 : undefined;
+    return new ParseError(ye.reason ?? ye.message, { file, parser: 'yaml', line, column, cause: e });
+  }
+  if (e instanceof NonFiniteError) {
+    return new ParseError(e.message, { file, parser: 'yaml' });
+  }
+  void text;
+  return new ParseError(e instanceof Error ? e.message : String(e), { file, parser: 'yaml', cause: e });
+}
+
+const DOC_MARKER = /^(---|\.\.\.)(?=[ \t\r\n]|$)/gm;
+
+/**
+ * Go's reader drops the final line break of a block scalar that ends the
+ * input without a line break (`a: |\n  x` is "x"); js-yaml keeps it. The
+ * listener trims a string node that closes at the very end of such input.
+ */
+function eofListener(text: string) {
+  const last = text.charCodeAt(text.length - 1);
+  if (text.length === 0 || last === 10 || last === 13 || last === 34 || last === 39) return undefined;
+  if (text.indexOf('|') < 0 && text.indexOf('>') < 0) return undefined;
+  return function (this: unknown, event: string, state: { kind: string | null; result: unknown; position: number; length: number }) {
+    if (event !== 'close' || state.kind !== 'scalar' || state.position < state.length) return;
+    const r = state.result;
+    if (typeof r === 'string' && r.endsWith('\n')) state.result = r.slice(0, -1);
+  };
+}
+
+/** The first document of a YAML stream (null when there is none), as yaml.Unmarshal gives it. */
+function loadFirst(text: string, file: string, lineOffset: number): unknown {
+  try {
+    const listener = eofListener(text);
+    const v = jsyaml.load(text, listener ? { ...LOAD_OPTS, listener } : LOAD_OPTS);
+    return v === undefined ? null : v;
+  } catch (e) {
+    if (e instanceof YAMLException && /expected a single document/.test((e as YamlErr).message)) {
+      try {
+        const docs = jsyaml.loadAll(text, undefined, LOAD_OPTS) as unknown[];
+        return docs.length === 0 || docs[0] === undefined ? null : docs[0];
+      } catch (e2) {
+        throw wrapError(e2, file, lineOffset, text);
+      }
+    }
+    // An error in a later document does not matter: only the first is read.
+    const mark = (e as { mark?: { position: number } }).mark;
+    if (e instanceof YAMLException && mark) {
+      const cut = firstDocumentEnd(text);
+      if (cut !== undefined && cut <= mark.position) {
+        return loadFirst(text.slice(0, cut), file, lineOffset);
+      }
+    }
+    throw wrapError(e, file, lineOffset, text);
+  }
+}
+
+/** Offset where the second document starts (a `---` or `...` line after content), if any. */
+function firstDocumentEnd(text: string): number | undefined {
+  DOC_MARKER.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  let prev = 0;
+  while ((m = DOC_MARKER.exec(text)) !== null) {
+    const between = text.slice(prev, m.index);
+    if (m[1] === '...' || /^[ \t]*[^\s#%]/m.test(between)) return m.index;
+    prev = m.index + 3;
+  }
+  return undefined;
+}
+
+function countLines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Go's merge-key semantics: `<<` entries override keys set before them. */
+function applyMerges(value: unknown, memo: Map<object, unknown>, file: string): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const done = memo.get(value);
+  if (done !== undefined) return done;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    memo.set(value, out);
+    for (let i = 0; i < value.length; i++) out[i] = applyMerges(value[i], memo, file);
+    return out;
+  }
+  const src = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  memo.set(value, out);
+  for (const k of Object.keys(src)) {
+    const v = applyMerges(src[k], memo, file);
+    if (k === '<<') {
+      const parts = Array.isArray(v) ? [...v].reverse() : [v];
+      for (const p of parts) {
+        if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+          throw new ParseError('map merge requires map or sequence of maps as the value', { file, parser: 'yaml' });
+        }
+        for (const mk of Object.keys(p)) setKey(out, mk, (p as Record<string, unknown>)[mk]);
+      }
+    } else {
+      setKey(out, k, v);
+    }
+  }
+  return out;
+}
+
+function setKey(o: Record<string, unknown>, k: string, v: unknown) {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function parseYaml(content: string, file: string): unknown {
+  const sep = content.indexOf('\r\n') >= 0 ? '\r\n---\r\n' : '\n---\n';
+  let result: unknown;
+  if (content.indexOf(sep) < 0) {
+    result = loadFirst(content, file, 0);
+  } else {
+    const parts = content.split(sep);
+    const docs: unknown[] = [];
+    let offset = 0;
+    let lineOffset = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      // a part holding only directives (before the first `---`) is no document
+      if (i < parts.length - 1 && part.charCodeAt(0) === 37 && /^(\s*(%[^\n]*|#[^\n]*)?\n?)*$/.test(part)) {
+        // skipped
+      } else docs.push(loadFirst(part, file, lineOffset));
+      const next = offset + part.length + sep.length;
+      lineOffset += countLines(content.slice(offset, next), next - offset);
+      offset = next;
+    }
+    result = docs.length === 1 ? docs[0] : docs;
+  }
+  if (content.indexOf('<<') >= 0) result = applyMerges(result, new Map(), file);
+  return result;
+}
+
+export const yamlParser: InputParser = {
+  name: 'yaml',
+  parse: parseYaml,
+};
