@@ -242,6 +242,8 @@ export class Compiler {
           node = node.child(t.value);
         }
         placed.push({ rule: r, mod, node, suffix: ref.slice(i) });
+        if (r.head.kind === "function") node.declArity = r.head.args?.length ?? 0;
+        else node.declDoc = true;
       }
     }
     // Pass 2: compile bodies.
@@ -334,17 +336,21 @@ export class Compiler {
       args = (h.args ?? []).map((a) => this.compilePattern(a, st, true));
     }
     const afterArgs = new Set(st.bound);
-    const body = this.compileBody(rule.body, st);
+    let body = this.compileBody(rule.body, st);
     const headTerm = h.kind === "multi" ? h.key : h.value;
-    const value = headTerm ? this.headTerm(headTerm, st) : constTerm(true).ev!;
-    const suffixFns = suffix.map((t) => this.headTerm(t, st));
+    // Head terms that enumerate (p contains xs[_], q(_) := xs[_]) become extra body solutions.
+    const heads = [headTerm ? this.headTerm(headTerm, st) : constTerm(true), ...suffix.map((t) => this.headTerm(t, st))];
+    const ext = this.extendWithHeads(body, heads, st);
+    body = ext.body;
+    const value = ext.fns[0];
+    const suffixFns = ext.fns.slice(1);
     const elses = rule.elses.map((e) => {
       const est = new State(mod, node, st.counter, new Scope(st.scope.parent), new Set(afterArgs));
       // Function parameters stay visible in else bodies.
       for (const [n, s] of st.scope.vars) if (afterArgs.has(s)) est.scope.vars.set(n, s);
       const eb = this.compileBody(e.body, est);
-      const ev = e.value ? this.headTerm(e.value, est) : constTerm(true).ev!;
-      return { body: eb, value: ev, loc: e.loc };
+      const ex = this.extendWithHeads(eb, [e.value ? this.headTerm(e.value, est) : constTerm(true)], est);
+      return { body: ex.body, value: ex.fns[0], loc: e.loc };
     });
     const constVal = headTerm ? constValueOf(headTerm) : true;
     const cr: CompiledRule = {
@@ -379,14 +385,38 @@ export class Compiler {
     }
   }
 
-  private headTerm(t: Term, st: State): ValFn {
+  private headTerm(t: Term, st: State): CTerm {
     try {
-      const ct = this.compileTerm(t, st);
-      return ct.ev ?? enToEv(ct.en);
+      return this.compileTerm(t, st);
     } catch (e) {
       if (e instanceof Unsafe) throw this.unsafeError(e.vars);
       throw e;
     }
+  }
+
+  /** Turn enumerating head terms into body solutions: each value is bound to a fresh slot. */
+  private extendWithHeads(body: ExprFn, heads: CTerm[], st: State): { body: ExprFn; fns: ValFn[] } {
+    const fns: ValFn[] = [];
+    for (const h of heads) {
+      if (h.ev !== null) {
+        fns.push(h.ev);
+        continue;
+      }
+      const slot = st.newSlot("$head");
+      const en = h.en;
+      const inner = body;
+      body = (c, f, k) =>
+        inner(c, f, () =>
+          en(c, f, (v) => {
+            f[slot] = v;
+            const r = k();
+            f[slot] = undefined;
+            return r;
+          }),
+        );
+      fns.push((_c, f) => f[slot]);
+    }
+    return { body, fns };
   }
 
   private unsafeError(vars: VarTerm[]): RegoError {
@@ -463,6 +493,30 @@ export class Compiler {
       }
     }
     for (const c of node.children.values()) this.finish(c);
+  }
+
+  /**
+   * Depend on every rule whose path matches a reference pattern (null = any key): rules along the
+   * path, and everything below where the pattern ends.
+   */
+  private addDepPattern(st: State, pattern: (string | null)[]): void {
+    if (st.owner === null) return;
+    const visit = (n: TreeNode, i: number) => {
+      if (n.hasDocRules) {
+        this.addDep(st, n, false);
+        return;
+      }
+      if (i === pattern.length) {
+        this.addDep(st, n, true);
+        return;
+      }
+      const p = pattern[i];
+      if (p !== null) {
+        const c = n.children.get(p);
+        if (c) visit(c, i + 1);
+      } else for (const c of n.children.values()) visit(c, i + 1);
+    };
+    visit(this.root, 0);
   }
 
   private addDep(st: State, target: TreeNode, whole: boolean): void {
@@ -874,10 +928,16 @@ export class Compiler {
     if (node !== null && node.isFunction && !node.hasDocRules) {
       throw RegoError.single("rego_type_error", `function ${node.dataPath()} must be called with arguments`, ref.loc);
     }
-    if (node !== null) this.addDep(st, node, i === rest.length || rest.length > i);
+    this.addDepPattern(st, [...full, ...rest.slice(i).map((t) => {
+      const cv = constValueOf(t);
+      return typeof cv === "string" || typeof cv === "number" ? String(cv) : null;
+    })]);
     const prefix = full.slice(0, depth);
     const dynamic = [...full.slice(depth).map((s) => ({ type: "string", value: s, loc: ref.loc }) as Term), ...rest.slice(i)];
-    const ops = dynamic.map((t) => this.compileOperand(t, st));
+    const ops = dynamic.map((t) => {
+      const o = this.compileOperand(t, st);
+      return o.kind === "val" ? { ...o, dataKey: true } : o;
+    });
     const allOps: Operand[] = [...full.slice(0, depth).map((s) => ({ kind: "val", fn: () => s, en: null }) as Operand), ...ops];
     const root = this.root;
     const staticNode = node;
@@ -1178,8 +1238,7 @@ export class Compiler {
       }
       if (node !== null && node.isFunction) {
         this.addDep(st, node, false);
-        const def = node.funcs[0] ?? node.defaultFunc!;
-        return { kind: "func", node, name: node.dataPath(), arity: def.args!.length };
+        return { kind: "func", node, name: node.dataPath(), arity: node.declArity };
       }
       if (first !== "data" || !BUILTINS.has(name)) {
         throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
@@ -1197,7 +1256,28 @@ export class Compiler {
 
   /** Compile the argument terms and produce a function that calls the target with their values. */
   private compileInvoke(target: CallTarget, args: Term[], st: State, loc: Location): CTerm {
-    const cargs = args.map((a) => this.compileTerm(a, st));
+    // Arguments that bind variables in reference operands go first (`x == input.xs[x]`).
+    const cargs: CTerm[] = new Array(args.length);
+    const order: number[] = [];
+    let pending = args.map((_, i) => i);
+    while (pending.length) {
+      const next: number[] = [];
+      let lastErr: Unsafe | null = null;
+      for (const i of pending) {
+        const snap = new Set(st.bound);
+        try {
+          cargs[i] = this.compileTerm(args[i], st);
+          order.push(i);
+        } catch (e) {
+          if (!(e instanceof Unsafe)) throw e;
+          st.bound = snap;
+          lastErr = e;
+          next.push(i);
+        }
+      }
+      if (next.length === pending.length) throw lastErr!;
+      pending = next;
+    }
     const n = cargs.length;
     let invoke: (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean;
     const mockKey = target.name;
@@ -1205,7 +1285,26 @@ export class Compiler {
     invoke = (c, vals, k) => {
       if (c.mocks !== null) {
         const m = c.mocks.get(mockKey);
-        if (m !== undefined) return this.invokeMock(c, m, vals, loc, k);
+        if (m !== undefined) {
+          // Inside the replacement, the replaced function is the original again.
+          const saved = c.mocks;
+          const inner = new Map(saved);
+          inner.delete(mockKey);
+          const scoped = inner.size > 0 ? inner : null;
+          c.mocks = scoped;
+          try {
+            return this.invokeMock(c, m, vals, loc, (v) => {
+              c.mocks = saved;
+              try {
+                return k(v);
+              } finally {
+                c.mocks = scoped;
+              }
+            });
+          } finally {
+            c.mocks = saved;
+          }
+        }
       }
       return direct(c, vals, k);
     };
@@ -1227,11 +1326,12 @@ export class Compiler {
     }
     const en: EnumFn = (c, f, k) => {
       const vals: Value[] = new Array(n);
-      const step = (i: number): boolean => {
-        if (i === n) return invoke(c, vals.slice(), k);
+      const step = (j: number): boolean => {
+        if (j === n) return invoke(c, vals.slice(), k);
+        const i = order[j];
         return cargs[i].en(c, f, (v) => {
           vals[i] = v;
-          return step(i + 1);
+          return step(j + 1);
         });
       };
       return step(0);

@@ -62,15 +62,18 @@ export class TreeNode {
   /** Complete rules whose values are all constants: stop at the first that succeeds. */
   earlyExit = false;
   index: RuleIndex | null = null;
+  /** Set before bodies are compiled, so calls and refs may name rules defined later. */
+  declDoc = false;
+  declArity = -1;
   constructor(name: string, path: string[]) {
     this.name = name;
     this.path = path;
   }
   get hasDocRules(): boolean {
-    return this.complete.length > 0 || this.multi.length > 0 || this.suffixRules.length > 0 || this.defaultRule !== null;
+    return this.declDoc;
   }
   get isFunction(): boolean {
-    return this.funcs.length > 0 || this.defaultFunc !== null;
+    return this.declArity >= 0;
   }
   child(name: string): TreeNode {
     let n = this.children.get(name);
@@ -154,6 +157,15 @@ export function lookup(v: Value | undefined, key: Value): Value | undefined {
   return Object.hasOwn(v, key) ? (v as PlainObject)[key] : undefined;
 }
 
+/** Lookup inside `data`: an integer key also reads the object key "2" (as OPA does for data refs). */
+export function lookupData(v: Value | undefined, key: Value): Value | undefined {
+  if (typeof key === "number" && v !== null && typeof v === "object" && !Array.isArray(v) && isObject(v)) {
+    const r = lookup(v, key);
+    return r !== undefined ? r : lookup(v, String(key));
+  }
+  return lookup(v, key);
+}
+
 /** Enumerate a collection's (key, value) pairs in OPA's order. Stops when k returns true. */
 export function enumerate(c: Ctx, v: Value | undefined, k: (key: Value, val: Value) => boolean): boolean {
   if (v === undefined || v === null || typeof v !== "object") return false;
@@ -189,7 +201,7 @@ export function enumerate(c: Ctx, v: Value | undefined, k: (key: Value, val: Val
 
 /** A reference operand: a known value, a variable to bind, or a pattern to match. */
 export type Operand =
-  | { kind: "val"; fn: ValFn; en: EnumFn | null }
+  | { kind: "val"; fn: ValFn; en: EnumFn | null; dataKey?: boolean }
   | { kind: "var"; slot: number }
   | { kind: "pattern"; match: MatchFn };
 
@@ -202,11 +214,11 @@ export function navigate(c: Ctx, f: Frame, v: Value | undefined, ops: Operand[],
       if (op.en !== null) {
         const base = v;
         const next = i + 1;
-        return op.en(c, f, (key) => navigate(c, f, lookup(base, key), ops, next, k));
+        return op.en(c, f, (key) => navigate(c, f, op.dataKey ? lookupData(base, key) : lookup(base, key), ops, next, k));
       }
       const key = op.fn(c, f);
       if (key === undefined) return false;
-      v = lookup(v, key);
+      v = op.dataKey ? lookupData(v, key) : lookup(v, key);
       continue;
     }
     const next = i + 1;
@@ -255,8 +267,10 @@ export function dataRef(
     }
     const op = ops[i];
     if (op.kind === "val" && op.en === null) {
-      const key = op.fn(c, f);
+      let key = op.fn(c, f);
       if (key === undefined) return false;
+      // data[2] reads the key "2" of an object (OPA converts integer keys at the data root level).
+      if (typeof key === "number" && !Array.isArray(base)) key = String(key);
       if (typeof key !== "string") {
         if (ov !== null) base = patchOverrides(docValue(c, node, base), ov);
         else base = docValue(c, node, base);
