@@ -1,0 +1,144 @@
+// `gator test`: review a set of objects against the templates and constraints among them.
+//
+// Like gator, every object given (templates and constraints included) is added to
+// data.inventory and reviewed; a namespaced object's Namespace is looked up among the objects.
+// Output is one line per violation:
+//   <apiVersion>/<Kind> [<namespace>/]<name>: ["<constraint>"] Message: "<msg>"
+// or -o json / -o yaml documents, and the exit code is 1 when any violation's action is deny
+// (or scoped with deny at this enforcement point), or when anything fails to load.
+
+import yaml from "js-yaml";
+import { readManifests, isPlainObject, type Obj } from "./yaml.ts";
+import { Client, isDenyAction, type Violation } from "./client.ts";
+import { isTemplate } from "./template.ts";
+import { isConstraint } from "./constraint.ts";
+import { goQuote } from "./schema.ts";
+import { ReviewError } from "./review.ts";
+
+export interface GatorTestOptions {
+  /** "" (human), "json" or "yaml". */
+  output?: string;
+  /** Print only violations whose action is deny. */
+  denyOnly?: boolean;
+}
+
+export interface GatorTestResult {
+  /** What gator test prints on stdout. */
+  stdout: string;
+  /** What gator test prints on stderr (load and review errors). */
+  stderr: string;
+  exitCode: number;
+  violations: Violation[];
+}
+
+type Input = string | Obj;
+
+function load(items: Input[]): Obj[] {
+  const out: Obj[] = [];
+  for (const it of items) {
+    if (typeof it === "string") out.push(...readManifests(it));
+    else if (isPlainObject(it)) out.push(it);
+  }
+  return out;
+}
+
+function objectRef(o: Obj | null): string {
+  const meta = (o?.metadata ?? {}) as Obj;
+  const head = `${o?.apiVersion ?? ""}/${o?.kind ?? ""}`;
+  const ns = typeof meta.namespace === "string" ? meta.namespace : "";
+  const name = typeof meta.name === "string" ? meta.name : "";
+  return ns ? `${head} ${ns}/${name}` : `${head} ${name}`;
+}
+
+/** One human-readable line per violation, as gator test prints it. */
+export function formatGatorLine(v: Violation): string {
+  return `${objectRef(v.object)}: [${goQuote(v.constraintName)}] Message: ${goQuote(v.msg)}`;
+}
+
+function jsonDoc(vs: Violation[]): unknown[] {
+  return vs.map((v) => ({
+    target: v.target,
+    msg: v.msg,
+    metadata: { details: v.details },
+    constraint: v.constraint,
+    enforcementAction: v.enforcementAction,
+    ...(v.scopedActions && v.scopedActions.length ? { scopedActions: v.scopedActions } : {}),
+    violatingObject: v.object,
+    trace: null,
+  }));
+}
+
+function yamlDoc(vs: Violation[]): unknown[] {
+  return vs.map((v) => ({
+    result: {
+      target: v.target,
+      msg: v.msg,
+      metadata: { details: v.details },
+      constraint: { object: v.constraint },
+      enforcementaction: v.enforcementAction,
+      scopedenforcementactions: v.scopedActions ?? [],
+    },
+    violatingObject: v.object,
+    trace: null,
+  }));
+}
+
+/**
+ * Evaluate `manifests` against the templates and constraints in `policies` (both lists are
+ * file/directory paths or objects; as in gator, they form one set of objects).
+ */
+export async function gatorTest(manifests: Input[], policies: Input[] = [], opts: GatorTestOptions = {}): Promise<GatorTestResult> {
+  const fail = (msg: string): GatorTestResult => ({ stdout: "", stderr: msg + "\n", exitCode: 1, violations: [] });
+  let objs: Obj[];
+  try {
+    objs = [...load(policies), ...load(manifests)];
+  } catch (e) {
+    return fail(`reading: ${(e as Error).message}`);
+  }
+  const client = new Client();
+  for (const o of objs) {
+    if (!isTemplate(o)) continue;
+    try {
+      client.addTemplate(o);
+    } catch (e) {
+      return fail(`auditing objects: adding template ${JSON.stringify(o.metadata?.name ?? "")}: ${(e as Error).message}`);
+    }
+  }
+  for (const o of objs) {
+    if (!isConstraint(o)) continue;
+    try {
+      client.addConstraint(o);
+    } catch (e) {
+      return fail(`auditing objects: adding constraint ${JSON.stringify(o.metadata?.name ?? "")}: ${(e as Error).message}`);
+    }
+  }
+  for (const o of objs) client.addData(o);
+  let all: Violation[] = [];
+  for (const o of objs) {
+    try {
+      const r = await client.review(o);
+      all.push(...r.results);
+    } catch (e) {
+      if (e instanceof ReviewError) return fail(`auditing objects: reviewing ${objectRef(o)}: ${e.message}`);
+      throw e;
+    }
+  }
+  all = all
+    .map((v, i) => ({ v, i }))
+    .sort((a, b) => (a.v.enforcementAction < b.v.enforcementAction ? -1 : a.v.enforcementAction > b.v.enforcementAction ? 1 : a.v.msg < b.v.msg ? -1 : a.v.msg > b.v.msg ? 1 : a.i - b.i))
+    .map((x) => x.v);
+  const shown = opts.denyOnly ? all.filter(isDenyAction) : all;
+  const exitCode = all.some(isDenyAction) ? 1 : 0;
+  let stdout: string;
+  switch ((opts.output ?? "").toLowerCase()) {
+    case "json":
+      stdout = shown.length ? JSON.stringify(jsonDoc(shown), null, 4) : "null";
+      break;
+    case "yaml":
+      stdout = yaml.dump(yamlDoc(shown), { indent: 4, noRefs: true, lineWidth: -1 });
+      break;
+    default:
+      stdout = shown.map((v) => formatGatorLine(v) + "\n").join("");
+  }
+  return { stdout, stderr: "", exitCode, violations: shown };
+}

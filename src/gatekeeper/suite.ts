@@ -1,0 +1,488 @@
+// `gator verify` suites: test.gatekeeper.sh/v1alpha1 Suite files.
+//
+//   tests[]: name, template, constraint, invalid (the constraint must fail schema validation),
+//            skip, cases[]
+//   cases[]: name, object (exactly one object, or an AdmissionReview), inventory[] (files whose
+//            objects make up data.inventory), skip, assertions[]
+//   assertions[]: violations ("yes" = at least one, "no" = none, or an exact count; default
+//            "yes") and message (an unanchored RE2 regex: only violations whose msg matches
+//            are counted)
+//
+// Paths are relative to the suite file. A path argument is a suite file, a directory (its
+// files), or `dir/...` (the directory tree).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseManifests, readManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
+import { Client } from "./client.ts";
+import { TemplateError } from "./template.ts";
+import { ConstraintError } from "./constraint.ts";
+import { ReviewError } from "./review.ts";
+import { compileRE2, goQuote } from "./schema.ts";
+
+export const SUITE_API_VERSION = "test.gatekeeper.sh/v1alpha1";
+
+export interface CaseResult {
+  name: string;
+  skipped: boolean;
+  error?: string;
+  runtimeMs: number;
+}
+
+export interface TestResult {
+  name: string;
+  skipped: boolean;
+  error?: string;
+  runtimeMs: number;
+  cases: CaseResult[];
+  /** Cases declared but not run because the test itself failed. */
+  casesNotRun?: number;
+}
+
+export interface SuiteResult {
+  /** The suite file (as given or found). */
+  path: string;
+  name?: string;
+  error?: string;
+  runtimeMs: number;
+  tests: TestResult[];
+}
+
+export interface RunOptions {
+  /**
+   * Filter: a test runs whole when its name matches; otherwise only its cases whose names
+   * match. A string "A//B" filters tests by A and their cases by B.
+   */
+  run?: RegExp | string;
+  verbose?: boolean;
+}
+
+export interface Assertion {
+  violations?: unknown;
+  message?: unknown;
+}
+
+export interface SuiteCase {
+  name?: string;
+  object?: string;
+  inventory?: string[];
+  assertions?: Assertion[];
+  skip?: boolean;
+}
+
+export interface SuiteTest {
+  name?: string;
+  template?: string;
+  constraint?: string;
+  invalid?: boolean;
+  skip?: boolean;
+  cases?: SuiteCase[];
+}
+
+export interface Suite {
+  path: string;
+  name?: string;
+  tests: SuiteTest[];
+}
+
+export class SuiteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SuiteError";
+  }
+}
+
+// ---- finding and parsing suites ----------------------------------------------------------
+
+function isSuiteDoc(d: Obj): boolean {
+  return d.kind === "Suite" && d.apiVersion === SUITE_API_VERSION;
+}
+
+/** Suite files for a path argument: file, directory, or `dir/...`. */
+export function findSuiteFiles(p: string): string[] {
+  let recursive = false;
+  let base = p;
+  if (p === "..." || p.endsWith("/...")) {
+    recursive = true;
+    base = p === "..." ? "." : p.slice(0, -4) || "/";
+  }
+  const st = fs.statSync(base);
+  if (!st.isDirectory()) return [base];
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    const ents = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of ents) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (recursive) walk(full);
+      } else if (/\.ya?ml$/i.test(e.name)) {
+        // Only files that declare a Suite.
+        try {
+          const text = fs.readFileSync(full, "utf8");
+          if (!/kind:\s*["']?Suite\b/.test(text)) continue;
+          if (parseManifests(text, full, { flattenLists: false }).some(isSuiteDoc)) out.push(full);
+        } catch {
+          continue;
+        }
+      }
+    }
+  };
+  walk(base);
+  return out;
+}
+
+/** Parse the Suite documents of one file. */
+export function parseSuites(text: string, file: string): Suite[] {
+  const docs = parseManifests(text, file, { flattenLists: false });
+  const out: Suite[] = [];
+  for (const d of docs) {
+    if (!isSuiteDoc(d)) continue;
+    const tests = d.tests ?? [];
+    if (!Array.isArray(tests)) throw new SuiteError(`${file}: tests must be a list`);
+    tests.forEach((t: unknown, i: number) => {
+      if (!isPlainObject(t)) throw new SuiteError(`${file}: tests[${i}] must be an object`);
+      if (t.cases !== undefined && t.cases !== null && !Array.isArray(t.cases)) throw new SuiteError(`${file}: tests[${i}].cases must be a list`);
+      (t.cases ?? []).forEach((c: unknown, j: number) => {
+        if (!isPlainObject(c)) throw new SuiteError(`${file}: tests[${i}].cases[${j}] must be an object`);
+        if (c.inventory !== undefined && c.inventory !== null && !Array.isArray(c.inventory)) throw new SuiteError(`${file}: tests[${i}].cases[${j}].inventory must be a list of paths`);
+        if (c.assertions !== undefined && c.assertions !== null && !Array.isArray(c.assertions)) throw new SuiteError(`${file}: tests[${i}].cases[${j}].assertions must be a list`);
+      });
+    });
+    out.push({ path: file, name: d.metadata?.name, tests: tests as SuiteTest[] });
+  }
+  return out;
+}
+
+// ---- assertions ----------------------------------------------------------------------------
+
+const INVALID_VIOLATIONS = 'invalid yaml: assertion.violation, if set, must be a nonnegative integer, "yes", or "no"';
+
+/** Check one assertion against the messages of a review; returns an error string or null. */
+export function checkAssertion(a: Assertion, messages: string[]): string | null {
+  const got = `got messages [${messages.join(" ")}]`;
+  let re: RegExp | null = null;
+  if (a.message !== undefined && a.message !== null) {
+    if (typeof a.message !== "string") return `invalid yaml: assertion.message must be a string: ${got}`;
+    try {
+      re = compileRE2(a.message);
+    } catch (e) {
+      return `invalid assertion.message regular expression ${goQuote(a.message)}: ${(e as Error).message}`;
+    }
+  }
+  const matching = re ? messages.filter((m) => re!.test(m)).length : messages.length;
+  const containing = re ? ` containing ${goQuote(a.message as string)}` : "";
+  let v = a.violations;
+  if (v === undefined || v === null) v = "yes";
+  if (v === true) v = "yes";
+  if (v === false) v = "no";
+  if (v === "yes") {
+    return matching >= 1 ? null : `unexpected number of violations: got ${matching} violations${containing} but want at least 1: ${got}`;
+  }
+  if (v === "no") {
+    return matching === 0 ? null : `unexpected number of violations: got ${matching} violations${containing} but want none: ${got}`;
+  }
+  let n: number | null = null;
+  if (typeof v === "number" && Number.isInteger(v)) n = v;
+  else if (typeof v === "string" && /^\d+$/.test(v)) n = Number(v);
+  if (n === null || n < 0) return `${INVALID_VIOLATIONS}: ${got}`;
+  return matching === n ? null : `unexpected number of violations: got ${matching} violations${containing} but want exactly ${n}: ${got}`;
+}
+
+// ---- running -------------------------------------------------------------------------------
+
+interface Filter {
+  test: RegExp | null;
+  kase: RegExp | null;
+  /** A single regex (not split). */
+  single: boolean;
+}
+
+function makeFilter(run: RegExp | string | undefined): Filter {
+  if (run === undefined || run === "") return { test: null, kase: null, single: false };
+  if (run instanceof RegExp) return { test: run, kase: run, single: true };
+  if (run.includes("//")) {
+    const [a, b] = run.split("//", 2);
+    return { test: a ? compileRE2(a) : null, kase: b ? compileRE2(b) : null, single: false };
+  }
+  const re = compileRE2(run);
+  return { test: re, kase: re, single: true };
+}
+
+function testSelected(f: Filter, t: SuiteTest): { run: boolean; allCases: boolean } {
+  const name = t.name ?? "";
+  if (!f.test && !f.kase) return { run: true, allCases: true };
+  if (f.single) {
+    if (f.test!.test(name)) return { run: true, allCases: true };
+    const any = (t.cases ?? []).some((c) => f.kase!.test(c?.name ?? ""));
+    return { run: any, allCases: false };
+  }
+  const tOk = !f.test || f.test.test(name);
+  return { run: tOk, allCases: !f.kase };
+}
+
+function readOne(p: string, what: string): Obj {
+  let objs: Obj[];
+  try {
+    objs = readManifests(p);
+  } catch (e) {
+    throw new SuiteError(`reading ${what} from ${goQuote(p)}: ${errMessage(e)}`);
+  }
+  if (objs.length !== 1) throw new SuiteError(`reading ${what} from ${goQuote(p)}: the file defines ${objs.length} objects, want exactly 1`);
+  return objs[0];
+}
+
+function errMessage(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return `open ${(e as NodeJS.ErrnoException).path ?? ""}: no such file or directory`;
+    return e.message;
+  }
+  return String(e);
+}
+
+const now = () => performance.now();
+
+async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult> {
+  const res: TestResult = { name: t.name ?? "", skipped: false, runtimeMs: 0, cases: [] };
+  const sel = testSelected(f, t);
+  if (t.skip || !sel.run) {
+    res.skipped = true;
+    return res;
+  }
+  const start = now();
+  try {
+    if (!t.template) throw new SuiteError("test has no template");
+    const tmplPath = path.resolve(dir, t.template);
+    const tmpl = readOne(tmplPath, "ConstraintTemplate");
+    const client = new Client();
+    try {
+      client.addTemplate(tmpl, tmplPath);
+    } catch (e) {
+      const msg = `adding template: ${errMessage(e)}`;
+      if (t.invalid) throw new SuiteError(`constraint should have failed schema validation: got error ${msg} but want schema validation failed`);
+      throw new SuiteError(msg);
+    }
+    if (!t.constraint) {
+      if (t.invalid) throw new SuiteError("constraint should have failed schema validation: the test has no constraint");
+      if ((t.cases ?? []).length) throw new SuiteError("test has cases but no constraint");
+      return res;
+    }
+    const cPath = path.resolve(dir, t.constraint);
+    const cObj = readOne(cPath, "Constraint");
+    try {
+      client.addConstraint(cObj, cPath);
+    } catch (e) {
+      if (t.invalid) {
+        if (e instanceof ConstraintError && e.reason === "schema") return res;
+        throw new SuiteError(`constraint should have failed schema validation: got error ${errMessage(e)} but want schema validation failed`);
+      }
+      throw new SuiteError(errMessage(e));
+    }
+    if (t.invalid) throw new SuiteError("constraint should have failed schema validation: got error <nil> but want schema validation failed");
+    for (const c of t.cases ?? []) {
+      const name = c?.name ?? "";
+      if (c.skip || (!sel.allCases && f.kase && !f.kase.test(name))) {
+        res.cases.push({ name, skipped: true, runtimeMs: 0 });
+        continue;
+      }
+      res.cases.push(await runCase(client, c, dir));
+    }
+  } catch (e) {
+    res.casesNotRun = Math.max(0, (t.cases ?? []).length - res.cases.length);
+    res.error = e instanceof SuiteError || e instanceof TemplateError || e instanceof ConstraintError || e instanceof ManifestError ? e.message : errMessage(e);
+  } finally {
+    res.runtimeMs = now() - start;
+  }
+  return res;
+}
+
+async function runCase(client: Client, c: SuiteCase, dir: string): Promise<CaseResult> {
+  const res: CaseResult = { name: c.name ?? "", skipped: false, runtimeMs: 0 };
+  const start = now();
+  try {
+    if (!Array.isArray(c.assertions) || c.assertions.length === 0) throw new SuiteError("invalid Case: assertions must be non-empty");
+    if (!c.object) throw new SuiteError("invalid Case: object must be set");
+    const inv: Obj[] = [];
+    for (const p of c.inventory ?? []) {
+      try {
+        inv.push(...readManifests(path.resolve(dir, p)));
+      } catch (e) {
+        throw new SuiteError(`reading inventory ${goQuote(path.resolve(dir, p))}: ${errMessage(e)}`);
+      }
+    }
+    client.setInventory(inv);
+    const objPath = path.resolve(dir, c.object);
+    let objs: Obj[];
+    try {
+      objs = readManifests(objPath);
+    } catch (e) {
+      throw new SuiteError(errMessage(e));
+    }
+    if (objs.length !== 1) throw new SuiteError(`${goQuote(objPath)} defines ${objs.length} objects, want exactly 1 object to review`);
+    let messages: string[];
+    try {
+      const r = await client.review(objs[0]);
+      messages = r.results.map((v) => v.msg);
+    } catch (e) {
+      if (e instanceof ReviewError) throw new SuiteError(`reviewing ${objPath}: ${e.message}`);
+      throw e;
+    }
+    const errs: string[] = [];
+    for (const a of c.assertions) {
+      const err = checkAssertion(isPlainObject(a) ? a : {}, messages);
+      if (err) errs.push(err);
+    }
+    if (errs.length) res.error = errs.join("\n");
+  } catch (e) {
+    res.error = errMessage(e);
+  } finally {
+    res.runtimeMs = now() - start;
+  }
+  return res;
+}
+
+/** Run one parsed suite. */
+export async function runSuite(s: Suite, opts: RunOptions = {}): Promise<SuiteResult> {
+  const f = makeFilter(opts.run);
+  const res: SuiteResult = { path: s.path, name: s.name, runtimeMs: 0, tests: [] };
+  const start = now();
+  const dir = path.dirname(path.resolve(s.path));
+  for (const t of s.tests) res.tests.push(await runTest(isPlainObject(t) ? t : {}, dir, f));
+  res.runtimeMs = now() - start;
+  return res;
+}
+
+/** Run every suite found under the given paths (files, directories, `dir/...`). */
+export async function runSuites(paths: string[], opts: RunOptions = {}): Promise<SuiteResult[]> {
+  const out: SuiteResult[] = [];
+  for (const p of paths) {
+    let files: string[];
+    try {
+      files = findSuiteFiles(p);
+    } catch (e) {
+      out.push({ path: p, error: errMessage(e), runtimeMs: 0, tests: [] });
+      continue;
+    }
+    for (const file of files) {
+      let suites: Suite[];
+      const start = now();
+      try {
+        suites = parseSuites(fs.readFileSync(file, "utf8"), file);
+      } catch (e) {
+        out.push({ path: file, error: errMessage(e), runtimeMs: now() - start, tests: [] });
+        continue;
+      }
+      for (const s of suites) out.push(await runSuite(s, opts));
+    }
+  }
+  return out;
+}
+
+// ---- results and formatting ----------------------------------------------------------------
+
+export function casePassed(c: CaseResult): boolean {
+  return c.skipped || !c.error;
+}
+export function testPassed(t: TestResult): boolean {
+  return t.skipped || (!t.error && t.cases.every(casePassed));
+}
+export function suitePassed(s: SuiteResult): boolean {
+  return !s.error && s.tests.every(testPassed);
+}
+export function allPassed(rs: SuiteResult[]): boolean {
+  return rs.every(suitePassed);
+}
+
+/** Counts of cases run, passed, failed, skipped (a failed test counts its cases as failed). */
+export function countCases(rs: SuiteResult[]): { total: number; passed: number; failed: number; skipped: number } {
+  let passed = 0,
+    failed = 0,
+    skipped = 0;
+  for (const s of rs)
+    for (const t of s.tests) {
+      if (t.skipped) continue;
+      if (t.error) failed += t.casesNotRun ?? 0;
+      for (const c of t.cases) {
+        if (c.skipped) skipped++;
+        else if (t.error || c.error) failed++;
+        else passed++;
+      }
+    }
+  return { total: passed + failed + skipped, passed, failed, skipped };
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(3)}s`;
+
+function indent(text: string, pad: string): string {
+  return text
+    .split("\n")
+    .map((l) => pad + l)
+    .join("\n");
+}
+
+/** `go test`-style text, as `gator verify` prints it. */
+export function formatText(rs: SuiteResult[], opts: { verbose?: boolean } = {}): string {
+  const v = !!opts.verbose;
+  let out = "";
+  for (const s of rs) {
+    if (s.error) {
+      out += `FAIL\t${s.path}\t${secs(s.runtimeMs)}\n  ${s.error}\n`;
+      continue;
+    }
+    for (const t of s.tests) {
+      if (t.skipped) {
+        if (v) out += `=== SKIP  ${t.name}\n`;
+        continue;
+      }
+      const pass = testPassed(t);
+      if (v) out += `=== RUN   ${t.name}\n`;
+      for (const c of t.cases) {
+        if (c.skipped) {
+          if (v) out += `    === SKIP  ${c.name}\n`;
+          continue;
+        }
+        if (v) out += `    === RUN   ${c.name}\n`;
+        if (c.error) out += `    --- FAIL: ${c.name}\t(${secs(c.runtimeMs)})\n${indent(c.error, "        ")}\n`;
+        else if (v) out += `    --- PASS: ${c.name}\t(${secs(c.runtimeMs)})\n`;
+      }
+      if (!pass) {
+        out += `--- FAIL: ${t.name}\t(${secs(t.runtimeMs)})\n`;
+        if (t.error) out += `${indent(t.error, "  ")}\n`;
+      } else if (v) out += `--- PASS: ${t.name}\t(${secs(t.runtimeMs)})\n`;
+    }
+    out += `${suitePassed(s) ? "ok" : "FAIL"}\t${s.path}\t${secs(s.runtimeMs)}\n`;
+  }
+  out += allPassed(rs) ? "PASS\n" : "FAIL\n";
+  return out;
+}
+
+/** Machine-readable results. */
+export function formatJSON(rs: SuiteResult[]): string {
+  const counts = countCases(rs);
+  const doc = {
+    passed: allPassed(rs),
+    counts,
+    suites: rs.map((s) => ({
+      path: s.path,
+      ...(s.name ? { name: s.name } : {}),
+      passed: suitePassed(s),
+      ...(s.error ? { error: s.error } : {}),
+      runtime: secs(s.runtimeMs),
+      tests: s.tests.map((t) => ({
+        name: t.name,
+        passed: testPassed(t),
+        skipped: t.skipped,
+        ...(t.error ? { error: t.error } : {}),
+        runtime: secs(t.runtimeMs),
+        cases: t.cases.map((c) => ({
+          name: c.name,
+          passed: casePassed(c),
+          skipped: c.skipped,
+          ...(c.error ? { error: c.error } : {}),
+          runtime: secs(c.runtimeMs),
+        })),
+      })),
+    })),
+  };
+  return JSON.stringify(doc, null, 2) + "\n";
+}
