@@ -11,6 +11,7 @@ import { builtins as arrays } from "./arrays.ts";
 import { builtins as sets } from "./sets.ts";
 import { builtins as comparison } from "./comparison.ts";
 import { builtins as types } from "./types.ts";
+import { builtins as encoding } from "./encoding.ts";
 import { builtins as crypto } from "./crypto.ts";
 import { builtins as jwt } from "./jwt.ts";
 import { builtins as providers } from "./providers.ts";
@@ -33,6 +34,7 @@ const categories: Builtin[][] = [
   sets,
   comparison,
   types,
+  encoding,
 ];
 
 export const BUILTINS: Map<string, Builtin> = new Map();

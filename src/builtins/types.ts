@@ -2,53 +2,12 @@
 
 import { BigDec, RSet, isObject, numberFromText, typeName, fromBigInt, toJsNumber, type Value } from "../rego/value.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError, type Builtin } from "./registry.ts";
+import { goQuote } from "./gojson.ts";
 
 const isDecl = T.fn([T.any], T.boolean);
 
 function isNumber(v: Value): boolean {
   return typeof v === "number" || typeof v === "bigint" || v instanceof BigDec;
-}
-
-/** Go's strconv.Quote, closely enough for error messages. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case "\\":
-        out += "\\\\";
-        continue;
-      case "\x07":
-        out += "\\a";
-        continue;
-      case "\b":
-        out += "\\b";
-        continue;
-      case "\f":
-        out += "\\f";
-        continue;
-      case "\n":
-        out += "\\n";
-        continue;
-      case "\r":
-        out += "\\r";
-        continue;
-      case "\t":
-        out += "\\t";
-        continue;
-      case "\v":
-        out += "\\v";
-        continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else if (c >= 0x80 && c < 0xa0) out += "\\u" + c.toString(16).padStart(4, "0");
-    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
-    else out += ch;
-  }
-  return out + '"';
 }
 
 // Go's ParseFloat syntax: decimal with optional '_' between digits, or hex with a 'p' exponent.

@@ -1,0 +1,517 @@
+// JSON text in and out the way OPA (Go's encoding/json) does it.
+//
+// Reading keeps numbers exact (big integers as bigint, long decimals as BigDec), replaces lone
+// surrogate escapes with U+FFFD, and reports syntax errors with Go's wording. The common case
+// (no long numbers, exponents or surrogate escapes) goes through JSON.parse.
+// Writing sorts object keys, turns sets into arrays and escapes like Go (HTML-safe).
+
+import {
+  BigDec,
+  ObjMap,
+  compareStrings,
+  RSet,
+  emptyObject,
+  fromJS,
+  numberFromText,
+  numberText,
+  objectEntries,
+  sortedKeys,
+  toJSONText,
+  type PlainObject,
+  type Value,
+} from "../rego/value.ts";
+
+export class JSONSyntaxError extends Error {}
+
+/** Go's strconv.Quote, closely enough for error messages. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    switch (c) {
+      case 0x22:
+        out += '\\"';
+        continue;
+      case 0x5c:
+        out += "\\\\";
+        continue;
+      case 0x07:
+        out += "\\a";
+        continue;
+      case 0x08:
+        out += "\\b";
+        continue;
+      case 0x0c:
+        out += "\\f";
+        continue;
+      case 0x0a:
+        out += "\\n";
+        continue;
+      case 0x0d:
+        out += "\\r";
+        continue;
+      case 0x09:
+        out += "\\t";
+        continue;
+      case 0x0b:
+        out += "\\v";
+        continue;
+    }
+    if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xad) out += "\\u" + c.toString(16).padStart(4, "0");
+    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** How Go's JSON scanner names a byte in an error: the UTF-8 lead byte, read as a Latin-1 rune. */
+function quoteChar(s: string, i: number): string {
+  const c = s.charCodeAt(i);
+  let b: number;
+  if (c < 0x80) b = c;
+  else if (c < 0x800) b = 0xc0 | (c >> 6);
+  else if (c >= 0xd800 && c <= 0xdbff) b = 0xf0 | (s.codePointAt(i)! >> 18);
+  else b = 0xe0 | (c >> 12);
+  if (b === 0x27) return "'\\''";
+  if (b === 0x22) return "'\"'";
+  const q = goQuote(String.fromCharCode(b));
+  return "'" + q.slice(1, -1) + "'";
+}
+
+const WS = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+class Reader {
+  i = 0;
+  constructor(readonly s: string) {}
+
+  fail(msg: string): never {
+    throw new JSONSyntaxError(msg);
+  }
+  eof(): never {
+    this.fail("unexpected EOF");
+  }
+  bad(context: string): never {
+    this.fail(`invalid character ${quoteChar(this.s, this.i)} ${context}`);
+  }
+  skipWS(): void {
+    const s = this.s;
+    while (this.i < s.length && WS(s.charCodeAt(this.i))) this.i++;
+  }
+
+  value(): Value {
+    this.skipWS();
+    const s = this.s;
+    if (this.i >= s.length) this.eof();
+    const c = s.charCodeAt(this.i);
+    switch (c) {
+      case 0x7b: // {
+        return this.object();
+      case 0x5b: // [
+        return this.array();
+      case 0x22: // "
+        return this.string();
+      case 0x74:
+        return this.literal("true", true);
+      case 0x66:
+        return this.literal("false", false);
+      case 0x6e:
+        return this.literal("null", null);
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    this.bad("looking for beginning of value");
+  }
+
+  literal(word: string, v: Value): Value {
+    const s = this.s;
+    this.i++;
+    for (let k = 1; k < word.length; k++, this.i++) {
+      if (this.i >= s.length) this.eof();
+      if (s[this.i] !== word[k]) this.bad(`in literal ${word} (expecting '${word[k]}')`);
+    }
+    return v;
+  }
+
+  object(): Value {
+    const s = this.s;
+    this.i++;
+    const out: PlainObject = emptyObject();
+    this.skipWS();
+    if (this.i >= s.length) this.eof();
+    if (s.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      this.skipWS();
+      if (this.i >= s.length) this.eof();
+      if (s.charCodeAt(this.i) !== 0x22) this.bad("looking for beginning of object key string");
+      const k = this.string();
+      this.skipWS();
+      if (this.i >= s.length) this.eof();
+      if (s.charCodeAt(this.i) !== 0x3a) this.bad("after object key");
+      this.i++;
+      out[k] = this.value();
+      this.skipWS();
+      if (this.i >= s.length) this.eof();
+      const c = s.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        continue;
+      }
+      if (c === 0x7d) {
+        this.i++;
+        return out;
+      }
+      this.bad("after object key:value pair");
+    }
+  }
+
+  array(): Value {
+    const s = this.s;
+    this.i++;
+    const out: Value[] = [];
+    this.skipWS();
+    if (this.i >= s.length) this.eof();
+    if (s.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value());
+      this.skipWS();
+      if (this.i >= s.length) this.eof();
+      const c = s.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        continue;
+      }
+      if (c === 0x5d) {
+        this.i++;
+        return out;
+      }
+      this.bad("after array element");
+    }
+  }
+
+  hex4(): number {
+    const s = this.s;
+    let v = 0;
+    for (let k = 0; k < 4; k++, this.i++) {
+      if (this.i >= s.length) this.eof();
+      const c = s.charCodeAt(this.i);
+      let d: number;
+      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+      else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+      else this.bad("in \\u hexadecimal character escape");
+      v = v * 16 + d;
+    }
+    return v;
+  }
+
+  string(): string {
+    const s = this.s;
+    this.i++;
+    let out = "";
+    let start = this.i;
+    for (;;) {
+      if (this.i >= s.length) this.eof();
+      const c = s.charCodeAt(this.i);
+      if (c === 0x22) {
+        out += s.slice(start, this.i);
+        this.i++;
+        return out;
+      }
+      if (c < 0x20) this.bad("in string literal");
+      if (c >= 0xd800 && c <= 0xdfff) {
+        // a lone surrogate in the input is not valid UTF-8: Go reads U+FFFD
+        const pair =
+          c <= 0xdbff && this.i + 1 < s.length && s.charCodeAt(this.i + 1) >= 0xdc00 && s.charCodeAt(this.i + 1) <= 0xdfff;
+        if (pair) {
+          this.i += 2;
+          continue;
+        }
+        out += s.slice(start, this.i) + "\ufffd";
+        this.i++;
+        start = this.i;
+        continue;
+      }
+      if (c !== 0x5c) {
+        this.i++;
+        continue;
+      }
+      out += s.slice(start, this.i);
+      this.i++;
+      if (this.i >= s.length) this.eof();
+      const e = s[this.i];
+      this.i++;
+      switch (e) {
+        case '"':
+        case "\\":
+        case "/":
+          out += e;
+          break;
+        case "b":
+          out += "\b";
+          break;
+        case "f":
+          out += "\f";
+          break;
+        case "n":
+          out += "\n";
+          break;
+        case "r":
+          out += "\r";
+          break;
+        case "t":
+          out += "\t";
+          break;
+        case "u": {
+          const u = this.hex4();
+          if (u >= 0xd800 && u <= 0xdbff) {
+            // a high surrogate must be followed by an escaped low surrogate
+            if (s[this.i] === "\\" && s[this.i + 1] === "u") {
+              const save = this.i;
+              this.i += 2;
+              const lo = this.hex4();
+              if (lo >= 0xdc00 && lo <= 0xdfff) {
+                out += String.fromCharCode(u, lo);
+                break;
+              }
+              this.i = save;
+            }
+            out += "\ufffd";
+          } else if (u >= 0xdc00 && u <= 0xdfff) out += "\ufffd";
+          else out += String.fromCharCode(u);
+          break;
+        }
+        default:
+          this.i--;
+          this.bad("in string escape code");
+      }
+      start = this.i;
+    }
+  }
+
+  number(): Value {
+    const s = this.s;
+    const start = this.i;
+    const digit = () => {
+      const c = s.charCodeAt(this.i);
+      return c >= 0x30 && c <= 0x39;
+    };
+    if (s.charCodeAt(this.i) === 0x2d) {
+      this.i++;
+      if (this.i >= s.length) this.eof();
+      if (!digit()) this.bad("in numeric literal");
+    }
+    if (s.charCodeAt(this.i) === 0x30) this.i++;
+    else while (this.i < s.length && digit()) this.i++;
+    if (this.i < s.length && s.charCodeAt(this.i) === 0x2e) {
+      this.i++;
+      if (this.i >= s.length) this.eof();
+      if (!digit()) this.bad("after decimal point in numeric literal");
+      while (this.i < s.length && digit()) this.i++;
+    }
+    if (this.i < s.length && (s[this.i] === "e" || s[this.i] === "E")) {
+      this.i++;
+      if (this.i >= s.length) this.eof();
+      if (s[this.i] === "+" || s[this.i] === "-") {
+        this.i++;
+        if (this.i >= s.length) this.eof();
+      }
+      if (!digit()) this.bad("in exponent of numeric literal");
+      while (this.i < s.length && digit()) this.i++;
+    }
+    const text = s.slice(start, this.i);
+    return numberValue(text);
+  }
+}
+
+/** A number from JSON number text, exact. */
+export function numberValue(text: string): number | bigint | BigDec {
+  if (text.length <= 15 && text.indexOf("e") < 0 && text.indexOf("E") < 0) return Number(text) + 0;
+  return numberFromText(text)!;
+}
+
+const RISKY = /\d{16}|\d[eE]|\\u[dD][89a-fA-F]/;
+
+/**
+ * json.unmarshal: the first JSON value in `s`, as OPA reads it (it then rejects a second value,
+ * with Go's odd messages, except that a trailing `null` is ignored). Throws JSONSyntaxError.
+ */
+export function parseJSON(s: string): Value {
+  if (!RISKY.test(s)) {
+    let x: unknown;
+    let ok = true;
+    try {
+      x = JSON.parse(s);
+    } catch {
+      ok = false;
+    }
+    if (ok) return fromJS(x);
+  }
+  const r = new Reader(s);
+  r.skipWS();
+  if (r.i >= s.length) r.fail("EOF");
+  const v = r.value();
+  // What follows the value: Go's decoder reads one more token.
+  r.skipWS();
+  if (r.i >= s.length) return v;
+  const c = s[r.i];
+  switch (c) {
+    case "{":
+    case "[":
+      r.fail(`error: invalid character '${c}' after top-level value`);
+    // falls through (fail throws)
+    case '"': {
+      const t = r.string();
+      r.fail(`error: invalid character '${t}' after top-level value`);
+    }
+    // falls through
+    case "t":
+    case "f": {
+      const b = r.value();
+      r.fail(`error: invalid character '%!s(bool=${b})' after top-level value`);
+    }
+    // falls through
+    case "n":
+      r.value();
+      return v;
+  }
+  if (c === "-" || (c >= "0" && c <= "9")) {
+    const start = r.i;
+    r.number();
+    r.fail(`error: invalid character '${s.slice(start, r.i)}' after top-level value`);
+  }
+  r.bad("looking for beginning of value");
+}
+
+/** json.is_valid: exactly one JSON value, nothing else. */
+export function isValidJSON(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- Writing ---------------------------------------------------------------------------------
+
+const HEX = "0123456789abcdef";
+
+/** A JSON string literal as Go's encoding/json writes it (HTML-safe escaping). */
+export function goJSONString(s: string): string {
+  let out = '"';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | null = null;
+    if (c < 0x20) {
+      if (c === 0x0a) rep = "\\n";
+      else if (c === 0x0d) rep = "\\r";
+      else if (c === 0x09) rep = "\\t";
+      else if (c === 0x08) rep = "\\b";
+      else if (c === 0x0c) rep = "\\f";
+      else rep = "\\u00" + HEX[c >> 4] + HEX[c & 15];
+    } else if (c === 0x22) rep = '\\"';
+    else if (c === 0x5c) rep = "\\\\";
+    else if (c === 0x3c) rep = "\\u003c";
+    else if (c === 0x3e) rep = "\\u003e";
+    else if (c === 0x26) rep = "\\u0026";
+    else if (c === 0x2028) rep = "\\u2028";
+    else if (c === 0x2029) rep = "\\u2029";
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const pair =
+        c <= 0xdbff && i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff;
+      if (pair) {
+        i++;
+        continue;
+      }
+      rep = "\\ufffd";
+    }
+    if (rep !== null) {
+      out += s.slice(start, i) + rep;
+      start = i + 1;
+    }
+  }
+  return out + s.slice(start) + '"';
+}
+
+function keyText(k: Value): string {
+  return typeof k === "string" ? k : toJSONText(k);
+}
+
+/** Compact JSON as json.marshal produces it. */
+export function marshalJSON(v: Value): string {
+  switch (typeof v) {
+    case "string":
+      return goJSONString(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "number":
+    case "bigint":
+      return numberText(v);
+  }
+  if (v === null) return "null";
+  if (v instanceof BigDec) return numberText(v);
+  if (Array.isArray(v) || v instanceof RSet) {
+    const items = Array.isArray(v) ? v : v.sorted();
+    let out = "[";
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) out += ",";
+      out += marshalJSON(items[i]);
+    }
+    return out + "]";
+  }
+  let out = "{";
+  let first = true;
+  if (v instanceof ObjMap) {
+    // keys as their JSON text, then sorted as strings (Go sorts the map keys)
+    const entries = v.sorted().map(([k, x]) => [keyText(k), x] as [string, Value]);
+    entries.sort((a, b) => compareStrings(a[0], b[0]));
+    for (const [k, x] of entries) {
+      if (!first) out += ",";
+      first = false;
+      out += goJSONString(k) + ":" + marshalJSON(x);
+    }
+    return out + "}";
+  }
+  for (const k of sortedKeys(v)) {
+    if (!first) out += ",";
+    first = false;
+    out += goJSONString(k) + ":" + marshalJSON(v[k]);
+  }
+  return out + "}";
+}
+
+/** Indented JSON as Go's json.MarshalIndent(v, prefix, indent) writes it. */
+export function marshalJSONIndent(v: Value, prefix: string, indent: string, level = 0): string {
+  if (v === null || typeof v !== "object" || v instanceof BigDec) return marshalJSON(v);
+  const nl = "\n" + prefix + indent.repeat(level + 1);
+  const end = "\n" + prefix + indent.repeat(level);
+  if (Array.isArray(v) || v instanceof RSet) {
+    const items = Array.isArray(v) ? v : v.sorted();
+    if (items.length === 0) return "[]";
+    let out = "[";
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) out += ",";
+      out += nl + marshalJSONIndent(items[i], prefix, indent, level + 1);
+    }
+    return out + end + "]";
+  }
+  let entries: [string, Value][];
+  if (v instanceof ObjMap) {
+    entries = v.sorted().map(([k, x]) => [keyText(k), x] as [string, Value]);
+    entries.sort((a, b) => compareStrings(a[0], b[0]));
+  } else entries = objectEntries(v) as [string, Value][];
+  if (entries.length === 0) return "{}";
+  let out = "{";
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) out += ",";
+    out += nl + goJSONString(entries[i][0]) + ": " + marshalJSONIndent(entries[i][1], prefix, indent, level + 1);
+  }
+  return out + end + "}";
+}
