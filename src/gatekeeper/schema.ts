@@ -34,6 +34,12 @@ function jsonType(v: unknown): string {
   return "object";
 }
 
+/** The type name Kubernetes reports for a value ("number" for any JSON number). */
+function reportedType(v: unknown): string {
+  const t = jsonType(v);
+  return t === "integer" ? "number" : t;
+}
+
 /** Go %q-style quoting for error messages. */
 export function goQuote(s: string): string {
   let out = '"';
@@ -152,12 +158,13 @@ function walk(s: Schema, v: unknown, path: string, res: ValidationResult, trackU
   if (s["x-kubernetes-int-or-string"]) {
     const jt = jsonType(v);
     if (jt !== "integer" && jt !== "string") {
-      invalid(res, field, goQuote(jt), `must be of type integer-or-string: ${goQuote(jt)}`);
+      const rt = reportedType(v);
+      invalid(res, field, goQuote(rt), `must be of type integer-or-string: ${goQuote(rt)}`);
       return;
     }
   } else if (typeof s.type === "string" && !typeMatches(s.type, v)) {
-    const jt = jsonType(v);
-    invalid(res, field, goQuote(jt), `must be of type ${s.type}: ${goQuote(jt)}`);
+    const rt = reportedType(v);
+    invalid(res, field, goQuote(rt), `must be of type ${s.type}: ${goQuote(rt)}`);
     return;
   }
   if (Array.isArray(s.enum) && s.enum.length && !s.enum.some((e: unknown) => deepEqual(e, v))) {
