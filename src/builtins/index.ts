@@ -15,6 +15,7 @@ import { builtins as encoding } from "./encoding.ts";
 import { builtins as crypto } from "./crypto.ts";
 import { builtins as jwt } from "./jwt.ts";
 import { builtins as providers } from "./providers.ts";
+import { builtins as httpSend } from "./http.ts";
 import { builtins as time } from "./time.ts";
 import { builtins as units } from "./units.ts";
 import { builtins as strings } from "./strings.ts";
@@ -26,6 +27,7 @@ const categories: Builtin[][] = [
   crypto,
   jwt,
   providers,
+  httpSend,
   core,
   aggregates,
   arithmetic,

@@ -4,8 +4,8 @@ import * as nodeCrypto from "node:crypto";
 import type { Builtin, BuiltinContext } from "./registry.ts";
 import { BuiltinError, T, expectString, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";
-import { fromJS, isNumber, isPlainObject, toJsNumber } from "../rego/value.ts";
-import { Base64Error, goBase64Decode, goJSON, goJSONError } from "./support/encoding.ts";
+import { isNumber, isPlainObject, toJsNumber } from "../rego/value.ts";
+import { Base64Error, goBase64Decode, goJSON, goJSONError, parseJSONValue } from "./support/encoding.ts";
 import { pemBlocks } from "./support/x509.ts";
 
 // ---- Token structure ------------------------------------------------------------------------
@@ -54,11 +54,7 @@ function parseJSON(text: string, eof = "unexpected EOF"): Value {
 }
 
 function fromJSONText(text: string): Value {
-  // Keep integers beyond 2^53 exact.
-  const guarded = text.replace(/("(?:[^"\\]|\\.)*")|(-?\d{16,}(?![.\deE]))/g, (m, str) => (str ? str : `"\u0000big:${m}"`));
-  return fromJS(
-    JSON.parse(guarded, (_k, v) => (typeof v === "string" && v.startsWith("\u0000big:") ? BigInt(v.slice(5)) : v)),
-  );
+  return parseJSONValue(text);
 }
 
 interface Decoded {

@@ -3,7 +3,7 @@
 // and small byte utilities.
 
 import type { Value } from "../../rego/value.ts";
-import { BigDec, RSet, numberText, objectEntries } from "../../rego/value.ts";
+import { BigDec, RSet, fromJS, numberText, objectEntries } from "../../rego/value.ts";
 
 const STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -333,4 +333,10 @@ export function goJSONError(text: string, eof = "unexpected end of JSON input"):
     if (e instanceof Fail) return e.message;
     throw e;
   }
+}
+
+/** Parse JSON text into a Rego value, keeping integers beyond 2^53 exact. Throws SyntaxError. */
+export function parseJSONValue(text: string): Value {
+  const guarded = text.replace(/("(?:[^"\\]|\\.)*")|(-?\d{16,}(?![.\deE]))/g, (m, str) => (str ? str : `"\u0000big:${m}"`));
+  return fromJS(JSON.parse(guarded, (_k, v) => (typeof v === "string" && v.startsWith("\u0000big:") ? BigInt(v.slice(5)) : v)));
 }
