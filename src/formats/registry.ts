@@ -2,5 +2,6 @@
 import type { InputParser } from './types.ts';
 import { yamlParser } from './yaml.ts';
 import { jsonParser, jsoncParser } from './json.ts';
+import { dockerfileParser } from './dockerfile.ts';
 
-export const PARSERS: InputParser[] = [yamlParser, jsonParser, jsoncParser];
+export const PARSERS: InputParser[] = [yamlParser, jsonParser, jsoncParser, dockerfileParser];
