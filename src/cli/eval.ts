@@ -90,20 +90,12 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
       });
       return jsonText({ result }) + "\n";
     }
-    case "values": {
-      if (raw.length === 0) return "[]\n";
-      const vals = raw.flatMap((r) => r.expressions.map((v) => new RegoJSON(v)));
-      return jsonText(vals) + "\n";
-    }
-    case "bindings": {
-      if (raw.length === 0) return "[]\n";
-      const bs = raw.map((r) => Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)])));
-      return jsonText(bs.length === 1 ? bs[0] : bs) + "\n";
-    }
-    case "raw": {
-      if (raw.length === 0) return "";
-      return raw.map((r) => r.expressions.map(rawText).join(" ")).join("\n") + "\n";
-    }
+    case "values":
+      return raw.map((r) => jsonText(r.expressions.map((v) => new RegoJSON(v))) + "\n").join("");
+    case "bindings":
+      return raw.map((r) => jsonText(Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]))) + "\n").join("");
+    case "raw":
+      return raw.map((r) => r.expressions.map(rawText).join(" ") + "\n").join("");
     case "pretty": {
       if (raw.length === 0) return "undefined\n";
       const withBindings = raw.some((r) => r.bindings.size > 0);

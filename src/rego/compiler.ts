@@ -209,6 +209,7 @@ export class Compiler {
   private ruleNamesByPkg = new Map<string, Set<string>>();
   private order = 0;
   private errors: ErrorDetail[] = [];
+  private queryKeepsFalse = false;
 
   constructor(private modules: Module[]) {}
 
@@ -271,7 +272,14 @@ export class Compiler {
       captures.set(e, slot);
       exprs.push({ slot, text: "", loc: e.loc });
     }
-    const fn = this.compileBody(body, st, captures);
+    // A query of one expression yields its value even when that is false (as opa eval does).
+    this.queryKeepsFalse = body.length === 1;
+    let fn: ExprFn;
+    try {
+      fn = this.compileBody(body, st, captures);
+    } finally {
+      this.queryKeepsFalse = false;
+    }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
     const vars: { name: string; slot: number }[] = [];
     const seen = new Set<string>();
@@ -643,6 +651,7 @@ export class Compiler {
           if (!st.bound.has(slot)) throw new Unsafe([t]);
         }
         const ct = this.compileTerm(t, st);
+        if (capture >= 0 && this.queryKeepsFalse) return (c, f, k) => ct.en(c, f, (v) => ((f[capture] = v), k()));
         if (capture >= 0) return (c, f, k) => ct.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
         if (ct.ev !== null) {
           const ev = ct.ev;
@@ -1216,6 +1225,9 @@ export class Compiler {
     const parts = name.split(".");
     let path: string[] | null = null;
     const first = parts[0];
+    // Operators (`<`, `+`, `in` …) always mean the builtin, whatever rules are named.
+    const asOp = BUILTINS.get(name);
+    if (asOp?.infix !== undefined) return { kind: "builtin", b: asOp, name };
     if (first === "data") path = parts.slice(1);
     else if (st.scope.find(first) === undefined && st.mod.ruleNames.has(first)) path = [...st.mod.pkg, ...parts];
     else if (st.mod.imports.has(first)) {
@@ -1414,6 +1426,7 @@ export class Compiler {
     }
     this.typeCheckArgs(target, args, name, loc);
     const call = this.compileInvoke(target, args, st, loc);
+    if (capture >= 0 && this.queryKeepsFalse) return (c, f, k) => call.en(c, f, (v) => ((f[capture] = v), k()));
     if (capture >= 0) return (c, f, k) => call.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
     if (call.ev !== null) {
       const ev = call.ev;
