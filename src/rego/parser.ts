@@ -1,0 +1,1371 @@
+// The Rego parser: recursive descent over the lexer's token array, producing the AST in ast.ts.
+//
+// Behaviour follows OPA 1.x (checked against `opa parse`), including its quirks, because
+// policies written for OPA must parse the same way here:
+//  - Operator precedence, lowest first: `=`/`:=` (expression level only), `in`, comparisons,
+//    `|`, `&`, `+ -`, `* / %`, unary minus. All binary operators are left-associative.
+//  - Newlines end expressions only where the grammar could stop: an infix operator on the next
+//    line continues the expression, but `.`, `[` and `(` continue a ref or call only when they
+//    touch the previous token (`a [0]` is two things).
+//  - A unary minus before a number literal folds into it (`- 1` is the number "-1"); before a
+//    var, ref or call it becomes `minus(0, x)`; before anything else it is an error.
+//  - In `[t | …]`, `{t | …}` and `{k: t | …}` the part before `|` must be a single term for a
+//    comprehension; otherwise `|` is the `or` operator (`[a + b | c]` is an array).
+//  - Bare `input` and `data` become one-element refs, as OPA's parser does.
+//
+// Errors are thrown as a private Fail value (no stack capture, cheap to throw while
+// backtracking) and turned into RegoError at the API boundary.
+
+import { load as loadYaml } from "js-yaml";
+import type {
+  Annotation,
+  Body,
+  CallTerm,
+  Comment,
+  Expr,
+  ExprNode,
+  Import,
+  Location,
+  Module,
+  RefTerm,
+  Rule,
+  RuleHead,
+  Term,
+  VarTerm,
+  With,
+} from "./ast.ts";
+import { INFIX_OPS } from "./ast.ts";
+import { RegoError, type ErrorDetail } from "./errors.ts";
+import {
+  lex,
+  kindName,
+  type LexComment,
+  Token,
+  T_AND,
+  T_ASSIGN,
+  T_COLON,
+  T_COMMA,
+  T_DIV,
+  T_DOT,
+  T_EOF,
+  T_EQ,
+  T_EQEQ,
+  T_GT,
+  T_GTE,
+  T_IDENT,
+  T_ILLEGAL,
+  T_LBRACE,
+  T_LBRACK,
+  T_LPAREN,
+  T_LT,
+  T_LTE,
+  T_MINUS,
+  T_MUL,
+  T_NEQ,
+  T_NUMBER,
+  T_OR,
+  T_PLUS,
+  T_RBRACE,
+  T_RBRACK,
+  T_REM,
+  T_RPAREN,
+  T_SEMI,
+  T_STRING,
+  T_TPL_BEGIN,
+  T_TPL_END,
+  T_TPL_EXPR_BEGIN,
+  T_TPL_EXPR_END,
+  T_TPL_TEXT,
+} from "./lexer.ts";
+
+export interface ParseOptions {
+  regoVersion?: "v0" | "v1";
+}
+
+export function parseModule(file: string, source: string, opts?: ParseOptions): Module {
+  return new Parser(file, source, opts?.regoVersion ?? "v1").module();
+}
+
+export function parseQuery(source: string, opts?: ParseOptions & { file?: string }): Body {
+  const p = new Parser(opts?.file ?? "", source, opts?.regoVersion ?? "v1");
+  return p.guard(() => p.query());
+}
+
+export function parseTerm(source: string, opts?: ParseOptions): Term {
+  const p = new Parser("", source, opts?.regoVersion ?? "v1");
+  return p.guard(() => p.standaloneTerm());
+}
+
+class Fail {
+  message: string;
+  row: number;
+  col: number;
+  constructor(message: string, row: number, col: number) {
+    this.message = message;
+    this.row = row;
+    this.col = col;
+  }
+}
+
+// Words that are keywords whatever the imports say. `if`, `in`, `every` and `contains` are
+// keywords in v1, and in v0 only once imported from future.keywords (or rego.v1).
+const ALWAYS_KEYWORDS = new Set(["package", "import", "as", "default", "else", "not", "some", "with", "true", "false", "null"]);
+const FUTURE_KEYWORDS = ["contains", "every", "if", "in"];
+const RELATIONAL = new Set([T_EQEQ, T_NEQ, T_LT, T_LTE, T_GT, T_GTE]);
+const IMPORT_ROOTS = new Set(["data", "input", "future", "rego"]);
+const MAX_ERRORS = 10;
+// OPA refuses numbers whose binary exponent exceeds this, to bound the cost of big-number maths.
+const MAX_BINARY_EXPONENT = 100000;
+const LOG2_10 = Math.log2(10);
+
+interface Statement {
+  kind: "package" | "import" | "rule";
+  row: number;
+  rules: Rule[];
+}
+
+class Parser {
+  private readonly file: string;
+  private readonly toks: Token[];
+  private readonly comments: LexComment[];
+  private pos = 0;
+  private tok: Token;
+  /** v1 rule syntax applies (`if` and `contains` required): a v1 module or `import rego.v1`. */
+  private v1: boolean;
+  private readonly version: "v0" | "v1";
+  private kwIf: boolean;
+  private kwIn: boolean;
+  private kwEvery: boolean;
+  private kwContains: boolean;
+  private readonly errors: ErrorDetail[] = [];
+  private readonly pending: ErrorDetail[] = [];
+  private templateVars = 0;
+
+  constructor(file: string, source: string, version: "v0" | "v1") {
+    this.file = file;
+    this.version = version;
+    const { tokens, comments } = lex(source);
+    this.toks = tokens;
+    this.comments = comments;
+    this.tok = tokens[0];
+    const on = version === "v1";
+    this.v1 = on;
+    this.kwIf = this.kwIn = this.kwEvery = this.kwContains = on;
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------
+
+  guard<R>(fn: () => R): R {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof Fail) throw new RegoError([this.detail(e)]);
+      throw e;
+    }
+  }
+
+  private detail(f: Fail): ErrorDetail {
+    return { code: "rego_parse_error", message: f.message, location: { file: this.file, row: f.row, col: f.col } };
+  }
+
+  private next(): void {
+    if (this.pos < this.toks.length - 1) this.pos++;
+    this.tok = this.toks[this.pos];
+  }
+
+  private reset(pos: number): void {
+    this.pos = pos;
+    this.tok = this.toks[pos];
+  }
+
+  private peek(k: number): Token {
+    const i = this.pos + k;
+    return i < this.toks.length ? this.toks[i] : this.toks[this.toks.length - 1];
+  }
+
+  /** True when the current token directly follows the previous one, without whitespace. */
+  private touching(): boolean {
+    return this.pos > 0 && this.toks[this.pos - 1].end === this.tok.start;
+  }
+
+  private loc(t: Token): Location {
+    return { file: this.file, row: t.row, col: t.col };
+  }
+
+  private isKeyword(text: string): boolean {
+    if (ALWAYS_KEYWORDS.has(text)) return true;
+    switch (text) {
+      case "if": return this.kwIf;
+      case "in": return this.kwIn;
+      case "every": return this.kwEvery;
+      case "contains": return this.kwContains;
+    }
+    return false;
+  }
+
+  /** The current token is the (active) keyword `kw`. */
+  private at(kw: string): boolean {
+    return this.tok.kind === T_IDENT && this.tok.text === kw && this.isKeyword(kw);
+  }
+
+  private fail(message: string, t: Token | Location): never {
+    throw new Fail(message, t.row, t.col);
+  }
+
+  private tokenName(t: Token): string {
+    if (t.kind === T_IDENT) return this.isKeyword(t.text) ? `${t.text} keyword` : "identifier token";
+    return `${kindName(t.kind)} token`;
+  }
+
+  /** `unexpected X token[: expected …]`, or the lexer's own message for a bad token. */
+  private unexpected(t: Token, expected?: string): never {
+    if (t.kind === T_ILLEGAL) this.fail(t.text, t);
+    this.fail(expected ? `unexpected ${this.tokenName(t)}: ${expected}` : `unexpected ${this.tokenName(t)}`, t);
+  }
+
+  /** An error that does not stop the statement; reported after any error that does, like OPA. */
+  private softError(message: string, l: Location): void {
+    this.pending.push({ code: "rego_parse_error", message, location: l });
+  }
+
+  private flushPending(): void {
+    for (const e of this.pending) this.errors.push(e);
+    this.pending.length = 0;
+  }
+
+  // ---- modules ---------------------------------------------------------------------------
+
+  module(): Module {
+    const first = this.tok;
+    if (first.kind === T_EOF) {
+      throw new RegoError([{ code: "rego_parse_error", message: "empty module", location: { file: this.file, row: 0, col: 0 } }]);
+    }
+    if (!(first.kind === T_IDENT && first.text === "package")) {
+      if (first.kind === T_ILLEGAL) throw new RegoError([this.detail(new Fail(first.text, first.row, first.col))]);
+      throw new RegoError([{ code: "rego_parse_error", message: "package expected", location: this.loc(first) }]);
+    }
+    const statements: Statement[] = [];
+    let pkg: RefTerm;
+    try {
+      pkg = this.packagePath();
+    } catch (e) {
+      if (e instanceof Fail) throw new RegoError([this.detail(e)]);
+      throw e;
+    }
+    statements.push({ kind: "package", row: first.row, rules: [] });
+    const imports: Import[] = [];
+    const rules: Rule[] = [];
+    while (this.tok.kind !== T_EOF && this.errors.length < MAX_ERRORS) {
+      const start = this.tok;
+      const startPos = this.pos;
+      try {
+        if (start.kind === T_IDENT && start.text === "import") {
+          imports.push(this.importDecl());
+          statements.push({ kind: "import", row: start.row, rules: [] });
+        } else if (start.kind === T_IDENT && start.text === "package") {
+          this.fail("unexpected package", start);
+        } else {
+          const rs = this.rule();
+          // `p := 1; q := 2` reads as a query, which cannot define a rule.
+          if (this.tok.kind === T_SEMI && !rs[0].hasBody) this.fail("multiple expressions cannot be used for rule head", start);
+          for (const r of rs) rules.push(r);
+          statements.push({ kind: "rule", row: start.row, rules: rs });
+        }
+      } catch (e) {
+        if (!(e instanceof Fail)) throw e;
+        this.errors.push(this.detail(e));
+        this.recover(startPos, start.col);
+      }
+      this.flushPending();
+    }
+    const comments: Comment[] = this.comments.map((c) => ({ text: c.text, loc: { file: this.file, row: c.row, col: c.col } }));
+    const mod: Module = {
+      file: this.file,
+      package: pkg,
+      imports,
+      rules,
+      comments,
+      annotations: [],
+      regoVersion: this.v1 ? "v1" : "v0",
+      loc: this.loc(first),
+    };
+    if (this.errors.length === 0) this.annotate(mod, statements);
+    if (this.errors.length > 0) throw new RegoError(this.errors);
+    return mod;
+  }
+
+  /** Skip to the next token that starts a line no more indented than the failed statement. */
+  private recover(startPos: number, col: number): void {
+    if (this.pos <= startPos) this.reset(startPos + 1 < this.toks.length ? startPos + 1 : startPos);
+    while (this.tok.kind !== T_EOF && !(this.tok.nl && this.tok.col <= col)) this.next();
+  }
+
+  private packagePath(): RefTerm {
+    this.next();
+    const t = this.tok;
+    if (t.kind !== T_IDENT) this.unexpected(t);
+    this.next();
+    const terms: Term[] = [
+      { type: "var", name: "data", loc: this.loc(t) },
+      { type: "string", value: t.text, loc: this.loc(t) },
+    ];
+    this.staticRefTail(terms);
+    return { type: "ref", terms, loc: this.loc(t) };
+  }
+
+  /** `.name` and `["str"]` parts of package and import paths. */
+  private staticRefTail(terms: Term[]): void {
+    while (this.touching()) {
+      const t = this.tok;
+      if (t.kind === T_DOT) {
+        this.next();
+        terms.push(this.dotName(t));
+      } else if (t.kind === T_LBRACK) {
+        this.next();
+        const inner = this.termIn(false);
+        if (inner.type !== "string") this.fail(`unexpected ${typeName(inner)} token: expecting string`, inner.loc);
+        if (this.tok.kind !== T_RBRACK) this.unexpected(this.tok, "expected ]");
+        this.next();
+        terms.push(inner);
+      } else break;
+    }
+  }
+
+  /** The identifier after a `.` in a ref (any word, keywords included), as a string term. */
+  private dotName(dot: Token): Term {
+    const id = this.tok;
+    if (id.start !== dot.end) {
+      // OPA points at the whitespace; a newline counts as column 0 of the next line.
+      const where = id.row > dot.row ? { row: dot.row + 1, col: 0 } : { row: dot.row, col: dot.col + 1 };
+      this.fail("unexpected whitespace token: expected identifier", { file: this.file, ...where });
+    }
+    if (id.kind !== T_IDENT) this.unexpected(id, "expected identifier");
+    this.next();
+    return { type: "string", value: id.text, loc: this.loc(id) };
+  }
+
+  private importDecl(): Import {
+    const imp = this.tok;
+    this.next();
+    const h = this.tok;
+    if (h.kind !== T_IDENT) this.unexpected(h, "expected ident");
+    this.next();
+    const terms: Term[] = [{ type: "var", name: h.text, loc: this.loc(h) }];
+    this.staticRefTail(terms);
+    const path: RefTerm = { type: "ref", terms, loc: this.loc(h) };
+    const root = h.text;
+    if (!IMPORT_ROOTS.has(root)) {
+      this.fail(`unexpected import path, must begin with one of: {data, future, input, rego}, got: ${root} (hint: if this is unexpected, try updating OPA)`, h);
+    }
+    const names = terms.slice(1).map((t) => (t as { value: string }).value);
+    if (root === "future") {
+      if (names.length === 0 || names[0] !== "keywords" || names.length > 2) this.fail("invalid import, must be `future.keywords`", h);
+      if (names.length === 2) {
+        const kw = names[1];
+        // `not` is always a keyword, but OPA lists it as importable too.
+        if (!FUTURE_KEYWORDS.includes(kw) && kw !== "not") this.fail("unexpected keyword, must be one of [contains every if in not]", h);
+        this.enableKeyword(kw);
+      } else {
+        for (const kw of FUTURE_KEYWORDS) this.enableKeyword(kw);
+      }
+    } else if (root === "rego") {
+      const text = ["rego", ...names].join(".");
+      if (text !== "rego.v1") this.fail(text === "rego" ? "invalid import `rego`, must be `rego.v1`" : `invalid import \`${text}\`, must be \`rego.v1\``, h);
+      this.v1 = true;
+      for (const kw of FUTURE_KEYWORDS) this.enableKeyword(kw);
+    }
+    let alias: string | null = null;
+    if (this.at("as")) {
+      if (root === "future" || root === "rego") this.fail(`\`${root}\` imports cannot be aliased`, h);
+      this.next();
+      const a = this.tok;
+      if (a.kind !== T_IDENT || this.isKeyword(a.text)) this.unexpected(a, "expected var");
+      alias = a.text;
+      this.next();
+    }
+    return { path, alias, loc: this.loc(imp) };
+  }
+
+  private enableKeyword(kw: string): void {
+    switch (kw) {
+      case "if": this.kwIf = true; break;
+      case "in": this.kwIn = true; break;
+      case "every": this.kwEvery = this.kwIn = true; break;
+      case "contains": this.kwContains = true; break;
+    }
+  }
+
+  // ---- rules -----------------------------------------------------------------------------
+
+  private rule(): Rule[] {
+    const start = this.tok;
+    const ruleLoc = this.loc(start);
+    let isDefault = false;
+    if (this.at("default")) {
+      isDefault = true;
+      this.next();
+    }
+    const headTerm = this.term(true);
+    let ref: Term[];
+    let args: Term[] | null = null;
+    if (headTerm.type === "var") ref = [headTerm];
+    else if (headTerm.type === "ref" && headTerm.terms[0].type === "var") ref = headTerm.terms;
+    else if (headTerm.type === "call" && headTerm.op.terms[0].type === "var") {
+      ref = headTerm.op.terms.slice();
+      args = headTerm.args;
+    } else if (headTerm.type === "ref") this.fail(`invalid rule head: ${termString(headTerm)}`, ruleLoc);
+    else this.fail(`${typeName(headTerm)} cannot be used for rule name`, headTerm.loc);
+
+    let kind: RuleHead["kind"] | null = null;
+    let key: Term | null = null;
+    let value: Term | null = null;
+    let assign = false;
+    if (this.at("contains")) {
+      if (args) {
+        this.unexpected(this.tok, "the contains keyword can only be used with multi-value rule definitions (e.g., p contains <VALUE> { ... })");
+      }
+      this.next();
+      key = this.termIn(false);
+      kind = "multi";
+    } else if (this.tok.kind === T_EQ || this.tok.kind === T_ASSIGN) {
+      assign = this.tok.kind === T_ASSIGN;
+      this.next();
+      value = this.termIn(true);
+      kind = args ? "function" : "single";
+    }
+
+    if (isDefault) return [this.defaultRule(ruleLoc, ref, args, kind, value, assign)];
+
+    // The first body.
+    let body: Body = [];
+    let hasBody = false;
+    let usedIf = false;
+    if (this.at("if")) {
+      this.next();
+      usedIf = hasBody = true;
+      body = this.ifBody();
+    } else if (this.tok.kind === T_LBRACE) {
+      if (this.v1) this.softError(`\`if\` keyword is required before ${args ? "function" : "rule"} body`, ruleLoc);
+      hasBody = true;
+      body = this.braceBody();
+    }
+
+    if (kind === null) {
+      if (args) {
+        kind = "function";
+      } else if (!hasBody) {
+        if (ref.length === 1) this.fail("var cannot be used for rule name", ruleLoc);
+        if (this.v1) {
+          if (ref.length === 2) this.fail("`contains` keyword is required for partial set rules", ruleLoc);
+          this.fail("rule must have value assignment and/or body declaration", ruleLoc);
+        }
+        if (ref.length === 2) {
+          kind = "multi";
+          key = ref[1];
+          ref = [ref[0]];
+        } else kind = "single";
+      } else if (ref.length === 2 && !usedIf) {
+        if (this.v1) {
+          this.softError("`contains` keyword is required for partial set rules", ruleLoc);
+          kind = "single";
+        } else {
+          kind = "multi";
+          key = ref[1];
+          ref = [ref[0]];
+        }
+      } else kind = "single";
+      if (kind !== "multi") value = { type: "boolean", value: true, loc: ruleLoc };
+    }
+
+    const head: RuleHead = { kind, ref, args, key, value, assign, loc: ruleLoc };
+    const first: Rule = { head, body, isDefault: false, elses: [], hasBody, annotations: [], loc: ruleLoc };
+    const rules = [first];
+
+    // `p { a } { b }`: each further block is another rule with the same head.
+    while (hasBody && this.tok.kind === T_LBRACE) {
+      const more = this.braceBody();
+      rules.push({ head: structuredClone(head), body: more, isDefault: false, elses: [], hasBody: true, annotations: [], loc: ruleLoc });
+    }
+
+    if (this.at("else")) {
+      const elseTok = this.tok;
+      if (!hasBody || rules.length > 1) this.unexpected(elseTok);
+      if (kind === "multi") this.fail("else keyword cannot be used on multi-value rules", elseTok);
+      for (let i = 1; i < ref.length; i++) {
+        if (ref[i].type === "var") this.fail("else keyword cannot be used on rules with variables in head", elseTok);
+      }
+      while (this.at("else")) {
+        const e = this.tok;
+        const eloc = this.loc(e);
+        this.next();
+        let ev: Term | null = null;
+        if (this.tok.kind === T_EQ || this.tok.kind === T_ASSIGN) {
+          this.next();
+          ev = this.termIn(true);
+        }
+        let eb: Body = [];
+        if (this.at("if")) {
+          this.next();
+          eb = this.ifBody();
+        } else if (this.tok.kind === T_LBRACE) {
+          if (this.v1) this.softError("`if` keyword is required before rule body", eloc);
+          eb = this.braceBody();
+        } else if (ev === null) {
+          this.unexpected(this.tok, "expected else value term or rule body");
+        }
+        first.elses.push({ value: ev ?? { type: "boolean", value: true, loc: eloc }, body: eb, loc: eloc });
+        if (this.tok.kind === T_LBRACE) this.fail("expected else keyword", this.tok);
+      }
+    }
+    return rules;
+  }
+
+  private defaultRule(ruleLoc: Location, ref: Term[], args: Term[] | null, kind: RuleHead["kind"] | null, value: Term | null, assign: boolean): Rule {
+    if (kind === "multi") this.fail("illegal default rule (must have a value)", ruleLoc);
+    if (args) {
+      for (const a of args) {
+        if (a.type !== "var") this.fail(`illegal default rule (arguments cannot contain ${typeName(a)})`, ruleLoc);
+      }
+    }
+    if (value) {
+      const bad = nonConstant(value);
+      if (bad) this.fail(`illegal default rule (value cannot contain ${bad})`, ruleLoc);
+    } else value = { type: "boolean", value: true, loc: ruleLoc };
+    const head: RuleHead = { kind: args ? "function" : "single", ref, args, key: null, value, assign, loc: ruleLoc };
+    return { head, body: [], isDefault: true, elses: [], hasBody: false, annotations: [], loc: ruleLoc };
+  }
+
+  /**
+   * The body after `if`: braces, or a single expression. `if {…}` is ambiguous, as the braces
+   * may be a term (`p if {"a": 1}.a`); like OPA, read it as a term expression unless that
+   * fails or yields a plain set, and as a block otherwise.
+   */
+  private ifBody(): Body {
+    if (this.tok.kind !== T_LBRACE) return [this.literal()];
+    const save = this.pos;
+    const start = this.tok;
+    try {
+      const node = this.exprNode();
+      if (!(node.type === "term" && node.term.type === "set")) {
+        return [{ node, negated: false, with: this.withs(), loc: this.loc(start) }];
+      }
+    } catch (e) {
+      if (!(e instanceof Fail)) throw e;
+    }
+    this.reset(save);
+    return this.braceBody();
+  }
+
+  private braceBody(): Body {
+    this.next(); // {
+    if (this.tok.kind === T_RBRACE) this.fail("found empty body", this.tok);
+    const body = this.bodyUntil(T_RBRACE);
+    this.next(); // }
+    return body;
+  }
+
+  /** Expressions separated by newlines or `;`, up to (not consuming) the `close` token. */
+  private bodyUntil(close: number): Body {
+    const body: Body = [];
+    for (;;) {
+      body.push(this.literal());
+      const t = this.tok;
+      if (t.kind === T_SEMI) {
+        this.next();
+        continue;
+      }
+      if (t.kind === close) return body;
+      if (t.kind === T_EOF) this.unexpected(t);
+      if (t.nl) continue;
+      this.unexpected(t, `expected \\n or ; or ${kindName(close)}`);
+    }
+  }
+
+  // ---- expressions -----------------------------------------------------------------------
+
+  private literal(): Expr {
+    const start = this.tok;
+    let negated = false;
+    let node: ExprNode;
+    if (this.at("some")) node = this.someDecl();
+    else if (this.at("every")) node = this.everyExpr();
+    else {
+      if (this.at("not")) {
+        negated = true;
+        this.next();
+        if (this.at("some") || this.at("every")) this.unexpected(this.tok, `illegal negation of '${this.tok.text}'`);
+      }
+      node = this.exprNode();
+    }
+    return { node, negated, with: this.withs(), loc: this.loc(start) };
+  }
+
+  private exprNode(): ExprNode {
+    const lhs = this.termIn(true);
+    const t = this.tok;
+    if (t.kind === T_EQ || t.kind === T_ASSIGN) {
+      this.next();
+      const rhs = this.termIn(true);
+      return { type: "call", op: opRef(t.kind === T_EQ ? "eq" : "assign", this.loc(t)), args: [lhs, rhs] };
+    }
+    if (lhs.type === "call") return { type: "call", op: lhs.op, args: lhs.args };
+    return { type: "term", term: lhs };
+  }
+
+  private withs(): With[] {
+    const out: With[] = [];
+    while (this.at("with")) {
+      const w = this.tok;
+      this.next();
+      if (this.tok.kind !== T_IDENT || (this.isKeyword(this.tok.text) && this.tok.text !== "contains")) this.unexpected(this.tok, "expected ident");
+      const target = this.term(false);
+      let ref: RefTerm;
+      if (target.type === "ref") ref = target;
+      else if (target.type === "var") ref = { type: "ref", terms: [target], loc: target.loc };
+      else this.unexpected(this.tok, "expected with target path");
+      if (!this.at("as")) this.unexpected(this.tok, "expected as keyword");
+      this.next();
+      const value = this.termIn(true);
+      out.push({ target: ref, value, loc: this.loc(w) });
+    }
+    return out;
+  }
+
+  private someDecl(): ExprNode {
+    this.next(); // some
+    if (this.kwIn) {
+      const save = this.pos;
+      try {
+        const t = this.termIn(true);
+        const m = memberArity(t);
+        if (m === 2) {
+          const c = t as CallTerm;
+          return { type: "somein", key: null, value: c.args[0], collection: c.args[1] };
+        }
+        if (m === 3) {
+          const c = t as CallTerm;
+          return { type: "somein", key: c.args[0], value: c.args[1], collection: c.args[2] };
+        }
+      } catch (e) {
+        if (!(e instanceof Fail)) throw e;
+      }
+      this.reset(save);
+    }
+    const vars: VarTerm[] = [];
+    for (;;) {
+      const t = this.tok;
+      if (t.kind !== T_IDENT || this.isKeyword(t.text)) this.unexpected(t, "expected var");
+      vars.push({ type: "var", name: t.text, loc: this.loc(t) });
+      this.next();
+      if (this.tok.kind !== T_COMMA) return { type: "some", vars };
+      this.next();
+    }
+  }
+
+  private everyExpr(): ExprNode {
+    this.next(); // every
+    const t = this.termIn(true);
+    const m = memberArity(t);
+    if (m === 0) this.unexpected(this.tok, "expected `x in xs` or `x, y in xs` expression");
+    const args = (t as CallTerm).args;
+    const key = m === 3 ? args[0] : null;
+    const value = m === 3 ? args[1] : args[0];
+    const domain = m === 3 ? args[2] : args[1];
+    if (value.type !== "var") this.unexpected(this.tok, "expected value to be a variable");
+    if (key && key.type !== "var") this.unexpected(this.tok, "expected key to be a variable");
+    if (this.tok.kind !== T_LBRACE) this.unexpected(this.tok, "missing body");
+    const body = this.braceBody();
+    return { type: "every", key: key as VarTerm | null, value: value as VarTerm, domain, body };
+  }
+
+  // ---- terms and operators ---------------------------------------------------------------
+
+  /**
+   * A term with operators, up to the `in` level. With `keyVal`, also `k, v in xs`, which is
+   * only allowed where a whole expression may stand. `first`, when given, is an already
+   * parsed leading operand (used after comprehension look-ahead).
+   */
+  private termIn(keyVal: boolean, first?: Term): Term {
+    let lhs = this.relation(first);
+    if (keyVal && this.tok.kind === T_COMMA && this.kwIn) {
+      const save = this.pos;
+      try {
+        this.next();
+        const v = this.relation();
+        if (this.at("in")) {
+          const inTok = this.tok;
+          this.next();
+          const coll = this.relation();
+          lhs = memberCall("member_3", [lhs, v, coll], lhs.loc, this.loc(inTok));
+        } else this.reset(save);
+      } catch (e) {
+        if (!(e instanceof Fail)) throw e;
+        this.reset(save);
+      }
+    }
+    while (this.at("in")) {
+      const inTok = this.tok;
+      this.next();
+      const rhs = this.relation();
+      lhs = memberCall("member_2", [lhs, rhs], lhs.loc, this.loc(inTok));
+    }
+    return lhs;
+  }
+
+  private relation(first?: Term): Term {
+    let lhs = this.or(first);
+    while (RELATIONAL.has(this.tok.kind)) {
+      const op = this.tok;
+      this.next();
+      lhs = this.infix(op, lhs, this.or());
+    }
+    return lhs;
+  }
+
+  private or(first?: Term): Term {
+    let lhs = this.and(first);
+    while (this.tok.kind === T_OR) {
+      const op = this.tok;
+      this.next();
+      lhs = this.infix(op, lhs, this.and());
+    }
+    return lhs;
+  }
+
+  private and(first?: Term): Term {
+    let lhs = this.arith(first);
+    while (this.tok.kind === T_AND) {
+      const op = this.tok;
+      this.next();
+      lhs = this.infix(op, lhs, this.arith());
+    }
+    return lhs;
+  }
+
+  private arith(first?: Term): Term {
+    let lhs = this.factor(first);
+    while (this.tok.kind === T_PLUS || this.tok.kind === T_MINUS) {
+      const op = this.tok;
+      this.next();
+      lhs = this.infix(op, lhs, this.factor());
+    }
+    return lhs;
+  }
+
+  private factor(first?: Term): Term {
+    let lhs = first ?? this.unary();
+    while (this.tok.kind === T_MUL || this.tok.kind === T_DIV || this.tok.kind === T_REM) {
+      const op = this.tok;
+      this.next();
+      lhs = this.infix(op, lhs, this.unary());
+    }
+    return lhs;
+  }
+
+  private infix(op: Token, lhs: Term, rhs: Term): CallTerm {
+    return { type: "call", op: opRef(INFIX_OPS[op.text], this.loc(op)), args: [lhs, rhs], loc: lhs.loc };
+  }
+
+  private unary(): Term {
+    if (this.tok.kind !== T_MINUS) return this.term(false);
+    const m = this.tok;
+    const mloc = this.loc(m);
+    this.next();
+    const t = this.tok;
+    if (t.kind === T_NUMBER) {
+      this.next();
+      return this.number("-" + t.text, t, mloc);
+    }
+    if (t.kind === T_DOT && this.peek(1).kind === T_NUMBER && this.peek(1).start === t.end) {
+      const n = this.peek(1);
+      this.next();
+      this.next();
+      return this.number("-0." + n.text, n, mloc);
+    }
+    if (t.kind === T_IDENT && (!this.isKeyword(t.text) || t.text === "contains")) {
+      const x = this.term(false);
+      return { type: "call", op: opRef("minus", mloc), args: [{ type: "number", value: "0", loc: mloc }, x], loc: mloc };
+    }
+    this.unexpected(t, "expected number");
+  }
+
+  private number(text: string, t: Token, l: Location): Term {
+    const digits = text.charCodeAt(0) === 45 ? 1 : 0;
+    if (text.length > digits + 1 && text.charCodeAt(digits) === 48 && isDigitCode(text.charCodeAt(digits + 1))) {
+      this.unexpected(t, "expected number without leading zero");
+    }
+    if (text.length > 300 || text.indexOf("e") >= 0 || text.indexOf("E") >= 0) {
+      if (tooBig(text)) this.fail("number too big", t);
+    }
+    return { type: "number", value: text, loc: l };
+  }
+
+  /** A single term: a scalar, var, composite, comprehension or parenthesised expression, with any ref or call suffix. */
+  private term(head: boolean): Term {
+    const t = this.tok;
+    switch (t.kind) {
+      case T_NUMBER:
+        this.next();
+        return this.scalarEnd(this.number(t.text, t, this.loc(t)));
+      case T_STRING:
+        this.next();
+        return this.scalarEnd(t.raw ? { type: "string", value: t.text, raw: true, loc: this.loc(t) } : { type: "string", value: t.text, loc: this.loc(t) });
+      case T_IDENT: {
+        const text = t.text;
+        if (text === "true" || text === "false") {
+          this.next();
+          return this.scalarEnd({ type: "boolean", value: text === "true", loc: this.loc(t) });
+        }
+        if (text === "null") {
+          this.next();
+          return this.scalarEnd({ type: "null", loc: this.loc(t) });
+        }
+        if (text !== "contains" && this.isKeyword(text)) this.unexpected(t);
+        this.next();
+        if (text === "set" && this.tok.kind === T_LPAREN && this.touching() && this.peek(1).kind === T_RPAREN) {
+          this.next();
+          this.next();
+          return this.suffix({ type: "set", items: [], loc: this.loc(t) });
+        }
+        const v = this.suffix({ type: "var", name: text, loc: this.loc(t) }, head);
+        if (!head && v.type === "var" && (text === "input" || text === "data")) return { type: "ref", terms: [v], loc: v.loc };
+        return v;
+      }
+      case T_TPL_BEGIN:
+        return this.templateString();
+      case T_LBRACK:
+        return this.suffix(this.array());
+      case T_LBRACE:
+        return this.suffix(this.braced());
+      case T_LPAREN: {
+        this.next();
+        const inner = this.termIn(false);
+        if (this.tok.kind !== T_RPAREN) this.fail("non-terminated expression", this.tok);
+        this.next();
+        return this.suffix(inner);
+      }
+      case T_DOT: {
+        // `.5` is accepted by OPA as a number; written here with its leading zero.
+        const n = this.peek(1);
+        if (n.kind === T_NUMBER && n.start === t.end) {
+          this.next();
+          this.next();
+          return this.number("0." + n.text, n, this.loc(t));
+        }
+        return this.unexpected(t);
+      }
+      default:
+        return this.unexpected(t);
+    }
+  }
+
+  /** Scalars cannot head a ref. */
+  private scalarEnd(t: Term): Term {
+    if ((this.tok.kind === T_DOT || this.tok.kind === T_LBRACK) && this.touching()) {
+      this.fail(`illegal ref (head cannot be ${typeName(t)})`, t.loc);
+    }
+    return t;
+  }
+
+  /**
+   * `.name`, `[term]` and `(args)` directly following a term. In a rule head OPA also accepts
+   * a space between the name and its first `(` or `[` (`sum (a, b) := …`).
+   */
+  private suffix(head: Term, ruleHead = false): Term {
+    let cur = head;
+    for (;;) {
+      const t = this.tok;
+      if (!this.touching() && !(ruleHead && cur === head && (t.kind === T_LPAREN || t.kind === T_LBRACK))) break;
+      let operand: Term;
+      if (t.kind === T_DOT) {
+        this.next();
+        operand = this.dotName(t);
+      } else if (t.kind === T_LBRACK) {
+        this.next();
+        operand = this.termIn(false);
+        if (this.tok.kind !== T_RBRACK) this.unexpected(this.tok, "expected ]");
+        this.next();
+      } else if (t.kind === T_LPAREN && (cur.type === "var" || cur.type === "ref")) {
+        const op: RefTerm = cur.type === "var" ? { type: "ref", terms: [cur], loc: cur.loc } : cur;
+        cur = { type: "call", op, args: this.callArgs(), loc: op.loc };
+        continue;
+      } else break;
+      if (cur.type === "ref" && cur !== head) cur.terms.push(operand);
+      else if (cur.type === "ref") cur = { type: "ref", terms: [...cur.terms, operand], loc: cur.loc };
+      else cur = { type: "ref", terms: [cur, operand], loc: cur.loc };
+    }
+    return cur;
+  }
+
+  private callArgs(): Term[] {
+    this.next(); // (
+    const args: Term[] = [];
+    if (this.tok.kind === T_RPAREN) {
+      this.next();
+      return args;
+    }
+    for (;;) {
+      args.push(this.termIn(false));
+      if (this.tok.kind === T_COMMA) {
+        this.next();
+        if (this.tok.kind === T_RPAREN) break;
+        continue;
+      }
+      if (this.tok.kind === T_RPAREN) break;
+      this.unexpected(this.tok, 'expected "," or ")"');
+    }
+    this.next();
+    return args;
+  }
+
+  private array(): Term {
+    const lb = this.tok;
+    const l = this.loc(lb);
+    this.next();
+    if (this.tok.kind === T_RBRACK) {
+      this.next();
+      return { type: "array", items: [], loc: l };
+    }
+    let h: Term | undefined;
+    let compErr: Fail | null = null;
+    if (this.tok.kind !== T_MINUS) {
+      h = this.term(false);
+      if (this.tok.kind === T_OR) {
+        const save = this.pos;
+        try {
+          const body = this.comprehensionBody(T_RBRACK);
+          return { type: "arraycomp", head: h, body, loc: l };
+        } catch (e) {
+          // `[a | b, c]` is an array whose first item is `a | b`: try that before failing.
+          compErr = this.backtrack(e, save);
+        }
+      }
+    }
+    try {
+      const items = [this.termIn(false, h)];
+      for (;;) {
+        if (this.tok.kind === T_COMMA) {
+          this.next();
+          if (this.tok.kind === T_RBRACK) break;
+          items.push(this.termIn(false));
+          continue;
+        }
+        if (this.tok.kind === T_RBRACK) break;
+        this.unexpected(this.tok, 'expected "," or "]"');
+      }
+      this.next();
+      return { type: "array", items, loc: l };
+    } catch (e) {
+      throw compErr ?? e;
+    }
+  }
+
+  /** After a failed comprehension attempt: rewind to `save` and keep the error for later. */
+  private backtrack(e: unknown, save: number): Fail {
+    if (!(e instanceof Fail)) throw e;
+    this.reset(save);
+    return e;
+  }
+
+  private comprehensionBody(close: number): Body {
+    this.next(); // |
+    if (this.tok.kind === close) this.fail("found empty body", this.tok);
+    const body = this.bodyUntil(close);
+    this.next();
+    return body;
+  }
+
+  /** `{}` (empty object), objects, sets and the three comprehensions that start with `{`. */
+  private braced(): Term {
+    const l = this.loc(this.tok);
+    this.next();
+    if (this.tok.kind === T_RBRACE) {
+      this.next();
+      return { type: "object", items: [], loc: l };
+    }
+    // As for arrays, a failed comprehension is retried as a plain set or object.
+    let h: Term | undefined;
+    let compErr: Fail | null = null;
+    if (this.tok.kind !== T_MINUS) {
+      h = this.term(false);
+      if (this.tok.kind === T_OR) {
+        const save = this.pos;
+        try {
+          const body = this.comprehensionBody(T_RBRACE);
+          return { type: "setcomp", head: h, body, loc: l };
+        } catch (e) {
+          compErr = this.backtrack(e, save);
+        }
+      }
+    }
+    try {
+      const k = this.termIn(false, h);
+      if (this.tok.kind === T_COLON) return this.objectRest(l, k);
+      const items = [k];
+      for (;;) {
+        if (this.tok.kind === T_COMMA) {
+          this.next();
+          if (this.tok.kind === T_RBRACE) break;
+          items.push(this.termIn(false));
+          continue;
+        }
+        if (this.tok.kind === T_RBRACE) break;
+        this.unexpected(this.tok, "non-terminated set");
+      }
+      this.next();
+      return { type: "set", items, loc: l };
+    } catch (e) {
+      throw compErr ?? e;
+    }
+  }
+
+  /** An object (or object comprehension) after its first key, at the `:`. */
+  private objectRest(l: Location, k: Term): Term {
+    this.next(); // :
+    let h: Term | undefined;
+    let compErr: Fail | null = null;
+    if (this.tok.kind !== T_MINUS) {
+      h = this.term(false);
+      if (this.tok.kind === T_OR) {
+        const save = this.pos;
+        try {
+          const body = this.comprehensionBody(T_RBRACE);
+          return { type: "objectcomp", key: k, value: h, body, loc: l };
+        } catch (e) {
+          compErr = this.backtrack(e, save);
+        }
+      }
+    }
+    try {
+      const items: [Term, Term][] = [[k, this.termIn(false, h)]];
+      for (;;) {
+        if (this.tok.kind === T_COMMA) {
+          this.next();
+          if (this.tok.kind === T_RBRACE) break;
+          const kk = this.termIn(false);
+          if (this.tok.kind !== T_COLON) this.unexpected(this.tok, "expected :");
+          this.next();
+          items.push([kk, this.termIn(false)]);
+          continue;
+        }
+        if (this.tok.kind === T_RBRACE) break;
+        this.unexpected(this.tok, "non-terminated object");
+      }
+      this.next();
+      return { type: "object", items, loc: l };
+    } catch (e) {
+      throw compErr ?? e;
+    }
+  }
+
+  /**
+   * `$"a {x} b"` is desugared to `internal.template_string(["a ", {$tpl0 | $tpl0 = x}, " b"])`:
+   * text parts stay strings and each expression part becomes a set comprehension, so the
+   * builtin sees an empty set for an undefined expression (OPA prints "<undefined>").
+   */
+  private templateString(): Term {
+    const b = this.tok;
+    const l = this.loc(b);
+    this.next();
+    const items: Term[] = [];
+    for (;;) {
+      const t = this.tok;
+      if (t.kind === T_TPL_TEXT) {
+        items.push({ type: "string", value: t.text, loc: this.loc(t) });
+        this.next();
+      } else if (t.kind === T_TPL_EXPR_BEGIN) {
+        this.next();
+        items.push(this.templateExpr());
+      } else if (t.kind === T_TPL_END) {
+        this.next();
+        break;
+      } else this.unexpected(t);
+    }
+    return { type: "call", op: opRef("internal.template_string", l), args: [{ type: "array", items, loc: l }], loc: l };
+  }
+
+  private templateExpr(): Term {
+    const start = this.tok;
+    const l = this.loc(start);
+    if (this.at("not")) this.fail("unexpected negation ('not') in template-string expression", start);
+    if (this.at("some") || this.at("every")) this.fail(`unexpected '${start.text}' in template-string expression`, start);
+    if (start.kind === T_TPL_EXPR_END) this.unexpected(start);
+    const value = this.termIn(true);
+    if (this.tok.kind === T_EQ) this.fail("unexpected unification ('=') in template-string expression", start);
+    if (this.tok.kind === T_ASSIGN) this.fail("unexpected assignment (':=') in template-string expression", start);
+    const withs = this.withs();
+    if (this.tok.kind !== T_TPL_EXPR_END) this.fail("expected } to end template string expression", this.tok);
+    this.next();
+    const v: VarTerm = { type: "var", name: `$tpl${this.templateVars++}`, loc: l };
+    const expr: Expr = { node: { type: "call", op: opRef("eq", l), args: [v, value] }, negated: false, with: withs, loc: l };
+    return { type: "setcomp", head: v, body: [expr], loc: l };
+  }
+
+  // ---- queries and single terms ----------------------------------------------------------
+
+  query(): Body {
+    if (this.tok.kind === T_EOF) this.fail("empty query", this.tok);
+    return this.bodyUntil(T_EOF);
+  }
+
+  standaloneTerm(): Term {
+    const t = this.termIn(false);
+    if (this.tok.kind !== T_EOF) this.unexpected(this.tok);
+    return t;
+  }
+
+  // ---- annotations -----------------------------------------------------------------------
+
+  /** Turn `# METADATA` comment blocks into annotations on the statement that follows each. */
+  private annotate(mod: Module, statements: Statement[]): void {
+    const cs = this.comments;
+    let si = 0;
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i];
+      if (c.col !== 1 || c.text.trim() !== "METADATA") continue;
+      const lines: string[] = [];
+      let last = c.row;
+      let j = i + 1;
+      while (j < cs.length && cs[j].row === last + 1 && cs[j].col === 1 && cs[j].text.trim() !== "METADATA") {
+        const text = cs[j].text;
+        lines.push(text.charCodeAt(0) === 32 ? text.slice(1) : text);
+        last++;
+        j++;
+      }
+      i = j - 1;
+      const where: Location = { file: this.file, row: c.row, col: c.col };
+      while (si < statements.length && statements[si].row <= last) si++;
+      const target = si < statements.length ? statements[si] : null;
+      try {
+        const ann = this.annotation(lines, where, c.row, target);
+        if (!ann || !target) continue;
+        if (ann.scope === "package" || ann.scope === "subpackages") mod.annotations.push(ann);
+        else for (const r of target.rules) r.annotations.push(ann);
+      } catch (e) {
+        if (!(e instanceof Fail)) throw e;
+        this.errors.push(this.detail(e));
+      }
+    }
+  }
+
+  private annotation(lines: string[], where: Location, row: number, target: Statement | null): Annotation | null {
+    if (lines.length === 0) this.fail("expected METADATA block, found whitespace", where);
+    let doc: unknown;
+    try {
+      doc = loadYaml(lines.join("\n"));
+    } catch (e) {
+      const err = e as { reason?: string; message?: string; mark?: { line?: number } };
+      const line = Math.min(err.mark?.line ?? 0, lines.length - 1);
+      this.fail(`yaml: line ${line + 1}: ${err.reason ?? err.message}`, { file: this.file, row: row + 1 + line, col: 1 });
+    }
+    if (doc === null || doc === undefined) this.fail("expected METADATA block, found whitespace", where);
+    if (typeof doc !== "object" || Array.isArray(doc)) this.fail("yaml: metadata block must be a mapping", where);
+    const y = doc as Record<string, unknown>;
+    const explicit = y.scope;
+    const kind = target ? target.kind : null;
+    let scope: string;
+    if (explicit !== undefined) {
+      scope = String(explicit);
+      if (!["rule", "document", "package", "subpackages"].includes(scope)) {
+        this.fail(`invalid annotation scope '${scope}'. Use one of 'rule', 'document', 'package', or 'subpackages'`, where);
+      }
+    } else if (kind === "package") scope = "package";
+    else if (kind === "rule") scope = y.entrypoint === true ? "document" : "rule";
+    else if (kind === "import") {
+      this.fail("invalid annotation scope 'import'. Use one of 'rule', 'document', 'package', or 'subpackages'", where);
+    } else return null;
+    if (kind === "import") this.fail(`annotation scope '${scope}' must be applied to ${scope === "rule" || scope === "document" ? "rule" : "package"} (have import)`, where);
+    if (kind === "package" && (scope === "rule" || scope === "document")) {
+      this.fail(`annotation scope '${scope}' must be applied to rule (have package)`, where);
+    }
+    if (kind === "rule" && (scope === "package" || scope === "subpackages")) {
+      this.fail(`annotation scope '${scope}' must be applied to package (have rule)`, where);
+    }
+    if (y.entrypoint === true && scope !== "document" && scope !== "package") {
+      this.fail(`annotation entrypoint applied to non-document or package scope '${scope}'`, where);
+    }
+    const ann: Annotation = { scope, loc: where };
+    for (const k of ["title", "description", "organizations", "entrypoint", "custom", "compile"]) {
+      if (y[k] !== undefined) ann[k] = y[k];
+    }
+    if (y.authors !== undefined) ann.authors = this.authors(y.authors, where);
+    if (y.related_resources !== undefined) ann.related_resources = this.relatedResources(y.related_resources, where);
+    if (y.schemas !== undefined) ann.schemas = this.schemas(y.schemas, where);
+    return ann;
+  }
+
+  // Authors are normalised to {name?, email?} objects, as OPA reports them from rego.metadata.
+  private authors(v: unknown, where: Location): unknown[] {
+    if (!Array.isArray(v)) this.fail("invalid authors: expected a list", where);
+    return v.map((a) => {
+      if (typeof a === "string") {
+        const m = /^(.*?)\s*<([^<>]*)>\s*$/.exec(a.trim());
+        if (m) return m[1] ? { name: m[1], email: m[2] } : { email: m[2] };
+        return { name: a.trim() };
+      }
+      if (a && typeof a === "object" && !Array.isArray(a)) {
+        const o = a as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        if (o.name !== undefined) out.name = String(o.name);
+        if (o.email !== undefined) out.email = String(o.email);
+        if (out.name === undefined && out.email === undefined) this.fail("invalid author: at least one of name or email must be set", where);
+        return out;
+      }
+      return this.fail("invalid author: expected a string or an object", where);
+    });
+  }
+
+  private relatedResources(v: unknown, where: Location): unknown[] {
+    if (!Array.isArray(v)) this.fail("invalid related-resources: expected a list", where);
+    return v.map((r) => {
+      if (typeof r === "string") return { ref: r };
+      if (r && typeof r === "object" && !Array.isArray(r)) {
+        const o = r as Record<string, unknown>;
+        if (typeof o.ref !== "string") this.fail("invalid related-resource: ref must be set", where);
+        return o.description !== undefined ? { ref: o.ref, description: String(o.description) } : { ref: o.ref };
+      }
+      return this.fail("invalid related-resource: expected a string or an object", where);
+    });
+  }
+
+  // Schemas become {path: string[], schema?: string[], definition?: value}, the shape rego.metadata uses.
+  private schemas(v: unknown, where: Location): unknown[] {
+    if (!Array.isArray(v)) this.fail("invalid schemas: expected a list", where);
+    const out: unknown[] = [];
+    for (const entry of v) {
+      if (!entry || typeof entry !== "object" || Array.isArray(entry)) this.fail("invalid schema annotation: expected a mapping", where);
+      for (const [path, val] of Object.entries(entry as Record<string, unknown>)) {
+        const p = this.schemaRef(path, where);
+        if (typeof val === "string") out.push({ path: p, schema: this.schemaRef(val, where) });
+        else out.push({ path: p, definition: val });
+      }
+    }
+    return out;
+  }
+
+  private schemaRef(text: string, where: Location): string[] {
+    let t: Term;
+    try {
+      t = parseTerm(text);
+    } catch {
+      return this.fail(`invalid schema reference: ${text}`, where);
+    }
+    const terms = t.type === "ref" ? t.terms : t.type === "var" ? [t] : null;
+    if (!terms) return this.fail(`invalid schema reference: ${text}`, where);
+    return terms.map((x) => (x.type === "var" ? x.name : x.type === "string" ? x.value : termString(x)));
+  }
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function opRef(name: string, l: Location): RefTerm {
+  const dot = name.indexOf(".");
+  if (dot < 0) return { type: "ref", terms: [{ type: "var", name, loc: l }], loc: l };
+  const parts = name.split(".");
+  const terms: Term[] = [{ type: "var", name: parts[0], loc: l }];
+  for (let i = 1; i < parts.length; i++) terms.push({ type: "string", value: parts[i], loc: l });
+  return { type: "ref", terms, loc: l };
+}
+
+function memberCall(name: "member_2" | "member_3", args: Term[], l: Location, opLoc: Location): CallTerm {
+  return {
+    type: "call",
+    op: { type: "ref", terms: [{ type: "var", name: "internal", loc: opLoc }, { type: "string", value: name, loc: opLoc }], loc: opLoc },
+    args,
+    loc: l,
+  };
+}
+
+/** 2 or 3 for a call to internal.member_2/3 (what `in` produces), else 0. */
+function memberArity(t: Term): number {
+  if (t.type !== "call") return 0;
+  const ts = t.op.terms;
+  if (ts.length !== 2 || ts[0].type !== "var" || ts[0].name !== "internal" || ts[1].type !== "string") return 0;
+  if (ts[1].value === "member_2" && t.args.length === 2) return 2;
+  if (ts[1].value === "member_3" && t.args.length === 3) return 3;
+  return 0;
+}
+
+/** The kind of the first var, ref or call in a default rule's value (comprehensions are fine). */
+function nonConstant(t: Term): string | null {
+  switch (t.type) {
+    case "var": return "var";
+    case "ref": return "ref";
+    case "call": return "call";
+    case "array":
+    case "set":
+      for (const x of t.items) {
+        const r = nonConstant(x);
+        if (r) return r;
+      }
+      return null;
+    case "object":
+      for (const [k, v] of t.items) {
+        const r = nonConstant(k) ?? nonConstant(v);
+        if (r) return r;
+      }
+      return null;
+    default:
+      return null;
+  }
+}
+
+function typeName(t: Term): string {
+  switch (t.type) {
+    case "arraycomp": return "arraycomprehension";
+    case "setcomp": return "setcomprehension";
+    case "objectcomp": return "objectcomprehension";
+    default: return t.type;
+  }
+}
+
+function tooBig(text: string): boolean {
+  let s = text.charCodeAt(0) === 45 ? text.slice(1) : text;
+  let exp = 0;
+  const e = s.search(/[eE]/);
+  if (e >= 0) {
+    exp = Number(s.slice(e + 1));
+    s = s.slice(0, e);
+  }
+  const dot = s.indexOf(".");
+  const intPart = dot < 0 ? s : s.slice(0, dot);
+  const digits = dot < 0 ? s : intPart + s.slice(dot + 1);
+  let f = 0;
+  while (f < digits.length && digits.charCodeAt(f) === 48) f++;
+  if (f === digits.length) return false; // zero
+  const lead = Number("0." + digits.slice(f, f + 17)); // in [0.1, 1)
+  const log10 = intPart.length - f + exp + Math.log10(lead);
+  return Math.abs(log10 * LOG2_10) > MAX_BINARY_EXPONENT;
+}
+
+const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Rego-like text of a term, for error messages. */
+export function termString(t: Term): string {
+  switch (t.type) {
+    case "null": return "null";
+    case "boolean": return String(t.value);
+    case "number": return t.value;
+    case "string": return JSON.stringify(t.value);
+    case "var": return t.name;
+    case "ref": {
+      let s = termString(t.terms[0]);
+      for (let i = 1; i < t.terms.length; i++) {
+        const x = t.terms[i];
+        s += x.type === "string" && IDENT_RE.test(x.value) ? "." + x.value : "[" + termString(x) + "]";
+      }
+      return s;
+    }
+    case "call": return `${termString(t.op)}(${t.args.map(termString).join(", ")})`;
+    case "array": return `[${t.items.map(termString).join(", ")}]`;
+    case "set": return t.items.length === 0 ? "set()" : `{${t.items.map(termString).join(", ")}}`;
+    case "object": return `{${t.items.map(([k, v]) => `${termString(k)}: ${termString(v)}`).join(", ")}}`;
+    case "arraycomp": return `[${termString(t.head)} | ...]`;
+    case "setcomp": return `{${termString(t.head)} | ...}`;
+    case "objectcomp": return `{${termString(t.key)}: ${termString(t.value)} | ...}`;
+  }
+}
