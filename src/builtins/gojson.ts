@@ -360,32 +360,19 @@ export function parseJSON(s: string): Value {
   r.skipWS();
   if (r.i >= s.length) return v;
   const c = s[r.i];
-  switch (c) {
-    case "{":
-    case "[":
-      r.fail(`error: invalid character '${c}' after top-level value`);
-    // falls through (fail throws)
-    case '"': {
-      const t = r.string();
-      r.fail(`error: invalid character '${t}' after top-level value`);
-    }
-    // falls through
-    case "t":
-    case "f": {
-      const b = r.value();
-      r.fail(`error: invalid character '%!s(bool=${b})' after top-level value`);
-    }
-    // falls through
-    case "n":
-      r.value();
-      return v;
+  if (c === "{" || c === "[") r.fail(`error: invalid character '${c}' after top-level value`);
+  if (c === '"') r.fail(`error: invalid character '${r.string()}' after top-level value`);
+  if (c === "t" || c === "f") r.fail(`error: invalid character '%!s(bool=${r.value()})' after top-level value`);
+  if (c === "n") {
+    r.value(); // a trailing null reads as "no more tokens"
+    return v;
   }
   if (c === "-" || (c >= "0" && c <= "9")) {
     const start = r.i;
     r.number();
     r.fail(`error: invalid character '${s.slice(start, r.i)}' after top-level value`);
   }
-  r.bad("looking for beginning of value");
+  return r.bad("looking for beginning of value");
 }
 
 /** json.is_valid: exactly one JSON value, nothing else. */

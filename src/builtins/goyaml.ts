@@ -491,7 +491,7 @@ const floatType = new yaml.Type("tag:yaml.org,2002:float", {
 });
 
 const SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
-  implicit: [nullType, boolType, intType, floatType, yaml.types.merge],
+  implicit: [nullType, boolType, intType, floatType, (yaml as unknown as { types: { merge: yaml.Type } }).types.merge],
 });
 
 export class YAMLError extends Error {}

@@ -12,6 +12,7 @@ import { builtins as sets } from "./sets.ts";
 import { builtins as comparison } from "./comparison.ts";
 import { builtins as types } from "./types.ts";
 import { builtins as encoding } from "./encoding.ts";
+import { builtins as objects } from "./objects.ts";
 import { builtins as crypto } from "./crypto.ts";
 import { builtins as jwt } from "./jwt.ts";
 import { builtins as providers } from "./providers.ts";
@@ -37,6 +38,7 @@ const categories: Builtin[][] = [
   comparison,
   types,
   encoding,
+  objects,
 ];
 
 export const BUILTINS: Map<string, Builtin> = new Map();
