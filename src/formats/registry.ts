@@ -3,5 +3,6 @@ import type { InputParser } from './types.ts';
 import { yamlParser } from './yaml.ts';
 import { jsonParser, jsoncParser } from './json.ts';
 import { dockerfileParser } from './dockerfile.ts';
+import { hcl2Parser } from './hcl2.ts';
 
-export const PARSERS: InputParser[] = [yamlParser, jsonParser, jsoncParser, dockerfileParser];
+export const PARSERS: InputParser[] = [yamlParser, jsonParser, jsoncParser, dockerfileParser, hcl2Parser];
