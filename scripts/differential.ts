@@ -66,8 +66,8 @@ function runOurs(mods: string[], data: unknown, input: unknown, query: string, v
       ok: true,
       text: canonResults(
         rs.map((r) => ({
-          expressions: r.expressions.map((v) => toJSONText(v)),
-          bindings: JSON.stringify(Object.fromEntries([...r.bindings].map(([k, v]) => [k, JSON.parse(toJSONText(v))]))),
+          expressions: r.expressions.map((v) => JSON.stringify(sortKeys(JSON.parse(toJSONText(v))))),
+          bindings: JSON.stringify(sortKeys(Object.fromEntries([...r.bindings].map(([k, v]) => [k, JSON.parse(toJSONText(v))])))),
         })),
       ),
     };
@@ -121,7 +121,8 @@ function runOpa(mods: string[], data: unknown, input: unknown, query: string, v0
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  // A Map keeps the sorted order even for integer-like keys (a plain object would not).
+  if (v && typeof v === "object") return Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]);
   return v;
 }
 

@@ -41,7 +41,19 @@ function reverse(args: Value[]): Value {
   return out;
 }
 
+/** One level of nesting removed: [1, [2, [3]]] → [1, 2, [3]]. */
+function flatten(args: Value[]): Value {
+  const a = expectArray("array.flatten", 1, args[0]);
+  const out: Value[] = [];
+  for (const x of a) {
+    if (Array.isArray(x)) for (const y of x) out.push(y);
+    else out.push(x);
+  }
+  return out;
+}
+
 export const builtins: Builtin[] = [
+  { name: "array.flatten", decl: T.fn([anyArray], anyArray), impl: flatten },
   { name: "array.concat", decl: T.fn([anyArray, anyArray], anyArray), impl: concat },
   { name: "array.slice", decl: T.fn([anyArray, T.number, T.number], anyArray), impl: slice },
   { name: "array.reverse", decl: T.fn([anyArray], anyArray), impl: reverse },

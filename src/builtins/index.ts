@@ -17,18 +17,24 @@ import { builtins as crypto } from "./crypto.ts";
 import { builtins as jwt } from "./jwt.ts";
 import { builtins as providers } from "./providers.ts";
 import { builtins as httpSend } from "./http.ts";
+import { builtins as graphql } from "./graphql.ts";
 import { builtins as time } from "./time.ts";
 import { builtins as units } from "./units.ts";
 import { builtins as strings } from "./strings.ts";
+import { builtins as regex } from "./regex.ts";
+import { builtins as graph } from "./graph.ts";
+import { builtins as uri } from "./uri.ts";
 
 const categories: Builtin[][] = [
   strings,
+  regex,
   time,
   units,
   crypto,
   jwt,
   providers,
   httpSend,
+  graphql,
   core,
   aggregates,
   arithmetic,
@@ -39,6 +45,8 @@ const categories: Builtin[][] = [
   types,
   encoding,
   objects,
+  graph,
+  uri,
 ];
 
 export const BUILTINS: Map<string, Builtin> = new Map();

@@ -2,6 +2,7 @@
 
 import { Command, CommanderError } from "commander";
 import { runEval, EVAL_FORMATS } from "./eval.ts";
+import { capabilitiesText } from "./capabilities.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -28,6 +29,14 @@ export async function main(argv: string[]): Promise<number> {
     .option("--timeout <duration>", "stop evaluation after this long (e.g. 10s)")
     .action(async (query: string, o) => {
       code = await runEval(query, o, out, err);
+    });
+
+  program
+    .command("capabilities")
+    .description("Print the builtins and language features this engine supports (as `opa capabilities --current`)")
+    .option("--current", "the capabilities of this version (the default)")
+    .action(() => {
+      out(capabilitiesText());
     });
 
   try {

@@ -228,6 +228,9 @@ export class Compiler {
     }
     for (const m of this.modules) {
       const pkg = this.pkgPath(m);
+      // A package exists (as an empty object) even when it has no rules.
+      let pnode = this.root;
+      for (const p of pkg) pnode = pnode.child(p);
       const mod: ModCtx = { file: m.file, pkg, imports: this.importsOf(m), ruleNames: this.ruleNamesByPkg.get(pkg.join("."))! };
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -935,7 +938,15 @@ export class Compiler {
       node = node.children.get(full[depth]) ?? null;
     }
     if (node !== null && node.isFunction && !node.hasDocRules) {
-      throw RegoError.single("rego_type_error", `function ${node.dataPath()} must be called with arguments`, ref.loc);
+      if (node.declArity !== 0 || depth !== full.length) {
+        throw RegoError.single("rego_type_error", `function ${node.dataPath()} must be called with arguments`, ref.loc);
+      }
+      // A zero-argument function read as a document: its value.
+      this.addDep(st, node, false);
+      const fnode = node;
+      const restOps = rest.slice(i).map((t) => this.compileOperand(t, st));
+      const loc = ref.loc;
+      return { ev: null, en: (c, f, k) => navigate(c, f, callFunction(c, fnode, [], loc), restOps, 0, k) };
     }
     this.addDepPattern(st, [...full, ...rest.slice(i).map((t) => {
       const cv = constValueOf(t);
@@ -1156,6 +1167,7 @@ export class Compiler {
   private compileAssign(a: Term, b: Term, st: State, loc: Location): ExprFn {
     // Variables on the left are new locals: declare them (shadowing outer ones).
     const vars: VarTerm[] = [];
+    if (a.type === "ref" && a.terms.length === 1 && a.terms[0].type === "var") a = a.terms[0];
     const collect = (t: Term) => {
       if (t.type === "var") vars.push(t);
       else if (t.type === "array") t.items.forEach(collect);
@@ -1168,9 +1180,6 @@ export class Compiler {
     const cv = this.compileTerm(b, st);
     for (const v of vars) {
       if (isWildcard(v.name)) continue;
-      if (v.name === "input" || v.name === "data") {
-        throw RegoError.single("rego_compile_error", `variables must not shadow ${v.name} (use a different variable name)`, v.loc);
-      }
       this.declare(v, st);
     }
     const pm = this.compilePattern(a, st, false);
@@ -1298,11 +1307,10 @@ export class Compiler {
       if (c.mocks !== null) {
         const m = c.mocks.get(mockKey);
         if (m !== undefined) {
-          // Inside the replacement, the replaced function is the original again.
+          // Inside a replacement no mock applies: the replaced function is the original again,
+          // and one mock never calls another (as in OPA).
           const saved = c.mocks;
-          const inner = new Map(saved);
-          inner.delete(mockKey);
-          const scoped = inner.size > 0 ? inner : null;
+          const scoped = null;
           c.mocks = scoped;
           try {
             return this.invokeMock(c, m, vals, loc, (v) => {
@@ -1599,8 +1607,13 @@ export class Compiler {
   private mockTarget(target: RefTerm, st: State): string | null {
     const name = opName(target);
     if (!name) return null;
-    const parts = name.split(".");
+    let parts = name.split(".");
     if (parts[0] === "input") return null;
+    const imp = st.mod.imports.get(parts[0]);
+    if (imp && st.scope.find(parts[0]) === undefined && !st.mod.ruleNames.has(parts[0])) {
+      const ip = imp.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : "?"));
+      parts = [...ip, ...parts.slice(1)];
+    }
     let path: string[] | null = null;
     if (parts[0] === "data") path = parts.slice(1);
     else if (st.mod.ruleNames.has(parts[0])) path = [...st.mod.pkg, ...parts];
@@ -1626,6 +1639,7 @@ export class Compiler {
     if (!name) return null;
     const first = name.split(".")[0];
     if (st.scope.find(first) !== undefined || first === "input") return null;
+    if (st.mod.imports.get(first)?.[0]?.type === "var" && (st.mod.imports.get(first)![0] as VarTerm).name === "input") return null;
     const key = this.mockTarget(ref, st);
     if (key === null) return null;
     if (key.startsWith("data.")) {
