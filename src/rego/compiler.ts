@@ -60,6 +60,8 @@ interface ModCtx {
   pkg: string[];
   imports: Map<string, Term[]>;
   ruleNames: Set<string>;
+  /** Rego v1 rules apply (v1 module, or `import rego.v1`): no shadowing of input/data, no deprecated builtins. */
+  v1: boolean;
 }
 
 class Scope {
@@ -210,6 +212,8 @@ export class Compiler {
   private order = 0;
   private errors: ErrorDetail[] = [];
   private queryKeepsFalse = false;
+  /** Queries follow the engine's Rego version. */
+  queryV1 = true;
 
   constructor(private modules: Module[]) {}
 
@@ -231,7 +235,9 @@ export class Compiler {
       // A package exists (as an empty object) even when it has no rules.
       let pnode = this.root;
       for (const p of pkg) pnode = pnode.child(p);
-      const mod: ModCtx = { file: m.file, pkg, imports: this.importsOf(m), ruleNames: this.ruleNamesByPkg.get(pkg.join("."))! };
+      const v1 = m.regoVersion === "v1" || m.imports.some((im) => opName(im.path) === "rego.v1");
+      const mod: ModCtx = { file: m.file, pkg, imports: this.importsOf(m), ruleNames: this.ruleNamesByPkg.get(pkg.join("."))!, v1 };
+      if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
         let node = this.root;
@@ -266,7 +272,7 @@ export class Compiler {
   }
 
   compileQuery(body: Body, file = "query"): CompiledQuery {
-    const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set() };
+    const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set(), v1: this.queryV1 };
     const st = new State(mod, null);
     const exprs: CompiledQuery["exprs"] = [];
     const captures = new Map<Expr, number>();
@@ -295,6 +301,25 @@ export class Compiler {
     };
     collect(st.scope);
     return { body: fn, nslots: st.counter.n, vars, exprs };
+  }
+
+  /** Rules that Rego v1 adds: rules may not be named input or data; imports may not repeat. */
+  private checkV1Module(m: Module): void {
+    for (const r of m.rules) {
+      const h = r.head.ref[0];
+      if (h.type === "var" && (h.name === "input" || h.name === "data")) {
+        this.errors.push({ code: "rego_compile_error", message: `rules must not shadow ${h.name} (use a different rule name)`, location: r.loc });
+      }
+    }
+    const seen = new Set<string>();
+    for (const im of m.imports) {
+      const key = im.alias ?? opName(im.path);
+      const k = opName(im.path).startsWith("future.keywords") ? `future:${opName(im.path)}` : key;
+      if (opName(im.path) === "rego.v1" || !opName(im.path).startsWith("future.")) {
+        if (seen.has(k)) this.errors.push({ code: "rego_compile_error", message: "import must not shadow import " + opName(im.path), location: im.loc });
+        seen.add(k);
+      }
+    }
   }
 
   private dedupe(errs: ErrorDetail[]): ErrorDetail[] {
@@ -1180,6 +1205,9 @@ export class Compiler {
     const cv = this.compileTerm(b, st);
     for (const v of vars) {
       if (isWildcard(v.name)) continue;
+      if ((v.name === "input" || v.name === "data") && st.mod.v1) {
+        throw RegoError.single("rego_compile_error", `variables must not shadow ${v.name} (use a different variable name)`, v.loc);
+      }
       this.declare(v, st);
     }
     const pm = this.compilePattern(a, st, false);
@@ -1266,7 +1294,8 @@ export class Compiler {
       }
     }
     const b = BUILTINS.get(name);
-    if (!b) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
+    // Rego v1 drops the deprecated builtins (re_match, set_diff, cast_*, any, all, net.cidr_overlap).
+    if (!b || (b.deprecated && st.mod.v1)) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
     return { kind: "builtin", b, name };
   }
 

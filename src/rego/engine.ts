@@ -138,6 +138,7 @@ export class Engine {
 
   private compile(): void {
     const c = new Compiler(Array.from(this.modules.values()));
+    c.queryV1 = this.regoVersion === "v1";
     this.root = c.compile();
     this.compiler = c;
     this.queries.clear();
