@@ -18,6 +18,7 @@ import { builtins as jwt } from "./jwt.ts";
 import { builtins as providers } from "./providers.ts";
 import { builtins as httpSend } from "./http.ts";
 import { builtins as graphql } from "./graphql.ts";
+import { builtins as graphql } from "./graphql.ts";
 import { builtins as time } from "./time.ts";
 import { builtins as units } from "./units.ts";
 import { builtins as strings } from "./strings.ts";
@@ -34,6 +35,7 @@ const categories: Builtin[][] = [
   jwt,
   providers,
   httpSend,
+  graphql,
   graphql,
   core,
   aggregates,

@@ -1,0 +1,731 @@
+// graphql.*: parsing and validating GraphQL queries and schemas with graphql-js, producing the AST
+// shape OPA produces (that of the gqlparser Go library, marshalled to JSON with empty parts left
+// out) and gqlparser's error texts where they differ from graphql-js's.
+
+import {
+  GraphQLError,
+  Kind,
+  buildASTSchema,
+  parse as gqlParse,
+  validate,
+  type ASTNode,
+  type DefinitionNode,
+  type DirectiveNode,
+  type DocumentNode,
+  type GraphQLSchema,
+  type SelectionNode,
+  type TypeNode,
+  type ValueNode,
+  type VariableDefinitionNode,
+} from "graphql";
+import type { Builtin } from "./registry.ts";
+import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
+import type { PlainObject, Value } from "../rego/value.ts";
+import { isPlainObject, typeName } from "../rego/value.ts";
+
+// ---- Errors ---------------------------------------------------------------------------------
+
+class GqlError extends Error {}
+
+function loc(e: GraphQLError): { line: number; column: number } {
+  return e.locations && e.locations.length > 0 ? e.locations[0] : { line: 0, column: 0 };
+}
+
+/** A graphql-js syntax error in gqlparser's words. */
+function syntaxMessage(e: GraphQLError): string {
+  let m = e.message.replace(/^Syntax Error: /, "").replace(/\.$/, "");
+  let { line, column } = loc(e);
+  let r: RegExpExecArray | null;
+  if ((r = /^Expected (.+), found String ".*"$/.exec(m))) {
+    m = `Expected ${r[1]}, found String`;
+    column++;
+  } else if ((r = /^Expected (.+), found "(.*)"$/.exec(m))) m = `Expected ${r[1]}, found ${r[2]}`;
+  else if ((r = /^Unexpected "(.*)"$/.exec(m))) m = `Unexpected ${r[1]}`;
+  else if (/^(Unterminated string|Invalid number|Unexpected character|Invalid character|Bad character escape|Invalid Unicode)/.test(m)) m = "Unexpected <Invalid>";
+  return `${m} in GraphQL string at location ${line}:${column}`;
+}
+
+const EMPTY_DOC: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
+
+function parseText(text: string): DocumentNode {
+  try {
+    return gqlParse(text, { noLocation: false, allowLegacyFragmentVariables: true } as Parameters<typeof gqlParse>[1]);
+  } catch (e) {
+    if (e instanceof GraphQLError) {
+      // gqlparser accepts a document without definitions.
+      if (/^Syntax Error: Unexpected <EOF>\.$/.test(e.message) && /^(\s|,|#[^\n]*(\n|$))*$/.test(text)) return EMPTY_DOC;
+      throw new GqlError(syntaxMessage(e));
+    }
+    throw e;
+  }
+}
+
+function tokenError(node: ASTNode, what: string): GqlError {
+  const t = node.loc?.startToken;
+  return new GqlError(`Unexpected ${what} in GraphQL string at location ${t ? t.line : 1}:${t ? t.column : 1}`);
+}
+
+// ---- AST in gqlparser's shape ---------------------------------------------------------------
+
+/** Drop null members and empty arrays, as OPA's output has them. */
+function obj(entries: Record<string, Value | undefined>): PlainObject {
+  const out: PlainObject = {};
+  for (const [k, v] of Object.entries(entries)) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+const VALUE_KIND: Record<string, number> = {
+  [Kind.VARIABLE]: 0,
+  [Kind.INT]: 1,
+  [Kind.FLOAT]: 2,
+  [Kind.STRING]: 3,
+  [Kind.BOOLEAN]: 5,
+  [Kind.NULL]: 6,
+  [Kind.ENUM]: 7,
+  [Kind.LIST]: 8,
+  [Kind.OBJECT]: 9,
+};
+
+function valueAST(v: ValueNode, source: string): Value {
+  let raw = "";
+  let kind = VALUE_KIND[v.kind];
+  let children: Value[] | undefined;
+  switch (v.kind) {
+    case Kind.VARIABLE:
+      raw = v.name.value;
+      break;
+    case Kind.INT:
+    case Kind.FLOAT:
+    case Kind.ENUM:
+      raw = v.value;
+      break;
+    case Kind.STRING:
+      if (v.block) {
+        kind = 4;
+        const text = v.loc ? source.slice(v.loc.start + 3, v.loc.end - 3) : v.value;
+        raw = text.replace(/\\"""/g, '"""');
+      } else raw = v.value;
+      break;
+    case Kind.BOOLEAN:
+      raw = v.value ? "true" : "false";
+      break;
+    case Kind.NULL:
+      raw = "null";
+      break;
+    case Kind.LIST:
+      children = v.values.map((x) => obj({ Name: "", Value: valueAST(x, source) }));
+      break;
+    case Kind.OBJECT:
+      children = v.fields.map((f) => obj({ Name: f.name.value, Value: valueAST(f.value, source) }));
+      break;
+  }
+  return obj({ Raw: raw, Children: children, Kind: kind, ExpectedTypeHasDefault: false });
+}
+
+function typeAST(t: TypeNode): Value {
+  switch (t.kind) {
+    case Kind.NAMED_TYPE:
+      return { NamedType: t.name.value, NonNull: false };
+    case Kind.LIST_TYPE:
+      return { NamedType: "", Elem: typeAST(t.type), NonNull: false };
+    case Kind.NON_NULL_TYPE:
+      return { ...(typeAST(t.type) as PlainObject), NonNull: true };
+  }
+}
+
+function directivesAST(ds: readonly DirectiveNode[] | undefined, source: string): Value[] {
+  return (ds ?? []).map((d) =>
+    obj({
+      Name: d.name.value,
+      Arguments: (d.arguments ?? []).map((a) => obj({ Name: a.name.value, Value: valueAST(a.value, source) })),
+      Location: "",
+    }),
+  );
+}
+
+function selectionsAST(sels: readonly SelectionNode[] | undefined, source: string): Value[] {
+  return (sels ?? []).map((s) => {
+    switch (s.kind) {
+      case Kind.FIELD:
+        return obj({
+          Alias: s.alias ? s.alias.value : s.name.value,
+          Name: s.name.value,
+          Arguments: (s.arguments ?? []).map((a) => obj({ Name: a.name.value, Value: valueAST(a.value, source) })),
+          Directives: directivesAST(s.directives, source),
+          SelectionSet: selectionsAST(s.selectionSet?.selections, source),
+        });
+      case Kind.FRAGMENT_SPREAD:
+        return obj({ Name: s.name.value, Directives: directivesAST(s.directives, source) });
+      case Kind.INLINE_FRAGMENT:
+        return obj({
+          TypeCondition: s.typeCondition ? s.typeCondition.name.value : "",
+          Directives: directivesAST(s.directives, source),
+          SelectionSet: selectionsAST(s.selectionSet.selections, source),
+        });
+    }
+  });
+}
+
+function variablesAST(vs: readonly VariableDefinitionNode[] | undefined, source: string): Value[] {
+  return (vs ?? []).map((v) =>
+    obj({
+      Variable: v.variable.name.value,
+      Type: typeAST(v.type),
+      DefaultValue: v.defaultValue ? valueAST(v.defaultValue, source) : undefined,
+      Directives: directivesAST(v.directives, source),
+      Used: false,
+    }),
+  );
+}
+
+function queryAST(doc: DocumentNode, source: string): PlainObject {
+  const ops: Value[] = [];
+  const frags: Value[] = [];
+  for (const d of doc.definitions) {
+    if (d.kind === Kind.OPERATION_DEFINITION) {
+      ops.push(
+        obj({
+          Operation: d.operation,
+          Name: d.name ? d.name.value : "",
+          VariableDefinitions: variablesAST(d.variableDefinitions, source),
+          Directives: directivesAST(d.directives, source),
+          SelectionSet: selectionsAST(d.selectionSet.selections, source),
+        }),
+      );
+    } else if (d.kind === Kind.FRAGMENT_DEFINITION) {
+      frags.push(
+        obj({
+          Name: d.name.value,
+          VariableDefinition: variablesAST(d.variableDefinitions, source),
+          TypeCondition: d.typeCondition.name.value,
+          Directives: directivesAST(d.directives, source),
+          SelectionSet: selectionsAST(d.selectionSet.selections, source),
+        }),
+      );
+    } else {
+      throw tokenError(d, `Name "${d.loc?.startToken.value ?? ""}"`);
+    }
+  }
+  return obj({ Operations: ops, Fragments: frags });
+}
+
+function description(d: { description?: { value: string } | undefined }): string {
+  return d.description ? d.description.value : "";
+}
+
+interface ArgLike {
+  description?: { value: string };
+  name: { value: string };
+  type: TypeNode;
+  defaultValue?: ValueNode;
+  directives?: readonly DirectiveNode[];
+}
+
+function argDefsAST(args: readonly ArgLike[] | undefined, source: string): Value[] {
+  return (args ?? []).map((a) =>
+    obj({
+      Description: description(a),
+      Name: a.name.value,
+      DefaultValue: a.defaultValue ? valueAST(a.defaultValue, source) : undefined,
+      Type: typeAST(a.type),
+      Directives: directivesAST(a.directives, source),
+    }),
+  );
+}
+
+const DEF_KIND: Record<string, string> = {
+  [Kind.OBJECT_TYPE_DEFINITION]: "OBJECT",
+  [Kind.OBJECT_TYPE_EXTENSION]: "OBJECT",
+  [Kind.INTERFACE_TYPE_DEFINITION]: "INTERFACE",
+  [Kind.INTERFACE_TYPE_EXTENSION]: "INTERFACE",
+  [Kind.UNION_TYPE_DEFINITION]: "UNION",
+  [Kind.UNION_TYPE_EXTENSION]: "UNION",
+  [Kind.ENUM_TYPE_DEFINITION]: "ENUM",
+  [Kind.ENUM_TYPE_EXTENSION]: "ENUM",
+  [Kind.INPUT_OBJECT_TYPE_DEFINITION]: "INPUT_OBJECT",
+  [Kind.INPUT_OBJECT_TYPE_EXTENSION]: "INPUT_OBJECT",
+  [Kind.SCALAR_TYPE_DEFINITION]: "SCALAR",
+  [Kind.SCALAR_TYPE_EXTENSION]: "SCALAR",
+};
+
+function definitionAST(d: DefinitionNode, source: string): PlainObject {
+  const n = d as unknown as {
+    kind: string;
+    description?: { value: string };
+    name: { value: string };
+    directives?: readonly DirectiveNode[];
+    interfaces?: readonly { name: { value: string } }[];
+    fields?: readonly (ArgLike & { arguments?: readonly ArgLike[] })[];
+    types?: readonly { name: { value: string } }[];
+    values?: readonly { description?: { value: string }; name: { value: string }; directives?: readonly DirectiveNode[] }[];
+  };
+  const kind = DEF_KIND[n.kind];
+  let fields: Value[] | undefined;
+  if (kind === "INPUT_OBJECT") fields = argDefsAST(n.fields, source);
+  else if (n.fields) {
+    fields = n.fields.map((f) =>
+      obj({
+        Description: description(f),
+        Name: f.name.value,
+        Arguments: argDefsAST(f.arguments, source),
+        Type: typeAST(f.type),
+        Directives: directivesAST(f.directives, source),
+      }),
+    );
+  }
+  return obj({
+    Kind: kind,
+    Description: description(n),
+    Name: n.name.value,
+    Directives: directivesAST(n.directives, source),
+    Interfaces: (n.interfaces ?? []).map((i) => i.name.value),
+    Fields: fields,
+    Types: (n.types ?? []).map((t) => t.name.value),
+    EnumValues: (n.values ?? []).map((v) =>
+      obj({ Description: description(v), Name: v.name.value, Directives: directivesAST(v.directives, source) }),
+    ),
+    BuiltIn: false,
+  });
+}
+
+function schemaAST(doc: DocumentNode, source: string): PlainObject {
+  const schema: Value[] = [];
+  const schemaExt: Value[] = [];
+  const directives: Value[] = [];
+  const defs: Value[] = [];
+  const exts: Value[] = [];
+  for (const d of doc.definitions) {
+    switch (d.kind) {
+      case Kind.SCHEMA_DEFINITION:
+      case Kind.SCHEMA_EXTENSION: {
+        const s = obj({
+          Description: d.kind === Kind.SCHEMA_DEFINITION ? description(d) : "",
+          Directives: directivesAST(d.directives, source),
+          OperationTypes: (d.operationTypes ?? []).map((o) => ({ Operation: o.operation, Type: o.type.name.value })),
+        });
+        (d.kind === Kind.SCHEMA_DEFINITION ? schema : schemaExt).push(s);
+        break;
+      }
+      case Kind.DIRECTIVE_DEFINITION:
+        directives.push(
+          obj({
+            Description: description(d),
+            Name: d.name.value,
+            Arguments: argDefsAST(d.arguments, source),
+            Locations: d.locations.map((l) => l.value),
+            IsRepeatable: d.repeatable,
+          }),
+        );
+        break;
+      case Kind.OPERATION_DEFINITION:
+      case Kind.FRAGMENT_DEFINITION:
+        throw tokenError(d, d.kind === Kind.FRAGMENT_DEFINITION ? 'Name "fragment"' : d.loc?.startToken.kind === "{" ? "{" : `Name "${d.loc?.startToken.value ?? ""}"`);
+      default:
+        if (d.kind.endsWith("Extension")) exts.push(definitionAST(d, source));
+        else defs.push(definitionAST(d, source));
+    }
+  }
+  return obj({ Schema: schema, SchemaExtension: schemaExt, Directives: directives, Definitions: defs, Extensions: exts });
+}
+
+// ---- Turning OPA-shaped AST objects back into GraphQL text ----------------------------------
+
+function str(v: Value | undefined): string {
+  return typeof v === "string" ? v : "";
+}
+function arr(v: Value | undefined): PlainObject[] {
+  return Array.isArray(v) ? (v.filter(isPlainObject) as PlainObject[]) : [];
+}
+
+function printValue(v: PlainObject): string {
+  const raw = str(v.Raw);
+  switch (v.Kind) {
+    case 0:
+      return "$" + raw;
+    case 3:
+    case 4:
+      return JSON.stringify(raw);
+    case 8:
+      return "[" + arr(v.Children).map((c) => printValue(c.Value as PlainObject)).join(", ") + "]";
+    case 9:
+      return "{" + arr(v.Children).map((c) => `${str(c.Name)}: ${printValue(c.Value as PlainObject)}`).join(", ") + "}";
+    default:
+      return raw;
+  }
+}
+
+function printType(t: PlainObject): string {
+  const inner = t.Elem && isPlainObject(t.Elem) ? `[${printType(t.Elem)}]` : str(t.NamedType);
+  return inner + (t.NonNull === true ? "!" : "");
+}
+
+function printArgs(args: PlainObject[]): string {
+  return args.length ? "(" + args.map((a) => `${str(a.Name)}: ${printValue(a.Value as PlainObject)}`).join(", ") + ")" : "";
+}
+
+function printDirectives(ds: Value | undefined): string {
+  return arr(ds).map((d) => ` @${str(d.Name)}${printArgs(arr(d.Arguments))}`).join("");
+}
+
+function printSelections(sels: Value | undefined): string {
+  const items = arr(sels);
+  if (items.length === 0) return "";
+  return (
+    " { " +
+    items
+      .map((s) => {
+        // gqlparser reads every selection of an AST object as a field.
+        const name = str(s.Name) || EMPTY_FIELD;
+        const alias = str(s.Alias) && str(s.Alias) !== name ? `${str(s.Alias)}: ` : "";
+        return `${alias}${name}${printArgs(arr(s.Arguments))}${printDirectives(s.Directives)}${printSelections(s.SelectionSet)}`;
+      })
+      .join(" ") +
+    " }"
+  );
+}
+
+function printVariables(vs: Value | undefined): string {
+  const items = arr(vs);
+  if (items.length === 0) return "";
+  return (
+    "(" +
+    items
+      .map((v) => {
+        const def = isPlainObject(v.DefaultValue) ? ` = ${printValue(v.DefaultValue)}` : "";
+        return `$${str(v.Variable)}: ${printType(v.Type as PlainObject)}${def}${printDirectives(v.Directives)}`;
+      })
+      .join(", ") +
+    ")"
+  );
+}
+
+function printQuery(q: PlainObject): string {
+  const parts: string[] = [];
+  for (const op of arr(q.Operations)) {
+    parts.push(`${str(op.Operation) || "query"} ${str(op.Name)}${printVariables(op.VariableDefinitions)}${printDirectives(op.Directives)}${printSelections(op.SelectionSet)}`);
+  }
+  for (const f of arr(q.Fragments)) {
+    parts.push(`fragment ${str(f.Name)}${printVariables(f.VariableDefinition)} on ${str(f.TypeCondition)}${printDirectives(f.Directives)}${printSelections(f.SelectionSet)}`);
+  }
+  return parts.join("\n");
+}
+
+function printDescription(d: Value | undefined): string {
+  return str(d) ? JSON.stringify(d) + " " : "";
+}
+
+function printArgDefs(args: Value | undefined, paren: boolean): string {
+  const items = arr(args).map((a) => {
+    const def = isPlainObject(a.DefaultValue) ? ` = ${printValue(a.DefaultValue)}` : "";
+    return `${printDescription(a.Description)}${str(a.Name)}: ${printType(a.Type as PlainObject)}${def}${printDirectives(a.Directives)}`;
+  });
+  if (items.length === 0) return "";
+  return paren ? "(" + items.join(", ") + ")" : items.join(" ");
+}
+
+function printDefinition(d: PlainObject, extend: boolean): string {
+  const kw: Record<string, string> = { OBJECT: "type", INTERFACE: "interface", UNION: "union", ENUM: "enum", INPUT_OBJECT: "input", SCALAR: "scalar" };
+  const kind = str(d.Kind);
+  let s = `${extend ? "extend " : printDescription(d.Description)}${kw[kind] ?? "type"} ${str(d.Name)}`;
+  const ifaces = Array.isArray(d.Interfaces) ? (d.Interfaces as Value[]).map(str) : [];
+  if (ifaces.length) s += " implements " + ifaces.join(" & ");
+  s += printDirectives(d.Directives);
+  if (kind === "UNION") {
+    const types = Array.isArray(d.Types) ? (d.Types as Value[]).map(str) : [];
+    if (types.length) s += " = " + types.join(" | ");
+  } else if (kind === "ENUM") {
+    const vals = arr(d.EnumValues).map((v) => `${printDescription(v.Description)}${str(v.Name)}${printDirectives(v.Directives)}`);
+    if (vals.length) s += " { " + vals.join(" ") + " }";
+  } else if (kind === "INPUT_OBJECT") {
+    if (arr(d.Fields).length) s += " { " + printArgDefs(d.Fields, false) + " }";
+  } else if (kind !== "SCALAR") {
+    const fields = arr(d.Fields).map(
+      (f) => `${printDescription(f.Description)}${str(f.Name)}${printArgDefs(f.Arguments, true)}: ${printType(f.Type as PlainObject)}${printDirectives(f.Directives)}`,
+    );
+    if (fields.length) s += " { " + fields.join(" ") + " }";
+  }
+  return s;
+}
+
+function printSchema(s: PlainObject): string {
+  const parts: string[] = [];
+  for (const sd of arr(s.Schema)) {
+    parts.push(`${printDescription(sd.Description)}schema${printDirectives(sd.Directives)} { ${arr(sd.OperationTypes).map((o) => `${str(o.Operation)}: ${str(o.Type)}`).join(" ")} }`);
+  }
+  for (const sd of arr(s.SchemaExtension)) {
+    const ops = arr(sd.OperationTypes);
+    parts.push(`extend schema${printDirectives(sd.Directives)}${ops.length ? ` { ${ops.map((o) => `${str(o.Operation)}: ${str(o.Type)}`).join(" ")} }` : ""}`);
+  }
+  for (const d of arr(s.Directives)) {
+    const locs = Array.isArray(d.Locations) ? (d.Locations as Value[]).map(str) : [];
+    parts.push(`${printDescription(d.Description)}directive @${str(d.Name)}${printArgDefs(d.Arguments, true)}${d.IsRepeatable === true ? " repeatable" : ""} on ${locs.join(" | ")}`);
+  }
+  for (const d of arr(s.Definitions)) parts.push(printDefinition(d, false));
+  for (const d of arr(s.Extensions)) parts.push(printDefinition(d, true));
+  return parts.join("\n");
+}
+
+// ---- Operations -----------------------------------------------------------------------------
+
+interface Parsed {
+  doc: DocumentNode;
+  source: string;
+  /** Given as an AST object: gqlparser then has no positions for its errors. */
+  fromObject?: boolean;
+}
+
+const EMPTY_FIELD = "__opa_empty_field__";
+
+function queryInput(name: string, pos: number, v: Value): Parsed {
+  if (typeof v === "string") return { doc: parseText(v), source: v };
+  if (isPlainObject(v)) {
+    const source = printQuery(v);
+    return { doc: parseText(source), source, fromObject: true };
+  }
+  throw new BuiltinTypeError(`${name}: operand ${pos} must be one of {string, object} but got ${typeName(v)}`);
+}
+
+function schemaInput(name: string, pos: number, v: Value): Parsed {
+  if (typeof v === "string") return { doc: parseText(v), source: v };
+  if (isPlainObject(v)) {
+    const source = printSchema(v);
+    return { doc: parseText(source), source, fromObject: true };
+  }
+  throw new BuiltinTypeError(`${name}: operand ${pos} must be one of {string, object} but got ${typeName(v)}`);
+}
+
+/** Build a schema as gqlparser loads one: undefined types are errors; no query type is fine. */
+function buildSchema(p: Parsed): GraphQLSchema {
+  for (const d of p.doc.definitions) {
+    if (d.kind === Kind.OPERATION_DEFINITION || d.kind === Kind.FRAGMENT_DEFINITION) {
+      const t = d.loc?.startToken;
+      throw tokenError(d, !t || t.kind === "{" ? "{" : `Name "${t.value}"`);
+    }
+  }
+  try {
+    return buildASTSchema(p.doc, { assumeValid: false });
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    const first = e.message.split("\n\n")[0];
+    const m = /^Unknown type "(.+?)"\.(?: Did you mean .*)?$/.exec(first);
+    const dup = /^There can be only one type named "(.+?)"\.$/.exec(first);
+    let text = first;
+    let l: { line: number; column: number };
+    if (dup) {
+      text = `Cannot redeclare type ${dup[1]}.`;
+      l = locateDefinition(p.source, dup[1], 2);
+    } else {
+      if (m) text = `Undefined type ${m[1]}.`;
+      l = e instanceof GraphQLError && e.locations && e.locations.length > 0 ? loc(e) : locateType(p.source, m ? m[1] : "");
+    }
+    if (p.fromObject) l = { line: -1, column: -1 };
+    throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${l.line}:${l.column}: ${text}`);
+  }
+}
+
+function locateDefinition(source: string, name: string, nth: number): { line: number; column: number } {
+  const esc = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const re = new RegExp(`\\b(?:type|interface|union|enum|input|scalar)\\s+(${esc})\\b`, "g");
+  let m: RegExpExecArray | null;
+  let count = 0;
+  while ((m = re.exec(source)) !== null) {
+    if (++count === nth) {
+      const idx = m.index + m[0].length - name.length;
+      const before = source.slice(0, idx).split("\n");
+      return { line: before.length, column: before[before.length - 1].length + 1 };
+    }
+  }
+  return { line: 1, column: 1 };
+}
+
+function locateType(source: string, name: string): { line: number; column: number } {
+  const re = new RegExp(`[:\\[|=&]\\s*\\[*\\s*(${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})\\b`);
+  const m = re.exec(source);
+  if (!m) return { line: 1, column: 1 };
+  const idx = m.index + m[0].length - name.length;
+  const before = source.slice(0, idx).split("\n");
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+interface Problem {
+  message: string;
+  line: number;
+  column: number;
+}
+
+/** Where gqlparser reports an error: like graphql-js, except argument errors point at the field. */
+function problemOf(e: GraphQLError, doc: DocumentNode): Problem {
+  // gqlparser reports the later of two clashing nodes, a directive at its name, a string at its
+  // first character.
+  let l = e.locations && e.locations.length > 1 ? e.locations[e.locations.length - 1] : loc(e);
+  const last = e.nodes && e.nodes.length > 0 ? e.nodes[e.nodes.length - 1] : undefined;
+  if (last && (last.kind === Kind.DIRECTIVE || (last.kind === Kind.STRING && !last.block))) l = { line: l.line, column: l.column + 1 };
+  const node = e.nodes && e.nodes[0];
+  if (node && node.kind === Kind.ARGUMENT && /^Unknown argument /.test(e.message)) {
+    const field = findParentField(doc, node);
+    if (field && field.loc) l = { line: field.loc.startToken.line, column: field.loc.startToken.column };
+  }
+  return { message: e.message.replaceAll(EMPTY_FIELD, ""), line: l.line, column: l.column };
+}
+
+function findParentField(doc: DocumentNode, target: ASTNode): ASTNode | undefined {
+  let found: ASTNode | undefined;
+  const walk = (n: unknown, field: ASTNode | undefined): void => {
+    if (found || n === null || typeof n !== "object") return;
+    if (n === target) {
+      found = field;
+      return;
+    }
+    const node = n as { kind?: string };
+    const next = node.kind === Kind.FIELD || node.kind === Kind.DIRECTIVE ? (n as ASTNode) : field;
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) {
+      if (k === "loc") continue;
+      if (Array.isArray(v)) v.forEach((x) => walk(x, next));
+      else if (v && typeof v === "object") walk(v, next);
+    }
+  };
+  walk(doc, undefined);
+  return found;
+}
+
+function validateQuery(schema: GraphQLSchema, q: Parsed): void {
+  const problems: Problem[] = [];
+  for (const d of q.doc.definitions) {
+    if (d.kind !== Kind.OPERATION_DEFINITION) continue;
+    const root = schema.getRootType(d.operation as never);
+    if (!root) {
+      const t = d.loc?.startToken;
+      problems.push({ message: `Schema does not support operation type "${d.operation}"`, line: t?.line ?? 1, column: t?.column ?? 1 });
+    }
+  }
+  if (problems.length === 0) {
+    // gqlparser reports, per operation, the errors inside it before the operation's own
+    // (anonymous/unique-name) errors, and also counts anonymous operations as same-named.
+    const ops = q.doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    const opIndex = (p: Problem) => {
+      for (let i = ops.length - 1; i >= 0; i--) {
+        const t = ops[i].loc?.startToken;
+        if (t && (p.line > t.line || (p.line === t.line && p.column >= t.column))) return i;
+      }
+      return ops.length;
+    };
+    const found: { p: Problem; op: number; cat: number; seq: number }[] = [];
+    validate(schema, q.doc).forEach((e, seq) => {
+      const p = problemOf(e, q.doc);
+      const cat = /^This anonymous operation must be the only defined operation/.test(p.message) ? 1 : /^There can be only one operation named/.test(p.message) ? 2 : 0;
+      found.push({ p, op: opIndex(p), cat, seq });
+    });
+    let anon = 0;
+    ops.forEach((d, i) => {
+      if (d.kind !== Kind.OPERATION_DEFINITION || d.name) return;
+      if (anon++ > 0) {
+        const t = d.loc?.startToken;
+        found.push({ p: { message: 'There can be only one operation named "".', line: t?.line ?? 1, column: t?.column ?? 1 }, op: i, cat: 2, seq: 1e9 });
+      }
+    });
+    found.sort((a, b) => a.op - b.op || a.cat - b.cat || a.seq - b.seq);
+    for (const f of found) problems.push(f.p);
+  }
+  if (problems.length === 0) return;
+  if (q.fromObject) throw new GqlError("GraphQL parse error: " + problems.map((p) => `input: ${p.message}\n`).join(""));
+  let text = problems.map((p) => `input:${p.line}:${p.column}: ${p.message}`).join("\n") + "\n";
+  text = text.slice(`input:${problems[0].line}:${problems[0].column}: `.length);
+  if (text.endsWith(".\n")) text = text.slice(0, -2);
+  throw new GqlError(`${text} in GraphQL string at location ${problems[0].line}:${problems[0].column}`);
+}
+
+function wrap<R>(name: string, f: () => R): R {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof GqlError) throw new BuiltinError(`${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+function parseQueryBuiltin(args: Value[]): Value {
+  const name = "graphql.parse_query";
+  if (typeof args[0] !== "string") throw operandError(name, 1, "string", args[0]);
+  return wrap(name, () => {
+    const q = queryInput(name, 1, args[0]);
+    return queryAST(q.doc, q.source);
+  });
+}
+
+function parseSchemaBuiltin(args: Value[]): Value {
+  const name = "graphql.parse_schema";
+  if (typeof args[0] !== "string") throw operandError(name, 1, "string", args[0]);
+  return wrap(name, () => {
+    const s = schemaInput(name, 1, args[0]);
+    return schemaAST(s.doc, s.source);
+  });
+}
+
+function parseBuiltin(args: Value[]): Value {
+  const name = "graphql.parse";
+  return wrap(name, () => {
+    const q = queryInput(name, 0, args[0]);
+    const s = schemaInput(name, 1, args[1]);
+    const schema = buildSchema(s);
+    validateQuery(schema, q);
+    return [queryAST(q.doc, q.source), schemaAST(s.doc, s.source)];
+  });
+}
+
+function parseAndVerifyBuiltin(args: Value[]): Value {
+  const name = "graphql.parse_and_verify";
+  try {
+    const q = queryInput(name, 1, args[0]);
+    const s = schemaInput(name, 2, args[1]);
+    const schema = buildSchema(s);
+    validateQuery(schema, q);
+    return [true, queryAST(q.doc, q.source), schemaAST(s.doc, s.source)];
+  } catch (e) {
+    if (e instanceof GqlError || e instanceof BuiltinTypeError) return [false, {}, {}];
+    throw e;
+  }
+}
+
+function isValidBuiltin(args: Value[]): Value {
+  const name = "graphql.is_valid";
+  try {
+    const q = queryInput(name, 1, args[0]);
+    const s = schemaInput(name, 2, args[1]);
+    validateQuery(buildSchema(s), q);
+    return true;
+  } catch (e) {
+    if (e instanceof GqlError || e instanceof BuiltinTypeError) return false;
+    throw e;
+  }
+}
+
+function schemaIsValidBuiltin(args: Value[]): Value {
+  const name = "graphql.schema_is_valid";
+  try {
+    buildSchema(schemaInput(name, 1, args[0]));
+    return true;
+  } catch (e) {
+    if (e instanceof GqlError || e instanceof BuiltinTypeError) return false;
+    throw e;
+  }
+}
+
+// ---- Table ----------------------------------------------------------------------------------
+
+const anyObj = T.objectOf(T.any, T.any);
+const strOrObj = T.anyOf(T.string, anyObj);
+
+export const builtins: Builtin[] = [
+  { name: "graphql.is_valid", decl: T.fn([strOrObj, strOrObj], T.boolean), impl: isValidBuiltin },
+  { name: "graphql.parse", decl: T.fn([strOrObj, strOrObj], T.tuple(anyObj, anyObj)), impl: parseBuiltin },
+  { name: "graphql.parse_and_verify", decl: T.fn([strOrObj, strOrObj], T.tuple(T.boolean, anyObj, anyObj)), impl: parseAndVerifyBuiltin },
+  { name: "graphql.parse_query", decl: T.fn([T.string], anyObj), impl: parseQueryBuiltin },
+  { name: "graphql.parse_schema", decl: T.fn([T.string], anyObj), impl: parseSchemaBuiltin },
+  { name: "graphql.schema_is_valid", decl: T.fn([strOrObj], T.boolean), impl: schemaIsValidBuiltin },
+];
+
+export type { ASTNode };
