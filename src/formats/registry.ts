@@ -4,5 +4,23 @@ import { yamlParser } from './yaml.ts';
 import { jsonParser, jsoncParser } from './json.ts';
 import { dockerfileParser } from './dockerfile.ts';
 import { hcl2Parser } from './hcl2.ts';
+import { tomlParser } from './toml.ts';
+import { iniParser } from './ini.ts';
+import { propertiesParser } from './properties.ts';
+import { dotenvParser } from './dotenv.ts';
+import { ignoreParser } from './ignore.ts';
+import { xmlParser } from './xml.ts';
 
-export const PARSERS: InputParser[] = [yamlParser, jsonParser, jsoncParser, dockerfileParser, hcl2Parser];
+export const PARSERS: InputParser[] = [
+  yamlParser,
+  jsonParser,
+  jsoncParser,
+  dockerfileParser,
+  hcl2Parser,
+  tomlParser,
+  iniParser,
+  propertiesParser,
+  dotenvParser,
+  ignoreParser,
+  xmlParser,
+];

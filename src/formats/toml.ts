@@ -1,0 +1,74 @@
+/**
+ * TOML (`.toml`), read with smol-toml and shaped like conftest's output:
+ * dates and times become the strings Go prints for a time.Time
+ * (offset date-times keep their offset, `+00:00` prints as `Z`; local
+ * date-times, dates and times are taken as UTC: `1979-05-27T07:32:00Z`,
+ * `1979-05-27T00:00:00Z`, `0000-01-01T07:32:00Z`). inf/nan cannot be
+ * represented in JSON and are errors, as in conftest.
+ */
+import { parse as parseToml, TomlDate, TomlError } from 'smol-toml';
+import { ParseError, type InputParser } from './types.ts';
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+function fraction(ms: number): string {
+  if (ms === 0) return '';
+  return ('.' + pad(ms, 3)).replace(/0+$/, '');
+}
+
+/** Go's RFC 3339 (nano) rendering of a TOML date/time. */
+export function goTime(d: TomlDate): string {
+  const iso = d.toISOString();
+  if (d.isTime()) {
+    // HH:MM:SS(.fff)
+    const ms = d.getUTCMilliseconds();
+    return `0000-01-01T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fraction(ms)}Z`;
+  }
+  if (d.isDate()) return `${iso.slice(0, 10)}T00:00:00Z`;
+  if (d.isLocal()) {
+    // local date-time: iso is YYYY-MM-DDTHH:MM:SS.mmm
+    return iso.slice(0, 19) + fraction(d.getUTCMilliseconds()) + 'Z';
+  }
+  // offset date-time: iso is wall time + offset ("Z" or "+hh:mm")
+  const m = /^(.{19})(\.\d+)?(Z|z|[+-]\d\d:\d\d)$/.exec(iso);
+  if (!m) return iso;
+  const off = m[3]!.toUpperCase() === 'Z' || m[3] === '+00:00' || m[3] === '-00:00' ? 'Z' : m[3]!;
+  return m[1]! + fraction(d.getUTCMilliseconds()) + off;
+}
+
+function convert(v: unknown, file: string): unknown {
+  if (v instanceof TomlDate) return goTime(v);
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new ParseError(`json: unsupported value: ${v}`, { file, parser: 'toml' });
+    return v;
+  }
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map((x) => convert(x, file));
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(o)) {
+      const cv = convert(o[k], file);
+      if (k === '__proto__') Object.defineProperty(out, k, { value: cv, enumerable: true, writable: true, configurable: true });
+      else out[k] = cv;
+    }
+    return out;
+  }
+  return v;
+}
+
+function parse(content: string, file: string): unknown {
+  let doc: unknown;
+  try {
+    doc = parseToml(content, { integersAsBigInt: 'asNeeded' });
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const reason = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      throw new ParseError(reason, { file, parser: 'toml', line: e.line, column: e.column, cause: e });
+    }
+    throw e;
+  }
+  return convert(doc, file);
+}
+
+export const tomlParser: InputParser = { name: 'toml', parse };
