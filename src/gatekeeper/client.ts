@@ -209,9 +209,9 @@ export class Client {
   }
 
   async reviewBuilt(built: BuiltReview): Promise<ReviewResponse> {
-    const nsObj = isNamespaceObject(built.object) ? null : this.namespace(built.namespace);
+    const nsObj = built.namespaceOverride !== undefined ? built.namespaceOverride : isNamespaceObject(built.object) ? null : this.namespace(built.namespace);
     const review = built.review;
-    review.namespaceObject = this.opts.namespaceObject && nsObj ? nsObj : {};
+    review.namespaceObject = this.opts.namespaceObject && nsObj && !isNamespaceObject(built.object) ? nsObj : {};
     const results: Violation[] = [];
     const objs = [built.object, built.oldObject];
     for (const c of this.candidates(objs)) {

@@ -113,10 +113,15 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
     }
   }
   for (const o of objs) client.addData(o);
+  // gator test attaches to every object the Namespace of that name among its inputs, or an
+  // empty Namespace (so objects without metadata.namespace count as namespaced there).
+  const namespaces = new Map<string, Obj>();
+  for (const o of objs) if (o.apiVersion === "v1" && o.kind === "Namespace" && typeof o.metadata?.name === "string") namespaces.set(o.metadata.name, o);
   let all: Violation[] = [];
   for (const o of objs) {
+    const ns = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : "";
     try {
-      const r = await client.review(o);
+      const r = await client.review(o, { namespaceObject: namespaces.get(ns) ?? {} });
       all.push(...r.results);
     } catch (e) {
       if (e instanceof ReviewError) return fail(`auditing objects: reviewing ${objectRef(o)}: ${e.message}`);

@@ -7,6 +7,7 @@
 //   scope               "*" (default), "Cluster" (no namespace), "Namespaced"
 //   namespaces          names with prefix* / *suffix / *infix* wildcards; a Namespace object
 //   excludedNamespaces  is matched by its own name; cluster-scoped objects are unaffected
+//                       (cluster-scoped: no metadata.namespace and no Namespace supplied)
 //   labelSelector       matchLabels + matchExpressions (In, NotIn, Exists, DoesNotExist)
 //   namespaceSelector   against the object's Namespace (from the inventory); a Namespace object
 //                       against its own labels; cluster-scoped objects always match; a
@@ -119,39 +120,48 @@ function objectNamespace(o: Obj): string {
   return typeof ns === "string" ? ns : "";
 }
 
-function scopeMatch(m: Match, o: Obj): boolean {
+/**
+ * Cluster-scoped: not a Namespace, no metadata.namespace and no Namespace object supplied.
+ * (gator test supplies an empty Namespace for every object, which makes namespace-less objects
+ * count as namespaced there; gator verify and the webhook supply none.)
+ */
+function isClusterScoped(o: Obj, ns: Obj | null | undefined): boolean {
+  return !isNamespaceObject(o) && objectNamespace(o) === "" && !ns;
+}
+
+function scopeMatch(m: Match, o: Obj, ns: Obj | null | undefined): boolean {
   const scope = m.scope ?? "*";
   if (scope === "*" || scope === "") return true;
-  const namespaced = !isNamespaceObject(o) && objectNamespace(o) !== "";
-  if (scope === "Cluster") return !namespaced;
-  if (scope === "Namespaced") return namespaced;
+  const cluster = isNamespaceObject(o) || isClusterScoped(o, ns);
+  if (scope === "Cluster") return cluster;
+  if (scope === "Namespaced") return !cluster;
   return false;
 }
 
-/** The namespace name that namespaces/excludedNamespaces are checked against ("" = cluster-scoped). */
-function nsNameFor(o: Obj): string {
+/** The namespace name that namespaces/excludedNamespaces are checked against. */
+function nsNameFor(o: Obj, ns: Obj | null | undefined): string {
   if (isNamespaceObject(o)) return String(metaOf(o).name ?? "");
-  return objectNamespace(o);
+  return objectNamespace(o) || String(metaOf(ns).name ?? "");
 }
 
-function namespacesMatch(m: Match, o: Obj): boolean {
+function namespacesMatch(m: Match, o: Obj, ns: Obj | null | undefined): boolean {
   if (!m.namespaces || m.namespaces.length === 0) return true;
-  const ns = nsNameFor(o);
-  if (ns === "") return true;
-  return m.namespaces.some((p) => wildcardMatches(p, ns));
+  if (isClusterScoped(o, ns)) return true;
+  const name = nsNameFor(o, ns);
+  return m.namespaces.some((p) => wildcardMatches(p, name));
 }
 
-function excludedNamespacesMatch(m: Match, o: Obj): boolean {
+function excludedNamespacesMatch(m: Match, o: Obj, ns: Obj | null | undefined): boolean {
   if (!m.excludedNamespaces || m.excludedNamespaces.length === 0) return true;
-  const ns = nsNameFor(o);
-  if (ns === "") return true;
-  return !m.excludedNamespaces.some((p) => wildcardMatches(p, ns));
+  if (isClusterScoped(o, ns)) return true;
+  const name = nsNameFor(o, ns);
+  return !m.excludedNamespaces.some((p) => wildcardMatches(p, name));
 }
 
 function namespaceSelectorMatch(m: Match, o: Obj, ns: Obj | null | undefined): boolean {
   if (!m.namespaceSelector) return true;
   if (isNamespaceObject(o)) return selectorMatches(m.namespaceSelector, labelsOf(o));
-  if (objectNamespace(o) === "") return true;
+  if (isClusterScoped(o, ns)) return true;
   if (!ns) throw new MatchError("namespace selector for namespace-scoped object but missing Namespace");
   return selectorMatches(m.namespaceSelector, labelsOf(ns));
 }
@@ -176,9 +186,9 @@ function sourceMatch(m: Match, source: string | undefined): boolean {
 export function objectMatches(m: Match, o: Obj, ns: Obj | null | undefined, source?: string): boolean {
   return (
     kindsMatch(m, o) &&
-    scopeMatch(m, o) &&
-    namespacesMatch(m, o) &&
-    excludedNamespacesMatch(m, o) &&
+    scopeMatch(m, o, ns) &&
+    namespacesMatch(m, o, ns) &&
+    excludedNamespacesMatch(m, o, ns) &&
     selectorMatches(m.labelSelector, labelsOf(o)) &&
     namespaceSelectorMatch(m, o, ns) &&
     nameMatch(m, o) &&

@@ -17,6 +17,11 @@ export interface ReviewOptions {
   uid?: string;
   /** "Original" (default) or "Generated". */
   source?: string;
+  /**
+   * The object's Namespace, overriding the inventory lookup (gator test passes the Namespace
+   * from its inputs, or an empty one when there is none).
+   */
+  namespaceObject?: Obj | null;
 }
 
 export interface BuiltReview {
@@ -30,6 +35,8 @@ export interface BuiltReview {
   operation: string;
   source: string;
   isAdmissionReview: boolean;
+  /** ReviewOptions.namespaceObject, when given. */
+  namespaceOverride?: Obj | null;
 }
 
 export class ReviewError extends Error {
@@ -71,6 +78,7 @@ export function buildReview(obj: Obj, opts: ReviewOptions = {}): BuiltReview {
     operation: review.operation,
     source: opts.source ?? "Original",
     isAdmissionReview: false,
+    ...(opts.namespaceObject !== undefined ? { namespaceOverride: opts.namespaceObject } : {}),
   };
 }
 
@@ -97,5 +105,14 @@ function fromAdmissionReview(ar: Obj, opts: ReviewOptions): BuiltReview {
   for (const k of ["name", "namespace", "subResource", "requestSubResource"]) if (review[k] === "" || review[k] === null) delete review[k];
   const objNs = metaOf(object).namespace;
   const namespace = typeof r.namespace === "string" && r.namespace !== "" ? r.namespace : typeof objNs === "string" ? objNs : "";
-  return { review, object, oldObject, namespace, operation, source: opts.source ?? "Original", isAdmissionReview: true };
+  return {
+    review,
+    object,
+    oldObject,
+    namespace,
+    operation,
+    source: opts.source ?? "Original",
+    isAdmissionReview: true,
+    ...(opts.namespaceObject !== undefined ? { namespaceOverride: opts.namespaceObject } : {}),
+  };
 }
