@@ -36,6 +36,10 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
         res.setHeader("X-Multi", ["a", "b"]);
         res.end(JSON.stringify({ hello: "world", list: [1, 2.5, null] }));
         return;
+      case "/big":
+        res.setHeader("Content-Type", "application/json");
+        res.end('{"big": 12345678901234567890, "f": 0.1}');
+        return;
       case "/echo":
         res.setHeader("Content-Type", "application/json");
         res.end(JSON.stringify({ method: req.method, body, headers: req.headers }));
@@ -148,6 +152,11 @@ test("GET JSON: status, headers (lower-case keys, arrays), parsed body, raw body
   assert.deepEqual(r.headers["x-multi"], ["a", "b"]);
   assert.deepEqual(r.headers["content-length"], ["37"]);
   assert.ok(Array.isArray(r.headers.date));
+});
+
+test("integers beyond 2^53 in JSON bodies stay exact", async () => {
+  const r = (await send({ method: "get", url: `${base}/big` })) as PlainObject;
+  assert.deepEqual(r.body, { big: 12345678901234567890n, f: 0.1 });
 });
 
 test("POST: JSON-encoded body (Go escaping), custom headers, OPA's user agent", async () => {
@@ -324,4 +333,3 @@ test("non-object operand", () => {
   assert.throws(() => b.impl(["x"], fakeContext()), { message: "http.send: operand 1 must be object but got string" });
 });
 
-export type { PlainObject };

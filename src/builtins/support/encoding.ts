@@ -337,6 +337,7 @@ export function goJSONError(text: string, eof = "unexpected end of JSON input"):
 
 /** Parse JSON text into a Rego value, keeping integers beyond 2^53 exact. Throws SyntaxError. */
 export function parseJSONValue(text: string): Value {
-  const guarded = text.replace(/("(?:[^"\\]|\\.)*")|(-?\d{16,}(?![.\deE]))/g, (m, str) => (str ? str : `"\u0000big:${m}"`));
+  // Integers beyond 2^53 travel through JSON.parse as marked strings (a JSON \u0000 escape).
+  const guarded = text.replace(/("(?:[^"\\]|\\.)*")|((?<![\d.eE+-])-?\d{16,}(?![.\deE]))/g, (m, str) => (str ? str : `"\\u0000big:${m}"`));
   return fromJS(JSON.parse(guarded, (_k, v) => (typeof v === "string" && v.startsWith("\u0000big:") ? BigInt(v.slice(5)) : v)));
 }
