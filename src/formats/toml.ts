@@ -36,19 +36,46 @@ export function goTime(d: TomlDate): string {
   return m[1]! + fraction(d.getUTCMilliseconds()) + off;
 }
 
-function convert(v: unknown, file: string): unknown {
-  if (v instanceof TomlDate) return goTime(v);
+/**
+ * smol-toml keeps milliseconds only; Go keeps nanoseconds. Map each
+ * millisecond rendering of a literal with a longer fraction to its full one.
+ */
+function fineFractions(content: string): Map<string, string> | undefined {
+  let map: Map<string, string> | undefined;
+  const re = /(?:(\d{4}-\d{2}-\d{2})[Tt ])?(\d{2}:\d{2}:\d{2})\.(\d{4,})(Z|z|[+-]\d{2}:\d{2})?/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(content)) !== null) {
+    try {
+      const lit = (m[1] ? m[1] + 'T' : '') + m[2] + '.' + m[3] + (m[4] ?? '');
+      const d = new TomlDate(lit);
+      if (Number.isNaN(d.getTime())) continue;
+      const coarse = goTime(d);
+      const frac = m[3]!.slice(0, 9).replace(/0+$/, '');
+      const fine = coarse.replace(/(:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, (_a, sec: string, _f: string, off: string) => sec + (frac ? '.' + frac : '') + off);
+      (map ??= new Map()).set(coarse, fine);
+    } catch {
+      // not a date
+    }
+  }
+  return map;
+}
+
+function convert(v: unknown, file: string, fine?: Map<string, string>): unknown {
+  if (v instanceof TomlDate) {
+    const t = goTime(v);
+    return fine?.get(t) ?? t;
+  }
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new ParseError(`json: unsupported value: ${v}`, { file, parser: 'toml' });
     return v;
   }
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map((x) => convert(x, file));
+  if (Array.isArray(v)) return v.map((x) => convert(x, file, fine));
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(o)) {
-      const cv = convert(o[k], file);
+      const cv = convert(o[k], file, fine);
       if (k === '__proto__') Object.defineProperty(out, k, { value: cv, enumerable: true, writable: true, configurable: true });
       else out[k] = cv;
     }
@@ -68,7 +95,7 @@ function parse(content: string, file: string): unknown {
     }
     throw e;
   }
-  return convert(doc, file);
+  return convert(doc, file, fineFractions(content));
 }
 
 export const tomlParser: InputParser = { name: 'toml', parse };
