@@ -452,7 +452,7 @@ export function formatText(rs: SuiteResult[], opts: { verbose?: boolean } = {}):
     }
     out += `${suitePassed(s) ? "ok" : "FAIL"}\t${s.path}\t${secs(s.runtimeMs)}\n`;
   }
-  out += allPassed(rs) ? "PASS\n" : "FAIL\n";
+  out += allPassed(rs) ? "PASS\n\n" : "FAIL\n\n";
   return out;
 }
 

@@ -60,6 +60,11 @@ test("gator test agrees with Portcullis on the library samples", { timeout: 600_
       }
     }
     const mine = await gatorTest(files, [], { output: "json" });
+    // The human-readable lines must agree too (gator orders ties arbitrarily: compare sorted).
+    const human = spawnSync(gator, ["test", "--enable-k8s-native-validation=false", ...files.flatMap((f) => ["-f", f])], { encoding: "utf8" });
+    const mineHuman = await gatorTest(files, []);
+    const sortLines = (s: string) => s.split("\n").filter(Boolean).sort().join("\n");
+    const humanDiff = sortLines(human.stdout) !== sortLines(mineHuman.stdout);
     const ours = mine.violations.map((v) => {
       const o = v.object ?? {};
       return `${o.apiVersion}/${o.kind} ${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""} [${v.constraintName}] ${v.enforcementAction}: ${v.msg}`;
@@ -70,13 +75,14 @@ test("gator test agrees with Portcullis on the library samples", { timeout: 600_
     const onlyOurs = ours.filter((x) => !theirs.includes(x));
     const rel = path.relative(LIBRARY, dir);
     const codeDiff = (r.status ?? -1) !== mine.exitCode;
-    if (!onlyTheirs.length && !onlyOurs.length && !codeDiff) {
+    if (!onlyTheirs.length && !onlyOurs.length && !codeDiff && !humanDiff) {
       same++;
       continue;
     }
     const lines = [`${rel}: exit gator=${r.status} ours=${mine.exitCode}${r.stderr ? ` (gator stderr: ${r.stderr.trim()})` : ""}${mine.stderr ? ` (our stderr: ${mine.stderr.trim()})` : ""}`];
     for (const x of onlyTheirs) lines.push(`  only gator: ${x}`);
     for (const x of onlyOurs) lines.push(`  only ours:  ${x}`);
+    if (humanDiff && !onlyTheirs.length && !onlyOurs.length) lines.push(`  human output differs:\n--- gator\n${human.stdout}--- ours\n${mineHuman.stdout}`);
     const text = lines.join("\n");
     if (!KNOWN.some((re) => re.test(text))) diffs.push(text);
   }

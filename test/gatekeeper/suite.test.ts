@@ -160,7 +160,7 @@ test("runSuites runs a suite: paths relative to the suite, inventory, AdmissionR
   assert.deepEqual(countCases(rs), { total: 5, passed: 4, failed: 0, skipped: 1 });
   assert.match(out, /^=== RUN   owner\n    === RUN   allowed\n    --- PASS: allowed\t\(\d+\.\d{3}s\)\n/);
   assert.match(out, /    === SKIP  skipped\n/);
-  assert.match(out, /\nok\t.*suite\.yaml\t\d+\.\d{3}s\nPASS\n$/);
+  assert.match(out, /\nok\t.*suite\.yaml\t\d+\.\d{3}s\nPASS\n\n$/);
   const json = JSON.parse(formatJSON(rs));
   assert.equal(json.passed, true);
   assert.equal(json.suites[0].tests[0].cases[1].name, "disallowed");
@@ -216,7 +216,7 @@ tests:
   assert.match(out, /--- FAIL: invalid-but-valid\t.*\n  constraint should have failed schema validation: got error <nil> but want schema validation failed\n/);
   assert.match(out, /--- FAIL: no-template\t.*\n  reading ConstraintTemplate from ".*none\.yaml"/);
   assert.doesNotMatch(out, /skipped/);
-  assert.match(out, /\nFAIL\t.*suite\.yaml\t.*\nFAIL\n$/);
+  assert.match(out, /\nFAIL\t.*suite\.yaml\t.*\nFAIL\n\n$/);
   assert.deepEqual(countCases(rs), { total: 4, passed: 0, failed: 4, skipped: 0 });
 });
 
