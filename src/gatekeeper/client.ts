@@ -70,6 +70,7 @@ export class Client {
   private constraintsByKey = new Map<string, Constraint>(); // kind/name
   private index = new Map<string, Constraint[]>(); // "group/kind" (either may be "*")
   private anyKind: Constraint[] = [];
+  private order = new Map<Constraint, number>();
   private indexDirty = false;
   private inventory: { cluster: Obj; namespace: Obj } = { cluster: {}, namespace: {} };
   private inventoryVersion = 0;
@@ -125,7 +126,9 @@ export class Client {
   private rebuildIndex(): void {
     this.index.clear();
     this.anyKind = [];
+    this.order.clear();
     for (const c of this.constraintsByKey.values()) {
+      this.order.set(c, this.order.size);
       const kinds = matchKinds(c.match);
       if (kinds === null) {
         this.anyKind.push(c);
@@ -151,10 +154,7 @@ export class Client {
       for (const key of [`${group}/${kind}`, `*/${kind}`, `${group}/*`, `*/*`]) for (const c of this.index.get(key) ?? []) set.add(c);
     }
     if (set.size <= 1) return Array.from(set);
-    const order = new Map<Constraint, number>();
-    let i = 0;
-    for (const c of this.constraintsByKey.values()) order.set(c, i++);
-    return Array.from(set).sort((a, b) => order.get(a)! - order.get(b)!);
+    return Array.from(set).sort((a, b) => this.order.get(a)! - this.order.get(b)!);
   }
 
   // ---- inventory (data.inventory) ----------------------------------------------------------
