@@ -10,6 +10,7 @@ import { propertiesParser } from './properties.ts';
 import { dotenvParser } from './dotenv.ts';
 import { ignoreParser } from './ignore.ts';
 import { xmlParser } from './xml.ts';
+import { hcl1Parser } from './hcl1.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -23,4 +24,5 @@ export const PARSERS: InputParser[] = [
   dotenvParser,
   ignoreParser,
   xmlParser,
+  hcl1Parser,
 ];

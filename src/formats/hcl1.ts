@@ -1,0 +1,286 @@
+/**
+ * HCL 1 (`--parser hcl1`, `.hcl1`), decoded as HashiCorp's HCL v1 library
+ * decodes into a generic value (conftest's shape):
+ * - the file is an object; `key = value` sets a key (a repeated key: last wins);
+ * - blocks and object values become lists of objects, one entry per block,
+ *   nested one level per label:
+ *   `resource "a" "b" { x = 1 }` → {resource: [{a: [{b: [{x: 1}]}]}]};
+ * - an object directly inside a list stays an object;
+ * - strings keep `${...}` as written; heredocs (`<<EOF`, `<<-EOF` trims
+ *   every line's leading blanks); numbers: decimal, 0x hex, 0 octal, floats.
+ */
+import { ParseError, lineColAt, type InputParser } from './types.ts';
+
+type Val =
+  | { t: 'lit'; v: unknown; pos: number }
+  | { t: 'list'; items: Val[]; pos: number }
+  | { t: 'obj'; items: Item[]; pos: number };
+interface Item {
+  keys: string[];
+  value: Val;
+  pos: number;
+}
+
+class Hcl1Error extends Error {
+  constructor(message: string, public pos: number) {
+    super(message);
+  }
+}
+
+class Parser {
+  pos = 0;
+  constructor(private s: string) {}
+
+  fail(msg: string, pos = this.pos): never {
+    throw new Hcl1Error(msg, pos);
+  }
+
+  skip(): void {
+    const s = this.s;
+    for (;;) {
+      const c = s[this.pos];
+      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') this.pos++;
+      else if (c === '#' || (c === '/' && s[this.pos + 1] === '/')) {
+        while (this.pos < s.length && s[this.pos] !== '\n') this.pos++;
+      } else if (c === '/' && s[this.pos + 1] === '*') {
+        const e = s.indexOf('*/', this.pos + 2);
+        if (e < 0) this.fail('comment not terminated');
+        this.pos = e + 2;
+      } else return;
+    }
+  }
+
+  parseList(close: string | null): Item[] {
+    const items: Item[] = [];
+    for (;;) {
+      this.skip();
+      const c = this.s[this.pos];
+      if (c === undefined) {
+        if (close) this.fail(`object expected closing RBRACE got: EOF`);
+        return items;
+      }
+      if (close && c === close) return items;
+      const start = this.pos;
+      const keys: string[] = [];
+      for (;;) {
+        this.skip();
+        const k = this.s[this.pos];
+        if (k === '"') keys.push(this.string());
+        else if (k !== undefined && /[A-Za-z_]/.test(k)) keys.push(this.ident());
+        else break;
+      }
+      if (keys.length === 0) this.fail(`expected start of object ('{') or assignment ('=')`);
+      this.skip();
+      let value: Val;
+      if (this.s[this.pos] === '=') {
+        if (keys.length > 1) this.fail(`nested object expected: LBRACE got: ASSIGN`);
+        this.pos++;
+        this.skip();
+        if (this.s[this.pos] === undefined || (close && this.s[this.pos] === close)) continue; // `a =` alone: ignored
+        value = this.value();
+      } else if (this.s[this.pos] === '{') {
+        value = this.object();
+      } else this.fail(`key '${keys.join(' ')}' expected start of object ('{') or assignment ('=')`);
+      items.push({ keys, value, pos: start });
+      this.skip();
+      if (this.s[this.pos] === ',') this.pos++;
+    }
+  }
+
+  ident(): string {
+    const m = /^[A-Za-z_][A-Za-z0-9_\-.:]*/.exec(this.s.slice(this.pos, this.pos + 1000))!;
+    this.pos += m[0].length;
+    return m[0];
+  }
+
+  object(): Val {
+    const pos = this.pos;
+    this.pos++;
+    const items = this.parseList('}');
+    this.pos++;
+    return { t: 'obj', items, pos };
+  }
+
+  value(): Val {
+    this.skip();
+    const s = this.s;
+    const pos = this.pos;
+    const c = s[this.pos];
+    if (c === '{') return this.object();
+    if (c === '[') {
+      this.pos++;
+      const items: Val[] = [];
+      for (;;) {
+        this.skip();
+        if (s[this.pos] === ']') {
+          this.pos++;
+          break;
+        }
+        if (this.pos >= s.length) this.fail('list expected closing RBRACK got: EOF');
+        items.push(this.value());
+        this.skip();
+        if (s[this.pos] === ',') this.pos++;
+        else if (s[this.pos] !== ']') this.fail(`list expected comma or closing bracket`);
+      }
+      return { t: 'list', items, pos };
+    }
+    if (c === '"') return { t: 'lit', v: this.string(), pos };
+    if (c === '<' && s[this.pos + 1] === '<') return { t: 'lit', v: this.heredoc(), pos };
+    const num = /^[-+]?(0[xX][0-9a-fA-F]+|[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)/.exec(s.slice(this.pos, this.pos + 400));
+    if (num) {
+      this.pos += num[0].length;
+      const t = num[0];
+      if (/[xX]/.test(t)) return { t: 'lit', v: (t[0] === '-' ? -1 : 1) * parseInt(t.replace(/^[-+]?0[xX]/, ''), 16), pos };
+      if (/[.eE]/.test(t)) return { t: 'lit', v: Number(t), pos };
+      const digits = t.replace(/^[-+]/, '');
+      const v = digits.length > 1 && digits[0] === '0' ? parseInt(digits, 8) : Number(digits);
+      return { t: 'lit', v: t[0] === '-' ? -v : v, pos };
+    }
+    if (s.startsWith('true', this.pos) && !/[A-Za-z0-9_]/.test(s[this.pos + 4] ?? '')) {
+      this.pos += 4;
+      return { t: 'lit', v: true, pos };
+    }
+    if (s.startsWith('false', this.pos) && !/[A-Za-z0-9_]/.test(s[this.pos + 5] ?? '')) {
+      this.pos += 5;
+      return { t: 'lit', v: false, pos };
+    }
+    this.fail(`Unknown token: ${c === undefined ? 'EOF' : JSON.stringify(c)}`);
+  }
+
+  string(): string {
+    const s = this.s;
+    const start = this.pos;
+    this.pos++;
+    let out = '';
+    let braces = 0;
+    for (;;) {
+      const c = s[this.pos];
+      if (c === undefined || (c === '\n' && braces === 0)) this.fail('literal not terminated', start);
+      if (c === '"' && braces === 0) {
+        this.pos++;
+        return out;
+      }
+      if (c === '$' && s[this.pos + 1] === '{') {
+        braces++;
+        out += '${';
+        this.pos += 2;
+        continue;
+      }
+      if (braces > 0) {
+        if (c === '{') braces++;
+        else if (c === '}') braces--;
+      }
+      if (c === '\\') {
+        const e = s[this.pos + 1];
+        const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\', a: '\x07', b: '\b', f: '\f', v: '\v' };
+        if (e !== undefined && map[e] !== undefined) {
+          out += map[e];
+          this.pos += 2;
+          continue;
+        }
+        if (e === 'u' || e === 'U') {
+          const len = e === 'u' ? 4 : 8;
+          const hex = s.slice(this.pos + 2, this.pos + 2 + len);
+          if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) this.fail('invalid unicode escape');
+          out += String.fromCodePoint(parseInt(hex, 16));
+          this.pos += 2 + len;
+          continue;
+        }
+        if (braces > 0) {
+          out += c;
+          this.pos++;
+          continue;
+        }
+        this.fail('unknown escape sequence');
+      }
+      out += c;
+      this.pos++;
+    }
+  }
+
+  heredoc(): string {
+    const s = this.s;
+    const m = /^<<(-?)([A-Za-z_][A-Za-z0-9_]*)\r?\n/.exec(s.slice(this.pos, this.pos + 300));
+    if (!m) this.fail('heredoc expected a marker and a newline');
+    const indent = m[1] === '-';
+    this.pos += m[0].length;
+    const lines: string[] = [];
+    let markerIndent = '';
+    for (;;) {
+      if (this.pos >= s.length) this.fail(`heredoc not terminated`);
+      let nl = s.indexOf('\n', this.pos);
+      if (nl < 0) nl = s.length;
+      const line = s.slice(this.pos, nl).replace(/\r$/, '');
+      this.pos = Math.min(nl + 1, s.length);
+      if ((indent ? line.trim() : line) === m[2]) {
+        markerIndent = /^[ \t]*/.exec(line)![0];
+        break;
+      }
+      lines.push(line);
+    }
+    // `<<-`: remove the closing marker's indentation when every line has it
+    const strip = indent && markerIndent !== '' && lines.every((l) => l.startsWith(markerIndent));
+    return lines.map((l) => (strip ? l.slice(markerIndent.length) : l) + '\n').join('');
+  }
+}
+
+function setKey(o: Record<string, unknown>, k: string, v: unknown) {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+/** Decode a value; objects inside a list stay objects, elsewhere they become a one-element list. */
+function decode(v: Val, inList: boolean): unknown {
+  if (v.t === 'lit') return v.v;
+  if (v.t === 'list') return v.items.map((x) => decode(x, true));
+  const m = decodeItems(v.items);
+  return inList ? m : [m];
+}
+
+/** One entry of a key's list for an item whose keys start after the grouped key. */
+function entry(keys: string[], value: Val): unknown {
+  if (keys.length === 0) {
+    return value.t === 'obj' ? decodeItems(value.items) : decode(value, false);
+  }
+  return { [keys[0]!]: [entry(keys.slice(1), value)] };
+}
+
+function decodeItems(items: Item[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const groups = new Map<string, Item[]>();
+  for (const it of items) {
+    const k = it.keys[0]!;
+    const g = groups.get(k);
+    if (g) g.push(it);
+    else groups.set(k, [it]);
+  }
+  for (const [k, g] of groups) {
+    const objectish = g.filter((it) => it.keys.length > 1 || it.value.t === 'obj');
+    if (objectish.length === 0) {
+      setKey(out, k, decode(g[g.length - 1]!.value, false));
+      continue;
+    }
+    if (objectish.length !== g.length) {
+      const bad = g.find((it) => !(it.keys.length > 1 || it.value.t === 'obj'))!;
+      throw new Hcl1Error(`root.${k}: unknown type for a key that is both a block and a value`, bad.pos);
+    }
+    setKey(out, k, g.map((it) => entry(it.keys.slice(1), it.value)));
+  }
+  return out;
+}
+
+function parse(content: string, file: string): unknown {
+  const p = new Parser(content);
+  try {
+    const items = p.parseList(null);
+    return decodeItems(items);
+  } catch (e) {
+    if (e instanceof Hcl1Error) {
+      const { line, column } = lineColAt(content, e.pos);
+      throw new ParseError(e.message, { file, parser: 'hcl1', line, column });
+    }
+    throw e;
+  }
+}
+
+export const hcl1Parser: InputParser = { name: 'hcl1', parse };
