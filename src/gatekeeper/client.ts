@@ -12,6 +12,7 @@ import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTempla
 import { buildConstraint, ConstraintError, isConstraint, GATOR_ENFORCEMENT_POINT, type Constraint } from "./constraint.ts";
 import { matches, matchKinds, isNamespaceObject } from "./match.ts";
 import { buildReview, ReviewError, type ReviewOptions, type BuiltReview } from "./review.ts";
+import { parseProvider, registerExternalData, isProvider, type ExternalDataState, type Provider } from "./externaldata.ts";
 
 export interface Violation {
   target: string;
@@ -40,6 +41,11 @@ export interface ClientOptions {
   enforcementPoint?: string;
   /** Put the Namespace object from the inventory in input.review.namespaceObject (default true). */
   namespaceObject?: boolean;
+  /**
+   * Enable Gatekeeper's `external_data` builtin (also enabled by adding a Provider). With
+   * `allowHTTP`, providers may use http:// URLs (for tests; Gatekeeper requires https).
+   */
+  externalData?: boolean | { allowHTTP?: boolean };
 }
 
 /** `[name] msg`, as Gatekeeper's webhook prints a denial. */
@@ -74,10 +80,23 @@ export class Client {
   private indexDirty = false;
   private inventory: { cluster: Obj; namespace: Obj } = { cluster: {}, namespace: {} };
   private inventoryVersion = 0;
-  private opts: Required<ClientOptions>;
+  private opts: Required<Omit<ClientOptions, "externalData">>;
+  readonly externalData: ExternalDataState;
 
   constructor(opts: ClientOptions = {}) {
     this.opts = { enforcementPoint: opts.enforcementPoint ?? GATOR_ENFORCEMENT_POINT, namespaceObject: opts.namespaceObject ?? true };
+    const ed = opts.externalData;
+    this.externalData = { providers: new Map(), cache: new Map(), allowHTTP: typeof ed === "object" && ed.allowHTTP === true };
+    if (ed) registerExternalData();
+  }
+
+  /** Add an external data Provider (externaldata.gatekeeper.sh); enables `external_data`. */
+  addProvider(obj: Obj): Provider {
+    const p = parseProvider(obj, this.externalData.allowHTTP);
+    registerExternalData();
+    this.externalData.providers.set(p.name, p);
+    this.externalData.cache.delete(p.name);
+    return p;
   }
 
   // ---- templates and constraints ----------------------------------------------------------
@@ -258,7 +277,10 @@ export class Client {
     this.syncInventory(t);
     let rs;
     try {
-      const q = t.engine.query(t.query, { input: { review: built.review, parameters: c.parameters ?? {} } });
+      const q = t.engine.query(t.query, {
+        input: { review: built.review, parameters: c.parameters ?? {} },
+        ...(this.externalData.providers.size ? { host: { externalData: this.externalData } } : {}),
+      });
       rs = q instanceof Promise ? await q : q;
     } catch (e) {
       if (e instanceof RegoError) return [this.violation(c, built, e.errors.map(formatError).join("\n"), {}, true)];
@@ -280,6 +302,7 @@ export class Client {
 
   /** Add templates, constraints and (optionally) data from a list of objects. */
   addObjects(objs: Obj[], opts: { data?: boolean } = {}): void {
+    for (const o of objs) if (isProvider(o)) this.addProvider(o);
     for (const o of objs) if (isTemplate(o)) this.addTemplate(o);
     for (const o of objs) if (isConstraint(o) && this.templates.has(o.kind)) this.addConstraint(o);
     if (opts.data) for (const o of objs) this.addData(o);

@@ -14,6 +14,7 @@ import { isTemplate } from "./template.ts";
 import { isConstraint } from "./constraint.ts";
 import { goQuote } from "./schema.ts";
 import { ReviewError } from "./review.ts";
+import { isProvider } from "./externaldata.ts";
 
 export interface GatorTestOptions {
   /** "" (human), "json" or "yaml". */
@@ -96,6 +97,14 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
     return fail(`reading: ${(e as Error).message}`);
   }
   const client = new Client();
+  for (const o of objs) {
+    if (!isProvider(o)) continue;
+    try {
+      client.addProvider(o);
+    } catch (e) {
+      return fail(`auditing objects: adding provider ${JSON.stringify(o.metadata?.name ?? "")}: ${(e as Error).message}`);
+    }
+  }
   for (const o of objs) {
     if (!isTemplate(o)) continue;
     try {
