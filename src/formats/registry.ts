@@ -11,6 +11,7 @@ import { dotenvParser } from './dotenv.ts';
 import { ignoreParser } from './ignore.ts';
 import { xmlParser } from './xml.ts';
 import { hcl1Parser } from './hcl1.ts';
+import { ednParser } from './edn.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -25,4 +26,5 @@ export const PARSERS: InputParser[] = [
   ignoreParser,
   xmlParser,
   hcl1Parser,
+  ednParser,
 ];
