@@ -51,69 +51,64 @@ function notNumber(name: string, coll: Value, x: Value): BuiltinTypeError {
   return new BuiltinTypeError(`${name}: operand 1 must be ${kind} of numbers but got ${kind} containing ${typeName(x)}`);
 }
 
-function isNum(x: Value): x is number | bigint | BigDec {
-  return typeof x === "number" || typeof x === "bigint" || x instanceof BigDec;
+/** Every element an integer (then OPA's result is exact); throws on a non-number. */
+function allInts(name: string, coll: Value, xs: Value[]): boolean {
+  let ints = true;
+  for (const x of xs) {
+    if (typeof x === "number") {
+      if (ints && !Number.isInteger(x)) ints = false;
+    } else if (typeof x === "bigint") continue;
+    else if (x instanceof BigDec) ints = false;
+    else throw notNumber(name, coll, x);
+  }
+  return ints;
 }
 
 function sum(args: Value[]): Value {
   const coll = args[0];
   const xs = numberItems("sum", coll);
-  // fast path: safe integers
-  let acc = 0;
-  let i = 0;
-  for (; i < xs.length; i++) {
-    const x = xs[i];
-    if (typeof x !== "number" || !Number.isInteger(x)) break;
-    const r = acc + x;
-    if (!Number.isSafeInteger(r)) break;
-    acc = r;
+  if (allInts("sum", coll, xs)) {
+    // exact: JS numbers while safe, then bigint
+    let acc = 0;
+    let i = 0;
+    for (; i < xs.length; i++) {
+      const x = xs[i];
+      if (typeof x !== "number") break;
+      const r = acc + x;
+      if (!Number.isSafeInteger(r)) break;
+      acc = r;
+    }
+    if (i === xs.length) return acc + 0;
+    let big = BigInt(acc);
+    for (; i < xs.length; i++) big += BigInt(xs[i] as number | bigint);
+    return fromBigInt(big);
   }
-  if (i === xs.length) return acc + 0;
-  // exact integers of any size, then 64-bit floats once a non-integer appears
-  let big = BigInt(acc);
-  for (; i < xs.length; i++) {
-    const x = xs[i];
-    if (typeof x === "number" && Number.isInteger(x)) big += BigInt(x);
-    else if (typeof x === "bigint") big += x;
-    else break;
-  }
-  if (i === xs.length) return fromBigInt(big);
-  let f: BF = bfFromValue(fromBigInt(big));
-  for (; i < xs.length; i++) {
-    const x = xs[i];
-    if (!isNum(x)) throw notNumber("sum", coll, x);
-    f = bfAdd(f, bfFromValue(x));
-  }
+  // any non-integer: OPA adds everything as 64-bit big floats
+  let f: BF = bfFromValue(0);
+  for (const x of xs) f = bfAdd(f, bfFromValue(x as number | bigint | BigDec));
   return bfToValue(f);
 }
 
 function product(args: Value[]): Value {
   const coll = args[0];
   const xs = numberItems("product", coll);
-  let acc = 1;
-  let i = 0;
-  for (; i < xs.length; i++) {
-    const x = xs[i];
-    if (typeof x !== "number" || !Number.isInteger(x)) break;
-    const r = acc * x;
-    if (!Number.isSafeInteger(r)) break;
-    acc = r;
+  if (allInts("product", coll, xs)) {
+    let acc = 1;
+    let i = 0;
+    for (; i < xs.length; i++) {
+      const x = xs[i];
+      if (typeof x !== "number") break;
+      const r = acc * x;
+      if (!Number.isSafeInteger(r)) break;
+      acc = r;
+    }
+    if (i === xs.length) return acc + 0;
+    let big = BigInt(acc);
+    for (; i < xs.length; i++) big *= BigInt(xs[i] as number | bigint);
+    return fromBigInt(big);
   }
-  if (i === xs.length) return acc + 0;
-  let big = BigInt(acc);
-  for (; i < xs.length; i++) {
-    const x = xs[i];
-    if (typeof x === "number" && Number.isInteger(x)) big *= BigInt(x);
-    else if (typeof x === "bigint") big *= x;
-    else break;
-  }
-  if (i === xs.length) return fromBigInt(big);
-  let f: BF = bfFromValue(fromBigInt(big));
-  for (; i < xs.length; i++) {
-    const x = xs[i];
-    if (!isNum(x)) throw notNumber("product", coll, x);
-    f = bfMul(f, bfFromValue(x));
-  }
+  let f: BF = bfFromValue(1);
+  for (const x of xs) f = bfMul(f, bfFromValue(x as number | bigint | BigDec));
   return bfToValue(f);
 }
 

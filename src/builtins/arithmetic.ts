@@ -9,8 +9,8 @@ import { BuiltinError, BuiltinTypeError, T, operandError, type Builtin, type Bui
 import {
   bfAbs,
   bfAdd,
-  bfCeil,
-  bfFloor,
+  bfIsInt,
+  bfTrunc,
   bfFromValue,
   bfMul,
   bfQuo,
@@ -147,16 +147,32 @@ function roundB(args: Value[]): Value {
   return fromBigInt(bfRound(bfFromValue(a)));
 }
 
+// OPA truncates toward zero and then steps away from zero only when that integer part is
+// itself negative (floor) or non-negative (ceil): so floor(-0.5) is 0 and ceil(-0.5) is 1.
 function ceil(args: Value[]): Value {
   const a = num("ceil", 1, args[0]);
-  if (typeof a === "number") return Math.ceil(a) + 0;
-  return fromBigInt(bfCeil(bfFromValue(a)));
+  if (typeof a === "number") {
+    if (Number.isInteger(a)) return a;
+    const t = Math.trunc(a) + 0;
+    return t >= 0 ? t + 1 : t;
+  }
+  const f = bfFromValue(a);
+  if (bfIsInt(f)) return fromBigInt(bfTrunc(f));
+  const t = bfTrunc(f);
+  return fromBigInt(t >= 0n ? t + 1n : t);
 }
 
 function floor(args: Value[]): Value {
   const a = num("floor", 1, args[0]);
-  if (typeof a === "number") return Math.floor(a) + 0;
-  return fromBigInt(bfFloor(bfFromValue(a)));
+  if (typeof a === "number") {
+    if (Number.isInteger(a)) return a;
+    const t = Math.trunc(a) + 0;
+    return t < 0 ? t - 1 : t;
+  }
+  const f = bfFromValue(a);
+  if (bfIsInt(f)) return fromBigInt(bfTrunc(f));
+  const t = bfTrunc(f);
+  return fromBigInt(t < 0n ? t - 1n : t);
 }
 
 /** An integer operand: `must be integer but got T` / `must be integer number but got floating-point number`. */

@@ -185,6 +185,12 @@ function trunc(a: BF): [bigint, boolean] {
   return [q, q << sh !== a.m];
 }
 
+/** Integer part toward zero. */
+export function bfTrunc(a: BF): bigint {
+  const [q] = trunc(a);
+  return a.neg ? -q : q;
+}
+
 export function bfFloor(a: BF): bigint {
   const [q, frac] = trunc(a);
   if (!a.neg) return q;
@@ -197,18 +203,29 @@ export function bfCeil(a: BF): bigint {
   return frac ? q + 1n : q;
 }
 
-/** Round half away from zero. */
+/** Round half away from zero, as OPA does it: truncate |a| + 0.5 (itself rounded to 64 bits). */
 export function bfRound(a: BF): bigint {
-  if (a.e >= 0) return a.neg ? -(a.m << BigInt(a.e)) : a.m << BigInt(a.e);
-  const sh = BigInt(-a.e);
-  let q = a.m >> sh;
-  if (a.m - (q << sh) >= 1n << (sh - 1n)) q += 1n;
+  const [q] = trunc(bfAdd(bfAbs(a), { neg: false, m: 1n, e: -1 }));
   return a.neg ? -q : q;
 }
 
+/** Decimal digits of n * 10^p with trailing zeros trimmed: [digits, exponent of the last digit]. */
+function decimalDigits(n: bigint, p: number): [string, number] {
+  let s = n.toString();
+  let z = s.length;
+  while (z > 1 && s.charCodeAt(z - 1) === 48) z--;
+  if (z < s.length) {
+    p += s.length - z;
+    s = s.slice(0, z);
+  }
+  return [s, p];
+}
+
 /**
- * The shortest decimal that identifies `a` among 64-bit values: returns the digits (as a bigint,
- * no trailing zeros) and the power of ten to scale them by.
+ * The shortest decimal that identifies `a` among 64-bit values, chosen digit by digit against
+ * the midpoints to the neighbouring values the way Go's big.Float does it (including its habit of
+ * comparing those midpoints' digits by position). Returns the digits as a bigint (no trailing
+ * zeros, sign applied) and the power of ten to scale them by.
  */
 export function bfShortest(a: BF): [bigint, number] {
   if (a.m === 0n) return [0n, 0];
@@ -220,10 +237,9 @@ export function bfShortest(a: BF): [bigint, number] {
     m <<= BigInt(PREC - bl);
     e -= PREC - bl;
   }
-  // The value and the midpoints to its neighbours, all as integers I scaled by 10^p:
-  // x = 2m * 2^(e-1), lower = (2m-1) * 2^(e-1), upper = (2m+1) * 2^(e-1).
-  let x: bigint, lo: bigint, hi: bigint, p: number;
+  // x = 2m * 2^(e-1); lower/upper = (2m -/+ 1) * 2^(e-1): as integers scaled by 10^p
   const m2 = m << 1n;
+  let x: bigint, lo: bigint, hi: bigint, p: number;
   if (e - 1 >= 0) {
     const sh = BigInt(e - 1);
     x = m2 << sh;
@@ -239,40 +255,36 @@ export function bfShortest(a: BF): [bigint, number] {
     p = -k;
   }
   const inclusive = (m & 1n) === 0n;
-  const nd = x.toString().length;
-  let res = x;
-  for (let n = 1; n < nd; n++) {
-    const unit = pow10(nd - n);
-    const t = x - (x % unit);
-    const u = t + unit;
-    const okDown = t > lo || (inclusive && t === lo);
-    const okUp = u < hi || (inclusive && u === hi);
+  const [d, dExp] = decimalDigits(x, p);
+  const [l] = decimalDigits(lo, p);
+  const [u] = decimalDigits(hi, p);
+  let digits = d;
+  let last = dExp; // exponent of the last digit in `digits`
+  for (let i = 0; i < d.length; i++) {
+    const mc = d.charCodeAt(i);
+    const lc = i < l.length ? l.charCodeAt(i) : 48;
+    const uc = i < u.length ? u.charCodeAt(i) : 48;
+    const okDown = lc !== mc || (inclusive && i + 1 === l.length);
+    const okUp = mc !== uc && (inclusive || mc + 1 < uc || i + 1 < u.length);
+    if (!okDown && !okUp) continue;
+    const n = i + 1;
+    let up: boolean;
     if (okDown && okUp) {
-      const r2 = (x - t) * 2n;
-      if (r2 < unit) res = t;
-      else if (r2 > unit) res = u;
-      else res = ((t / unit) & 1n) === 1n ? u : t;
-      break;
-    }
-    if (okDown) {
-      res = t;
-      break;
-    }
-    if (okUp) {
-      res = u;
-      break;
-    }
+      // round to nearest at n digits, ties to even
+      const next = n < d.length ? d.charCodeAt(n) : 48;
+      if (next === 53 && n + 1 === d.length) up = ((d.charCodeAt(n - 1) - 48) & 1) === 1;
+      else up = next >= 53;
+    } else up = okUp;
+    last = dExp + (d.length - n);
+    let head = BigInt(d.slice(0, n));
+    if (up) head += 1n;
+    const [hd, hp] = decimalDigits(head, last);
+    digits = hd;
+    last = hp;
+    break;
   }
-  // strip trailing zeros
-  let s = res.toString();
-  let z = s.length;
-  while (z > 1 && s.charCodeAt(z - 1) === 48) z--;
-  if (z < s.length) {
-    p += s.length - z;
-    s = s.slice(0, z);
-    res = BigInt(s);
-  }
-  return [a.neg ? -res : res, p];
+  const res = BigInt(digits);
+  return [a.neg ? -res : res, last];
 }
 
 /** The Rego number OPA produces from a 64-bit float result. */

@@ -89,4 +89,7 @@ export const cases: [string, Expected][] = [
   ["any([1, true])", {"value":"true"}],
   ["any([false, \"true\"])", {"value":"false"}],
   ["any(json.unmarshal(\"{}\"))", {"error":"any: operand 1 must be one of {array, set} but got object","code":"eval_type_error"}],
+  ["sum([-3903020181708344569720, 49946876707682081719, 0.000195])", {"value":"-3853073305000662487800"}],
+  ["product([-58, -467010273417448794234, div(2, 579)])", {"value":"93563370840110639260"}],
+  ["sum([1, 0.5, 12345678901234567890123, 1, 1, 1])", {"value":"12345678901234567890000"}],
 ];
