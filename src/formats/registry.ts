@@ -12,6 +12,8 @@ import { ignoreParser } from './ignore.ts';
 import { xmlParser } from './xml.ts';
 import { hcl1Parser } from './hcl1.ts';
 import { ednParser } from './edn.ts';
+import { spdxParser } from './spdx.ts';
+import { cyclonedxParser } from './cyclonedx.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -27,4 +29,6 @@ export const PARSERS: InputParser[] = [
   xmlParser,
   hcl1Parser,
   ednParser,
+  spdxParser,
+  cyclonedxParser,
 ];

@@ -12,7 +12,7 @@
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
 
-interface XNode {
+export interface XNode {
   attrs: [string, string][];
   children: Map<string, XNode[]>;
   data: string;
@@ -21,7 +21,7 @@ interface XNode {
 const NAME = /[A-Za-z_:\u00C0-\uFFFF][-A-Za-z0-9_:.\u00B7\u00C0-\uFFFF]*/y;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-class XmlError extends Error {
+export class XmlError extends Error {
   constructor(message: string, public pos: number) {
     super(message);
   }
@@ -47,7 +47,7 @@ function decodeEntities(s: string, pos: number): string {
   });
 }
 
-function parseXml(src: string): XNode {
+export function parseXml(src: string): XNode {
   const root: XNode = { attrs: [], children: new Map(), data: '' };
   const stack: { name: string; node: XNode; pos: number }[] = [];
   let cur = root;
