@@ -14,6 +14,7 @@ import { hcl1Parser } from './hcl1.ts';
 import { ednParser } from './edn.ts';
 import { spdxParser } from './spdx.ts';
 import { cyclonedxParser } from './cyclonedx.ts';
+import { hoconParser } from './hocon.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -31,4 +32,5 @@ export const PARSERS: InputParser[] = [
   ednParser,
   spdxParser,
   cyclonedxParser,
+  hoconParser,
 ];
