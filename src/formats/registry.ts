@@ -15,6 +15,7 @@ import { ednParser } from './edn.ts';
 import { spdxParser } from './spdx.ts';
 import { cyclonedxParser } from './cyclonedx.ts';
 import { hoconParser } from './hocon.ts';
+import { vclParser } from './vcl.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -33,4 +34,5 @@ export const PARSERS: InputParser[] = [
   spdxParser,
   cyclonedxParser,
   hoconParser,
+  vclParser,
 ];
