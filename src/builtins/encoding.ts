@@ -341,6 +341,15 @@ function marshalWithOptions(args: Value[]): Value {
 
 // ---- YAML ----------------------------------------------------------------------------------------
 
+function yamlMarshal(args: Value[]): Value {
+  try {
+    return marshalYAML(args[0]);
+  } catch (e) {
+    if (e instanceof YAMLError) throw new BuiltinError(`yaml.marshal: ${e.message}`);
+    throw e;
+  }
+}
+
 function yamlUnmarshal(args: Value[]): Value {
   const s = expectString("yaml.unmarshal", 1, args[0]);
   try {
@@ -410,7 +419,7 @@ export const builtins: Builtin[] = [
   },
   { name: "json.unmarshal", decl: T.fn([T.string], T.any), impl: jsonUnmarshal },
   { name: "json.is_valid", decl: s2b, impl: (a) => (typeof a[0] === "string" ? isValidJSON(a[0]) : false) },
-  { name: "yaml.marshal", decl: T.fn([T.any], T.string), impl: (a) => marshalYAML(a[0]) },
+  { name: "yaml.marshal", decl: T.fn([T.any], T.string), impl: yamlMarshal },
   { name: "yaml.unmarshal", decl: T.fn([T.string], T.any), impl: yamlUnmarshal },
   { name: "yaml.is_valid", decl: s2b, impl: (a) => (typeof a[0] === "string" ? isValidYAML(a[0]) : false) },
   {

@@ -139,9 +139,7 @@ function analyze(s: string): Analysis {
   let spaceBreak = false;
   let previousSpace = false;
   let previousBreak = false;
-  if (s.startsWith("---") || s.startsWith("...")) {
-    if (n === 3 || cps[3] === 0x20 || cps[3] === 0x09 || isBreak(cps[3])) blockIndicators = true;
-  }
+  if (s.startsWith("---") || s.startsWith("...")) blockIndicators = true;
   let precededByWS = true;
   for (let i = 0; i < n; i++) {
     const c = cps[i];
@@ -329,7 +327,7 @@ class Emitter {
   }
 
   scalar(v: Value, indent: number, simpleKey = false): void {
-    if (typeof v === "string") return this.stringScalar(v, indent, simpleKey);
+    if (typeof v === "string") return this.stringScalar(foldBreaks(v), indent, simpleKey);
     this.write(scalarText(v));
   }
 
@@ -372,9 +370,16 @@ class Emitter {
       if (k.includes("\n")) {
         // a multi-line key needs the complex-key form
         this.write("? ");
-        this.literal(k, indent + 2);
+        if (analyze(k).block) this.literal(k, indent + 2);
+        else this.double(k, indent + 2, true);
         this.newline(indent);
         this.write(":");
+        if (isCollection(v) && !isEmptyCollection(v)) {
+          this.write(" ");
+          if (Array.isArray(v) || v instanceof RSet) this.sequence(Array.isArray(v) ? v : v.sorted(), indent + 2);
+          else this.mapping(mappingEntries(v as PlainObject | ObjMap), indent + 2);
+          continue;
+        }
       } else {
         this.stringScalar(k, indent + 2, true);
         this.write(":");
@@ -396,12 +401,65 @@ function isEmptyCollection(v: Value): boolean {
 }
 
 function mappingEntries(o: PlainObject | ObjMap): [string, Value][] {
-  if (o instanceof ObjMap) {
-    const es = o.sorted().map(([k, x]) => [typeof k === "string" ? k : toJSONText(k), x] as [string, Value]);
-    es.sort((a, b) => compareStrings(a[0], b[0]));
-    return es;
+  let es: [string, Value][];
+  if (o instanceof ObjMap) es = o.sorted().map(([k, x]) => [foldBreaks(typeof k === "string" ? k : toJSONText(k)), x]);
+  else es = sortedKeys(o).map((k) => [foldBreaks(k), o[k]]);
+  es.sort((a, b) => yamlKeyCompare(a[0], b[0]));
+  return es;
+}
+
+const LETTER = /\p{L}/u;
+const DIGIT = /\p{Nd}/u;
+
+/** go-yaml v2's order for map keys: letters after other characters, digit runs numerically. */
+export function yamlKeyCompare(a: string, b: string): number {
+  if (a === b) return 0;
+  return yamlKeyLess(a, b) ? -1 : yamlKeyLess(b, a) ? 1 : compareStrings(a, b);
+}
+
+function yamlKeyLess(a: string, b: string): boolean {
+  const ar = Array.from(a);
+  const br = Array.from(b);
+  for (let i = 0; i < ar.length && i < br.length; i++) {
+    if (ar[i] === br[i]) continue;
+    const al = LETTER.test(ar[i]);
+    const bl = LETTER.test(br[i]);
+    if (al && bl) return ar[i].codePointAt(0)! < br[i].codePointAt(0)!;
+    if (al || bl) return bl;
+    let an = 0;
+    let bn = 0;
+    if (ar[i] === "0" || br[i] === "0") {
+      for (let j = i - 1; j >= 0 && DIGIT.test(ar[j]); j--) {
+        if (ar[j] !== "0") {
+          an = 1;
+          bn = 1;
+          break;
+        }
+      }
+    }
+    let ai = i;
+    for (; ai < ar.length && DIGIT.test(ar[ai]); ai++) an = an * 10 + (ar[ai].codePointAt(0)! - 48);
+    let bi = i;
+    for (; bi < br.length && DIGIT.test(br[bi]); bi++) bn = bn * 10 + (br[bi].codePointAt(0)! - 48);
+    if (an !== bn) return an < bn;
+    if (ai !== bi) return ai < bi;
+    return ar[i].codePointAt(0)! < br[i].codePointAt(0)!;
   }
-  return sortedKeys(o).map((k) => [k, o[k]]);
+  return ar.length < br.length;
+}
+
+/**
+ * OPA hands go-yaml its JSON text, where U+0085 (NEL) is left raw; YAML reads it as a line break
+ * inside the quoted string and folds it: one break becomes a space, n breaks n-1 newlines, with the
+ * blanks around them dropped.
+ */
+function foldBreaks(s: string): string {
+  if (s.indexOf("\u0085") < 0) return s;
+  return s.replace(/[ \t]*((?:\u0085[ \t]*)+)/g, (_m, breaks: string) => {
+    let n = 0;
+    for (const c of breaks) if (c === "\u0085") n++;
+    return n === 1 ? " " : "\n".repeat(n - 1);
+  });
 }
 
 /** go-yaml's float text: Go's strconv.FormatFloat(f, 'g', -1, 64), with .inf/.nan spellings. */
@@ -442,8 +500,34 @@ function scalarText(v: Value): string {
   return yamlFloat(f);
 }
 
-/** yaml.marshal */
+/**
+ * go-yaml cannot read back OPA's JSON text when an object key holds a raw U+0085 (a line break
+ * to YAML inside a flow mapping key): OPA then fails with the parser's message.
+ */
+function checkKeyBreaks(v: Value, state: { line: number }): void {
+  if (typeof v === "string") {
+    for (const c of v) if (c === "\u0085") state.line++;
+    return;
+  }
+  if (v === null || typeof v !== "object" || v instanceof BigDec) return;
+  if (Array.isArray(v) || v instanceof RSet) {
+    for (const x of Array.isArray(v) ? v : v.sorted()) checkKeyBreaks(x, state);
+    return;
+  }
+  const es =
+    v instanceof ObjMap
+      ? v.sorted().map(([k, x]) => [typeof k === "string" ? k : toJSONText(k), x] as [string, Value])
+      : sortedKeys(v).map((k) => [k, v[k]] as [string, Value]);
+  if (v instanceof ObjMap) es.sort((a, b) => compareStrings(a[0], b[0]));
+  for (const [k, x] of es) {
+    if (k.includes("\u0085")) throw new YAMLError(`yaml: line ${state.line}: did not find expected ',' or '}'`);
+    checkKeyBreaks(x, state);
+  }
+}
+
+/** yaml.marshal (throws YAMLError where OPA's YAML round trip fails) */
 export function marshalYAML(v: Value): string {
+  checkKeyBreaks(v, { line: 1 });
   const e = new Emitter();
   e.node(v, 0, "top");
   return e.out + "\n";
