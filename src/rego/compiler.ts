@@ -40,6 +40,8 @@ import {
 import { BUILTINS } from "../builtins/index.ts";
 import type { Builtin } from "../builtins/registry.ts";
 import { formatValue } from "./print.ts";
+import * as Ty from "./types.ts";
+import type { TyFn } from "./types.ts";
 
 /** Thrown while compiling an expression whose variables are not bound yet. */
 class Unsafe extends Error {
@@ -88,6 +90,8 @@ class State {
   bound: Set<number>;
   mod: ModCtx;
   owner: TreeNode | null;
+  /** Static types of bound slots, for the type check. */
+  types: Map<number, TyFn> = new Map();
   constructor(mod: ModCtx, owner: TreeNode | null, counter?: { n: number; names: string[] }, scope?: Scope, bound?: Set<number>) {
     this.mod = mod;
     this.owner = owner;
@@ -100,7 +104,9 @@ class State {
     return this.counter.n++;
   }
   child(): State {
-    return new State(this.mod, this.owner, this.counter, new Scope(this.scope), new Set(this.bound));
+    const c = new State(this.mod, this.owner, this.counter, new Scope(this.scope), new Set(this.bound));
+    c.types = new Map(this.types);
+    return c;
   }
 }
 
@@ -212,6 +218,10 @@ export class Compiler {
   private order = 0;
   private errors: ErrorDetail[] = [];
   private queryKeepsFalse = false;
+  /** Type checks run after every rule is compiled (rule types may come from later rules). */
+  private checks: (() => ErrorDetail | null)[] = [];
+  private nodeTypes = new Map<TreeNode, { doc: TyFn[]; multi: TyFn[]; obj: boolean; fn: TyFn[] }>();
+  private compTypes = new WeakMap<Term, TyFn>();
   /** Queries follow the engine's Rego version. */
   queryV1 = true;
 
@@ -266,6 +276,7 @@ export class Compiler {
       }
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
+    this.runChecks();
     this.checkRecursion();
     this.finish(this.root);
     return this.root;
@@ -290,6 +301,7 @@ export class Compiler {
       this.queryKeepsFalse = false;
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
+    this.runChecks();
     const vars: { name: string; slot: number }[] = [];
     const seen = new Set<string>();
     const collect = (s: Scope) => {
@@ -388,6 +400,15 @@ export class Compiler {
       const ex = this.extendWithHeads(eb, [e.value ? this.headTerm(e.value, est) : constTerm(true)], est);
       return { body: ex.body, value: ex.fns[0], loc: e.loc };
     });
+    {
+      let nt = this.nodeTypes.get(node);
+      if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
+      const ht = headTerm ? this.typeOf(headTerm, st) : () => Ty.T_BOOL;
+      if (h.kind === "function") nt.fn.push(ht);
+      else if (suffix.length > 0) nt.obj = true;
+      else if (h.kind === "multi") nt.multi.push(ht);
+      else nt.doc.push(ht);
+    }
     const constVal = headTerm ? constValueOf(headTerm) : true;
     const cr: CompiledRule = {
       kind: h.kind,
@@ -646,9 +667,46 @@ export class Compiler {
   private compileExpr(e: Expr, st: State, capture: number): ExprFn {
     let fn: ExprFn;
     if (e.negated) {
+      // As in OPA, the arguments of a negated call are evaluated outside the negation: an
+      // undefined argument makes the whole expression undefined, and they may bind nothing.
+      const hoisted: { slot: number; ct: CTerm }[] = [];
+      if (e.node.type === "call") {
+        const op = opName(e.node.op);
+        if (op !== "eq" && op !== "assign" && op !== "print") {
+          const args = e.node.args.map((a) => (this.needsHoist(a, op) ? this.hoistArg(a, st, hoisted) : a));
+          e = { ...e, node: { ...e.node, args } };
+        }
+      }
       const inner = st.child();
       const before = new Set(st.bound);
       const body = this.compileExprNode(e, inner, -1);
+      if (hoisted.length > 0) {
+        const neg = body;
+        // The values must exist for the expression to be evaluated at all.
+        const fnH: ExprFn = (c, f, k) => {
+          let defined = false;
+          let found = false;
+          const walk = (i: number): boolean => {
+            if (i === hoisted.length) {
+              defined = true;
+              found = neg(c, f, K_TRUE);
+              return found;
+            }
+            const h = hoisted[i];
+            return h.ct.en(c, f, (v) => {
+              f[h.slot] = v;
+              const r = walk(i + 1);
+              f[h.slot] = undefined;
+              return r;
+            });
+          };
+          walk(0);
+          return defined && !found ? k() : false;
+        };
+        fn = capture >= 0 ? (c, f, k) => fnH(c, f, () => ((f[capture] = true), k())) : fnH;
+        if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
+        return fn;
+      }
       // A named variable first bound inside `not` is unsafe (it cannot escape the negation).
       const unsafe: VarTerm[] = [];
       for (const s of inner.bound) {
@@ -667,6 +725,44 @@ export class Compiler {
     }
     if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
     return fn;
+  }
+
+  /** Which arguments of a negated call OPA evaluates outside the negation. */
+  private needsHoist(a: Term, op: string): boolean {
+    switch (a.type) {
+      case "null":
+      case "boolean":
+      case "number":
+      case "string":
+      case "var":
+        return false;
+      case "ref":
+        // `not input.x == 1` compares by unification: a plain reference stays inside.
+        if (op === "equal") return a.terms[0].type !== "var";
+        return true;
+      default:
+        return constValueOf(a) === undefined;
+    }
+  }
+
+  private hoistArg(a: Term, st: State, out: { slot: number; ct: CTerm }[]): VarTerm {
+    const before = new Set(st.bound);
+    const ct = this.compileTerm(a, st);
+    const fresh: VarTerm[] = [];
+    for (const s2 of st.bound) {
+      if (!before.has(s2)) fresh.push({ type: "var", name: isWildcard(st.counter.names[s2]) ? "_" : st.counter.names[s2], loc: a.loc });
+    }
+    if (fresh.length > 0) {
+      st.bound = before;
+      throw new Unsafe(fresh);
+    }
+    const slot = st.newSlot("$hoist");
+    const name = `$hoist${slot}`;
+    st.scope.vars.set(name, slot);
+    st.bound.add(slot);
+    st.types.set(slot, this.typeOf(a, st));
+    out.push({ slot, ct });
+    return { type: "var", name, loc: a.loc };
   }
 
   private compileExprNode(e: Expr, st: State, capture: number): ExprFn {
@@ -857,6 +953,7 @@ export class Compiler {
         const cst = st.child();
         const body = this.compileBody(t.body, cst);
         const head = this.compileTermSafe(t.head, cst);
+        this.compTypes.set(t, this.typeOf(t.head, cst));
         const isSet = t.type === "setcomp";
         const ev: ValFn = (c, f) => {
           const out: Value[] = [];
@@ -870,6 +967,7 @@ export class Compiler {
         const body = this.compileBody(t.body, cst);
         const key = this.compileTermSafe(t.key, cst);
         const val = this.compileTermSafe(t.value, cst);
+        this.compTypes.set(t, this.typeOf(t.value, cst));
         const loc = t.loc;
         const ev: ValFn = (c, f) => {
           const seen = new Map<unknown, [Value, Value]>();
@@ -1026,7 +1124,7 @@ export class Compiler {
   // ---- Patterns and unification --------------------------------------------------------------
 
   /** Compile a pattern that matches a value, binding its unbound variables. */
-  private compilePattern(t: Term, st: State, declareFresh: boolean): MatchFn {
+  private compilePattern(t: Term, st: State, declareFresh: boolean, valTy?: TyFn): MatchFn {
     switch (t.type) {
       case "var": {
         if (isWildcard(t.name)) return (_c, _f, _v, k) => k();
@@ -1048,6 +1146,7 @@ export class Compiler {
           return (_c, f, v, k) => (equal(f[slot] as Value, v) ? k() : false);
         }
         st.bound.add(slot);
+        if (valTy) st.types.set(slot, valTy);
         return (_c, f, v, k) => {
           f[slot] = v;
           const r = k();
@@ -1057,7 +1156,7 @@ export class Compiler {
       }
       case "array": {
         if (!t.items.some((i) => declareFresh || this.needsBinding(i, st))) break;
-        const items = t.items.map((i) => this.compilePattern(i, st, declareFresh));
+        const items = t.items.map((i, idx) => this.compilePattern(i, st, declareFresh, valTy ? () => Ty.indexOf(valTy(), idx) : undefined));
         const n = items.length;
         const step = (c: Ctx, f: Frame, v: Value[], i: number, k: K): boolean =>
           i === n ? k() : items[i](c, f, v[i], () => step(c, f, v, i + 1, k));
@@ -1069,7 +1168,10 @@ export class Compiler {
           const ct = this.compileTerm(kt, st);
           return ct.ev ?? enToEv(ct.en);
         });
-        const vals = t.items.map(([, vt]) => this.compilePattern(vt, st, declareFresh));
+        const vals = t.items.map(([kt, vt]) => {
+          const kv = constValueOf(kt);
+          return this.compilePattern(vt, st, declareFresh, valTy ? () => Ty.indexOf(valTy(), kv) : undefined);
+        });
         const n = keys.length;
         const step = (c: Ctx, f: Frame, v: Value, i: number, k: K): boolean => {
           if (i === n) return k();
@@ -1142,7 +1244,7 @@ export class Compiler {
     }
     const [pat, val] = na ? [a, b] : [b, a];
     const cv = this.compileTerm(val, st);
-    const pm = this.compilePattern(pat, st, false);
+    const pm = this.compilePattern(pat, st, false, this.typeOf(val, st));
     if (cv.ev !== null) {
       const ev = cv.ev;
       return (c, f, k) => {
@@ -1210,7 +1312,7 @@ export class Compiler {
       }
       this.declare(v, st);
     }
-    const pm = this.compilePattern(a, st, false);
+    const pm = this.compilePattern(a, st, false, this.typeOf(b, st));
     if (cv.ev !== null) {
       const ev = cv.ev;
       return (c, f, k) => {
@@ -1225,8 +1327,17 @@ export class Compiler {
 
   private compileSomeIn(key: Term | null, value: Term, coll: Term, st: State): ExprFn {
     const cc = this.compileTerm(coll, st);
-    const kp = key ? this.compilePattern(key, st, true) : null;
-    const vp = this.compilePattern(value, st, true);
+    const ct = this.typeOf(coll, st);
+    const loc = coll.loc;
+    this.checks.push(() => {
+      const t = ct();
+      if (t.k !== 0 && (t.k & (Ty.K_ARR | Ty.K_OBJ | Ty.K_SET)) === 0) {
+        return { code: "rego_type_error", message: `match error\n\tleft  : ???\n\tright : ${Ty.tyString(t)}`, location: loc };
+      }
+      return null;
+    });
+    const kp = key ? this.compilePattern(key, st, true, () => (ct().k === Ty.K_ARR ? Ty.T_NUM : ct().k === Ty.K_SET ? Ty.elemOf(ct()) : Ty.ANY)) : null;
+    const vp = this.compilePattern(value, st, true, () => Ty.elemOf(ct()));
     if (kp === null) {
       return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (_key, val) => vp(c, f, val, k)));
     }
@@ -1436,7 +1547,7 @@ export class Compiler {
     if (!variadic && t.args.length !== arity) {
       throw RegoError.single("rego_type_error", `${target.kind === "func" ? target.name : name}: arity mismatch\n\thave: ${t.args.length}\n\twant: ${arity}`, t.loc);
     }
-    this.typeCheckArgs(target, t.args, name, t.loc);
+    this.typeCheckArgs(target, t.args, name, t.loc, st);
     return this.compileInvoke(target, t.args, st, t.loc);
   }
 
@@ -1451,17 +1562,18 @@ export class Compiler {
     const hasResult = target.kind === "func" || target.b.decl.result !== undefined;
     if (!variadic && args.length === arity + 1 && hasResult) {
       // The last argument receives the result: f(x, y) binds y to f(x).
-      this.typeCheckArgs(target, args.slice(0, arity), name, loc);
+      this.typeCheckArgs(target, args.slice(0, arity), name, loc, st);
       const call = this.compileInvoke(target, args.slice(0, arity), st, loc);
       const out = args[arity];
-      const pm = this.compilePattern(out, st, false);
+      const resTy: TyFn = target.kind === "builtin" ? () => Ty.fromDecl(target.b.decl.result) : () => this.nodeType(target.node, true);
+      const pm = this.compilePattern(out, st, false, resTy);
       const fn: ExprFn = (c, f, k) => call.en(c, f, (v) => pm(c, f, v, k));
       return this.withCapture(fn, capture);
     }
     if (!variadic && args.length !== arity) {
       throw RegoError.single("rego_type_error", `${target.kind === "func" ? target.name : name}: arity mismatch\n\thave: ${args.length}\n\twant: ${arity}`, loc);
     }
-    this.typeCheckArgs(target, args, name, loc);
+    this.typeCheckArgs(target, args, name, loc, st);
     const call = this.compileInvoke(target, args, st, loc);
     if (capture >= 0 && this.queryKeepsFalse) return (c, f, k) => call.en(c, f, (v) => ((f[capture] = v), k()));
     if (capture >= 0) return (c, f, k) => call.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
@@ -1475,22 +1587,173 @@ export class Compiler {
     return (c, f, k) => call.en(c, f, (v) => (v === false ? false : k()));
   }
 
-  /** Literal arguments are checked against the builtin's declaration at compile time. */
-  private typeCheckArgs(target: CallTarget, args: Term[], name: string, loc: Location): void {
+  /** Builtin arguments are checked against the declaration (after all rules are compiled). */
+  private typeCheckArgs(target: CallTarget, args: Term[], name: string, loc: Location, st?: State): void {
     if (target.kind !== "builtin") return;
     const decl = target.b.decl;
     const want = decl.args ?? [];
-    for (let i = 0; i < args.length && i < want.length; i++) {
-      const a = args[i];
-      const have = literalType(a);
-      if (have === null) continue;
-      if (!accepts(want[i] as TypeLike, have)) {
-        throw RegoError.single(
-          "rego_type_error",
-          `${name}: invalid argument(s)\n\thave: (${args.map((x) => literalType(x) ?? "any").join(", ")})\n\twant: (${want.map((w) => typeString(w as TypeLike)).join(", ")})`,
-          loc,
-        );
+    if (!st) return;
+    const tys = args.map((a) => this.typeOf(a, st));
+    this.checks.push(() => {
+      const have = tys.map((f) => f());
+      for (let i = 0; i < have.length && i < want.length; i++) {
+        if (!Ty.compatible(have[i], want[i])) {
+          const haveS = have.map(Ty.tyString);
+          const wantS = want.map(Ty.declString);
+          if (decl.result) {
+            haveS.push("???");
+            wantS.push(Ty.declString(decl.result));
+          }
+          return {
+            code: "rego_type_error",
+            message: `${name}: invalid argument(s)\n\thave: (${haveS.join(", ")})\n\twant: (${wantS.join(", ")})`,
+            location: loc,
+          };
+        }
       }
+      return null;
+    });
+  }
+
+  private runChecks(): void {
+    const checks = this.checks;
+    this.checks = [];
+    const errs: ErrorDetail[] = [];
+    for (const c of checks) {
+      const e = c();
+      if (e) errs.push(e);
+    }
+    if (errs.length) throw new RegoError(this.dedupe(errs));
+  }
+
+  /** The static type of a term at this point of compilation (a thunk: rule types resolve later). */
+  private typeOf(t: Term, st: State): TyFn {
+    const any = () => Ty.ANY;
+    switch (t.type) {
+      case "null":
+        return () => Ty.T_NULL;
+      case "boolean":
+        return () => Ty.T_BOOL;
+      case "number":
+        return () => Ty.T_NUM;
+      case "string":
+        return () => Ty.T_STR;
+      case "array": {
+        const items = t.items.map((i) => this.typeOf(i, st));
+        return () => ({ k: Ty.K_ARR, items: items.map((f) => f()) });
+      }
+      case "set": {
+        const items = t.items.map((i) => this.typeOf(i, st));
+        return () => Ty.setOf(items.map((f) => f()).reduce(Ty.union, { k: 0 } as Ty.Ty));
+      }
+      case "object": {
+        const keys = t.items.map(([k]) => constValueOf(k));
+        const vals = t.items.map(([, v]) => this.typeOf(v, st));
+        if (keys.some((k) => typeof k !== "string")) return () => Ty.objectOf(vals.map((f) => f()).reduce(Ty.union, { k: 0 } as Ty.Ty));
+        return () => ({ k: Ty.K_OBJ, props: new Map(keys.map((k, i) => [k as string, vals[i]()])) });
+      }
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp": {
+        const head = this.compTypes.get(t) ?? any;
+        if (t.type === "arraycomp") return () => Ty.arrayOf(head());
+        if (t.type === "setcomp") return () => Ty.setOf(head());
+        return () => Ty.objectOf(head());
+      }
+      case "call": {
+        const name = opName(t.op);
+        const b = BUILTINS.get(name);
+        if (b && (b.infix !== undefined || (st.scope.find(name.split(".")[0]) === undefined && !st.mod.ruleNames.has(name.split(".")[0]) && !st.mod.imports.has(name.split(".")[0])))) {
+          const r = Ty.fromDecl(b.decl.result);
+          // minus/plus-like operators on sets keep the set type
+          if ((name === "minus" || name === "and" || name === "or") && t.args.length === 2) {
+            const a = this.typeOf(t.args[0], st);
+            return () => {
+              const at = a();
+              return at.k === Ty.K_SET ? at : at.k === Ty.K_NUM ? Ty.T_NUM : r;
+            };
+          }
+          return () => r;
+        }
+        const node = this.funcNode(name, st);
+        if (node) return () => this.nodeType(node, true);
+        return any;
+      }
+      case "var":
+        return this.typeOf({ type: "ref", terms: [t], loc: t.loc }, st);
+      case "ref": {
+        const head = t.terms[0];
+        const rest = t.terms.slice(1);
+        let base: TyFn;
+        let ops = rest;
+        if (head.type === "var") {
+          if (isWildcard(head.name)) return any;
+          const slot = st.scope.find(head.name);
+          if (slot !== undefined) base = st.types.get(slot) ?? any;
+          else if (head.name === "input") return any;
+          else if (head.name === "data" || st.mod.ruleNames.has(head.name) || st.mod.imports.has(head.name)) {
+            let path: string[] = [];
+            let terms = rest;
+            if (head.name === "data") path = [];
+            else if (st.mod.ruleNames.has(head.name)) path = [...st.mod.pkg, head.name];
+            else {
+              const imp = st.mod.imports.get(head.name)!;
+              if (imp[0].type !== "var" || imp[0].name !== "data") return any;
+              path = imp.slice(1).map((x) => (x.type === "string" ? x.value : "?"));
+            }
+            let node: TreeNode | null = this.root;
+            for (const p of path) node = node?.children.get(p) ?? null;
+            let i = 0;
+            while (node !== null && !node.hasDocRules && i < terms.length && terms[i].type === "string") {
+              node = node.children.get((terms[i] as { value: string }).value) ?? null;
+              i++;
+            }
+            if (node === null || !node.hasDocRules) return any;
+            const n = node;
+            base = () => this.nodeType(n, false);
+            ops = terms.slice(i);
+          } else return any;
+        } else {
+          base = this.typeOf(head, st);
+        }
+        const keys = ops.map((o) => constValueOf(o));
+        return () => {
+          let ty = base();
+          for (const k of keys) {
+            if (ty.k === Ty.K_ANY) return Ty.ANY;
+            ty = k === undefined ? Ty.elemOf(ty) : Ty.indexOf(ty, k);
+          }
+          return ty;
+        };
+      }
+    }
+  }
+
+  private funcNode(name: string, st: State): TreeNode | null {
+    const parts = name.split(".");
+    let path: string[] | null = null;
+    if (parts[0] === "data") path = parts.slice(1);
+    else if (st.mod.ruleNames.has(parts[0])) path = [...st.mod.pkg, ...parts];
+    if (!path) return null;
+    let node: TreeNode | null = this.root;
+    for (const p of path) node = node?.children.get(p) ?? null;
+    return node && node.isFunction ? node : null;
+  }
+
+  private typing = new Set<TreeNode>();
+  /** The type of a rule's document (or a function's result): the union of its head types. */
+  private nodeType(node: TreeNode, fn: boolean): Ty.Ty {
+    const nt = this.nodeTypes.get(node);
+    if (!nt || this.typing.has(node)) return Ty.ANY;
+    this.typing.add(node);
+    try {
+      if (fn) return nt.fn.map((f) => f()).reduce(Ty.union, { k: 0 } as Ty.Ty);
+      if (nt.obj || node.children.size > 0) return Ty.objectOf(Ty.ANY);
+      if (nt.multi.length > 0) return Ty.setOf(nt.multi.map((f) => f()).reduce(Ty.union, { k: 0 } as Ty.Ty));
+      const u = nt.doc.map((f) => f()).reduce(Ty.union, { k: 0 } as Ty.Ty);
+      return u.k === 0 ? Ty.ANY : u;
+    } finally {
+      this.typing.delete(node);
     }
   }
 
