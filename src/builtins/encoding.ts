@@ -258,7 +258,7 @@ function decodeObject(args: Value[]): Value {
   for (const seg of s.split("&")) {
     if (seg === "") continue;
     if (seg.includes(";")) {
-      err ??= "invalid semicolon separator in query";
+      err = "invalid semicolon separator in query"; // Go lets this one override an earlier error
       continue;
     }
     const eq = seg.indexOf("=");

@@ -232,4 +232,5 @@ export const cases: [string, Expected][] = [
   ["yaml.unmarshal(\"a: .5\")", {"value":"{\"a\": 0.5}"}],
   ["yaml.unmarshal(\"a: 1:20:30\")", {"value":"{\"a\": \"1:20:30\"}"}],
   ["yaml.unmarshal(\"a: .inf\")", {"error":"yaml.unmarshal: json: unsupported value: +Inf","code":"eval_builtin_error"}],
+  ["urlquery.decode_object(\"%+&;a2z%\")", {"error":"urlquery.decode_object: invalid semicolon separator in query","code":"eval_builtin_error"}],
 ];
