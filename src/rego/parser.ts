@@ -112,6 +112,7 @@ class Fail {
 const ALWAYS_KEYWORDS = new Set(["package", "import", "as", "default", "else", "not", "some", "with", "true", "false", "null"]);
 const FUTURE_KEYWORDS = ["contains", "every", "if", "in"];
 const RELATIONAL = new Set([T_EQEQ, T_NEQ, T_LT, T_LTE, T_GT, T_GTE]);
+const INFIX = new Set([...RELATIONAL, T_PLUS, T_MINUS, T_MUL, T_DIV, T_REM, T_AND, T_OR]);
 const IMPORT_ROOTS = new Set(["data", "input", "future", "rego"]);
 const MAX_ERRORS = 10;
 // OPA refuses numbers whose binary exponent exceeds this, to bound the cost of big-number maths.
@@ -137,9 +138,17 @@ class Parser {
   private kwIn: boolean;
   private kwEvery: boolean;
   private kwContains: boolean;
+  /** `import future.keywords.not`: `not { … }` negates a whole body. */
+  private notBodies = false;
   private readonly errors: ErrorDetail[] = [];
-  private readonly pending: ErrorDetail[] = [];
+  /**
+   * Errors in turning a well-formed statement into a rule (`var cannot be used for rule
+   * name`, missing `if`, …). OPA reports these only when the module has no syntax errors.
+   */
+  private readonly ruleErrors: ErrorDetail[] = [];
   private templateVars = 0;
+  /** Token index where a keyword may head a ref (`not.foo`, `as[0]`): see keywordRef. */
+  private kwRefPos = -1;
 
   constructor(file: string, source: string, version: "v0" | "v1") {
     this.file = file;
@@ -203,9 +212,30 @@ class Parser {
     return false;
   }
 
-  /** The current token is the (active) keyword `kw`. */
+  /**
+   * The current token is the (active) keyword `kw`. Like OPA's scanner, a keyword directly
+   * followed by `.` or `[` is a name instead (`with.foo`, `in[0]`): see keywordRef.
+   */
   private at(kw: string): boolean {
-    return this.tok.kind === T_IDENT && this.tok.text === kw && this.isKeyword(kw);
+    return this.tok.kind === T_IDENT && this.tok.text === kw && this.isKeyword(kw) && !this.refForm(this.pos);
+  }
+
+  /** The token at `i` is a word directly followed by `.` or `[`. */
+  private refForm(i: number): boolean {
+    const t = this.toks[i];
+    const n = this.toks[i + 1];
+    return t.kind === T_IDENT && n !== undefined && (n.kind === T_DOT || n.kind === T_LBRACK) && n.start === t.end;
+  }
+
+  /**
+   * OPA's keywords_in_refs: at the start of a rule head or a body expression (but not after
+   * `not`), a keyword or true/false/null directly followed by `.` or `[` is the name heading a
+   * ref, so `not.foo == 1` and `as[0] := 1` are accepted. Marks the current token if so.
+   */
+  private keywordRef(): boolean {
+    if (!this.refForm(this.pos)) return false;
+    this.kwRefPos = this.pos;
+    return true;
   }
 
   private fail(message: string, t: Token | Location): never {
@@ -213,7 +243,7 @@ class Parser {
   }
 
   private tokenName(t: Token): string {
-    if (t.kind === T_IDENT) return this.isKeyword(t.text) ? `${t.text} keyword` : "identifier token";
+    if (t.kind === T_IDENT) return this.isKeyword(t.text) && !(t === this.tok && this.refForm(this.pos)) ? `${t.text} keyword` : "identifier token";
     return `${kindName(t.kind)} token`;
   }
 
@@ -223,14 +253,8 @@ class Parser {
     this.fail(expected ? `unexpected ${this.tokenName(t)}: ${expected}` : `unexpected ${this.tokenName(t)}`, t);
   }
 
-  /** An error that does not stop the statement; reported after any error that does, like OPA. */
-  private softError(message: string, l: Location): void {
-    this.pending.push({ code: "rego_parse_error", message, location: l });
-  }
-
-  private flushPending(): void {
-    for (const e of this.pending) this.errors.push(e);
-    this.pending.length = 0;
+  private ruleError(message: string, l: Location): void {
+    this.ruleErrors.push({ code: "rego_parse_error", message, location: l });
   }
 
   // ---- modules ---------------------------------------------------------------------------
@@ -241,7 +265,7 @@ class Parser {
       throw new RegoError([{ code: "rego_parse_error", message: "empty module", location: { file: this.file, row: 0, col: 0 } }]);
     }
     if (!(first.kind === T_IDENT && first.text === "package")) {
-      if (first.kind === T_ILLEGAL) throw new RegoError([this.detail(new Fail(first.text, first.row, first.col))]);
+      if (!this.canStartStatement()) this.guard(() => this.unexpected(first));
       throw new RegoError([{ code: "rego_parse_error", message: "package expected", location: this.loc(first) }]);
     }
     const statements: Statement[] = [];
@@ -259,15 +283,18 @@ class Parser {
       const start = this.tok;
       const startPos = this.pos;
       try {
-        if (start.kind === T_IDENT && start.text === "import") {
+        if (this.at("import")) {
           imports.push(this.importDecl());
           statements.push({ kind: "import", row: start.row, rules: [] });
-        } else if (start.kind === T_IDENT && start.text === "package") {
+        } else if (this.at("package")) {
           this.fail("unexpected package", start);
         } else {
           const rs = this.rule();
-          // `p := 1; q := 2` reads as a query, which cannot define a rule.
-          if (this.tok.kind === T_SEMI && !rs[0].hasBody) this.fail("multiple expressions cannot be used for rule head", start);
+          if (this.tok.kind === T_SEMI && (rs.length === 0 || !rs[0].hasBody)) {
+            // `p := 1; q := 2` reads as a query, which cannot define a rule.
+            this.queryTail();
+            this.ruleError("multiple expressions cannot be used for rule head", this.loc(start));
+          } else if (!this.canStartStatement()) this.unexpected(this.tok);
           for (const r of rs) rules.push(r);
           statements.push({ kind: "rule", row: start.row, rules: rs });
         }
@@ -276,7 +303,6 @@ class Parser {
         this.errors.push(this.detail(e));
         this.recover(startPos, start.col);
       }
-      this.flushPending();
     }
     const comments: Comment[] = this.comments.map((c) => ({ text: c.text, loc: { file: this.file, row: c.row, col: c.col } }));
     const mod: Module = {
@@ -289,9 +315,41 @@ class Parser {
       regoVersion: this.v1 ? "v1" : "v0",
       loc: this.loc(first),
     };
-    if (this.errors.length === 0) this.annotate(mod, statements);
+    if (this.errors.length > 0) throw new RegoError(this.errors);
+    if (this.ruleErrors.length > 0) throw new RegoError(this.ruleErrors);
+    this.annotate(mod, statements);
     if (this.errors.length > 0) throw new RegoError(this.errors);
     return mod;
+  }
+
+  /** The current token is a binary operator or `in`. */
+  private isInfixOp(): boolean {
+    return INFIX.has(this.tok.kind) || this.at("in");
+  }
+
+  /** The current token may begin the next statement (or ends the module). */
+  private canStartStatement(): boolean {
+    switch (this.tok.kind) {
+      case T_EOF:
+      case T_IDENT:
+      case T_STRING:
+      case T_NUMBER:
+      case T_LBRACK:
+      case T_LBRACE:
+      case T_LPAREN:
+      case T_TPL_BEGIN:
+        return true;
+    }
+    return false;
+  }
+
+  /** The rest of a statement written as a query (`p; q`): `;`-separated expressions on the line. */
+  private queryTail(): void {
+    while (this.tok.kind === T_SEMI) {
+      this.next();
+      this.literal();
+      if (this.tok.kind !== T_SEMI && !this.tok.nl && this.tok.kind !== T_EOF) this.unexpected(this.tok);
+    }
   }
 
   /** Skip to the next token that starts a line no more indented than the failed statement. */
@@ -310,6 +368,7 @@ class Parser {
       { type: "string", value: t.text, loc: this.loc(t) },
     ];
     this.staticRefTail(terms);
+    if (this.tok.kind === T_LPAREN && this.touching()) this.unexpected(this.tok);
     return { type: "ref", terms, loc: this.loc(t) };
   }
 
@@ -362,9 +421,9 @@ class Parser {
       if (names.length === 0 || names[0] !== "keywords" || names.length > 2) this.fail("invalid import, must be `future.keywords`", h);
       if (names.length === 2) {
         const kw = names[1];
-        // `not` is always a keyword, but OPA lists it as importable too.
-        if (!FUTURE_KEYWORDS.includes(kw) && kw !== "not") this.fail("unexpected keyword, must be one of [contains every if in not]", h);
-        this.enableKeyword(kw);
+        if (kw === "not") this.notBodies = true;
+        else if (FUTURE_KEYWORDS.includes(kw)) this.enableKeyword(kw);
+        else this.fail("unexpected keyword, must be one of [contains every if in not]", h);
       } else {
         for (const kw of FUTURE_KEYWORDS) this.enableKeyword(kw);
       }
@@ -375,6 +434,10 @@ class Parser {
       for (const kw of FUTURE_KEYWORDS) this.enableKeyword(kw);
     }
     let alias: string | null = null;
+    const last = terms[terms.length - 1];
+    if ((root === "data" || root === "input") && last.type === "string" && this.isKeyword(last.value) && !this.at("as")) {
+      this.fail(`unexpected import path, must not end with a keyword, got: ${last.value} (hint: import a different path or use an alias)`, last.loc);
+    }
     if (this.at("as")) {
       if (root === "future" || root === "rego") this.fail(`\`${root}\` imports cannot be aliased`, h);
       this.next();
@@ -401,20 +464,42 @@ class Parser {
     const start = this.tok;
     const ruleLoc = this.loc(start);
     let isDefault = false;
-    if (this.at("default")) {
+    if (!this.keywordRef() && this.at("default")) {
       isDefault = true;
       this.next();
+      this.keywordRef();
     }
+    const headTok = this.tok;
     const headTerm = this.term(true);
     let ref: Term[];
     let args: Term[] | null = null;
-    if (headTerm.type === "var") ref = [headTerm];
+    // A head that cannot name a rule is reported, but the statement is still parsed to its end.
+    let badHead = false;
+    if (this.isInfixOp()) {
+      // `x == 1` as a statement: OPA reads it as an expression, then rejects it as a rule.
+      this.termIn(true, headTerm);
+      if (this.tok.kind === T_EQ || this.tok.kind === T_ASSIGN) {
+        this.next();
+        this.termIn(true);
+      }
+      this.ruleError("rule name conflicts with built-in function", ruleLoc);
+      return [];
+    }
+    if (headTok.kind === T_TPL_BEGIN) {
+      badHead = true;
+      this.ruleError("templatestring cannot be used for rule name", headTerm.loc);
+      ref = [{ type: "var", name: "_", loc: ruleLoc }];
+    } else if (headTerm.type === "var") ref = [headTerm];
     else if (headTerm.type === "ref" && headTerm.terms[0].type === "var") ref = headTerm.terms;
     else if (headTerm.type === "call" && headTerm.op.terms[0].type === "var") {
       ref = headTerm.op.terms.slice();
       args = headTerm.args;
-    } else if (headTerm.type === "ref") this.fail(`invalid rule head: ${termString(headTerm)}`, ruleLoc);
-    else this.fail(`${typeName(headTerm)} cannot be used for rule name`, headTerm.loc);
+    } else {
+      badHead = true;
+      if (headTerm.type === "ref") this.ruleError(`invalid rule head: ${termString(headTerm)}`, ruleLoc);
+      else this.ruleError(`${typeName(headTerm)} cannot be used for rule name`, headTerm.loc);
+      ref = [{ type: "var", name: "_", loc: ruleLoc }];
+    }
 
     let kind: RuleHead["kind"] | null = null;
     let key: Term | null = null;
@@ -434,7 +519,10 @@ class Parser {
       kind = args ? "function" : "single";
     }
 
-    if (isDefault) return [this.defaultRule(ruleLoc, ref, args, kind, value, assign)];
+    if (isDefault) {
+      const d = this.defaultRule(ruleLoc, ref, args, kind, value, assign);
+      return d && !badHead ? [d] : [];
+    }
 
     // The first body.
     let body: Body = [];
@@ -445,7 +533,7 @@ class Parser {
       usedIf = hasBody = true;
       body = this.ifBody();
     } else if (this.tok.kind === T_LBRACE) {
-      if (this.v1) this.softError(`\`if\` keyword is required before ${args ? "function" : "rule"} body`, ruleLoc);
+      if (this.v1) this.ruleError(`\`if\` keyword is required before ${args ? "function" : "rule"} body`, ruleLoc);
       hasBody = true;
       body = this.braceBody();
     }
@@ -454,10 +542,17 @@ class Parser {
       if (args) {
         kind = "function";
       } else if (!hasBody) {
-        if (ref.length === 1) this.fail("var cannot be used for rule name", ruleLoc);
-        if (this.v1) {
-          if (ref.length === 2) this.fail("`contains` keyword is required for partial set rules", ruleLoc);
-          this.fail("rule must have value assignment and/or body declaration", ruleLoc);
+        if (badHead) return [];
+        // A stray token after the head is the real problem (`p : 1`), as OPA reports it.
+        if (this.tok.kind !== T_SEMI && !this.canStartStatement()) this.unexpected(this.tok);
+        let problem: string | null = null;
+        if (ref.length === 1) problem = "var cannot be used for rule name";
+        else if (this.v1) {
+          problem = ref.length === 2 ? "`contains` keyword is required for partial set rules" : "rule must have value assignment and/or body declaration";
+        }
+        if (problem !== null) {
+          if (this.tok.kind !== T_SEMI) this.ruleError(problem, ruleLoc);
+          return [];
         }
         if (ref.length === 2) {
           kind = "multi";
@@ -466,7 +561,7 @@ class Parser {
         } else kind = "single";
       } else if (ref.length === 2 && !usedIf) {
         if (this.v1) {
-          this.softError("`contains` keyword is required for partial set rules", ruleLoc);
+          this.ruleError("`contains` keyword is required for partial set rules", ruleLoc);
           kind = "single";
         } else {
           kind = "multi";
@@ -508,7 +603,7 @@ class Parser {
           this.next();
           eb = this.ifBody();
         } else if (this.tok.kind === T_LBRACE) {
-          if (this.v1) this.softError("`if` keyword is required before rule body", eloc);
+          if (this.v1) this.ruleError("`if` keyword is required before rule body", eloc);
           eb = this.braceBody();
         } else if (ev === null) {
           this.unexpected(this.tok, "expected else value term or rule body");
@@ -517,19 +612,19 @@ class Parser {
         if (this.tok.kind === T_LBRACE) this.fail("expected else keyword", this.tok);
       }
     }
-    return rules;
+    return badHead ? [] : rules;
   }
 
-  private defaultRule(ruleLoc: Location, ref: Term[], args: Term[] | null, kind: RuleHead["kind"] | null, value: Term | null, assign: boolean): Rule {
-    if (kind === "multi") this.fail("illegal default rule (must have a value)", ruleLoc);
-    if (args) {
-      for (const a of args) {
-        if (a.type !== "var") this.fail(`illegal default rule (arguments cannot contain ${typeName(a)})`, ruleLoc);
-      }
+  private defaultRule(ruleLoc: Location, ref: Term[], args: Term[] | null, kind: RuleHead["kind"] | null, value: Term | null, assign: boolean): Rule | null {
+    // Unlike most rule-shape errors, OPA reports these as it meets them.
+    const illegal = (why: string): null => this.fail(`illegal default rule (${why})`, ruleLoc);
+    if (kind === "multi") return illegal("must have a value");
+    for (const a of args ?? []) {
+      if (a.type !== "var") return illegal(`arguments cannot contain ${typeName(a)}`);
     }
     if (value) {
       const bad = nonConstant(value);
-      if (bad) this.fail(`illegal default rule (value cannot contain ${bad})`, ruleLoc);
+      if (bad) return illegal(`value cannot contain ${bad}`);
     } else value = { type: "boolean", value: true, loc: ruleLoc };
     const head: RuleHead = { kind: args ? "function" : "single", ref, args, key: null, value, assign, loc: ruleLoc };
     return { head, body: [], isDefault: true, elses: [], hasBody: false, annotations: [], loc: ruleLoc };
@@ -537,16 +632,18 @@ class Parser {
 
   /**
    * The body after `if`: braces, or a single expression. `if {…}` is ambiguous, as the braces
-   * may be a term (`p if {"a": 1}.a`); like OPA, read it as a term expression unless that
-   * fails or yields a plain set, and as a block otherwise.
+   * may start a term (`p if {"a": 1}.a`, `p if {x | y}`); like OPA, read a term (operators
+   * included, but not `=`/`:=`) and keep it unless that fails or yields a plain set, in which
+   * case the braces are a block.
    */
   private ifBody(): Body {
     if (this.tok.kind !== T_LBRACE) return [this.literal()];
     const save = this.pos;
     const start = this.tok;
     try {
-      const node = this.exprNode();
-      if (!(node.type === "term" && node.term.type === "set")) {
+      const t = this.termIn(true);
+      if (t.type !== "set") {
+        const node: ExprNode = t.type === "call" ? { type: "call", op: t.op, args: t.args } : { type: "term", term: t };
         return [{ node, negated: false, with: this.withs(), loc: this.loc(start) }];
       }
     } catch (e) {
@@ -587,7 +684,8 @@ class Parser {
     const start = this.tok;
     let negated = false;
     let node: ExprNode;
-    if (this.at("some")) node = this.someDecl();
+    if (this.keywordRef()) node = this.exprNode();
+    else if (this.at("some")) node = this.someDecl();
     else if (this.at("every")) node = this.everyExpr();
     else {
       if (this.at("not")) {
@@ -595,9 +693,21 @@ class Parser {
         this.next();
         if (this.at("some") || this.at("every")) this.unexpected(this.tok, `illegal negation of '${this.tok.text}'`);
       }
-      node = this.exprNode();
+      node = negated && this.notBodies && this.tok.kind === T_LBRACE ? this.notBody() : this.exprNode();
     }
     return { node, negated, with: this.withs(), loc: this.loc(start) };
+  }
+
+  /**
+   * The body of `not { … }`, as the term `{true | …}[true]`: defined exactly when the body has
+   * a solution, so the negated expression holds when it has none. A comprehension also gives
+   * the body its own scope for local vars, as OPA does.
+   */
+  private notBody(): ExprNode {
+    const l = this.loc(this.tok);
+    const body = this.braceBody();
+    const comp: Term = { type: "setcomp", head: { type: "boolean", value: true, loc: l }, body, loc: l };
+    return { type: "term", term: { type: "ref", terms: [comp, { type: "boolean", value: true, loc: l }], loc: l } };
   }
 
   private exprNode(): ExprNode {
@@ -812,6 +922,10 @@ class Parser {
         return this.scalarEnd(t.raw ? { type: "string", value: t.text, raw: true, loc: this.loc(t) } : { type: "string", value: t.text, loc: this.loc(t) });
       case T_IDENT: {
         const text = t.text;
+        if (this.pos === this.kwRefPos) {
+          this.next();
+          return this.suffix({ type: "var", name: text, loc: this.loc(t) }, head);
+        }
         if (text === "true" || text === "false") {
           this.next();
           return this.scalarEnd({ type: "boolean", value: text === "true", loc: this.loc(t) });
@@ -820,7 +934,7 @@ class Parser {
           this.next();
           return this.scalarEnd({ type: "null", loc: this.loc(t) });
         }
-        if (text !== "contains" && this.isKeyword(text)) this.unexpected(t);
+        if (text !== "contains" && this.isKeyword(text)) this.fail(`unexpected ${text} keyword`, t);
         this.next();
         if (text === "set" && this.tok.kind === T_LPAREN && this.touching() && this.peek(1).kind === T_RPAREN) {
           this.next();
@@ -839,7 +953,7 @@ class Parser {
         return this.suffix(this.braced());
       case T_LPAREN: {
         this.next();
-        const inner = this.termIn(false);
+        const inner = this.termIn(true);
         if (this.tok.kind !== T_RPAREN) this.fail("non-terminated expression", this.tok);
         this.next();
         return this.suffix(inner);
@@ -852,7 +966,7 @@ class Parser {
           this.next();
           return this.number("0." + n.text, n, this.loc(t));
         }
-        return this.unexpected(t);
+        return this.unexpected(n, "expected number");
       }
       default:
         return this.unexpected(t);
@@ -883,7 +997,8 @@ class Parser {
       } else if (t.kind === T_LBRACK) {
         this.next();
         operand = this.termIn(false);
-        if (this.tok.kind !== T_RBRACK) this.unexpected(this.tok, "expected ]");
+        // sic: OPA names the opening bracket here
+        if (this.tok.kind !== T_RBRACK) this.unexpected(this.tok, "expected [");
         this.next();
       } else if (t.kind === T_LPAREN && (cur.type === "var" || cur.type === "ref")) {
         const op: RefTerm = cur.type === "var" ? { type: "ref", terms: [cur], loc: cur.loc } : cur;
@@ -926,6 +1041,7 @@ class Parser {
       this.next();
       return { type: "array", items: [], loc: l };
     }
+    if (this.tok.kind === T_COMMA) this.next(); // OPA tolerates `[, 1]`
     let h: Term | undefined;
     let compErr: Fail | null = null;
     if (this.tok.kind !== T_MINUS) {
@@ -983,6 +1099,7 @@ class Parser {
       this.next();
       return { type: "object", items: [], loc: l };
     }
+    if (this.tok.kind === T_COMMA) this.next(); // and `{, 1}`
     // As for arrays, a failed comprehension is retried as a plain set or object.
     let h: Term | undefined;
     let compErr: Fail | null = null;

@@ -154,6 +154,9 @@ test("arrays, objects, sets and set()", () => {
   assert.equal(parseTerm("{1, 2}").type, "set");
   assert.deepEqual(parseTerm("set()"), { type: "set", items: [], loc: { file: "", row: 1, col: 1 } });
   assert.equal(str(parseTerm("[1,]")), "[1]");
+  // OPA tolerates one leading comma
+  assert.equal(str(parseTerm("[, 1]")), "[1]");
+  assert.equal(str(parseTerm('{, "a": 1}')), '{"a": 1}');
 });
 
 test("comprehensions; `|` is `or` unless the head is a single term", () => {
@@ -262,6 +265,32 @@ test("v0 modules: if/in/every/contains are names until imported", () => {
   const withIn = rules("import future.keywords.in\np { some x in [1] }", { regoVersion: "v0" });
   assert.equal(withIn[0].body[0].node.type, "somein");
   assert.deepEqual(moduleError("p { x in [1] }", { regoVersion: "v0" }), ["unexpected identifier token: expected \\n or ; or }", 2, 7]);
+});
+
+test("keywords heading refs (OPA's keywords_in_refs)", () => {
+  assert.equal(str(termOf(expr("not.foo"))), "not.foo");
+  assert.equal(callText(expr("import.x == 1")), "equal(import.x, 1)");
+  assert.equal(str(termOf(expr("true.x"))), "true.x");
+  assert.deepEqual(head(rule("as[0] := 1")), { kind: "single", ref: "as[0]", value: "1", assign: true });
+  assert.deepEqual(head(rule("default.x := 1")), { kind: "single", ref: "default.x", value: "1", assign: true });
+  assert.equal(rule("default not.x := 1").isDefault, true);
+  // a keyword followed by `.` or `[` is a name, so these are not `with`, `else` or `if`
+  assert.equal(rules("p if { input.x }\nwith.foo := 1\nelse.bar := 2\nif.baz := 3").length, 4);
+  assert.deepEqual(moduleError("p if { x := not.foo }"), ["unexpected not keyword", 2, 13]);
+  assert.deepEqual(moduleError("p if { x in[1] }"), ["unexpected identifier token: expected \\n or ; or }", 2, 10]);
+});
+
+test("`not { … }` bodies with future.keywords.not", () => {
+  const r = rule("import future.keywords.not\np if {\n  not {\n    input.x\n    input.y\n  } with input as {}\n}");
+  const e = r.body[0];
+  assert.equal(e.negated, true);
+  assert.equal(e.with.length, 1);
+  const t = termOf(e) as RefTerm;
+  assert.equal(t.terms[0].type, "setcomp");
+  assert.equal(str(t.terms[1]), "true");
+  if (t.terms[0].type === "setcomp") assert.equal(t.terms[0].body.length, 2);
+  // without the import, the braces are a set
+  assert.equal(termOf(expr("not {input.x}")).type, "set");
 });
 
 // ---- rules ---------------------------------------------------------------------------------
@@ -478,6 +507,11 @@ test("parse errors match OPA's messages and locations", () => {
   ];
   for (const [src, want, opts] of cases) assert.deepEqual(moduleError(src, opts), want, src);
   assert.deepEqual(parseError(() => mod("")), ["empty module", 0, 0]);
+  // syntax errors come before rule-shape errors, wherever they are
+  assert.deepEqual(moduleError("p\nq := ]"), ["unexpected ] token", 3, 6]);
+  assert.deepEqual(moduleError("x == 1"), ["rule name conflicts with built-in function", 2, 1]);
+  assert.deepEqual(moduleError("p : 1"), ["unexpected : token", 2, 3]);
+  assert.deepEqual(moduleError("import data.foo.not"), ["unexpected import path, must not end with a keyword, got: not (hint: import a different path or use an alias)", 2, 17]);
   assert.deepEqual(parseError(() => mod("p := 1")), ["package expected", 1, 1]);
 });
 
