@@ -501,15 +501,24 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder): void {
 
 /** Call a user-defined function with argument values; memoised per query. */
 export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Location | undefined): Value | undefined {
-  let memo = c.fnCache.get(node);
-  let key: unknown;
-  if (args.length === 1) key = hashKey(args[0]);
-  else key = hashKey(args as Value);
+  // Memoised per query in nested maps, one level per argument. Composite arguments are keyed
+  // by identity (values are immutable, so the same object is the same value): hashing a large
+  // document such as input.review on every call would cost more than the call.
+  let memo = c.fnCache.get(node) as Map<unknown, unknown> | undefined;
   if (memo === undefined) {
     memo = new Map();
-    c.fnCache.set(node, memo);
-  } else {
-    const hit = memo.get(key);
+    c.fnCache.set(node, memo as Map<unknown, Cached>);
+  }
+  let level = memo;
+  for (let i = 0; i < args.length - 1; i++) {
+    const k = memoKey(args[i]);
+    let next = level.get(k) as Map<unknown, unknown> | undefined;
+    if (next === undefined) level.set(k, (next = new Map()));
+    level = next;
+  }
+  const key = args.length > 0 ? memoKey(args[args.length - 1]) : UNDEF;
+  {
+    const hit = level.get(key) as Cached | undefined;
     if (hit !== undefined) return hit === UNDEF ? undefined : hit;
   }
   c.tick();
@@ -539,9 +548,13 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
     const f: Frame = new Array(node.defaultFunc.nslots);
     out = node.defaultFunc.value!(c, f);
   }
-  memo.set(key, out === undefined ? UNDEF : out);
+  level.set(key, out === undefined ? UNDEF : out);
   void loc;
   return out;
+}
+
+function memoKey(v: Value): unknown {
+  return typeof v === "object" && v !== null ? v : hashKey(v);
 }
 
 function matchArgs(c: Ctx, f: Frame, pats: MatchFn[], args: Value[], i: number, k: K): boolean {
