@@ -18,24 +18,27 @@ import { builtins as jwt } from "./jwt.ts";
 import { builtins as providers } from "./providers.ts";
 import { builtins as httpSend } from "./http.ts";
 import { builtins as graphql } from "./graphql.ts";
-import { builtins as graphql } from "./graphql.ts";
 import { builtins as time } from "./time.ts";
 import { builtins as units } from "./units.ts";
+import { builtins as semver } from "./semver.ts";
 import { builtins as strings } from "./strings.ts";
 import { builtins as regex } from "./regex.ts";
+import { builtins as glob } from "./glob.ts";
 import { builtins as graph } from "./graph.ts";
 import { builtins as uri } from "./uri.ts";
+import { builtins as rego } from "./rego.ts";
 
 const categories: Builtin[][] = [
   strings,
   regex,
+  glob,
   time,
   units,
+  semver,
   crypto,
   jwt,
   providers,
   httpSend,
-  graphql,
   graphql,
   core,
   aggregates,
@@ -49,6 +52,7 @@ const categories: Builtin[][] = [
   objects,
   graph,
   uri,
+  rego,
 ];
 
 export const BUILTINS: Map<string, Builtin> = new Map();

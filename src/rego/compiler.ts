@@ -11,10 +11,10 @@
 //     nodes, builtins to their implementation;
 //  4. recursion between rules is rejected; rules are indexed on `input.x == constant`.
 
-import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With } from "./ast.ts";
+import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation } from "./ast.ts";
 import { RegoError, type ErrorDetail } from "./errors.ts";
 import type { Value } from "./value.ts";
-import { RSet, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy } from "./value.ts";
+import { RSet, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
   TreeNode,
   navigate,
@@ -41,6 +41,7 @@ import { BUILTINS } from "../builtins/index.ts";
 import type { Builtin } from "../builtins/registry.ts";
 import { formatValue } from "./print.ts";
 import * as Ty from "./types.ts";
+import { annotationJSON } from "./astjson.ts";
 import type { TyFn } from "./types.ts";
 
 /** Thrown while compiling an expression whose variables are not bound yet. */
@@ -64,6 +65,7 @@ interface ModCtx {
   ruleNames: Set<string>;
   /** Rego v1 rules apply (v1 module, or `import rego.v1`): no shadowing of input/data, no deprecated builtins. */
   v1: boolean;
+  module?: Module;
 }
 
 class Scope {
@@ -92,6 +94,8 @@ class State {
   owner: TreeNode | null;
   /** Static types of bound slots, for the type check. */
   types: Map<number, TyFn> = new Map();
+  /** The rule being compiled (rego.metadata.* read its annotations). */
+  rule: Rule | null = null;
   constructor(mod: ModCtx, owner: TreeNode | null, counter?: { n: number; names: string[] }, scope?: Scope, bound?: Set<number>) {
     this.mod = mod;
     this.owner = owner;
@@ -106,6 +110,7 @@ class State {
   child(): State {
     const c = new State(this.mod, this.owner, this.counter, new Scope(this.scope), new Set(this.bound));
     c.types = new Map(this.types);
+    c.rule = this.rule;
     return c;
   }
 }
@@ -246,7 +251,7 @@ export class Compiler {
       let pnode = this.root;
       for (const p of pkg) pnode = pnode.child(p);
       const v1 = m.regoVersion === "v1" || m.imports.some((im) => opName(im.path) === "rego.v1");
-      const mod: ModCtx = { file: m.file, pkg, imports: this.importsOf(m), ruleNames: this.ruleNamesByPkg.get(pkg.join("."))!, v1 };
+      const mod: ModCtx = { file: m.file, pkg, imports: this.importsOf(m), ruleNames: this.ruleNamesByPkg.get(pkg.join("."))!, v1, module: m };
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -378,6 +383,7 @@ export class Compiler {
   private compileRuleInto(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): void {
     const h = rule.head;
     const st = new State(mod, node);
+    st.rule = rule;
     // Wildcards in heads become distinct variables.
     let args: MatchFn[] | null = null;
     if (h.kind === "function") {
@@ -1538,8 +1544,35 @@ export class Compiler {
     return v === undefined ? false : k(v);
   }
 
+  /** rego.metadata.rule() and rego.metadata.chain(): constants of the rule that calls them. */
+  private metadataValue(name: string, st: State): Value | undefined {
+    if (st.rule === null || !st.mod.module) return undefined;
+    const r = st.rule;
+    const strip = (a: Annotation) => fromJS(annotationJSON(a));
+    const ruleAnn = r.annotations.find((a) => a.scope === "rule");
+    if (name === "rego.metadata.rule") return ruleAnn ? strip(ruleAnn) : fromJS({});
+    const chain: Value[] = [];
+    const path: Value[] = [...st.mod.pkg];
+    for (const t of r.head.ref) {
+      if (t.type === "var") path.push(t.name);
+      else if (t.type === "string") path.push(t.value);
+      else break;
+    }
+    const own = ruleAnn ?? r.annotations.find((a) => a.scope === "document");
+    chain.push(own ? makeObject([["path", path], ["annotations", strip(own)]]) : makeObject([["path", path]]));
+    const pkgAnn = st.mod.module.annotations.find((a) => a.scope === "package");
+    if (pkgAnn) chain.push(makeObject([["path", [...st.mod.pkg]], ["annotations", strip(pkgAnn)]]));
+    const sub = st.mod.module.annotations.find((a) => a.scope === "subpackages");
+    if (sub) chain.push(makeObject([["path", [...st.mod.pkg]], ["annotations", strip(sub)]]));
+    return chain;
+  }
+
   private compileCallTerm(t: CallTerm, st: State): CTerm {
     const name = opName(t.op);
+    if ((name === "rego.metadata.rule" || name === "rego.metadata.chain") && t.args.length === 0) {
+      const v = this.metadataValue(name, st);
+      if (v !== undefined) return constTerm(v);
+    }
     if (name === "print") return { ev: null, en: (c, f, k) => this.compilePrint(t.args, st, t.loc)(c, f, () => k(true)) };
     const target = this.resolveCall(t.op, st, t.loc);
     const arity = this.arityOf(target);

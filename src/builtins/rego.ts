@@ -1,0 +1,31 @@
+// Builtins about Rego itself: rego.parse_module (the AST in OPA's JSON shape) and the
+// declarations of rego.metadata.rule/chain, whose values the compiler computes per rule (they
+// depend on where the call is written, not on run-time values).
+
+import type { Builtin } from "./registry.ts";
+import { T, BuiltinError, expectString } from "./registry.ts";
+import { parseModule } from "../rego/parser.ts";
+import { moduleToJSON } from "../rego/astjson.ts";
+import { RegoError } from "../rego/errors.ts";
+import { fromJS } from "../rego/value.ts";
+
+export const builtins: Builtin[] = [
+  {
+    name: "rego.parse_module",
+    decl: T.fn([T.string, T.string], T.objectOf(T.string, T.any)),
+    impl: ([file, src]) => {
+      const f = expectString("rego.parse_module", 1, file);
+      const s = expectString("rego.parse_module", 2, src);
+      try {
+        return fromJS(moduleToJSON(parseModule(f, s, { regoVersion: "v1" })));
+      } catch (e) {
+        if (e instanceof RegoError) throw new BuiltinError(`rego.parse_module: ${e.message}`);
+        throw e;
+      }
+    },
+  },
+  // Evaluated by the compiler (a constant per calling rule); the implementation is the value for
+  // a call outside any rule (a query): no annotations.
+  { name: "rego.metadata.rule", decl: { type: "function", result: T.any }, impl: () => fromJS({}) },
+  { name: "rego.metadata.chain", decl: { type: "function", result: T.arrayOf(T.any) }, impl: () => [] },
+];
