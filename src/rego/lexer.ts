@@ -201,7 +201,6 @@ class Lexer {
   readonly n: number;
   readonly tokens: Token[] = [];
   readonly comments: LexComment[] = [];
-  i = 0;
   row = 1;
   lineStart = 0;
   /** Surrogate pairs seen since lineStart: each is two UTF-16 units but one column. */
@@ -228,7 +227,9 @@ class Lexer {
     const src = this.src;
     const n = this.n;
     const templates = this.templates;
-    let i = 0;
+    // A UTF-8 byte order mark is skipped and does not count as a column.
+    let i = n > 0 && src.charCodeAt(0) === 0xfeff ? 1 : 0;
+    this.lineStart = i;
     while (i < n) {
       const c = src.charCodeAt(i);
       if (c === 10) {

@@ -12,6 +12,10 @@
 //  - In `[t | …]`, `{t | …}` and `{k: t | …}` the part before `|` must be a single term for a
 //    comprehension; otherwise `|` is the `or` operator (`[a + b | c]` is an array).
 //  - Bare `input` and `data` become one-element refs, as OPA's parser does.
+//  - Two OPA 1.x forms without AST nodes of their own are desugared: template strings
+//    `$"…{x}…"` become internal.template_string calls, and `not { … }` bodies (with
+//    `import future.keywords.not`) become a negated `{true | …}[true]` (see templateString
+//    and notBody).
 //
 // Errors are thrown as a private Fail value (no stack capture, cheap to throw while
 // backtracking) and turned into RegoError at the API boundary.
@@ -133,7 +137,6 @@ class Parser {
   private tok: Token;
   /** v1 rule syntax applies (`if` and `contains` required): a v1 module or `import rego.v1`. */
   private v1: boolean;
-  private readonly version: "v0" | "v1";
   private kwIf: boolean;
   private kwIn: boolean;
   private kwEvery: boolean;
@@ -152,7 +155,6 @@ class Parser {
 
   constructor(file: string, source: string, version: "v0" | "v1") {
     this.file = file;
-    this.version = version;
     const { tokens, comments } = lex(source);
     this.toks = tokens;
     this.comments = comments;

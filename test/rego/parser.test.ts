@@ -64,6 +64,9 @@ test("lexer: tokens, rows, columns in code points, comments, newline flags", () 
   assert.deepEqual([q.text, q.row, q.col, q.nl], ["q", 2, 3, true]);
   assert.equal(tokens[tokens.length - 1].kind, T_EOF);
   // numbers keep their text; a sign is never part of a number token
+  // a byte order mark is skipped; CRLF line ends are plain whitespace
+  const bom = parseModule("b.rego", "\ufeffpackage a\r\np := 1\r\n");
+  assert.deepEqual([bom.loc.col, bom.rules[0].loc.row, bom.rules[0].loc.col], [1, 2, 1]);
   const n = lex("-12.5e+3").tokens;
   assert.deepEqual([n[0].text, n[1].kind, n[1].text], ["-", T_NUMBER, "12.5e+3"]);
 });
