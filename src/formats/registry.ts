@@ -16,6 +16,7 @@ import { spdxParser } from './spdx.ts';
 import { cyclonedxParser } from './cyclonedx.ts';
 import { hoconParser } from './hocon.ts';
 import { vclParser } from './vcl.ts';
+import { jsonnetParser } from './jsonnet.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -35,4 +36,5 @@ export const PARSERS: InputParser[] = [
   cyclonedxParser,
   hoconParser,
   vclParser,
+  jsonnetParser,
 ];

@@ -1,0 +1,4 @@
+{
+  port: 8080,
+  labels(name):: { app: name, tier: 'backend' },
+}
