@@ -93,6 +93,25 @@ export const builtins: Builtin[] = [
     impl: () => true,
   },
   {
+    // $"Hello {name}!" is parsed into internal.template_string(["Hello ", {name}, "!"]): text parts
+    // are strings, each expression part the set of its values (empty when undefined).
+    name: "internal.template_string",
+    decl: T.fn([T.arrayOf(T.any)], T.string),
+    impl: ([parts]) => {
+      if (!Array.isArray(parts)) return undefined;
+      let out = "";
+      for (const p of parts) {
+        if (typeof p === "string") out += p;
+        else if (p instanceof RSet) {
+          const vs = p.sorted();
+          if (vs.length === 0) out += "<undefined>";
+          else out += vs.map((v) => (typeof v === "string" ? v : formatValue(v))).join(", ");
+        } else out += typeof p === "string" ? p : formatValue(p);
+      }
+      return out;
+    },
+  },
+  {
     name: "opa.runtime",
     decl: { type: "function", result: T.objectOf(T.string, T.any) },
     nondeterministic: true,

@@ -62,8 +62,14 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     }
     throw e;
   }
-  out(formatResults(raw, texts, format));
+  out(goJSONEscape(formatResults(raw, texts, format), format));
   return 0;
+}
+
+/** Go's JSON encoder escapes <, > and & (and U+2028/9) inside strings; OPA's output has them so. */
+function goJSONEscape(text: string, format: string): string {
+  if (format === "raw" || format === "pretty") return text;
+  return text.replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 }
 
 function parseTimeout(s: string): number {

@@ -14,7 +14,7 @@
 import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation } from "./ast.ts";
 import { RegoError, type ErrorDetail } from "./errors.ts";
 import type { Value } from "./value.ts";
-import { RSet, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
+import { RSet, BigDec, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
   TreeNode,
   navigate,
@@ -251,7 +251,14 @@ export class Compiler {
       let pnode = this.root;
       for (const p of pkg) pnode = pnode.child(p);
       const v1 = m.regoVersion === "v1" || m.imports.some((im) => opName(im.path) === "rego.v1");
-      const mod: ModCtx = { file: m.file, pkg, imports: this.importsOf(m), ruleNames: this.ruleNamesByPkg.get(pkg.join("."))!, v1, module: m };
+      const imports = this.importsOf(m);
+      // An import alias takes precedence over rules of the package that start with the same name.
+      let ruleNames = this.ruleNamesByPkg.get(pkg.join("."))!;
+      // (The rules themselves still exist at their own path.)
+      if ([...imports.keys()].some((a) => ruleNames.has(a))) {
+        ruleNames = new Set([...ruleNames].filter((n) => !imports.has(n)));
+      }
+      const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m };
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -676,6 +683,9 @@ export class Compiler {
       // As in OPA, the arguments of a negated call are evaluated outside the negation: an
       // undefined argument makes the whole expression undefined, and they may bind nothing.
       const hoisted: { slot: number; ct: CTerm }[] = [];
+      if (e.node.type === "term" && (e.node.term.type === "array" || e.node.term.type === "object" || e.node.term.type === "set") && constValueOf(e.node.term) === undefined) {
+        e = { ...e, node: { type: "term", term: this.hoistArg(e.node.term, st, hoisted) } };
+      }
       if (e.node.type === "call") {
         const op = opName(e.node.op);
         if (op !== "eq" && op !== "assign" && op !== "print") {
@@ -1249,6 +1259,12 @@ export class Compiler {
       throw new Unsafe(vars);
     }
     const [pat, val] = na ? [a, b] : [b, a];
+    if (!shapesCanUnify(pat, val)) {
+      // Literals of different shapes never unify, so the pattern's variables are never bound.
+      const vars: VarTerm[] = [];
+      this.collectUnbound(pat, st, vars);
+      throw new Unsafe(vars);
+    }
     const cv = this.compileTerm(val, st);
     const pm = this.compilePattern(pat, st, false, this.typeOf(val, st));
     if (cv.ev !== null) {
@@ -1332,6 +1348,21 @@ export class Compiler {
   // ---- some … in, every ----------------------------------------------------------------------
 
   private compileSomeIn(key: Term | null, value: Term, coll: Term, st: State): ExprFn {
+    // `some x in xs` declares x: naming a variable already used in this body is an error.
+    const declared: VarTerm[] = [];
+    const collectVars = (t: Term | null) => {
+      if (!t) return;
+      if (t.type === "var") declared.push(t);
+      else if (t.type === "array") t.items.forEach(collectVars);
+      else if (t.type === "object") t.items.forEach(([, v]) => collectVars(v));
+    };
+    collectVars(key);
+    collectVars(value);
+    for (const v of declared) {
+      if (!isWildcard(v.name) && st.scope.vars.has(v.name) && st.bound.has(st.scope.vars.get(v.name)!)) {
+        throw RegoError.single("rego_compile_error", `var ${v.name} referenced above`, v.loc);
+      }
+    }
     const cc = this.compileTerm(coll, st);
     const ct = this.typeOf(coll, st);
     const loc = coll.loc;
@@ -1360,6 +1391,8 @@ export class Compiler {
     const b = this.compileBody(body, est);
     return (c, f, k) =>
       dom.en(c, f, (d) => {
+        // Over a value that is not a collection, `every` is undefined (as in OPA).
+        if (d === null || typeof d !== "object" || d instanceof BigDec) return false;
         const failed = enumerate(c, d, (kk, vv) => {
           if (ks >= 0) f[ks] = kk;
           f[vs] = vv;
@@ -1975,6 +2008,27 @@ export class Compiler {
     const b = BUILTINS.get(key);
     return b ? { builtin: b } : null;
   }
+}
+
+/** Could two terms unify at all, judging by their literal shapes (array lengths, object keys)? */
+function shapesCanUnify(a: Term, b: Term): boolean {
+  if (a.type === "array" && b.type === "array") {
+    return a.items.length === b.items.length && a.items.every((x, i) => shapesCanUnify(x, b.items[i]));
+  }
+  if (a.type === "object" && b.type === "object") {
+    if (a.items.length !== b.items.length) return false;
+    for (const [ka, va] of a.items) {
+      const kv = constValueOf(ka);
+      if (kv === undefined) return true;
+      const other = b.items.find(([kb]) => equal(constValueOf(kb) as Value, kv));
+      if (!other || !shapesCanUnify(va, other[1])) return false;
+    }
+    return true;
+  }
+  const lit = (t: Term) => t.type === "array" || t.type === "object" || t.type === "set" || t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null";
+  if ((a.type === "array" || a.type === "object") && lit(b)) return a.type === b.type;
+  if ((b.type === "array" || b.type === "object") && lit(a)) return a.type === b.type;
+  return true;
 }
 
 // ---- with helpers ----------------------------------------------------------------------------
