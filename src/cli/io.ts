@@ -1,0 +1,7 @@
+// Where a command writes and how it reports its exit code (tests pass their own).
+export interface CliIO {
+  out(s: string): void;
+  err(s: string): void;
+  /** Set by the command that ran; main returns it. */
+  exitCode: number;
+}
