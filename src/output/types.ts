@@ -1,0 +1,41 @@
+// The result model shared by `portcullis test` and `portcullis verify`, and rendered by one
+// output file per format (stdout, json, tap, table, junit, github, azuredevops, sarif). It
+// mirrors conftest's CheckResult so that every format can print what conftest prints.
+
+/** One message produced by a rule (a string result, or the `msg` of an object result). */
+export interface Result {
+  msg: string;
+  /** Other keys of an object result (besides msg), shown by json/sarif; `_loc` is kept here too. */
+  metadata?: Record<string, unknown>;
+  /** Lines printed by `print` while producing this result (conftest shows them as PRNT). */
+  outputs?: string[];
+}
+
+/** The results of one input file (or one combined input) in one namespace. */
+export interface CheckResult {
+  filename: string;
+  namespace: string;
+  /** Number of rules that passed (evaluated and produced nothing). */
+  successes: number;
+  skipped: Result[];
+  warnings: Result[];
+  failures: Result[];
+  exceptions: Result[];
+  /** Trace lines (--trace), per query. */
+  queries?: { query: string; results?: unknown; traces?: string[]; outputs?: string[] }[];
+}
+
+export type OutputFormat = "stdout" | "json" | "tap" | "table" | "junit" | "github" | "azuredevops" | "sarif";
+
+export const OUTPUT_FORMATS: OutputFormat[] = ["stdout", "json", "tap", "table", "junit", "github", "azuredevops", "sarif"];
+
+export interface RenderOptions {
+  noColor?: boolean;
+  /** Include trace output (--trace). */
+  tracing?: boolean;
+  /** Show skipped results (conftest --show-builtin-errors and verify's report options). */
+  showSkipped?: boolean;
+  junitHideMessage?: boolean;
+  /** conftest verify's --report: full | notes | fails. */
+  report?: "full" | "notes" | "fails";
+}
