@@ -343,7 +343,14 @@ export function formatFloat(x: number, fmt: string, prec: number): string {
   let v: Digits;
   if (ax === 0) v = { d: "", dp: 0 };
   else if (shortest) v = shortestDigits(ax);
-  else {
+  else if (fmt === "f" && prec <= 20) {
+    // toFixed is exactly rounded, halves up; Go rounds exact halves to even. Use it unless the
+    // scaled value is (or rounds to) an exact half.
+    const scaled = ax * 10 ** prec;
+    if (scaled < 2 ** 51 && scaled - Math.floor(scaled) !== 0.5) return (neg ? "-" : "") + ax.toFixed(prec);
+    const ex = exactDigits(ax);
+    v = roundDigits(ex, ex.dp + prec);
+  } else {
     v = exactDigits(ax);
     switch (fmt) {
       case "e":
@@ -880,18 +887,23 @@ function intFromArg(a: GoVal[], argNum: number): [number, boolean, number] {
   return [num, isInt, newArgNum];
 }
 
-/** Go's fmt.Sprintf. */
-export function goSprintf(format: string, a: GoVal[]): string {
-  const p = new Printer();
-  const end = format.length;
-  let argNum = 0;
-  let reordered = false;
-  let goodArgNum = true;
+/** State of one Sprintf call beyond the printer's flags. */
+class Formatter {
+  argNum = 0;
+  reordered = false;
+  goodArgNum = true;
+  constructor(
+    readonly p: Printer,
+    readonly format: string,
+    readonly a: GoVal[],
+  ) {}
 
-  const argNumber = (i: number): [number, number, boolean] => {
-    if (i >= end || format.charCodeAt(i) !== 0x5b) return [argNum, i, false];
-    reordered = true;
-    // parse [n]
+  /** Go's argNumber: an explicit [n] index at i. Returns [argNum, i, found]. */
+  argNumber(i: number): [number, number, boolean] {
+    const format = this.format;
+    const end = format.length;
+    if (i >= end || format.charCodeAt(i) !== 0x5b) return [this.argNum, i, false];
+    this.reordered = true;
     let index = 0;
     let wid = 1;
     let ok = false;
@@ -899,32 +911,25 @@ export function goSprintf(format: string, a: GoVal[]): string {
       for (let j = i + 1; j < end; j++) {
         if (format.charCodeAt(j) === 0x5d) {
           const [n, isnum, newi] = parseNum(format, i + 1, j);
-          if (!isnum || newi !== j) {
-            index = 0;
-            wid = j - i + 1;
-            ok = false;
-          } else {
+          wid = j - i + 1;
+          if (isnum && newi === j) {
             index = n - 1;
-            wid = j - i + 1;
             ok = true;
           }
           break;
         }
       }
     }
-    if (ok && index >= 0 && index < a.length) return [index, i + wid, true];
-    goodArgNum = false;
-    return [argNum, i + wid, ok];
-  };
+    if (ok && index >= 0 && index < this.a.length) return [index, i + wid, true];
+    this.goodArgNum = false;
+    return [this.argNum, i + wid, ok];
+  }
 
-  let i = 0;
-  formatLoop: while (i < end) {
-    goodArgNum = true;
-    const lasti = i;
-    while (i < end && format.charCodeAt(i) !== 0x25) i++;
-    if (i > lasti) p.buf += lasti === 0 && i === end ? format : format.slice(lasti, i);
-    if (i >= end) break;
-    i++; // skip %
+  /** One directive; i is just after its %. Returns the index after it, or -1 at a missing verb. */
+  directive(i: number): number {
+    const { p, format, a } = this;
+    const end = format.length;
+    this.goodArgNum = true;
     p.clearFlags();
     simple: for (; i < end; i++) {
       const c = format.charCodeAt(i);
@@ -946,26 +951,25 @@ export function goSprintf(format: string, a: GoVal[]): string {
           p.space = true;
           break;
         default:
-          if (c >= 0x61 && c <= 0x7a && argNum < a.length) {
+          if (c >= 0x61 && c <= 0x7a && this.argNum < a.length) {
             if (c === 0x76) {
               p.sharpV = p.sharp;
               p.sharp = false;
               p.plusV = p.plus;
               p.plus = false;
             }
-            p.printArg(a[argNum], format[i]);
-            argNum++;
-            i++;
-            continue formatLoop;
+            p.printArg(a[this.argNum], format[i]);
+            this.argNum++;
+            return i + 1;
           }
           break simple;
       }
     }
     let afterIndex: boolean;
-    [argNum, i, afterIndex] = argNumber(i);
+    [this.argNum, i, afterIndex] = this.argNumber(i);
     if (i < end && format.charCodeAt(i) === 0x2a) {
       i++;
-      [p.wid, p.widPresent, argNum] = intFromArg(a, argNum);
+      [p.wid, p.widPresent, this.argNum] = intFromArg(a, this.argNum);
       if (!p.widPresent) p.buf += "%!(BADWIDTH)";
       if (p.wid < 0) {
         p.wid = -p.wid;
@@ -975,15 +979,15 @@ export function goSprintf(format: string, a: GoVal[]): string {
       afterIndex = false;
     } else {
       [p.wid, p.widPresent, i] = parseNum(format, i, end);
-      if (afterIndex && p.widPresent) goodArgNum = false;
+      if (afterIndex && p.widPresent) this.goodArgNum = false;
     }
     if (i + 1 < end && format.charCodeAt(i) === 0x2e) {
       i++;
-      if (afterIndex) goodArgNum = false;
-      [argNum, i, afterIndex] = argNumber(i);
+      if (afterIndex) this.goodArgNum = false;
+      [this.argNum, i, afterIndex] = this.argNumber(i);
       if (i < end && format.charCodeAt(i) === 0x2a) {
         i++;
-        [p.prec, p.precPresent, argNum] = intFromArg(a, argNum);
+        [p.prec, p.precPresent, this.argNum] = intFromArg(a, this.argNum);
         if (p.prec < 0) {
           p.prec = 0;
           p.precPresent = false;
@@ -998,17 +1002,17 @@ export function goSprintf(format: string, a: GoVal[]): string {
         }
       }
     }
-    if (!afterIndex) [argNum, i, afterIndex] = argNumber(i);
+    if (!afterIndex) [this.argNum, i, afterIndex] = this.argNumber(i);
     if (i >= end) {
       p.buf += "%!(NOVERB)";
-      break;
+      return -1;
     }
     const cp = format.codePointAt(i)!;
     const verb = String.fromCodePoint(cp);
     i += verb.length;
     if (verb === "%") p.buf += "%";
-    else if (!goodArgNum) p.buf += "%!" + verb + "(BADINDEX)";
-    else if (argNum >= a.length) p.buf += "%!" + verb + "(MISSING)";
+    else if (!this.goodArgNum) p.buf += "%!" + verb + "(BADINDEX)";
+    else if (this.argNum >= a.length) p.buf += "%!" + verb + "(MISSING)";
     else {
       if (verb === "v") {
         p.sharpV = p.sharp;
@@ -1016,13 +1020,58 @@ export function goSprintf(format: string, a: GoVal[]): string {
         p.plusV = p.plus;
         p.plus = false;
       }
-      p.printArg(a[argNum], verb);
-      argNum++;
+      p.printArg(a[this.argNum], verb);
+      this.argNum++;
     }
+    return i;
   }
-  if (!reordered && argNum < a.length) {
-    p.clearFlags();
-    p.buf += "%!(EXTRA ";
+}
+
+/** Go's fmt.Sprintf. */
+export function goSprintf(format: string, a: GoVal[]): string {
+  const end = format.length;
+  let out = "";
+  let i = 0;
+  let argNum = 0;
+  let f: Formatter | null = null;
+  while (i < end) {
+    const j = format.indexOf("%", i);
+    if (j < 0) {
+      out += i === 0 ? format : format.slice(i);
+      break;
+    }
+    if (j > i) out += format.slice(i, j);
+    // Fast path: %s %v %d with a plain string or integer argument and no flags.
+    if (f === null && argNum < a.length) {
+      const c = format.charCodeAt(j + 1);
+      const arg = a[argNum];
+      if ((c === 0x73 || c === 0x76) && typeof arg === "string") {
+        out += arg;
+        argNum++;
+        i = j + 2;
+        continue;
+      }
+      if ((c === 0x64 || c === 0x76) && typeof arg === "number" && Number.isSafeInteger(arg)) {
+        out += arg === 0 ? "0" : String(arg);
+        argNum++;
+        i = j + 2;
+        continue;
+      }
+    }
+    if (f === null) {
+      f = new Formatter(new Printer(), format, a);
+      f.argNum = argNum;
+    }
+    f.p.buf = "";
+    const next = f.directive(j + 1);
+    out += f.p.buf;
+    argNum = f.argNum;
+    if (next < 0) break;
+    i = next;
+  }
+  if (argNum < a.length && !(f !== null && f.reordered)) {
+    const p = new Printer();
+    p.buf = "%!(EXTRA ";
     for (let k = argNum; k < a.length; k++) {
       if (k > argNum) p.buf += ", ";
       const arg = a[k];
@@ -1032,9 +1081,9 @@ export function goSprintf(format: string, a: GoVal[]): string {
         p.printArg(arg, "v");
       }
     }
-    p.buf += ")";
+    out += p.buf + ")";
   }
-  return p.buf;
+  return out;
 }
 
 /** Go's fmt.Sprint of one value (as text/template prints values). */

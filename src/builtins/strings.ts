@@ -301,9 +301,10 @@ export function regoText(v: Value): string {
 function sprintfArg(v: Value): GoVal {
   switch (typeof v) {
     case "string":
-    case "number":
     case "bigint":
       return v;
+    case "number":
+      return Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v) : v;
   }
   if (v instanceof BigDec) {
     const n = v.d.toNumber();
