@@ -62,6 +62,15 @@ export function pow10(n: number): bigint {
   return 10n ** BigInt(n);
 }
 
+const POW5: bigint[] = [1n];
+function pow5(n: number): bigint {
+  if (n < 2000) {
+    while (POW5.length <= n) POW5.push(POW5[POW5.length - 1] * 5n);
+    return POW5[n];
+  }
+  return 5n ** BigInt(n);
+}
+
 /** An exact rational n / d (d > 0) rounded to PREC bits. */
 function fromRatio(neg: boolean, n: bigint, d: bigint): BF {
   if (n === 0n) return ZERO;
@@ -105,6 +114,9 @@ export function bfFromBigInt(b: bigint): BF {
   return b < 0n ? round(true, -b, 0, false) : round(false, b, 0, false);
 }
 
+/** Non-integer doubles seen recently (policy constants repeat): their 64-bit big floats. */
+const numCache = new Map<number, BF>();
+
 /** A Rego number as a 64-bit big float (as OPA reads it from its decimal text). */
 export function bfFromValue(v: number | bigint | BigDec): BF {
   if (typeof v === "number") {
@@ -112,7 +124,13 @@ export function bfFromValue(v: number | bigint | BigDec): BF {
       if (v === 0) return ZERO;
       return v < 0 ? { neg: true, m: BigInt(-v), e: 0 } : { neg: false, m: BigInt(v), e: 0 };
     }
-    return bfFromText(String(v));
+    let f = numCache.get(v);
+    if (f === undefined) {
+      f = bfFromText(String(v));
+      if (numCache.size >= 4096) numCache.clear();
+      numCache.set(v, f);
+    }
+    return f;
   }
   if (typeof v === "bigint") return bfFromBigInt(v);
   return bfFromText(v.d.toString());
@@ -248,7 +266,7 @@ export function bfShortest(a: BF): [bigint, number] {
     p = 0;
   } else {
     const k = 1 - e;
-    const f = 5n ** BigInt(k);
+    const f = pow5(k);
     x = m2 * f;
     lo = (m2 - 1n) * f;
     hi = (m2 + 1n) * f;
