@@ -17,6 +17,7 @@ import { cyclonedxParser } from './cyclonedx.ts';
 import { hoconParser } from './hocon.ts';
 import { vclParser } from './vcl.ts';
 import { jsonnetParser } from './jsonnet.ts';
+import { cueParser } from './cue.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -37,4 +38,5 @@ export const PARSERS: InputParser[] = [
   hoconParser,
   vclParser,
   jsonnetParser,
+  cueParser,
 ];

@@ -1,0 +1,1299 @@
+/**
+ * CUE (`.cue`): the file is evaluated and exported to JSON, as conftest does
+ * with the CUE Go API.
+ *
+ * No pure-JavaScript CUE implementation exists on npm, so this is a
+ * hand-written evaluator of the commonly used subset:
+ * - structs (unified field by field, also across repeated declarations),
+ *   `a: b: c: 1` shorthand, definitions (`#D`), hidden fields (`_x`), optional
+ *   (`a?:`) and required (`a!:`) fields, `...`, embedding;
+ * - unification `&`, disjunctions `|` with defaults `*`, basic types (`int`,
+ *   `float`, `number`, `string`, `bytes`, `bool`, `null`, `_`), bounds
+ *   (`>=0`, `<10`, `!=x`), regular expressions (`=~`, `!~`);
+ * - references (lexical, to the unified value), selectors, indexing, `let`,
+ *   arithmetic/comparison/boolean operators, `div`/`mod`/`quo`/`rem`,
+ *   string interpolation `\(x)`, multi-line strings, number suffixes (`1Ki`);
+ * - list and struct comprehensions (`for`, `if`, `let` clauses), top-level
+ *   `if`/`for` embeddings;
+ * - builtins `len`, `close`, `and`, `or`, `div`, `mod`, `quo`, `rem`, and the
+ *   packages `strings`, `list`, `math`, `strconv` (common functions).
+ * Not supported: pattern constraints `[string]: T` (ignored), `@attributes`
+ * (ignored), imports of other packages, cycles through disjunctions.
+ * Non-concrete results are errors ("incomplete value"), as in conftest.
+ */
+import { ParseError, lineColAt, type InputParser } from './types.ts';
+
+class CueError extends Error {
+  constructor(message: string, public pos = -1) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Lexer (with Go-style automatic comma insertion at line ends)
+
+type Tok = { t: 'id' | 'num' | 'str' | 'op' | 'kw' | 'eof'; v: string; pos: number; parts?: (string | Tok[])[]; float?: boolean };
+const KW = new Set(['package', 'import', 'for', 'in', 'if', 'let', 'true', 'false', 'null', 'div', 'mod', 'quo', 'rem']);
+
+function lexCue(src: string, base = 0): Tok[] {
+  const toks: Tok[] = [];
+  let i = 0;
+  const n = src.length;
+  const fail = (m: string): never => {
+    throw new CueError(m, base + i);
+  };
+  const needsComma = () => {
+    const last = toks[toks.length - 1];
+    if (!last) return false;
+    if (last.t === 'id' || last.t === 'num' || last.t === 'str') return true;
+    if (last.t === 'kw') return ['true', 'false', 'null'].includes(last.v);
+    return last.t === 'op' && [')', ']', '}', '_', '...'].includes(last.v);
+  };
+  while (i < n) {
+    const c = src[i]!;
+    if (c === '\n') {
+      if (needsComma()) toks.push({ t: 'op', v: ',', pos: base + i });
+      i++;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '/' && src[i + 1] === '/') {
+      while (i < n && src[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '@') {
+      // attribute: skip balanced (...)
+      const m = /^@[A-Za-z_]\w*\(/.exec(src.slice(i));
+      if (m) {
+        let depth = 0;
+        for (; i < n; i++) {
+          if (src[i] === '(') depth++;
+          else if (src[i] === ')' && --depth === 0) {
+            i++;
+            break;
+          }
+        }
+        continue;
+      }
+    }
+    const start = i;
+    if (/[A-Za-z_$#]/.test(c) && !(c === '#' && src[i + 1] === '"')) {
+      while (i < n && /[A-Za-z0-9_$#]/.test(src[i]!)) i++;
+      const w = src.slice(start, i);
+      toks.push({ t: KW.has(w) ? 'kw' : w === '_' ? 'op' : 'id', v: w, pos: base + start });
+      continue;
+    }
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      const m =
+        /^(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9_]+)?)([KMGTP]i?)?/.exec(src.slice(i, i + 200))!;
+      i += m[0].length;
+      toks.push({ t: 'num', v: m[0], pos: base + start, float: /[.eE]/.test(m[1]!) && !/^0[xX]/.test(m[1]!) && !m[2] });
+      continue;
+    }
+    if (c === '"' || c === "'" || (c === '#' && src[i + 1] === '"')) {
+      let hashes = 0;
+      while (src[i] === '#') {
+        hashes++;
+        i++;
+      }
+      const q = src[i]!;
+      const multi = src.startsWith(q + q + q, i);
+      i += multi ? 3 : 1;
+      const close = (multi ? q + q + q : q) + '#'.repeat(hashes);
+      const esc = '\\' + '#'.repeat(hashes);
+      const parts: (string | Tok[])[] = [];
+      let cur = '';
+      for (;;) {
+        if (i >= n) fail('string literal not terminated');
+        if (src.startsWith(close, i)) {
+          i += close.length;
+          break;
+        }
+        if (!multi && src[i] === '\n') fail('string literal not terminated');
+        if (src.startsWith(esc, i)) {
+          const j = i + esc.length;
+          const e = src[j];
+          if (e === '(') {
+            // interpolation
+            let depth = 1;
+            let k = j + 1;
+            for (; k < n && depth > 0; k++) {
+              if (src[k] === '(') depth++;
+              else if (src[k] === ')') depth--;
+            }
+            parts.push(cur);
+            cur = '';
+            parts.push(lexCue(src.slice(j + 1, k - 1), base + j + 1));
+            i = k;
+            continue;
+          }
+          const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', a: '\x07', '"': '"', "'": "'", '\\': '\\', '/': '/' };
+          if (e !== undefined && map[e] !== undefined) {
+            cur += map[e];
+            i = j + 1;
+            continue;
+          }
+          if (e === 'u' || e === 'U') {
+            const len = e === 'u' ? 4 : 8;
+            cur += String.fromCodePoint(parseInt(src.slice(j + 1, j + 1 + len), 16));
+            i = j + 1 + len;
+            continue;
+          }
+          if (e === 'x') {
+            cur += String.fromCharCode(parseInt(src.slice(j + 1, j + 3), 16));
+            i = j + 3;
+            continue;
+          }
+          if (e === '\n' && multi) {
+            i = j + 1;
+            continue;
+          }
+          fail(`unknown escape sequence \\${e}`);
+        }
+        cur += src[i++];
+      }
+      parts.push(cur);
+      if (multi) dedentMulti(parts);
+      toks.push({ t: 'str', v: q, pos: base + start, parts });
+      continue;
+    }
+    const ops = ['...', '=~', '!~', '==', '!=', '<=', '>=', '&&', '||', '&', '|', '*', '+', '-', '/', '!', '<', '>', '=', ':', '?', '.', ',', '(', ')', '[', ']', '{', '}'];
+    const op = ops.find((o) => src.startsWith(o, i));
+    if (!op) fail(`illegal character ${JSON.stringify(c)}`);
+    toks.push({ t: 'op', v: op!, pos: base + start });
+    i += op!.length;
+  }
+  if (needsComma()) toks.push({ t: 'op', v: ',', pos: base + n });
+  toks.push({ t: 'eof', v: '', pos: base + n });
+  return toks;
+}
+
+/** Multi-line strings: drop the first newline and the closing line's indentation from every line. */
+function dedentMulti(parts: (string | Tok[])[]): void {
+  const first = parts[0];
+  if (typeof first === 'string') parts[0] = first.replace(/^[ \t]*\r?\n/, '');
+  const last = parts[parts.length - 1];
+  let indent = '';
+  if (typeof last === 'string') {
+    const m = /\r?\n([ \t]*)$/.exec(last);
+    if (m) {
+      indent = m[1]!;
+      parts[parts.length - 1] = last.slice(0, m.index);
+    }
+  }
+  if (!indent) return;
+  for (let p = 0; p < parts.length; p++) {
+    const s = parts[p];
+    if (typeof s !== 'string') continue;
+    parts[p] = s
+      .split('\n')
+      .map((line, i) => (i === 0 && p > 0 ? line : line.startsWith(indent) ? line.slice(indent.length) : line))
+      .join('\n');
+  }
+  if (typeof parts[0] === 'string' && (parts[0] as string).startsWith(indent)) parts[0] = (parts[0] as string).slice(indent.length);
+}
+
+// ---------------------------------------------------------------------------
+// AST
+
+type Node =
+  | { k: 'lit'; v: V; pos: number }
+  | { k: 'interp'; parts: (string | Node)[]; bytes: boolean; pos: number }
+  | { k: 'ref'; name: string; pos: number }
+  | { k: 'sel'; x: Node; name: string; pos: number }
+  | { k: 'idx'; x: Node; i: Node; pos: number }
+  | { k: 'call'; fn: Node; args: Node[]; pos: number }
+  | { k: 'un'; op: string; x: Node; pos: number }
+  | { k: 'bin'; op: string; l: Node; r: Node; pos: number }
+  | { k: 'struct'; decls: Decl[]; pos: number }
+  | { k: 'list'; items: Node[]; tail?: Node; comp?: { clauses: Clause[]; body: Node }; pos: number };
+
+type Clause = { k: 'for'; key?: string; val: string; src: Node } | { k: 'if'; cond: Node } | { k: 'let'; name: string; x: Node };
+type Decl =
+  | { k: 'field'; label: Label; value: Node; pos: number }
+  | { k: 'let'; name: string; x: Node }
+  | { k: 'embed'; x: Node; pos: number }
+  | { k: 'comp'; clauses: Clause[]; body: Node & { k: 'struct' }; pos: number }
+  | { k: 'ellipsis' };
+type Label = { name: string | Node; opt: '' | '?' | '!'; pattern?: { alias?: string; x: Node } };
+
+class CueParser {
+  i = 0;
+  constructor(private toks: Tok[]) {}
+  peek(o = 0): Tok {
+    return this.toks[Math.min(this.i + o, this.toks.length - 1)]!;
+  }
+  is(v: string, o = 0): boolean {
+    const t = this.peek(o);
+    return (t.t === 'op' || t.t === 'kw') && t.v === v;
+  }
+  eat(v: string): boolean {
+    if (this.is(v)) {
+      this.i++;
+      return true;
+    }
+    return false;
+  }
+  expect(v: string): void {
+    if (!this.eat(v)) this.fail(`expected '${v}', found ${this.desc()}`);
+  }
+  desc(): string {
+    const t = this.peek();
+    return t.t === 'eof' ? 'EOF' : t.t === 'str' ? 'string' : `'${t.v}'`;
+  }
+  fail(m: string): never {
+    throw new CueError(m, this.peek().pos);
+  }
+
+  file(): Node & { k: 'struct' } {
+    const pos = this.peek().pos;
+    if (this.eat('package')) {
+      this.i++;
+      this.eat(',');
+    }
+    while (this.eat('import')) {
+      if (this.eat('(')) {
+        while (!this.eat(')')) this.i++;
+      } else {
+        if (this.peek().t === 'id') this.i++;
+        this.i++;
+      }
+      this.eat(',');
+    }
+    const decls = this.decls('eof');
+    return { k: 'struct', decls, pos };
+  }
+
+  decls(close: string): Decl[] {
+    const out: Decl[] = [];
+    for (;;) {
+      while (this.eat(',')) {
+        /* skip */
+      }
+      const t = this.peek();
+      if (close === 'eof' ? t.t === 'eof' : this.is(close)) break;
+      out.push(this.decl());
+      if (!this.eat(',')) {
+        if (close === 'eof' ? this.peek().t !== 'eof' : !this.is(close)) this.fail(`missing ',' in struct literal`);
+      }
+    }
+    return out;
+  }
+
+  decl(): Decl {
+    const t = this.peek();
+    if (this.eat('...')) {
+      if (!this.is(',') && !this.is('}')) this.expr();
+      return { k: 'ellipsis' };
+    }
+    if (this.is('let')) {
+      this.i++;
+      const name = this.peek().v;
+      this.i++;
+      this.expect('=');
+      return { k: 'let', name, x: this.expr() };
+    }
+    if (this.is('if') || this.is('for')) {
+      const clauses = this.clauses();
+      if (!this.is('{')) this.fail(`expected '{' after comprehension clauses`);
+      const body = this.primary() as Node & { k: 'struct' };
+      return { k: 'comp', clauses, body, pos: t.pos };
+    }
+    // field or embedding
+    const save = this.i;
+    const label = this.tryLabel();
+    if (label) {
+      let opt: '' | '?' | '!' = '';
+      if (this.eat('?')) opt = '?';
+      else if (this.is('!') && this.is(':', 1)) {
+        this.i++;
+        opt = '!';
+      }
+      if (this.eat(':')) {
+        label.opt = opt;
+        // shorthand a: b: c
+        const value = this.fieldValue();
+        return { k: 'field', label, value, pos: t.pos };
+      }
+      this.i = save;
+    }
+    return { k: 'embed', x: this.expr(), pos: t.pos };
+  }
+
+  fieldValue(): Node {
+    const save = this.i;
+    const t = this.peek();
+    const label = this.tryLabel();
+    if (label) {
+      let opt: '' | '?' | '!' = '';
+      if (this.eat('?')) opt = '?';
+      else if (this.is('!') && this.is(':', 1)) {
+        this.i++;
+        opt = '!';
+      }
+      if (this.eat(':')) {
+        label.opt = opt;
+        const value = this.fieldValue();
+        return { k: 'struct', decls: [{ k: 'field', label, value, pos: t.pos }], pos: t.pos };
+      }
+      this.i = save;
+    }
+    return this.expr();
+  }
+
+  tryLabel(): Label | undefined {
+    const t = this.peek();
+    if (t.t === 'id' || (t.t === 'kw' && !['if', 'for', 'let'].includes(t.v)) || (t.t === 'op' && t.v === '_')) {
+      if (!this.is(':', 1) && !this.is('?', 1) && !(this.is('!', 1) && this.is(':', 2))) return undefined;
+      this.i++;
+      return { name: t.v, opt: '' };
+    }
+    if (t.t === 'str') {
+      if (!this.is(':', 1) && !this.is('?', 1) && !(this.is('!', 1) && this.is(':', 2))) return undefined;
+      this.i++;
+      if (t.parts!.length !== 1) return { name: { k: 'interp', parts: this.interpParts(t), bytes: false, pos: t.pos }, opt: '' };
+      return { name: t.parts![0] as string, opt: '' };
+    }
+    if (t.t === 'op' && t.v === '(') {
+      // (expr): dynamic label
+      const save = this.i;
+      this.i++;
+      try {
+        const x = this.expr();
+        this.expect(')');
+        if (this.is(':') || this.is('?')) return { name: x, opt: '' };
+      } catch {
+        // not a label
+      }
+      this.i = save;
+      return undefined;
+    }
+    if (t.t === 'op' && t.v === '[') {
+      // pattern constraint [X=pattern]: T
+      const save = this.i;
+      try {
+        this.i++;
+        let alias: string | undefined;
+        if (this.peek().t === 'id' && this.is('=', 1)) {
+          alias = this.peek().v;
+          this.i += 2;
+        }
+        const x = this.expr();
+        this.expect(']');
+        if (this.is(':')) return { name: '', opt: '', pattern: { alias, x } };
+      } catch {
+        // not a pattern
+      }
+      this.i = save;
+      return undefined;
+    }
+    return undefined;
+  }
+
+  clauses(): Clause[] {
+    const out: Clause[] = [];
+    for (;;) {
+      if (this.eat('for')) {
+        const a = this.peek().v;
+        this.i++;
+        let key: string | undefined;
+        let val = a;
+        if (this.eat(',')) {
+          key = a;
+          val = this.peek().v;
+          this.i++;
+        }
+        this.expect('in');
+        out.push({ k: 'for', key, val, src: this.expr() });
+      } else if (this.eat('if')) out.push({ k: 'if', cond: this.expr() });
+      else if (this.is('let') && out.length) {
+        this.i++;
+        const name = this.peek().v;
+        this.i++;
+        this.expect('=');
+        out.push({ k: 'let', name, x: this.expr() });
+      } else return out;
+    }
+  }
+
+  static PREC: string[][] = [['|'], ['&'], ['||'], ['&&'], ['==', '!=', '<', '<=', '>', '>=', '=~', '!~'], ['+', '-'], ['*', '/']];
+
+  expr(level = 0): Node {
+    if (level >= CueParser.PREC.length) return this.unary();
+    let l = this.expr(level + 1);
+    for (;;) {
+      const t = this.peek();
+      if ((t.t === 'op' || t.t === 'kw') && CueParser.PREC[level]!.includes(t.v)) {
+        this.i++;
+        const r = this.expr(level + 1);
+        l = { k: 'bin', op: t.v, l, r, pos: t.pos };
+      } else return l;
+    }
+  }
+
+  unary(): Node {
+    const t = this.peek();
+    if (t.t === 'op' && ['-', '+', '!', '*', '<', '<=', '>', '>=', '!=', '=~', '!~'].includes(t.v)) {
+      this.i++;
+      return { k: 'un', op: t.v, x: this.unary(), pos: t.pos };
+    }
+    return this.postfix(this.primary());
+  }
+
+  postfix(x: Node): Node {
+    for (;;) {
+      const t = this.peek();
+      if (this.eat('.')) {
+        const nt = this.peek();
+        this.i++;
+        const name = nt.t === 'str' ? (nt.parts![0] as string) : nt.v;
+        x = { k: 'sel', x, name, pos: t.pos };
+      } else if (this.is('[')) {
+        this.i++;
+        const i = this.expr();
+        this.expect(']');
+        x = { k: 'idx', x, i, pos: t.pos };
+      } else if (this.is('(')) {
+        this.i++;
+        const args: Node[] = [];
+        while (!this.is(')')) {
+          args.push(this.expr());
+          if (!this.eat(',')) break;
+        }
+        this.expect(')');
+        x = { k: 'call', fn: x, args, pos: t.pos };
+      } else return x;
+    }
+  }
+
+  interpParts(t: Tok): (string | Node)[] {
+    return t.parts!.map((p) => (typeof p === 'string' ? p : new CueParser(p).exprAll()));
+  }
+
+  exprAll(): Node {
+    const e = this.expr();
+    this.eat(',');
+    if (this.peek().t !== 'eof') this.fail('unexpected token in interpolation');
+    return e;
+  }
+
+  primary(): Node {
+    const t = this.peek();
+    this.i++;
+    switch (t.t) {
+      case 'num':
+        return { k: 'lit', v: parseNum(t), pos: t.pos };
+      case 'str': {
+        const bytes = t.v === "'";
+        if (t.parts!.length === 1) return { k: 'lit', v: { k: bytes ? 'bytes' : 'str', v: t.parts![0] as string }, pos: t.pos };
+        return { k: 'interp', parts: this.interpParts(t), bytes, pos: t.pos };
+      }
+      case 'id':
+        return { k: 'ref', name: t.v, pos: t.pos };
+      case 'kw':
+        if (t.v === 'true' || t.v === 'false') return { k: 'lit', v: { k: 'bool', v: t.v === 'true' }, pos: t.pos };
+        if (t.v === 'null') return { k: 'lit', v: { k: 'null' }, pos: t.pos };
+        if (['div', 'mod', 'quo', 'rem'].includes(t.v)) return { k: 'ref', name: t.v, pos: t.pos };
+        break;
+      case 'op':
+        if (t.v === '_') return { k: 'lit', v: TOP, pos: t.pos };
+        if (t.v === '(') {
+          const e = this.expr();
+          this.expect(')');
+          return e;
+        }
+        if (t.v === '{') {
+          const decls = this.decls('}');
+          this.expect('}');
+          return { k: 'struct', decls, pos: t.pos };
+        }
+        if (t.v === '[') {
+          if (this.is('for')) {
+            const clauses = this.clauses();
+            const body = this.primary();
+            this.eat(',');
+            this.expect(']');
+            return { k: 'list', items: [], comp: { clauses, body }, pos: t.pos };
+          }
+          const items: Node[] = [];
+          let tail: Node | undefined;
+          while (!this.is(']')) {
+            if (this.eat('...')) {
+              tail = this.is(']') || this.is(',') ? { k: 'lit', v: TOP, pos: t.pos } : this.expr();
+              this.eat(',');
+              break;
+            }
+            items.push(this.expr());
+            if (!this.eat(',')) break;
+          }
+          this.expect(']');
+          return { k: 'list', items, tail, pos: t.pos };
+        }
+    }
+    this.i--;
+    this.fail(`expected operand, found ${this.desc()}`);
+  }
+}
+
+function parseNum(t: Tok): V {
+  const m = /^(.*?)([KMGTP]i?)?$/.exec(t.v)!;
+  let s = m[1]!.replace(/_/g, '');
+  let v: number;
+  if (/^0[xX]/.test(s)) v = parseInt(s.slice(2), 16);
+  else if (/^0[oO]/.test(s)) v = parseInt(s.slice(2), 8);
+  else if (/^0[bB]/.test(s)) v = parseInt(s.slice(2), 2);
+  else {
+    if (s.startsWith('.')) s = '0' + s;
+    v = Number(s);
+  }
+  if (m[2]) {
+    const exp = 'KMGTP'.indexOf(m[2][0]!) + 1;
+    v *= m[2].endsWith('i') ? Math.pow(1024, exp) : Math.pow(1000, exp);
+    return { k: 'num', v: Math.round(v), int: true };
+  }
+  return { k: 'num', v, int: !t.float };
+}
+
+// ---------------------------------------------------------------------------
+// Values
+
+type Kind = 'null' | 'bool' | 'int' | 'float' | 'string' | 'bytes' | 'struct' | 'list';
+type Check = { op: string; v: V };
+type V =
+  | { k: 'top' }
+  | { k: 'bottom'; msg: string }
+  | { k: 'null' }
+  | { k: 'bool'; v: boolean }
+  | { k: 'num'; v: number; int: boolean }
+  | { k: 'str'; v: string }
+  | { k: 'bytes'; v: string }
+  | { k: 'constraint'; kinds: Set<Kind>; checks: Check[]; label: string }
+  | { k: 'struct'; s: StructInst }
+  | { k: 'list'; items: V[]; tail?: V }
+  | { k: 'disj'; alts: { v: V; def: boolean }[] }
+  | { k: 'builtin'; name: string; f: (args: V[]) => V };
+
+const TOP: V = { k: 'top' };
+const ALL_KINDS: Kind[] = ['null', 'bool', 'int', 'float', 'string', 'bytes', 'struct', 'list'];
+const TYPES: Record<string, Kind[]> = {
+  int: ['int'], float: ['float'], number: ['int', 'float'], string: ['string'], bytes: ['bytes'], bool: ['bool'],
+};
+
+function bottom(msg: string): V {
+  return { k: 'bottom', msg };
+}
+
+function kindOf(v: V): Kind | undefined {
+  switch (v.k) {
+    case 'null': return 'null';
+    case 'bool': return 'bool';
+    case 'num': return v.int ? 'int' : 'float';
+    case 'str': return 'string';
+    case 'bytes': return 'bytes';
+    case 'struct': return 'struct';
+    case 'list': return 'list';
+  }
+  return undefined;
+}
+
+function show(v: V): string {
+  switch (v.k) {
+    case 'top': return '_';
+    case 'bottom': return '_|_';
+    case 'null': return 'null';
+    case 'bool': return String(v.v);
+    case 'num': return fmtNum(v);
+    case 'str': return JSON.stringify(v.v);
+    case 'bytes': return `'${v.v}'`;
+    case 'constraint': return v.label;
+    case 'struct': return '{...}';
+    case 'list': return '[...]';
+    case 'disj': return v.alts.map((a) => (a.def ? '*' : '') + show(a.v)).join(' | ');
+    case 'builtin': return v.name;
+  }
+}
+
+function fmtNum(v: { v: number; int: boolean }): string {
+  if (v.int) return Number.isSafeInteger(v.v) ? String(v.v) : BigInt(Math.round(v.v)).toString();
+  const s = String(v.v);
+  return /[.eE]/.test(s) || !Number.isFinite(v.v) ? s : s + '.0';
+}
+
+interface Conj {
+  x: Node;
+  env: Env | undefined; // env outside the struct literal the conjunct came from
+}
+type Env = { scope?: StructInst; vars?: Map<string, V | (() => V)>; parent?: Env };
+
+class StructInst {
+  fields = new Map<string, { conjs: (Conj | V)[]; opt: '' | '?' | '!' }>();
+  lets: { name: string; x: Node; env: Env | undefined }[] = [];
+  comps: { d: Decl & { k: 'comp' }; env: Env | undefined }[] = [];
+  embeds: { x: Node; env: Env | undefined }[] = [];
+  patterns: { alias?: string; pat: Node; value: Node; env: Env | undefined }[] = [];
+  closed = false;
+  private cache = new Map<string, V>();
+  private busy = new Set<string>();
+  private expanded = false;
+  private letCache = new Map<string, V>();
+  constructor(public ev: Evaluator) {}
+
+  addField(name: string, c: Conj | V, opt: '' | '?' | '!') {
+    const f = this.fields.get(name);
+    if (f) {
+      f.conjs.push(c);
+      if (opt === '' || (opt === '!' && f.opt === '?')) f.opt = opt === '!' ? '!' : f.opt === '!' ? '!' : '';
+      if (opt === '') f.opt = f.opt === '!' ? '!' : '';
+    } else this.fields.set(name, { conjs: [c], opt });
+  }
+
+  merge(other: StructInst): StructInst {
+    const s = new StructInst(this.ev);
+    for (const src of [this, other]) {
+      src.expand();
+      for (const [k, f] of src.fields) for (const c of f.conjs) s.addField(k, c, f.opt);
+      s.lets.push(...src.lets);
+      s.patterns.push(...src.patterns);
+    }
+    s.closed = this.closed || other.closed;
+    return s;
+  }
+
+  innerEnv(env: Env | undefined): Env {
+    return { scope: this, parent: env };
+  }
+
+  /** Expand embeddings and comprehensions into plain fields (once). */
+  expand(): void {
+    if (this.expanded) return;
+    this.expanded = true;
+    for (const e of this.embeds) {
+      const v = this.ev.eval(e.x, this.innerEnv(e.env));
+      if (v.k === 'struct') {
+        v.s.expand();
+        for (const [k, f] of v.s.fields) for (const c of f.conjs) this.addField(k, c, f.opt);
+      } else if (v.k !== 'top') this.embedded = this.embedded ? this.ev.unify(this.embedded, v) : v;
+    }
+    for (const { d, env } of this.comps) {
+      this.ev.comprehend(d.clauses, 0, this.innerEnv(env), (e) => {
+        const body = this.ev.eval(d.body, e);
+        if (body.k === 'struct') {
+          body.s.expand();
+          for (const [k, f] of body.s.fields) for (const c of f.conjs) this.addField(k, c, f.opt);
+        }
+      });
+    }
+  }
+  embedded: V | undefined;
+
+  has(name: string): boolean {
+    this.expand();
+    return this.fields.has(name);
+  }
+
+  get(name: string): V {
+    this.expand();
+    const c = this.cache.get(name);
+    if (c) return c;
+    const f = this.fields.get(name);
+    if (!f) return bottom(`undefined field: ${name}`);
+    if (this.busy.has(name)) return TOP; // structural cycle: treat as unknown
+    this.busy.add(name);
+    let v: V = TOP;
+    try {
+      for (const cj of f.conjs) {
+        const cv = 'x' in cj && 'env' in cj ? this.ev.eval((cj as Conj).x, this.innerEnv((cj as Conj).env)) : (cj as V);
+        v = this.ev.unify(v, cv);
+      }
+      if (!name.startsWith('#') && !name.startsWith('_')) {
+        for (const p of this.patterns) {
+          const pv = this.ev.eval(p.pat, this.innerEnv(p.env));
+          if (this.ev.unify(pv, { k: 'str', v: name }).k === 'bottom') continue;
+          const penv: Env = p.alias ? { vars: new Map([[p.alias, { k: 'str', v: name } as V]]), parent: p.env } : p.env ?? {};
+          v = this.ev.unify(v, this.ev.eval(p.value, this.innerEnv(penv)));
+        }
+      }
+    } finally {
+      this.busy.delete(name);
+    }
+    this.cache.set(name, v);
+    return v;
+  }
+
+  getLet(name: string): V | undefined {
+    const l = [...this.lets].reverse().find((x) => x.name === name);
+    if (!l) return undefined;
+    const c = this.letCache.get(name);
+    if (c) return c;
+    const v = this.ev.eval(l.x, this.innerEnv(l.env));
+    this.letCache.set(name, v);
+    return v;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Evaluator
+
+class Evaluator {
+  unify(a: V, b: V): V {
+    if (a.k === 'bottom') return a;
+    if (b.k === 'bottom') return b;
+    if (a.k === 'top') return b;
+    if (b.k === 'top') return a;
+    if (a.k === 'disj' || b.k === 'disj') return this.unifyDisj(a, b);
+    if (a.k === 'constraint' && b.k === 'constraint') {
+      const kinds = new Set([...a.kinds].filter((x) => b.kinds.has(x)));
+      if (kinds.size === 0) return bottom(`conflicting values ${b.label} and ${a.label} (mismatched types)`);
+      return { k: 'constraint', kinds, checks: [...a.checks, ...b.checks], label: `${a.label} & ${b.label}` };
+    }
+    if (a.k === 'constraint') return this.applyConstraint(a, b);
+    if (b.k === 'constraint') return this.applyConstraint(b, a);
+    if (a.k === 'struct' && b.k === 'struct') return { k: 'struct', s: a.s.merge(b.s) };
+    if (a.k === 'list' && b.k === 'list') return this.unifyLists(a, b);
+    if (a.k === 'num' && b.k === 'num') {
+      if (a.v !== b.v) return bottom(`conflicting values ${show(b)} and ${show(a)}`);
+      return a.int && b.int ? a : a.int !== b.int ? bottom(`conflicting values ${show(b)} and ${show(a)} (mismatched types int and float)`) : a;
+    }
+    if (a.k === b.k && (a.k === 'str' || a.k === 'bytes' || a.k === 'bool')) {
+      if ((a as { v: unknown }).v !== (b as { v: unknown }).v) return bottom(`conflicting values ${show(b)} and ${show(a)}`);
+      return a;
+    }
+    if (a.k === 'null' && b.k === 'null') return a;
+    return bottom(`conflicting values ${show(b)} and ${show(a)} (mismatched types ${kindOf(b)} and ${kindOf(a)})`);
+  }
+
+  unifyLists(a: V & { k: 'list' }, b: V & { k: 'list' }): V {
+    const n = Math.max(a.items.length, b.items.length);
+    if ((a.items.length < n && !a.tail) || (b.items.length < n && !b.tail)) {
+      return bottom(`incompatible list lengths (${a.items.length} and ${b.items.length})`);
+    }
+    const items: V[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = i < a.items.length ? a.items[i]! : a.tail!;
+      const y = i < b.items.length ? b.items[i]! : b.tail!;
+      const u = this.unify(x, y);
+      if (u.k === 'bottom') return u;
+      items.push(u);
+    }
+    const tail = a.tail && b.tail ? this.unify(a.tail, b.tail) : undefined;
+    return { k: 'list', items, tail };
+  }
+
+  unifyDisj(a: V, b: V): V {
+    const altsA = a.k === 'disj' ? a.alts : [{ v: a, def: false }];
+    const altsB = b.k === 'disj' ? b.alts : [{ v: b, def: false }];
+    const anyDefA = altsA.some((x) => x.def);
+    const anyDefB = altsB.some((x) => x.def);
+    const out: { v: V; def: boolean }[] = [];
+    for (const x of altsA) {
+      for (const y of altsB) {
+        const u = this.unify(x.v, y.v);
+        if (u.k === 'bottom') continue;
+        out.push({ v: u, def: (anyDefA ? x.def : true) && (anyDefB ? y.def : true) && (anyDefA || anyDefB) });
+      }
+    }
+    if (out.length === 0) return bottom(`empty disjunction: ${show(a)} & ${show(b)}`);
+    if (out.length === 1) return out[0]!.v;
+    return { k: 'disj', alts: out };
+  }
+
+  applyConstraint(c: V & { k: 'constraint' }, v: V): V {
+    if (v.k === 'struct' || v.k === 'list') {
+      return c.kinds.has(v.k) ? v : bottom(`conflicting values ${c.label} and ${show(v)} (mismatched types)`);
+    }
+    const kind = kindOf(v);
+    if (!kind) return bottom(`cannot unify ${c.label} and ${show(v)}`);
+    if (!c.kinds.has(kind)) {
+      // int literal against float type: CUE keeps 1 as int, float accepts only floats
+      return bottom(`conflicting values ${c.label} and ${show(v)} (mismatched types ${c.label} and ${kind})`);
+    }
+    for (const ch of c.checks) {
+      if (!this.check(ch, v)) return bottom(`invalid value ${show(v)} (out of bound ${ch.op}${show(ch.v)})`);
+    }
+    return v;
+  }
+
+  check(ch: Check, v: V): boolean {
+    const x = v as { v: unknown };
+    const y = ch.v as { v: unknown };
+    switch (ch.op) {
+      case '<': return (x.v as number) < (y.v as number);
+      case '<=': return (x.v as number) <= (y.v as number);
+      case '>': return (x.v as number) > (y.v as number);
+      case '>=': return (x.v as number) >= (y.v as number);
+      case '!=': return !this.equal(v, ch.v);
+      case '=~': return new RegExp(y.v as string).test(x.v as string);
+      case '!~': return !new RegExp(y.v as string).test(x.v as string);
+    }
+    return true;
+  }
+
+  equal(a: V, b: V): boolean {
+    const ca = this.concrete(a, false);
+    const cb = this.concrete(b, false);
+    return JSON.stringify(ca) === JSON.stringify(cb);
+  }
+
+  /** The default or only value of a disjunction. */
+  resolveDefault(v: V): V {
+    if (v.k !== 'disj') return v;
+    const defs = v.alts.filter((a) => a.def);
+    const pick = defs.length ? defs : v.alts;
+    if (pick.length === 1) return pick[0]!.v;
+    const first = pick[0]!.v;
+    if (pick.every((p) => this.isConcrete(p.v) && this.isConcrete(first) && this.equal(p.v, first))) return first;
+    return v;
+  }
+
+  isConcrete(v: V): boolean {
+    return ['null', 'bool', 'num', 'str', 'bytes', 'struct', 'list'].includes(v.k);
+  }
+
+  env(env: Env | undefined, name: string): V | undefined {
+    for (let e = env; e; e = e.parent) {
+      if (e.vars?.has(name)) {
+        const x = e.vars.get(name)!;
+        return typeof x === 'function' ? x() : x;
+      }
+      if (e.scope) {
+        if (e.scope.has(name)) return e.scope.get(name);
+        const l = e.scope.getLet(name);
+        if (l) return l;
+      }
+    }
+    return undefined;
+  }
+
+  eval(n: Node, env: Env | undefined): V {
+    switch (n.k) {
+      case 'lit':
+        return n.v;
+      case 'interp': {
+        let s = '';
+        for (const p of n.parts) {
+          if (typeof p === 'string') s += p;
+          else {
+            const v = this.resolveDefault(this.eval(p, env));
+            if (v.k === 'str' || v.k === 'bytes') s += v.v;
+            else if (v.k === 'num') s += fmtNum(v);
+            else if (v.k === 'bool') s += String(v.v);
+            else if (v.k === 'null') s += 'null';
+            else if (v.k === 'bottom') return v;
+            else return { k: 'constraint', kinds: new Set(['string']), checks: [], label: 'string (incomplete interpolation)' };
+          }
+        }
+        return { k: n.bytes ? 'bytes' : 'str', v: s };
+      }
+      case 'ref': {
+        const v = this.env(env, n.name);
+        if (v !== undefined) return v;
+        if (TYPES[n.name]) return { k: 'constraint', kinds: new Set(TYPES[n.name]), checks: [], label: n.name };
+        if (n.name === 'null') return { k: 'null' };
+        const b = BUILTINS[n.name];
+        if (b) return { k: 'builtin', name: n.name, f: b };
+        if (PACKAGES[n.name]) return { k: 'builtin', name: n.name, f: () => bottom('package used as value') };
+        throw new CueError(`reference "${n.name}" not found`, n.pos);
+      }
+      case 'sel': {
+        if (n.x.k === 'ref' && PACKAGES[n.x.name] && this.env(env, n.x.name) === undefined) {
+          const f = PACKAGES[n.x.name]![n.name];
+          if (!f) throw new CueError(`undefined: ${n.x.name}.${n.name}`, n.pos);
+          return { k: 'builtin', name: `${n.x.name}.${n.name}`, f };
+        }
+        const x = this.resolveDefault(this.eval(n.x, env));
+        if (x.k === 'bottom') return x;
+        if (x.k !== 'struct') return bottom(`invalid selector ${n.name}: not a struct (${show(x)})`);
+        if (!x.s.has(n.name)) return bottom(`undefined field: ${n.name}`);
+        return x.s.get(n.name);
+      }
+      case 'idx': {
+        const x = this.resolveDefault(this.eval(n.x, env));
+        const i = this.resolveDefault(this.eval(n.i, env));
+        if (x.k === 'bottom') return x;
+        if (x.k === 'list' && i.k === 'num') {
+          if (i.v < 0 || i.v >= x.items.length) return bottom(`index out of range [${i.v}] with length ${x.items.length}`);
+          return x.items[i.v]!;
+        }
+        if (x.k === 'struct' && i.k === 'str') return x.s.has(i.v) ? x.s.get(i.v) : bottom(`undefined field: ${i.v}`);
+        if (x.k === 'str' && i.k === 'num') return { k: 'str', v: Array.from(x.v)[i.v] ?? '' };
+        return bottom(`invalid index ${show(i)} of ${show(x)}`);
+      }
+      case 'call': {
+        const f = this.eval(n.fn, env);
+        if (f.k !== 'builtin') throw new CueError(`cannot call non-function ${show(f)}`, n.pos);
+        const args = n.args.map((a) => this.resolveDefault(this.eval(a, env)));
+        const bad = args.find((a) => a.k === 'bottom');
+        if (bad) return bad;
+        return f.f(args);
+      }
+      case 'un': {
+        if (n.op === '*') {
+          const v = this.eval(n.x, env);
+          return { k: 'disj', alts: [{ v, def: true }] };
+        }
+        const v = this.resolveDefault(this.eval(n.x, env));
+        if (['<', '<=', '>', '>=', '!=', '=~', '!~'].includes(n.op)) {
+          const kinds: Kind[] = n.op === '=~' || n.op === '!~' ? ['string', 'bytes'] : n.op === '!=' ? ALL_KINDS : v.k === 'str' ? ['string'] : ['int', 'float'];
+          return { k: 'constraint', kinds: new Set(kinds), checks: [{ op: n.op, v }], label: n.op + show(v) };
+        }
+        if (n.op === '!') return v.k === 'bool' ? { k: 'bool', v: !v.v } : this.incomplete(v, '!');
+        if (v.k === 'num') return { k: 'num', v: n.op === '-' ? -v.v : v.v, int: v.int };
+        return this.incomplete(v, n.op);
+      }
+      case 'bin':
+        return this.binop(n, env);
+      case 'struct': {
+        const s = new StructInst(this);
+        for (const d of n.decls) {
+          if (d.k === 'field') {
+            if (d.label.pattern) {
+              s.patterns.push({ alias: d.label.pattern.alias, pat: d.label.pattern.x, value: d.value, env });
+              continue;
+            }
+            let name: string;
+            if (typeof d.label.name === 'string') name = d.label.name;
+            else {
+              const lv = this.resolveDefault(this.eval(d.label.name, s.innerEnv(env)));
+              if (lv.k !== 'str') throw new CueError(`invalid label ${show(lv)}`, d.pos);
+              name = lv.v;
+            }
+            s.addField(name, { x: d.value, env }, d.label.opt);
+          } else if (d.k === 'let') s.lets.push({ name: d.name, x: d.x, env });
+          else if (d.k === 'comp') s.comps.push({ d, env });
+          else if (d.k === 'embed') s.embeds.push({ x: d.x, env });
+        }
+        if (n.decls.some((d) => d.k === 'embed')) {
+          s.expand();
+          if (s.embedded !== undefined && s.fields.size === 0) return s.embedded;
+        }
+        return { k: 'struct', s };
+      }
+      case 'list': {
+        if (n.comp) {
+          const items: V[] = [];
+          this.comprehend(n.comp.clauses, 0, env, (e) => items.push(this.eval(n.comp!.body, e)));
+          return { k: 'list', items };
+        }
+        return { k: 'list', items: n.items.map((x) => this.eval(x, env)), tail: n.tail ? this.eval(n.tail, env) : undefined };
+      }
+    }
+  }
+
+  incomplete(v: V, op: string): V {
+    if (v.k === 'bottom') return v;
+    return { k: 'constraint', kinds: new Set(ALL_KINDS), checks: [], label: `${op}(${show(v)})` };
+  }
+
+  comprehend(clauses: Clause[], i: number, env: Env | undefined, emit: (e: Env | undefined) => void): void {
+    if (i >= clauses.length) {
+      emit(env);
+      return;
+    }
+    const c = clauses[i]!;
+    if (c.k === 'if') {
+      const v = this.resolveDefault(this.eval(c.cond, env));
+      if (v.k === 'bottom') throw new CueError(v.msg);
+      if (v.k !== 'bool') throw new CueError(`cannot use ${show(v)} as type bool in if clause`);
+      if (v.v) this.comprehend(clauses, i + 1, env, emit);
+      return;
+    }
+    if (c.k === 'let') {
+      const v = this.eval(c.x, env);
+      this.comprehend(clauses, i + 1, { vars: new Map([[c.name, v]]), parent: env }, emit);
+      return;
+    }
+    const src = this.resolveDefault(this.eval(c.src, env));
+    if (src.k === 'list') {
+      src.items.forEach((item, idx) => {
+        const vars = new Map<string, V>([[c.val, item]]);
+        if (c.key) vars.set(c.key, { k: 'num', v: idx, int: true });
+        this.comprehend(clauses, i + 1, { vars, parent: env }, emit);
+      });
+    } else if (src.k === 'struct') {
+      src.s.expand();
+      for (const [k, f] of src.s.fields) {
+        if (k.startsWith('#') || k.startsWith('_') || f.opt !== '') continue;
+        const vars = new Map<string, V>([[c.val, src.s.get(k)]]);
+        if (c.key) vars.set(c.key, { k: 'str', v: k });
+        this.comprehend(clauses, i + 1, { vars, parent: env }, emit);
+      }
+    } else if (src.k === 'bottom') throw new CueError(src.msg);
+    else throw new CueError(`cannot range over ${show(src)}`);
+  }
+
+  binop(n: Node & { k: 'bin' }, env: Env | undefined): V {
+    if (n.op === '&') return this.unify(this.eval(n.l, env), this.eval(n.r, env));
+    if (n.op === '|') {
+      const l = this.eval(n.l, env);
+      const r = this.eval(n.r, env);
+      const alts = [...(l.k === 'disj' ? l.alts : [{ v: l, def: false }]), ...(r.k === 'disj' ? r.alts : [{ v: r, def: false }])].filter((a) => a.v.k !== 'bottom');
+      if (alts.length === 0) return bottom('empty disjunction');
+      if (alts.length === 1 && !alts[0]!.def) return alts[0]!.v;
+      return { k: 'disj', alts };
+    }
+    const l = this.resolveDefault(this.eval(n.l, env));
+    const r = this.resolveDefault(this.eval(n.r, env));
+    if (l.k === 'bottom') return l;
+    if (r.k === 'bottom') return r;
+    const num = (x: V) => (x.k === 'num' ? x : undefined);
+    switch (n.op) {
+      case '&&':
+      case '||':
+        if (l.k !== 'bool' || r.k !== 'bool') return this.incomplete(l.k !== 'bool' ? l : r, n.op);
+        return { k: 'bool', v: n.op === '&&' ? l.v && r.v : l.v || r.v };
+      case '==':
+      case '!=': {
+        if (!this.isConcrete(l) || !this.isConcrete(r)) return this.incomplete(!this.isConcrete(l) ? l : r, n.op);
+        const eq = l.k === 'num' && r.k === 'num' ? l.v === r.v : this.equal(l, r);
+        return { k: 'bool', v: n.op === '==' ? eq : !eq };
+      }
+      case '<':
+      case '<=':
+      case '>':
+      case '>=': {
+        if ((l.k === 'num' && r.k === 'num') || (l.k === 'str' && r.k === 'str')) {
+          const a = l.v as number | string;
+          const b = r.v as number | string;
+          const res = n.op === '<' ? a < b : n.op === '<=' ? a <= b : n.op === '>' ? a > b : a >= b;
+          return { k: 'bool', v: res };
+        }
+        return this.incomplete(l.k === 'num' || l.k === 'str' ? r : l, n.op);
+      }
+      case '=~':
+      case '!~':
+        if (l.k === 'str' && r.k === 'str') return { k: 'bool', v: new RegExp(r.v).test(l.v) === (n.op === '=~') };
+        return this.incomplete(l.k === 'str' ? r : l, n.op);
+      case '+':
+        if (l.k === 'str' && r.k === 'str') return { k: 'str', v: l.v + r.v };
+        if (l.k === 'bytes' && r.k === 'bytes') return { k: 'bytes', v: l.v + r.v };
+        if (l.k === 'list' && r.k === 'list') return { k: 'list', items: [...l.items, ...r.items] };
+      // falls through
+      case '-':
+      case '*':
+      case '/': {
+        if (n.op === '*' && l.k === 'str' && r.k === 'num') return { k: 'str', v: l.v.repeat(r.v) };
+        if (n.op === '*' && l.k === 'num' && r.k === 'str') return { k: 'str', v: r.v.repeat(l.v) };
+        const a = num(l);
+        const b = num(r);
+        if (!a || !b) return this.incomplete(!a ? l : r, n.op);
+        if (n.op === '/') {
+          if (b.v === 0) return bottom('division by zero');
+          return { k: 'num', v: a.v / b.v, int: false };
+        }
+        const v = n.op === '+' ? a.v + b.v : n.op === '-' ? a.v - b.v : a.v * b.v;
+        return { k: 'num', v, int: a.int && b.int };
+      }
+      case 'div':
+      case 'mod':
+      case 'quo':
+      case 'rem': {
+        const a = num(l);
+        const b = num(r);
+        if (!a || !b) return this.incomplete(!a ? l : r, n.op);
+        return intOp(n.op, a.v, b.v);
+      }
+    }
+    throw new CueError(`unsupported operator ${n.op}`, n.pos);
+  }
+
+  /** Export: concrete JSON or an error naming the path. */
+  concrete(v: V, strict: boolean, path: string[] = []): unknown {
+    v = this.resolveDefault(v);
+    const where = path.length ? path.join('.') + ': ' : '';
+    switch (v.k) {
+      case 'null':
+        return null;
+      case 'bool':
+      case 'str':
+        return v.v;
+      case 'bytes':
+        return Buffer.from(v.v, 'latin1').toString('base64');
+      case 'num':
+        return v.v;
+      case 'list':
+        return v.items.map((x, i) => this.concrete(x, strict, [...path, String(i)]));
+      case 'struct': {
+        const s = v.s;
+        s.expand();
+        if (s.embedded !== undefined && s.fields.size === 0) return this.concrete(s.embedded, strict, path);
+        const out: Record<string, unknown> = {};
+        for (const [k, f] of s.fields) {
+          if (k.startsWith('#') || k.startsWith('_')) continue;
+          if (f.opt === '?') continue;
+          const fv = s.get(k);
+          if (f.opt === '!') {
+            throw new CueError(`${[...path, k].join('.')}: field is required but not present`);
+          }
+          const cv = this.concrete(fv, strict, [...path, k]);
+          if (k === '__proto__') Object.defineProperty(out, k, { value: cv, enumerable: true, writable: true, configurable: true });
+          else out[k] = cv;
+        }
+        return out;
+      }
+      case 'bottom':
+        throw new CueError(`${where}${v.msg}`);
+      case 'disj':
+        throw new CueError(`${where}cannot convert incomplete value "${show(v)}" to JSON`);
+      default:
+        throw new CueError(`${where}cannot convert incomplete value "${show(v)}" to JSON`);
+    }
+  }
+}
+
+function intOp(op: string, a: number, b: number): V {
+  if (b === 0) return bottom('division by zero');
+  let v: number;
+  if (op === 'quo') v = Math.trunc(a / b);
+  else if (op === 'rem') v = a % b;
+  else if (op === 'div') v = Math.sign(b) * Math.floor(a / Math.abs(b));
+  else v = a - Math.abs(b) * Math.floor(a / Math.abs(b));
+  return { k: 'num', v, int: true };
+}
+
+// ---------------------------------------------------------------------------
+// Builtins
+
+const S = (v: string): V => ({ k: 'str', v });
+const I = (v: number): V => ({ k: 'num', v, int: true });
+const F = (v: number): V => ({ k: 'num', v, int: Number.isInteger(v) });
+const B = (v: boolean): V => ({ k: 'bool', v });
+const str = (v: V | undefined, f: string): string => {
+  if (!v || (v.k !== 'str' && v.k !== 'bytes')) throw new CueError(`${f}: expected string argument, got ${v ? show(v) : 'nothing'}`);
+  return v.v;
+};
+const nm = (v: V | undefined, f: string): number => {
+  if (!v || v.k !== 'num') throw new CueError(`${f}: expected number argument, got ${v ? show(v) : 'nothing'}`);
+  return v.v;
+};
+const lst = (v: V | undefined, f: string): V[] => {
+  if (!v || v.k !== 'list') throw new CueError(`${f}: expected list argument, got ${v ? show(v) : 'nothing'}`);
+  return v.items;
+};
+
+const BUILTINS: Record<string, (a: V[]) => V> = {
+  len: ([x]) => {
+    if (!x) return bottom('len: missing argument');
+    if (x.k === 'str') return I(Buffer.byteLength(x.v));
+    if (x.k === 'bytes') return I(x.v.length);
+    if (x.k === 'list') return I(x.items.length);
+    if (x.k === 'struct') {
+      x.s.expand();
+      return I([...x.s.fields.entries()].filter(([k, f]) => !k.startsWith('#') && !k.startsWith('_') && f.opt === '').length);
+    }
+    return { k: 'constraint', kinds: new Set(['int']), checks: [], label: 'len(...)' };
+  },
+  close: ([x]) => x ?? TOP,
+  and: ([x]) => lst(x, 'and').reduce((a, b) => new Evaluator().unify(a, b), TOP),
+  or: ([x]) => ({ k: 'disj', alts: lst(x, 'or').map((v) => ({ v, def: false })) }),
+  div: ([a, b]) => intOp('div', nm(a, 'div'), nm(b, 'div')),
+  mod: ([a, b]) => intOp('mod', nm(a, 'mod'), nm(b, 'mod')),
+  quo: ([a, b]) => intOp('quo', nm(a, 'quo'), nm(b, 'quo')),
+  rem: ([a, b]) => intOp('rem', nm(a, 'rem'), nm(b, 'rem')),
+};
+
+const PACKAGES: Record<string, Record<string, (a: V[]) => V>> = {
+  strings: {
+    ToUpper: ([s]) => S(str(s, 'ToUpper').toUpperCase()),
+    ToLower: ([s]) => S(str(s, 'ToLower').toLowerCase()),
+    ToTitle: ([s]) => S(str(s, 'ToTitle').toUpperCase()),
+    Contains: ([s, t]) => B(str(s, 'Contains').includes(str(t, 'Contains'))),
+    HasPrefix: ([s, t]) => B(str(s, 'HasPrefix').startsWith(str(t, 'HasPrefix'))),
+    HasSuffix: ([s, t]) => B(str(s, 'HasSuffix').endsWith(str(t, 'HasSuffix'))),
+    TrimSpace: ([s]) => S(str(s, 'TrimSpace').trim()),
+    TrimPrefix: ([s, p]) => {
+      const a = str(s, 'TrimPrefix');
+      const b = str(p, 'TrimPrefix');
+      return S(a.startsWith(b) ? a.slice(b.length) : a);
+    },
+    TrimSuffix: ([s, p]) => {
+      const a = str(s, 'TrimSuffix');
+      const b = str(p, 'TrimSuffix');
+      return S(b && a.endsWith(b) ? a.slice(0, -b.length) : a);
+    },
+    Split: ([s, sep]) => ({ k: 'list', items: str(s, 'Split').split(str(sep, 'Split')).map(S) }),
+    Join: ([l, sep]) => S(lst(l, 'Join').map((x) => str(x, 'Join')).join(str(sep, 'Join'))),
+    Replace: ([s, o, nw, c]) => {
+      const count = nm(c, 'Replace');
+      let out = str(s, 'Replace');
+      const a = str(o, 'Replace');
+      const b = str(nw, 'Replace');
+      if (count < 0) return S(out.split(a).join(b));
+      for (let i = 0; i < count; i++) out = out.replace(a, b);
+      return S(out);
+    },
+    Repeat: ([s, c]) => S(str(s, 'Repeat').repeat(nm(c, 'Repeat'))),
+    Index: ([s, t]) => I(str(s, 'Index').indexOf(str(t, 'Index'))),
+    Fields: ([s]) => ({ k: 'list', items: str(s, 'Fields').split(/\s+/).filter(Boolean).map(S) }),
+    MinRunes: ([n]) => ({ k: 'constraint', kinds: new Set(['string']), checks: [], label: `strings.MinRunes(${nm(n, 'MinRunes')})` }),
+    MaxRunes: ([n]) => ({ k: 'constraint', kinds: new Set(['string']), checks: [], label: `strings.MaxRunes(${nm(n, 'MaxRunes')})` }),
+  },
+  list: {
+    Concat: ([l]) => ({ k: 'list', items: lst(l, 'Concat').flatMap((x) => lst(x, 'Concat')) }),
+    FlattenN: ([l, d]) => {
+      const flat = (xs: V[], depth: number): V[] => xs.flatMap((x) => (x.k === 'list' && depth !== 0 ? flat(x.items, depth - 1) : [x]));
+      return { k: 'list', items: flat(lst(l, 'FlattenN'), nm(d, 'FlattenN')) };
+    },
+    Contains: ([l, v]) => B(lst(l, 'Contains').some((x) => new Evaluator().equal(x, v!))),
+    Sum: ([l]) => F(lst(l, 'Sum').reduce((s, x) => s + nm(x, 'Sum'), 0)),
+    Max: ([l]) => F(Math.max(...lst(l, 'Max').map((x) => nm(x, 'Max')))),
+    Min: ([l]) => F(Math.min(...lst(l, 'Min').map((x) => nm(x, 'Min')))),
+    Range: ([a, b, c]) => {
+      const items: V[] = [];
+      const step = nm(c, 'Range');
+      for (let i = nm(a, 'Range'); step > 0 ? i < nm(b, 'Range') : i > nm(b, 'Range'); i += step) items.push(I(i));
+      return { k: 'list', items };
+    },
+    Reverse: ([l]) => ({ k: 'list', items: [...lst(l, 'Reverse')].reverse() }),
+    Slice: ([l, a, b]) => ({ k: 'list', items: lst(l, 'Slice').slice(nm(a, 'Slice'), nm(b, 'Slice')) }),
+    Take: ([l, n]) => ({ k: 'list', items: lst(l, 'Take').slice(0, nm(n, 'Take')) }),
+    Drop: ([l, n]) => ({ k: 'list', items: lst(l, 'Drop').slice(nm(n, 'Drop')) }),
+    SortStrings: ([l]) => ({ k: 'list', items: lst(l, 'SortStrings').map((x) => str(x, 'SortStrings')).sort().map(S) }),
+    UniqueItems: () => ({ k: 'constraint', kinds: new Set(['list']), checks: [], label: 'list.UniqueItems()' }),
+    MinItems: () => ({ k: 'constraint', kinds: new Set(['list']), checks: [], label: 'list.MinItems()' }),
+    MaxItems: () => ({ k: 'constraint', kinds: new Set(['list']), checks: [], label: 'list.MaxItems()' }),
+  },
+  math: {
+    Floor: ([x]) => F(Math.floor(nm(x, 'Floor'))),
+    Ceil: ([x]) => F(Math.ceil(nm(x, 'Ceil'))),
+    Round: ([x]) => F(Math.round(nm(x, 'Round'))),
+    Abs: ([x]) => F(Math.abs(nm(x, 'Abs'))),
+    Pow: ([x, y]) => F(Math.pow(nm(x, 'Pow'), nm(y, 'Pow'))),
+    Sqrt: ([x]) => F(Math.sqrt(nm(x, 'Sqrt'))),
+    Log: ([x]) => F(Math.log(nm(x, 'Log'))),
+  },
+  strconv: {
+    Atoi: ([s]) => I(parseInt(str(s, 'Atoi'), 10)),
+    Itoa: ([n]) => S(String(nm(n, 'Itoa'))),
+    FormatInt: ([n, b]) => S(nm(n, 'FormatInt').toString(nm(b, 'FormatInt'))),
+    ParseFloat: ([s]) => F(Number(str(s, 'ParseFloat'))),
+    Quote: ([s]) => S(JSON.stringify(str(s, 'Quote'))),
+    ParseBool: ([s]) => B(str(s, 'ParseBool') === 'true'),
+  },
+};
+
+// ---------------------------------------------------------------------------
+
+export function evaluateCue(content: string): unknown {
+  const ast = new CueParser(lexCue(content)).file();
+  const ev = new Evaluator();
+  const v = ev.eval(ast, undefined);
+  return ev.concrete(v, true);
+}
+
+function parse(content: string, file: string): unknown {
+  try {
+    return evaluateCue(content);
+  } catch (e) {
+    if (e instanceof CueError) {
+      const where = e.pos >= 0 ? lineColAt(content, e.pos) : {};
+      throw new ParseError(e.message, { file, parser: 'cue', ...where });
+    }
+    if (e instanceof RangeError) throw new ParseError('evaluation too deep (cycle?)', { file, parser: 'cue' });
+    throw e;
+  }
+}
+
+export const cueParser: InputParser = { name: 'cue', parse };
