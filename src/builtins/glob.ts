@@ -1229,42 +1229,56 @@ export function compileGlob(pattern: string, separators: number[]): (s: string) 
   return (s) => m.match(toBytes(s));
 }
 
-const cache = new Map<string, ((s: string) => boolean) | GlobError>();
+type Compiled = ((s: string) => boolean) | GlobError;
+// pattern → delimiters key → compiled glob
+const cache = new Map<string, Map<string, Compiled>>();
 const CACHE_MAX = 1000;
 
-function getGlob(pattern: string, seps: number[]): (s: string) => boolean {
-  const key = seps.length === 0 ? pattern + "\u0000" : pattern + "\u0000" + String.fromCodePoint(...seps);
-  let g = cache.get(key);
+/** The compiled glob for a pattern and its delimiters operand (already checked by delimKey). */
+function getGlob(pattern: string, d: Value, key: string): (s: string) => boolean {
+  let inner = cache.get(pattern);
+  let g = inner?.get(key);
   if (g === undefined) {
     try {
-      g = compileGlob(pattern, seps);
+      g = compileGlob(pattern, delimiters(d));
     } catch (e) {
       if (!(e instanceof GlobError)) throw e;
       g = e;
     }
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-    cache.set(key, g);
+    if (inner === undefined) {
+      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+      cache.set(pattern, (inner = new Map()));
+    }
+    inner.set(key, g);
   }
   if (g instanceof GlobError) throw new BuiltinError(`glob.match: ${g.message}`);
   return g;
 }
 
-const DOT = [0x2e];
-
-function delimiters(v: Value): number[] {
-  if (v === null) return [];
+/** Check the delimiters operand; returns a key for it (null → "", [] → ".", [".", "/"] → "./"). */
+function delimKey(v: Value): string {
+  if (v === null) return "";
   if (!Array.isArray(v)) throw operandError("glob.match", 2, "one of {array, null}", v);
-  if (v.length === 0) return DOT;
-  const out: number[] = [];
+  if (v.length === 0) return ".";
+  let key = "";
   for (const x of v) {
     if (typeof x !== "string")
       throw new BuiltinTypeError(`glob.match: operand 2 must be array of strings but got array containing ${typeName(x)}`);
     const cp = x.codePointAt(0);
     if (cp === undefined || x.length !== (cp > 0xffff ? 2 : 1))
       throw new BuiltinTypeError("glob.match: operand 2 must be array of runes but got array containing string");
-    out.push(cp);
+    key = v.length === 1 ? x : key + x;
   }
-  return out;
+  return key;
+}
+
+const DOT = [0x2e];
+
+function delimiters(v: Value): number[] {
+  if (v === null) return [];
+  const a = v as string[];
+  if (a.length === 0) return DOT;
+  return a.map((x) => x.codePointAt(0)!);
 }
 
 const GLOB_META = /[*?\\[\]{}]/g;
@@ -1275,9 +1289,9 @@ export const builtins: Builtin[] = [
     decl: T.fn([T.string, T.anyOf(T.null, T.arrayOf(T.string)), T.string], T.boolean),
     impl: ([p, d, s]) => {
       if (typeof p !== "string") throw operandError("glob.match", 1, "string", p);
-      const seps = delimiters(d);
+      const key = delimKey(d);
       if (typeof s !== "string") throw operandError("glob.match", 3, "string", s);
-      return getGlob(p, seps)(s);
+      return getGlob(p, d, key)(s);
     },
   },
   {
