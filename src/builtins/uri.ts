@@ -21,7 +21,9 @@ function parse(s: string): [string, Value][] {
     const hostport = at >= 0 ? authority.slice(at + 1) : authority;
     const pm = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostport);
     if (!pm) throw new BuiltinError(`uri.parse: parse ${JSON.stringify(s)}: invalid port`);
-    const host = pm[1].replace(/^\[|\]$/g, "");
+    let host = pm[1].replace(/^\[|\]$/g, "");
+    // An IPv6 zone is written %25zone in a URI; Go reports the decoded %zone.
+    host = host.replace(/%25/g, "%");
     if (host) out.push(["hostname", host]);
     if (pm[2]) out.push(["port", pm[2]]);
   }

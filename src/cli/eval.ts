@@ -18,6 +18,8 @@ export interface EvalOptions {
   timeout?: string;
 }
 
+const PORTCULLIS_VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
 export const EVAL_FORMATS = ["json", "values", "bindings", "pretty", "raw"];
 
 /** Run eval; returns the exit code. Output goes to the given writers. */
@@ -27,7 +29,12 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     err(`error: unknown format "${format}" (use one of: ${EVAL_FORMATS.join(", ")})\n`);
     return 1;
   }
-  const engine = new Engine({ regoVersion: o.v0Compatible ? "v0" : "v1", strictBuiltinErrors: o.strictBuiltinErrors });
+  const engine = new Engine({
+    regoVersion: o.v0Compatible ? "v0" : "v1",
+    strictBuiltinErrors: o.strictBuiltinErrors,
+    // What opa.runtime() returns, in the shape opa eval gives it.
+    runtime: { authorization_enabled: false, commit: "", env: { ...process.env }, skip_known_schema_check: false, version: PORTCULLIS_VERSION },
+  });
   let raw: RawResult[];
   let texts: { text: string; row: number; col: number }[] = [];
   try {

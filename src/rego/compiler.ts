@@ -1407,14 +1407,12 @@ export class Compiler {
 
   // ---- Calls ---------------------------------------------------------------------------------
 
-  private resolveCall(op: RefTerm, st: State, loc: Location): CallTarget {
+  private resolveCall(op: RefTerm, st: State, loc: Location, nargs = 0): CallTarget {
     const name = opName(op);
-    const parts = name.split(".");
+    // Segments as written: data.x["a.b"](…) has the segment "a.b".
+    const parts = op.terms.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : ""));
     let path: string[] | null = null;
     const first = parts[0];
-    // Operators (`<`, `+`, `in` …) always mean the builtin, whatever rules are named.
-    const asOp = BUILTINS.get(name);
-    if (asOp?.infix !== undefined) return { kind: "builtin", b: asOp, name };
     if (first === "data") path = parts.slice(1);
     else if (st.scope.find(first) === undefined && st.mod.ruleNames.has(first)) path = [...st.mod.pkg, ...parts];
     else if (st.mod.imports.has(first)) {
@@ -1439,13 +1437,22 @@ export class Compiler {
         this.addDep(st, node, false);
         return { kind: "func", node, name: node.dataPath(), arity: node.declArity };
       }
+      if (node !== null && node.hasDocRules) {
+        // A rule that is not a function, called (even through an operator named like it: a rule
+        // `lt` makes `a < b` call it, as in OPA).
+        throw RegoError.single("rego_type_error", `function ${node.dataPath()} has arity 0, got ${nargs} arguments`, loc);
+      }
       if (first !== "data" || !BUILTINS.has(name)) {
         throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
       }
     }
     const b = BUILTINS.get(name);
-    // Rego v1 drops the deprecated builtins (re_match, set_diff, cast_*, any, all, net.cidr_overlap).
-    if (!b || (b.deprecated && st.mod.v1)) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
+    if (!b) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
+    // Rego v1 modules may not call the deprecated builtins (re_match, set_diff, cast_*, any, all,
+    // net.cidr_overlap); queries still may, as in OPA.
+    if (b.deprecated && st.mod.v1 && st.mod.module) {
+      throw RegoError.single("rego_type_error", `deprecated built-in function calls in expression: ${name}`, loc);
+    }
     return { kind: "builtin", b, name };
   }
 
@@ -1607,7 +1614,7 @@ export class Compiler {
       if (v !== undefined) return constTerm(v);
     }
     if (name === "print") return { ev: null, en: (c, f, k) => this.compilePrint(t.args, st, t.loc)(c, f, () => k(true)) };
-    const target = this.resolveCall(t.op, st, t.loc);
+    const target = this.resolveCall(t.op, st, t.loc, t.args.length);
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
     if (!variadic && t.args.length !== arity) {
@@ -1622,7 +1629,7 @@ export class Compiler {
     if (name === "eq") return this.withCapture(this.compileUnify(args[0], args[1], st), capture);
     if (name === "assign") return this.withCapture(this.compileAssign(args[0], args[1], st, loc), capture);
     if (name === "print") return this.withCapture(this.compilePrint(args, st, loc), capture);
-    const target = this.resolveCall(op, st, loc);
+    const target = this.resolveCall(op, st, loc, args.length);
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
     const hasResult = target.kind === "func" || target.b.decl.result !== undefined;

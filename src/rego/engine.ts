@@ -11,7 +11,7 @@ import { Compiler, type CompiledQuery } from "./compiler.ts";
 import { Ctx, type TreeNode, type Frame } from "./eval.ts";
 import { RegoError } from "./errors.ts";
 import type { Value } from "./value.ts";
-import { fromJS, toJS, emptyObject, isPlainObject, objectEntries, makeObject, isObject } from "./value.ts";
+import { fromJS, toJS, emptyObject, isPlainObject, objectEntries, makeObject, isObject, objectGet } from "./value.ts";
 import { AsyncSuspend, type BuiltinContext } from "../builtins/registry.ts";
 
 export interface EngineOptions {
@@ -63,6 +63,8 @@ export class Engine {
   private compiler: Compiler | null = null;
   private root: TreeNode | null = null;
   private queries = new Map<string, { q: CompiledQuery; body: Body; source: string }>();
+  /** Base data and rules were checked against each other since they last changed. */
+  private dataChecked = false;
 
   constructor(opts: EngineOptions = {}) {
     this.opts = opts;
@@ -125,11 +127,13 @@ export class Engine {
     let v = fromJS(doc);
     for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
     this.data = deepMerge(this.data, v);
+    this.dataChecked = false;
   }
 
   /** Replace all data. */
   setData(doc: unknown): void {
     this.data = fromJS(doc);
+    this.dataChecked = false;
   }
 
   getData(): Value {
@@ -142,9 +146,32 @@ export class Engine {
     this.root = c.compile();
     this.compiler = c;
     this.queries.clear();
+    this.dataChecked = false;
+  }
+
+  /** A rule and a base document at the same path conflict (OPA: rego_compile_error). */
+  private checkDataConflicts(): void {
+    if (this.dataChecked || this.root === null) return;
+    const errors: { code: "rego_compile_error"; message: string; location?: Location }[] = [];
+    const visit = (node: TreeNode, base: Value | undefined) => {
+      if (base === undefined) return;
+      if (node.hasDocRules || node.isFunction) {
+        const loc = [...node.complete, ...node.multi, ...node.suffixRules, ...node.funcs, ...(node.defaultRule ? [node.defaultRule] : [])][0]?.loc;
+        errors.push({ code: "rego_compile_error", message: `conflicting rule for data path ${node.path.join("/")} found`, location: loc });
+        return;
+      }
+      for (const [name, child] of node.children) visit(child, isObject(base) ? objectGetValue(base, name) : undefined);
+    };
+    for (const [name, child] of this.root.children) visit(child, isObject(this.data) ? objectGetValue(this.data, name) : undefined);
+    if (errors.length) throw new RegoError(errors);
+    this.dataChecked = true;
   }
 
   private prepare(query: string): { q: CompiledQuery; body: Body; source: string } {
+    if (!this.dataChecked) {
+      if (this.compiler === null) this.compile();
+      this.checkDataConflicts();
+    }
     let p = this.queries.get(query);
     if (p) return p;
     if (this.compiler === null) this.compile();
@@ -281,6 +308,10 @@ function exprText(source: string, body: Body, i: number): string {
   const start = offset(body[i].loc);
   const end = i + 1 < body.length ? offset(body[i + 1].loc) : source.length;
   return source.slice(start, end).replace(/[\s;]+$/, "");
+}
+
+function objectGetValue(o: Value, k: string): Value | undefined {
+  return objectGet(o as never, k);
 }
 
 function deepMerge(a: Value, b: Value): Value {
