@@ -18,6 +18,7 @@ import { hoconParser } from './hocon.ts';
 import { vclParser } from './vcl.ts';
 import { jsonnetParser } from './jsonnet.ts';
 import { cueParser } from './cue.ts';
+import { textprotoParser } from './textproto.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -39,4 +40,5 @@ export const PARSERS: InputParser[] = [
   vclParser,
   jsonnetParser,
   cueParser,
+  textprotoParser,
 ];

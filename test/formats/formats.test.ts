@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, basename } from 'node:path';
+import { join, basename, dirname } from 'node:path';
 import {
   parseFile,
   parseContent,
@@ -26,13 +26,20 @@ import {
   ParseError,
 } from '../../src/formats/index.ts';
 import { listSamples } from './samples.ts';
-import { findConftest } from './conftest.ts';
+import { findConftest, conftestInput } from './conftest.ts';
+import { setProtoFileDirs } from '../../src/formats/textproto.ts';
 
 const samples = listSamples();
+
+/** textproto samples keep their .proto files in a protos/ folder beside them. */
+function useProtos(s: { format: string; path: string }) {
+  setProtoFileDirs(s.format === 'textproto' ? [join(dirname(s.path), 'protos')] : []);
+}
 
 describe('samples match recorded conftest output', () => {
   for (const s of samples) {
     it(`${s.format}: ${basename(s.path)}`, () => {
+      useProtos(s);
       const expected = JSON.parse(readFileSync(s.expected, 'utf8'));
       assert.deepStrictEqual(parseFile(s.path, { parser: s.format }), expected);
     });
@@ -43,6 +50,7 @@ describe('samples are detected by file name', () => {
   for (const s of samples) {
     it(`${basename(s.path)} → ${s.format}`, () => {
       assert.equal(parserForFile(s.path)?.name, s.format);
+      useProtos(s);
       const expected = JSON.parse(readFileSync(s.expected, 'utf8'));
       assert.deepStrictEqual(parseFile(s.path), expected);
     });
@@ -51,7 +59,10 @@ describe('samples are detected by file name', () => {
 
 describe('parser registry', () => {
   it('knows conftest parser names', () => {
-    for (const n of ['yaml', 'json', 'jsonc', 'hcl2', 'dockerfile', 'toml', 'ini', 'properties', 'dotenv', 'xml', 'ignore']) {
+    for (const n of [
+      'yaml', 'json', 'jsonc', 'hcl2', 'hcl1', 'dockerfile', 'toml', 'ini', 'properties', 'dotenv', 'xml', 'ignore',
+      'edn', 'hocon', 'cue', 'jsonnet', 'vcl', 'cyclonedx', 'spdx', 'textproto',
+    ]) {
       assert.ok(PARSER_NAMES.includes(n), n);
       assert.equal(getParser(n)?.name, n);
     }
@@ -157,6 +168,18 @@ describe('bad input gives a ParseError naming file, line and parser', () => {
     { name: 'ini', file: 'bad.ini', content: '[s]\nok = 1\nbad line\n', parser: 'ini', line: 3 },
     { name: 'dotenv', file: 'bad.env', content: 'A=1\nnot valid\n', parser: 'dotenv', line: 2 },
     { name: 'xml mismatched tag', file: 'bad.xml', content: '<a>\n  <b></c>\n</a>\n', parser: 'xml', line: 2 },
+    { name: 'hcl1 unclosed object', file: 'bad.hcl1', content: 'a = 1\nb {\n', parser: 'hcl1', line: 3 },
+    { name: 'edn unterminated map', file: 'bad.edn', content: '{:a 1\n :b', parser: 'edn', line: 2 },
+    { name: 'hocon unterminated string', file: 'bad.hocon', content: 'a {\n  b = "x\n}\n', parser: 'hocon', line: 2 },
+    { name: 'jsonnet unknown variable', file: 'bad.jsonnet', content: '{\n  a: 1,\n  b: nope,\n}\n', parser: 'jsonnet', line: 3, column: 6 },
+    { name: 'jsonnet runtime error', file: 'bad.jsonnet', content: 'local x = 1;\n{ a: error "boom" }\n', parser: 'jsonnet', line: 2 },
+    { name: 'cue conflict', file: 'bad.cue', content: 'a: 1\na: 2\n', parser: 'cue' },
+    { name: 'cue syntax', file: 'bad.cue', content: 'a: 1\nb: [1, 2\n', parser: 'cue', line: 3 },
+    { name: 'spdx unknown tag', file: 'bad.spdx', content: 'SPDXVersion: SPDX-2.3\nBogusTag: x\n', parser: 'spdx', line: 2 },
+    { name: 'cyclonedx wrong type', file: 'bad.cyclonedx', content: '{"components": "x"}', parser: 'cyclonedx' },
+    { name: 'properties bad unicode', file: 'bad.properties', content: 'a=1\nb=\\uZZZZ\n', parser: 'properties', line: 2 },
+    { name: 'textproto without message comment', file: 'bad.textproto', content: 'a: 1\n', parser: 'textproto' },
+    { name: 'vcl missing brace', file: 'bad.vcl', content: 'vcl 4.0;\nbackend x {\n  .host = "h";\n', parser: 'vcl', line: 2 },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -204,9 +227,10 @@ const conftest = findConftest();
 describe('live comparison with conftest parse', { skip: conftest ? false : 'conftest not installed' }, () => {
   for (const s of samples) {
     it(`${s.format}: ${basename(s.path)}`, () => {
-      const r = spawnSync(conftest!, ['parse', '--parser', s.format, s.path], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      assert.deepStrictEqual(parseFile(s.path, { parser: s.format }), JSON.parse(r.stdout));
+      const r = conftestInput(conftest!, s.format, s.path, join(dirname(s.path), 'protos'));
+      assert.ok(r.ok, r.ok ? '' : r.error);
+      useProtos(s);
+      assert.deepStrictEqual(parseFile(s.path, { parser: s.format }), r.value);
     });
   }
 

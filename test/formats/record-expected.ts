@@ -3,12 +3,14 @@
  * conftest (the oracle):
  *   node --import tsx test/formats/record-expected.ts [format...]
  * For each sample it runs `conftest parse --parser <format> <sample>` and
- * stores the printed JSON unchanged. Needs conftest (~/go/bin/conftest or on
+ * stores the printed JSON (re-indented; values unchanged). textproto samples
+ * go through `conftest test --proto-file-dirs <dir>/protos` with a policy
+ * reporting json.marshal(input), since `conftest parse` cannot load .proto files. Needs conftest (~/go/bin/conftest or on
  * PATH; install with `go install github.com/open-policy-agent/conftest@latest`).
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { findConftest } from './conftest.ts';
+import { join, dirname } from 'node:path';
+import { findConftest, conftestInput } from './conftest.ts';
 import { listSamples } from './samples.ts';
 
 const bin = findConftest();
@@ -19,11 +21,11 @@ if (!bin) {
 const only = process.argv.slice(2);
 for (const s of listSamples()) {
   if (only.length && !only.includes(s.format)) continue;
-  const r = spawnSync(bin, ['parse', '--parser', s.format, s.path], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`FAIL ${s.path}: ${(r.stderr || r.stdout).trim()}`);
+  const r = conftestInput(bin, s.format, s.path, join(dirname(s.path), 'protos'));
+  if (!r.ok) {
+    console.error(`FAIL ${s.path}: ${r.error}`);
     continue;
   }
-  writeFileSync(s.expected, r.stdout);
+  writeFileSync(s.expected, r.text);
   console.log(`recorded ${s.expected}`);
 }
