@@ -19,6 +19,8 @@ import { vclParser } from './vcl.ts';
 import { jsonnetParser } from './jsonnet.ts';
 import { cueParser } from './cue.ts';
 import { textprotoParser } from './textproto.ts';
+import { codeownersParser } from './codeowners.ts';
+import { nginxParser } from './nginx.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -41,4 +43,6 @@ export const PARSERS: InputParser[] = [
   jsonnetParser,
   cueParser,
   textprotoParser,
+  codeownersParser,
+  nginxParser,
 ];
