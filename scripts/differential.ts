@@ -13,7 +13,7 @@ import yaml from "js-yaml";
 import { Engine } from "../src/index.ts";
 import { RegoError } from "../src/rego/errors.ts";
 import { toJSONText } from "../src/rego/value.ts";
-import { CONFORMANCE, sharedAvailable } from "../test/conformance/runner.ts";
+import { CONFORMANCE, sharedAvailable, runSuite } from "../test/conformance/runner.ts";
 
 function findOpa(): string | null {
   for (const c of [join(homedir(), "go", "bin", "opa"), "opa"]) {
@@ -126,7 +126,10 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-const [suiteArg, filter] = process.argv.slice(2);
+const writeList = process.argv.includes("--write-disagreements");
+const [suiteArg, filter] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+// Per case: did every evaluation agree with OPA?
+const agreed = new Map<string, boolean>();
 const suites = suiteArg ? [suiteArg] : ["opa", "rego-cpp", "regorus"];
 let total = 0;
 let disagree = 0;
@@ -150,6 +153,8 @@ for (const s of suites) {
         const a = runOurs(mods, tc.data, input, String(tc.query), v0, strict);
         const b = runOpa(mods, tc.data, input, String(tc.query), v0, strict);
         const same = a.ok === b.ok && (a.ok ? a.text === b.text : a.text === b.text);
+        const key = `${s}|${rel}|${tc.note}`;
+        agreed.set(key, (agreed.get(key) ?? true) && same);
         if (!same) {
           disagree++;
           console.log(`DIFF ${s}/${rel} :: ${tc.note}\n  portcullis: ${a.text.slice(0, 400)}\n  opa:        ${b.text.slice(0, 400)}`);
@@ -159,3 +164,22 @@ for (const s of suites) {
   }
 }
 console.log(`\n${total} evaluations compared, ${disagree} disagreements`);
+
+// With --write-disagreements: the conformance cases that fail against their YAML expectation
+// while Portcullis and OPA agree are the cases whose expectation differs from OPA; they are
+// written to test/conformance/opa-disagrees.json, which the conformance runner reports as skips.
+if (writeList) {
+  const cases: { suite: string; file: string; note: string }[] = [];
+  for (const s of ["opa", "rego-cpp", "regorus"] as const) {
+    for (const r of runSuite(s, { ignoreDisagreements: true })) {
+      if (r.status === "fail" && agreed.get(`${s}|${r.file}|${r.note}`) === true) cases.push({ suite: s, file: r.file, note: r.note });
+    }
+  }
+  const out = {
+    _about:
+      "Conformance cases whose expected answer differs from what real OPA 1.19 answers, where Portcullis gives OPA 1.19's answer. Written by `npm run differential -- --write-disagreements`: each case fails against its YAML expectation while Portcullis and `opa eval` agree. The conformance runner reports them as skipped; re-check after upgrading the reference OPA.",
+    cases,
+  };
+  writeFileSync(new URL("../test/conformance/opa-disagrees.json", import.meta.url), JSON.stringify(out, null, 1) + "\n");
+  console.log(`${cases.length} cases written to test/conformance/opa-disagrees.json`);
+}

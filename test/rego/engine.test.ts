@@ -101,3 +101,27 @@ test("rules indexed on input equality give the same answers as unindexed evaluat
   assert.equal(v({ action: "zzz", admin: true }), true);
   assert.equal(v({ level: 9, admin: true }), true);
 });
+
+test("type check: builtin arguments of the wrong static type are rego_type_error; unknown types pass", () => {
+  const bad = ["package p\nr if false\nz := count(r)\n", "package p\nx := upper(1 + 2)\n", "package p\nx := sum([\"a\"])\n", "package p\nq if { some x in 1; x }\n"];
+  for (const src of bad) assert.equal(err(() => new Engine().addModule("t.rego", src)).code, "rego_type_error", src);
+  const e = new Engine();
+  e.addModule("ok.rego", "package p\nx := count(input.items)\ny := upper(input.name)\n");
+  assert.deepEqual((e.query("data.p", { input: { items: [1, 2], name: "a" } }) as { expressions: { value: unknown }[] }[])[0].expressions[0].value, { x: 2, y: "A" });
+});
+
+test("negation evaluates call arguments outside, as OPA does", () => {
+  const e = new Engine();
+  e.addModule(
+    "n.rego",
+    `package n
+f(x) if x == 1
+b if { not startswith(input.missing, "a") }
+c if { not f(input.missing) }
+d if { not input.missing == 1 }
+h if { not input.missing }
+`,
+  );
+  assert.deepEqual((e.query("data.n", { input: { x: 1 } }) as { expressions: { value: unknown }[] }[])[0].expressions[0].value, { d: true, h: true });
+  assert.equal(err(() => new Engine().addModule("u.rego", 'package n\na if { not startswith(input.images[_], "x") }\n')).code, "rego_unsafe_var_error");
+});
