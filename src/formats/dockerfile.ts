@@ -149,7 +149,7 @@ function splitWhitespace(rest: string): string[] | null {
 }
 
 /** `[ "a", "b" ]` → strings, or undefined when not a JSON array of strings. */
-function parseJsonArray(rest: string): string[] | null | undefined {
+function parseJsonArray(rest: string, line = 0): string[] | null | undefined {
   const t = rest.trim();
   if (!t.startsWith('[')) return undefined;
   let v: unknown;
@@ -159,7 +159,7 @@ function parseJsonArray(rest: string): string[] | null | undefined {
     return undefined;
   }
   if (!Array.isArray(v)) return undefined;
-  if (!v.every((x) => typeof x === 'string')) return undefined;
+  if (!v.every((x) => typeof x === 'string')) throw new DockerfileSyntax('when using JSON array syntax, arrays must be comprised of strings only', line);
   return v.length === 0 ? null : (v as string[]);
 }
 
@@ -199,7 +199,7 @@ function nodeFromLine(line: string, escape: string, lineNo: number): Node {
     case 'cmd':
     case 'entrypoint':
     case 'shell': {
-      const j = parseJsonArray(rest);
+      const j = parseJsonArray(rest, lineNo);
       if (j !== undefined) {
         node.json = true;
         node.values = j;
@@ -209,7 +209,7 @@ function nodeFromLine(line: string, escape: string, lineNo: number): Node {
     case 'add':
     case 'copy':
     case 'volume': {
-      const j = parseJsonArray(rest);
+      const j = parseJsonArray(rest, lineNo);
       if (j !== undefined) {
         node.json = true;
         node.values = j;
@@ -234,7 +234,7 @@ function nodeFromLine(line: string, escape: string, lineNo: number): Node {
       if (sep === 0) break;
       const typ = r.slice(0, sep);
       const tail = r.slice(next);
-      const j = parseJsonArray(tail);
+      const j = parseJsonArray(tail, lineNo);
       if (j !== undefined) {
         node.json = true;
         node.values = [typ, ...(j ?? [])];
@@ -375,7 +375,14 @@ export function parseDockerfile(content: string, file: string): Instruction[][] 
     i++;
   }
   const esc = escape === '\\' ? '\\\\' : '`';
-  const contRe = new RegExp(`${esc}[ \\t]*$`);
+  // a line continues when it ends (before blanks) with an odd number of escape characters
+  const contRe = new RegExp(`(?<!${esc})(?:${esc}${esc})*${esc}[ \\t]*$`);
+  /** Index where a continued line's content ends (its last escape character), or -1. */
+  const contCut = (l: string): number => {
+    const m = contRe.exec(l);
+    if (!m) return -1;
+    return m.index + m[0].replace(/[ \t]*$/, '').length - 1;
+  };
   const nodes: { node: Node; comments: string[] }[] = [];
   let comments: string[] = [];
   try {
@@ -384,15 +391,18 @@ export function parseDockerfile(content: string, file: string): Instruction[][] 
       const raw = lines[i++]!;
       const left = raw.replace(/^[\t\v\f\r \u0085\u00a0]+/, '');
       if (left.startsWith('#')) {
-        comments.push(left.slice(1).trim());
+        // an empty comment line drops the comments gathered so far (BuildKit)
+        const c = left.slice(1).trim();
+        if (c === '') comments = [];
+        else comments.push(c);
         continue;
       }
       if (left.trim() === '') continue;
       let line: string;
       let ended: boolean;
-      const c0 = contRe.exec(left);
-      if (c0) {
-        line = left.slice(0, c0.index);
+      const cut0 = contCut(left);
+      if (cut0 >= 0) {
+        line = left.slice(0, cut0);
         ended = false;
       } else {
         line = left;
@@ -404,8 +414,8 @@ export function parseDockerfile(content: string, file: string): Instruction[][] 
         const nl = next.replace(/^[\t\v\f\r \u0085\u00a0]+/, '');
         if (nl.startsWith('#')) continue;
         if (next.trim() === '') continue;
-        const c = contRe.exec(next);
-        if (c) line += next.slice(0, c.index);
+        const cut = contCut(next);
+        if (cut >= 0) line += next.slice(0, cut);
         else {
           line += next;
           ended = true;

@@ -520,7 +520,7 @@ export class HclParser {
     let lit = '';
     let stripNextLeading = false;
     const pushLit = () => {
-      if (lit !== '') parts.push({ k: 'str', v: lit });
+      if (lit !== '') parts.push({ k: 'str', v: lit.normalize('NFC') });
       lit = '';
     };
     const stripTrailing = () => {
@@ -693,46 +693,40 @@ export class HclParser {
   }
 }
 
-/** `<<-` heredocs: remove the smallest indentation of the body's lines. */
+/**
+ * `<<-` heredocs: remove the smallest indentation (any Unicode white space)
+ * of the body's non-blank lines from every line.
+ */
 function flushParts(parts: Part[]): Part[] {
-  // Gather text at line starts to find the minimum indentation.
   let min = Infinity;
   let atLineStart = true;
-  const scan = (ps: Part[]) => {
-    for (const p of ps) {
-      if (p.k === 'str') {
-        const lines = p.v.split('\n');
-        lines.forEach((l, i) => {
-          if (i > 0 || atLineStart) {
-            const isLast = i === lines.length - 1;
-            if (isLast && l === '') return;
-            const ind = /^[ \t]*/.exec(l)![0].length;
-            if (ind < l.length || !isLast) {
-              if (l.trim() !== '' || !isLast) min = Math.min(min, ind);
-            } else min = Math.min(min, ind);
-          }
-        });
-        atLineStart = p.v.endsWith('\n');
-      } else {
-        if (atLineStart) min = 0;
-        atLineStart = false;
-      }
+  for (const p of parts) {
+    if (p.k === 'str') {
+      const lines = p.v.split('\n');
+      lines.forEach((l, i) => {
+        if (i === 0 && !atLineStart) return;
+        if (i === lines.length - 1 && l === '') return;
+        if (l.trim() === '' && i < lines.length - 1) return; // blank line
+        const ind = /^\s*/u.exec(l)![0].length;
+        min = Math.min(min, ind);
+      });
+      atLineStart = p.v.endsWith('\n');
+    } else {
+      if (atLineStart) min = 0;
+      atLineStart = false;
     }
-  };
-  scan(parts);
+  }
   if (!Number.isFinite(min) || min === 0) return parts;
   atLineStart = true;
-  const strip = (ps: Part[]): Part[] =>
-    ps.map((p) => {
-      if (p.k !== 'str') {
-        atLineStart = false;
-        return p;
-      }
-      const lines = p.v.split('\n').map((l, i) => (i > 0 || atLineStart ? l.slice(Math.min(min, /^[ \t]*/.exec(l)![0].length)) : l));
-      atLineStart = p.v.endsWith('\n');
-      return { k: 'str', v: lines.join('\n') };
-    });
-  return strip(parts);
+  return parts.map((p) => {
+    if (p.k !== 'str') {
+      atLineStart = false;
+      return p;
+    }
+    const lines = p.v.split('\n').map((l, i) => (i > 0 || atLineStart ? l.slice(Math.min(min, /^\s*/u.exec(l)![0].length)) : l));
+    atLineStart = p.v.endsWith('\n');
+    return { k: 'str', v: lines.join('\n') };
+  });
 }
 
 // ---------------------------------------------------------------------------
