@@ -275,12 +275,13 @@ class TextParser {
       const open = this.next();
       const close = open.v === '<' ? '>' : '}';
       if (open.t !== 'sym' || (open.v !== '{' && open.v !== '<')) this.fail('expected "{" for map entry', open.pos);
-      let key: unknown = defaultFor(field.keyType);
+      const keyType = (field as protobuf.MapField).keyType;
+      let key: unknown = defaultFor(keyType);
       let value: unknown = undefined;
       while (!this.isSym(close)) {
         const n = this.next();
         if (this.isSym(':')) this.next();
-        if (n.v === 'key') key = this.scalar(field.keyType, undefined, n.pos);
+        if (n.v === 'key') key = this.scalar(keyType, undefined, n.pos);
         else if (n.v === 'value') {
           if (rt instanceof protobuf.Type) {
             const o = this.next();
