@@ -30,6 +30,7 @@ import {
   parseTime,
   toBytes,
 } from "./golayout.ts";
+import { goQuote } from "./gofmt.ts";
 
 // ---- Helpers -----------------------------------------------------------------------------------
 
@@ -139,28 +140,6 @@ function parseWith(name: string, layout: string, value: string): number | bigint
 }
 
 // ---- Durations with OPA's extra units (d, w, y) ------------------------------------------------
-
-/** Go's strconv.Quote (for messages OPA builds with %q). */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"' || ch === "\\") out += "\\" + ch;
-    else if (cp === 0x20 || (cp > 0x20 && cp !== 0x7f && /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch))) out += ch;
-    else if (cp === 7) out += "\\a";
-    else if (cp === 8) out += "\\b";
-    else if (cp === 12) out += "\\f";
-    else if (cp === 10) out += "\\n";
-    else if (cp === 13) out += "\\r";
-    else if (cp === 9) out += "\\t";
-    else if (cp === 11) out += "\\v";
-    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + cp.toString(16).padStart(2, "0");
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\ufffd";
-    else if (cp < 0x10000) out += "\\u" + cp.toString(16).padStart(4, "0");
-    else out += "\\U" + cp.toString(16).padStart(8, "0");
-  }
-  return out + '"';
-}
 
 const EXTENDED_HOURS: Record<string, number> = { d: 24, w: 7 * 24, y: 365 * 24 };
 
