@@ -21,6 +21,7 @@ import { builtins as graphql } from "./graphql.ts";
 import { builtins as time } from "./time.ts";
 import { builtins as units } from "./units.ts";
 import { builtins as semver } from "./semver.ts";
+import { builtins as uuid } from "./uuid.ts";
 import { builtins as strings } from "./strings.ts";
 import { builtins as regex } from "./regex.ts";
 import { builtins as glob } from "./glob.ts";
@@ -35,6 +36,7 @@ const categories: Builtin[][] = [
   time,
   units,
   semver,
+  uuid,
   crypto,
   jwt,
   providers,
