@@ -275,7 +275,7 @@ class TextParser {
       const open = this.next();
       const close = open.v === '<' ? '>' : '}';
       if (open.t !== 'sym' || (open.v !== '{' && open.v !== '<')) this.fail('expected "{" for map entry', open.pos);
-      const keyType = (field as protobuf.MapField).keyType;
+      const keyType = (field as unknown as protobuf.MapField).keyType;
       let key: unknown = defaultFor(keyType);
       let value: unknown = undefined;
       while (!this.isSym(close)) {
