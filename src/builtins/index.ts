@@ -22,6 +22,7 @@ import { builtins as time } from "./time.ts";
 import { builtins as units } from "./units.ts";
 import { builtins as semver } from "./semver.ts";
 import { builtins as uuid } from "./uuid.ts";
+import { builtins as net } from "./net.ts";
 import { builtins as strings } from "./strings.ts";
 import { builtins as regex } from "./regex.ts";
 import { builtins as glob } from "./glob.ts";
@@ -37,6 +38,7 @@ const categories: Builtin[][] = [
   units,
   semver,
   uuid,
+  net,
   crypto,
   jwt,
   providers,
