@@ -25,6 +25,7 @@ function parse(content: string, file: string): Record<string, Record<string, unk
   const lines = content.split(/\r?\n|\r/);
   const out: Record<string, Record<string, unknown>> = {};
   let section: Record<string, unknown> | undefined; // undefined: DEFAULT (dropped)
+  const autoIncrement = new Map<unknown, number>();
   const fail = (msg: string, i: number): never => {
     throw new ParseError(msg, { file, parser: 'ini', line: i + 1 });
   };
@@ -99,14 +100,19 @@ function parse(content: string, file: string): Record<string, Record<string, unk
             break;
           }
         }
-        v = acc;
+        value = acc; // continued values are taken as they are
       } else {
         const c = v.search(/[#;]/);
         if (c >= 0) v = v.slice(0, c);
+        v = v.trim();
+        if (hasSurroundedQuote(v, "'") || hasSurroundedQuote(v, '"')) v = v.slice(1, -1);
+        value = v;
       }
-      v = v.trim();
-      if (hasSurroundedQuote(v, "'") || hasSurroundedQuote(v, '"')) v = v.slice(1, -1);
-      value = v;
+    }
+    if (key === '-') {
+      // auto-increment key names: #1, #2, ... per section
+      autoIncrement.set(section, (autoIncrement.get(section) ?? 0) + 1);
+      key = '#' + autoIncrement.get(section);
     }
     if (section) section[key] = iniValue(value);
   }

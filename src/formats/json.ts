@@ -106,12 +106,38 @@ export function jsonError(e: unknown, text: string, file: string, parser: string
   return new ParseError(msg, { file, parser, cause: e });
 }
 
+/** Go's decoder turns unpaired UTF-16 surrogate escapes into U+FFFD. */
+export function wellFormed(v: unknown): unknown {
+  if (typeof v === 'string') return (v as string & { toWellFormed(): string }).toWellFormed();
+  if (Array.isArray(v)) return v.map(wellFormed);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[wellFormed(k) as string] = wellFormed(x);
+    return out;
+  }
+  return v;
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const HUGE_NUMBER = /\d{309}|[eE][+-]?\d{3}/;
+
+/** Go cannot hold numbers beyond float64's range: such documents are errors. */
+function checkFinite(v: unknown, file: string, parser: string): void {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new ParseError('json: cannot unmarshal number into Go value of type float64 (out of range)', { file, parser });
+  } else if (Array.isArray(v)) for (const x of v) checkFinite(x, file, parser);
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) checkFinite(x, file, parser);
+}
+
 function parseJson(content: string, file: string): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(content);
+    v = JSON.parse(content);
   } catch (e) {
     throw jsonError(e, content, file, 'json');
   }
+  if (HUGE_NUMBER.test(content)) checkFinite(v, file, 'json');
+  return SURROGATE_ESCAPE.test(content) ? wellFormed(v) : v;
 }
 
 /** Replace comments by spaces (keeping offsets and line numbers) outside strings. */
@@ -148,11 +174,14 @@ export function stripJsonComments(text: string): string {
 
 function parseJsonc(content: string, file: string): unknown {
   const text = stripJsonComments(content);
+  let v: unknown;
   try {
-    return JSON.parse(text);
+    v = JSON.parse(text);
   } catch (e) {
     throw jsonError(e, text, file, 'jsonc');
   }
+  if (HUGE_NUMBER.test(text)) checkFinite(v, file, 'jsonc');
+  return SURROGATE_ESCAPE.test(text) ? wellFormed(v) : v;
 }
 
 export const jsonParser: InputParser = { name: 'json', parse: parseJson };

@@ -84,7 +84,27 @@ function convert(v: unknown, file: string, fine?: Map<string, string>): unknown 
   return v;
 }
 
+/** smol-toml rolls impossible dates over (Feb 30 → Mar 1); Go's reader rejects them. */
+function checkDates(content: string, file: string): void {
+  const re = /([=[,]\s*)(\d{4})-(\d{2})-(\d{2})/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(content)) !== null) {
+    const y = Number(m[2]);
+    const mo = Number(m[3]);
+    const d = Number(m[4]);
+    const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+    const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+    if (days !== undefined && d > days) {
+      const at = m.index + m[1]!.length;
+      const lit = /^[^\s,\]#]+/.exec(content.slice(at))![0];
+      const line = content.slice(0, at).split('\n').length;
+      throw new ParseError(`invalid datetime: ${JSON.stringify(lit)}`, { file, parser: 'toml', line });
+    }
+  }
+}
+
 function parse(content: string, file: string): unknown {
+  checkDates(content, file);
   let doc: unknown;
   try {
     doc = parseToml(content, { integersAsBigInt: 'asNeeded' });
