@@ -58,6 +58,7 @@ function parse(content: string, file: string): Record<string, string> {
     let rest = line.slice(Math.min(k, line.length));
     rest = rest.replace(/^[ \t\f]*/, '');
     if (rest[0] === '=' || rest[0] === ':') rest = rest.slice(1).replace(/^[ \t\f]*/, '');
+    if (key === '') throw new ParseError(`properties: Line ${startLine}: ${JSON.stringify(unescape(rest, file, startLine))}`, { file, parser: 'properties', line: startLine });
     out[unescape(key, file, startLine)] = unescape(rest, file, startLine);
   }
   return out;
