@@ -5,8 +5,9 @@ import { Command, CommanderError } from "commander";
 import type { CliIO } from "./io.ts";
 import { register as registerEval } from "./eval-command.ts";
 import { register as registerCapabilities } from "./capabilities-command.ts";
+import { register as registerVerify } from "./verify-command.ts";
 
-const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities];
+const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify];
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   const program = new Command();

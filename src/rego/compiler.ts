@@ -36,6 +36,7 @@ import {
   type CompiledRule,
   type Mock,
   type OverrideNode,
+  type EvalHooks,
 } from "./eval.ts";
 import { BUILTINS } from "../builtins/index.ts";
 import type { Builtin } from "../builtins/registry.ts";
@@ -229,6 +230,8 @@ export class Compiler {
   private compTypes = new WeakMap<Term, TyFn>();
   /** Queries follow the engine's Rego version. */
   queryV1 = true;
+  /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
+  hooks: EvalHooks | null = null;
 
   constructor(private modules: Module[]) {}
 
@@ -422,6 +425,10 @@ export class Compiler {
       else if (h.kind === "multi") nt.multi.push(ht);
       else nt.doc.push(ht);
     }
+    if (this.hooks !== null) {
+      body = hookRule(this.hooks, body, rule.loc);
+      for (const e of elses) e.body = hookRule(this.hooks, e.body, e.loc);
+    }
     const constVal = headTerm ? constValueOf(headTerm) : true;
     const cr: CompiledRule = {
       kind: h.kind,
@@ -441,6 +448,8 @@ export class Compiler {
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
     if (h.kind === "function") {
+      // A default function's value is taken without running its (empty) body.
+      if (rule.isDefault && this.hooks !== null && cr.value !== null) cr.value = hookDefaultFunc(this.hooks, cr.value, rule.loc);
       if (rule.isDefault) node.defaultFunc = cr;
       else node.funcs.push(cr);
     } else if (suffix.length > 0) {
@@ -678,6 +687,11 @@ export class Compiler {
   }
 
   private compileExpr(e: Expr, st: State, capture: number): ExprFn {
+    const fn = this.compileExprInner(e, st, capture);
+    return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
+  }
+
+  private compileExprInner(e: Expr, st: State, capture: number): ExprFn {
     let fn: ExprFn;
     if (e.negated) {
       // As in OPA, the arguments of a negated call are evaluated outside the negation: an
@@ -2018,6 +2032,55 @@ export class Compiler {
 }
 
 /** Could two terms unify at all, judging by their literal shapes (array lengths, object keys)? */
+// ---- Instrumentation (only when the compiler has hooks) ---------------------------------------
+
+function hookExpr(h: EvalHooks, fn: ExprFn, loc: Location): ExprFn {
+  if (h.fail === undefined) {
+    return (c, f, k) => {
+      h.expr?.(loc);
+      return fn(c, f, k);
+    };
+  }
+  return (c, f, k) => {
+    h.expr?.(loc);
+    let ok = false;
+    const r = fn(c, f, () => {
+      ok = true;
+      return k();
+    });
+    if (!ok) h.fail!(loc);
+    return r;
+  };
+}
+
+function hookRule(h: EvalHooks, body: ExprFn, loc: Location): ExprFn {
+  return (c, f, k) => {
+    h.enter?.(loc);
+    let produced = false;
+    try {
+      return body(c, f, () => {
+        produced = true;
+        return k();
+      });
+    } finally {
+      h.leave?.(loc, produced);
+    }
+  };
+}
+
+function hookDefaultFunc(h: EvalHooks, value: ValFn, loc: Location): ValFn {
+  return (c, f) => {
+    h.enter?.(loc);
+    let v: Value | undefined;
+    try {
+      v = value(c, f);
+    } finally {
+      h.leave?.(loc, v !== undefined);
+    }
+    return v;
+  };
+}
+
 function shapesCanUnify(a: Term, b: Term): boolean {
   if (a.type === "array" && b.type === "array") {
     return a.items.length === b.items.length && a.items.every((x, i) => shapesCanUnify(x, b.items[i]));

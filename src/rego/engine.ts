@@ -8,7 +8,7 @@
 import type { Module, Body, Location } from "./ast.ts";
 import { parseModule, parseQuery } from "./parser.ts";
 import { Compiler, type CompiledQuery } from "./compiler.ts";
-import { Ctx, type TreeNode, type Frame } from "./eval.ts";
+import { Ctx, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
 import { RegoError } from "./errors.ts";
 import type { Value } from "./value.ts";
 import { fromJS, toJS, emptyObject, isPlainObject, objectEntries, makeObject, isObject, objectGet } from "./value.ts";
@@ -23,6 +23,11 @@ export interface EngineOptions {
   print?: (line: string, location?: Location) => void;
   /** The value of `opa.runtime()`. */
   runtime?: unknown;
+  /**
+   * Instrumentation for coverage and tracing (portcullis verify --coverage): compiled into the
+   * rule closures when set, so it costs nothing when absent. Fixed for the engine's lifetime.
+   */
+  hooks?: EvalHooks;
 }
 
 export interface QueryOptions {
@@ -107,6 +112,12 @@ export class Engine {
     return added;
   }
 
+  /** Add already-parsed modules and compile once (tools that parse, then rewrite, modules). */
+  addParsedModules(ms: Module[]): void {
+    for (const m of ms) this.modules.set(m.file, m);
+    this.compile();
+  }
+
   /** Add an already-parsed module (used by tools that parse themselves). */
   addParsedModule(m: Module): void {
     this.modules.set(m.file, m);
@@ -143,6 +154,7 @@ export class Engine {
   private compile(): void {
     const c = new Compiler(Array.from(this.modules.values()));
     c.queryV1 = this.regoVersion === "v1";
+    c.hooks = this.opts.hooks ?? null;
     this.root = c.compile();
     this.compiler = c;
     this.queries.clear();

@@ -95,6 +95,21 @@ export interface RuleIndex {
   rest: CompiledRule[];
 }
 
+/**
+ * Instrumentation, compiled into the closures only when an engine is created with hooks (for
+ * coverage and tracing); an engine without hooks runs the same closures as before.
+ */
+export interface EvalHooks {
+  /** An expression (of a rule body, else branch, comprehension, `every` body or query) is about to be evaluated. */
+  expr?(loc: Location): void;
+  /** That expression produced no solution. */
+  fail?(loc: Location): void;
+  /** A rule body (rule loc), else branch (else loc) or default function is entered. */
+  enter?(loc: Location): void;
+  /** The matching exit: `produced` is true when the body yielded at least one value. Called on errors too (produced false). */
+  leave?(loc: Location, produced: boolean): void;
+}
+
 // ---- Per-query state -------------------------------------------------------------------------
 
 const UNDEF = Symbol("undefined");

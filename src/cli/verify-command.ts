@@ -1,0 +1,39 @@
+// Registers `portcullis verify`.
+import type { Command } from "commander";
+import type { CliIO } from "./io.ts";
+import { runVerify } from "./verify.ts";
+
+const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((s) => s !== "")];
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command("verify")
+    .description("Run Rego unit tests (conftest verify / opa test) and Gatekeeper suites")
+    .argument("[paths...]", "policy directories or files (also searched for Gatekeeper Suite files)")
+    .option("-p, --policy <path>", "path to Rego policies (repeatable; default: policy)", collect)
+    .option("-d, --data <path>", "data files or directories (repeatable)", collect)
+    .option("-n, --namespace <glob>", "only test packages matching this glob (repeatable; * matches dots too)", collect)
+    .option("-o, --output <format>", "conftest output format: stdout, json, tap, table, junit, github, azuredevops, sarif")
+    .option("--report <kind>", "opa's verbose report with explanations: full, notes or fails")
+    .option("--trace", "include an evaluation trace of each test")
+    .option("--quiet", "disable successful test output")
+    .option("--strict", "strict mode for Rego policies")
+    .option("--show-builtin-errors", "builtin errors are errors (not undefined)")
+    .option("--capabilities <file>", "capabilities JSON file restricting the builtins policies may use")
+    .option("--no-color", "disable color")
+    .option("--rego-version <version>", "Rego syntax: v0 or v1", "v1")
+    .option("--v0-compatible", "parse policies as Rego v0 (as opa test --v0-compatible)")
+    .option("--junit-hide-message", "do not put the message in JUnit test names")
+    .option("--github-hide-passed", "GitHub output: skip files whose checks all passed")
+    .option("-v, --verbose", "opa test's verbose report (every test, durations, print output)")
+    .option("-r, --run <regex>", "only run tests whose name (data.pkg.test_x) matches")
+    .option("-c, --coverage", "report coverage (opa test's JSON report)")
+    .option("--threshold <percent>", "fail (exit 2) when coverage is below this percentage")
+    .option("--timeout <duration>", "per-test timeout (default 5s)")
+    .option("-f, --format <format>", "opa test output: pretty or json")
+    .option("-z, --exit-zero-on-skipped", "skipped tests do not fail the run (opa test style)")
+    .option("--fail-on-empty", "fail when no test was run")
+    .action(async (paths: string[], o) => {
+      io.exitCode = await runVerify(paths, { ...o, noColor: o.color === false }, io.out, io.err);
+    });
+}
