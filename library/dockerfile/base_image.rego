@@ -1,0 +1,57 @@
+# Dockerfile base images: DF-001 (allowed registry), DF-002 (tag other than latest),
+# DF-003 (digest pinning, when data.portcullis.dockerfile.require_digest is true).
+package dockerfile.base_image
+
+import data.portcullis_lib.config
+import data.portcullis_lib.dockerfile as df
+import data.portcullis_lib.images
+
+deny contains r if {
+	some r in config.report(findings, "deny")
+}
+
+warn contains r if {
+	some r in config.report(findings, "warn")
+}
+
+allowed_registries := config.param(
+	["dockerfile", "allowed_registries"],
+	config.param(["allowed_registries"], images.default_allowed_registries),
+)
+
+require_digest := config.param(["dockerfile", "require_digest"], false)
+
+findings contains df.finding("DF-001", b.path, sprintf(
+	"base image '%s' (%s) is not from an allowed registry; build FROM an approved image or add its registry to data.portcullis.dockerfile.allowed_registries",
+	[b.ref, b.image.name],
+)) if {
+	some b in df.base_images
+	not images.allowed(b.image, allowed_registries)
+}
+
+findings contains df.finding("DF-002", b.path, sprintf(
+	"base image '%s' has no tag; pin a version tag (FROM %s:<version>)",
+	[b.ref, b.ref],
+)) if {
+	some b in df.base_images
+	images.untagged_or_latest(b.image)
+	b.image.tag == ""
+}
+
+findings contains df.finding("DF-002", b.path, sprintf(
+	"base image '%s' uses the latest tag; pin a version tag (FROM %s:<version>)",
+	[b.ref, trim_suffix(b.ref, ":latest")],
+)) if {
+	some b in df.base_images
+	images.untagged_or_latest(b.image)
+	b.image.tag == "latest"
+}
+
+findings contains df.finding("DF-003", b.path, sprintf(
+	"base image '%s' is not pinned by digest; use FROM %s@sha256:<digest>",
+	[b.ref, b.ref],
+)) if {
+	require_digest == true
+	some b in df.base_images
+	not images.pinned(b.image)
+}

@@ -1,0 +1,63 @@
+# Container images: K8S-009 (allowed registries), K8S-010 (tag other than latest),
+# K8S-030 (digest pinning, when data.portcullis.kubernetes.require_digest is true).
+package kubernetes.images
+
+import data.portcullis_lib.config
+import data.portcullis_lib.images
+import data.portcullis_lib.kubernetes as k8s
+
+deny contains r if {
+	some r in config.report(findings, "deny")
+}
+
+warn contains r if {
+	some r in config.report(findings, "warn")
+}
+
+allowed_registries := config.param(
+	["kubernetes", "allowed_registries"],
+	config.param(["allowed_registries"], images.default_allowed_registries),
+)
+
+require_digest := config.param(["kubernetes", "require_digest"], false)
+
+container_images contains [c, image] if {
+	some c in k8s.containers
+	is_string(c.container.image)
+	image := images.parse(c.container.image)
+}
+
+findings contains k8s.container_finding("K8S-009", c, sprintf(
+	"uses image '%s' (%s) from a registry that is not allowed; use an approved registry or add it to data.portcullis.kubernetes.allowed_registries",
+	[image.ref, image.name],
+)) if {
+	some [c, image] in container_images
+	not images.allowed(image, allowed_registries)
+}
+
+findings contains k8s.container_finding("K8S-010", c, sprintf(
+	"uses image '%s' without a tag; pin a version tag (%s:<version>) or a digest",
+	[image.ref, image.ref],
+)) if {
+	some [c, image] in container_images
+	images.untagged_or_latest(image)
+	image.tag == ""
+}
+
+findings contains k8s.container_finding("K8S-010", c, sprintf(
+	"uses image '%s' with the latest tag; pin a version tag (%s:<version>) or a digest",
+	[image.ref, trim_suffix(image.ref, ":latest")],
+)) if {
+	some [c, image] in container_images
+	images.untagged_or_latest(image)
+	image.tag == "latest"
+}
+
+findings contains k8s.container_finding("K8S-030", c, sprintf(
+	"uses image '%s' without a digest; pin it as %s@sha256:<digest>",
+	[image.ref, image.ref],
+)) if {
+	require_digest == true
+	some [c, image] in container_images
+	not images.pinned(image)
+}

@@ -1,0 +1,74 @@
+# Storage: K8S-019 (StatefulSets), K8S-020 (PersistentVolumes and claims) — flagged unless
+# acknowledged by an annotation — and K8S-021 (hostPath volumes).
+package kubernetes.storage
+
+import data.portcullis_lib.config
+import data.portcullis_lib.kubernetes as k8s
+
+deny contains r if {
+	some r in config.report(findings, "deny")
+}
+
+warn contains r if {
+	some r in config.report(findings, "warn")
+}
+
+# Stateful resources need an explicit acknowledgement (a reason, ticket or "true"):
+#   metadata.annotations["portcullis.dev/stateful-acknowledged"]
+ack_annotation := config.param(["kubernetes", "stateful_ack_annotation"], "portcullis.dev/stateful-acknowledged")
+
+acknowledged(o) if {
+	v := k8s.annotations(o)[ack_annotation]
+	is_string(v)
+	not lower(trim_space(v)) in {"", "false", "no"}
+}
+
+findings contains k8s.object_finding("K8S-019", r, sprintf(
+	"is stateful; prefer a managed data service, or acknowledge it with the annotation %s: \"<reason or ticket>\"",
+	[ack_annotation],
+)) if {
+	some r in k8s.objects
+	r.object.kind == "StatefulSet"
+	not acknowledged(r.object)
+}
+
+findings contains k8s.object_finding("K8S-020", r, sprintf(
+	"requests persistent storage; confirm backup and retention, then acknowledge it with the annotation %s: \"<reason or ticket>\"",
+	[ack_annotation],
+)) if {
+	some r in k8s.objects
+	r.object.kind in {"PersistentVolume", "PersistentVolumeClaim"}
+	not acknowledged(r.object)
+}
+
+# K8S-021: hostPath volumes, unless under a prefix in data.portcullis.kubernetes.allowed_host_paths.
+allowed_host_paths := config.param(["kubernetes", "allowed_host_paths"], [])
+
+findings contains k8s.workload_finding("K8S-021", w, sprintf(
+	"mounts the host path '%s' (volume '%s'); use an emptyDir, configMap, secret or persistentVolumeClaim volume instead",
+	[v.hostPath.path, v.name],
+)) if {
+	some w in k8s.workloads
+	some v in object.get(w.spec, "volumes", [])
+	v.hostPath
+	not _allowed_host_path(v.hostPath.path)
+}
+
+findings contains k8s.object_finding("K8S-021", r, sprintf(
+	"is backed by the host path '%s'; use a network or CSI volume source instead",
+	[r.object.spec.hostPath.path],
+)) if {
+	some r in k8s.objects
+	r.object.kind == "PersistentVolume"
+	r.object.spec.hostPath
+	not _allowed_host_path(r.object.spec.hostPath.path)
+}
+
+_allowed_host_path(path) if {
+	some prefix in allowed_host_paths
+	_under(path, trim_suffix(prefix, "/"))
+}
+
+_under(path, prefix) if path == prefix
+
+_under(path, prefix) if startswith(path, concat("", [prefix, "/"]))

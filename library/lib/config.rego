@@ -1,0 +1,73 @@
+# Settings and reporting shared by every rule package of the built-in library.
+#
+# Users configure the library through data under `data.portcullis` (see library/README.md):
+#   disabled_rules: ["K8S-007", ...]    rules that never report
+#   enabled_rules:  ["K8S-001", ...]    when non-empty, only these rules report
+#   severity:       {"K8S-007": "deny"} move a rule between deny and warn
+#   kubernetes: {...}, dockerfile: {...} per-domain parameters
+package portcullis_lib.config
+
+import data.portcullis_lib.rules
+
+default settings := {}
+
+settings := data.portcullis if is_object(data.portcullis)
+
+# param(["kubernetes", "min_replicas"], 2): a user setting, or the fallback when it is not set.
+param(path, fallback) := object.get(settings, path, fallback)
+
+disabled_rules := {id | some id in param(["disabled_rules"], [])}
+
+enabled_rules := {id | some id in param(["enabled_rules"], [])}
+
+# enabled(id): the rule is not disabled and, when enabled_rules is given, listed there.
+enabled(id) if {
+	not id in disabled_rules
+	count(enabled_rules) == 0
+}
+
+enabled(id) if {
+	not id in disabled_rules
+	id in enabled_rules
+}
+
+# level(id): "deny" or "warn" — the user's override, else the catalog's default.
+level(id) := lvl if {
+	lvl := param(["severity", id], "")
+	lvl in {"deny", "warn"}
+} else := rules.catalog[id].level
+
+# report(findings, lvl): the conftest results of the enabled findings reported at level lvl.
+# A finding is {"id", "path", "resource", "text"} (see finding below); a result is an object
+# with the message and metadata: {"msg", "id", "title"[, "resource"][, "path"]}.
+report(findings, lvl) := {r |
+	some f in findings
+	enabled(f.id)
+	level(f.id) == lvl
+	r := result(f)
+}
+
+result(f) := object.union(
+	{k: v | some k in ["resource", "path"]; v := f[k]; v != ""},
+	{"msg": message(f), "id": f.id, "title": rules.catalog[f.id].title},
+)
+
+# "[K8S-001] path: Deployment/web: container 'app' ..." (path only with combined input).
+message(f) := sprintf("[%s] %s", [f.id, concat(": ", [x | some x in [f.path, f.resource, f.text]; x != ""])])
+
+finding(id, path, resource, text) := {"id": id, "path": path, "resource": resource, "text": text}
+
+# Names of environment variables and build arguments that look like secrets.
+default secret_name_pattern := `(?i)(password|passwd|secret|(^|[_-])(token|api_?key|access_?key|private_?key|credentials?|key)($|[_-]))`
+
+secret_name_pattern := p if {
+	p := param(["secret_name_pattern"], "")
+	p != ""
+}
+
+allowed_secret_names := {n | some n in param(["allowed_secret_names"], [])}
+
+secret_name(name) if {
+	not name in allowed_secret_names
+	regex.match(secret_name_pattern, name)
+}
