@@ -178,7 +178,64 @@ export const GO_YAML_SCHEMA = FAILSAFE_SCHEMA.extend({
   explicit: [intType, floatType, boolType, nullType, timestampType, binaryType, anyScalar, anySeq, anyMap],
 });
 
+/**
+ * Go rejects a null map key (`~: 1`, `null: 1`); js-yaml would turn it into
+ * the key "null". When the text may hold one, plain nulls are read as a
+ * marker whose string form is NULL_KEY, then markers are replaced by null
+ * and a NULL_KEY key is an error.
+ */
+const NULL_KEY = '\u0000yaml-null-key\u0000';
+class NullMark {
+  get [Symbol.toStringTag]() {
+    return 'NullMark';
+  }
+  toString() {
+    return NULL_KEY;
+  }
+}
+const NULL_MARK = new NullMark();
+const goImplicitMarked = new Type('tag:yaml.org,2002:go-implicit', {
+  kind: 'scalar',
+  resolve(data: string) {
+    const v = goResolve(data);
+    if (v === STR) return false;
+    lastResolved = v;
+    return true;
+  },
+  construct() {
+    return lastResolved === null ? NULL_MARK : lastResolved;
+  },
+});
+const GO_YAML_SCHEMA_MARKED = FAILSAFE_SCHEMA.extend({
+  implicit: [goImplicitMarked],
+  explicit: [intType, floatType, boolType, nullType, timestampType, binaryType, anyScalar, anySeq, anyMap],
+});
+const MAYBE_NULL_KEY = /(?:^[ \t]*(?:-[ \t]+)*|[{,][ \t]*)(?:~|null|Null|NULL)[ \t]*:(?:[ \t]|$)/m;
+
+function unmark(v: unknown, file: string, memo: Map<object, unknown>): unknown {
+  if (v === NULL_MARK) return null;
+  if (v === null || typeof v !== 'object') return v;
+  const done = memo.get(v);
+  if (done !== undefined) return done;
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    memo.set(v, out);
+    for (let i = 0; i < v.length; i++) out[i] = unmark(v[i], file, memo);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  memo.set(v, out);
+  for (const k of Object.keys(v)) {
+    if (k === NULL_KEY) {
+      throw new ParseError('unsupported map key of type: <nil> (a map key must not be null)', { file, parser: 'yaml' });
+    }
+    setKey(out, k, unmark((v as Record<string, unknown>)[k], file, memo));
+  }
+  return out;
+}
+
 const LOAD_OPTS = { schema: GO_YAML_SCHEMA, json: true };
+const LOAD_OPTS_MARKED = { schema: GO_YAML_SCHEMA_MARKED, json: true };
 
 type YamlErr = InstanceType<typeof YAMLException>;
 
@@ -217,14 +274,19 @@ function eofListener(text: string) {
 
 /** The first document of a YAML stream (null when there is none), as yaml.Unmarshal gives it. */
 function loadFirst(text: string, file: string, lineOffset: number): unknown {
+  if (MAYBE_NULL_KEY.test(text)) return unmark(loadFirstWith(text, file, lineOffset, LOAD_OPTS_MARKED), file, new Map());
+  return loadFirstWith(text, file, lineOffset, LOAD_OPTS);
+}
+
+function loadFirstWith(text: string, file: string, lineOffset: number, opts: typeof LOAD_OPTS): unknown {
   try {
     const listener = eofListener(text);
-    const v = jsyaml.load(text, listener ? { ...LOAD_OPTS, listener } : LOAD_OPTS);
+    const v = jsyaml.load(text, listener ? { ...opts, listener } : opts);
     return v === undefined ? null : v;
   } catch (e) {
     if (e instanceof YAMLException && /expected a single document/.test((e as YamlErr).message)) {
       try {
-        const docs = jsyaml.loadAll(text, undefined, LOAD_OPTS) as unknown[];
+        const docs = jsyaml.loadAll(text, undefined, opts) as unknown[];
         return docs.length === 0 || docs[0] === undefined ? null : docs[0];
       } catch (e2) {
         throw wrapError(e2, file, lineOffset, text);
@@ -235,7 +297,7 @@ function loadFirst(text: string, file: string, lineOffset: number): unknown {
     if (e instanceof YAMLException && mark) {
       const cut = firstDocumentEnd(text);
       if (cut !== undefined && cut <= mark.position) {
-        return loadFirst(text.slice(0, cut), file, lineOffset);
+        return loadFirstWith(text.slice(0, cut), file, lineOffset, opts);
       }
     }
     throw wrapError(e, file, lineOffset, text);

@@ -152,6 +152,7 @@ describe('bad input gives a ParseError naming file, line and parser', () => {
     { name: 'yaml tab indentation', file: 'bad.yaml', content: 'a:\n\t- b\n', parser: 'yaml', line: 2 },
     { name: 'yaml error in second document', file: 'bad.yaml', content: 'a: 1\n---\nb: 1\nc: : [\n', parser: 'yaml', line: 4 },
     { name: 'yaml .inf', file: 'bad.yaml', content: 'a: .inf\n', parser: 'yaml' },
+    { name: 'yaml null map key', file: 'bad.yaml', content: 'a: 1\n~: 2\n', parser: 'yaml' },
     { name: 'json', file: 'bad.json', content: '{\n  "a": 1,\n  "b": x\n}\n', parser: 'json', line: 3, column: 8 },
     { name: 'json trailing data', file: 'bad.json', content: '{"a":1}\n{"b":2}', parser: 'json', line: 2, column: 1 },
     { name: 'json empty', file: 'bad.json', content: '', parser: 'json', line: 1 },
@@ -206,6 +207,27 @@ describe('bad input gives a ParseError naming file, line and parser', () => {
     const e = parseError(() => parseFile('/nonexistent/dir/x.yaml'));
     assert.equal(e.file, '/nonexistent/dir/x.yaml');
     assert.match(e.message, /no such file/);
+  });
+});
+
+describe('YAML details', () => {
+  const y = (text: string) => parseContent(text, 'x.yaml');
+  it('reads YAML 1.1 scalars as Go does', () => {
+    assert.deepStrictEqual(y('a: yes\nb: off\nc: 0755\nd: 1_000\ne: 2024-01-01\nf: "yes"\n'), {
+      a: true, b: false, c: 493, d: 1000, e: '2024-01-01', f: 'yes',
+    });
+  });
+  it('splits documents on --- lines only', () => {
+    assert.deepStrictEqual(y('a: 1\n---\nb: 2\n'), [{ a: 1 }, { b: 2 }]);
+    assert.deepStrictEqual(y('---\na: 1\n'), { a: 1 });
+    assert.deepStrictEqual(y('a: 1\n--- # x\nb: 2\n'), { a: 1 });
+    assert.deepStrictEqual(y('a: 1\n---\n'), [{ a: 1 }, null]);
+  });
+  it('keeps null values and "null" keys', () => {
+    assert.deepStrictEqual(y('a: ~\n"null": 1\nb: [null, ~]\n'), { a: null, null: 1, b: [null, null] });
+  });
+  it('merge keys override earlier keys', () => {
+    assert.deepStrictEqual(y('d: &d {a: 1, b: 1}\nx:\n  a: 0\n  <<: *d\n  b: 2\n').x, { a: 1, b: 2 });
   });
 });
 
