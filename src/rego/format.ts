@@ -383,15 +383,19 @@ class Formatter {
     let imports = mod.imports.slice();
     const hasV1 = imports.some((i) => importPath(i) === "rego.v1");
     if (this.addRegoV1 && !hasV1) {
-      const p: RefTerm = { type: "ref", terms: [{ type: "var", name: "rego", loc: mod.loc }, { type: "string", value: "v1", loc: mod.loc }], loc: mod.loc };
-      imports.push({ path: p, alias: null, loc: mod.loc });
+      // OPA places the added import on the row after the last future.keywords import it
+      // replaces, or on the package's row; that decides its group and trailing comment.
+      const futures = imports.filter((i) => importPath(i).startsWith("future.keywords"));
+      const l: Location = futures.length ? { file: mod.loc.file, row: futures[futures.length - 1].loc.row + 1, col: 1 } : mod.loc;
+      const p: RefTerm = { type: "ref", terms: [{ type: "var", name: "rego", loc: l }, { type: "string", value: "v1", loc: l }], loc: l };
+      imports.push({ path: p, alias: null, loc: l });
     }
     if (hasV1 || this.addRegoV1) imports = imports.filter((i) => !importPath(i).startsWith("future.keywords"));
 
     type Stmt = { imp: Import } | { rules: RuleView[] };
     const stmts: { loc: Location; s: Stmt }[] = imports.map((imp) => ({ loc: imp.loc, s: { imp } }));
     for (const views of this.ruleViews()) stmts.push({ loc: views[0].loc, s: { rules: views } });
-    stmts.sort((a, b) => cmpLoc(a.loc, b.loc));
+    stmts.sort((a, b) => cmpLoc(a.loc, b.loc) || ("imp" in a.s ? 0 : 1) - ("imp" in b.s ? 0 : 1));
 
     let i = 0;
     while (i < stmts.length) {
@@ -439,7 +443,8 @@ class Formatter {
       g.sort(compareImports);
       for (const imp of g) {
         this.startLine();
-        this.write("import " + this.importString(imp));
+        this.write("import ");
+        this.writeImportPath(imp);
         const c = trailing.get(imp);
         if (c) this.write(" " + commentString(c));
         this.endLine();
@@ -449,14 +454,11 @@ class Formatter {
     return comments;
   }
 
-  private importString(imp: Import): string {
+  private writeImportPath(imp: Import): void {
     const ts = imp.path.terms;
-    let s = (ts[0] as VarTerm).name;
-    for (const t of ts.slice(1)) {
-      const v = (t as { value: string }).value;
-      s += IDENT_RE.test(v) ? "." + v : "[" + goQuote(v) + "]";
-    }
-    return imp.alias ? `${s} as ${imp.alias}` : s;
+    this.write((ts[0] as VarTerm).name);
+    for (const t of ts.slice(1)) this.writeRefPart(t);
+    if (imp.alias) this.write(` as ${imp.alias}`);
   }
 
   // ---- rules ----
@@ -655,7 +657,7 @@ class Formatter {
       this.write("else");
     } else {
       const ref = h.ref;
-      if (this.refHeads || ref.length === 1) this.writeRef(ref, false);
+      if (this.refHeads || ref.length === 1) comments = this.writeRef(ref, comments);
       else this.write(termString(ref[0]) + "[" + termString(ref[1]) + "]");
       if (h.args !== null && h.args.length > 0) {
         this.write("(");
@@ -748,7 +750,15 @@ class Formatter {
     let indented = false;
     for (let i = 0; i < expr.with.length; i++) {
       const w = expr.with[i];
-      if (i === 0 || w.loc.row === expr.with[i - 1].loc.row) {
+      // A `with` stays on the line it followed in the source (the end of the expression, or the previous `with`).
+      let prevRow: number;
+      if (i > 0) prevRow = expr.with[i - 1].loc.row;
+      else {
+        const k = this.src.at(w.loc);
+        const t = k > 0 ? this.src.tokens[k - 1] : null;
+        prevRow = t ? this.src.rowAt(Math.max(t.start, t.end - 1)) : w.loc.row;
+      }
+      if (w.loc.row === prevRow) {
         comments = this.writeWith(w, comments, false);
       } else {
         if (!indented) {
@@ -944,7 +954,7 @@ class Formatter {
     if (!this.inline) this.startLine();
     switch (t.type) {
       case "ref":
-        this.writeRef(t.terms, true);
+        comments = this.writeRef(t.terms, comments);
         break;
       case "array":
         comments = this.writeComposite(t, "[", "]", t.items.map((x) => ({ kind: "term", term: x })), comments);
@@ -1002,24 +1012,24 @@ class Formatter {
     return goQuote(t.value);
   }
 
-  private writeRef(terms: Term[], isTerm: boolean): void {
+  private writeRef(terms: Term[], comments: Comment[]): Comment[] {
     const head = terms[0];
     if (head.type === "call") {
       // An operator call heading a ref was parenthesised in the source.
       const infix = callPrec(head) !== null;
       if (infix) this.write("(");
-      this.writeCall(head.op, head.args, []);
+      comments = this.writeCall(head.op, head.args, comments);
       if (infix) this.write(")");
     } else if (head.type === "var") {
       this.write(head.name.startsWith("$") ? "_" : head.name);
     } else {
-      this.writeTerm(head, []);
+      comments = this.writeTerm(head, comments);
     }
-    void isTerm;
-    for (const t of terms.slice(1)) this.writeRefPart(t);
+    for (const t of terms.slice(1)) comments = this.writeRefPart(t, comments);
+    return comments;
   }
 
-  private writeRefPart(t: Term): void {
+  private writeRefPart(t: Term, comments: Comment[] = []): Comment[] {
     if (t.type === "string") {
       const s = t.value;
       let bracket = !IDENT_RE.test(s);
@@ -1033,9 +1043,10 @@ class Formatter {
       this.write("[" + (t.name.startsWith("$") ? "_" : t.name) + "]");
     } else {
       this.write("[");
-      this.writeTerm(t, []);
+      comments = this.writeTerm(t, comments);
       this.write("]");
     }
+    return comments;
   }
 
   /** The source text of a composite term: from its opening bracket to the matching one. */
@@ -1128,7 +1139,13 @@ class Formatter {
       comments = this.writeTerm(key, comments);
       this.write(": ");
     }
-    comments = this.writeTerm(head, comments, this.parenthesisedHead(t) || callPrec(head) === INFIX.or[1]);
+    // `a | b` and `x in xs` heads need their parentheses to be read back as comprehensions.
+    const hp = callPrec(head);
+    if (hp === IN_PREC) {
+      this.write("(");
+      comments = this.writeTerm(head, comments);
+      this.write(")");
+    } else comments = this.writeTerm(head, comments, this.parenthesisedHead(t) || hp === INFIX.or[1]);
     this.write(" |");
     comments = this.writeComprehensionBody(open, close, body, first.loc, t.loc.row, span ? span.text : "", comments);
     this.write(close);
