@@ -29,6 +29,7 @@ import { builtins as glob } from "./glob.ts";
 import { builtins as graph } from "./graph.ts";
 import { builtins as uri } from "./uri.ts";
 import { builtins as rego } from "./rego.ts";
+import { builtins as conftest } from "./conftest.ts";
 
 const categories: Builtin[][] = [
   strings,
@@ -57,6 +58,7 @@ const categories: Builtin[][] = [
   graph,
   uri,
   rego,
+  conftest,
 ];
 
 export const BUILTINS: Map<string, Builtin> = new Map();

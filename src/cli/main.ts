@@ -6,8 +6,9 @@ import type { CliIO } from "./io.ts";
 import { register as registerEval } from "./eval-command.ts";
 import { register as registerCapabilities } from "./capabilities-command.ts";
 import { register as registerVerify } from "./verify-command.ts";
+import { register as registerTest } from "./test-command.ts";
 
-const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify];
+const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify, registerTest];
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   const program = new Command();

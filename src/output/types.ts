@@ -33,9 +33,14 @@ export interface RenderOptions {
   noColor?: boolean;
   /** Include trace output (--trace). */
   tracing?: boolean;
-  /** Show skipped results (conftest --show-builtin-errors and verify's report options). */
+  /** Show skipped results (conftest --show-builtin-errors and verify's report options); the stdout
+   * summary then ends with `, N skipped` as `conftest verify` prints it. */
   showSkipped?: boolean;
   junitHideMessage?: boolean;
   /** conftest verify's --report: full | notes | fails. */
   report?: "full" | "notes" | "fails";
+  /** --suppress-exceptions: leave EXCP lines out of the stdout format (they still count). */
+  suppressExceptions?: boolean;
+  /** --github-hide-passed: leave results without failures, warnings or exceptions out of -o github. */
+  githubHidePassed?: boolean;
 }

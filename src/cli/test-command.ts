@@ -1,0 +1,58 @@
+// Registers `portcullis test` (conftest's `test`, same flags and defaults).
+import type { Command } from "commander";
+import type { CliIO } from "./io.ts";
+import { runTest } from "./test.ts";
+import { OUTPUT_FORMATS } from "../output/types.ts";
+import { PARSER_NAMES } from "../formats/index.ts";
+import { TEST_SETTINGS, type Settings } from "../conftest/settings.ts";
+
+/** Repeatable flags also take comma-separated values, as conftest's do. */
+const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((s) => s !== "")];
+
+/** commander's attribute name for a flag (`--no-color` is the negation of `color`). */
+function attribute(flag: string): string {
+  const name = flag.startsWith("no-") ? flag.slice(3) : flag;
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command("test")
+    .description("Test configuration files against Rego policies (conftest test)")
+    .argument("[paths...]", "files or directories to test, - for standard input")
+    .option("-p, --policy <paths>", "path to the Rego policy files directory (default [policy])", collect)
+    .option("-d, --data <paths>", "paths from which data for the policies is recursively loaded", collect)
+    .option("-n, --namespace <namespaces>", "test policies in these namespaces; globs (*, ?, [...]) allowed, * matches dots (default [main])", collect)
+    .option("--all-namespaces", "test policies found in all namespaces")
+    .option("--combine", "combine all config files to be evaluated together")
+    .option("--parser <parser>", `parser for the configurations (${PARSER_NAMES.join(", ")})`)
+    .option("-o, --output <format>", `output format: ${OUTPUT_FORMATS.join(", ")} (default "stdout")`)
+    .option("--fail-on-warn", "return a non-zero exit code if warnings or errors are found")
+    .option("--no-fail", "return an exit code of zero even if a policy fails")
+    .option("--quiet", "disable successful test output")
+    .option("--no-color", "disable color when printing")
+    .option("--trace", "enable more verbose trace output for Rego queries")
+    .option("--strict", "enable strict mode for Rego policies")
+    .option("--rego-version <version>", 'Rego syntax version: v0 or v1 (default "v1")')
+    .option("--capabilities <file>", "OPA capabilities JSON file restricting the builtins policies may use")
+    .option("--ignore <regex>", "a regular expression for paths to ignore")
+    .option("--suppress-exceptions", "do not include exceptions in output")
+    .option("--show-builtin-errors", "collect and return all encountered built-in errors")
+    .option("--junit-hide-message", "do not include the violation message in the JUnit test name")
+    .option("--github-hide-passed", "in the GitHub output, skip input files whose checks all passed")
+    .option("--stdin-filename <name>", "filename to use in output when testing configuration from stdin")
+    .option("--proto-file-dirs <dirs>", "directories containing Protocol Buffer definitions", collect)
+    .option("-u, --update <urls>", "(not supported: remote policies are not downloaded)", collect)
+    .option("--tls", "(accepted for compatibility; unused)")
+    .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
+    .action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
+      const flags: Settings = {};
+      for (const flag of Object.keys(TEST_SETTINGS)) {
+        const attr = attribute(flag);
+        if (cmd.getOptionValueSource(attr) !== "cli") continue;
+        const v = o[attr];
+        flags[flag] = flag.startsWith("no-") ? v === false : (v as Settings[string]);
+      }
+      io.exitCode = await runTest(paths, { flags, configFile: o.configFile as string | undefined }, io);
+    });
+}

@@ -1,0 +1,377 @@
+// The `conftest test` evaluation model, reproduced from conftest's observable behaviour:
+//
+//  * Policies: every `.rego` file under the policy paths (hidden ones included). Data: every
+//    `.json`/`.yaml`/`.yml` file under the data paths, merged at its directory's path.
+//  * Namespaces: `--all-namespaces` takes every package; otherwise the -n names are used as they
+//    are, unless one of them is a glob (`*`, `?`, `[`), in which case the packages matching any
+//    name are used (`*` also matches dots).
+//  * Rules: in each namespace, the rules named `deny`, `violation` or `warn`, optionally followed
+//    by `_suffix` parts of letters and digits. Each is queried as `data.<ns>.<rule>`; a set or
+//    array value gives one result per string element (or per object with a string `msg`: the
+//    other keys are metadata); an empty collection or any other value is a pass.
+//  * Exceptions: before each rule, `data.<ns>.exception[_][_] == "<rule name without its
+//    deny_/violation_/warn_ prefix>"`; each solution is an exception and the rule's own results
+//    are then dropped.
+//  * Documents: a file whose value is a list (multi-document YAML, a JSON array) is checked one
+//    element at a time; `--combine` checks all files at once as `[{path, contents}]`.
+//  * Successes per document: max(passes, rule definitions − failures − warnings − exceptions),
+//    where rule definitions counts every definition (defaults included) of the checked rules.
+//  * data.conftest.file is {name, dir} of the file being checked (dir absolute).
+//  * `print` output of every query is kept per result (the stdout format shows it as PRNT).
+
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve, relative, sep } from "node:path";
+import { Engine } from "../rego/engine.ts";
+import { RegoError } from "../rego/errors.ts";
+import type { Module, Location } from "../rego/ast.ts";
+import { RSet, isObject, objectGet, objectEntries, type Value } from "../rego/value.ts";
+import { parseDataFile, LoadError } from "../cli/loader.ts";
+import { parseFile, parseContent, ParseError } from "../formats/index.ts";
+import type { CheckResult, Result } from "../output/types.ts";
+import { compareUTF8, goString } from "../output/gojson.ts";
+import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
+import { globToRegExp, hasGlobMeta } from "./glob.ts";
+import { checkStrict, checkCapabilities } from "./checks.ts";
+
+export { ConftestError } from "./inputs.ts";
+
+export interface TestOptions {
+  /** Policy files or directories (.rego files are loaded). */
+  policy: string[];
+  /** Data files or directories (.json/.yaml/.yml). */
+  data?: string[];
+  /** Namespaces or globs (default ["main"]). */
+  namespaces?: string[];
+  allNamespaces?: boolean;
+  combine?: boolean;
+  /** Parser for every input (default: chosen by file name; yaml for stdin). */
+  parser?: string;
+  regoVersion?: "v0" | "v1";
+  /** --show-builtin-errors: builtin errors stop the run instead of making calls undefined. */
+  showBuiltinErrors?: boolean;
+  strict?: boolean;
+  /** Path of an OPA capabilities JSON file restricting the builtins policies may call. */
+  capabilities?: string;
+  ignore?: string;
+  /** Name reported for standard input (default "-"). */
+  stdinFilename?: string;
+  /** Leave `*_test.rego` files out of the policies (used for the built-in library). */
+  skipTestFiles?: boolean;
+  /** Read standard input (tests pass their own). */
+  readStdin?: () => string;
+}
+
+const FAILURE = /^(deny|violation)(_[a-zA-Z0-9]+)*$/;
+const WARNING = /^warn(_[a-zA-Z0-9]+)*$/;
+
+export function isFailureRule(name: string): boolean {
+  return FAILURE.test(name);
+}
+export function isWarningRule(name: string): boolean {
+  return WARNING.test(name);
+}
+
+/** The name an exception refers to: the rule name without its deny/violation/warn prefix. */
+export function exceptionName(rule: string): string {
+  return rule.replace(/^(deny|violation|warn)_?/, "");
+}
+
+export interface LoadedPolicies {
+  engine: Engine;
+  modules: Module[];
+}
+
+/** Every .rego file under the paths, in walk order (names sorted, hidden entries included). */
+export function findPolicyFiles(paths: string[], opts: { skipTestFiles?: boolean } = {}): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new ConftestError(`load: loading policies: load: 1 error occurred during loading: stat ${p}: no such file or directory`);
+    }
+    if (!st.isDirectory()) {
+      out.push(p);
+      continue;
+    }
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir).sort(compareUTF8)) {
+        const f = join(dir, name);
+        let s;
+        try {
+          s = statSync(f);
+        } catch {
+          continue;
+        }
+        if (s.isDirectory()) walk(f);
+        else if (name.endsWith(".rego") && !(opts.skipTestFiles && name.endsWith("_test.rego"))) out.push(f);
+      }
+    };
+    walk(p);
+  }
+  return out;
+}
+
+/** Load the policies and data into a new engine. */
+export function loadPolicies(o: TestOptions): LoadedPolicies {
+  const regoVersion = o.regoVersion ?? "v1";
+  const files = findPolicyFiles(o.policy, { skipTestFiles: o.skipTestFiles }).map((file) => ({ file, source: readText(file) }));
+  const engine = new Engine({ regoVersion, strictBuiltinErrors: o.showBuiltinErrors });
+  let modules: Module[];
+  try {
+    modules = engine.addModules(files);
+  } catch (e) {
+    if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${e.message}`);
+    throw e;
+  }
+  if (o.strict) {
+    const errs = checkStrict(modules);
+    if (errs.length) throw new ConftestError(`load: loading policies: get compiler: ${new RegoError(errs).message}`);
+  }
+  if (o.capabilities) {
+    const errs = checkCapabilities(modules, o.capabilities);
+    if (errs.length) throw new ConftestError(`load: loading policies: get compiler: ${new RegoError(errs).message}`);
+  }
+  for (const d of loadData(o.data ?? [])) engine.addData(d.value, d.path);
+  return { engine, modules };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConftestError(`load: loading policies: load: 1 error occurred during loading: ${file}: ${(e as Error).message}`);
+  }
+}
+
+const DATA_FILE = /\.(json|ya?ml)$/i;
+
+/** Data documents under the paths: a file named directly is merged at the root, files found in a directory at their relative directory. */
+export function loadData(paths: string[]): { file: string; path: string[]; value: unknown }[] {
+  const out: { file: string; path: string[]; value: unknown }[] = [];
+  const read = (file: string, at: string[]) => {
+    let value: unknown;
+    try {
+      value = parseDataFile(file, readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new ConftestError(`load: loading data: ${e instanceof LoadError ? e.message : (e as Error).message}`);
+    }
+    out.push({ file, path: at, value });
+  };
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new ConftestError(`load: loading data: stat ${p}: no such file or directory`);
+    }
+    if (!st.isDirectory()) {
+      read(p, []);
+      continue;
+    }
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir).sort(compareUTF8)) {
+        const f = join(dir, name);
+        const s = statSync(f);
+        if (s.isDirectory()) walk(f);
+        else if (DATA_FILE.test(name)) read(f, relative(p, dir).split(sep).filter((x) => x !== ""));
+      }
+    };
+    walk(p);
+  }
+  return out;
+}
+
+/** Every package of the modules, in module order, each once. */
+export function moduleNamespaces(modules: Module[]): string[] {
+  const out: string[] = [];
+  for (const m of modules) {
+    const ns = packageName(m);
+    if (!out.includes(ns)) out.push(ns);
+  }
+  return out;
+}
+
+function packageName(m: Module): string {
+  return m.package.terms
+    .slice(1)
+    .map((t) => (t.type === "string" ? t.value : t.type === "var" ? t.name : "?"))
+    .join(".");
+}
+
+/** The namespaces to check, as conftest chooses them. */
+export function resolveNamespaces(modules: Module[], patterns: string[], all: boolean): string[] {
+  const known = moduleNamespaces(modules);
+  if (all) return known;
+  if (!patterns.some(hasGlobMeta)) return patterns;
+  const res = patterns.map((p) => {
+    try {
+      return globToRegExp(p);
+    } catch (e) {
+      throw new ConftestError(`filter namespaces: match pattern ${goString(p)}: ${(e as Error).message}`);
+    }
+  });
+  return known.filter((ns) => res.some((re) => re.test(ns)));
+}
+
+interface RuleSet {
+  names: string[];
+  /** Definitions of those rules (default rules included). */
+  definitions: number;
+}
+
+/** The deny/violation/warn rules of a namespace, in module order. */
+export function namespaceRules(modules: Module[], ns: string): RuleSet {
+  const names: string[] = [];
+  let definitions = 0;
+  for (const m of modules) {
+    if (packageName(m) !== ns) continue;
+    for (const r of m.rules) {
+      if (r.head.kind === "function" || r.head.ref.length !== 1) continue;
+      const head = r.head.ref[0];
+      if (head.type !== "var") continue;
+      const name = head.name;
+      if (!isFailureRule(name) && !isWarningRule(name)) continue;
+      definitions++;
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  return { names, definitions };
+}
+
+export interface Config {
+  /** The name results carry (the path, "-" for stdin, "Combined"). */
+  filename: string;
+  /** data.conftest.file for this input. */
+  file: { name: string; dir: string };
+  /** The documents checked one at a time. */
+  documents: unknown[];
+}
+
+/** Parse the inputs into configs (one per file, or one combined). */
+export function readConfigs(inputs: string[], o: TestOptions): Config[] {
+  const files = findInputFiles(inputs, { ignore: o.ignore });
+  const parsed: { path: string; name: string; value: unknown }[] = [];
+  for (const f of files) {
+    let value: unknown;
+    try {
+      if (f === STDIN) {
+        const text = (o.readStdin ?? (() => readFileSync(0, "utf8")))();
+        value = parseContent(text, o.stdinFilename || STDIN, { parser: o.parser || (o.stdinFilename ? undefined : "yaml") });
+      } else {
+        value = parseFile(f, { parser: o.parser || undefined });
+      }
+    } catch (e) {
+      if (e instanceof ParseError) throw new ConftestError(`parse configurations: ${e.message}`);
+      throw e;
+    }
+    const name = f === STDIN ? o.stdinFilename || STDIN : f;
+    parsed.push({ path: f, name, value });
+  }
+  const cwd = process.cwd();
+  if (o.combine) {
+    const combined = combineConfigs(parsed.map((p) => ({ path: p.name, value: p.value })));
+    return [{ filename: "Combined", file: { name: "Combined", dir: cwd }, documents: [combined] }];
+  }
+  return parsed.map((p) => ({
+    filename: p.name,
+    file: { name: basename(p.name), dir: resolve(cwd, dirname(p.name)) },
+    documents: Array.isArray(p.value) ? p.value : [p.value],
+  }));
+}
+
+/** Run the checks: one CheckResult per namespace and config (namespaces outermost). */
+export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions): Promise<CheckResult[]> {
+  const { engine, modules } = loaded;
+  const namespaces = resolveNamespaces(modules, o.namespaces ?? ["main"], o.allNamespaces ?? false);
+  const baseData = engine.getData();
+  const results: CheckResult[] = [];
+  const ruleSets = new Map<string, RuleSet>();
+  for (const ns of namespaces) {
+    let rules = ruleSets.get(ns);
+    if (!rules) ruleSets.set(ns, (rules = namespaceRules(modules, ns)));
+    for (const config of configs) {
+      engine.setData(withFile(baseData, config.file));
+      const result: CheckResult = { filename: config.filename, namespace: ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
+      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result);
+      results.push(result);
+    }
+  }
+  engine.setData(baseData);
+  return results;
+}
+
+function withFile(base: Value, file: { name: string; dir: string }): unknown {
+  const root: Record<string, unknown> = {};
+  if (isObject(base)) for (const [k, v] of objectEntries(base)) if (typeof k === "string") root[k] = v;
+  const prev = isObject(base) ? objectGet(base, "conftest") : undefined;
+  const conftest: Record<string, unknown> = {};
+  if (prev !== undefined && isObject(prev)) for (const [k, v] of objectEntries(prev)) if (typeof k === "string") conftest[k] = v;
+  conftest.file = { name: file.name, dir: file.dir };
+  root.conftest = conftest;
+  return root;
+}
+
+async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult): Promise<Value[]> {
+  const outputs: string[] = [];
+  const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
+  let rows;
+  try {
+    rows = await engine.queryRaw(query, { input, print });
+  } catch (e) {
+    if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
+    throw e;
+  }
+  result.queries!.push({ query, outputs });
+  return rows.map((r) => r.expressions[0]);
+}
+
+async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult): Promise<void> {
+  let passes = 0;
+  let counted = 0;
+  for (const rule of rules.names) {
+    const excQuery = `data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}`;
+    const excRows = await evalQuery(engine, excQuery, input, result);
+    // Only true solutions count (a false comparison is not an exception).
+    const exceptions: Result[] = excRows.filter((v) => v === true).map(() => ({ msg: excQuery }));
+    const query = `data.${ns}.${rule}`;
+    const rows = await evalQuery(engine, query, input, result);
+    const failure = isFailureRule(rule);
+    for (const value of rows) {
+      if (exceptions.length > 0) continue;
+      const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
+      if (!items || items.length === 0) {
+        passes++;
+        continue;
+      }
+      for (const item of items) {
+        let r: Result | undefined;
+        if (typeof item === "string") r = { msg: item, metadata: { query } };
+        else if (isObject(item)) r = objectResult(item, query);
+        if (r === undefined) continue;
+        if (r.msg === "") {
+          passes++;
+          continue;
+        }
+        counted++;
+        (failure ? result.failures : result.warnings).push(r);
+      }
+    }
+    counted += exceptions.length;
+    result.exceptions.push(...exceptions);
+  }
+  result.successes += Math.max(passes, rules.definitions - counted);
+}
+
+function objectResult(item: Value, query: string): Result {
+  const msg = isObject(item) ? objectGet(item, "msg") : undefined;
+  if (typeof msg !== "string") throw new ConftestError(`query rule: check: query rule: new result: "msg" field must be present and a string`);
+  const metadata: Record<string, unknown> = {};
+  for (const [k, v] of objectEntries(item as never)) {
+    if (k === "msg") continue;
+    metadata[typeof k === "string" ? k : String(k)] = v;
+  }
+  metadata.query = query;
+  return { msg, metadata };
+}
