@@ -958,8 +958,10 @@ interface Inst {
   op: Op;
   out: number;
   arg: number; // Alt: second choice; Cap: slot
-  re: RegExp | null; // Rune: a sticky one-character matcher
+  re: RegExp | null; // Rune: a sticky one-character matcher (general case)
   kind: string; // Empty: bol, eol, bot, eot, wb, nwb
+  ranges: number[] | null; // Rune: code point ranges (fast case, no folding or properties)
+  neg: boolean; // Rune: ranges negated
 }
 
 function nullable(n: Node): boolean {
@@ -986,8 +988,22 @@ class ProgBuilder {
   constructor(readonly emitter: Emitter) {}
 
   inst(op: Op, out: number, arg = 0, re: RegExp | null = null, kind = ""): number {
-    this.insts.push({ op, out, arg, re, kind });
+    this.insts.push({ op, out, arg, re, kind, ranges: null, neg: false });
     return this.insts.length - 1;
+  }
+
+  rune(n: Node, next: number): number {
+    const pc = this.inst(Op.Rune, next);
+    const inst = this.insts[pc];
+    if (n.k === "lit" && !n.fold) inst.ranges = [n.cp, n.cp];
+    else if (n.k === "dot") {
+      inst.ranges = n.nl ? [0, MAX_RUNE] : [10, 10];
+      inst.neg = !n.nl;
+    } else if (n.k === "class" && n.props.length === 0 && (!n.fold || !n.ranges.some((_, i) => i % 2 === 0 && (n.ranges[i + 1] >= 0x80 || (n.ranges[i] <= 0x7a && n.ranges[i + 1] >= 0x41))))) {
+      inst.ranges = n.ranges;
+      inst.neg = n.neg;
+    } else inst.re = new RegExp(this.emitter.emit(n), (n as { fold?: boolean }).fold ? "iuy" : "uy");
+    return pc;
   }
 
   alt(first: number, second: number): number {
@@ -1002,7 +1018,7 @@ class ProgBuilder {
       case "lit":
       case "class":
       case "dot":
-        return this.inst(Op.Rune, next, 0, new RegExp(this.emitter.emit(n), (n.k !== "dot" && n.fold ? "iuy" : "uy")));
+        return this.rune(n, next);
       case "bol":
       case "eol":
       case "bot":
@@ -1097,13 +1113,26 @@ export interface Program {
   insts: Inst[];
   start: number;
   nslot: number;
+  /** Visited marks, reused between runs: state (pc, pos) is visited when stamp[…] === gen. */
+  stamp: Uint32Array | null;
+  gen: number;
 }
 
 /** Go's bit-state backtracker: the leftmost-first match at or after `from`, as slot positions. */
 function runProgram(p: Program, s: string, from: number): Int32Array | null {
   const n = s.length;
   const stride = n + 1;
-  const visited = new Uint32Array(Math.ceil((p.insts.length * stride) / 32) + 1);
+  const need = p.insts.length * stride;
+  if (p.stamp === null || p.stamp.length < need) {
+    p.stamp = new Uint32Array(Math.max(need, p.stamp === null ? 0 : p.stamp.length * 2));
+    p.gen = 0;
+  }
+  if (p.gen === 0xffffffff) {
+    p.stamp.fill(0);
+    p.gen = 0;
+  }
+  const gen = ++p.gen;
+  const visited = p.stamp;
   const caps = new Int32Array(p.nslot);
   const stack: number[] = []; // pairs: (pc, pos) or (-1 - slot, old value)
   for (let start = from; start <= n; ) {
@@ -1118,9 +1147,9 @@ function runProgram(p: Program, s: string, from: number): Int32Array | null {
         continue;
       }
       for (;;) {
-        const bit = pc * stride + pos;
-        if (visited[bit >>> 5] & (1 << (bit & 31))) break;
-        visited[bit >>> 5] |= 1 << (bit & 31);
+        const state = pc * stride + pos;
+        if (visited[state] === gen) break;
+        visited[state] = gen;
         const inst = p.insts[pc];
         if (inst.op === Op.Alt) {
           stack.push(inst.arg, pos);
@@ -1129,6 +1158,30 @@ function runProgram(p: Program, s: string, from: number): Int32Array | null {
         }
         if (inst.op === Op.Rune) {
           if (pos >= n) break;
+          const r = inst.ranges;
+          if (r !== null) {
+            let c = s.charCodeAt(pos);
+            let w = 1;
+            if (c >= 0xd800 && c <= 0xdbff && pos + 1 < n) {
+              const d = s.charCodeAt(pos + 1);
+              if (d >= 0xdc00 && d <= 0xdfff) {
+                c = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+                w = 2;
+              }
+            }
+            let hit = false;
+            for (let k = 0; k < r.length; k += 2) {
+              if (c < r[k]) break;
+              if (c <= r[k + 1]) {
+                hit = true;
+                break;
+              }
+            }
+            if (hit === inst.neg) break;
+            pos += w;
+            pc = inst.out;
+            continue;
+          }
           const re = inst.re!;
           re.lastIndex = pos;
           if (!re.test(s)) break;
@@ -1178,6 +1231,43 @@ function runProgram(p: Program, s: string, from: number): Int32Array | null {
   return null;
 }
 
+/**
+ * Whether backtracking could take exponential time: a loop whose body holds another loop or an
+ * alternation (`(a+)+`, `(\\w|\\d)*`). Such patterns run on the linear-time program instead of
+ * the JS RegExp (RE2 guarantees linear time; policies match user input against such patterns).
+ */
+function risky(n: Node, inLoop: boolean): boolean {
+  switch (n.k) {
+    case "rep": {
+      const loop = n.max === -1 || n.max > 1;
+      if (inLoop && loop) return true;
+      return risky(n.sub, inLoop || loop);
+    }
+    case "alt":
+      if (inLoop) return true;
+      return n.subs.some((x) => risky(x, inLoop));
+    case "cap":
+      return risky(n.sub, inLoop);
+    case "cat":
+      return n.subs.some((x) => risky(x, inLoop));
+  }
+  return false;
+}
+
+/** Unbounded repetitions in the pattern (three or more can make backtracking polynomial in the input). */
+function countLoops(n: Node): number {
+  switch (n.k) {
+    case "rep":
+      return (n.max === -1 ? 1 : 0) + countLoops(n.sub);
+    case "cap":
+      return countLoops(n.sub);
+    case "cat":
+    case "alt":
+      return n.subs.reduce((a, x) => a + countLoops(x), 0);
+  }
+  return 0;
+}
+
 /** Whether JS RegExp positions and groups can differ from Go's for this pattern. */
 function needsProgram(n: Node, inLoop: boolean): boolean {
   switch (n.k) {
@@ -1216,6 +1306,8 @@ export interface Compiled {
   g: RegExp;
   /** Go-semantics program, when positions or groups from the JS RegExp could differ. */
   prog: Program | null;
+  /** Use the program even to test for a match (backtracking could explode). */
+  linear: boolean;
   /** Capture group names (index 0 unused); null for unnamed. */
   names: (string | null)[];
   ncap: number;
@@ -1239,6 +1331,7 @@ function midPair(s: string, i: number): boolean {
 
 /** Whether the pattern matches somewhere in s. */
 export function testRE(c: Compiled, s: string): boolean {
+  if (c.linear && c.prog !== null && c.prog.insts.length * (s.length + 1) <= MAX_VISITED_BITS) return runProgram(c.prog, s, 0) !== null;
   if (!c.lookaround) return c.re.test(s);
   return execJS(c, s, 0) !== null;
 }
@@ -1254,7 +1347,7 @@ function execJS(c: Compiled, s: string, from: number): RegExpExecArray | null {
   }
 }
 
-const MAX_VISITED_BITS = 64 * 1024 * 1024;
+const MAX_VISITED_BITS = 4 * 1024 * 1024; // states (4 bytes each) for the program's visited marks
 
 /** The leftmost-first match at or after `from` (a code point boundary). */
 export function execAt(c: Compiled, s: string, from: number): Match | null {
@@ -1295,13 +1388,14 @@ export function compileRE2(pattern: string): Compiled {
     throw new RegexSyntaxError(`error parsing regexp: ${(e as Error).message}: \`${pattern}\``);
   }
   let prog: Program | null = null;
-  if (needsProgram(node, false)) {
+  const linear = risky(node, false) || countLoops(node) >= 3;
+  if (linear || needsProgram(node, false)) {
     const b = new ProgBuilder(new Emitter(false));
     const match = b.inst(Op.Match, 0);
     const start = b.compile({ k: "cap", idx: 0, sub: node }, match);
-    prog = { insts: b.insts, start, nslot: 2 * (ncap + 1) };
+    prog = { insts: b.insts, start, nslot: 2 * (ncap + 1), stamp: null, gen: 0 };
   }
-  return { re, g: new RegExp(src, flags + "g"), prog, names, ncap, lookaround: /\(\?<|\(\?!|\\[bB]/.test(src) };
+  return { re, g: new RegExp(src, flags + "g"), prog, linear, names, ncap, lookaround: /\(\?<|\(\?!|\\[bB]/.test(src) };
 }
 
 const cache = new Map<string, Compiled | RegexSyntaxError>();

@@ -48,3 +48,13 @@ test("regex.match on long inputs", () => {
   const r = BUILTINS.get("regex.find_all_string_submatch_n")!.impl(["(a|(b))+", "ab".repeat(2000), -1], {} as never);
   assert.deepEqual(r, [["ab".repeat(2000), "b", "b"]]);
 });
+
+test("patterns that make backtracking explode run in linear time (as RE2 guarantees)", () => {
+  const m = BUILTINS.get("regex.match")!;
+  const t0 = Date.now();
+  assert.equal(m.impl(["^(a+)+$", "a".repeat(5000) + "b"], {} as never), false);
+  assert.equal(m.impl(["^(\\w|\\d)+$", "1".repeat(5000) + "!"], {} as never), false);
+  assert.equal(m.impl(["^(a|aa)+$", "a".repeat(5000) + "b"], {} as never), false);
+  assert.equal(m.impl([".*foo.*bar.*baz", "foo bar ".repeat(2000)], {} as never), false);
+  assert.ok(Date.now() - t0 < 5000, "took too long");
+});
