@@ -19,7 +19,8 @@ type HVal =
   | { t: 'str'; v: string } // simple value (quoted or not), null is ''
   | { t: 'obj'; fields: Map<string, HVal> }
   | { t: 'arr'; items: HVal[] }
-  | { t: 'concat'; parts: (HVal | { t: 'sub'; path: string[]; optional: boolean; pos: number } | { t: 'ws'; v: string })[]; pos: number };
+  | { t: 'concat'; parts: (HVal | { t: 'sub'; path: string[]; optional: boolean; pos: number } | { t: 'ws'; v: string })[]; pos: number; fallback?: HVal }
+  | { t: 'unknown' }; // an optional substitution that resolved to nothing
 
 type Part = Extract<HVal, { t: 'concat' }>['parts'][number];
 
@@ -120,6 +121,9 @@ class Parser {
       if (!prev) cur.fields.set(last, { t: 'arr', items: [value] });
     } else if (prev && prev.t === 'obj' && value.t === 'obj') {
       cur.fields.set(last, mergeObj(prev, value));
+    } else if (value.t === 'concat' && value.parts.length === 1 && value.parts[0]!.t === 'sub' && value.parts[0]!.optional) {
+      // `a = ${?X}`: when X is undefined the earlier value of a stays
+      cur.fields.set(last, { ...value, fallback: prev });
     } else cur.fields.set(last, value);
     void pos;
   }
@@ -325,6 +329,9 @@ class Resolver {
     if (v.t !== 'concat') return v;
     if (++this.depth > 100) throw new HoconError('substitution cycle', v.pos);
     try {
+      if (v.parts.length === 1 && v.parts[0]!.t === 'sub' && v.parts[0]!.optional && !this.lookup(v.parts[0]!.path)) {
+        return v.fallback ? this.resolve(v.fallback) : { t: 'unknown' };
+      }
       const vals: (HVal | { t: 'ws'; v: string })[] = [];
       for (const p of v.parts) {
         if (p.t === 'sub') {
@@ -333,7 +340,9 @@ class Resolver {
             if (p.optional) continue;
             throw new HoconError(`unresolved substitution \${${p.path.join('.')}}`, p.pos);
           }
-          vals.push(this.resolve(target));
+          const r = this.resolve(target);
+          if (r.t === 'unknown') return r;
+          vals.push(r);
         } else if (p.t === 'concat') vals.push(this.resolve(p));
         else vals.push(p);
       }

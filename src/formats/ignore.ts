@@ -14,6 +14,13 @@ interface Entry {
   Value: string;
 }
 
+/** Trailing spaces are dropped unless escaped (`a\\ ` keeps one space, unescaped). */
+function trimTrailing(s: string): string {
+  const t = s.replace(/ +$/, '');
+  if (t.endsWith('\\') && t.length < s.length) return t.slice(0, -1) + ' ';
+  return t;
+}
+
 function parse(content: string): Entry[][] {
   const out: Entry[] = [];
   for (const line of content.split('\n')) {
@@ -22,9 +29,9 @@ function parse(content: string): Entry[][] {
     } else if (line[0] === '#') {
       out.push({ Kind: 'Comment', Original: line, Value: line.slice(1).trim() });
     } else if (line[0] === '!') {
-      out.push({ Kind: 'NegatedPath', Original: line, Value: line.slice(1).replace(/ +$/, '') });
+      out.push({ Kind: 'NegatedPath', Original: line, Value: trimTrailing(line.slice(1)) });
     } else {
-      let v = line.replace(/ +$/, '');
+      let v = trimTrailing(line);
       if (v[0] === '\\') v = v.slice(1);
       out.push({ Kind: 'Path', Original: line, Value: v });
     }

@@ -228,6 +228,8 @@ function parse(content: string, file: string): Obj {
     }
   }
   if (Object.keys(creation).length) doc.creationInfo = creation;
+  // older 2.x documents are read into the 2.3 model
+  doc.spdxVersion = 'SPDX-2.3';
   return doc;
 }
 

@@ -227,7 +227,7 @@ describe('YAML details', () => {
     assert.deepStrictEqual(y('a: ~\n"null": 1\nb: [null, ~]\n'), { a: null, null: 1, b: [null, null] });
   });
   it('merge keys override earlier keys', () => {
-    assert.deepStrictEqual(y('d: &d {a: 1, b: 1}\nx:\n  a: 0\n  <<: *d\n  b: 2\n').x, { a: 1, b: 2 });
+    assert.deepStrictEqual((y('d: &d {a: 1, b: 1}\nx:\n  a: 0\n  <<: *d\n  b: 2\n') as { x: unknown }).x, { a: 1, b: 2 });
   });
 });
 
