@@ -9,10 +9,12 @@ import { PARSERS } from './registry.ts';
 
 export { ParseError } from './types.ts';
 export type { InputParser } from './types.ts';
+/** Directories of .proto files for textproto inputs (conftest test --proto-file-dirs). */
+export { setProtoFileDirs } from './textproto.ts';
 
 const BY_NAME = new Map<string, InputParser>(PARSERS.map((p) => [p.name, p]));
 
-/** Parser names accepted by --parser (conftest's list, plus jsonc). */
+/** Parser names accepted by --parser: conftest's list without groovy, plus jsonc (which conftest also accepts). */
 export const PARSER_NAMES: string[] = PARSERS.map((p) => p.name).sort();
 
 export function getParser(name: string): InputParser | undefined {
