@@ -1385,6 +1385,11 @@ export class Compiler {
       if (t.k !== 0 && (t.k & (Ty.K_ARR | Ty.K_OBJ | Ty.K_SET)) === 0) {
         return { code: "rego_type_error", message: `match error\n\tleft  : ???\n\tright : ${Ty.tyString(t)}`, location: loc };
       }
+      // `some [x, y] in [[1, 2, 3]]`: an array pattern whose length no element can have.
+      const el = Ty.elemOf(t);
+      if (value.type === "array" && el.k === Ty.K_ARR && el.items && el.items.length !== value.items.length) {
+        return { code: "rego_type_error", message: `match error\n\tleft  : array<${value.items.map(() => "any").join(", ")}>\n\tright : ${Ty.tyString(el)}`, location: value.loc };
+      }
       return null;
     });
     const kp = key ? this.compilePattern(key, st, true, () => (ct().k === Ty.K_ARR ? Ty.T_NUM : ct().k === Ty.K_SET ? Ty.elemOf(ct()) : Ty.ANY)) : null;
