@@ -92,7 +92,7 @@ findings contains df.finding("DF-011", ins.path, sprintf(
 }
 
 # DF-012
-pipe_to_shell := `(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(\S*/)?(ba|z|da|k)?sh\b`
+pipe_to_shell := `(curl|wget)\b[^|;&]*\|\s*(sudo(\s+-\S+)*\s+)?(\S*/)?(ba|z|da|k)?sh\b`
 
 shell_of_download := `\b(ba|z|da|k)?sh\s+-c\s+["']?\$\((curl|wget)\b`
 

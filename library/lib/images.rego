@@ -78,7 +78,7 @@ _official(registry, p) := array.concat(["library"], p) if {
 
 # allowed(image, entries): entries are registry hosts or registry/path prefixes in normalized
 # form ("registry.example.com", "ghcr.io/acme", "docker.io/library"); "*" allows every image.
-allowed(image, entries) if "*" in entries
+allowed(_, entries) if "*" in entries
 
 allowed(image, entries) if {
 	some e in entries
