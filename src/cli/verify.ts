@@ -209,7 +209,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   const failureLines = new Map<TestResult, { file: string; row: number; text: string }>();
   if (wantExplain) {
     const tracer = new TraceCollector();
-    const texts = new TraceText(modules, sources);
+    const texts = new TraceText(modules, sources, disc.probeRules);
     const te = makeEngine(tracer);
     try {
       te.addParsedModules(modules);
@@ -229,7 +229,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
         else if (o.report === "full") failTraces.set(r, formatTraceLines(fullTrace(events, q, defined, texts)));
         else failTraces.set(r, formatTraceLines(failTrace(events, q, r.test.loc, defined, texts)));
         if (o.trace) plainTraces.set(r, plainTraceLines(fullTrace(events, q, defined, texts)));
-        if (o.report !== undefined && r.fail) {
+        if (o.report !== undefined && r.fail && !r.subResults?.length) {
           const fl = failureLine(events, r.test.loc, texts);
           if (fl) failureLines.set(r, { file: fl.loc.file, row: fl.loc.row, text: fl.text });
         }

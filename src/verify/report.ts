@@ -67,9 +67,11 @@ export function prettyReport(results: TestResult[], opts: PrettyOptions = {}): s
   const verbose = !!opts.verbose;
   let out = "";
   let lastFile = "";
-  void lastFile;
   for (const r of results) {
     if (r.pass && !verbose) continue;
+    // A blank line between tests of different files.
+    if (lastFile !== "" && r.test.file !== lastFile) out += "\n";
+    lastFile = r.test.file;
     out += `${r.test.file}:${r.test.loc.row}:\n`;
     out += testLine(r) + "\n";
     if (r.subResults && r.subResults.length > 0) out += subLines(r.subResults, !verbose);
@@ -101,6 +103,7 @@ export function prettyReport(results: TestResult[], opts: PrettyOptions = {}): s
       for (const l of opts.failTraces?.get(r) ?? []) out += "  " + l + "\n";
       const fl = opts.failureLines?.get(r);
       if (fl) out += `\n  ${fl.file}:${fl.row}:\n    \t${fl.text}\n\n`;
+      else if (opts.failureLines) out += "\n";
       out += "\n";
       if (r.subResults && r.subResults.some((s) => s.fail)) out += subLines(r.subResults, true) + "\n";
     }

@@ -72,8 +72,10 @@ export async function runTest(engine: Engine, t: TestCase, opts: RunOptions = {}
   if (t.kind === "function") {
     const ref = `${t.pkg}.${t.name}`;
     const msg = `function ${ref} used as reference, not called`;
-    const text = `1 error occurred: 1:1: rego_type_error: ${msg}\n\t${ref}\n\t${"^".repeat(ref.length)}`;
-    return { ...base, error: { kind: "compile", errors: [{ code: "rego_type_error", message: msg, location: { file: "", row: 1, col: 1 } }], text } };
+    const start = process.hrtime.bigint();
+    const text = `1 error occurred: 1:1: rego_type_error: ${msg}\n\t${ref}\n\t${"^".repeat(ref.length)}\n\thave: ${functionType(t)}`;
+    const error: TestError = { kind: "compile", errors: [{ code: "rego_type_error", message: msg, location: { file: "", row: 1, col: 1 } }], text };
+    return { ...base, error, durationNs: Number(process.hrtime.bigint() - start) };
   }
   const output: string[] = [];
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -105,6 +107,14 @@ export async function runTest(engine: Engine, t: TestCase, opts: RunOptions = {}
   }
   const pass = t.kind === "plain" && value === true;
   return { ...base, pass, fail: !pass, durationNs, output };
+}
+
+/** A function's type as opa prints it, from what its head shows: `(any, any) => boolean`. */
+function functionType(t: TestCase): string {
+  const args = (t.rule.head.args ?? []).map(() => "any").join(", ");
+  const v = t.rule.head.value;
+  const result = !v ? "boolean" : v.type === "boolean" ? "boolean" : v.type === "string" ? "string" : v.type === "number" ? "number" : v.type === "null" ? "null" : "any";
+  return `(${args}) => ${result}`;
 }
 
 /** opa's wording: an evaluation error is one `file:row: code: message`; a timeout is "context deadline exceeded". */

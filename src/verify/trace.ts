@@ -65,11 +65,12 @@ export class TraceText {
   private sources = new Map<string, SourceIndex>();
   private texts: Map<string, string>;
 
-  constructor(modules: Module[], sources: Map<string, string>) {
+  constructor(modules: Module[], sources: Map<string, string>, skip: Set<Rule> = new Set()) {
     this.texts = sources;
     for (const m of modules) {
       const pkg = packagePath(m);
       for (const r of m.rules) {
+        if (skip.has(r)) continue;
         const path = rulePath(pkg, r);
         const add = (loc: Location, body: Body) => this.rules.set(key(loc), { path, top: new Set(body.map((e) => key(e.loc))) });
         add(r.loc, r.body);
@@ -106,9 +107,9 @@ export class TraceText {
 function rulePath(pkg: string[], r: Rule): string {
   let s = ["data", ...pkg].join(".");
   for (const t of r.head.ref) {
-    if (t.type === "var" && s.split(".").length === pkg.length + 1) s += "." + t.name;
-    else if (t.type === "string") s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? "." + t.value : `[${JSON.stringify(t.value)}]`;
-    else break;
+    const name = t.type === "var" && t === r.head.ref[0] ? t.name : t.type === "string" ? t.value : null;
+    if (name === null) break;
+    s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? "." + name : `[${JSON.stringify(name)}]`;
   }
   return s;
 }
@@ -154,6 +155,8 @@ export function failTrace(events: TraceEvent[], query: string, testLoc: Location
     }
   }
   if (!defined) out.push({ loc: "query:1", depth: 1, text: `Fail ${query} = _` });
+  // A test that was defined (but not true) and where nothing failed has nothing to explain.
+  if (defined && !out.some((l) => l.text.startsWith("Fail "))) return [];
   return out;
 }
 
