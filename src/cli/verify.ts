@@ -18,6 +18,7 @@ import { runTests, runTest, DEFAULT_TIMEOUT_MS, type TestResult } from "../verif
 import { CoverageCollector, coverageReport } from "../verify/coverage.ts";
 import { TraceCollector, TraceText, failTrace, fullTrace, failureLine, formatTraceLines, plainTraceLines } from "../verify/trace.ts";
 import { prettyReport, jsonReport, toCheckResults, goDuration } from "../verify/report.ts";
+import { strictErrors } from "../verify/strict.ts";
 import type { CheckResult, OutputFormat, RenderOptions } from "../output/types.ts";
 import { OUTPUT_FORMATS } from "../output/types.ts";
 
@@ -154,11 +155,20 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     else conftestErr(`load: loading policies: load: ${msg}`);
     return 1;
   }
+  if (o.strict) {
+    const errs = strictErrors(modules);
+    if (errs.length) {
+      const msg = new RegoError(errs).message;
+      if (opaStyle) err(msg + "\n");
+      else conftestErr(`load: loading policies: get compiler: ${msg}`);
+      return 1;
+    }
+  }
   if (o.capabilities) {
     const capErr = checkCapabilities(o.capabilities, modules);
     if (capErr) {
       if (opaStyle) err(capErr + "\n");
-      else conftestErr(`load: loading policies: ${capErr}`);
+      else conftestErr(`load: loading policies: get compiler: ${capErr}`);
       return 1;
     }
   }
@@ -401,6 +411,7 @@ function checkCapabilities(file: string, modules: Module[]): string | null {
   }
   const allowed = new Set((caps.builtins ?? []).map((b) => b.name));
   const errors: string[] = [];
+  const withErrors: string[] = [];
   for (const m of modules) {
     const userFns = new Set<string>();
     for (const r of m.rules) if (r.head.kind === "function" && r.head.ref[0].type === "var") userFns.add(r.head.ref[0].name);
@@ -450,13 +461,25 @@ function checkCapabilities(file: string, modules: Module[]): string | null {
         visitBody(n.body);
       }
     };
-    const visitBody = (b: Body) => b.forEach(visitExpr);
+    const visitBody = (b: Body) =>
+      b.forEach((e) => {
+        visitExpr(e);
+        for (const w of e.with) {
+          const ts = w.target.terms;
+          const name = ts.map((x) => (x.type === "var" ? x.name : x.type === "string" ? x.value : "?")).join(".");
+          if (ts[0].type === "var" && (ts[0].name === "input" || ts[0].name === "data")) continue;
+          if (BUILTINS.has(name) && !allowed.has(name) && !userFns.has(name)) {
+            withErrors.push(`${m.file}:${w.loc.row}: rego_type_error: with keyword target must reference existing input, data, or a function`);
+          }
+        }
+      });
     for (const r of m.rules as Rule[]) {
       visitBody(r.body);
       for (const e of r.elses) visitBody(e.body);
       if (r.head.value) visitTerm(r.head.value);
     }
   }
+  if (withErrors.length) return withErrors.length === 1 ? `1 error occurred: ${withErrors[0]}` : `${withErrors.length} errors occurred:\n${withErrors.join("\n")}`;
   if (errors.length === 0) return null;
   return errors.length === 1 ? `1 error occurred: ${errors[0]}` : `${errors.length} errors occurred:\n${errors.join("\n")}`;
 }
