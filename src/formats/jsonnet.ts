@@ -677,9 +677,17 @@ function toStr(v: Val): string {
   return manifest(v, '', '');
 }
 
+/** go-jsonnet's number text: integers in full (%.0f), others as C's %.17g. */
 function numStr(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n);
-  return String(n);
+  if (Object.is(n, -0)) return '-0';
+  if (Number.isInteger(n)) return BigInt(n).toString();
+  const [mant, expS] = n.toExponential(16).split('e') as [string, string];
+  const exp = Number(expS);
+  if (exp < -4 || exp >= 17) {
+    const m = mant.replace(/\.?0+$/, '');
+    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  return n.toFixed(Math.max(0, 16 - exp)).replace(/\.?0+$/, '');
 }
 
 function manifest(v: Val, indent: string, step: string): string {
@@ -690,13 +698,13 @@ function manifest(v: Val, indent: string, step: string): string {
   if (typeof v === 'number') return numStr(v);
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) {
-    if (v.length === 0) return '[ ]';
+    if (v.length === 0) return step ? '[\n\n' + indent + ']' : '[ ]';
     const inner = indent + step;
     return '[' + nl + v.map((x) => inner + manifest(x, inner, step)).join(',' + (nl || ' ')) + nl + indent + ']';
   }
   if (v instanceof JObj) {
     const names = v.fieldNames(false);
-    if (names.length === 0) return '{ }';
+    if (names.length === 0) return step ? '{\n\n' + indent + '}' : '{ }';
     const inner = indent + step;
     return '{' + nl + names.map((k) => inner + JSON.stringify(k) + ': ' + manifest(v.get(k), inner, step)).join(',' + (nl || ' ')) + nl + indent + '}';
   }
