@@ -4,7 +4,8 @@
  *
  * No pure-JavaScript CUE implementation exists on npm, so this is a
  * hand-written evaluator of the commonly used subset:
- * - structs (unified field by field, also across repeated declarations),
+ * - structs (unified field by field, also across repeated declarations;
+ *   definitions are closed),
  *   `a: b: c: 1` shorthand, definitions (`#D`), hidden fields (`_x`), optional
  *   (`a?:`) and required (`a!:`) fields, `...`, embedding;
  * - unification `&`, disjunctions `|` with defaults `*`, basic types (`int`,
@@ -625,6 +626,7 @@ function fmtNum(v: { v: number; int: boolean }): string {
 interface Conj {
   x: Node;
   env: Env | undefined; // env outside the struct literal the conjunct came from
+  closed?: boolean; // came from a definition: struct values it yields are closed
 }
 type Env = { scope?: StructInst; vars?: Map<string, V | (() => V)>; parent?: Env };
 
@@ -634,10 +636,13 @@ class StructInst {
   comps: { d: Decl & { k: 'comp' }; env: Env | undefined }[] = [];
   embeds: { x: Node; env: Env | undefined }[] = [];
   patterns: { alias?: string; pat: Node; value: Node; env: Env | undefined }[] = [];
+  /** Closed origins (definitions): every regular field must be in each set. */
+  allowed: Set<string>[] = [];
+  open = false; // has `...`
   closed = false;
   private cache = new Map<string, V>();
   private busy = new Set<string>();
-  private expanded = false;
+  expanded = false;
   private letCache = new Map<string, V>();
   constructor(public ev: Evaluator) {}
 
@@ -650,8 +655,26 @@ class StructInst {
     } else this.fields.set(name, { conjs: [c], opt });
   }
 
+  /** This struct as a definition makes it: closed, recursively. */
+  closedCopy(): StructInst {
+    this.expand();
+    const s = new StructInst(this.ev);
+    for (const [k, f] of this.fields) {
+      for (const c of f.conjs) s.addField(k, 'x' in c && 'env' in c ? { ...(c as Conj), closed: true } : closeValue(c as V), f.opt);
+    }
+    s.lets = this.lets;
+    s.patterns = this.patterns;
+    s.embedded = this.embedded;
+    s.expanded = true;
+    s.open = this.open;
+    s.allowed = [...this.allowed];
+    if (!this.open && this.patterns.length === 0) s.allowed.push(new Set(this.fields.keys()));
+    return s;
+  }
+
   merge(other: StructInst): StructInst {
     const s = new StructInst(this.ev);
+    s.allowed = [...this.allowed, ...other.allowed];
     for (const src of [this, other]) {
       src.expand();
       for (const [k, f] of src.fields) for (const c of f.conjs) s.addField(k, c, f.opt);
@@ -700,12 +723,18 @@ class StructInst {
     if (c) return c;
     const f = this.fields.get(name);
     if (!f) return bottom(`undefined field: ${name}`);
+    if (!name.startsWith('#') && !name.startsWith('_') && this.allowed.some((set) => !set.has(name))) {
+      const b = bottom('field not allowed');
+      this.cache.set(name, b);
+      return b;
+    }
     if (this.busy.has(name)) return TOP; // structural cycle: treat as unknown
     this.busy.add(name);
     let v: V = TOP;
     try {
       for (const cj of f.conjs) {
-        const cv = 'x' in cj && 'env' in cj ? this.ev.eval((cj as Conj).x, this.innerEnv((cj as Conj).env)) : (cj as V);
+        let cv = 'x' in cj && 'env' in cj ? this.ev.eval((cj as Conj).x, this.innerEnv((cj as Conj).env)) : (cj as V);
+        if ('closed' in cj && (cj as Conj).closed) cv = closeValue(cv);
         v = this.ev.unify(v, cv);
       }
       if (!name.startsWith('#') && !name.startsWith('_')) {
@@ -732,6 +761,12 @@ class StructInst {
     this.letCache.set(name, v);
     return v;
   }
+}
+
+function closeValue(v: V): V {
+  if (v.k === 'struct') return { k: 'struct', s: v.s.closedCopy() };
+  if (v.k === 'disj') return { k: 'disj', alts: v.alts.map((a) => ({ v: closeValue(a.v), def: a.def })) };
+  return v;
 }
 
 // ---------------------------------------------------------------------------
@@ -859,7 +894,7 @@ class Evaluator {
         return typeof x === 'function' ? x() : x;
       }
       if (e.scope) {
-        if (e.scope.has(name)) return e.scope.get(name);
+        if (e.scope.has(name)) return name.startsWith('#') ? closeValue(e.scope.get(name)) : e.scope.get(name);
         const l = e.scope.getLet(name);
         if (l) return l;
       }
@@ -964,6 +999,7 @@ class Evaluator {
           } else if (d.k === 'let') s.lets.push({ name: d.name, x: d.x, env });
           else if (d.k === 'comp') s.comps.push({ d, env });
           else if (d.k === 'embed') s.embeds.push({ x: d.x, env });
+          else if (d.k === 'ellipsis') s.open = true;
         }
         if (n.decls.some((d) => d.k === 'embed')) {
           s.expand();
