@@ -38,6 +38,10 @@ import {
   T_IDENT,
   T_COMMA,
   T_COLON,
+  T_MINUS,
+  T_DOT,
+  T_TPL_BEGIN,
+  T_TPL_END,
 } from "./lexer.ts";
 
 export interface FormatOptions {
@@ -334,8 +338,15 @@ class Formatter {
   }
 
   private beforeLineEnd(c: Comment | null): void {
-    if (c !== null && this.beforeEnd === null) this.beforeEnd = c;
-    else if (c !== null) this.pendingLost.push(c);
+    if (c === null) return;
+    if (this.termDepth > 0) this.attemptAt.push(c);
+    if (this.beforeEnd === null) this.beforeEnd = c;
+    else if (this.termDepth > 0) {
+      // OPA reports this and goes on with the new comment; the outermost term falls back to its source text.
+      this.conflict = true;
+      this.beforeEnd = c;
+    }
+    else this.pendingLost.push(c);
   }
 
   /** Comments that met an occupied end-of-line slot (OPA reports an error; we keep them for the end). */
@@ -666,7 +677,7 @@ class Formatter {
           h.loc,
           closingRow(r.text, r.loc.row, "(", ")"),
           comments,
-          false,
+          r.text,
         );
         this.write(")");
       }
@@ -888,7 +899,7 @@ class Formatter {
           comments = this.insertComments(comments, t.loc.row);
           if (!this.inline) this.startLine();
           this.write("(");
-          comments = this.writeCall(t.op, t.args, comments);
+          comments = this.guarded(t, comments, (cs) => this.writeCall(t.op, t.args, cs));
           this.write(")");
           return comments;
         }
@@ -941,7 +952,7 @@ class Formatter {
       op.loc,
       -1,
       comments,
-      false,
+      null,
     );
     this.write(")");
     return comments;
@@ -952,6 +963,193 @@ class Formatter {
   private writeTerm(t: Term, comments: Comment[], parens = false): Comment[] {
     comments = this.insertComments(comments, t.loc.row);
     if (!this.inline) this.startLine();
+    comments = this.guarded(t, comments, (cs) => this.writeTermValue(t, cs, parens));
+    if (!this.inline) this.startLine();
+    return comments;
+  }
+
+  /**
+   * Writes an outermost term (one not inside another) with `fn`, or, as OPA does, its source
+   * text unchanged when its comments cannot be placed: when a comment lies inside an array,
+   * object or set whose elements are all on one row, or when two comments would end the same
+   * output line.
+   */
+  private guarded(t: Term, comments: Comment[], fn: (cs: Comment[]) => Comment[]): Comment[] {
+    if (this.termDepth > 0) {
+      this.termDepth++;
+      try {
+        return fn(comments);
+      } finally {
+        this.termDepth--;
+      }
+    }
+    const span = this.span(t);
+    if (span === null) {
+      this.termDepth++;
+      try {
+        return fn(comments);
+      } finally {
+        this.termDepth--;
+      }
+    }
+    const inside = comments.filter((c) => this.within(c, span[0], span[1]));
+    const verbatim = (): Comment[] => {
+      this.write(this.src.slice(span[0], span[1]));
+      if (this.beforeEnd !== null && this.within(this.beforeEnd, span[0], span[1])) this.beforeEnd = null;
+      const set = new Set(inside);
+      return comments.filter((c) => !set.has(c));
+    };
+    if (inside.some((c) => this.inSingleRowComposite(t, c))) return verbatim();
+    const saved = { out: this.out.length, level: this.level, inline: this.inline, beforeEnd: this.beforeEnd, delay: this.delay, lost: this.pendingLost.length };
+    this.termDepth++;
+    this.conflict = false;
+    this.attemptAt = [];
+    let result: Comment[];
+    try {
+      result = fn(comments);
+    } finally {
+      this.termDepth--;
+    }
+    if (!this.conflict) return result;
+    // Two comments met at a line end: write the source text instead. A comment taken for a
+    // line end on the way that is not part of that text still ends the line.
+    this.out.length = saved.out;
+    this.level = saved.level;
+    this.inline = saved.inline;
+    this.delay = saved.delay;
+    this.pendingLost.length = saved.lost;
+    const outside = [saved.beforeEnd, ...this.attemptAt].filter((c): c is Comment => c !== null && !this.within(c, span[0], span[1]));
+    outside.sort((a, b) => cmpLoc(a.loc, b.loc));
+    this.beforeEnd = outside.length ? outside[outside.length - 1] : null;
+    const taken = new Set(this.attemptAt);
+    comments = comments.filter((c) => !taken.has(c));
+    return verbatim();
+  }
+
+  private termDepth = 0;
+  private conflict = false;
+  /** Comments taken for line ends while writing the current outermost term. */
+  private attemptAt: Comment[] = [];
+
+  /** The comment lies between the first and last tokens of a span. */
+  private within(c: Comment, from: number, to: number): boolean {
+    const a = this.src.tokens[from];
+    const b = this.src.tokens[to];
+    const after = c.loc.row > a.row || (c.loc.row === a.row && c.loc.col > a.col);
+    const endRow = this.src.rowAt(Math.max(b.start, b.end - 1));
+    const before = c.loc.row < endRow || (c.loc.row === endRow && c.loc.col < b.col + (b.end - b.start));
+    return after && before;
+  }
+
+  /**
+   * Some array, object or set of `t` holding comment `c` (below its opening row) has its
+   * elements on one row.
+   */
+  private inSingleRowComposite(t: Term, c: Comment): boolean {
+    let found = false;
+    const visit = (x: Term): void => {
+      if (found) return;
+      const sp = this.span(x);
+      if (sp && !this.within(c, sp[0], sp[1])) return;
+      if (sp && (x.type === "array" || x.type === "set" || x.type === "object") && c.loc.row !== x.loc.row) {
+        const elems: Elem[] =
+          x.type === "object" ? x.items.map(([k, v]) => ({ kind: "item", key: k, value: v }) as Elem) : x.items.map((y) => ({ kind: "term", term: y }) as Elem);
+        if (elems.length > 0 && groupRows(elems.sort((a, b) => cmpLoc(elemLoc(a), elemLoc(b))), x.loc).length === 1) {
+          found = true;
+          return;
+        }
+      }
+      forEachChild(x, visit);
+    };
+    visit(t);
+    return found;
+  }
+
+  /** First and last token of a term in the source, or null when it cannot be told. */
+  private span(t: Term): [number, number] | null {
+    const src = this.src;
+    const s = src.at(t.loc);
+    if (s < 0) return null;
+    const e = this.termEnd(t, s);
+    if (e < s) return null;
+    return [s, e];
+  }
+
+  private termEnd(t: Term, s: number): number {
+    const src = this.src;
+    const toks = src.tokens;
+    const k0 = toks[s].kind;
+    switch (t.type) {
+      case "array":
+      case "object":
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        return k0 === T_LBRACK || k0 === T_LBRACE ? src.match(s) : -1;
+      case "set":
+        if (k0 === T_IDENT) return s + 2; // set()
+        return k0 === T_LBRACE ? src.match(s) : -1;
+      case "number":
+        return k0 === T_MINUS || k0 === T_DOT ? (toks[s + 1]?.kind === T_DOT ? s + 2 : s + 1) : s;
+      case "string":
+      case "var":
+      case "boolean":
+      case "null":
+        return s;
+      case "ref": {
+        const last = t.terms[t.terms.length - 1];
+        if (t.terms.length === 1) return this.termEnd(last, s);
+        const ls = src.at(last.loc);
+        if (ls < 0) return -1;
+        if (toks[ls - 1]?.kind === T_DOT) return ls; // .name
+        const le = this.termEnd(last, ls);
+        return le < 0 ? -1 : this.closeAfter(le, T_RBRACK);
+      }
+      case "call": {
+        const name = opName(t.op);
+        if (name === "internal.template_string") {
+          let depth = 0;
+          for (let j = s; j < toks.length; j++) {
+            if (toks[j].kind === T_TPL_BEGIN) depth++;
+            else if (toks[j].kind === T_TPL_END && --depth === 0) return j;
+          }
+          return -1;
+        }
+        if (callPrec(t) !== null || (name === "minus" && t.args.length === 2 && k0 === T_MINUS)) {
+          const last = t.args[t.args.length - 1];
+          const ls = src.at(last.loc);
+          if (ls < 0) return -1;
+          const le = this.termEnd(last, ls);
+          return le < 0 ? -1 : this.closeParens(ls, le);
+        }
+        // f(args): the `(` after the operator's name
+        const opEnd = this.termEnd(t.op, s);
+        if (opEnd < 0 || toks[opEnd + 1]?.kind !== T_LPAREN) return -1;
+        return src.match(opEnd + 1);
+      }
+    }
+  }
+
+  /** The token after `e` (skipping the closing parentheses of groups opened after `from`) must be `kind`. */
+  private closeAfter(e: number, kind: number): number {
+    const toks = this.src.tokens;
+    let j = e + 1;
+    while (toks[j]?.kind === T_RPAREN) j++;
+    return toks[j]?.kind === kind ? j : -1;
+  }
+
+  /** Extend `e` over `)` that close parentheses opened at or after token `from`. */
+  private closeParens(from: number, e: number): number {
+    const src = this.src;
+    while (src.tokens[e + 1]?.kind === T_RPAREN) {
+      const m = src.matchBack(e + 1);
+      if (m < from) break;
+      e++;
+    }
+    return e;
+  }
+
+  private writeTermValue(t: Term, comments: Comment[], parens: boolean): Comment[] {
     switch (t.type) {
       case "ref":
         comments = this.writeRef(t.terms, comments);
@@ -998,7 +1196,6 @@ class Formatter {
         this.write("null");
         break;
     }
-    if (!this.inline) this.startLine();
     return comments;
   }
 
@@ -1062,23 +1259,9 @@ class Formatter {
 
   private writeComposite(t: Term, open: string, close: string, elems: Elem[], comments: Comment[]): Comment[] {
     const span = this.compositeSpan(t);
-    if (elems.length > 0 && span) {
-      // Elements all on one row, below the opening bracket, with comments inside: OPA keeps the source text.
-      const sorted = elems.slice().sort((a, b) => cmpLoc(elemLoc(a), elemLoc(b)));
-      const firstRow = elemLoc(sorted[0]).row;
-      const lines = groupRows(sorted, t.loc);
-      if (lines.length === 1 && firstRow > t.loc.row) {
-        const inside = comments.filter((c) => c.loc.row > t.loc.row && c.loc.row <= span.closeRow);
-        if (inside.length > 0) {
-          this.write(span.text);
-          const set = new Set(inside);
-          return comments.filter((c) => !set.has(c));
-        }
-      }
-    }
     this.write(open);
     const closeRow = span ? closingRow(span.text, t.loc.row, open, close) : -1;
-    comments = this.writeIterable(elems, t.loc, closeRow, comments, true);
+    comments = this.writeIterable(elems, t.loc, closeRow, comments, span ? span.text : null);
     this.write(close);
     return comments;
   }
@@ -1088,10 +1271,10 @@ class Formatter {
    * bracket on its own line) when there is more than one row, or, for composites, when the
    * first element is below the opening bracket.
    */
-  private writeIterable(elems: Elem[], open: Location, closeRow: number, comments: Comment[], composite: boolean): Comment[] {
+  private writeIterable(elems: Elem[], open: Location, closeRow: number, comments: Comment[], openText: string | null): Comment[] {
     const sorted = elems.slice().sort((a, b) => cmpLoc(elemLoc(a), elemLoc(b)));
     const lines = groupRows(sorted, open);
-    const multi = lines.length > 1 || (composite && sorted.length > 0 && elemLoc(sorted[0]).row > open.row);
+    const multi = lines.length > 1 || (openText !== null && sorted.length > 0 && this.startsOnNewLine(openText, sorted[0]));
     if (multi) {
       this.delay = true;
       this.startMultilineSeq();
@@ -1115,6 +1298,21 @@ class Formatter {
       this.startLine();
     }
     return comments;
+  }
+
+  /**
+   * Whether a composite (or function head) is written on several lines because its first
+   * element is below its start. OPA tells by finding the element's text in the composite's
+   * text and looking for a line break before it, so an earlier occurrence of the same text
+   * (in a comment, or in the function's name) counts instead.
+   */
+  private startsOnNewLine(openText: string, first: Elem): boolean {
+    const t = first.kind === "term" ? first.term : first.kind === "item" ? first.key : null;
+    const sp = t ? this.span(t) : null;
+    if (!t || !sp) return elemLoc(first).row > this.src.tokens[0].row && false;
+    const text = this.src.slice(sp[0], sp[1]);
+    const idx = openText.indexOf(text);
+    return idx >= 0 && openText.slice(0, idx).includes("\n");
   }
 
   private writeElem(e: Elem, comments: Comment[]): Comment[] {
@@ -1239,6 +1437,36 @@ class Formatter {
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
+
+
+/** The direct sub-terms of a term (comprehension bodies included). */
+function forEachChild(t: Term, f: (x: Term) => void): void {
+  const body = (b: Body) => {
+    for (const e of b) forEachExprTerm(e, f);
+  };
+  switch (t.type) {
+    case "ref": t.terms.forEach(f); break;
+    case "array":
+    case "set": t.items.forEach(f); break;
+    case "object": for (const [k, v] of t.items) { f(k); f(v); } break;
+    case "arraycomp":
+    case "setcomp": f(t.head); body(t.body); break;
+    case "objectcomp": f(t.key); f(t.value); body(t.body); break;
+    case "call": t.args.forEach(f); break;
+  }
+}
+
+function forEachExprTerm(e: Expr, f: (x: Term) => void): void {
+  const n = e.node;
+  switch (n.type) {
+    case "term": f(n.term); break;
+    case "call": n.args.forEach(f); break;
+    case "some": n.vars.forEach(f); break;
+    case "somein": if (n.key) f(n.key); f(n.value); f(n.collection); break;
+    case "every": if (n.key) f(n.key); f(n.value); f(n.domain); for (const x of n.body) forEachExprTerm(x, f); break;
+  }
+  for (const w of e.with) { f(w.target); f(w.value); }
+}
 
 function commentString(c: Comment): string {
   return "#" + c.text;
