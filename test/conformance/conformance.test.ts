@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { runSuite, tally, sharedAvailable } from "./runner.ts";
 
 // Floors: the pass rates measured when this was last raised (acceptance targets: opa 98%, rego-cpp and regorus 95%).
-const FLOOR: Record<string, number> = { opa: 0.99, "rego-cpp": 0.98, regorus: 0.97 };
+const FLOOR: Record<string, number> = { opa: 0.99, "rego-cpp": 0.99, regorus: 0.98 };
 
 for (const suite of ["opa", "rego-cpp", "regorus"] as const) {
   test(`conformance: ${suite}`, (t) => {
