@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import { join, relative, sep, extname } from "node:path";
 import yaml from "js-yaml";
+import { parseJSON } from "../builtins/gojson.ts";
 
 export interface LoadedFiles {
   modules: { file: string; source: string }[];
@@ -70,7 +71,8 @@ function readText(file: string): string {
 export function parseDataFile(file: string, text: string): unknown {
   if (file.toLowerCase().endsWith(".json")) {
     try {
-      return JSON.parse(text);
+      // Numbers beyond 2^53 lose precision in JSON.parse: read those documents exactly.
+      return /[0-9]{16,}/.test(text) ? parseJSON(text) : JSON.parse(text);
     } catch (e) {
       throw new LoadError(`${file}: invalid JSON: ${(e as Error).message}`);
     }
