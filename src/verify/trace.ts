@@ -107,9 +107,12 @@ export class TraceText {
 function rulePath(pkg: string[], r: Rule): string {
   let s = ["data", ...pkg].join(".");
   for (const t of r.head.ref) {
-    const name = t.type === "var" && t === r.head.ref[0] ? t.name : t.type === "string" ? t.value : null;
-    if (name === null) break;
-    s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? "." + name : `[${JSON.stringify(name)}]`;
+    if (t.type === "var" && t === r.head.ref[0]) {
+      s += "." + t.name;
+      continue;
+    }
+    if (t.type !== "string") break;
+    s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? "." + t.value : `[${JSON.stringify(t.value)}]`;
   }
   return s;
 }
@@ -137,23 +140,37 @@ export function fullTrace(events: TraceEvent[], query: string, defined: boolean,
 }
 
 /**
- * The failure path (opa test's default explanation): entering the test, the expressions of the
- * test's own body that failed, and the query's failure.
+ * The failure path (opa test's default explanation): entering the test, the rules it called that
+ * produced nothing (with their failed expressions), the failed expressions of the test's own
+ * body, and the query's failure.
  */
 export function failTrace(events: TraceEvent[], query: string, testLoc: Location, defined: boolean, tt: TraceText): TraceLine[] {
   const out: TraceLine[] = [{ loc: "query:1", depth: 0, text: `Enter ${query} = _` }];
-  const info = tt.rule(testLoc);
-  let entered = false;
+  // One frame per rule invocation: its lines are kept when it produced nothing.
+  const frames: { top: Set<string>; lines: TraceLine[] }[] = [];
+  let testFrame: TraceLine[] | null = null;
   for (const ev of events) {
-    if (ev.op === "Enter" && key(ev.loc) === key(testLoc) && !entered) {
-      entered = true;
-      out.push({ loc: `${ev.loc.file}:${ev.loc.row}`, depth: 1, text: `Enter ${info?.path ?? ""}` });
+    const where = `${ev.loc.file}:${ev.loc.row}`;
+    if (ev.op === "Enter") {
+      const info = tt.rule(ev.loc);
+      frames.push({ top: info?.top ?? new Set(), lines: [{ loc: where, depth: ev.depth, text: `Enter ${info?.path ?? ""}` }] });
       continue;
     }
-    if (ev.op === "Fail" && info?.top.has(key(ev.loc)) && ev.depth === 2) {
-      out.push({ loc: `${ev.loc.file}:${ev.loc.row}`, depth: 2, text: `Fail ${tt.exprText(ev.loc)}` });
+    const f = frames[frames.length - 1];
+    if (!f) continue;
+    if (ev.op === "Fail" && f.top.has(key(ev.loc))) {
+      f.lines.push({ loc: where, depth: ev.depth, text: `Fail ${tt.exprText(ev.loc)}` });
+      continue;
+    }
+    if ((ev.op === "Exit" || ev.op === "Fail") && tt.rule(ev.loc)) {
+      frames.pop();
+      const parent = frames[frames.length - 1];
+      if (!parent) {
+        if (key(ev.loc) === key(testLoc) && testFrame === null) testFrame = f.lines;
+      } else if (ev.op === "Fail") parent.lines.push(...f.lines);
     }
   }
+  if (testFrame) out.push(...testFrame);
   if (!defined) out.push({ loc: "query:1", depth: 1, text: `Fail ${query} = _` });
   // A test that was defined (but not true) and where nothing failed has nothing to explain.
   if (defined && !out.some((l) => l.text.startsWith("Fail "))) return [];
