@@ -118,6 +118,10 @@ export function compatible(t: Ty, d: TypeDecl): boolean {
       return (t.k & K_STR) !== 0;
     case "array": {
       if ((t.k & K_ARR) === 0) return false;
+      if (t.k === K_ARR && d.static && t.items) {
+        const st = d.static;
+        return t.items.length === st.length && t.items.every((i, n) => compatible(i, st[n]));
+      }
       if (t.k !== K_ARR || !d.dynamic) return true;
       const dyn = d.dynamic;
       if (t.items) return t.items.every((i) => compatible(i, dyn));
@@ -130,6 +134,12 @@ export function compatible(t: Ty, d: TypeDecl): boolean {
     }
     case "object": {
       if ((t.k & K_OBJ) === 0) return false;
+      if (t.k === K_OBJ && d.static && t.props) {
+        for (const { key, value } of d.static) {
+          const pt = t.props.get(key);
+          if (pt !== undefined && !compatible(pt, value)) return false;
+        }
+      }
       if (t.k !== K_OBJ || !d.dynamic) return true;
       const dv = d.dynamic.value;
       if (t.props) for (const v of t.props.values()) if (!compatible(v, dv)) return false;
