@@ -106,7 +106,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   const suitePaths: string[] = [];
   let files: LoadedFiles;
   try {
-    const missing = [...policyPaths, ...(o.data ?? [])].filter((p) => !existsSync(p));
+    const missing = policyPaths.filter((p) => !existsSync(p));
     if (missing.length) {
       throw new LoadError(loadErrors(missing.map((p) => `stat ${p}: no such file or directory`)));
     }
@@ -124,17 +124,30 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       files.modules.push(...f.modules);
       files.data.push(...f.data);
     }
-    if (o.data?.length) {
-      const d = loadPaths(o.data, { ignore: (x) => /\.rego$/i.test(x) });
-      files.data.push(...d.data);
-    }
   } catch (e) {
     if (e instanceof LoadError) {
-      if (opaStyle) err(`${e.message}\n`);
-      else conftestErr(`load: loading policies: load: ${e.message}`);
+      const msg = /^\d+ errors? occurred/.test(e.message) ? e.message : loadErrors([e.message]);
+      if (opaStyle) err(`${msg}\n`);
+      else conftestErr(`load: loading policies: load: ${msg}`);
       return 1;
     }
     throw e;
+  }
+  if (o.data?.length) {
+    try {
+      const missing = o.data.filter((p) => !existsSync(p));
+      if (missing.length) throw new LoadError(missing.map((p) => `stat ${p}: no such file or directory`).join("\n"));
+      const d = loadPaths(o.data, { ignore: (x) => /\.rego$/i.test(x) });
+      files.data.push(...d.data);
+    } catch (e) {
+      if (e instanceof LoadError) {
+        const msg = loadErrors(e.message.split("\n"));
+        if (opaStyle) err(`${msg}\n`);
+        else conftestErr(`load: load documents: ${msg}`);
+        return 1;
+      }
+      throw e;
+    }
   }
 
   // ---- Parse, discover, compile ----------------------------------------------------------------
