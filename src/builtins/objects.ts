@@ -378,7 +378,7 @@ class WArr {
 }
 class WSet {
   readonly kind = "set";
-  constructor(readonly items: Map<unknown, Value>) {}
+  constructor(readonly items: Map<unknown, W>) {}
 }
 type W = Value | WNode;
 
@@ -389,7 +389,7 @@ function isW(x: W): x is WNode {
 function unfold(v: W): W {
   if (isW(v)) return v;
   if (Array.isArray(v)) return new WArr(v.slice());
-  if (v instanceof RSet) return new WSet(new Map(v.map));
+  if (v instanceof RSet) return new WSet(new Map<unknown, W>(v.map));
   if (isObject(v)) {
     const entries = new Map<unknown, [Value, W]>();
     for (const [k, x] of objectEntries(v)) entries.set(hashKey(k), [k, x]);
@@ -404,7 +404,8 @@ function fold(w: W): Value {
     case "arr":
       return w.items.map(fold);
     case "set":
-      return new RSet(w.items.values());
+      // Members edited in place (json.patch may change values inside a member) are re-hashed here.
+      return new RSet(Array.from(w.items.values(), fold));
     case "obj":
       return makeObject(Array.from(w.entries.values(), ([k, x]) => [k, fold(x)] as [Value, Value]));
   }
@@ -438,6 +439,9 @@ function segText(seg: Value): string {
   return typeof seg === "string" ? seg : regoString(seg);
 }
 
+/** The root after `remove ""`: the patched document is undefined unless a root is added again. */
+const REMOVED: W = Symbol("removed") as unknown as W;
+
 class Doc {
   root: W;
   constructor(v: Value) {
@@ -469,14 +473,24 @@ class Doc {
         return parent.items[i];
       }
       case "set": {
-        const x = parent.items.get(hashKey(seg));
-        if (x === undefined) throw patchErr(`path ${segText(seg)} does not exist in set term ${regoString(fold(parent))}`);
-        return x;
+        // Members are found by their current value: one edited by an earlier operation is no
+        // longer found under its old value (as in OPA).
+        for (const [h, x] of parent.items) {
+          if (!equal(isW(x) ? fold(x) : (x as Value), seg)) continue;
+          if (isComposite(x) && !isW(x)) {
+            const u = unfold(x);
+            parent.items.set(h, u);
+            return u;
+          }
+          return x;
+        }
+        throw patchErr(`path ${segText(seg)} does not exist in set term ${regoString(fold(parent))}`);
       }
     }
   }
 
   parentOf(path: Value[]): W {
+    if (this.root === REMOVED) throw patchErr("the document was removed");
     if (isComposite(this.root)) this.root = unfold(this.root);
     let node = this.root;
     for (let i = 0; i < path.length - 1; i++) node = this.child(node, path[i]);
@@ -484,6 +498,7 @@ class Doc {
   }
 
   get(path: Value[]): Value {
+    if (this.root === REMOVED) throw patchErr("the document was removed");
     if (path.length === 0) return fold(this.root);
     const parent = this.parentOf(path);
     return fold(this.child(parent, path[path.length - 1]));
@@ -521,7 +536,11 @@ class Doc {
   }
 
   remove(path: Value[]): void {
-    if (path.length === 0) throw patchErr("cannot remove the document root");
+    if (path.length === 0) {
+      // The document becomes undefined (a later add at the root can restore one), as in OPA.
+      this.root = REMOVED;
+      return;
+    }
     const parent = this.parentOf(path);
     const seg = path[path.length - 1];
     if (!isW(parent)) {
@@ -622,7 +641,7 @@ function jsonPatch(args: Value[]): Value {
         throw patchErr(`unrecognized op: '${typeof op === "string" ? op : regoString(op)}'`);
     }
   }
-  return fold(doc.root);
+  return doc.root === REMOVED ? undefined : fold(doc.root);
 }
 
 // ---- Declarations --------------------------------------------------------------------------------------
