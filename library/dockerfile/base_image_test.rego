@@ -75,3 +75,8 @@ test_combined_messages_name_the_file if {
 	r := base_image.deny with input as inp
 	t.msgs(r, "DF-002") == {"[DF-002] svc/Dockerfile: base image 'node' has no tag; pin a version tag (FROM node:<version>)"}
 }
+
+test_df_002_demoted_to_warn if {
+	list := t.staged([t.i("from", ["node"])])
+	t.ids(base_image.warn) == {"DF-002"} with input as list with data.portcullis.severity as {"DF-002": "warn"}
+}

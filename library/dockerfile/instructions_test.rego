@@ -87,3 +87,13 @@ test_df_018_absolute_and_variable_workdirs_pass if {
 	count(instructions.warn) == 0 with input as t.with_final([t.i("workdir", ["$APP_HOME"])])
 	count(instructions.warn) == 0 with input as t.with_final([t.i("workdir", ["C:\\app"])])
 }
+
+test_df_010_git_sources_are_remote if {
+	count(instructions.warn) == 0 with input as t.with_final([t.i("add", ["git@github.com:acme/tools.git", "/opt/tools"])])
+}
+
+test_df_008_promoted_to_deny if {
+	list := t.with_final([t.i("healthcheck", ["NONE"])])
+	t.ids(instructions.deny) == {"DF-008"} with input as list with data.portcullis.severity as {"DF-008": "deny"}
+	count(instructions.warn) == 0 with input as list with data.portcullis.severity as {"DF-008": "deny"}
+}

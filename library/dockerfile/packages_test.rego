@@ -78,3 +78,8 @@ test_df_020_update_alone if {
 test_df_020_update_with_upgrade_passes if {
 	count(packages.warn) == 0 with input as t.with_final([t.i("run", ["apt-get update && apt-get upgrade -y"])])
 }
+
+test_df_005_promoted_to_deny if {
+	list := t.staged([t.i("from", ["debian:12"]), t.i("run", ["apt-get update && apt-get install -y --no-install-recommends curl"])])
+	t.ids(packages.deny) == {"DF-005"} with input as list with data.portcullis.severity as {"DF-005": "deny"}
+}

@@ -124,3 +124,8 @@ test_df_019_chmod_777 if {
 test_df_019_restrictive_modes_pass if {
 	count(security.deny) == 0 with input as t.with_final([t.i("run", ["chmod 755 /app && chmod 1777 /tmp2"])])
 }
+
+test_df_004_demoted_to_warn if {
+	list := t.with_final([t.i("user", ["root"])])
+	t.ids(security.warn) == {"DF-004"} with input as list with data.portcullis.severity as {"DF-004": "warn"}
+}

@@ -49,3 +49,8 @@ test_k8s_030_digest_present_passes if {
 	d := t.put(t.deployment, image, "registry.k8s.io/pause:3.9@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097")
 	count(images.deny) == 0 with input as d with data.portcullis.kubernetes.require_digest as true
 }
+
+test_k8s_010_demoted_to_warn if {
+	d := t.put(t.deployment, image, "registry.k8s.io/pause")
+	t.ids(images.warn) == {"K8S-010"} with input as d with data.portcullis.severity as {"K8S-010": "warn"}
+}

@@ -108,3 +108,13 @@ test_k8s_013_security_labels_present_passes if {
 	r := metadata.deny with input as ns
 	not "K8S-013" in t.ids(r)
 }
+
+test_k8s_018_bare_pod_annotations_field if {
+	pod := {
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": {"name": "p", "namespace": "shop", "labels": t.workload_labels},
+		"spec": {"containers": [t.container]},
+	}
+	r := metadata.warn with input as pod
+	t.msgs(r, "K8S-018") == {`[K8S-018] Pod/p: has no prometheus.io/scrape annotation on its pods; add prometheus.io/scrape: "true" and prometheus.io/port: "<metrics port>" to metadata.annotations (or prometheus.io/scrape: "false" to opt out)`}
+}

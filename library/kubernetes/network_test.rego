@@ -55,3 +55,8 @@ test_k8s_027_host_port if {
 test_k8s_027_host_port_zero_passes if {
 	count(network.deny) == 0 with input as t.put(t.deployment, "/spec/template/spec/containers/0/ports/0/hostPort", 0)
 }
+
+test_k8s_022_demoted_to_warn if {
+	d := t.put(t.deployment, "/spec/template/spec/hostNetwork", true)
+	t.ids(network.warn) == {"K8S-022"} with input as d with data.portcullis.severity as {"K8S-022": "warn"}
+}

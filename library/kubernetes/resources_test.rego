@@ -52,3 +52,8 @@ test_cronjob_containers_checked if {
 	t.ids(r) == {"K8S-005", "K8S-006"}
 	count(r) == 4
 }
+
+test_k8s_005_demoted_to_warn if {
+	d := t.remove(t.deployment, "/spec/template/spec/containers/0/resources/requests/cpu")
+	t.ids(resources.warn) == {"K8S-005"} with input as d with data.portcullis.severity as {"K8S-005": "warn"}
+}

@@ -74,3 +74,13 @@ test_k8s_021_host_path_persistent_volume if {
 	t.ids(r) == {"K8S-021"}
 	count(storage.deny) == 0 with input as pv
 }
+
+test_k8s_021_allowed_host_path_exact if {
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/var/log"}}])
+	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/var/log"]
+}
+
+test_k8s_019_enabled_rules_select if {
+	count(storage.warn) == 0 with input as statefulset with data.portcullis.enabled_rules as ["K8S-021"]
+	t.ids(storage.warn) == {"K8S-019"} with input as statefulset with data.portcullis.enabled_rules as ["K8S-019"]
+}

@@ -165,3 +165,27 @@ test_selector_match_labels_and_expressions if {
 	not k8s.selector_matches({"matchExpressions": [{"key": "env", "operator": "Exists"}]}, lbls)
 	not k8s.selector_matches(null, lbls)
 }
+
+test_parse_registry_host_with_port_only if {
+	images.parse("myregistry:5000/app:1").registry == "myregistry:5000"
+	images.allowed(images.parse("myregistry:5000/app:1"), ["myregistry:5000/app"])
+}
+
+test_secret_name_pattern_from_data if {
+	config.secret_name("SIGNING_SEED") with data.portcullis.secret_name_pattern as "SEED$"
+	not config.secret_name("DB_PASSWORD") with data.portcullis.secret_name_pattern as "SEED$"
+}
+
+test_comment_instructions_have_null_flags if {
+	list := t.staged([
+		{"Cmd": "comment", "Flags": null, "JSON": false, "Stage": 0, "SubCmd": "", "Value": ["syntax note"]},
+		t.i("from", ["alpine:3.20"]),
+	])
+	{ins.flags | some ins in df.instructions; ins.cmd == "comment"} == {[]} with input as list
+}
+
+test_bare_pod_is_a_workload if {
+	pod := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [t.container]}}
+	{w.object.kind | some w in k8s.workloads} == {"Pod"} with input as pod
+	count(k8s.containers) == 1 with input as pod
+}
