@@ -591,7 +591,8 @@ class Formatter {
   private keyish(r: RuleView): boolean {
     const h = r.rule.head;
     if (h.kind === "multi") return true;
-    return !r.isElse && this.mod.regoVersion === "v0" && h.kind === "single" && h.ref.length === 2 && !r.valueGenerated && h.args === null;
+    // OPA keeps a key for `p[k] = v` (v0) and `p[k] := v` when k is not a string (v1).
+    return !r.isElse && h.kind === "single" && h.ref.length === 2 && !r.valueGenerated && h.args === null && (this.mod.regoVersion === "v0" || h.ref[1].type !== "string");
   }
 
   private isExpandedConst(r: RuleView): boolean {
@@ -616,7 +617,7 @@ class Formatter {
     }
     if ((this.v1 || this.ifs) && partialSetException) {
       this.write(" if");
-      if (r.body.length === 1 && r.body[0].loc.row === r.loc.row) {
+      if (r.body.length === 1 && r.body[0].loc.row === this.headEndRow(r)) {
         this.write(" ");
         comments = this.writeExpr(r.body[0], comments);
         this.endLine();
@@ -630,7 +631,7 @@ class Formatter {
     comments = this.writeBody(r.body, comments);
     let close: number;
     if (!r.isElse && h.args !== null && h.args.length > 0) close = closingRow(r.text, r.loc.row, "{", "}", "(", ")");
-    else if (!r.isElse && h.kind === "multi") close = closingRow(r.text, r.loc.row, "{", "}", "[", "]");
+    else if (!r.isElse && this.keyish(r)) close = closingRow(r.text, r.loc.row, "{", "}", "[", "]");
     else close = closingRow(r.text, r.loc.row, "{", "}");
     comments = this.insertComments(comments, close);
     this.down();
@@ -639,6 +640,17 @@ class Formatter {
     if (r.elseView) comments = this.writeElse(r, comments);
     else this.endLine();
     return comments;
+  }
+
+  /** The row the rule's head ends on (where `if` follows it): a body starting there stays on that line. */
+  private headEndRow(r: RuleView): number {
+    const src = this.src;
+    let j = src.at(r.body[0].loc) - 1;
+    if (j < 0) return r.loc.row;
+    if (src.tokens[j].kind === T_LBRACE) j--;
+    if (src.tokens[j]?.kind === T_IDENT && src.tokens[j].text === "if") j--;
+    const t = src.tokens[j];
+    return t ? src.rowAt(Math.max(t.start, t.end - 1)) : r.loc.row;
   }
 
   private writeElse(r: RuleView, comments: Comment[]): Comment[] {
@@ -1272,7 +1284,7 @@ class Formatter {
    * first element is below the opening bracket.
    */
   private writeIterable(elems: Elem[], open: Location, closeRow: number, comments: Comment[], openText: string | null): Comment[] {
-    const sorted = elems.slice().sort((a, b) => cmpLoc(elemLoc(a), elemLoc(b)));
+    const sorted = elems.some(hasGeneratedVar) ? elems : elems.slice().sort((a, b) => cmpLoc(elemLoc(a), elemLoc(b)));
     const lines = groupRows(sorted, open);
     const multi = lines.length > 1 || (openText !== null && sorted.length > 0 && this.startsOnNewLine(openText, sorted[0]));
     if (multi) {
@@ -1327,16 +1339,16 @@ class Formatter {
 
   private writeComprehension(t: Term, open: string, close: string, key: Term | null, head: Term, body: Body, comments: Comment[]): Comment[] {
     this.write(open);
-    const first = key ?? head;
-    if (first.loc.row - t.loc.row >= 1) {
-      this.endLine();
-      this.startLine();
-    }
-    const span = this.compositeSpan(t);
+    // `{k: v | …}` is written as the key, then like `{v | …}`.
     if (key) {
       comments = this.writeTerm(key, comments);
       this.write(": ");
     }
+    if (head.loc.row - t.loc.row >= 1) {
+      this.endLine();
+      this.startLine();
+    }
+    const span = this.compositeSpan(t);
     // `a | b` and `x in xs` heads need their parentheses to be read back as comprehensions.
     const hp = callPrec(head);
     if (hp === IN_PREC) {
@@ -1345,10 +1357,11 @@ class Formatter {
       this.write(")");
     } else comments = this.writeTerm(head, comments, this.parenthesisedHead(t) || hp === INFIX.or[1]);
     this.write(" |");
-    comments = this.writeComprehensionBody(open, close, body, first.loc, t.loc.row, span ? span.text : "", comments);
+    comments = this.writeComprehensionBody(open, close, body, head.loc, t.loc.row, span ? span.text : "", comments);
     this.write(close);
     return comments;
   }
+
 
   /** An `a | b` element written in parentheses keeps them (OPA's rule, which avoids reading `[(a | b)]` as a comprehension). */
   private keepOrParens(t: Term): boolean {
@@ -1394,6 +1407,7 @@ class Formatter {
         comments = this.writeExpr(e, comments);
         if (i < body.length - 1) this.write("; ");
       });
+      comments = this.insertComments(comments, closingRow(comprText, comprRow, open, close));
     }
     return comments;
   }
@@ -1501,6 +1515,9 @@ function byteCompare(a: string, b: string): number {
 }
 
 function groupRows(sorted: Elem[], open: Location): Elem[][] {
+  // Elements holding generated variables (`__local0__`, as in partially evaluated policies)
+  // are not grouped by row: OPA cannot trust their locations.
+  if (sorted.some(hasGeneratedVar)) return [sorted];
   const lines: Elem[][] = [];
   let cur: Elem[] = [];
   let last = open;
@@ -1515,6 +1532,19 @@ function groupRows(sorted: Elem[], open: Location): Elem[][] {
   });
   lines.push(cur);
   return lines;
+}
+
+function hasGeneratedVar(e: Elem): boolean {
+  let found = false;
+  const visit = (t: Term): void => {
+    if (found) return;
+    if (t.type === "var" && t.name.startsWith("__local")) found = true;
+    else forEachChild(t, visit);
+  };
+  // (Object entries are not looked into, as OPA's check does not.)
+  if (e.kind === "term") visit(e.term);
+  else if (e.kind === "expr") forEachExprTerm(e.expr, visit);
+  return found;
 }
 
 function isTrue(t: Term): boolean {
