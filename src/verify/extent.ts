@@ -3,7 +3,7 @@
 // `opa test --coverage` does: start row/col to end row/col, the end column just past the last
 // character, columns in code points.
 
-import { lex, Token, T_LBRACE, T_RBRACE, T_LBRACK, T_RBRACK, T_LPAREN, T_RPAREN, T_SEMI, T_IDENT, T_COMMA, T_ASSIGN, T_EQ, T_EQEQ, T_NEQ, T_LT, T_LTE, T_GT, T_GTE, T_PLUS, T_MINUS, T_MUL, T_DIV, T_REM, T_AND, T_OR, T_COLON, T_DOT, T_TPL_BEGIN, T_TPL_END } from "../rego/lexer.ts";
+import { lex, Token, T_STRING, T_NUMBER, T_LBRACE, T_RBRACE, T_LBRACK, T_RBRACK, T_LPAREN, T_RPAREN, T_SEMI, T_IDENT, T_COMMA, T_ASSIGN, T_EQ, T_EQEQ, T_NEQ, T_LT, T_LTE, T_GT, T_GTE, T_PLUS, T_MINUS, T_MUL, T_DIV, T_REM, T_AND, T_OR, T_COLON, T_DOT, T_TPL_BEGIN, T_TPL_END } from "../rego/lexer.ts";
 
 export interface Pos {
   row: number;
@@ -93,7 +93,8 @@ export class SourceIndex {
   private bodyBrace(j: number): boolean {
     const prev = this.tokens[j - 1];
     if (!prev) return false;
-    if (prev.kind === T_RBRACK || prev.kind === T_RPAREN) return true;
+    // After a complete term: `p[x] {`, `f(x) {`, `p = "v" {`, `p = {"a": 1} {` (v0 heads).
+    if (prev.kind === T_RBRACK || prev.kind === T_RPAREN || prev.kind === T_RBRACE || prev.kind === T_STRING || prev.kind === T_NUMBER) return true;
     if (prev.kind === T_IDENT) return !["contains", "in", "if", "not", "with", "as", "some", "every", "else"].includes(prev.text) || prev.text === "else";
     return false;
   }
