@@ -1011,7 +1011,7 @@ class Formatter {
       const set = new Set(inside);
       return comments.filter((c) => !set.has(c));
     };
-    if (inside.some((c) => this.inSingleRowComposite(t, c))) return verbatim();
+    const r1 = inside.some((c) => this.inSingleRowComposite(t, c));
     const saved = { out: this.out.length, level: this.level, inline: this.inline, beforeEnd: this.beforeEnd, delay: this.delay, lost: this.pendingLost.length };
     this.termDepth++;
     this.conflict = false;
@@ -1022,9 +1022,9 @@ class Formatter {
     } finally {
       this.termDepth--;
     }
-    if (!this.conflict) return result;
-    // Two comments met at a line end: write the source text instead. A comment taken for a
-    // line end on the way that is not part of that text still ends the line.
+    if (!this.conflict && !r1) return result;
+    // Write the source text instead. A comment taken for a line end on the way that is not
+    // part of that text still ends the line.
     this.out.length = saved.out;
     this.level = saved.level;
     this.inline = saved.inline;
@@ -1339,12 +1339,13 @@ class Formatter {
 
   private writeComprehension(t: Term, open: string, close: string, key: Term | null, head: Term, body: Body, comments: Comment[]): Comment[] {
     this.write(open);
-    // `{k: v | …}` is written as the key, then like `{v | …}`.
+    // `{k: v | …}` is written as the key, then like `{v | …}` with v taken to be where k is.
     if (key) {
       comments = this.writeTerm(key, comments);
       this.write(": ");
     }
-    if (head.loc.row - t.loc.row >= 1) {
+    const headLoc = key ? key.loc : head.loc;
+    if (headLoc.row - t.loc.row >= 1) {
       this.endLine();
       this.startLine();
     }
@@ -1357,7 +1358,7 @@ class Formatter {
       this.write(")");
     } else comments = this.writeTerm(head, comments, this.parenthesisedHead(t) || hp === INFIX.or[1]);
     this.write(" |");
-    comments = this.writeComprehensionBody(open, close, body, head.loc, t.loc.row, span ? span.text : "", comments);
+    comments = this.writeComprehensionBody(open, close, body, headLoc, t.loc.row, span ? span.text : "", comments);
     this.write(close);
     return comments;
   }
