@@ -69,14 +69,18 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     }
     throw e;
   }
-  out(goJSONEscape(formatResults(raw, texts, format), format));
+  out(formatResults(raw, texts, format));
   return 0;
 }
 
 /** Go's JSON encoder escapes <, > and & (and U+2028/9) inside strings; OPA's output has them so. */
-function goJSONEscape(text: string, format: string): string {
-  if (format === "raw" || format === "pretty") return text;
-  return text.replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+function goEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+/** JSON text of a value as OPA prints it (Go's escaping). */
+function valueJSON(v: Value, indent = ""): string {
+  return goEscape(toJSONText(v, indent));
 }
 
 function parseTimeout(s: string): number {
@@ -101,22 +105,22 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
         if (r.bindings.size > 0) o.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]));
         return o;
       });
-      return jsonText({ result }) + "\n";
+      return goEscape(jsonText({ result })) + "\n";
     }
     case "values":
-      return raw.map((r) => jsonText(r.expressions.map((v) => new RegoJSON(v))) + "\n").join("");
+      return raw.map((r) => goEscape(jsonText(r.expressions.map((v) => new RegoJSON(v)))) + "\n").join("");
     case "bindings":
-      return raw.map((r) => jsonText(Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]))) + "\n").join("");
+      return raw.map((r) => goEscape(jsonText(Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)])))) + "\n").join("");
     case "raw":
       return raw.map((r) => r.expressions.map(rawText).join(" ") + "\n").join("");
     case "pretty": {
       if (raw.length === 0) return "undefined\n";
       const withBindings = raw.some((r) => r.bindings.size > 0);
       if (!withBindings) {
-        return raw.map((r) => r.expressions.map((v) => toJSONText(v, "  ")).join("\n")).join("\n") + "\n";
+        return raw.map((r) => r.expressions.map((v) => valueJSON(v, "  ")).join("\n")).join("\n") + "\n";
       }
       const names = Array.from(raw[0].bindings.keys());
-      const rows = raw.map((r) => names.map((n) => (r.bindings.has(n) ? toJSONText(r.bindings.get(n)!) : "")));
+      const rows = raw.map((r) => names.map((n) => (r.bindings.has(n) ? valueJSON(r.bindings.get(n)!) : "")));
       return table(names, rows);
     }
   }
@@ -124,7 +128,7 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
 }
 
 function rawText(v: Value): string {
-  return typeof v === "string" ? v : typeof v === "object" && v !== null ? toJSONText(v) : formatValue(v);
+  return typeof v === "string" ? v : typeof v === "object" && v !== null ? valueJSON(v) : formatValue(v);
 }
 
 function table(head: string[], rows: string[][]): string {
