@@ -1475,6 +1475,14 @@ export class Compiler {
     return { kind: "builtin", b, name };
   }
 
+  /** OPA's wording: "count: arity mismatch" for builtins, "function data.p.f has arity 1, got 2 arguments" for functions. */
+  private arityError(target: CallTarget, name: string, got: number, loc: Location): RegoError {
+    if (target.kind === "func") {
+      return RegoError.single("rego_type_error", `function ${target.name} has arity ${target.arity}, got ${got} arguments`, loc);
+    }
+    return RegoError.single("rego_type_error", `${name}: arity mismatch`, loc);
+  }
+
   private arityOf(t: CallTarget): number {
     if (t.kind === "func") return t.arity;
     return t.b.decl.args?.length ?? 0;
@@ -1637,7 +1645,7 @@ export class Compiler {
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
     if (!variadic && t.args.length !== arity) {
-      throw RegoError.single("rego_type_error", `${target.kind === "func" ? target.name : name}: arity mismatch\n\thave: ${t.args.length}\n\twant: ${arity}`, t.loc);
+      throw this.arityError(target, name, t.args.length, t.loc);
     }
     this.typeCheckArgs(target, t.args, name, t.loc, st);
     return this.compileInvoke(target, t.args, st, t.loc);
@@ -1663,7 +1671,7 @@ export class Compiler {
       return this.withCapture(fn, capture);
     }
     if (!variadic && args.length !== arity) {
-      throw RegoError.single("rego_type_error", `${target.kind === "func" ? target.name : name}: arity mismatch\n\thave: ${args.length}\n\twant: ${arity}`, loc);
+      throw this.arityError(target, name, args.length, loc);
     }
     this.typeCheckArgs(target, args, name, loc, st);
     const call = this.compileInvoke(target, args, st, loc);
