@@ -210,6 +210,21 @@ const GO_YAML_SCHEMA_MARKED = FAILSAFE_SCHEMA.extend({
   implicit: [goImplicitMarked],
   explicit: [intType, floatType, boolType, nullType, timestampType, binaryType, anyScalar, anySeq, anyMap],
 });
+/** A mapping used as a map key: js-yaml names it "[object Object]"; Go rejects it. */
+const MAYBE_MAP_KEY = /[}][ \t]*:(?:[ \t]|$)|^[ \t]*\?[ \t]/m;
+function checkMapKeys(v: unknown, file: string, seen: Set<object>): void {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (Array.isArray(v)) {
+    for (const x of v) checkMapKeys(x, file, seen);
+    return;
+  }
+  for (const k of Object.keys(v)) {
+    if (k === '[object Object]') throw new ParseError('invalid map key: a mapping cannot be a map key', { file, parser: 'yaml' });
+    checkMapKeys((v as Record<string, unknown>)[k], file, seen);
+  }
+}
+
 const MAYBE_NULL_KEY = /(?:^[ \t]*(?:-[ \t]+)*|[{,][ \t]*)(?:~|null|Null|NULL)[ \t]*:(?:[ \t]|$)/m;
 
 function unmark(v: unknown, file: string, memo: Map<object, unknown>): unknown {
@@ -265,6 +280,8 @@ function eofListener(text: string) {
   const last = text.charCodeAt(text.length - 1);
   if (text.length === 0 || last === 10 || last === 13 || last === 34 || last === 39) return undefined;
   if (text.indexOf('|') < 0 && text.indexOf('>') < 0) return undefined;
+  // only when the last line holds content (not just blanks after a line break)
+  if (text.slice(text.lastIndexOf('\n') + 1).trim() === '') return undefined;
   return function (this: unknown, event: string, state: { kind: string | null; result: unknown; position: number; length: number }) {
     if (event !== 'close' || state.kind !== 'scalar' || state.position < state.length) return;
     const r = state.result;
@@ -274,8 +291,11 @@ function eofListener(text: string) {
 
 /** The first document of a YAML stream (null when there is none), as yaml.Unmarshal gives it. */
 function loadFirst(text: string, file: string, lineOffset: number): unknown {
-  if (MAYBE_NULL_KEY.test(text)) return unmark(loadFirstWith(text, file, lineOffset, LOAD_OPTS_MARKED), file, new Map());
-  return loadFirstWith(text, file, lineOffset, LOAD_OPTS);
+  const v = MAYBE_NULL_KEY.test(text)
+    ? unmark(loadFirstWith(text, file, lineOffset, LOAD_OPTS_MARKED), file, new Map())
+    : loadFirstWith(text, file, lineOffset, LOAD_OPTS);
+  if (MAYBE_MAP_KEY.test(text)) checkMapKeys(v, file, new Set());
+  return v;
 }
 
 function loadFirstWith(text: string, file: string, lineOffset: number, opts: typeof LOAD_OPTS): unknown {
