@@ -53,8 +53,28 @@ export interface FormatOptions {
 
 /** Parse `source` (as `parseVersion`, default v1) and format it. Parse errors are thrown (RegoError). */
 export function formatSource(file: string, source: string, opts: FormatOptions & { parseVersion?: "v0" | "v1" } = {}): string {
-  const mod = parseModule(file, source, { regoVersion: opts.parseVersion ?? opts.regoVersion ?? "v1" });
+  const mod = parseForFormat(file, source, opts.parseVersion ?? opts.regoVersion ?? "v1");
   return formatModule(mod, source, opts);
+}
+
+/**
+ * Parse a module as `opa fmt` does: METADATA blocks are not read, so a malformed one is no
+ * error. The blocks are hidden from the parser (same length, so locations hold) and the
+ * comments put back.
+ */
+export function parseForFormat(file: string, source: string, regoVersion: "v0" | "v1"): Module {
+  const { comments } = lex(source);
+  let masked = source;
+  const lineStarts = [0];
+  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  for (const c of comments) {
+    if (c.text.trim() !== "METADATA") continue;
+    const at = source.indexOf("METADATA", lineStarts[c.row - 1] + c.col - 1);
+    if (at >= 0) masked = masked.slice(0, at) + "METADATX" + masked.slice(at + 8);
+  }
+  const mod = parseModule(file, masked, { regoVersion });
+  mod.comments = comments.map((c) => ({ text: c.text, loc: { file, row: c.row, col: c.col } }));
+  return mod;
 }
 
 export function formatModule(module: Module, source: string, opts: FormatOptions = {}): string {
@@ -1011,7 +1031,7 @@ class Formatter {
       const set = new Set(inside);
       return comments.filter((c) => !set.has(c));
     };
-    const r1 = inside.some((c) => this.inSingleRowComposite(t, c));
+    const r1 = this.hasCommentInSingleRowComposite(t, comments);
     const saved = { out: this.out.length, level: this.level, inline: this.inline, beforeEnd: this.beforeEnd, delay: this.delay, lost: this.pendingLost.length };
     this.termDepth++;
     this.conflict = false;
@@ -1054,21 +1074,27 @@ class Formatter {
   }
 
   /**
-   * Some array, object or set of `t` holding comment `c` (below its opening row) has its
-   * elements on one row.
+   * OPA keeps the source text of a term when one of its arrays, objects or sets has its
+   * elements on one row and a comment on a row after its first and before the row of its
+   * closing bracket (found by OPA's character scan, which brackets in strings can mislead).
    */
-  private inSingleRowComposite(t: Term, c: Comment): boolean {
+  private hasCommentInSingleRowComposite(t: Term, comments: Comment[]): boolean {
+    if (comments.length === 0) return false;
     let found = false;
     const visit = (x: Term): void => {
       if (found) return;
-      const sp = this.span(x);
-      if (sp && !this.within(c, sp[0], sp[1])) return;
-      if (sp && (x.type === "array" || x.type === "set" || x.type === "object") && c.loc.row !== x.loc.row) {
+      if (x.type === "array" || x.type === "set" || x.type === "object") {
         const elems: Elem[] =
           x.type === "object" ? x.items.map(([k, v]) => ({ kind: "item", key: k, value: v }) as Elem) : x.items.map((y) => ({ kind: "term", term: y }) as Elem);
-        if (elems.length > 0 && groupRows(elems.sort((a, b) => cmpLoc(elemLoc(a), elemLoc(b))), x.loc).length === 1) {
-          found = true;
-          return;
+        const sp = elems.length > 0 ? this.compositeSpan(x) : null;
+        if (sp && groupRows(elems.sort((a, b) => cmpLoc(elemLoc(a), elemLoc(b))), x.loc).length === 1) {
+          const open = x.type === "array" ? "[" : "{";
+          const close = x.type === "array" ? "]" : "}";
+          const closeRow = closingRow(sp.text, x.loc.row, open, close);
+          if (comments.some((c) => c.loc.row > x.loc.row && c.loc.row < closeRow)) {
+            found = true;
+            return;
+          }
         }
       }
       forEachChild(x, visit);
