@@ -13,7 +13,7 @@ import { parseModule } from "../rego/parser.ts";
 import type { Module, Rule, Term, Expr, Body } from "../rego/ast.ts";
 import { BUILTINS } from "../builtins/index.ts";
 import { loadPaths, LoadError, type LoadedFiles } from "./loader.ts";
-import { discover, growProbes, dropProbes, testQuery, type TestCase, type Discovery } from "../verify/discover.ts";
+import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "../verify/discover.ts";
 import { runTests, runTest, DEFAULT_TIMEOUT_MS, type TestResult } from "../verify/runner.ts";
 import { CoverageCollector, coverageReport } from "../verify/coverage.ts";
 import { TraceCollector, TraceText, failTrace, fullTrace, failureLine, formatTraceLines, plainTraceLines } from "../verify/trace.ts";
@@ -185,7 +185,8 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       return 1;
     }
   }
-  let disc: Discovery = discover(modules);
+  placeExtraBodies(modules, sources);
+  const disc: Discovery = discover(modules);
   const wantCoverage = !!o.coverage || threshold !== undefined;
   const coverage = wantCoverage ? new CoverageCollector(modules, disc.probeRules) : null;
   const makeEngine = (hooks?: CoverageCollector | TraceCollector) => {

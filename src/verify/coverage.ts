@@ -23,9 +23,14 @@ const key = (l: Location) => `${l.file}:${l.row}:${l.col}`;
 interface Frame {
   rule: string;
   guards: Set<string> | null;
-  /** What this invocation covered (only for rules with guards, so it can be undone). */
+  /** What this invocation covered (rules with guards, or skipped function rules), so it can be undone. */
   hits: Set<string> | null;
   guardFailed: boolean;
+  /** A function rule OPA would not have entered (an earlier rule of the same call succeeded). */
+  skipped: boolean;
+  group: { id: string; index: number } | null;
+  /** Per function called from this frame: the last rule index entered, and whether one succeeded. */
+  calls: Map<string, { last: number; done: boolean }> | null;
 }
 
 export class CoverageCollector implements EvalHooks {
@@ -33,11 +38,14 @@ export class CoverageCollector implements EvalHooks {
   enabled = false;
   readonly covered = new Set<string>();
   private stack: Frame[] = [];
+  private rootCalls = new Map<string, { last: number; done: boolean }>();
   private target: Set<string> = this.covered;
   private guards: Map<string, Set<string>>;
+  private groups: Map<string, { id: string; index: number }>;
 
   constructor(modules: Module[], skip: Set<Rule> = new Set()) {
     this.guards = findGuards(modules, skip);
+    this.groups = earlyExitFunctions(modules, skip);
   }
 
   expr(loc: Location): void {
@@ -54,7 +62,17 @@ export class CoverageCollector implements EvalHooks {
     if (!this.enabled) return;
     const k = key(loc);
     const guards = this.guards.get(k) ?? null;
-    const f: Frame = { rule: k, guards, hits: guards ? new Set() : null, guardFailed: false };
+    const group = this.groups.get(k) ?? null;
+    let skipped = false;
+    if (group) {
+      // Functions whose rules all have the same constant value stop at the first rule that
+      // succeeds (OPA's early exit): later rules of that call are not entered.
+      const calls = this.callsOf(this.stack[this.stack.length - 1]);
+      const st = calls.get(group.id);
+      if (st && group.index <= st.last) st.done = false; // a new call
+      skipped = !!st && st.done;
+    }
+    const f: Frame = { rule: k, guards, hits: guards || skipped ? new Set() : null, guardFailed: false, skipped, group, calls: null };
     this.stack.push(f);
     if (f.hits) this.target = f.hits;
     this.target.add("B" + k);
@@ -65,6 +83,14 @@ export class CoverageCollector implements EvalHooks {
     const f = this.stack.pop();
     if (!f) return;
     this.target = this.currentTarget();
+    if (f.group) {
+      const calls = this.callsOf(this.stack[this.stack.length - 1]);
+      const st = calls.get(f.group.id) ?? { last: -1, done: false };
+      st.last = f.group.index;
+      if (produced && !f.skipped) st.done = true;
+      calls.set(f.group.id, st);
+    }
+    if (f.skipped) return;
     if (produced) (f.hits ?? this.target).add("H" + key(loc));
     if (f.hits) {
       if (!produced && f.guardFailed) return;
@@ -75,7 +101,13 @@ export class CoverageCollector implements EvalHooks {
   /** Drop any frames left by an evaluation that threw. */
   reset(): void {
     this.stack = [];
+    this.rootCalls = new Map();
     this.target = this.covered;
+  }
+
+  private callsOf(f: Frame | undefined): Map<string, { last: number; done: boolean }> {
+    if (!f) return this.rootCalls;
+    return (f.calls ??= new Map());
   }
 
   private currentTarget(): Set<string> {
@@ -84,6 +116,50 @@ export class CoverageCollector implements EvalHooks {
       if (h) return h;
     }
     return this.covered;
+  }
+}
+
+/** Function rules that OPA evaluates with early exit: every rule of the function has the same constant value. */
+function earlyExitFunctions(modules: Module[], skip: Set<Rule>): Map<string, { id: string; index: number }> {
+  const byFn = new Map<string, Rule[]>();
+  for (const m of modules) {
+    const pkg = packagePath(m).join(".");
+    for (const r of m.rules) {
+      if (skip.has(r) || r.head.kind !== "function" || r.isDefault) continue;
+      const name = r.head.ref.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : "?")).join(".");
+      const id = `${pkg}.${name}/${r.head.args?.length ?? 0}`;
+      if (!byFn.has(id)) byFn.set(id, []);
+      byFn.get(id)!.push(r);
+    }
+  }
+  const out = new Map<string, { id: string; index: number }>();
+  for (const [id, rules] of byFn) {
+    if (rules.length < 2) continue;
+    const values = rules.map((r) => (r.elses.length === 0 && (!r.head.value || constant(r.head.value)) ? (r.head.value ? termText(r.head.value) : "true") : null));
+    if (values.some((v) => v === null) || new Set(values).size !== 1) continue;
+    rules.forEach((r, index) => out.set(key(r.loc), { id, index }));
+  }
+  return out;
+}
+
+function termText(t: Term): string {
+  switch (t.type) {
+    case "null":
+      return "null";
+    case "boolean":
+      return String(t.value);
+    case "number":
+      return `n:${Number(t.value)}`;
+    case "string":
+      return JSON.stringify(t.value);
+    case "array":
+      return `[${t.items.map(termText).join(",")}]`;
+    case "set":
+      return `{${t.items.map(termText).sort().join(",")}}`;
+    case "object":
+      return `{${t.items.map(([k, v]) => `${termText(k)}:${termText(v)}`).sort().join(",")}}`;
+    default:
+      return "?";
   }
 }
 
@@ -157,8 +233,8 @@ function guardsOf(
     if (head.type !== "var") return false;
     const rest = t.terms.slice(1);
     if (!rest.every((x) => x.type === "string" || x.type === "number" || (x.type === "var" && (x.name === "_" || x.name.startsWith("$"))))) return false;
+    // References into function arguments or locals are not indexed (only the bare variables are).
     let root: string | undefined = head.name === "input" || head.name === "data" ? head.name : aliases.get(head.name);
-    if (root === undefined && (args.has(head.name) || locals.has(head.name))) return true;
     if (root === undefined) return false;
     if (root === "data") {
       const path = [...(aliasPath.get(head.name) ?? [])];

@@ -13,6 +13,7 @@
 
 import type { Module, Rule, Term, VarTerm, Expr, Location } from "../rego/ast.ts";
 import { termString } from "../rego/parser.ts";
+import { SourceIndex } from "./extent.ts";
 
 export type TestKind = "plain" | "sub" | "whole-fail" | "function";
 
@@ -238,5 +239,28 @@ function collectExprVars(e: Expr, out: Set<string>): void {
       return;
     default:
       return;
+  }
+}
+
+/**
+ * A v0 rule written with several bodies (`p { a } { b }`) becomes one rule per body; opa places
+ * each further rule at its body's brace (coverage and explanations tell them apart by that), the
+ * parser at the shared head. Move them to their braces.
+ */
+export function placeExtraBodies(modules: Module[], sources: Map<string, string>): void {
+  for (const m of modules) {
+    let idx: SourceIndex | null = null;
+    const seen = new Set<string>();
+    for (const r of m.rules) {
+      const k = `${r.loc.row}:${r.loc.col}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        continue;
+      }
+      if (r.body.length === 0) continue;
+      idx ??= new SourceIndex(sources.get(m.file) ?? "");
+      const b = idx.braceBefore(r.body[0].loc.row, r.body[0].loc.col);
+      if (b) r.loc = { file: r.loc.file, row: b.row, col: b.col };
+    }
   }
 }

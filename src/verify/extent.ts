@@ -36,6 +36,14 @@ export class SourceIndex {
     for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
   }
 
+  /** The `{` that opens the body whose first expression starts at (row, col), if any. */
+  braceBefore(row: number, col: number): { row: number; col: number } | null {
+    const i = this.tokenAt(row, col);
+    if (i <= 0) return null;
+    const t = this.tokens[i - 1];
+    return t.kind === T_LBRACE ? { row: t.row, col: t.col } : null;
+  }
+
   tokenAt(row: number, col: number): number {
     return this.byPos.get(`${row}:${col}`) ?? -1;
   }
@@ -107,6 +115,16 @@ export class SourceIndex {
     const i = this.tokenAt(row, col);
     if (i < 0) return [];
     const t = this.tokens[i];
+    if (t.kind === T_LBRACE) {
+      // A further body of a v0 rule (`p { … } { … }`): opa places that rule at its block.
+      let depth = 0;
+      for (let j = i; j < this.tokens.length; j++) {
+        const u = this.tokens[j];
+        if (OPEN.has(u.kind)) depth++;
+        else if (CLOSE.has(u.kind) && --depth === 0) return [{ start: { row, col }, end: this.posAfter(u.end) }];
+      }
+      return [];
+    }
     if (t.kind === T_IDENT && t.text === "default" && i + 1 < this.tokens.length) {
       const n = this.tokens[i + 1];
       const rest = this.exprRange(n.row, n.col);
