@@ -263,6 +263,8 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     }
   }
 
+  for (const r of results) if (o.trace && !plainTraces.has(r)) plainTraces.set(r, []);
+
   // Gatekeeper suites.
   let suiteText = "";
   let suitesOK = true;
@@ -329,6 +331,8 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       } as RenderOptions);
       if (format === "stdout" && !o.trace) text = withSkippedCount(text, checks);
       out(text);
+      // conftest also writes the traces to standard error, whatever the output format.
+      if (o.trace) err(render(checks, "stdout", { noColor: !!o.noColor || o.color === false, tracing: true } as RenderOptions));
     }
     code = failed ? 1 : 0;
   }
