@@ -19,8 +19,7 @@ import { CoverageCollector, coverageReport } from "../verify/coverage.ts";
 import { TraceCollector, TraceText, failTrace, fullTrace, failureLine, formatTraceLines, plainTraceLines } from "../verify/trace.ts";
 import { prettyReport, jsonReport, toCheckResults, goDuration } from "../verify/report.ts";
 import { strictErrors } from "../verify/strict.ts";
-import type { CheckResult, OutputFormat, RenderOptions } from "../output/types.ts";
-import { OUTPUT_FORMATS } from "../output/types.ts";
+import { render, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
 
 export interface VerifyOptions {
   policy?: string[];
@@ -50,18 +49,6 @@ export interface VerifyOptions {
 }
 
 type Writer = (s: string) => void;
-
-/** Render conftest results (src/output); loaded lazily so verify works while formats are added. */
-type RenderFn = (results: CheckResult[], format: OutputFormat, opts?: RenderOptions) => string;
-
-async function loadRenderer(): Promise<RenderFn | null> {
-  try {
-    const mod = (await import("../output/index.ts")) as { render?: RenderFn };
-    return typeof mod.render === "function" ? mod.render : null;
-  } catch {
-    return null;
-  }
-}
 
 class UsageError extends Error {}
 
@@ -315,13 +302,8 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       return 1;
     }
     if (haveRego) {
-      const render = await loadRenderer();
       const format = (o.output ?? "stdout") as OutputFormat;
       const checks = toCheckResults(results, o.trace ? plainTraces : undefined);
-      if (!render) {
-        err("error: conftest output formats are not available (src/output/index.ts is missing)\n");
-        return 1;
-      }
       let text = render(checks, format, {
         noColor: !!o.noColor || o.color === false,
         tracing: !!o.trace,
