@@ -86,6 +86,8 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     throw e;
   }
   const regoVersion: "v0" | "v1" = o.v0Compatible || o.regoVersion === "v0" ? "v0" : "v1";
+  // gator's `dir/...` (a tree) is how directories are read anyway.
+  paths = paths.map((p) => (p === "..." ? "." : p.replace(/\/\.\.\.$/, "") || "/"));
   const policyPaths = [...paths, ...(o.policy ?? [])];
   if (policyPaths.length === 0) policyPaths.push("policy");
 
@@ -181,7 +183,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     for (const d of files.data) e.addData(d.value, d.path);
     return e;
   };
-  let engine = makeEngine(coverage ?? undefined);
+  const engine = makeEngine(coverage ?? undefined);
   try {
     compileWithProbes(engine, modules, disc);
   } catch (e) {
