@@ -360,13 +360,17 @@ class Formatter {
   private beforeLineEnd(c: Comment | null): void {
     if (c === null) return;
     if (this.termDepth > 0) this.attemptAt.push(c);
-    if (this.beforeEnd === null) this.beforeEnd = c;
-    else if (this.termDepth > 0) {
-      // OPA reports this and goes on with the new comment; the outermost term falls back to its source text.
+    if (this.beforeEnd === null) {
+      this.beforeEnd = c;
+      this.beforeEndLevel = this.exprBase;
+    } else if (this.termDepth > 0) {
+      // OPA reports this and goes on with the new comment; the outermost term of the
+      // expression that took the waiting comment then falls back to its source text.
+      if (!this.conflict || this.beforeEndLevel < this.conflictLevel) this.conflictLevel = this.beforeEndLevel;
       this.conflict = true;
       this.beforeEnd = c;
-    }
-    else this.pendingLost.push(c);
+      this.beforeEndLevel = this.exprBase;
+    } else this.pendingLost.push(c);
   }
 
   /** Comments that met an occupied end-of-line slot (OPA reports an error; we keep them for the end). */
@@ -709,7 +713,9 @@ class Formatter {
           h.loc,
           closingRow(r.text, r.loc.row, "(", ")"),
           comments,
-          r.text,
+          // `f(x)` alone (no value, no body): OPA's head text is just the name, so the args
+          // never move to their own lines for starting below it.
+          !r.hasBody && r.valueGenerated ? null : r.text,
         );
         this.write(")");
       }
@@ -765,6 +771,16 @@ class Formatter {
   }
 
   private writeExpr(expr: Expr, comments: Comment[]): Comment[] {
+    const base = this.exprBase;
+    this.exprBase = this.termDepth;
+    try {
+      return this.writeExprIn(expr, comments);
+    } finally {
+      this.exprBase = base;
+    }
+  }
+
+  private writeExprIn(expr: Expr, comments: Comment[]): Comment[] {
     comments = this.insertComments(comments, expr.loc.row);
     if (!this.inline) this.startLine();
     if (expr.negated) this.write("not ");
@@ -1007,14 +1023,7 @@ class Formatter {
    * output line.
    */
   private guarded(t: Term, comments: Comment[], fn: (cs: Comment[]) => Comment[]): Comment[] {
-    if (this.termDepth > 0) {
-      this.termDepth++;
-      try {
-        return fn(comments);
-      } finally {
-        this.termDepth--;
-      }
-    }
+    const level = this.termDepth;
     const span = this.span(t);
     if (span === null) {
       this.termDepth++;
@@ -1024,25 +1033,22 @@ class Formatter {
         this.termDepth--;
       }
     }
-    const inside = comments.filter((c) => this.within(c, span[0], span[1]));
-    const verbatim = (): Comment[] => {
-      this.write(this.src.slice(span[0], span[1]));
-      if (this.beforeEnd !== null && this.within(this.beforeEnd, span[0], span[1])) this.beforeEnd = null;
-      const set = new Set(inside);
-      return comments.filter((c) => !set.has(c));
-    };
-    const r1 = this.hasCommentInSingleRowComposite(t, comments);
+    const r1 = level === 0 && this.hasCommentInSingleRowComposite(t, comments);
     const saved = { out: this.out.length, level: this.level, inline: this.inline, beforeEnd: this.beforeEnd, delay: this.delay, lost: this.pendingLost.length };
+    const mark = this.attemptAt.length;
+    if (level === 0) this.conflict = false;
     this.termDepth++;
-    this.conflict = false;
-    this.attemptAt = [];
     let result: Comment[];
     try {
       result = fn(comments);
     } finally {
       this.termDepth--;
     }
-    if (!this.conflict && !r1) return result;
+    // A conflict is settled by the first term written after the comment that was waiting for
+    // the line end was taken.
+    const mine = this.conflict && this.conflictLevel >= level;
+    if (!mine && !r1) return result;
+    this.conflict = false;
     // Write the source text instead. A comment taken for a line end on the way that is not
     // part of that text still ends the line.
     this.out.length = saved.out;
@@ -1050,17 +1056,26 @@ class Formatter {
     this.inline = saved.inline;
     this.delay = saved.delay;
     this.pendingLost.length = saved.lost;
-    const outside = [saved.beforeEnd, ...this.attemptAt].filter((c): c is Comment => c !== null && !this.within(c, span[0], span[1]));
+    const taken = this.attemptAt.slice(mark);
+    const outside = [saved.beforeEnd, ...taken].filter((c): c is Comment => c !== null && !this.within(c, span[0], span[1]));
     outside.sort((a, b) => cmpLoc(a.loc, b.loc));
     this.beforeEnd = outside.length ? outside[outside.length - 1] : null;
-    const taken = new Set(this.attemptAt);
-    comments = comments.filter((c) => !taken.has(c));
-    return verbatim();
+    this.beforeEndLevel = level;
+    const drop = new Set(taken);
+    for (const c of comments) if (this.within(c, span[0], span[1])) drop.add(c);
+    this.write(this.src.slice(span[0], span[1]));
+    return comments.filter((c) => !drop.has(c));
   }
 
   private termDepth = 0;
   private conflict = false;
-  /** Comments taken for line ends while writing the current outermost term. */
+  /** The nesting level of the term that must fall back to its source text. */
+  private conflictLevel = 0;
+  /** The term nesting level of the expression in which the waiting line-end comment was taken. */
+  private beforeEndLevel = 0;
+  /** The term nesting level of the expression being written. */
+  private exprBase = 0;
+  /** Comments taken for line ends while writing terms. */
   private attemptAt: Comment[] = [];
 
   /** The comment lies between the first and last tokens of a span. */
