@@ -91,6 +91,12 @@ function stringsOperand(name: string, pos: number, v: Value): string[] {
 
 const caseCache = new Map<string, string>();
 
+// Case pairs added in Unicode 16, which the JS engine knows and Go (Unicode 15) does not.
+const UNICODE16_CASED = new Set<number>([0x19b, 0x264, 0x1c89, 0x1c8a, 0xa7cb, 0xa7cc, 0xa7cd, 0xa7ce, 0xa7cf, 0xa7d2, 0xa7d3, 0xa7d4, 0xa7d5, 0xa7da, 0xa7db, 0xa7dc]);
+function newerCase(cp: number): boolean {
+  return UNICODE16_CASED.has(cp) || (cp >= 0x10d50 && cp <= 0x10d85) || (cp >= 0x16ea0 && cp <= 0x16ed3);
+}
+
 function mapRune(ch: string, upper: boolean): string {
   const key = (upper ? "U" : "L") + ch;
   let r = caseCache.get(key);
@@ -104,7 +110,7 @@ function mapRune(ch: string, upper: boolean): string {
     else if (cp === 0x1fb3 || cp === 0x1fc3 || cp === 0x1ff3) r = String.fromCodePoint(cp + 9);
   } else if (cp === 0x130) r = "i";
   // A mapping to several code points has no simple equivalent: Go keeps the rune.
-  if (r.length > 2 || (r.length === 2 && r.codePointAt(0)! <= 0xffff)) r = ch;
+  if (r.length > 2 || (r.length === 2 && r.codePointAt(0)! <= 0xffff) || newerCase(cp)) r = ch;
   if (caseCache.size < 8192) caseCache.set(key, r);
   return r;
 }
