@@ -641,12 +641,12 @@ class Parser {
   private ifBody(): Body {
     if (this.tok.kind !== T_LBRACE) return [this.literal()];
     const save = this.pos;
-    const start = this.tok;
     try {
       const t = this.termIn(true);
       if (t.type !== "set") {
-        const node: ExprNode = t.type === "call" ? { type: "call", op: t.op, args: t.args } : { type: "term", term: t };
-        return [{ node, negated: false, with: this.withs(), loc: this.loc(start) }];
+        // A whole expression, so `p if {1 | 1} = v` unifies, as in OPA.
+        this.reset(save);
+        return [this.literal()];
       }
     } catch (e) {
       if (!(e instanceof Fail)) throw e;
