@@ -706,6 +706,8 @@ class Formatter {
       const ref = h.ref;
       if (this.refHeads || ref.length === 1) comments = this.writeRef(ref, comments);
       else this.write(termString(ref[0]) + "[" + termString(ref[1]) + "]");
+      // `f()`: OPA drops the parentheses, which turns the function into a constant; kept here.
+      if (h.args !== null && h.args.length === 0) this.write("()");
       if (h.args !== null && h.args.length > 0) {
         this.write("(");
         comments = this.writeIterable(
@@ -1334,7 +1336,7 @@ class Formatter {
     }
     for (let i = 0; i < lines.length; i++) {
       lines[i].forEach((e, j) => {
-        comments = this.writeElem(e, comments);
+        comments = this.writeElem(e, comments, openText !== null && i === 0 && j === 0);
         if (j < lines[i].length - 1) this.write(", ");
       });
       if (i < lines.length - 1) {
@@ -1368,8 +1370,10 @@ class Formatter {
     return idx >= 0 && openText.slice(0, idx).includes("\n");
   }
 
-  private writeElem(e: Elem, comments: Comment[]): Comment[] {
-    if (e.kind === "term") return this.writeTerm(e.term, comments, this.keepOrParens(e.term));
+  private writeElem(e: Elem, comments: Comment[], first = false): Comment[] {
+    // An `a | b` first element of an array or set needs its parentheses, or it reads back as a
+    // comprehension (OPA leaves them out unless the source had them).
+    if (e.kind === "term") return this.writeTerm(e.term, comments, this.keepOrParens(e.term) || (first && callPrec(e.term) === INFIX.or[1]));
     if (e.kind === "item") {
       comments = this.writeTerm(e.key, comments, this.keepOrParens(e.key));
       this.write(": ");
