@@ -440,7 +440,6 @@ class Parser {
       lastRepeat = repeat;
     }
     this.concat();
-    if (this.swapVerticalBar()) this.stack.pop();
     this.alternate();
     if (this.stack.length !== 1) fail(ERR.missingParen, s);
     return { node: this.stack[0] as Node, ncap: this.ncap, names: this.names };
@@ -570,11 +569,6 @@ class Parser {
     if (items.length === 0) this.stack.push({ k: "empty" });
     else if (items.length === 1) this.stack.push(items[0]);
     else this.stack.push({ k: "alt", subs: items });
-  }
-
-  swapVerticalBar(): boolean {
-    // the stack ends with a | marker only right after `|`; handled in verticalBar
-    return false;
   }
 
   verticalBar(): void {
