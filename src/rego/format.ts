@@ -1336,7 +1336,7 @@ class Formatter {
     }
     for (let i = 0; i < lines.length; i++) {
       lines[i].forEach((e, j) => {
-        comments = this.writeElem(e, comments, openText !== null && i === 0 && j === 0);
+        comments = this.writeElem(e, comments, openText !== null && i === 0 && j === 0 && readsAsComprehension(sorted));
         if (j < lines[i].length - 1) this.write(", ");
       });
       if (i < lines.length - 1) {
@@ -1370,10 +1370,8 @@ class Formatter {
     return idx >= 0 && openText.slice(0, idx).includes("\n");
   }
 
-  private writeElem(e: Elem, comments: Comment[], first = false): Comment[] {
-    // An `a | b` first element of an array or set needs its parentheses, or it reads back as a
-    // comprehension (OPA leaves them out unless the source had them).
-    if (e.kind === "term") return this.writeTerm(e.term, comments, this.keepOrParens(e.term) || (first && callPrec(e.term) === INFIX.or[1]));
+  private writeElem(e: Elem, comments: Comment[], orParens = false): Comment[] {
+    if (e.kind === "term") return this.writeTerm(e.term, comments, this.keepOrParens(e.term) || orParens);
     if (e.kind === "item") {
       comments = this.writeTerm(e.key, comments, this.keepOrParens(e.key));
       this.write(": ");
@@ -1578,6 +1576,19 @@ function groupRows(sorted: Elem[], open: Location): Elem[][] {
   });
   lines.push(cur);
   return lines;
+}
+
+/**
+ * The elements of an array or set would read back as a comprehension without parentheses
+ * around the first: `[a | b]`, `[a | k, v in xs]`. (OPA leaves them out unless the source had
+ * them, which changes the meaning.)
+ */
+function readsAsComprehension(elems: Elem[]): boolean {
+  const first = elems[0];
+  if (!first || first.kind !== "term" || callPrec(first.term) !== INFIX.or[1]) return false;
+  if (elems.length === 1) return true;
+  const second = elems[1];
+  return elems.length === 2 && second.kind === "term" && second.term.type === "call" && opName(second.term.op) === "internal.member_2";
 }
 
 function hasGeneratedVar(e: Elem): boolean {
