@@ -23,47 +23,9 @@ import {
 
 export class JSONSyntaxError extends Error {}
 
-/** Go's strconv.Quote, closely enough for error messages. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (c) {
-      case 0x22:
-        out += '\\"';
-        continue;
-      case 0x5c:
-        out += "\\\\";
-        continue;
-      case 0x07:
-        out += "\\a";
-        continue;
-      case 0x08:
-        out += "\\b";
-        continue;
-      case 0x0c:
-        out += "\\f";
-        continue;
-      case 0x0a:
-        out += "\\n";
-        continue;
-      case 0x0d:
-        out += "\\r";
-        continue;
-      case 0x09:
-        out += "\\t";
-        continue;
-      case 0x0b:
-        out += "\\v";
-        continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else if ((c >= 0x80 && c < 0xa0) || c === 0xad) out += "\\u" + c.toString(16).padStart(4, "0");
-    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
-    else out += ch;
-  }
-  return out + '"';
-}
+/** Go's strconv.Quote (one implementation, in gofmt.ts). */
+import { goQuote } from "./gofmt.ts";
+export { goQuote };
 
 /** How Go's JSON scanner names a byte in an error: the UTF-8 lead byte, read as a Latin-1 rune. */
 function quoteChar(s: string, i: number): string {

@@ -32,22 +32,8 @@ function objOperand(name: string, pos: number, v: Value): Obj {
 }
 
 /** A value as OPA prints a term (`{"a": 1}`, `{1, 2}`, `set()`), for error messages. */
-export function regoString(v: Value): string {
-  switch (typeof v) {
-    case "string":
-      return goQuote(v);
-    case "boolean":
-      return v ? "true" : "false";
-    case "number":
-    case "bigint":
-      return numberText(v);
-  }
-  if (v === null) return "null";
-  if (v instanceof BigDec) return numberText(v);
-  if (Array.isArray(v)) return "[" + v.map(regoString).join(", ") + "]";
-  if (v instanceof RSet) return v.size === 0 ? "set()" : "{" + v.sorted().map(regoString).join(", ") + "}";
-  return "{" + objectEntries(v).map(([k, x]) => regoString(k) + ": " + regoString(x)).join(", ") + "}";
-}
+import { formatValue as regoString } from "../rego/print.ts";
+export { regoString };
 
 /** Keys given as an array, a set or an object's keys. */
 function keyList(name: string, v: Value): Iterable<Value> {
@@ -578,7 +564,7 @@ function attr(p: Obj, k: string): Value | undefined {
   return objectGet(p, k);
 }
 
-function jsonPatch(args: Value[]): Value {
+function jsonPatch(args: Value[]): Value | undefined {
   const patches = args[1];
   if (!Array.isArray(patches)) throw operandError("json.patch", 2, "array", patches);
   for (const p of patches) {

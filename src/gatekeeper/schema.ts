@@ -7,6 +7,7 @@
 // integer: "string"`), and fields the schema does not declare are unknown-field errors unless
 // a node says `x-kubernetes-preserve-unknown-fields: true` (or has additionalProperties).
 
+import { goQuote } from "../builtins/gofmt.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 
 export interface FieldError {
@@ -41,20 +42,7 @@ function reportedType(v: unknown): string {
 }
 
 /** Go %q-style quoting for error messages. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\r") out += "\\r";
-    else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
-}
+export { goQuote };
 
 function fmtValue(v: unknown): string {
   if (typeof v === "string") return goQuote(v);

@@ -1,13 +1,15 @@
-// Values written as Rego terms, the way OPA's `print` and error messages show them:
-// strings quoted, sets as `{1, 2}` (`set()` when empty), objects as `{"a": 1}`.
+// Values written as Rego terms, the way OPA's `print`, error messages and template strings show
+// them: strings quoted as Go's strconv.Quote does, sets as `{1, 2}` (`set()` when empty), objects
+// as `{"a": 1}`.
 
 import type { Value } from "./value.ts";
 import { BigDec, RSet, numberText, objectEntries } from "./value.ts";
+import { goQuote } from "../builtins/gofmt.ts";
 
 export function formatValue(v: Value): string {
   switch (typeof v) {
     case "string":
-      return JSON.stringify(v);
+      return goQuote(v);
     case "boolean":
       return v ? "true" : "false";
     case "number":

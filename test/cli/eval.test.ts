@@ -61,7 +61,7 @@ test("eval prints what opa eval prints", async (t) => {
     for (const f of formats) {
       const args = ["eval", "-d", join(dir, "p.rego"), "-i", join(dir, "input.json"), "-f", f, q];
       const ours = await run(args);
-      const theirs = execFileSync(opa, args, { encoding: "utf8" });
+      const theirs: string = execFileSync(opa, args, { encoding: "utf8" });
       assert.equal(ours.out, theirs, `${f} ${q}`);
       same++;
     }

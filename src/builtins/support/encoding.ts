@@ -99,73 +99,8 @@ export function b64url(buf: Uint8Array | string): string {
   return Buffer.from(buf).toString("base64url");
 }
 
-/** Go's json.Marshal string escaping (HTML-safe). */
-export function goJSONString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    switch (c) {
-      case 0x22:
-        out += '\\"';
-        continue;
-      case 0x5c:
-        out += "\\\\";
-        continue;
-      case 0x0a:
-        out += "\\n";
-        continue;
-      case 0x0d:
-        out += "\\r";
-        continue;
-      case 0x09:
-        out += "\\t";
-        continue;
-      case 0x08:
-        out += "\\b";
-        continue;
-      case 0x0c:
-        out += "\\f";
-        continue;
-      case 0x3c:
-      case 0x3e:
-      case 0x26:
-      case 0x2028:
-      case 0x2029:
-        out += "\\u" + c.toString(16).padStart(4, "0");
-        continue;
-    }
-    if (c < 0x20) {
-      out += "\\u" + c.toString(16).padStart(4, "0");
-      continue;
-    }
-    out += s[i];
-  }
-  return out + '"';
-}
-
-/** A value as Go's json.Marshal would print it: compact, sorted keys, HTML-safe strings. */
-export function goJSON(v: Value): string {
-  switch (typeof v) {
-    case "string":
-      return goJSONString(v);
-    case "boolean":
-      return v ? "true" : "false";
-    case "number":
-    case "bigint":
-      return numberText(v);
-  }
-  if (v === null) return "null";
-  if (v instanceof BigDec) return numberText(v);
-  if (Array.isArray(v)) return "[" + v.map(goJSON).join(",") + "]";
-  if (v instanceof RSet) return "[" + v.sorted().map(goJSON).join(",") + "]";
-  return (
-    "{" +
-    objectEntries(v)
-      .map(([k, x]) => goJSONString(typeof k === "string" ? k : goJSON(k)) + ":" + goJSON(x))
-      .join(",") +
-    "}"
-  );
-}
+/** Go's json.Marshal of strings and values: one implementation, in gojson.ts. */
+export { goJSONString, marshalJSON as goJSON } from "../gojson.ts";
 
 /**
  * Why a text is not JSON, in the words of Go's encoding/json scanner ("invalid character 'x'
@@ -335,9 +270,5 @@ export function goJSONError(text: string, eof = "unexpected end of JSON input"):
   }
 }
 
-/** Parse JSON text into a Rego value, keeping integers beyond 2^53 exact. Throws SyntaxError. */
-export function parseJSONValue(text: string): Value {
-  // Integers beyond 2^53 travel through JSON.parse as marked strings (a JSON \u0000 escape).
-  const guarded = text.replace(/("(?:[^"\\]|\\.)*")|((?<![\d.eE+-])-?\d{16,}(?![.\deE]))/g, (m, str) => (str ? str : `"\\u0000big:${m}"`));
-  return fromJS(JSON.parse(guarded, (_k, v) => (typeof v === "string" && v.startsWith("\u0000big:") ? BigInt(v.slice(5)) : v)));
-}
+/** Parse JSON text into a Rego value, keeping integers beyond 2^53 exact (gojson.ts). */
+export { parseJSON as parseJSONValue } from "../gojson.ts";
