@@ -21,6 +21,7 @@
 
 import type { Body, Comment, Expr, Import, Location, Module, RefTerm, Rule, Term, VarTerm, With } from "./ast.ts";
 import { parseModule } from "./parser.ts";
+import { RegoError, type ErrorDetail } from "./errors.ts";
 import {
   lex,
   Token,
@@ -54,7 +55,35 @@ export interface FormatOptions {
 /** Parse `source` (as `parseVersion`, default v1) and format it. Parse errors are thrown (RegoError). */
 export function formatSource(file: string, source: string, opts: FormatOptions & { parseVersion?: "v0" | "v1" } = {}): string {
   const mod = parseForFormat(file, source, opts.parseVersion ?? opts.regoVersion ?? "v1");
+  if ((opts.regoVersion ?? "v1") === "v1" || opts.regoV1Import) checkImports(mod);
   return formatModule(mod, source, opts);
+}
+
+/**
+ * `opa fmt` (but not with --v0-compatible) refuses two imports bound to the same name: the
+ * alias, or the last part of the path.
+ */
+function checkImports(mod: Module): void {
+  const seen = new Map<string, Import>();
+  const errors: ErrorDetail[] = [];
+  for (const imp of mod.imports) {
+    const last = imp.path.terms[imp.path.terms.length - 1];
+    const name = imp.alias ?? (last.type === "string" ? last.value : last.type === "var" ? last.name : "");
+    const first = seen.get(name);
+    if (first) errors.push({ code: "rego_compile_error", message: `import must not shadow import ${importRefString(first)}`, location: imp.loc });
+    else seen.set(name, imp);
+  }
+  if (errors.length) throw new RegoError(errors);
+}
+
+function importRefString(imp: Import): string {
+  const ts = imp.path.terms;
+  let s = (ts[0] as VarTerm).name;
+  for (const t of ts.slice(1)) {
+    const v = (t as { value: string }).value;
+    s += IDENT_RE.test(v) && !ALL_KEYWORDS.includes(v) ? "." + v : "[" + goQuote(v) + "]";
+  }
+  return imp.alias ? `${s} as ${imp.alias}` : s;
 }
 
 /**
