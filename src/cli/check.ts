@@ -167,7 +167,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
 }
 
 /** Compiler messages that strict.ts reports in OPA's words instead. */
-const SUPERSEDED = /^multiple default rules /;
+const SUPERSEDED = /^(multiple default rules |with keyword target must reference)/;
 
 function withoutV1Checks(m: Module): Module {
   return { ...m, regoVersion: "v0", imports: m.imports.filter((im) => termString(im.path) !== "rego.v1") };

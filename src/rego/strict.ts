@@ -77,6 +77,7 @@ export function strictErrors(modules: Module[], o: StrictOptions): StagedError[]
   for (const m of ms) out.push(...keywordErrors(m, o));
   for (const m of ms) out.push(...duplicateImportErrors(m, o));
   out.push(...localVarErrors(ms, o));
+  for (const m of ms) out.push(...withTargetErrors(m));
   out.push(...ruleConflictErrors(ms));
   for (const m of ms) out.push(...deprecatedErrors(m, o));
   return out;
@@ -299,8 +300,6 @@ function duplicateImportErrors(m: Module, o: StrictOptions): StagedError[] {
   const out: StagedError[] = [];
   const seen = new Map<string, Module["imports"][number]>();
   for (const im of m.imports) {
-    const root = im.path.terms[0];
-    if (root.type === "var" && root.name === "future") continue;
     const n = importName(im);
     if (n === null) continue;
     const first = seen.get(n);
@@ -377,12 +376,9 @@ class LocalVars {
     if (isWildcard(v.name)) return;
     const here = level.vars.get(v.name);
     if (here) {
-      if (kind === "somein") {
-        errs.push(err(STAGE.localVars, `var ${v.name} referenced above`, v.loc));
-        return;
-      }
-      const msg = here.kind === "some" ? `var ${v.name} declared above` : `var ${v.name} assigned above`;
-      errs.push(err(STAGE.localVars, msg, kind === "some" ? v.loc : v.loc));
+      // Named after how the variable was first introduced.
+      const msg = here.kind === "assign" ? `var ${v.name} assigned above` : `var ${v.name} declared above`;
+      errs.push(err(STAGE.localVars, msg, v.loc));
       return;
     }
     const outer = level.parent?.find(v.name);
@@ -531,6 +527,49 @@ function localVarErrors(ms: Module[], o: StrictOptions): StagedError[] {
   return lv.out;
 }
 
+// ---- Stage: with targets ----------------------------------------------------------------------
+
+/**
+ * `with` targets must be input…, data… (package rules and imports are data), or a builtin
+ * function; anything else is a type error at the target.
+ */
+function withTargetErrors(m: Module): StagedError[] {
+  const out: StagedError[] = [];
+  const known = new Set<string>(["input", "data"]);
+  for (const r of m.rules) {
+    const h = r.head.ref[0];
+    if (h.type === "var") known.add(h.name);
+  }
+  for (const im of m.imports) {
+    const n = importName(im);
+    if (n) known.add(n);
+  }
+  const visitTerm = (t: Term | null): void => {
+    if (!t) return;
+    if (t.type === "arraycomp" || t.type === "setcomp") (visitTerm(t.head), visitBody(t.body));
+    else if (t.type === "objectcomp") (visitTerm(t.key), visitTerm(t.value), visitBody(t.body));
+    else children(t, visitTerm);
+  };
+  const visitBody = (body: Body) => {
+    for (const e of body) {
+      for (const w of e.with) {
+        const head = w.target.terms[0];
+        if (head.type === "var" && known.has(head.name)) continue;
+        if (BUILTINS.has(opName(w.target))) continue;
+        out.push(err(STAGE.withTargets, "with keyword target must reference existing input, data, or a function", w.target.loc, "rego_type_error"));
+      }
+      exprTerms(e, false).forEach(visitTerm);
+      if (e.node.type === "every") visitBody(e.node.body);
+    }
+  };
+  for (const r of m.rules) {
+    for (const t of [...r.head.ref.slice(1), r.head.key, r.head.value]) visitTerm(t);
+    visitBody(r.body);
+    for (const e of r.elses) (visitTerm(e.value), visitBody(e.body));
+  }
+  return out;
+}
+
 // ---- Stage: rule conflicts ------------------------------------------------------------------
 
 interface Placed {
@@ -586,11 +625,16 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
     if ((fns.length > 0 && fns.length < rs.length) || arities.size > 1 || (multi.length > 0 && single.length > 0)) {
       out.push(err(STAGE.ruleConflicts, `conflicting rules ${dataPath(rs[0].path)} found`, rs[0].rule.loc, "rego_type_error"));
     }
-    const defaults = rs.filter((p) => p.rule.isDefault);
-    if (defaults.length > 1) {
-      out.push(
-        err(STAGE.ruleConflicts, `multiple default rules ${dataPath(rs[0].path)} found at ${defaults.map(where).join(", ")}`, defaults[0].module.package.loc, "rego_type_error"),
-      );
+    // Defaults conflict when their whole refs are equal (`default p[true]` and `default p[false]` do not).
+    const defaults = new Map<string, Placed[]>();
+    for (const p of rs) {
+      if (!p.rule.isDefault) continue;
+      const k = p.rule.head.ref.slice(1).map(termString).join(",");
+      defaults.set(k, [...(defaults.get(k) ?? []), p]);
+    }
+    for (const ds of defaults.values()) {
+      if (ds.length < 2) continue;
+      out.push(err(STAGE.ruleConflicts, `multiple default rules ${dataPath(rs[0].path)} found at ${ds.map(where).join(", ")}`, ds[0].module.package.loc, "rego_type_error"));
     }
   }
   // A rule with a ground ref and rules at paths below it.
