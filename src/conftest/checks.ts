@@ -104,12 +104,11 @@ function importText(path: RefTerm): string {
 const byLocation = (a: ErrorDetail, b: ErrorDetail) =>
   (a.location?.file ?? "").localeCompare(b.location?.file ?? "") || (a.location?.row ?? 0) - (b.location?.row ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0);
 
-/** OPA's strict-mode errors for the modules (imports first: OPA stops there when any is unused). */
+/** OPA's strict-mode errors for the modules, sorted by location as conftest reports them. */
 export function checkStrict(modules: Module[]): ErrorDetail[] {
   const imports: ErrorDetail[] = [];
   for (const m of modules) {
     const used = new Set<string>();
-    for (const r of m.rules) walkRule(r, { term: (t) => t.type === "ref" && t.terms[0].type === "var" && used.add(t.terms[0].name) });
     for (const r of m.rules) walkRule(r, { term: (t) => t.type === "var" && used.add(t.name) });
     for (const im of m.imports) {
       const root = im.path.terms[0];
@@ -122,8 +121,7 @@ export function checkStrict(modules: Module[]): ErrorDetail[] {
       }
     }
   }
-  if (imports.length) return imports.sort(byLocation);
-  const errs: ErrorDetail[] = [];
+  const errs: ErrorDetail[] = imports;
   for (const m of modules) {
     for (const r of m.rules) {
       const counts = new Map<string, number>();
@@ -151,6 +149,21 @@ export function checkStrict(modules: Module[]): ErrorDetail[] {
         });
       assigned(r.body);
       r.elses.forEach((e) => assigned(e.body));
+      walkRule(r, {
+        expr: (e) => {
+          const names: string[] = [];
+          const note = (op: RefTerm) => {
+            const b = BUILTINS.get(refName(op));
+            if (b?.deprecated && !names.includes(b.name)) names.push(b.name);
+          };
+          const n = e.node;
+          if (n.type === "call") note(n.op);
+          const scan = (t: Term) => walkTerm(t, { term: (x) => x.type === "call" && note(x.op) });
+          if (n.type === "call") n.args.forEach(scan);
+          else if (n.type === "term") scan(n.term);
+          if (names.length) errs.push({ code: "rego_type_error", message: `deprecated built-in function calls in expression: ${names.join(", ")}`, location: e.loc });
+        },
+      });
     }
   }
   return errs.sort(byLocation);

@@ -23,6 +23,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, relative, sep } from "node:path";
 import { Engine } from "../rego/engine.ts";
 import { RegoError } from "../rego/errors.ts";
+import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
 import { RSet, isObject, objectGet, objectEntries, type Value } from "../rego/value.ts";
 import { parseDataFile, LoadError } from "../cli/loader.ts";
@@ -125,12 +126,10 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
     if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${e.message}`);
     throw e;
   }
-  if (o.strict) {
-    const errs = checkStrict(modules);
-    if (errs.length) throw new ConftestError(`load: loading policies: get compiler: ${new RegoError(errs).message}`);
-  }
-  if (o.capabilities) {
-    const errs = checkCapabilities(modules, o.capabilities);
+  if (o.strict || o.capabilities) {
+    // The checks read the modules as written (the compiler rewrites the engine's copies).
+    const fresh = files.map((f) => parseModule(f.file, f.source, { regoVersion }));
+    const errs = [...(o.capabilities ? checkCapabilities(fresh, o.capabilities) : []), ...(o.strict ? checkStrict(fresh) : [])];
     if (errs.length) throw new ConftestError(`load: loading policies: get compiler: ${new RegoError(errs).message}`);
   }
   for (const d of loadData(o.data ?? [])) engine.addData(d.value, d.path);
