@@ -549,6 +549,12 @@ export class Compiler {
       const first = (rules[0] as CompiledRule & { constVal?: Value }).constVal;
       node.earlyExit = rules.every((r) => equal((r as CompiledRule & { constVal?: Value }).constVal as Value, first as Value));
     }
+    // Functions whose definitions all return the same constant stop at the first that applies.
+    const fns = node.funcs;
+    if (fns.length > 1 && fns.every((r) => r.constValue && r.elses.length === 0)) {
+      const first = (fns[0] as CompiledRule & { constVal?: Value }).constVal;
+      node.fnEarlyExit = fns.every((r) => equal((r as CompiledRule & { constVal?: Value }).constVal as Value, first as Value));
+    }
     if (rules.length >= 4) {
       const counts = new Map<string, number>();
       for (const r of rules) if (r.inputEq) counts.set(r.inputEq.path.join("\u0000"), (counts.get(r.inputEq.path.join("\u0000")) ?? 0) + 1);

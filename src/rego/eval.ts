@@ -61,6 +61,8 @@ export class TreeNode {
   defaultFunc: CompiledRule | null = null;
   /** Complete rules whose values are all constants: stop at the first that succeeds. */
   earlyExit = false;
+  /** The same for functions: every definition returns the same constant. */
+  fnEarlyExit = false;
   index: RuleIndex | null = null;
   /** Set before bodies are compiled, so calls and refs may name rules defined later. */
   declDoc = false;
@@ -556,7 +558,10 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
       );
       return found;
     };
-    if (run(r.body, valueFn, r.loc)) continue;
+    if (run(r.body, valueFn, r.loc)) {
+      if (node.fnEarlyExit) break;
+      continue;
+    }
     for (const e of r.elses) if (run(e.body, e.value, e.loc)) break;
   }
   if (out === undefined && node.defaultFunc !== null) {
