@@ -414,6 +414,8 @@ class Formatter {
 
   /** Write the comments above `row`, and keep the one on it for the end of the line. */
   private insertComments(cs: Comment[], row: number): Comment[] {
+    // The list is in source order: nothing to do when its first comment is further on.
+    if (cs.length === 0 || cs[0].loc.row > row) return cs;
     const before: Comment[] = [];
     const after: Comment[] = [];
     let at: Comment | null = null;
