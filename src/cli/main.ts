@@ -7,10 +7,11 @@ import { register as registerEval } from "./eval-command.ts";
 import { register as registerCapabilities } from "./capabilities-command.ts";
 import { register as registerVerify } from "./verify-command.ts";
 import { register as registerTest } from "./test-command.ts";
+import { register as registerParse } from "./parse-command.ts";
 import { register as registerCheck } from "./check-command.ts";
 import { register as registerFmt } from "./fmt-command.ts";
 
-const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify, registerTest, registerCheck, registerFmt];
+const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify, registerTest, registerParse, registerCheck, registerFmt];
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   const program = new Command();
