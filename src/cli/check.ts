@@ -166,6 +166,8 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
   return out;
 }
 
+const DETAILED = /^(\S+: invalid argument\(s\)|\S+: arity mismatch|match error|undefined ref: )/;
+
 /** Compiler messages that strict.ts reports in OPA's words instead. */
 const SUPERSEDED = /^(multiple default rules |with keyword target must reference)/;
 
@@ -195,7 +197,8 @@ export function formatCheckErrors(r: CheckResult): string {
 
 export function checkErrorsJSON(r: CheckResult): string {
   const errors = r.errors.map((e) => {
-    const o: Record<string, unknown> = { message: e.code ? e.message.split("\n")[0] : e.message };
+    // Type errors keep their have/want lines in `details` in opa's JSON (not reproduced here).
+    const o: Record<string, unknown> = { message: DETAILED.test(e.message) ? e.message.split("\n")[0] : e.message };
     if (e.code) o.code = e.code;
     if (e.location) o.location = { file: e.location.file, row: e.location.row, col: e.location.col };
     if (e.details) o.details = { line: e.details.line, idx: e.details.idx };

@@ -344,6 +344,13 @@ class Level {
   }
 }
 
+/** Order of OPA's generated names __localN__ (as strings: __local10__ before __local2__). */
+function cmpLocal(a: number, b: number): number {
+  const x = `__local${a}__`;
+  const y = `__local${b}__`;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 class LocalVars {
   out: StagedError[] = [];
   private counter = 0;
@@ -404,11 +411,7 @@ class LocalVars {
   body(body: Body, level: Level, errs: StagedError[], extra: (Term | null)[]): void {
     for (const e of body) this.expr(e, level, errs);
     for (const t of extra) this.use(t, level, errs);
-    const order = [...level.order].sort((a, b) => {
-      const x = `__local${a.num}__`;
-      const y = `__local${b.num}__`;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    const order = [...level.order].sort((a, b) => cmpLocal(a.num, b.num));
     if (this.strict && errs.length === 0) {
       for (const d of order) if (d.kind === "assign" && d.uses === 0) errs.push(err(STAGE.localVars, `assigned var ${d.name} unused`, d.loc));
     }
@@ -511,6 +514,7 @@ class LocalVars {
       this.out.push(...errs);
     }
     if (this.strict) {
+      // (OPA's order among one function's unused arguments varies from run to run; source order here.)
       for (const d of checked) {
         if (d.uses === 0 && (argCount.get(d.name) ?? 0) < 2) {
           this.out.push(err(STAGE.localVars, `unused argument ${d.name}. (hint: use _ (wildcard variable) instead)`, r.loc));
@@ -634,7 +638,7 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
     }
     for (const ds of defaults.values()) {
       if (ds.length < 2) continue;
-      out.push(err(STAGE.ruleConflicts, `multiple default rules ${dataPath(rs[0].path)} found at ${ds.map(where).join(", ")}`, ds[0].module.package.loc, "rego_type_error"));
+      out.push(err(STAGE.ruleConflicts, `multiple default rules ${dataPath(rs[0].path)} found at ${ds.map(where).join(", ")}`, { ...ds[0].module.package.loc, col: 1 }, "rego_type_error"));
     }
   }
   // A rule with a ground ref and rules at paths below it.
