@@ -1097,7 +1097,10 @@ class Formatter {
     const drop = new Set(taken);
     for (const c of comments) if (this.within(c, span[0], span[1])) drop.add(c);
     this.write(this.src.slice(span[0], span[1]));
-    return comments.filter((c) => !drop.has(c));
+    // Any other such comment (OPA would lose it) is written later, on a line of its own.
+    const rest = comments.filter((c) => !drop.has(c));
+    const back = outside.slice(0, -1).filter((c) => !rest.includes(c));
+    return back.length ? [...back, ...rest].sort((a, b) => cmpLoc(a.loc, b.loc)) : rest;
   }
 
   private termDepth = 0;
@@ -1158,7 +1161,14 @@ class Formatter {
     if (s < 0) return null;
     const e = this.termEnd(t, s);
     if (e < s) return null;
-    return [s, e];
+    // `(a + b) * c` starts at its `(`, not at `a`.
+    let from = s;
+    while (from > 0 && src.tokens[from - 1].kind === T_LPAREN) {
+      const m = src.match(from - 1);
+      if (m < from || m > e) break;
+      from--;
+    }
+    return [from, e];
   }
 
   private termEnd(t: Term, s: number): number {
