@@ -803,9 +803,13 @@ class Formatter {
     return comments;
   }
 
-  private writeExpr(expr: Expr, comments: Comment[]): Comment[] {
+  /**
+   * `unit`: the expression stands on lines of its own (a rule body, a multi-line comprehension
+   * body), so its outermost terms are the ones that fall back to their source text.
+   */
+  private writeExpr(expr: Expr, comments: Comment[], unit = true): Comment[] {
     const base = this.exprBase;
-    this.exprBase = this.termDepth;
+    if (unit) this.exprBase = this.termDepth;
     try {
       return this.writeExprIn(expr, comments);
     } finally {
@@ -1066,7 +1070,7 @@ class Formatter {
         this.termDepth--;
       }
     }
-    const r1 = level === 0 && this.hasCommentInSingleRowComposite(t, comments);
+    const r1 = level === this.exprBase && this.hasCommentInSingleRowComposite(t, comments);
     const saved = { out: this.out.length, level: this.level, inline: this.inline, beforeEnd: this.beforeEnd, delay: this.delay, lost: this.pendingLost.length };
     const mark = this.attemptAt.length;
     if (level === 0) this.conflict = false;
@@ -1146,6 +1150,18 @@ class Formatter {
             found = true;
             return;
           }
+        }
+      }
+      // A comprehension body written on lines of its own holds expressions checked by themselves.
+      if (x.type === "arraycomp" || x.type === "setcomp" || x.type === "objectcomp") {
+        const headLoc = x.type === "objectcomp" ? x.key.loc : x.head.loc;
+        const lines = groupRows(x.body.map((expr) => ({ kind: "expr", expr }) as Elem), headLoc);
+        if ((x.body.length > 0 && x.body[0].loc.row > headLoc.row) || lines.length > 1) {
+          if (x.type === "objectcomp") {
+            visit(x.key);
+            visit(x.value);
+          } else visit(x.head);
+          return;
         }
       }
       forEachChild(x, visit);
@@ -1489,7 +1505,7 @@ class Formatter {
     } else {
       this.write(" ");
       body.forEach((e, i) => {
-        comments = this.writeExpr(e, comments);
+        comments = this.writeExpr(e, comments, false);
         if (i < body.length - 1) this.write("; ");
       });
       comments = this.insertComments(comments, closingRow(comprText, comprRow, open, close));
