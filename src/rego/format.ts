@@ -1046,7 +1046,7 @@ class Formatter {
   // ---- terms ----
 
   private writeTerm(t: Term, comments: Comment[], parens = false): Comment[] {
-    comments = this.insertComments(comments, t.loc.row);
+    comments = this.insertComments(comments, this.termRow(t));
     if (!this.inline) this.startLine();
     comments = this.guarded(t, comments, (cs) => this.writeTermValue(t, cs, parens));
     if (!this.inline) this.startLine();
@@ -1261,6 +1261,15 @@ class Formatter {
     return e;
   }
 
+  /** The row a term is taken to be on; OPA places `set()` at its closing parenthesis. */
+  private termRow(t: Term): number {
+    if (t.type === "set" && t.items.length === 0) {
+      const k = this.src.at(t.loc);
+      if (k >= 0 && this.src.tokens[k].kind === T_IDENT && this.src.tokens[k + 2]?.kind === T_RPAREN) return this.src.tokens[k + 2].row;
+    }
+    return t.loc.row;
+  }
+
   private writeTermValue(t: Term, comments: Comment[], parens: boolean): Comment[] {
     switch (t.type) {
       case "ref":
@@ -1393,7 +1402,7 @@ class Formatter {
     }
     for (let i = 0; i < lines.length; i++) {
       lines[i].forEach((e, j) => {
-        comments = this.writeElem(e, comments, openText !== null && i === 0 && j === 0 && readsAsComprehension(sorted));
+        comments = this.writeElem(e, comments, !multi && openText !== null && i === 0 && j === 0 && readsAsComprehension(sorted));
         if (j < lines[i].length - 1) this.write(", ");
       });
       if (i < lines.length - 1) {
