@@ -22,6 +22,7 @@
 import type { Body, Comment, Expr, Import, Location, Module, RefTerm, Rule, Term, VarTerm, With } from "./ast.ts";
 import { parseModule } from "./parser.ts";
 import { RegoError, type ErrorDetail } from "./errors.ts";
+import { goQuote } from "../builtins/gofmt.ts";
 import {
   lex,
   Token,
@@ -239,35 +240,6 @@ function closingRow(text: string, row: number, open: string, close: string, skip
     else if (c === "\n") offset++;
   }
   return row + offset;
-}
-
-// ---- Go's strconv.Quote --------------------------------------------------------------------
-
-const PRINTABLE = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
-
-/** A string literal as Go's strconv.Quote writes it (OPA's canonical form for bracketed refs). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"': out += '\\"'; continue;
-      case "\\": out += "\\\\"; continue;
-      case "\x07": out += "\\a"; continue;
-      case "\b": out += "\\b"; continue;
-      case "\f": out += "\\f"; continue;
-      case "\n": out += "\\n"; continue;
-      case "\r": out += "\\r"; continue;
-      case "\t": out += "\\t"; continue;
-      case "\v": out += "\\v"; continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
-    else if (PRINTABLE.test(ch)) out += ch;
-    else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else if (c <= 0xffff) out += "\\u" + c.toString(16).padStart(4, "0");
-    else out += "\\U" + c.toString(16).padStart(8, "0");
-  }
-  return out + '"';
 }
 
 // ---- the formatter -------------------------------------------------------------------------
