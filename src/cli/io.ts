@@ -4,4 +4,6 @@ export interface CliIO {
   err(s: string): void;
   /** Set by the command that ran; main returns it. */
   exitCode: number;
+  /** Standard input for commands that read `-` (default: the process's). */
+  readStdin?(): string;
 }

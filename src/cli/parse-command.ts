@@ -86,7 +86,7 @@ export function register(program: Command, io: CliIO): void {
       }
       try {
         // Arguments are files, as conftest parse takes them (directories are not walked).
-        io.out(parseConfigsText(files, o));
+        io.out(parseConfigsText(files, { ...o, readStdin: io.readStdin }));
         io.exitCode = 0;
       } catch (e) {
         if (!(e instanceof ConftestError)) throw e;

@@ -53,6 +53,6 @@ export function register(program: Command, io: CliIO): void {
         const v = o[attr];
         flags[flag] = flag.startsWith("no-") ? v === false : (v as Settings[string]);
       }
-      io.exitCode = await runTest(paths, { flags, configFile: o.configFile as string | undefined }, io);
+      io.exitCode = await runTest(paths, { flags, configFile: o.configFile as string | undefined, readStdin: io.readStdin }, io);
     });
 }

@@ -11,7 +11,7 @@ function cellLines(text: string): string[] {
   const lines = text
     .replace(/\t/g, "        ")
     .split("\n")
-    .map((l) => l.trim())
+    .map((l) => l.replace(/^ +| +$/g, ""))
     .filter((l) => l !== "");
   return lines.length ? lines : [""];
 }

@@ -1,0 +1,165 @@
+// Shared by the `portcullis test` suites: the scenarios (examples and fixtures with their
+// arguments), running portcullis in-process and conftest (the oracle) as a process.
+
+import { spawnSync } from "node:child_process";
+import { readFileSync, existsSync, readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { main } from "../../src/cli/main.ts";
+import { OUTPUT_FORMATS, type OutputFormat } from "../../src/output/types.ts";
+import { findConftest } from "../formats/conftest.ts";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const EXPECTED_FILE = join(ROOT, "test", "conftest", "expected.json");
+export { OUTPUT_FORMATS, findConftest };
+
+export interface Scenario {
+  name: string;
+  /** Working directory, relative to the repository. */
+  dir: string;
+  /** Arguments after `test` (and the -o flag the harness adds). */
+  args: string[];
+  /** File (relative to dir) given on standard input. */
+  stdin?: string;
+  env?: Record<string, string>;
+  /** Formats to run (default: all eight). */
+  formats?: OutputFormat[];
+  /** False when conftest cannot be the oracle (Portcullis-only behaviour). */
+  oracle?: boolean;
+}
+
+const FIX = "test/fixtures/conftest";
+
+/** The files an example checks: its top-level entries other than policy/, protos/, conftest.toml, READMEs. */
+export function exampleInputs(dir: string): string[] {
+  return readdirSync(join(ROOT, dir))
+    .filter((n) => !["policy", "protos", "conftest.toml"].includes(n) && !/^README/i.test(n))
+    .sort();
+}
+
+/** Examples with a policy/ folder that `portcullis test` runs (one per input format and feature). */
+export const EXAMPLES = [
+  "kubernetes", "json", "dockerfile", "terraform", "toml", "ini", "xml", "properties", "dotenv", "hocon", "edn", "vcl",
+  "ignore", "cue", "jsonnet", "spdx", "cyclonedx", "textproto", "yaml", "hcl1", "codeowners", "nginx", "exceptions",
+  "combine", "namespaces",
+];
+
+const values = [...Array.from({ length: 14 }, (_, i) => `v${i + 1}`), ...Array.from({ length: 7 }, (_, i) => `n${i + 1}`)];
+
+export function scenarios(): Scenario[] {
+  const out: Scenario[] = EXAMPLES.map((e) => ({ name: `examples/${e}`, dir: `examples/${e}`, args: ["--no-color", ...exampleInputs(`examples/${e}`)] }));
+  out.push(
+    { name: "examples/kubernetes from the repository root", dir: ".", args: ["--no-color", "-p", "examples/kubernetes/policy", "examples/kubernetes/"] },
+    { name: "basic (colour)", dir: `${FIX}/basic`, args: ["deploy.yaml", "ok.json"] },
+    { name: "basic", dir: `${FIX}/basic`, args: ["--no-color", "deploy.yaml", "ok.json"] },
+    { name: "basic --quiet", dir: `${FIX}/basic`, args: ["--no-color", "--quiet", "deploy.yaml", "ok.json"] },
+    { name: "basic --quiet passing", dir: `${FIX}/basic`, args: ["--quiet", "ok.json"] },
+    { name: "basic --fail-on-warn", dir: `${FIX}/basic`, args: ["--no-color", "--fail-on-warn", "deploy.yaml"] },
+    { name: "basic --no-fail", dir: `${FIX}/basic`, args: ["--no-color", "--no-fail", "deploy.yaml"] },
+    { name: "basic -n none", dir: `${FIX}/basic`, args: ["--no-color", "-n", "none", "ok.json"] },
+    { name: "basic -n glob without match", dir: `${FIX}/basic`, args: ["--no-color", "-n", "x*", "ok.json"] },
+    { name: "exceptions (colour)", dir: `${FIX}/exceptions`, args: ["a.json", "b.json"] },
+    { name: "exceptions --suppress-exceptions", dir: `${FIX}/exceptions`, args: ["--no-color", "--suppress-exceptions", "a.json", "b.json"] },
+    { name: "exceptions --fail-on-warn --quiet", dir: `${FIX}/exceptions`, args: ["--no-color", "--fail-on-warn", "--quiet", "a.json"] },
+    // Four namespaces per run: conftest's JUnit output groups suites in a Go map, which keeps
+    // insertion order (up to a rotation) only for a few entries.
+    ...[0, 4, 8, 12, 16, 20].map((i) => ({
+      name: `rule values and success counting ${i / 4 + 1}`,
+      dir: `${FIX}/values`,
+      args: ["--no-color", ...values.slice(i, i + 4).flatMap((v) => ["-n", v]), "a.json"],
+    })),
+    { name: "rule definitions", dir: `${FIX}/definitions`, args: ["--no-color", "a.json"] },
+    { name: "rule names", dir: `${FIX}/names`, args: ["--no-color", "a.json"] },
+    { name: "escaping", dir: `${FIX}/escaping`, args: ["--no-color", "k.yaml", "o.json", "n.json"] },
+    { name: "stdin", dir: `${FIX}/escaping`, args: ["--no-color", "-"], stdin: "k.yaml" },
+    { name: "stdin --stdin-filename", dir: `${FIX}/escaping`, args: ["--no-color", "--stdin-filename", "x/o.json", "-"], stdin: "o.json" },
+    { name: "namespaces -n main", dir: `${FIX}/namespaces`, args: ["--no-color", "-n", "main", "in"] },
+    { name: "namespaces literal list", dir: `${FIX}/namespaces`, args: ["--no-color", "-n", "k8s.alpha", "-n", "zeta", "-n", "k8s.alpha", "in/a.json"] },
+    { name: "namespaces glob", dir: `${FIX}/namespaces`, args: ["--no-color", "-n", "k8s.alpha.*", "in/a.json"] },
+    { name: "namespaces --all-namespaces", dir: `${FIX}/namespaces`, args: ["--no-color", "--all-namespaces", "in/a.json"], oracle: false },
+    { name: "namespaces --ignore", dir: `${FIX}/namespaces`, args: ["--no-color", "-n", "main", "--ignore", "sub", "in"] },
+    { name: "combine", dir: `${FIX}/combine`, args: ["--no-color", "--combine", "k.yaml", "o.json", "Dockerfile"] },
+    { name: "data directory", dir: `${FIX}/data`, args: ["--no-color", "-d", "data", "a.json"] },
+    { name: "data file", dir: `${FIX}/data`, args: ["--no-color", "-d", "data/sub/d.json", "a.json"] },
+    { name: "conftest builtins", dir: `${FIX}/builtins`, args: ["--no-color", "a.json"] },
+    { name: "multi-document inputs", dir: `${FIX}/multidoc`, args: ["--no-color", "m.yaml", "arr.json", "empty.json", "empty.yaml", "dash.yaml"] },
+    { name: "table widths and escaping", dir: `${FIX}/table`, args: ["--no-color", "a.json"] },
+    { name: "conftest.toml", dir: `${FIX}/config`, args: ["a.json"] },
+    { name: "conftest.toml and environment", dir: `${FIX}/config`, args: ["a.json"], env: { CONFTEST_NAMESPACE: "main" } },
+    { name: "flags over conftest.toml", dir: `${FIX}/config`, args: ["-n", "main", "-n", "foo", "a.json"] },
+    { name: "PORTCULLIS_ environment", dir: `${FIX}/config`, args: ["a.json"], env: { PORTCULLIS_NAMESPACE: "main", PORTCULLIS_FAIL_ON_WARN: "true" }, oracle: false },
+    { name: "error: missing policy", dir: `${FIX}/errors`, args: ["-p", "nonexistent", "a.json"], formats: ["stdout"] },
+    { name: "error: unparsable YAML", dir: `${FIX}/errors`, args: ["bad.yaml"], formats: ["stdout"] },
+    { name: "error: unknown parser", dir: `${FIX}/errors`, args: ["--parser", "nope", "a.json"], formats: ["stdout"] },
+    { name: "error: result without msg", dir: `${FIX}/errors`, args: ["-p", "nomsg.rego", "a.json"], formats: ["stdout"] },
+    { name: "error: policy does not compile", dir: `${FIX}/errors`, args: ["-p", "unsafe.rego", "a.json"], formats: ["stdout"] },
+    { name: "error: missing input", dir: `${FIX}/errors`, args: ["missing.json"], formats: ["stdout"] },
+    { name: "built-in library", dir: `${FIX}/library-user/work`, args: ["--no-color", "pod.yaml"], env: { PORTCULLIS_LIBRARY_DIR: "../library" }, oracle: false },
+    { name: "gatekeeper mode", dir: `${FIX}/gatekeeper`, args: ["-p", "policy", "manifests"], formats: ["stdout"], oracle: false },
+  );
+  return out;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+const CONFIG_ENV = /^(CONFTEST|PORTCULLIS)_/;
+
+/** Run `portcullis test -o FORMAT ARGS` in-process in the scenario's directory. */
+export async function runPortcullis(s: Scenario, format: OutputFormat): Promise<RunResult> {
+  const cwd = process.cwd();
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (CONFIG_ENV.test(k)) delete process.env[k];
+  Object.assign(process.env, s.env ?? {});
+  let stdout = "";
+  let stderr = "";
+  process.chdir(join(ROOT, s.dir));
+  try {
+    const stdinText = s.stdin ? readFileSync(s.stdin, "utf8") : "";
+    const io = { out: (x: string) => void (stdout += x), err: (x: string) => void (stderr += x), exitCode: 0, readStdin: () => stdinText };
+    const code = await main(["test", "-o", format, ...s.args], io);
+    return { stdout, stderr, code };
+  } finally {
+    process.chdir(cwd);
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+/** Run conftest once. */
+export function runConftest(bin: string, s: Scenario, format: OutputFormat): RunResult {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONFIG_ENV.test(k)) env[k] = v;
+  Object.assign(env, s.env ?? {});
+  const cwd = join(ROOT, s.dir);
+  const r = spawnSync(bin, ["test", "-o", format, ...s.args], {
+    cwd,
+    env,
+    encoding: "utf8",
+    input: s.stdin ? readFileSync(join(cwd, s.stdin)) : "",
+  });
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 };
+}
+
+/**
+ * Compare with conftest. conftest checks files and namespaces concurrently, so with several
+ * inputs its order varies from run to run; the comparison accepts any of a few runs.
+ */
+export function matchesConftest(bin: string, s: Scenario, format: OutputFormat, ours: RunResult, attempts = 8): { ok: boolean; theirs: RunResult } {
+  let theirs = runConftest(bin, s, format);
+  for (let i = 1; i < attempts && !(theirs.stdout === ours.stdout && theirs.code === ours.code); i++) theirs = runConftest(bin, s, format);
+  return { ok: theirs.stdout === ours.stdout && theirs.code === ours.code, theirs };
+}
+
+export type Expected = Record<string, { stdout: string; code: number }>;
+
+export function expectedKey(s: Scenario, format: OutputFormat): string {
+  return `${s.name} | ${format}`;
+}
+
+export function readExpected(): Expected {
+  return existsSync(EXPECTED_FILE) ? (JSON.parse(readFileSync(EXPECTED_FILE, "utf8")) as Expected) : {};
+}
