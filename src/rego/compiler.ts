@@ -763,6 +763,25 @@ export class Compiler {
     return fn;
   }
 
+  /** Does a term mention a local variable (or `_`)? Roots (input, data, rules, imports) do not count. */
+  private hasLocalVars(t: Term, st: State): boolean {
+    switch (t.type) {
+      case "var":
+        return isWildcard(t.name) || !this.isNonLocal(t.name, st);
+      case "ref":
+        return t.terms.some((x, i) => (i === 0 && x.type === "var" ? this.hasLocalVars(x, st) : x.type !== "string" && this.hasLocalVars(x, st)));
+      case "array":
+      case "set":
+        return t.items.some((x) => this.hasLocalVars(x, st));
+      case "object":
+        return t.items.some(([k, v]) => this.hasLocalVars(k, st) || this.hasLocalVars(v, st));
+      case "call":
+        return t.args.some((x) => this.hasLocalVars(x, st));
+      default:
+        return false;
+    }
+  }
+
   /** Which arguments of a negated call OPA evaluates outside the negation. */
   private needsHoist(a: Term, op: string): boolean {
     switch (a.type) {
@@ -811,7 +830,8 @@ export class Compiler {
           if (!st.bound.has(slot)) throw new Unsafe([t]);
         }
         const ct = this.compileTerm(t, st);
-        if (capture >= 0 && this.queryKeepsFalse) return (c, f, k) => ct.en(c, f, (v) => ((f[capture] = v), k()));
+        // A ground single-expression query reports false; one that enumerates drops false rows (as opa eval).
+        if (capture >= 0 && this.queryKeepsFalse && !this.hasLocalVars(t, st)) return (c, f, k) => ct.en(c, f, (v) => ((f[capture] = v), k()));
         if (capture >= 0) return (c, f, k) => ct.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
         if (ct.ev !== null) {
           const ev = ct.ev;
@@ -1681,7 +1701,7 @@ export class Compiler {
     }
     this.typeCheckArgs(target, args, name, loc, st);
     const call = this.compileInvoke(target, args, st, loc);
-    if (capture >= 0 && this.queryKeepsFalse) return (c, f, k) => call.en(c, f, (v) => ((f[capture] = v), k()));
+    if (capture >= 0 && this.queryKeepsFalse && !args.some((a) => this.hasLocalVars(a, st))) return (c, f, k) => call.en(c, f, (v) => ((f[capture] = v), k()));
     if (capture >= 0) return (c, f, k) => call.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
     if (call.ev !== null) {
       const ev = call.ev;
