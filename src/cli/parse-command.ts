@@ -1,7 +1,8 @@
 // Registers `portcullis parse`: prints what a policy sees as `input` for configuration files,
 // byte for byte as `conftest parse` prints it (one file: its value; several: an object keyed by
 // path; --combine: the `[{path, contents}]` list). Rego files (all arguments ending in .rego,
-// without --parser) print their AST as `opa parse --format json --json-include locations` does.
+// without --parser) print their AST as `opa parse` does (src/cli/parse-rego.ts): the tree by
+// default, `--format json` for OPA's AST JSON (`--json-include locations,-comments` as in opa).
 
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -9,15 +10,15 @@ import type { CliIO } from "./io.ts";
 import { parseFile, parseContent, ParseError, PARSER_NAMES } from "../formats/index.ts";
 import { combineConfigs, ConftestError } from "../conftest/inputs.ts";
 import { goJSON, goString, compareUTF8 } from "../output/gojson.ts";
-import { parseModule } from "../rego/parser.ts";
-import { moduleToJSON } from "../rego/astjson.ts";
-import { RegoError } from "../rego/errors.ts";
-import { jsonText } from "./json.ts";
+import { parseForCheck, checkErrorsJSON } from "./check.ts";
+import { regoJSON, regoPretty } from "./parse-rego.ts";
 
 export interface ParseOptions {
   parser?: string;
   combine?: boolean;
   v0Compatible?: boolean;
+  format?: string;
+  jsonInclude?: string;
   readStdin?: () => string;
 }
 
@@ -52,6 +53,48 @@ export function parseConfigsText(files: string[], o: ParseOptions = {}): string 
   return `{\n${body.join(",\n")}\n}\n`;
 }
 
+/**
+ * `opa parse` for .rego files: each module's AST (pretty tree or JSON); errors as opa prints
+ * them (JSON on stderr, exit 1). opa parses only its first argument; every file is printed here.
+ */
+export function parseRegoFiles(files: string[], o: ParseOptions, io: CliIO): number {
+  const format = o.format ?? "pretty";
+  if (format !== "pretty" && format !== "json") {
+    io.err(`Error: invalid argument "${format}" for "-f, --format" flag: must be one of: pretty, json\n`);
+    return 1;
+  }
+  let locations = false;
+  let comments = true;
+  for (const item of (o.jsonInclude ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+    const on = !item.startsWith("-");
+    const name = item.replace(/^[-+]/, "");
+    if (name === "locations") locations = on;
+    else if (name === "comments") comments = on;
+    else {
+      io.err(`Error: invalid --json-include element "${name}" (use locations, comments)\n`);
+      return 1;
+    }
+  }
+  for (const f of files) {
+    let src: string;
+    try {
+      src = readFileSync(f, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+      io.err(checkErrorsJSON({ phase: "loading", errors: [{ message: `open ${f}: ${why}` }] }));
+      return 1;
+    }
+    const r = parseForCheck(f, src, o.v0Compatible ? "v0" : "v1");
+    if (r.errors) {
+      io.err(checkErrorsJSON({ phase: "loading", errors: r.errors }));
+      return 1;
+    }
+    io.out(format === "json" ? regoJSON(r.module!, src, { locations, comments }) : regoPretty(r.module!));
+  }
+  return 0;
+}
+
 export function register(program: Command, io: CliIO): void {
   program
     .command("parse")
@@ -60,28 +103,11 @@ export function register(program: Command, io: CliIO): void {
     .option("--parser <parser>", `parser to use (${PARSER_NAMES.join(", ")})`)
     .option("--combine", "combine all config files into one input")
     .option("--v0-compatible", "parse Rego files as Rego v0")
+    .option("-f, --format <format>", "Rego files: output format, pretty (opa parse's tree) or json (OPA's AST JSON)", "pretty")
+    .option("--json-include <elements>", "Rego files, JSON: include or exclude optional elements: locations, comments (e.g. locations,-comments); comments are included by default")
     .action((files: string[], o: ParseOptions) => {
       if (!o.parser && files.every((f) => f.endsWith(".rego"))) {
-        for (const f of files) {
-          let src: string;
-          try {
-            src = readFileSync(f, "utf8");
-          } catch (e) {
-            io.err(`error: ${f}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}\n`);
-            io.exitCode = 1;
-            return;
-          }
-          try {
-            const m = parseModule(f, src, { regoVersion: o.v0Compatible ? "v0" : "v1" });
-            io.out(jsonText(moduleToJSON(m, { locations: true })) + "\n");
-          } catch (e) {
-            if (!(e instanceof RegoError)) throw e;
-            io.err(e.message + "\n");
-            io.exitCode = 1;
-            return;
-          }
-        }
-        io.exitCode = 0;
+        io.exitCode = parseRegoFiles(files, o, io);
         return;
       }
       try {

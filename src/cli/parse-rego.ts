@@ -10,7 +10,7 @@
 // docs/PARSE.md lists what is known to differ.
 
 import type { Annotation, Body, Comment, Expr, Location, Module, Rule, Term, VarTerm } from "../rego/ast.ts";
-import { lex, T_IDENT, T_LBRACE, T_LBRACK, T_LPAREN, T_RBRACE, T_RBRACK, T_RPAREN, T_MINUS, T_TPL_BEGIN, T_TPL_END, T_ASSIGN, type Token } from "../rego/lexer.ts";
+import { lex, T_IDENT, T_LBRACE, T_LBRACK, T_LPAREN, T_RBRACE, T_RBRACK, T_RPAREN, T_MINUS, T_TPL_BEGIN, T_TPL_END, T_ASSIGN, T_EQ, T_EQEQ, T_OR, type Token } from "../rego/lexer.ts";
 import { goString, goJSON } from "../output/gojson.ts";
 
 // ---- JSON text in a fixed key order ----------------------------------------------------------
@@ -181,19 +181,73 @@ class Spans {
       case "ref": {
         if (t.terms.length === 1) return this.end(t.terms[0]) ?? s;
         const last = t.terms[t.terms.length - 1];
-        const ls = this.index(last.loc);
+        const w = this.widened(last);
+        const ls = w?.[0];
+        if (ls !== undefined && this.toks[ls - 1]?.kind === T_LBRACK) return this.closing(ls - 1);
         if (ls !== undefined && this.toks[ls - 1]?.kind === T_LBRACK) return this.closing(ls - 1);
         return this.end(last) ?? s;
       }
       case "call": {
+        if (tk.kind === T_TPL_BEGIN) return this.closing(s);
         const e = this.end(t.op);
-        if (e !== undefined && this.toks[e + 1]?.kind === T_LPAREN && s <= e) return this.closing(e + 1);
-        // Operators: the last operand ends the call.
+        if (!this.isOperator(t) && e !== undefined && this.toks[e + 1]?.kind === T_LPAREN) return this.closing(e + 1);
+        // Operators: the last operand (with its parentheses) ends the call.
         const last = t.args[t.args.length - 1];
-        const le = last ? this.end(last) : undefined;
-        return le ?? e ?? s;
+        return (last ? this.widened(last)?.[1] : undefined) ?? e ?? s;
       }
     }
+  }
+
+  /** An operator call (`a + b`, unary `-x`) rather than `f(…)`. */
+  isOperator(t: Term & { type: "call" }): boolean {
+    const o = this.index(t.op.loc);
+    const a = t.args[0] ? this.index(t.args[0].loc) : undefined;
+    if (o === undefined) return false;
+    if (this.toks[o]?.kind === T_MINUS && a === o) return true; // unary minus: minus(0, x)
+    return a !== undefined && a < o;
+  }
+
+  /** First token of a term: an operator call starts with its first operand (parentheses included). */
+  start(t: Term): number | undefined {
+    if (t.type === "call" && this.isOperator(t)) {
+      const a = t.args[0];
+      const ai = this.index(a.loc);
+      const oi = this.index(t.op.loc);
+      if (ai === oi) return oi; // unary minus
+      return this.widened(a)?.[0];
+    }
+    return this.index(t.loc);
+  }
+
+  /** The token an operator call is located at: its first operand's (recursively). */
+  locStart(t: Term): number | undefined {
+    if (t.type === "call" && this.isOperator(t)) {
+      const ai = this.index(t.args[0].loc);
+      const oi = this.index(t.op.loc);
+      if (ai === oi) return oi;
+      return this.locStart(t.args[0]);
+    }
+    return this.index(t.loc);
+  }
+
+  /** [first, last] token of a term with the parentheses around it. */
+  widened(t: Term): [number, number] | undefined {
+    const s = this.start(t);
+    const e = this.end(t);
+    if (s === undefined || e === undefined) return undefined;
+    return this.parens(s, e);
+  }
+
+  /** Widen [s, e] over enclosing parentheses that group (rather than call) a term. */
+  parens(s: number, e: number): [number, number] {
+    while (this.toks[s - 1]?.kind === T_LPAREN && this.match.get(s - 1) === e + 1) {
+      const before = this.toks[s - 2];
+      const call = before !== undefined && before.end === this.toks[s - 1].start && (before.kind === T_IDENT || before.kind === T_RBRACK || before.kind === T_RPAREN);
+      if (call) break;
+      s--;
+      e++;
+    }
+    return [s, e];
   }
 
   text(from: number | undefined, to: number | undefined): string | undefined {
@@ -318,7 +372,25 @@ class ToJSON {
 
   private termLoc(t: Term): J | undefined {
     if (!this.o.locations) return undefined;
-    return this.loc(t.loc, this.spans.text(this.spans.index(t.loc), this.spans.end(t)));
+    const sp = this.spans;
+    let s = sp.index(t.loc);
+    let e = sp.end(t);
+    if (s === undefined || e === undefined) return this.loc(t.loc, undefined);
+    // Location: where the term starts (an operator call: its first operand, parentheses
+    // excluded); text: with the parentheses around the term and its first operand.
+    const locTok = sp.tok(sp.locStart(t) ?? s)!;
+    s = sp.start(t) ?? s;
+    [s, e] = sp.parens(s, e);
+    // A negative number literal's text is just its `-` (as opa has it).
+    if (t.type === "number" && sp.tok(s)?.kind === T_MINUS) e = s;
+    const tk = locTok;
+    let from = s;
+    // A ref whose head is a composite term: opa's text starts at the head's last token.
+    if (t.type === "ref" && t.terms.length > 1 && !["var", "call"].includes(t.terms[0].type)) {
+      const he = sp.end(t.terms[0]);
+      if (he !== undefined && he >= s) from = he;
+    }
+    return this.loc({ file: t.loc.file, row: tk.row, col: tk.col }, sp.text(from, e));
   }
 
   module(): J {
@@ -341,14 +413,18 @@ class ToJSON {
     const anns: Annotation[] = [...m.annotations, ...m.rules.flatMap((r) => r.annotations)];
     const uniq = [...new Set(anns)].sort((a, b) => a.loc.row - b.loc.row);
     if (uniq.length > 0) out.annotations = uniq.map((a) => this.annotation(a));
-    if (m.rules.length > 0) out.rules = m.rules.map((r) => this.rule(r));
+    if (m.rules.length > 0) out.rules = m.rules.map((r, i) => this.rule(r, i));
     if (this.o.comments !== false && m.comments.length > 0) out.comments = m.comments.map((c) => this.comment(c));
     return out;
   }
 
   private comment(c: Comment): J {
     const l: { [k: string]: J } = { file: c.loc.file, row: new Raw(String(c.loc.row)), col: new Raw(String(c.loc.col)) };
-    if (this.o.locations) l.text = b64("#" + c.text);
+    if (this.o.locations) {
+      // The first comment of a METADATA block carries the whole block's text.
+      const a = [...this.m.annotations, ...this.m.rules.flatMap((r) => r.annotations)].find((x) => x.loc.row === c.loc.row && x.loc.col === c.loc.col);
+      l.text = a ? b64(this.blockText(a)) : b64("#" + c.text);
+    }
     return { Text: c.text === "" ? null : b64(c.text), Location: l };
   }
 
@@ -358,15 +434,17 @@ class ToJSON {
       if (k === "loc" || v === undefined) continue;
       entries.push([k, new GoValue(v)]);
     }
-    if (this.o.locations) {
-      // The whole `# METADATA` block.
-      let last = a.loc.row;
-      const rows = new Set(this.m.comments.filter((c) => c.loc.col === a.loc.col).map((c) => c.loc.row));
-      while (rows.has(last + 1) && !this.m.comments.some((c) => c.loc.row === last + 1 && c.text.trim() === "METADATA")) last++;
-      entries.push(["location", this.loc(a.loc, this.spans.lineText(a.loc.row, a.loc.col, last))!]);
-    }
+    if (this.o.locations) entries.push(["location", this.loc(a.loc, this.blockText(a))!]);
     entries.sort((x, y) => cmpStr(x[0], y[0]));
     return Object.fromEntries(entries);
+  }
+
+  /** The whole `# METADATA` comment block of an annotation. */
+  private blockText(a: Annotation): string {
+    let last = a.loc.row;
+    const rows = new Set(this.m.comments.filter((c) => c.loc.col === a.loc.col).map((c) => c.loc.row));
+    while (rows.has(last + 1) && !this.m.comments.some((c) => c.loc.row === last + 1 && c.text.trim() === "METADATA")) last++;
+    return this.spans.lineText(a.loc.row, a.loc.col, last);
   }
 
   /** The value a rule head was written with (`p if …` has an implicit `true`). */
@@ -374,6 +452,16 @@ class ToJSON {
     const v = r.head.value;
     if (!v) return false;
     return !(v.type === "boolean" && v.value === true && v.loc.row === r.loc.row && v.loc.col === r.loc.col);
+  }
+
+  private termNoLoc(t: Term): J {
+    const saved = this.o.locations;
+    this.o.locations = false;
+    try {
+      return this.term(t);
+    } finally {
+      this.o.locations = saved;
+    }
   }
 
   /** `else := v` (rather than `else = v`). */
@@ -400,14 +488,63 @@ class ToJSON {
     if (h.kind === "multi") j.key = h.key ? this.term(h.key) : undefined;
     // A two-part ref head names its key (in v1, unless the key is a string and the rule has a body).
     else if (h.kind === "single" && key1 && !r.isDefault && (v0 || !r.hasBody || key1.type !== "string")) j.key = this.term(key1);
-    if (h.kind !== "multi" && value) j.value = this.term(value);
+    if (h.kind !== "multi" && value) {
+      if (this.valueLoc && value === h.value) {
+        const saved = this.o.locations;
+        this.o.locations = false;
+        const v = this.term(value) as { [k: string]: J | undefined };
+        this.o.locations = saved;
+        delete v.location;
+        j.value = { location: this.valueLoc, ...v };
+      } else if (value === h.value && !this.explicitValue(r) && h.ref.length === 2 && h.kind !== "function" && this.o.locations) {
+        // `p.a if …`: the implicit `true` of a ref head is located at the ref.
+        const sp = this.spans;
+        const v = this.termNoLoc(value) as { [k: string]: J | undefined };
+        delete v.location;
+        const ref: Term = { type: "ref", terms: h.ref, loc: h.ref[0].loc };
+        j.value = { location: this.loc(h.ref[0].loc, sp.text(sp.index(h.ref[0].loc), sp.end(ref))), ...v };
+      } else if (value === h.value && !this.explicitValue(r)) {
+        // `p if …`: the implicit `true` has no location.
+        const saved = this.o.locations;
+        this.o.locations = false;
+        j.value = this.term(value);
+        this.o.locations = saved;
+      } else j.value = this.term(value);
+    }
     if (assign) j.assign = true;
     j.ref = h.ref.map((t) => this.term(t));
     j.location = this.loc(headLoc, headText);
     return j;
   }
 
-  private rule(r: Rule): J {
+  /** Location given to the head value of a `p { … } { … }` continuation rule. */
+  private valueLoc: J | undefined;
+
+  private rule(r: Rule, idx: number): J {
+    const sp = this.spans;
+    const prev = idx > 0 ? this.m.rules[idx - 1] : null;
+    // The second and later blocks of `p { … } { … }`: located at their own braces.
+    if (prev && prev.loc.row === r.loc.row && prev.loc.col === r.loc.col && r.body.length > 0) {
+      const b0 = sp.index(r.body[0].loc);
+      if (b0 !== undefined && sp.tok(b0 - 1)?.kind === T_LBRACE) {
+        const open = sp.tok(b0 - 1)!;
+        const text = sp.text(b0 - 1, sp.closing(b0 - 1));
+        const l = this.loc({ file: r.loc.file, row: open.row, col: open.col }, text);
+        this.valueLoc = l;
+        try {
+          const j = this.ruleJSON(r);
+          (j.head as { [k: string]: J | undefined }).location = l;
+          j.location = l;
+          return j;
+        } finally {
+          this.valueLoc = undefined;
+        }
+      }
+    }
+    return this.ruleJSON(r);
+  }
+
+  private ruleJSON(r: Rule): { [k: string]: J | undefined } {
     const sp = this.spans;
     const j: { [k: string]: J | undefined } = {};
     if (r.annotations.length > 0) j.annotations = r.annotations.map((a) => this.annotation(a));
@@ -420,9 +557,11 @@ class ToJSON {
     if (pos !== undefined && !r.isDefault) {
       ({ end: bodyEnd, next: pos } = this.bodyEnd(pos, r.body));
     }
-    const bodyLoc = r.body.length > 0 ? undefined : r.isDefault ? r.loc : r.head.ref[0].loc;
-    const bodyText = r.isDefault ? "default" : sp.text(headStart, headEnd);
-    j.body = this.body(r.body, bodyLoc, bodyText);
+    // A rule without a body has `true` for one, located at its value (or key, or name).
+    const stand = this.explicitValue(r) ? r.head.value : r.head.ref[0];
+    const bodyLoc = r.body.length > 0 ? undefined : r.isDefault ? r.loc : stand!.loc;
+    const bodyText = r.isDefault ? "default" : sp.text(sp.index(stand!.loc), sp.end(stand!));
+    j.body = this.body(r.body, bodyLoc, bodyText, r.isDefault || r.body.length > 0 ? undefined : this.termLoc(stand!));
     if (r.isDefault) j.default = true;
     let ruleEnd = bodyEnd ?? headEnd;
     if (r.elses.length > 0) {
@@ -453,7 +592,8 @@ class ToJSON {
         this.currentElse = this.elseWild.get(`${this.m.rules.indexOf(r)}:${i}`) ?? null;
         ej.head = this.head(r, e.value, sp.text(pt.start, pt.headEnd), e.loc, this.elseAssign(e.loc));
         this.currentElse = null;
-        ej.location = this.loc(e.loc, sp.text(pt.start, pt.end));
+        // (An else's text runs to the end of the whole chain.)
+        ej.location = this.loc(e.loc, sp.text(pt.start, ruleEnd));
         next = ej;
       }
       j.else = next;
@@ -509,14 +649,19 @@ class ToJSON {
     const upd = (x: number | undefined) => {
       if (x !== undefined && (end === undefined || x > end)) end = x;
     };
+    const tend = (t: Term) => {
+      const a = sp.index(t.loc);
+      const b = sp.end(t);
+      return a === undefined || b === undefined ? b : sp.parens(a, b)[1];
+    };
     switch (n.type) {
       case "term":
-        upd(sp.end(n.term));
+        upd(tend(n.term));
         break;
       case "call": {
         const op = sp.end(n.op);
         upd(op);
-        n.args.forEach((a) => upd(sp.end(a)));
+        n.args.forEach((a) => upd(tend(a)));
         // `f(x)` written as a statement: the closing parenthesis.
         const s = sp.index(e.loc);
         if (op !== undefined && s !== undefined && sp.index(n.op.loc) === s && sp.tok(op + 1)?.kind === T_LPAREN) upd(sp.closing(op + 1));
@@ -539,14 +684,14 @@ class ToJSON {
         break;
       }
     }
-    for (const w of e.with) upd(sp.end(w.value));
+    for (const w of e.with) upd(tend(w.value));
     return end;
   }
 
-  private body(b: Body, emptyLoc: Location | undefined, emptyText: string | undefined): J[] {
+  private body(b: Body, emptyLoc: Location | undefined, emptyText: string | undefined, given?: J): J[] {
     if (b.length === 0) {
-      const l = emptyLoc!;
-      return [{ index: new Raw("0"), location: this.loc(l, emptyText), terms: { location: this.loc(l, emptyText), type: "boolean", value: true } }];
+      const l = given ?? this.loc(emptyLoc!, emptyText);
+      return [{ index: new Raw("0"), location: l, terms: { location: l, type: "boolean", value: true } }];
     }
     return b.map((e, i) => this.expr(e, i));
   }
@@ -652,17 +797,46 @@ class ToJSON {
         return { location, type: "setcomprehension", value: { term: this.term(t.head), body: t.body.map((e, i) => this.expr(e, i)) } };
       case "objectcomp":
         return { location, type: "objectcomprehension", value: { key: this.term(t.key), value: this.term(t.value), body: t.body.map((e, i) => this.expr(e, i)) } };
-      case "call":
+      case "call": {
         if (isTemplate(t)) return this.template(t, location);
-        return { location, type: "call", value: [this.term(t.op), ...t.args.map((a) => this.term(a))] };
+        const a0 = t.args[0];
+        // Unary minus is minus(0, x); the 0 comes from nowhere.
+        const oi = this.spans.index(t.op.loc);
+        const synthetic = a0 && a0.type === "number" && a0.value === "0" && oi !== undefined && this.spans.index(a0.loc) === oi;
+        const args = t.args.map((a) => (a === a0 && synthetic ? { type: "number", value: new Raw("0") } : this.term(a)));
+        let op = this.term(t.op);
+        // (opa leaves the operator of `a + -b` unlocated, not that of `(-b)` or `= -b`.)
+        const prevKind = oi !== undefined ? this.spans.tok(oi - 1)?.kind : undefined;
+        const afterOperator = prevKind !== undefined && prevKind >= T_EQEQ && prevKind <= T_OR && prevKind !== T_EQ;
+        if (synthetic && afterOperator) {
+          const saved = this.o.locations;
+          this.o.locations = false;
+          op = this.term(t.op);
+          this.o.locations = saved;
+        }
+        return { location, type: "call", value: [op, ...args] };
+      }
     }
   }
 
   /** A template string (the parser's internal.template_string call) as OPA's templatestring term. */
   private template(t: Term & { type: "call" }, location: J | undefined): J {
     const items = (t.args[0] as Term & { items: Term[] }).items;
-    const parts: J[] = items.map((it) => {
-      if (it.type !== "setcomp") return this.term(it);
+    const parts: J[] = items.map((it, k) => {
+      if (it.type !== "setcomp") {
+        const j = this.term(it) as { [key: string]: J | undefined };
+        if (this.o.locations) {
+          // Text parts run from the end of the previous part (the template's `$"` for the
+          // first) through the delimiter that ends them.
+          const sp = this.spans;
+          const at = k === 0 ? sp.index(t.loc) : sp.index(it.loc);
+          const tok = at !== undefined ? sp.tok(at) : undefined;
+          let e = sp.index(it.loc);
+          if (e !== undefined) e++;
+          if (tok) j.location = this.loc({ file: it.loc.file, row: tok.row, col: tok.col }, sp.text(at, e));
+        }
+        return j;
+      }
       const e = it.body[0];
       const value = e.node.type === "call" ? e.node.args[1] : it.head;
       if (value.type === "null" || value.type === "boolean" || value.type === "number" || value.type === "string") return this.term(value);
@@ -690,7 +864,7 @@ export function regoJSON(m: Module, source: string, o: RegoJSONOptions = {}): st
 /** `opa parse` (pretty) output: one node per line, one space of indent per level. */
 export function regoPretty(m: Module): string {
   const lines: string[] = [];
-  const put = (depth: number, s: string) => lines.push(" ".repeat(depth) + s);
+  const put = (depth: number, s: string): void => void lines.push(" ".repeat(depth) + s);
   const term = (t: Term, d: number): void => {
     switch (t.type) {
       case "null":
