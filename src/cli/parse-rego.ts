@@ -488,6 +488,11 @@ class ToJSON {
     if (h.kind === "multi") j.key = h.key ? this.term(h.key) : undefined;
     // A two-part ref head names its key (in v1, unless the key is a string and the rule has a body).
     else if (h.kind === "single" && key1 && !r.isDefault && (v0 || !r.hasBody || key1.type !== "string")) j.key = this.term(key1);
+    if (this.valueLoc && j.key) {
+      const k = this.termNoLoc(h.kind === "multi" ? h.key! : key1!) as { [k: string]: J | undefined };
+      delete k.location;
+      j.key = { location: this.valueLoc, ...k };
+    }
     if (h.kind !== "multi" && value) {
       if (this.valueLoc && value === h.value) {
         const saved = this.o.locations;
@@ -840,7 +845,9 @@ class ToJSON {
       const e = it.body[0];
       const value = e.node.type === "call" ? e.node.args[1] : it.head;
       if (value.type === "null" || value.type === "boolean" || value.type === "number" || value.type === "string") return this.term(value);
-      const x: Expr = { node: { type: "term", term: value }, negated: false, with: e.with, loc: value.loc };
+      // (A call is written out as a call expression, as opa has it.)
+      const node: Expr["node"] = value.type === "call" && !isTemplate(value) ? { type: "call", op: value.op, args: value.args } : { type: "term", term: value };
+      const x: Expr = { node, negated: false, with: e.with, loc: value.loc };
       return this.expr(x, 0);
     });
     const i = this.spans.index(t.loc);
