@@ -30,12 +30,8 @@ function yamlFiles(dir: string): string[] {
   return out.sort();
 }
 
-// Known, understood differences from gator test (see src/gatekeeper/README.md).
-const KNOWN: RegExp[] = [
-  // Rego engine: `not accept_value(rule, v, params.ranges)` with params.ranges undefined must
-  // fail (OPA evaluates call arguments outside the negation); Portcullis lets it succeed.
-  /^pod-security-policy\/users: [^\n]*\n(  only ours: [^\n]*Allowed runAsGroup[^\n]*(\n|$))+$/,
-];
+// Known, understood differences from gator test (see src/gatekeeper/README.md): none at present.
+const KNOWN: RegExp[] = [];
 
 test("gator test agrees with Portcullis on the library samples", { timeout: 600_000 }, async (t) => {
   const gator = findGator();
