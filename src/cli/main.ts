@@ -9,9 +9,10 @@ import { register as registerVerify } from "./verify-command.ts";
 import { register as registerTest } from "./test-command.ts";
 import { register as registerParse } from "./parse-command.ts";
 import { register as registerCheck } from "./check-command.ts";
+import { register as registerRepl } from "./repl-command.ts";
 import { register as registerFmt } from "./fmt-command.ts";
 
-const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify, registerTest, registerParse, registerCheck, registerFmt];
+const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify, registerTest, registerParse, registerCheck, registerRepl, registerFmt];
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   const program = new Command();
