@@ -20,7 +20,7 @@
 // the AST's locations are looked up.
 
 import type { Body, Comment, Expr, Import, Location, Module, RefTerm, Rule, Term, VarTerm, With } from "./ast.ts";
-import { parseModule } from "./parser.ts";
+import { parseModule, termString as parserTermString } from "./parser.ts";
 import { RegoError, type ErrorDetail } from "./errors.ts";
 import { goQuote } from "../builtins/gofmt.ts";
 import {
@@ -1679,28 +1679,7 @@ function notBody(t: Term): Body | null {
 
 /** Rego-like text of a term as OPA's Term.String() writes it (for rule-head refs and call names). */
 function termString(t: Term): string {
-  switch (t.type) {
-    case "null": return "null";
-    case "boolean": return String(t.value);
-    case "number": return t.value;
-    case "string": return goQuote(t.value);
-    case "var": return t.name.startsWith("$") ? "_" : t.name;
-    case "ref": {
-      let s = termString(t.terms[0]);
-      for (let i = 1; i < t.terms.length; i++) {
-        const x = t.terms[i];
-        s += x.type === "string" && IDENT_RE.test(x.value) ? "." + x.value : "[" + termString(x) + "]";
-      }
-      return s;
-    }
-    case "call": return `${termString(t.op)}(${t.args.map(termString).join(", ")})`;
-    case "array": return `[${t.items.map(termString).join(", ")}]`;
-    case "set": return t.items.length === 0 ? "set()" : `{${t.items.map(termString).join(", ")}}`;
-    case "object": return `{${t.items.map(([k, v]) => `${termString(k)}: ${termString(v)}`).join(", ")}}`;
-    case "arraycomp": return `[${termString(t.head)} | ...]`;
-    case "setcomp": return `{${termString(t.head)} | ...}`;
-    case "objectcomp": return `{${termString(t.key)}: ${termString(t.value)} | ...}`;
-  }
+  return parserTermString(t, { quote: goQuote, hideGenerated: true });
 }
 
 /** A structural key for a term, locations ignored (sets and objects drop duplicates as OPA's do). */

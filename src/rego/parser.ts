@@ -1463,28 +1463,36 @@ function tooBig(text: string): boolean {
 
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Rego-like text of a term, for error messages. */
-export function termString(t: Term): string {
+export interface TermStringStyle {
+  /** How strings are quoted (JSON by default; the formatter passes Go's strconv.Quote). */
+  quote?: (s: string) => string;
+  /** Compiler-generated variables ($…) print as `_` (as OPA's Term.String() does for wildcards). */
+  hideGenerated?: boolean;
+}
+
+/** Rego-like text of a term, for error messages and the formatter's head refs and call names. */
+export function termString(t: Term, style: TermStringStyle = {}): string {
+  const ts = (x: Term) => termString(x, style);
   switch (t.type) {
     case "null": return "null";
     case "boolean": return String(t.value);
     case "number": return t.value;
-    case "string": return JSON.stringify(t.value);
-    case "var": return t.name;
+    case "string": return style.quote ? style.quote(t.value) : JSON.stringify(t.value);
+    case "var": return style.hideGenerated && t.name.startsWith("$") ? "_" : t.name;
     case "ref": {
-      let s = termString(t.terms[0]);
+      let s = ts(t.terms[0]);
       for (let i = 1; i < t.terms.length; i++) {
         const x = t.terms[i];
-        s += x.type === "string" && IDENT_RE.test(x.value) ? "." + x.value : "[" + termString(x) + "]";
+        s += x.type === "string" && IDENT_RE.test(x.value) ? "." + x.value : "[" + ts(x) + "]";
       }
       return s;
     }
-    case "call": return `${termString(t.op)}(${t.args.map(termString).join(", ")})`;
-    case "array": return `[${t.items.map(termString).join(", ")}]`;
-    case "set": return t.items.length === 0 ? "set()" : `{${t.items.map(termString).join(", ")}}`;
-    case "object": return `{${t.items.map(([k, v]) => `${termString(k)}: ${termString(v)}`).join(", ")}}`;
-    case "arraycomp": return `[${termString(t.head)} | ...]`;
-    case "setcomp": return `{${termString(t.head)} | ...}`;
-    case "objectcomp": return `{${termString(t.key)}: ${termString(t.value)} | ...}`;
+    case "call": return `${ts(t.op)}(${t.args.map(ts).join(", ")})`;
+    case "array": return `[${t.items.map(ts).join(", ")}]`;
+    case "set": return t.items.length === 0 ? "set()" : `{${t.items.map(ts).join(", ")}}`;
+    case "object": return `{${t.items.map(([k, v]) => `${ts(k)}: ${ts(v)}`).join(", ")}}`;
+    case "arraycomp": return `[${ts(t.head)} | ...]`;
+    case "setcomp": return `{${ts(t.head)} | ...}`;
+    case "objectcomp": return `{${ts(t.key)}: ${ts(t.value)} | ...}`;
   }
 }
