@@ -2070,7 +2070,6 @@ export class Compiler {
   }
 }
 
-/** Could two terms unify at all, judging by their literal shapes (array lengths, object keys)? */
 // ---- Instrumentation (only when the compiler has hooks) ---------------------------------------
 
 function hookExpr(h: EvalHooks, fn: ExprFn, loc: Location): ExprFn {
@@ -2120,6 +2119,7 @@ function hookDefaultFunc(h: EvalHooks, value: ValFn, loc: Location): ValFn {
   };
 }
 
+/** Could two terms unify at all, judging by their literal shapes (array lengths, object keys)? */
 function shapesCanUnify(a: Term, b: Term): boolean {
   if (a.type === "array" && b.type === "array") {
     return a.items.length === b.items.length && a.items.every((x, i) => shapesCanUnify(x, b.items[i]));
