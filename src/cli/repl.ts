@@ -17,7 +17,7 @@ import type { Body, Module, Rule, Term } from "../rego/ast.ts";
 import { parseModule, parseQuery, termString } from "../rego/parser.ts";
 import { Engine, type RawResult } from "../rego/engine.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
-import { formatSource } from "../rego/format.ts";
+import { formatSource, formatModule, parseForFormat } from "../rego/format.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
 import { loadPaths, LoadError, type LoadedFiles } from "./loader.ts";
 import { formatResults } from "./eval.ts";
@@ -35,14 +35,18 @@ interface Entry {
   text: string;
   /** Complete and function rules replace earlier definitions of their name; partial ones add. */
   replaces: boolean;
+  /** Definition order (for `show`, which lists the input rule among the others). */
+  seq: number;
 }
+
+let seqCounter = 0;
 
 interface ReplModule {
   pkg: string; // "repl", "a.b"
   imports: string[]; // `import …` lines
   entries: Entry[];
   /** `input := …` typed in this package: the input document for queries. */
-  input: { text: string; rhs: string } | null;
+  input: { text: string; rhs: string; seq: number } | null;
 }
 
 const REPL_FILE = (pkg: string) => `repl:${pkg}`;
@@ -220,8 +224,13 @@ export class Repl {
     return m;
   }
 
-  private moduleSource(m: ReplModule, entries = m.entries, imports = m.imports): string {
+  /**
+   * The module's source. For compiling in v0 mode the future keywords are imported (not shown):
+   * `if`, `contains`, `in` and `every` work at the prompt whatever the Rego version.
+   */
+  private moduleSource(m: ReplModule, entries = m.entries, imports = m.imports, forBuild = false): string {
     const parts = [`package ${m.pkg}`];
+    if (forBuild && this.regoVersion === "v0") parts.push("import future.keywords");
     if (imports.length) parts.push(imports.join("\n"));
     for (const e of entries) parts.push(e.text);
     return parts.join("\n\n") + "\n";
@@ -229,13 +238,19 @@ export class Repl {
 
   private show(): void {
     const m = this.mod();
-    const entries = m.input ? [...m.entries, { name: "input", text: m.input.text, replaces: true }] : m.entries;
-    const src = this.moduleSource(m, entries);
+    const entries = m.input ? [...m.entries, { name: "input", text: m.input.text, replaces: true, seq: m.input.seq }] : [...m.entries];
+    entries.sort((a, b) => a.seq - b.seq);
     let text: string;
     try {
-      text = formatSource(REPL_FILE(m.pkg), src, { parseVersion: this.regoVersion });
+      if (this.regoVersion === "v0") {
+        // Parsed with the future keywords the prompt allows, printed as v0 (as opa shows it).
+        const src = this.moduleSource(m, entries, m.imports, true);
+        const mod = parseForFormat(REPL_FILE(m.pkg), src, "v0");
+        mod.imports = mod.imports.filter((im) => termString(im.path) !== "future.keywords");
+        text = formatModule(mod, src, { regoVersion: "v0" });
+      } else text = formatSource(REPL_FILE(m.pkg), this.moduleSource(m, entries), { parseVersion: "v1" });
     } catch {
-      text = src;
+      text = this.moduleSource(m, entries);
     }
     this.out(text.replace(/\n+$/, "") + "\n");
   }
@@ -299,7 +314,7 @@ export class Repl {
     }
     if (m.imports.includes(line)) return;
     const imports = [...m.imports, line];
-    if (!this.tryBuild(m, m.entries, imports, 2 + m.imports.length)) return;
+    if (!this.tryBuild(m, m.entries, imports, (this.regoVersion === "v0" ? 4 : 2) + 1 + m.imports.length)) return;
     m.imports = imports;
   }
 
@@ -322,7 +337,8 @@ export class Repl {
     }
     // Not a query: rules.
     const m = this.mod();
-    const header = `package ${m.pkg}\n\n${m.imports.length ? m.imports.join("\n") + "\n\n" : ""}`;
+    const hidden = this.regoVersion === "v0" ? "import future.keywords\n\n" : "";
+    const header = `package ${m.pkg}\n\n${hidden}${m.imports.length ? m.imports.join("\n") + "\n\n" : ""}`;
     const row0 = header.split("\n").length;
     let parsed: Module | null = null;
     let moduleError: RegoError | null = null;
@@ -332,7 +348,7 @@ export class Repl {
       if (!(e instanceof RegoError)) throw e;
       moduleError = e;
     }
-    if (parsed && parsed.rules.length > 0 && parsed.imports.length === m.imports.length) {
+    if (parsed && parsed.rules.length > 0 && parsed.imports.length === m.imports.length + (hidden ? 1 : 0)) {
       return void this.defineRules(src, parsed.rules);
     }
     const eof = (e: RegoError | null) => !!e && e.errors.some((x) => /unexpected eof|non-terminated/.test(x.message));
@@ -381,7 +397,7 @@ export class Repl {
     if (input) {
       const rhs = /^input\s*:?=\s*([\s\S]*)$/.exec(text)![1];
       const prev = m.input;
-      m.input = { text, rhs };
+      m.input = { text, rhs, seq: prev?.seq ?? seqCounter++ };
       this.engine = null;
       // Check the value can be computed now (reports unsafe variables and such).
       try {
@@ -394,7 +410,7 @@ export class Repl {
       this.out(`Rule 'input' ${prev ? "re-defined" : "defined"} in package ${m.pkg}. Type 'show' to see rules.\n`);
       return;
     }
-    this.defineEntries(m, [{ name, text, replaces: true }], text);
+    this.defineEntries(m, [{ name, text, replaces: true, seq: seqCounter++ }], text);
   }
 
   private defineRules(text: string, rules: Rule[]): void {
@@ -402,10 +418,10 @@ export class Repl {
     const names = [...new Set(rules.map(ruleName))];
     const replaces = rules.every((r) => r.head.kind !== "multi" && !(r.head.kind === "single" && r.head.ref.length > 1 && r.head.ref[r.head.ref.length - 1].type !== "string"));
     if (names.length === 1 && !rules.some((r) => r.isDefault)) {
-      this.defineEntries(m, [{ name: names[0], text: text.trim(), replaces }], text);
+      this.defineEntries(m, [{ name: names[0], text: text.trim(), replaces, seq: seqCounter++ }], text);
       return;
     }
-    this.defineEntries(m, [{ name: names[0], text: text.trim(), replaces: false }], text);
+    this.defineEntries(m, [{ name: names[0], text: text.trim(), replaces: false, seq: seqCounter++ }], text);
   }
 
   private defineEntries(m: ReplModule, add: Entry[], src: string): void {
@@ -418,7 +434,7 @@ export class Repl {
       messages.push(`Rule '${e.name}' ${e.replaces && existed ? "re-defined" : "defined"} in package ${m.pkg}. Type 'show' to see rules.\n`);
     }
     // Rows of the new text in the module source, for error positions.
-    const before = this.moduleSource(m, entries.slice(0, -1));
+    const before = this.moduleSource(m, entries.slice(0, -1), m.imports, true);
     const row0 = before.split("\n").length + 1;
     if (!this.tryBuild(m, entries, m.imports, row0, src)) return;
     m.entries = entries;
@@ -451,7 +467,7 @@ export class Repl {
     const modules = [...this.files.modules];
     for (const m of this.modules.values()) {
       if (m.entries.length === 0) continue; // an empty package has no document
-      modules.push({ file: REPL_FILE(m.pkg), source: this.moduleSource(m) });
+      modules.push({ file: REPL_FILE(m.pkg), source: this.moduleSource(m, m.entries, m.imports, true) });
     }
     engine.addModules(modules);
     for (const d of this.files.data) engine.addData(d.value, d.path);
