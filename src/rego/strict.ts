@@ -77,9 +77,17 @@ export function strictErrors(modules: Module[], o: StrictOptions): StagedError[]
   for (const m of ms) out.push(...keywordErrors(m, o));
   for (const m of ms) out.push(...duplicateImportErrors(m, o));
   out.push(...localVarErrors(ms, o));
-  for (const m of ms) out.push(...withTargetErrors(m));
+  // Rules of a package may come from several modules.
+  const byPkg = new Map<string, Set<string>>();
+  for (const m of ms) {
+    const k = termString(m.package);
+    let names = byPkg.get(k);
+    if (!names) byPkg.set(k, (names = new Set()));
+    for (const r of m.rules) if (r.head.ref[0].type === "var") names.add((r.head.ref[0] as VarTerm).name);
+  }
+  for (const m of ms) out.push(...withTargetErrors(m, byPkg.get(termString(m.package))!));
   out.push(...ruleConflictErrors(ms));
-  for (const m of ms) out.push(...deprecatedErrors(m, o));
+  for (const m of ms) out.push(...deprecatedErrors(m, o, byPkg.get(termString(m.package))!));
   return out;
 }
 
@@ -537,13 +545,9 @@ function localVarErrors(ms: Module[], o: StrictOptions): StagedError[] {
  * `with` targets must be input…, data… (package rules and imports are data), or a builtin
  * function; anything else is a type error at the target.
  */
-function withTargetErrors(m: Module): StagedError[] {
+function withTargetErrors(m: Module, pkgRules: Set<string>): StagedError[] {
   const out: StagedError[] = [];
-  const known = new Set<string>(["input", "data"]);
-  for (const r of m.rules) {
-    const h = r.head.ref[0];
-    if (h.type === "var") known.add(h.name);
-  }
+  const known = new Set<string>(["input", "data", ...pkgRules]);
   for (const im of m.imports) {
     const n = importName(im);
     if (n) known.add(n);
@@ -658,11 +662,11 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
 
 // ---- Stage: deprecated builtins ------------------------------------------------------------
 
-function deprecatedErrors(m: Module, o: StrictOptions): StagedError[] {
+function deprecatedErrors(m: Module, o: StrictOptions, pkgRules: Set<string>): StagedError[] {
   if (!o.strict && !isV1(m)) return [];
   const out: StagedError[] = [];
-  // A package's own function named like a builtin is not the builtin.
-  const local = new Set(m.rules.filter((r) => r.head.kind === "function" && r.head.ref.length === 1).map((r) => (r.head.ref[0] as VarTerm).name));
+  // A package's own rule named like a builtin is not the builtin.
+  const local = pkgRules;
   const check = (op: RefTerm, loc: Location) => {
     const name = opName(op);
     if (local.has(name)) return;
