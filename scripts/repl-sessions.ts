@@ -46,7 +46,6 @@ export async function runOurs(s: Session): Promise<string> {
   const repl = new Repl({ paths, regoVersion: s.opaArgs.includes("--v0-compatible") ? "v0" : "v1" }, (x) => void (out += x));
   repl.load();
   for (const l of s.lines) if ((await repl.line(l)) === "exit") break;
-  if (repl.inMultiLine) await repl.line("");
   // Loaded file names appear in messages relative to where opa ran.
   return out.split(SESSIONS).join("");
 }

@@ -93,8 +93,7 @@ export async function runRepl(o: ReplRunOptions, io: CliIO, input: NodeJS.Readab
         rl.prompt();
       }
     }
-    // End of input (Ctrl-D) ends a pending multi-line statement as an empty line would.
-    if (repl.inMultiLine) await repl.line("");
+    // End of input (Ctrl-D) drops a pending multi-line statement, as in opa.
   } finally {
     rl.close();
     for (const w of watchers) w.close();

@@ -47,6 +47,8 @@ interface ReplModule {
   entries: Entry[];
   /** `input := …` typed in this package: the input document for queries. */
   input: { text: string; rhs: string; seq: number } | null;
+  /** Switched to or defined in (`show` says "no rules defined" before that). */
+  created: boolean;
 }
 
 const REPL_FILE = (pkg: string) => `repl:${pkg}`;
@@ -118,7 +120,7 @@ export class Repl {
   ) {
     this.regoVersion = opts.regoVersion ?? "v1";
     this.strictBuiltinErrors = opts.strictBuiltinErrors ?? false;
-    this.modules.set("repl", { pkg: "repl", imports: [], entries: [], input: null });
+    this.modules.set("repl", { pkg: "repl", imports: [], entries: [], input: null, created: false });
   }
 
   /** Load (or reload) the files; throws LoadError/RegoError for the caller to report. */
@@ -207,20 +209,32 @@ export class Repl {
       case "unset-package":
         return void this.unsetPackage(args);
       case "package":
-        if (args.length > 0) return void this.setPackage(t.slice("package".length).trim());
-        break;
       case "import":
-        if (args.length > 0) return void this.addImport(t);
-        break;
+        // (opa takes a package or import it cannot read for the start of multi-line input.)
+        if (!this.parses(cmd === "package" ? `${t}\n` : `package repl\n\n${t}\n`)) {
+          this.buffer = [text];
+          return;
+        }
+        if (cmd === "package") return void this.setPackage(t.slice("package".length).trim());
+        return void this.addImport(t);
     }
     await this.statement(text, false);
   }
 
   // ---- commands --------------------------------------------------------------------------------
 
+  private parses(src: string): boolean {
+    try {
+      parseModule("", src, { regoVersion: this.regoVersion });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private mod(): ReplModule {
     let m = this.modules.get(this.current);
-    if (!m) this.modules.set(this.current, (m = { pkg: this.current, imports: [], entries: [], input: null }));
+    if (!m) this.modules.set(this.current, (m = { pkg: this.current, imports: [], entries: [], input: null, created: true }));
     return m;
   }
 
@@ -238,6 +252,7 @@ export class Repl {
 
   private show(): void {
     const m = this.mod();
+    if (!m.created && m.entries.length === 0 && m.imports.length === 0 && !m.input) return void this.out("no rules defined\n");
     const entries = m.input ? [...m.entries, { name: "input", text: m.input.text, replaces: true, seq: m.input.seq }] : [...m.entries];
     entries.sort((a, b) => a.seq - b.seq);
     let text: string;
@@ -297,6 +312,7 @@ export class Repl {
       const parts = m.package.terms.slice(1).map((t) => (t.type === "string" ? t.value : termString(t)));
       // (Segments that are not identifiers keep the quoted form `package` accepts.)
       this.current = parts.map((p, i) => (IDENT.test(p) ? (i === 0 ? p : "." + p) : `[${JSON.stringify(p)}]`)).join("");
+      this.mod().created = true;
     } catch (e) {
       this.printError(e, null);
     }
@@ -309,18 +325,33 @@ export class Repl {
       const parsed = parseModule(REPL_FILE(m.pkg), src, { regoVersion: this.regoVersion });
       if (parsed.imports.length !== 1 || parsed.rules.length !== 0) throw RegoError.single("rego_parse_error", "expected one import", { file: "", row: 1, col: 1 });
     } catch (e) {
-      this.printError(e, { row0: 2, file: REPL_FILE(m.pkg) });
+      this.printError(e, { row0: 3, file: REPL_FILE(m.pkg) }, line);
       return;
     }
     if (m.imports.includes(line)) return;
     const imports = [...m.imports, line];
-    if (!this.tryBuild(m, m.entries, imports, (this.regoVersion === "v0" ? 4 : 2) + 1 + m.imports.length)) return;
+    if (!this.tryBuild(m, m.entries, imports, (this.regoVersion === "v0" ? 5 : 3) + m.imports.length)) return;
     m.imports = imports;
+    m.created = true;
   }
 
   // ---- statements -----------------------------------------------------------------------------
 
   private async statement(src: string, multiLine: boolean): Promise<void> {
+    // A package or import (typed over several lines, or not readable on one).
+    const kw = /^\s*(package|import)\b/.exec(src)?.[1];
+    if (kw) {
+      const text = src.trim();
+      if (kw === "package") {
+        try {
+          parseModule("", text + "\n", { regoVersion: this.regoVersion });
+        } catch (e) {
+          return void this.printError(e, { row0: 1, file: "" }, src);
+        }
+        return void this.setPackage(text.slice("package".length).trim());
+      }
+      return void this.addImport(text);
+    }
     let body: Body | null = null;
     let queryError: RegoError | null = null;
     try {
@@ -370,9 +401,17 @@ export class Repl {
     if (body.length !== 1) return null;
     const e = body[0];
     const n = e.node;
-    if (n.type !== "call" || e.negated || e.with.length > 0) return null;
+    if (n.type !== "call" || e.negated) return null;
     const op = n.op.terms.length === 1 && n.op.terms[0].type === "var" ? n.op.terms[0].name : "";
     if ((op !== "assign" && op !== "eq") || n.args.length !== 2) return null;
+    if (e.with.length > 0) {
+      const l = n.args[0];
+      if (l.type === "var" || (l.type === "ref" && l.terms.length === 1)) {
+        this.out("expressions using with keyword cannot be used for rule head\n");
+        return "error";
+      }
+      return null;
+    }
     let lhs: Term = n.args[0];
     if (lhs.type === "ref" && lhs.terms.length === 1) lhs = lhs.terms[0];
     if (lhs.type !== "var") {
@@ -438,6 +477,7 @@ export class Repl {
     const row0 = before.split("\n").length + 1;
     if (!this.tryBuild(m, entries, m.imports, row0, src)) return;
     m.entries = entries;
+    m.created = true;
     if (this.format === "pretty") for (const msg of messages) this.out(msg);
   }
 
@@ -466,7 +506,7 @@ export class Repl {
     });
     const modules = [...this.files.modules];
     for (const m of this.modules.values()) {
-      if (m.entries.length === 0) continue; // an empty package has no document
+      if (!m.created && m.entries.length === 0) continue; // (a package typed into exists, even when empty)
       modules.push({ file: REPL_FILE(m.pkg), source: this.moduleSource(m, m.entries, m.imports, true) });
     }
     engine.addModules(modules);
@@ -549,7 +589,9 @@ export class Repl {
           if (!local.has(t.name) && scope.has(t.name)) spots.push({ row: t.loc.row, col: t.loc.col, len: t.name.length, text: scope.get(t.name)! });
           return;
         case "ref":
-          return t.terms.forEach((x, i) => (i === 0 || x.type !== "string" ? visitTerm(x) : undefined));
+          // The head and composite operands; variables in operands stay variables (as in opa,
+          // `data[x]` enumerates even when a rule x exists).
+          return t.terms.forEach((x, i) => (i === 0 || (x.type !== "string" && x.type !== "var") ? visitTerm(x) : undefined));
         case "array":
         case "set":
           return t.items.forEach(visitTerm);
@@ -687,7 +729,8 @@ export class Repl {
       }
       return `${where}${x.code}: ${x.message}${detail}`;
     };
-    const errs = e.errors;
+    // Of syntax errors, opa's parser reports the first.
+    const errs = e.errors[0]?.code === "rego_parse_error" && !/keyword is required/.test(e.errors[0].message) ? e.errors.slice(0, 1) : e.errors;
     if (errs.length === 1) this.out(`1 error occurred: ${fmt(errs[0])}\n`);
     else this.out(`${errs.length} errors occurred:\n${errs.map(fmt).join("\n")}\n`);
   }
@@ -737,7 +780,9 @@ export function prettyResults(raw: RawResult[], texts: { text: string }[]): stri
   });
   if (vars.length === 0) {
     if (raw.length === 1 && texts.length === 1) return toJSONText(raw[0].expressions[0], "  ") + "\n";
-    if (exprCols.length === 0) return "true\n";
+    if (raw.length === 1 && exprCols.length === 0) return "true\n";
+    // Several solutions without variables: every expression gets a column.
+    if (raw.length > 1) exprCols.splice(0, exprCols.length, ...texts.map((_, i) => i));
   }
   const head = [...vars, ...exprCols.map((i) => texts[i].text)];
   const cell = (v: Value | undefined) => (v === undefined ? "" : toJSONText(v));
