@@ -9,6 +9,9 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { Repl, BANNER } from "./repl.ts";
+import { LoadError } from "./loader.ts";
+import { RegoError } from "../rego/errors.ts";
+import { checkFiles, formatCheckErrors } from "./check.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const HISTORY = () => join(homedir(), ".portcullis_history");
@@ -28,7 +31,7 @@ export async function runRepl(o: ReplRunOptions, io: CliIO, input: NodeJS.Readab
   try {
     repl.load();
   } catch (e) {
-    repl.reportError(e);
+    io.out(startupError(o.data, e));
     return 1;
   }
   io.out(BANNER);
@@ -100,6 +103,20 @@ export async function runRepl(o: ReplRunOptions, io: CliIO, input: NodeJS.Readab
   }
   if (tty) io.out("\n");
   return 0;
+}
+
+/** What opa run prints when the files do not load (`load error`) or compile (`initialization error`). */
+function startupError(paths: string[], e: unknown): string {
+  if (e instanceof LoadError) {
+    const m = /^(.*): no such file or directory$/.exec(e.message);
+    return `error: load error: 1 error occurred during loading: ${m ? `stat ${m[1]}: no such file or directory` : e.message}\n`;
+  }
+  if (e instanceof RegoError && e.errors.some((x) => x.code === "rego_parse_error")) {
+    const r = checkFiles(paths, {});
+    if (r.phase === "loading" && r.errors.length) return `error: load error: ${formatCheckErrors(r)}`;
+  }
+  if (e instanceof RegoError) return `error: initialization error: ${formatCheckErrors({ phase: "compile", errors: e.errors })}`;
+  return `error: ${e instanceof Error ? e.message : String(e)}\n`;
 }
 
 export function register(program: Command, io: CliIO): void {
