@@ -637,7 +637,7 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
     const defaults = new Map<string, Placed[]>();
     for (const p of rs) {
       if (!p.rule.isDefault) continue;
-      const k = p.rule.head.ref.slice(1).map(termString).join(",");
+      const k = p.rule.head.ref.slice(1).map((t) => termString(t)).join(",");
       defaults.set(k, [...(defaults.get(k) ?? []), p]);
     }
     for (const ds of defaults.values()) {
