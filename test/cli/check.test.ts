@@ -1,5 +1,6 @@
 // `portcullis check` against `opa check` (run live when opa is in ~/go/bin or PATH, else the
 // output recorded in examples/check/expected.json by scripts/record-check-expected.ts).
+import { cli } from "./helpers.ts";
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
@@ -8,7 +9,6 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { checkFiles, formatCheckErrors, checkErrorsJSON } from "../../src/cli/check.ts";
-import { main } from "../../src/cli/main.ts";
 import { findOpa } from "../../scripts/compare-check.ts";
 import { corpusModules } from "../../scripts/rego-corpus.ts";
 
@@ -76,20 +76,6 @@ test("check strict: every example except the clean one has errors", () => {
   }
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = { out: "", err: "", exitCode: 0 };
-  const code = await main(args, {
-    out: (s) => void (io.out += s),
-    err: (s) => void (io.err += s),
-    get exitCode() {
-      return io.exitCode;
-    },
-    set exitCode(v: number) {
-      io.exitCode = v;
-    },
-  });
-  return { code, out: io.out, err: io.err };
-}
 
 test("check CLI: exit codes, missing paths, directories, formats", async () => {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-check-"));

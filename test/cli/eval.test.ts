@@ -6,15 +6,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { homedir, tmpdir } from "node:os";
-import { main } from "../../src/cli/main.ts";
+import { cli } from "./helpers.ts";
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = "";
-  let err = "";
-  const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s), exitCode: 0 };
-  const code = await main(args, io);
-  return { out, err, code };
-}
+const run = cli;
 
 function opaPath(): string | null {
   for (const c of [join(homedir(), "go", "bin", "opa"), "opa"]) {

@@ -1,5 +1,6 @@
 // `portcullis parse FILE.rego` against `opa parse`: examples/parse (recorded opa output) and the
 // conformance and Gatekeeper modules of ../shared (opa run live; skipped when absent).
+import { cli } from "./helpers.ts";
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
@@ -8,7 +9,6 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseModule } from "../../src/rego/parser.ts";
 import { regoJSON, regoPretty } from "../../src/cli/parse-rego.ts";
-import { main } from "../../src/cli/main.ts";
 import { findOpa } from "../../scripts/compare-check.ts";
 import { opaParse } from "../../scripts/compare-parse.ts";
 import { corpusModules } from "../../scripts/rego-corpus.ts";
@@ -39,20 +39,6 @@ test("parse: examples/parse match recorded opa parse output (tree, JSON, JSON wi
   }
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = { out: "", err: "", exitCode: 0 };
-  const code = await main(args, {
-    out: (s) => void (io.out += s),
-    err: (s) => void (io.err += s),
-    get exitCode() {
-      return io.exitCode;
-    },
-    set exitCode(v: number) {
-      io.exitCode = v;
-    },
-  });
-  return { code, out: io.out, err: io.err };
-}
 
 test("parse CLI: formats, --json-include, errors", async () => {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-parse-"));
