@@ -1,6 +1,6 @@
 // Portcullis's library entry point.
-export { Engine } from "./rego/engine.ts";
-export type { EngineOptions, QueryOptions, Result, ResultExpression, RawResult } from "./rego/engine.ts";
+export { Engine } from "./engine/index.ts";
+export type { EngineOptions, QueryOptions, Result, ResultExpression, RawResult } from "./engine/index.ts";
 export type { EvalHooks } from "./rego/eval.ts";
 export { RegoError, formatError, formatErrors } from "./rego/errors.ts";
 export type { ErrorDetail, ErrorCode } from "./rego/errors.ts";

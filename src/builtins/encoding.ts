@@ -2,7 +2,7 @@
 
 import { RSet, compareStrings, isObject, objectEntries, toJSONText, typeName, type Value } from "../rego/value.ts";
 import { BuiltinError, BuiltinTypeError, T, expectString, operandError, type Builtin } from "./registry.ts";
-import { JSONSyntaxError, goQuote, isValidJSON, marshalJSON, marshalJSONIndent, parseJSON } from "./gojson.ts";
+import { JSONSyntaxError, goQuote, isValidJSON, marshalJSON, marshalJSONIndent, parseJSON } from "../gotext/json.ts";
 import { YAMLError, isValidYAML, marshalYAML, parseYAML } from "./goyaml.ts";
 import { matchSchema, verifySchema } from "./jsonschema.ts";
 

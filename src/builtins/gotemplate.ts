@@ -6,7 +6,7 @@
 // Missing values print as "<undefined>", as OPA shows them.
 
 import { BuiltinError } from "./registry.ts";
-import { GoFloat, GoInt, GoMap, GoNumber, goQuote, goSprint, goSprintf, goTypeName, isPrint, type GoVal } from "./gofmt.ts";
+import { GoFloat, GoInt, GoMap, GoNumber, goQuote, goSprint, goSprintf, goTypeName, isPrint, type GoVal } from "../gotext/fmt.ts";
 
 const NAME = "template";
 

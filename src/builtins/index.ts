@@ -1,8 +1,10 @@
-// The builtin table: every category file contributes its Builtin[]; one Map serves the type
+// OPA's builtin table: every category file contributes its Builtin[]; the table serves the type
 // checker (declarations), the evaluator (implementations) and `portcullis capabilities`.
 // To add a category: create `<category>.ts` exporting `builtins: Builtin[]` and list it here.
+// The table is read-only and holds exactly OPA's builtins: hosts (conftest, Gatekeeper) give
+// their own builtins to their own engines (src/engine/index.ts `withBuiltins`), never here.
 
-import type { Builtin } from "./registry.ts";
+import type { Builtin, BuiltinTable } from "./registry.ts";
 import { builtins as core } from "./core.ts";
 import { builtins as aggregates } from "./aggregates.ts";
 import { builtins as arithmetic } from "./arithmetic.ts";
@@ -29,7 +31,6 @@ import { builtins as glob } from "./glob.ts";
 import { builtins as graph } from "./graph.ts";
 import { builtins as uri } from "./uri.ts";
 import { builtins as rego } from "./rego.ts";
-import { builtins as conftest } from "./conftest.ts";
 
 const categories: Builtin[][] = [
   strings,
@@ -58,17 +59,21 @@ const categories: Builtin[][] = [
   graph,
   uri,
   rego,
-  conftest,
 ];
 
-export const BUILTINS: Map<string, Builtin> = new Map();
+const table = new Map<string, Builtin>();
 for (const list of categories) {
   for (const b of list) {
-    if (BUILTINS.has(b.name)) throw new Error(`builtin ${b.name} registered twice`);
-    BUILTINS.set(b.name, b);
+    if (table.has(b.name)) throw new Error(`builtin ${b.name} registered twice`);
+    table.set(b.name, b);
   }
 }
 
+/** OPA 1.19's builtins, by name. Read-only: engines copy it to add their own. */
+export const OPA_BUILTINS: BuiltinTable = table;
+/** Old name of OPA_BUILTINS. */
+export const BUILTINS: BuiltinTable = table;
+
 export function getBuiltin(name: string): Builtin | undefined {
-  return BUILTINS.get(name);
+  return table.get(name);
 }

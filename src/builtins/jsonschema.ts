@@ -17,7 +17,7 @@ import {
   type Value,
 } from "../rego/value.ts";
 import { BuiltinError } from "./registry.ts";
-import { JSONSyntaxError, marshalJSON, parseJSON } from "./gojson.ts";
+import { JSONSyntaxError, marshalJSON, parseJSON } from "../gotext/json.ts";
 
 class SchemaError extends Error {}
 

@@ -18,7 +18,7 @@ import {
   type Value,
 } from "../rego/value.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError, type Builtin, type TypeDecl } from "./registry.ts";
-import { goQuote } from "./gojson.ts";
+import { goQuote } from "../gotext/json.ts";
 
 type Obj = PlainObject | ObjMap;
 

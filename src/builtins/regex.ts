@@ -7,7 +7,7 @@ import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
 import { BigDec } from "../rego/value.ts";
 import { type Compiled, type Match, RegexSyntaxError, execAt, getRegex, parseRE2, quoteMeta, testRE } from "./re2.ts";
-import { goQuote } from "./gofmt.ts";
+import { goQuote } from "../gotext/fmt.ts";
 
 function str(name: string, pos: number, v: Value): string {
   if (typeof v !== "string") throw operandError(name, pos, "string", v);

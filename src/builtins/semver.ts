@@ -5,7 +5,7 @@
 
 import type { Builtin } from "./registry.ts";
 import { BuiltinError, T, operandError } from "./registry.ts";
-import { goQuote } from "./gofmt.ts";
+import { goQuote } from "../gotext/fmt.ts";
 
 interface Version {
   major: bigint;

@@ -6,7 +6,7 @@ import type { Builtin, BuiltinImpl } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
 import { BigDec, ObjMap, RSet, isObject, numberText, objectEntries, typeName } from "../rego/value.ts";
-import { GoFloat, GoMap, GoNumber, goQuote, goSprintf, type GoVal } from "./gofmt.ts";
+import { GoFloat, GoMap, GoNumber, goQuote, goSprintf, type GoVal } from "../gotext/fmt.ts";
 import { jsonSyntaxError, renderTemplate } from "./gotemplate.ts";
 
 // ---- helpers ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import {
   parseTime,
   toBytes,
 } from "./golayout.ts";
-import { goQuote } from "./gofmt.ts";
+import { goQuote } from "../gotext/fmt.ts";
 
 // ---- Helpers -----------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 import { BigDec, RSet, isObject, numberFromText, typeName, fromBigInt, toJsNumber, type Value } from "../rego/value.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError, type Builtin } from "./registry.ts";
-import { goQuote } from "./gojson.ts";
+import { goQuote } from "../gotext/json.ts";
 
 const isDecl = T.fn([T.any], T.boolean);
 

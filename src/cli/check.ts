@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Module } from "../rego/ast.ts";
 import { parseModule } from "../rego/parser.ts";
-import { Engine } from "../rego/engine.ts";
+import { Engine, OPA_BUILTINS } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import { strictErrors, classifyStage, STAGE, type StagedError } from "../rego/strict.ts";
 import { termString } from "../rego/parser.ts";
@@ -135,6 +135,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
     // late-stage error (deprecated builtin) from hiding an earlier one (recursion).
     const engine = new Engine({ regoVersion: o.regoVersion ?? "v1" });
     engine.addParsedModules(ordered.map(withoutV1Checks));
+    engine.compile();
   } catch (e) {
     if (e instanceof RegoError) {
       for (const x of e.errors) if (!SUPERSEDED.test(x.message)) compiler.push({ ...x, stage: classifyStage(x) });
@@ -143,7 +144,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
       compiler.push({ code: "rego_compile_error", message, stage: STAGE.types });
     }
   }
-  const ours = strictErrors(ordered, { strict: !!o.strict });
+  const ours = strictErrors(ordered, { strict: !!o.strict, builtins: OPA_BUILTINS });
   const all = [...ours, ...compiler];
   if (all.length === 0) return [];
   const stage = Math.min(...all.map((x) => x.stage));

@@ -1,8 +1,8 @@
 // `portcullis eval`: evaluate a query against policies and data, printing OPA's output formats.
 
 import { readFileSync } from "node:fs";
-import { Engine } from "../rego/engine.ts";
-import type { RawResult } from "../rego/engine.ts";
+import { Engine } from "../engine/index.ts";
+import type { RawResult } from "../engine/index.ts";
 import { RegoError, formatError } from "../rego/errors.ts";
 import { loadPaths, parseDataFile, LoadError } from "./loader.ts";
 import { RegoJSON, jsonText } from "./json.ts";

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import { join, relative, sep, extname } from "node:path";
 import yaml from "js-yaml";
-import { parseJSON } from "../builtins/gojson.ts";
+import { parseJSON } from "../gotext/json.ts";
 
 export interface LoadedFiles {
   modules: { file: string; source: string }[];

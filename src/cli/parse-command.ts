@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { parseFile, parseContent, ParseError, PARSER_NAMES } from "../formats/index.ts";
 import { combineConfigs, ConftestError } from "../conftest/inputs.ts";
-import { goJSON, goString, compareUTF8 } from "../output/gojson.ts";
+import { goJSON, goString, compareUTF8 } from "../gotext/plainjson.ts";
 import { parseForCheck, checkErrorsJSON } from "./check.ts";
 import { regoJSON, regoPretty } from "./parse-rego.ts";
 

@@ -11,7 +11,7 @@
 
 import type { Annotation, Body, Comment, Expr, Location, Module, Rule, Term, VarTerm } from "../rego/ast.ts";
 import { lex, T_IDENT, T_LBRACE, T_LBRACK, T_LPAREN, T_RBRACE, T_RBRACK, T_RPAREN, T_MINUS, T_TPL_BEGIN, T_TPL_END, T_ASSIGN, T_EQ, T_EQEQ, T_OR, type Token } from "../rego/lexer.ts";
-import { goString, goJSON } from "../output/gojson.ts";
+import { goString, goJSON } from "../gotext/plainjson.ts";
 
 // ---- JSON text in a fixed key order ----------------------------------------------------------
 

@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import type { Body, Module, Rule, Term } from "../rego/ast.ts";
 import { parseModule, parseQuery, termString } from "../rego/parser.ts";
-import { Engine, type RawResult } from "../rego/engine.ts";
+import { Engine, type RawResult } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import { formatSource, formatModule, parseForFormat } from "../rego/format.ts";
 import { toJSONText, type Value } from "../rego/value.ts";

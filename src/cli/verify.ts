@@ -7,7 +7,7 @@
 // opa test's verbose report with explanations with --report (as conftest does).
 
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { Engine } from "../rego/engine.ts";
+import { Engine } from "../engine/index.ts";
 import { RegoError, formatError } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Rule, Term, Expr, Body } from "../rego/ast.ts";

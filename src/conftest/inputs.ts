@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { detectParserName, getParser } from "../formats/index.ts";
-import { compareUTF8 } from "../output/gojson.ts";
+import { compareUTF8 } from "../gotext/plainjson.ts";
 
 export class ConftestError extends Error {
   constructor(message: string) {

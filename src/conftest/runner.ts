@@ -21,7 +21,8 @@
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, relative, sep } from "node:path";
-import { Engine } from "../rego/engine.ts";
+import { Engine, withBuiltins } from "../engine/index.ts";
+import { conftestBuiltins } from "./builtins.ts";
 import { RegoError } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
@@ -29,7 +30,7 @@ import { RSet, isObject, objectGet, objectEntries, type Value } from "../rego/va
 import { parseDataFile, LoadError } from "../cli/loader.ts";
 import { parseFile, parseContent, ParseError } from "../formats/index.ts";
 import type { CheckResult, Result } from "../output/types.ts";
-import { compareUTF8, goString } from "../output/gojson.ts";
+import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
 import { checkStrict, checkCapabilities } from "./checks.ts";
@@ -58,9 +59,17 @@ export interface TestOptions {
   stdinFilename?: string;
   /** Leave `*_test.rego` files out of the policies (used for the built-in library). */
   skipTestFiles?: boolean;
+  /** Evaluation deadline per query, in milliseconds (default DEFAULT_TIMEOUT_MS). */
+  timeoutMs?: number;
   /** Read standard input (tests pass their own). */
   readStdin?: () => string;
 }
+
+/** conftest's engine: OPA's builtins and conftest's parse_config*. */
+const CONFTEST_TABLE = withBuiltins(conftestBuiltins);
+
+/** `portcullis test`'s default evaluation deadline per query (--timeout changes it). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 const FAILURE = /^(deny|violation)(_[a-zA-Z0-9]+)*$/;
 const WARNING = /^warn(_[a-zA-Z0-9]+)*$/;
@@ -118,10 +127,11 @@ export function findPolicyFiles(paths: string[], opts: { skipTestFiles?: boolean
 export function loadPolicies(o: TestOptions): LoadedPolicies {
   const regoVersion = o.regoVersion ?? "v1";
   const files = findPolicyFiles(o.policy, { skipTestFiles: o.skipTestFiles }).map((file) => ({ file, source: readText(file) }));
-  const engine = new Engine({ regoVersion, strictBuiltinErrors: o.showBuiltinErrors });
+  const engine = new Engine({ regoVersion, strictBuiltinErrors: o.showBuiltinErrors, builtins: CONFTEST_TABLE, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   let modules: Module[];
   try {
     modules = engine.addModules(files);
+    engine.compile();
   } catch (e) {
     if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${e.message}`);
     throw e;

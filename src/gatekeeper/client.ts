@@ -8,11 +8,13 @@
 
 import { RegoError, formatError } from "../index.ts";
 import { isPlainObject, gvkOf, metaOf, clone, type Obj } from "./yaml.ts";
+import { OPA_BUILTINS } from "../engine/index.ts";
+import type { BuiltinTable } from "../rego/builtin.ts";
 import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTemplate } from "./template.ts";
 import { buildConstraint, ConstraintError, isConstraint, GATOR_ENFORCEMENT_POINT, type Constraint } from "./constraint.ts";
 import { matches, matchKinds, isNamespaceObject } from "./match.ts";
 import { buildReview, ReviewError, type ReviewOptions, type BuiltReview } from "./review.ts";
-import { parseProvider, registerExternalData, isProvider, type ExternalDataState, type Provider } from "./externaldata.ts";
+import { parseProvider, EXTERNAL_DATA_BUILTINS, isProvider, type ExternalDataState, type Provider } from "./externaldata.ts";
 
 export interface Violation {
   target: string;
@@ -87,13 +89,16 @@ export class Client {
     this.opts = { enforcementPoint: opts.enforcementPoint ?? GATOR_ENFORCEMENT_POINT, namespaceObject: opts.namespaceObject ?? true };
     const ed = opts.externalData;
     this.externalData = { providers: new Map(), cache: new Map(), allowHTTP: typeof ed === "object" && ed.allowHTTP === true };
-    if (ed) registerExternalData();
+    if (ed) this.builtins = EXTERNAL_DATA_BUILTINS;
   }
+
+  /** The builtins this client's templates may call: OPA's, plus external_data once enabled. */
+  private builtins: BuiltinTable = OPA_BUILTINS;
 
   /** Add an external data Provider (externaldata.gatekeeper.sh); enables `external_data`. */
   addProvider(obj: Obj): Provider {
     const p = parseProvider(obj, this.externalData.allowHTTP);
-    registerExternalData();
+    this.builtins = EXTERNAL_DATA_BUILTINS;
     this.externalData.providers.set(p.name, p);
     this.externalData.cache.delete(p.name);
     return p;
@@ -103,7 +108,7 @@ export class Client {
 
   /** Validate and compile a ConstraintTemplate (replacing one of the same kind). Throws TemplateError. */
   addTemplate(obj: Obj, file?: string): CompiledTemplate {
-    const t = compileTemplate(obj, file);
+    const t = compileTemplate(obj, file, this.builtins);
     const prev = this.templates.get(t.kind);
     this.templates.set(t.kind, t);
     if (prev) {

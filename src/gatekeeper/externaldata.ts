@@ -16,8 +16,8 @@
 
 import * as http from "node:http";
 import * as https from "node:https";
-import { BUILTINS } from "../builtins/index.ts";
-import { BuiltinError, type Builtin, type BuiltinContext } from "../builtins/registry.ts";
+import { withBuiltins } from "../engine/index.ts";
+import { BuiltinError, type Builtin, type BuiltinContext, type BuiltinTable } from "../builtins/registry.ts";
 import { fromJS, toJS, type Value } from "../rego/value.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 
@@ -156,7 +156,5 @@ export const externalDataBuiltin: Builtin = {
   nondeterministic: true,
 };
 
-/** Make `external_data` known to the Rego compiler (idempotent). */
-export function registerExternalData(): void {
-  if (!BUILTINS.has("external_data")) BUILTINS.set("external_data", externalDataBuiltin);
-}
+/** The builtins of a Gatekeeper engine with external data: OPA's plus `external_data` (that engine's only). */
+export const EXTERNAL_DATA_BUILTINS: BuiltinTable = withBuiltins([externalDataBuiltin]);

@@ -7,7 +7,7 @@
 // integer: "string"`), and fields the schema does not declare are unknown-field errors unless
 // a node says `x-kubernetes-preserve-unknown-fields: true` (or has additionalProperties).
 
-import { goQuote } from "../builtins/gofmt.ts";
+import { goQuote } from "../gotext/fmt.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 
 export interface FieldError {

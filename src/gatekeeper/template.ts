@@ -13,7 +13,10 @@
 // libraries live under `package lib.…`, imports are limited to future.keywords and data.lib.
 // Each template gets an Engine of its own, so packages of different templates never collide.
 
-import { Engine, RegoError, parseModule, formatError } from "../index.ts";
+import { Engine, OPA_BUILTINS } from "../engine/index.ts";
+import { RegoError, formatError } from "../rego/errors.ts";
+import { parseModule } from "../rego/parser.ts";
+import type { BuiltinTable } from "../rego/builtin.ts";
 import type { Module, Term, RefTerm } from "../rego/ast.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import { checkSchemaShape } from "./schema.ts";
@@ -206,7 +209,7 @@ export function dataPathQuery(path: string[]): string {
 }
 
 /** Validate a template object and compile its Rego into a fresh Engine. */
-export function compileTemplate(tmpl: Obj, file?: string): CompiledTemplate {
+export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable = OPA_BUILTINS): CompiledTemplate {
   if (!isPlainObject(tmpl)) throw new TemplateError(`ConstraintTemplate must be an object${where(file)}`, file);
   if (!isTemplate(tmpl)) {
     throw new TemplateError(
@@ -260,12 +263,13 @@ export function compileTemplate(tmpl: Obj, file?: string): CompiledTemplate {
   const packagePath = pkgPath(main);
   if (packagePath[0] === "lib") throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: the template's package ${packagePath.join(".")} must not be under lib${where(file)}`, file, source.field);
 
-  const engine = new Engine({ regoVersion: source.version, strictBuiltinErrors: false });
+  const engine = new Engine({ regoVersion: source.version, strictBuiltinErrors: false, builtins });
   try {
     engine.addModules([
       { file: "template", source: source.rego, regoVersion: source.version },
       ...source.libs.map((l, i) => ({ file: `lib_${i}`, source: l, regoVersion: source.version })),
     ]);
+    engine.compile();
   } catch (e) {
     if (e instanceof RegoError) {
       throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: unable to compile modules${where(file)}:\n${e.errors.map(formatError).join("\n")}`, file, source.field, "compile");

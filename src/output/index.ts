@@ -19,7 +19,7 @@ import { renderSARIF } from "./sarif.ts";
 export type { CheckResult, Result, OutputFormat, RenderOptions } from "./types.ts";
 export { OUTPUT_FORMATS } from "./types.ts";
 export { totals, summaryLine, STDIN_NAME } from "./common.ts";
-export { goJSON, goString } from "./gojson.ts";
+export { goJSON, goString } from "../gotext/plainjson.ts";
 
 export function isOutputFormat(s: string): s is OutputFormat {
   return (OUTPUT_FORMATS as string[]).includes(s);

@@ -2,7 +2,7 @@
 // (tab indentation; empty lists left out; metadata keys sorted; `null` when there are none).
 
 import type { CheckResult, Result } from "./types.ts";
-import { goJSON, goString } from "./gojson.ts";
+import { goJSON, goString } from "../gotext/plainjson.ts";
 import { STDIN_NAME } from "./common.ts";
 
 function resultJSON(r: Result, level: string): string {

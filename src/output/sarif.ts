@@ -3,7 +3,7 @@
 // first result that used it.
 
 import type { CheckResult, Result } from "./types.ts";
-import { goJSON, goString } from "./gojson.ts";
+import { goJSON, goString } from "../gotext/plainjson.ts";
 
 const SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json";
 const INFO_URI = "https://github.com/open-policy-agent/conftest";

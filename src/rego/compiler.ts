@@ -38,8 +38,7 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
-import { BUILTINS } from "../builtins/index.ts";
-import type { Builtin } from "../builtins/registry.ts";
+import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { formatValue } from "./print.ts";
 import * as Ty from "./types.ts";
 import { annotationJSON } from "./astjson.ts";
@@ -232,8 +231,15 @@ export class Compiler {
   queryV1 = true;
   /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
   hooks: EvalHooks | null = null;
+  /** The builtins this compile may call (the engine's table, restricted by its capabilities). */
+  builtins: BuiltinTable;
 
-  constructor(private modules: Module[]) {}
+  constructor(
+    private modules: Module[],
+    builtins: BuiltinTable = new Map(),
+  ) {
+    this.builtins = builtins;
+  }
 
   compile(): TreeNode {
     // Pass 1: rule names per package, tree nodes.
@@ -1487,11 +1493,11 @@ export class Compiler {
         // `lt` makes `a < b` call it, as in OPA).
         throw RegoError.single("rego_type_error", `function ${node.dataPath()} has arity 0, got ${nargs} arguments`, loc);
       }
-      if (first !== "data" || !BUILTINS.has(name)) {
+      if (first !== "data" || !this.builtins.has(name)) {
         throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
       }
     }
-    const b = BUILTINS.get(name);
+    const b = this.builtins.get(name);
     if (!b) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
     // Rego v1 modules may not call the deprecated builtins (re_match, set_diff, cast_*, any, all,
     // net.cidr_overlap); queries still may, as in OPA.
@@ -1788,7 +1794,7 @@ export class Compiler {
       }
       case "call": {
         const name = opName(t.op);
-        const b = BUILTINS.get(name);
+        const b = this.builtins.get(name);
         if (b && (b.infix !== undefined || (st.scope.find(name.split(".")[0]) === undefined && !st.mod.ruleNames.has(name.split(".")[0]) && !st.mod.imports.has(name.split(".")[0])))) {
           const r = Ty.fromDecl(b.decl.result);
           // minus/plus-like operators on sets keep the set type
@@ -2043,7 +2049,7 @@ export class Compiler {
       if (node !== null && node.isFunction) return node.dataPath();
       if (parts[0] === "data" || node !== null) return null;
     }
-    if (BUILTINS.has(name)) return name;
+    if (this.builtins.has(name)) return name;
     return null;
   }
 
@@ -2065,7 +2071,7 @@ export class Compiler {
       for (const p of key.split(".").slice(1)) node = node?.children.get(p) ?? null;
       return node ? { node } : null;
     }
-    const b = BUILTINS.get(key);
+    const b = this.builtins.get(key);
     return b ? { builtin: b } : null;
   }
 }

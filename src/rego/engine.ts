@@ -1,9 +1,22 @@
-// The public Engine: modules and data in, OPA-shaped result sets out.
+// The core Engine: modules and data in, OPA-shaped result sets out.
 //
-// Modules are parsed when added and compiled together (compile errors are thrown from
-// addModule). Queries are compiled once and cached by their text. A query runs synchronously;
-// only when a builtin needs I/O (http.send, net.lookup_ip_addr) does `query` return a Promise:
-// the evaluation is suspended, the I/O awaited, and the query run again with the result cached.
+// Modules are parsed when added (parse errors are thrown there) and compiled together by
+// `compile()`, which the first query runs implicitly: the order in which modules were added
+// never changes a result, as in OPA. `prepare(query)` compiles a query once against the current
+// **snapshot** (compiled rule tree + base data + builtins) and returns an immutable
+// PreparedQuery (OPA's PrepareForEval): adding modules or data afterwards makes a new snapshot
+// and never changes a query already prepared or running. An evaluation runs synchronously; only
+// when a builtin needs I/O (http.send, net.lookup_ip_addr) does it return a Promise: the
+// evaluation is suspended, the I/O awaited, and the query run again on the same snapshot with the
+// result cached.
+//
+// Builtins are per engine: the core knows none by itself. `src/engine/` gives OPA's set as the
+// default (what `import { Engine } from "portcullis"` is), hosts add theirs to their own engines
+// only, and `capabilities` restricts the set at compile time (as `opa build --capabilities`).
+//
+// Nothing here writes to stdout or stderr: `print` output goes to the print hook (dropped when
+// none is set, as in OPA's library), and there is no hidden deadline: an evaluation stops only at
+// its own `deadline`/`timeoutMs`, its AbortSignal or its cancel flag.
 
 import type { Module, Body, Location } from "./ast.ts";
 import { parseModule, parseQuery } from "./parser.ts";
@@ -11,17 +24,34 @@ import { Compiler, type CompiledQuery } from "./compiler.ts";
 import { Ctx, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
 import { RegoError } from "./errors.ts";
 import type { Value } from "./value.ts";
-import { fromJS, toJS, emptyObject, isPlainObject, objectEntries, makeObject, isObject, objectGet } from "./value.ts";
-import { AsyncSuspend, type BuiltinContext } from "../builtins/registry.ts";
+import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet } from "./value.ts";
+import { AsyncSuspend, DEFAULT_LIMITS, type Builtin, type BuiltinContext, type BuiltinTable, type EvalLimits } from "./builtin.ts";
+
+/** OPA's capabilities document (the parts that restrict an engine). */
+export interface Capabilities {
+  builtins?: { name: string }[];
+  /** Hosts http.send and net.lookup_ip_addr may reach (absent: any; [] : none). */
+  allow_net?: string[];
+}
+
+export type PrintHook = (line: string, location?: Location) => void;
 
 export interface EngineOptions {
   regoVersion?: "v0" | "v1";
   strictBuiltinErrors?: boolean;
-  /** Stop a query after this many milliseconds (default 30 s). */
+  /** The builtins this engine may call (the core has none; `src/engine/` defaults to OPA's set). */
+  builtins?: BuiltinTable | Iterable<Builtin>;
+  /** Restrict the builtins to those the capabilities list (unknown calls: rego_type_error). */
+  capabilities?: Capabilities | string[];
+  /** Where `print` output goes (default: nowhere, as in OPA's library). */
+  printHook?: PrintHook;
+  /** Old name of printHook. */
+  print?: PrintHook;
+  /** A deadline for every evaluation, in milliseconds (default: none). */
   timeoutMs?: number;
-  /** Where `print` output goes (default: stderr). */
-  print?: (line: string, location?: Location) => void;
-  /** The value of `opa.runtime()`. */
+  /** Evaluation limits (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<EvalLimits>;
+  /** The value of `opa.runtime()` (default: an empty object: no environment reaches a policy). */
   runtime?: unknown;
   /**
    * Instrumentation for coverage and tracing (portcullis verify --coverage): compiled into the
@@ -32,15 +62,29 @@ export interface EngineOptions {
 
 export interface QueryOptions {
   input?: unknown;
-  /** Override the engine's strict builtin errors setting for this query. */
+  /** Override the engine's strict builtin errors setting for this evaluation. */
   strictBuiltinErrors?: boolean;
+  /** Stop after this many milliseconds (eval_cancel_error). */
   timeoutMs?: number;
+  /** Stop at this time (milliseconds since the epoch, as Date.now()). */
+  deadline?: number;
+  /** Stop when this signal is aborted (eval_cancel_error), also while awaiting I/O. */
+  signal?: AbortSignal;
+  /**
+   * Cancel flag shared with another thread (an Int32Array over a SharedArrayBuffer): evaluation
+   * stops with eval_cancel_error once element 0 is non-zero. For worker pools, where an
+   * AbortSignal cannot cross threads.
+   */
+  cancel?: Int32Array;
   /** Fixed time for time.now_ns (nanoseconds since the epoch). */
   nowNs?: bigint;
-  print?: (line: string, location?: Location) => void;
+  /** Where this evaluation's `print` output goes (overrides the engine's print hook). */
+  print?: PrintHook;
   /** Extra state for host builtins (conftest, gatekeeper). */
   host?: Record<string, unknown>;
 }
+
+export type EvalOptions = QueryOptions;
 
 export interface ResultExpression {
   value: unknown;
@@ -59,74 +103,90 @@ export interface RawResult {
   bindings: Map<string, Value>;
 }
 
+/** One compiled state of an engine: never changed once made. */
+interface Snapshot {
+  readonly compiler: Compiler;
+  readonly root: TreeNode;
+  readonly data: Value;
+  /** Prepared queries of this snapshot, by text. */
+  readonly prepared: Map<string, PreparedQuery>;
+}
+
 export class Engine {
   readonly regoVersion: "v0" | "v1";
   readonly strictBuiltinErrors: boolean;
+  /** The builtins this engine's policies may call (after capabilities). */
+  readonly builtins: BuiltinTable;
   private opts: EngineOptions;
   private modules = new Map<string, Module>();
   private data: Value = emptyObject();
-  private compiler: Compiler | null = null;
-  private root: TreeNode | null = null;
-  private queries = new Map<string, { q: CompiledQuery; body: Body; source: string }>();
-  /** Base data and rules were checked against each other since they last changed. */
-  private dataChecked = false;
+  /** The compiled rule tree of the current modules (null: modules changed since). */
+  private compiled: { compiler: Compiler; root: TreeNode } | null = null;
+  /** The current snapshot (null: modules or data changed since). */
+  private snap: Snapshot | null = null;
+  private readonly allowNet: readonly string[] | undefined;
+  private readonly limits: EvalLimits;
+  private readonly runtimeValue: Value;
 
   constructor(opts: EngineOptions = {}) {
     this.opts = opts;
     this.regoVersion = opts.regoVersion ?? "v1";
     this.strictBuiltinErrors = opts.strictBuiltinErrors ?? false;
+    let table: Map<string, Builtin>;
+    if (opts.builtins === undefined) table = new Map();
+    else if (opts.builtins instanceof Map) table = new Map(opts.builtins as BuiltinTable);
+    else table = new Map(Array.from(opts.builtins as Iterable<Builtin>, (b) => [b.name, b] as [string, Builtin]));
+    const caps = opts.capabilities;
+    if (caps !== undefined) {
+      const names = new Set(Array.isArray(caps) ? caps : (caps.builtins ?? []).map((b) => b.name));
+      for (const name of Array.from(table.keys())) if (!names.has(name) && !name.startsWith("internal.")) table.delete(name);
+      if (!Array.isArray(caps) && caps.allow_net !== undefined) this.allowNet = [...caps.allow_net];
+    }
+    this.builtins = table;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.runtimeValue = fromJS(opts.runtime ?? {});
   }
 
-  /** Parse and add a module, then compile all modules; throws RegoError on any error. */
+  /** Parse and add a module (replacing one with the same file name). Throws parse errors only. */
   addModule(file: string, source: string, opts: { regoVersion?: "v0" | "v1" } = {}): Module {
     const m = parseModule(file, source, { regoVersion: opts.regoVersion ?? this.regoVersion });
-    const prev = this.modules.get(file);
-    this.modules.set(file, m);
-    try {
-      this.compile();
-    } catch (e) {
-      if (prev) this.modules.set(file, prev);
-      else this.modules.delete(file);
-      this.compiler = null;
-      throw e;
-    }
+    this.setModule(m);
     return m;
   }
 
-  /** Add several modules and compile once (faster than addModule in a loop). */
-  addModules(files: { file: string; source: string; regoVersion?: "v0" | "v1" }[]): Module[] {
+  /**
+   * Parse and add several modules: `{file: source}` or `[{file, source, regoVersion?}]`. Parse
+   * errors of all of them are thrown together; nothing is added when any fails to parse.
+   */
+  addModules(files: Record<string, string> | { file: string; source: string; regoVersion?: "v0" | "v1" }[]): Module[] {
+    const list = Array.isArray(files) ? files : Object.entries(files).map(([file, source]) => ({ file, source, regoVersion: undefined }));
     const added: Module[] = [];
     const errors: RegoError[] = [];
-    for (const f of files) {
+    for (const f of list) {
       try {
-        const m = parseModule(f.file, f.source, { regoVersion: f.regoVersion ?? this.regoVersion });
-        this.modules.set(f.file, m);
-        added.push(m);
+        added.push(parseModule(f.file, f.source, { regoVersion: f.regoVersion ?? this.regoVersion }));
       } catch (e) {
         if (e instanceof RegoError) errors.push(e);
         else throw e;
       }
     }
     if (errors.length) throw new RegoError(errors.flatMap((e) => e.errors));
-    this.compile();
+    for (const m of added) this.setModule(m);
     return added;
   }
 
-  /** Add already-parsed modules and compile once (tools that parse, then rewrite, modules). */
+  /** Add already-parsed modules (tools that parse, then rewrite, modules). */
   addParsedModules(ms: Module[]): void {
-    for (const m of ms) this.modules.set(m.file, m);
-    this.compile();
+    for (const m of ms) this.setModule(m);
   }
 
   /** Add an already-parsed module (used by tools that parse themselves). */
   addParsedModule(m: Module): void {
-    this.modules.set(m.file, m);
-    this.compile();
+    this.setModule(m);
   }
 
   removeModule(file: string): void {
-    this.modules.delete(file);
-    this.compile();
+    if (this.modules.delete(file)) this.invalidate();
   }
 
   getModules(): Module[] {
@@ -138,62 +198,69 @@ export class Engine {
     let v = fromJS(doc);
     for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
     this.data = deepMerge(this.data, v);
-    this.dataChecked = false;
+    this.snap = null;
   }
 
   /** Replace all data. */
   setData(doc: unknown): void {
     this.data = fromJS(doc);
-    this.dataChecked = false;
+    this.snap = null;
   }
 
   getData(): Value {
     return this.data;
   }
 
-  private compile(): void {
-    const c = new Compiler(Array.from(this.modules.values()));
-    c.queryV1 = this.regoVersion === "v1";
-    c.hooks = this.opts.hooks ?? null;
-    this.root = c.compile();
-    this.compiler = c;
-    this.queries.clear();
-    this.dataChecked = false;
+  private setModule(m: Module): void {
+    this.modules.set(m.file, m);
+    this.invalidate();
   }
 
-  /** A rule and a base document at the same path conflict (OPA: rego_compile_error). */
-  private checkDataConflicts(): void {
-    if (this.dataChecked || this.root === null) return;
-    const errors: { code: "rego_compile_error"; message: string; location?: Location }[] = [];
-    const visit = (node: TreeNode, base: Value | undefined) => {
-      if (base === undefined) return;
-      if (node.hasDocRules || node.isFunction) {
-        const loc = [...node.complete, ...node.multi, ...node.suffixRules, ...node.funcs, ...(node.defaultRule ? [node.defaultRule] : [])][0]?.loc;
-        errors.push({ code: "rego_compile_error", message: `conflicting rule for data path ${node.path.join("/")} found`, location: loc });
-        return;
-      }
-      for (const [name, child] of node.children) visit(child, isObject(base) ? objectGetValue(base, name) : undefined);
-    };
-    for (const [name, child] of this.root.children) visit(child, isObject(this.data) ? objectGetValue(this.data, name) : undefined);
-    if (errors.length) throw new RegoError(errors);
-    this.dataChecked = true;
+  private invalidate(): void {
+    this.compiled = null;
+    this.snap = null;
   }
 
-  private prepare(query: string): { q: CompiledQuery; body: Body; source: string } {
-    if (!this.dataChecked) {
-      if (this.compiler === null) this.compile();
-      this.checkDataConflicts();
+  /**
+   * Compile every module together (also run by the first query after a change). Throws the
+   * compile errors (RegoError); the previous snapshot stays in use by queries prepared from it.
+   */
+  compile(): void {
+    this.snapshot();
+  }
+
+  private snapshot(): Snapshot {
+    if (this.snap !== null) return this.snap;
+    if (this.compiled === null) {
+      // OPA compiles modules in file-name order; so do we, so that nothing depends on the
+      // order in which they were added.
+      const mods = Array.from(this.modules.values()).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+      const c = new Compiler(mods, this.builtins);
+      c.queryV1 = this.regoVersion === "v1";
+      c.hooks = this.opts.hooks ?? null;
+      const root = c.compile();
+      this.compiled = { compiler: c, root };
     }
-    let p = this.queries.get(query);
+    checkDataConflicts(this.compiled.root, this.data);
+    this.snap = { compiler: this.compiled.compiler, root: this.compiled.root, data: this.data, prepared: new Map() };
+    return this.snap;
+  }
+
+  /**
+   * Compile a query once against the current snapshot. The result is immutable and reusable:
+   * later changes to the engine never affect it.
+   */
+  prepare(query: string): PreparedQuery {
+    const snap = this.snapshot();
+    let p = snap.prepared.get(query);
     if (p) return p;
-    if (this.compiler === null) this.compile();
     const body = parseQuery(query, { regoVersion: "v1", file: "query" });
     if (body.length === 0) throw RegoError.single("rego_parse_error", "empty query");
-    const q = this.compiler!.compileQuery(body, "query");
-    p = { q, body, source: query };
+    const q = snap.compiler.compileQuery(body, "query");
     q.exprs.forEach((e, i) => (e.text = exprText(query, body, i)));
-    if (this.queries.size > 1000) this.queries.clear();
-    this.queries.set(query, p);
+    p = new PreparedQuery(this, snap, q, query);
+    if (snap.prepared.size > 1000) snap.prepared.clear();
+    snap.prepared.set(query, p);
     return p;
   }
 
@@ -202,14 +269,12 @@ export class Engine {
    * the query needs I/O. Throws RegoError on errors.
    */
   query(query: string, opts: QueryOptions = {}): Result[] | Promise<Result[]> {
-    const raw = this.queryRaw(query, opts);
-    if (raw instanceof Promise) return raw.then((r) => this.shape(query, r));
-    return this.shape(query, raw);
+    return this.prepare(query).eval(opts);
   }
 
   /** Source text and position of each expression of a query (OPA prints them in results). */
   queryExpressionTexts(query: string): { text: string; row: number; col: number }[] {
-    return this.prepare(query).q.exprs.map((e) => ({ text: e.text, row: e.loc.row, col: e.loc.col }));
+    return this.prepare(query).expressionTexts();
   }
 
   /** Like query, but always a Promise. */
@@ -217,16 +282,53 @@ export class Engine {
     return this.query(query, opts);
   }
 
-  private shape(query: string, raw: RawResult[]): Result[] {
-    const p = this.prepare(query);
+  /** Evaluate with results in the value model (exact numbers, sets kept as RSet). */
+  queryRaw(query: string, opts: QueryOptions = {}): RawResult[] | Promise<RawResult[]> {
+    return this.prepare(query).evalRaw(opts);
+  }
+
+  /** @internal What a prepared query needs of its engine's settings. */
+  settings(): { opts: EngineOptions; strict: boolean; allowNet: readonly string[] | undefined; limits: EvalLimits; runtime: Value } {
+    return { opts: this.opts, strict: this.strictBuiltinErrors, allowNet: this.allowNet, limits: this.limits, runtime: this.runtimeValue };
+  }
+}
+
+/** A query compiled against one snapshot of an engine (OPA's PreparedEvalQuery). */
+export class PreparedQuery {
+  readonly query: string;
+  private readonly engine: Engine;
+  private readonly snap: Snapshot;
+  private readonly q: CompiledQuery;
+
+  constructor(engine: Engine, snap: Snapshot, q: CompiledQuery, query: string) {
+    this.engine = engine;
+    this.snap = snap;
+    this.q = q;
+    this.query = query;
+  }
+
+  /** Source text and position of each expression of the query. */
+  expressionTexts(): { text: string; row: number; col: number }[] {
+    return this.q.exprs.map((e) => ({ text: e.text, row: e.loc.row, col: e.loc.col }));
+  }
+
+  /** Evaluate: OPA's result set ([] when undefined); a Promise only when the query needs I/O. */
+  eval(opts: EvalOptions = {}): Result[] | Promise<Result[]> {
+    const raw = this.evalRaw(opts);
+    if (raw instanceof Promise) return raw.then((r) => this.shape(r));
+    return this.shape(raw);
+  }
+
+  private shape(raw: RawResult[]): Result[] {
+    const exprs = this.q.exprs;
     return raw.map((r) => {
       const bindings: Record<string, unknown> = {};
       for (const [k, v] of r.bindings) bindings[k] = toJS(v);
       return {
         expressions: r.expressions.map((v, i) => ({
           value: toJS(v),
-          text: p.q.exprs[i].text,
-          location: { row: p.q.exprs[i].loc.row, col: p.q.exprs[i].loc.col },
+          text: exprs[i].text,
+          location: { row: exprs[i].loc.row, col: exprs[i].loc.col },
         })),
         bindings,
       };
@@ -234,12 +336,16 @@ export class Engine {
   }
 
   /** Evaluate with results in the value model (exact numbers, sets kept as RSet). */
-  queryRaw(query: string, opts: QueryOptions = {}): RawResult[] | Promise<RawResult[]> {
-    const p = this.prepare(query);
+  evalRaw(opts: EvalOptions = {}): RawResult[] | Promise<RawResult[]> {
     const asyncResults = new Map<string, Value>();
     const nowNs = opts.nowNs ?? BigInt(Date.now()) * 1000000n;
     const cache = new Map<string, Value>();
-    const attempt = (): RawResult[] => this.run(p.q, opts, asyncResults, nowNs, cache);
+    const s = this.engine.settings();
+    let deadline = opts.deadline ?? Infinity;
+    const timeoutMs = opts.timeoutMs ?? s.opts.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, Date.now() + timeoutMs);
+    const input = opts.input === undefined ? undefined : fromJS(opts.input);
+    const attempt = (): RawResult[] => this.run(opts, s, input, asyncResults, nowNs, cache, deadline);
     try {
       return attempt();
     } catch (e) {
@@ -247,7 +353,7 @@ export class Engine {
       return (async () => {
         let pending: AsyncSuspend | null = e;
         for (let i = 0; i < 1000 && pending; i++) {
-          asyncResults.set(pending.key, await pending.promise);
+          asyncResults.set(pending.key, await raceCancel(pending.promise, opts.signal, deadline));
           try {
             return attempt();
           } catch (e2) {
@@ -260,27 +366,44 @@ export class Engine {
     }
   }
 
-  private run(q: CompiledQuery, opts: QueryOptions, asyncResults: Map<string, Value>, nowNs: bigint, cache: Map<string, Value>): RawResult[] {
+  private run(
+    opts: EvalOptions,
+    s: ReturnType<Engine["settings"]>,
+    input: Value | undefined,
+    asyncResults: Map<string, Value>,
+    nowNs: bigint,
+    cache: Map<string, Value>,
+    deadline: number,
+  ): RawResult[] {
+    const q = this.q;
     const prints: { line: string; loc?: Location }[] = [];
-    const strict = opts.strictBuiltinErrors ?? this.strictBuiltinErrors;
+    const strict = opts.strictBuiltinErrors ?? s.strict;
+    let c: Ctx | null = null;
+    const maxResultBytes = s.limits.maxResultBytes;
     const bctx: BuiltinContext = {
       strict,
       nowNs,
       cache,
       print: (line) => prints.push({ line, loc: bctx.location }),
       location: undefined,
-      runtime: fromJS(this.opts.runtime ?? {}),
+      runtime: s.runtime,
       awaitValue: (key, start) => {
         const v = asyncResults.get(key);
         if (v !== undefined) return v;
         throw new AsyncSuspend(key, start());
       },
-      engine: this,
+      engine: this.engine,
       host: opts.host,
+      allowNet: s.allowNet,
+      checkCancel: () => c!.checkCancel(),
+      checkSize: (name, bytes) => {
+        if (bytes > maxResultBytes) {
+          throw RegoError.single("eval_builtin_error", `${name}: result would exceed the evaluation's size limit of ${maxResultBytes} bytes`, bctx.location);
+        }
+      },
     };
-    const input = opts.input === undefined ? undefined : fromJS(opts.input);
-    const deadline = Date.now() + (opts.timeoutMs ?? this.opts.timeoutMs ?? 30000);
-    const c = new Ctx(this.root!, this.data, input, bctx, strict, deadline);
+    c = new Ctx(this.snap.root, this.snap.data, input, bctx, strict, deadline, opts.signal ?? null, opts.cancel ?? null);
+    c.checkCancel();
     const f: Frame = new Array(q.nslots);
     const out: RawResult[] = [];
     try {
@@ -294,19 +417,59 @@ export class Engine {
         return false;
       });
     } catch (e) {
+      if (e instanceof RegoError || e instanceof AsyncSuspend) throw e;
       if (e instanceof RangeError && /call stack/.test(e.message)) {
         throw RegoError.single("eval_builtin_error", "evaluation too deep: the policy or its input nests beyond the evaluator's stack (simplify the document or policy)");
       }
-      throw e;
+      // Anything else is a bug in Portcullis: surface it as a coded internal error (never as a
+      // silent undefined, never as a raw exception).
+      throw RegoError.single("eval_internal_error", `internal error: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
-      const printer = opts.print ?? this.opts.print;
-      for (const p of prints) {
-        if (printer) printer(p.line, p.loc);
-        else process.stderr.write(p.line + "\n");
-      }
+      const printer = opts.print ?? s.opts.printHook ?? s.opts.print;
+      if (printer) for (const p of prints) printer(p.line, p.loc);
     }
     return out;
   }
+}
+
+/** Wait for a builtin's I/O, but no longer than the evaluation's deadline or its signal allow. */
+function raceCancel<T>(p: Promise<T>, signal: AbortSignal | undefined, deadline: number): Promise<T> {
+  if (signal === undefined && deadline === Infinity) return p;
+  const cancelled = () => RegoError.single("eval_cancel_error", signal?.aborted ? "caller cancelled query execution" : "timed out: evaluation exceeded its deadline");
+  if (signal?.aborted || Date.now() > deadline) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      cleanup();
+      reject(cancelled());
+    };
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (deadline !== Infinity) timer = setTimeout(onAbort, Math.max(0, deadline - Date.now()));
+    p.then(
+      (v) => (cleanup(), resolve(v)),
+      (e) => (cleanup(), reject(e)),
+    );
+  });
+}
+
+/** A rule and a base document at the same path conflict (OPA: rego_compile_error). */
+function checkDataConflicts(root: TreeNode, data: Value): void {
+  const errors: { code: "rego_compile_error"; message: string; location?: Location }[] = [];
+  const visit = (node: TreeNode, base: Value | undefined) => {
+    if (base === undefined) return;
+    if (node.hasDocRules || node.isFunction) {
+      const loc = [...node.complete, ...node.multi, ...node.suffixRules, ...node.funcs, ...(node.defaultRule ? [node.defaultRule] : [])][0]?.loc;
+      errors.push({ code: "rego_compile_error", message: `conflicting rule for data path ${node.path.join("/")} found`, location: loc });
+      return;
+    }
+    for (const [name, child] of node.children) visit(child, isObject(base) ? objectGet(base as never, name) : undefined);
+  };
+  for (const [name, child] of root.children) visit(child, isObject(data) ? objectGet(data as never, name) : undefined);
+  if (errors.length) throw new RegoError(errors);
 }
 
 /** Source text of the i-th expression of a query, cut between expression start positions. */
@@ -322,10 +485,7 @@ function exprText(source: string, body: Body, i: number): string {
   return source.slice(start, end).replace(/[\s;]+$/, "");
 }
 
-function objectGetValue(o: Value, k: string): Value | undefined {
-  return objectGet(o as never, k);
-}
-
+/** Merge two documents (the second wins where they are not both objects). */
 function deepMerge(a: Value, b: Value): Value {
   if (!isObject(a) || !isObject(b)) return b;
   const entries = new Map<unknown, [Value, Value]>();
@@ -334,6 +494,5 @@ function deepMerge(a: Value, b: Value): Value {
     const prev = entries.get(k);
     entries.set(k, [k, prev ? deepMerge(prev[1], v) : v]);
   }
-  void isPlainObject;
   return makeObject(entries.values());
 }

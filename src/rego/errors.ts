@@ -17,6 +17,7 @@ export type ErrorCode =
   | "eval_builtin_error"
   | "eval_cancel_error"
   | "eval_with_merge_error"
+  | "eval_internal_error"
   | "invalid_argument";
 
 export interface ErrorDetail {

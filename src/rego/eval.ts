@@ -21,8 +21,8 @@ import {
   sortedKeys,
   compareStrings,
 } from "./value.ts";
-import type { Builtin, BuiltinContext } from "../builtins/registry.ts";
-import { BuiltinError, BuiltinTypeError, HaltError, AsyncSuspend } from "../builtins/registry.ts";
+import type { Builtin, BuiltinContext } from "./builtin.ts";
+import { BuiltinError, BuiltinTypeError, HaltError, AsyncSuspend } from "./builtin.ts";
 
 export type Frame = (Value | undefined)[];
 export type K = () => boolean;
@@ -138,19 +138,46 @@ export class Ctx {
   deadline: number;
   steps = 0;
   inProgress = new Set<TreeNode>();
-  constructor(root: TreeNode, data: Value, input: Value | undefined, bctx: BuiltinContext, strict: boolean, deadline: number) {
+  /** Stop when aborted (caller's AbortSignal). */
+  signal: AbortSignal | null;
+  /** Stop when element 0 is non-zero (a flag shared with another thread). */
+  cancel: Int32Array | null;
+  constructor(
+    root: TreeNode,
+    data: Value,
+    input: Value | undefined,
+    bctx: BuiltinContext,
+    strict: boolean,
+    deadline: number,
+    signal: AbortSignal | null = null,
+    cancel: Int32Array | null = null,
+  ) {
     this.root = root;
     this.data = data;
     this.input = input;
     this.bctx = bctx;
     this.strict = strict;
     this.deadline = deadline;
+    this.signal = signal;
+    this.cancel = cancel;
   }
 
-  /** Called on every rule evaluation and collection step: stops runaway policies. */
+  /**
+   * Called on every rule evaluation and collection step: stops runaway policies. The clock,
+   * the signal and the cancel flag are read every 1,024 steps (a step is well under a
+   * microsecond, so a cancellation is seen within about a millisecond).
+   */
   tick(): void {
-    if ((++this.steps & 0x3ff) === 0 && Date.now() > this.deadline) {
+    if ((++this.steps & 0x3ff) === 0) this.checkCancel();
+  }
+
+  /** Throw eval_cancel_error if the deadline has passed or the evaluation was cancelled. */
+  checkCancel(): void {
+    if (this.deadline !== Infinity && Date.now() > this.deadline) {
       throw RegoError.single("eval_cancel_error", "timed out: evaluation exceeded its deadline (raise --timeout or fix the policy)");
+    }
+    if ((this.signal !== null && this.signal.aborted) || (this.cancel !== null && Atomics.load(this.cancel, 0) !== 0)) {
+      throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
     }
   }
 }
@@ -600,7 +627,24 @@ export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | u
     }
     if (e instanceof HaltError) throw RegoError.single(e.code, e.message, loc);
     if (e instanceof RegoError || e instanceof AsyncSuspend) throw e;
-    if (c.strict) throw RegoError.single("eval_builtin_error", `${b.name}: ${(e as Error).message}`, loc);
-    return undefined;
+    throw unexpected(b.name, e, loc);
   }
+}
+
+/**
+ * An exception a builtin did not raise on purpose. OPA's non-strict mode only swallows the
+ * errors builtins raise deliberately; anything else is a fault and must surface, never become a
+ * silent undefined that lets a `deny` rule not fire. A result too large for JavaScript (string or
+ * array length, BigInt size) is a named size error; a stack overflow is left to the engine
+ * ("evaluation too deep"); everything else is an eval_internal_error naming the builtin.
+ */
+function unexpected(name: string, e: unknown, loc: Location | undefined): unknown {
+  if (e instanceof RangeError) {
+    if (/call stack/.test(e.message)) return e;
+    if (/Invalid (string|array|typed array) length|Maximum BigInt size|allocation failed|Array buffer/i.test(e.message)) {
+      return RegoError.single("eval_builtin_error", `${name}: result exceeds the engine's size limits`, loc);
+    }
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return RegoError.single("eval_internal_error", `${name}: internal error: ${msg}`, loc);
 }

@@ -22,7 +22,7 @@
 import type { Body, Comment, Expr, Import, Location, Module, RefTerm, Rule, Term, VarTerm, With } from "./ast.ts";
 import { parseModule, termString as parserTermString } from "./parser.ts";
 import { RegoError, type ErrorDetail } from "./errors.ts";
-import { goQuote } from "../builtins/gofmt.ts";
+import { goQuote } from "../gotext/fmt.ts";
 import {
   lex,
   Token,

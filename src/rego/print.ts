@@ -4,7 +4,7 @@
 
 import type { Value } from "./value.ts";
 import { BigDec, RSet, numberText, objectEntries } from "./value.ts";
-import { goQuote } from "../builtins/gofmt.ts";
+import { goQuote } from "../gotext/fmt.ts";
 
 export function formatValue(v: Value): string {
   switch (typeof v) {

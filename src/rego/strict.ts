@@ -18,7 +18,7 @@
 import type { Body, Expr, Location, Module, Rule, Term, VarTerm, RefTerm } from "./ast.ts";
 import type { ErrorDetail } from "./errors.ts";
 import { termString } from "./parser.ts";
-import { BUILTINS } from "../builtins/index.ts";
+import type { BuiltinTable } from "./builtin.ts";
 
 /** Stage ranks, in OPA's compile order; compiler errors are ranked by classifyStage. */
 export const STAGE = {
@@ -42,6 +42,8 @@ export interface StagedError extends ErrorDetail {
 export interface StrictOptions {
   /** Strict mode (opa check --strict). */
   strict: boolean;
+  /** The builtins the checked modules may call (an engine's table). */
+  builtins: BuiltinTable;
 }
 
 function err(stage: number, message: string, location: Location | undefined, code: ErrorDetail["code"] = "rego_compile_error"): StagedError {
@@ -85,7 +87,7 @@ export function strictErrors(modules: Module[], o: StrictOptions): StagedError[]
     if (!names) byPkg.set(k, (names = new Set()));
     for (const r of m.rules) if (r.head.ref[0].type === "var") names.add((r.head.ref[0] as VarTerm).name);
   }
-  for (const m of ms) out.push(...withTargetErrors(m, byPkg.get(termString(m.package))!));
+  for (const m of ms) out.push(...withTargetErrors(m, byPkg.get(termString(m.package))!, o));
   out.push(...ruleConflictErrors(ms));
   for (const m of ms) out.push(...deprecatedErrors(m, o, byPkg.get(termString(m.package))!));
   return out;
@@ -545,7 +547,7 @@ function localVarErrors(ms: Module[], o: StrictOptions): StagedError[] {
  * `with` targets must be input…, data… (package rules and imports are data), or a builtin
  * function; anything else is a type error at the target.
  */
-function withTargetErrors(m: Module, pkgRules: Set<string>): StagedError[] {
+function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions): StagedError[] {
   const out: StagedError[] = [];
   const known = new Set<string>(["input", "data", ...pkgRules]);
   for (const im of m.imports) {
@@ -563,7 +565,7 @@ function withTargetErrors(m: Module, pkgRules: Set<string>): StagedError[] {
       for (const w of e.with) {
         const head = w.target.terms[0];
         if (head.type === "var" && known.has(head.name)) continue;
-        if (BUILTINS.has(opName(w.target))) continue;
+        if (o.builtins.has(opName(w.target))) continue;
         out.push(err(STAGE.withTargets, "with keyword target must reference existing input, data, or a function", w.target.loc, "rego_type_error"));
       }
       exprTerms(e, false).forEach(visitTerm);
@@ -670,7 +672,7 @@ function deprecatedErrors(m: Module, o: StrictOptions, pkgRules: Set<string>): S
   const check = (op: RefTerm, loc: Location) => {
     const name = opName(op);
     if (local.has(name)) return;
-    if (BUILTINS.get(name)?.deprecated) out.push(err(STAGE.deprecated, `deprecated built-in function calls in expression: ${name}`, loc, "rego_type_error"));
+    if (o.builtins.get(name)?.deprecated) out.push(err(STAGE.deprecated, `deprecated built-in function calls in expression: ${name}`, loc, "rego_type_error"));
   };
   const visitTerm = (t: Term | null): void => {
     if (!t) return;

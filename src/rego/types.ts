@@ -3,7 +3,7 @@
 // whose type cannot match the declaration is an error before anything runs. Unknown types
 // (input, base data, function parameters) are `any` and never cause an error.
 
-import type { TypeDecl } from "../builtins/registry.ts";
+import type { TypeDecl } from "./builtin.ts";
 
 export const K_NULL = 1;
 export const K_BOOL = 2;

@@ -2,7 +2,7 @@
 // with its own deadline, its `print` output captured, and its outcome classified as opa test
 // does (pass, fail, error, skipped; sub-results for ref-head tests).
 
-import type { Engine } from "../rego/engine.ts";
+import type { Engine } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import type { Value } from "../rego/value.ts";
 import { isObject, objectEntries, RSet } from "../rego/value.ts";

@@ -23,6 +23,8 @@ export function fakeContext(): BuiltinContext {
     awaitValue: () => {
       throw new Error("no async in unit tests");
     },
+    checkCancel: () => {},
+    checkSize: () => {},
   };
 }
 

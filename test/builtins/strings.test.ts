@@ -2,19 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cases } from "./cases/strings.ts";
 import { checkDecls, evalCall, runCases } from "./helpers.ts";
-import { BUILTINS } from "../../src/builtins/index.ts";
-import { formatFloat, goSprintf, GoNumber, GoMap } from "../../src/builtins/gofmt.ts";
+import { formatFloat, goSprintf, GoNumber, GoMap } from "../../src/gotext/fmt.ts";
 import { renderTemplate } from "../../src/builtins/gotemplate.ts";
 
-// The calls files erase static types with object.get({}, "k", X) so that OPA reports run-time
-// type errors; stand in for object.get while its category is not registered.
-if (!BUILTINS.has("object.get")) {
-  BUILTINS.set("object.get", {
-    name: "object.get",
-    decl: { type: "function", args: [{ type: "any" }, { type: "any" }, { type: "any" }], result: { type: "any" } },
-    impl: (args) => args[2],
-  });
-}
 
 // Go's Replacer with an empty pattern splits multi-byte characters into invalid UTF-8 bytes;
 // OPA's JSON output shows each as U+FFFD, which is what Portcullis returns (%v shows the raw

@@ -4,7 +4,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { render, exitCode, summaryLine, totals } from "../../src/output/index.ts";
 import type { CheckResult } from "../../src/output/types.ts";
-import { goJSON, goString } from "../../src/output/gojson.ts";
+import { goJSON, goString } from "../../src/gotext/plainjson.ts";
 import { displayWidth } from "../../src/output/width.ts";
 import { xmlEscape } from "../../src/output/junit.ts";
 import { globToRegExp, hasGlobMeta } from "../../src/conftest/glob.ts";

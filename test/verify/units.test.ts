@@ -2,7 +2,7 @@
 // source extents for coverage, and the small formatters.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { Engine } from "../../src/rego/engine.ts";
+import { Engine } from "../../src/engine/index.ts";
 import { parseModule } from "../../src/rego/parser.ts";
 import type { Location } from "../../src/rego/ast.ts";
 import { discover, testQuery } from "../../src/verify/discover.ts";

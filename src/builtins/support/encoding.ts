@@ -100,7 +100,7 @@ export function b64url(buf: Uint8Array | string): string {
 }
 
 /** Go's json.Marshal of strings and values: one implementation, in gojson.ts. */
-export { goJSONString, marshalJSON as goJSON } from "../gojson.ts";
+export { goJSONString, marshalJSON as goJSON } from "../../gotext/json.ts";
 
 /**
  * Why a text is not JSON, in the words of Go's encoding/json scanner ("invalid character 'x'
@@ -271,4 +271,4 @@ export function goJSONError(text: string, eof = "unexpected end of JSON input"):
 }
 
 /** Parse JSON text into a Rego value, keeping integers beyond 2^53 exact (gojson.ts). */
-export { parseJSON as parseJSONValue } from "../gojson.ts";
+export { parseJSON as parseJSONValue } from "../../gotext/json.ts";

@@ -24,7 +24,7 @@ import {
 export class JSONSyntaxError extends Error {}
 
 /** Go's strconv.Quote (one implementation, in gofmt.ts). */
-import { goQuote } from "./gofmt.ts";
+import { goQuote } from "./fmt.ts";
 export { goQuote };
 
 /** How Go's JSON scanner names a byte in an error: the UTF-8 lead byte, read as a Latin-1 rune. */
