@@ -15,7 +15,8 @@ export function register(program: Command, io: CliIO): void {
     .option("-f, --format <format>", `output format: ${EVAL_FORMATS.join(", ")}`, "json")
     .option("--v0-compatible", "parse modules as Rego v0")
     .option("--strict-builtin-errors", "treat builtin errors as fatal")
-    .option("--timeout <duration>", "stop evaluation after this long (e.g. 10s)")
+    .option("--timeout <duration>", "stop evaluation after this long (e.g. 10s; default: no limit, as opa eval)")
+    .option("--capabilities <file>", "OPA capabilities JSON: only the builtins it lists may be called")
     .action(async (query: string, o) => {
       io.exitCode = await runEval(query, o, io.out, io.err);
     });

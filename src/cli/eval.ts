@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import { Engine } from "../engine/index.ts";
 import type { RawResult } from "../engine/index.ts";
 import { RegoError, formatError } from "../rego/errors.ts";
-import { loadPaths, parseDataFile, LoadError } from "./loader.ts";
+import { loadPaths, parseDataFile, addLoadedFiles, LoadError } from "../load/index.ts";
+import type { Capabilities } from "../rego/engine.ts";
 import { RegoJSON, jsonText } from "./json.ts";
 import { formatValue } from "../rego/print.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
@@ -16,6 +17,8 @@ export interface EvalOptions {
   v0Compatible?: boolean;
   strictBuiltinErrors?: boolean;
   timeout?: string;
+  /** An OPA capabilities JSON file restricting the builtins (as opa eval --capabilities). */
+  capabilities?: string;
 }
 
 const PORTCULLIS_VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -29,18 +32,19 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     err(`error: unknown format "${format}" (use one of: ${EVAL_FORMATS.join(", ")})\n`);
     return 1;
   }
-  const engine = new Engine({
-    regoVersion: o.v0Compatible ? "v0" : "v1",
-    strictBuiltinErrors: o.strictBuiltinErrors,
-    // What opa.runtime() returns, in the shape opa eval gives it.
-    runtime: { authorization_enabled: false, commit: "", env: { ...process.env }, skip_known_schema_check: false, version: PORTCULLIS_VERSION },
-  });
   let raw: RawResult[];
   let texts: { text: string; row: number; col: number }[] = [];
   try {
-    const files = loadPaths(o.data ?? []);
-    engine.addModules(files.modules);
-    for (const d of files.data) engine.addData(d.value, d.path);
+    const engine = new Engine({
+      regoVersion: o.v0Compatible ? "v0" : "v1",
+      strictBuiltinErrors: o.strictBuiltinErrors,
+      capabilities: o.capabilities ? readCapabilities(o.capabilities) : undefined,
+      // print() output goes to stderr, as opa eval's does.
+      printHook: (line) => err(line + "\n"),
+      // What opa.runtime() returns, in the shape opa eval gives it.
+      runtime: { authorization_enabled: false, commit: "", env: { ...process.env }, skip_known_schema_check: false, version: PORTCULLIS_VERSION },
+    });
+    addLoadedFiles(engine, loadPaths(o.data ?? []));
     let input: unknown;
     if (o.input) {
       let text: string;
@@ -49,28 +53,62 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
       } catch (e) {
         throw new LoadError(`${o.input}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
       }
-      input = parseDataFile(o.input === "-" ? "stdin.json" : o.input, text);
+      try {
+        input = parseDataFile(o.input === "-" ? "stdin.json" : o.input, text);
+      } catch (e) {
+        // opa eval's wording for an input it cannot read.
+        if (e instanceof LoadError) throw new LoadError(`unable to parse input: ${e.message}`, true);
+        throw e;
+      }
     }
+    // No deadline unless asked for, as in opa eval.
     const timeoutMs = o.timeout ? parseTimeout(o.timeout) : undefined;
-    raw = await engine.queryRaw(query, { input, timeoutMs });
-    texts = engine.queryExpressionTexts(query);
+    const pq = engine.prepare(query);
+    raw = await pq.evalRaw({ input, timeoutMs });
+    texts = pq.expressionTexts();
   } catch (e) {
+    // opa eval exits 2 on every error (parse, compile, conflict, bad input, missing file).
     if (e instanceof RegoError) {
       if (format === "json") {
         out(jsonText({ errors: e.errors.map((x) => ({ message: x.message, code: x.code, location: x.location })) }) + "\n");
       } else {
         err(e.message + "\n");
       }
-      return 1;
+      return 2;
     }
     if (e instanceof LoadError) {
-      err(`error: ${e.message}\n`);
-      return 1;
+      err(e.bare ? `${e.message}\n` : `error: ${e.message}\n`);
+      return 2;
     }
     throw e;
   }
-  out(formatResults(raw, texts, format));
+  try {
+    out(formatResults(raw, texts, format));
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/.test(e.message)) {
+      err("error: the result nests too deeply to print\n");
+      return 2;
+    }
+    throw e;
+  }
   return 0;
+}
+
+/** Read an OPA capabilities JSON file (opa eval --capabilities). */
+function readCapabilities(file: string): Capabilities {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new LoadError(`${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+  }
+  try {
+    const caps = JSON.parse(text) as Capabilities;
+    if (caps === null || typeof caps !== "object" || (caps.builtins !== undefined && !Array.isArray(caps.builtins))) throw new Error("not a capabilities document");
+    return caps;
+  } catch (e) {
+    throw new LoadError(`${file}: invalid capabilities file: ${(e as Error).message}`);
+  }
 }
 
 /** Go's JSON encoder escapes <, > and & (and U+2028/9) inside strings; OPA's output has them so. */

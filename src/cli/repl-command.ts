@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { Repl, BANNER } from "./repl.ts";
-import { LoadError } from "./loader.ts";
+import { LoadError } from "../load/index.ts";
 import { RegoError } from "../rego/errors.ts";
 import { checkFiles, formatCheckErrors } from "./check.ts";
 

@@ -19,7 +19,7 @@ import { Engine, type RawResult } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import { formatSource, formatModule, parseForFormat } from "../rego/format.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
-import { loadPaths, LoadError, type LoadedFiles } from "./loader.ts";
+import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
 import { formatResults } from "./eval.ts";
 
 export interface ReplOptions {
@@ -510,6 +510,7 @@ export class Repl {
       modules.push({ file: REPL_FILE(m.pkg), source: this.moduleSource(m, m.entries, m.imports, true) });
     }
     engine.addModules(modules);
+    engine.compile();
     for (const d of this.files.data) engine.addData(d.value, d.path);
     this.engine = engine;
   }

@@ -12,7 +12,7 @@ import { RegoError, formatError } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Rule, Term, Expr, Body } from "../rego/ast.ts";
 import { BUILTINS } from "../builtins/index.ts";
-import { loadPaths, LoadError, type LoadedFiles } from "./loader.ts";
+import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
 import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "../verify/discover.ts";
 import { runTests, runTest, DEFAULT_TIMEOUT_MS, type TestResult } from "../verify/runner.ts";
 import { CoverageCollector, coverageReport } from "../verify/coverage.ts";

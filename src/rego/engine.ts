@@ -24,7 +24,7 @@ import { Compiler, type CompiledQuery } from "./compiler.ts";
 import { Ctx, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
 import { RegoError } from "./errors.ts";
 import type { Value } from "./value.ts";
-import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet } from "./value.ts";
+import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError } from "./value.ts";
 import { AsyncSuspend, DEFAULT_LIMITS, type Builtin, type BuiltinContext, type BuiltinTable, type EvalLimits } from "./builtin.ts";
 
 /** OPA's capabilities document (the parts that restrict an engine). */
@@ -195,7 +195,7 @@ export class Engine {
 
   /** Deep-merge a document into data at the root (or at `path`). */
   addData(doc: unknown, path: string[] = []): void {
-    let v = fromJS(doc);
+    let v = dataValue(doc);
     for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
     this.data = deepMerge(this.data, v);
     this.snap = null;
@@ -203,7 +203,7 @@ export class Engine {
 
   /** Replace all data. */
   setData(doc: unknown): void {
-    this.data = fromJS(doc);
+    this.data = dataValue(doc);
     this.snap = null;
   }
 
@@ -320,6 +320,17 @@ export class PreparedQuery {
   }
 
   private shape(raw: RawResult[]): Result[] {
+    try {
+      return this.shapeRows(raw);
+    } catch (e) {
+      if (e instanceof RangeError && /call stack/.test(e.message)) {
+        throw RegoError.single("eval_builtin_error", "result nests too deeply to convert to JavaScript (use evalRaw)");
+      }
+      throw e;
+    }
+  }
+
+  private shapeRows(raw: RawResult[]): Result[] {
     const exprs = this.q.exprs;
     return raw.map((r) => {
       const bindings: Record<string, unknown> = {};
@@ -344,7 +355,13 @@ export class PreparedQuery {
     let deadline = opts.deadline ?? Infinity;
     const timeoutMs = opts.timeoutMs ?? s.opts.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, Date.now() + timeoutMs);
-    const input = opts.input === undefined ? undefined : fromJS(opts.input);
+    let input: Value | undefined;
+    try {
+      input = opts.input === undefined ? undefined : fromJS(opts.input);
+    } catch (e) {
+      if (e instanceof ValueDepthError) throw RegoError.single("invalid_argument", `input: ${e.message}`);
+      throw e;
+    }
     const attempt = (): RawResult[] => this.run(opts, s, input, asyncResults, nowNs, cache, deadline);
     try {
       return attempt();
@@ -429,6 +446,16 @@ export class PreparedQuery {
       if (printer) for (const p of prints) printer(p.line, p.loc);
     }
     return out;
+  }
+}
+
+/** Data from a caller, as a value; too deep is invalid_argument. */
+function dataValue(doc: unknown): Value {
+  try {
+    return fromJS(doc);
+  } catch (e) {
+    if (e instanceof ValueDepthError) throw RegoError.single("invalid_argument", `data: ${e.message}`);
+    throw e;
   }
 }
 

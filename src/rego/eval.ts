@@ -20,6 +20,7 @@ import {
   makeObject,
   sortedKeys,
   compareStrings,
+  ValueDepthError,
 } from "./value.ts";
 import type { Builtin, BuiltinContext } from "./builtin.ts";
 import { BuiltinError, BuiltinTypeError, HaltError, AsyncSuspend } from "./builtin.ts";
@@ -621,8 +622,8 @@ export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | u
       if (c.strict) throw RegoError.single("eval_type_error", e.message, loc);
       return undefined;
     }
-    if (e instanceof BuiltinError) {
-      if (c.strict) throw RegoError.single("eval_builtin_error", e.message, loc);
+    if (e instanceof BuiltinError || e instanceof ValueDepthError) {
+      if (c.strict) throw RegoError.single("eval_builtin_error", e instanceof ValueDepthError ? `${b.name}: ${e.message}` : e.message, loc);
       return undefined;
     }
     if (e instanceof HaltError) throw RegoError.single(e.code, e.message, loc);

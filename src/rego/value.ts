@@ -422,11 +422,34 @@ export function emptyObject(): PlainObject {
 // ---- Conversion to and from JSON -------------------------------------------------------------
 
 /**
- * Bring a value from outside (JSON.parse, YAML, a caller's object) into the value model:
- * integers beyond ±2^53 become bigints; undefined members are dropped; Maps/Sets are converted.
- * Plain JSON input is returned as is when it needs no change (the common case), so this is cheap.
+ * The deepest value Portcullis accepts (OPA's, from Go's JSON decoder): a document nested
+ * deeper is refused with "exceeded max depth of 10000" rather than risking the stack.
  */
-export function fromJS(x: unknown): Value {
+export const MAX_VALUE_DEPTH = 10000;
+
+export class ValueDepthError extends Error {
+  constructor(max = MAX_VALUE_DEPTH) {
+    super(`exceeded max depth of ${max}`);
+    this.name = "ValueDepthError";
+  }
+}
+
+/** The nesting depth of a plain JS document (iterative; stops counting past `limit`). */
+export function nestingDepth(x: unknown, limit = MAX_VALUE_DEPTH): number {
+  if (x === null || typeof x !== "object") return 0;
+  let max = 0;
+  const stack: [unknown, number][] = [[x, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    const children = Array.isArray(v) ? v : v instanceof Set ? Array.from(v) : v instanceof Map ? Array.from(v).flat() : v instanceof RSet || v instanceof ObjMap || v instanceof BigDec || v instanceof Date ? [] : Object.values(v as object);
+    for (const c of children) if (c !== null && typeof c === "object") stack.push([c, d + 1]);
+  }
+  return max;
+}
+
+function scalarFromJS(x: unknown): Value {
   switch (typeof x) {
     case "string":
     case "boolean":
@@ -439,46 +462,98 @@ export function fromJS(x: unknown): Value {
       return fromBigInt(x);
     case "undefined":
       return null;
-    case "object": {
-      if (x === null) return null;
-      if (Array.isArray(x)) {
-        let out: Value[] | null = null;
-        for (let i = 0; i < x.length; i++) {
-          const e = x[i];
-          const c = fromJS(e);
-          if (c !== e && out === null) out = x.slice(0, i) as Value[];
-          if (out !== null) out.push(c);
-        }
-        return out ?? (x as Value[]);
-      }
-      if (x instanceof RSet || x instanceof ObjMap || x instanceof BigDec) return x;
-      if (x instanceof Set) return new RSet(Array.from(x, fromJS));
-      if (x instanceof Map) return makeObject(Array.from(x, ([k, v]) => [fromJS(k), fromJS(v)] as [Value, Value]));
-      if (x instanceof Date) return x.toISOString();
-      const o = x as Record<string, unknown>;
-      let out: PlainObject | null = null;
-      const keys = Object.keys(o);
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        const e = o[k];
-        if (e === undefined) {
-          if (out === null) {
-            out = emptyObject();
-            for (let j = 0; j < i; j++) out[keys[j]] = o[keys[j]] as Value;
-          }
-          continue;
-        }
-        const c = fromJS(e);
-        if (c !== e && out === null) {
-          out = emptyObject();
-          for (let j = 0; j < i; j++) if (o[keys[j]] !== undefined) out[keys[j]] = o[keys[j]] as Value;
-        }
-        if (out !== null) out[k] = c;
-      }
-      return out ?? (o as PlainObject);
-    }
   }
   throw new TypeError(`cannot convert a ${typeof x} to a Rego value`);
+}
+
+/** One composite being converted by fromJS: its source, its converted children so far. */
+interface ConvFrame {
+  src: unknown;
+  kind: 0 | 1 | 2 | 3; // array, object, Set, Map
+  items: unknown[]; // the children to convert (object: values; Map: k0, v0, k1, v1, …)
+  keys: string[] | null;
+  i: number;
+  out: unknown[] | PlainObject | null; // copy made once a child differs (array/object)
+}
+
+/**
+ * A JavaScript value as a Rego value. Plain JSON (arrays, objects, strings, numbers that fit)
+ * is used as it is, without copying; only what differs (undefined members, unsafe integers,
+ * Sets, Maps, Dates) is converted. Iterative, so deep documents cannot overflow the stack;
+ * deeper than MAX_VALUE_DEPTH is a ValueDepthError.
+ */
+export function fromJS(x: unknown): Value {
+  if (x === null || typeof x !== "object") return scalarFromJS(x);
+  if (x instanceof RSet || x instanceof ObjMap || x instanceof BigDec) return x;
+  if (x instanceof Date) return x.toISOString();
+  const stack: ConvFrame[] = [frameOf(x)];
+  let result: Value = null;
+  while (stack.length > 0) {
+    const fr = stack[stack.length - 1];
+    if (fr.i < fr.items.length) {
+      const child = fr.items[fr.i];
+      if (child !== null && typeof child === "object" && !(child instanceof RSet || child instanceof ObjMap || child instanceof BigDec || child instanceof Date)) {
+        if (stack.length >= MAX_VALUE_DEPTH) throw new ValueDepthError();
+        stack.push(frameOf(child));
+        continue;
+      }
+      put(fr, child === null || typeof child !== "object" ? scalarFromJS(child) : child instanceof Date ? child.toISOString() : (child as Value));
+      continue;
+    }
+    stack.pop();
+    const done = finish(fr);
+    if (stack.length === 0) result = done;
+    else put(stack[stack.length - 1], done);
+  }
+  return result;
+}
+
+function frameOf(x: object): ConvFrame {
+  if (Array.isArray(x)) return { src: x, kind: 0, items: x, keys: null, i: 0, out: null };
+  if (x instanceof Set) return { src: x, kind: 2, items: Array.from(x), keys: null, i: 0, out: [] };
+  if (x instanceof Map) return { src: x, kind: 3, items: Array.from(x).flat(), keys: null, i: 0, out: [] };
+  const keys = Object.keys(x);
+  return { src: x, kind: 1, items: keys.map((k) => (x as Record<string, unknown>)[k]), keys, i: 0, out: null };
+}
+
+/** Record the converted i-th child of a frame (copying the source only once a child differs). */
+function put(fr: ConvFrame, c: Value): void {
+  const i = fr.i++;
+  const e = fr.items[i];
+  if (fr.kind === 0) {
+    if (c !== e && fr.out === null) fr.out = (fr.src as unknown[]).slice(0, i);
+    if (fr.out !== null) (fr.out as unknown[]).push(c);
+  } else if (fr.kind === 1) {
+    const keys = fr.keys!;
+    if (e === undefined || c !== e) {
+      if (fr.out === null) {
+        const out = emptyObject();
+        for (let j = 0; j < i; j++) if (fr.items[j] !== undefined) out[keys[j]] = fr.items[j] as Value;
+        fr.out = out;
+      }
+      if (e === undefined) return;
+    }
+    if (fr.out !== null) (fr.out as PlainObject)[keys[i]] = c;
+  } else {
+    (fr.out as unknown[]).push(c);
+  }
+}
+
+function finish(fr: ConvFrame): Value {
+  switch (fr.kind) {
+    case 0:
+      return (fr.out ?? fr.src) as Value[];
+    case 1:
+      return (fr.out ?? fr.src) as PlainObject;
+    case 2:
+      return new RSet(fr.out as Value[]);
+    default: {
+      const flat = fr.out as Value[];
+      const entries: [Value, Value][] = [];
+      for (let j = 0; j < flat.length; j += 2) entries.push([flat[j], flat[j + 1]]);
+      return makeObject(entries);
+    }
+  }
 }
 
 /**

@@ -63,15 +63,15 @@ test("eval prints what opa eval prints", async (t) => {
   t.diagnostic(`${same} outputs identical to opa eval`);
 });
 
-test("eval errors: parse error exits 1 naming file and row; unknown format; missing file", async () => {
+test("eval errors: parse error exits 2 (as opa eval) naming file and row; unknown format; missing file", async () => {
   const a = await run(["eval", "-f", "pretty", "-d", join(dir, "bad.rego"), "data"]);
-  assert.equal(a.code, 1);
+  assert.equal(a.code, 2);
   assert.match(a.err, /bad\.rego:3: rego_parse_error: unexpected } token/);
   const b = await run(["eval", "-f", "xml", "1"]);
   assert.equal(b.code, 1);
   assert.match(b.err, /unknown format/);
   const c = await run(["eval", "-d", join(dir, "missing.rego"), "1"]);
-  assert.equal(c.code, 1);
+  assert.equal(c.code, 2);
   assert.match(c.err, /missing\.rego: no such file or directory/);
   assert.ok(existsSync(dir));
 });

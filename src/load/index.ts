@@ -1,11 +1,15 @@
 // Loading policy and data files the way OPA's loader does: `.rego` files are modules; `.json`,
 // `.yaml` and `.yml` files are data, merged at the path of their directory relative to the
-// root that was named (a file named directly is merged at the data root).
+// root that was named (a file named directly is merged at the data root). Used by every face
+// (eval, verify, check, repl, conftest's data, and the servers to come), so it lives outside
+// the CLI. Documents nested deeper than MAX_VALUE_DEPTH (OPA's 10,000) are refused.
 
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import { join, relative, sep, extname } from "node:path";
 import yaml from "js-yaml";
 import { parseJSON } from "../gotext/json.ts";
+import { MAX_VALUE_DEPTH, nestingDepth } from "../rego/value.ts";
+import type { Engine } from "../rego/engine.ts";
 
 export interface LoadedFiles {
   modules: { file: string; source: string }[];
@@ -13,9 +17,12 @@ export interface LoadedFiles {
 }
 
 export class LoadError extends Error {
-  constructor(message: string) {
+  /** Print the message as it is (no "error: " prefix). */
+  readonly bare: boolean;
+  constructor(message: string, bare = false) {
     super(message);
     this.name = "LoadError";
+    this.bare = bare;
   }
 }
 
@@ -67,19 +74,41 @@ function readText(file: string): string {
   }
 }
 
+/**
+ * Add loaded files to an engine and compile it ("build an engine from these paths"): modules
+ * first (parse and compile errors are thrown as RegoError), then data at its paths.
+ */
+export function addLoadedFiles(engine: Engine, files: LoadedFiles): Engine {
+  engine.addModules(files.modules);
+  engine.compile();
+  for (const d of files.data) engine.addData(d.value, d.path);
+  return engine;
+}
+
+/** Refuse documents deeper than OPA's limit, with its message. */
+function checkDepth(file: string, doc: unknown): unknown {
+  if (nestingDepth(doc) > MAX_VALUE_DEPTH) throw new LoadError(`${file}: exceeded max depth of ${MAX_VALUE_DEPTH}`);
+  return doc;
+}
+
 /** Parse a JSON or YAML data file with an error that names the file and position. */
 export function parseDataFile(file: string, text: string): unknown {
   if (file.toLowerCase().endsWith(".json")) {
+    let doc: unknown;
     try {
       // Numbers beyond 2^53 lose precision in JSON.parse: read those documents exactly.
-      return /[0-9]{16,}/.test(text) ? parseJSON(text) : JSON.parse(text);
+      doc = /[0-9]{16,}/.test(text) ? parseJSON(text) : JSON.parse(text);
     } catch (e) {
+      if (e instanceof RangeError) throw new LoadError(`${file}: exceeded max depth of ${MAX_VALUE_DEPTH}`);
       throw new LoadError(`${file}: invalid JSON: ${(e as Error).message}`);
     }
+    return checkDepth(file, doc);
   }
   try {
-    return yaml.load(text);
+    return checkDepth(file, yaml.load(text));
   } catch (e) {
+    if (e instanceof LoadError) throw e;
+    if (e instanceof RangeError) throw new LoadError(`${file}: exceeded max depth of ${MAX_VALUE_DEPTH}`);
     const ye = e as { mark?: { line: number; column: number }; reason?: string };
     const where = ye.mark ? `:${ye.mark.line + 1}:${ye.mark.column + 1}` : "";
     throw new LoadError(`${file}${where}: invalid YAML: ${ye.reason ?? (e as Error).message}`);
