@@ -45,6 +45,7 @@ export function register(program: Command, io: CliIO): void {
     .option("-u, --update <urls>", "(not supported: remote policies are not downloaded)", collect)
     .option("--tls", "(accepted for compatibility; unused)")
     .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
+    .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)")
     .action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
       const flags: Settings = {};
       for (const flag of Object.keys(TEST_SETTINGS)) {

@@ -13,6 +13,7 @@ import yaml from "js-yaml";
 import type { CliIO } from "./io.ts";
 import { render, exitCode, isOutputFormat, OUTPUT_FORMATS } from "../output/index.ts";
 import type { CheckResult, OutputFormat } from "../output/types.ts";
+import { parseDuration } from "./verify.ts";
 import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions } from "../conftest/runner.ts";
 import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from "../conftest/settings.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
@@ -93,6 +94,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     stdinFilename: str(s["stdin-filename"]),
     skipTestFiles: library,
     readStdin: o.readStdin,
+    timeoutMs: timeoutMs(str(s.timeout)),
   };
   const renderOpts = {
     noColor: bool(s["no-color"]),
@@ -183,4 +185,14 @@ async function runGatekeeper(
   if (r.stdout) io.out(r.stdout.endsWith("\n") || output !== "json" ? r.stdout : r.stdout + "\n");
   if (r.stderr) io.err(r.stderr);
   return noFail ? 0 : r.exitCode;
+}
+
+/** --timeout as a duration (Go's syntax, or plain seconds); absent: the runner's default. */
+function timeoutMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new ConftestError(`invalid argument "${v}" for "--timeout" flag: time: invalid duration "${v}"`);
+  }
 }

@@ -35,6 +35,7 @@ export const TEST_SETTINGS: Record<string, SettingKind> = {
   "proto-file-dirs": "list",
   update: "list",
   tls: "bool",
+  timeout: "string",
 };
 
 export type SettingValue = string | string[] | boolean;

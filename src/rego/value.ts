@@ -450,6 +450,7 @@ export function nestingDepth(x: unknown, limit = MAX_VALUE_DEPTH): number {
 }
 
 function scalarFromJS(x: unknown): Value {
+  if (x === null) return null;
   switch (typeof x) {
     case "string":
     case "boolean":

@@ -22,6 +22,12 @@ function regoErr(fn: () => unknown): RegoError {
   assert.fail("expected a RegoError");
 }
 
+/** A synchronous result (these queries need no I/O). */
+function now<T>(x: T | Promise<T>): T {
+  assert.ok(!(x instanceof Promise), "expected a synchronous result");
+  return x as T;
+}
+
 const A = `package app
 allow if lib.is_admin(input.user)
 import data.lib
@@ -37,12 +43,12 @@ test("module order never changes a result: a.rego calls a function defined in b.
   ]) {
     const e = new Engine();
     for (const [f, s] of order) e.addModule(f, s);
-    assert.deepEqual(e.query("data.app.allow", { input: { user: "root" } })[0].expressions[0].value, true, order.map((o) => o[0]).join(","));
+    assert.deepEqual(now(e.query("data.app.allow", { input: { user: "root" } }))[0].expressions[0].value, true, order.map((o) => o[0]).join(","));
   }
   // addModules with an object, either order.
   const e2 = new Engine();
   e2.addModules({ "a.rego": A, "b.rego": B });
-  assert.equal(e2.prepare("data.app.allow").eval({ input: { user: "x" } }).length, 0);
+  assert.equal(now(e2.prepare("data.app.allow").eval({ input: { user: "x" } })).length, 0);
 });
 
 test("addModule throws parse errors; compile errors come from compile() (or the first query)", () => {
@@ -64,7 +70,7 @@ const hostBuiltin: Builtin = {
 test("builtins are per engine: a host builtin on engine A is unknown (rego_type_error) on engine B", () => {
   const a = new Engine({ builtins: withBuiltins([hostBuiltin]) });
   a.addModule("h.rego", "package h\nx := host.double(21)\n");
-  assert.equal(a.query("data.h.x")[0].expressions[0].value, 42);
+  assert.equal(now(a.query("data.h.x"))[0].expressions[0].value, 42);
   const b = new Engine();
   b.addModule("h.rego", "package h\nx := host.double(21)\n");
   const err = regoErr(() => b.compile());
@@ -87,7 +93,7 @@ test("builtins are per engine: a host builtin on engine A is unknown (rego_type_
 test("capabilities restrict the builtins at compile time (as opa build --capabilities)", () => {
   const e = new Engine({ capabilities: { builtins: [{ name: "count" }, { name: "assign" }, { name: "eq" }] } });
   e.addModule("c.rego", "package c\nx := count([1, 2])\n");
-  assert.equal(e.query("data.c.x")[0].expressions[0].value, 2);
+  assert.equal(now(e.query("data.c.x"))[0].expressions[0].value, 2);
   const f = new Engine({ capabilities: ["count", "assign", "eq"] });
   f.addModule("c.rego", "package c\nx := http.send({})\n");
   assert.match(regoErr(() => f.compile()).message, /undefined function http\.send/);
@@ -98,15 +104,15 @@ test("a prepared query keeps answering from its snapshot while the engine change
   e.addModule("p.rego", "package p\nv := 1\n");
   e.addData({ d: "old" });
   const pq = e.prepare("x := [data.p.v, data.d]");
-  assert.deepEqual(pq.eval()[0].bindings.x, [1, "old"]);
+  assert.deepEqual(now(pq.eval())[0].bindings.x, [1, "old"]);
   e.addModule("p.rego", "package p\nv := 2\n");
   e.setData({ d: "new" });
-  assert.deepEqual(pq.eval()[0].bindings.x, [1, "old"]);
-  assert.deepEqual(e.prepare("x := [data.p.v, data.d]").eval()[0].bindings.x, [2, "new"]);
+  assert.deepEqual(now(pq.eval())[0].bindings.x, [1, "old"]);
+  assert.deepEqual(now(e.prepare("x := [data.p.v, data.d]").eval())[0].bindings.x, [2, "new"]);
   // A broken update leaves the prepared query (and its snapshot) working.
   e.addModule("p.rego", "package p\nv := y\n");
   assert.equal(regoErr(() => e.compile()).code, "rego_unsafe_var_error");
-  assert.deepEqual(pq.eval()[0].bindings.x, [1, "old"]);
+  assert.deepEqual(now(pq.eval())[0].bindings.x, [1, "old"]);
 });
 
 test("an async evaluation re-runs on its own snapshot, not on modules added meanwhile", async () => {
@@ -189,7 +195,7 @@ test("a deadline is per evaluation (none by default); a cancel flag shared with 
   // No hidden default: a 400 ms evaluation runs to its end.
   const small = new Engine();
   small.addModule("s.rego", "package s\nn := count([x | some a in numbers.range(1, 600); some b in numbers.range(1, 600); x := a + b])\n");
-  assert.equal(small.query("data.s.n")[0].expressions[0].value, 360000);
+  assert.equal(now(small.query("data.s.n"))[0].expressions[0].value, 360000);
 });
 
 test("print goes to the print hook (per engine or per evaluation), never to stdout/stderr by itself", () => {
@@ -204,7 +210,7 @@ test("print goes to the print hook (per engine or per evaluation), never to stdo
   // No hook: the output is dropped (OPA's library default).
   const quiet = new Engine();
   quiet.addModule("p.rego", 'package p\nx if print("hello")\n');
-  assert.equal(quiet.query("data.p.x")[0].expressions[0].value, true);
+  assert.equal(now(quiet.query("data.p.x"))[0].expressions[0].value, true);
 });
 
 test("an unexpected exception inside a builtin surfaces as eval_internal_error, not as undefined", () => {
@@ -225,7 +231,7 @@ test("an unexpected exception inside a builtin surfaces as eval_internal_error, 
 test("deep values: a 10,000-level input evaluates; 10,001 levels is a named error; no stack overflow", async () => {
   const deep = (d: number) => JSON.parse("[".repeat(d) + "]".repeat(d));
   const e = new Engine();
-  assert.equal(e.query("count(input)", { input: deep(10000) })[0].expressions[0].value, 1);
+  assert.equal(now(e.query("count(input)", { input: deep(10000) }))[0].expressions[0].value, 1);
   const err = regoErr(() => e.query("count(input)", { input: deep(10001) }));
   assert.equal(err.code, "invalid_argument");
   assert.match(err.message, /exceeded max depth of 10000/);
