@@ -22,3 +22,18 @@ export function withBuiltins(extra: Iterable<Builtin>, base: BuiltinTable = OPA_
   for (const b of extra) t.set(b.name, b);
   return t;
 }
+
+/** A new builtin table: `base` without the named builtins. */
+export function withoutBuiltins(names: Iterable<string>, base: BuiltinTable = OPA_BUILTINS): BuiltinTable {
+  const t = new Map(base);
+  for (const n of names) t.delete(n);
+  return t;
+}
+
+/**
+ * Builtins that reach outside the evaluation: the network (http.send, net.lookup_ip_addr) or
+ * the host (opa.runtime, whose `env` is what the host passes as the engine's `runtime`; the
+ * library passes none). Servers and admission hosts leave the network ones out unless enabled,
+ * as Gatekeeper does with http.send (docs/LIMITS.md).
+ */
+export const NETWORK_BUILTINS: readonly string[] = ["http.send", "net.lookup_ip_addr"];

@@ -8,13 +8,12 @@
 
 import { RegoError, formatError } from "../index.ts";
 import { isPlainObject, gvkOf, metaOf, clone, type Obj } from "./yaml.ts";
-import { OPA_BUILTINS } from "../engine/index.ts";
 import type { BuiltinTable } from "../rego/builtin.ts";
 import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTemplate } from "./template.ts";
 import { buildConstraint, ConstraintError, isConstraint, GATOR_ENFORCEMENT_POINT, type Constraint } from "./constraint.ts";
 import { matches, matchKinds, isNamespaceObject } from "./match.ts";
 import { buildReview, ReviewError, type ReviewOptions, type BuiltReview } from "./review.ts";
-import { parseProvider, EXTERNAL_DATA_BUILTINS, isProvider, type ExternalDataState, type Provider } from "./externaldata.ts";
+import { parseProvider, EXTERNAL_DATA_BUILTINS, GATEKEEPER_BUILTINS, isProvider, type ExternalDataState, type Provider } from "./externaldata.ts";
 
 export interface Violation {
   target: string;
@@ -92,8 +91,8 @@ export class Client {
     if (ed) this.builtins = EXTERNAL_DATA_BUILTINS;
   }
 
-  /** The builtins this client's templates may call: OPA's, plus external_data once enabled. */
-  private builtins: BuiltinTable = OPA_BUILTINS;
+  /** The builtins this client's templates may call: OPA's less http.send, plus external_data once enabled. */
+  private builtins: BuiltinTable = GATEKEEPER_BUILTINS;
 
   /** Add an external data Provider (externaldata.gatekeeper.sh); enables `external_data`. */
   addProvider(obj: Obj): Provider {

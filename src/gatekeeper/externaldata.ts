@@ -16,7 +16,7 @@
 
 import * as http from "node:http";
 import * as https from "node:https";
-import { withBuiltins } from "../engine/index.ts";
+import { withBuiltins, withoutBuiltins } from "../engine/index.ts";
 import { BuiltinError, type Builtin, type BuiltinContext, type BuiltinTable } from "../builtins/registry.ts";
 import { fromJS, toJS, type Value } from "../rego/value.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
@@ -156,5 +156,9 @@ export const externalDataBuiltin: Builtin = {
   nondeterministic: true,
 };
 
-/** The builtins of a Gatekeeper engine with external data: OPA's plus `external_data` (that engine's only). */
-export const EXTERNAL_DATA_BUILTINS: BuiltinTable = withBuiltins([externalDataBuiltin]);
+/**
+ * The builtins of a Gatekeeper engine: OPA's without http.send (Gatekeeper disables it by
+ * default, `--disable-opa-builtin`), and with `external_data` when external data is enabled.
+ */
+export const GATEKEEPER_BUILTINS: BuiltinTable = withoutBuiltins(["http.send"]);
+export const EXTERNAL_DATA_BUILTINS: BuiltinTable = withBuiltins([externalDataBuiltin], GATEKEEPER_BUILTINS);

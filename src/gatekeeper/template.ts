@@ -13,7 +13,8 @@
 // libraries live under `package lib.…`, imports are limited to future.keywords and data.lib.
 // Each template gets an Engine of its own, so packages of different templates never collide.
 
-import { Engine, OPA_BUILTINS } from "../engine/index.ts";
+import { Engine } from "../engine/index.ts";
+import { GATEKEEPER_BUILTINS } from "./externaldata.ts";
 import { RegoError, formatError } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { BuiltinTable } from "../rego/builtin.ts";
@@ -209,7 +210,7 @@ export function dataPathQuery(path: string[]): string {
 }
 
 /** Validate a template object and compile its Rego into a fresh Engine. */
-export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable = OPA_BUILTINS): CompiledTemplate {
+export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable = GATEKEEPER_BUILTINS): CompiledTemplate {
   if (!isPlainObject(tmpl)) throw new TemplateError(`ConstraintTemplate must be an object${where(file)}`, file);
   if (!isTemplate(tmpl)) {
     throw new TemplateError(
