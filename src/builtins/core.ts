@@ -2,7 +2,7 @@
 // compiler, registered here for their declarations), membership (`in`), `walk`, `print`,
 // `trace` and `opa.runtime`.
 
-import type { Builtin } from "./registry.ts";
+import type { Builtin, BuiltinContext } from "./registry.ts";
 import { T } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
 import { RSet, ObjMap, equal, objectEntries, isObject, emptyObject } from "../rego/value.ts";
@@ -38,15 +38,28 @@ function memberWithKey(key: Value, x: Value, coll: Value): boolean {
 }
 
 /** All [path, value] pairs of a document, parents before children, as OPA's walk yields them. */
-function walk(v: Value, path: Value[], out: Value[]): void {
-  out.push([path, v]);
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) walk(v[i], [...path, i], out);
-  } else if (v instanceof RSet) {
-    for (const e of v.sorted()) walk(e, [...path, e], out);
-  } else if (isObject(v)) {
-    for (const [k, e] of objectEntries(v)) walk(e, [...path, k], out);
+/**
+ * Every [path, value] pair of a document, in pre-order. Iterative (deep documents cannot
+ * overflow the stack) and accounted: the paths of a deep document grow quadratically, so the
+ * result is checked against the evaluation's size limit as it grows.
+ */
+function walk(root: Value, ctx: BuiltinContext): Value[] {
+  const out: Value[] = [];
+  const stack: [Value, Value[]][] = [[root, []]];
+  let bytes = 0;
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    out.push([path, v]);
+    bytes += 48 + path.length * 8;
+    if ((out.length & 0x3ff) === 0) {
+      ctx.checkSize("walk", bytes);
+      ctx.checkCancel();
+    }
+    const children: [Value, Value][] = Array.isArray(v) ? v.map((e, i) => [i, e]) : v instanceof RSet ? v.sorted().map((e) => [e, e]) : isObject(v) ? objectEntries(v) : [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i][1], [...path, children[i][0]]]);
   }
+  ctx.checkSize("walk", bytes);
+  return out;
 }
 
 export const builtins: Builtin[] = [
@@ -63,11 +76,7 @@ export const builtins: Builtin[] = [
     name: "walk",
     decl: T.fn([T.any], T.tuple(T.arrayOf(T.any), T.any)),
     relation: true,
-    impl: ([v]) => {
-      const out: Value[] = [];
-      walk(v, [], out);
-      return out;
-    },
+    impl: ([v], ctx) => walk(v, ctx),
   },
   {
     name: "trace",

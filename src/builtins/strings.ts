@@ -2,7 +2,7 @@
 //
 // Indexes and lengths count code points (Go runes), not UTF-16 units.
 
-import type { Builtin, BuiltinImpl } from "./registry.ts";
+import type { Builtin, BuiltinImpl, BuiltinContext } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
 import { BigDec, ObjMap, RSet, isObject, numberText, objectEntries, typeName } from "../rego/value.ts";
@@ -206,14 +206,28 @@ function splitBytes(ch: string, sep: string): string {
   return out;
 }
 
-function replaceAll(s: string, old: string, neu: string): string {
-  if (old === "") return replaceEmpty(s, neu, []);
+/** Called as a result grows: throws once it passes the evaluation's size limit. */
+type Grow = (chars: number) => void;
+const NO_LIMIT: Grow = () => {};
+
+/** A Grow for one call: the size limit and the deadline (checked every 4,096 steps). */
+function grower(name: string, ctx: BuiltinContext): Grow {
+  let n = 0;
+  return (chars) => {
+    ctx.checkSize(name, chars * 2);
+    if ((++n & 0xfff) === 0) ctx.checkCancel();
+  };
+}
+
+function replaceAll(s: string, old: string, neu: string, grow: Grow = NO_LIMIT): string {
+  if (old === "") return replaceEmpty(s, neu, [], grow);
   let i = s.indexOf(old);
   if (i < 0) return s;
   let out = "";
   let last = 0;
   while (i >= 0) {
     out += s.slice(last, i) + neu;
+    grow(out.length);
     last = i + old.length;
     i = s.indexOf(old, last);
   }
@@ -224,11 +238,12 @@ function replaceAll(s: string, old: string, neu: string): string {
  * Go's generic Replacer where the empty string is the first (so highest-priority) pattern:
  * `neu` goes before every byte and at the end; the other pairs replace where they match.
  */
-function replaceEmpty(s: string, neu: string, pairs: [string, string][]): string {
+function replaceEmpty(s: string, neu: string, pairs: [string, string][], grow: Grow = NO_LIMIT): string {
   let out = "";
   let i = 0;
   outer: while (i < s.length) {
     out += neu;
+    grow(out.length);
     for (const [o, n] of pairs) {
       if (s.startsWith(o, i)) {
         out += n;
@@ -246,10 +261,10 @@ function replaceEmpty(s: string, neu: string, pairs: [string, string][]): string
 }
 
 /** Go's strings.NewReplacer(pairs…).Replace(s): earlier pairs win at a position. */
-function replaceMany(s: string, pairs: [string, string][]): string {
+function replaceMany(s: string, pairs: [string, string][], grow: Grow = NO_LIMIT): string {
   if (pairs.length === 0) return s;
-  if (pairs[0][0] === "") return replaceEmpty(s, pairs[0][1], pairs.slice(1));
-  if (pairs.length === 1) return replaceAll(s, pairs[0][0], pairs[0][1]);
+  if (pairs[0][0] === "") return replaceEmpty(s, pairs[0][1], pairs.slice(1), grow);
+  if (pairs.length === 1) return replaceAll(s, pairs[0][0], pairs[0][1], grow);
   let out = "";
   let last = 0;
   let i = 0;
@@ -257,6 +272,7 @@ function replaceMany(s: string, pairs: [string, string][]): string {
     for (const [o, n] of pairs) {
       if (s.charCodeAt(i) === o.charCodeAt(0) && s.startsWith(o, i)) {
         out += s.slice(last, i) + n;
+        grow(out.length);
         i += o.length;
         last = i;
         continue outer;
@@ -388,7 +404,7 @@ function b(name: string, args: typeof S[], result: typeof S, impl: BuiltinImpl):
 }
 
 export const builtins: Builtin[] = [
-  b("concat", [S, T.anyOf(T.arrayOf(S), T.setOf(S))], S, ([d, c]) => {
+  b("concat", [S, T.anyOf(T.arrayOf(S), T.setOf(S))], S, ([d, c], ctx) => {
     const delim = str("concat", 1, d);
     let items: Value[];
     if (Array.isArray(c)) {
@@ -402,6 +418,9 @@ export const builtins: Builtin[] = [
         if (typeof x !== "string")
           throw new BuiltinTypeError(`concat: operand 2 must be set of strings but got set containing ${typeName(x)}`);
     } else throw operandError("concat", 2, "one of {set, array}", c);
+    let chars = delim.length * Math.max(0, items.length - 1);
+    for (const x of items) chars += (x as string).length;
+    ctx.checkSize("concat", chars * 2);
     return (items as string[]).join(delim);
   }),
   b("contains", [S, S], T.boolean, ([s, t]) => str("contains", 1, s).includes(str("contains", 2, t))),
@@ -431,15 +450,17 @@ export const builtins: Builtin[] = [
   }),
   b("lower", [S], S, ([s]) => mapCase(str("lower", 1, s), false)),
   b("upper", [S], S, ([s]) => mapCase(str("upper", 1, s), true)),
-  b("replace", [S, S, S], S, ([s, o, n]) => replaceAll(str("replace", 1, s), str("replace", 2, o), str("replace", 3, n))),
+  b("replace", [S, S, S], S, ([s, o, n], ctx) => replaceAll(str("replace", 1, s), str("replace", 2, o), str("replace", 3, n), grower("replace", ctx))),
   b("split", [S, S], T.arrayOf(S), ([s0, d0]) => {
     const s = str("split", 1, s0);
     const d = str("split", 2, d0);
     return d === "" ? runes(s) : s.split(d);
   }),
-  b("sprintf", [S, T.arrayOf(T.any)], S, ([f, a]) => {
+  b("sprintf", [S, T.arrayOf(T.any)], S, ([f, a], ctx) => {
     const format = str("sprintf", 1, f);
     if (!Array.isArray(a)) throw operandError("sprintf", 2, "array", a);
+    // A width or precision of millions (`%999999999d`) would pad a string past the size limit.
+    for (const m of format.matchAll(/%[-+# 0]*(\d*)(?:\.(\d+))?/g)) ctx.checkSize("sprintf", 2 * Math.max(Number(m[1] || 0), Number(m[2] || 0)));
     return sprintf(format, a);
   }),
   b("substring", [S, T.number, T.number], S, ([s0, st, ln]) => {
@@ -498,7 +519,7 @@ export const builtins: Builtin[] = [
     }
     return n;
   }),
-  b("strings.replace_n", [T.objectOf(S, S), S], S, ([p, s0]) => {
+  b("strings.replace_n", [T.objectOf(S, S), S], S, ([p, s0], ctx) => {
     if (!isObject(p)) throw operandError("strings.replace_n", 1, "object", p);
     const s = str("strings.replace_n", 2, s0);
     const pairs: [string, string][] = [];
@@ -509,7 +530,7 @@ export const builtins: Builtin[] = [
         throw new BuiltinTypeError("strings.replace_n: operand 1 non-string value found in pattern object");
       pairs.push([k, v]);
     }
-    return replaceMany(s, pairs);
+    return replaceMany(s, pairs, grower("strings.replace_n", ctx));
   }),
   b("strings.reverse", [S], S, ([s0]) => {
     const s = str("strings.reverse", 1, s0);
