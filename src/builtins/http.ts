@@ -555,8 +555,21 @@ function errorResult(e: Error): Value {
   };
 }
 
+/** OPA's capabilities `allow_net`: only the listed hosts may be reached (absent: any). */
+function checkAllowNet(req: PlainObject, ctx: BuiltinContext): void {
+  if (ctx.allowNet === undefined || typeof req.url !== "string") return;
+  let host: string;
+  try {
+    host = new URL(req.url).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return; // an unparsable URL fails below with its own error
+  }
+  if (!ctx.allowNet.includes(host)) throw new BuiltinError(`unallowed host: ${host}`);
+}
+
 function send(req: PlainObject, ctx: BuiltinContext): Value {
   validateRequestKeys(req, 1);
+  checkAllowNet(req, ctx);
   const key = cacheKey(req);
   const mine = queryCache(ctx);
   const seen = mine.get(key);

@@ -384,6 +384,7 @@ function lookupIPAddr(args: Value[], ctx: BuiltinContext): Value {
   if (a === "") throw new BuiltinError("net.lookup_ip_addr: lookup : no such host");
   const literal = parseIP(a);
   if (literal !== undefined) return new RSet([formatIP(literal)]);
+  if (ctx.allowNet !== undefined && !ctx.allowNet.includes(a)) throw new BuiltinError(`net.lookup_ip_addr: unallowed host: ${a}`);
   const res = ctx.awaitValue("net.lookup_ip_addr\u0000" + a, () => resolve(a)) as PlainObject;
   if (typeof res.error === "string") throw new BuiltinError(`net.lookup_ip_addr: ${res.error}`);
   return new RSet(res.ok as string[]);

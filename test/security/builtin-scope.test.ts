@@ -107,3 +107,14 @@ test("eval --capabilities: a builtin left out of the capabilities is an undefine
   assert.equal(await runEval("data.q.n", { data: [join(dir, "q.rego")], capabilities: join(dir, "caps.json"), format: "raw" }, (s) => ok.push(s), (s) => ok.push(s)), 0);
   assert.equal(ok.join(""), "2\n");
 });
+
+test("capabilities allow_net: http.send and net.lookup_ip_addr reach only the listed hosts (OPA's unallowed host)", async () => {
+  const names = ["http.send", "net.lookup_ip_addr", "assign", "eq"].map((name) => ({ name }));
+  const e = new Engine({ capabilities: { builtins: names, allow_net: ["example.com"] } });
+  e.addModule("p.rego", 'package p\nr := http.send({"method": "get", "url": "http://127.0.0.1:9/x", "raise_error": false})\n');
+  const rs = await e.query("data.p.r");
+  assert.deepEqual(rs[0].expressions[0].value, { error: { code: "eval_http_send_internal_error", message: "http.send: unallowed host: 127.0.0.1" }, status_code: 0 });
+  const strict = new Engine({ strictBuiltinErrors: true, capabilities: { builtins: names, allow_net: [] } });
+  strict.addModule("q.rego", 'package q\nr := net.lookup_ip_addr("example.org")\n');
+  await assert.rejects(async () => strict.query("data.q.r"), /net\.lookup_ip_addr: unallowed host: example\.org/);
+});
