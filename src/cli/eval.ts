@@ -8,6 +8,7 @@ import { loadPaths, parseDataFile, LoadError } from "./loader.ts";
 import { RegoJSON, jsonText } from "./json.ts";
 import { formatValue } from "../rego/print.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
+import { PACKAGE_VERSION } from "../package.ts";
 
 export interface EvalOptions {
   data?: string[];
@@ -18,7 +19,7 @@ export interface EvalOptions {
   timeout?: string;
 }
 
-const PORTCULLIS_VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const PORTCULLIS_VERSION = PACKAGE_VERSION;
 
 export const EVAL_FORMATS = ["json", "values", "bindings", "pretty", "raw"];
 
