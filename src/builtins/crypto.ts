@@ -1,6 +1,6 @@
 // crypto.*: digests, HMACs, X.509 certificate/CSR parsing and verification, private key parsing.
 
-import * as nodeCrypto from "node:crypto";
+import { nodeCrypto } from "../lazy.ts";
 import type { Builtin, BuiltinContext } from "./registry.ts";
 import { BuiltinError, T, expectString, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";

@@ -2,26 +2,28 @@
 // shape OPA produces (that of the gqlparser Go library, marshalled to JSON with empty parts left
 // out) and gqlparser's error texts where they differ from graphql-js's.
 
-import {
+import type {
   GraphQLError,
-  Kind,
-  buildASTSchema,
-  parse as gqlParse,
-  validate,
-  type ASTNode,
-  type DefinitionNode,
-  type DirectiveNode,
-  type DocumentNode,
-  type GraphQLSchema,
-  type SelectionNode,
-  type TypeNode,
-  type ValueNode,
-  type VariableDefinitionNode,
+  ASTNode,
+  DefinitionNode,
+  DirectiveNode,
+  DocumentNode,
+  GraphQLSchema,
+  SelectionNode,
+  TypeNode,
+  ValueNode,
+  VariableDefinitionNode,
 } from "graphql";
 import type { Builtin } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";
 import { isPlainObject, typeName } from "../rego/value.ts";
+import { lazyRequire, requireNow } from "../lazy.ts";
+
+// graphql-js (CommonJS, a hundred-odd files) loads on the first graphql.* call, not at start-up;
+// its Kind table, which the tables below use, is one small file of it.
+const graphqlJS = lazyRequire<typeof import("graphql")>("graphql");
+const { Kind } = requireNow<typeof import("graphql/language/kinds.js")>("graphql/language/kinds.js");
 
 // ---- Errors ---------------------------------------------------------------------------------
 
@@ -49,9 +51,9 @@ const EMPTY_DOC: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
 
 function parseText(text: string): DocumentNode {
   try {
-    return gqlParse(text, { noLocation: false, allowLegacyFragmentVariables: true } as Parameters<typeof gqlParse>[1]);
+    return graphqlJS().parse(text, { noLocation: false, allowLegacyFragmentVariables: true } as Parameters<typeof import("graphql").parse>[1]);
   } catch (e) {
-    if (e instanceof GraphQLError) {
+    if (e instanceof graphqlJS().GraphQLError) {
       // gqlparser accepts a document without definitions.
       if (/^Syntax Error: Unexpected <EOF>\.$/.test(e.message) && /^(\s|,|#[^\n]*(\n|$))*$/.test(text)) return EMPTY_DOC;
       throw new GqlError(syntaxMessage(e));
@@ -507,7 +509,7 @@ function buildSchema(p: Parsed): GraphQLSchema {
     }
   }
   try {
-    return buildASTSchema(p.doc, { assumeValid: false });
+    return graphqlJS().buildASTSchema(p.doc, { assumeValid: false });
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     const first = e.message.split("\n\n")[0];
@@ -520,7 +522,7 @@ function buildSchema(p: Parsed): GraphQLSchema {
       l = locateDefinition(p.source, dup[1], 2);
     } else {
       if (m) text = `Undefined type ${m[1]}.`;
-      l = e instanceof GraphQLError && e.locations && e.locations.length > 0 ? loc(e) : locateType(p.source, m ? m[1] : "");
+      l = e instanceof graphqlJS().GraphQLError && e.locations && e.locations.length > 0 ? loc(e) : locateType(p.source, m ? m[1] : "");
     }
     if (p.fromObject) l = { line: -1, column: -1 };
     throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${l.line}:${l.column}: ${text}`);
@@ -614,7 +616,7 @@ function validateQuery(schema: GraphQLSchema, q: Parsed): void {
       return ops.length;
     };
     const found: { p: Problem; op: number; cat: number; seq: number }[] = [];
-    validate(schema, q.doc).forEach((e, seq) => {
+    graphqlJS().validate(schema, q.doc).forEach((e, seq) => {
       const p = problemOf(e, q.doc);
       const cat = /^This anonymous operation must be the only defined operation/.test(p.message) ? 1 : /^There can be only one operation named/.test(p.message) ? 2 : 0;
       found.push({ p, op: opIndex(p), cat, seq });

@@ -4,11 +4,10 @@
 // The evaluator is synchronous: the request runs through ctx.awaitValue, which suspends the query
 // while the promise runs and hands back the finished response when the query is evaluated again.
 
-import * as http from "node:http";
-import * as https from "node:https";
-import * as tls from "node:tls";
+import type * as http from "node:http";
+import type * as https from "node:https";
+import type * as tls from "node:tls";
 import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import type { Builtin, BuiltinContext } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";
@@ -17,13 +16,32 @@ import { goJSON, parseJSONValue } from "./support/encoding.ts";
 import { validateRequestKeys } from "./providers.ts";
 import { DurationError, parseGoDuration, toBytes, fromBytes } from "./golayout.ts";
 import { parseYAML } from "./goyaml.ts";
+import { requireNow } from "../lazy.ts";
 
 const NAME = "http.send";
 const DEFAULT_TIMEOUT_MS = 5000;
 const USER_AGENT = "Open-Policy-Agent/1.19.0 (linux, amd64)";
-// Keep-alive agents, like Go's default transport (idle sockets do not keep the process alive).
-const httpAgent = new http.Agent({ keepAlive: true });
-const httpsAgent = new https.Agent({ keepAlive: true });
+
+// Node's HTTP, TLS and zlib modules load with the first request, not at start-up.
+interface Transport {
+  http: typeof http;
+  https: typeof https;
+  tls: typeof tls;
+  zlib: typeof import("node:zlib");
+  /** Keep-alive agents, like Go's default transport (idle sockets do not keep the process alive). */
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+let loaded: Transport | undefined;
+function transport(): Transport {
+  if (!loaded) {
+    const h = requireNow<typeof http>("node:http");
+    const hs = requireNow<typeof https>("node:https");
+    const agents = { httpAgent: new h.Agent({ keepAlive: true }), httpsAgent: new hs.Agent({ keepAlive: true }) };
+    loaded = { http: h, https: hs, tls: requireNow("node:tls"), zlib: requireNow("node:zlib"), ...agents };
+  }
+  return loaded;
+}
 const CACHEABLE_CODES = new Set([200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501]);
 
 // ---- Options --------------------------------------------------------------------------------
@@ -200,7 +218,7 @@ function parseOptions(req: PlainObject): RequestOptions {
     o.tls.key = pairs.map((p) => p[1]);
   }
   if (caCerts.length > 0 || useSystemCerts) {
-    const roots: string[] = useSystemCerts ? [...tls.rootCertificates] : [];
+    const roots: string[] = useSystemCerts ? [...transport().tls.rootCertificates] : [];
     for (const pem of caCerts) {
       if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw new BuiltinError("could not append certificates");
       roots.push(pem);
@@ -320,7 +338,8 @@ function once(opts: RequestOptions, method: string, url: string, body: Buffer | 
       reject(timedOut(op, url));
       return;
     }
-    const mod = u.protocol === "https:" ? https : http;
+    const { http: httpModule, https: httpsModule, httpAgent, httpsAgent } = transport();
+    const mod = u.protocol === "https:" ? httpsModule : httpModule;
     const reqOpts: https.RequestOptions = {
       method: method || "GET",
       headers,
@@ -348,7 +367,7 @@ function once(opts: RequestOptions, method: string, url: string, body: Buffer | 
         const gz = autoGzip && (distinct["content-encoding"] ?? [])[0]?.toLowerCase() === "gzip";
         if (gz) {
           try {
-            data = gunzipSync(data);
+            data = transport().zlib.gunzipSync(data);
           } catch (e) {
             reject(new RequestFailure(`${op} ${quoted}: gzip: ${(e as Error).message}`, true));
             return;

@@ -1,6 +1,7 @@
 // io.jwt.*: decoding, signature verification, claim validation and signing of JSON Web Tokens.
 
-import * as nodeCrypto from "node:crypto";
+import { nodeCrypto } from "../lazy.ts";
+import type { JsonWebKeyInput, KeyObject } from "node:crypto";
 import type { Builtin, BuiltinContext } from "./registry.ts";
 import { BuiltinError, T, expectString, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";
@@ -92,7 +93,7 @@ function decodeToken(token: string): Decoded {
 // ---- Keys -----------------------------------------------------------------------------------
 
 interface VerifyKey {
-  key: nodeCrypto.KeyObject;
+  key: KeyObject;
   /** A JWK that carries private material: OPA does not verify with it. */
   privateJwk: boolean;
 }
@@ -108,7 +109,7 @@ function jsonKind(v: unknown): string {
 }
 
 /** Import one JWK (already parsed). Throws BuiltinError with jwx-like words. */
-function importJWK(jwk: Record<string, unknown>, pub: boolean): nodeCrypto.KeyObject {
+function importJWK(jwk: Record<string, unknown>, pub: boolean): KeyObject {
   const kty = typeof jwk.kty === "string" ? jwk.kty : "";
   const typeName: Record<string, string> = { RSA: "rsa", EC: "ecdsa", OKP: "okp", oct: "symmetric" };
   if (!(kty in typeName)) throw new BuiltinError(`jwk.ParseKey: invalid key type from JSON (${kty})`);
@@ -139,8 +140,8 @@ function importJWK(jwk: Record<string, unknown>, pub: boolean): nodeCrypto.KeyOb
   try {
     const clean: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(jwk)) if (!["alg", "use", "key_ops", "kid", "x5c", "x5t", "x5u", "x5t#S256"].includes(k)) clean[k] = v;
-    if (pub || !priv) return nodeCrypto.createPublicKey({ key: clean as unknown as nodeCrypto.JsonWebKeyInput["key"], format: "jwk" });
-    return nodeCrypto.createPrivateKey({ key: clean as unknown as nodeCrypto.JsonWebKeyInput["key"], format: "jwk" });
+    if (pub || !priv) return nodeCrypto.createPublicKey({ key: clean as unknown as JsonWebKeyInput["key"], format: "jwk" });
+    return nodeCrypto.createPrivateKey({ key: clean as unknown as JsonWebKeyInput["key"], format: "jwk" });
   } catch (e) {
     throw new BuiltinError(`jwk.ParseKey: failed to create key: ${(e as Error).message}`);
   }

@@ -4,7 +4,7 @@
 // (::ffff:a.b.c.d) treated as IPv4 when testing containment, classful masks for bare IPv4
 // addresses in net.cidr_merge.
 
-import { promises as dnsPromises } from "node:dns";
+import { nodeDns } from "../lazy.ts";
 import { readFileSync } from "node:fs";
 import type { Builtin, BuiltinContext } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
@@ -361,7 +361,7 @@ function firstNameserver(): string | null {
 async function resolve(name: string): Promise<Value> {
   const where = (msg: string) => `lookup ${name}${firstNameserver() ? ` on ${firstNameserver()}` : ""}: ${msg}`;
   try {
-    const addrs = await dnsPromises.lookup(name, { all: true, verbatim: true });
+    const addrs = await nodeDns.promises.lookup(name, { all: true, verbatim: true });
     const out: string[] = [];
     for (const a of addrs) {
       const [addr, zone] = a.address.split("%");

@@ -1,6 +1,6 @@
 // providers.aws.sign_req: AWS Signature Version 4 signing of an http.send request object.
 
-import * as nodeCrypto from "node:crypto";
+import { nodeCrypto } from "../lazy.ts";
 import type { Builtin } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";

@@ -2,7 +2,7 @@
 // (the fields OPA reports: version and variant, and for versions 1 and 2 the timestamp, clock
 // sequence, node id; for version 2 the DCE domain and id).
 
-import { randomBytes } from "node:crypto";
+import { nodeCrypto } from "../lazy.ts";
 import type { Builtin } from "./registry.ts";
 import { T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
@@ -17,7 +17,7 @@ function hex(b: Uint8Array): string {
 }
 
 export function newUUIDv4(): string {
-  const b = randomBytes(16);
+  const b = nodeCrypto.randomBytes(16);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = hex(b);

@@ -9,6 +9,7 @@ import type { Capabilities } from "../rego/engine.ts";
 import { RegoJSON, jsonText } from "./json.ts";
 import { formatValue } from "../rego/print.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
+import { PACKAGE_VERSION } from "../package.ts";
 
 export interface EvalOptions {
   data?: string[];
@@ -21,7 +22,7 @@ export interface EvalOptions {
   capabilities?: string;
 }
 
-const PORTCULLIS_VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const PORTCULLIS_VERSION = PACKAGE_VERSION;
 
 export const EVAL_FORMATS = ["json", "values", "bindings", "pretty", "raw"];
 

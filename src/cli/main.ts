@@ -1,28 +1,54 @@
 // The `portcullis` command line: one subcommand per job, each in its own file under src/cli/
 // exporting `register(program, io)`; this file only lists them.
+//
+// Start-up time matters (`portcullis eval …` in a shell loop, CI steps): a command's module, and
+// everything it imports, is loaded only when that command runs. Help, unknown commands and
+// `help <command>` load them all so that commander can list them and suggest names.
 
 import { Command, CommanderError } from "commander";
 import type { CliIO } from "./io.ts";
-import { register as registerEval } from "./eval-command.ts";
-import { register as registerCapabilities } from "./capabilities-command.ts";
-import { register as registerVerify } from "./verify-command.ts";
-import { register as registerTest } from "./test-command.ts";
-import { register as registerParse } from "./parse-command.ts";
-import { register as registerCheck } from "./check-command.ts";
-import { register as registerRepl } from "./repl-command.ts";
-import { register as registerFmt } from "./fmt-command.ts";
+import { PACKAGE_VERSION } from "../package.ts";
 
-const commands: ((program: Command, io: CliIO) => void)[] = [registerEval, registerCapabilities, registerVerify, registerTest, registerParse, registerCheck, registerRepl, registerFmt];
+type CommandModule = { register(program: Command, io: CliIO): void };
+
+/** In the order `--help` lists them. */
+const commands: Record<string, () => Promise<CommandModule>> = {
+  eval: () => import("./eval-command.ts"),
+  capabilities: () => import("./capabilities-command.ts"),
+  verify: () => import("./verify-command.ts"),
+  test: () => import("./test-command.ts"),
+  parse: () => import("./parse-command.ts"),
+  check: () => import("./check-command.ts"),
+  repl: () => import("./repl-command.ts"),
+  fmt: () => import("./fmt-command.ts"),
+};
+
+/** The commands a command line needs registered: the one it names, or all of them. */
+function needed(argv: string[]): string[] {
+  const at = argv.findIndex((a) => !a.startsWith("-"));
+  const before = at < 0 ? argv : argv.slice(0, at);
+  if (before.some((a) => a === "-h" || a === "--help")) return Object.keys(commands);
+  if (at < 0) return before.some((a) => a === "-V" || a === "--version") ? [] : Object.keys(commands);
+  if (argv[at] === "version") return [];
+  return Object.hasOwn(commands, argv[at]) ? [argv[at]] : Object.keys(commands);
+}
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   const program = new Command();
   program
     .name("portcullis")
     .description("Policy-as-code for containers and Kubernetes: an OPA-compatible Rego engine, conftest-style checks, Gatekeeper-compatible constraints")
+    .version(PACKAGE_VERSION, "-V, --version", "print the version")
+    .enablePositionalOptions() // -V after a command name is that command's option (or an error)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError("(run with --help for usage)");
-  for (const register of commands) register(program, io);
+  const modules = await Promise.all(needed(argv).map((name) => commands[name]()));
+  for (const m of modules) m.register(program, io);
+  program
+    .command("version")
+    .description("Print the version")
+    .action(() => io.out(`${PACKAGE_VERSION}\n`));
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
@@ -30,6 +56,26 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     throw e;
   }
   return io.exitCode;
+}
+
+/**
+ * The `portcullis` process (bin/portcullis.js): main with the process's standard streams, its
+ * result as the exit code, unexpected exceptions as a one-line internal error (with the stack
+ * when PORTCULLIS_DEBUG is set).
+ */
+export async function runProcess(argv: string[]): Promise<void> {
+  // `portcullis capabilities | head -1`: the reader went away; stop quietly, without a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    process.stderr.write(`portcullis: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.PORTCULLIS_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ""}\n`);
+    process.exitCode = 2;
+  }
 }
 
 function defaultIO(): CliIO {

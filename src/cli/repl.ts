@@ -12,7 +12,6 @@
 // before its statement does (an open brace, a trailing operator) starts multi-line input,
 // which — as in opa — ends with an empty line.
 
-import { readFileSync } from "node:fs";
 import type { Body, Module, Rule, Term } from "../rego/ast.ts";
 import { parseModule, parseQuery, termString } from "../rego/parser.ts";
 import { Engine, type RawResult } from "../engine/index.ts";
@@ -21,6 +20,7 @@ import { formatSource, formatModule, parseForFormat } from "../rego/format.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
 import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
 import { formatResults } from "./eval.ts";
+import { PACKAGE_VERSION } from "../package.ts";
 
 export interface ReplOptions {
   /** Policy and data files or directories to load. */
@@ -54,7 +54,7 @@ interface ReplModule {
 const REPL_FILE = (pkg: string) => `repl:${pkg}`;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const PKG_VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const PKG_VERSION = PACKAGE_VERSION;
 
 export const BANNER = `Portcullis ${PKG_VERSION} (Rego REPL)\n\nRun 'help' to see a list of commands.\n\n`;
 

@@ -7,8 +7,7 @@
 // reviewed as `gator test` does instead.
 
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import yaml from "js-yaml";
 import type { CliIO } from "./io.ts";
 import { render, exitCode, isOutputFormat, OUTPUT_FORMATS } from "../output/index.ts";
@@ -18,9 +17,10 @@ import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions }
 import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from "../conftest/settings.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
 import { gatorTest, parseManifests } from "../gatekeeper/index.ts";
+import { LIBRARY_DIR } from "../package.ts";
 
 /** <package root>/library: Portcullis's own policies, used when no policy folder is given. */
-export const LIBRARY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../library");
+export { LIBRARY_DIR };
 
 export interface TestRunOptions {
   /** Settings given on the command line (flag name → value). */

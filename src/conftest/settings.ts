@@ -4,8 +4,11 @@
 // -c FILE; keys are flag names), then conftest's defaults.
 
 import { readFileSync, existsSync } from "node:fs";
-import { parse as parseToml } from "smol-toml";
+import { lazyRequire } from "../lazy.ts";
 import { ConftestError } from "./inputs.ts";
+
+/** smol-toml (CommonJS build, shared with src/formats/toml.ts), loaded when a configuration file is read. */
+const smolToml = lazyRequire<typeof import("smol-toml")>("smol-toml");
 
 export type SettingKind = "string" | "list" | "bool";
 
@@ -83,7 +86,7 @@ export function settingsFromFile(file: string | undefined, kinds = TEST_SETTINGS
   }
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(readFileSync(path, "utf8")) as Record<string, unknown>;
+    doc = smolToml().parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   } catch (e) {
     throw new ConftestError(`read in config: error reading config: While parsing config: ${(e as Error).message.split("\n")[0]}`);
   }

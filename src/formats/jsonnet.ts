@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy.ts';
 import { ParseError, lineColAt, type InputParser } from './types.ts';
 
 // ---------------------------------------------------------------------------
@@ -1363,9 +1363,9 @@ const STD: Record<string, JFunc> = {
   manifestJsonMinified: fn(['value'], (v) => JSON.stringify(toJson(v))),
   base64: fn(['input'], (s) => Buffer.from(typeof s === 'string' ? s : arr(s, 'base64').map((x) => num(x, 'base64'))).toString('base64')),
   base64Decode: fn(['str'], (s) => Buffer.from(str(s, 'base64Decode'), 'base64').toString('utf8')),
-  md5: fn(['s'], (s) => createHash('md5').update(str(s, 'md5')).digest('hex')),
-  sha1: fn(['s'], (s) => createHash('sha1').update(str(s, 'sha1')).digest('hex')),
-  sha256: fn(['s'], (s) => createHash('sha256').update(str(s, 'sha256')).digest('hex')),
+  md5: fn(['s'], (s) => nodeCrypto.createHash('md5').update(str(s, 'md5')).digest('hex')),
+  sha1: fn(['s'], (s) => nodeCrypto.createHash('sha1').update(str(s, 'sha1')).digest('hex')),
+  sha256: fn(['s'], (s) => nodeCrypto.createHash('sha256').update(str(s, 'sha256')).digest('hex')),
   assertEqual: fn(['a', 'b'], (a, b) => {
     if (!equals(a, b)) throw new JsonnetError(`Assertion failed. ${toStr(a)} != ${toStr(b)}`, 0);
     return true;

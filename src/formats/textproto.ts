@@ -13,8 +13,12 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { lazyRequire } from '../lazy.ts';
+
+// protobufjs (CommonJS) loads on the first textproto input, not at start-up.
+const pb = lazyRequire<typeof protobuf>('protobufjs');
 
 let protoDirs: string[] | undefined;
 let cachedRoot: { key: string; root: protobuf.Root } | undefined;
@@ -54,13 +58,13 @@ function loadRoot(file: string): protobuf.Root {
   const dirs = currentDirs();
   const key = dirs.join('\0');
   if (cachedRoot && cachedRoot.key === key) return cachedRoot.root;
-  const root = new protobuf.Root();
+  const root = new (pb().Root)();
   for (const dir of dirs) {
     for (const p of protoFiles(dir)) {
       try {
         const src = readFileSync(p, 'utf8');
         const before = new Set(allTypes(root));
-        protobuf.parse(src, root, { keepCase: true, alternateCommentMode: true });
+        pb().parse(src, root, { keepCase: true, alternateCommentMode: true });
         const syntax = /^\s*syntax\s*=\s*["'](proto[23])["']/m.exec(src)?.[1] ?? (/^\s*edition\s*=/m.test(src) ? 'editions' : 'proto2');
         for (const t of allTypes(root)) if (!before.has(t)) SYNTAX.set(t, syntax);
       } catch (e) {
@@ -225,7 +229,7 @@ class TextParser {
       const field = type.fields[t.v] ?? Object.values(type.fields).find((f) => f.resolvedType?.name === t.v && f.type === t.v);
       if (!field) this.fail(`unknown field: ${t.v}`, t.pos);
       field.resolve();
-      const isMsg = field.resolvedType instanceof protobuf.Type;
+      const isMsg = field.resolvedType instanceof pb().Type;
       const sep = this.isSym(':');
       if (sep) this.next();
       else if (!isMsg && !field.map) this.fail(`missing field separator :`);
@@ -260,7 +264,7 @@ class TextParser {
     const proto3 = isProto3(type);
     for (const [k, v] of Object.entries(out)) {
       const f = type.fields[k]!;
-      if (proto3 && !f.repeated && !f.map && !f.partOf && !(f.resolvedType instanceof protobuf.Type) && !f.options?.proto3_optional && isZero(v, f)) {
+      if (proto3 && !f.repeated && !f.map && !f.partOf && !(f.resolvedType instanceof pb().Type) && !f.options?.proto3_optional && isZero(v, f)) {
         delete out[k];
       }
       if ((f.repeated && Array.isArray(v) && v.length === 0) || (f.map && v && Object.keys(v as object).length === 0)) delete out[k];
@@ -283,7 +287,7 @@ class TextParser {
         if (this.isSym(':')) this.next();
         if (n.v === 'key') key = this.scalar(keyType, undefined, n.pos);
         else if (n.v === 'value') {
-          if (rt instanceof protobuf.Type) {
+          if (rt instanceof pb().Type) {
             const o = this.next();
             value = this.message(rt, o.v === '<' ? '>' : '}');
             this.next();
@@ -292,9 +296,9 @@ class TextParser {
         if (this.isSym(',') || this.isSym(';')) this.next();
       }
       this.next();
-      return { key, value: value === undefined ? (rt instanceof protobuf.Type ? {} : defaultFor(field.type, rt as protobuf.Enum | undefined)) : value };
+      return { key, value: value === undefined ? (rt instanceof pb().Type ? {} : defaultFor(field.type, rt as protobuf.Enum | undefined)) : value };
     }
-    if (rt instanceof protobuf.Type) {
+    if (rt instanceof pb().Type) {
       const open = this.next();
       if (open.t !== 'sym' || (open.v !== '{' && open.v !== '<')) this.fail(`expected "{" or "<" for message field ${field.name}`, open.pos);
       const v = this.message(rt, open.v === '<' ? '>' : '}');
@@ -370,8 +374,8 @@ function isProto3(type: protobuf.Type): boolean {
 
 function allTypes(ns: protobuf.NamespaceBase, out: protobuf.Type[] = []): protobuf.Type[] {
   for (const o of ns.nestedArray) {
-    if (o instanceof protobuf.Type) out.push(o);
-    if (o instanceof protobuf.Namespace || o instanceof protobuf.Type) allTypes(o as protobuf.NamespaceBase, out);
+    if (o instanceof pb().Type) out.push(o);
+    if (o instanceof pb().Namespace || o instanceof pb().Type) allTypes(o as protobuf.NamespaceBase, out);
   }
   return out;
 }
@@ -385,7 +389,7 @@ function defaultFor(type: string, en?: protobuf.Enum): unknown {
 }
 
 function isZero(v: unknown, f: protobuf.Field): boolean {
-  if (f.resolvedType instanceof protobuf.Enum) return v === f.resolvedType.valuesById[0] || v === 0;
+  if (f.resolvedType instanceof pb().Enum) return v === f.resolvedType.valuesById[0] || v === 0;
   return v === '' || v === 0 || v === '0' || v === false;
 }
 

@@ -6,8 +6,12 @@
  * `1979-05-27T00:00:00Z`, `0000-01-01T07:32:00Z`). inf/nan cannot be
  * represented in JSON and are errors, as in conftest.
  */
-import { parse as parseToml, TomlDate, TomlError } from 'smol-toml';
+import type { TomlDate } from 'smol-toml';
 import { ParseError, type InputParser } from './types.ts';
+import { lazyRequire } from '../lazy.ts';
+
+/** smol-toml, loaded with the first TOML input (its CommonJS build, as src/conftest/settings.ts loads it). */
+const smolToml = lazyRequire<typeof import('smol-toml')>('smol-toml');
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -47,7 +51,7 @@ function fineFractions(content: string): Map<string, string> | undefined {
   while ((m = re.exec(content)) !== null) {
     try {
       const lit = (m[1] ? m[1] + 'T' : '') + m[2] + '.' + m[3] + (m[4] ?? '');
-      const d = new TomlDate(lit);
+      const d = new (smolToml().TomlDate)(lit);
       if (Number.isNaN(d.getTime())) continue;
       const coarse = goTime(d);
       const frac = m[3]!.slice(0, 9).replace(/0+$/, '');
@@ -61,7 +65,7 @@ function fineFractions(content: string): Map<string, string> | undefined {
 }
 
 function convert(v: unknown, file: string, fine?: Map<string, string>): unknown {
-  if (v instanceof TomlDate) {
+  if (v instanceof smolToml().TomlDate) {
     const t = goTime(v);
     return fine?.get(t) ?? t;
   }
@@ -107,9 +111,9 @@ function parse(content: string, file: string): unknown {
   checkDates(content, file);
   let doc: unknown;
   try {
-    doc = parseToml(content, { integersAsBigInt: 'asNeeded' });
+    doc = smolToml().parse(content, { integersAsBigInt: 'asNeeded' });
   } catch (e) {
-    if (e instanceof TomlError) {
+    if (e instanceof smolToml().TomlError) {
       const reason = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
       throw new ParseError(reason, { file, parser: 'toml', line: e.line, column: e.column, cause: e });
     }

@@ -11,9 +11,9 @@ import { fileURLToPath } from "node:url";
 import { sessions, runOurs, runOpa, SESSIONS } from "../../scripts/repl-sessions.ts";
 import { findOpa } from "../../scripts/compare-check.ts";
 import { Repl } from "../../src/cli/repl.ts";
+import { SOURCE_CLI } from "./portcullis-src.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BIN = join(ROOT, "bin", "portcullis.js");
 const EXAMPLE = join(ROOT, "examples", "repl");
 const OPA = findOpa();
 
@@ -26,7 +26,7 @@ for (const s of sessions()) {
 
 /** Run the CLI with piped standard input; resolves with what it printed. */
 function runCli(args: string[], input: string, env: NodeJS.ProcessEnv = process.env): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: "utf8", cwd: EXAMPLE, env, timeout: 60000 });
+  const r = spawnSync(process.execPath, [...SOURCE_CLI, ...args], { input, encoding: "utf8", cwd: EXAMPLE, env, timeout: 60000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -85,7 +85,7 @@ test("repl -w: reloads files when they change", async () => {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-repl-w-"));
   const policy = join(dir, "p.rego");
   writeFileSync(policy, "package w\n\nvalue := 1\n");
-  const child = spawn(process.execPath, [BIN, "repl", "-w", "-d", dir], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...SOURCE_CLI, "repl", "-w", "-d", dir], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   const waitFor = async (re: RegExp, ms = 15000) => {
@@ -121,7 +121,7 @@ test("repl on a terminal (script): prompts, multi-line input, history file", { s
   const home = mkdtempSync(join(tmpdir(), "portcullis-repl-home-"));
   try {
     mkdirSync(home, { recursive: true });
-    const child = spawn("script", ["-qfec", `${process.execPath} ${BIN} repl`, "/dev/null"], { env: { ...process.env, HOME: home }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("script", ["-qfec", `${process.execPath} ${SOURCE_CLI.join(" ")} repl`, "/dev/null"], { env: { ...process.env, HOME: home }, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     const waitFor = async (re: RegExp, ms = 15000) => {

@@ -1,7 +1,8 @@
 // X.509 certificates, CSRs and private keys, decoded into the JSON shapes OPA produces (which are
 // those of Go's crypto/x509 structures marshalled to JSON), plus chain verification.
 
-import * as nodeCrypto from "node:crypto";
+import { nodeCrypto } from "../../lazy.ts";
+import type { KeyObject, X509Certificate } from "node:crypto";
 import type { Value, PlainObject } from "../../rego/value.ts";
 import { fromBigInt, isInteger, isNumber, isPlainObject, RSet, toJsNumber } from "../../rego/value.ts";
 import { BuiltinError } from "../registry.ts";
@@ -1006,7 +1007,7 @@ function parseIP(s: string): Buffer | null {
   }
 }
 
-function nodeCert(c: Cert): nodeCrypto.X509Certificate | null {
+function nodeCert(c: Cert): X509Certificate | null {
   try {
     return new nodeCrypto.X509Certificate(c.der);
   } catch {
@@ -1092,11 +1093,11 @@ export function verifyChain(certs: Cert[], opts: VerifyOptions): Cert[] | null {
 // ---- Private keys ---------------------------------------------------------------------------
 
 export interface PrivKey {
-  key: nodeCrypto.KeyObject;
+  key: KeyObject;
 }
 
 /** Parse DER private key bytes as PKCS#1, PKCS#8 or SEC 1 (Go's tls order). */
-export function parsePrivateKeyDer(der: Buffer): nodeCrypto.KeyObject | null {
+export function parsePrivateKeyDer(der: Buffer): KeyObject | null {
   for (const type of ["pkcs1", "pkcs8", "sec1"] as const) {
     try {
       return nodeCrypto.createPrivateKey({ key: der, format: "der", type });
@@ -1113,7 +1114,7 @@ function b64uBig(s: string | undefined): Value {
 }
 
 /** A private key as Go's crypto key struct marshals to JSON. */
-export function privateKeyGoValue(k: nodeCrypto.KeyObject): Value {
+export function privateKeyGoValue(k: KeyObject): Value {
   const jwk = k.export({ format: "jwk" }) as Record<string, string>;
   switch (jwk.kty) {
     case "RSA":
@@ -1133,7 +1134,7 @@ export function privateKeyGoValue(k: nodeCrypto.KeyObject): Value {
   return null;
 }
 
-export function privateKeyJWKValue(k: nodeCrypto.KeyObject): Value {
+export function privateKeyJWKValue(k: KeyObject): Value {
   const jwk = k.export({ format: "jwk" }) as Record<string, string>;
   const out: PlainObject = {};
   for (const key of Object.keys(jwk)) out[key] = jwk[key];
@@ -1177,7 +1178,7 @@ export function parseKeyPair(certText: string, keyText: string): Value {
   if (certs.length === 0) throw new BuiltinError("tls: failed to find any PEM data in certificate input");
   let kt = keyText;
   if (!kt.startsWith("-----BEGIN")) kt = b64OrThrow(kt).toString("utf8");
-  let key: nodeCrypto.KeyObject | null = null;
+  let key: KeyObject | null = null;
   for (const block of pemBlocks(kt)) {
     if (block.type === "PRIVATE KEY" || block.type.endsWith(" PRIVATE KEY")) {
       key = parsePrivateKeyDer(block.bytes);

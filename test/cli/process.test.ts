@@ -1,0 +1,50 @@
+// The `portcullis` process around the commands: --version / version, help listing every command
+// (commands load on demand), a reader that goes away (`| head -1`) without a stack trace.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cli } from "./helpers.ts";
+import { SOURCE_CLI } from "./portcullis-src.ts";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+test("--version, -V and `version` print package.json's version", async () => {
+  for (const args of [["--version"], ["-V"], ["version"]]) {
+    const r = await cli(args);
+    assert.deepEqual(r, { code: 0, out: `${VERSION}\n`, err: "" }, args.join(" "));
+  }
+});
+
+test("-V after a command name is that command's (unknown) option, not the version", async () => {
+  const r = await cli(["eval", "-V", "1"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /unknown option '-V'/);
+});
+
+test("--help lists every command; a command's --help loads only that command", async () => {
+  const all = await cli(["--help"]);
+  assert.equal(all.code, 0);
+  for (const c of ["eval", "capabilities", "verify", "test", "parse", "check", "repl", "fmt", "version"]) {
+    assert.match(all.out, new RegExp(`^  ${c}\\b`, "m"), c);
+  }
+  const one = await cli(["eval", "--help"]);
+  assert.equal(one.code, 0);
+  assert.match(one.out, /^Usage: portcullis eval \[options\] <query>/);
+});
+
+test("an unknown command is reported with a suggestion", async () => {
+  const r = await cli(["evl", "1"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /unknown command 'evl'\n\(Did you mean eval\?\)/);
+});
+
+const sh = spawnSync("sh", ["-c", "exit 0"]).status === 0;
+
+test("`capabilities | head -1`: no stack trace when the reader exits early", { skip: !sh && "needs sh" }, () => {
+  // capabilities prints ~100 KB, more than a pipe holds, so the write fails with EPIPE once head exits.
+  const cmd = [process.execPath, ...SOURCE_CLI, "capabilities"].map((a) => `'${a}'`).join(" ");
+  const r = spawnSync("sh", ["-c", `${cmd} | head -1`], { encoding: "utf8" });
+  assert.equal(r.stderr, "");
+  assert.match(r.stdout, /^\{\n/);
+});
