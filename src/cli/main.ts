@@ -64,9 +64,11 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
  * when PORTCULLIS_DEBUG is set).
  */
 export async function runProcess(argv: string[]): Promise<void> {
-  // `portcullis capabilities | head -1`: the reader went away; stop quietly, without a stack trace.
+  // `portcullis capabilities | head -1`: the reader went away; stop quietly, without a stack
+  // trace, with the status opa and conftest have there (killed by SIGPIPE: 128 + 13), so a
+  // truncated `portcullis test | head` under pipefail does not pass as a success.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
+    if (e.code === "EPIPE") process.exit(141);
     throw e;
   });
   try {

@@ -47,4 +47,7 @@ test("`capabilities | head -1`: no stack trace when the reader exits early", { s
   const r = spawnSync("sh", ["-c", `${cmd} | head -1`], { encoding: "utf8" });
   assert.equal(r.stderr, "");
   assert.match(r.stdout, /^\{\n/);
+  // The writer's own status is opa's (141, SIGPIPE), not a success.
+  const st = spawnSync("bash", ["-c", `set -o pipefail; ${cmd} | head -1 >/dev/null; echo $?`], { encoding: "utf8" });
+  if (st.status === 0) assert.equal(st.stdout.trim(), "141");
 });
