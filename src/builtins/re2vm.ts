@@ -1,18 +1,22 @@
 // Linear-time matching for RE2 patterns (see re2.ts for the syntax): Go's program shape, run by
 // three engines that each take time linear in the input (times the program size):
 //
-// - a lazily built DFA answers "is there a match" (regex.match, JSON Schema pattern, CUE =~) and
-//   rejects inputs without a match before the engines below are asked for positions;
+// - a lazily built DFA answers "is there a match" (regex.match, JSON Schema pattern, CUE =~),
+//   rejects long inputs without a match before the engines below are asked for positions, and
+//   lets the Pike VM skip stretches where no match can start;
 // - a bounded backtracker that visits each (instruction, position) once (Go's "bit-state"
 //   engine) finds the leftmost-first match and its groups on short inputs;
-// - a Pike VM (Thompson NFA simulation with prioritised threads) does the same on long inputs.
+// - a Pike VM (Thompson NFA simulation with prioritised threads, Go's leftmost-first cut-off)
+//   does the same on long inputs.
 //
-// Why not the JS RegExp engine: it backtracks without memo, so nested or overlapping loops are
-// exponential and even one loop is quadratic on an unanchored search (`a.*b` on 100k 'a's: 11.5 s,
-// `[a-z]+@` on 100k: over 20 s; `(a+)+$` on 1M chars: over 90 s). Why not the re2js package (a
-// port of RE2J, measured at 2.10.0): 2.4–9 µs per match of a short pattern on a short string
-// (this DFA: about 0.1–0.2 µs, the same as a JS RegExp) and `(.*a){20}` on 1M chars takes 7.8 s
-// in its NFA (this DFA: well under 0.1 s); it also rejects duplicate group names, which Go accepts.
+// Why not the JS RegExp engine, even for patterns that look safe: it backtracks without memo, so
+// nested or overlapping loops are exponential and even one loop is quadratic on an unanchored
+// search (`a.*b` on 100k 'a's: 11.5 s, `[a-z]+@` on 100k: over 20 s, `(a+)+$` on 1M: over 90 s),
+// and proving a pattern safe is harder than not needing to. The DFA costs the same as a RegExp on
+// the hot path (regex.match of a short pattern on a short string: 0.08–0.17 µs of CPU against
+// 0.08–0.10 µs; the 1M-character reproducers take 7–17 ms each). Why not the re2js package (a
+// port of RE2J, measured at 2.10.0): 2.4–9 µs per short match, `(.*a){20}` on 1M characters
+// 7.8 s in its NFA, and it rejects duplicate group names, which Go accepts.
 
 import type { Node } from "./re2.ts";
 
@@ -184,6 +188,7 @@ const LOOKS: Record<string, Look> = { bol: Look.Bol, eol: Look.Eol, bot: Look.Bo
 class ProgBuilder {
   insts: Inst[] = [];
   sets = new Map<Node, RuneSet>();
+  byContent = new Map<string, RuneSet>();
   /** A one-character RegExp (sticky, u flag) for a class that ranges alone cannot express. */
   constructor(readonly classRe: (n: Node) => RegExp) {}
 
@@ -212,6 +217,11 @@ class ProgBuilder {
         m.re = this.classRe(n);
         m.memo = new Map();
       }
+      // equal classes share one set (and its memo); the DFA's alphabet partition scans each once
+      const key = m.ranges !== null ? `${m.neg}:${m.ranges.join(",")}` : `/${m.re!.source}/${m.re!.flags}`;
+      const same = this.byContent.get(key);
+      if (same !== undefined) m = same;
+      else this.byContent.set(key, m);
       this.sets.set(n, m);
     }
     this.insts[pc].m = m;
@@ -522,6 +532,39 @@ class DFA {
   }
 }
 
+/**
+ * The first position at or after `from` where a match could start and survive the next character
+ * (a thread started there takes it, or a match is found there); s.length if none. Used by the
+ * Pike VM to skip stretches where it would only start threads that die at once.
+ */
+export function dfaSkip(p: Program, s: string, from: number): number {
+  const d = p.dfa ?? (p.dfa = new DFA(p));
+  const MATCH = d.MATCH;
+  const n = s.length;
+  let pos = from;
+  while (pos < n) {
+    let c = s.charCodeAt(pos);
+    let w = 1;
+    const st = d.start(ctxBefore(s, pos));
+    let next: DState | null | undefined;
+    if (c < 128) next = st.ascii[d.cls[c]];
+    else {
+      if (c >= 0xd800 && c <= 0xdbff && pos + 1 < n) {
+        const e = s.charCodeAt(pos + 1);
+        if (e >= 0xdc00 && e <= 0xdfff) {
+          c = ((c - 0xd800) << 10) + (e - 0xdc00) + 0x10000;
+          w = 2;
+        }
+      }
+      next = st.other === null ? undefined : st.other.get(c);
+    }
+    if (next === null || next === undefined) next = d.step(st, c);
+    if (next === MATCH || next.kernel.length > 0) return pos;
+    pos += w;
+  }
+  return n;
+}
+
 /** Whether the program matches somewhere in s at or after `from`. Linear time. */
 export function dfaSearch(p: Program, s: string, from: number): boolean {
   const d = p.dfa ?? (p.dfa = new DFA(p));
@@ -784,7 +827,16 @@ class PikeVM {
     if (p.anchored && from > 0) return null;
     let ctx = ctxBefore(s, from) * 4 + ctxAfter(s, from);
     for (let pos = from; ; ) {
-      if (clist.size === 0 && (match !== null || (p.anchored && pos > 0))) break;
+      if (clist.size === 0) {
+        if (match !== null || (p.anchored && pos > 0)) break;
+        if (!p.anchored && pos < n) {
+          const to = dfaSkip(p, s, pos);
+          if (to !== pos) {
+            pos = to;
+            ctx = ctxBefore(s, pos) * 4 + ctxAfter(s, pos);
+          }
+        }
+      }
       if (match === null && (!p.anchored || pos === 0)) {
         this.add(clist, p.start, pos, ctx, null, 0);
       }
