@@ -147,3 +147,17 @@ test("the three engines agree on long inputs (DFA, backtracker, Pike VM)", () =>
   // Go: (a|ab)(c|bcd)(d*) on "abcd" gives ["abcd" "a" "bcd" ""]
   assert.deepEqual(call("regex.find_all_string_submatch_n", "(a|ab)(c|bcd)(d*)", s, -1), [["abcd", "a", "bcd", ""]]);
 });
+
+test("regex.globs_match: gintersect's walk is memoised (OPA's answers)", () => {
+  const stars = (k: number, s: string) => s.repeat(k);
+  // OPA 1.19 takes 14 s on this one (the walk is exponential in the number of stars)
+  assert.equal(fast("globs_match x8", () => call("regex.globs_match", stars(8, "a.*") + "x+", stars(8, "a+.*") + "y+")), false);
+  assert.equal(call("regex.globs_match", stars(8, "a.*") + "x+", stars(8, "a+.*") + "x+"), true);
+  assert.equal(call("regex.globs_match", ".*a.*a.*a.*a.*b.*", ".*a*a*a*a*c.*"), true);
+  // gintersect's own answers, which differ from the languages' intersection
+  assert.equal(call("regex.globs_match", "[ab]c*", "b"), false);
+  assert.equal(call("regex.globs_match", "c*", ""), false);
+  assert.equal(call("regex.globs_match", "a*aca*.*", ".c*"), false);
+  // hundreds of stars: polynomial
+  assert.equal(fast("globs_match x400", () => call("regex.globs_match", stars(400, "a.*") + "x+", stars(400, "a+.*") + "y+")), false);
+});
