@@ -118,6 +118,9 @@ function lookAt(kind: Look, s: string, pos: number): boolean {
 
 const MEMO_MAX = 4096;
 
+/** Generation stamps wrap before leaving the small-integer range. */
+const GEN_MAX = 0x3fffffff;
+
 export function runeMatches(inst: RuneSet, c: number): boolean {
   const r = inst.ranges;
   if (r !== null) {
@@ -456,7 +459,7 @@ class DFA {
   /** Follows empty-width steps from the state's threads (and a new thread at the start); true on reaching Match. */
   closure(st: DState, after: Ctx): boolean {
     const { insts } = this.prog;
-    if (++this.gen === 0xffffffff) {
+    if (++this.gen === GEN_MAX) {
       this.mark.fill(0);
       this.gen = 1;
     }
@@ -622,7 +625,7 @@ export function backtrack(p: Program, s: string, from: number): Int32Array | nul
     visited = new Uint32Array(Math.min(MAX_VISITED, Math.max(need, 2 * visited.length, 1024)));
     visitedGen = 0;
   }
-  if (visitedGen === 0xffffffff) {
+  if (visitedGen === GEN_MAX) {
     visited.fill(0);
     visitedGen = 0;
   }
@@ -633,7 +636,7 @@ export function backtrack(p: Program, s: string, from: number): Int32Array | nul
   let stack = btStack;
   // Every slot write is undone when its stack entry is popped: all slots are -1 again after a
   // failed start.
-  caps.fill(-1);
+  for (let k = 0; k < caps.length; k++) caps[k] = -1;
   for (let start = from; start <= n; ) {
     let top = 0;
     stack[top++] = p.start;
