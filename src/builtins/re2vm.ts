@@ -390,8 +390,16 @@ interface DState {
   dead: boolean;
 }
 
-/** Cache budget per DFA, in transition slots (states count their ASCII table and key). */
+/**
+ * Cache budgets in transition slots (a state counts its ASCII table, kernel and overhead; a slot
+ * is about 12 bytes): per DFA, and for all DFAs together (when that fills up, every DFA drops its
+ * cache). A dropped cache is rebuilt as needed: slower, never more than one closure per character.
+ */
 const MAX_DFA_CELLS = 256 * 1024;
+const MAX_TOTAL_DFA_CELLS = 8 * 1024 * 1024;
+let totalDfaCells = 0;
+/** DFAs holding cached states. */
+const liveDFAs = new Set<DFA>();
 
 class DFA {
   readonly cls = new Uint8Array(128);
@@ -426,9 +434,21 @@ class DFA {
     this.ncls = sig.size;
   }
 
+  /** Drops the cached states. */
+  reset(): void {
+    this.states = new Map();
+    this.starts = [null, null, null, null];
+    totalDfaCells -= this.cells;
+    this.cells = 0;
+    liveDFAs.delete(this);
+  }
+
   start(before: Ctx): DState {
     let st = this.starts[before];
-    if (st === null) st = this.starts[before] = this.intern(new Int32Array(0), before);
+    if (st === null) {
+      st = this.intern(new Int32Array(0), before);
+      this.starts[before] = st;
+    }
     return st;
   }
 
@@ -437,12 +457,11 @@ class DFA {
     let st = this.states.get(key);
     if (st === undefined) {
       const cost = this.ncls + kernel.length + 16;
-      if (this.cells + cost > MAX_DFA_CELLS) {
-        this.states = new Map();
-        this.starts = [null, null, null, null];
-        this.cells = 0;
-      }
+      if (this.cells + cost > MAX_DFA_CELLS) this.reset();
+      if (totalDfaCells + cost > MAX_TOTAL_DFA_CELLS) for (const d of liveDFAs) d.reset();
       this.cells += cost;
+      totalDfaCells += cost;
+      liveDFAs.add(this);
       st = {
         kernel,
         before,
@@ -521,9 +540,10 @@ class DFA {
     if (c < 128) st.ascii[this.cls[c]] = next;
     else {
       if (st.other === null) st.other = new Map();
-      if (this.cells < MAX_DFA_CELLS) {
+      if (this.cells < MAX_DFA_CELLS && totalDfaCells < MAX_TOTAL_DFA_CELLS) {
         st.other.set(c, next);
         this.cells++;
+        totalDfaCells++;
       }
     }
     return next;
