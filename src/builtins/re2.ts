@@ -759,6 +759,19 @@ function oneCharSource(n: Node): string {
   throw new Error(`not a one-character node: ${n.k}`);
 }
 
+/**
+ * A case-folded literal or a class as ranges when they can say it (no Unicode properties; case
+ * folding only of ASCII, whose orbits Go extends by K U+212A and S U+017F), else as a sticky
+ * one-character RegExp.
+ */
+function classify(n: Node): { ranges: number[]; neg: boolean } | RegExp {
+  if (n.k === "lit" && n.cp < 0x80) return { ranges: n.fold ? foldASCII([n.cp, n.cp]) : [n.cp, n.cp], neg: false };
+  if (n.k === "class" && n.props.length === 0 && (!n.fold || n.ranges.every((x) => x < 0x80))) {
+    return { ranges: n.fold ? foldASCII(n.ranges) : n.ranges, neg: n.neg };
+  }
+  return new RegExp(oneCharSource(n), (n as { fold?: boolean }).fold ? "iuy" : "uy");
+}
+
 // ---- Compiled patterns ------------------------------------------------------------------------
 
 export interface Compiled {
@@ -806,7 +819,7 @@ export function compileRE2(pattern: string): Compiled {
   const { node, ncap, names } = new Parser(pattern).parse();
   let prog: Program;
   try {
-    prog = buildProgram(node, ncap, (n) => new RegExp(oneCharSource(n), (n as { fold?: boolean }).fold ? "iuy" : "uy"));
+    prog = buildProgram(node, ncap, classify);
   } catch (e) {
     // A class Go accepts that the JS translation cannot express.
     if (!(e instanceof SyntaxError)) throw e;

@@ -192,8 +192,11 @@ class ProgBuilder {
   insts: Inst[] = [];
   sets = new Map<Node, RuneSet>();
   byContent = new Map<string, RuneSet>();
-  /** A one-character RegExp (sticky, u flag) for a class that ranges alone cannot express. */
-  constructor(readonly classRe: (n: Node) => RegExp) {}
+  /**
+   * A case-folded literal or a class as code point ranges, or as a one-character RegExp (sticky,
+   * u flag) when ranges alone cannot express it (Unicode properties, non-ASCII case folding).
+   */
+  constructor(readonly classify: (n: Node) => { ranges: number[]; neg: boolean } | RegExp) {}
 
   inst(op: Op, out: number, arg = 0): number {
     this.insts.push({ op, out, arg, m: null });
@@ -209,16 +212,15 @@ class ProgBuilder {
       else if (n.k === "dot") {
         m.ranges = n.nl ? [0, MAX_RUNE] : [10, 10];
         m.neg = !n.nl;
-      } else if (
-        n.k === "class" &&
-        n.props.length === 0 &&
-        (!n.fold || !n.ranges.some((_, i) => i % 2 === 0 && (n.ranges[i + 1] >= 0x80 || (n.ranges[i] <= 0x7a && n.ranges[i + 1] >= 0x41))))
-      ) {
-        m.ranges = n.ranges;
-        m.neg = n.neg;
       } else {
-        m.re = this.classRe(n);
-        m.memo = new Map();
+        const c = this.classify(n);
+        if (c instanceof RegExp) {
+          m.re = c;
+          m.memo = new Map();
+        } else {
+          m.ranges = c.ranges;
+          m.neg = c.neg;
+        }
       }
       // equal classes share one set (and its memo); the DFA's alphabet partition scans each once
       const key = m.ranges !== null ? `${m.neg}:${m.ranges.join(",")}` : `/${m.re!.source}/${m.re!.flags}`;
@@ -335,8 +337,8 @@ class ProgBuilder {
 }
 
 /** The program for a parsed pattern (group 0 around the whole of it). */
-export function buildProgram(node: Node, ncap: number, classRe: (n: Node) => RegExp): Program {
-  const b = new ProgBuilder(classRe);
+export function buildProgram(node: Node, ncap: number, classify: (n: Node) => { ranges: number[]; neg: boolean } | RegExp): Program {
+  const b = new ProgBuilder(classify);
   const match = b.inst(Op.Match, 0);
   const start = b.compile({ k: "cap", idx: 0, sub: node }, match);
   const p: Program = { insts: b.insts, start, nslot: 2 * (ncap + 1), anchored: false, dfa: null, caps: null, pike: null };
