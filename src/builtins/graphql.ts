@@ -33,15 +33,26 @@ function loc(e: GraphQLError): { line: number; column: number } {
   return e.locations && e.locations.length > 0 ? e.locations[0] : { line: 0, column: 0 };
 }
 
+/**
+ * m as `Expected (.+)<sep>(.*)"` (greedy, no line terminators): [what was expected, the rest], or
+ * null. String operations, as the regex would backtrack quadratically over a token that repeats sep.
+ */
+function expectedFound(m: string, sep: string): string[] | null {
+  if (!m.startsWith("Expected ") || !m.endsWith('"') || /[\n\r\u2028\u2029]/.test(m)) return null;
+  const i = m.lastIndexOf(sep, m.length - 1 - sep.length);
+  if (i < "Expected ".length + 1) return null;
+  return [m.slice("Expected ".length, i), m.slice(i + sep.length, m.length - 1)];
+}
+
 /** A graphql-js syntax error in gqlparser's words. */
 function syntaxMessage(e: GraphQLError): string {
   let m = e.message.replace(/^Syntax Error: /, "").replace(/\.$/, "");
   let { line, column } = loc(e);
-  let r: RegExpExecArray | null;
-  if ((r = /^Expected (.+), found String ".*"$/.exec(m))) {
-    m = `Expected ${r[1]}, found String`;
+  let r: string[] | null;
+  if ((r = expectedFound(m, ', found String "'))) {
+    m = `Expected ${r[0]}, found String`;
     column++;
-  } else if ((r = /^Expected (.+), found "(.*)"$/.exec(m))) m = `Expected ${r[1]}, found ${r[2]}`;
+  } else if ((r = expectedFound(m, ', found "'))) m = `Expected ${r[0]}, found ${r[1]}`;
   else if ((r = /^Unexpected "(.*)"$/.exec(m))) m = `Unexpected ${r[1]}`;
   else if (/^(Unterminated string|Invalid number|Unexpected character|Invalid character|Bad character escape|Invalid Unicode)/.test(m)) m = "Unexpected <Invalid>";
   return `${m} in GraphQL string at location ${line}:${column}`;
@@ -545,12 +556,24 @@ function locateDefinition(source: string, name: string, nth: number): { line: nu
 }
 
 function locateType(source: string, name: string): { line: number; column: number } {
-  const re = new RegExp(`[:\\[|=&]\\s*\\[*\\s*(${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})\\b`);
-  const m = re.exec(source);
-  if (!m) return { line: 1, column: 1 };
-  const idx = m.index + m[0].length - name.length;
-  const before = source.slice(0, idx).split("\n");
-  return { line: before.length, column: before[before.length - 1].length + 1 };
+  // The first occurrence of name, followed by a non-word character or the end, after one of
+  // : [ | = & and then only whitespace and brackets (what `[:\[|=&]\s*\[*\s*(name)\b` finds,
+  // which backtracks quadratically over long runs of spaces). Every run of whitespace is walked
+  // back over once.
+  for (let idx = source.indexOf(name); idx >= 0 && name !== ""; idx = source.indexOf(name, idx + 1)) {
+    const end = idx + name.length;
+    if (isWordChar(source.charCodeAt(end - 1)) === (end < source.length && isWordChar(source.charCodeAt(end)))) continue;
+    let j = idx - 1;
+    while (j >= 0 && /\s/.test(source[j])) j--;
+    if (j < 0 || !":[|=&".includes(source[j])) continue;
+    const before = source.slice(0, idx).split("\n");
+    return { line: before.length, column: before[before.length - 1].length + 1 };
+  }
+  return { line: 1, column: 1 };
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 }
 
 interface Problem {

@@ -18,6 +18,7 @@ import {
 } from "../rego/value.ts";
 import { BuiltinError } from "./registry.ts";
 import { JSONSyntaxError, marshalJSON, parseJSON } from "../gotext/json.ts";
+import { type Compiled, RegexSyntaxError, getRegex, parseRE2, testRE } from "./re2.ts";
 
 class SchemaError extends Error {}
 
@@ -96,7 +97,7 @@ interface Node {
   // strings
   minLength?: number;
   maxLength?: number;
-  pattern?: RegExp;
+  pattern?: Compiled;
   patternText?: string;
   format?: string;
   // arrays
@@ -108,7 +109,7 @@ interface Node {
   contains?: Schema;
   // objects
   properties?: [string, Schema][];
-  patternProperties?: [RegExp, Schema][];
+  patternProperties?: [Compiled, Schema][];
   additionalProperties?: Schema;
   required?: string[];
   dependencies?: [string, string[] | Schema][];
@@ -330,15 +331,13 @@ class Compiler {
   }
 }
 
-function regex(p: string, msg: string): RegExp {
+/** Patterns are Go regular expressions (RE2), matched in linear time, as gojsonschema does. */
+function regex(p: string, msg: string): Compiled {
   try {
-    return new RegExp(p, "u");
-  } catch {
-    try {
-      return new RegExp(p);
-    } catch {
-      throw new SchemaError(msg);
-    }
+    return getRegex(p);
+  } catch (e) {
+    if (e instanceof RegexSyntaxError) throw new SchemaError(msg);
+    throw e;
   }
 }
 
@@ -593,7 +592,7 @@ class Validator {
       let matched = false;
       if (s.patternProperties !== undefined) {
         for (const [re, ps] of s.patternProperties) {
-          if (re.test(k)) {
+          if (testRE(re, k)) {
             matched = true;
             r.merge(this.validate(ps, o[k], [...ctx, k]));
           }
@@ -655,7 +654,7 @@ class Validator {
       }
     }
     if (s.pattern !== undefined) {
-      if (!s.pattern.test(v)) r.add("pattern", ctx, `Does not match pattern '${s.patternText}'`);
+      if (!testRE(s.pattern, v)) r.add("pattern", ctx, `Does not match pattern '${s.patternText}'`);
       else r.score++;
     }
     if (s.format !== undefined) {
@@ -728,10 +727,11 @@ const FORMATS: Record<string, (s: string) => boolean> = {
   uuid: (s) => /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s),
   regex: (s) => {
     try {
-      new RegExp(s);
+      parseRE2(s);
       return true;
-    } catch {
-      return false;
+    } catch (e) {
+      if (e instanceof RegexSyntaxError) return false;
+      throw e;
     }
   },
   "json-pointer": (s) => /^(?:\/(?:[^~/]|~[01])*)*$/.test(s),

@@ -1,10 +1,15 @@
-// RE2 (Go regexp) syntax, checked and translated to a JavaScript RegExp with Go's semantics.
+// RE2 (Go regexp) syntax and semantics. Every pattern that policies or inputs supply (regex.*
+// builtins, JSON Schema `pattern`, Gatekeeper parameter schemas, CUE =~) is compiled here and
+// matched by the linear-time engines of re2vm.ts; no JS RegExp ever runs a whole pattern.
 //
 // The parser follows Go's regexp/syntax rules (Perl flags: `.` excludes \n unless (?s), `^`/`$`
 // match at text boundaries unless (?m), ASCII-only \d \s \w \b, POSIX and Unicode classes,
 // (?i) (?m) (?s) (?U) flags and flag groups, \Q…\E, octal and \x{…} escapes) and rejects what Go
-// rejects, with Go's error texts. The translation targets a `u`-flag JS RegExp; matching is
-// leftmost-first in both engines.
+// rejects, with Go's error texts. It builds Go's program shape; matching is leftmost-first with
+// Go's capture semantics. Only single-character classes with Unicode properties or non-ASCII case
+// folding are tested by a (sticky, one-character) JS RegExp.
+
+import { type Program, backtrack, backtrackFits, buildProgram, dfaSearch, pike } from "./re2vm.ts";
 
 export class RegexSyntaxError extends Error {}
 
@@ -29,7 +34,7 @@ const ERR = {
 
 // ---- AST -------------------------------------------------------------------------------------
 
-type Node =
+export type Node =
   | { k: "lit"; cp: number; fold: boolean }
   | { k: "class"; ranges: number[]; props: string[]; neg: boolean; fold: boolean }
   | { k: "dot"; nl: boolean }
@@ -175,94 +180,6 @@ function foldASCII(r: number[]): number[] {
 function group(r: number[], negate: boolean, fold: boolean): number[] {
   const f = fold ? foldASCII(r) : r.slice();
   return negate ? negateRanges(f) : f;
-}
-
-// ---- Case folding (for patterns that mix case-sensitive and -insensitive parts) ----------------
-
-let foldTable: Map<number, number[]> | null = null;
-
-/** Code points that fold together with cp (excluding cp), by Unicode simple case folding. */
-function foldPartners(cp: number): number[] {
-  if (foldTable === null) foldTable = buildFoldTable();
-  return foldTable.get(cp) ?? [];
-}
-
-function buildFoldTable(): Map<number, number[]> {
-  // Union code points with their single-code-point upper/lower mappings, then split each group
-  // by what the JS engine's case-insensitive matching (simple case folding) considers equal.
-  const parent = new Map<number, number>();
-  const find = (x: number): number => {
-    let r = x;
-    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
-    return r;
-  };
-  const union = (a: number, b: number) => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent.set(ra, rb);
-    if (!parent.has(rb)) parent.set(rb, rb);
-  };
-  for (let cp = 0; cp <= 0x1ffff; cp++) {
-    if (cp >= 0xd800 && cp <= 0xdfff) continue;
-    const ch = String.fromCodePoint(cp);
-    const l = ch.toLowerCase();
-    const u = ch.toUpperCase();
-    const lc = l.codePointAt(0)!;
-    const uc = u.codePointAt(0)!;
-    if (lc !== cp && String.fromCodePoint(lc) === l) union(cp, lc);
-    if (uc !== cp && String.fromCodePoint(uc) === u) union(cp, uc);
-  }
-  const groups = new Map<number, number[]>();
-  for (const cp of parent.keys()) {
-    const r = find(cp);
-    let g = groups.get(r);
-    if (!g) groups.set(r, (g = []));
-    g.push(cp);
-  }
-  const table = new Map<number, number[]>();
-  for (const g of groups.values()) {
-    if (g.length < 2) continue;
-    const subs: number[][] = [];
-    for (const cp of g) {
-      const ch = String.fromCodePoint(cp);
-      const sub = subs.find((s) => new RegExp(`^${escapeCp(s[0])}$`, "iu").test(ch));
-      if (sub) sub.push(cp);
-      else subs.push([cp]);
-    }
-    for (const s of subs) if (s.length > 1) for (const cp of s) table.set(cp, s.filter((x) => x !== cp));
-  }
-  return table;
-}
-
-const propPartnerCache = new Map<string, number[]>();
-
-/** Code points outside property p that fold to a member of it (as ranges of single points). */
-function propPartners(p: string): number[] {
-  let out = propPartnerCache.get(p);
-  if (out === undefined) {
-    if (foldTable === null) foldTable = buildFoldTable();
-    const re = new RegExp(p, "u");
-    out = [];
-    for (const [cp, partners] of foldTable) {
-      if (re.test(String.fromCodePoint(cp))) for (const q of partners) out.push(q, q);
-    }
-    propPartnerCache.set(p, out);
-  }
-  return out;
-}
-
-function foldRanges(r: number[]): number[] {
-  if (foldTable === null) foldTable = buildFoldTable();
-  const out = r.slice();
-  for (const [cp, partners] of foldTable) {
-    for (let i = 0; i < r.length; i += 2) {
-      if (cp >= r[i] && cp <= r[i + 1]) {
-        for (const p of partners) out.push(p, p);
-        break;
-      }
-    }
-  }
-  return cleanRanges(out);
 }
 
 function hasCase(cp: number): boolean {
@@ -818,495 +735,51 @@ function classBody(ranges: number[]): string {
   return out;
 }
 
-class Emitter {
-  constructor(readonly manualFold: boolean) {}
-
-  atom(n: Node): boolean {
-    return n.k === "lit" || n.k === "class" || n.k === "dot" || n.k === "cap";
-  }
-
-  emit(n: Node): string {
-    switch (n.k) {
-      case "lit": {
-        if (n.fold && this.manualFold) {
-          const p = foldPartners(n.cp);
-          if (p.length > 0) return "[" + classBody(cleanRanges([n.cp, n.cp, ...p.flatMap((x) => [x, x])])) + "]";
-        }
-        return escapeCp(n.cp);
-      }
-      case "class": {
-        let ranges = n.ranges;
-        let props = n.props;
-        let neg = n.neg;
-        const lonePropNeg = props.length === 1 && ranges.length === 0 && props[0].startsWith("\\P");
-        if (n.fold && this.manualFold) {
-          // Go folds the class (properties included), then negates.
-          const extra: number[] = [];
-          if (lonePropNeg) {
-            props = [props[0].replace("\\P", "\\p")];
-            neg = !neg;
-          }
-          for (const p of props) if (p.startsWith("\\p")) extra.push(...propPartners(p));
-          ranges = foldRanges(ranges.concat(extra));
-        } else if (n.fold && lonePropNeg && !neg) {
-          // complement of the folded property: what the JS i flag cannot say in a class
-          return "(?:(?!" + props[0].replace("\\P", "\\p") + ")[\\s\\S])";
-        }
-        const body = classBody(ranges) + props.join("");
-        if (body === "") return neg ? "[\\s\\S]" : "[]";
-        return "[" + (neg ? "^" : "") + body + "]";
-      }
-      case "dot":
-        return n.nl ? "[\\s\\S]" : "[^\\n]";
-      case "bol":
-        return "(?<![^\\n])";
-      case "eol":
-        return "(?![^\\n])";
-      case "bot":
-        return "^";
-      case "eot":
-        return "$";
-      case "wb":
-        return "\\b";
-      case "nwb":
-        return "\\B";
-      case "empty":
-        return "(?:)";
-      case "cap":
-        return "(" + this.emit(n.sub) + ")";
-      case "cat":
-        return n.subs.map((x) => (x.k === "alt" ? "(?:" + this.emit(x) + ")" : this.emit(x))).join("");
-      case "alt":
-        return n.subs.map((x) => this.emit(x)).join("|");
-      case "rep": {
-        const sub = this.atom(n.sub) ? this.emit(n.sub) : "(?:" + this.emit(n.sub) + ")";
-        let q: string;
-        if (n.min === 0 && n.max === -1) q = "*";
-        else if (n.min === 1 && n.max === -1) q = "+";
-        else if (n.min === 0 && n.max === 1) q = "?";
-        else if (n.max === -1) q = `{${n.min},}`;
-        else if (n.min === n.max) q = `{${n.min}}`;
-        else q = `{${n.min},${n.max}}`;
-        return sub + q + (n.greedy ? "" : "?");
-      }
-    }
-  }
-}
-
-/** Which case-sensitivity the pattern's cased parts use: "none" (no cased parts), "all", "some". */
-function foldMode(n: Node, acc: { fold: boolean; plain: boolean }): void {
+/**
+ * A one-character node as a JS RegExp source (used with the u flag, and i for folded nodes):
+ * classes with Unicode properties, and case-folded classes and literals beyond ASCII letters.
+ */
+function oneCharSource(n: Node): string {
   switch (n.k) {
-    case "wb":
-    case "nwb":
-      // JS's \b under the i flag counts U+017F and U+212A as word characters; Go does not.
-      acc.plain = true;
-      return;
     case "lit":
-      if (hasCase(n.cp)) {
-        if (n.fold) acc.fold = true;
-        else acc.plain = true;
-      }
-      return;
+      return escapeCp(n.cp);
     case "class": {
-      let cased = n.props.length > 0;
-      for (let i = 0; i < n.ranges.length && !cased; i += 2) {
-        const lo = n.ranges[i];
-        const hi = n.ranges[i + 1];
-        if (hi >= 0x80 || (lo <= 0x7a && hi >= 0x41)) cased = true;
+      const { ranges, props, neg } = n;
+      if (n.fold && !neg && props.length === 1 && ranges.length === 0 && props[0].startsWith("\\P")) {
+        // complement of the folded property: what the JS i flag cannot say in a class
+        return "(?:(?!" + props[0].replace("\\P", "\\p") + ")[\\s\\S])";
       }
-      if (cased) {
-        if (n.fold) acc.fold = true;
-        else acc.plain = true;
-      }
-      return;
+      const body = classBody(ranges) + props.join("");
+      if (body === "") return neg ? "[\\s\\S]" : "[]";
+      return "[" + (neg ? "^" : "") + body + "]";
     }
-    case "cap":
-    case "rep":
-      foldMode(n.sub, acc);
-      return;
-    case "cat":
-    case "alt":
-      for (const x of n.subs) foldMode(x, acc);
-      return;
-  }
-}
-
-// ---- A backtracking engine with Go's semantics ----------------------------------------------
-//
-// JavaScript and Go agree on which strings match and, for most patterns, on where. They differ
-// when a repeated sub-expression can match the empty string (Go lets such an iteration be the last
-// one; JS rejects it) and on capture groups inside loops (JS clears them at each iteration, Go
-// keeps the last value). For such patterns the match positions and groups come from this engine:
-// Go's compiled program shape (x* as (x+)? for nullable x, x{n,m} expanded to copies and nested
-// options) run by a backtracker that visits each (instruction, position) once, as Go's does.
-
-const enum Op {
-  Rune,
-  Empty,
-  Cap,
-  Alt,
-  Match,
-}
-
-interface Inst {
-  op: Op;
-  out: number;
-  arg: number; // Alt: second choice; Cap: slot
-  re: RegExp | null; // Rune: a sticky one-character matcher (general case)
-  kind: string; // Empty: bol, eol, bot, eot, wb, nwb
-  ranges: number[] | null; // Rune: code point ranges (fast case, no folding or properties)
-  neg: boolean; // Rune: ranges negated
-}
-
-function nullable(n: Node): boolean {
-  switch (n.k) {
-    case "lit":
-    case "class":
     case "dot":
-      return false;
-    case "cap":
-      return nullable(n.sub);
-    case "cat":
-      return n.subs.every(nullable);
-    case "alt":
-      return n.subs.some(nullable);
-    case "rep":
-      return n.min === 0 || nullable(n.sub);
-    default:
-      return true;
+      return n.nl ? "[\\s\\S]" : "[^\\n]";
   }
-}
-
-class ProgBuilder {
-  insts: Inst[] = [];
-  constructor(readonly emitter: Emitter) {}
-
-  inst(op: Op, out: number, arg = 0, re: RegExp | null = null, kind = ""): number {
-    this.insts.push({ op, out, arg, re, kind, ranges: null, neg: false });
-    return this.insts.length - 1;
-  }
-
-  rune(n: Node, next: number): number {
-    const pc = this.inst(Op.Rune, next);
-    const inst = this.insts[pc];
-    if (n.k === "lit" && !n.fold) inst.ranges = [n.cp, n.cp];
-    else if (n.k === "dot") {
-      inst.ranges = n.nl ? [0, MAX_RUNE] : [10, 10];
-      inst.neg = !n.nl;
-    } else if (n.k === "class" && n.props.length === 0 && (!n.fold || !n.ranges.some((_, i) => i % 2 === 0 && (n.ranges[i + 1] >= 0x80 || (n.ranges[i] <= 0x7a && n.ranges[i + 1] >= 0x41))))) {
-      inst.ranges = n.ranges;
-      inst.neg = n.neg;
-    } else inst.re = new RegExp(this.emitter.emit(n), (n as { fold?: boolean }).fold ? "iuy" : "uy");
-    return pc;
-  }
-
-  alt(first: number, second: number): number {
-    return this.inst(Op.Alt, first, second);
-  }
-
-  /** Compile n so that it continues at `next`; returns the entry pc. */
-  compile(n: Node, next: number): number {
-    switch (n.k) {
-      case "empty":
-        return next;
-      case "lit":
-      case "class":
-      case "dot":
-        return this.rune(n, next);
-      case "bol":
-      case "eol":
-      case "bot":
-      case "eot":
-      case "wb":
-      case "nwb":
-        return this.inst(Op.Empty, next, 0, null, n.k);
-      case "cap": {
-        const close = this.inst(Op.Cap, next, 2 * n.idx + 1);
-        const body = this.compile(n.sub, close);
-        return this.inst(Op.Cap, body, 2 * n.idx);
-      }
-      case "cat": {
-        let pc = next;
-        for (let i = n.subs.length - 1; i >= 0; i--) pc = this.compile(n.subs[i], pc);
-        return pc;
-      }
-      case "alt": {
-        const starts = n.subs.map((x) => this.compile(x, next));
-        let acc = starts[starts.length - 1];
-        for (let i = starts.length - 2; i >= 0; i--) acc = this.alt(starts[i], acc);
-        return acc;
-      }
-      case "rep":
-        return this.rep(n, next);
-    }
-  }
-
-  plus(sub: Node, greedy: boolean, next: number): number {
-    const loop = this.alt(0, 0);
-    const body = this.compile(sub, loop);
-    const L = this.insts[loop];
-    if (greedy) {
-      L.out = body;
-      L.arg = next;
-    } else {
-      L.out = next;
-      L.arg = body;
-    }
-    return body;
-  }
-
-  quest(start: number, greedy: boolean, next: number): number {
-    return greedy ? this.alt(start, next) : this.alt(next, start);
-  }
-
-  rep(n: Extract<Node, { k: "rep" }>, next: number): number {
-    const { min, max, greedy } = n;
-    let sub = n.sub;
-    // x** is x*, x++ is x+, x?? is x? (same greediness)
-    while (sub.k === "rep" && sub.min === min && sub.max === max && sub.greedy === greedy && ((min === 0 && max === -1) || (min === 1 && max === -1) || (min === 0 && max === 1)))
-      sub = sub.sub;
-    if (min === 0 && max === -1) {
-      if (nullable(sub)) return this.quest(this.plus(sub, greedy, next), greedy, next);
-      const loop = this.alt(0, 0);
-      const body = this.compile(sub, loop);
-      const L = this.insts[loop];
-      if (greedy) {
-        L.out = body;
-        L.arg = next;
-      } else {
-        L.out = next;
-        L.arg = body;
-      }
-      return loop;
-    }
-    if (min === 1 && max === -1) return this.plus(sub, greedy, next);
-    if (min === 0 && max === 1) return this.quest(this.compile(sub, next), greedy, next);
-    if (min === 0 && max === 0) return next;
-    if (max === -1) {
-      let pc = this.plus(sub, greedy, next);
-      for (let i = 0; i < min - 1; i++) pc = this.compile(sub, pc);
-      return pc;
-    }
-    if (min === 1 && max === 1) return this.compile(sub, next);
-    let pc = next;
-    if (max > min) {
-      let suffix = this.quest(this.compile(sub, next), greedy, next);
-      for (let i = min + 1; i < max; i++) suffix = this.quest(this.compile(sub, suffix), greedy, next);
-      pc = suffix;
-    }
-    for (let i = 0; i < min; i++) pc = this.compile(sub, pc);
-    return pc;
-  }
-}
-
-function isWordCode(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
-}
-
-export interface Program {
-  insts: Inst[];
-  start: number;
-  nslot: number;
-  /** Visited marks, reused between runs: state (pc, pos) is visited when stamp[…] === gen. */
-  stamp: Uint32Array | null;
-  gen: number;
-}
-
-/** Go's bit-state backtracker: the leftmost-first match at or after `from`, as slot positions. */
-function runProgram(p: Program, s: string, from: number): Int32Array | null {
-  const n = s.length;
-  const stride = n + 1;
-  const need = p.insts.length * stride;
-  if (p.stamp === null || p.stamp.length < need) {
-    p.stamp = new Uint32Array(Math.max(need, p.stamp === null ? 0 : p.stamp.length * 2));
-    p.gen = 0;
-  }
-  if (p.gen === 0xffffffff) {
-    p.stamp.fill(0);
-    p.gen = 0;
-  }
-  const gen = ++p.gen;
-  const visited = p.stamp;
-  const caps = new Int32Array(p.nslot);
-  const stack: number[] = []; // pairs: (pc, pos) or (-1 - slot, old value)
-  for (let start = from; start <= n; ) {
-    caps.fill(-1);
-    stack.length = 0;
-    stack.push(p.start, start);
-    while (stack.length > 0) {
-      let pos = stack.pop()!;
-      let pc = stack.pop()!;
-      if (pc < 0) {
-        caps[-1 - pc] = pos;
-        continue;
-      }
-      for (;;) {
-        const state = pc * stride + pos;
-        if (visited[state] === gen) break;
-        visited[state] = gen;
-        const inst = p.insts[pc];
-        if (inst.op === Op.Alt) {
-          stack.push(inst.arg, pos);
-          pc = inst.out;
-          continue;
-        }
-        if (inst.op === Op.Rune) {
-          if (pos >= n) break;
-          const r = inst.ranges;
-          if (r !== null) {
-            let c = s.charCodeAt(pos);
-            let w = 1;
-            if (c >= 0xd800 && c <= 0xdbff && pos + 1 < n) {
-              const d = s.charCodeAt(pos + 1);
-              if (d >= 0xdc00 && d <= 0xdfff) {
-                c = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
-                w = 2;
-              }
-            }
-            let hit = false;
-            for (let k = 0; k < r.length; k += 2) {
-              if (c < r[k]) break;
-              if (c <= r[k + 1]) {
-                hit = true;
-                break;
-              }
-            }
-            if (hit === inst.neg) break;
-            pos += w;
-            pc = inst.out;
-            continue;
-          }
-          const re = inst.re!;
-          re.lastIndex = pos;
-          if (!re.test(s)) break;
-          pos = re.lastIndex;
-          pc = inst.out;
-          continue;
-        }
-        if (inst.op === Op.Cap) {
-          stack.push(-1 - inst.arg, caps[inst.arg]);
-          caps[inst.arg] = pos;
-          pc = inst.out;
-          continue;
-        }
-        if (inst.op === Op.Empty) {
-          let ok: boolean;
-          switch (inst.kind) {
-            case "bol":
-              ok = pos === 0 || s.charCodeAt(pos - 1) === 10;
-              break;
-            case "eol":
-              ok = pos === n || s.charCodeAt(pos) === 10;
-              break;
-            case "bot":
-              ok = pos === 0;
-              break;
-            case "eot":
-              ok = pos === n;
-              break;
-            default: {
-              const a = pos > 0 && isWordCode(s.charCodeAt(pos - 1));
-              const b = pos < n && isWordCode(s.charCodeAt(pos));
-              ok = inst.kind === "wb" ? a !== b : a === b;
-            }
-          }
-          if (!ok) break;
-          pc = inst.out;
-          continue;
-        }
-        // Match
-        return caps;
-      }
-    }
-    if (start >= n) break;
-    const c = s.charCodeAt(start);
-    start += c >= 0xd800 && c <= 0xdbff && start + 1 < n ? 2 : 1;
-  }
-  return null;
+  throw new Error(`not a one-character node: ${n.k}`);
 }
 
 /**
- * Whether backtracking could take exponential time: a loop whose body holds another loop or an
- * alternation (`(a+)+`, `(\\w|\\d)*`). Such patterns run on the linear-time program instead of
- * the JS RegExp (RE2 guarantees linear time; policies match user input against such patterns).
+ * A case-folded literal or a class as ranges when they can say it (no Unicode properties; case
+ * folding only of ASCII, whose orbits Go extends by K U+212A and S U+017F), else as a sticky
+ * one-character RegExp.
  */
-function risky(n: Node, inLoop: boolean): boolean {
-  switch (n.k) {
-    case "rep": {
-      const loop = n.max === -1 || n.max > 1;
-      if (inLoop && loop) return true;
-      return risky(n.sub, inLoop || loop);
-    }
-    case "alt":
-      if (inLoop) return true;
-      return n.subs.some((x) => risky(x, inLoop));
-    case "cap":
-      return risky(n.sub, inLoop);
-    case "cat":
-      return n.subs.some((x) => risky(x, inLoop));
+function classify(n: Node): { ranges: number[]; neg: boolean } | RegExp {
+  if (n.k === "lit" && n.cp < 0x80) return { ranges: n.fold ? foldASCII([n.cp, n.cp]) : [n.cp, n.cp], neg: false };
+  if (n.k === "class" && n.props.length === 0 && (!n.fold || n.ranges.every((x) => x < 0x80))) {
+    return { ranges: n.fold ? foldASCII(n.ranges) : n.ranges, neg: n.neg };
   }
-  return false;
+  return new RegExp(oneCharSource(n), (n as { fold?: boolean }).fold ? "iuy" : "uy");
 }
 
-/** Unbounded repetitions in the pattern (three or more can make backtracking polynomial in the input). */
-function countLoops(n: Node): number {
-  switch (n.k) {
-    case "rep":
-      return (n.max === -1 ? 1 : 0) + countLoops(n.sub);
-    case "cap":
-      return countLoops(n.sub);
-    case "cat":
-    case "alt":
-      return n.subs.reduce((a, x) => a + countLoops(x), 0);
-  }
-  return 0;
-}
-
-/** Whether JS RegExp positions and groups can differ from Go's for this pattern. */
-function needsProgram(n: Node, inLoop: boolean): boolean {
-  switch (n.k) {
-    case "rep": {
-      if (nullable(n.sub)) return true;
-      const loop = n.max === -1 || n.max > 1;
-      if (loop && (n.sub.k === "cap" ? hasCap(n.sub.sub) : hasCap(n.sub))) return true;
-      return needsProgram(n.sub, inLoop || loop);
-    }
-    case "cap":
-      return needsProgram(n.sub, inLoop);
-    case "cat":
-    case "alt":
-      return n.subs.some((x) => needsProgram(x, inLoop));
-  }
-  return false;
-}
-
-function hasCap(n: Node): boolean {
-  switch (n.k) {
-    case "cap":
-      return true;
-    case "rep":
-      return hasCap(n.sub);
-    case "cat":
-    case "alt":
-      return n.subs.some(hasCap);
-  }
-  return false;
-}
+// ---- Compiled patterns ------------------------------------------------------------------------
 
 export interface Compiled {
-  /** Non-global: for test(). */
-  re: RegExp;
-  /** Global: for scanning from a position (lastIndex). */
-  g: RegExp;
-  /** Go-semantics program, when positions or groups from the JS RegExp could differ. */
-  prog: Program | null;
-  /** Use the program even to test for a match (backtracking could explode). */
-  linear: boolean;
+  /** Go's program for the pattern, run by the linear-time engines of re2vm.ts. */
+  prog: Program;
   /** Capture group names (index 0 unused); null for unnamed. */
   names: (string | null)[];
   ncap: number;
-  /** The translation uses lookarounds that V8 may satisfy inside a surrogate pair. */
-  lookaround: boolean;
 }
 
 export interface Match {
@@ -1316,49 +789,25 @@ export interface Match {
   groups: (string | undefined)[];
 }
 
-function midPair(s: string, i: number): boolean {
-  if (i <= 0 || i >= s.length) return false;
-  const a = s.charCodeAt(i - 1);
-  const b = s.charCodeAt(i);
-  return a >= 0xd800 && a <= 0xdbff && b >= 0xdc00 && b <= 0xdfff;
-}
-
-/** Whether the pattern matches somewhere in s. */
+/** Whether the pattern matches somewhere in s. Linear time (a lazily built DFA). */
 export function testRE(c: Compiled, s: string): boolean {
-  if (c.linear && c.prog !== null && c.prog.insts.length * (s.length + 1) <= MAX_VISITED_BITS) return runProgram(c.prog, s, 0) !== null;
-  if (!c.lookaround) return c.re.test(s);
-  return execJS(c, s, 0) !== null;
+  return dfaSearch(c.prog, s, 0);
 }
 
-function execJS(c: Compiled, s: string, from: number): RegExpExecArray | null {
-  const g = c.g;
-  g.lastIndex = from;
-  for (;;) {
-    const m = g.exec(s);
-    if (m === null) return null;
-    if (!midPair(s, m.index)) return m;
-    g.lastIndex = m.index + 1;
-  }
-}
-
-const MAX_VISITED_BITS = 4 * 1024 * 1024; // states (4 bytes each) for the program's visited marks
-
-/** The leftmost-first match at or after `from` (a code point boundary). */
+/** The leftmost-first match at or after `from` (a code point boundary), with Go's groups. Linear time. */
 export function execAt(c: Compiled, s: string, from: number): Match | null {
-  if (c.prog !== null && c.prog.insts.length * (s.length + 1) <= MAX_VISITED_BITS) {
-    const caps = runProgram(c.prog, s, from);
-    if (caps === null) return null;
-    const groups: (string | undefined)[] = [];
-    for (let k = 0; k <= c.ncap; k++) {
-      const a = caps[2 * k];
-      const b = caps[2 * k + 1];
-      groups.push(a >= 0 && b >= 0 ? s.slice(a, b) : undefined);
-    }
-    return { start: caps[0], end: caps[1], groups };
+  const p = c.prog;
+  // The DFA rejects inputs without a match quickly; on short ones the backtracker is as quick.
+  if (s.length - from > 256 && !dfaSearch(p, s, from)) return null;
+  const caps = backtrackFits(p, s, from) ? backtrack(p, s, from) : pike(p, s, from);
+  if (caps === null) return null;
+  const groups: (string | undefined)[] = [];
+  for (let k = 0; k <= c.ncap; k++) {
+    const a = caps[2 * k];
+    const b = caps[2 * k + 1];
+    groups.push(a >= 0 && b >= 0 ? s.slice(a, b) : undefined);
   }
-  const m = execJS(c, s, from);
-  if (m === null) return null;
-  return { start: m.index, end: m.index + m[0].length, groups: Array.from(m) };
+  return { start: caps[0], end: caps[1], groups };
 }
 
 /** Check RE2 syntax; throws RegexSyntaxError with Go's message. */
@@ -1368,28 +817,15 @@ export function parseRE2(pattern: string): void {
 
 export function compileRE2(pattern: string): Compiled {
   const { node, ncap, names } = new Parser(pattern).parse();
-  const acc = { fold: false, plain: false };
-  foldMode(node, acc);
-  const manual = acc.fold && acc.plain;
-  const emitter = new Emitter(manual);
-  const src = emitter.emit(node);
-  const flags = acc.fold && !acc.plain ? "iu" : "u";
-  let re: RegExp;
+  let prog: Program;
   try {
-    re = new RegExp(src, flags);
+    prog = buildProgram(node, ncap, classify);
   } catch (e) {
-    // Something Go accepts that this translation cannot express.
-    throw new RegexSyntaxError(`error parsing regexp: ${(e as Error).message}: \`${pattern}\``);
+    // A class Go accepts that the JS translation cannot express.
+    if (!(e instanceof SyntaxError)) throw e;
+    throw new RegexSyntaxError(`error parsing regexp: ${e.message}: \`${pattern}\``);
   }
-  let prog: Program | null = null;
-  const linear = risky(node, false) || countLoops(node) >= 3;
-  if (linear || needsProgram(node, false)) {
-    const b = new ProgBuilder(new Emitter(false));
-    const match = b.inst(Op.Match, 0);
-    const start = b.compile({ k: "cap", idx: 0, sub: node }, match);
-    prog = { insts: b.insts, start, nslot: 2 * (ncap + 1), stamp: null, gen: 0 };
-  }
-  return { re, g: new RegExp(src, flags + "g"), prog, linear, names, ncap, lookaround: /\(\?<|\(\?!|\\[bB]/.test(src) };
+  return { prog, names, ncap };
 }
 
 const cache = new Map<string, Compiled | RegexSyntaxError>();
@@ -1410,6 +846,23 @@ export function getRegex(pattern: string): Compiled {
   }
   if (c instanceof RegexSyntaxError) throw c;
   return c;
+}
+
+/** Whether an RE2 pattern matches somewhere in s (compiled once, cached); throws RegexSyntaxError. */
+export function matchRE2(pattern: string, s: string): boolean {
+  return testRE(getRegex(pattern), s);
+}
+
+/** A RegExp-like tester for an RE2 pattern (Go syntax and semantics, linear time). */
+export interface RE2Tester {
+  readonly source: string;
+  test(s: string): boolean;
+}
+
+/** An RE2 pattern as a tester; throws RegexSyntaxError (Go's message) for an invalid one. */
+export function re2Tester(pattern: string): RE2Tester {
+  const c = getRegex(pattern);
+  return { source: pattern, test: (s: string) => testRE(c, s) };
 }
 
 /** Go's regexp.QuoteMeta. */

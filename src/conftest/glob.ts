@@ -1,20 +1,25 @@
 // Namespace globs as conftest matches them (Go's path.Match syntax: `*`, `?`, `[...]` classes
 // with ranges and `^` negation, `\` escapes), except that `*` also matches dots.
 
+import { type RE2Tester, RegexSyntaxError, re2Tester } from "../builtins/re2.ts";
+
 export function hasGlobMeta(p: string): boolean {
   return /[*?[]/.test(p);
 }
 
 const reEscape = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
 
-/** Compile a glob to an anchored RegExp; throws "syntax error in pattern" for a malformed one. */
-export function globToRegExp(p: string): RegExp {
+/**
+ * Compile a glob to an anchored RE2 pattern, matched in linear time (a JS RegExp backtracks
+ * polynomially on several stars); throws "syntax error in pattern" for a malformed one.
+ */
+export function globToRegExp(p: string): RE2Tester {
   const chars = Array.from(p);
   let re = "^";
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
-    if (c === "*") re += "[^]*";
-    else if (c === "?") re += "[^]";
+    if (c === "*") re += "(?s:.*)";
+    else if (c === "?") re += "(?s:.)";
     else if (c === "\\") {
       if (i + 1 >= chars.length) throw new Error("syntax error in pattern");
       re += reEscape(chars[++i]);
@@ -56,5 +61,10 @@ export function globToRegExp(p: string): RegExp {
       re += cls + "]";
     } else re += reEscape(c);
   }
-  return new RegExp(re + "$", "u");
+  try {
+    return re2Tester(re + "$");
+  } catch (e) {
+    if (e instanceof RegexSyntaxError) throw new Error("syntax error in pattern");
+    throw e;
+  }
 }

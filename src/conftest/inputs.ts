@@ -7,6 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { detectParserName, getParser } from "../formats/index.ts";
 import { compareUTF8 } from "../gotext/plainjson.ts";
+import { type RE2Tester, re2Tester } from "../builtins/re2.ts";
 
 export class ConftestError extends Error {
   constructor(message: string) {
@@ -19,10 +20,10 @@ export const STDIN = "-";
 
 /** The files to check, in conftest's order: arguments in order, directories expanded in walk order. */
 export function findInputFiles(args: string[], opts: { ignore?: string } = {}): string[] {
-  let ignore: RegExp | undefined;
+  let ignore: RE2Tester | undefined;
   if (opts.ignore) {
     try {
-      ignore = new RegExp(opts.ignore);
+      ignore = re2Tester(opts.ignore); // Go syntax, linear time
     } catch (e) {
       throw new ConftestError(`parse files: given regexp couldn't be parsed: ${(e as Error).message}`);
     }

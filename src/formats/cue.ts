@@ -23,10 +23,21 @@
  * Non-concrete results are errors ("incomplete value"), as in conftest.
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { RegexSyntaxError, matchRE2 } from '../builtins/re2.ts';
 
 class CueError extends Error {
   constructor(message: string, public pos = -1) {
     super(message);
+  }
+}
+
+/** CUE's =~: a Go (RE2) regular expression, matched in linear time. */
+function reMatch(pattern: string, s: string, pos = -1): boolean {
+  try {
+    return matchRE2(pattern, s);
+  } catch (e) {
+    if (e instanceof RegexSyntaxError) throw new CueError(e.message, pos);
+    throw e;
   }
 }
 
@@ -107,7 +118,16 @@ function lexCue(src: string, base = 0): Tok[] {
       const esc = '\\' + '#'.repeat(hashes);
       const parts: (string | Tok[])[] = [];
       let cur = '';
+      const qc = q.charCodeAt(0);
       for (;;) {
+        // a run of characters that cannot start the closing quote, an escape or a newline
+        let j = i;
+        for (let ch = src.charCodeAt(j); j < n && ch !== qc && ch !== 0x5c && ch !== 0x0a; ch = src.charCodeAt(++j));
+        if (j > i) {
+          cur += src.slice(i, j);
+          i = j;
+          continue;
+        }
         if (i >= n) fail('string literal not terminated');
         if (src.startsWith(close, i)) {
           i += close.length;
@@ -860,8 +880,8 @@ class Evaluator {
       case '>': return (x.v as number) > (y.v as number);
       case '>=': return (x.v as number) >= (y.v as number);
       case '!=': return !this.equal(v, ch.v);
-      case '=~': return new RegExp(y.v as string).test(x.v as string);
-      case '!~': return !new RegExp(y.v as string).test(x.v as string);
+      case '=~': return reMatch(y.v as string, x.v as string);
+      case '!~': return !reMatch(y.v as string, x.v as string);
     }
     return true;
   }
@@ -1100,7 +1120,7 @@ class Evaluator {
       }
       case '=~':
       case '!~':
-        if (l.k === 'str' && r.k === 'str') return { k: 'bool', v: new RegExp(r.v).test(l.v) === (n.op === '=~') };
+        if (l.k === 'str' && r.k === 'str') return { k: 'bool', v: reMatch(r.v, l.v, n.pos) === (n.op === '=~') };
         return this.incomplete(l.k === 'str' ? r : l, n.op);
       case '+':
         if (l.k === 'str' && r.k === 'str') return { k: 'str', v: l.v + r.v };

@@ -56,6 +56,17 @@ class HclSyntaxError extends Error {
   }
 }
 
+/** s without trailing spaces, tabs, CRs and newlines (a loop: /[ \t\r\n]+$/ is quadratic on long inner runs). */
+function trimTrailingSpace(s: string): string {
+  let end = s.length;
+  while (end > 0) {
+    const c = s.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    end--;
+  }
+  return end === s.length ? s : s.slice(0, end);
+}
+
 const isIdStart = (c: string) => /[\p{L}\p{Nl}_]/u.test(c);
 const isIdChar = (c: string) => /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_-]/u.test(c);
 
@@ -524,10 +535,10 @@ export class HclParser {
       lit = '';
     };
     const stripTrailing = () => {
-      lit = lit.replace(/[ \t\r\n]+$/, '');
+      lit = trimTrailingSpace(lit);
       if (lit === '' && parts.length && parts[parts.length - 1]!.k === 'str') {
         const p = parts[parts.length - 1] as { k: 'str'; v: string };
-        p.v = p.v.replace(/[ \t\r\n]+$/, '');
+        p.v = trimTrailingSpace(p.v);
       }
     };
     for (;;) {

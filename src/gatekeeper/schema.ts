@@ -8,6 +8,7 @@
 // a node says `x-kubernetes-preserve-unknown-fields: true` (or has additionalProperties).
 
 import { goQuote } from "../gotext/fmt.ts";
+import { type RE2Tester, re2Tester } from "../builtins/re2.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 
 export interface FieldError {
@@ -57,43 +58,13 @@ function child(path: string, key: string): string {
   return `${path}[${goQuote(key)}]`;
 }
 
-/** RE2 patterns → JavaScript RegExp (the common subset; `(?i)` style flags at the start are honoured). */
-export function compileRE2(pattern: string): RegExp {
-  let flags = "u";
-  let src = pattern;
-  const m = /^\(\?([imsU]+)\)/.exec(src);
-  if (m) {
-    src = src.slice(m[0].length);
-    if (m[1].includes("i")) flags += "i";
-    if (m[1].includes("m")) flags += "m";
-    if (m[1].includes("s")) flags += "s";
-  }
-  // RE2 syntax that JavaScript spells differently.
-  src = src.replace(/\(\?P</g, "(?<").replace(/\\z/g, "$(?![\\s\\S])").replace(/\\A/g, "^");
-  src = src.replace(/\[\[:(\w+):\]\]/g, (all, cls) => POSIX_CLASSES[cls] ?? all).replace(/\[:(\w+):\]/g, (all, cls) => (POSIX_CLASSES[cls] ? POSIX_CLASSES[cls].slice(1, -1) : all));
-  try {
-    return new RegExp(src, flags);
-  } catch {
-    return new RegExp(src, flags.replace("u", ""));
-  }
+/**
+ * An RE2 pattern (Go syntax and semantics, as the API server compiles `pattern`) as a tester that
+ * runs in linear time; throws RegexSyntaxError with Go's message for an invalid one.
+ */
+export function compileRE2(pattern: string): RE2Tester {
+  return re2Tester(pattern);
 }
-
-const POSIX_CLASSES: Record<string, string> = {
-  alnum: "[0-9A-Za-z]",
-  alpha: "[A-Za-z]",
-  ascii: "[\\x00-\\x7F]",
-  blank: "[\\t ]",
-  cntrl: "[\\x00-\\x1F\\x7F]",
-  digit: "[0-9]",
-  graph: "[!-~]",
-  lower: "[a-z]",
-  print: "[ -~]",
-  punct: "[!-\\/:-@\\[-`{-~]",
-  space: "[\\t\\n\\v\\f\\r ]",
-  upper: "[A-Z]",
-  word: "[0-9A-Za-z_]",
-  xdigit: "[0-9A-Fa-f]",
-};
 
 type Schema = Obj;
 

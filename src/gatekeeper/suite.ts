@@ -19,6 +19,7 @@ import { TemplateError } from "./template.ts";
 import { ConstraintError } from "./constraint.ts";
 import { ReviewError } from "./review.ts";
 import { compileRE2, goQuote } from "./schema.ts";
+import type { RE2Tester } from "../builtins/re2.ts";
 
 export const SUITE_API_VERSION = "test.gatekeeper.sh/v1alpha1";
 
@@ -160,7 +161,7 @@ const INVALID_VIOLATIONS = 'invalid yaml: assertion.violation, if set, must be a
 /** Check one assertion against the messages of a review; returns an error string or null. */
 export function checkAssertion(a: Assertion, messages: string[]): string | null {
   const got = `got messages [${messages.join(" ")}]`;
-  let re: RegExp | null = null;
+  let re: RE2Tester | null = null;
   if (a.message !== undefined && a.message !== null) {
     if (typeof a.message !== "string") return `invalid yaml: assertion.message must be a string: ${got}`;
     try {
@@ -191,8 +192,8 @@ export function checkAssertion(a: Assertion, messages: string[]): string | null 
 // ---- running -------------------------------------------------------------------------------
 
 interface Filter {
-  test: RegExp | null;
-  kase: RegExp | null;
+  test: RE2Tester | RegExp | null;
+  kase: RE2Tester | RegExp | null;
   /** A single regex (not split). */
   single: boolean;
 }
