@@ -164,13 +164,17 @@ function loadErrors(msgs: string[]): string {
 
 /** Compile the modules with their probe rules; probes that cannot compile grow, then go. */
 function compileWithProbes(engine: Engine, modules: Module[], disc: Discovery): void {
-  if (disc.probeRules.size === 0) {
+  const build = () => {
     engine.addParsedModules(modules);
+    engine.compile();
+  };
+  if (disc.probeRules.size === 0) {
+    build();
     return;
   }
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
-      engine.addParsedModules(modules);
+      build();
       return;
     } catch (e) {
       if (!(e instanceof RegoError)) throw e;
@@ -178,7 +182,7 @@ function compileWithProbes(engine: Engine, modules: Module[], disc: Discovery): 
     }
   }
   dropProbes(disc, modules);
-  engine.addParsedModules(modules);
+  build();
 }
 
 export interface RunSessionOptions {
