@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
-import { runTest, LIBRARY_DIR } from "../src/cli/test.ts";
+import { runTest } from "../src/cli/test.ts";
+import { LIBRARY_DIR } from "../src/conftest/library.ts";
 import { findConftest } from "../test/formats/conftest.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

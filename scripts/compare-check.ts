@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { checkFiles, collectRegoFiles, formatCheckErrors } from "../src/cli/check.ts";
+import { checkFiles, collectRegoFiles } from "../src/check/index.ts";
+import { formatCheckErrors } from "../src/cli/check.ts";
 
 export function findOpa(): string | null {
   if (process.env.PORTCULLIS_NO_OPA) return null; // tests: use recorded oracle output

@@ -3,9 +3,9 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { findOpa } from "./compare-check.ts";
-import { collectRegoFiles } from "../src/cli/check.ts";
+import { collectRegoFiles } from "../src/check/index.ts";
 import { parseModule } from "../src/rego/parser.ts";
-import { regoJSON, regoPretty } from "../src/cli/parse-rego.ts";
+import { regoJSON, regoPretty } from "../src/rego/astprint.ts";
 
 export function opaParse(opa: string, file: string, format: string, locations: boolean, v0: boolean): string | null {
   const args = ["parse", "--format", format, ...(locations ? ["--json-include", "locations"] : []), ...(v0 ? ["--v0-compatible"] : []), file];

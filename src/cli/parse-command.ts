@@ -1,7 +1,7 @@
 // Registers `portcullis parse`: prints what a policy sees as `input` for configuration files,
 // byte for byte as `conftest parse` prints it (one file: its value; several: an object keyed by
 // path; --combine: the `[{path, contents}]` list). Rego files (all arguments ending in .rego,
-// without --parser) print their AST as `opa parse` does (src/cli/parse-rego.ts): the tree by
+// without --parser) print their AST as `opa parse` does (src/rego/astprint.ts): the tree by
 // default, `--format json` for OPA's AST JSON (`--json-include locations,-comments` as in opa).
 
 import { readFileSync } from "node:fs";
@@ -10,8 +10,9 @@ import type { CliIO } from "./io.ts";
 import { parseFile, parseContent, ParseError, PARSER_NAMES } from "../formats/index.ts";
 import { combineConfigs, ConftestError } from "../conftest/inputs.ts";
 import { goJSON, goString, compareUTF8 } from "../gotext/plainjson.ts";
-import { parseForCheck, checkErrorsJSON } from "./check.ts";
-import { regoJSON, regoPretty } from "./parse-rego.ts";
+import { parseForCheck } from "../check/index.ts";
+import { checkErrorsJSON } from "./check.ts";
+import { regoJSON, regoPretty } from "../rego/astprint.ts";
 
 export interface ParseOptions {
   parser?: string;

@@ -11,7 +11,8 @@ import type { CliIO } from "./io.ts";
 import { Repl, BANNER } from "./repl.ts";
 import { LoadError } from "../load/index.ts";
 import { RegoError } from "../rego/errors.ts";
-import { checkFiles, formatCheckErrors } from "./check.ts";
+import { checkFiles } from "../check/index.ts";
+import { formatCheckErrors } from "./check.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const HISTORY = () => join(homedir(), ".portcullis_history");

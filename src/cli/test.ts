@@ -2,25 +2,20 @@
 // and prints the results in one of conftest's output formats with conftest's exit codes.
 //
 // Policy location: --policy (or its environment/config settings); else ./policy when it exists;
-// else the built-in library (<package root>/library, every namespace, *_test.rego left out).
+// else the built-in library (src/conftest/library.ts: every namespace, *_test.rego left out).
 // When the policy paths hold Gatekeeper ConstraintTemplates or constraints, the inputs are
-// reviewed as `gator test` does instead.
+// reviewed as `gator test` does instead (src/gatekeeper/gatortest.ts). The evaluation is
+// src/conftest/; here: settings → options, and the output.
 
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import yaml from "js-yaml";
 import type { CliIO } from "./io.ts";
 import { render, exitCode, isOutputFormat, OUTPUT_FORMATS } from "../output/index.ts";
 import type { CheckResult, OutputFormat } from "../output/types.ts";
-import { parseDuration } from "./verify.ts";
+import { parseDuration } from "../gotext/duration.ts";
 import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions } from "../conftest/runner.ts";
 import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from "../conftest/settings.ts";
+import { resolvePolicyPaths } from "../conftest/library.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
-import { gatorTest, parseManifests } from "../gatekeeper/index.ts";
-import { LIBRARY_DIR } from "../package.ts";
-
-/** <package root>/library: Portcullis's own policies, used when no policy folder is given. */
-export { LIBRARY_DIR };
+import { gatorTestArgs, hasGatekeeperPolicies, GatorInputError, type GatorTestResult } from "../gatekeeper/index.ts";
 
 export interface TestRunOptions {
   /** Settings given on the command line (flag name → value). */
@@ -69,15 +64,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
   const protoDirs = list(s["proto-file-dirs"]);
   if (protoDirs?.length) setProtoFileDirs(protoDirs);
 
-  let policy = list(s.policy);
-  let library = false;
-  if (!policy || policy.length === 0) {
-    const libraryDir = o.libraryDir ?? process.env.PORTCULLIS_LIBRARY_DIR ?? LIBRARY_DIR;
-    if (!existsSync("policy") && existsSync(libraryDir)) {
-      policy = [libraryDir];
-      library = true;
-    } else policy = ["policy"];
-  }
+  const { policy, library } = resolvePolicyPaths(list(s.policy), o.libraryDir);
   const namespaces = list(s.namespace);
   const opts: TestOptions = {
     policy,
@@ -128,39 +115,6 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
 
 // ---- Gatekeeper mode -----------------------------------------------------------------------
 
-function isGatekeeperObject(d: unknown): boolean {
-  if (typeof d !== "object" || d === null || Array.isArray(d)) return false;
-  const o = d as Record<string, unknown>;
-  if (o.kind === "ConstraintTemplate" && typeof o.apiVersion === "string" && o.apiVersion.startsWith("templates.gatekeeper.sh/")) return true;
-  return typeof o.apiVersion === "string" && o.apiVersion.startsWith("constraints.gatekeeper.sh/");
-}
-
-/** True when a YAML/JSON file under the policy paths holds a ConstraintTemplate or a constraint. */
-export function hasGatekeeperPolicies(paths: string[]): boolean {
-  const files: string[] = [];
-  const walk = (p: string) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) for (const n of readdirSync(p).sort()) walk(join(p, n));
-    else if (/\.(ya?ml|json)$/i.test(p)) files.push(p);
-  };
-  paths.forEach(walk);
-  for (const f of files) {
-    let docs: unknown[];
-    try {
-      docs = yaml.loadAll(readFileSync(f, "utf8"), undefined, { json: true });
-    } catch {
-      continue;
-    }
-    if (docs.some(isGatekeeperObject)) return true;
-  }
-  return false;
-}
-
 async function runGatekeeper(
   paths: string[],
   policy: string[],
@@ -169,19 +123,14 @@ async function runGatekeeper(
   io: Pick<CliIO, "out" | "err">,
   readStdin?: () => string,
 ): Promise<number> {
-  const manifests: (string | Record<string, unknown>)[] = [];
-  for (const p of paths) {
-    if (p === "-") {
-      const text = (readStdin ?? (() => readFileSync(0, "utf8")))();
-      try {
-        manifests.push(...parseManifests(text, "-"));
-      } catch (e) {
-        io.err(`reading: ${(e as Error).message}\n`);
-        return 1;
-      }
-    } else manifests.push(p);
+  let r: GatorTestResult;
+  try {
+    r = await gatorTestArgs(paths, policy, { output: output === "json" ? "json" : "", readStdin });
+  } catch (e) {
+    if (!(e instanceof GatorInputError)) throw e;
+    io.err(`reading: ${e.message}\n`);
+    return 1;
   }
-  const r = await gatorTest(manifests, policy, { output: output === "json" ? "json" : "" });
   if (r.stdout) io.out(r.stdout.endsWith("\n") || output !== "json" ? r.stdout : r.stdout + "\n");
   if (r.stderr) io.err(r.stderr);
   return noFail ? 0 : r.exitCode;

@@ -7,8 +7,10 @@
 // or -o json / -o yaml documents, and the exit code is 1 when any violation's action is deny
 // (or scoped with deny at this enforcement point), or when anything fails to load.
 
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import yaml from "js-yaml";
-import { readManifests, isPlainObject, type Obj } from "./yaml.ts";
+import { readManifests, parseManifests, isPlainObject, type Obj } from "./yaml.ts";
 import { Client, isDenyAction, type Violation } from "./client.ts";
 import { isTemplate } from "./template.ts";
 import { isConstraint } from "./constraint.ts";
@@ -155,4 +157,68 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
       stdout = shown.map((v) => formatGatorLine(v) + "\n").join("");
   }
   return { stdout, stderr: "", exitCode, violations: shown };
+}
+
+// ---- portcullis test with Gatekeeper policies ----------------------------------------------
+
+function isGatekeeperObject(d: unknown): boolean {
+  if (typeof d !== "object" || d === null || Array.isArray(d)) return false;
+  const o = d as Record<string, unknown>;
+  if (o.kind === "ConstraintTemplate" && typeof o.apiVersion === "string" && o.apiVersion.startsWith("templates.gatekeeper.sh/")) return true;
+  return typeof o.apiVersion === "string" && o.apiVersion.startsWith("constraints.gatekeeper.sh/");
+}
+
+/** True when a YAML/JSON file under the policy paths holds a ConstraintTemplate or a constraint. */
+export function hasGatekeeperPolicies(paths: string[]): boolean {
+  const files: string[] = [];
+  const walk = (p: string) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) for (const n of readdirSync(p).sort()) walk(join(p, n));
+    else if (/\.(ya?ml|json)$/i.test(p)) files.push(p);
+  };
+  paths.forEach(walk);
+  for (const f of files) {
+    let docs: unknown[];
+    try {
+      docs = yaml.loadAll(readFileSync(f, "utf8"), undefined, { json: true });
+    } catch {
+      continue;
+    }
+    if (docs.some(isGatekeeperObject)) return true;
+  }
+  return false;
+}
+
+/** Standard input given as `-` that does not parse as manifests. */
+export class GatorInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GatorInputError";
+  }
+}
+
+/**
+ * gator test over command-line arguments (`portcullis test` with Gatekeeper policies): files
+ * and directories, `-` for standard input (read with `readStdin`, default file descriptor 0).
+ * Throws GatorInputError when standard input does not parse.
+ */
+export async function gatorTestArgs(args: string[], policies: string[], opts: GatorTestOptions & { readStdin?: () => string } = {}): Promise<GatorTestResult> {
+  const { readStdin, ...gatorOpts } = opts;
+  const manifests: Input[] = [];
+  for (const p of args) {
+    if (p === "-") {
+      const text = (readStdin ?? (() => readFileSync(0, "utf8")))();
+      try {
+        manifests.push(...parseManifests(text, "-"));
+      } catch (e) {
+        throw new GatorInputError((e as Error).message);
+      }
+    } else manifests.push(p);
+  }
+  return gatorTest(manifests, policies, gatorOpts);
 }

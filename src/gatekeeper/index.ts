@@ -29,7 +29,7 @@ export {
   SUITE_API_VERSION,
 } from "./suite.ts";
 export type { SuiteResult, TestResult, CaseResult, RunOptions, Suite, SuiteTest, SuiteCase, Assertion } from "./suite.ts";
-export { gatorTest, formatGatorLine } from "./gatortest.ts";
+export { gatorTest, gatorTestArgs, hasGatekeeperPolicies, GatorInputError, formatGatorLine } from "./gatortest.ts";
 export type { GatorTestOptions, GatorTestResult } from "./gatortest.ts";
 export { EXTERNAL_DATA_BUILTINS, GATEKEEPER_BUILTINS, parseProvider, isProvider, externalDataBuiltin, CACHE_TTL_MS } from "./externaldata.ts";
 export type { Provider, ExternalDataState } from "./externaldata.ts";

@@ -8,7 +8,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { checkFiles, formatCheckErrors, checkErrorsJSON } from "../../src/cli/check.ts";
+import { checkFiles } from "../../src/check/index.ts";
+import { formatCheckErrors, checkErrorsJSON } from "../../src/cli/check.ts";
 import { findOpa } from "../../scripts/compare-check.ts";
 import { corpusModules } from "../../scripts/rego-corpus.ts";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseModule } from "../../src/rego/parser.ts";
-import { regoJSON, regoPretty } from "../../src/cli/parse-rego.ts";
+import { regoJSON, regoPretty } from "../../src/rego/astprint.ts";
 import { findOpa } from "../../scripts/compare-check.ts";
 import { opaParse } from "../../scripts/compare-parse.ts";
 import { corpusModules } from "../../scripts/rego-corpus.ts";

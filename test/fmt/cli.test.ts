@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runFmt, unifiedDiff, type FmtOptions } from "../../src/cli/fmt.ts";
+import { runFmt, type FmtOptions } from "../../src/cli/fmt.ts";
+import { unifiedDiff } from "../../src/output/diff.ts";
 import { main } from "../../src/cli/main.ts";
 
 const UGLY = "package a\np:=1\nq   if {\n  input.x\n}\n";

@@ -10,7 +10,8 @@ import { runTests } from "../../src/verify/runner.ts";
 import { SourceIndex } from "../../src/verify/extent.ts";
 import { CoverageCollector, coverageReport, coveredLines } from "../../src/verify/coverage.ts";
 import { goDuration, prettyReport } from "../../src/verify/report.ts";
-import { parseDuration, globRegExp } from "../../src/cli/verify.ts";
+import { parseDuration } from "../../src/gotext/duration.ts";
+import { globRegExp } from "../../src/verify/session.ts";
 
 const SRC = `package t
 

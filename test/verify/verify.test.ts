@@ -4,9 +4,9 @@
 // as `opa test --coverage`. Also the Gatekeeper library's suites (../shared/gatekeeper-library).
 import test from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { main } from "../../src/cli/main.ts";
@@ -158,6 +158,18 @@ test("verify: load errors", async () => {
   const c = await verify("-f", "pretty", "v0");
   assert.equal(c.code, 1);
   assert.match(c.err, /rego_parse_error/);
+  // A compile error stops the run before any test, as in opa test and conftest verify.
+  const dir = mkdtempSync(path.join(tmpdir(), "verify-compile-"));
+  try {
+    writeFileSync(path.join(dir, "p.rego"), "package main\nallow if { x := 1; undefined_fn(x) }\ntest_a if { allow }\n");
+    const msg = `1 error occurred: ${path.join(dir, "p.rego")}:2: rego_type_error: undefined function undefined_fn\n`;
+    const d = await verify("-f", "pretty", dir);
+    assert.deepEqual([d.code, d.out, d.err], [1, "", msg]);
+    const e = await verify("-p", dir);
+    assert.deepEqual([e.code, e.out, e.err], [1, "", `Error: running verification: load: loading policies: get compiler: ${msg}`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("verify: coverage (recorded)", async () => {

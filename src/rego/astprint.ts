@@ -1,4 +1,5 @@
-// `portcullis parse FILE.rego`: a module's AST as `opa parse` prints it.
+// A module's AST as `opa parse` prints it (`portcullis parse FILE.rego`; the command is
+// src/cli/parse-command.ts).
 //
 //  - JSON (`--format json`): OPA's AST JSON, key for key in OPA's order; comments included
 //    and locations left out by default, `--json-include locations,-comments` as in opa.
@@ -9,8 +10,8 @@
 // Shapes were learnt by running `opa parse` (1.19) on the conformance and Gatekeeper modules;
 // docs/PARSE.md lists what is known to differ.
 
-import type { Annotation, Body, Comment, Expr, Location, Module, Rule, Term, VarTerm } from "../rego/ast.ts";
-import { lex, T_IDENT, T_LBRACE, T_LBRACK, T_LPAREN, T_RBRACE, T_RBRACK, T_RPAREN, T_MINUS, T_TPL_BEGIN, T_TPL_END, T_ASSIGN, T_EQ, T_EQEQ, T_OR, type Token } from "../rego/lexer.ts";
+import type { Annotation, Body, Comment, Expr, Location, Module, Rule, Term, VarTerm } from "./ast.ts";
+import { lex, T_IDENT, T_LBRACE, T_LBRACK, T_LPAREN, T_RBRACE, T_RBRACK, T_RPAREN, T_MINUS, T_TPL_BEGIN, T_TPL_END, T_ASSIGN, T_EQ, T_EQEQ, T_OR, type Token } from "./lexer.ts";
 import { goString, goJSON } from "../gotext/plainjson.ts";
 
 // ---- JSON text in a fixed key order ----------------------------------------------------------
@@ -265,8 +266,12 @@ class Spans {
   }
 }
 
+/** Base64 of the UTF-8 bytes (no Node Buffer: the core runs in a browser too). */
 function b64(s: string): string {
-  return Buffer.from(s, "utf8").toString("base64");
+  const bytes = new TextEncoder().encode(s);
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
 }
 
 // ---- Module → JSON ---------------------------------------------------------------------------

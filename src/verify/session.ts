@@ -1,0 +1,309 @@
+// `portcullis verify`'s work, without the command line: load a run's policy, data and
+// Gatekeeper suite files, discover the tests, compile them (with the probe rules of sub-result
+// tests), run them, explain failures and measure coverage. src/cli/verify.ts maps its flags to
+// these options and prints the results; a server or another host can call the same functions.
+
+import { existsSync, statSync } from "node:fs";
+import { Engine } from "../engine/index.ts";
+import { RegoError, formatError } from "../rego/errors.ts";
+import { parseModule } from "../rego/parser.ts";
+import type { Module } from "../rego/ast.ts";
+import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
+import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
+import { runTests, DEFAULT_TIMEOUT_MS, type TestResult } from "./runner.ts";
+import { CoverageCollector, coverageReport, type CoverageReport } from "./coverage.ts";
+import { TraceCollector, TraceText, failTrace, fullTrace, failureLine, formatTraceLines, plainTraceLines } from "./trace.ts";
+import { strictErrors } from "./strict.ts";
+import { checkCapabilities } from "./capabilities.ts";
+
+/**
+ * Where a session failed to load: reading the policies (files, parsing), reading the data
+ * documents (-d), or building the compiler (strict checks, capabilities, compile errors). opa
+ * test prints the message alone; conftest verify words each stage differently.
+ */
+export type VerifyStage = "load-policies" | "load-documents" | "compile";
+
+export class VerifyError extends Error {
+  readonly stage: VerifyStage;
+  constructor(stage: VerifyStage, message: string) {
+    super(message);
+    this.name = "VerifyError";
+    this.stage = stage;
+  }
+}
+
+export interface VerifySessionOptions {
+  /** Paths named as policy paths (conftest's -p): their .rego files only. */
+  policy?: string[];
+  /** Data files or directories (-d): their .json/.yaml files only. */
+  data?: string[];
+  regoVersion?: "v0" | "v1";
+  /** conftest's --strict checks (unused imports and variables, …) before compiling. */
+  strict?: boolean;
+  /** An OPA capabilities JSON file: the builtins the policies may call. */
+  capabilities?: string;
+  /** Builtin errors are errors, not undefined. */
+  showBuiltinErrors?: boolean;
+  /** Instrument the engine for coverage (read with sessionCoverage after running). */
+  coverage?: boolean;
+}
+
+export interface VerifySession {
+  regoVersion: "v0" | "v1";
+  showBuiltinErrors: boolean;
+  /** Parsed modules (with the probe rules of discovery placed in them). */
+  modules: Module[];
+  /** Module sources by file name. */
+  sources: Map<string, string>;
+  data: LoadedFiles["data"];
+  discovery: Discovery;
+  /** Gatekeeper `Suite` files found among the paths (for gator verify). */
+  suitePaths: string[];
+  coverage: CoverageCollector | null;
+  /** The compiled engine the tests run on. */
+  engine: Engine;
+}
+
+/**
+ * Load, parse, check and compile a verify run. Positional `paths` are read as opa test reads
+ * them (policies and data; gator's `dir/...` means the tree); with neither paths nor policy
+ * paths, `policy`. Throws VerifyError.
+ */
+export async function loadVerifySession(paths: string[], o: VerifySessionOptions = {}): Promise<VerifySession> {
+  const regoVersion = o.regoVersion ?? "v1";
+  // gator's `dir/...` (a tree) is how directories are read anyway.
+  paths = paths.map((p) => (p === "..." ? "." : p.replace(/\/\.\.\.$/, "") || "/"));
+  const policyPaths = [...paths, ...(o.policy ?? [])];
+  if (policyPaths.length === 0) policyPaths.push("policy");
+
+  // ---- Load ------------------------------------------------------------------------------------
+  const suitePaths: string[] = [];
+  let files: LoadedFiles;
+  try {
+    const missing = policyPaths.filter((p) => !existsSync(p));
+    if (missing.length) {
+      throw new LoadError(loadErrors(missing.map((p) => `stat ${p}: no such file or directory`)));
+    }
+    files = { modules: [], data: [] };
+    const { findSuiteFiles } = await import("../gatekeeper/suite.ts");
+    for (const p of policyPaths) {
+      const isDir = statSync(p).isDirectory();
+      const suites = isDir ? findSuiteFiles(p.replace(/\/+$/, "") + "/...") : /\.ya?ml$/i.test(p) ? findSuiteFiles(p) : [];
+      if (suites.length) suitePaths.push(...suites);
+      // A conftest policy path (-p) holds policies; a positional path, like opa test's, also data.
+      // Gatekeeper trees hold Kubernetes YAML, which is not data.
+      const onlyRego = suites.length > 0 || !paths.includes(p);
+      if (!isDir && suites.length) continue;
+      const f = loadPaths([p], onlyRego ? { ignore: (x) => /\.(ya?ml|json)$/i.test(x) && !statSync(x).isDirectory() } : {});
+      files.modules.push(...f.modules);
+      files.data.push(...f.data);
+    }
+  } catch (e) {
+    if (e instanceof LoadError) {
+      throw new VerifyError("load-policies", /^\d+ errors? occurred/.test(e.message) ? e.message : loadErrors([e.message]));
+    }
+    throw e;
+  }
+  if (o.data?.length) {
+    try {
+      const missing = o.data.filter((p) => !existsSync(p));
+      if (missing.length) throw new LoadError(missing.map((p) => `stat ${p}: no such file or directory`).join("\n"));
+      const d = loadPaths(o.data, { ignore: (x) => /\.rego$/i.test(x) });
+      files.data.push(...d.data);
+    } catch (e) {
+      if (e instanceof LoadError) throw new VerifyError("load-documents", loadErrors(e.message.split("\n")));
+      throw e;
+    }
+  }
+
+  // ---- Parse, check, discover, compile ---------------------------------------------------------
+  const sources = new Map(files.modules.map((m) => [m.file, m.source]));
+  const modules: Module[] = [];
+  const parseErrors: string[] = [];
+  for (const f of files.modules) {
+    try {
+      modules.push(parseModule(f.file, f.source, { regoVersion }));
+    } catch (e) {
+      if (e instanceof RegoError) parseErrors.push(...e.errors.map(formatError));
+      else throw e;
+    }
+  }
+  if (parseErrors.length) throw new VerifyError("load-policies", loadErrors(parseErrors));
+  if (o.strict) {
+    const errs = strictErrors(modules);
+    if (errs.length) throw new VerifyError("compile", new RegoError(errs).message);
+  }
+  if (o.capabilities) {
+    const capErr = checkCapabilities(o.capabilities, modules);
+    if (capErr) throw new VerifyError("compile", capErr);
+  }
+  placeExtraBodies(modules, sources);
+  const discovery: Discovery = discover(modules);
+  const coverage = o.coverage ? new CoverageCollector(modules, discovery.probeRules) : null;
+  const settings = { regoVersion, showBuiltinErrors: !!o.showBuiltinErrors, data: files.data };
+  const engine = sessionEngine(settings, coverage ?? undefined);
+  try {
+    compileWithProbes(engine, modules, discovery);
+  } catch (e) {
+    if (e instanceof RegoError) throw new VerifyError("compile", e.message);
+    throw e;
+  }
+  return { ...settings, modules, sources, discovery, suitePaths, coverage, engine };
+}
+
+/** A fresh engine with the session's settings and data (modules not added). */
+function sessionEngine(s: Pick<VerifySession, "regoVersion" | "showBuiltinErrors" | "data">, hooks?: CoverageCollector | TraceCollector): Engine {
+  const e = new Engine({ regoVersion: s.regoVersion, strictBuiltinErrors: s.showBuiltinErrors, hooks });
+  for (const d of s.data) e.addData(d.value, d.path);
+  return e;
+}
+
+function loadErrors(msgs: string[]): string {
+  return msgs.length === 1 ? `1 error occurred during loading: ${msgs[0]}` : `${msgs.length} errors occurred during loading:\n${msgs.join("\n")}`;
+}
+
+/** Compile the modules with their probe rules; probes that cannot compile grow, then go. */
+function compileWithProbes(engine: Engine, modules: Module[], disc: Discovery): void {
+  const build = () => {
+    engine.addParsedModules(modules);
+    engine.compile();
+  };
+  if (disc.probeRules.size === 0) {
+    build();
+    return;
+  }
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      build();
+      return;
+    } catch (e) {
+      if (!(e instanceof RegoError)) throw e;
+      if (!growProbes(disc, modules)) break;
+    }
+  }
+  dropProbes(disc, modules);
+  build();
+}
+
+export interface RunSessionOptions {
+  /** Only packages matching one of these globs (conftest's namespace globs, see globRegExp). */
+  namespaces?: string[];
+  /** Only tests whose name (data.pkg.test_x) matches. */
+  run?: RegExp;
+  /** Per-test deadline (default DEFAULT_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/** Run the session's tests (those selected); coverage, when on, is collected per test. */
+export async function runVerifySession(s: VerifySession, o: RunSessionOptions = {}): Promise<TestResult[]> {
+  let tests = s.discovery.tests;
+  if (o.namespaces?.length) {
+    const globs = o.namespaces.map(globRegExp);
+    tests = tests.filter((t) => globs.some((g) => g.test(t.pkgPath.join("."))));
+  }
+  const coverage = s.coverage;
+  return runTests(s.engine, tests, {
+    run: o.run,
+    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    onTestStart: () => {
+      if (coverage) {
+        coverage.reset();
+        coverage.enabled = true;
+      }
+    },
+    onTestEnd: () => {
+      if (coverage) coverage.enabled = false;
+    },
+  });
+}
+
+/** The coverage report of a session loaded with `coverage` (after running it). */
+export function sessionCoverage(s: VerifySession): CoverageReport {
+  if (!s.coverage) throw new Error("the session was loaded without coverage");
+  return coverageReport(s.modules, s.sources, s.coverage.covered, s.discovery.probeRules);
+}
+
+export interface ExplainOptions {
+  /** opa test's verbose report with explanations: every test traced (full), notes only, or failures. */
+  report?: "full" | "notes" | "fails";
+  /** Plain evaluation traces of every test (conftest verify --trace). */
+  trace?: boolean;
+  timeoutMs?: number;
+}
+
+export interface Explanations {
+  /** Explanation lines printed under a test in opa test's report. */
+  failTraces: Map<TestResult, string[]>;
+  /** conftest's trace lines (with `trace`: every result has an entry). */
+  plainTraces: Map<TestResult, string[]>;
+  /** The expression a failed test stopped at (with `report`). */
+  failureLines: Map<TestResult, { file: string; row: number; text: string }>;
+}
+
+/**
+ * Explanations for the results: the tests concerned run again, one at a time, on an engine
+ * instrumented for tracing. Best effort: what cannot be explained is left out.
+ */
+export async function explainResults(s: VerifySession, results: TestResult[], o: ExplainOptions = {}): Promise<Explanations> {
+  const failTraces = new Map<TestResult, string[]>();
+  const plainTraces = new Map<TestResult, string[]>();
+  const failureLines = new Map<TestResult, { file: string; row: number; text: string }>();
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const tracer = new TraceCollector();
+  const texts = new TraceText(s.modules, s.sources, s.discovery.probeRules);
+  const te = sessionEngine(s, tracer);
+  try {
+    te.addParsedModules(s.modules);
+    const toTrace = o.trace || o.report === "full" ? results.filter((r) => !r.skip && !r.error && r.test.kind !== "function") : results.filter((r) => r.fail && !r.error);
+    for (const r of toTrace) {
+      tracer.start();
+      let defined = false;
+      try {
+        const rs = await te.queryRaw(testQuery(r.test), { timeoutMs, print: () => {} });
+        defined = rs.length > 0;
+      } catch {
+        defined = false;
+      }
+      const events = tracer.stop();
+      const q = queryText(r.test);
+      if (o.report === "notes") failTraces.set(r, []);
+      else if (o.report === "full") failTraces.set(r, formatTraceLines(fullTrace(events, q, defined, texts)));
+      else failTraces.set(r, formatTraceLines(failTrace(events, q, r.test.loc, defined, texts)));
+      if (o.trace) plainTraces.set(r, plainTraceLines(fullTrace(events, q, defined, texts)));
+      if (o.report !== undefined && r.fail && !r.subResults?.length) {
+        const fl = failureLine(events, r.test.loc, texts);
+        if (fl) failureLines.set(r, { file: fl.loc.file, row: fl.loc.row, text: fl.text });
+      }
+    }
+  } catch {
+    // Explanations are best effort.
+  }
+  for (const r of results) if (o.trace && !plainTraces.has(r)) plainTraces.set(r, []);
+  return { failTraces, plainTraces, failureLines };
+}
+
+function queryText(t: TestCase): string {
+  const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  return ident.test(t.name) ? `${t.pkg}.${t.name}` : `${t.pkg}[${JSON.stringify(t.name)}]`;
+}
+
+/** conftest's namespace globs: `*` matches any run of characters (dots included), `?` one, `[…]` a class. */
+export function globRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") re += ".*";
+    else if (c === "?") re += ".";
+    else if (c === "[") {
+      const j = glob.indexOf("]", i + 1);
+      if (j < 0) re += "\\[";
+      else {
+        let cls = glob.slice(i + 1, j);
+        if (cls.startsWith("!")) cls = "^" + cls.slice(1);
+        re += `[${cls.replace(/\\/g, "\\\\")}]`;
+        i = j;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
