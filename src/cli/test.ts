@@ -16,6 +16,8 @@ import type { CheckResult, OutputFormat } from "../output/types.ts";
 import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions } from "../conftest/runner.ts";
 import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from "../conftest/settings.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
+import { ParserFault } from "../formats/index.ts";
+import { isStackOverflow } from "../formats/large-stack.ts";
 import { gatorTest, parseManifests } from "../gatekeeper/index.ts";
 
 /** <package root>/library: Portcullis's own policies, used when no policy folder is given. */
@@ -114,6 +116,15 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     if (e instanceof ConftestError) {
       io.err(`Error: running test: ${e.message}\n`);
       return 1;
+    }
+    // internal faults are reported as such (exit 2), never as the input's syntax error
+    if (e instanceof ParserFault) {
+      io.err(`Error: running test: ${e.message}\n`);
+      return 2;
+    }
+    if (isStackOverflow(e)) {
+      io.err("Error: running test: internal error: an input is nested too deeply to evaluate (stack exhausted)\n");
+      return 2;
     }
     throw e;
   }

@@ -14,6 +14,7 @@
  * Hand-written recursive-descent parser of HCL native syntax.
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
 
 // ---------------------------------------------------------------------------
 // AST
@@ -67,6 +68,8 @@ export class HclParser {
   pos = 0;
   /** Innermost bracket context: true when newlines are insignificant. */
   private nl: boolean[] = [false];
+  /** Nesting of blocks, expressions and template directives (limited to MAX_DEPTH). */
+  depth = 0;
 
   constructor(src: string) {
     this.src = src;
@@ -98,6 +101,17 @@ export class HclParser {
         this.pos = end + 2;
       } else if (c === '\r' && s[this.pos + 1] === '\n' && !newlines) return;
       else return;
+    }
+  }
+
+  /** Run `f` one nesting level deeper; deeper than MAX_DEPTH is an error. */
+  private nested<T>(f: () => T): T {
+    if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
     }
   }
 
@@ -179,7 +193,7 @@ export class HclParser {
           this.fail('Invalid block definition; A block definition must have block content delimited by "{" and "}", starting on the same line as the block header.');
         }
         this.pos++;
-        const inner = this.parseBody(true);
+        const inner = this.nested(() => this.parseBody(true));
         this.skip(true);
         if (this.src[this.pos] !== '}') this.fail('Unclosed configuration block; There is no closing brace for this block before the end of the file.', start);
         this.pos++;
@@ -198,7 +212,7 @@ export class HclParser {
   // ----- expressions
 
   parseExpr(): Expr {
-    return this.parseConditional();
+    return this.nested(() => this.parseConditional());
   }
 
   private parseConditional(): Expr {
@@ -249,7 +263,7 @@ export class HclParser {
     if ((c === '-' || c === '!') && this.src[this.pos + 1] !== '=') {
       const s = this.pos;
       this.pos++;
-      const operand = this.parseUnary();
+      const operand = this.nested(() => this.parseUnary());
       return { k: 'unary', s, e: operand.e, op: c, operand };
     }
     return this.parsePostfix();
@@ -502,6 +516,7 @@ export class HclParser {
     if (bodyEnd < 0) this.fail(`Unterminated template string; There is no closing marker for the heredoc "${marker}".`, s);
     const inner = new HclParser(src.slice(0, bodyEnd));
     inner.pos = bodyStart;
+    inner.depth = this.depth;
     let parts = inner.parseTemplateParts(null);
     if (flush) parts = flushParts(parts);
     this.pos = after;
@@ -524,10 +539,10 @@ export class HclParser {
       lit = '';
     };
     const stripTrailing = () => {
-      lit = lit.replace(/[ \t\r\n]+$/, '');
+      lit = trimBlanksEnd(lit);
       if (lit === '' && parts.length && parts[parts.length - 1]!.k === 'str') {
         const p = parts[parts.length - 1] as { k: 'str'; v: string };
-        p.v = p.v.replace(/[ \t\r\n]+$/, '');
+        p.v = trimBlanksEnd(p.v);
       }
     };
     for (;;) {
@@ -647,7 +662,9 @@ export class HclParser {
           const len = e === 'u' ? 4 : 8;
           const hex = src.slice(this.pos + 2, this.pos + 2 + len);
           if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) this.fail('Invalid escape sequence; The \\u escape must be followed by hexadecimal digits.');
-          lit += String.fromCodePoint(parseInt(hex, 16));
+          const cp = parseInt(hex, 16);
+          if (cp > 0x10ffff) this.fail('Invalid escape sequence; The escape sequence does not give a Unicode character.');
+          lit += String.fromCodePoint(cp);
           this.pos += 2 + len;
           continue;
         }
@@ -676,7 +693,7 @@ export class HclParser {
     if (stripLeading) {
       while (/[ \t\r\n]/.test(this.src[this.pos] ?? '')) this.pos++;
     }
-    return this.parseTemplateParts(close, stopAt);
+    return this.nested(() => this.parseTemplateParts(close, stopAt));
   }
 
   /** At `%{`: read `%{~? kw ~?}`. */
@@ -691,6 +708,17 @@ export class HclParser {
     this.nl.pop();
     return { kw, stripR };
   }
+}
+
+/** Drop trailing spaces, tabs and line breaks (a loop: `/[ \t\r\n]+$/` is quadratic on long inner runs). */
+function trimBlanksEnd(s: string): string {
+  let end = s.length;
+  for (;;) {
+    const c = s.charCodeAt(end - 1);
+    if (end > 0 && (c === 32 || c === 9 || c === 13 || c === 10)) end--;
+    else break;
+  }
+  return s.slice(0, end);
 }
 
 /**
@@ -859,9 +887,6 @@ export function parseHcl2(content: string, file: string): Record<string, unknown
     if (e instanceof HclSyntaxError) {
       const { line, column } = lineColAt(content, e.pos);
       throw new ParseError(e.message, { file, parser: 'hcl2', line, column });
-    }
-    if (e instanceof RangeError) {
-      throw new ParseError('input too deeply nested', { file, parser: 'hcl2' });
     }
     throw e;
   }
