@@ -24,7 +24,8 @@ rmSync(dist, { recursive: true, force: true });
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { index: "src/index.ts", "cli/main": "src/cli/main.ts" },
+  // The large-stack worker (src/formats/large-stack.ts) is an entry of its own: a Worker loads it by path.
+  entryPoints: { index: "src/index.ts", "cli/main": "src/cli/main.ts", "formats/large-stack-worker": "src/formats/large-stack-worker.ts" },
   outdir: "dist",
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,

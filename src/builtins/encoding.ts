@@ -4,6 +4,9 @@ import { RSet, compareStrings, isObject, objectEntries, toJSONText, typeName, ty
 import { BuiltinError, BuiltinTypeError, T, expectString, operandError, type Builtin } from "./registry.ts";
 import { JSONSyntaxError, goQuote, isValidJSON, marshalJSON, marshalJSONIndent, parseJSON } from "../gotext/json.ts";
 import { YAMLError, isValidYAML, marshalYAML, parseYAML } from "./goyaml.ts";
+import { isStackOverflow } from "./support/large-stack.ts";
+import { findJsonError } from "./support/jsonerror.ts";
+import { DEPTH_REASON } from "./support/doclimits.ts";
 import { matchSchema, verifySchema } from "./jsonschema.ts";
 
 const s2s = T.fn([T.string], T.string);
@@ -293,8 +296,18 @@ function jsonUnmarshal(args: Value[]): Value {
     return parseJSON(s);
   } catch (e) {
     if (e instanceof JSONSyntaxError) throw new BuiltinError(`json.unmarshal: ${e.message}`);
+    // the reader recurses: a deeply nested document exhausts the stack (never a raw RangeError)
+    if (isStackOverflow(e)) throw new BuiltinError(`json.unmarshal: ${deepJSONError(s)}`);
     throw e;
   }
+}
+
+/** The error for a document too deep for parseJSON's stack, worded as OPA words the common cases. */
+function deepJSONError(s: string): string {
+  const found = findJsonError(s);
+  if (found?.reason === DEPTH_REASON) return `invalid character ${goQuote(s[found.pos] ?? "").replace(/^"|"$/g, "'")} exceeded max depth`;
+  if (found?.reason.startsWith("unexpected end of JSON input")) return "unexpected EOF";
+  return "document nested too deeply for the JSON reader";
 }
 
 function marshalWithOptions(args: Value[]): Value {

@@ -8,6 +8,10 @@
 // underscores), big integers kept exact, timestamps left as strings.
 
 import yaml from "js-yaml";
+import { DEPTH_REASON, checkDepth, JS_YAML_MAX_DEPTH } from "./support/doclimits.ts";
+import { checkAliases, YamlAliasError } from "./support/yaml-aliases.ts";
+import { mapTree } from "./support/tree.ts";
+import { callWithLargeStack, isStackOverflow, registerLargeStackFn } from "./support/large-stack.ts";
 import {
   BigDec,
   ObjMap,
@@ -578,15 +582,19 @@ const SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
   implicit: [nullType, boolType, intType, floatType, (yaml as unknown as { types: { merge: yaml.Type } }).types.merge],
 });
 
-export class YAMLError extends Error {}
+export class YAMLError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "YAMLError";
+  }
+}
 
 function goFloatValue(f: number): number | bigint | BigDec {
   if (Number.isInteger(f) && !Number.isSafeInteger(f)) return numberFromText(String(f))!;
   return f + 0;
 }
 
-/** A js-yaml result as a Rego value, the way OPA gets it through JSON. */
-function convert(x: unknown): Value {
+function convertLeaf(x: unknown): Value {
   switch (typeof x) {
     case "string":
     case "boolean":
@@ -598,32 +606,132 @@ function convert(x: unknown): Value {
     case "undefined":
       return null;
   }
-  if (x === null) return null;
   if (x instanceof Special) {
     throw new YAMLError(`json: unsupported value: ${Number.isNaN(x.f) ? "NaN" : x.f > 0 ? "+Inf" : "-Inf"}`);
   }
-  if (Array.isArray(x)) return x.map(convert);
-  const o = x as Record<string, unknown>;
-  const out = emptyObject();
-  for (const k of Object.keys(o)) out[k] = convert(o[k]);
-  return out;
+  return x as Value;
 }
 
-/** yaml.unmarshal: the first document (null when there is none). Throws YAMLError. */
+/** A js-yaml result as a Rego value, the way OPA gets it through JSON (without recursion: documents nest up to MAX_DEPTH). */
+function convert(x: unknown): Value {
+  return mapTree(
+    x,
+    (src, kids) => {
+      if (Array.isArray(src)) return kids;
+      const out = emptyObject();
+      Object.keys(src).forEach((k, i) => (out[k] = kids[i] as Value));
+      return out;
+    },
+    convertLeaf,
+  ) as Value;
+}
+
+/**
+ * yaml.unmarshal: the first document (null when there is none). Throws YAMLError.
+ * Go's limits apply: nesting beyond MAX_DEPTH, an anchor used inside its own
+ * value and excessive aliasing are errors (src/formats/yaml-aliases.ts).
+ */
 export function parseYAML(s: string): Value {
-  let docs: unknown[];
   try {
-    docs = [];
-    yaml.loadAll(s, (d) => docs.push(d), { schema: SCHEMA, json: true });
+    return parseHere(s);
+  } catch (e) {
+    if (!isStackOverflow(e) || onLargeStack) throw e;
+  }
+  // js-yaml descends recursively: a document nested more deeply than this stack allows (but
+  // within MAX_DEPTH) is read again on the large-stack worker (src/builtins/support/large-stack.ts)
+  let text: string;
+  try {
+    text = callWithLargeStack({ fn: "goyaml.parse", arg: s });
+  } catch (e) {
+    if (e instanceof Error && e.name === "YAMLError") throw new YAMLError(e.message);
+    throw e;
+  }
+  return decodeValue(text);
+}
+
+/** Set in the large-stack worker: no further worker from there. */
+let onLargeStack = false;
+
+/** parseYAML on the large-stack worker; the value as text for decodeValue. */
+export function parseYAMLEncoded(s: string): string {
+  onLargeStack = true;
+  return encodeValue(parseHere(s));
+}
+registerLargeStackFn("goyaml.parse", parseYAMLEncoded);
+
+/** A value as JSON text, with integers beyond float64 and big decimals marked (the mark is the first line). */
+function encodeValue(v: Value): string {
+  const mark = `\u0000number:${Math.random().toString(36).slice(2)}`;
+  const json = JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === "bigint") return { [mark]: "i" + x.toString() };
+    if (x instanceof BigDec) return { [mark]: "n" + numberText(x) };
+    return x;
+  });
+  return mark + "\n" + json;
+}
+
+function decodeValue(text: string): Value {
+  const nl = text.indexOf("\n");
+  const mark = text.slice(0, nl);
+  return mapTree(JSON.parse(text.slice(nl + 1)), (src, kids) => {
+    if (Array.isArray(src)) return kids;
+    const keys = Object.keys(src);
+    if (keys.length === 1 && keys[0] === mark) {
+      const t = kids[0] as string;
+      return t[0] === "i" ? fromBigInt(BigInt(t.slice(1))) : numberFromText(t.slice(1));
+    }
+    const out = emptyObject();
+    keys.forEach((k, i) => (out[k] = kids[i] as Value));
+    return out;
+  }) as Value;
+}
+
+function parseHere(s: string): Value {
+  const doc = loadFirst(s);
+  if (s.indexOf("&") >= 0 && s.indexOf("*") >= 0) {
+    try {
+      checkAliases(doc);
+    } catch (e) {
+      if (!(e instanceof YamlAliasError)) throw e;
+      if (e.reason.startsWith("anchor ")) {
+        // read again, noting the anchors' names, to name the one in the message
+        const names = new Map<object, string>();
+        try {
+          checkAliases(loadFirst(s, names), (o) => names.get(o));
+        } catch (e2) {
+          if (e2 instanceof YamlAliasError) throw new YAMLError(`yaml: ${e2.reason}`);
+          throw e2;
+        }
+      }
+      throw new YAMLError(`yaml: ${e.reason}`);
+    }
+  }
+  if (checkDepth(doc) !== "ok") throw new YAMLError(`yaml: ${DEPTH_REASON}`);
+  return convert(doc);
+}
+
+/** The first document as js-yaml reads it (null when there is none); with `names`, the anchors' names are noted. */
+function loadFirst(s: string, names?: Map<object, string>): unknown {
+  const docs: unknown[] = [];
+  const opts: Record<string, unknown> = { schema: SCHEMA, json: true, maxDepth: JS_YAML_MAX_DEPTH };
+  if (names) {
+    opts.listener = (event: string, state: unknown) => {
+      const st = state as { anchor?: string | null; result: unknown };
+      if (event === "close" && st.anchor && st.result !== null && typeof st.result === "object") names.set(st.result, st.anchor);
+    };
+  }
+  try {
+    yaml.loadAll(s, (d) => void docs.push(d), opts as yaml.LoadOptions);
   } catch (e) {
     const err = e as { reason?: string; mark?: { line: number }; message: string };
     if (err.reason !== undefined && err.mark !== undefined) {
+      if (/^nesting exceeded maxDepth/.test(err.reason)) throw new YAMLError(`yaml: ${DEPTH_REASON}`);
       throw new YAMLError(`yaml: line ${err.mark.line + 1}: ${err.reason}`);
     }
+    if (!(e instanceof yaml.YAMLException)) throw e;
     throw new YAMLError(`yaml: ${err.message}`);
   }
-  if (docs.length === 0) return null;
-  return convert(docs[0]);
+  return docs.length === 0 || docs[0] === undefined ? null : docs[0];
 }
 
 export function isValidYAML(s: string): boolean {

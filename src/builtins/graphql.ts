@@ -493,9 +493,74 @@ interface Parsed {
 
 const EMPTY_FIELD = "__opa_empty_field__";
 
+/**
+ * The list fields of gqlparser's AST structs, with their Go types: OPA hands an
+ * AST given as an object to Go's JSON decoder, which refuses a non-list there
+ * (or a non-object element of a list of structs) with this message.
+ */
+const LIST_FIELDS: Record<string, Record<string, [goType: string, elemStruct?: string]>> = {
+  QueryDocument: { Operations: ["ast.OperationList", "OperationDefinition"], Fragments: ["ast.FragmentDefinitionList", "FragmentDefinition"] },
+  OperationDefinition: { VariableDefinitions: ["ast.VariableDefinitionList", "VariableDefinition"], Directives: ["ast.DirectiveList", "Directive"], SelectionSet: ["ast.SelectionSet", "Field"] },
+  FragmentDefinition: { VariableDefinition: ["ast.VariableDefinitionList", "VariableDefinition"], Directives: ["ast.DirectiveList", "Directive"], SelectionSet: ["ast.SelectionSet", "Field"] },
+  Field: { Arguments: ["ast.ArgumentList", "Argument"], Directives: ["ast.DirectiveList", "Directive"], SelectionSet: ["ast.SelectionSet", "Field"] },
+  VariableDefinition: { Directives: ["ast.DirectiveList", "Directive"] },
+  Directive: { Arguments: ["ast.ArgumentList", "Argument"] },
+  SchemaDocument: {
+    Schema: ["ast.SchemaDefinitionList", "SchemaDefinition"],
+    SchemaExtension: ["ast.SchemaDefinitionList", "SchemaDefinition"],
+    Directives: ["ast.DirectiveDefinitionList", "DirectiveDefinition"],
+    Definitions: ["ast.DefinitionList", "Definition"],
+    Extensions: ["ast.DefinitionList", "Definition"],
+  },
+  SchemaDefinition: { Directives: ["ast.DirectiveList", "Directive"], OperationTypes: ["ast.OperationTypeDefinitionList", "OperationTypeDefinition"] },
+  DirectiveDefinition: { Arguments: ["ast.ArgumentDefinitionList", "ArgumentDefinition"], Locations: ["[]ast.DirectiveLocation"] },
+  Definition: {
+    Directives: ["ast.DirectiveList", "Directive"],
+    Interfaces: ["[]string"],
+    Fields: ["ast.FieldList", "FieldDefinition"],
+    Types: ["[]string"],
+    EnumValues: ["ast.EnumValueList", "EnumValueDefinition"],
+  },
+  FieldDefinition: { Arguments: ["ast.ArgumentDefinitionList", "ArgumentDefinition"], Directives: ["ast.DirectiveList", "Directive"] },
+  ArgumentDefinition: { Directives: ["ast.DirectiveList", "Directive"] },
+  EnumValueDefinition: { Directives: ["ast.DirectiveList", "Directive"] },
+};
+
+function goKind(v: Value): string {
+  if (typeof v === "string") return "string";
+  if (typeof v === "boolean") return "bool";
+  if (Array.isArray(v)) return "array";
+  if (v !== null && typeof v === "object" && !isPlainObject(v)) return typeName(v);
+  return v !== null && typeof v === "object" ? "object" : "number";
+}
+
+/** Refuse an AST object whose list fields Go's JSON decoder would not take (walked without recursion). */
+function checkAstShape(root: PlainObject, rootStruct: string): void {
+  const todo: [PlainObject, string, string][] = [[root, rootStruct, ""]];
+  while (todo.length) {
+    const [o, struct, path] = todo.pop()!;
+    const fields = LIST_FIELDS[struct] ?? {};
+    for (const [key, [goType, elem]] of Object.entries(fields)) {
+      if (!Object.prototype.hasOwnProperty.call(o, key)) continue;
+      const v = o[key];
+      const at = path ? `${path}.${key}` : key;
+      if (v === null) continue;
+      if (!Array.isArray(v)) throw new GqlError(`json: cannot unmarshal ${goKind(v)} into Go struct field ${struct}.${at} of type ${goType}`);
+      for (const x of v) {
+        if (x === null) continue;
+        if (elem && isPlainObject(x)) todo.push([x, elem, at]);
+        else if (elem || typeof x !== "string") {
+          throw new GqlError(`json: cannot unmarshal ${goKind(x)} into Go struct field ${struct}.${at} of type ${elem ? `ast.${elem}` : goType.slice(2)}`);
+        }
+      }
+    }
+  }
+}
+
 function queryInput(name: string, pos: number, v: Value): Parsed {
   if (typeof v === "string") return { doc: parseText(v), source: v };
   if (isPlainObject(v)) {
+    checkAstShape(v, "QueryDocument");
     const source = printQuery(v);
     return { doc: parseText(source), source, fromObject: true };
   }
@@ -505,6 +570,7 @@ function queryInput(name: string, pos: number, v: Value): Parsed {
 function schemaInput(name: string, pos: number, v: Value): Parsed {
   if (typeof v === "string") return { doc: parseText(v), source: v };
   if (isPlainObject(v)) {
+    checkAstShape(v, "SchemaDocument");
     const source = printSchema(v);
     return { doc: parseText(source), source, fromObject: true };
   }
@@ -519,8 +585,9 @@ function buildSchema(p: Parsed): GraphQLSchema {
       throw tokenError(d, !t || t.kind === "{" ? "{" : `Name "${t.value}"`);
     }
   }
+  let schema: GraphQLSchema;
   try {
-    return graphqlJS().buildASTSchema(p.doc, { assumeValid: false });
+    schema = graphqlJS().buildASTSchema(p.doc, { assumeValid: false });
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     const first = e.message.split("\n\n")[0];
@@ -538,6 +605,16 @@ function buildSchema(p: Parsed): GraphQLSchema {
     if (p.fromObject) l = { line: -1, column: -1 };
     throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${l.line}:${l.column}: ${text}`);
   }
+  // gqlparser refuses, when loading, a type without fields (graphql-js only when validating)
+  for (const e of graphqlJS().validateSchema(schema)) {
+    const m = /^Type (\S+) must define one or more fields\.$/.exec(e.message);
+    if (!m) continue;
+    const t = schema.getType(m[1]);
+    const kind = t instanceof graphqlJS().GraphQLInputObjectType ? "INPUT_OBJECT" : t instanceof graphqlJS().GraphQLInterfaceType ? "INTERFACE" : "OBJECT";
+    const l = p.fromObject ? { line: -1, column: -1 } : locateDefinition(p.source, m[1], 1);
+    throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${l.line}:${l.column}: ${kind} ${m[1]}: must define one or more fields.`);
+  }
+  return schema;
 }
 
 function locateDefinition(source: string, name: string, nth: number): { line: number; column: number } {
@@ -617,8 +694,25 @@ function findParentField(doc: DocumentNode, target: ASTNode): ASTNode | undefine
   return found;
 }
 
+/**
+ * The schema graphql-js's validate() accepts. validate() first asserts the
+ * schema's own validity and throws on, e.g., a schema without a query type,
+ * which gqlparser accepts (only queries that use the missing root type are
+ * invalid, checked in validateQuery). Other schema problems are the input's
+ * error (GqlError), never an exception escaping the builtin.
+ */
+function validatable(schema: GraphQLSchema): GraphQLSchema {
+  const errors = graphqlJS().validateSchema(schema);
+  if (errors.length === 0) return schema;
+  const other = errors.filter((e) => !/^Query root type must be provided\.$/.test(e.message));
+  if (other.length > 0) throw new GqlError(other.map((e) => e.message).join("\n"));
+  return new (graphqlJS().GraphQLSchema)({ ...schema.toConfig(), assumeValid: true });
+}
+
 function validateQuery(schema: GraphQLSchema, q: Parsed): void {
   const problems: Problem[] = [];
+  // a document without operations has nothing to check against the schema (gqlparser: valid)
+  if (!q.doc.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION)) return;
   for (const d of q.doc.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
     const root = schema.getRootType(d.operation as never);
@@ -639,7 +733,7 @@ function validateQuery(schema: GraphQLSchema, q: Parsed): void {
       return ops.length;
     };
     const found: { p: Problem; op: number; cat: number; seq: number }[] = [];
-    graphqlJS().validate(schema, q.doc).forEach((e, seq) => {
+    graphqlJS().validate(validatable(schema), q.doc).forEach((e, seq) => {
       const p = problemOf(e, q.doc);
       const cat = /^This anonymous operation must be the only defined operation/.test(p.message) ? 1 : /^There can be only one operation named/.test(p.message) ? 2 : 0;
       found.push({ p, op: opIndex(p), cat, seq });
@@ -663,12 +757,23 @@ function validateQuery(schema: GraphQLSchema, q: Parsed): void {
   throw new GqlError(`${text} in GraphQL string at location ${problems[0].line}:${problems[0].column}`);
 }
 
+/**
+ * Any other exception from graphql-js or from here (an exhausted stack on a
+ * deeply nested query, say) as a builtin error naming the builtin: never a
+ * raw exception.
+ */
+function internal(name: string, e: unknown): BuiltinError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new BuiltinError(`${name}: internal error: ${msg}`);
+}
+
 function wrap<R>(name: string, f: () => R): R {
   try {
     return f();
   } catch (e) {
     if (e instanceof GqlError) throw new BuiltinError(`${name}: ${e.message}`);
-    throw e;
+    if (e instanceof BuiltinError || e instanceof BuiltinTypeError) throw e;
+    throw internal(name, e);
   }
 }
 
@@ -711,7 +816,7 @@ function parseAndVerifyBuiltin(args: Value[]): Value {
     return [true, queryAST(q.doc, q.source), schemaAST(s.doc, s.source)];
   } catch (e) {
     if (e instanceof GqlError || e instanceof BuiltinTypeError) return [false, {}, {}];
-    throw e;
+    throw internal(name, e);
   }
 }
 
@@ -724,7 +829,7 @@ function isValidBuiltin(args: Value[]): Value {
     return true;
   } catch (e) {
     if (e instanceof GqlError || e instanceof BuiltinTypeError) return false;
-    throw e;
+    throw internal(name, e);
   }
 }
 
@@ -735,7 +840,7 @@ function schemaIsValidBuiltin(args: Value[]): Value {
     return true;
   } catch (e) {
     if (e instanceof GqlError || e instanceof BuiltinTypeError) return false;
-    throw e;
+    throw internal(name, e);
   }
 }
 

@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
-import { parseFile, parseContent, ParseError, PARSER_NAMES } from "../formats/index.ts";
+import { parseFile, parseContent, ParseError, ParserFault, PARSER_NAMES } from "../formats/index.ts";
+import { isStackOverflow } from "../builtins/support/large-stack.ts";
 import { combineConfigs, ConftestError } from "../conftest/inputs.ts";
 import { goJSON, goString, compareUTF8 } from "../gotext/plainjson.ts";
 import { parseForCheck } from "../check/index.ts";
@@ -23,7 +24,10 @@ export interface ParseOptions {
   readStdin?: () => string;
 }
 
-/** `conftest parse` output for the files; throws ConftestError. */
+/**
+ * `conftest parse` output for the files; throws ConftestError for the input's
+ * errors (ParseError), ParserFault for a parser's internal fault.
+ */
 export function parseConfigsText(files: string[], o: ParseOptions = {}): string {
   const values: { path: string; value: unknown }[] = [];
   for (const f of files) {
@@ -116,9 +120,25 @@ export function register(program: Command, io: CliIO): void {
         io.out(parseConfigsText(files, { ...o, readStdin: io.readStdin }));
         io.exitCode = 0;
       } catch (e) {
-        if (!(e instanceof ConftestError)) throw e;
-        io.err(`Error: ${e.message}\n`);
-        io.exitCode = 1;
+        // the input's error: exit 1, as conftest
+        if (e instanceof ConftestError) {
+          io.err(`Error: ${e.message}\n`);
+          io.exitCode = 1;
+          return;
+        }
+        // an internal fault (a parser's, or printing a value nested too deeply for the
+        // printer's stack) is not the user's syntax error: said so, exit 2
+        if (e instanceof ParserFault) {
+          io.err(`Error: ${e.message}\n`);
+          io.exitCode = 2;
+          return;
+        }
+        if (isStackOverflow(e)) {
+          io.err("Error: internal error: the parsed input is nested too deeply to print (stack exhausted)\n");
+          io.exitCode = 2;
+          return;
+        }
+        throw e;
       }
     });
 }

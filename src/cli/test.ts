@@ -16,6 +16,8 @@ import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from 
 import { resolvePolicyPaths } from "../conftest/library.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
 import { gatorTestArgs, hasGatekeeperPolicies, GatorInputError, type GatorTestResult } from "../gatekeeper/index.ts";
+import { ParserFault } from "../formats/index.ts";
+import { isStackOverflow } from "../builtins/support/large-stack.ts";
 
 export interface TestRunOptions {
   /** Settings given on the command line (flag name → value). */
@@ -103,6 +105,15 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     if (e instanceof ConftestError) {
       io.err(`Error: running test: ${e.message}\n`);
       return 1;
+    }
+    // internal faults are reported as such (exit 2), never as the input's syntax error
+    if (e instanceof ParserFault) {
+      io.err(`Error: running test: ${e.message}\n`);
+      return 2;
+    }
+    if (isStackOverflow(e)) {
+      io.err("Error: running test: internal error: an input is nested too deeply to evaluate (stack exhausted)\n");
+      return 2;
     }
     throw e;
   }

@@ -24,6 +24,7 @@
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
 import { RegexSyntaxError, matchRE2 } from '../builtins/re2.ts';
+import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
 
 class CueError extends Error {
   constructor(message: string, public pos = -1) {
@@ -159,7 +160,10 @@ function lexCue(src: string, base = 0): Tok[] {
           }
           if (e === 'u' || e === 'U') {
             const len = e === 'u' ? 4 : 8;
-            cur += String.fromCodePoint(parseInt(src.slice(j + 1, j + 1 + len), 16));
+            const hex = src.slice(j + 1, j + 1 + len);
+            const cp = parseInt(hex, 16);
+            if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len || cp > 0x10ffff) fail(`invalid escape sequence \\${e}${hex}`);
+            cur += String.fromCodePoint(cp);
             i = j + 1 + len;
             continue;
           }
@@ -243,7 +247,18 @@ type Label = { name: string | Node; opt: '' | '?' | '!'; pattern?: { alias?: str
 
 class CueParser {
   i = 0;
+  /** nesting of structs, lists and expressions (limited to MAX_DEPTH) */
+  private depth = 0;
   constructor(private toks: Tok[]) {}
+  private nested<T>(f: () => T): T {
+    if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
   peek(o = 0): Tok {
     return this.toks[Math.min(this.i + o, this.toks.length - 1)]!;
   }
@@ -289,6 +304,10 @@ class CueParser {
   }
 
   decls(close: string): Decl[] {
+    return this.nested(() => this.declList(close));
+  }
+
+  private declList(close: string): Decl[] {
     const out: Decl[] = [];
     for (;;) {
       while (this.eat(',')) {
@@ -386,8 +405,9 @@ class CueParser {
         const x = this.expr();
         this.expect(')');
         if (this.is(':') || this.is('?')) return { name: x, opt: '' };
-      } catch {
-        // not a label
+      } catch (e) {
+        // not a label (an exhausted stack is no answer: passed on)
+        if (!(e instanceof CueError)) throw e;
       }
       this.i = save;
       return undefined;
@@ -405,8 +425,9 @@ class CueParser {
         const x = this.expr();
         this.expect(']');
         if (this.is(':')) return { name: '', opt: '', pattern: { alias, x } };
-      } catch {
+      } catch (e) {
         // not a pattern
+        if (!(e instanceof CueError)) throw e;
       }
       this.i = save;
       return undefined;
@@ -442,7 +463,33 @@ class CueParser {
 
   static PREC: string[][] = [['|'], ['&'], ['||'], ['&&'], ['==', '!=', '<', '<=', '>', '>=', '=~', '!~'], ['+', '-'], ['*', '/']];
 
+  /**
+   * Expressions already read, by first token: a label like `(expr):` is tried
+   * first and read again as an expression when no `:` follows; without this
+   * memo, nested attempts take exponential time.
+   */
+  private exprMemo = new Map<number, { node: Node; end: number } | { error: unknown }>();
+
   expr(level = 0): Node {
+    if (level !== 0) return this.binary(level);
+    const start = this.i;
+    const known = this.exprMemo.get(start);
+    if (known) {
+      if ('error' in known) throw known.error;
+      this.i = known.end;
+      return known.node;
+    }
+    try {
+      const node = this.nested(() => this.binary(0));
+      this.exprMemo.set(start, { node, end: this.i });
+      return node;
+    } catch (error) {
+      if (error instanceof CueError) this.exprMemo.set(start, { error });
+      throw error;
+    }
+  }
+
+  private binary(level: number): Node {
     if (level >= CueParser.PREC.length) return this.unary();
     let l = this.expr(level + 1);
     for (;;) {
@@ -459,7 +506,7 @@ class CueParser {
     const t = this.peek();
     if (t.t === 'op' && ['-', '+', '!', '*', '<', '<=', '>', '>=', '!=', '=~', '!~'].includes(t.v)) {
       this.i++;
-      return { k: 'un', op: t.v, x: this.unary(), pos: t.pos };
+      return { k: 'un', op: t.v, x: this.nested(() => this.unary()), pos: t.pos };
     }
     return this.postfix(this.primary());
   }
@@ -1156,9 +1203,10 @@ class Evaluator {
   }
 
   /** Export: concrete JSON or an error naming the path. */
-  concrete(v: V, strict: boolean, path: string[] = []): unknown {
+  concrete(v: V, strict: boolean, path?: PathLink): unknown {
     v = this.resolveDefault(v);
-    const where = path.length ? path.join('.') + ': ' : '';
+    // the path is a linked list, spelled out only for a message: deep values stay linear
+    const where = () => (path ? pathText(path) + ': ' : '');
     switch (v.k) {
       case 'null':
         return null;
@@ -1170,7 +1218,7 @@ class Evaluator {
       case 'num':
         return v.v;
       case 'list':
-        return v.items.map((x, i) => this.concrete(x, strict, [...path, String(i)]));
+        return v.items.map((x, i) => this.concrete(x, strict, { up: path, key: String(i) }));
       case 'struct': {
         const s = v.s;
         s.expand();
@@ -1181,20 +1229,20 @@ class Evaluator {
           if (f.opt === '?') continue;
           const fv = s.get(k);
           if (f.opt === '!') {
-            throw new CueError(`${[...path, k].join('.')}: field is required but not present`);
+            throw new CueError(`${pathText({ up: path, key: k })}: field is required but not present`);
           }
-          const cv = this.concrete(fv, strict, [...path, k]);
+          const cv = this.concrete(fv, strict, { up: path, key: k });
           if (k === '__proto__') Object.defineProperty(out, k, { value: cv, enumerable: true, writable: true, configurable: true });
           else out[k] = cv;
         }
         return out;
       }
       case 'bottom':
-        throw new CueError(`${where}${v.msg}`);
+        throw new CueError(`${where()}${v.msg}`);
       case 'disj':
-        throw new CueError(`${where}cannot convert incomplete value "${show(v)}" to JSON`);
+        throw new CueError(`${where()}cannot convert incomplete value "${show(v)}" to JSON`);
       default:
-        throw new CueError(`${where}cannot convert incomplete value "${show(v)}" to JSON`);
+        throw new CueError(`${where()}cannot convert incomplete value "${show(v)}" to JSON`);
     }
   }
 }
@@ -1332,6 +1380,18 @@ const PACKAGES: Record<string, Record<string, (a: V[]) => V>> = {
 
 // ---------------------------------------------------------------------------
 
+/** A path into a value, innermost key last (see Evaluator.concrete). */
+interface PathLink {
+  up: PathLink | undefined;
+  key: string;
+}
+
+function pathText(p: PathLink): string {
+  const keys: string[] = [];
+  for (let q: PathLink | undefined = p; q; q = q.up) keys.push(q.key);
+  return keys.reverse().join('.');
+}
+
 export function evaluateCue(content: string): unknown {
   const ast = new CueParser(lexCue(content)).file();
   const ev = new Evaluator();
@@ -1347,9 +1407,13 @@ function parse(content: string, file: string): unknown {
       const where = e.pos >= 0 ? lineColAt(content, e.pos) : {};
       throw new ParseError(e.message, { file, parser: 'cue', ...where });
     }
-    if (e instanceof RangeError) throw new ParseError('evaluation too deep (cycle?)', { file, parser: 'cue' });
     throw e;
   }
 }
 
-export const cueParser: InputParser = { name: 'cue', parse };
+export const cueParser: InputParser = {
+  name: 'cue',
+  parse,
+  // a program can recurse without end: out of stack (even on the large one) is the program's error
+  stackExhausted: 'evaluation too deep (cycle?)',
+};

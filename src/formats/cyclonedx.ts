@@ -11,6 +11,7 @@
 import { ParseError, lineColAt, type InputParser } from './types.ts';
 import { jsonError } from './json.ts';
 import { parseXml, XmlError, type XNode } from './xml.ts';
+import { setOwn } from './limits.ts';
 
 const ARRAY_FIELDS: Record<string, 'array' | 'object' | 'number' | 'string'> = {
   components: 'array',
@@ -50,7 +51,7 @@ function elementToJson(name: string, n: XNode): unknown {
   }
   if (n.attrs.length === 0 && n.children.size === 0) return text(n);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of n.attrs) out[k] = v;
+  for (const [k, v] of n.attrs) setOwn(out, k, v);
   for (const [k, list] of n.children) {
     if (CONTAINERS.has(k)) {
       const items: unknown[] = [];
@@ -62,9 +63,9 @@ function elementToJson(name: string, n: XNode): unknown {
           }
         }
       }
-      out[k] = items;
+      setOwn(out, k, items);
     } else {
-      out[k] = list.length === 1 ? elementToJson(k, list[0]!) : list.map((x) => elementToJson(k, x));
+      setOwn(out, k, list.length === 1 ? elementToJson(k, list[0]!) : list.map((x) => elementToJson(k, x)));
     }
   }
   return out;
@@ -92,7 +93,7 @@ function parseXmlBom(content: string, file: string): unknown {
   const result: Record<string, unknown> = { bomFormat: '', specVersion: 'SpecVersion(0)' };
   for (const [k, v] of Object.entries(out)) {
     if (k === 'xmlns' || k === 'schemaLocation' || k === 'xsi') continue;
-    result[k] = k === 'version' ? Number(v) : v;
+    setOwn(result, k, k === 'version' ? Number(v) : v);
   }
   if (result.version === undefined) result.version = 0;
   return result;

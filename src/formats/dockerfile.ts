@@ -37,7 +37,17 @@ interface Node {
 
 const WS = /[\t\v\f\r ]+/;
 const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
-const DIRECTIVE_RE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+// `# name=value`; the value is trimmed afterwards (a lazy `(.+?)\s*$` takes
+// quadratic time on long runs of blanks)
+const DIRECTIVE_RE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=([\s\S]*)$/;
+
+function directive(line: string): { key: string; value: string } | undefined {
+  const m = DIRECTIVE_RE.exec(line);
+  if (!m) return undefined;
+  const value = m[2]!.trim();
+  if (value === '' || /[\n\r\u2028\u2029]/.test(value)) return undefined;
+  return { key: m[1]!, value };
+}
 const HEREDOC_CMDS = new Set(['run', 'copy', 'add']);
 
 const isSpace = (ch: string) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f' || ch === '\u0085' || ch === '\u00a0';
@@ -108,22 +118,25 @@ function parseWords(rest: string, escape: string): string[] {
   return words;
 }
 
-/** Leading `--flag` words; quotes inside them are removed. Returns [rest, flags]. */
-function extractFlags(line: string): [string, string[]] {
+/**
+ * Leading `--flag` words of `line` from `start` on; quotes inside them are
+ * removed. Returns where the rest starts (blanks skipped) and the flags.
+ * Works on indexes: a chain of ONBUILD triggers is read in linear time.
+ */
+function extractFlags(line: string, start: number): [number, string[]] {
   const flags: string[] = [];
-  const chars = Array.from(line);
-  const n = chars.length;
-  let pos = 0;
+  const n = line.length;
+  let pos = start;
   while (pos < n) {
-    while (pos < n && isSpace(chars[pos]!)) pos++;
+    while (pos < n && isSpace(line[pos]!)) pos++;
     if (pos >= n) break;
-    if (!(chars[pos] === '-' && chars[pos + 1] === '-')) break;
+    if (!(line[pos] === '-' && line[pos + 1] === '-')) break;
     // read one word, quotes honoured and removed
     let word = '';
     let quote = '';
     let p = pos;
     for (; p < n; p++) {
-      const ch = chars[p]!;
+      const ch = line[p]!;
       if (quote) {
         if (ch === quote) quote = '';
         else word += ch;
@@ -138,8 +151,8 @@ function extractFlags(line: string): [string, string[]] {
     flags.push(word);
     pos = p;
   }
-  while (pos < n && isSpace(chars[pos]!)) pos++;
-  return [chars.slice(pos).join(''), flags];
+  while (pos < n && isSpace(line[pos]!)) pos++;
+  return [pos, flags];
 }
 
 function splitWhitespace(rest: string): string[] | null {
@@ -167,10 +180,11 @@ function parseNameVal(rest: string, key: string, escape: string, line: number): 
   const words = parseWords(rest, escape);
   if (words.length === 0) return null;
   if (!words[0]!.includes('=')) {
-    const parts = rest.trim().split(WS);
-    if (parts.length < 2) throw new DockerfileSyntax(`${key} must have two arguments`, line);
-    const m = /^(\S+)[\t\v\f\r ]+([\s\S]*)$/.exec(rest.trim())!;
-    return [m[1]!, m[2]!, ''];
+    // `KEY name value`: split at the first blank (only [\t\v\f\r ] separate, as in BuildKit)
+    const t = rest.trim();
+    const ws = WS.exec(t);
+    if (!ws) throw new DockerfileSyntax(`${key} must have two arguments`, line);
+    return [t.slice(0, ws.index), t.slice(ws.index + ws[0].length), ''];
   }
   const out: string[] = [];
   for (const w of words) {
@@ -183,15 +197,55 @@ function parseNameVal(rest: string, key: string, escape: string, line: number): 
   return out;
 }
 
+const JS_SPACE = /\s/;
+const BLANK = /[\t\v\f\r ]/;
+
+/**
+ * One instruction line. An ONBUILD trigger is read as the instruction it
+ * holds; chains (`ONBUILD ONBUILD ...`, refused later by validate) are read
+ * in a loop over indexes into the one trimmed line, so that their length
+ * costs linear time and no stack.
+ */
 function nodeFromLine(line: string, escape: string, lineNo: number): Node {
-  const trimmed = line.trim();
-  const m = /^(\S+)(?:[\t\v\f\r ]+([\s\S]*))?$/.exec(trimmed);
-  const cmd = m ? m[1]! : trimmed;
-  let flags: string[] | null = null;
-  let rest = '';
-  if (m && m[2] !== undefined) {
-    [rest, flags] = extractFlags(m[2]);
+  const text = line.trim();
+  let start = 0;
+  let first: Node | undefined;
+  let parent: Node | undefined;
+  for (;;) {
+    while (start < text.length && JS_SPACE.test(text[start]!)) start++;
+    // the instruction word: up to a blank; another kind of white space (a line
+    // separator, say) leaves the whole text as the word
+    let end = start;
+    while (end < text.length && !JS_SPACE.test(text[end]!)) end++;
+    let cmd: string;
+    let flags: string[] | null = null;
+    let restStart = text.length;
+    if (end < text.length && !BLANK.test(text[end]!)) cmd = text.slice(start);
+    else {
+      cmd = text.slice(start, end);
+      if (end < text.length) {
+        let a = end;
+        while (a < text.length && BLANK.test(text[a]!)) a++;
+        [restStart, flags] = extractFlags(text, a);
+      }
+    }
+    if (cmd.toLowerCase() === 'onbuild') {
+      const node: Node = { cmd, flags, json: false, values: null, line: lineNo };
+      if (parent) parent.sub = node;
+      else first = node;
+      parent = node;
+      if (restStart >= text.length) return first!;
+      start = restStart;
+      continue;
+    }
+    const node = instruction(cmd, flags, text.slice(restStart), escape, lineNo);
+    if (parent) parent.sub = node;
+    return first ?? node;
   }
+}
+
+/** An instruction other than ONBUILD, from its word, flags and the rest of the line. */
+function instruction(cmd: string, flags: string[] | null, rest: string, escape: string, lineNo: number): Node {
   const node: Node = { cmd, flags, json: false, values: null, line: lineNo };
   const lc = cmd.toLowerCase();
   switch (lc) {
@@ -239,10 +293,6 @@ function nodeFromLine(line: string, escape: string, lineNo: number): Node {
         node.json = true;
         node.values = [typ, ...(j ?? [])];
       } else node.values = tail.trim() === '' ? [typ] : [typ, tail.trim()];
-      break;
-    }
-    case 'onbuild': {
-      if (rest.trim() !== '') node.sub = nodeFromLine(rest, escape, lineNo);
       break;
     }
     case 'maintainer':
@@ -359,14 +409,14 @@ export function parseDockerfile(content: string, file: string): Instruction[][] 
   // parser directives
   const seen = new Set<string>();
   while (i < lines.length) {
-    const m = DIRECTIVE_RE.exec(lines[i]!);
+    const m = directive(lines[i]!);
     if (!m) break;
-    const key = m[1]!.toLowerCase();
+    const key = m.key.toLowerCase();
     if (!KNOWN_DIRECTIVES.has(key)) break;
     if (seen.has(key)) throw new ParseError(`only one ${key} parser directive can be used`, { file, parser: 'dockerfile', line: i + 1 });
     seen.add(key);
     if (key === 'escape') {
-      const v = m[2]!;
+      const v = m.value;
       if (v !== '`' && v !== '\\') {
         throw new ParseError(`invalid escape token '${v}' does not match ${'`'} or \\`, { file, parser: 'dockerfile', line: i + 1 });
       }

@@ -6,20 +6,26 @@
  * (upper-case names) expand from earlier keys, else the process environment.
  */
 import { ParseError, type InputParser } from './types.ts';
+import { MAX_EXPANSION, setOwn } from './limits.ts';
 
 const LINE = /^\s*(?:export\s+)?([\w.]+)(?:\s*=\s*|:\s+?)('(?:\\'|[^'])*'|"(?:\\"|[^"])*"|[^#\n]+)?\s*(?:\s*#.*)?$/;
 const VAR = /(\\)?(\$)(\{?([A-Z0-9_]+)?\}?)/g;
 
-function expand(s: string, env: Record<string, string>): string {
+/** Thrown when variables expand beyond MAX_EXPANSION characters (each value may double the last). */
+class ExpansionError extends Error {}
+
+function expand(s: string, env: Record<string, string>, budget: { left: number }): string {
   return s.replace(VAR, (m, bs: string | undefined, _d: string, _w: string, name: string | undefined) => {
     if (bs === '\\') return m.slice(1);
     if (!name) return m;
-    if (Object.prototype.hasOwnProperty.call(env, name)) return env[name]!;
-    return process.env[name] ?? '';
+    const v = Object.prototype.hasOwnProperty.call(env, name) ? env[name]! : (process.env[name] ?? '');
+    budget.left -= v.length;
+    if (budget.left < 0) throw new ExpansionError(`variable expansion produces more than ${MAX_EXPANSION} characters`);
+    return v;
   });
 }
 
-function value(raw: string | undefined, env: Record<string, string>): string {
+function value(raw: string | undefined, env: Record<string, string>, budget: { left: number }): string {
   if (raw === undefined) return '';
   let v = raw.trim();
   if (v.length > 1) {
@@ -31,11 +37,12 @@ function value(raw: string | undefined, env: Record<string, string>): string {
       v = v.replace(/\\(.)/gs, (m, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === '$' ? m : c));
     }
   }
-  return expand(v, env);
+  return expand(v, env, budget);
 }
 
 function parse(content: string, file: string): Record<string, string> {
   const env: Record<string, string> = {};
+  const budget = { left: MAX_EXPANSION };
   const lines = content.split(/\r\n|\n/);
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!;
@@ -62,7 +69,12 @@ function parse(content: string, file: string): Record<string, string> {
     }
     const m = LINE.exec(line);
     if (!m) throw new ParseError(`line \`${line}\` doesn't match format`, { file, parser: 'dotenv', line: startLine });
-    env[m[1]!] = value(m[2], env);
+    try {
+      setOwn(env, m[1]!, value(m[2], env, budget));
+    } catch (e) {
+      if (e instanceof ExpansionError) throw new ParseError(e.message, { file, parser: 'dotenv', line: startLine });
+      throw e;
+    }
   }
   return env;
 }

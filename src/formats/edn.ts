@@ -10,6 +10,7 @@
  * Map keys are stringified the same way. Only the first value of the file is read.
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
 
 class Keyword {
   constructor(public name: string) {}
@@ -48,10 +49,15 @@ class EdnError extends Error {
   }
 }
 
+/** An invalid value found after reading (no position). */
+class EdnValueError extends Error {}
+
 const DELIM = /[\s,()[\]{}";]/;
 
 class Reader {
   pos = 0;
+  /** nesting of forms (collections, tagged values), limited to MAX_DEPTH */
+  private depth = 0;
   constructor(private s: string) {}
 
   fail(msg: string): never {
@@ -76,9 +82,26 @@ class Reader {
   }
 
   read(): unknown {
+    if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+    this.depth++;
+    try {
+      return this.readForm();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private readForm(): unknown {
     this.ws();
     const s = this.s;
-    const c = s[this.pos];
+    let c = s[this.pos];
+    // `#_ form` discards the form: a loop, so that long runs of discards need no stack
+    while (c === '#' && s[this.pos + 1] === '_') {
+      this.pos += 2;
+      this.read();
+      this.ws();
+      c = s[this.pos];
+    }
     if (c === undefined) this.fail('No more tokens to read');
     switch (c) {
       case '{': {
@@ -113,11 +136,6 @@ class Reader {
         if (n === '{') {
           this.pos += 2;
           return new EdnSet(this.readSeq('}'));
-        }
-        if (n === '_') {
-          this.pos += 2;
-          this.read();
-          return this.read();
         }
         this.pos++;
         const tag = this.token();
@@ -233,7 +251,7 @@ export function goFloat(f: number): string {
 
 function goTimeString(text: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!m) throw new Error(`invalid #inst ${JSON.stringify(text)}`);
+  if (!m) throw new EdnValueError(`invalid #inst ${JSON.stringify(text)}`);
   const frac = m[7] ? '.' + m[7].slice(0, 9).replace(/0+$/, '') : '';
   const f = frac === '.' ? '' : frac;
   const base = `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}${f}`;
@@ -303,7 +321,7 @@ function parse(content: string, file: string): unknown {
       const { line, column } = lineColAt(content, e.pos);
       throw new ParseError(e.message, { file, parser: 'edn', line, column });
     }
-    if (e instanceof Error) throw new ParseError(e.message, { file, parser: 'edn' });
+    if (e instanceof EdnValueError) throw new ParseError(e.message, { file, parser: 'edn' });
     throw e;
   }
 }

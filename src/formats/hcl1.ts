@@ -10,6 +10,7 @@
  *   every line's leading blanks); numbers: decimal, 0x hex, 0 octal, floats.
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
 
 type Val =
   | { t: 'lit'; v: unknown; pos: number }
@@ -29,7 +30,19 @@ class Hcl1Error extends Error {
 
 class Parser {
   pos = 0;
+  /** nesting of objects and lists (limited to MAX_DEPTH) */
+  private depth = 0;
   constructor(private s: string) {}
+
+  private nested<T>(f: () => T): T {
+    if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
 
   fail(msg: string, pos = this.pos): never {
     throw new Hcl1Error(msg, pos);
@@ -96,7 +109,7 @@ class Parser {
   object(): Val {
     const pos = this.pos;
     this.pos++;
-    const items = this.parseList('}');
+    const items = this.nested(() => this.parseList('}'));
     this.pos++;
     return { t: 'obj', items, pos };
   }
@@ -117,7 +130,7 @@ class Parser {
           break;
         }
         if (this.pos >= s.length) this.fail('list expected closing RBRACK got: EOF');
-        items.push(this.value());
+        items.push(this.nested(() => this.value()));
         this.skip();
         if (s[this.pos] === ',') this.pos++;
         else if (s[this.pos] !== ']') this.fail(`list expected comma or closing bracket`);
@@ -182,7 +195,9 @@ class Parser {
           const len = e === 'u' ? 4 : 8;
           const hex = s.slice(this.pos + 2, this.pos + 2 + len);
           if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) this.fail('invalid unicode escape');
-          out += String.fromCodePoint(parseInt(hex, 16));
+          const cp = parseInt(hex, 16);
+          if (cp > 0x10ffff) this.fail('invalid unicode escape');
+          out += String.fromCodePoint(cp);
           this.pos += 2 + len;
           continue;
         }
@@ -239,10 +254,14 @@ function decode(v: Val, inList: boolean): unknown {
 
 /** One entry of a key's list for an item whose keys start after the grouped key. */
 function entry(keys: string[], value: Val): unknown {
-  if (keys.length === 0) {
-    return value.t === 'obj' ? decodeItems(value.items) : decode(value, false);
+  // built from the innermost key out: a long key chain needs no recursion
+  let v: unknown = value.t === 'obj' ? decodeItems(value.items) : decode(value, false);
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const o: Record<string, unknown> = {};
+    setKey(o, keys[i]!, [v]);
+    v = o;
   }
-  return { [keys[0]!]: [entry(keys.slice(1), value)] };
+  return v;
 }
 
 function decodeItems(items: Item[]): Record<string, unknown> {

@@ -14,6 +14,7 @@
  * Hand-written recursive-descent parser of HCL native syntax.
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
 
 // ---------------------------------------------------------------------------
 // AST
@@ -78,6 +79,8 @@ export class HclParser {
   pos = 0;
   /** Innermost bracket context: true when newlines are insignificant. */
   private nl: boolean[] = [false];
+  /** Nesting of blocks, expressions and template directives (limited to MAX_DEPTH). */
+  depth = 0;
 
   constructor(src: string) {
     this.src = src;
@@ -109,6 +112,17 @@ export class HclParser {
         this.pos = end + 2;
       } else if (c === '\r' && s[this.pos + 1] === '\n' && !newlines) return;
       else return;
+    }
+  }
+
+  /** Run `f` one nesting level deeper; deeper than MAX_DEPTH is an error. */
+  private nested<T>(f: () => T): T {
+    if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
     }
   }
 
@@ -190,7 +204,7 @@ export class HclParser {
           this.fail('Invalid block definition; A block definition must have block content delimited by "{" and "}", starting on the same line as the block header.');
         }
         this.pos++;
-        const inner = this.parseBody(true);
+        const inner = this.nested(() => this.parseBody(true));
         this.skip(true);
         if (this.src[this.pos] !== '}') this.fail('Unclosed configuration block; There is no closing brace for this block before the end of the file.', start);
         this.pos++;
@@ -209,7 +223,7 @@ export class HclParser {
   // ----- expressions
 
   parseExpr(): Expr {
-    return this.parseConditional();
+    return this.nested(() => this.parseConditional());
   }
 
   private parseConditional(): Expr {
@@ -260,7 +274,7 @@ export class HclParser {
     if ((c === '-' || c === '!') && this.src[this.pos + 1] !== '=') {
       const s = this.pos;
       this.pos++;
-      const operand = this.parseUnary();
+      const operand = this.nested(() => this.parseUnary());
       return { k: 'unary', s, e: operand.e, op: c, operand };
     }
     return this.parsePostfix();
@@ -513,6 +527,7 @@ export class HclParser {
     if (bodyEnd < 0) this.fail(`Unterminated template string; There is no closing marker for the heredoc "${marker}".`, s);
     const inner = new HclParser(src.slice(0, bodyEnd));
     inner.pos = bodyStart;
+    inner.depth = this.depth;
     let parts = inner.parseTemplateParts(null);
     if (flush) parts = flushParts(parts);
     this.pos = after;
@@ -658,7 +673,9 @@ export class HclParser {
           const len = e === 'u' ? 4 : 8;
           const hex = src.slice(this.pos + 2, this.pos + 2 + len);
           if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) this.fail('Invalid escape sequence; The \\u escape must be followed by hexadecimal digits.');
-          lit += String.fromCodePoint(parseInt(hex, 16));
+          const cp = parseInt(hex, 16);
+          if (cp > 0x10ffff) this.fail('Invalid escape sequence; The escape sequence does not give a Unicode character.');
+          lit += String.fromCodePoint(cp);
           this.pos += 2 + len;
           continue;
         }
@@ -687,7 +704,7 @@ export class HclParser {
     if (stripLeading) {
       while (/[ \t\r\n]/.test(this.src[this.pos] ?? '')) this.pos++;
     }
-    return this.parseTemplateParts(close, stopAt);
+    return this.nested(() => this.parseTemplateParts(close, stopAt));
   }
 
   /** At `%{`: read `%{~? kw ~?}`. */
@@ -870,9 +887,6 @@ export function parseHcl2(content: string, file: string): Record<string, unknown
     if (e instanceof HclSyntaxError) {
       const { line, column } = lineColAt(content, e.pos);
       throw new ParseError(e.message, { file, parser: 'hcl2', line, column });
-    }
-    if (e instanceof RangeError) {
-      throw new ParseError('input too deeply nested', { file, parser: 'hcl2' });
     }
     throw e;
   }

@@ -13,6 +13,7 @@
  *   key is ignored (as go-akka does).
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH, MAX_EXPANSION, setOwn } from './limits.ts';
 import { goParseBool, goParseFloat } from './goparse.ts';
 
 type HVal =
@@ -61,16 +62,20 @@ class Parser {
     this.ws(true);
     if (this.s[this.pos] === '{') {
       this.pos++;
-      const o = this.parseFields('}');
+      const o = this.parseFields('}', 1);
       this.pos++;
       this.ws(true);
       if (this.pos < this.s.length) this.fail('unexpected content after the root object');
       return o;
     }
-    return this.parseFields(null);
+    return this.parseFields(null, 1);
   }
 
-  parseFields(close: string | null): HVal & { t: 'obj' } {
+  /**
+   * The fields of an object at nesting depth `level`. A field `a.b.c = {...}`
+   * nests its value level + 3 deep: levels beyond MAX_DEPTH are an error.
+   */
+  parseFields(close: string | null, level: number): HVal & { t: 'obj' } {
     const obj: HVal & { t: 'obj' } = { t: 'obj', fields: new Map() };
     for (;;) {
       this.ws(true);
@@ -98,7 +103,8 @@ class Parser {
         append = true;
       } else if (d !== '{') this.fail(`expected '=', ':' or '{' after key '${path.join('.')}'`);
       this.ws(false);
-      const value = this.parseValue();
+      if (level + path.length - 1 > MAX_DEPTH) this.fail(DEPTH_REASON, keyPos);
+      const value = this.parseValue(level + path.length);
       this.assign(obj, path, value, append, keyPos);
     }
   }
@@ -207,7 +213,8 @@ class Parser {
     }
   }
 
-  parseValue(): HVal {
+  /** A value; a container it opens is at nesting depth `level`. */
+  parseValue(level: number): HVal {
     const parts: Part[] = [];
     const start = this.pos;
     const s = this.s;
@@ -220,9 +227,10 @@ class Parser {
         parts.push({ t: 'ws', v: s.slice(save, this.pos) });
         continue;
       }
+      if ((c === '{' || c === '[') && level > MAX_DEPTH) this.fail(DEPTH_REASON);
       if (c === '{') {
         this.pos++;
-        const o = this.parseFields('}');
+        const o = this.parseFields('}', level);
         this.pos++;
         parts.push(o);
         continue;
@@ -241,7 +249,7 @@ class Parser {
             continue;
           }
           if (this.pos >= s.length) this.fail("expected ']' before the end of the input");
-          items.push(this.parseValue());
+          items.push(this.parseValue(level + 1));
         }
         parts.push({ t: 'arr', items });
         continue;
@@ -312,7 +320,14 @@ function mergeObj(a: HVal & { t: 'obj' }, b: HVal & { t: 'obj' }): HVal & { t: '
 
 class Resolver {
   private depth = 0;
+  /** values produced and characters rendered so far: substitutions can copy a value many times over */
+  private work = 0;
   constructor(private root: HVal & { t: 'obj' }) {}
+
+  private charge(n: number, pos = 0): void {
+    this.work += n;
+    if (this.work > MAX_EXPANSION) throw new HoconError(`substitutions expand the document beyond ${MAX_EXPANSION} values and characters`, pos);
+  }
 
   lookup(path: string[]): HVal | undefined {
     let cur: HVal | undefined = this.root;
@@ -356,6 +371,7 @@ class Resolver {
       }
       let text = '';
       for (const x of vals) text += x.t === 'ws' ? x.v : x.t === 'str' ? x.v : this.render(x, 0);
+      this.charge(text.length, v.pos);
       return { t: 'str', v: text };
     } finally {
       this.depth--;
@@ -364,18 +380,25 @@ class Resolver {
 
   /** go-akka's HoconValue.ToString(indent). */
   render(v: HVal, indent: number): string {
+    this.charge(1);
     const r = this.resolve(v);
     if (r.t === 'str') return quoteIfNeeded(r.v);
-    if (r.t === 'arr') return '[' + r.items.map((x) => this.render(x, indent + 1)).join(',') + ']';
+    if (r.t === 'arr') {
+      const text = '[' + r.items.map((x) => this.render(x, indent + 1)).join(',') + ']';
+      this.charge(text.length);
+      return text;
+    }
     if (r.t === 'obj') {
       let body = '';
       for (const [k, fv] of r.fields) body += '  '.repeat(indent + 1) + k + ' : ' + this.render(fv, indent + 1) + '\r\n';
+      this.charge(body.length);
       return '{\r\n' + body + '  '.repeat(indent) + '}';
     }
     return '<<unknown value>>';
   }
 
   toJson(v: HVal): unknown {
+    this.charge(1);
     const r = this.resolve(v);
     if (r.t === 'obj') {
       const out: Record<string, unknown> = {};
@@ -414,7 +437,7 @@ function parse(content: string, file: string): unknown {
           parser: 'hocon',
         });
       }
-      out[k] = res.toJson(r);
+      setOwn(out, k, res.toJson(r));
     }
     return out;
   } catch (e) {

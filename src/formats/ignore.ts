@@ -16,7 +16,10 @@ interface Entry {
 
 /** Trailing spaces are dropped unless escaped (`a\\ ` keeps one space, unescaped). */
 function trimTrailing(s: string): string {
-  const t = s.replace(/ +$/, '');
+  // a loop, not / +$/: that regex takes quadratic time on long inner runs of spaces
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
+  const t = s.slice(0, end);
   if (t.endsWith('\\') && t.length < s.length) return t.slice(0, -1) + ' ';
   return t;
 }

@@ -2,13 +2,17 @@
  * Input-format registry: parser lookup by name, conftest's file-type
  * detection, and parseFile (read + detect + parse).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ParseError, type InputParser } from './types.ts';
+import { ParseError, ParserFault, type InputParser } from './types.ts';
 import { PARSERS } from './registry.ts';
+import { DEPTH_REASON, MAX_INPUT_BYTES, checkDepth, inputTooLarge } from './limits.ts';
+import { isStackOverflow, callWithLargeStack, registerLargeStackFn, encodeDocument, decodeDocument } from '../builtins/support/large-stack.ts';
+import { currentDirs as protoFileDirs, setProtoFileDirs } from './textproto.ts';
 
-export { ParseError } from './types.ts';
+export { ParseError, ParserFault } from './types.ts';
 export type { InputParser } from './types.ts';
+export { MAX_DEPTH, MAX_INPUT_BYTES } from './limits.ts';
 /** Directories of .proto files for textproto inputs (conftest test --proto-file-dirs). */
 export { setProtoFileDirs } from './textproto.ts';
 
@@ -70,25 +74,55 @@ export function decodeInput(buf: Buffer | string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** Parse already-read content with a named parser or by detection from `path`. */
+/**
+ * Parse already-read content with a named parser or by detection from `path`.
+ * Errors are ParseError (the input's fault) or ParserFault (an internal error).
+ */
 export function parseContent(content: string, path: string, opts: { parser?: string } = {}): unknown {
   const parser = pickParser(path, opts.parser);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only when it can matter
+  if (content.length * 3 > MAX_INPUT_BYTES) {
+    const size = Buffer.byteLength(content, 'utf8');
+    if (size > MAX_INPUT_BYTES) throw inputTooLarge(size, path, parser.name);
+  }
   return runParser(parser, decodeInput(content), path);
 }
 
-/** Read, detect and parse one file. Errors are ParseError naming file, line and parser. */
+/**
+ * Read, detect and parse one file. Errors are ParseError naming file, line
+ * and parser (the input's fault: syntax, too deep, too large, unreadable) or
+ * ParserFault (an internal error of the parser).
+ */
 export function parseFile(path: string, opts: { parser?: string } = {}): unknown {
   const parser = pickParser(path, opts.parser);
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readLimited(path, parser.name);
   } catch (e) {
+    if (e instanceof ParseError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
     throw new ParseError(`read file: ${why}`, { file: path, parser: parser.name, cause: e });
   }
   return runParser(parser, decodeInput(buf), path);
+}
+
+/** The file's bytes; a ParseError when it holds more than MAX_INPUT_BYTES (checked before reading when the size is known). */
+function readLimited(path: string, parser: string): Buffer {
+  const fd = openSync(path, 'r');
+  let buf: Buffer;
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st.size > MAX_INPUT_BYTES) throw inputTooLarge(st.size, path, parser);
+    buf = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // pipes and other special files report no size
+  if (buf.length > MAX_INPUT_BYTES) throw inputTooLarge(buf.length, path, parser);
+  return buf;
 }
 
 function pickParser(path: string, name?: string): InputParser {
@@ -113,13 +147,73 @@ function pickParser(path: string, name?: string): InputParser {
   return p;
 }
 
-function runParser(parser: InputParser, content: string, path: string): unknown {
+/**
+ * Run one parser. A ParseError passes through; a parser that runs out of
+ * stack on a deeply nested (but allowed) document is run again on a larger
+ * stack (large-stack.ts); any other exception is a ParserFault, never
+ * reported as the user's syntax error. The value is then checked against
+ * MAX_DEPTH (limits.ts).
+ */
+/** A parse job for the large-stack worker (as text). */
+interface ParseJob {
+  parser: string;
+  content: string;
+  file: string;
+  protoDirs?: string[];
+}
+
+/**
+ * The parse as the large-stack worker runs it: the document (encodeDocument) or, prefixed with
+ * "E", the ParseError's fields. Registered by name, so the worker (which imports this module)
+ * finds it.
+ */
+function parseOnLargeStack(arg: string): string {
+  const job = JSON.parse(arg) as ParseJob;
+  const parser = getParser(job.parser);
+  if (!parser) throw new Error(`unknown parser ${job.parser}`);
+  if (job.protoDirs) setProtoFileDirs(job.protoDirs);
   try {
-    return parser.parse(content, path);
+    return encodeDocument(parser.parse(job.content, job.file));
+  } catch (e) {
+    const exhausted = isStackOverflow(e) ? parser.stackExhausted : undefined;
+    if (exhausted) return 'E' + JSON.stringify({ reason: exhausted, file: job.file, parser: job.parser });
+    if (e instanceof ParseError) return 'E' + JSON.stringify({ reason: e.reason, file: e.file, parser: e.parser, line: e.line, column: e.column });
+    throw e;
+  }
+}
+registerLargeStackFn('formats.parse', parseOnLargeStack);
+
+/** Run a parser on the large-stack worker: its value, or its ParseError thrown here. */
+export function parseWithLargeStack(job: ParseJob): unknown {
+  const text = callWithLargeStack({ fn: 'formats.parse', arg: JSON.stringify(job) });
+  if (text.startsWith('E')) {
+    const e = JSON.parse(text.slice(1)) as { reason: string; file: string; parser: string; line?: number; column?: number };
+    throw new ParseError(e.reason, { file: e.file, parser: e.parser, line: e.line, column: e.column });
+  }
+  return decodeDocument(text);
+}
+
+function runParser(parser: InputParser, content: string, path: string): unknown {
+  let value: unknown;
+  try {
+    value = parser.parse(content, path);
   } catch (e) {
     if (e instanceof ParseError) throw e;
-    // A parser bug or an unexpected library error: still a clean, located message.
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new ParseError(msg, { file: path, parser: parser.name, cause: e });
+    if (!isStackOverflow(e)) throw new ParserFault(parser.name, path, e);
+    try {
+      value = parseWithLargeStack({
+        parser: parser.name,
+        content,
+        file: path,
+        protoDirs: parser.name === 'textproto' ? protoFileDirs() : undefined,
+      });
+    } catch (e2) {
+      if (e2 instanceof ParseError) throw e2;
+      throw new ParserFault(parser.name, path, e2);
+    }
   }
+  const depth = checkDepth(value);
+  if (depth === 'deep') throw new ParseError(DEPTH_REASON, { file: path, parser: parser.name });
+  if (depth === 'cycle') throw new ParserFault(parser.name, path, new Error('the parsed value contains itself'));
+  return value;
 }

@@ -8,6 +8,7 @@
  */
 import { ParseError, type InputParser } from './types.ts';
 import { goParseBool, goParseFloat } from './goparse.ts';
+import { setOwn } from './limits.ts';
 
 function hasSurroundedQuote(s: string, q: string): boolean {
   return s.length >= 2 && s[0] === q && s[s.length - 1] === q && s.split(q).length - 1 === 2;
@@ -39,7 +40,7 @@ function parse(content: string, file: string): Record<string, Record<string, unk
       if (name === '') fail(`empty section name`, i);
       if (name === 'DEFAULT') section = undefined;
       else {
-        if (!Object.prototype.hasOwnProperty.call(out, name)) out[name] = {};
+        if (!Object.prototype.hasOwnProperty.call(out, name)) setOwn(out, name, {});
         section = out[name];
       }
       continue;
@@ -114,7 +115,7 @@ function parse(content: string, file: string): Record<string, Record<string, unk
       autoIncrement.set(section, (autoIncrement.get(section) ?? 0) + 1);
       key = '#' + autoIncrement.get(section);
     }
-    if (section) section[key] = iniValue(value);
+    if (section) setOwn(section, key, iniValue(value));
   }
   return out;
 }

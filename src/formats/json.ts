@@ -6,94 +6,11 @@
  * text is read as JSON; trailing commas stay errors, as in conftest.
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { findJsonError } from '../builtins/support/jsonerror.ts';
+export { findJsonError };
+import { DEPTH_REASON, MAX_DEPTH, setOwn } from './limits.ts';
+import { mapTree, walkTree } from '../builtins/support/tree.ts';
 
-/**
- * Offset and reason of the first syntax error in `text` (a strict JSON scan,
- * used only after JSON.parse failed, whose messages do not always say where).
- */
-export function findJsonError(text: string): { pos: number; reason: string } | undefined {
-  let i = 0;
-  const n = text.length;
-  const ws = () => {
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
-      else break;
-    }
-  };
-  const fail = (reason: string): never => {
-    throw { pos: i, reason };
-  };
-  const describe = () => (i >= n ? 'unexpected end of JSON input' : `invalid character ${JSON.stringify(text[i])}`);
-  const value = (depth: number): void => {
-    ws();
-    if (depth > 10000) fail('exceeded max depth');
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') { i++; return; }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(`${describe()} looking for beginning of object key string`);
-        string();
-        ws();
-        if (text[i] !== ':') fail(`${describe()} after object key`);
-        i++;
-        value(depth + 1);
-        ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return; }
-        fail(`${describe()} after object key:value pair`);
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') { i++; return; }
-      for (;;) {
-        value(depth + 1);
-        ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return; }
-        fail(`${describe()} after array element`);
-      }
-    } else if (c === '"') string();
-    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/.exec(text.slice(i, i + 400));
-      if (!m || m[0] === '-') { i++; fail(`${describe()} in numeric literal`); }
-      i += m![0].length;
-    } else if (text.startsWith('true', i)) i += 4;
-    else if (text.startsWith('false', i)) i += 5;
-    else if (text.startsWith('null', i)) i += 4;
-    else fail(`${describe()} looking for beginning of value`);
-  };
-  const string = () => {
-    i++;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 34) { i++; return; }
-      if (c === 92) {
-        const e = text[i + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) { i += 2; fail(`${describe()} in \\u hexadecimal character escape`); }
-          i += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
-        else { i++; fail(`${describe()} in string escape code`); }
-      } else if (c < 32) fail(`invalid character ${JSON.stringify(text[i])} in string literal`);
-      else i++;
-    }
-    fail('unexpected end of JSON input');
-  };
-  try {
-    value(0);
-    ws();
-    if (i < n) fail(`${describe()} after top-level value`);
-  } catch (e) {
-    if (e && typeof e === 'object' && 'pos' in e) return e as { pos: number; reason: string };
-    throw e;
-  }
-  return undefined;
-}
 
 /** Turn a JSON.parse failure into a ParseError with line and column. */
 export function jsonError(e: unknown, text: string, file: string, parser: string): ParseError {
@@ -108,14 +25,17 @@ export function jsonError(e: unknown, text: string, file: string, parser: string
 
 /** Go's decoder turns unpaired UTF-16 surrogate escapes into U+FFFD. */
 export function wellFormed(v: unknown): unknown {
-  if (typeof v === 'string') return (v as string & { toWellFormed(): string }).toWellFormed();
-  if (Array.isArray(v)) return v.map(wellFormed);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[wellFormed(k) as string] = wellFormed(x);
-    return out;
-  }
-  return v;
+  const fix = (x: unknown) => (typeof x === 'string' ? (x as string & { toWellFormed(): string }).toWellFormed() : x);
+  return mapTree(
+    v,
+    (src, kids) => {
+      if (Array.isArray(src)) return kids;
+      const out: Record<string, unknown> = {};
+      Object.keys(src).forEach((k, i) => setOwn(out, fix(k) as string, kids[i]));
+      return out;
+    },
+    fix,
+  );
 }
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
@@ -123,10 +43,11 @@ const HUGE_NUMBER = /\d{309}|[eE][+-]?\d{3}/;
 
 /** Go cannot hold numbers beyond float64's range: such documents are errors. */
 function checkFinite(v: unknown, file: string, parser: string): void {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new ParseError('json: cannot unmarshal number into Go value of type float64 (out of range)', { file, parser });
-  } else if (Array.isArray(v)) for (const x of v) checkFinite(x, file, parser);
-  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) checkFinite(x, file, parser);
+  walkTree(v, (x) => {
+    if (typeof x === 'number' && !Number.isFinite(x)) {
+      throw new ParseError('json: cannot unmarshal number into Go value of type float64 (out of range)', { file, parser });
+    }
+  });
 }
 
 function parseJson(content: string, file: string): unknown {

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { nodeCrypto } from '../lazy.ts';
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
 
 // ---------------------------------------------------------------------------
 // Lexer
@@ -199,7 +200,19 @@ type FieldNode = { name: Node; hide: 0 | 1 | 2; plus: boolean; body: Node; pos: 
 
 class Parser {
   i = 0;
+  /** nesting of expressions (limited to MAX_DEPTH) */
+  private depth = 0;
   constructor(private toks: Tok[]) {}
+
+  private nested<T>(f: () => T): T {
+    if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
 
   peek(o = 0): Tok {
     return this.toks[Math.min(this.i + o, this.toks.length - 1)]!;
@@ -273,6 +286,10 @@ class Parser {
   }
 
   expr(): Node {
+    return this.nested(() => this.exprAt());
+  }
+
+  private exprAt(): Node {
     const t = this.peek();
     if (t.t === 'kw') {
       switch (t.v) {
@@ -339,7 +356,7 @@ class Parser {
     const t = this.peek();
     if (t.t === 'op' && ['-', '+', '!', '~'].includes(t.v)) {
       this.next();
-      return { k: 'un', op: t.v, e: this.unary(), pos: t.pos };
+      return { k: 'un', op: t.v, e: this.nested(() => this.unary()), pos: t.pos };
     }
     return this.postfix(this.primary());
   }
@@ -1137,7 +1154,7 @@ function format(fmt: string, vals: Val, pos: number): string {
         break;
       }
       case 'c':
-        s = typeof v === 'number' ? String.fromCodePoint(v) : String(v);
+        s = typeof v === 'number' ? String.fromCodePoint(codePoint(v, 'format %c')) : String(v);
         break;
       default:
         s = toStr(v);
@@ -1190,6 +1207,11 @@ function str(v: Val, what: string): string {
   v = force(v);
   if (typeof v !== 'string') throw new JsonnetError(`${what}: expected string, got ${typeOf(v)}`, 0);
   return v;
+}
+/** A number usable as a Unicode code point (std.char, %c); otherwise the program's error. */
+function codePoint(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 0 || n > 0x10ffff) throw new JsonnetError(`${what}: invalid unicode code point, got ${n}`, 0);
+  return n;
 }
 function num(v: Val, what: string): number {
   v = force(v);
@@ -1328,7 +1350,7 @@ const STD: Record<string, JFunc> = {
   isInteger: fn(['x'], (x) => Number.isInteger(num(x, 'isInteger'))),
   isDecimal: fn(['x'], (x) => !Number.isInteger(num(x, 'isDecimal'))),
   codepoint: fn(['str'], (s) => str(s, 'codepoint').codePointAt(0)!),
-  char: fn(['n'], (n) => String.fromCodePoint(num(n, 'char'))),
+  char: fn(['n'], (n) => String.fromCodePoint(codePoint(num(n, 'char'), 'char'))),
   substr: fn(['str', 'from', 'len'], (s, f, l) => Array.from(str(s, 'substr')).slice(num(f, 'substr'), num(f, 'substr') + num(l, 'substr')).join('')),
   startsWith: fn(['a', 'b'], (a, b) => str(a, 'startsWith').startsWith(str(b, 'startsWith'))),
   endsWith: fn(['a', 'b'], (a, b) => str(a, 'endsWith').endsWith(str(b, 'endsWith'))),
@@ -1354,7 +1376,16 @@ const STD: Record<string, JFunc> = {
   }),
   parseOctal: fn(['str'], (s) => parseInt(str(s, 'parseOctal'), 8)),
   parseHex: fn(['str'], (s) => parseInt(str(s, 'parseHex'), 16)),
-  parseJson: fn(['str'], (s) => fromJson(JSON.parse(str(s, 'parseJson')))),
+  parseJson: fn(['str'], (s) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(str(s, 'parseJson'));
+    } catch (e) {
+      // the program's error, not the reader's
+      throw new JsonnetError(`std.parseJson: ${(e as Error).message}`, 0);
+    }
+    return fromJson(v);
+  }),
   lines: fn(['arr'], (a) => arr(a, 'lines').map((x) => str(x, 'lines') + '\n').join('')),
   escapeStringJson: fn(['str'], (s) => JSON.stringify(toStr(s))),
   escapeStringBash: fn(['str'], (s) => "'" + toStr(s).replace(/'/g, "'\"'\"'") + "'"),
@@ -1450,9 +1481,13 @@ function parse(content: string, file: string): unknown {
       const reason = other ? `${e.message} (in ${e.file})` : e.message;
       throw new ParseError(reason, { file, parser: 'jsonnet', ...where });
     }
-    if (e instanceof RangeError) throw new ParseError('max stack frames exceeded', { file, parser: 'jsonnet' });
     throw e;
   }
 }
 
-export const jsonnetParser: InputParser = { name: 'jsonnet', parse };
+export const jsonnetParser: InputParser = {
+  name: 'jsonnet',
+  parse,
+  // a program can recurse without end: out of stack (even on the large one) is the program's error
+  stackExhausted: 'max stack frames exceeded',
+};

@@ -5,6 +5,7 @@
  * not checked against nginx's list (conftest rejects unknown names).
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
 
 interface Directive {
   name: string;
@@ -69,7 +70,9 @@ function lex(s: string): Tok[] {
 function parse(content: string, file: string): unknown {
   const toks = lex(content);
   let i = 0;
-  const block = (inner: boolean): Directive[] => {
+  const block = (inner: boolean, depth: number): Directive[] => {
+    // each block adds three levels to the value: {name, block: {directives: [...]}}
+    if (3 * depth + 2 > MAX_DEPTH) throw new NginxError(DEPTH_REASON, toks[i]!.pos);
     const out: Directive[] = [];
     for (;;) {
       const t = toks[i]!;
@@ -96,7 +99,7 @@ function parse(content: string, file: string): unknown {
           break;
         } else if (n.t === '{') {
           i++;
-          d.block = { directives: block(true) };
+          d.block = { directives: block(true, depth + 1) };
           break;
         } else if (n.t === '}') throw new NginxError('unexpected token BlockEnd (})', n.pos);
         else throw new NginxError('unexpected eof', n.pos);
@@ -106,7 +109,7 @@ function parse(content: string, file: string): unknown {
     }
   };
   try {
-    return { directives: block(false) };
+    return { directives: block(false, 0) };
   } catch (e) {
     if (e instanceof NginxError) {
       const { line, column } = lineColAt(content, e.pos);

@@ -5,6 +5,7 @@
  * escapes, escaped separators in keys. `${...}` is not expanded (as conftest).
  */
 import { ParseError, type InputParser } from './types.ts';
+import { setOwn } from './limits.ts';
 
 function unescape(s: string, file: string, line: number): string {
   if (s.indexOf('\\') < 0) return s;
@@ -31,6 +32,13 @@ function unescape(s: string, file: string, line: number): string {
   return out;
 }
 
+/** Whether a line ends with an odd number of backslashes (it continues on the next line). */
+function continues(line: string): boolean {
+  let n = 0;
+  for (let j = line.length - 1; j >= 0 && line.charCodeAt(j) === 92; j--) n++;
+  return n % 2 === 1;
+}
+
 function parse(content: string, file: string): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = content.split(/\r\n|\n|\r/);
@@ -38,11 +46,16 @@ function parse(content: string, file: string): Record<string, string> {
     const startLine = i + 1;
     let line = lines[i]!.replace(/^[ \t\f]+/, '');
     if (line === '' || line[0] === '#' || line[0] === '!') continue;
-    // join continuation lines (odd number of trailing backslashes)
-    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
-      line = line.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    // join continuation lines (odd number of trailing backslashes); only the
+    // newest part is examined, so that long chains stay linear
+    // (the pieces are joined once: slicing the growing line would copy it each time)
+    const pieces = [line];
+    while (continues(pieces[pieces.length - 1]!) && i + 1 < lines.length) {
+      pieces[pieces.length - 1] = pieces[pieces.length - 1]!.slice(0, -1);
+      pieces.push(lines[++i]!.replace(/^[ \t\f]+/, ''));
     }
-    if (/(^|[^\\])(\\\\)*\\$/.test(line)) line = line.slice(0, -1);
+    if (continues(pieces[pieces.length - 1]!)) pieces[pieces.length - 1] = pieces[pieces.length - 1]!.slice(0, -1);
+    line = pieces.join('');
     // key ends at an unescaped '=', ':' or whitespace
     let k = 0;
     while (k < line.length) {
@@ -59,7 +72,7 @@ function parse(content: string, file: string): Record<string, string> {
     rest = rest.replace(/^[ \t\f]*/, '');
     if (rest[0] === '=' || rest[0] === ':') rest = rest.slice(1).replace(/^[ \t\f]*/, '');
     if (key === '') throw new ParseError(`properties: Line ${startLine}: ${JSON.stringify(unescape(rest, file, startLine))}`, { file, parser: 'properties', line: startLine });
-    out[unescape(key, file, startLine)] = unescape(rest, file, startLine);
+    setOwn(out, unescape(key, file, startLine), unescape(rest, file, startLine));
   }
   return out;
 }

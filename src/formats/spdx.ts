@@ -41,9 +41,12 @@ function readPairs(content: string, file: string): Pair[] {
     const startLine = i + 1;
     if (value.startsWith('<text>')) {
       let text = value.slice(6);
-      while (!text.includes('</text>')) {
+      // only the newest line can hold the end tag: checking it alone keeps long texts linear
+      let last = text;
+      while (!last.includes('</text>')) {
         if (++i >= lines.length) throw new ParseError('unterminated <text> value', { file, parser: 'spdx', line: startLine });
-        text += '\n' + lines[i];
+        last = lines[i]!;
+        text += '\n' + last;
       }
       value = text.slice(0, text.indexOf('</text>'));
     }

@@ -19,6 +19,7 @@ import { lazyRequire } from '../lazy.ts';
 
 // protobufjs (CommonJS) loads on the first textproto input, not at start-up.
 const pb = lazyRequire<typeof protobuf>('protobufjs');
+import { DEPTH_REASON, MAX_DEPTH, getOwn, setOwn } from './limits.ts';
 
 let protoDirs: string[] | undefined;
 let cachedRoot: { key: string; root: protobuf.Root } | undefined;
@@ -29,7 +30,8 @@ export function setProtoFileDirs(dirs: string[]): void {
   cachedRoot = undefined;
 }
 
-function currentDirs(): string[] {
+/** The directories in effect (set by setProtoFileDirs, else PORTCULLIS_PROTO_FILE_DIRS). */
+export function currentDirs(): string[] {
   if (protoDirs) return protoDirs;
   const env = process.env.PORTCULLIS_PROTO_FILE_DIRS;
   return env ? env.split(delimiter).filter(Boolean) : [];
@@ -114,7 +116,10 @@ function unescapeC(s: string, pos: number): string {
       i += m[0].length;
     } else if (e === 'u' || e === 'U') {
       const len = e === 'u' ? 4 : 8;
-      out += String.fromCodePoint(parseInt(s.slice(i + 1, i + 1 + len), 16));
+      const hex = s.slice(i + 1, i + 1 + len);
+      const cp = parseInt(hex, 16);
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len || cp > 0x10ffff) throw new TextError(`invalid escape \\${e}${hex}`, pos);
+      out += String.fromCodePoint(cp);
       i += len;
     } else throw new TextError(`invalid escape \\${e}`, pos);
   }
@@ -201,6 +206,8 @@ function float32String(x: number): number | string {
 
 class TextParser {
   i = 0;
+  /** nesting of messages (limited to MAX_DEPTH) */
+  private depth = 0;
   constructor(private toks: Tok[], private root: protobuf.Root) {}
 
   peek(): Tok {
@@ -218,6 +225,16 @@ class TextParser {
   }
 
   message(type: protobuf.Type, close: string | null): Record<string, unknown> {
+    if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+    this.depth++;
+    try {
+      return this.fields(type, close);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private fields(type: protobuf.Type, close: string | null): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const oneofSeen = new Map<string, string>();
     for (;;) {
@@ -226,7 +243,9 @@ class TextParser {
       if (t.t === 'eof') this.fail(`unexpected EOF, expected "${close}"`);
       if (t.t !== 'id') this.fail(`unexpected token: ${t.v}`);
       this.next();
-      const field = type.fields[t.v] ?? Object.values(type.fields).find((f) => f.resolvedType?.name === t.v && f.type === t.v);
+      const field =
+        (getOwn(type.fields, t.v) as protobuf.Field | undefined) ??
+        Object.values(type.fields).find((f) => f.resolvedType?.name === t.v && f.type === t.v);
       if (!field) this.fail(`unknown field: ${t.v}`, t.pos);
       field.resolve();
       const isMsg = field.resolvedType instanceof pb().Type;
@@ -249,11 +268,14 @@ class TextParser {
         this.next();
       } else values.push(this.value(field));
       if (field.map) {
-        const m = (out[field.name] as Record<string, unknown>) ?? {};
-        for (const e of values as { key: unknown; value: unknown }[]) m[String(e.key)] = e.value;
+        const m = (getOwn(out, field.name) as Record<string, unknown> | undefined) ?? {};
+        for (const e of values as { key: unknown; value: unknown }[]) setOwn(m, String(e.key), e.value);
         out[field.name] = m;
       } else if (field.repeated) {
-        out[field.name] = [...((out[field.name] as unknown[]) ?? []), ...values];
+        // appended in place: a field repeated many times stays linear
+        const list = (getOwn(out, field.name) as unknown[] | undefined) ?? [];
+        for (const v of values) list.push(v);
+        out[field.name] = list;
       } else {
         if (Object.prototype.hasOwnProperty.call(out, field.name) && !field.partOf) this.fail(`non-repeated field "${field.name}" is repeated`, t.pos);
         out[field.name] = values[0];

@@ -12,6 +12,8 @@ import { lazyRequire } from '../lazy.ts';
 
 /** smol-toml, loaded with the first TOML input (its CommonJS build, as src/conftest/settings.ts loads it). */
 const smolToml = lazyRequire<typeof import('smol-toml')>('smol-toml');
+import { DEPTH_REASON, MAX_DEPTH, setOwn } from './limits.ts';
+import { mapTree } from '../builtins/support/tree.ts';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -64,7 +66,7 @@ function fineFractions(content: string): Map<string, string> | undefined {
   return map;
 }
 
-function convert(v: unknown, file: string, fine?: Map<string, string>): unknown {
+function convertLeaf(v: unknown, file: string, fine?: Map<string, string>): unknown {
   if (v instanceof smolToml().TomlDate) {
     const t = goTime(v);
     return fine?.get(t) ?? t;
@@ -74,18 +76,21 @@ function convert(v: unknown, file: string, fine?: Map<string, string>): unknown 
     return v;
   }
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map((x) => convert(x, file, fine));
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o)) {
-      const cv = convert(o[k], file, fine);
-      if (k === '__proto__') Object.defineProperty(out, k, { value: cv, enumerable: true, writable: true, configurable: true });
-      else out[k] = cv;
-    }
-    return out;
-  }
   return v;
+}
+
+/** smol-toml's value as conftest prints it (without recursion: dotted keys can nest deeply). */
+function convert(v: unknown, file: string, fine?: Map<string, string>): unknown {
+  return mapTree(
+    v,
+    (src, kids) => {
+      if (Array.isArray(src)) return kids;
+      const out: Record<string, unknown> = {};
+      Object.keys(src).forEach((k, i) => setOwn(out, k, kids[i]));
+      return out;
+    },
+    (x) => convertLeaf(x, file, fine),
+  );
 }
 
 /** smol-toml rolls impossible dates over (Feb 30 → Mar 1); Go's reader rejects them. */
@@ -111,10 +116,11 @@ function parse(content: string, file: string): unknown {
   checkDates(content, file);
   let doc: unknown;
   try {
-    doc = smolToml().parse(content, { integersAsBigInt: 'asNeeded' });
+    doc = smolToml().parse(content, { integersAsBigInt: 'asNeeded', maxDepth: MAX_DEPTH });
   } catch (e) {
     if (e instanceof smolToml().TomlError) {
-      const reason = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      let reason = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      if (/excessively nested/.test(reason)) reason = DEPTH_REASON;
       throw new ParseError(reason, { file, parser: 'toml', line: e.line, column: e.column, cause: e });
     }
     throw e;

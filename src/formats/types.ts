@@ -11,6 +11,13 @@ export interface InputParser {
   name: string;
   /** Parse the content of `file`; returns the input document(s). Throws ParseError. */
   parse(content: string, file: string): unknown;
+  /**
+   * For languages whose programs can recurse without end (jsonnet, cue): the
+   * reason reported when evaluation runs out of stack even on the large
+   * stack (large-stack.ts). Other parsers limit their nesting to MAX_DEPTH,
+   * so running out of stack there is an internal fault.
+   */
+  stackExhausted?: string;
 }
 
 export interface ParseErrorOptions {
@@ -43,6 +50,25 @@ export class ParseError extends Error {
     if (opts.line !== undefined) this.line = opts.line;
     if (opts.column !== undefined) this.column = opts.column;
     if (opts.cause !== undefined) (this as { cause?: unknown }).cause = opts.cause;
+  }
+}
+
+/**
+ * A fault inside a parser (a bug, an exhausted resource): not the input's
+ * fault, so it is reported as an internal error, never as the user's syntax
+ * error. The message reads `internal error in the PARSER parser: ...`.
+ */
+export class ParserFault extends Error {
+  file: string;
+  parser: string;
+
+  constructor(parser: string, file: string, cause: unknown) {
+    const detail = cause instanceof Error ? `${cause.name === 'Error' ? '' : `${cause.name}: `}${cause.message}` : String(cause);
+    super(`internal error in the ${parser} parser: ${detail} (reading ${file})`);
+    this.name = 'ParserFault';
+    this.file = file;
+    this.parser = parser;
+    (this as { cause?: unknown }).cause = cause;
   }
 }
 

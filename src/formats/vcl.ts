@@ -12,6 +12,7 @@
  * Conditionals inside `sub` are not reproduced (see src/formats/README.md).
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH, hasOwn, setOwn } from './limits.ts';
 
 class VclError extends Error {
   constructor(message: string, public pos: number) {
@@ -44,18 +45,25 @@ function stripComments(s: string): string {
   return out;
 }
 
-function matchBrace(s: string, open: number): number {
-  let depth = 0;
+/**
+ * Where the block opened at `open` closes; on the way, the closing brace of
+ * every `{` inside it is noted in `braces`, so that nested blocks are not
+ * scanned again (which made deep nesting quadratic). Strings are skipped.
+ */
+function matchBrace(s: string, open: number, braces: Map<number, number>): number {
+  const known = braces.get(open);
+  if (known !== undefined) return known;
+  const stack: number[] = [];
   for (let i = open; i < s.length; i++) {
     const c = s[i];
     if (c === '"') {
       const end = s.indexOf('"', i + 1);
       if (end < 0) throw new VclError('unterminated string', i);
       i = end;
-    } else if (c === '{') depth++;
+    } else if (c === '{') stack.push(i);
     else if (c === '}') {
-      depth--;
-      if (depth === 0) return i;
+      braces.set(stack.pop()!, i);
+      if (stack.length === 0) return i;
     }
   }
   throw new VclError('unbalanced braces: missing }', open);
@@ -72,27 +80,34 @@ function scalar(raw: string, nested: boolean): unknown {
   return v;
 }
 
-function attributes(body: string, base: number, nested: boolean): Record<string, unknown> {
+const ATTRIBUTE = /\s*\.([A-Za-z_][\w-]*)\s*=\s*/y;
+
+/** The attributes of the block body s[start, end) (offsets into the whole text, braces precomputed). */
+function attributes(s: string, start: number, end: number, braces: Map<number, number>, nested: boolean, depth: number): Record<string, unknown> {
+  if (depth > MAX_DEPTH) throw new VclError(DEPTH_REASON, start);
+  const body = s.slice(0, end);
   const out: Record<string, unknown> = {};
-  let i = 0;
-  while (i < body.length) {
-    const m = /^\s*\.([A-Za-z_][\w-]*)\s*=\s*/.exec(body.slice(i));
+  let i = start;
+  while (i < end) {
+    ATTRIBUTE.lastIndex = i;
+    const m = ATTRIBUTE.exec(body);
     if (!m) {
       const rest = body.slice(i).trim();
       if (rest === '' || rest === ';') break;
-      throw new VclError(`unexpected ${JSON.stringify(rest.slice(0, 20))} in block`, base + i);
+      throw new VclError(`unexpected ${JSON.stringify(rest.slice(0, 20))} in block`, i);
     }
     i += m[0].length;
     if (body[i] === '{') {
-      const end = matchBrace(body, i);
-      out['.' + m[1]!] = attributes(body.slice(i + 1, end), base + i + 1, true);
-      i = end + 1;
+      const close = matchBrace(s, i, braces);
+      if (close >= end) throw new VclError('unbalanced braces: missing }', i);
+      setOwn(out, '.' + m[1]!, attributes(s, i + 1, close, braces, true, depth + 1));
+      i = close + 1;
       while (body[i] === ';' || /\s/.test(body[i] ?? '')) i++;
       continue;
     }
     const semi = body.indexOf(';', i);
-    if (semi < 0) throw new VclError(`missing ';' after .${m[1]}`, base + i);
-    out[m[1]!] = scalar(body.slice(i, semi), nested);
+    if (semi < 0) throw new VclError(`missing ';' after .${m[1]}`, i);
+    setOwn(out, m[1]!, scalar(body.slice(i, semi), nested));
     i = semi + 1;
   }
   return out;
@@ -100,6 +115,7 @@ function attributes(body: string, base: number, nested: boolean): Record<string,
 
 function parse(content: string, file: string): unknown {
   const s = stripComments(content);
+  const braces = new Map<number, number>();
   const out: Record<string, Record<string, unknown>> = {};
   let i = 0;
   try {
@@ -119,27 +135,28 @@ function parse(content: string, file: string): unknown {
         continue;
       }
       if (s[after] !== '{') throw new VclError(`expected '{' after ${kind} ${name}`, after);
-      const end = matchBrace(s, after);
+      const end = matchBrace(s, after, braces);
       const body = s.slice(after + 1, end);
       const bodyPos = after + 1;
       i = end + 1;
-      const group = (out[kind] ??= {});
-      if (kind === 'backend') group[name] = attributes(body, bodyPos, false);
+      if (!hasOwn(out, kind)) setOwn(out, kind, {});
+      const group = out[kind]!;
+      if (kind === 'backend') setOwn(group, name, attributes(s, bodyPos, end, braces, false, 2));
       else if (kind === 'acl') {
-        group[name] = body
+        setOwn(group, name, body
           .split(';')
           .map((e) => e.trim())
           .filter((e) => e !== '' && !e.startsWith('!'))
-          .map((e) => (/^"[^"]*"$/.test(e) ? e.slice(1, -1) : e));
+          .map((e) => (/^"[^"]*"$/.test(e) ? e.slice(1, -1) : e)));
       } else if (kind === 'sub') {
         const sets: Record<string, unknown> = {};
         const re = /\bset\s+([^\s=]+)\s*=\s*([^;]+);/g;
         let m: RegExpExecArray | null;
         while ((m = re.exec(body)) !== null) {
           const key = m[1]!.split(/[.-]/).pop()!;
-          sets[key] = scalar(m[2]!, false);
+          setOwn(sets, key, scalar(m[2]!, false));
         }
-        group[name] = sets;
+        setOwn(group, name, sets);
       } else if (Object.keys(group).length === 0) {
         // probe, director, ...: not decoded by conftest's reader
         delete out[kind];

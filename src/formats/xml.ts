@@ -11,6 +11,7 @@
  * Malformed XML throws a ParseError (conftest silently yields "").
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH, setOwn } from './limits.ts';
 
 export interface XNode {
   attrs: [string, string][];
@@ -143,6 +144,7 @@ export function parseXml(src: string): XNode {
       if (list) list.push(node);
       else cur.children.set(key, [node]);
       if (!selfClose) {
+        if (stack.length >= MAX_DEPTH) throw new XmlError(DEPTH_REASON, lt);
         stack.push({ name, node, pos: lt });
         cur = node;
       }
@@ -153,15 +155,32 @@ export function parseXml(src: string): XNode {
   return root;
 }
 
-function toJson(node: XNode): unknown {
-  if (node.attrs.length === 0 && node.children.size === 0) return node.data;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of node.attrs) out['-' + k] = v;
-  for (const [k, list] of node.children) {
-    out[k] = list.length === 1 ? toJson(list[0]!) : list.map(toJson);
+/**
+ * An element in the goxml2json shape. Without recursion: every node is
+ * listed parents first, then built children first.
+ */
+export function xmlToJson(root: XNode, element: (node: XNode, children: Map<string, unknown[]>) => unknown): unknown {
+  const order: XNode[] = [root];
+  for (let i = 0; i < order.length; i++) for (const list of order[i]!.children.values()) order.push(...list);
+  const value = new Map<XNode, unknown>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const kids = new Map<string, unknown[]>();
+    for (const [k, list] of node.children) kids.set(k, list.map((c) => value.get(c)));
+    value.set(node, element(node, kids));
   }
-  if (node.data !== '') out['#content'] = node.data;
-  return out;
+  return value.get(root);
+}
+
+function toJson(root: XNode): unknown {
+  return xmlToJson(root, (node, kids) => {
+    if (node.attrs.length === 0 && node.children.size === 0) return node.data;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of node.attrs) setOwn(out, '-' + k, v);
+    for (const [k, list] of kids) setOwn(out, k, list.length === 1 ? list[0] : list);
+    if (node.data !== '') out['#content'] = node.data;
+    return out;
+  });
 }
 
 function parse(content: string, file: string): unknown {

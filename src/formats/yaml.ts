@@ -16,6 +16,11 @@
  */
 import jsyaml from 'js-yaml';
 import { ParseError, type InputParser } from './types.ts';
+import { DEPTH_REASON, MAX_DEPTH, setOwn } from './limits.ts';
+import { checkAliases, YamlAliasError } from '../builtins/support/yaml-aliases.ts';
+import { JS_YAML_MAX_DEPTH } from '../builtins/support/doclimits.ts';
+export { JS_YAML_MAX_DEPTH };
+import { mapTree, walkTree } from '../builtins/support/tree.ts';
 
 const { Type, FAILSAFE_SCHEMA, YAMLException } = jsyaml;
 
@@ -212,61 +217,53 @@ const GO_YAML_SCHEMA_MARKED = FAILSAFE_SCHEMA.extend({
 });
 /** A mapping used as a map key: js-yaml names it "[object Object]"; Go rejects it. */
 const MAYBE_MAP_KEY = /[}][ \t]*:(?:[ \t]|$)|^[ \t]*\?[ \t]/m;
-function checkMapKeys(v: unknown, file: string, seen: Set<object>): void {
-  if (v === null || typeof v !== 'object' || seen.has(v)) return;
-  seen.add(v);
-  if (Array.isArray(v)) {
-    for (const x of v) checkMapKeys(x, file, seen);
-    return;
-  }
-  for (const k of Object.keys(v)) {
-    if (k === '[object Object]') throw new ParseError('invalid map key: a mapping cannot be a map key', { file, parser: 'yaml' });
-    checkMapKeys((v as Record<string, unknown>)[k], file, seen);
-  }
+function checkMapKeys(v: unknown, file: string): void {
+  walkTree(v, (_x, key) => {
+    if (key === '[object Object]') throw new ParseError('invalid map key: a mapping cannot be a map key', { file, parser: 'yaml' });
+  });
 }
 
 const MAYBE_NULL_KEY = /(?:^[ \t]*(?:-[ \t]+)*|[{,][ \t]*)(?:~|null|Null|NULL)[ \t]*:(?:[ \t]|$)/m;
 
-function unmark(v: unknown, file: string, memo: Map<object, unknown>): unknown {
-  if (v === NULL_MARK) return null;
-  if (v === null || typeof v !== 'object') return v;
-  const done = memo.get(v);
-  if (done !== undefined) return done;
-  if (Array.isArray(v)) {
-    const out: unknown[] = new Array(v.length);
-    memo.set(v, out);
-    for (let i = 0; i < v.length; i++) out[i] = unmark(v[i], file, memo);
-    return out;
-  }
-  const out: Record<string, unknown> = {};
-  memo.set(v, out);
-  for (const k of Object.keys(v)) {
-    if (k === NULL_KEY) {
-      throw new ParseError('unsupported map key of type: <nil> (a map key must not be null)', { file, parser: 'yaml' });
-    }
-    setKey(out, k, unmark((v as Record<string, unknown>)[k], file, memo));
-  }
-  return out;
+function unmark(v: unknown, file: string): unknown {
+  return mapTree(
+    v,
+    (src, kids) => {
+      if (Array.isArray(src)) return kids;
+      const out: Record<string, unknown> = {};
+      const keys = Object.keys(src);
+      for (let i = 0; i < keys.length; i++) {
+        if (keys[i] === NULL_KEY) {
+          throw new ParseError('unsupported map key of type: <nil> (a map key must not be null)', { file, parser: 'yaml' });
+        }
+        setOwn(out, keys[i]!, kids[i]);
+      }
+      return out;
+    },
+    (x) => (x === NULL_MARK ? null : x),
+  );
 }
 
-const LOAD_OPTS = { schema: GO_YAML_SCHEMA, json: true };
-const LOAD_OPTS_MARKED = { schema: GO_YAML_SCHEMA_MARKED, json: true };
+const LOAD_OPTS = { schema: GO_YAML_SCHEMA, json: true, maxDepth: JS_YAML_MAX_DEPTH };
+const LOAD_OPTS_MARKED = { schema: GO_YAML_SCHEMA_MARKED, json: true, maxDepth: JS_YAML_MAX_DEPTH };
 
 type YamlErr = InstanceType<typeof YAMLException>;
 
-function wrapError(e: unknown, file: string, lineOffset: number, text: string): ParseError {
+/** The input's errors as ParseError; anything else (a fault, an exhausted stack) is thrown on unchanged. */
+function wrapError(e: unknown, file: string, lineOffset: number): ParseError {
   if (e instanceof ParseError) return e;
   if (e instanceof YAMLException) {
     const ye = e as YamlErr & { mark?: { line: number; column: number }; reason?: string };
     const line = ye.mark ? ye.mark.line + 1 + lineOffset : undefined;
     const column = ye.mark ? ye.mark.column + 1 : undefined;
-    return new ParseError(ye.reason ?? ye.message, { file, parser: 'yaml', line, column, cause: e });
+    let reason = ye.reason ?? ye.message;
+    if (/^nesting exceeded maxDepth/.test(reason)) reason = DEPTH_REASON;
+    return new ParseError(reason, { file, parser: 'yaml', line, column, cause: e });
   }
-  if (e instanceof NonFiniteError) {
+  if (e instanceof NonFiniteError || e instanceof YamlAliasError) {
     return new ParseError(e.message, { file, parser: 'yaml' });
   }
-  void text;
-  return new ParseError(e instanceof Error ? e.message : String(e), { file, parser: 'yaml', cause: e });
+  throw e;
 }
 
 const DOC_MARKER = /^(---|\.\.\.)(?=[ \t\r\n]|$)/gm;
@@ -276,13 +273,24 @@ const DOC_MARKER = /^(---|\.\.\.)(?=[ \t\r\n]|$)/gm;
  * input without a line break (`a: |\n  x` is "x"); js-yaml keeps it. The
  * listener trims a string node that closes at the very end of such input.
  */
-function eofListener(text: string) {
+type Listener = NonNullable<jsyaml.LoadOptions['listener']>;
+/** The parts of js-yaml's loader state a listener reads. */
+interface ListenerState {
+  kind: string | null;
+  result: unknown;
+  position: number;
+  length: number;
+  anchor?: string | null;
+}
+
+function eofListener(text: string): Listener | undefined {
   const last = text.charCodeAt(text.length - 1);
   if (text.length === 0 || last === 10 || last === 13 || last === 34 || last === 39) return undefined;
   if (text.indexOf('|') < 0 && text.indexOf('>') < 0) return undefined;
   // only when the last line holds content (not just blanks after a line break)
   if (text.slice(text.lastIndexOf('\n') + 1).trim() === '') return undefined;
-  return function (this: unknown, event: string, state: { kind: string | null; result: unknown; position: number; length: number }) {
+  return function (this: unknown, event: string, st: unknown) {
+    const state = st as ListenerState;
     if (event !== 'close' || state.kind !== 'scalar' || state.position < state.length) return;
     const r = state.result;
     if (typeof r === 'string' && r.endsWith('\n')) state.result = r.slice(0, -1);
@@ -291,17 +299,55 @@ function eofListener(text: string) {
 
 /** The first document of a YAML stream (null when there is none), as yaml.Unmarshal gives it. */
 function loadFirst(text: string, file: string, lineOffset: number): unknown {
-  const v = MAYBE_NULL_KEY.test(text)
-    ? unmark(loadFirstWith(text, file, lineOffset, LOAD_OPTS_MARKED), file, new Map())
-    : loadFirstWith(text, file, lineOffset, LOAD_OPTS);
-  if (MAYBE_MAP_KEY.test(text)) checkMapKeys(v, file, new Set());
+  const opts = MAYBE_NULL_KEY.test(text) ? LOAD_OPTS_MARKED : LOAD_OPTS;
+  let v = loadFirstWith(text, file, lineOffset, opts);
+  // with anchors, check the aliases as Go does
+  if (text.indexOf('&') >= 0 && text.indexOf('*') >= 0) {
+    try {
+      checkAliases(v);
+    } catch (e) {
+      if (e instanceof YamlAliasError && e.reason.startsWith('anchor ')) {
+        // read again, noting the anchors' names, to name the one in the message
+        const anchors = new Map<object, string>();
+        checkAliasesNamed(loadFirstWith(text, file, lineOffset, opts, anchors), anchors, file, lineOffset);
+      }
+      throw wrapError(e, file, lineOffset);
+    }
+  }
+  if (opts === LOAD_OPTS_MARKED) v = unmark(v, file);
+  if (MAYBE_MAP_KEY.test(text)) checkMapKeys(v, file);
   return v;
 }
 
-function loadFirstWith(text: string, file: string, lineOffset: number, opts: typeof LOAD_OPTS): unknown {
+function checkAliasesNamed(v: unknown, anchors: Map<object, string>, file: string, lineOffset: number): void {
   try {
-    const listener = eofListener(text);
-    const v = jsyaml.load(text, listener ? { ...opts, listener } : opts);
+    checkAliases(v, (o) => anchors.get(o));
+  } catch (e) {
+    throw wrapError(e, file, lineOffset);
+  }
+}
+
+function loadFirstWith(
+  text: string,
+  file: string,
+  lineOffset: number,
+  base: typeof LOAD_OPTS,
+  anchors?: Map<object, string>,
+): unknown {
+  const eof = eofListener(text);
+  let listener: Listener | undefined = eof;
+  if (anchors) {
+    listener = function (this: jsyaml.State, event: jsyaml.EventType, st: jsyaml.State) {
+      const state = st as unknown as ListenerState;
+      if (event === 'close' && state.anchor && state.result !== null && typeof state.result === 'object') {
+        anchors.set(state.result, state.anchor);
+      }
+      if (eof) eof.call(this, event, st);
+    };
+  }
+  const opts: jsyaml.LoadOptions = listener ? { ...base, listener } : base;
+  try {
+    const v = jsyaml.load(text, opts);
     return v === undefined ? null : v;
   } catch (e) {
     if (e instanceof YAMLException && /expected a single document/.test((e as YamlErr).message)) {
@@ -309,7 +355,7 @@ function loadFirstWith(text: string, file: string, lineOffset: number, opts: typ
         const docs = jsyaml.loadAll(text, undefined, opts) as unknown[];
         return docs.length === 0 || docs[0] === undefined ? null : docs[0];
       } catch (e2) {
-        throw wrapError(e2, file, lineOffset, text);
+        throw wrapError(e2, file, lineOffset);
       }
     }
     // An error in a later document does not matter: only the first is read.
@@ -317,10 +363,10 @@ function loadFirstWith(text: string, file: string, lineOffset: number, opts: typ
     if (e instanceof YAMLException && mark) {
       const cut = firstDocumentEnd(text);
       if (cut !== undefined && cut <= mark.position) {
-        return loadFirstWith(text.slice(0, cut), file, lineOffset, opts);
+        return loadFirstWith(text.slice(0, cut), file, lineOffset, base, anchors);
       }
     }
-    throw wrapError(e, file, lineOffset, text);
+    throw wrapError(e, file, lineOffset);
   }
 }
 
@@ -344,39 +390,33 @@ function countLines(text: string, end: number): number {
 }
 
 /** Go's merge-key semantics: `<<` entries override keys set before them. */
-function applyMerges(value: unknown, memo: Map<object, unknown>, file: string): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  const done = memo.get(value);
-  if (done !== undefined) return done;
-  if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length);
-    memo.set(value, out);
-    for (let i = 0; i < value.length; i++) out[i] = applyMerges(value[i], memo, file);
-    return out;
-  }
-  const src = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  memo.set(value, out);
-  for (const k of Object.keys(src)) {
-    const v = applyMerges(src[k], memo, file);
-    if (k === '<<') {
-      const parts = Array.isArray(v) ? [...v].reverse() : [v];
-      for (const p of parts) {
-        if (p === null || typeof p !== 'object' || Array.isArray(p)) {
-          throw new ParseError('map merge requires map or sequence of maps as the value', { file, parser: 'yaml' });
+function applyMerges(value: unknown, file: string): unknown {
+  return mapTree(value, (src, kids) => {
+    if (Array.isArray(src)) return kids;
+    const out: Record<string, unknown> = {};
+    const keys = Object.keys(src);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const v = kids[i];
+      if (k === '<<') {
+        const parts = Array.isArray(v) ? [...v].reverse() : [v];
+        for (const p of parts) {
+          if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+            throw new ParseError('map merge requires map or sequence of maps as the value', { file, parser: 'yaml' });
+          }
+          for (const mk of Object.keys(p)) setOwn(out, mk, (p as Record<string, unknown>)[mk]);
         }
-        for (const mk of Object.keys(p)) setKey(out, mk, (p as Record<string, unknown>)[mk]);
+      } else {
+        setOwn(out, k, v);
       }
-    } else {
-      setKey(out, k, v);
     }
-  }
-  return out;
+    return out;
+  });
 }
 
-function setKey(o: Record<string, unknown>, k: string, v: unknown) {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
+/** Whether every line is blank, a directive (`%...`) or a comment (checked line by line: linear time). */
+function onlyDirectives(part: string): boolean {
+  return part.split('\n').every((line) => /^\s*(?:[%#][^\n]*)?$/.test(line));
 }
 
 function parseYaml(content: string, file: string): unknown {
@@ -392,7 +432,7 @@ function parseYaml(content: string, file: string): unknown {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       // a part holding only directives (before the first `---`) is no document
-      if (i < parts.length - 1 && part.charCodeAt(0) === 37 && /^(\s*(%[^\n]*|#[^\n]*)?\n?)*$/.test(part)) {
+      if (i < parts.length - 1 && part.charCodeAt(0) === 37 && onlyDirectives(part)) {
         // skipped
       } else docs.push(loadFirst(part, file, lineOffset));
       const next = offset + part.length + sep.length;
@@ -401,7 +441,7 @@ function parseYaml(content: string, file: string): unknown {
     }
     result = docs.length === 1 ? docs[0] : docs;
   }
-  if (content.indexOf('<<') >= 0) result = applyMerges(result, new Map(), file);
+  if (content.indexOf('<<') >= 0) result = applyMerges(result, file);
   return result;
 }
 

@@ -8,6 +8,7 @@
 // arrays in Rego's order, big numbers print in full).
 
 import { BigDec, ObjMap, RSet, numberText, objectEntries, toJSONText, type Value } from "../rego/value.ts";
+import { writeJSON, type JSONContainer } from "../rego/jsonwriter.ts";
 
 /** Go's JSON string literal for s. */
 export function goString(s: string): string {
@@ -70,6 +71,10 @@ export function compareUTF8(a: string, b: string): number {
  * `level` is the current line prefix (used when nesting inside hand-built output).
  */
 export function goJSON(x: unknown, indent = "", level = ""): string {
+  return writeJSON(x, describeGo, indent, level);
+}
+
+function describeGo(x: unknown): string | JSONContainer {
   if (x === null || x === undefined) return "null";
   switch (typeof x) {
     case "string":
@@ -82,24 +87,16 @@ export function goJSON(x: unknown, indent = "", level = ""): string {
       return x.toString();
   }
   if (x instanceof BigDec) return numberText(x);
-  const inner = level + indent;
-  const nl = indent ? "\n" : "";
-  const sep = indent ? ": " : ":";
-  if (Array.isArray(x) || x instanceof RSet) {
-    const items: unknown[] = Array.isArray(x) ? x : x.sorted();
-    if (items.length === 0) return "[]";
-    return "[" + nl + items.map((e) => inner + goJSON(e, indent, inner)).join("," + nl) + nl + level + "]";
-  }
+  if (Array.isArray(x)) return { array: true, items: x.map((e) => [null, e]) };
+  if (x instanceof RSet) return { array: true, items: x.sorted().map((e) => [null, e]) };
+  if (x instanceof Date) return goString(x.toISOString());
   let entries: [string, unknown][];
   if (x instanceof ObjMap) {
     entries = objectEntries(x as Value as ObjMap).map(([k, v]) => [typeof k === "string" ? k : toJSONText(k), v]);
-  } else if (x instanceof Date) {
-    return goString(x.toISOString());
   } else {
     entries = Object.entries(x as Record<string, unknown>).filter(([, v]) => v !== undefined);
   }
-  if (entries.length === 0) return "{}";
   entries.sort((a, b) => compareUTF8(a[0], b[0]));
-  return "{" + nl + entries.map(([k, v]) => inner + goString(k) + sep + goJSON(v, indent, inner)).join("," + nl) + nl + level + "}";
+  return { array: false, items: entries.map(([k, v]) => [goString(k), v]) };
 }
 

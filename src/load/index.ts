@@ -8,6 +8,9 @@ import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import { join, relative, sep, extname } from "node:path";
 import yaml from "js-yaml";
 import { parseJSON } from "../gotext/json.ts";
+import { callWithLargeStack, encodeDocument, decodeDocument, isStackOverflow, registerLargeStackFn } from "../builtins/support/large-stack.ts";
+import { checkAliases, YamlAliasError } from "../builtins/support/yaml-aliases.ts";
+import { JS_YAML_MAX_DEPTH } from "../formats/yaml.ts";
 import { MAX_VALUE_DEPTH, nestingDepth } from "../rego/value.ts";
 import type { Engine } from "../rego/engine.ts";
 
@@ -75,6 +78,42 @@ function readText(file: string): string {
 }
 
 /**
+ * A YAML data document, with Go's limits: nesting beyond MAX_VALUE_DEPTH, an anchor used inside
+ * its own value and excessive aliasing (the alias bomb) are errors. js-yaml descends
+ * recursively, so a document deeper than this thread's stack allows (but within the limit) is
+ * read again on the large-stack worker.
+ */
+function loadYAML(text: string): unknown {
+  try {
+    return loadYAMLHere(text);
+  } catch (e) {
+    if (!isStackOverflow(e) || onLargeStack) throw e;
+  }
+  let out: string;
+  try {
+    out = callWithLargeStack({ fn: "load.yaml", arg: text });
+  } catch (e) {
+    if (e instanceof Error && e.name === "YamlAliasError") throw new YamlAliasError(e.message);
+    if (e instanceof Error && e.name === "YAMLException") throw Object.assign(new Error(e.message), { reason: e.message });
+    throw e;
+  }
+  return decodeDocument(out);
+}
+
+function loadYAMLHere(text: string): unknown {
+  const doc = yaml.load(text, { maxDepth: JS_YAML_MAX_DEPTH } as yaml.LoadOptions);
+  checkAliases(doc);
+  return doc;
+}
+
+/** Set on the large-stack worker: no further worker from there. */
+let onLargeStack = false;
+registerLargeStackFn("load.yaml", (text) => {
+  onLargeStack = true;
+  return encodeDocument(loadYAMLHere(text));
+});
+
+/**
  * Add loaded files to an engine and compile it ("build an engine from these paths"): modules
  * first (parse and compile errors are thrown as RegoError), then data at its paths.
  */
@@ -105,10 +144,11 @@ export function parseDataFile(file: string, text: string): unknown {
     return checkDepth(file, doc);
   }
   try {
-    return checkDepth(file, yaml.load(text));
+    return checkDepth(file, loadYAML(text));
   } catch (e) {
     if (e instanceof LoadError) throw e;
-    if (e instanceof RangeError) throw new LoadError(`${file}: exceeded max depth of ${MAX_VALUE_DEPTH}`);
+    if (e instanceof YamlAliasError) throw new LoadError(`${file}: invalid YAML: ${e.reason}`);
+    if (e instanceof Error && /nesting exceeded maxDepth/.test(e.message)) throw new LoadError(`${file}: exceeded max depth of ${MAX_VALUE_DEPTH}`);
     const ye = e as { mark?: { line: number; column: number }; reason?: string };
     const where = ye.mark ? `:${ye.mark.line + 1}:${ye.mark.column + 1}` : "";
     throw new LoadError(`${file}${where}: invalid YAML: ${ye.reason ?? (e as Error).message}`);

@@ -16,6 +16,7 @@
 // Values are never mutated once built: collections may cache their sorted order.
 
 import { Decimal } from "decimal.js";
+import { writeJSON, type JSONContainer } from "./jsonwriter.ts";
 
 export type Value =
   | null
@@ -582,6 +583,11 @@ export function toJS(v: Value): unknown {
 
 /** Exact JSON text of a value (numbers of any size as OPA prints them), optionally indented. */
 export function toJSONText(v: Value, indent = "", level = ""): string {
+  return writeJSON(v, describeValue, indent, level);
+}
+
+function describeValue(x: unknown): string | JSONContainer {
+  const v = x as Value;
   switch (typeof v) {
     case "string":
       return JSON.stringify(v);
@@ -593,20 +599,9 @@ export function toJSONText(v: Value, indent = "", level = ""): string {
   }
   if (v === null) return "null";
   if (v instanceof BigDec) return numberText(v);
-  const inner = level + indent;
-  const nl = indent ? "\n" : "";
-  const sep = indent ? ": " : ":";
-  if (Array.isArray(v) || v instanceof RSet) {
-    const items = Array.isArray(v) ? v : v.sorted();
-    if (items.length === 0) return "[]";
-    return "[" + nl + items.map((x) => inner + toJSONText(x, indent, inner)).join("," + nl) + nl + level + "]";
-  }
-  const entries = objectEntries(v);
-  if (entries.length === 0) return "{}";
-  const parts = entries.map(
-    ([k, x]) => inner + JSON.stringify(typeof k === "string" ? k : toJSONText(k)) + sep + toJSONText(x, indent, inner),
-  );
-  return "{" + nl + parts.join("," + nl) + nl + level + "}";
+  if (Array.isArray(v)) return { array: true, items: v.map((e) => [null, e]) };
+  if (v instanceof RSet) return { array: true, items: v.sorted().map((e) => [null, e]) };
+  return { array: false, items: objectEntries(v).map(([k, e]) => [JSON.stringify(typeof k === "string" ? k : toJSONText(k)), e]) };
 }
 
 /** Truthiness in a body: everything except `false` (undefined never reaches here). */
