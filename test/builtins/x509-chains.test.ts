@@ -13,7 +13,9 @@
 // permits 10/8 but excludes 10.9/16, nc-uri permits .example.com, nc-dirname has a critical
 // directoryName constraint, ncroot is a root with constraints); crit-* carry an unknown critical
 // extension; notca/nobc/rootnotca/rootnobc lack the CA flag; pl* have path length 0; noku lack
-// keyCertSign; eku-* carry extended key usages; pol-* certificate policies; rsa512 a 512-bit key.
+// keyCertSign; eku-* carry extended key usages; pol-* certificate policies; rsa512 a 512-bit key;
+// san-* and uri* carry unusual or malformed subject alternative names (a malformed one makes the
+// certificate unparsable, so the chain does not verify).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -102,6 +104,13 @@ test("x509 security: a key under 1024 bits does not verify", () => {
 test("x509 security: server-gated-crypto usage on an intermediate no longer stands for serverAuth", () => {
   assert.deepEqual(verify("root eku-int-sgc eku-int-sgc-leaf"), [false, []]);
   assert.equal(verifyAny("root eku-int-sgc eku-int-sgc-leaf"), true);
+});
+
+test("x509 security: a malformed subjectAltName URI makes the certificate unparsable", () => {
+  assert.deepEqual(verify("root san-urispace-plain"), [false, []]);
+  assert.throws(() => call("crypto.x509.parse_certificates", PEMS["san-urispace-plain"]), {
+    message: 'crypto.x509.parse_certificates: x509: cannot parse URI "http://a b.example.com/": parse "http://a b.example.com/": invalid character " " in host name',
+  });
 });
 
 test("x509: parse_and_verify_certificates asks for serverAuth, not any usage", () => {
@@ -231,6 +240,51 @@ const ROWS: [string, boolean, string[], boolean][] = [
   ["root nc-wxd nc-wxd-wild", true, ["x", "Wild Excl Dot", "NC Root"], true],
   ["root nc-wxe nc-wxe-wild", false, [], false],
   ["root nc-wxu nc-wxu-wild", false, [], false],
+  ["root nc-email san-dnsff", false, [], false],
+  ["root san-dnsff-plain", false, [], false],
+  ["root nc-email san-emailff", false, [], false],
+  ["root san-emailff-plain", false, [], false],
+  ["root nc-email san-uribad", false, [], false],
+  ["root san-uribad-plain", false, [], false],
+  ["root nc-email san-uripct", false, [], false],
+  ["root san-uripct-plain", false, [], false],
+  ["root nc-email san-urictl", false, [], false],
+  ["root san-urictl-plain", false, [], false],
+  ["root nc-email san-urispace", false, [], false],
+  ["root san-urispace-plain", false, [], false],
+  ["root nc-email san-quoted", true, ["x", "NC Email Intermediate", "NC Root"], true],
+  ["root san-quoted-plain", true, ["x", "NC Root"], true],
+  ["root nc-email san-quoted2", true, ["x", "NC Email Intermediate", "NC Root"], true],
+  ["root san-quoted2-plain", true, ["x", "NC Root"], true],
+  ["root nc-email san-escaped", true, ["x", "NC Email Intermediate", "NC Root"], true],
+  ["root san-escaped-plain", true, ["x", "NC Root"], true],
+  ["root nc-email san-ip5", false, [], false],
+  ["root san-ip5-plain", false, [], false],
+  ["root nc-email san-dnsempty", true, ["x", "NC Email Intermediate", "NC Root"], true],
+  ["root san-dnsempty-plain", true, ["x", "NC Root"], true],
+  ["root nc-email san-uriempty", false, [], false],
+  ["root san-uriempty-plain", true, ["x", "NC Root"], true],
+  ["root uri0", false, [], false],
+  ["root uri1", false, [], false],
+  ["root uri2", true, ["x", "NC Root"], true],
+  ["root uri3", true, ["x", "NC Root"], true],
+  ["root uri4", true, ["x", "NC Root"], true],
+  ["root uri5", false, [], false],
+  ["root uri6", false, [], false],
+  ["root uri7", false, [], false],
+  ["root uri8", true, ["x", "NC Root"], true],
+  ["root uri9", false, [], false],
+  ["root uri10", true, ["x", "NC Root"], true],
+  ["root uri11", true, ["x", "NC Root"], true],
+  ["root uri12", false, [], false],
+  ["root uri13", false, [], false],
+  ["root uri14", false, [], false],
+  ["root uri15", false, [], false],
+  ["root uri16", false, [], false],
+  ["root uri17", false, [], false],
+  ["root uri18", true, ["x", "NC Root"], true],
+  ["root uri19", true, ["x", "NC Root"], true],
+  ["root uri20", true, ["x", "NC Root"], true],
 ];
 
 for (const [chain, ok, names, okAny] of ROWS) {

@@ -27,12 +27,15 @@ import {
   timeOf,
 } from "./der.ts";
 import { Base64Error, b64, goBase64Decode } from "./encoding.ts";
+import { goQuote } from "../gofmt.ts";
 import {
   type NameConstraints,
   type PolicyInfo,
   type SanEntry,
   checkNames,
   parseNameConstraints,
+  reverseLabels,
+  urlParseError,
   policiesValid,
   policyOids,
 } from "./x509checks.ts";
@@ -394,11 +397,21 @@ interface SanResult {
   entries: SanEntry[];
 }
 
+const SAN_KINDS: Record<number, string> = { 0x81: "rfc822Name", 0x82: "dNSName", 0x86: "uniformResourceIdentifier" };
+
 function parseSAN(extValue: Buffer): SanResult {
   const r: SanResult = { dns: [], emails: [], ips: [], uris: [], entries: [] };
   for (const gn of children(parseDer(extValue))) {
     const c = content(gn);
     r.entries.push({ tag: gn.tag, data: Buffer.from(c) });
+    const kind = SAN_KINDS[gn.tag];
+    if (kind && c.some((b) => b >= 0x80)) throw new BuiltinError(`x509: SAN ${kind} is malformed`);
+    if (gn.tag === 0x86) {
+      const uri = c.toString("latin1");
+      const parsed = urlParseError(uri);
+      if ("error" in parsed) throw new BuiltinError(`x509: cannot parse URI ${goQuote(uri)}: parse ${goQuote(uri)}: ${parsed.error}`);
+      if (parsed.host !== "" && reverseLabels(parsed.host) === null) throw new BuiltinError(`x509: cannot parse URI ${goQuote(uri)}: invalid domain`);
+    }
     switch (gn.tag) {
       case 0x82:
         r.dns.push(c.toString("latin1"));

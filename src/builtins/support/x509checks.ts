@@ -3,6 +3,7 @@
 // crypto/x509, whose Verify OPA uses. Written from the RFCs and the oracle's answers.
 
 import { BuiltinError } from "../registry.ts";
+import { goQuote } from "../gofmt.ts";
 import { content, children, oidString, parseDer } from "./der.ts";
 
 // ---- Domain names ---------------------------------------------------------------------------
@@ -119,28 +120,6 @@ function matchEmail(m: Mailbox, constraint: string, wildcard: boolean): boolean 
 
 // ---- URIs -----------------------------------------------------------------------------------
 
-/** The host part of a URI (authority after any userinfo, port removed), or "" when none. */
-export function uriHost(uri: string): string {
-  let rest = uri;
-  const hash = rest.indexOf("#");
-  if (hash >= 0) rest = rest.slice(0, hash);
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:/.exec(rest);
-  if (scheme) rest = rest.slice(scheme[0].length);
-  const q = rest.indexOf("?");
-  if (q >= 0) rest = rest.slice(0, q);
-  if (!rest.startsWith("//")) return "";
-  let authority = rest.slice(2);
-  const slash = authority.indexOf("/");
-  if (slash >= 0) authority = authority.slice(0, slash);
-  const at = authority.lastIndexOf("@");
-  if (at >= 0) authority = authority.slice(at + 1);
-  try {
-    return decodeURIComponent(authority);
-  } catch {
-    throw new BuiltinError(`cannot parse URI ${JSON.stringify(uri)}`);
-  }
-}
-
 function isIPLiteral(s: string): boolean {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) return s.split(".").every((p) => Number(p) <= 255 && (p === "0" || !p.startsWith("0")));
   if (!s.includes(":")) return false;
@@ -157,7 +136,9 @@ function isIPLiteral(s: string): boolean {
  * name (not empty, not an IP address), whether or not URI constraints are present.
  */
 function uriMatchHost(uri: string): string {
-  let host = uriHost(uri);
+  const parsed = urlParseError(uri);
+  if ("error" in parsed) throw new BuiltinError(`cannot parse URI ${JSON.stringify(uri)}`);
+  let host = parsed.host;
   if (host === "") throw new BuiltinError(`URI with empty host (${JSON.stringify(uri)}) cannot be matched against constraints`);
   if (host.includes(":") && !host.endsWith("]")) {
     const colon = host.lastIndexOf(":");
@@ -479,4 +460,108 @@ export function policiesValid(path: PolicyInfo[]): boolean {
   if (explicit > 0) explicit--;
   if (leaf.requireExplicit === 0) explicit = 0;
   return explicit > 0 || levels !== null;
+}
+
+// ---- URI syntax (for subjectAltName URIs) ------------------------------------------------------
+
+const HEX = /^[0-9A-Fa-f]{2}$/;
+
+/** Characters a host may carry unescaped (RFC 3986 unreserved and sub-delims, plus the IP-literal and port punctuation). */
+function hostCharOK(c: string): boolean {
+  return /[A-Za-z0-9\-._~!$&'()*+,;=:[\]<>"]/.test(c);
+}
+
+function checkEscapes(s: string, host: boolean): string | null {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "%") {
+      const hex = s.slice(i + 1, i + 3);
+      if (!HEX.test(hex)) return `invalid URL escape ${goQuote(s.slice(i, i + 3))}`;
+      // In a host only escapes of non-ASCII bytes, and "%25" (a zone's "%"), are allowed.
+      if (host && parseInt(hex[0], 16) < 8 && s.slice(i, i + 3) !== "%25") return `invalid URL escape ${goQuote(s.slice(i, i + 3))}`;
+      i += 2;
+    } else if (host && c.charCodeAt(0) < 0x80 && !hostCharOK(c)) {
+      return `invalid character ${goQuote(c)} in host name`;
+    }
+  }
+  return null;
+}
+
+function validOptionalPort(port: string): boolean {
+  return port === "" || /^:[0-9]*$/.test(port);
+}
+
+/**
+ * Why a URI does not parse as a URL (RFC 3986 syntax with the leniencies of Go's url.Parse), or
+ * else its host: the authority after any userinfo, port kept, unescaped ("" when none).
+ */
+export function urlParseError(raw: string): { error: string } | { host: string } {
+  if (/[\x00-\x1f\x7f]/.test(raw)) return { error: "net/url: invalid control character in URL" };
+  let rest = raw;
+  const hash = rest.indexOf("#");
+  if (hash >= 0) {
+    const e = checkEscapes(rest.slice(hash + 1), false);
+    if (e) return { error: e };
+    rest = rest.slice(0, hash);
+  }
+  let scheme = "";
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i];
+    if (/[A-Za-z]/.test(c)) continue;
+    if (/[0-9+\-.]/.test(c)) {
+      if (i === 0) break;
+      continue;
+    }
+    if (c === ":") {
+      if (i === 0) return { error: "missing protocol scheme" };
+      scheme = rest.slice(0, i);
+      rest = rest.slice(i + 1);
+    }
+    break;
+  }
+  if (rest.endsWith("?") && rest.indexOf("?") === rest.length - 1) rest = rest.slice(0, -1);
+  else {
+    const q = rest.indexOf("?");
+    if (q >= 0) rest = rest.slice(0, q);
+  }
+  if (!rest.startsWith("/")) {
+    if (scheme !== "") return { host: "" };
+    const slash = rest.indexOf("/");
+    if ((slash < 0 ? rest : rest.slice(0, slash)).includes(":")) return { error: "first path segment in URL cannot contain colon" };
+  }
+  let host = "";
+  if ((scheme !== "" || !rest.startsWith("///")) && rest.startsWith("//")) {
+    let authority = rest.slice(2);
+    const slash = authority.indexOf("/");
+    rest = slash >= 0 ? authority.slice(slash) : "";
+    if (slash >= 0) authority = authority.slice(0, slash);
+    const at = authority.lastIndexOf("@");
+    let h = authority;
+    if (at >= 0) {
+      const user = authority.slice(0, at);
+      if (!/^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/.test(user)) return { error: "net/url: invalid userinfo" };
+      const e = checkEscapes(user, false);
+      if (e) return { error: e };
+      h = authority.slice(at + 1);
+    }
+    if (h.startsWith("[")) {
+      const close = h.lastIndexOf("]");
+      if (close < 0) return { error: "missing ']' in host" };
+      const port = h.slice(close + 1);
+      if (!validOptionalPort(port)) return { error: `invalid port ${goQuote(port)} after host` };
+    } else {
+      const colon = h.lastIndexOf(":");
+      if (colon >= 0 && !validOptionalPort(h.slice(colon))) return { error: `invalid port ${goQuote(h.slice(colon))} after host` };
+    }
+    const e = checkEscapes(h, true);
+    if (e) return { error: e };
+    try {
+      host = decodeURIComponent(h);
+    } catch {
+      host = h;
+    }
+  }
+  const e = checkEscapes(rest, false);
+  if (e) return { error: e };
+  return { host };
 }
