@@ -69,7 +69,52 @@ function decodeHeader(parts: Parts): PlainObject {
   const bytes = withPrefix("JWT header had invalid encoding: ", () => b64urlDecode(parts.header));
   const header = withPrefix("bad JWT header: ", () => parseJSON(bytes.toString("utf8")));
   if (!isPlainObject(header)) throw new BuiltinError("bad JWT header: decoded JSON type was not an Object");
+  // An "enc" parameter marks an encrypted token (RFC 7516 §4.1.2), which OPA refuses.
+  if ("enc" in header) throw new BuiltinError("JWT is a JWE object, which is not supported");
   return header;
+}
+
+/** The header parameters OPA understands; any other listed in "crit" makes the token invalid. */
+const UNDERSTOOD_HEADER_PARAMS = new Set(["alg", "kid", "typ", "cty", "crit"]);
+
+interface HeaderFields {
+  alg: string;
+  kid: string;
+  cty: string;
+  /** A parameter listed in "crit" (RFC 7515 §4.1.11) is present and not understood. */
+  unknownCritical: boolean;
+}
+
+/** Check the types of the registered header parameters, in key order, as OPA does. */
+function headerFields(header: PlainObject): HeaderFields {
+  const f: HeaderFields = { alg: "", kid: "", cty: "", unknownCritical: false };
+  let crit: Set<string> | null = null;
+  for (const key of Object.keys(header).sort()) {
+    const v = header[key];
+    switch (key) {
+      case "alg":
+      case "kid":
+      case "typ":
+      case "cty":
+        if (typeof v !== "string") throw new BuiltinError(`${key}: must be a string`);
+        if (key !== "typ") f[key] = v;
+        break;
+      case "crit": {
+        if (!Array.isArray(v)) throw new BuiltinError("crit: must be a list");
+        // OPA reads the names up to the first element that is not a string and ignores the rest.
+        crit = new Set();
+        for (const x of v) {
+          if (typeof x !== "string") break;
+          crit.add(x);
+        }
+        if (crit.size === 0) throw new BuiltinError("crit: must be a nonempty list");
+        break;
+      }
+    }
+  }
+  // Names listed in "crit" but absent from the header are accepted, as OPA does.
+  if (crit !== null) for (const name of crit) if (!UNDERSTOOD_HEADER_PARAMS.has(name) && name in header) f.unknownCritical = true;
+  return f;
 }
 
 function decodeToken(token: string): Decoded {
@@ -96,9 +141,25 @@ interface VerifyKey {
   key: KeyObject;
   /** A JWK that carries private material: OPA does not verify with it. */
   privateJwk: boolean;
+  /** The JWK's "alg": the key then serves only tokens whose header names that algorithm. */
+  alg?: string;
+  kid?: string;
 }
 
+/** Algorithm names a JWK's "alg" may carry (JWS, JWE key management and content encryption). */
+const JWK_ALGS = new Set([
+  "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+  "ES256", "ES384", "ES512", "ES256K", "EdDSA", "Ed25519", "none",
+  "RSA1_5", "RSA-OAEP", "RSA-OAEP-256", "RSA-OAEP-384", "RSA-OAEP-512",
+  "A128KW", "A192KW", "A256KW", "dir",
+  "ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A192KW", "ECDH-ES+A256KW",
+  "A128GCMKW", "A192GCMKW", "A256GCMKW",
+  "PBES2-HS256+A128KW", "PBES2-HS384+A192KW", "PBES2-HS512+A256KW",
+  "A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512", "A128GCM", "A192GCM", "A256GCM",
+]);
+
 const JWK_PREFIX = "failed to parse a JWK key (set): jwk.ParseString: failed to parse string: jwk.Parse: failed to parse sole key: ";
+const JWKS_PREFIX = "failed to parse a JWK key (set): jwk.ParseString: failed to parse string: jwk.Parse: failed to unmarshal JWK set: ";
 
 function jsonKind(v: unknown): string {
   if (Array.isArray(v)) return "array";
@@ -115,6 +176,17 @@ function importJWK(jwk: Record<string, unknown>, pub: boolean): KeyObject {
   if (!(kty in typeName)) throw new BuiltinError(`jwk.ParseKey: invalid key type from JSON (${kty})`);
   const priv = "d" in jwk;
   const goType = kty === "oct" ? "*jwk.symmetricKey" : `*jwk.${typeName[kty]}${priv ? "Private" : "Public"}Key`;
+  const fieldError = (field: string, msg: string) =>
+    new BuiltinError(`jwk.ParseKey: failed to unmarshal JSON into key (${goType}): failed to unmarshal JSON into key (${goType}): failed to decode value for key ${field}: ${msg}`);
+  for (const [field, v] of Object.entries(jwk)) {
+    if (field === "alg") {
+      if (v !== null && typeof v !== "string") throw fieldError(field, `json: cannot unmarshal ${jsonKind(v)} into Go value of type string`);
+      const name = v ?? "";
+      if (!JWK_ALGS.has(name as string)) throw fieldError(field, `invalid key value: ${JSON.stringify(name)}: invalid key algorithm`);
+    } else if (field === "kid" || field === "use") {
+      if (v !== null && typeof v !== "string") throw fieldError(field, `error reading next value: json: cannot unmarshal ${jsonKind(v)} into Go value of type string`);
+    }
+  }
   const required: Record<string, string[]> = { RSA: ["e", "n"], EC: ["crv", "x", "y"], OKP: ["crv", "x"], oct: ["k"] };
   for (const f of required[kty]) {
     if (!(f in jwk)) {
@@ -153,11 +225,18 @@ function jwkGoType(jwk: Record<string, unknown>): string {
   return `*jwk.${names[jwk.kty as string]}${"d" in jwk ? "Private" : "Public"}Key`;
 }
 
+/** What follows the first PEM block (after the END line and its line ending). */
+function pemRest(text: string): string {
+  const m = /-----BEGIN ([^\r\n-]*)-----\r?\n[\s\S]*?-----END \1-----[ \t\r]*(\n|$)/.exec(text);
+  return m ? text.slice(m.index + m[0].length) : text;
+}
+
 /** Keys from a verification "certificate": PEM certificate, PEM public key, JWK or JWK set. */
 function parseVerificationKeys(text: string): VerifyKey[] {
   if (text.startsWith("-----BEGIN")) {
     const blocks = pemBlocks(text);
     if (blocks.length > 0) {
+      if (pemRest(text) !== "") throw new BuiltinError("extra data after a PEM certificate block");
       const b = blocks[0];
       try {
         if (b.type === "CERTIFICATE") return [{ key: new nodeCrypto.X509Certificate(b.bytes).publicKey, privateJwk: false }];
@@ -177,13 +256,31 @@ function parseVerificationKeys(text: string): VerifyKey[] {
     );
   }
   const obj = parsed as Record<string, unknown>;
-  const list = Array.isArray(obj.keys) ? (obj.keys as Record<string, unknown>[]) : [obj];
+  const isSet = Array.isArray(obj.keys);
+  const list = isSet ? (obj.keys as Record<string, unknown>[]) : [obj];
   const out: VerifyKey[] = [];
-  for (const jwk of list) {
-    const key = withPrefix(JWK_PREFIX, () => importJWK(jwk, false));
-    out.push({ key, privateJwk: "d" in jwk });
-  }
+  list.forEach((jwk, i) => {
+    const prefix = isSet ? `${JWKS_PREFIX}failed to decode key #${i} in "keys": ` : JWK_PREFIX;
+    const key = withPrefix(prefix, () => importJWK(jwk, false));
+    const vk: VerifyKey = { key, privateJwk: "d" in jwk };
+    if (typeof jwk.alg === "string") vk.alg = jwk.alg;
+    if (typeof jwk.kid === "string") vk.kid = jwk.kid;
+    out.push(vk);
+  });
   return out;
+}
+
+/**
+ * The keys a token may be checked with: those whose "alg" (when set) names the header's
+ * algorithm; then, when the header's "kid" names one of them, only the first that does.
+ */
+function selectKeys(keys: VerifyKey[], alg: string, kid: string): VerifyKey[] {
+  const usable = keys.filter((k) => k.alg === undefined || k.alg === alg);
+  if (kid !== "") {
+    const named = usable.find((k) => k.kid === kid);
+    if (named) return [named];
+  }
+  return usable;
 }
 
 // ---- Signatures -----------------------------------------------------------------------------
@@ -206,10 +303,18 @@ const ALGS: Record<string, { family: Family; hash: string }> = {
   EdDSA: { family: "EdDSA", hash: "" },
 };
 
+/** Go's crypto/rsa refuses keys under 1024 bits. */
+function rsaTooSmall(key: nodeCrypto.KeyObject): boolean {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  return bits !== undefined && bits < 1024;
+}
+
 function verifyWithKey(alg: string, data: Buffer, sig: Buffer, vk: VerifyKey): boolean {
   const a = ALGS[alg];
   if (!a || vk.privateJwk) return false;
   const key = vk.key;
+  if (a.family === "HS") return key.type === "secret" && hmacVerify(alg, data, sig, key.export());
+  if ((a.family === "RS" || a.family === "PS") && rsaTooSmall(key)) return false;
   try {
     switch (a.family) {
       case "RS":
@@ -229,12 +334,11 @@ function verifyWithKey(alg: string, data: Buffer, sig: Buffer, vk: VerifyKey): b
       case "EdDSA":
         if (key.asymmetricKeyType !== "ed25519") return false;
         return nodeCrypto.verify(null, data, key, sig);
-      case "HS":
-        return false;
     }
   } catch {
     return false;
   }
+  return false;
 }
 
 function hmacVerify(alg: string, data: Buffer, sig: Buffer, secret: Buffer): boolean {
@@ -252,12 +356,16 @@ function verifyBuiltin(name: string, alg: string) {
   return (args: Value[]): Value => {
     const token = expectString(name, 1, args[0]);
     const cert = expectString(name, 2, args[1]);
-    const keys = ALGS[alg].family === "HS" ? [] : parseVerificationKeys(cert);
     const parts = splitToken(token);
+    // HMAC verification looks at nothing but the signature.
+    if (ALGS[alg].family === "HS") return hmacVerify(alg, signingInput(parts), b64urlDecode(parts.signature), Buffer.from(cert, "utf8"));
+    const keys = parseVerificationKeys(cert);
+    // The header's types are checked and its alg and kid choose the keys; "crit" is not enforced
+    // by these functions (only by decode_verify), nor is the header's alg matched to the function.
+    const h = headerFields(decodeHeader(parts));
     const sig = b64urlDecode(parts.signature);
     const data = signingInput(parts);
-    if (ALGS[alg].family === "HS") return hmacVerify(alg, data, sig, Buffer.from(cert, "utf8"));
-    return keys.some((k) => verifyWithKey(alg, data, sig, k));
+    return selectKeys(keys, h.alg, h.kid).some((k) => verifyWithKey(alg, data, sig, k));
   };
 }
 
@@ -319,31 +427,29 @@ function decodeVerifyBuiltin(args: Value[], ctx: BuiltinContext): Value {
   const c = parseConstraints(args[1], ctx);
   const invalid: Value = [false, {}, {}];
 
-  let parts = splitToken(token);
-  let header = decodeHeader(parts);
-  const alg = header.alg;
-  if (typeof alg !== "string" || !(alg in ALGS)) return invalid;
-  if (c.alg !== undefined && c.alg !== alg) return invalid;
-  const sig = b64urlDecode(parts.signature);
-  const data = signingInput(parts);
-  const ok =
-    c.secret !== undefined ? hmacVerify(alg, data, sig, Buffer.from(c.secret, "utf8")) : c.keys!.some((k) => verifyWithKey(alg, data, sig, k));
-  if (!ok) return invalid;
-
+  // Every level of a nested token ("cty": "JWT", any case) must verify with the constraints.
+  let text = token;
+  let header: PlainObject;
   let payloadBytes: Buffer;
-  let payload: Value;
-  try {
-    payloadBytes = b64urlDecode(parts.payload);
-    while (header.cty === "JWT") {
-      parts = splitToken(payloadBytes.toString("utf8"));
-      header = decodeHeader(parts);
-      payloadBytes = b64urlDecode(parts.payload);
-    }
-    payload = parseJSON(payloadBytes.toString("utf8"));
-  } catch {
-    return invalid;
+  for (;;) {
+    const parts = splitToken(text);
+    header = decodeHeader(parts);
+    const h = headerFields(header);
+    if (h.unknownCritical) return invalid;
+    if (c.alg !== undefined && c.alg !== h.alg) return invalid;
+    const sig = b64urlDecode(parts.signature);
+    const data = signingInput(parts);
+    const ok =
+      c.secret !== undefined
+        ? hmacVerify(h.alg, data, sig, Buffer.from(c.secret, "utf8"))
+        : selectKeys(c.keys!, h.alg, h.kid).some((k) => verifyWithKey(h.alg, data, sig, k));
+    if (!ok) return invalid;
+    payloadBytes = withPrefix("JWT payload had invalid encoding: ", () => b64urlDecode(parts.payload));
+    if (h.cty.toUpperCase() !== "JWT") break;
+    text = payloadBytes.toString("utf8");
   }
-  if (!isPlainObject(payload)) return invalid;
+  const payload = parseJSON(payloadBytes.toString("utf8"));
+  if (!isPlainObject(payload)) throw new BuiltinError("decoded JSON type was not an Object");
 
   if (c.iss !== undefined && payload.iss !== c.iss) return invalid;
   const aud = payload.aud;
@@ -414,10 +520,12 @@ function signToken(headerText: string, payloadText: string, headerValue: Value, 
       break;
     case "RS":
       if (key.type !== "private" || key.asymmetricKeyType !== "rsa") mismatch();
+      rsaSizeCheck(key);
       sig = nodeCrypto.sign(a.hash, input, key);
       break;
     case "PS":
       if (key.type !== "private" || key.asymmetricKeyType !== "rsa") mismatch();
+      rsaSizeCheck(key);
       sig = nodeCrypto.sign(a.hash, input, {
         key,
         padding: nodeCrypto.constants.RSA_PKCS1_PSS_PADDING,
@@ -434,6 +542,13 @@ function signToken(headerText: string, payloadText: string, headerValue: Value, 
       break;
   }
   return `${input.toString("utf8")}.${sig!.toString("base64url")}`;
+}
+
+function rsaSizeCheck(key: nodeCrypto.KeyObject): void {
+  if (rsaTooSmall(key)) {
+    const bits = key.asymmetricKeyDetails!.modulusLength!;
+    throw new BuiltinError(`crypto/rsa: ${bits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)`);
+  }
 }
 
 function encodeSign(args: Value[]): Value {

@@ -28,6 +28,18 @@ import {
   timeOf,
 } from "./der.ts";
 import { Base64Error, b64, goBase64Decode } from "./encoding.ts";
+import { goQuote } from "../gofmt.ts";
+import {
+  type NameConstraints,
+  type PolicyInfo,
+  type SanEntry,
+  checkNames,
+  parseNameConstraints,
+  reverseLabels,
+  urlParseError,
+  policiesValid,
+  policyOids,
+} from "./x509checks.ts";
 
 // ---- PEM ------------------------------------------------------------------------------------
 
@@ -164,7 +176,6 @@ function signatureAlgorithm(algId: Node): number {
   return SIG_ALGS[oid] ?? 0;
 }
 
-const INSECURE_SIG_ALGS = new Set([1, 2, 3, 7, 9]);
 
 const CURVES: Record<string, { name: string; size: number }> = {
   "1.2.840.10045.3.1.7": { name: "P-256", size: 32 },
@@ -176,6 +187,8 @@ const CURVES: Record<string, { name: string; size: number }> = {
 interface PublicKeyInfo {
   algorithm: number;
   value: Value;
+  /** Modulus size of an RSA key. */
+  rsaBits?: number;
 }
 
 function publicKeyInfo(spki: Node): PublicKeyInfo {
@@ -186,7 +199,8 @@ function publicKeyInfo(spki: Node): PublicKeyInfo {
   switch (oid) {
     case "1.2.840.113549.1.1.1": {
       const [n, e] = children(parseDer(bytes));
-      return { algorithm: 1, value: { N: fromBigInt(bigIntOf(n)), E: fromBigInt(bigIntOf(e)) } };
+      const nv = bigIntOf(n);
+      return { algorithm: 1, value: { N: fromBigInt(nv), E: fromBigInt(bigIntOf(e)) }, rsaBits: nv > 0n ? nv.toString(2).length : 0 };
     }
     case "1.2.840.10045.2.1": {
       const curve = algParts[1] && algParts[1].tag === TAG.OID ? CURVES[oidString(algParts[1])] : undefined;
@@ -346,6 +360,17 @@ export interface Cert {
   unhandledCritical: number;
   subjectKeyId: Buffer | null;
   authorityKeyId: Buffer | null;
+  version: number;
+  keyUsage: number;
+  rawSPKI: Buffer;
+  publicKeyAlgorithm: number;
+  rsaBits: number | null;
+  /** The subjectAltName entries, or null without that extension. */
+  san: SanEntry[] | null;
+  rawSAN: Buffer | null;
+  /** Name constraints, or null without that extension. */
+  nc: NameConstraints | null;
+  policy: PolicyInfo;
 }
 
 const EKU_OIDS: Record<string, number> = {
@@ -370,12 +395,24 @@ interface SanResult {
   emails: string[];
   ips: Buffer[];
   uris: string[];
+  entries: SanEntry[];
 }
 
+const SAN_KINDS: Record<number, string> = { 0x81: "rfc822Name", 0x82: "dNSName", 0x86: "uniformResourceIdentifier" };
+
 function parseSAN(extValue: Buffer): SanResult {
-  const r: SanResult = { dns: [], emails: [], ips: [], uris: [] };
+  const r: SanResult = { dns: [], emails: [], ips: [], uris: [], entries: [] };
   for (const gn of children(parseDer(extValue))) {
     const c = content(gn);
+    r.entries.push({ tag: gn.tag, data: Buffer.from(c) });
+    const kind = SAN_KINDS[gn.tag];
+    if (kind && c.some((b) => b >= 0x80)) throw new BuiltinError(`x509: SAN ${kind} is malformed`);
+    if (gn.tag === 0x86) {
+      const uri = c.toString("latin1");
+      const parsed = urlParseError(uri);
+      if ("error" in parsed) throw new BuiltinError(`x509: cannot parse URI ${goQuote(uri)}: parse ${goQuote(uri)}: ${parsed.error}`);
+      if (parsed.host !== "" && reverseLabels(parsed.host) === null) throw new BuiltinError(`x509: cannot parse URI ${goQuote(uri)}: invalid domain`);
+    }
     switch (gn.tag) {
       case 0x82:
         r.dns.push(c.toString("latin1"));
@@ -530,6 +567,22 @@ function parseCertificateInner(der: Buffer, top: Node): Cert {
     unhandledCritical: 0,
     subjectKeyId: null,
     authorityKeyId: null,
+    version,
+    keyUsage: 0,
+    rawSPKI: raw(spki),
+    publicKeyAlgorithm: pk.algorithm,
+    rsaBits: pk.rsaBits ?? null,
+    san: null,
+    rawSAN: null,
+    nc: null,
+    policy: {
+      policies: null,
+      mappings: [],
+      requireExplicit: null,
+      inhibitMapping: null,
+      inhibitAny: null,
+      selfIssued: raw(subject).equals(raw(issuer)),
+    },
   };
 
   if (extsNode) {
@@ -547,8 +600,9 @@ function parseCertificateInner(der: Buffer, top: Node): Cert {
       }
       const value = content(valNode);
       exts.push({ Id: idArcs, Critical: critical, Value: b64(value) });
-      if (critical && !HANDLED_EXTS.has(id)) unhandled.push(idArcs);
       applyExtension(id, critical, Buffer.from(value), v, cert);
+      // A name-constraints extension with a name form that is not checked is not understood.
+      if (critical && (!HANDLED_EXTS.has(id) || (id === "2.5.29.30" && cert.nc?.unhandled))) unhandled.push(idArcs);
     }
     v.Extensions = exts;
     if (unhandled.length > 0) {
@@ -569,6 +623,7 @@ function applyExtension(id: string, critical: boolean, value: Buffer, v: PlainOb
         if (byte !== undefined && byte & (0x80 >> (i & 7))) usage |= 1 << i;
       }
       v.KeyUsage = usage;
+      cert.keyUsage = usage;
       break;
     }
     case "2.5.29.19": {
@@ -599,9 +654,12 @@ function applyExtension(id: string, critical: boolean, value: Buffer, v: PlainOb
       cert.dnsNames = san.dns;
       cert.uriStrings = san.uris;
       cert.ips = san.ips;
+      cert.san = san.entries;
+      cert.rawSAN = value;
       break;
     }
     case "2.5.29.30": {
+      cert.nc = parseNameConstraints(value);
       v.PermittedDNSDomainsCritical = critical;
       for (const sub of children(parseDer(value))) {
         const prefix = sub.num === 0 ? "Permitted" : "Excluded";
@@ -691,12 +749,14 @@ function applyExtension(id: string, critical: boolean, value: Buffer, v: PlainOb
         v.PolicyIdentifiers = ids;
         v.Policies = strs;
       }
+      cert.policy.policies = policyOids(value);
       break;
     }
     case "2.5.29.54": {
       const n = intOf(parseDer(value));
       v.InhibitAnyPolicy = n;
       v.InhibitAnyPolicyZero = n === 0;
+      cert.policy.inhibitAny = n;
       break;
     }
     case "2.5.29.36": {
@@ -705,9 +765,11 @@ function applyExtension(id: string, critical: boolean, value: Buffer, v: PlainOb
         if (p.num === 0) {
           v.RequireExplicitPolicy = Number(n);
           v.RequireExplicitPolicyZero = n === 0n;
+          cert.policy.requireExplicit = Number(n);
         } else if (p.num === 1) {
           v.InhibitPolicyMapping = Number(n);
           v.InhibitPolicyMappingZero = n === 0n;
+          cert.policy.inhibitMapping = Number(n);
         }
       }
       break;
@@ -717,6 +779,7 @@ function applyExtension(id: string, critical: boolean, value: Buffer, v: PlainOb
       for (const m of children(parseDer(value))) {
         const [a, b] = children(m);
         maps.push({ IssuerDomainPolicy: oidString(a), SubjectDomainPolicy: oidString(b) });
+        cert.policy.mappings.push([oidString(a), oidString(b)]);
       }
       if (maps.length) v.PolicyMappings = maps;
       break;
@@ -1015,9 +1078,20 @@ function nodeCert(c: Cert): X509Certificate | null {
   }
 }
 
+/** Signature algorithms Go refuses in chains: MD2, MD5, the SHA-1 ones, DSA, and unknown ones. */
+const REFUSED_SIG_ALGS = new Set([0, 1, 2, 3, 7, 8, 9]);
+const KEY_USAGE_CERT_SIGN = 1 << 5;
+
+/** Whether `parent` may sign certificates and did sign `child` (Go's CheckSignatureFrom). */
 function signedBy(child: Cert, parent: Cert): boolean {
-  if (!child.rawIssuer.equals(parent.rawSubject)) return false;
-  if (INSECURE_SIG_ALGS.has(child.sigAlg)) return false;
+  // RFC 5280 §4.2.1.9: a version 3 certificate needs basic constraints with cA to sign certificates.
+  if ((parent.version === 3 && !parent.bcValid) || (parent.bcValid && !parent.isCA)) return false;
+  // §4.2.1.3: when key usage is present, keyCertSign must be set.
+  if (parent.keyUsage !== 0 && (parent.keyUsage & KEY_USAGE_CERT_SIGN) === 0) return false;
+  if (parent.publicKeyAlgorithm === 0 || parent.publicKeyAlgorithm === 2) return false;
+  if (REFUSED_SIG_ALGS.has(child.sigAlg)) return false;
+  // Go's crypto/rsa refuses keys under 1024 bits.
+  if (parent.rsaBits !== null && parent.rsaBits < 1024) return false;
   const c = nodeCert(child);
   const p = nodeCert(parent);
   if (!c || !p) return false;
@@ -1029,64 +1103,127 @@ function signedBy(child: Cert, parent: Cert): boolean {
 }
 
 function ekuAllows(chain: Cert[], wanted: number[]): boolean {
-  if (wanted.length === 0 || wanted.includes(0)) return true;
   let usages = wanted.slice();
-  for (const c of chain) {
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const c = chain[i];
     if (c.extKeyUsage.length === 0 && c.unknownEku === 0) continue;
     if (c.extKeyUsage.includes(0)) continue;
-    usages = usages.filter((u) => {
-      if (c.extKeyUsage.includes(u)) return true;
-      // Go treats the server-gated-crypto usages as serverAuth on intermediates.
-      if (u === 1 && c !== chain[0] && (c.extKeyUsage.includes(10) || c.extKeyUsage.includes(11))) return true;
-      return false;
-    });
+    usages = usages.filter((u) => c.extKeyUsage.includes(u));
     if (usages.length === 0) return false;
   }
   return true;
 }
 
+type CertKind = "leaf" | "intermediate" | "root";
+
+/** The checks Go applies to each certificate as it joins a chain (`chain` is the part below it). */
+function certAcceptable(c: Cert, kind: CertKind, chain: Cert[], nowMs: number, opts: VerifyOptions): boolean {
+  if (c.unhandledCritical > 0) return false;
+  if (chain.length > 0 && !chain[chain.length - 1].rawIssuer.equals(c.rawSubject)) return false;
+  if (nowMs < c.notBeforeMs || nowMs > c.notAfterMs) return false;
+  if (kind !== "leaf" && c.nc !== null) {
+    // Every certificate below a constrained CA that has subject alternative names must satisfy
+    // the constraints; the subject's common name is not consulted.
+    for (const below of chain) {
+      if (below.san === null) continue;
+      if (checkNames(c.nc, below.san) !== null) return false;
+    }
+  }
+  if (kind === "intermediate" && (!c.bcValid || !c.isCA)) return false;
+  if (c.bcValid && c.maxPathLen >= 0 && chain.length - 1 > c.maxPathLen) return false;
+  return true;
+}
+
+/** Go's test for a certificate already on the chain: same subject, key and alternative names. */
+function alreadyInChain(cand: Cert, chain: Cert[]): boolean {
+  for (const c of chain) {
+    if (!cand.rawSubject.equals(c.rawSubject)) continue;
+    if (!cand.rawSPKI.equals(c.rawSPKI)) continue;
+    if (cand.rawSAN === null && c.rawSAN === null) return true;
+    if (cand.rawSAN === null || c.rawSAN === null) return false;
+    if (cand.rawSAN.equals(c.rawSAN)) return true;
+  }
+  return false;
+}
+
+/** Issuers for `child` from a pool, those whose key identifiers agree first. */
+function potentialParents(pool: Cert[], child: Cert): Cert[] {
+  const matching: Cert[] = [];
+  const oneId: Cert[] = [];
+  const mismatching: Cert[] = [];
+  const aki = child.authorityKeyId ?? Buffer.alloc(0);
+  for (const c of pool) {
+    if (!c.rawSubject.equals(child.rawIssuer)) continue;
+    const ski = c.subjectKeyId ?? Buffer.alloc(0);
+    if (ski.equals(aki)) matching.push(c);
+    else if ((ski.length === 0) !== (aki.length === 0)) oneId.push(c);
+    else mismatching.push(c);
+  }
+  return [...matching, ...oneId, ...mismatching];
+}
+
+function dedupe(certs: Cert[]): Cert[] {
+  const out: Cert[] = [];
+  for (const c of certs) if (!out.some((o) => o.der.equals(c.der))) out.push(c);
+  return out;
+}
+
+const MAX_SIGNATURE_CHECKS = 100;
+
+class ChainLimit extends Error {}
+
+function policyPathValid(chain: Cert[]): boolean {
+  // The trust anchor (last) is not processed; the path runs from the certificate it issued down.
+  const path = chain.slice(0, -1).reverse().map((c) => c.policy);
+  return policiesValid(path);
+}
+
 /**
- * Verify that the last certificate chains up to the first (the root) through the others.
- * Returns the verified chain (leaf first) or null.
+ * Verify that the last certificate chains up to the first (the root) through the others, as Go's
+ * crypto/x509 Verify does with that root as the only trust anchor. Returns the first acceptable
+ * chain (leaf first) or null.
  */
 export function verifyChain(certs: Cert[], opts: VerifyOptions): Cert[] | null {
-  const root = certs[0];
-  const intermediates = certs.slice(1, -1);
+  const roots = [certs[0]];
+  const intermediates = dedupe(certs.slice(1, -1));
   const leaf = certs[certs.length - 1];
   // Like Go's x509 verification (and OPA), the default time is the wall clock.
   const nowMs = opts.currentTimeMs ?? Date.now();
-  const timeOk = (c: Cert) => nowMs >= c.notBeforeMs && nowMs <= c.notAfterMs;
 
-  if (!timeOk(leaf)) return null;
-  if (leaf.unhandledCritical > 0) return null;
+  if (!certAcceptable(leaf, "leaf", [], nowMs, opts)) return null;
   if (opts.dnsName !== undefined && !verifyHostname(leaf, opts.dnsName)) return null;
 
-  const chains: Cert[][] = [];
-  if (leaf.der.equals(root.der)) chains.push([leaf]);
-  const search = (chain: Cert[], depth: number) => {
-    if (chains.length > 0 || depth > 10) return;
-    const cur = chain[chain.length - 1];
-    const candidates: [Cert, boolean][] = [[root, true], ...intermediates.map((c): [Cert, boolean] => [c, false])];
-    for (const [cand, isRoot] of candidates) {
-      if (chain.includes(cand)) continue;
-      if (!signedBy(cur, cand)) continue;
-      if (!timeOk(cand)) continue;
-      if (!isRoot && (!cand.bcValid || !cand.isCA)) continue;
-      if (!isRoot && cand.unhandledCritical > 0) continue;
-      // path length: number of intermediates below this CA
-      const below = chain.length - 1;
-      if (cand.bcValid && cand.maxPathLen >= 0 && below > cand.maxPathLen && !(below === 0)) continue;
-      const next = [...chain, cand];
-      if (isRoot) {
-        chains.push(next);
-        return;
-      }
-      search(next, depth + 1);
-      if (chains.length > 0) return;
+  let candidates: Cert[][];
+  if (leaf.der.equals(roots[0].der)) candidates = [[leaf]];
+  else {
+    const checks = { n: 0 };
+    const build = (chain: Cert[]): Cert[][] => {
+      const found: Cert[][] = [];
+      const cur = chain[chain.length - 1];
+      const consider = (kind: CertKind, cand: Cert) => {
+        if (cand.publicKeyAlgorithm === 0 || alreadyInChain(cand, chain)) return;
+        if (++checks.n > MAX_SIGNATURE_CHECKS) throw new ChainLimit();
+        if (!signedBy(cur, cand)) return;
+        if (!certAcceptable(cand, kind, chain, nowMs, opts)) return;
+        if (kind === "root") found.push([...chain, cand]);
+        else found.push(...build([...chain, cand]));
+      };
+      for (const r of potentialParents(roots, cur)) consider("root", r);
+      for (const i of potentialParents(intermediates, cur)) consider("intermediate", i);
+      return found;
+    };
+    try {
+      candidates = build([leaf]);
+    } catch (e) {
+      if (e instanceof ChainLimit) return null;
+      throw e;
     }
-  };
-  if (chains.length === 0) search([leaf], 0);
-  for (const chain of chains) if (ekuAllows(chain, opts.keyUsages)) return chain;
+  }
+  candidates = candidates.filter(policyPathValid);
+  if (candidates.length === 0) return null;
+  if (opts.keyUsages.includes(0)) return candidates[0];
+  const usages = opts.keyUsages.length === 0 ? [1] : opts.keyUsages;
+  for (const chain of candidates) if (ekuAllows(chain, usages)) return chain;
   return null;
 }
 
