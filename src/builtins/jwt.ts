@@ -304,7 +304,7 @@ const ALGS: Record<string, { family: Family; hash: string }> = {
 };
 
 /** Go's crypto/rsa refuses keys under 1024 bits. */
-function rsaTooSmall(key: nodeCrypto.KeyObject): boolean {
+function rsaTooSmall(key: KeyObject): boolean {
   const bits = key.asymmetricKeyDetails?.modulusLength;
   return bits !== undefined && bits < 1024;
 }
@@ -544,7 +544,7 @@ function signToken(headerText: string, payloadText: string, headerValue: Value, 
   return `${input.toString("utf8")}.${sig!.toString("base64url")}`;
 }
 
-function rsaSizeCheck(key: nodeCrypto.KeyObject): void {
+function rsaSizeCheck(key: KeyObject): void {
   if (rsaTooSmall(key)) {
     const bits = key.asymmetricKeyDetails!.modulusLength!;
     throw new BuiltinError(`crypto/rsa: ${bits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)`);

@@ -28,7 +28,7 @@ import {
   timeOf,
 } from "./der.ts";
 import { Base64Error, b64, goBase64Decode } from "./encoding.ts";
-import { goQuote } from "../gofmt.ts";
+import { goQuote } from "../../gotext/fmt.ts";
 import {
   type NameConstraints,
   type PolicyInfo,

@@ -3,7 +3,7 @@
 // crypto/x509, whose Verify OPA uses. Written from the RFCs and the oracle's answers.
 
 import { BuiltinError } from "../registry.ts";
-import { goQuote } from "../gofmt.ts";
+import { goQuote } from "../../gotext/fmt.ts";
 import { content, children, oidString, parseDer } from "./der.ts";
 
 // ---- Domain names ---------------------------------------------------------------------------
