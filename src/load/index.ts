@@ -6,11 +6,15 @@
 
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import { join, relative, sep, extname } from "node:path";
-import yaml from "js-yaml";
+import type jsyaml from "js-yaml";
+import { lazyRequire } from "../lazy.ts";
+
+/** js-yaml, loaded with the first YAML document (a cold `eval` of JSON needs none). */
+const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 import { parseJSON } from "../gotext/json.ts";
 import { callWithLargeStack, encodeDocument, decodeDocument, isStackOverflow, registerLargeStackFn } from "../builtins/support/large-stack.ts";
 import { checkAliases, YamlAliasError } from "../builtins/support/yaml-aliases.ts";
-import { JS_YAML_MAX_DEPTH } from "../formats/yaml.ts";
+import { JS_YAML_MAX_DEPTH } from "../builtins/support/doclimits.ts";
 import { MAX_VALUE_DEPTH, nestingDepth } from "../rego/value.ts";
 import type { Engine } from "../rego/engine.ts";
 
@@ -101,7 +105,7 @@ function loadYAML(text: string): unknown {
 }
 
 function loadYAMLHere(text: string): unknown {
-  const doc = yaml.load(text, { maxDepth: JS_YAML_MAX_DEPTH } as yaml.LoadOptions);
+  const doc = yaml().load(text, { maxDepth: JS_YAML_MAX_DEPTH } as jsyaml.LoadOptions);
   checkAliases(doc);
   return doc;
 }

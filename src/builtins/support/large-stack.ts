@@ -24,8 +24,11 @@
  * The main thread waits for it with Atomics.wait, so callers stay
  * synchronous.
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { randomBytes } from 'node:crypto';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { lazyRequire } from '../../lazy.ts';
+
+/** worker_threads, loaded when a document first needs the large stack (not at start-up). */
+const threads = lazyRequire<typeof import('node:worker_threads')>('node:worker_threads');
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from '../../package.ts';
@@ -76,8 +79,8 @@ let pool: Pool | undefined;
 function getPool(): Pool {
   if (pool && pool.worker.threadId >= 0) return pool;
   const shared = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(workerFile(), {
+  const { port1, port2 } = new (threads().MessageChannel)();
+  const worker = new (threads().Worker)(workerFile(), {
     execArgv: [],
     workerData: { port: port2, shared },
     transferList: [port2],
@@ -148,9 +151,9 @@ function runInWorker(job: LargeStackCall): Reply {
     }
     Atomics.wait(p.shared, 0, Atomics.load(p.shared, 0), 100);
   }
-  let msg = receiveMessageOnPort(p.port);
+  let msg = threads().receiveMessageOnPort(p.port);
   // replies of abandoned jobs are skipped
-  while (msg && (msg.message as { id?: number }).id !== id) msg = receiveMessageOnPort(p.port);
+  while (msg && (msg.message as { id?: number }).id !== id) msg = threads().receiveMessageOnPort(p.port);
   if (!msg) {
     dropPool(p);
     throw new LargeStackFault('the large-stack worker sent no result');
@@ -183,7 +186,7 @@ function runCall(call: LargeStackCall): Reply {
 
 /** A document as JSON text that keeps -0 (as a marker string): what registered functions return. */
 export function encodeDocument(value: unknown): string {
-  const negZero = `\u0000-0:${randomBytes(8).toString('hex')}`;
+  const negZero = `\u0000-0:${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   return JSON.stringify({ negZero, json: JSON.stringify(value === undefined ? null : value, (_k, v) => (Object.is(v, -0) ? negZero : v)) });
 }
 
