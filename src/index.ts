@@ -1,8 +1,11 @@
 // Portcullis's library entry point.
-export { Engine } from "./engine/index.ts";
-export type { EngineOptions, QueryOptions, Result, ResultExpression, RawResult } from "./engine/index.ts";
+export { Engine, PreparedQuery, withBuiltins, withoutBuiltins, OPA_BUILTINS, NETWORK_BUILTINS } from "./engine/index.ts";
+export type { EngineOptions, QueryOptions, EvalOptions, Capabilities, PrintHook, Result, ResultExpression, RawResult } from "./engine/index.ts";
+export type { Builtin, BuiltinContext, BuiltinTable, BuiltinImpl, EvalLimits, FunctionDecl, TypeDecl } from "./rego/builtin.ts";
+export { BuiltinError, BuiltinTypeError, HaltError, DEFAULT_LIMITS } from "./rego/builtin.ts";
 export type { EvalHooks } from "./rego/eval.ts";
 export { RegoError, formatError, formatErrors } from "./rego/errors.ts";
 export type { ErrorDetail, ErrorCode } from "./rego/errors.ts";
 export { parseModule, parseQuery, parseTerm } from "./rego/parser.ts";
+export { MAX_VALUE_DEPTH } from "./rego/value.ts";
 export { BUILTINS } from "./builtins/index.ts";
