@@ -33,7 +33,8 @@ import type { CheckResult, Result } from "../output/types.ts";
 import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
-import { checkStrict, checkCapabilities } from "./checks.ts";
+import { checkStrict, checkCapabilities, problematicIf, noPoliciesFound } from "./checks.ts";
+import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 
 export { ConftestError } from "./inputs.ts";
 
@@ -91,18 +92,23 @@ export interface LoadedPolicies {
   modules: Module[];
 }
 
-/** Every .rego file under the paths, in walk order (names sorted, hidden entries included). */
+/**
+ * Every .rego file under the paths, in walk order (names sorted, hidden entries included), each
+ * once. A file named directly is a policy only if it is a .rego file, as in OPA's loader.
+ */
 export function findPolicyFiles(paths: string[], opts: { skipTestFiles?: boolean } = {}): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
+  const missing: string[] = [];
   for (const p of paths) {
     let st;
     try {
       st = statSync(p);
     } catch {
-      throw new ConftestError(`load: loading policies: load: 1 error occurred during loading: stat ${p}: no such file or directory`);
+      missing.push(`stat ${p}: no such file or directory`);
+      continue;
     }
     if (!st.isDirectory()) {
-      out.push(p);
+      if (p.endsWith(".rego")) out.add(p);
       continue;
     }
     const walk = (dir: string) => {
@@ -115,22 +121,36 @@ export function findPolicyFiles(paths: string[], opts: { skipTestFiles?: boolean
           continue;
         }
         if (s.isDirectory()) walk(f);
-        else if (name.endsWith(".rego") && !(opts.skipTestFiles && name.endsWith("_test.rego"))) out.push(f);
+        else if (name.endsWith(".rego") && !(opts.skipTestFiles && name.endsWith("_test.rego"))) out.add(f);
       }
     };
     walk(p);
   }
-  return out;
+  if (missing.length) throw new ConftestError(`load: loading policies: load: ${loadingErrorsText(missing.map((message) => ({ message })))}`);
+  return [...out];
 }
 
-/** Load the policies and data into a new engine. */
+/**
+ * Load the policies and data into a new engine, failing as conftest does: files that cannot be
+ * read or parsed (`load: N errors occurred during loading`), no policy at all (`no policies
+ * found in [paths]`), compile errors (`get compiler`), then `deny[x] if …` rules.
+ */
 export function loadPolicies(o: TestOptions): LoadedPolicies {
   const regoVersion = o.regoVersion ?? "v1";
   const files = findPolicyFiles(o.policy, { skipTestFiles: o.skipTestFiles }).map((file) => ({ file, source: readText(file) }));
+  const modules: Module[] = [];
+  const parseErrors: CheckError[] = [];
+  for (const f of files) {
+    const r = parseForCheck(f.file, f.source, regoVersion);
+    if (r.errors) parseErrors.push(...r.errors);
+    else modules.push(r.module!);
+  }
+  if (parseErrors.length) throw new ConftestError(`load: loading policies: load: ${loadingErrorsText(parseErrors)}`);
+  if (modules.length === 0) throw new ConftestError(`load: loading policies: ${noPoliciesFound(o.policy)}`);
   const engine = new Engine({ regoVersion, strictBuiltinErrors: o.showBuiltinErrors, builtins: CONFTEST_TABLE, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-  let modules: Module[];
+  const ifWithoutContains = problematicIf(modules);
   try {
-    modules = engine.addModules(files);
+    engine.addParsedModules(modules);
     engine.compile();
   } catch (e) {
     if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${e.message}`);
@@ -142,6 +162,7 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
     const errs = [...(o.capabilities ? checkCapabilities(fresh, o.capabilities) : []), ...(o.strict ? checkStrict(fresh) : [])];
     if (errs.length) throw new ConftestError(`load: loading policies: get compiler: ${new RegoError(errs).message}`);
   }
+  if (ifWithoutContains) throw new ConftestError(`load: loading policies: ${ifWithoutContains}`);
   for (const d of loadData(o.data ?? [])) engine.addData(d.value, d.path);
   return { engine, modules };
 }
