@@ -33,6 +33,7 @@ import type { CheckResult, Result } from "../output/types.ts";
 import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
+import { goDuration } from "../verify/report.ts";
 import { checkStrict, checkCapabilities, problematicIf, noPoliciesFound } from "./checks.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 
@@ -311,6 +312,8 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   }));
 }
 
+const isTimeout = (e: RegoError) => e.errors.length === 1 && e.code === "eval_cancel_error" && /^timed out/.test(e.errors[0].message);
+
 /** Run the checks: one CheckResult per namespace and config (namespaces outermost). */
 export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions): Promise<CheckResult[]> {
   const { engine, modules } = loaded;
@@ -324,7 +327,7 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Te
     for (const config of configs) {
       engine.setData(withFile(baseData, config.file));
       const result: CheckResult = { filename: config.filename, namespace: ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
-      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result);
+      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       results.push(result);
     }
   }
@@ -343,13 +346,17 @@ function withFile(base: Value, file: { name: string; dir: string }): unknown {
   return root;
 }
 
-async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult): Promise<Value[]> {
+async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number): Promise<Value[]> {
   const outputs: string[] = [];
   const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
   let rows;
   try {
-    rows = await engine.queryRaw(query, { input, print });
+    rows = await engine.queryRaw(query, { input, print, timeoutMs });
   } catch (e) {
+    if (e instanceof RegoError && isTimeout(e)) {
+      // Worded here, where the limit and the flag that sets it are known (conftest has none).
+      throw new ConftestError(`query rule: check: query rule: ${query}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
+    }
     if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
     throw e;
   }
@@ -357,16 +364,16 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
   return rows.map((r) => r.expressions[0]);
 }
 
-async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult): Promise<void> {
+async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number): Promise<void> {
   let passes = 0;
   let counted = 0;
   for (const rule of rules.names) {
     const excQuery = `data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}`;
-    const excRows = await evalQuery(engine, excQuery, input, result);
+    const excRows = await evalQuery(engine, excQuery, input, result, timeoutMs);
     // Only true solutions count (a false comparison is not an exception).
     const exceptions: Result[] = excRows.filter((v) => v === true).map(() => ({ msg: excQuery }));
     const query = `data.${ns}.${rule}`;
-    const rows = await evalQuery(engine, query, input, result);
+    const rows = await evalQuery(engine, query, input, result, timeoutMs);
     const failure = isFailureRule(rule);
     for (const value of rows) {
       if (exceptions.length > 0) continue;
