@@ -10,7 +10,7 @@ import { DurationError, parseDuration } from "../gotext/duration.ts";
 import { DEFAULT_TIMEOUT_MS } from "../verify/runner.ts";
 import { loadVerifySession, runVerifySession, explainResults, sessionCoverage, VerifyError, type VerifySession, type Explanations } from "../verify/session.ts";
 import { prettyReport, jsonReport, toCheckResults, goDuration } from "../verify/report.ts";
-import { render, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
+import { render, noColorFromEnv, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
 
 export interface VerifyOptions {
   policy?: string[];
@@ -125,7 +125,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   const failed = results.some((r) => r.fail || r.error);
   const skipped = results.some((r) => r.skip);
   let code = 0;
-  const noColor = !!o.noColor || o.color === false;
+  const noColor = !!o.noColor || o.color === false || noColorFromEnv(process.env);
   // conftest verify: an erroring test stops the run with its error; --quiet prints nothing
   // when all passed.
   const errored = opaStyle ? undefined : results.find((r) => r.error);
