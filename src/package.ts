@@ -23,5 +23,8 @@ export const PACKAGE_ROOT: string = findRoot();
 /** `version` from package.json. */
 export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
 
+/** The OPA release whose behaviour the engine reproduces (`portcullis --version`). */
+export const OPA_VERSION = "1.19.0";
+
 /** <package root>/library: Portcullis's own policies, used when no policy folder is given. */
 export const LIBRARY_DIR: string = join(PACKAGE_ROOT, "library");

@@ -32,6 +32,25 @@ export interface CheckResult {
   errors: CheckError[];
 }
 
+/** One error line as opa prints it, with the source line and a caret under parse errors. */
+export function formatCheckError(e: CheckError): string {
+  const where = e.location ? `${e.location.file}:${e.location.row}: ` : "";
+  let s = e.code ? `${where}${e.code}: ${e.message}` : `${where}${e.message}`;
+  if (e.details) {
+    // opa drops the line's leading tabs and shifts the caret with them.
+    const trimmed = e.details.line.replace(/^\t+/, "");
+    const idx = Math.max(0, e.details.idx - (e.details.line.length - trimmed.length));
+    s += `\n\t${trimmed}\n\t${" ".repeat(idx)}^`;
+  }
+  return s;
+}
+
+/** OPA's loader error for these errors: `N error(s) occurred during loading: …`. */
+export function loadingErrorsText(errors: CheckError[]): string {
+  if (errors.length === 1) return `1 error occurred during loading: ${formatCheckError(errors[0])}`;
+  return `${errors.length} errors occurred during loading:\n${errors.map(formatCheckError).join("\n")}`;
+}
+
 /** .rego files under the given paths (directories recursively, names sorted), or loading errors. */
 export function collectRegoFiles(paths: string[]): { files: string[]; errors: CheckError[] } {
   const files: string[] = [];

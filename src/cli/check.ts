@@ -2,7 +2,7 @@
 // the first failing stage (the checking is src/check/; here: flags, and opa's error text and
 // JSON).
 
-import { checkFiles, type CheckOptions, type CheckResult, type CheckError } from "../check/index.ts";
+import { checkFiles, formatCheckError, type CheckOptions, type CheckResult } from "../check/index.ts";
 import { jsonText } from "./json.ts";
 
 export interface CheckCommandOptions extends CheckOptions {
@@ -11,19 +11,6 @@ export interface CheckCommandOptions extends CheckOptions {
 }
 
 const DETAILED = /^(\S+: invalid argument\(s\)|\S+: arity mismatch|match error|undefined ref: )/;
-
-/** One error line as opa prints it, with the source line and a caret under parse errors. */
-export function formatCheckError(e: CheckError): string {
-  const where = e.location ? `${e.location.file}:${e.location.row}: ` : "";
-  let s = e.code ? `${where}${e.code}: ${e.message}` : `${where}${e.message}`;
-  if (e.details) {
-    // opa drops the line's leading tabs and shifts the caret with them.
-    const trimmed = e.details.line.replace(/^\t+/, "");
-    const idx = Math.max(0, e.details.idx - (e.details.line.length - trimmed.length));
-    s += `\n\t${trimmed}\n\t${" ".repeat(idx)}^`;
-  }
-  return s;
-}
 
 export function formatCheckErrors(r: CheckResult): string {
   const during = r.phase === "loading" ? " during loading" : "";

@@ -5,9 +5,25 @@
 // everything it imports, is loaded only when that command runs. Help, unknown commands and
 // `help <command>` load them all so that commander can list them and suggest names.
 
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import type { CliIO } from "./io.ts";
-import { PACKAGE_VERSION } from "../package.ts";
+import { PACKAGE_VERSION, OPA_VERSION } from "../package.ts";
+import { goBoolFlags, FlagValueError } from "./goflags.ts";
+
+/** What `--version` prints, in conftest's shape (`Conftest: v` then `OPA: v`). */
+export const VERSION_TEXT = `Portcullis: ${PACKAGE_VERSION}\nOPA: ${OPA_VERSION}\n`;
+
+/** Options of the program itself (before the command name) that take a value. */
+const GLOBAL_VALUE_OPTIONS = new Set(["-c", "--config-file"]);
+
+/** Index of the command name in argv (-1 when there is none). */
+function commandIndex(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    if (!argv[i].startsWith("-")) return i;
+    if (GLOBAL_VALUE_OPTIONS.has(argv[i])) i++;
+  }
+  return -1;
+}
 
 type CommandModule = { register(program: Command, io: CliIO): void };
 
@@ -25,10 +41,10 @@ const commands: Record<string, () => Promise<CommandModule>> = {
 
 /** The commands a command line needs registered: the one it names, or all of them. */
 function needed(argv: string[]): string[] {
-  const at = argv.findIndex((a) => !a.startsWith("-"));
+  const at = commandIndex(argv);
   const before = at < 0 ? argv : argv.slice(0, at);
   if (before.some((a) => a === "-h" || a === "--help")) return Object.keys(commands);
-  if (at < 0) return before.some((a) => a === "-V" || a === "--version") ? [] : Object.keys(commands);
+  if (at < 0) return before.some((a) => a === "-v" || a === "-V" || a === "--version") ? [] : Object.keys(commands);
   if (argv[at] === "version") return [];
   return Object.hasOwn(commands, argv[at]) ? [argv[at]] : Object.keys(commands);
 }
@@ -38,8 +54,17 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   program
     .name("portcullis")
     .description("Policy-as-code for containers and Kubernetes: an OPA-compatible Rego engine, conftest-style checks, Gatekeeper-compatible constraints")
-    .version(PACKAGE_VERSION, "-V, --version", "print the version")
-    .enablePositionalOptions() // -V after a command name is that command's option (or an error)
+    // conftest's -v/--version (and Portcullis's earlier -V); after a command name, -v and -V are
+    // that command's options (or errors).
+    .version(VERSION_TEXT.trimEnd(), "-v, --version", "print the version")
+    .addOption(new Option("-V").hideHelp())
+    .on("option:V", () => {
+      io.out(VERSION_TEXT);
+      throw new CommanderError(0, "commander.version", VERSION_TEXT);
+    })
+    // conftest's global -c: the configuration file of `test` (also accepted after `test`).
+    .option("-c, --config-file <file>", "configuration file for `test` (default conftest.toml)")
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError("(run with --help for usage)");
@@ -48,11 +73,18 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   program
     .command("version")
     .description("Print the version")
-    .action(() => io.out(`${PACKAGE_VERSION}\n`));
+    .action(() => io.out(VERSION_TEXT));
   try {
+    const at = commandIndex(argv);
+    const cmd = at < 0 ? undefined : program.commands.find((c) => c.name() === argv[at]);
+    if (cmd) argv = [...argv.slice(0, at + 1), ...goBoolFlags(cmd, argv.slice(at + 1))];
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (e instanceof FlagValueError) {
+      io.err(`Error: ${e.message}\n`);
+      return 1;
+    }
     throw e;
   }
   return io.exitCode;

@@ -54,6 +54,8 @@ export function register(program: Command, io: CliIO): void {
         const v = o[attr];
         flags[flag] = flag.startsWith("no-") ? v === false : (v as Settings[string]);
       }
-      io.exitCode = await runTest(paths, { flags, configFile: o.configFile as string | undefined, readStdin: io.readStdin }, io);
+      // -c after `test`, or the program's -c before it (conftest's persistent flag).
+      const configFile = (o.configFile ?? cmd.parent?.opts().configFile) as string | undefined;
+      io.exitCode = await runTest(paths, { flags, configFile, readStdin: io.readStdin }, io);
     });
 }

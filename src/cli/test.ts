@@ -8,7 +8,7 @@
 // src/conftest/; here: settings → options, and the output.
 
 import type { CliIO } from "./io.ts";
-import { render, exitCode, isOutputFormat, OUTPUT_FORMATS } from "../output/index.ts";
+import { render, exitCode, isOutputFormat, noColorFromEnv, OUTPUT_FORMATS } from "../output/index.ts";
 import type { CheckResult, OutputFormat } from "../output/types.ts";
 import { parseDuration } from "../gotext/duration.ts";
 import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions } from "../conftest/runner.ts";
@@ -86,7 +86,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     timeoutMs: timeoutMs(str(s.timeout)),
   };
   const renderOpts = {
-    noColor: bool(s["no-color"]),
+    noColor: bool(s["no-color"]) || noColorFromEnv(o.env ?? process.env),
     suppressExceptions: bool(s["suppress-exceptions"]),
     junitHideMessage: bool(s["junit-hide-message"]),
     githubHidePassed: bool(s["github-hide-passed"]),

@@ -10,7 +10,7 @@ import { DurationError, parseDuration } from "../gotext/duration.ts";
 import { DEFAULT_TIMEOUT_MS } from "../verify/runner.ts";
 import { loadVerifySession, runVerifySession, explainResults, sessionCoverage, VerifyError, type VerifySession, type Explanations } from "../verify/session.ts";
 import { prettyReport, jsonReport, toCheckResults, goDuration } from "../verify/report.ts";
-import { render, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
+import { render, noColorFromEnv, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
 
 export interface VerifyOptions {
   policy?: string[];
@@ -90,6 +90,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       capabilities: o.capabilities,
       showBuiltinErrors: o.showBuiltinErrors,
       coverage: wantCoverage,
+      conftest: !opaStyle,
     });
   } catch (e) {
     if (e instanceof VerifyError) {
@@ -124,8 +125,21 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   const failed = results.some((r) => r.fail || r.error);
   const skipped = results.some((r) => r.skip);
   let code = 0;
+  const noColor = !!o.noColor || o.color === false || noColorFromEnv(process.env);
+  // conftest verify: an erroring test stops the run with its error; --quiet prints nothing
+  // when all passed.
+  const errored = opaStyle ? undefined : results.find((r) => r.error);
+  if (errored) {
+    conftestErr(`run test: ${errored.error!.text}`);
+    return 1;
+  }
+  const quiet = !opaStyle && !!o.quiet && !failed;
   if (o.report !== undefined) {
-    if (haveRego) out(prettyReport(results, { verbose: true, failTraces, failureLines }));
+    if (!quiet && (o.output ?? "stdout") !== "stdout") {
+      err("Error: report flag is supported with stdout only\n");
+      return 1;
+    }
+    if (haveRego && !quiet) out(prettyReport(results, { verbose: true, failTraces, failureLines }));
     code = failed ? 1 : 0;
   } else if (opaStyle) {
     if (wantCoverage) {
@@ -152,17 +166,11 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       code = 1;
     }
   } else {
-    // conftest verify: an erroring test stops the run with its error.
-    const errored = results.find((r) => r.error);
-    if (errored) {
-      conftestErr(`run test: ${errored.error!.text}`);
-      return 1;
-    }
-    if (haveRego) {
+    if (haveRego && !quiet) {
       const format = (o.output ?? "stdout") as OutputFormat;
       const checks = toCheckResults(results, o.trace ? plainTraces : undefined);
       let text = render(checks, format, {
-        noColor: !!o.noColor || o.color === false,
+        noColor,
         tracing: !!o.trace,
         showSkipped: true,
         junitHideMessage: !!o.junitHideMessage,
@@ -171,7 +179,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       if (format === "stdout" && !o.trace) text = withSkippedCount(text, checks);
       out(text);
       // conftest also writes the traces to standard error, whatever the output format.
-      if (o.trace) err(render(checks, "stdout", { noColor: !!o.noColor || o.color === false, tracing: true } as RenderOptions));
+      if (o.trace) err(render(checks, "stdout", { noColor, tracing: true } as RenderOptions));
     }
     code = failed ? 1 : 0;
   }
@@ -197,4 +205,5 @@ const CONFTEST_STAGE: Record<VerifyError["stage"], string> = {
   "load-policies": "load: loading policies: load: ",
   "load-documents": "load: load documents: ",
   compile: "load: loading policies: get compiler: ",
+  refused: "load: loading policies: ",
 };

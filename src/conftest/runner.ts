@@ -33,7 +33,9 @@ import type { CheckResult, Result } from "../output/types.ts";
 import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
-import { checkStrict, checkCapabilities } from "./checks.ts";
+import { goDuration } from "../verify/report.ts";
+import { checkStrict, checkCapabilities, problematicIf, noPoliciesFound } from "./checks.ts";
+import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 
 export { ConftestError } from "./inputs.ts";
 
@@ -91,18 +93,23 @@ export interface LoadedPolicies {
   modules: Module[];
 }
 
-/** Every .rego file under the paths, in walk order (names sorted, hidden entries included). */
+/**
+ * Every .rego file under the paths, in walk order (names sorted, hidden entries included), each
+ * once. A file named directly is a policy only if it is a .rego file, as in OPA's loader.
+ */
 export function findPolicyFiles(paths: string[], opts: { skipTestFiles?: boolean } = {}): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
+  const missing: string[] = [];
   for (const p of paths) {
     let st;
     try {
       st = statSync(p);
     } catch {
-      throw new ConftestError(`load: loading policies: load: 1 error occurred during loading: stat ${p}: no such file or directory`);
+      missing.push(`stat ${p}: no such file or directory`);
+      continue;
     }
     if (!st.isDirectory()) {
-      out.push(p);
+      if (p.endsWith(".rego")) out.add(p);
       continue;
     }
     const walk = (dir: string) => {
@@ -115,22 +122,36 @@ export function findPolicyFiles(paths: string[], opts: { skipTestFiles?: boolean
           continue;
         }
         if (s.isDirectory()) walk(f);
-        else if (name.endsWith(".rego") && !(opts.skipTestFiles && name.endsWith("_test.rego"))) out.push(f);
+        else if (name.endsWith(".rego") && !(opts.skipTestFiles && name.endsWith("_test.rego"))) out.add(f);
       }
     };
     walk(p);
   }
-  return out;
+  if (missing.length) throw new ConftestError(`load: loading policies: load: ${loadingErrorsText(missing.map((message) => ({ message })))}`);
+  return [...out];
 }
 
-/** Load the policies and data into a new engine. */
+/**
+ * Load the policies and data into a new engine, failing as conftest does: files that cannot be
+ * read or parsed (`load: N errors occurred during loading`), no policy at all (`no policies
+ * found in [paths]`), compile errors (`get compiler`), then `deny[x] if …` rules.
+ */
 export function loadPolicies(o: TestOptions): LoadedPolicies {
   const regoVersion = o.regoVersion ?? "v1";
   const files = findPolicyFiles(o.policy, { skipTestFiles: o.skipTestFiles }).map((file) => ({ file, source: readText(file) }));
+  const modules: Module[] = [];
+  const parseErrors: CheckError[] = [];
+  for (const f of files) {
+    const r = parseForCheck(f.file, f.source, regoVersion);
+    if (r.errors) parseErrors.push(...r.errors);
+    else modules.push(r.module!);
+  }
+  if (parseErrors.length) throw new ConftestError(`load: loading policies: load: ${loadingErrorsText(parseErrors)}`);
+  if (modules.length === 0) throw new ConftestError(`load: loading policies: ${noPoliciesFound(o.policy)}`);
   const engine = new Engine({ regoVersion, strictBuiltinErrors: o.showBuiltinErrors, builtins: CONFTEST_TABLE, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-  let modules: Module[];
+  const ifWithoutContains = problematicIf(modules);
   try {
-    modules = engine.addModules(files);
+    engine.addParsedModules(modules);
     engine.compile();
   } catch (e) {
     if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${e.message}`);
@@ -142,6 +163,7 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
     const errs = [...(o.capabilities ? checkCapabilities(fresh, o.capabilities) : []), ...(o.strict ? checkStrict(fresh) : [])];
     if (errs.length) throw new ConftestError(`load: loading policies: get compiler: ${new RegoError(errs).message}`);
   }
+  if (ifWithoutContains) throw new ConftestError(`load: loading policies: ${ifWithoutContains}`);
   for (const d of loadData(o.data ?? [])) engine.addData(d.value, d.path);
   return { engine, modules };
 }
@@ -290,6 +312,8 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   }));
 }
 
+const isTimeout = (e: RegoError) => e.errors.length === 1 && e.code === "eval_cancel_error" && /^timed out/.test(e.errors[0].message);
+
 /** Run the checks: one CheckResult per namespace and config (namespaces outermost). */
 export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions): Promise<CheckResult[]> {
   const { engine, modules } = loaded;
@@ -303,7 +327,7 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Te
     for (const config of configs) {
       engine.setData(withFile(baseData, config.file));
       const result: CheckResult = { filename: config.filename, namespace: ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
-      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result);
+      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       results.push(result);
     }
   }
@@ -322,13 +346,17 @@ function withFile(base: Value, file: { name: string; dir: string }): unknown {
   return root;
 }
 
-async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult): Promise<Value[]> {
+async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number): Promise<Value[]> {
   const outputs: string[] = [];
   const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
   let rows;
   try {
-    rows = await engine.queryRaw(query, { input, print });
+    rows = await engine.queryRaw(query, { input, print, timeoutMs });
   } catch (e) {
+    if (e instanceof RegoError && isTimeout(e)) {
+      // Worded here, where the limit and the flag that sets it are known (conftest has none).
+      throw new ConftestError(`query rule: check: query rule: ${query}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
+    }
     if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
     throw e;
   }
@@ -336,16 +364,16 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
   return rows.map((r) => r.expressions[0]);
 }
 
-async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult): Promise<void> {
+async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number): Promise<void> {
   let passes = 0;
   let counted = 0;
   for (const rule of rules.names) {
     const excQuery = `data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}`;
-    const excRows = await evalQuery(engine, excQuery, input, result);
+    const excRows = await evalQuery(engine, excQuery, input, result, timeoutMs);
     // Only true solutions count (a false comparison is not an exception).
     const exceptions: Result[] = excRows.filter((v) => v === true).map(() => ({ msg: excQuery }));
     const query = `data.${ns}.${rule}`;
-    const rows = await evalQuery(engine, query, input, result);
+    const rows = await evalQuery(engine, query, input, result, timeoutMs);
     const failure = isFailureRule(rule);
     for (const value of rows) {
       if (exceptions.length > 0) continue;

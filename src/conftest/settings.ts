@@ -77,11 +77,14 @@ export function settingsFromEnv(env: Record<string, string | undefined>, kinds =
   return out;
 }
 
-/** Settings from a conftest.toml file (none when the default file does not exist). */
+/**
+ * Settings from a conftest.toml file (none when the default file does not exist). A blank
+ * file name means the default, as in conftest (`-c ""`).
+ */
 export function settingsFromFile(file: string | undefined, kinds = TEST_SETTINGS): Settings {
-  const path = file ?? "conftest.toml";
+  const path = file || "conftest.toml";
   if (!existsSync(path)) {
-    if (file) throw new ConftestError(`read in config: open ${file}: no such file or directory`);
+    if (file) throw new ConftestError(`read in config: error reading config: open ${file}: no such file or directory`);
     return {};
   }
   let doc: Record<string, unknown>;

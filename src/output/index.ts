@@ -25,6 +25,14 @@ export function isOutputFormat(s: string): s is OutputFormat {
   return (OUTPUT_FORMATS as string[]).includes(s);
 }
 
+/**
+ * The NO_COLOR convention (no-color.org): a non-empty NO_COLOR turns colour off as --no-color
+ * does. conftest itself ignores it; colour otherwise goes to pipes and files too, as conftest's.
+ */
+export function noColorFromEnv(env: Record<string, string | undefined>): boolean {
+  return (env.NO_COLOR ?? "") !== "";
+}
+
 /** The text conftest prints for these results in this format. */
 export function render(results: CheckResult[], format: OutputFormat, opts: RenderOptions = {}): string {
   switch (format) {

@@ -152,6 +152,8 @@ class Parser {
   private templateVars = 0;
   /** Token index where a keyword may head a ref (`not.foo`, `as[0]`): see keywordRef. */
   private kwRefPos = -1;
+  /** OPA's hints, appended to the next error reported (`(hint: import future.keywords.in …)`). */
+  private hints: string[] = [];
 
   constructor(file: string, source: string, version: "v0" | "v1") {
     this.file = file;
@@ -176,7 +178,10 @@ class Parser {
   }
 
   private detail(f: Fail): ErrorDetail {
-    return { code: "rego_parse_error", message: f.message, location: { file: this.file, row: f.row, col: f.col } };
+    let message = f.message;
+    if (this.hints.length) message += ` (${this.hints.length === 1 ? "hint" : "hints"}: ${this.hints.join(", ")})`;
+    this.hints = [];
+    return { code: "rego_parse_error", message, location: { file: this.file, row: f.row, col: f.col } };
   }
 
   private next(): void {
@@ -284,6 +289,7 @@ class Parser {
     while (this.tok.kind !== T_EOF && this.errors.length < MAX_ERRORS) {
       const start = this.tok;
       const startPos = this.pos;
+      this.hints = [];
       try {
         if (this.at("import")) {
           imports.push(this.importDecl());
@@ -684,6 +690,7 @@ class Parser {
 
   private literal(): Expr {
     const start = this.tok;
+    const startPos = this.pos;
     let negated = false;
     let node: ExprNode;
     if (this.keywordRef()) node = this.exprNode();
@@ -696,6 +703,7 @@ class Parser {
         if (this.at("some") || this.at("every")) this.unexpected(this.tok, `illegal negation of '${this.tok.text}'`);
       }
       node = negated && this.notBodies && this.tok.kind === T_LBRACE ? this.notBody() : this.exprNode();
+      if (!negated && !this.kwEvery && node.type === "term" && node.term.type === "var" && node.term.name === "every") this.hintFuture(startPos, "every");
     }
     return { node, negated, with: this.withs(), loc: this.loc(start) };
   }
@@ -762,7 +770,7 @@ class Parser {
         if (!(e instanceof Fail)) throw e;
       }
       this.reset(save);
-    }
+    } else this.hintFuture(this.pos, "in");
     const vars: VarTerm[] = [];
     for (;;) {
       const t = this.tok;
@@ -772,6 +780,30 @@ class Parser {
       if (this.tok.kind !== T_COMMA) return { type: "some", vars };
       this.next();
     }
+  }
+
+  /**
+   * OPA's hint for a v0 module that writes `some x in xs` or `every x in xs { … }` without
+   * importing the keyword: parse again from `from` with the keyword on; if that works, the next
+   * error reported says which import is missing.
+   */
+  private hintFuture(from: number, kw: "in" | "every"): void {
+    const save = this.pos;
+    const flags = [this.kwIn, this.kwEvery];
+    this.kwIn = true;
+    this.kwEvery = kw === "every";
+    let ok = false;
+    try {
+      this.reset(from);
+      if (kw === "in") ok = memberArity(this.termIn(true)) > 0;
+      else ok = this.everyExpr().type === "every";
+    } catch (e) {
+      if (!(e instanceof Fail)) throw e;
+    } finally {
+      [this.kwIn, this.kwEvery] = flags;
+      this.reset(save);
+    }
+    if (ok) this.hints.push(kw === "in" ? "`import future.keywords.in` for `some x in xs` expressions" : "`import future.keywords.every` for `every x in xs { ... }` expressions");
   }
 
   private everyExpr(): ExprNode {

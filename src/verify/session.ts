@@ -3,10 +3,10 @@
 // tests), run them, explain failures and measure coverage. src/cli/verify.ts maps its flags to
 // these options and prints the results; a server or another host can call the same functions.
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { Engine } from "../engine/index.ts";
-import { RegoError, formatError } from "../rego/errors.ts";
-import { parseModule } from "../rego/parser.ts";
+import { RegoError } from "../rego/errors.ts";
 import type { Module } from "../rego/ast.ts";
 import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
 import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
@@ -15,13 +15,16 @@ import { CoverageCollector, coverageReport, type CoverageReport } from "./covera
 import { TraceCollector, TraceText, failTrace, fullTrace, failureLine, formatTraceLines, plainTraceLines } from "./trace.ts";
 import { strictErrors } from "./strict.ts";
 import { checkCapabilities } from "./capabilities.ts";
+import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
+import { problematicIf, noPoliciesFound } from "../conftest/checks.ts";
 
 /**
  * Where a session failed to load: reading the policies (files, parsing), reading the data
- * documents (-d), or building the compiler (strict checks, capabilities, compile errors). opa
+ * documents (-d), building the compiler (strict checks, capabilities, compile errors), or
+ * conftest's refusals of what loaded (no policy at all, `deny[x] if …`). opa
  * test prints the message alone; conftest verify words each stage differently.
  */
-export type VerifyStage = "load-policies" | "load-documents" | "compile";
+export type VerifyStage = "load-policies" | "load-documents" | "compile" | "refused";
 
 export class VerifyError extends Error {
   readonly stage: VerifyStage;
@@ -46,6 +49,11 @@ export interface VerifySessionOptions {
   showBuiltinErrors?: boolean;
   /** Instrument the engine for coverage (read with sessionCoverage after running). */
   coverage?: boolean;
+  /**
+   * conftest verify's load checks: no .rego file at all is `no policies found in [paths]`, and
+   * `deny[x] if …` rules (see problematicIf) are refused after compiling.
+   */
+  conftest?: boolean;
 }
 
 export interface VerifySession {
@@ -85,18 +93,39 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
       throw new LoadError(loadErrors(missing.map((p) => `stat ${p}: no such file or directory`)));
     }
     files = { modules: [], data: [] };
-    const { findSuiteFiles } = await import("../gatekeeper/suite.ts");
+    const seen = new Set<string>();
+    const { findSuiteFiles, parseSuites } = await import("../gatekeeper/suite.ts");
+    // A named YAML file is a suite only if it declares one (a plain document is data).
+    const declaresSuite = (f: string) => {
+      const text = readFileSync(f, "utf8");
+      if (!/kind:\s*["']?Suite\b/.test(text)) return false;
+      try {
+        return parseSuites(text, f).length > 0;
+      } catch {
+        return true; // a malformed suite: gator reports it
+      }
+    };
     for (const p of policyPaths) {
       const isDir = statSync(p).isDirectory();
-      const suites = isDir ? findSuiteFiles(p.replace(/\/+$/, "") + "/...") : /\.ya?ml$/i.test(p) ? findSuiteFiles(p) : [];
+      const suites = isDir ? findSuiteFiles(p.replace(/\/+$/, "") + "/...") : /\.ya?ml$/i.test(p) && declaresSuite(p) ? [p] : [];
       if (suites.length) suitePaths.push(...suites);
       // A conftest policy path (-p) holds policies; a positional path, like opa test's, also data.
       // Gatekeeper trees hold Kubernetes YAML, which is not data.
       const onlyRego = suites.length > 0 || !paths.includes(p);
       if (!isDir && suites.length) continue;
       const f = loadPaths([p], onlyRego ? { ignore: (x) => /\.(ya?ml|json)$/i.test(x) && !statSync(x).isDirectory() } : {});
-      files.modules.push(...f.modules);
-      files.data.push(...f.data);
+      // A file reached through several paths (`-p policy/sub policy`) is loaded once.
+      for (const m of f.modules) {
+        if (seen.has(resolve(m.file))) continue;
+        seen.add(resolve(m.file));
+        files.modules.push(m);
+      }
+      for (const d of f.data) {
+        const key = `${resolve(d.file)} at ${JSON.stringify(d.path)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        files.data.push(d);
+      }
     }
   } catch (e) {
     if (e instanceof LoadError) {
@@ -119,16 +148,15 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
   // ---- Parse, check, discover, compile ---------------------------------------------------------
   const sources = new Map(files.modules.map((m) => [m.file, m.source]));
   const modules: Module[] = [];
-  const parseErrors: string[] = [];
+  const parseErrors: CheckError[] = [];
   for (const f of files.modules) {
-    try {
-      modules.push(parseModule(f.file, f.source, { regoVersion }));
-    } catch (e) {
-      if (e instanceof RegoError) parseErrors.push(...e.errors.map(formatError));
-      else throw e;
-    }
+    const r = parseForCheck(f.file, f.source, regoVersion);
+    if (r.errors) parseErrors.push(...r.errors);
+    else modules.push(r.module!);
   }
-  if (parseErrors.length) throw new VerifyError("load-policies", loadErrors(parseErrors));
+  if (parseErrors.length) throw new VerifyError("load-policies", loadingErrorsText(parseErrors));
+  if (o.conftest && modules.length === 0 && suitePaths.length === 0) throw new VerifyError("refused", noPoliciesFound(policyPaths));
+  const ifWithoutContains = o.conftest ? problematicIf(modules) : null;
   if (o.strict) {
     const errs = strictErrors(modules);
     if (errs.length) throw new VerifyError("compile", new RegoError(errs).message);
@@ -148,6 +176,7 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
     if (e instanceof RegoError) throw new VerifyError("compile", e.message);
     throw e;
   }
+  if (ifWithoutContains) throw new VerifyError("refused", ifWithoutContains);
   return { ...settings, modules, sources, discovery, suitePaths, coverage, engine };
 }
 

@@ -9,11 +9,25 @@ import { SOURCE_CLI } from "./portcullis-src.ts";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-test("--version, -V and `version` print package.json's version", async () => {
-  for (const args of [["--version"], ["-V"], ["version"]]) {
+test("--version, -v, -V and `version` print the versions in conftest's shape", async () => {
+  // conftest prints `Conftest: <version>` and `OPA: <version>`.
+  for (const args of [["--version"], ["-v"], ["-V"], ["version"]]) {
     const r = await cli(args);
-    assert.deepEqual(r, { code: 0, out: `${VERSION}\n`, err: "" }, args.join(" "));
+    assert.deepEqual(r, { code: 0, out: `Portcullis: ${VERSION}\nOPA: 1.19.0\n`, err: "" }, args.join(" "));
   }
+});
+
+test("-c before the command name is the configuration file (conftest's global flag)", async () => {
+  const r = await cli(["-c", "nonexistent.toml", "test", "x.yaml"]);
+  assert.deepEqual(r, { code: 1, out: "", err: "Error: read in config: error reading config: open nonexistent.toml: no such file or directory\n" });
+});
+
+test("--flag=VALUE for boolean flags, as Go's pflag reads them", async () => {
+  const bad = await cli(["eval", "--v0-compatible=maybe", "1"]);
+  assert.deepEqual(bad, { code: 1, out: "", err: 'Error: invalid argument "maybe" for "--v0-compatible" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n' });
+  // An option's value that looks like a flag is left alone.
+  const value = await cli(["eval", "-f", "--v0-compatible=maybe", "1"]);
+  assert.equal(value.err.includes("strconv.ParseBool"), false);
 });
 
 test("-V after a command name is that command's (unknown) option, not the version", async () => {

@@ -17,8 +17,14 @@ export interface Scenario {
   name: string;
   /** Working directory, relative to the repository. */
   dir: string;
-  /** Arguments after `test` (and the -o flag the harness adds). */
+  /** The subcommand (default `test`). */
+  command?: "test" | "verify";
+  /** Arguments before the subcommand (the program's own: `-c FILE`). */
+  pre?: string[];
+  /** Arguments after the subcommand (and the -o flag the harness adds). */
   args: string[];
+  /** Standard error is part of the expectation too (error messages). */
+  stderr?: boolean;
   /** File (relative to dir) given on standard input. */
   stdin?: string;
   env?: Record<string, string>;
@@ -94,10 +100,55 @@ export function scenarios(): Scenario[] {
     { name: "error: result without msg", dir: `${FIX}/errors`, args: ["-p", "nomsg.rego", "a.json"], formats: ["stdout"] },
     { name: "error: policy does not compile", dir: `${FIX}/errors`, args: ["-p", "unsafe.rego", "a.json"], formats: ["stdout"] },
     { name: "error: missing input", dir: `${FIX}/errors`, args: ["missing.json"], formats: ["stdout"] },
+    // What CI pipelines hit (test/fixtures/conftest/gaps): policy paths without policies,
+    // the program's -c, Go booleans (--flag=VALUE), conftest's load errors, verify's options.
+    ...gapScenarios(),
     { name: "built-in library", dir: `${FIX}/library-user/work`, args: ["--no-color", "pod.yaml"], env: { PORTCULLIS_LIBRARY_DIR: "../library" }, oracle: false },
     { name: "gatekeeper mode", dir: `${FIX}/gatekeeper`, args: ["-p", "policy", "manifests"], formats: ["stdout"], oracle: false },
   );
   return out;
+}
+
+const GAPS = `${FIX}/gaps`;
+
+function gapScenarios(): Scenario[] {
+  const one = (name: string, args: string[], more: Partial<Scenario> = {}): Scenario => ({ name: `gaps: ${name}`, dir: GAPS, args, formats: ["stdout"], stderr: true, ...more });
+  const verify = (name: string, args: string[], more: Partial<Scenario> = {}) => one(`verify ${name}`, args, { command: "verify", ...more });
+  return [
+    one("-p without .rego files", ["-p", "empty", "a.json"]),
+    one("-p naming a file that is not .rego", ["-p", "a.json", "a.json"]),
+    one("-p missing and -p without .rego files", ["-p", "nonexistent", "-p", "empty", "a.json"]),
+    one("-p twice over the same files", ["--no-color", "-p", "policy", "-p", "policy/tests", "-p", "policy", "a.json", "w.json"], { formats: undefined, stderr: false }),
+    one("-c before test", ["-p", "policy", "w.json"], { pre: ["-c", "other.toml"], formats: undefined, stderr: false }),
+    one("--config-file= before test", ["w.json"], { pre: ["--config-file=other.toml"] }),
+    one("-c with a blank name before test", ["--no-color", "w.json"], { pre: ["-c", ""] }),
+    one("-c with a blank name after test", ["-c", "", "--no-color", "w.json"]),
+    one("-c naming a missing file", ["w.json"], { pre: ["-c", "missing.toml"] }),
+    one("--fail-on-warn=false over the configuration file", ["--fail-on-warn=false", "w.json"], { pre: ["-c", "other.toml"] }),
+    one("--flag=VALUE booleans", ["--no-color=true", "--show-builtin-errors=1", "--fail-on-warn=T", "--quiet=false", "a.json", "w.json"], { formats: undefined, stderr: false }),
+    one("--no-color=false", ["--no-color=false", "a.json"]),
+    one("--flag=VALUE that is not a boolean", ["--no-color=yes", "a.json"]),
+    one("--flag= with no value", ["--fail-on-warn=", "a.json"]),
+    one("--flag VALUE leaves VALUE an argument", ["--no-color", "true", "a.json"]),
+    one("deny[msg] if without contains", ["-p", "ifbad", "a.json"]),
+    one("v0 parse errors with keyword hints", ["-p", "v0", "--rego-version", "v0", "a.json"]),
+    one("parse error while loading", ["-p", "parse-error", "a.json"]),
+    one("compile error", ["-p", "../errors/unsafe.rego", "a.json"]),
+    one("NO_COLOR", ["a.json"], { env: { NO_COLOR: "1" }, oracle: false }),
+    one("empty NO_COLOR keeps colour", ["a.json"], { env: { NO_COLOR: "" } }),
+    verify("-p without .rego files", ["-p", "empty"]),
+    verify("deny[msg] if without contains", ["-p", "ifbad"]),
+    verify("v0 parse errors with keyword hints", ["-p", "v0", "--rego-version", "v0"]),
+    verify("parse error while loading", ["-p", "parse-error"]),
+    verify("compile error", ["-p", "../errors/unsafe.rego"]),
+    verify("--report with -o table", ["-p", "policy", "--report", "fails", "-o", "table"]),
+    verify("--report with -o json, --quiet, passing", ["-p", "passing", "-d", "data", "--report", "full", "-o", "json", "--quiet"]),
+    verify("--quiet, passing", ["-p", "passing", "-d", "data", "--quiet"], { formats: ["stdout", "json", "table"] }),
+    verify("--quiet, failing", ["--no-color", "-p", "policy", "--quiet"]),
+    verify("-p X and X's parent", ["--no-color", "-p", "nested/inner", "nested"], { formats: ["stdout", "json", "tap"] }),
+    verify("--data DIR and a YAML argument", ["--no-color", "-p", "passing", "--data", "data", "k8s.yaml"], { formats: ["stdout", "json"] }),
+    verify("--flag=VALUE booleans", ["-p", "passing", "-d", "data", "--no-color=true", "--show-builtin-errors=true", "--strict=false"]),
+  ];
 }
 
 export interface RunResult {
@@ -106,7 +157,8 @@ export interface RunResult {
   code: number;
 }
 
-const CONFIG_ENV = /^(CONFTEST|PORTCULLIS)_/;
+/** Settings the environment may carry; cleared for every run (NO_COLOR: the colour scenarios). */
+const CONFIG_ENV = /^(CONFTEST_|PORTCULLIS_|NO_COLOR$)/;
 
 /** Run `portcullis test -o FORMAT ARGS` in-process in the scenario's directory. */
 export async function runPortcullis(s: Scenario, format: OutputFormat): Promise<RunResult> {
@@ -120,7 +172,7 @@ export async function runPortcullis(s: Scenario, format: OutputFormat): Promise<
   try {
     const stdinText = s.stdin ? readFileSync(s.stdin, "utf8") : "";
     const io = { out: (x: string) => void (stdout += x), err: (x: string) => void (stderr += x), exitCode: 0, readStdin: () => stdinText };
-    const code = await main(["test", "-o", format, ...s.args], io);
+    const code = await main(commandLine(s, format), io);
     return { stdout, stderr, code };
   } finally {
     process.chdir(cwd);
@@ -129,13 +181,18 @@ export async function runPortcullis(s: Scenario, format: OutputFormat): Promise<
   }
 }
 
+/** The arguments of a scenario's run in one format. */
+function commandLine(s: Scenario, format: OutputFormat): string[] {
+  return [...(s.pre ?? []), s.command ?? "test", "-o", format, ...s.args];
+}
+
 /** Run conftest once. */
 export function runConftest(bin: string, s: Scenario, format: OutputFormat): RunResult {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONFIG_ENV.test(k)) env[k] = v;
   Object.assign(env, s.env ?? {});
   const cwd = join(ROOT, s.dir);
-  const r = spawnSync(bin, ["test", "-o", format, ...s.args], {
+  const r = spawnSync(bin, commandLine(s, format), {
     cwd,
     env,
     encoding: "utf8",
@@ -149,12 +206,14 @@ export function runConftest(bin: string, s: Scenario, format: OutputFormat): Run
  * inputs its order varies from run to run; the comparison accepts any of a few runs.
  */
 export function matchesConftest(bin: string, s: Scenario, format: OutputFormat, ours: RunResult, attempts = 8): { ok: boolean; theirs: RunResult } {
+  const same = (theirs: RunResult) => theirs.stdout === ours.stdout && theirs.code === ours.code && (!s.stderr || theirs.stderr === ours.stderr);
   let theirs = runConftest(bin, s, format);
-  for (let i = 1; i < attempts && !(theirs.stdout === ours.stdout && theirs.code === ours.code); i++) theirs = runConftest(bin, s, format);
-  return { ok: theirs.stdout === ours.stdout && theirs.code === ours.code, theirs };
+  for (let i = 1; i < attempts && !same(theirs); i++) theirs = runConftest(bin, s, format);
+  return { ok: same(theirs), theirs };
 }
 
-export type Expected = Record<string, { stdout: string; code: number }>;
+/** Recorded outputs; `stderr` only for scenarios that compare it. */
+export type Expected = Record<string, { stdout: string; code: number; stderr?: string }>;
 
 export function expectedKey(s: Scenario, format: OutputFormat): string {
   return `${s.name} | ${format}`;

@@ -14,6 +14,7 @@ for (const s of scenarios()) {
       const got = await runPortcullis(s, f);
       assert.equal(got.stdout, want.stdout, `${f}: stdout differs\nstderr: ${got.stderr}`);
       assert.equal(got.code, want.code, `${f}: exit code`);
+      if (s.stderr) assert.equal(got.stderr, want.stderr, `${f}: stderr differs`);
     }
   });
 }

@@ -145,3 +145,21 @@ test("terminal width", () => {
   assert.equal(displayWidth("e\u0301"), 1);
   assert.equal(displayWidth("\x1b[31mred\x1b[0m"), 3);
 });
+
+test("--timeout: the deadline error names the query and the flag that sets it", async () => {
+  const { main } = await import("../../src/cli/main.ts");
+  const cwd = process.cwd();
+  process.chdir(new URL("../fixtures/conftest/gaps", import.meta.url).pathname);
+  try {
+    let out = "";
+    let err = "";
+    const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s), exitCode: 0 };
+    const code = await main(["test", "--timeout", "1ms", "-p", "slow", "a.json"], io);
+    assert.deepEqual(
+      { code, out, err },
+      { code: 1, out: "", err: "Error: running test: query rule: check: query rule: data.main.deny: evaluation exceeded the --timeout of 1ms (raise --timeout or fix the policy)\n" },
+    );
+  } finally {
+    process.chdir(cwd);
+  }
+});
