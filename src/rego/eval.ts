@@ -175,7 +175,7 @@ export class Ctx {
   /** Throw eval_cancel_error if the deadline has passed or the evaluation was cancelled. */
   checkCancel(): void {
     if (this.deadline !== Infinity && Date.now() > this.deadline) {
-      throw RegoError.single("eval_cancel_error", "timed out: evaluation exceeded its deadline (raise --timeout or fix the policy)");
+      throw RegoError.single("eval_cancel_error", "timed out: evaluation exceeded its deadline");
     }
     if ((this.signal !== null && this.signal.aborted) || (this.cancel !== null && Atomics.load(this.cancel, 0) !== 0)) {
       throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
