@@ -9,7 +9,7 @@ import type { Module, Body, Location } from "./ast.ts";
 import { parseModule, parseQuery } from "./parser.ts";
 import { Compiler, type CompiledQuery } from "./compiler.ts";
 import { Ctx, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
-import { RegoError } from "./errors.ts";
+import { RegoError, asRegoError } from "./errors.ts";
 import type { Value } from "./value.ts";
 import { fromJS, toJS, emptyObject, isPlainObject, objectEntries, makeObject, isObject, objectGet } from "./value.ts";
 import { AsyncSuspend, type BuiltinContext } from "../builtins/registry.ts";
@@ -278,12 +278,12 @@ export class Engine {
       engine: this,
       host: opts.host,
     };
-    const input = opts.input === undefined ? undefined : fromJS(opts.input);
     const deadline = Date.now() + (opts.timeoutMs ?? this.opts.timeoutMs ?? 30000);
-    const c = new Ctx(this.root!, this.data, input, bctx, strict, deadline);
     const f: Frame = new Array(q.nslots);
     const out: RawResult[] = [];
     try {
+      const input = opts.input === undefined ? undefined : fromJS(opts.input);
+      const c = new Ctx(this.root!, this.data, input, bctx, strict, deadline);
       q.body(c, f, () => {
         const bindings = new Map<string, Value>();
         for (const v of q.vars) {
@@ -294,10 +294,8 @@ export class Engine {
         return false;
       });
     } catch (e) {
-      if (e instanceof RangeError && /call stack/.test(e.message)) {
-        throw RegoError.single("eval_builtin_error", "evaluation too deep: the policy or its input nests beyond the evaluator's stack (simplify the document or policy)");
-      }
-      throw e;
+      if (e instanceof AsyncSuspend) throw e;
+      throw asRegoError(e, "eval_internal_error");
     } finally {
       const printer = opts.print ?? this.opts.print;
       for (const p of prints) {

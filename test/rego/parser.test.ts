@@ -32,7 +32,7 @@ const refText = (ts: Term[]): string => termString({ type: "ref", terms: ts, loc
 const callText = (e: Expr): string => {
   assert.equal(e.node.type, "call");
   const n = e.node as { op: RefTerm; args: Term[] };
-  return `${termString(n.op)}(${n.args.map(termString).join(", ")})`;
+  return `${termString(n.op)}(${n.args.map((a) => termString(a)).join(", ")})`;
 };
 const termOf = (e: Expr): Term => {
   assert.equal(e.node.type, "term");
@@ -302,7 +302,7 @@ type HeadSummary = { kind: string; ref: string; args?: string[]; key?: string; v
 const head = (r: Rule): HeadSummary => {
   const h = r.head;
   const out: HeadSummary = { kind: h.kind, ref: refText(h.ref), assign: h.assign };
-  if (h.args) out.args = h.args.map(termString);
+  if (h.args) out.args = h.args.map((a) => termString(a));
   if (h.key) out.key = termString(h.key);
   if (h.value) out.value = termString(h.value);
   return out;
