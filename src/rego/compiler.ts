@@ -12,7 +12,7 @@
 //  4. recursion between rules is rejected; rules are indexed on `input.x == constant`.
 
 import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation } from "./ast.ts";
-import { RegoError, type ErrorDetail } from "./errors.ts";
+import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import type { Value } from "./value.ts";
 import { RSet, BigDec, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
@@ -39,6 +39,7 @@ import {
   type EvalHooks,
 } from "./eval.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
+import { stackLow } from "./stack.ts";
 import { formatValue } from "./print.ts";
 import * as Ty from "./types.ts";
 import { annotationJSON } from "./astjson.ts";
@@ -68,13 +69,68 @@ interface ModCtx {
   module?: Module;
 }
 
+// The compiler compiles an expression speculatively and, when a variable turns out to be unsafe
+// there, returns to the state before it (to try the next expression first). The sets and maps of
+// that state record what was added, so returning is cheap however large the state has grown
+// (a copy per attempt would make long bodies quadratic).
+
+/** A Set whose additions since a mark can be undone. */
+class USet<T> extends Set<T> {
+  private journal: T[] = [];
+  add(v: T): this {
+    if (!this.has(v)) {
+      super.add(v);
+      this.journal?.push(v);
+    }
+    return this;
+  }
+  mark(): number {
+    return this.journal.length;
+  }
+  /** Entries added since mark m. */
+  since(m: number): T[] {
+    return this.journal.slice(m);
+  }
+  undo(m: number): void {
+    while (this.journal.length > m) super.delete(this.journal.pop()!);
+  }
+}
+
+/** A Map whose changes since a mark can be undone. */
+class UMap<K, V> extends Map<K, V> {
+  private journal: [K, V | undefined, boolean][] = [];
+  set(k: K, v: V): this {
+    this.journal?.push([k, this.get(k), this.has(k)]);
+    return super.set(k, v);
+  }
+  mark(): number {
+    return this.journal.length;
+  }
+  undo(m: number): void {
+    while (this.journal.length > m) {
+      const [k, prev, had] = this.journal.pop()!;
+      if (had) super.set(k, prev as V);
+      else super.delete(k);
+    }
+  }
+}
+
+interface Mark {
+  bound: USet<number>;
+  b: number;
+  vars: UMap<string, number>;
+  v: number;
+  declared: USet<string>;
+  d: number;
+}
+
 class Scope {
-  vars: Map<string, number>;
-  declared = new Set<string>();
+  vars: UMap<string, number>;
+  declared = new USet<string>();
   parent: Scope | null;
   constructor(parent: Scope | null) {
     this.parent = parent;
-    this.vars = new Map();
+    this.vars = new UMap();
   }
   find(name: string): number | undefined {
     for (let s: Scope | null = this; s !== null; s = s.parent) {
@@ -89,26 +145,39 @@ class Scope {
 class State {
   counter: { n: number; names: string[] };
   scope: Scope;
-  bound: Set<number>;
+  bound: USet<number>;
   mod: ModCtx;
   owner: TreeNode | null;
   /** Static types of bound slots, for the type check. */
   types: Map<number, TyFn> = new Map();
   /** The rule being compiled (rego.metadata.* read its annotations). */
   rule: Rule | null = null;
-  constructor(mod: ModCtx, owner: TreeNode | null, counter?: { n: number; names: string[] }, scope?: Scope, bound?: Set<number>) {
+  constructor(mod: ModCtx, owner: TreeNode | null, counter?: { n: number; names: string[] }, scope?: Scope, bound?: Iterable<number>) {
     this.mod = mod;
     this.owner = owner;
     this.counter = counter ?? { n: 0, names: [] };
     this.scope = scope ?? new Scope(null);
-    this.bound = bound ?? new Set();
+    this.bound = new USet(bound);
+  }
+  /** A point to return to (undo) if what is compiled next turns out to be unsafe. */
+  mark(): Mark {
+    const { vars, declared } = this.scope;
+    return { bound: this.bound, b: this.bound.mark(), vars, v: vars.mark(), declared, d: declared.mark() };
+  }
+  undo(m: Mark): void {
+    this.bound = m.bound;
+    m.bound.undo(m.b);
+    this.scope.vars = m.vars;
+    m.vars.undo(m.v);
+    this.scope.declared = m.declared;
+    m.declared.undo(m.d);
   }
   newSlot(name: string): number {
     this.counter.names.push(name);
     return this.counter.n++;
   }
   child(): State {
-    const c = new State(this.mod, this.owner, this.counter, new Scope(this.scope), new Set(this.bound));
+    const c = new State(this.mod, this.owner, this.counter, new Scope(this.scope), this.bound);
     c.types = new Map(this.types);
     c.rule = this.rule;
     return c;
@@ -124,6 +193,23 @@ type Resolved =
 type CallTarget = { kind: "builtin"; b: Builtin; name: string } | { kind: "func"; node: TreeNode; name: string; arity: number };
 
 const K_TRUE: K = () => true;
+
+/**
+ * An expression with at most one solution, in direct form: `run` evaluates it and binds `slot`
+ * (if any) on success. compileExprs runs a stretch of such expressions in a loop instead of
+ * nesting one continuation per expression, so a body of thousands of assignments and tests does
+ * not need thousands of stack frames.
+ */
+interface Det {
+  run: (c: Ctx, f: Frame) => boolean;
+  slot: number;
+}
+const DET = new WeakMap<ExprFn, Det>();
+
+function det(fn: ExprFn, run: Det["run"], slot = -1): ExprFn {
+  DET.set(fn, { run, slot });
+  return fn;
+}
 
 function isWildcard(name: string): boolean {
   return name === "_" || name.startsWith("$_");
@@ -165,8 +251,38 @@ function seq(a: ExprFn, b: ExprFn): ExprFn {
   return (c, f, k) => a(c, f, () => b(c, f, k));
 }
 
-/** Is the term a constant (no variables, refs, calls or comprehensions)? Returns its value. */
-function constValueOf(t: Term): Value | undefined {
+/** Expressions in sequence; stretches of expressions with direct forms (Det) run in a loop. */
+function chain(fns: ExprFn[]): ExprFn {
+  const parts: ExprFn[] = [];
+  for (let i = 0; i < fns.length; ) {
+    let j = i;
+    while (j < fns.length && DET.has(fns[j])) j++;
+    if (j - i >= 2) {
+      parts.push(straight(fns.slice(i, j).map((x) => DET.get(x)!)));
+      i = j;
+    } else parts.push(fns[i++]);
+  }
+  let fn = parts[parts.length - 1];
+  for (let i = parts.length - 2; i >= 0; i--) fn = seq(parts[i], fn);
+  return fn;
+}
+
+function straight(ds: Det[]): ExprFn {
+  const n = ds.length;
+  return (c, f, k) => {
+    let i = 0;
+    while (i < n && ds[i].run(c, f)) i++;
+    const r = i === n ? k() : false;
+    for (let j = 0; j < i; j++) if (ds[j].slot >= 0) f[ds[j].slot] = undefined;
+    return r;
+  };
+}
+
+const NOT_CONST = Symbol("not constant");
+/** constValueOf of composite terms, computed once per term. */
+const constMemo = new WeakMap<Term, Value | typeof NOT_CONST>();
+
+function scalarValueOf(t: Term): Value | undefined {
   switch (t.type) {
     case "null":
       return null;
@@ -176,36 +292,116 @@ function constValueOf(t: Term): Value | undefined {
       return numberFromText(t.value);
     case "string":
       return t.value;
-    case "array": {
-      const out: Value[] = [];
-      for (const it of t.items) {
-        const v = constValueOf(it);
-        if (v === undefined) return undefined;
-        out.push(v);
-      }
-      return out;
-    }
-    case "set": {
-      const out = new RSet();
-      for (const it of t.items) {
-        const v = constValueOf(it);
-        if (v === undefined) return undefined;
-        out.add(v);
-      }
-      return out;
-    }
-    case "object": {
-      const out: [Value, Value][] = [];
-      for (const [kt, vt] of t.items) {
-        const k = constValueOf(kt);
-        const v = constValueOf(vt);
-        if (k === undefined || v === undefined) return undefined;
-        out.push([k, v]);
-      }
-      return makeObject(out);
-    }
     default:
       return undefined;
+  }
+}
+
+/**
+ * Is the term a constant (no variables, refs, calls or comprehensions)? Returns its value. The
+ * value of a composite term is built once, bottom-up and without recursion, and kept with the
+ * term: a literal may be nested thousands of levels deep, and every level asks.
+ */
+function constValueOf(t: Term): Value | undefined {
+  if (t.type !== "array" && t.type !== "set" && t.type !== "object") return scalarValueOf(t);
+  const known = constMemo.get(t);
+  if (known !== undefined) return known === NOT_CONST ? undefined : known;
+  type F = { t: Term; kids: Term[]; vals: Value[] };
+  const kidsOf = (x: Term): Term[] => (x.type === "object" ? x.items.flat() : (x as { items: Term[] }).items);
+  const stack: F[] = [{ t, kids: kidsOf(t), vals: [] }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.vals.length < top.kids.length) {
+      const k = top.kids[top.vals.length];
+      let v: Value | typeof NOT_CONST | undefined;
+      if (k.type === "array" || k.type === "set" || k.type === "object") {
+        v = constMemo.get(k);
+        if (v === undefined) {
+          stack.push({ t: k, kids: kidsOf(k), vals: [] });
+          continue;
+        }
+      } else {
+        const sv = scalarValueOf(k);
+        v = sv === undefined ? NOT_CONST : sv;
+      }
+      if (v === NOT_CONST) {
+        // Not constant, and neither is anything that contains it.
+        for (const f of stack) constMemo.set(f.t, NOT_CONST);
+        return undefined;
+      }
+      top.vals.push(v);
+      continue;
+    }
+    let v: Value;
+    if (top.t.type === "array") v = top.vals;
+    else if (top.t.type === "set") v = new RSet(top.vals);
+    else {
+      const pairs: [Value, Value][] = [];
+      for (let i = 0; i < top.vals.length; i += 2) pairs.push([top.vals[i], top.vals[i + 1]]);
+      v = makeObject(pairs);
+    }
+    constMemo.set(top.t, v);
+    stack.pop();
+    if (stack.length > 0) stack[stack.length - 1].vals.push(v);
+    else return v;
+  }
+  return undefined;
+}
+
+const TY_ANY: TyFn = () => Ty.ANY;
+const TY_NULL: TyFn = () => Ty.T_NULL;
+const TY_BOOL: TyFn = () => Ty.T_BOOL;
+const TY_NUM: TyFn = () => Ty.T_NUM;
+const TY_STR: TyFn = () => Ty.T_STR;
+/** The result type of each builtin, as a TyFn. */
+const resultTypes = new WeakMap<Builtin, TyFn>();
+
+/** Static types describe terms to this depth; deeper parts are any. */
+const TYPE_DEPTH = 24;
+
+/** Expressions nested deeper than this are compiled flat (compileFlat). */
+const FLAT_DEPTH = 32;
+
+const depthMemo = new WeakMap<Term, number>();
+
+/** Nesting depth of a term through collections, calls and ref operands (not into comprehensions); computed without recursion, once per term. */
+function termDepth(t: Term): number {
+  const kidsOf = (x: Term): Term[] | null => {
+    switch (x.type) {
+      case "array":
+      case "set":
+        return x.items;
+      case "object":
+        return x.items.flat();
+      case "call":
+        return x.args;
+      case "ref":
+        return x.terms;
+      default:
+        return null;
+    }
+  };
+  if (kidsOf(t) === null) return 0;
+  const known = depthMemo.get(t);
+  if (known !== undefined) return known;
+  const stack: { t: Term; kids: Term[]; i: number; max: number }[] = [{ t, kids: kidsOf(t)!, i: 0, max: 0 }];
+  for (;;) {
+    const top = stack[stack.length - 1];
+    if (top.i < top.kids.length) {
+      const k = top.kids[top.i++];
+      const kk = kidsOf(k);
+      if (kk === null) continue;
+      const d = depthMemo.get(k);
+      if (d !== undefined) top.max = Math.max(top.max, d);
+      else stack.push({ t: k, kids: kk, i: 0, max: 0 });
+      continue;
+    }
+    const d = top.max + 1;
+    depthMemo.set(top.t, d);
+    stack.pop();
+    if (stack.length === 0) return d;
+    const parent = stack[stack.length - 1];
+    parent.max = Math.max(parent.max, d);
   }
 }
 
@@ -217,7 +413,7 @@ export interface CompiledQuery {
 }
 
 export class Compiler {
-  root = new TreeNode("", []);
+  root = new TreeNode("");
   private deps = new Map<TreeNode, Set<TreeNode>>();
   private ruleNamesByPkg = new Map<string, Set<string>>();
   private order = 0;
@@ -229,6 +425,8 @@ export class Compiler {
   private compTypes = new WeakMap<Term, TyFn>();
   /** Queries follow the engine's Rego version. */
   queryV1 = true;
+  /** Nesting of the compiler's recursion (see enter). */
+  private nest = 0;
   /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
   hooks: EvalHooks | null = null;
   /** The builtins this compile may call (the engine's table, restricted by its capabilities). */
@@ -241,7 +439,16 @@ export class Compiler {
     this.builtins = builtins;
   }
 
+  /** Compile all modules; throws RegoError (never another exception) on any problem. */
   compile(): TreeNode {
+    try {
+      return this.compileModules();
+    } catch (e) {
+      throw asRegoError(e, "rego_compile_error");
+    }
+  }
+
+  private compileModules(): TreeNode {
     // Pass 1: rule names per package, tree nodes.
     const placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[] = [];
     for (const m of this.modules) {
@@ -292,18 +499,32 @@ export class Compiler {
       try {
         this.compileRuleInto(p.rule, p.mod, p.node, p.suffix);
       } catch (e) {
-        if (e instanceof RegoError) this.errors.push(...e.errors);
-        else throw e;
+        if (e instanceof Unsafe) e = this.unsafeError(e.vars);
+        this.errors.push(...asRegoError(e, "rego_compile_error", p.rule.loc).errors);
+      } finally {
+        this.nest = 0;
       }
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
+    this.warmTypes();
     this.runChecks();
     this.checkRecursion();
-    this.finish(this.root);
+    this.finishAll(this.root);
     return this.root;
   }
 
+  /** Compile a query; throws RegoError (never another exception) on any problem. */
   compileQuery(body: Body, file = "query"): CompiledQuery {
+    try {
+      return this.compileQueryBody(body, file);
+    } catch (e) {
+      throw asRegoError(e instanceof Unsafe ? this.unsafeError(e.vars) : e, "rego_compile_error");
+    } finally {
+      this.nest = 0;
+    }
+  }
+
+  private compileQueryBody(body: Body, file: string): CompiledQuery {
     const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set(), v1: this.queryV1 };
     const st = new State(mod, null);
     const exprs: CompiledQuery["exprs"] = [];
@@ -402,11 +623,11 @@ export class Compiler {
     st.rule = rule;
     // Wildcards in heads become distinct variables.
     let args: MatchFn[] | null = null;
-    if (h.kind === "function") {
-      args = (h.args ?? []).map((a) => this.compilePattern(a, st, true));
-    }
+    let argChecks: ExprFn[] = [];
+    if (h.kind === "function") [args, argChecks] = this.compileArgs(rule, st);
     const afterArgs = new Set(st.bound);
     let body = this.compileBody(rule.body, st);
+    for (let i = argChecks.length - 1; i >= 0; i--) body = seq(argChecks[i], body);
     const headTerm = h.kind === "multi" ? h.key : h.value;
     // Head terms that enumerate (p contains xs[_], q(_) := xs[_]) become extra body solutions.
     const heads = [headTerm ? this.headTerm(headTerm, st) : constTerm(true), ...suffix.map((t) => this.headTerm(t, st))];
@@ -415,7 +636,7 @@ export class Compiler {
     const value = ext.fns[0];
     const suffixFns = ext.fns.slice(1);
     const elses = rule.elses.map((e) => {
-      const est = new State(mod, node, st.counter, new Scope(st.scope.parent), new Set(afterArgs));
+      const est = new State(mod, node, st.counter, new Scope(st.scope.parent), afterArgs);
       // Function parameters stay visible in else bodies.
       for (const [n, s] of st.scope.vars) if (afterArgs.has(s)) est.scope.vars.set(n, s);
       const eb = this.compileBody(e.body, est);
@@ -468,6 +689,103 @@ export class Compiler {
     } else {
       node.complete.push(cr);
     }
+  }
+
+  /**
+   * A function's parameters as patterns. As in OPA: they may not contain calls; plain patterns
+   * (variables, collections of them) bind first, then references, whose variables must be bound
+   * by the plain ones (`f(x, x.y)`). When some are not, a variable of the head value that nothing
+   * binds is reported instead (OPA checks the head first).
+   */
+  private compileArgs(rule: Rule, st: State): [MatchFn[], ExprFn[]] {
+    const terms = rule.head.args ?? [];
+    const shadow: ErrorDetail[] = [];
+    for (const a of terms) {
+      if (a.type === "ref" && a.terms.length === 1 && a.terms[0].type === "var" && (a.terms[0].name === "input" || a.terms[0].name === "data")) {
+        shadow.push({ code: "rego_compile_error", message: `args must not shadow ${a.terms[0].name} (use a different variable name)`, location: rule.loc });
+      }
+    }
+    if (shadow.length > 0) throw new RegoError(shadow);
+    const calls: ErrorDetail[] = [];
+    const refs: RefTerm[][] = terms.map(() => []);
+    terms.forEach((a, i) => {
+      const todo: [Term, boolean][] = [[a, false]];
+      while (todo.length > 0) {
+        const [t, inRef] = todo.pop()!;
+        if (t.type === "call") calls.push({ code: "rego_compile_error", message: "rule arguments cannot contain calls", location: t.loc });
+        else if (t.type === "ref") {
+          if (!inRef) refs[i].push(t);
+          for (let j = t.terms.length - 1; j >= 1; j--) todo.push([t.terms[j], true]);
+        } else if (t.type === "array" || t.type === "set") for (let j = t.items.length - 1; j >= 0; j--) todo.push([t.items[j], inRef]);
+        else if (t.type === "object") for (let j = t.items.length - 1; j >= 0; j--) todo.push([t.items[j][1], inRef], [t.items[j][0], inRef]);
+      }
+    });
+    if (calls.length > 0) throw new RegoError(calls);
+    const out: MatchFn[] = new Array(terms.length);
+    terms.forEach((a, i) => {
+      if (refs[i].length === 0) out[i] = this.compilePattern(a, st, true);
+    });
+    const unsafe: ErrorDetail[] = [];
+    // A parameter with references is matched after the others (its value is kept in a slot
+    // meanwhile), as a check at the start of the body.
+    const checks: ExprFn[] = [];
+    terms.forEach((a, i) => {
+      if (refs[i].length === 0) return;
+      const bad: ErrorDetail[] = [];
+      for (const r of refs[i]) {
+        const names: string[] = [];
+        const todo: Term[] = [r];
+        while (todo.length > 0) {
+          const t = todo.shift()!;
+          if (t.type === "var") {
+            const slot = isWildcard(t.name) ? undefined : st.scope.find(t.name);
+            if ((slot === undefined || !st.bound.has(slot)) && !names.includes(t.name)) names.push(t.name);
+          } else if (t.type === "ref") todo.push(...t.terms.filter((x) => x.type !== "string"));
+        }
+        for (const n of names) bad.push({ code: "rego_unsafe_var_error", message: `var ${isWildcard(n) ? "_" : n} is unsafe`, location: r.loc });
+      }
+      if (bad.length > 0) unsafe.push(...bad);
+      else {
+        const slot = st.newSlot("$arg");
+        const pm = this.compilePattern(a, st, true);
+        out[i] = (_c, f, v, k) => {
+          f[slot] = v;
+          const r = k();
+          f[slot] = undefined;
+          return r;
+        };
+        checks.push((c, f, k) => pm(c, f, f[slot] as Value, k));
+      }
+    });
+    if (unsafe.length === 0) return [out, checks];
+    // Variables of the head value that neither a parameter nor the body mentions.
+    const mentioned = new Set<string>();
+    const walk = (t: Term | null, into: boolean, found?: VarTerm[]) => {
+      const todo = t ? [t] : [];
+      while (todo.length > 0) {
+        const x = todo.pop()!;
+        if (x.type === "var") found ? found.push(x) : mentioned.add(x.name);
+        else if (x.type === "ref") todo.push(...x.terms);
+        else if (x.type === "call") todo.push(...x.args);
+        else if (x.type === "array" || x.type === "set") todo.push(...x.items);
+        else if (x.type === "object") for (const [k, v] of x.items) todo.push(k, v);
+        else if (into && (x.type === "arraycomp" || x.type === "setcomp")) todo.push(x.head);
+        else if (into && x.type === "objectcomp") todo.push(x.key, x.value);
+      }
+    };
+    for (const a of terms) walk(a, true);
+    for (const e of rule.body) {
+      const n = e.node;
+      if (n.type === "term") walk(n.term, true);
+      else if (n.type === "call") n.args.forEach((x) => walk(x, true));
+      else if (n.type === "some") n.vars.forEach((x) => mentioned.add(x.name));
+      else if (n.type === "somein") [n.key, n.value, n.collection].forEach((x) => walk(x, true));
+    }
+    const headVars: VarTerm[] = [];
+    walk(rule.head.value, false, headVars);
+    const unbound = headVars.filter((v) => !isWildcard(v.name) && !mentioned.has(v.name) && !this.isNonLocal(v.name, st));
+    if (unbound.length > 0) throw this.unsafeError(unbound.reverse());
+    throw new RegoError(unsafe);
   }
 
   private headTerm(t: Term, st: State): CTerm {
@@ -583,7 +901,16 @@ export class Compiler {
         node.index = { path, byValue, rest };
       }
     }
-    for (const c of node.children.values()) this.finish(c);
+  }
+
+  /** finish every node of the tree (without recursion: package paths may be thousands deep). */
+  private finishAll(root: TreeNode): void {
+    const todo = [root];
+    while (todo.length > 0) {
+      const n = todo.pop()!;
+      this.finish(n);
+      for (const c of n.children.values()) todo.push(c);
+    }
   }
 
   /**
@@ -592,22 +919,23 @@ export class Compiler {
    */
   private addDepPattern(st: State, pattern: (string | null)[]): void {
     if (st.owner === null) return;
-    const visit = (n: TreeNode, i: number) => {
+    const todo: [TreeNode, number][] = [[this.root, 0]];
+    while (todo.length > 0) {
+      const [n, i] = todo.pop()!;
       if (n.hasDocRules) {
         this.addDep(st, n, false);
-        return;
+        continue;
       }
       if (i === pattern.length) {
         this.addDep(st, n, true);
-        return;
+        continue;
       }
       const p = pattern[i];
       if (p !== null) {
         const c = n.children.get(p);
-        if (c) visit(c, i + 1);
-      } else for (const c of n.children.values()) visit(c, i + 1);
-    };
-    visit(this.root, 0);
+        if (c) todo.push([c, i + 1]);
+      } else for (const c of n.children.values()) todo.push([c, i + 1]);
+    }
   }
 
   private addDep(st: State, target: TreeNode, whole: boolean): void {
@@ -616,13 +944,13 @@ export class Compiler {
     if (!set) this.deps.set(st.owner, (set = new Set()));
     set.add(target);
     if (whole) {
-      const visit = (n: TreeNode) => {
-        for (const c of n.children.values()) {
-          set!.add(c);
-          visit(c);
+      const todo = [target];
+      while (todo.length > 0) {
+        for (const c of todo.pop()!.children.values()) {
+          set.add(c);
+          todo.push(c);
         }
-      };
-      visit(target);
+      }
     }
   }
 
@@ -631,10 +959,20 @@ export class Compiler {
     const stack: TreeNode[] = [];
     const errs: ErrorDetail[] = [];
     const reported = new Set<TreeNode>();
-    const visit = (n: TreeNode) => {
-      state.set(n, 1);
-      stack.push(n);
-      for (const d of this.deps.get(n) ?? []) {
+    // Depth-first, with an explicit stack of dependency iterators (chains may be thousands long).
+    const iters: Iterator<TreeNode>[] = [];
+    const visit = (start: TreeNode) => {
+      state.set(start, 1);
+      stack.push(start);
+      iters.push((this.deps.get(start) ?? new Set<TreeNode>()).values());
+      while (iters.length > 0) {
+        const next = iters[iters.length - 1].next();
+        if (next.done) {
+          iters.pop();
+          state.set(stack.pop()!, 2);
+          continue;
+        }
+        const d = next.value;
         const s = state.get(d);
         if (s === 1) {
           const cycle = stack.slice(stack.indexOf(d));
@@ -647,10 +985,12 @@ export class Compiler {
               location: loc,
             });
           }
-        } else if (s === undefined) visit(d);
+        } else if (s === undefined) {
+          state.set(d, 1);
+          stack.push(d);
+          iters.push((this.deps.get(d) ?? new Set<TreeNode>()).values());
+        }
       }
-      stack.pop();
-      state.set(n, 2);
     };
     for (const n of this.deps.keys()) if (!state.has(n)) visit(n);
     if (errs.length) throw new RegoError(errs);
@@ -660,14 +1000,21 @@ export class Compiler {
 
   compileBody(body: Body, st: State, captures?: Map<Expr, number>): ExprFn {
     if (body.length === 0) return (_c, _f, k) => k();
+    this.enter(body[0].loc);
+    try {
+      return this.compileExprs(body, st, captures);
+    } finally {
+      this.nest--;
+    }
+  }
+
+  private compileExprs(body: Body, st: State, captures?: Map<Expr, number>): ExprFn {
     const pending = body.slice();
     const fns: ExprFn[] = [];
     while (pending.length > 0) {
       let done = false;
       for (let i = 0; i < pending.length; i++) {
-        const snapBound = new Set(st.bound);
-        const snapVars = new Map(st.scope.vars);
-        const snapDeclared = new Set(st.scope.declared);
+        const snap = st.mark();
         try {
           fns.push(this.compileExpr(pending[i], st, captures?.get(pending[i]) ?? -1));
           pending.splice(i, 1);
@@ -675,9 +1022,7 @@ export class Compiler {
           break;
         } catch (e) {
           if (!(e instanceof Unsafe)) throw e;
-          st.bound = snapBound;
-          st.scope.vars = snapVars;
-          st.scope.declared = snapDeclared;
+          st.undo(snap);
         }
       }
       if (!done) {
@@ -693,17 +1038,27 @@ export class Compiler {
         throw this.unsafeError(vars);
       }
     }
-    let fn = fns[fns.length - 1];
-    for (let i = fns.length - 2; i >= 0; i--) fn = seq(fns[i], fn);
-    return fn;
+    return chain(fns);
   }
 
+  // compileExpr, compileExprNode, compileCallExpr and compileTerm are on the path of every nested
+  // comprehension: they keep few locals (small stack frames) and leave the rest to helpers.
   private compileExpr(e: Expr, st: State, capture: number): ExprFn {
-    const fn = this.compileExprInner(e, st, capture);
+    let fn: ExprFn;
+    if (e.negated) fn = this.compileNegated(e, st, capture);
+    else {
+      const n = e.node;
+      // `x := …` and `x = …` directly (the common case, and two stack frames fewer).
+      const op = n.type === "call" && n.op.terms.length === 1 && n.op.terms[0].type === "var" ? n.op.terms[0].name : "";
+      if (op === "assign" && n.type === "call") fn = this.withCapture(this.compileAssign(n.args[0], n.args[1], st, e.loc), capture);
+      else if (op === "eq" && n.type === "call") fn = this.withCapture(this.compileUnify(n.args[0], n.args[1], st), capture);
+      else fn = this.compileExprNode(e, st, capture);
+      if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
+    }
     return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
   }
 
-  private compileExprInner(e: Expr, st: State, capture: number): ExprFn {
+  private compileNegated(e: Expr, st: State, capture: number): ExprFn {
     let fn: ExprFn;
     if (e.negated) {
       // As in OPA, the arguments of a negated call are evaluated outside the negation: an
@@ -771,21 +1126,30 @@ export class Compiler {
 
   /** Does a term mention a local variable (or `_`)? Roots (input, data, rules, imports) do not count. */
   private hasLocalVars(t: Term, st: State): boolean {
-    switch (t.type) {
-      case "var":
-        return isWildcard(t.name) || !this.isNonLocal(t.name, st);
-      case "ref":
-        return t.terms.some((x, i) => (i === 0 && x.type === "var" ? this.hasLocalVars(x, st) : x.type !== "string" && this.hasLocalVars(x, st)));
-      case "array":
-      case "set":
-        return t.items.some((x) => this.hasLocalVars(x, st));
-      case "object":
-        return t.items.some(([k, v]) => this.hasLocalVars(k, st) || this.hasLocalVars(v, st));
-      case "call":
-        return t.args.some((x) => this.hasLocalVars(x, st));
-      default:
-        return false;
+    // Without recursion: terms may be nested thousands deep.
+    const todo: Term[] = [t];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      switch (x.type) {
+        case "var":
+          if (isWildcard(x.name) || !this.isNonLocal(x.name, st)) return true;
+          break;
+        case "ref":
+          for (const y of x.terms) if (y.type !== "string") todo.push(y);
+          break;
+        case "array":
+        case "set":
+          if (constValueOf(x) === undefined) todo.push(...x.items);
+          break;
+        case "object":
+          if (constValueOf(x) === undefined) for (const [k, v] of x.items) todo.push(k, v);
+          break;
+        case "call":
+          todo.push(...x.args);
+          break;
+      }
     }
+    return false;
   }
 
   /** Which arguments of a negated call OPA evaluates outside the negation. */
@@ -807,14 +1171,14 @@ export class Compiler {
   }
 
   private hoistArg(a: Term, st: State, out: { slot: number; ct: CTerm }[]): VarTerm {
-    const before = new Set(st.bound);
+    const before = st.mark();
     const ct = this.compileTerm(a, st);
     const fresh: VarTerm[] = [];
-    for (const s2 of st.bound) {
-      if (!before.has(s2)) fresh.push({ type: "var", name: isWildcard(st.counter.names[s2]) ? "_" : st.counter.names[s2], loc: a.loc });
+    for (const s2 of st.bound.since(before.b)) {
+      fresh.push({ type: "var", name: isWildcard(st.counter.names[s2]) ? "_" : st.counter.names[s2], loc: a.loc });
     }
     if (fresh.length > 0) {
-      st.bound = before;
+      st.undo(before);
       throw new Unsafe(fresh);
     }
     const slot = st.newSlot("$hoist");
@@ -841,10 +1205,11 @@ export class Compiler {
         if (capture >= 0) return (c, f, k) => ct.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
         if (ct.ev !== null) {
           const ev = ct.ev;
-          return (c, f, k) => {
+          const test = (c: Ctx, f: Frame): boolean => {
             const v = ev(c, f);
-            return v === undefined || v === false ? false : k();
+            return v !== undefined && v !== false;
           };
+          return det((c, f, k) => (test(c, f) ? k() : false), test);
         }
         return (c, f, k) => ct.en(c, f, (v) => (v === false ? false : k()));
       }
@@ -915,9 +1280,9 @@ export class Compiler {
           return s === undefined || !st.bound.has(s);
         }
       case "array":
-        return t.items.some((i) => this.needsBinding(i, st));
+        return constValueOf(t) === undefined && t.items.some((i) => this.needsBinding(i, st));
       case "object":
-        return t.items.some(([, v]) => this.needsBinding(v, st));
+        return constValueOf(t) === undefined && t.items.some(([, v]) => this.needsBinding(v, st));
       default:
         return false;
     }
@@ -926,6 +1291,51 @@ export class Compiler {
   // ---- Terms ---------------------------------------------------------------------------------
 
   compileTerm(t: Term, st: State): CTerm {
+    switch (t.type) {
+      case "array":
+      case "set":
+      case "object": {
+        const cv = constValueOf(t);
+        if (cv !== undefined) return constTerm(cv);
+        if (termDepth(t) > FLAT_DEPTH) return this.compileFlat(t, st) ?? this.compileNested(t, st);
+        return this.compileNested(t, st);
+      }
+      case "call":
+        if (termDepth(t) > FLAT_DEPTH) return this.compileFlat(t, st) ?? this.compileNested(t, st);
+        return this.compileNested(t, st);
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        this.enter(t.loc);
+        try {
+          return this.compileComprehension(t, st);
+        } finally {
+          this.nest--;
+        }
+      default:
+        return this.compileTermInner(t, st);
+    }
+  }
+
+  /** compileTerm for terms that contain terms: counts the nesting, and stops before the stack runs out. */
+  private compileNested(t: Term, st: State): CTerm {
+    this.enter(t.loc);
+    try {
+      return this.compileTermInner(t, st);
+    } finally {
+      this.nest--;
+    }
+  }
+
+  /** One level deeper in the compiler's recursion; a coded error when the JavaScript stack runs low. */
+  private enter(loc: Location): void {
+    if ((++this.nest & 15) === 0 && stackLow()) {
+      this.nest--;
+      throw RegoError.single("rego_compile_error", "expression nested too deeply to compile (the JavaScript stack is exhausted)", loc);
+    }
+  }
+
+  private compileTermInner(t: Term, st: State): CTerm {
     switch (t.type) {
       case "null":
         return constTerm(null);
@@ -946,8 +1356,6 @@ export class Compiler {
       case "set": {
         const items = t.items.map((i) => this.compileTerm(i, st));
         const isSet = t.type === "set";
-        const cv = constValueOf(t);
-        if (cv !== undefined) return constTerm(cv);
         if (items.every((i) => i.ev !== null)) {
           const evs = items.map((i) => i.ev!);
           const n = evs.length;
@@ -976,8 +1384,6 @@ export class Compiler {
         return { ev: null, en };
       }
       case "object": {
-        const cv = constValueOf(t);
-        if (cv !== undefined) return constTerm(cv);
         const pairs = t.items.map(([kt, vt]) => [this.compileTerm(kt, st), this.compileTerm(vt, st)] as const);
         const en: EnumFn = (c, f, k) => {
           const out: [Value, Value][] = [];
@@ -1010,6 +1416,117 @@ export class Compiler {
         }
         return { ev: null, en };
       }
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        return this.compileComprehension(t, st);
+      case "call":
+        return this.compileCallTerm(t, st);
+    }
+  }
+
+  /**
+   * A deeply nested expression (a chain of thousands of operators `1 + 2 + …`, calls nested
+   * thousands deep, collections of such) as a flat list of steps run over a stack of values:
+   * neither compiling nor evaluating it recurses with its depth. Arguments are evaluated left to
+   * right and an undefined one makes the whole expression undefined, as in the nested form.
+   * Null when some part cannot be evaluated this way (it enumerates values or binds variables);
+   * the nested compilation is used then.
+   */
+  private compileFlat(root: Term, st: State): CTerm | null {
+    type Call = (c: Ctx, vals: Value[], loc: Location) => Value | undefined;
+    type Step = { kind: 0; ev: ValFn } | { kind: 1; n: number; call: Call; loc: Location } | { kind: 2; n: number; set: boolean } | { kind: 3; n: number };
+    // A long chain names the same few functions over and over: resolve each name once.
+    const targets = new Map<string, CallTarget>();
+    const calls = new Map<CallTarget, Call>();
+    const steps: Step[] = [];
+    const snap = st.mark();
+    const snapChecks = this.checks.length;
+    const giveUp = (): null => {
+      st.undo(snap);
+      this.checks.length = snapChecks;
+      return null;
+    };
+    // Post-order: a node is pushed again (expanded) under its children, and emitted after them.
+    const todo: { t: Term; expanded: boolean; call?: Call }[] = [{ t: root, expanded: false }];
+    while (todo.length > 0) {
+      const { t, expanded, call: fc } = todo.pop()!;
+      if (expanded) {
+        if (fc !== undefined) steps.push({ kind: 1, n: (t as CallTerm).args.length, call: fc, loc: t.loc });
+        else if (t.type === "object") steps.push({ kind: 3, n: t.items.length });
+        else steps.push({ kind: 2, n: (t as { items: Term[] }).items.length, set: t.type === "set" });
+        continue;
+      }
+      const cv = constValueOf(t);
+      if (cv !== undefined) {
+        steps.push({ kind: 0, ev: () => cv });
+        continue;
+      }
+      let kids: Term[] | null = null;
+      let call: Call | undefined;
+      if (t.type === "call") {
+        const name = opName(t.op);
+        if (name !== "print" && name !== "rego.metadata.rule" && name !== "rego.metadata.chain") {
+          const key = `${name}/${t.op.terms.length}/${t.args.length}`;
+          let target = targets.get(key);
+          if (target === undefined) targets.set(key, (target = this.resolveCall(t.op, st, t.loc, t.args.length)));
+          if (target.kind === "builtin" && target.b.relation === true) return giveUp();
+          const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
+          if (!variadic && t.args.length !== this.arityOf(target)) throw this.arityError(target, name, t.args.length, t.loc);
+          this.typeCheckArgs(target, t.args, name, t.loc, st);
+          kids = t.args;
+          call = calls.get(target);
+          if (call === undefined) calls.set(target, (call = this.flatCall(target)));
+        }
+      } else if (t.type === "array" || t.type === "set") kids = t.items;
+      else if (t.type === "object") kids = t.items.flat();
+      if (kids !== null) {
+        todo.push({ t, expanded: true, call });
+        for (let i = kids.length - 1; i >= 0; i--) todo.push({ t: kids[i], expanded: false });
+        continue;
+      }
+      const ct = this.compileTerm(t, st);
+      if (ct.ev === null) return giveUp();
+      steps.push({ kind: 0, ev: ct.ev });
+    }
+    const ev: ValFn = (c, f) => {
+      const vals: Value[] = [];
+      for (let i = 0; i < steps.length; i++) {
+        const s = steps[i];
+        switch (s.kind) {
+          case 0: {
+            const v = s.ev(c, f);
+            if (v === undefined) return undefined;
+            vals.push(v);
+            break;
+          }
+          case 1: {
+            const out = s.call(c, vals.splice(vals.length - s.n, s.n), s.loc);
+            if (out === undefined) return undefined;
+            vals.push(out);
+            break;
+          }
+          case 2: {
+            const items = vals.splice(vals.length - s.n, s.n);
+            vals.push(s.set ? new RSet(items) : items);
+            break;
+          }
+          case 3: {
+            const kv = vals.splice(vals.length - 2 * s.n, 2 * s.n);
+            const pairs: [Value, Value][] = [];
+            for (let j = 0; j < kv.length; j += 2) pairs.push([kv[j], kv[j + 1]]);
+            vals.push(makeObject(pairs));
+            break;
+          }
+        }
+      }
+      return vals[0];
+    };
+    return { ev, en: evToEn(ev) };
+  }
+
+  private compileComprehension(t: Term, st: State): CTerm {
+    switch (t.type) {
       case "arraycomp":
       case "setcomp": {
         const cst = st.child();
@@ -1048,8 +1565,8 @@ export class Compiler {
         };
         return { ev, en: evToEn(ev) };
       }
-      case "call":
-        return this.compileCallTerm(t, st);
+      default:
+        throw new Error(`not a comprehension: ${t.type}`);
     }
   }
 
@@ -1269,12 +1786,13 @@ export class Compiler {
       if (ca.ev !== null && cb.ev !== null) {
         const ea = ca.ev;
         const eb = cb.ev;
-        return (c, f, k) => {
+        const test = (c: Ctx, f: Frame): boolean => {
           const x = ea(c, f);
           if (x === undefined) return false;
           const y = eb(c, f);
-          return y !== undefined && equal(x, y) ? k() : false;
+          return y !== undefined && equal(x, y);
         };
+        return det((c, f, k) => (test(c, f) ? k() : false), test);
       }
       return (c, f, k) => ca.en(c, f, (x) => cb.en(c, f, (y) => (equal(x, y) ? k() : false)));
     }
@@ -1329,7 +1847,7 @@ export class Compiler {
     while (pending.length) {
       let ok = false;
       for (let i = 0; i < pending.length; i++) {
-        const snap = new Set(st.bound);
+        const snap = st.mark();
         try {
           fns.push(this.compileUnify(pending[i][0], pending[i][1], st));
           pending.splice(i, 1);
@@ -1337,7 +1855,7 @@ export class Compiler {
           break;
         } catch (e) {
           if (!(e instanceof Unsafe)) throw e;
-          st.bound = snap;
+          st.undo(snap);
         }
       }
       if (!ok) return this.compileUnify(pending[0][0], pending[0][1], st);
@@ -1380,13 +1898,25 @@ export class Compiler {
       }
       this.declare(v, st);
     }
+    const slot = a.type === "var" && !isWildcard(a.name) ? st.scope.find(a.name) : undefined;
+    const binds = slot !== undefined && !st.bound.has(slot);
     const pm = this.compilePattern(a, st, false, this.typeOf(b, st));
     if (cv.ev !== null) {
       const ev = cv.ev;
-      return (c, f, k) => {
+      const fn: ExprFn = (c, f, k) => {
         const v = ev(c, f);
         return v === undefined ? false : pm(c, f, v, k);
       };
+      if (binds) {
+        const s = slot!;
+        return det(fn, (c, f) => {
+          const v = ev(c, f);
+          if (v === undefined) return false;
+          f[s] = v;
+          return true;
+        }, s);
+      }
+      return fn;
     }
     return (c, f, k) => cv.en(c, f, (v) => pm(c, f, v, k));
   }
@@ -1530,13 +2060,13 @@ export class Compiler {
       const next: number[] = [];
       let lastErr: Unsafe | null = null;
       for (const i of pending) {
-        const snap = new Set(st.bound);
+        const snap = st.mark();
         try {
           cargs[i] = this.compileTerm(args[i], st);
           order.push(i);
         } catch (e) {
           if (!(e instanceof Unsafe)) throw e;
-          st.bound = snap;
+          st.undo(snap);
           lastErr = e;
           next.push(i);
         }
@@ -1545,34 +2075,7 @@ export class Compiler {
       pending = next;
     }
     const n = cargs.length;
-    let invoke: (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean;
-    const mockKey = target.name;
-    const direct = this.directInvoker(target, loc);
-    invoke = (c, vals, k) => {
-      if (c.mocks !== null) {
-        const m = c.mocks.get(mockKey);
-        if (m !== undefined) {
-          // Inside a replacement no mock applies: the replaced function is the original again,
-          // and one mock never calls another (as in OPA).
-          const saved = c.mocks;
-          const scoped = null;
-          c.mocks = scoped;
-          try {
-            return this.invokeMock(c, m, vals, loc, (v) => {
-              c.mocks = saved;
-              try {
-                return k(v);
-              } finally {
-                c.mocks = scoped;
-              }
-            });
-          } finally {
-            c.mocks = saved;
-          }
-        }
-      }
-      return direct(c, vals, k);
-    };
+    const invoke = this.invoker(target, loc);
     const isRelation = target.kind === "builtin" && target.b.relation === true;
     if (cargs.every((a) => a.ev !== null) && !isRelation) {
       const evs = cargs.map((a) => a.ev!);
@@ -1602,6 +2105,50 @@ export class Compiler {
       return step(0);
     };
     return { ev: null, en };
+  }
+
+  /** For compileFlat: a single-valued call of the target (or of its `with` replacement). */
+  private flatCall(target: CallTarget): (c: Ctx, vals: Value[], loc: Location) => Value | undefined {
+    const mockKey = target.name;
+    return (c, vals, loc) => {
+      if (c.mocks !== null && c.mocks.has(mockKey)) {
+        let out: Value | undefined;
+        this.invoker(target, loc)(c, vals, (v) => ((out = v), true));
+        return out;
+      }
+      return target.kind === "func" ? callFunction(c, target.node, vals, loc) : callBuiltin(c, target.b, vals, loc);
+    };
+  }
+
+  /** Calls the target with argument values (or the `with` replacement in effect for it). */
+  private invoker(target: CallTarget, loc: Location): (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean {
+    const mockKey = target.name;
+    const direct = this.directInvoker(target, loc);
+    return (c, vals, k) => {
+      if (c.mocks !== null) {
+        const m = c.mocks.get(mockKey);
+        if (m !== undefined) {
+          // Inside a replacement no mock applies: the replaced function is the original again,
+          // and one mock never calls another (as in OPA).
+          const saved = c.mocks;
+          const scoped = null;
+          c.mocks = scoped;
+          try {
+            return this.invokeMock(c, m, vals, loc, (v) => {
+              c.mocks = saved;
+              try {
+                return k(v);
+              } finally {
+                c.mocks = scoped;
+              }
+            });
+          } finally {
+            c.mocks = saved;
+          }
+        }
+      }
+      return direct(c, vals, k);
+    };
   }
 
   private directInvoker(target: CallTarget, loc: Location): (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean {
@@ -1688,6 +2235,10 @@ export class Compiler {
     if (name === "eq") return this.withCapture(this.compileUnify(args[0], args[1], st), capture);
     if (name === "assign") return this.withCapture(this.compileAssign(args[0], args[1], st, loc), capture);
     if (name === "print") return this.withCapture(this.compilePrint(args, st, loc), capture);
+    return this.compileCallOf(name, op, args, st, loc, capture);
+  }
+
+  private compileCallOf(name: string, op: RefTerm, args: Term[], st: State, loc: Location, capture: number): ExprFn {
     const target = this.resolveCall(op, st, loc, args.length);
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
@@ -1711,10 +2262,11 @@ export class Compiler {
     if (capture >= 0) return (c, f, k) => call.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
     if (call.ev !== null) {
       const ev = call.ev;
-      return (c, f, k) => {
+      const test = (c: Ctx, f: Frame): boolean => {
         const v = ev(c, f);
-        return v === undefined || v === false ? false : k();
+        return v !== undefined && v !== false;
       };
+      return det((c, f, k) => (test(c, f) ? k() : false), test);
     }
     return (c, f, k) => call.en(c, f, (v) => (v === false ? false : k()));
   }
@@ -1759,28 +2311,30 @@ export class Compiler {
   }
 
   /** The static type of a term at this point of compilation (a thunk: rule types resolve later). */
-  private typeOf(t: Term, st: State): TyFn {
-    const any = () => Ty.ANY;
+  private typeOf(t: Term, st: State, depth = 0): TyFn {
+    const any = TY_ANY;
+    // Types of deeply nested terms are cut off (as any) at TYPE_DEPTH levels.
+    if (depth > TYPE_DEPTH) return any;
     switch (t.type) {
       case "null":
-        return () => Ty.T_NULL;
+        return TY_NULL;
       case "boolean":
-        return () => Ty.T_BOOL;
+        return TY_BOOL;
       case "number":
-        return () => Ty.T_NUM;
+        return TY_NUM;
       case "string":
-        return () => Ty.T_STR;
+        return TY_STR;
       case "array": {
-        const items = t.items.map((i) => this.typeOf(i, st));
+        const items = t.items.map((i) => this.typeOf(i, st, depth + 1));
         return () => ({ k: Ty.K_ARR, items: items.map((f) => f()) });
       }
       case "set": {
-        const items = t.items.map((i) => this.typeOf(i, st));
+        const items = t.items.map((i) => this.typeOf(i, st, depth + 1));
         return () => Ty.setOf(items.map((f) => f()).reduce(Ty.union, { k: 0 } as Ty.Ty));
       }
       case "object": {
         const keys = t.items.map(([k]) => constValueOf(k));
-        const vals = t.items.map(([, v]) => this.typeOf(v, st));
+        const vals = t.items.map(([, v]) => this.typeOf(v, st, depth + 1));
         if (keys.some((k) => typeof k !== "string")) return () => Ty.objectOf(vals.map((f) => f()).reduce(Ty.union, { k: 0 } as Ty.Ty));
         return () => ({ k: Ty.K_OBJ, props: new Map(keys.map((k, i) => [k as string, vals[i]()])) });
       }
@@ -1796,23 +2350,28 @@ export class Compiler {
         const name = opName(t.op);
         const b = this.builtins.get(name);
         if (b && (b.infix !== undefined || (st.scope.find(name.split(".")[0]) === undefined && !st.mod.ruleNames.has(name.split(".")[0]) && !st.mod.imports.has(name.split(".")[0])))) {
-          const r = Ty.fromDecl(b.decl.result);
           // minus/plus-like operators on sets keep the set type
           if ((name === "minus" || name === "and" || name === "or") && t.args.length === 2) {
-            const a = this.typeOf(t.args[0], st);
+            const r = Ty.fromDecl(b.decl.result);
+            const a = this.typeOf(t.args[0], st, depth + 1);
             return () => {
               const at = a();
               return at.k === Ty.K_SET ? at : at.k === Ty.K_NUM ? Ty.T_NUM : r;
             };
           }
-          return () => r;
+          let rf = resultTypes.get(b);
+          if (rf === undefined) {
+            const r = Ty.fromDecl(b.decl.result);
+            resultTypes.set(b, (rf = () => r));
+          }
+          return rf;
         }
         const node = this.funcNode(name, st);
         if (node) return () => this.nodeType(node, true);
         return any;
       }
       case "var":
-        return this.typeOf({ type: "ref", terms: [t], loc: t.loc }, st);
+        return this.typeOf({ type: "ref", terms: [t], loc: t.loc }, st, depth + 1);
       case "ref": {
         const head = t.terms[0];
         const rest = t.terms.slice(1);
@@ -1846,7 +2405,7 @@ export class Compiler {
             ops = terms.slice(i);
           } else return any;
         } else {
-          base = this.typeOf(head, st);
+          base = this.typeOf(head, st, depth + 1);
         }
         const keys = ops.map((o) => constValueOf(o));
         return () => {
@@ -1873,8 +2432,49 @@ export class Compiler {
   }
 
   private typing = new Set<TreeNode>();
+  /** nodeType results, once all rules are compiled (types no longer change then). */
+  private typeMemo: Map<TreeNode, Ty.Ty>[] | null = null;
+
+  /**
+   * Compute every rule's type, dependencies first, so that nodeType never recurses deeply: the
+   * type of `r2000 := r1999` needs that of r1999, and so on down a chain of any length.
+   */
+  private warmTypes(): void {
+    this.typeMemo = [new Map(), new Map()];
+    const done = new Set<TreeNode>();
+    for (const start of this.nodeTypes.keys()) {
+      if (done.has(start)) continue;
+      const stack: [TreeNode, Iterator<TreeNode>][] = [[start, (this.deps.get(start) ?? new Set<TreeNode>()).values()]];
+      done.add(start);
+      while (stack.length > 0) {
+        const [n, it] = stack[stack.length - 1];
+        const next = it.next();
+        if (!next.done) {
+          const d = next.value;
+          if (!done.has(d)) {
+            done.add(d);
+            stack.push([d, (this.deps.get(d) ?? new Set<TreeNode>()).values()]);
+          }
+          continue;
+        }
+        stack.pop();
+        this.nodeType(n, false);
+        this.nodeType(n, true);
+      }
+    }
+  }
+
   /** The type of a rule's document (or a function's result): the union of its head types. */
   private nodeType(node: TreeNode, fn: boolean): Ty.Ty {
+    const memo = this.typeMemo?.[fn ? 1 : 0];
+    const known = memo?.get(node);
+    if (known !== undefined) return known;
+    const t = this.nodeTypeOf(node, fn);
+    if (memo !== undefined && this.typing.size === 0) memo.set(node, t);
+    return t;
+  }
+
+  private nodeTypeOf(node: TreeNode, fn: boolean): Ty.Ty {
     const nt = this.nodeTypes.get(node);
     if (!nt || this.typing.has(node)) return Ty.ANY;
     this.typing.add(node);
@@ -1993,7 +2593,7 @@ export class Compiler {
             return run(i + 1);
           });
         }
-        const saved = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: c.docCache, fn: c.fnCache };
+        const saved = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: c.docCache, fn: c.fnCache, seg: c.segBase };
         for (let j = 0; j < mods.length; j++) {
           const m = mods[j];
           if (m.mockKey !== null) {
@@ -2001,13 +2601,15 @@ export class Compiler {
             c.mocks.set(m.mockKey, m.mock ?? { value: vals[j] });
           } else m.apply!(c, vals[j]);
         }
-        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map() } as typeof saved;
+        // A new scope of caches starts a new stack segment (see evalSegment in eval.ts).
+        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map(), seg: c.depth } as typeof saved;
         const enter = (s: typeof saved) => {
           c.input = s.input;
           c.overrides = s.overrides;
           c.mocks = s.mocks;
           c.docCache = s.doc;
           c.fnCache = s.fn;
+          c.segBase = s.seg;
         };
         enter(scoped);
         try {

@@ -21,8 +21,8 @@
 import type { Module, Body, Location } from "./ast.ts";
 import { parseModule, parseQuery } from "./parser.ts";
 import { Compiler, type CompiledQuery } from "./compiler.ts";
-import { Ctx, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
-import { RegoError } from "./errors.ts";
+import { Ctx, tooDeep, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
+import { RegoError, asRegoError } from "./errors.ts";
 import type { Value } from "./value.ts";
 import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError } from "./value.ts";
 import { AsyncSuspend, DEFAULT_LIMITS, type Builtin, type BuiltinContext, type BuiltinTable, type EvalLimits } from "./builtin.ts";
@@ -360,7 +360,7 @@ export class PreparedQuery {
       input = opts.input === undefined ? undefined : fromJS(opts.input);
     } catch (e) {
       if (e instanceof ValueDepthError) throw RegoError.single("invalid_argument", `input: ${e.message}`);
-      throw e;
+      throw asRegoError(e, "eval_internal_error");
     }
     const attempt = (): RawResult[] => this.run(opts, s, input, asyncResults, nowNs, cache, deadline);
     try {
@@ -434,13 +434,12 @@ export class PreparedQuery {
         return false;
       });
     } catch (e) {
-      if (e instanceof RegoError || e instanceof AsyncSuspend) throw e;
-      if (e instanceof RangeError && /call stack/.test(e.message)) {
-        throw RegoError.single("eval_builtin_error", "evaluation too deep: the policy or its input nests beyond the evaluator's stack (simplify the document or policy)");
-      }
-      // Anything else is a bug in Portcullis: surface it as a coded internal error (never as a
-      // silent undefined, never as a raw exception).
-      throw RegoError.single("eval_internal_error", `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      if (e instanceof AsyncSuspend) throw e;
+      // A stack overflow is a coded error ("nested too deeply"); anything else that is not a
+      // RegoError is a bug in Portcullis: a coded internal error, never a silent undefined and
+      // never a raw exception.
+      if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep();
+      throw asRegoError(e, "eval_internal_error");
     } finally {
       const printer = opts.print ?? s.opts.printHook ?? s.opts.print;
       if (printer) for (const p of prints) printer(p.line, p.loc);

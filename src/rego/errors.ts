@@ -18,6 +18,8 @@ export type ErrorCode =
   | "eval_cancel_error"
   | "eval_with_merge_error"
   | "eval_internal_error"
+  // Portcullis's own: `portcullis fmt` could not format a term (nested too deeply).
+  | "rego_format_error"
   | "invalid_argument";
 
 export interface ErrorDetail {
@@ -52,4 +54,18 @@ export function formatError(e: ErrorDetail): string {
 export function formatErrors(errors: ErrorDetail[]): string {
   if (errors.length === 1) return `1 error occurred: ${formatError(errors[0])}`;
   return `${errors.length} errors occurred:\n${errors.map(formatError).join("\n")}`;
+}
+
+/**
+ * Any exception as a RegoError, for the API boundary: a RegoError is returned as it is; anything
+ * else (a stack overflow, a failure inside the engine) becomes an error with `code` and a plain
+ * message, never a raw JavaScript exception.
+ */
+export function asRegoError(e: unknown, code: ErrorCode, location?: Location): RegoError {
+  if (e instanceof RegoError) return e;
+  if (e instanceof RangeError && /call stack/.test(e.message)) {
+    return RegoError.single(code, "nested too deeply: the JavaScript stack is exhausted", location);
+  }
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return RegoError.single(code, `internal error: ${what}`, location);
 }

@@ -8,6 +8,7 @@
 
 import type { Location } from "./ast.ts";
 import { RegoError } from "./errors.ts";
+import { stackLow } from "./stack.ts";
 import type { Value, PlainObject } from "./value.ts";
 import {
   RSet,
@@ -52,7 +53,9 @@ export interface CompiledRule {
 
 export class TreeNode {
   readonly name: string;
-  readonly path: string[];
+  /** The node above (null at the root): paths are computed, not stored, so a package path of
+   * thousands of parts costs memory linear in its length. */
+  readonly parent: TreeNode | null;
   readonly children = new Map<string, TreeNode>();
   complete: CompiledRule[] = [];
   multi: CompiledRule[] = [];
@@ -68,9 +71,15 @@ export class TreeNode {
   /** Set before bodies are compiled, so calls and refs may name rules defined later. */
   declDoc = false;
   declArity = -1;
-  constructor(name: string, path: string[]) {
+  constructor(name: string, parent: TreeNode | null = null) {
     this.name = name;
-    this.path = path;
+    this.parent = parent;
+  }
+  /** Keys from the root of data to this node. */
+  get path(): string[] {
+    const out: string[] = [];
+    for (let n: TreeNode = this; n.parent !== null; n = n.parent) out.push(n.name);
+    return out.reverse();
   }
   get hasDocRules(): boolean {
     return this.declDoc;
@@ -81,7 +90,7 @@ export class TreeNode {
   child(name: string): TreeNode {
     let n = this.children.get(name);
     if (!n) {
-      n = new TreeNode(name, [...this.path, name]);
+      n = new TreeNode(name, this);
       this.children.set(name, n);
     }
     return n;
@@ -139,6 +148,9 @@ export class Ctx {
   deadline: number;
   steps = 0;
   inProgress = new Set<TreeNode>();
+  /** Rule and function evaluations under way (nested), and the count where the current stack segment began (see evalSegment). */
+  depth = 0;
+  segBase = 0;
   /** Stop when aborted (caller's AbortSignal). */
   signal: AbortSignal | null;
   /** Stop when element 0 is non-zero (a flag shared with another thread). */
@@ -179,6 +191,71 @@ export class Ctx {
     }
     if ((this.signal !== null && this.signal.aborted) || (this.cancel !== null && Atomics.load(this.cancel, 0) !== 0)) {
       throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
+    }
+  }
+}
+
+// ---- Depth ---------------------------------------------------------------------------------
+//
+// Rules may depend on rules to any depth (a chain of thousands of `r2 := r1 + 1`), and a package
+// tree may be thousands of levels deep, but the JavaScript stack is small (about 1 MB under
+// Node's defaults). Every evaluation of a rule's document (docValue) or of a function call
+// (callFunction) counts one level of nesting. At most EVAL_SEGMENT levels (fewer when the
+// stack runs low: see stackLow) are evaluated on top of each other; the next one is not run
+// there but thrown back (DeepEval) to the first level of the segment, which evaluates it from
+// its own, shallow, position, caches its value, and then runs its own evaluation again, which
+// now finds the value cached. So nesting of rules and functions has no depth limit; evaluation
+// stops with eval_internal_error only when the stack is low even at the start of a segment
+// (deeply nested comprehensions or expressions of one rule, or a deep caller).
+
+/** Nested rule/function evaluations evaluated on one stretch of the JavaScript stack. */
+export const EVAL_SEGMENT = 64;
+
+/** Thrown to the start of the current stack segment: evaluate `run` there first, then retry. */
+export class DeepEval {
+  constructor(
+    readonly run: () => void,
+    /** The evaluation context (the document cache of the `with` scope) it belongs to. */
+    readonly scope: unknown,
+  ) {}
+}
+
+export function tooDeep(loc?: Location): RegoError {
+  return RegoError.single(
+    "eval_internal_error",
+    "evaluation nested too deeply: the JavaScript stack is exhausted (deeply nested comprehensions, calls or expressions within one rule)",
+    loc,
+  );
+}
+
+/** Before nesting one more rule or function evaluation: is a new stack segment due? */
+function needSegment(c: Ctx): boolean {
+  const d = c.depth - c.segBase;
+  return d >= EVAL_SEGMENT || (d > 0 && (d & 15) === 0 && stackLow());
+}
+
+/**
+ * Run fn as the first level of a stack segment: a DeepEval thrown from within (in the same
+ * context) is evaluated here, then fn is run again.
+ */
+function evalSegment<T>(c: Ctx, fn: () => T): T {
+  const scope = c.docCache;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof DeepEval) || e.scope !== scope) throw e;
+      const work: DeepEval[] = [e];
+      while (work.length > 0) {
+        try {
+          work[work.length - 1].run();
+          work.pop();
+        } catch (e2) {
+          if (!(e2 instanceof DeepEval) || e2.scope !== scope) throw e2;
+          // Deeper still: that one first (each attempt gets further down, so this ends).
+          work.push(e2);
+        }
+      }
     }
   }
 }
@@ -385,11 +462,15 @@ export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value
   if (c.inProgress.has(node)) {
     throw RegoError.single("rego_recursion_error", `rule ${node.dataPath()} is recursive`);
   }
+  if (c.depth > c.segBase && needSegment(c)) throw new DeepEval(() => void docValue(c, node, base), c.docCache);
+  const first = c.depth === c.segBase;
   c.inProgress.add(node);
+  c.depth++;
   let v: Value | undefined;
   try {
-    v = computeDoc(c, node, base);
+    v = first ? evalSegment(c, () => computeDoc(c, node, base)) : computeDoc(c, node, base);
   } finally {
+    c.depth--;
     c.inProgress.delete(node);
   }
   c.docCache.set(node, v === undefined ? UNDEF : v);
@@ -566,7 +647,23 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
     const hit = level.get(key) as Cached | undefined;
     if (hit !== undefined) return hit === UNDEF ? undefined : hit;
   }
+  if (c.depth > c.segBase && needSegment(c)) {
+    throw new DeepEval(() => void callFunction(c, node, args, loc), c.docCache);
+  }
   c.tick();
+  const first = c.depth === c.segBase;
+  c.depth++;
+  let out: Value | undefined;
+  try {
+    out = first ? evalSegment(c, () => evalFunction(c, node, args)) : evalFunction(c, node, args);
+  } finally {
+    c.depth--;
+  }
+  level.set(key, out === undefined ? UNDEF : out);
+  return out;
+}
+
+function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined {
   let out: Value | undefined;
   for (const r of node.funcs) {
     if (r.args!.length !== args.length) continue;
@@ -596,8 +693,6 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
     const f: Frame = new Array(node.defaultFunc.nslots);
     out = node.defaultFunc.value!(c, f);
   }
-  level.set(key, out === undefined ? UNDEF : out);
-  void loc;
   return out;
 }
 
@@ -627,7 +722,9 @@ export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | u
       return undefined;
     }
     if (e instanceof HaltError) throw RegoError.single(e.code, e.message, loc);
-    if (e instanceof RegoError || e instanceof AsyncSuspend) throw e;
+    if (e instanceof RegoError || e instanceof AsyncSuspend || e instanceof DeepEval) throw e;
+    // A builtin that overflowed the stack (deeply nested input) has no result; never undefined.
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep(loc);
     throw unexpected(b.name, e, loc);
   }
 }

@@ -20,8 +20,9 @@
 // the AST's locations are looked up.
 
 import type { Body, Comment, Expr, Import, Location, Module, RefTerm, Rule, Term, VarTerm, With } from "./ast.ts";
-import { parseModule, termString as parserTermString } from "./parser.ts";
-import { RegoError, type ErrorDetail } from "./errors.ts";
+import { parseModule, termString as parserTermString, foldTerm } from "./parser.ts";
+import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
+import { stackLow } from "./stack.ts";
 import { goQuote } from "../gotext/fmt.ts";
 import {
   lex,
@@ -108,7 +109,11 @@ export function parseForFormat(file: string, source: string, regoVersion: "v0" |
 }
 
 export function formatModule(module: Module, source: string, opts: FormatOptions = {}): string {
-  return new Formatter(module, source, opts).run();
+  try {
+    return new Formatter(module, source, opts).run();
+  } catch (e) {
+    throw asRegoError(e, "rego_format_error");
+  }
 }
 
 // ---- source positions --------------------------------------------------------------------
@@ -144,6 +149,8 @@ class Source {
   private readonly byPos = new Map<number, number>();
   private readonly lineStarts: number[] = [0];
   readonly lines: string[];
+  /** For each bracket, the index of the bracket it pairs with (by nesting, whatever its kind), or -1. */
+  private readonly pair: Int32Array;
 
   constructor(text: string) {
     this.text = text;
@@ -151,6 +158,16 @@ class Source {
     this.tokens.forEach((t, i) => {
       const k = t.row * 1e6 + t.col;
       if (!this.byPos.has(k)) this.byPos.set(k, i);
+    });
+    this.pair = new Int32Array(this.tokens.length).fill(-1);
+    const open: number[] = [];
+    this.tokens.forEach((t, i) => {
+      if (t.kind === T_LBRACK || t.kind === T_LBRACE || t.kind === T_LPAREN) open.push(i);
+      else if ((t.kind === T_RBRACK || t.kind === T_RBRACE || t.kind === T_RPAREN) && open.length > 0) {
+        const o = open.pop()!;
+        this.pair[o] = i;
+        this.pair[i] = o;
+      }
     });
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
     this.lines = text.split("\n");
@@ -177,30 +194,16 @@ class Source {
   match(i: number): number {
     const open = this.tokens[i].kind;
     const close = open === T_LBRACK ? T_RBRACK : open === T_LBRACE ? T_RBRACE : T_RPAREN;
-    let depth = 0;
-    for (let j = i; j < this.tokens.length; j++) {
-      const k = this.tokens[j].kind;
-      if (k === T_LBRACK || k === T_LBRACE || k === T_LPAREN) depth++;
-      else if (k === T_RBRACK || k === T_RBRACE || k === T_RPAREN) {
-        depth--;
-        if (depth === 0) return k === close ? j : -1;
-      } else if (k === T_EOF) return -1;
-    }
-    return -1;
+    const j = this.pair[i];
+    return j > i && this.tokens[j].kind === close ? j : -1;
   }
 
   /** Index of the bracket opening the closing one at `i`, or -1. */
   matchBack(i: number): number {
-    let depth = 0;
-    for (let j = i; j >= 0; j--) {
-      const k = this.tokens[j].kind;
-      if (k === T_RBRACK || k === T_RBRACE || k === T_RPAREN) depth++;
-      else if (k === T_LBRACK || k === T_LBRACE || k === T_LPAREN) {
-        depth--;
-        if (depth === 0) return j;
-      }
-    }
-    return -1;
+    const k = this.tokens[i].kind;
+    if (k !== T_RBRACK && k !== T_RBRACE && k !== T_RPAREN) return -1;
+    const j = this.pair[i];
+    return j >= 0 && j < i ? j : -1;
   }
 
   slice(from: number, to: number): string {
@@ -1033,6 +1036,9 @@ class Formatter {
    */
   private guarded(t: Term, comments: Comment[], fn: (cs: Comment[]) => Comment[]): Comment[] {
     const level = this.termDepth;
+    if ((level & 15) === 15 && stackLow()) {
+      throw RegoError.single("rego_format_error", "term nested too deeply to format (the JavaScript stack is exhausted)", t.loc);
+    }
     const span = this.span(t);
     if (span === null) {
       this.termDepth++;
@@ -1243,6 +1249,10 @@ class Formatter {
   }
 
   private writeTermValue(t: Term, comments: Comment[], parens: boolean): Comment[] {
+    if ((t.type === "array" || t.type === "object" || t.type === "set") && this.flatLiteral(t, comments)) {
+      this.write(this.literalText(t));
+      return comments;
+    }
     switch (t.type) {
       case "ref":
         comments = this.writeRef(t.terms, comments);
@@ -1290,6 +1300,38 @@ class Formatter {
         break;
     }
     return comments;
+  }
+
+  /**
+   * A deeply nested literal (only scalars inside) on one row without comments: written without
+   * recursion (literalText), which gives what writing it element by element would.
+   */
+  private flatLiteral(t: Term, comments: Comment[]): boolean {
+    if (literalDepth(t) < 32) return false;
+    const sp = this.span(t);
+    if (sp === null || this.src.tokens[sp[0]].row !== this.src.tokens[sp[1]].row) return false;
+    return !comments.some((c) => this.within(c, sp[0], sp[1]));
+  }
+
+  private literalText(t: Term): string {
+    const leaf = (x: Term): string | undefined => {
+      switch (x.type) {
+        case "string": return this.stringText(x);
+        case "number": return x.value;
+        case "boolean": return String(x.value);
+        case "null": return "null";
+        case "set": return x.items.length === 0 ? "set()" : undefined;
+        default: return undefined;
+      }
+    };
+    const kids = (x: Term): Term[] => (x.type === "object" ? dedupeItems(x.items).flat() : x.type === "set" ? dedupeTerms(x.items) : (x as { items: Term[] }).items);
+    return foldTerm(t, leaf, kids, (x, parts) => {
+      if (x.type === "array") return "[" + parts.join(", ") + "]";
+      if (x.type === "set") return "{" + parts.join(", ") + "}";
+      const kv: string[] = [];
+      for (let i = 0; i < parts.length; i += 2) kv.push(parts[i] + ": " + parts[i + 1]);
+      return "{" + kv.join(", ") + "}";
+    });
   }
 
   /** A string as written in the source (raw strings stay raw, escapes stay as they were). */
@@ -1534,6 +1576,30 @@ class Formatter {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
+const literalMemo = new WeakMap<Term, number>();
+
+/**
+ * How deep a literal (arrays, objects and sets of scalars, nothing else) nests; -1 for a term
+ * that is not such a literal. Without recursion, once per term.
+ */
+function literalDepth(t: Term): number {
+  if (t.type !== "array" && t.type !== "object" && t.type !== "set") {
+    return t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null" ? 0 : -1;
+  }
+  const known = literalMemo.get(t);
+  if (known !== undefined) return known;
+  return foldTerm(
+    t,
+    (x) => (x.type === "array" || x.type === "object" || x.type === "set" ? literalMemo.get(x) : literalDepth(x)),
+    (x) => (x.type === "object" ? x.items.flat() : (x as { items: Term[] }).items),
+    (x, ds) => {
+      const d = ds.some((v) => v < 0) ? -1 : 1 + ds.reduce((a, b) => Math.max(a, b), 0);
+      literalMemo.set(x, d);
+      return d;
+    },
+  );
+}
+
 
 /** The direct sub-terms of a term (comprehension bodies included). */
 function forEachChild(t: Term, f: (x: Term) => void): void {
@@ -1630,15 +1696,29 @@ function readsAsComprehension(elems: Elem[]): boolean {
 }
 
 function hasGeneratedVar(e: Elem): boolean {
-  let found = false;
-  const visit = (t: Term): void => {
-    if (found) return;
-    if (t.type === "var" && t.name.startsWith("__local")) found = true;
-    else forEachChild(t, visit);
-  };
   // (Object entries are not looked into, as OPA's check does not.)
-  if (e.kind === "term") visit(e.term);
-  else if (e.kind === "expr") forEachExprTerm(e.expr, visit);
+  if (e.kind === "term") return termHasGeneratedVar(e.term);
+  let found = false;
+  if (e.kind === "expr") forEachExprTerm(e.expr, (t) => (found ||= termHasGeneratedVar(t)));
+  return found;
+}
+
+const generatedMemo = new WeakMap<Term, boolean>();
+
+/** Does a term (comprehension bodies included) hold a generated variable (`__local0__`)? Without recursion, once per term. */
+function termHasGeneratedVar(root: Term): boolean {
+  const known = generatedMemo.get(root);
+  if (known !== undefined) return known;
+  let found = false;
+  const todo: Term[] = [root];
+  while (todo.length > 0 && !found) {
+    const t = todo.pop()!;
+    const k = generatedMemo.get(t);
+    if (k !== undefined) found = k;
+    else if (t.type === "var") found = t.name.startsWith("__local");
+    else forEachChild(t, (x) => todo.push(x));
+  }
+  generatedMemo.set(root, found);
   return found;
 }
 
@@ -1684,6 +1764,30 @@ function termString(t: Term): string {
 
 /** A structural key for a term, locations ignored (sets and objects drop duplicates as OPA's do). */
 function termKey(t: Term): string {
+  const leaf = termKeyLeaf(t);
+  if (leaf !== undefined) return leaf;
+  return foldTerm(t, termKeyLeaf, keyKids, (x, parts) => {
+    let k: string;
+    switch (x.type) {
+      case "ref": k = `r:[${parts.join(",")}]`; break;
+      case "call": k = `c:${parts[0]}(${parts.slice(1).join(",")})`; break;
+      case "array": k = `a:[${parts.join(",")}]`; break;
+      case "set": k = `S:{${[...new Set(parts)].sort().join(",")}}`; break;
+      default: {
+        const kv: string[] = [];
+        for (let i = 0; i < parts.length; i += 2) kv.push(parts[i] + ":" + parts[i + 1]);
+        k = `o:{${kv.sort().join(",")}}`;
+      }
+    }
+    keyMemo.set(x, k);
+    return k;
+  });
+}
+
+// Keys of composite terms, computed once (nested sets would be keyed again at every level).
+const keyMemo = new WeakMap<Term, string>();
+
+function termKeyLeaf(t: Term): string | undefined {
   switch (t.type) {
     case "number": {
       const n = Number(t.value);
@@ -1693,17 +1797,30 @@ function termKey(t: Term): string {
     case "boolean": return `b:${t.value}`;
     case "null": return "null";
     case "var": return `v:${t.name}`;
-    case "ref": return `r:[${t.terms.map(termKey).join(",")}]`;
-    case "call": return `c:${termKey(t.op)}(${t.args.map(termKey).join(",")})`;
-    case "array": return `a:[${t.items.map(termKey).join(",")}]`;
-    case "set": return `S:{${[...new Set(t.items.map(termKey))].sort().join(",")}}`;
-    case "object": return `o:{${t.items.map(([k, v]) => termKey(k) + ":" + termKey(v)).sort().join(",")}}`;
+    case "ref":
+    case "call":
+    case "array":
+    case "set":
+    case "object":
+      return keyMemo.get(t);
     // Comprehensions are never equal to each other for this purpose unless at the same place.
     default: return `x:${t.loc.row}:${t.loc.col}`;
   }
 }
 
+function keyKids(t: Term): Term[] {
+  switch (t.type) {
+    case "ref": return t.terms;
+    case "call": return [t.op, ...t.args];
+    case "array":
+    case "set": return t.items;
+    case "object": return t.items.flat();
+    default: return [];
+  }
+}
+
 function dedupeTerms(items: Term[]): Term[] {
+  if (items.length < 2) return items;
   const seen = new Set<string>();
   const out: Term[] = [];
   for (const t of items) {
@@ -1716,6 +1833,7 @@ function dedupeTerms(items: Term[]): Term[] {
 }
 
 function dedupeItems(items: [Term, Term][]): [Term, Term][] {
+  if (items.length < 2) return items;
   const idx = new Map<string, number>();
   const out: [Term, Term][] = [];
   for (const [k, v] of items) {

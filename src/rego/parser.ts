@@ -39,7 +39,8 @@ import type {
   With,
 } from "./ast.ts";
 import { INFIX_OPS } from "./ast.ts";
-import { RegoError, type ErrorDetail } from "./errors.ts";
+import { stackLow } from "./stack.ts";
+import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import {
   lex,
   kindName,
@@ -87,17 +88,30 @@ export interface ParseOptions {
 }
 
 export function parseModule(file: string, source: string, opts?: ParseOptions): Module {
-  return new Parser(file, source, opts?.regoVersion ?? "v1").module();
+  return internal(file, () => new Parser(file, source, opts?.regoVersion ?? "v1").module());
 }
 
 export function parseQuery(source: string, opts?: ParseOptions & { file?: string }): Body {
-  const p = new Parser(opts?.file ?? "", source, opts?.regoVersion ?? "v1");
-  return p.guard(() => p.query());
+  return internal(opts?.file ?? "", () => {
+    const p = new Parser(opts?.file ?? "", source, opts?.regoVersion ?? "v1");
+    return p.guard(() => p.restartable(() => p.query()));
+  });
 }
 
 export function parseTerm(source: string, opts?: ParseOptions): Term {
-  const p = new Parser("", source, opts?.regoVersion ?? "v1");
-  return p.guard(() => p.standaloneTerm());
+  return internal("", () => {
+    const p = new Parser("", source, opts?.regoVersion ?? "v1");
+    return p.guard(() => p.restartable(() => p.standaloneTerm()));
+  });
+}
+
+/** Only RegoErrors leave the parser: anything else is reported as an internal parse error. */
+function internal<R>(file: string, fn: () => R): R {
+  try {
+    return fn();
+  } catch (e) {
+    throw asRegoError(e, "rego_parse_error", { file, row: 1, col: 1 });
+  }
 }
 
 class Fail {
@@ -110,6 +124,65 @@ class Fail {
     this.col = col;
   }
 }
+
+// ---- Depth -------------------------------------------------------------------------------------
+//
+// OPA's parser refuses input that nests too deeply: it counts the depth of its own recursion and
+// stops at MAX_PARSE_DEPTH with `max parsing recursion depth exceeded`. Portcullis counts the same
+// depth (`down`, at the points that correspond to OPA's recursion: every term, collection,
+// parenthesis, call, each level of operator precedence and each operator of a chain, bodies of
+// comprehensions, …), so that it accepts and refuses exactly the same programs: arrays nest up
+// to about 50,000 deep, calls about 10,000, and a chain `1 + 1 + …` may have about 100,000 terms.
+//
+// That is far deeper than the JavaScript stack allows recursive descent to go, so the parser
+// does not recurse without bound either: after NATIVE_LIMIT nested terms or expressions (fewer
+// when the stack runs low) it throws a Restart back to the statement being parsed, parses the
+// term it was about to enter from there (a shallow stack again), keeps the result, and parses
+// the statement again, which now finds that term parsed (see restartable and solve).
+
+/** OPA's maximum parsing recursion depth (ast.ParserOptions default). */
+export const MAX_PARSE_DEPTH = 100000;
+/** What set and object comprehensions cost OPA beyond an array comprehension. */
+const SETCOMP_EXTRA = 3;
+const OBJCOMP_EXTRA = 3;
+/** Nested terms and expressions parsed on one stretch of the JavaScript stack. */
+const NATIVE_LIMIT = 300;
+
+/** The parse went deeper than MAX_PARSE_DEPTH: stops the whole parse, as in OPA. */
+class DepthFail {
+  /** Messages of the enclosing constructs that OPA reports too (at the same token). */
+  readonly extra: string[] = [];
+  constructor(
+    readonly tok: Token,
+    /** What the statement was parsing (for OPA's last message), or null. */
+    readonly slot: Slot | null,
+  ) {}
+}
+
+/** What a statement is parsing, for the message after a depth error (computed only then). */
+type Slot = () => string;
+const HEAD_NAME: Slot = () => "expected rule head name";
+
+/** Unwinds to the statement: parse `kind` at `pos` first (see restartable). */
+class Restart {
+  constructor(
+    readonly kind: "term" | "head" | "literal",
+    readonly pos: number,
+    readonly depth: number,
+    readonly tv: number,
+    readonly kwRef: boolean,
+    readonly slot: Slot | null,
+  ) {}
+  get key(): string {
+    return memoKey(this.kind, this.pos, this.depth, this.tv, this.kwRef);
+  }
+}
+
+function memoKey(kind: string, pos: number, depth: number, tv: number, kwRef: boolean): string {
+  return `${kind}:${pos}:${depth}:${tv}:${kwRef ? 1 : 0}`;
+}
+
+type Memo = { ok: Term | Expr; end: number; tv: number } | { fail: Fail | DepthFail };
 
 // Words that are keywords whatever the imports say. `if`, `in`, `every` and `contains` are
 // keywords in v1, and in v0 only once imported from future.keywords (or rego.v1).
@@ -154,6 +227,16 @@ class Parser {
   private kwRefPos = -1;
   /** OPA's hints, appended to the next error reported (`(hint: import future.keywords.in …)`). */
   private hints: string[] = [];
+  /** OPA's parse depth (see MAX_PARSE_DEPTH). */
+  private depth = 0;
+  /** Terms and expressions nested on the JavaScript stack since the last restart. */
+  private native = 0;
+  /** Terms and expressions parsed ahead by solve, by memoKey. */
+  private memo: Map<string, Memo> | null = null;
+  /** What the statement is parsing, as OPA names it after a depth error. */
+  private slot: Slot | null = null;
+  /** The depth of the first term of the statement's value: once that is parsed, the slot is done. */
+  private slotTerm = -1;
 
   constructor(file: string, source: string, version: "v0" | "v1") {
     this.file = file;
@@ -173,8 +256,95 @@ class Parser {
       return fn();
     } catch (e) {
       if (e instanceof Fail) throw new RegoError([this.detail(e)]);
+      if (e instanceof DepthFail) throw new RegoError(this.depthErrors(e));
       throw e;
     }
+  }
+
+  /**
+   * Parse with restarts (see Restart): each time the parse reaches NATIVE_LIMIT nested terms,
+   * the term it was about to parse is parsed first (solve), then fn runs again from the start.
+   */
+  restartable<R>(fn: () => R): R {
+    const pos = this.pos;
+    const depth = this.depth;
+    const tv = this.templateVars;
+    const ruleErrors = this.ruleErrors.length;
+    const flags = [this.v1, this.kwIf, this.kwIn, this.kwEvery, this.kwContains, this.notBodies] as const;
+    for (;;) {
+      try {
+        return fn();
+      } catch (e) {
+        if (!(e instanceof Restart)) throw e;
+        this.solve(e);
+        this.reset(pos);
+        this.depth = depth;
+        this.native = 0;
+        this.templateVars = tv;
+        this.ruleErrors.length = ruleErrors;
+        [this.v1, this.kwIf, this.kwIn, this.kwEvery, this.kwContains, this.notBodies] = flags;
+      }
+    }
+  }
+
+  /** Parse the term or expression a Restart was thrown for (and any it meets), keeping each. */
+  private solve(r: Restart): void {
+    const memo = (this.memo ??= new Map());
+    const work: Restart[] = [r];
+    while (work.length > 0) {
+      const w = work[work.length - 1];
+      this.reset(w.pos);
+      this.depth = w.depth;
+      this.native = 0;
+      this.templateVars = w.tv;
+      this.kwRefPos = w.kwRef ? w.pos : -1;
+      this.slot = w.slot;
+      try {
+        const ok = w.kind === "literal" ? this.literal() : this.term(w.kind === "head");
+        memo.set(w.key, { ok, end: this.pos, tv: this.templateVars });
+        work.pop();
+      } catch (e) {
+        if (e instanceof Restart) work.push(e);
+        else if (e instanceof Fail || e instanceof DepthFail) {
+          // Thrown again where the statement meets this term, which may handle it.
+          memo.set(w.key, { fail: e });
+          work.pop();
+        } else throw e;
+      }
+    }
+  }
+
+  /**
+   * Entering a term or expression: a result parsed ahead by solve, if any (`undefined` if none);
+   * throws a Restart when the JavaScript stack has had enough.
+   */
+  private ahead(kind: "term" | "head" | "literal"): Term | Expr | undefined {
+    if (this.memo !== null) {
+      const m = this.memo.get(memoKey(kind, this.pos, this.depth, this.templateVars, this.kwRefPos === this.pos));
+      if (m !== undefined) {
+        if ("fail" in m) throw m.fail;
+        this.reset(m.end);
+        this.templateVars = m.tv;
+        return m.ok;
+      }
+    }
+    if (this.native >= NATIVE_LIMIT || (this.native > 0 && (this.native & 31) === 0 && stackLow())) {
+      throw new Restart(kind, this.pos, this.depth, this.templateVars, this.kwRefPos === this.pos, this.slot);
+    }
+    return undefined;
+  }
+
+  /** One level deeper in OPA's count of its parser's recursion (see MAX_PARSE_DEPTH). */
+  private down(t: Token = this.tok): void {
+    if (++this.depth > MAX_PARSE_DEPTH) throw new DepthFail(t, this.slot);
+  }
+
+  /** The errors OPA reports for a depth error: that, and what the statement was expecting. */
+  private depthErrors(e: DepthFail): ErrorDetail[] {
+    const out: ErrorDetail[] = [{ code: "rego_parse_error", message: "max parsing recursion depth exceeded", location: this.loc(e.tok) }];
+    for (const m of e.extra) out.push({ code: "rego_parse_error", message: m, location: this.loc(e.tok) });
+    if (e.slot !== null) out.push({ code: "rego_parse_error", message: `unexpected ${this.tokenName(e.tok)}: ${e.slot()}`, location: this.loc(e.tok) });
+    return out;
   }
 
   private detail(f: Fail): ErrorDetail {
@@ -277,12 +447,7 @@ class Parser {
     }
     const statements: Statement[] = [];
     let pkg: RefTerm;
-    try {
-      pkg = this.packagePath();
-    } catch (e) {
-      if (e instanceof Fail) throw new RegoError([this.detail(e)]);
-      throw e;
-    }
+    pkg = this.guard(() => this.restartable(() => this.packagePath()));
     statements.push({ kind: "package", row: first.row, rules: [] });
     const imports: Import[] = [];
     const rules: Rule[] = [];
@@ -290,23 +455,34 @@ class Parser {
       const start = this.tok;
       const startPos = this.pos;
       this.hints = [];
+      this.depth = 0;
+      this.slot = null;
       try {
         if (this.at("import")) {
-          imports.push(this.importDecl());
+          imports.push(this.restartable(() => this.importDecl()));
           statements.push({ kind: "import", row: start.row, rules: [] });
         } else if (this.at("package")) {
           this.fail("unexpected package", start);
         } else {
-          const rs = this.rule();
-          if (this.tok.kind === T_SEMI && (rs.length === 0 || !rs[0].hasBody)) {
-            // `p := 1; q := 2` reads as a query, which cannot define a rule.
-            this.queryTail();
-            this.ruleError("multiple expressions cannot be used for rule head", this.loc(start));
-          } else if (!this.canStartStatement()) this.unexpected(this.tok);
+          const rs = this.restartable(() => {
+            const rs = this.rule();
+            this.slot = null;
+            if (this.tok.kind === T_SEMI && (rs.length === 0 || !rs[0].hasBody)) {
+              // `p := 1; q := 2` reads as a query, which cannot define a rule.
+              this.queryTail();
+              this.ruleError("multiple expressions cannot be used for rule head", this.loc(start));
+            } else if (!this.canStartStatement()) this.unexpected(this.tok);
+            return rs;
+          });
           for (const r of rs) rules.push(r);
           statements.push({ kind: "rule", row: start.row, rules: rs });
         }
       } catch (e) {
+        if (e instanceof DepthFail) {
+          // As in OPA, nothing after a depth error is parsed.
+          this.errors.push(...this.depthErrors(e));
+          break;
+        }
         if (!(e instanceof Fail)) throw e;
         this.errors.push(this.detail(e));
         this.recover(startPos, start.col);
@@ -478,7 +654,12 @@ class Parser {
       this.keywordRef();
     }
     const headTok = this.tok;
+    // A statement that does not start with a name is parsed as an expression by OPA (seven
+    // levels above its term).
+    this.depth = headTok.kind === T_IDENT ? 0 : 7;
+    this.slotTerm = -1;
     const headTerm = this.term(true);
+    this.depth = 0;
     let ref: Term[];
     let args: Term[] | null = null;
     // A head that cannot name a rule is reported, but the statement is still parsed to its end.
@@ -518,14 +699,25 @@ class Parser {
         this.unexpected(this.tok, "the contains keyword can only be used with multi-value rule definitions (e.g., p contains <VALUE> { ... })");
       }
       this.next();
-      key = this.termIn(false);
+      const r = ref;
+      this.slot = () => `expected rule key term (e.g., ${termString({ type: "ref", terms: r, loc: ruleLoc })} contains <VALUE> { ... })`;
+      this.slotTerm = 8;
+      key = this.item(false);
       kind = "multi";
     } else if (this.tok.kind === T_EQ || this.tok.kind === T_ASSIGN) {
       assign = this.tok.kind === T_ASSIGN;
       this.next();
-      value = this.termIn(true);
+      const r = ref;
+      const name = () => termString({ type: "ref", terms: r, loc: ruleLoc });
+      if (!assign) this.slot = () => `expected rule value term (e.g., ${name()}[<nil>] = <VALUE> { ... })`;
+      else if (args) this.slot = () => `expected function value term (e.g., ${name()}(...) := <VALUE> { ... })`;
+      else if (isDefault) this.slot = () => `expected default rule value term (e.g., default ${name()} := <VALUE>)`;
+      else this.slot = () => `expected rule value term (e.g., ${name()} := <VALUE> { ... })`;
+      this.slotTerm = 8;
+      value = this.item(true);
       kind = args ? "function" : "single";
     }
+    this.slot = null;
 
     if (isDefault) {
       const d = this.defaultRule(ruleLoc, ref, args, kind, value, assign);
@@ -604,7 +796,7 @@ class Parser {
         let ev: Term | null = null;
         if (this.tok.kind === T_EQ || this.tok.kind === T_ASSIGN) {
           this.next();
-          ev = this.termIn(true);
+          ev = this.item(true);
         }
         let eb: Body = [];
         if (this.at("if")) {
@@ -647,6 +839,7 @@ class Parser {
   private ifBody(): Body {
     if (this.tok.kind !== T_LBRACE) return [this.literal()];
     const save = this.pos;
+    const depth = this.depth;
     try {
       const t = this.termIn(true);
       if (t.type !== "set") {
@@ -655,16 +848,22 @@ class Parser {
         return [this.literal()];
       }
     } catch (e) {
-      if (!(e instanceof Fail)) throw e;
+      // Any error, a depth error too, only means that the braces are a block.
+      if (!(e instanceof Fail) && !(e instanceof DepthFail)) throw e;
     }
     this.reset(save);
+    this.depth = depth;
     return this.braceBody();
   }
 
   private braceBody(): Body {
     this.next(); // {
     if (this.tok.kind === T_RBRACE) this.fail("found empty body", this.tok);
+    // A body in braces is one level deeper than a comprehension's in OPA's count.
+    const depth = this.depth;
+    this.down();
     const body = this.bodyUntil(T_RBRACE);
+    this.depth = depth;
     this.next(); // }
     return body;
   }
@@ -672,6 +871,8 @@ class Parser {
   /** Expressions separated by newlines or `;`, up to (not consuming) the `close` token. */
   private bodyUntil(close: number): Body {
     const body: Body = [];
+    const depth = this.depth;
+    this.down();
     for (;;) {
       body.push(this.literal());
       const t = this.tok;
@@ -679,7 +880,10 @@ class Parser {
         this.next();
         continue;
       }
-      if (t.kind === close) return body;
+      if (t.kind === close) {
+        this.depth = depth;
+        return body;
+      }
       if (t.kind === T_EOF) this.unexpected(t);
       if (t.nl) continue;
       this.unexpected(t, `expected \\n or ; or ${kindName(close)}`);
@@ -689,6 +893,19 @@ class Parser {
   // ---- expressions -----------------------------------------------------------------------
 
   private literal(): Expr {
+    const a = this.ahead("literal");
+    if (a !== undefined) return a as Expr;
+    const depth = this.depth;
+    this.native++;
+    try {
+      return this.literalInner();
+    } finally {
+      this.native--;
+      this.depth = depth;
+    }
+  }
+
+  private literalInner(): Expr {
     const start = this.tok;
     const startPos = this.pos;
     let negated = false;
@@ -755,6 +972,7 @@ class Parser {
     this.next(); // some
     if (this.kwIn) {
       const save = this.pos;
+      const depth = this.depth;
       try {
         const t = this.termIn(true);
         const m = memberArity(t);
@@ -767,9 +985,11 @@ class Parser {
           return { type: "somein", key: c.args[0], value: c.args[1], collection: c.args[2] };
         }
       } catch (e) {
-        if (!(e instanceof Fail)) throw e;
+        // OPA drops even a depth error here, and reads `some` as a list of variables.
+        if (!(e instanceof Fail) && !(e instanceof DepthFail)) throw e;
       }
       this.reset(save);
+      this.depth = depth;
     } else this.hintFuture(this.pos, "in");
     const vars: VarTerm[] = [];
     for (;;) {
@@ -807,6 +1027,7 @@ class Parser {
   }
 
   private everyExpr(): ExprNode {
+    this.down(); // OPA: one level more than other expressions
     this.next(); // every
     const t = this.termIn(true);
     const m = memberArity(t);
@@ -830,9 +1051,12 @@ class Parser {
    * parsed leading operand (used after comprehension look-ahead).
    */
   private termIn(keyVal: boolean, first?: Term): Term {
+    const depth = this.depth;
+    this.down();
     let lhs = this.relation(first);
     if (keyVal && this.tok.kind === T_COMMA && this.kwIn) {
       const save = this.pos;
+      const inner = this.depth;
       try {
         this.next();
         const v = this.relation();
@@ -845,6 +1069,7 @@ class Parser {
       } catch (e) {
         if (!(e instanceof Fail)) throw e;
         this.reset(save);
+        this.depth = inner;
       }
     }
     while (this.at("in")) {
@@ -852,57 +1077,80 @@ class Parser {
       this.next();
       const rhs = this.relation();
       lhs = memberCall("member_2", [lhs, rhs], lhs.loc, this.loc(inTok));
+      // OPA recurses once per operator of a chain.
+      this.depth++;
     }
+    this.depth = depth;
     return lhs;
   }
 
   private relation(first?: Term): Term {
+    const depth = this.depth;
+    this.down();
     let lhs = this.or(first);
     while (RELATIONAL.has(this.tok.kind)) {
       const op = this.tok;
       this.next();
       lhs = this.infix(op, lhs, this.or());
+      this.depth++;
     }
+    this.depth = depth;
     return lhs;
   }
 
   private or(first?: Term): Term {
+    const depth = this.depth;
+    this.down();
     let lhs = this.and(first);
     while (this.tok.kind === T_OR) {
       const op = this.tok;
       this.next();
       lhs = this.infix(op, lhs, this.and());
+      this.depth++;
     }
+    this.depth = depth;
     return lhs;
   }
 
   private and(first?: Term): Term {
+    const depth = this.depth;
+    this.down();
     let lhs = this.arith(first);
     while (this.tok.kind === T_AND) {
       const op = this.tok;
       this.next();
       lhs = this.infix(op, lhs, this.arith());
+      this.depth++;
     }
+    this.depth = depth;
     return lhs;
   }
 
   private arith(first?: Term): Term {
+    const depth = this.depth;
+    this.down();
     let lhs = this.factor(first);
     while (this.tok.kind === T_PLUS || this.tok.kind === T_MINUS) {
       const op = this.tok;
       this.next();
       lhs = this.infix(op, lhs, this.factor());
+      this.depth++;
     }
+    this.depth = depth;
     return lhs;
   }
 
   private factor(first?: Term): Term {
+    const depth = this.depth;
+    this.down();
     let lhs = first ?? this.unary();
     while (this.tok.kind === T_MUL || this.tok.kind === T_DIV || this.tok.kind === T_REM) {
       const op = this.tok;
       this.next();
       lhs = this.infix(op, lhs, this.unary());
+      this.depth++;
     }
+    this.depth = depth;
     return lhs;
   }
 
@@ -946,6 +1194,24 @@ class Parser {
 
   /** A single term: a scalar, var, composite, comprehension or parenthesised expression, with any ref or call suffix. */
   private term(head: boolean): Term {
+    const a = this.ahead(head ? "head" : "term");
+    if (a !== undefined) return a as Term;
+    const depth = this.depth;
+    // A rule's name is not a term of its own in OPA's count.
+    if (!head || this.tok.kind !== T_IDENT) this.down();
+    this.native++;
+    try {
+      const t = this.termInner(head);
+      // A depth error after the first term of a rule's value gets no second message from OPA.
+      if (depth + 1 === this.slotTerm) this.slot = null;
+      return t;
+    } finally {
+      this.native--;
+      this.depth = depth;
+    }
+  }
+
+  private termInner(head: boolean): Term {
     const t = this.tok;
     switch (t.kind) {
       case T_NUMBER:
@@ -987,6 +1253,7 @@ class Parser {
         return this.suffix(this.braced());
       case T_LPAREN: {
         this.next();
+        this.down();
         const inner = this.termIn(true);
         if (this.tok.kind !== T_RPAREN) this.fail("non-terminated expression", this.tok);
         this.next();
@@ -1021,16 +1288,23 @@ class Parser {
    */
   private suffix(head: Term, ruleHead = false): Term {
     let cur = head;
+    const depth = this.depth;
     for (;;) {
       const t = this.tok;
       if (!this.touching() && !(ruleHead && cur === head && (t.kind === T_LPAREN || t.kind === T_LBRACK))) break;
+      if (cur === head && (t.kind === T_LBRACK || t.kind === T_LPAREN)) {
+        // OPA: a reference (or call) is a level of its own, and in a rule head a depth error
+        // here is reported as a missing head name.
+        if (ruleHead) this.slot = HEAD_NAME;
+        this.down();
+      }
       let operand: Term;
       if (t.kind === T_DOT) {
         this.next();
         operand = this.dotName(t);
       } else if (t.kind === T_LBRACK) {
         this.next();
-        operand = this.termIn(false);
+        operand = this.item(false);
         // sic: OPA names the opening bracket here
         if (this.tok.kind !== T_RBRACK) this.unexpected(this.tok, "expected [");
         this.next();
@@ -1043,18 +1317,22 @@ class Parser {
       else if (cur.type === "ref") cur = { type: "ref", terms: [...cur.terms, operand], loc: cur.loc };
       else cur = { type: "ref", terms: [cur, operand], loc: cur.loc };
     }
+    this.depth = depth;
     return cur;
   }
 
   private callArgs(): Term[] {
+    const depth = this.depth;
+    this.down();
     this.next(); // (
     const args: Term[] = [];
     if (this.tok.kind === T_RPAREN) {
       this.next();
+      this.depth = depth;
       return args;
     }
     for (;;) {
-      args.push(this.termIn(false));
+      args.push(this.item(false));
       if (this.tok.kind === T_COMMA) {
         this.next();
         if (this.tok.kind === T_RPAREN) break;
@@ -1064,12 +1342,45 @@ class Parser {
       this.unexpected(this.tok, 'expected "," or ")"');
     }
     this.next();
+    this.depth = depth;
     return args;
+  }
+
+  /**
+   * The first item of a collection, whose first term `h` was read already (to see whether it
+   * heads a comprehension): OPA continues it as an expression only when an operator follows.
+   * A depth error in that continuation is also reported by the collection (`expected`).
+   */
+  private firstItem(h: Term | undefined, expected: string | null): Term {
+    if (h === undefined) {
+      // A leading minus: OPA reads `-x` as one term.
+      const depth = this.depth;
+      this.down();
+      h = this.unary();
+      this.depth = depth;
+    }
+    if (!this.isInfixOp()) return h;
+    try {
+      return this.item(false, h);
+    } catch (e) {
+      if (e instanceof DepthFail && expected !== null) e.extra.push(`unexpected ${this.tokenName(e.tok)}: ${expected}`);
+      throw e;
+    }
+  }
+
+  /** An item of a list (array, set, object, call arguments): OPA parses each one level down. */
+  private item(keyVal: boolean, first?: Term): Term {
+    const depth = this.depth;
+    this.down();
+    const t = this.termIn(keyVal, first);
+    this.depth = depth;
+    return t;
   }
 
   private array(): Term {
     const lb = this.tok;
     const l = this.loc(lb);
+    this.down();
     this.next();
     if (this.tok.kind === T_RBRACK) {
       this.next();
@@ -1082,22 +1393,23 @@ class Parser {
       h = this.term(false);
       if (this.tok.kind === T_OR) {
         const save = this.pos;
+        const depth = this.depth;
         try {
           const body = this.comprehensionBody(T_RBRACK);
           return { type: "arraycomp", head: h, body, loc: l };
         } catch (e) {
           // `[a | b, c]` is an array whose first item is `a | b`: try that before failing.
-          compErr = this.backtrack(e, save);
+          compErr = this.backtrack(e, save, depth);
         }
       }
     }
     try {
-      const items = [this.termIn(false, h)];
+      const items = [this.firstItem(h, h !== undefined && this.tok.kind === T_OR ? null : 'expected "," or "]"')];
       for (;;) {
         if (this.tok.kind === T_COMMA) {
           this.next();
           if (this.tok.kind === T_RBRACK) break;
-          items.push(this.termIn(false));
+          items.push(this.item(false));
           continue;
         }
         if (this.tok.kind === T_RBRACK) break;
@@ -1111,9 +1423,10 @@ class Parser {
   }
 
   /** After a failed comprehension attempt: rewind to `save` and keep the error for later. */
-  private backtrack(e: unknown, save: number): Fail {
+  private backtrack(e: unknown, save: number, depth: number): Fail {
     if (!(e instanceof Fail)) throw e;
     this.reset(save);
+    this.depth = depth;
     return e;
   }
 
@@ -1128,6 +1441,7 @@ class Parser {
   /** `{}` (empty object), objects, sets and the three comprehensions that start with `{`. */
   private braced(): Term {
     const l = this.loc(this.tok);
+    this.down();
     this.next();
     if (this.tok.kind === T_RBRACE) {
       this.next();
@@ -1141,23 +1455,26 @@ class Parser {
       h = this.term(false);
       if (this.tok.kind === T_OR) {
         const save = this.pos;
+        const depth = this.depth;
         try {
+          this.depth += SETCOMP_EXTRA;
           const body = this.comprehensionBody(T_RBRACE);
+          this.depth = depth;
           return { type: "setcomp", head: h, body, loc: l };
         } catch (e) {
-          compErr = this.backtrack(e, save);
+          compErr = this.backtrack(e, save, depth);
         }
       }
     }
     try {
-      const k = this.termIn(false, h);
+      const k = this.firstItem(h, null);
       if (this.tok.kind === T_COLON) return this.objectRest(l, k);
       const items = [k];
       for (;;) {
         if (this.tok.kind === T_COMMA) {
           this.next();
           if (this.tok.kind === T_RBRACE) break;
-          items.push(this.termIn(false));
+          items.push(this.item(false));
           continue;
         }
         if (this.tok.kind === T_RBRACE) break;
@@ -1173,30 +1490,36 @@ class Parser {
   /** An object (or object comprehension) after its first key, at the `:`. */
   private objectRest(l: Location, k: Term): Term {
     this.next(); // :
+    this.down();
     let h: Term | undefined;
     let compErr: Fail | null = null;
     if (this.tok.kind !== T_MINUS) {
       h = this.term(false);
       if (this.tok.kind === T_OR) {
         const save = this.pos;
+        const depth = this.depth;
         try {
+          this.depth += OBJCOMP_EXTRA;
           const body = this.comprehensionBody(T_RBRACE);
+          this.depth = depth;
           return { type: "objectcomp", key: k, value: h, body, loc: l };
         } catch (e) {
-          compErr = this.backtrack(e, save);
+          // A depth error in the comprehension is dropped by OPA: the object's error is reported.
+          if (e instanceof DepthFail) this.backtrack(new Fail("", 0, 0), save, depth);
+          else compErr = this.backtrack(e, save, depth);
         }
       }
     }
     try {
-      const items: [Term, Term][] = [[k, this.termIn(false, h)]];
+      const items: [Term, Term][] = [[k, this.firstItem(h, null)]];
       for (;;) {
         if (this.tok.kind === T_COMMA) {
           this.next();
           if (this.tok.kind === T_RBRACE) break;
-          const kk = this.termIn(false);
+          const kk = this.item(false);
           if (this.tok.kind !== T_COLON) this.unexpected(this.tok, "expected :");
           this.next();
-          items.push([kk, this.termIn(false)]);
+          items.push([kk, this.item(false)]);
           continue;
         }
         if (this.tok.kind === T_RBRACE) break;
@@ -1443,26 +1766,25 @@ function memberArity(t: Term): number {
 
 /** The kind of the first var, ref or call in a default rule's value (comprehensions are fine). */
 function nonConstant(t: Term): string | null {
-  switch (t.type) {
-    case "var": return "var";
-    case "ref": return "ref";
-    case "call": return "call";
-    case "array":
-    case "set":
-      for (const x of t.items) {
-        const r = nonConstant(x);
-        if (r) return r;
-      }
-      return null;
-    case "object":
-      for (const [k, v] of t.items) {
-        const r = nonConstant(k) ?? nonConstant(v);
-        if (r) return r;
-      }
-      return null;
-    default:
-      return null;
+  // Without recursion: the value may be nested thousands deep.
+  const todo: Term[] = [t];
+  while (todo.length > 0) {
+    const x = todo.pop()!;
+    switch (x.type) {
+      case "var":
+      case "ref":
+      case "call":
+        return x.type;
+      case "array":
+      case "set":
+        for (let i = x.items.length - 1; i >= 0; i--) todo.push(x.items[i]);
+        break;
+      case "object":
+        for (let i = x.items.length - 1; i >= 0; i--) todo.push(x.items[i][1], x.items[i][0]);
+        break;
+    }
   }
+  return null;
 }
 
 function typeName(t: Term): string {
@@ -1504,27 +1826,89 @@ export interface TermStringStyle {
 
 /** Rego-like text of a term, for error messages and the formatter's head refs and call names. */
 export function termString(t: Term, style: TermStringStyle = {}): string {
-  const ts = (x: Term) => termString(x, style);
+  return ts(t, style, 0);
+}
+
+function ts(t: Term, style: TermStringStyle, d: number): string {
+  const leaf = termLeaf(t, style);
+  if (leaf !== undefined) return leaf;
+  // Terms nested thousands deep are written without recursion.
+  if (d >= 200) return foldTerm(t, (x) => termLeaf(x, style), termKids, (x, parts) => termCombine(x, parts, style));
+  return termCombine(t, termKids(t).map((x) => ts(x, style, d + 1)), style);
+}
+
+function termLeaf(t: Term, style: TermStringStyle): string | undefined {
   switch (t.type) {
     case "null": return "null";
     case "boolean": return String(t.value);
     case "number": return t.value;
     case "string": return style.quote ? style.quote(t.value) : JSON.stringify(t.value);
     case "var": return style.hideGenerated && t.name.startsWith("$") ? "_" : t.name;
+  }
+  return undefined;
+}
+
+/** The terms termString shows inside a composite term, in order. */
+function termKids(t: Term): Term[] {
+  switch (t.type) {
+    case "ref": return t.terms;
+    case "call": return [t.op, ...t.args];
+    case "array":
+    case "set": return t.items;
+    case "object": return t.items.flat();
+    case "arraycomp":
+    case "setcomp": return [t.head];
+    case "objectcomp": return [t.key, t.value];
+    default: return [];
+  }
+}
+
+function termCombine(t: Term, parts: string[], style: TermStringStyle): string {
+  switch (t.type) {
     case "ref": {
-      let s = ts(t.terms[0]);
+      let s = parts[0];
       for (let i = 1; i < t.terms.length; i++) {
         const x = t.terms[i];
-        s += x.type === "string" && IDENT_RE.test(x.value) ? "." + x.value : "[" + ts(x) + "]";
+        s += x.type === "string" && IDENT_RE.test(x.value) ? "." + x.value : "[" + parts[i] + "]";
       }
       return s;
     }
-    case "call": return `${ts(t.op)}(${t.args.map(ts).join(", ")})`;
-    case "array": return `[${t.items.map(ts).join(", ")}]`;
-    case "set": return t.items.length === 0 ? "set()" : `{${t.items.map(ts).join(", ")}}`;
-    case "object": return `{${t.items.map(([k, v]) => `${ts(k)}: ${ts(v)}`).join(", ")}}`;
-    case "arraycomp": return `[${ts(t.head)} | ...]`;
-    case "setcomp": return `{${ts(t.head)} | ...}`;
-    case "objectcomp": return `{${ts(t.key)}: ${ts(t.value)} | ...}`;
+    case "call": return `${parts[0]}(${parts.slice(1).join(", ")})`;
+    case "array": return `[${parts.join(", ")}]`;
+    case "set": return t.items.length === 0 ? "set()" : `{${parts.join(", ")}}`;
+    case "object": {
+      const kv: string[] = [];
+      for (let i = 0; i < parts.length; i += 2) kv.push(`${parts[i]}: ${parts[i + 1]}`);
+      return `{${kv.join(", ")}}`;
+    }
+    case "arraycomp": return `[${parts[0]} | ...]`;
+    case "setcomp": return `{${parts[0]} | ...}`;
+    case "objectcomp": return `{${parts[0]}: ${parts[1]} | ...}`;
+    default: return termLeaf(t, style) ?? "";
+  }
+}
+
+/**
+ * A post-order fold over a term without native recursion: `leaf` gives the result of a term that
+ * needs no expansion (or undefined), `kids` the terms inside one that does, `combine` its result
+ * from theirs.
+ */
+export function foldTerm<R>(root: Term, leaf: (t: Term) => R | undefined, kids: (t: Term) => Term[], combine: (t: Term, rs: R[]) => R): R {
+  const r0 = leaf(root);
+  if (r0 !== undefined) return r0;
+  const stack: { t: Term; ks: Term[]; rs: R[] }[] = [{ t: root, ks: kids(root), rs: [] }];
+  for (;;) {
+    const top = stack[stack.length - 1];
+    if (top.rs.length < top.ks.length) {
+      const child = top.ks[top.rs.length];
+      const r = leaf(child);
+      if (r !== undefined) top.rs.push(r);
+      else stack.push({ t: child, ks: kids(child), rs: [] });
+      continue;
+    }
+    const res = combine(top.t, top.rs);
+    stack.pop();
+    if (stack.length === 0) return res;
+    stack[stack.length - 1].rs.push(res);
   }
 }

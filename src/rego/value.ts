@@ -296,6 +296,15 @@ export function objectGet(o: PlainObject | ObjMap, k: Value): Value | undefined 
 
 /** OPA's total order: null < boolean < number < string < array < object < set. */
 export function compare(a: Value, b: Value): number {
+  return cmp(a, b, 0);
+}
+
+// Values may nest arbitrarily deep (a policy may hold a literal thousands of levels deep, input
+// may be any JSON), so the value functions below recurse natively only up to DEEP levels and
+// continue with an explicit stack beyond: the JavaScript stack never limits the depth of a value.
+const DEEP = 200;
+
+function cmp(a: Value, b: Value, d: number): number {
   if (a === b) return 0;
   const ka = kindOf(a);
   const kb = kindOf(b);
@@ -309,12 +318,15 @@ export function compare(a: Value, b: Value): number {
       return compareNumbers(a as number, b as number);
     case Kind.String:
       return compareStrings(a as string, b as string);
+  }
+  if (d >= DEEP) return compareDeep(a, b);
+  switch (ka) {
     case Kind.Array: {
       const x = a as Value[];
       const y = b as Value[];
       const n = Math.min(x.length, y.length);
       for (let i = 0; i < n; i++) {
-        const c = compare(x[i], y[i]);
+        const c = cmp(x[i], y[i], d + 1);
         if (c !== 0) return c;
       }
       return x.length - y.length;
@@ -324,24 +336,100 @@ export function compare(a: Value, b: Value): number {
       const y = objectEntries(b as PlainObject);
       const n = Math.min(x.length, y.length);
       for (let i = 0; i < n; i++) {
-        let c = compare(x[i][0], y[i][0]);
+        let c = cmp(x[i][0], y[i][0], d + 1);
         if (c !== 0) return c;
-        c = compare(x[i][1], y[i][1]);
+        c = cmp(x[i][1], y[i][1], d + 1);
         if (c !== 0) return c;
       }
       return x.length - y.length;
     }
-    case Kind.Set: {
+    default: {
       const x = (a as RSet).sorted();
       const y = (b as RSet).sorted();
       const n = Math.min(x.length, y.length);
       for (let i = 0; i < n; i++) {
-        const c = compare(x[i], y[i]);
+        const c = cmp(x[i], y[i], d + 1);
         if (c !== 0) return c;
       }
       return x.length - y.length;
     }
   }
+}
+
+/** compare without recursion: a stack of pending comparisons, taken in order. */
+function compareDeep(a: Value, b: Value): number {
+  // A task is a pair of values, or (as numbers) two lengths compared after the elements.
+  const tasks: (Value | number)[] = [a, b];
+  const lengths: boolean[] = [false];
+  while (lengths.length > 0) {
+    const isLen = lengths.pop()!;
+    const y = tasks.pop() as Value;
+    const x = tasks.pop() as Value;
+    if (isLen) {
+      if (x !== y) return (x as number) - (y as number);
+      continue;
+    }
+    if (x === y) continue;
+    const kx = kindOf(x);
+    const ky = kindOf(y);
+    if (kx !== ky) return kx - ky;
+    let xs: Value[];
+    let ys: Value[];
+    if (kx === Kind.Array) {
+      xs = x as Value[];
+      ys = y as Value[];
+    } else if (kx === Kind.Set) {
+      xs = (x as RSet).sorted();
+      ys = (y as RSet).sorted();
+    } else if (kx === Kind.Object) {
+      xs = objectEntries(x as PlainObject).flat();
+      ys = objectEntries(y as PlainObject).flat();
+    } else {
+      const c = cmp(x, y, 0);
+      if (c !== 0) return c;
+      continue;
+    }
+    // Pushed in reverse: the length comparison comes last, the first elements first.
+    tasks.push(xs.length, ys.length);
+    lengths.push(true);
+    for (let i = Math.min(xs.length, ys.length) - 1; i >= 0; i--) {
+      tasks.push(xs[i], ys[i]);
+      lengths.push(false);
+    }
+  }
+  return 0;
+}
+
+/**
+ * A post-order fold over a value without native recursion: `leaf` gives the result of a value
+ * that needs no expansion (or undefined), `kids` the children of one that does, `combine` its
+ * result from theirs (objects: key and value results alternate).
+ */
+export function foldValue<R>(root: Value, leaf: (v: Value) => R | undefined, kids: (v: Value) => Value[], combine: (v: Value, rs: R[], depth: number) => R): R {
+  const r0 = leaf(root);
+  if (r0 !== undefined) return r0;
+  const stack: { v: Value; ks: Value[]; rs: R[] }[] = [{ v: root, ks: kids(root), rs: [] }];
+  for (;;) {
+    const top = stack[stack.length - 1];
+    if (top.rs.length < top.ks.length) {
+      const child = top.ks[top.rs.length];
+      const r = leaf(child);
+      if (r !== undefined) top.rs.push(r);
+      else stack.push({ v: child, ks: kids(child), rs: [] });
+      continue;
+    }
+    const res = combine(top.v, top.rs, stack.length - 1);
+    stack.pop();
+    if (stack.length === 0) return res;
+    stack[stack.length - 1].rs.push(res);
+  }
+}
+
+/** Children of a composite value for foldValue: elements, sorted set members, or keys and values alternating. */
+export function valueKids(v: Value): Value[] {
+  if (Array.isArray(v)) return v;
+  if (v instanceof RSet) return v.sorted();
+  return objectEntries(v as PlainObject).flat();
 }
 
 export function equal(a: Value, b: Value): boolean {
@@ -374,8 +462,46 @@ export function hashKey(v: Value): unknown {
   }
 }
 
-/** A canonical text of a value: equal values, equal texts. */
+/**
+ * A canonical text of a value: equal values, equal texts (among the values alive at a time:
+ * long texts are shortened to ids, see intern).
+ */
 export function canonical(v: Value): string {
+  return canon(v, 0);
+}
+
+// Canonical texts of sets and non-string-keyed objects, kept with the (immutable) value: a set
+// nested in a set is hashed once, not again at every level above it.
+const canonCache = new WeakMap<object, string>();
+
+// A canonical text longer than LONG is replaced by a short id shared by every live value with
+// that text, so that a value's text holds its elements' ids rather than their texts: otherwise
+// the texts of sets nested n deep would add up to n² characters. The table forgets an id when
+// no value holding it is left.
+const LONG = 512;
+class Interned {
+  constructor(readonly id: string) {}
+}
+const interned = new Map<string, WeakRef<Interned>>();
+const internedBy = new WeakMap<object, Interned>();
+const forget = new FinalizationRegistry<string>((text) => {
+  if (interned.get(text)?.deref() === undefined) interned.delete(text);
+});
+let internCount = 0;
+
+function intern(v: object, text: string): string {
+  if (text.length <= LONG) return text;
+  let t = interned.get(text)?.deref();
+  if (t === undefined) {
+    t = new Interned("#" + (internCount++).toString(36));
+    interned.set(text, new WeakRef(t));
+    forget.register(t, text);
+  }
+  internedBy.set(v, t);
+  return t.id;
+}
+
+function canonScalar(v: Value): string | undefined {
   switch (typeof v) {
     case "string":
       return JSON.stringify(v);
@@ -387,11 +513,39 @@ export function canonical(v: Value): string {
       return v ? "true" : "false";
   }
   if (v === null) return "null";
-  if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
   if (v instanceof BigDec) return v.d.toString();
-  if (v instanceof RSet) return "<" + v.sorted().map(canonical).join(",") + ">";
-  const parts = objectEntries(v).map(([k, x]) => canonical(k) + ":" + canonical(x));
-  return "{" + parts.join(",") + "}";
+  if (v instanceof RSet || v instanceof ObjMap) return canonCache.get(v);
+  // A long array or object hashed before has its id.
+  return internedBy.get(v as object)?.id;
+}
+
+function canonCombine(v: Value, parts: string[]): string {
+  let s: string;
+  if (Array.isArray(v)) return intern(v, "[" + parts.join(",") + "]");
+  if (v instanceof RSet) s = intern(v, "<" + parts.join(",") + ">");
+  else {
+    const kv: string[] = [];
+    for (let i = 0; i < parts.length; i += 2) kv.push(parts[i] + ":" + parts[i + 1]);
+    s = intern(v as object, "{" + kv.join(",") + "}");
+    if (!(v instanceof ObjMap)) return s;
+  }
+  canonCache.set(v as object, s);
+  return s;
+}
+
+function canon(v: Value, d: number): string {
+  const s = canonScalar(v);
+  if (s !== undefined) return s;
+  if (d >= DEEP) return foldValue(v, canonScalar, valueKids, canonCombine);
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? "," : "") + canon(v[i], d + 1);
+    return intern(v, out + "]");
+  }
+  if (v instanceof RSet) return canonCombine(v, v.sorted().map((x) => canon(x, d + 1)));
+  const parts: string[] = [];
+  for (const [k, x] of objectEntries(v as PlainObject)) parts.push(canon(k, d + 1), canon(x, d + 1));
+  return canonCombine(v, parts);
 }
 
 // ---- Building values -------------------------------------------------------------------------
@@ -564,6 +718,10 @@ function finish(fr: ConvFrame): Value {
  * JS numbers (use toJSONText for exact output).
  */
 export function toJS(v: Value): unknown {
+  return toJSd(v, 0);
+}
+
+function toJSScalar(v: Value): unknown {
   switch (typeof v) {
     case "string":
     case "boolean":
@@ -573,11 +731,25 @@ export function toJS(v: Value): unknown {
       return Number(v);
   }
   if (v === null) return null;
-  if (Array.isArray(v)) return v.map(toJS);
   if (v instanceof BigDec) return v.d.toNumber();
-  if (v instanceof RSet) return v.sorted().map(toJS);
+  return undefined;
+}
+
+function toJSd(v: Value, d: number): unknown {
+  if (typeof v !== "object" || v === null || v instanceof BigDec) return toJSScalar(v);
+  if (d >= DEEP) {
+    return foldValue<unknown>(v, toJSScalar, valueKids, (x, rs) => {
+      if (Array.isArray(x) || x instanceof RSet) return rs;
+      const out: Record<string, unknown> = {};
+      const es = objectEntries(x as PlainObject);
+      es.forEach(([k], i) => (out[typeof k === "string" ? k : toJSONText(k)] = rs[2 * i + 1]));
+      return out;
+    });
+  }
+  if (Array.isArray(v)) return v.map((x) => toJSd(x, d + 1));
+  if (v instanceof RSet) return v.sorted().map((x) => toJSd(x, d + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJS(x);
+  for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1);
   return out;
 }
 

@@ -1,0 +1,271 @@
+// Hostile but legal (or just past OPA's limits) programs: nothing may escape as a raw JavaScript
+// exception (a RangeError, an internal class), nothing may be super-linear, and where OPA has a
+// limit Portcullis has the same one with the same error. The expected errors were recorded from
+// OPA 1.19 (`opa check --format json`, `opa parse`, `opa eval`).
+import test from "node:test";
+import assert from "node:assert/strict";
+import { Engine, RegoError } from "../../src/index.ts";
+import { parseModule, parseQuery } from "../../src/rego/parser.ts";
+import { formatSource } from "../../src/rego/format.ts";
+import { RSet, equal, compare, hashKey, toJSONText, type Value } from "../../src/rego/value.ts";
+import { formatValue } from "../../src/rego/print.ts";
+
+const rep = (s: string, n: number) => s.repeat(n);
+
+/** Run fn, failing when it takes longer than `ms` (each reproducer must stay under 3 s). */
+function timed<R>(fn: () => R, ms = 3000): R {
+  const t0 = performance.now();
+  const r = fn();
+  const took = performance.now() - t0;
+  assert.ok(took < ms, `took ${took.toFixed(0)} ms (limit ${ms} ms)`);
+  return r;
+}
+
+function errorsOf(fn: () => unknown): [string, string, number | undefined, number | undefined][] {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof RegoError)) throw e;
+    return e.errors.map((d) => [d.code, d.message, d.location?.row, d.location?.col]);
+  }
+  return assert.fail("expected a RegoError");
+}
+
+/** A fresh engine with one module, compiled: compile errors are thrown by compile(), parse errors by addModule. */
+function compileOne(file: string, src: string): Engine {
+  const e = new Engine();
+  e.addModule(file, src);
+  e.compile();
+  return e;
+}
+
+function evalOne(src: string, query: string): unknown {
+  const e = new Engine();
+  e.addModule("x.rego", src);
+  const rs = e.query(query) as { expressions: { value: unknown }[] }[];
+  assert.equal(rs.length, 1);
+  return rs[0].expressions[0].value;
+}
+
+/** The depth of nested arrays (or single-key objects), counted without recursion. */
+function depthOf(v: unknown): number {
+  let d = 0;
+  for (let x = v; Array.isArray(x) ? x.length > 0 : typeof x === "object" && x !== null; d++) {
+    x = Array.isArray(x) ? x[0] : Object.values(x as object)[0];
+  }
+  return d;
+}
+
+// ---- 1. parser recursion --------------------------------------------------------------------
+
+test("1: 1,700 nested [ ( {, 3,000 nested calls, a 1,400-term sum and 600 nested comprehensions parse, compile and evaluate", () => {
+  timed(() => {
+    assert.equal(evalOne("package p\nx := " + rep("[", 1700) + "1" + rep("]", 1700) + "\n", "count(data.p.x)"), 1);
+    assert.equal(evalOne("package p\nx := " + rep("(", 1700) + "1" + rep(")", 1700) + "\n", "data.p.x"), 1);
+    assert.equal(evalOne("package p\nx := " + rep("{", 1700) + "1" + rep("}", 1700) + "\n", "count(data.p.x)"), 1);
+  });
+  timed(() => assert.equal(evalOne("package p\nf(x) := x + 1\nx := " + rep("f(", 3000) + "0" + rep(")", 3000) + "\n", "data.p.x"), 3000));
+  timed(() => assert.equal(evalOne("package p\nx := 1" + rep(" + 1", 1400) + "\n", "data.p.x"), 1401));
+  timed(() => assert.equal(depthOf(evalOne("package p\nx := " + rep("[y | y := ", 600) + "1" + rep("]", 600) + "\n", "data.p.x")), 600));
+});
+
+test("1: OPA's parse depth limit: 49,996 nested arrays parse, 49,997 are `max parsing recursion depth exceeded`", () => {
+  timed(() => {
+    const m = parseModule("x.rego", "package p\nx := " + rep("[", 49996) + "1" + rep("]", 49996) + "\n");
+    assert.equal(m.rules.length, 1);
+  });
+  timed(() => {
+    // opa check: the depth error, and the rule's missing value, at the 49,997th bracket.
+    const src = "package p\nx := " + rep("[", 49997) + "1" + rep("]", 49997) + "\ny := ]\n";
+    assert.deepEqual(errorsOf(() => parseModule("x.rego", src)), [
+      ["rego_parse_error", "max parsing recursion depth exceeded", 2, 50002],
+      ["rego_parse_error", "unexpected [ token: expected rule value term (e.g., x := <VALUE> { ... })", 2, 50002],
+    ]);
+  });
+});
+
+test("1: the depth limit in other places: rule bodies, `=` values, functions, queries", () => {
+  const D = rep("[", 50000) + "1" + rep("]", 50000);
+  timed(() =>
+    assert.deepEqual(errorsOf(() => parseModule("x.rego", "package p\np if {\n  x := " + D + "\n  y := 1\n}\nq := ]\n")), [
+      ["rego_parse_error", "max parsing recursion depth exceeded", 3, 50004],
+    ]),
+  );
+  timed(() =>
+    assert.deepEqual(errorsOf(() => parseModule("x.rego", "package p\nfoo = " + D + "\n")), [
+      ["rego_parse_error", "max parsing recursion depth exceeded", 2, 50003],
+      ["rego_parse_error", "unexpected [ token: expected rule value term (e.g., foo[<nil>] = <VALUE> { ... })", 2, 50003],
+    ]),
+  );
+  timed(() =>
+    assert.deepEqual(errorsOf(() => parseModule("x.rego", "package p\ng(x) := " + D + "\n")), [
+      ["rego_parse_error", "max parsing recursion depth exceeded", 2, 50005],
+      ["rego_parse_error", "unexpected [ token: expected function value term (e.g., g(...) := <VALUE> { ... })", 2, 50005],
+    ]),
+  );
+  timed(() => assert.deepEqual(errorsOf(() => parseQuery(D)), [["rego_parse_error", "max parsing recursion depth exceeded", 1, 49997]]));
+});
+
+test("1: the depth limit counts as OPA does: parentheses, calls, operator chains, comprehensions", () => {
+  // Each next to 49,980 nested arrays, which leave room for 32 more levels of OPA's count.
+  const pad = (inner: string) => "package p\nx := " + rep("[", 49980) + inner + rep("]", 49980) + "\n";
+  const ok = (inner: string) => assert.equal(parseModule("x.rego", pad(inner)).rules.length, 1);
+  const deep = (inner: string, col: number, tok: string) =>
+    assert.deepEqual(errorsOf(() => parseModule("x.rego", pad(inner))), [
+      ["rego_parse_error", "max parsing recursion depth exceeded", 2, col],
+      ["rego_parse_error", `unexpected ${tok}: expected rule value term (e.g., x := <VALUE> { ... })`, 2, col],
+    ]);
+  timed(() => ok(rep("(", 4) + "1" + rep(")", 4)));
+  timed(() => deep(rep("(", 5) + "1" + rep(")", 5), 49991, "number token"));
+  timed(() => ok(rep("f(", 3) + "1" + rep(")", 3)));
+  timed(() => deep(rep("f(", 4) + "1" + rep(")", 4), 49994, "number token"));
+  timed(() => ok("1" + rep(" + 1", 26)));
+  timed(() =>
+    assert.deepEqual(errorsOf(() => parseModule("x.rego", pad("1" + rep(" + 1", 27)))), [
+      ["rego_parse_error", "max parsing recursion depth exceeded", 2, 50094],
+      ["rego_parse_error", 'unexpected number token: expected "," or "]"', 2, 50094],
+      ["rego_parse_error", "unexpected number token: expected rule value term (e.g., x := <VALUE> { ... })", 2, 50094],
+    ]),
+  );
+  timed(() => ok(rep("[x | x := ", 3) + "1" + rep("]", 3)));
+  timed(() => deep(rep("[x | x := ", 4) + "1" + rep("]", 4), 50021, "identifier token"));
+});
+
+test("1: package paths and rule-head paths of 4,000 parts", () => {
+  const path = Array.from({ length: 4000 }, (_, i) => "a" + i).join(".");
+  timed(() => assert.equal(evalOne(`package ${path}\nx := 1\n`, `data.${path}.x`), 1));
+  timed(() => assert.equal(evalOne(`package p\n${path} := 1\n`, `data.p.${path}`), 1));
+});
+
+test("1: a flat sum of 99,994 terms (OPA's longest) compiles and evaluates; one term more is too deep", () => {
+  timed(() => assert.equal(evalOne("package p\nx := 1" + rep(" + 1", 99993) + "\n", "data.p.x"), 99994));
+  timed(() =>
+    // opa parse: the error is at the 99,995th term.
+    assert.deepEqual(errorsOf(() => parseModule("x.rego", "package p\nx := 1" + rep(" + 1", 99994) + "\n")), [
+      ["rego_parse_error", "max parsing recursion depth exceeded", 2, 399982],
+    ]),
+  );
+});
+
+// ---- 2. internal exceptions ---------------------------------------------------------------
+
+test("2: unsafe function arguments are OPA's compile errors, not an internal exception", () => {
+  const e = new Engine();
+  assert.deepEqual(errorsOf(() => compileOne("l.rego", "package l\nf(_-1)=_")), [["rego_compile_error", "rule arguments cannot contain calls", 2, 3]]);
+  assert.deepEqual(errorsOf(() => compileOne("t.rego", "package t\nf(_.o)=c")), [["rego_unsafe_var_error", "var c is unsafe", 2, 8]]);
+  assert.deepEqual(errorsOf(() => compileOne("t.rego", "package t\nf(x[y]) = y")), [
+    ["rego_unsafe_var_error", "var x is unsafe", 2, 3],
+    ["rego_unsafe_var_error", "var y is unsafe", 2, 3],
+  ]);
+  assert.deepEqual(errorsOf(() => compileOne("t.rego", "package t\nf(input) = 1")), [["rego_compile_error", "args must not shadow input (use a different variable name)", 2, 1]]);
+  // A reference argument may use a variable bound by another argument, in either order.
+  e.addModule("u.rego", "package u\nf(x.y, x) := x\n");
+  assert.deepEqual((e.query('data.u.f(1, {"y": 1})') as { expressions: { value: unknown }[] }[])[0].expressions[0].value, { y: 1 });
+});
+
+test("2: anything unexpected at the API boundary is a coded error", () => {
+  const e = new Engine();
+  e.addModule("p.rego", "package p\nx := input.a\n");
+  const [[code, message]] = errorsOf(() => e.query("data.p.x", { input: { a: Number.NaN } }));
+  assert.equal(code, "eval_internal_error");
+  assert.match(message, /^internal error: TypeError: cannot convert NaN/);
+});
+
+// ---- 3. compile time ------------------------------------------------------------------------
+
+test("3: nested set literals 1,000 (and 20,000) deep compile in linear time", () => {
+  timed(() => assert.equal(evalOne("package p\nx := " + rep("{", 1000) + "1" + rep("}", 1000) + "\n", "count(data.p.x)"), 1), 1000);
+  timed(() => assert.equal(evalOne("package p\nx := " + rep("{", 20000) + "1" + rep("}", 20000) + "\n", "count(data.p.x)"), 1));
+});
+
+test("3: a package path of 40,000 parts compiles and evaluates", () => {
+  const path = Array.from({ length: 40000 }, (_, i) => "a" + i).join(".");
+  timed(() => assert.equal(evalOne(`package ${path}\nx := 1\n`, `data.${path}.x`), 1));
+});
+
+// ---- 4. evaluation depth --------------------------------------------------------------------
+
+function chain(n: number): string {
+  let s = "package p\nr0 := 0\n";
+  for (let i = 1; i <= n; i++) s += `r${i} := r${i - 1} + 1\n`;
+  return s;
+}
+
+test("4: a chain of 2,000 (and 5,000) rules, each using the one before", () => {
+  timed(() => assert.equal(evalOne(chain(2000), "data.p.r2000"), 2000));
+  timed(() => assert.equal(evalOne(chain(5000), "data.p.r5000"), 5000));
+});
+
+test("4: chains of functions, and long bodies, evaluate without stack overflow", () => {
+  let f = "package p\nf0(x) := x\n";
+  for (let i = 1; i <= 2000; i++) f += `f${i}(x) := f${i - 1}(x) + 1\n`;
+  timed(() => assert.equal(evalOne(f, "data.p.f2000(1)"), 2001));
+  let b = "package p\np := x3000 if {\n  x0 := 1\n";
+  for (let i = 1; i <= 3000; i++) b += `  x${i} := x${i - 1} + 1\n`;
+  timed(() => assert.equal(evalOne(b + "}\n", "data.p.p"), 3001));
+});
+
+test("4: past what the stack holds, coded errors: deep nesting within one rule, deep input to a builtin", () => {
+  timed(() => {
+    const src = "package p\nx := " + rep("[y | y := ", 4000) + "1" + rep("]", 4000) + "\n";
+    const [[code, message, row]] = errorsOf(() => compileOne("x.rego", src));
+    assert.deepEqual([code, message, row], ["rego_compile_error", "expression nested too deeply to compile (the JavaScript stack is exhausted)", 2]);
+  });
+  timed(() => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200000; i++) deep = [deep];
+    const e = new Engine();
+    e.addModule("p.rego", "package p\nn := count([p | walk(input, [p, _])])\n");
+    // Deeper than MAX_VALUE_DEPTH (10,000): refused when the input is converted, before any builtin.
+    const [[code, message]] = errorsOf(() => e.query("data.p.n", { input: deep }));
+    assert.equal(code, "invalid_argument");
+    assert.match(message, /exceeded max depth of 10000/);
+  });
+});
+
+// ---- 5. deep values -------------------------------------------------------------------------
+
+test("5: literals 5,000 deep: compiled, type checked, evaluated, printed, formatted", () => {
+  const arr = rep("[", 5000) + '"a"' + rep("]", 5000);
+  const obj = rep('{"k": ', 5000) + "true" + rep("}", 5000);
+  const src = `package p\n\na := ${arr}\n\no := ${obj}\n\nn := count(a) + count(o)\n\nt := type_name(a)\n`;
+  timed(() => {
+    const e = new Engine();
+    const lines: string[] = [];
+    e.addModule("x.rego", src);
+    const [r] = e.query("x := data.p; print(x.a)", { print: (l) => lines.push(l) }) as unknown as { bindings: { x: Record<string, unknown> } }[];
+    assert.equal(depthOf(r.bindings.x.a), 5000);
+    assert.equal(depthOf(r.bindings.x.o), 5000);
+    assert.equal(r.bindings.x.n, 2);
+    assert.equal(r.bindings.x.t, "array");
+    assert.equal(lines[0], arr);
+  });
+  timed(() => assert.equal(formatSource("x.rego", src), src));
+  timed(() => {
+    // A type error on a deep literal is still reported as such.
+    const [[code]] = errorsOf(() => compileOne("y.rego", `package q\nx := upper(${arr})\n`));
+    assert.equal(code, "rego_type_error");
+  });
+});
+
+test("5: deep values hash, compare, print and convert without recursion limits", () => {
+  const deep = (n: number, leaf: Value, set = false): Value => {
+    let v = leaf;
+    for (let i = 0; i < n; i++) v = set ? new RSet([v]) : [v];
+    return v;
+  };
+  timed(() => {
+    const a = deep(50000, 1);
+    const b = deep(50000, 2);
+    assert.equal(equal(a, deep(50000, 1)), true);
+    assert.equal(compare(a, b), -1);
+    assert.notEqual(hashKey(a), hashKey(b));
+    assert.equal(new RSet([a, b, deep(50000, 1)]).size, 2);
+    const s = deep(10000, "x", true);
+    assert.equal(hashKey(s), hashKey(deep(10000, "x", true)));
+    assert.notEqual(hashKey(s), hashKey(deep(10000, "y", true)));
+    assert.equal(formatValue(deep(3, "x", true)), '{{{"x"}}}');
+    assert.equal(formatValue(a).length, 100001);
+    assert.equal(toJSONText(a).length, 100001);
+  });
+});
