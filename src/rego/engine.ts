@@ -135,15 +135,23 @@ export class Engine {
 
   /** Deep-merge a document into data at the root (or at `path`). */
   addData(doc: unknown, path: string[] = []): void {
-    let v = fromJS(doc);
-    for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
-    this.data = deepMerge(this.data, v);
+    try {
+      let v = fromJS(doc);
+      for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
+      this.data = deepMerge(this.data, v);
+    } catch (e) {
+      throw asRegoError(e, "invalid_argument");
+    }
     this.dataChecked = false;
   }
 
   /** Replace all data. */
   setData(doc: unknown): void {
-    this.data = fromJS(doc);
+    try {
+      this.data = fromJS(doc);
+    } catch (e) {
+      throw asRegoError(e, "invalid_argument");
+    }
     this.dataChecked = false;
   }
 
@@ -165,16 +173,21 @@ export class Engine {
   private checkDataConflicts(): void {
     if (this.dataChecked || this.root === null) return;
     const errors: { code: "rego_compile_error"; message: string; location?: Location }[] = [];
-    const visit = (node: TreeNode, base: Value | undefined) => {
-      if (base === undefined) return;
+    // Without recursion: package paths may be thousands of levels deep.
+    const todo: [TreeNode, Value | undefined][] = [];
+    for (const [name, child] of this.root.children) todo.push([child, isObject(this.data) ? objectGetValue(this.data, name) : undefined]);
+    todo.reverse();
+    while (todo.length > 0) {
+      const [node, base] = todo.pop()!;
+      if (base === undefined) continue;
       if (node.hasDocRules || node.isFunction) {
         const loc = [...node.complete, ...node.multi, ...node.suffixRules, ...node.funcs, ...(node.defaultRule ? [node.defaultRule] : [])][0]?.loc;
         errors.push({ code: "rego_compile_error", message: `conflicting rule for data path ${node.path.join("/")} found`, location: loc });
-        return;
+        continue;
       }
-      for (const [name, child] of node.children) visit(child, isObject(base) ? objectGetValue(base, name) : undefined);
-    };
-    for (const [name, child] of this.root.children) visit(child, isObject(this.data) ? objectGetValue(this.data, name) : undefined);
+      const kids = [...node.children].map(([name, child]): [TreeNode, Value | undefined] => [child, isObject(base) ? objectGetValue(base, name) : undefined]);
+      for (let i = kids.length - 1; i >= 0; i--) todo.push(kids[i]);
+    }
     if (errors.length) throw new RegoError(errors);
     this.dataChecked = true;
   }
