@@ -98,18 +98,22 @@ class USet<T> extends Set<T> {
 
 /** A Map whose changes since a mark can be undone. */
 class UMap<K, V> extends Map<K, V> {
-  private journal: [K, V | undefined, boolean][] = [];
+  // Key, previous value and whether there was one, three entries per change.
+  private journal: unknown[] = [];
   set(k: K, v: V): this {
-    this.journal?.push([k, this.get(k), this.has(k)]);
+    this.journal?.push(k, this.get(k), this.has(k));
     return super.set(k, v);
   }
   mark(): number {
     return this.journal.length;
   }
   undo(m: number): void {
-    while (this.journal.length > m) {
-      const [k, prev, had] = this.journal.pop()!;
-      if (had) super.set(k, prev as V);
+    const j = this.journal;
+    while (j.length > m) {
+      const had = j.pop() as boolean;
+      const prev = j.pop() as V;
+      const k = j.pop() as K;
+      if (had) super.set(k, prev);
       else super.delete(k);
     }
   }
@@ -362,46 +366,28 @@ const TYPE_DEPTH = 24;
 /** Expressions nested deeper than this are compiled flat (compileFlat). */
 const FLAT_DEPTH = 32;
 
-const depthMemo = new WeakMap<Term, number>();
-
-/** Nesting depth of a term through collections, calls and ref operands (not into comprehensions); computed without recursion, once per term. */
-function termDepth(t: Term): number {
-  const kidsOf = (x: Term): Term[] | null => {
-    switch (x.type) {
-      case "array":
-      case "set":
-        return x.items;
-      case "object":
-        return x.items.flat();
-      case "call":
-        return x.args;
-      case "ref":
-        return x.terms;
-      default:
-        return null;
-    }
-  };
-  if (kidsOf(t) === null) return 0;
-  const known = depthMemo.get(t);
-  if (known !== undefined) return known;
-  const stack: { t: Term; kids: Term[]; i: number; max: number }[] = [{ t, kids: kidsOf(t)!, i: 0, max: 0 }];
-  for (;;) {
-    const top = stack[stack.length - 1];
-    if (top.i < top.kids.length) {
-      const k = top.kids[top.i++];
-      const kk = kidsOf(k);
-      if (kk === null) continue;
-      const d = depthMemo.get(k);
-      if (d !== undefined) top.max = Math.max(top.max, d);
-      else stack.push({ t: k, kids: kk, i: 0, max: 0 });
-      continue;
-    }
-    const d = top.max + 1;
-    depthMemo.set(top.t, d);
-    stack.pop();
-    if (stack.length === 0) return d;
-    const parent = stack[stack.length - 1];
-    parent.max = Math.max(parent.max, d);
+/** Is the term nested more than n levels (through collections, calls and ref operands, not into comprehensions)? Recursion stops at n. */
+function deeperThan(t: Term, n: number): boolean {
+  switch (t.type) {
+    case "array":
+    case "set":
+      if (n <= 0) return true;
+      for (const x of t.items) if (deeperThan(x, n - 1)) return true;
+      return false;
+    case "object":
+      if (n <= 0) return true;
+      for (const [k, v] of t.items) if (deeperThan(k, n - 1) || deeperThan(v, n - 1)) return true;
+      return false;
+    case "call":
+      if (n <= 0) return true;
+      for (const x of t.args) if (deeperThan(x, n - 1)) return true;
+      return false;
+    case "ref":
+      if (n <= 0) return true;
+      for (const x of t.terms) if (deeperThan(x, n - 1)) return true;
+      return false;
+    default:
+      return false;
   }
 }
 
@@ -1297,11 +1283,11 @@ export class Compiler {
       case "object": {
         const cv = constValueOf(t);
         if (cv !== undefined) return constTerm(cv);
-        if (termDepth(t) > FLAT_DEPTH) return this.compileFlat(t, st) ?? this.compileNested(t, st);
+        if (deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
         return this.compileNested(t, st);
       }
       case "call":
-        if (termDepth(t) > FLAT_DEPTH) return this.compileFlat(t, st) ?? this.compileNested(t, st);
+        if (deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
         return this.compileNested(t, st);
       case "arraycomp":
       case "setcomp":

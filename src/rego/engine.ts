@@ -197,7 +197,11 @@ export class Engine {
   addData(doc: unknown, path: string[] = []): void {
     let v = dataValue(doc);
     for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
-    this.data = deepMerge(this.data, v);
+    try {
+      this.data = deepMerge(this.data, v);
+    } catch (e) {
+      throw asRegoError(e, "invalid_argument");
+    }
     this.snap = null;
   }
 
@@ -485,16 +489,21 @@ function raceCancel<T>(p: Promise<T>, signal: AbortSignal | undefined, deadline:
 /** A rule and a base document at the same path conflict (OPA: rego_compile_error). */
 function checkDataConflicts(root: TreeNode, data: Value): void {
   const errors: { code: "rego_compile_error"; message: string; location?: Location }[] = [];
-  const visit = (node: TreeNode, base: Value | undefined) => {
-    if (base === undefined) return;
+  // Without recursion: package paths may be thousands of levels deep.
+  const todo: [TreeNode, Value | undefined][] = [];
+  for (const [name, child] of root.children) todo.push([child, isObject(data) ? objectGet(data as never, name) : undefined]);
+  todo.reverse();
+  while (todo.length > 0) {
+    const [node, base] = todo.pop()!;
+    if (base === undefined) continue;
     if (node.hasDocRules || node.isFunction) {
       const loc = [...node.complete, ...node.multi, ...node.suffixRules, ...node.funcs, ...(node.defaultRule ? [node.defaultRule] : [])][0]?.loc;
       errors.push({ code: "rego_compile_error", message: `conflicting rule for data path ${node.path.join("/")} found`, location: loc });
-      return;
+      continue;
     }
-    for (const [name, child] of node.children) visit(child, isObject(base) ? objectGet(base as never, name) : undefined);
-  };
-  for (const [name, child] of root.children) visit(child, isObject(data) ? objectGet(data as never, name) : undefined);
+    const kids = [...node.children].map(([name, child]): [TreeNode, Value | undefined] => [child, isObject(base) ? objectGet(base as never, name) : undefined]);
+    for (let i = kids.length - 1; i >= 0; i--) todo.push(kids[i]);
+  }
   if (errors.length) throw new RegoError(errors);
 }
 

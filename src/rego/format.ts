@@ -997,12 +997,52 @@ class Formatter {
     }
     const inf = INFIX[name];
     if (inf && args.length === 2) {
+      const spine = this.leftSpine(op, args, comments);
+      if (spine !== null) return this.writeSpine(spine, comments);
       const [sym, prec] = inf;
       comments = this.writeOperand(args[0], prec, false, true, comments);
       this.write(` ${sym} `);
       return this.writeOperand(args[1], prec, true, true, comments);
     }
     return this.writePlainCall(op, args, comments);
+  }
+
+  /**
+   * A long chain of binary operators nested on the left (`1 + 2 + … + n`, as the parser builds
+   * it), on one row and without comments: the calls from the outermost in, or null for any
+   * other call (written the ordinary way, recursively).
+   */
+  private leftSpine(op: RefTerm, args: Term[], comments: Comment[]): { op: RefTerm; args: Term[] }[] | null {
+    const spine = [{ op, args }];
+    for (let lhs = args[0]; lhs.type === "call" && lhs.args.length === 2 && (INFIX[opName(lhs.op)]?.[1] ?? 0) > 0; lhs = lhs.args[0]) {
+      spine.push({ op: lhs.op, args: lhs.args });
+    }
+    if (spine.length < 64) return null;
+    const row = spine[spine.length - 1].args[0].loc.row;
+    if (spine.some((c) => c.args[1].loc.row !== row) || comments.some((c) => c.loc.row === row)) return null;
+    return spine;
+  }
+
+  /** writeCall for a left spine, without recursion: what writing each call's left operand in parentheses gives. */
+  private writeSpine(spine: { op: RefTerm; args: Term[] }[], comments: Comment[]): Comment[] {
+    const m = spine.length;
+    for (let i = 1; i < m; i++) {
+      comments = this.insertComments(comments, spine[i].args[0].loc.row);
+      if (!this.inline) this.startLine();
+      this.write("(");
+      this.termDepth++;
+    }
+    for (let i = m - 1; i >= 0; i--) {
+      const [sym, prec] = INFIX[opName(spine[i].op)];
+      if (i === m - 1) comments = this.writeOperand(spine[i].args[0], prec, false, true, comments);
+      else {
+        this.termDepth--;
+        this.write(")");
+      }
+      this.write(` ${sym} `);
+      comments = this.writeOperand(spine[i].args[1], prec, true, true, comments);
+    }
+    return comments;
   }
 
   private writePlainCall(op: RefTerm, args: Term[], comments: Comment[]): Comment[] {

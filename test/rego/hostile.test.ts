@@ -248,6 +248,14 @@ test("5: literals 5,000 deep: compiled, type checked, evaluated, printed, format
   });
 });
 
+test("5: `portcullis fmt` writes a 1,400-term chain as opa fmt does", () => {
+  let e = "1";
+  for (let i = 2; i <= 1400; i++) e += (i % 2 === 0 ? " - " : " + ") + i;
+  let want = "1";
+  for (let i = 2; i <= 1400; i++) want = (i > 2 ? `(${want})` : want) + (i % 2 === 0 ? " - " : " + ") + i;
+  timed(() => assert.equal(formatSource("x.rego", `package p\n\nx := ${e}\n`), `package p\n\nx := ${want}\n`));
+});
+
 test("5: deep values hash, compare, print and convert without recursion limits", () => {
   const deep = (n: number, leaf: Value, set = false): Value => {
     let v = leaf;
