@@ -65,7 +65,7 @@ test("npm package: build, pack, install into an empty project, import and run", 
 
   const version = run(npxCmd, ["--no", "--", "portcullis", "--version"], project);
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
-  assert.equal(version.stdout, `${pkg.version}\n`);
+  assert.equal(version.stdout, `Portcullis: ${pkg.version}\nOPA: 1.19.0\n`);
 
   // The built-in library, found beside dist/ in node_modules/portcullis/library.
   writeFileSync(join(project, "pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:latest\n");
