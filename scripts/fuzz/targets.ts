@@ -1,0 +1,338 @@
+// Running one case and classifying what happened.
+//
+//   ok      a result (or, for a format, a parsed document)
+//   coded   a RegoError with an OPA code, or a ParseError from src/formats
+//   crash   anything else: an exception of another class escaping (TypeError, RangeError, a thrown
+//           string…); an internal exception inside a builtin that callBuiltin turned into
+//           "undefined" or a generic eval_builtin_error ("masked"); a parser result that is not a
+//           valid input document (non-finite numbers, foreign prototypes, polluted globals)
+//
+// Hangs are not detected here: the parent process watches the worker (pool.ts).
+
+import { Engine } from "../../src/rego/engine.ts";
+import { RegoError } from "../../src/rego/errors.ts";
+import { fromJS, type Value } from "../../src/rego/value.ts";
+import { formatValue } from "../../src/rego/print.ts";
+import { BUILTINS } from "../../src/builtins/index.ts";
+import { BuiltinError, BuiltinTypeError, HaltError, AsyncSuspend } from "../../src/builtins/registry.ts";
+import { getParser, ParseError, setProtoFileDirs } from "../../src/formats/index.ts";
+import { join, isAbsolute } from "node:path";
+import { REPO } from "./corpus.ts";
+import { regoModules, type RegoCase } from "./gen-rego.ts";
+import { formatContent, type FormatCase } from "./gen-formats.ts";
+import { NETWORK_BUILTINS, type BuiltinCase } from "./gen-builtins.ts";
+import { decode, encSize } from "./values.ts";
+
+export type FuzzCase = RegoCase | FormatCase | BuiltinCase;
+export type Target = FuzzCase["target"];
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+export type Outcome =
+  | { kind: "ok" }
+  | { kind: "coded"; code: string }
+  | { kind: "crash"; where: string; area: string; error: ErrorInfo };
+
+export interface RunOptions {
+  /** Evaluation deadline handed to Engine.query (ms). */
+  evalTimeoutMs: number;
+}
+
+// ---- Process-wide setup ------------------------------------------------------------------------
+
+let internal: { name: string; error: unknown } | null = null;
+let installed = false;
+let protoBaseline = 0;
+let arrayProtoBaseline = 0;
+
+/**
+ * Wrap every builtin so that an internal exception (anything but the builtin error classes) is
+ * recorded before callBuiltin hides it; network builtins fail with a BuiltinError instead of
+ * doing I/O. Only ever done inside fuzz worker processes.
+ */
+export function setupProcess(): void {
+  if (installed) return;
+  installed = true;
+  for (const b of BUILTINS.values()) {
+    if (NETWORK_BUILTINS.has(b.name)) {
+      b.impl = () => {
+        throw new BuiltinError(`${b.name}: network access is disabled while fuzzing`);
+      };
+      continue;
+    }
+    const impl = b.impl;
+    const name = b.name;
+    b.impl = (args, ctx) => {
+      try {
+        return impl(args, ctx);
+      } catch (e) {
+        if (!(e instanceof BuiltinError || e instanceof BuiltinTypeError || e instanceof HaltError || e instanceof RegoError || e instanceof AsyncSuspend)) {
+          if (internal === null) internal = { name, error: e };
+        }
+        throw e;
+      }
+    };
+  }
+  setProtoFileDirs([join(REPO, "examples/formats/textproto/protos"), join(REPO, "examples/textproto/protos")]);
+  protoBaseline = Object.getOwnPropertyNames(Object.prototype).length;
+  arrayProtoBaseline = Object.getOwnPropertyNames(Array.prototype).length;
+}
+
+export function errorInfo(e: unknown): ErrorInfo {
+  if (e instanceof Error) {
+    return { name: e.constructor?.name && e.constructor.name !== "Error" ? e.constructor.name : e.name, message: String(e.message).slice(0, 2000), stack: String(e.stack ?? "").slice(0, 6000) };
+  }
+  return { name: `thrown ${e === null ? "null" : typeof e}`, message: String(e).slice(0, 2000), stack: "" };
+}
+
+/**
+ * The source area a stack points into ("rego/parser", "builtins/jwt", "formats/yaml"): the
+ * innermost file in src/, or for a stack overflow the file that recurs most.
+ */
+export function stackArea(stack: string): string | undefined {
+  const files: string[] = [];
+  for (const line of stack.split("\n")) {
+    const m = /\/src\/([a-z0-9_/-]+)\.ts/i.exec(line);
+    if (m) files.push(m[1]);
+  }
+  if (!files.length) return undefined;
+  if (!/Maximum call stack/.test(stack)) return files[0];
+  const counts = new Map<string, number>();
+  for (const f of files) counts.set(f, (counts.get(f) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0][0];
+}
+
+/**
+ * Who owns a crash: the builtin or parser under test when the error comes from its own code (or
+ * from a library it calls), else the shared file it comes from (the value model, the evaluator).
+ */
+function ownerArea(e: unknown, own: string, ownPrefix: string): string {
+  const a = stackArea(errorInfo(e).stack);
+  return a === undefined || a.startsWith(ownPrefix) ? own : a;
+}
+
+function crash(where: string, area: string, e: unknown): Outcome {
+  return { kind: "crash", where, area, error: errorInfo(e) };
+}
+
+/** Global state a parser must never touch. */
+function checkGlobals(): Outcome | undefined {
+  const n = Object.getOwnPropertyNames(Object.prototype).length;
+  const a = Object.getOwnPropertyNames(Array.prototype).length;
+  if (n !== protoBaseline || a !== arrayProtoBaseline) {
+    const extra = Object.getOwnPropertyNames(Object.prototype).slice(protoBaseline);
+    for (const k of extra) delete (Object.prototype as Record<string, unknown>)[k];
+    for (const k of Object.getOwnPropertyNames(Array.prototype).slice(arrayProtoBaseline)) delete (Array.prototype as unknown as Record<string, unknown>)[k];
+    return { kind: "crash", where: "pollution", area: "global", error: { name: "PrototypePollution", message: `Object.prototype gained ${extra.join(", ")}`, stack: "" } };
+  }
+  return undefined;
+}
+
+// ---- Rego --------------------------------------------------------------------------------------
+
+function worst(a: Outcome, b: Outcome): Outcome {
+  const rank = (o: Outcome) => (o.kind === "crash" ? 2 : o.kind === "coded" ? 1 : 0);
+  return rank(b) > rank(a) ? b : a;
+}
+
+function classifyRego(step: string, e: unknown): Outcome {
+  if (e instanceof RegoError) return { kind: "coded", code: String(e.code) };
+  const info = errorInfo(e);
+  return { kind: "crash", where: step, area: stackArea(info.stack) ?? "rego", error: info };
+}
+
+function takeInternal(): Outcome | undefined {
+  if (internal === null) return undefined;
+  const { name, error } = internal;
+  internal = null;
+  return crash("masked", ownerArea(error, `builtin:${name}`, "builtins/"), error);
+}
+
+function runRego(c: RegoCase, opts: RunOptions): Outcome {
+  internal = null;
+  const engine = new Engine({ regoVersion: c.regoVersion, print: () => {} });
+  let out: Outcome = { kind: "ok" };
+  try {
+    const mods = regoModules(c);
+    if (mods.length === 1) engine.addModule("fuzz.rego", mods[0]);
+    else engine.addModules(mods.map((source, i) => ({ file: `fuzz${i}.rego`, source })));
+    if (c.data !== undefined) engine.addData(c.data);
+  } catch (e) {
+    return takeInternal() ?? classifyRego("compile", e);
+  }
+  for (const q of c.queries) {
+    try {
+      const r = engine.query(q, { input: c.input, timeoutMs: opts.evalTimeoutMs });
+      if (r instanceof Promise) {
+        r.catch(() => {});
+        out = worst(out, { kind: "coded", code: "async" });
+      }
+    } catch (e) {
+      out = worst(out, classifyRego("eval", e));
+    }
+    const m = takeInternal();
+    if (m) out = worst(out, m);
+  }
+  return out;
+}
+
+// ---- Formats -----------------------------------------------------------------------------------
+
+/** Is the parser output a valid input document? Iterative, so that deep output cannot overflow here. */
+function checkDocument(v: unknown): string | undefined {
+  const stack: unknown[] = [v];
+  let seen = 0;
+  while (stack.length) {
+    const x = stack.pop();
+    if (++seen > 2_000_000) return undefined;
+    switch (typeof x) {
+      case "string":
+      case "boolean":
+      case "undefined":
+        continue;
+      case "number":
+        if (!Number.isFinite(x)) return `non-finite number ${x} in the document`;
+        continue;
+      case "bigint":
+        continue;
+      case "object": {
+        if (x === null) continue;
+        if (Array.isArray(x)) {
+          for (let i = x.length - 1; i >= 0; i--) stack.push(x[i]);
+          continue;
+        }
+        if (x instanceof Date || x instanceof Map || x instanceof Set) continue;
+        const proto = Object.getPrototypeOf(x);
+        if (proto !== Object.prototype && proto !== null) {
+          return `object with a foreign prototype (${proto?.constructor?.name ?? typeof proto}): a "__proto__" key became its prototype`;
+        }
+        for (const k of Object.keys(x as object)) stack.push((x as Record<string, unknown>)[k]);
+        continue;
+      }
+      default:
+        return `a ${typeof x} in the document`;
+    }
+  }
+  return undefined;
+}
+
+function runFormat(c: FormatCase): Outcome {
+  const parser = getParser(c.parser);
+  if (!parser) return { kind: "coded", code: "unknown_parser" };
+  const content = formatContent(c);
+  let doc: unknown;
+  try {
+    doc = parser.parse(content, isAbsolute(c.path) ? c.path : join(REPO, c.path));
+  } catch (e) {
+    const g = checkGlobals();
+    if (g) return g;
+    if (e instanceof ParseError) return { kind: "coded", code: "parse_error" };
+    return crash("parse", ownerArea(e, c.parser, "formats/"), e);
+  }
+  const g = checkGlobals();
+  if (g && g.kind === "crash") return { ...g, area: c.parser };
+  const bad = checkDocument(doc);
+  if (bad) return { kind: "crash", where: "document", area: c.parser, error: { name: "InvalidDocument", message: bad, stack: "" } };
+  try {
+    fromJS(doc); // what `portcullis test` does with every parsed document
+  } catch (e) {
+    return crash("fromJS", ownerArea(e, c.parser, "formats/"), e);
+  }
+  return { kind: "ok" };
+}
+
+// ---- Builtins ----------------------------------------------------------------------------------
+
+let builtinEngine: Engine | undefined;
+
+/** The Rego query text for a builtin case (and the input it reads its arguments from). */
+export function builtinQuery(c: BuiltinCase): { query: string; input: Value[] } {
+  const b = BUILTINS.get(c.name);
+  const vals = c.args.map(decode);
+  const literal = c.mode === "literal" && c.args.every((a) => encSize(a) < 400);
+  const texts = vals.map((v, i) => (literal ? formatValue(v) : `input[${i}]`));
+  const query = b?.relation ? `${c.name}(${[...texts, "x"].join(", ")})` : `x := ${c.name}(${texts.join(", ")})`;
+  return { query, input: vals };
+}
+
+function runBuiltin(c: BuiltinCase, opts: RunOptions): Outcome {
+  internal = null;
+  builtinEngine ??= new Engine({ print: () => {} });
+  let q: { query: string; input: Value[] };
+  try {
+    q = builtinQuery(c);
+  } catch (e) {
+    return crash("print", "rego/print", e);
+  }
+  let out: Outcome = { kind: "ok" };
+  try {
+    const r = builtinEngine.query(q.query, { input: q.input, strictBuiltinErrors: c.strict, timeoutMs: opts.evalTimeoutMs });
+    if (r instanceof Promise) {
+      r.catch(() => {});
+      out = { kind: "coded", code: "async" };
+    }
+  } catch (e) {
+    out = e instanceof RegoError ? { kind: "coded", code: String(e.code) } : crash("escaped", ownerArea(e, `builtin:${c.name}`, "builtins/"), e);
+  }
+  const m = takeInternal();
+  return m ? worst(out, m) : out;
+}
+
+// ---- Entry -------------------------------------------------------------------------------------
+
+export function runCase(c: FuzzCase, opts: RunOptions): Outcome {
+  setupProcess();
+  try {
+    switch (c.target) {
+      case "rego":
+        return runRego(c, opts);
+      case "formats":
+        return runFormat(c);
+      case "builtins":
+        return runBuiltin(c, opts);
+    }
+  } catch (e) {
+    // The harness itself (generation, conversion) failed: still a finding, marked as such.
+    return crash("harness", "harness", e);
+  }
+}
+
+/** Area of a case before it runs (for quarantine and reports). */
+export function caseArea(c: FuzzCase): string {
+  switch (c.target) {
+    case "rego":
+      if (c.recipe) return `rego:${c.recipe.gen}`;
+      if (c.how.startsWith("embed ")) return `rego:embed-${c.how.slice(6).replace(/\(.*$/, "")}`;
+      return "rego";
+    case "formats":
+      return `${c.parser}:${c.recipe ? c.recipe.gen : "mutate"}`;
+    case "builtins":
+      return c.name;
+  }
+}
+
+/**
+ * May an area be skipped after repeated hangs or slow cases? Not the plain mutation areas (that
+ * would stop a whole target or format): only recipes and single builtins.
+ */
+export function quarantinable(area: string): boolean {
+  return area !== "rego" && !area.endsWith(":mutate");
+}
+
+/** A short text reproducer of a case. */
+export function reproText(c: FuzzCase): string {
+  switch (c.target) {
+    case "rego":
+      return regoModules(c).join("\n# ---- next module ----\n");
+    case "formats":
+      return formatContent(c);
+    case "builtins": {
+      const { query } = builtinQuery(c);
+      return `${query}\n# input (arguments) = ${JSON.stringify(c.args)}\n# strict builtin errors: ${c.strict}`;
+    }
+  }
+}
