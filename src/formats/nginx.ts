@@ -68,7 +68,19 @@ function lex(s: string): Tok[] {
 }
 
 function parse(content: string, file: string): unknown {
-  const toks = lex(content);
+  try {
+    return parseTokens(lex(content));
+  } catch (e) {
+    // lexing and parsing errors alike are the input's: a located ParseError
+    if (e instanceof NginxError) {
+      const { line, column } = lineColAt(content, e.pos);
+      throw new ParseError(e.message, { file, parser: 'nginx', line, column });
+    }
+    throw e;
+  }
+}
+
+function parseTokens(toks: Tok[]): unknown {
   let i = 0;
   const block = (inner: boolean, depth: number): Directive[] => {
     // each block adds three levels to the value: {name, block: {directives: [...]}}
@@ -108,15 +120,7 @@ function parse(content: string, file: string): unknown {
       out.push(d);
     }
   };
-  try {
-    return { directives: block(false, 0) };
-  } catch (e) {
-    if (e instanceof NginxError) {
-      const { line, column } = lineColAt(content, e.pos);
-      throw new ParseError(e.message, { file, parser: 'nginx', line, column });
-    }
-    throw e;
-  }
+  return { directives: block(false, 0) };
 }
 
 export const nginxParser: InputParser = { name: 'nginx', parse };

@@ -402,3 +402,10 @@ describe('input size limit', () => {
     assert.match(r.error.reason, /larger than the 256 MiB input limit/);
   });
 });
+
+it("nginx: an unterminated quoted string is a located ParseError, not the lexer's own error class (fuzz finding)", () => {
+  assert.throws(
+    () => parseContent('server { listen "80;\n', "x.conf", { parser: "nginx" }),
+    (e: unknown) => e instanceof ParseError && /x\.conf:1:17: nginx: unterminated quoted string/.test(e.message),
+  );
+});
