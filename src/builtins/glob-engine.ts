@@ -1633,59 +1633,210 @@ class Claims {
   }
 }
 
+/**
+ * The claim "the SuffixAny's Index from offset o returns this position q": with the suffix's
+ * first occurrence from o starting at occ >= q, no separator of rank <= jb in [q, occ) (q follows
+ * the last separator of the lowest rank found before occ: rank jb; or q = o and there is none:
+ * jb = the last rank). States [0, kmp (from o), bytes since q (capped), bytes since the first
+ * bad separator (-1: none), jb]; once the occurrence is complete and fits, a sink post state.
+ * Separators are ASCII here.
+ */
+class SuffixClaimI extends IAuto {
+  private readonly delta: Int32Array;
+  private readonly rank = new Int32Array(256).fill(-1);
+  constructor(
+    private readonly s: string,
+    seps: number[],
+  ) {
+    super();
+    this.delta = kmp(s);
+    for (let j = seps.length - 1; j >= 0; j--) this.rank[seps[j]] = j;
+  }
+  at(kmp0: number, jb: number): number {
+    return this.cfg([0, kmp0, 0, -1, jb]);
+  }
+  mkInit() {
+    return [];
+  }
+  mkNext(p: number[], c: number) {
+    if (p[0] === 1) return this.nextFree(p[1]);
+    const m = this.s.length;
+    const k = this.delta[p[1] * 256 + c];
+    const jq = Math.min(p[2] + 1, m);
+    const r = this.rank[c];
+    const bad = p[3] >= 0 ? p[3] + 1 : r >= 0 && r <= p[4] ? 1 : -1;
+    if (bad > m) return [];
+    if (k === m) return jq < m ? [] : [this.free(-1)];
+    return [this.cfg([0, k, jq, bad, p[4]])];
+  }
+  mkAcc(p: number[]) {
+    return p[0] === 1;
+  }
+}
+
+/**
+ * A combined index automaton for claims: the value's members (as OneOfI) and, after them, one
+ * SuffixClaimI per SuffixAny member.
+ */
+class ClaimsI extends IAuto {
+  constructor(
+    readonly members: IAuto[],
+    readonly claims: SuffixClaimI[],
+  ) {
+    super();
+  }
+  private auto(j: number): IAuto {
+    return j < this.members.length ? this.members[j] : this.claims[j - this.members.length];
+  }
+  wrap(j: number, x: number): number {
+    return this.auto(j).sink(x) ? this.cfg([-1, 0]) : this.cfg([j, x]);
+  }
+  initOf(js: number[]): number[] {
+    const out: number[] = [];
+    for (const j of js) for (const x of this.members[j].init()) out.push(this.wrap(j, x));
+    return out;
+  }
+  mkInit() {
+    return [];
+  }
+  mkNext(p: number[], c: number) {
+    if (p[0] === -1) return [this.cfg([-1, 0])];
+    return this.auto(p[0]).next(p[1], c).map((x) => this.wrap(p[0], x));
+  }
+  mkSplit(p: number[]) {
+    if (p[0] === -1) return [];
+    return this.auto(p[0]).split(p[1]).map((x) => this.wrap(p[0], x));
+  }
+  mkOver(p: number[]) {
+    return p[0] === -1 ? 0 : this.auto(p[0]).over(p[1]);
+  }
+  mkSink(p: number[]) {
+    return p[0] === -1 || this.auto(p[0]).sink(p[1]);
+  }
+  mkAcc(p: number[]) {
+    return p[0] === -1 || this.auto(p[0]).acc(p[1]);
+  }
+}
+
 const OFFSET = 0;
 const JUMP = 1;
 
 /**
- * A BTree whose value is an AnyOf with EveryOf members. EveryOf's Index is at 0 or fails, and it
- * may fail at one position but not at a later one; gobwas's scan stops as soon as every member
- * fails, and after a position where only the other members find something (later), it jumps
- * there. So the scan is followed: at each rune start the state says whether it is a scan offset
- * (OFFSET) or inside a jump (JUMP), and guesses whether a member's Index finds something right
- * there (all members at an offset, the others in a jump), with a claim checked at the end. A
- * position where something is found is visited (tracks start there, as in BTreeA, for the members
- * concerned) and the next rune start is an offset; otherwise the scan jumps on.
- * States: [0, left, decoder, scan state at the next rune start, claims] and
+ * A BTree with a left matcher whose value (an AnyOf) has members whose candidates depend on the
+ * scan, which is then followed:
+ *  - EveryOf ("E"): its Index is at 0 or fails, and may fail at one position but not at a later
+ *    one; gobwas's scan stops as soon as every member fails, and after a position where only the
+ *    other members find something later, it jumps there: EveryOf counts only at scan offsets;
+ *  - SuffixAny with several ASCII separators ("S"): its Index from offset o is 1 + the last index
+ *    of the lowest-ranked separator found before the suffix's first occurrence (IndexAnyRunes
+ *    order), which is not where a restart would find it;
+ *  - the others ("R") count wherever a restart finds them.
+ * At each position the state knows whether it is a scan offset (OFFSET) or inside a jump (JUMP);
+ * at a rune start it guesses whether an E/R member's Index finds something right there (E only
+ * at an offset), with a claim checked at the end (Checker, Claims); each S member follows its
+ * separators since the offset and, where its index can be (the offset, or after a separator of
+ * rank <= the lowest so far), guesses whether it is, with a claim (SuffixClaimI). A position
+ * where something is found is visited: tracks start there for those members, as in FlatA, and the
+ * next rune start is an offset.
+ * States: [0, left, decoder, scan state, claims, (rank so far, kmp from the offset) per S member,
+ * kmp -1: the occurrence is past, -2: tracking starts at the next offset] and
  * [1, value, right, fresh, deadline, claims].
  */
 class ScanBTreeA extends Auto {
   private readonly rtEmpty: boolean;
   private readonly claims: Claims;
   private readonly ck: Checker;
-  private readonly initAll: Cfgs;
-  private readonly initReg: Cfgs;
+  private readonly CK: ClaimsI;
+  private readonly V: OneOfI;
+  private readonly eIdx: number[] = [];
+  private readonly rIdx: number[] = [];
+  private readonly sIdx: number[] = [];
+  private readonly sDelta: Int32Array[] = [];
+  private readonly sLen: number[] = [];
+  private readonly rank = new Int32Array(256).fill(-1);
+  private readonly K: number;
   constructor(
     private readonly L: Auto,
-    private readonly V: OneOfI,
-    regular: number[],
+    members: Spec[],
     private readonly R: Auto,
   ) {
     super();
     this.rtEmpty = R.accEmpty();
-    this.ck = new Checker(V);
+    const idx: IAuto[] = [];
+    const claimAutos: SuffixClaimI[] = [];
+    let seps: number[] = [];
+    members.forEach((m, i) => {
+      if (m.k === "everyof") this.eIdx.push(i);
+      else if (m.k === "suffixany" && exoticSuffixAny(m)) {
+        this.sIdx.push(i);
+        this.sDelta.push(kmp(m.s));
+        this.sLen.push(m.s.length);
+        claimAutos.push(new SuffixClaimI(m.s, m.seps));
+        seps = m.seps;
+        idx.push(new SuffixI(m.s));
+        return;
+      } else this.rIdx.push(i);
+      idx.push(buildIndex(m));
+    });
+    this.K = seps.length;
+    for (let j = seps.length - 1; j >= 0; j--) this.rank[seps[j]] = j;
+    this.V = new OneOfI(idx);
+    this.CK = new ClaimsI(idx, claimAutos);
+    this.ck = new Checker(this.CK);
     this.claims = new Claims(this.ck);
-    this.initAll = V.init();
-    this.initReg = V.initOf(regular);
   }
   private track(v: number, fresh: number, dl: number, ob: number, out: number[]): void {
     out.push(this.cfg([1, v, -1, fresh, dl, ob]));
     for (const s of this.V.split(v)) for (const r of this.R.init()) out.push(this.cfg([1, s, r, fresh, dl, ob]));
   }
-  /** The guesses at a rune start, for left state l (accepting or not). */
-  private guess(l: number, lacc: boolean, d: number, ps: number, ob: number, out: number[]): void {
-    const init = ps === OFFSET ? this.initAll : this.initReg;
-    const st = this.ck.start(init);
-    const yes = this.claims.add(ob, st, 1);
-    if (yes !== -1) {
-      out.push(this.cfg([0, l, d, OFFSET, yes]));
-      if (lacc) for (const v of init) this.track(v, 1, deadline(d), yes, out);
+  /**
+   * The guesses at a position: `cands` lists [S member, jb, kmp] for the S members whose index
+   * can be here; E/R members are asked at rune starts only.
+   */
+  private guess(l: number, lacc: boolean, d: number, ps: number, ob: number, tr: number[], cands: number[], out: number[]): void {
+    const rs = isStart(d);
+    const er = ps === OFFSET ? [...this.eIdx, ...this.rIdx] : this.rIdx;
+    type Branch = { ob: number; members: number[]; visit: boolean };
+    let branches: Branch[] = [{ ob, members: [], visit: false }];
+    const fork = (st: number, yes: number[]) => {
+      const nx: Branch[] = [];
+      for (const b of branches) {
+        const y = this.claims.add(b.ob, st, 1);
+        if (y !== -1) nx.push({ ob: y, members: [...b.members, ...yes], visit: true });
+        const n = this.claims.add(b.ob, st, 0);
+        if (n !== -1) nx.push({ ob: n, members: b.members, visit: b.visit });
+      }
+      branches = nx;
+    };
+    if (rs && er.length > 0) fork(this.ck.start(this.CK.initOf(er)), er);
+    for (let i = 0; i < cands.length; i += 3) {
+      const j = cands[i];
+      const claim = this.CK.wrap(this.CK.members.length + j, this.CK.claims[j].at(cands[i + 2], cands[i + 1]));
+      fork(this.ck.start([claim]), [this.sIdx[j]]);
     }
-    const no = this.claims.add(ob, st, 0);
-    if (no !== -1) out.push(this.cfg([0, l, d, JUMP, no]));
+    const pending = tr.map((x, i) => (i % 2 === 1 ? -2 : x));
+    for (const b of branches) {
+      out.push(this.cfg([0, l, d, b.visit ? OFFSET : ps === OFFSET && rs ? JUMP : ps, b.ob, ...(b.visit ? pending : tr)]));
+      if (b.visit && lacc) for (const v of this.V.initOf(b.members)) this.track(v, 1, deadline(d), b.ob, out);
+    }
+  }
+  /** At a rune start that is an offset, S members start following their separators afresh. */
+  private fresh(d: number, ps: number, tr: number[], cands: number[]): number[] {
+    if (!(isStart(d) && ps === OFFSET)) return tr;
+    const t: number[] = [];
+    this.sIdx.forEach((_, j) => {
+      t.push(this.K, 0);
+      cands.push(j, this.K - 1, 0);
+    });
+    return t;
   }
   mkInit() {
     const out: number[] = [];
-    for (const l of this.L.init()) this.guess(l, this.L.acc(l), LEAD, OFFSET, 0, out);
+    for (const l of this.L.init()) {
+      const cands: number[] = [];
+      const tr = this.fresh(LEAD, OFFSET, this.sIdx.flatMap(() => [this.K, -2]), cands);
+      this.guess(l, this.L.acc(l), LEAD, OFFSET, 0, tr, cands, out);
+    }
     return out;
   }
   mkNext(p: number[], c: number) {
@@ -1695,13 +1846,33 @@ class ScanBTreeA extends Auto {
       if (ob === -1) return out;
       const ls = this.L.next(p[1], c);
       if (ls.length === 0) return out;
+      // the S members read the byte: a separator may be where their index is, after it
+      const tr = p.slice(5);
+      const sepCands: number[] = [];
+      for (let j = 0; j < this.sIdx.length; j++) {
+        const k = tr[2 * j + 1];
+        if (k < 0) continue;
+        const k2 = this.sDelta[j][k * 256 + c];
+        if (k2 === this.sLen[j]) {
+          tr[2 * j + 1] = -1;
+          continue;
+        }
+        const r = this.rank[c];
+        if (r >= 0 && r <= tr[2 * j]) {
+          sepCands.push(j, r, k2);
+          tr[2 * j] = r;
+        }
+        tr[2 * j + 1] = k2;
+      }
       decStep(p[2], 0, c, dbuf);
       const branches = dbuf.slice();
       for (let i = 0; i < branches.length; i += 3) {
         const d = branches[i];
         for (const l of ls) {
-          if (isStart(d)) this.guess(l, this.L.acc(l), d, p[3], ob, out);
-          else out.push(this.cfg([0, l, d, p[3], ob]));
+          const cands = [...sepCands];
+          const t = this.fresh(d, p[3], tr, cands);
+          if (isStart(d) || cands.length > 0) this.guess(l, this.L.acc(l), d, p[3], ob, t, cands, out);
+          else out.push(this.cfg([0, l, d, p[3], ob, ...t]));
         }
       }
       return out;
@@ -1847,27 +2018,26 @@ function buildIndex(s: Spec): IAuto {
  * restart finds.
  */
 function exoticValue(v: Spec): boolean {
-  return flattenAnyOf(v, []).some((m) => {
-    if (m.k !== "suffixany") return false;
-    const distinct = new Set(m.seps.map((r) => (r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff) ? RUNE_ERROR : r)));
-    return distinct.size > 1 || m.seps.some((r) => r >= 0x80);
-  });
+  return flattenAnyOf(v, []).some((m) => m.k === "suffixany" && m.seps.some((r) => r >= 0x80) && exoticSuffixAny(m));
+}
+
+/** A SuffixAny whose Index is not a restart's: several separators, or one that is not ASCII. */
+function exoticSuffixAny(m: Extract<Spec, { k: "suffixany" }>): boolean {
+  const distinct = new Set(m.seps.map((r) => (r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff) ? RUNE_ERROR : r)));
+  return distinct.size > 1 || m.seps.some((r) => r >= 0x80);
 }
 
 /** How a BTree is matched: a flat automaton, a scan-following automaton, or not at all. */
 function scanKind(s: Extract<Spec, { k: "btree" }>): "plain" | "scan" {
   if (s.l === null) return "plain";
   if (exoticValue(s.v)) throw new Unsupported("exotic");
-  return flattenAnyOf(s.v, []).some((m) => m.k === "everyof") ? "scan" : "plain";
+  return flattenAnyOf(s.v, []).some((m) => m.k === "everyof" || (m.k === "suffixany" && exoticSuffixAny(m))) ? "scan" : "plain";
 }
 
 /** A matcher that FlatA does not flatten (for a BTree: one whose scan must be followed). */
 function buildLeaf(s: Spec): Auto {
   if (s.k !== "btree") return buildMatch(s);
-  const members = flattenAnyOf(s.v, []);
-  const regular = members.flatMap((m, i) => (m.k === "everyof" ? [] : [i]));
-  const V = new OneOfI(members.map(buildIndex));
-  return new ScanBTreeA(buildMatch(s.l!), V, regular, s.r === null ? new NothingA() : buildMatch(s.r));
+  return new ScanBTreeA(buildMatch(s.l!), flattenAnyOf(s.v, []), s.r === null ? new NothingA() : buildMatch(s.r));
 }
 
 // ---- running ---------------------------------------------------------------------------------
