@@ -40,7 +40,8 @@ export type Spec =
   | { k: "contains"; needle: string; not: boolean }
   | { k: "min"; n: number }
   | { k: "max"; n: number }
-  | { k: "everyof"; ms: Spec[] };
+  | { k: "everyof"; ms: Spec[] }
+  | { k: "texts"; strs: string[] }; // several Text members of an AnyOf (built here, not by glob.ts)
 
 type Cfgs = readonly number[];
 const NONE: Cfgs = Object.freeze([]) as Cfgs;
@@ -863,6 +864,67 @@ class TextI extends IAuto {
   }
 }
 
+/** A set of byte strings as a trie (AnyOf of many Texts): node 0 is the root. */
+class Trie {
+  readonly next: Map<number, number>[] = [new Map()];
+  readonly end: boolean[] = [false];
+  constructor(strs: string[]) {
+    for (const str of strs) {
+      let n = 0;
+      for (let i = 0; i < str.length; i++) {
+        const c = str.charCodeAt(i);
+        let m = this.next[n].get(c);
+        if (m === undefined) {
+          m = this.next.length;
+          this.next.push(new Map());
+          this.end.push(false);
+          this.next[n].set(c, m);
+        }
+        n = m;
+      }
+      this.end[n] = true;
+    }
+  }
+}
+
+/** Match: one of the texts. */
+class TrieA extends Auto {
+  constructor(private readonly t: Trie) {
+    super();
+  }
+  mkInit() {
+    return [this.cfg([0])];
+  }
+  mkNext(p: number[], c: number) {
+    const m = this.t.next[p[0]].get(c);
+    return m === undefined ? [] : [this.cfg([m])];
+  }
+  mkAcc(p: number[]) {
+    return this.t.end[p[0]];
+  }
+}
+
+/** Index: t starts with one of the texts; a segment at the end of each. */
+class TrieI extends IAuto {
+  constructor(private readonly t: Trie) {
+    super();
+  }
+  mkInit() {
+    return [this.cfg([0, 0])];
+  }
+  mkNext(p: number[], c: number) {
+    if (p[0] === 1) return this.nextFree(p[1]);
+    const m = this.t.next[p[1]].get(c);
+    return m === undefined ? [] : [this.cfg([0, m])];
+  }
+  mkSplit(p: number[]) {
+    return p[0] === 0 && this.t.end[p[1]] ? [this.free(-1)] : [];
+  }
+  mkAcc(p: number[]) {
+    return p[0] === 1;
+  }
+}
+
 /** Row: matchAll of the whole rest of t, and a segment of `runes` bytes (a rune count). */
 class RowI extends IAuto {
   constructor(
@@ -1308,7 +1370,7 @@ class FlatA extends Auto {
       node.empty = false;
     } else if (spec.k === "anyof") {
       node.kind = K_ANYOF;
-      node.members = flattenAnyOf(spec, []).map((m) => this.add(m, idx, REL_MEMBER));
+      node.members = groupTexts(flattenAnyOf(spec, [])).map((m) => this.add(m, idx, REL_MEMBER));
       node.empty = node.members.some((m) => this.nodes[m].empty);
     } else {
       node.auto = buildLeaf(spec);
@@ -1935,6 +1997,8 @@ function buildMatch(s: Spec): Auto {
       return new RuneA(runePred(s));
     case "text":
       return new TextA(s.str);
+    case "texts":
+      return new TrieA(new Trie(s.strs));
     case "anyof":
     case "btree":
       return new FlatA(s);
@@ -1961,6 +2025,13 @@ function buildMatch(s: Spec): Auto {
   }
 }
 
+/** The Text members of an AnyOf as one set of texts (a trie), when there are several. */
+function groupTexts(ms: Spec[]): Spec[] {
+  const texts = ms.flatMap((m) => (m.k === "text" ? [m.str] : []));
+  if (texts.length < 2) return ms;
+  return [...ms.filter((m) => m.k !== "text"), { k: "texts", strs: texts }];
+}
+
 function flattenAnyOf(s: Spec, out: Spec[]): Spec[] {
   if (s.k === "anyof") for (const m of s.ms) flattenAnyOf(m, out);
   else out.push(s);
@@ -1982,9 +2053,11 @@ function buildIndex(s: Spec): IAuto {
     case "text":
       return new TextI(s.str);
     case "anyof": {
-      const ms = flattenAnyOf(s, []);
+      const ms = groupTexts(flattenAnyOf(s, []));
       return ms.length === 1 ? buildIndex(ms[0]) : new OneOfI(ms.map(buildIndex));
     }
+    case "texts":
+      return new TrieI(new Trie(s.strs));
     case "btree":
       return new NeverI();
     case "row":
@@ -2106,7 +2179,19 @@ export class Runner {
     return out;
   }
 
+  /** States created by this runner's automata so far (the caches grow with them). */
+  size = 0;
+
   run(s: string): boolean {
+    const before = stateCount;
+    try {
+      return this.runOn(s);
+    } finally {
+      this.size += stateCount - before;
+    }
+  }
+
+  private runOn(s: string): boolean {
     let cur = this.setId(this.root.init());
     if (this.sets[cur].length === 0) return false;
     for (let i = 0; i < s.length; i++) {

@@ -6,6 +6,11 @@
 // with OPA's, not with an idealized glob.
 //
 // Matching works on "byte strings": JS strings whose characters are the UTF-8 bytes of the text.
+//
+// gobwas's BTree matcher (a value matcher with matchers on its left and right) searches by
+// backtracking, which is quadratic or worse (exponential with nested BTrees); its Match here runs
+// the automata of glob-engine.ts instead, which read the input once and give the same answers.
+// Compiling is bounded (MAX_COMPILE_WORK and below).
 
 import type { Builtin } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
@@ -391,6 +396,7 @@ class MBTree implements Matcher {
   index(): Index {
     return NO_INDEX;
   }
+  /** The linear-time automata of this BTree (null: none, the search below is used). */
   private runner: Runner | null | undefined;
   match(s: string): boolean {
     if (this.runner === undefined) {
@@ -401,8 +407,17 @@ class MBTree implements Matcher {
         this.runner = null;
       }
     }
-    return this.runner !== null ? this.runner.run(s) : this.matchSlow(s);
+    if (this.runner === null) return this.matchSlow(s);
+    const r = this.runner.run(s);
+    // the automata cache their states and transitions; start afresh when that grows large
+    if (this.runner.size > RUNNER_MAX_STATES) this.runner = undefined;
+    return r;
   }
+  /**
+   * gobwas's search, for the one kind of BTree the automata do not cover: a value with a
+   * SuffixAny whose separators are not all ASCII (where OPA's LastIndexAnyRunes panics on some
+   * inputs).
+   */
   matchSlow(s: string): boolean {
     const inputLen = s.length;
     if (this.length !== -1 && this.length > inputLen) return false;
@@ -428,6 +443,9 @@ class MBTree implements Matcher {
     return false;
   }
 }
+
+/** The automata of a compiled glob are rebuilt (their caches dropped) past this many states. */
+const RUNNER_MAX_STATES = 200_000;
 
 class MRow implements Matcher {
   constructor(
