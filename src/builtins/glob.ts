@@ -6,11 +6,18 @@
 // with OPA's, not with an idealized glob.
 //
 // Matching works on "byte strings": JS strings whose characters are the UTF-8 bytes of the text.
+//
+// gobwas's BTree matcher (a value matcher with matchers on its left and right) searches by
+// backtracking, which is quadratic or worse (exponential with nested BTrees); its Match here runs
+// the automata of glob-engine.ts instead, which read the input once and give the same answers.
+// Compiling is bounded (MAX_COMPILE_WORK and below).
 
 import type { Builtin } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
 import { typeName } from "../rego/value.ts";
+import type { Spec } from "./glob-engine.ts";
+import { Runner, Unsupported } from "./glob-engine.ts";
 
 // ---- bytes -----------------------------------------------------------------------------------
 
@@ -389,7 +396,29 @@ class MBTree implements Matcher {
   index(): Index {
     return NO_INDEX;
   }
+  /** The linear-time automata of this BTree (null: none, the search below is used). */
+  private runner: Runner | null | undefined;
   match(s: string): boolean {
+    if (this.runner === undefined) {
+      try {
+        this.runner = this.leftLen > 0 || this.rightLen > 0 ? null : Runner.build(toSpec(this));
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
+        this.runner = null;
+      }
+    }
+    if (this.runner === null) return this.matchSlow(s);
+    const r = this.runner.run(s);
+    // the automata cache their states and transitions; start afresh when that grows large
+    if (this.runner.size > RUNNER_MAX_STATES) this.runner = undefined;
+    return r;
+  }
+  /**
+   * gobwas's search, for the one kind of BTree the automata do not cover: a value with a
+   * SuffixAny whose separators are not all ASCII (where OPA's LastIndexAnyRunes panics on some
+   * inputs).
+   */
+  matchSlow(s: string): boolean {
     const inputLen = s.length;
     if (this.length !== -1 && this.length > inputLen) return false;
     let offset = this.leftLen >= 0 ? this.leftLen : 0;
@@ -414,6 +443,9 @@ class MBTree implements Matcher {
     return false;
   }
 }
+
+/** The automata of a compiled glob are rebuilt (their caches dropped) past this many states. */
+const RUNNER_MAX_STATES = 200_000;
 
 class MRow implements Matcher {
   constructor(
@@ -692,6 +724,32 @@ class MEveryOf implements Matcher {
   }
 }
 
+/** The description of a matcher tree that the linear engine (glob-engine.ts) compiles. */
+function toSpec(m: Matcher): Spec {
+  if (m instanceof MNothing) return { k: "nothing" };
+  if (m instanceof MSuper) return { k: "super" };
+  if (m instanceof MAny) return { k: "any", seps: m.seps };
+  if (m instanceof MSingle) return { k: "single", seps: m.seps };
+  if (m instanceof MList) return { k: "list", chars: m.list, not: m.not };
+  if (m instanceof MRange) return { k: "range", lo: m.lo, hi: m.hi, not: m.not };
+  if (m instanceof MText) return { k: "text", str: m.str };
+  if (m instanceof MAnyOf) return { k: "anyof", ms: m.ms.map(toSpec) };
+  if (m instanceof MBTree) {
+    return { k: "btree", v: toSpec(m.value), l: m.left === null ? null : toSpec(m.left), r: m.right === null ? null : toSpec(m.right) };
+  }
+  if (m instanceof MRow) return { k: "row", runes: m.runes, ms: m.ms.map(toSpec), lens: m.ms.map((x) => x.len()) };
+  if (m instanceof MPrefix) return { k: "prefix", p: m.prefix };
+  if (m instanceof MSuffix) return { k: "suffix", s: m.suffix };
+  if (m instanceof MPrefixSuffix) return { k: "prefixsuffix", p: m.prefix, s: m.suffix };
+  if (m instanceof MPrefixAny) return { k: "prefixany", p: m.prefix, seps: m.seps };
+  if (m instanceof MSuffixAny) return { k: "suffixany", s: m.suffix, seps: m.seps };
+  if (m instanceof MContains) return { k: "contains", needle: m.needle, not: m.not };
+  if (m instanceof MMin) return { k: "min", n: m.limit };
+  if (m instanceof MMax) return { k: "max", n: m.limit };
+  if (m instanceof MEveryOf) return { k: "everyof", ms: m.ms.map(toSpec) };
+  throw new Error("unknown matcher");
+}
+
 // ---- lexer and parser ------------------------------------------------------------------------
 
 const enum Tok {
@@ -871,6 +929,7 @@ interface Node {
   lo?: number; // Range
   hi?: number;
   not?: boolean;
+  sid?: number; // structural id (see structId)
 }
 
 function newNode(kind: Kind, props: Partial<Node> = {}, children: Node[] = []): Node {
@@ -884,26 +943,55 @@ function insert(parent: Node, child: Node): void {
   child.parent = parent;
 }
 
-function nodeEqual(a: Node, b: Node): boolean {
-  if (a.kind !== b.kind) return false;
-  if (a.not !== b.not || a.lo !== b.lo || a.hi !== b.hi) return false;
-  if (!arrEq(a.text, b.text) || !arrEq(a.chars, b.chars)) return false;
-  if (a.children.length !== b.children.length) return false;
-  for (let i = 0; i < a.children.length; i++) if (!nodeEqual(a.children[i], b.children[i])) return false;
-  return true;
+/** State of one compilation: separators, work done, structural ids of nodes. */
+interface Ctx {
+  sep: number[];
+  budget: Budget;
+  sids: Map<string, number>;
 }
 
-function arrEq(a: number[] | undefined, b: number[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return runesEqual(a, b);
+/** Equal ids for structurally equal nodes (gobwas compares nodes by their kind, values and children). */
+function structId(n: Node, ctx: Ctx): number {
+  if (n.sid !== undefined) return n.sid;
+  const key = [n.kind, n.not, n.lo, n.hi, n.text?.join(" "), n.chars?.join(" "), ...n.children.map((c) => structId(c, ctx))].join("|");
+  spend(ctx.budget, 1);
+  let id = ctx.sids.get(key);
+  if (id === undefined) ctx.sids.set(key, (id = ctx.sids.size));
+  return (n.sid = id);
+}
+
+function nodeEqual(a: Node, b: Node, ctx: Ctx): boolean {
+  return structId(a, ctx) === structId(b, ctx);
 }
 
 class GlobError extends Error {}
+
+/**
+ * Bounds on compiling a pattern. gobwas's optimizer is polynomial of high degree in the length of
+ * the pattern (OPA takes minutes for a few thousand `?`); the compiler here gives the same result
+ * much faster but still stops, with an error, past these bounds: the total work of its passes, the
+ * nesting of `{...}` and the length of a sequence of matchers (which the BTree matchers and this
+ * implementation's automata nest as deep).
+ */
+const MAX_COMPILE_WORK = 20_000_000;
+const MAX_NESTING = 256;
+const MAX_SEQUENCE = 1_024;
+const TOO_COMPLEX = "pattern too complex";
+
+interface Budget {
+  work: number;
+}
+
+function spend(budget: Budget, n: number): void {
+  budget.work += n;
+  if (budget.work > MAX_COMPILE_WORK) throw new GlobError(TOO_COMPLEX);
+}
 
 function parseGlob(pattern: string): Node {
   const lex = new Lexer(Array.from(pattern, (c) => c.codePointAt(0)!));
   const root = newNode(Kind.Pattern);
   let tree = root;
+  let depth = 0;
   for (;;) {
     const tok = lex.next();
     switch (tok.t) {
@@ -927,6 +1015,7 @@ function parseGlob(pattern: string): Node {
         parseRange(lex, tree);
         break;
       case Tok.TermsOpen: {
+        if (++depth > MAX_NESTING) throw new GlobError(TOO_COMPLEX);
         const a = newNode(Kind.AnyOf);
         insert(tree, a);
         const p = newNode(Kind.Pattern);
@@ -941,6 +1030,7 @@ function parseGlob(pattern: string): Node {
         break;
       }
       case Tok.TermsClose:
+        depth--;
         tree = tree.parent!.parent!;
         break;
       default:
@@ -1013,9 +1103,10 @@ function optimize(m: Matcher | null): Matcher | null {
   return m;
 }
 
-function compileMatchers(ms: Matcher[]): Matcher {
+function compileMatchers(ms: Matcher[], budget: Budget): Matcher {
   if (ms.length === 0) throw new GlobError("compile error: need at least one matcher");
   if (ms.length === 1) return ms[0];
+  spend(budget, ms.length);
   const glued = glue(ms);
   if (glued !== null) return glued;
   let idx = -1;
@@ -1029,10 +1120,10 @@ function compileMatchers(ms: Matcher[]): Matcher {
       val = m;
     }
   });
-  if (val === null) return new MBTree(ms[0], null, compileMatchers(ms.slice(1)));
+  if (val === null) return new MBTree(ms[0], null, compileMatchers(ms.slice(1), budget));
   const left = ms.slice(0, idx);
   const right = ms.slice(idx + 1);
-  return new MBTree(val, left.length > 0 ? compileMatchers(left) : null, right.length > 0 ? compileMatchers(right) : null);
+  return new MBTree(val, left.length > 0 ? compileMatchers(left, budget) : null, right.length > 0 ? compileMatchers(right, budget) : null);
 }
 
 function glue(ms: Matcher[]): Matcher | null {
@@ -1091,38 +1182,62 @@ function glueAsEvery(ms: Matcher[]): Matcher | null {
   return new MEveryOf(every);
 }
 
-function minimizeMatchers(ms: Matcher[]): Matcher[] {
-  let done: Matcher | null = null;
-  let left = 0;
-  let right = 0;
-  let count = 0;
-  for (let l = 0; l < ms.length; l++) {
-    for (let r = ms.length; r > l; r--) {
-      const glued = glue(ms.slice(l, r));
-      if (glued === null) continue;
-      let swap: boolean;
-      if (done === null) swap = true;
-      else {
-        const cl = done.len();
-        const gl = glued.len();
-        swap = cl > -1 && gl > -1 && gl > cl;
-        swap = swap || count < r - l;
-      }
+/** The separators glueAsEvery would take this matcher with (null: it would not take it). */
+function everySep(m: Matcher): string | null {
+  if (m instanceof MSuper) return "";
+  if (m instanceof MAny || m instanceof MSingle) return m.seps.join(",");
+  if (m instanceof MList && m.not) return m.list.join(",");
+  return null;
+}
+
+/**
+ * gobwas's minimizeMatchers: glue the best range of matchers (by its scan over all ranges, left
+ * to right, longest first; a range replaces the best so far when it is longer, or when both glue
+ * into rows and its row is longer), then again, until nothing glues. The ranges that glue from
+ * a given start are those up to the end of the longest one (every matcher taken by glueAsEvery
+ * with the same separators, or all of fixed length), and of those only the longest can win (the
+ * shorter ones are no longer, and their rows no longer either), so each pass looks at one range
+ * per start: linear instead of cubic. `budget` bounds the total work.
+ */
+function minimizeMatchers(ms: Matcher[], budget: Budget): Matcher[] {
+  let cur = ms;
+  for (;;) {
+    const n = cur.length;
+    spend(budget, n);
+    const seps = cur.map(everySep);
+    const lens = cur.map((m) => m.len());
+    const everyEnd = new Array<number>(n + 1).fill(0);
+    const fixedEnd = new Array<number>(n + 1).fill(0);
+    const sums = new Array<number>(n + 1).fill(0);
+    for (let i = 0; i < n; i++) sums[i + 1] = sums[i] + Math.max(lens[i], 0);
+    for (let i = n - 1; i >= 0; i--) {
+      everyEnd[i] = seps[i] === null ? i : i + 1 < n && seps[i + 1] === seps[i] ? everyEnd[i + 1] : i + 1;
+      fixedEnd[i] = lens[i] === -1 ? i : i + 1 < n && lens[i + 1] !== -1 ? fixedEnd[i + 1] : i + 1;
+    }
+    let found = false;
+    let left = 0;
+    let right = 0;
+    let count = 0;
+    let doneLen = -1;
+    for (let l = 0; l < n; l++) {
+      const r = Math.max(everyEnd[l], fixedEnd[l]);
+      if (r - l < 2) continue;
+      const gl = r <= everyEnd[l] ? -1 : sums[r] - sums[l];
+      const swap = !found || (doneLen > -1 && gl > -1 && gl > doneLen) || count < r - l;
       if (swap) {
-        done = glued;
+        found = true;
         left = l;
         right = r;
         count = r - l;
+        doneLen = gl;
       }
     }
+    if (!found) return cur;
+    cur = [...cur.slice(0, left), glue(cur.slice(left, right))!, ...cur.slice(right)];
   }
-  if (done === null) return ms;
-  const next = [...ms.slice(0, left), done, ...ms.slice(right)];
-  if (next.length === ms.length) return next;
-  return minimizeMatchers(next);
 }
 
-function commonChildren(nodes: Node[]): [Node[], Node[]] {
+function commonChildren(nodes: Node[], ctx: Ctx): [Node[], Node[]] {
   const commonLeft: Node[] = [];
   if (nodes.length <= 1) return [[], []];
   let idx = -1;
@@ -1147,9 +1262,10 @@ function commonChildren(nodes: Node[]): [Node[], Node[]] {
       if (k === idx) continue;
       const restLeft = nodes[k].children[i];
       const restRight = nodes[k].children[j + nodes[k].children.length - treeLength];
-      breakLeft = breakLeft || !nodeEqual(treeLeft, restLeft);
+      spend(ctx.budget, 1);
+      breakLeft = breakLeft || !nodeEqual(treeLeft, restLeft, ctx);
       breakRight = breakRight || (!breakLeft && j <= i);
-      breakRight = breakRight || !nodeEqual(treeRight, restRight);
+      breakRight = breakRight || !nodeEqual(treeRight, restRight, ctx);
     }
     if (!breakLeft) {
       commonTotal++;
@@ -1164,17 +1280,22 @@ function commonChildren(nodes: Node[]): [Node[], Node[]] {
   return [commonLeft, commonRight.slice(lastRight)];
 }
 
-function minimizeAnyOf(tree: Node): Node | null {
+function minimizeAnyOf(tree: Node, ctx: Ctx): Node | null {
   if (!tree.children.every((c) => c.kind === Kind.Pattern)) return null;
-  const [cl, cr] = commonChildren(tree.children);
+  const [cl, cr] = commonChildren(tree.children, ctx);
   if (cl.length === 0 && cr.length === 0) return null;
   const result: Node[] = [];
   if (cl.length > 0) result.push(newNode(Kind.Pattern, {}, cl));
   const anyOf: Node[] = [];
+  const seen = new Set<number>();
   for (const child of tree.children) {
     const reuse = child.children.slice(cl.length, child.children.length - cr.length);
     const node = reuse.length === 0 ? newNode(Kind.Nothing) : newNode(Kind.Pattern, {}, reuse);
-    if (!anyOf.some((n) => nodeEqual(n, node))) anyOf.push(node);
+    const id = structId(node, ctx);
+    if (!seen.has(id)) {
+      seen.add(id);
+      anyOf.push(node);
+    }
   }
   if (anyOf.length === 1 && anyOf[0].kind !== Kind.Nothing) result.push(anyOf[0]);
   else if (anyOf.length > 1) result.push(newNode(Kind.AnyOf, {}, anyOf));
@@ -1182,22 +1303,26 @@ function minimizeAnyOf(tree: Node): Node | null {
   return newNode(Kind.Pattern, {}, result);
 }
 
-function compileChildren(tree: Node, sep: number[]): Matcher[] {
-  return tree.children.map((c) => optimize(compileNode(c, sep))!);
+function compileChildren(tree: Node, ctx: Ctx): Matcher[] {
+  return tree.children.map((c) => optimize(compileNode(c, ctx))!);
 }
 
-function compileNode(tree: Node, sep: number[]): Matcher {
+function compileNode(tree: Node, ctx: Ctx): Matcher {
+  const sep = ctx.sep;
   let m: Matcher;
   switch (tree.kind) {
     case Kind.AnyOf: {
-      const n = minimizeAnyOf(tree);
-      if (n !== null) return compileNode(n, sep);
-      return new MAnyOf(compileChildren(tree, sep));
+      const n = minimizeAnyOf(tree, ctx);
+      if (n !== null) return compileNode(n, ctx);
+      return new MAnyOf(compileChildren(tree, ctx));
     }
-    case Kind.Pattern:
+    case Kind.Pattern: {
       if (tree.children.length === 0) return new MNothing();
-      m = compileMatchers(minimizeMatchers(compileChildren(tree, sep)));
+      const ms = minimizeMatchers(compileChildren(tree, ctx), ctx.budget);
+      if (ms.length > MAX_SEQUENCE) throw new GlobError(TOO_COMPLEX);
+      m = compileMatchers(ms, ctx.budget);
       break;
+    }
     case Kind.Any:
       m = new MAny(sep);
       break;
@@ -1225,7 +1350,7 @@ function compileNode(tree: Node, sep: number[]): Matcher {
 
 /** Compile a glob with separators (runes); throws GlobError with gobwas's message. */
 export function compileGlob(pattern: string, separators: number[]): (s: string) => boolean {
-  const m = compileNode(parseGlob(pattern), separators);
+  const m = compileNode(parseGlob(pattern), { sep: separators, budget: { work: 0 }, sids: new Map() });
   return (s) => m.match(toBytes(s));
 }
 
@@ -1303,3 +1428,9 @@ export const builtins: Builtin[] = [
     },
   },
 ];
+
+/** For tests: the compiled matcher tree of a pattern. */
+export const __internals = {
+  compile: (pattern: string, separators: number[]): unknown =>
+    compileNode(parseGlob(pattern), { sep: separators, budget: { work: 0 }, sids: new Map() }),
+};
