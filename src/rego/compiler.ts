@@ -64,6 +64,8 @@ interface ModCtx {
   pkg: string[];
   imports: Map<string, Term[]>;
   ruleNames: Set<string>;
+  /** `import future.keywords.not`: a negated expression is negated whole (OPA's `not` bodies). */
+  notBodies?: boolean;
   /** Rego v1 rules apply (v1 module, or `import rego.v1`): no shadowing of input/data, no deprecated builtins. */
   v1: boolean;
   module?: Module;
@@ -460,7 +462,8 @@ export class Compiler {
       if ([...imports.keys()].some((a) => ruleNames.has(a))) {
         ruleNames = new Set([...ruleNames].filter((n) => !imports.has(n)));
       }
-      const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m };
+      const notBodies = m.imports.some((im) => opName(im.path) === "future.keywords.not");
+      const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m, notBodies };
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -604,6 +607,7 @@ export class Compiler {
   // ---- Rules ---------------------------------------------------------------------------------
 
   private compileRuleInto(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): void {
+    if (rule.head.kind === "function") rule = templateArgsToBody(rule);
     const h = rule.head;
     const st = new State(mod, node);
     st.rule = rule;
@@ -1047,22 +1051,23 @@ export class Compiler {
   private compileNegated(e: Expr, st: State, capture: number): ExprFn {
     let fn: ExprFn;
     if (e.negated) {
-      // As in OPA, the arguments of a negated call are evaluated outside the negation: an
-      // undefined argument makes the whole expression undefined, and they may bind nothing.
+      // As in OPA (its rewriting of dynamic terms and of nested calls), the dynamic parts of a
+      // negated expression are evaluated outside the negation: an undefined one makes the whole
+      // expression undefined, and they may bind nothing. A module with `import
+      // future.keywords.not` negates the whole expression instead (OPA's `not` bodies).
       const hoisted: { slot: number; ct: CTerm }[] = [];
-      if (e.node.type === "term" && (e.node.term.type === "array" || e.node.term.type === "object" || e.node.term.type === "set") && constValueOf(e.node.term) === undefined) {
-        e = { ...e, node: { type: "term", term: this.hoistArg(e.node.term, st, hoisted) } };
-      }
-      if (e.node.type === "call") {
-        const op = opName(e.node.op);
-        if (op !== "eq" && op !== "assign" && op !== "print") {
-          const args = e.node.args.map((a) => (this.needsHoist(a, op) ? this.hoistArg(a, st, hoisted) : a));
-          e = { ...e, node: { ...e.node, args } };
-        }
-      }
+      if (!st.mod.notBodies) e = this.hoistNegated(e, st, hoisted);
       const inner = st.child();
       const before = new Set(st.bound);
       const body = this.compileExprNode(e, inner, -1);
+      // A named variable first bound inside `not` is unsafe (it cannot escape the negation).
+      const unsafe: VarTerm[] = [];
+      for (const s of inner.bound) {
+        if (before.has(s)) continue;
+        const name = st.counter.names[s];
+        if (!isWildcard(name) && !name.startsWith("$") && (st.scope.find(name) === s || inner.scope.find(name) === s)) unsafe.push({ type: "var", name, loc: e.loc });
+      }
+      if (unsafe.length) throw new Unsafe(unsafe);
       if (hoisted.length > 0) {
         const neg = body;
         // The values must exist for the expression to be evaluated at all.
@@ -1090,14 +1095,6 @@ export class Compiler {
         if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
         return fn;
       }
-      // A named variable first bound inside `not` is unsafe (it cannot escape the negation).
-      const unsafe: VarTerm[] = [];
-      for (const s of inner.bound) {
-        if (before.has(s)) continue;
-        const name = st.counter.names[s];
-        if (!isWildcard(name) && !name.startsWith("$") && st.scope.find(name) === s) unsafe.push({ type: "var", name, loc: e.loc });
-      }
-      if (unsafe.length) throw new Unsafe(unsafe);
       fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
       if (capture >= 0) {
         const inner2 = fn;
@@ -1138,21 +1135,73 @@ export class Compiler {
     return false;
   }
 
-  /** Which arguments of a negated call OPA evaluates outside the negation. */
-  private needsHoist(a: Term, op: string): boolean {
-    switch (a.type) {
+  /**
+   * The negated expression with its dynamic parts replaced by fresh variables whose values are
+   * computed outside the negation (into `out`), as OPA's compiler rewrites it: nested calls
+   * (rewriteExprTerms); then the operands of a call, both sides of `=`/`==` and a lone term
+   * (rewriteDynamicTerms), where a reference stays inside but its non-head parts that are
+   * references, calls or comprehensions go out, and a call, comprehension or composite head of
+   * a reference goes out.
+   */
+  private hoistNegated(e: Expr, st: State, out: { slot: number; ct: CTerm }[]): Expr {
+    const n = e.node;
+    if (n.type === "term") return { ...e, node: { type: "term", term: this.hoistInTerm(n.term, st, out) } };
+    if (n.type !== "call") return e;
+    const op = opName(n.op);
+    if (op === "print") return e;
+    const side = op === "eq" || op === "assign" || op === "equal";
+    const args = n.args.map((a) => (side ? this.hoistInTerm(a, st, out) : this.hoistOne(a, st, out)));
+    return { ...e, node: { ...n, args } };
+  }
+
+  /** A term that stays inside the negation (OPA's rewriteDynamicsInTerm). */
+  private hoistInTerm(t: Term, st: State, out: { slot: number; ct: CTerm }[]): Term {
+    switch (t.type) {
+      case "ref":
+        return this.hoistRefParts(t, st, out);
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        return t;
+      case "call":
+        return this.hoistArg(t, st, out);
+      case "var":
+        return t; // a rule or import name is a reference: it stays
+      default:
+        return this.hoistOne(t, st, out);
+    }
+  }
+
+  private hoistRefParts(t: RefTerm, st: State, out: { slot: number; ct: CTerm }[]): RefTerm {
+    const h = t.terms[0];
+    const head = h.type === "var" ? h : this.hoistArg(h, st, out);
+    const rest = t.terms.slice(1).map((x) => this.hoistOne(x, st, out));
+    return { ...t, terms: [head, ...rest] };
+  }
+
+  /** A term computed outside the negation where it is dynamic (OPA's rewriteDynamicsOne). */
+  private hoistOne(t: Term, st: State, out: { slot: number; ct: CTerm }[]): Term {
+    switch (t.type) {
       case "null":
       case "boolean":
       case "number":
       case "string":
+        return t;
       case "var":
-        return false;
-      case "ref":
-        // `not input.x == 1` compares by unification: a plain reference stays inside.
-        if (op === "equal") return a.terms[0].type !== "var";
-        return true;
+        // A rule or import name is a reference to data.
+        return !isWildcard(t.name) && this.isNonLocal(t.name, st) ? this.hoistArg(t, st, out) : t;
+      case "ref": {
+        return this.hoistArg(this.hoistRefParts(t, st, out), st, out);
+      }
+      case "array":
+      case "set":
+        if (constValueOf(t) !== undefined) return t;
+        return { ...t, items: t.items.map((x) => this.hoistOne(x, st, out)) };
+      case "object":
+        if (constValueOf(t) !== undefined) return t;
+        return { ...t, items: t.items.map(([k, v]) => [this.hoistOne(k, st, out), this.hoistOne(v, st, out)] as [Term, Term]) };
       default:
-        return constValueOf(a) === undefined;
+        return this.hoistArg(t, st, out);
     }
   }
 
@@ -1516,8 +1565,9 @@ export class Compiler {
       case "arraycomp":
       case "setcomp": {
         const cst = st.child();
-        const body = this.compileBody(t.body, cst);
-        const head = this.compileTermSafe(t.head, cst);
+        const [hd, bd] = this.headIntoBody([t.head], t.body, cst);
+        const body = this.compileBody(bd, cst);
+        const head = this.compileTermSafe(hd[0], cst);
         this.compTypes.set(t, this.typeOf(t.head, cst));
         const isSet = t.type === "setcomp";
         const ev: ValFn = (c, f) => {
@@ -1529,9 +1579,10 @@ export class Compiler {
       }
       case "objectcomp": {
         const cst = st.child();
-        const body = this.compileBody(t.body, cst);
-        const key = this.compileTermSafe(t.key, cst);
-        const val = this.compileTermSafe(t.value, cst);
+        const [[kt, vt], bd] = this.headIntoBody([t.key, t.value], t.body, cst);
+        const body = this.compileBody(bd, cst);
+        const key = this.compileTermSafe(kt, cst);
+        const val = this.compileTermSafe(vt, cst);
         this.compTypes.set(t, this.typeOf(t.value, cst));
         const loc = t.loc;
         const ev: ValFn = (c, f) => {
@@ -1554,6 +1605,53 @@ export class Compiler {
       default:
         throw new Error(`not a comprehension: ${t.type}`);
     }
+  }
+
+  /**
+   * OPA's rewriting of comprehension heads: a head term with a reference, a call or a
+   * comprehension in it becomes a fresh variable, unified with the term by a last expression of
+   * the body, so the head's variables are bound (and the body reordered) like any other.
+   */
+  private headIntoBody(heads: Term[], body: Body, st: State): [Term[], Body] {
+    let out = body;
+    const hs = heads.map((h) => {
+      if (!this.requiresEval(h, st)) return h;
+      const name = `$head${st.counter.n}`;
+      const slot = st.newSlot(name);
+      st.scope.vars.set(name, slot);
+      const v: VarTerm = { type: "var", name, loc: h.loc };
+      const eq: RefTerm = { type: "ref", terms: [{ type: "var", name: "eq", loc: h.loc }], loc: h.loc };
+      out = [...out, { node: { type: "call", op: eq, args: [v, h] }, negated: false, with: [], loc: h.loc }];
+      return v;
+    });
+    return [hs, out];
+  }
+
+  /** Does a term contain a reference (a rule, import, input or data name counts), a call or a comprehension? */
+  private requiresEval(t: Term, st: State): boolean {
+    const todo: Term[] = [t];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      switch (x.type) {
+        case "var":
+          if (!isWildcard(x.name) && this.isNonLocal(x.name, st)) return true;
+          break;
+        case "ref":
+        case "call":
+        case "arraycomp":
+        case "setcomp":
+        case "objectcomp":
+          return true;
+        case "array":
+        case "set":
+          todo.push(...x.items);
+          break;
+        case "object":
+          for (const [k, v] of x.items) todo.push(k, v);
+          break;
+      }
+    }
+    return false;
   }
 
   private compileTermSafe(t: Term, st: State): CTerm {
@@ -2007,7 +2105,9 @@ export class Compiler {
       if (node !== null && node.hasDocRules) {
         // A rule that is not a function, called (even through an operator named like it: a rule
         // `lt` makes `a < b` call it, as in OPA).
-        throw RegoError.single("rego_type_error", `function ${node.dataPath()} has arity 0, got ${nargs} arguments`, loc);
+        // `f()` of a rule `f() := 1` (a plain rule, as in OPA) names no function at all.
+        if (nargs === 0) throw RegoError.single("rego_type_error", `undefined function ${node.dataPath()}`, loc);
+        throw RegoError.single("rego_type_error", `function ${node.dataPath()} has arity 0, got ${nargs} argument${nargs === 1 ? "" : "s"}`, loc);
       }
       if (first !== "data" || !this.builtins.has(name)) {
         throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
@@ -2026,7 +2126,7 @@ export class Compiler {
   /** OPA's wording: "count: arity mismatch" for builtins, "function data.p.f has arity 1, got 2 arguments" for functions. */
   private arityError(target: CallTarget, name: string, got: number, loc: Location): RegoError {
     if (target.kind === "func") {
-      return RegoError.single("rego_type_error", `function ${target.name} has arity ${target.arity}, got ${got} arguments`, loc);
+      return RegoError.single("rego_type_error", `function ${target.name} has arity ${target.arity}, got ${got} argument${got === 1 ? "" : "s"}`, loc);
     }
     return RegoError.single("rego_type_error", `${name}: arity mismatch`, loc);
   }
@@ -2183,19 +2283,43 @@ export class Compiler {
     const strip = (a: Annotation) => fromJS(annotationJSON(a));
     const ruleAnn = r.annotations.find((a) => a.scope === "rule");
     if (name === "rego.metadata.rule") return ruleAnn ? strip(ruleAnn) : fromJS({});
+    // As OPA's AnnotationSet.Chain: the rule's own annotations, the document's (from any rule
+    // at the same path, in any module), the package's (from any module of the package), then
+    // the subpackages annotations of the package and of each enclosing package, innermost first.
     const chain: Value[] = [];
-    const path: Value[] = [...st.mod.pkg];
-    for (const t of r.head.ref) {
-      if (t.type === "var") path.push(t.name);
-      else if (t.type === "string") path.push(t.value);
-      else break;
+    const groundPrefix = (rule: Rule): string[] => {
+      const out: string[] = [];
+      for (let i = 0; i < rule.head.ref.length; i++) {
+        const t = rule.head.ref[i];
+        if (i === 0 && t.type === "var") out.push(t.name);
+        else if (t.type === "string") out.push(t.value);
+        else break;
+      }
+      return out;
+    };
+    const path = [...st.mod.pkg, ...groundPrefix(r)];
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const ruleAnns = r.annotations.filter((a) => a.scope === "rule");
+    if (ruleAnns.length === 0) chain.push(makeObject([["path", path]]));
+    for (const a of ruleAnns) chain.push(makeObject([["path", path], ["annotations", strip(a)]]));
+    let doc: Annotation | undefined;
+    for (const m of this.modules) {
+      const mp = this.pkgPath(m);
+      for (const r2 of m.rules) {
+        const d = r2.annotations.find((a) => a.scope === "document");
+        if (d && doc === undefined && same([...mp, ...groundPrefix(r2)], path)) doc = d;
+      }
     }
-    const own = ruleAnn ?? r.annotations.find((a) => a.scope === "document");
-    chain.push(own ? makeObject([["path", path], ["annotations", strip(own)]]) : makeObject([["path", path]]));
-    const pkgAnn = st.mod.module.annotations.find((a) => a.scope === "package");
+    if (doc) chain.push(makeObject([["path", path], ["annotations", strip(doc)]]));
+    const pkgAnn = this.modules.filter((m) => same(this.pkgPath(m), st.mod.pkg)).flatMap((m) => m.annotations.filter((a) => a.scope === "package"))[0];
     if (pkgAnn) chain.push(makeObject([["path", [...st.mod.pkg]], ["annotations", strip(pkgAnn)]]));
-    const sub = st.mod.module.annotations.find((a) => a.scope === "subpackages");
-    if (sub) chain.push(makeObject([["path", [...st.mod.pkg]], ["annotations", strip(sub)]]));
+    for (let n = st.mod.pkg.length; n >= 0; n--) {
+      const prefix = st.mod.pkg.slice(0, n);
+      for (const m of this.modules) {
+        if (!same(this.pkgPath(m), prefix)) continue;
+        for (const a of m.annotations) if (a.scope === "subpackages") chain.push(makeObject([["path", prefix], ["annotations", strip(a)]]));
+      }
+    }
     return chain;
   }
 
@@ -2819,3 +2943,35 @@ function typeString(t: TypeLike): string {
 }
 
 export { isTruthy };
+
+/**
+ * A template string in a function parameter (`f($"{x} {y}") := …`) is, as in OPA (which rewrites
+ * template strings after checking parameters for calls, then moves calls out of the head), a
+ * fresh parameter variable compared with the string at the end of the body (and of each else).
+ */
+function templateArgsToBody(rule: Rule): Rule {
+  const eqs: Expr[] = [];
+  let n = 0;
+  const rewrite = (t: Term): Term => {
+    switch (t.type) {
+      case "call":
+        if (opName(t.op) === "internal.template_string") {
+          const v: VarTerm = { type: "var", name: `$targ${n++}`, loc: t.loc };
+          const eq: RefTerm = { type: "ref", terms: [{ type: "var", name: "eq", loc: t.loc }], loc: t.loc };
+          eqs.push({ node: { type: "call", op: eq, args: [v, t] }, negated: false, with: [], loc: t.loc });
+          return v;
+        }
+        return t;
+      case "array":
+      case "set":
+        return { ...t, items: t.items.map(rewrite) };
+      case "object":
+        return { ...t, items: t.items.map(([k, v]) => [rewrite(k), rewrite(v)] as [Term, Term]) };
+      default:
+        return t;
+    }
+  };
+  const args = (rule.head.args ?? []).map(rewrite);
+  if (eqs.length === 0) return rule;
+  return { ...rule, head: { ...rule.head, args }, body: [...rule.body, ...eqs], elses: rule.elses.map((e) => ({ ...e, body: [...e.body, ...eqs] })) };
+}
