@@ -171,7 +171,7 @@ for (const c of cases) {
     yamlWrong[c.id] = { note: c.note, opa: codeOnly(o) };
     console.log(`YAML≠OPA ${c.id} (${c.note})\n  yaml: ${describe(y)}\n  opa:  ${describe(o)}`);
   }
-  const p = portcullisAnswer(c);
+  const p = await portcullisAnswer(c);
   if (!agrees(codeOnly(o), p, c.tc)) {
     disagree++;
     if ("results" in o && "results" in p) silent++;

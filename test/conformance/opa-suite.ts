@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { execFileSync } from "node:child_process";
 import yaml from "js-yaml";
 import { Engine } from "../../src/index.ts";
+import type { RawResult } from "../../src/rego/engine.ts";
 import { RegoError } from "../../src/rego/errors.ts";
 import { toJS } from "../../src/rego/value.ts";
 import type { Value } from "../../src/rego/value.ts";
@@ -86,9 +87,16 @@ export function yamlAnswer(tc: Record<string, unknown>): Answer {
   return { results: ((tc.want_result as unknown[] | undefined) ?? []).map((w) => normalize(w)) };
 }
 
-/** Portcullis's answer. */
-export function portcullisAnswer(c: SuiteCase): Answer {
+/** Portcullis's answer (a Promise when the query needs I/O: net.lookup_ip_addr, http.send). */
+export function portcullisAnswer(c: SuiteCase): Answer | Promise<Answer> {
   const tc = c.tc;
+  const answer = (rs: RawResult[]): Answer => ({
+    results: rs.map((r) => {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of r.bindings) if (!(tc.ignore_generated_vars && k.startsWith("$"))) o[k] = toJS(v);
+      return normalize(o);
+    }),
+  });
   try {
     const engine = new Engine({ regoVersion: c.version, strictBuiltinErrors: tc.strict_error === true });
     const mods = (tc.modules as string[] | undefined) ?? [];
@@ -97,18 +105,16 @@ export function portcullisAnswer(c: SuiteCase): Answer {
     let input: unknown = tc.input;
     if (tc.input_term !== undefined) input = termValue(String(tc.input_term));
     const rs = engine.queryRaw(String(tc.query), { input, print: () => {} });
-    if (rs instanceof Promise) return { error: { code: "async", message: "the query needs asynchronous evaluation" } };
-    return {
-      results: rs.map((r) => {
-        const o: Record<string, unknown> = {};
-        for (const [k, v] of r.bindings) if (!(tc.ignore_generated_vars && k.startsWith("$"))) o[k] = toJS(v);
-        return normalize(o);
-      }),
-    };
+    if (rs instanceof Promise) return rs.then(answer, failure);
+    return answer(rs);
   } catch (e) {
-    if (e instanceof RegoError) return { error: { code: e.code, message: e.message } };
-    return { error: { code: "crash", message: (e as Error).stack ?? String(e) } };
+    return failure(e);
   }
+}
+
+function failure(e: unknown): Answer {
+  if (e instanceof RegoError) return { error: { code: e.code, message: e.message } };
+  return { error: { code: "crash", message: (e as Error).stack ?? String(e) } };
 }
 
 function termValue(src: string): Value {
@@ -190,15 +196,21 @@ export interface SuiteResult {
 }
 
 /** Run every case against its reference answer (the YAML's, or OPA's where the oracle file has one). */
-export function runCases(cases: SuiteCase[], oracle: OracleFile): SuiteResult[] {
-  return cases.map((c) => {
+export async function runCases(cases: SuiteCase[], oracle: OracleFile): Promise<SuiteResult[]> {
+  const out: SuiteResult[] = [];
+  for (const c of cases) out.push(await runCase(c, oracle));
+  return out;
+}
+
+async function runCase(c: SuiteCase, oracle: OracleFile): Promise<SuiteResult> {
+  {
     if (c.tc.skip) return { c, status: "skip", silentWrong: false, reason: "skip" };
     const ref = oracle.cases[c.id]?.opa ?? yamlAnswer(c.tc);
-    const got = portcullisAnswer(c);
+    const got = await portcullisAnswer(c);
     if (agrees(ref, got, c.tc)) return { c, status: "pass", silentWrong: false, ref, got };
     const silentWrong = "results" in ref && "results" in got;
     return { c, status: "fail", silentWrong, ref, got, reason: `want ${describe(ref)}\n got ${describe(got)}` };
-  });
+  }
 }
 
 export function describe(a: Answer): string {
