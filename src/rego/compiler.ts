@@ -625,22 +625,24 @@ export class Compiler {
     body = ext.body;
     const value = ext.fns[0];
     const suffixFns = ext.fns.slice(1);
+    const elseTypes: TyFn[] = [];
     const elses = rule.elses.map((e) => {
       const est = new State(mod, node, st.counter, new Scope(st.scope.parent), afterArgs);
       // Function parameters stay visible in else bodies.
       for (const [n, s] of st.scope.vars) if (afterArgs.has(s)) est.scope.vars.set(n, s);
       const eb = this.compileBody(e.body, est);
       const ex = this.extendWithHeads(eb, [e.value ? this.headTerm(e.value, est) : constTerm(true)], est);
+      elseTypes.push(e.value ? this.typeOf(e.value, est) : () => Ty.T_BOOL);
       return { body: ex.body, value: ex.fns[0], loc: e.loc };
     });
     {
       let nt = this.nodeTypes.get(node);
       if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
       const ht = headTerm ? this.typeOf(headTerm, st) : () => Ty.T_BOOL;
-      if (h.kind === "function") nt.fn.push(ht);
+      if (h.kind === "function") nt.fn.push(ht, ...elseTypes);
       else if (suffix.length > 0) nt.obj = true;
       else if (h.kind === "multi") nt.multi.push(ht);
-      else nt.doc.push(ht);
+      else nt.doc.push(ht, ...elseTypes);
     }
     if (this.hooks !== null) {
       body = hookRule(this.hooks, body, rule.loc);
@@ -1666,6 +1668,7 @@ export class Compiler {
   private compileRef(ref: RefTerm, st: State): CTerm {
     const head = ref.terms[0];
     const rest = ref.terms.slice(1);
+    if (rest.length > 0) this.checkRefDefined(ref, st);
     if (head.type === "var") {
       const r = this.resolve(head, st);
       if (r.kind === "ref") return this.compileRef({ type: "ref", terms: [...r.terms, ...rest], loc: ref.loc }, st);
@@ -2483,40 +2486,9 @@ export class Compiler {
       case "var":
         return this.typeOf({ type: "ref", terms: [t], loc: t.loc }, st, depth + 1);
       case "ref": {
-        const head = t.terms[0];
-        const rest = t.terms.slice(1);
-        let base: TyFn;
-        let ops = rest;
-        if (head.type === "var") {
-          if (isWildcard(head.name)) return any;
-          const slot = st.scope.find(head.name);
-          if (slot !== undefined) base = st.types.get(slot) ?? any;
-          else if (head.name === "input") return any;
-          else if (head.name === "data" || st.mod.ruleNames.has(head.name) || st.mod.imports.has(head.name)) {
-            let path: string[] = [];
-            let terms = rest;
-            if (head.name === "data") path = [];
-            else if (st.mod.ruleNames.has(head.name)) path = [...st.mod.pkg, head.name];
-            else {
-              const imp = st.mod.imports.get(head.name)!;
-              if (imp[0].type !== "var" || imp[0].name !== "data") return any;
-              path = imp.slice(1).map((x) => (x.type === "string" ? x.value : "?"));
-            }
-            let node: TreeNode | null = this.root;
-            for (const p of path) node = node?.children.get(p) ?? null;
-            let i = 0;
-            while (node !== null && !node.hasDocRules && i < terms.length && terms[i].type === "string") {
-              node = node.children.get((terms[i] as { value: string }).value) ?? null;
-              i++;
-            }
-            if (node === null || !node.hasDocRules) return any;
-            const n = node;
-            base = () => this.nodeType(n, false);
-            ops = terms.slice(i);
-          } else return any;
-        } else {
-          base = this.typeOf(head, st, depth + 1);
-        }
+        const parts = this.refTypeParts(t, st, depth);
+        if (parts === null) return any;
+        const { base, ops } = parts;
         const keys = ops.map((o) => constValueOf(o));
         return () => {
           let ty = base();
@@ -2528,6 +2500,65 @@ export class Compiler {
         };
       }
     }
+  }
+
+  /**
+   * A reference's static type as a base type and the operands applied to it, with the base's
+   * text as OPA prints it (`data.t.obj`, `x`); null when nothing is known (input, base data).
+   */
+  private refTypeParts(t: RefTerm, st: State, depth: number): { base: TyFn; ops: Term[]; text: string } | null {
+    const head = t.terms[0];
+    const rest = t.terms.slice(1);
+    if (head.type !== "var") return { base: this.typeOf(head, st, depth + 1), ops: rest, text: "" };
+    if (isWildcard(head.name)) return null;
+    const slot = st.scope.find(head.name);
+    if (slot !== undefined) return { base: st.types.get(slot) ?? TY_ANY, ops: rest, text: head.name };
+    if (head.name === "input") return null;
+    if (!(head.name === "data" || st.mod.ruleNames.has(head.name) || st.mod.imports.has(head.name))) return null;
+    let path: string[] = [];
+    const terms = rest;
+    if (head.name === "data") path = [];
+    else if (st.mod.ruleNames.has(head.name)) path = [...st.mod.pkg, head.name];
+    else {
+      const imp = st.mod.imports.get(head.name)!;
+      if (imp[0].type !== "var" || imp[0].name !== "data") return null;
+      path = imp.slice(1).map((x) => (x.type === "string" ? x.value : "?"));
+    }
+    let node: TreeNode | null = this.root;
+    for (const p of path) node = node?.children.get(p) ?? null;
+    let i = 0;
+    const walked = [...path];
+    while (node !== null && !node.hasDocRules && i < terms.length && terms[i].type === "string") {
+      walked.push((terms[i] as { value: string }).value);
+      node = node.children.get((terms[i] as { value: string }).value) ?? null;
+      i++;
+    }
+    if (node === null || !node.hasDocRules) return null;
+    const n = node;
+    return { base: () => this.nodeType(n, false), ops: terms.slice(i), text: "data" + walked.map(refPartText).join("") };
+  }
+
+  /**
+   * OPA's `undefined ref` type error: a constant key that the static type of what it indexes
+   * cannot have (a key missing from a literal object, an index beyond a literal array, any key
+   * of a scalar). Open types (partial rules, unions of objects, input, base data) never fail.
+   */
+  private checkRefDefined(t: RefTerm, st: State): void {
+    const parts = this.refTypeParts(t, st, 0);
+    if (parts === null || parts.ops.length === 0 || parts.text === "") return;
+    const { base, ops, text } = parts;
+    const keys = ops.map((o) => constValueOf(o));
+    this.checks.push(() => {
+      let ty = base();
+      for (const k of keys) {
+        if (ty.k === Ty.K_ANY || ty.k === 0) return null;
+        if (k !== undefined && Ty.lacksKey(ty, k)) {
+          return { code: "rego_type_error", message: `undefined ref: ${text}${ops.map(refPartText).join("")}`, location: t.loc };
+        }
+        ty = k === undefined ? Ty.elemOf(ty) : Ty.indexOf(ty, k);
+      }
+      return null;
+    });
   }
 
   private funcNode(name: string, st: State): TreeNode | null {
@@ -2974,4 +3005,23 @@ function templateArgsToBody(rule: Rule): Rule {
   const args = (rule.head.args ?? []).map(rewrite);
   if (eqs.length === 0) return rule;
   return { ...rule, head: { ...rule.head, args }, body: [...rule.body, ...eqs], elses: rule.elses.map((e) => ({ ...e, body: [...e.body, ...eqs] })) };
+}
+
+/** A reference operand as OPA prints it: `.name`, `["a b"]`, `[5]`, `[x]`. */
+function refPartText(t: Term | string): string {
+  if (typeof t === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t) ? `.${t}` : `[${JSON.stringify(t)}]`;
+  switch (t.type) {
+    case "string":
+      return refPartText(t.value);
+    case "number":
+      return `[${t.value}]`;
+    case "var":
+      return `[${t.name}]`;
+    case "boolean":
+      return `[${t.value}]`;
+    case "null":
+      return "[null]";
+    default:
+      return "[...]";
+  }
 }
