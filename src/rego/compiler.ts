@@ -2075,6 +2075,54 @@ export class Compiler {
 
   // ---- Calls ---------------------------------------------------------------------------------
 
+  /**
+   * `f()` where f is a rule of complete documents, not a function: OPA evaluates the rule (a
+   * Gatekeeper library template calls `allowed_sysctl_string()` so) when the type checker cannot
+   * tell the rule's type, and reports `undefined function` when it can. The node, or null.
+   */
+  private zeroArgRule(op: RefTerm, st: State): TreeNode | null {
+    const path = this.callPath(op, st);
+    if (path === null) return null;
+    let node: TreeNode | null = this.root;
+    for (const p of path) {
+      node = node.children.get(p) ?? null;
+      if (node === null) return null;
+    }
+    if (node.isFunction || !node.hasDocRules || node.multi.length > 0 || node.suffixRules.length > 0 || node.children.size > 0) return null;
+    return node;
+  }
+
+  /** `f()` of a complete rule (see zeroArgRule): its value, after a type check. */
+  private ruleCallTerm(op: RefTerm, node: TreeNode, st: State, loc: Location): RefTerm {
+    this.checks.push(() => {
+      const t = this.nodeType(node, false);
+      return t.k === Ty.K_ANY ? null : { code: "rego_type_error", message: `undefined function ${node.dataPath()}`, location: loc };
+    });
+    return { type: "ref", terms: op.terms, loc };
+  }
+
+  /** The data path a call's operator names (a rule, an import, data.…), or null (a builtin). */
+  private callPath(op: RefTerm, st: State): string[] | null {
+    const parts = op.terms.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : ""));
+    const first = parts[0];
+    if (first === "data") return parts.slice(1);
+    if (st.scope.find(first) === undefined && st.mod.ruleNames.has(first)) return [...st.mod.pkg, ...parts];
+    if (st.mod.imports.has(first)) {
+      const imp = st.mod.imports.get(first)!;
+      const head = imp[0];
+      if (head.type === "var" && head.name === "data") {
+        const path: string[] = [];
+        for (let i = 1; i < imp.length; i++) {
+          const t = imp[i];
+          if (t.type === "string") path.push(t.value);
+        }
+        path.push(...parts.slice(1));
+        return path;
+      }
+    }
+    return null;
+  }
+
   private resolveCall(op: RefTerm, st: State, loc: Location, nargs = 0): CallTarget {
     const name = opName(op);
     // Segments as written: data.x["a.b"](…) has the segment "a.b".
@@ -2328,6 +2376,10 @@ export class Compiler {
 
   private compileCallTerm(t: CallTerm, st: State): CTerm {
     const name = opName(t.op);
+    if (t.args.length === 0) {
+      const rule = this.zeroArgRule(t.op, st);
+      if (rule !== null) return this.compileTerm(this.ruleCallTerm(t.op, rule, st, t.loc), st);
+    }
     if ((name === "rego.metadata.rule" || name === "rego.metadata.chain") && t.args.length === 0) {
       const v = this.metadataValue(name, st);
       if (v !== undefined) return constTerm(v);
@@ -2352,6 +2404,10 @@ export class Compiler {
   }
 
   private compileCallOf(name: string, op: RefTerm, args: Term[], st: State, loc: Location, capture: number): ExprFn {
+    if (args.length === 0) {
+      const rule = this.zeroArgRule(op, st);
+      if (rule !== null) return this.compileExprNode({ node: { type: "term", term: this.ruleCallTerm(op, rule, st, loc) }, negated: false, with: [], loc }, st, capture);
+    }
     const target = this.resolveCall(op, st, loc, args.length);
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;

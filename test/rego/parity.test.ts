@@ -86,6 +86,20 @@ test("f() heads a plain rule, not a function", () => {
   assert.match(c.message, /\(e\.g\., h contains <VALUE> \{ \.\.\. \}\)/);
 });
 
+test("f() of a complete rule: its value when its type is unknown (any), undefined function when known", () => {
+  // opa eval -i {"x": 5}: f() of an input-dependent rule evaluates the rule (Gatekeeper's
+  // forbidden-sysctls template relies on it); a rule with a known type is not a function.
+  const input = { x: 5 };
+  assert.deepEqual(evalDoc(["package t\nf() = out if {\n  out := input.x\n}\nr := f()\n"], "data.t", { input }), { f: 5, r: 5 });
+  assert.deepEqual(evalDoc(["package t\nf() = out {\n  out = input.x\n}\nr = f()\n"], "data.t", { input, v0: true }), { f: 5, r: 5 });
+  assert.deepEqual(evalDoc(["package t\nf() := input.x\nr if f()\n"], "data.t", { input }), { f: 5, r: true });
+  for (const mod of ["package t\nf() := 1 if true\nr := f()\n", 'package t\np := {"a": input.x}\nr := p()\n', "package t\np contains input.x\nr := p()\n", "package t\np[k] := 1 if k := input.x\nr := p()\n"]) {
+    const e = evalError([mod]);
+    assert.equal(e.code, "rego_type_error", mod);
+    assert.match(e.message, /undefined function data\.t\.[fp]$/m, mod);
+  }
+});
+
 test("import future.keywords.not: a negated expression is negated whole", () => {
   const head = "package t\nimport future.keywords.not\n";
   assert.deepEqual(evalDoc([`${head}default r := false\nr if not startswith(input.missing, "a")\n`]), { r: true });
