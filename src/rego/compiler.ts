@@ -635,6 +635,12 @@ export class Compiler {
       elseTypes.push(e.value ? this.typeOf(e.value, est) : () => Ty.T_BOOL);
       return { body: ex.body, value: ex.fns[0], loc: e.loc };
     });
+    if (h.kind === "function") {
+      let defs = this.fnParams.get(node);
+      if (!defs) this.fnParams.set(node, (defs = []));
+      defs.push(this.inferParams(h.args ?? [], rule.body, h.value, st));
+      for (const e of rule.elses) defs.push(this.inferParams(h.args ?? [], e.body, e.value, st));
+    }
     {
       let nt = this.nodeTypes.get(node);
       if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
@@ -2442,7 +2448,10 @@ export class Compiler {
 
   /** Builtin arguments are checked against the declaration (after all rules are compiled). */
   private typeCheckArgs(target: CallTarget, args: Term[], name: string, loc: Location, st?: State): void {
-    if (target.kind !== "builtin") return;
+    if (target.kind === "func") {
+      if (st) this.typeCheckFuncArgs(target.node, target.name, args, loc, st);
+      return;
+    }
     const decl = target.b.decl;
     const want = decl.args ?? [];
     if (!st) return;
@@ -2465,6 +2474,115 @@ export class Compiler {
         }
       }
       return null;
+    });
+  }
+
+  /** Each definition's inferred parameter types (null: any), by function node. */
+  private fnParams = new Map<TreeNode, (() => (Ty.Ty | null)[])[]>();
+  private paramTyping = new Set<TreeNode>();
+
+  /**
+   * OPA's inference of a function parameter's type from the definition's body (and head value):
+   * the declared type of the first builtin (or function) argument position the parameter is
+   * passed to directly, or of a literal it is unified with, that says more than `any`. Uses
+   * inside comprehensions, `every` bodies and `some … in` say nothing, as in OPA.
+   */
+  private inferParams(args: Term[], body: Body, value: Term | null, st: State): () => (Ty.Ty | null)[] {
+    const names = args.map((a) => (a.type === "var" && !isWildcard(a.name) ? a.name : null));
+    const uses: TyFn[][] = names.map(() => []);
+    const param = (t: Term): number => {
+      const v = t.type === "var" ? t : t.type === "ref" && t.terms.length === 1 && t.terms[0].type === "var" ? t.terms[0] : null;
+      return v === null ? -1 : names.indexOf(v.name);
+    };
+    const visitCall = (op: RefTerm, cargs: Term[]) => {
+      const name = opName(op);
+      // (`==` too: OPA rewrites it to `=` before the type check.)
+      if (name === "eq" || name === "assign" || name === "equal") {
+        for (const [a, b] of [[cargs[0], cargs[1]], [cargs[1], cargs[0]]]) {
+          const i = param(a);
+          if (i >= 0 && b !== undefined && constValueOf(b) !== undefined) uses[i].push(this.typeOf(b, st));
+        }
+        return;
+      }
+      const fnNode = this.funcNode(name, st);
+      const b = fnNode === null ? this.builtins.get(name) : undefined;
+      cargs.forEach((a, j) => {
+        const i = param(a);
+        if (i < 0) return;
+        if (fnNode !== null) uses[i].push(() => this.paramTypesOf(fnNode)[j] ?? Ty.ANY);
+        else if (b && b.decl.args && j < b.decl.args.length) {
+          const d = Ty.fromDecl(b.decl.args[j]);
+          uses[i].push(() => d);
+        }
+      });
+    };
+    // Nested calls first, as OPA moves them before the expression that contains them.
+    const walk = (t: Term): void => {
+      const todo: [Term, boolean][] = [[t, false]];
+      while (todo.length > 0) {
+        const [x, done] = todo.pop()!;
+        if (x.type === "call") {
+          if (done) visitCall(x.op, x.args);
+          else {
+            todo.push([x, true]);
+            for (let i = x.args.length - 1; i >= 0; i--) todo.push([x.args[i], false]);
+          }
+        } else if (x.type === "array" || x.type === "set") for (let i = x.items.length - 1; i >= 0; i--) todo.push([x.items[i], false]);
+        else if (x.type === "object") for (let i = x.items.length - 1; i >= 0; i--) todo.push([x.items[i][1], false], [x.items[i][0], false]);
+        else if (x.type === "ref") for (let i = x.terms.length - 1; i >= 0; i--) todo.push([x.terms[i], false]);
+      }
+    };
+    if (names.some((n) => n !== null)) {
+      for (const e of body) {
+        const n = e.node;
+        if (n.type === "term") walk(n.term);
+        else if (n.type === "call") {
+          n.args.forEach(walk);
+          visitCall(n.op, n.args);
+        }
+      }
+      if (value) walk(value);
+    }
+    return () =>
+      uses.map((us) => {
+        for (const u of us) {
+          const t = u();
+          if (t.k !== Ty.K_ANY && t.k !== 0) return t;
+        }
+        return null;
+      });
+  }
+
+  /** A function's parameter types: the union over its definitions (any where one says nothing). */
+  private paramTypesOf(node: TreeNode): (Ty.Ty | null)[] {
+    const defs = this.fnParams.get(node);
+    if (!defs || this.paramTyping.has(node)) return [];
+    this.paramTyping.add(node);
+    try {
+      const all = defs.map((d) => d());
+      const out: (Ty.Ty | null)[] = [];
+      for (let i = 0; i < node.declArity; i++) {
+        out.push(all.some((d) => !d[i]) ? null : all.map((d) => d[i]!).reduce(Ty.union, { k: 0 } as Ty.Ty));
+      }
+      return out;
+    } finally {
+      this.paramTyping.delete(node);
+    }
+  }
+
+  /** A call of a function whose inferred parameter types an argument cannot meet (OPA's message). */
+  private typeCheckFuncArgs(node: TreeNode, name: string, args: Term[], loc: Location, st: State): void {
+    const tys = args.map((a) => this.typeOf(a, st));
+    this.checks.push(() => {
+      const want = this.paramTypesOf(node);
+      const have = tys.map((f) => f());
+      if (!have.some((h, i) => want[i] && !Ty.compatibleTy(h, want[i]!))) return null;
+      const wantS = have.map((_, i) => (want[i] ? Ty.tyString(want[i]!) : "any"));
+      return {
+        code: "rego_type_error",
+        message: `${name}: invalid argument(s)\n\thave: (${[...have.map(Ty.tyString), "???"].join(", ")})\n\twant: (${[...wantS, Ty.tyString(this.nodeType(node, true))].join(", ")})`,
+        location: loc,
+      };
     });
   }
 

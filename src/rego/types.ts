@@ -73,6 +73,18 @@ export function lacksKey(t: Ty, key: unknown): boolean {
   return false;
 }
 
+/** Can a value of type `have` be one of type `want`? False only when surely not. */
+export function compatibleTy(have: Ty, want: Ty): boolean {
+  if (have.k === K_ANY || want.k === K_ANY || have.k === 0 || want.k === 0) return true;
+  if ((have.k & want.k) === 0) return false;
+  if (have.k === want.k && (have.k === K_ARR || have.k === K_SET || have.k === K_OBJ)) {
+    if (have.k === K_ARR && have.items && have.items.length === 0) return true;
+    if (have.k === K_OBJ && have.props && have.props.size === 0 && !have.elem) return true;
+    return compatibleTy(elemOf(have), elemOf(want));
+  }
+  return true;
+}
+
 export function union(a: Ty, b: Ty): Ty {
   if (a.k === 0) return b;
   if (b.k === 0) return a;

@@ -180,3 +180,78 @@ r := rego.metadata.chain()
     r: [{ annotations: { scope: "rule", title: "rule" }, path: ["t", "r"] }, { annotations: { scope: "package", title: "x" }, path: ["t"] }],
   });
 });
+
+test("type check: undefined ref for constant keys a literal object, a literal array or a scalar cannot have", () => {
+  const undef = [
+    ['obj := {"a": 1}\nr := obj.b', "undefined ref: data.t.obj.b"],
+    ['r if { x := {"a": 1}; x.b }', "undefined ref: x.b"],
+    ['obj := {"a": {"c": 1}}\nr := obj.a.d', "undefined ref: data.t.obj.a.d"],
+    ['obj := {"a": 1}\nr := obj.a.d', "undefined ref: data.t.obj.a.d"],
+    ['obj := {"a": 1}\nr := data.t.obj.b', "undefined ref: data.t.obj.b"],
+    ['obj := {"a": 1}\nr := [obj.b | true]', "undefined ref: data.t.obj.b"],
+    ["arr := [1, 2]\nr := arr[5]", "undefined ref: data.t.arr[5]"],
+    ['obj := {"a": 1}\nr if not obj.b', "undefined ref: data.t.obj.b"],
+    ['x := "abc"\nr := x[0]', "undefined ref: data.t.x[0]"],
+    ['r if { some x in [{"a": 1}]; x.b }', "undefined ref: x.b"],
+  ];
+  for (const [body, msg] of undef) {
+    const e = evalError([`package t\n${body}\n`]);
+    assert.equal(e.code, "rego_type_error", body);
+    assert.match(e.message, new RegExp(`${msg.replace(/[.[\]]/g, "\\$&")}$`, "m"), body);
+  }
+  // Open types: no error (OPA answers these).
+  assert.deepEqual(evalDoc(['package t\nobj := {"a": 1}\nr := obj[k]\n']), { obj: { a: 1 }, r: 1 });
+  assert.deepEqual(evalDoc(['package t\ndefault obj2 := {}\nobj2 := {"a": 1} if true\nr := obj2.b\n']), { obj2: { a: 1 } });
+  assert.deepEqual(evalDoc(['package t\nobj := {"a": 1} if false else := {"b": 2}\nr := obj.b\n']), { obj: { b: 2 }, r: 2 });
+  assert.deepEqual(evalDoc(["package t\nr if { y := {}; y.name }\n"]), {});
+  assert.deepEqual(evalDoc(["package t\nr if { y := []; y[0] }\n"]), {});
+  assert.deepEqual(evalDoc(["package t\ns := {1, 2}\nr := s[3]\n"]), { s: [1, 2] });
+});
+
+test("type check: function parameter types inferred from the body, checked at calls", () => {
+  const invalid = [
+    'f(x) := y if { y := x + 1 }\nr := f("a")',
+    'f(x) if x = 1\nr := f("a")',
+    'f(x) if { x == "a" }\nr := f(1)',
+    "f(x) := upper(x)\nr := f(1)",
+    "f(x) := x + 1\nf(x) := upper(x)\nr := f(true)",
+    'f(x, y) := x + y\nr := f(1, "a")',
+    "f(x) := count(x)\nr := f(1)",
+    'f(x) if { x == 1; x + 1 }\nr := f("a")',
+    'f(x) if { print(x); x + 1 }\nr := f("a")',
+    'f(x) if { not x + 1 == 2 }\nr := f("a")',
+    'f(x) if { x + 1 } else := false if { x + 2 }\nr := f("a")',
+    "f(x) if { upper(lower(x)) }\nr := f(1)",
+    'f(x) if { startswith(x, "a") }\nr := f(null)',
+    'f(x) if { y := x + 1 }\nr := f({"a": 1})',
+    'f(x) := y if { y := x + 1 }\nr if { z := "a"; f(z) }',
+    'f(x) := y if { y := x + 1 }\nr if { f("a", y) }',
+    'f(x) if { x + 1 }\nr := [f(y) | some y in ["a"]]',
+  ];
+  for (const body of invalid) {
+    const e = evalError([`package t\n${body}\n`]);
+    assert.equal(e.code, "rego_type_error", body);
+    assert.match(e.message, /data\.t\.f: invalid argument\(s\)/, body);
+  }
+  const g = evalError(['package t\nf(x) := y if { y := x + 1 }\ng(z) := f(z)\nr := g("a")\n']);
+  assert.match(g.message, /data\.t\.g: invalid argument\(s\)\n\thave: \(string, \?\?\?\)\n\twant: \(number, number\)/);
+  // What OPA's inference leaves open.
+  const ok: [string, unknown][] = [
+    ['f(x) if { to_number(x); x + 1 }\nr := f("a")', {}],
+    ["f(x) := x.a\nr := f(1)", {}],
+    ['f(x) := x + 1\nf(x) := upper(x)\nr := f("a")', { r: "A" }],
+    ["f(x) := count(x)\nr := f(\"abc\")", { r: 3 }],
+    ['f(x) := y if { y := x + 1 } else := 0\nr := f("a")', { r: 0 }],
+    ['f(x) := y if { y := [z | z := x + 1] }\nr := f("a")', { r: [] }],
+    ["f(x) := y if { some y in x }\nr := f(1)", {}],
+    ['f(x) := y if { y := concat(",", x) }\nr := f(["a"])', { r: "a" }],
+    ['f(x) if { every y in [1] { x + y } }\nr := f("a")', {}],
+    ['f(x) if { y := x; y + 1 }\nr := f("a")', {}],
+    ['f(x) if { y := sprintf("%v", [x]) }\nr := f(1)', { r: true }],
+    ['f(x) if { x in {1} }\nr := f("a")', {}],
+    ['f(x) if { x > 1 }\nr := f("a")', { r: true }],
+    ['f(x) if { x != "a" }\nr := f(1)', { r: true }],
+    ["f(x) := y if { y := x + 1 }\nr := f(input.a)", {}],
+  ];
+  for (const [body, want] of ok) assert.deepEqual(evalDoc([`package t\n${body}\n`]), want, body);
+});
