@@ -45,6 +45,25 @@ c := [1 | not allowed[input.name]]
   });
 });
 
+test("not: rule references, with, composites and comprehensions as OPA rewrites them", () => {
+  const mod = `package t
+f(x) := x
+q := 1 if false
+r1 if not f(q)
+r2 if not q
+r3 if not q == 1
+s := {"a"}
+r4 if not s[input.k] with input as {"k": "b"}
+r5 if not s[input.k] with input as {}
+r6 if not [input.x, 1] == [2, 1]
+r7 if not {input.x: 1} == {2: 1}
+r8 if not count([x | x := input.y[_]]) > 0
+r9 if not upper(concat("", [input.z])) == "A"
+`;
+  // opa eval -d w.rego data.t
+  assert.deepEqual(evalDoc([mod]), { r2: true, r3: true, r4: true, r8: true, s: ["a"] });
+});
+
 test("not over = with a variable bound later in the body", () => {
   const mod = `package t
 f(x) := x
