@@ -2480,6 +2480,7 @@ export class Compiler {
   /** Each definition's inferred parameter types (null: any), by function node. */
   private fnParams = new Map<TreeNode, (() => (Ty.Ty | null)[])[]>();
   private paramTyping = new Set<TreeNode>();
+  private paramMemo: Map<TreeNode, (Ty.Ty | null)[]> | null = null;
 
   /**
    * OPA's inference of a function parameter's type from the definition's body (and head value):
@@ -2555,6 +2556,8 @@ export class Compiler {
 
   /** A function's parameter types: the union over its definitions (any where one says nothing). */
   private paramTypesOf(node: TreeNode): (Ty.Ty | null)[] {
+    const known = this.paramMemo?.get(node);
+    if (known !== undefined) return known;
     const defs = this.fnParams.get(node);
     if (!defs || this.paramTyping.has(node)) return [];
     this.paramTyping.add(node);
@@ -2564,6 +2567,9 @@ export class Compiler {
       for (let i = 0; i < node.declArity; i++) {
         out.push(all.some((d) => !d[i]) ? null : all.map((d) => d[i]!).reduce(Ty.union, { k: 0 } as Ty.Ty));
       }
+      // Memoised once all rules are compiled (warmTypes computes callees first, so no chain of
+      // functions recurses deeply), and not while a cycle is being cut short.
+      if (this.paramMemo !== null && this.paramTyping.size === 1) this.paramMemo.set(node, out);
       return out;
     } finally {
       this.paramTyping.delete(node);
@@ -2756,6 +2762,7 @@ export class Compiler {
    */
   private warmTypes(): void {
     this.typeMemo = [new Map(), new Map()];
+    this.paramMemo = new Map();
     const done = new Set<TreeNode>();
     for (const start of this.nodeTypes.keys()) {
       if (done.has(start)) continue;
@@ -2775,6 +2782,7 @@ export class Compiler {
         stack.pop();
         this.nodeType(n, false);
         this.nodeType(n, true);
+        if (this.fnParams.has(n)) this.paramTypesOf(n);
       }
     }
   }
