@@ -10,7 +10,7 @@ import type { Module } from "../rego/ast.ts";
 import { parseModule, termString } from "../rego/parser.ts";
 import { Engine, OPA_BUILTINS } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
-import { strictErrors, classifyStage, STAGE, type StagedError } from "../rego/strict.ts";
+import { strictErrors, classifyStage, pickStagedErrors, SUPERSEDED, STAGE, type StagedError } from "../rego/strict.ts";
 
 export interface CheckOptions {
   strict?: boolean;
@@ -164,19 +164,8 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
     }
   }
   const ours = strictErrors(ordered, { strict: !!o.strict, builtins: OPA_BUILTINS });
-  const all = [...ours, ...compiler];
-  if (all.length === 0) return [];
-  const stage = Math.min(...all.map((x) => x.stage));
-  const picked: StagedError[] = [];
-  const seen = new Set<string>();
-  const key = (x: ErrorDetail) => `${x.location?.file}|${x.location?.row}|${x.message.split("\n")[0]}`;
-  for (const x of ours) if (x.stage === stage && !seen.has(key(x))) (seen.add(key(x)), picked.push(x));
-  const fileRank = new Map(ordered.map((m, i) => [m.file, i]));
-  const extra = compiler.filter((x) => x.stage === stage && !seen.has(key(x)));
-  // The compiler's own errors, module by module in OPA's order.
-  extra.sort((a, b) => (fileRank.get(a.location?.file ?? "") ?? 0) - (fileRank.get(b.location?.file ?? "") ?? 0));
-  const rows = new Set(picked.map((x) => `${x.location?.file}|${x.location?.row}`));
-  for (const x of extra) if (!seen.has(key(x)) && !rows.has(`${x.location?.file}|${x.location?.row}`)) (seen.add(key(x)), picked.push(x));
+  const picked = pickStagedErrors(ours, compiler, ordered);
+  if (picked.length === 0) return [];
   let out: CheckError[] = picked.map((x) => ({ code: x.code, message: x.message, location: x.location }));
   const limit = o.maxErrors ?? 10;
   if (limit > 0 && out.length > limit) {
@@ -185,9 +174,6 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
   }
   return out;
 }
-
-/** Compiler messages that strict.ts reports in OPA's words instead. */
-const SUPERSEDED = /^(multiple default rules |with keyword target must reference)/;
 
 function withoutV1Checks(m: Module): Module {
   return { ...m, regoVersion: "v0", imports: m.imports.filter((im) => termString(im.path) !== "rego.v1") };

@@ -23,6 +23,7 @@ import { parseModule, parseQuery } from "./parser.ts";
 import { Compiler, type CompiledQuery } from "./compiler.ts";
 import { Ctx, tooDeep, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
 import { RegoError, asRegoError } from "./errors.ts";
+import { strictErrors, pickStagedErrors, classifyStage, SUPERSEDED, type StagedError } from "./strict.ts";
 import type { Value } from "./value.ts";
 import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError } from "./value.ts";
 import { AsyncSuspend, DEFAULT_LIMITS, type Builtin, type BuiltinContext, type BuiltinTable, type EvalLimits } from "./builtin.ts";
@@ -242,7 +243,7 @@ export class Engine {
       const c = new Compiler(mods, this.builtins);
       c.queryV1 = this.regoVersion === "v1";
       c.hooks = this.opts.hooks ?? null;
-      const root = c.compile();
+      const root = compileChecked(c, mods, this.builtins);
       this.compiled = { compiler: c, root };
     }
     checkDataConflicts(this.compiled.root, this.data);
@@ -530,4 +531,39 @@ function deepMerge(a: Value, b: Value): Value {
     entries.set(k, [k, prev ? deepMerge(prev[1], v) : v]);
   }
   return makeObject(entries.values());
+}
+
+/**
+ * Compile, with the checks OPA's compiler always makes that the closure compiler leaves to
+ * strict.ts (unused `some` declarations, `var x referenced above`, `arg x redeclared`, …):
+ * errors of the earliest failing stage, as `opa eval`/`opa check` report them, so that a policy
+ * OPA refuses is refused here too rather than evaluated.
+ */
+function compileChecked(c: Compiler, mods: Module[], builtins: BuiltinTable): ReturnType<Compiler["compile"]> {
+  let root: ReturnType<Compiler["compile"]> | null = null;
+  let failed: RegoError | null = null;
+  const compiler: StagedError[] = [];
+  try {
+    root = c.compile();
+  } catch (e) {
+    if (!(e instanceof RegoError)) throw e;
+    failed = e;
+    for (const x of e.errors) if (!SUPERSEDED.test(x.message)) compiler.push({ ...x, stage: classifyStage(x) });
+  }
+  let ours: StagedError[];
+  try {
+    ours = strictErrors(mods, { strict: false, builtins });
+  } catch (e) {
+    // Comprehensions nested deeper than these checks can follow on the JavaScript stack: the
+    // compiler's own error if it had one, else refused (never compiled unchecked).
+    if (!(e instanceof RangeError)) throw e;
+    if (failed !== null) throw failed;
+    throw RegoError.single("rego_compile_error", "expression nested too deeply to compile (the JavaScript stack is exhausted)", mods[0]?.package.loc);
+  }
+  if (ours.length === 0) {
+    if (failed !== null) throw failed;
+    return root!;
+  }
+  const picked = pickStagedErrors(ours, compiler, mods);
+  throw new RegoError(picked.map(({ stage: _stage, ...x }) => x));
 }

@@ -117,6 +117,39 @@ function children(t: Term, f: (x: Term) => void): void {
   }
 }
 
+/**
+ * Visits t and the terms nested in it through refs, collections and calls, in source order
+ * (pre-order), without recursion: modules may nest terms far deeper than the JavaScript stack
+ * allows (OPA parses 100,000 levels). f returns true for a term it handled itself, whose
+ * children are then not visited (comprehensions: their bodies are the caller's business).
+ */
+function walkTerms(t: Term, f: (x: Term) => boolean): void {
+  const stack: Term[] = [t];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (f(x)) continue;
+    // The children of x (as `children` gives them), pushed last first.
+    switch (x.type) {
+      case "ref":
+        for (let i = x.terms.length - 1; i >= 0; i--) stack.push(x.terms[i]);
+        break;
+      case "array":
+      case "set":
+        for (let i = x.items.length - 1; i >= 0; i--) stack.push(x.items[i]);
+        break;
+      case "object":
+        for (let i = x.items.length - 1; i >= 0; i--) stack.push(x.items[i][1], x.items[i][0]);
+        break;
+      case "call":
+        for (let i = x.args.length - 1; i >= 0; i--) stack.push(x.args[i]);
+        stack.push(x.op);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 /** The terms of an expression (with values included, targets optional), in source order. */
 function exprTerms(e: Expr, targets: boolean): Term[] {
   const n = e.node;
@@ -195,10 +228,13 @@ function declaredIn(body: Body, out: Set<string>): Set<string> {
 
 function allVarNames(t: Term | null, out: Set<string>): Set<string> {
   if (!t) return out;
-  if (t.type === "var") out.add(t.name);
-  else children(t, (x) => allVarNames(x, out));
-  if (t.type === "arraycomp" || t.type === "setcomp") allVarNames(t.head, out);
-  if (t.type === "objectcomp") (allVarNames(t.key, out), allVarNames(t.value, out));
+  walkTerms(t, (x) => {
+    if (x.type === "var") out.add(x.name);
+    else if (x.type === "arraycomp" || x.type === "setcomp") allVarNames(x.head, out);
+    else if (x.type === "objectcomp") (allVarNames(x.key, out), allVarNames(x.value, out));
+    else return false;
+    return true;
+  });
   return out;
 }
 
@@ -207,20 +243,21 @@ function resolveRefsErrors(m: Module, o: StrictOptions): StagedError[] {
   const used = new Set<string>();
   const names = new Set(m.imports.map(importName).filter((n): n is string => n !== null));
 
-  const useTerm = (t: Term, declared: Set<string>) => {
-    if (t.type === "var") {
-      if (!declared.has(t.name) && names.has(t.name)) used.add(t.name);
-      return;
-    }
-    if (t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp") {
-      const inner = declaredIn(t.body, new Set(declared));
-      if (t.type === "objectcomp") (useTerm(t.key, inner), useTerm(t.value, inner));
-      else useTerm(t.head, inner);
-      useBody(t.body, inner);
-      return;
-    }
-    children(t, (x) => useTerm(x, declared));
-  };
+  const useTerm = (t0: Term, declared: Set<string>) =>
+    walkTerms(t0, (t) => {
+      if (t.type === "var") {
+        if (!declared.has(t.name) && names.has(t.name)) used.add(t.name);
+        return true;
+      }
+      if (t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp") {
+        const inner = declaredIn(t.body, new Set(declared));
+        if (t.type === "objectcomp") (useTerm(t.key, inner), useTerm(t.value, inner));
+        else useTerm(t.head, inner);
+        useBody(t.body, inner);
+        return true;
+      }
+      return false;
+    });
   const useBody = (body: Body, declared: Set<string>) => {
     for (const e of body) {
       for (const t of exprTerms(e, true)) useTerm(t, declared);
@@ -274,13 +311,12 @@ function keywordErrors(m: Module, o: StrictOptions): StagedError[] {
     if (h.type === "var" && isKw(h.name)) out.push(err(STAGE.keywords, `rules must not shadow ${h.name} (use a different rule name)`, r.loc));
   }
   // `input := …` / `data := …` (a plain variable on the left), comprehension bodies included.
-  const visitTerm = (t: Term) => {
-    if (t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp") {
+  const visitTerm = (t0: Term) =>
+    walkTerms(t0, (t) => {
+      if (t.type !== "arraycomp" && t.type !== "setcomp" && t.type !== "objectcomp") return false;
       visitBody(t.body);
-      return;
-    }
-    children(t, visitTerm);
-  };
+      return true;
+    });
   const visitBody = (body: Body) => {
     for (const e of body) {
       if (isAssign(e)) {
@@ -366,26 +402,28 @@ class LocalVars {
   private counter = 0;
   constructor(private strict: boolean) {}
 
-  private use(t: Term | null, level: Level, errs: StagedError[]): void {
-    if (!t) return;
-    switch (t.type) {
-      case "var": {
-        if (isWildcard(t.name)) return;
-        const d = level.find(t.name);
-        if (d) d.uses++;
-        else level.referenced.add(t.name);
-        return;
+  private use(t0: Term | null, level: Level, errs: StagedError[]): void {
+    if (!t0) return;
+    walkTerms(t0, (t) => {
+      switch (t.type) {
+        case "var": {
+          if (isWildcard(t.name)) return true;
+          const d = level.find(t.name);
+          if (d) d.uses++;
+          else level.referenced.add(t.name);
+          return true;
+        }
+        case "arraycomp":
+        case "setcomp":
+          this.body(t.body, new Level(level), errs, [t.head]);
+          return true;
+        case "objectcomp":
+          this.body(t.body, new Level(level), errs, [t.key, t.value]);
+          return true;
+        default:
+          return false;
       }
-      case "arraycomp":
-      case "setcomp":
-        this.body(t.body, new Level(level), errs, [t.head]);
-        return;
-      case "objectcomp":
-        this.body(t.body, new Level(level), errs, [t.key, t.value]);
-        return;
-      default:
-        children(t, (x) => this.use(x, level, errs));
-    }
+    });
   }
 
   /** Declare `v` in `level`, reporting redeclarations as OPA does. */
@@ -554,11 +592,14 @@ function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions): S
     const n = importName(im);
     if (n) known.add(n);
   }
-  const visitTerm = (t: Term | null): void => {
-    if (!t) return;
-    if (t.type === "arraycomp" || t.type === "setcomp") (visitTerm(t.head), visitBody(t.body));
-    else if (t.type === "objectcomp") (visitTerm(t.key), visitTerm(t.value), visitBody(t.body));
-    else children(t, visitTerm);
+  const visitTerm = (t0: Term | null): void => {
+    if (!t0) return;
+    walkTerms(t0, (t) => {
+      if (t.type === "arraycomp" || t.type === "setcomp") (visitTerm(t.head), visitBody(t.body));
+      else if (t.type === "objectcomp") (visitTerm(t.key), visitTerm(t.value), visitBody(t.body));
+      else return false;
+      return true;
+    });
   };
   const visitBody = (body: Body) => {
     for (const e of body) {
@@ -647,13 +688,39 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
       out.push(err(STAGE.ruleConflicts, `multiple default rules ${dataPath(rs[0].path)} found at ${ds.map(where).join(", ")}`, { ...ds[0].module.package.loc, col: 1 }, "rego_type_error"));
     }
   }
-  // A rule with a ground ref and rules at paths below it.
+  // A rule with a ground ref and rules at paths below it: every placed path in a trie of path
+  // segments, so that finding what lies below a path does not compare it with every rule.
+  interface PathNode {
+    kids: Map<string, PathNode>;
+    here: number[];
+  }
+  const trie: PathNode = { kids: new Map(), here: [] };
+  const nodeOf = new Map<Placed, PathNode>();
+  placed.forEach((q, i) => {
+    let n = trie;
+    for (const seg of q.path) {
+      let c = n.kids.get(seg);
+      if (!c) n.kids.set(seg, (c = { kids: new Map(), here: [] }));
+      n = c;
+    }
+    n.here.push(i);
+    nodeOf.set(q, n);
+  });
   const reported = new Set<string>();
   for (const p of placed) {
     if (!p.ground) continue;
+    const node = nodeOf.get(p)!;
+    if (node.kids.size === 0) continue;
     const k = p.path.join("/");
     if (reported.has(k)) continue;
-    const below = placed.filter((q) => q.path.length > p.path.length && p.path.every((s, i) => q.path[i] === s));
+    const idx: number[] = [];
+    const todo = [...node.kids.values()];
+    while (todo.length > 0) {
+      const n = todo.pop()!;
+      idx.push(...n.here);
+      for (const c of n.kids.values()) todo.push(c);
+    }
+    const below = idx.sort((a, b) => a - b).map((i) => placed[i]);
     if (below.length === 0) continue;
     reported.add(k);
     const lines = below.map((q) => `\n  rule ${dataPath(q.path)} at ${where(q)}`).join("");
@@ -667,19 +734,26 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
 function deprecatedErrors(m: Module, o: StrictOptions, pkgRules: Set<string>): StagedError[] {
   if (!o.strict && !isV1(m)) return [];
   const out: StagedError[] = [];
-  // A package's own rule named like a builtin is not the builtin.
-  const local = pkgRules;
+  // A package's own rule, or a name the module imports, named like a builtin is not the builtin.
+  const local = new Set(pkgRules);
+  for (const im of m.imports) {
+    const n = importName(im);
+    if (n !== null) local.add(n);
+  }
   const check = (op: RefTerm, loc: Location) => {
     const name = opName(op);
     if (local.has(name)) return;
     if (o.builtins.get(name)?.deprecated) out.push(err(STAGE.deprecated, `deprecated built-in function calls in expression: ${name}`, loc, "rego_type_error"));
   };
-  const visitTerm = (t: Term | null): void => {
-    if (!t) return;
-    if (t.type === "call") check(t.op, t.loc);
-    if (t.type === "arraycomp" || t.type === "setcomp") (visitTerm(t.head), visitBody(t.body));
-    else if (t.type === "objectcomp") (visitTerm(t.key), visitTerm(t.value), visitBody(t.body));
-    else children(t, visitTerm);
+  const visitTerm = (t0: Term | null): void => {
+    if (!t0) return;
+    walkTerms(t0, (t) => {
+      if (t.type === "call") check(t.op, t.loc);
+      if (t.type === "arraycomp" || t.type === "setcomp") (visitTerm(t.head), visitBody(t.body));
+      else if (t.type === "objectcomp") (visitTerm(t.key), visitTerm(t.value), visitBody(t.body));
+      else return false;
+      return true;
+    });
   };
   const visitBody = (body: Body) => {
     for (const e of body) {
@@ -700,6 +774,31 @@ function deprecatedErrors(m: Module, o: StrictOptions, pkgRules: Set<string>): S
 // ---- Ranking compiler errors -----------------------------------------------------------------
 
 /** The OPA compile stage a compiler error belongs to (for reporting only the earliest stage). */
+/** Compiler messages that strict.ts reports in OPA's words instead. */
+export const SUPERSEDED = /^(multiple default rules |with keyword target must reference)/;
+
+/**
+ * OPA's compiler stops after the first stage that found errors: merge the checks made here
+ * (`ours`) with the compiler's own errors (`compiler`, each ranked by classifyStage) and keep the
+ * earliest stage's, ours first (OPA's wording), then the compiler's on other rows, module by
+ * module in OPA's order (`ordered`: the modules sorted by file name).
+ */
+export function pickStagedErrors(ours: StagedError[], compiler: StagedError[], ordered: Module[]): StagedError[] {
+  const all = [...ours, ...compiler];
+  if (all.length === 0) return [];
+  const stage = Math.min(...all.map((x) => x.stage));
+  const picked: StagedError[] = [];
+  const seen = new Set<string>();
+  const key = (x: ErrorDetail) => `${x.location?.file}|${x.location?.row}|${x.message.split("\n")[0]}`;
+  for (const x of ours) if (x.stage === stage && !seen.has(key(x))) (seen.add(key(x)), picked.push(x));
+  const fileRank = new Map(ordered.map((m, i) => [m.file, i]));
+  const extra = compiler.filter((x) => x.stage === stage && !seen.has(key(x)));
+  extra.sort((a, b) => (fileRank.get(a.location?.file ?? "") ?? 0) - (fileRank.get(b.location?.file ?? "") ?? 0));
+  const rows = new Set(picked.map((x) => `${x.location?.file}|${x.location?.row}`));
+  for (const x of extra) if (!seen.has(key(x)) && !rows.has(`${x.location?.file}|${x.location?.row}`)) (seen.add(key(x)), picked.push(x));
+  return picked;
+}
+
 export function classifyStage(e: ErrorDetail): number {
   const m = e.message;
   if (e.code === "rego_unsafe_var_error") return STAGE.safety;
