@@ -38,6 +38,7 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
+import { exprText, bodyText, queryText, queryExprText, rulePath, type TraceNode, type NoteContext } from "./trace.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { formatValue } from "./print.ts";
@@ -415,6 +416,8 @@ export class Compiler {
   private nest = 0;
   /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
   hooks: EvalHooks | null = null;
+  /** Compile evaluation trace events (engine.ts compiles a traced tree only when an evaluation asks for a tracer). */
+  tracing = false;
   /** The builtins this compile may call (the engine's table, restricted by its capabilities). */
   builtins: BuiltinTable;
 
@@ -530,6 +533,7 @@ export class Compiler {
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
     this.runChecks();
+    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body) }, body[0]?.loc ?? { file, row: 1, col: 1 });
     const vars: { name: string; slot: number }[] = [];
     const seen = new Set<string>();
     const collect = (s: Scope) => {
@@ -641,6 +645,12 @@ export class Compiler {
     if (this.hooks !== null) {
       body = hookRule(this.hooks, body, rule.loc);
       for (const e of elses) e.body = hookRule(this.hooks, e.body, e.loc);
+    }
+    if (this.tracing) {
+      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule), rule };
+      const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
+      body = traceRule(body, tn, rule.loc, early);
+      for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early);
     }
     const constVal = headTerm ? constValueOf(headTerm) : true;
     const cr: CompiledRule = {
@@ -1041,6 +1051,7 @@ export class Compiler {
       else fn = this.compileExprNode(e, st, capture);
       if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
     }
+    if (this.tracing && e.node.type !== "some") fn = traceExpr(fn, { kind: "expr", text: capture >= 0 ? queryExprText(e) : exprText(e), expr: e }, e.loc, exprSlots(e, st));
     return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
   }
 
@@ -1098,7 +1109,13 @@ export class Compiler {
         if (!isWildcard(name) && !name.startsWith("$") && st.scope.find(name) === s) unsafe.push({ type: "var", name, loc: e.loc });
       }
       if (unsafe.length) throw new Unsafe(unsafe);
-      fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
+      let negBody = body;
+      if (this.tracing) {
+        const inner: Expr = { ...e, negated: false, with: [] };
+        const text = exprText(inner);
+        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st)), { kind: "body", text }, e.loc);
+      }
+      fn = (c, f, k) => (negBody(c, f, K_TRUE) ? false : k());
       if (capture >= 0) {
         const inner2 = fn;
         fn = (c, f, k) => inner2(c, f, () => ((f[capture] = true), k()));
@@ -1511,12 +1528,17 @@ export class Compiler {
     return { ev, en: evToEn(ev) };
   }
 
+  /** A comprehension body as a child query of the trace (when tracing). */
+  private traceComp(body: ExprFn, b: Body, loc: Location): ExprFn {
+    return this.tracing ? traceChild(body, { kind: "body", text: bodyText(b) }, loc) : body;
+  }
+
   private compileComprehension(t: Term, st: State): CTerm {
     switch (t.type) {
       case "arraycomp":
       case "setcomp": {
         const cst = st.child();
-        const body = this.compileBody(t.body, cst);
+        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc);
         const head = this.compileTermSafe(t.head, cst);
         this.compTypes.set(t, this.typeOf(t.head, cst));
         const isSet = t.type === "setcomp";
@@ -1529,7 +1551,7 @@ export class Compiler {
       }
       case "objectcomp": {
         const cst = st.child();
-        const body = this.compileBody(t.body, cst);
+        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc);
         const key = this.compileTermSafe(t.key, cst);
         const val = this.compileTermSafe(t.value, cst);
         this.compTypes.set(t, this.typeOf(t.value, cst));
@@ -1955,7 +1977,7 @@ export class Compiler {
     const vs = this.declare(value, est);
     if (ks >= 0) est.bound.add(ks);
     est.bound.add(vs);
-    const b = this.compileBody(body, est);
+    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body) }, body[0].loc) : this.compileBody(body, est);
     return (c, f, k) =>
       dom.en(c, f, (d) => {
         // Over a value that is not a collection, `every` is undefined (as in OPA).
@@ -2013,8 +2035,9 @@ export class Compiler {
         throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
       }
     }
-    const b = this.builtins.get(name);
+    let b = this.builtins.get(name);
     if (!b) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
+    if (this.tracing && name === "trace") b = noteBuiltin(b);
     // Rego v1 modules may not call the deprecated builtins (re_match, set_diff, cast_*, any, all,
     // net.cidr_overlap); queries still may, as in OPA.
     if (b.deprecated && st.mod.v1 && st.mod.module) {
@@ -2710,6 +2733,124 @@ function hookDefaultFunc(h: EvalHooks, value: ValFn, loc: Location): ValFn {
       h.leave?.(loc, v !== undefined);
     }
     return v;
+  };
+}
+
+// ---- Trace events (only in an engine's traced tree: see trace.ts) -----------------------------
+
+type Bindings = readonly (readonly [string, Value])[] | null;
+
+/** The variables an expression names (outside nested bodies), with their slots. */
+function exprSlots(e: Expr, st: State): [string, number][] {
+  const out = new Map<string, number>();
+  const todo: Term[] = [];
+  const n = e.node;
+  if (n.type === "term") todo.push(n.term);
+  else if (n.type === "call") todo.push(...n.args);
+  else if (n.type === "somein") todo.push(n.value, n.collection, ...(n.key ? [n.key] : []));
+  else if (n.type === "every") todo.push(n.domain);
+  while (todo.length > 0 && out.size < 64) {
+    const t = todo.pop()!;
+    if (t.type === "var") {
+      const s = isWildcard(t.name) ? undefined : st.scope.find(t.name);
+      if (s !== undefined) out.set(t.name, s);
+    } else if (t.type === "ref") todo.push(...t.terms);
+    else if (t.type === "call") todo.push(...t.args);
+    else if (t.type === "array" || t.type === "set") todo.push(...t.items);
+    else if (t.type === "object") for (const [k, v] of t.items) todo.push(k, v);
+  }
+  return [...out];
+}
+
+function bindingsOf(f: Frame, slots: [string, number][]): Bindings {
+  if (slots.length === 0) return null;
+  const out: [string, Value][] = [];
+  for (const [name, s] of slots) {
+    const v = f[s];
+    if (v !== undefined) out.push([name, v]);
+  }
+  return out;
+}
+
+const NO_NOTE = "";
+
+/** Eval before the expression, Redo each time evaluation comes back to it, Fail when it produced nothing. */
+function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, number][]): ExprFn {
+  return (c, f, k) => {
+    const t = c.tracer;
+    if (t === null) return fn(c, f, k);
+    const qid = c.qid;
+    const pid = c.pqid;
+    t.trace({ op: "Eval", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    c.traceLoc = loc;
+    let ok = false;
+    const r = fn(c, f, () => {
+      ok = true;
+      const stop = k();
+      if (!stop) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+      return stop;
+    });
+    if (!ok) t.trace({ op: "Fail", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    return r;
+  };
+}
+
+/**
+ * A new query: Enter, then Exit for each solution (the caller's continuation runs in the caller's
+ * query), Redo when evaluation comes back into it. `exitNote` gives the Exit's message.
+ */
+function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, top: boolean): ExprFn {
+  return (c, f, k) => {
+    const t = c.tracer;
+    if (t === null) return body(c, f, k);
+    const outerQ = c.qid;
+    const outerP = c.pqid;
+    const qid = top ? 0 : ++c.qcount;
+    const pid = top ? 0 : outerQ;
+    c.qid = qid;
+    c.pqid = pid;
+    t.trace({ op: "Enter", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    try {
+      return body(c, f, () => {
+        t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+        c.qid = outerQ;
+        c.pqid = outerP;
+        const stop = k();
+        c.qid = qid;
+        c.pqid = pid;
+        if (!stop) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+        return stop;
+      });
+    } finally {
+      c.qid = outerQ;
+      c.pqid = outerP;
+    }
+  };
+}
+
+const noNote = () => NO_NOTE;
+
+function traceQuery(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
+  return traceNested(body, node, loc, noNote, true);
+}
+
+function traceChild(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
+  return traceNested(body, node, loc, noNote, false);
+}
+
+function traceRule(body: ExprFn, node: TraceNode, loc: Location, early: () => boolean): ExprFn {
+  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), false);
+}
+
+/** `trace(msg)` that also emits a Note event (in traced trees only). */
+function noteBuiltin(b: Builtin): Builtin {
+  return {
+    ...b,
+    impl: (args, ctx) => {
+      const r = b.impl(args, ctx);
+      if (r === true && typeof args[0] === "string") (ctx as NoteContext).traceNote?.(args[0]);
+      return r;
+    },
   };
 }
 
