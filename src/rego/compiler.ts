@@ -38,7 +38,7 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
-import { exprText, bodyText, queryText, queryExprText, rulePath, type TraceNode, type NoteContext } from "./trace.ts";
+import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, type TraceNode, type NoteContext } from "./trace.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { formatValue } from "./print.ts";
@@ -1051,7 +1051,7 @@ export class Compiler {
       else fn = this.compileExprNode(e, st, capture);
       if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
     }
-    if (this.tracing && e.node.type !== "some") fn = traceExpr(fn, { kind: "expr", text: capture >= 0 ? queryExprText(e) : exprText(e), expr: e }, e.loc, exprSlots(e, st));
+    if (this.tracing && e.node.type !== "some") fn = traceExpr(fn, { kind: "expr", text: capture >= 0 ? queryExprText(e) : exprText(e, st), expr: e }, e.loc, exprSlots(e, st));
     return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
   }
 
@@ -1112,7 +1112,7 @@ export class Compiler {
       let negBody = body;
       if (this.tracing) {
         const inner: Expr = { ...e, negated: false, with: [] };
-        const text = exprText(inner);
+        const text = exprText(inner, st);
         negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st)), { kind: "body", text }, e.loc);
       }
       fn = (c, f, k) => (negBody(c, f, K_TRUE) ? false : k());
@@ -1529,8 +1529,8 @@ export class Compiler {
   }
 
   /** A comprehension body as a child query of the trace (when tracing). */
-  private traceComp(body: ExprFn, b: Body, loc: Location): ExprFn {
-    return this.tracing ? traceChild(body, { kind: "body", text: bodyText(b) }, loc) : body;
+  private traceComp(body: ExprFn, b: Body, loc: Location, st: State): ExprFn {
+    return this.tracing ? traceChild(body, { kind: "body", text: bodyText(b, st) }, loc) : body;
   }
 
   private compileComprehension(t: Term, st: State): CTerm {
@@ -1538,7 +1538,7 @@ export class Compiler {
       case "arraycomp":
       case "setcomp": {
         const cst = st.child();
-        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc);
+        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc, st);
         const head = this.compileTermSafe(t.head, cst);
         this.compTypes.set(t, this.typeOf(t.head, cst));
         const isSet = t.type === "setcomp";
@@ -1551,7 +1551,7 @@ export class Compiler {
       }
       case "objectcomp": {
         const cst = st.child();
-        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc);
+        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc, st);
         const key = this.compileTermSafe(t.key, cst);
         const val = this.compileTermSafe(t.value, cst);
         this.compTypes.set(t, this.typeOf(t.value, cst));
@@ -1977,7 +1977,7 @@ export class Compiler {
     const vs = this.declare(value, est);
     if (ks >= 0) est.bound.add(ks);
     est.bound.add(vs);
-    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body) }, body[0].loc) : this.compileBody(body, est);
+    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body, st) }, body[0].loc) : this.compileBody(body, est);
     return (c, f, k) =>
       dom.en(c, f, (d) => {
         // Over a value that is not a collection, `every` is undefined (as in OPA).
@@ -2739,6 +2739,29 @@ function hookDefaultFunc(h: EvalHooks, value: ValFn, loc: Location): ValFn {
 // ---- Trace events (only in an engine's traced tree: see trace.ts) -----------------------------
 
 type Bindings = readonly (readonly [string, Value])[] | null;
+
+/** Ref heads as OPA's compiler resolves them: rule names and imports to data paths; locals kept. */
+function resolverOf(st: State): (name: string) => string | null {
+  return (name) => {
+    if (name === "input" || name === "data" || st.scope.find(name) !== undefined) return null;
+    const imp = st.mod.imports.get(name);
+    if (imp !== undefined) return rawExprText({ node: { type: "term", term: { type: "ref", terms: imp, loc: imp[0].loc } }, negated: false, with: [], loc: imp[0].loc });
+    if (st.mod.ruleNames.has(name)) return ["data", ...st.mod.pkg, name].map((p, i) => (i === 0 || /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : JSON.stringify(p))).join(".").replace(/\.(".*?")/g, "[$1]");
+    return null;
+  };
+}
+
+function exprText(e: Expr, st: State): string {
+  return withResolver(resolverOf(st), () => rawExprText(e));
+}
+
+function bodyText(b: Body, st: State): string {
+  return withResolver(resolverOf(st), () => rawBodyText(b));
+}
+
+function queryExprText(e: Expr): string {
+  return rawQueryExprText(e);
+}
 
 /** The variables an expression names (outside nested bodies), with their slots. */
 function exprSlots(e: Expr, st: State): [string, number][] {

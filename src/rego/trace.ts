@@ -65,6 +65,25 @@ function varName(name: string): string {
   return name === "_" || name.startsWith("$_") ? "_" : name;
 }
 
+/**
+ * Resolves the head of a ref or call (`kubernetes` of `kubernetes.containers`, a rule name, an
+ * import alias) to the path OPA's compiler writes there (`data.kubernetes`); null: keep it.
+ */
+export type RefResolver = (name: string) => string | null;
+
+let resolver: RefResolver | null = null;
+
+/** Render with a resolver for ref heads (OPA prints rule and import refs as full data paths). */
+export function withResolver<T>(r: RefResolver | null, fn: () => T): T {
+  const prev = resolver;
+  resolver = r;
+  try {
+    return fn();
+  } finally {
+    resolver = prev;
+  }
+}
+
 /** A term as OPA prints it (calls as `name(args)`, strings quoted as Go does). */
 export function termText(t: Term): string {
   switch (t.type) {
@@ -112,7 +131,7 @@ function refText(ts: Term[]): string {
   let s = "";
   ts.forEach((t, i) => {
     if (i === 0) {
-      s = t.type === "var" ? varName(t.name) : termText(t);
+      s = t.type === "var" ? ((resolver !== null ? resolver(t.name) : null) ?? varName(t.name)) : termText(t);
       return;
     }
     if (t.type === "string" && IDENT.test(t.value)) s += "." + t.value;
