@@ -498,8 +498,11 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
   if (node.complete.length > 0 || node.defaultRule !== null) {
     let result: Value | undefined;
     let resultLoc: Location | undefined;
-    const rules = candidates(c, node, node.complete);
-    if (c.tracer !== null) traceIndex(c, node, rules.length, node.earlyExit);
+    let rules = candidates(c, node, node.complete);
+    if (c.tracer !== null) {
+      rules = opaIndexed(c, rules);
+      traceIndex(c, node, rules.length, node.earlyExit);
+    }
     for (const r of rules) {
       const v = evalSingle(c, r);
       if (v === undefined) continue;
@@ -515,9 +518,13 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
     return result;
   }
   if (node.multi.length > 0 && node.suffixRules.length === 0 && node.children.size === 0) {
-    if (c.tracer !== null) traceIndex(c, node, node.multi.length, false);
+    let multi = node.multi;
+    if (c.tracer !== null) {
+      multi = opaIndexed(c, multi);
+      traceIndex(c, node, multi.length, false);
+    }
     const set = new RSet();
-    for (const r of node.multi) collectMulti(c, r, set);
+    for (const r of multi) collectMulti(c, r, set);
     return set;
   }
   // An object: base data, child documents, then ref-head rules with variable parts.
@@ -705,6 +712,21 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
     out = node.defaultFunc.value!(c, f);
   }
   return out;
+}
+
+/**
+ * As OPA's rule index (traced evaluations only, so that their Index events and the rules they
+ * enter are OPA's): rules whose `input.<path> == constant` test cannot hold are left out. They
+ * could not succeed, so the document is the same.
+ */
+function opaIndexed(c: Ctx, rules: CompiledRule[]): CompiledRule[] {
+  if (!rules.some((r) => r.inputEq !== null)) return rules;
+  return rules.filter((r) => {
+    if (r.inputEq === null) return true;
+    let v: Value | undefined = c.input;
+    for (const p of r.inputEq.path) v = lookup(v, p);
+    return v !== undefined && hashKey(v) === r.inputEq.key;
+  });
 }
 
 /** An Index event: the rules of a node about to be evaluated (traced evaluations only). */
