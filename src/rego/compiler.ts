@@ -38,7 +38,7 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
-import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, type TraceNode, type NoteContext } from "./trace.ts";
+import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type TraceNode, type NoteContext } from "./trace.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { formatValue } from "./print.ts";
@@ -1040,6 +1040,7 @@ export class Compiler {
   // compileExpr, compileExprNode, compileCallExpr and compileTerm are on the path of every nested
   // comprehension: they keep few locals (small stack frames) and leave the rest to helpers.
   private compileExpr(e: Expr, st: State, capture: number): ExprFn {
+    const boundBefore = this.tracing ? new Set(st.bound) : null;
     let fn: ExprFn;
     if (e.negated) fn = this.compileNegated(e, st, capture);
     else {
@@ -1051,7 +1052,10 @@ export class Compiler {
       else fn = this.compileExprNode(e, st, capture);
       if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
     }
-    if (this.tracing && e.node.type !== "some") fn = traceExpr(fn, { kind: "expr", text: capture >= 0 ? queryExprText(e) : exprText(e, st), expr: e }, e.loc, exprSlots(e, st));
+    if (this.tracing && e.node.type !== "some") {
+      const text = capture >= 0 ? queryExprText(e) : exprText(e, st);
+      fn = traceExpr(fn, { kind: "expr", text, expr: e }, e.loc, exprSlots(e, st), this.unifyOf(e, st, capture, boundBefore!));
+    }
     return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
   }
 
@@ -1113,7 +1117,7 @@ export class Compiler {
       if (this.tracing) {
         const inner: Expr = { ...e, negated: false, with: [] };
         const text = exprText(inner, st);
-        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st)), { kind: "body", text }, e.loc);
+        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text }, e.loc);
       }
       fn = (c, f, k) => (negBody(c, f, K_TRUE) ? false : k());
       if (capture >= 0) {
@@ -1526,6 +1530,87 @@ export class Compiler {
       return vals[0];
     };
     return { ev, en: evToEn(ev) };
+  }
+
+  /**
+   * The Unify events of an expression, as far as they can be told from the outside of its
+   * closure: OPA's first one repeats the expression (`x = input.a`, `t = _` for a term), and on
+   * a solution one with the values (`1 = x`, `true = _`). Only for unifications and terms whose
+   * values can be read again without side effects (no calls, comprehensions or iteration).
+   */
+  private unifyOf(e: Expr, st: State, capture: number, before: Set<number>): Unify | null {
+    if (e.negated || e.with.length > 0) return null;
+    const n = e.node;
+    const quiet = (t: Term): ValFn | null => {
+      if (!plainTerm(t)) return null;
+      try {
+        return this.compileTerm(t, st).ev;
+      } catch {
+        return null;
+      }
+    };
+    // The first Unify is the expression with the variables bound before it replaced by their values (`1 = 1` for `x = 1`).
+    const bound = exprSlots(e, st).filter(([, slot]) => before.has(slot));
+    const resolve = resolverOf(st);
+    const plugged = (render: () => string): Unify["text"] => {
+      if (bound.length === 0) return withResolver(resolve, render);
+      const slots = new Map(bound);
+      return (_c, f) =>
+        withPlug(
+          (name) => {
+            const slot = slots.get(name);
+            const v = slot === undefined ? undefined : f[slot];
+            return v === undefined ? null : formatValue(v);
+          },
+          () => withResolver(resolve, render),
+        );
+    };
+    if (n.type === "term") {
+      if (capture >= 0) return { text: rawQueryExprText(e), value: (_c, f) => (f[capture] === undefined ? null : `${formatValue(f[capture] as Value)} = _`) };
+      const ev = n.term.type === "ref" ? quiet(n.term) : null;
+      return { text: plugged(() => `${rawExprText(e)} = _`), value: ev === null ? null : (c, f) => valueText(ev(c, f), "_") };
+    }
+    if (n.type === "somein") {
+      const v = n.value;
+      const slot = v.type === "var" && !isWildcard(v.name) ? st.scope.find(v.name) : undefined;
+      return { text: plugged(() => rawExprText(e)), value: slot === undefined ? null : (_c, f) => valueText(f[slot], (v as VarTerm).name) };
+    }
+    if (n.type !== "call" || n.args.length !== 2) return null;
+    const op = opName(n.op);
+    if (op !== "eq" && op !== "assign" && op !== "equal") return null;
+    const [a, b] = n.args;
+    // `x = f(…)`: OPA's compiler has moved the call out (`f(…, __localN__); x = __localN__`), whose Unify is `x = <value>`.
+    for (const [v, call] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const slot = v.type === "var" && !isWildcard(v.name) ? st.scope.find(v.name) : undefined;
+      if (call.type !== "call" || slot === undefined || before.has(slot)) continue;
+      const name = (v as VarTerm).name;
+      return { text: null, value: (_c, f) => (f[slot] === undefined ? null : `${name} = ${formatValue(f[slot] as Value)}`) };
+    }
+    const text = plugged(() => rawExprText(e));
+    // A ref (or comprehension) side is evaluated, then its value unified with the other side: `1 = x`, `"n" = "n"`.
+    const evaluated = (t: Term) => t.type === "ref" || t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp";
+    const other = evaluated(b) ? a : evaluated(a) ? b : null;
+    if (other === null) return { text, value: null };
+    const side = other === a ? b : a;
+    const slot = other.type === "var" && !isWildcard(other.name) ? st.scope.find(other.name) : undefined;
+    if (slot !== undefined && !before.has(slot)) {
+      const name = (other as VarTerm).name;
+      return { text, value: (_c, f) => valueText(f[slot], name) };
+    }
+    const es = quiet(side);
+    const eo = slot !== undefined ? (_c: Ctx, f: Frame) => f[slot] : quiet(other);
+    if (es === null || eo === null) return { text, value: null };
+    return {
+      text,
+      value: (c, f) => {
+        const vs = es(c, f);
+        const vo = eo(c, f);
+        return vs === undefined || vo === undefined ? null : `${formatValue(vs)} = ${formatValue(vo)}`;
+      },
+    };
   }
 
   /** A comprehension body as a child query of the trace (when tracing). */
@@ -2740,6 +2825,45 @@ function hookDefaultFunc(h: EvalHooks, value: ValFn, loc: Location): ValFn {
 
 type Bindings = readonly (readonly [string, Value])[] | null;
 
+/** An expression's Unify events: its text first, then (on each solution) its values' text. */
+interface Unify {
+  text: string | ((c: Ctx, f: Frame) => string) | null;
+  value: ((c: Ctx, f: Frame) => string | null) | null;
+}
+
+function valueText(v: Value | undefined, other: string): string | null {
+  return v === undefined ? null : `${formatValue(v)} = ${other}`;
+}
+
+/** A term whose value can be read again without side effects: no calls, comprehensions or wildcards. */
+function plainTerm(t: Term): boolean {
+  const todo: Term[] = [t];
+  while (todo.length > 0) {
+    const x = todo.pop()!;
+    switch (x.type) {
+      case "call":
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        return false;
+      case "var":
+        if (isWildcard(x.name)) return false;
+        break;
+      case "ref":
+        todo.push(...x.terms);
+        break;
+      case "array":
+      case "set":
+        todo.push(...x.items);
+        break;
+      case "object":
+        for (const [k, v] of x.items) todo.push(k, v);
+        break;
+    }
+  }
+  return true;
+}
+
 /** Ref heads as OPA's compiler resolves them: rule names and imports to data paths; locals kept. */
 function resolverOf(st: State): (name: string) => string | null {
   return (name) => {
@@ -2798,19 +2922,29 @@ function bindingsOf(f: Frame, slots: [string, number][]): Bindings {
 const NO_NOTE = "";
 
 /** Eval before the expression, Redo each time evaluation comes back to it, Fail when it produced nothing. */
-function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, number][]): ExprFn {
+function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, number][], unify: Unify | null): ExprFn {
+  const negated = node.kind === "expr" && node.expr !== null && node.expr.negated;
   return (c, f, k) => {
     const t = c.tracer;
     if (t === null) return fn(c, f, k);
     const qid = c.qid;
     const pid = c.pqid;
     t.trace({ op: "Eval", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    if (unify !== null && unify.text !== null) {
+      const text = typeof unify.text === "string" ? unify.text : unify.text(c, f);
+      t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    }
     c.traceLoc = loc;
     let ok = false;
     const r = fn(c, f, () => {
       ok = true;
+      if (unify !== null && unify.value !== null) {
+        const text = unify.value(c, f);
+        if (text !== null) t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+      }
       const stop = k();
-      if (!stop) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+      // A negation has one solution and nothing to redo (OPA traces no Redo for it).
+      if (!stop && !negated) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
       return stop;
     });
     if (!ok) t.trace({ op: "Fail", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
@@ -2819,28 +2953,37 @@ function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, n
 }
 
 /**
- * A new query: Enter, then Exit for each solution (the caller's continuation runs in the caller's
- * query), Redo when evaluation comes back into it. `exitNote` gives the Exit's message.
+ * A new query: Enter, then Exit for each solution, Redo when evaluation comes back into it. A
+ * child body's continuation runs in the caller's query; a rule's continuation only evaluates the
+ * rule's head (documents are computed whole), so it stays in the rule's query and its Exit comes
+ * after it, as OPA's does after the head's expressions. `exitNote` gives the Exit's message.
  */
-function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, top: boolean): ExprFn {
+function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, kind: "top" | "child" | "rule"): ExprFn {
   return (c, f, k) => {
     const t = c.tracer;
     if (t === null) return body(c, f, k);
     const outerQ = c.qid;
     const outerP = c.pqid;
-    const qid = top ? 0 : ++c.qcount;
-    const pid = top ? 0 : outerQ;
+    const qid = kind === "top" ? 0 : ++c.qcount;
+    const pid = kind === "top" ? 0 : outerQ;
     c.qid = qid;
     c.pqid = pid;
+    if (kind === "rule") c.traceLoc = loc;
     t.trace({ op: "Enter", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
     try {
       return body(c, f, () => {
-        t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
-        c.qid = outerQ;
-        c.pqid = outerP;
-        const stop = k();
-        c.qid = qid;
-        c.pqid = pid;
+        let stop: boolean;
+        if (kind === "rule") {
+          stop = k();
+          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+        } else {
+          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          c.qid = outerQ;
+          c.pqid = outerP;
+          stop = k();
+          c.qid = qid;
+          c.pqid = pid;
+        }
         if (!stop) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
         return stop;
       });
@@ -2854,15 +2997,15 @@ function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () 
 const noNote = () => NO_NOTE;
 
 function traceQuery(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
-  return traceNested(body, node, loc, noNote, true);
+  return traceNested(body, node, loc, noNote, "top");
 }
 
 function traceChild(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
-  return traceNested(body, node, loc, noNote, false);
+  return traceNested(body, node, loc, noNote, "child");
 }
 
 function traceRule(body: ExprFn, node: TraceNode, loc: Location, early: () => boolean): ExprFn {
-  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), false);
+  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), "rule");
 }
 
 /** `trace(msg)` that also emits a Note event (in traced trees only). */

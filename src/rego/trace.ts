@@ -19,7 +19,7 @@ import type { Value } from "./value.ts";
 import { formatValue } from "./print.ts";
 import { goQuote } from "../gotext/fmt.ts";
 
-export type TraceOp = "Enter" | "Eval" | "Exit" | "Redo" | "Fail" | "Note" | "Index";
+export type TraceOp = "Enter" | "Eval" | "Exit" | "Redo" | "Fail" | "Note" | "Index" | "Unify";
 
 /** What an event is about: a query (or child body), a rule, an expression, an indexed ref, or nothing (notes). */
 export type TraceNode =
@@ -84,6 +84,19 @@ export function withResolver<T>(r: RefResolver | null, fn: () => T): T {
   }
 }
 
+let plug: ((name: string) => string | null) | null = null;
+
+/** Render with variables (outside refs) replaced by their values' text, as OPA's Unify events print them. */
+export function withPlug<T>(p: ((name: string) => string | null) | null, fn: () => T): T {
+  const prev = plug;
+  plug = p;
+  try {
+    return fn();
+  } finally {
+    plug = prev;
+  }
+}
+
 /** A term as OPA prints it (calls as `name(args)`, strings quoted as Go does). */
 export function termText(t: Term): string {
   switch (t.type) {
@@ -96,7 +109,7 @@ export function termText(t: Term): string {
     case "string":
       return goQuote(t.value);
     case "var":
-      return varName(t.name);
+      return (plug !== null ? plug(t.name) : null) ?? varName(t.name);
     case "ref":
       return refText(t.terms);
     case "array":
@@ -236,10 +249,11 @@ export function filterTrace(events: readonly TraceEvent[], keep: (e: TraceEvent)
   return out;
 }
 
-/** The events an `--explain` mode shows. (OPA's `full` drops Unify events, which are not emitted here.) */
+/** The events an `--explain` mode shows (OPA's lineage: `full` is everything but Unify events). */
 export function explainEvents(events: readonly TraceEvent[], mode: ExplainMode): TraceEvent[] {
   switch (mode) {
     case "full":
+      return events.filter((e) => e.op !== "Unify");
     case "debug":
       return events.slice();
     case "notes":

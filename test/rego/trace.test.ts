@@ -5,6 +5,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Engine } from "../../src/engine/index.ts";
+import type { BuiltinContext } from "../../src/rego/builtin.ts";
 import { BufferTracer, prettyTrace, explainEvents, filterTrace, type TraceEvent } from "../../src/rego/trace.ts";
 import { CASES, EXPECTED_FILE, caseName, ours, oracle, matchedLines } from "./trace-cases.ts";
 
@@ -129,7 +130,7 @@ test("engine tracer: an evaluation suspended for I/O reports only the attempt th
       {
         name: "slow",
         decl: { type: "function", args: [], result: { type: "any" } },
-        impl: (_a, ctx) => ctx.awaitValue("k", async () => 7),
+        impl: (_a: unknown[], ctx: BuiltinContext) => ctx.awaitValue("k", async () => 7),
       } as never,
     ],
   });
