@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Engine } from "../../src/engine/index.ts";
 import type { BuiltinContext } from "../../src/rego/builtin.ts";
-import { BufferTracer, prettyTrace, explainEvents, filterTrace, type TraceEvent } from "../../src/rego/trace.ts";
+import { BufferTracer, prettyTrace, explainEvents, filterTrace, eventText, type TraceEvent } from "../../src/rego/trace.ts";
 import { CASES, EXPECTED_FILE, caseName, ours, oracle, matchedLines } from "./trace-cases.ts";
 
 const expected: { name: string; lines: string[]; matched: number }[] = JSON.parse(readFileSync(EXPECTED_FILE, "utf8"));
@@ -74,7 +74,7 @@ test("engine tracer: events with query ids, parents, locations, notes and bindin
   const { events, result } = traced("data.t.allow", { n: 2 });
   assert.deepEqual((result as { expressions: { value: unknown }[] }[])[0].expressions[0].value, true);
   assert.deepEqual(
-    prettyTrace(events, { locations: true }),
+    prettyTrace(explainEvents(events, "full"), { locations: true }),
     [
       "query:1      Enter data.t.allow = _",
       "query:1      | Eval data.t.allow = _",
@@ -89,6 +89,11 @@ test("engine tracer: events with query ids, parents, locations, notes and bindin
       "query:1      Redo data.t.allow = _",
       "query:1      | Redo data.t.allow = _",
     ],
+  );
+  // Unify events (debug only): the expression with bound variables plugged, then the values.
+  assert.deepEqual(
+    events.filter((e) => e.op === "Unify").map(eventText),
+    ["Unify data.t.allow = _", "Unify x = input.n", "Unify 2 = x", "Unify true = _"],
   );
   const enterRule = events.find((e) => e.op === "Enter" && e.node.kind === "rule")!;
   assert.equal(enterRule.parentId, 0);
