@@ -145,3 +145,13 @@ test("engine tracer: an evaluation suspended for I/O reports only the attempt th
   assert.equal((r as { expressions: { value: unknown }[] }[])[0].expressions[0].value, 7);
   assert.equal(tr.events.filter((x) => x.op === "Enter" && x.node.kind === "body").length, 1);
 });
+
+test("public API: the tracer and its printers are exported from the package entry", async () => {
+  const api = await import("../../src/index.ts");
+  const e = new api.Engine();
+  e.addModule("n.rego", 'package n\nimport rego.v1\np if trace("here")\n');
+  const tr = new api.BufferTracer();
+  const pq = e.prepare("data.n.p");
+  pq.eval({ tracer: tr });
+  assert.deepEqual(api.prettyTrace(api.explainEvents(tr.events, "notes")), ["Enter data.n.p = _", "| Enter data.n.p", '| | Note "here"']);
+});
