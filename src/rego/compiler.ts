@@ -649,6 +649,8 @@ export class Compiler {
     if (this.tracing) {
       const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule), rule };
       const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
+      // A rule without a body has OPA's implicit body `true`, evaluated as any expression.
+      if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);
       body = traceRule(body, tn, rule.loc, early);
       for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early);
     }

@@ -204,15 +204,16 @@ export function queryText(b: Body): string {
   return b.map(queryExprText).join("; ");
 }
 
-/** The path of a rule (`data.pkg.name`, ref heads up to their first variable part). */
+/** The path of a rule as OPA's traces print it: `data.pkg.name`, ref heads up to their first variable part. */
 export function rulePath(pkg: string[], r: Rule): string {
   let s = "data";
   for (const p of pkg) s += IDENT.test(p) ? "." + p : `[${goQuote(p)}]`;
-  r.head.ref.forEach((t, i) => {
+  for (let i = 0; i < r.head.ref.length; i++) {
+    const t = r.head.ref[i];
     if (i === 0 && t.type === "var") s += "." + t.name;
     else if (t.type === "string") s += IDENT.test(t.value) ? "." + t.value : `[${goQuote(t.value)}]`;
-    else s += `[${termText(t)}]`;
-  });
+    else break;
+  }
   return s;
 }
 

@@ -12,8 +12,8 @@ import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
 import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
 import { runTests, DEFAULT_TIMEOUT_MS, type TestResult } from "./runner.ts";
 import { CoverageCollector, coverageReport, type CoverageReport } from "./coverage.ts";
-import { explainLines, failureLine, formatTraceLines, plainTraceLines } from "./trace.ts";
-import { BufferTracer, type ExplainMode } from "../rego/trace.ts";
+import { explainLines, failureLine, formatTraceLines, plainTraceLines, SourceText } from "./trace.ts";
+import { BufferTracer, explainEvents, type ExplainMode } from "../rego/trace.ts";
 import { strictErrors } from "./strict.ts";
 import { checkCapabilities } from "./capabilities.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
@@ -269,7 +269,7 @@ export interface Explanations {
   /** conftest's trace lines (with `trace`: every result has an entry). */
   plainTraces: Map<TestResult, string[]>;
   /** The expression a failed test stopped at (with `report`). */
-  failureLines: Map<TestResult, { file: string; row: number; text: string }>;
+  failureLines: Map<TestResult, { file: string; row: number; text: string; pad: string }>;
 }
 
 /**
@@ -279,11 +279,13 @@ export interface Explanations {
 export async function explainResults(s: VerifySession, results: TestResult[], o: ExplainOptions = {}): Promise<Explanations> {
   const failTraces = new Map<TestResult, string[]>();
   const plainTraces = new Map<TestResult, string[]>();
-  const failureLines = new Map<TestResult, { file: string; row: number; text: string }>();
+  const failureLines = new Map<TestResult, { file: string; row: number; text: string; pad: string }>();
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const te = sessionEngine(s);
+  const sources = new SourceText(s.sources);
   // --report's kind decides the trace under failed tests (conftest verify); opa test's --explain otherwise.
-  const mode: ExplainMode = o.report ?? o.explain ?? "fails";
+  // conftest's `--report full` is the whole trace, Unify events included (opa test's `full` is not).
+  const mode: ExplainMode = o.report === "full" ? "debug" : (o.report ?? o.explain ?? "fails");
   try {
     te.addParsedModules(s.modules);
     const toTrace = o.trace || mode === "full" || mode === "debug" ? results.filter((r) => !r.skip && !r.error && r.test.kind !== "function") : results.filter((r) => r.fail && !r.error);
@@ -302,8 +304,9 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
       failTraces.set(r, formatTraceLines(lines));
       if (o.trace) plainTraces.set(r, plainTraceLines(events));
       if (o.report !== undefined && r.fail && !r.subResults?.length) {
-        const fl = failureLine(events, r.test.loc);
-        if (fl) failureLines.set(r, { file: fl.loc.file, row: fl.loc.row, text: fl.text });
+        // conftest's report shows every event with `full` (Unify too), the lineage otherwise.
+        const fl = failureLine(o.report === "full" ? events : explainEvents(events, o.report), sources);
+        if (fl) failureLines.set(r, { file: fl.loc.file, row: fl.loc.row, text: fl.text, pad: sources.padding(fl.loc) });
       }
     }
   } catch {

@@ -4,6 +4,7 @@
 
 import type { Location } from "../rego/ast.ts";
 import { explainEvents, prettyLines, prettyTrace, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
+import { SourceIndex } from "./extent.ts";
 
 export interface TraceLine {
   loc: string;
@@ -16,17 +17,51 @@ export function explainLines(events: readonly TraceEvent[], mode: ExplainMode): 
   return prettyLines(explainEvents(events, mode)).map((l) => ({ loc: l.location, depth: l.depth, text: l.text }));
 }
 
-/** The events of the test rule's own body that failed: the last one is where the test stopped. */
-export function failureLine(events: readonly TraceEvent[], testLoc: Location): { loc: Location; text: string } | null {
-  const testQueries = new Set<number>();
-  for (const e of events) {
-    if (e.op === "Enter" && e.node.kind === "rule" && e.location.file === testLoc.file && e.location.row === testLoc.row && e.location.col === testLoc.col) testQueries.add(e.queryId);
-  }
+/**
+ * The failure line of opa test's report (conftest verify --report): the last Fail of an
+ * expression (not `every`) outside the top-level query, among the events the report shows, with
+ * the expression's source text.
+ */
+export function failureLine(events: readonly TraceEvent[], sources: SourceText): { loc: Location; text: string } | null {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i];
-    if (e.op === "Fail" && e.node.kind === "expr" && testQueries.has(e.queryId)) return { loc: e.location, text: e.node.text };
+    if (e.op !== "Fail" || e.queryId === 0 || e.node.kind !== "expr") continue;
+    if (e.node.expr !== null && e.node.expr.node.type === "every") continue;
+    return { loc: e.location, text: sources.exprText(e.location) };
   }
   return null;
+}
+
+/** Source text of expressions, by location. */
+export class SourceText {
+  private indexes = new Map<string, SourceIndex>();
+  constructor(private texts: Map<string, string>) {}
+
+  /** What comes before loc's column on its line, as OPA pads a location's text: tabs kept, anything else a space. */
+  padding(loc: Location): string {
+    const line = (this.texts.get(loc.file) ?? "").split("\n")[loc.row - 1] ?? "";
+    return [...line].slice(0, Math.max(0, loc.col - 1)).map((ch) => (ch === "\t" ? "\t" : " ")).join("");
+  }
+
+  /** The source text of the expression at loc, on one line. */
+  exprText(loc: Location): string {
+    let idx = this.indexes.get(loc.file);
+    const src = this.texts.get(loc.file) ?? "";
+    if (!idx) this.indexes.set(loc.file, (idx = new SourceIndex(src)));
+    const r = idx.exprRange(loc.row, loc.col);
+    if (!r) return "";
+    const lines = src.split("\n");
+    const cps = (x: string) => [...x];
+    let text: string;
+    if (r.start.row === r.end.row) text = cps(lines[r.start.row - 1] ?? "").slice(r.start.col - 1, r.end.col - 1).join("");
+    else {
+      const parts = [cps(lines[r.start.row - 1] ?? "").slice(r.start.col - 1).join("")];
+      for (let row = r.start.row + 1; row < r.end.row; row++) parts.push(lines[row - 1] ?? "");
+      parts.push(cps(lines[r.end.row - 1] ?? "").slice(0, r.end.col - 1).join(""));
+      text = parts.join("\n");
+    }
+    return text.replace(/\s*\n\s*/g, " ");
+  }
 }
 
 /** Lines as opa test prints them: location column, `| ` per depth, text, two trailing spaces. */
