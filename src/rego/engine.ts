@@ -84,7 +84,7 @@ export interface QueryOptions {
   /** Extra state for host builtins (conftest, gatekeeper). */
   host?: Record<string, unknown>;
   /**
-   * Receives the evaluation's trace events (Enter, Eval, Exit, Redo, Fail, Note, Index; see
+   * Receives the evaluation's trace events (Enter, Eval, Exit, Redo, Fail, Note, Index, Unify; see
    * trace.ts for printers). The first traced evaluation of an engine state compiles an
    * instrumented copy of the rules; evaluations without a tracer never run it.
    */
