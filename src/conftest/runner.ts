@@ -365,8 +365,14 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
     throw e;
   }
   // conftest prints OPA's trace of each query (PrettyTrace: no locations).
-  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events) } : { query, outputs });
+  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
   return rows.map((r) => r.expressions[0]);
+}
+
+/** Does a query's value carry a message (a string or an object's `msg` in a collection)? conftest's --trace colours such a query's header red. */
+function hasMessage(v: Value): boolean {
+  const items = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : [];
+  return items.some((x) => (typeof x === "string" ? x !== "" : isObject(x) && typeof objectGet(x, "msg") === "string" && objectGet(x, "msg") !== ""));
 }
 
 async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<void> {

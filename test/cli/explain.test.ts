@@ -72,3 +72,24 @@ test("verify --explain: an unknown mode is a usage error; notes shows no Fail li
     fails.out,
   );
 });
+
+test("test --trace: TRAC lines per query, headers red for queries with messages (recorded from conftest 0.71.1)", async () => {
+  const r = await cli(["test", "--trace", "-p", "test/fixtures/trace/conftest", "test/fixtures/trace/bob.json"]);
+  const headers = r.out.split("\n").filter((l) => l.includes("file: "));
+  assert.deepEqual(headers, [
+    '\x1b[32mfile: test/fixtures/trace/bob.json | query: data.main.exception[_][_] == ""\x1b[0m',
+    "\x1b[31mfile: test/fixtures/trace/bob.json | query: data.main.deny\x1b[0m",
+    '\x1b[32mfile: test/fixtures/trace/bob.json | query: data.main.exception[_][_] == ""\x1b[0m',
+    "\x1b[31mfile: test/fixtures/trace/bob.json | query: data.main.warn\x1b[0m",
+  ]);
+  const trac = r.out.split("\n").filter((l) => l.startsWith("\x1b[34mTRAC"));
+  assert.ok(trac.length > 20);
+  // The note of trace(msg) in deny, as conftest prints it.
+  assert.ok(trac.includes('\x1b[34mTRAC \x1b[0m  | | Note "user bob"'), trac.join("\n"));
+  // Traces go to stderr as well (conftest writes them to both).
+  assert.ok(r.err.includes('| | Note "user bob"'));
+  // alice: OPA's index leaves deny's only rule (input.user == "bob") out, so no note.
+  const a = await cli(["test", "--trace", "--no-color", "-p", "test/fixtures/trace/conftest", "test/fixtures/trace/alice.json"]);
+  assert.ok(a.out.includes("TRAC   | Index data.main.deny (matched 0 rules, early exit)\n"), a.out);
+  assert.doesNotMatch(a.out, /Note/);
+});
