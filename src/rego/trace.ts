@@ -109,7 +109,7 @@ export function termText(t: Term): string {
     case "string":
       return goQuote(t.value);
     case "var":
-      return (plug !== null ? plug(t.name) : null) ?? varName(t.name);
+      return (plug !== null ? plug(t.name) : null) ?? (resolver !== null ? resolver(t.name) : null) ?? varName(t.name);
     case "ref":
       return refText(t.terms);
     case "array":
