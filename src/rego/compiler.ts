@@ -1121,7 +1121,16 @@ export class Compiler {
         const text = exprText(inner, st);
         negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text }, e.loc);
       }
-      fn = (c, f, k) => (negBody(c, f, K_TRUE) ? false : k());
+      if (negBody === body) fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
+      else {
+        // Traced: as OPA's, the negated body is enumerated to its end (Exit, then Redo), not stopped at its first solution.
+        const traced = negBody;
+        fn = (c, f, k) => {
+          let found = false;
+          traced(c, f, () => ((found = true), false));
+          return found ? false : k();
+        };
+      }
       if (capture >= 0) {
         const inner2 = fn;
         fn = (c, f, k) => inner2(c, f, () => ((f[capture] = true), k()));
