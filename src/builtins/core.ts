@@ -26,6 +26,8 @@ function memberWithKey(key: Value, x: Value, coll: Value): boolean {
     if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key >= coll.length) return false;
     return equal(coll[key], x);
   }
+  // A set's elements are their own keys (as `some k, v in s` enumerates them).
+  if (coll instanceof RSet) return equal(key, x) && coll.has(x);
   if (coll instanceof ObjMap) {
     const v = coll.get(key);
     return v !== undefined && equal(v, x);

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { Engine } from "../engine/index.ts";
 import type { RawResult } from "../engine/index.ts";
 import { RegoError, formatError } from "../rego/errors.ts";
-import { loadPaths, parseDataFile, addLoadedFiles, LoadError } from "../load/index.ts";
+import { loadPaths, parseDataFile, addLoadedFiles, LoadError, MergeError } from "../load/index.ts";
 import type { Capabilities } from "../rego/engine.ts";
 import { RegoJSON, jsonText } from "./json.ts";
 import { formatValue } from "../rego/print.ts";
@@ -86,6 +86,12 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
       } else {
         err(e.message + "\n");
       }
+      return 2;
+    }
+    if (e instanceof MergeError) {
+      // As opa eval prints its loader's errors.
+      if (format === "json") out(jsonText({ errors: [{ message: e.message }] }) + "\n");
+      else err(`1 error occurred: ${e.message}\n`);
       return 2;
     }
     if (e instanceof LoadError) {

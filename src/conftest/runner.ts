@@ -27,7 +27,7 @@ import { RegoError } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
 import { RSet, isObject, objectGet, objectEntries, type Value } from "../rego/value.ts";
-import { parseDataFile, LoadError } from "../load/index.ts";
+import { parseDataFile, checkDataMerge, LoadError } from "../load/index.ts";
 import { parseFile, parseContent, ParseError } from "../formats/index.ts";
 import type { CheckResult, Result } from "../output/types.ts";
 import { compareUTF8, goString } from "../gotext/plainjson.ts";
@@ -213,6 +213,12 @@ export function loadData(paths: string[]): { file: string; path: string[]; value
       }
     };
     walk(p);
+  }
+  try {
+    checkDataMerge(out);
+  } catch (e) {
+    if (e instanceof LoadError) throw new ConftestError(`load: load documents: 1 error occurred during loading: ${e.message}`);
+    throw e;
   }
   return out;
 }

@@ -33,6 +33,14 @@ export class LoadError extends Error {
   }
 }
 
+/** Data files that cannot be merged into one document (OPA's loader error, printed as OPA prints it). */
+export class MergeError extends LoadError {
+  constructor(message: string) {
+    super(message);
+    this.name = "MergeError";
+  }
+}
+
 const DATA_EXT = new Set([".json", ".yaml", ".yml"]);
 
 /** Load every .rego/.json/.yaml file under the given paths. Missing paths are errors. */
@@ -44,6 +52,7 @@ export function loadPaths(paths: string[], opts: { ignore?: (path: string) => bo
     if (st.isDirectory()) walk(p, p, out, opts.ignore);
     else addFile(p, p, out, true);
   }
+  checkDataMerge(out.data);
   return out;
 }
 
@@ -116,6 +125,59 @@ registerLargeStackFn("load.yaml", (text) => {
   onLargeStack = true;
   return encodeDocument(loadYAMLHere(text));
 });
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * OPA's loader merges data files into one document and refuses overlaps: two files that set the
+ * same key (even to the same value), or a file below a path another file already set to a
+ * non-object, fail with `<file>: merge error` (naming the later file); a file merged at the data
+ * root must hold an object. The documents themselves are not changed.
+ */
+export function checkDataMerge(data: LoadedFiles["data"]): void {
+  const root: Record<string, unknown> = {};
+  const owned = new WeakSet<object>([root]);
+  // An object of the merged tree that may be changed: a copy of one taken from a document.
+  const own = (parent: Record<string, unknown>, k: string): Record<string, unknown> => {
+    const v = parent[k] as Record<string, unknown>;
+    if (owned.has(v)) return v;
+    const c = { ...v };
+    owned.add(c);
+    parent[k] = c;
+    return c;
+  };
+  const merge = (into: Record<string, unknown>, doc: Record<string, unknown>): boolean => {
+    for (const k of Object.keys(doc)) {
+      const v = doc[k];
+      if (!Object.hasOwn(into, k)) into[k] = v;
+      else if (isPlainObject(into[k]) && isPlainObject(v)) {
+        if (!merge(own(into, k), v)) return false;
+      } else return false;
+    }
+    return true;
+  };
+  for (const d of data) {
+    if (d.path.length === 0 && !isPlainObject(d.value)) throw new MergeError(`${d.file}: document must be of type object`);
+    let at = root;
+    let ok = true;
+    for (let i = 0; i < d.path.length - 1 && ok; i++) {
+      const k = d.path[i];
+      if (!Object.hasOwn(at, k)) {
+        const o = {};
+        owned.add(o);
+        at[k] = o;
+      } else if (!isPlainObject(at[k])) ok = false;
+      if (ok) at = own(at, k);
+    }
+    if (ok) {
+      const last = d.path[d.path.length - 1];
+      if (d.path.length === 0) ok = merge(at, d.value as Record<string, unknown>);
+      else if (!Object.hasOwn(at, last)) at[last] = d.value;
+      else ok = isPlainObject(at[last]) && isPlainObject(d.value) && merge(own(at, last), d.value);
+    }
+    if (!ok) throw new MergeError(`${d.file}: merge error`);
+  }
+}
 
 /**
  * Add loaded files to an engine and compile it ("build an engine from these paths"): modules

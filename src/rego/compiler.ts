@@ -65,6 +65,8 @@ interface ModCtx {
   pkg: string[];
   imports: Map<string, Term[]>;
   ruleNames: Set<string>;
+  /** `import future.keywords.not`: a negated expression is negated whole (OPA's `not` bodies). */
+  notBodies?: boolean;
   /** Rego v1 rules apply (v1 module, or `import rego.v1`): no shadowing of input/data, no deprecated builtins. */
   v1: boolean;
   module?: Module;
@@ -463,7 +465,8 @@ export class Compiler {
       if ([...imports.keys()].some((a) => ruleNames.has(a))) {
         ruleNames = new Set([...ruleNames].filter((n) => !imports.has(n)));
       }
-      const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m };
+      const notBodies = m.imports.some((im) => opName(im.path) === "future.keywords.not");
+      const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m, notBodies };
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -608,6 +611,7 @@ export class Compiler {
   // ---- Rules ---------------------------------------------------------------------------------
 
   private compileRuleInto(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): void {
+    if (rule.head.kind === "function") rule = templateArgsToBody(rule);
     const h = rule.head;
     const st = new State(mod, node);
     st.rule = rule;
@@ -625,22 +629,30 @@ export class Compiler {
     body = ext.body;
     const value = ext.fns[0];
     const suffixFns = ext.fns.slice(1);
+    const elseTypes: TyFn[] = [];
     const elses = rule.elses.map((e) => {
       const est = new State(mod, node, st.counter, new Scope(st.scope.parent), afterArgs);
       // Function parameters stay visible in else bodies.
       for (const [n, s] of st.scope.vars) if (afterArgs.has(s)) est.scope.vars.set(n, s);
       const eb = this.compileBody(e.body, est);
       const ex = this.extendWithHeads(eb, [e.value ? this.headTerm(e.value, est) : constTerm(true)], est);
+      elseTypes.push(e.value ? this.typeOf(e.value, est) : () => Ty.T_BOOL);
       return { body: ex.body, value: ex.fns[0], loc: e.loc };
     });
+    if (h.kind === "function") {
+      let defs = this.fnParams.get(node);
+      if (!defs) this.fnParams.set(node, (defs = []));
+      defs.push(this.inferParams(h.args ?? [], rule.body, h.value, st));
+      for (const e of rule.elses) defs.push(this.inferParams(h.args ?? [], e.body, e.value, st));
+    }
     {
       let nt = this.nodeTypes.get(node);
       if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
       const ht = headTerm ? this.typeOf(headTerm, st) : () => Ty.T_BOOL;
-      if (h.kind === "function") nt.fn.push(ht);
+      if (h.kind === "function") nt.fn.push(ht, ...elseTypes);
       else if (suffix.length > 0) nt.obj = true;
       else if (h.kind === "multi") nt.multi.push(ht);
-      else nt.doc.push(ht);
+      else nt.doc.push(ht, ...elseTypes);
     }
     if (this.hooks !== null) {
       body = hookRule(this.hooks, body, rule.loc);
@@ -1064,22 +1076,23 @@ export class Compiler {
   private compileNegated(e: Expr, st: State, capture: number): ExprFn {
     let fn: ExprFn;
     if (e.negated) {
-      // As in OPA, the arguments of a negated call are evaluated outside the negation: an
-      // undefined argument makes the whole expression undefined, and they may bind nothing.
+      // As in OPA (its rewriting of dynamic terms and of nested calls), the dynamic parts of a
+      // negated expression are evaluated outside the negation: an undefined one makes the whole
+      // expression undefined, and they may bind nothing. A module with `import
+      // future.keywords.not` negates the whole expression instead (OPA's `not` bodies).
       const hoisted: { slot: number; ct: CTerm }[] = [];
-      if (e.node.type === "term" && (e.node.term.type === "array" || e.node.term.type === "object" || e.node.term.type === "set") && constValueOf(e.node.term) === undefined) {
-        e = { ...e, node: { type: "term", term: this.hoistArg(e.node.term, st, hoisted) } };
-      }
-      if (e.node.type === "call") {
-        const op = opName(e.node.op);
-        if (op !== "eq" && op !== "assign" && op !== "print") {
-          const args = e.node.args.map((a) => (this.needsHoist(a, op) ? this.hoistArg(a, st, hoisted) : a));
-          e = { ...e, node: { ...e.node, args } };
-        }
-      }
+      if (!st.mod.notBodies) e = this.hoistNegated(e, st, hoisted);
       const inner = st.child();
       const before = new Set(st.bound);
       const body = this.compileExprNode(e, inner, -1);
+      // A named variable first bound inside `not` is unsafe (it cannot escape the negation).
+      const unsafe: VarTerm[] = [];
+      for (const s of inner.bound) {
+        if (before.has(s)) continue;
+        const name = st.counter.names[s];
+        if (!isWildcard(name) && !name.startsWith("$") && (st.scope.find(name) === s || inner.scope.find(name) === s)) unsafe.push({ type: "var", name, loc: e.loc });
+      }
+      if (unsafe.length) throw new Unsafe(unsafe);
       if (hoisted.length > 0) {
         const neg = body;
         // The values must exist for the expression to be evaluated at all.
@@ -1107,14 +1120,6 @@ export class Compiler {
         if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
         return fn;
       }
-      // A named variable first bound inside `not` is unsafe (it cannot escape the negation).
-      const unsafe: VarTerm[] = [];
-      for (const s of inner.bound) {
-        if (before.has(s)) continue;
-        const name = st.counter.names[s];
-        if (!isWildcard(name) && !name.startsWith("$") && st.scope.find(name) === s) unsafe.push({ type: "var", name, loc: e.loc });
-      }
-      if (unsafe.length) throw new Unsafe(unsafe);
       let negBody = body;
       if (this.tracing) {
         const inner: Expr = { ...e, negated: false, with: [] };
@@ -1170,21 +1175,73 @@ export class Compiler {
     return false;
   }
 
-  /** Which arguments of a negated call OPA evaluates outside the negation. */
-  private needsHoist(a: Term, op: string): boolean {
-    switch (a.type) {
+  /**
+   * The negated expression with its dynamic parts replaced by fresh variables whose values are
+   * computed outside the negation (into `out`), as OPA's compiler rewrites it: nested calls
+   * (rewriteExprTerms); then the operands of a call, both sides of `=`/`==` and a lone term
+   * (rewriteDynamicTerms), where a reference stays inside but its non-head parts that are
+   * references, calls or comprehensions go out, and a call, comprehension or composite head of
+   * a reference goes out.
+   */
+  private hoistNegated(e: Expr, st: State, out: { slot: number; ct: CTerm }[]): Expr {
+    const n = e.node;
+    if (n.type === "term") return { ...e, node: { type: "term", term: this.hoistInTerm(n.term, st, out) } };
+    if (n.type !== "call") return e;
+    const op = opName(n.op);
+    if (op === "print") return e;
+    const side = op === "eq" || op === "assign" || op === "equal";
+    const args = n.args.map((a) => (side ? this.hoistInTerm(a, st, out) : this.hoistOne(a, st, out)));
+    return { ...e, node: { ...n, args } };
+  }
+
+  /** A term that stays inside the negation (OPA's rewriteDynamicsInTerm). */
+  private hoistInTerm(t: Term, st: State, out: { slot: number; ct: CTerm }[]): Term {
+    switch (t.type) {
+      case "ref":
+        return this.hoistRefParts(t, st, out);
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        return t;
+      case "call":
+        return this.hoistArg(t, st, out);
+      case "var":
+        return t; // a rule or import name is a reference: it stays
+      default:
+        return this.hoistOne(t, st, out);
+    }
+  }
+
+  private hoistRefParts(t: RefTerm, st: State, out: { slot: number; ct: CTerm }[]): RefTerm {
+    const h = t.terms[0];
+    const head = h.type === "var" ? h : this.hoistArg(h, st, out);
+    const rest = t.terms.slice(1).map((x) => this.hoistOne(x, st, out));
+    return { ...t, terms: [head, ...rest] };
+  }
+
+  /** A term computed outside the negation where it is dynamic (OPA's rewriteDynamicsOne). */
+  private hoistOne(t: Term, st: State, out: { slot: number; ct: CTerm }[]): Term {
+    switch (t.type) {
       case "null":
       case "boolean":
       case "number":
       case "string":
+        return t;
       case "var":
-        return false;
-      case "ref":
-        // `not input.x == 1` compares by unification: a plain reference stays inside.
-        if (op === "equal") return a.terms[0].type !== "var";
-        return true;
+        // A rule or import name is a reference to data.
+        return !isWildcard(t.name) && this.isNonLocal(t.name, st) ? this.hoistArg(t, st, out) : t;
+      case "ref": {
+        return this.hoistArg(this.hoistRefParts(t, st, out), st, out);
+      }
+      case "array":
+      case "set":
+        if (constValueOf(t) !== undefined) return t;
+        return { ...t, items: t.items.map((x) => this.hoistOne(x, st, out)) };
+      case "object":
+        if (constValueOf(t) !== undefined) return t;
+        return { ...t, items: t.items.map(([k, v]) => [this.hoistOne(k, st, out), this.hoistOne(v, st, out)] as [Term, Term]) };
       default:
-        return constValueOf(a) === undefined;
+        return this.hoistArg(t, st, out);
     }
   }
 
@@ -1634,8 +1691,9 @@ export class Compiler {
       case "arraycomp":
       case "setcomp": {
         const cst = st.child();
-        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc, st);
-        const head = this.compileTermSafe(t.head, cst);
+        const [hd, bd] = this.headIntoBody([t.head], t.body, cst);
+        const body = this.traceComp(this.compileBody(bd, cst), t.body, t.loc, st);
+        const head = this.compileTermSafe(hd[0], cst);
         this.compTypes.set(t, this.typeOf(t.head, cst));
         const isSet = t.type === "setcomp";
         const ev: ValFn = (c, f) => {
@@ -1647,9 +1705,10 @@ export class Compiler {
       }
       case "objectcomp": {
         const cst = st.child();
-        const body = this.traceComp(this.compileBody(t.body, cst), t.body, t.loc, st);
-        const key = this.compileTermSafe(t.key, cst);
-        const val = this.compileTermSafe(t.value, cst);
+        const [[kt, vt], bd] = this.headIntoBody([t.key, t.value], t.body, cst);
+        const body = this.traceComp(this.compileBody(bd, cst), t.body, t.loc, st);
+        const key = this.compileTermSafe(kt, cst);
+        const val = this.compileTermSafe(vt, cst);
         this.compTypes.set(t, this.typeOf(t.value, cst));
         const loc = t.loc;
         const ev: ValFn = (c, f) => {
@@ -1674,6 +1733,53 @@ export class Compiler {
     }
   }
 
+  /**
+   * OPA's rewriting of comprehension heads: a head term with a reference, a call or a
+   * comprehension in it becomes a fresh variable, unified with the term by a last expression of
+   * the body, so the head's variables are bound (and the body reordered) like any other.
+   */
+  private headIntoBody(heads: Term[], body: Body, st: State): [Term[], Body] {
+    let out = body;
+    const hs = heads.map((h) => {
+      if (!this.requiresEval(h, st)) return h;
+      const name = `$head${st.counter.n}`;
+      const slot = st.newSlot(name);
+      st.scope.vars.set(name, slot);
+      const v: VarTerm = { type: "var", name, loc: h.loc };
+      const eq: RefTerm = { type: "ref", terms: [{ type: "var", name: "eq", loc: h.loc }], loc: h.loc };
+      out = [...out, { node: { type: "call", op: eq, args: [v, h] }, negated: false, with: [], loc: h.loc }];
+      return v;
+    });
+    return [hs, out];
+  }
+
+  /** Does a term contain a reference (a rule, import, input or data name counts), a call or a comprehension? */
+  private requiresEval(t: Term, st: State): boolean {
+    const todo: Term[] = [t];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      switch (x.type) {
+        case "var":
+          if (!isWildcard(x.name) && this.isNonLocal(x.name, st)) return true;
+          break;
+        case "ref":
+        case "call":
+        case "arraycomp":
+        case "setcomp":
+        case "objectcomp":
+          return true;
+        case "array":
+        case "set":
+          todo.push(...x.items);
+          break;
+        case "object":
+          for (const [k, v] of x.items) todo.push(k, v);
+          break;
+      }
+    }
+    return false;
+  }
+
   private compileTermSafe(t: Term, st: State): CTerm {
     try {
       return this.compileTerm(t, st);
@@ -1686,6 +1792,7 @@ export class Compiler {
   private compileRef(ref: RefTerm, st: State): CTerm {
     const head = ref.terms[0];
     const rest = ref.terms.slice(1);
+    if (rest.length > 0) this.checkRefDefined(ref, st);
     if (head.type === "var") {
       const r = this.resolve(head, st);
       if (r.kind === "ref") return this.compileRef({ type: "ref", terms: [...r.terms, ...rest], loc: ref.loc }, st);
@@ -2092,6 +2199,54 @@ export class Compiler {
 
   // ---- Calls ---------------------------------------------------------------------------------
 
+  /**
+   * `f()` where f is a rule of complete documents, not a function: OPA evaluates the rule (a
+   * Gatekeeper library template calls `allowed_sysctl_string()` so) when the type checker cannot
+   * tell the rule's type, and reports `undefined function` when it can. The node, or null.
+   */
+  private zeroArgRule(op: RefTerm, st: State): TreeNode | null {
+    const path = this.callPath(op, st);
+    if (path === null) return null;
+    let node: TreeNode | null = this.root;
+    for (const p of path) {
+      node = node.children.get(p) ?? null;
+      if (node === null) return null;
+    }
+    if (node.isFunction || !node.hasDocRules || node.multi.length > 0 || node.suffixRules.length > 0 || node.children.size > 0) return null;
+    return node;
+  }
+
+  /** `f()` of a complete rule (see zeroArgRule): its value, after a type check. */
+  private ruleCallTerm(op: RefTerm, node: TreeNode, st: State, loc: Location): RefTerm {
+    this.checks.push(() => {
+      const t = this.nodeType(node, false);
+      return t.k === Ty.K_ANY ? null : { code: "rego_type_error", message: `undefined function ${node.dataPath()}`, location: loc };
+    });
+    return { type: "ref", terms: op.terms, loc };
+  }
+
+  /** The data path a call's operator names (a rule, an import, data.…), or null (a builtin). */
+  private callPath(op: RefTerm, st: State): string[] | null {
+    const parts = op.terms.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : ""));
+    const first = parts[0];
+    if (first === "data") return parts.slice(1);
+    if (st.scope.find(first) === undefined && st.mod.ruleNames.has(first)) return [...st.mod.pkg, ...parts];
+    if (st.mod.imports.has(first)) {
+      const imp = st.mod.imports.get(first)!;
+      const head = imp[0];
+      if (head.type === "var" && head.name === "data") {
+        const path: string[] = [];
+        for (let i = 1; i < imp.length; i++) {
+          const t = imp[i];
+          if (t.type === "string") path.push(t.value);
+        }
+        path.push(...parts.slice(1));
+        return path;
+      }
+    }
+    return null;
+  }
+
   private resolveCall(op: RefTerm, st: State, loc: Location, nargs = 0): CallTarget {
     const name = opName(op);
     // Segments as written: data.x["a.b"](…) has the segment "a.b".
@@ -2125,7 +2280,9 @@ export class Compiler {
       if (node !== null && node.hasDocRules) {
         // A rule that is not a function, called (even through an operator named like it: a rule
         // `lt` makes `a < b` call it, as in OPA).
-        throw RegoError.single("rego_type_error", `function ${node.dataPath()} has arity 0, got ${nargs} arguments`, loc);
+        // `f()` of a rule `f() := 1` (a plain rule, as in OPA) names no function at all.
+        if (nargs === 0) throw RegoError.single("rego_type_error", `undefined function ${node.dataPath()}`, loc);
+        throw RegoError.single("rego_type_error", `function ${node.dataPath()} has arity 0, got ${nargs} argument${nargs === 1 ? "" : "s"}`, loc);
       }
       if (first !== "data" || !this.builtins.has(name)) {
         throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
@@ -2145,7 +2302,7 @@ export class Compiler {
   /** OPA's wording: "count: arity mismatch" for builtins, "function data.p.f has arity 1, got 2 arguments" for functions. */
   private arityError(target: CallTarget, name: string, got: number, loc: Location): RegoError {
     if (target.kind === "func") {
-      return RegoError.single("rego_type_error", `function ${target.name} has arity ${target.arity}, got ${got} arguments`, loc);
+      return RegoError.single("rego_type_error", `function ${target.name} has arity ${target.arity}, got ${got} argument${got === 1 ? "" : "s"}`, loc);
     }
     return RegoError.single("rego_type_error", `${name}: arity mismatch`, loc);
   }
@@ -2302,24 +2459,52 @@ export class Compiler {
     const strip = (a: Annotation) => fromJS(annotationJSON(a));
     const ruleAnn = r.annotations.find((a) => a.scope === "rule");
     if (name === "rego.metadata.rule") return ruleAnn ? strip(ruleAnn) : fromJS({});
+    // As OPA's AnnotationSet.Chain: the rule's own annotations, the document's (from any rule
+    // at the same path, in any module), the package's (from any module of the package), then
+    // the subpackages annotations of the package and of each enclosing package, innermost first.
     const chain: Value[] = [];
-    const path: Value[] = [...st.mod.pkg];
-    for (const t of r.head.ref) {
-      if (t.type === "var") path.push(t.name);
-      else if (t.type === "string") path.push(t.value);
-      else break;
+    const groundPrefix = (rule: Rule): string[] => {
+      const out: string[] = [];
+      for (let i = 0; i < rule.head.ref.length; i++) {
+        const t = rule.head.ref[i];
+        if (i === 0 && t.type === "var") out.push(t.name);
+        else if (t.type === "string") out.push(t.value);
+        else break;
+      }
+      return out;
+    };
+    const path = [...st.mod.pkg, ...groundPrefix(r)];
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const ruleAnns = r.annotations.filter((a) => a.scope === "rule");
+    if (ruleAnns.length === 0) chain.push(makeObject([["path", path]]));
+    for (const a of ruleAnns) chain.push(makeObject([["path", path], ["annotations", strip(a)]]));
+    let doc: Annotation | undefined;
+    for (const m of this.modules) {
+      const mp = this.pkgPath(m);
+      for (const r2 of m.rules) {
+        const d = r2.annotations.find((a) => a.scope === "document");
+        if (d && doc === undefined && same([...mp, ...groundPrefix(r2)], path)) doc = d;
+      }
     }
-    const own = ruleAnn ?? r.annotations.find((a) => a.scope === "document");
-    chain.push(own ? makeObject([["path", path], ["annotations", strip(own)]]) : makeObject([["path", path]]));
-    const pkgAnn = st.mod.module.annotations.find((a) => a.scope === "package");
+    if (doc) chain.push(makeObject([["path", path], ["annotations", strip(doc)]]));
+    const pkgAnn = this.modules.filter((m) => same(this.pkgPath(m), st.mod.pkg)).flatMap((m) => m.annotations.filter((a) => a.scope === "package"))[0];
     if (pkgAnn) chain.push(makeObject([["path", [...st.mod.pkg]], ["annotations", strip(pkgAnn)]]));
-    const sub = st.mod.module.annotations.find((a) => a.scope === "subpackages");
-    if (sub) chain.push(makeObject([["path", [...st.mod.pkg]], ["annotations", strip(sub)]]));
+    for (let n = st.mod.pkg.length; n >= 0; n--) {
+      const prefix = st.mod.pkg.slice(0, n);
+      for (const m of this.modules) {
+        if (!same(this.pkgPath(m), prefix)) continue;
+        for (const a of m.annotations) if (a.scope === "subpackages") chain.push(makeObject([["path", prefix], ["annotations", strip(a)]]));
+      }
+    }
     return chain;
   }
 
   private compileCallTerm(t: CallTerm, st: State): CTerm {
     const name = opName(t.op);
+    if (t.args.length === 0) {
+      const rule = this.zeroArgRule(t.op, st);
+      if (rule !== null) return this.compileTerm(this.ruleCallTerm(t.op, rule, st, t.loc), st);
+    }
     if ((name === "rego.metadata.rule" || name === "rego.metadata.chain") && t.args.length === 0) {
       const v = this.metadataValue(name, st);
       if (v !== undefined) return constTerm(v);
@@ -2344,6 +2529,10 @@ export class Compiler {
   }
 
   private compileCallOf(name: string, op: RefTerm, args: Term[], st: State, loc: Location, capture: number): ExprFn {
+    if (args.length === 0) {
+      const rule = this.zeroArgRule(op, st);
+      if (rule !== null) return this.compileExprNode({ node: { type: "term", term: this.ruleCallTerm(op, rule, st, loc) }, negated: false, with: [], loc }, st, capture);
+    }
     const target = this.resolveCall(op, st, loc, args.length);
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
@@ -2378,7 +2567,10 @@ export class Compiler {
 
   /** Builtin arguments are checked against the declaration (after all rules are compiled). */
   private typeCheckArgs(target: CallTarget, args: Term[], name: string, loc: Location, st?: State): void {
-    if (target.kind !== "builtin") return;
+    if (target.kind === "func") {
+      if (st) this.typeCheckFuncArgs(target.node, target.name, args, loc, st);
+      return;
+    }
     const decl = target.b.decl;
     const want = decl.args ?? [];
     if (!st) return;
@@ -2401,6 +2593,121 @@ export class Compiler {
         }
       }
       return null;
+    });
+  }
+
+  /** Each definition's inferred parameter types (null: any), by function node. */
+  private fnParams = new Map<TreeNode, (() => (Ty.Ty | null)[])[]>();
+  private paramTyping = new Set<TreeNode>();
+  private paramMemo: Map<TreeNode, (Ty.Ty | null)[]> | null = null;
+
+  /**
+   * OPA's inference of a function parameter's type from the definition's body (and head value):
+   * the declared type of the first builtin (or function) argument position the parameter is
+   * passed to directly, or of a literal it is unified with, that says more than `any`. Uses
+   * inside comprehensions, `every` bodies and `some … in` say nothing, as in OPA.
+   */
+  private inferParams(args: Term[], body: Body, value: Term | null, st: State): () => (Ty.Ty | null)[] {
+    const names = args.map((a) => (a.type === "var" && !isWildcard(a.name) ? a.name : null));
+    const uses: TyFn[][] = names.map(() => []);
+    const param = (t: Term): number => {
+      const v = t.type === "var" ? t : t.type === "ref" && t.terms.length === 1 && t.terms[0].type === "var" ? t.terms[0] : null;
+      return v === null ? -1 : names.indexOf(v.name);
+    };
+    const visitCall = (op: RefTerm, cargs: Term[]) => {
+      const name = opName(op);
+      // (`==` too: OPA rewrites it to `=` before the type check.)
+      if (name === "eq" || name === "assign" || name === "equal") {
+        for (const [a, b] of [[cargs[0], cargs[1]], [cargs[1], cargs[0]]]) {
+          const i = param(a);
+          if (i >= 0 && b !== undefined && constValueOf(b) !== undefined) uses[i].push(this.typeOf(b, st));
+        }
+        return;
+      }
+      const fnNode = this.funcNode(name, st);
+      const b = fnNode === null ? this.builtins.get(name) : undefined;
+      cargs.forEach((a, j) => {
+        const i = param(a);
+        if (i < 0) return;
+        if (fnNode !== null) uses[i].push(() => this.paramTypesOf(fnNode)[j] ?? Ty.ANY);
+        else if (b && b.decl.args && j < b.decl.args.length) {
+          const d = Ty.fromDecl(b.decl.args[j]);
+          uses[i].push(() => d);
+        }
+      });
+    };
+    // Nested calls first, as OPA moves them before the expression that contains them.
+    const walk = (t: Term): void => {
+      const todo: [Term, boolean][] = [[t, false]];
+      while (todo.length > 0) {
+        const [x, done] = todo.pop()!;
+        if (x.type === "call") {
+          if (done) visitCall(x.op, x.args);
+          else {
+            todo.push([x, true]);
+            for (let i = x.args.length - 1; i >= 0; i--) todo.push([x.args[i], false]);
+          }
+        } else if (x.type === "array" || x.type === "set") for (let i = x.items.length - 1; i >= 0; i--) todo.push([x.items[i], false]);
+        else if (x.type === "object") for (let i = x.items.length - 1; i >= 0; i--) todo.push([x.items[i][1], false], [x.items[i][0], false]);
+        else if (x.type === "ref") for (let i = x.terms.length - 1; i >= 0; i--) todo.push([x.terms[i], false]);
+      }
+    };
+    if (names.some((n) => n !== null)) {
+      for (const e of body) {
+        const n = e.node;
+        if (n.type === "term") walk(n.term);
+        else if (n.type === "call") {
+          n.args.forEach(walk);
+          visitCall(n.op, n.args);
+        }
+      }
+      if (value) walk(value);
+    }
+    return () =>
+      uses.map((us) => {
+        for (const u of us) {
+          const t = u();
+          if (t.k !== Ty.K_ANY && t.k !== 0) return t;
+        }
+        return null;
+      });
+  }
+
+  /** A function's parameter types: the union over its definitions (any where one says nothing). */
+  private paramTypesOf(node: TreeNode): (Ty.Ty | null)[] {
+    const known = this.paramMemo?.get(node);
+    if (known !== undefined) return known;
+    const defs = this.fnParams.get(node);
+    if (!defs || this.paramTyping.has(node)) return [];
+    this.paramTyping.add(node);
+    try {
+      const all = defs.map((d) => d());
+      const out: (Ty.Ty | null)[] = [];
+      for (let i = 0; i < node.declArity; i++) {
+        out.push(all.some((d) => !d[i]) ? null : all.map((d) => d[i]!).reduce(Ty.union, { k: 0 } as Ty.Ty));
+      }
+      // Memoised once all rules are compiled (warmTypes computes callees first, so no chain of
+      // functions recurses deeply), and not while a cycle is being cut short.
+      if (this.paramMemo !== null && this.paramTyping.size === 1) this.paramMemo.set(node, out);
+      return out;
+    } finally {
+      this.paramTyping.delete(node);
+    }
+  }
+
+  /** A call of a function whose inferred parameter types an argument cannot meet (OPA's message). */
+  private typeCheckFuncArgs(node: TreeNode, name: string, args: Term[], loc: Location, st: State): void {
+    const tys = args.map((a) => this.typeOf(a, st));
+    this.checks.push(() => {
+      const want = this.paramTypesOf(node);
+      const have = tys.map((f) => f());
+      if (!have.some((h, i) => want[i] && !Ty.compatibleTy(h, want[i]!))) return null;
+      const wantS = have.map((_, i) => (want[i] ? Ty.tyString(want[i]!) : "any"));
+      return {
+        code: "rego_type_error",
+        message: `${name}: invalid argument(s)\n\thave: (${[...have.map(Ty.tyString), "???"].join(", ")})\n\twant: (${[...wantS, Ty.tyString(this.nodeType(node, true))].join(", ")})`,
+        location: loc,
+      };
     });
   }
 
@@ -2478,40 +2785,9 @@ export class Compiler {
       case "var":
         return this.typeOf({ type: "ref", terms: [t], loc: t.loc }, st, depth + 1);
       case "ref": {
-        const head = t.terms[0];
-        const rest = t.terms.slice(1);
-        let base: TyFn;
-        let ops = rest;
-        if (head.type === "var") {
-          if (isWildcard(head.name)) return any;
-          const slot = st.scope.find(head.name);
-          if (slot !== undefined) base = st.types.get(slot) ?? any;
-          else if (head.name === "input") return any;
-          else if (head.name === "data" || st.mod.ruleNames.has(head.name) || st.mod.imports.has(head.name)) {
-            let path: string[] = [];
-            let terms = rest;
-            if (head.name === "data") path = [];
-            else if (st.mod.ruleNames.has(head.name)) path = [...st.mod.pkg, head.name];
-            else {
-              const imp = st.mod.imports.get(head.name)!;
-              if (imp[0].type !== "var" || imp[0].name !== "data") return any;
-              path = imp.slice(1).map((x) => (x.type === "string" ? x.value : "?"));
-            }
-            let node: TreeNode | null = this.root;
-            for (const p of path) node = node?.children.get(p) ?? null;
-            let i = 0;
-            while (node !== null && !node.hasDocRules && i < terms.length && terms[i].type === "string") {
-              node = node.children.get((terms[i] as { value: string }).value) ?? null;
-              i++;
-            }
-            if (node === null || !node.hasDocRules) return any;
-            const n = node;
-            base = () => this.nodeType(n, false);
-            ops = terms.slice(i);
-          } else return any;
-        } else {
-          base = this.typeOf(head, st, depth + 1);
-        }
+        const parts = this.refTypeParts(t, st, depth);
+        if (parts === null) return any;
+        const { base, ops } = parts;
         const keys = ops.map((o) => constValueOf(o));
         return () => {
           let ty = base();
@@ -2523,6 +2799,65 @@ export class Compiler {
         };
       }
     }
+  }
+
+  /**
+   * A reference's static type as a base type and the operands applied to it, with the base's
+   * text as OPA prints it (`data.t.obj`, `x`); null when nothing is known (input, base data).
+   */
+  private refTypeParts(t: RefTerm, st: State, depth: number): { base: TyFn; ops: Term[]; text: string } | null {
+    const head = t.terms[0];
+    const rest = t.terms.slice(1);
+    if (head.type !== "var") return { base: this.typeOf(head, st, depth + 1), ops: rest, text: "" };
+    if (isWildcard(head.name)) return null;
+    const slot = st.scope.find(head.name);
+    if (slot !== undefined) return { base: st.types.get(slot) ?? TY_ANY, ops: rest, text: head.name };
+    if (head.name === "input") return null;
+    if (!(head.name === "data" || st.mod.ruleNames.has(head.name) || st.mod.imports.has(head.name))) return null;
+    let path: string[] = [];
+    const terms = rest;
+    if (head.name === "data") path = [];
+    else if (st.mod.ruleNames.has(head.name)) path = [...st.mod.pkg, head.name];
+    else {
+      const imp = st.mod.imports.get(head.name)!;
+      if (imp[0].type !== "var" || imp[0].name !== "data") return null;
+      path = imp.slice(1).map((x) => (x.type === "string" ? x.value : "?"));
+    }
+    let node: TreeNode | null = this.root;
+    for (const p of path) node = node?.children.get(p) ?? null;
+    let i = 0;
+    const walked = [...path];
+    while (node !== null && !node.hasDocRules && i < terms.length && terms[i].type === "string") {
+      walked.push((terms[i] as { value: string }).value);
+      node = node.children.get((terms[i] as { value: string }).value) ?? null;
+      i++;
+    }
+    if (node === null || !node.hasDocRules) return null;
+    const n = node;
+    return { base: () => this.nodeType(n, false), ops: terms.slice(i), text: "data" + walked.map(refPartText).join("") };
+  }
+
+  /**
+   * OPA's `undefined ref` type error: a constant key that the static type of what it indexes
+   * cannot have (a key missing from a literal object, an index beyond a literal array, any key
+   * of a scalar). Open types (partial rules, unions of objects, input, base data) never fail.
+   */
+  private checkRefDefined(t: RefTerm, st: State): void {
+    const parts = this.refTypeParts(t, st, 0);
+    if (parts === null || parts.ops.length === 0 || parts.text === "") return;
+    const { base, ops, text } = parts;
+    const keys = ops.map((o) => constValueOf(o));
+    this.checks.push(() => {
+      let ty = base();
+      for (const k of keys) {
+        if (ty.k === Ty.K_ANY || ty.k === 0) return null;
+        if (k !== undefined && Ty.lacksKey(ty, k)) {
+          return { code: "rego_type_error", message: `undefined ref: ${text}${ops.map(refPartText).join("")}`, location: t.loc };
+        }
+        ty = k === undefined ? Ty.elemOf(ty) : Ty.indexOf(ty, k);
+      }
+      return null;
+    });
   }
 
   private funcNode(name: string, st: State): TreeNode | null {
@@ -2546,6 +2881,7 @@ export class Compiler {
    */
   private warmTypes(): void {
     this.typeMemo = [new Map(), new Map()];
+    this.paramMemo = new Map();
     const done = new Set<TreeNode>();
     for (const start of this.nodeTypes.keys()) {
       if (done.has(start)) continue;
@@ -2565,6 +2901,7 @@ export class Compiler {
         stack.pop();
         this.nodeType(n, false);
         this.nodeType(n, true);
+        if (this.fnParams.has(n)) this.paramTypesOf(n);
       }
     }
   }
@@ -3137,3 +3474,54 @@ function typeString(t: TypeLike): string {
 }
 
 export { isTruthy };
+
+/**
+ * A template string in a function parameter (`f($"{x} {y}") := …`) is, as in OPA (which rewrites
+ * template strings after checking parameters for calls, then moves calls out of the head), a
+ * fresh parameter variable compared with the string at the end of the body (and of each else).
+ */
+function templateArgsToBody(rule: Rule): Rule {
+  const eqs: Expr[] = [];
+  let n = 0;
+  const rewrite = (t: Term): Term => {
+    switch (t.type) {
+      case "call":
+        if (opName(t.op) === "internal.template_string") {
+          const v: VarTerm = { type: "var", name: `$targ${n++}`, loc: t.loc };
+          const eq: RefTerm = { type: "ref", terms: [{ type: "var", name: "eq", loc: t.loc }], loc: t.loc };
+          eqs.push({ node: { type: "call", op: eq, args: [v, t] }, negated: false, with: [], loc: t.loc });
+          return v;
+        }
+        return t;
+      case "array":
+      case "set":
+        return { ...t, items: t.items.map(rewrite) };
+      case "object":
+        return { ...t, items: t.items.map(([k, v]) => [rewrite(k), rewrite(v)] as [Term, Term]) };
+      default:
+        return t;
+    }
+  };
+  const args = (rule.head.args ?? []).map(rewrite);
+  if (eqs.length === 0) return rule;
+  return { ...rule, head: { ...rule.head, args }, body: [...rule.body, ...eqs], elses: rule.elses.map((e) => ({ ...e, body: [...e.body, ...eqs] })) };
+}
+
+/** A reference operand as OPA prints it: `.name`, `["a b"]`, `[5]`, `[x]`. */
+function refPartText(t: Term | string): string {
+  if (typeof t === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t) ? `.${t}` : `[${JSON.stringify(t)}]`;
+  switch (t.type) {
+    case "string":
+      return refPartText(t.value);
+    case "number":
+      return `[${t.value}]`;
+    case "var":
+      return `[${t.name}]`;
+    case "boolean":
+      return `[${t.value}]`;
+    case "null":
+      return "[null]";
+    default:
+      return "[...]";
+  }
+}

@@ -662,6 +662,7 @@ class Parser {
     this.depth = 0;
     let ref: Term[];
     let args: Term[] | null = null;
+    let callHead = false;
     // A head that cannot name a rule is reported, but the statement is still parsed to its end.
     let badHead = false;
     if (this.isInfixOp()) {
@@ -682,7 +683,9 @@ class Parser {
     else if (headTerm.type === "ref" && headTerm.terms[0].type === "var") ref = headTerm.terms;
     else if (headTerm.type === "call" && headTerm.op.terms[0].type === "var") {
       ref = headTerm.op.terms.slice();
-      args = headTerm.args;
+      // `f()` (no arguments) heads a plain rule, as in OPA: `f() := 1` is data.p.f == 1.
+      args = headTerm.args.length > 0 ? headTerm.args : null;
+      callHead = true;
     } else {
       badHead = true;
       if (headTerm.type === "ref") this.ruleError(`invalid rule head: ${termString(headTerm)}`, ruleLoc);
@@ -695,8 +698,8 @@ class Parser {
     let value: Term | null = null;
     let assign = false;
     if (this.at("contains")) {
-      if (args) {
-        this.unexpected(this.tok, "the contains keyword can only be used with multi-value rule definitions (e.g., p contains <VALUE> { ... })");
+      if (callHead) {
+        this.unexpected(this.tok, `the contains keyword can only be used with multi-value rule definitions (e.g., ${termString({ type: "ref", terms: ref, loc: ruleLoc })} contains <VALUE> { ... })`);
       }
       this.next();
       const r = ref;
@@ -1634,7 +1637,8 @@ class Parser {
     }
     if (doc === null || doc === undefined) this.fail("expected METADATA block, found whitespace", where);
     if (typeof doc !== "object" || Array.isArray(doc)) this.fail("yaml: metadata block must be a mapping", where);
-    const y = doc as Record<string, unknown>;
+    // A key without a value (`authors:`) is as good as absent, as in OPA.
+    const y = Object.fromEntries(Object.entries(doc as Record<string, unknown>).filter(([, v]) => v !== null));
     const explicit = y.scope;
     const kind = target ? target.kind : null;
     let scope: string;

@@ -63,6 +63,28 @@ export function indexOf(t: Ty, key: unknown): Ty {
   return elemOf(t);
 }
 
+/** Can no value of type `t` have the constant key `key`? (A literal object without it, a literal array too short, a scalar.) */
+export function lacksKey(t: Ty, key: unknown): boolean {
+  if (t.k === 0 || t.k === K_ANY) return false;
+  if ((t.k & (K_ARR | K_OBJ | K_SET)) === 0) return true;
+  // (OPA types an empty literal, `{}` or `[]`, as open.)
+  if (t.k === K_OBJ && t.props && t.props.size > 0 && !t.elem) return typeof key !== "string" || !t.props.has(key);
+  if (t.k === K_ARR && t.items && t.items.length > 0) return typeof key !== "number" || !Number.isInteger(key) || key < 0 || key >= t.items.length;
+  return false;
+}
+
+/** Can a value of type `have` be one of type `want`? False only when surely not. */
+export function compatibleTy(have: Ty, want: Ty): boolean {
+  if (have.k === K_ANY || want.k === K_ANY || have.k === 0 || want.k === 0) return true;
+  if ((have.k & want.k) === 0) return false;
+  if (have.k === want.k && (have.k === K_ARR || have.k === K_SET || have.k === K_OBJ)) {
+    if (have.k === K_ARR && have.items && have.items.length === 0) return true;
+    if (have.k === K_OBJ && have.props && have.props.size === 0 && !have.elem) return true;
+    return compatibleTy(elemOf(have), elemOf(want));
+  }
+  return true;
+}
+
 export function union(a: Ty, b: Ty): Ty {
   if (a.k === 0) return b;
   if (b.k === 0) return a;

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { Engine } from "../engine/index.ts";
 import { RegoError } from "../rego/errors.ts";
 import type { Module } from "../rego/ast.ts";
-import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
+import { loadPaths, checkDataMerge, LoadError, type LoadedFiles } from "../load/index.ts";
 import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
 import { runTests, DEFAULT_TIMEOUT_MS, type TestResult } from "./runner.ts";
 import { CoverageCollector, coverageReport, type CoverageReport } from "./coverage.ts";
@@ -144,6 +144,13 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
       if (e instanceof LoadError) throw new VerifyError("load-documents", loadErrors(e.message.split("\n")));
       throw e;
     }
+  }
+  // Data files of all the paths together must merge (OPA's "merge error").
+  try {
+    checkDataMerge(files.data);
+  } catch (e) {
+    if (e instanceof LoadError) throw new VerifyError("load-documents", loadErrors([e.message]));
+    throw e;
   }
 
   // ---- Parse, check, discover, compile ---------------------------------------------------------

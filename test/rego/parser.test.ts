@@ -326,7 +326,8 @@ test("v1 rule forms", () => {
     ["f(x) = y if { y := x }", { kind: "function", ref: "f", args: ["x"], value: "y", assign: false }, 1],
     ["f(x) if x", { kind: "function", ref: "f", args: ["x"], value: "true", assign: false }, 1],
     ["a.b.f([x, _]) := x", { kind: "function", ref: "a.b.f", args: ["[x, _]"], value: "x", assign: true }, 0],
-    ["f() := 1", { kind: "function", ref: "f", args: [], value: "1", assign: true }, 0],
+    // No arguments: a plain rule, as in OPA (`opa eval` gives data.p.f == 1).
+    ["f() := 1", { kind: "single", ref: "f", value: "1", assign: true }, 0],
   ];
   for (const [src, want, bodyLen] of cases) {
     const r = rule(src);
