@@ -4,6 +4,8 @@ export type { EngineOptions, QueryOptions, EvalOptions, Capabilities, PrintHook,
 export type { Builtin, BuiltinContext, BuiltinTable, BuiltinImpl, EvalLimits, FunctionDecl, TypeDecl } from "./rego/builtin.ts";
 export { BuiltinError, BuiltinTypeError, HaltError, DEFAULT_LIMITS } from "./rego/builtin.ts";
 export type { EvalHooks } from "./rego/eval.ts";
+export { BufferTracer, explainEvents, filterTrace, prettyTrace, prettyLines, eventText } from "./rego/trace.ts";
+export type { Tracer, TraceEvent, TraceNode, TraceOp, ExplainMode, PrettyLine } from "./rego/trace.ts";
 export { RegoError, formatError, formatErrors } from "./rego/errors.ts";
 export type { ErrorDetail, ErrorCode } from "./rego/errors.ts";
 export { parseModule, parseQuery, parseTerm } from "./rego/parser.ts";

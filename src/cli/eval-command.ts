@@ -1,7 +1,7 @@
 // Registers `portcullis eval`.
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
-import { runEval, EVAL_FORMATS } from "./eval.ts";
+import { runEval, EVAL_FORMATS, EXPLAIN_MODES } from "./eval.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -16,6 +16,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--v0-compatible", "parse modules as Rego v0")
     .option("--strict-builtin-errors", "treat builtin errors as fatal")
     .option("--timeout <duration>", "stop evaluation after this long (e.g. 10s; default: no limit, as opa eval)")
+    .option("--explain <mode>", `print the evaluation's trace: ${EXPLAIN_MODES.join(", ")} (as opa eval)`, "off")
     .option("--capabilities <file>", "OPA capabilities JSON: only the builtins it lists may be called")
     .action(async (query: string, o) => {
       io.exitCode = await runEval(query, o, io.out, io.err);

@@ -10,6 +10,7 @@ import { RegoJSON, jsonText } from "./json.ts";
 import { formatValue } from "../rego/print.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
 import { PACKAGE_VERSION } from "../package.ts";
+import { BufferTracer, explainEvents, prettyTrace, eventText, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
 
 export interface EvalOptions {
   data?: string[];
@@ -20,7 +21,11 @@ export interface EvalOptions {
   timeout?: string;
   /** An OPA capabilities JSON file restricting the builtins (as opa eval --capabilities). */
   capabilities?: string;
+  /** opa eval --explain: off, full, notes, fails or debug. */
+  explain?: string;
 }
+
+export const EXPLAIN_MODES = ["off", "full", "notes", "fails", "debug"];
 
 const PORTCULLIS_VERSION = PACKAGE_VERSION;
 
@@ -33,6 +38,12 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     err(`error: unknown format "${format}" (use one of: ${EVAL_FORMATS.join(", ")})\n`);
     return 1;
   }
+  const explain = o.explain ?? "off";
+  if (!EXPLAIN_MODES.includes(explain)) {
+    err(`error: invalid argument "${explain}" for "--explain" flag: must be one of {${EXPLAIN_MODES.join(",")}}\n`);
+    return 1;
+  }
+  const tracer = explain === "off" ? undefined : new BufferTracer();
   let raw: RawResult[];
   let texts: { text: string; row: number; col: number }[] = [];
   try {
@@ -65,7 +76,7 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     // No deadline unless asked for, as in opa eval.
     const timeoutMs = o.timeout ? parseTimeout(o.timeout) : undefined;
     const pq = engine.prepare(query);
-    raw = await pq.evalRaw({ input, timeoutMs });
+    raw = await pq.evalRaw({ input, timeoutMs, tracer });
     texts = pq.expressionTexts();
   } catch (e) {
     // opa eval exits 2 on every error (parse, compile, conflict, bad input, missing file).
@@ -90,6 +101,16 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     throw e;
   }
   try {
+    if (tracer !== undefined) {
+      const events = explainEvents(tracer.events, explain as ExplainMode);
+      // As opa eval: the trace before the result in the pretty format, an "explanation" member in JSON.
+      if (format === "pretty") {
+        if (events.length > 0) out(prettyTrace(events, { locations: true }).join("\n") + "\n");
+      } else if (format === "json") {
+        out(withExplanation(raw, texts, events));
+        return 0;
+      }
+    }
     out(formatResults(raw, texts, format));
   } catch (e) {
     if (e instanceof RangeError && /call stack/.test(e.message)) {
@@ -99,6 +120,25 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     throw e;
   }
   return 0;
+}
+
+/**
+ * The JSON result with an "explanation" array. OPA's events carry AST nodes; here each node is
+ * its text (as the pretty trace prints it), with OPA's other member names.
+ */
+function withExplanation(raw: RawResult[], texts: { text: string; row: number; col: number }[], events: TraceEvent[]): string {
+  const doc: Record<string, unknown> = {};
+  if (raw.length > 0) doc.result = jsonResults(raw, texts);
+  doc.explanation = events.map((e) => ({
+    Op: e.op,
+    Node: e.op === "Note" ? null : eventText(e).slice(e.op.length + 1),
+    Location: { file: e.location.file === "query" ? "" : e.location.file, row: e.location.row, col: e.location.col },
+    QueryID: e.queryId,
+    ParentID: e.parentId,
+    Locals: e.bindings === null ? null : e.bindings.map(([name, v]) => ({ name, value: new RegoJSON(v) })),
+    Message: e.message,
+  }));
+  return goEscape(jsonText(doc)) + "\n";
 }
 
 /** Read an OPA capabilities JSON file (opa eval --capabilities). */
@@ -135,22 +175,25 @@ function parseTimeout(s: string): number {
   return m[2] === "ms" ? n : m[2] === "m" ? n * 60000 : n * 1000;
 }
 
+function jsonResults(raw: RawResult[], texts: { text: string; row: number; col: number }[]): unknown[] {
+  return raw.map((r) => {
+    const o: Record<string, unknown> = {
+      expressions: r.expressions.map((v, i) => ({
+        value: new RegoJSON(v),
+        text: texts[i]?.text ?? "",
+        location: { row: texts[i]?.row ?? 1, col: texts[i]?.col ?? 1 },
+      })),
+    };
+    if (r.bindings.size > 0) o.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]));
+    return o;
+  });
+}
+
 export function formatResults(raw: RawResult[], texts: { text: string; row: number; col: number }[], format: string): string {
   switch (format) {
     case "json": {
       if (raw.length === 0) return "{}\n";
-      const result = raw.map((r) => {
-        const o: Record<string, unknown> = {
-          expressions: r.expressions.map((v, i) => ({
-            value: new RegoJSON(v),
-            text: texts[i]?.text ?? "",
-            location: { row: texts[i]?.row ?? 1, col: texts[i]?.col ?? 1 },
-          })),
-        };
-        if (r.bindings.size > 0) o.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]));
-        return o;
-      });
-      return goEscape(jsonText({ result })) + "\n";
+      return goEscape(jsonText({ result: jsonResults(raw, texts) })) + "\n";
     }
     case "values":
       return raw.map((r) => goEscape(jsonText(r.expressions.map((v) => new RegoJSON(v)))) + "\n").join("");

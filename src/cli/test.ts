@@ -84,6 +84,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     skipTestFiles: library,
     readStdin: o.readStdin,
     timeoutMs: timeoutMs(str(s.timeout)),
+    trace: bool(s.trace),
   };
   const renderOpts = {
     noColor: bool(s["no-color"]) || noColorFromEnv(o.env ?? process.env),

@@ -9,6 +9,7 @@
 import { DurationError, parseDuration } from "../gotext/duration.ts";
 import { DEFAULT_TIMEOUT_MS } from "../verify/runner.ts";
 import { loadVerifySession, runVerifySession, explainResults, sessionCoverage, VerifyError, type VerifySession, type Explanations } from "../verify/session.ts";
+import type { ExplainMode } from "../rego/trace.ts";
 import { prettyReport, jsonReport, toCheckResults, goDuration } from "../verify/report.ts";
 import { render, noColorFromEnv, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
 
@@ -18,6 +19,8 @@ export interface VerifyOptions {
   namespace?: string[];
   output?: string;
   report?: string;
+  /** opa test --explain: the trace under failed tests with -v (fails, full, notes or debug). */
+  explain?: string;
   trace?: boolean;
   quiet?: boolean;
   strict?: boolean;
@@ -68,6 +71,9 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       throw new UsageError(`unknown output format "${o.output}" (valid options are: ${OUTPUT_FORMATS.join(", ")})`);
     }
     if (o.report !== undefined && !["full", "notes", "fails"].includes(o.report)) throw new UsageError(`invalid --report ${o.report} (use full, notes or fails)`);
+    if (o.explain !== undefined && !["fails", "full", "notes", "debug"].includes(o.explain)) {
+      throw new UsageError(`invalid argument "${o.explain}" for "--explain" flag: must be one of {fails,full,notes,debug}`);
+    }
     if (o.regoVersion !== undefined && o.regoVersion !== "v0" && o.regoVersion !== "v1") throw new UsageError(`invalid --rego-version ${o.regoVersion} (use v0 or v1)`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof DurationError) {
@@ -104,10 +110,10 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
 
   // ---- Run, explain ----------------------------------------------------------------------------
   const results = await runVerifySession(session, { namespaces: o.namespace, run, timeoutMs });
-  // Explanations for failures: the failed tests again, on an instrumented engine.
+  // Explanations for failures: the failed tests again, traced.
   const wantExplain = o.report !== undefined || (opaStyle && !!o.verbose && o.format !== "json") || !!o.trace;
   const { failTraces, plainTraces, failureLines }: Explanations = wantExplain
-    ? await explainResults(session, results, { report: o.report as "full" | "notes" | "fails" | undefined, trace: !!o.trace, timeoutMs })
+    ? await explainResults(session, results, { report: o.report as "full" | "notes" | "fails" | undefined, explain: o.explain as ExplainMode | undefined, trace: !!o.trace, timeoutMs })
     : { failTraces: new Map(), plainTraces: new Map(), failureLines: new Map() };
 
   // Gatekeeper suites.

@@ -34,6 +34,7 @@ import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
 import { goDuration } from "../verify/report.ts";
+import { BufferTracer, prettyTrace } from "../rego/trace.ts";
 import { checkStrict, checkCapabilities, problematicIf, noPoliciesFound } from "./checks.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 
@@ -65,6 +66,8 @@ export interface TestOptions {
   timeoutMs?: number;
   /** Read standard input (tests pass their own). */
   readStdin?: () => string;
+  /** Record each query's evaluation trace (--trace): CheckResult.queries[].traces. */
+  trace?: boolean;
 }
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
@@ -333,7 +336,7 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Te
     for (const config of configs) {
       engine.setData(withFile(baseData, config.file));
       const result: CheckResult = { filename: config.filename, namespace: ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
-      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, !!o.trace);
       results.push(result);
     }
   }
@@ -352,12 +355,13 @@ function withFile(base: Value, file: { name: string; dir: string }): unknown {
   return root;
 }
 
-async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number): Promise<Value[]> {
+async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<Value[]> {
   const outputs: string[] = [];
   const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
   let rows;
+  const tracer = trace ? new BufferTracer() : undefined;
   try {
-    rows = await engine.queryRaw(query, { input, print, timeoutMs });
+    rows = await engine.queryRaw(query, { input, print, timeoutMs, tracer });
   } catch (e) {
     if (e instanceof RegoError && isTimeout(e)) {
       // Worded here, where the limit and the flag that sets it are known (conftest has none).
@@ -366,20 +370,27 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
     if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
     throw e;
   }
-  result.queries!.push({ query, outputs });
+  // conftest prints OPA's trace of each query (PrettyTrace: no locations).
+  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
   return rows.map((r) => r.expressions[0]);
 }
 
-async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number): Promise<void> {
+/** Does a query's value carry a message (a string or an object's `msg` in a collection)? conftest's --trace colours such a query's header red. */
+function hasMessage(v: Value): boolean {
+  const items = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : [];
+  return items.some((x) => (typeof x === "string" ? x !== "" : isObject(x) && typeof objectGet(x, "msg") === "string" && objectGet(x, "msg") !== ""));
+}
+
+async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<void> {
   let passes = 0;
   let counted = 0;
   for (const rule of rules.names) {
     const excQuery = `data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}`;
-    const excRows = await evalQuery(engine, excQuery, input, result, timeoutMs);
+    const excRows = await evalQuery(engine, excQuery, input, result, timeoutMs, trace);
     // Only true solutions count (a false comparison is not an exception).
     const exceptions: Result[] = excRows.filter((v) => v === true).map(() => ({ msg: excQuery }));
     const query = `data.${ns}.${rule}`;
-    const rows = await evalQuery(engine, query, input, result, timeoutMs);
+    const rows = await evalQuery(engine, query, input, result, timeoutMs, trace);
     const failure = isFailureRule(rule);
     for (const value of rows) {
       if (exceptions.length > 0) continue;

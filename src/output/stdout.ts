@@ -16,7 +16,8 @@ export function renderStdout(results: CheckResult[], opts: RenderOptions = {}): 
   if (opts.tracing) {
     for (const r of results) {
       for (const q of r.queries ?? []) {
-        out += colorize(`file: ${r.filename} | query: ${q.query}`, "green", nc) + "\n";
+        // Red when the query produced a message (conftest's QueryResult.Passed).
+        out += colorize(`file: ${r.filename} | query: ${q.query}`, q.passed === false ? "red" : "green", nc) + "\n";
         for (const t of q.traces ?? []) out += colorize("TRAC ", "blue", nc) + "  " + t + "\n";
       }
     }

@@ -22,7 +22,7 @@ export interface CheckResult {
   failures: Result[];
   exceptions: Result[];
   /** Trace lines (--trace), per query. */
-  queries?: { query: string; results?: unknown; traces?: string[]; outputs?: string[] }[];
+  queries?: { query: string; results?: unknown; traces?: string[]; outputs?: string[]; passed?: boolean }[];
 }
 
 export type OutputFormat = "stdout" | "json" | "tap" | "table" | "junit" | "github" | "azuredevops" | "sarif";

@@ -38,6 +38,7 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
+import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type TraceNode, type NoteContext } from "./trace.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { formatValue } from "./print.ts";
@@ -417,6 +418,8 @@ export class Compiler {
   private nest = 0;
   /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
   hooks: EvalHooks | null = null;
+  /** Compile evaluation trace events (engine.ts compiles a traced tree only when an evaluation asks for a tracer). */
+  tracing = false;
   /** The builtins this compile may call (the engine's table, restricted by its capabilities). */
   builtins: BuiltinTable;
 
@@ -533,6 +536,7 @@ export class Compiler {
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
     this.runChecks();
+    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body) }, body[0]?.loc ?? { file, row: 1, col: 1 });
     const vars: { name: string; slot: number }[] = [];
     const seen = new Set<string>();
     const collect = (s: Scope) => {
@@ -653,6 +657,14 @@ export class Compiler {
     if (this.hooks !== null) {
       body = hookRule(this.hooks, body, rule.loc);
       for (const e of elses) e.body = hookRule(this.hooks, e.body, e.loc);
+    }
+    if (this.tracing) {
+      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule), rule };
+      const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
+      // A rule without a body has OPA's implicit body `true`, evaluated as any expression.
+      if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);
+      body = traceRule(body, tn, rule.loc, early);
+      for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early);
     }
     const constVal = headTerm ? constValueOf(headTerm) : true;
     const cr: CompiledRule = {
@@ -1042,6 +1054,7 @@ export class Compiler {
   // compileExpr, compileExprNode, compileCallExpr and compileTerm are on the path of every nested
   // comprehension: they keep few locals (small stack frames) and leave the rest to helpers.
   private compileExpr(e: Expr, st: State, capture: number): ExprFn {
+    const boundBefore = this.tracing ? new Set(st.bound) : null;
     let fn: ExprFn;
     if (e.negated) fn = this.compileNegated(e, st, capture);
     else {
@@ -1052,6 +1065,10 @@ export class Compiler {
       else if (op === "eq" && n.type === "call") fn = this.withCapture(this.compileUnify(n.args[0], n.args[1], st), capture);
       else fn = this.compileExprNode(e, st, capture);
       if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
+    }
+    if (this.tracing && e.node.type !== "some") {
+      const text = capture >= 0 ? queryExprText(e) : exprText(e, st);
+      fn = traceExpr(fn, { kind: "expr", text, expr: e }, e.loc, exprSlots(e, st), this.unifyOf(e, st, capture, boundBefore!));
     }
     return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
   }
@@ -1103,7 +1120,22 @@ export class Compiler {
         if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
         return fn;
       }
-      fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
+      let negBody = body;
+      if (this.tracing) {
+        const inner: Expr = { ...e, negated: false, with: [] };
+        const text = exprText(inner, st);
+        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text }, e.loc);
+      }
+      if (negBody === body) fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
+      else {
+        // Traced: as OPA's, the negated body is enumerated to its end (Exit, then Redo), not stopped at its first solution.
+        const traced = negBody;
+        fn = (c, f, k) => {
+          let found = false;
+          traced(c, f, () => ((found = true), false));
+          return found ? false : k();
+        };
+      }
       if (capture >= 0) {
         const inner2 = fn;
         fn = (c, f, k) => inner2(c, f, () => ((f[capture] = true), k()));
@@ -1568,13 +1600,99 @@ export class Compiler {
     return { ev, en: evToEn(ev) };
   }
 
+  /**
+   * The Unify events of an expression, as far as they can be told from the outside of its
+   * closure: OPA's first one repeats the expression (`x = input.a`, `t = _` for a term), and on
+   * a solution one with the values (`1 = x`, `true = _`). Only for unifications and terms whose
+   * values can be read again without side effects (no calls, comprehensions or iteration).
+   */
+  private unifyOf(e: Expr, st: State, capture: number, before: Set<number>): Unify | null {
+    if (e.negated || e.with.length > 0) return null;
+    const n = e.node;
+    const quiet = (t: Term): ValFn | null => {
+      if (!plainTerm(t)) return null;
+      try {
+        return this.compileTerm(t, st).ev;
+      } catch {
+        return null;
+      }
+    };
+    // The first Unify is the expression with the variables bound before it replaced by their values (`1 = 1` for `x = 1`).
+    const bound = exprSlots(e, st).filter(([, slot]) => before.has(slot));
+    const resolve = resolverOf(st);
+    const plugged = (render: () => string): Unify["text"] => {
+      if (bound.length === 0) return withResolver(resolve, render);
+      const slots = new Map(bound);
+      return (_c, f) =>
+        withPlug(
+          (name) => {
+            const slot = slots.get(name);
+            const v = slot === undefined ? undefined : f[slot];
+            return v === undefined ? null : formatValue(v);
+          },
+          () => withResolver(resolve, render),
+        );
+    };
+    if (n.type === "term") {
+      if (capture >= 0) return { text: rawQueryExprText(e), value: (_c, f) => (f[capture] === undefined ? null : `${formatValue(f[capture] as Value)} = _`) };
+      const ev = n.term.type === "ref" ? quiet(n.term) : null;
+      return { text: plugged(() => `${rawExprText(e)} = _`), value: ev === null ? null : (c, f) => valueText(ev(c, f), "_") };
+    }
+    if (n.type === "somein") {
+      const v = n.value;
+      const slot = v.type === "var" && !isWildcard(v.name) ? st.scope.find(v.name) : undefined;
+      return { text: plugged(() => rawExprText(e)), value: slot === undefined ? null : (_c, f) => valueText(f[slot], (v as VarTerm).name) };
+    }
+    if (n.type !== "call" || n.args.length !== 2) return null;
+    const op = opName(n.op);
+    if (op !== "eq" && op !== "assign" && op !== "equal") return null;
+    const [a, b] = n.args;
+    // `x = f(…)`: OPA's compiler has moved the call out (`f(…, __localN__); x = __localN__`), whose Unify is `x = <value>`.
+    for (const [v, call] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const slot = v.type === "var" && !isWildcard(v.name) ? st.scope.find(v.name) : undefined;
+      if (call.type !== "call" || slot === undefined || before.has(slot)) continue;
+      const name = (v as VarTerm).name;
+      return { text: null, value: (_c, f) => (f[slot] === undefined ? null : `${name} = ${formatValue(f[slot] as Value)}`) };
+    }
+    const text = plugged(() => rawExprText(e));
+    // A ref (or comprehension) side is evaluated, then its value unified with the other side: `1 = x`, `"n" = "n"`.
+    const evaluated = (t: Term) => t.type === "ref" || t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp";
+    const other = evaluated(b) ? a : evaluated(a) ? b : null;
+    if (other === null) return { text, value: null };
+    const side = other === a ? b : a;
+    const slot = other.type === "var" && !isWildcard(other.name) ? st.scope.find(other.name) : undefined;
+    if (slot !== undefined && !before.has(slot)) {
+      const name = (other as VarTerm).name;
+      return { text, value: (_c, f) => valueText(f[slot], name) };
+    }
+    const es = quiet(side);
+    const eo = slot !== undefined ? (_c: Ctx, f: Frame) => f[slot] : quiet(other);
+    if (es === null || eo === null) return { text, value: null };
+    return {
+      text,
+      value: (c, f) => {
+        const vs = es(c, f);
+        const vo = eo(c, f);
+        return vs === undefined || vo === undefined ? null : `${formatValue(vs)} = ${formatValue(vo)}`;
+      },
+    };
+  }
+
+  /** A comprehension body as a child query of the trace (when tracing). */
+  private traceComp(body: ExprFn, b: Body, loc: Location, st: State): ExprFn {
+    return this.tracing ? traceChild(body, { kind: "body", text: bodyText(b, st) }, loc) : body;
+  }
+
   private compileComprehension(t: Term, st: State): CTerm {
     switch (t.type) {
       case "arraycomp":
       case "setcomp": {
         const cst = st.child();
         const [hd, bd] = this.headIntoBody([t.head], t.body, cst);
-        const body = this.compileBody(bd, cst);
+        const body = this.traceComp(this.compileBody(bd, cst), t.body, t.loc, st);
         const head = this.compileTermSafe(hd[0], cst);
         this.compTypes.set(t, this.typeOf(t.head, cst));
         const isSet = t.type === "setcomp";
@@ -1588,7 +1706,7 @@ export class Compiler {
       case "objectcomp": {
         const cst = st.child();
         const [[kt, vt], bd] = this.headIntoBody([t.key, t.value], t.body, cst);
-        const body = this.compileBody(bd, cst);
+        const body = this.traceComp(this.compileBody(bd, cst), t.body, t.loc, st);
         const key = this.compileTermSafe(kt, cst);
         const val = this.compileTermSafe(vt, cst);
         this.compTypes.set(t, this.typeOf(t.value, cst));
@@ -2062,7 +2180,7 @@ export class Compiler {
     const vs = this.declare(value, est);
     if (ks >= 0) est.bound.add(ks);
     est.bound.add(vs);
-    const b = this.compileBody(body, est);
+    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body, st) }, body[0].loc) : this.compileBody(body, est);
     return (c, f, k) =>
       dom.en(c, f, (d) => {
         // Over a value that is not a collection, `every` is undefined (as in OPA).
@@ -2170,8 +2288,9 @@ export class Compiler {
         throw RegoError.single("rego_type_error", `undefined function ${["data", ...path].join(".")}`, loc);
       }
     }
-    const b = this.builtins.get(name);
+    let b = this.builtins.get(name);
     if (!b) throw RegoError.single("rego_type_error", `undefined function ${name}`, loc);
+    if (this.tracing && name === "trace") b = noteBuiltin(b);
     // Rego v1 modules may not call the deprecated builtins (re_match, set_diff, cast_*, any, all,
     // net.cidr_overlap); queries still may, as in OPA.
     if (b.deprecated && st.mod.v1 && st.mod.module) {
@@ -3047,6 +3166,205 @@ function hookDefaultFunc(h: EvalHooks, value: ValFn, loc: Location): ValFn {
       h.leave?.(loc, v !== undefined);
     }
     return v;
+  };
+}
+
+// ---- Trace events (only in an engine's traced tree: see trace.ts) -----------------------------
+
+type Bindings = readonly (readonly [string, Value])[] | null;
+
+/** An expression's Unify events: its text first, then (on each solution) its values' text. */
+interface Unify {
+  text: string | ((c: Ctx, f: Frame) => string) | null;
+  value: ((c: Ctx, f: Frame) => string | null) | null;
+}
+
+function valueText(v: Value | undefined, other: string): string | null {
+  return v === undefined ? null : `${formatValue(v)} = ${other}`;
+}
+
+/** A term whose value can be read again without side effects: no calls, comprehensions or wildcards. */
+function plainTerm(t: Term): boolean {
+  const todo: Term[] = [t];
+  while (todo.length > 0) {
+    const x = todo.pop()!;
+    switch (x.type) {
+      case "call":
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        return false;
+      case "var":
+        if (isWildcard(x.name)) return false;
+        break;
+      case "ref":
+        todo.push(...x.terms);
+        break;
+      case "array":
+      case "set":
+        todo.push(...x.items);
+        break;
+      case "object":
+        for (const [k, v] of x.items) todo.push(k, v);
+        break;
+    }
+  }
+  return true;
+}
+
+/** Ref heads as OPA's compiler resolves them: rule names and imports to data paths; locals kept. */
+function resolverOf(st: State): (name: string) => string | null {
+  return (name) => {
+    if (name === "input" || name === "data" || st.scope.find(name) !== undefined) return null;
+    const imp = st.mod.imports.get(name);
+    if (imp !== undefined) return rawExprText({ node: { type: "term", term: { type: "ref", terms: imp, loc: imp[0].loc } }, negated: false, with: [], loc: imp[0].loc });
+    if (st.mod.ruleNames.has(name)) return ["data", ...st.mod.pkg, name].map((p, i) => (i === 0 || /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : JSON.stringify(p))).join(".").replace(/\.(".*?")/g, "[$1]");
+    return null;
+  };
+}
+
+function exprText(e: Expr, st: State): string {
+  return withResolver(resolverOf(st), () => rawExprText(e));
+}
+
+function bodyText(b: Body, st: State): string {
+  return withResolver(resolverOf(st), () => rawBodyText(b));
+}
+
+function queryExprText(e: Expr): string {
+  return rawQueryExprText(e);
+}
+
+/** The variables an expression names (outside nested bodies), with their slots. */
+function exprSlots(e: Expr, st: State): [string, number][] {
+  const out = new Map<string, number>();
+  const todo: Term[] = [];
+  const n = e.node;
+  if (n.type === "term") todo.push(n.term);
+  else if (n.type === "call") todo.push(...n.args);
+  else if (n.type === "somein") todo.push(n.value, n.collection, ...(n.key ? [n.key] : []));
+  else if (n.type === "every") todo.push(n.domain);
+  while (todo.length > 0 && out.size < 64) {
+    const t = todo.pop()!;
+    if (t.type === "var") {
+      const s = isWildcard(t.name) ? undefined : st.scope.find(t.name);
+      if (s !== undefined) out.set(t.name, s);
+    } else if (t.type === "ref") todo.push(...t.terms);
+    else if (t.type === "call") todo.push(...t.args);
+    else if (t.type === "array" || t.type === "set") todo.push(...t.items);
+    else if (t.type === "object") for (const [k, v] of t.items) todo.push(k, v);
+  }
+  return [...out];
+}
+
+function bindingsOf(f: Frame, slots: [string, number][]): Bindings {
+  if (slots.length === 0) return null;
+  const out: [string, Value][] = [];
+  for (const [name, s] of slots) {
+    const v = f[s];
+    if (v !== undefined) out.push([name, v]);
+  }
+  return out;
+}
+
+const NO_NOTE = "";
+
+/** Eval before the expression, Redo each time evaluation comes back to it, Fail when it produced nothing. */
+function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, number][], unify: Unify | null): ExprFn {
+  const negated = node.kind === "expr" && node.expr !== null && node.expr.negated;
+  return (c, f, k) => {
+    const t = c.tracer;
+    if (t === null) return fn(c, f, k);
+    const qid = c.qid;
+    const pid = c.pqid;
+    t.trace({ op: "Eval", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    if (unify !== null && unify.text !== null) {
+      const text = typeof unify.text === "string" ? unify.text : unify.text(c, f);
+      t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    }
+    c.traceLoc = loc;
+    let ok = false;
+    const r = fn(c, f, () => {
+      ok = true;
+      if (unify !== null && unify.value !== null) {
+        const text = unify.value(c, f);
+        if (text !== null) t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+      }
+      const stop = k();
+      // A negation has one solution and nothing to redo (OPA traces no Redo for it).
+      if (!stop && !negated) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+      return stop;
+    });
+    if (!ok) t.trace({ op: "Fail", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    return r;
+  };
+}
+
+/**
+ * A new query: Enter, then Exit for each solution, Redo when evaluation comes back into it. A
+ * child body's continuation runs in the caller's query; a rule's continuation only evaluates the
+ * rule's head (documents are computed whole), so it stays in the rule's query and its Exit comes
+ * after it, as OPA's does after the head's expressions. `exitNote` gives the Exit's message.
+ */
+function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, kind: "top" | "child" | "rule"): ExprFn {
+  return (c, f, k) => {
+    const t = c.tracer;
+    if (t === null) return body(c, f, k);
+    const outerQ = c.qid;
+    const outerP = c.pqid;
+    const qid = kind === "top" ? 0 : ++c.qcount;
+    const pid = kind === "top" ? 0 : outerQ;
+    c.qid = qid;
+    c.pqid = pid;
+    if (kind === "rule") c.traceLoc = loc;
+    t.trace({ op: "Enter", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    try {
+      return body(c, f, () => {
+        let stop: boolean;
+        if (kind === "rule") {
+          stop = k();
+          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+        } else {
+          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          c.qid = outerQ;
+          c.pqid = outerP;
+          stop = k();
+          c.qid = qid;
+          c.pqid = pid;
+        }
+        if (!stop) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+        return stop;
+      });
+    } finally {
+      c.qid = outerQ;
+      c.pqid = outerP;
+    }
+  };
+}
+
+const noNote = () => NO_NOTE;
+
+function traceQuery(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
+  return traceNested(body, node, loc, noNote, "top");
+}
+
+function traceChild(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
+  return traceNested(body, node, loc, noNote, "child");
+}
+
+function traceRule(body: ExprFn, node: TraceNode, loc: Location, early: () => boolean): ExprFn {
+  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), "rule");
+}
+
+/** `trace(msg)` that also emits a Note event (in traced trees only). */
+function noteBuiltin(b: Builtin): Builtin {
+  return {
+    ...b,
+    impl: (args, ctx) => {
+      const r = b.impl(args, ctx);
+      if (r === true && typeof args[0] === "string") (ctx as NoteContext).traceNote?.(args[0]);
+      return r;
+    },
   };
 }
 

@@ -26,6 +26,7 @@ import { RegoError, asRegoError } from "./errors.ts";
 import { strictErrors, pickStagedErrors, classifyStage, SUPERSEDED, type StagedError } from "./strict.ts";
 import type { Value } from "./value.ts";
 import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError } from "./value.ts";
+import type { Tracer, TraceEvent, NoteContext } from "./trace.ts";
 import { AsyncSuspend, DEFAULT_LIMITS, type Builtin, type BuiltinContext, type BuiltinTable, type EvalLimits } from "./builtin.ts";
 
 /** OPA's capabilities document (the parts that restrict an engine). */
@@ -83,6 +84,12 @@ export interface QueryOptions {
   print?: PrintHook;
   /** Extra state for host builtins (conftest, gatekeeper). */
   host?: Record<string, unknown>;
+  /**
+   * Receives the evaluation's trace events (Enter, Eval, Exit, Redo, Fail, Note, Index, Unify; see
+   * trace.ts for printers). The first traced evaluation of an engine state compiles an
+   * instrumented copy of the rules; evaluations without a tracer never run it.
+   */
+  tracer?: Tracer;
 }
 
 export type EvalOptions = QueryOptions;
@@ -104,10 +111,19 @@ export interface RawResult {
   bindings: Map<string, Value>;
 }
 
-/** One compiled state of an engine: never changed once made. */
+/** The compiled rules of one set of modules, and their traced copy once one is needed. */
+interface Compiled {
+  compiler: Compiler;
+  root: TreeNode;
+  mods: Module[];
+  traced: { compiler: Compiler; root: TreeNode } | null;
+}
+
+/** One compiled state of an engine: never changed once made (but for its traced copy, made on demand). */
 interface Snapshot {
   readonly compiler: Compiler;
   readonly root: TreeNode;
+  readonly compiled: Compiled;
   readonly data: Value;
   /** Prepared queries of this snapshot, by text. */
   readonly prepared: Map<string, PreparedQuery>;
@@ -122,7 +138,7 @@ export class Engine {
   private modules = new Map<string, Module>();
   private data: Value = emptyObject();
   /** The compiled rule tree of the current modules (null: modules changed since). */
-  private compiled: { compiler: Compiler; root: TreeNode } | null = null;
+  private compiled: Compiled | null = null;
   /** The current snapshot (null: modules or data changed since). */
   private snap: Snapshot | null = null;
   private readonly allowNet: readonly string[] | undefined;
@@ -244,10 +260,10 @@ export class Engine {
       c.queryV1 = this.regoVersion === "v1";
       c.hooks = this.opts.hooks ?? null;
       const root = compileChecked(c, mods, this.builtins);
-      this.compiled = { compiler: c, root };
+      this.compiled = { compiler: c, root, mods, traced: null };
     }
     checkDataConflicts(this.compiled.root, this.data);
-    this.snap = { compiler: this.compiled.compiler, root: this.compiled.root, data: this.data, prepared: new Map() };
+    this.snap = { compiler: this.compiled.compiler, root: this.compiled.root, compiled: this.compiled, data: this.data, prepared: new Map() };
     return this.snap;
   }
 
@@ -263,7 +279,7 @@ export class Engine {
     if (body.length === 0) throw RegoError.single("rego_parse_error", "empty query");
     const q = snap.compiler.compileQuery(body, "query");
     q.exprs.forEach((e, i) => (e.text = exprText(query, body, i)));
-    p = new PreparedQuery(this, snap, q, query);
+    p = new PreparedQuery(this, snap, q, query, body);
     if (snap.prepared.size > 1000) snap.prepared.clear();
     snap.prepared.set(query, p);
     return p;
@@ -292,6 +308,19 @@ export class Engine {
     return this.prepare(query).evalRaw(opts);
   }
 
+  /** @internal The traced copy of a snapshot's rules (compiled on first use). */
+  tracedTree(snap: Snapshot): { compiler: Compiler; root: TreeNode } {
+    const cp = snap.compiled;
+    if (cp.traced === null) {
+      const c = new Compiler(cp.mods, this.builtins);
+      c.queryV1 = this.regoVersion === "v1";
+      c.hooks = this.opts.hooks ?? null;
+      c.tracing = true;
+      cp.traced = { compiler: c, root: c.compile() };
+    }
+    return cp.traced;
+  }
+
   /** @internal What a prepared query needs of its engine's settings. */
   settings(): { opts: EngineOptions; strict: boolean; allowNet: readonly string[] | undefined; limits: EvalLimits; runtime: Value } {
     return { opts: this.opts, strict: this.strictBuiltinErrors, allowNet: this.allowNet, limits: this.limits, runtime: this.runtimeValue };
@@ -304,12 +333,26 @@ export class PreparedQuery {
   private readonly engine: Engine;
   private readonly snap: Snapshot;
   private readonly q: CompiledQuery;
+  private readonly body: Body;
+  /** The query compiled against the snapshot's traced rules (on first traced evaluation). */
+  private traced: { q: CompiledQuery; root: TreeNode } | null = null;
 
-  constructor(engine: Engine, snap: Snapshot, q: CompiledQuery, query: string) {
+  constructor(engine: Engine, snap: Snapshot, q: CompiledQuery, query: string, body: Body) {
     this.engine = engine;
     this.snap = snap;
     this.q = q;
     this.query = query;
+    this.body = body;
+  }
+
+  private tracedQuery(): { q: CompiledQuery; root: TreeNode } {
+    if (this.traced === null) {
+      const t = this.engine.tracedTree(this.snap);
+      const q = t.compiler.compileQuery(this.body, "query");
+      q.exprs.forEach((e, i) => (e.text = this.q.exprs[i]?.text ?? ""));
+      this.traced = { q, root: t.root };
+    }
+    return this.traced;
   }
 
   /** Source text and position of each expression of the query. */
@@ -367,7 +410,22 @@ export class PreparedQuery {
       if (e instanceof ValueDepthError) throw RegoError.single("invalid_argument", `input: ${e.message}`);
       throw asRegoError(e, "eval_internal_error");
     }
-    const attempt = (): RawResult[] => this.run(opts, s, input, asyncResults, nowNs, cache, deadline);
+    const attempt = (): RawResult[] => {
+      if (opts.tracer === undefined) return this.run(opts, s, input, asyncResults, nowNs, cache, deadline, null);
+      // A traced evaluation: the events of an attempt suspended for I/O are dropped (the query
+      // runs again from the start); the tracer sees those of the attempt that finished.
+      const events: TraceEvent[] = [];
+      const buf: Tracer = { trace: (ev) => void events.push(ev) };
+      let suspended = false;
+      try {
+        return this.run(opts, s, input, asyncResults, nowNs, cache, deadline, buf);
+      } catch (e) {
+        suspended = e instanceof AsyncSuspend;
+        throw e;
+      } finally {
+        if (!suspended) for (const ev of events) opts.tracer.trace(ev);
+      }
+    };
     try {
       return attempt();
     } catch (e) {
@@ -396,8 +454,10 @@ export class PreparedQuery {
     nowNs: bigint,
     cache: Map<string, Value>,
     deadline: number,
+    tracer: Tracer | null,
   ): RawResult[] {
-    const q = this.q;
+    const tq = tracer === null ? null : this.tracedQuery();
+    const q = tq === null ? this.q : tq.q;
     const prints: { line: string; loc?: Location }[] = [];
     const strict = opts.strictBuiltinErrors ?? s.strict;
     let c: Ctx | null = null;
@@ -424,7 +484,13 @@ export class PreparedQuery {
         }
       },
     };
-    c = new Ctx(this.snap.root, this.snap.data, input, bctx, strict, deadline, opts.signal ?? null, opts.cancel ?? null);
+    c = new Ctx(tq === null ? this.snap.root : tq.root, this.snap.data, input, bctx, strict, deadline, opts.signal ?? null, opts.cancel ?? null);
+    if (tracer !== null) {
+      const tc = c;
+      tc.tracer = tracer;
+      (bctx as NoteContext).traceNote = (message) =>
+        tracer.trace({ op: "Note", node: { kind: "note" }, location: bctx.location ?? { file: "query", row: 1, col: 1 }, queryId: tc.qid, parentId: tc.pqid, message, bindings: null });
+    }
     c.checkCancel();
     const f: Frame = new Array(q.nslots);
     const out: RawResult[] = [];

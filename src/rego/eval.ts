@@ -24,6 +24,7 @@ import {
   ValueDepthError,
 } from "./value.ts";
 import type { Builtin, BuiltinContext } from "./builtin.ts";
+import type { Tracer } from "./trace.ts";
 import { BuiltinError, BuiltinTypeError, HaltError, AsyncSuspend } from "./builtin.ts";
 
 export type Frame = (Value | undefined)[];
@@ -155,6 +156,12 @@ export class Ctx {
   signal: AbortSignal | null;
   /** Stop when element 0 is non-zero (a flag shared with another thread). */
   cancel: Int32Array | null;
+  /** The evaluation's tracer (only traced rule trees read it: see trace.ts), the current query id, its parent, the last id used, the expression being evaluated. */
+  tracer: Tracer | null = null;
+  qid = 0;
+  pqid = 0;
+  qcount = 0;
+  traceLoc: Location | undefined = undefined;
   constructor(
     root: TreeNode,
     data: Value,
@@ -491,7 +498,12 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
   if (node.complete.length > 0 || node.defaultRule !== null) {
     let result: Value | undefined;
     let resultLoc: Location | undefined;
-    for (const r of candidates(c, node, node.complete)) {
+    let rules = candidates(c, node, node.complete);
+    if (c.tracer !== null) {
+      rules = opaIndexed(c, rules);
+      traceIndex(c, node, rules.length, node.earlyExit);
+    }
+    for (const r of rules) {
       const v = evalSingle(c, r);
       if (v === undefined) continue;
       if (result === undefined) {
@@ -506,8 +518,13 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
     return result;
   }
   if (node.multi.length > 0 && node.suffixRules.length === 0 && node.children.size === 0) {
+    let multi = node.multi;
+    if (c.tracer !== null) {
+      multi = opaIndexed(c, multi);
+      traceIndex(c, node, multi.length, false);
+    }
     const set = new RSet();
-    for (const r of node.multi) collectMulti(c, r, set);
+    for (const r of multi) collectMulti(c, r, set);
     return set;
   }
   // An object: base data, child documents, then ref-head rules with variable parts.
@@ -665,6 +682,7 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
 
 function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined {
   let out: Value | undefined;
+  if (c.tracer !== null) traceIndex(c, node, node.funcs.length, node.fnEarlyExit);
   for (const r of node.funcs) {
     if (r.args!.length !== args.length) continue;
     const f: Frame = new Array(r.nslots);
@@ -694,6 +712,29 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
     out = node.defaultFunc.value!(c, f);
   }
   return out;
+}
+
+/**
+ * As OPA's rule index (traced evaluations only, so that their Index events and the rules they
+ * enter are OPA's): rules whose `input.<path> == constant` test cannot hold are left out. They
+ * could not succeed, so the document is the same.
+ */
+function opaIndexed(c: Ctx, rules: CompiledRule[]): CompiledRule[] {
+  if (!rules.some((r) => r.inputEq !== null)) return rules;
+  return rules.filter((r) => {
+    if (r.inputEq === null) return true;
+    let v: Value | undefined = c.input;
+    for (const p of r.inputEq.path) v = lookup(v, p);
+    return v !== undefined && hashKey(v) === r.inputEq.key;
+  });
+}
+
+/** An Index event: the rules of a node about to be evaluated (traced evaluations only). */
+function traceIndex(c: Ctx, node: TreeNode, n: number, early: boolean): void {
+  const loc = c.traceLoc ?? { file: "query", row: 1, col: 1 };
+  // OPA's index reports an early exit when nothing matched, whatever the rules.
+  const message = `(matched ${n} rule${n === 1 ? "" : "s"}${early || n === 0 ? ", early exit" : ""})`;
+  c.tracer!.trace({ op: "Index", node: { kind: "ref", text: node.dataPath() }, location: loc, queryId: c.qid, parentId: c.pqid, message, bindings: null });
 }
 
 function memoKey(v: Value): unknown {

@@ -59,7 +59,7 @@ export interface PrettyOptions {
   /** Explanation lines per failed test (the FAILURES section, verbose only). */
   failTraces?: Map<TestResult, string[]>;
   /** conftest --report: the failing expression under each failure's trace. */
-  failureLines?: Map<TestResult, { file: string; row: number; text: string }>;
+  failureLines?: Map<TestResult, { file: string; row: number; text: string; pad?: string }>;
 }
 
 /** opa test's pretty output. */
@@ -102,7 +102,7 @@ export function prettyReport(results: TestResult[], opts: PrettyOptions = {}): s
       out += testLine(r) + "\n\n";
       for (const l of opts.failTraces?.get(r) ?? []) out += "  " + l + "\n";
       const fl = opts.failureLines?.get(r);
-      if (fl) out += `\n  ${fl.file}:${fl.row}:\n    \t${fl.text}\n\n`;
+      if (fl) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${fl.text}\n\n`;
       else if (opts.failureLines) out += "\n";
       out += "\n";
       if (r.subResults && r.subResults.some((s) => s.fail)) out += subLines(r.subResults, true) + "\n";

@@ -12,7 +12,8 @@ import { loadPaths, checkDataMerge, LoadError, type LoadedFiles } from "../load/
 import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
 import { runTests, DEFAULT_TIMEOUT_MS, type TestResult } from "./runner.ts";
 import { CoverageCollector, coverageReport, type CoverageReport } from "./coverage.ts";
-import { TraceCollector, TraceText, failTrace, fullTrace, failureLine, formatTraceLines, plainTraceLines } from "./trace.ts";
+import { explainLines, failureLine, formatTraceLines, plainTraceLines, SourceText } from "./trace.ts";
+import { BufferTracer, explainEvents, type ExplainMode } from "../rego/trace.ts";
 import { strictErrors } from "./strict.ts";
 import { checkCapabilities } from "./capabilities.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
@@ -188,7 +189,7 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
 }
 
 /** A fresh engine with the session's settings and data (modules not added). */
-function sessionEngine(s: Pick<VerifySession, "regoVersion" | "showBuiltinErrors" | "data">, hooks?: CoverageCollector | TraceCollector): Engine {
+function sessionEngine(s: Pick<VerifySession, "regoVersion" | "showBuiltinErrors" | "data">, hooks?: CoverageCollector): Engine {
   const e = new Engine({ regoVersion: s.regoVersion, strictBuiltinErrors: s.showBuiltinErrors, hooks });
   for (const d of s.data) e.addData(d.value, d.path);
   return e;
@@ -262,6 +263,8 @@ export function sessionCoverage(s: VerifySession): CoverageReport {
 export interface ExplainOptions {
   /** opa test's verbose report with explanations: every test traced (full), notes only, or failures. */
   report?: "full" | "notes" | "fails";
+  /** opa test --explain: the trace shown under each failed test (default fails). */
+  explain?: ExplainMode;
   /** Plain evaluation traces of every test (conftest verify --trace). */
   trace?: boolean;
   timeoutMs?: number;
@@ -273,42 +276,44 @@ export interface Explanations {
   /** conftest's trace lines (with `trace`: every result has an entry). */
   plainTraces: Map<TestResult, string[]>;
   /** The expression a failed test stopped at (with `report`). */
-  failureLines: Map<TestResult, { file: string; row: number; text: string }>;
+  failureLines: Map<TestResult, { file: string; row: number; text: string; pad: string }>;
 }
 
 /**
  * Explanations for the results: the tests concerned run again, one at a time, on an engine
- * instrumented for tracing. Best effort: what cannot be explained is left out.
+ * engine with a tracer. Best effort: what cannot be explained is left out.
  */
 export async function explainResults(s: VerifySession, results: TestResult[], o: ExplainOptions = {}): Promise<Explanations> {
   const failTraces = new Map<TestResult, string[]>();
   const plainTraces = new Map<TestResult, string[]>();
-  const failureLines = new Map<TestResult, { file: string; row: number; text: string }>();
+  const failureLines = new Map<TestResult, { file: string; row: number; text: string; pad: string }>();
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const tracer = new TraceCollector();
-  const texts = new TraceText(s.modules, s.sources, s.discovery.probeRules);
-  const te = sessionEngine(s, tracer);
+  const te = sessionEngine(s);
+  const sources = new SourceText(s.sources);
+  // --report's kind decides the trace under failed tests (conftest verify); opa test's --explain otherwise.
+  // conftest's `--report full` is the whole trace, Unify events included (opa test's `full` is not).
+  const mode: ExplainMode = o.report === "full" ? "debug" : (o.report ?? o.explain ?? "fails");
   try {
     te.addParsedModules(s.modules);
-    const toTrace = o.trace || o.report === "full" ? results.filter((r) => !r.skip && !r.error && r.test.kind !== "function") : results.filter((r) => r.fail && !r.error);
+    const toTrace = o.trace || mode === "full" || mode === "debug" ? results.filter((r) => !r.skip && !r.error && r.test.kind !== "function") : results.filter((r) => r.fail && !r.error);
     for (const r of toTrace) {
-      tracer.start();
+      const tracer = new BufferTracer();
       let defined = false;
       try {
-        const rs = await te.queryRaw(testQuery(r.test), { timeoutMs, print: () => {} });
+        const rs = await te.queryRaw(testQuery(r.test), { timeoutMs, print: () => {}, tracer });
         defined = rs.length > 0;
       } catch {
         defined = false;
       }
-      const events = tracer.stop();
-      const q = queryText(r.test);
-      if (o.report === "notes") failTraces.set(r, []);
-      else if (o.report === "full") failTraces.set(r, formatTraceLines(fullTrace(events, q, defined, texts)));
-      else failTraces.set(r, formatTraceLines(failTrace(events, q, r.test.loc, defined, texts)));
-      if (o.trace) plainTraces.set(r, plainTraceLines(fullTrace(events, q, defined, texts)));
+      const events = tracer.events;
+      // A test that was defined (but not true) and where nothing failed has nothing to explain.
+      const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode);
+      failTraces.set(r, formatTraceLines(lines));
+      if (o.trace) plainTraces.set(r, plainTraceLines(events));
       if (o.report !== undefined && r.fail && !r.subResults?.length) {
-        const fl = failureLine(events, r.test.loc, texts);
-        if (fl) failureLines.set(r, { file: fl.loc.file, row: fl.loc.row, text: fl.text });
+        // conftest's report shows every event with `full` (Unify too), the lineage otherwise.
+        const fl = failureLine(o.report === "full" ? events : explainEvents(events, o.report), sources);
+        if (fl) failureLines.set(r, { file: fl.loc.file, row: fl.loc.row, text: fl.text, pad: sources.padding(fl.loc) });
       }
     }
   } catch {
@@ -316,11 +321,6 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
   }
   for (const r of results) if (o.trace && !plainTraces.has(r)) plainTraces.set(r, []);
   return { failTraces, plainTraces, failureLines };
-}
-
-function queryText(t: TestCase): string {
-  const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
-  return ident.test(t.name) ? `${t.pkg}.${t.name}` : `${t.pkg}[${JSON.stringify(t.name)}]`;
 }
 
 /** conftest's namespace globs: `*` matches any run of characters (dots included), `?` one, `[…]` a class. */
