@@ -9,7 +9,7 @@ import { Engine } from "../engine/index.ts";
 import { RegoError } from "../rego/errors.ts";
 import type { Module } from "../rego/ast.ts";
 import { loadPaths, LoadError, type LoadedFiles } from "../load/index.ts";
-import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
+import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, ignoreFilter, type TestCase, type Discovery } from "./discover.ts";
 import { runTests, DEFAULT_TIMEOUT_MS, type TestResult } from "./runner.ts";
 import { CoverageCollector, coverageReport, type CoverageReport } from "./coverage.ts";
 import { TraceCollector, TraceText, failTrace, fullTrace, failureLine, formatTraceLines, plainTraceLines } from "./trace.ts";
@@ -54,6 +54,8 @@ export interface VerifySessionOptions {
    * `deny[x] if …` rules (see problematicIf) are refused after compiling.
    */
   conftest?: boolean;
+  /** opa test's --ignore: names (Go glob patterns) of files and directories below the paths to skip. */
+  ignore?: string[];
 }
 
 export interface VerifySession {
@@ -78,6 +80,7 @@ export interface VerifySession {
  * paths, `policy`. Throws VerifyError.
  */
 export async function loadVerifySession(paths: string[], o: VerifySessionOptions = {}): Promise<VerifySession> {
+  const ignored = ignoreFilter(o.ignore ?? []);
   const regoVersion = o.regoVersion ?? "v1";
   // gator's `dir/...` (a tree) is how directories are read anyway.
   paths = paths.map((p) => (p === "..." ? "." : p.replace(/\/\.\.\.$/, "") || "/"));
@@ -113,7 +116,9 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
       // Gatekeeper trees hold Kubernetes YAML, which is not data.
       const onlyRego = suites.length > 0 || !paths.includes(p);
       if (!isDir && suites.length) continue;
-      const f = loadPaths([p], onlyRego ? { ignore: (x) => /\.(ya?ml|json)$/i.test(x) && !statSync(x).isDirectory() } : {});
+      const f = loadPaths([p], {
+        ignore: (x) => !!ignored?.(x) || (onlyRego && /\.(ya?ml|json)$/i.test(x) && !statSync(x).isDirectory()),
+      });
       // A file reached through several paths (`-p policy/sub policy`) is loaded once.
       for (const m of f.modules) {
         if (seen.has(resolve(m.file))) continue;
@@ -137,7 +142,7 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
     try {
       const missing = o.data.filter((p) => !existsSync(p));
       if (missing.length) throw new LoadError(missing.map((p) => `stat ${p}: no such file or directory`).join("\n"));
-      const d = loadPaths(o.data, { ignore: (x) => /\.rego$/i.test(x) });
+      const d = loadPaths(o.data, { ignore: (x) => !!ignored?.(x) || /\.rego$/i.test(x) });
       files.data.push(...d.data);
     } catch (e) {
       if (e instanceof LoadError) throw new VerifyError("load-documents", loadErrors(e.message.split("\n")));
