@@ -20,7 +20,7 @@ function parse(s: string): [string, Value][] {
   if (authority !== undefined) {
     let hostport: string;
     try {
-      hostport = parseAuthority(scheme?.toLowerCase() ?? "", authority);
+      hostport = parseAuthority(authority);
     } catch (e) {
       if (e instanceof UrlError) throw new BuiltinError(`uri.parse: parse ${JSON.stringify(s)}: ${e.message}`);
       throw e;
@@ -106,7 +106,7 @@ function validOptionalPort(p: string): boolean {
 }
 
 /** Go's url.parseHost: the unescaped host[:port], IP literals checked. */
-function parseHost(scheme: string, host: string): string {
+function parseHost(host: string): string {
   const open = host.lastIndexOf("[");
   if (open > 0) throw new UrlError("invalid IP-literal");
   if (open === 0) {
@@ -125,11 +125,10 @@ function parseHost(scheme: string, host: string): string {
     if (!ip || ip.v4 || (pct >= 0 && pct === unescaped.length - 1)) throw new UrlError(`invalid host: ParseAddr(${JSON.stringify(unescaped)}): unable to parse IP`);
     return "[" + unescaped + "]" + colonPort;
   }
-  const first = host.indexOf(":");
-  if (first >= 0) {
-    // Go is strict about colons in http(s) hosts: the port starts at the first one.
-    const i = scheme === "http" || scheme === "https" ? first : host.lastIndexOf(":");
-    const colonPort = host.slice(i);
+  const last = host.lastIndexOf(":");
+  if (last >= 0) {
+    // The port follows the last colon (OPA's build keeps Go's lenient colons: urlstrictcolons=0).
+    const colonPort = host.slice(last);
     if (!validOptionalPort(colonPort)) throw new UrlError(`invalid port ${JSON.stringify(colonPort)} after host`);
   }
   return goUnescape(host, "host");
@@ -138,9 +137,9 @@ function parseHost(scheme: string, host: string): string {
 const USERINFO = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 
 /** Go's url.parseAuthority: the host[:port] of `user@host:port`, the user part checked. */
-function parseAuthority(scheme: string, authority: string): string {
+function parseAuthority(authority: string): string {
   const at = authority.lastIndexOf("@");
-  const host = parseHost(scheme, at < 0 ? authority : authority.slice(at + 1));
+  const host = parseHost(at < 0 ? authority : authority.slice(at + 1));
   if (at >= 0) {
     const user = authority.slice(0, at);
     if (!USERINFO.test(user)) throw new UrlError("net/url: invalid userinfo");

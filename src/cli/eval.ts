@@ -52,6 +52,8 @@ export interface EvalOptions {
   /** Partial evaluation (--partial, --unknowns): not supported, refused with exit 2. */
   partial?: boolean;
   unknowns?: string[];
+  /** Schema-checked input types (-s, --schema): not supported, refused with exit 2. */
+  schema?: string;
 }
 
 const PORTCULLIS_VERSION = PACKAGE_VERSION;
@@ -192,6 +194,9 @@ function checkEvalFlags(o: EvalOptions): { message: string; code: number } | nul
   }
   if (o.profileLimit !== undefined && !/^-?\d+$/.test(o.profileLimit)) {
     return { message: `Error: invalid argument "${o.profileLimit}" for "--profile-limit" flag: strconv.ParseInt: parsing "${o.profileLimit}": invalid syntax\n`, code: 1 };
+  }
+  if (o.schema !== undefined) {
+    return { message: "error: schema type checking (-s, --schema) is not supported by portcullis eval; use opa eval -s for it\n", code: 2 };
   }
   if (o.partial || (o.unknowns?.length ?? 0) > 0) {
     return {
