@@ -664,8 +664,9 @@ function buildSchema(p: Parsed): GraphQLSchema {
     }
   }
   let schema: GraphQLSchema;
+  const doc = withUndefinedExtended(p.doc);
   try {
-    schema = graphqlJS().buildASTSchema(p.doc, { assumeValid: false });
+    schema = graphqlJS().buildASTSchema(doc, { assumeValid: false });
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     const first = e.message.split("\n\n")[0];
@@ -685,6 +686,8 @@ function buildSchema(p: Parsed): GraphQLSchema {
   }
   // gqlparser refuses, when loading, a type without fields (graphql-js only when validating)
   for (const e of graphqlJS().validateSchema(schema)) {
+    const mapped = loadingProblem(e.message, doc, p);
+    if (mapped !== null) throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${mapped.line}:${mapped.column}: ${mapped.message}`);
     const m = /^Type (\S+) must define one or more fields\.$/.exec(e.message);
     if (!m) continue;
     const t = schema.getType(m[1]);
@@ -693,6 +696,97 @@ function buildSchema(p: Parsed): GraphQLSchema {
     throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${l.line}:${l.column}: ${kind} ${m[1]}: must define one or more fields.`);
   }
   return schema;
+}
+
+const EXTENSION_TO_DEFINITION: Record<string, string> = {
+  [Kind.OBJECT_TYPE_EXTENSION]: Kind.OBJECT_TYPE_DEFINITION,
+  [Kind.INTERFACE_TYPE_EXTENSION]: Kind.INTERFACE_TYPE_DEFINITION,
+  [Kind.UNION_TYPE_EXTENSION]: Kind.UNION_TYPE_DEFINITION,
+  [Kind.ENUM_TYPE_EXTENSION]: Kind.ENUM_TYPE_DEFINITION,
+  [Kind.INPUT_OBJECT_TYPE_EXTENSION]: Kind.INPUT_OBJECT_TYPE_DEFINITION,
+  [Kind.SCALAR_TYPE_EXTENSION]: Kind.SCALAR_TYPE_DEFINITION,
+};
+
+/**
+ * gqlparser lets `extend type X` stand for X when X is defined nowhere (the first extension
+ * defines it, of the extension's kind); graphql-js refuses. The document with such first
+ * extensions turned into definitions.
+ */
+function withUndefinedExtended(doc: DocumentNode): DocumentNode {
+  const defined = new Set<string>();
+  for (const d of doc.definitions) if ("name" in d && d.name && !d.kind.endsWith("Extension") && d.kind.endsWith("Definition")) defined.add(d.name.value);
+  let changed = false;
+  const definitions = doc.definitions.map((d) => {
+    const kind = EXTENSION_TO_DEFINITION[d.kind];
+    if (kind === undefined || !("name" in d) || !d.name || defined.has(d.name.value)) return d;
+    defined.add(d.name.value);
+    changed = true;
+    return { ...d, kind } as unknown as typeof d;
+  });
+  return changed ? { ...doc, definitions } : doc;
+}
+
+/** A field definition's name position (where gqlparser places field errors). */
+function fieldPosition(doc: DocumentNode, typeName: string, field: string): { line: number; column: number } | null {
+  for (const d of doc.definitions) {
+    if (!("name" in d) || d.name?.value !== typeName || !("fields" in d) || !d.fields) continue;
+    for (const f of d.fields as readonly { name: { value: string; loc?: { startToken: { line: number; column: number } } } }[]) {
+      if (f.name.value === field && f.name.loc) return { line: f.name.loc.startToken.line, column: f.name.loc.startToken.column };
+    }
+  }
+  return null;
+}
+
+const GQL_KIND: Record<string, string> = {
+  GraphQLScalarType: "SCALAR",
+  GraphQLObjectType: "OBJECT",
+  GraphQLInterfaceType: "INTERFACE",
+  GraphQLUnionType: "UNION",
+  GraphQLEnumType: "ENUM",
+  GraphQLInputObjectType: "INPUT_OBJECT",
+};
+
+/**
+ * graphql-js schema problems that gqlparser reports while loading, in gqlparser's words and
+ * places: interfaces not implemented transitively, input fields of output types and output
+ * fields of input types. null for others.
+ */
+function loadingProblem(message: string, doc: DocumentNode, p: Parsed): Problem | null {
+  const at = (l: { line: number; column: number } | null) => (p.fromObject || l === null ? { line: -1, column: -1 } : l);
+  let m = /^Type (\S+) must implement (\S+) because it is implemented by (\S+)\.$/.exec(message);
+  if (m) return { message, ...at(locateDefinition(p.source, m[1], 1)) };
+  m = /^The type of (\S+)\.(\S+) must be (Input|Output) Type but got: (.+)\.$/.exec(message);
+  if (m) {
+    const named = m[4].replace(/[[\]!]/g, "");
+    const l = at(fieldPosition(doc, m[1], m[2]));
+    if (m[3] === "Input") {
+      const t = doc.definitions.find((d) => "name" in d && d.name?.value === named && !d.kind.endsWith("Extension"));
+      const kind = t ? (GQL_KIND[defKindClass(t.kind)] ?? "OBJECT") : "OBJECT";
+      return { message: `${kind} ${m[2]}: field must be one of SCALAR, ENUM, INPUT_OBJECT.`, ...l };
+    }
+    const owner = doc.definitions.find((d) => "name" in d && d.name?.value === m![1] && !d.kind.endsWith("Extension"));
+    const ownerKind = owner?.kind === Kind.INTERFACE_TYPE_DEFINITION ? "INTERFACE" : "OBJECT";
+    return { message: `${ownerKind} ${m[1]}: field must be one of SCALAR, OBJECT, INTERFACE, UNION, ENUM.`, ...l };
+  }
+  return null;
+}
+
+function defKindClass(kind: string): string {
+  switch (kind) {
+    case Kind.SCALAR_TYPE_DEFINITION:
+      return "GraphQLScalarType";
+    case Kind.OBJECT_TYPE_DEFINITION:
+      return "GraphQLObjectType";
+    case Kind.INTERFACE_TYPE_DEFINITION:
+      return "GraphQLInterfaceType";
+    case Kind.UNION_TYPE_DEFINITION:
+      return "GraphQLUnionType";
+    case Kind.ENUM_TYPE_DEFINITION:
+      return "GraphQLEnumType";
+    case Kind.INPUT_OBJECT_TYPE_DEFINITION:
+      return "GraphQLInputObjectType";
+  }
+  return "";
 }
 
 function locateDefinition(source: string, name: string, nth: number): { line: number; column: number } {
