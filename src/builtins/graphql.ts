@@ -169,6 +169,30 @@ function obj(entries: Record<string, Value | undefined>): PlainObject {
   return out;
 }
 
+/**
+ * gqlparser's block string value: the common indentation (of all lines with text, the first
+ * included) removed from every line but the first, then leading and trailing blank lines dropped.
+ */
+function blockStringValue(raw: string): string {
+  const lines = raw.split("\n");
+  const indentOf = (l: string) => {
+    const m = /^[ \t]*/.exec(l)![0].length;
+    return m === l.length ? Infinity : m;
+  };
+  let common = Infinity;
+  for (const l of lines) {
+    const i = indentOf(l);
+    if (i < common) common = i;
+    if (common === 0) break;
+  }
+  if (common !== Infinity) for (let i = 1; i < lines.length; i++) lines[i] = lines[i].length < common ? "" : lines[i].slice(common);
+  let start = 0;
+  let end = lines.length;
+  while (start < end && indentOf(lines[start]) === Infinity) start++;
+  while (start < end && indentOf(lines[end - 1]) === Infinity) end--;
+  return lines.slice(start, end).join("\n");
+}
+
 const VALUE_KIND: Record<string, number> = {
   [Kind.VARIABLE]: 0,
   [Kind.INT]: 1,
@@ -198,7 +222,7 @@ function valueAST(v: ValueNode, source: string): Value {
       if (v.block) {
         kind = 4;
         const text = v.loc ? source.slice(v.loc.start + 3, v.loc.end - 3) : v.value;
-        raw = text.replace(/\\"""/g, '"""');
+        raw = v.loc ? blockStringValue(text.replace(/\\"""/g, '"""')) : text;
       } else raw = v.value;
       break;
     case Kind.BOOLEAN:
