@@ -70,7 +70,7 @@ test("check --v0-v1: recordings identical to opa check when it is installed", (t
     return;
   }
   for (const [f, [, code, err]] of Object.entries(CASES)) {
-    const r = spawnSync(opa, ["check", "--v0-v1", f], { encoding: "utf8" });
+    const r: { status: number | null; stderr: string } = spawnSync(opa, ["check", "--v0-v1", f], { encoding: "utf8" });
     assert.deepEqual({ code: r.status, err: r.stderr }, { code, err }, f);
   }
 });
