@@ -308,7 +308,7 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
             location: { row: texts[i]?.row ?? 1, col: texts[i]?.col ?? 1 },
           })),
         };
-        if (r.bindings.size > 0) o.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]));
+        if (r.bindings.size > 0) o.bindings = Object.fromEntries(sortedBindings(r.bindings).map(([k, v]) => [k, new RegoJSON(v)]));
         return o;
       });
       return goEscape(jsonText({ result })) + "\n";
@@ -316,7 +316,7 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
     case "values":
       return raw.map((r) => goEscape(jsonText(r.expressions.map((v) => new RegoJSON(v)))) + "\n").join("");
     case "bindings":
-      return raw.map((r) => goEscape(jsonText(Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)])))) + "\n").join("");
+      return raw.map((r) => goEscape(jsonText(Object.fromEntries(sortedBindings(r.bindings).map(([k, v]) => [k, new RegoJSON(v)])))) + "\n").join("");
     case "raw":
       return raw.map((r) => r.expressions.map(rawText).join(" ") + "\n").join("");
     case "pretty": {
@@ -325,12 +325,17 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
       if (!withBindings) {
         return raw.map((r) => r.expressions.map((v) => valueJSON(v, "  ")).join("\n")).join("\n") + "\n";
       }
-      const names = Array.from(raw[0].bindings.keys());
+      const names = sortedBindings(raw[0].bindings).map(([k]) => k);
       const rows = raw.map((r) => names.map((n) => (r.bindings.has(n) ? valueJSON(r.bindings.get(n)!) : "")));
       return table(names, rows);
     }
   }
   return "";
+}
+
+/** Bindings in name order: OPA's are a map, which Go's JSON encoder and its table print sorted. */
+function sortedBindings(b: Map<string, Value>): [string, Value][] {
+  return [...b].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
 
 function rawText(v: Value): string {

@@ -93,6 +93,9 @@ const RECORDED: { args: string[]; code: number; out: string; err: string }[] = [
     out: '{\n  "result": [\n    {\n      "expressions": [\n        {\n          "value": true,\n          "text": "x = 1",\n          "location": {\n            "row": 1,\n            "col": 9\n          }\n        }\n      ],\n      "bindings": {\n        "x": 1\n      }\n    }\n  ]\n}\n',
     err: "",
   },
+  // Bindings print in name order (OPA's are a Go map).
+  { args: ["-f", "bindings", "b := 1; a := 2"], code: 0, out: '{\n  "a": 2,\n  "b": 1\n}\n', err: "" },
+  { args: ["-f", "pretty", "b := 1; a := 2"], code: 0, out: "┌───┬───┐\n│ a │ b │\n├───┼───┤\n│ 2 │ 1 │\n└───┴───┘\n", err: "" },
   // Errors: query locations have no file; evaluation errors name the failing term's text;
   // parse errors carry their source line; Go's JSON escaping.
   {
