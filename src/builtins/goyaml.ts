@@ -726,12 +726,54 @@ function loadFirst(s: string, names?: Map<object, string>): unknown {
     const err = e as { reason?: string; mark?: { line: number }; message: string };
     if (err.reason !== undefined && err.mark !== undefined) {
       if (/^nesting exceeded maxDepth/.test(err.reason)) throw new YAMLError(`yaml: ${DEPTH_REASON}`);
+      if (err.reason === "unexpected end of the stream within a flow collection") throw new YAMLError(unclosedFlowMessage(s));
       throw new YAMLError(`yaml: line ${err.mark.line + 1}: ${err.reason}`);
     }
     if (!(e instanceof yaml.YAMLException)) throw e;
     throw new YAMLError(`yaml: ${err.message}`);
   }
   return docs.length === 0 || docs[0] === undefined ? null : docs[0];
+}
+
+/**
+ * go-yaml's error for a flow collection (`[…`, `{…`) the input ends inside: libyaml's parser
+ * wanted a node after `[`, `{`, `,` or `:` ("did not find expected node content"), else the
+ * innermost collection's separator or end; the line is the stream end's (libyaml moves a last
+ * line without a newline to the next line), as go-yaml reports parser errors.
+ */
+function unclosedFlowMessage(s: string): string {
+  const open: string[] = [];
+  let last = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"' || c === "'") {
+      // a quoted scalar: to its closing quote ("…\"…", '…''…')
+      for (i++; i < s.length; i++) {
+        if (c === '"' && s[i] === "\\") i++;
+        else if (s[i] === c) {
+          if (c === "'" && s[i + 1] === "'") i++;
+          else break;
+        }
+      }
+      last = "scalar";
+    } else if (c === "#" && (i === 0 || /\s/.test(s[i - 1]))) {
+      while (i < s.length && s[i] !== "\n") i++;
+    } else if (c === "[" || c === "{") {
+      open.push(c);
+      last = c;
+    } else if (c === "]" || c === "}") {
+      open.pop();
+      last = "scalar";
+    } else if (c === "," || c === ":") last = c;
+    else if (!/\s/.test(c)) last = "scalar";
+  }
+  const inner = open[open.length - 1];
+  let what: string;
+  if (last === "[" || last === "{" || last === "," || (last === ":" && inner === "{")) what = "did not find expected node content";
+  else what = inner === "{" ? "did not find expected ',' or '}'" : "did not find expected ',' or ']'";
+  const nl = s.split("\n");
+  const line = nl.length - 1 + (nl[nl.length - 1] !== "" ? 1 : 0);
+  return line > 0 ? `yaml: line ${line}: ${what}` : `yaml: ${what}`;
 }
 
 export function isValidYAML(s: string): boolean {

@@ -19,6 +19,7 @@ import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";
 import { isPlainObject, typeName } from "../rego/value.ts";
 import { lazyRequire, requireNow } from "../lazy.ts";
+import { goQuote } from "../gotext/fmt.ts";
 
 // graphql-js (CommonJS, a hundred-odd files) loads on the first graphql.* call, not at start-up;
 // its Kind table, which the tables below use, is one small file of it.
@@ -44,31 +45,108 @@ function expectedFound(m: string, sep: string): string[] | null {
   return [m.slice("Expected ".length, i), m.slice(i + sep.length, m.length - 1)];
 }
 
+/** The token of `text` that starts at line:column (graphql-js's lexer), and the significant one before it. */
+function tokenAt(text: string, line: number, column: number): { kind: string; value: string; prev: string | null } | null {
+  const js = graphqlJS();
+  try {
+    const lexer = new js.Lexer(new js.Source(text));
+    let prev: string | null = null;
+    for (let t = lexer.advance(); t.kind !== "<EOF>"; t = lexer.advance()) {
+      if (t.line === line && t.column === column) return { kind: t.kind, value: t.value ?? "", prev };
+      if (t.line > line) break;
+      prev = t.kind;
+    }
+  } catch {
+    // a lexical error before the position: no token to name
+  }
+  return null;
+}
+
+/** How gqlparser names a string token (its position is after the opening quotes). */
+function stringToken(kind: string, value: string): { text: string; shift: number } | null {
+  if (kind === "String") return { text: `String ${goQuote(value)}`, shift: 1 };
+  if (kind === "BlockString") return { text: `BlockString ${goQuote(value)}`, shift: 3 };
+  return null;
+}
+
 /** A graphql-js syntax error in gqlparser's words. */
-function syntaxMessage(e: GraphQLError): string {
+function syntaxMessage(e: GraphQLError, text: string): string {
   let m = e.message.replace(/^Syntax Error: /, "").replace(/\.$/, "");
   let { line, column } = loc(e);
   let r: string[] | null;
+  // gqlparser names punctuators bare: `Expected {`, not `Expected "{"`.
+  const bare = (x: string) => x.replace(/^"(.+)"$/, "$1");
   if ((r = expectedFound(m, ', found String "'))) {
-    m = `Expected ${r[0]}, found String`;
+    m = `Expected ${bare(r[0])}, found String`;
     column++;
-  } else if ((r = expectedFound(m, ', found "'))) m = `Expected ${r[0]}, found ${r[1]}`;
+  } else if ((r = expectedFound(m, ', found BlockString "'))) {
+    m = `Expected ${bare(r[0])}, found BlockString`;
+    column += 3;
+  } else if ((r = expectedFound(m, ', found "'))) {
+    // An empty `{}` or `()` list: gqlparser wants at least one item.
+    const opener = r[1] === "}" ? "{" : r[1] === ")" ? "(" : null;
+    if (opener !== null && tokenAt(text, line, column)?.prev === opener) m = `expected at least one definition, found ${r[1]}`;
+    else m = `Expected ${bare(r[0])}, found ${r[1]}`;
+  } else if ((r = /^Unexpected (String|BlockString) "/.exec(m))) column += r[1] === "String" ? 1 : 3;
+  else if (/^Unexpected description, only GraphQL definitions support descriptions$/.test(m)) {
+    const t = tokenAt(text, line, column);
+    const st = t && stringToken(t.kind, t.value);
+    if (st) {
+      m = `Unexpected ${st.text}`;
+      column += st.shift;
+    }
+  } else if (/^Unexpected variable "\$.*" in constant value$/.test(m)) m = "Unexpected $";
   else if ((r = /^Unexpected "(.*)"$/.exec(m))) m = `Unexpected ${r[1]}`;
   else if (/^(Unterminated string|Invalid number|Unexpected character|Invalid character|Bad character escape|Invalid Unicode)/.test(m)) m = "Unexpected <Invalid>";
   return `${m} in GraphQL string at location ${line}:${column}`;
 }
 
-const EMPTY_DOC: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
+const gqlParser = lazyRequire<typeof import("graphql/language/parser.js")>("graphql/language/parser.js");
 
-function parseText(text: string): DocumentNode {
+type LexToken = { kind: string; value?: string; line: number; column: number };
+
+/** gqlparser's name for a token in "Unexpected …" (strings: their value, and their position after the quotes). */
+function unexpectedToken(t: LexToken): GqlError {
+  const st = stringToken(t.kind, t.value ?? "");
+  if (st) return new GqlError(`Unexpected ${st.text} in GraphQL string at location ${t.line}:${t.column + st.shift}`);
+  const what = t.kind === "Name" || t.kind === "Int" || t.kind === "Float" ? `${t.kind} ${goQuote(t.value ?? "")}` : t.kind;
+  return new GqlError(`Unexpected ${what} in GraphQL string at location ${t.line}:${t.column}`);
+}
+
+const QUERY_WORDS = new Set(["query", "mutation", "subscription", "fragment"]);
+const SCHEMA_WORDS = new Set(["scalar", "type", "interface", "union", "enum", "input", "directive", "schema", "extend"]);
+
+/**
+ * Parse a query or schema document definition by definition, as gqlparser does: a definition
+ * that cannot start this kind of document is an error at its first token, before anything
+ * after it is read (graphql-js alone would parse the whole document first).
+ */
+function parseText(text: string, kind: "query" | "schema"): DocumentNode {
   try {
-    return graphqlJS().parse(text, { noLocation: false, allowLegacyFragmentVariables: true } as Parameters<typeof import("graphql").parse>[1]);
-  } catch (e) {
-    if (e instanceof graphqlJS().GraphQLError) {
-      // gqlparser accepts a document without definitions.
-      if (/^Syntax Error: Unexpected <EOF>\.$/.test(e.message) && /^(\s|,|#[^\n]*(\n|$))*$/.test(text)) return EMPTY_DOC;
-      throw new GqlError(syntaxMessage(e));
+    const parser = new (gqlParser().Parser)(text, { allowLegacyFragmentVariables: true } as never);
+    const p = parser as unknown as {
+      _lexer: { token: LexToken; lookahead(): LexToken };
+      expectToken(k: string): void;
+      parseDefinition(): DocumentNode["definitions"][number];
+    };
+    p.expectToken("<SOF>");
+    const definitions: DocumentNode["definitions"][number][] = [];
+    for (;;) {
+      const t = p._lexer.token;
+      if (t.kind === "<EOF>") break;
+      if (kind === "query") {
+        if (!(t.kind === "{" || (t.kind === "Name" && QUERY_WORDS.has(t.value ?? "")))) throw unexpectedToken(t);
+      } else if (t.kind === "String" || t.kind === "BlockString") {
+        const next = p._lexer.lookahead();
+        if (next.kind !== "Name" || !SCHEMA_WORDS.has(next.value ?? "")) throw unexpectedToken(next);
+        // gqlparser: an extension cannot have a description; the description is the error.
+        if (next.value === "extend") throw unexpectedToken(t);
+      } else if (!(t.kind === "Name" && SCHEMA_WORDS.has(t.value ?? ""))) throw unexpectedToken(t);
+      definitions.push(p.parseDefinition());
     }
+    return { kind: Kind.DOCUMENT, definitions };
+  } catch (e) {
+    if (e instanceof graphqlJS().GraphQLError) throw new GqlError(syntaxMessage(e, text));
     throw e;
   }
 }
@@ -89,6 +167,30 @@ function obj(entries: Record<string, Value | undefined>): PlainObject {
     out[k] = v;
   }
   return out;
+}
+
+/**
+ * gqlparser's block string value: the common indentation (of all lines with text, the first
+ * included) removed from every line but the first, then leading and trailing blank lines dropped.
+ */
+function blockStringValue(raw: string): string {
+  const lines = raw.split("\n");
+  const indentOf = (l: string) => {
+    const m = /^[ \t]*/.exec(l)![0].length;
+    return m === l.length ? Infinity : m;
+  };
+  let common = Infinity;
+  for (const l of lines) {
+    const i = indentOf(l);
+    if (i < common) common = i;
+    if (common === 0) break;
+  }
+  if (common !== Infinity) for (let i = 1; i < lines.length; i++) lines[i] = lines[i].length < common ? "" : lines[i].slice(common);
+  let start = 0;
+  let end = lines.length;
+  while (start < end && indentOf(lines[start]) === Infinity) start++;
+  while (start < end && indentOf(lines[end - 1]) === Infinity) end--;
+  return lines.slice(start, end).join("\n");
 }
 
 const VALUE_KIND: Record<string, number> = {
@@ -120,7 +222,7 @@ function valueAST(v: ValueNode, source: string): Value {
       if (v.block) {
         kind = 4;
         const text = v.loc ? source.slice(v.loc.start + 3, v.loc.end - 3) : v.value;
-        raw = text.replace(/\\"""/g, '"""');
+        raw = v.loc ? blockStringValue(text.replace(/\\"""/g, '"""')) : text;
       } else raw = v.value;
       break;
     case Kind.BOOLEAN:
@@ -558,21 +660,21 @@ function checkAstShape(root: PlainObject, rootStruct: string): void {
 }
 
 function queryInput(name: string, pos: number, v: Value): Parsed {
-  if (typeof v === "string") return { doc: parseText(v), source: v };
+  if (typeof v === "string") return { doc: parseText(v, "query"), source: v };
   if (isPlainObject(v)) {
     checkAstShape(v, "QueryDocument");
     const source = printQuery(v);
-    return { doc: parseText(source), source, fromObject: true };
+    return { doc: parseText(source, "query"), source, fromObject: true };
   }
   throw new BuiltinTypeError(`${name}: operand ${pos} must be one of {string, object} but got ${typeName(v)}`);
 }
 
 function schemaInput(name: string, pos: number, v: Value): Parsed {
-  if (typeof v === "string") return { doc: parseText(v), source: v };
+  if (typeof v === "string") return { doc: parseText(v, "schema"), source: v };
   if (isPlainObject(v)) {
     checkAstShape(v, "SchemaDocument");
     const source = printSchema(v);
-    return { doc: parseText(source), source, fromObject: true };
+    return { doc: parseText(source, "schema"), source, fromObject: true };
   }
   throw new BuiltinTypeError(`${name}: operand ${pos} must be one of {string, object} but got ${typeName(v)}`);
 }
@@ -586,8 +688,9 @@ function buildSchema(p: Parsed): GraphQLSchema {
     }
   }
   let schema: GraphQLSchema;
+  const doc = withUndefinedExtended(p.doc);
   try {
-    schema = graphqlJS().buildASTSchema(p.doc, { assumeValid: false });
+    schema = graphqlJS().buildASTSchema(doc, { assumeValid: false });
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     const first = e.message.split("\n\n")[0];
@@ -607,6 +710,8 @@ function buildSchema(p: Parsed): GraphQLSchema {
   }
   // gqlparser refuses, when loading, a type without fields (graphql-js only when validating)
   for (const e of graphqlJS().validateSchema(schema)) {
+    const mapped = loadingProblem(e.message, doc, p);
+    if (mapped !== null) throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${mapped.line}:${mapped.column}: ${mapped.message}`);
     const m = /^Type (\S+) must define one or more fields\.$/.exec(e.message);
     if (!m) continue;
     const t = schema.getType(m[1]);
@@ -615,6 +720,97 @@ function buildSchema(p: Parsed): GraphQLSchema {
     throw new GqlError(`Error in gqlparser SchemaDocument to Schema conversion: input:${l.line}:${l.column}: ${kind} ${m[1]}: must define one or more fields.`);
   }
   return schema;
+}
+
+const EXTENSION_TO_DEFINITION: Record<string, string> = {
+  [Kind.OBJECT_TYPE_EXTENSION]: Kind.OBJECT_TYPE_DEFINITION,
+  [Kind.INTERFACE_TYPE_EXTENSION]: Kind.INTERFACE_TYPE_DEFINITION,
+  [Kind.UNION_TYPE_EXTENSION]: Kind.UNION_TYPE_DEFINITION,
+  [Kind.ENUM_TYPE_EXTENSION]: Kind.ENUM_TYPE_DEFINITION,
+  [Kind.INPUT_OBJECT_TYPE_EXTENSION]: Kind.INPUT_OBJECT_TYPE_DEFINITION,
+  [Kind.SCALAR_TYPE_EXTENSION]: Kind.SCALAR_TYPE_DEFINITION,
+};
+
+/**
+ * gqlparser lets `extend type X` stand for X when X is defined nowhere (the first extension
+ * defines it, of the extension's kind); graphql-js refuses. The document with such first
+ * extensions turned into definitions.
+ */
+function withUndefinedExtended(doc: DocumentNode): DocumentNode {
+  const defined = new Set<string>();
+  for (const d of doc.definitions) if ("name" in d && d.name && !d.kind.endsWith("Extension") && d.kind.endsWith("Definition")) defined.add(d.name.value);
+  let changed = false;
+  const definitions = doc.definitions.map((d) => {
+    const kind = EXTENSION_TO_DEFINITION[d.kind];
+    if (kind === undefined || !("name" in d) || !d.name || defined.has(d.name.value)) return d;
+    defined.add(d.name.value);
+    changed = true;
+    return { ...d, kind } as unknown as typeof d;
+  });
+  return changed ? { ...doc, definitions } : doc;
+}
+
+/** A field definition's name position (where gqlparser places field errors). */
+function fieldPosition(doc: DocumentNode, typeName: string, field: string): { line: number; column: number } | null {
+  for (const d of doc.definitions) {
+    if (!("name" in d) || d.name?.value !== typeName || !("fields" in d) || !d.fields) continue;
+    for (const f of d.fields as readonly { name: { value: string; loc?: { startToken: { line: number; column: number } } } }[]) {
+      if (f.name.value === field && f.name.loc) return { line: f.name.loc.startToken.line, column: f.name.loc.startToken.column };
+    }
+  }
+  return null;
+}
+
+const GQL_KIND: Record<string, string> = {
+  GraphQLScalarType: "SCALAR",
+  GraphQLObjectType: "OBJECT",
+  GraphQLInterfaceType: "INTERFACE",
+  GraphQLUnionType: "UNION",
+  GraphQLEnumType: "ENUM",
+  GraphQLInputObjectType: "INPUT_OBJECT",
+};
+
+/**
+ * graphql-js schema problems that gqlparser reports while loading, in gqlparser's words and
+ * places: interfaces not implemented transitively, input fields of output types and output
+ * fields of input types. null for others.
+ */
+function loadingProblem(message: string, doc: DocumentNode, p: Parsed): Problem | null {
+  const at = (l: { line: number; column: number } | null) => (p.fromObject || l === null ? { line: -1, column: -1 } : l);
+  let m = /^Type (\S+) must implement (\S+) because it is implemented by (\S+)\.$/.exec(message);
+  if (m) return { message, ...at(locateDefinition(p.source, m[1], 1)) };
+  m = /^The type of (\S+)\.(\S+) must be (Input|Output) Type but got: (.+)\.$/.exec(message);
+  if (m) {
+    const named = m[4].replace(/[[\]!]/g, "");
+    const l = at(fieldPosition(doc, m[1], m[2]));
+    if (m[3] === "Input") {
+      const t = doc.definitions.find((d) => "name" in d && d.name?.value === named && !d.kind.endsWith("Extension"));
+      const kind = t ? (GQL_KIND[defKindClass(t.kind)] ?? "OBJECT") : "OBJECT";
+      return { message: `${kind} ${m[2]}: field must be one of SCALAR, ENUM, INPUT_OBJECT.`, ...l };
+    }
+    const owner = doc.definitions.find((d) => "name" in d && d.name?.value === m![1] && !d.kind.endsWith("Extension"));
+    const ownerKind = owner?.kind === Kind.INTERFACE_TYPE_DEFINITION ? "INTERFACE" : "OBJECT";
+    return { message: `${ownerKind} ${m[1]}: field must be one of SCALAR, OBJECT, INTERFACE, UNION, ENUM.`, ...l };
+  }
+  return null;
+}
+
+function defKindClass(kind: string): string {
+  switch (kind) {
+    case Kind.SCALAR_TYPE_DEFINITION:
+      return "GraphQLScalarType";
+    case Kind.OBJECT_TYPE_DEFINITION:
+      return "GraphQLObjectType";
+    case Kind.INTERFACE_TYPE_DEFINITION:
+      return "GraphQLInterfaceType";
+    case Kind.UNION_TYPE_DEFINITION:
+      return "GraphQLUnionType";
+    case Kind.ENUM_TYPE_DEFINITION:
+      return "GraphQLEnumType";
+    case Kind.INPUT_OBJECT_TYPE_DEFINITION:
+      return "GraphQLInputObjectType";
+  }
+  return "";
 }
 
 function locateDefinition(source: string, name: string, nth: number): { line: number; column: number } {

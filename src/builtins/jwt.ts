@@ -8,6 +8,8 @@ import type { PlainObject, Value } from "../rego/value.ts";
 import { isNumber, isPlainObject, toJsNumber } from "../rego/value.ts";
 import { Base64Error, goBase64Decode, goJSON, goJSONError, parseJSONValue } from "./support/encoding.ts";
 import { pemBlocks } from "./support/x509.ts";
+import { goOuterSequenceError } from "./support/der.ts";
+import { headerGetString } from "./support/fastjson.ts";
 
 // ---- Token structure ------------------------------------------------------------------------
 
@@ -125,7 +127,8 @@ function decodeToken(token: string): Decoded {
   // A nested token ("cty": "JWT") carries another token as its payload.
   let sigBytes = signature;
   while (header.cty === "JWT") {
-    parts = splitToken(payloadBytes.toString("utf8"));
+    // The inner token is usually quoted (as jwt.io writes it): OPA trims quotes of both kinds.
+    parts = splitToken(payloadBytes.toString("utf8").replace(/^["']+|["']+$/g, ""));
     header = decodeHeader(parts);
     payloadBytes = withPrefix("JWT payload had invalid encoding: ", () => b64urlDecode(parts.payload));
     sigBytes = withPrefix("JWT signature had invalid encoding: ", () => b64urlDecode(parts.signature));
@@ -238,12 +241,24 @@ function parseVerificationKeys(text: string): VerifyKey[] {
     if (blocks.length > 0) {
       if (pemRest(text) !== "") throw new BuiltinError("extra data after a PEM certificate block");
       const b = blocks[0];
-      try {
-        if (b.type === "CERTIFICATE") return [{ key: new nodeCrypto.X509Certificate(b.bytes).publicKey, privateJwk: false }];
-        return [{ key: nodeCrypto.createPublicKey({ key: b.bytes, format: "der", type: "spki" }), privateJwk: false }];
-      } catch {
-        throw new BuiltinError("failed to extract a Key from the PEM certificate");
+      // OPA reads CERTIFICATE and PUBLIC KEY blocks; any other type names no key.
+      if (b.type === "CERTIFICATE") {
+        try {
+          return [{ key: new nodeCrypto.X509Certificate(b.bytes).publicKey, privateJwk: false }];
+        } catch {
+          throw new BuiltinError("failed to parse a PEM certificate: x509: malformed certificate");
+        }
       }
+      if (b.type === "PUBLIC KEY") {
+        const outer = goOuterSequenceError(b.bytes, "publicKeyInfo");
+        if (outer !== null) throw new BuiltinError(`failed to parse a PEM public key: ${outer}`);
+        try {
+          return [{ key: nodeCrypto.createPublicKey({ key: b.bytes, format: "der", type: "spki" }), privateJwk: false }];
+        } catch {
+          throw new BuiltinError("failed to parse a PEM public key: x509: failed to parse public key");
+        }
+      }
+      throw new BuiltinError("failed to extract a Key from the PEM certificate");
     }
   }
   const err = goJSONError(text);
@@ -488,19 +503,15 @@ function requiredKeyType(family: Family): string {
   }
 }
 
-function signToken(headerText: string, payloadText: string, headerValue: Value, jwk: Record<string, unknown>): string {
-  let alg: string;
-  if (!isPlainObject(headerValue) || headerValue.alg === undefined) {
-    throw new BuiltinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
-  }
-  const a0 = headerValue.alg;
-  if (typeof a0 !== "string") {
-    const kind = a0 === null ? "null" : Array.isArray(a0) ? "array" : typeof a0 === "boolean" ? "boolean" : isNumber(a0) ? "number" : "object";
-    throw new BuiltinError(`missing or invalid 'alg' header: value doesn't contain string; it contains ${kind}`);
-  }
-  alg = a0;
+function signToken(headerText: string, payloadText: string, jwk: Record<string, unknown>): string {
+  // OPA reads "alg" and "typ" from the header text with fastjson (through jwx's jwsbb).
+  const algRead = headerGetString(headerText, "alg");
+  if ("error" in algRead) throw new BuiltinError(`missing or invalid 'alg' header: ${algRead.error}`);
+  const alg = algRead.value;
   const a = ALGS[alg];
   if (!a) throw new BuiltinError(`unknown JWS algorithm: ${alg}`);
+  const typ = headerGetString(headerText, "typ");
+  if (("error" in typ || typ.value === "JWT") && goJSONError(payloadText) !== null) throw new BuiltinError("type is JWT but payload is not JSON");
   const key = withPrefix("jwk.Parse: failed to parse sole key: ", () => importJWK(jwk, false));
   const input = Buffer.from(`${Buffer.from(headerText, "utf8").toString("base64url")}.${Buffer.from(payloadText, "utf8").toString("base64url")}`);
   const mismatch = (): never => {
@@ -559,7 +570,7 @@ function encodeSign(args: Value[]): Value {
     );
   }
   const jwk = JSON.parse(goJSON(key)) as Record<string, unknown>;
-  return signToken(goJSON(header), goJSON(payload), header, jwk);
+  return signToken(goJSON(header), goJSON(payload), jwk);
 }
 
 function encodeSignRaw(args: Value[]): Value {
@@ -567,12 +578,7 @@ function encodeSignRaw(args: Value[]): Value {
   const headerText = expectString(name, 1, args[0]);
   const payloadText = expectString(name, 2, args[1]);
   const keyText = expectString(name, 3, args[2]);
-  const herr = goJSONError(headerText);
-  if (herr !== null) {
-    const first = headerText.trim().split(/\s/)[0];
-    throw new BuiltinError(`missing or invalid 'alg' header: cannot parse JSON: unexpected value found: "${first}"; unparsed tail: "${headerText}"`);
-  }
-  const header = fromJSONText(headerText);
+  // OPA parses the key before it reads the header.
   const kerr = goJSONError(keyText);
   if (kerr !== null) throw new BuiltinError("jwk.Parse: failed to parse sole key: jwk.ParseKey: jwk.Parse: failed to probe data: probe: failed to unmarshal data: " + kerr);
   const jwk = JSON.parse(keyText) as unknown;
@@ -581,11 +587,7 @@ function encodeSignRaw(args: Value[]): Value {
       `jwk.Parse: failed to parse sole key: jwk.ParseKey: jwk.Parse: failed to probe data: probe: failed to unmarshal data: json: cannot unmarshal ${jsonKind(jwk)} into Go value of type struct { Kty string "json:\\"kty\\""; D json.RawMessage "json:\\"d,omitempty\\"" }`,
     );
   }
-  if (isPlainObject(header) && typeof header.alg === "string" && header.alg in ALGS) {
-    const typ = header.typ;
-    if ((typ === undefined || typ === "JWT") && goJSONError(payloadText) !== null) throw new BuiltinError("type is JWT but payload is not JSON");
-  }
-  return signToken(headerText, payloadText, header, jwk as Record<string, unknown>);
+  return signToken(headerText, payloadText, jwk as Record<string, unknown>);
 }
 
 // ---- Table ----------------------------------------------------------------------------------

@@ -8,6 +8,21 @@ import { parseModule } from "../rego/parser.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
 import { RegoError } from "../rego/errors.ts";
 import { fromJS } from "../rego/value.ts";
+import { RULE_SHAPE_ERROR, detailText, parserErrorDetail } from "./support/parsedetail.ts";
+
+/** OPA's text for parse errors: each with its source line and caret. */
+function parseErrorsText(e: RegoError, source: string): string {
+  const lines = e.errors.map((x) => {
+    const where = x.location ? `${x.location.file}:${x.location.row}: ` : "";
+    let t = `${where}${x.code}: ${x.message}`;
+    if (x.code === "rego_parse_error" && x.location && x.location.row > 0 && !RULE_SHAPE_ERROR.test(x.message)) {
+      const d = parserErrorDetail(source, x.location.row, x.location.col);
+      if (d) t += detailText(d);
+    }
+    return t;
+  });
+  return lines.length === 1 ? `1 error occurred: ${lines[0]}` : `${lines.length} errors occurred:\n${lines.join("\n")}`;
+}
 
 export const builtins: Builtin[] = [
   {
@@ -19,7 +34,7 @@ export const builtins: Builtin[] = [
       try {
         return fromJS(moduleToJSON(parseModule(f, s, { regoVersion: "v1" })));
       } catch (e) {
-        if (e instanceof RegoError) throw new BuiltinError(`rego.parse_module: ${e.message}`);
+        if (e instanceof RegoError) throw new BuiltinError(`rego.parse_module: ${parseErrorsText(e, s)}`);
         throw e;
       }
     },

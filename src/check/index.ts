@@ -14,7 +14,8 @@ import { strictErrors, classifyStage, pickStagedErrors, SUPERSEDED, STAGE, type 
 
 export interface CheckOptions {
   strict?: boolean;
-  regoVersion?: "v0" | "v1";
+  /** "v0v1": modules must be valid in both versions (opa check --v0-v1): v0 parsing, v1 rules. */
+  regoVersion?: "v0" | "v1" | "v0v1";
   maxErrors?: number;
 }
 
@@ -98,7 +99,7 @@ function errnoText(e: unknown): string {
 }
 
 /** Parse one file; the first parse error (with its source line) when it does not parse. */
-export function parseForCheck(file: string, source: string, regoVersion: "v0" | "v1"): { module?: Module; errors?: CheckError[] } {
+export function parseForCheck(file: string, source: string, regoVersion: "v0" | "v1" | "v0v1"): { module?: Module; errors?: CheckError[] } {
   try {
     return { module: parseModule(file, source, { regoVersion }) };
   } catch (e) {
@@ -111,7 +112,7 @@ export function parseForCheck(file: string, source: string, regoVersion: "v0" | 
 }
 
 const RULE_SHAPE_ERROR =
-  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name)/;
+  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name|\w+ keyword cannot be used for rule name)/;
 
 function withDetails(e: ErrorDetail, source: string): CheckError {
   const out: CheckError = { code: e.code, message: e.message, location: e.location };
@@ -152,7 +153,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
     // The Rego v1 checks the compiler would make (shadowing, duplicate imports, deprecated
     // builtins) are made by strict.ts in their own stages; compiling the modules as v0 keeps a
     // late-stage error (deprecated builtin) from hiding an earlier one (recursion).
-    const engine = new Engine({ regoVersion: o.regoVersion ?? "v1" });
+    const engine = new Engine({ regoVersion: o.regoVersion === "v0" ? "v0" : "v1" });
     engine.addParsedModules(ordered.map(withoutV1Checks));
     engine.compile();
   } catch (e) {

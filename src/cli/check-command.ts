@@ -13,9 +13,16 @@ export function register(program: Command, io: CliIO): void {
     .option("-m, --max-errors <n>", "number of errors to report before stopping (0: no limit)", "10")
     .option("--v0-compatible", "parse modules as Rego v0")
     .option("--rego-version <version>", "Rego version of the modules: v0 or v1", "v1")
+    .option("--v0-v1", "modules must be valid both as Rego v0 and v1 (v0 parsing: keywords only once imported; v1 rules)")
+    .option("-s, --schema <path>", "JSON schema(s) for input type checking: not supported (exit 2)")
     .action((paths: string[], o) => {
-      const regoVersion = o.v0Compatible ? "v0" : o.regoVersion;
-      if (regoVersion !== "v0" && regoVersion !== "v1") {
+      if (o.schema !== undefined) {
+        io.err("error: schema type checking (-s, --schema) is not supported by portcullis check; use opa check -s for it\n");
+        io.exitCode = 2;
+        return;
+      }
+      const regoVersion = o.v0V1 ? "v0v1" : o.v0Compatible ? "v0" : o.regoVersion;
+      if (regoVersion !== "v0" && regoVersion !== "v1" && regoVersion !== "v0v1") {
         io.err(`error: invalid --rego-version "${o.regoVersion}" (use v0 or v1)\n`);
         io.exitCode = 1;
         return;

@@ -18,6 +18,18 @@ export function register(program: Command, io: CliIO): void {
     .option("--timeout <duration>", "stop evaluation after this long (e.g. 10s; default: no limit, as opa eval)")
     .option("--explain <mode>", `print the evaluation's trace: ${EXPLAIN_MODES.join(", ")} (as opa eval)`, "off")
     .option("--capabilities <file>", "OPA capabilities JSON: only the builtins it lists may be called")
+    .option("--rego-version <version>", "Rego version of the modules: v0 or v1 (--v0-compatible is v0)")
+    .option("--fail", "exit 1 when the result is undefined or empty (errors: 2)")
+    .option("--fail-defined", "exit 1 when the result is defined and not empty (errors: 2)")
+    .option("-I, --stdin-input", "read the input document from stdin")
+    .option("--import <import>", "an import for the query, e.g. data.lib.k8s or input.spec as s (repeatable)", collect, [])
+    .option("--metrics", "report timers (OPA's timer names)")
+    .option("--profile", "profile expressions: time and evaluation counts per source line (implies --metrics)")
+    .option("--profile-sort <criteria>", "sort the profile by total_time_ns, num_eval, num_redo, num_gen_expr, file, line (repeatable)", collect, [])
+    .option("--profile-limit <n>", "number of profile lines to show (default 10)")
+    .option("-s, --schema <path>", "JSON schema(s) for input type checking: not supported (exit 2)")
+    .option("-p, --partial", "partial evaluation: not supported (exit 2)")
+    .option("-u, --unknowns <path>", "paths unknown to partial evaluation: not supported (exit 2)", collect, [])
     .action(async (query: string, o) => {
       io.exitCode = await runEval(query, o, io.out, io.err);
     });

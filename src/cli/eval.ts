@@ -11,6 +11,21 @@ import { formatValue } from "../rego/print.ts";
 import { toJSONText, type Value } from "../rego/value.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import { BufferTracer, explainEvents, prettyTrace, eventText, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
+import { parseQuery } from "../rego/parser.ts";
+import {
+  EvalTimers,
+  Profiler,
+  applyQueryImports,
+  errorsJSON,
+  errorsText,
+  goDuration,
+  goEscape,
+  IMPORT_FILE,
+  parseQueryImport,
+  profileJSON,
+  profileLocationText,
+  type ProfileStat,
+} from "./evalflags.ts";
 
 export interface EvalOptions {
   data?: string[];
@@ -23,6 +38,25 @@ export interface EvalOptions {
   capabilities?: string;
   /** opa eval --explain: off, full, notes, fails or debug. */
   explain?: string;
+  /** Rego version of the modules (v0 or v1); --v0-compatible is v0. */
+  regoVersion?: string;
+  /** Exit 1 when the result is undefined/empty (--fail) or defined/non-empty (--fail-defined). */
+  fail?: boolean;
+  failDefined?: boolean;
+  /** Read the input document from stdin (-I, --stdin-input). */
+  stdinInput?: boolean;
+  /** Query imports (--import, repeatable). */
+  import?: string[];
+  /** Report timers (--metrics) and the expression profile (--profile, --profile-sort, --profile-limit). */
+  metrics?: boolean;
+  profile?: boolean;
+  profileSort?: string[];
+  profileLimit?: string;
+  /** Partial evaluation (--partial, --unknowns): not supported, refused with exit 2. */
+  partial?: boolean;
+  unknowns?: string[];
+  /** Schema-checked input types (-s, --schema): not supported, refused with exit 2. */
+  schema?: string;
 }
 
 export const EXPLAIN_MODES = ["off", "full", "notes", "fails", "debug"];
@@ -44,11 +78,22 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     return 1;
   }
   const tracer = explain === "off" ? undefined : new BufferTracer();
+  const flagError = checkEvalFlags(o);
+  if (flagError !== null) {
+    err(flagError.message);
+    return flagError.code;
+  }
+  // --profile-sort and --profile-limit turn the profiler on; the profiler turns metrics on (as opa eval).
+  const profiling = !!o.profile || (o.profileSort?.length ?? 0) > 0 || o.profileLimit !== undefined;
+  const timers = o.metrics || profiling ? new EvalTimers() : null;
+  const profiler = profiling ? new Profiler() : null;
+  const sources = new Map<string, string>();
   let raw: RawResult[];
   let texts: { text: string; row: number; col: number }[] = [];
   try {
     const engine = new Engine({
-      regoVersion: o.v0Compatible ? "v0" : "v1",
+      regoVersion: o.v0Compatible || o.regoVersion === "v0" ? "v0" : "v1",
+      hooks: profiler?.hooks,
       strictBuiltinErrors: o.strictBuiltinErrors,
       capabilities: o.capabilities ? readCapabilities(o.capabilities) : undefined,
       // print() output goes to stderr, as opa eval's does.
@@ -56,17 +101,31 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
       // What opa.runtime() returns, in the shape opa eval gives it.
       runtime: { authorization_enabled: false, commit: "", env: { ...process.env }, skip_known_schema_check: false, version: PORTCULLIS_VERSION },
     });
-    addLoadedFiles(engine, loadPaths(o.data ?? []));
+    timers?.start("timer_rego_load_files_ns");
+    const files = loadPaths(o.data ?? []);
+    timers?.stop("timer_rego_load_files_ns");
+    for (const m of files.modules) sources.set(m.file, m.source);
+    if (timers) {
+      // addLoadedFiles's steps, timed apart: parsing (addModules), compiling, the data.
+      timers.start("timer_rego_module_parse_ns");
+      engine.addModules(files.modules);
+      timers.stop("timer_rego_module_parse_ns");
+      timers.start("timer_rego_module_compile_ns");
+      engine.compile();
+      timers.stop("timer_rego_module_compile_ns");
+      for (const d of files.data) engine.addData(d.value, d.path);
+    } else addLoadedFiles(engine, files);
     let input: unknown;
-    if (o.input) {
+    const inputPath = o.stdinInput ? "-" : o.input;
+    if (inputPath) {
       let text: string;
       try {
-        text = o.input === "-" ? readFileSync(0, "utf8") : readFileSync(o.input, "utf8");
+        text = inputPath === "-" ? readFileSync(0, "utf8") : readFileSync(inputPath, "utf8");
       } catch (e) {
-        throw new LoadError(`${o.input}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+        throw new LoadError(`${inputPath}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
       }
       try {
-        input = parseDataFile(o.input === "-" ? "stdin.json" : o.input, text);
+        input = parseDataFile(inputPath === "-" ? "stdin.json" : inputPath, text);
       } catch (e) {
         // opa eval's wording for an input it cannot read.
         if (e instanceof LoadError) throw new LoadError(`unable to parse input: ${e.message}`, true);
@@ -75,16 +134,42 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     }
     // No deadline unless asked for, as in opa eval.
     const timeoutMs = o.timeout ? parseTimeout(o.timeout) : undefined;
-    const pq = engine.prepare(query);
-    raw = await pq.evalRaw({ input, timeoutMs, tracer });
-    texts = pq.expressionTexts();
+    const imports = (o.import ?? []).map((text) => {
+      sources.set(IMPORT_FILE, `import ${text}`);
+      return parseQueryImport(text);
+    });
+    const evalQuery = applyQueryImports(query, imports);
+    timers?.start("timer_rego_query_parse_ns");
+    parseQuery(evalQuery, { regoVersion: "v1", file: "query" });
+    timers?.stop("timer_rego_query_parse_ns");
+    timers?.start("timer_rego_query_compile_ns");
+    const pq = engine.prepare(evalQuery);
+    timers?.stop("timer_rego_query_compile_ns");
+    timers?.start("timer_rego_query_eval_ns");
+    try {
+      raw = await pq.evalRaw({ input, timeoutMs, tracer });
+    } finally {
+      profiler?.finish();
+      timers?.stop("timer_rego_query_eval_ns");
+    }
+    // Expression texts are the query's own, not the imports' rewriting of it.
+    texts = evalQuery === query ? pq.expressionTexts() : queryExpressionTexts(query, pq.expressionTexts());
+    // `some x` declarations are no expressions of OPA's result.
+    const decls = new Set<number>();
+    parseQuery(query, { regoVersion: "v1", file: "query" }).forEach((e, i) => e.node.type === "some" && decls.add(i));
+    if (decls.size > 0) {
+      raw = raw.map((r) => ({ ...r, expressions: r.expressions.filter((_, i) => !decls.has(i)) }));
+      texts = texts.filter((_, i) => !decls.has(i));
+    }
   } catch (e) {
     // opa eval exits 2 on every error (parse, compile, conflict, bad input, missing file).
     if (e instanceof RegoError) {
+      const lookup = (f: string) => sources.get(f);
       if (format === "json") {
-        out(jsonText({ errors: e.errors.map((x) => ({ message: x.message, code: x.code, location: x.location })) }) + "\n");
+        out(errorsJSON(e, query, lookup, timers ? { metrics: Object.fromEntries(timers.sorted()) } : {}));
       } else {
-        err(e.message + "\n");
+        err(errorsText(e, query, lookup));
+        if (timers && format === "pretty") out(metricsTable(timers));
       }
       return 2;
     }
@@ -111,7 +196,10 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
         return 0;
       }
     }
-    out(formatResults(raw, texts, format));
+    if (timers && (format === "json" || format === "pretty")) {
+      const stats = profiler?.report(o.profileSort ?? [], o.profileLimit !== undefined ? Number(o.profileLimit) : 10) ?? null;
+      out(formatMeasured(raw, texts, format, timers, stats));
+    } else out(formatResults(raw, texts, format));
   } catch (e) {
     if (e instanceof RangeError && /call stack/.test(e.message)) {
       err("error: the result nests too deeply to print\n");
@@ -119,6 +207,37 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     }
     throw e;
   }
+  return failExit(o, raw);
+}
+
+// ---- The pipeline flags (--fail, --fail-defined, --partial, --metrics, --profile) -----------------
+
+/** Flag combinations opa eval refuses, with its words; null when the flags are usable. */
+function checkEvalFlags(o: EvalOptions): { message: string; code: number } | null {
+  if (o.fail && o.failDefined) return { message: "Error: specify --fail or --fail-defined but not both\n", code: 1 };
+  if (o.stdinInput && o.input) return { message: "Error: specify --stdin-input or --input but not both\n", code: 1 };
+  if (o.regoVersion !== undefined && o.regoVersion !== "v0" && o.regoVersion !== "v1") {
+    return { message: `error: invalid --rego-version "${o.regoVersion}" (use v0 or v1)\n`, code: 1 };
+  }
+  if (o.profileLimit !== undefined && !/^-?\d+$/.test(o.profileLimit)) {
+    return { message: `Error: invalid argument "${o.profileLimit}" for "--profile-limit" flag: strconv.ParseInt: parsing "${o.profileLimit}": invalid syntax\n`, code: 1 };
+  }
+  if (o.schema !== undefined) {
+    return { message: "error: schema type checking (-s, --schema) is not supported by portcullis eval; use opa eval -s for it\n", code: 2 };
+  }
+  if (o.partial || (o.unknowns?.length ?? 0) > 0) {
+    return {
+      message: "error: partial evaluation (--partial, --unknowns) is not supported by portcullis eval; use opa eval --partial for it\n",
+      code: 2,
+    };
+  }
+  return null;
+}
+
+/** --fail: exit 1 on an undefined or empty result; --fail-defined: exit 1 on a defined one. */
+function failExit(o: EvalOptions, raw: RawResult[]): number {
+  if (o.fail && raw.length === 0) return 1;
+  if (o.failDefined && raw.length > 0) return 1;
   return 0;
 }
 
@@ -141,6 +260,58 @@ function withExplanation(raw: RawResult[], texts: { text: string; row: number; c
   return goEscape(jsonText(doc)) + "\n";
 }
 
+/** The expression texts of the query as given, in the positions of the rewritten query's expressions. */
+function queryExpressionTexts(query: string, rewritten: { text: string; row: number; col: number }[]): { text: string; row: number; col: number }[] {
+  const body = parseQuery(query, { regoVersion: "v1", file: "query" });
+  const lines = query.split("\n");
+  const offset = (row: number, col: number) => {
+    let n = 0;
+    for (let r = 1; r < row; r++) n += lines[r - 1].length + 1;
+    return n + col - 1;
+  };
+  return rewritten.map((t, i) => {
+    const e = body[i];
+    if (!e) return t;
+    const start = offset(e.loc.row, e.loc.col);
+    const end = i + 1 < body.length ? offset(body[i + 1].loc.row, body[i + 1].loc.col) : query.length;
+    return { text: query.slice(start, end).replace(/[\s;]+$/, ""), row: e.loc.row, col: e.loc.col };
+  });
+}
+
+/** The metrics table opa eval prints after a pretty result. */
+function metricsTable(timers: EvalTimers): string {
+  return table(
+    ["Metric", "Value"],
+    timers.sorted().map(([k, v]) => [k, String(v)]),
+  );
+}
+
+/** Results with --metrics/--profile: JSON members after `result`, or tables after the pretty result. */
+function formatMeasured(raw: RawResult[], texts: { text: string; row: number; col: number }[], format: string, timers: EvalTimers, stats: ProfileStat[] | null): string {
+  const queryTexts = new Map(texts.map((t) => [`${t.row}:${t.col}`, t.text]));
+  if (format === "json") {
+    const plain = formatResults(raw, texts, "json");
+    const body = raw.length === 0 ? "{\n" : plain.replace(/\n}\n$/, ",\n");
+    const extra: string[] = [];
+    extra.push(`  "metrics": ${indentJSON(jsonText(Object.fromEntries(timers.sorted())))}`);
+    if (stats !== null) extra.push(`  "profile": ${indentJSON(goEscape(jsonText(profileJSON(stats))))}`);
+    return body + extra.join(",\n") + "\n}\n";
+  }
+  let s = formatResults(raw, texts, "pretty") + metricsTable(timers);
+  if (stats !== null && stats.length > 0) {
+    s += table(
+      ["Time", "Num Eval", "Num Redo", "Num Gen Expr", "Location"],
+      stats.map((x) => [goDuration(x.totalTimeNs), String(x.numEval), String(x.numRedo), String(x.numGenExpr), profileLocationText(x, queryTexts)]),
+    );
+  }
+  return s;
+}
+
+/** A JSON text indented one level further (to sit as a member of the top-level object). */
+function indentJSON(json: string): string {
+  return json.replace(/\n/g, "\n  ");
+}
+
 /** Read an OPA capabilities JSON file (opa eval --capabilities). */
 function readCapabilities(file: string): Capabilities {
   let text: string;
@@ -158,10 +329,6 @@ function readCapabilities(file: string): Capabilities {
   }
 }
 
-/** Go's JSON encoder escapes <, > and & (and U+2028/9) inside strings; OPA's output has them so. */
-function goEscape(json: string): string {
-  return json.replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
-}
 
 /** JSON text of a value as OPA prints it (Go's escaping). */
 function valueJSON(v: Value, indent = ""): string {
@@ -184,7 +351,7 @@ function jsonResults(raw: RawResult[], texts: { text: string; row: number; col: 
         location: { row: texts[i]?.row ?? 1, col: texts[i]?.col ?? 1 },
       })),
     };
-    if (r.bindings.size > 0) o.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)]));
+    if (r.bindings.size > 0) o.bindings = Object.fromEntries(sortedBindings(r.bindings).map(([k, v]) => [k, new RegoJSON(v)]));
     return o;
   });
 }
@@ -198,7 +365,7 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
     case "values":
       return raw.map((r) => goEscape(jsonText(r.expressions.map((v) => new RegoJSON(v)))) + "\n").join("");
     case "bindings":
-      return raw.map((r) => goEscape(jsonText(Object.fromEntries([...r.bindings].map(([k, v]) => [k, new RegoJSON(v)])))) + "\n").join("");
+      return raw.map((r) => goEscape(jsonText(Object.fromEntries(sortedBindings(r.bindings).map(([k, v]) => [k, new RegoJSON(v)])))) + "\n").join("");
     case "raw":
       return raw.map((r) => r.expressions.map(rawText).join(" ") + "\n").join("");
     case "pretty": {
@@ -207,12 +374,17 @@ export function formatResults(raw: RawResult[], texts: { text: string; row: numb
       if (!withBindings) {
         return raw.map((r) => r.expressions.map((v) => valueJSON(v, "  ")).join("\n")).join("\n") + "\n";
       }
-      const names = Array.from(raw[0].bindings.keys());
+      const names = sortedBindings(raw[0].bindings).map(([k]) => k);
       const rows = raw.map((r) => names.map((n) => (r.bindings.has(n) ? valueJSON(r.bindings.get(n)!) : "")));
       return table(names, rows);
     }
   }
   return "";
+}
+
+/** Bindings in name order: OPA's are a map, which Go's JSON encoder and its table print sorted. */
+function sortedBindings(b: Map<string, Value>): [string, Value][] {
+  return [...b].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
 
 function rawText(v: Value): string {

@@ -34,6 +34,7 @@ export function register(program: Command, io: CliIO): void {
     .option("-f, --format <format>", "opa test output: pretty or json")
     .option("-z, --exit-zero-on-skipped", "skipped tests do not fail the run (opa test style)")
     .option("--fail-on-empty", "fail when no test was run")
+    .option("--ignore <pattern>", "skip files and directories below the paths whose name matches (Go glob, e.g. '.*'; repeatable, comma-separated)", collect)
     .action(async (paths: string[], o) => {
       io.exitCode = await runVerify(paths, { ...o, noColor: o.color === false }, io.out, io.err);
     });

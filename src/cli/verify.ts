@@ -40,6 +40,8 @@ export interface VerifyOptions {
   failOnEmpty?: boolean;
   junitHideMessage?: boolean;
   githubHidePassed?: boolean;
+  /** Names of files and directories to skip while loading (opa test --ignore). */
+  ignore?: string[];
 }
 
 type Writer = (s: string) => void;
@@ -97,6 +99,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       showBuiltinErrors: o.showBuiltinErrors,
       coverage: wantCoverage,
       conftest: !opaStyle,
+      ignore: o.ignore,
     });
   } catch (e) {
     if (e instanceof VerifyError) {

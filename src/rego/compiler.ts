@@ -3123,7 +3123,7 @@ export class Compiler {
 // ---- Instrumentation (only when the compiler has hooks) ---------------------------------------
 
 function hookExpr(h: EvalHooks, fn: ExprFn, loc: Location): ExprFn {
-  if (h.fail === undefined) {
+  if (h.fail === undefined && h.redo === undefined) {
     return (c, f, k) => {
       h.expr?.(loc);
       return fn(c, f, k);
@@ -3134,9 +3134,11 @@ function hookExpr(h: EvalHooks, fn: ExprFn, loc: Location): ExprFn {
     let ok = false;
     const r = fn(c, f, () => {
       ok = true;
-      return k();
+      const stop = k();
+      h.redo?.(loc);
+      return stop;
     });
-    if (!ok) h.fail!(loc);
+    if (!ok) h.fail?.(loc);
     return r;
   };
 }

@@ -117,6 +117,8 @@ export interface EvalHooks {
   expr?(loc: Location): void;
   /** That expression produced no solution. */
   fail?(loc: Location): void;
+  /** Evaluation comes back into that expression for its next solution (OPA's Redo event; profiling). */
+  redo?(loc: Location): void;
   /** A rule body (rule loc), else branch (else loc) or default function is entered. */
   enter?(loc: Location): void;
   /** The matching exit: `produced` is true when the body yielded at least one value. Called on errors too (produced false). */

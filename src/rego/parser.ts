@@ -84,7 +84,8 @@ import {
 } from "./lexer.ts";
 
 export interface ParseOptions {
-  regoVersion?: "v0" | "v1";
+  /** "v0v1": as v0 (keywords only once imported) with v1's rule syntax (opa check --v0-v1). */
+  regoVersion?: "v0" | "v1" | "v0v1";
 }
 
 export function parseModule(file: string, source: string, opts?: ParseOptions): Module {
@@ -202,6 +203,9 @@ interface Statement {
   rules: Rule[];
 }
 
+/** Words that are keywords in Rego v1 but identifiers in v0 until imported. */
+const V1_KEYWORDS = new Set(["if", "contains", "in", "every"]);
+
 class Parser {
   private readonly file: string;
   private readonly toks: Token[];
@@ -238,14 +242,14 @@ class Parser {
   /** The depth of the first term of the statement's value: once that is parsed, the slot is done. */
   private slotTerm = -1;
 
-  constructor(file: string, source: string, version: "v0" | "v1") {
+  constructor(file: string, source: string, version: "v0" | "v1" | "v0v1") {
     this.file = file;
     const { tokens, comments } = lex(source);
     this.toks = tokens;
     this.comments = comments;
     this.tok = tokens[0];
     const on = version === "v1";
-    this.v1 = on;
+    this.v1 = version !== "v0";
     this.kwIf = this.kwIn = this.kwEvery = this.kwContains = on;
   }
 
@@ -736,6 +740,10 @@ class Parser {
       usedIf = hasBody = true;
       body = this.ifBody();
     } else if (this.tok.kind === T_LBRACE) {
+      // v1 rules without the keywords imported (`import rego.v1` in v0, --v0-v1): `if { … }`.
+      if (this.v1 && ref.length === 1 && ref[0].type === "var" && V1_KEYWORDS.has(ref[0].name)) {
+        this.ruleError(`${ref[0].name} keyword cannot be used for rule name`, ruleLoc);
+      }
       if (this.v1) this.ruleError(`\`if\` keyword is required before ${args ? "function" : "rule"} body`, ruleLoc);
       hasBody = true;
       body = this.braceBody();

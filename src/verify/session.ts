@@ -15,6 +15,7 @@ import { CoverageCollector, coverageReport, type CoverageReport } from "./covera
 import { explainLines, failureLine, formatTraceLines, plainTraceLines, SourceText } from "./trace.ts";
 import { BufferTracer, explainEvents, type ExplainMode } from "../rego/trace.ts";
 import { strictErrors } from "./strict.ts";
+import { ignoreFilter } from "./discover.ts";
 import { checkCapabilities } from "./capabilities.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 import { problematicIf, noPoliciesFound } from "../conftest/checks.ts";
@@ -55,6 +56,8 @@ export interface VerifySessionOptions {
    * `deny[x] if …` rules (see problematicIf) are refused after compiling.
    */
   conftest?: boolean;
+  /** opa test's --ignore: names (Go glob patterns) of files and directories below the paths to skip. */
+  ignore?: string[];
 }
 
 export interface VerifySession {
@@ -79,6 +82,7 @@ export interface VerifySession {
  * paths, `policy`. Throws VerifyError.
  */
 export async function loadVerifySession(paths: string[], o: VerifySessionOptions = {}): Promise<VerifySession> {
+  const ignored = ignoreFilter(o.ignore ?? []);
   const regoVersion = o.regoVersion ?? "v1";
   // gator's `dir/...` (a tree) is how directories are read anyway.
   paths = paths.map((p) => (p === "..." ? "." : p.replace(/\/\.\.\.$/, "") || "/"));
@@ -114,7 +118,9 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
       // Gatekeeper trees hold Kubernetes YAML, which is not data.
       const onlyRego = suites.length > 0 || !paths.includes(p);
       if (!isDir && suites.length) continue;
-      const f = loadPaths([p], onlyRego ? { ignore: (x) => /\.(ya?ml|json)$/i.test(x) && !statSync(x).isDirectory() } : {});
+      const f = loadPaths([p], {
+        ignore: (x) => !!ignored?.(x) || (onlyRego && /\.(ya?ml|json)$/i.test(x) && !statSync(x).isDirectory()),
+      });
       // A file reached through several paths (`-p policy/sub policy`) is loaded once.
       for (const m of f.modules) {
         if (seen.has(resolve(m.file))) continue;
@@ -138,7 +144,7 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
     try {
       const missing = o.data.filter((p) => !existsSync(p));
       if (missing.length) throw new LoadError(missing.map((p) => `stat ${p}: no such file or directory`).join("\n"));
-      const d = loadPaths(o.data, { ignore: (x) => /\.rego$/i.test(x) });
+      const d = loadPaths(o.data, { ignore: (x) => !!ignored?.(x) || /\.rego$/i.test(x) });
       files.data.push(...d.data);
     } catch (e) {
       if (e instanceof LoadError) throw new VerifyError("load-documents", loadErrors(e.message.split("\n")));

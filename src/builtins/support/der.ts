@@ -244,3 +244,55 @@ export function encodeLength(len: number): Buffer {
 export function encode(tag: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
 }
+
+/**
+ * The error Go's encoding/asn1 Unmarshal reports for the outer SEQUENCE of a structure named
+ * `name` (`certificateRequest`, `publicKeyInfo`) when its header is malformed, is not a
+ * SEQUENCE, or claims more bytes than there are; null when the outer header is sound. Go checks
+ * in this order: empty input, the tag and length bytes, the tag, then the length.
+ */
+export function goOuterSequenceError(buf: Uint8Array, name: string): string | null {
+  const syntax = (m: string) => `asn1: syntax error: ${m}`;
+  const structure = (m: string) => `asn1: structure error: ${m}`;
+  if (buf.length === 0) return syntax("sequence truncated");
+  let pos = 0;
+  const b0 = buf[pos++];
+  const cls = b0 >> 6;
+  const compound = (b0 & 0x20) !== 0;
+  let tag = b0 & 0x1f;
+  if (tag === 0x1f) {
+    tag = 0;
+    for (let i = 0; ; i++) {
+      if (pos >= buf.length) return syntax("truncated base 128 integer");
+      const b = buf[pos++];
+      if (i === 0 && b === 0x80) return syntax("integer is not minimally encoded");
+      tag = tag * 128 + (b & 0x7f);
+      if (i >= 4 || tag > 0x7fffffff) return structure("base 128 integer too large");
+      if (!(b & 0x80)) break;
+    }
+    if (tag < 0x1f) return syntax("non-minimal tag");
+  }
+  if (pos >= buf.length) return syntax("truncated tag or length");
+  let length = buf[pos++];
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n === 0) return syntax("indefinite length found (not DER)");
+    length = 0;
+    for (let i = 0; i < n; i++) {
+      if (pos >= buf.length) return syntax("truncated tag or length");
+      const b = buf[pos++];
+      if (length >= 1 << 23) return structure("length too large");
+      length = length * 256 + b;
+      if (length === 0) return structure("superfluous leading zeros in length");
+    }
+    if (length < 0x80) return structure("non-minimal length");
+  }
+  if (cls !== 0 || tag !== 16 || !compound) {
+    const params = "{optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false}";
+    return structure(`tags don't match (16 vs {class:${cls} tag:${tag} length:${length} isCompound:${compound}}) ${params} ${name} @${pos}`);
+  }
+  if (pos + length > buf.length) return syntax("data truncated");
+  // Both structures start with a required field: an empty SEQUENCE ends before it.
+  if (length === 0) return syntax("sequence truncated");
+  return null;
+}

@@ -26,6 +26,7 @@ import {
   readNode,
   stringOf,
   timeOf,
+  goOuterSequenceError,
 } from "./der.ts";
 import { Base64Error, b64, goBase64Decode } from "./encoding.ts";
 import { goQuote } from "../../gotext/fmt.ts";
@@ -866,7 +867,8 @@ export function parseCertificateRequestInput(s: string): PlainObject {
     const blocks = pemBlocks(bytes.toString("utf8"));
     der = blocks.length > 0 ? blocks[0].bytes : bytes;
   }
-  if (der.length === 0) throw new BuiltinError("asn1: syntax error: sequence truncated");
+  const outer = goOuterSequenceError(der, "certificateRequest");
+  if (outer !== null) throw new BuiltinError(outer);
   try {
     return parseCSR(der);
   } catch (e) {
