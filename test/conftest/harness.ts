@@ -152,6 +152,11 @@ function gapScenarios(): Scenario[] {
     verify("--quiet, failing", ["--no-color", "-p", "policy", "--quiet"]),
     verify("-p X and X's parent", ["--no-color", "-p", "nested/inner", "nested"], { formats: ["stdout", "json", "tap"], unordered: true }),
     verify("--data DIR and a YAML argument", ["--no-color", "-p", "passing", "--data", "data", "k8s.yaml"], { formats: ["stdout", "json"] }),
+    verify("-c FILE (conftest.toml settings)", ["-c", "verify.toml"], { formats: ["stdout", "tap"] }),
+    verify("the program's -c before verify", [], { pre: ["-c", "verify.toml"], formats: ["stdout"] }),
+    verify("--config-file= with --no-color", ["--config-file=verify.toml", "--no-color"], { formats: ["stdout"] }),
+    verify("-c naming a missing file", ["-c", "missing.toml"]),
+    verify("settings from CONFTEST_ variables", ["-c", "verify.toml"], { env: { CONFTEST_OUTPUT: "tap" }, formats: ["stdout"] }),
     verify("--flag=VALUE booleans", ["-p", "passing", "-d", "data", "--no-color=true", "--show-builtin-errors=true", "--strict=false"]),
   ];
 }
