@@ -23,6 +23,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, relative, sep } from "node:path";
 import { Engine, withBuiltins } from "../engine/index.ts";
 import { conftestBuiltins } from "./builtins.ts";
+import { BuiltinErrorCollector, collectingTable, COLLECTOR_KEY } from "./builtinerrors.ts";
 import { RegoError } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
@@ -69,6 +70,8 @@ export interface TestOptions {
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
 const CONFTEST_TABLE = withBuiltins(conftestBuiltins);
+/** For --show-builtin-errors: the same builtins, recording their errors (builtinerrors.ts). */
+let collectingConftestTable: ReturnType<typeof collectingTable> | undefined;
 
 /** `portcullis test`'s default evaluation deadline per query (--timeout changes it). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -148,7 +151,10 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
   }
   if (parseErrors.length) throw new ConftestError(`load: loading policies: load: ${loadingErrorsText(parseErrors)}`);
   if (modules.length === 0) throw new ConftestError(`load: loading policies: ${noPoliciesFound(o.policy)}`);
-  const engine = new Engine({ regoVersion, strictBuiltinErrors: o.showBuiltinErrors, builtins: CONFTEST_TABLE, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  // --show-builtin-errors: evaluation goes on past a builtin error, as without the flag, and
+  // each query's errors are collected and reported together (as conftest does).
+  const builtins = o.showBuiltinErrors ? (collectingConftestTable ??= collectingTable(CONFTEST_TABLE)) : CONFTEST_TABLE;
+  const engine = new Engine({ regoVersion, strictBuiltinErrors: false, builtins, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   const ifWithoutContains = problematicIf(modules);
   try {
     engine.addParsedModules(modules);
@@ -350,8 +356,10 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
   const outputs: string[] = [];
   const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
   let rows;
+  // Filled only on an engine with the collecting table (--show-builtin-errors).
+  const collector = new BuiltinErrorCollector();
   try {
-    rows = await engine.queryRaw(query, { input, print, timeoutMs });
+    rows = await engine.queryRaw(query, { input, print, timeoutMs, host: { [COLLECTOR_KEY]: collector } });
   } catch (e) {
     if (e instanceof RegoError && isTimeout(e)) {
       // Worded here, where the limit and the flag that sets it are known (conftest has none).
@@ -360,6 +368,7 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
     if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
     throw e;
   }
+  if (collector.errors.length) throw new ConftestError(`query rule: check: query rule: ${collector.text()}`);
   result.queries!.push({ query, outputs });
   return rows.map((r) => r.expressions[0]);
 }

@@ -139,6 +139,9 @@ function gapScenarios(): Scenario[] {
     one("v0 parse errors with keyword hints", ["-p", "v0", "--rego-version", "v0", "a.json"]),
     one("parse error while loading", ["-p", "parse-error", "a.json"]),
     one("compile error", ["-p", "../errors/unsafe.rego", "a.json"]),
+    one("--show-builtin-errors: every error of the query", ["--show-builtin-errors", "-p", "builtin-errors", "errs.json"]),
+    one("--show-builtin-errors: json.unmarshal and http.send", ["--show-builtin-errors", "-p", "builtin-errors-net", "a.json"]),
+    one("builtin errors without --show-builtin-errors", ["--no-color", "-p", "builtin-errors", "errs.json"]),
     one("NO_COLOR", ["a.json"], { env: { NO_COLOR: "1" }, oracle: false }),
     one("empty NO_COLOR keeps colour", ["a.json"], { env: { NO_COLOR: "" } }),
     verify("-p without .rego files", ["-p", "empty"]),
@@ -157,6 +160,8 @@ function gapScenarios(): Scenario[] {
     verify("--config-file= with --no-color", ["--config-file=verify.toml", "--no-color"], { formats: ["stdout"] }),
     verify("-c naming a missing file", ["-c", "missing.toml"]),
     verify("settings from CONFTEST_ variables", ["-c", "verify.toml"], { env: { CONFTEST_OUTPUT: "tap" }, formats: ["stdout"] }),
+    verify("--show-builtin-errors", ["--show-builtin-errors", "-p", "builtin-errors"]),
+    verify("builtin errors without --show-builtin-errors", ["--no-color", "-p", "builtin-errors"]),
     verify("--flag=VALUE booleans", ["-p", "passing", "-d", "data", "--no-color=true", "--show-builtin-errors=true", "--strict=false"]),
   ];
 }
@@ -208,7 +213,9 @@ export function runConftest(bin: string, s: Scenario, format: OutputFormat): Run
     encoding: "utf8",
     input: s.stdin ? readFileSync(join(cwd, s.stdin)) : "",
   });
-  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 };
+  // --show-builtin-errors: conftest prints the Go pointer of each wrapped error (`err:0xc000…`,
+  // different on every run); Portcullis leaves it out (src/conftest/builtinerrors.ts).
+  return { stdout: r.stdout, stderr: r.stderr.replace(/ err:0x[0-9a-f]+\}/g, "}"), code: r.status ?? -1 };
 }
 
 /**
