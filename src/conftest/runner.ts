@@ -29,7 +29,8 @@ import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
 import { RSet, isObject, objectGet, objectEntries, type Value } from "../rego/value.ts";
 import { parseDataFile, LoadError } from "../load/index.ts";
-import { parseFile, parseContent, ParseError } from "../formats/index.ts";
+import { parseFile, parseContent, detectParserName, ParseError } from "../formats/index.ts";
+import { asGoNumbers } from "./numbers.ts";
 import type { CheckResult, Result } from "../output/types.ts";
 import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
@@ -292,17 +293,22 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   const parsed: { path: string; name: string; value: unknown }[] = [];
   for (const f of files) {
     let value: unknown;
+    let parser: string;
     try {
       if (f === STDIN) {
         const text = (o.readStdin ?? (() => readFileSync(0, "utf8")))();
+        parser = o.parser || (o.stdinFilename ? detectParserName(o.stdinFilename) : "yaml");
         value = parseContent(text, o.stdinFilename || STDIN, { parser: o.parser || (o.stdinFilename ? undefined : "yaml") });
       } else {
+        parser = o.parser || detectParserName(f);
         value = parseFile(f, { parser: o.parser || undefined });
       }
     } catch (e) {
       if (e instanceof ParseError) throw new ConftestError(`parse configurations: ${e.message}`);
       throw e;
     }
+    // Numbers as conftest's Go parsers hand them to OPA (float64 texts such as 1e+06).
+    value = asGoNumbers(value, parser);
     const name = f === STDIN ? o.stdinFilename || STDIN : f;
     parsed.push({ path: f, name, value });
   }
