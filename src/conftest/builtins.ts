@@ -11,6 +11,7 @@ import { realpathSync } from "node:fs";
 import type { Builtin, BuiltinContext } from "../builtins/registry.ts";
 import { BuiltinError, T, expectString, expectArray, operandError } from "../builtins/registry.ts";
 import { fromJS } from "../rego/value.ts";
+import { withBuiltins } from "../engine/index.ts";
 import { getParser, parseFile, detectParserName } from "../formats/index.ts";
 import { asGoNumbers } from "./numbers.ts";
 import { combineConfigs } from "./inputs.ts";
@@ -86,3 +87,6 @@ export const conftestBuiltins: Builtin[] = [
     },
   },
 ];
+
+/** OPA's builtins and conftest's: the table of `test`'s engines and of conftest-style `verify`. */
+export const CONFTEST_TABLE = withBuiltins(conftestBuiltins);

@@ -17,6 +17,8 @@ import { strictErrors } from "./strict.ts";
 import { checkCapabilities } from "./capabilities.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 import { problematicIf, noPoliciesFound } from "../conftest/checks.ts";
+import { CONFTEST_TABLE } from "../conftest/builtins.ts";
+import type { BuiltinTable } from "../rego/builtin.ts";
 
 /**
  * Where a session failed to load: reading the policies (files, parsing), reading the data
@@ -59,6 +61,8 @@ export interface VerifySessionOptions {
 export interface VerifySession {
   regoVersion: "v0" | "v1";
   showBuiltinErrors: boolean;
+  /** conftest verify's engine: OPA's builtins and conftest's parse_config*; otherwise OPA's. */
+  builtins?: BuiltinTable;
   /** Parsed modules (with the probe rules of discovery placed in them). */
   modules: Module[];
   /** Module sources by file name. */
@@ -168,7 +172,7 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
   placeExtraBodies(modules, sources);
   const discovery: Discovery = discover(modules);
   const coverage = o.coverage ? new CoverageCollector(modules, discovery.probeRules) : null;
-  const settings = { regoVersion, showBuiltinErrors: !!o.showBuiltinErrors, data: files.data };
+  const settings = { regoVersion, showBuiltinErrors: !!o.showBuiltinErrors, data: files.data, builtins: o.conftest ? CONFTEST_TABLE : undefined };
   const engine = sessionEngine(settings, coverage ?? undefined);
   try {
     compileWithProbes(engine, modules, discovery);
@@ -181,8 +185,8 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
 }
 
 /** A fresh engine with the session's settings and data (modules not added). */
-function sessionEngine(s: Pick<VerifySession, "regoVersion" | "showBuiltinErrors" | "data">, hooks?: CoverageCollector | TraceCollector): Engine {
-  const e = new Engine({ regoVersion: s.regoVersion, strictBuiltinErrors: s.showBuiltinErrors, hooks });
+function sessionEngine(s: Pick<VerifySession, "regoVersion" | "showBuiltinErrors" | "data" | "builtins">, hooks?: CoverageCollector | TraceCollector): Engine {
+  const e = new Engine({ regoVersion: s.regoVersion, strictBuiltinErrors: s.showBuiltinErrors, hooks, builtins: s.builtins });
   for (const d of s.data) e.addData(d.value, d.path);
   return e;
 }
