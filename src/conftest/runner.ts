@@ -21,17 +21,17 @@
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, relative, sep } from "node:path";
-import { Engine, withBuiltins } from "../engine/index.ts";
-import { conftestBuiltins } from "./builtins.ts";
+import { Engine } from "../engine/index.ts";
+import { CONFTEST_TABLE } from "./builtins.ts";
 import { BuiltinErrorCollector, collectingTable, COLLECTOR_KEY } from "./builtinerrors.ts";
 import { RegoError } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
-import { RSet, isObject, objectGet, objectEntries, type Value } from "../rego/value.ts";
+import { RSet, isObject, isNumber, numberText, objectGet, objectEntries, type Value } from "../rego/value.ts";
 import { parseDataFile, LoadError } from "../load/index.ts";
 import { parseFile, parseContent, detectParserName, ParseError } from "../formats/index.ts";
 import { asGoNumbers } from "./numbers.ts";
-import type { CheckResult, Result } from "../output/types.ts";
+import type { CheckResult, Result, ResultLocation } from "../output/types.ts";
 import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
@@ -70,7 +70,7 @@ export interface TestOptions {
 }
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
-const CONFTEST_TABLE = withBuiltins(conftestBuiltins);
+
 /** For --show-builtin-errors: the same builtins, recording their errors (builtinerrors.ts). */
 let collectingConftestTable: ReturnType<typeof collectingTable> | undefined;
 
@@ -421,9 +421,24 @@ function objectResult(item: Value, query: string): Result {
   if (typeof msg !== "string") throw new ConftestError(`query rule: check: query rule: new result: "msg" field must be present and a string`);
   const metadata: Record<string, unknown> = {};
   for (const [k, v] of objectEntries(item as never)) {
-    if (k === "msg") continue;
+    if (k === "msg" || k === "_loc") continue;
     metadata[typeof k === "string" ? k : String(k)] = v;
   }
   metadata.query = query;
-  return { msg, metadata };
+  const loc = resultLocation(objectGet(item, "_loc"));
+  return loc ? { msg, loc, metadata } : { msg, metadata };
+}
+
+/**
+ * conftest's Location from a result's `_loc`: an object whose `file` is a string and whose
+ * `line` is a number (kept as its text); none when it is not an object or has neither.
+ */
+function resultLocation(v: Value | undefined): ResultLocation | undefined {
+  if (v === undefined || !isObject(v)) return undefined;
+  const file = objectGet(v, "file");
+  const line = objectGet(v, "line");
+  const loc: ResultLocation = {};
+  if (typeof file === "string" && file !== "") loc.file = file;
+  if (line !== undefined && isNumber(line)) loc.line = numberText(line);
+  return loc.file === undefined && loc.line === undefined ? undefined : loc;
 }

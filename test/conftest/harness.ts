@@ -52,7 +52,7 @@ export function exampleInputs(dir: string): string[] {
 export const EXAMPLES = [
   "kubernetes", "json", "dockerfile", "terraform", "toml", "ini", "xml", "properties", "dotenv", "hocon", "edn", "vcl",
   "ignore", "cue", "jsonnet", "spdx", "cyclonedx", "textproto", "yaml", "hcl1", "codeowners", "nginx", "exceptions",
-  "combine", "namespaces",
+  "combine", "namespaces", "groovy",
 ];
 
 const values = [...Array.from({ length: 14 }, (_, i) => `v${i + 1}`), ...Array.from({ length: 7 }, (_, i) => `n${i + 1}`)];
@@ -60,6 +60,12 @@ const values = [...Array.from({ length: 14 }, (_, i) => `v${i + 1}`), ...Array.f
 export function scenarios(): Scenario[] {
   const out: Scenario[] = EXAMPLES.map((e) => ({ name: `examples/${e}`, dir: `examples/${e}`, args: ["--no-color", ...exampleInputs(`examples/${e}`)] }));
   out.push(
+    // Results with `_loc: {file, line}`: JSON `loc`, GitHub annotations at the location (and
+    // ORIGINATING FROM when it is another file), SARIF regions.
+    { name: "result locations (_loc)", dir: `${FIX}/loc`, args: ["--no-color", "a.json"] },
+    { name: "examples/groovy verify", dir: "examples/groovy", command: "verify", args: ["--no-color"] },
+    { name: "groovy from standard input", dir: "examples/groovy", args: ["--no-color", "--parser", "groovy", "-"], stdin: "Jenkinsfile" },
+    { name: "error: unparsable Jenkinsfile", dir: `${FIX}/errors`, args: ["Jenkinsfile"], formats: ["stdout"] },
     { name: "examples/kubernetes from the repository root", dir: ".", args: ["--no-color", "-p", "examples/kubernetes/policy", "examples/kubernetes/"] },
     { name: "basic (colour)", dir: `${FIX}/basic`, args: ["deploy.yaml", "ok.json"] },
     { name: "basic", dir: `${FIX}/basic`, args: ["--no-color", "deploy.yaml", "ok.json"] },
