@@ -142,7 +142,8 @@ async function runGatekeeper(
     io.err(`reading: ${e.message}\n`);
     return 1;
   }
-  if (r.stdout) io.out(r.stdout.endsWith("\n") || output !== "json" ? r.stdout : r.stdout + "\n");
+  // As gator prints it: `-o json` ends without a newline.
+  if (r.stdout) io.out(r.stdout);
   if (r.stderr) io.err(r.stderr);
   return noFail ? 0 : r.exitCode;
 }

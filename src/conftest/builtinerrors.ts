@@ -59,7 +59,7 @@ export const COLLECTOR_KEY = "conftestBuiltinErrors";
  * in `host`) before failing as usual; without a collector they behave exactly as the originals.
  */
 export function collectingTable(base: BuiltinTable): BuiltinTable {
-  const out: BuiltinTable = new Map();
+  const out = new Map<string, Builtin>();
   for (const [name, b] of base) out.set(name, collecting(b));
   return out;
 }

@@ -25,6 +25,7 @@ import { Engine } from "../engine/index.ts";
 import { CONFTEST_TABLE } from "./builtins.ts";
 import { BuiltinErrorCollector, collectingTable, COLLECTOR_KEY } from "./builtinerrors.ts";
 import { RegoError } from "../rego/errors.ts";
+import { classifyStage } from "../rego/strict.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
 import { RSet, isObject, isNumber, numberText, objectGet, objectEntries, type Value } from "../rego/value.ts";
@@ -161,7 +162,7 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
     engine.addParsedModules(modules);
     engine.compile();
   } catch (e) {
-    if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${e.message}`);
+    if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${earliestStage(e).message}`);
     throw e;
   }
   if (o.strict || o.capabilities) {
@@ -173,6 +174,17 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
   if (ifWithoutContains) throw new ConftestError(`load: loading policies: ${ifWithoutContains}`);
   for (const d of loadData(o.data ?? [])) engine.addData(d.value, d.path);
   return { engine, modules };
+}
+
+/**
+ * OPA's compiler stops after the first stage that has errors (undefined functions come before
+ * unsafe variables, which come before type errors): only that stage's errors are reported.
+ */
+function earliestStage(e: RegoError): RegoError {
+  const stages = e.errors.map((x) => classifyStage(x));
+  const first = Math.min(...stages);
+  const kept = e.errors.filter((_, i) => stages[i] === first);
+  return kept.length === e.errors.length ? e : new RegoError(kept);
 }
 
 function readText(file: string): string {
@@ -425,7 +437,7 @@ function objectResult(item: Value, query: string): Result {
     metadata[typeof k === "string" ? k : String(k)] = v;
   }
   metadata.query = query;
-  const loc = resultLocation(objectGet(item, "_loc"));
+  const loc = resultLocation(isObject(item) ? objectGet(item, "_loc") : undefined);
   return loc ? { msg, loc, metadata } : { msg, metadata };
 }
 

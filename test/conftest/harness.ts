@@ -63,6 +63,9 @@ export function scenarios(): Scenario[] {
     // Results with `_loc: {file, line}`: JSON `loc`, GitHub annotations at the location (and
     // ORIGINATING FROM when it is another file), SARIF regions.
     { name: "result locations (_loc)", dir: `${FIX}/loc`, args: ["--no-color", "a.json"] },
+    // Inputs through symbolic links: conftest prints the resolved path.
+    { name: "symlinked input folder", dir: `${FIX}/symlink`, args: ["--no-color", "-p", "real/policy", "link", "dir"], formats: ["stdout", "json"] },
+    { name: "unknown flags", dir: `${FIX}/basic`, args: ["--nope", "-x", "ok.json"], formats: ["stdout"], stderr: true },
     { name: "examples/groovy verify", dir: "examples/groovy", command: "verify", args: ["--no-color"] },
     { name: "groovy from standard input", dir: "examples/groovy", args: ["--no-color", "--parser", "groovy", "-"], stdin: "Jenkinsfile" },
     { name: "error: unparsable Jenkinsfile", dir: `${FIX}/errors`, args: ["Jenkinsfile"], formats: ["stdout"] },
@@ -150,6 +153,7 @@ function gapScenarios(): Scenario[] {
     one("v0 parse errors with keyword hints", ["-p", "v0", "--rego-version", "v0", "a.json"]),
     one("parse error while loading", ["-p", "parse-error", "a.json"]),
     one("compile error", ["-p", "../errors/unsafe.rego", "a.json"]),
+    one("compile errors: only the earliest stage's (undefined function before unsafe var)", ["-p", "stages", "a.json"]),
     one("--show-builtin-errors: every error of the query", ["--show-builtin-errors", "-p", "builtin-errors", "errs.json"]),
     one("--show-builtin-errors: json.unmarshal and http.send", ["--show-builtin-errors", "-p", "builtin-errors-net", "a.json"]),
     one("builtin errors without --show-builtin-errors", ["--no-color", "-p", "builtin-errors", "errs.json"]),
