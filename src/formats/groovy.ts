@@ -567,6 +567,10 @@ class Parser {
   private readonly lexer: Lexer;
   private toks: Tok[] = [];
   private pos = 0;
+  /** Tokens forgotten from the front of `toks` (absolute index = dropped + index). */
+  private dropped = 0;
+  /** Absolute index of a `(` → absolute index just past its `)` (filled by lambdaAhead). */
+  private afterParen = new Map<number, number>();
   /** Children of the nodes being built, innermost last. */
   private stack: Node[][] = [[]];
   private nesting = 0;
@@ -604,6 +608,7 @@ class Parser {
     // Forget consumed tokens now and then (the lookahead never reaches back).
     if (this.pos > 4096) {
       this.toks = this.toks.slice(this.pos);
+      this.dropped += this.pos;
       this.pos = 0;
     }
     this.top().push({ kind: t.kind, tok: t, children: [] });
@@ -1714,15 +1719,31 @@ class Parser {
     });
   }
 
+  /**
+   * `(params) -> body`? The scan to the matching `)` records every parenthesis pair it passes, so
+   * that nested parentheses are not scanned again (linear time on `((((…))))`).
+   */
   private lambdaAhead(): boolean {
-    let i = 1;
-    for (let depth = 1; depth > 0; i++) {
-      const k = this.peekKind(i);
-      if (k === 'EOF') return false;
-      if (k === 'LParen') depth++;
-      else if (k === 'RParen') depth--;
+    const here = this.dropped + this.pos;
+    let end = this.afterParen.get(here);
+    if (end === undefined) {
+      const open: number[] = [here];
+      for (let i = 1; open.length > 0; i++) {
+        const k = this.peekKind(i);
+        if (k === 'EOF') return false;
+        const at = this.dropped + this.pos + i;
+        if (k === 'LParen') {
+          const known = this.afterParen.get(at);
+          if (known !== undefined) {
+            i = known - this.dropped - this.pos - 1;
+            continue;
+          }
+          open.push(at);
+        } else if (k === 'RParen') this.afterParen.set(open.pop()!, at + 1);
+      }
+      end = this.afterParen.get(here)!;
     }
-    return this.peekKind(i) === 'Arrow';
+    return this.peekKind(end - this.dropped - this.pos) === 'Arrow';
   }
 
   private lambdaBody(): void {
