@@ -51,14 +51,22 @@ export function asGoNumbers(value: unknown, parser: string): unknown {
   const integers = INTEGER_FORMATS.has(parser);
   if (isNum(value)) return convert(value, integers);
   if (value === null || typeof value !== "object") return value;
+  // Shared subtrees (YAML aliases) are visited once.
+  const seen = new Set<object>([value]);
   const stack: object[] = [value];
+  const push = (x: object) => {
+    if (!seen.has(x)) {
+      seen.add(x);
+      stack.push(x);
+    }
+  };
   while (stack.length) {
     const c = stack.pop()!;
     if (Array.isArray(c)) {
       for (let i = 0; i < c.length; i++) {
         const x: unknown = c[i];
         if (isNum(x)) c[i] = convert(x, integers);
-        else if (x !== null && typeof x === "object" && !(x instanceof Date)) stack.push(x);
+        else if (x !== null && typeof x === "object" && !(x instanceof Date)) push(x);
       }
     } else if (!(c instanceof BigDec)) {
       const o = c as Record<string, unknown>;
@@ -68,7 +76,7 @@ export function asGoNumbers(value: unknown, parser: string): unknown {
           const y = convert(x, integers);
           if (y !== x) Object.defineProperty(o, k, { value: y, writable: true, enumerable: true, configurable: true });
         }
-        else if (x !== null && typeof x === "object" && !(x instanceof Date)) stack.push(x);
+        else if (x !== null && typeof x === "object" && !(x instanceof Date)) push(x);
       }
     }
   }
