@@ -49,7 +49,20 @@ function needed(argv: string[]): string[] {
   return Object.hasOwn(commands, argv[at]) ? [argv[at]] : Object.keys(commands);
 }
 
+/**
+ * An unknown option worded as cobra words it (conftest's and opa's command lines):
+ * `Error: unknown flag: --nope`, `Error: unknown shorthand flag: 'x' in -x`.
+ */
+function cobraUnknownFlag(commanderMessage: string): string | undefined {
+  const m = /^error: unknown option '([^']*)'/.exec(commanderMessage);
+  if (!m) return undefined;
+  const arg = m[1];
+  if (arg.startsWith("--")) return `Error: unknown flag: ${arg.split("=")[0]}\n`;
+  return `Error: unknown shorthand flag: '${arg[1] ?? ""}' in ${arg}\n`;
+}
+
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  let unknownFlag = false;
   const program = new Command();
   program
     .name("portcullis")
@@ -66,7 +79,19 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .option("-c, --config-file <file>", "configuration file for `test` (default conftest.toml)")
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => {
+        // The usage hint after an unknown flag is not printed (conftest and opa print none).
+        if (unknownFlag && /^\(run with --help/.test(s)) return;
+        io.err(s);
+      },
+      outputError: (s, write) => {
+        const flag = cobraUnknownFlag(s);
+        unknownFlag = flag !== undefined;
+        write(flag ?? s);
+      },
+    })
     .showHelpAfterError("(run with --help for usage)");
   const modules = await Promise.all(needed(argv).map((name) => commands[name]()));
   for (const m of modules) m.register(program, io);

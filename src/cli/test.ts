@@ -14,6 +14,7 @@ import { parseDuration } from "../gotext/duration.ts";
 import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions } from "../conftest/runner.ts";
 import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from "../conftest/settings.ts";
 import { resolvePolicyPaths } from "../conftest/library.ts";
+import { updatePolicies } from "../conftest/update.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
 import { gatorTestArgs, hasGatekeeperPolicies, GatorInputError, type GatorTestResult } from "../gatekeeper/index.ts";
 import { ParserFault } from "../formats/index.ts";
@@ -56,9 +57,6 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     io.err(`Error: running test: load: loading policies: invalid Rego version: ${regoVersion}\n`);
     return 1;
   }
-  if ((list(s.update) ?? []).length > 0) {
-    io.err("portcullis: --update is not supported (policies are not downloaded); using the local policies\n");
-  }
   if (paths.length === 0) {
     io.err("Error: missing file(s): give one or more files, directories or - (standard input)\n");
     return 1;
@@ -66,6 +64,19 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
   const protoDirs = list(s["proto-file-dirs"]);
   if (protoDirs?.length) setProtoFileDirs(protoDirs);
 
+  // --update: fetch the sources into the first policy path (file sources only), as conftest does.
+  const updates = list(s.update) ?? [];
+  if (updates.length > 0) {
+    try {
+      updatePolicies(updates, (list(s.policy) ?? ["policy"])[0] ?? "policy");
+    } catch (e) {
+      if (e instanceof ConftestError) {
+        io.err(`Error: running test: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  }
   const { policy, library } = resolvePolicyPaths(list(s.policy), o.libraryDir);
   const namespaces = list(s.namespace);
   const opts: TestOptions = {
@@ -143,7 +154,8 @@ async function runGatekeeper(
     io.err(`reading: ${e.message}\n`);
     return 1;
   }
-  if (r.stdout) io.out(r.stdout.endsWith("\n") || output !== "json" ? r.stdout : r.stdout + "\n");
+  // As gator prints it: `-o json` ends without a newline.
+  if (r.stdout) io.out(r.stdout);
   if (r.stderr) io.err(r.stderr);
   return noFail ? 0 : r.exitCode;
 }

@@ -1,9 +1,16 @@
 // Registers `portcullis verify`.
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
-import { runVerify } from "./verify.ts";
+import { runVerify, verifyOptionsFromSettings } from "./verify.ts";
+import { VERIFY_SETTINGS, type Settings } from "../conftest/settings.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((s) => s !== "")];
+
+/** commander's attribute name for a flag (`--no-color` is the negation of `color`). */
+function attribute(flag: string): string {
+  const name = flag.startsWith("no-") ? flag.slice(3) : flag;
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -22,20 +29,38 @@ export function register(program: Command, io: CliIO): void {
     .option("--show-builtin-errors", "builtin errors are errors (not undefined)")
     .option("--capabilities <file>", "capabilities JSON file restricting the builtins policies may use")
     .option("--no-color", "disable color")
-    .option("--rego-version <version>", "Rego syntax: v0 or v1", "v1")
+    .option("--rego-version <version>", 'Rego syntax: v0 or v1 (default "v1")')
+    .option("--proto-file-dirs <dirs>", "directories containing Protocol Buffer definitions", collect)
+    .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
     .option("--v0-compatible", "parse policies as Rego v0 (as opa test --v0-compatible)")
     .option("--junit-hide-message", "do not put the message in JUnit test names")
     .option("--github-hide-passed", "GitHub output: skip files whose checks all passed")
     .option("-v, --verbose", "opa test's verbose report (every test, durations, print output)")
     .option("-r, --run <regex>", "only run tests whose name (data.pkg.test_x) matches")
-    .option("-c, --coverage", "report coverage (opa test's JSON report)")
+    .option("--coverage", "report coverage (opa test's JSON report)")
     .option("--threshold <percent>", "fail (exit 2) when coverage is below this percentage")
     .option("--timeout <duration>", "per-test timeout (default 5s)")
     .option("-f, --format <format>", "opa test output: pretty or json")
     .option("-z, --exit-zero-on-skipped", "skipped tests do not fail the run (opa test style)")
     .option("--fail-on-empty", "fail when no test was run")
     .option("--ignore <pattern>", "skip files and directories below the paths whose name matches (Go glob, e.g. '.*'; repeatable, comma-separated)", collect)
-    .action(async (paths: string[], o) => {
-      io.exitCode = await runVerify(paths, { ...o, noColor: o.color === false }, io.out, io.err);
+    .action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
+      // conftest's settings: flags given on the command line, then CONFTEST_*/PORTCULLIS_*
+      // variables, then the configuration file (-c after `verify`, or the program's -c).
+      const flags: Settings = {};
+      for (const flag of Object.keys(VERIFY_SETTINGS)) {
+        const attr = attribute(flag);
+        if (cmd.getOptionValueSource(attr) !== "cli") continue;
+        const v = o[attr];
+        flags[flag] = flag.startsWith("no-") ? v === false : (v as Settings[string]);
+      }
+      const configFile = (o.configFile ?? cmd.parent?.opts().configFile) as string | undefined;
+      const settings = verifyOptionsFromSettings(flags, configFile, process.env);
+      if (typeof settings === "string") {
+        io.err(`Error: ${settings}\n`);
+        io.exitCode = 1;
+        return;
+      }
+      io.exitCode = await runVerify(paths, { ...o, ...settings }, io.out, io.err);
     });
 }

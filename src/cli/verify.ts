@@ -11,6 +11,9 @@ import { DEFAULT_TIMEOUT_MS } from "../verify/runner.ts";
 import { loadVerifySession, runVerifySession, explainResults, sessionCoverage, VerifyError, type VerifySession, type Explanations } from "../verify/session.ts";
 import type { ExplainMode } from "../rego/trace.ts";
 import { prettyReport, jsonReport, toCheckResults, goDuration } from "../verify/report.ts";
+import { settingsFromFile, settingsFromEnv, mergeSettings, VERIFY_SETTINGS, type Settings } from "../conftest/settings.ts";
+import { ConftestError } from "../conftest/inputs.ts";
+import { setProtoFileDirs } from "../formats/textproto.ts";
 import { render, noColorFromEnv, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
 
 export interface VerifyOptions {
@@ -42,9 +45,44 @@ export interface VerifyOptions {
   githubHidePassed?: boolean;
   /** Names of files and directories to skip while loading (opa test --ignore). */
   ignore?: string[];
+  protoFileDirs?: string[];
 }
 
 type Writer = (s: string) => void;
+
+/**
+ * The conftest settings of a verify run as options: command-line flags over CONFTEST_x and
+ * PORTCULLIS_x variables over the configuration file (conftest.toml, or -c FILE), as conftest
+ * verify reads them. A string is the error of a configuration that cannot be read.
+ */
+export function verifyOptionsFromSettings(flags: Settings, configFile: string | undefined, env: Record<string, string | undefined>): VerifyOptions | string {
+  let s: Settings;
+  try {
+    s = mergeSettings(settingsFromFile(configFile, VERIFY_SETTINGS), settingsFromEnv(env, VERIFY_SETTINGS), flags);
+  } catch (e) {
+    if (e instanceof ConftestError) return e.message;
+    throw e;
+  }
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : typeof v === "string" ? [v] : undefined);
+  const o: VerifyOptions = {};
+  if (s.policy !== undefined) o.policy = list(s.policy);
+  if (s.data !== undefined) o.data = list(s.data);
+  if (s.namespace !== undefined) o.namespace = list(s.namespace);
+  if (s["proto-file-dirs"] !== undefined) o.protoFileDirs = list(s["proto-file-dirs"]);
+  if (s.output !== undefined) o.output = str(s.output);
+  if (s.report !== undefined) o.report = str(s.report);
+  if (s.capabilities !== undefined) o.capabilities = str(s.capabilities);
+  if (s["rego-version"] !== undefined) o.regoVersion = str(s["rego-version"]);
+  if (s["no-color"] !== undefined) o.noColor = s["no-color"] === true;
+  if (s.quiet !== undefined) o.quiet = s.quiet === true;
+  if (s.strict !== undefined) o.strict = s.strict === true;
+  if (s.trace !== undefined) o.trace = s.trace === true;
+  if (s["show-builtin-errors"] !== undefined) o.showBuiltinErrors = s["show-builtin-errors"] === true;
+  if (s["junit-hide-message"] !== undefined) o.junitHideMessage = s["junit-hide-message"] === true;
+  if (s["github-hide-passed"] !== undefined) o.githubHidePassed = s["github-hide-passed"] === true;
+  return o;
+}
 
 class UsageError extends Error {}
 
@@ -84,6 +122,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     }
     throw e;
   }
+  if (o.protoFileDirs?.length) setProtoFileDirs(o.protoFileDirs);
   const regoVersion: "v0" | "v1" = o.v0Compatible || o.regoVersion === "v0" ? "v0" : "v1";
   const wantCoverage = !!o.coverage || threshold !== undefined;
 
@@ -134,7 +173,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   const failed = results.some((r) => r.fail || r.error);
   const skipped = results.some((r) => r.skip);
   let code = 0;
-  const noColor = !!o.noColor || o.color === false || noColorFromEnv(process.env);
+  const noColor = !!o.noColor || noColorFromEnv(process.env);
   // conftest verify: an erroring test stops the run with its error; --quiet prints nothing
   // when all passed.
   const errored = opaStyle ? undefined : results.find((r) => r.error);

@@ -11,7 +11,9 @@ import { realpathSync } from "node:fs";
 import type { Builtin, BuiltinContext } from "../builtins/registry.ts";
 import { BuiltinError, T, expectString, expectArray, operandError } from "../builtins/registry.ts";
 import { fromJS } from "../rego/value.ts";
-import { getParser, parseFile } from "../formats/index.ts";
+import { withBuiltins } from "../engine/index.ts";
+import { getParser, parseFile, detectParserName } from "../formats/index.ts";
+import { asGoNumbers } from "./numbers.ts";
 import { combineConfigs } from "./inputs.ts";
 
 function relativeToPolicy(ctx: BuiltinContext, name: string, p: string): string {
@@ -51,7 +53,7 @@ export const conftestBuiltins: Builtin[] = [
       const parser = getParser(name);
       if (!parser) throw new BuiltinError(`parse_config: create config parser: unknown parser: ${name}`);
       try {
-        return fromJS(parser.parse(text, "parse_config"));
+        return fromJS(asGoNumbers(parser.parse(text, "parse_config"), name));
       } catch (e) {
         throw new BuiltinError(`parse_config: unmarshal config: ${why(e)}`);
       }
@@ -63,7 +65,7 @@ export const conftestBuiltins: Builtin[] = [
     impl: ([path], ctx) => {
       const p = relativeToPolicy(ctx, "parse_config_file", expectString("parse_config_file", 1, path));
       try {
-        return fromJS(parseFile(p));
+        return fromJS(asGoNumbers(parseFile(p), detectParserName(p)));
       } catch (e) {
         throw new BuiltinError(`parse_config_file: ${why(e)}`);
       }
@@ -78,10 +80,13 @@ export const conftestBuiltins: Builtin[] = [
         return relativeToPolicy(ctx, "parse_combined_config_files", p);
       });
       try {
-        return fromJS(combineConfigs(list.map((p) => ({ path: p, value: parseFile(p) }))));
+        return fromJS(combineConfigs(list.map((p) => ({ path: p, value: asGoNumbers(parseFile(p), detectParserName(p)) }))));
       } catch (e) {
         throw new BuiltinError(`parse_combined_config_files: ${why(e)}`);
       }
     },
   },
 ];
+
+/** OPA's builtins and conftest's: the table of `test`'s engines and of conftest-style `verify`. */
+export const CONFTEST_TABLE = withBuiltins(conftestBuiltins);

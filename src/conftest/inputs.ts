@@ -3,8 +3,8 @@
 // name selects a known parser; --ignore is a regular expression matched against each file's path;
 // a path named twice is checked once; `-` is standard input.
 
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
 import { detectParserName, getParser } from "../formats/index.ts";
 import { compareUTF8 } from "../gotext/plainjson.ts";
 import { type RE2Tester, re2Tester } from "../builtins/re2.ts";
@@ -50,24 +50,53 @@ export function findInputFiles(args: string[], opts: { ignore?: string } = {}): 
       add(arg);
       continue;
     }
-    const walk = (dir: string) => {
-      const names = readdirSync(dir).sort(compareUTF8);
-      for (const name of names) {
-        const p = join(dir, name);
+    // As Go's filepath.Walk, which conftest uses: a symbolic link (the argument itself, or an
+    // entry) is followed through its resolved path, which is the path printed; a directory is
+    // walked once.
+    const visited = new Set<string>();
+    const visit = (p: string) => {
+      let l;
+      try {
+        l = lstatSync(p);
+      } catch {
+        return;
+      }
+      if (l.isSymbolicLink()) {
+        let real: string;
         let s;
         try {
-          s = statSync(p);
+          real = resolvedPath(p);
+          s = statSync(real);
         } catch {
-          continue; // a dangling link
+          return; // a dangling link
         }
-        if (s.isDirectory()) walk(p);
-        else if (getParser(detectParserName(p))) add(p);
+        if (s.isDirectory()) visit(real);
+        else if (!ignore?.test(p) && getParser(detectParserName(real))) add(real);
+        return;
       }
+      if (l.isDirectory()) {
+        if (visited.has(p)) return;
+        visited.add(p);
+        for (const name of readdirSync(p).sort(compareUTF8)) visit(join(p, name));
+        return;
+      }
+      if (getParser(detectParserName(p))) add(p);
     };
-    walk(arg);
+    visit(arg);
   }
   if (out.length === 0) throw new ConftestError("parse files: no files found");
   return out;
+}
+
+/**
+ * Go's filepath.EvalSymlinks of a link: its resolved path, relative when the link's target is
+ * (absolute when the target is absolute).
+ */
+function resolvedPath(p: string): string {
+  const real = realpathSync(p);
+  if (isAbsolute(readlinkSync(p)) || isAbsolute(p)) return real;
+  const rel = relative(realpathSync("."), real);
+  return rel === "" ? "." : rel;
 }
 
 /**

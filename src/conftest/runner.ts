@@ -21,15 +21,18 @@
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, relative, sep } from "node:path";
-import { Engine, withBuiltins } from "../engine/index.ts";
-import { conftestBuiltins } from "./builtins.ts";
+import { Engine } from "../engine/index.ts";
+import { CONFTEST_TABLE } from "./builtins.ts";
+import { BuiltinErrorCollector, collectingTable, COLLECTOR_KEY } from "./builtinerrors.ts";
 import { RegoError } from "../rego/errors.ts";
+import { classifyStage } from "../rego/strict.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module, Location } from "../rego/ast.ts";
-import { RSet, isObject, objectGet, objectEntries, type Value } from "../rego/value.ts";
+import { RSet, isObject, isNumber, numberText, objectGet, objectEntries, type Value } from "../rego/value.ts";
 import { parseDataFile, checkDataMerge, LoadError } from "../load/index.ts";
-import { parseFile, parseContent, ParseError } from "../formats/index.ts";
-import type { CheckResult, Result } from "../output/types.ts";
+import { parseFile, parseContent, detectParserName, ParseError } from "../formats/index.ts";
+import { asGoNumbers } from "./numbers.ts";
+import type { CheckResult, Result, ResultLocation } from "../output/types.ts";
 import { compareUTF8, goString } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
@@ -71,7 +74,9 @@ export interface TestOptions {
 }
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
-const CONFTEST_TABLE = withBuiltins(conftestBuiltins);
+
+/** For --show-builtin-errors: the same builtins, recording their errors (builtinerrors.ts). */
+let collectingConftestTable: ReturnType<typeof collectingTable> | undefined;
 
 /** `portcullis test`'s default evaluation deadline per query (--timeout changes it). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -151,13 +156,16 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
   }
   if (parseErrors.length) throw new ConftestError(`load: loading policies: load: ${loadingErrorsText(parseErrors)}`);
   if (modules.length === 0) throw new ConftestError(`load: loading policies: ${noPoliciesFound(o.policy)}`);
-  const engine = new Engine({ regoVersion, strictBuiltinErrors: o.showBuiltinErrors, builtins: CONFTEST_TABLE, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  // --show-builtin-errors: evaluation goes on past a builtin error, as without the flag, and
+  // each query's errors are collected and reported together (as conftest does).
+  const builtins = o.showBuiltinErrors ? (collectingConftestTable ??= collectingTable(CONFTEST_TABLE)) : CONFTEST_TABLE;
+  const engine = new Engine({ regoVersion, strictBuiltinErrors: false, builtins, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   const ifWithoutContains = problematicIf(modules);
   try {
     engine.addParsedModules(modules);
     engine.compile();
   } catch (e) {
-    if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${e.message}`);
+    if (e instanceof RegoError) throw new ConftestError(`load: loading policies: get compiler: ${earliestStage(e).message}`);
     throw e;
   }
   if (o.strict || o.capabilities) {
@@ -169,6 +177,17 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
   if (ifWithoutContains) throw new ConftestError(`load: loading policies: ${ifWithoutContains}`);
   for (const d of loadData(o.data ?? [])) engine.addData(d.value, d.path);
   return { engine, modules };
+}
+
+/**
+ * OPA's compiler stops after the first stage that has errors (undefined functions come before
+ * unsafe variables, which come before type errors): only that stage's errors are reported.
+ */
+function earliestStage(e: RegoError): RegoError {
+  const stages = e.errors.map((x) => classifyStage(x));
+  const first = Math.min(...stages);
+  const kept = e.errors.filter((_, i) => stages[i] === first);
+  return kept.length === e.errors.length ? e : new RegoError(kept);
 }
 
 function readText(file: string): string {
@@ -295,17 +314,22 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   const parsed: { path: string; name: string; value: unknown }[] = [];
   for (const f of files) {
     let value: unknown;
+    let parser: string;
     try {
       if (f === STDIN) {
         const text = (o.readStdin ?? (() => readFileSync(0, "utf8")))();
+        parser = o.parser || (o.stdinFilename ? detectParserName(o.stdinFilename) : "yaml");
         value = parseContent(text, o.stdinFilename || STDIN, { parser: o.parser || (o.stdinFilename ? undefined : "yaml") });
       } else {
+        parser = o.parser || detectParserName(f);
         value = parseFile(f, { parser: o.parser || undefined });
       }
     } catch (e) {
       if (e instanceof ParseError) throw new ConftestError(`parse configurations: ${e.message}`);
       throw e;
     }
+    // Numbers as conftest's Go parsers hand them to OPA (float64 texts such as 1e+06).
+    value = asGoNumbers(value, parser);
     const name = f === STDIN ? o.stdinFilename || STDIN : f;
     parsed.push({ path: f, name, value });
   }
@@ -360,8 +384,10 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
   const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
   let rows;
   const tracer = trace ? new BufferTracer() : undefined;
+  // Filled only on an engine with the collecting table (--show-builtin-errors).
+  const collector = new BuiltinErrorCollector();
   try {
-    rows = await engine.queryRaw(query, { input, print, timeoutMs, tracer });
+    rows = await engine.queryRaw(query, { input, print, timeoutMs, tracer, host: { [COLLECTOR_KEY]: collector } });
   } catch (e) {
     if (e instanceof RegoError && isTimeout(e)) {
       // Worded here, where the limit and the flag that sets it are known (conftest has none).
@@ -370,6 +396,7 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
     if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
     throw e;
   }
+  if (collector.errors.length) throw new ConftestError(`query rule: check: query rule: ${collector.text()}`);
   // conftest prints OPA's trace of each query (PrettyTrace: no locations).
   result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
   return rows.map((r) => r.expressions[0]);
@@ -423,9 +450,24 @@ function objectResult(item: Value, query: string): Result {
   if (typeof msg !== "string") throw new ConftestError(`query rule: check: query rule: new result: "msg" field must be present and a string`);
   const metadata: Record<string, unknown> = {};
   for (const [k, v] of objectEntries(item as never)) {
-    if (k === "msg") continue;
+    if (k === "msg" || k === "_loc") continue;
     metadata[typeof k === "string" ? k : String(k)] = v;
   }
   metadata.query = query;
-  return { msg, metadata };
+  const loc = resultLocation(isObject(item) ? objectGet(item, "_loc") : undefined);
+  return loc ? { msg, loc, metadata } : { msg, metadata };
+}
+
+/**
+ * conftest's Location from a result's `_loc`: an object whose `file` is a string and whose
+ * `line` is a number (kept as its text); none when it is not an object or has neither.
+ */
+function resultLocation(v: Value | undefined): ResultLocation | undefined {
+  if (v === undefined || !isObject(v)) return undefined;
+  const file = objectGet(v, "file");
+  const line = objectGet(v, "line");
+  const loc: ResultLocation = {};
+  if (typeof file === "string" && file !== "") loc.file = file;
+  if (line !== undefined && isNumber(line)) loc.line = numberText(line);
+  return loc.file === undefined && loc.line === undefined ? undefined : loc;
 }

@@ -41,6 +41,28 @@ export const TEST_SETTINGS: Record<string, SettingKind> = {
   timeout: "string",
 };
 
+/**
+ * The settings `conftest verify` reads from its flags, the environment and the configuration file
+ * (the flags it binds to its configuration; the trace/explain ones are registered elsewhere).
+ */
+export const VERIFY_SETTINGS: Record<string, SettingKind> = {
+  policy: "list",
+  data: "list",
+  namespace: "list",
+  output: "string",
+  "no-color": "bool",
+  quiet: "bool",
+  strict: "bool",
+  "rego-version": "string",
+  capabilities: "string",
+  "show-builtin-errors": "bool",
+  "junit-hide-message": "bool",
+  "github-hide-passed": "bool",
+  "proto-file-dirs": "list",
+  report: "string",
+  trace: "bool",
+};
+
 export type SettingValue = string | string[] | boolean;
 export type Settings = Record<string, SettingValue | undefined>;
 

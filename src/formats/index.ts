@@ -18,7 +18,7 @@ export { setProtoFileDirs } from './textproto.ts';
 
 const BY_NAME = new Map<string, InputParser>(PARSERS.map((p) => [p.name, p]));
 
-/** Parser names accepted by --parser: conftest's list without groovy, plus jsonc (which conftest also accepts). */
+/** Parser names accepted by --parser: conftest's list, plus jsonc (which conftest also accepts). */
 export const PARSER_NAMES: string[] = PARSERS.map((p) => p.name).sort();
 
 export function getParser(name: string): InputParser | undefined {

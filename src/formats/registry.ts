@@ -21,6 +21,7 @@ import { cueParser } from './cue.ts';
 import { textprotoParser } from './textproto.ts';
 import { codeownersParser } from './codeowners.ts';
 import { nginxParser } from './nginx.ts';
+import { groovyParser } from './groovy.ts';
 
 export const PARSERS: InputParser[] = [
   yamlParser,
@@ -45,4 +46,5 @@ export const PARSERS: InputParser[] = [
   textprotoParser,
   codeownersParser,
   nginxParser,
+  groovyParser,
 ];

@@ -106,19 +106,21 @@ export function buildConstraint(obj: Obj, t: CompiledTemplate, file?: string, po
     throw new ConstraintError(`invalid Constraint ${JSON.stringify(name)}${at}: unknown fields: [${res.unknownFields.join(" ")}]`, file, "unknown-fields");
   }
   const o = clone(obj);
-  if (!isPlainObject(o.spec)) o.spec = {};
-  if (o.spec.enforcementAction === undefined || o.spec.enforcementAction === "") o.spec.enforcementAction = "deny";
-  const action = String(o.spec.enforcementAction);
+  // Kubernetes' structural defaulting: spec.enforcementAction defaults to deny inside a spec;
+  // a constraint without spec keeps none (as gator prints it) and is enforced as deny.
+  if (isPlainObject(o.spec) && (o.spec.enforcementAction === undefined || o.spec.enforcementAction === "")) o.spec.enforcementAction = "deny";
+  const spec: Obj = isPlainObject(o.spec) ? o.spec : {};
+  const action = String(spec.enforcementAction ?? "deny");
   // Like gator, an unrecognised action is kept as written (it is simply not "deny").
   const lower = action.toLowerCase();
   return {
     name,
     kind: t.kind,
     object: o,
-    match: isPlainObject(o.spec.match) ? (o.spec.match as Match) : {},
-    parameters: o.spec.parameters ?? {},
+    match: isPlainObject(spec.match) ? (spec.match as Match) : {},
+    parameters: spec.parameters ?? {},
     enforcementAction: action,
-    scopedActions: lower === "scoped" ? scopedActionsFor(o.spec, point) : [],
+    scopedActions: lower === "scoped" ? scopedActionsFor(spec, point) : [],
     template: t,
     file,
   };

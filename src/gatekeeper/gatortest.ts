@@ -10,13 +10,14 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
-import { readManifests, parseManifests, isPlainObject, type Obj } from "./yaml.ts";
+import { readManifests, manifestFiles, parseManifests, isPlainObject, gvkOf, metaOf, type Obj } from "./yaml.ts";
 import { Client, isDenyAction, type Violation } from "./client.ts";
 import { isTemplate } from "./template.ts";
 import { isConstraint } from "./constraint.ts";
 import { goQuote } from "./schema.ts";
 import { ReviewError } from "./review.ts";
 import { isProvider } from "./externaldata.ts";
+import { goJSON, goString } from "../gotext/plainjson.ts";
 
 export interface GatorTestOptions {
   /** "" (human), "json" or "yaml". */
@@ -36,14 +37,58 @@ export interface GatorTestResult {
 
 type Input = string | Obj;
 
-function load(items: Input[]): Obj[] {
-  const out: Obj[] = [];
+/** Objects as gator reads them: one source per file (objects given directly: standard input). */
+interface Source {
+  file?: string;
+  objs: Obj[];
+}
+
+function load(items: Input[]): Source[] {
+  const out: Source[] = [];
+  let stdin: Source | undefined;
   for (const it of items) {
-    if (typeof it === "string") out.push(...readManifests(it));
-    else if (isPlainObject(it)) out.push(it);
+    if (typeof it === "string") {
+      for (const file of manifestFiles(it)) out.push({ file, objs: readManifests(file) });
+    } else if (isPlainObject(it)) {
+      if (!stdin) out.push((stdin = { objs: [] }));
+      stdin.objs.push(it);
+    }
   }
   return out;
 }
+
+/**
+ * gator's warnings for objects defined twice (same group, kind, namespace and name), through
+ * Go's log package: `2006/01/02 15:04:05 WARNING - Resource named "x" (from file: "b.yaml") is
+ * already defined in file: "a.yaml"` (the later source first; `stdin` for standard input).
+ */
+function conflictWarnings(sources: Source[]): string {
+  const seen = new Map<string, Source>();
+  const where = (s: Source) => (s.file === undefined ? "stdin" : `file: ${goQuote(s.file)}`);
+  let out = "";
+  for (const s of sources) {
+    for (const o of s.objs) {
+      const { group, kind } = gvkOf(o);
+      const meta = metaOf(o);
+      const name = typeof meta.name === "string" ? meta.name : "";
+      const ns = typeof meta.namespace === "string" ? meta.namespace : "";
+      const key = JSON.stringify([group, kind, name, ns]);
+      const dupe = seen.get(key);
+      if (dupe) out += `${logTime()} WARNING - Resource named ${goQuote(name)} (from ${where(s)}) is already defined in ${where(dupe)}\n`;
+      seen.set(key, s);
+    }
+  }
+  return out;
+}
+
+/** Go's log timestamp (local time): `2006/01/02 15:04:05`. */
+function logTime(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Byte order of two strings (Go's < on strings), for names and messages. */
+const cmpBytes = (a: string, b: string) => (a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
 function objectRef(o: Obj | null): string {
   const meta = (o?.metadata ?? {}) as Obj;
@@ -71,6 +116,19 @@ function jsonDoc(vs: Violation[]): unknown[] {
   }));
 }
 
+/**
+ * gator's `-o json`: json.MarshalIndent of its result structs (fields in struct order), whose
+ * maps (constraint, object, details) have their keys sorted, with Go's escaping (`<` → \u003c).
+ */
+function jsonText(vs: Violation[]): string {
+  const I = "    ";
+  const items = jsonDoc(vs).map((d) => {
+    const fields = Object.entries(d as Record<string, unknown>).map(([k, v]) => `${I}${I}${goString(k)}: ${goJSON(v, I, I + I)}`);
+    return `${I}{\n${fields.join(",\n")}\n${I}}`;
+  });
+  return `[\n${items.join(",\n")}\n]`;
+}
+
 function yamlDoc(vs: Violation[]): unknown[] {
   return vs.map((v) => ({
     result: {
@@ -91,13 +149,17 @@ function yamlDoc(vs: Violation[]): unknown[] {
  * file/directory paths or objects; as in gator, they form one set of objects).
  */
 export async function gatorTest(manifests: Input[], policies: Input[] = [], opts: GatorTestOptions = {}): Promise<GatorTestResult> {
-  const fail = (msg: string): GatorTestResult => ({ stdout: "", stderr: msg + "\n", exitCode: 1, violations: [] });
-  let objs: Obj[];
+  let warnings = "";
+  const fail = (msg: string): GatorTestResult => ({ stdout: "", stderr: warnings + msg + "\n", exitCode: 1, violations: [] });
+  let sources: Source[];
   try {
-    objs = [...load(policies), ...load(manifests)];
+    // As `gator test -f INPUTS -f POLICIES`: the inputs' objects first.
+    sources = [...load(manifests), ...load(policies)];
   } catch (e) {
     return fail(`reading: ${(e as Error).message}`);
   }
+  warnings = conflictWarnings(sources);
+  const objs = sources.flatMap((s) => s.objs);
   const client = new Client();
   for (const o of objs) {
     if (!isProvider(o)) continue;
@@ -133,7 +195,10 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
     const ns = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : "";
     try {
       const r = await client.review(o, { namespaceObject: namespaces.get(ns) ?? {} });
-      all.push(...r.results);
+      // Gatekeeper's client orders one object's results by constraint kind, then name.
+      const byConstraint = r.results.map((v, i) => ({ v, i }));
+      byConstraint.sort((a, b) => cmpBytes(a.v.constraintKind, b.v.constraintKind) || cmpBytes(a.v.constraintName, b.v.constraintName) || a.i - b.i);
+      all.push(...byConstraint.map((x) => x.v));
     } catch (e) {
       if (e instanceof ReviewError) return fail(`auditing objects: reviewing ${objectRef(o)}: ${e.message}`);
       throw e;
@@ -141,14 +206,14 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
   }
   all = all
     .map((v, i) => ({ v, i }))
-    .sort((a, b) => (a.v.enforcementAction < b.v.enforcementAction ? -1 : a.v.enforcementAction > b.v.enforcementAction ? 1 : a.v.msg < b.v.msg ? -1 : a.v.msg > b.v.msg ? 1 : a.i - b.i))
+    .sort((a, b) => cmpBytes(a.v.enforcementAction, b.v.enforcementAction) || cmpBytes(a.v.msg, b.v.msg) || a.i - b.i)
     .map((x) => x.v);
   const shown = opts.denyOnly ? all.filter(isDenyAction) : all;
   const exitCode = all.some(isDenyAction) ? 1 : 0;
   let stdout: string;
   switch ((opts.output ?? "").toLowerCase()) {
     case "json":
-      stdout = shown.length ? JSON.stringify(jsonDoc(shown), null, 4) : "null";
+      stdout = shown.length ? jsonText(shown) : "null";
       break;
     case "yaml":
       stdout = yaml.dump(yamlDoc(shown), { indent: 4, noRefs: true, lineWidth: -1 });
@@ -156,7 +221,7 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
     default:
       stdout = shown.map((v) => formatGatorLine(v) + "\n").join("");
   }
-  return { stdout, stderr: "", exitCode, violations: shown };
+  return { stdout, stderr: warnings, exitCode, violations: shown };
 }
 
 // ---- portcullis test with Gatekeeper policies ----------------------------------------------

@@ -8,6 +8,11 @@ import { STDIN_NAME } from "./common.ts";
 function resultJSON(r: Result, level: string): string {
   const inner = level + "\t";
   const parts = [`${inner}"msg": ${goString(r.msg)}`];
+  if (r.loc) {
+    const l = inner + "\t";
+    const loc = [r.loc.file ? `${l}"file": ${goString(r.loc.file)}` : "", r.loc.line ? `${l}"line": ${r.loc.line}` : ""].filter((x) => x !== "");
+    parts.push(loc.length ? `${inner}"loc": {\n${loc.join(",\n")}\n${inner}}` : `${inner}"loc": {}`);
+  }
   if (r.metadata && Object.keys(r.metadata).length > 0) parts.push(`${inner}"metadata": ${goJSON(r.metadata, "\t", inner)}`);
   return `{\n${parts.join(",\n")}\n${level}}`;
 }

@@ -19,11 +19,22 @@ interface Rule {
   properties?: Record<string, unknown>;
 }
 
+/**
+ * A result's physicalLocation: the input file, or the file of its `_loc` with a region at its
+ * line (Go's strconv.Atoi of the line's text: 0 when it is missing or not an integer).
+ */
+function physicalLocation(filename: string, loc: Result["loc"]): string {
+  if (!loc) return `{"artifactLocation":{"uri":${goString(filename)}}}`;
+  const text = loc.line ?? "";
+  const line = /^[+-]?\d+$/.test(text) && Math.abs(Number(text)) <= 2 ** 63 ? Number(text) : 0;
+  return `{"artifactLocation":{"uri":${goString(loc.file ?? "")}},"region":{"startLine":${line},"endLine":${line}}}`;
+}
+
 export function renderSARIF(results: CheckResult[]): string {
   const rules: Rule[] = [];
   const index = new Map<string, number>();
   const out: string[] = [];
-  const add = (r: CheckResult, kind: string, description: string, level: string, text: string, properties?: Record<string, unknown>) => {
+  const add = (r: CheckResult, kind: string, description: string, level: string, text: string, properties?: Record<string, unknown>, loc?: Result["loc"]) => {
     const id = `${r.namespace}/${kind}`;
     let i = index.get(id);
     if (i === undefined) {
@@ -32,16 +43,16 @@ export function renderSARIF(results: CheckResult[]): string {
       rules.push({ id, description, properties: properties && Object.keys(properties).length ? properties : undefined });
     }
     out.push(
-      `{"ruleId":${goString(id)},"ruleIndex":${i},"level":"${level}","message":{"text":${goString(text)}},"locations":[{"physicalLocation":{"artifactLocation":{"uri":${goString(r.filename)}}}}]}`,
+      `{"ruleId":${goString(id)},"ruleIndex":${i},"level":"${level}","message":{"text":${goString(text)}},"locations":[{"physicalLocation":${physicalLocation(r.filename, loc)}}]}`,
     );
   };
   let failures = 0;
   let warnings = 0;
   for (const r of results) {
     const meta = (x: Result) => x.metadata;
-    for (const f of r.failures) add(r, "deny", "Policy violation", "error", f.msg, meta(f));
-    for (const w of r.warnings) add(r, "warn", "Policy warning", "warning", w.msg, meta(w));
-    for (const e of r.exceptions) add(r, "allow", "Policy exception", "note", e.msg, meta(e));
+    for (const f of r.failures) add(r, "deny", "Policy violation", "error", f.msg, meta(f), f.loc);
+    for (const w of r.warnings) add(r, "warn", "Policy warning", "warning", w.msg, meta(w), w.loc);
+    for (const e of r.exceptions) add(r, "allow", "Policy exception", "note", e.msg, meta(e), e.loc);
     failures += r.failures.length;
     warnings += r.warnings.length;
     if (r.failures.length === 0 && r.warnings.length === 0) {

@@ -5,10 +5,21 @@
 /** One message produced by a rule (a string result, or the `msg` of an object result). */
 export interface Result {
   msg: string;
-  /** Other keys of an object result (besides msg), shown by json/sarif; `_loc` is kept here too. */
+  /** Other keys of an object result (besides msg and _loc), shown by json/sarif. */
   metadata?: Record<string, unknown>;
+  /**
+   * Where the problem is, from an object result's `_loc: {file, line}` (conftest's Location):
+   * `file` when it is a string, `line` (its number text) when it is a number; shown by json,
+   * github and sarif.
+   */
+  loc?: ResultLocation;
   /** Lines printed by `print` while producing this result (conftest shows them as PRNT). */
   outputs?: string[];
+}
+
+export interface ResultLocation {
+  file?: string;
+  line?: string;
 }
 
 /** The results of one input file (or one combined input) in one namespace. */

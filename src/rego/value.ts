@@ -50,6 +50,25 @@ export class BigDec {
   }
 }
 
+/**
+ * A number that keeps the text it was read with, as OPA's json.Number does. The engine never
+ * makes one; hosts do: conftest's inputs hold Go float64s, which OPA prints with Go's shortest
+ * `%g` text (`1e+06` for 1000000), so `portcullis test` marks the input numbers whose Go text
+ * differs from the plain one (src/conftest/numbers.ts). It is the number `n` everywhere (order,
+ * equality, hashing, arithmetic, whose results are plain numbers again); only `numberText`
+ * (sprintf, json.marshal, JSON output) prints `text`. As a BigDec it is not an integer to
+ * builtins that need one, as json.Number("1e+06") is not in OPA.
+ */
+export class TextNumber extends BigDec {
+  readonly n: number | bigint | BigDec;
+  readonly text: string;
+  constructor(n: number | bigint | BigDec, text: string) {
+    super(toDecimal(n));
+    this.n = n;
+    this.text = text;
+  }
+}
+
 /** Set: a map from each element's hash key to the element; iteration is in OPA's sorted order. */
 export class RSet {
   readonly map: Map<unknown, Value>;
@@ -225,6 +244,7 @@ export function numberText(v: number | bigint | BigDec): string {
     return String(v).replace("e+", "e+");
   }
   if (typeof v === "bigint") return v.toString();
+  if (v instanceof TextNumber) return v.text;
   return v.d.toString();
 }
 
@@ -458,6 +478,7 @@ export function hashKey(v: Value): unknown {
       return v;
     default:
       if (v === null) return null;
+      if (v instanceof TextNumber) return hashKey(v.n);
       return "\u0000" + canonical(v);
   }
 }
@@ -513,6 +534,7 @@ function canonScalar(v: Value): string | undefined {
       return v ? "true" : "false";
   }
   if (v === null) return "null";
+  if (v instanceof TextNumber) return canonScalar(v.n);
   if (v instanceof BigDec) return v.d.toString();
   if (v instanceof RSet || v instanceof ObjMap) return canonCache.get(v);
   // A long array or object hashed before has its id.

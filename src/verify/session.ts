@@ -19,6 +19,8 @@ import { ignoreFilter } from "./discover.ts";
 import { checkCapabilities } from "./capabilities.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 import { problematicIf, noPoliciesFound } from "../conftest/checks.ts";
+import { CONFTEST_TABLE } from "../conftest/builtins.ts";
+import type { BuiltinTable } from "../rego/builtin.ts";
 
 /**
  * Where a session failed to load: reading the policies (files, parsing), reading the data
@@ -63,6 +65,8 @@ export interface VerifySessionOptions {
 export interface VerifySession {
   regoVersion: "v0" | "v1";
   showBuiltinErrors: boolean;
+  /** conftest verify's engine: OPA's builtins and conftest's parse_config*; otherwise OPA's. */
+  builtins?: BuiltinTable;
   /** Parsed modules (with the probe rules of discovery placed in them). */
   modules: Module[];
   /** Module sources by file name. */
@@ -182,7 +186,7 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
   placeExtraBodies(modules, sources);
   const discovery: Discovery = discover(modules);
   const coverage = o.coverage ? new CoverageCollector(modules, discovery.probeRules) : null;
-  const settings = { regoVersion, showBuiltinErrors: !!o.showBuiltinErrors, data: files.data };
+  const settings = { regoVersion, showBuiltinErrors: !!o.showBuiltinErrors, data: files.data, builtins: o.conftest ? CONFTEST_TABLE : undefined };
   const engine = sessionEngine(settings, coverage ?? undefined);
   try {
     compileWithProbes(engine, modules, discovery);
@@ -195,8 +199,8 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
 }
 
 /** A fresh engine with the session's settings and data (modules not added). */
-function sessionEngine(s: Pick<VerifySession, "regoVersion" | "showBuiltinErrors" | "data">, hooks?: CoverageCollector): Engine {
-  const e = new Engine({ regoVersion: s.regoVersion, strictBuiltinErrors: s.showBuiltinErrors, hooks });
+function sessionEngine(s: Pick<VerifySession, "regoVersion" | "showBuiltinErrors" | "data" | "builtins">, hooks?: CoverageCollector): Engine {
+  const e = new Engine({ regoVersion: s.regoVersion, strictBuiltinErrors: s.showBuiltinErrors, hooks, builtins: s.builtins });
   for (const d of s.data) e.addData(d.value, d.path);
   return e;
 }

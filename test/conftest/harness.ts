@@ -52,7 +52,7 @@ export function exampleInputs(dir: string): string[] {
 export const EXAMPLES = [
   "kubernetes", "json", "dockerfile", "terraform", "toml", "ini", "xml", "properties", "dotenv", "hocon", "edn", "vcl",
   "ignore", "cue", "jsonnet", "spdx", "cyclonedx", "textproto", "yaml", "hcl1", "codeowners", "nginx", "exceptions",
-  "combine", "namespaces",
+  "combine", "namespaces", "groovy",
 ];
 
 const values = [...Array.from({ length: 14 }, (_, i) => `v${i + 1}`), ...Array.from({ length: 7 }, (_, i) => `n${i + 1}`)];
@@ -60,6 +60,15 @@ const values = [...Array.from({ length: 14 }, (_, i) => `v${i + 1}`), ...Array.f
 export function scenarios(): Scenario[] {
   const out: Scenario[] = EXAMPLES.map((e) => ({ name: `examples/${e}`, dir: `examples/${e}`, args: ["--no-color", ...exampleInputs(`examples/${e}`)] }));
   out.push(
+    // Results with `_loc: {file, line}`: JSON `loc`, GitHub annotations at the location (and
+    // ORIGINATING FROM when it is another file), SARIF regions.
+    { name: "result locations (_loc)", dir: `${FIX}/loc`, args: ["--no-color", "a.json"] },
+    // Inputs through symbolic links: conftest prints the resolved path.
+    { name: "symlinked input folder", dir: `${FIX}/symlink`, args: ["--no-color", "-p", "real/policy", "link", "dir"], formats: ["stdout", "json"] },
+    { name: "unknown flags", dir: `${FIX}/basic`, args: ["--nope", "-x", "ok.json"], formats: ["stdout"], stderr: true },
+    { name: "examples/groovy verify", dir: "examples/groovy", command: "verify", args: ["--no-color"] },
+    { name: "groovy from standard input", dir: "examples/groovy", args: ["--no-color", "--parser", "groovy", "-"], stdin: "Jenkinsfile" },
+    { name: "error: unparsable Jenkinsfile", dir: `${FIX}/errors`, args: ["Jenkinsfile"], formats: ["stdout"] },
     { name: "examples/kubernetes from the repository root", dir: ".", args: ["--no-color", "-p", "examples/kubernetes/policy", "examples/kubernetes/"] },
     { name: "basic (colour)", dir: `${FIX}/basic`, args: ["deploy.yaml", "ok.json"] },
     { name: "basic", dir: `${FIX}/basic`, args: ["--no-color", "deploy.yaml", "ok.json"] },
@@ -108,6 +117,11 @@ export function scenarios(): Scenario[] {
     // What CI pipelines hit (test/fixtures/conftest/gaps): policy paths without policies,
     // the program's -c, Go booleans (--flag=VALUE), conftest's load errors, verify's options.
     ...gapScenarios(),
+    // Input numbers print as Go float64 texts (1e+06) in conftest: src/conftest/numbers.ts.
+    { name: "input numbers as Go prints them", dir: `${FIX}/numbers`, args: ["--no-color", "a.json", "a.yaml"], formats: ["stdout", "json"] },
+    { name: "input numbers as Go prints them (HCL2, TOML, INI)", dir: `${FIX}/numbers`, args: ["--no-color", "a.tf", "a.toml", "a.ini"], formats: ["stdout", "json"] },
+    { name: "input numbers as Go prints them (CUE, Jsonnet)", dir: `${FIX}/numbers`, args: ["--no-color", "a.cue", "a.jsonnet"], formats: ["stdout", "json"] },
+    { name: "input numbers from standard input", dir: `${FIX}/numbers`, args: ["--no-color", "-"], stdin: "a.json", formats: ["stdout", "json"] },
     { name: "built-in library", dir: `${FIX}/library-user/work`, args: ["--no-color", "pod.yaml"], env: { PORTCULLIS_LIBRARY_DIR: "../library" }, oracle: false },
     { name: "gatekeeper mode", dir: `${FIX}/gatekeeper`, args: ["-p", "policy", "manifests"], formats: ["stdout"], oracle: false },
   );
@@ -139,6 +153,10 @@ function gapScenarios(): Scenario[] {
     one("v0 parse errors with keyword hints", ["-p", "v0", "--rego-version", "v0", "a.json"]),
     one("parse error while loading", ["-p", "parse-error", "a.json"]),
     one("compile error", ["-p", "../errors/unsafe.rego", "a.json"]),
+    one("compile errors: only the earliest stage's (undefined function before unsafe var)", ["-p", "stages", "a.json"]),
+    one("--show-builtin-errors: every error of the query", ["--show-builtin-errors", "-p", "builtin-errors", "errs.json"]),
+    one("--show-builtin-errors: json.unmarshal and http.send", ["--show-builtin-errors", "-p", "builtin-errors-net", "a.json"]),
+    one("builtin errors without --show-builtin-errors", ["--no-color", "-p", "builtin-errors", "errs.json"]),
     one("NO_COLOR", ["a.json"], { env: { NO_COLOR: "1" }, oracle: false }),
     one("empty NO_COLOR keeps colour", ["a.json"], { env: { NO_COLOR: "" } }),
     verify("-p without .rego files", ["-p", "empty"]),
@@ -152,6 +170,13 @@ function gapScenarios(): Scenario[] {
     verify("--quiet, failing", ["--no-color", "-p", "policy", "--quiet"]),
     verify("-p X and X's parent", ["--no-color", "-p", "nested/inner", "nested"], { formats: ["stdout", "json", "tap"], unordered: true }),
     verify("--data DIR and a YAML argument", ["--no-color", "-p", "passing", "--data", "data", "k8s.yaml"], { formats: ["stdout", "json"] }),
+    verify("-c FILE (conftest.toml settings)", ["-c", "verify.toml"], { formats: ["stdout", "tap"] }),
+    verify("the program's -c before verify", [], { pre: ["-c", "verify.toml"], formats: ["stdout"] }),
+    verify("--config-file= with --no-color", ["--config-file=verify.toml", "--no-color"], { formats: ["stdout"] }),
+    verify("-c naming a missing file", ["-c", "missing.toml"]),
+    verify("settings from CONFTEST_ variables", ["-c", "verify.toml"], { env: { CONFTEST_OUTPUT: "tap" }, formats: ["stdout"] }),
+    verify("--show-builtin-errors", ["--show-builtin-errors", "-p", "builtin-errors"]),
+    verify("builtin errors without --show-builtin-errors", ["--no-color", "-p", "builtin-errors"]),
     verify("--flag=VALUE booleans", ["-p", "passing", "-d", "data", "--no-color=true", "--show-builtin-errors=true", "--strict=false"]),
   ];
 }
@@ -203,7 +228,9 @@ export function runConftest(bin: string, s: Scenario, format: OutputFormat): Run
     encoding: "utf8",
     input: s.stdin ? readFileSync(join(cwd, s.stdin)) : "",
   });
-  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 };
+  // --show-builtin-errors: conftest prints the Go pointer of each wrapped error (`err:0xc000…`,
+  // different on every run); Portcullis leaves it out (src/conftest/builtinerrors.ts).
+  return { stdout: r.stdout, stderr: r.stderr.replace(/ err:0x[0-9a-f]+\}/g, "}"), code: r.status ?? -1 };
 }
 
 /**

@@ -163,3 +163,45 @@ test("--timeout: the deadline error names the query and the flag that sets it", 
     process.chdir(cwd);
   }
 });
+
+// --update with local sources, as conftest v0.71.1 does it (its answers, recorded by running it):
+// a directory source becomes a symbolic link at the policy path, a file source a link inside it;
+// a missing source and a real directory in the way are errors.
+test("--update: file:: and file:// sources are fetched as links; errors worded as conftest's", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, readlinkSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { main } = await import("../../src/cli/main.ts");
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-update-"));
+  const cwd = process.cwd();
+  try {
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src", "u.rego"), 'package main\n\ndeny contains "u" if true\n');
+    writeFileSync(join(dir, "a.json"), "{}");
+    mkdirSync(join(dir, "realdir"));
+    process.chdir(dir);
+    const run = async (...args: string[]) => {
+      let out = "";
+      let err = "";
+      const code = await main(["test", "--no-color", ...args], { out: (s) => void (out += s), err: (s) => void (err += s), exitCode: 0 });
+      return { out, err, code };
+    };
+    const fromDir = await run("-p", "upol", "--update", `file::${join(dir, "src")}`, "a.json");
+    assert.equal(fromDir.out, "FAIL - a.json - main - u\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n");
+    assert.equal(readlinkSync(join(dir, "upol")), join(dir, "src"));
+    assert.equal((await run("-p", "upol", "--update", `file::${join(dir, "src")}`, "a.json")).code, 1, "a second run replaces the link");
+    const fromFile = await run("--update", `file://${join(dir, "src", "u.rego")}`, "a.json");
+    assert.equal(fromFile.code, 1);
+    assert.equal(readlinkSync(join(dir, "policy", "u.rego")), join(dir, "src", "u.rego"));
+    const missing = await run("--update", `file::${join(dir, "nope")}`, "a.json");
+    assert.equal(missing.err, `Error: running test: update policies: client get: stat ${join(dir, "nope")}: no such file or directory\n`);
+    const inTheWay = await run("-p", "realdir", "--update", `file::${join(dir, "src")}`, "a.json");
+    assert.equal(inTheWay.err, `Error: running test: update policies: client get: error downloading 'file://${join(dir, "src")}': destination exists and is not a symlink\n`);
+    const remote = await run("-p", "x", "--update", "https://example.com/p.rego", "a.json");
+    assert.equal(remote.code, 1);
+    assert.match(remote.err, /only file sources .* Portcullis does not download policies/);
+  } finally {
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

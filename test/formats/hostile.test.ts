@@ -409,3 +409,43 @@ it("nginx: an unterminated quoted string is a located ParseError, not the lexer'
     (e: unknown) => e instanceof ParseError && /x\.conf:1:17: nginx: unterminated quoted string/.test(e.message),
   );
 });
+
+// groovy: conftest bounds the syntax tree (256 levels, 100,000 nodes) and answers as below
+// (its answers, recorded by running conftest v0.71.1 on the same texts); the parser stops
+// nesting just past that depth, so no input exhausts the stack.
+describe('groovy', () => {
+  const TOO_DEEP = 'syntax tree exceeds maximum depth of 256';
+  it('100,000 nested parentheses and 20,000 nested closures: refused by depth, fast', () => {
+    refuses('groovy', 'x = ' + '('.repeat(100000) + '1' + ')'.repeat(100000) + '\n', TOO_DEEP);
+    refuses('groovy', 'a { '.repeat(20000) + 'b' + ' }'.repeat(20000) + '\n', TOO_DEEP);
+    refuses('groovy', 'x = ' + '['.repeat(300) + ']'.repeat(300) + '\n', TOO_DEEP);
+  });
+  it('the deepest trees conftest accepts are read (84 closures, 120 parentheses)', () => {
+    const depth = (v: unknown): number => {
+      let max = 0;
+      const stack: [unknown, number][] = [[v, 1]];
+      while (stack.length) {
+        const [n, d] = stack.pop()!;
+        max = Math.max(max, d);
+        for (const c of ((n as { children?: unknown[] }).children ?? [])) stack.push([c, d + 1]);
+      }
+      return max;
+    };
+    assert.ok(depth(reads('groovy', 'a { '.repeat(84) + 'b' + ' }'.repeat(84) + '\n')) <= 256);
+    refuses('groovy', 'a { '.repeat(85) + 'b' + ' }'.repeat(85) + '\n', TOO_DEEP);
+    reads('groovy', 'x = ' + '('.repeat(120) + '1' + ')'.repeat(120) + '\n');
+  });
+  it('more than 100,000 nodes are refused; array initializers nest without recursion', () => {
+    // 96,002 nodes: read (timed by the machine's speed only, not asserted fast)
+    assert.equal((parseContent('a\n'.repeat(24000), 'x.groovy', { parser: 'groovy' }) as { children: unknown[] }).children.length, 24000);
+    refuses('groovy', 'a\n'.repeat(25100), 'syntax tree exceeds maximum node count of 100000');
+    reads('groovy', 'def a = new int[][] ' + '{'.repeat(3000) + '1' + '}'.repeat(3000) + '\n');
+  });
+  it('errors are located as conftest locates them', () => {
+    const e = refuses('groovy', 'node {\n  sh "x"\n', 'expected RBrace, got EOF');
+    assert.equal(e.line, 3);
+    assert.equal(e.column, 1);
+    const f = refuses('groovy', 'a #\n', 'expected expression');
+    assert.equal(`${f.line}:${f.column}`, '1:3');
+  });
+});
