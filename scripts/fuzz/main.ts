@@ -143,7 +143,7 @@ function row(name: string, s: Stats, secs?: number): string {
 }
 
 if (json) {
-  console.log(JSON.stringify({ summaries: result.summaries, findings: result.findings.map((f) => ({ signature: f.signature, kind: f.kind, count: f.count, dir: f.dir })) }, null, 1));
+  console.log(JSON.stringify({ summaries: result.summaries, findings: result.findings.map((f) => ({ signature: f.signature, kind: f.kind, count: f.count, seenIn: f.seenIn, dir: f.dir })) }, null, 1));
 } else {
   console.log("");
   console.log(["target".padEnd(12), "inputs".padStart(8), "ok".padStart(8), "coded".padStart(8), "crash".padStart(6), "hang".padStart(5), "skipped".padStart(8), "slow".padStart(6), "seconds".padStart(8), "cases/s".padStart(8), "/cpu-sec".padStart(9)].join(" "));
@@ -164,7 +164,10 @@ if (json) {
   }
   if (result.findings.length) {
     console.log(`\n${result.findings.length} distinct findings${opts.outDir ? ` (details in ${opts.outDir}/findings.md)` : ""}:`);
-    for (const f of result.findings) console.log(`  [${f.kind}] ×${f.count} ${f.signature}${f.dir ? `  → ${f.dir}` : ""}`);
+    for (const f of result.findings) {
+      const seen = f.seenIn.length > 1 || f.seenIn[0] !== f.area ? ` (in ${f.seenIn.slice(0, 6).join(", ")}${f.seenIn.length > 6 ? ", …" : ""})` : "";
+      console.log(`  [${f.kind}] ×${f.count} ${f.signature}${seen}${f.dir ? `  → ${f.dir}` : ""}`);
+    }
   } else console.log("\nno crashes, no hangs");
 }
 process.exit(result.findings.length ? 1 : 0);

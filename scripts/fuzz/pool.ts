@@ -318,7 +318,9 @@ export class Pool {
     if (!t || this.closed) return;
     // Let the last progress bytes and stderr arrive.
     await new Promise((r) => setTimeout(r, 100));
-    const tail = w.stderr.split("\n").filter((l) => l.trim() && !/Debugger|inspector|For help/.test(l)).slice(-12).join("\n");
+    const lines = w.stderr.split("\n").filter((l) => l.trim() && !/Debugger|inspector|For help/.test(l));
+    const fatal = lines.filter((l) => /FATAL ERROR|out of memory|Error:/i.test(l)).slice(0, 3);
+    const tail = [...fatal, ...lines.slice(-8).filter((l) => !fatal.includes(l))].join("\n");
     await this.stuck(w, t, "died", 0, Date.now() - w.obsWall, `exit ${code ?? ""}${sig ? ` signal ${sig}` : ""}\n${tail}`);
   }
 

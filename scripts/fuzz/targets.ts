@@ -84,7 +84,16 @@ export function setupProcess(): void {
 
 export function errorInfo(e: unknown): ErrorInfo {
   if (e instanceof Error) {
-    return { name: e.constructor?.name && e.constructor.name !== "Error" ? e.constructor.name : e.name, message: String(e.message).slice(0, 2000), stack: String(e.stack ?? "").slice(0, 6000) };
+    const name = e.constructor?.name && e.constructor.name !== "Error" ? e.constructor.name : e.name;
+    // Messages may quote megabytes of input (a regex pattern): keep both ends, and keep the
+    // stack's frames whatever the length of the message it starts with.
+    const msg = String(e.message);
+    const message = msg.length > 2000 ? `${msg.slice(0, 1200)} … ${msg.slice(-400)}` : msg;
+    const frames = String(e.stack ?? "")
+      .split("\n")
+      .filter((l) => /^\s+at /.test(l))
+      .join("\n");
+    return { name, message, stack: `${name}: ${message.split("\n")[0].slice(0, 300)}\n${frames}`.slice(0, 8000) };
   }
   return { name: `thrown ${e === null ? "null" : typeof e}`, message: String(e).slice(0, 2000), stack: "" };
 }
@@ -99,7 +108,11 @@ export function stackArea(stack: string): string | undefined {
     const m = /\/src\/([a-z0-9_/-]+)\.ts/i.exec(line);
     if (m) files.push(m[1]);
   }
-  if (!files.length) return undefined;
+  if (!files.length) {
+    // Only library frames (a stack overflow deep inside a package): name the package.
+    const lib = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(stack);
+    return lib ? `lib:${lib[1]}` : undefined;
+  }
   if (!/Maximum call stack/.test(stack)) return files[0];
   const counts = new Map<string, number>();
   for (const f of files) counts.set(f, (counts.get(f) ?? 0) + 1);
@@ -113,6 +126,15 @@ export function stackArea(stack: string): string | undefined {
 function ownerArea(e: unknown, own: string, ownPrefix: string): string {
   const a = stackArea(errorInfo(e).stack);
   return a === undefined || a.startsWith(ownPrefix) ? own : a;
+}
+
+/**
+ * A builtin's crash belongs to the file it comes from ("builtins/graphql", "builtins/support/der",
+ * "rego/value", "lib:graphql"), so that builtins sharing code share one signature; the finding
+ * lists which builtins hit it.
+ */
+function builtinArea(e: unknown, name: string): string {
+  return stackArea(errorInfo(e).stack) ?? `builtin:${name}`;
 }
 
 function crash(where: string, area: string, e: unknown): Outcome {
@@ -149,7 +171,7 @@ function takeInternal(): Outcome | undefined {
   if (internal === null) return undefined;
   const { name, error } = internal;
   internal = null;
-  return crash("masked", ownerArea(error, `builtin:${name}`, "builtins/"), error);
+  return crash("masked", builtinArea(error, name), error);
 }
 
 function runRego(c: RegoCase, opts: RunOptions): Outcome {
@@ -195,7 +217,7 @@ function checkDocument(v: unknown): string | undefined {
       case "undefined":
         continue;
       case "number":
-        if (!Number.isFinite(x)) return `non-finite number ${x} in the document`;
+        if (!Number.isFinite(x)) return `non-finite number in the document\n(${x})`;
         continue;
       case "bigint":
         continue;
@@ -208,7 +230,7 @@ function checkDocument(v: unknown): string | undefined {
         if (x instanceof Date || x instanceof Map || x instanceof Set) continue;
         const proto = Object.getPrototypeOf(x);
         if (proto !== Object.prototype && proto !== null) {
-          return `object with a foreign prototype (${proto?.constructor?.name ?? typeof proto}): a "__proto__" key became its prototype`;
+          return `object with a foreign prototype: a "__proto__" key became its prototype\n(prototype: ${proto?.constructor?.name ?? typeof proto})`;
         }
         for (const k of Object.keys(x as object)) stack.push((x as Record<string, unknown>)[k]);
         continue;
@@ -276,7 +298,7 @@ function runBuiltin(c: BuiltinCase, opts: RunOptions): Outcome {
       out = { kind: "coded", code: "async" };
     }
   } catch (e) {
-    out = e instanceof RegoError ? { kind: "coded", code: String(e.code) } : crash("escaped", ownerArea(e, `builtin:${c.name}`, "builtins/"), e);
+    out = e instanceof RegoError ? { kind: "coded", code: String(e.code) } : crash("escaped", builtinArea(e, c.name), e);
   }
   const m = takeInternal();
   return m ? worst(out, m) : out;
