@@ -50,6 +50,7 @@ async function runJob(m: JobMsg): Promise<void> {
       a.slow++;
       localSlow.set(area, (localSlow.get(area) ?? 0) + 1);
     }
+    if (o.kind !== "crash" && o.reached) stats.reached++;
     if (o.kind === "ok") stats.ok++;
     else if (o.kind === "coded") stats.coded[o.code] = (stats.coded[o.code] ?? 0) + 1;
     else {

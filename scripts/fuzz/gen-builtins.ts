@@ -7,7 +7,7 @@
 import { Rng } from "./rng.ts";
 import type { Enc } from "./values.ts";
 import { NASTY_CHARS, NASTY_KEYS, NUMBER_TEXTS } from "./values.ts";
-import { BUILTINS } from "../../src/builtins/index.ts";
+import { OPA_BUILTINS as BUILTINS } from "../../src/builtins/index.ts";
 import type { TypeDecl } from "../../src/builtins/registry.ts";
 import { cryptoFixtures, formatSamples } from "./corpus.ts";
 import { generateRegoCase, regoModules } from "./gen-rego.ts";

@@ -6,7 +6,7 @@
 import { Rng } from "./rng.ts";
 import { regoSeeds, type RegoSeed } from "./corpus.ts";
 import { NASTY_CHARS, NUMBER_TEXTS } from "./values.ts";
-import { BUILTINS } from "../../src/builtins/index.ts";
+import { OPA_BUILTINS as BUILTINS } from "../../src/builtins/index.ts";
 
 export interface RegoCase {
   target: "rego";

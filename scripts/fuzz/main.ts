@@ -154,6 +154,9 @@ if (json) {
   console.log("");
   for (const s of result.summaries) console.log(`${s.target} coded errors: ${codedText(s.stats) || "none"}`);
   for (const s of result.summaries) {
+    if (s.target === "builtins") console.log(`builtins: the builtin under test ran in ${s.stats.reached} of ${s.stats.run} calls (the rest stopped at the type check or an argument's evaluation)`);
+  }
+  for (const s of result.summaries) {
     const top = Object.entries(s.stats.areas)
       .sort((a, b) => b[1].ms - a[1].ms)
       .slice(0, 8)
