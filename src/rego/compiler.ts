@@ -13,6 +13,7 @@
 
 import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation } from "./ast.ts";
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
+import { termString } from "./parser.ts";
 import type { Value } from "./value.ts";
 import { RSet, BigDec, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
@@ -2205,7 +2206,9 @@ export class Compiler {
       const v = this.metadataValue(name, st);
       if (v !== undefined) return constTerm(v);
     }
-    if (name === "print") return { ev: null, en: (c, f, k) => this.compilePrint(t.args, st, t.loc)(c, f, () => k(true)) };
+    // print has no value (OPA's type check: "print(x) used as value"); as a statement it is
+    // compiled by compileCall
+    if (name === "print") throw RegoError.single("rego_type_error", `${termString(t)} used as value`, t.loc);
     const target = this.resolveCall(t.op, st, t.loc, t.args.length);
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;
