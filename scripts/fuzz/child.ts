@@ -8,6 +8,7 @@ import { runCase, setupProcess, caseArea, quarantinable } from "./targets.ts";
 import { crashSignature } from "./signature.ts";
 import { formatSamples, cryptoFixtures } from "./corpus.ts";
 import { generate, emptyStats, type JobMsg, type CheckMsg, type FindingMsg } from "./cases.ts";
+import { parseWithLargeStack } from "../../src/formats/index.ts";
 
 Error.stackTraceLimit = 40;
 
@@ -100,4 +101,7 @@ generate("rego", 1, 0);
 generate("builtins", 1, 0);
 formatSamples();
 cryptoFixtures();
+// Start the large-stack worker (src/builtins/support/large-stack.ts) now: it loads the sources
+// (a second or more of CPU), which would otherwise be charged to the first deeply nested case.
+parseWithLargeStack({ parser: "json", content: "1", file: "warm-up.json" });
 void send({ type: "ready" });

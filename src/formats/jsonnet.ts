@@ -869,6 +869,8 @@ class Interp {
     if (++ev.steps > MAX_PROGRAM_STEPS) spend(0);
     switch (n.k) {
       case 'lit':
+        // a literal beyond float64 (1e400): go-jsonnet's runtime error when it is evaluated
+        if (n.v === Infinity) this.fail('overflow', n.pos);
         return n.v as Val;
       case 'str':
         return n.v;
