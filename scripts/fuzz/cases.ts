@@ -14,6 +14,8 @@ export interface JobMsg {
   seed: number;
   start: number;
   end: number;
+  /** Cap on generated input sizes (characters); undefined: gen-rego's MAX_INPUT. */
+  maxInput?: number;
   quarantine: string[];
   evalTimeoutMs: number;
   /** A case slower than this (ms) counts as slow; an area with `slowLimit` slow cases is skipped from then on. */

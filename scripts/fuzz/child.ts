@@ -9,6 +9,7 @@ import { crashSignature } from "./signature.ts";
 import { formatSamples, cryptoFixtures } from "./corpus.ts";
 import { generate, emptyStats, type JobMsg, type CheckMsg, type FindingMsg } from "./cases.ts";
 import { parseWithLargeStack } from "../../src/formats/index.ts";
+import { setMaxInput } from "./gen-rego.ts";
 
 Error.stackTraceLimit = 40;
 
@@ -31,6 +32,7 @@ async function runJob(m: JobMsg): Promise<void> {
   const cpu0 = process.cpuUsage();
   const quarantine = new Set(m.quarantine);
   const found = new Map<string, FindingMsg>();
+  setMaxInput(m.maxInput);
   for (let i = m.start; i < m.end; i++) {
     mark(m.id, i);
     const c = generate(m.target, m.seed, i, m.parser);

@@ -272,8 +272,22 @@ function recipeTerm(gen: string, n: number): string {
  */
 export const MAX_INPUT = 1_000_000;
 
+let maxInput = MAX_INPUT;
+
+/**
+ * Cap generated inputs at `n` characters (MAX_INPUT by default): the smoke test uses a small cap,
+ * so that a short run stays short; a case index gives the same case under the same cap.
+ */
+export function setMaxInput(n: number | undefined): void {
+  maxInput = n === undefined ? MAX_INPUT : Math.min(n, MAX_INPUT);
+}
+
+export function getMaxInput(): number {
+  return maxInput;
+}
+
 export function capSize(n: number, length: (n: number) => number): number {
-  while (n > 1 && length(n) > MAX_INPUT) n = Math.floor(n / 2);
+  while (n > 1 && length(n) > maxInput) n = Math.floor(n / 2);
   return n;
 }
 

@@ -1,7 +1,7 @@
 // npm run fuzz -- [--target rego|formats|builtins|all] [--count N] [--seed S] [--budget-ms 2000]
 //                 [--workers 2] [--formats yaml,json] [--out .fuzz-out] [--no-minimize]
 //                 [--minimize-ms 240000] [--write-regressions test/fuzz/regressions] [--json]
-//                 [--replay DIR|FILE.json]
+//                 [--max-input CHARS] [--replay DIR|FILE.json]
 //
 // Without --count, each target runs its acceptance count: 250,000 Rego modules, 20,000 inputs
 // per format (every parser in src/formats), 300,000 builtin calls. --count N sets the count of
@@ -82,6 +82,9 @@ for (let i = 0; i < argv.length; i++) {
       break;
     case "--heap-mb":
       opts.heapMb = num();
+      break;
+    case "--max-input":
+      opts.maxInput = Math.max(1, Math.floor(num()));
       break;
     case "--slow-limit":
       opts.slowLimit = num();

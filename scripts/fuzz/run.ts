@@ -11,6 +11,7 @@ import { hangSignature } from "./signature.ts";
 import { minimizeCase } from "./minimize.ts";
 import { FORMAT_NAMES } from "./gen-formats.ts";
 import { hash32 } from "./rng.ts";
+import { setMaxInput } from "./gen-rego.ts";
 
 export const TARGETS: Target[] = ["rego", "formats", "builtins"];
 
@@ -35,6 +36,8 @@ export interface FuzzOptions {
   quarantineAfter: number;
   /** Slow cases after which an area is skipped (keeps throughput up; listed in the summary). */
   slowLimit: number;
+  /** Cap on generated input sizes, characters (default 1,000,000; the smoke test uses less). */
+  maxInput?: number;
   heapMb: number;
   log: (line: string) => void;
 }
@@ -125,6 +128,8 @@ function hangArea(h: HangInfo, c: FuzzCase | undefined): string {
 }
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
+  // the parent regenerates hung cases: with the workers' cap
+  setMaxInput(opts.maxInput);
   const pool = new Pool({
     workers: opts.workers,
     budgetMs: opts.budgetMs,
@@ -212,7 +217,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
             const start = st.next + off;
             const end = st.next + Math.min(want[k], off + JOB_SIZE[target]);
             jobs.push(
-              pool.runJob({ target, parser: st.parser, seed: opts.seed, start, end }).then((s) => {
+              pool.runJob({ target, parser: st.parser, seed: opts.seed, start, end, maxInput: opts.maxInput }).then((s) => {
                 addStats(stats, s);
                 addStats(st.stats, s);
                 done += s.run;

@@ -1288,7 +1288,8 @@ export class Compiler {
         return this.compileNested(t, st);
       }
       case "call":
-        if (deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
+        // compileFlat leaves print calls to compileTerm: flattening one would come back here
+        if (opName(t.op) !== "print" && deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
         return this.compileNested(t, st);
       case "arraycomp":
       case "setcomp":
