@@ -6,8 +6,9 @@
 //   crash   anything else: an exception of another class escaping the public API (TypeError,
 //           RangeError, a thrown string…); an eval_internal_error (an unexpected exception inside
 //           a builtin or the evaluator, which the engine reports with that code); any RegoError
-//           whose message is asRegoError's "internal error: …" or its stack-exhausted wording (a
-//           raw exception that reached the API boundary); a ParserFault from src/formats (the
+//           whose message is asRegoError's "internal error: …" or "nested too deeply: the
+//           JavaScript stack is exhausted" (a raw exception that reached the API boundary; a
+//           builtin's own eval_builtin_error is coded, whatever it says); a ParserFault from src/formats (the
 //           parser's own fault, as `portcullis parse`/`test` report it); an internal exception
 //           inside a builtin that nothing reported ("masked"); a parser result that is not a
 //           valid input document (non-finite numbers, foreign prototypes, polluted globals)
@@ -196,12 +197,12 @@ function worst(a: Outcome, b: Outcome): Outcome {
  * too deeply: the JavaScript stack is exhausted") whatever the code.
  */
 export function internalRegoError(e: RegoError): boolean {
-  return e.errors.some((d) => d.code === "eval_internal_error" || /(^|: )internal error: |^nested too deeply: the JavaScript stack is exhausted/.test(d.message));
+  return e.errors.some((d) => d.code === "eval_internal_error" || /^internal error: |^nested too deeply: the JavaScript stack is exhausted/.test(d.message));
 }
 
 /** A RegoError reporting a fault, as a crash: named by its code and message. */
 function internalCrash(step: string, e: RegoError, area: string): Outcome {
-  const d = e.errors.find((x) => x.code === "eval_internal_error" || /internal error: |JavaScript stack is exhausted/.test(x.message)) ?? e.errors[0];
+  const d = e.errors.find((x) => x.code === "eval_internal_error" || /^internal error: |^nested too deeply: the JavaScript stack is exhausted/.test(x.message)) ?? e.errors[0];
   return { kind: "crash", where: step, area, error: { name: `RegoError(${d.code})`, message: d.message, stack: `RegoError(${d.code}): ${d.message.slice(0, 300)}\n${(e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n")}` } };
 }
 
