@@ -325,7 +325,7 @@ export function regoText(v: Value): string {
         if (i > 0) todo.push(text(", "));
       }
       out.push("{");
-    } else {
+    } else if (isObject(val)) {
       const entries = objectEntries(val);
       todo.push(text("}"));
       for (let i = entries.length - 1; i >= 0; i--) {
