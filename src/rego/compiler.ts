@@ -220,6 +220,12 @@ function isWildcard(name: string): boolean {
   return name === "_" || name.startsWith("$_");
 }
 
+/** Is the operator `print` (without building its name)? */
+function isPrintOp(op: RefTerm): boolean {
+  const t = op.terms;
+  return t.length === 1 && t[0].type === "var" && t[0].name === "print";
+}
+
 export function opName(op: RefTerm): string {
   const parts: string[] = [];
   for (const t of op.terms) {
@@ -1289,7 +1295,7 @@ export class Compiler {
       }
       case "call":
         // compileFlat leaves print calls to compileTerm: flattening one would come back here
-        if (opName(t.op) !== "print" && deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
+        if (!isPrintOp(t.op) && deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
         return this.compileNested(t, st);
       case "arraycomp":
       case "setcomp":
