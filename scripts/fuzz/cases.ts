@@ -14,6 +14,8 @@ export interface JobMsg {
   seed: number;
   start: number;
   end: number;
+  /** Cap on generated input sizes (characters); undefined: gen-rego's MAX_INPUT. */
+  maxInput?: number;
   quarantine: string[];
   evalTimeoutMs: number;
   /** A case slower than this (ms) counts as slow; an area with `slowLimit` slow cases is skipped from then on. */
@@ -36,6 +38,8 @@ export interface Stats {
   hang: number;
   skipped: number;
   slow: number;
+  /** Builtin cases in which the builtin under test actually ran (not stopped by a compile error). */
+  reached: number;
   /** CPU time of the workers' jobs (user + system), ms. */
   cpuMs: number;
   /** Cases run and crashes per area (builtin name, parser, rego recipe). */
@@ -43,7 +47,7 @@ export interface Stats {
 }
 
 export function emptyStats(): Stats {
-  return { run: 0, ok: 0, coded: {}, crash: 0, hang: 0, skipped: 0, slow: 0, cpuMs: 0, areas: {} };
+  return { run: 0, ok: 0, coded: {}, crash: 0, hang: 0, skipped: 0, slow: 0, reached: 0, cpuMs: 0, areas: {} };
 }
 
 export function addStats(a: Stats, b: Stats): void {
@@ -53,6 +57,7 @@ export function addStats(a: Stats, b: Stats): void {
   a.hang += b.hang;
   a.skipped += b.skipped;
   a.slow += b.slow;
+  a.reached += b.reached ?? 0;
   a.cpuMs += b.cpuMs;
   for (const [k, v] of Object.entries(b.coded)) a.coded[k] = (a.coded[k] ?? 0) + v;
   for (const [k, v] of Object.entries(b.areas)) {

@@ -7,10 +7,10 @@
 import { Rng } from "./rng.ts";
 import type { Enc } from "./values.ts";
 import { NASTY_CHARS, NASTY_KEYS, NUMBER_TEXTS } from "./values.ts";
-import { BUILTINS } from "../../src/builtins/index.ts";
+import { OPA_BUILTINS as BUILTINS } from "../../src/builtins/index.ts";
 import type { TypeDecl } from "../../src/builtins/registry.ts";
 import { cryptoFixtures, formatSamples } from "./corpus.ts";
-import { generateRegoCase, regoModules } from "./gen-rego.ts";
+import { generateRegoCase, regoModules, getMaxInput, MAX_INPUT } from "./gen-rego.ts";
 import { FORMAT_NAMES, generateFormatCase, formatContent } from "./gen-formats.ts";
 
 export interface BuiltinCase {
@@ -358,18 +358,24 @@ function anyValue(r: Rng, depth: number, name: string, argIdx: number): Enc {
 }
 
 /** Edge values: deep and wide collections, huge strings. */
+/** A size drawn for an edge value, within the input cap (setMaxInput). */
+function edgeSize(n: number): number {
+  const cap = getMaxInput();
+  return cap >= MAX_INPUT ? n : Math.max(1, Math.min(n, Math.floor(cap / 4)));
+}
+
 function edgeValue(r: Rng): Enc {
   // Sizes stay below what the value model itself needs seconds for (a 1e6-digit number, a
   // 100000-deep set): those are found once by the rego target, not again for every builtin.
   switch (r.int(6)) {
     case 0: {
       const kind = r.pick(["array", "object", "set"] as const);
-      return { $deep: kind, n: kind === "set" ? r.size(20, 300) : r.size(100, 100_000), leaf: r.pick<Enc>([1, "a", null, [], { $obj: [] }]) };
+      return { $deep: kind, n: edgeSize(kind === "set" ? r.size(20, 300) : r.size(100, 100_000)), leaf: r.pick<Enc>([1, "a", null, [], { $obj: [] }]) };
     }
     case 1:
-      return { $wide: r.pick(["array", "set", "object"] as const), n: r.size(1000, 200_000), elem: r.chance(0.5) ? undefined : r.pick<Enc>(["a", 1, [1]]) };
+      return { $wide: r.pick(["array", "set", "object"] as const), n: edgeSize(r.size(1000, 200_000)), elem: r.chance(0.5) ? undefined : r.pick<Enc>(["a", 1, [1]]) };
     case 2:
-      return { $rep: r.pick(["a", "\ud800", "%", "[", "\\u0000", "\u2028"]), n: r.size(10_000, 2_000_000) };
+      return { $rep: r.pick(["a", "\ud800", "%", "[", "\\u0000", "\u2028"]), n: edgeSize(r.size(10_000, 1_000_000)) };
     case 3:
       return { $num: r.pick(["1e" + r.range(300, 3000), "-1e" + r.range(300, 3000), "1e-" + r.range(300, 3000), "0." + "0".repeat(r.int(2000)) + "1"]) };
     case 4:
@@ -393,11 +399,14 @@ export function generateBuiltinCase(seed: number, index: number): BuiltinCase {
   if (b.decl.variadic) arity = r.int(5);
   if (r.chance(0.04)) arity = Math.max(0, arity + r.pick([-1, 1, 2]));
   const args: Enc[] = [];
-  budget = r.weighted([
-    [85, 300],
-    [13, 5000],
-    [2, 200_000],
-  ]);
+  budget = Math.min(
+    getMaxInput(),
+    r.weighted([
+      [85, 300],
+      [13, 5000],
+      [2, 200_000],
+    ]),
+  );
   let how = "typed";
   for (let i = 0; i < arity; i++) {
     const t = i < declArgs.length ? declArgs[i] : b.decl.variadic;

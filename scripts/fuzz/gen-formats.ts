@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Rng } from "./rng.ts";
 import { formatSamples } from "./corpus.ts";
 import { NASTY_CHARS, NASTY_KEYS, NUMBER_TEXTS } from "./values.ts";
+import { capSize } from "./gen-rego.ts";
 import { PARSER_NAMES } from "../../src/formats/index.ts";
 
 export interface FormatCase {
@@ -458,7 +459,7 @@ export function generateFormatCase(seed: number, parser: string, index: number):
   if (mode === "recipe" || mode === "generic") {
     const names = mode === "recipe" ? Object.keys(RECIPES[parser] ?? {}) : [];
     const gen = names.length ? r.pick(names) : "generic:" + r.pick(Object.keys(GENERIC));
-    const n = recipeSize(r);
+    const n = capSize(recipeSize(r), (k) => recipeText(parser, gen, k).length);
     return { target: "formats", parser, path, recipe: { gen, n }, how: `recipe ${gen}(${n})` };
   }
   const base = r.pick(pool);

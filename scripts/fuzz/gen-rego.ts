@@ -6,7 +6,7 @@
 import { Rng } from "./rng.ts";
 import { regoSeeds, type RegoSeed } from "./corpus.ts";
 import { NASTY_CHARS, NUMBER_TEXTS } from "./values.ts";
-import { BUILTINS } from "../../src/builtins/index.ts";
+import { OPA_BUILTINS as BUILTINS } from "../../src/builtins/index.ts";
 
 export interface RegoCase {
   target: "rego";
@@ -266,6 +266,31 @@ function recipeTerm(gen: string, n: number): string {
   return m ? m[1] : "1";
 }
 
+/**
+ * Inputs stay under 1 MB: beyond that, taking two seconds says more about the size than about the
+ * code (a 10 MB policy is slow anywhere).
+ */
+export const MAX_INPUT = 1_000_000;
+
+let maxInput = MAX_INPUT;
+
+/**
+ * Cap generated inputs at `n` characters (MAX_INPUT by default): the smoke test uses a small cap,
+ * so that a short run stays short; a case index gives the same case under the same cap.
+ */
+export function setMaxInput(n: number | undefined): void {
+  maxInput = n === undefined ? MAX_INPUT : Math.min(n, MAX_INPUT);
+}
+
+export function getMaxInput(): number {
+  return maxInput;
+}
+
+export function capSize(n: number, length: (n: number) => number): number {
+  while (n > 1 && length(n) > maxInput) n = Math.floor(n / 2);
+  return n;
+}
+
 function recipeSize(r: Rng): number {
   return Math.max(1, r.weighted([
     [75, r.range(1, 60)],
@@ -291,7 +316,7 @@ export function generateRegoCase(seed: number, index: number): RegoCase {
   ] as const);
   if (mode === "recipe") {
     const gen = r.pick(RECIPE_NAMES);
-    const n = recipeSize(r);
+    const n = capSize(recipeSize(r), (k) => RECIPES[gen](k).length);
     return { target: "rego", recipe: { gen, n }, regoVersion: "v1", queries: ["data"], input: DEFAULT_INPUT, how: `recipe ${gen}(${n})` };
   }
   const mi = r.int(base.modules.length);
@@ -308,7 +333,7 @@ export function generateRegoCase(seed: number, index: number): RegoCase {
     how = `splice ${base.origin}`;
   } else if (mode === "embed") {
     const gen = r.pick(["arrays", "objects", "sets", "parens", "calls", "arrayCompr", "sums", "bigString", "bigNumber", "bigArray", "templateNest", "negations", "unions"]);
-    const n = recipeSize(r);
+    const n = capSize(recipeSize(r), (k) => RECIPES[gen](k).length);
     const toks = tokenize(modules[mi]);
     const lits = toks.map((t, i) => (/^(\d|")/.test(t) ? i : -1)).filter((i) => i >= 0);
     if (lits.length) toks[r.pick(lits)] = recipeTerm(gen, n);

@@ -1,7 +1,7 @@
 // npm run fuzz -- [--target rego|formats|builtins|all] [--count N] [--seed S] [--budget-ms 2000]
 //                 [--workers 2] [--formats yaml,json] [--out .fuzz-out] [--no-minimize]
 //                 [--minimize-ms 240000] [--write-regressions test/fuzz/regressions] [--json]
-//                 [--replay DIR|FILE.json]
+//                 [--max-input CHARS] [--replay DIR|FILE.json]
 //
 // Without --count, each target runs its acceptance count: 250,000 Rego modules, 20,000 inputs
 // per format (every parser in src/formats), 300,000 builtin calls. --count N sets the count of
@@ -83,6 +83,9 @@ for (let i = 0; i < argv.length; i++) {
     case "--heap-mb":
       opts.heapMb = num();
       break;
+    case "--max-input":
+      opts.maxInput = Math.max(1, Math.floor(num()));
+      break;
     case "--slow-limit":
       opts.slowLimit = num();
       break;
@@ -143,7 +146,7 @@ function row(name: string, s: Stats, secs?: number): string {
 }
 
 if (json) {
-  console.log(JSON.stringify({ summaries: result.summaries, findings: result.findings.map((f) => ({ signature: f.signature, kind: f.kind, count: f.count, dir: f.dir })) }, null, 1));
+  console.log(JSON.stringify({ summaries: result.summaries, findings: result.findings.map((f) => ({ signature: f.signature, kind: f.kind, count: f.count, seenIn: f.seenIn, dir: f.dir })) }, null, 1));
 } else {
   console.log("");
   console.log(["target".padEnd(12), "inputs".padStart(8), "ok".padStart(8), "coded".padStart(8), "crash".padStart(6), "hang".padStart(5), "skipped".padStart(8), "slow".padStart(6), "seconds".padStart(8), "cases/s".padStart(8), "/cpu-sec".padStart(9)].join(" "));
@@ -153,6 +156,9 @@ if (json) {
   }
   console.log("");
   for (const s of result.summaries) console.log(`${s.target} coded errors: ${codedText(s.stats) || "none"}`);
+  for (const s of result.summaries) {
+    if (s.target === "builtins") console.log(`builtins: the builtin under test ran in ${s.stats.reached} of ${s.stats.run} calls (the rest stopped at the type check or an argument's evaluation)`);
+  }
   for (const s of result.summaries) {
     const top = Object.entries(s.stats.areas)
       .sort((a, b) => b[1].ms - a[1].ms)
@@ -164,7 +170,10 @@ if (json) {
   }
   if (result.findings.length) {
     console.log(`\n${result.findings.length} distinct findings${opts.outDir ? ` (details in ${opts.outDir}/findings.md)` : ""}:`);
-    for (const f of result.findings) console.log(`  [${f.kind}] ×${f.count} ${f.signature}${f.dir ? `  → ${f.dir}` : ""}`);
+    for (const f of result.findings) {
+      const seen = f.seenIn.length > 1 || f.seenIn[0] !== f.area ? ` (in ${f.seenIn.slice(0, 6).join(", ")}${f.seenIn.length > 6 ? ", …" : ""})` : "";
+      console.log(`  [${f.kind}] ×${f.count} ${f.signature}${seen}${f.dir ? `  → ${f.dir}` : ""}`);
+    }
   } else console.log("\nno crashes, no hangs");
 }
 process.exit(result.findings.length ? 1 : 0);

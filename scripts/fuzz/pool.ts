@@ -90,6 +90,9 @@ class Worker {
   obsIndex = -2;
   obsWall = 0;
   obsTicks = 0;
+  /** The task last sent to the process (a task is assigned before the process is ready). */
+  sent: Task | null = null;
+  readonly spawnedAt = Date.now();
   dead = false;
   /** Stuck: being inspected and killed; takes no new task. */
   retiring = false;
@@ -209,6 +212,7 @@ export class Pool {
         w.obsIndex = -2;
         w.obsWall = Date.now();
         w.obsTicks = cpuTicks(w.proc.pid!);
+        w.sent = t;
         w.proc.send(t.msg);
       });
     }
@@ -246,7 +250,12 @@ export class Pool {
     const now = Date.now();
     for (const w of this.workers) {
       const t = w.task;
+      // a task waiting for its process to start is not running yet: start-up is not a hang
       if (!t || w.dead) continue;
+      if (w.sent !== t) {
+        if (now - w.spawnedAt > 120_000) await this.stuck(w, t, "died", 0, now - w.spawnedAt, "the worker process did not start within 120 s");
+        continue;
+      }
       if (w.progId !== w.obsId || w.progIndex !== w.obsIndex) {
         w.obsId = w.progId;
         w.obsIndex = w.progIndex;
@@ -318,7 +327,9 @@ export class Pool {
     if (!t || this.closed) return;
     // Let the last progress bytes and stderr arrive.
     await new Promise((r) => setTimeout(r, 100));
-    const tail = w.stderr.split("\n").filter((l) => l.trim() && !/Debugger|inspector|For help/.test(l)).slice(-12).join("\n");
+    const lines = w.stderr.split("\n").filter((l) => l.trim() && !/Debugger|inspector|For help/.test(l));
+    const fatal = lines.filter((l) => /FATAL ERROR|out of memory|Error:/i.test(l)).slice(0, 3);
+    const tail = [...fatal, ...lines.slice(-8).filter((l) => !fatal.includes(l))].join("\n");
     await this.stuck(w, t, "died", 0, Date.now() - w.obsWall, `exit ${code ?? ""}${sig ? ` signal ${sig}` : ""}\n${tail}`);
   }
 

@@ -6,11 +6,12 @@ import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync } from 
 import { join } from "node:path";
 import { Pool, type HangInfo, type CheckResult } from "./pool.ts";
 import { generate, emptyStats, addStats, type FindingMsg, type Stats } from "./cases.ts";
-import { caseArea, reproText, type FuzzCase, type Target, type ErrorInfo } from "./targets.ts";
+import { caseArea, quarantinable, reproText, type FuzzCase, type Target, type ErrorInfo } from "./targets.ts";
 import { hangSignature } from "./signature.ts";
 import { minimizeCase } from "./minimize.ts";
 import { FORMAT_NAMES } from "./gen-formats.ts";
 import { hash32 } from "./rng.ts";
+import { setMaxInput } from "./gen-rego.ts";
 
 export const TARGETS: Target[] = ["rego", "formats", "builtins"];
 
@@ -35,6 +36,8 @@ export interface FuzzOptions {
   quarantineAfter: number;
   /** Slow cases after which an area is skipped (keeps throughput up; listed in the summary). */
   slowLimit: number;
+  /** Cap on generated input sizes, characters (default 1,000,000; the smoke test uses less). */
+  maxInput?: number;
   heapMb: number;
   log: (line: string) => void;
 }
@@ -48,12 +51,16 @@ export interface Finding {
   seed: number;
   index: number;
   case: FuzzCase;
+  /** Case areas (builtins, format:recipe, rego recipes) that hit this signature (up to 30). */
+  seenIn: string[];
   error?: ErrorInfo;
   where?: string;
   frames?: string[];
   detail?: string;
   minimized?: FuzzCase;
   minimizeTests?: number;
+  /** Did the case, run on its own, fail the same way? (undefined: not checked) */
+  reproduced?: boolean;
   /** Relative path of the finding's directory under outDir. */
   dir?: string;
 }
@@ -121,6 +128,8 @@ function hangArea(h: HangInfo, c: FuzzCase | undefined): string {
 }
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
+  // the parent regenerates hung cases: with the workers' cap
+  setMaxInput(opts.maxInput);
   const pool = new Pool({
     workers: opts.workers,
     budgetMs: opts.budgetMs,
@@ -140,6 +149,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     const prev = findings.get(f.signature);
     if (prev) {
       prev.count += f.count;
+      addSeen(prev, caseArea(f.case));
       if (caseSize(f.case) < caseSize(prev.case)) {
         prev.case = f.case;
         prev.index = f.index;
@@ -156,6 +166,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
       seed: opts.seed,
       index: f.index,
       case: f.case,
+      seenIn: [caseArea(f.case)],
       error: f.outcome.error,
       where: f.outcome.where,
     });
@@ -165,17 +176,19 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     const c = regen(h);
     if (!c) return;
     const area = hangArea(h, c);
-    const sig = h.kind === "hang" ? hangSignature(h.target, area, h.frames) : `${h.target} | ${area} | died | ${diedReason(h.detail ?? "")}`;
+    const own = quarantinable(caseArea(c)) && (h.target === "rego" || area === hangArea({ ...h, frames: [] }, c)) ? caseArea(c) : undefined;
+    const sig = h.kind === "hang" ? hangSignature(h.target, area, h.frames, own) : `${h.target} | ${area} | died | ${diedReason(h.detail ?? "")}`;
     const prev = findings.get(sig);
     if (prev) {
       prev.count++;
+      addSeen(prev, caseArea(c));
       if (caseSize(c) < caseSize(prev.case)) {
         prev.case = c;
         prev.index = h.index;
       }
       return;
     }
-    findings.set(sig, { signature: sig, kind: h.kind, target: h.target, area, count: 1, seed: opts.seed, index: h.index, case: c, frames: h.frames, detail: h.detail ?? `cpu ${h.cpuMs} ms, wall ${h.wallMs} ms` });
+    findings.set(sig, { signature: sig, kind: h.kind, target: h.target, area, count: 1, seed: opts.seed, index: h.index, case: c, seenIn: [caseArea(c)], frames: h.frames, detail: h.detail ?? `cpu ${h.cpuMs} ms, wall ${h.wallMs} ms` });
     opts.log(`  new ${h.kind}: ${sig} (case ${h.index}: ${"how" in c ? c.how : ""})`);
   };
 
@@ -193,7 +206,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
       let lastLog = Date.now();
       // Cases skipped because their area was quarantined do not count: top up with further case
       // indexes until each stream has run its count (a few rounds at most).
-      for (let round = 0; round < 6; round++) {
+      for (let round = 0; round < 50; round++) {
         const jobs: Promise<void>[] = [];
         const want = streams.map((s) => Math.max(0, count - s.stats.run));
         if (want.every((w) => w === 0)) break;
@@ -204,7 +217,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
             const start = st.next + off;
             const end = st.next + Math.min(want[k], off + JOB_SIZE[target]);
             jobs.push(
-              pool.runJob({ target, parser: st.parser, seed: opts.seed, start, end }).then((s) => {
+              pool.runJob({ target, parser: st.parser, seed: opts.seed, start, end, maxInput: opts.maxInput }).then((s) => {
                 addStats(stats, s);
                 addStats(st.stats, s);
                 done += s.run;
@@ -239,6 +252,10 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
   }
 }
 
+function addSeen(f: Finding, area: string): void {
+  if (!f.seenIn.includes(area) && f.seenIn.length < 30) f.seenIn.push(area);
+}
+
 function diedReason(detail: string): string {
   if (/heap out of memory|Allocation failed|Reached heap limit/i.test(detail)) return "out of memory";
   const first = detail.split("\n").find((l) => /error|fatal|abort/i.test(l));
@@ -263,11 +280,16 @@ async function minimizeAll(pool: Pool, list: Finding[], opts: FuzzOptions): Prom
     const limits = cheap ? { maxTests: 3000, maxMs: Math.min(left, 20_000) } : { maxTests: 14, maxMs: Math.min(left, 60_000) };
     try {
       const first = await pool.check(f.case);
-      if (!reproduces(f, first)) {
-        opts.log(`  not reproduced on its own (depends on earlier cases?): ${f.signature}`);
+      f.reproduced = reproduces(f, first);
+      if (!f.reproduced) {
+        opts.log(`  not reproduced on its own (borderline timing, or depends on earlier cases): ${f.signature}`);
         continue;
       }
-      const { case: m, tests } = await minimizeCase(f.case, async (c) => reproduces(f, await pool.check(c)), limits);
+      let { case: m, tests } = await minimizeCase(f.case, async (c) => reproduces(f, await pool.check(c)), limits);
+      // Bisection stops at the size where a hang just crosses the budget: keep a margin.
+      if (f.kind === "hang" && "recipe" in m && m.recipe && "recipe" in f.case && f.case.recipe) {
+        m = { ...m, recipe: { ...m.recipe, n: Math.min(f.case.recipe.n, m.recipe.n * 2) } } as FuzzCase;
+      }
       f.minimized = m;
       f.minimizeTests = tests;
       opts.log(`  minimized (${tests} tests, ${reproText(f.case).length} → ${reproText(m).length} chars): ${f.signature}`);
@@ -300,7 +322,7 @@ function writeFindings(outDir: string, list: Finding[], summaries: TargetSummary
       ? `${f.error.name}: ${f.error.message}\n\n${f.error.stack}\n`
       : `${f.kind}: ${f.detail ?? ""}\n\nstack of the stuck worker:\n${(f.frames ?? []).join("\n")}\n`;
     writeFileSync(join(abs, "error.txt"), `${f.signature}\nseen ${f.count} times; seed ${f.seed} index ${f.index}\n\n${err}`);
-    md.push(`## ${f.kind}: ${f.signature}`, "", `- seen ${f.count}×, first reproducer: seed ${f.seed}, case ${f.index} (${"how" in f.case ? f.case.how : ""})`, `- files: ${dir}/`, "", "```", repro.length > 600 ? repro.slice(0, 600) + "…" : repro, "```", "");
+    md.push(`## ${f.kind}: ${f.signature}`, "", `- seen ${f.count}×, in ${f.seenIn.join(", ")}`, `- reproducer: seed ${f.seed}, case ${f.index} (${"how" in f.case ? f.case.how : ""}); minimized: ${f.minimized ? "yes" : "no"}`, `- files: ${dir}/`, "", "```", repro.length > 600 ? repro.slice(0, 600) + "…" : repro, "```", "");
   }
   writeFileSync(join(outDir, "findings.json"), JSON.stringify({ seed: opts.seed, summaries, findings: list }, null, 1) + "\n");
   writeFileSync(join(outDir, "findings.md"), md.join("\n"));
@@ -312,11 +334,14 @@ export interface RegressionFile {
   area: string;
   found: string;
   case: FuzzCase;
+  /** Not fixed yet: why, and whose code it is. The replay test reports such a case as a todo. */
+  open?: string;
 }
 
 function writeRegressions(dir: string, list: Finding[]): void {
   mkdirSync(dir, { recursive: true });
   for (const f of list) {
+    if (f.reproduced === false) continue;
     const c = f.minimized ?? f.case;
     const text = JSON.stringify({ signature: f.signature, kind: f.kind, area: f.area, found: `seed ${f.seed} case ${f.index}`, case: c } satisfies RegressionFile, null, 1) + "\n";
     if (text.length > 64_000) continue;

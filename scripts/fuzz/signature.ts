@@ -6,8 +6,12 @@
 import type { Outcome, Target } from "./targets.ts";
 
 export function normalizeMessage(m: string): string {
-  return m
-    .split("\n")[0]
+  const first = m.split("\n")[0];
+  // Messages that quote the input: keep the reason only.
+  const re = /^Invalid regular expression: \/.*\/[a-z]*: (.*)$/s.exec(m);
+  if (re) return `Invalid regular expression: ${re[1].slice(0, 60)}`;
+  if (/ is not valid JSON|in JSON at position|JSON input/.test(first)) return "invalid JSON (JSON.parse)";
+  return first
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, "S")
     .replace(/0x[0-9a-f]+|\d+(\.\d+)?(e[-+]?\d+)?/gi, "N")
     .replace(/\s+/g, " ")
@@ -60,12 +64,21 @@ export function crashSignature(target: Target, o: Extract<Outcome, { kind: "cras
   return `${target} | ${o.area} | ${o.where} | ${o.error.name}: ${msg} | ${frame}`;
 }
 
-/** Frames from the inspector look like "fn@src/rego/parser.ts:12"; keep the ones in src/. */
-export function hangSignature(target: Target, area: string, frames: string[]): string {
-  const src: string[] = [];
+/**
+ * A hang's signature. Where a stuck worker happens to be paused varies, so a hang in a recipe or a
+ * builtin's own code is named by that recipe or builtin and the file it is stuck in; a hang in
+ * shared code (or in a plain mutation) by the innermost function in src/. Frames from the
+ * inspector look like "fn@src/rego/parser.ts:12".
+ */
+export function hangSignature(target: Target, area: string, frames: string[], own?: string): string {
+  const src: { fn: string; file: string }[] = [];
   for (const f of frames) {
     const m = /^(.*)@src\/([^:]+\.ts)/.exec(f);
-    if (m) src.push(`${m[1]}@${m[2]}`);
+    if (m) src.push({ fn: m[1], file: m[2] });
   }
-  return `${target} | ${area} | hang | ${src.slice(0, 2).join(" < ") || "-"}`;
+  const top = src[0];
+  // A format's or builtin's own hang is in its own file: the recipe or builtin is the name. A Rego
+  // recipe can hang in the parser, compiler, evaluator or value model: add the file.
+  const key = own ? `${own}${top && target === "rego" ? ` in ${top.file}` : ""}` : top ? `${top.fn}@${top.file}` : "-";
+  return `${target} | ${area} | hang | ${key}`;
 }

@@ -385,6 +385,9 @@ function runeLength(s: string): number {
 class Validator {
   constructor(readonly c: Compiler) {}
 
+  /** Schemas being applied, with the instance each applies to (the recursion's own stack). */
+  private active: [Schema, Value][] = [];
+
   validate(s: Schema, v: Value, ctx: string[]): Result {
     const r = new Result();
     this.recurse(s, v, ctx, r);
@@ -401,7 +404,19 @@ class Validator {
       return;
     }
     if (s.ref !== undefined) {
-      this.recurse(this.c.resolveRef(s.ref), v, ctx, r);
+      const target = this.c.resolveRef(s.ref);
+      // A $ref that leads back to a schema already being applied to this same instance (`{"$ref":
+      // "#"}`, `allOf: [{"$ref": "#"}]`) would recurse forever (OPA's gojsonschema dies of a
+      // stack overflow): a named error instead.
+      if (this.active.some(([as, av]) => as === target && av === v)) {
+        throw new BuiltinError(`json.match_schema: $ref ${JSON.stringify(s.ref)} refers back to a schema being applied to the same value (infinite recursion)`);
+      }
+      this.active.push([target, v]);
+      try {
+        this.recurse(target, v, ctx, r);
+      } finally {
+        this.active.pop();
+      }
       // draft 4-7: siblings of $ref are ignored
       return;
     }

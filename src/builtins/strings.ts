@@ -287,6 +287,68 @@ function replaceMany(s: string, pairs: [string, string][], grow: Grow = NO_LIMIT
 
 /** OPA's text for a term (what `%v` shows for composites): Rego syntax, strings Go-quoted. */
 export function regoText(v: Value): string {
+  const leaf = leafText(v);
+  if (leaf !== undefined) return leaf;
+  // Composites are written with an explicit stack (values nest deeper than the JS stack goes):
+  // each entry is a value still to write or a piece of text.
+  const out: string[] = [];
+  const todo: (Value | { text: string })[] = [v];
+  while (todo.length) {
+    const x = todo.pop()!;
+    if (x !== null && typeof x === "object" && "text" in x && !Array.isArray(x) && Object.getPrototypeOf(x) === TEXT) {
+      out.push((x as { text: string }).text);
+      continue;
+    }
+    const val = x as Value;
+    const t = leafText(val);
+    if (t !== undefined) {
+      out.push(t);
+      continue;
+    }
+    // pushed in reverse: the last pushed is written first
+    if (Array.isArray(val)) {
+      todo.push(text("]"));
+      for (let i = val.length - 1; i >= 0; i--) {
+        todo.push(val[i]);
+        if (i > 0) todo.push(text(", "));
+      }
+      out.push("[");
+    } else if (val instanceof RSet) {
+      if (val.size === 0) {
+        out.push("set()");
+        continue;
+      }
+      const items = val.sorted();
+      todo.push(text("}"));
+      for (let i = items.length - 1; i >= 0; i--) {
+        todo.push(items[i]);
+        if (i > 0) todo.push(text(", "));
+      }
+      out.push("{");
+    } else if (isObject(val)) {
+      const entries = objectEntries(val);
+      todo.push(text("}"));
+      for (let i = entries.length - 1; i >= 0; i--) {
+        todo.push(entries[i][1], text(": "), entries[i][0]);
+        if (i > 0) todo.push(text(", "));
+      }
+      out.push("{");
+    }
+  }
+  return out.join("");
+}
+
+/** Marks the text pieces of regoText's stack (never a Rego value: those have other prototypes). */
+const TEXT = Object.create(null) as object;
+
+function text(t: string): { text: string } {
+  const o = Object.create(TEXT) as { text: string };
+  o.text = t;
+  return o;
+}
+
+/** The text of a scalar, or undefined for a composite. */
+function leafText(v: Value): string | undefined {
   switch (typeof v) {
     case "string":
       return goQuote(v);
@@ -298,25 +360,7 @@ export function regoText(v: Value): string {
   }
   if (v === null) return "null";
   if (v instanceof BigDec) return numberText(v);
-  if (Array.isArray(v)) {
-    let s = "[";
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) s += ", ";
-      s += regoText(v[i]);
-    }
-    return s + "]";
-  }
-  if (v instanceof RSet) {
-    if (v.size === 0) return "set()";
-    return "{" + v.sorted().map(regoText).join(", ") + "}";
-  }
-  const entries = objectEntries(v);
-  let s = "{";
-  for (let i = 0; i < entries.length; i++) {
-    if (i > 0) s += ", ";
-    s += regoText(entries[i][0]) + ": " + regoText(entries[i][1]);
-  }
-  return s + "}";
+  return undefined;
 }
 
 /** The Go value OPA's sprintf passes for a Rego value. */

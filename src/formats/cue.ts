@@ -646,6 +646,11 @@ type V =
 
 const TOP: V = { k: 'top' };
 const ALL_KINDS: Kind[] = ['null', 'bool', 'int', 'float', 'string', 'bytes', 'struct', 'list'];
+/** The table's own entry for a name (never one inherited from Object.prototype). */
+function own<T>(table: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const TYPES: Record<string, Kind[]> = {
   int: ['int'], float: ['float'], number: ['int', 'float'], string: ['string'], bytes: ['bytes'], bool: ['bool'],
 };
@@ -992,16 +997,18 @@ class Evaluator {
       case 'ref': {
         const v = this.env(env, n.name);
         if (v !== undefined) return v;
-        if (TYPES[n.name]) return { k: 'constraint', kinds: new Set(TYPES[n.name]), checks: [], label: n.name };
+        // own properties only: a name such as __proto__ or constructor is no predeclared identifier
+        const types = own(TYPES, n.name);
+        if (types) return { k: 'constraint', kinds: new Set(types), checks: [], label: n.name };
         if (n.name === 'null') return { k: 'null' };
-        const b = BUILTINS[n.name];
+        const b = own(BUILTINS, n.name);
         if (b) return { k: 'builtin', name: n.name, f: b };
-        if (PACKAGES[n.name]) return { k: 'builtin', name: n.name, f: () => bottom('package used as value') };
+        if (own(PACKAGES, n.name)) return { k: 'builtin', name: n.name, f: () => bottom('package used as value') };
         throw new CueError(`reference "${n.name}" not found`, n.pos);
       }
       case 'sel': {
-        if (n.x.k === 'ref' && PACKAGES[n.x.name] && this.env(env, n.x.name) === undefined) {
-          const f = PACKAGES[n.x.name]![n.name];
+        if (n.x.k === 'ref' && own(PACKAGES, n.x.name) && this.env(env, n.x.name) === undefined) {
+          const f = own(own(PACKAGES, n.x.name)!, n.name);
           if (!f) throw new CueError(`undefined: ${n.x.name}.${n.name}`, n.pos);
           return { k: 'builtin', name: `${n.x.name}.${n.name}`, f };
         }
@@ -1216,6 +1223,10 @@ class Evaluator {
       case 'bytes':
         return Buffer.from(v.v, 'latin1').toString('base64');
       case 'num':
+        // conftest reads CUE's JSON back into Go float64s: a number beyond their range fails
+        if (typeof v.v === 'number' && !Number.isFinite(v.v)) {
+          throw new CueError(`json: cannot unmarshal number ${v.v < 0 ? '-' : ''}Inf (beyond float64's range) into Go value of type float64`);
+        }
         return v.v;
       case 'list':
         return v.items.map((x, i) => this.concrete(x, strict, { up: path, key: String(i) }));

@@ -28,6 +28,34 @@ class Hcl1Error extends Error {
   }
 }
 
+/** A number literal: sign, then hex digits, or digits with an optional fraction and exponent (matched from lastIndex). */
+const NUMBER = /[-+]?(0[xX][0-9a-fA-F]+|[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)/y;
+
+/**
+ * A number literal's value as Go's HCL decoder reads it: floats with strconv.ParseFloat, integers
+ * with strconv.ParseInt(text, 0, 64) (0x hex, leading-0 octal), so a value beyond float64 or
+ * int64 is an error rather than Infinity or a rounded number.
+ */
+function numberValue(t: string, pos: number): number {
+  if (!/[xX]/.test(t) && /[.eE]/.test(t)) {
+    const v = Number(t);
+    if (!Number.isFinite(v)) throw new Hcl1Error(`strconv.ParseFloat: parsing ${JSON.stringify(t)}: value out of range`, pos);
+    return v;
+  }
+  const neg = t[0] === '-';
+  const body = t.replace(/^[-+]/, '');
+  let v: bigint;
+  if (/^0[xX]/.test(body)) v = BigInt(body);
+  else if (body.length > 1 && body[0] === '0') {
+    if (!/^[0-7]+$/.test(body)) throw new Hcl1Error(`strconv.ParseInt: parsing ${JSON.stringify(t)}: invalid syntax`, pos);
+    v = BigInt('0o' + body);
+  } else v = BigInt(body);
+  if (neg) v = -v;
+  if (v > 9223372036854775807n || v < -9223372036854775808n) throw new Hcl1Error(`strconv.ParseInt: parsing ${JSON.stringify(t)}: value out of range`, pos);
+  const n = Number(v);
+  return n === 0 ? 0 : n;
+}
+
 class Parser {
   pos = 0;
   /** nesting of objects and lists (limited to MAX_DEPTH) */
@@ -139,15 +167,11 @@ class Parser {
     }
     if (c === '"') return { t: 'lit', v: this.string(), pos };
     if (c === '<' && s[this.pos + 1] === '<') return { t: 'lit', v: this.heredoc(), pos };
-    const num = /^[-+]?(0[xX][0-9a-fA-F]+|[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)/.exec(s.slice(this.pos, this.pos + 400));
+    NUMBER.lastIndex = this.pos;
+    const num = NUMBER.exec(s);
     if (num) {
       this.pos += num[0].length;
-      const t = num[0];
-      if (/[xX]/.test(t)) return { t: 'lit', v: (t[0] === '-' ? -1 : 1) * parseInt(t.replace(/^[-+]?0[xX]/, ''), 16), pos };
-      if (/[.eE]/.test(t)) return { t: 'lit', v: Number(t), pos };
-      const digits = t.replace(/^[-+]/, '');
-      const v = digits.length > 1 && digits[0] === '0' ? parseInt(digits, 8) : Number(digits);
-      return { t: 'lit', v: t[0] === '-' ? -v : v, pos };
+      return { t: 'lit', v: numberValue(num[0], pos), pos };
     }
     if (s.startsWith('true', this.pos) && !/[A-Za-z0-9_]/.test(s[this.pos + 4] ?? '')) {
       this.pos += 4;

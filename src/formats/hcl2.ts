@@ -331,7 +331,8 @@ export class HclParser {
     const c = src[this.pos];
     if (c === undefined) this.fail('Invalid expression; Expected the start of an expression, but found the end of the file.');
     if (/[0-9]/.test(c)) {
-      const m = /^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/.exec(src.slice(this.pos, this.pos + 1000))!;
+      NUMBER.lastIndex = this.pos;
+      const m = NUMBER.exec(src)!;
       this.pos += m[0].length;
       return { k: 'lit', s, e: this.pos, v: Number(m[0]) };
     }
@@ -803,11 +804,11 @@ class Converter {
   expr(e: Expr): unknown {
     switch (e.k) {
       case 'lit':
-        return e.v;
+        return typeof e.v === 'number' ? this.finite(e.v, e) : e.v;
       case 'unary':
         if (e.operand.k === 'lit') {
           const v = e.operand.v;
-          if (e.op === '-' && typeof v === 'number') return -v;
+          if (e.op === '-' && typeof v === 'number') return -this.finite(v, e.operand, '-');
           if (e.op === '!' && typeof v === 'boolean') return !v;
         }
         return this.wrap(e);
@@ -824,6 +825,16 @@ class Converter {
       default:
         return this.wrap(e);
     }
+  }
+
+  /**
+   * A number literal in the document: conftest reads HCL's numbers (arbitrary precision) back
+   * from JSON into Go float64s, which fails for one beyond float64's range.
+   */
+  private finite(v: number, e: Expr, sign = ''): number {
+    if (Number.isFinite(v)) return v;
+    const text = sign + (decimalText(this.src.slice(e.s, e.e), e.s) ?? this.src.slice(e.s, e.e));
+    throw new HclSyntaxError(`json: cannot unmarshal number ${text} into Go value of type float64`, e.s);
   }
 
   private key(k: Expr): string {
@@ -852,7 +863,8 @@ class Converter {
   private stringPart(e: Expr): string {
     switch (e.k) {
       case 'lit':
-        return e.v === null ? '' : typeof e.v === 'number' ? goNumberString(e.v) : String(e.v);
+        // a number as text: its exact decimal digits, as cty writes a number converted to a string
+        return e.v === null ? '' : typeof e.v === 'number' ? (decimalText(this.src.slice(e.s, e.e), e.s) ?? goNumberString(e.v)) : String(e.v);
       case 'tmpl':
         if (e.parts.length === 1 && e.parts[0]!.k === 'interp') return this.stringPart(e.parts[0]!.expr);
         return this.template(e.parts);
@@ -866,6 +878,38 @@ class Converter {
         return this.wrap(e);
     }
   }
+}
+
+/** A number literal: digits, optional fraction and exponent (matched from lastIndex). */
+const NUMBER = /[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+
+/** Longest decimal text a number literal may expand to (1e1000000000 would be a gigabyte of zeros). */
+const MAX_NUMBER_TEXT = 1_000_000;
+
+/**
+ * The plain decimal text of a number literal ("1.5e3" → "1500", "2.50" → "2.5", "1e-3" →
+ * "0.001"): how cty writes the exact value of a number converted to a string. Undefined when the
+ * text is not a number literal.
+ */
+function decimalText(lit: string, pos: number): string | undefined {
+  const m = /^([0-9]+)(?:\.([0-9]+))?(?:[eE]([-+]?[0-9]+))?$/.exec(lit);
+  if (!m) return undefined;
+  const int = m[1]!;
+  const frac = m[2] ?? '';
+  const exp = Number(m[3] ?? '0');
+  let digits = (int + frac).replace(/^0+/, '');
+  if (digits === '') return '0';
+  // value = digits × 10^point, with point counted from the right end of digits
+  let point = exp - frac.length;
+  const zeros = /0*$/.exec(digits)![0].length;
+  if (zeros > 0 && zeros < digits.length) {
+    digits = digits.slice(0, digits.length - zeros);
+    point += zeros;
+  }
+  if (Math.abs(point) + digits.length > MAX_NUMBER_TEXT) throw new HclSyntaxError(`number literal too large to write as text (more than ${MAX_NUMBER_TEXT} digits)`, pos);
+  if (point >= 0) return digits + '0'.repeat(point);
+  const at = digits.length + point;
+  return at > 0 ? `${digits.slice(0, at)}.${digits.slice(at)}` : `0.${'0'.repeat(-at)}${digits}`;
 }
 
 function goNumberString(n: number): string {

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { nodeCrypto } from '../lazy.ts';
 import { ParseError, lineColAt, type InputParser } from './types.ts';
-import { DEPTH_REASON, MAX_DEPTH } from './limits.ts';
+import { DEPTH_REASON, MAX_DEPTH, MAX_PROGRAM_STEPS } from './limits.ts';
 
 // ---------------------------------------------------------------------------
 // Lexer
@@ -32,6 +32,42 @@ class JsonnetError extends Error {
   constructor(message: string, public pos: number, public file?: string) {
     super(message);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Evaluation limits
+
+/**
+ * go-jsonnet's stack limit (its default MaxStack): at most this many function calls, thunk
+ * evaluations (locals, arguments, array elements) and object fields are being evaluated inside
+ * each other; one more is `max stack frames exceeded.`, as conftest reports it.
+ */
+export const JSONNET_MAX_STACK = 500;
+
+/** The state of the running evaluation (evaluation is synchronous: one at a time). */
+const ev = { calls: 0, steps: 0 };
+
+/** Enter a stack frame (go-jsonnet's newCall); the caller leaves it with `ev.calls--` in a finally. */
+function enterFrame(): void {
+  if (ev.calls >= JSONNET_MAX_STACK) throw new JsonnetError('max stack frames exceeded.', 0);
+  ev.calls++;
+}
+
+/**
+ * Count `n` units of work (an evaluated expression, an element a builtin creates or copies):
+ * beyond MAX_PROGRAM_STEPS the evaluation stops with a named error instead of running for minutes
+ * or exhausting memory (comprehensions over comprehensions, std.range(1, 1e9), doubling arrays).
+ */
+function spend(n: number): void {
+  ev.steps += n;
+  if (ev.steps > MAX_PROGRAM_STEPS) throw new JsonnetError(`evaluation exceeds the limit of ${MAX_PROGRAM_STEPS} steps`, 0);
+}
+
+/** A number result: go-jsonnet fails on overflow (and on NaN) rather than produce it. */
+function finite(n: number, pos = 0): number {
+  if (Number.isNaN(n)) throw new JsonnetError('Not a number', pos);
+  if (!Number.isFinite(n)) throw new JsonnetError('Overflow', pos);
+  return n;
 }
 
 function lex(src: string): Tok[] {
@@ -570,10 +606,12 @@ class Lazy {
     if (this.v === undefined) {
       if (this.busy) throw new JsonnetError('infinite recursion', 0);
       this.busy = true;
+      enterFrame();
       try {
         this.v = force(this.f());
       } finally {
         this.busy = false;
+        ev.calls--;
       }
     }
     return this.v;
@@ -625,7 +663,13 @@ class JObj {
       const f = this.layers[i]!.fields.get(name);
       if (!f) continue;
       const sup = new SuperView(self, i);
-      let v = force(f.value(self, sup.obj()));
+      enterFrame();
+      let v: Val;
+      try {
+        v = force(f.value(self, sup.obj()));
+      } finally {
+        ev.calls--;
+      }
       if (f.plus) {
         const below = this.lookupBelow(name, self, i);
         if (below !== undefined) v = plus(below, v, 0);
@@ -682,8 +726,11 @@ function plus(a: Val, b: Val, pos: number): Val {
   a = force(a);
   b = force(b);
   if (typeof a === 'string' || typeof b === 'string') return toStr(a) + toStr(b);
-  if (typeof a === 'number' && typeof b === 'number') return a + b;
-  if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  if (typeof a === 'number' && typeof b === 'number') return finite(a + b, pos);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    spend(a.length + b.length);
+    return [...a, ...b];
+  }
   if (a instanceof JObj && b instanceof JObj) return new JObj([...a.layers, ...b.layers]);
   throw new JsonnetError(`binary operator + requires matching types, got ${typeOf(a)} and ${typeOf(b)}`, pos);
 }
@@ -709,6 +756,7 @@ function numStr(n: number): string {
 
 function manifest(v: Val, indent: string, step: string): string {
   v = force(v);
+  spend(1);
   const nl = step ? '\n' : '';
   if (v === null) return 'null';
   if (typeof v === 'boolean') return String(v);
@@ -728,8 +776,19 @@ function manifest(v: Val, indent: string, step: string): string {
   throw new JsonnetError("couldn't manifest function as JSON", 0);
 }
 
+/** The JSON value of the program's result. Like go-jsonnet's manifestation, each level is a stack frame. */
 function toJson(v: Val): unknown {
   v = force(v);
+  enterFrame();
+  try {
+    return toJsonIn(v);
+  } finally {
+    ev.calls--;
+  }
+}
+
+function toJsonIn(v: Val): unknown {
+  spend(1);
   if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return v;
   if (Array.isArray(v)) return v.map(toJson);
   if (v instanceof JObj) {
@@ -807,8 +866,11 @@ class Interp {
   }
 
   eval(n: Node, env: Env): Val {
+    if (++ev.steps > MAX_PROGRAM_STEPS) spend(0);
     switch (n.k) {
       case 'lit':
+        // a literal beyond float64 (1e400): go-jsonnet's runtime error when it is evaluated
+        if (n.v === Infinity) this.fail('overflow', n.pos);
         return n.v as Val;
       case 'str':
         return n.v;
@@ -902,7 +964,7 @@ class Interp {
           return !v;
         }
         if (typeof v !== 'number') this.fail(`unary operator ${n.op} does not operate on type ${typeOf(v)}`, n.pos);
-        return n.op === '-' ? -v : n.op === '+' ? v : ~v;
+        return n.op === '-' ? -v : n.op === '+' ? v : Number(BigInt.asIntN(64, ~BigInt.asIntN(64, BigInt(Math.trunc(v)))));
       }
       case 'bin':
         return this.binop(n, env);
@@ -1013,7 +1075,12 @@ class Interp {
         } else this.fail(`function parameter ${p.name} not bound in call`, 0);
       });
       for (const k of named.keys()) if (!params.some((p) => p.name === k)) this.fail(`function has no parameter ${k}`, 0);
-      return this.eval(body, e2);
+      enterFrame();
+      try {
+        return force(this.eval(body, e2));
+      } finally {
+        ev.calls--;
+      }
     });
   }
 
@@ -1041,11 +1108,11 @@ class Interp {
       case '|':
       case '^': {
         if (typeof l !== 'number' || typeof r !== 'number') this.fail(`binary operator ${op} requires numbers, got ${typeOf(l)} and ${typeOf(r)}`, n.pos);
-        if (op === '-') return l - r;
-        if (op === '*') return l * r;
+        if (op === '-') return finite(l - r, n.pos);
+        if (op === '*') return finite(l * r, n.pos);
         if (op === '/') {
           if (r === 0) this.fail('division by zero.', n.pos);
-          return l / r;
+          return finite(l / r, n.pos);
         }
         const a = BigInt.asIntN(64, BigInt(Math.trunc(l)));
         const b = BigInt.asIntN(64, BigInt(Math.trunc(r)));
@@ -1187,9 +1254,25 @@ function fn(params: string[], impl: (...args: Val[]) => Val): JFunc {
         }
         return force(v);
       });
-      return impl(...vals);
+      spend(1);
+      const r = impl(...vals);
+      // what a builtin built is work too (and a number it computed must be finite)
+      if (typeof r === 'number') return finite(r);
+      if (Array.isArray(r)) spend(r.length);
+      else if (typeof r === 'string') spend(r.length >>> 6);
+      return r;
     },
   );
+}
+
+/** A count argument (std.makeArray, std.repeat): a non-negative integer, its work counted before anything is built. */
+function countArg(v: Val, what: string, per = 1): number {
+  const n = num(v, what);
+  if (!Number.isInteger(n)) throw new JsonnetError(`Expected an integer, but got ${numStr(n)}`, 0);
+  // go-jsonnet's std.makeArray and std.repeat of a negative count are empty
+  if (n < 0) return 0;
+  spend(n * per);
+  return n;
 }
 
 function call(f: Val, ...args: Val[]): Val {
@@ -1255,10 +1338,13 @@ const STD: Record<string, JFunc> = {
   isObject: fn(['v'], (v) => v instanceof JObj),
   isArray: fn(['v'], (v) => Array.isArray(v)),
   isFunction: fn(['v'], (v) => v instanceof JFunc),
-  makeArray: fn(['sz', 'func'], (sz, f) => Array.from({ length: num(sz, 'makeArray') }, (_, i) => new Lazy(() => call(f, i)))),
+  makeArray: fn(['sz', 'func'], (sz, f) => Array.from({ length: countArg(sz, 'makeArray') }, (_, i) => new Lazy(() => call(f, i)))),
   range: fn(['from', 'to'], (a, b) => {
+    const lo = num(a, 'range');
+    const hi = num(b, 'range');
+    spend(hi >= lo ? hi - lo + 1 : 0);
     const out: Val[] = [];
-    for (let i = num(a, 'range'); i <= num(b, 'range'); i++) out.push(i);
+    for (let i = lo; i <= hi; i++) out.push(i);
     return out;
   }),
   map: fn(['func', 'arr'], (f, a) => (typeof a === 'string' ? Array.from(a) : arr(a, 'map')).map((x) => new Lazy(() => call(f, x)))),
@@ -1316,7 +1402,11 @@ const STD: Record<string, JFunc> = {
   }),
   minArray: fn(['arr', 'keyF?'], (a, k) => sortVals(arr(a, 'minArray'), k ?? undefined)[0] ?? null),
   maxArray: fn(['arr', 'keyF?'], (a, k) => sortVals(arr(a, 'maxArray'), k ?? undefined).pop() ?? null),
-  repeat: fn(['what', 'count'], (w, c) => (typeof w === 'string' ? w.repeat(num(c, 'repeat')) : Array.from({ length: num(c, 'repeat') }, () => arr(w, 'repeat')).flat())),
+  repeat: fn(['what', 'count'], (w, c) =>
+    typeof w === 'string'
+      ? w.repeat(countArg(c, 'repeat', w.length >>> 6))
+      : Array.from({ length: countArg(c, 'repeat', Math.max(1, arr(w, 'repeat').length)) }, () => arr(w, 'repeat')).flat(),
+  ),
   objectFields: fn(['o'], (o) => obj(o, 'objectFields').fieldNames(false)),
   objectFieldsAll: fn(['o'], (o) => obj(o, 'objectFieldsAll').fieldNames(true)),
   objectHas: fn(['o', 'f'], (o, f) => obj(o, 'objectHas').has(str(f, 'objectHas')) && (o as JObj).visible(f as string)),
@@ -1467,7 +1557,12 @@ function mergePatch(t: Val, p: Val): Val {
 export function evaluateJsonnet(content: string, file: string): unknown {
   const interp = new Interp(resolve(file));
   const ast = new Parser(lex(content)).file();
+  // the program itself is go-jsonnet's first frame
+  ev.calls = 1;
+  ev.steps = 0;
   const v = interp.eval(ast, { vars: new Map(), self: null, sup: null, dollar: null });
+  // manifestation starts on an empty stack
+  ev.calls = 0;
   return toJson(v);
 }
 
@@ -1480,6 +1575,10 @@ function parse(content: string, file: string): unknown {
       const where = other ? {} : lineColAt(content, e.pos);
       const reason = other ? `${e.message} (in ${e.file})` : e.message;
       throw new ParseError(reason, { file, parser: 'jsonnet', ...where });
+    }
+    // a string or array longer than JavaScript allows: the program's doing, named as such
+    if (e instanceof RangeError && /Invalid (string|array|typed array) length|Maximum BigInt size|Array buffer allocation/i.test(e.message)) {
+      throw new ParseError(`evaluation produces a value larger than the engine's size limits (${e.message})`, { file, parser: 'jsonnet' });
     }
     throw e;
   }

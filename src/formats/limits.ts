@@ -10,6 +10,9 @@
  * - MAX_INPUT_BYTES: the largest file `parse`/`test` read (256 MiB); larger
  *   input is a ParseError before it is read into memory.
  * - MAX_EXPANSION: what HOCON substitutions and dotenv variables may produce.
+ * - MAX_PROGRAM_STEPS: the work a program-like format (Jsonnet) may do while
+ *   it is evaluated; jsonnet.ts also keeps go-jsonnet's limit of 500 stack
+ *   frames.
  * - Alias expansion (YAML) is bounded by Go's rule, see yaml-aliases.ts.
  */
 import { ParseError } from './types.ts';
@@ -26,6 +29,14 @@ export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
  * lines that double a value at each step otherwise take exponential time.
  */
 export const MAX_EXPANSION = 50_000_000;
+
+/**
+ * Evaluation steps (an evaluated expression, an element a builtin builds or copies) a Jsonnet
+ * file may take: about a second of work. Beyond that `parse`/`test` stop with a ParseError naming
+ * the limit instead of running for minutes (comprehensions over comprehensions, std.range(1, 1e9),
+ * arrays doubled in a loop).
+ */
+export const MAX_PROGRAM_STEPS = 2_000_000;
 
 
 

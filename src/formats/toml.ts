@@ -75,7 +75,11 @@ function convertLeaf(v: unknown, file: string, fine?: Map<string, string>): unkn
     if (!Number.isFinite(v)) throw new ParseError(`json: unsupported value: ${v}`, { file, parser: 'toml' });
     return v;
   }
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint') {
+    // go-toml reads integers as int64 (smol-toml accepts any size)
+    if (v > 9223372036854775807n || v < -9223372036854775808n) throw new ParseError(`${v} is out of range for int64`, { file, parser: 'toml' });
+    return Number(v);
+  }
   return v;
 }
 

@@ -33,14 +33,22 @@ function local(name: string): string {
   return i >= 0 ? name.slice(i + 1) : name;
 }
 
+/** XML's Char production (Go's isInCharacterRange), surrogates allowed (Go reads them as U+FFFD). */
+function xmlChar(c: number): boolean {
+  return c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
 function decodeEntities(s: string, pos: number): string {
   if (s.indexOf('&') < 0) return s;
   return s.replace(/&([^;&\s]*);?/g, (m, body: string, off: number) => {
     if (!m.endsWith(';')) throw new XmlError('invalid character entity ' + m + ' (no semicolon)', pos + off);
     if (body[0] === '#') {
-      const code = body[1] === 'x' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      if (!Number.isFinite(code) || code > 0x10ffff) throw new XmlError(`invalid character entity ${m}`, pos + off);
-      return String.fromCodePoint(code);
+      // decimal or hexadecimal digits only (no sign, no trailing letters), a code point Go's
+      // reader accepts (XML's Char range; surrogates read as U+FFFD)
+      const digits = /^#(?:x([0-9a-fA-F]+)|([0-9]+))$/.exec(body);
+      const code = digits ? (digits[1] !== undefined ? parseInt(digits[1], 16) : parseInt(digits[2]!, 10)) : NaN;
+      if (!Number.isFinite(code) || code > 0x10ffff || !xmlChar(code)) throw new XmlError(`invalid character entity ${m}`, pos + off);
+      return code >= 0xd800 && code <= 0xdfff ? '\ufffd' : String.fromCodePoint(code);
     }
     const v = ENTITIES[body];
     if (v === undefined) throw new XmlError(`invalid character entity ${m}`, pos + off);

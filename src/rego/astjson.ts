@@ -139,7 +139,10 @@ function termJSONInner(t: Term, o: AstJSONOptions): J {
       return { type: "boolean", value: t.value };
     case "number": {
       const v = numberFromText(t.value);
-      return { type: "number", value: v === undefined ? t.value : toJS(v) };
+      if (v === undefined) return { type: "number", value: t.value };
+      // a number beyond float64 (1e400) stays the exact Rego number (OPA's json.Number), never Infinity
+      const js = toJS(v);
+      return { type: "number", value: typeof js === "number" && !Number.isFinite(js) ? v : js };
     }
     case "string":
       return { type: "string", value: t.value };

@@ -13,6 +13,7 @@
 
 import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation } from "./ast.ts";
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
+import { termString } from "./parser.ts";
 import type { Value } from "./value.ts";
 import { RSet, BigDec, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
@@ -220,6 +221,12 @@ function det(fn: ExprFn, run: Det["run"], slot = -1): ExprFn {
 
 function isWildcard(name: string): boolean {
   return name === "_" || name.startsWith("$_");
+}
+
+/** Is the operator `print` (without building its name)? */
+function isPrintOp(op: RefTerm): boolean {
+  const t = op.terms;
+  return t.length === 1 && t[0].type === "var" && t[0].name === "print";
 }
 
 export function opName(op: RefTerm): string {
@@ -1376,7 +1383,8 @@ export class Compiler {
         return this.compileNested(t, st);
       }
       case "call":
-        if (deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
+        // compileFlat leaves print calls to compileTerm: flattening one would come back here
+        if (!isPrintOp(t.op) && deeperThan(t, FLAT_DEPTH)) return this.compileFlat(t, st) ?? this.compileNested(t, st);
         return this.compileNested(t, st);
       case "arraycomp":
       case "setcomp":
@@ -2509,7 +2517,9 @@ export class Compiler {
       const v = this.metadataValue(name, st);
       if (v !== undefined) return constTerm(v);
     }
-    if (name === "print") return { ev: null, en: (c, f, k) => this.compilePrint(t.args, st, t.loc)(c, f, () => k(true)) };
+    // print has no value (OPA's type check: "print(x) used as value"); as a statement it is
+    // compiled by compileCall
+    if (name === "print") throw RegoError.single("rego_type_error", `${termString(t)} used as value`, t.loc);
     const target = this.resolveCall(t.op, st, t.loc, t.args.length);
     const arity = this.arityOf(target);
     const variadic = target.kind === "builtin" && target.b.decl.variadic !== undefined;

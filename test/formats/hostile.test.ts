@@ -224,7 +224,10 @@ describe('deep nesting in every format: read, or "exceeded max depth of 10000"',
     assert.equal(depthOf(reads('hocon', 'a ' + '{ a '.repeat(3000) + '{}' + '}'.repeat(3000) + '\n')), 3002);
     assert.equal(depthOf(reads('edn', '['.repeat(3000) + ']'.repeat(3000))), 3000);
     assert.equal(depthOf(reads('cue', 'a: ' + '['.repeat(3000) + ']'.repeat(3000) + '\n')), 3001);
-    assert.equal(depthOf(reads('jsonnet', '['.repeat(3000) + ']'.repeat(3000))), 3000);
+    // Jsonnet: go-jsonnet's stack of 500 frames applies first (conftest parse: 500 levels read,
+    // 501 are "RUNTIME ERROR: max stack frames exceeded.")
+    assert.equal(depthOf(reads('jsonnet', '['.repeat(500) + ']'.repeat(500))), 500);
+    refuses('jsonnet', '['.repeat(3000) + ']'.repeat(3000), 'max stack frames exceeded.');
     assert.equal(depthOf(reads('nginx', 'a {'.repeat(3000) + '}'.repeat(3000))), 9002);
   });
 
@@ -447,5 +450,104 @@ describe('groovy', () => {
     assert.equal(e.column, 1);
     const f = refuses('groovy', 'a #\n', 'expected expression');
     assert.equal(`${f.line}:${f.column}`, '1:3');
+
+// Fuzz findings in the program-like and numeric formats (scripts/fuzz). Each expectation is
+// conftest 0.71.1's answer (`conftest parse`), recorded here; where conftest has no limit
+// (Jsonnet's work), the limit is Portcullis's own, documented in docs/LIMITS.md.
+describe('fuzz findings: Jsonnet evaluation is bounded', () => {
+  it("recursion stops at go-jsonnet's 500 stack frames (conftest: 496 calls deep read, 497 refused)", () => {
+    const rec = (n: number) => `local f(n) = if n == 0 then 0 else 1 + f(n - 1);\n{ a: f(${n}) }\n`;
+    assert.deepEqual(reads('jsonnet', rec(496)), { a: 496 });
+    refuses('jsonnet', rec(497), 'max stack frames exceeded.');
+    // a chain of locals, and of fields through self: 499 read, 500 refused, as conftest answers
+    const locals = (n: number) => ['local a0 = 1;', ...Array.from({ length: n - 1 }, (_, i) => `local a${i + 1} = a${i} + 1;`), `a${n - 1}`].join('\n');
+    assert.equal(reads('jsonnet', locals(499)), 499);
+    refuses('jsonnet', locals(500), 'max stack frames exceeded.');
+    const fields = (n: number) => `local o = {a0: 1, ${Array.from({ length: n - 1 }, (_, i) => `a${i + 1}: self.a${i} + 1`).join(', ')}};\no.a${n - 1}`;
+    assert.equal(reads('jsonnet', fields(499)), 499);
+    refuses('jsonnet', fields(500), 'max stack frames exceeded.');
+    // endless recursion: the same error, fast, without the large-stack worker
+    refuses('jsonnet', 'local f(x) = f(x) + 1; f(1)', 'max stack frames exceeded.');
+    refuses('jsonnet', 'local a = { x: self.y, y: self.x }; a.x', 'max stack frames exceeded.');
+  });
+
+  it('comprehensions and builtins that multiply work stop at the step limit', () => {
+    const limit = /^evaluation exceeds the limit of 2000000 steps$/;
+    refuses('jsonnet', '[x + y for x in std.range(1, 5000) for y in std.range(1, 5000)]', limit);
+    refuses('jsonnet', 'std.length(std.range(1, 100000000))', limit);
+    refuses('jsonnet', 'std.makeArray(1e9, function(i) i)', limit);
+    refuses('jsonnet', 'local d(a) = a + a; std.length(std.foldl(function(acc, i) d(acc), std.range(1, 40), [1]))', limit);
+    refuses('jsonnet', 'std.length(std.repeat([1, 2, 3], 1e9))', limit);
+    // ordinary programs are far below it
+    assert.equal(reads('jsonnet', 'std.length([x + y for x in std.range(1, 300) for y in std.range(1, 300)])'), 90000);
+  });
+
+  it('strings longer than JavaScript allows are a named ParseError, not a RangeError', () => {
+    refuses('jsonnet', 'local s = std.repeat("x", 1e8); std.length(s + s + s + s + s + s)', /^evaluation produces a value larger than the engine's size limits \(Invalid string length\)$/);
+  });
+
+  it('numbers beyond float64 are errors, as in go-jsonnet (conftest: "overflow", "Overflow")', () => {
+    refuses('jsonnet', '{a:{b:1}}{a:{c:1e400}}', 'overflow');
+    refuses('jsonnet', '{ a: 1e308 * 10 }', 'Overflow');
+    refuses('jsonnet', '{ a: std.pow(10, 400) }', 'Overflow');
+    assert.deepEqual(reads('jsonnet', 'local x = 1e400; { a: 1 }'), { a: 1 });
+    // ~ works on 64-bit integers (conftest: ~4294967296 is -4294967297); negative counts are empty
+    assert.deepEqual(reads('jsonnet', '{ a: ~4294967296, b: std.makeArray(-1, function(i) i), c: std.repeat("ab", -1) }'), { a: -4294967297, b: [], c: '' });
+  });
+});
+
+describe('fuzz findings: numbers beyond float64/int64 are errors, never Infinity in a document', () => {
+  it('HCL2: conftest\'s JSON decoding error; numbers in text are their exact decimal digits', () => {
+    refuses('hcl2', 'a = 1e400\n', /^json: cannot unmarshal number 1(0{400}) into Go value of type float64$/);
+    refuses('hcl2', 'a = -1e400\n', /^json: cannot unmarshal number -10{400} into Go value of type float64$/);
+    refuses('hcl2', 'a = [1e400]\n', /cannot unmarshal number/);
+    refuses('hcl2', 'a = "${1e400}"\n', /cannot unmarshal number/);
+    assert.deepEqual(reads('hcl2', 'a = 1e-400\nb = "x${1.5e3}"\nc = "x${0.000123e-2}"\nd = "x${2.50}"\ne = "x${12345678901234567890123}"\nf = 1e308 * 10\n'), {
+      a: 0,
+      b: 'x1500',
+      c: 'x0.00000123',
+      d: 'x2.5',
+      e: 'x12345678901234567890123',
+      f: '${1e308 * 10}',
+    });
+    assert.equal((reads('hcl2', 'a = "x${1e400}"\n') as { a: string }).a, 'x1' + '0'.repeat(400));
+  });
+
+  it('HCL1: strconv.ParseInt/ParseFloat errors as conftest reports them', () => {
+    refuses('hcl1', 'a = 1e400\n', 'strconv.ParseFloat: parsing "1e400": value out of range');
+    refuses('hcl1', '""{t=1e400}', 'strconv.ParseFloat: parsing "1e400": value out of range');
+    refuses('hcl1', 'a = 99999999999999999999\n', 'strconv.ParseInt: parsing "99999999999999999999": value out of range');
+    refuses('hcl1', 'a = 0xffffffffffffffffffff\n', 'strconv.ParseInt: parsing "0xffffffffffffffffffff": value out of range');
+    refuses('hcl1', 'a = 09\n', 'strconv.ParseInt: parsing "09": invalid syntax');
+    assert.deepEqual(reads('hcl1', 'a = -0x10\nb = 017\nc = 1e-400\nd = 1.5\n'), { a: -16, b: 15, c: 0, d: 1.5 });
+  });
+
+  it('TOML: integers beyond int64 are refused (conftest: "… is out of range for int64")', () => {
+    refuses('toml', 'a = 1' + '0'.repeat(400) + '\n', /^1(0{400}) is out of range for int64$/);
+    refuses('toml', 'a = 9223372036854775808\n', '9223372036854775808 is out of range for int64');
+    refuses('toml', 'a = [1, 99999999999999999999]\n', '99999999999999999999 is out of range for int64');
+  });
+
+  it('CUE: a number beyond float64 is an error (conftest: cannot unmarshal number 8E+308)', () => {
+    refuses('cue', '8e308', /^json: cannot unmarshal number Inf .* into Go value of type float64$/);
+    refuses('cue', 'a: [-1e400]\n', /^json: cannot unmarshal number -Inf /);
+    assert.deepEqual(reads('cue', 'a: 1e-400\n'), { a: 0 });
+  });
+});
+
+describe('fuzz findings: no raw exception escapes', () => {
+  // conftest prints an empty document ("") for such references; Portcullis refuses them, as it
+  // already refused &#x110000;, rather than read a document conftest does not produce
+  it('XML: a numeric character reference that is no character is a located ParseError (was a RangeError)', () => {
+    for (const ref of ['&#-1;', '&#x-5;', '&#1a;', '&#0;', '&#xFFFE;']) refuses('xml', `<a>${ref}</a>`, `invalid character entity ${ref}`);
+    assert.deepEqual(reads('xml', '<a>&#65;&#x1F600;&#xD800;</a>'), { a: 'A\u{1F600}\uFFFD' });
+  });
+
+  it('CUE: names of Object.prototype are ordinary unknown references (was a TypeError)', () => {
+    refuses('cue', '__proto__', 'reference "__proto__" not found');
+    refuses('cue', 'a: constructor\n', 'reference "constructor" not found');
+    refuses('cue', 'a: __defineGetter__\n', 'reference "__defineGetter__" not found');
+    refuses('cue', 'a: strings.toString("x")\n', 'undefined: strings.toString');
+    assert.deepEqual(reads('cue', 'a: len("ab")\n'), { a: 2 });
   });
 });

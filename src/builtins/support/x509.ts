@@ -1326,9 +1326,15 @@ export function parseKeyPair(certText: string, keyText: string): Value {
   }
   if (!key) throw new BuiltinError("tls: failed to parse private key");
   const leaf = certs[0];
-  const leafNode = new nodeCrypto.X509Certificate(leaf.der);
-  const pub = leafNode.publicKey;
-  const priv = nodeCrypto.createPublicKey(key);
+  let pub: KeyObject;
+  let priv: KeyObject;
+  try {
+    pub = new nodeCrypto.X509Certificate(leaf.der).publicKey;
+    priv = nodeCrypto.createPublicKey(key);
+  } catch {
+    // a certificate our reader accepted but OpenSSL refuses (Go refuses it too, with its own reason)
+    throw new BuiltinError("x509: malformed certificate");
+  }
   if (pub.asymmetricKeyType !== priv.asymmetricKeyType) throw new BuiltinError("tls: private key type does not match public key type");
   const a = pub.export({ format: "der", type: "spki" });
   const b = priv.export({ format: "der", type: "spki" });

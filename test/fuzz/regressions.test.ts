@@ -1,0 +1,54 @@
+// The fuzz regression corpus: one small file per crash or hang the fuzzer found
+// (test/fuzz/regressions/*.json, written by `npm run fuzz -- --write-regressions DIR` and
+// replayed by `npm run fuzz -- --replay DIR`). Each case must now end in a result or a coded
+// error (RegoError with an OPA code, ParseError from src/formats), within the 2 s CPU budget.
+// Cases run in worker processes under the fuzzer's watchdog, so a hang fails its test instead of
+// stopping the suite.
+//
+// A case whose file has an "open" field is a finding not fixed yet, in code this corpus does not
+// own (the field says why and whose): it is replayed and reported as a todo, so it stays visible
+// without failing the suite. Once it passes, the test says so: remove the field.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { readRegressions, replay } from "../../scripts/fuzz/run.ts";
+import type { CheckResult } from "../../scripts/fuzz/pool.ts";
+
+const DIR = fileURLToPath(new URL("./regressions/", import.meta.url));
+const regs = readRegressions(DIR);
+
+function outcome(r: CheckResult): string {
+  switch (r.kind) {
+    case "crash":
+      return `crash: ${r.outcome.error.name}: ${r.outcome.error.message.slice(0, 500)}\n${r.outcome.error.stack.slice(0, 2000)}`;
+    case "hang":
+      return "hang: over the 2 s CPU budget";
+    case "died":
+      return `worker died: ${r.detail}`;
+    default:
+      return r.kind;
+  }
+}
+
+test("fuzz regressions: every case is a result or a coded error", { timeout: 600_000 }, async (t) => {
+  assert.ok(regs.length > 0, `no regression files in ${DIR}`);
+  const results = await replay(
+    regs.map((r) => r.reg.case),
+    { workers: 2, budgetMs: 2000, log: () => {} },
+  );
+  for (let i = 0; i < regs.length; i++) {
+    const { file, reg } = regs[i];
+    const r = results[i];
+    const fine = r.kind === "ok" || r.kind === "coded";
+    if (reg.open !== undefined) {
+      await t.test(`${file} (open: ${reg.open})`, { todo: reg.open }, () => {
+        if (fine) t.diagnostic(`${file} passes now: remove its "open" field`);
+        assert.ok(fine, `${reg.signature}\n→ ${outcome(r)}`);
+      });
+      continue;
+    }
+    await t.test(`${file} (${reg.kind} in ${reg.area})`, () => {
+      assert.ok(fine, `${reg.signature}\n→ ${outcome(r)}`);
+    });
+  }
+});
