@@ -450,6 +450,8 @@ describe('groovy', () => {
     assert.equal(e.column, 1);
     const f = refuses('groovy', 'a #\n', 'expected expression');
     assert.equal(`${f.line}:${f.column}`, '1:3');
+  });
+});
 
 // Fuzz findings in the program-like and numeric formats (scripts/fuzz). Each expectation is
 // conftest 0.71.1's answer (`conftest parse`), recorded here; where conftest has no limit
