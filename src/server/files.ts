@@ -1,0 +1,79 @@
+// What `portcullis run` loads from its path arguments, as `opa run` does: policies (.rego) under
+// their file names as policy ids, data files merged at their directory's path (src/load), or,
+// with `-b`, each path as a bundle directory (policies anywhere in it; only files named
+// data.json / data.yaml / data.yml are data, at their directory's path; `.manifest` read for
+// its revision and roots). Bundles from archives or services are not supported yet.
+
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, sep, basename } from "node:path";
+import { loadPaths, parseDataFile, LoadError } from "../load/index.ts";
+import { makeObject, isPlainObject, type PlainObject, type Value } from "../rego/value.ts";
+import { fromJS } from "../rego/value.ts";
+
+export interface LoadedState {
+  policies: { id: string; raw: string }[];
+  /** Documents with the path (under data) each is merged at. */
+  documents: { path: string[]; value: Value }[];
+  bundles: { name: string; revision: string; roots: string[] }[];
+}
+
+export { LoadError };
+
+export function loadServerFiles(paths: string[], bundleMode: boolean): LoadedState {
+  if (!bundleMode) {
+    const files = loadPaths(paths);
+    return {
+      policies: files.modules.map((m) => ({ id: m.file, raw: m.source })),
+      documents: files.data.map((d) => ({ path: d.path, value: fromJS(d.value) })),
+      bundles: [],
+    };
+  }
+  const out: LoadedState = { policies: [], documents: [], bundles: [] };
+  for (const root of paths) {
+    if (!existsSync(root)) throw new LoadError(`${root}: no such file or directory`);
+    if (!statSync(root).isDirectory()) throw new LoadError(`${root}: bundle archives are not supported yet (pass a bundle directory)`);
+    let revision = "";
+    let roots = [""];
+    const manifest = join(root, ".manifest");
+    if (existsSync(manifest)) {
+      const m = parseDataFile(manifest + ".json", readFileSync(manifest, "utf8")) as Record<string, unknown>;
+      if (typeof m?.revision === "string") revision = m.revision;
+      if (Array.isArray(m?.roots)) roots = m.roots.map(String);
+    }
+    walk(root, root, out);
+    out.bundles.push({ name: root, revision, roots });
+  }
+  return out;
+}
+
+function walk(root: string, dir: string, out: LoadedState): void {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      walk(root, p, out);
+      continue;
+    }
+    const rel = relative(root, p);
+    if (name.endsWith(".rego")) out.policies.push({ id: p, raw: readFileSync(p, "utf8") });
+    else if (name === "data.json" || name === "data.yaml" || name === "data.yml") {
+      const path = rel.split(sep).slice(0, -1).filter((s) => s !== "");
+      out.documents.push({ path, value: fromJS(parseDataFile(p, readFileSync(p, "utf8"))) });
+    }
+  }
+  void basename;
+}
+
+/** Deep-merge `doc` into `data` at `path` (objects merge; anything else is replaced). */
+export function mergeAt(data: Value, path: readonly string[], doc: Value): Value {
+  let v = doc;
+  for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
+  return deepMerge(data, v);
+}
+
+function deepMerge(a: Value, b: Value): Value {
+  if (!isPlainObject(a) || !isPlainObject(b)) return b;
+  const out: PlainObject = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = Object.hasOwn(out, k) ? deepMerge(out[k], v) : v;
+  return out;
+}
