@@ -23,7 +23,7 @@ export function loadServerFiles(paths: string[], bundleMode: boolean): LoadedSta
   if (!bundleMode) {
     const files = loadPaths(paths);
     return {
-      policies: files.modules.map((m) => ({ id: m.file, raw: m.source })),
+      policies: files.modules.map((m) => ({ id: policyId(m.file), raw: m.source })),
       documents: files.data.map((d) => ({ path: d.path, value: fromJS(d.value) })),
       bundles: [],
     };
@@ -55,13 +55,18 @@ function walk(root: string, dir: string, out: LoadedState): void {
       continue;
     }
     const rel = relative(root, p);
-    if (name.endsWith(".rego")) out.policies.push({ id: p, raw: readFileSync(p, "utf8") });
+    if (name.endsWith(".rego")) out.policies.push({ id: policyId(p), raw: readFileSync(p, "utf8") });
     else if (name === "data.json" || name === "data.yaml" || name === "data.yml") {
       const path = rel.split(sep).slice(0, -1).filter((s) => s !== "");
       out.documents.push({ path, value: fromJS(parseDataFile(p, readFileSync(p, "utf8"))) });
     }
   }
   void basename;
+}
+
+/** The policy id of a loaded file: its path without a leading "/" (as OPA's loader names them). */
+export function policyId(file: string): string {
+  return file.replace(/^\/+/, "");
 }
 
 /** Deep-merge `doc` into `data` at `path` (objects merge; anything else is replaced). */

@@ -9,8 +9,8 @@
 
 import { Engine, OPA_BUILTINS, NETWORK_BUILTINS, withoutBuiltins } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
-import type { Module, Term } from "../rego/ast.ts";
-import type { Value } from "../rego/value.ts";
+import type { Location, Module, Term } from "../rego/ast.ts";
+import { isPlainObject, type Value } from "../rego/value.ts";
 import { parseJSON } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 
@@ -116,7 +116,9 @@ export class Replica {
       if (u.data === undefined) return;
       // Data only: the compiled rules are kept; a conflict puts the old documents back.
       const old = this.engine.getData();
-      this.engine.setData(u.dataValue ?? parseJSON(u.data));
+      const value = u.dataValue ?? parseJSON(u.data);
+      checkConflicts(this.engine.getModules(), value);
+      this.engine.setData(value);
       try {
         this.engine.compile();
       } catch (e) {
@@ -131,7 +133,9 @@ export class Replica {
     next.addModules(Array.from(policies, ([file, source]) => ({ file, source })));
     next.compile();
     const dataText = u.data ?? this.dataText;
-    next.setData(u.data === undefined ? this.engine.getData() : (u.dataValue ?? parseJSON(dataText)));
+    const dataValue = u.data === undefined ? this.engine.getData() : (u.dataValue ?? parseJSON(dataText));
+    checkConflicts(next.getModules(), dataValue);
+    next.setData(dataValue);
     next.compile();
     this.engine = next;
     this.policies = policies;
@@ -149,17 +153,8 @@ export class Replica {
    */
   hasRulesFor(path: readonly (string | number)[]): boolean {
     const want = path.map(String);
-    for (const m of this.engine.getModules()) {
-      const pkg = m.package.terms.slice(1).map((t: Term) => termText(t));
-      for (const r of m.rules) {
-        const rp = [...pkg];
-        for (const [i, t] of r.head.ref.entries()) {
-          if (i === 0 && t.type === "var") rp.push(t.name);
-          else if (t.type === "string" || t.type === "number") rp.push(termText(t));
-          else break;
-        }
-        if (rp.length <= want.length && rp.every((x, i) => x === want[i])) return true;
-      }
+    for (const r of rulePaths(this.engine.getModules())) {
+      if (r.path.length <= want.length && r.path.every((x, i) => x === want[i])) return true;
     }
     return false;
   }
@@ -185,7 +180,13 @@ export class Replica {
       const compileNs = Number(t1 - t0);
       if (req.kind === "path") {
         if (raw.length === 0) return { ok: true, kind: "path", defined: false, evalNs, compileNs };
-        return { ok: true, kind: "path", defined: true, value: goJSON(raw[0].expressions[0]), evalNs, compileNs };
+        let value = raw[0].expressions[0];
+        // The root document never shows data.system (OPA keeps it out of `data`).
+        if ((req.path ?? []).length === 0 && isPlainObject(value) && Object.hasOwn(value, "system")) {
+          value = { ...value };
+          delete (value as Record<string, Value>).system;
+        }
+        return { ok: true, kind: "path", defined: true, value: goJSON(value), evalNs, compileNs };
       }
       const rows = raw.map((r) => Object.fromEntries(r.bindings));
       return { ok: true, kind: "query", results: goJSON(rows), count: rows.length, evalNs, compileNs };
@@ -198,6 +199,58 @@ export class Replica {
       return failure(e, "eval");
     }
   }
+}
+
+/** The rule tree's paths (under data) of every rule, in the compiler's order (modules by file name). */
+function rulePaths(modules: Module[]): { path: string[]; loc: Location }[] {
+  const out: { path: string[]; loc: Location }[] = [];
+  const sorted = [...modules].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const m of sorted) {
+    const pkg = m.package.terms.slice(1).map((t: Term) => termText(t));
+    for (const r of m.rules) {
+      const rp = [...pkg];
+      for (const [i, t] of r.head.ref.entries()) {
+        if (i === 0 && t.type === "var") rp.push(t.name);
+        else if (t.type === "string") rp.push(t.value);
+        else break;
+      }
+      out.push({ path: rp, loc: r.loc });
+    }
+  }
+  return out;
+}
+
+/**
+ * OPA's check of rules against base documents (ast.CheckPathConflicts with storage.NonEmpty): a
+ * rule conflicts when data exists at its path, or when the nearest existing parent of its path
+ * is not an object. One error per rule path, at the first rule there, in path order.
+ */
+export function checkConflicts(modules: Module[], data: Value): void {
+  const seen = new Map<string, { path: string[]; loc: Location }>();
+  for (const r of rulePaths(modules)) {
+    const key = r.path.join("/");
+    if (!seen.has(key)) seen.set(key, r);
+  }
+  const errors: ErrorDetail[] = [];
+  for (const key of [...seen.keys()].sort()) {
+    const r = seen.get(key)!;
+    if (nonEmpty(data, r.path)) errors.push({ code: "rego_compile_error", message: `conflicting rule for data path ${key} found`, location: r.loc });
+  }
+  if (errors.length > 0) throw new RegoError(errors);
+}
+
+function nonEmpty(data: Value, path: string[]): boolean {
+  // the nodes along the path that exist
+  const nodes: Value[] = [data];
+  let node: Value = data;
+  for (const k of path) {
+    if (node === null || typeof node !== "object" || Array.isArray(node) || !isPlainObject(node) || !Object.hasOwn(node, k)) break;
+    node = node[k];
+    nodes.push(node);
+  }
+  if (nodes.length === path.length + 1) return true;
+  const last = nodes[nodes.length - 1];
+  return nodes.length > 1 && !isPlainObject(last);
 }
 
 function termText(t: Term): string {

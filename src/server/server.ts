@@ -16,7 +16,7 @@ import { unlinkSync, existsSync, readFileSync, watch, type FSWatcher } from "nod
 import { gunzip } from "node:zlib";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { decodeFirstJSON, JSONSyntaxError } from "../gotext/json.ts";
+import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
 import { RegoError } from "../rego/errors.ts";
@@ -137,6 +137,16 @@ function boolParam(r: Req, name: string): boolean {
   return vals.some((v) => v.toLowerCase() === "true");
 }
 
+/** ast.Errors' text: "1 error occurred: file:row: code: message" (row:col when there is no file). */
+function astErrorsText(errs: ErrorJSON[]): string {
+  const one = (e: ErrorJSON) => {
+    const where = e.location ? (e.location.file ? `${e.location.file}:${e.location.row}: ` : `${e.location.row}:${e.location.col}: `) : "";
+    return `${where}${e.code}: ${e.message}`;
+  };
+  if (errs.length === 1) return `1 error occurred: ${one(errs[0])}`;
+  return `${errs.length} errors occurred:\n${errs.map(one).join("\n")}`;
+}
+
 /** A storage error as writer.ErrorAuto answers it. */
 function storageAnswer(e: StorageError): Answer {
   switch (e.code) {
@@ -213,7 +223,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const main = new Replica(replicaConfig);
 
   // ---- state: policies (id → text) and base documents, changed only by the functions below.
-  let data: Value = {};
+  // OPA's store starts with data.system.version (here: Portcullis's version).
+  let data: Value = { system: { version: { build_commit: "", build_hostname: "", build_timestamp: "", version: PACKAGE_VERSION } } };
   const loaded = loadServerFiles(o.paths, o.bundleMode);
   let fileIds = new Set(loaded.policies.map((p) => p.id));
   const bundles = loaded.bundles;
@@ -250,10 +261,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   }
 
-  function evalError(r: EvalReply & { ok: false }, queryMsg?: string): Answer {
-    if (r.stage === "parse") return errorAnswer(400, "invalid_parameter", "error(s) occurred while parsing query", r.errors);
-    if (r.stage === "compile") return errorAnswer(400, "invalid_parameter", queryMsg ?? "error(s) occurred while compiling query", r.errors);
-    return errorAnswer(500, "internal_error", "error(s) occurred while evaluating query", r.errors);
+  /**
+   * An evaluation's error as OPA answers it. For ad-hoc queries, parse and compile errors are 400
+   * with the errors listed (locations in the query have no file name); for data paths, where
+   * the query is OPA's own, a compile error is an internal error whose message is the errors' text.
+   */
+  function evalError(r: EvalReply & { ok: false }, kind: "query" | "path" = "path"): Answer {
+    const errs = r.errors.map((e) => (e.location?.file === "query" ? { ...e, location: { ...e.location, file: "" } } : e));
+    if (r.stage === "parse" && errs.length === 1 && errs[0].message === "empty query") return errorAnswer(500, "internal_error", "cannot evaluate empty query");
+    if (kind === "path" && r.stage !== "eval") return errorAnswer(500, "internal_error", astErrorsText(errs));
+    if (r.stage === "parse") return errorAnswer(400, "invalid_parameter", "error(s) occurred while parsing query", errs);
+    if (r.stage === "compile") return errorAnswer(400, "invalid_parameter", "error(s) occurred while compiling query", errs);
+    return errorAnswer(500, "internal_error", "error(s) occurred while evaluating query", errs);
   }
 
   function evalRequest(r: Req, req: EvalRequest): Promise<EvalReply> {
@@ -312,7 +331,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         return errorAnswer(400, "invalid_parameter", `body contains malformed input document: ${jsonErrorText(e)}`);
       }
       if (doc !== undefined && doc !== null && !isPlainObject(doc)) {
-        return errorAnswer(400, "invalid_parameter", `body contains malformed input document: json: cannot unmarshal ${goKind(doc)} into Go value of type map[string]interface {}`);
+        return errorAnswer(400, "invalid_parameter", `body contains malformed input document: json: cannot unmarshal ${goKind(doc)} into Go value of type types.alias`);
       }
       const inp = doc === undefined || doc === null ? undefined : (doc as Record<string, Value>).input;
       if (inp === undefined || inp === null) inputMissing = true;
@@ -321,9 +340,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const vals = r.query.getAll("input");
       if (vals.length > 0) {
         try {
-          const v = decodeFirstJSON(vals[vals.length - 1]);
-          if (v === undefined) throw new JSONSyntaxError("unexpected end of JSON input");
-          input = goJSON(v);
+          input = goJSON(parseJSON(vals[vals.length - 1]));
         } catch (e) {
           return errorAnswer(400, "invalid_parameter", `parameter contains malformed input document: ${jsonErrorText(e)}`);
         }
@@ -416,7 +433,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       commit({ data: next });
       return null;
     } catch (e) {
-      if (e instanceof RegoError) return errorAnswer(400, "invalid_parameter", e.errors.map((x) => (x.location ? `${x.location.file}:${x.location.row}: ` : "") + `${x.code}: ${x.message}`).join("\n"));
+      if (e instanceof RegoError) return errorAnswer(400, "invalid_parameter", astErrorsText(e.errors.map(errorJSON)));
       throw e;
     }
   }
@@ -540,18 +557,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return errorAnswer(400, "invalid_parameter", (e as Error).message);
     }
     const current = main.policyTexts();
+    const done = () => ok(boolParam(r, "metrics") ? object([["metrics", new Raw(goJSON({ timer_rego_module_compile_ns: 0, timer_rego_module_parse_ns: 0, timer_server_read_bytes_ns: 0 }))]]) : "{}", boolParam(r, "pretty"));
     const same = current.find((p) => p.id === id);
-    if (same && same.raw === raw) return ok("{}", boolParam(r, "pretty"));
+    if (same && same.raw === raw) return done();
     const next = current.filter((p) => p.id !== id);
     next.push({ id, raw });
     try {
       commit({ policies: next });
     } catch (e) {
       const errs = compileErrors(e);
+      // An empty module (nothing but comments) is reported as OPA's parser reports it.
+      if (errs.length === 1 && errs[0].code === "rego_parse_error" && errs[0].message === "empty module") return errorAnswer(400, "invalid_parameter", `${id}:0: rego_parse_error: empty module`);
       return errorAnswer(400, "invalid_parameter", "error(s) occurred while compiling module(s)", errs);
     }
     fileIds.delete(id);
-    return ok("{}", boolParam(r, "pretty"));
+    return done();
   }
 
   function policyDelete(r: Req, id: string): Answer {
@@ -569,7 +589,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function query(r: Req, text: string, input: string | undefined): Promise<Answer> {
     const t0 = process.hrtime.bigint();
     const reply = await evalRequest(r, { kind: "query", query: text, input });
-    if (!reply.ok) return evalError(reply);
+    if (!reply.ok) return evalError(reply, "query");
     if (reply.kind !== "query") throw new Error("unexpected reply");
     const m = { timer_rego_query_compile_ns: reply.compileNs, timer_rego_query_eval_ns: reply.evalNs, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
     const entries: [string, unknown][] = [
@@ -691,6 +711,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const m = r.method === "HEAD" ? "GET" : r.method;
     const p = r.path;
     if (p === "/health") return m === "GET" ? { label: "health", run: () => health(r) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
+    if (p === "/health/" && m === "GET") return { label: "health", run: () => health(r) };
     if (p.startsWith("/health/")) return m === "GET" ? { label: "health", run: () => healthPolicy(r, rest(r, "/health/")) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
     if (p === "/metrics") return m === "GET" ? { label: "metrics", run: () => ({ status: 200, headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }, body: metrics.text() }) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
     if (diagnostic) return { label: "catchall", run: () => notFound };
@@ -710,7 +731,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         case "PATCH":
           return { label: "v1/data", run: () => dataPatch(r, pv) };
         case "DELETE":
-          if (p !== "/v1/data") return { label: "v1/data", run: () => dataDelete(r, pv) };
+          if (pv !== "") return { label: "v1/data", run: () => dataDelete(r, pv) };
       }
       return { label: "catchall", run: () => METHOD_NOT_ALLOWED };
     }
