@@ -626,8 +626,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return query(r, (q ?? "") as string, inp === undefined || inp === null ? undefined : goJSON(inp));
   }
 
-  async function health(r: Req): Promise<Answer> {
-    const reply = await evalRequest(r, { kind: "query", query: "x = 1" });
+  /**
+   * Health checks evaluate on the main thread's replica (a trivial query, or the operator's small
+   * system.health rules with a short deadline), so they answer while every worker is busy.
+   */
+  const HEALTH_DEADLINE_MS = 500;
+  async function evalHere(req: EvalRequest): Promise<EvalReply> {
+    return main.evaluate({ ...req, deadline: Date.now() + HEALTH_DEADLINE_MS });
+  }
+
+  async function health(_r: Req): Promise<Answer> {
+    const reply = await evalHere({ kind: "query", query: "x = 1" });
     if (!reply.ok || reply.kind !== "query" || reply.count !== 1) return healthAnswer("unable to perform evaluation");
     return healthAnswer(null);
   }
@@ -645,7 +654,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return errorAnswer(400, "invalid_parameter", `invalid path: ${(e as Error).message}`);
     }
     const input = goJSON({ plugin_state: {}, plugins_ready: true });
-    const reply = await evalRequest(r, { kind: "path", path, input });
+    const reply = await evalHere({ kind: "path", path, input });
     const q = pathQuery(path);
     if (!reply.ok) return healthAnswer(reply.errors.map((e) => `${e.code}: ${e.message}`).join("\n"));
     if (reply.kind !== "path" || !reply.defined) return healthAnswer(`health check (${q}) was undefined`);

@@ -151,3 +151,44 @@ export async function run(base: string, reqs: DiffRequest[], fixtureDir: string)
   for (const r of reqs) out.push(normalize(await send(base, r), fixtureDir, r.path));
   return out;
 }
+
+/** A recorded differential: OPA's normalized answers to a request sequence, kept in the repository. */
+export interface Recording {
+  opa: string;
+  requests: { method: string; path: string }[];
+  answers: Normal[];
+}
+
+function describeDiff(reqs: DiffRequest[], i: number, want: Normal, got: Normal): string {
+  const r = reqs[i];
+  return `#${i} ${r.method} ${r.path}${r.body !== undefined ? ` body=${r.body.slice(0, 80)}` : ""}\n  opa:        ${JSON.stringify(want)}\n  portcullis: ${JSON.stringify(got)}`;
+}
+
+/** Indices whose answers differ (as descriptions). */
+export function differences(reqs: DiffRequest[], want: Normal[], got: Normal[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < reqs.length; i++) {
+    if (JSON.stringify(want[i]) !== JSON.stringify(got[i])) out.push(describeDiff(reqs, i, want[i], got[i]));
+  }
+  return out;
+}
+
+/**
+ * Run a sequence against a live OPA (when installed) and return its answers; with
+ * PORTCULLIS_RECORD=1 they are written to `file` first.
+ */
+export async function liveOPA(file: string, paths: string[], reqs: DiffRequest[], fixtureDir: string, opaArgs: string[] = []): Promise<{ live: Normal[]; recorded: Recording }> {
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const opa = await startOPA(paths, opaArgs);
+  let live: Normal[];
+  try {
+    live = await run(opa.base, reqs, fixtureDir);
+  } finally {
+    await opa.stop();
+  }
+  if (process.env.PORTCULLIS_RECORD === "1") {
+    const rec: Recording = { opa: "1.19.0", requests: reqs.map((r) => ({ method: r.method, path: r.path })), answers: live };
+    writeFileSync(file, JSON.stringify(rec, null, 1) + "\n");
+  }
+  return { live, recorded: JSON.parse(readFileSync(file, "utf8")) as Recording };
+}
