@@ -677,12 +677,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       try {
         const text = await readBody(r);
         if (text.length > 0) {
-          const v = (r.headers["content-type"] ?? "").includes("yaml") ? fromJS(yaml().load(text)) : JSON.parse(text);
+          const v = (r.headers["content-type"] ?? "").includes("yaml") ? fromJS(yaml().load(text)) : parseJSON(text);
           input.body = v;
-          r.parsedBody = { value: fromJS(v) };
+          r.parsedBody = { value: v };
         }
       } catch (e) {
-        return errorAnswer(400, "invalid_parameter", e instanceof Error ? e.message : String(e));
+        return errorAnswer(400, "invalid_parameter", jsonErrorText(e));
       }
     }
     if (r.identity !== undefined) input.identity = r.identity;
