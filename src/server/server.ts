@@ -327,6 +327,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (r.parsedBody) doc = r.parsedBody.value as Value;
         else doc = decodeBody(r, await readBody(r));
       } catch (e) {
+        if (e instanceof BodyTooLarge) throw e;
         if (e instanceof BadRequest) return errorAnswer(400, "invalid_parameter", `could not decompress the body: ${e.message}`);
         return errorAnswer(400, "invalid_parameter", `body contains malformed input document: ${jsonErrorText(e)}`);
       }
@@ -380,6 +381,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       else doc = decodeBody(r, await readBody(r));
       input = goJSON(doc === undefined ? null : doc);
     } catch (e) {
+      if (e instanceof BodyTooLarge) throw e;
       if (e instanceof BadRequest) return errorAnswer(400, "invalid_parameter", `unexpected parse error for input: could not decompress the body: ${e.message}`);
       return errorAnswer(400, "invalid_parameter", `unexpected parse error for input: body contains malformed input document: ${jsonErrorText(e)}`);
     }
@@ -404,6 +406,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     try {
       text = await readBody(r);
     } catch (e) {
+      if (e instanceof BodyTooLarge) throw e;
       return errorAnswer(400, "invalid_parameter", (e as Error).message);
     }
     try {
@@ -554,6 +557,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     try {
       raw = (await r.body()).toString("utf8");
     } catch (e) {
+      if (e instanceof BodyTooLarge) throw e;
       return errorAnswer(400, "invalid_parameter", (e as Error).message);
     }
     const current = main.policyTexts();
@@ -610,6 +614,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     try {
       text = await readBody(r);
     } catch (e) {
+      if (e instanceof BodyTooLarge) throw e;
       return errorAnswer(400, "invalid_parameter", `error(s) occurred while decoding request: ${(e as Error).message}`);
     }
     let doc: Value | undefined;
@@ -682,6 +687,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           r.parsedBody = { value: v };
         }
       } catch (e) {
+        if (e instanceof BodyTooLarge) throw e;
         return errorAnswer(400, "invalid_parameter", jsonErrorText(e));
       }
     }
@@ -846,7 +852,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           answer = await routed.run();
         }
       } catch (e) {
-        if (e instanceof BodyTooLarge) answer = errorAnswer(400, "invalid_parameter", "request body too large");
+        // A body without Content-Length that outgrows the limit (Go's MaxBytesReader error).
+        if (e instanceof BodyTooLarge) answer = errorAnswer(400, "invalid_parameter", "http: request body too large");
         else throw e;
       }
     }

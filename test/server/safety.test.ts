@@ -1,0 +1,111 @@
+// The server's safety properties: evaluation off the event loop (health answers while a long
+// evaluation runs), a deadline on every request, request body limits (OPA's answers, recorded
+// inline from opa run --server 1.19.0 with the same server.decoding settings), writes applied one
+// at a time with reads seeing them, and network builtins off unless enabled.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startPortcullis } from "./harness.ts";
+
+const SLOW = fileURLToPath(new URL("./fixtures/slow/", import.meta.url));
+
+test("health and quick queries answer while a long evaluation runs; the long one stops at its deadline", { timeout: 60000 }, async () => {
+  const s = await startPortcullis([SLOW], { workers: 1, timeoutMs: 1500 });
+  try {
+    const order: string[] = [];
+    const t0 = Date.now();
+    const slow = fetch(`${s.base}/v1/data/slow/never`).then(async (r) => {
+      order.push("slow");
+      return { status: r.status, body: JSON.parse(await r.text()), ms: Date.now() - t0 };
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const health = await fetch(`${s.base}/health`);
+    order.push("health");
+    const metrics = await fetch(`${s.base}/metrics`);
+    order.push("metrics");
+    assert.equal(health.status, 200);
+    assert.equal(metrics.status, 200);
+    const done = await slow;
+    assert.deepEqual(order, ["health", "metrics", "slow"], "the event loop was blocked by the evaluation");
+    assert.equal(done.status, 500);
+    assert.equal(done.body.code, "internal_error");
+    assert.equal(done.body.errors[0].code, "eval_cancel_error");
+    assert.ok(done.ms >= 1400, `stopped after ${done.ms} ms, before its deadline`);
+    // the worker is free again
+    const quick = await fetch(`${s.base}/v1/data/slow/quick`);
+    assert.deepEqual(await quick.json(), { result: "fast" });
+  } finally {
+    await s.stop();
+  }
+});
+
+test("request body limits answer as OPA does", { timeout: 60000 }, async () => {
+  const s = await startPortcullis([SLOW], { workers: 1, sets: ["server.decoding.max_length=64", "server.decoding.gzip.max_length=100"] });
+  try {
+    const big = JSON.stringify({ input: { x: "a".repeat(200) } });
+    let r = await fetch(`${s.base}/v1/data/slow`, { method: "POST", body: big });
+    assert.equal(r.status, 400);
+    assert.deepEqual(await r.json(), { code: "invalid_parameter", message: "request body too large" });
+    const gz = gzipSync(JSON.stringify({ input: { x: "a".repeat(300) } }));
+    assert.ok(gz.length < 64);
+    r = await fetch(`${s.base}/v1/data/slow`, { method: "POST", body: new Uint8Array(gz), headers: { "Content-Encoding": "gzip" } });
+    assert.equal(r.status, 400);
+    assert.deepEqual(await r.json(), { code: "invalid_parameter", message: "could not decompress the body: gzip payload too large" });
+    // without Content-Length (chunked): OPA's PUT answers Go's MaxBytesReader error
+    const chunks = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    r = await fetch(`${s.base}/v1/data/x`, { method: "PUT", body: chunks, duplex: "half" } as RequestInit);
+    assert.equal(r.status, 400);
+    assert.deepEqual(await r.json(), { code: "invalid_parameter", message: "http: request body too large" });
+    r = await fetch(`${s.base}/v1/data/slow/quick`, { method: "POST", body: '{"input":{}}' });
+    assert.equal(r.status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("concurrent writes are applied one at a time and reads after them see them (2 workers)", { timeout: 60000 }, async () => {
+  const s = await startPortcullis([SLOW], { workers: 2 });
+  try {
+    const n = 60;
+    const writes = Array.from({ length: n }, (_, i) => fetch(`${s.base}/v1/data/k/${i}`, { method: "PUT", body: String(i) }));
+    const statuses = (await Promise.all(writes)).map((r) => r.status);
+    assert.deepEqual(statuses, Array(n).fill(204));
+    // every worker has every write: read several times (requests spread over the workers)
+    for (let j = 0; j < 6; j++) {
+      const r = await fetch(`${s.base}/v1/query`, { method: "POST", body: JSON.stringify({ query: "n := count(data.k)" }) });
+      assert.deepEqual(await r.json(), { result: [{ n }] });
+    }
+    // a patch of several operations is applied all or nothing
+    const bad = await fetch(`${s.base}/v1/data/k`, { method: "PATCH", body: JSON.stringify([{ op: "remove", path: "/0" }, { op: "remove", path: "/nope" }]) });
+    assert.equal(bad.status, 404);
+    const still = await fetch(`${s.base}/v1/data/k/0`);
+    assert.deepEqual(await still.json(), { result: 0 });
+  } finally {
+    await s.stop();
+  }
+});
+
+test("network builtins are off unless enabled (a policy calling http.send does not load)", { timeout: 60000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-net-"));
+  writeFileSync(join(dir, "net.rego"), 'package net\n\nr := http.send({"method": "GET", "url": "http://127.0.0.1:1/"})\n');
+  await assert.rejects(startPortcullis([dir], { workers: 0 }), (e: Error) => /rego_type_error/.test(e.message) && /http\.send/.test(e.message));
+  const s = await startPortcullis([SLOW], { workers: 0 });
+  try {
+    const r = await fetch(`${s.base}/v1/policies/net`, { method: "PUT", body: 'package net\n\nr := net.lookup_ip_addr("localhost")\n' });
+    assert.equal(r.status, 400);
+    const body = await r.json();
+    assert.equal(body.errors[0].code, "rego_type_error");
+    assert.match(body.errors[0].message, /undefined function net\.lookup_ip_addr/);
+  } finally {
+    await s.stop();
+  }
+});
