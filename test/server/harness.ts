@@ -31,17 +31,17 @@ export interface Started {
   server?: RunningServer;
 }
 
-export async function startPortcullis(paths: string[], opts: { workers?: number; timeoutMs?: number; sets?: string[]; authz?: boolean; token?: boolean; log?: (s: string) => void } = {}): Promise<Started> {
+export async function startPortcullis(paths: string[], opts: { workers?: number; timeoutMs?: number; sets?: string[]; authz?: boolean; token?: boolean; watch?: boolean; log?: (s: string) => void } = {}): Promise<Started> {
   const config = loadConfig({ sets: opts.sets ?? [], id: "test-id", version: "test" });
   const server = await startServer({
     paths,
     bundleMode: false,
-    watch: false,
+    watch: opts.watch ?? false,
     addrs: ["127.0.0.1:0"],
     diagnosticAddrs: [],
     regoVersion: "v1",
     config,
-    logger: new Logger("error", "json", opts.log ?? (() => undefined)),
+    logger: new Logger(opts.log ? "info" : "error", "json", opts.log ?? (() => undefined)),
     authentication: opts.token ? "token" : "off",
     authorization: opts.authz ? "basic" : "off",
     shutdownGracePeriod: 1,

@@ -1,0 +1,90 @@
+// `portcullis run --server` as a command: flag and configuration errors (a clear message and exit
+// 1, never a stack trace), and a real process: several addresses including a unix socket, the
+// diagnostic address, the configuration file and --set, text logs, and a clean shutdown on SIGTERM.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cli } from "../cli/helpers.ts";
+import { SOURCE_CLI } from "../cli/portcullis-src.ts";
+import { freePort } from "./harness.ts";
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), "portcullis-run-"));
+}
+
+test("run: errors in flags, configuration and files are one line and exit 1", async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, "p.rego"), "package p\n\nx := 1\n");
+  writeFileSync(join(dir, "bad.rego"), "package bad\n\nx := y\n");
+  const cases: [string[], RegExp][] = [
+    [["run", join(dir, "p.rego")], /pass -s\/--server/],
+    [["run", "-s", "--log-level", "loud", join(dir, "p.rego")], /invalid argument "loud" for "--log-level" flag/],
+    [["run", "-s", "--log-format", "xml"], /invalid argument "xml" for "--log-format" flag/],
+    [["run", "-s", "--set", "bundles.authz.service=acme"], /configuration key "bundles" is not supported by portcullis run yet/],
+    [["run", "-s", "--set", "decision_logs.console=true", "--set", "services.a.url=http://x"], /configuration keys "decision_logs", "services" are not supported/],
+    [["run", "-s", "--set", "server.encoding.gzip.min_length=1"], /server\.encoding is not supported/],
+    [["run", "-s", "--set", "novalue"], /--set novalue: want key\.path=value/],
+    [["run", "-s", "-c", join(dir, "missing.yaml")], /config file .*missing\.yaml: no such file or directory/],
+    [["run", "-s", join(dir, "nope")], /nope: no such file or directory/],
+    [["run", "-s", "--addr", "nonsense"], /invalid address "nonsense"/],
+    [["run", "-s", "--authentication", "tls"], /--authentication=tls is not supported/],
+    [["run", "-s", "--tls-cert-file", join(dir, "p.rego")], /must be given together/],
+    [["run", "-s", "--request-timeout", "soon"], /invalid argument "soon" for "--request-timeout" flag/],
+    [["run", "-s", "--addr", "127.0.0.1:0", join(dir, "bad.rego")], /rego_unsafe_var_error: var y is unsafe/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await cli(args);
+    assert.equal(r.code, 1, `${args.join(" ")}: ${r.err}`);
+    assert.match(r.err, want, args.join(" "));
+    assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
+  }
+});
+
+function get(opts: { socketPath?: string; port?: number; path: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", ...opts, method: "GET" }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("run: a process on TCP and unix addresses, a diagnostic address, config file and --set, SIGTERM", { timeout: 90000 }, async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, "p.rego"), "package p\n\nx := 1\n");
+  writeFileSync(join(dir, "config.yaml"), "default_decision: p/x\nlabels:\n  region: eu\ncustom_thing: 1\n");
+  const port = await freePort();
+  const diag = await freePort();
+  const sock = join(dir, "opa.sock");
+  const child = spawn(
+    process.execPath,
+    [...SOURCE_CLI, "run", "--server", "--addr", `127.0.0.1:${port}`, "--addr", `unix://${sock}`, "--diagnostic-addr", `127.0.0.1:${diag}`, "-c", join(dir, "config.yaml"), "--set", "labels.team=a", "--log-format", "text", "--eval-workers", "1", join(dir, "p.rego")],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let err = "";
+  child.stderr.on("data", (c) => (err += c));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  for (let i = 0; i < 300 && !/Initializing server/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(err, /level=warning msg="unknown configuration option \\"custom_thing\\" encountered"/);
+  const config = JSON.parse((await get({ port, path: "/v1/config" })).body);
+  assert.equal(config.result.default_decision, "p/x");
+  assert.equal(config.result.labels.region, "eu");
+  assert.equal(config.result.labels.team, "a");
+  assert.equal(config.result.custom_thing, 1);
+  const viaSocket = await get({ socketPath: sock, path: "/v1/data/p/x" });
+  assert.deepEqual(JSON.parse(viaSocket.body), { result: 1 });
+  assert.equal((await get({ port: diag, path: "/health" })).status, 200);
+  assert.match((await get({ port: diag, path: "/metrics" })).body, /http_request_duration_seconds_count\{code="200",handler="v1\/config",method="get"\} 1/);
+  assert.equal((await get({ port: diag, path: "/v1/data/p/x" })).status, 404);
+  assert.match(err, /level=info msg="Sent response\." client_addr=.* req_id=\d+ req_method=GET req_path=\/v1\/config resp_bytes=\d+ resp_duration=[\d.]+ resp_status=200/);
+  child.kill("SIGTERM");
+  assert.equal(await exited, 0);
+  assert.match(err, /msg="Server shutdown\."/);
+});
