@@ -722,9 +722,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   /** The part of the escaped path after a prefix (OPA's escapedPathValue for {path...}). */
   const rest = (r: Req, prefix: string): string => r.rawPath.slice(prefix.length);
 
+  /** ?explain=notes|fails|full|debug: the evaluation tracer is not on this branch; say so rather than omit it. */
+  function explainAsked(r: Req): boolean {
+    return r.rawQuery !== "" && r.query.getAll("explain").some((x) => ["notes", "fails", "full", "debug"].includes(x));
+  }
+  const explainAnswer = (): Answer => errorAnswer(501, "internal_error", "explanations (?explain) are not implemented by portcullis yet");
+
   function route(r: Req, diagnostic: boolean): Routed {
     const m = r.method === "HEAD" ? "GET" : r.method;
     const p = r.path;
+    const routed = routeTo(r, diagnostic, m, p);
+    if (explainAsked(r) && (routed.label === "v1/data" || routed.label === "v1/query") && (m === "GET" || m === "POST")) return { label: routed.label, run: explainAnswer };
+    return routed;
+  }
+
+  function routeTo(r: Req, diagnostic: boolean, m: string, p: string): Routed {
     if (p === "/health") return m === "GET" ? { label: "health", run: () => health(r) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
     if (p === "/health/" && m === "GET") return { label: "health", run: () => health(r) };
     if (p.startsWith("/health/")) return m === "GET" ? { label: "health", run: () => healthPolicy(r, rest(r, "/health/")) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
@@ -811,7 +823,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const q = url.indexOf("?");
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? "" : url.slice(q + 1);
-    const clientAddr = req.socket.remoteAddress ? `${req.socket.remoteAddress}:${req.socket.remotePort}` : "@";
+    const ra = req.socket.remoteAddress;
+    const clientAddr = ra ? (ra.includes(":") ? `[${ra}]:${req.socket.remotePort}` : `${ra}:${req.socket.remotePort}`) : "@";
     const fields = { client_addr: clientAddr, req_id: reqId, req_method: req.method, req_path: rawPath };
     log.info("Received request.", fields);
     const controller = new AbortController();

@@ -109,3 +109,25 @@ test("network builtins are off unless enabled (a policy calling http.send does n
     await s.stop();
   }
 });
+
+test("what is not implemented says so: ?explain and the compile API answer 501 with a message", { timeout: 60000 }, async () => {
+  const s = await startPortcullis([SLOW], { workers: 0 });
+  try {
+    for (const [method, path, body] of [
+      ["GET", "/v1/data/slow/quick?explain=full", undefined],
+      ["POST", "/v1/data/slow/quick?explain=notes", "{}"],
+      ["GET", "/v1/query?q=x%3A%3D1&explain=fails", undefined],
+    ] as const) {
+      const r = await fetch(`${s.base}${path}`, { method, body });
+      assert.equal(r.status, 501, path);
+      assert.deepEqual(await r.json(), { code: "internal_error", message: "explanations (?explain) are not implemented by portcullis yet" });
+    }
+    const off = await fetch(`${s.base}/v1/data/slow/quick?explain=off`);
+    assert.deepEqual(await off.json(), { result: "fast" });
+    const c = await fetch(`${s.base}/v1/compile`, { method: "POST", body: JSON.stringify({ query: "data.slow.quick == x", unknowns: ["input"] }) });
+    assert.equal(c.status, 501);
+    assert.match((await c.json()).message, /partial evaluation \(the compile API\) is not implemented/);
+  } finally {
+    await s.stop();
+  }
+});
