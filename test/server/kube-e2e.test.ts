@@ -31,6 +31,22 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string
   });
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** SIGTERM, then SIGKILL whatever is still running after 15 s (the API server drains slowly). */
+async function stopAll(pids: number[]): Promise<void> {
+  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 150 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+}
+
 const pod = (name: string, image: string) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "shop" }, spec: { containers: [{ name: "c", image }] } });
 
 test("ImagePolicyWebhook against a real API server", { skip: missing || false, timeout: 240000 }, async () => {
@@ -79,12 +95,6 @@ test("ImagePolicyWebhook against a real API server", { skip: missing || false, t
     assert.match(down.err, /forbidden: Post "http:\/\/127\.0\.0\.1:\d+\/v0\/data\/io\/k8s\/image_policy\/verify\?timeout=30s": dial tcp 127\.0\.0\.1:\d+: connect: connection refused/);
   } finally {
     await server.stop();
-    for (const pid of (env.KUBE_PIDS ?? "").split(" ").filter(Boolean)) {
-      try {
-        process.kill(Number(pid));
-      } catch {
-        // already gone
-      }
-    }
+    await stopAll((env.KUBE_PIDS ?? "").split(" ").filter(Boolean).map(Number));
   }
 });
