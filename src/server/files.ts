@@ -5,16 +5,15 @@
 // its revision and roots). Bundles from archives or services are not supported yet.
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, sep, basename } from "node:path";
+import { join, relative, sep } from "node:path";
 import { loadPaths, parseDataFile, LoadError } from "../load/index.ts";
-import { makeObject, isPlainObject, type PlainObject, type Value } from "../rego/value.ts";
-import { fromJS } from "../rego/value.ts";
+import { fromJS, makeObject, isPlainObject, type PlainObject, type Value } from "../rego/value.ts";
 
 export interface LoadedState {
   policies: { id: string; raw: string }[];
   /** Documents with the path (under data) each is merged at. */
   documents: { path: string[]; value: Value }[];
-  bundles: { name: string; revision: string; roots: string[] }[];
+  bundles: { name: string; revision: string; roots: string[]; manifest: Record<string, unknown> }[];
 }
 
 export { LoadError };
@@ -32,20 +31,30 @@ export function loadServerFiles(paths: string[], bundleMode: boolean): LoadedSta
   for (const root of paths) {
     if (!existsSync(root)) throw new LoadError(`${root}: no such file or directory`);
     if (!statSync(root).isDirectory()) throw new LoadError(`${root}: bundle archives are not supported yet (pass a bundle directory)`);
-    let revision = "";
-    let roots = [""];
-    const manifest = join(root, ".manifest");
-    if (existsSync(manifest)) {
-      const m = parseDataFile(manifest + ".json", readFileSync(manifest, "utf8")) as Record<string, unknown>;
-      if (typeof m?.revision === "string") revision = m.revision;
-      if (Array.isArray(m?.roots)) roots = m.roots.map(String);
+    let manifest: Record<string, unknown> = {};
+    const manifestFile = join(root, ".manifest");
+    if (existsSync(manifestFile)) {
+      let m: unknown;
+      try {
+        m = JSON.parse(readFileSync(manifestFile, "utf8"));
+      } catch (e) {
+        throw new LoadError(`${manifestFile}: invalid manifest: ${(e as Error).message}`);
+      }
+      if (m === null || typeof m !== "object" || Array.isArray(m)) throw new LoadError(`${manifestFile}: invalid manifest: want an object`);
+      manifest = m as Record<string, unknown>;
     }
+    if (manifest.revision !== undefined && typeof manifest.revision !== "string") throw new LoadError(`${manifestFile}: invalid manifest: revision must be a string`);
+    if (manifest.roots !== undefined && (!Array.isArray(manifest.roots) || manifest.roots.some((r) => typeof r !== "string"))) throw new LoadError(`${manifestFile}: invalid manifest: roots must be a list of strings`);
+    const revision = (manifest.revision as string | undefined) ?? "";
+    const roots = (manifest.roots as string[] | undefined) ?? [""];
+    manifest = { ...manifest, revision, roots };
     walk(root, root, out);
-    out.bundles.push({ name: root, revision, roots });
+    out.bundles.push({ name: root, revision, roots, manifest });
   }
   return out;
 }
 
+/** Policies of a bundle directory are named after the bundle and their path (as OPA names them). */
 function walk(root: string, dir: string, out: LoadedState): void {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
@@ -55,13 +64,13 @@ function walk(root: string, dir: string, out: LoadedState): void {
       continue;
     }
     const rel = relative(root, p);
-    if (name.endsWith(".rego")) out.policies.push({ id: policyId(p), raw: readFileSync(p, "utf8") });
+    if (name.startsWith(".")) continue;
+    if (name.endsWith(".rego")) out.policies.push({ id: `${root}/${p.replace(/^\/+/, "")}`, raw: readFileSync(p, "utf8") });
     else if (name === "data.json" || name === "data.yaml" || name === "data.yml") {
       const path = rel.split(sep).slice(0, -1).filter((s) => s !== "");
       out.documents.push({ path, value: fromJS(parseDataFile(p, readFileSync(p, "utf8"))) });
     }
   }
-  void basename;
 }
 
 /** The policy id of a loaded file: its path without a leading "/" (as OPA's loader names them). */

@@ -9,6 +9,7 @@
 
 import { Engine, OPA_BUILTINS, NETWORK_BUILTINS, withoutBuiltins } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
+import { parseModule } from "../rego/parser.ts";
 import type { Location, Module, Term } from "../rego/ast.ts";
 import { isPlainObject, type Value } from "../rego/value.ts";
 import { parseJSON } from "../gotext/json.ts";
@@ -53,6 +54,8 @@ export interface ErrorJSON {
   code: string;
   message: string;
   location?: { file: string; row: number; col: number };
+  /** Parse errors: the source line and the 0-based index OPA points at. */
+  details?: { line: string; idx: number };
 }
 
 export type EvalReply =
@@ -157,6 +160,12 @@ export class Replica {
       if (r.path.length <= want.length && r.path.every((x, i) => x === want[i])) return true;
     }
     return false;
+  }
+
+  /** The package path (under data) of a policy text; throws its parse errors. */
+  packagePath(id: string, raw: string): string[] {
+    const m = parseModule(id, raw, { regoVersion: this.config.regoVersion });
+    return m.package.terms.slice(1).map((t: Term) => termText(t));
   }
 
   /** Evaluate; never throws (errors are a reply). Synchronous unless a network builtin waits. */

@@ -14,7 +14,6 @@ import http from "node:http";
 import https from "node:https";
 import { unlinkSync, existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
 import { gunzip } from "node:zlib";
-import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
@@ -119,7 +118,30 @@ function errorEntry(e: ErrorJSON): string {
     ["code", e.code],
     ["message", e.message],
     ["location", loc],
+    ["details", e.details ? new Raw(object([["line", e.details.line], ["idx", e.details.idx]])) : undefined],
   ]);
+}
+
+/**
+ * OPA's `details` of the parser's token errors ("unexpected … token"): the source line and an index in it — the error's column, or,
+ * at the end of the input, the last non-blank character of the last non-blank line.
+ */
+function withParseDetails(errs: ErrorJSON[], source: string): ErrorJSON[] {
+  const lines = source.split("\n");
+  return errs.map((e) => {
+    // Only the parser's token errors carry details (not, e.g., the v1 keyword checks).
+    if (e.code !== "rego_parse_error" || !e.location || e.details || !e.message.startsWith("unexpected ")) return e;
+    if (e.message.startsWith("unexpected eof token")) {
+      for (let i = Math.min(e.location.row, lines.length) - 1; i >= 0; i--) {
+        const t = lines[i].replace(/\s+$/, "");
+        if (t !== "") return { ...e, details: { line: lines[i], idx: t.length - 1 } };
+      }
+      return e;
+    }
+    const line = lines[e.location.row - 1];
+    if (line === undefined || e.location.col < 1) return e;
+    return { ...e, details: { line, idx: e.location.col - 1 } };
+  });
 }
 
 function ok(text: string, pretty: boolean): Answer {
@@ -229,6 +251,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let fileIds = new Set(loaded.policies.map((p) => p.id));
   const bundles = loaded.bundles;
   for (const d of loaded.documents) data = mergeAt(data, d.path, d.value);
+  // Each bundle's manifest is at data.system.bundles.<name> (OPA's store layout).
+  for (const b of bundles) data = mergeAt(data, ["system", "bundles", b.name], fromJS({ etag: "", manifest: b.manifest }));
   main.apply({ policies: loaded.policies, data: goJSON(data), dataValue: data });
   const pool = await EvalPool.start(o.workers, replicaConfig, { policies: main.policyTexts(), data: main.data() });
 
@@ -547,6 +571,24 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return ok(object([["result", new Raw(object([["id", p.id], ["raw", p.raw], ["ast", policyJSON(p.id, p.raw).ast]]))]]), boolParam(r, "pretty"));
   }
 
+  /** A policy whose package lies under a bundle root may not be changed (OPA's checkPolicyPackageScope). */
+  function packageScope(raw: string, id: string): Answer | null {
+    if (bundles.length === 0) return null;
+    let pkg: string[];
+    try {
+      pkg = main.packagePath(id, raw);
+    } catch {
+      return null; // a parse error is answered by the compile step
+    }
+    try {
+      checkPathScope(pkg);
+    } catch (e) {
+      if (e instanceof BadRequest) return errorAnswer(400, "invalid_parameter", e.message);
+      throw e;
+    }
+    return null;
+  }
+
   function compileErrors(e: unknown): ErrorJSON[] {
     if (e instanceof RegoError) return e.errors.map(errorJSON);
     throw e;
@@ -564,6 +606,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const done = () => ok(boolParam(r, "metrics") ? object([["metrics", new Raw(goJSON({ timer_rego_module_compile_ns: 0, timer_rego_module_parse_ns: 0, timer_server_read_bytes_ns: 0 }))]]) : "{}", boolParam(r, "pretty"));
     const same = current.find((p) => p.id === id);
     if (same && same.raw === raw) return done();
+    const scope = packageScope(raw, id);
+    if (scope) return scope;
+    if (same) {
+      const old = packageScope(same.raw, id);
+      if (old) return old;
+    }
     const next = current.filter((p) => p.id !== id);
     next.push({ id, raw });
     try {
@@ -572,7 +620,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const errs = compileErrors(e);
       // An empty module (nothing but comments) is reported as OPA's parser reports it.
       if (errs.length === 1 && errs[0].code === "rego_parse_error" && errs[0].message === "empty module") return errorAnswer(400, "invalid_parameter", `${id}:0: rego_parse_error: empty module`);
-      return errorAnswer(400, "invalid_parameter", "error(s) occurred while compiling module(s)", errs);
+      return errorAnswer(400, "invalid_parameter", "error(s) occurred while compiling module(s)", errs.map((x) => (x.location?.file === id ? withParseDetails([x], raw)[0] : x)));
     }
     fileIds.delete(id);
     return done();
@@ -580,7 +628,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   function policyDelete(r: Req, id: string): Answer {
     const current = main.policyTexts();
-    if (!current.some((p) => p.id === id)) return errorAnswer(404, "resource_not_found", `storage_not_found_error: policy id ${goJSON(id)}`);
+    const existing = current.find((p) => p.id === id);
+    if (!existing) return errorAnswer(404, "resource_not_found", `storage_not_found_error: policy id ${goJSON(id)}`);
+    const scope = packageScope(existing.raw, id);
+    if (scope) return scope;
     try {
       commit({ policies: current.filter((p) => p.id !== id) });
     } catch (e) {
@@ -593,7 +644,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function query(r: Req, text: string, input: string | undefined): Promise<Answer> {
     const t0 = process.hrtime.bigint();
     const reply = await evalRequest(r, { kind: "query", query: text, input });
-    if (!reply.ok) return evalError(reply, "query");
+    if (!reply.ok) return evalError({ ...reply, errors: withParseDetails(reply.errors, text) }, "query");
     if (reply.kind !== "query") throw new Error("unexpected reply");
     const m = { timer_rego_query_compile_ns: reply.compileNs, timer_rego_query_eval_ns: reply.evalNs, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
     const entries: [string, unknown][] = [
@@ -1021,4 +1072,3 @@ const INDEX_HTML = `<!DOCTYPE html>
 </html>
 `;
 
-void randomUUID;

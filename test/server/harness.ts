@@ -187,7 +187,7 @@ export async function liveOPA(file: string, paths: string[], reqs: DiffRequest[]
     await opa.stop();
   }
   if (process.env.PORTCULLIS_RECORD === "1") {
-    const rec: Recording = { opa: "1.19.0", requests: reqs.map((r) => ({ method: r.method, path: r.path })), answers: live };
+    const rec: Recording = { opa: "1.19.0", requests: reqs.map((r) => ({ method: r.method, path: r.path.split(fixtureDir).join("<fixtures>") })), answers: live };
     writeFileSync(file, JSON.stringify(rec, null, 1) + "\n");
   }
   return { live, recorded: JSON.parse(readFileSync(file, "utf8")) as Recording };
