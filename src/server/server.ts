@@ -169,6 +169,21 @@ function astErrorsText(errs: ErrorJSON[]): string {
   return `${errs.length} errors occurred:\n${errs.map(one).join("\n")}`;
 }
 
+/** JSON texts that JSON.parse may not read exactly (long numbers, exponents, escaped surrogates). */
+const RISKY_JSON = /\d{16}|\d[eE]|\\u[dD][89a-fA-F]/;
+
+/** A JSON object body read natively when that is exact; undefined for anything else (the Go-style reader decides). */
+function fastObject(text: string): Record<string, unknown> | undefined {
+  if (RISKY_JSON.test(text)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
 /** A storage error as writer.ErrorAuto answers it. */
 function storageAnswer(e: StorageError): Answer {
   switch (e.code) {
@@ -349,7 +364,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       let doc: Value | undefined;
       try {
         if (r.parsedBody) doc = r.parsedBody.value as Value;
-        else doc = decodeBody(r, await readBody(r));
+        else {
+          const text = await readBody(r);
+          // The common case first: a plain JSON object body, read natively, its input passed on as text.
+          const fast = (r.headers["content-type"] ?? "").includes("yaml") ? undefined : fastObject(text);
+          if (fast !== undefined) {
+            const inp = fast.input;
+            if (inp === undefined || inp === null) inputMissing = true;
+            else input = JSON.stringify(inp);
+            return finishData(r, t0, urlPath, input, post, inputMissing);
+          }
+          doc = decodeBody(r, text);
+        }
       } catch (e) {
         if (e instanceof BodyTooLarge) throw e;
         if (e instanceof BadRequest) return errorAnswer(400, "invalid_parameter", `could not decompress the body: ${e.message}`);
@@ -371,6 +397,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         }
       }
     }
+    return finishData(r, t0, urlPath, input, post, inputMissing);
+  }
+
+  async function finishData(r: Req, t0: bigint, urlPath: string, input: string | undefined, post: boolean, inputMissing: boolean): Promise<Answer> {
     const tParsed = process.hrtime.bigint();
     let path: (string | number)[];
     try {
