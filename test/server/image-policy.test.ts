@@ -80,3 +80,10 @@ test("ImageReviews: the recording matches a live opa run --server", { skip: HAVE
   const diffs = differences(reqs, recorded.answers, live);
   assert.equal(diffs.length, 0, diffs.join("\n"));
 });
+
+test("the example's unit tests pass (portcullis verify; opa test gives PASS: 8/8)", async () => {
+  const { cli } = await import("../cli/helpers.ts");
+  const r = await cli(["verify", "--no-color", POLICY, EXAMPLE + "test"]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /8 tests, 8 passed, 0 warnings, 0 failures/);
+});
