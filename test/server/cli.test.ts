@@ -44,6 +44,54 @@ test("run: errors in flags, configuration and files are one line and exit 1", as
   }
 });
 
+test("run: an address in use is a one-line error", async () => {
+  const { createServer } = await import("node:net");
+  const blocker = createServer();
+  const port = await freePort();
+  await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", () => r()));
+  try {
+    const r = await cli(["run", "-s", "--eval-workers", "0", "--addr", `127.0.0.1:${port}`]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/m);
+  } finally {
+    blocker.close();
+  }
+});
+
+test("run: --v0-compatible loads Rego v0 policies", { timeout: 60000 }, async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, "p.rego"), "package p\n\ns[x] { x := 1 }\n\ndefault allow = false\n\nallow { input.ok }\n");
+  const { startServer, loadConfig, Logger } = await import("../../src/server/index.ts");
+  const server = await startServer({
+    paths: [dir],
+    bundleMode: false,
+    watch: false,
+    addrs: ["127.0.0.1:0"],
+    diagnosticAddrs: [],
+    regoVersion: "v0",
+    config: loadConfig({ id: "t", version: "t" }),
+    logger: new Logger("error", "json", () => undefined),
+    authentication: "off",
+    authorization: "off",
+    shutdownGracePeriod: 1,
+    requestTimeoutMs: 30000,
+    workers: 1,
+    networkBuiltins: false,
+  });
+  try {
+    const base = `http://${server.addresses[0]}`;
+    assert.deepEqual(await (await fetch(`${base}/v1/data/p`, { method: "POST", body: '{"input":{"ok":true}}' })).json(), { result: { allow: true, s: [1] } });
+    const put = await fetch(`${base}/v1/policies/q`, { method: "PUT", body: "package q\n\nt[y] { y := 2 }\n" });
+    assert.equal(put.status, 200);
+    assert.deepEqual(await (await fetch(`${base}/v1/data/q/t`)).json(), { result: [2] });
+  } finally {
+    await server.close();
+  }
+  const v1 = await cli(["run", "-s", "--addr", "127.0.0.1:0", "--eval-workers", "0", join(dir, "p.rego")]);
+  assert.equal(v1.code, 1, "without --v0-compatible the v0 policy does not parse");
+  assert.match(v1.err, /rego_parse_error/);
+});
+
 function get(opts: { socketPath?: string; port?: number; path: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", ...opts, method: "GET" }, (res) => {
