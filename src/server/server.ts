@@ -169,12 +169,52 @@ function astErrorsText(errs: ErrorJSON[]): string {
   return `${errs.length} errors occurred:\n${errs.map(one).join("\n")}`;
 }
 
+/** Go's encoding/json nesting limit. */
+const MAX_JSON_DEPTH = 10000;
+
+/** Go's scanner error for JSON nested deeper than 10,000 levels (checked before any decoding). */
+function checkJSONDepth(text: string): void {
+  let opens = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) opens++;
+  }
+  if (opens <= MAX_JSON_DEPTH) return;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === "[" || c === "{") {
+      if (++depth > MAX_JSON_DEPTH) throw new JSONSyntaxError(`invalid character '${c}' exceeded max depth`);
+    } else if (c === "]" || c === "}") depth--;
+  }
+}
+
+/** Go's json.Decoder: the first value of the text (undefined when blank), with Go's errors. */
+function goDecode(text: string): Value | undefined {
+  checkJSONDepth(text);
+  return decodeFirstJSON(text);
+}
+
+/** Go's json.Unmarshal: exactly one value, with Go's errors. */
+function goUnmarshal(text: string): Value {
+  checkJSONDepth(text);
+  return parseJSON(text);
+}
+
 /** JSON texts that JSON.parse may not read exactly (long numbers, exponents, escaped surrogates). */
 const RISKY_JSON = /\d{16}|\d[eE]|\\u[dD][89a-fA-F]/;
 
 /** A JSON object body read natively when that is exact; undefined for anything else (the Go-style reader decides). */
 function fastObject(text: string): Record<string, unknown> | undefined {
   if (RISKY_JSON.test(text)) return undefined;
+  checkJSONDepth(text);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -334,7 +374,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (text.length === 0) return undefined;
       return fromJS(yaml().load(text));
     }
-    return decodeFirstJSON(text);
+    return goDecode(text);
   }
 
   function metricsEntry(r: Req, m: Record<string, number>): Raw | undefined {
@@ -391,7 +431,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const vals = r.query.getAll("input");
       if (vals.length > 0) {
         try {
-          input = goJSON(parseJSON(vals[vals.length - 1]));
+          input = goJSON(goUnmarshal(vals[vals.length - 1]));
         } catch (e) {
           return errorAnswer(400, "invalid_parameter", `parameter contains malformed input document: ${jsonErrorText(e)}`);
         }
@@ -464,7 +504,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return errorAnswer(400, "invalid_parameter", (e as Error).message);
     }
     try {
-      const v = decodeFirstJSON(text);
+      const v = goDecode(text);
       if (v === undefined) return errorAnswer(400, "invalid_parameter", "EOF");
       return { value: v };
     } catch (e) {
@@ -700,7 +740,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     let doc: Value | undefined;
     try {
-      doc = decodeFirstJSON(text);
+      doc = goDecode(text);
     } catch (e) {
       return errorAnswer(400, "invalid_parameter", `error(s) occurred while decoding request: ${jsonErrorText(e)}`);
     }
@@ -763,7 +803,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       try {
         const text = await readBody(r);
         if (text.length > 0) {
-          const v = (r.headers["content-type"] ?? "").includes("yaml") ? fromJS(yaml().load(text)) : parseJSON(text);
+          const v = (r.headers["content-type"] ?? "").includes("yaml") ? fromJS(yaml().load(text)) : goUnmarshal(text);
           input.body = v;
           r.parsedBody = { value: v };
         }
@@ -965,7 +1005,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function listen(addr: string, diagnostic: boolean): Promise<string> {
     const h = handler(diagnostic);
     const tls = tlsOptions();
-    const server = tls ? https.createServer(tls, h) : http.createServer(h);
+    // Go's http.Server reads up to 1 MiB of headers (DefaultMaxHeaderBytes); Node's default is 16 KiB.
+    const limits = { maxHeaderSize: 1 << 20 };
+    const server = tls ? https.createServer({ ...tls, ...limits }, h) : http.createServer(limits, h);
     server.requestTimeout = o.requestTimeoutMs > 0 ? o.requestTimeoutMs + 5000 : 0;
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {

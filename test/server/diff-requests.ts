@@ -128,5 +128,11 @@ export function diffRequests(): DiffRequest[] {
   add(put("/v1/data", J({ only: "this" })), get("/v1/data"), get("/v1/data/roles"), put("/v1/data", J([1])), put("/v1/data", J(null)));
   add(get("/health"), get("/health/ready"), get("/v1/policies"));
 
+  // ---- hostile bodies: nesting beyond Go's JSON limit (10,000 levels), and just within it
+  const nest = (n: number) => "[".repeat(n) + "]".repeat(n);
+  add(post("/v1/data/example/allow", `{"input":${nest(20000)}}`), post("/v0/data/example/allow", nest(20000)), put("/v1/data/deep", nest(20000)));
+  add(post("/v1/query", `{"query":"x := 1","input":${nest(10001)}}`), get(`/v1/data/example/allow?input=${q(nest(10001))}`));
+  add(put("/v1/data/deep", nest(1500)), get("/v1/data/deep/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0"));
+
   return rs;
 }

@@ -140,6 +140,11 @@ function scrub(v: unknown, path: string): unknown {
     o.result = r;
   }
   for (const k of Object.keys(o)) if (k !== "provenance" && k !== "metrics") o[k] = scrub(o[k], path);
+  // OPA lists conflicts found in its rule tree in Go's map order, different from run to run.
+  if (typeof o.message === "string" && /^\d+ errors occurred:\n/.test(o.message)) {
+    const [head, ...lines] = o.message.split("\n");
+    o.message = [head, ...lines.sort()].join("\n");
+  }
   // OPA lists some compile errors (unsafe variables) in a different order from run to run.
   if (Array.isArray(o.errors)) o.errors = [...o.errors].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   return o;
