@@ -20,12 +20,14 @@ export { LoadError };
 
 export function loadServerFiles(paths: string[], bundleMode: boolean): LoadedState {
   if (!bundleMode) {
-    const files = loadPaths(paths);
-    return {
-      policies: files.modules.map((m) => ({ id: policyId(m.file), raw: m.source })),
-      documents: files.data.map((d) => ({ path: d.path, value: fromJS(d.value) })),
-      bundles: [],
-    };
+    const out: LoadedState = { policies: [], documents: [], bundles: [] };
+    for (const arg of paths) {
+      const { prefix, path } = splitPrefix(arg);
+      const files = loadPaths([path]);
+      for (const m of files.modules) out.policies.push({ id: policyId(m.file), raw: m.source });
+      for (const d of files.data) out.documents.push({ path: [...prefix, ...d.path], value: fromJS(d.value) });
+    }
+    return out;
   }
   const out: LoadedState = { policies: [], documents: [], bundles: [] };
   for (const root of paths) {
@@ -71,6 +73,16 @@ function walk(root: string, dir: string, out: LoadedState): void {
       out.documents.push({ path, value: fromJS(parseDataFile(p, readFileSync(p, "utf8"))) });
     }
   }
+}
+
+/**
+ * OPA's `<dotted.path>:<file or directory>` arguments: the data found there is placed under that
+ * path (`cfg.prod:settings.json` → data.cfg.prod). An argument naming an existing file is never split.
+ */
+export function splitPrefix(arg: string): { prefix: string[]; path: string } {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):(.+)$/.exec(arg);
+  if (!m || existsSync(arg)) return { prefix: [], path: arg };
+  return { prefix: m[1].split("."), path: m[2] };
 }
 
 /** The policy id of a loaded file: its path without a leading "/" (as OPA's loader names them). */

@@ -30,7 +30,7 @@ import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
-import { loadServerFiles, mergeAt, type LoadedState } from "./files.ts";
+import { loadServerFiles, mergeAt, splitPrefix, type LoadedState } from "./files.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -1070,7 +1070,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => void reload(), 100);
     };
-    for (const p of o.paths) watchers.push(watch(p, { recursive: true }, changed));
+    for (const p of o.paths) watchers.push(watch(o.bundleMode ? p : splitPrefix(p).path, { recursive: true }, changed));
   }
 
   let tlsWatch: FSWatcher[] = [];

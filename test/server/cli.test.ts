@@ -92,6 +92,20 @@ test("run: --v0-compatible loads Rego v0 policies", { timeout: 60000 }, async ()
   assert.match(v1.err, /rego_parse_error/);
 });
 
+test("run: <dotted.path>:<file> places the data under that path (as opa run does)", { timeout: 60000 }, async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, "d.json"), '{"a": 1}');
+  writeFileSync(join(dir, "p.rego"), "package p\n\nx := data.cfg.prod.a\n");
+  const { startPortcullis } = await import("./harness.ts");
+  const s = await startPortcullis([`cfg.prod:${join(dir, "d.json")}`, join(dir, "p.rego")], { workers: 0 });
+  try {
+    // opa run -s cfg.prod:d.json p.rego answers {"result":{"cfg":{"prod":{"a":1}},"p":{"x":1}}}
+    assert.deepEqual(await (await fetch(`${s.base}/v1/data`)).json(), { result: { cfg: { prod: { a: 1 } }, p: { x: 1 } } });
+  } finally {
+    await s.stop();
+  }
+});
+
 function get(opts: { socketPath?: string; port?: number; path: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", ...opts, method: "GET" }, (res) => {
