@@ -570,11 +570,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if ("status" in b) return b;
     if (!Array.isArray(b.value)) return errorAnswer(400, "invalid_parameter", `json: cannot unmarshal ${goKind(b.value)} into Go value of type []types.PatchV1`);
     const root = "/" + pv.replace(/^\/+|\/+$/g, "");
-    const ops: { op: PatchOp; path: string[]; value: Value }[] = [];
+    // types.PatchV1 as Go decodes it: a null element is a zero PatchV1 (op ""), absent fields are zero.
+    const ops: { op: string; path: string; value: Value }[] = [];
     for (const raw of b.value) {
       if (!isPlainObject(raw)) {
         if (raw === null) {
-          ops.push({ op: "" as PatchOp, path: [], value: null });
+          ops.push({ op: "", path: "", value: null });
           continue;
         }
         return errorAnswer(400, "invalid_parameter", `json: cannot unmarshal ${goKind(raw)} into Go value of type types.PatchV1`);
@@ -583,12 +584,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const p = raw.path;
       if (op !== undefined && typeof op !== "string") return errorAnswer(400, "invalid_parameter", `json: cannot unmarshal ${goKind(op)} into Go struct field PatchV1.op of type string`);
       if (p !== undefined && typeof p !== "string") return errorAnswer(400, "invalid_parameter", `json: cannot unmarshal ${goKind(p)} into Go struct field PatchV1.path of type string`);
-      ops.push({ op: (op ?? "") as PatchOp, path: [p ?? ""] as unknown as string[], value: raw.value === undefined ? null : raw.value });
+      ops.push({ op: op ?? "", path: p ?? "", value: raw.value === undefined ? null : raw.value });
     }
     const parsed: { op: PatchOp; path: string[]; value: Value }[] = [];
     for (const x of ops) {
       if (x.op !== "add" && x.op !== "remove" && x.op !== "replace") return errorAnswer(400, "invalid_parameter", `bad patch operation: ${x.op}`);
-      const opPath = (x.path[0] ?? "") as string;
+      const opPath = x.path;
       const rel = opPath.replace(/^\/+|\/+$/g, "");
       const full = rel.length > 0 ? (root === "/" ? root + rel : root + "/" + rel) : root;
       const sp = parsePathEscaped(full);
