@@ -5,9 +5,10 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { Replica, type EvalReply, type EvalRequest, type ReplicaConfig, type StateUpdate } from "./replica.ts";
 
-type Message = { t: "update"; state: StateUpdate } | { t: "eval"; id: number; req: EvalRequest; cancel: Int32Array };
+type Message = { t: "update"; state: StateUpdate } | { t: "eval"; id: number; req: EvalRequest; flag: number };
 
-const { config, state } = workerData as { config: ReplicaConfig; state: StateUpdate };
+/** `flags`: cancel flags shared with the main thread, one per evaluation (index `flag`). */
+const { config, state, flags } = workerData as { config: ReplicaConfig; state: StateUpdate; flags: Int32Array };
 const replica = new Replica(config);
 let startError: string | null = null;
 try {
@@ -33,7 +34,7 @@ port.on("message", (m: Message) => {
     port.postMessage({ id: m.id, reply });
     return;
   }
-  const out = replica.evaluate(m.req, m.cancel);
+  const out = replica.evaluate(m.req, new Int32Array(flags.buffer, m.flag * 4, 1));
   if (out instanceof Promise) void out.then((reply) => port.postMessage({ id: m.id, reply }));
   else port.postMessage({ id: m.id, reply: out });
 });

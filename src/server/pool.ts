@@ -24,13 +24,23 @@ interface Job {
   id: number;
   resolve: (r: EvalReply) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
-  cancel: Int32Array;
 }
 
 interface Slot {
   worker: Worker;
   jobs: Map<number, Job>;
   ready: Promise<void>;
+  /** Cancel flags shared with the worker, one per job (index: job id modulo FLAGS). */
+  flags: Int32Array;
+}
+
+/** Cancel flags per worker: more than the evaluations one worker ever has in flight. */
+const FLAGS = 65536;
+
+/** Something that can be cancelled (the client went away): hooks run once, on cancel. */
+export interface CancelToken {
+  cancelled: boolean;
+  hooks: (() => void)[];
 }
 
 function workerFile(): URL {
@@ -69,8 +79,9 @@ export class EvalPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerFile(), { workerData: { config: this.config, state: this.state } });
-    const slot: Slot = { worker, jobs: new Map(), ready: Promise.resolve() };
+    const flags = new Int32Array(new SharedArrayBuffer(4 * FLAGS));
+    const worker = new Worker(workerFile(), { workerData: { config: this.config, state: this.state, flags } });
+    const slot: Slot = { worker, jobs: new Map(), ready: Promise.resolve(), flags };
     slot.ready = new Promise((resolve, reject) => {
       const onMessage = (m: { ready?: boolean; id?: number; reply?: EvalReply }) => {
         if (m.ready) {
@@ -123,31 +134,37 @@ export class EvalPool {
     for (const s of this.slots) s.worker.postMessage(msg);
   }
 
-  /** Evaluate on the least busy worker; `signal` (the client went away) cancels it. */
-  eval(req: EvalRequest, signal?: AbortSignal): Promise<EvalReply> {
-    const cancel = new Int32Array(new SharedArrayBuffer(4));
+  /** Evaluate on the least busy worker; `cancel` (the client went away) stops it. */
+  eval(req: EvalRequest, cancel?: CancelToken): Promise<EvalReply> {
     if (this.local) {
-      const r = this.local.evaluate(req, cancel);
+      const flag = new Int32Array(1);
+      if (cancel) cancel.hooks.push(() => (flag[0] = 1));
+      const r = this.local.evaluate(req, flag);
       return r instanceof Promise ? r : Promise.resolve(r);
     }
     let slot = this.slots[0];
     for (const s of this.slots) if (s.jobs.size < slot.jobs.size) slot = s;
     const id = ++this.seq;
+    const flag = id % FLAGS;
+    Atomics.store(slot.flags, flag, 0);
     return new Promise<EvalReply>((resolve) => {
-      const job: Job = { id, resolve, timer: undefined, cancel };
+      const job: Job = { id, resolve, timer: undefined };
       if (req.deadline !== undefined) {
         job.timer = setTimeout(() => {
           // The engine stops at the deadline by itself; a worker still silent now is stuck.
           if (slot.jobs.has(id)) {
-            Atomics.store(cancel, 0, 1);
+            Atomics.store(slot.flags, flag, 1);
             void slot.worker.terminate();
           }
         }, Math.max(0, req.deadline - Date.now()) + GRACE_MS);
         job.timer.unref?.();
       }
-      signal?.addEventListener("abort", () => Atomics.store(cancel, 0, 1), { once: true });
+      if (cancel) {
+        if (cancel.cancelled) Atomics.store(slot.flags, flag, 1);
+        else cancel.hooks.push(() => slot.jobs.has(id) && Atomics.store(slot.flags, flag, 1));
+      }
       slot.jobs.set(id, job);
-      slot.worker.postMessage({ t: "eval", id, req, cancel });
+      slot.worker.postMessage({ t: "eval", id, req, flag });
     });
   }
 

@@ -24,7 +24,7 @@ import { PACKAGE_VERSION } from "../package.ts";
 import type jsyaml from "js-yaml";
 import { lazyRequire } from "../lazy.ts";
 import { Replica, errorJSON, pathQuery, type EvalReply, type EvalRequest, type ErrorJSON } from "./replica.ts";
-import { EvalPool } from "./pool.ts";
+import { EvalPool, type CancelToken } from "./pool.ts";
 import { StorageError, exists, makeDir, parsePathEscaped, pathUnescape, readPath, writePath, type PatchOp } from "./store.ts";
 import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
@@ -92,7 +92,8 @@ interface Req {
   headers: http.IncomingHttpHeaders;
   rawHeaders: string[];
   body: () => Promise<Buffer>;
-  signal: AbortSignal;
+  /** Cancelled when the client goes away before the answer. */
+  cancel: CancelToken;
   deadline: number | undefined;
   identity?: string;
   /** The body parsed by the authorizer (OPA keeps it for the handler). */
@@ -355,7 +356,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
 
   function evalRequest(r: Req, req: EvalRequest): Promise<EvalReply> {
-    return pool.eval({ ...req, deadline: r.deadline }, r.signal);
+    return pool.eval({ ...req, deadline: r.deadline }, r.cancel);
   }
 
   async function readBody(r: Req): Promise<string> {
@@ -814,7 +815,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       }
     }
     if (r.identity !== undefined) input.identity = r.identity;
-    const reply = await pool.eval({ kind: "path", path: decisionPath(o.config.defaultAuthorizationDecision), input: goJSON(input), deadline: r.deadline }, r.signal);
+    const reply = await pool.eval({ kind: "path", path: decisionPath(o.config.defaultAuthorizationDecision), input: goJSON(input), deadline: r.deadline }, r.cancel);
     if (!reply.ok) return evalError(reply);
     if (reply.kind !== "path") throw new Error("unexpected reply");
     if (!reply.defined) return errorAnswer(500, "internal_error", "authorization policy missing or undefined");
@@ -949,9 +950,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const clientAddr = ra ? (ra.includes(":") ? `[${ra}]:${req.socket.remotePort}` : `${ra}:${req.socket.remotePort}`) : "@";
     const fields = { client_addr: clientAddr, req_id: reqId, req_method: req.method, req_path: rawPath };
     log.info("Received request.", fields);
-    const controller = new AbortController();
+    const cancel: CancelToken = { cancelled: false, hooks: [] };
     res.on("close", () => {
-      if (!res.writableFinished) controller.abort();
+      if (res.writableFinished || cancel.cancelled) return;
+      cancel.cancelled = true;
+      for (const h of cancel.hooks) h();
     });
     let bodyPromise: Promise<Buffer> | null = null;
     const r: Req = {
@@ -962,7 +965,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       rawQuery,
       headers: req.headers,
       rawHeaders: req.rawHeaders,
-      signal: controller.signal,
+      cancel,
       deadline: o.requestTimeoutMs > 0 ? Date.now() + o.requestTimeoutMs : undefined,
       body: () => (bodyPromise ??= readRequestBody(req, o.config.maxLength)),
     };

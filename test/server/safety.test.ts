@@ -131,3 +131,20 @@ test("what is not implemented says so: ?explain and the compile API answer 501 w
     await s.stop();
   }
 });
+
+test("a client that goes away cancels its evaluation (the worker is free long before the deadline)", { timeout: 60000 }, async () => {
+  const s = await startPortcullis([SLOW], { workers: 1, timeoutMs: 30000 });
+  try {
+    const ac = new AbortController();
+    const slow = fetch(`${s.base}/v1/data/slow/never`, { signal: ac.signal }).catch((e: Error) => e.name);
+    await new Promise((r) => setTimeout(r, 300));
+    ac.abort();
+    assert.equal(await slow, "AbortError");
+    const t0 = Date.now();
+    const quick = await fetch(`${s.base}/v1/data/slow/quick`);
+    assert.deepEqual(await quick.json(), { result: "fast" });
+    assert.ok(Date.now() - t0 < 10000, `the worker stayed busy for ${Date.now() - t0} ms after the client left`);
+  } finally {
+    await s.stop();
+  }
+});
