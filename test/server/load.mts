@@ -1,6 +1,6 @@
 // A load run (not part of `npm test`): POST /v1/data/k8s/requiredlabels/violation at a fixed rate
 // to `portcullis run --server` and, when installed, to `opa run --server`, started on the same
-// gatekeeper-style policy, each as its own process, after a 2 s warm-up; prints the latency percentiles and the errors of each, side by side.
+// gatekeeper-style policy, each as its own process, after a 5 s warm-up; prints the latency percentiles and the errors of each, side by side.
 //   node --import tsx test/server/load.mts [rate=1000] [seconds=10]
 import http from "node:http";
 import { fileURLToPath } from "node:url";
@@ -80,7 +80,7 @@ async function startPortcullisProcess(paths: string[], workers: number): Promise
 /** A short run at the same rate first, not measured (JIT warm-up, connections). */
 async function warm(t: Started): Promise<void> {
   const saved = [rateNow, secondsNow];
-  [rateNow, secondsNow] = [rate, 2];
+  [rateNow, secondsNow] = [rate, 5];
   await load(t);
   [rateNow, secondsNow] = saved;
 }
