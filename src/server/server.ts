@@ -13,7 +13,7 @@
 import http from "node:http";
 import https from "node:https";
 import { unlinkSync, existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
-import { gunzip } from "node:zlib";
+import { gunzip, gunzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
@@ -949,7 +949,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const ra = req.socket.remoteAddress;
     const clientAddr = ra ? (ra.includes(":") ? `[${ra}]:${req.socket.remotePort}` : `${ra}:${req.socket.remotePort}`) : "@";
     const fields = { client_addr: clientAddr, req_id: reqId, req_method: req.method, req_path: rawPath };
-    log.info("Received request.", fields);
+    const debug = log.enabled("debug");
     const cancel: CancelToken = { cancelled: false, hooks: [] };
     res.on("close", () => {
       if (res.writableFinished || cancel.cancelled) return;
@@ -969,6 +969,19 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       deadline: o.requestTimeoutMs > 0 ? Date.now() + o.requestTimeoutMs : undefined,
       body: () => (bodyPromise ??= readRequestBody(req, o.config.maxLength)),
     };
+    if (debug) {
+      // OPA's debug level adds the request body (decompressed) and parameters.
+      let reqBody = "";
+      let failed: string | undefined;
+      try {
+        const raw = await r.body();
+        reqBody = (req.headers["content-encoding"] ?? "").includes("gzip") ? gunzipSync(raw, { maxOutputLength: o.config.gzipMaxLength }).toString("utf8") : raw.toString("utf8");
+      } catch (e) {
+        failed = e instanceof Error ? e.message : String(e);
+      }
+      if (failed === undefined) log.info("Received request.", { ...fields, req_body: reqBody, req_params: queryMap(r.query) });
+      else log.error("Failed to read body.", { ...fields, err: failed, req_params: queryMap(r.query) });
+    } else log.info("Received request.", fields);
     let answer: Answer;
     let label = "catchall";
     const declared = Number(req.headers["content-length"] ?? "-1");
@@ -998,7 +1011,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     send(res, answer);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     metrics.observe(answer.status, label, r.method, seconds);
-    log.info("Sent response.", { ...fields, resp_bytes: answer.body === undefined ? 0 : Buffer.byteLength(answer.body), resp_duration: seconds * 1000, resp_status: answer.status });
+    const sent: Record<string, unknown> = { ...fields, resp_bytes: answer.body === undefined ? 0 : Buffer.byteLength(answer.body), resp_duration: seconds * 1000, resp_status: answer.status };
+    if (debug) sent.resp_body = answer.body ?? "";
+    log.info("Sent response.", sent);
   }
 
   // ---- listeners

@@ -106,6 +106,28 @@ test("run: <dotted.path>:<file> places the data under that path (as opa run does
   }
 });
 
+test("run: --log-level debug logs request bodies, parameters and response bodies (OPA's fields)", { timeout: 60000 }, async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, "p.rego"), "package p\n\nx := input.n\n");
+  const { startPortcullis } = await import("./harness.ts");
+  const lines: string[] = [];
+  const s = await startPortcullis([dir], { workers: 0, logLevel: "debug", log: (l) => lines.push(l) });
+  try {
+    await (await fetch(`${s.base}/v1/data/p/x?pretty=true&pretty=1`, { method: "POST", body: '{"input":{"n":7}}' })).text();
+  } finally {
+    await s.stop();
+  }
+  const recs = lines.map((l) => JSON.parse(l));
+  const received = recs.find((r) => r.msg === "Received request.");
+  const sent = recs.find((r) => r.msg === "Sent response.");
+  assert.equal(received.req_body, '{"input":{"n":7}}');
+  assert.deepEqual(received.req_params, { pretty: ["true", "1"] });
+  assert.equal(received.level, "info");
+  assert.equal(sent.resp_body, '{\n  "result": 7\n}\n');
+  assert.equal(sent.resp_status, 200);
+  assert.deepEqual(Object.keys(sent).sort(), ["client_addr", "level", "msg", "req_id", "req_method", "req_path", "resp_body", "resp_bytes", "resp_duration", "resp_status", "time"]);
+});
+
 function get(opts: { socketPath?: string; port?: number; path: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", ...opts, method: "GET" }, (res) => {

@@ -31,7 +31,7 @@ export interface Started {
   server?: RunningServer;
 }
 
-export async function startPortcullis(paths: string[], opts: { workers?: number; timeoutMs?: number; sets?: string[]; authz?: boolean; token?: boolean; watch?: boolean; log?: (s: string) => void } = {}): Promise<Started> {
+export async function startPortcullis(paths: string[], opts: { workers?: number; timeoutMs?: number; sets?: string[]; authz?: boolean; token?: boolean; watch?: boolean; log?: (s: string) => void; logLevel?: "debug" | "info" | "error" } = {}): Promise<Started> {
   const config = loadConfig({ sets: opts.sets ?? [], id: "test-id", version: "test" });
   const server = await startServer({
     paths,
@@ -41,7 +41,7 @@ export async function startPortcullis(paths: string[], opts: { workers?: number;
     diagnosticAddrs: [],
     regoVersion: "v1",
     config,
-    logger: new Logger(opts.log ? "info" : "error", "json", opts.log ?? (() => undefined)),
+    logger: new Logger(opts.logLevel ?? (opts.log ? "info" : "error"), "json", opts.log ?? (() => undefined)),
     authentication: opts.token ? "token" : "off",
     authorization: opts.authz ? "basic" : "off",
     shutdownGracePeriod: 1,
