@@ -1,7 +1,7 @@
 // The server's configuration in OPA's format: a YAML or JSON file (`-c/--config-file`) with
 // `--set key.path=value` overrides on top. Keys Portcullis implements: `default_decision`,
 // `default_authorization_decision`, `labels`, `server.decoding.max_length`,
-// `server.decoding.gzip.max_length`. Keys OPA knows that Portcullis does not implement yet
+// `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`. Keys OPA knows that Portcullis does not implement yet
 // (bundles, services, decision logs, status, discovery, keys, caching, tracing, storage…) are
 // refused with an error naming them: running without them would silently answer differently
 // from the configuration. Keys neither knows are kept and reported with OPA's warning.
@@ -27,6 +27,9 @@ export interface ServerConfig {
   labels: Record<string, string>;
   maxLength: number;
   gzipMaxLength: number;
+  /** Responses of the data and compile APIs at least this long are gzipped for clients that accept it. */
+  gzipMinLength: number;
+  gzipLevel: number;
   /** Warnings to log at start (unknown keys, as OPA logs them). */
   warnings: string[];
 }
@@ -105,6 +108,12 @@ function positiveInt(v: unknown, key: string, dflt: number): number {
   return v;
 }
 
+function minLength(v: unknown): number {
+  if (v === undefined) return 1024;
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new ConfigError("invalid value for server.encoding.gzip.min_length field, should be a positive number");
+  return v;
+}
+
 /** Read and check the configuration (file, then --set overrides in order). */
 export function loadConfig(opts: { file?: string; sets?: string[]; id: string; version: string }): ServerConfig {
   const raw: Record<string, unknown> = opts.file ? readConfigFile(opts.file) : {};
@@ -135,9 +144,14 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
   labels.version = opts.version;
   const server = (raw.server ?? {}) as Record<string, unknown>;
   if (typeof server !== "object" || Array.isArray(server)) throw new ConfigError("server: want an object");
-  for (const k of Object.keys(server)) if (k !== "decoding") throw new ConfigError(`server.${k} is not supported by portcullis run yet (supported: server.decoding.max_length, server.decoding.gzip.max_length)`);
+  for (const k of Object.keys(server)) {
+    if (k !== "decoding" && k !== "encoding") throw new ConfigError(`server.${k} is not supported by portcullis run yet (supported: server.decoding.max_length, server.decoding.gzip.max_length, server.encoding.gzip.min_length, server.encoding.gzip.compression_level)`);
+  }
   const decoding = (server.decoding ?? {}) as Record<string, unknown>;
   const gzip = (decoding.gzip ?? {}) as Record<string, unknown>;
+  const encGzip = (((server.encoding ?? {}) as Record<string, unknown>).gzip ?? {}) as Record<string, unknown>;
+  const level = encGzip.compression_level ?? 9;
+  if (level !== 0 && level !== 1 && level !== 9) throw new ConfigError("invalid value for server.encoding.gzip.compression_level field, accepted values are 0, 1 or 9");
   const full: Record<string, unknown> = {
     ...raw,
     default_authorization_decision: defaultAuthorizationDecision,
@@ -151,6 +165,8 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
     labels,
     maxLength: positiveInt(decoding.max_length, "server.decoding.max_length", DEFAULT_MAX_LENGTH),
     gzipMaxLength: positiveInt(gzip.max_length, "server.decoding.gzip.max_length", DEFAULT_GZIP_MAX_LENGTH),
+    gzipMinLength: minLength(encGzip.min_length),
+    gzipLevel: level as number,
     warnings,
   };
 }

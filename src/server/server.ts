@@ -13,7 +13,7 @@
 import http from "node:http";
 import https from "node:https";
 import { unlinkSync, existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
-import { gunzip, gunzipSync } from "node:zlib";
+import { gunzip, gunzipSync, gzip } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
@@ -923,7 +923,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return (req: http.IncomingMessage, res: http.ServerResponse): void => {
       const done = serve(req, res, diagnostic).catch((e) => {
         log.error("internal error while serving a request", { err: e instanceof Error ? e.message : String(e) });
-        if (!res.headersSent) send(res, errorAnswer(500, "internal_error", `internal error: ${e instanceof Error ? e.message : String(e)}`));
+        if (!res.headersSent) {
+          const a = errorAnswer(500, "internal_error", `internal error: ${e instanceof Error ? e.message : String(e)}`);
+          res.writeHead(a.status, { ...a.headers, "Content-Length": Buffer.byteLength(a.body!) });
+          res.end(a.body);
+        }
         else res.destroy();
       });
       inFlight.add(done);
@@ -931,12 +935,34 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     };
   }
 
-  function send(res: http.ServerResponse, a: Answer): void {
+  /**
+   * OPA's response compression: GET/POST of the data APIs and POST of the compile API vary on
+   * Accept-Encoding, and bodies of at least server.encoding.gzip.min_length bytes are gzipped
+   * for clients that accept gzip.
+   */
+  async function send(req: http.IncomingMessage, res: http.ServerResponse, r: { method: string; path: string }, a: Answer): Promise<number> {
     const headers: Record<string, string | number> = { ...(a.headers ?? {}) };
-    if (a.body !== undefined) headers["Content-Length"] = Buffer.byteLength(a.body);
+    let body: string | Buffer | undefined = a.body;
+    const p = r.path;
+    const compressible = ((r.method === "GET" || r.method === "POST") && (p.startsWith("/v1/data") || p.startsWith("/v0/data"))) || (r.method === "POST" && p.startsWith("/v1/compile"));
+    if (compressible) {
+      headers["Vary"] = "Accept-Encoding";
+      const accepts = String(req.headers["accept-encoding"] ?? "")
+        .split(",")
+        .some((x) => {
+          const t = x.trim();
+          return t === "gzip" || t.startsWith("gzip;");
+        });
+      if (accepts && body !== undefined && Buffer.byteLength(body) >= o.config.gzipMinLength) {
+        body = await new Promise<Buffer>((resolve, reject) => gzip(body!, { level: o.config.gzipLevel }, (e, out) => (e ? reject(e) : resolve(out))));
+        headers["Content-Encoding"] = "gzip";
+      }
+    }
+    if (body !== undefined) headers["Content-Length"] = Buffer.byteLength(body);
     else if (a.status !== 204 && a.status !== 304) headers["Content-Length"] = 0;
     res.writeHead(a.status, headers);
-    res.end(a.body);
+    res.end(body);
+    return body === undefined ? 0 : Buffer.byteLength(body);
   }
 
   async function serve(req: http.IncomingMessage, res: http.ServerResponse, diagnostic: boolean): Promise<void> {
@@ -1008,10 +1034,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         else throw e;
       }
     }
-    send(res, answer);
+    const bytes = await send(req, res, r, answer);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     metrics.observe(answer.status, label, r.method, seconds);
-    const sent: Record<string, unknown> = { ...fields, resp_bytes: answer.body === undefined ? 0 : Buffer.byteLength(answer.body), resp_duration: seconds * 1000, resp_status: answer.status };
+    const sent: Record<string, unknown> = { ...fields, resp_bytes: bytes, resp_duration: seconds * 1000, resp_status: answer.status };
     if (debug) sent.resp_body = answer.body ?? "";
     log.info("Sent response.", sent);
   }

@@ -16,7 +16,7 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), "portcullis-run-"));
 }
 
-test("run: errors in flags, configuration and files are one line and exit 1", async () => {
+test("run: errors in flags, configuration and files are one line and exit 1", { timeout: 120000 }, async () => {
   const dir = tmp();
   writeFileSync(join(dir, "p.rego"), "package p\n\nx := 1\n");
   writeFileSync(join(dir, "bad.rego"), "package bad\n\nx := y\n");
@@ -26,7 +26,8 @@ test("run: errors in flags, configuration and files are one line and exit 1", as
     [["run", "-s", "--log-format", "xml"], /invalid argument "xml" for "--log-format" flag/],
     [["run", "-s", "--set", "bundles.authz.service=acme"], /configuration key "bundles" is not supported by portcullis run yet/],
     [["run", "-s", "--set", "decision_logs.console=true", "--set", "services.a.url=http://x"], /configuration keys "decision_logs", "services" are not supported/],
-    [["run", "-s", "--set", "server.encoding.gzip.min_length=1"], /server\.encoding is not supported/],
+    [["run", "-s", "--set", "server.metrics.prom.enabled=true"], /server\.metrics is not supported/],
+    [["run", "-s", "--set", "server.encoding.gzip.compression_level=5"], /invalid value for server\.encoding\.gzip\.compression_level field, accepted values are 0, 1 or 9/],
     [["run", "-s", "--set", "novalue"], /--set novalue: want key\.path=value/],
     [["run", "-s", "-c", join(dir, "missing.yaml")], /config file .*missing\.yaml: no such file or directory/],
     [["run", "-s", join(dir, "nope")], /nope: no such file or directory/],

@@ -148,3 +148,35 @@ test("a client that goes away cancels its evaluation (the worker is free long be
     await s.stop();
   }
 });
+
+test("responses of the data API are gzipped as OPA does (Vary, min_length, Accept-Encoding)", { timeout: 60000 }, async () => {
+  const { request } = await import("node:http");
+  const { gunzipSync } = await import("node:zlib");
+  const s = await startPortcullis([SLOW], { workers: 0, sets: ["server.encoding.gzip.min_length=64"] });
+  const port = Number(s.base.split(":").pop());
+  const raw = (path: string, headers: Record<string, string>) =>
+    new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  try {
+    await fetch(`${s.base}/v1/data/big`, { method: "PUT", body: JSON.stringify("x".repeat(200)) });
+    const big = await raw("/v1/data/big", { "Accept-Encoding": "gzip" });
+    assert.equal(big.headers["content-encoding"], "gzip");
+    assert.equal(big.headers.vary, "Accept-Encoding");
+    assert.deepEqual(JSON.parse(gunzipSync(big.body).toString()), { result: "x".repeat(200) });
+    const small = await raw("/v1/data/slow/quick", { "Accept-Encoding": "gzip" });
+    assert.equal(small.headers["content-encoding"], undefined, "shorter than min_length: not compressed");
+    const plain = await raw("/v1/data/big", {});
+    assert.equal(plain.headers["content-encoding"], undefined);
+    const health = await raw("/v1/policies", { "Accept-Encoding": "gzip" });
+    assert.equal(health.headers["content-encoding"], undefined, "only the data and compile APIs are compressed");
+  } finally {
+    await s.stop();
+  }
+});
