@@ -37,6 +37,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   check: () => import("./check-command.ts"),
   repl: () => import("./repl-command.ts"),
   fmt: () => import("./fmt-command.ts"),
+  run: () => import("./run-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */

@@ -464,3 +464,15 @@ export function marshalJSONIndent(v: Value, prefix: string, indent: string, leve
   }
   return out + end + "}";
 }
+
+/**
+ * The first JSON value of `s`, as Go's json.Decoder reads it (servers decoding a request body):
+ * whatever follows that value is not read; an empty or blank text is `undefined` (io.EOF).
+ * Syntax errors are JSONSyntaxError with Go's messages.
+ */
+export function decodeFirstJSON(s: string): Value | undefined {
+  const r = new Reader(s);
+  r.skipWS();
+  if (r.i >= s.length) return undefined;
+  return r.value();
+}

@@ -33,3 +33,10 @@ test("the check rejects a wrong-way import (core importing the CLI)", () => {
   assert.match(r.out, /nothing-imports-cli: src\/rego\/bad\.ts → src\/cli\/top\.ts/);
   assert.match(r.out, /core-imports-upward: src\/rego\/bad\.ts → src\/cli\/top\.ts/);
 });
+
+test("the check rejects the server importing the CLI, and a face importing the server", () => {
+  const r = cruise(join(ROOT, "test", "architecture", "fixture"));
+  assert.notEqual(r.code, 0);
+  assert.match(r.out, /server-imports-upward: src\/server\/bad\.ts → src\/cli\/top\.ts/);
+  assert.match(r.out, /faces-imports-upward: src\/gatekeeper\/up\.ts → src\/server\/bad\.ts/);
+});

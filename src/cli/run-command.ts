@@ -1,0 +1,36 @@
+// Registers `portcullis run` (OPA's `opa run --server`).
+import type { Command } from "commander";
+import type { CliIO } from "./io.ts";
+import { runServer } from "./run.ts";
+
+const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((s) => s !== "")];
+const repeat = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command("run")
+    .description("Start the OPA-compatible policy server (portcullis run --server)")
+    .argument("[paths...]", "policy and data files or directories (bundle directories with -b)")
+    .option("-s, --server", "start the runtime in server mode (the only mode: there is no REPL here)")
+    .option("-a, --addr <address>", "listening address ([ip]:<port>, or unix://<path>); repeatable (default localhost:8181)", collect)
+    .option("--diagnostic-addr <address>", "read-only address for /health and /metrics; repeatable", collect, [])
+    .option("-c, --config-file <file>", "configuration file (OPA's format; see docs/server.md for the supported keys)")
+    .option("--set <key=value>", "override a configuration value (key.path=value); repeatable", repeat, [])
+    .option("-w, --watch", "reload policy and data files when they change")
+    .option("-b, --bundle", "load the paths as bundle directories")
+    .option("--v0-compatible", "parse policies as Rego v0")
+    .option("--v1-compatible", "parse policies as Rego v1 (the default)")
+    .option("-l, --log-level <level>", "log level: debug, info, error", "info")
+    .option("--log-format <format>", "log format: json, json-pretty, text", "json")
+    .option("--shutdown-grace-period <seconds>", "seconds to wait for requests in flight when shutting down", "10")
+    .option("--authentication <scheme>", "authentication scheme: token, off", "off")
+    .option("--authorization <scheme>", "authorization scheme: basic, off", "off")
+    .option("--tls-cert-file <file>", "TLS certificate (reloaded when it changes)")
+    .option("--tls-private-key-file <file>", "TLS private key (reloaded when it changes)")
+    .option("--request-timeout <duration>", "deadline of every request's evaluation (Portcullis's own; OPA has none), e.g. 30s; 0 for none", "30s")
+    .option("--eval-workers <n>", "evaluation worker threads (Portcullis's own; default: CPUs, at most 4)")
+    .option("--enable-network-builtins", "allow http.send and net.lookup_ip_addr in policies (off by default, as in Gatekeeper)")
+    .action(async (paths: string[], o) => {
+      io.exitCode = await runServer(paths, o, io);
+    });
+}
