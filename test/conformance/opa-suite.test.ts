@@ -11,8 +11,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { locateSuite, loadSuite, runCases, readOracle, tallyFolders, type SuiteResult } from "./opa-suite.ts";
 
-/** Agreement measured when this was last raised (target ≥ 99.5 %). */
-const FLOOR = 0.985;
+/** Agreement measured when this was last raised: 4,206 of 4,210 (99.90 %; target ≥ 99.5 %). */
+const FLOOR = 0.998;
 
 const KNOWN = JSON.parse(readFileSync(new URL("./opa-suite-known.json", import.meta.url), "utf8")) as {
   cases: Record<string, { note: string; reason: string }>;
