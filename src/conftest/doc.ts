@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseModule } from "../rego/parser.ts";
-import { RegoError } from "../rego/errors.ts";
+import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import { classifyStage } from "../rego/strict.ts";
 import { Engine } from "../engine/index.ts";
 import { CONFTEST_TABLE } from "./builtins.ts";
@@ -76,6 +76,45 @@ function earliestStage(e: RegoError): RegoError {
   return kept.length === e.errors.length ? e : new RegoError(kept);
 }
 
+/** The annotations of a module with their target paths, in source order. */
+function moduleTargets(m: Module): Target[] {
+  const pkg = packagePath(m);
+  const out: Target[] = m.annotations.map((a) => ({ path: pkg, annotation: a }));
+  const seen = new Set<Annotation>();
+  for (const r of m.rules) {
+    for (const a of r.annotations) {
+      if (seen.has(a)) continue;
+      seen.add(a);
+      out.push({ path: [...pkg, ...rulePath(r)], annotation: a });
+    }
+  }
+  return out.sort((x, y) => x.annotation.loc.row - y.annotation.loc.row || x.annotation.loc.col - y.annotation.loc.col);
+}
+
+/**
+ * OPA's annotation set: one package annotation per package, one document or subpackages
+ * annotation per path; a second one is a type error located at it, naming the first.
+ */
+function redeclarations(modules: Module[]): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  const byPackage = new Map<string, Annotation>();
+  const byPath = new Map<string, Annotation>();
+  const sorted = [...modules].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const m of sorted) {
+    for (const t of moduleTargets(m)) {
+      const a = t.annotation;
+      const table = a.scope === "package" ? byPackage : a.scope === "document" || a.scope === "subpackages" ? byPath : null;
+      if (!table) continue;
+      const key = JSON.stringify(t.path);
+      const first = table.get(key);
+      if (first) {
+        errors.push({ code: "rego_type_error", message: `${a.scope} annotation redeclared: ${first.loc.file}:${first.loc.row}`, location: a.loc });
+      } else table.set(key, a);
+    }
+  }
+  return errors;
+}
+
 interface Target {
   path: string[];
   annotation: Annotation;
@@ -109,6 +148,8 @@ export function documentSections(dir: string): Section[] {
     else modules.push(r.module!);
   }
   if (errors.length > 0) throw new DocError(`parse rego annotations: load rego files: ${loadingErrorsText(errors)}`);
+  const redeclared = redeclarations(modules);
+  if (redeclared.length > 0) throw new DocError(`parse rego annotations: compile: ${new RegoError(redeclared).message}`);
   // conftest compiles the policies (with its builtins) before reading their annotations; the
   // compiler rewrites what it compiles, so it gets its own copies.
   try {
@@ -119,18 +160,7 @@ export function documentSections(dir: string): Section[] {
     if (e instanceof RegoError) throw new DocError(`parse rego annotations: compile: ${earliestStage(e).message}`);
     throw e;
   }
-  for (const m of modules) {
-    const pkg = packagePath(m);
-    for (const a of m.annotations) targets.push({ path: pkg, annotation: a });
-    const seen = new Set<Annotation>();
-    for (const r of m.rules) {
-      for (const a of r.annotations) {
-        if (seen.has(a)) continue;
-        seen.add(a);
-        targets.push({ path: [...pkg, ...rulePath(r)], annotation: a });
-      }
-    }
-  }
+  for (const m of modules) targets.push(...moduleTargets(m));
   if (targets.length === 0) throw new DocError("parse rego annotations: no annotations found");
   targets.sort(compareTargets);
   const sections: Section[] = [];
@@ -148,7 +178,44 @@ export function documentSections(dir: string): Section[] {
 }
 
 function relatedResources(a: Annotation): RelatedResource[] {
-  return Array.isArray(a.related_resources) ? (a.related_resources as RelatedResource[]) : [];
+  const rr = Array.isArray(a.related_resources) ? (a.related_resources as RelatedResource[]) : [];
+  return rr.map((r) => ({ ...r, ref: goURLString(r.ref) }));
+}
+
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+const VALID_ENCODED = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@[\]/]|%[0-9A-Fa-f]{2})*$/;
+
+/** Go's url.escape of an unescaped component: bytes outside `keep` percent-encoded. */
+function goEscape(text: string, keep: string): string {
+  let out = "";
+  for (const b of Buffer.from(text, "utf8")) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && (UNRESERVED.test(c) || keep.includes(c)) ? c : "%" + b.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}
+
+function goUnescape(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/%(?![0-9A-Fa-f]{2})/g, "%25"));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A related resource's ref as OPA keeps it (a Go url.URL) and prints it: the scheme in lower
+ * case, the path and fragment kept when validly encoded, else re-encoded as Go encodes them;
+ * the query as written.
+ */
+export function goURLString(ref: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:)?(\/\/[^/?#]*)?([^?#]*)(\?[^#]*)?(#.*)?$/s.exec(ref);
+  if (!m) return ref;
+  const [, scheme = "", authority = "", path, query = "", fragment = ""] = m;
+  const escPath = VALID_ENCODED.test(path) ? path : goEscape(goUnescape(path), "$&+,/:;=@");
+  const frag = fragment.slice(1);
+  const escFrag = fragment === "" ? "" : "#" + (VALID_ENCODED.test(frag) ? frag : goEscape(goUnescape(frag), "$&+,/:;=?@!()*"));
+  return scheme.toLowerCase() + authority + escPath + query + escFrag;
 }
 
 function str(v: unknown): string {
