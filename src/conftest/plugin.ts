@@ -14,7 +14,7 @@
 //    command, splits it on spaces (the part after the last / of a path command included), adds
 //    the user's arguments, and passes the environment, standard streams and exit status through.
 
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, rmdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve, basename, normalize } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -275,13 +275,4 @@ export function runPlugin(found: { plugin: Plugin; dir: string }, args: string[]
   const status = r.status ?? 1;
   if (status !== 0) return { status, error: `execute plugin: plugin exited with status ${status}`, ...captured };
   return { status: 0, ...captured };
-}
-
-/** Whether a path is a symbolic link (an installed local plugin). */
-export function isLinked(p: string): boolean {
-  try {
-    return lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
