@@ -1314,3 +1314,31 @@ export function jsonSyntaxError(text: string): string | null {
     return (e as Error).message;
   }
 }
+
+/**
+ * A template executed for a Portcullis command (`portcullis doc -t FILE`), not for Rego: Go's
+ * own output (`<no value>` kept) and Go's error messages naming the template as
+ * template.ParseFiles does (the file's base name). Throws an Error with that message.
+ */
+export function renderGoTemplate(src: string, data: GoVal, name: string): string {
+  const rename = (m: string) => m.replace(/^template: template:/, `template: ${name}:`).replace(/executing "template"/, `executing "${name}"`);
+  let list: Node[];
+  let defs: Map<string, Node[]>;
+  try {
+    const p = new Parser(lex(src));
+    [list] = p.list([]);
+    defs = p.defs;
+  } catch (e) {
+    if (e instanceof ParseError) throw new Error(rename(e.message));
+    throw e;
+  }
+  const ex = new Exec(src, defs);
+  ex.vars.push(["$", data]);
+  try {
+    ex.walkList(data, list);
+  } catch (e) {
+    if (e instanceof ExecError) throw new Error(rename(e.message));
+    if (!(e instanceof BreakSignal || e instanceof ContinueSignal)) throw e;
+  }
+  return ex.out;
+}

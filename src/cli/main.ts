@@ -38,6 +38,8 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   repl: () => import("./repl-command.ts"),
   fmt: () => import("./fmt-command.ts"),
   run: () => import("./run-command.ts"),
+  doc: () => import("./doc-command.ts"),
+  plugin: () => import("./plugin-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */
@@ -62,7 +64,7 @@ function cobraUnknownFlag(commanderMessage: string): string | undefined {
   return `Error: unknown shorthand flag: '${arg[1] ?? ""}' in ${arg}\n`;
 }
 
-export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+export async function main(argv: string[], io: CliIO & { inheritStdio?: boolean } = defaultIO()): Promise<number> {
   let unknownFlag = false;
   const program = new Command();
   program
@@ -94,8 +96,19 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
       },
     })
     .showHelpAfterError("(run with --help for usage)");
+  // `portcullis NAME args...` for an installed conftest plugin: its arguments are its own.
+  const at0 = commandIndex(argv);
+  if (at0 >= 0 && !Object.hasOwn(commands, argv[at0]) && argv[at0] !== "version" && argv[at0] !== "help") {
+    const { runPluginCommand } = await import("./plugin-command.ts");
+    // as conftest (cobra without flag parsing): every argument but the plugin's name, global
+    // flags before it included
+    const status = runPluginCommand(argv[at0], [...argv.slice(0, at0), ...argv.slice(at0 + 1)], io);
+    if (status !== undefined) return status;
+  }
   const modules = await Promise.all(needed(argv).map((name) => commands[name]()));
   for (const m of modules) m.register(program, io);
+  // the full list (help, unknown commands) names the installed plugins too, as conftest's does
+  if (modules.length === Object.keys(commands).length) (await import("./plugin-command.ts")).listPlugins(program);
   program
     .command("version")
     .description("Print the version")
@@ -138,10 +151,12 @@ export async function runProcess(argv: string[]): Promise<void> {
   }
 }
 
-function defaultIO(): CliIO {
+function defaultIO(): CliIO & { inheritStdio: boolean } {
   return {
     out: (s) => void process.stdout.write(s),
     err: (s) => void process.stderr.write(s),
     exitCode: 0,
+    // plugins share the process's standard streams
+    inheritStdio: true,
   };
 }
