@@ -3,11 +3,12 @@
 // outputs recorded from opa check 1.19, and compared live with opa when it is installed.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { cli } from "./helpers.ts";
+import { opaPath } from "../support/oracles.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pc-v0v1-"));
 process.chdir(dir);
@@ -43,18 +44,6 @@ const CASES: Record<string, [string, number, string]> = {
   "j.rego": ["package j\nimport rego.v1\nimport data.foo\nimport data.foo\np if true\n", 1, "1 error occurred: j.rego:4: rego_compile_error: import must not shadow import data.foo\n"],
 };
 for (const [f, [src]] of Object.entries(CASES)) writeFileSync(join(dir, f), src);
-
-function opaPath(): string | null {
-  for (const c of [join(homedir(), "go", "bin", "opa"), "opa"]) {
-    try {
-      execFileSync(c, ["version"], { stdio: "ignore" });
-      return c;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
 
 test("check --v0-v1: opa check --v0-v1's errors and exit codes (recorded)", async () => {
   for (const [f, [, code, err]] of Object.entries(CASES)) {

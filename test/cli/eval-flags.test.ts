@@ -4,13 +4,14 @@
 // live with opa when it is installed.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { cli } from "./helpers.ts";
 import { SOURCE_CLI } from "./portcullis-src.ts";
 import { goDuration, profileSortOrder } from "../../src/cli/evalflags.ts";
+import { opaPath } from "../support/oracles.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pc-evalflags-"));
 writeFileSync(
@@ -31,18 +32,6 @@ writeFileSync(join(dir, "input.json"), JSON.stringify({ user: "alice", names: ["
 writeFileSync(join(dir, "e.rego"), "package example\n\nimport rego.v1\n\nq := 1/0\n");
 // Outputs name files relative to the working directory, as opa's do.
 process.chdir(dir);
-
-function opaPath(): string | null {
-  for (const c of [join(homedir(), "go", "bin", "opa"), "opa"]) {
-    try {
-      execFileSync(c, ["version"], { stdio: "ignore" });
-      return c;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
 
 /** opa eval's output and exit code for the same arguments (null without opa). */
 function opa(args: string[]): { code: number; out: string; err: string } | null {

@@ -5,22 +5,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { cli } from "./helpers.ts";
+import { opaPath } from "../support/oracles.ts";
 
 const run = cli;
-
-function opaPath(): string | null {
-  for (const c of [join(homedir(), "go", "bin", "opa"), "opa"]) {
-    try {
-      execFileSync(c, ["version"], { stdio: "ignore" });
-      return c;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
 
 const dir = mkdtempSync(join(tmpdir(), "pc-eval-"));
 writeFileSync(

@@ -5,7 +5,7 @@
 // answers something else: those cases are recorded, with OPA's answer, in opa-suite-oracle.json
 // (written by the differential script), and OPA's answer is the reference.
 
-import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { homedir } from "node:os";
 import { execFileSync } from "node:child_process";
@@ -15,6 +15,7 @@ import type { RawResult } from "../../src/rego/engine.ts";
 import { RegoError } from "../../src/rego/errors.ts";
 import { toJS } from "../../src/rego/value.ts";
 import type { Value } from "../../src/rego/value.ts";
+import { yamlFiles } from "../support/oracles.ts";
 
 export const OPA_VERSION = "1.19.0";
 const SUFFIX = `github.com/open-policy-agent/opa@v${OPA_VERSION}/v1/test/cases/testdata`;
@@ -47,16 +48,6 @@ export interface SuiteCase {
   file: string;
   note: string;
   tc: Record<string, unknown>;
-}
-
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
-    else if (/\.ya?ml$/.test(name)) out.push(p);
-  }
-  return out;
 }
 
 /** Every case of the suite, in file order. */

@@ -2,7 +2,7 @@
 // them through the Engine. Used by test/conformance/conformance.test.ts and by
 // scripts/conformance.ts (which prints every failure).
 
-import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
@@ -11,6 +11,7 @@ import { RegoError } from "../../src/rego/errors.ts";
 import { parseTerm } from "../../src/rego/parser.ts";
 import type { Value } from "../../src/rego/value.ts";
 import { RSet, equal, fromJS, makeObject, toJS, emptyObject } from "../../src/rego/value.ts";
+import { yamlFiles } from "../support/oracles.ts";
 
 const DISAGREES: Set<string> = new Set(
   (JSON.parse(readFileSync(new URL("./opa-disagrees.json", import.meta.url), "utf8")).cases as { suite: string; file: string; note: string }[]).map(
@@ -32,16 +33,6 @@ export interface CaseResult {
 
 export function sharedAvailable(): boolean {
   return existsSync(CONFORMANCE);
-}
-
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
-    else if (/\.ya?ml$/.test(name)) out.push(p);
-  }
-  return out;
 }
 
 const OPA_FIELDS = new Set([
