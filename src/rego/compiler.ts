@@ -505,9 +505,11 @@ export class Compiler {
       }
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
+    // As OPA's stages: recursion is checked before types (typing a cycle of rules would recurse
+    // through all of them).
+    this.checkRecursion();
     this.warmTypes();
     this.runChecks();
-    this.checkRecursion();
     this.finishAll(this.root);
     return this.root;
   }
@@ -1062,6 +1064,9 @@ export class Compiler {
   // comprehension: they keep few locals (small stack frames) and leave the rest to helpers.
   private compileExpr(e: Expr, st: State, capture: number): ExprFn {
     const boundBefore = this.tracing ? new Set(st.bound) : null;
+    // OPA rewrites a print statement into a fresh call of internal.print, dropping the
+    // expression's `not` and `with` modifiers: `not print(x)` prints and succeeds.
+    if ((e.negated || e.with.length > 0) && e.node.type === "call" && isPrintOp(e.node.op)) e = { ...e, negated: false, with: [] };
     let fn: ExprFn;
     if (e.negated) fn = this.compileNegated(e, st, capture);
     else {
@@ -1351,23 +1356,28 @@ export class Compiler {
     return r.slot;
   }
 
-  /** Does the term contain variables that are unbound (outside reference operands)? */
+  /** Does the term contain variables that are unbound (outside reference operands)? Without recursion: patterns may be nested thousands deep. */
   private needsBinding(t: Term, st: State): boolean {
-    switch (t.type) {
-      case "var":
-        if (isWildcard(t.name)) return true;
-        if (this.isNonLocal(t.name, st)) return false;
-        {
-          const s = st.scope.find(t.name);
-          return s === undefined || !st.bound.has(s);
+    const todo: Term[] = [t];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      switch (x.type) {
+        case "var": {
+          if (isWildcard(x.name)) return true;
+          if (this.isNonLocal(x.name, st)) break;
+          const s = st.scope.find(x.name);
+          if (s === undefined || !st.bound.has(s)) return true;
+          break;
         }
-      case "array":
-        return constValueOf(t) === undefined && t.items.some((i) => this.needsBinding(i, st));
-      case "object":
-        return constValueOf(t) === undefined && t.items.some(([, v]) => this.needsBinding(v, st));
-      default:
-        return false;
+        case "array":
+          if (constValueOf(x) === undefined) for (const i of x.items) todo.push(i);
+          break;
+        case "object":
+          if (constValueOf(x) === undefined) for (const [, v] of x.items) todo.push(v);
+          break;
+      }
     }
+    return false;
   }
 
   // ---- Terms ---------------------------------------------------------------------------------
@@ -1923,6 +1933,7 @@ export class Compiler {
 
   /** Compile a pattern that matches a value, binding its unbound variables. */
   private compilePattern(t: Term, st: State, declareFresh: boolean, valTy?: TyFn): MatchFn {
+    if ((t.type === "array" || t.type === "object") && deeperThan(t, FLAT_DEPTH)) return this.compileDeepPattern(t, st, declareFresh, valTy);
     switch (t.type) {
       case "var": {
         if (isWildcard(t.name)) return (_c, _f, _v, k) => k();
@@ -1994,6 +2005,146 @@ export class Compiler {
       };
     }
     return (c, f, v, k) => ct.en(c, f, (x) => (equal(x, v) ? k() : false));
+  }
+
+  /**
+   * compilePattern for a pattern nested deeper than FLAT_DEPTH (`[[[…[v]…]]] = …` thousands
+   * deep), without recursion at compile time or when matching: the pattern becomes a list of
+   * steps in the order compilePattern would match its parts (depth first, left to right), each
+   * reading the value it checks from a register that an earlier step filled. Only a part whose
+   * value is enumerated (not computed) continues the match from a callback.
+   */
+  private compileDeepPattern(root: Term, st: State, declareFresh: boolean, valTy?: TyFn): MatchFn {
+    // Which parts contain variables to bind (needsBinding, computed bottom-up once).
+    const needs = new Map<Term, boolean>();
+    const post: Term[] = [];
+    const todo: Term[] = [root];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      post.push(x);
+      if (x.type === "array") for (const i of x.items) todo.push(i);
+      else if (x.type === "object") for (const [, v] of x.items) todo.push(v);
+    }
+    for (let i = post.length - 1; i >= 0; i--) {
+      const x = post[i];
+      if (x.type === "var") needs.set(x, this.needsBinding(x, st));
+      else if (x.type === "array") needs.set(x, constValueOf(x) === undefined && x.items.some((y) => needs.get(y)!));
+      else if (x.type === "object") needs.set(x, constValueOf(x) === undefined && x.items.some(([, y]) => needs.get(y)!));
+      else needs.set(x, false);
+    }
+    type Path = { up: Path | null; key: unknown } | null;
+    const tyAt = valTy === undefined ? () => undefined : (path: Path): TyFn => () => {
+      const keys: unknown[] = [];
+      for (let p = path; p !== null; p = p.up) keys.push(p.key);
+      let ty = valTy();
+      for (let i = keys.length - 1; i >= 0; i--) ty = Ty.indexOf(ty, keys[i]);
+      return ty;
+    };
+    type Step =
+      | { k: 0; src: number; n: number; dst: number }
+      | { k: 1; src: number; keys: ((c: Ctx, f: Frame) => Value | undefined)[]; dst: number }
+      | { k: 2; src: number; slot: number }
+      | { k: 3; src: number; slot: number }
+      | { k: 4; src: number; ev: (c: Ctx, f: Frame) => Value | undefined }
+      | { k: 5; src: number; en: CTerm["en"] };
+    const steps: Step[] = [];
+    const bindSlots: number[] = [];
+    let nregs = 1;
+    const work: { t: Term; reg: number; path: Path }[] = [{ t: root, reg: 0, path: null }];
+    while (work.length > 0) {
+      const { t, reg, path } = work.pop()!;
+      if (t.type === "array" && t.items.some((i) => declareFresh || needs.get(i)!)) {
+        const dst = nregs;
+        nregs += t.items.length;
+        steps.push({ k: 0, src: reg, n: t.items.length, dst });
+        for (let i = t.items.length - 1; i >= 0; i--) work.push({ t: t.items[i], reg: dst + i, path: { up: path, key: i } });
+        continue;
+      }
+      if (t.type === "object" && t.items.some(([, i]) => declareFresh || needs.get(i)!)) {
+        const keys = t.items.map(([kt]) => {
+          const ct = this.compileTerm(kt, st);
+          return ct.ev ?? enToEv(ct.en);
+        });
+        const dst = nregs;
+        nregs += t.items.length;
+        steps.push({ k: 1, src: reg, keys, dst });
+        for (let i = t.items.length - 1; i >= 0; i--) work.push({ t: t.items[i][1], reg: dst + i, path: { up: path, key: constValueOf(t.items[i][0]) } });
+        continue;
+      }
+      if (t.type === "var" && (declareFresh || !this.isNonLocal(t.name, st))) {
+        if (isWildcard(t.name)) continue;
+        let slot: number;
+        if (declareFresh) {
+          const existing = st.scope.vars.get(t.name);
+          if (existing !== undefined && st.bound.has(existing)) slot = existing;
+          else {
+            slot = st.newSlot(t.name);
+            st.scope.vars.set(t.name, slot);
+            st.scope.declared.add(t.name);
+          }
+        } else {
+          slot = this.varSlot(t, st);
+        }
+        if (st.bound.has(slot)) {
+          steps.push({ k: 3, src: reg, slot });
+          continue;
+        }
+        st.bound.add(slot);
+        if (valTy) st.types.set(slot, tyAt(path)!);
+        steps.push({ k: 2, src: reg, slot });
+        bindSlots.push(slot);
+        continue;
+      }
+      const ct = this.compileTerm(t, st);
+      steps.push(ct.ev !== null ? { k: 4, src: reg, ev: ct.ev } : { k: 5, src: reg, en: ct.en });
+    }
+    const n = steps.length;
+    return (c, f, v, k) => {
+      const regs: Value[] = new Array(nregs);
+      regs[0] = v;
+      const run = (from: number): boolean => {
+        for (let i = from; i < n; i++) {
+          const s = steps[i];
+          const x = regs[s.src];
+          switch (s.k) {
+            case 0:
+              if (!Array.isArray(x) || x.length !== s.n) return false;
+              for (let j = 0; j < s.n; j++) regs[s.dst + j] = x[j];
+              break;
+            case 1: {
+              if (!isObject(x) || objectEntries(x).length !== s.keys.length) return false;
+              for (let j = 0; j < s.keys.length; j++) {
+                const key = s.keys[j](c, f);
+                if (key === undefined) return false;
+                const y = lookup(x, key);
+                if (y === undefined) return false;
+                regs[s.dst + j] = y;
+              }
+              break;
+            }
+            case 2:
+              f[s.slot] = x;
+              break;
+            case 3:
+              if (!equal(f[s.slot] as Value, x)) return false;
+              break;
+            case 4: {
+              const y = s.ev(c, f);
+              if (y === undefined || !equal(y, x)) return false;
+              break;
+            }
+            case 5:
+              return s.en(c, f, (y) => (equal(y, x) ? run(i + 1) : false));
+          }
+        }
+        return k();
+      };
+      try {
+        return run(0);
+      } finally {
+        for (const slot of bindSlots) f[slot] = undefined;
+      }
+    };
   }
 
   private compileUnify(a: Term, b: Term, st: State): ExprFn {
@@ -3380,24 +3531,35 @@ function noteBuiltin(b: Builtin): Builtin {
   };
 }
 
-/** Could two terms unify at all, judging by their literal shapes (array lengths, object keys)? */
-function shapesCanUnify(a: Term, b: Term): boolean {
-  if (a.type === "array" && b.type === "array") {
-    return a.items.length === b.items.length && a.items.every((x, i) => shapesCanUnify(x, b.items[i]));
-  }
-  if (a.type === "object" && b.type === "object") {
-    if (a.items.length !== b.items.length) return false;
-    for (const [ka, va] of a.items) {
-      const kv = constValueOf(ka);
-      if (kv === undefined) return true;
-      const other = b.items.find(([kb]) => equal(constValueOf(kb) as Value, kv));
-      if (!other || !shapesCanUnify(va, other[1])) return false;
-    }
-    return true;
-  }
+/**
+ * Could two terms unify at all, judging by their literal shapes (array lengths, object keys)?
+ * Without recursion: patterns may be nested thousands deep.
+ */
+function shapesCanUnify(a0: Term, b0: Term): boolean {
   const lit = (t: Term) => t.type === "array" || t.type === "object" || t.type === "set" || t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null";
-  if ((a.type === "array" || a.type === "object") && lit(b)) return a.type === b.type;
-  if ((b.type === "array" || b.type === "object") && lit(a)) return a.type === b.type;
+  const todo: [Term, Term][] = [[a0, b0]];
+  while (todo.length > 0) {
+    const [a, b] = todo.pop()!;
+    if (a.type === "array" && b.type === "array") {
+      if (a.items.length !== b.items.length) return false;
+      for (let i = 0; i < a.items.length; i++) todo.push([a.items[i], b.items[i]]);
+      continue;
+    }
+    if (a.type === "object" && b.type === "object") {
+      if (a.items.length !== b.items.length) return false;
+      for (const [ka, va] of a.items) {
+        const kv = constValueOf(ka);
+        // a key that is not constant: nothing more is known about this pair
+        if (kv === undefined) break;
+        const other = b.items.find(([kb]) => equal(constValueOf(kb) as Value, kv));
+        if (!other) return false;
+        todo.push([va, other[1]]);
+      }
+      continue;
+    }
+    if ((a.type === "array" || a.type === "object") && lit(b) && a.type !== b.type) return false;
+    if ((b.type === "array" || b.type === "object") && lit(a) && a.type !== b.type) return false;
+  }
   return true;
 }
 
