@@ -214,7 +214,7 @@ export class Ctx {
 // there but thrown back (DeepEval) to the first level of the segment, which evaluates it from
 // its own, shallow, position, caches its value, and then runs its own evaluation again, which
 // now finds the value cached. So nesting of rules and functions has no depth limit; evaluation
-// stops with eval_internal_error only when the stack is low even at the start of a segment
+// stops with eval_cancel_error (tooDeep) only when the stack is low even at the start of a segment
 // (deeply nested comprehensions or expressions of one rule, or a deep caller).
 
 /** Nested rule/function evaluations evaluated on one stretch of the JavaScript stack. */
@@ -229,9 +229,14 @@ export class DeepEval {
   ) {}
 }
 
+/**
+ * The evaluation ran out of JavaScript stack: a resource limit (docs/LIMITS.md), reported with
+ * the code OPA gives an evaluation it stops before its end (eval_cancel_error, as for a
+ * deadline), not as an internal error: the program is legal, the evaluation just did not finish.
+ */
 export function tooDeep(loc?: Location): RegoError {
   return RegoError.single(
-    "eval_internal_error",
+    "eval_cancel_error",
     "evaluation nested too deeply: the JavaScript stack is exhausted (deeply nested comprehensions, calls or expressions within one rule)",
     loc,
   );
