@@ -234,9 +234,9 @@ export class DeepEval {
  * the code OPA gives an evaluation it stops before its end (eval_cancel_error, as for a
  * deadline), not as an internal error: the program is legal, the evaluation just did not finish.
  */
-export function tooDeep(loc?: Location): RegoError {
+export function tooDeep(loc?: Location, code: "eval_cancel_error" | "eval_internal_error" = "eval_cancel_error"): RegoError {
   return RegoError.single(
-    "eval_cancel_error",
+    code,
     "evaluation nested too deeply: the JavaScript stack is exhausted (deeply nested comprehensions, calls or expressions within one rule)",
     loc,
   );
@@ -772,7 +772,8 @@ export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | u
     if (e instanceof HaltError) throw RegoError.single(e.code, e.message, loc);
     if (e instanceof RegoError || e instanceof AsyncSuspend || e instanceof DeepEval) throw e;
     // A builtin that overflowed the stack (deeply nested input) has no result; never undefined.
-    if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep(loc);
+    // (a fault of the builtin, which should not recurse on its input: an internal error)
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep(loc, "eval_internal_error");
     throw unexpected(b.name, e, loc);
   }
 }
