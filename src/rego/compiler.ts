@@ -51,7 +51,11 @@ import type { TyFn } from "./types.ts";
 class Unsafe extends Error {
   vars: VarTerm[];
   constructor(vars: VarTerm[]) {
+    // Thrown and caught while the compiler orders a body: no stack trace to capture.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super("unsafe");
+    Error.stackTraceLimit = limit;
     this.vars = vars;
   }
 }
@@ -221,6 +225,29 @@ function det(fn: ExprFn, run: Det["run"], slot = -1): ExprFn {
 
 function isWildcard(name: string): boolean {
   return name === "_" || name.startsWith("$_");
+}
+
+/** The names of all variables in an expression, nested bodies included (without recursion). */
+function exprVarNames(e: Expr): Set<string> {
+  const out = new Set<string>();
+  const todo: unknown[] = [e.node, e.with];
+  while (todo.length > 0) {
+    const x = todo.pop();
+    if (Array.isArray(x)) {
+      for (const y of x) if (typeof y === "object" && y !== null) todo.push(y);
+      continue;
+    }
+    if (typeof x !== "object" || x === null) continue;
+    const o = x as Record<string, unknown>;
+    if (o.type === "var" && typeof o.name === "string") out.add(o.name);
+    for (const k in o) {
+      // (the operator of a call names a function, not a variable)
+      if (k === "loc" || (k === "op" && o.type === "call")) continue;
+      const y = o[k];
+      if (typeof y === "object" && y !== null) todo.push(y);
+    }
+  }
+  return out;
 }
 
 /** Is the operator `print` (without building its name)? */
@@ -505,9 +532,11 @@ export class Compiler {
       }
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
+    // As OPA's stages: recursion is checked before types (typing a cycle of rules would recurse
+    // through all of them).
+    this.checkRecursion();
     this.warmTypes();
     this.runChecks();
-    this.checkRecursion();
     this.finishAll(this.root);
     return this.root;
   }
@@ -1025,35 +1054,92 @@ export class Compiler {
     }
   }
 
+  /**
+   * Compile a body's expressions in OPA's safe order: again and again the first expression (in
+   * source order) that compiles, the others waiting. An expression that failed (Unsafe) is tried
+   * again only once an expression naming one of its variables has compiled (nothing else changes
+   * its outcome), the candidates kept in a heap of their positions: a long body in an order that
+   * needs reordering (`b0 = b1; b1 = b2; …; bn = 1`) compiles in n·log n, not n² attempts.
+   */
   private compileExprs(body: Body, st: State, captures?: Map<Expr, number>): ExprFn {
-    const pending = body.slice();
+    const n = body.length;
     const fns: ExprFn[] = [];
-    while (pending.length > 0) {
-      let done = false;
-      for (let i = 0; i < pending.length; i++) {
-        const snap = st.mark();
+    const done = new Uint8Array(n);
+    const names: (Set<string> | null)[] = new Array(n).fill(null);
+    const namesOf = (i: number) => names[i] ?? (names[i] = exprVarNames(body[i]));
+    const waiting = new Map<string, number[]>();
+    // The candidates: a binary min-heap of positions (all of them at first, in order).
+    const heap: number[] = Array.from({ length: n }, (_, i) => i);
+    const queued = new Uint8Array(n).fill(1);
+    const push = (x: number) => {
+      if (queued[x] || done[x]) return;
+      queued[x] = 1;
+      let i = heap.push(x) - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heap[p] <= x) break;
+        heap[i] = heap[p];
+        i = p;
+      }
+      heap[i] = x;
+    };
+    const pop = (): number => {
+      const top = heap[0];
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= heap.length) break;
+          const c = l + 1 < heap.length && heap[l + 1] < heap[l] ? l + 1 : l;
+          if (heap[c] >= last) break;
+          heap[i] = heap[c];
+          i = c;
+        }
+        heap[i] = last;
+      }
+      queued[top] = 0;
+      return top;
+    };
+    let left = n;
+    while (heap.length > 0) {
+      const i = pop();
+      const e = body[i];
+      const snap = st.mark();
+      try {
+        fns.push(this.compileExpr(e, st, captures?.get(e) ?? -1));
+      } catch (err) {
+        if (!(err instanceof Unsafe)) throw err;
+        st.undo(snap);
+        for (const name of namesOf(i)) {
+          const w = waiting.get(name);
+          if (w) w.push(i);
+          else waiting.set(name, [i]);
+        }
+        continue;
+      }
+      done[i] = 1;
+      left--;
+      if (left === 0) break;
+      for (const name of namesOf(i)) {
+        const w = waiting.get(name);
+        if (w === undefined) continue;
+        waiting.delete(name);
+        for (const j of w) push(j);
+      }
+    }
+    if (left > 0) {
+      const vars: VarTerm[] = [];
+      for (let i = 0; i < n; i++) {
+        if (done[i]) continue;
         try {
-          fns.push(this.compileExpr(pending[i], st, captures?.get(pending[i]) ?? -1));
-          pending.splice(i, 1);
-          done = true;
-          break;
-        } catch (e) {
-          if (!(e instanceof Unsafe)) throw e;
-          st.undo(snap);
+          this.compileExpr(body[i], st.child(), -1);
+        } catch (err) {
+          if (err instanceof Unsafe) vars.push(...err.vars);
+          else throw err;
         }
       }
-      if (!done) {
-        const vars: VarTerm[] = [];
-        for (const e of pending) {
-          try {
-            this.compileExpr(e, st.child(), -1);
-          } catch (err) {
-            if (err instanceof Unsafe) vars.push(...err.vars);
-            else throw err;
-          }
-        }
-        throw this.unsafeError(vars);
-      }
+      throw this.unsafeError(vars);
     }
     return chain(fns);
   }
@@ -1062,6 +1148,9 @@ export class Compiler {
   // comprehension: they keep few locals (small stack frames) and leave the rest to helpers.
   private compileExpr(e: Expr, st: State, capture: number): ExprFn {
     const boundBefore = this.tracing ? new Set(st.bound) : null;
+    // OPA rewrites a print statement into a fresh call of internal.print, dropping the
+    // expression's `not` and `with` modifiers: `not print(x)` prints and succeeds.
+    if ((e.negated || e.with.length > 0) && e.node.type === "call" && isPrintOp(e.node.op)) e = { ...e, negated: false, with: [] };
     let fn: ExprFn;
     if (e.negated) fn = this.compileNegated(e, st, capture);
     else {
@@ -1133,8 +1222,12 @@ export class Compiler {
         const text = exprText(inner, st);
         negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text }, e.loc);
       }
-      if (negBody === body) fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
-      else {
+      if (negBody === body) {
+        // At most one solution, binding nothing: a run of negations is evaluated in a loop (see Det).
+        const test = (c: Ctx, f: Frame): boolean => !body(c, f, K_TRUE);
+        fn = (c, f, k) => (body(c, f, K_TRUE) ? false : k());
+        if (capture < 0 && e.with.length === 0) det(fn, test);
+      } else {
         // Traced: as OPA's, the negated body is enumerated to its end (Exit, then Redo), not stopped at its first solution.
         const traced = negBody;
         fn = (c, f, k) => {
@@ -1351,23 +1444,28 @@ export class Compiler {
     return r.slot;
   }
 
-  /** Does the term contain variables that are unbound (outside reference operands)? */
+  /** Does the term contain variables that are unbound (outside reference operands)? Without recursion: patterns may be nested thousands deep. */
   private needsBinding(t: Term, st: State): boolean {
-    switch (t.type) {
-      case "var":
-        if (isWildcard(t.name)) return true;
-        if (this.isNonLocal(t.name, st)) return false;
-        {
-          const s = st.scope.find(t.name);
-          return s === undefined || !st.bound.has(s);
+    const todo: Term[] = [t];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      switch (x.type) {
+        case "var": {
+          if (isWildcard(x.name)) return true;
+          if (this.isNonLocal(x.name, st)) break;
+          const s = st.scope.find(x.name);
+          if (s === undefined || !st.bound.has(s)) return true;
+          break;
         }
-      case "array":
-        return constValueOf(t) === undefined && t.items.some((i) => this.needsBinding(i, st));
-      case "object":
-        return constValueOf(t) === undefined && t.items.some(([, v]) => this.needsBinding(v, st));
-      default:
-        return false;
+        case "array":
+          if (constValueOf(x) === undefined) for (const i of x.items) todo.push(i);
+          break;
+        case "object":
+          if (constValueOf(x) === undefined) for (const [, v] of x.items) todo.push(v);
+          break;
+      }
     }
+    return false;
   }
 
   // ---- Terms ---------------------------------------------------------------------------------
@@ -1518,7 +1616,10 @@ export class Compiler {
    */
   private compileFlat(root: Term, st: State): CTerm | null {
     type Call = (c: Ctx, vals: Value[], loc: Location) => Value | undefined;
-    type Step = { kind: 0; ev: ValFn } | { kind: 1; n: number; call: Call; loc: Location } | { kind: 2; n: number; set: boolean } | { kind: 3; n: number };
+    // kind 4: `l | r` where l is itself such a union computed by this evaluation (a new set that
+    // nothing else holds): r is added to l in place, so a chain `{0} | {1} | … | {n}` takes
+    // linear time, not the quadratic time of copying each intermediate union.
+    type Step = { kind: 0; ev: ValFn } | { kind: 1 | 4; n: number; call: Call; loc: Location } | { kind: 2; n: number; set: boolean } | { kind: 3; n: number };
     // A long chain names the same few functions over and over: resolve each name once.
     const targets = new Map<string, CallTarget>();
     const calls = new Map<CallTarget, Call>();
@@ -1531,11 +1632,11 @@ export class Compiler {
       return null;
     };
     // Post-order: a node is pushed again (expanded) under its children, and emitted after them.
-    const todo: { t: Term; expanded: boolean; call?: Call }[] = [{ t: root, expanded: false }];
+    const todo: { t: Term; expanded: boolean; call?: Call; inPlace?: boolean }[] = [{ t: root, expanded: false }];
     while (todo.length > 0) {
-      const { t, expanded, call: fc } = todo.pop()!;
+      const { t, expanded, call: fc, inPlace: fip } = todo.pop()!;
       if (expanded) {
-        if (fc !== undefined) steps.push({ kind: 1, n: (t as CallTerm).args.length, call: fc, loc: t.loc });
+        if (fc !== undefined) steps.push({ kind: fip ? 4 : 1, n: (t as CallTerm).args.length, call: fc, loc: t.loc });
         else if (t.type === "object") steps.push({ kind: 3, n: t.items.length });
         else steps.push({ kind: 2, n: (t as { items: Term[] }).items.length, set: t.type === "set" });
         continue;
@@ -1547,6 +1648,7 @@ export class Compiler {
       }
       let kids: Term[] | null = null;
       let call: Call | undefined;
+      let inPlace = false;
       if (t.type === "call") {
         const name = opName(t.op);
         if (name !== "print" && name !== "rego.metadata.rule" && name !== "rego.metadata.chain") {
@@ -1560,11 +1662,21 @@ export class Compiler {
           kids = t.args;
           call = calls.get(target);
           if (call === undefined) calls.set(target, (call = this.flatCall(target)));
+          const left = t.args[0];
+          inPlace =
+            !this.tracing &&
+            target.kind === "builtin" &&
+            target.b.name === "or" &&
+            target.b.infix === "|" &&
+            t.args.length === 2 &&
+            left.type === "call" &&
+            left.args.length === 2 &&
+            opName(left.op) === name;
         }
       } else if (t.type === "array" || t.type === "set") kids = t.items;
       else if (t.type === "object") kids = t.items.flat();
       if (kids !== null) {
-        todo.push({ t, expanded: true, call });
+        todo.push({ t, expanded: true, call, inPlace });
         for (let i = kids.length - 1; i >= 0; i--) todo.push({ t: kids[i], expanded: false });
         continue;
       }
@@ -1583,6 +1695,17 @@ export class Compiler {
             vals.push(v);
             break;
           }
+          case 4: {
+            // (not under `with` replacements: a replaced function may return a shared value)
+            const l = vals[vals.length - 2];
+            const r = vals[vals.length - 1];
+            if (c.mocks === null && l instanceof RSet && r instanceof RSet) {
+              vals.pop();
+              for (const x of r.map.values()) l.add(x);
+              break;
+            }
+          }
+          // falls through
           case 1: {
             const out = s.call(c, vals.splice(vals.length - s.n, s.n), s.loc);
             if (out === undefined) return undefined;
@@ -1923,6 +2046,7 @@ export class Compiler {
 
   /** Compile a pattern that matches a value, binding its unbound variables. */
   private compilePattern(t: Term, st: State, declareFresh: boolean, valTy?: TyFn): MatchFn {
+    if ((t.type === "array" || t.type === "object") && deeperThan(t, FLAT_DEPTH)) return this.compileDeepPattern(t, st, declareFresh, valTy);
     switch (t.type) {
       case "var": {
         if (isWildcard(t.name)) return (_c, _f, _v, k) => k();
@@ -1994,6 +2118,146 @@ export class Compiler {
       };
     }
     return (c, f, v, k) => ct.en(c, f, (x) => (equal(x, v) ? k() : false));
+  }
+
+  /**
+   * compilePattern for a pattern nested deeper than FLAT_DEPTH (`[[[…[v]…]]] = …` thousands
+   * deep), without recursion at compile time or when matching: the pattern becomes a list of
+   * steps in the order compilePattern would match its parts (depth first, left to right), each
+   * reading the value it checks from a register that an earlier step filled. Only a part whose
+   * value is enumerated (not computed) continues the match from a callback.
+   */
+  private compileDeepPattern(root: Term, st: State, declareFresh: boolean, valTy?: TyFn): MatchFn {
+    // Which parts contain variables to bind (needsBinding, computed bottom-up once).
+    const needs = new Map<Term, boolean>();
+    const post: Term[] = [];
+    const todo: Term[] = [root];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      post.push(x);
+      if (x.type === "array") for (const i of x.items) todo.push(i);
+      else if (x.type === "object") for (const [, v] of x.items) todo.push(v);
+    }
+    for (let i = post.length - 1; i >= 0; i--) {
+      const x = post[i];
+      if (x.type === "var") needs.set(x, this.needsBinding(x, st));
+      else if (x.type === "array") needs.set(x, constValueOf(x) === undefined && x.items.some((y) => needs.get(y)!));
+      else if (x.type === "object") needs.set(x, constValueOf(x) === undefined && x.items.some(([, y]) => needs.get(y)!));
+      else needs.set(x, false);
+    }
+    type Path = { up: Path | null; key: unknown } | null;
+    const tyAt = valTy === undefined ? () => undefined : (path: Path): TyFn => () => {
+      const keys: unknown[] = [];
+      for (let p = path; p !== null; p = p.up) keys.push(p.key);
+      let ty = valTy();
+      for (let i = keys.length - 1; i >= 0; i--) ty = Ty.indexOf(ty, keys[i]);
+      return ty;
+    };
+    type Step =
+      | { k: 0; src: number; n: number; dst: number }
+      | { k: 1; src: number; keys: ((c: Ctx, f: Frame) => Value | undefined)[]; dst: number }
+      | { k: 2; src: number; slot: number }
+      | { k: 3; src: number; slot: number }
+      | { k: 4; src: number; ev: (c: Ctx, f: Frame) => Value | undefined }
+      | { k: 5; src: number; en: CTerm["en"] };
+    const steps: Step[] = [];
+    const bindSlots: number[] = [];
+    let nregs = 1;
+    const work: { t: Term; reg: number; path: Path }[] = [{ t: root, reg: 0, path: null }];
+    while (work.length > 0) {
+      const { t, reg, path } = work.pop()!;
+      if (t.type === "array" && t.items.some((i) => declareFresh || needs.get(i)!)) {
+        const dst = nregs;
+        nregs += t.items.length;
+        steps.push({ k: 0, src: reg, n: t.items.length, dst });
+        for (let i = t.items.length - 1; i >= 0; i--) work.push({ t: t.items[i], reg: dst + i, path: { up: path, key: i } });
+        continue;
+      }
+      if (t.type === "object" && t.items.some(([, i]) => declareFresh || needs.get(i)!)) {
+        const keys = t.items.map(([kt]) => {
+          const ct = this.compileTerm(kt, st);
+          return ct.ev ?? enToEv(ct.en);
+        });
+        const dst = nregs;
+        nregs += t.items.length;
+        steps.push({ k: 1, src: reg, keys, dst });
+        for (let i = t.items.length - 1; i >= 0; i--) work.push({ t: t.items[i][1], reg: dst + i, path: { up: path, key: constValueOf(t.items[i][0]) } });
+        continue;
+      }
+      if (t.type === "var" && (declareFresh || !this.isNonLocal(t.name, st))) {
+        if (isWildcard(t.name)) continue;
+        let slot: number;
+        if (declareFresh) {
+          const existing = st.scope.vars.get(t.name);
+          if (existing !== undefined && st.bound.has(existing)) slot = existing;
+          else {
+            slot = st.newSlot(t.name);
+            st.scope.vars.set(t.name, slot);
+            st.scope.declared.add(t.name);
+          }
+        } else {
+          slot = this.varSlot(t, st);
+        }
+        if (st.bound.has(slot)) {
+          steps.push({ k: 3, src: reg, slot });
+          continue;
+        }
+        st.bound.add(slot);
+        if (valTy) st.types.set(slot, tyAt(path)!);
+        steps.push({ k: 2, src: reg, slot });
+        bindSlots.push(slot);
+        continue;
+      }
+      const ct = this.compileTerm(t, st);
+      steps.push(ct.ev !== null ? { k: 4, src: reg, ev: ct.ev } : { k: 5, src: reg, en: ct.en });
+    }
+    const n = steps.length;
+    return (c, f, v, k) => {
+      const regs: Value[] = new Array(nregs);
+      regs[0] = v;
+      const run = (from: number): boolean => {
+        for (let i = from; i < n; i++) {
+          const s = steps[i];
+          const x = regs[s.src];
+          switch (s.k) {
+            case 0:
+              if (!Array.isArray(x) || x.length !== s.n) return false;
+              for (let j = 0; j < s.n; j++) regs[s.dst + j] = x[j];
+              break;
+            case 1: {
+              if (!isObject(x) || objectEntries(x).length !== s.keys.length) return false;
+              for (let j = 0; j < s.keys.length; j++) {
+                const key = s.keys[j](c, f);
+                if (key === undefined) return false;
+                const y = lookup(x, key);
+                if (y === undefined) return false;
+                regs[s.dst + j] = y;
+              }
+              break;
+            }
+            case 2:
+              f[s.slot] = x;
+              break;
+            case 3:
+              if (!equal(f[s.slot] as Value, x)) return false;
+              break;
+            case 4: {
+              const y = s.ev(c, f);
+              if (y === undefined || !equal(y, x)) return false;
+              break;
+            }
+            case 5:
+              return s.en(c, f, (y) => (equal(y, x) ? run(i + 1) : false));
+          }
+        }
+        return k();
+      };
+      try {
+        return run(0);
+      } finally {
+        for (const slot of bindSlots) f[slot] = undefined;
+      }
+    };
   }
 
   private compileUnify(a: Term, b: Term, st: State): ExprFn {
@@ -2774,11 +3038,25 @@ export class Compiler {
         if (b && (b.infix !== undefined || (st.scope.find(name.split(".")[0]) === undefined && !st.mod.ruleNames.has(name.split(".")[0]) && !st.mod.imports.has(name.split(".")[0])))) {
           // minus/plus-like operators on sets keep the set type
           if ((name === "minus" || name === "and" || name === "or") && t.args.length === 2) {
-            const r = Ty.fromDecl(b.decl.result);
-            const a = this.typeOf(t.args[0], st, depth + 1);
+            // A chain of them (`{0} | {1} | …`, nested to the left) in one loop down its left
+            // operands, not one closure per level and operand.
+            const rs: Ty.Ty[] = [Ty.fromDecl(b.decl.result)];
+            let left = t.args[0];
+            let d = depth + 1;
+            while (d <= TYPE_DEPTH && left.type === "call" && left.args.length === 2) {
+              const lt = left.op.terms;
+              const ln = lt.length === 1 && lt[0].type === "var" ? lt[0].name : opName(left.op);
+              const lb = this.builtins.get(ln);
+              if (!(ln === "minus" || ln === "and" || ln === "or") || lb === undefined || lb.infix === undefined) break;
+              rs.push(Ty.fromDecl(lb.decl.result));
+              left = left.args[0];
+              d++;
+            }
+            const a = this.typeOf(left, st, d);
             return () => {
-              const at = a();
-              return at.k === Ty.K_SET ? at : at.k === Ty.K_NUM ? Ty.T_NUM : r;
+              let at = a();
+              for (let i = rs.length - 1; i >= 0; i--) at = at.k === Ty.K_SET ? at : at.k === Ty.K_NUM ? Ty.T_NUM : rs[i];
+              return at;
             };
           }
           let rf = resultTypes.get(b);
@@ -3380,24 +3658,35 @@ function noteBuiltin(b: Builtin): Builtin {
   };
 }
 
-/** Could two terms unify at all, judging by their literal shapes (array lengths, object keys)? */
-function shapesCanUnify(a: Term, b: Term): boolean {
-  if (a.type === "array" && b.type === "array") {
-    return a.items.length === b.items.length && a.items.every((x, i) => shapesCanUnify(x, b.items[i]));
-  }
-  if (a.type === "object" && b.type === "object") {
-    if (a.items.length !== b.items.length) return false;
-    for (const [ka, va] of a.items) {
-      const kv = constValueOf(ka);
-      if (kv === undefined) return true;
-      const other = b.items.find(([kb]) => equal(constValueOf(kb) as Value, kv));
-      if (!other || !shapesCanUnify(va, other[1])) return false;
-    }
-    return true;
-  }
+/**
+ * Could two terms unify at all, judging by their literal shapes (array lengths, object keys)?
+ * Without recursion: patterns may be nested thousands deep.
+ */
+function shapesCanUnify(a0: Term, b0: Term): boolean {
   const lit = (t: Term) => t.type === "array" || t.type === "object" || t.type === "set" || t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null";
-  if ((a.type === "array" || a.type === "object") && lit(b)) return a.type === b.type;
-  if ((b.type === "array" || b.type === "object") && lit(a)) return a.type === b.type;
+  const todo: [Term, Term][] = [[a0, b0]];
+  while (todo.length > 0) {
+    const [a, b] = todo.pop()!;
+    if (a.type === "array" && b.type === "array") {
+      if (a.items.length !== b.items.length) return false;
+      for (let i = 0; i < a.items.length; i++) todo.push([a.items[i], b.items[i]]);
+      continue;
+    }
+    if (a.type === "object" && b.type === "object") {
+      if (a.items.length !== b.items.length) return false;
+      for (const [ka, va] of a.items) {
+        const kv = constValueOf(ka);
+        // a key that is not constant: nothing more is known about this pair
+        if (kv === undefined) break;
+        const other = b.items.find(([kb]) => equal(constValueOf(kb) as Value, kv));
+        if (!other) return false;
+        todo.push([va, other[1]]);
+      }
+      continue;
+    }
+    if ((a.type === "array" || a.type === "object") && lit(b) && a.type !== b.type) return false;
+    if ((b.type === "array" || b.type === "object") && lit(a) && a.type !== b.type) return false;
+  }
   return true;
 }
 

@@ -214,7 +214,7 @@ export class Ctx {
 // there but thrown back (DeepEval) to the first level of the segment, which evaluates it from
 // its own, shallow, position, caches its value, and then runs its own evaluation again, which
 // now finds the value cached. So nesting of rules and functions has no depth limit; evaluation
-// stops with eval_internal_error only when the stack is low even at the start of a segment
+// stops with eval_cancel_error (tooDeep) only when the stack is low even at the start of a segment
 // (deeply nested comprehensions or expressions of one rule, or a deep caller).
 
 /** Nested rule/function evaluations evaluated on one stretch of the JavaScript stack. */
@@ -229,9 +229,14 @@ export class DeepEval {
   ) {}
 }
 
-export function tooDeep(loc?: Location): RegoError {
+/**
+ * The evaluation ran out of JavaScript stack: a resource limit (docs/LIMITS.md), reported with
+ * the code OPA gives an evaluation it stops before its end (eval_cancel_error, as for a
+ * deadline), not as an internal error: the program is legal, the evaluation just did not finish.
+ */
+export function tooDeep(loc?: Location, code: "eval_cancel_error" | "eval_internal_error" = "eval_cancel_error"): RegoError {
   return RegoError.single(
-    "eval_internal_error",
+    code,
     "evaluation nested too deeply: the JavaScript stack is exhausted (deeply nested comprehensions, calls or expressions within one rule)",
     loc,
   );
@@ -767,7 +772,8 @@ export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | u
     if (e instanceof HaltError) throw RegoError.single(e.code, e.message, loc);
     if (e instanceof RegoError || e instanceof AsyncSuspend || e instanceof DeepEval) throw e;
     // A builtin that overflowed the stack (deeply nested input) has no result; never undefined.
-    if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep(loc);
+    // (a fault of the builtin, which should not recurse on its input: an internal error)
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep(loc, "eval_internal_error");
     throw unexpected(b.name, e, loc);
   }
 }
