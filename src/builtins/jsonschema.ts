@@ -784,7 +784,9 @@ function readArg(v: Value): Value {
       throw e;
     }
   }
-  if (isObject(v)) return toJSONish(v);
+  // OPA converts arrays (and sets) too, though the declaration names strings and objects: a
+  // document may be an array; as a schema, an array is "schema is invalid"
+  if (isObject(v) || Array.isArray(v) || v instanceof RSet) return toJSONish(v);
   throw new SchemaError("wrong type, expected string or object");
 }
 

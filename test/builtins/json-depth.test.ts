@@ -108,3 +108,19 @@ test("rego.parse_module: long operator chains and deep collections (as OPA); too
   // OPA: "json: error calling MarshalJSON for type *ast.Rule: … exceeded max depth"; Portcullis: its value depth limit
   assert.match(run(q, `package p\nx := ${deepArr(6000)}\n`).error!, /^rego\.parse_module: .*exceeded max depth/);
 });
+
+test("json.match_schema / json.verify_schema: an array argument at run time is converted, as in OPA", () => {
+  const a = { a: [1], n: 3 };
+  assert.deepEqual(run("json.match_schema(input.a, {})", a).value, [true, []]);
+  assert.deepEqual(run('json.match_schema(input.a, {"type":"array","items":{"type":"string"}})', a).value, [
+    false,
+    [{ desc: "Invalid type. Expected: string, given: integer", error: "0: Invalid type. Expected: string, given: integer", field: "0", type: "invalid_type" }],
+  ]);
+  assert.deepEqual(run("json.match_schema({}, input.a)", a), { error: "json.match_schema: schema is invalid" });
+  assert.deepEqual(run("json.verify_schema(input.a)", a).value, [false, "jsonschema: schema is invalid"]);
+  assert.deepEqual(run("json.match_schema(input.n, {})", a), { error: "json.match_schema: wrong type, expected string or object" });
+  let deep: unknown = [];
+  for (let i = 0; i < 8999; i++) deep = [deep];
+  assert.deepEqual(run("json.match_schema(input, {})", deep).value, [true, []]);
+  assert.deepEqual(run("json.verify_schema(input)", deep).value, [false, "jsonschema: schema is invalid"]);
+});
