@@ -18,6 +18,7 @@ import type { Value } from "../rego/value.ts";
 import { typeName } from "../rego/value.ts";
 import type { Spec } from "./glob-engine.ts";
 import { Runner, Unsupported } from "./glob-engine.ts";
+import { appendAll, fromCodePoints } from "./support/codepoints.ts";
 
 // ---- bytes -----------------------------------------------------------------------------------
 
@@ -306,11 +307,11 @@ function appendMerge(target: number[], sub: number[]): number[] {
   let y = 0;
   while (x < target.length || y < sub.length) {
     if (x >= target.length) {
-      out.push(...sub.slice(y));
+      appendAll(out, sub, y);
       break;
     }
     if (y >= sub.length) {
-      out.push(...target.slice(x));
+      appendAll(out, target, x);
       break;
     }
     const a = target[x];
@@ -1178,7 +1179,7 @@ function glueAsEvery(ms: Matcher[]): Matcher | null {
     every.push(new MMin(min));
     if (!hasAny && !hasSuper) every.push(new MMax(min));
   }
-  if (separator.length > 0) every.push(new MContains(toBytes(String.fromCodePoint(...separator)), true));
+  if (separator.length > 0) every.push(new MContains(toBytes(fromCodePoints(separator)), true));
   return new MEveryOf(every);
 }
 
@@ -1342,7 +1343,7 @@ function compileNode(tree: Node, ctx: Ctx): Matcher {
       m = new MRange(tree.lo!, tree.hi!, !!tree.not);
       break;
     case Kind.Text:
-      m = new MText(toBytes(String.fromCodePoint(...tree.text!)));
+      m = new MText(toBytes(fromCodePoints(tree.text!)));
       break;
   }
   return optimize(m)!;

@@ -24,35 +24,54 @@ class SchemaError extends Error {}
 
 // ---- Values ------------------------------------------------------------------------------------
 
-/** A JSON view of a Rego value: sets become arrays, non-string keys their JSON text. */
-function toJSONish(v: Value): Value {
-  if (v instanceof RSet) return v.sorted().map(toJSONish);
-  if (Array.isArray(v)) {
-    let out: Value[] | null = null;
-    for (let i = 0; i < v.length; i++) {
-      const c = toJSONish(v[i]);
-      if (c !== v[i] && out === null) out = v.slice(0, i);
-      if (out !== null) out.push(c);
+/**
+ * A JSON view of a Rego value: sets become arrays, non-string keys their JSON text. Unchanged
+ * parts are returned as they are. Walked with an explicit stack (values nest 10,000 deep).
+ */
+function toJSONish(root: Value): Value {
+  const isLeaf = (v: Value) => !(v instanceof RSet || v instanceof ObjMap || Array.isArray(v) || isObject(v));
+  if (isLeaf(root)) return root;
+  type Frame = { src: Value; keys: string[] | null; items: Value[]; out: Value[]; i: number };
+  const frame = (v: Value): Frame => {
+    if (v instanceof RSet) return { src: v, keys: null, items: v.sorted(), out: [], i: 0 };
+    if (Array.isArray(v)) return { src: v, keys: null, items: v, out: [], i: 0 };
+    if (v instanceof ObjMap) {
+      const e = v.sorted();
+      return { src: v, keys: e.map(([k]) => (typeof k === "string" ? k : toJSONText(k))), items: e.map((x) => x[1]), out: [], i: 0 };
     }
-    return out ?? v;
-  }
-  if (v instanceof ObjMap) {
+    const keys = Object.keys(v as PlainObject);
+    return { src: v, keys, items: keys.map((k) => (v as PlainObject)[k]), out: [], i: 0 };
+  };
+  const finish = (f: Frame): Value => {
+    const changed = f.src instanceof RSet || f.src instanceof ObjMap || f.out.some((x, i) => x !== f.items[i]);
+    if (!changed) return f.src;
+    if (f.keys === null) return f.out;
     const o = emptyObject();
-    for (const [k, x] of v.sorted()) o[typeof k === "string" ? k : toJSONText(k)] = toJSONish(x);
+    f.keys.forEach((k, i) => (o[k] = f.out[i]!));
     return o;
-  }
-  if (isObject(v)) {
-    let changed = false;
-    const o = emptyObject();
-    for (const k of Object.keys(v)) {
-      const x = (v as PlainObject)[k];
-      const c = toJSONish(x);
-      if (c !== x) changed = true;
-      o[k] = c;
+  };
+  const stack: Frame[] = [frame(root)];
+  for (;;) {
+    const f = stack[stack.length - 1]!;
+    if (f.i === f.items.length) {
+      const v = finish(f);
+      stack.pop();
+      if (stack.length === 0) return v;
+      stack[stack.length - 1]!.out.push(v);
+      continue;
     }
-    return changed ? o : v;
+    const x = f.items[f.i++]!;
+    if (isLeaf(x)) f.out.push(x);
+    else stack.push(frame(x));
   }
-  return v;
+}
+
+/** Schemas and documents nested beyond what the validator's recursion allows: an error, not a crash. */
+function tooDeep(name: string, e: unknown): never {
+  if (e instanceof RangeError && /call stack/.test(e.message)) {
+    throw new BuiltinError(`${name}: schema or document nested too deeply to validate`);
+  }
+  throw e;
 }
 
 function isNum(v: Value): v is number | bigint | BigDec {
@@ -765,7 +784,9 @@ function readArg(v: Value): Value {
       throw e;
     }
   }
-  if (isObject(v)) return toJSONish(v);
+  // OPA converts arrays (and sets) too, though the declaration names strings and objects: a
+  // document may be an array; as a schema, an array is "schema is invalid"
+  if (isObject(v) || Array.isArray(v) || v instanceof RSet) return toJSONish(v);
   throw new SchemaError("wrong type, expected string or object");
 }
 
@@ -783,7 +804,7 @@ export function verifySchema(args: Value[]): Value {
     return [true, null];
   } catch (e) {
     if (e instanceof SchemaError) return [false, `jsonschema: ${e.message}`];
-    throw e;
+    return tooDeep("json.verify_schema", e);
   }
 }
 
@@ -795,9 +816,14 @@ export function matchSchema(args: Value[]): Value {
     c = compileSchema(args[1]);
   } catch (e) {
     if (e instanceof SchemaError) throw new BuiltinError(`json.match_schema: ${e.message}`);
-    throw e;
+    return tooDeep("json.match_schema", e);
   }
-  const r = new Validator(c).validate(c.schema, doc, []);
+  let r: ReturnType<Validator["validate"]>;
+  try {
+    r = new Validator(c).validate(c.schema, doc, []);
+  } catch (e) {
+    return tooDeep("json.match_schema", e);
+  }
   const errs: Value[] = r.errors.map((e) => {
     const o = emptyObject();
     o.desc = e.desc;

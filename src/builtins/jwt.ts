@@ -56,6 +56,15 @@ function parseJSON(text: string, eof = "unexpected EOF"): Value {
   return fromJSONText(text);
 }
 
+/**
+ * Why a JWK text is not JSON: jwx reads keys with a json.Decoder, which says "EOF" for a text of
+ * nothing but white space and "unexpected EOF" for a truncated one.
+ */
+function keyJSONError(text: string): string | null {
+  if (/^[ \t\r\n]*$/.test(text)) return "EOF";
+  return goJSONError(text, "unexpected EOF");
+}
+
 function fromJSONText(text: string): Value {
   return parseJSONValue(text);
 }
@@ -261,7 +270,7 @@ function parseVerificationKeys(text: string): VerifyKey[] {
       throw new BuiltinError("failed to extract a Key from the PEM certificate");
     }
   }
-  const err = goJSONError(text);
+  const err = keyJSONError(text);
   if (err !== null) throw new BuiltinError(JWK_PREFIX + "jwk.ParseKey: jwk.Parse: failed to probe data: probe: failed to unmarshal data: " + err);
   const parsed = JSON.parse(text) as unknown;
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
@@ -579,7 +588,7 @@ function encodeSignRaw(args: Value[]): Value {
   const payloadText = expectString(name, 2, args[1]);
   const keyText = expectString(name, 3, args[2]);
   // OPA parses the key before it reads the header.
-  const kerr = goJSONError(keyText);
+  const kerr = keyJSONError(keyText);
   if (kerr !== null) throw new BuiltinError("jwk.Parse: failed to parse sole key: jwk.ParseKey: jwk.Parse: failed to probe data: probe: failed to unmarshal data: " + kerr);
   const jwk = JSON.parse(keyText) as unknown;
   if (jwk === null || typeof jwk !== "object" || Array.isArray(jwk)) {

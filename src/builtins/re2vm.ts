@@ -19,6 +19,7 @@
 // 7.8 s in its NFA, and it rejects duplicate group names, which Go accepts.
 
 import type { Node } from "./re2.ts";
+import { appendAll } from "./support/codepoints.ts";
 
 export const enum Op {
   Rune,
@@ -806,7 +807,8 @@ class PikeVM {
           if (!look(inst.arg as Look, before, after)) break;
           pc = inst.out;
         } else {
-          out.push(pc, path.length, ...path);
+          out.push(pc, path.length);
+          appendAll(out, path);
           break;
         }
       }

@@ -8,6 +8,7 @@ import type { Value } from "../rego/value.ts";
 import { BigDec } from "../rego/value.ts";
 import { type Compiled, type Match, RegexSyntaxError, execAt, getRegex, parseRE2, quoteMeta, testRE } from "./re2.ts";
 import { goQuote } from "../gotext/fmt.ts";
+import { fromCodePoints } from "./support/codepoints.ts";
 
 function str(name: string, pos: number, v: Value): string {
   if (typeof v !== "string") throw operandError(name, pos, "string", v);
@@ -170,7 +171,7 @@ interface GTok {
 class GlobError extends Error {}
 
 function globErr(input: number[], pos: number, msg: string): never {
-  throw new GlobError(`input:${String.fromCodePoint(...input)}, pos:${pos}, ${msg}: the input provided is invalid`);
+  throw new GlobError(`input:${fromCodePoints(input)}, pos:${pos}, ${msg}: the input provided is invalid`);
 }
 
 const EOF = -1;

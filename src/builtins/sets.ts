@@ -1,6 +1,6 @@
 // Set operations: and (&), or (|), intersection, union, set_diff.
 
-import { RSet, type Value } from "../rego/value.ts";
+import { RSet, hashKey, type Value } from "../rego/value.ts";
 import { T, operandError, type Builtin } from "./registry.ts";
 import { setDiff } from "./arithmetic.ts";
 
@@ -19,13 +19,82 @@ function intersect(a: RSet, b: RSet): RSet {
   return out;
 }
 
+/**
+ * The result of a union, sharing its elements with the union it was made from.
+ *
+ * A chain `s1 | s2 | s3 | …` would copy the growing set at every step (quadratic). Instead,
+ * unions made from one another share an append-only log of elements: each is the first `count`
+ * entries of the log. Extending the newest one appends to the log; the older ones keep their
+ * prefix, so no set a rule already holds changes. A set's own Map is built (once, O(size)) only
+ * when something reads it; from then on it is an ordinary set and no longer extends the log.
+ */
+class SharedUnion extends RSet {
+  private own: Map<unknown, Value> | null = null;
+  constructor(
+    private readonly log: Map<unknown, Value>,
+    private readonly count: number,
+  ) {
+    super();
+    // RSet's `map` field is an own data property: remove it so that the accessor below serves it
+    delete (this as { map?: unknown }).map;
+  }
+  /** The newest set of its log, never read as a Map: a union may extend the log in place. */
+  extensible(): boolean {
+    return this.own === null && this.count === this.log.size;
+  }
+  get size(): number {
+    return this.own === null ? this.count : this.own.size;
+  }
+  has(v: Value): boolean {
+    if (this.own === null && this.count === this.log.size) return this.log.has(hashKey(v));
+    return this.map.has(hashKey(v));
+  }
+  /** A union with `more`, appended to this set's log (only for an extensible set). */
+  extend(more: RSet): SharedUnion {
+    for (const [k, v] of more.map) if (!this.log.has(k)) this.log.set(k, v);
+    return new SharedUnion(this.log, this.log.size);
+  }
+  materialize(): Map<unknown, Value> {
+    if (this.own === null) {
+      const own = new Map<unknown, Value>();
+      if (this.count === this.log.size) for (const [k, v] of this.log) own.set(k, v);
+      else {
+        let i = 0;
+        for (const [k, v] of this.log) {
+          if (i++ === this.count) break;
+          own.set(k, v);
+        }
+      }
+      this.own = own;
+    }
+    return this.own;
+  }
+}
+Object.defineProperty(SharedUnion.prototype, "map", {
+  get(this: SharedUnion) {
+    return this.materialize();
+  },
+  configurable: true,
+});
+
+/** Below this many elements a union is an ordinary copy. */
+const SHARE_FROM = 64;
+
 function unite(a: RSet, b: RSet): RSet {
   if (b.size === 0) return a;
   if (a.size === 0) return b;
-  const out = new RSet();
-  for (const [k, v] of a.map) out.map.set(k, v);
-  for (const [k, v] of b.map) out.map.set(k, v);
-  return out;
+  // union is commutative: extend whichever operand is the newest set of a shared log
+  if (a instanceof SharedUnion && a.extensible()) return a.extend(b);
+  if (b instanceof SharedUnion && b.extensible()) return b.extend(a);
+  if (a.size + b.size < SHARE_FROM) {
+    const out = new RSet();
+    for (const [k, v] of a.map) out.map.set(k, v);
+    for (const [k, v] of b.map) out.map.set(k, v);
+    return out;
+  }
+  const log = new Map<unknown, Value>(a.map);
+  for (const [k, v] of b.map) log.set(k, v);
+  return new SharedUnion(log, log.size);
 }
 
 function and(args: Value[]): Value {

@@ -76,6 +76,55 @@ function attr(n: XNode, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The version attribute as Go's encoding/xml reads it into an int: empty is 0, otherwise
+ * strconv.ParseInt of the trimmed text (base 10, int64); conftest then hands it over as a float64.
+ */
+function xmlVersion(v: unknown, file: string): number {
+  if (typeof v !== 'string') {
+    throw new ParseError('decode CycloneDX BOM: version must be an attribute holding an integer', { file, parser: 'cyclonedx' });
+  }
+  if (v === '') return 0;
+  const t = v.trim();
+  if (!/^[+-]?[0-9]+$/.test(t)) {
+    throw new ParseError(`decode CycloneDX BOM: strconv.ParseInt: parsing ${JSON.stringify(t)}: invalid syntax`, { file, parser: 'cyclonedx' });
+  }
+  const b = BigInt(t);
+  if (b > 9223372036854775807n || b < -9223372036854775808n) {
+    throw new ParseError(`decode CycloneDX BOM: strconv.ParseInt: parsing ${JSON.stringify(t)}: value out of range`, { file, parser: 'cyclonedx' });
+  }
+  return Number(b);
+}
+
+/** The first number literal (outside strings) whose value float64 cannot hold, or null. */
+function hugeNumber(text: string): string | null {
+  const num = /-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      i++;
+      while (i < text.length) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i += 2;
+        else if (d === 34) { i++; break; }
+        else i++;
+      }
+      continue;
+    }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      num.lastIndex = i;
+      const m = num.exec(text);
+      if (m) {
+        if (!Number.isFinite(Number(m[0]))) return m[0];
+        i += m[0].length;
+        continue;
+      }
+    }
+    i++;
+  }
+  return null;
+}
+
 function parseXmlBom(content: string, file: string): unknown {
   let root: XNode;
   try {
@@ -93,7 +142,7 @@ function parseXmlBom(content: string, file: string): unknown {
   const result: Record<string, unknown> = { bomFormat: '', specVersion: 'SpecVersion(0)' };
   for (const [k, v] of Object.entries(out)) {
     if (k === 'xmlns' || k === 'schemaLocation' || k === 'xsi') continue;
-    setOwn(result, k, k === 'version' ? Number(v) : v);
+    setOwn(result, k, k === 'version' ? xmlVersion(v, file) : v);
   }
   if (result.version === undefined) result.version = 0;
   return result;
@@ -123,6 +172,15 @@ function parse(content: string, file: string): unknown {
         parser: 'cyclonedx',
       });
     }
+  }
+  const huge = /\d{309}|[eE][+-]?\d{3}/.test(content) ? hugeNumber(content) : null;
+  if (huge !== null) {
+    // Go decodes the BOM first (version is an int there), then the whole document as JSON values.
+    const version = (doc as Record<string, unknown>).version;
+    if (typeof version === 'number' && !Number.isFinite(version)) {
+      throw new ParseError(`decode CycloneDX BOM: json: cannot unmarshal number ${huge} into Go struct field BOM.version of type int`, { file, parser: 'cyclonedx' });
+    }
+    throw new ParseError(`unmarshaling JSON error: json: cannot unmarshal number ${huge} into Go value of type float64`, { file, parser: 'cyclonedx' });
   }
   return doc;
 }

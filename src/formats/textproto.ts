@@ -193,6 +193,24 @@ function lex(src: string): Tok[] {
 
 const INT64 = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const INT32 = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
+const S32: [bigint, bigint] = [-(2n ** 31n), 2n ** 31n - 1n];
+const U32: [bigint, bigint] = [0n, 2n ** 32n - 1n];
+const S64: [bigint, bigint] = [-(2n ** 63n), 2n ** 63n - 1n];
+const U64: [bigint, bigint] = [0n, 2n ** 64n - 1n];
+/** The values each integer field type holds. */
+const INT_RANGE: Record<string, [bigint, bigint]> = {
+  int32: S32, sint32: S32, sfixed32: S32, uint32: U32, fixed32: U32,
+  int64: S64, sint64: S64, sfixed64: S64, uint64: U64, fixed64: U64,
+};
+
+/** An integer literal (decimal, 0-led octal, 0x hex, optionally signed), or null. */
+function intLiteral(v: string): bigint | null {
+  const m = /^([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(v);
+  if (!m) return null;
+  const body = m[2]!;
+  const b = /^0[xX]/.test(body) ? BigInt(body) : body.length > 1 && body[0] === '0' ? BigInt('0o' + body.slice(1)) : BigInt(body);
+  return m[1] === '-' ? -b : b;
+}
 
 function float32String(x: number): number | string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
@@ -210,11 +228,15 @@ class TextParser {
   private depth = 0;
   constructor(private toks: Tok[], private root: protobuf.Root) {}
 
+  // The last token is always eof: reading stops there, so a truncated input meets eof (and an
+  // "unexpected EOF" error) wherever the parser looks next.
   peek(): Tok {
-    return this.toks[this.i]!;
+    return this.toks[Math.min(this.i, this.toks.length - 1)]!;
   }
   next(): Tok {
-    return this.toks[this.i++]!;
+    const t = this.peek();
+    if (t.t !== 'eof') this.i++;
+    return t;
   }
   fail(msg: string, pos = this.peek().pos): never {
     throw new TextError(msg, pos);
@@ -306,6 +328,7 @@ class TextParser {
       let value: unknown = undefined;
       while (!this.isSym(close)) {
         const n = this.next();
+        if (n.t === 'eof') this.fail(`unexpected EOF, expected "${close}"`, n.pos);
         if (this.isSym(':')) this.next();
         if (n.v === 'key') key = this.scalar(keyType, undefined, n.pos);
         else if (n.v === 'value') {
@@ -332,14 +355,17 @@ class TextParser {
 
   scalar(type: string, en: protobuf.Enum | undefined, pos: number): unknown {
     const t = this.next();
+    if (t.t === 'eof') this.fail('unexpected EOF', t.pos);
     if (en) {
       if (t.t === 'id') {
         if (en.values[t.v] === undefined) this.fail(`invalid value for enum field: "${t.v}"`, t.pos);
         return t.v;
       }
       if (t.t === 'num') {
-        const n = Number(t.v);
-        return en.valuesById[n] ?? n;
+        // an enum number is an int32 literal (decimal, octal or hex), as in Go's prototext
+        const n = intLiteral(t.v);
+        if (n === null || n < INT_RANGE.int32![0] || n > INT_RANGE.int32![1]) this.fail(`invalid value for enum type: ${t.v}`, t.pos);
+        return en.valuesById[Number(n)] ?? Number(n);
       }
       this.fail('invalid enum value', t.pos);
     }
@@ -371,14 +397,11 @@ class TextParser {
         return x!;
       }
       default: {
-        if (t.t !== 'num' || /[.eEfF]/.test(t.v.replace(/^[-+]?0[xX][0-9a-fA-F]+$/, ''))) this.fail(`invalid value for ${type} field: ${t.v}`, t.pos);
-        const neg = t.v.startsWith('-');
-        const body = t.v.replace(/^[-+]/, '');
-        let b = /^0[xX]/.test(body) ? BigInt(body) : body.length > 1 && body.startsWith('0') ? BigInt('0o' + body.slice(1)) : BigInt(body);
-        if (neg) b = -b;
-        if (type.startsWith('u') || type === 'fixed32' || type === 'fixed64') {
-          if (b < 0n) this.fail(`invalid value for ${type} field: ${t.v}`, t.pos);
-        }
+        const b = t.t === 'num' ? intLiteral(t.v) : null;
+        if (b === null) this.fail(`invalid value for ${type} type: ${t.v}`, t.pos);
+        // beyond the field's range: Go's prototext refuses it (never a rounded or infinite number)
+        const range = INT_RANGE[type];
+        if (range && (b < range[0] || b > range[1])) this.fail(`invalid value for ${type} type: ${t.v}`, t.pos);
         if (INT64.has(type)) return b.toString();
         if (INT32.has(type)) return Number(b);
         void pos;

@@ -17,6 +17,7 @@ import {
   objectEntries,
   sortedKeys,
   toJSONText,
+  ValueDepthError,
   type PlainObject,
   type Value,
 } from "../rego/value.ts";
@@ -41,6 +42,9 @@ function quoteChar(s: string, i: number): string {
   return "'" + q.slice(1, -1) + "'";
 }
 
+/** Go's encoding/json reads arrays and objects nested at most this deep. */
+export const GO_MAX_DEPTH = 10000;
+
 const WS = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
 class Reader {
@@ -61,16 +65,82 @@ class Reader {
     while (this.i < s.length && WS(s.charCodeAt(this.i))) this.i++;
   }
 
+  /**
+   * One JSON value. Containers are read with an explicit stack (no recursion): like Go's scanner,
+   * nesting beyond GO_MAX_DEPTH is "invalid character '[' exceeded max depth".
+   */
   value(): Value {
-    this.skipWS();
     const s = this.s;
+    const stack: { arr: Value[] | null; obj: PlainObject | null; key: string }[] = [];
+    for (;;) {
+      this.skipWS();
+      if (this.i >= s.length) this.eof();
+      const c = s.charCodeAt(this.i);
+      let v: Value;
+      if (c === 0x7b || c === 0x5b) {
+        if (stack.length >= GO_MAX_DEPTH) this.bad("exceeded max depth");
+        this.i++;
+        this.skipWS();
+        if (this.i >= s.length) this.eof();
+        if (c === 0x7b) {
+          const obj: PlainObject = emptyObject();
+          if (s.charCodeAt(this.i) !== 0x7d) {
+            stack.push({ arr: null, obj, key: this.key() });
+            continue;
+          }
+          this.i++;
+          v = obj;
+        } else {
+          const arr: Value[] = [];
+          if (s.charCodeAt(this.i) !== 0x5d) {
+            stack.push({ arr, obj: null, key: "" });
+            continue;
+          }
+          this.i++;
+          v = arr;
+        }
+      } else v = this.scalar(c);
+      // a complete value: into its container, closing the containers that end here
+      for (;;) {
+        const f = stack[stack.length - 1];
+        if (f === undefined) return v;
+        if (f.arr !== null) f.arr.push(v);
+        else f.obj![f.key] = v;
+        this.skipWS();
+        if (this.i >= s.length) this.eof();
+        const d = s.charCodeAt(this.i);
+        if (d === 0x2c) {
+          this.i++;
+          if (f.obj !== null) f.key = this.key();
+          break;
+        }
+        if (d === (f.obj !== null ? 0x7d : 0x5d)) {
+          this.i++;
+          stack.pop();
+          v = f.arr ?? f.obj!;
+          continue;
+        }
+        this.bad(f.obj !== null ? "after object key:value pair" : "after array element");
+      }
+    }
+  }
+
+  /** An object key and its colon. */
+  key(): string {
+    const s = this.s;
+    this.skipWS();
     if (this.i >= s.length) this.eof();
-    const c = s.charCodeAt(this.i);
+    if (s.charCodeAt(this.i) !== 0x22) this.bad("looking for beginning of object key string");
+    const k = this.string();
+    this.skipWS();
+    if (this.i >= s.length) this.eof();
+    if (s.charCodeAt(this.i) !== 0x3a) this.bad("after object key");
+    this.i++;
+    return k;
+  }
+
+  scalar(c: number): Value {
     switch (c) {
-      case 0x7b: // {
-        return this.object();
-      case 0x5b: // [
-        return this.array();
       case 0x22: // "
         return this.string();
       case 0x74:
@@ -92,68 +162,6 @@ class Reader {
       if (s[this.i] !== word[k]) this.bad(`in literal ${word} (expecting '${word[k]}')`);
     }
     return v;
-  }
-
-  object(): Value {
-    const s = this.s;
-    this.i++;
-    const out: PlainObject = emptyObject();
-    this.skipWS();
-    if (this.i >= s.length) this.eof();
-    if (s.charCodeAt(this.i) === 0x7d) {
-      this.i++;
-      return out;
-    }
-    for (;;) {
-      this.skipWS();
-      if (this.i >= s.length) this.eof();
-      if (s.charCodeAt(this.i) !== 0x22) this.bad("looking for beginning of object key string");
-      const k = this.string();
-      this.skipWS();
-      if (this.i >= s.length) this.eof();
-      if (s.charCodeAt(this.i) !== 0x3a) this.bad("after object key");
-      this.i++;
-      out[k] = this.value();
-      this.skipWS();
-      if (this.i >= s.length) this.eof();
-      const c = s.charCodeAt(this.i);
-      if (c === 0x2c) {
-        this.i++;
-        continue;
-      }
-      if (c === 0x7d) {
-        this.i++;
-        return out;
-      }
-      this.bad("after object key:value pair");
-    }
-  }
-
-  array(): Value {
-    const s = this.s;
-    this.i++;
-    const out: Value[] = [];
-    this.skipWS();
-    if (this.i >= s.length) this.eof();
-    if (s.charCodeAt(this.i) === 0x5d) {
-      this.i++;
-      return out;
-    }
-    for (;;) {
-      out.push(this.value());
-      this.skipWS();
-      if (this.i >= s.length) this.eof();
-      const c = s.charCodeAt(this.i);
-      if (c === 0x2c) {
-        this.i++;
-        continue;
-      }
-      if (c === 0x5d) {
-        this.i++;
-        return out;
-      }
-      this.bad("after array element");
-    }
   }
 
   hex4(): number {
@@ -312,7 +320,14 @@ export function parseJSON(s: string): Value {
     } catch {
       ok = false;
     }
-    if (ok) return fromJS(x);
+    if (ok) {
+      try {
+        return fromJS(x);
+      } catch (e) {
+        // deeper than Rego values go: the reader below gives Go's error
+        if (!(e instanceof ValueDepthError)) throw e;
+      }
+    }
   }
   const r = new Reader(s);
   r.skipWS();
@@ -341,10 +356,25 @@ export function parseJSON(s: string): Value {
 export function isValidJSON(s: string): boolean {
   try {
     JSON.parse(s);
-    return true;
   } catch {
     return false;
   }
+  return nesting(s) <= GO_MAX_DEPTH;
+}
+
+/** The deepest nesting of arrays and objects in valid JSON text. */
+function nesting(s: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < s.length && s.charCodeAt(i) !== 0x22; i++) if (s.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 // ---- Writing ---------------------------------------------------------------------------------
@@ -393,8 +423,8 @@ function keyText(k: Value): string {
   return typeof k === "string" ? k : toJSONText(k);
 }
 
-/** Compact JSON as json.marshal produces it. */
-export function marshalJSON(v: Value): string {
+/** The JSON text of a scalar, or null for a collection. */
+function scalarJSON(v: Value): string | null {
   switch (typeof v) {
     case "string":
       return goJSONString(v);
@@ -406,63 +436,71 @@ export function marshalJSON(v: Value): string {
   }
   if (v === null) return "null";
   if (v instanceof BigDec) return numberText(v);
-  if (Array.isArray(v) || v instanceof RSet) {
-    const items = Array.isArray(v) ? v : v.sorted();
-    let out = "[";
-    for (let i = 0; i < items.length; i++) {
-      if (i > 0) out += ",";
-      out += marshalJSON(items[i]);
-    }
-    return out + "]";
-  }
-  let out = "{";
-  let first = true;
+  return null;
+}
+
+/** A collection's members in Go's order: keys (JSON text of object keys, sorted) or null, values. */
+function members(v: Value, indented: boolean): { keys: string[] | null; items: Value[] } {
+  if (Array.isArray(v)) return { keys: null, items: v };
+  if (v instanceof RSet) return { keys: null, items: v.sorted() };
+  let entries: [string, Value][];
   if (v instanceof ObjMap) {
     // keys as their JSON text, then sorted as strings (Go sorts the map keys)
-    const entries = v.sorted().map(([k, x]) => [keyText(k), x] as [string, Value]);
+    entries = v.sorted().map(([k, x]) => [keyText(k), x] as [string, Value]);
     entries.sort((a, b) => compareStrings(a[0], b[0]));
-    for (const [k, x] of entries) {
-      if (!first) out += ",";
-      first = false;
-      out += goJSONString(k) + ":" + marshalJSON(x);
+  } else if (indented) entries = objectEntries(v as PlainObject) as [string, Value][];
+  else entries = sortedKeys(v as PlainObject).map((k) => [k, (v as PlainObject)[k]] as [string, Value]);
+  return { keys: entries.map((e) => e[0]), items: entries.map((e) => e[1]) };
+}
+
+/**
+ * JSON text as Go's json.Marshal (indent === null) or json.MarshalIndent writes it. Collections
+ * are walked with an explicit stack: values nest as deep as Rego allows (10,000 levels).
+ */
+function writeJSON(v: Value, prefix: string, indent: string | null, level0: number): string {
+  const top = scalarJSON(v);
+  if (top !== null) return top;
+  let out = "";
+  const stack: { keys: string[] | null; items: Value[]; i: number; close: string }[] = [];
+  const open = (x: Value) => {
+    const m = members(x, indent !== null);
+    const close = m.keys === null ? "]" : "}";
+    if (indent !== null && m.items.length === 0) {
+      out += (m.keys === null ? "[" : "{") + close;
+      return;
     }
-    return out + "}";
+    out += m.keys === null ? "[" : "{";
+    stack.push({ keys: m.keys, items: m.items, i: 0, close });
+  };
+  open(v);
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const level = level0 + stack.length - 1;
+    if (f.i === f.items.length) {
+      if (indent !== null) out += "\n" + prefix + indent.repeat(level);
+      out += f.close;
+      stack.pop();
+      continue;
+    }
+    if (f.i > 0) out += ",";
+    if (indent !== null) out += "\n" + prefix + indent.repeat(level + 1);
+    if (f.keys !== null) out += goJSONString(f.keys[f.i]!) + (indent !== null ? ": " : ":");
+    const x = f.items[f.i++]!;
+    const sc = scalarJSON(x);
+    if (sc !== null) out += sc;
+    else open(x);
   }
-  for (const k of sortedKeys(v)) {
-    if (!first) out += ",";
-    first = false;
-    out += goJSONString(k) + ":" + marshalJSON(v[k]);
-  }
-  return out + "}";
+  return out;
+}
+
+/** Compact JSON as json.marshal produces it. */
+export function marshalJSON(v: Value): string {
+  return writeJSON(v, "", null, 0);
 }
 
 /** Indented JSON as Go's json.MarshalIndent(v, prefix, indent) writes it. */
 export function marshalJSONIndent(v: Value, prefix: string, indent: string, level = 0): string {
-  if (v === null || typeof v !== "object" || v instanceof BigDec) return marshalJSON(v);
-  const nl = "\n" + prefix + indent.repeat(level + 1);
-  const end = "\n" + prefix + indent.repeat(level);
-  if (Array.isArray(v) || v instanceof RSet) {
-    const items = Array.isArray(v) ? v : v.sorted();
-    if (items.length === 0) return "[]";
-    let out = "[";
-    for (let i = 0; i < items.length; i++) {
-      if (i > 0) out += ",";
-      out += nl + marshalJSONIndent(items[i], prefix, indent, level + 1);
-    }
-    return out + end + "]";
-  }
-  let entries: [string, Value][];
-  if (v instanceof ObjMap) {
-    entries = v.sorted().map(([k, x]) => [keyText(k), x] as [string, Value]);
-    entries.sort((a, b) => compareStrings(a[0], b[0]));
-  } else entries = objectEntries(v) as [string, Value][];
-  if (entries.length === 0) return "{}";
-  let out = "{";
-  for (let i = 0; i < entries.length; i++) {
-    if (i > 0) out += ",";
-    out += nl + goJSONString(entries[i][0]) + ": " + marshalJSONIndent(entries[i][1], prefix, indent, level + 1);
-  }
-  return out + end + "}";
+  return writeJSON(v, prefix, indent, level);
 }
 
 /**

@@ -125,10 +125,60 @@ export function exprJSON(e: Expr, index: number, o: AstJSONOptions = {}): J {
   return j;
 }
 
-export function termJSON(t: Term, o: AstJSONOptions = {}): J {
-  const j = termJSONInner(t, o);
-  if (o.locations) j.location = locJSON(t.loc);
-  return j;
+/** The terms a term is made of (object items flattened to key, value, key, …), or null for the others. */
+function subterms(t: Term): Term[] | null {
+  switch (t.type) {
+    case "ref":
+      return t.terms;
+    case "array":
+    case "set":
+      return t.items;
+    case "object":
+      return t.items.flat();
+    case "call":
+      return [t.op, ...t.args];
+    default:
+      return null;
+  }
+}
+
+/**
+ * A term's JSON. Refs, collections and calls (which nest as deep as the parser allows: a long
+ * chain of infix operators, templates within templates) are walked with an explicit stack.
+ */
+export function termJSON(root: Term, o: AstJSONOptions = {}): J {
+  const finish = (t: Term, j: J): J => {
+    if (o.locations) j.location = locJSON(t.loc);
+    return j;
+  };
+  const build = (t: Term, kids: J[]): J => {
+    switch (t.type) {
+      case "object": {
+        const pairs: [J, J][] = [];
+        for (let i = 0; i < kids.length; i += 2) pairs.push([kids[i]!, kids[i + 1]!]);
+        return finish(t, { type: "object", value: pairs });
+      }
+      default:
+        return finish(t, { type: t.type, value: kids });
+    }
+  };
+  const rootKids = subterms(root);
+  if (rootKids === null) return finish(root, termJSONInner(root, o));
+  const stack: { t: Term; kids: Term[]; out: J[] }[] = [{ t: root, kids: rootKids, out: [] }];
+  for (;;) {
+    const f = stack[stack.length - 1]!;
+    if (f.out.length === f.kids.length) {
+      const j = build(f.t, f.out);
+      stack.pop();
+      if (stack.length === 0) return j;
+      stack[stack.length - 1]!.out.push(j);
+      continue;
+    }
+    const x = f.kids[f.out.length]!;
+    const xk = subterms(x);
+    if (xk === null) f.out.push(finish(x, termJSONInner(x, o)));
+    else stack.push({ t: x, kids: xk, out: [] });
+  }
 }
 
 function termJSONInner(t: Term, o: AstJSONOptions): J {

@@ -288,3 +288,12 @@ test("randomized differential against the previous implementation", (t) => {
   assert.deepEqual(mismatches, []);
   assert.ok(triples >= patterns * 4 && matched > triples / 10, `${triples} triples, ${matched} matching`);
 });
+
+test("glob.match: literal patterns of 150,000 characters compile without exhausting the stack (as OPA)", () => {
+  // answers recorded from OPA 1.19.0: [false, true, true]
+  const glob = getBuiltin("glob.match")!;
+  const sep = "\u2028".repeat(142428);
+  const a = "a".repeat(150000);
+  const got = [glob.impl([sep, null, ""], fakeContext()), glob.impl([sep, null, sep], fakeContext()), glob.impl([a, ["."], a], fakeContext())];
+  assert.deepEqual(got, [false, true, true]);
+});

@@ -553,3 +553,53 @@ describe('fuzz findings: no raw exception escapes', () => {
     assert.deepEqual(reads('cue', 'a: len("ab")\n'), { a: 2 });
   });
 });
+
+describe('fuzz findings: numbers and truncation in textproto and CycloneDX', () => {
+  // answers recorded from conftest 0.71.1 (parse errors keep conftest's reason after the path)
+  it('textproto: integers beyond their field type and odd enum numbers are refused, as in conftest', () => {
+    writeFileSync(join(dir, 'n.proto'), 'syntax = "proto3";\npackage n;\nenum C { R = 0; G = 1; }\nmessage M { int32 i = 1; int64 l = 2; uint64 u = 3; C c = 4; repeated int32 r = 5; map<string, int32> m = 6; M sub = 7; string s = 8; }\n');
+    setProtoFileDirs([dir]);
+    try {
+      const head = '# proto-message: n.M\n';
+      refuses('textproto', head + 'i: 99999999999\n', 'invalid value for int32 type: 99999999999');
+      refuses('textproto', head + 'i: 2147483648\n', 'invalid value for int32 type: 2147483648');
+      refuses('textproto', head + 'l: 9223372036854775808\n', 'invalid value for int64 type: 9223372036854775808');
+      refuses('textproto', head + 'u: 18446744073709551616\n', 'invalid value for uint64 type: 18446744073709551616');
+      refuses('textproto', head + 'i: 1e999\n', 'invalid value for int32 type: 1e999');
+      refuses('textproto', head + 'r: [1, 99999999999999999999999999]\n', 'invalid value for int32 type: 99999999999999999999999999');
+      refuses('textproto', head + 'm { key: "a" value: 3000000000 }\n', 'invalid value for int32 type: 3000000000');
+      refuses('textproto', head + 'c: -a\n', 'invalid value for enum type: -a');
+      refuses('textproto', head + 'c: 5000000000\n', 'invalid value for enum type: 5000000000');
+      refuses('textproto', head + 'c: 1e999\n', 'invalid value for enum type: 1e999');
+      assert.deepEqual(
+        reads('textproto', head + 'i: -2147483648\nu: 18446744073709551615\nc: 0x1\nr: [017, 0x10]\n'),
+        { i: -2147483648, u: '18446744073709551615', c: 'G', r: [15, 16] },
+      );
+      // truncated inputs: conftest says "unexpected EOF"; never a TypeError past the last token
+      refuses('textproto', head + 'sub<s:"">m{', /^unexpected EOF/);
+      refuses('textproto', head + 'm{', /^unexpected EOF/);
+      refuses('textproto', head + 'm{key', /^unexpected EOF/);
+      refuses('textproto', head + 'm{key:', /^unexpected EOF/);
+      refuses('textproto', head + 'i:', /^unexpected EOF/);
+    } finally {
+      setProtoFileDirs([]);
+    }
+  });
+
+  it('CycloneDX: the XML version attribute is a Go int; JSON numbers beyond float64 are refused', () => {
+    refuses('cyclonedx', '<bom s=""version="^"><components><component e=""><name></name></component></components></bom>', 'decode CycloneDX BOM: strconv.ParseInt: parsing "^": invalid syntax');
+    refuses('cyclonedx', '<bom version="99999999999999999999999"></bom>', 'decode CycloneDX BOM: strconv.ParseInt: parsing "99999999999999999999999": value out of range');
+    refuses('cyclonedx', '<bom version="1.5"></bom>', 'decode CycloneDX BOM: strconv.ParseInt: parsing "1.5": invalid syntax');
+    refuses('cyclonedx', '<bom version=" "></bom>', 'decode CycloneDX BOM: strconv.ParseInt: parsing "": invalid syntax');
+    assert.equal((reads('cyclonedx', '<bom version=" 3 "></bom>') as { version: number }).version, 3);
+    assert.equal((reads('cyclonedx', '<bom version=""></bom>') as { version: number }).version, 0);
+    assert.equal((reads('cyclonedx', '<bom version="+7"></bom>') as { version: number }).version, 7);
+    assert.equal((reads('cyclonedx', '<bom version="9223372036854775807"></bom>') as { version: number }).version, 9223372036854775807);
+    refuses('cyclonedx', '{"bomFormat":"CycloneDX","specVersion":"1.4","version":1e400,"components":[]}', 'decode CycloneDX BOM: json: cannot unmarshal number 1e400 into Go struct field BOM.version of type int');
+    refuses(
+      'cyclonedx',
+      '{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,"components":[{"name":"1e999","version":"1","x":-1e400}]}',
+      'unmarshaling JSON error: json: cannot unmarshal number -1e400 into Go value of type float64',
+    );
+  });
+});

@@ -108,6 +108,9 @@ export { goJSONString, marshalJSON as goJSON } from "../../gotext/json.ts";
  * truncated input ("unexpected end of JSON input" for json.Unmarshal, "unexpected EOF" for a
  * json.Decoder).
  */
+/** Go's encoding/json: the deepest nesting of arrays and objects it reads. */
+export const GO_JSON_MAX_DEPTH = 10000;
+
 export function goJSONError(text: string, eof = "unexpected end of JSON input"): string | null {
   let i = 0;
   const n = text.length;
@@ -126,82 +129,92 @@ export function goJSONError(text: string, eof = "unexpected end of JSON input"):
     while (i < n && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
   };
   const ch = () => (i < n ? String.fromCodePoint(text.codePointAt(i)!) : null);
-  const value = (ctx: string): void => {
+  // Go's scanner refuses nesting beyond 10,000 levels ("exceeded max depth"); the walk keeps its
+  // own stack of open containers (no recursion, whatever the depth of the text).
+  const open: boolean[] = []; // true: an object, false: an array
+  const push = (c: string, object: boolean) => {
+    if (open.length >= GO_JSON_MAX_DEPTH) fail(`invalid character ${quote(c)} exceeded max depth`);
+    open.push(object);
+    i++;
+  };
+  /** An object key and its colon (at the key's opening quote, after white space). */
+  const key = () => {
     ws();
-    const c = ch();
-    if (c === null) fail(eof);
-    if (c === "{") {
-      i++;
+    const k = ch();
+    if (k === null) fail(eof);
+    if (k !== '"') fail(`invalid character ${quote(k!)} looking for beginning of object key string`);
+    str();
+    ws();
+    const colon = ch();
+    if (colon === null) fail(eof);
+    if (colon !== ":") fail(`invalid character ${quote(colon!)} after object key`);
+    i++;
+  };
+  /** One value: a scalar, or a container whose elements the loop below reads. */
+  const value = (): void => {
+    for (;;) {
       ws();
-      if (ch() === "}") {
-        i++;
-        return;
-      }
-      for (;;) {
+      const c = ch();
+      if (c === null) fail(eof);
+      if (c === "{") {
+        push(c, true);
         ws();
-        const k = ch();
-        if (k === null) fail(eof);
-        if (k !== '"') fail(`invalid character ${quote(k!)} looking for beginning of object key string`);
-        str();
-        ws();
-        const colon = ch();
-        if (colon === null) fail(eof);
-        if (colon !== ":") fail(`invalid character ${quote(colon!)} after object key`);
-        i++;
-        value("object");
-        ws();
-        const sep = ch();
-        if (sep === null) fail(eof);
-        if (sep === ",") {
+        if (ch() === "}") {
           i++;
-          continue;
-        }
-        if (sep === "}") {
-          i++;
+          open.pop();
           return;
         }
-        fail(`invalid character ${quote(sep!)} after object key:value pair`);
+        key();
+        continue;
       }
-    }
-    if (c === "[") {
-      i++;
-      ws();
-      if (ch() === "]") {
-        i++;
-        return;
-      }
-      for (;;) {
-        value("array");
+      if (c === "[") {
+        push(c, false);
         ws();
-        const sep = ch();
-        if (sep === null) fail(eof);
-        if (sep === ",") {
+        if (ch() === "]") {
           i++;
-          continue;
-        }
-        if (sep === "]") {
-          i++;
+          open.pop();
           return;
         }
-        fail(`invalid character ${quote(sep!)} after array element`);
+        continue;
       }
-    }
-    if (c === '"') return str();
-    if (c === "-" || (c! >= "0" && c! <= "9")) return num();
-    for (const lit of ["true", "false", "null"]) {
-      if (c === lit[0]) {
-        i++;
-        for (let j = 1; j < lit.length; j++) {
-          const d = ch();
-          if (d === null) fail(eof);
-          if (d !== lit[j]) fail(`invalid character ${quote(d!)} in literal ${lit} (expecting '${lit[j]}')`);
+      if (c === '"') return str();
+      if (c === "-" || (c! >= "0" && c! <= "9")) return num();
+      for (const lit of ["true", "false", "null"]) {
+        if (c === lit[0]) {
           i++;
+          for (let j = 1; j < lit.length; j++) {
+            const d = ch();
+            if (d === null) fail(eof);
+            if (d !== lit[j]) fail(`invalid character ${quote(d!)} in literal ${lit} (expecting '${lit[j]}')`);
+            i++;
+          }
+          return;
         }
-        return;
       }
+      fail(`invalid character ${quote(c!)} looking for beginning of value`);
     }
-    void ctx;
-    fail(`invalid character ${quote(c!)} looking for beginning of value`);
+  };
+  /** A whole value, its containers closed. */
+  const document = (): void => {
+    value();
+    while (open.length > 0) {
+      ws();
+      const sep = ch();
+      if (sep === null) fail(eof);
+      const object = open[open.length - 1];
+      if (sep === ",") {
+        i++;
+        if (object) key();
+        value();
+        continue;
+      }
+      if (sep === (object ? "}" : "]")) {
+        i++;
+        open.pop();
+        continue;
+      }
+      fail(object ? `invalid character ${quote(sep!)} after object key:value pair` : `invalid character ${quote(sep!)} after array element`);
+    }
   };
   const str = () => {
     i++;
@@ -260,7 +273,7 @@ export function goJSONError(text: string, eof = "unexpected end of JSON input"):
     }
   };
   try {
-    value("top");
+    document();
     ws();
     if (i < n) fail(`invalid character ${quote(ch()!)} after top-level value`);
     return null;
