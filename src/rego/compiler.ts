@@ -1616,10 +1616,10 @@ export class Compiler {
    */
   private compileFlat(root: Term, st: State): CTerm | null {
     type Call = (c: Ctx, vals: Value[], loc: Location) => Value | undefined;
-    // kind 4: `l | r` where l is itself such a union computed by this evaluation (a new set that
-    // nothing else holds): r is added to l in place, so a chain `{0} | {1} | … | {n}` takes
-    // linear time, not the quadratic time of copying each intermediate union.
-    type Step = { kind: 0; ev: ValFn } | { kind: 1 | 4; n: number; call: Call; loc: Location } | { kind: 2; n: number; set: boolean } | { kind: 3; n: number };
+    // (A chain `{0} | {1} | … | {n}` takes linear time through the union builtin itself, whose
+    // results share an append-only log: src/builtins/sets.ts. Adding to the left operand in place
+    // here would be wrong: `s | set()` returns s itself, a set a rule holds.)
+    type Step = { kind: 0; ev: ValFn } | { kind: 1; n: number; call: Call; loc: Location } | { kind: 2; n: number; set: boolean } | { kind: 3; n: number };
     // A long chain names the same few functions over and over: resolve each name once.
     const targets = new Map<string, CallTarget>();
     const calls = new Map<CallTarget, Call>();
@@ -1632,11 +1632,11 @@ export class Compiler {
       return null;
     };
     // Post-order: a node is pushed again (expanded) under its children, and emitted after them.
-    const todo: { t: Term; expanded: boolean; call?: Call; inPlace?: boolean }[] = [{ t: root, expanded: false }];
+    const todo: { t: Term; expanded: boolean; call?: Call }[] = [{ t: root, expanded: false }];
     while (todo.length > 0) {
-      const { t, expanded, call: fc, inPlace: fip } = todo.pop()!;
+      const { t, expanded, call: fc } = todo.pop()!;
       if (expanded) {
-        if (fc !== undefined) steps.push({ kind: fip ? 4 : 1, n: (t as CallTerm).args.length, call: fc, loc: t.loc });
+        if (fc !== undefined) steps.push({ kind: 1, n: (t as CallTerm).args.length, call: fc, loc: t.loc });
         else if (t.type === "object") steps.push({ kind: 3, n: t.items.length });
         else steps.push({ kind: 2, n: (t as { items: Term[] }).items.length, set: t.type === "set" });
         continue;
@@ -1648,7 +1648,6 @@ export class Compiler {
       }
       let kids: Term[] | null = null;
       let call: Call | undefined;
-      let inPlace = false;
       if (t.type === "call") {
         const name = opName(t.op);
         if (name !== "print" && name !== "rego.metadata.rule" && name !== "rego.metadata.chain") {
@@ -1662,21 +1661,11 @@ export class Compiler {
           kids = t.args;
           call = calls.get(target);
           if (call === undefined) calls.set(target, (call = this.flatCall(target)));
-          const left = t.args[0];
-          inPlace =
-            !this.tracing &&
-            target.kind === "builtin" &&
-            target.b.name === "or" &&
-            target.b.infix === "|" &&
-            t.args.length === 2 &&
-            left.type === "call" &&
-            left.args.length === 2 &&
-            opName(left.op) === name;
         }
       } else if (t.type === "array" || t.type === "set") kids = t.items;
       else if (t.type === "object") kids = t.items.flat();
       if (kids !== null) {
-        todo.push({ t, expanded: true, call, inPlace });
+        todo.push({ t, expanded: true, call });
         for (let i = kids.length - 1; i >= 0; i--) todo.push({ t: kids[i], expanded: false });
         continue;
       }
@@ -1695,17 +1684,6 @@ export class Compiler {
             vals.push(v);
             break;
           }
-          case 4: {
-            // (not under `with` replacements: a replaced function may return a shared value)
-            const l = vals[vals.length - 2];
-            const r = vals[vals.length - 1];
-            if (c.mocks === null && l instanceof RSet && r instanceof RSet) {
-              vals.pop();
-              for (const x of r.map.values()) l.add(x);
-              break;
-            }
-          }
-          // falls through
           case 1: {
             const out = s.call(c, vals.splice(vals.length - s.n, s.n), s.loc);
             if (out === undefined) return undefined;

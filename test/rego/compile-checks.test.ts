@@ -45,3 +45,12 @@ test("compile checks: an imported function named like a deprecated builtin is no
   const rs = e.query("x = data.a.r") as { bindings: Record<string, unknown> }[];
   assert.deepEqual(rs.map((r) => r.bindings), [{ x: true }]);
 });
+
+test("a long union chain whose first union returns a rule's own set leaves that set unchanged", () => {
+  // opa eval: y = 102, x = [1, 2] (a union that returned `s` itself must not be extended in place)
+  const chain = "(s | e)" + Array.from({ length: 100 }, (_, i) => ` | {${100 + i}}`).join("");
+  const e = new Engine();
+  e.addModule("u.rego", `package p\ns := {1, 2} if input.x\ne := set() if input.x\nt := ${chain}\n`);
+  const rs = e.query("y = count(data.p.t); x = data.p.s", { input: { x: true } }) as { bindings: Record<string, unknown> }[];
+  assert.deepEqual(rs.map((r) => r.bindings), [{ y: 102, x: [1, 2] }]);
+});
