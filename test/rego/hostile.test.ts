@@ -353,7 +353,7 @@ test("6: a chain of 40,000 set unions compiles and evaluates in linear time (OPA
   const unions = (n: number) => `package p\nx := ${lines(n + 1, (i) => `{${i}}`, " | ")}\n`;
   assert.equal(evalOne(unions(300), "count(data.p.x)"), 301);
   assert.equal(timed(() => evalOne(unions(40000), "count(data.p.x)")), 40001);
-  // The union is built in place only from sets it made itself: a rule's set stays as it is, and
+  // A union chain never changes a set a rule holds (unions share an append-only log), and
   // a replaced `or` is called as such (answers recorded from OPA 1.19).
   const src = [
     "package p",
