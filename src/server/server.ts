@@ -845,11 +845,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   /** The part of the escaped path after a prefix (OPA's escapedPathValue for {path...}). */
   const rest = (r: Req, prefix: string): string => r.rawPath.slice(prefix.length);
 
-  /** ?explain=notes|fails|full|debug: the evaluation tracer is not on this branch; say so rather than omit it. */
+  /** ?explain=notes|fails|full|debug: the server does not return traces yet (the engine's tracer serves `portcullis eval --explain`); say so rather than answer without the explanation. */
   function explainAsked(r: Req): boolean {
     return r.rawQuery !== "" && r.query.getAll("explain").some((x) => ["notes", "fails", "full", "debug"].includes(x));
   }
-  const explainAnswer = (): Answer => errorAnswer(501, "internal_error", "explanations (?explain) are not implemented by portcullis yet");
+  const explainAnswer = (): Answer => errorAnswer(501, "internal_error", "explanations (?explain) are not supported by portcullis run --server (use portcullis eval --explain)");
 
   function route(r: Req, diagnostic: boolean): Routed {
     const m = r.method === "HEAD" ? "GET" : r.method;
@@ -901,7 +901,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (p.startsWith("/v1/query/")) return { label: "catchall", run: () => METHOD_NOT_ALLOWED };
     if (p === "/v1/compile" || p.startsWith("/v1/compile/")) {
       if (m === "POST" || (m === "GET" && p !== "/v1/compile"))
-        return { label: "v1/compile", run: () => errorAnswer(501, "internal_error", "partial evaluation (the compile API) is not implemented by portcullis") };
+        return { label: "v1/compile", run: () => errorAnswer(501, "internal_error", "partial evaluation (the compile API) is not supported by portcullis") };
       return { label: "catchall", run: () => goMethodNotAllowed(p === "/v1/compile" ? "POST" : "GET, HEAD, POST") };
     }
     if (p === "/v1/config") return m === "GET" ? { label: "v1/config", run: () => ok(object([["result", o.config.raw]]), boolParam(r, "pretty")) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };

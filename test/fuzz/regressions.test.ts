@@ -1,7 +1,10 @@
 // The fuzz regression corpus: one small file per crash or hang the fuzzer found
 // (test/fuzz/regressions/*.json, written by `npm run fuzz -- --write-regressions DIR` and
 // replayed by `npm run fuzz -- --replay DIR`). Each case must now end in a result or a coded
-// error (RegoError with an OPA code, ParseError from src/formats), within the 2 s CPU budget.
+// error (RegoError with an OPA code, ParseError from src/formats), within REPLAY_BUDGET_MS of CPU.
+// The fuzz runs' own budget is 2 s (docs/LIMITS.md); the replay allows twice that because it runs
+// beside the other test files, whose load inflates a worker's CPU time (GC, caches): the largest
+// cases take 1.5–1.9 s alone, and a superlinear regression overshoots either budget many times.
 // Cases run in worker processes under the fuzzer's watchdog, so a hang fails its test instead of
 // stopping the suite.
 //
@@ -14,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { readRegressions, replay } from "../../scripts/fuzz/run.ts";
 import type { CheckResult } from "../../scripts/fuzz/pool.ts";
 
+const REPLAY_BUDGET_MS = 4000;
 const DIR = fileURLToPath(new URL("./regressions/", import.meta.url));
 const regs = readRegressions(DIR);
 
@@ -22,7 +26,7 @@ function outcome(r: CheckResult): string {
     case "crash":
       return `crash: ${r.outcome.error.name}: ${r.outcome.error.message.slice(0, 500)}\n${r.outcome.error.stack.slice(0, 2000)}`;
     case "hang":
-      return "hang: over the 2 s CPU budget";
+      return `hang: over the ${REPLAY_BUDGET_MS / 1000} s CPU budget`;
     case "died":
       return `worker died: ${r.detail}`;
     default:
@@ -34,7 +38,7 @@ test("fuzz regressions: every case is a result or a coded error", { timeout: 600
   assert.ok(regs.length > 0, `no regression files in ${DIR}`);
   const results = await replay(
     regs.map((r) => r.reg.case),
-    { workers: 2, budgetMs: 2000, log: () => {} },
+    { workers: 2, budgetMs: REPLAY_BUDGET_MS, log: () => {} },
   );
   for (let i = 0; i < regs.length; i++) {
     const { file, reg } = regs[i];

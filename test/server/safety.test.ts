@@ -110,7 +110,7 @@ test("network builtins are off unless enabled (a policy calling http.send does n
   }
 });
 
-test("what is not implemented says so: ?explain and the compile API answer 501 with a message", { timeout: 60000 }, async () => {
+test("what is not supported says so: ?explain and the compile API answer 501 with a message", { timeout: 60000 }, async () => {
   const s = await startPortcullis([SLOW], { workers: 0 });
   try {
     for (const [method, path, body] of [
@@ -120,13 +120,13 @@ test("what is not implemented says so: ?explain and the compile API answer 501 w
     ] as const) {
       const r = await fetch(`${s.base}${path}`, { method, body });
       assert.equal(r.status, 501, path);
-      assert.deepEqual(await r.json(), { code: "internal_error", message: "explanations (?explain) are not implemented by portcullis yet" });
+      assert.deepEqual(await r.json(), { code: "internal_error", message: "explanations (?explain) are not supported by portcullis run --server (use portcullis eval --explain)" });
     }
     const off = await fetch(`${s.base}/v1/data/slow/quick?explain=off`);
     assert.deepEqual(await off.json(), { result: "fast" });
     const c = await fetch(`${s.base}/v1/compile`, { method: "POST", body: JSON.stringify({ query: "data.slow.quick == x", unknowns: ["input"] }) });
     assert.equal(c.status, 501);
-    assert.match((await c.json()).message, /partial evaluation \(the compile API\) is not implemented/);
+    assert.match((await c.json()).message, /partial evaluation \(the compile API\) is not supported/);
   } finally {
     await s.stop();
   }
