@@ -772,8 +772,8 @@ const GQL_KIND: Record<string, string> = {
 
 /**
  * graphql-js schema problems that gqlparser reports while loading, in gqlparser's words and
- * places: interfaces not implemented transitively, input fields of output types and output
- * fields of input types. null for others.
+ * places: interfaces a type must also implement (transitively) but does not, input fields of
+ * output types and output fields of input types. null for others.
  */
 function loadingProblem(message: string, doc: DocumentNode, p: Parsed): Problem | null {
   const at = (l: { line: number; column: number } | null) => (p.fromObject || l === null ? { line: -1, column: -1 } : l);
