@@ -275,6 +275,9 @@ function resolveRefsErrors(m: Module, o: StrictOptions): StagedError[] {
         }
       }
     }
+    // Uses of imported names matter only for strict mode's `unused import` (and only when there
+    // are imports): otherwise the walk is skipped (the Engine runs these checks at every compile).
+    if (!o.strict || names.size === 0) continue;
     const argNames = new Set<string>();
     for (const a of h.args ?? []) allVarNames(a, argNames);
     const declared = declaredIn(r.body, new Set(argNames));
