@@ -39,7 +39,7 @@ import type {
   With,
 } from "./ast.ts";
 import { INFIX_OPS } from "./ast.ts";
-import { stackLow } from "./stack.ts";
+import { stackLow, foldTree } from "./stack.ts";
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import {
   lex,
@@ -1906,21 +1906,5 @@ function termCombine(t: Term, parts: string[], style: TermStringStyle): string {
  * from theirs.
  */
 export function foldTerm<R>(root: Term, leaf: (t: Term) => R | undefined, kids: (t: Term) => Term[], combine: (t: Term, rs: R[]) => R): R {
-  const r0 = leaf(root);
-  if (r0 !== undefined) return r0;
-  const stack: { t: Term; ks: Term[]; rs: R[] }[] = [{ t: root, ks: kids(root), rs: [] }];
-  for (;;) {
-    const top = stack[stack.length - 1];
-    if (top.rs.length < top.ks.length) {
-      const child = top.ks[top.rs.length];
-      const r = leaf(child);
-      if (r !== undefined) top.rs.push(r);
-      else stack.push({ t: child, ks: kids(child), rs: [] });
-      continue;
-    }
-    const res = combine(top.t, top.rs);
-    stack.pop();
-    if (stack.length === 0) return res;
-    stack[stack.length - 1].rs.push(res);
-  }
+  return foldTree(root, leaf, kids, combine);
 }

@@ -17,6 +17,7 @@
 
 import { Decimal } from "decimal.js";
 import { writeJSON, type JSONContainer } from "./jsonwriter.ts";
+import { foldTree } from "./stack.ts";
 
 export type Value =
   | null
@@ -426,23 +427,7 @@ function compareDeep(a: Value, b: Value): number {
  * result from theirs (objects: key and value results alternate).
  */
 export function foldValue<R>(root: Value, leaf: (v: Value) => R | undefined, kids: (v: Value) => Value[], combine: (v: Value, rs: R[], depth: number) => R): R {
-  const r0 = leaf(root);
-  if (r0 !== undefined) return r0;
-  const stack: { v: Value; ks: Value[]; rs: R[] }[] = [{ v: root, ks: kids(root), rs: [] }];
-  for (;;) {
-    const top = stack[stack.length - 1];
-    if (top.rs.length < top.ks.length) {
-      const child = top.ks[top.rs.length];
-      const r = leaf(child);
-      if (r !== undefined) top.rs.push(r);
-      else stack.push({ v: child, ks: kids(child), rs: [] });
-      continue;
-    }
-    const res = combine(top.v, top.rs, stack.length - 1);
-    stack.pop();
-    if (stack.length === 0) return res;
-    stack[stack.length - 1].rs.push(res);
-  }
+  return foldTree(root, leaf, kids, combine);
 }
 
 /** Children of a composite value for foldValue: elements, sorted set members, or keys and values alternating. */
