@@ -2022,6 +2022,17 @@ export class Compiler {
 
   // ---- Patterns and unification --------------------------------------------------------------
 
+  /** The slot a pattern variable binds: a fresh local (unless the same pattern already bound the name: f(x, x)), or the variable's own. */
+  private patternSlot(t: VarTerm, st: State, declareFresh: boolean): number {
+    if (!declareFresh) return this.varSlot(t, st);
+    const existing = st.scope.vars.get(t.name);
+    if (existing !== undefined && st.bound.has(existing)) return existing;
+    const slot = st.newSlot(t.name);
+    st.scope.vars.set(t.name, slot);
+    st.scope.declared.add(t.name);
+    return slot;
+  }
+
   /** Compile a pattern that matches a value, binding its unbound variables. */
   private compilePattern(t: Term, st: State, declareFresh: boolean, valTy?: TyFn): MatchFn {
     if ((t.type === "array" || t.type === "object") && deeperThan(t, FLAT_DEPTH)) return this.compileDeepPattern(t, st, declareFresh, valTy);
@@ -2029,19 +2040,7 @@ export class Compiler {
       case "var": {
         if (isWildcard(t.name)) return (_c, _f, _v, k) => k();
         if (!declareFresh && this.isNonLocal(t.name, st)) break;
-        let slot: number;
-        if (declareFresh) {
-          // A fresh local, except when the same pattern already bound this name (f(x, x)).
-          const existing = st.scope.vars.get(t.name);
-          if (existing !== undefined && st.bound.has(existing)) slot = existing;
-          else {
-            slot = st.newSlot(t.name);
-            st.scope.vars.set(t.name, slot);
-            st.scope.declared.add(t.name);
-          }
-        } else {
-          slot = this.varSlot(t, st);
-        }
+        const slot = this.patternSlot(t, st, declareFresh);
         if (st.bound.has(slot)) {
           return (_c, f, v, k) => (equal(f[slot] as Value, v) ? k() : false);
         }
@@ -2164,18 +2163,7 @@ export class Compiler {
       }
       if (t.type === "var" && (declareFresh || !this.isNonLocal(t.name, st))) {
         if (isWildcard(t.name)) continue;
-        let slot: number;
-        if (declareFresh) {
-          const existing = st.scope.vars.get(t.name);
-          if (existing !== undefined && st.bound.has(existing)) slot = existing;
-          else {
-            slot = st.newSlot(t.name);
-            st.scope.vars.set(t.name, slot);
-            st.scope.declared.add(t.name);
-          }
-        } else {
-          slot = this.varSlot(t, st);
-        }
+        const slot = this.patternSlot(t, st, declareFresh);
         if (st.bound.has(slot)) {
           steps.push({ k: 3, src: reg, slot });
           continue;
