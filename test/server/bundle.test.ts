@@ -6,8 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { startServer, loadConfig, Logger } from "../../src/server/index.ts";
-import { HAVE_OPA, OPA, differences, liveOPA, run, type Recording } from "./harness.ts";
+import { startServer } from "../../src/server/index.ts";
+import { HAVE_OPA, OPA, differences, liveOPA, run, testServerOptions, type Recording } from "./harness.ts";
 import type { DiffRequest } from "./diff-requests.ts";
 
 const BUNDLE = fileURLToPath(new URL("./fixtures/bundle", import.meta.url));
@@ -43,22 +43,7 @@ test("bundle directory: portcullis answers as OPA does (recorded)", { timeout: 1
   const rec = JSON.parse(readFileSync(RECORDED, "utf8")) as Recording;
   const reqs = requests();
   assert.deepEqual(rec.requests, reqs.map((r) => ({ method: r.method, path: r.path.split(BUNDLE).join("<fixtures>") })), "stale recording: re-record with PORTCULLIS_RECORD=1");
-  const server = await startServer({
-    paths: [BUNDLE],
-    bundleMode: true,
-    watch: false,
-    addrs: ["127.0.0.1:0"],
-    diagnosticAddrs: [],
-    regoVersion: "v1",
-    config: loadConfig({ id: "t", version: "t" }),
-    logger: new Logger("error", "json", () => undefined),
-    authentication: "off",
-    authorization: "off",
-    shutdownGracePeriod: 1,
-    requestTimeoutMs: 30000,
-    workers: 1,
-    networkBuiltins: false,
-  });
+  const server = await startServer(testServerOptions([BUNDLE], { bundleMode: true }));
   let got;
   try {
     got = await run(`http://${server.addresses[0]}`, reqs, BUNDLE);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli } from "../cli/helpers.ts";
 import { SOURCE_CLI } from "../cli/portcullis-src.ts";
-import { freePort } from "./harness.ts";
+import { freePort, testServerOptions } from "./harness.ts";
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), "portcullis-run-"));
@@ -62,23 +62,8 @@ test("run: an address in use is a one-line error", async () => {
 test("run: --v0-compatible loads Rego v0 policies", { timeout: 60000 }, async () => {
   const dir = tmp();
   writeFileSync(join(dir, "p.rego"), "package p\n\ns[x] { x := 1 }\n\ndefault allow = false\n\nallow { input.ok }\n");
-  const { startServer, loadConfig, Logger } = await import("../../src/server/index.ts");
-  const server = await startServer({
-    paths: [dir],
-    bundleMode: false,
-    watch: false,
-    addrs: ["127.0.0.1:0"],
-    diagnosticAddrs: [],
-    regoVersion: "v0",
-    config: loadConfig({ id: "t", version: "t" }),
-    logger: new Logger("error", "json", () => undefined),
-    authentication: "off",
-    authorization: "off",
-    shutdownGracePeriod: 1,
-    requestTimeoutMs: 30000,
-    workers: 1,
-    networkBuiltins: false,
-  });
+  const { startServer } = await import("../../src/server/index.ts");
+  const server = await startServer(testServerOptions([dir], { regoVersion: "v0" }));
   try {
     const base = `http://${server.addresses[0]}`;
     assert.deepEqual(await (await fetch(`${base}/v1/data/p`, { method: "POST", body: '{"input":{"ok":true}}' })).json(), { result: { allow: true, s: [1] } });

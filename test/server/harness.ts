@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { startServer, loadConfig, Logger, type RunningServer } from "../../src/server/index.ts";
+import { startServer, loadConfig, Logger, type RunningServer, type ServerOptions } from "../../src/server/index.ts";
 import type { DiffRequest } from "./diff-requests.ts";
 
 export const OPA = process.env.OPA_BIN ?? join(homedir(), "go", "bin", "opa");
@@ -31,24 +31,39 @@ export interface Started {
   server?: RunningServer;
 }
 
-export async function startPortcullis(paths: string[], opts: { workers?: number; timeoutMs?: number; sets?: string[]; authz?: boolean; token?: boolean; watch?: boolean; log?: (s: string) => void; logLevel?: "debug" | "info" | "error" } = {}): Promise<Started> {
-  const config = loadConfig({ sets: opts.sets ?? [], id: "test-id", version: "test" });
-  const server = await startServer({
+/** Options for an in-process test server on a free loopback port: quiet, no auth, 1 worker; `over` replaces any. */
+export function testServerOptions(paths: string[], over: Partial<ServerOptions> = {}): ServerOptions {
+  return {
     paths,
     bundleMode: false,
-    watch: opts.watch ?? false,
+    watch: false,
     addrs: ["127.0.0.1:0"],
     diagnosticAddrs: [],
     regoVersion: "v1",
-    config,
-    logger: new Logger(opts.logLevel ?? (opts.log ? "info" : "error"), "json", opts.log ?? (() => undefined)),
-    authentication: opts.token ? "token" : "off",
-    authorization: opts.authz ? "basic" : "off",
+    config: loadConfig({ id: "t", version: "t" }),
+    logger: new Logger("error", "json", () => undefined),
+    authentication: "off",
+    authorization: "off",
     shutdownGracePeriod: 1,
-    requestTimeoutMs: opts.timeoutMs ?? 30000,
-    workers: opts.workers ?? 1,
+    requestTimeoutMs: 30000,
+    workers: 1,
     networkBuiltins: false,
-  });
+    ...over,
+  };
+}
+
+export async function startPortcullis(paths: string[], opts: { workers?: number; timeoutMs?: number; sets?: string[]; authz?: boolean; token?: boolean; watch?: boolean; log?: (s: string) => void; logLevel?: "debug" | "info" | "error" } = {}): Promise<Started> {
+  const server = await startServer(
+    testServerOptions(paths, {
+      watch: opts.watch ?? false,
+      config: loadConfig({ sets: opts.sets ?? [], id: "test-id", version: "test" }),
+      logger: new Logger(opts.logLevel ?? (opts.log ? "info" : "error"), "json", opts.log ?? (() => undefined)),
+      authentication: opts.token ? "token" : "off",
+      authorization: opts.authz ? "basic" : "off",
+      requestTimeoutMs: opts.timeoutMs ?? 30000,
+      workers: opts.workers ?? 1,
+    }),
+  );
   return { base: `http://${server.addresses[0]}`, stop: () => server.close(), server };
 }
 

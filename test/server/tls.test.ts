@@ -9,7 +9,8 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer, loadConfig, Logger } from "../../src/server/index.ts";
+import { startServer } from "../../src/server/index.ts";
+import { testServerOptions } from "./harness.ts";
 
 const hasOpenssl = (process.env.PATH ?? "").split(":").some((d) => existsSync(join(d, "openssl")));
 const POLICY = fileURLToPath(new URL("./fixtures/slow/", import.meta.url));
@@ -42,23 +43,7 @@ test("TLS: serves HTTPS and picks up a replaced certificate", { skip: hasOpenssl
   const keyFile = join(dir, "server.key");
   copyFileSync(one.cert, certFile);
   copyFileSync(one.key, keyFile);
-  const server = await startServer({
-    paths: [POLICY],
-    bundleMode: false,
-    watch: false,
-    addrs: ["127.0.0.1:0"],
-    diagnosticAddrs: [],
-    regoVersion: "v1",
-    config: loadConfig({ id: "t", version: "t" }),
-    logger: new Logger("error", "json", () => undefined),
-    authentication: "off",
-    authorization: "off",
-    shutdownGracePeriod: 1,
-    requestTimeoutMs: 30000,
-    workers: 0,
-    networkBuiltins: false,
-    tls: { certFile, keyFile },
-  });
+  const server = await startServer(testServerOptions([POLICY], { workers: 0, tls: { certFile, keyFile } }));
   const port = Number(server.addresses[0].split(":").pop());
   try {
     const first = await get(port, readFileSync(one.cert));
