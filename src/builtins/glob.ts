@@ -25,7 +25,7 @@ import { appendAll, fromCodePoints } from "./support/codepoints.ts";
 const encoder = new TextEncoder();
 const NON_ASCII = /[^\x00-\x7f]/;
 
-function toBytes(s: string): string {
+export function toBytes(s: string): string {
   if (!NON_ASCII.test(s)) return s;
   const b = encoder.encode(s);
   let out = "";
@@ -33,14 +33,14 @@ function toBytes(s: string): string {
   return out;
 }
 
-function runeBytes(r: number): string {
+export function runeBytes(r: number): string {
   return toBytes(String.fromCodePoint(r));
 }
 
-const RUNE_ERROR = 0xfffd;
+export const RUNE_ERROR = 0xfffd;
 
 /** Go's utf8.DecodeRuneInString at byte i: [rune, width]; (RuneError, 0) at the end. */
-function decode(s: string, i: number): [number, number] {
+export function decode(s: string, i: number): [number, number] {
   const n = s.length;
   if (i >= n) return [RUNE_ERROR, 0];
   const c0 = s.charCodeAt(i);
@@ -72,7 +72,7 @@ function decode(s: string, i: number): [number, number] {
 }
 
 /** Go's utf8.RuneLen. */
-function runeLen(r: number): number {
+export function runeLen(r: number): number {
   if (r < 0) return -1;
   if (r < 0x80) return 1;
   if (r < 0x800) return 2;
@@ -83,7 +83,7 @@ function runeLen(r: number): number {
 }
 
 /** Byte offsets where runes start (Go's `for i := range s`), with each rune. */
-function eachRune(s: string, f: (i: number, r: number) => boolean | void): void {
+export function eachRune(s: string, f: (i: number, r: number) => boolean | void): void {
   for (let i = 0; i < s.length; ) {
     const [r, w] = decode(s, i);
     if (f(i, r) === true) return;
@@ -91,7 +91,7 @@ function eachRune(s: string, f: (i: number, r: number) => boolean | void): void 
   }
 }
 
-function runeCount(s: string): number {
+export function runeCount(s: string): number {
   let n = 0;
   eachRune(s, () => {
     n++;
@@ -117,7 +117,7 @@ function indexRune(s: string, r: number): number {
 }
 
 /** gobwas's IndexAnyRunes: the position of the first separator (in separator order) found. */
-function indexAnyRunes(s: string, rs: number[]): number {
+export function indexAnyRunes(s: string, rs: number[]): number {
   for (const r of rs) {
     const i = indexRune(s, r);
     if (i !== -1) return i;
@@ -126,7 +126,7 @@ function indexAnyRunes(s: string, rs: number[]): number {
 }
 
 /** gobwas's LastIndexAnyRunes (non-ASCII separators give their first index, as there). */
-function lastIndexAnyRunes(s: string, rs: number[]): number {
+export function lastIndexAnyRunes(s: string, rs: number[]): number {
   for (const r of rs) {
     let i = -1;
     if (r >= 0 && r < 0x80) i = s.lastIndexOf(String.fromCharCode(r));
@@ -144,7 +144,7 @@ function lastIndexAnyRunes(s: string, rs: number[]): number {
   return -1;
 }
 
-function runesEqual(a: number[], b: number[]): boolean {
+export function runesEqual(a: number[], b: number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -152,17 +152,17 @@ function runesEqual(a: number[], b: number[]): boolean {
 
 // ---- matchers --------------------------------------------------------------------------------
 
-type Index = [number, number[]];
-const NO_INDEX: Index = [-1, []];
+export type Index = [number, number[]];
+export const NO_INDEX: Index = [-1, []];
 
-interface Matcher {
+export interface Matcher {
   match(s: string): boolean;
   index(s: string): Index;
   len(): number;
 }
 
 /** Rune starts of s and its end, offset by `base`. */
-function allSegments(s: string, base = 0): number[] {
+export function allSegments(s: string, base = 0): number[] {
   const seg: number[] = [];
   eachRune(s, (i) => {
     seg.push(base + i);
@@ -171,7 +171,7 @@ function allSegments(s: string, base = 0): number[] {
   return seg;
 }
 
-class MNothing implements Matcher {
+export class MNothing implements Matcher {
   match(s: string): boolean {
     return s.length === 0;
   }
@@ -183,7 +183,7 @@ class MNothing implements Matcher {
   }
 }
 
-class MSuper implements Matcher {
+export class MSuper implements Matcher {
   match(): boolean {
     return true;
   }
@@ -195,7 +195,7 @@ class MSuper implements Matcher {
   }
 }
 
-class MAny implements Matcher {
+export class MAny implements Matcher {
   constructor(readonly seps: number[]) {}
   match(s: string): boolean {
     return indexAnyRunes(s, this.seps) === -1;
@@ -211,7 +211,7 @@ class MAny implements Matcher {
   }
 }
 
-class MSingle implements Matcher {
+export class MSingle implements Matcher {
   constructor(readonly seps: number[]) {}
   match(s: string): boolean {
     const [r, w] = decode(s, 0);
@@ -233,7 +233,7 @@ class MSingle implements Matcher {
   }
 }
 
-class MList implements Matcher {
+export class MList implements Matcher {
   constructor(
     readonly list: number[],
     readonly not: boolean,
