@@ -86,7 +86,7 @@ export function diffRequests(): DiffRequest[] {
   add(put("/v1/policies/extra", 'package extra\n\nv := "one"\n'), put("/v1/policies/extra", 'package extra\n\nv := "two"\n'), get("/v1/data/extra/v"));
   add(put("/v1/policies/broken", "package broken\n\np := 1 +\n"), put("/v1/policies/unsafe", "package unsafe\n\np if x > 1\n"), put("/v1/policies/typeerr", 'package typeerr\n\np := count(1)\n'));
   add(put("/v1/policies/empty", ""), put("/v1/policies/comment", "# only a comment\n"), put("/v1/policies/v0style", "package v0style\n\np[x] { x := 1 }\n"));
-  add(put("/v1/policies/conflicts", "package roles\n\nalice := 1\n"), put("/v1/policies/dup", "package example\n\nallow := 7\n"));
+  add(put("/v1/policies/conflicts", "package roles\n\nalice := 1\n"), put("/v1/policies/!dup", "package example\n\nallow := 7\n"));
   add(put("/v1/policies/system/main", 'package system\n\nmain := {"decision": input.user}\n'), post("/", { user: "carol" }), post("/?pretty", {}), post("/v0/data/system/main", { user: "dan" }));
   add(put("/v1/policies/dep/base", "package dep.base\n\nx := 1\n"), put("/v1/policies/dep/user", "package dep.user\n\nimport data.dep.base\n\ny := base.x + 1\n"), get("/v1/data/dep"));
   add(del("/v1/policies/dep/base"), get("/v1/data/dep/user/y"), del("/v1/policies/dep/user"), get("/v1/data/dep"));
