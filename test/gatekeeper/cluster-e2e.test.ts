@@ -73,7 +73,7 @@ test("ClusterSource against a real API server", { skip: missing || false, timeou
       const r = await k(["apply", "-f", join(FIX, "all-must-have-owner.yaml")]);
       return r.code === 0 ? r : null;
     }, "kubectl apply of the constraint");
-    assert.match(c1.out, /k8srequiredlabels\.constraints\.gatekeeper\.sh\/all-must-have-owner created/);
+    assert.match(c1!.out, /k8srequiredlabels\.constraints\.gatekeeper\.sh\/all-must-have-owner created/);
     const got = await k(["get", "k8srequiredlabels"]);
     assert.equal(got.code, 0, got.err);
     assert.match(got.out, /^NAME\s+ENFORCEMENT-ACTION\s+TOTAL-VIOLATIONS\n/);

@@ -4,3 +4,7 @@ export type { ClusterSourceOptions, LogFn } from "./source.ts";
 export { constraintCRD, constraintCRDName, constraintResource, CRD_MATCH_SCHEMA, preserveUnknownFields } from "./crd.ts";
 export { templateStatusErrors, constraintStatusErrors, writePodStatus } from "./status.ts";
 export type { StatusError } from "./status.ts";
+export { CertRotator, bundleProblem } from "./certs.ts";
+export type { CertRotatorOptions } from "./certs.ts";
+export { makeCertificate, makeBundle, pem, rsaKeyPair } from "./x509.ts";
+export type { CertBundle, CertSpec, BundleOptions } from "./x509.ts";
