@@ -5,12 +5,16 @@
 // constraints (Rego errors with code and location for a broken template), delivers the objects
 // (templates, constraints, Config, Providers, Namespaces), and deletes the CRD with its template.
 // Skipped when the API server, etcd or kubectl is missing.
-import { test } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kubeMissing, startKube } from "../support/kube.ts";
-import { ClusterSource } from "../../src/gatekeeper/controller/index.ts";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { X509Certificate } from "node:crypto";
+import { kubeMissing, startKube, type Kube } from "../support/kube.ts";
+import { KubeClient } from "../../src/kube/index.ts";
+import { ClusterSource, CertRotator } from "../../src/gatekeeper/controller/index.ts";
 import type { GatekeeperObjects } from "../../src/gatekeeper/state.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,20 +36,36 @@ async function until<T>(f: () => T | Promise<T>, what: string, ms = 30000): Prom
   }
 }
 
-test("ClusterSource against a real API server", { skip: missing || false, timeout: 240000 }, async () => {
-  const kube = await startKube();
+describe("against a real API server", { skip: missing || false, timeout: 400000 }, () => {
+  let kube: Kube;
+  before(async () => {
+    kube = await startKube();
+    const crds = await kube.kubectl(["apply", "-f", join(ROOT, "deploy", "crds")]);
+    assert.equal(crds.code, 0, crds.err);
+    for (const n of ["constrainttemplates.templates.gatekeeper.sh", "configs.config.gatekeeper.sh", "providers.externaldata.gatekeeper.sh", "syncsets.syncset.gatekeeper.sh"]) assert.match(crds.out, new RegExp(`customresourcedefinition.apiextensions.k8s.io/${n.replace(/\./g, "\\.")} created`));
+    assert.equal((await kube.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "deploy", "crds")])).code, 0);
+    const ns = await kube.kubectl(["apply", "-f", join(ROOT, "deploy", "namespace.yaml")]);
+    assert.equal(ns.code, 0, ns.err);
+  });
+  after(async () => {
+    await kube?.stop();
+  });
+
+  test("the deploy manifests pass kubectl apply --dry-run=server", async () => {
+    const r = await kube.kubectl(["apply", "--dry-run=server", "-f", join(ROOT, "deploy")]);
+    assert.equal(r.code, 0, r.err);
+    for (const o of ["namespace/gatekeeper-system", "serviceaccount/gatekeeper-admin", "clusterrole.rbac.authorization.k8s.io/gatekeeper-manager-role", "clusterrolebinding.rbac.authorization.k8s.io/gatekeeper-manager-rolebinding", "role.rbac.authorization.k8s.io/gatekeeper-manager-role", "rolebinding.rbac.authorization.k8s.io/gatekeeper-manager-rolebinding", "secret/gatekeeper-webhook-server-cert", "service/gatekeeper-webhook-service", "deployment.apps/gatekeeper-controller-manager", "poddisruptionbudget.policy/gatekeeper-controller-manager", "networkpolicy.networking.k8s.io/gatekeeper-controller-manager", "validatingwebhookconfiguration.admissionregistration.k8s.io/gatekeeper-validating-webhook-configuration"]) {
+      assert.match(r.out, new RegExp(`^${o.replace(/\./g, "\\.")} (created|configured|unchanged) \\(server dry run\\)$`, "m"), r.out);
+    }
+  });
+
+  test("ClusterSource: constraint CRDs, status, deliveries", async () => {
   const k = kube.kubectl;
   const logs: string[] = [];
   const src = new ClusterSource({ kubeconfig: kube.kubeconfig, podName: "portcullis-test-0", debounceMs: 50, log: (level, msg, f) => logs.push(`${level} ${msg} ${JSON.stringify(f)}`) });
   let last: GatekeeperObjects | undefined;
   let deliveries = 0;
   try {
-    const crds = await k(["apply", "-f", join(ROOT, "deploy", "crds")]);
-    assert.equal(crds.code, 0, crds.err);
-    for (const n of ["constrainttemplates.templates.gatekeeper.sh", "configs.config.gatekeeper.sh", "providers.externaldata.gatekeeper.sh", "syncsets.syncset.gatekeeper.sh"]) assert.match(crds.out, new RegExp(`customresourcedefinition.apiextensions.k8s.io/${n.replace(/\./g, "\\.")} created`));
-    assert.equal((await k(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "deploy", "crds")])).code, 0);
-    assert.equal((await k(["create", "namespace", "gatekeeper-system"])).code, 0);
-
     await src.start((o) => {
       last = o;
       deliveries++;
@@ -74,11 +94,14 @@ test("ClusterSource against a real API server", { skip: missing || false, timeou
       return r.code === 0 ? r : null;
     }, "kubectl apply of the constraint");
     assert.match(c1!.out, /k8srequiredlabels\.constraints\.gatekeeper\.sh\/all-must-have-owner created/);
-    const got = await k(["get", "k8srequiredlabels"]);
-    assert.equal(got.code, 0, got.err);
+    // (kubectl's discovery cache may lag a new CRD by a moment)
+    const got = await until(async () => {
+      const r = await k(["get", "k8srequiredlabels"]);
+      return r.code === 0 ? r : null;
+    }, "kubectl get k8srequiredlabels");
     assert.match(got.out, /^NAME\s+ENFORCEMENT-ACTION\s+TOTAL-VIOLATIONS\n/);
     assert.match(got.out, /all-must-have-owner\s+deny\s+/); // enforcementAction defaulted by the CRD
-    assert.match((await k(["get", "constraints"])).out, /all-must-have-owner/); // the category
+    await until(async () => /all-must-have-owner/.test((await k(["get", "constraints"])).out), "kubectl get constraints (the category)");
     const bad = await k(["apply", "-f", "-"], JSON.stringify({ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sRequiredLabels", metadata: { name: "bad-params" }, spec: { parameters: { labels: "owner" } } }));
     assert.notEqual(bad.code, 0);
     assert.match(bad.err, /spec\.parameters\.labels: Invalid value: "string": spec\.parameters\.labels in body must be of type array: "string"/);
@@ -123,6 +146,51 @@ test("ClusterSource against a real API server", { skip: missing || false, timeou
     assert.ok(!logs.some((l) => l.startsWith("error watch failed") && !/k8srequiredlabels/.test(l)), logs.join("\n"));
   } finally {
     await src.stop();
-    await kube.stop();
   }
+  });
+
+
+  test("CertRotator: Secret, files, caBundle, a second replica adopts, rotation before expiry", async () => {
+    const vwc = await kube.kubectl(["apply", "-f", join(ROOT, "deploy", "webhook.yaml")]);
+    assert.equal(vwc.code, 0, vwc.err);
+    const client = await KubeClient.connect({ kubeconfig: kube.kubeconfig });
+    const dirA = mkdtempSync(join(tmpdir(), "certs-a-"));
+    const dirB = mkdtempSync(join(tmpdir(), "certs-b-"));
+    const a = new CertRotator({ client, namespace: "gatekeeper-system", certDir: dirA });
+    const b = new CertRotator({ client, namespace: "gatekeeper-system", certDir: dirB });
+    try {
+      await a.start();
+      assert.equal(a.stats.generated, 1);
+      const secret = JSON.parse((await kube.kubectl(["-n", "gatekeeper-system", "get", "secret", "gatekeeper-webhook-server-cert", "-o", "json"])).out);
+      assert.deepEqual(Object.keys(secret.data).sort(), ["ca.crt", "ca.key", "tls.crt", "tls.key"]);
+      const cert = new X509Certificate(readFileSync(join(dirA, "tls.crt")));
+      assert.equal(cert.checkHost("gatekeeper-webhook-service.gatekeeper-system.svc"), "gatekeeper-webhook-service.gatekeeper-system.svc");
+      assert.equal(Buffer.from(secret.data["tls.crt"], "base64").toString(), readFileSync(join(dirA, "tls.crt"), "utf8"));
+      const hooks = JSON.parse((await kube.kubectl(["get", "validatingwebhookconfiguration", "gatekeeper-validating-webhook-configuration", "-o", "json"])).out).webhooks;
+      assert.equal(hooks.length, 2);
+      for (const h of hooks) assert.equal(Buffer.from(h.clientConfig.caBundle, "base64").toString(), readFileSync(join(dirA, "ca.crt"), "utf8"));
+
+      // a second replica uses the same certificates
+      await b.start();
+      assert.equal(b.stats.generated, 0);
+      assert.equal(readFileSync(join(dirB, "tls.crt"), "utf8"), readFileSync(join(dirA, "tls.crt"), "utf8"));
+
+      // a redeploy overwrites the caBundle: it is put back
+      const reapplied = await kube.kubectl(["replace", "-f", join(ROOT, "deploy", "webhook.yaml")]);
+      assert.equal(reapplied.code, 0, reapplied.err);
+      await a.inject();
+      const again = JSON.parse((await kube.kubectl(["get", "validatingwebhookconfiguration", "gatekeeper-validating-webhook-configuration", "-o", "json"])).out).webhooks;
+      assert.ok(again.every((h: { clientConfig: { caBundle?: string } }) => h.clientConfig.caBundle === hooks[0].clientConfig.caBundle));
+
+      // within the lookahead of expiry: new certificates
+      const soon = new CertRotator({ client, namespace: "gatekeeper-system", certDir: dirA, lookaheadMs: 366 * 86400_000, certValidityMs: 400 * 86400_000 });
+      await soon.refresh();
+      assert.equal(soon.stats.generated, 1);
+      assert.notEqual(readFileSync(join(dirA, "tls.crt"), "utf8"), readFileSync(join(dirB, "tls.crt"), "utf8"));
+    } finally {
+      a.stop();
+      b.stop();
+      client.close();
+    }
+  });
 });
