@@ -99,8 +99,8 @@ describe("against a real API server", { skip: missing || false, timeout: 400000 
       const r = await k(["get", "k8srequiredlabels"]);
       return r.code === 0 ? r : null;
     }, "kubectl get k8srequiredlabels");
-    assert.match(got.out, /^NAME\s+ENFORCEMENT-ACTION\s+TOTAL-VIOLATIONS\n/);
-    assert.match(got.out, /all-must-have-owner\s+deny\s+/); // enforcementAction defaulted by the CRD
+    assert.match(got!.out, /^NAME\s+ENFORCEMENT-ACTION\s+TOTAL-VIOLATIONS\n/);
+    assert.match(got!.out, /all-must-have-owner\s+deny\s+/); // enforcementAction defaulted by the CRD
     await until(async () => /all-must-have-owner/.test((await k(["get", "constraints"])).out), "kubectl get constraints (the category)");
     const bad = await k(["apply", "-f", "-"], JSON.stringify({ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sRequiredLabels", metadata: { name: "bad-params" }, spec: { parameters: { labels: "owner" } } }));
     assert.notEqual(bad.code, 0);
