@@ -8,3 +8,5 @@ export { CertRotator, bundleProblem } from "./certs.ts";
 export type { CertRotatorOptions } from "./certs.ts";
 export { makeCertificate, makeBundle, pem, rsaKeyPair } from "./x509.ts";
 export type { CertBundle, CertSpec, BundleOptions } from "./x509.ts";
+export { ClusterController } from "./cluster.ts";
+export type { ClusterControllerOptions } from "./cluster.ts";
