@@ -13,6 +13,8 @@ export interface KubeConfigOptions {
   kubeconfig?: string;
   /** Context to use instead of the file's current-context. */
   context?: string;
+  /** Only the in-cluster service account (an error outside a pod). */
+  inCluster?: boolean;
 }
 
 export interface Connection {
@@ -40,7 +42,11 @@ export async function loadKubeConfig(opts: KubeConfigOptions = {}): Promise<Conn
   const kc = new k8s.KubeConfig();
   let source: string;
   try {
-    if (opts.kubeconfig) {
+    if (opts.inCluster) {
+      if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(`${SA_DIR}/token`)) throw new Error(`not running in a pod (no KUBERNETES_SERVICE_HOST or no ${SA_DIR}/token)`);
+      kc.loadFromCluster();
+      source = "in-cluster service account";
+    } else if (opts.kubeconfig) {
       if (!existsSync(opts.kubeconfig)) throw new Error(`no such file`);
       kc.loadFromFile(opts.kubeconfig);
       source = opts.kubeconfig;
@@ -56,6 +62,7 @@ export async function loadKubeConfig(opts: KubeConfigOptions = {}): Promise<Conn
       kc.setCurrentContext(opts.context);
     }
   } catch (e) {
+    if (opts.inCluster) throw new KubeError(`in-cluster configuration: ${errorText(e)}`);
     throw new KubeError(`kubeconfig ${opts.kubeconfig ?? process.env.KUBECONFIG ?? ""}: ${errorText(e)}`.replace("kubeconfig : ", "kubeconfig: "));
   }
   const cluster = kc.getCurrentCluster();

@@ -37,7 +37,7 @@ export class ClusterController implements PolicySource {
 
   /** Connects and, with rotation on, has valid certificates in certDir before it returns. */
   static async create(o: ClusterControllerOptions): Promise<ClusterController> {
-    const client = await KubeClient.connect({ kubeconfig: o.kubeconfig, context: o.context });
+    const client = await KubeClient.connect({ kubeconfig: o.kubeconfig, context: o.context, inCluster: o.inCluster });
     let rotator: CertRotator | undefined;
     if (!o.disableCertRotation) {
       rotator = new CertRotator({

@@ -25,6 +25,12 @@ export const NAMESPACES: ResourceRef = { group: "", version: "v1", plural: "name
 /** The webhook's enforcement point, for constraint validation of scoped actions. */
 const WEBHOOK_POINT = "validation.gatekeeper.sh";
 
+/** Same generation, labels and annotations: only status (or resourceVersion) changed. */
+function sameSpec(a: Obj, b: Obj): boolean {
+  const m = (o: Obj) => JSON.stringify([o.metadata?.generation, o.metadata?.labels ?? {}, o.metadata?.annotations ?? {}]);
+  return a.metadata?.generation !== undefined && m(a) === m(b);
+}
+
 export type LogFn = (level: "debug" | "info" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ClusterSourceOptions extends KubeConfigOptions {
@@ -113,7 +119,9 @@ export class ClusterSource implements PolicySource {
     this.templates.on("delete", (o) => this.enqueue(o.metadata.name));
     for (const inf of [this.configs, this.providers, this.namespaces]) {
       inf.on("add", () => this.changed());
-      inf.on("update", () => this.changed());
+      inf.on("update", (o, old) => {
+        if (!old || !sameSpec(o, old) || inf === this.namespaces) this.changed();
+      });
       inf.on("delete", () => this.changed());
     }
     this.log("info", "watching Gatekeeper resources", { server: c.server, namespace: this.ns, pod: this.podId });
@@ -268,7 +276,10 @@ export class ClusterSource implements PolicySource {
       this.kinds.set(name, state);
       inf.onError((e) => this.log("error", "watch failed; retrying", { resource: compiled.kind.toLowerCase(), err: errorText(e) }));
       inf.on("add", (o) => this.constraintChanged(state, o));
-      inf.on("update", (o) => this.constraintChanged(state, o));
+      // Status-only writes (this pod's and others') change nothing the webhook uses.
+      inf.on("update", (o, old) => {
+        if (!old || !sameSpec(o, old)) this.constraintChanged(state, o);
+      });
       inf.on("delete", (o) => {
         this.constraintStatus.delete(`${state.kind}/${o.metadata?.name}`);
         this.changed();
