@@ -176,3 +176,33 @@ test("informer: a failing server is retried with backoff and the errors are repo
     await f.close();
   }
 });
+
+test("informer: a full re-list every resyncMs, the watch's timeoutSeconds cut to it", async () => {
+  const timeouts: string[] = [];
+  let lists = 0;
+  const f = await fakeServer((req, res, url) => {
+    if (url.searchParams.get("watch")) {
+      const t = url.searchParams.get("timeoutSeconds")!;
+      timeouts.push(t);
+      res.writeHead(200);
+      res.write("\n");
+      setTimeout(() => res.end(), Number(t) * 1000); // the server ends the watch after timeoutSeconds
+      return;
+    }
+    lists++;
+    json(res, 200, { metadata: { resourceVersion: String(lists) }, items: [ns("a", String(lists))] });
+  });
+  const updates: string[] = [];
+  const inf = new Informer(f.client, refs.namespaces, { resyncMs: 500, watchSeconds: 600 });
+  inf.on("update", (o) => updates.push(o.metadata.resourceVersion));
+  try {
+    await inf.start();
+    for (let i = 0; i < 100 && lists < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(lists >= 3, `lists: ${lists}`);
+    assert.ok(timeouts.every((t) => t === "1"), `watch timeouts ${timeouts}`);
+    assert.deepEqual(updates.slice(0, 2), ["2", "3"]); // a changed object found by the re-list is an update
+  } finally {
+    await inf.stop();
+    await f.close();
+  }
+});
