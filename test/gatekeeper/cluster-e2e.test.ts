@@ -59,6 +59,55 @@ describe("against a real API server", { skip: missing || false, timeout: 400000 
     }
   });
 
+  test("RBAC: the service account may do what the controller does, and not more", async () => {
+    const applied = await kube.kubectl(["apply", "-f", join(ROOT, "deploy", "rbac.yaml")]);
+    assert.equal(applied.code, 0, applied.err);
+    // SubjectAccessReviews (no discovery needed, so constraint kinds that do not exist yet work)
+    const can = async (verb: string, group: string, resource: string, o: { sub?: string; name?: string; ns?: string } = {}) => {
+      const sar = {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user: "system:serviceaccount:gatekeeper-system:gatekeeper-admin",
+          groups: ["system:serviceaccounts", "system:serviceaccounts:gatekeeper-system", "system:authenticated"],
+          resourceAttributes: { verb, group, resource, subresource: o.sub, name: o.name, namespace: o.ns },
+        },
+      };
+      const r = await kube.kubectl(["create", "-o", "json", "-f", "-"], JSON.stringify(sar));
+      assert.equal(r.code, 0, r.err);
+      return JSON.parse(r.out).status.allowed === true ? "yes" : "no";
+    };
+    const T = "templates.gatekeeper.sh";
+    const C = "constraints.gatekeeper.sh";
+    const checks: [Parameters<typeof can>, string][] = [
+      [["watch", T, "constrainttemplates"], "yes"],
+      [["patch", T, "constrainttemplates", { sub: "status" }], "yes"],
+      [["update", T, "constrainttemplates"], "no"],
+      [["list", C, "k8srequiredlabels"], "yes"],
+      [["patch", C, "k8srequiredlabels", { sub: "status" }], "yes"],
+      [["delete", C, "k8srequiredlabels"], "no"],
+      [["watch", "externaldata.gatekeeper.sh", "providers"], "yes"],
+      [["watch", "", "namespaces"], "yes"],
+      [["delete", "", "namespaces"], "no"],
+      [["create", "apiextensions.k8s.io", "customresourcedefinitions"], "yes"],
+      [["delete", "apiextensions.k8s.io", "customresourcedefinitions", { name: "k8srequiredlabels.constraints.gatekeeper.sh" }], "yes"],
+      [["update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", { name: "gatekeeper-validating-webhook-configuration" }], "yes"],
+      [["update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", { name: "other" }], "no"],
+      [["update", "", "secrets", { ns: "gatekeeper-system", name: "gatekeeper-webhook-server-cert" }], "yes"],
+      [["get", "", "secrets", { ns: "gatekeeper-system", name: "other" }], "no"],
+      [["get", "", "secrets", { ns: "default", name: "gatekeeper-webhook-server-cert" }], "no"],
+      [["watch", "config.gatekeeper.sh", "configs", { ns: "gatekeeper-system" }], "yes"],
+      [["create", "", "pods", { ns: "default" }], "no"],
+      [["list", "", "secrets"], "no"],
+    ];
+    const wrong: string[] = [];
+    for (const [args, want] of checks) {
+      const got = await can(...args);
+      if (got !== want) wrong.push(`${JSON.stringify(args)}: ${got}, want ${want}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
   test("ClusterSource: constraint CRDs, status, deliveries", async () => {
   const k = kube.kubectl;
   const logs: string[] = [];
