@@ -4,7 +4,7 @@
 // are @kubernetes/client-node's KubeConfig; it is an ES module of several megabytes, so it is
 // imported when a connection is first made, never at start-up.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { RequestOptions } from "node:https";
 import { KubeError, errorText } from "./errors.ts";
 
@@ -78,7 +78,6 @@ export async function loadKubeConfig(opts: KubeConfigOptions = {}): Promise<Conn
   const ctx = kc.getContextObject(kc.getCurrentContext());
   let namespace = ctx?.namespace || "default";
   if (source === "in-cluster service account" && existsSync(`${SA_DIR}/namespace`)) {
-    const { readFileSync } = await import("node:fs");
     namespace = readFileSync(`${SA_DIR}/namespace`, "utf8").trim() || namespace;
   }
   return {
