@@ -15,7 +15,7 @@ import { join, relative, sep } from "node:path";
 import { parseModule } from "../rego/parser.ts";
 import { RegoError } from "../rego/errors.ts";
 import type { Module } from "../rego/ast.ts";
-import { parseDataFile, LoadError } from "../load/index.ts";
+import { parseYAML } from "../builtins/goyaml.ts";
 import { goMatchRegExp } from "../load/gomatch.ts";
 import { readTarGz, writeTarGz, DEFAULT_TAR_LIMITS, ArchiveError, type TarLimits, type TarEntry } from "./tar.ts";
 import { parseRaw, rawFromJS, writeRaw, isRawObject, RawNumber, type Raw, type RawObject } from "./rawjson.ts";
@@ -76,6 +76,8 @@ export interface ReadOptions {
   skipVerify?: boolean;
   limits?: Partial<TarLimits>;
   etag?: string;
+  /** Directories only: file and directory names to skip (OPA's loader filter, `--ignore`). */
+  filter?: (name: string) => boolean;
 }
 
 export function bundleLimits(limits?: Partial<TarLimits>): TarLimits {
@@ -127,6 +129,7 @@ export function readBundleDirectory(dir: string, opts: ReadOptions = {}): Bundle
   let total = 0;
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
+      if (opts.filter?.(name)) continue;
       const p = join(d, name);
       const st = lstatSync(p);
       const rel = relative(dir, p).split(sep).join("/");
@@ -209,9 +212,9 @@ function readBundleFiles(files: FileIn[], opts: ReadOptions, isDir: boolean): Bu
     } else if (base === "data.yaml" || base === "data.yml") {
       let doc: Raw;
       try {
-        doc = rawFromJS(parseDataFile(fullPath, f.data.toString("utf8")));
+        doc = rawFromJS(parseYAML(f.data.toString("utf8")));
       } catch (e) {
-        throw new BundleError(`bundle load failed on ${fullPath}: ${(e as LoadError).message}`);
+        throw new BundleError(`bundle load failed on ${fullPath}: ${(e as Error).message}`);
       }
       insertValue(data, f.path, doc);
     } else if (f.path.endsWith(".manifest")) {

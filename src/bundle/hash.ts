@@ -6,7 +6,7 @@
 // literal text (json.Number). Every other file is hashed over its raw bytes.
 
 import { createHash } from "node:crypto";
-import { parseDataFile } from "../load/index.ts";
+import { parseYAML } from "../builtins/goyaml.ts";
 import { parseRaw, rawFromJS, writeRaw, type Raw } from "./rawjson.ts";
 
 /** OPA's hashing algorithm names and Node's digest names. */
@@ -65,7 +65,7 @@ function parseStructured(path: string, bytes: Buffer): Raw {
     }
   }
   try {
-    return rawFromJS(parseDataFile(path, text));
+    return rawFromJS(parseYAML(text));
   } catch (e) {
     throw new HashError((e as Error).message);
   }
