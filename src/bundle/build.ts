@@ -62,13 +62,13 @@ export function buildBundle(o: BuildOptions): Bundle {
   if (o.revision !== undefined) b.manifest.revision = o.revision;
   compileCheck(b, o.capabilities);
   b.modules = b.modules.map((m) => ({ ...m, raw: formatSource(m.url, m.raw, { regoVersion: m.regoVersion, parseVersion: m.regoVersion }) }));
-  if (o.signing) signBundle(b, o.signing);
+  if (o.signing) signBundle(b, o.signing, { useModulePath: false });
   return b;
 }
 
 /** Build and encode. */
 export function buildArchive(o: BuildOptions): Buffer {
-  return writeBundle(buildBundle(o));
+  return writeBundle(buildBundle(o), { useModulePath: false });
 }
 
 function dataDocument(file: string, value: unknown): Raw {

@@ -24,7 +24,9 @@ import { decodeManifest, manifestRoots, manifestEmpty, manifestJSON, manifestDoc
 import { signCompact, signingKey, verificationKey, splitCompact, decodeB64url, verifyCompact, isSigningAlgorithm, readKeyArgument, SignatureError } from "./jws.ts";
 
 /** Every error of reading, verifying, writing or signing a bundle. */
-export class BundleError extends Error {}
+export class BundleError extends Error {
+  override name = "BundleError";
+}
 
 export interface BundleModule {
   /** OPA's ModuleFile.Path: the entry name (archives) or the directory joined with it (directories). */
@@ -493,14 +495,18 @@ function archiveName(m: BundleModule, usePath: boolean): string {
 }
 
 export interface WriteOptions {
-  /** Name modules by their path in the bundle rather than their URL (OPA's UseModulePath). */
+  /**
+   * Name modules by their path (the entry name they were read under; the default, so a bundle
+   * read and written again keeps its names) or, when false, by their URL (the source joined with
+   * the path: what `opa build` writes).
+   */
   useModulePath?: boolean;
 }
 
 /** The files of the archive, in the order OPA's Writer writes them. */
 export function bundleEntries(b: Bundle, opts: WriteOptions = {}): TarEntry[] {
   const out: TarEntry[] = [{ name: "/data.json", data: Buffer.from(writeRaw(b.data, true) + "\n", "utf8") }];
-  for (const m of b.modules) out.push({ name: archiveName(m, opts.useModulePath === true), data: Buffer.from(m.raw, "utf8") });
+  for (const m of b.modules) out.push({ name: archiveName(m, opts.useModulePath !== false), data: Buffer.from(m.raw, "utf8") });
   if (b.signatures && b.signatures.signatures.length > 0) {
     out.push({ name: "/.signatures.json", data: Buffer.from(signaturesJSON(b.signatures), "utf8") });
   }
@@ -541,7 +547,7 @@ export interface FileInfo {
 export function bundleFileInfos(b: Bundle, opts: WriteOptions = {}): FileInfo[] {
   const files: FileInfo[] = [];
   for (const m of b.modules) {
-    const name = (opts.useModulePath ? m.path : m.url).replace(/^\/+/, "");
+    const name = (opts.useModulePath !== false ? m.path : m.url).replace(/^\/+/, "");
     files.push({ name, hash: hashFile(name, Buffer.from(m.raw, "utf8")), algorithm: DEFAULT_HASH_ALGORITHM });
   }
   files.push({ name: "data.json", hash: hashDocument(b.data), algorithm: DEFAULT_HASH_ALGORITHM });

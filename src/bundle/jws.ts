@@ -173,9 +173,24 @@ export function decodeB64url(s: string, what: string): Buffer {
   return Buffer.from(s, "base64url");
 }
 
-/** Verify the signature of a split token with the key; throws OPA's "failed to verify JWT signature". */
+/** Verify the signature of a split token with the key; throws OPA's (jwx's) "failed to verify JWT signature: …". */
 export function verifyCompact(t: SplitJWS, alg: SigningAlgorithm, key: SigningKey): void {
   const sig = decodeB64url(t.signatureB64, "signature");
   const input = Buffer.from(`${t.headerB64}.${t.payloadB64}`, "latin1");
-  if (!rawVerify(alg, key, input, sig)) throw new SignatureError("failed to verify JWT signature: could not verify message using any of the signatures or keys");
+  const fail = (why: string) => new SignatureError(`failed to verify JWT signature: ${why}`);
+  if (key.kind === "asym") {
+    const have = key.key.asymmetricKeyType === "ec" ? "ecdsa" : "rsa";
+    const want = alg.startsWith("ES") ? "ecdsa" : "rsa";
+    if (have !== want) {
+      throw fail(`jwsbb.Verify: invalid key type *${have}.PublicKey. *${want}.PublicKey is required: keyconv: expected ${want}.PublicKey/${want}.PrivateKey or *${want}.PublicKey/*${want}.PrivateKey, got *${have}.PublicKey`);
+    }
+    if (want === "ecdsa") {
+      const curve = String(key.key.asymmetricKeyDetails?.namedCurve ?? "");
+      const [name, bytes] = curve === "prime256v1" ? ["P-256", 32] : curve === "secp384r1" ? ["P-384", 48] : curve === "secp521r1" ? ["P-521", 66] : [curve, 0];
+      if (sig.length !== 2 * bytes) throw fail(`dsig.VerifyECDSA: failed to unpack ECDSA signature: invalid signature length for curve ${JSON.stringify(name)}`);
+    }
+  }
+  if (!rawVerify(alg, key, input, sig)) {
+    throw fail(key.kind === "hmac" ? "invalid HMAC signature" : alg.startsWith("ES") ? "invalid ECDSA signature" : "crypto/rsa: verification error");
+  }
 }

@@ -1,7 +1,7 @@
 // `portcullis build` and `portcullis sign`: flags and messages as `opa build` / `opa sign` (which
 // print their errors on stdout as `error: …` and exit 1); the work is in src/bundle/.
 
-import { readFileSync, writeFileSync, existsSync, statSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { CliIO } from "./io.ts";
 import type { Capabilities } from "../engine/index.ts";
@@ -138,8 +138,7 @@ export function runSign(paths: string[], o: SignFlags, io: CliIO): number {
     const sc = signingConfig(o.signingKey, o.signingAlg, o.claimsFile, o.signingPlugin, "")!;
     const token = signedToken(files, sc);
     const dir = o.outputFilePath === "" ? "." : o.outputFilePath;
-    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-    else if (!statSync(dir).isDirectory()) throw new UsageError(`${dir}: not a directory`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`open ${join(dir, ".signatures.json")}: no such file or directory`);
     writeFileSync(join(dir, ".signatures.json"), signaturesJSON({ signatures: [token] }));
     return 0;
   } catch (e) {
