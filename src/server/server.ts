@@ -19,7 +19,7 @@ import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
 import { RegoError } from "../rego/errors.ts";
-import { fromJS, isPlainObject, type Value } from "../rego/value.ts";
+import { fromJS, isPlainObject, makeObject, type Value } from "../rego/value.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import type jsyaml from "js-yaml";
 import { lazyRequire } from "../lazy.ts";
@@ -30,7 +30,7 @@ import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
-import { loadServerFiles, mergeAt, splitPrefix, type LoadedState } from "./files.ts";
+import { loadServerFiles, mergeAt, eraseAt, checkBundleRoots, splitPrefix, type LoadedState, type BundleReadOptions } from "./files.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -38,6 +38,8 @@ export interface ServerOptions {
   /** Policy and data files or directories (bundle directories with bundleMode). */
   paths: string[];
   bundleMode: boolean;
+  /** Bundle signature verification and limits (--verification-key, --skip-verify…). */
+  bundleOptions?: BundleReadOptions;
   /** Reload the paths when they change (a new snapshot, switched atomically). */
   watch: boolean;
   /** Listening addresses: host:port, :port, or unix:///path. */
@@ -303,12 +305,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // ---- state: policies (id → text) and base documents, changed only by the functions below.
   // OPA's store starts with data.system.version (here: Portcullis's version).
   let data: Value = { system: { version: { build_commit: "", build_hostname: "", build_timestamp: "", version: PACKAGE_VERSION } } };
-  const loaded = loadServerFiles(o.paths, o.bundleMode);
+  const loaded = loadServerFiles(o.paths, o.bundleMode, o.bundleOptions, o.regoVersion);
   let fileIds = new Set(loaded.policies.map((p) => p.id));
-  const bundles = loaded.bundles;
+  let bundles = loaded.bundles;
   for (const d of loaded.documents) data = mergeAt(data, d.path, d.value);
   // Each bundle's manifest is at data.system.bundles.<name> (OPA's store layout).
-  for (const b of bundles) data = mergeAt(data, ["system", "bundles", b.name], fromJS({ etag: "", manifest: b.manifest }));
+  for (const b of bundles) data = mergeAt(data, ["system", "bundles", b.name], makeObject([["etag", ""], ["manifest", b.manifest]]));
   main.apply({ policies: loaded.policies, data: goJSON(data), dataValue: data });
   const pool = await EvalPool.start(o.workers, replicaConfig, { policies: main.policyTexts(), data: main.data() });
 
@@ -1089,7 +1091,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function reload(): Promise<void> {
     let fresh: LoadedState;
     try {
-      fresh = loadServerFiles(o.paths, o.bundleMode);
+      fresh = loadServerFiles(o.paths, o.bundleMode, o.bundleOptions, o.regoVersion);
     } catch (e) {
       log.error("Failed to reload files.", { err: e instanceof Error ? e.message : String(e) });
       return;
@@ -1097,10 +1099,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     // Policies from the files replace those loaded before; policies uploaded through the API stay.
     const kept = main.policyTexts().filter((p) => !fileIds.has(p.id));
     const policies = [...kept.filter((p) => !fresh.policies.some((f) => f.id === p.id)), ...fresh.policies];
+    // A bundle owns its roots: what its previous revision wrote there is erased first.
     let next = data;
+    for (const b of [...bundles, ...fresh.bundles]) for (const root of b.roots) next = eraseAt(next, root === "" ? [] : root.split("/"));
     for (const d of fresh.documents) next = mergeAt(next, d.path, d.value);
+    for (const b of fresh.bundles) next = mergeAt(next, ["system", "bundles", b.name], makeObject([["etag", ""], ["manifest", b.manifest]]));
     try {
+      checkBundleRoots(fresh.bundles);
       commit({ policies, data: next });
+      bundles = fresh.bundles;
       fileIds = new Set(fresh.policies.map((p) => p.id));
       log.info("Files reloaded.", { paths: o.paths });
     } catch (e) {
