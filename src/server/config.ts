@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import type jsyaml from "js-yaml";
 import { lazyRequire } from "../lazy.ts";
+import { parseBundlesConfig, redactConfig, BundleConfigError, type BundlesConfig } from "./bundleconfig.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -32,26 +33,24 @@ export interface ServerConfig {
   gzipLevel: number;
   /** Warnings to log at start (unknown keys, as OPA logs them). */
   warnings: string[];
+  /** Bundles downloaded from services (`services`, `bundles`, `keys`, `persistence_directory`). */
+  bundles?: BundlesConfig;
 }
 
 /** OPA's keys that this server does not implement (yet). */
 export const UNSUPPORTED_KEYS = [
-  "services",
   "bundle",
-  "bundles",
   "decision_logs",
   "status",
   "discovery",
   "plugins",
-  "keys",
   "caching",
   "nd_builtin_cache",
-  "persistence_directory",
   "distributed_tracing",
   "storage",
 ];
 
-const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server"];
+const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server", "services", "bundles", "keys", "persistence_directory"];
 
 /** OPA's default request body limit (server.decoding.max_length): 256 MiB. */
 export const DEFAULT_MAX_LENGTH = 268435456;
@@ -158,8 +157,16 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
     default_decision: defaultDecision,
     labels,
   };
+  let bundles: BundlesConfig | undefined;
+  try {
+    bundles = parseBundlesConfig(raw);
+  } catch (e) {
+    if (e instanceof BundleConfigError) throw new ConfigError(e.message);
+    throw e;
+  }
   return {
-    raw: full,
+    raw: redactConfig(full),
+    bundles,
     defaultDecision,
     defaultAuthorizationDecision,
     labels,

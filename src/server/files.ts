@@ -59,7 +59,7 @@ export function loadServerFiles(paths: string[], bundleMode: boolean, bundleOpts
 }
 
 /** Go's path.Join of a bundle name and a module path (OPA's modulePathWithPrefix). */
-function joinPath(a: string, b: string): string {
+export function joinPath(a: string, b: string): string {
   const parts = `${a}/${b}`.split("/");
   const out: string[] = [];
   for (const p of parts) {

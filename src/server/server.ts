@@ -30,7 +30,10 @@ import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
-import { loadServerFiles, mergeAt, eraseAt, checkBundleRoots, splitPrefix, type LoadedState, type BundleReadOptions } from "./files.ts";
+import { BundlePlugin } from "./bundleplugin.ts";
+import { rawToValue, manifestRoots, type Bundle } from "../bundle/index.ts";
+import { manifestDocument } from "../bundle/manifest.ts";
+import { loadServerFiles, mergeAt, eraseAt, checkBundleRoots, joinPath, splitPrefix, type LoadedState, type BundleReadOptions } from "./files.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -74,6 +77,8 @@ export interface RunningServer {
   reload(): Promise<void>;
   /** The evaluation pool (tests). */
   pool: EvalPool;
+  /** Bundle downloads, when the configuration has `bundles` (tests, status). */
+  bundles?: BundlePlugin;
 }
 
 /** A finished answer. */
@@ -326,6 +331,33 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (u.data !== undefined) data = u.data;
     pool.update({ policies: u.policies, data: text });
   }
+
+  // ---- bundles downloaded from services (config `bundles`): each activation is one commit
+
+  /** Policy ids of each downloaded bundle's active revision. */
+  const serviceBundleIds = new Map<string, Set<string>>();
+
+  /** Switch to a bundle revision: its roots erased and rewritten, its policies replaced, in one commit; throws to refuse. */
+  function activateBundle(name: string, b: Bundle, etag: string): void {
+    const roots = manifestRoots(b.manifest);
+    const others = bundles.filter((x) => x.name !== name);
+    checkBundleRoots([...others.map((x) => ({ name: x.name, roots: x.roots })), { name, roots }]);
+    const prev = bundles.find((x) => x.name === name);
+    let next = data;
+    for (const r of [...(prev?.roots ?? []), ...roots]) next = eraseAt(next, r === "" ? [] : r.split("/"));
+    next = mergeAt(next, [], rawToValue(b.data));
+    const manifest = rawToValue(manifestDocument(b.manifest));
+    next = mergeAt(next, ["system", "bundles", name], makeObject([["etag", etag], ["manifest", manifest]]));
+    const oldIds = serviceBundleIds.get(name) ?? new Set<string>();
+    const fresh = b.modules.map((m) => ({ id: joinPath(name, m.path), raw: m.raw }));
+    const freshIds = new Set(fresh.map((p) => p.id));
+    const policies = [...main.policyTexts().filter((p) => !oldIds.has(p.id) && !freshIds.has(p.id)), ...fresh];
+    commit({ policies, data: next });
+    serviceBundleIds.set(name, freshIds);
+    bundles = [...others, { name, revision: b.manifest.revision, roots, manifest }];
+  }
+
+  const bundlePlugin = o.config.bundles ? new BundlePlugin(o.config.bundles, activateBundle, log, o.regoVersion) : undefined;
 
   /** Bundle roots own their paths: writes under them are refused (OPA's checkPathScope). */
   function checkPathScope(path: readonly string[]): void {
@@ -765,7 +797,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return main.evaluate({ ...req, deadline: Date.now() + HEALTH_DEADLINE_MS });
   }
 
-  async function health(_r: Req): Promise<Answer> {
+  async function health(r: Req): Promise<Answer> {
+    if (r.query.has("bundles") && bundlePlugin && !bundlePlugin.ready()) return healthAnswer("one or more bundles are not activated");
     const reply = await evalHere({ kind: "query", query: "x = 1" });
     if (!reply.ok || reply.kind !== "query" || reply.count !== 1) return healthAnswer("unable to perform evaluation");
     return healthAnswer(null);
@@ -1143,6 +1176,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function close(): Promise<void> {
     closing ??= (async () => {
       log.info("Shutting down...");
+      bundlePlugin?.stop();
       for (const w of [...watchers, ...tlsWatch]) w.close();
       const closed = Promise.all(servers.map((s) => new Promise<void>((res) => s.server.close(() => res()))));
       for (const s of servers) s.server.closeIdleConnections();
@@ -1155,7 +1189,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return closing;
   }
 
-  return { addresses, diagnosticAddresses, close, reload, pool };
+  bundlePlugin?.start();
+
+  return { addresses, diagnosticAddresses, close, reload, pool, bundles: bundlePlugin };
 }
 
 class BodyTooLarge extends Error {}
