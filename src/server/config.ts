@@ -1,10 +1,12 @@
 // The server's configuration in OPA's format: a YAML or JSON file (`-c/--config-file`) with
 // `--set key.path=value` overrides on top. Keys Portcullis implements: `default_decision`,
 // `default_authorization_decision`, `labels`, `server.decoding.max_length`,
-// `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`. Keys OPA knows that Portcullis does not implement yet
-// (bundles, services, decision logs, status, discovery, keys, caching, tracing, storage…) are
-// refused with an error naming them: running without them would silently answer differently
-// from the configuration. Keys neither knows are kept and reported with OPA's warning.
+// `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`,
+// and bundle downloads (`services`, `bundles`, `keys`, `persistence_directory`; bundleconfig.ts).
+// Keys OPA knows that Portcullis does not implement yet (decision logs, status, discovery,
+// caching, tracing, storage…) are refused with an error naming them: running without them would
+// silently answer differently from the configuration. Keys neither knows are kept and reported
+// with OPA's warning.
 
 import { readFileSync } from "node:fs";
 import type jsyaml from "js-yaml";
