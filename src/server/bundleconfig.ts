@@ -56,7 +56,7 @@ function str(v: unknown, key: string, dflt = ""): string {
 }
 
 /** Services as OPA accepts them: an object keyed by name, or a list of objects with `name`. */
-function parseServices(raw: unknown): Map<string, ServiceConfig> {
+export function parseServices(raw: unknown): Map<string, ServiceConfig> {
   const out = new Map<string, ServiceConfig>();
   if (raw === undefined || raw === null) return out;
   const entries: [string, unknown][] = Array.isArray(raw) ? raw.map((s, i) => [str(isObj(s) ? s.name : undefined, `services[${i}].name`), s]) : isObj(raw) ? Object.entries(raw) : [];

@@ -2,16 +2,17 @@
 // `--set key.path=value` overrides on top. Keys Portcullis implements: `default_decision`,
 // `default_authorization_decision`, `labels`, `server.decoding.max_length`,
 // `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`,
-// and bundle downloads (`services`, `bundles`, `keys`, `persistence_directory`; bundleconfig.ts).
-// Keys OPA knows that Portcullis does not implement yet (decision logs, status, discovery,
-// caching, tracing, storage…) are refused with an error naming them: running without them would
+// bundle downloads (`services`, `bundles`, `keys`, `persistence_directory`; bundleconfig.ts) and
+// decision logs (`decision_logs`; decisionlog.ts). Keys OPA knows that Portcullis does not
+// implement yet (status, discovery, caching, tracing, storage…) are refused with an error naming them: running without them would
 // silently answer differently from the configuration. Keys neither knows are kept and reported
 // with OPA's warning.
 
 import { readFileSync } from "node:fs";
 import type jsyaml from "js-yaml";
 import { lazyRequire } from "../lazy.ts";
-import { parseBundlesConfig, redactConfig, BundleConfigError, type BundlesConfig } from "./bundleconfig.ts";
+import { parseBundlesConfig, parseServices, redactConfig, BundleConfigError, type BundlesConfig } from "./bundleconfig.ts";
+import { parseDecisionLogConfig, type DecisionLogConfig } from "./decisionlog.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -37,12 +38,13 @@ export interface ServerConfig {
   warnings: string[];
   /** Bundles downloaded from services (`services`, `bundles`, `keys`, `persistence_directory`). */
   bundles?: BundlesConfig;
+  /** Decision logs (`decision_logs`). */
+  decisionLogs?: DecisionLogConfig;
 }
 
 /** OPA's keys that this server does not implement (yet). */
 export const UNSUPPORTED_KEYS = [
   "bundle",
-  "decision_logs",
   "status",
   "discovery",
   "plugins",
@@ -52,7 +54,7 @@ export const UNSUPPORTED_KEYS = [
   "storage",
 ];
 
-const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server", "services", "bundles", "keys", "persistence_directory"];
+const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server", "services", "bundles", "keys", "persistence_directory", "decision_logs"];
 
 /** OPA's default request body limit (server.decoding.max_length): 256 MiB. */
 export const DEFAULT_MAX_LENGTH = 268435456;
@@ -160,8 +162,10 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
     labels,
   };
   let bundles: BundlesConfig | undefined;
+  let decisionLogs: DecisionLogConfig | undefined;
   try {
     bundles = parseBundlesConfig(raw);
+    decisionLogs = parseDecisionLogConfig(raw.decision_logs, parseServices(raw.services));
   } catch (e) {
     if (e instanceof BundleConfigError) throw new ConfigError(e.message);
     throw e;
@@ -169,6 +173,7 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
   return {
     raw: redactConfig(full),
     bundles,
+    decisionLogs,
     defaultDecision,
     defaultAuthorizationDecision,
     labels,

@@ -31,6 +31,7 @@ import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
 import { BundlePlugin } from "./bundleplugin.ts";
+import { DecisionLogger } from "./decisionlog.ts";
 import { rawToValue, manifestRoots, type Bundle } from "../bundle/index.ts";
 import { manifestDocument } from "../bundle/manifest.ts";
 import { loadServerFiles, mergeAt, eraseAt, checkBundleRoots, joinPath, splitPrefix, type LoadedState, type BundleReadOptions } from "./files.ts";
@@ -79,6 +80,8 @@ export interface RunningServer {
   pool: EvalPool;
   /** Bundle downloads, when the configuration has `bundles` (tests, status). */
   bundles?: BundlePlugin;
+  /** Decision logs, when the configuration has `decision_logs` (tests). */
+  decisionLogs?: DecisionLogger;
 }
 
 /** A finished answer. */
@@ -98,6 +101,9 @@ interface Req {
   rawQuery: string;
   headers: http.IncomingHttpHeaders;
   rawHeaders: string[];
+  /** The client's address (host:port) and the request's number, for decision logs. */
+  clientAddr?: string;
+  reqId?: number;
   body: () => Promise<Buffer>;
   /** Cancelled when the client goes away before the answer. */
   cancel: CancelToken;
@@ -359,6 +365,31 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const bundlePlugin = o.config.bundles ? new BundlePlugin(o.config.bundles, activateBundle, log, o.regoVersion) : undefined;
 
+  // ---- decision logs (config `decision_logs`): mask and drop policies run on the main replica
+  const decisionLogger = o.config.decisionLogs
+    ? new DecisionLogger(o.config.decisionLogs, o.config.labels, async (path, input) => {
+        const reply = await main.evaluate({ kind: "path", path, input, deadline: Date.now() + 1000 });
+        if (!reply.ok) throw new Error(reply.errors.map((e) => `${e.code}: ${e.message}`).join("; "));
+        return reply.kind === "path" && reply.defined ? reply.value : undefined;
+      }, log)
+    : undefined;
+
+  /** Log a decision of the data APIs (nothing when decision logs are off). */
+  function logDecision(r: Req, decisionId: string | undefined, path: (string | number)[], input: string | undefined, result: string | undefined, metrics: Record<string, number>, error?: { code: string; message: string }): void {
+    if (!decisionLogger || decisionId === undefined) return;
+    void decisionLogger.record({
+      decisionId,
+      path: path.join("/"),
+      input,
+      result,
+      requestedBy: r.clientAddr ?? "",
+      reqId: r.reqId ?? 0,
+      metrics,
+      bundles: bundles.map((b) => ({ name: b.name, revision: b.revision })),
+      error,
+    });
+  }
+
   /** Bundle roots own their paths: writes under them are refused (OPA's checkPathScope). */
   function checkPathScope(path: readonly string[]): void {
     if (bundles.length === 0) return;
@@ -493,7 +524,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       timer_rego_query_eval_ns: reply.evalNs,
       timer_server_handler_ns: Number(process.hrtime.bigint() - t0),
     };
+    const decisionId = decisionLogger ? DecisionLogger.newDecisionId() : undefined;
+    logDecision(r, decisionId, path, input, reply.defined ? reply.value : undefined, m);
     const entries: [string, unknown][] = [
+      ["decision_id", decisionId],
       ["provenance", provenance(r)],
       ["metrics", metricsEntry(r, m)],
       ["result", reply.defined ? new Raw(reply.value!) : undefined],
@@ -520,9 +554,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     } catch (e) {
       return errorAnswer(500, "internal_error", `invalid_parameter: invalid path: ${(e as Error).message}`);
     }
+    const t0 = process.hrtime.bigint();
     const reply = await evalRequest(r, { kind: "path", path, input });
     if (!reply.ok) return evalError(reply);
     if (reply.kind !== "path") throw new Error("unexpected reply");
+    if (decisionLogger) {
+      const m = { counter_server_query_cache_hit: 0, timer_rego_query_compile_ns: reply.compileNs, timer_rego_query_eval_ns: reply.evalNs, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
+      const error = reply.defined ? undefined : { code: "undefined_document", message: `${main.hasRulesFor(path) ? "document undefined" : "document missing"}: ${pathQuery(path)}` };
+      logDecision(r, DecisionLogger.newDecisionId(), path, input, reply.defined ? reply.value : undefined, m, error);
+    }
     if (!reply.defined) {
       const what = main.hasRulesFor(path) ? "document undefined" : "document missing";
       return errorAnswer(404, "undefined_document", `${what}: ${pathQuery(path)}`);
@@ -1026,6 +1066,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       rawQuery,
       headers: req.headers,
       rawHeaders: req.rawHeaders,
+      clientAddr,
+      reqId,
       cancel,
       deadline: o.requestTimeoutMs > 0 ? Date.now() + o.requestTimeoutMs : undefined,
       body: () => (bodyPromise ??= readRequestBody(req, o.config.maxLength)),
@@ -1177,6 +1219,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     closing ??= (async () => {
       log.info("Shutting down...");
       bundlePlugin?.stop();
+      await decisionLogger?.stop();
       for (const w of [...watchers, ...tlsWatch]) w.close();
       const closed = Promise.all(servers.map((s) => new Promise<void>((res) => s.server.close(() => res()))));
       for (const s of servers) s.server.closeIdleConnections();
@@ -1190,8 +1233,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
 
   bundlePlugin?.start();
+  decisionLogger?.start();
 
-  return { addresses, diagnosticAddresses, close, reload, pool, bundles: bundlePlugin };
+  return { addresses, diagnosticAddresses, close, reload, pool, bundles: bundlePlugin, decisionLogs: decisionLogger };
 }
 
 class BodyTooLarge extends Error {}

@@ -44,7 +44,7 @@ interface BundleServer {
 }
 
 async function bundleServer(opts: { token?: string } = {}): Promise<BundleServer> {
-  let archive = Buffer.alloc(0);
+  let archive: Buffer = Buffer.alloc(0);
   let etag = "";
   const waiting: (() => void)[] = [];
   const st: BundleServer = {
