@@ -95,8 +95,8 @@ export interface Decision {
   reqId: number;
   metrics: Record<string, number>;
   bundles: { name: string; revision: string }[];
-  /** The decision's error (v0 API: an undefined document), as OPA logs it. */
-  error?: { code: string; message: string };
+  /** The decision's error (an evaluation error; v0: an undefined document), as OPA logs it. */
+  error?: { code: string; message: string; location?: { file: string; row: number; col: number } };
 }
 
 /** Evaluate a policy path with an input (JSON text) on the server; the value's JSON text, or undefined. */
@@ -162,7 +162,11 @@ export class DecisionLogger {
         // logrus prints the event's fields; an error as its text (code: message)
         const fields: Record<string, unknown> = { ...(rawToValue(final) as Record<string, unknown>), type: "openpolicyagent.org/decision_logs" };
         const err = final.get("error");
-        if (err instanceof Map) fields.error = `${String(err.get("code"))}: ${String(err.get("message"))}`;
+        if (err instanceof Map) {
+          const l = err.get("location");
+          const at = l instanceof Map ? `${String(l.get("file"))}:${String((l.get("row") as RawNumber).text)}: ` : "";
+          fields.error = `${at}${String(err.get("code"))}: ${String(err.get("message"))}`;
+        }
         this.log.info("Decision Log", fields);
       }
       if (this.cfg.service) {
@@ -186,7 +190,12 @@ export class DecisionLogger {
     e.set("path", d.path);
     if (d.input !== undefined) e.set("input", parseRaw(d.input));
     if (d.result !== undefined) e.set("result", parseRaw(d.result));
-    if (d.error) e.set("error", new Map([["code", d.error.code], ["message", d.error.message]]));
+    if (d.error) {
+      const err: RawObject = new Map([["code", d.error.code], ["message", d.error.message]]);
+      const l = d.error.location;
+      if (l) err.set("location", new Map<string, Raw>([["file", l.file], ["row", new RawNumber(String(l.row))], ["col", new RawNumber(String(l.col))]]));
+      e.set("error", err);
+    }
     e.set("requested_by", d.requestedBy);
     e.set("timestamp", goTimestamp(new Date()));
     e.set("metrics", new Map(Object.entries(d.metrics).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, new RawNumber(String(v))] as [string, Raw])));

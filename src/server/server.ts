@@ -375,7 +375,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     : undefined;
 
   /** Log a decision of the data APIs (nothing when decision logs are off). */
-  function logDecision(r: Req, decisionId: string | undefined, path: (string | number)[], input: string | undefined, result: string | undefined, metrics: Record<string, number>, error?: { code: string; message: string }): void {
+  function logDecision(r: Req, decisionId: string | undefined, path: (string | number)[], input: string | undefined, result: string | undefined, metrics: Record<string, number>, error?: ErrorJSON): void {
     if (!decisionLogger || decisionId === undefined) return;
     void decisionLogger.record({
       decisionId,
@@ -515,7 +515,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return errorAnswer(500, "internal_error", `invalid_parameter: invalid path: ${(e as Error).message}`);
     }
     const reply = await evalRequest(r, { kind: "path", path, input, strict: boolParam(r, "strict-builtin-errors") });
-    if (!reply.ok) return evalError(reply);
+    if (!reply.ok) {
+      // OPA logs a decision that failed in evaluation with its first error (timers it did not reach are absent)
+      if (decisionLogger && reply.stage === "eval" && reply.errors.length > 0) {
+        const m = { counter_server_query_cache_hit: 0, timer_rego_input_parse_ns: Number(tParsed - t0), timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
+        logDecision(r, DecisionLogger.newDecisionId(), path, input, undefined, m, reply.errors[0]);
+      }
+      return evalError(reply);
+    }
     if (reply.kind !== "path") throw new Error("unexpected reply");
     const m = {
       counter_server_query_cache_hit: 0,
@@ -556,7 +563,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     const t0 = process.hrtime.bigint();
     const reply = await evalRequest(r, { kind: "path", path, input });
-    if (!reply.ok) return evalError(reply);
+    if (!reply.ok) {
+      if (decisionLogger && reply.stage === "eval" && reply.errors.length > 0) {
+        logDecision(r, DecisionLogger.newDecisionId(), path, input, undefined, { counter_server_query_cache_hit: 0, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) }, reply.errors[0]);
+      }
+      return evalError(reply);
+    }
     if (reply.kind !== "path") throw new Error("unexpected reply");
     if (decisionLogger) {
       const m = { counter_server_query_cache_hit: 0, timer_rego_query_compile_ns: reply.compileNs, timer_rego_query_eval_ns: reply.evalNs, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
