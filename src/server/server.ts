@@ -1188,13 +1188,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const policies = [...kept.filter((p) => !fresh.policies.some((f) => f.id === p.id)), ...fresh.policies];
     // A bundle owns its roots: what its previous revision wrote there is erased first.
     let next = data;
-    for (const b of [...bundles, ...fresh.bundles]) for (const root of b.roots) next = eraseAt(next, root === "" ? [] : root.split("/"));
+    const downloaded = bundles.filter((b) => serviceBundleIds.has(b.name));
+    const fromFiles = bundles.filter((b) => !serviceBundleIds.has(b.name));
+    for (const b of [...fromFiles, ...fresh.bundles]) for (const root of b.roots) next = eraseAt(next, root === "" ? [] : root.split("/"));
     for (const d of fresh.documents) next = mergeAt(next, d.path, d.value);
     for (const b of fresh.bundles) next = mergeAt(next, ["system", "bundles", b.name], makeObject([["etag", ""], ["manifest", b.manifest]]));
     try {
-      checkBundleRoots(fresh.bundles);
+      checkBundleRoots([...downloaded, ...fresh.bundles]);
       commit({ policies, data: next });
-      bundles = fresh.bundles;
+      bundles = [...downloaded, ...fresh.bundles];
       fileIds = new Set(fresh.policies.map((p) => p.id));
       log.info("Files reloaded.", { paths: o.paths });
     } catch (e) {

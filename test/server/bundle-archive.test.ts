@@ -13,7 +13,7 @@ import { HAVE_OPA, OPA, differences, liveOPA, run, testServerOptions, type Recor
 import type { DiffRequest } from "./diff-requests.ts";
 import { cli } from "../cli/helpers.ts";
 import { variants } from "../bundle/tamper.ts";
-import { readKeyArgument } from "../../src/bundle/index.ts";
+import { readKeyArgument, writeTarGz } from "../../src/bundle/index.ts";
 
 const FIX = join(import.meta.dirname, "../bundle/fixtures");
 const dir = mkdtempSync(join(tmpdir(), "bundle-archive-"));
@@ -109,4 +109,28 @@ test("tampered archives: portcullis run refuses to start, with opa's error text,
     refused++;
   }
   assert.equal(refused, 11);
+});
+
+test("--watch: replacing the archive switches to the new revision, keys it dropped are gone", { timeout: 60000 }, async () => {
+  const f = join(dir, "watched.tar.gz");
+  const mk = (rev: string, data: Record<string, unknown>) =>
+    writeTarGz([
+      { name: "/x/data.json", data: Buffer.from(JSON.stringify(data)) },
+      { name: "/x/p.rego", data: Buffer.from(`package x\n\nrev := ${JSON.stringify(rev)}\n`) },
+      { name: "/.manifest", data: Buffer.from(JSON.stringify({ revision: rev, roots: ["x"] })) },
+    ]);
+  writeFileSync(f, mk("w1", { a: 1, old: true }));
+  const server = await startServer(testServerOptions([f], { bundleMode: true, watch: true }));
+  const base = `http://${server.addresses[0]}`;
+  const get = async (p: string) => (await (await fetch(base + p)).json()) as { result?: unknown };
+  try {
+    assert.deepEqual((await get("/v1/data/x")).result, { a: 1, old: true, rev: "w1" });
+    writeFileSync(f, mk("w2", { a: 2 }));
+    const end = Date.now() + 10000;
+    while (Date.now() < end && (await get("/v1/data/x/rev")).result !== "w2") await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual((await get("/v1/data/x")).result, { a: 2, rev: "w2" });
+    assert.equal(((await get(`/v1/data/system/bundles`)).result as Record<string, { manifest: { revision: string } }>)[f].manifest.revision, "w2");
+  } finally {
+    await server.close();
+  }
 });
