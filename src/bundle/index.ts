@@ -34,3 +34,4 @@ export { hashFile, hashDocument, isStructuredDoc, canonicalText, HASH_ALGORITHMS
 export { manifestRoots, manifestJSON, rootPathsOverlap, rootPathsContain, type Manifest } from "./manifest.ts";
 export { parseRaw, writeRaw, rawToValue, rawToJS, rawFromJS, RawNumber, type Raw, type RawObject } from "./rawjson.ts";
 export { SIGNING_ALGORITHMS, isSigningAlgorithm, type SigningAlgorithm } from "./jws.ts";
+export { buildBundle, buildArchive, type BuildOptions } from "./build.ts";
