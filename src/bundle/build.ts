@@ -36,6 +36,7 @@ export function buildBundle(o: BuildOptions): Bundle {
   if (o.bundleMode) {
     const names = [...o.paths].sort();
     const bundles = names.map((p) => {
+      if (!existsSync(p)) throw new BundleError(`load error: error reading ${JSON.stringify(p)}: stat ${p}: no such file or directory`);
       try {
         return readBundle(p, { regoVersion: o.regoVersion, verification: o.verification, limits: o.limits, filter: o.ignore });
       } catch (e) {
@@ -49,6 +50,12 @@ export function buildBundle(o: BuildOptions): Bundle {
       if (existsSync(p) && statSync(p).isDirectory() && existsSync(`${p}/.manifest`)) {
         o.warn?.(`Warning: .manifest file found in ${JSON.stringify(p)} but -b flag not specified. Manifest will be ignored.\n`);
       }
+    }
+    const missing = o.paths.filter((p) => !existsSync(p));
+    if (missing.length > 0) {
+      const n = missing.length;
+      const list = missing.map((p) => `stat ${p}: no such file or directory`);
+      throw new BundleError(`load error: ${n} error${n > 1 ? "s" : ""} occurred during loading: ${n > 1 ? "\n" : ""}${list.join("\n")}`);
     }
     const files = loadPaths(o.paths, { ignore: o.ignore });
     const data: RawObject = new Map();

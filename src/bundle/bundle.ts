@@ -101,7 +101,7 @@ export function readBundle(source: string, opts: ReadOptions = {}): Bundle {
   if (st.isDirectory()) return readBundleDirectory(source, opts);
   const limits = bundleLimits(opts.limits);
   if (st.size > limits.maxCompressedBytes) {
-    throw new BundleError(`archive read failed: compressed size ${st.size} bytes exceeds the limit of ${limits.maxCompressedBytes} bytes`);
+    throw new BundleError(`bundle read failed: archive read failed: compressed size ${st.size} bytes exceeds the limit of ${limits.maxCompressedBytes} bytes`);
   }
   return readBundleArchive(readFileSync(source), opts, source);
 }
@@ -112,7 +112,7 @@ export function readBundleArchive(archive: Buffer, opts: ReadOptions = {}, sourc
   try {
     entries = readTarGz(archive, bundleLimits(opts.limits));
   } catch (e) {
-    if (e instanceof ArchiveError) throw new BundleError(e.message);
+    if (e instanceof ArchiveError) throw new BundleError(`bundle read failed: ${e.message}`);
     throw e;
   }
   const files = entries.map((e) => ({ path: e.name, url: joinURL(source, e.name), data: e.data }));

@@ -48,7 +48,9 @@ export function readTarGz(archive: Buffer, limits: TarLimits = DEFAULT_TAR_LIMIT
   if (archive.length > limits.maxCompressedBytes) {
     throw new ArchiveError(`archive read failed: compressed size ${archive.length} bytes exceeds the limit of ${limits.maxCompressedBytes} bytes`);
   }
-  if (archive.length < 2 || archive[0] !== 0x1f || archive[1] !== 0x8b) throw new ArchiveError("archive read failed: gzip: invalid header");
+  // Go's gzip reader: a short header is an unexpected EOF, a wrong magic an invalid header
+  if (archive.length < 10) throw new ArchiveError("archive read failed: unexpected EOF");
+  if (archive[0] !== 0x1f || archive[1] !== 0x8b) throw new ArchiveError("archive read failed: gzip: invalid header");
   let tar: Buffer;
   try {
     tar = gunzipSync(archive, { maxOutputLength: limits.maxUncompressedBytes });

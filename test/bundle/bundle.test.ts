@@ -145,6 +145,10 @@ test("build errors as opa build prints them (stdout, exit 1)", async () => {
     [["-b", "policy", "--claims-file", "claims.json"], "error: specify the secret (HMAC) or path of the PEM file containing the private key (RSA and ECDSA)\n"],
     [["-b", join(REC, "opa-es256.tar.gz")], `error: load error: bundle ${join(REC, "opa-es256.tar.gz")}: verification key not provided\n`],
     [["-t", "wasm", "policy"], "error: target wasm is not supported: Portcullis builds Rego bundles only (-t rego)\n"],
+    // opa build's texts for these (checked with opa 1.19.0)
+    [["no-such-path"], "error: load error: 1 error occurred during loading: stat no-such-path: no such file or directory\n"],
+    [["-b", "no-such-path"], 'error: load error: error reading "no-such-path": stat no-such-path: no such file or directory\n'],
+    [["-b", "policy/x/p.rego"], "error: load error: bundle policy/x/p.rego: bundle read failed: archive read failed: gzip: invalid header\n"],
   ];
   for (const [args, want] of cases) {
     const r = await cli(["build", ...args, "-o", out("e.tar.gz")]);
@@ -190,7 +194,8 @@ test("archives: symlinks, hard links, devices and .. paths are refused; limits h
     [rawTar([{ name: "/dev", type: "3" }]), /is a character device/],
     [rawTar([{ name: "/fifo", type: "6" }]), /is a FIFO/],
     [rawTar([{ name: "/../../etc/x.rego", data: "package x" }]), /has an unsafe path/],
-    [Buffer.from("not gzip"), /archive read failed: gzip: invalid header/],
+    [Buffer.from("not gzip at all"), /^bundle read failed: archive read failed: gzip: invalid header$/],
+    [Buffer.from("garbage"), /^bundle read failed: archive read failed: unexpected EOF$/],
     [gzipSync(Buffer.alloc(700, 1)), /archive read failed/],
   ];
   for (const [archive, re] of refuse) assert.throws(() => readBundleArchive(archive), (e: Error) => e instanceof BundleError && re.test(e.message), String(re));
