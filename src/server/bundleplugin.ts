@@ -2,9 +2,10 @@
 // with `If-None-Match: <etag>` after the first activation; 304 keeps the active revision; a new
 // archive is read and verified (src/bundle) and handed to `activate`, which switches the server's
 // state in one commit or refuses (the old revision stays). Polling waits a random delay between
-// min_delay_seconds and max_delay_seconds; with long_polling_timeout_seconds the request carries
-// `Prefer: modes=snapshot;wait=N`, and when the server answers with the content type
-// `application/vnd.openpolicyagent.bundles` the next request follows at once. With `persist`, each
+// min_delay_seconds and max_delay_seconds (after a failure: exponential backoff from 100 ms, capped
+// at max_delay_seconds); requests carry `Prefer: modes=snapshot`, and with
+// long_polling_timeout_seconds, once the server has answered with the content type
+// `application/vnd.openpolicyagent.bundles`, `;wait=N` too, and the next request follows at once. With `persist`, each
 // activated archive is written to `<persistence_directory>/bundles/<name>/bundle.tar.gz` and read
 // at start, before the first download. Every request has a deadline; every body a size limit.
 
@@ -35,6 +36,9 @@ export type Activate = (name: string, bundle: Bundle, etag: string) => void;
 
 export class BundlePlugin {
   private readonly status = new Map<string, BundleStatus>();
+  /** Bundles whose server answered a long-polling request (OPA's longPollingEnabled). */
+  private readonly longPolling = new Set<string>();
+  private readonly retries = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly aborts = new Set<AbortController>();
   private stopped = false;
@@ -94,9 +98,18 @@ export class BundlePlugin {
 
   private async loop(b: BundleSourceConfig): Promise<void> {
     while (!this.stopped) {
-      const immediate = await this.once(b);
+      const { ok, immediate } = await this.once(b);
       if (this.stopped) return;
-      const delay = immediate ? 0 : b.minDelayMs + Math.random() * (b.maxDelayMs - b.minDelayMs);
+      let delay: number;
+      if (!ok) {
+        // OPA's retry: exponential backoff from 100 ms, jittered, capped at max_delay_seconds
+        const n = this.retries.get(b.name) ?? 0;
+        this.retries.set(b.name, n + 1);
+        delay = Math.min(b.maxDelayMs, 100 * 2 ** Math.min(n, 30)) * (0.8 + Math.random() * 0.4);
+      } else {
+        this.retries.delete(b.name);
+        delay = immediate ? 0 : b.minDelayMs + Math.random() * (b.maxDelayMs - b.minDelayMs);
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           this.timers.delete(t);
@@ -111,8 +124,8 @@ export class BundlePlugin {
     }
   }
 
-  /** One download; true when the next one should follow at once (long polling). */
-  async once(b: BundleSourceConfig): Promise<boolean> {
+  /** One download: whether it succeeded (a 304 included), and whether the next one should follow at once (long polling). */
+  async once(b: BundleSourceConfig): Promise<{ ok: boolean; immediate: boolean }> {
     const st = this.status.get(b.name)!;
     const url = `${b.service.url}/${b.resource.replace(/^\/+/, "")}`;
     const headers: Record<string, string> = { ...b.service.headers, "User-Agent": "Portcullis (OPA-compatible bundle client)" };
@@ -121,12 +134,14 @@ export class BundlePlugin {
         headers.Authorization = b.service.authorization();
       } catch (e) {
         this.fail(st, undefined, `credentials: ${(e as Error).message}`);
-        return false;
+        return { ok: false, immediate: false };
       }
     }
     if (st.etag) headers["If-None-Match"] = st.etag;
-    const longPoll = b.longPollingTimeoutSeconds !== undefined;
-    if (longPoll) headers.Prefer = `modes=snapshot;wait=${b.longPollingTimeoutSeconds}`;
+    // OPA asks for snapshot and delta bundles; Portcullis reads snapshots only, so asks for those.
+    // The wait is sent once the server has shown it supports long polling (OPA's longPollingEnabled).
+    const longPoll = b.longPollingTimeoutSeconds !== undefined && this.longPolling.has(b.name);
+    headers.Prefer = longPoll ? `modes=snapshot;wait=${b.longPollingTimeoutSeconds}` : "modes=snapshot";
     const deadline = b.service.responseHeaderTimeoutMs + (longPoll ? b.longPollingTimeoutSeconds! * 1000 : 0);
     const ac = new AbortController();
     this.aborts.add(ac);
@@ -135,18 +150,23 @@ export class BundlePlugin {
     try {
       const res = await fetch(url, { headers, signal: ac.signal, redirect: "follow" });
       st.httpCode = res.status;
-      const poll = longPoll && (res.headers.get("content-type") ?? "").split(";")[0].trim() === LONG_POLL_CONTENT_TYPE;
+      const supported = (res.headers.get("content-type") ?? "").split(";")[0].trim() === LONG_POLL_CONTENT_TYPE;
+      if (res.status === 200) {
+        if (supported) this.longPolling.add(b.name);
+        else this.longPolling.delete(b.name);
+      }
+      const poll = b.longPollingTimeoutSeconds !== undefined && this.longPolling.has(b.name);
       if (res.status === 304) {
         await res.body?.cancel();
         st.lastSuccessfulRequest = new Date();
         clearError(st);
         this.log.debug("Bundle not modified.", { name: b.name, etag: st.etag });
-        return poll;
+        return { ok: true, immediate: poll };
       }
       if (res.status !== 200) {
         await res.body?.cancel();
         this.fail(st, res.status, `server replied with ${httpStatusText(res.status)}`);
-        return false;
+        return { ok: false, immediate: false };
       }
       const body = await readCapped(res, limitsOf(b).maxCompressedBytes);
       st.lastSuccessfulRequest = new Date();
@@ -158,7 +178,7 @@ export class BundlePlugin {
         this.activate(b.name, bundle, etag);
       } catch (e) {
         this.fail(st, 200, `Bundle activation failed: ${(e as Error).message}`, "bundle_error");
-        return poll;
+        return { ok: false, immediate: false };
       }
       st.etag = etag;
       st.activeRevision = bundle.manifest.revision;
@@ -166,10 +186,10 @@ export class BundlePlugin {
       clearError(st);
       this.log.info("Bundle loaded and activated successfully.", { name: b.name, etag, revision: bundle.manifest.revision });
       if (b.persist) this.persist(b, body);
-      return poll;
+      return { ok: true, immediate: poll };
     } catch (e) {
       this.fail(st, undefined, ac.signal.aborted && !this.stopped ? `request timed out` : `${(e as Error).message}${(e as { cause?: Error }).cause ? `: ${(e as { cause: Error }).cause.message}` : ""}`);
-      return false;
+      return { ok: false, immediate: false };
     } finally {
       clearTimeout(timer);
       this.aborts.delete(ac);

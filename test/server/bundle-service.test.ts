@@ -86,7 +86,8 @@ async function bundleServer(opts: { token?: string } = {}): Promise<BundleServer
         waiting.push(() => (clearTimeout(t), r()));
       });
     }
-    const ct = prefer ? { "Content-Type": "application/vnd.openpolicyagent.bundles" } : { "Content-Type": "application/gzip" };
+    // a server that supports long polling says so with its content type
+    const ct = req.headers.prefer ? { "Content-Type": "application/vnd.openpolicyagent.bundles" } : { "Content-Type": "application/gzip" };
     if (req.headers["if-none-match"] === etag) {
       st.notModified++;
       res.writeHead(304, { ETag: etag, ...ct }).end();
@@ -241,6 +242,7 @@ test("long polling: the request waits at the server; a new revision arrives at o
   try {
     await until("lp-1", async () => (await get(base, "/health?bundles")).status === 200);
     await until("a held request", async () => bs.requests.length >= 2);
+    assert.equal(bs.requests[0].prefer, "modes=snapshot");
     assert.equal(bs.requests[1].prefer, "modes=snapshot;wait=10");
     const t = Date.now();
     bs.set(revision(2, "lp-2"), '"l2"');
