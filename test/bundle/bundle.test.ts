@@ -40,7 +40,7 @@ const tarOf = (f: string) => gunzipSync(readFileSync(f));
 test("portcullis build writes the tar stream opa build writes (plain, -r/--ignore, -b, signed RS256, RS512 with claims)", async () => {
   const cases: [string, string[]][] = [
     ["plain", ["build", "plain"]],
-    ["plain-revision-v0", ["build", "plain", "-r", "rev-7", "--ignore", "extra.yaml"]],
+    ["plain-revision-ignore", ["build", "plain", "-r", "rev-7", "--ignore", "extra.yaml"]],
     ["bundle", ["build", "-b", "policy", "-r", "r2"]],
     ["bundle-rs256", ["build", "-b", "policy", "--signing-key", "rsa.pem"]],
     ["bundle-rs256-claims", ["build", "-b", "policy", "--signing-key", "rsa.pem", "--signing-alg", "RS512", "--claims-file", "claims.json"]],

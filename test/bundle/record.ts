@@ -20,7 +20,7 @@ try {
   // Plain and bundle-mode builds: the tar streams.
   const builds: Record<string, string[]> = {
     "plain": ["build", "plain"],
-    "plain-revision-v0": ["build", "plain", "-r", "rev-7", "--ignore", "extra.yaml"],
+    "plain-revision-ignore": ["build", "plain", "-r", "rev-7", "--ignore", "extra.yaml"],
     "bundle": ["build", "-b", "policy", "-r", "r2"],
     "bundle-rs256": ["build", "-b", "policy", "--signing-key", "rsa.pem"],
     "bundle-rs256-claims": ["build", "-b", "policy", "--signing-key", "rsa.pem", "--signing-alg", "RS512", "--claims-file", "claims.json"],
