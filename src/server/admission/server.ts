@@ -136,8 +136,20 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
   let version = 0;
   let lastTemplates = new Map<string, string>();
   const changedTemplates = new Map<number, Set<string>>();
+  // Every worker reports each version it built; the webhook is ready once all of them hold the
+  // initial sync's snapshot.
+  const reportsOf = new Map<number, number>();
+  let readyVersion = -1;
+  const gate: { open: (() => void) | null } = { open: null };
   const onReport = (e: ReportEvent) => {
-    if (report && e.version <= reportVersion) return; // every worker reports each version: take the first
+    const n = (reportsOf.get(e.version) ?? 0) + 1;
+    reportsOf.set(e.version, n);
+    for (const v of [...reportsOf.keys()]) if (v < e.version - 16) reportsOf.delete(v);
+    if (readyVersion >= 0 && e.version >= readyVersion && n >= Math.max(1, threads) && gate.open) {
+      gate.open();
+      gate.open = null;
+    }
+    if (report && e.version <= reportVersion) return; // take the first report of each version
     reportVersion = e.version;
     report = e.report;
     const changed = changedTemplates.get(e.version);
@@ -357,9 +369,16 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
     throw e;
   }
 
-  // ---- initial sync, then the webhook port
+  // ---- initial sync (delivered, and built by every worker), then the webhook port
   try {
+    const built = new Promise<void>((resolve) => (gate.open = resolve));
     await o.source.start(deliver);
+    readyVersion = version;
+    if (gate.open && (reportsOf.get(version) ?? 0) >= Math.max(1, threads)) {
+      gate.open();
+      gate.open = null;
+    }
+    await built;
   } catch (e) {
     for (const s of sideServers) s.close();
     await pool.close();
