@@ -16,11 +16,10 @@ import { startWebhookServer } from "../../src/server/admission/server.ts";
 import { PolicyDirSource } from "../../src/gatekeeper/policydir.ts";
 import { Logger } from "../../src/server/log.ts";
 import { defaultServiceAccount } from "../../src/gatekeeper/webhook.ts";
-import { KUBE_MISSING, startKube, which } from "../support/kube.ts";
-import { freePort } from "../server/harness.ts";
+import { kubeMissing, startKube, which } from "../support/kube.ts";
 import { needLabels, noLatest, constraint } from "./webhook-fixtures.ts";
 
-const skip = KUBE_MISSING || (which("openssl") ? false : "openssl is not installed");
+const skip = kubeMissing() || (which("openssl") ? false : "openssl is not installed");
 
 test("kubectl against a real API server calling the webhook", { skip, timeout: 240000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-gk-kube-"));
@@ -52,7 +51,7 @@ test("kubectl against a real API server calling the webhook", { skip, timeout: 2
     webhook: { serviceAccount: defaultServiceAccount(), exemptNamespaces: ["ops"] },
     logger: new Logger("info", "json", (l) => logs.push(l)),
   });
-  const kube = await startKube(join(dir, "k"), 20000 + ((await freePort()) % 20000)).catch(async (e) => {
+  const kube = await startKube({ dir }).catch(async (e) => {
     await w.stop();
     throw e;
   });

@@ -10,15 +10,17 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startPortcullis, freePort } from "./harness.ts";
-import { KUBE_MISSING, startKube } from "../support/kube.ts";
+import { startPortcullis } from "./harness.ts";
+import { kubeMissing, startKube } from "../support/kube.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const POLICY = join(ROOT, "examples", "image-policy", "policy");
 
+const missing = kubeMissing();
+
 const pod = (name: string, image: string) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "shop" }, spec: { containers: [{ name: "c", image }] } });
 
-test("ImagePolicyWebhook against a real API server", { skip: KUBE_MISSING || false, timeout: 240000 }, async () => {
+test("ImagePolicyWebhook against a real API server", { skip: missing || false, timeout: 240000 }, async () => {
   const server = await startPortcullis([POLICY], { workers: 1 });
   const dir = mkdtempSync(join(tmpdir(), "portcullis-kube-"));
   writeFileSync(
@@ -29,8 +31,12 @@ test("ImagePolicyWebhook against a real API server", { skip: KUBE_MISSING || fal
     join(dir, "admission.yaml"),
     `apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n  - name: ImagePolicyWebhook\n    configuration:\n      imagePolicy:\n        kubeConfigFile: ${join(dir, "policy-kubeconfig.yaml")}\n        allowTTL: 1\n        denyTTL: 1\n        retryBackoff: 100\n        defaultAllow: false\n`,
   );
-  const port = 20000 + ((await freePort()) % 20000);
-  const kube = await startKube(join(dir, "k"), port, `--enable-admission-plugins=ImagePolicyWebhook --admission-control-config-file=${join(dir, "admission.yaml")}`);
+  const kube = await startKube({
+    extraArgs: `--enable-admission-plugins=ImagePolicyWebhook --admission-control-config-file=${join(dir, "admission.yaml")}`,
+  }).catch(async (e) => {
+    await server.stop();
+    throw e;
+  });
   try {
     const k = kube.kubectl;
     assert.equal((await k(["create", "namespace", "shop"])).code, 0);
