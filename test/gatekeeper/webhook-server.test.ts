@@ -132,6 +132,47 @@ test("webhook over HTTPS: answers, metrics, policy and certificate reload, deadl
     await until("the bad file reported", async () => logs.some((l) => l.startsWith("bad ") && l.includes("latest.yaml")));
     assert.deepEqual(JSON.parse((await post(w.port, ca, "/v1/admit", review(pod("p", "shop", "nginx:latest")))).body).response.warnings, ["[warn-latest] container <app> uses the latest tag"]);
 
+    // External data over HTTPS, trusted through the Provider's caBundle.
+    makeCert(join(dir, "provider"), "provider");
+    const provider = https.createServer({ cert: readFileSync(join(dir, "provider", "tls.crt")), key: readFileSync(join(dir, "provider", "tls.key")) }, (req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        const keys: string[] = JSON.parse(body).request.keys;
+        res.setHeader("Content-Type", "application/json");
+        res.end(JSON.stringify({ apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "ProviderResponse", response: { idempotent: true, items: keys.map((k) => ({ key: k, value: k.startsWith("signed/") ? "ok" : "unsigned" })) } }));
+      });
+    });
+    await new Promise<void>((r) => provider.listen(0, "127.0.0.1", () => r()));
+    try {
+      const pport = (provider.address() as { port: number }).port;
+      const signed: Obj = {
+        apiVersion: "templates.gatekeeper.sh/v1",
+        kind: "ConstraintTemplate",
+        metadata: { name: "k8ssigned" },
+        spec: {
+          crd: { spec: { names: { kind: "K8sSigned" } } },
+          targets: [{ target: "admission.k8s.gatekeeper.sh", rego: 'package k8ssigned\nviolation[{"msg": sprintf("image %v: %v", [r[0], r[1]])}] {\n  resp := external_data({"provider": "signer", "keys": [c.image | c := input.review.object.spec.containers[_]]})\n  r := resp.responses[_]\n  r[1] != "ok"\n}' }],
+        },
+      };
+      writeFileSync(
+        join(policy, "signed.yaml"),
+        toYaml(
+          { apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "Provider", metadata: { name: "signer" }, spec: { url: `https://127.0.0.1:${pport}/`, timeout: 2, caBundle: readFileSync(join(dir, "provider", "tls.crt")).toString("base64") } },
+          signed,
+          constraint("K8sSigned", "must-be-signed", { match: { kinds: [{ apiGroups: [""], kinds: ["Pod"] }] } }),
+        ),
+      );
+      await until("the external data constraint", async () => {
+        const a = JSON.parse((await post(w.port, ca, "/v1/admit", review(pod("p", "shop", "unsigned/app:1")))).body).response;
+        return a.allowed === false && a.status.message === "[must-be-signed] image unsigned/app:1: unsigned";
+      });
+      assert.equal(JSON.parse((await post(w.port, ca, "/v1/admit", review(pod("p", "shop", "signed/app:1")))).body).response.allowed, true);
+      assert.match((await get(w.metricsPort!, "/metrics")).body, /^gatekeeper_providers\{status="active"\} 1$/m);
+    } finally {
+      provider.close();
+    }
+
     // Deadline: the slow constraint cannot finish in 300 ms; the answer is HTTP 500 soon after.
     const dep = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d", namespace: "shop" }, spec: {} };
     const t0 = Date.now();

@@ -206,3 +206,59 @@ test("snapshot report: Rego errors with code, message and location; constraints 
   assert.deepEqual(snap.report.templates.find((x) => x.name === "k8sneedlabels")!.errors, []);
   assert.deepEqual(snap.report.constraints.find((x) => x.name === "no-latest")!.errors, [{ code: "missing_template", message: 'missing ConstraintTemplate: template "k8snolatest" not found' }]);
 });
+
+test("external_data: a provider slower than its spec.timeout is a system error; one slower than the review's deadline is cut to it", async (t) => {
+  const http = await import("node:http");
+  let delayMs = 0;
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const keys: string[] = JSON.parse(body).request.keys;
+      const timer = setTimeout(() => {
+        res.setHeader("Content-Type", "application/json");
+        res.end(JSON.stringify({ apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "ProviderResponse", response: { idempotent: false, items: keys.map((k) => ({ key: k, value: k.endsWith(":latest") ? "unsigned" : "ok" })) } }));
+      }, delayMs);
+      res.on("close", () => clearTimeout(timer));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const provider = { apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "Provider", metadata: { name: "signer" }, spec: { url: `http://127.0.0.1:${port}/`, timeout: 1 } };
+  const signed = {
+    apiVersion: "templates.gatekeeper.sh/v1",
+    kind: "ConstraintTemplate",
+    metadata: { name: "k8ssigned" },
+    spec: {
+      crd: { spec: { names: { kind: "K8sSigned" } } },
+      targets: [
+        {
+          target: "admission.k8s.gatekeeper.sh",
+          rego: `package k8ssigned
+resp := external_data({"provider": "signer", "keys": [c.image | c := input.review.object.spec.containers[_]]})
+violation[{"msg": sprintf("image %v is %v", [r[0], r[1]])}] { r := resp.responses[_]; r[1] != "ok" }
+violation[{"msg": sprintf("provider failed: %v", [resp.system_error])}] { resp.system_error != "" }`,
+        },
+      ],
+    },
+  };
+  const snap = buildSnapshot({ ...objects({ constraints: [constraint("K8sSigned", "must-be-signed")] }), templates: [signed], providers: [provider] }, { allowHTTPProviders: true });
+  assert.deepEqual(snap.report.templates[0].errors, []);
+  const r = () => review(pod("a", "shop", "nginx:latest"));
+
+  const ok = await admit(snap, r(), opts, { deadline: Date.now() + 3000 });
+  assert.equal(ok.review.response.status.message, "[must-be-signed] image nginx:latest is unsigned");
+
+  // Slower than spec.timeout (1 s), inside the deadline: the template sees the system error.
+  delayMs = 2500;
+  let t0 = Date.now();
+  const slow = await admit(snap, r(), opts, { deadline: Date.now() + 5000 });
+  assert.match(slow.review.response.status.message, /^\[must-be-signed\] provider failed: failed to send external data request to provider signer: timeout after 1000 ms$/);
+  assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+
+  // The review's deadline (300 ms) comes before spec.timeout: cut to it, and the review is past its deadline.
+  t0 = Date.now();
+  await assert.rejects(admit(snap, r(), opts, { deadline: Date.now() + 300 }), DeadlineError);
+  assert.ok(Date.now() - t0 < 900, `took ${Date.now() - t0} ms`);
+});
