@@ -15,6 +15,8 @@ export function register(program: Command, io: CliIO): void {
     .option("--port <port>", "webhook port (HTTPS)", "8443")
     .option("--host <address>", "webhook listening address", "0.0.0.0")
     .option("--cert-dir <dir>", "directory with tls.crt and tls.key (reloaded when they change)", "/certs")
+    .option("--self-signed", "serve a certificate made at start-up (CA printed on stdout as the caBundle), instead of --cert-dir; for local runs")
+    .option("--self-signed-hosts <names>", "DNS names and IP addresses of the --self-signed certificate, comma-separated", "localhost,127.0.0.1")
     .option("--metrics-addr <address>", "Prometheus /metrics address ([host]:port; 0 turns it off)")
     .option("--prometheus-port <port>", "Prometheus /metrics port (Gatekeeper's flag; same as --metrics-addr :<port>)", "8888")
     .option("--health-addr <address>", "/healthz and /readyz address ([host]:port; 0 turns it off)", ":9090")

@@ -7,6 +7,7 @@ import { Logger, splitHostPort, type LogLevel } from "../server/index.ts";
 import { startWebhookServer, type RunningWebhook } from "../server/admission/server.ts";
 import { PolicyDirSource } from "../gatekeeper/policydir.ts";
 import { defaultServiceAccount } from "../gatekeeper/webhook.ts";
+import { generateWebhookCertificates } from "../gatekeeper/certs.ts";
 import type { PolicySource } from "../gatekeeper/state.ts";
 
 export interface ControllerOptions {
@@ -16,6 +17,8 @@ export interface ControllerOptions {
   port: string;
   host: string;
   certDir: string;
+  selfSigned?: boolean;
+  selfSignedHosts: string;
   metricsAddr?: string;
   prometheusPort: string;
   healthAddr: string;
@@ -90,7 +93,15 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
     graceMs = Number(o.shutdownGracePeriod) * 1000;
     const metricsAddr = o.metricsAddr !== undefined ? addr("--metrics-addr", o.metricsAddr) : addr("--prometheus-port", o.prometheusPort);
     const healthAddr = addr("--health-addr", o.healthAddr);
-    if (!existsSync(o.certDir)) throw new UsageError(`--cert-dir ${o.certDir}: no such directory (it must hold tls.crt and tls.key)`);
+    let certs: string | { cert: string; key: string } = o.certDir;
+    if (o.selfSigned) {
+      const hosts = o.selfSignedHosts.split(",").map((h) => h.trim()).filter((h) => h !== "");
+      if (hosts.length === 0) throw new UsageError("--self-signed-hosts: give at least one DNS name or IP address");
+      const made = generateWebhookCertificates(hosts);
+      certs = { cert: made.cert, key: made.key };
+      // The caBundle of a ValidatingWebhookConfiguration: base64 of the CA's PEM.
+      io.out(`caBundle: ${Buffer.from(made.caCert).toString("base64")}\n`);
+    } else if (!existsSync(o.certDir)) throw new UsageError(`--cert-dir ${o.certDir}: no such directory (it must hold tls.crt and tls.key)`);
     const chosen = SOURCES.filter((s) => o[s.flag] !== undefined);
     if (chosen.length !== 1) throw new UsageError(`give exactly one of ${SOURCES.map((s) => s.name).join(", ")} (where the ConstraintTemplates and constraints come from)`);
     const src = chosen[0];
@@ -99,7 +110,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
     const podNs = process.env.POD_NAMESPACE;
     webhook = await startWebhookServer({
       addr: `${o.host.includes(":") ? `[${o.host}]` : o.host}:${o.port}`,
-      certDir: o.certDir,
+      certDir: certs,
       metricsAddr,
       healthAddr,
       threads,

@@ -56,8 +56,8 @@ export function deadlineMargin(timeoutMs: number): number {
 export interface WebhookServerOptions {
   /** Webhook address (HTTPS), host:port; port 0 picks one. */
   addr: string;
-  /** Directory with tls.crt and tls.key. */
-  certDir: string;
+  /** Directory with tls.crt and tls.key (re-read when they change), or the PEMs themselves (--self-signed). */
+  certDir: string | { cert: string; key: string };
   /** /metrics address (HTTP), or null for none. */
   metricsAddr: string | null;
   /** /healthz and /readyz address (HTTP), or null for none (they are also on the webhook port). */
@@ -95,14 +95,14 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
   const config: HandlerConfig = { webhook: o.webhook, allowHTTPProviders: o.allowHTTPProviders === true };
 
   // ---- TLS (first: a missing certificate is a usage error, before anything starts)
-  const certFile = join(o.certDir, "tls.crt");
-  const keyFile = join(o.certDir, "tls.key");
-  const readTLS = () => ({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+  const certDir = typeof o.certDir === "string" ? o.certDir : null;
+  const inMemory = typeof o.certDir === "string" ? null : o.certDir;
+  const readTLS = () => (certDir ? { cert: readFileSync(join(certDir, "tls.crt")), key: readFileSync(join(certDir, "tls.key")) } : { cert: Buffer.from(inMemory!.cert), key: Buffer.from(inMemory!.key) });
   let tls: { cert: Buffer; key: Buffer };
   try {
     tls = readTLS();
   } catch (e) {
-    throw new Error(`--cert-dir ${o.certDir}: cannot read tls.crt and tls.key: ${(e as Error).message}`);
+    throw new Error(`--cert-dir ${certDir}: cannot read tls.crt and tls.key: ${(e as Error).message}`);
   }
 
   // ---- metrics
@@ -408,15 +408,15 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
       try {
         const t = readTLS();
         server.setSecureContext({ ...t });
-        log.info("TLS certificate reloaded.", { cert_dir: o.certDir });
+        log.info("TLS certificate reloaded.", { cert_dir: certDir });
       } catch (e) {
         log.error("Failed to reload the TLS certificate; serving the previous one.", { err: (e as Error).message });
       }
     }, 100);
   };
   // Watch the directory: cert-manager and kubelet replace files by renaming (..data symlinks).
-  let certWatch: FSWatcher | null = watch(o.certDir, () => reloadCert());
-  certWatch.on("error", (e) => log.error("Certificate directory watch failed.", { err: e.message }));
+  let certWatch: FSWatcher | null = certDir ? watch(certDir, () => reloadCert()) : null;
+  certWatch?.on("error", (e) => log.error("Certificate directory watch failed.", { err: e.message }));
 
   let stopped: Promise<void> | null = null;
   return {
