@@ -116,6 +116,13 @@ test("webhook over HTTPS: answers, metrics, policy and certificate reload, deadl
     assert.equal(JSON.parse((await post(w.port, ca, "/v1/admit?timeout=3s", review(namespace("x", { owner: "me" })))).body).response.allowed, true);
     assert.equal(JSON.parse((await post(w.port, ca, "/v1/admitlabel?timeout=3s", review(namespace("x", { "admission.gatekeeper.sh/ignore": "1" })))).body).response.allowed, false);
 
+    // Malformed requests: controller-runtime's 400 and 413 AdmissionReviews.
+    const big = await post(w.port, ca, "/v1/admit", { kind: "AdmissionReview", pad: "x".repeat(7 * 1024 * 1024) });
+    assert.equal(big.status, 200);
+    assert.deepEqual(JSON.parse(big.body), { response: { uid: "", allowed: false, status: { metadata: {}, message: "request entity is too large; limit is 7340032 bytes", code: 413 } } });
+    const notJSON = await post(w.port, ca, "/v1/admit", "not json");
+    assert.equal(JSON.parse(notJSON.body).response.status.code, 400);
+
     const m = (await get(w.metricsPort!, "/metrics")).body;
     assert.match(m, /^gatekeeper_validation_request_count_total\{admission_dryrun="false",admission_status="deny"\} 1$/m);
     assert.match(m, /^gatekeeper_validation_request_count_total\{admission_dryrun="false",admission_status="allow"\} 1$/m);

@@ -262,3 +262,12 @@ violation[{"msg": sprintf("provider failed: %v", [resp.system_error])}] { resp.s
   await assert.rejects(admit(snap, r(), opts, { deadline: Date.now() + 300 }), DeadlineError);
   assert.ok(Date.now() - t0 < 900, `took ${Date.now() - t0} ms`);
 });
+
+test("http.send is not available to templates in admission (Gatekeeper's default)", async () => {
+  const snap = buildSnapshot(objects());
+  const t = structuredClone(noLatest);
+  t.spec.targets[0].rego = 'package k8snolatest\nviolation[{"msg": "x"}] { http.send({"method": "get", "url": "https://example.com"}).status_code != 200 }';
+  const out = await admit(snap, review(t), opts);
+  assert.equal(out.review.response.status.code, 422);
+  assert.match(out.review.response.status.message, /rego_type_error: undefined function http\.send/);
+});

@@ -230,8 +230,9 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
     }
     const declared = Number(req.headers["content-length"] ?? "0");
     if (declared > MAX_REQUEST_BYTES) {
-      req.destroy();
-      return;
+      // controller-runtime's answer, without reading the body: then the connection is closed.
+      res.once("finish", () => req.destroy());
+      return finish(res, 200, JSON.stringify(badRequest(`request entity is too large; limit is ${MAX_REQUEST_BYTES} bytes`, 413).review), { ...JSON_HEADERS, Connection: "close" });
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -252,9 +253,8 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
       clearTimeout(bodyTimer);
     }
     if (tooLarge) {
-      finish(res, 200, JSON.stringify(badRequest(`request entity is too large; limit is ${MAX_REQUEST_BYTES} bytes`, 413).review));
-      req.destroy();
-      return;
+      res.once("finish", () => req.destroy());
+      return finish(res, 200, JSON.stringify(badRequest(`request entity is too large; limit is ${MAX_REQUEST_BYTES} bytes`, 413).review), { ...JSON_HEADERS, Connection: "close" });
     }
     if (size === 0) return finish(res, 200, JSON.stringify(badRequest("request body is empty").review));
     const cancel: CancelToken = { cancelled: false, hooks: [] };
