@@ -256,3 +256,33 @@ test("portcullis controller: bad flags are clear errors with exit 1", { timeout:
   assert.equal(c.code, 1);
   assert.match(c.err, /^error: --cert-dir .*: cannot read tls\.crt and tls\.key/);
 });
+
+test("/readyz is 500 until the source's initial sync is loaded, and the webhook port opens only then", { timeout: 60000 }, async () => {
+  const { generateWebhookCertificates } = await import("../../src/gatekeeper/certs.ts");
+  const { emptyObjects } = await import("../../src/gatekeeper/state.ts");
+  const made = generateWebhookCertificates(["127.0.0.1"], 1);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const source = {
+    async start(onChange: (o: import("../../src/gatekeeper/state.ts").GatekeeperObjects) => void) {
+      await gate;
+      onChange({ ...emptyObjects(), templates: [noLatest], constraints: [constraint("K8sNoLatest", "no-latest")] });
+    },
+    async stop() {},
+  };
+  const health = await import("node:net").then((net) => new Promise<number>((r) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); }));
+  const starting = startWebhookServer({ addr: "127.0.0.1:0", certDir: { cert: made.cert, key: made.key }, metricsAddr: null, healthAddr: `127.0.0.1:${health}`, threads: 0, source, webhook: { serviceAccount: defaultServiceAccount() }, logger: new Logger("error", "json", () => {}) });
+  await until("the health port", async () => (await get(health, "/healthz").catch(() => ({ status: 0 }))).status === 200);
+  const before = await get(health, "/readyz");
+  assert.equal(before.status, 500);
+  assert.equal(before.body, "initial policy sync not finished");
+  release();
+  const w = await starting;
+  try {
+    assert.equal((await get(health, "/readyz")).status, 200);
+    const a = await post(w.port, Buffer.from(made.caCert), "/v1/admit", review(pod("p", "shop", "nginx:latest")));
+    assert.equal(JSON.parse(a.body).response.status.message, "[no-latest] container <app> uses the latest tag");
+  } finally {
+    await w.stop();
+  }
+});
