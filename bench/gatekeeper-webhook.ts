@@ -6,7 +6,8 @@
 // and the webhook process's RSS, with the machine's load average.
 //
 //   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
-//        [--threads N] [--library ../shared/gatekeeper-library/library] [--soak SECONDS]
+//        [--threads N] [--library ../shared/gatekeeper-library/library]
+//        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
 //
 // Needs openssl (for the serving certificate) and the gatekeeper library beside the repository.
 import * as fs from "node:fs";
@@ -28,6 +29,7 @@ const arg = (name: string, def: string) => {
 const RATES = arg("rates", "200,500,1000").split(",").map(Number);
 const SECONDS = Number(arg("seconds", "15"));
 const SOAK = Number(arg("soak", "0"));
+const SOAK_RATE = Number(arg("soak-rate", "50"));
 const THREADS = arg("threads", "-1");
 const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
@@ -267,7 +269,7 @@ for (const rate of RATES) {
   await new Promise((res) => setTimeout(res, 2000));
 }
 if (SOAK > 0) {
-  const rate = RATES[0];
+  const rate = SOAK_RATE;
   const samples: string[] = [];
   for (let s = 0; s < SOAK; s += 30) {
     const r = await run(rate, Math.min(30, SOAK - s));

@@ -1,5 +1,5 @@
-// What each admission worker holds and does (also used on the main thread with
-// --max-serving-threads 0): the current Gatekeeper snapshot, swapped whole on every update, and
+// What each admission worker holds and does (also used on the main thread when the pool has no
+// workers: embedding and tests): the current Gatekeeper snapshot, swapped whole on every update, and
 // the answer to one AdmissionReview. Requests already running keep the snapshot they started on.
 
 import { buildSnapshot, type Snapshot, type SnapshotReport } from "../../gatekeeper/snapshot.ts";

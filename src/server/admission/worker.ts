@@ -1,5 +1,5 @@
-// An admission worker thread (src/server/admission/pool in webhook.ts's host): holds the current
-// Gatekeeper snapshot and answers AdmissionReviews off the main thread.
+// An admission worker thread of the webhook process (server.ts starts a WorkerPool of them): holds
+// the current Gatekeeper snapshot and answers AdmissionReviews off the main thread.
 import { serveWorker } from "../workerside.ts";
 import { AdmissionHandler, type AdmissionReply, type AdmissionRequest, type HandlerConfig, type PolicyUpdate, type ReportEvent } from "./handler.ts";
 
