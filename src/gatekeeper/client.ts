@@ -36,6 +36,8 @@ export interface Violation {
 export interface EvaluateOptions {
   /** Stop evaluating at this time (ms since the epoch): a DeadlineError, never a violation. */
   deadline?: number;
+  /** The caller went away once element 0 is non-zero (a worker pool's flag): a DeadlineError too. */
+  cancel?: Int32Array;
   /** Called after each constraint is evaluated (seconds of evaluation, violations found). */
   onConstraint?: (c: Constraint, seconds: number, violations: number) => void;
 }
@@ -269,6 +271,7 @@ export class Client {
     const objs = [built.object, built.oldObject];
     for (const c of this.candidates(objs)) {
       if (eo.deadline !== undefined && Date.now() >= eo.deadline) throw new DeadlineError(`eval_cancel_error: the review's deadline passed before constraint ${JSON.stringify(c.name)} (${c.kind}) was evaluated`);
+      if (eo.cancel && Atomics.load(eo.cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
       if (c.enforcementAction.toLowerCase() === "scoped" && c.scopedActions.length === 0) continue;
       let applies: boolean;
       try {
@@ -281,10 +284,10 @@ export class Client {
       if (!applies) continue;
       if (eo.onConstraint) {
         const t0 = performance.now();
-        const vs = await this.evaluate(c, built, eo.deadline);
+        const vs = await this.evaluate(c, built, eo.deadline, eo.cancel);
         eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
         results.push(...vs);
-      } else results.push(...(await this.evaluate(c, built, eo.deadline)));
+      } else results.push(...(await this.evaluate(c, built, eo.deadline, eo.cancel)));
     }
     return { review, results: sortViolations(results) };
   }
@@ -312,7 +315,7 @@ export class Client {
   }
 
   /** Run one constraint's template against a review. */
-  async evaluate(c: Constraint, built: BuiltReview, deadline?: number): Promise<Violation[]> {
+  async evaluate(c: Constraint, built: BuiltReview, deadline?: number, cancel?: Int32Array): Promise<Violation[]> {
     const t = c.template;
     this.syncInventory(t);
     let rs;
@@ -320,12 +323,14 @@ export class Client {
       const q = t.engine.query(t.query, {
         input: { review: built.review, parameters: c.parameters ?? {} },
         ...(deadline !== undefined ? { deadline } : {}),
+        ...(cancel ? { cancel } : {}),
         ...(this.externalData.providers.size ? { host: { externalData: this.externalData, ...(deadline !== undefined ? { deadline } : {}) } } : {}),
       });
       rs = q instanceof Promise ? await q : q;
     } catch (e) {
       // A review past its deadline is not a policy result: the caller answers as Gatekeeper
       // does on eval_cancel_error (the API server's failurePolicy applies).
+      if (e instanceof RegoError && e.code === "eval_cancel_error" && cancel && Atomics.load(cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
       if (deadline !== undefined && e instanceof RegoError && e.code === "eval_cancel_error" && Date.now() >= deadline) {
         throw new DeadlineError(`constraint ${JSON.stringify(c.name)} (${c.kind}): eval_cancel_error: ${e.errors[0]?.message ?? "deadline exceeded"}`);
       }

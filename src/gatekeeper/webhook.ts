@@ -251,6 +251,7 @@ export async function admit(snap: Snapshot, body: unknown, opts: WebhookOptions,
     const built = buildReview(review, {});
     const res = await snap.client.reviewBuilt(built, {
       deadline: eo.deadline,
+      ...(eo.cancel ? { cancel: eo.cancel } : {}),
       ...(eo.perConstraint ? { onConstraint: (c, seconds, violations) => stats.push({ kind: c.kind, name: c.name, seconds, violations }) } : {}),
     });
     results = res.results;

@@ -271,3 +271,10 @@ test("http.send is not available to templates in admission (Gatekeeper's default
   assert.equal(out.review.response.status.code, 422);
   assert.match(out.review.response.status.message, /rego_type_error: undefined function http\.send/);
 });
+
+test("a review whose caller went away (the pool's cancel flag) stops with DeadlineError", async () => {
+  const snap = buildSnapshot(objects({ constraints: [latestDeny, owner] }));
+  const flag = new Int32Array(1);
+  flag[0] = 1;
+  await assert.rejects(admit(snap, review(pod("a", "shop", "nginx:latest")), opts, { deadline: Date.now() + 5000, cancel: flag }), /caller cancelled query execution/);
+});

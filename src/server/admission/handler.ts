@@ -84,7 +84,6 @@ export class AdmissionHandler {
   async run(req: AdmissionRequest, flag: Int32Array): Promise<AdmissionReply> {
     const snap = this.snap;
     const version = this.version;
-    void flag; // the deadline is the request's own; a client that went away only wastes its own answer
     let body: unknown;
     try {
       body = JSON.parse(req.body);
@@ -97,7 +96,8 @@ export class AdmissionHandler {
       return { body: JSON.stringify(out.review), metric: out.metric, version, providerErrors: 0 };
     }
     try {
-      const out = await admit(snap, body, this.config.webhook, { deadline: req.deadline, perConstraint: req.perConstraint });
+      // The flag is raised when the API server went away: stop instead of finishing an answer nobody reads.
+      const out = await admit(snap, body, this.config.webhook, { deadline: req.deadline, cancel: flag, perConstraint: req.perConstraint });
       return { body: JSON.stringify(out.review), metric: out.metric, ...(out.constraints ? { constraints: out.constraints } : {}), ...(out.error ? { error: out.error } : {}), version, providerErrors: this.providerErrors(snap) };
     } catch (e) {
       if (e instanceof DeadlineError) return { deadline: true, metric: null, error: e.message, version, providerErrors: this.providerErrors(snap) };
