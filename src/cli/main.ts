@@ -42,6 +42,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   sign: () => import("./sign-command.ts"),
   doc: () => import("./doc-command.ts"),
   plugin: () => import("./plugin-command.ts"),
+  controller: () => import("./controller-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */
