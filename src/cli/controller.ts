@@ -9,11 +9,19 @@ import { PolicyDirSource } from "../gatekeeper/policydir.ts";
 import { defaultServiceAccount } from "../gatekeeper/webhook.ts";
 import { generateWebhookCertificates } from "../gatekeeper/certs.ts";
 import type { PolicySource } from "../gatekeeper/state.ts";
+import { ClusterController } from "../gatekeeper/controller/cluster.ts";
 
 export interface ControllerOptions {
   operation: string[];
   policyDir?: string;
   kubeconfig?: string;
+  inCluster?: boolean;
+  gatekeeperNamespace?: string;
+  certSecret: string;
+  certServiceName: string;
+  validatingWebhookConfigurationName: string;
+  disableCertRotation?: boolean;
+  certExtraName: string[];
   port: string;
   host: string;
   certDir: string;
@@ -38,11 +46,16 @@ class UsageError extends Error {}
 /** The operations this build runs. */
 export const OPERATIONS = ["webhook"];
 
+/** The namespace of the controller's own objects: --gatekeeper-namespace, $POD_NAMESPACE, gatekeeper-system. */
+function gatekeeperNamespace(o: ControllerOptions): string {
+  return o.gatekeeperNamespace || process.env.POD_NAMESPACE || "gatekeeper-system";
+}
+
 /**
- * Where policy comes from, keyed by the flag that selects it: exactly one must be given. The
- * cluster source (--kubeconfig) plugs in here with one line.
+ * Where policy comes from, keyed by the flag that selects it: exactly one must be given
+ * (--in-cluster is also the choice when none is).
  */
-export const SOURCES: { flag: "policyDir" | "kubeconfig"; name: string; make?: (o: ControllerOptions, log: Logger) => Promise<PolicySource> }[] = [
+export const SOURCES: { flag: "policyDir" | "kubeconfig" | "inCluster"; name: string; make?: (o: ControllerOptions, log: Logger) => Promise<PolicySource> }[] = [
   {
     flag: "policyDir",
     name: "--policy-dir",
@@ -52,8 +65,31 @@ export const SOURCES: { flag: "policyDir" | "kubeconfig"; name: string; make?: (
       return new PolicyDirSource(dir, { onError: (file, message) => log.error("Policy file skipped; its last good content stays.", { file, err: message }) });
     },
   },
-  { flag: "kubeconfig", name: "--kubeconfig" },
+  { flag: "kubeconfig", name: "--kubeconfig", make: (o, log) => clusterSource(o, log) },
+  { flag: "inCluster", name: "--in-cluster", make: (o, log) => clusterSource(o, log) },
 ];
+
+/** The cluster: watches, constraint CRDs, status, and (unless --disable-cert-rotation or --self-signed) the certificates in --cert-dir. */
+async function clusterSource(o: ControllerOptions, log: Logger): Promise<PolicySource> {
+  if (o.kubeconfig !== undefined && !existsSync(o.kubeconfig)) throw new UsageError(`--kubeconfig ${o.kubeconfig}: no such file`);
+  const ns = gatekeeperNamespace(o);
+  try {
+    return await ClusterController.create({
+      kubeconfig: o.kubeconfig,
+      namespace: ns,
+      certDir: o.certDir,
+      disableCertRotation: Boolean(o.disableCertRotation || o.selfSigned),
+      certSecret: o.certSecret,
+      certServiceName: o.certServiceName,
+      webhookConfigurationName: o.validatingWebhookConfigurationName,
+      extraCertNames: o.certExtraName,
+      operations: o.operation.length ? o.operation.flatMap((x) => x.split(",")) : ["webhook"],
+      log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : level === "debug" ? log.debug(msg, fields) : log.info(msg, fields)),
+    });
+  } catch (e) {
+    throw new UsageError(`cluster: ${(e as Error).message}`);
+  }
+}
 
 const LEVELS: Record<string, LogLevel> = { debug: "debug", info: "info", warning: "warn", warn: "warn", error: "error" };
 
@@ -101,10 +137,14 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
       certs = { cert: made.cert, key: made.key };
       // The caBundle of a ValidatingWebhookConfiguration: base64 of the CA's PEM.
       io.out(`caBundle: ${Buffer.from(made.caCert).toString("base64")}\n`);
-    } else if (!existsSync(o.certDir)) throw new UsageError(`--cert-dir ${o.certDir}: no such directory (it must hold tls.crt and tls.key)`);
-    const chosen = SOURCES.filter((s) => o[s.flag] !== undefined);
+    }
+    let chosen = SOURCES.filter((s) => o[s.flag] !== undefined && o[s.flag] !== false);
+    if (chosen.length === 0) chosen = SOURCES.filter((s) => s.flag === "inCluster");
     if (chosen.length !== 1) throw new UsageError(`give exactly one of ${SOURCES.map((s) => s.name).join(", ")} (where the ConstraintTemplates and constraints come from)`);
     const src = chosen[0];
+    // The cluster source with rotation writes the certificates into --cert-dir itself.
+    const rotating = src.flag !== "policyDir" && !o.disableCertRotation && !o.selfSigned;
+    if (!o.selfSigned && !rotating && !existsSync(o.certDir)) throw new UsageError(`--cert-dir ${o.certDir}: no such directory (it must hold tls.crt and tls.key)`);
     if (!src.make) throw new UsageError(`${src.name}: the cluster source is not in this build; use --policy-dir`);
     const source = await src.make(o, log);
     const podNs = process.env.POD_NAMESPACE;

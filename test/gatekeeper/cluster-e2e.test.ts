@@ -232,7 +232,7 @@ describe("against a real API server", { skip: missing || false, timeout: 400000 
       assert.ok(again.every((h: { clientConfig: { caBundle?: string } }) => h.clientConfig.caBundle === hooks[0].clientConfig.caBundle));
 
       // within the lookahead of expiry: new certificates
-      const soon = new CertRotator({ client, namespace: "gatekeeper-system", certDir: dirA, lookaheadMs: 366 * 86400_000, certValidityMs: 400 * 86400_000 });
+      const soon = new CertRotator({ client, namespace: "gatekeeper-system", certDir: dirA, lookaheadMs: 366 * 86400_000, certValidityDays: 400 });
       await soon.refresh();
       assert.equal(soon.stats.generated, 1);
       assert.notEqual(readFileSync(join(dirA, "tls.crt"), "utf8"), readFileSync(join(dirB, "tls.crt"), "utf8"));

@@ -1,9 +1,10 @@
 // The webhook's certificates, as Gatekeeper's cert-controller manages them: a CA and a serving
-// certificate for <service>.<namespace>.svc kept in a Secret (keys ca.crt, ca.key, tls.crt,
-// tls.key), copied into the certificate directory the webhook server reads (and reloads), and
-// the CA injected as `caBundle` into every webhook of the ValidatingWebhookConfiguration. The
-// Secret is checked every 12 hours: a certificate that is invalid, for another name, or expires
-// within 90 days is replaced (CA valid 10 years, serving certificate 1 year, as cert-controller).
+// certificate for <service>.<namespace>.svc (made by ../certs.ts) kept in a Secret (keys ca.crt,
+// ca.key, tls.crt, tls.key), copied into the certificate directory the webhook server reads (and
+// reloads), and the CA injected as `caBundle` into every webhook of the
+// ValidatingWebhookConfiguration. The Secret is checked every 12 hours: certificates that are
+// invalid, for another name, or expire within 90 days are replaced (valid 1 year; cert-controller
+// gives its CA 10 years, here CA and serving certificate are replaced together).
 // Several replicas share the Secret: a write carries its resourceVersion, and the replica that
 // loses the race adopts the winner's certificates. The webhook configuration is checked every
 // minute, so a caBundle overwritten by a redeploy is put back.
@@ -12,7 +13,10 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { KubeClient, refs, isConflict, errorText, KubeError, type Obj } from "../../kube/index.ts";
-import { makeBundle, type CertBundle } from "./x509.ts";
+import { generateWebhookCertificates, type WebhookCertificates } from "../certs.ts";
+
+/** The four PEM texts the Secret holds. */
+export type CertBundle = Pick<WebhookCertificates, "caCert" | "caKey" | "cert" | "key">;
 import type { LogFn } from "./source.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -31,18 +35,14 @@ export interface CertRotatorOptions {
   extraNames?: string[];
   /** ValidatingWebhookConfigurations whose webhooks get the caBundle. Default [gatekeeper-validating-webhook-configuration]. */
   validatingWebhookConfigurations?: string[];
-  caName?: string;
-  caOrganization?: string;
-  caValidityMs?: number;
-  certValidityMs?: number;
+  /** Lifetime of new certificates, days. Default 365. */
+  certValidityDays?: number;
   /** Replace certificates that expire within this time. Default 90 days. */
   lookaheadMs?: number;
   /** How often the Secret is checked. Default 12 hours. */
   checkEveryMs?: number;
   /** How often the webhook configurations' caBundle is checked. Default 60 s. */
   webhookCheckEveryMs?: number;
-  /** Add clientAuth to the serving certificate (mTLS to external-data providers). */
-  clientAuth?: boolean;
   log?: LogFn;
 }
 
@@ -71,7 +71,7 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
 const unb64 = (s: unknown) => (typeof s === "string" ? Buffer.from(s, "base64").toString("utf8") : undefined);
 
 export class CertRotator {
-  private readonly o: Required<Omit<CertRotatorOptions, "extraNames" | "clientAuth" | "log">> & Pick<CertRotatorOptions, "extraNames" | "clientAuth">;
+  private readonly o: Required<Omit<CertRotatorOptions, "extraNames" | "log">> & Pick<CertRotatorOptions, "extraNames">;
   private readonly log: LogFn;
   private timers: NodeJS.Timeout[] = [];
   private current: CertBundle | undefined;
@@ -84,16 +84,13 @@ export class CertRotator {
       secretName: "gatekeeper-webhook-server-cert",
       serviceName: "gatekeeper-webhook-service",
       validatingWebhookConfigurations: ["gatekeeper-validating-webhook-configuration"],
-      caName: "gatekeeper-ca",
-      caOrganization: "gatekeeper",
-      caValidityMs: 10 * 365 * DAY,
-      certValidityMs: 365 * DAY,
+      certValidityDays: 365,
       lookaheadMs: 90 * DAY,
       checkEveryMs: DAY / 2,
       webhookCheckEveryMs: 60_000,
       ...opts,
     };
-    if (this.o.lookaheadMs >= this.o.certValidityMs) throw new Error(`certificate rotation: the lookahead (${this.o.lookaheadMs} ms) must be shorter than the certificate's validity (${this.o.certValidityMs} ms)`);
+    if (this.o.lookaheadMs >= this.o.certValidityDays * DAY) throw new Error(`certificate rotation: the lookahead (${this.o.lookaheadMs} ms) must be shorter than the certificates' lifetime (${this.o.certValidityDays} days)`);
     this.log = opts.log ?? (() => {});
   }
 
@@ -145,15 +142,8 @@ export class CertRotator {
         return this.current;
       }
       this.log("info", "generating webhook certificates", { secret: `${this.o.namespace}/${this.o.secretName}`, reason: secret ? problem : "no Secret" });
-      const b = await makeBundle({
-        caName: this.o.caName,
-        caOrganization: this.o.caOrganization,
-        dnsName: this.dnsName,
-        extraNames: this.o.extraNames,
-        caValidityMs: this.o.caValidityMs,
-        certValidityMs: this.o.certValidityMs,
-        clientAuth: this.o.clientAuth,
-      });
+      const made = generateWebhookCertificates([this.dnsName, ...(this.o.extraNames ?? [])], this.o.certValidityDays, this.dnsName);
+      const b: CertBundle = { caCert: made.caCert, caKey: made.caKey, cert: made.cert, key: made.key };
       const data = { "ca.crt": b64(b.caCert), "ca.key": b64(b.caKey), "tls.crt": b64(b.cert), "tls.key": b64(b.key) };
       try {
         if (secret) await c.replace(refs.secrets, { ...secret, data });

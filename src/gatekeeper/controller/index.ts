@@ -5,8 +5,6 @@ export { constraintCRD, constraintCRDName, constraintResource, CRD_MATCH_SCHEMA,
 export { templateStatusErrors, constraintStatusErrors, writePodStatus } from "./status.ts";
 export type { StatusError } from "./status.ts";
 export { CertRotator, bundleProblem } from "./certs.ts";
-export type { CertRotatorOptions } from "./certs.ts";
-export { makeCertificate, makeBundle, pem, rsaKeyPair } from "./x509.ts";
-export type { CertBundle, CertSpec, BundleOptions } from "./x509.ts";
+export type { CertRotatorOptions, CertBundle } from "./certs.ts";
 export { ClusterController } from "./cluster.ts";
 export type { ClusterControllerOptions } from "./cluster.ts";
