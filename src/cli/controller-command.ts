@@ -12,7 +12,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--operation <op>", "what this process does; repeatable (webhook)", repeat, [])
     .option("--policy-dir <dir>", "read ConstraintTemplates, constraints, Config, Providers and Namespaces from YAML files here (watched)")
     .option("--kubeconfig <file>", "read them from the cluster this kubeconfig points at")
-    .option("--in-cluster", "read them from the cluster the pod runs in (the default without --policy-dir or --kubeconfig)")
+    .option("--in-cluster", "read them from the cluster the pod runs in (the default in a pod without --policy-dir or --kubeconfig)")
     .option("--gatekeeper-namespace <ns>", "namespace of the Config, the certificate Secret and the webhook Service (default $POD_NAMESPACE, else gatekeeper-system)")
     .option("--disable-cert-rotation", "do not generate certificates: --cert-dir is filled by something else (cert-manager)")
     .option("--cert-secret <name>", "Secret holding the generated CA and serving certificate", "gatekeeper-webhook-server-cert")

@@ -52,8 +52,8 @@ function gatekeeperNamespace(o: ControllerOptions): string {
 }
 
 /**
- * Where policy comes from, keyed by the flag that selects it: exactly one must be given
- * (--in-cluster is also the choice when none is).
+ * Where policy comes from, keyed by the flag that selects it: exactly one must be given (in a
+ * pod, none means --in-cluster).
  */
 export const SOURCES: { flag: "policyDir" | "kubeconfig" | "inCluster"; name: string; make?: (o: ControllerOptions, log: Logger) => Promise<PolicySource> }[] = [
   {
@@ -76,6 +76,7 @@ async function clusterSource(o: ControllerOptions, log: Logger): Promise<PolicyS
   try {
     return await ClusterController.create({
       kubeconfig: o.kubeconfig,
+      inCluster: o.kubeconfig === undefined,
       namespace: ns,
       certDir: o.certDir,
       disableCertRotation: Boolean(o.disableCertRotation || o.selfSigned),
@@ -138,8 +139,10 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
       // The caBundle of a ValidatingWebhookConfiguration: base64 of the CA's PEM.
       io.out(`caBundle: ${Buffer.from(made.caCert).toString("base64")}\n`);
     }
-    let chosen = SOURCES.filter((s) => o[s.flag] !== undefined && o[s.flag] !== false);
-    if (chosen.length === 0) chosen = SOURCES.filter((s) => s.flag === "inCluster");
+    const given = SOURCES.filter((s) => o[s.flag] !== undefined && o[s.flag] !== false);
+    // In a pod, no source flag means the cluster the pod runs in (as Gatekeeper runs).
+    const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST) && existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token");
+    const chosen = given.length === 0 && inPod ? SOURCES.filter((s) => s.flag === "inCluster") : given;
     if (chosen.length !== 1) throw new UsageError(`give exactly one of ${SOURCES.map((s) => s.name).join(", ")} (where the ConstraintTemplates and constraints come from)`);
     const src = chosen[0];
     // The cluster source with rotation writes the certificates into --cert-dir itself.

@@ -68,3 +68,13 @@ test("template status errors: Rego's code and location, Gatekeeper's create_erro
   assert.equal(noViolation[0].code, "ingest_error");
   assert.match(noViolation[0].message, /^Could not ingest Rego: .*missing required rule "violation"/);
 });
+
+test("portcullis controller: cluster source errors are one line with exit 1", { skip: process.env.KUBERNETES_SERVICE_HOST ? "running in a pod" : false }, async () => {
+  const { cli } = await import("../cli/helpers.ts");
+  const missing = await cli(["controller", "--kubeconfig", "/nonexistent/kubeconfig", "--cert-dir", "/nonexistent/certs", "--metrics-addr", "0", "--health-addr", "0"]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.err, "error: --kubeconfig /nonexistent/kubeconfig: no such file\n");
+  const outside = await cli(["controller", "--in-cluster", "--cert-dir", "/nonexistent/certs", "--metrics-addr", "0", "--health-addr", "0"]);
+  assert.equal(outside.code, 1);
+  assert.equal(outside.err, "error: cluster: in-cluster configuration: not running in a pod (no KUBERNETES_SERVICE_HOST or no /var/run/secrets/kubernetes.io/serviceaccount/token)\n");
+});
