@@ -37,25 +37,35 @@ export function templateStatusErrors(e: unknown): StatusError[] {
   if (e instanceof TemplateError) {
     const details = (e as TemplateError & { regoErrors?: RegoDetail[] }).regoErrors ?? [];
     if (e.reason === "compile" && details.length > 0) {
-      return details.map((d) => ({ code: d.code, message: d.message, ...(d.location ? { location: `${d.location.file}:${d.location.row}:${d.location.col}` } : {}) }));
+      return dedupe(details.map((d) => ({ code: d.code, message: d.message, ...(d.location ? { location: `${d.location.file}:${d.location.row}:${d.location.col}` } : {}) })));
     }
     if (e.reason === "compile") {
       // Without the structured errors: each "file:row: code: message" line of the text.
       const out: StatusError[] = [];
       for (const line of msg.split("\n")) {
         const m = /(?:^|: )(template|lib_\d+):(\d+): ([a-z_]+): (.*)$/.exec(line.trim());
-        if (!m) continue;
-        const e: StatusError = { code: m[3], message: m[4], location: `${m[1]}:${m[2]}` };
-        const same = out.find((o) => o.code === e.code && o.location === e.location && (o.message.startsWith(e.message) || e.message.startsWith(o.message)));
-        if (!same) out.push(e);
-        else if (e.message.length > same.message.length) same.message = e.message;
+        if (m) out.push({ code: m[3], message: m[4], location: `${m[1]}:${m[2]}` });
       }
-      if (out.length) return out;
+      if (out.length) return dedupe(out);
       return [{ code: ERR_INGEST, message: `Could not ingest Rego: ${msg}` }];
     }
     if (e.field && /rego|libs|code/.test(e.field)) return [{ code: ERR_INGEST, message: `Could not ingest Rego: ${msg}` }];
   }
   return [{ code: ERR_CREATE, message: msg }];
+}
+
+/**
+ * One error per position and code: the parser may report the same failure twice, once with
+ * detail ("unexpected } token: expected \",\" or \"]\"") and once without; OPA reports it once.
+ */
+function dedupe(errs: StatusError[]): StatusError[] {
+  const out: StatusError[] = [];
+  for (const e of errs) {
+    const same = out.find((o) => o.code === e.code && o.location === e.location && (o.message.startsWith(e.message) || e.message.startsWith(o.message)));
+    if (!same) out.push({ ...e });
+    else if (e.message.length > same.message.length) same.message = e.message;
+  }
+  return out;
 }
 
 export function constraintStatusErrors(e: unknown): StatusError[] {
