@@ -40,6 +40,14 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   run: () => import("./run-command.ts"),
   doc: () => import("./doc-command.ts"),
   plugin: () => import("./plugin-command.ts"),
+  login: () => import("./oci-command.ts").then((m) => ({ register: m.registerLogin })),
+  logout: () => import("./oci-command.ts").then((m) => ({ register: m.registerLogout })),
+  push: () => import("./oci-command.ts").then((m) => ({ register: m.registerPush })),
+  pull: () => import("./oci-command.ts").then((m) => ({ register: m.registerPull })),
+  save: () => import("./oci-command.ts").then((m) => ({ register: m.registerSave })),
+  images: () => import("./oci-command.ts").then((m) => ({ register: m.registerImages })),
+  tag: () => import("./oci-command.ts").then((m) => ({ register: m.registerTag })),
+  rm: () => import("./oci-command.ts").then((m) => ({ register: m.registerRm })),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */
