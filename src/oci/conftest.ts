@@ -8,7 +8,7 @@
 import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { RegistryClient, RegistryError } from "./client.ts";
-import { pushImage, type Blob, type PulledImage } from "./image.ts";
+import { pushImage, type Blob, type ImageContent, type PulledImage } from "./image.ts";
 import { type Reference } from "./reference.ts";
 import { ANNOTATION, type Descriptor, type ImageManifest, MEDIA } from "./types.ts";
 
@@ -68,11 +68,16 @@ export function conftestFiles(policyPaths: string[], dataPaths: string[], cwd = 
   return { policies: dedupe(policies), data: dedupe(data) };
 }
 
-/** Pushes conftest's artifact; returns the manifest's descriptor. */
-export async function pushConftest(client: RegistryClient, ref: Reference, files: ConftestFiles): Promise<Descriptor> {
+/** conftest's artifact of the files: config and layers. */
+export function conftestContent(files: ConftestFiles): ImageContent {
   const layer = (mediaType: string, f: { file: string; title: string }): Blob => ({ mediaType, data: readFileSync(f.file), annotations: { [ANNOTATION.title]: f.title } });
   const layers = [...files.policies.map((f) => layer(MEDIA.conftestPolicyLayer, f)), ...files.data.map((f) => layer(MEDIA.conftestDataLayer, f))];
-  return pushImage(client, ref, { config: { mediaType: MEDIA.unknownConfig, data: Buffer.from("{}") }, layers });
+  return { config: { mediaType: MEDIA.unknownConfig, data: Buffer.from("{}") }, layers };
+}
+
+/** Pushes conftest's artifact; returns the manifest's descriptor. */
+export async function pushConftest(client: RegistryClient, ref: Reference, files: ConftestFiles): Promise<Descriptor> {
+  return pushImage(client, ref, conftestContent(files));
 }
 
 /** Whether a manifest is an OPA bundle image (policy CLI / OPCR / OPA's downloader) rather than conftest's files. */

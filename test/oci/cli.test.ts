@@ -212,3 +212,64 @@ test("interop with oras: it lists and pulls what Portcullis pushed", { skip: reg
   execFileSync(ORAS!, ["pull", "--plain-http", "-o", dst, ref], { stdio: "pipe" });
   assert.deepEqual(tree(dst), tree(join(work, "pulled")));
 });
+
+test("interop with oras: referrers written by either side are listed by the other (tag schema on distribution 2.8)", { skip: registryMissing() || (!ORAS && "oras is not installed (~/go/bin/oras)") }, async () => {
+  const ref = `${reg!.host}/interop/referred:v1`;
+  assert.equal((await cli(["push", ref])).code, 0);
+  const c = new RegistryClient();
+  try {
+    const subject = await c.resolve(parseReference(ref));
+    // oras attaches; Portcullis lists
+    writeFileSync(join(work, "sig.txt"), "signature\n");
+    execFileSync(ORAS!, ["attach", "--plain-http", "--artifact-type", "application/vnd.example.oras", ref, "sig.txt:text/plain"], { cwd: work, stdio: "pipe" });
+    const listed = await c.referrers(parseReference(ref), subject.digest);
+    assert.deepEqual(listed.index.manifests.map((m) => m.artifactType), ["application/vnd.example.oras"]);
+    // Portcullis attaches; oras discovers both
+    const cfg = await c.pushBlob(parseReference(ref), Buffer.from("{}"), MEDIA.ociEmpty);
+    const art = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, artifactType: "application/vnd.example.portcullis", config: cfg, layers: [cfg], subject }));
+    await c.pushReferrer(parseReference(ref), art, MEDIA.ociManifest);
+    const found = JSON.parse(execFileSync(ORAS!, ["discover", "--plain-http", "--format", "json", ref], { encoding: "utf8" })) as { referrers?: { artifactType: string }[]; manifests?: { artifactType: string }[] };
+    const types = (found.referrers ?? found.manifests ?? []).map((m) => m.artifactType).sort();
+    assert.deepEqual(types, ["application/vnd.example.oras", "application/vnd.example.portcullis"]);
+  } finally {
+    await c.close();
+  }
+});
+
+test("interop with OPA: its OCI bundle downloader loads a bundle image pushed from the local store", { skip: registryMissing() || (!goTool("opa") && "opa is not installed (~/go/bin/opa)"), timeout: 60000 }, async () => {
+  const opa = goTool("opa")!;
+  execFileSync(opa, ["build", "-o", join(work, "opa-bundle.tar.gz"), join(work, "src", "policy")], { stdio: "pipe" });
+  const tgz = readFileSync(join(work, "opa-bundle.tar.gz"));
+  const ref = parseReference(`${reg!.host}/org/opa-bundle:1.0`);
+  const { bytes, manifest } = bundleImage(tgz, ref);
+  new PolicyStore().putImage(ref, bytes, [
+    { digest: manifest.config.digest, data: Buffer.from("{}") },
+    { digest: manifest.layers[0].digest, data: tgz },
+  ]);
+  const push = await cli(["push", `${reg!.host}/org/opa-bundle:1.0`]);
+  assert.equal(push.code, 0, push.err);
+  const { freePort } = await import("../support/registry.ts");
+  const port = await freePort();
+  writeFileSync(
+    join(work, "opa.yaml"),
+    `services:\n  reg:\n    url: http://${reg!.host}\n    type: oci\nbundles:\n  policy:\n    service: reg\n    resource: ${reg!.host}/org/opa-bundle:1.0\n    polling:\n      min_delay_seconds: 60\n      max_delay_seconds: 120\npersistence_directory: ${join(work, "opa-persist")}\n`,
+  );
+  const { spawn } = await import("node:child_process");
+  const child = spawn(opa, ["run", "--server", "--addr", `127.0.0.1:${port}`, "-c", join(work, "opa.yaml")], { stdio: "ignore" });
+  try {
+    let deny: unknown;
+    for (let i = 0; i < 200 && deny === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/data/main/deny`, { method: "POST", body: JSON.stringify({ input: { kind: "Pod", metadata: { name: "db" } } }) });
+        const body = (await res.json()) as { result?: unknown };
+        deny = body.result;
+      } catch {
+        // not listening yet
+      }
+    }
+    assert.deepEqual(deny, ["pod db is not allowed"]);
+  } finally {
+    child.kill("SIGTERM");
+  }
+});
