@@ -26,6 +26,8 @@ import {
   PULL_LIMITS,
   type ClientOptions,
   type Reference,
+  type VerifyHook,
+  refusing,
 } from "../oci/index.ts";
 import { ConftestError, loadPolicies } from "../conftest/runner.ts";
 
@@ -184,6 +186,8 @@ export function runPush(refArg: string, paths: string[], o: PushFlags, io: CliIO
 export interface PullFlags extends RegistryFlags {
   policy?: string;
   given: Set<string>;
+  /** Refuses an artifact before anything is written (signature verification). */
+  verify?: VerifyHook;
 }
 
 export function runPull(refArg: string, o: PullFlags, io: CliIO): Promise<number> {
@@ -191,7 +195,7 @@ export function runPull(refArg: string, o: PullFlags, io: CliIO): Promise<number
     const ref = parseReference(refArg, "latest");
     const client = new RegistryClient(clientOptions(o));
     try {
-      const img = await pullImage(client, ref, { maxTotalBytes: PULL_LIMITS.maxTotalBytes });
+      const img = await pullImage(client, ref, { maxTotalBytes: PULL_LIMITS.maxTotalBytes, verify: refusing(o.verify) });
       if (isBundleImage(img.manifest)) {
         if (o.given.has("policy")) {
           throw new UsageError(`${formatReference(ref)} is an OPA bundle image: pull keeps it in the local store; unpack it with: portcullis save ${refArg} -f - | tar -xzf - -C ${o.policy}`);

@@ -11,6 +11,7 @@
 import { existsSync, lstatSync, mkdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConftestError } from "./inputs.ts";
+import type { VerifyHook } from "../oci/transfer.ts";
 
 /** The local path of a file source, or undefined for any other source. */
 function localSource(url: string): string | undefined {
@@ -31,11 +32,11 @@ export function ociSource(url: string): string | undefined {
 }
 
 /** Fetches each source into `dst` (the first policy path). Throws ConftestError as conftest words it. */
-export async function updatePolicies(urls: string[], dst: string): Promise<void> {
+export async function updatePolicies(urls: string[], dst: string, opts: UpdateOptions = {}): Promise<void> {
   for (const url of urls) {
     const oci = ociSource(url);
     if (oci !== undefined) {
-      await pullOCI(oci, dst);
+      await pullOCI(oci, dst, opts);
       continue;
     }
     const path = localSource(url);
@@ -64,14 +65,19 @@ export async function updatePolicies(urls: string[], dst: string): Promise<void>
   }
 }
 
-async function pullOCI(reference: string, dst: string): Promise<void> {
+export interface UpdateOptions {
+  /** Called with an OCI artifact's manifest descriptor before anything is written; throws to refuse it. */
+  verify?: VerifyHook;
+}
+
+async function pullOCI(reference: string, dst: string, opts: UpdateOptions): Promise<void> {
   // the OCI client (undici) is loaded only when an OCI source is given
   const oci = await import("../oci/index.ts");
   let client: InstanceType<typeof oci.RegistryClient> | undefined;
   try {
     const ref = oci.parseReference(reference, "latest");
     client = new oci.RegistryClient({ credentials: new oci.DockerConfigCredentials() });
-    const img = await oci.pullImage(client, ref, { maxTotalBytes: oci.PULL_LIMITS.maxTotalBytes });
+    const img = await oci.pullImage(client, ref, { maxTotalBytes: oci.PULL_LIMITS.maxTotalBytes, verify: oci.refusing(opts.verify) });
     if (oci.isBundleImage(img.manifest)) {
       throw new oci.RegistryError(`${oci.formatReference(ref)} is an OPA bundle image, not conftest's policy layers: portcullis pull ${reference} && portcullis save ${reference} -f - | tar -xzf - -C ${dst}`);
     }

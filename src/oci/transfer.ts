@@ -1,8 +1,8 @@
 // Moving policy images between the local store and a registry.
 
-import type { RegistryClient } from "./client.ts";
+import { RegistryError, type RegistryClient } from "./client.ts";
 import type { PulledImage } from "./image.ts";
-import type { Reference } from "./reference.ts";
+import { formatReference, type Reference } from "./reference.ts";
 import type { PolicyStore, StoredImage } from "./store.ts";
 import { type Descriptor, MEDIA } from "./types.ts";
 
@@ -11,6 +11,19 @@ import { type Descriptor, MEDIA } from "./types.ts";
  * throws to refuse it. Called with the reference and the manifest's descriptor.
  */
 export type VerifyHook = (ref: Reference, manifest: Descriptor) => Promise<void>;
+
+/** A hook whose refusals (any exception) become RegistryErrors naming the artifact: `REF: refused: …`. */
+export function refusing(hook: VerifyHook | undefined): VerifyHook | undefined {
+  if (!hook) return undefined;
+  return async (ref, manifest) => {
+    try {
+      await hook(ref, manifest);
+    } catch (e) {
+      if (e instanceof RegistryError) throw e;
+      throw new RegistryError(`${formatReference(ref)}@${manifest.digest}: refused: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+}
 
 /** Pushes a stored image to `ref` (the same manifest bytes, so the same digest). */
 export async function pushStored(client: RegistryClient, store: PolicyStore, img: StoredImage, ref: Reference): Promise<Descriptor> {

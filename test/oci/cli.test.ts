@@ -273,3 +273,28 @@ test("interop with OPA: its OCI bundle downloader loads a bundle image pushed fr
     child.kill("SIGTERM");
   }
 });
+
+test("a verification hook sees the manifest digest before any layer is fetched, and its refusal writes nothing", { skip: registryMissing() }, async () => {
+  const ref = `${reg!.host}/policies/verified:v1`;
+  const push = await cli(["push", ref]);
+  const digest = /digest: (sha256:[a-f0-9]{64})/.exec(push.out)![1];
+  const { runPull } = await import("../../src/cli/oci.ts");
+  const { updatePolicies } = await import("../../src/conftest/update.ts");
+  let out = "";
+  let err = "";
+  const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s), exitCode: 0 };
+  const seen: string[] = [];
+  const refuse = async (_r: unknown, d: { digest: string }) => {
+    seen.push(d.digest);
+    throw new Error("no valid signature");
+  };
+  const dir = join(work, "refused");
+  assert.equal(await runPull(ref, { policy: dir, given: new Set(["policy"]), verify: refuse }, io), 1);
+  assert.match(err, new RegExp(`Error: 127\\.0\\.0\\.1:\\d+/policies/verified:v1@${digest}: refused: no valid signature`));
+  await assert.rejects(updatePolicies([`oci://${ref}`], dir, { verify: refuse }), /pulling policy: .*refused: no valid signature/);
+  assert.deepEqual(seen, [digest, digest]);
+  assert.equal(existsSync(dir), false);
+  assert.equal(await runPull(ref, { policy: dir, given: new Set(["policy"]), verify: async () => {} }, io), 0);
+  assert.ok(existsSync(join(dir, "policy", "deny.rego")));
+  assert.equal(out, "");
+});
