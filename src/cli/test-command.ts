@@ -43,7 +43,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--stdin-filename <name>", "filename to use in output when testing configuration from stdin")
     .option("--proto-file-dirs <dirs>", "directories containing Protocol Buffer definitions", collect)
     .option("-u, --update <urls>", "fetch policies into the first policy path before testing (file::PATH, file://PATH and oci://REF sources)", collect)
-    .option("--tls", "(accepted for compatibility; unused)")
+    .option("--tls", "reach --update's OCI registries over TLS, also on loopback (--tls=false: plain HTTP; default: HTTP on loopback only)")
     .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
     .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)")
     .action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
