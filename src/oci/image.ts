@@ -5,6 +5,27 @@ import { RegistryClient, RegistryError } from "./client.ts";
 import { type Reference, formatReference } from "./reference.ts";
 import { type Descriptor, type ImageManifest, MEDIA, INDEX_TYPES, descriptorOf, parseImageManifest } from "./types.ts";
 
+/** Blob transfers of one push or pull at a time. */
+export const TRANSFERS = 4;
+
+/** Runs task(0..n-1), at most `limit` at once; the first failure rejects (after the running ones settle). */
+export async function inParallel(n: number, limit: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < n) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
 export interface Blob {
   mediaType: string;
   data: Buffer;
@@ -41,8 +62,8 @@ export function imageManifest(content: ImageContent): { bytes: Buffer; manifest:
  */
 export async function pushImage(client: RegistryClient, ref: Reference, content: ImageContent, opts: { mountFrom?: string } = {}): Promise<Descriptor> {
   const { bytes } = imageManifest(content);
-  await client.pushBlob(ref, content.config.data, content.config.mediaType, opts);
-  for (const l of content.layers) await client.pushBlob(ref, l.data, l.mediaType, opts);
+  const blobs = [content.config, ...content.layers];
+  await inParallel(blobs.length, TRANSFERS, (i) => client.pushBlob(ref, blobs[i].data, blobs[i].mediaType, opts));
   if (content.subject !== undefined) return client.pushReferrer(ref, bytes, MEDIA.ociManifest, ref.tag);
   return (await client.putManifest(ref, bytes, MEDIA.ociManifest, ref.tag)).descriptor;
 }
@@ -82,7 +103,9 @@ export async function pullImage(
   const total = manifest.config.size + wanted.reduce((n, l) => n + l.size, 0);
   if (total > limit) throw new RegistryError(`${formatReference(ref)}: ${total} bytes of blobs, more than the limit of ${limit}`);
   const config = await client.getBlob(ref, manifest.config.digest, manifest.config.size);
-  const layers = [];
-  for (const l of wanted) layers.push({ descriptor: l, data: await client.getBlob(ref, l.digest, l.size) });
+  const layers: { descriptor: Descriptor; data: Buffer }[] = new Array(wanted.length);
+  await inParallel(wanted.length, TRANSFERS, async (i) => {
+    layers[i] = { descriptor: wanted[i], data: await client.getBlob(ref, wanted[i].digest, wanted[i].size) };
+  });
   return { descriptor: got.descriptor, manifestBytes: got.bytes, manifest, config, layers };
 }
