@@ -19,6 +19,8 @@ export class StoreError extends Error {}
 export const POLICY_TYPE_ANNOTATION = "org.openpolicyregistry.type";
 /** The largest bundle the store takes. */
 export const MAX_BUNDLE_BYTES = 256 << 20;
+const LOCK_WAIT_MS = 10_000;
+const LOCK_STALE_MS = 60_000;
 
 export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PORTCULLIS_HOME) return join(env.PORTCULLIS_HOME, "policies-root");
@@ -39,6 +41,8 @@ export interface StoredImage {
 
 /** The manifest, config and bundle layer of a policy image made from a bundle .tar.gz. */
 export function bundleImage(bundle: Buffer, ref: Reference, opts: { created?: Date; regoVersion?: string; annotations?: Record<string, string> } = {}) {
+  if (bundle.length > MAX_BUNDLE_BYTES) throw new StoreError(`bundle of ${bundle.length} bytes is larger than the limit of ${MAX_BUNDLE_BYTES}`);
+  if (bundle.length < 2 || bundle[0] !== 0x1f || bundle[1] !== 0x8b) throw new StoreError("the bundle is not a gzip file (.tar.gz)");
   const annotations: Record<string, string> = {
     ...(opts.annotations ?? {}),
     [ANNOTATION.title]: `${ref.registry}/${ref.repository}`,
@@ -105,8 +109,46 @@ export class PolicyStore {
     return data;
   }
 
+  /**
+   * Runs `fn` holding the store's lock (a `.lock` directory; other processes wait up to 10 s, and
+   * a lock older than 60 s is taken as left by a dead process), so that concurrent writers do not
+   * lose each other's tags.
+   */
+  private locked<T>(fn: () => T): T {
+    mkdirSync(this.root, { recursive: true });
+    const lock = join(this.root, ".lock");
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        mkdirSync(lock);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        try {
+          if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) {
+            rmSync(lock, { recursive: true, force: true });
+            continue;
+          }
+        } catch {
+          continue;
+        }
+        if (Date.now() > deadline) throw new StoreError(`local store ${this.root} is locked by another process (${lock}); remove it if no portcullis is running`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+
   /** Stores a manifest with its blobs and tags it `ref` (replacing the tag's earlier image). */
   putImage(ref: Reference, manifestBytes: Buffer, blobs: { digest: string; data: Buffer }[]): Descriptor {
+    return this.locked(() => this.putImageLocked(ref, manifestBytes, blobs));
+  }
+
+  private putImageLocked(ref: Reference, manifestBytes: Buffer, blobs: { digest: string; data: Buffer }[]): Descriptor {
     this.init();
     for (const b of blobs) this.putBlob(b.data, b.digest);
     const manifest = parseImageManifest(manifestBytes, "manifest");
@@ -201,13 +243,19 @@ export class PolicyStore {
 
   /** Tags an existing image with another reference. */
   tag(src: string, dst: Reference): StoredImage {
-    const img = this.resolve(src);
-    this.tagDescriptor(img.descriptor, dst);
-    return img;
+    return this.locked(() => {
+      const img = this.resolve(src);
+      this.tagDescriptor(img.descriptor, dst);
+      return img;
+    });
   }
 
   /** Removes a tag (and blobs nothing references any more); returns the removed image. */
   remove(text: string): StoredImage {
+    return this.locked(() => this.removeLocked(text));
+  }
+
+  private removeLocked(text: string): StoredImage {
     const img = this.resolve(text);
     const idx = this.readIndex();
     const byId = /^(sha256:)?[a-f0-9]{6,64}$/.test(text) && !this.has(text);
