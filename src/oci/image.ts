@@ -78,14 +78,14 @@ export interface PulledImage {
 
 /**
  * Pulls an image manifest with its config and layers; `maxTotalBytes` bounds the blobs together
- * (default 256 MiB). `verify` is called with the manifest's descriptor before any blob is
+ * (default 256 MiB), `maxLayers` their number (default 10,000). `verify` is called with the manifest's descriptor before any blob is
  * fetched: the blobs are then checked against that manifest, so what was verified is what is
  * returned.
  */
 export async function pullImage(
   client: RegistryClient,
   ref: Reference,
-  opts: { maxTotalBytes?: number; layerFilter?: (d: Descriptor) => boolean; verify?: (ref: Reference, manifest: Descriptor) => Promise<void> } = {},
+  opts: { maxTotalBytes?: number; maxLayers?: number; layerFilter?: (d: Descriptor) => boolean; verify?: (ref: Reference, manifest: Descriptor) => Promise<void> } = {},
 ): Promise<PulledImage> {
   const got = await client.getManifest(ref);
   if (opts.verify) await opts.verify(ref, got.descriptor);
@@ -98,6 +98,8 @@ export async function pullImage(
   } catch (e) {
     throw new RegistryError((e as Error).message);
   }
+  const maxLayers = opts.maxLayers ?? 10_000;
+  if (manifest.layers.length > maxLayers) throw new RegistryError(`${formatReference(ref)}: ${manifest.layers.length} layers, more than the limit of ${maxLayers}`);
   const limit = opts.maxTotalBytes ?? 256 << 20;
   const wanted = manifest.layers.filter(opts.layerFilter ?? (() => true));
   const total = manifest.config.size + wanted.reduce((n, l) => n + l.size, 0);

@@ -90,6 +90,7 @@ test("a real registry over HTTP: blobs (monolithic, chunked, mount), manifests, 
     assert.equal(pulled.descriptor.digest, pushed.digest);
     assert.equal(pulled.layers[0].data.toString(), "hello");
     await assert.rejects(pullImage(c, img, { maxTotalBytes: 4 }), /more than the limit of 4/);
+    await assert.rejects(pullImage(c, img, { maxLayers: 0 }), /1 layers, more than the limit of 0/);
   } finally {
     await c.close();
   }
