@@ -25,6 +25,7 @@ import {
   writePulledFiles,
   PULL_LIMITS,
   bundleImage,
+  bundleFilesOf,
   type ClientOptions,
   type Reference,
   type VerifyHook,
@@ -199,7 +200,10 @@ export function runPull(refArg: string, o: PullFlags, io: CliIO): Promise<number
       const img = await pullImage(client, ref, { maxTotalBytes: PULL_LIMITS.maxTotalBytes, verify: refusing(o.verify) });
       if (isBundleImage(img.manifest)) {
         if (o.given.has("policy")) {
-          throw new UsageError(`${formatReference(ref)} is an OPA bundle image: pull keeps it in the local store; unpack it with: portcullis save ${refArg} -f - | tar -xzf - -C ${o.policy}`);
+          // -p DIR: the bundle's files into DIR (what `pull` + `save | tar -x` would leave there)
+          const dir = o.policy ?? "policy";
+          writePulledFiles(dir, bundleFilesOf(img, dir));
+          return;
         }
         const store = new PolicyStore();
         const d = storePulled(store, ref, img);

@@ -4,7 +4,8 @@
 // a symbolic link inside it (replacing an earlier one). OCI sources (`oci://REF`, or a reference to
 // a registry conftest's detector recognises: loopback with a port, azurecr.io, gcr.io, pkg.dev,
 // registry.gitlab.com, quay.io, ECR) are pulled as `portcullis pull -p DST` does: every titled
-// layer at DST/TITLE, all fetched and checked before anything is written. Other remote sources
+// layer at DST/TITLE, or an OPA bundle image's files, all fetched and checked before anything is
+// written. Other remote sources
 // (git, http, s3, …) are not downloaded: they are an error rather than a silent test against
 // stale policies.
 
@@ -80,10 +81,8 @@ async function pullOCI(reference: string, dst: string, opts: UpdateOptions): Pro
     const ref = oci.parseReference(reference, "latest");
     client = new oci.RegistryClient({ credentials: new oci.DockerConfigCredentials(), plainHttp: opts.plainHttp });
     const img = await oci.pullImage(client, ref, { maxTotalBytes: oci.PULL_LIMITS.maxTotalBytes, verify: oci.refusing(opts.verify) });
-    if (oci.isBundleImage(img.manifest)) {
-      throw new oci.RegistryError(`${oci.formatReference(ref)} is an OPA bundle image, not conftest's policy layers: portcullis pull ${reference} && portcullis save ${reference} -f - | tar -xzf - -C ${dst}`);
-    }
-    oci.writePulledFiles(dst, oci.conftestFilesOf(img, dst));
+    // conftest's layers, or an OPA bundle image's files (the policy CLI's and OPCR's images)
+    oci.writePulledFiles(dst, oci.isBundleImage(img.manifest) ? oci.bundleFilesOf(img, dst) : oci.conftestFilesOf(img, dst));
   } catch (e) {
     if (e instanceof oci.RegistryError || e instanceof oci.ReferenceError || e instanceof oci.CredentialsError) throw fail(`pulling policy: ${e.message}`);
     throw e;

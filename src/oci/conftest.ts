@@ -10,6 +10,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { RegistryClient, RegistryError } from "./client.ts";
 import { pushImage, type Blob, type ImageContent, type PulledImage } from "./image.ts";
 import { type Reference } from "./reference.ts";
+import { readTarGz } from "../bundle/tar.ts";
 import { ANNOTATION, type Descriptor, type ImageManifest, MEDIA } from "./types.ts";
 
 /** Limits of a pull: layers, bytes. */
@@ -115,6 +116,32 @@ export function conftestFilesOf(img: PulledImage, dir: string): PulledFile[] {
     if (seen.has(path)) throw new RegistryError(`layer title ${JSON.stringify(t)}: two layers with the same file name`);
     seen.add(path);
     files.push({ path, title: t, data: l.data });
+  }
+  return files;
+}
+
+/**
+ * The files of an OPA bundle image's bundle (its first tar+gzip layer) under `dir`: every regular
+ * file of the archive (src/bundle's bounded reader refuses links, devices and `..`), its leading
+ * `/` dropped, every name checked as layer titles are; nothing is written.
+ */
+export function bundleFilesOf(img: PulledImage, dir: string): PulledFile[] {
+  const layer = img.layers.find((l) => l.descriptor.mediaType === MEDIA.ociLayerTarGzip);
+  if (!layer) throw new RegistryError(`no ${MEDIA.ociLayerTarGzip} layer in the image`);
+  let entries;
+  try {
+    entries = readTarGz(layer.data);
+  } catch (e) {
+    throw new RegistryError(`bundle layer ${layer.descriptor.digest}: ${(e as Error).message}`);
+  }
+  const files: PulledFile[] = [];
+  const seen = new Set<string>();
+  for (const e of entries) {
+    const name = e.name.replace(/^\/+/, "");
+    const path = layerPath(dir, name);
+    if (seen.has(path)) throw new RegistryError(`bundle file ${JSON.stringify(e.name)}: two files with the same name`);
+    seen.add(path);
+    files.push({ path, title: name, data: e.data });
   }
   return files;
 }

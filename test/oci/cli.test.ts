@@ -157,10 +157,10 @@ test("the local store: images, tag, push, pull, save, rm", { skip: registryMissi
   const id = digest.slice(7, 19);
   assert.equal((await cli(["save", id, "-f", join(work, "saved.tgz")])).code, 0);
   assert.ok(readFileSync(join(work, "saved.tgz")).equals(tgz));
-  // a bundle image is not unpacked into a policy directory by pull -p
-  const p = await cli(["pull", `${reg!.host}/org/policy-conftest:stable`, "-p", join(work, "nope")]);
-  assert.equal(p.code, 1);
-  assert.match(p.err, /is an OPA bundle image/);
+  // pull -p DIR of a bundle image writes the bundle's files there
+  const p = await cli(["pull", `${reg!.host}/org/policy-conftest:stable`, "-p", join(work, "unpacked-bundle")]);
+  assert.equal(p.code, 0, p.err);
+  assert.deepEqual(tree(join(work, "unpacked-bundle")), tree(join(work, "src", "policy")));
   assert.match((await cli(["save", "nothing:here"])).err, /not found in the local store/);
   assert.equal((await cli(["rm", "nothing:here"])).code, 1);
 });

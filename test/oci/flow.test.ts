@@ -64,6 +64,10 @@ test("build -t, push, pull on a clean machine, save | tar, test", { skip: regist
   const t = await cli(["test", "-p", join(work, "unpacked"), "deployment.yaml", "--no-color"]);
   assert.equal(t.code, 1);
   assert.match(t.out, /FAIL - deployment\.yaml - main - Containers must not run as root/);
+  // test --update straight from the reference: the bundle's files into the policy directory
+  const upd = await cli(["test", "--update", `oci://${ref}`, "-p", join(work, "updated"), "deployment.yaml", "--no-color"]);
+  assert.equal(upd.code, 1, upd.err);
+  assert.match(upd.out, /FAIL - deployment\.yaml - main - Containers must not run as root/);
   const ms = Math.round(performance.now() - t0);
   assert.ok(ms < 60000, `the flow took ${ms} ms`);
   // a -t that is neither a target nor a reference is still opa build's error
