@@ -85,6 +85,9 @@ async function pullOCI(reference: string, dst: string, opts: UpdateOptions): Pro
     oci.writePulledFiles(dst, oci.isBundleImage(img.manifest) ? oci.bundleFilesOf(img, dst) : oci.conftestFilesOf(img, dst));
   } catch (e) {
     if (e instanceof oci.RegistryError || e instanceof oci.ReferenceError || e instanceof oci.CredentialsError) throw fail(`pulling policy: ${e.message}`);
+    // the file system (a policy directory that cannot be written, …)
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) throw fail(`pulling policy: ${(e as Error).message}`);
     throw e;
   } finally {
     await client?.close();
