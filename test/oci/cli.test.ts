@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
@@ -40,6 +40,8 @@ before(async () => {
 });
 after(async () => {
   await reg?.stop();
+  process.chdir(tmpdir());
+  rmSync(work, { recursive: true, force: true });
 });
 
 const tree = (dir: string): Record<string, string> => {

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
@@ -32,6 +32,8 @@ before(async () => {
 });
 after(async () => {
   await reg?.stop();
+  process.chdir(tmpdir());
+  rmSync(work, { recursive: true, force: true });
 });
 
 test("build -t, push, pull on a clean machine, save | tar, test", { skip: registryMissing(), timeout: 120000 }, async () => {
