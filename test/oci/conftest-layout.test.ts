@@ -3,7 +3,7 @@
 // map order makes conftest's layer order vary from push to push, so layers compare as a set.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { conftestContent, conftestFiles, imageManifest, layerPath } from "../../src/oci/index.ts";
@@ -25,6 +25,7 @@ test("the layers of a push are conftest's", () => {
   assert.deepEqual(abs.policies.map((p) => p.title), ["policy/deny.rego", "policy/lib/k8s.rego"]);
   const up = conftestFiles(["../policy"], [], join(dir, "elsewhere"));
   assert.deepEqual(up.policies.map((p) => p.title), ["policy/deny.rego", "policy/lib/k8s.rego"]);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("layer titles: nested paths are kept, escapes are refused", () => {

@@ -1,12 +1,15 @@
 // The local policy store: an OCI image layout with tags by full reference, image IDs, garbage
 // collection, digest checks on read, and the lock that keeps concurrent writers' tags.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { PolicyStore, bundleImage, parseReference, defaultStoreRoot, MEDIA } from "../../src/oci/index.ts";
+
+const top = mkdtempSync(join(tmpdir(), "portcullis-store-"));
+after(() => rmSync(top, { recursive: true, force: true }));
 
 function add(store: PolicyStore, ref: string, content: string) {
   const tgz = gzipSync(Buffer.from(content));
@@ -16,7 +19,7 @@ function add(store: PolicyStore, ref: string, content: string) {
 }
 
 test("store layout, references, image IDs, tags, removal with garbage collection", () => {
-  const root = join(mkdtempSync(join(tmpdir(), "portcullis-store-")), "policies-root");
+  const root = join(mkdtempSync(join(top, "s-")), "policies-root");
   const store = new PolicyStore(root);
   const a = add(store, "localhost:5000/org/a:1", "a");
   assert.equal(readFileSync(join(root, "oci-layout"), "utf8"), '{"imageLayoutVersion":"1.0.0"}');
@@ -53,7 +56,7 @@ test("store layout, references, image IDs, tags, removal with garbage collection
 });
 
 test("a corrupt blob is an error, not a wrong bundle; non-gzip bundles are refused", () => {
-  const root = join(mkdtempSync(join(tmpdir(), "portcullis-store-")), "policies-root");
+  const root = join(mkdtempSync(join(top, "s-")), "policies-root");
   const store = new PolicyStore(root);
   add(store, "localhost:5000/org/c:1", "c");
   const img = store.resolve("localhost:5000/org/c:1");
@@ -63,7 +66,7 @@ test("a corrupt blob is an error, not a wrong bundle; non-gzip bundles are refus
 });
 
 test("the lock: a writer waits for another, and a stale lock is taken over", () => {
-  const root = join(mkdtempSync(join(tmpdir(), "portcullis-store-")), "policies-root");
+  const root = join(mkdtempSync(join(top, "s-")), "policies-root");
   const store = new PolicyStore(root);
   mkdirSync(join(root, ".lock"), { recursive: true });
   const old = new Date(Date.now() - 120_000);
