@@ -4,7 +4,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseReference, formatReference, isLoopback, ReferenceError } from "../../src/oci/reference.ts";
@@ -131,6 +131,7 @@ test("a real registry over HTTPS with a custom CA and basic auth from the docker
     assert.equal(await store.erase(tls.host), false);
   } finally {
     await tls.stop();
+    rmSync(home, { recursive: true, force: true });
   }
 });
 
@@ -163,6 +164,7 @@ test("credential helpers: credHelpers per registry and credsStore, with identity
     await assert.rejects(s.get("x.example"), /invalid JSON/);
   } finally {
     process.env.PATH = oldPath;
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
