@@ -42,6 +42,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   sign: () => import("./sign-command.ts"),
   doc: () => import("./doc-command.ts"),
   plugin: () => import("./plugin-command.ts"),
+  controller: () => import("./controller-command.ts"),
   login: () => import("./oci-command.ts").then((m) => ({ register: m.registerLogin })),
   logout: () => import("./oci-command.ts").then((m) => ({ register: m.registerLogout })),
   push: () => import("./oci-command.ts").then((m) => ({ register: m.registerPush })),
