@@ -43,6 +43,9 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   "generate-key-pair": () => import("./generate-key-pair-command.ts"),
   "sign-blob": () => import("./sign-blob-command.ts"),
   "verify-blob": () => import("./sign-blob-command.ts"),
+  sign: () => import("./signature-command.ts"),
+  "verify-signature": () => import("./signature-command.ts"),
+  provider: () => import("./provider-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */

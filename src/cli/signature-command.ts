@@ -1,0 +1,166 @@
+// Registers `portcullis sign` (cosign sign --key) and `portcullis verify-signature` (cosign
+// verify: a key, or keyless identities against a trusted_root.json file). The work is in
+// src/sign/remote.ts; this file reads flags and files and prints.
+import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import type { CliIO } from "./io.ts";
+import { readPassword } from "./password.ts";
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+interface RegistryFlags {
+  allowHttpRegistry?: boolean;
+  allowInsecureRegistry?: boolean;
+  registryCacert?: string;
+}
+
+function registryOptions(cmd: Command): Command {
+  return cmd
+    .option("--allow-http-registry", "reach the registry over plain HTTP (loopback registries use HTTP anyway)")
+    .option("--allow-insecure-registry", "skip TLS certificate verification of the registry")
+    .option("--registry-cacert <file>", "PEM CA certificates the registry's TLS certificate must chain to");
+}
+
+async function clientOptions(o: RegistryFlags) {
+  const { DockerConfigCredentials } = await import("../oci/index.ts");
+  return {
+    credentials: new DockerConfigCredentials(),
+    ...(o.allowHttpRegistry ? { plainHttp: true } : {}),
+    ...(o.allowInsecureRegistry ? { insecure: true } : {}),
+    ...(o.registryCacert ? { caFile: o.registryCacert } : {}),
+  };
+}
+
+/** `-a key=value` flags as an object; throws on a flag without `=`. */
+export function parseAnnotations(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list) {
+    const eq = a.indexOf("=");
+    if (eq <= 0) throw new Error(`unable to parse annotation ${JSON.stringify(a)}: expected key=value`);
+    out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return out;
+}
+
+function fail(io: CliIO, e: unknown): void {
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
+  io.err(`Error: ${msg}\n`);
+  io.exitCode = 1;
+}
+
+export function register(program: Command, io: CliIO): void {
+  registryOptions(
+    program
+      .command("sign")
+      .description("Sign an image or policy artifact in a registry with a cosign key (cosign sign --key; the signature goes to the sha256-<digest>.sig tag; no transparency log upload)")
+      .argument("<ref>", "image or artifact reference (a tag is resolved to its digest first)")
+      .requiredOption("--key <file>", "private key: cosign.key (password from COSIGN_PASSWORD or a prompt) or a PEM private key")
+      .option("-a, --annotations <key=value>", "annotation added to the signed payload's optional section (repeatable)", collect, [])
+      .option("-y, --yes", "accepted for cosign compatibility (nothing is uploaded to a public log, so there is nothing to confirm)"),
+  ).action(async (ref: string, o: RegistryFlags & { key: string; annotations: string[] }) => {
+    try {
+      const annotations = parseAnnotations(o.annotations);
+      const keys = await import("../sign/keys.ts");
+      const text = readFileSync(o.key, "utf8");
+      const password = keys.isEncryptedKey(text) ? await readPassword(io, false) : undefined;
+      const key = await keys.loadPrivateKey(text, password);
+      const { signImage } = await import("../sign/remote.ts");
+      const { RegistryClient } = await import("../oci/index.ts");
+      const client = new RegistryClient(await clientOptions(o));
+      try {
+        const r = await signImage(client, ref, key, annotations);
+        io.err(r.added ? `Pushing signature to: ${r.signed.replace(/@.*$/, "")}:${r.signatureTag}\n` : `Signature for ${r.signed} by this key already present in ${r.signatureTag}\n`);
+      } finally {
+        await client.close();
+      }
+    } catch (e) {
+      fail(io, e);
+    }
+  });
+
+  registryOptions(
+    program
+      .command("verify-signature")
+      .description("Verify the cosign signatures of an image or policy artifact (cosign verify): with --key, or keyless with --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] against --trusted-root")
+      .argument("<ref>", "image or artifact reference (a tag is resolved to its digest first)")
+      .option("--key <file>", "public key (cosign.pub) or certificate PEM")
+      .option("--certificate-identity <id>", "keyless: the certificate's SAN (email or URI), exactly")
+      .option("--certificate-identity-regexp <re>", "keyless: a Go regular expression the SAN must match")
+      .option("--certificate-oidc-issuer <url>", "keyless: the OIDC issuer in the certificate, exactly")
+      .option("--certificate-oidc-issuer-regexp <re>", "keyless: a Go regular expression the OIDC issuer must match")
+      .option("--trusted-root <file>", "Sigstore trusted_root.json: Fulcio CAs, Rekor and CT log keys (no network is used)")
+      .option("--insecure-ignore-tlog", "do not require a transparency log entry")
+      .option("--insecure-ignore-sct", "keyless: do not require an embedded SCT")
+      .option("-a, --annotations <key=value>", "annotation the signed payload must carry (repeatable)", collect, [])
+      .option("-o, --output <format>", "json (cosign's payload array) or text", "json"),
+  ).action(
+    async (
+      ref: string,
+      o: RegistryFlags & {
+        key?: string;
+        certificateIdentity?: string;
+        certificateIdentityRegexp?: string;
+        certificateOidcIssuer?: string;
+        certificateOidcIssuerRegexp?: string;
+        trustedRoot?: string;
+        insecureIgnoreTlog?: boolean;
+        insecureIgnoreSct?: boolean;
+        annotations: string[];
+        output: string;
+      },
+    ) => {
+      try {
+        if (o.output !== "json" && o.output !== "text") throw new Error(`unknown --output ${JSON.stringify(o.output)} (json or text)`);
+        const policy = await buildPolicy(o);
+        const { verifyArtifact } = await import("../sign/remote.ts");
+        const r = await verifyArtifact(ref, policy, await clientOptions(o));
+        const keyless = policy.identities !== undefined;
+        io.err(`\nVerification for ${r.ref} --\nThe following checks were performed on each of these signatures:\n  - The cosign claims were validated\n`);
+        if (!o.insecureIgnoreTlog) io.err("  - Existence of the claims in the transparency log was verified offline\n");
+        io.err(keyless ? "  - The code-signing certificate was verified using trusted certificate authority certificates\n" : "  - The signatures were verified against the specified public key\n");
+        if (o.output === "json") io.out(`${JSON.stringify(r.verified.map((v) => v.output))}\n`);
+        else for (const v of r.verified) io.out(`${r.ref} ${v.digest}${v.keyless ? " keyless" : ""}\n`);
+      } catch (e) {
+        fail(io, e);
+      }
+    },
+  );
+}
+
+/** The verification policy of verify-signature's flags (shared with the commands that verify before pulling). */
+export async function buildPolicy(o: {
+  key?: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  trustedRoot?: string;
+  insecureIgnoreTlog?: boolean;
+  insecureIgnoreSct?: boolean;
+  annotations?: string[];
+}) {
+  const { loadPublicKey } = await import("../sign/keys.ts");
+  const { parseTrustedRoot } = await import("../sign/verify.ts");
+  const identity = o.certificateIdentity !== undefined || o.certificateIdentityRegexp !== undefined || o.certificateOidcIssuer !== undefined || o.certificateOidcIssuerRegexp !== undefined;
+  if (o.key && identity) throw new Error("--key and --certificate-identity/--certificate-oidc-issuer exclude each other");
+  if (!o.key && !identity) throw new Error("a verification key (--key) or a keyless identity (--certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]) is required");
+  return {
+    ...(o.key ? { keys: [loadPublicKey(readFileSync(o.key, "utf8"))] } : {}),
+    ...(identity
+      ? {
+          identities: [
+            {
+              subject: o.certificateIdentity,
+              subjectRegExp: o.certificateIdentityRegexp,
+              issuer: o.certificateOidcIssuer,
+              issuerRegExp: o.certificateOidcIssuerRegexp,
+            },
+          ],
+        }
+      : {}),
+    ...(o.trustedRoot ? { trustedRoot: parseTrustedRoot(readFileSync(o.trustedRoot, "utf8")) } : {}),
+    ignoreTlog: !!o.insecureIgnoreTlog,
+    ignoreSct: !!o.insecureIgnoreSct,
+    annotations: parseAnnotations(o.annotations ?? []),
+  };
+}
