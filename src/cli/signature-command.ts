@@ -69,7 +69,7 @@ export function register(program: Command, io: CliIO): void {
       const client = new RegistryClient(await clientOptions(o));
       try {
         const r = await signImage(client, ref, key, annotations);
-        io.err(r.added ? `Pushing signature to: ${r.signed.replace(/@.*$/, "")}:${r.signatureTag}\n` : `Signature for ${r.signed} by this key already present in ${r.signatureTag}\n`);
+        io.err(r.added ? `Pushing signature to: ${r.signed.replace(/@.*$/, "")}\n` : `Signature for ${r.signed} by this key already present in ${r.signatureTag}\n`);
       } finally {
         await client.close();
       }
@@ -118,7 +118,8 @@ export function register(program: Command, io: CliIO): void {
         io.err(`\nVerification for ${r.ref} --\nThe following checks were performed on each of these signatures:\n  - The cosign claims were validated\n`);
         if (!o.insecureIgnoreTlog) io.err("  - Existence of the claims in the transparency log was verified offline\n");
         io.err(keyless ? "  - The code-signing certificate was verified using trusted certificate authority certificates\n" : "  - The signatures were verified against the specified public key\n");
-        if (o.output === "json") io.out(`${JSON.stringify(r.verified.map((v) => v.output))}\n`);
+        // cosign writes an empty line before the JSON on standard output
+        if (o.output === "json") io.out(`\n${JSON.stringify(r.verified.map((v) => v.output))}\n`);
         else for (const v of r.verified) io.out(`${r.ref} ${v.digest}${v.keyless ? " keyless" : ""}\n`);
       } catch (e) {
         fail(io, e);

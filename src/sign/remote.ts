@@ -11,6 +11,7 @@ import {
   ANNOTATION_SIGNATURE,
   MAX_MANIFEST_BYTES,
   OCI_CONFIG_MEDIA_TYPE,
+  OCI_EMPTY_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   SIMPLE_SIGNING_MEDIA_TYPE,
   appendSignatureLayers,
@@ -63,11 +64,13 @@ export async function fetchCandidates(client: RegistryClient, ref: Reference, di
     out.push({ kind: "legacy", descriptor: layer, payload });
   }
   const { index } = await client.referrers(ref, digest);
-  const bundles = index.manifests.filter((m) => isBundleReferrer(m)).slice(0, MAX_BUNDLE_REFERRERS);
+  // cosign writes its referrers-tag index entries with the config's media type (the empty
+  // descriptor's) as artifactType: those are read too, and the manifest decides
+  const bundles = index.manifests.filter((m) => isBundleReferrer(m) || m.artifactType === undefined || m.artifactType === OCI_EMPTY_MEDIA_TYPE).slice(0, MAX_BUNDLE_REFERRERS);
   for (const m of bundles) {
     const got = await client.getManifest({ registry: ref.registry, repository: ref.repository, digest: m.digest });
     const manifest = parseManifest(got.bytes);
-    if (manifest.subject?.digest !== digest) continue;
+    if (manifest.subject?.digest !== digest || !isBundleReferrer({ artifactType: manifest.artifactType ?? manifest.config.mediaType })) continue;
     const layer = manifest.layers[0];
     if (!layer || !layer.mediaType.startsWith("application/vnd.dev.sigstore.bundle")) continue;
     const bundle = await client.getBlob(ref, layer.digest, layer.size, MAX_MANIFEST_BYTES);
@@ -125,7 +128,7 @@ export async function verifyImage(client: RegistryClient, refText: string, polic
   const digest = ref.digest!;
   const candidates = await fetchCandidates(client, ref, digest);
   if (candidates.length === 0) throw new SignatureVerificationError(`no signatures found for ${formatReference(ref)}`);
-  const r = verifyCandidates(candidates, digest, policy);
+  const r = verifyCandidates(candidates, digest, policy, refText);
   if (r.verified.length === 0) throw new SignatureVerificationError(`no valid signature for ${formatReference(ref)}: ${r.failures.join("; ")}`);
   return { ref: formatReference(ref), digest, verified: r.verified };
 }

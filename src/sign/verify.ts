@@ -216,6 +216,15 @@ export function legacyLayerToBundle(descriptor: Descriptor, payload: Buffer, opt
 interface BundleOutcome {
   subjects?: string[];
   issuer?: string;
+  /** the raw value of the v1 issuer extension (1.3.6.1.4.1.57264.1.1), which cosign prints */
+  issuerV1?: string;
+}
+
+const OID_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
+
+/** `optional` with its keys sorted, as Go marshals a map (cosign's output). */
+function sortedOptional(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
 }
 
 /**
@@ -251,7 +260,8 @@ function verifyBundle(bundleJSON: unknown, artifact: Buffer | undefined, policy:
   const leaf = new nodeCrypto.X509Certificate(entity.key.certificate.root.toDER());
   // Fulcio certificates are for code signing (cosign checks the extended key usage)
   if (!(leaf.keyUsage ?? []).includes("1.3.6.1.5.5.7.3.3")) throw new Error("the certificate is not for code signing (extended key usage)");
-  return { subjects: subjectsOf(entity.key.certificate.root.toDER()), issuer: signer.identity?.extensions?.issuer };
+  const v1 = entity.key.certificate.extension(OID_ISSUER_V1)?.value.toString("ascii");
+  return { subjects: subjectsOf(entity.key.certificate.root.toDER()), issuer: signer.identity?.extensions?.issuer, ...(v1 !== undefined ? { issuerV1: v1 } : {}) };
 }
 
 function matchIdentity(policy: VerifyPolicy, o: BundleOutcome): string | undefined {
@@ -305,16 +315,20 @@ function verifyLegacy(c: { descriptor: Descriptor; payload: Buffer }, digest: st
     if (badClaim) throw new Error(badClaim);
     out = output();
     const optional = (typeof out.optional === "object" && out.optional !== null ? out.optional : {}) as Record<string, unknown>;
-    out.optional = { ...optional, Issuer: o.issuer ?? "", Subject: o.subjects?.[0] ?? "" };
+    out.optional = { ...optional, ...(o.issuerV1 !== undefined ? { [OID_ISSUER_V1]: o.issuerV1 } : {}), Issuer: o.issuer ?? "", Subject: o.subjects?.[0] ?? "" };
   }
   if (ann[ANNOTATION_BUNDLE] && !policy.ignoreTlog) {
     const optional = (typeof out.optional === "object" && out.optional !== null ? out.optional : {}) as Record<string, unknown>;
-    out.optional = { ...optional, Bundle: JSON.parse(ann[ANNOTATION_BUNDLE]) };
+    // cosign re-marshals its bundle struct: fields in the struct's order
+    const rb = parseRekorBundle(ann[ANNOTATION_BUNDLE]);
+    const bundle = { SignedEntryTimestamp: rb.SignedEntryTimestamp, Payload: { body: rb.Payload.body, integratedTime: rb.Payload.integratedTime, logIndex: rb.Payload.logIndex, logID: rb.Payload.logID } };
+    out.optional = { ...optional, Bundle: bundle };
   }
+  if (typeof out.optional === "object" && out.optional !== null) out.optional = sortedOptional(out.optional as Record<string, unknown>);
   return { output: out, digest: descriptor.digest, keyless };
 }
 
-function verifyBundleCandidate(c: { descriptor: Descriptor; bundle: Buffer }, digest: string, policy: VerifyPolicy): Verified {
+function verifyBundleCandidate(c: { descriptor: Descriptor; bundle: Buffer }, digest: string, policy: VerifyPolicy, refText: string | undefined): Verified {
   if (sha256Digest(c.bundle) !== c.descriptor.digest) throw new Error("the bundle does not match its layer digest");
   let doc: any;
   try {
@@ -355,19 +369,22 @@ function verifyBundleCandidate(c: { descriptor: Descriptor; bundle: Buffer }, di
   const hex = digest.slice("sha256:".length);
   const subjects = Array.isArray(statement.subject) ? statement.subject : [];
   if (!subjects.some((s: any) => s?.digest?.sha256 === hex)) throw new Error(`the statement's subject is not ${digest}`);
-  const out: Record<string, unknown> = { ...statement };
-  if (keyless) out.optional = { Issuer: outcome.issuer ?? "", Subject: outcome.subjects?.[0] ?? "" };
+  // cosign prints a bundle signature in the simple-signing shape, the predicate type as its type
+  const out: Record<string, unknown> = {
+    critical: { identity: { "docker-reference": refText ?? "" }, image: { "docker-manifest-digest": digest }, type: statement.predicateType },
+    optional: keyless ? sortedOptional({ ...(outcome.issuerV1 !== undefined ? { [OID_ISSUER_V1]: outcome.issuerV1 } : {}), Issuer: outcome.issuer ?? "", Subject: outcome.subjects?.[0] ?? "" }) : null,
+  };
   return { output: out, digest: c.descriptor.digest, keyless };
 }
 
-/** Verifies every candidate signature of `digest` under `policy`. */
-export function verifyCandidates(candidates: Candidate[], digest: string, policy: VerifyPolicy): VerifyResult {
+/** Verifies every candidate signature of `digest` under `policy` (`refText`: the reference as the user gave it, which cosign echoes for bundle signatures). */
+export function verifyCandidates(candidates: Candidate[], digest: string, policy: VerifyPolicy, refText?: string): VerifyResult {
   checkPolicy(policy);
   const verified: Verified[] = [];
   const failures: string[] = [];
   for (const c of candidates) {
     try {
-      verified.push(c.kind === "legacy" ? verifyLegacy(c, digest, policy) : verifyBundleCandidate(c, digest, policy));
+      verified.push(c.kind === "legacy" ? verifyLegacy(c, digest, policy) : verifyBundleCandidate(c, digest, policy, refText));
     } catch (e) {
       failures.push(`${c.descriptor.digest.slice(0, 19)}: ${errText(e)}`);
     }

@@ -141,7 +141,7 @@ test("cosign v3 bundles: a DSSE in-toto statement about the digest verifies unde
   const c: Candidate = { kind: "bundle", descriptor: { mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE, digest: sha256Digest(bundle), size: bundle.length }, bundle };
   const r = verifyCandidates([c], DIGEST, { keys: [publicKey], ignoreTlog: true });
   assert.deepEqual(r.failures, []);
-  assert.equal(r.verified[0].output.predicateType, "https://sigstore.dev/cosign/sign/v1");
+  assert.equal((r.verified[0].output.critical as any).type, "https://sigstore.dev/cosign/sign/v1");
   assert.match(verifyCandidates([c], OTHER, { keys: [publicKey], ignoreTlog: true }).failures[0], /subject is not/);
   assert.match(verifyCandidates([c], DIGEST, { keys: [keyPair().publicKey], ignoreTlog: true }).failures[0], /signature/);
   const forged = Buffer.from(bundle.toString().replace(/"payload":"[^"]*"/, `"payload":"${Buffer.from("{}").toString("base64")}"`));
