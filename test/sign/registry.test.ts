@@ -1,6 +1,6 @@
 // Signatures in a real registry (Debian's docker-registry on loopback): portcullis sign /
 // verify-signature with keys and keyless certificates, cosign v3 bundle referrers, refusals,
-// verifyArtifact, and the Gatekeeper external-data provider answering for 100 signed images.
+// verifyArtifact.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
@@ -14,10 +14,9 @@ import { MEDIA } from "../../src/oci/types.ts";
 import { simpleSigningPayload } from "../../src/sign/payload.ts";
 import { ANNOTATION_BUNDLE, ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, appendSignatureLayers, bundleReferrerManifest, parseManifest, signatureLayerDescriptor, signatureTag, SIMPLE_SIGNING_MEDIA_TYPE, OCI_CONFIG_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from "../../src/sign/layout.ts";
 import { verifyArtifact, SignatureVerificationError } from "../../src/sign/remote.ts";
-import { ImageVerifier, startProvider, loadProviderConfig } from "../../src/server/provider.ts";
-import { Logger } from "../../src/server/log.ts";
 import { startRegistry, registryMissing, type TestRegistry } from "../support/registry.ts";
 import { localSigstore } from "../support/sigstore-fixtures.ts";
+
 import { cli } from "../cli/helpers.ts";
 
 let reg: TestRegistry | undefined;
@@ -63,7 +62,7 @@ test("sign and verify-signature with a key: payload, refusals of wrong keys, uns
     assert.equal((await cli(["generate-key-pair", "--output-key-prefix", join(dir, "other")])).code, 0);
     const s = await cli(["sign", "--key", join(dir, "team.key"), img.ref]);
     assert.equal(s.code, 0, s.err);
-    assert.match(s.err, new RegExp(`Pushing signature to: ${reg!.host}/team/app:${signatureTag(img.digest).replace(/\./g, "\\.")}`));
+    assert.equal(s.err, `Pushing signature to: ${reg!.host}/team/app\n`);
     // signing the same claims again adds no layer (cosign's dupe detection); new annotations do
     assert.equal((await cli(["sign", "--key", join(dir, "team.key"), img.ref])).code, 0);
     assert.equal((await cli(["sign", "--key", join(dir, "team.key"), "-a", "env=prod", img.ref])).code, 0);
@@ -175,62 +174,4 @@ test("keyless signatures (.sig layers with certificate, chain and Rekor bundle) 
   const v3bad = await cli(["verify-signature", "--key", join(dir, "team.pub"), "--insecure-ignore-tlog", v3.ref]);
   assert.equal(v3bad.code, 1);
   assert.equal(sha256Digest(bundle), rm.layer.digest);
-});
-
-test("the external-data provider: digests for signed images, errors for unsigned ones; 100 images answered warm from the cache", { skip: registryMissing(), timeout: 120000 }, async () => {
-  const { loadPrivateKey } = await import("../../src/sign/keys.ts");
-  const { signImage } = await import("../../src/sign/remote.ts");
-  const { generateKeyPair } = await import("../../src/sign/keys.ts");
-  const files = await generateKeyPair("");
-  writeFileSync(join(dir, "prov.pub"), files.publicPem);
-  const key = await loadPrivateKey(files.privatePem, "");
-  const images: { ref: string; digest: string }[] = new Array(100);
-  const t0 = performance.now();
-  // ten repositories, each filled by its own sequence (a .sig append is a read-modify-write per digest only)
-  await Promise.all(
-    Array.from({ length: 10 }, async (_, r) => {
-      for (let i = r; i < 100; i += 10) {
-        const img = await pushTestImage(`prov/app${r}`, `v${i}`, `p${i}`);
-        await signImage(client, img.ref, key);
-        images[i] = img;
-      }
-    }),
-  );
-  const setupMs = performance.now() - t0;
-  const unsigned = await pushTestImage("prov/unsigned", "v1", "u");
-  const cfgFile = join(dir, "keys.yaml");
-  writeFileSync(cfgFile, `policies:\n  - name: team\n    match: ["${reg!.host}/prov/*"]\n    keys: [prov.pub]\n    ignoreTlog: true\n`);
-  const verifier = new ImageVerifier(await loadProviderConfig(cfgFile));
-  const logs: string[] = [];
-  const running = await startProvider(verifier, { addr: "127.0.0.1", port: 0, requestTimeoutMs: 20000, log: new Logger("info", "json", (l) => logs.push(l)) });
-  const ask = async (keys: string[]) => {
-    const r = await fetch(`http://127.0.0.1:${running.port}/validate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "ProviderRequest", request: { keys } }) });
-    return { status: r.status, body: (await r.json()) as any };
-  };
-  try {
-    const keys = [...images.map((i) => i.ref), unsigned.ref, "docker.io/library/nginx:1", "Not A Ref"];
-    const t1 = performance.now();
-    const cold = await ask(keys);
-    assert.equal(cold.status, 200);
-    assert.equal(cold.body.kind, "ProviderResponse");
-    const items = cold.body.response.items;
-    for (let i = 0; i < 100; i++) assert.deepEqual(items[i], { key: images[i].ref, value: images[i].digest });
-    assert.match(items[100].error, /no signatures found/);
-    assert.match(items[101].error, /no verification policy matches docker.io\/library\/nginx/);
-    assert.ok(items[102].error);
-    const coldMs = performance.now() - t1;
-    const t2 = performance.now();
-    const warm = await ask(images.map((i) => i.ref));
-    const warmMs = performance.now() - t2;
-    assert.deepEqual(warm.body.response.items.map((i: any) => i.value), images.map((i) => i.digest));
-    assert.ok(warmMs < 1000, `100 images warm in ${warmMs.toFixed(0)} ms`);
-    assert.equal(verifier.stats.verified, 101, "each digest verified once");
-    console.log(`# provider: push+sign 100 images ${setupMs.toFixed(0)} ms; 103 keys cold ${coldMs.toFixed(0)} ms; 100 warm ${warmMs.toFixed(1)} ms (${verifier.stats.cacheHits} cache hits)`);
-    const bad = await fetch(`http://127.0.0.1:${running.port}/validate`, { method: "POST", body: "{nope" });
-    assert.equal(bad.status, 400);
-    assert.match(((await bad.json()) as any).response.systemError, /bad request/);
-  } finally {
-    await running.close();
-    await verifier.close();
-  }
 });

@@ -219,3 +219,24 @@ export function localSigstore(now = new Date()): LocalSigstore {
   }
   return { rootKey, intermediateKey, rootDer, intermediateDer, ctKey, rekorKey, trustedRoot, leaf, rekorBundle };
 }
+
+/** A CA and a serving certificate for 127.0.0.1 (an HTTPS provider in tests). */
+export function tlsServerCert(): { caPem: string; certPem: string; keyPem: string } {
+  const caKey = newKey();
+  const key = newKey();
+  const start = new Date(Date.now() - 3600e3);
+  const end = new Date(Date.now() + 24 * 3600e3);
+  const caOpts: CertOptions = { serial: 1, issuerName: "test-ca", subjectName: "test-ca", notBefore: start, notAfter: end, subjectKey: caKey, issuerKey: caKey, extensions: [] };
+  const caDer = signCert(tbs(caOpts, [ext("2.5.29.15", true, bits(Buffer.from([0x06]), 1)), ext("2.5.29.19", true, seq(bool(true))), ext("2.5.29.14", false, octets(keyId(caKey)))]), caKey);
+  const leafOpts: CertOptions = { serial: 2, issuerName: "test-ca", subjectName: "127.0.0.1", notBefore: start, notAfter: end, subjectKey: key, issuerKey: caKey, extensions: [] };
+  const leafDer = signCert(
+    tbs(leafOpts, [
+      ext("2.5.29.15", true, bits(Buffer.from([0x80]), 7)),
+      ext("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.1"))),
+      ext("2.5.29.35", false, seq(tlv(0x80, keyId(caKey)))),
+      ext("2.5.29.17", false, seq(tlv(0x87, Buffer.from([127, 0, 0, 1])))),
+    ]),
+    caKey,
+  );
+  return { caPem: pem("CERTIFICATE", caDer), certPem: pem("CERTIFICATE", leafDer), keyPem: key.export({ format: "pem", type: "pkcs8" }) as string };
+}
