@@ -42,7 +42,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--github-hide-passed", "in the GitHub output, skip input files whose checks all passed")
     .option("--stdin-filename <name>", "filename to use in output when testing configuration from stdin")
     .option("--proto-file-dirs <dirs>", "directories containing Protocol Buffer definitions", collect)
-    .option("-u, --update <urls>", "fetch policies into the first policy path before testing (file::PATH and file://PATH sources only)", collect)
+    .option("-u, --update <urls>", "fetch policies into the first policy path before testing (file::PATH, file://PATH and oci://REF sources)", collect)
     .option("--tls", "(accepted for compatibility; unused)")
     .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
     .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)")

@@ -64,11 +64,11 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
   const protoDirs = list(s["proto-file-dirs"]);
   if (protoDirs?.length) setProtoFileDirs(protoDirs);
 
-  // --update: fetch the sources into the first policy path (file sources only), as conftest does.
+  // --update: fetch the sources into the first policy path (file and OCI sources), as conftest does.
   const updates = list(s.update) ?? [];
   if (updates.length > 0) {
     try {
-      updatePolicies(updates, (list(s.policy) ?? ["policy"])[0] ?? "policy");
+      await updatePolicies(updates, (list(s.policy) ?? ["policy"])[0] ?? "policy");
     } catch (e) {
       if (e instanceof ConftestError) {
         io.err(`Error: running test: ${e.message}\n`);

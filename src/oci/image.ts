@@ -55,9 +55,19 @@ export interface PulledImage {
   layers: { descriptor: Descriptor; data: Buffer }[];
 }
 
-/** Pulls an image manifest with its config and layers; `maxTotalBytes` bounds the blobs together (default 256 MiB). */
-export async function pullImage(client: RegistryClient, ref: Reference, opts: { maxTotalBytes?: number; layerFilter?: (d: Descriptor) => boolean } = {}): Promise<PulledImage> {
+/**
+ * Pulls an image manifest with its config and layers; `maxTotalBytes` bounds the blobs together
+ * (default 256 MiB). `verify` is called with the manifest's descriptor before any blob is
+ * fetched: the blobs are then checked against that manifest, so what was verified is what is
+ * returned.
+ */
+export async function pullImage(
+  client: RegistryClient,
+  ref: Reference,
+  opts: { maxTotalBytes?: number; layerFilter?: (d: Descriptor) => boolean; verify?: (ref: Reference, manifest: Descriptor) => Promise<void> } = {},
+): Promise<PulledImage> {
   const got = await client.getManifest(ref);
+  if (opts.verify) await opts.verify(ref, got.descriptor);
   if (INDEX_TYPES.includes(got.descriptor.mediaType)) {
     throw new RegistryError(`${formatReference(ref)} is an image index (${got.descriptor.mediaType}), not a policy artifact`);
   }

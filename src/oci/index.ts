@@ -15,3 +15,6 @@ export * from "./types.ts";
 export * from "./credentials.ts";
 export * from "./client.ts";
 export * from "./image.ts";
+export * from "./conftest.ts";
+export * from "./store.ts";
+export * from "./transfer.ts";
