@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import type { CliIO } from "./io.ts";
 import { readPassword } from "./password.ts";
+import { keylessFlags, parseAnnotations, policyFromFlags } from "./verification-flags.ts";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -29,17 +30,6 @@ async function clientOptions(o: RegistryFlags) {
     ...(o.allowInsecureRegistry ? { insecure: true } : {}),
     ...(o.registryCacert ? { caFile: o.registryCacert } : {}),
   };
-}
-
-/** `-a key=value` flags as an object; throws on a flag without `=`. */
-export function parseAnnotations(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of list) {
-    const eq = a.indexOf("=");
-    if (eq <= 0) throw new Error(`unable to parse annotation ${JSON.stringify(a)}: expected key=value`);
-    out[a.slice(0, eq)] = a.slice(eq + 1);
-  }
-  return out;
 }
 
 function fail(io: CliIO, e: unknown): void {
@@ -78,22 +68,16 @@ export function register(program: Command, io: CliIO): void {
     }
   });
 
-  registryOptions(
+  const verifyCmd = registryOptions(
     program
       .command("verify-signature")
       .description("Verify the cosign signatures of an image or policy artifact (cosign verify): with --key, or keyless with --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] against --trusted-root")
       .argument("<ref>", "image or artifact reference (a tag is resolved to its digest first)")
       .option("--key <file>", "public key (cosign.pub) or certificate PEM")
-      .option("--certificate-identity <id>", "keyless: the certificate's SAN (email or URI), exactly")
-      .option("--certificate-identity-regexp <re>", "keyless: a Go regular expression the SAN must match")
-      .option("--certificate-oidc-issuer <url>", "keyless: the OIDC issuer in the certificate, exactly")
-      .option("--certificate-oidc-issuer-regexp <re>", "keyless: a Go regular expression the OIDC issuer must match")
-      .option("--trusted-root <file>", "Sigstore trusted_root.json: Fulcio CAs, Rekor and CT log keys (no network is used)")
-      .option("--insecure-ignore-tlog", "do not require a transparency log entry")
-      .option("--insecure-ignore-sct", "keyless: do not require an embedded SCT")
       .option("-a, --annotations <key=value>", "annotation the signed payload must carry (repeatable)", collect, [])
       .option("-o, --output <format>", "json (cosign's payload array) or text", "json"),
-  ).action(
+  );
+  keylessFlags(verifyCmd).action(
     async (
       ref: string,
       o: RegistryFlags & {
@@ -111,7 +95,7 @@ export function register(program: Command, io: CliIO): void {
     ) => {
       try {
         if (o.output !== "json" && o.output !== "text") throw new Error(`unknown --output ${JSON.stringify(o.output)} (json or text)`);
-        const policy = await buildPolicy(o);
+        const policy = await policyFromFlags(o);
         const { verifyArtifact } = await import("../sign/remote.ts");
         const r = await verifyArtifact(ref, policy, await clientOptions(o));
         const keyless = policy.identities !== undefined;
@@ -126,42 +110,4 @@ export function register(program: Command, io: CliIO): void {
       }
     },
   );
-}
-
-/** The verification policy of verify-signature's flags (shared with the commands that verify before pulling). */
-export async function buildPolicy(o: {
-  key?: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  trustedRoot?: string;
-  insecureIgnoreTlog?: boolean;
-  insecureIgnoreSct?: boolean;
-  annotations?: string[];
-}) {
-  const { loadPublicKey } = await import("../sign/keys.ts");
-  const { parseTrustedRoot } = await import("../sign/verify.ts");
-  const identity = o.certificateIdentity !== undefined || o.certificateIdentityRegexp !== undefined || o.certificateOidcIssuer !== undefined || o.certificateOidcIssuerRegexp !== undefined;
-  if (o.key && identity) throw new Error("--key and --certificate-identity/--certificate-oidc-issuer exclude each other");
-  if (!o.key && !identity) throw new Error("a verification key (--key) or a keyless identity (--certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]) is required");
-  return {
-    ...(o.key ? { keys: [loadPublicKey(readFileSync(o.key, "utf8"))] } : {}),
-    ...(identity
-      ? {
-          identities: [
-            {
-              subject: o.certificateIdentity,
-              subjectRegExp: o.certificateIdentityRegexp,
-              issuer: o.certificateOidcIssuer,
-              issuerRegExp: o.certificateOidcIssuerRegexp,
-            },
-          ],
-        }
-      : {}),
-    ...(o.trustedRoot ? { trustedRoot: parseTrustedRoot(readFileSync(o.trustedRoot, "utf8")) } : {}),
-    ignoreTlog: !!o.insecureIgnoreTlog,
-    ignoreSct: !!o.insecureIgnoreSct,
-    annotations: parseAnnotations(o.annotations ?? []),
-  };
 }

@@ -146,3 +146,25 @@ export async function verifyArtifact(ref: string, policy: VerifyPolicy, clientOp
     await client.close();
   }
 }
+
+/**
+ * The verification `pull` and `test --update` run through the OCI client's VerifyHook: called
+ * with the reference and the manifest's descriptor before any layer is fetched, it verifies the
+ * signatures of exactly that digest and throws SignatureVerificationError to refuse it.
+ */
+export function signatureVerifyHook(policy: VerifyPolicy, clientOptions: ClientOptions = {}): (ref: Reference, manifest: Descriptor) => Promise<void> {
+  checkPolicy(policy);
+  return async (ref, manifest) => {
+    if (!manifest.digest.startsWith("sha256:")) throw new SignatureVerificationError(`only sha256 digests are supported, got ${manifest.digest}`);
+    const client = new RegistryClient(clientOptions);
+    try {
+      const pinned: Reference = { registry: ref.registry, repository: ref.repository, digest: manifest.digest };
+      const candidates = await fetchCandidates(client, pinned, manifest.digest);
+      if (candidates.length === 0) throw new SignatureVerificationError(`no signatures found for ${formatReference(pinned)}`);
+      const r = verifyCandidates(candidates, manifest.digest, policy, formatReference(ref));
+      if (r.verified.length === 0) throw new SignatureVerificationError(`no valid signature for ${formatReference(pinned)}: ${r.failures.join("; ")}`);
+    } finally {
+      await client.close();
+    }
+  };
+}
