@@ -95,7 +95,7 @@ export function register(program: Command, io: CliIO): void {
     ) => {
       try {
         if (o.output !== "json" && o.output !== "text") throw new Error(`unknown --output ${JSON.stringify(o.output)} (json or text)`);
-        const policy = await policyFromFlags(o);
+        const policy = await policyFromFlags(o, "--key");
         const { verifyArtifact } = await import("../sign/remote.ts");
         const r = await verifyArtifact(ref, policy, await clientOptions(o));
         const keyless = policy.identities !== undefined;

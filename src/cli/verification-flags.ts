@@ -55,11 +55,10 @@ export function wantsVerification(o: VerificationFlags): boolean {
 }
 
 /** The verification policy of the flags; throws with a one-line reason on a bad combination or file. */
-export async function policyFromFlags(o: VerificationFlags): Promise<VerifyPolicy> {
+export async function policyFromFlags(o: VerificationFlags, keyFlag = "--verify-key"): Promise<VerifyPolicy> {
   const { loadPublicKey } = await import("../sign/keys.ts");
   const { parseTrustedRoot } = await import("../sign/verify.ts");
   const keyFile = o.key ?? o.verifyKey;
-  const keyFlag = o.key !== undefined ? "--key" : "--verify-key";
   const identity = o.certificateIdentity !== undefined || o.certificateIdentityRegexp !== undefined || o.certificateOidcIssuer !== undefined || o.certificateOidcIssuerRegexp !== undefined;
   if (keyFile && identity) throw new Error(`${keyFlag} and --certificate-identity/--certificate-oidc-issuer exclude each other`);
   if (!keyFile && !identity) throw new Error(`a verification key (${keyFlag}) or a keyless identity (--certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]) is required`);
