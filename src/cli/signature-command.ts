@@ -46,18 +46,25 @@ export function register(program: Command, io: CliIO): void {
       .argument("<ref>", "image or artifact reference (a tag is resolved to its digest first)")
       .requiredOption("--key <file>", "private key: cosign.key (password from COSIGN_PASSWORD or a prompt) or a PEM private key")
       .option("-a, --annotations <key=value>", "annotation added to the signed payload's optional section (repeatable)", collect, [])
+      .option("--new-bundle-format", "write a Sigstore bundle (DSSE in-toto statement) as an OCI 1.1 referrer, as cosign v3 does, instead of the .sig tag")
       .option("-y, --yes", "accepted for cosign compatibility (nothing is uploaded to a public log, so there is nothing to confirm)"),
-  ).action(async (ref: string, o: RegistryFlags & { key: string; annotations: string[] }) => {
+  ).action(async (ref: string, o: RegistryFlags & { key: string; annotations: string[]; newBundleFormat?: boolean }) => {
     try {
       const annotations = parseAnnotations(o.annotations);
+      if (o.newBundleFormat && Object.keys(annotations).length > 0) throw new Error("-a annotations are not part of the new bundle format (its statement has no place for them)");
       const keys = await import("../sign/keys.ts");
       const text = readFileSync(o.key, "utf8");
       const password = keys.isEncryptedKey(text) ? await readPassword(io, false) : undefined;
       const key = await keys.loadPrivateKey(text, password);
-      const { signImage } = await import("../sign/remote.ts");
+      const { signImage, signImageBundle } = await import("../sign/remote.ts");
       const { RegistryClient } = await import("../oci/index.ts");
       const client = new RegistryClient(await clientOptions(o));
       try {
+        if (o.newBundleFormat) {
+          const r = await signImageBundle(client, ref, key);
+          io.err(`Pushing bundle referrer ${r.signatureTag} to: ${r.signed.replace(/@.*$/, "")}\n`);
+          return;
+        }
         const r = await signImage(client, ref, key, annotations);
         io.err(r.added ? `Pushing signature to: ${r.signed.replace(/@.*$/, "")}\n` : `Signature for ${r.signed} by this key already present in ${r.signatureTag}\n`);
       } finally {

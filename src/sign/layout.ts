@@ -160,25 +160,23 @@ export function isBundleReferrer(d: { artifactType?: string; mediaType?: string 
   return typeof d.artifactType === "string" && d.artifactType.startsWith("application/vnd.dev.sigstore.bundle");
 }
 
-/** The OCI 1.1 referrer manifest cosign v3 writes for a bundle about `subject`. */
+/**
+ * The OCI 1.1 referrer manifest cosign writes for a bundle about `subject`, in cosign's field
+ * order (go-containerregistry also copies the artifactType into the config descriptor).
+ */
 export function bundleReferrerManifest(subject: Descriptor, bundle: Buffer, content: "message-signature" | "dsse-envelope", predicateType: string | undefined, created: Date): { manifest: Buffer; manifestDigest: string; layer: Descriptor } {
-  const layer: Descriptor = {
-    mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
-    digest: sha256Digest(bundle),
-    size: bundle.length,
-    annotations: { "org.opencontainers.image.title": `${subject.digest.replace(":", "-")}.sigstore.json` },
-  };
+  const layer: Descriptor = { mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE, size: bundle.length, digest: sha256Digest(bundle) };
   const annotations: Record<string, string> = { "dev.sigstore.bundle.content": content };
   if (predicateType) annotations["dev.sigstore.bundle.predicateType"] = predicateType;
   annotations["org.opencontainers.image.created"] = created.toISOString().replace(/\.\d{3}Z$/, "Z");
-  const doc: ImageManifest = {
+  const doc = {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST_MEDIA_TYPE,
-    artifactType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
-    config: { mediaType: OCI_EMPTY_MEDIA_TYPE, digest: OCI_EMPTY_DIGEST, size: 2 },
+    config: { mediaType: OCI_EMPTY_MEDIA_TYPE, size: 2, digest: OCI_EMPTY_DIGEST, artifactType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE },
     layers: [layer],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     annotations,
+    subject: { mediaType: subject.mediaType, size: subject.size, digest: subject.digest },
+    artifactType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
   };
   const manifest = Buffer.from(JSON.stringify(doc));
   return { manifest, manifestDigest: sha256Digest(manifest), layer };

@@ -15,6 +15,8 @@ import {
   OCI_MANIFEST_MEDIA_TYPE,
   SIMPLE_SIGNING_MEDIA_TYPE,
   appendSignatureLayers,
+  bundleReferrerManifest,
+  SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
   isBundleReferrer,
   parseManifest,
   sha256Digest,
@@ -23,7 +25,8 @@ import {
   type Descriptor,
   type ImageManifest,
 } from "./layout.ts";
-import { verifyCandidates, checkPolicy, type Candidate, type Verified, type VerifyPolicy } from "./verify.ts";
+import { verifyCandidates, checkPolicy, COSIGN_SIGN_PREDICATE_TYPE, type Candidate, type Verified, type VerifyPolicy } from "./verify.ts";
+import { nodeCrypto } from "../lazy.ts";
 
 /** Most bundle referrers read for one digest. */
 export const MAX_BUNDLE_REFERRERS = 100;
@@ -109,6 +112,43 @@ export async function signImage(client: RegistryClient, refText: string, key: Ke
   await client.pushBlob(ref, built.config, OCI_CONFIG_MEDIA_TYPE);
   await client.putManifest(ref, built.manifest, OCI_MANIFEST_MEDIA_TYPE, tag);
   return { digest, signed, signatureTag: tag, added: true };
+}
+
+/** The in-toto statement cosign v3 signs for an image (protojson's field order). */
+export function cosignSignStatement(digest: string): Buffer {
+  const [alg, hex] = digest.split(":");
+  return Buffer.from(JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [{ digest: { [alg]: hex } }], predicateType: COSIGN_SIGN_PREDICATE_TYPE }));
+}
+
+/** DSSE's pre-authentication encoding. */
+function pae(type: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.length} `), body]);
+}
+
+/**
+ * Signs `ref` as `cosign sign --new-bundle-format --key … --tlog-upload=false` does: a v0.3
+ * Sigstore bundle (DSSE envelope of the in-toto statement about the digest, the key's hint =
+ * base64 sha256 of its SPKI) pushed as an OCI 1.1 referrer of the image.
+ */
+export async function signImageBundle(client: RegistryClient, refText: string, key: KeyObject, now = new Date()): Promise<SignResult> {
+  const { ref, descriptor } = await resolveDigest(client, parseReference(refText, "latest"));
+  const digest = ref.digest!;
+  const statement = cosignSignStatement(digest);
+  const type = "application/vnd.in-toto+json";
+  const sig = signBytes(key, pae(type, statement));
+  const spki = nodeCrypto.createPublicKey(key).export({ format: "der", type: "spki" });
+  const bundle = Buffer.from(
+    JSON.stringify({
+      mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
+      verificationMaterial: { publicKey: { hint: nodeCrypto.createHash("sha256").update(spki).digest("base64") } },
+      dsseEnvelope: { payload: statement.toString("base64"), payloadType: type, signatures: [{ sig: sig.toString("base64") }] },
+    }),
+  );
+  const built = bundleReferrerManifest(descriptor, bundle, "dsse-envelope", COSIGN_SIGN_PREDICATE_TYPE, now);
+  await client.pushBlob(ref, bundle, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+  await client.pushBlob(ref, Buffer.from("{}"), OCI_EMPTY_MEDIA_TYPE);
+  const pushed = await client.pushReferrer(ref, built.manifest, OCI_MANIFEST_MEDIA_TYPE);
+  return { digest, signed: formatReference(ref), signatureTag: pushed.digest, added: true };
 }
 
 export interface VerifyImageResult {

@@ -89,6 +89,23 @@ test("images: Portcullis signs → cosign verify accepts (same output); cosign s
   assert.equal(pv2.out, cosign(["verify", "--key", "cos.pub", "--insecure-ignore-tlog", cosImg.ref]).out);
   assert.equal((await cli(["verify-signature", "--key", join(dir, "pc.pub"), "--insecure-ignore-tlog", cosImg.ref])).code, 1);
 
+  // the new bundle format, both ways (cosign wants a trusted root there, even an empty one)
+  writeFileSync(join(dir, "empty_root.json"), JSON.stringify({ mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1", tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
+  const nb = await pushFixedImage(client, reg!.host, "interop/pc-bundle");
+  const sb = await withPassword(() => cli(["sign", "--new-bundle-format", "--key", join(dir, "pc.key"), nb.ref]));
+  assert.equal(sb.code, 0, sb.err);
+  const cvb = cosign(["verify", "--new-bundle-format", "--trusted-root", "empty_root.json", "--key", "pc.pub", "--insecure-ignore-tlog", nb.ref]);
+  assert.equal(cvb.code, 0, cvb.err);
+  const pvb = await cli(["verify-signature", "--key", join(dir, "pc.pub"), "--insecure-ignore-tlog", nb.ref]);
+  assert.equal(pvb.code, 0, pvb.err);
+  assert.equal(pvb.out, cvb.out);
+  assert.notEqual(cosign(["verify", "--new-bundle-format", "--trusted-root", "empty_root.json", "--key", "cos.pub", "--insecure-ignore-tlog", nb.ref]).code, 0);
+  const cb = await pushFixedImage(client, reg!.host, "interop/cos-bundle");
+  assert.equal(cosign(["sign", "--new-bundle-format", "--key", "cos.key", "--tlog-upload=false", "-y", `${cb.ref.replace(/:v1$/, "")}@${cb.digest}`]).code, 0);
+  const pcb = await cli(["verify-signature", "--key", join(dir, "cos.pub"), "--insecure-ignore-tlog", cb.ref]);
+  assert.equal(pcb.code, 0, pcb.err);
+  assert.equal(pcb.out, cosign(["verify", "--new-bundle-format", "--trusted-root", "empty_root.json", "--key", "cos.pub", "--insecure-ignore-tlog", cb.ref]).out);
+
   // tamper with cosign's .sig: a payload claiming an annotation, under the original signature
   const r = parseReference(cosImg.ref);
   const m = parseManifest((await client.getManifest({ ...r, tag: signatureTag(cosImg.digest) })).bytes);

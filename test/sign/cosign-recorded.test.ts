@@ -9,7 +9,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { loadPrivateKey, loadPublicKey, publicKeyPem, verifyBytes, signBytes } from "../../src/sign/keys.ts";
-import { appendSignatureLayers, parseManifest, signatureConfig, signatureTag, OCI_MANIFEST_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE, OCI_CONFIG_MEDIA_TYPE } from "../../src/sign/layout.ts";
+import { cosignSignStatement } from "../../src/sign/remote.ts";
+import { appendSignatureLayers, bundleReferrerManifest, parseManifest, signatureConfig, signatureTag, OCI_MANIFEST_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE, OCI_CONFIG_MEDIA_TYPE } from "../../src/sign/layout.ts";
 import { verifyCandidates } from "../../src/sign/verify.ts";
 import { RegistryClient } from "../../src/oci/client.ts";
 import { parseReference } from "../../src/oci/reference.ts";
@@ -43,6 +44,16 @@ test("the .sig manifest and config Portcullis writes are byte for byte cosign's"
   assert.equal(built.manifest.toString(), sigManifest.toString());
   assert.equal(built.config.toString(), read("legacy.sig.config.json").toString());
   assert.equal(signatureConfig([layer.digest]).toString(), read("legacy.sig.config.json").toString());
+});
+
+test("the bundle referrer and in-toto statement Portcullis writes are cosign's", () => {
+  const recordedBundle = read("bundle.bundle.json");
+  const recorded = parseManifest(read("bundle.referrer.manifest.json"));
+  const statement = Buffer.from(JSON.parse(recordedBundle.toString()).dsseEnvelope.payload, "base64");
+  assert.equal(cosignSignStatement(DIGEST).toString(), statement.toString());
+  const created = new Date(recorded.annotations!["org.opencontainers.image.created"]);
+  const built = bundleReferrerManifest(recorded.subject!, recordedBundle, "dsse-envelope", "https://sigstore.dev/cosign/sign/v1", created);
+  assert.equal(built.manifest.toString(), read("bundle.referrer.manifest.json").toString());
 });
 
 test("cosign's signatures verify (its printed output reproduced); another key is refused", () => {
