@@ -66,7 +66,15 @@ export async function fetchCandidates(client: RegistryClient, ref: Reference, di
     const payload = await client.getBlob(ref, layer.digest, layer.size, MAX_PAYLOAD_BYTES);
     out.push({ kind: "legacy", descriptor: layer, payload });
   }
-  const { index } = await client.referrers(ref, digest);
+  let index;
+  try {
+    ({ index } = await client.referrers(ref, digest));
+  } catch (e) {
+    // a registry that cannot list referrers: the .sig signatures found still count; without
+    // any, the failure is the answer
+    if (e instanceof RegistryError && out.length > 0) return out;
+    throw e;
+  }
   // cosign writes its referrers-tag index entries with the config's media type (the empty
   // descriptor's) as artifactType: those are read too, and the manifest decides
   const bundles = index.manifests.filter((m) => isBundleReferrer(m) || m.artifactType === undefined || m.artifactType === OCI_EMPTY_MEDIA_TYPE).slice(0, MAX_BUNDLE_REFERRERS);
