@@ -24,6 +24,7 @@ import {
   storePulled,
   writePulledFiles,
   PULL_LIMITS,
+  bundleImage,
   type ClientOptions,
   type Reference,
   type VerifyHook,
@@ -300,3 +301,27 @@ export function runRm(refs: string[], io: CliIO): Promise<number> {
 }
 
 export type { Reference };
+
+/**
+ * `build -t REF` (the policy CLI's build): a built bundle .tar.gz into the local store as a
+ * policy image tagged REF. Returns the exit code; messages as the policy CLI's.
+ */
+export function storeBuiltBundle(archive: Buffer, refArg: string, regoVersion: "v0" | "v1", io: CliIO): number {
+  try {
+    const ref = parseReference(refArg, "latest");
+    const store = new PolicyStore();
+    const { bytes, manifest } = bundleImage(archive, ref, { regoVersion });
+    const d = store.putImage(ref, bytes, [
+      { digest: manifest.config.digest, data: Buffer.from("{}") },
+      { digest: manifest.layers[0].digest, data: archive },
+    ]);
+    io.out(`Created new image.\ndigest: ${d.digest}\nTagging image.\nreference: ${formatReference(ref)}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ReferenceError || e instanceof StoreError) {
+      io.err(`Error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -44,7 +44,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--stdin-filename <name>", "filename to use in output when testing configuration from stdin")
     .option("--proto-file-dirs <dirs>", "directories containing Protocol Buffer definitions", collect)
     .option("-u, --update <urls>", "fetch policies into the first policy path before testing (file::PATH, file://PATH and oci://REF sources)", collect)
-    .option("--tls", "(accepted for compatibility; unused)")
+    .option("--tls", "reach --update's OCI registries over TLS, also on loopback (--tls=false: plain HTTP; default: HTTP on loopback only)")
     .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
     .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)");
   // --update oci://… verifies the artifact's cosign signature first when these are given (Portcullis's own)
@@ -61,7 +61,7 @@ export function register(program: Command, io: CliIO): void {
       let verify;
       try {
         const { DockerConfigCredentials } = wantsVerification(o) ? await import("../oci/credentials.ts") : { DockerConfigCredentials: undefined };
-        verify = DockerConfigCredentials ? await verifyHookFromFlags(o, { credentials: new DockerConfigCredentials() }) : undefined;
+        verify = DockerConfigCredentials ? await verifyHookFromFlags(o, { credentials: new DockerConfigCredentials(), plainHttp: o.tls === false ? true : o.tls === true ? false : undefined }) : undefined;
       } catch (e) {
         io.err(`Error: ${(e as Error).message}\n`);
         io.exitCode = 1;

@@ -71,7 +71,8 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
   const updates = list(s.update) ?? [];
   if (updates.length > 0) {
     try {
-      await updatePolicies(updates, (list(s.policy) ?? ["policy"])[0] ?? "policy", { verify: o.verify });
+      // conftest's --tls: false is plain HTTP everywhere, true HTTPS also on loopback; unset: HTTP on loopback only
+      await updatePolicies(updates, (list(s.policy) ?? ["policy"])[0] ?? "policy", { plainHttp: s.tls === false ? true : s.tls === true ? false : undefined, verify: o.verify });
     } catch (e) {
       if (e instanceof ConftestError) {
         io.err(`Error: running test: ${e.message}\n`);

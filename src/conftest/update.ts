@@ -68,6 +68,8 @@ export async function updatePolicies(urls: string[], dst: string, opts: UpdateOp
 export interface UpdateOptions {
   /** Called with an OCI artifact's manifest descriptor before anything is written; throws to refuse it. */
   verify?: VerifyHook;
+  /** true: plain HTTP for every registry (conftest's --tls=false); default: loopback registries only. */
+  plainHttp?: boolean;
 }
 
 async function pullOCI(reference: string, dst: string, opts: UpdateOptions): Promise<void> {
@@ -76,7 +78,7 @@ async function pullOCI(reference: string, dst: string, opts: UpdateOptions): Pro
   let client: InstanceType<typeof oci.RegistryClient> | undefined;
   try {
     const ref = oci.parseReference(reference, "latest");
-    client = new oci.RegistryClient({ credentials: new oci.DockerConfigCredentials() });
+    client = new oci.RegistryClient({ credentials: new oci.DockerConfigCredentials(), plainHttp: opts.plainHttp });
     const img = await oci.pullImage(client, ref, { maxTotalBytes: oci.PULL_LIMITS.maxTotalBytes, verify: oci.refusing(opts.verify) });
     if (oci.isBundleImage(img.manifest)) {
       throw new oci.RegistryError(`${oci.formatReference(ref)} is an OPA bundle image, not conftest's policy layers: portcullis pull ${reference} && portcullis save ${reference} -f - | tar -xzf - -C ${dst}`);

@@ -79,6 +79,14 @@ test("conftest's push and pull: one layer per file, titles, default tag latest; 
   const t = await cli(["test", "--update", `oci://${ref}`, "-p", join(work, "upd"), "-p", join(work, "upd", "policy"), "pod.yaml", "--all-namespaces", "--no-color"]);
   assert.equal(t.code, 1, t.err);
   assert.match(t.out, /FAIL - pod\.yaml - main - pod db is not allowed/);
+  // conftest's --tls: HTTPS also on loopback (this registry speaks HTTP), --tls=false plain HTTP
+  const tlsOn = await cli(["test", "--update", `oci://${ref}`, "-p", join(work, "upd-tls"), "pod.yaml", "--tls"]);
+  assert.equal(tlsOn.code, 1);
+  assert.match(tlsOn.err, /^Error: running test: update policies: client get: pulling policy: GET https:\/\/127\.0\.0\.1:\d+\/v2\/policies\/conftest\/manifests\/latest: /);
+  assert.equal(existsSync(join(work, "upd-tls")), false);
+  const tlsOff = await cli(["test", "--update", `oci://${ref}`, "-p", join(work, "upd-plain"), "-p", join(work, "upd-plain", "policy"), "pod.yaml", "--tls=false", "--no-color"]);
+  assert.equal(tlsOff.code, 1, tlsOff.err);
+  assert.match(tlsOff.out, /FAIL - pod\.yaml - main - pod db is not allowed/);
   // a policy that does not compile is not pushed
   mkdirSync(join(work, "bad"), { recursive: true });
   writeFileSync(join(work, "bad", "x.rego"), "package x\n\ndeny if { undefined_fn(1) }\n");

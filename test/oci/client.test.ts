@@ -255,3 +255,27 @@ test("retries: 503 and 429 are retried with backoff, a bounded number of times; 
     silent.close();
   }
 });
+
+test("referrers: a registry with the referrers API answers it; the tag schema is not read then", async () => {
+  const digest = `sha256:${"ab".repeat(32)}`;
+  const index = { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [
+    { mediaType: MEDIA.ociManifest, digest: `sha256:${"01".repeat(32)}`, size: 10, artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json" },
+    { mediaType: MEDIA.ociManifest, digest: `sha256:${"02".repeat(32)}`, size: 10, artifactType: "application/other" },
+  ] };
+  const paths: string[] = [];
+  const { server, host } = await scripted((req, _b, res) => {
+    paths.push(req.url!);
+    if (req.url!.startsWith(`/v2/a/b/referrers/${digest}`)) return void res.writeHead(200, { "content-type": MEDIA.ociIndex }).end(JSON.stringify(index));
+    res.writeHead(404).end();
+  });
+  try {
+    const c = new RegistryClient();
+    const r = await c.referrers(parseReference(`${host}/a/b:1`), digest, "application/vnd.dev.sigstore.bundle.v0.3+json");
+    assert.equal(r.fromTagSchema, false);
+    assert.deepEqual(r.index.manifests.map((m) => m.digest), [index.manifests[0].digest]);
+    assert.deepEqual(paths, [`/v2/a/b/referrers/${digest}?artifactType=application%2Fvnd.dev.sigstore.bundle.v0.3%2Bjson`]);
+    await c.close();
+  } finally {
+    server.close();
+  }
+});

@@ -33,3 +33,16 @@ test("layer titles: nested paths are kept, escapes are refused", () => {
     assert.throws(() => layerPath("/d", bad), /refused|invalid file name/, bad);
   }
 });
+
+test("--update sources that are OCI references, as conftest's detector finds them", async () => {
+  const { ociSource } = await import("../../src/conftest/update.ts");
+  assert.equal(ociSource("oci://ghcr.io/org/p:1"), "ghcr.io/org/p:1");
+  assert.equal(ociSource("127.0.0.1:5000/org/p"), "127.0.0.1:5000/org/p");
+  assert.equal(ociSource("localhost:5000/p:v1"), "localhost:5000/p:v1");
+  assert.equal(ociSource("myreg.azurecr.io/policies"), "myreg.azurecr.io/policies");
+  assert.equal(ociSource("quay.io/org/p"), "quay.io/org/p");
+  assert.equal(ociSource("123456789012.dkr.ecr.eu-west-1.amazonaws.com/p"), "123456789012.dkr.ecr.eu-west-1.amazonaws.com/p");
+  for (const other of ["file::/tmp/x", "file:///tmp/x", "git::https://github.com/o/r", "https://example.com/p.rego", "github.com/o/r", "s3::https://s3.amazonaws.com/b/k", "localhost:5000"]) {
+    assert.equal(ociSource(other), undefined, other);
+  }
+});
