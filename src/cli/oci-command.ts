@@ -2,6 +2,7 @@
 // One register function per command, so that main.ts loads this file for any of them.
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
+import { fetchVerificationFlags, verifyHookFromFlags } from "./verification-flags.ts";
 
 type Opts = Record<string, unknown>;
 
@@ -60,15 +61,24 @@ export function registerPush(program: Command, io: CliIO): void {
 }
 
 export function registerPull(program: Command, io: CliIO): void {
-  registryFlags(
+  const pull = registryFlags(
     program
       .command("pull")
       .description("Pull policies from an OCI registry: conftest's layers into --policy, an OPA bundle image into the local store")
       .argument("<reference>", "registry/repository[:tag|@digest] (tag default latest)")
       .option("-p, --policy <dir>", "directory to write conftest's policy files to", "policy"),
-  ).action(async (ref: string, o: Opts, cmd: Command) => {
-    const { runPull } = await import("./oci.ts");
-    io.exitCode = await runPull(ref, { ...o, given: given(cmd) }, io);
+  );
+  fetchVerificationFlags(pull).action(async (ref: string, o: Opts, cmd: Command) => {
+    const { runPull, clientOptions } = await import("./oci.ts");
+    let verify;
+    try {
+      verify = await verifyHookFromFlags(o, clientOptions(o));
+    } catch (e) {
+      io.err(`Error: ${(e as Error).message}\n`);
+      io.exitCode = 1;
+      return;
+    }
+    io.exitCode = await runPull(ref, { ...o, given: given(cmd), verify }, io);
   });
 }
 
