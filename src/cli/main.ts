@@ -54,7 +54,6 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   "generate-key-pair": () => import("./generate-key-pair-command.ts"),
   "sign-blob": () => import("./sign-blob-command.ts"),
   "verify-blob": () => import("./sign-blob-command.ts"),
-  sign: () => import("./signature-command.ts"),
   "verify-signature": () => import("./signature-command.ts"),
   provider: () => import("./provider-command.ts"),
 };

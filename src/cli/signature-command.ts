@@ -1,4 +1,4 @@
-// Registers `portcullis sign` (cosign sign --key) and `portcullis verify-signature` (cosign
+// `portcullis sign --key` (cosign sign --key; registered by sign-command.ts) and `portcullis verify-signature` (cosign
 // verify: a key, or keyless identities against a trusted_root.json file). The work is in
 // src/sign/remote.ts; this file reads flags and files and prints.
 import type { Command } from "commander";
@@ -38,43 +38,48 @@ function fail(io: CliIO, e: unknown): void {
   io.exitCode = 1;
 }
 
-export function register(program: Command, io: CliIO): void {
-  registryOptions(
-    program
-      .command("sign")
-      .description("Sign an image or policy artifact in a registry with a cosign key (cosign sign --key; the signature goes to the sha256-<digest>.sig tag; no transparency log upload)")
-      .argument("<ref>", "image or artifact reference (a tag is resolved to its digest first)")
-      .requiredOption("--key <file>", "private key: cosign.key (password from COSIGN_PASSWORD or a prompt) or a PEM private key")
-      .option("-a, --annotations <key=value>", "annotation added to the signed payload's optional section (repeatable)", collect, [])
-      .option("--new-bundle-format", "write a Sigstore bundle (DSSE in-toto statement) as an OCI 1.1 referrer, as cosign v3 does, instead of the .sig tag")
-      .option("-y, --yes", "accepted for cosign compatibility (nothing is uploaded to a public log, so there is nothing to confirm)"),
-  ).action(async (ref: string, o: RegistryFlags & { key: string; annotations: string[]; newBundleFormat?: boolean }) => {
-    try {
-      const annotations = parseAnnotations(o.annotations);
-      if (o.newBundleFormat && Object.keys(annotations).length > 0) throw new Error("-a annotations are not part of the new bundle format (its statement has no place for them)");
-      const keys = await import("../sign/keys.ts");
-      const text = readFileSync(o.key, "utf8");
-      const password = keys.isEncryptedKey(text) ? await readPassword(io, false) : undefined;
-      const key = await keys.loadPrivateKey(text, password);
-      const { signImage, signImageBundle } = await import("../sign/remote.ts");
-      const { RegistryClient } = await import("../oci/index.ts");
-      const client = new RegistryClient(await clientOptions(o));
-      try {
-        if (o.newBundleFormat) {
-          const r = await signImageBundle(client, ref, key);
-          io.err(`Pushing bundle referrer ${r.signatureTag} to: ${r.signed.replace(/@.*$/, "")}\n`);
-          return;
-        }
-        const r = await signImage(client, ref, key, annotations);
-        io.err(r.added ? `Pushing signature to: ${r.signed.replace(/@.*$/, "")}\n` : `Signature for ${r.signed} by this key already present in ${r.signatureTag}\n`);
-      } finally {
-        await client.close();
-      }
-    } catch (e) {
-      fail(io, e);
-    }
-  });
+/** cosign sign's flags on `portcullis sign` (which is also opa sign: see sign-command.ts). */
+export function cosignSignOptions(cmd: Command): Command {
+  return registryOptions(
+    cmd
+      .option("--key <file>", "cosign sign: private key: cosign.key (password from COSIGN_PASSWORD or a prompt) or a PEM private key")
+      .option("-a, --annotations <key=value>", "cosign sign: annotation added to the signed payload's optional section (repeatable)", collect, [])
+      .option("--new-bundle-format", "cosign sign: write a Sigstore bundle (DSSE in-toto statement) as an OCI 1.1 referrer, as cosign v3 does, instead of the .sig tag")
+      .option("-y, --yes", "cosign sign: accepted for compatibility (nothing is uploaded to a public log, so there is nothing to confirm)"),
+  );
+}
 
+export type CosignSignFlags = RegistryFlags & { key: string; annotations: string[]; newBundleFormat?: boolean };
+
+/** `portcullis sign --key cosign.key REF` (cosign sign --key; the signature goes to the sha256-<digest>.sig tag; no transparency log upload). */
+export async function runCosignSign(ref: string, o: CosignSignFlags, io: CliIO): Promise<void> {
+  try {
+    const annotations = parseAnnotations(o.annotations);
+    if (o.newBundleFormat && Object.keys(annotations).length > 0) throw new Error("-a annotations are not part of the new bundle format (its statement has no place for them)");
+    const keys = await import("../sign/keys.ts");
+    const text = readFileSync(o.key, "utf8");
+    const password = keys.isEncryptedKey(text) ? await readPassword(io, false) : undefined;
+    const key = await keys.loadPrivateKey(text, password);
+    const { signImage, signImageBundle } = await import("../sign/remote.ts");
+    const { RegistryClient } = await import("../oci/index.ts");
+    const client = new RegistryClient(await clientOptions(o));
+    try {
+      if (o.newBundleFormat) {
+        const r = await signImageBundle(client, ref, key);
+        io.err(`Pushing bundle referrer ${r.signatureTag} to: ${r.signed.replace(/@.*$/, "")}\n`);
+        return;
+      }
+      const r = await signImage(client, ref, key, annotations);
+      io.err(r.added ? `Pushing signature to: ${r.signed.replace(/@.*$/, "")}\n` : `Signature for ${r.signed} by this key already present in ${r.signatureTag}\n`);
+    } finally {
+      await client.close();
+    }
+  } catch (e) {
+    fail(io, e);
+  }
+}
+
+export function register(program: Command, io: CliIO): void {
   const verifyCmd = registryOptions(
     program
       .command("verify-signature")
