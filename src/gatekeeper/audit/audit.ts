@@ -18,7 +18,7 @@
 // constraint's match.kinds (any group), unless some constraint matches all kinds. Kinds are
 // audited in (group, version, kind) order and objects in the lister's order.
 
-import type { Client, Violation } from "../client.ts";
+import { DeadlineError, type Client, type Violation } from "../client.ts";
 import { buildReview, ReviewError } from "../review.ts";
 import { isPlainObject, gvkOf, metaOf, type Obj } from "../yaml.ts";
 import { matchKinds } from "../match.ts";
@@ -111,8 +111,12 @@ export interface AuditOptions {
   /** Log violation_audited events (one per violation; default true when `log` is set). */
   logViolations?: boolean;
   signal?: AbortSignal;
+  /** Deadline of one object's review, ms (default 10,000): past it the object is an error of the report. */
+  reviewTimeoutMs?: number;
   now?: () => Date;
 }
+
+export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
 
 export class AuditError extends Error {
   constructor(message: string) {
@@ -171,6 +175,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
   const limit = o.violationsLimit ?? DEFAULT_VIOLATIONS_LIMIT;
   if (!Number.isInteger(chunkSize) || chunkSize < 0) throw new AuditError(`chunk size must be a whole number ≥ 0, got ${chunkSize}`);
   if (!Number.isInteger(limit) || limit < 0) throw new AuditError(`constraint violations limit must be a whole number ≥ 0, got ${limit}`);
+  const reviewTimeout = o.reviewTimeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
   const start = now();
   const auditId = rfc3339(start);
   const log = o.log;
@@ -257,9 +262,9 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
           const nsObj = ns ? await namespaceOf(ns) : null;
           let results: Violation[];
           try {
-            results = (await o.client.reviewBuilt(buildReview(obj, { namespaceObject: nsObj }))).results;
+            results = (await o.client.reviewBuilt(buildReview(obj, { namespaceObject: nsObj }), { deadline: Date.now() + reviewTimeout })).results;
           } catch (e) {
-            if (!(e instanceof ReviewError)) throw e;
+            if (!(e instanceof ReviewError) && !(e instanceof DeadlineError)) throw e;
             errors.push(`reviewing ${what} ${ns ? ns + "/" : ""}${String(meta.name ?? "")}: ${e.message}`);
             continue;
           }
