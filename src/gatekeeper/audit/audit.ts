@@ -117,6 +117,8 @@ export interface AuditOptions {
 }
 
 export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
+/** The longest the audit runs without yielding to the event loop, ms. */
+const YIELD_MS = 10;
 
 export class AuditError extends Error {
   constructor(message: string) {
@@ -229,6 +231,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
 
   const sink = o.sink;
   let sinkOpen = false;
+  let lastYield = performance.now();
   try {
     await sink?.begin?.({ auditId, startTime: auditId });
     sinkOpen = true;
@@ -249,6 +252,13 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
         next = token ? o.lister.list(gvk, { limit: chunkSize, continue: token }) : null;
         next?.catch(() => {}); // handled when awaited
         for (const obj of page.items) {
+          // Yield to the event loop every few milliseconds: the process may serve a webhook,
+          // metrics and health checks while it audits (and finalizers get to run).
+          if (performance.now() - lastYield > YIELD_MS) {
+            await new Promise<void>((r) => setImmediate(r));
+            lastYield = performance.now();
+            checkAbort(o.signal);
+          }
           if (!isPlainObject(obj)) continue;
           if (!obj.apiVersion) obj.apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
           if (!obj.kind) obj.kind = gvk.kind;

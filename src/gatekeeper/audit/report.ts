@@ -63,7 +63,19 @@ export class FileReportSink implements ReportSink {
   private async write(s: string): Promise<void> {
     if (this.failed) throw this.failed;
     const st = this.stream!;
-    if (!st.write(s)) await Promise.race([once(st, "drain"), once(st, "error").then(([e]) => Promise.reject(e))]);
+    if (st.write(s)) return;
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        st.off("error", onError);
+        resolve();
+      };
+      const onError = (e: Error) => {
+        st.off("drain", onDrain);
+        reject(e);
+      };
+      st.once("drain", onDrain);
+      st.once("error", onError);
+    });
   }
 
   async begin(info: { auditId: string; startTime: string }): Promise<void> {
