@@ -41,6 +41,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   audit: () => import("./audit-command.ts"),
   doc: () => import("./doc-command.ts"),
   plugin: () => import("./plugin-command.ts"),
+  controller: () => import("./controller-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */

@@ -112,9 +112,14 @@ interface Parsed {
   uid: string;
 }
 
+/** controller-runtime's answer to a request it cannot decode: Errored(400), written without a kind. */
+export function badRequest(message: string, code = 400): AdmissionOutcome {
+  return { review: reviewOut(null, errored("", code, message)), metric: null, error: message };
+}
+
 /** Read an AdmissionReview; a malformed one is controller-runtime's 400 answer (without a kind, as it writes it). */
 function parse(body: unknown): Parsed | AdmissionOutcome {
-  const bad = (message: string): AdmissionOutcome => ({ review: reviewOut(null, errored("", 400, message)), metric: null, error: message });
+  const bad = (message: string): AdmissionOutcome => badRequest(message);
   if (!isPlainObject(body)) return bad("couldn't decode the request: the body is not a JSON object");
   const v = body.apiVersion;
   if (body.kind !== "AdmissionReview" || (v !== "admission.k8s.io/v1" && v !== "admission.k8s.io/v1beta1")) {
