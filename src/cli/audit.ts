@@ -51,8 +51,9 @@ export async function runAuditCommand(o: Record<string, unknown>, io: CliIO): Pr
     };
     if (files.length > 0) res = await auditOnce({ ...common, files });
     else {
-      io.err("Error: give -f FILES to audit (cluster audits: --kubeconfig)\n");
-      return 2;
+      const { connectCluster } = await import("../gatekeeper/audit/kubelister.ts");
+      const cluster = await connectCluster({ kubeconfig: o.kubeconfig as string | undefined, context: o.context as string | undefined });
+      res = await auditOnce({ ...common, cluster });
     }
   } catch (e) {
     if (e instanceof ManifestError || e instanceof AuditError || isUserError(e)) {

@@ -8,3 +8,7 @@ export { LimitQueue, compareViolations, truncateMessage, auditStatus, STATUS_MES
 export type { StatusViolation, ByPodStatus, AuditStatusInput } from "./status.ts";
 export { FileReportSink, CollectingSink, ReportEncoder, teeSinks, toCheckResults, compareReport, objectRef, isDenyViolation, reportFormatFor, ALL_OBJECTS } from "./report.ts";
 export type { ReportFormat } from "./report.ts";
+export { policyObjects, syncOnly, inventoryDoc, addToInventory, auditSnapshot, auditExclusion, snapshotProblems, isConfig, isGatekeeperPolicy } from "./policy.ts";
+export type { SyncKind } from "./policy.ts";
+export { auditOnce } from "./oneshot.ts";
+export type { OneShotOptions, OneShotResult } from "./oneshot.ts";

@@ -10,15 +10,15 @@ import type { GatekeeperObjects } from "../state.ts";
 import { runAudit, AuditError, type AuditSummary, type ReportViolation, type AuditLogEvent } from "./audit.ts";
 import { ManifestLister, type Lister } from "./lister.ts";
 import { CollectingSink, FileReportSink, teeSinks, compareReport } from "./report.ts";
-import { policyObjects, syncOnly, inventoryDoc, auditSnapshot, auditExclusion, snapshotProblems } from "./policy.ts";
+import { policyObjects, syncOnly, type SyncKind, inventoryDoc, auditSnapshot, auditExclusion, snapshotProblems } from "./policy.ts";
 
 export interface OneShotOptions {
   /** Files or directories of templates, constraints, Providers and the Config (--policy-dir). */
   policyPaths?: string[];
   /** Files or directories of objects to audit (-f); their Gatekeeper objects count as policy too. */
   files?: string[];
-  /** A cluster: its lister, and its Gatekeeper objects and inventory when --policy-dir is not given. */
-  cluster?: { lister: Lister; policy?: GatekeeperObjects; inventory?: Obj };
+  /** A cluster: its lister, its Gatekeeper objects (used when no policy file is given) and data.inventory. */
+  cluster?: { lister: Lister; policy(): Promise<GatekeeperObjects>; inventory(kinds: SyncKind[]): Promise<Obj> };
   chunkSize?: number;
   violationsLimit?: number;
   matchKindOnly?: boolean;
@@ -41,11 +41,11 @@ export async function auditOnce(o: OneShotOptions): Promise<OneShotResult> {
   const objects: Obj[] = [];
   for (const p of o.files ?? []) objects.push(...readManifests(p));
   let policy: GatekeeperObjects;
-  if (o.cluster?.policy && policyFiles.length === 0 && objects.length === 0) policy = o.cluster.policy;
+  if (o.cluster && policyFiles.length === 0 && objects.length === 0) policy = await o.cluster.policy();
   else policy = policyObjects([...policyFiles, ...objects]);
   if (policy.templates.length === 0) throw new AuditError("no ConstraintTemplate to audit with: give --policy-dir (or -f files holding templates), or a cluster that has some");
-  if (o.cluster?.inventory) policy.inventory = o.cluster.inventory;
-  else if (!o.cluster) {
+  if (o.cluster) policy.inventory = await o.cluster.inventory(syncOnly(policy.config));
+  else {
     const sync = syncOnly(policy.config);
     const inSync = sync.length ? (x: Obj) => sync.some((k) => { const g = gvkOf(x); return g.group === k.group && g.version === k.version && g.kind === k.kind; }) : () => true;
     policy.inventory = inventoryDoc(objects.filter(inSync));
