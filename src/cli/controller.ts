@@ -8,6 +8,7 @@ import { startWebhookServer, type RunningWebhook } from "../server/admission/ser
 import { PolicyDirSource } from "../gatekeeper/policydir.ts";
 import { defaultServiceAccount } from "../gatekeeper/webhook.ts";
 import type { PolicySource } from "../gatekeeper/state.ts";
+import { startAuditProcess, TeeSource, type RunningAudit } from "../server/audit.ts";
 
 export interface ControllerOptions {
   operation: string[];
@@ -28,12 +29,20 @@ export interface ControllerOptions {
   logLevel: string;
   logFormat: string;
   shutdownGracePeriod: string;
+  auditInterval: string;
+  auditChunkSize: string;
+  constraintViolationsLimit: string;
+  auditMatchKindOnly?: boolean;
+  auditFromCache?: boolean;
+  auditReport?: string;
+  auditLeaseName: string;
+  auditLeaseNamespace?: string;
 }
 
 class UsageError extends Error {}
 
 /** The operations this build runs. */
-export const OPERATIONS = ["webhook"];
+export const OPERATIONS = ["webhook", "audit"];
 
 /**
  * Where policy comes from, keyed by the flag that selects it: exactly one must be given. The
@@ -67,10 +76,11 @@ function addr(flag: string, v: string): string | null {
 }
 
 /** Hooks for tests: called with the running webhook (the command then waits for a signal or stop()). */
-export const controllerHooks: { started?: (w: RunningWebhook, stop: () => void) => void } = {};
+export const controllerHooks: { started?: (w: RunningWebhook | null, stop: () => void, audit: RunningAudit | null) => void } = {};
 
 export async function runController(o: ControllerOptions, io: CliIO): Promise<number> {
-  let webhook: RunningWebhook;
+  let webhook: RunningWebhook | null;
+  let audit: RunningAudit | null = null;
   let log: Logger;
   let graceMs: number;
   try {
@@ -90,12 +100,46 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
     graceMs = Number(o.shutdownGracePeriod) * 1000;
     const metricsAddr = o.metricsAddr !== undefined ? addr("--metrics-addr", o.metricsAddr) : addr("--prometheus-port", o.prometheusPort);
     const healthAddr = addr("--health-addr", o.healthAddr);
-    if (!existsSync(o.certDir)) throw new UsageError(`--cert-dir ${o.certDir}: no such directory (it must hold tls.crt and tls.key)`);
+    if (ops.includes("webhook") && !existsSync(o.certDir)) throw new UsageError(`--cert-dir ${o.certDir}: no such directory (it must hold tls.crt and tls.key)`);
+    const auditing = ops.includes("audit");
+    const webhooking = ops.includes("webhook");
+    const whole = (flag: string, v: string, min: number) => {
+      if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new UsageError(`invalid argument "${v}" for "${flag}" flag: want a whole number${min ? ` ≥ ${min}` : ""}`);
+      return Number(v);
+    };
+    const auditFlags = {
+      intervalSeconds: whole("--audit-interval", o.auditInterval, 0),
+      chunkSize: whole("--audit-chunk-size", o.auditChunkSize, 0),
+      violationsLimit: whole("--constraint-violations-limit", o.constraintViolationsLimit, 0),
+    };
+    // The audit lists the cluster (--kubeconfig or in-cluster) and takes its policy from
+    // --policy-dir when given, else from the cluster at each run; the webhook needs one source.
     const chosen = SOURCES.filter((s) => o[s.flag] !== undefined);
-    if (chosen.length !== 1) throw new UsageError(`give exactly one of ${SOURCES.map((s) => s.name).join(", ")} (where the ConstraintTemplates and constraints come from)`);
-    const src = chosen[0];
-    if (!src.make) throw new UsageError(`${src.name}: the cluster source is not in this build; use --policy-dir`);
-    const source = await src.make(o, log);
+    if (!auditing && chosen.length !== 1) throw new UsageError(`give exactly one of ${SOURCES.map((s) => s.name).join(", ")} (where the ConstraintTemplates and constraints come from)`);
+    const src = o.policyDir !== undefined ? SOURCES[0] : webhooking ? chosen[0] : undefined;
+    if (webhooking && !src) throw new UsageError(`give ${SOURCES.map((s) => s.name).join(" or ")} (where the webhook's ConstraintTemplates and constraints come from)`);
+    if (src && !src.make) throw new UsageError(`${src.name}: the cluster source is not in this build; use --policy-dir`);
+    const source = src ? new TeeSource(await src.make!(o, log)) : undefined;
+    if (auditing) {
+      audit = await startAuditProcess({
+        kubeconfig: o.kubeconfig,
+        source,
+        sourceShared: webhooking,
+        ...auditFlags,
+        matchKindOnly: Boolean(o.auditMatchKindOnly),
+        fromCache: Boolean(o.auditFromCache),
+        reportFile: o.auditReport,
+        leaseName: o.auditLeaseName,
+        leaseNamespace: o.auditLeaseNamespace,
+        operations: ops,
+        logger: log,
+        metricsAddr: webhooking ? null : metricsAddr,
+        healthAddr: webhooking ? null : healthAddr,
+      });
+    }
+    if (!webhooking) {
+      webhook = null;
+    } else {
     const podNs = process.env.POD_NAMESPACE;
     webhook = await startWebhookServer({
       addr: `${o.host.includes(":") ? `[${o.host}]` : o.host}:${o.port}`,
@@ -103,7 +147,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
       metricsAddr,
       healthAddr,
       threads,
-      source,
+      source: source!,
       webhook: {
         serviceAccount: o.gatekeeperServiceAccount ?? defaultServiceAccount(podNs && podNs !== "" ? podNs : undefined),
         exemptNamespaces: o.exemptNamespace,
@@ -113,8 +157,11 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
       metricsPerConstraint: Boolean(o.metricsPerConstraint),
       logger: log,
       drainTimeoutMs: graceMs,
+      ...(audit ? { routes: audit.routes, extraMetrics: () => audit!.manager.metricsText() } : {}),
     });
+    }
   } catch (e) {
+    await audit?.stop();
     const code = (e as NodeJS.ErrnoException).code ?? "";
     if (e instanceof UsageError || (e instanceof Error && (/^--|^invalid address/.test(e.message) || /EADDRINUSE|EACCES|ENOENT|EADDRNOTAVAIL/.test(code)))) {
       io.err(`error: ${(e as Error).message}\n`);
@@ -126,12 +173,12 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      log.info("Shutting down: draining requests in flight.", { in_flight: webhook.inFlight() });
-      void webhook.stop().then(resolve);
+      log.info("Shutting down: draining requests in flight.", { in_flight: webhook?.inFlight() ?? 0 });
+      void Promise.all([webhook?.stop(), audit?.stop()]).then(() => resolve());
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    controllerHooks.started?.(webhook, stop);
+    controllerHooks.started?.(webhook, stop, audit);
   });
   return 0;
 }

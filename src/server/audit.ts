@@ -2,7 +2,15 @@
 // newline-delimited JSON with `Accept: application/x-ndjson`; streamed from the report file
 // with backpressure, within a deadline. 503 (Retry-After) until an audit has completed.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { streamReport, type LastAudit } from "../gatekeeper/audit/manager.ts";
+import http from "node:http";
+import { hostname } from "node:os";
+import { KubeClient } from "../kube/index.ts";
+import { AuditManager, streamReport, type LastAudit } from "../gatekeeper/audit/manager.ts";
+import { LeaseElector } from "../gatekeeper/audit/lease.ts";
+import { clusterPolicy } from "../gatekeeper/audit/kubelister.ts";
+import type { GatekeeperObjects, PolicySource } from "../gatekeeper/state.ts";
+import type { Logger } from "./log.ts";
+import { splitHostPort } from "./server.ts";
 
 export const AUDIT_PATH = "/v1/audit";
 /** Longest time one report download may take (a slow reader is cut off), ms. */
@@ -72,4 +80,128 @@ export async function serveAuditReport(req: IncomingMessage, res: ServerResponse
     if (!started) fail(res, (e as NodeJS.ErrnoException).code === "ENOENT" ? 503 : 500, (e as NodeJS.ErrnoException).code === "ENOENT" ? "the report is being replaced; retry" : msg, { "Retry-After": "1" });
     else res.destroy();
   }
+}
+
+// ---- the controller's audit operation ------------------------------------------------------
+
+
+export interface AuditProcessOptions {
+  /** The cluster to audit (--kubeconfig, else in-cluster / $KUBECONFIG). */
+  kubeconfig?: string;
+  /** Where the policy comes from; without it, the cluster's ConstraintTemplates and constraints are read at each audit (as Gatekeeper's audit lists them). */
+  source?: PolicySource;
+  /** The source is already started by the webhook: read its deliveries only (TeeSource). */
+  sourceShared?: boolean;
+  intervalSeconds: number;
+  chunkSize: number;
+  violationsLimit: number;
+  matchKindOnly: boolean;
+  fromCache: boolean;
+  reportFile?: string;
+  leaseName: string;
+  leaseNamespace?: string;
+  /** The operations of this process (status.byPod[].operations). */
+  operations: string[];
+  logger: Logger;
+  /** Serve /metrics, /v1/audit, /healthz and /readyz here (audit without the webhook), or null. */
+  metricsAddr?: string | null;
+  healthAddr?: string | null;
+}
+
+/** A PolicySource that remembers the last delivery (the audit reads what the webhook gets). */
+export class TeeSource implements PolicySource {
+  latest: GatekeeperObjects | null = null;
+  constructor(private readonly inner: PolicySource) {}
+  start(onChange: (objs: GatekeeperObjects) => void): Promise<void> {
+    return this.inner.start((objs) => {
+      this.latest = objs;
+      onChange(objs);
+    });
+  }
+  stop(): Promise<void> {
+    return this.inner.stop();
+  }
+}
+
+export interface RunningAudit {
+  manager: AuditManager;
+  elector: LeaseElector;
+  metricsPort: number | null;
+  healthPort: number | null;
+  /** /v1/audit for a server of the host's. */
+  routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  stop(): Promise<void>;
+}
+
+export async function startAuditProcess(o: AuditProcessOptions): Promise<RunningAudit> {
+  const log = o.logger;
+  const kube = await KubeClient.connect({ kubeconfig: o.kubeconfig });
+  const identity = process.env.POD_NAME || hostname();
+  const tee = o.source ? (o.source instanceof TeeSource ? o.source : new TeeSource(o.source)) : null;
+  if (tee && !o.sourceShared) await tee.start(() => {});
+  const manager = new AuditManager({
+    kube,
+    policy: tee ? () => tee.latest : () => clusterPolicy(kube),
+    intervalMs: o.intervalSeconds * 1000,
+    chunkSize: o.chunkSize,
+    violationsLimit: o.violationsLimit,
+    matchKindOnly: o.matchKindOnly,
+    fromCache: o.fromCache,
+    reportFile: o.reportFile,
+    podId: identity,
+    operations: o.operations,
+    log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : log.info(msg, fields)),
+    isLeader: () => elector.isLeader,
+  });
+  const elector = new LeaseElector(kube, {
+    name: o.leaseName,
+    namespace: o.leaseNamespace || process.env.POD_NAMESPACE || kube.namespace,
+    identity,
+    onStartedLeading: () => log.info("Leading the audit.", { lease: o.leaseName, identity }),
+    onStoppedLeading: () => log.info("No longer leading the audit.", { lease: o.leaseName, identity }),
+    onError: (e) => log.error("Audit leader election failed.", { err: (e as Error).message }),
+  });
+  elector.start();
+  manager.start();
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = { [AUDIT_PATH]: (req: IncomingMessage, res: ServerResponse) => void serveAuditReport(req, res, manager.last, log) };
+  const servers: http.Server[] = [];
+  const listen = (addr: string, handler: http.RequestListener) =>
+    new Promise<number>((resolve, reject) => {
+      const s = http.createServer(handler);
+      servers.push(s);
+      s.requestTimeout = 10 * 60_000;
+      s.once("error", reject);
+      const { host, port } = splitHostPort(addr);
+      s.listen(port, host, () => resolve((s.address() as { port: number }).port));
+    });
+  const side = (metrics: boolean, health: boolean): http.RequestListener => (req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (health && (path === "/healthz" || path === "/readyz")) return void res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end("ok");
+    if (metrics && path === "/metrics") return void res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(manager.metricsText());
+    if (metrics && routes[path]) return routes[path](req, res);
+    res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
+  };
+  let metricsPort: number | null = null;
+  let healthPort: number | null = null;
+  const stop = async () => {
+    await manager.stop();
+    await elector.stop();
+    if (tee && !o.sourceShared) await tee.stop();
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  };
+  try {
+    if (o.metricsAddr && o.healthAddr && o.metricsAddr === o.healthAddr) metricsPort = healthPort = await listen(o.metricsAddr, side(true, true));
+    else {
+      if (o.metricsAddr) metricsPort = await listen(o.metricsAddr, side(true, false));
+      if (o.healthAddr) healthPort = await listen(o.healthAddr, side(false, true));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  log.info("Audit running.", { interval_seconds: o.intervalSeconds, chunk_size: o.chunkSize, lease: o.leaseName, identity, metrics_port: metricsPort });
+  return { manager, elector, metricsPort, healthPort, routes, stop };
 }

@@ -13,6 +13,8 @@ import { LeaseElector } from "../../src/gatekeeper/audit/lease.ts";
 import { KubeLister, clusterPolicy } from "../../src/gatekeeper/audit/kubelister.ts";
 import { runAudit, CollectingSink, auditSnapshot } from "../../src/gatekeeper/audit/index.ts";
 import { cli } from "../cli/helpers.ts";
+import { main } from "../../src/cli/main.ts";
+import { controllerHooks } from "../../src/cli/controller.ts";
 
 const skip = kubeMissing();
 
@@ -181,6 +183,40 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
     assert.equal(lease.spec.leaseTransitions, 1);
     assert.deepEqual(events, ["a leads", "a stops", "b leads", "b stops"]);
     await mgr.stop();
+
+    // portcullis controller --operation=audit: periodic audit, /metrics and /v1/audit
+    {
+      let err = "";
+      const io = { out: () => {}, err: (x: string) => void (err += x), exitCode: 0 };
+      let stopCtl: () => void = () => {};
+      let metricsPort = 0;
+      const started = new Promise<void>((resolve) => {
+        controllerHooks.started = (_w, stop, audit) => {
+          stopCtl = stop;
+          metricsPort = audit!.metricsPort!;
+          resolve();
+        };
+      });
+      const done = main(["controller", "--operation=audit", "--kubeconfig", k.kubeconfig, "--audit-interval", "1", "--metrics-addr", "127.0.0.1:0", "--health-addr", "0", "--audit-lease-namespace", "default", "--audit-lease-name", "ctl-audit"], io);
+      await Promise.race([started, done.then(() => assert.fail(`controller exited: ${err}`))]);
+      let metrics = "";
+      for (let i = 0; i < 100 && !/gatekeeper_audit_last_run_end_time \d/.test(metrics); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      }
+      assert.match(metrics, /^gatekeeper_violations\{enforcement_action="deny"\} 5$/m, err);
+      const nd = await fetch(`http://127.0.0.1:${metricsPort}/v1/audit`, { headers: { accept: "application/x-ndjson" } });
+      assert.equal(nd.headers.get("content-type"), "application/x-ndjson");
+      assert.equal((await nd.text()).trimEnd().split("\n").length, 307);
+      const js = await (await fetch(`http://127.0.0.1:${metricsPort}/v1/audit`)).json();
+      assert.equal(js.summary.totalViolations, 305);
+      const events = err.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      const started1 = events.find((e) => e.event_type === "audit_started");
+      assert.ok(events.some((e) => e.event_type === "audit_finished" && e.audit_id === started1.audit_id));
+      stopCtl();
+      assert.equal(await done, 0);
+      controllerHooks.started = undefined;
+    }
 
     // one audit from a laptop
     const r = await cli(["audit", "--kubeconfig", k.kubeconfig, "-o", "json", "--audit-report", `${k.dir}/report.ndjson`]);

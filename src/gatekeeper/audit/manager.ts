@@ -22,7 +22,7 @@ import { ManifestLister, type Lister } from "./lister.ts";
 export interface AuditManagerOptions {
   kube: KubeClient;
   /** The current Gatekeeper objects (from the controller's policy source); null before the first sync. */
-  policy: () => GatekeeperObjects | null;
+  policy: () => GatekeeperObjects | null | Promise<GatekeeperObjects | null>;
   /** Time between audits, ms; 0: no periodic audit (runOnce still works). Default 60,000. */
   intervalMs?: number;
   chunkSize?: number;
@@ -110,7 +110,7 @@ export class AuditManager {
   }
 
   private async run(): Promise<AuditSummary | null> {
-    const objs = this.o.policy();
+    const objs = await this.o.policy();
     if (!objs) return null;
     const log = this.o.log;
     const snap = this.snapshotFor(objs);
