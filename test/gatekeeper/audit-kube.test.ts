@@ -1,6 +1,6 @@
 // The audit against a real API server (../shared/kube; skipped without it): objects created
 // before the constraints, one audit, constraint status as kubectl shows it, a dryrun
-// constraint's violators, pagination (chunk 500 vs 0), metrics, leader election, and
+// constraint's violators, pagination (chunk 100 vs 0), metrics, leader election, and
 // `portcullis audit --kubeconfig`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -85,13 +85,13 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
     ]);
     const kube = await KubeClient.connect({ kubeconfig: k.kubeconfig });
     const cms = [];
-    for (let i = 0; i < 1200; i++) {
+    for (let i = 0; i < 600; i++) {
       const ns = i % 2 ? "team-a" : "team-b";
       cms.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${String(i).padStart(4, "0")}`, namespace: ns, labels: i % 4 === 0 ? {} : { app: "x" } }, data: { k: "v" } });
     }
     const t0 = Date.now();
     await createMany(kube, cms, 32);
-    t.diagnostic(`created 1,200 ConfigMaps in ${Date.now() - t0} ms`);
+    t.diagnostic(`created 600 ConfigMaps in ${Date.now() - t0} ms`);
     await apply([template]);
     await apply(constraints);
 
@@ -109,7 +109,7 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
     const owner = summary.constraints.find((c) => c.name === "all-must-have-owner")!;
     assert.equal(owner.totalViolations, 5);
     const dry = summary.constraints.find((c) => c.name === "cm-must-have-app")!;
-    assert.equal(dry.totalViolations, 300); // i % 4 === 0 are unlabelled, all in team-b
+    assert.equal(dry.totalViolations, 150); // i % 4 === 0 are unlabelled, all in team-b
 
     const got = yaml.load((await k.kubectl(["get", "k8srequiredlabels", "all-must-have-owner", "-o", "yaml"])).out) as any;
     assert.equal(got.status.totalViolations, 5);
@@ -122,7 +122,7 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
     assert.deepEqual(got.status.violations[0], { enforcementAction: "deny", group: "", kind: "Namespace", message: 'you must provide labels: {"owner"}', name: "team-b", version: "v1" });
     assert.deepEqual(got.status.byPod, [{ id: "audit-pod-0", constraintUID: got.metadata.uid, enforced: true, observedGeneration: got.metadata.generation, operations: ["audit"] }]);
     const gotDry = yaml.load((await k.kubectl(["get", "k8srequiredlabels", "cm-must-have-app", "-o", "yaml"])).out) as any;
-    assert.equal(gotDry.status.totalViolations, 300);
+    assert.equal(gotDry.status.totalViolations, 150);
     assert.equal(gotDry.status.violations.length, 20);
     assert.deepEqual(
       gotDry.status.violations.map((v: any) => `${v.enforcementAction} ${v.namespace}/${v.name}`).reverse().slice(0, 3),
@@ -131,25 +131,25 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
     // log events share the audit id
     const ids = new Set(logs.filter((l) => typeof l.event_type === "string" && /^(audit_started|violation_audited|constraint_audited|audit_finished)$/.test(l.event_type as string)).map((l) => l.audit_id));
     assert.deepEqual([...ids], [summary.auditId]);
-    assert.equal(logs.filter((l) => l.event_type === "violation_audited").length, 305);
+    assert.equal(logs.filter((l) => l.event_type === "violation_audited").length, 155);
     // metrics
     const m = mgr.metricsText();
     assert.match(m, /^gatekeeper_violations\{enforcement_action="deny"\} 5$/m);
-    assert.match(m, /^gatekeeper_violations\{enforcement_action="dryrun"\} 300$/m);
+    assert.match(m, /^gatekeeper_violations\{enforcement_action="dryrun"\} 150$/m);
     assert.match(m, /^gatekeeper_audit_duration_seconds_count 1$/m);
     assert.match(m, /^gatekeeper_audit_last_run_end_time \d+/m);
     // the complete report, as /v1/audit serves it
     let ndjson = "";
     await streamReport(mgr.last!.reportPath, "ndjson", (c) => void (ndjson += c));
-    assert.equal(ndjson.trimEnd().split("\n").length, 307);
+    assert.equal(ndjson.trimEnd().split("\n").length, 157);
     let json = "";
     await streamReport(mgr.last!.reportPath, "json", (c) => void (json += c));
-    assert.equal(JSON.parse(json).violations.length, 305);
+    assert.equal(JSON.parse(json).violations.length, 155);
 
-    // pagination: chunk 500 and 0 give the same report
+    // pagination: chunk 100 (6 pages) and 0 give the same report
     const snap = auditSnapshot(policy);
     const reports = [];
-    for (const chunkSize of [500, 0]) {
+    for (const chunkSize of [100, 0]) {
       const sink = new CollectingSink();
       const s = await runAudit({ lister: new KubeLister(kube), client: snap.client, chunkSize, sink });
       reports.push({ v: sink.violations, c: s.constraints.map((c) => [c.name, c.totalViolations, c.violations]) });
@@ -175,7 +175,7 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
     for (let i = 0; i < 60 && !mgrB.last; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(b.isLeader, true);
     assert.ok(mgrB.last, "the new leader audited");
-    assert.equal(mgrB.last!.summary.totalViolations, 305);
+    assert.equal(mgrB.last!.summary.totalViolations, 155);
     await mgrB.stop();
     await b.stop();
     const lease = JSON.parse((await k.kubectl(["get", "lease", "portcullis-audit", "-n", "default", "-o", "json"])).out);
@@ -207,9 +207,9 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
       assert.match(metrics, /^gatekeeper_violations\{enforcement_action="deny"\} 5$/m, err);
       const nd = await fetch(`http://127.0.0.1:${metricsPort}/v1/audit`, { headers: { accept: "application/x-ndjson" } });
       assert.equal(nd.headers.get("content-type"), "application/x-ndjson");
-      assert.equal((await nd.text()).trimEnd().split("\n").length, 307);
+      assert.equal((await nd.text()).trimEnd().split("\n").length, 157);
       const js = await (await fetch(`http://127.0.0.1:${metricsPort}/v1/audit`)).json();
-      assert.equal(js.summary.totalViolations, 305);
+      assert.equal(js.summary.totalViolations, 155);
       const events = err.split("\n").filter(Boolean).map((l) => JSON.parse(l));
       const started1 = events.find((e) => e.event_type === "audit_started");
       assert.ok(events.some((e) => e.event_type === "audit_finished" && e.audit_id === started1.audit_id));
@@ -223,8 +223,8 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
     assert.equal(r.code, 1, r.err);
     const out = JSON.parse(r.out);
     assert.equal(out.filter((x: any) => x.failures?.length).length, 5);
-    assert.equal(out.filter((x: any) => x.warnings?.length).length, 300);
-    assert.equal(readFileSync(`${k.dir}/report.ndjson`, "utf8").trimEnd().split("\n").length, 307);
+    assert.equal(out.filter((x: any) => x.warnings?.length).length, 150);
+    assert.equal(readFileSync(`${k.dir}/report.ndjson`, "utf8").trimEnd().split("\n").length, 157);
   } finally {
     await k.stop();
   }
