@@ -86,7 +86,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
   try {
     const ops = o.operation.length ? o.operation.flatMap((x) => x.split(",")) : ["webhook"];
     for (const op of ops) {
-      if (!OPERATIONS.includes(op)) throw new UsageError(`--operation=${op}: this build runs only ${OPERATIONS.join(", ")} (Gatekeeper's audit, status, mutation-webhook and generate operations are not part of it)`);
+      if (!OPERATIONS.includes(op)) throw new UsageError(`--operation=${op}: this build runs only ${OPERATIONS.join(", ")} (Gatekeeper's status, mutation-webhook and generate operations are not part of it)`);
     }
     const level = LEVELS[o.logLevel.toLowerCase()];
     if (!level) throw new UsageError(`invalid argument "${o.logLevel}" for "--log-level" flag: want DEBUG, INFO, WARNING or ERROR`);
