@@ -157,7 +157,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
       metricsPerConstraint: Boolean(o.metricsPerConstraint),
       logger: log,
       drainTimeoutMs: graceMs,
-      ...(audit ? { routes: audit.routes, extraMetrics: () => audit!.manager.metricsText() } : {}),
+      ...(audit ? { routes: audit.routes, extraMetrics: () => audit!.metricsText() } : {}),
     });
     }
   } catch (e) {

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { KubeClient } from "../kube/index.ts";
 import { AuditManager, streamReport, type LastAudit } from "../gatekeeper/audit/manager.ts";
 import { LeaseElector } from "../gatekeeper/audit/lease.ts";
+import { InventorySync } from "../gatekeeper/audit/sync.ts";
 import { clusterPolicy } from "../gatekeeper/audit/kubelister.ts";
 import type { GatekeeperObjects, PolicySource } from "../gatekeeper/state.ts";
 import type { Logger } from "./log.ts";
@@ -125,6 +126,8 @@ export class TeeSource implements PolicySource {
 
 export interface RunningAudit {
   manager: AuditManager;
+  /** The audit's metrics (and the sync's, when it syncs). */
+  metricsText(): string;
   elector: LeaseElector;
   metricsPort: number | null;
   healthPort: number | null;
@@ -139,8 +142,11 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   const identity = process.env.POD_NAME || hostname();
   const tee = o.source ? (o.source instanceof TeeSource ? o.source : new TeeSource(o.source)) : null;
   if (tee && !o.sourceShared) await tee.start(() => {});
+  // Watched referential data when the audit reads it as its object source (--audit-from-cache).
+  const sync = o.fromCache ? new InventorySync(kube, { log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : log.info(msg, fields)) }) : undefined;
   const manager = new AuditManager({
     kube,
+    sync,
     policy: tee ? () => tee.latest : () => clusterPolicy(kube),
     intervalMs: o.intervalSeconds * 1000,
     chunkSize: o.chunkSize,
@@ -163,6 +169,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   });
   elector.start();
   manager.start();
+  const metricsText = () => manager.metricsText() + (sync?.metricsText() ?? "");
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = { [AUDIT_PATH]: (req: IncomingMessage, res: ServerResponse) => void serveAuditReport(req, res, manager.last, log) };
   const servers: http.Server[] = [];
   const listen = (addr: string, handler: http.RequestListener) =>
@@ -177,7 +184,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   const side = (metrics: boolean, health: boolean): http.RequestListener => (req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (health && (path === "/healthz" || path === "/readyz")) return void res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end("ok");
-    if (metrics && path === "/metrics") return void res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(manager.metricsText());
+    if (metrics && path === "/metrics") return void res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(metricsText());
     if (metrics && routes[path]) return routes[path](req, res);
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
   };
@@ -185,6 +192,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   let healthPort: number | null = null;
   const stop = async () => {
     await manager.stop();
+    await sync?.stop();
     await elector.stop();
     if (tee && !o.sourceShared) await tee.stop();
     for (const s of servers) {
@@ -203,5 +211,5 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
     throw e;
   }
   log.info("Audit running.", { interval_seconds: o.intervalSeconds, chunk_size: o.chunkSize, lease: o.leaseName, identity, metrics_port: metricsPort });
-  return { manager, elector, metricsPort, healthPort, routes, stop };
+  return { manager, metricsText, elector, metricsPort, healthPort, routes, stop };
 }

@@ -12,6 +12,7 @@ import { AuditManager, streamReport } from "../../src/gatekeeper/audit/manager.t
 import { LeaseElector } from "../../src/gatekeeper/audit/lease.ts";
 import { KubeLister, clusterPolicy } from "../../src/gatekeeper/audit/kubelister.ts";
 import { runAudit, CollectingSink, auditSnapshot } from "../../src/gatekeeper/audit/index.ts";
+import { InventorySync } from "../../src/gatekeeper/audit/sync.ts";
 import { cli } from "../cli/helpers.ts";
 import { main } from "../../src/cli/main.ts";
 import { controllerHooks } from "../../src/cli/controller.ts";
@@ -216,6 +217,61 @@ test("audit of a real cluster: status, dryrun violators, pagination, metrics, le
       stopCtl();
       assert.equal(await done, 0);
       controllerHooks.started = undefined;
+    }
+
+    // referential data: a uniqueness template over data.inventory (Config syncOnly Services)
+    {
+      await apply([
+        { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "configs.config.gatekeeper.sh" }, spec: { group: "config.gatekeeper.sh", scope: "Namespaced", names: { kind: "Config", plural: "configs", singular: "config", listKind: "ConfigList" }, versions: [{ name: "v1alpha1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] } },
+        crd("constraints.gatekeeper.sh", "K8sUniqueSelector", "k8suniqueselector", "v1beta1"),
+      ]);
+      assert.equal((await k.kubectl(["wait", "--for=condition=Established", "crd/configs.config.gatekeeper.sh", "crd/k8suniqueselector.constraints.gatekeeper.sh", "--timeout=30s"])).code, 0);
+      const svc = (name: string, app: string) => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "team-a" }, spec: { selector: { app }, ports: [{ port: 80 }] } });
+      await apply([svc("web", "web"), svc("web-copy", "web"), svc("api", "api")]);
+      await apply([
+        { apiVersion: "config.gatekeeper.sh/v1alpha1", kind: "Config", metadata: { name: "config", namespace: "default" }, spec: { sync: { syncOnly: [{ group: "", version: "v1", kind: "Service" }] } } },
+        {
+          apiVersion: "templates.gatekeeper.sh/v1",
+          kind: "ConstraintTemplate",
+          metadata: { name: "k8suniqueselector" },
+          spec: {
+            crd: { spec: { names: { kind: "K8sUniqueSelector" } } },
+            targets: [{ target: "admission.k8s.gatekeeper.sh", rego: `package k8suniqueselector
+violation[{"msg": msg}] {
+  input.review.kind.kind == "Service"
+  sel := input.review.object.spec.selector
+  other := data.inventory.namespace[ns][_]["Service"][name]
+  not itself(ns, name)
+  other.spec.selector == sel
+  msg := sprintf("same selector as service <%v> in namespace <%v>", [name, ns])
+}
+itself(ns, name) {
+  ns == input.review.object.metadata.namespace
+  name == input.review.object.metadata.name
+}
+` }],
+          },
+        },
+        { apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sUniqueSelector", metadata: { name: "unique-selector" }, spec: { match: { kinds: [{ apiGroups: [""], kinds: ["Service"] }] } } },
+      ]);
+      const pol = await clusterPolicy(kube);
+      assert.equal(pol.config?.metadata.name, "config");
+      const sync = new InventorySync(kube);
+      for (const fromCache of [false, true]) {
+        const m = new AuditManager({ kube, policy: () => pol, podId: "p", intervalMs: 0, writeStatus: false, sync, fromCache });
+        const s = await m.runOnce();
+        const u = s!.constraints.find((c) => c.name === "unique-selector")!;
+        assert.deepEqual(u.violations.map((v) => `${v.name}: ${v.message}`), ["web: same selector as service <web-copy> in namespace <team-a>", "web-copy: same selector as service <web> in namespace <team-a>"], `fromCache ${fromCache}`);
+        // from the cache only the synced Services are audited
+        if (fromCache) assert.equal(s!.objectsAudited, 4); // 3 + the kubernetes Service
+        await m.stop();
+      }
+      assert.match(sync.metricsText(), /^gatekeeper_sync\{kind="Service",status="active"\} 4$/m);
+      // a deletion reaches the inventory through the watch
+      await k.kubectl(["delete", "service", "web-copy", "-n", "team-a"]);
+      for (let i = 0; i < 50 && (sync.inventory() as any).namespace["team-a"].v1.Service["web-copy"]; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal((sync.inventory() as any).namespace["team-a"].v1.Service["web-copy"], undefined);
+      await sync.stop();
     }
 
     // one audit from a laptop

@@ -289,3 +289,75 @@ test("conftest result model: deny → failures, dryrun → warnings, passing con
     ],
   );
 });
+
+test("offline audit (portcullis audit -f): data.inventory from the Config's syncOnly kinds; exit codes and formats", async () => {
+  const { auditOnce } = await import("../../src/gatekeeper/audit/oneshot.ts");
+  const { cli } = await import("../cli/helpers.ts");
+  const { writeFileSync, mkdirSync } = await import("node:fs");
+  const yaml = (await import("js-yaml")).default;
+  const dir = mkdtempSync(join(tmpdir(), "audit-offline-"));
+  try {
+    const uniq = {
+      apiVersion: "templates.gatekeeper.sh/v1",
+      kind: "ConstraintTemplate",
+      metadata: { name: "k8suniqueselector" },
+      spec: {
+        crd: { spec: { names: { kind: "K8sUniqueSelector" } } },
+        targets: [
+          {
+            target: "admission.k8s.gatekeeper.sh",
+            rego: `package k8suniqueselector
+violation[{"msg": msg}] {
+  sel := input.review.object.spec.selector
+  other := data.inventory.namespace[ns][_]["Service"][name]
+  not itself(ns, name)
+  other.spec.selector == sel
+  msg := sprintf("same selector as service <%v> in namespace <%v>", [name, ns])
+}
+itself(ns, name) {
+  ns == input.review.object.metadata.namespace
+  name == input.review.object.metadata.name
+}
+`,
+          },
+        ],
+      },
+    };
+    const svc = (name: string, app: string) => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "team-a" }, spec: { selector: { app } } });
+    mkdirSync(join(dir, "policy"));
+    writeFileSync(
+      join(dir, "policy", "p.yaml"),
+      [uniq, { apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sUniqueSelector", metadata: { name: "unique-selector" }, spec: { match: { kinds: [{ apiGroups: [""], kinds: ["Service"] }] } } }, labelsTemplate, constraint("ns-owner", { enforcementAction: "dryrun", match: { kinds: [{ apiGroups: [""], kinds: ["Namespace"] }] }, parameters: { labels: ["owner"] } }), { apiVersion: "config.gatekeeper.sh/v1alpha1", kind: "Config", metadata: { name: "config", namespace: "gatekeeper-system" }, spec: { sync: { syncOnly: [{ group: "", version: "v1", kind: "Service" }] } } }]
+        .map((d) => yaml.dump(d))
+        .join("---\n"),
+    );
+    writeFileSync(join(dir, "objs.yaml"), [ns("team-a"), svc("web", "web"), svc("web-copy", "web"), svc("api", "api")].map((d) => yaml.dump(d)).join("---\n"));
+    const r = await auditOnce({ policyPaths: [join(dir, "policy")], files: [join(dir, "objs.yaml")] });
+    assert.deepEqual(
+      r.violations.map((v) => `${v.constraint.name} ${v.name}: ${v.message}`),
+      ["ns-owner team-a: you must provide labels: {\"owner\"}", "unique-selector web: same selector as service <web-copy> in namespace <team-a>", "unique-selector web-copy: same selector as service <web> in namespace <team-a>"],
+    );
+    const out = await cli(["audit", "--policy-dir", join(dir, "policy"), "-f", join(dir, "objs.yaml"), "--no-color", "--audit-report", join(dir, "r.json")]);
+    assert.equal(out.code, 1, out.err);
+    assert.match(out.out, /^FAIL - v1\/Service team-a\/web - unique-selector - \[unique-selector\] same selector as service <web-copy> in namespace <team-a>$/m);
+    assert.match(out.out, /^WARN - v1\/Namespace team-a - ns-owner - \[ns-owner\] you must provide labels: \{"owner"\}$/m);
+    assert.match(out.out, /3 tests, 0 passed, 1 warning, 2 failures, 0 exceptions/);
+    assert.equal(JSON.parse(readFileSync(join(dir, "r.json"), "utf8")).violations.length, 3);
+    // only a dryrun violation (the Namespace without owner): exit 0
+    writeFileSync(join(dir, "ok.yaml"), yaml.dump(ns("team-a")));
+    assert.equal((await cli(["audit", "--policy-dir", join(dir, "policy"), "-f", join(dir, "ok.yaml")])).code, 0);
+    // bad flags and bad input: clear errors
+    const bad = await cli(["audit", "--policy-dir", join(dir, "policy"), "-f", join(dir, "ok.yaml"), "--audit-chunk-size", "-3"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /^Error: --audit-chunk-size must be a whole number, got "-3"/);
+    assert.equal((await cli(["audit", "-f", join(dir, "ok.yaml"), "-o", "nope"])).code, 2);
+    const none = await cli(["audit", "-f", join(dir, "ok.yaml")]);
+    assert.equal(none.code, 1);
+    assert.match(none.err, /^Error: no ConstraintTemplate to audit with/);
+    const missing = await cli(["audit", "--policy-dir", join(dir, "nope"), "-f", join(dir, "ok.yaml")]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /^Error: .*nope/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

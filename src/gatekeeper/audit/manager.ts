@@ -16,7 +16,8 @@ import { runAudit, KNOWN_ACTIONS, type AuditSummary, type AuditLogEvent, type Co
 import { FileReportSink, teeSinks } from "./report.ts";
 import { auditStatus } from "./status.ts";
 import { auditSnapshot, auditExclusion, snapshotProblems, syncOnly } from "./policy.ts";
-import { KubeLister, clusterInventory } from "./kubelister.ts";
+import { KubeLister, clusterInventory, syncSetKinds } from "./kubelister.ts";
+import type { InventorySync } from "./sync.ts";
 import { ManifestLister, type Lister } from "./lister.ts";
 
 export interface AuditManagerOptions {
@@ -40,8 +41,8 @@ export interface AuditManagerOptions {
   isLeader?: () => boolean;
   /** Audit data.inventory's objects instead of listing (Gatekeeper's --audit-from-cache). */
   fromCache?: boolean;
-  /** Cluster-shaped data.inventory (sync), shared with the webhook; when absent the audit lists the sync kinds itself. */
-  inventory?: () => Obj | null;
+  /** Watched data.inventory (sync.ts): kept on the Config's syncOnly and the SyncSets' kinds; without it the audit lists those kinds at each run. */
+  sync?: InventorySync;
   log?: (level: "info" | "error", msg: string, fields: Record<string, unknown>) => void;
   reviewTimeoutMs?: number;
 }
@@ -116,12 +117,10 @@ export class AuditManager {
     const snap = this.snapshotFor(objs);
     const client = snap.client;
     let lister: Lister;
-    const inv = this.o.inventory?.();
-    if (inv) client.setInventoryDoc(inv);
-    else {
-      const kinds = syncOnly(objs.config);
-      client.setInventoryDoc(await clusterInventory(this.o.kube, kinds));
-    }
+    if (this.o.sync) {
+      await this.o.sync.setKinds([...syncOnly(objs.config), ...(await syncSetKinds(this.o.kube))]);
+      client.setInventoryDoc(this.o.sync.inventory());
+    } else client.setInventoryDoc(await clusterInventory(this.o.kube, syncOnly(objs.config)));
     if (this.o.fromCache) lister = inventoryLister(client.getInventory());
     else {
       const kl = new KubeLister(this.o.kube);
