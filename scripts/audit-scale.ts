@@ -108,6 +108,10 @@ if (values.kubeconfig) {
 const t0 = performance.now();
 const summary = await runAudit({ lister, client, chunkSize: Number(values.chunk), sink: values.report ? new FileReportSink(values.report) : { violation() {} } });
 const seconds = (performance.now() - t0) / 1000;
+// With --expose-gc: the heap that stays after the audit (a leak would show here, peak RSS is GC timing).
+const gc = (globalThis as { gc?: () => void }).gc;
+gc?.();
+const heapAfterGcMiB = gc ? Math.round(process.memoryUsage().heapUsed / 1048576) : undefined;
 const reportLines = values.report ? readFileSync(values.report, "utf8").split("\n").length - 1 : undefined;
 console.log(
   JSON.stringify({
@@ -121,6 +125,7 @@ console.log(
     seconds: Math.round(seconds * 100) / 100,
     objectsPerSecond: Math.round(summary.objectsAudited / seconds),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    heapAfterGcMiB,
     totalViolations: summary.totalViolations,
     byConstraint: Object.fromEntries(summary.constraints.map((c) => [c.name, c.totalViolations])),
     errors: summary.errors.length,
