@@ -8,7 +8,7 @@ const repeat = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command, io: CliIO): void {
   program
     .command("controller")
-    .description("Run Gatekeeper's validating admission webhook (portcullis controller --operation=webhook --policy-dir DIR)")
+    .description("Run Gatekeeper's validating admission webhook and audit (--operation=webhook,audit; docs/gatekeeper-webhook.md, docs/audit.md)")
     .option("--operation <op>", "what this process does; repeatable or comma-separated: webhook, audit", repeat, [])
     .option("--policy-dir <dir>", "read ConstraintTemplates, constraints, Config, Providers and Namespaces from YAML files here (watched)")
     .option("--kubeconfig <file>", "read them from the cluster this kubeconfig points at")
