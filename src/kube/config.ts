@@ -4,7 +4,7 @@
 // are @kubernetes/client-node's KubeConfig; it is an ES module of several megabytes, so it is
 // imported when a connection is first made, never at start-up.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { RequestOptions } from "node:https";
 import { KubeError, errorText } from "./errors.ts";
 
@@ -13,6 +13,8 @@ export interface KubeConfigOptions {
   kubeconfig?: string;
   /** Context to use instead of the file's current-context. */
   context?: string;
+  /** Only the in-cluster service account (an error outside a pod). */
+  inCluster?: boolean;
 }
 
 export interface Connection {
@@ -40,7 +42,11 @@ export async function loadKubeConfig(opts: KubeConfigOptions = {}): Promise<Conn
   const kc = new k8s.KubeConfig();
   let source: string;
   try {
-    if (opts.kubeconfig) {
+    if (opts.inCluster) {
+      if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(`${SA_DIR}/token`)) throw new Error(`not running in a pod (no KUBERNETES_SERVICE_HOST or no ${SA_DIR}/token)`);
+      kc.loadFromCluster();
+      source = "in-cluster service account";
+    } else if (opts.kubeconfig) {
       if (!existsSync(opts.kubeconfig)) throw new Error(`no such file`);
       kc.loadFromFile(opts.kubeconfig);
       source = opts.kubeconfig;
@@ -56,6 +62,7 @@ export async function loadKubeConfig(opts: KubeConfigOptions = {}): Promise<Conn
       kc.setCurrentContext(opts.context);
     }
   } catch (e) {
+    if (opts.inCluster) throw new KubeError(`in-cluster configuration: ${errorText(e)}`);
     throw new KubeError(`kubeconfig ${opts.kubeconfig ?? process.env.KUBECONFIG ?? ""}: ${errorText(e)}`.replace("kubeconfig : ", "kubeconfig: "));
   }
   const cluster = kc.getCurrentCluster();
@@ -71,7 +78,6 @@ export async function loadKubeConfig(opts: KubeConfigOptions = {}): Promise<Conn
   const ctx = kc.getContextObject(kc.getCurrentContext());
   let namespace = ctx?.namespace || "default";
   if (source === "in-cluster service account" && existsSync(`${SA_DIR}/namespace`)) {
-    const { readFileSync } = await import("node:fs");
     namespace = readFileSync(`${SA_DIR}/namespace`, "utf8").trim() || namespace;
   }
   return {

@@ -6,7 +6,7 @@
 // even when nothing failed, so a missed event cannot last.
 
 import { KubeClient, type ListOptions, type Obj, type ResourceRef, type WatchEvent } from "./client.ts";
-import { errorText, isGone } from "./errors.ts";
+import { isGone } from "./errors.ts";
 
 export interface InformerOptions extends Omit<ListOptions, "limit"> {
   /** Page size of the lists. Default 500. */
@@ -193,4 +193,3 @@ export class Informer {
   }
 }
 
-export { errorText };

@@ -107,6 +107,7 @@ test("kubeconfig errors are one line", async () => {
   writeFileSync(join(dir, "c"), "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
   await assert.rejects(KubeClient.connect({ kubeconfig: join(dir, "c") }), /no current cluster/);
   await assert.rejects(KubeClient.connect({ kubeconfig: join(dir, "c"), context: "nope" }), /no context "nope"/);
+  if (!process.env.KUBERNETES_SERVICE_HOST) await assert.rejects(KubeClient.connect({ inCluster: true }), /^KubeError: in-cluster configuration: not running in a pod \(no KUBERNETES_SERVICE_HOST or no \/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token\)$/);
 });
 
 test("informer: list, watch, re-watch from the last version, re-list after 410 Gone with the differences as events", async () => {
@@ -170,6 +171,36 @@ test("informer: a failing server is retried with backoff and the errors are repo
     await inf.start();
     assert.deepEqual(errors, ["GET /api/v1/namespaces: 503 ServiceUnavailable: etcd is down", "GET /api/v1/namespaces: 503 ServiceUnavailable: etcd is down"]);
     assert.equal(inf.list().length, 1);
+  } finally {
+    await inf.stop();
+    await f.close();
+  }
+});
+
+test("informer: a full re-list every resyncMs, the watch's timeoutSeconds cut to it", async () => {
+  const timeouts: string[] = [];
+  let lists = 0;
+  const f = await fakeServer((req, res, url) => {
+    if (url.searchParams.get("watch")) {
+      const t = url.searchParams.get("timeoutSeconds")!;
+      timeouts.push(t);
+      res.writeHead(200);
+      res.write("\n");
+      setTimeout(() => res.end(), Number(t) * 1000); // the server ends the watch after timeoutSeconds
+      return;
+    }
+    lists++;
+    json(res, 200, { metadata: { resourceVersion: String(lists) }, items: [ns("a", String(lists))] });
+  });
+  const updates: string[] = [];
+  const inf = new Informer(f.client, refs.namespaces, { resyncMs: 500, watchSeconds: 600 });
+  inf.on("update", (o) => updates.push(o.metadata.resourceVersion));
+  try {
+    await inf.start();
+    for (let i = 0; i < 100 && lists < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(lists >= 3, `lists: ${lists}`);
+    assert.ok(timeouts.every((t) => t === "1"), `watch timeouts ${timeouts}`);
+    assert.deepEqual(updates.slice(0, 2), ["2", "3"]); // a changed object found by the re-list is an update
   } finally {
     await inf.stop();
     await f.close();

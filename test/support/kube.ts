@@ -48,10 +48,10 @@ const alive = (pid: number) => {
   }
 };
 
-/** SIGTERM, then SIGKILL whatever is still running after 15 s (the API server drains slowly). */
-export async function stopAll(pids: number[]): Promise<void> {
+/** SIGTERM, then SIGKILL whatever is still running after graceMs (the API server drains slowly). */
+export async function stopAll(pids: number[], graceMs = 15000): Promise<void> {
   for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGTERM");
-  for (let i = 0; i < 150 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < graceMs / 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
   for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
 }
 
@@ -91,6 +91,7 @@ export interface Kube {
   url: string;
   dir: string;
   kubectl(args: string[], input?: string): Promise<RunResult>;
+  /** Stops etcd and the API server: SIGTERM, SIGKILL after 3 s (its data is thrown away). */
   stop(): Promise<void>;
 }
 
@@ -113,7 +114,7 @@ export async function startKube(opts: { extraArgs?: string; dir?: string } = {})
     async stop() {
       if (stopped) return;
       stopped = true;
-      await stopAll(pids);
+      await stopAll(pids, 3000);
     },
   };
 }
