@@ -8,8 +8,8 @@ const repeat = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command, io: CliIO): void {
   program
     .command("controller")
-    .description("Run Gatekeeper's validating admission webhook (portcullis controller --operation=webhook --policy-dir DIR)")
-    .option("--operation <op>", "what this process does; repeatable (webhook)", repeat, [])
+    .description("Run Gatekeeper's validating admission webhook and audit (--operation=webhook,audit; docs/gatekeeper-webhook.md, docs/audit.md)")
+    .option("--operation <op>", "what this process does; repeatable or comma-separated: webhook, audit", repeat, [])
     .option("--policy-dir <dir>", "read ConstraintTemplates, constraints, Config, Providers and Namespaces from YAML files here (watched)")
     .option("--kubeconfig <file>", "read them from the cluster this kubeconfig points at")
     .option("--in-cluster", "read them from the cluster the pod runs in (the default in a pod without --policy-dir or --kubeconfig)")
@@ -36,6 +36,14 @@ export function register(program: Command, io: CliIO): void {
     .option("--log-level <level>", "DEBUG, INFO, WARNING or ERROR", "INFO")
     .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]).default("json"))
     .option("--shutdown-grace-period <seconds>", "seconds to wait for requests in flight on SIGTERM", "30")
+    .option("--audit-interval <seconds>", "audit: seconds between audits (0: none)", "60")
+    .option("--audit-chunk-size <n>", "audit: objects per list request (limit/continue; 0: no limit)", "500")
+    .option("--constraint-violations-limit <n>", "audit: violations kept in each constraint's status", "20")
+    .option("--audit-match-kind-only", "audit: list only the kinds named in constraints' match.kinds")
+    .option("--audit-from-cache", "audit: audit the synced data.inventory instead of listing the cluster")
+    .option("--audit-report <file>", "audit: also write each complete report to this file (.ndjson: one JSON per line)")
+    .option("--audit-lease-name <name>", "audit: the coordination.k8s.io Lease of the audit's leader election", "portcullis-audit")
+    .option("--audit-lease-namespace <ns>", "audit: the Lease's namespace (default $POD_NAMESPACE, else the kubeconfig's)")
     .action(async (o) => {
       io.exitCode = await runController(o, io);
     });

@@ -40,6 +40,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   run: () => import("./run-command.ts"),
   build: () => import("./build-command.ts"),
   sign: () => import("./sign-command.ts"),
+  audit: () => import("./audit-command.ts"),
   doc: () => import("./doc-command.ts"),
   plugin: () => import("./plugin-command.ts"),
   controller: () => import("./controller-command.ts"),

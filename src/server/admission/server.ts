@@ -72,6 +72,10 @@ export interface WebhookServerOptions {
   allowHTTPProviders?: boolean;
   /** Longest wait for requests in flight on stop() (default 30 s). */
   drainTimeoutMs?: number;
+  /** More endpoints on the metrics address (the audit's /v1/audit): path → handler. */
+  routes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>;
+  /** More metric families appended to /metrics (the audit's). */
+  extraMetrics?: () => string;
 }
 
 export interface RunningWebhook {
@@ -337,10 +341,12 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
       if (healthToo && health(path, res)) return;
       if (metricsToo && path === "/metrics") {
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(
-          metrics.text() + `# HELP portcullis_admission_workers_replaced_total Admission workers replaced after missing a deadline or dying.\n# TYPE portcullis_admission_workers_replaced_total counter\nportcullis_admission_workers_replaced_total ${pool.replaced}\n# HELP portcullis_admission_pending Admission reviews waiting for or running on a worker.\n# TYPE portcullis_admission_pending gauge\nportcullis_admission_pending ${pool.pending()}\n`,
+          metrics.text() + (o.extraMetrics?.() ?? "") + `# HELP portcullis_admission_workers_replaced_total Admission workers replaced after missing a deadline or dying.\n# TYPE portcullis_admission_workers_replaced_total counter\nportcullis_admission_workers_replaced_total ${pool.replaced}\n# HELP portcullis_admission_pending Admission reviews waiting for or running on a worker.\n# TYPE portcullis_admission_pending gauge\nportcullis_admission_pending ${pool.pending()}\n`,
         );
         return;
       }
+      const route = metricsToo ? o.routes?.[path] : undefined;
+      if (route) return route(req, res);
       res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
     });
   const sideServers: http.Server[] = [];
