@@ -159,6 +159,33 @@ test("run --verify-key refuses an unsigned or re-pushed image before activation 
   }
 });
 
+test("persist: an activated OCI bundle is served from disk at the next start, the registry unreachable", { skip: registryMissing(), timeout: 60000 }, async () => {
+  const ref = `${reg!.host}/org/policy-persist:1.0.0`;
+  await buildPush(ref, "persisted policy");
+  const persist = join(work, "persist");
+  const conf = (url: string) => {
+    const f = join(work, `persist-${url.replace(/[^0-9]/g, "")}.yaml`);
+    writeFileSync(f, `services:\n  reg:\n    url: ${url}\n    type: oci\nbundles:\n  policy:\n    service: reg\n    resource: ${ref}\n    persist: true\npersistence_directory: ${persist}\n`);
+    return f;
+  };
+  const r = await run(["-c", conf(`http://${reg!.host}`)]);
+  try {
+    await until("the activation", async () => (await fetch(`${r.base}/health?bundles`)).status === 200);
+  } finally {
+    await r.server.close();
+    await r.done;
+  }
+  const r2 = await run(["-c", conf("http://127.0.0.1:1")]);
+  try {
+    assert.equal((await fetch(`${r2.base}/health?bundles`)).status, 200);
+    assert.deepEqual(await deny(r2.base), ["persisted policy"]);
+    await until("the failed pull logged", async () => r2.logs.some((l) => /failed to pull 127\.0\.0\.1:1\/org\/policy-persist:1\.0\.0/.test(l)));
+  } finally {
+    await r2.server.close();
+    await r2.done;
+  }
+});
+
 test("run: oci:// without -b, verification without an OCI bundle, a bad reference: clear errors", async () => {
   const a = await cli(["run", "-s", "oci://127.0.0.1:1/x:1"]);
   assert.equal(a.code, 1);
