@@ -1,6 +1,6 @@
 // The Gatekeeper external-data provider (`portcullis provider`) against a loopback registry: 100
 // signed images answered (cold, then warm from the digest cache), refusals, a bad request, and the
-// example ConstraintTemplate (examples/image-signatures) denying an unsigned Pod through
+// example ConstraintTemplate (library/gatekeeper/image-signatures) denying an unsigned Pod through
 // Gatekeeper's external_data over HTTPS.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -17,7 +17,7 @@ import { Client } from "../../src/gatekeeper/client.ts";
 import { startRegistry, registryMissing, type TestRegistry } from "../support/registry.ts";
 import { tlsServerCert } from "../support/sigstore-fixtures.ts";
 
-const EXAMPLES = fileURLToPath(new URL("../../examples/image-signatures", import.meta.url));
+const EXAMPLES = fileURLToPath(new URL("../../library/gatekeeper/image-signatures", import.meta.url));
 let reg: TestRegistry | undefined;
 let client: RegistryClient;
 const dir = mkdtempSync(join(tmpdir(), "pc-provider-"));
@@ -101,14 +101,15 @@ test("the external-data provider: digests for signed images, errors for unsigned
     const secure = await startProvider(verifier, { addr: "127.0.0.1", port: 0, tls: { certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key") }, requestTimeoutMs: 20000, log: new Logger("error", "json", () => {}) });
     try {
       const yaml = await import("js-yaml");
-      const ex = (f: string) => yaml.load(readFileSync(join(EXAMPLES, f), "utf8")) as any;
-      const provider = ex("provider.yaml");
+      const docs = yaml.loadAll(readFileSync(join(EXAMPLES, "image-signatures.yaml"), "utf8")) as any[];
+      const ex = (kind: string) => structuredClone(docs.find((d) => d.kind === kind));
+      const provider = ex("Provider");
       provider.spec.url = `https://127.0.0.1:${secure.port}/validate`;
       provider.spec.caBundle = Buffer.from(tls.caPem).toString("base64");
       const gk = new Client();
       gk.addProvider(provider);
-      gk.addTemplate(ex("template.yaml"));
-      gk.addConstraint(ex("constraint.yaml"));
+      gk.addTemplate(ex("ConstraintTemplate"));
+      gk.addConstraint(ex("K8sSignedImages"));
       const pod = (images: string[]) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default" }, spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } });
       assert.deepEqual((await gk.review(pod([images[0].ref, images[1].ref]))).results, []);
       const denied = await gk.review(pod([images[2].ref, unsigned.ref]));

@@ -1,6 +1,6 @@
 // The image-signature template denies an unsigned Pod through the webhook, end to end with real
 // processes: `portcullis provider` over HTTPS with a key configuration, `portcullis controller
-// --operation=webhook --policy-dir DIR` holding examples/image-signatures' Provider (its caBundle
+// --operation=webhook --policy-dir DIR` holding library/gatekeeper/image-signatures' Provider (its caBundle
 // the provider's CA), ConstraintTemplate and Constraint, and a loopback registry with one image
 // signed by `portcullis sign --key` and one unsigned. AdmissionReviews POSTed to /v1/admit: the
 // unsigned Pod is denied with the template's message, the signed one admitted.
@@ -22,7 +22,7 @@ import { pod, review } from "../gatekeeper/webhook-fixtures.ts";
 import { startRegistry, registryMissing, type TestRegistry } from "../support/registry.ts";
 import { tlsServerCert } from "../support/sigstore-fixtures.ts";
 
-const EXAMPLES = fileURLToPath(new URL("../../examples/image-signatures", import.meta.url));
+const EXAMPLES = fileURLToPath(new URL("../../library/gatekeeper/image-signatures", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pc-webhook-sigs-"));
 let reg: TestRegistry | undefined;
 const children: ChildProcess[] = [];
@@ -109,13 +109,14 @@ test("the image-signature template denies an unsigned Pod through the webhook an
   // the webhook with the example Provider (pointed at it), template and constraint
   const policy = join(dir, "policy");
   mkdirSync(policy);
-  const ex = (f: string) => yaml.load(readFileSync(join(EXAMPLES, f), "utf8")) as any;
-  const prov = ex("provider.yaml");
+  const docs = yaml.loadAll(readFileSync(join(EXAMPLES, "image-signatures.yaml"), "utf8")) as any[];
+  const ex = (kind: string) => structuredClone(docs.find((d) => d.kind === kind));
+  const prov = ex("Provider");
   prov.spec.url = `https://127.0.0.1:${providerPort}/validate`;
   prov.spec.caBundle = Buffer.from(tls.caPem).toString("base64");
   writeFileSync(join(policy, "provider.yaml"), yaml.dump(prov));
-  writeFileSync(join(policy, "template.yaml"), readFileSync(join(EXAMPLES, "template.yaml")));
-  writeFileSync(join(policy, "constraint.yaml"), readFileSync(join(EXAMPLES, "constraint.yaml")));
+  writeFileSync(join(policy, "template.yaml"), yaml.dump(ex("ConstraintTemplate")));
+  writeFileSync(join(policy, "constraint.yaml"), yaml.dump(ex("K8sSignedImages")));
   const webhook = await start(
     ["controller", "--operation=webhook", "--policy-dir", policy, "--self-signed", "--port", "0", "--host", "127.0.0.1", "--metrics-addr", "0", "--health-addr", "127.0.0.1:0", "--max-serving-threads", "1"],
     /"msg":"Webhook serving\."/,
