@@ -15,7 +15,7 @@ import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTe
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import { termString } from "./parser.ts";
 import type { Value } from "./value.ts";
-import { RSet, BigDec, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
+import { RSet, BigDec, equal, hashKey, makeObject, numberLiteral, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
   TreeNode,
   navigate,
@@ -330,7 +330,7 @@ function scalarValueOf(t: Term): Value | undefined {
     case "boolean":
       return t.value;
     case "number":
-      return numberFromText(t.value);
+      return numberLiteral(t.value);
     case "string":
       return t.value;
     default:
@@ -1523,7 +1523,7 @@ export class Compiler {
       case "boolean":
         return constTerm(t.value);
       case "number": {
-        const v = numberFromText(t.value);
+        const v = numberLiteral(t.value);
         if (v === undefined) throw RegoError.single("rego_parse_error", `invalid number ${t.value}`, t.loc);
         return constTerm(v);
       }
@@ -1535,8 +1535,12 @@ export class Compiler {
         return this.compileRef(t, st);
       case "array":
       case "set": {
-        const items = t.items.map((i) => this.compileTerm(i, st));
         const isSet = t.type === "set";
+        // OPA builds a set literal with dynamic elements from its elements in term order, number
+        // literals before variables and refs: of equal numbers that differ in text (`{input.v, 1}`
+        // with input.v = 1.0), the literal is the one kept.
+        const terms = isSet && t.items.some((i) => i.type === "number") ? [...t.items.filter((i) => i.type === "number"), ...t.items.filter((i) => i.type !== "number")] : t.items;
+        const items = terms.map((i) => this.compileTerm(i, st));
         if (items.every((i) => i.ev !== null)) {
           const evs = items.map((i) => i.ev!);
           const n = evs.length;

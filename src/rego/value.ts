@@ -52,13 +52,15 @@ export class BigDec {
 }
 
 /**
- * A number that keeps the text it was read with, as OPA's json.Number does. The engine never
- * makes one; hosts do: conftest's inputs hold Go float64s, which OPA prints with Go's shortest
- * `%g` text (`1e+06` for 1000000), so `portcullis test` marks the input numbers whose Go text
- * differs from the plain one (src/conftest/numbers.ts). It is the number `n` everywhere (order,
- * equality, hashing, arithmetic, whose results are plain numbers again); only `numberText`
- * (sprintf, json.marshal, JSON output) prints `text`. As a BigDec it is not an integer to
- * builtins that need one, as json.Number("1e+06") is not in OPA.
+ * A number that keeps the text it was read with, as OPA's json.Number does: a Rego literal, a
+ * JSON input or data number, `json.unmarshal` or `to_number` whose text is not the number's
+ * canonical text (`1.0`, `1e3`, `0.50`, `2e308`, `-0`; see `numberLiteral`). Conftest's inputs
+ * hold Go float64s, which OPA prints with Go's shortest `%g` text (`1e+06` for 1000000), so
+ * `portcullis test` marks those too (src/conftest/numbers.ts). It is the number `n` everywhere
+ * (order, equality, hashing, arithmetic, whose results are plain canonical numbers again, as
+ * OPA's are); only `numberText` (sprintf, json.marshal, JSON output, print) shows `text`. As a
+ * BigDec it is not an integer to builtins that need one, as json.Number("1.0") is not in OPA.
+ * Canonical texts never make one, so the hot path (plain JS numbers) is unchanged.
  */
 export class TextNumber extends BigDec {
   readonly n: number | bigint | BigDec;
@@ -76,13 +78,16 @@ export class RSet {
   private sortedCache: Value[] | null = null;
   constructor(items?: Iterable<Value>) {
     this.map = new Map();
-    if (items) for (const v of items) this.map.set(hashKey(v), v);
+    if (items) for (const v of items) this.add(v);
   }
   get size(): number {
     return this.map.size;
   }
   add(v: Value): void {
-    this.map.set(hashKey(v), v);
+    const k = hashKey(v);
+    // Equal numbers may differ in text (1 and 1.0): the first one added stays, as in OPA.
+    if (typeof v !== "string" && isNumber(v) && this.map.has(k)) return;
+    this.map.set(k, v);
     this.sortedCache = null;
   }
   has(v: Value): boolean {
@@ -202,6 +207,17 @@ export function fromDecimal(d: Decimal): number | bigint | BigDec {
   const n = d.toNumber();
   if (Number.isFinite(n) && n !== 0 && new Dec(n).eq(d)) return n;
   return new BigDec(d);
+}
+
+/**
+ * A number read from text that OPA keeps as written (a Rego literal, JSON, `to_number`): the
+ * canonical number when the text is its canonical text, else a TextNumber holding the text.
+ * `text` must be a JSON number (optionally with Rego's leading `-`). Undefined for malformed text.
+ */
+export function numberLiteral(text: string): number | bigint | BigDec | undefined {
+  const v = numberFromText(text);
+  if (v === undefined) return undefined;
+  return numberText(v) === text ? v : new TextNumber(v, text);
 }
 
 /** Parse a number literal as written in Rego or JSON. Returns undefined for malformed text. */
