@@ -372,7 +372,7 @@ function sprintfArg(v: Value): GoVal {
     case "number":
       return Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v) : v;
   }
-  if (v instanceof TextNumber) return textNumberArg(v.text);
+  if (v instanceof TextNumber && !v.goFloat) return textNumberArg(v.text);
   if (v instanceof BigDec) {
     const n = v.d.toNumber();
     return Number.isFinite(n) ? (Number.isInteger(n) ? new GoFloat(n) : n) : v.d.toString();

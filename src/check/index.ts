@@ -17,6 +17,8 @@ export interface CheckOptions {
   /** "v0v1": modules must be valid in both versions (opa check --v0-v1): v0 parsing, v1 rules. */
   regoVersion?: "v0" | "v1" | "v0v1";
   maxErrors?: number;
+  /** JSON Schemas for the type check (opa check -s; src/load/schemas.ts). */
+  schemas?: Record<string, unknown>;
 }
 
 /** An error as opa check reports it; `details` carries the source line of parse errors. */
@@ -25,6 +27,8 @@ export interface CheckError {
   message: string;
   location?: { file: string; row: number; col: number };
   details?: { line: string; idx: number };
+  /** A type error's details object, as OPA's JSON report has it (undefined ref, match error). */
+  typeDetails?: unknown;
 }
 
 export interface CheckResult {
@@ -153,7 +157,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
     // The Rego v1 checks the compiler would make (shadowing, duplicate imports, deprecated
     // builtins) are made by strict.ts in their own stages; compiling the modules as v0 keeps a
     // late-stage error (deprecated builtin) from hiding an earlier one (recursion).
-    const engine = new Engine({ regoVersion: o.regoVersion === "v0" ? "v0" : "v1" });
+    const engine = new Engine({ regoVersion: o.regoVersion === "v0" ? "v0" : "v1", schemas: o.schemas });
     engine.addParsedModules(ordered.map(withoutV1Checks));
     engine.compile();
   } catch (e) {
@@ -167,7 +171,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
   const ours = strictErrors(ordered, { strict: !!o.strict, builtins: OPA_BUILTINS });
   const picked = pickStagedErrors(ours, compiler, ordered);
   if (picked.length === 0) return [];
-  let out: CheckError[] = picked.map((x) => ({ code: x.code, message: x.message, location: x.location }));
+  let out: CheckError[] = picked.map((x) => (x.details !== undefined ? { code: x.code, message: x.message, location: x.location, typeDetails: x.details } : { code: x.code, message: x.message, location: x.location }));
   const limit = o.maxErrors ?? 10;
   if (limit > 0 && out.length > limit) {
     out = out.slice(0, limit);

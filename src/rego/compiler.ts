@@ -43,8 +43,10 @@ import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprT
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { formatValue } from "./print.ts";
+import { goQuote } from "../gotext/fmt.ts";
+import { schemaType, SchemaError } from "./schema.ts";
 import * as Ty from "./types.ts";
-import { annotationJSON } from "./astjson.ts";
+import { annotationJSON, termJSON } from "./astjson.ts";
 import type { TyFn } from "./types.ts";
 
 /** Thrown while compiling an expression whose variables are not bound yet. */
@@ -74,6 +76,8 @@ interface ModCtx {
   notBodies?: boolean;
   /** Rego v1 rules apply (v1 module, or `import rego.v1`): no shadowing of input/data, no deprecated builtins. */
   v1: boolean;
+  /** A query (OPA rewrites `==` to `=`, and so type-checks it, in modules only). */
+  query?: boolean;
   module?: Module;
 }
 
@@ -164,6 +168,8 @@ class State {
   types: Map<number, TyFn> = new Map();
   /** The rule being compiled (rego.metadata.* read its annotations). */
   rule: Rule | null = null;
+  /** The input's type in this rule, from a `schemas:` annotation (null: the compiler's). */
+  inputType: Ty.Ty | null = null;
   constructor(mod: ModCtx, owner: TreeNode | null, counter?: { n: number; names: string[] }, scope?: Scope, bound?: Iterable<number>) {
     this.mod = mod;
     this.owner = owner;
@@ -192,6 +198,7 @@ class State {
     const c = new State(this.mod, this.owner, this.counter, new Scope(this.scope), this.bound);
     c.types = new Map(this.types);
     c.rule = this.rule;
+    c.inputType = this.inputType;
     return c;
   }
 }
@@ -452,6 +459,10 @@ export class Compiler {
   private nest = 0;
   /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
   hooks: EvalHooks | null = null;
+  /** The input's static type (from `eval -s`/`check -s`'s schema); null: unknown (any). */
+  inputType: Ty.Ty | null = null;
+  /** The types of the schemas `# METADATA schemas:` annotations may name (`schema.x.y`). */
+  schemaTypes: Map<string, Ty.Ty> = new Map();
   /** Compile evaluation trace events (engine.ts compiles a traced tree only when an evaluation asks for a tracer). */
   tracing = false;
   /** The builtins this compile may call (the engine's table, restricted by its capabilities). */
@@ -553,7 +564,7 @@ export class Compiler {
   }
 
   private compileQueryBody(body: Body, file: string): CompiledQuery {
-    const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set(), v1: this.queryV1 };
+    const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set(), v1: this.queryV1, query: true };
     const st = new State(mod, null);
     const exprs: CompiledQuery["exprs"] = [];
     const captures = new Map<Expr, number>();
@@ -646,11 +657,46 @@ export class Compiler {
 
   // ---- Rules ---------------------------------------------------------------------------------
 
+  /**
+   * The input's type in a rule with `schemas:` annotations (its package's, then its own, the
+   * later overriding): `- input: schema.x` types the whole input with a schema of the engine's
+   * schema set, `- input.a.b: {…}` the part at a.b with an inline schema. Null when none applies.
+   * (Schemas for `data` paths are not applied: data keeps the types of its rules.)
+   */
+  private annotatedInputType(rule: Rule, mod: ModCtx): Ty.Ty | null {
+    const anns = [...(mod.module?.annotations ?? []), ...rule.annotations];
+    let ty: Ty.Ty | null = null;
+    for (const a of anns) {
+      const entries = a.schemas as { path: string[]; schema?: string[]; definition?: unknown }[] | undefined;
+      if (!Array.isArray(entries)) continue;
+      for (const e of entries) {
+        if (e.path[0] !== "input") continue;
+        let t: Ty.Ty;
+        if (e.schema !== undefined) {
+          const name = e.schema.join(".");
+          const known = this.schemaTypes.get(name);
+          if (known === undefined) throw RegoError.single("rego_type_error", `undefined schema: ${name}`, a.loc);
+          t = known;
+        } else {
+          try {
+            t = schemaType(e.definition);
+          } catch (err) {
+            if (err instanceof SchemaError) throw RegoError.single("rego_type_error", err.message, a.loc);
+            throw err;
+          }
+        }
+        ty = withTypeAt(ty ?? this.inputType ?? Ty.ANY, e.path.slice(1), t);
+      }
+    }
+    return ty;
+  }
+
   private compileRuleInto(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): void {
     if (rule.head.kind === "function") rule = templateArgsToBody(rule);
     const h = rule.head;
     const st = new State(mod, node);
     st.rule = rule;
+    st.inputType = this.annotatedInputType(rule, mod);
     // Wildcards in heads become distinct variables.
     let args: MatchFn[] | null = null;
     let argChecks: ExprFn[] = [];
@@ -1135,7 +1181,8 @@ export class Compiler {
         try {
           this.compileExpr(body[i], st.child(), -1);
         } catch (err) {
-          if (err instanceof Unsafe) vars.push(...err.vars);
+          // OPA reports an unsafe variable at the expression it is unsafe in.
+          if (err instanceof Unsafe) for (const v of err.vars) vars.push({ ...v, loc: body[i].loc });
           else throw err;
         }
       }
@@ -1157,6 +1204,7 @@ export class Compiler {
       const n = e.node;
       // `x := …` and `x = …` directly (the common case, and two stack frames fewer).
       const op = n.type === "call" && n.op.terms.length === 1 && n.op.terms[0].type === "var" ? n.op.terms[0].name : "";
+      if ((op === "eq" || (op === "equal" && !st.mod.query)) && n.type === "call" && n.args.length === 2) this.checkUnifiable(n.args[0], n.args[1], st, e.loc);
       if (op === "assign" && n.type === "call") fn = this.withCapture(this.compileAssign(n.args[0], n.args[1], st, e.loc), capture);
       else if (op === "eq" && n.type === "call") fn = this.withCapture(this.compileUnify(n.args[0], n.args[1], st), capture);
       else fn = this.compileExprNode(e, st, capture);
@@ -2254,14 +2302,29 @@ export class Compiler {
         return this.unifyPairs(a.items.map((x, i) => [x, b.items[i]] as [Term, Term]), st);
       }
       if (a.type === "object" && b.type === "object" && a.items.length === b.items.length) {
+        // As OPA's safety analysis (ast/unify.go), only the values under keys both objects have
+        // are unified; a variable only under a key of one side is never bound: unsafe.
         const pairs: [Term, Term][] = [];
+        const lone: Term[] = [];
+        const matched = new Set<number>();
         for (const [ka, va] of a.items) {
           const kv = constValueOf(ka);
-          const other = b.items.find(([kb]) => kv !== undefined && equal(constValueOf(kb) as Value, kv));
-          if (!other) return () => false;
-          pairs.push([va, other[1]]);
+          const j = kv === undefined ? -1 : b.items.findIndex(([kb], i) => !matched.has(i) && equal(constValueOf(kb) as Value, kv));
+          if (j < 0) lone.push(va);
+          else {
+            matched.add(j);
+            pairs.push([va, b.items[j][1]]);
+          }
         }
-        return this.unifyPairs(pairs, st);
+        if (lone.length === 0) return this.unifyPairs(pairs, st);
+        b.items.forEach(([, vb], i) => matched.has(i) || lone.push(vb));
+        const fn = this.unifyPairs(pairs, st);
+        const vars: VarTerm[] = [];
+        for (const t of lone) this.collectUnbound(t, st, vars);
+        if (vars.length > 0) throw new Unsafe(vars);
+        // The keys differ: it never succeeds (what it binds is bound for the expressions after it).
+        void fn;
+        return () => false;
       }
       if (a.type === "var" || b.type === "var") {
         // x = [y] with both unbound: neither side can be evaluated.
@@ -2955,6 +3018,27 @@ export class Compiler {
     });
   }
 
+  /**
+   * OPA's `match error`: `a = b` or `a == b` (which OPA rewrites to `=`) whose sides' static
+   * types have no value in common (`input.age == "x"` with a schema saying number).
+   */
+  private checkUnifiable(a: Term, b: Term, st: State, loc: Location): void {
+    const ta = this.typeOf(a, st);
+    const tb = this.typeOf(b, st);
+    if (ta === TY_ANY || tb === TY_ANY) return;
+    this.checks.push(() => {
+      const x = ta();
+      const y = tb();
+      if (Ty.unifiable(x, y)) return null;
+      return {
+        code: "rego_type_error",
+        message: `match error\n\tleft  : ${Ty.tyString(x)}\n\tright : ${Ty.tyString(y)}`,
+        location: loc,
+        details: { a: Ty.tyJSON(x), b: Ty.tyJSON(y) },
+      };
+    });
+  }
+
   private runChecks(): void {
     const checks = this.checks;
     this.checks = [];
@@ -3063,14 +3147,18 @@ export class Compiler {
    * A reference's static type as a base type and the operands applied to it, with the base's
    * text as OPA prints it (`data.t.obj`, `x`); null when nothing is known (input, base data).
    */
-  private refTypeParts(t: RefTerm, st: State, depth: number): { base: TyFn; ops: Term[]; text: string } | null {
+  private refTypeParts(t: RefTerm, st: State, depth: number): { base: TyFn; ops: Term[]; text: string; prefix: Term[] } | null {
     const head = t.terms[0];
     const rest = t.terms.slice(1);
-    if (head.type !== "var") return { base: this.typeOf(head, st, depth + 1), ops: rest, text: "" };
+    if (head.type !== "var") return { base: this.typeOf(head, st, depth + 1), ops: rest, text: "", prefix: [head] };
     if (isWildcard(head.name)) return null;
     const slot = st.scope.find(head.name);
-    if (slot !== undefined) return { base: st.types.get(slot) ?? TY_ANY, ops: rest, text: head.name };
-    if (head.name === "input") return null;
+    if (slot !== undefined) return { base: st.types.get(slot) ?? TY_ANY, ops: rest, text: head.name, prefix: [head] };
+    if (head.name === "input") {
+      // The input's type comes from a schema (eval -s, a rule's `schemas:` annotation), if any.
+      const it = st.inputType ?? this.inputType;
+      return it === null ? null : { base: () => it, ops: rest, text: "input", prefix: [head] };
+    }
     if (!(head.name === "data" || st.mod.ruleNames.has(head.name) || st.mod.imports.has(head.name))) return null;
     let path: string[] = [];
     const terms = rest;
@@ -3092,7 +3180,8 @@ export class Compiler {
     }
     if (node === null || !node.hasDocRules) return null;
     const n = node;
-    return { base: () => this.nodeType(n, false), ops: terms.slice(i), text: "data" + walked.map(refPartText).join("") };
+    const prefix: Term[] = [{ type: "var", name: "data", loc: head.loc }, ...walked.map((w): Term => ({ type: "string", value: w, loc: head.loc }))];
+    return { base: () => this.nodeType(n, false), ops: terms.slice(i), text: "data" + walked.map(refPartText).join(""), prefix };
   }
 
   /**
@@ -3103,15 +3192,14 @@ export class Compiler {
   private checkRefDefined(t: RefTerm, st: State): void {
     const parts = this.refTypeParts(t, st, 0);
     if (parts === null || parts.ops.length === 0 || parts.text === "") return;
-    const { base, ops, text } = parts;
+    const { base, ops, text, prefix } = parts;
     const keys = ops.map((o) => constValueOf(o));
     this.checks.push(() => {
       let ty = base();
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         if (ty.k === Ty.K_ANY || ty.k === 0) return null;
-        if (k !== undefined && Ty.lacksKey(ty, k)) {
-          return { code: "rego_type_error", message: `undefined ref: ${text}${ops.map(refPartText).join("")}`, location: t.loc };
-        }
+        if (k !== undefined && Ty.lacksKey(ty, k)) return undefinedRefError(t.loc, text, prefix, ops, i, ty);
         ty = k === undefined ? Ty.elemOf(ty) : Ty.indexOf(ty, k);
       }
       return null;
@@ -3779,6 +3867,52 @@ function templateArgsToBody(rule: Rule): Rule {
 }
 
 /** A reference operand as OPA prints it: `.name`, `["a b"]`, `[5]`, `[x]`. */
+/** `base` with the type at `path` replaced by `t` (parts of an unknown type become open objects). */
+function withTypeAt(base: Ty.Ty, path: string[], t: Ty.Ty): Ty.Ty {
+  if (path.length === 0) return t;
+  const [k, ...rest] = path;
+  const obj = base.k === Ty.K_OBJ;
+  const props = new Map(obj && base.props ? base.props : []);
+  props.set(k, withTypeAt(props.get(k) ?? (obj && base.elem ? base.elem : Ty.ANY), rest, t));
+  return { k: Ty.K_OBJ, props, elem: obj && base.props && base.props.size > 0 && !base.elem ? undefined : obj && base.elem ? base.elem : Ty.ANY };
+}
+
+/**
+ * OPA's `undefined ref` error for the constant key ops[i] that type `ty` cannot have, with its
+ * details: for an object or array the ref, a caret under the key, the key and the keys there are
+ * (or the key type); for a scalar the ref, carets under the scalar's part, and its type.
+ */
+function undefinedRefError(loc: Location, text: string, prefix: Term[], ops: Term[], i: number, ty: Ty.Ty): ErrorDetail {
+  const refText = text + ops.map(refPartText).join("");
+  const ref = [...prefix, ...ops].map((x) => termJSON(x));
+  const collection = (ty.k & (Ty.K_ARR | Ty.K_OBJ | Ty.K_SET)) !== 0;
+  if (!collection) {
+    // The part before the key is a scalar: OPA's "unsupported" detail, at that part.
+    const pos = prefix.length + i - 1;
+    const upTo = text + ops.slice(0, i).map(refPartText).join("");
+    const lines = [refText, "^".repeat(upTo.length), `have: ${Ty.tyString(ty)}`];
+    return { code: "rego_type_error", message: `undefined ref: ${refText}\n\t${lines.join("\n\t")}`, location: loc, details: { ref, pos, have: Ty.tyJSON(ty) } };
+  }
+  const pos = prefix.length + i;
+  const pad = " ".repeat((text + ops.slice(0, i).map(refPartText).join("")).length + 1);
+  const isObj = ty.k === Ty.K_OBJ;
+  const oneOf = isObj && ty.props ? Array.from(ty.props.keys()).sort() : [];
+  const want = isObj ? Ty.T_STR : ty.k === Ty.K_ARR ? Ty.T_NUM : Ty.ANY;
+  const lines = [refText, `${pad}^`, `${pad}have: ${termString(ops[i])}`];
+  lines.push(oneOf.length > 0 ? `${pad}want (one of): [${oneOf.map((k) => goQuoteString(k)).join(" ")}]` : `${pad}want (type): ${Ty.tyString(want)}`);
+  return {
+    code: "rego_type_error",
+    message: `undefined ref: ${refText}\n\t${lines.join("\n\t")}`,
+    location: loc,
+    details: { ref, pos, want: Ty.tyJSON(want), oneOf: oneOf.length > 0 ? oneOf : null },
+  };
+}
+
+/** A string as Go's %v prints an ast.String (strconv.Quote; the keys here are plain text). */
+function goQuoteString(s: string): string {
+  return goQuote(s);
+}
+
 function refPartText(t: Term | string): string {
   if (typeof t === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t) ? `.${t}` : `[${JSON.stringify(t)}]`;
   switch (t.type) {

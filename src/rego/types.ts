@@ -186,7 +186,7 @@ export function tyString(t: Ty): string {
   if (t.k & K_OBJ) {
     parts.push(
       t.props && t.props.size > 0
-        ? `object<${Array.from(t.props, ([k, v]) => `${k}: ${tyString(v)}`).join(", ")}>`
+        ? `object<${sortedProps(t.props).map(([k, v]) => `${k}: ${tyString(v)}`).join(", ")}>`
         : `object[any: ${tyString(t.elem ?? ANY)}]`,
     );
   }
@@ -207,4 +207,48 @@ export function declString(d: TypeDecl): string {
     default:
       return d.type;
   }
+}
+
+/** An object type's static properties in OPA's order (by key). */
+function sortedProps(props: Map<string, Ty>): [string, Ty][] {
+  return Array.from(props).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A type in OPA's JSON form (the `details` of type errors): {"type": "number"}, {"type": "object", "static": […]}, … */
+export function tyJSON(t: Ty): unknown {
+  if (t.k === K_ANY || t.k === 0) return { type: "any" };
+  const parts: unknown[] = [];
+  for (const [k, n] of NAMES) if (t.k & k) parts.push({ type: n });
+  if (t.k & K_ARR) parts.push(t.items ? { type: "array", static: t.items.map(tyJSON) } : { type: "array", dynamic: tyJSON(t.elem ?? ANY) });
+  if (t.k & K_OBJ) {
+    const o: Record<string, unknown> = { type: "object" };
+    if (t.props && t.props.size > 0) o.static = sortedProps(t.props).map(([key, v]) => ({ key, value: tyJSON(v) }));
+    if (t.elem || !t.props || t.props.size === 0) o.dynamic = { key: { type: "any" }, value: tyJSON(t.elem ?? ANY) };
+    parts.push(o);
+  }
+  if (t.k & K_SET) parts.push({ type: "set", of: tyJSON(t.elem ?? ANY) });
+  return parts.length === 1 ? parts[0] : { type: "any", of: parts };
+}
+
+/** Can values of the two types be equal (OPA's unification check of `=` and `==`)? False only when surely not. */
+export function unifiable(a: Ty, b: Ty): boolean {
+  if (a.k === K_ANY || b.k === K_ANY || a.k === 0 || b.k === 0) return true;
+  if ((a.k & b.k) === 0) return false;
+  if (a.k !== b.k) return true;
+  if (a.k === K_ARR) {
+    if (a.items && b.items) return a.items.length === b.items.length && a.items.every((x, i) => unifiable(x, b.items![i]));
+    return unifiable(elemOf(a), elemOf(b));
+  }
+  if (a.k === K_OBJ) {
+    if (a.props && b.props && !a.elem && !b.elem && a.props.size > 0 && b.props.size > 0) {
+      if (a.props.size !== b.props.size) return false;
+      for (const [k, v] of a.props) {
+        const w = b.props.get(k);
+        if (w === undefined || !unifiable(v, w)) return false;
+      }
+      return true;
+    }
+    return true;
+  }
+  return true;
 }

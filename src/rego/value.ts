@@ -65,10 +65,13 @@ export class BigDec {
 export class TextNumber extends BigDec {
   readonly n: number | bigint | BigDec;
   readonly text: string;
-  constructor(n: number | bigint | BigDec, text: string) {
+  /** A Go float64 (conftest's inputs), which sprintf passes as a float64 rather than by its text. */
+  readonly goFloat: boolean;
+  constructor(n: number | bigint | BigDec, text: string, goFloat = false) {
     super(toDecimal(n));
     this.n = n;
     this.text = text;
+    this.goFloat = goFloat;
   }
 }
 
