@@ -397,6 +397,7 @@ function constValueOf(t: Term): Value | undefined {
 }
 
 const TY_ANY: TyFn = () => Ty.ANY;
+const TY_UNKNOWN: TyFn = () => Ty.UNKNOWN;
 const TY_NULL: TyFn = () => Ty.T_NULL;
 const TY_BOOL: TyFn = () => Ty.T_BOOL;
 const TY_NUM: TyFn = () => Ty.T_NUM;
@@ -960,6 +961,29 @@ export class Compiler {
 
   /** Post-compile: early exit and rule indexes. */
   private finish(node: TreeNode): void {
+    // OPA evaluates a complete rule's definitions in its rule index's order (ast/index.go):
+    // those without an indexable condition (`input.x == "v"`) first, then the trie's: its refs
+    // are ordered by how many definitions test them (then by first use), and at each ref the
+    // definitions that do not test it come first, so a definition testing a less used ref comes
+    // before one testing a more used ref. The order decides which definition an
+    // eval_conflict_error names; the values are the same either way. (Only a body's first
+    // `input.… == constant` is considered here.)
+    if (node.complete.some((r) => r.inputEq !== null) && node.complete.length > 1) {
+      const freq = new Map<string, { n: number; first: number }>();
+      node.complete.forEach((r, i) => {
+        if (r.inputEq === null) return;
+        const k = r.inputEq.path.join("\u0000");
+        const f = freq.get(k);
+        if (f) f.n++;
+        else freq.set(k, { n: 1, first: i });
+      });
+      const refs = [...freq].sort(([, a], [, b]) => b.n - a.n || a.first - b.first).map(([k]) => k);
+      const rank = (r: CompiledRule) => (r.inputEq === null ? Infinity : refs.indexOf(r.inputEq.path.join("\u0000")));
+      node.complete = node.complete
+        .map((r, i) => ({ r, i, k: rank(r) }))
+        .sort((a, b) => (a.k === b.k ? a.i - b.i : b.k - a.k))
+        .map((x) => x.r);
+    }
     const rules = node.complete;
     if (rules.length > 0 && rules.every((r) => r.constValue && r.elses.length === 0)) {
       const first = (rules[0] as CompiledRule & { constVal?: Value }).constVal;
@@ -2302,43 +2326,27 @@ export class Compiler {
         return this.unifyPairs(a.items.map((x, i) => [x, b.items[i]] as [Term, Term]), st);
       }
       if (a.type === "object" && b.type === "object" && a.items.length === b.items.length) {
-        // As OPA's safety analysis (ast/unify.go), only the values under keys both objects have
-        // are unified; a variable only under a key of one side is never bound: unsafe.
+        if (constKeys(a) && constKeys(b)) return this.unifyObjects(a, b, st);
         const pairs: [Term, Term][] = [];
-        const lone: Term[] = [];
-        const matched = new Set<number>();
         for (const [ka, va] of a.items) {
           const kv = constValueOf(ka);
-          const j = kv === undefined ? -1 : b.items.findIndex(([kb], i) => !matched.has(i) && equal(constValueOf(kb) as Value, kv));
-          if (j < 0) lone.push(va);
-          else {
-            matched.add(j);
-            pairs.push([va, b.items[j][1]]);
-          }
+          const other = b.items.find(([kb]) => kv !== undefined && equal(constValueOf(kb) as Value, kv));
+          if (!other) return () => false;
+          pairs.push([va, other[1]]);
         }
-        if (lone.length === 0) return this.unifyPairs(pairs, st);
-        b.items.forEach(([, vb], i) => matched.has(i) || lone.push(vb));
-        const fn = this.unifyPairs(pairs, st);
-        const vars: VarTerm[] = [];
-        for (const t of lone) this.collectUnbound(t, st, vars);
-        if (vars.length > 0) throw new Unsafe(vars);
-        // The keys differ: it never succeeds (what it binds is bound for the expressions after it).
-        void fn;
-        return () => false;
+        return this.unifyPairs(pairs, st);
       }
-      if (a.type === "var" || b.type === "var") {
-        // x = [y] with both unbound: neither side can be evaluated.
-        const vars: VarTerm[] = [];
-        this.collectUnbound(a, st, vars);
-        this.collectUnbound(b, st, vars);
-        throw new Unsafe(vars);
-      }
+      // x = [y] with both unbound: neither side can be evaluated.
       const vars: VarTerm[] = [];
       this.collectUnbound(a, st, vars);
       this.collectUnbound(b, st, vars);
       throw new Unsafe(vars);
     }
     const [pat, val] = na ? [a, b] : [b, a];
+    // Objects whose constant keys differ: OPA binds what the common keys bind (then fails).
+    if (pat.type === "object" && val.type === "object" && pat.items.length === val.items.length && constKeys(pat) && constKeys(val) && !shapesCanUnify(pat, val)) {
+      return this.unifyObjects(pat, val, st);
+    }
     if (!shapesCanUnify(pat, val)) {
       // Literals of different shapes never unify, so the pattern's variables are never bound.
       const vars: VarTerm[] = [];
@@ -2355,6 +2363,34 @@ export class Compiler {
       };
     }
     return (c, f, k) => cv.en(c, f, (v) => pm(c, f, v, k));
+  }
+
+  /**
+   * Two object literals of the same size. As OPA's safety analysis (ast/unify.go), only the values
+   * under keys both objects have are unified; a variable only under a key of one side is never
+   * bound (unsafe), and objects whose keys differ never unify (OPA's type check: match error).
+   */
+  private unifyObjects(a: Term & { type: "object" }, b: Term & { type: "object" }, st: State): ExprFn {
+    const pairs: [Term, Term][] = [];
+    const lone: Term[] = [];
+    const matched = new Set<number>();
+    for (const [ka, va] of a.items) {
+      const kv = constValueOf(ka);
+      const j = kv === undefined ? -1 : b.items.findIndex(([kb], i) => !matched.has(i) && equal(constValueOf(kb) as Value, kv));
+      if (j < 0) lone.push(va);
+      else {
+        matched.add(j);
+        pairs.push([va, b.items[j][1]]);
+      }
+    }
+    if (lone.length === 0) return this.unifyPairs(pairs, st);
+    b.items.forEach(([, vb], i) => matched.has(i) || lone.push(vb));
+    // What the common keys bind is bound for the expressions after this one.
+    this.unifyPairs(pairs, st);
+    const vars: VarTerm[] = [];
+    for (const t of lone) this.collectUnbound(t, st, vars);
+    if (vars.length > 0) throw new Unsafe(vars);
+    return () => false;
   }
 
   private unifyPairs(pairs: [Term, Term][], st: State): ExprFn {
@@ -3125,6 +3161,8 @@ export class Compiler {
         return any;
       }
       case "var":
+        // A variable not bound (nor declared) yet has no type: OPA prints it as ???.
+        if (isWildcard(t.name) || (st.scope.find(t.name) === undefined && t.name !== "input" && t.name !== "data" && !this.isNonLocal(t.name, st))) return TY_UNKNOWN;
         return this.typeOf({ type: "ref", terms: [t], loc: t.loc }, st, depth + 1);
       case "ref": {
         const parts = this.refTypeParts(t, st, depth);
@@ -3153,7 +3191,7 @@ export class Compiler {
     if (head.type !== "var") return { base: this.typeOf(head, st, depth + 1), ops: rest, text: "", prefix: [head] };
     if (isWildcard(head.name)) return null;
     const slot = st.scope.find(head.name);
-    if (slot !== undefined) return { base: st.types.get(slot) ?? TY_ANY, ops: rest, text: head.name, prefix: [head] };
+    if (slot !== undefined) return { base: st.types.get(slot) ?? (st.bound.has(slot) ? TY_ANY : TY_UNKNOWN), ops: rest, text: head.name, prefix: [head] };
     if (head.name === "input") {
       // The input's type comes from a schema (eval -s, a rule's `schemas:` annotation), if any.
       const it = st.inputType ?? this.inputType;
@@ -3720,6 +3758,11 @@ function noteBuiltin(b: Builtin): Builtin {
  * Could two terms unify at all, judging by their literal shapes (array lengths, object keys)?
  * Without recursion: patterns may be nested thousands deep.
  */
+/** Are all the keys of an object literal constants? */
+function constKeys(o: Term & { type: "object" }): boolean {
+  return o.items.every(([k]) => constValueOf(k) !== undefined);
+}
+
 function shapesCanUnify(a0: Term, b0: Term): boolean {
   const lit = (t: Term) => t.type === "array" || t.type === "object" || t.type === "set" || t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null";
   const todo: [Term, Term][] = [[a0, b0]];
