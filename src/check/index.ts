@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Module } from "../rego/ast.ts";
-import { parseModule, termString } from "../rego/parser.ts";
+import { parseModule, termString, RULE_SHAPE_ERROR } from "../rego/parser.ts";
 import { Engine, OPA_BUILTINS } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import { strictErrors, classifyStage, pickStagedErrors, SUPERSEDED, STAGE, type StagedError } from "../rego/strict.ts";
@@ -115,8 +115,6 @@ export function parseForCheck(file: string, source: string, regoVersion: "v0" | 
   }
 }
 
-const RULE_SHAPE_ERROR =
-  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name|\w+ keyword cannot be used for rule name)/;
 
 function withDetails(e: ErrorDetail, source: string): CheckError {
   const out: CheckError = { code: e.code, message: e.message, location: e.location };

@@ -764,6 +764,7 @@ export class Compiler {
       loc: rule.loc,
       order: this.order++,
       inputEq: this.findInputEq(rule.body),
+      argEq: h.kind === "function" ? firstConstArg(rule) : null,
     };
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
@@ -980,6 +981,23 @@ export class Compiler {
       const refs = [...freq].sort(([, a], [, b]) => b.n - a.n || a.first - b.first).map(([k]) => k);
       const rank = (r: CompiledRule) => (r.inputEq === null ? Infinity : refs.indexOf(r.inputEq.path.join("\u0000")));
       node.complete = node.complete
+        .map((r, i) => ({ r, i, k: rank(r) }))
+        .sort((a, b) => (a.k === b.k ? a.i - b.i : b.k - a.k))
+        .map((x) => x.r);
+    }
+    // Functions too: OPA indexes their constant parameters, so definitions without one run first.
+    if (node.funcs.length > 1 && node.funcs.some((r) => r.argEq != null)) {
+      const fs = node.funcs;
+      const freq = new Map<number, { n: number; first: number }>();
+      fs.forEach((r, i) => {
+        if (r.argEq == null) return;
+        const f = freq.get(r.argEq);
+        if (f) f.n++;
+        else freq.set(r.argEq, { n: 1, first: i });
+      });
+      const refs = [...freq].sort(([, a], [, b]) => b.n - a.n || a.first - b.first).map(([k]) => k);
+      const rank = (r: CompiledRule) => (r.argEq == null ? Infinity : refs.indexOf(r.argEq));
+      node.funcs = fs
         .map((r, i) => ({ r, i, k: rank(r) }))
         .sort((a, b) => (a.k === b.k ? a.i - b.i : b.k - a.k))
         .map((x) => x.r);
@@ -1895,7 +1913,8 @@ export class Compiler {
         const key = this.compileTermSafe(kt, cst);
         const val = this.compileTermSafe(vt, cst);
         this.compTypes.set(t, this.typeOf(t.value, cst));
-        const loc = t.loc;
+        // OPA names the key of a conflict (object keys must be unique).
+        const loc = t.key.loc ?? t.loc;
         const ev: ValFn = (c, f) => {
           const seen = new Map<unknown, [Value, Value]>();
           body(c, f, () =>
@@ -3758,6 +3777,16 @@ function noteBuiltin(b: Builtin): Builtin {
  * Could two terms unify at all, judging by their literal shapes (array lengths, object keys)?
  * Without recursion: patterns may be nested thousands deep.
  */
+/** The position of a function's first scalar constant parameter (what OPA's index tests), or null. */
+function firstConstArg(rule: Rule): number | null {
+  const args = rule.head.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i].type;
+    if (t === "number" || t === "string" || t === "boolean" || t === "null") return i;
+  }
+  return null;
+}
+
 /** Are all the keys of an object literal constants? */
 function constKeys(o: Term & { type: "object" }): boolean {
   return o.items.every(([k]) => constValueOf(k) !== undefined);

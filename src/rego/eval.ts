@@ -50,6 +50,8 @@ export interface CompiledRule {
   order: number; // definition order, for indexing
   /** For indexing: `input.<path> == <constant>` holds whenever the body succeeds. */
   inputEq: { path: string[]; key: unknown } | null;
+  /** A function's first parameter that is a constant (`f(1, x)`: 0), which OPA's index tests; else null. */
+  argEq?: number | null;
 }
 
 export class TreeNode {
@@ -518,7 +520,8 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
         resultLoc = r.loc;
         if (node.earlyExit) break;
       } else if (!equal(result, v)) {
-        throw conflict("complete rules must not produce multiple outputs", r.loc ?? resultLoc);
+        // OPA names the definition (or its `else`) that gave the second value.
+        throw conflict("complete rules must not produce multiple outputs", singleLoc ?? resultLoc);
       }
     }
     if (result === undefined && node.defaultRule !== null) result = evalSingle(c, node.defaultRule);
@@ -553,10 +556,14 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
   return b.build();
 }
 
+/** Where the value of the last evalSingle came from: the rule's location or its `else`'s. */
+let singleLoc: Location | undefined;
+
 /** Value of one single-value rule (with its else chain), or undefined. */
 export function evalSingle(c: Ctx, r: CompiledRule): Value | undefined {
   const f: Frame = new Array(r.nslots);
   let out: Value | undefined;
+  singleLoc = r.loc;
   const valueFn = r.value!;
   const stopEarly = r.constValue;
   r.body(c, f, () => {
@@ -576,7 +583,10 @@ export function evalSingle(c: Ctx, r: CompiledRule): Value | undefined {
       else if (!equal(out, v)) throw conflict("complete rules must not produce multiple outputs", e.loc);
       return false;
     });
-    if (out !== undefined) return out;
+    if (out !== undefined) {
+      singleLoc = e.loc;
+      return out;
+    }
   }
   return undefined;
 }
