@@ -312,7 +312,7 @@ export function numberValue(text: string): number | bigint | BigDec {
  * Texts that JSON.parse would read wrongly: long digit runs (beyond a double), exponents and
  * fractions ending in 0 (whose text OPA keeps), `-0`, lone surrogate escapes.
  */
-export const RISKY = /\d{16}|\d[eE]|\.\d*0(?![\d])|-0(?![.\d])|\\u[dD][89a-fA-F]/;
+export const RISKY = /\d{16}|\d[eE]|\\u[dD][89a-fA-F]|(?:^|[:,[])\s*(?:-?\d+\.\d*0|-0)\s*(?:[,\]}]|$)/;
 
 /**
  * json.unmarshal: the first JSON value in `s`, as OPA reads it (it then rejects a second value,
