@@ -765,6 +765,7 @@ export class Compiler {
       order: this.order++,
       inputEq: this.findInputEq(rule.body),
       argEq: h.kind === "function" ? firstConstArg(rule) : null,
+      groundSuffix: suffix.length > 0 && suffix.every((t) => constValueOf(t) !== undefined),
     };
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;

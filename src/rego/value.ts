@@ -799,7 +799,13 @@ function describeValue(x: unknown): string | JSONContainer {
   if (v instanceof BigDec) return numberText(v);
   if (Array.isArray(v)) return { array: true, items: v.map((e) => [null, e]) };
   if (v instanceof RSet) return { array: true, items: v.sorted().map((e) => [null, e]) };
-  return { array: false, items: objectEntries(v).map(([k, e]) => [JSON.stringify(typeof k === "string" ? k : toJSONText(k)), e]) };
+  if (v instanceof ObjMap) {
+    // Non-string keys become their JSON text, and Go's encoder sorts the keys as strings.
+    const items: [string, Value][] = v.sorted().map(([k, e]) => [typeof k === "string" ? k : toJSONText(k), e]);
+    items.sort((a, b) => compareStrings(a[0], b[0]));
+    return { array: false, items: items.map(([k, e]) => [JSON.stringify(k), e]) };
+  }
+  return { array: false, items: objectEntries(v).map(([k, e]) => [JSON.stringify(k as string), e]) };
 }
 
 /** Truthiness in a body: everything except `false` (undefined never reaches here). */
