@@ -14,7 +14,7 @@ export function register(program: Command, io: CliIO): void {
     .option("-b, --bundle", "load paths as bundle files or root directories")
     .option("-o, --output <file>", "set the output filename", "bundle.tar.gz")
     .option("-r, --revision <revision>", "set output bundle revision")
-    .option("-t, --target <target>", "set the output bundle target type: rego (wasm and plan are not supported)", "rego")
+    .option("-t, --target <target>", "set the output bundle target type: rego (wasm and plan are not supported); or a reference (registry/repo:tag): build into the local store as the policy CLI does (docs/oci.md)", "rego")
     .option("-e, --entrypoint <path>", "set slash separated entrypoint path (accepted with -t rego, which does not use it)", repeat, [])
     .option("-O, --optimize <level>", "set optimization level (only 0 is supported)", "0")
     .option("--ignore <patterns>", "set file and directory names to ignore during loading (e.g., '.*' excludes hidden files); repeatable, comma-separated", collect, [])

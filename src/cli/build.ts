@@ -9,6 +9,7 @@ import { buildArchive } from "../bundle/build.ts";
 import { readKeyArgument, parseClaims, signFileInfos, signedToken, signaturesJSON, type SigningConfig, type VerificationConfig } from "../bundle/index.ts";
 import { ignoreFilter } from "../load/gomatch.ts";
 import { RegoError } from "../rego/errors.ts";
+import { storeBuiltBundle } from "./oci.ts";
 
 const SIGNING_INCOMPLETE = "specify the secret (HMAC) or path of the PEM file containing the private key (RSA and ECDSA)";
 
@@ -35,7 +36,17 @@ interface BuildFlags {
 
 class UsageError extends Error {}
 
+/**
+ * `-t REF` with a reference (it has a `/` or a `:`) instead of a target: the policy CLI's
+ * `policy build DIR -t REF`, a Rego bundle put into the local store as a policy image (docs/oci.md).
+ */
+function storeReference(target: string): string | undefined {
+  return ["rego", "wasm", "plan"].includes(target) || !/[/:]/.test(target) ? undefined : target;
+}
+
 export function runBuild(paths: string[], o: BuildFlags, io: CliIO): number {
+  const storeRef = storeReference(o.target);
+  if (storeRef !== undefined) o = { ...o, target: "rego" };
   if (!["rego", "wasm", "plan"].includes(o.target)) {
     io.err(`Error: invalid argument "${o.target}" for "-t, --target" flag: must be one of {rego,wasm,plan}\n`);
     return 1;
@@ -62,6 +73,7 @@ export function runBuild(paths: string[], o: BuildFlags, io: CliIO): number {
       signing,
       warn: (s) => io.err(s),
     });
+    if (storeRef !== undefined) return storeBuiltBundle(archive, storeRef, o.v0Compatible ? "v0" : "v1", io);
     writeFileSync(o.output, archive);
     return 0;
   } catch (e) {

@@ -6,4 +6,6 @@ export interface CliIO {
   exitCode: number;
   /** Standard input for commands that read `-` (default: the process's). */
   readStdin?(): string;
+  /** Binary output (`save -f -`; default: the process's stdout). */
+  outBytes?(b: Uint8Array): void;
 }

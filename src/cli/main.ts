@@ -40,8 +40,23 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   run: () => import("./run-command.ts"),
   build: () => import("./build-command.ts"),
   sign: () => import("./sign-command.ts"),
+  audit: () => import("./audit-command.ts"),
   doc: () => import("./doc-command.ts"),
   plugin: () => import("./plugin-command.ts"),
+  controller: () => import("./controller-command.ts"),
+  login: () => import("./oci-command.ts").then((m) => ({ register: m.registerLogin })),
+  logout: () => import("./oci-command.ts").then((m) => ({ register: m.registerLogout })),
+  push: () => import("./oci-command.ts").then((m) => ({ register: m.registerPush })),
+  pull: () => import("./oci-command.ts").then((m) => ({ register: m.registerPull })),
+  save: () => import("./oci-command.ts").then((m) => ({ register: m.registerSave })),
+  images: () => import("./oci-command.ts").then((m) => ({ register: m.registerImages })),
+  tag: () => import("./oci-command.ts").then((m) => ({ register: m.registerTag })),
+  rm: () => import("./oci-command.ts").then((m) => ({ register: m.registerRm })),
+  "generate-key-pair": () => import("./generate-key-pair-command.ts"),
+  "sign-blob": () => import("./sign-blob-command.ts"),
+  "verify-blob": () => import("./sign-blob-command.ts"),
+  "verify-signature": () => import("./signature-command.ts"),
+  provider: () => import("./provider-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */
@@ -108,7 +123,8 @@ export async function main(argv: string[], io: CliIO & { inheritStdio?: boolean 
     if (status !== undefined) return status;
   }
   const modules = await Promise.all(needed(argv).map((name) => commands[name]()));
-  for (const m of modules) m.register(program, io);
+  // one module may register several commands (sign-blob and verify-blob): register it once
+  for (const m of new Set(modules)) m.register(program, io);
   // the full list (help, unknown commands) names the installed plugins too, as conftest's does
   if (modules.length === Object.keys(commands).length) (await import("./plugin-command.ts")).listPlugins(program);
   program

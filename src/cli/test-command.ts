@@ -5,6 +5,7 @@ import { runTest } from "./test.ts";
 import { OUTPUT_FORMATS } from "../output/types.ts";
 import { PARSER_NAMES } from "../formats/index.ts";
 import { TEST_SETTINGS, type Settings } from "../conftest/settings.ts";
+import { fetchVerificationFlags, verifyHookFromFlags, wantsVerification } from "./verification-flags.ts";
 
 /** Repeatable flags also take comma-separated values, as conftest's do. */
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((s) => s !== "")];
@@ -16,7 +17,7 @@ function attribute(flag: string): string {
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
+  const testCmd = program
     .command("test")
     .description("Test configuration files against Rego policies (conftest test)")
     .argument("[paths...]", "files or directories to test, - for standard input")
@@ -42,11 +43,12 @@ export function register(program: Command, io: CliIO): void {
     .option("--github-hide-passed", "in the GitHub output, skip input files whose checks all passed")
     .option("--stdin-filename <name>", "filename to use in output when testing configuration from stdin")
     .option("--proto-file-dirs <dirs>", "directories containing Protocol Buffer definitions", collect)
-    .option("-u, --update <urls>", "fetch policies into the first policy path before testing (file::PATH and file://PATH sources only)", collect)
-    .option("--tls", "(accepted for compatibility; unused)")
+    .option("-u, --update <urls>", "fetch policies into the first policy path before testing (file::PATH, file://PATH and oci://REF sources)", collect)
+    .option("--tls", "reach --update's OCI registries over TLS, also on loopback (--tls=false: plain HTTP; default: HTTP on loopback only)")
     .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
-    .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)")
-    .action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
+    .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)");
+  // --update oci://… verifies the artifact's cosign signature first when these are given (Portcullis's own)
+  fetchVerificationFlags(testCmd).action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
       const flags: Settings = {};
       for (const flag of Object.keys(TEST_SETTINGS)) {
         const attr = attribute(flag);
@@ -56,6 +58,15 @@ export function register(program: Command, io: CliIO): void {
       }
       // -c after `test`, or the program's -c before it (conftest's persistent flag).
       const configFile = (o.configFile ?? cmd.parent?.opts().configFile) as string | undefined;
-      io.exitCode = await runTest(paths, { flags, configFile, readStdin: io.readStdin }, io);
+      let verify;
+      try {
+        const { DockerConfigCredentials } = wantsVerification(o) ? await import("../oci/credentials.ts") : { DockerConfigCredentials: undefined };
+        verify = DockerConfigCredentials ? await verifyHookFromFlags(o, { credentials: new DockerConfigCredentials(), plainHttp: o.tls === false ? true : o.tls === true ? false : undefined }) : undefined;
+      } catch (e) {
+        io.err(`Error: ${(e as Error).message}\n`);
+        io.exitCode = 1;
+        return;
+      }
+      io.exitCode = await runTest(paths, { flags, configFile, readStdin: io.readStdin, verify }, io);
     });
 }

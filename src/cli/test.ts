@@ -15,6 +15,7 @@ import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions }
 import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from "../conftest/settings.ts";
 import { resolvePolicyPaths } from "../conftest/library.ts";
 import { updatePolicies } from "../conftest/update.ts";
+import type { VerifyHook } from "../oci/transfer.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
 import { gatorTestArgs, hasGatekeeperPolicies, GatorInputError, type GatorTestResult } from "../gatekeeper/index.ts";
 import { ParserFault } from "../formats/index.ts";
@@ -29,6 +30,8 @@ export interface TestRunOptions {
   /** Where the built-in library lives (tests point it at a fixture). */
   libraryDir?: string;
   readStdin?: () => string;
+  /** --update: refuses an OCI artifact before anything is written (signature verification). */
+  verify?: VerifyHook;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -64,11 +67,12 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
   const protoDirs = list(s["proto-file-dirs"]);
   if (protoDirs?.length) setProtoFileDirs(protoDirs);
 
-  // --update: fetch the sources into the first policy path (file sources only), as conftest does.
+  // --update: fetch the sources into the first policy path (file and OCI sources), as conftest does.
   const updates = list(s.update) ?? [];
   if (updates.length > 0) {
     try {
-      updatePolicies(updates, (list(s.policy) ?? ["policy"])[0] ?? "policy");
+      // conftest's --tls: false is plain HTTP everywhere, true HTTPS also on loopback; unset: HTTP on loopback only
+      await updatePolicies(updates, (list(s.policy) ?? ["policy"])[0] ?? "policy", { plainHttp: s.tls === false ? true : s.tls === true ? false : undefined, verify: o.verify });
     } catch (e) {
       if (e instanceof ConftestError) {
         io.err(`Error: running test: ${e.message}\n`);

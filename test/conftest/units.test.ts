@@ -199,7 +199,7 @@ test("--update: file:: and file:// sources are fetched as links; errors worded a
     assert.equal(inTheWay.err, `Error: running test: update policies: client get: error downloading 'file://${join(dir, "src")}': destination exists and is not a symlink\n`);
     const remote = await run("-p", "x", "--update", "https://example.com/p.rego", "a.json");
     assert.equal(remote.code, 1);
-    assert.match(remote.err, /only file sources .* Portcullis does not download policies/);
+    assert.match(remote.err, /only file sources \(file::PATH, file:\/\/PATH\) and OCI registries \(oci:\/\/REF\) are fetched/);
   } finally {
     process.chdir(cwd);
     rmSync(dir, { recursive: true, force: true });
