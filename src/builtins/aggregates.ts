@@ -122,7 +122,8 @@ function max(args: Value[]): Value | undefined {
   if (!Array.isArray(v)) throw operandError("max", 1, "one of {set, array}", v);
   if (v.length === 0) return undefined;
   let m = v[0];
-  for (let i = 1; i < v.length; i++) if (compare(v[i], m) > 0) m = v[i];
+  // the last of equal elements, as in OPA (equal numbers may differ in text: 1.0 and 1)
+  for (let i = 1; i < v.length; i++) if (compare(v[i], m) >= 0) m = v[i];
   return m;
 }
 
@@ -137,7 +138,7 @@ function min(args: Value[]): Value | undefined {
   if (!Array.isArray(v)) throw operandError("min", 1, "one of {set, array}", v);
   if (v.length === 0) return undefined;
   let m = v[0];
-  for (let i = 1; i < v.length; i++) if (compare(v[i], m) < 0) m = v[i];
+  for (let i = 1; i < v.length; i++) if (compare(v[i], m) <= 0) m = v[i];
   return m;
 }
 

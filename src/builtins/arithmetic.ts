@@ -119,8 +119,8 @@ function divide(args: Value[]): Value {
 }
 
 function remainder(args: Value[]): Value {
-  const a = num("rem", 1, args[0]);
-  const b = num("rem", 2, args[1]);
+  const a = num("rem", 1, integral(args[0]));
+  const b = num("rem", 2, integral(args[1]));
   if (!isIntNum(a) || !isIntNum(b)) throw new BuiltinError("rem: modulo on floating-point number");
   if (typeof a === "number" && typeof b === "number") {
     if (b === 0) throw new BuiltinError("rem: modulo by zero");
@@ -176,6 +176,20 @@ function floor(args: Value[]): Value {
 }
 
 /** An integer operand: `must be integer but got T` / `must be integer number but got floating-point number`. */
+/**
+ * OPA's BigIntOperand/NumberToInt (numbers.range, range_step, rem, bits.*): any integral number,
+ * whatever its text (`1.0`, `1e3`), where intOperand (OPA's IntOperand) takes only integer text.
+ */
+export function bigIntOperand(name: string, pos: number, v: Value): number | bigint {
+  return intOperand(name, pos, integral(v));
+}
+
+/** An integral decimal (a number kept as text such as `1.0`, or a big one) as a plain integer. */
+function integral(v: Value): Value {
+  if (v instanceof BigDec && v.d.isFinite() && v.d.isInteger()) return fromBigInt(BigInt(v.d.toFixed(0)));
+  return v;
+}
+
 export function intOperand(name: string, pos: number, v: Value): number | bigint {
   if (typeof v === "number") {
     if (Number.isInteger(v)) return v;
@@ -229,15 +243,15 @@ function rangeOf(name: string, a: number | bigint, b: number | bigint, step: num
 }
 
 function numbersRange(args: Value[], ctx: BuiltinContext): Value {
-  const a = intOperand("numbers.range", 1, args[0]);
-  const b = intOperand("numbers.range", 2, args[1]);
+  const a = bigIntOperand("numbers.range", 1, args[0]);
+  const b = bigIntOperand("numbers.range", 2, args[1]);
   return rangeOf("numbers.range", a, b, 1, ctx);
 }
 
 function numbersRangeStep(args: Value[], ctx: BuiltinContext): Value {
-  const a = intOperand("numbers.range_step", 1, args[0]);
-  const b = intOperand("numbers.range_step", 2, args[1]);
-  const s = intOperand("numbers.range_step", 3, args[2]);
+  const a = bigIntOperand("numbers.range_step", 1, args[0]);
+  const b = bigIntOperand("numbers.range_step", 2, args[1]);
+  const s = bigIntOperand("numbers.range_step", 3, args[2]);
   if (s <= 0) throw new BuiltinError("numbers.range_step: numbers.range_step: step must be a positive integer");
   return rangeOf("numbers.range_step", a, b, s, ctx);
 }

@@ -3,7 +3,7 @@
 
 import { fromBigInt, type Value } from "../rego/value.ts";
 import { BuiltinError, BuiltinTypeError, T, type Builtin } from "./registry.ts";
-import { intOperand } from "./arithmetic.ts";
+import { bigIntOperand } from "./arithmetic.ts";
 
 const nn = T.fn([T.number, T.number], T.number);
 
@@ -18,8 +18,8 @@ function big(v: number | bigint): bigint {
 
 function binary(name: string, op32: (a: number, b: number) => number, opBig: (a: bigint, b: bigint) => bigint) {
   return (args: Value[]): Value => {
-    const a = intOperand(name, 1, args[0]);
-    const b = intOperand(name, 2, args[1]);
+    const a = bigIntOperand(name, 1, args[0]);
+    const b = bigIntOperand(name, 2, args[1]);
     if (small(a, b)) return op32(a as number, b as number);
     return fromBigInt(opBig(big(a), big(b)));
   };
@@ -28,14 +28,14 @@ function binary(name: string, op32: (a: number, b: number) => number, opBig: (a:
 const MAX_SHIFT = 1 << 24;
 
 function shiftAmount(name: string, v: Value): number {
-  const s = intOperand(name, 2, v);
+  const s = bigIntOperand(name, 2, v);
   if (s < 0) throw new BuiltinTypeError(`${name}: operand 2 must be an unsigned integer number but got a negative integer`);
   if (typeof s === "bigint" || s > MAX_SHIFT) throw new BuiltinError(`${name}: shift amount too large`);
   return s;
 }
 
 function lsh(args: Value[]): Value {
-  const a = intOperand("bits.lsh", 1, args[0]);
+  const a = bigIntOperand("bits.lsh", 1, args[0]);
   const s = shiftAmount("bits.lsh", args[1]);
   if (typeof a === "number" && s < 31 && (a | 0) === a) {
     const r = a * 2 ** s;
@@ -45,14 +45,14 @@ function lsh(args: Value[]): Value {
 }
 
 function rsh(args: Value[]): Value {
-  const a = intOperand("bits.rsh", 1, args[0]);
+  const a = bigIntOperand("bits.rsh", 1, args[0]);
   const s = shiftAmount("bits.rsh", args[1]);
   if (typeof a === "number" && (a | 0) === a) return s > 31 ? (a < 0 ? -1 : 0) : a >> s;
   return fromBigInt(big(a) >> BigInt(s));
 }
 
 function negate(args: Value[]): Value {
-  const a = intOperand("bits.negate", 1, args[0]);
+  const a = bigIntOperand("bits.negate", 1, args[0]);
   if (typeof a === "number" && (a | 0) === a) return ~a;
   return fromBigInt(~big(a));
 }

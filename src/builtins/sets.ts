@@ -89,11 +89,12 @@ function unite(a: RSet, b: RSet): RSet {
   if (a.size + b.size < SHARE_FROM) {
     const out = new RSet();
     for (const [k, v] of a.map) out.map.set(k, v);
-    for (const [k, v] of b.map) out.map.set(k, v);
+    // an element of both stays as `a` has it (equal numbers may differ in text: 1.0 and 1)
+    for (const [k, v] of b.map) if (!out.map.has(k)) out.map.set(k, v);
     return out;
   }
   const log = new Map<unknown, Value>(a.map);
-  for (const [k, v] of b.map) log.set(k, v);
+  for (const [k, v] of b.map) if (!log.has(k)) log.set(k, v);
   return new SharedUnion(log, log.size);
 }
 

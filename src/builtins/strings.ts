@@ -5,7 +5,7 @@
 import type { Builtin, BuiltinImpl, BuiltinContext } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
-import { BigDec, ObjMap, RSet, isObject, numberText, objectEntries, typeName } from "../rego/value.ts";
+import { BigDec, ObjMap, RSet, TextNumber, isObject, numberText, objectEntries, typeName } from "../rego/value.ts";
 import { GoFloat, GoMap, GoNumber, goQuote, goSprintf, type GoVal } from "../gotext/fmt.ts";
 import { jsonSyntaxError, renderTemplate } from "./gotemplate.ts";
 
@@ -372,11 +372,35 @@ function sprintfArg(v: Value): GoVal {
     case "number":
       return Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v) : v;
   }
+  if (v instanceof TextNumber && !v.goFloat) return textNumberArg(v.text);
   if (v instanceof BigDec) {
     const n = v.d.toNumber();
     return Number.isFinite(n) ? (Number.isInteger(n) ? new GoFloat(n) : n) : v.d.toString();
   }
   return regoText(v);
+}
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * OPA's sprintf argument for a number kept as text (json.Number): an integer text that fits an
+ * int64 is an int; a text with a `.` is a float64 (so `%d` of `1.0` is `%!d(float64=1)`), or the
+ * text itself when a float64 cannot hold it; any other text (`1e3`, `2e308`) is a big integer if
+ * it is one, else the text itself (`%v` of `2e308` is `2e308`, `%d` of `1e3` is `%!d(string=1e3)`).
+ */
+function textNumberArg(text: string): GoVal {
+  if (/^[+-]?\d+$/.test(text)) {
+    const b = BigInt(text);
+    if (b >= INT64_MIN && b <= INT64_MAX) return Number.isSafeInteger(Number(b)) ? Number(b) : b;
+    return b; // big.Int
+  }
+  if (text.indexOf(".") >= 0) {
+    const f = Number(text);
+    if (!Number.isFinite(f)) return text;
+    return Number.isInteger(f) ? new GoFloat(f) : f;
+  }
+  return text;
 }
 
 function sprintf(format: string, args: Value[]): string {

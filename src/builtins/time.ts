@@ -4,7 +4,7 @@
 import type { Builtin, BuiltinContext } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
-import { BigDec, fromBigInt, isNumber } from "../rego/value.ts";
+import { BigDec, TextNumber, fromBigInt, isNumber } from "../rego/value.ts";
 import {
   type GoTime,
   type Location,
@@ -123,7 +123,8 @@ function str(name: string, pos: number, v: Value): string {
 /** OPA's IntOperand: an integral number within Go's int. */
 function intOperand(name: string, pos: number, v: Value): number {
   if (!isNumber(v)) throw operandError(name, pos, "number", v);
-  const b = toInt64(v);
+  // OPA's IntOperand reads the number's text: `1.0` or `1e3` is not an integer there.
+  const b = v instanceof TextNumber && !/^-?\d+$/.test(v.text) ? undefined : toInt64(v);
   if (b === undefined) throw new BuiltinTypeError(`${name}: operand ${pos} must be integer number but got floating-point number`);
   return Number(b);
 }

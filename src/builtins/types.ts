@@ -1,6 +1,6 @@
 // Types: is_*, type_name, to_number and the deprecated cast_* builtins.
 
-import { BigDec, RSet, isObject, numberFromText, typeName, fromBigInt, toJsNumber, type Value } from "../rego/value.ts";
+import { BigDec, RSet, isObject, numberFromText, numberLiteral, typeName, fromBigInt, toJsNumber, type Value } from "../rego/value.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError, type Builtin } from "./registry.ts";
 import { goQuote } from "../gotext/json.ts";
 
@@ -16,6 +16,7 @@ const DEC_RE = new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS}
 const HEXD = "[0-9a-fA-F](?:_?[0-9a-fA-F])*";
 const HEX_RE = new RegExp(`^([+-]?)0[xX]_?(?:(${HEXD})(?:\\.(${HEXD})?)?|\\.(${HEXD}))[pP]([+-]?${DIGITS})$`);
 const SPECIAL_RE = /^[+-]?(?:inf|infinity|nan)$/i;
+const JSON_NUMBER_RE = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function parseHexFloat(m: RegExpExecArray): number | bigint | BigDec | undefined {
   const intPart = (m[2] ?? "").replace(/_/g, "");
@@ -54,7 +55,9 @@ function toNumber(args: Value[]): Value {
     if (Math.abs(Number(t)) === Infinity) {
       throw new BuiltinError(`to_number: strconv.ParseFloat: parsing ${goQuote(v)}: value out of range`);
     }
-    n = numberFromText(t);
+    // OPA keeps the string as the number's text (to_number("1.0") prints 1.0). A text that is
+    // not a JSON number (`+1`, `1_000`, `.5`) OPA cannot print at all; it gets the canonical text.
+    n = JSON_NUMBER_RE.test(v) ? numberLiteral(v) : numberFromText(t);
   } else {
     const m = HEX_RE.exec(v);
     if (m !== null) {

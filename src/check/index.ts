@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Module } from "../rego/ast.ts";
-import { parseModule, termString } from "../rego/parser.ts";
+import { parseModule, termString, RULE_SHAPE_ERROR } from "../rego/parser.ts";
 import { Engine, OPA_BUILTINS } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import { strictErrors, classifyStage, pickStagedErrors, SUPERSEDED, STAGE, type StagedError } from "../rego/strict.ts";
@@ -17,6 +17,8 @@ export interface CheckOptions {
   /** "v0v1": modules must be valid in both versions (opa check --v0-v1): v0 parsing, v1 rules. */
   regoVersion?: "v0" | "v1" | "v0v1";
   maxErrors?: number;
+  /** JSON Schemas for the type check (opa check -s; src/load/schemas.ts). */
+  schemas?: Record<string, unknown>;
 }
 
 /** An error as opa check reports it; `details` carries the source line of parse errors. */
@@ -25,6 +27,8 @@ export interface CheckError {
   message: string;
   location?: { file: string; row: number; col: number };
   details?: { line: string; idx: number };
+  /** A type error's details object, as OPA's JSON report has it (undefined ref, match error). */
+  typeDetails?: unknown;
 }
 
 export interface CheckResult {
@@ -111,8 +115,6 @@ export function parseForCheck(file: string, source: string, regoVersion: "v0" | 
   }
 }
 
-const RULE_SHAPE_ERROR =
-  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name|\w+ keyword cannot be used for rule name)/;
 
 function withDetails(e: ErrorDetail, source: string): CheckError {
   const out: CheckError = { code: e.code, message: e.message, location: e.location };
@@ -153,7 +155,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
     // The Rego v1 checks the compiler would make (shadowing, duplicate imports, deprecated
     // builtins) are made by strict.ts in their own stages; compiling the modules as v0 keeps a
     // late-stage error (deprecated builtin) from hiding an earlier one (recursion).
-    const engine = new Engine({ regoVersion: o.regoVersion === "v0" ? "v0" : "v1" });
+    const engine = new Engine({ regoVersion: o.regoVersion === "v0" ? "v0" : "v1", schemas: o.schemas });
     engine.addParsedModules(ordered.map(withoutV1Checks));
     engine.compile();
   } catch (e) {
@@ -167,7 +169,7 @@ export function compileErrors(modules: Module[], o: CheckOptions = {}): CheckErr
   const ours = strictErrors(ordered, { strict: !!o.strict, builtins: OPA_BUILTINS });
   const picked = pickStagedErrors(ours, compiler, ordered);
   if (picked.length === 0) return [];
-  let out: CheckError[] = picked.map((x) => ({ code: x.code, message: x.message, location: x.location }));
+  let out: CheckError[] = picked.map((x) => (x.details !== undefined ? { code: x.code, message: x.message, location: x.location, typeDetails: x.details } : { code: x.code, message: x.message, location: x.location }));
   const limit = o.maxErrors ?? 10;
   if (limit > 0 && out.length > limit) {
     out = out.slice(0, limit);

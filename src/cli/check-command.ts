@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { runCheck } from "./check.ts";
+import { loadSchemas } from "../load/schemas.ts";
+import { LoadError } from "../load/index.ts";
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -14,12 +16,18 @@ export function register(program: Command, io: CliIO): void {
     .option("--v0-compatible", "parse modules as Rego v0")
     .option("--rego-version <version>", "Rego version of the modules: v0 or v1", "v1")
     .option("--v0-v1", "modules must be valid both as Rego v0 and v1 (v0 parsing: keywords only once imported; v1 rules)")
-    .option("-s, --schema <path>", "JSON schema(s) for input type checking: not supported (exit 2)")
+    .option("-s, --schema <path>", "set schema file path or directory path")
     .action((paths: string[], o) => {
+      let schemas: Record<string, unknown> | undefined;
       if (o.schema !== undefined) {
-        io.err("error: schema type checking (-s, --schema) is not supported by portcullis check; use opa check -s for it\n");
-        io.exitCode = 2;
-        return;
+        try {
+          schemas = loadSchemas(o.schema);
+        } catch (e) {
+          if (!(e instanceof LoadError)) throw e;
+          io.err(e.bare ? `${e.message}\n` : `error: ${e.message}\n`);
+          io.exitCode = 1;
+          return;
+        }
       }
       const regoVersion = o.v0V1 ? "v0v1" : o.v0Compatible ? "v0" : o.regoVersion;
       if (regoVersion !== "v0" && regoVersion !== "v1" && regoVersion !== "v0v1") {
@@ -33,6 +41,6 @@ export function register(program: Command, io: CliIO): void {
         io.exitCode = 1;
         return;
       }
-      io.exitCode = runCheck(paths, { strict: !!o.strict, format: o.format, regoVersion, maxErrors }, io.out, io.err);
+      io.exitCode = runCheck(paths, { strict: !!o.strict, format: o.format, regoVersion, maxErrors, schemas }, io.out, io.err);
     });
 }

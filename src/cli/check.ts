@@ -26,6 +26,7 @@ export function checkErrorsJSON(r: CheckResult): string {
     if (e.code) o.code = e.code;
     if (e.location) o.location = { file: e.location.file, row: e.location.row, col: e.location.col };
     if (e.details) o.details = { line: e.details.line, idx: e.details.idx };
+    else if (e.typeDetails !== undefined) o.details = e.typeDetails;
     return o;
   });
   return jsonText({ errors }) + "\n";

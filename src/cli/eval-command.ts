@@ -27,7 +27,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--profile", "profile expressions: time and evaluation counts per source line (implies --metrics)")
     .option("--profile-sort <criteria>", "sort the profile by total_time_ns, num_eval, num_redo, num_gen_expr, file, line (repeatable)", collect, [])
     .option("--profile-limit <n>", "number of profile lines to show (default 10)")
-    .option("-s, --schema <path>", "JSON schema(s) for input type checking: not supported (exit 2)")
+    .option("-s, --schema <path>", "set schema file path or directory path")
     .option("-p, --partial", "partial evaluation: not supported (exit 2)")
     .option("-u, --unknowns <path>", "paths unknown to partial evaluation: not supported (exit 2)", collect, [])
     .action(async (query: string, o) => {

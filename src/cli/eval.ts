@@ -5,6 +5,7 @@ import { Engine } from "../engine/index.ts";
 import type { RawResult } from "../engine/index.ts";
 import { RegoError, formatError } from "../rego/errors.ts";
 import { loadPaths, parseDataFile, addLoadedFiles, LoadError, MergeError } from "../load/index.ts";
+import { loadSchemas } from "../load/schemas.ts";
 import type { Capabilities } from "../rego/engine.ts";
 import { RegoJSON, jsonText } from "./json.ts";
 import { formatValue } from "../rego/print.ts";
@@ -55,7 +56,7 @@ export interface EvalOptions {
   /** Partial evaluation (--partial, --unknowns): not supported, refused with exit 2. */
   partial?: boolean;
   unknowns?: string[];
-  /** Schema-checked input types (-s, --schema): not supported, refused with exit 2. */
+  /** A JSON Schema file for the input, or a directory of schemas for annotations (-s, --schema; src/load/schemas.ts). */
   schema?: string;
 }
 
@@ -92,6 +93,7 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
   let texts: { text: string; row: number; col: number }[] = [];
   try {
     const engine = new Engine({
+      schemas: o.schema !== undefined ? loadSchemas(o.schema) : undefined,
       regoVersion: o.v0Compatible || o.regoVersion === "v0" ? "v0" : "v1",
       hooks: profiler?.hooks,
       strictBuiltinErrors: o.strictBuiltinErrors,
@@ -221,9 +223,6 @@ function checkEvalFlags(o: EvalOptions): { message: string; code: number } | nul
   }
   if (o.profileLimit !== undefined && !/^-?\d+$/.test(o.profileLimit)) {
     return { message: `Error: invalid argument "${o.profileLimit}" for "--profile-limit" flag: strconv.ParseInt: parsing "${o.profileLimit}": invalid syntax\n`, code: 1 };
-  }
-  if (o.schema !== undefined) {
-    return { message: "error: schema type checking (-s, --schema) is not supported by portcullis eval; use opa eval -s for it\n", code: 2 };
   }
   if (o.partial || (o.unknowns?.length ?? 0) > 0) {
     return {

@@ -307,14 +307,19 @@ function reported(e: ErrorDetail, query: string, sources: SourceLookup): Reporte
   return out;
 }
 
+/** Type errors whose lines after the first are OPA's details (not part of the message in JSON). */
+const DETAILED = /^(\S+: invalid argument\(s\)|\S+: arity mismatch|match error|undefined ref: )/;
+
 /** opa eval's JSON error report (`{"errors": [...]}`), with extra top-level members (metrics). */
 export function errorsJSON(e: RegoError, query: string, sources: SourceLookup, extra: Record<string, unknown> = {}): string {
   const errors = e.errors.map((x) => {
     const r = reported(x, query, sources);
-    const o: Record<string, unknown> = { message: r.message };
+    // A type error's detail lines are OPA's `details` object in JSON.
+    const o: Record<string, unknown> = { message: x.details !== undefined || DETAILED.test(r.message) ? r.message.split("\n")[0] : r.message };
     if (r.code) o.code = r.code;
     if (r.location) o.location = r.location;
     if (r.details) o.details = r.details;
+    else if (x.details !== undefined) o.details = x.details;
     return o;
   });
   return goEscape(jsonText({ errors, ...extra })) + "\n";

@@ -116,7 +116,7 @@ function startupError(paths: string[], e: unknown): string {
     const r = checkFiles(paths, {});
     if (r.phase === "loading" && r.errors.length) return `error: load error: ${formatCheckErrors(r)}`;
   }
-  if (e instanceof RegoError) return `error: initialization error: ${formatCheckErrors({ phase: "compile", errors: e.errors })}`;
+  if (e instanceof RegoError) return `error: initialization error: ${formatCheckErrors({ phase: "compile", errors: e.errors.map((x) => ({ code: x.code, message: x.message, location: x.location })) })}`;
   return `error: ${e instanceof Error ? e.message : String(e)}\n`;
 }
 

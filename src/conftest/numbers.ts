@@ -36,7 +36,7 @@ function convert(v: number | bigint | BigDec, integers: boolean): Value {
   const text = goFloatText(v);
   if (text === undefined) return v;
   const n = numberFromText(text);
-  return n === undefined ? v : new TextNumber(n, text);
+  return n === undefined ? v : new TextNumber(n, text, true);
 }
 
 const isNum = (x: unknown): x is number | bigint | BigDec => typeof x === "number" || typeof x === "bigint" || x instanceof BigDec;

@@ -12,7 +12,7 @@ import {
   RSet,
   emptyObject,
   fromJS,
-  numberFromText,
+  numberLiteral,
   numberText,
   objectEntries,
   sortedKeys,
@@ -299,13 +299,20 @@ class Reader {
   }
 }
 
-/** A number from JSON number text, exact. */
+/** A number from JSON number text, exact, keeping its text when that is not canonical (`1.0`, `1e3`), as OPA's json.Number does. */
 export function numberValue(text: string): number | bigint | BigDec {
-  if (text.length <= 15 && text.indexOf("e") < 0 && text.indexOf("E") < 0) return Number(text) + 0;
-  return numberFromText(text)!;
+  if (text.length <= 15) {
+    const n = Number(text);
+    if (String(n) === text) return n;
+  }
+  return numberLiteral(text)!;
 }
 
-const RISKY = /\d{16}|\d[eE]|\\u[dD][89a-fA-F]/;
+/**
+ * Texts that JSON.parse would read wrongly: long digit runs (beyond a double), exponents and
+ * fractions ending in 0 (whose text OPA keeps), `-0`, lone surrogate escapes.
+ */
+export const RISKY = /\d{16}|\d[eE]|\\u[dD][89a-fA-F]|(?:^|[:,[])\s*(?:-?\d+\.\d*0|-0)\s*(?:[,\]}]|$)/;
 
 /**
  * json.unmarshal: the first JSON value in `s`, as OPA reads it (it then rejects a second value,

@@ -11,7 +11,8 @@ import { lazyRequire } from "../lazy.ts";
 
 /** js-yaml, loaded with the first YAML document (a cold `eval` of JSON needs none). */
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
-import { parseJSON } from "../gotext/json.ts";
+import { JSONSyntaxError, RISKY, parseJSON } from "../gotext/json.ts";
+
 import { callWithLargeStack, encodeDocument, decodeDocument, isStackOverflow, registerLargeStackFn } from "../builtins/support/large-stack.ts";
 import { checkAliases, YamlAliasError } from "../builtins/support/yaml-aliases.ts";
 import { JS_YAML_MAX_DEPTH } from "../builtins/support/doclimits.ts";
@@ -190,6 +191,16 @@ export function addLoadedFiles(engine: Engine, files: LoadedFiles): Engine {
   return engine;
 }
 
+/** A JSON document read exactly (parseJSON); a syntax error is reported in JSON.parse's words, as for other documents. */
+function parseExact(text: string): unknown {
+  try {
+    return parseJSON(text);
+  } catch (e) {
+    if (e instanceof JSONSyntaxError) JSON.parse(text);
+    throw e;
+  }
+}
+
 /** Refuse documents deeper than OPA's limit, with its message. */
 function checkDepth(file: string, doc: unknown): unknown {
   if (nestingDepth(doc) > MAX_VALUE_DEPTH) throw new LoadError(`${file}: exceeded max depth of ${MAX_VALUE_DEPTH}`);
@@ -201,8 +212,9 @@ export function parseDataFile(file: string, text: string): unknown {
   if (file.toLowerCase().endsWith(".json")) {
     let doc: unknown;
     try {
-      // Numbers beyond 2^53 lose precision in JSON.parse: read those documents exactly.
-      doc = /[0-9]{16,}/.test(text) ? parseJSON(text) : JSON.parse(text);
+      // JSON.parse loses numbers beyond 2^53 and the text OPA keeps (`1.0`, `1e3`): documents
+      // that may hold such numbers are read exactly; their syntax errors keep JSON.parse's words.
+      doc = RISKY.test(text) ? parseExact(text) : JSON.parse(text);
     } catch (e) {
       if (e instanceof RangeError) throw new LoadError(`${file}: exceeded max depth of ${MAX_VALUE_DEPTH}`);
       throw new LoadError(`${file}: invalid JSON: ${(e as Error).message}`);

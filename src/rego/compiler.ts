@@ -15,7 +15,7 @@ import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTe
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import { termString } from "./parser.ts";
 import type { Value } from "./value.ts";
-import { RSet, BigDec, equal, hashKey, makeObject, numberFromText, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
+import { RSet, BigDec, equal, hashKey, makeObject, numberLiteral, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
   TreeNode,
   navigate,
@@ -43,8 +43,10 @@ import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprT
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { formatValue } from "./print.ts";
+import { goQuote } from "../gotext/fmt.ts";
+import { schemaType, SchemaError } from "./schema.ts";
 import * as Ty from "./types.ts";
-import { annotationJSON } from "./astjson.ts";
+import { annotationJSON, termJSON } from "./astjson.ts";
 import type { TyFn } from "./types.ts";
 
 /** Thrown while compiling an expression whose variables are not bound yet. */
@@ -74,6 +76,8 @@ interface ModCtx {
   notBodies?: boolean;
   /** Rego v1 rules apply (v1 module, or `import rego.v1`): no shadowing of input/data, no deprecated builtins. */
   v1: boolean;
+  /** A query (OPA rewrites `==` to `=`, and so type-checks it, in modules only). */
+  query?: boolean;
   module?: Module;
 }
 
@@ -164,6 +168,8 @@ class State {
   types: Map<number, TyFn> = new Map();
   /** The rule being compiled (rego.metadata.* read its annotations). */
   rule: Rule | null = null;
+  /** The input's type in this rule, from a `schemas:` annotation (null: the compiler's). */
+  inputType: Ty.Ty | null = null;
   constructor(mod: ModCtx, owner: TreeNode | null, counter?: { n: number; names: string[] }, scope?: Scope, bound?: Iterable<number>) {
     this.mod = mod;
     this.owner = owner;
@@ -192,6 +198,7 @@ class State {
     const c = new State(this.mod, this.owner, this.counter, new Scope(this.scope), this.bound);
     c.types = new Map(this.types);
     c.rule = this.rule;
+    c.inputType = this.inputType;
     return c;
   }
 }
@@ -330,7 +337,7 @@ function scalarValueOf(t: Term): Value | undefined {
     case "boolean":
       return t.value;
     case "number":
-      return numberFromText(t.value);
+      return numberLiteral(t.value);
     case "string":
       return t.value;
     default:
@@ -390,6 +397,7 @@ function constValueOf(t: Term): Value | undefined {
 }
 
 const TY_ANY: TyFn = () => Ty.ANY;
+const TY_UNKNOWN: TyFn = () => Ty.UNKNOWN;
 const TY_NULL: TyFn = () => Ty.T_NULL;
 const TY_BOOL: TyFn = () => Ty.T_BOOL;
 const TY_NUM: TyFn = () => Ty.T_NUM;
@@ -452,6 +460,10 @@ export class Compiler {
   private nest = 0;
   /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
   hooks: EvalHooks | null = null;
+  /** The input's static type (from `eval -s`/`check -s`'s schema); null: unknown (any). */
+  inputType: Ty.Ty | null = null;
+  /** The types of the schemas `# METADATA schemas:` annotations may name (`schema.x.y`). */
+  schemaTypes: Map<string, Ty.Ty> = new Map();
   /** Compile evaluation trace events (engine.ts compiles a traced tree only when an evaluation asks for a tracer). */
   tracing = false;
   /** The builtins this compile may call (the engine's table, restricted by its capabilities). */
@@ -553,7 +565,7 @@ export class Compiler {
   }
 
   private compileQueryBody(body: Body, file: string): CompiledQuery {
-    const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set(), v1: this.queryV1 };
+    const mod: ModCtx = { file, pkg: [], imports: new Map(), ruleNames: new Set(), v1: this.queryV1, query: true };
     const st = new State(mod, null);
     const exprs: CompiledQuery["exprs"] = [];
     const captures = new Map<Expr, number>();
@@ -646,11 +658,46 @@ export class Compiler {
 
   // ---- Rules ---------------------------------------------------------------------------------
 
+  /**
+   * The input's type in a rule with `schemas:` annotations (its package's, then its own, the
+   * later overriding): `- input: schema.x` types the whole input with a schema of the engine's
+   * schema set, `- input.a.b: {…}` the part at a.b with an inline schema. Null when none applies.
+   * (Schemas for `data` paths are not applied: data keeps the types of its rules.)
+   */
+  private annotatedInputType(rule: Rule, mod: ModCtx): Ty.Ty | null {
+    const anns = [...(mod.module?.annotations ?? []), ...rule.annotations];
+    let ty: Ty.Ty | null = null;
+    for (const a of anns) {
+      const entries = a.schemas as { path: string[]; schema?: string[]; definition?: unknown }[] | undefined;
+      if (!Array.isArray(entries)) continue;
+      for (const e of entries) {
+        if (e.path[0] !== "input") continue;
+        let t: Ty.Ty;
+        if (e.schema !== undefined) {
+          const name = e.schema.join(".");
+          const known = this.schemaTypes.get(name);
+          if (known === undefined) throw RegoError.single("rego_type_error", `undefined schema: ${name}`, a.loc);
+          t = known;
+        } else {
+          try {
+            t = schemaType(e.definition);
+          } catch (err) {
+            if (err instanceof SchemaError) throw RegoError.single("rego_type_error", err.message, a.loc);
+            throw err;
+          }
+        }
+        ty = withTypeAt(ty ?? this.inputType ?? Ty.ANY, e.path.slice(1), t);
+      }
+    }
+    return ty;
+  }
+
   private compileRuleInto(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): void {
     if (rule.head.kind === "function") rule = templateArgsToBody(rule);
     const h = rule.head;
     const st = new State(mod, node);
     st.rule = rule;
+    st.inputType = this.annotatedInputType(rule, mod);
     // Wildcards in heads become distinct variables.
     let args: MatchFn[] | null = null;
     let argChecks: ExprFn[] = [];
@@ -717,6 +764,8 @@ export class Compiler {
       loc: rule.loc,
       order: this.order++,
       inputEq: this.findInputEq(rule.body),
+      argEq: h.kind === "function" ? firstConstArg(rule) : null,
+      groundSuffix: suffix.length > 0 && suffix.every((t) => constValueOf(t) !== undefined),
     };
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
@@ -914,6 +963,46 @@ export class Compiler {
 
   /** Post-compile: early exit and rule indexes. */
   private finish(node: TreeNode): void {
+    // OPA evaluates a complete rule's definitions in its rule index's order (ast/index.go):
+    // those without an indexable condition (`input.x == "v"`) first, then the trie's: its refs
+    // are ordered by how many definitions test them (then by first use), and at each ref the
+    // definitions that do not test it come first, so a definition testing a less used ref comes
+    // before one testing a more used ref. The order decides which definition an
+    // eval_conflict_error names; the values are the same either way. (Only a body's first
+    // `input.… == constant` is considered here.)
+    if (node.complete.some((r) => r.inputEq !== null) && node.complete.length > 1) {
+      const freq = new Map<string, { n: number; first: number }>();
+      node.complete.forEach((r, i) => {
+        if (r.inputEq === null) return;
+        const k = r.inputEq.path.join("\u0000");
+        const f = freq.get(k);
+        if (f) f.n++;
+        else freq.set(k, { n: 1, first: i });
+      });
+      const refs = [...freq].sort(([, a], [, b]) => b.n - a.n || a.first - b.first).map(([k]) => k);
+      const rank = (r: CompiledRule) => (r.inputEq === null ? Infinity : refs.indexOf(r.inputEq.path.join("\u0000")));
+      node.complete = node.complete
+        .map((r, i) => ({ r, i, k: rank(r) }))
+        .sort((a, b) => (a.k === b.k ? a.i - b.i : b.k - a.k))
+        .map((x) => x.r);
+    }
+    // Functions too: OPA indexes their constant parameters, so definitions without one run first.
+    if (node.funcs.length > 1 && node.funcs.some((r) => r.argEq != null)) {
+      const fs = node.funcs;
+      const freq = new Map<number, { n: number; first: number }>();
+      fs.forEach((r, i) => {
+        if (r.argEq == null) return;
+        const f = freq.get(r.argEq);
+        if (f) f.n++;
+        else freq.set(r.argEq, { n: 1, first: i });
+      });
+      const refs = [...freq].sort(([, a], [, b]) => b.n - a.n || a.first - b.first).map(([k]) => k);
+      const rank = (r: CompiledRule) => (r.argEq == null ? Infinity : refs.indexOf(r.argEq));
+      node.funcs = fs
+        .map((r, i) => ({ r, i, k: rank(r) }))
+        .sort((a, b) => (a.k === b.k ? a.i - b.i : b.k - a.k))
+        .map((x) => x.r);
+    }
     const rules = node.complete;
     if (rules.length > 0 && rules.every((r) => r.constValue && r.elses.length === 0)) {
       const first = (rules[0] as CompiledRule & { constVal?: Value }).constVal;
@@ -1135,7 +1224,8 @@ export class Compiler {
         try {
           this.compileExpr(body[i], st.child(), -1);
         } catch (err) {
-          if (err instanceof Unsafe) vars.push(...err.vars);
+          // OPA reports an unsafe variable at the expression it is unsafe in.
+          if (err instanceof Unsafe) for (const v of err.vars) vars.push({ ...v, loc: body[i].loc });
           else throw err;
         }
       }
@@ -1157,6 +1247,7 @@ export class Compiler {
       const n = e.node;
       // `x := …` and `x = …` directly (the common case, and two stack frames fewer).
       const op = n.type === "call" && n.op.terms.length === 1 && n.op.terms[0].type === "var" ? n.op.terms[0].name : "";
+      if ((op === "eq" || (op === "equal" && !st.mod.query)) && n.type === "call" && n.args.length === 2) this.checkUnifiable(n.args[0], n.args[1], st, e.loc);
       if (op === "assign" && n.type === "call") fn = this.withCapture(this.compileAssign(n.args[0], n.args[1], st, e.loc), capture);
       else if (op === "eq" && n.type === "call") fn = this.withCapture(this.compileUnify(n.args[0], n.args[1], st), capture);
       else fn = this.compileExprNode(e, st, capture);
@@ -1523,7 +1614,7 @@ export class Compiler {
       case "boolean":
         return constTerm(t.value);
       case "number": {
-        const v = numberFromText(t.value);
+        const v = numberLiteral(t.value);
         if (v === undefined) throw RegoError.single("rego_parse_error", `invalid number ${t.value}`, t.loc);
         return constTerm(v);
       }
@@ -1535,8 +1626,12 @@ export class Compiler {
         return this.compileRef(t, st);
       case "array":
       case "set": {
-        const items = t.items.map((i) => this.compileTerm(i, st));
         const isSet = t.type === "set";
+        // OPA builds a set literal with dynamic elements from its elements in term order, number
+        // literals before variables and refs: of equal numbers that differ in text (`{input.v, 1}`
+        // with input.v = 1.0), the literal is the one kept.
+        const terms = isSet && t.items.some((i) => i.type === "number") ? [...t.items.filter((i) => i.type === "number"), ...t.items.filter((i) => i.type !== "number")] : t.items;
+        const items = terms.map((i) => this.compileTerm(i, st));
         if (items.every((i) => i.ev !== null)) {
           const evs = items.map((i) => i.ev!);
           const n = evs.length;
@@ -1819,7 +1914,8 @@ export class Compiler {
         const key = this.compileTermSafe(kt, cst);
         const val = this.compileTermSafe(vt, cst);
         this.compTypes.set(t, this.typeOf(t.value, cst));
-        const loc = t.loc;
+        // OPA names the key of a conflict (object keys must be unique).
+        const loc = t.key.loc ?? t.loc;
         const ev: ValFn = (c, f) => {
           const seen = new Map<unknown, [Value, Value]>();
           body(c, f, () =>
@@ -2250,6 +2346,7 @@ export class Compiler {
         return this.unifyPairs(a.items.map((x, i) => [x, b.items[i]] as [Term, Term]), st);
       }
       if (a.type === "object" && b.type === "object" && a.items.length === b.items.length) {
+        if (constKeys(a) && constKeys(b)) return this.unifyObjects(a, b, st);
         const pairs: [Term, Term][] = [];
         for (const [ka, va] of a.items) {
           const kv = constValueOf(ka);
@@ -2259,19 +2356,17 @@ export class Compiler {
         }
         return this.unifyPairs(pairs, st);
       }
-      if (a.type === "var" || b.type === "var") {
-        // x = [y] with both unbound: neither side can be evaluated.
-        const vars: VarTerm[] = [];
-        this.collectUnbound(a, st, vars);
-        this.collectUnbound(b, st, vars);
-        throw new Unsafe(vars);
-      }
+      // x = [y] with both unbound: neither side can be evaluated.
       const vars: VarTerm[] = [];
       this.collectUnbound(a, st, vars);
       this.collectUnbound(b, st, vars);
       throw new Unsafe(vars);
     }
     const [pat, val] = na ? [a, b] : [b, a];
+    // Objects whose constant keys differ: OPA binds what the common keys bind (then fails).
+    if (pat.type === "object" && val.type === "object" && pat.items.length === val.items.length && constKeys(pat) && constKeys(val) && !shapesCanUnify(pat, val)) {
+      return this.unifyObjects(pat, val, st);
+    }
     if (!shapesCanUnify(pat, val)) {
       // Literals of different shapes never unify, so the pattern's variables are never bound.
       const vars: VarTerm[] = [];
@@ -2288,6 +2383,34 @@ export class Compiler {
       };
     }
     return (c, f, k) => cv.en(c, f, (v) => pm(c, f, v, k));
+  }
+
+  /**
+   * Two object literals of the same size. As OPA's safety analysis (ast/unify.go), only the values
+   * under keys both objects have are unified; a variable only under a key of one side is never
+   * bound (unsafe), and objects whose keys differ never unify (OPA's type check: match error).
+   */
+  private unifyObjects(a: Term & { type: "object" }, b: Term & { type: "object" }, st: State): ExprFn {
+    const pairs: [Term, Term][] = [];
+    const lone: Term[] = [];
+    const matched = new Set<number>();
+    for (const [ka, va] of a.items) {
+      const kv = constValueOf(ka);
+      const j = kv === undefined ? -1 : b.items.findIndex(([kb], i) => !matched.has(i) && equal(constValueOf(kb) as Value, kv));
+      if (j < 0) lone.push(va);
+      else {
+        matched.add(j);
+        pairs.push([va, b.items[j][1]]);
+      }
+    }
+    if (lone.length === 0) return this.unifyPairs(pairs, st);
+    b.items.forEach(([, vb], i) => matched.has(i) || lone.push(vb));
+    // What the common keys bind is bound for the expressions after this one.
+    this.unifyPairs(pairs, st);
+    const vars: VarTerm[] = [];
+    for (const t of lone) this.collectUnbound(t, st, vars);
+    if (vars.length > 0) throw new Unsafe(vars);
+    return () => false;
   }
 
   private unifyPairs(pairs: [Term, Term][], st: State): ExprFn {
@@ -2951,6 +3074,27 @@ export class Compiler {
     });
   }
 
+  /**
+   * OPA's `match error`: `a = b` or `a == b` (which OPA rewrites to `=`) whose sides' static
+   * types have no value in common (`input.age == "x"` with a schema saying number).
+   */
+  private checkUnifiable(a: Term, b: Term, st: State, loc: Location): void {
+    const ta = this.typeOf(a, st);
+    const tb = this.typeOf(b, st);
+    if (ta === TY_ANY || tb === TY_ANY) return;
+    this.checks.push(() => {
+      const x = ta();
+      const y = tb();
+      if (Ty.unifiable(x, y)) return null;
+      return {
+        code: "rego_type_error",
+        message: `match error\n\tleft  : ${Ty.tyString(x)}\n\tright : ${Ty.tyString(y)}`,
+        location: loc,
+        details: { a: Ty.tyJSON(x), b: Ty.tyJSON(y) },
+      };
+    });
+  }
+
   private runChecks(): void {
     const checks = this.checks;
     this.checks = [];
@@ -3037,6 +3181,8 @@ export class Compiler {
         return any;
       }
       case "var":
+        // A variable not bound (nor declared) yet has no type: OPA prints it as ???.
+        if (isWildcard(t.name) || (st.scope.find(t.name) === undefined && t.name !== "input" && t.name !== "data" && !this.isNonLocal(t.name, st))) return TY_UNKNOWN;
         return this.typeOf({ type: "ref", terms: [t], loc: t.loc }, st, depth + 1);
       case "ref": {
         const parts = this.refTypeParts(t, st, depth);
@@ -3059,14 +3205,18 @@ export class Compiler {
    * A reference's static type as a base type and the operands applied to it, with the base's
    * text as OPA prints it (`data.t.obj`, `x`); null when nothing is known (input, base data).
    */
-  private refTypeParts(t: RefTerm, st: State, depth: number): { base: TyFn; ops: Term[]; text: string } | null {
+  private refTypeParts(t: RefTerm, st: State, depth: number): { base: TyFn; ops: Term[]; text: string; prefix: Term[] } | null {
     const head = t.terms[0];
     const rest = t.terms.slice(1);
-    if (head.type !== "var") return { base: this.typeOf(head, st, depth + 1), ops: rest, text: "" };
+    if (head.type !== "var") return { base: this.typeOf(head, st, depth + 1), ops: rest, text: "", prefix: [head] };
     if (isWildcard(head.name)) return null;
     const slot = st.scope.find(head.name);
-    if (slot !== undefined) return { base: st.types.get(slot) ?? TY_ANY, ops: rest, text: head.name };
-    if (head.name === "input") return null;
+    if (slot !== undefined) return { base: st.types.get(slot) ?? (st.bound.has(slot) ? TY_ANY : TY_UNKNOWN), ops: rest, text: head.name, prefix: [head] };
+    if (head.name === "input") {
+      // The input's type comes from a schema (eval -s, a rule's `schemas:` annotation), if any.
+      const it = st.inputType ?? this.inputType;
+      return it === null ? null : { base: () => it, ops: rest, text: "input", prefix: [head] };
+    }
     if (!(head.name === "data" || st.mod.ruleNames.has(head.name) || st.mod.imports.has(head.name))) return null;
     let path: string[] = [];
     const terms = rest;
@@ -3088,7 +3238,8 @@ export class Compiler {
     }
     if (node === null || !node.hasDocRules) return null;
     const n = node;
-    return { base: () => this.nodeType(n, false), ops: terms.slice(i), text: "data" + walked.map(refPartText).join("") };
+    const prefix: Term[] = [{ type: "var", name: "data", loc: head.loc }, ...walked.map((w): Term => ({ type: "string", value: w, loc: head.loc }))];
+    return { base: () => this.nodeType(n, false), ops: terms.slice(i), text: "data" + walked.map(refPartText).join(""), prefix };
   }
 
   /**
@@ -3099,15 +3250,14 @@ export class Compiler {
   private checkRefDefined(t: RefTerm, st: State): void {
     const parts = this.refTypeParts(t, st, 0);
     if (parts === null || parts.ops.length === 0 || parts.text === "") return;
-    const { base, ops, text } = parts;
+    const { base, ops, text, prefix } = parts;
     const keys = ops.map((o) => constValueOf(o));
     this.checks.push(() => {
       let ty = base();
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         if (ty.k === Ty.K_ANY || ty.k === 0) return null;
-        if (k !== undefined && Ty.lacksKey(ty, k)) {
-          return { code: "rego_type_error", message: `undefined ref: ${text}${ops.map(refPartText).join("")}`, location: t.loc };
-        }
+        if (k !== undefined && Ty.lacksKey(ty, k)) return undefinedRefError(t.loc, text, prefix, ops, i, ty);
         ty = k === undefined ? Ty.elemOf(ty) : Ty.indexOf(ty, k);
       }
       return null;
@@ -3628,6 +3778,21 @@ function noteBuiltin(b: Builtin): Builtin {
  * Could two terms unify at all, judging by their literal shapes (array lengths, object keys)?
  * Without recursion: patterns may be nested thousands deep.
  */
+/** The position of a function's first scalar constant parameter (what OPA's index tests), or null. */
+function firstConstArg(rule: Rule): number | null {
+  const args = rule.head.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i].type;
+    if (t === "number" || t === "string" || t === "boolean" || t === "null") return i;
+  }
+  return null;
+}
+
+/** Are all the keys of an object literal constants? */
+function constKeys(o: Term & { type: "object" }): boolean {
+  return o.items.every(([k]) => constValueOf(k) !== undefined);
+}
+
 function shapesCanUnify(a0: Term, b0: Term): boolean {
   const lit = (t: Term) => t.type === "array" || t.type === "object" || t.type === "set" || t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null";
   const todo: [Term, Term][] = [[a0, b0]];
@@ -3775,6 +3940,52 @@ function templateArgsToBody(rule: Rule): Rule {
 }
 
 /** A reference operand as OPA prints it: `.name`, `["a b"]`, `[5]`, `[x]`. */
+/** `base` with the type at `path` replaced by `t` (parts of an unknown type become open objects). */
+function withTypeAt(base: Ty.Ty, path: string[], t: Ty.Ty): Ty.Ty {
+  if (path.length === 0) return t;
+  const [k, ...rest] = path;
+  const obj = base.k === Ty.K_OBJ;
+  const props = new Map(obj && base.props ? base.props : []);
+  props.set(k, withTypeAt(props.get(k) ?? (obj && base.elem ? base.elem : Ty.ANY), rest, t));
+  return { k: Ty.K_OBJ, props, elem: obj && base.props && base.props.size > 0 && !base.elem ? undefined : obj && base.elem ? base.elem : Ty.ANY };
+}
+
+/**
+ * OPA's `undefined ref` error for the constant key ops[i] that type `ty` cannot have, with its
+ * details: for an object or array the ref, a caret under the key, the key and the keys there are
+ * (or the key type); for a scalar the ref, carets under the scalar's part, and its type.
+ */
+function undefinedRefError(loc: Location, text: string, prefix: Term[], ops: Term[], i: number, ty: Ty.Ty): ErrorDetail {
+  const refText = text + ops.map(refPartText).join("");
+  const ref = [...prefix, ...ops].map((x) => termJSON(x));
+  const collection = (ty.k & (Ty.K_ARR | Ty.K_OBJ | Ty.K_SET)) !== 0;
+  if (!collection) {
+    // The part before the key is a scalar: OPA's "unsupported" detail, at that part.
+    const pos = prefix.length + i - 1;
+    const upTo = text + ops.slice(0, i).map(refPartText).join("");
+    const lines = [refText, "^".repeat(upTo.length), `have: ${Ty.tyString(ty)}`];
+    return { code: "rego_type_error", message: `undefined ref: ${refText}\n\t${lines.join("\n\t")}`, location: loc, details: { ref, pos, have: Ty.tyJSON(ty) } };
+  }
+  const pos = prefix.length + i;
+  const pad = " ".repeat((text + ops.slice(0, i).map(refPartText).join("")).length + 1);
+  const isObj = ty.k === Ty.K_OBJ;
+  const oneOf = isObj && ty.props ? Array.from(ty.props.keys()).sort() : [];
+  const want = isObj ? Ty.T_STR : ty.k === Ty.K_ARR ? Ty.T_NUM : Ty.ANY;
+  const lines = [refText, `${pad}^`, `${pad}have: ${termString(ops[i])}`];
+  lines.push(oneOf.length > 0 ? `${pad}want (one of): [${oneOf.map((k) => goQuoteString(k)).join(" ")}]` : `${pad}want (type): ${Ty.tyString(want)}`);
+  return {
+    code: "rego_type_error",
+    message: `undefined ref: ${refText}\n\t${lines.join("\n\t")}`,
+    location: loc,
+    details: { ref, pos, want: Ty.tyJSON(want), oneOf: oneOf.length > 0 ? oneOf : null },
+  };
+}
+
+/** A string as Go's %v prints an ast.String (strconv.Quote; the keys here are plain text). */
+function goQuoteString(s: string): string {
+  return goQuote(s);
+}
+
 function refPartText(t: Term | string): string {
   if (typeof t === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t) ? `.${t}` : `[${JSON.stringify(t)}]`;
   switch (t.type) {

@@ -27,6 +27,8 @@ import { strictErrors, pickStagedErrors, classifyStage, SUPERSEDED, type StagedE
 import type { Value } from "./value.ts";
 import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError } from "./value.ts";
 import type { Tracer, TraceEvent, NoteContext } from "./trace.ts";
+import { schemaType, SchemaError } from "./schema.ts";
+import type { Ty } from "./types.ts";
 import { AsyncSuspend, DEFAULT_LIMITS, type Builtin, type BuiltinContext, type BuiltinTable, type EvalLimits } from "./builtin.ts";
 
 /** OPA's capabilities document (the parts that restrict an engine). */
@@ -60,6 +62,12 @@ export interface EngineOptions {
    * rule closures when set, so it costs nothing when absent. Fixed for the engine's lifetime.
    */
   hooks?: EvalHooks;
+  /**
+   * JSON Schemas for the type check (opa's `-s`): `input` types the input document; the others,
+   * named by their annotation path (`schema.kubernetes.pod`), are what `# METADATA schemas:`
+   * annotations refer to. Fixed for the engine's lifetime. See src/rego/schema.ts.
+   */
+  schemas?: Record<string, unknown>;
 }
 
 export interface QueryOptions {
@@ -259,6 +267,7 @@ export class Engine {
       const c = new Compiler(mods, this.builtins);
       c.queryV1 = this.regoVersion === "v1";
       c.hooks = this.opts.hooks ?? null;
+      this.applySchemas(c);
       const root = compileChecked(c, mods, this.builtins);
       this.compiled = { compiler: c, root, mods, traced: null };
     }
@@ -315,10 +324,36 @@ export class Engine {
       const c = new Compiler(cp.mods, this.builtins);
       c.queryV1 = this.regoVersion === "v1";
       c.hooks = this.opts.hooks ?? null;
+      this.applySchemas(c);
       c.tracing = true;
       cp.traced = { compiler: c, root: c.compile() };
     }
     return cp.traced;
+  }
+
+  /** The static types of the engine's schemas, converted once (a SchemaError is a rego_type_error). */
+  private schemaTypes: { input: Ty | null; byPath: Map<string, Ty> } | null = null;
+  private applySchemas(c: Compiler): void {
+    const schemas = this.opts.schemas;
+    if (schemas === undefined) return;
+    if (this.schemaTypes === null) {
+      const byPath = new Map<string, Ty>();
+      let input: Ty | null = null;
+      for (const [name, doc] of Object.entries(schemas)) {
+        let t: Ty;
+        try {
+          t = schemaType(doc);
+        } catch (e) {
+          if (e instanceof SchemaError) throw RegoError.single("rego_type_error", `${name}: ${e.message}`);
+          throw e;
+        }
+        if (name === "input") input = t;
+        else byPath.set(name, t);
+      }
+      this.schemaTypes = { input, byPath };
+    }
+    c.inputType = this.schemaTypes.input;
+    c.schemaTypes = this.schemaTypes.byPath;
   }
 
   /** @internal What a prepared query needs of its engine's settings. */

@@ -24,8 +24,11 @@ export type ErrorCode =
 
 export interface ErrorDetail {
   code: ErrorCode;
+  /** The message; a type error's detail lines follow its first line, each after "\n\t", as OPA prints them. */
   message: string;
   location?: Location;
+  /** OPA's `details` object of a type error in JSON reports (undefined ref, match error). */
+  details?: unknown;
 }
 
 export class RegoError extends Error {

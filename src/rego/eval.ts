@@ -42,6 +42,8 @@ export interface CompiledRule {
   value: ValFn | null; // head value (single, function)
   key: ValFn | null; // element (multi)
   suffix: ValFn[]; // ref-head parts after the node path ([x], [x, "r"] …)
+  /** Every ref-head part after the node path is a constant (`q[1] := …`): a complete rule to OPA. */
+  groundSuffix?: boolean;
   args: MatchFn[] | null; // function parameters
   elses: { body: ExprFn; value: ValFn; loc: Location }[];
   isDefault: boolean;
@@ -50,6 +52,8 @@ export interface CompiledRule {
   order: number; // definition order, for indexing
   /** For indexing: `input.<path> == <constant>` holds whenever the body succeeds. */
   inputEq: { path: string[]; key: unknown } | null;
+  /** A function's first parameter that is a constant (`f(1, x)`: 0), which OPA's index tests; else null. */
+  argEq?: number | null;
 }
 
 export class TreeNode {
@@ -518,7 +522,8 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
         resultLoc = r.loc;
         if (node.earlyExit) break;
       } else if (!equal(result, v)) {
-        throw conflict("complete rules must not produce multiple outputs", r.loc ?? resultLoc);
+        // OPA names the definition (or its `else`) that gave the second value.
+        throw conflict("complete rules must not produce multiple outputs", singleLoc ?? resultLoc);
       }
     }
     if (result === undefined && node.defaultRule !== null) result = evalSingle(c, node.defaultRule);
@@ -542,7 +547,15 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
     const cv = docValue(c, child, lookup(base, name));
     if (cv !== undefined) b.entries.set(name, [name, cv]);
   }
-  for (const r of node.suffixRules) collectSuffix(c, r, b);
+  // OPA evaluates the rules with variable parts before those with a ground path, so a conflict
+  // between them names the ground one: the child document the key came from.
+  if (node.suffixRules.length > 0) {
+    const origin = (k: Value): Location | undefined => {
+      const child = typeof k === "string" ? node.children.get(k) : undefined;
+      return child === undefined ? undefined : firstRuleLoc(child);
+    };
+    for (const r of node.suffixRules) collectSuffix(c, r, b, origin);
+  }
   if (node.multi.length > 0) {
     // A set rule at a node that also has children: the set is the node's value (OPA rejects
     // such mixes at compile time; be lenient and prefer the set).
@@ -553,10 +566,14 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
   return b.build();
 }
 
+/** Where the value of the last evalSingle came from: the rule's location or its `else`'s. */
+let singleLoc: Location | undefined;
+
 /** Value of one single-value rule (with its else chain), or undefined. */
 export function evalSingle(c: Ctx, r: CompiledRule): Value | undefined {
   const f: Frame = new Array(r.nslots);
   let out: Value | undefined;
+  singleLoc = r.loc;
   const valueFn = r.value!;
   const stopEarly = r.constValue;
   r.body(c, f, () => {
@@ -576,7 +593,10 @@ export function evalSingle(c: Ctx, r: CompiledRule): Value | undefined {
       else if (!equal(out, v)) throw conflict("complete rules must not produce multiple outputs", e.loc);
       return false;
     });
-    if (out !== undefined) return out;
+    if (out !== undefined) {
+      singleLoc = e.loc;
+      return out;
+    }
   }
   return undefined;
 }
@@ -601,7 +621,25 @@ class ObjBuilder {
   }
 }
 
-function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder): void {
+/** The location of the first rule at or below a node (for error locations only). */
+function firstRuleLoc(node: TreeNode): Location | undefined {
+  const todo = [node];
+  for (let n = 0; todo.length > 0 && n < 10_000; n++) {
+    const x = todo.shift()!;
+    const r = x.complete[0] ?? x.multi[0] ?? x.suffixRules[0] ?? x.defaultRule;
+    if (r) return r.loc;
+    for (const ch of x.children.values()) todo.push(ch);
+  }
+  return undefined;
+}
+
+function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: Value) => Location | undefined): void {
+  // A conflict names the ground rule the existing key came from, if any; between two rules
+  // with constant parts only (`q[1] := 1`, `q[1] := 2`) it is a complete rules' conflict.
+  const clash = (keys: Value[]) => {
+    const at = origin?.(keys[0]) ?? r.loc;
+    return r.groundSuffix && r.kind !== "multi" && at === r.loc ? conflict("complete rules must not produce multiple outputs", r.loc) : conflict("object keys must be unique", at);
+  };
   const f: Frame = new Array(r.nslots);
   r.body(c, f, () => {
     const keys: Value[] = [];
@@ -628,7 +666,7 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder): void {
         e[1] = nb;
         b = nb;
       } else {
-        throw conflict("object keys must be unique", r.loc);
+        throw clash(keys);
       }
     }
     const last = keys[keys.length - 1];
@@ -637,11 +675,11 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder): void {
     if (r.kind === "multi") {
       if (e === undefined) b.entries.set(hk, [last, new RSet([leaf])]);
       else if (e[1] instanceof RSet) e[1].add(leaf);
-      else throw conflict("object keys must be unique", r.loc);
+      else throw clash(keys);
     } else if (e === undefined) {
       b.entries.set(hk, [last, leaf]);
     } else if (e[1] instanceof ObjBuilder || !equal(e[1] as Value, leaf)) {
-      throw conflict("object keys must be unique", r.loc);
+      throw clash(keys);
     }
     return false;
   });

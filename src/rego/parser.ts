@@ -92,6 +92,10 @@ export function parseModule(file: string, source: string, opts?: ParseOptions): 
   return internal(file, () => new Parser(file, source, opts?.regoVersion ?? "v1").module());
 }
 
+/** Errors about a rule's shape, which OPA reports all of (the parser goes on after them). */
+export const RULE_SHAPE_ERROR =
+  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name|\w+ keyword cannot be used for rule name)/;
+
 export function parseQuery(source: string, opts?: ParseOptions & { file?: string }): Body {
   return internal(opts?.file ?? "", () => {
     const p = new Parser(opts?.file ?? "", source, opts?.regoVersion ?? "v1");
@@ -457,7 +461,6 @@ class Parser {
     const rules: Rule[] = [];
     while (this.tok.kind !== T_EOF && this.errors.length < MAX_ERRORS) {
       const start = this.tok;
-      const startPos = this.pos;
       this.hints = [];
       this.depth = 0;
       this.slot = null;
@@ -488,8 +491,9 @@ class Parser {
           break;
         }
         if (!(e instanceof Fail)) throw e;
+        // As OPA's parser, nothing after a statement with a syntax error is parsed.
         this.errors.push(this.detail(e));
-        this.recover(startPos, start.col);
+        break;
       }
     }
     const comments: Comment[] = this.comments.map((c) => ({ text: c.text, loc: { file: this.file, row: c.row, col: c.col } }));
@@ -538,12 +542,6 @@ class Parser {
       this.literal();
       if (this.tok.kind !== T_SEMI && !this.tok.nl && this.tok.kind !== T_EOF) this.unexpected(this.tok);
     }
-  }
-
-  /** Skip to the next token that starts a line no more indented than the failed statement. */
-  private recover(startPos: number, col: number): void {
-    if (this.pos <= startPos) this.reset(startPos + 1 < this.toks.length ? startPos + 1 : startPos);
-    while (this.tok.kind !== T_EOF && !(this.tok.nl && this.tok.col <= col)) this.next();
   }
 
   private packagePath(): RefTerm {

@@ -28,6 +28,8 @@ export interface Ty {
 export type TyFn = () => Ty;
 
 export const ANY: Ty = { k: K_ANY };
+/** The type of a variable not bound yet: any, printed as OPA prints an unknown type (`???`, JSON null). */
+export const UNKNOWN: Ty = { k: K_ANY };
 export const T_NULL: Ty = { k: K_NULL };
 export const T_BOOL: Ty = { k: K_BOOL };
 export const T_NUM: Ty = { k: K_NUM };
@@ -179,6 +181,7 @@ const NAMES: [number, string][] = [
 
 /** Types written as OPA's checker writes them (array<number, string>, set[number], any<…>). */
 export function tyString(t: Ty): string {
+  if (t === UNKNOWN) return "???";
   if (t.k === K_ANY || t.k === 0) return "any";
   const parts: string[] = [];
   for (const [k, n] of NAMES) if (t.k & k) parts.push(n);
@@ -186,7 +189,7 @@ export function tyString(t: Ty): string {
   if (t.k & K_OBJ) {
     parts.push(
       t.props && t.props.size > 0
-        ? `object<${Array.from(t.props, ([k, v]) => `${k}: ${tyString(v)}`).join(", ")}>`
+        ? `object<${sortedProps(t.props).map(([k, v]) => `${k}: ${tyString(v)}`).join(", ")}>`
         : `object[any: ${tyString(t.elem ?? ANY)}]`,
     );
   }
@@ -207,4 +210,51 @@ export function declString(d: TypeDecl): string {
     default:
       return d.type;
   }
+}
+
+/** An object type's static properties in OPA's order (by key). */
+function sortedProps(props: Map<string, Ty>): [string, Ty][] {
+  return Array.from(props).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A type in OPA's JSON form (the `details` of type errors): {"type": "number"}, {"type": "object", "static": […]}, … */
+export function tyJSON(t: Ty): unknown {
+  if (t === UNKNOWN) return null;
+  if (t.k === K_ANY || t.k === 0) return { type: "any" };
+  // Members in Go's order for a map (sorted): dynamic, of, static, type.
+  const parts: unknown[] = [];
+  for (const [k, n] of NAMES) if (t.k & k) parts.push({ type: n });
+  if (t.k & K_ARR) parts.push(t.items ? { static: t.items.map(tyJSON), type: "array" } : { dynamic: tyJSON(t.elem ?? ANY), type: "array" });
+  if (t.k & K_OBJ) {
+    const o: Record<string, unknown> = {};
+    if (t.elem || !t.props || t.props.size === 0) o.dynamic = { key: { type: "any" }, value: tyJSON(t.elem ?? ANY) };
+    if (t.props && t.props.size > 0) o.static = sortedProps(t.props).map(([key, v]) => ({ key, value: tyJSON(v) }));
+    o.type = "object";
+    parts.push(o);
+  }
+  if (t.k & K_SET) parts.push({ of: tyJSON(t.elem ?? ANY), type: "set" });
+  return parts.length === 1 ? parts[0] : { of: parts, type: "any" };
+}
+
+/** Can values of the two types be equal (OPA's unification check of `=` and `==`)? False only when surely not. */
+export function unifiable(a: Ty, b: Ty): boolean {
+  if (a.k === K_ANY || b.k === K_ANY || a.k === 0 || b.k === 0) return true;
+  if ((a.k & b.k) === 0) return false;
+  if (a.k !== b.k) return true;
+  if (a.k === K_ARR) {
+    if (a.items && b.items) return a.items.length === b.items.length && a.items.every((x, i) => unifiable(x, b.items![i]));
+    return unifiable(elemOf(a), elemOf(b));
+  }
+  if (a.k === K_OBJ) {
+    if (a.props && b.props && !a.elem && !b.elem && a.props.size > 0 && b.props.size > 0) {
+      if (a.props.size !== b.props.size) return false;
+      for (const [k, v] of a.props) {
+        const w = b.props.get(k);
+        if (w === undefined || !unifiable(v, w)) return false;
+      }
+      return true;
+    }
+    return true;
+  }
+  return true;
 }

@@ -52,21 +52,26 @@ export class BigDec {
 }
 
 /**
- * A number that keeps the text it was read with, as OPA's json.Number does. The engine never
- * makes one; hosts do: conftest's inputs hold Go float64s, which OPA prints with Go's shortest
- * `%g` text (`1e+06` for 1000000), so `portcullis test` marks the input numbers whose Go text
- * differs from the plain one (src/conftest/numbers.ts). It is the number `n` everywhere (order,
- * equality, hashing, arithmetic, whose results are plain numbers again); only `numberText`
- * (sprintf, json.marshal, JSON output) prints `text`. As a BigDec it is not an integer to
- * builtins that need one, as json.Number("1e+06") is not in OPA.
+ * A number that keeps the text it was read with, as OPA's json.Number does: a Rego literal, a
+ * JSON input or data number, `json.unmarshal` or `to_number` whose text is not the number's
+ * canonical text (`1.0`, `1e3`, `0.50`, `2e308`, `-0`; see `numberLiteral`). Conftest's inputs
+ * hold Go float64s, which OPA prints with Go's shortest `%g` text (`1e+06` for 1000000), so
+ * `portcullis test` marks those too (src/conftest/numbers.ts). It is the number `n` everywhere
+ * (order, equality, hashing, arithmetic, whose results are plain canonical numbers again, as
+ * OPA's are); only `numberText` (sprintf, json.marshal, JSON output, print) shows `text`. As a
+ * BigDec it is not an integer to builtins that need one, as json.Number("1.0") is not in OPA.
+ * Canonical texts never make one, so the hot path (plain JS numbers) is unchanged.
  */
 export class TextNumber extends BigDec {
   readonly n: number | bigint | BigDec;
   readonly text: string;
-  constructor(n: number | bigint | BigDec, text: string) {
+  /** A Go float64 (conftest's inputs), which sprintf passes as a float64 rather than by its text. */
+  readonly goFloat: boolean;
+  constructor(n: number | bigint | BigDec, text: string, goFloat = false) {
     super(toDecimal(n));
     this.n = n;
     this.text = text;
+    this.goFloat = goFloat;
   }
 }
 
@@ -76,13 +81,16 @@ export class RSet {
   private sortedCache: Value[] | null = null;
   constructor(items?: Iterable<Value>) {
     this.map = new Map();
-    if (items) for (const v of items) this.map.set(hashKey(v), v);
+    if (items) for (const v of items) this.add(v);
   }
   get size(): number {
     return this.map.size;
   }
   add(v: Value): void {
-    this.map.set(hashKey(v), v);
+    const k = hashKey(v);
+    // Equal numbers may differ in text (1 and 1.0): the first one added stays, as in OPA.
+    if (typeof v !== "string" && isNumber(v) && this.map.has(k)) return;
+    this.map.set(k, v);
     this.sortedCache = null;
   }
   has(v: Value): boolean {
@@ -202,6 +210,17 @@ export function fromDecimal(d: Decimal): number | bigint | BigDec {
   const n = d.toNumber();
   if (Number.isFinite(n) && n !== 0 && new Dec(n).eq(d)) return n;
   return new BigDec(d);
+}
+
+/**
+ * A number read from text that OPA keeps as written (a Rego literal, JSON, `to_number`): the
+ * canonical number when the text is its canonical text, else a TextNumber holding the text.
+ * `text` must be a JSON number (optionally with Rego's leading `-`). Undefined for malformed text.
+ */
+export function numberLiteral(text: string): number | bigint | BigDec | undefined {
+  const v = numberFromText(text);
+  if (v === undefined) return undefined;
+  return numberText(v) === text ? v : new TextNumber(v, text);
 }
 
 /** Parse a number literal as written in Rego or JSON. Returns undefined for malformed text. */
@@ -780,7 +799,13 @@ function describeValue(x: unknown): string | JSONContainer {
   if (v instanceof BigDec) return numberText(v);
   if (Array.isArray(v)) return { array: true, items: v.map((e) => [null, e]) };
   if (v instanceof RSet) return { array: true, items: v.sorted().map((e) => [null, e]) };
-  return { array: false, items: objectEntries(v).map(([k, e]) => [JSON.stringify(typeof k === "string" ? k : toJSONText(k)), e]) };
+  if (v instanceof ObjMap) {
+    // Non-string keys become their JSON text, and Go's encoder sorts the keys as strings.
+    const items: [string, Value][] = v.sorted().map(([k, e]) => [typeof k === "string" ? k : toJSONText(k), e]);
+    items.sort((a, b) => compareStrings(a[0], b[0]));
+    return { array: false, items: items.map(([k, e]) => [JSON.stringify(k), e]) };
+  }
+  return { array: false, items: objectEntries(v).map(([k, e]) => [JSON.stringify(k as string), e]) };
 }
 
 /** Truthiness in a body: everything except `false` (undefined never reaches here). */

@@ -1,5 +1,5 @@
 // `portcullis check --v0-v1` (opa check --v0-v1: policies valid both as Rego v0 and v1: parsed as
-// v0, so keywords exist only once imported, under v1's rules) and `check -s` (refused), against
+// v0, so keywords exist only once imported, under v1's rules) and `check -s` (schema-typed input), against
 // outputs recorded from opa check 1.19, and compared live with opa when it is installed.
 import test from "node:test";
 import assert from "node:assert/strict";
@@ -72,8 +72,54 @@ test("check --v0-v1 is stricter than either version alone", async () => {
   assert.equal((await cli(["check", "--v0-v1", "noif.rego"])).code, 1);
 });
 
-test("check -s is refused with exit 2 and a clear message", async () => {
-  const r = await cli(["check", "-s", "schema.json", "fk.rego"]);
-  assert.equal(r.code, 2);
-  assert.match(r.err, /schema type checking \(-s, --schema\) is not supported by portcullis check/);
+
+
+// check -s: a JSON Schema types the input; answers recorded from opa check 1.19.
+const SCHEMA = {
+  type: "object",
+  properties: { user: { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } } } },
+};
+const TYPED = 'package p\n\nr if input.user.nmae == "x"\n\ns if input.user.age == "x"\n';
+const TYPED_ERR =
+  '2 errors occurred:\nc.rego:3: rego_type_error: undefined ref: input.user.nmae\n\tinput.user.nmae\n\t           ^\n\t           have: "nmae"\n\t           want (one of): ["age" "name"]\nc.rego:5: rego_type_error: match error\n\tleft  : number\n\tright : string\n';
+const TYPED_JSON = {
+  errors: [
+    {
+      message: "undefined ref: input.user.nmae",
+      code: "rego_type_error",
+      location: { file: "c.rego", row: 3, col: 6 },
+      details: {
+        ref: [
+          { type: "var", value: "input" },
+          { type: "string", value: "user" },
+          { type: "string", value: "nmae" },
+        ],
+        pos: 2,
+        want: { type: "string" },
+        oneOf: ["age", "name"],
+      },
+    },
+    { message: "match error", code: "rego_type_error", location: { file: "c.rego", row: 5, col: 6 }, details: { a: { type: "number" }, b: { type: "string" } } },
+  ],
+};
+
+test("check -s: schema-typed input, as opa check reports it (pretty and JSON; missing file)", async () => {
+  writeFileSync("schema.json", JSON.stringify(SCHEMA));
+  writeFileSync("c.rego", TYPED);
+  const pretty = await cli(["check", "-s", "schema.json", "c.rego"]);
+  assert.deepEqual([pretty.code, pretty.err], [1, TYPED_ERR]);
+  const json = await cli(["check", "-f", "json", "-s", "schema.json", "c.rego"]);
+  assert.equal(json.code, 1);
+  assert.deepEqual(JSON.parse(json.err), TYPED_JSON);
+  // Without the schema the input is untyped: no error.
+  assert.equal((await cli(["check", "c.rego"])).code, 0);
+  const missing = await cli(["check", "-s", "nope.json", "c.rego"]);
+  assert.deepEqual([missing.code, missing.err], [1, "1 error occurred during loading: stat nope.json: no such file or directory\n"]);
+  const bin = opaPath();
+  if (bin) {
+    const live = spawnSync(bin, ["check", "-s", "schema.json", "c.rego"], { encoding: "utf8" });
+    assert.deepEqual([live.status, live.stderr], [1, TYPED_ERR]);
+    const liveJSON = spawnSync(bin, ["check", "-f", "json", "-s", "schema.json", "c.rego"], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(liveJSON.stdout || liveJSON.stderr), TYPED_JSON);
+  }
 });

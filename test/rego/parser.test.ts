@@ -519,14 +519,14 @@ test("parse errors match OPA's messages and locations", () => {
   assert.deepEqual(parseError(() => mod("p := 1")), ["package expected", 1, 1]);
 });
 
-test("several errors are collected, one per broken statement", () => {
+test("parsing stops at the first broken statement, as OPA's parser does (opa check: 1 error, row 2)", () => {
   try {
     mod("package t\np := 1 }\nq := 2\nr := ]\n");
     assert.fail("expected errors");
   } catch (e) {
     assert.ok(e instanceof RegoError);
-    assert.deepEqual(e.errors.map((d) => [d.message, d.location?.row]), [["unexpected } token", 2], ["unexpected ] token", 4]]);
-    assert.match(e.message, /^2 errors occurred:/);
+    assert.deepEqual(e.errors.map((d) => [d.message, d.location?.row]), [["unexpected } token", 2]]);
+    assert.match(e.message, /^1 error occurred:/);
   }
 });
 

@@ -33,7 +33,6 @@ interface Recording {
 const DOCUMENTED: Record<number, string> = {
   42: "type error text for a function used as a value (OPA adds the ref and its type)",
   105: "YAML syntax error text (go-yaml's wording vs js-yaml's)",
-  140: "unsafe variables: OPA lists them in another order, both at column 1",
   141: "parse errors: OPA adds a second, more specific error at the same place",
   146: "type errors: OPA gives have/want as a `details` object, Portcullis in the message",
   173: "type errors: OPA gives have/want as a `details` object, Portcullis in the message",
