@@ -15,6 +15,7 @@ import https from "node:https";
 import { unlinkSync, existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
 import { gunzip, gunzipSync, gzip } from "node:zlib";
 import type { AddressInfo } from "node:net";
+import type tls from "node:tls";
 import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
@@ -29,6 +30,7 @@ import { StorageError, exists, makeDir, parsePathEscaped, pathUnescape, readPath
 import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
+import { TLS_VERSIONS, clientIdentity, readCAFile } from "./clientcert.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
 import { BundlePlugin } from "./bundleplugin.ts";
 import { DecisionLogger } from "./decisionlog.ts";
@@ -53,7 +55,7 @@ export interface ServerOptions {
   regoVersion: "v0" | "v1";
   config: ServerConfig;
   logger: Logger;
-  authentication: "off" | "token";
+  authentication: "off" | "token" | "tls";
   authorization: "off" | "basic";
   /** Seconds to wait for requests in flight when shutting down. */
   shutdownGracePeriod: number;
@@ -63,7 +65,8 @@ export interface ServerOptions {
   workers: number;
   /** Allow http.send and net.lookup_ip_addr (off by default). */
   networkBuiltins: boolean;
-  tls?: { certFile: string; keyFile: string };
+  /** HTTPS; `caFile`: the CA certificates client certificates are verified against (reloaded like the others); `minVersion`: OPA's --min-tls-version (default 1.2). */
+  tls?: { certFile: string; keyFile: string; caFile?: string; minVersion?: "1.0" | "1.1" | "1.2" | "1.3" };
   /** Where print() output of policies goes (default: the logger at info). */
   print?: (line: string) => void;
 }
@@ -109,6 +112,8 @@ interface Req {
   cancel: CancelToken;
   deadline: number | undefined;
   identity?: string;
+  /** --authentication=tls: the client's certificates as Go's x509.Certificate marshals them. */
+  clientCertificates?: Value[];
   /** The body parsed by the authorizer (OPA keeps it for the handler). */
   parsedBody?: { value: unknown };
 }
@@ -902,6 +907,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       }
     }
     if (r.identity !== undefined) input.identity = r.identity;
+    if (r.clientCertificates !== undefined) input.client_certificates = r.clientCertificates;
     const reply = await pool.eval({ kind: "path", path: decisionPath(o.config.defaultAuthorizationDecision), input: goJSON(input), deadline: r.deadline }, r.cancel);
     if (!reply.ok) return evalError(reply);
     if (reply.kind !== "path") throw new Error("unexpected reply");
@@ -1107,6 +1113,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (o.authentication === "token") {
           const m = /^Bearer\s+(\S+)$/.exec(String(req.headers.authorization ?? ""));
           if (m) r.identity = m[1];
+        } else if (o.authentication === "tls") {
+          const peer = clientIdentity(req.socket);
+          if (peer) {
+            r.identity = peer.identity;
+            r.clientCertificates = peer.certificates;
+          }
         }
         const denied = o.authorization === "basic" ? await authorize(r) : null;
         if (denied) {
@@ -1134,14 +1146,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // ---- listeners
 
   const servers: { server: http.Server; addr: string }[] = [];
-  const tlsOptions = () => (o.tls ? { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) } : undefined);
+  const tlsOptions = () => {
+    if (!o.tls) return undefined;
+    const t: tls.SecureContextOptions = { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile), minVersion: TLS_VERSIONS[o.tls.minVersion ?? "1.2"] };
+    if (o.tls.caFile) t.ca = readCAFile(o.tls.caFile);
+    return t;
+  };
 
   async function listen(addr: string, diagnostic: boolean): Promise<string> {
     const h = handler(diagnostic);
     const tls = tlsOptions();
     // Go's http.Server reads up to 1 MiB of headers (DefaultMaxHeaderBytes); Node's default is 16 KiB.
     const limits = { maxHeaderSize: 1 << 20 };
-    const server = tls ? https.createServer({ ...tls, ...limits }, h) : http.createServer(limits, h);
+    // --authentication=tls: the handshake fails without a client certificate the CA verifies (Go's RequireAndVerifyClientCert).
+    const clientAuth = o.authentication === "tls" ? { requestCert: true, rejectUnauthorized: true } : {};
+    const server = tls ? https.createServer({ ...tls, ...clientAuth, ...limits }, h) : http.createServer(limits, h);
     server.requestTimeout = o.requestTimeoutMs > 0 ? o.requestTimeoutMs + 5000 : 0;
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
@@ -1225,7 +1244,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         log.error("Failed to reload the TLS certificate.", { err: e instanceof Error ? e.message : String(e) });
       }
     };
-    tlsWatch = [watch(o.tls.certFile, refresh), watch(o.tls.keyFile, refresh)];
+    tlsWatch = [o.tls.certFile, o.tls.keyFile, ...(o.tls.caFile ? [o.tls.caFile] : [])].map((f) => watch(f, refresh));
   }
 
   let closing: Promise<void> | null = null;
