@@ -31,6 +31,7 @@ import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
 import { TLS_VERSIONS, clientIdentity, readCAFile } from "./clientcert.ts";
+import type { ExplainMode } from "../rego/trace.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
 import { BundlePlugin } from "./bundleplugin.ts";
 import { DecisionLogger } from "./decisionlog.ts";
@@ -519,7 +520,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     } catch (e) {
       return errorAnswer(500, "internal_error", `invalid_parameter: invalid path: ${(e as Error).message}`);
     }
-    const reply = await evalRequest(r, { kind: "path", path, input, strict: boolParam(r, "strict-builtin-errors") });
+    const reply = await evalRequest(r, { kind: "path", path, input, strict: boolParam(r, "strict-builtin-errors"), explain: explainOf(r) });
     if (!reply.ok) {
       // OPA logs a decision that failed in evaluation with its first error (timers it did not reach are absent)
       if (decisionLogger && reply.stage === "eval" && reply.errors.length > 0) {
@@ -541,6 +542,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const entries: [string, unknown][] = [
       ["decision_id", decisionId],
       ["provenance", provenance(r)],
+      ["explanation", reply.explanation !== undefined ? new Raw(reply.explanation) : undefined],
       ["metrics", metricsEntry(r, m)],
       ["result", reply.defined ? new Raw(reply.value!) : undefined],
       ["warning", post && inputMissing ? { code: "api_usage_warning", message: "'input' key missing from the request" } : undefined],
@@ -806,11 +808,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   async function query(r: Req, text: string, input: string | undefined): Promise<Answer> {
     const t0 = process.hrtime.bigint();
-    const reply = await evalRequest(r, { kind: "query", query: text, input });
+    const reply = await evalRequest(r, { kind: "query", query: text, input, explain: explainOf(r) });
     if (!reply.ok) return evalError({ ...reply, errors: withParseDetails(reply.errors, text) }, "query");
     if (reply.kind !== "query") throw new Error("unexpected reply");
     const m = { timer_rego_query_compile_ns: reply.compileNs, timer_rego_query_eval_ns: reply.evalNs, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
     const entries: [string, unknown][] = [
+      ["explanation", reply.explanation !== undefined ? new Raw(reply.explanation) : undefined],
       ["metrics", metricsEntry(r, m)],
       ["result", reply.count > 0 ? new Raw(reply.results) : undefined],
     ];
@@ -938,17 +941,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   /** The part of the escaped path after a prefix (OPA's escapedPathValue for {path...}). */
   const rest = (r: Req, prefix: string): string => r.rawPath.slice(prefix.length);
 
-  /** ?explain=notes|fails|full|debug: the server does not return traces yet (the engine's tracer serves `portcullis eval --explain`); say so rather than answer without the explanation. */
-  function explainAsked(r: Req): boolean {
-    return r.rawQuery !== "" && r.query.getAll("explain").some((x) => ["notes", "fails", "full", "debug"].includes(x));
+  /** ?explain=notes|fails|full|debug (the first of these given, as OPA reads it); `off` or none: undefined. */
+  function explainOf(r: Req): { mode: ExplainMode; pretty: boolean } | undefined {
+    if (r.rawQuery === "") return undefined;
+    const mode = r.query.getAll("explain").find((x) => ["notes", "fails", "full", "debug"].includes(x)) as ExplainMode | undefined;
+    return mode ? { mode, pretty: boolParam(r, "pretty") } : undefined;
   }
-  const explainAnswer = (): Answer => errorAnswer(501, "internal_error", "explanations (?explain) are not supported by portcullis run --server (use portcullis eval --explain)");
 
   function route(r: Req, diagnostic: boolean): Routed {
     const m = r.method === "HEAD" ? "GET" : r.method;
     const p = r.path;
     const routed = routeTo(r, diagnostic, m, p);
-    if (explainAsked(r) && (routed.label === "v1/data" || routed.label === "v1/query") && (m === "GET" || m === "POST")) return { label: routed.label, run: explainAnswer };
     return routed;
   }
 
