@@ -2,15 +2,16 @@
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { runServer } from "./run.ts";
+import { fetchVerificationFlags } from "./verification-flags.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((s) => s !== "")];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command, io: CliIO): void {
-  program
+  const cmd = program
     .command("run")
     .description("Start the OPA-compatible policy server (portcullis run --server)")
-    .argument("[paths...]", "policy and data files or directories (bundle directories with -b)")
+    .argument("[paths...]", "policy and data files or directories (bundle directories with -b; oci://REGISTRY/REPO:TAG with -b pulls a bundle image)")
     .option("-s, --server", "start the runtime in server mode (the only mode: there is no REPL here)")
     .option("-a, --addr <address>", "listening address ([ip]:<port>, or unix://<path>); repeatable (default localhost:8181)", collect)
     .option("--diagnostic-addr <address>", "read-only address for /health and /metrics; repeatable", collect, [])
@@ -37,8 +38,8 @@ export function register(program: Command, io: CliIO): void {
     .option("--min-tls-version <version>", "minimum TLS version of the server: 1.0, 1.1, 1.2, 1.3", "1.2")
     .option("--request-timeout <duration>", "deadline of every request's evaluation (Portcullis's own; OPA has none), e.g. 30s; 0 for none", "30s")
     .option("--eval-workers <n>", "evaluation worker threads (Portcullis's own; default: CPUs, at most 4)")
-    .option("--enable-network-builtins", "allow http.send and net.lookup_ip_addr in policies (off by default, as in Gatekeeper)")
-    .action(async (paths: string[], o) => {
+    .option("--enable-network-builtins", "allow http.send and net.lookup_ip_addr in policies (off by default, as in Gatekeeper)");
+  fetchVerificationFlags(cmd).action(async (paths: string[], o) => {
       io.exitCode = await runServer(paths, o, io);
     });
 }

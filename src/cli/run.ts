@@ -8,6 +8,7 @@ import { PACKAGE_VERSION } from "../package.ts";
 import { startServer, loadConfig, ConfigError, Logger, LoadError, splitHostPort, readCAFile, CAFileError, type LogLevel, type LogFormat, type RunningServer } from "../server/index.ts";
 import { RegoError } from "../rego/errors.ts";
 import { readKeyArgument } from "../bundle/index.ts";
+import { policyFromFlags, wantsVerification, type VerificationFlags } from "./verification-flags.ts";
 
 export interface RunOptions {
   server?: boolean;
@@ -39,6 +40,8 @@ export interface RunOptions {
   enableNetworkBuiltins?: boolean;
 }
 
+export type RunCommandOptions = RunOptions & VerificationFlags;
+
 class UsageError extends Error {}
 
 function oneOf(flag: string, v: string, allowed: string[]): string {
@@ -49,7 +52,7 @@ function oneOf(flag: string, v: string, allowed: string[]): string {
 /** Hooks for tests: called with the running server (the command then waits for a signal or stop()). */
 export const runHooks: { started?: (s: RunningServer) => void } = {};
 
-export async function runServer(paths: string[], o: RunOptions, io: CliIO): Promise<number> {
+export async function runServer(allPaths: string[], o: RunCommandOptions, io: CliIO): Promise<number> {
   let server: RunningServer;
   try {
     if (!o.server) throw new UsageError("portcullis run has no interactive mode: pass -s/--server (use `portcullis repl` for a REPL)");
@@ -80,7 +83,21 @@ export async function runServer(paths: string[], o: RunOptions, io: CliIO): Prom
     if (o.tlsCaCertFile) readCAFile(o.tlsCaCertFile);
     const addrs = o.addr && o.addr.length > 0 ? o.addr : ["localhost:8181"];
     for (const a of [...addrs, ...o.diagnosticAddr]) if (!a.startsWith("unix://")) splitHostPort(a);
-    const config = loadConfig({ file: o.configFile, sets: o.set, id: randomUUID(), version: PACKAGE_VERSION });
+    const ociBundles = allPaths.filter((p) => p.startsWith("oci://"));
+    const paths = allPaths.filter((p) => !p.startsWith("oci://"));
+    if (ociBundles.length > 0 && !o.bundle) throw new UsageError("oci:// references are bundles: pass -b/--bundle");
+    const config = loadConfig({ file: o.configFile, sets: o.set, id: randomUUID(), version: PACKAGE_VERSION, ociBundles });
+    if (wantsVerification(o)) {
+      let policy;
+      try {
+        policy = await policyFromFlags(o);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const oci = config.bundles?.bundles.some((b) => b.service.type === "oci");
+      if (!config.bundles || !oci) throw new UsageError("--verify-key and the keyless flags check bundles pulled from OCI registries: configure a service of type oci or pass -b oci://REF");
+      config.bundles.ociVerify = policy;
+    }
     const logger = new Logger(level, format, (line) => io.err(line));
     for (const w of config.warnings) logger.warn(w);
     server = await startServer({

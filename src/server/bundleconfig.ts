@@ -2,13 +2,17 @@
 // response_header_timeout_seconds), `bundles` (service, resource, persist,
 // polling, signing, size_limit_bytes), `keys` (verification keys), `persistence_directory`.
 // Anything else in these sections that would change what is downloaded or trusted (other
-// credential types, TLS options, `type: oci`, `trigger: manual`, the legacy `bundle` key) is
-// refused with a clear error.
+// credential types, TLS options, `trigger: manual`, the legacy `bundle` key) is refused with a
+// clear error. A service with `type: oci` is an OCI registry (OPA's OCI downloader): its URL
+// names the registry host and the scheme (http: plain HTTP), a bundle's `resource` is an image
+// reference whose repository and tag (or digest) are pulled from that host.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KeyConfig, VerificationConfig } from "../bundle/index.ts";
 import { isSigningAlgorithm } from "../bundle/index.ts";
+import { parseReference, ReferenceError, type Reference } from "../oci/reference.ts";
+import type { VerifyPolicy } from "../sign/verify.ts";
 
 export class BundleConfigError extends Error {}
 
@@ -19,6 +23,8 @@ export interface ServiceConfig {
   /** Authorization header value from credentials.bearer ("Bearer <token>"). */
   authorization?: () => string;
   responseHeaderTimeoutMs: number;
+  /** "oci": an OCI registry (OPA's `type: oci`); undefined: an OPA bundle server. */
+  type?: "oci";
 }
 
 export interface BundleSourceConfig {
@@ -32,11 +38,19 @@ export interface BundleSourceConfig {
   longPollingTimeoutSeconds?: number;
   verification?: VerificationConfig;
   sizeLimitBytes: number;
+  /** For an OCI service: the image pulled (registry = the service URL's host). */
+  ociRef?: Reference;
 }
 
 export interface BundlesConfig {
   bundles: BundleSourceConfig[];
   persistenceDirectory: string;
+  /**
+   * Portcullis's own (`run --verify-key` and the keyless flags): the cosign signature every
+   * image pulled from an OCI service must carry; checked on the manifest's digest before any
+   * layer is fetched, so an unsigned or re-pushed image is never activated.
+   */
+  ociVerify?: VerifyPolicy;
 }
 
 type Obj = Record<string, unknown>;
@@ -65,8 +79,16 @@ export function parseServices(raw: unknown): Map<string, ServiceConfig> {
     if (!isObj(s)) throw new BundleConfigError(`services.${name}: want an object`);
     if (name === "") throw new BundleConfigError("services: a service has no name");
     for (const k of Object.keys(s)) {
-      if (!["name", "url", "headers", "credentials", "response_header_timeout_seconds"].includes(k)) {
-        throw new BundleConfigError(`services.${name}.${k} is not supported by portcullis run (supported: url, headers, credentials.bearer, response_header_timeout_seconds)`);
+      if (!["name", "url", "headers", "credentials", "response_header_timeout_seconds", "type"].includes(k)) {
+        throw new BundleConfigError(`services.${name}.${k} is not supported by portcullis run (supported: url, type, headers, credentials.bearer, response_header_timeout_seconds)`);
+      }
+    }
+    const type = str(s.type, `services.${name}.type`).toLowerCase();
+    if (type !== "" && type !== "oci") throw new BundleConfigError(`services.${name}.type: want "oci" or nothing, got ${JSON.stringify(s.type)}`);
+    if (type === "oci") {
+      // OPA's OCI downloader authenticates through its auth plugins; Portcullis pulls anonymously
+      for (const k of ["headers", "credentials"]) {
+        if (s[k] !== undefined && s[k] !== null) throw new BundleConfigError(`services.${name}.${k} is not supported by portcullis run for a service of type oci (it pulls anonymously)`);
       }
     }
     const url = str(s.url, `services.${name}.url`).replace(/\/+$/, "");
@@ -97,6 +119,7 @@ export function parseServices(raw: unknown): Map<string, ServiceConfig> {
       headers,
       authorization,
       responseHeaderTimeoutMs: (num(s.response_header_timeout_seconds, `services.${name}.response_header_timeout_seconds`, 10) ?? 10) * 1000,
+      ...(type === "oci" ? { type: "oci" as const } : {}),
     });
   }
   return out;
@@ -147,10 +170,14 @@ export function parseBundlesConfig(raw: Obj, cwd = process.cwd()): BundlesConfig
       if (!Array.isArray(exclude) || exclude.some((e) => typeof e !== "string")) throw new BundleConfigError(`bundles.${name}.signing.exclude_files: want a list of strings`);
       verification = { keys, keyId, scope: str(b.signing.scope, `bundles.${name}.signing.scope`), exclude: exclude as string[] };
     }
+    const resource = str(b.resource, `bundles.${name}.resource`, `bundles/${name}`);
+    let ociRef: Reference | undefined;
+    if (service.type === "oci") ociRef = ociReference(name, resource, service.url);
     bundles.push({
       name,
       service,
-      resource: str(b.resource, `bundles.${name}.resource`, `bundles/${name}`),
+      resource,
+      ociRef,
       persist: b.persist === true,
       minDelayMs: minS * 1000,
       maxDelayMs: maxS * 1000,
@@ -160,6 +187,22 @@ export function parseBundlesConfig(raw: Obj, cwd = process.cwd()): BundlesConfig
     });
   }
   return { bundles, persistenceDirectory };
+}
+
+/**
+ * The image a bundle of an OCI service pulls, as OPA's OCI downloader does: the repository and
+ * tag (or digest) of `resource`, from the host of the service's URL.
+ */
+function ociReference(name: string, resource: string, serviceUrl: string): Reference {
+  let ref: Reference;
+  try {
+    ref = parseReference(resource);
+  } catch (e) {
+    if (e instanceof ReferenceError) throw new BundleConfigError(`bundles.${name}.resource: ${e.message}`);
+    throw e;
+  }
+  if (ref.tag === undefined && ref.digest === undefined) throw new BundleConfigError(`bundles.${name}.resource: ${JSON.stringify(resource)} names no tag or digest`);
+  return { ...ref, registry: new URL(serviceUrl).host };
 }
 
 /** The configuration as GET /v1/config shows it: service credentials and key material removed (as OPA does). */

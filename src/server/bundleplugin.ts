@@ -8,6 +8,9 @@
 // `application/vnd.openpolicyagent.bundles`, `;wait=N` too, and the next request follows at once. With `persist`, each
 // activated archive is written to `<persistence_directory>/bundles/<name>/bundle.tar.gz` and read
 // at start, before the first download. Every request has a deadline; every body a size limit.
+// A bundle of a `type: oci` service is pulled from an OCI registry instead (onceOci: the image's
+// tar+gzip layer, its digest as the ETag), after the image's cosign signature is verified when
+// the configuration asks for it (`ociVerify`).
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -41,6 +44,7 @@ export class BundlePlugin {
   private readonly retries = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly aborts = new Set<AbortController>();
+  private readonly clients = new Set<{ close(): Promise<void> }>();
   private stopped = false;
 
   constructor(
@@ -73,6 +77,7 @@ export class BundlePlugin {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     for (const a of this.aborts) a.abort();
+    for (const c of this.clients) void c.close();
     this.timers.clear();
   }
 
@@ -124,8 +129,81 @@ export class BundlePlugin {
     }
   }
 
+  /** Reads, verifies and activates a downloaded archive; false (error logged, status set) when refused. */
+  private activateArchive(b: BundleSourceConfig, st: BundleStatus, body: Buffer, etag: string, httpCode: number | undefined): boolean {
+    let bundle: Bundle;
+    try {
+      bundle = readBundleArchive(body, { verification: b.verification, regoVersion: this.regoVersion, limits: limitsOf(b), etag });
+      this.activate(b.name, bundle, etag);
+    } catch (e) {
+      this.fail(st, httpCode, `Bundle activation failed: ${(e as Error).message}`, "bundle_error");
+      return false;
+    }
+    st.etag = etag;
+    st.activeRevision = bundle.manifest.revision;
+    st.lastSuccessfulActivation = new Date();
+    clearError(st);
+    this.log.info("Bundle loaded and activated successfully.", { name: b.name, etag, revision: bundle.manifest.revision });
+    if (b.persist) this.persist(b, body);
+    return true;
+  }
+
+  /**
+   * One pull from an OCI registry (OPA's OCI downloader): the manifest of the reference, its
+   * first `tar+gzip` layer; the layer's digest (hex) is the ETag, so an unchanged layer is not
+   * fetched again. With a signature policy the manifest's digest is verified before the layer is
+   * fetched: a refusal activates nothing.
+   */
+  private async onceOci(b: BundleSourceConfig): Promise<{ ok: boolean; immediate: boolean }> {
+    const st = this.status.get(b.name)!;
+    const ref = b.ociRef!;
+    const plainHttp = b.service.url.startsWith("http:");
+    const limits = limitsOf(b);
+    const { RegistryClient, RegistryError, MEDIA, INDEX_TYPES, parseImageManifest, formatReference } = await import("../oci/index.ts");
+    const client = new RegistryClient({ plainHttp, timeoutMs: b.service.responseHeaderTimeoutMs, maxBlobBytes: limits.maxCompressedBytes, userAgent: "Portcullis (OPA-compatible bundle client)" });
+    this.clients.add(client);
+    st.lastRequest = new Date();
+    try {
+      const got = await client.getManifest(ref);
+      st.httpCode = 200;
+      if (INDEX_TYPES.includes(got.descriptor.mediaType)) throw new RegistryError(`${formatReference(ref)} is an image index (${got.descriptor.mediaType}), not a bundle image`);
+      const manifest = parseImageManifest(got.bytes, formatReference(ref));
+      const layer = manifest.layers.find((l) => l.mediaType === MEDIA.ociLayerTarGzip);
+      if (!layer) throw new RegistryError(`${formatReference(ref)}: no tarball descriptor found in the layers`);
+      const etag = layer.digest.slice(layer.digest.indexOf(":") + 1);
+      if (st.etag === etag) {
+        st.lastSuccessfulRequest = new Date();
+        clearError(st);
+        this.log.debug("Bundle not modified.", { name: b.name, etag });
+        return { ok: true, immediate: false };
+      }
+      if (this.cfg.ociVerify) {
+        const { signatureVerifyHook } = await import("../sign/remote.ts");
+        try {
+          await signatureVerifyHook(this.cfg.ociVerify, { plainHttp, timeoutMs: b.service.responseHeaderTimeoutMs })(ref, got.descriptor);
+        } catch (e) {
+          this.fail(st, undefined, `Bundle activation failed: signature verification of ${formatReference(ref)}@${got.descriptor.digest}: ${(e as Error).message}`, "bundle_error");
+          return { ok: false, immediate: false };
+        }
+      }
+      if (layer.size > limits.maxCompressedBytes) throw new RegistryError(`bundle size ${layer.size} bytes exceeds the limit of ${limits.maxCompressedBytes} bytes`);
+      const body = await client.getBlob(ref, layer.digest, layer.size);
+      st.lastSuccessfulRequest = new Date();
+      st.lastSuccessfulDownload = new Date();
+      return { ok: this.activateArchive(b, st, body, etag, undefined), immediate: false };
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      this.fail(st, typeof status === "number" ? status : undefined, `failed to pull ${formatReference(ref)}: ${(e as Error).message}`);
+      return { ok: false, immediate: false };
+    } finally {
+      this.clients.delete(client);
+      await client.close();
+    }
+  }
+
   /** One download: whether it succeeded (a 304 included), and whether the next one should follow at once (long polling). */
   async once(b: BundleSourceConfig): Promise<{ ok: boolean; immediate: boolean }> {
+    if (b.service.type === "oci") return this.onceOci(b);
     const st = this.status.get(b.name)!;
     const url = `${b.service.url}/${b.resource.replace(/^\/+/, "")}`;
     const headers: Record<string, string> = { ...b.service.headers, "User-Agent": "Portcullis (OPA-compatible bundle client)" };
@@ -171,22 +249,8 @@ export class BundlePlugin {
       const body = await readCapped(res, limitsOf(b).maxCompressedBytes);
       st.lastSuccessfulRequest = new Date();
       st.lastSuccessfulDownload = new Date();
-      const etag = res.headers.get("etag") ?? "";
-      let bundle: Bundle;
-      try {
-        bundle = readBundleArchive(body, { verification: b.verification, regoVersion: this.regoVersion, limits: limitsOf(b), etag });
-        this.activate(b.name, bundle, etag);
-      } catch (e) {
-        this.fail(st, 200, `Bundle activation failed: ${(e as Error).message}`, "bundle_error");
-        return { ok: false, immediate: false };
-      }
-      st.etag = etag;
-      st.activeRevision = bundle.manifest.revision;
-      st.lastSuccessfulActivation = new Date();
-      clearError(st);
-      this.log.info("Bundle loaded and activated successfully.", { name: b.name, etag, revision: bundle.manifest.revision });
-      if (b.persist) this.persist(b, body);
-      return { ok: true, immediate: poll };
+      const ok = this.activateArchive(b, st, body, res.headers.get("etag") ?? "", 200);
+      return { ok, immediate: ok && poll };
     } catch (e) {
       this.fail(st, undefined, ac.signal.aborted && !this.stopped ? `request timed out` : `${(e as Error).message}${(e as { cause?: Error }).cause ? `: ${(e as { cause: Error }).cause.message}` : ""}`);
       return { ok: false, immediate: false };

@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import type jsyaml from "js-yaml";
 import { lazyRequire } from "../lazy.ts";
+import { parseReference, isLoopback } from "../oci/reference.ts";
 import { parseBundlesConfig, parseServices, redactConfig, BundleConfigError, type BundlesConfig } from "./bundleconfig.ts";
 import { parseDecisionLogConfig, type DecisionLogConfig } from "./decisionlog.ts";
 
@@ -117,9 +118,39 @@ function minLength(v: unknown): number {
   return v;
 }
 
+/**
+ * `run -b oci://REGISTRY/REPO:TAG`: for the i-th reference, a service `oci<i>` of type oci
+ * (http:// for a loopback registry, else https://) and a bundle `oci<i>` pulling it, with OPA's
+ * default polling; `--set bundles.oci<i>.…` applies on top.
+ */
+function addOciBundles(raw: Record<string, unknown>, refs: string[]): void {
+  if (refs.length === 0) return;
+  const obj = (k: string): Record<string, unknown> => {
+    const v = raw[k];
+    if (v === undefined || v === null) return (raw[k] = {}) as Record<string, unknown>;
+    if (typeof v !== "object" || Array.isArray(v)) throw new ConfigError(`${k}: want an object to add the oci:// bundles to`);
+    return v as Record<string, unknown>;
+  };
+  const services = obj("services");
+  const bundles = obj("bundles");
+  refs.forEach((text, i) => {
+    const name = `oci${i}`;
+    if (Object.hasOwn(services, name) || Object.hasOwn(bundles, name)) throw new ConfigError(`the configuration already has a service or bundle named ${name} (the name of the ${text} bundle)`);
+    let ref;
+    try {
+      ref = parseReference(text);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+    services[name] = { url: `${isLoopback(ref.registry) ? "http" : "https"}://${ref.registry}`, type: "oci" };
+    bundles[name] = { service: name, resource: text.replace(/^oci:\/\//, "") };
+  });
+}
+
 /** Read and check the configuration (file, then --set overrides in order). */
-export function loadConfig(opts: { file?: string; sets?: string[]; id: string; version: string }): ServerConfig {
+export function loadConfig(opts: { file?: string; sets?: string[]; id: string; version: string; ociBundles?: string[] }): ServerConfig {
   const raw: Record<string, unknown> = opts.file ? readConfigFile(opts.file) : {};
+  addOciBundles(raw, opts.ociBundles ?? []);
   for (const s of opts.sets ?? []) applySet(raw, s);
   const unsupported = Object.keys(raw).filter((k) => UNSUPPORTED_KEYS.includes(k));
   if (unsupported.length > 0) {

@@ -1,6 +1,6 @@
-// The seed-000 CI flow against a loopback registry with only Portcullis (signing is the sign
-// commands' business, tested with them): build -t into the local store, push, a fresh machine
-// (empty store) pulls, `save -f - | tar -xz`, and `test` runs the unpacked policies. Then OPA's
+// The seed-000 CI flow against a loopback registry with only Portcullis: build -t into the local
+// store, push, sign with a cosign key pair, verify the signature, a fresh machine (empty store)
+// pulls with the public key, `save -f - | tar -xz`, and `test` runs the unpacked policies. Then OPA's
 // OCI bundle downloader loads the same pushed image, so the artifact interoperates.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -36,7 +36,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test("build -t, push, pull on a clean machine, save | tar, test", { skip: registryMissing(), timeout: 120000 }, async () => {
+test("build -t, push, sign, verify, pull on a clean machine, save | tar, test", { skip: registryMissing(), timeout: 120000 }, async () => {
   const ref = `${reg!.host}/org/policy-conftest:1.0.0`;
   process.chdir(join(work, "repo"));
   process.env.PORTCULLIS_HOME = join(work, "builder");
@@ -53,10 +53,19 @@ test("build -t, push, pull on a clean machine, save | tar, test", { skip: regist
   await c.close();
   assert.equal(m.config.mediaType, MEDIA.ociConfig);
   assert.deepEqual(m.layers.map((l) => l.mediaType), [MEDIA.ociLayerTarGzip]);
-  // CI: an empty store
+  // the security team signs the pushed artifact with its cosign key pair
+  process.env.COSIGN_PASSWORD = "flow-test";
+  const keys = await cli(["generate-key-pair", "--output-key-prefix", join(work, "team")]);
+  assert.equal(keys.code, 0, keys.err);
+  const sign = await cli(["sign", "--key", join(work, "team.key"), ref]);
+  assert.equal(sign.code, 0, sign.err);
+  // CI: verify with the team's public key, then pull into an empty store (refused if unsigned)
+  const verify = await cli(["verify-signature", "--key", join(work, "team.pub"), "--insecure-ignore-tlog", ref]);
+  assert.equal(verify.code, 0, verify.err);
+  assert.match(verify.out, new RegExp(`"docker-manifest-digest":"${digest}"`));
   process.env.PORTCULLIS_HOME = join(work, "ci");
   process.chdir(work);
-  const pull = await cli(["pull", ref]);
+  const pull = await cli(["pull", "--verify-key", join(work, "team.pub"), "--insecure-ignore-tlog", ref]);
   assert.equal(pull.code, 0, pull.err);
   assert.match(pull.out, new RegExp(`digest: ${digest}`));
   const save = await cli(["save", ref, "-f", "-"]);

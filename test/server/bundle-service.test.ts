@@ -301,7 +301,10 @@ test("configuration errors are clear", () => {
     [{ services: { s: { url: "http://x" } }, bundles: { b: { polling: { min_delay_seconds: 10, max_delay_seconds: 5 } } } }, /minimum polling interval is greater than maximum polling interval/],
     [{ services: { s: { url: "http://x" } }, bundles: { b: { signing: { keyid: "k9" } } } }, /key id k9 not found/],
     [{ services: { s: { url: "http://x", credentials: { oauth2: {} } } }, bundles: { b: {} } }, /credentials.oauth2 is not supported/],
-    [{ services: { s: { url: "http://x", type: "oci" } }, bundles: { b: {} } }, /services.s.type is not supported/],
+    // type: oci is supported (test/oci/run-oci.test.ts); its resource must be an image reference
+    [{ services: { s: { url: "http://x", type: "oci" } }, bundles: { b: {} } }, /bundles\.b\.resource: "bundles\/b" names no tag or digest/],
+    [{ services: { s: { url: "http://x", type: "s3" } }, bundles: { b: {} } }, /services\.s\.type: want "oci" or nothing, got "s3"/],
+    [{ services: { s: { url: "http://x", type: "oci", headers: { a: "b" } } }, bundles: { b: { resource: "x/y:1" } } }, /services\.s\.headers is not supported by portcullis run for a service of type oci/],
   ];
   for (const [c, re] of bad) assert.throws(() => loadConfig({ file: configFile("bad.json", c), id: "t", version: "t" }), re);
 });
