@@ -30,10 +30,12 @@ export function register(program: Command, io: CliIO): void {
     .option("-l, --log-level <level>", "log level: debug, info, error", "info")
     .option("--log-format <format>", "log format: json, json-pretty, text", "json")
     .option("--shutdown-grace-period <seconds>", "seconds to wait for requests in flight when shutting down", "10")
-    .option("--authentication <scheme>", "authentication scheme: token, off", "off")
+    .option("--authentication <scheme>", "authentication scheme: token, tls, off", "off")
     .option("--authorization <scheme>", "authorization scheme: basic, off", "off")
     .option("--tls-cert-file <file>", "TLS certificate (reloaded when it changes)")
     .option("--tls-private-key-file <file>", "TLS private key (reloaded when it changes)")
+    .option("--tls-ca-cert-file <file>", "CA certificates client certificates are verified against (--authentication=tls; reloaded when it changes)")
+    .option("--min-tls-version <version>", "minimum TLS version of the server: 1.0, 1.1, 1.2, 1.3", "1.2")
     .option("--request-timeout <duration>", "deadline of every request's evaluation (Portcullis's own; OPA has none), e.g. 30s; 0 for none", "30s")
     .option("--eval-workers <n>", "evaluation worker threads (Portcullis's own; default: CPUs, at most 4)")
     .option("--enable-network-builtins", "allow http.send and net.lookup_ip_addr in policies (off by default, as in Gatekeeper)");

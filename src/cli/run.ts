@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import type { CliIO } from "./io.ts";
 import { parseDuration, DurationError } from "../gotext/duration.ts";
 import { PACKAGE_VERSION } from "../package.ts";
-import { startServer, loadConfig, ConfigError, Logger, LoadError, splitHostPort, type LogLevel, type LogFormat, type RunningServer } from "../server/index.ts";
+import { startServer, loadConfig, ConfigError, Logger, LoadError, splitHostPort, readCAFile, CAFileError, type LogLevel, type LogFormat, type RunningServer } from "../server/index.ts";
 import { RegoError } from "../rego/errors.ts";
 import { readKeyArgument } from "../bundle/index.ts";
 import { policyFromFlags, wantsVerification, type VerificationFlags } from "./verification-flags.ts";
@@ -33,6 +33,8 @@ export interface RunOptions {
   authorization: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
+  tlsCaCertFile?: string;
+  minTlsVersion: string;
   requestTimeout: string;
   evalWorkers?: string;
   enableNetworkBuiltins?: boolean;
@@ -58,7 +60,6 @@ export async function runServer(allPaths: string[], o: RunCommandOptions, io: Cl
     const level = oneOf("--log-level", o.logLevel, ["debug", "info", "error", "warn"]) as LogLevel;
     const format = oneOf("--log-format", o.logFormat, ["json", "json-pretty", "text"]) as LogFormat;
     const authentication = oneOf("--authentication", o.authentication, ["token", "off", "tls"]);
-    if (authentication === "tls") throw new UsageError("--authentication=tls is not supported by portcullis run yet (token and off are)");
     const authorization = oneOf("--authorization", o.authorization, ["basic", "off"]);
     const grace = Number(o.shutdownGracePeriod);
     if (!/^[0-9]+$/.test(o.shutdownGracePeriod)) throw new UsageError(`invalid argument "${o.shutdownGracePeriod}" for "--shutdown-grace-period" flag: want whole seconds`);
@@ -77,6 +78,9 @@ export async function runServer(allPaths: string[], o: RunCommandOptions, io: Cl
     }
     if (Boolean(o.tlsCertFile) !== Boolean(o.tlsPrivateKeyFile)) throw new UsageError("--tls-cert-file and --tls-private-key-file must be given together");
     for (const f of [o.tlsCertFile, o.tlsPrivateKeyFile]) if (f && !existsSync(f)) throw new UsageError(`${f}: no such file or directory`);
+    const minTLS = oneOf("--min-tls-version", o.minTlsVersion, ["1.0", "1.1", "1.2", "1.3"]) as "1.0" | "1.1" | "1.2" | "1.3";
+    // As OPA: the CA file is read and checked at start-up even when no HTTPS address uses it.
+    if (o.tlsCaCertFile) readCAFile(o.tlsCaCertFile);
     const addrs = o.addr && o.addr.length > 0 ? o.addr : ["localhost:8181"];
     for (const a of [...addrs, ...o.diagnosticAddr]) if (!a.startsWith("unix://")) splitHostPort(a);
     const ociBundles = allPaths.filter((p) => p.startsWith("oci://"));
@@ -117,16 +121,16 @@ export async function runServer(allPaths: string[], o: RunCommandOptions, io: Cl
       regoVersion: o.v0Compatible ? "v0" : "v1",
       config,
       logger,
-      authentication: authentication as "off" | "token",
+      authentication: authentication as "off" | "token" | "tls",
       authorization: authorization as "off" | "basic",
       shutdownGracePeriod: grace,
       requestTimeoutMs: timeoutMs,
       workers,
       networkBuiltins: Boolean(o.enableNetworkBuiltins),
-      tls: o.tlsCertFile ? { certFile: o.tlsCertFile, keyFile: o.tlsPrivateKeyFile! } : undefined,
+      tls: o.tlsCertFile ? { certFile: o.tlsCertFile, keyFile: o.tlsPrivateKeyFile!, caFile: o.tlsCaCertFile || undefined, minVersion: minTLS } : undefined,
     });
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof LoadError || e instanceof RegoError || (e instanceof Error && /^invalid address|EADDRINUSE|EACCES|ENOENT|EADDRNOTAVAIL/.test(e.message + ((e as NodeJS.ErrnoException).code ?? "")))) {
+    if (e instanceof UsageError || e instanceof CAFileError || e instanceof ConfigError || e instanceof LoadError || e instanceof RegoError || (e instanceof Error && /^invalid address|EADDRINUSE|EACCES|ENOENT|EADDRNOTAVAIL/.test(e.message + ((e as NodeJS.ErrnoException).code ?? "")))) {
       io.err(`error: ${e.message}\n`);
       return 1;
     }

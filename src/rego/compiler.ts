@@ -584,7 +584,7 @@ export class Compiler {
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
     this.runChecks();
-    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body) }, body[0]?.loc ?? { file, row: 1, col: 1 });
+    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body), body }, body[0]?.loc ?? { file, row: 1, col: 1 });
     const vars: { name: string; slot: number }[] = [];
     const seen = new Set<string>();
     const collect = (s: Scope) => {
@@ -1311,7 +1311,7 @@ export class Compiler {
       if (this.tracing) {
         const inner: Expr = { ...e, negated: false, with: [] };
         const text = exprText(inner, st);
-        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text }, e.loc);
+        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text, body: [inner] }, e.loc);
       }
       if (negBody === body) {
         // At most one solution, binding nothing: a run of negations is evaluated in a loop (see Det).
@@ -1887,7 +1887,7 @@ export class Compiler {
 
   /** A comprehension body as a child query of the trace (when tracing). */
   private traceComp(body: ExprFn, b: Body, loc: Location, st: State): ExprFn {
-    return this.tracing ? traceChild(body, { kind: "body", text: bodyText(b, st) }, loc) : body;
+    return this.tracing ? traceChild(body, { kind: "body", text: bodyText(b, st), body: b }, loc) : body;
   }
 
   private compileComprehension(t: Term, st: State): CTerm {
@@ -2541,7 +2541,7 @@ export class Compiler {
     const vs = this.declare(value, est);
     if (ks >= 0) est.bound.add(ks);
     est.bound.add(vs);
-    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body, st) }, body[0].loc) : this.compileBody(body, est);
+    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body, st), body }, body[0].loc) : this.compileBody(body, est);
     return (c, f, k) =>
       dom.en(c, f, (d) => {
         // Over a value that is not a collection, `every` is undefined (as in OPA).

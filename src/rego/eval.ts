@@ -779,7 +779,7 @@ function traceIndex(c: Ctx, node: TreeNode, n: number, early: boolean): void {
   const loc = c.traceLoc ?? { file: "query", row: 1, col: 1 };
   // OPA's index reports an early exit when nothing matched, whatever the rules.
   const message = `(matched ${n} rule${n === 1 ? "" : "s"}${early || n === 0 ? ", early exit" : ""})`;
-  c.tracer!.trace({ op: "Index", node: { kind: "ref", text: node.dataPath() }, location: loc, queryId: c.qid, parentId: c.pqid, message, bindings: null });
+  c.tracer!.trace({ op: "Index", node: { kind: "ref", text: node.dataPath(), path: node.path }, location: loc, queryId: c.qid, parentId: c.pqid, message, bindings: null });
 }
 
 function memoKey(v: Value): unknown {

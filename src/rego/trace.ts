@@ -23,10 +23,10 @@ export type TraceOp = "Enter" | "Eval" | "Exit" | "Redo" | "Fail" | "Note" | "In
 
 /** What an event is about: a query (or child body), a rule, an expression, an indexed ref, or nothing (notes). */
 export type TraceNode =
-  | { kind: "body"; text: string }
+  | { kind: "body"; text: string; body?: Body }
   | { kind: "rule"; path: string; rule: Rule | null }
   | { kind: "expr"; text: string; expr: Expr | null }
-  | { kind: "ref"; text: string }
+  | { kind: "ref"; text: string; path?: readonly string[] }
   | { kind: "note" };
 
 export interface TraceEvent {

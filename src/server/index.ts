@@ -3,3 +3,4 @@ export { startServer, splitHostPort, type ServerOptions, type RunningServer } fr
 export { loadConfig, ConfigError, UNSUPPORTED_KEYS, type ServerConfig } from "./config.ts";
 export { Logger, type LogLevel, type LogFormat } from "./log.ts";
 export { LoadError } from "./files.ts";
+export { readCAFile, CAFileError } from "./clientcert.ts";

@@ -14,6 +14,8 @@ import type { Location, Module, Term } from "../rego/ast.ts";
 import { isPlainObject, type Value } from "../rego/value.ts";
 import { parseJSON } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
+import { BufferTracer, explainEvents, prettyTrace, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
+import { traceEventsJSON } from "../rego/tracejson.ts";
 
 export interface ReplicaConfig {
   regoVersion: "v0" | "v1";
@@ -48,6 +50,8 @@ export interface EvalRequest {
   strict?: boolean;
   /** Stop at this time (ms since the epoch). */
   deadline?: number;
+  /** ?explain: trace the evaluation and answer the explanation (`pretty`: as text lines). */
+  explain?: { mode: ExplainMode; pretty: boolean };
 }
 
 export interface ErrorJSON {
@@ -59,8 +63,8 @@ export interface ErrorJSON {
 }
 
 export type EvalReply =
-  | { ok: true; kind: "path"; defined: boolean; value?: string; evalNs: number; compileNs: number }
-  | { ok: true; kind: "query"; results: string; count: number; evalNs: number; compileNs: number }
+  | { ok: true; kind: "path"; defined: boolean; value?: string; evalNs: number; compileNs: number; explanation?: string }
+  | { ok: true; kind: "query"; results: string; count: number; evalNs: number; compileNs: number; explanation?: string }
   | { ok: false; stage: "parse" | "compile" | "eval"; errors: ErrorJSON[] };
 
 export function errorJSON(e: ErrorDetail): ErrorJSON {
@@ -184,24 +188,26 @@ export class Replica {
     } catch (e) {
       return failure(e, "eval");
     }
+    const tracer = req.explain ? new LimitedTracer() : undefined;
     const finish = (raw: { expressions: Value[]; bindings: Map<string, Value> }[]): EvalReply => {
       const evalNs = Number(process.hrtime.bigint() - t1);
       const compileNs = Number(t1 - t0);
+      const explanation = tracer && req.explain ? explanationJSON(tracer.events, req.explain.mode, req.explain.pretty) : undefined;
       if (req.kind === "path") {
-        if (raw.length === 0) return { ok: true, kind: "path", defined: false, evalNs, compileNs };
+        if (raw.length === 0) return { ok: true, kind: "path", defined: false, evalNs, compileNs, explanation };
         let value = raw[0].expressions[0];
         // The root document never shows data.system (OPA keeps it out of `data`).
         if ((req.path ?? []).length === 0 && isPlainObject(value) && Object.hasOwn(value, "system")) {
           value = { ...value };
           delete (value as Record<string, Value>).system;
         }
-        return { ok: true, kind: "path", defined: true, value: goJSON(value), evalNs, compileNs };
+        return { ok: true, kind: "path", defined: true, value: goJSON(value), evalNs, compileNs, explanation };
       }
       const rows = raw.map((r) => Object.fromEntries(r.bindings));
-      return { ok: true, kind: "query", results: goJSON(rows), count: rows.length, evalNs, compileNs };
+      return { ok: true, kind: "query", results: goJSON(rows), count: rows.length, evalNs, compileNs, explanation };
     };
     try {
-      const out = pq.evalRaw({ input, strictBuiltinErrors: req.strict || undefined, deadline: req.deadline, cancel });
+      const out = pq.evalRaw({ input, strictBuiltinErrors: req.strict || undefined, deadline: req.deadline, cancel, tracer });
       if (out instanceof Promise) return out.then(finish, (e) => failure(e, "eval"));
       return finish(out);
     } catch (e) {
@@ -275,4 +281,28 @@ function failure(e: unknown, stage: "compile" | "eval"): EvalReply {
   }
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return { ok: false, stage: "eval", errors: [{ code: "eval_internal_error", message: `internal error: ${msg}` }] };
+}
+
+/**
+ * OPA's `explanation` as JSON text: the events of the mode as objects, or with `?pretty` the
+ * lines of the trace with locations (Go splits the trimmed text on newlines: no events is [""]).
+ */
+function explanationJSON(events: readonly TraceEvent[], mode: ExplainMode, pretty: boolean): string {
+  const shown = explainEvents(events, mode);
+  if (pretty) {
+    const lines = prettyTrace(shown, { locations: true });
+    return goJSON(lines.length > 0 ? lines : [""]);
+  }
+  return goJSON(traceEventsJSON(shown));
+}
+
+/** Most trace events one ?explain evaluation may record (a trace is kept whole until the answer). */
+export const MAX_TRACE_EVENTS = 200_000;
+
+/** A BufferTracer that stops the evaluation (an internal error, 500) beyond MAX_TRACE_EVENTS. */
+class LimitedTracer extends BufferTracer {
+  override trace(e: TraceEvent): void {
+    if (this.events.length >= MAX_TRACE_EVENTS) throw new Error(`the explanation exceeds ${MAX_TRACE_EVENTS} trace events: ask for a smaller one (explain=notes or fails) or evaluate less`);
+    super.trace(e);
+  }
 }

@@ -15,6 +15,7 @@ import https from "node:https";
 import { unlinkSync, existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
 import { gunzip, gunzipSync, gzip } from "node:zlib";
 import type { AddressInfo } from "node:net";
+import type tls from "node:tls";
 import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
@@ -29,6 +30,8 @@ import { StorageError, exists, makeDir, parsePathEscaped, pathUnescape, readPath
 import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
+import { TLS_VERSIONS, clientIdentity, readCAFile } from "./clientcert.ts";
+import type { ExplainMode } from "../rego/trace.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
 import { BundlePlugin } from "./bundleplugin.ts";
 import { DecisionLogger } from "./decisionlog.ts";
@@ -53,7 +56,7 @@ export interface ServerOptions {
   regoVersion: "v0" | "v1";
   config: ServerConfig;
   logger: Logger;
-  authentication: "off" | "token";
+  authentication: "off" | "token" | "tls";
   authorization: "off" | "basic";
   /** Seconds to wait for requests in flight when shutting down. */
   shutdownGracePeriod: number;
@@ -63,7 +66,8 @@ export interface ServerOptions {
   workers: number;
   /** Allow http.send and net.lookup_ip_addr (off by default). */
   networkBuiltins: boolean;
-  tls?: { certFile: string; keyFile: string };
+  /** HTTPS; `caFile`: the CA certificates client certificates are verified against (reloaded like the others); `minVersion`: OPA's --min-tls-version (default 1.2). */
+  tls?: { certFile: string; keyFile: string; caFile?: string; minVersion?: "1.0" | "1.1" | "1.2" | "1.3" };
   /** Where print() output of policies goes (default: the logger at info). */
   print?: (line: string) => void;
 }
@@ -109,6 +113,8 @@ interface Req {
   cancel: CancelToken;
   deadline: number | undefined;
   identity?: string;
+  /** --authentication=tls: the client's certificates as Go's x509.Certificate marshals them. */
+  clientCertificates?: Value[];
   /** The body parsed by the authorizer (OPA keeps it for the handler). */
   parsedBody?: { value: unknown };
 }
@@ -514,7 +520,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     } catch (e) {
       return errorAnswer(500, "internal_error", `invalid_parameter: invalid path: ${(e as Error).message}`);
     }
-    const reply = await evalRequest(r, { kind: "path", path, input, strict: boolParam(r, "strict-builtin-errors") });
+    const reply = await evalRequest(r, { kind: "path", path, input, strict: boolParam(r, "strict-builtin-errors"), explain: explainOf(r) });
     if (!reply.ok) {
       // OPA logs a decision that failed in evaluation with its first error (timers it did not reach are absent)
       if (decisionLogger && reply.stage === "eval" && reply.errors.length > 0) {
@@ -536,6 +542,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const entries: [string, unknown][] = [
       ["decision_id", decisionId],
       ["provenance", provenance(r)],
+      ["explanation", reply.explanation !== undefined ? new Raw(reply.explanation) : undefined],
       ["metrics", metricsEntry(r, m)],
       ["result", reply.defined ? new Raw(reply.value!) : undefined],
       ["warning", post && inputMissing ? { code: "api_usage_warning", message: "'input' key missing from the request" } : undefined],
@@ -801,11 +808,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   async function query(r: Req, text: string, input: string | undefined): Promise<Answer> {
     const t0 = process.hrtime.bigint();
-    const reply = await evalRequest(r, { kind: "query", query: text, input });
+    const reply = await evalRequest(r, { kind: "query", query: text, input, explain: explainOf(r) });
     if (!reply.ok) return evalError({ ...reply, errors: withParseDetails(reply.errors, text) }, "query");
     if (reply.kind !== "query") throw new Error("unexpected reply");
     const m = { timer_rego_query_compile_ns: reply.compileNs, timer_rego_query_eval_ns: reply.evalNs, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
     const entries: [string, unknown][] = [
+      ["explanation", reply.explanation !== undefined ? new Raw(reply.explanation) : undefined],
       ["metrics", metricsEntry(r, m)],
       ["result", reply.count > 0 ? new Raw(reply.results) : undefined],
     ];
@@ -902,6 +910,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       }
     }
     if (r.identity !== undefined) input.identity = r.identity;
+    if (r.clientCertificates !== undefined) input.client_certificates = r.clientCertificates;
     const reply = await pool.eval({ kind: "path", path: decisionPath(o.config.defaultAuthorizationDecision), input: goJSON(input), deadline: r.deadline }, r.cancel);
     if (!reply.ok) return evalError(reply);
     if (reply.kind !== "path") throw new Error("unexpected reply");
@@ -932,17 +941,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   /** The part of the escaped path after a prefix (OPA's escapedPathValue for {path...}). */
   const rest = (r: Req, prefix: string): string => r.rawPath.slice(prefix.length);
 
-  /** ?explain=notes|fails|full|debug: the server does not return traces yet (the engine's tracer serves `portcullis eval --explain`); say so rather than answer without the explanation. */
-  function explainAsked(r: Req): boolean {
-    return r.rawQuery !== "" && r.query.getAll("explain").some((x) => ["notes", "fails", "full", "debug"].includes(x));
+  /** ?explain=notes|fails|full|debug (the first of these given, as OPA reads it); `off` or none: undefined. */
+  function explainOf(r: Req): { mode: ExplainMode; pretty: boolean } | undefined {
+    if (r.rawQuery === "") return undefined;
+    const mode = r.query.getAll("explain").find((x) => ["notes", "fails", "full", "debug"].includes(x)) as ExplainMode | undefined;
+    return mode ? { mode, pretty: boolParam(r, "pretty") } : undefined;
   }
-  const explainAnswer = (): Answer => errorAnswer(501, "internal_error", "explanations (?explain) are not supported by portcullis run --server (use portcullis eval --explain)");
 
   function route(r: Req, diagnostic: boolean): Routed {
     const m = r.method === "HEAD" ? "GET" : r.method;
     const p = r.path;
     const routed = routeTo(r, diagnostic, m, p);
-    if (explainAsked(r) && (routed.label === "v1/data" || routed.label === "v1/query") && (m === "GET" || m === "POST")) return { label: routed.label, run: explainAnswer };
     return routed;
   }
 
@@ -1107,6 +1116,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (o.authentication === "token") {
           const m = /^Bearer\s+(\S+)$/.exec(String(req.headers.authorization ?? ""));
           if (m) r.identity = m[1];
+        } else if (o.authentication === "tls") {
+          const peer = clientIdentity(req.socket);
+          if (peer) {
+            r.identity = peer.identity;
+            r.clientCertificates = peer.certificates;
+          }
         }
         const denied = o.authorization === "basic" ? await authorize(r) : null;
         if (denied) {
@@ -1134,14 +1149,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // ---- listeners
 
   const servers: { server: http.Server; addr: string }[] = [];
-  const tlsOptions = () => (o.tls ? { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) } : undefined);
+  const tlsOptions = () => {
+    if (!o.tls) return undefined;
+    const t: tls.SecureContextOptions = { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile), minVersion: TLS_VERSIONS[o.tls.minVersion ?? "1.2"] };
+    if (o.tls.caFile) t.ca = readCAFile(o.tls.caFile);
+    return t;
+  };
 
   async function listen(addr: string, diagnostic: boolean): Promise<string> {
     const h = handler(diagnostic);
     const tls = tlsOptions();
     // Go's http.Server reads up to 1 MiB of headers (DefaultMaxHeaderBytes); Node's default is 16 KiB.
     const limits = { maxHeaderSize: 1 << 20 };
-    const server = tls ? https.createServer({ ...tls, ...limits }, h) : http.createServer(limits, h);
+    // --authentication=tls: the handshake fails without a client certificate the CA verifies (Go's RequireAndVerifyClientCert).
+    const clientAuth = o.authentication === "tls" ? { requestCert: true, rejectUnauthorized: true } : {};
+    const server = tls ? https.createServer({ ...tls, ...clientAuth, ...limits }, h) : http.createServer(limits, h);
     server.requestTimeout = o.requestTimeoutMs > 0 ? o.requestTimeoutMs + 5000 : 0;
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
@@ -1225,7 +1247,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         log.error("Failed to reload the TLS certificate.", { err: e instanceof Error ? e.message : String(e) });
       }
     };
-    tlsWatch = [watch(o.tls.certFile, refresh), watch(o.tls.keyFile, refresh)];
+    tlsWatch = [o.tls.certFile, o.tls.keyFile, ...(o.tls.caFile ? [o.tls.caFile] : [])].map((f) => watch(f, refresh));
   }
 
   let closing: Promise<void> | null = null;

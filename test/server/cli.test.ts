@@ -32,7 +32,10 @@ test("run: errors in flags, configuration and files are one line and exit 1", { 
     [["run", "-s", "-c", join(dir, "missing.yaml")], /config file .*missing\.yaml: no such file or directory/],
     [["run", "-s", join(dir, "nope")], /nope: no such file or directory/],
     [["run", "-s", "--addr", "nonsense"], /invalid address "nonsense"/],
-    [["run", "-s", "--authentication", "tls"], /--authentication=tls is not supported/],
+    // OPA 1.19's messages for the CA file and --min-tls-version
+    [["run", "-s", "--tls-ca-cert-file", join(dir, "none.crt")], /^error: read CA cert file: open .*none\.crt: no such file or directory$/m],
+    [["run", "-s", "--tls-ca-cert-file", join(dir, "p.rego")], /^error: failed to parse CA cert ".*p\.rego"$/m],
+    [["run", "-s", "--min-tls-version", "1.4"], /invalid argument "1\.4" for "--min-tls-version" flag: must be one of \{1\.0,1\.1,1\.2,1\.3\}/],
     [["run", "-s", "--tls-cert-file", join(dir, "p.rego")], /must be given together/],
     [["run", "-s", "--request-timeout", "soon"], /invalid argument "soon" for "--request-timeout" flag/],
     [["run", "-s", "--addr", "127.0.0.1:0", join(dir, "bad.rego")], /rego_unsafe_var_error: var y is unsafe/],

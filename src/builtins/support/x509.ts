@@ -1350,3 +1350,61 @@ export function parseKeyPair(certText: string, keyText: string): Value {
 }
 
 
+
+// ---- Distinguished names as Go prints them (pkix.Name.ToRDNSequence().String()) ------------
+
+function escapeRdnValue(s: string): string {
+  let out = "";
+  const bytes = Buffer.byteLength(s, "utf8");
+  let k = 0; // byte offset, as Go's range over a string
+  for (const c of s) {
+    let esc = false;
+    if (",+\"\\<>;".includes(c)) esc = true;
+    else if (c === " ") esc = k === 0 || k === bytes - 1;
+    else if (c === "#") esc = k === 0;
+    out += esc ? "\\" + c : c;
+    k += Buffer.byteLength(c, "utf8");
+  }
+  return out;
+}
+
+/** Go's pkix.Name fields in ToRDNSequence's order, with the short names String() prints. */
+const NAME_RDN_ORDER: [string, string][] = [
+  ["2.5.4.6", "C"],
+  ["2.5.4.8", "ST"],
+  ["2.5.4.7", "L"],
+  ["2.5.4.9", "STREET"],
+  ["2.5.4.17", "POSTALCODE"],
+  ["2.5.4.10", "O"],
+  ["2.5.4.11", "OU"],
+  ["2.5.4.3", "CN"],
+  ["2.5.4.5", "SERIALNUMBER"],
+];
+
+/**
+ * A DER Name (a certificate's RawSubject) as Go prints `cert.Subject.ToRDNSequence().String()`:
+ * the name is first reduced to Go's pkix.Name (string values of the nine common attribute
+ * types only; all values of C, ST, L, STREET, POSTALCODE, O, OU, the last CN and SERIALNUMBER),
+ * then printed in RFC 2253 order (last first), the values of one type joined by `+`.
+ */
+export function goDistinguishedName(rawName: Buffer): string {
+  const byType = new Map<string, string[]>();
+  for (const rdn of children(expectTag(parseDer(rawName), TAG.SEQUENCE))) {
+    for (const atv of children(rdn)) {
+      const [t, v] = children(atv);
+      if (!isStringTag(v.tag)) continue;
+      const oid = oidString(t);
+      const list = byType.get(oid) ?? [];
+      if (oid === "2.5.4.3" || oid === "2.5.4.5") list.length = 0;
+      list.push(stringOf(v));
+      byType.set(oid, list);
+    }
+  }
+  const rdns: string[] = [];
+  for (const [oid, name] of NAME_RDN_ORDER) {
+    const values = byType.get(oid);
+    if (!values || values.length === 0 || values.every((x) => x === "") && (oid === "2.5.4.3" || oid === "2.5.4.5")) continue;
+    rdns.push(values.map((x) => `${name}=${escapeRdnValue(x)}`).join("+"));
+  }
+  return rdns.reverse().join(",");
+}
