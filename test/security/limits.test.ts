@@ -63,7 +63,7 @@ test("walk of deeply nested sets: the expanded result is refused before it is co
   }
   // Below the limit the same shape converts as before.
   const few = new Engine();
-  const small = few.query("walk(input[0], x)", { input: [setChain(3)] }) as { bindings: { x: unknown } }[];
+  const small = few.query("walk(input[0], x)", { input: [setChain(3)] }) as unknown as { bindings: { x: unknown } }[];
   const rawSmall = few.prepare("walk(input[0], x)").evalRaw({ input: [setChain(3)] }) as { bindings: Map<string, Value> }[];
   assert.equal(small.length, 4);
   assert.deepEqual(small.map((r) => r.bindings.x), rawSmall.map((r) => JSON.parse(toJSONText(r.bindings.get("x")!))));
