@@ -1,7 +1,7 @@
 // The layering rules of docs/ARCHITECTURE.md, checked by test/architecture/layers.test.ts:
 //
 //   core (src/rego, src/gotext) ← builtins (src/builtins, src/engine)
-//     ← formats / load / output ← faces (src/conftest, src/verify, src/check, src/gatekeeper)
+//     ← formats / load / output / bundle ← faces (src/conftest, src/verify, src/check, src/gatekeeper)
 //     ← server ← cli (src/cli: nothing imports it)
 //
 // An import may only point down (or sideways inside its own layer). The core imports no Node
@@ -9,7 +9,7 @@
 const LAYERS = [
   ["core", "^src/(rego|gotext)/"],
   ["builtins", "^src/(builtins|engine)/"],
-  ["loaders", "^src/(formats|load|output)/"],
+  ["loaders", "^src/(formats|load|output|bundle)/"],
   ["faces", "^src/(conftest|verify|check|gatekeeper)/"],
   ["server", "^src/server/"],
   ["cli", "^src/cli/"],

@@ -38,8 +38,11 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   repl: () => import("./repl-command.ts"),
   fmt: () => import("./fmt-command.ts"),
   run: () => import("./run-command.ts"),
+  build: () => import("./build-command.ts"),
+  sign: () => import("./sign-command.ts"),
   doc: () => import("./doc-command.ts"),
   plugin: () => import("./plugin-command.ts"),
+  controller: () => import("./controller-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */

@@ -7,6 +7,7 @@ import { parseDuration, DurationError } from "../gotext/duration.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import { startServer, loadConfig, ConfigError, Logger, LoadError, splitHostPort, type LogLevel, type LogFormat, type RunningServer } from "../server/index.ts";
 import { RegoError } from "../rego/errors.ts";
+import { readKeyArgument } from "../bundle/index.ts";
 
 export interface RunOptions {
   server?: boolean;
@@ -16,6 +17,12 @@ export interface RunOptions {
   set: string[];
   watch?: boolean;
   bundle?: boolean;
+  verificationKey?: string;
+  verificationKeyId: string;
+  signingAlg: string;
+  scope?: string;
+  excludeFilesVerify: string[];
+  skipVerify?: boolean;
   v0Compatible?: boolean;
   v1Compatible?: boolean;
   logLevel: string;
@@ -75,6 +82,18 @@ export async function runServer(paths: string[], o: RunOptions, io: CliIO): Prom
     server = await startServer({
       paths,
       bundleMode: Boolean(o.bundle),
+      bundleOptions: {
+        skipVerify: Boolean(o.skipVerify),
+        verification:
+          o.verificationKey === undefined || o.verificationKey === ""
+            ? undefined
+            : {
+                keys: { [o.verificationKeyId]: { key: readKeyArgument(o.verificationKey), algorithm: o.signingAlg, scope: o.scope ?? "" } },
+                keyId: o.verificationKeyId,
+                scope: o.scope ?? "",
+                exclude: o.excludeFilesVerify,
+              },
+      },
       watch: Boolean(o.watch),
       addrs,
       diagnosticAddrs: o.diagnosticAddr,

@@ -32,6 +32,24 @@ export interface Violation {
   error?: boolean;
 }
 
+/** Options of one review (the webhook's deadline and per-constraint timing). */
+export interface EvaluateOptions {
+  /** Stop evaluating at this time (ms since the epoch): a DeadlineError, never a violation. */
+  deadline?: number;
+  /** The caller went away once element 0 is non-zero (a worker pool's flag): a DeadlineError too. */
+  cancel?: Int32Array;
+  /** Called after each constraint is evaluated (seconds of evaluation, violations found). */
+  onConstraint?: (c: Constraint, seconds: number, violations: number) => void;
+}
+
+/** The review's deadline passed: Gatekeeper's eval_cancel_error (the caller's failurePolicy applies). */
+export class DeadlineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeadlineError";
+  }
+}
+
 export interface ReviewResponse {
   review: Obj;
   results: Violation[];
@@ -81,6 +99,8 @@ export class Client {
   private indexDirty = false;
   private inventory: { cluster: Obj; namespace: Obj } = { cluster: {}, namespace: {} };
   private inventoryVersion = 0;
+  /** The cluster's Namespaces (setNamespaces); when set, namespace lookups read it instead of data.inventory. */
+  private namespaces: Map<string, Obj> | null = null;
   private opts: Required<Omit<ClientOptions, "externalData">>;
   readonly externalData: ExternalDataState;
 
@@ -212,6 +232,17 @@ export class Client {
     this.inventoryVersion++;
   }
 
+  /** Replace data.inventory with a document already in Gatekeeper's shape ({cluster, namespace}). */
+  setInventoryDoc(doc: Obj): void {
+    this.inventory = { cluster: isPlainObject(doc.cluster) ? doc.cluster : {}, namespace: isPlainObject(doc.namespace) ? doc.namespace : {} };
+    this.inventoryVersion++;
+  }
+
+  /** The Namespaces used for namespaceSelector and namespaceObject (null: read them from data.inventory). */
+  setNamespaces(nss: Map<string, Obj> | null): void {
+    this.namespaces = nss;
+  }
+
   getInventory(): Obj {
     return this.inventory;
   }
@@ -219,6 +250,7 @@ export class Client {
   /** A Namespace from the inventory. */
   namespace(name: string): Obj | null {
     if (!name) return null;
+    if (this.namespaces) return this.namespaces.get(name) ?? null;
     const ns = this.inventory.cluster?.v1?.Namespace?.[name];
     return isPlainObject(ns) ? ns : null;
   }
@@ -231,13 +263,15 @@ export class Client {
     return this.reviewBuilt(built);
   }
 
-  async reviewBuilt(built: BuiltReview): Promise<ReviewResponse> {
+  async reviewBuilt(built: BuiltReview, eo: EvaluateOptions = {}): Promise<ReviewResponse> {
     const nsObj = built.namespaceOverride !== undefined ? built.namespaceOverride : isNamespaceObject(built.object) ? null : this.namespace(built.namespace);
     const review = built.review;
     review.namespaceObject = this.opts.namespaceObject && nsObj && !isNamespaceObject(built.object) ? nsObj : {};
     const results: Violation[] = [];
     const objs = [built.object, built.oldObject];
     for (const c of this.candidates(objs)) {
+      if (eo.deadline !== undefined && Date.now() >= eo.deadline) throw new DeadlineError(`eval_cancel_error: the review's deadline passed before constraint ${JSON.stringify(c.name)} (${c.kind}) was evaluated`);
+      if (eo.cancel && Atomics.load(eo.cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
       if (c.enforcementAction.toLowerCase() === "scoped" && c.scopedActions.length === 0) continue;
       let applies: boolean;
       try {
@@ -248,7 +282,12 @@ export class Client {
         continue;
       }
       if (!applies) continue;
-      results.push(...(await this.evaluate(c, built)));
+      if (eo.onConstraint) {
+        const t0 = performance.now();
+        const vs = await this.evaluate(c, built, eo.deadline, eo.cancel);
+        eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
+        results.push(...vs);
+      } else results.push(...(await this.evaluate(c, built, eo.deadline, eo.cancel)));
     }
     return { review, results: sortViolations(results) };
   }
@@ -276,17 +315,25 @@ export class Client {
   }
 
   /** Run one constraint's template against a review. */
-  async evaluate(c: Constraint, built: BuiltReview): Promise<Violation[]> {
+  async evaluate(c: Constraint, built: BuiltReview, deadline?: number, cancel?: Int32Array): Promise<Violation[]> {
     const t = c.template;
     this.syncInventory(t);
     let rs;
     try {
       const q = t.engine.query(t.query, {
         input: { review: built.review, parameters: c.parameters ?? {} },
-        ...(this.externalData.providers.size ? { host: { externalData: this.externalData } } : {}),
+        ...(deadline !== undefined ? { deadline } : {}),
+        ...(cancel ? { cancel } : {}),
+        ...(this.externalData.providers.size ? { host: { externalData: this.externalData, ...(deadline !== undefined ? { deadline } : {}) } } : {}),
       });
       rs = q instanceof Promise ? await q : q;
     } catch (e) {
+      // A review past its deadline is not a policy result: the caller answers as Gatekeeper
+      // does on eval_cancel_error (the API server's failurePolicy applies).
+      if (e instanceof RegoError && e.code === "eval_cancel_error" && cancel && Atomics.load(cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
+      if (deadline !== undefined && e instanceof RegoError && e.code === "eval_cancel_error" && Date.now() >= deadline) {
+        throw new DeadlineError(`constraint ${JSON.stringify(c.name)} (${c.kind}): eval_cancel_error: ${e.errors[0]?.message ?? "deadline exceeded"}`);
+      }
       if (e instanceof RegoError) return [this.violation(c, built, e.errors.map(formatError).join("\n"), {}, true)];
       throw e;
     }

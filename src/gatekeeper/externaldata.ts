@@ -35,6 +35,8 @@ export interface ExternalDataState {
   providers: Map<string, Provider>;
   /** provider → key → {value, expires} */
   cache: Map<string, Map<string, { value: unknown; expiresAtMs: number }>>;
+  /** Failed provider calls (system error or non-200 answer): gatekeeper_provider_error_count. */
+  errorCount?: number;
   /** Accept http:// provider URLs (tests only; Gatekeeper requires https). */
   allowHTTP?: boolean;
 }
@@ -64,7 +66,8 @@ interface ProviderAnswer {
   idempotent: boolean;
 }
 
-function post(p: Provider, keys: string[]): Promise<ProviderAnswer> {
+/** POST a ProviderRequest; `timeoutMs` is the provider's timeout, cut to the review's remaining time. */
+function post(p: Provider, keys: string[], timeoutMs: number): Promise<ProviderAnswer> {
   const body = JSON.stringify({ apiVersion: `${PROVIDER_GROUP}/v1beta1`, kind: "ProviderRequest", request: { keys } });
   const u = new URL(p.url);
   const mod = u.protocol === "https:" ? https : http;
@@ -74,7 +77,7 @@ function post(p: Provider, keys: string[]): Promise<ProviderAnswer> {
       {
         method: "POST",
         headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) },
-        timeout: p.timeoutSeconds * 1000,
+        timeout: timeoutMs,
         ...(p.caBundle ? { ca: Buffer.from(p.caBundle, "base64").toString("utf8") } : {}),
       },
       (res) => {
@@ -100,7 +103,11 @@ function post(p: Provider, keys: string[]): Promise<ProviderAnswer> {
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`timeout after ${p.timeoutSeconds}s`)));
+    // The socket timeout covers idle time; the timer bounds the whole exchange.
+    const timer = setTimeout(() => req.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
+    timer.unref?.();
+    req.on("close", () => clearTimeout(timer));
+    req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on("error", (e) => resolve({ items: [], systemError: `failed to send external data request to provider ${p.name}: ${e.message}`, statusCode: 500, idempotent: false }));
     req.end(body);
   });
@@ -133,7 +140,14 @@ function externalDataImpl(args: Value[], ctx: BuiltinContext): Value | undefined
   let status = 200;
   let systemError = "";
   if (missing.length) {
-    const ans = toJS(ctx.awaitValue(`external_data:${p.name}:${JSON.stringify(missing)}`, async () => fromJS(await post(p, missing)))) as ProviderAnswer;
+    const ans = toJS(ctx.awaitValue(`external_data:${p.name}:${JSON.stringify(missing)}`, async () => {
+      // Gatekeeper: the provider's timeout, but never past the review's deadline.
+      const deadline = typeof ctx.host?.deadline === "number" ? ctx.host.deadline : Infinity;
+      const timeoutMs = Math.max(1, Math.min(p.timeoutSeconds * 1000, deadline - Date.now()));
+      const ans = await post(p, missing, timeoutMs);
+      if (ans.systemError !== "" || ans.statusCode !== 200) state.errorCount = (state.errorCount ?? 0) + 1;
+      return fromJS(ans);
+    })) as ProviderAnswer;
     status = ans.statusCode;
     systemError = ans.systemError;
     for (const it of ans.items) {

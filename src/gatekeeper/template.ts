@@ -15,7 +15,7 @@
 
 import { Engine } from "../engine/index.ts";
 import { GATEKEEPER_BUILTINS } from "./externaldata.ts";
-import { RegoError, formatError } from "../rego/errors.ts";
+import { RegoError, formatError, type ErrorDetail } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { BuiltinTable } from "../rego/builtin.ts";
 import type { Module, Term, RefTerm } from "../rego/ast.ts";
@@ -34,6 +34,8 @@ export class TemplateError extends Error {
     public readonly field?: string,
     /** "invalid" (Gatekeeper rejects it), "unsupported" (CEL-only), "compile" (Rego errors). */
     public readonly reason: "invalid" | "unsupported" | "compile" | "read" = "invalid",
+    /** For "compile": the Rego errors (code, message, location), as a status writer reports them. */
+    public readonly regoErrors: ErrorDetail[] = [],
   ) {
     super(message);
     this.name = "TemplateError";
@@ -199,7 +201,7 @@ function parseOrThrow(label: string, src: string, version: "v0" | "v1", tmplName
   try {
     return parseModule(label, src, { regoVersion: version });
   } catch (e) {
-    if (e instanceof RegoError) throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(tmplName)}: ${field}: ${e.errors.map(formatError).join("\n")}${where(file)}`, file, field, "compile");
+    if (e instanceof RegoError) throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(tmplName)}: ${field}: ${e.errors.map(formatError).join("\n")}${where(file)}`, file, field, "compile", e.errors);
     throw e;
   }
 }
@@ -273,7 +275,7 @@ export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable
     engine.compile();
   } catch (e) {
     if (e instanceof RegoError) {
-      throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: unable to compile modules${where(file)}:\n${e.errors.map(formatError).join("\n")}`, file, source.field, "compile");
+      throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: unable to compile modules${where(file)}:\n${e.errors.map(formatError).join("\n")}`, file, source.field, "compile", e.errors);
     }
     throw e;
   }

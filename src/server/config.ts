@@ -1,14 +1,18 @@
 // The server's configuration in OPA's format: a YAML or JSON file (`-c/--config-file`) with
 // `--set key.path=value` overrides on top. Keys Portcullis implements: `default_decision`,
 // `default_authorization_decision`, `labels`, `server.decoding.max_length`,
-// `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`. Keys OPA knows that Portcullis does not implement yet
-// (bundles, services, decision logs, status, discovery, keys, caching, tracing, storage…) are
-// refused with an error naming them: running without them would silently answer differently
-// from the configuration. Keys neither knows are kept and reported with OPA's warning.
+// `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`,
+// bundle downloads (`services`, `bundles`, `keys`, `persistence_directory`; bundleconfig.ts) and
+// decision logs (`decision_logs`; decisionlog.ts). Keys OPA knows that Portcullis does not
+// implement yet (status, discovery, caching, tracing, storage…) are refused with an error naming them: running without them would
+// silently answer differently from the configuration. Keys neither knows are kept and reported
+// with OPA's warning.
 
 import { readFileSync } from "node:fs";
 import type jsyaml from "js-yaml";
 import { lazyRequire } from "../lazy.ts";
+import { parseBundlesConfig, parseServices, redactConfig, BundleConfigError, type BundlesConfig } from "./bundleconfig.ts";
+import { parseDecisionLogConfig, type DecisionLogConfig } from "./decisionlog.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -32,26 +36,25 @@ export interface ServerConfig {
   gzipLevel: number;
   /** Warnings to log at start (unknown keys, as OPA logs them). */
   warnings: string[];
+  /** Bundles downloaded from services (`services`, `bundles`, `keys`, `persistence_directory`). */
+  bundles?: BundlesConfig;
+  /** Decision logs (`decision_logs`). */
+  decisionLogs?: DecisionLogConfig;
 }
 
 /** OPA's keys that this server does not implement (yet). */
 export const UNSUPPORTED_KEYS = [
-  "services",
   "bundle",
-  "bundles",
-  "decision_logs",
   "status",
   "discovery",
   "plugins",
-  "keys",
   "caching",
   "nd_builtin_cache",
-  "persistence_directory",
   "distributed_tracing",
   "storage",
 ];
 
-const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server"];
+const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server", "services", "bundles", "keys", "persistence_directory", "decision_logs"];
 
 /** OPA's default request body limit (server.decoding.max_length): 256 MiB. */
 export const DEFAULT_MAX_LENGTH = 268435456;
@@ -158,8 +161,19 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
     default_decision: defaultDecision,
     labels,
   };
+  let bundles: BundlesConfig | undefined;
+  let decisionLogs: DecisionLogConfig | undefined;
+  try {
+    bundles = parseBundlesConfig(raw);
+    decisionLogs = parseDecisionLogConfig(raw.decision_logs, parseServices(raw.services));
+  } catch (e) {
+    if (e instanceof BundleConfigError) throw new ConfigError(e.message);
+    throw e;
+  }
   return {
-    raw: full,
+    raw: redactConfig(full),
+    bundles,
+    decisionLogs,
     defaultDecision,
     defaultAuthorizationDecision,
     labels,

@@ -1,78 +1,105 @@
 // What `portcullis run` loads from its path arguments, as `opa run` does: policies (.rego) under
 // their file names as policy ids, data files merged at their directory's path (src/load), or,
-// with `-b`, each path as a bundle directory (policies anywhere in it; only files named
-// data.json / data.yaml / data.yml are data, at their directory's path; `.manifest` read for
-// its revision and roots). Bundles from archives or services are not supported yet.
+// with `-b`, each path as a bundle (a directory or a `.tar.gz` archive, read by src/bundle with
+// its limits and, when configured, signature verification; policy ids are the bundle's name
+// joined with the module's path, as OPA names them). Without `-b`, a `.tar.gz` path is read as
+// a bundle too (OPA's loader does the same). Bundles whose roots overlap are refused.
 
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import { loadPaths, parseDataFile, LoadError } from "../load/index.ts";
+import { existsSync } from "node:fs";
+import { loadPaths, LoadError } from "../load/index.ts";
 import { fromJS, makeObject, isPlainObject, type PlainObject, type Value } from "../rego/value.ts";
+import { readBundle, rawToValue, manifestRoots, rootPathsOverlap, type Bundle, type ReadOptions } from "../bundle/index.ts";
+import { manifestDocument } from "../bundle/manifest.ts";
+
+export interface LoadedBundle {
+  name: string;
+  revision: string;
+  roots: string[];
+  /** The manifest as OPA stores it at data.system.bundles.<name>.manifest. */
+  manifest: Value;
+}
 
 export interface LoadedState {
   policies: { id: string; raw: string }[];
   /** Documents with the path (under data) each is merged at. */
   documents: { path: string[]; value: Value }[];
-  bundles: { name: string; revision: string; roots: string[]; manifest: Record<string, unknown> }[];
+  bundles: LoadedBundle[];
 }
 
 export { LoadError };
 
-export function loadServerFiles(paths: string[], bundleMode: boolean): LoadedState {
-  if (!bundleMode) {
-    const out: LoadedState = { policies: [], documents: [], bundles: [] };
-    for (const arg of paths) {
-      const { prefix, path } = splitPrefix(arg);
-      const files = loadPaths([path]);
-      for (const m of files.modules) out.policies.push({ id: policyId(m.file), raw: m.source });
-      for (const d of files.data) out.documents.push({ path: [...prefix, ...d.path], value: fromJS(d.value) });
-    }
-    return out;
-  }
+/** Verification and limits for bundles (flags: --verification-key…, --skip-verify). */
+export type BundleReadOptions = Pick<ReadOptions, "verification" | "skipVerify" | "limits">;
+
+export function loadServerFiles(paths: string[], bundleMode: boolean, bundleOpts: BundleReadOptions = {}, regoVersion: "v0" | "v1" = "v1"): LoadedState {
   const out: LoadedState = { policies: [], documents: [], bundles: [] };
-  for (const root of paths) {
-    if (!existsSync(root)) throw new LoadError(`${root}: no such file or directory`);
-    if (!statSync(root).isDirectory()) throw new LoadError(`${root}: bundle archives are not supported yet (pass a bundle directory)`);
-    let manifest: Record<string, unknown> = {};
-    const manifestFile = join(root, ".manifest");
-    if (existsSync(manifestFile)) {
-      let m: unknown;
+  const read: { name: string; bundle: Bundle }[] = [];
+  for (const arg of paths) {
+    if (bundleMode || arg.endsWith(".tar.gz")) {
+      if (!existsSync(arg)) throw new LoadError(`load error: error reading ${JSON.stringify(arg)}: stat ${arg}: no such file or directory`);
       try {
-        m = JSON.parse(readFileSync(manifestFile, "utf8"));
+        read.push({ name: arg, bundle: readBundle(arg, { ...bundleOpts, regoVersion }) });
       } catch (e) {
-        throw new LoadError(`${manifestFile}: invalid manifest: ${(e as Error).message}`);
+        throw new LoadError(`load error: bundle ${arg}: ${(e as Error).message}`);
       }
-      if (m === null || typeof m !== "object" || Array.isArray(m)) throw new LoadError(`${manifestFile}: invalid manifest: want an object`);
-      manifest = m as Record<string, unknown>;
+      continue;
     }
-    if (manifest.revision !== undefined && typeof manifest.revision !== "string") throw new LoadError(`${manifestFile}: invalid manifest: revision must be a string`);
-    if (manifest.roots !== undefined && (!Array.isArray(manifest.roots) || manifest.roots.some((r) => typeof r !== "string"))) throw new LoadError(`${manifestFile}: invalid manifest: roots must be a list of strings`);
-    const revision = (manifest.revision as string | undefined) ?? "";
-    const roots = (manifest.roots as string[] | undefined) ?? [""];
-    manifest = { ...manifest, revision, roots };
-    walk(root, root, out);
-    out.bundles.push({ name: root, revision, roots, manifest });
+    const { prefix, path } = splitPrefix(arg);
+    const files = loadPaths([path]);
+    for (const m of files.modules) out.policies.push({ id: policyId(m.file), raw: m.source });
+    for (const d of files.data) out.documents.push({ path: [...prefix, ...d.path], value: fromJS(d.value) });
+  }
+  checkBundleRoots(read.map((r) => ({ name: r.name, roots: manifestRoots(r.bundle.manifest) })));
+  for (const { name, bundle } of read) {
+    for (const m of bundle.modules) out.policies.push({ id: joinPath(name, m.path), raw: m.raw });
+    out.documents.push({ path: [], value: rawToValue(bundle.data) });
+    out.bundles.push({ name, revision: bundle.manifest.revision, roots: manifestRoots(bundle.manifest), manifest: rawToValue(manifestDocument(bundle.manifest)) });
   }
   return out;
 }
 
-/** Policies of a bundle directory are named after the bundle and their path (as OPA names them). */
-function walk(root: string, dir: string, out: LoadedState): void {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      walk(root, p, out);
-      continue;
-    }
-    const rel = relative(root, p);
-    if (name.startsWith(".")) continue;
-    if (name.endsWith(".rego")) out.policies.push({ id: `${root}/${p.replace(/^\/+/, "")}`, raw: readFileSync(p, "utf8") });
-    else if (name === "data.json" || name === "data.yaml" || name === "data.yml") {
-      const path = rel.split(sep).slice(0, -1).filter((s) => s !== "");
-      out.documents.push({ path, value: fromJS(parseDataFile(p, readFileSync(p, "utf8"))) });
+/** Go's path.Join of a bundle name and a module path (OPA's modulePathWithPrefix). */
+export function joinPath(a: string, b: string): string {
+  const parts = `${a}/${b}`.split("/");
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === "" || p === ".") continue;
+    if (p === "..") out.pop();
+    else out.push(p);
+  }
+  return (a.startsWith("/") ? "/" : "") + out.join("/");
+}
+
+/** Two bundles may not own overlapping roots (OPA's hasRootsOverlap, with its messages). */
+export function checkBundleRoots(bundles: { name: string; roots: string[] }[]): void {
+  if (bundles.length < 2) return;
+  const colliding = new Set<string>();
+  const conflicts = new Set<string>();
+  const empty = new Set<string>();
+  for (const b of bundles) if (b.roots.includes("")) empty.add(b.name);
+  for (let i = 0; i < bundles.length; i++) {
+    for (let j = i + 1; j < bundles.length; j++) {
+      const a = bundles[i];
+      const b = bundles[j];
+      for (const ra of a.roots) {
+        for (const rb of b.roots) {
+          if (!rootPathsOverlap(ra, rb)) continue;
+          colliding.add(a.name);
+          colliding.add(b.name);
+          if (ra === rb) conflicts.add(`root ${ra} is in multiple bundles`);
+          else conflicts.add([ra, rb].sort().join(" overlaps "));
+        }
+      }
     }
   }
+  if (colliding.size === 0) return;
+  const names = [...colliding].sort().join(", ");
+  if (empty.size > 0) {
+    throw new LoadError(
+      `initialization error: bundles [${names}] have overlapping roots and cannot be activated simultaneously because bundle(s) [${[...empty].sort().join(", ")}] specify empty root paths ('') which overlap with any other bundle root`,
+    );
+  }
+  throw new LoadError(`initialization error: detected overlapping roots in manifests for these bundles: [${names}] (${[...conflicts].sort().join(", ")})`);
 }
 
 /**
@@ -95,6 +122,18 @@ export function mergeAt(data: Value, path: readonly string[], doc: Value): Value
   let v = doc;
   for (let i = path.length - 1; i >= 0; i--) v = makeObject([[path[i], v]]);
   return deepMerge(data, v);
+}
+
+/** The data without the document at `path` (the root: everything but `system`). */
+export function eraseAt(data: Value, path: readonly string[]): Value {
+  if (!isPlainObject(data)) return data;
+  if (path.length === 0) return Object.hasOwn(data, "system") ? makeObject([["system", data.system]]) : makeObject([]);
+  const [head, ...rest] = path;
+  if (!Object.hasOwn(data, head)) return data;
+  const out: PlainObject = { ...data };
+  if (rest.length === 0) delete out[head];
+  else out[head] = eraseAt(out[head], rest);
+  return out;
 }
 
 function deepMerge(a: Value, b: Value): Value {

@@ -1,8 +1,10 @@
-// Prometheus metrics under OPA's names, in the text exposition format (version 0.0.4):
-// `http_request_duration_seconds` (a histogram with OPA's buckets and its `code`, `handler`,
-// `method` labels; method lower-cased as OPA's instrumentation writes it), plus Portcullis's own
-// gauges and counters for the evaluation pool. Written here rather than through a client
-// library: a histogram and a few counters are all the server needs.
+// Prometheus metrics in the text exposition format (version 0.0.4). The policy server's are
+// under OPA's names: `http_request_duration_seconds` (a histogram with OPA's buckets and its
+// `code`, `handler`, `method` labels; method lower-cased as OPA's instrumentation writes it),
+// plus Portcullis's own gauges and counters for the evaluation pool. Hosts with their own names
+// (the Gatekeeper webhook) add labelled families: `counter`, `histogram` (with their buckets)
+// and `gaugeSet` (values read at scrape time). Written here rather than through a client
+// library: a few histograms and counters are all the servers need.
 
 /** OPA's default buckets for http_request_duration_seconds. */
 export const DURATION_BUCKETS = [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2, 1e-1, 1];
@@ -25,9 +27,96 @@ function labelValue(s: string): string {
   return s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
+/** Labels as Prometheus writes them: name="value" pairs in the given order. */
+export type Labels = Record<string, string>;
+
+function labelText(l: Labels): string {
+  return Object.entries(l)
+    .map(([k, v]) => `${k}="${labelValue(v)}"`)
+    .join(",");
+}
+
+/** A float as a bucket's `le` (Prometheus's Go client: shortest form, 1e-06 style exponents). */
+function leText(x: number): string {
+  if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e21)) return x.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+  return String(x);
+}
+
+export class LabelledCounter {
+  readonly values = new Map<string, { labels: Labels; value: number }>();
+  inc(labels: Labels, by = 1): void {
+    const key = labelText(labels);
+    const v = this.values.get(key);
+    if (v) v.value += by;
+    else this.values.set(key, { labels, value: by });
+  }
+}
+
+export class LabelledHistogram {
+  readonly series = new Map<string, Histogram>();
+  constructor(readonly buckets: number[]) {}
+  observe(labels: Labels, value: number): void {
+    const key = labelText(labels);
+    let h = this.series.get(key);
+    if (!h) this.series.set(key, (h = { labels: key, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) h.counts[i]++;
+    h.sum += value;
+    h.count++;
+  }
+}
+
+type Family =
+  | { kind: "counter"; help: string; c: LabelledCounter }
+  | { kind: "histogram"; help: string; h: LabelledHistogram }
+  | { kind: "gaugeSet"; help: string; read: () => [Labels, number][] };
+
 export class Metrics {
   private readonly durations = new Map<string, Histogram>();
   private readonly gauges = new Map<string, { help: string; type: "gauge" | "counter"; value: () => number }>();
+  private readonly families = new Map<string, Family>();
+  /** Without OPA's http_request_duration_seconds (hosts that are not OPA's server). */
+  constructor(private readonly opaHTTP = true) {}
+
+  /** A counter with labels (names as given: no suffix is added). */
+  counter(name: string, help: string): LabelledCounter {
+    const c = new LabelledCounter();
+    this.families.set(name, { kind: "counter", help, c });
+    return c;
+  }
+
+  /** A histogram with labels and these buckets. */
+  histogram(name: string, help: string, buckets: number[]): LabelledHistogram {
+    const h = new LabelledHistogram(buckets);
+    this.families.set(name, { kind: "histogram", help, h });
+    return h;
+  }
+
+  /** Gauges with labels, read when /metrics is scraped. */
+  gaugeSet(name: string, help: string, read: () => [Labels, number][]): void {
+    this.families.set(name, { kind: "gaugeSet", help, read });
+  }
+
+  private familyText(): string {
+    let out = "";
+    for (const [name, f] of [...this.families].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (f.kind === "counter") {
+        out += `# HELP ${name} ${f.help}\n# TYPE ${name} counter\n`;
+        for (const v of [...f.c.values.values()].sort((a, b) => (labelText(a.labels) < labelText(b.labels) ? -1 : 1))) out += `${name}{${labelText(v.labels)}} ${num(v.value)}\n`;
+      } else if (f.kind === "gaugeSet") {
+        out += `# HELP ${name} ${f.help}\n# TYPE ${name} gauge\n`;
+        for (const [l, v] of f.read()) out += Object.keys(l).length ? `${name}{${labelText(l)}} ${num(v)}\n` : `${name} ${num(v)}\n`;
+      } else {
+        out += `# HELP ${name} ${f.help}\n# TYPE ${name} histogram\n`;
+        for (const h of [...f.h.series.values()].sort((a, b) => (a.labels < b.labels ? -1 : 1))) {
+          const sep = h.labels ? "," : "";
+          f.h.buckets.forEach((b, i) => (out += `${name}_bucket{${h.labels}${sep}le="${leText(b)}"} ${h.counts[i]}\n`));
+          out += `${name}_bucket{${h.labels}${sep}le="+Inf"} ${h.count}\n`;
+          out += h.labels ? `${name}_sum{${h.labels}} ${num(h.sum)}\n${name}_count{${h.labels}} ${h.count}\n` : `${name}_sum ${num(h.sum)}\n${name}_count ${h.count}\n`;
+        }
+      }
+    }
+    return out;
+  }
 
   /** Record one request (handler: OPA's label, e.g. v1/data). */
   observe(code: number, handler: string, method: string, seconds: number): void {
@@ -52,6 +141,8 @@ export class Metrics {
     for (const [name, g] of [...this.gauges].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       out += `# HELP ${name} ${g.help}\n# TYPE ${name} ${g.type}\n${name} ${num(g.value())}\n`;
     }
+    out += this.familyText();
+    if (!this.opaHTTP) return out;
     out += "# HELP http_request_duration_seconds A histogram of duration for requests.\n# TYPE http_request_duration_seconds histogram\n";
     for (const h of [...this.durations.values()].sort((a, b) => (a.labels < b.labels ? -1 : 1))) {
       for (let i = 0; i < DURATION_BUCKETS.length; i++) out += `http_request_duration_seconds_bucket{${h.labels},le="${BUCKET_LABELS[i]}"} ${h.counts[i]}\n`;

@@ -19,7 +19,7 @@ import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
 import { RegoError } from "../rego/errors.ts";
-import { fromJS, isPlainObject, type Value } from "../rego/value.ts";
+import { fromJS, isPlainObject, makeObject, type Value } from "../rego/value.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import type jsyaml from "js-yaml";
 import { lazyRequire } from "../lazy.ts";
@@ -30,7 +30,11 @@ import { Raw, object, body as jsonBody, indent } from "./json.ts";
 import { Metrics } from "./metrics.ts";
 import { Logger } from "./log.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
-import { loadServerFiles, mergeAt, splitPrefix, type LoadedState } from "./files.ts";
+import { BundlePlugin } from "./bundleplugin.ts";
+import { DecisionLogger } from "./decisionlog.ts";
+import { rawToValue, manifestRoots, type Bundle } from "../bundle/index.ts";
+import { manifestDocument } from "../bundle/manifest.ts";
+import { loadServerFiles, mergeAt, eraseAt, checkBundleRoots, joinPath, splitPrefix, type LoadedState, type BundleReadOptions } from "./files.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -38,6 +42,8 @@ export interface ServerOptions {
   /** Policy and data files or directories (bundle directories with bundleMode). */
   paths: string[];
   bundleMode: boolean;
+  /** Bundle signature verification and limits (--verification-key, --skip-verify…). */
+  bundleOptions?: BundleReadOptions;
   /** Reload the paths when they change (a new snapshot, switched atomically). */
   watch: boolean;
   /** Listening addresses: host:port, :port, or unix:///path. */
@@ -72,6 +78,10 @@ export interface RunningServer {
   reload(): Promise<void>;
   /** The evaluation pool (tests). */
   pool: EvalPool;
+  /** Bundle downloads, when the configuration has `bundles` (tests, status). */
+  bundles?: BundlePlugin;
+  /** Decision logs, when the configuration has `decision_logs` (tests). */
+  decisionLogs?: DecisionLogger;
 }
 
 /** A finished answer. */
@@ -91,6 +101,9 @@ interface Req {
   rawQuery: string;
   headers: http.IncomingHttpHeaders;
   rawHeaders: string[];
+  /** The client's address (host:port) and the request's number, for decision logs. */
+  clientAddr?: string;
+  reqId?: number;
   body: () => Promise<Buffer>;
   /** Cancelled when the client goes away before the answer. */
   cancel: CancelToken;
@@ -303,12 +316,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // ---- state: policies (id → text) and base documents, changed only by the functions below.
   // OPA's store starts with data.system.version (here: Portcullis's version).
   let data: Value = { system: { version: { build_commit: "", build_hostname: "", build_timestamp: "", version: PACKAGE_VERSION } } };
-  const loaded = loadServerFiles(o.paths, o.bundleMode);
+  const loaded = loadServerFiles(o.paths, o.bundleMode, o.bundleOptions, o.regoVersion);
   let fileIds = new Set(loaded.policies.map((p) => p.id));
-  const bundles = loaded.bundles;
+  let bundles = loaded.bundles;
   for (const d of loaded.documents) data = mergeAt(data, d.path, d.value);
   // Each bundle's manifest is at data.system.bundles.<name> (OPA's store layout).
-  for (const b of bundles) data = mergeAt(data, ["system", "bundles", b.name], fromJS({ etag: "", manifest: b.manifest }));
+  for (const b of bundles) data = mergeAt(data, ["system", "bundles", b.name], makeObject([["etag", ""], ["manifest", b.manifest]]));
   main.apply({ policies: loaded.policies, data: goJSON(data), dataValue: data });
   const pool = await EvalPool.start(o.workers, replicaConfig, { policies: main.policyTexts(), data: main.data() });
 
@@ -323,6 +336,58 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     main.apply({ policies: u.policies, data: text, dataValue: u.data });
     if (u.data !== undefined) data = u.data;
     pool.update({ policies: u.policies, data: text });
+  }
+
+  // ---- bundles downloaded from services (config `bundles`): each activation is one commit
+
+  /** Policy ids of each downloaded bundle's active revision. */
+  const serviceBundleIds = new Map<string, Set<string>>();
+
+  /** Switch to a bundle revision: its roots erased and rewritten, its policies replaced, in one commit; throws to refuse. */
+  function activateBundle(name: string, b: Bundle, etag: string): void {
+    const roots = manifestRoots(b.manifest);
+    const others = bundles.filter((x) => x.name !== name);
+    checkBundleRoots([...others.map((x) => ({ name: x.name, roots: x.roots })), { name, roots }]);
+    const prev = bundles.find((x) => x.name === name);
+    let next = data;
+    for (const r of [...(prev?.roots ?? []), ...roots]) next = eraseAt(next, r === "" ? [] : r.split("/"));
+    next = mergeAt(next, [], rawToValue(b.data));
+    const manifest = rawToValue(manifestDocument(b.manifest));
+    next = mergeAt(next, ["system", "bundles", name], makeObject([["etag", etag], ["manifest", manifest]]));
+    const oldIds = serviceBundleIds.get(name) ?? new Set<string>();
+    const fresh = b.modules.map((m) => ({ id: joinPath(name, m.path), raw: m.raw }));
+    const freshIds = new Set(fresh.map((p) => p.id));
+    const policies = [...main.policyTexts().filter((p) => !oldIds.has(p.id) && !freshIds.has(p.id)), ...fresh];
+    commit({ policies, data: next });
+    serviceBundleIds.set(name, freshIds);
+    bundles = [...others, { name, revision: b.manifest.revision, roots, manifest }];
+  }
+
+  const bundlePlugin = o.config.bundles ? new BundlePlugin(o.config.bundles, activateBundle, log, o.regoVersion) : undefined;
+
+  // ---- decision logs (config `decision_logs`): mask and drop policies run on the main replica
+  const decisionLogger = o.config.decisionLogs
+    ? new DecisionLogger(o.config.decisionLogs, o.config.labels, async (path, input) => {
+        const reply = await main.evaluate({ kind: "path", path, input, deadline: Date.now() + 1000 });
+        if (!reply.ok) throw new Error(reply.errors.map((e) => `${e.code}: ${e.message}`).join("; "));
+        return reply.kind === "path" && reply.defined ? reply.value : undefined;
+      }, log)
+    : undefined;
+
+  /** Log a decision of the data APIs (nothing when decision logs are off). */
+  function logDecision(r: Req, decisionId: string | undefined, path: (string | number)[], input: string | undefined, result: string | undefined, metrics: Record<string, number>, error?: ErrorJSON): void {
+    if (!decisionLogger || decisionId === undefined) return;
+    void decisionLogger.record({
+      decisionId,
+      path: path.join("/"),
+      input,
+      result,
+      requestedBy: r.clientAddr ?? "",
+      reqId: r.reqId ?? 0,
+      metrics,
+      bundles: bundles.map((b) => ({ name: b.name, revision: b.revision })),
+      error,
+    });
   }
 
   /** Bundle roots own their paths: writes under them are refused (OPA's checkPathScope). */
@@ -450,7 +515,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return errorAnswer(500, "internal_error", `invalid_parameter: invalid path: ${(e as Error).message}`);
     }
     const reply = await evalRequest(r, { kind: "path", path, input, strict: boolParam(r, "strict-builtin-errors") });
-    if (!reply.ok) return evalError(reply);
+    if (!reply.ok) {
+      // OPA logs a decision that failed in evaluation with its first error (timers it did not reach are absent)
+      if (decisionLogger && reply.stage === "eval" && reply.errors.length > 0) {
+        const m = { counter_server_query_cache_hit: 0, timer_rego_input_parse_ns: Number(tParsed - t0), timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
+        logDecision(r, DecisionLogger.newDecisionId(), path, input, undefined, m, reply.errors[0]);
+      }
+      return evalError(reply);
+    }
     if (reply.kind !== "path") throw new Error("unexpected reply");
     const m = {
       counter_server_query_cache_hit: 0,
@@ -459,7 +531,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       timer_rego_query_eval_ns: reply.evalNs,
       timer_server_handler_ns: Number(process.hrtime.bigint() - t0),
     };
+    const decisionId = decisionLogger ? DecisionLogger.newDecisionId() : undefined;
+    logDecision(r, decisionId, path, input, reply.defined ? reply.value : undefined, m);
     const entries: [string, unknown][] = [
+      ["decision_id", decisionId],
       ["provenance", provenance(r)],
       ["metrics", metricsEntry(r, m)],
       ["result", reply.defined ? new Raw(reply.value!) : undefined],
@@ -486,9 +561,20 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     } catch (e) {
       return errorAnswer(500, "internal_error", `invalid_parameter: invalid path: ${(e as Error).message}`);
     }
+    const t0 = process.hrtime.bigint();
     const reply = await evalRequest(r, { kind: "path", path, input });
-    if (!reply.ok) return evalError(reply);
+    if (!reply.ok) {
+      if (decisionLogger && reply.stage === "eval" && reply.errors.length > 0) {
+        logDecision(r, DecisionLogger.newDecisionId(), path, input, undefined, { counter_server_query_cache_hit: 0, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) }, reply.errors[0]);
+      }
+      return evalError(reply);
+    }
     if (reply.kind !== "path") throw new Error("unexpected reply");
+    if (decisionLogger) {
+      const m = { counter_server_query_cache_hit: 0, timer_rego_query_compile_ns: reply.compileNs, timer_rego_query_eval_ns: reply.evalNs, timer_server_handler_ns: Number(process.hrtime.bigint() - t0) };
+      const error = reply.defined ? undefined : { code: "undefined_document", message: `${main.hasRulesFor(path) ? "document undefined" : "document missing"}: ${pathQuery(path)}` };
+      logDecision(r, DecisionLogger.newDecisionId(), path, input, reply.defined ? reply.value : undefined, m, error);
+    }
     if (!reply.defined) {
       const what = main.hasRulesFor(path) ? "document undefined" : "document missing";
       return errorAnswer(404, "undefined_document", `${what}: ${pathQuery(path)}`);
@@ -763,7 +849,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return main.evaluate({ ...req, deadline: Date.now() + HEALTH_DEADLINE_MS });
   }
 
-  async function health(_r: Req): Promise<Answer> {
+  async function health(r: Req): Promise<Answer> {
+    if (r.query.has("bundles") && bundlePlugin && !bundlePlugin.ready()) return healthAnswer("one or more bundles are not activated");
     const reply = await evalHere({ kind: "query", query: "x = 1" });
     if (!reply.ok || reply.kind !== "query" || reply.count !== 1) return healthAnswer("unable to perform evaluation");
     return healthAnswer(null);
@@ -991,6 +1078,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       rawQuery,
       headers: req.headers,
       rawHeaders: req.rawHeaders,
+      clientAddr,
+      reqId,
       cancel,
       deadline: o.requestTimeoutMs > 0 ? Date.now() + o.requestTimeoutMs : undefined,
       body: () => (bodyPromise ??= readRequestBody(req, o.config.maxLength)),
@@ -1089,7 +1178,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function reload(): Promise<void> {
     let fresh: LoadedState;
     try {
-      fresh = loadServerFiles(o.paths, o.bundleMode);
+      fresh = loadServerFiles(o.paths, o.bundleMode, o.bundleOptions, o.regoVersion);
     } catch (e) {
       log.error("Failed to reload files.", { err: e instanceof Error ? e.message : String(e) });
       return;
@@ -1097,10 +1186,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     // Policies from the files replace those loaded before; policies uploaded through the API stay.
     const kept = main.policyTexts().filter((p) => !fileIds.has(p.id));
     const policies = [...kept.filter((p) => !fresh.policies.some((f) => f.id === p.id)), ...fresh.policies];
+    // A bundle owns its roots: what its previous revision wrote there is erased first.
     let next = data;
+    const downloaded = bundles.filter((b) => serviceBundleIds.has(b.name));
+    const fromFiles = bundles.filter((b) => !serviceBundleIds.has(b.name));
+    for (const b of [...fromFiles, ...fresh.bundles]) for (const root of b.roots) next = eraseAt(next, root === "" ? [] : root.split("/"));
     for (const d of fresh.documents) next = mergeAt(next, d.path, d.value);
+    for (const b of fresh.bundles) next = mergeAt(next, ["system", "bundles", b.name], makeObject([["etag", ""], ["manifest", b.manifest]]));
     try {
+      checkBundleRoots([...downloaded, ...fresh.bundles]);
       commit({ policies, data: next });
+      bundles = [...downloaded, ...fresh.bundles];
       fileIds = new Set(fresh.policies.map((p) => p.id));
       log.info("Files reloaded.", { paths: o.paths });
     } catch (e) {
@@ -1136,6 +1232,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function close(): Promise<void> {
     closing ??= (async () => {
       log.info("Shutting down...");
+      bundlePlugin?.stop();
+      await decisionLogger?.stop();
       for (const w of [...watchers, ...tlsWatch]) w.close();
       const closed = Promise.all(servers.map((s) => new Promise<void>((res) => s.server.close(() => res()))));
       for (const s of servers) s.server.closeIdleConnections();
@@ -1148,7 +1246,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return closing;
   }
 
-  return { addresses, diagnosticAddresses, close, reload, pool };
+  bundlePlugin?.start();
+  decisionLogger?.start();
+
+  return { addresses, diagnosticAddresses, close, reload, pool, bundles: bundlePlugin, decisionLogs: decisionLogger };
 }
 
 class BodyTooLarge extends Error {}

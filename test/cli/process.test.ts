@@ -40,7 +40,7 @@ test("-V after a command name is that command's (unknown) option, not the versio
 test("--help lists every command; a command's --help loads only that command", async () => {
   const all = await cli(["--help"]);
   assert.equal(all.code, 0);
-  for (const c of ["eval", "capabilities", "verify", "test", "parse", "check", "repl", "fmt", "version"]) {
+  for (const c of ["eval", "capabilities", "verify", "test", "parse", "check", "repl", "fmt", "controller", "version"]) {
     assert.match(all.out, new RegExp(`^  ${c}\\b`, "m"), c);
   }
   const one = await cli(["eval", "--help"]);

@@ -6,46 +6,17 @@
 // is refused (defaultAllow: false). Skipped when the API server, etcd or kubectl is missing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startPortcullis, freePort } from "./harness.ts";
+import { startPortcullis } from "./harness.ts";
+import { kubeMissing, startKube } from "../support/kube.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const KUBE = join(ROOT, "..", "shared", "kube");
-const START = join(KUBE, "start-apiserver.sh");
 const POLICY = join(ROOT, "examples", "image-policy", "policy");
 
-function which(cmd: string): boolean {
-  return (process.env.PATH ?? "").split(":").some((d) => existsSync(join(d, cmd)));
-}
-
-const missing = !existsSync(START) ? `no API server at ${KUBE}` : !which("etcd") ? "etcd is not installed (apt-get install etcd-server)" : !which("kubectl") ? "kubectl is not installed" : "";
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 120000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** SIGTERM, then SIGKILL whatever is still running after 15 s (the API server drains slowly). */
-async function stopAll(pids: number[]): Promise<void> {
-  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGTERM");
-  for (let i = 0; i < 150 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
-}
+const missing = kubeMissing();
 
 const pod = (name: string, image: string) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "shop" }, spec: { containers: [{ name: "c", image }] } });
 
@@ -60,15 +31,14 @@ test("ImagePolicyWebhook against a real API server", { skip: missing || false, t
     join(dir, "admission.yaml"),
     `apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n  - name: ImagePolicyWebhook\n    configuration:\n      imagePolicy:\n        kubeConfigFile: ${join(dir, "policy-kubeconfig.yaml")}\n        allowTTL: 1\n        denyTTL: 1\n        retryBackoff: 100\n        defaultAllow: false\n`,
   );
-  const port = 20000 + ((await freePort()) % 20000);
-  const started = await run("bash", [START, join(dir, "k"), String(port)], {
-    KUBE_APISERVER_EXTRA_ARGS: `--enable-admission-plugins=ImagePolicyWebhook --admission-control-config-file=${join(dir, "admission.yaml")}`,
+  const kube = await startKube({
+    extraArgs: `--enable-admission-plugins=ImagePolicyWebhook --admission-control-config-file=${join(dir, "admission.yaml")}`,
+  }).catch(async (e) => {
+    await server.stop();
+    throw e;
   });
-  assert.equal(started.code, 0, started.err);
-  const env: NodeJS.ProcessEnv = {};
-  for (const m of started.out.matchAll(/(\w+)='([^']*)'/g)) env[m[1]] = m[2];
   try {
-    const k = (args: string[], input?: string) => run("kubectl", args, env, input);
+    const k = kube.kubectl;
     assert.equal((await k(["create", "namespace", "shop"])).code, 0);
     assert.equal((await k(["-n", "shop", "create", "serviceaccount", "default"])).code, 0);
 
@@ -95,6 +65,6 @@ test("ImagePolicyWebhook against a real API server", { skip: missing || false, t
     assert.match(down.err, /forbidden: Post "http:\/\/127\.0\.0\.1:\d+\/v0\/data\/io\/k8s\/image_policy\/verify\?timeout=30s": dial tcp 127\.0\.0\.1:\d+: connect: connection refused/);
   } finally {
     await server.stop();
-    await stopAll((env.KUBE_PIDS ?? "").split(" ").filter(Boolean).map(Number));
+    await kube.stop();
   }
 });

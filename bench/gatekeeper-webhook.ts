@@ -1,0 +1,283 @@
+// Load run of the validating webhook (not a timed test): starts `portcullis controller
+// --operation=webhook --policy-dir` as its own process on the gatekeeper-library templates with
+// their sample constraints, then POSTs AdmissionReviews (mixed Pods and Deployments, CREATE)
+// straight to /v1/admit over HTTPS on loopback at fixed rates, open loop. Prints, per rate, the
+// achieved requests/s, p50/p90/p99/max latency, errors (anything but an HTTP 200 AdmissionReview)
+// and the webhook process's RSS, with the machine's load average.
+//
+//   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
+//        [--threads N] [--library ../shared/gatekeeper-library/library]
+//        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
+//
+// Needs openssl (for the serving certificate) and the gatekeeper library beside the repository.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import https from "node:https";
+import { spawn, execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import yaml from "js-yaml";
+import { SOURCE_CLI } from "../test/cli/portcullis-src.ts";
+import type { Obj } from "../src/gatekeeper/yaml.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : def;
+};
+const RATES = arg("rates", "200,500,1000").split(",").map(Number);
+const SECONDS = Number(arg("seconds", "15"));
+const SOAK = Number(arg("soak", "0"));
+const SOAK_RATE = Number(arg("soak-rate", "50"));
+const THREADS = arg("threads", "-1");
+const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
+if (!fs.existsSync(LIBRARY)) {
+  console.error(`no gatekeeper library at ${LIBRARY} (pass --library DIR)`);
+  process.exit(2);
+}
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? walk(p) : /\.ya?ml$/.test(e.name) ? [p] : [];
+  });
+}
+
+// ---- the policy directory: every template.yaml and every sample constraint.yaml, plus Namespaces
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "portcullis-webhook-bench-"));
+const policy = path.join(work, "policy");
+const certs = path.join(work, "certs");
+fs.mkdirSync(policy);
+fs.mkdirSync(certs);
+let nTemplates = 0;
+let nConstraints = 0;
+for (const f of walk(LIBRARY).sort()) {
+  const rel = path.relative(LIBRARY, f).replace(/[\\/]/g, "_");
+  if (path.basename(f) === "template.yaml") {
+    fs.copyFileSync(f, path.join(policy, `t_${rel}`));
+    nTemplates++;
+  } else if (/[\\/]samples[\\/]/.test(f) && path.basename(f).startsWith("constraint")) {
+    fs.copyFileSync(f, path.join(policy, `c_${rel}`));
+    nConstraints++;
+  }
+}
+const NAMESPACES = ["default", "prod", "dev", "shop"];
+fs.writeFileSync(
+  path.join(policy, "namespaces.yaml"),
+  NAMESPACES.map((n, i) => yaml.dump({ apiVersion: "v1", kind: "Namespace", metadata: { name: n, labels: { env: i % 2 ? "dev" : "prod", owner: "team" } } })).join("---\n"),
+);
+execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path.join(certs, "tls.key"), "-out", path.join(certs, "tls.crt"), "-days", "1", "-subj", "/CN=webhook", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+const ca = fs.readFileSync(path.join(certs, "tls.crt"));
+
+// ---- reviews: Pods and Deployments, half of them violating several policies
+function container(i: number): Obj {
+  const images = ["nginx", "nginx:latest", "openpolicyagent/opa:0.9.2", "gcr.io/project/app@sha256:abc", "registry.example.com/app:1.2"];
+  const c: Obj = { name: `c${i}`, image: images[i % images.length], ports: [{ containerPort: 8080 + (i % 3), ...(i % 4 === 0 ? { hostPort: 80 } : {}) }] };
+  if (i % 2 === 0) c.resources = { limits: { cpu: "500m", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } };
+  if (i % 3 === 0) c.securityContext = { privileged: i % 6 === 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
+  if (i % 4 === 1) c.livenessProbe = { httpGet: { path: "/", port: 8080 } };
+  return c;
+}
+function podSpec(i: number): Obj {
+  return {
+    containers: [container(i), container(i + 1)],
+    ...(i % 7 === 0 ? { hostNetwork: true } : {}),
+    volumes: [{ name: "v", ...(i % 5 === 0 ? { hostPath: { path: "/var" } } : { emptyDir: {} }) }],
+    ...(i % 2 === 0 ? { securityContext: { runAsUser: 1000, fsGroup: 2000, seccompProfile: { type: "RuntimeDefault" } } } : {}),
+  };
+}
+function reviewBody(i: number): string {
+  const ns = NAMESPACES[i % NAMESPACES.length];
+  const labels: Obj = { app: `app${i % 10}`, ...(i % 2 ? { owner: "me" } : {}) };
+  const pod = i % 2 === 0;
+  const object = pod
+    ? { apiVersion: "v1", kind: "Pod", metadata: { name: `pod-${i}`, namespace: ns, labels }, spec: podSpec(i) }
+    : { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: `deploy-${i}`, namespace: ns, labels }, spec: { replicas: 1 + (i % 5), selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec(i) } } };
+  return JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: `bench-${i}`,
+      kind: pod ? { group: "", version: "v1", kind: "Pod" } : { group: "apps", version: "v1", kind: "Deployment" },
+      resource: pod ? { group: "", version: "v1", resource: "pods" } : { group: "apps", version: "v1", resource: "deployments" },
+      name: object.metadata.name,
+      namespace: ns,
+      operation: "CREATE",
+      userInfo: { username: "bench", groups: ["system:authenticated"] },
+      object,
+      oldObject: null,
+      dryRun: false,
+    },
+  });
+}
+const BODIES = Array.from({ length: 500 }, (_, i) => reviewBody(i));
+
+// ---- the webhook process
+const child = spawn(
+  process.execPath,
+  [...SOURCE_CLI, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", "0", "--host", "127.0.0.1", "--metrics-addr", "127.0.0.1:0", "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
+  { stdio: ["ignore", "ignore", "pipe"] },
+);
+let log = "";
+child.stderr.on("data", (c) => (log += c));
+const stopChild = () => child.exitCode === null && child.kill("SIGTERM");
+process.on("exit", stopChild);
+const t0 = Date.now();
+let port = 0;
+let metricsPort = 0;
+// The serving line is at info level; read the ports from /proc's listening sockets instead of raising the log level.
+while (Date.now() - t0 < 120_000 && port === 0) {
+  await new Promise((r) => setTimeout(r, 200));
+  const ports = listeningPorts(child.pid!);
+  if (ports.length >= 2) {
+    // The metrics port opens first, the webhook port after the initial sync.
+    [metricsPort, port] = ports;
+  }
+  if (child.exitCode !== null) break;
+}
+if (port === 0) {
+  console.error(`the webhook did not start:\n${log}`);
+  process.exit(1);
+}
+const startupSeconds = (Date.now() - t0) / 1000;
+
+function listeningPorts(pid: number): number[] {
+  // Sockets of the process (fd links) matched against /proc/net/tcp LISTEN entries, in inode order of opening.
+  const inodes: number[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.push(Number(m[1]));
+    } catch {
+      /* fd closed meanwhile */
+    }
+  }
+  const out: { port: number; inode: number }[] = [];
+  for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== "0A") continue;
+    const inode = Number(f[9]);
+    if (inodes.includes(inode)) out.push({ port: parseInt(f[1].split(":")[1], 16), inode });
+  }
+  return out.sort((a, b) => a.inode - b.inode).map((x) => x.port);
+}
+
+function rssMiB(): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const agent = new https.Agent({ keepAlive: true, maxSockets: 128, ca });
+
+function send(i: number): Promise<{ ms: number; ok: boolean }> {
+  const body = BODIES[i % BODIES.length];
+  const t = performance.now();
+  return new Promise((resolve) => {
+    const req = https.request({ host: "127.0.0.1", port, path: "/v1/admit?timeout=3s", method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        let ok = res.statusCode === 200;
+        if (ok) {
+          try {
+            ok = typeof JSON.parse(Buffer.concat(chunks).toString("utf8")).response?.allowed === "boolean";
+          } catch {
+            ok = false;
+          }
+        }
+        resolve({ ms: performance.now() - t, ok });
+      });
+    });
+    req.on("error", () => resolve({ ms: performance.now() - t, ok: false }));
+    req.end(body);
+  });
+}
+
+interface RunResult {
+  rate: number;
+  achieved: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+  sent: number;
+  rssStart: number;
+  rssEnd: number;
+  rssMax: number;
+}
+
+async function run(rate: number, seconds: number): Promise<RunResult> {
+  const total = Math.round(rate * seconds);
+  const lat: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  let done = 0;
+  const rssStart = rssMiB();
+  let rssMax = rssStart;
+  const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssMiB())), 1000);
+  const start = performance.now();
+  await new Promise<void>((finish) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      while (sent < due) {
+        const i = sent++;
+        void send(i).then((r) => {
+          lat.push(r.ms);
+          if (!r.ok) errors++;
+          if (++done === total) finish();
+        });
+      }
+      if (sent < total) setTimeout(tick, 2);
+    };
+    tick();
+  });
+  const wall = (performance.now() - start) / 1000;
+  clearInterval(rssTimer);
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return { rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax };
+}
+
+const metricsText = await new Promise<string>((resolve) => {
+  import("node:http").then((http) =>
+    http.get({ host: "127.0.0.1", port: metricsPort, path: "/metrics" }, (res) => {
+      let t = "";
+      res.on("data", (c) => (t += c));
+      res.on("end", () => resolve(t));
+    }),
+  );
+});
+const active = /gatekeeper_constraint_templates\{status="active"\} (\d+)/.exec(metricsText)?.[1];
+const cActive = (metricsText.match(/gatekeeper_constraints\{enforcement_action="[a-z]+",status="active"\} (\d+)/g) ?? []).map((l) => Number(l.split(" ")[1])).reduce((a, b) => a + b, 0);
+console.log(`webhook: ${nTemplates} template files, ${nConstraints} sample constraints; active: ${active} templates, ${cActive} constraints; ready in ${startupSeconds.toFixed(1)} s; threads ${THREADS === "-1" ? os.availableParallelism() : THREADS}; RSS ${rssMiB().toFixed(0)} MiB`);
+// Service time: one request at a time.
+const single: number[] = [];
+for (let i = 0; i < 200; i++) single.push((await send(i)).ms);
+single.sort((a, b) => a - b);
+console.log(`one at a time (200 reviews after start): p50 ${single[100].toFixed(2)} ms, p99 ${single[197].toFixed(2)} ms`);
+await run(50, 5); // warm-up
+console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.availableParallelism()} CPUs)`);
+console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | RSS MiB start→end (max)");
+for (const rate of RATES) {
+  const r = await run(rate, SECONDS);
+  console.log(
+    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
+  );
+  console.log(`  load average: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  await new Promise((res) => setTimeout(res, 2000));
+}
+if (SOAK > 0) {
+  const rate = SOAK_RATE;
+  const samples: string[] = [];
+  for (let s = 0; s < SOAK; s += 30) {
+    const r = await run(rate, Math.min(30, SOAK - s));
+    samples.push(`${s + 30}s: p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}, RSS ${r.rssEnd.toFixed(0)} MiB`);
+  }
+  console.log(`soak at ${rate} req/s for ${SOAK} s:\n  ${samples.join("\n  ")}`);
+}
+agent.destroy();
+stopChild();
+await new Promise((r) => child.on("exit", r));
+fs.rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,188 @@
+// A fixed set of worker threads that each hold a copy of some state and answer requests
+// against it: the one pool implementation of the servers (the policy server's EvalPool, the
+// admission webhook's pool).
+//
+// - State changes are sent to every worker (`update`); messages to a worker arrive in order, so a
+//   request sent after an update is answered on the new state, and one sent before on the old.
+// - A request goes to the least busy worker with its deadline and a cancel flag (an Int32Array
+//   slot on a SharedArrayBuffer the worker reads). A worker silent past the deadline plus a grace
+//   period (stuck in something that never checks for cancellation) is terminated and replaced
+//   with a fresh one started from the current state; its requests get `failed(message)`.
+// - Workers may post events (`{event}`) to the main thread, handed to `onEvent`.
+// - With `size: 0` requests run on the calling thread (embedding, small tests).
+//
+// The worker side is `serveWorker` (workerside.ts).
+
+import { Worker } from "node:worker_threads";
+
+/** How long after its deadline a worker may stay silent before it is replaced. */
+export const GRACE_MS = 2000;
+/** Cancel flags per worker: more than the requests one worker ever has in flight. */
+const FLAGS = 65536;
+
+/** Something that can be cancelled (the client went away): hooks run once, on cancel. */
+export interface CancelToken {
+  cancelled: boolean;
+  hooks: (() => void)[];
+}
+
+export interface LocalWorker<Req, Reply, Update> {
+  update(u: Update): void;
+  run(req: Req, flag: Int32Array): Reply | Promise<Reply>;
+}
+
+export interface PoolSpec<Req, Reply, Update> {
+  /** The worker's entry module. */
+  file: URL;
+  /** workerData for a new worker: the current state (the pool adds `flags`). */
+  workerData(): Record<string, unknown>;
+  /** The reply of a request whose worker died or was replaced. */
+  failed(message: string): Reply;
+  /** For size 0: run on this thread. */
+  local?: () => LocalWorker<Req, Reply, Update>;
+  /** Events posted by workers. */
+  onEvent?: (event: unknown) => void;
+}
+
+interface Job<Reply> {
+  id: number;
+  resolve: (r: Reply) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface Slot<Reply> {
+  worker: Worker;
+  jobs: Map<number, Job<Reply>>;
+  ready: Promise<void>;
+  flags: Int32Array;
+}
+
+export class WorkerPool<Req, Reply, Update> {
+  readonly size: number;
+  private readonly spec: PoolSpec<Req, Reply, Update>;
+  private readonly slots: Slot<Reply>[] = [];
+  private local: LocalWorker<Req, Reply, Update> | null = null;
+  private seq = 0;
+  private closed = false;
+  /** Workers replaced after missing a deadline or dying (for /metrics and tests). */
+  replaced = 0;
+
+  private constructor(size: number, spec: PoolSpec<Req, Reply, Update>) {
+    this.size = size;
+    this.spec = spec;
+  }
+
+  /** Start the workers (each from spec.workerData()); resolves when all are ready. */
+  static async start<Req, Reply, Update>(size: number, spec: PoolSpec<Req, Reply, Update>): Promise<WorkerPool<Req, Reply, Update>> {
+    const pool = new WorkerPool(size, spec);
+    if (size === 0) {
+      if (!spec.local) throw new Error("a pool of size 0 needs a local worker");
+      pool.local = spec.local();
+      return pool;
+    }
+    for (let i = 0; i < size; i++) pool.slots.push(pool.spawn());
+    try {
+      await Promise.all(pool.slots.map((s) => s.ready));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  private spawn(): Slot<Reply> {
+    const flags = new Int32Array(new SharedArrayBuffer(4 * FLAGS));
+    const worker = new Worker(this.spec.file, { workerData: { ...this.spec.workerData(), flags } });
+    const slot: Slot<Reply> = { worker, jobs: new Map(), ready: Promise.resolve(), flags };
+    slot.ready = new Promise((resolve, reject) => {
+      worker.on("message", (m: { ready?: boolean; id?: number; reply?: Reply; error?: string; event?: unknown }) => {
+        if (m.ready) return resolve();
+        if (m.event !== undefined) return this.spec.onEvent?.(m.event);
+        const job = slot.jobs.get(m.id!);
+        if (!job) return;
+        slot.jobs.delete(job.id);
+        if (job.timer) clearTimeout(job.timer);
+        job.resolve(m.error !== undefined ? this.spec.failed(`internal error in worker: ${m.error}`) : m.reply!);
+      });
+      worker.on("error", (e: Error) => {
+        reject(e);
+        this.fail(slot, `worker failed: ${e.message}`);
+      });
+      worker.on("exit", () => this.fail(slot, "worker exited"));
+    });
+    return slot;
+  }
+
+  /** Fail the requests of a dead worker and put a new one in its place. */
+  private fail(slot: Slot<Reply>, message: string): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    for (const job of slot.jobs.values()) {
+      if (job.timer) clearTimeout(job.timer);
+      job.resolve(this.spec.failed(message));
+    }
+    slot.jobs.clear();
+    if (this.closed) {
+      this.slots.splice(i, 1);
+      return;
+    }
+    this.replaced++;
+    this.slots[i] = this.spawn();
+    this.slots[i].ready.catch(() => undefined);
+  }
+
+  /** Send a state change to every worker, in order with the requests around it. */
+  update(u: Update): void {
+    if (this.local) return this.local.update(u);
+    for (const s of this.slots) s.worker.postMessage({ t: "update", state: u });
+  }
+
+  /** Run a request on the least busy worker; `cancel` (the client went away) raises its flag. */
+  run(req: Req, deadline: number | undefined, cancel?: CancelToken): Promise<Reply> {
+    if (this.local) {
+      const flag = new Int32Array(1);
+      if (cancel) cancel.hooks.push(() => (flag[0] = 1));
+      const r = this.local.run(req, flag);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    }
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.jobs.size < slot.jobs.size) slot = s;
+    const id = ++this.seq;
+    const flag = id % FLAGS;
+    Atomics.store(slot.flags, flag, 0);
+    return new Promise<Reply>((resolve) => {
+      const job: Job<Reply> = { id, resolve, timer: undefined };
+      if (deadline !== undefined) {
+        job.timer = setTimeout(
+          () => {
+            // The worker stops at the deadline by itself; one still silent now is stuck.
+            if (slot.jobs.has(id)) {
+              Atomics.store(slot.flags, flag, 1);
+              void slot.worker.terminate();
+            }
+          },
+          Math.max(0, deadline - Date.now()) + GRACE_MS,
+        );
+        job.timer.unref?.();
+      }
+      if (cancel) {
+        if (cancel.cancelled) Atomics.store(slot.flags, flag, 1);
+        else cancel.hooks.push(() => slot.jobs.has(id) && Atomics.store(slot.flags, flag, 1));
+      }
+      slot.jobs.set(id, job);
+      slot.worker.postMessage({ t: "run", id, req, flag });
+    });
+  }
+
+  /** Requests in flight (all workers). */
+  pending(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.jobs.size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
