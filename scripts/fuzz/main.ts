@@ -9,7 +9,7 @@
 
 import { resolve } from "node:path";
 import { existsSync, statSync, readFileSync } from "node:fs";
-import { fuzz, defaultOptions, TARGETS, DEFAULT_COUNTS, readRegressions, replay, type TargetSummary, type RegressionFile } from "./run.ts";
+import { fuzz, defaultOptions, TARGETS, DEFAULT_COUNTS, readRegressions, readReplayFile, replay, type TargetSummary, type RegressionFile } from "./run.ts";
 import type { Stats } from "./cases.ts";
 import type { Target } from "./targets.ts";
 import { FORMAT_NAMES } from "./gen-formats.ts";
@@ -111,9 +111,13 @@ if (count !== undefined) for (const t of TARGETS) opts.counts[t] = count;
 
 if (replayPath) {
   const regs: { file: string; reg: RegressionFile }[] =
-    existsSync(replayPath) && statSync(replayPath).isDirectory()
-      ? readRegressions(replayPath)
-      : [{ file: replayPath, reg: JSON.parse(readFileSync(replayPath, "utf8")) as RegressionFile }];
+    (() => {
+      try {
+        return existsSync(replayPath) && statSync(replayPath).isDirectory() ? readRegressions(replayPath) : [{ file: replayPath, reg: readReplayFile(replayPath) }];
+      } catch (e) {
+        usage(`--replay: ${(e as Error).message}`);
+      }
+    })();
   const results = await replay(regs.map((r) => r.reg.case), opts);
   let bad = 0;
   regs.forEach((r, i) => {

@@ -355,7 +355,25 @@ export function readRegressions(dir: string): { file: string; reg: RegressionFil
   return readdirSync(dir)
     .filter((n) => n.endsWith(".json"))
     .sort()
-    .map((n) => ({ file: n, reg: JSON.parse(readFileSync(join(dir, n), "utf8")) as RegressionFile }));
+    .map((n) => ({ file: n, reg: readReplayFile(join(dir, n)) }));
+}
+
+/**
+ * A file to replay: a regression file ({"case": …}, test/fuzz/regressions/) or a case itself (a
+ * finding's case.json or min.json in .fuzz-out/). Anything else is an error naming the file.
+ */
+export function readReplayFile(path: string): RegressionFile {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const isCase = (x: unknown): x is FuzzCase =>
+    typeof x === "object" && x !== null && ["rego", "formats", "builtins"].includes((x as { target?: unknown }).target as string);
+  if (isCase(doc)) return { signature: "", kind: "crash", area: "", found: path, case: doc };
+  if (typeof doc === "object" && doc !== null && isCase((doc as { case?: unknown }).case)) return doc as RegressionFile;
+  throw new Error(`${path}: neither a regression file ({"case": …}) nor a fuzz case (case.json, min.json)`);
 }
 
 /** Replay cases through the watchdog pool. */

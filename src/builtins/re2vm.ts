@@ -193,6 +193,7 @@ class ProgBuilder {
   insts: Inst[] = [];
   sets = new Map<Node, RuneSet>();
   byContent = new Map<string, RuneSet>();
+  litSets = new Map<number, RuneSet>();
   /**
    * A case-folded literal or a class as code point ranges, or as a one-character RegExp (sticky,
    * u flag) when ranges alone cannot express it (Unicode properties, non-ASCII case folding).
@@ -206,6 +207,18 @@ class ProgBuilder {
 
   rune(n: Node, next: number): number {
     const pc = this.inst(Op.Rune, next);
+    // A plain literal (a pattern may be a million of them): its set by code point, no key text.
+    if (n.k === "lit" && !n.fold) {
+      let m = this.litSets.get(n.cp);
+      if (m === undefined) {
+        const key = `false:${n.cp},${n.cp}`;
+        m = this.byContent.get(key);
+        if (m === undefined) this.byContent.set(key, (m = { ranges: [n.cp, n.cp], neg: false, re: null, memo: null }));
+        this.litSets.set(n.cp, m);
+      }
+      this.insts[pc].m = m;
+      return pc;
+    }
     let m = this.sets.get(n);
     if (m === undefined) {
       m = { ranges: null, neg: false, re: null, memo: null };
@@ -754,8 +767,12 @@ class PikeVM {
   readonly lo: Int32Array;
   readonly hi: Int32Array;
   readonly sets: (RuneSet | null)[];
-  /** By pc * 16 + before * 4 + after: [target, nslots, slot…, target, nslots, slot…, …]. */
-  readonly closures: (Int32Array | null)[];
+  /**
+   * By pc * 16 + before * 4 + after: [target, nslots, slot…, target, nslots, slot…, …]. A Map:
+   * only the instructions a run reaches get closures, and a program may have a million (a
+   * pattern of a million literal characters), where a dense table would be 16 million slots.
+   */
+  readonly closures = new Map<number, Int32Array>();
   q0: Queue;
   q1: Queue;
   readonly mark: Int32Array;
@@ -777,7 +794,6 @@ class PikeVM {
         this.hi[pc] = r[1];
       }
     });
-    this.closures = new Array<Int32Array | null>(n * 16).fill(null);
     this.q0 = new Queue(n, p.nslot);
     this.q1 = new Queue(n, p.nslot);
     this.mark = new Int32Array(n);
@@ -814,13 +830,13 @@ class PikeVM {
       }
     }
     const c = Int32Array.from(out);
-    this.closures[pc0 * 16 + before * 4 + after] = c;
+    this.closures.set(pc0 * 16 + before * 4 + after, c);
     return c;
   }
 
   /** Adds the threads that the thread at pc (slots buf[off … off+nslot), or none set) becomes at pos. */
   add(q: Queue, pc: number, pos: number, ctx: number, buf: Int32Array | null, off: number): void {
-    const list = this.closures[pc * 16 + ctx] ?? this.closure(pc, (ctx >> 2) as Ctx, (ctx & 3) as Ctx);
+    const list = this.closures.get(pc * 16 + ctx) ?? this.closure(pc, (ctx >> 2) as Ctx, (ctx & 3) as Ctx);
     const nslot = this.p.nslot;
     const { sparse, dense, caps } = q;
     for (let i = 0; i < list.length; ) {

@@ -9,7 +9,8 @@ import { loadSchemas } from "../load/schemas.ts";
 import type { Capabilities } from "../rego/engine.ts";
 import { RegoJSON, jsonText } from "./json.ts";
 import { formatValue } from "../rego/print.ts";
-import { toJSONText, type Value } from "../rego/value.ts";
+import { toJSONText, expandedSize, indentedChars, type ExpandedSize, type Value } from "../rego/value.ts";
+import { DEFAULT_LIMITS } from "../rego/builtin.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import { BufferTracer, explainEvents, prettyTrace, eventText, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
 import { parseQuery } from "../rego/parser.ts";
@@ -187,6 +188,11 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     }
     throw e;
   }
+  const tooLarge = printedSizeError(raw);
+  if (tooLarge !== null) {
+    err(tooLarge);
+    return 2;
+  }
   try {
     if (tracer !== undefined) {
       const events = explainEvents(tracer.events, explain as ExplainMode);
@@ -207,9 +213,39 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
       err("error: the result nests too deeply to print\n");
       return 2;
     }
+    // JavaScript's own string limit, should the estimate below ever fall short of it.
+    if (e instanceof RangeError && /Invalid string length/.test(e.message)) {
+      err(`error: the result is too large to print: its text exceeds JavaScript's string length limit\n`);
+      return 2;
+    }
     throw e;
   }
   return failExit(o, raw);
+}
+
+/**
+ * The largest result `eval` prints: the evaluation's size limit (128 MiB), as characters of
+ * indented JSON. Results share structure that printing expands (`walk` of 231 nested sets is a
+ * few kilobytes evaluated and 1.5 GB printed; OPA prints it in 23 s), so the printed size is
+ * estimated from the values (value.ts, expandedSize) before anything is written. OPA has no such
+ * limit: its nearest behaviour is running out of memory, a fatal error with exit status 2, the
+ * status of every failed `eval`.
+ */
+const MAX_PRINTED_CHARS = DEFAULT_LIMITS.maxResultBytes;
+
+/** The error for a result too large to print, or null. */
+function printedSizeError(raw: RawResult[]): string | null {
+  const memo = new Map<object, ExpandedSize>();
+  let chars = 0;
+  for (const r of raw) {
+    // Values sit five levels deep in the JSON output ({"result": [{"expressions": [{"value": …).
+    for (const v of r.expressions) chars += indentedChars(expandedSize(v, memo), 2, 5);
+    for (const v of r.bindings.values()) chars += indentedChars(expandedSize(v, memo), 2, 4);
+    if (chars > MAX_PRINTED_CHARS) {
+      return `error: the result is too large to print: about ${chars} characters of JSON, more than the limit of ${MAX_PRINTED_CHARS} (see docs/LIMITS.md)\n`;
+    }
+  }
+  return null;
 }
 
 // ---- The pipeline flags (--fail, --fail-defined, --partial, --metrics, --profile) -----------------

@@ -72,12 +72,16 @@ export interface BuiltinContext {
 
 /** Explicit, documented evaluation limits (see docs/LIMITS.md). */
 export interface EvalLimits {
-  /** The largest result one builtin call may build, in (estimated) bytes. Default 256 MiB. */
+  /**
+   * The largest result one builtin call may build, and the largest JavaScript form of a query's
+   * results (`PreparedQuery.eval`), in (estimated) bytes. Default 128 MiB: a result at the limit
+   * and its converted copy stay well inside the 500 MB an evaluation may use.
+   */
   maxResultBytes: number;
 }
 
 export const DEFAULT_LIMITS: EvalLimits = {
-  maxResultBytes: 256 * 1024 * 1024,
+  maxResultBytes: 128 * 1024 * 1024,
 };
 
 /** Thrown by builtins for `eval_builtin_error`s (bad input that the types allow). */

@@ -345,6 +345,15 @@ function scalarValueOf(t: Term): Value | undefined {
   }
 }
 
+function kidsOf(x: Term): Term[] {
+  return x.type === "object" ? x.items.flat() : (x as { items: Term[] }).items;
+}
+
+/** A function that always returns v. */
+function constFn(v: Value): ValFn {
+  return () => v;
+}
+
 /**
  * Is the term a constant (no variables, refs, calls or comprehensions)? Returns its value. The
  * value of a composite term is built once, bottom-up and without recursion, and kept with the
@@ -355,7 +364,6 @@ function constValueOf(t: Term): Value | undefined {
   const known = constMemo.get(t);
   if (known !== undefined) return known === NOT_CONST ? undefined : known;
   type F = { t: Term; kids: Term[]; vals: Value[] };
-  const kidsOf = (x: Term): Term[] => (x.type === "object" ? x.items.flat() : (x as { items: Term[] }).items);
   const stack: F[] = [{ t, kids: kidsOf(t), vals: [] }];
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
@@ -404,6 +412,14 @@ const TY_NUM: TyFn = () => Ty.T_NUM;
 const TY_STR: TyFn = () => Ty.T_STR;
 /** The result type of each builtin, as a TyFn. */
 const resultTypes = new WeakMap<Builtin, TyFn>();
+const resultTys = new WeakMap<Builtin, Ty.Ty>();
+
+/** A builtin's declared result type, converted once. */
+function resultTy(b: Builtin): Ty.Ty {
+  let r = resultTys.get(b);
+  if (r === undefined) resultTys.set(b, (r = Ty.fromDecl(b.decl.result)));
+  return r;
+}
 
 /** Static types describe terms to this depth; deeper parts are any. */
 const TYPE_DEPTH = 24;
@@ -1738,7 +1754,7 @@ export class Compiler {
       }
       const cv = constValueOf(t);
       if (cv !== undefined) {
-        steps.push({ kind: 0, ev: () => cv });
+        steps.push({ kind: 0, ev: constFn(cv) });
         continue;
       }
       let kids: Term[] | null = null;
@@ -3106,6 +3122,63 @@ export class Compiler {
     if (errs.length) throw new RegoError(this.dedupe(errs));
   }
 
+  /** Types of the calls of set-operator chains, per term (see chainType). */
+  private chainTypes = new Map<Term, { st: State; fn: TyFn }>();
+
+  /** The builtin of a `-`, `&` or `|` call (a link of a chain), or undefined. */
+  private chainLink(t: Term): Builtin | undefined {
+    if (t.type !== "call" || t.args.length !== 2) return undefined;
+    const lt = t.op.terms;
+    const name = lt.length === 1 && lt[0].type === "var" ? lt[0].name : opName(t.op);
+    if (name !== "minus" && name !== "and" && name !== "or") return undefined;
+    const b = this.builtins.get(name);
+    if (b === undefined || b.infix === undefined) return undefined;
+    return b;
+  }
+
+  /**
+   * The type of a chain of set operators (`{0} | {1} | …`, nested to the left): a set when the
+   * leftmost operand is one, a number for numbers, else the operator's declared result. The
+   * links' types are computed once for the whole chain, bottom up and without recursion, and
+   * kept per term, so that type-checking each of a chain's n calls costs O(1), not O(n).
+   */
+  private chainType(t: CallTerm, st: State, depth: number): TyFn {
+    const known = this.chainTypes.get(t);
+    if (known !== undefined && known.st === st) return known.fn;
+    // The links above the first one already typed (or the chain's leftmost operand).
+    const links: CallTerm[] = [];
+    let left: Term = t;
+    for (;;) {
+      const k = this.chainTypes.get(left);
+      if (k !== undefined && k.st === st) break;
+      if (links.length > 0 && this.chainLink(left) === undefined) break;
+      links.push(left as CallTerm);
+      left = (left as CallTerm).args[0];
+    }
+    const below = this.chainTypes.get(left);
+    const base: TyFn = below !== undefined && below.st === st ? below.fn : this.typeOf(left, st, depth + 1);
+    // Bottom up: results[i] is the type of links[n - 1 - i].
+    const n = links.length;
+    const decl = links.map((l) => resultTy(this.chainLink(l) ?? this.builtins.get(opName(l.op))!)).reverse();
+    const results: (Ty.Ty | undefined)[] = new Array(n);
+    const typeAt = (i: number): Ty.Ty => {
+      if (results[i] !== undefined) return results[i]!;
+      let j = i;
+      while (j >= 0 && results[j] === undefined) j--;
+      let at = j >= 0 ? results[j]! : base();
+      for (let k = j + 1; k <= i; k++) {
+        at = at.k === Ty.K_SET ? at : at.k === Ty.K_NUM ? Ty.T_NUM : decl[k];
+        results[k] = at;
+      }
+      return at;
+    };
+    // (Thunks made by a function, not written in the object literal: under tsx/esbuild's
+    // keepNames every arrow function written as a property value is named at run time.)
+    const at = (i: number): TyFn => () => typeAt(i);
+    for (let i = 0; i < n; i++) this.chainTypes.set(links[n - 1 - i], { st, fn: at(i) });
+    return this.chainTypes.get(t)!.fn;
+  }
+
   /** The static type of a term at this point of compilation (a thunk: rule types resolve later). */
   private typeOf(t: Term, st: State, depth = 0): TyFn {
     const any = TY_ANY;
@@ -3147,28 +3220,7 @@ export class Compiler {
         const b = this.builtins.get(name);
         if (b && (b.infix !== undefined || (st.scope.find(name.split(".")[0]) === undefined && !st.mod.ruleNames.has(name.split(".")[0]) && !st.mod.imports.has(name.split(".")[0])))) {
           // minus/plus-like operators on sets keep the set type
-          if ((name === "minus" || name === "and" || name === "or") && t.args.length === 2) {
-            // A chain of them (`{0} | {1} | …`, nested to the left) in one loop down its left
-            // operands, not one closure per level and operand.
-            const rs: Ty.Ty[] = [Ty.fromDecl(b.decl.result)];
-            let left = t.args[0];
-            let d = depth + 1;
-            while (d <= TYPE_DEPTH && left.type === "call" && left.args.length === 2) {
-              const lt = left.op.terms;
-              const ln = lt.length === 1 && lt[0].type === "var" ? lt[0].name : opName(left.op);
-              const lb = this.builtins.get(ln);
-              if (!(ln === "minus" || ln === "and" || ln === "or") || lb === undefined || lb.infix === undefined) break;
-              rs.push(Ty.fromDecl(lb.decl.result));
-              left = left.args[0];
-              d++;
-            }
-            const a = this.typeOf(left, st, d);
-            return () => {
-              let at = a();
-              for (let i = rs.length - 1; i >= 0; i--) at = at.k === Ty.K_SET ? at : at.k === Ty.K_NUM ? Ty.T_NUM : rs[i];
-              return at;
-            };
-          }
+          if ((name === "minus" || name === "and" || name === "or") && t.args.length === 2) return this.chainType(t, st, depth);
           let rf = resultTypes.get(b);
           if (rf === undefined) {
             const r = Ty.fromDecl(b.decl.result);

@@ -25,7 +25,7 @@ import { Ctx, tooDeep, type TreeNode, type Frame, type EvalHooks } from "./eval.
 import { RegoError, asRegoError } from "./errors.ts";
 import { strictErrors, pickStagedErrors, classifyStage, SUPERSEDED, type StagedError } from "./strict.ts";
 import type { Value } from "./value.ts";
-import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError } from "./value.ts";
+import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError, expandedSize, type ExpandedSize } from "./value.ts";
 import type { Tracer, TraceEvent, NoteContext } from "./trace.ts";
 import { schemaType, SchemaError } from "./schema.ts";
 import type { Ty } from "./types.ts";
@@ -403,6 +403,7 @@ export class PreparedQuery {
   }
 
   private shape(raw: RawResult[]): Result[] {
+    checkExpandedSize(raw, this.engine.settings().limits.maxResultBytes);
     try {
       return this.shapeRows(raw);
     } catch (e) {
@@ -551,6 +552,32 @@ export class PreparedQuery {
       if (printer) for (const p of prints) printer(p.line, p.loc);
     }
     return out;
+  }
+}
+
+/**
+ * Results share structure that converting them expands (a value bound to two variables, the
+ * nested sets in every path `walk` yields): refuse, before converting anything, results whose
+ * JavaScript form would exceed the evaluation's size limit (estimated as the builtins' limit is:
+ * 8 bytes per value, 2 per character of a string, 48 more per array or object: their headers).
+ */
+function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
+  const memo = new Map<object, ExpandedSize>();
+  let bytes = 0;
+  const add = (v: Value) => {
+    const s = expandedSize(v, memo);
+    bytes += s.nodes * 8 + s.composites * 48 + s.strings * 2;
+  };
+  for (const r of raw) {
+    for (const v of r.expressions) add(v);
+    for (const v of r.bindings.values()) add(v);
+    if (bytes > maxBytes) break;
+  }
+  if (bytes > maxBytes) {
+    throw RegoError.single(
+      "eval_builtin_error",
+      `result too large: converting it to JavaScript would take about ${bytes} bytes, more than the evaluation's size limit of ${maxBytes} bytes`,
+    );
   }
 }
 

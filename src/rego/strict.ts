@@ -635,12 +635,17 @@ interface Placed {
   ground: boolean;
 }
 
-function place(m: Module, r: Rule): Placed | null {
+function packagePath(m: Module): string[] {
   const path: string[] = [];
   for (const t of m.package.terms.slice(1)) {
     if (t.type === "string") path.push(t.value);
     else if (t.type === "var") path.push(t.name);
   }
+  return path;
+}
+
+function place(m: Module, r: Rule, pkg: string[] = packagePath(m)): Placed | null {
+  const path = pkg.slice();
   const h = r.head.ref[0];
   if (h.type !== "var") return null;
   path.push(h.name);
@@ -659,9 +664,12 @@ const where = (p: Placed) => `${p.rule.loc.file}:${p.rule.loc.row}`;
 function ruleConflictErrors(ms: Module[]): StagedError[] {
   const out: StagedError[] = [];
   const placed: Placed[] = [];
-  for (const m of ms) for (const r of m.rules) {
-    const p = place(m, r);
-    if (p) placed.push(p);
+  for (const m of ms) {
+    const pkg = packagePath(m);
+    for (const r of m.rules) {
+      const p = place(m, r, pkg);
+      if (p) placed.push(p);
+    }
   }
   const byNode = new Map<string, Placed[]>();
   for (const p of placed) {
@@ -672,6 +680,8 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
   }
   const dataPath = (path: string[]) => "data." + path.join(".");
   for (const [, rs] of byNode) {
+    // One rule at a path conflicts with nothing there (programs may have tens of thousands).
+    if (rs.length === 1) continue;
     const fns = rs.filter((p) => p.rule.head.kind === "function");
     const multi = rs.filter((p) => p.rule.head.kind === "multi");
     const single = rs.filter((p) => p.rule.head.kind === "single");

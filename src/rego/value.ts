@@ -763,6 +763,9 @@ function toJSScalar(v: Value): unknown {
 
 function toJSd(v: Value, d: number): unknown {
   if (typeof v !== "object" || v === null || v instanceof BigDec) return toJSScalar(v);
+  // An array of strings, numbers, booleans and nulls is its own JavaScript form: a copy (one
+  // memcpy) instead of a call per element (24.6 million numbers: 0.05 s instead of 1.3 s).
+  if (Array.isArray(v) && plainScalars(v)) return v.slice();
   if (d >= DEEP) {
     return foldValue<unknown>(v, toJSScalar, valueKids, (x, rs) => {
       if (Array.isArray(x) || x instanceof RSet) return rs;
@@ -777,6 +780,154 @@ function toJSd(v: Value, d: number): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1);
   return out;
+}
+
+function plainScalars(xs: Value[]): boolean {
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    const t = typeof x;
+    if (t !== "number" && t !== "string" && t !== "boolean" && x !== null) return false;
+  }
+  return true;
+}
+
+/**
+ * The size of a value written out in full, as `toJS` and JSON output expand it. Values share
+ * structure (`walk` of a deep set holds each nested set once, in every path that passes it), so
+ * the expanded form can be far larger than the value in memory: 231 nested sets walked are a few
+ * kilobytes in the engine and 1.5 GB of JSON. Computed without recursion in time proportional to
+ * the distinct composite values (each is measured once, `memo`), so that a caller can refuse a
+ * result before expanding it.
+ */
+export interface ExpandedSize {
+  /** Values (scalars and composites) in the expanded form. */
+  nodes: number;
+  /** Of these, arrays, sets and objects. */
+  composites: number;
+  /** Characters of compact JSON text (string and number lengths are estimated without escapes). */
+  chars: number;
+  /** Line breaks of indented JSON text (one per member and one per closing bracket). */
+  lines: number;
+  /** Indentation units of indented JSON text, with the value at level 0. */
+  indents: number;
+  /** Characters of the strings (keys included). */
+  strings: number;
+}
+
+function scalarChars(v: Value): number {
+  switch (typeof v) {
+    case "string":
+      return v.length + 2;
+    case "boolean":
+      return v ? 4 : 5;
+    case "number":
+      if ((v | 0) === v) return v < 0 ? 1 + intDigits(-v) : intDigits(v);
+      return numberText(v).length;
+    case "bigint":
+      return numberText(v).length;
+  }
+  if (v === null) return 4;
+  if (v instanceof BigDec) return numberText(v).length;
+  return -1;
+}
+
+function intDigits(a: number): number {
+  if (a < 100000) return a < 10 ? 1 : a < 100 ? 2 : a < 1000 ? 3 : a < 10000 ? 4 : 5;
+  return a < 1000000 ? 6 : a < 10000000 ? 7 : a < 100000000 ? 8 : a < 1000000000 ? 9 : 10;
+}
+
+function sizeKids(v: Value): Value[] {
+  if (Array.isArray(v)) return v;
+  if (v instanceof RSet) return Array.from(v.map.values());
+  if (v instanceof ObjMap) return Array.from(v.map.values()).flat();
+  const o = v as PlainObject;
+  const out: Value[] = [];
+  for (const k of Object.keys(o)) out.push(k, o[k]);
+  return out;
+}
+
+/** The expanded size of `root` (see ExpandedSize); `memo` carries measured composites across calls. */
+export function expandedSize(root: Value, memo: Map<object, ExpandedSize> = new Map()): ExpandedSize {
+  const c0 = scalarChars(root);
+  if (c0 >= 0) return { nodes: 1, composites: 0, chars: c0, strings: typeof root === "string" ? root.length : 0, lines: 0, indents: 0 };
+  // Post-order without recursion; scalar members are added where they stand (no allocation).
+  type Frame = { v: Value; kids: Value[]; i: number; out: ExpandedSize; keys: boolean; objMap: boolean };
+  const open = (v: Value): Frame => {
+    const kids = sizeKids(v);
+    const keys = !Array.isArray(v) && !(v instanceof RSet);
+    const members = keys ? kids.length / 2 : kids.length;
+    // "[" "]" and commas; each member on its own line, one level in; the closing bracket's line.
+    const out = { nodes: 1, composites: 1, chars: 2 + Math.max(0, members - 1), strings: 0, lines: members > 0 ? members + 1 : 0, indents: members };
+    return { v, kids, i: 0, out, keys, objMap: v instanceof ObjMap };
+  };
+  const stack: Frame[] = [open(root)];
+  let done: ExpandedSize | null = null;
+  for (;;) {
+    const f = stack[stack.length - 1];
+    if (done !== null) {
+      // A composite member finished: `done` is its size, the member at f.i - 1.
+      const r = done;
+      done = null;
+      const isKey = f.keys && (f.i - 1) % 2 === 0;
+      f.out.chars += r.chars + (isKey ? 3 : 0);
+      f.out.strings += r.strings;
+      if (!isKey) {
+        f.out.nodes += r.nodes;
+        f.out.composites += r.composites;
+        f.out.lines += r.lines;
+        f.out.indents += r.indents + r.lines;
+      }
+    }
+    if (f.i === f.kids.length) {
+      memo.set(f.v as object, f.out);
+      stack.pop();
+      if (stack.length === 0) return f.out;
+      done = f.out;
+      continue;
+    }
+    if (!f.keys) {
+      // A run of scalar elements, in one tight loop.
+      const kids = f.kids;
+      let i = f.i;
+      let chars = 0;
+      let strings = 0;
+      for (; i < kids.length; i++) {
+        const k = kids[i];
+        const c = scalarChars(k);
+        if (c < 0) break;
+        chars += c;
+        if (typeof k === "string") strings += k.length;
+      }
+      f.out.chars += chars;
+      f.out.strings += strings;
+      f.out.nodes += i - f.i;
+      f.i = i;
+      if (i === kids.length) continue;
+    }
+    const k = f.kids[f.i++];
+    const isKey = f.keys && (f.i - 1) % 2 === 0;
+    const c = scalarChars(k);
+    if (c >= 0) {
+      // A key is followed by ":"; a non-string key of an ObjMap is written as quoted JSON text.
+      f.out.chars += c + (isKey ? (typeof k === "string" ? 1 : 3) : 0);
+      if (typeof k === "string") f.out.strings += k.length;
+      if (!isKey) f.out.nodes++;
+      continue;
+    }
+    const m = memo.get(k as object);
+    if (m !== undefined) {
+      done = m;
+      continue;
+    }
+    stack.push(open(k));
+  }
+}
+
+/** Characters of `size` written as JSON indented by `indent` characters per level, starting at `level`. */
+export function indentedChars(size: ExpandedSize, indent: number, level = 0): number {
+  if (indent === 0) return size.chars;
+  // A line break, its indentation, and the space after each key's ":" (bounded by the lines).
+  return size.chars + size.lines * (1 + level * indent) + size.indents * indent + size.lines;
 }
 
 /** Exact JSON text of a value (numbers of any size as OPA prints them), optionally indented. */
