@@ -8,6 +8,7 @@ import { isStackOverflow } from "./support/large-stack.ts";
 import { findJsonError } from "./support/jsonerror.ts";
 import { DEPTH_REASON } from "./support/doclimits.ts";
 import { matchSchema, verifySchema } from "./jsonschema.ts";
+import { withRegexCancel } from "./re2vm.ts";
 
 const s2s = T.fn([T.string], T.string);
 const s2b = T.fn([T.string], T.boolean);
@@ -438,7 +439,8 @@ export const builtins: Builtin[] = [
   {
     name: "json.verify_schema",
     decl: T.fn([schemaArg], T.tuple(T.boolean, T.anyOf(T.null, T.string))),
-    impl: verifySchema,
+    // schema `pattern`s match under the evaluation's deadline (re2vm.ts, "Cancellation")
+    impl: (args, ctx) => withRegexCancel(() => ctx.checkCancel(), () => verifySchema(args)),
   },
   {
     name: "json.match_schema",
@@ -457,6 +459,6 @@ export const builtins: Builtin[] = [
         }),
       ),
     ),
-    impl: matchSchema,
+    impl: (args, ctx) => withRegexCancel(() => ctx.checkCancel(), () => matchSchema(args)),
   },
 ];

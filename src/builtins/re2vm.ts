@@ -122,6 +122,37 @@ const MEMO_MAX = 4096;
 /** Generation stamps wrap before leaving the small-integer range. */
 const GEN_MAX = 0x3fffffff;
 
+// ---- Cancellation ------------------------------------------------------------------------------
+// Matching is linear in the text but also proportional to the program: a pattern of a million
+// literal characters makes each new DFA state and each Pike VM step cost a million units. The
+// regex builtins run their matching inside `withRegexCancel` (the evaluation's checkCancel); the
+// matchers count their work and call the check every WORK_QUANTUM units, so a deadline or an
+// AbortSignal stops them. Outside a builtin (schema patterns) there is no check.
+const WORK_QUANTUM = 1 << 16;
+let cancelCheck: (() => void) | null = null;
+let workLeft = WORK_QUANTUM;
+
+/** Run f with `check` called every WORK_QUANTUM units of matching work (it throws to stop). */
+export function withRegexCancel<T>(check: () => void, f: () => T): T {
+  const prevCheck = cancelCheck;
+  const prevLeft = workLeft;
+  cancelCheck = check;
+  workLeft = WORK_QUANTUM;
+  try {
+    return f();
+  } finally {
+    cancelCheck = prevCheck;
+    workLeft = prevLeft;
+  }
+}
+
+function work(units: number): void {
+  if (cancelCheck !== null && (workLeft -= units) <= 0) {
+    workLeft = WORK_QUANTUM;
+    cancelCheck();
+  }
+}
+
 export function runeMatches(inst: RuneSet, c: number): boolean {
   const r = inst.ranges;
   if (r !== null) {
@@ -537,6 +568,7 @@ class DFA {
 
   /** The state after reading code point c in st (or MATCH). */
   step(st: DState, c: number): DState {
+    work(this.nrunes + 1);
     const after = ctxOf(c);
     let next: DState;
     if (this.closure(st, after)) next = this.MATCH;
@@ -899,6 +931,7 @@ class PikeVM {
       const next = pos + w;
       const nctx = w === 0 ? 0 : ctxOf(s.charCodeAt(next - 1)) * 4 + ctxAfter(s, next);
       nlist.size = 0;
+      work(clist.size + 1);
       const dense = clist.dense;
       for (let i = 0; i < clist.size; i++) {
         const pc = dense[i];

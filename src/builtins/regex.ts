@@ -7,6 +7,7 @@ import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { Value } from "../rego/value.ts";
 import { BigDec } from "../rego/value.ts";
 import { type Compiled, type Match, RegexSyntaxError, execAt, getRegex, parseRE2, quoteMeta, testRE } from "./re2.ts";
+import { withRegexCancel } from "./re2vm.ts";
 import { goQuote } from "../gotext/fmt.ts";
 import { fromCodePoints } from "./support/codepoints.ts";
 
@@ -427,7 +428,7 @@ function regexMatch(name: string): Builtin["impl"] {
   };
 }
 
-export const builtins: Builtin[] = [
+const table: Builtin[] = [
   { name: "regex.match", decl: T.fn([S, S], T.boolean), impl: regexMatch("regex.match") },
   { name: "re_match", decl: T.fn([S, S], T.boolean), impl: regexMatch("re_match"), deprecated: true },
   {
@@ -540,3 +541,6 @@ export const builtins: Builtin[] = [
     },
   },
 ];
+
+/** Every regex builtin matches under the evaluation's deadline and AbortSignal (re2vm.ts, "Cancellation"). */
+export const builtins: Builtin[] = table.map((b) => ({ ...b, impl: (args, ctx) => withRegexCancel(() => ctx.checkCancel(), () => b.impl(args, ctx)) }));

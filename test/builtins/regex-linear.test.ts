@@ -13,6 +13,7 @@ import { evaluateCue } from "../../src/formats/cue.ts";
 import { globToRegExp } from "../../src/conftest/glob.ts";
 import { getRegex } from "../../src/builtins/re2.ts";
 import { backtrack, backtrackFits, dfaSearch, pike } from "../../src/builtins/re2vm.ts";
+import { fakeContext } from "./helpers.ts";
 import type { Value } from "../../src/rego/value.ts";
 
 const N = 1_000_000;
@@ -26,7 +27,7 @@ const LIMIT_MS = 1000;
 
 /** A builtin's result as plain JSON data (objects come back with a null prototype). */
 function call(name: string, ...args: Value[]): unknown {
-  const v = BUILTINS.get(name)!.impl(args, {} as never) as Value;
+  const v = BUILTINS.get(name)!.impl(args, fakeContext()) as Value;
   return JSON.parse(JSON.stringify(v));
 }
 
@@ -160,4 +161,14 @@ test("regex.globs_match: gintersect's walk is memoised (OPA's answers)", () => {
   assert.equal(call("regex.globs_match", "a*aca*.*", ".c*"), false);
   // hundreds of stars: polynomial
   assert.equal(fast("globs_match x400", () => call("regex.globs_match", stars(400, "a.*") + "x+", stars(400, "a+.*") + "y+")), false);
+});
+
+test("a regex builtin stops at the evaluation's deadline: a 1,000,001-character pattern on 1M characters (OPA: runs for minutes)", async () => {
+  const { Engine } = await import("../../src/engine/index.ts");
+  const pq = new Engine().prepare("x := regex.find_n(input.p, input.t, -1)");
+  const c0 = process.cpuUsage();
+  assert.throws(() => pq.eval({ input: { p: AB, t: A }, timeoutMs: 1000 }), (e: Error) => /eval_cancel_error/.test(e.message) && /deadline/.test(e.message));
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  assert.ok(cpuMs < 3000, `stopped after ${cpuMs} ms of CPU (deadline 1,000 ms)`);
 });
