@@ -558,15 +558,16 @@ export class PreparedQuery {
 /**
  * Results share structure that converting them expands (a value bound to two variables, the
  * nested sets in every path `walk` yields): refuse, before converting anything, results whose
- * JavaScript form would exceed the evaluation's size limit (estimated as the builtins' limit is:
- * 8 bytes per value, 2 per character of a string, 48 more per array or object: their headers).
+ * JavaScript form would exceed the evaluation's size limit (8 bytes per value, 48 more per array
+ * or object: their headers). Strings are not counted by their length: converting shares them
+ * (a string is never copied), and one built by a builtin was already held to the limit then.
  */
 function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
   const memo = new Map<object, ExpandedSize>();
   let bytes = 0;
   const add = (v: Value) => {
     const s = expandedSize(v, memo);
-    bytes += s.nodes * 8 + s.composites * 48 + s.strings * 2;
+    bytes += s.nodes * 8 + s.composites * 48;
   };
   for (const r of raw) {
     for (const v of r.expressions) add(v);
