@@ -110,6 +110,10 @@ export class DecisionLogger {
   private uploading: Promise<void> | undefined;
   private stopped = false;
   /** Counts for tests and metrics. */
+  /** The last upload's outcome as OPA's status plugin reports it (empty after a success). */
+  readonly uploadStatus: { code?: string; message?: string; httpCode?: number } = {};
+  /** Called when uploadStatus changes (the status plugin listens). */
+  onChange: (() => void) | undefined;
   readonly stats = { logged: 0, droppedByPolicy: 0, droppedBuffer: 0, uploads: 0, uploadFailures: 0, chunks: 0 };
 
   constructor(
@@ -283,6 +287,7 @@ export class DecisionLogger {
         this.stats.uploads++;
         this.stats.chunks++;
         this.retries = 0;
+        this.setUploadStatus(undefined);
       } catch (e) {
         this.stats.uploadFailures++;
         this.retries++;
@@ -294,6 +299,7 @@ export class DecisionLogger {
           this.stats.droppedBuffer++;
         }
         this.log.error("Log upload failed.", { err: (e as Error).message, events: keep.length });
+        this.setUploadStatus(e as Error);
         return;
       }
     }
@@ -328,7 +334,22 @@ export class DecisionLogger {
     const url = `${svc.url}/${this.cfg.resource.replace(/^\/+/, "")}`;
     const res = await fetch(url, { method: "POST", headers, body: new Uint8Array(body), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
     await res.body?.cancel();
-    if (res.status < 200 || res.status >= 300) throw new Error(`log upload failed, server replied with HTTP ${res.status}`);
+    if (res.status < 200 || res.status >= 300) throw Object.assign(new Error(`log upload failed, server replied with HTTP ${res.status}`), { httpCode: res.status });
+  }
+
+  private setUploadStatus(e: Error | undefined): void {
+    const s = this.uploadStatus;
+    const before = JSON.stringify(s);
+    delete s.code;
+    delete s.message;
+    delete s.httpCode;
+    if (e) {
+      s.code = "decision_log_error";
+      s.message = e.message;
+      const http = (e as { httpCode?: number }).httpCode;
+      if (http !== undefined) s.httpCode = http;
+    }
+    if (JSON.stringify(s) !== before) this.onChange?.();
   }
 
   /** Stop the timer and try one last upload. */
