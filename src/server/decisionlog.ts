@@ -12,6 +12,7 @@
 
 import { gzipSync } from "node:zlib";
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
 import { parseRaw, writeRaw, rawToValue, RawNumber, type Raw, type RawObject } from "../bundle/index.ts";
 import type { ServiceConfig } from "./bundleconfig.ts";
 import { BundleConfigError } from "./bundleconfig.ts";
@@ -332,9 +333,16 @@ export class DecisionLogger {
     const headers: Record<string, string> = { ...svc.headers, "Content-Type": "application/json", "Content-Encoding": "gzip" };
     if (svc.authorization) headers.Authorization = svc.authorization();
     const url = `${svc.url}/${this.cfg.resource.replace(/^\/+/, "")}`;
-    const res = await fetch(url, { method: "POST", headers, body: new Uint8Array(body), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
+    let res: Response;
+    try {
+      res = await fetch(url, { method: "POST", headers, body: new Uint8Array(body), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause;
+      throw new Error(`log upload failed: ${(e as Error).message}${cause ? `: ${cause.message}` : ""}`);
+    }
     await res.body?.cancel();
-    if (res.status < 200 || res.status >= 300) throw Object.assign(new Error(`log upload failed, server replied with HTTP ${res.status}`), { httpCode: res.status });
+    // OPA's HTTPError text (Go's http.StatusText)
+    if (res.status < 200 || res.status >= 300) throw Object.assign(new Error(`log upload failed, server replied with HTTP ${res.status} ${STATUS_CODES[res.status] ?? ""}`.trimEnd()), { httpCode: res.status });
   }
 
   private setUploadStatus(e: Error | undefined): void {

@@ -11,6 +11,7 @@
 // sent. Each upload has the service's response_header_timeout_seconds as its deadline.
 // OPA's `metrics.prometheus` part (Go runtime metrics) has no equivalent and is left out.
 
+import { STATUS_CODES } from "node:http";
 import type { ServiceConfig } from "./bundleconfig.ts";
 import { BundleConfigError } from "./bundleconfig.ts";
 import type { BundlePlugin, BundleStatus } from "./bundleplugin.ts";
@@ -215,7 +216,7 @@ export class StatusPlugin {
       throw new Error(`status update failed: ${(e as Error).message}${cause ? `: ${cause.message}` : ""}`);
     }
     await res.body?.cancel();
-    if (res.status < 200 || res.status >= 300) throw new Error(`status update failed, server replied with HTTP ${res.status} ${res.statusText}`.trimEnd());
+    if (res.status < 200 || res.status >= 300) throw new Error(`status update failed, server replied with HTTP ${res.status} ${STATUS_CODES[res.status] ?? ""}`.trimEnd());
   }
 
   /** Stop: one last upload when a change is unsent (an upload failed or one was pending). */

@@ -31,7 +31,7 @@ interface Upload {
   doc: Record<string, unknown>;
 }
 
-/** One loopback server: bundles (good, missing → 404), status uploads (the first `failStatus` answered 500), decision logs. */
+/** One loopback server: bundles (good, missing → 404), status uploads (the first `failStatus` answered 500), decision logs (under /failing-logs: 500). */
 async function controlPlane(opts: { failStatus?: number } = {}) {
   const uploads: Upload[] = [];
   let fail = opts.failStatus ?? 0;
@@ -50,6 +50,8 @@ async function controlPlane(opts: { failStatus?: number } = {}) {
         }
         uploads.push({ path: url, contentType: req.headers["content-type"], doc: JSON.parse(Buffer.concat(chunks).toString()) });
         res.writeHead(200).end();
+      } else if (req.method === "POST" && url.startsWith("/failing-logs")) {
+        res.writeHead(500).end();
       } else if (req.method === "POST" && url.startsWith("/logs")) {
         res.writeHead(200).end();
       } else {
@@ -82,6 +84,12 @@ const SCENARIOS: Record<string, (url: string) => Record<string, unknown>> = {
     status: {},
   }),
   consoleOnly: () => ({ status: { console: true } }),
+  // a decision log upload answered 500: decision_logs has the error
+  logsFailing: (url) => ({
+    services: { s: { url } },
+    decision_logs: { service: "s", resource: "/failing-logs", reporting: { min_delay_seconds: 1, max_delay_seconds: 1 } },
+    status: { service: "s" },
+  }),
 };
 
 /** What legitimately differs between runs and servers. */
@@ -124,7 +132,10 @@ async function observe(base: string, cp: Awaited<ReturnType<typeof controlPlane>
     const r = await fetch(`${base}/v1/status`);
     return { status: r.status, body: (await r.json()) as { result?: { bundles?: Record<string, { active_revision?: string; code?: string }> } } };
   };
-  if (name !== "consoleOnly") {
+  if (name === "logsFailing") {
+    await fetch(`${base}/v1/data/x`, { method: "POST", body: JSON.stringify({ input: { a: 1 } }) });
+    await until("the failed log upload in the status", async () => ((await get()).body.result as { decision_logs?: { code?: string } } | undefined)?.decision_logs?.code === "decision_log_error");
+  } else if (name !== "consoleOnly") {
     await until("bundles settled", async () => {
       const b = (await get()).body.result?.bundles;
       return b?.main?.active_revision === "rev-1" && (name !== "full" || b?.bad?.code === "bundle_error");
