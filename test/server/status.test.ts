@@ -197,7 +197,7 @@ test("GET /v1/status and the uploaded documents match opa's (recorded)", { timeo
       const wantKeys = new Set(want.uploads.flatMap((u) => u.keys));
       for (const u of got.uploads) for (const k of u.keys) assert.ok(wantKeys.has(k), `${name}: upload key ${k}`);
       if (conf(cp.url).status && (conf(cp.url).status as { console?: boolean }).console) {
-        const line = logs.map((l) => JSON.parse(l)).findLast((l) => l.msg === "Status Log");
+        const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "Status Log").pop();
         assert.ok(line, `${name}: a Status Log line`);
         assert.equal(line.type, "openpolicyagent.org/status");
         assert.equal(line.level, "info");
