@@ -32,6 +32,8 @@ export interface BundleStatus {
   code?: string;
   message?: string;
   errors?: string[];
+  /** Size in bytes of the active revision's archive (OPA's status `size`). */
+  size?: number;
 }
 
 /** Switch the server to the bundle (throws to refuse: the old revision stays active). */
@@ -46,6 +48,8 @@ export class BundlePlugin {
   private readonly aborts = new Set<AbortController>();
   private readonly clients = new Set<{ close(): Promise<void> }>();
   private stopped = false;
+  /** Called after each download attempt and activation (the status plugin listens). */
+  onChange: (() => void) | undefined;
 
   constructor(
     private readonly cfg: BundlesConfig,
@@ -95,6 +99,7 @@ export class BundlePlugin {
       const st = this.status.get(b.name)!;
       st.activeRevision = bundle.manifest.revision;
       st.lastSuccessfulActivation = new Date();
+      st.size = bytes.length;
       this.log.info("Bundle loaded from disk and activated successfully.", { name: b.name });
     } catch (e) {
       this.log.error("Failed to load bundle from disk.", { name: b.name, err: (e as Error).message });
@@ -105,6 +110,7 @@ export class BundlePlugin {
     while (!this.stopped) {
       const { ok, immediate } = await this.once(b);
       if (this.stopped) return;
+      this.onChange?.();
       let delay: number;
       if (!ok) {
         // OPA's retry: exponential backoff from 100 ms, jittered, capped at max_delay_seconds
@@ -140,6 +146,7 @@ export class BundlePlugin {
       return false;
     }
     st.etag = etag;
+    st.size = body.length;
     st.activeRevision = bundle.manifest.revision;
     st.lastSuccessfulActivation = new Date();
     clearError(st);

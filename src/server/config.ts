@@ -3,8 +3,8 @@
 // `default_authorization_decision`, `labels`, `server.decoding.max_length`,
 // `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`,
 // bundle downloads (`services`, `bundles`, `keys`, `persistence_directory`; bundleconfig.ts) and
-// decision logs (`decision_logs`; decisionlog.ts). Keys OPA knows that Portcullis does not
-// implement yet (status, discovery, caching, tracing, storage…) are refused with an error naming them: running without them would
+// decision logs (`decision_logs`; decisionlog.ts) and the status plugin (`status`;
+// statusplugin.ts). Keys OPA knows that Portcullis does not implement yet (discovery, caching, tracing, storage…) are refused with an error naming them: running without them would
 // silently answer differently from the configuration. Keys neither knows are kept and reported
 // with OPA's warning.
 
@@ -14,6 +14,7 @@ import { lazyRequire } from "../lazy.ts";
 import { parseReference, isLoopback } from "../oci/reference.ts";
 import { parseBundlesConfig, parseServices, redactConfig, BundleConfigError, type BundlesConfig } from "./bundleconfig.ts";
 import { parseDecisionLogConfig, type DecisionLogConfig } from "./decisionlog.ts";
+import { parseStatusConfig, type StatusConfig } from "./statusplugin.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
@@ -41,12 +42,13 @@ export interface ServerConfig {
   bundles?: BundlesConfig;
   /** Decision logs (`decision_logs`). */
   decisionLogs?: DecisionLogConfig;
+  /** The status plugin (`status`). */
+  status?: StatusConfig;
 }
 
 /** OPA's keys that this server does not implement (yet). */
 export const UNSUPPORTED_KEYS = [
   "bundle",
-  "status",
   "discovery",
   "plugins",
   "caching",
@@ -55,7 +57,7 @@ export const UNSUPPORTED_KEYS = [
   "storage",
 ];
 
-const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server", "services", "bundles", "keys", "persistence_directory", "decision_logs"];
+const SUPPORTED_KEYS = ["default_decision", "default_authorization_decision", "labels", "server", "services", "bundles", "keys", "persistence_directory", "decision_logs", "status"];
 
 /** OPA's default request body limit (server.decoding.max_length): 256 MiB. */
 export const DEFAULT_MAX_LENGTH = 268435456;
@@ -194,9 +196,11 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
   };
   let bundles: BundlesConfig | undefined;
   let decisionLogs: DecisionLogConfig | undefined;
+  let status: StatusConfig | undefined;
   try {
     bundles = parseBundlesConfig(raw);
     decisionLogs = parseDecisionLogConfig(raw.decision_logs, parseServices(raw.services));
+    status = parseStatusConfig(raw.status, parseServices(raw.services));
   } catch (e) {
     if (e instanceof BundleConfigError) throw new ConfigError(e.message);
     throw e;
@@ -205,6 +209,7 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
     raw: redactConfig(full),
     bundles,
     decisionLogs,
+    status,
     defaultDecision,
     defaultAuthorizationDecision,
     labels,

@@ -12,6 +12,7 @@
 
 import { gzipSync } from "node:zlib";
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
 import { parseRaw, writeRaw, rawToValue, RawNumber, type Raw, type RawObject } from "../bundle/index.ts";
 import type { ServiceConfig } from "./bundleconfig.ts";
 import { BundleConfigError } from "./bundleconfig.ts";
@@ -110,6 +111,10 @@ export class DecisionLogger {
   private uploading: Promise<void> | undefined;
   private stopped = false;
   /** Counts for tests and metrics. */
+  /** The last upload's outcome as OPA's status plugin reports it (empty after a success). */
+  readonly uploadStatus: { code?: string; message?: string; httpCode?: number } = {};
+  /** Called when uploadStatus changes (the status plugin listens). */
+  onChange: (() => void) | undefined;
   readonly stats = { logged: 0, droppedByPolicy: 0, droppedBuffer: 0, uploads: 0, uploadFailures: 0, chunks: 0 };
 
   constructor(
@@ -283,6 +288,7 @@ export class DecisionLogger {
         this.stats.uploads++;
         this.stats.chunks++;
         this.retries = 0;
+        this.setUploadStatus(undefined);
       } catch (e) {
         this.stats.uploadFailures++;
         this.retries++;
@@ -294,6 +300,7 @@ export class DecisionLogger {
           this.stats.droppedBuffer++;
         }
         this.log.error("Log upload failed.", { err: (e as Error).message, events: keep.length });
+        this.setUploadStatus(e as Error);
         return;
       }
     }
@@ -326,9 +333,31 @@ export class DecisionLogger {
     const headers: Record<string, string> = { ...svc.headers, "Content-Type": "application/json", "Content-Encoding": "gzip" };
     if (svc.authorization) headers.Authorization = svc.authorization();
     const url = `${svc.url}/${this.cfg.resource.replace(/^\/+/, "")}`;
-    const res = await fetch(url, { method: "POST", headers, body: new Uint8Array(body), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
+    let res: Response;
+    try {
+      res = await fetch(url, { method: "POST", headers, body: new Uint8Array(body), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause;
+      throw new Error(`log upload failed: ${(e as Error).message}${cause ? `: ${cause.message}` : ""}`);
+    }
     await res.body?.cancel();
-    if (res.status < 200 || res.status >= 300) throw new Error(`log upload failed, server replied with HTTP ${res.status}`);
+    // OPA's HTTPError text (Go's http.StatusText)
+    if (res.status < 200 || res.status >= 300) throw Object.assign(new Error(`log upload failed, server replied with HTTP ${res.status} ${STATUS_CODES[res.status] ?? ""}`.trimEnd()), { httpCode: res.status });
+  }
+
+  private setUploadStatus(e: Error | undefined): void {
+    const s = this.uploadStatus;
+    const before = JSON.stringify(s);
+    delete s.code;
+    delete s.message;
+    delete s.httpCode;
+    if (e) {
+      s.code = "decision_log_error";
+      s.message = e.message;
+      const http = (e as { httpCode?: number }).httpCode;
+      if (http !== undefined) s.httpCode = http;
+    }
+    if (JSON.stringify(s) !== before) this.onChange?.();
   }
 
   /** Stop the timer and try one last upload. */

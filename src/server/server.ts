@@ -35,6 +35,7 @@ import type { ExplainMode } from "../rego/trace.ts";
 import { decisionPath, type ServerConfig } from "./config.ts";
 import { BundlePlugin } from "./bundleplugin.ts";
 import { DecisionLogger } from "./decisionlog.ts";
+import { StatusPlugin } from "./statusplugin.ts";
 import { rawToValue, manifestRoots, type Bundle } from "../bundle/index.ts";
 import { manifestDocument } from "../bundle/manifest.ts";
 import { loadServerFiles, mergeAt, eraseAt, checkBundleRoots, joinPath, splitPrefix, type LoadedState, type BundleReadOptions } from "./files.ts";
@@ -86,6 +87,7 @@ export interface RunningServer {
   bundles?: BundlePlugin;
   /** Decision logs, when the configuration has `decision_logs` (tests). */
   decisionLogs?: DecisionLogger;
+  status?: StatusPlugin;
 }
 
 /** A finished answer. */
@@ -379,6 +381,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         return reply.kind === "path" && reply.defined ? reply.value : undefined;
       }, log)
     : undefined;
+
+  // ---- status plugin (config `status`): listens to the bundle plugin and the decision logger
+  const statusPlugin = o.config.status ? new StatusPlugin(o.config.status, o.config.labels, { bundles: bundlePlugin, decisionLogs: decisionLogger }, log) : undefined;
+  if (statusPlugin && bundlePlugin) bundlePlugin.onChange = () => statusPlugin.changed("bundle");
+  if (statusPlugin && decisionLogger) decisionLogger.onChange = () => statusPlugin.changed("decision log");
 
   /** Log a decision of the data APIs (nothing when decision logs are off). */
   function logDecision(r: Req, decisionId: string | undefined, path: (string | number)[], input: string | undefined, result: string | undefined, metrics: Record<string, number>, error?: ErrorJSON): void {
@@ -1001,7 +1008,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return { label: "catchall", run: () => goMethodNotAllowed(p === "/v1/compile" ? "POST" : "GET, HEAD, POST") };
     }
     if (p === "/v1/config") return m === "GET" ? { label: "v1/config", run: () => ok(object([["result", o.config.raw]]), boolParam(r, "pretty")) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
-    if (p === "/v1/status") return m === "GET" ? { label: "v1/status", run: () => errorAnswer(500, "internal_error", "status plugin not enabled") } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
+    if (p === "/v1/status") return m === "GET" ? { label: "v1/status", run: () => (statusPlugin ? ok(object([["result", statusPlugin.snapshot()]]), boolParam(r, "pretty")) : errorAnswer(500, "internal_error", "status plugin not enabled")) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };
     if (p === "/") {
       if (m === "POST") return { label: "index", run: () => v0Data(r, o.config.defaultDecision.replace(/^\/+/, "")) };
       if (m === "GET") return { label: "index", run: () => ({ status: 200, headers: { "Content-Type": "text/html; charset=utf-8" }, body: INDEX_HTML }) };
@@ -1256,6 +1263,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       log.info("Shutting down...");
       bundlePlugin?.stop();
       await decisionLogger?.stop();
+      await statusPlugin?.stop();
       for (const w of [...watchers, ...tlsWatch]) w.close();
       const closed = Promise.all(servers.map((s) => new Promise<void>((res) => s.server.close(() => res()))));
       for (const s of servers) s.server.closeIdleConnections();
@@ -1270,8 +1278,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   bundlePlugin?.start();
   decisionLogger?.start();
+  statusPlugin?.start();
 
-  return { addresses, diagnosticAddresses, close, reload, pool, bundles: bundlePlugin, decisionLogs: decisionLogger };
+  return { addresses, diagnosticAddresses, close, reload, pool, bundles: bundlePlugin, decisionLogs: decisionLogger, status: statusPlugin };
 }
 
 class BodyTooLarge extends Error {}

@@ -25,7 +25,7 @@ test("run: errors in flags, configuration and files are one line and exit 1", { 
     [["run", "-s", "--log-level", "loud", join(dir, "p.rego")], /invalid argument "loud" for "--log-level" flag/],
     [["run", "-s", "--log-format", "xml"], /invalid argument "xml" for "--log-format" flag/],
     [["run", "-s", "--set", "bundles.authz.service=acme"], /invalid configuration for bundle "authz": service name "acme" not found/],
-    [["run", "-s", "--set", "status.console=true", "--set", "discovery.resource=x"], /configuration keys "status", "discovery" are not supported/],
+    [["run", "-s", "--set", "caching.inter_query_builtin_cache.max_size_bytes=1", "--set", "discovery.resource=x"], /configuration keys "caching", "discovery" are not supported/],
     [["run", "-s", "--set", "server.metrics.prom.enabled=true"], /server\.metrics is not supported/],
     [["run", "-s", "--set", "server.encoding.gzip.compression_level=5"], /invalid value for server\.encoding\.gzip\.compression_level field, accepted values are 0, 1 or 9/],
     [["run", "-s", "--set", "novalue"], /--set novalue: want key\.path=value/],
