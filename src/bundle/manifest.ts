@@ -104,7 +104,7 @@ export function manifestEmpty(m: Manifest): boolean {
 
 /** The manifest as Go's json.Marshal writes bundle.Manifest (no trailing newline). */
 export function manifestJSON(m: Manifest, htmlEscape = true): string {
-  const q = htmlEscape ? goJSONString : (s: string) => writeRaw(s, false);
+  const q = (s: string) => goJSONString(s, htmlEscape);
   const parts = [`"revision":${q(m.revision)}`];
   const roots = m.roots ?? [""];
   parts.push(`"roots":[${roots.map(q).join(",")}]`);

@@ -202,7 +202,7 @@ export { fromJS };
  * hash's encodePrimitive), no spaces. Iterative.
  */
 export function writeRaw(r: Raw, htmlEscape = true): string {
-  const quote = htmlEscape ? goJSONString : goStringNoHTML;
+  const quote = (s: string) => goJSONString(s, htmlEscape);
   const out: string[] = [];
   type W = { items: [string | undefined, Raw][]; i: number; close: string };
   const stack: W[] = [];
@@ -236,39 +236,4 @@ export function writeRaw(r: Raw, htmlEscape = true): string {
     open(v);
   }
   return out.join("");
-}
-
-const HEX = "0123456789abcdef";
-
-/** Go's encoding of a string with SetEscapeHTML(false). */
-export function goStringNoHTML(s: string): string {
-  let out = '"';
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let rep: string | undefined;
-    if (c < 0x20) {
-      if (c === 0x0a) rep = "\\n";
-      else if (c === 0x0d) rep = "\\r";
-      else if (c === 0x09) rep = "\\t";
-      else if (c === 0x08) rep = "\\b";
-      else if (c === 0x0c) rep = "\\f";
-      else rep = "\\u00" + HEX[c >> 4] + HEX[c & 15];
-    } else if (c === 0x22) rep = '\\"';
-    else if (c === 0x5c) rep = "\\\\";
-    else if (c === 0x2028) rep = "\\u2028";
-    else if (c === 0x2029) rep = "\\u2029";
-    else if (c >= 0xd800 && c <= 0xdfff) {
-      if (c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        i++;
-        continue;
-      }
-      rep = "\\ufffd";
-    }
-    if (rep !== undefined) {
-      out += s.slice(start, i) + rep;
-      start = i + 1;
-    }
-  }
-  return out + s.slice(start) + '"';
 }

@@ -388,8 +388,11 @@ function nesting(s: string): number {
 
 const HEX = "0123456789abcdef";
 
-/** A JSON string literal as Go's encoding/json writes it (HTML-safe escaping). */
-export function goJSONString(s: string): string {
+/**
+ * A JSON string literal as Go's encoding/json writes it: HTML-safe escaping of `<`, `>`, `&` by
+ * default, as json.Marshal; `escapeHTML` false is an Encoder with SetEscapeHTML(false).
+ */
+export function goJSONString(s: string, escapeHTML = true): string {
   let out = '"';
   let start = 0;
   for (let i = 0; i < s.length; i++) {
@@ -404,9 +407,9 @@ export function goJSONString(s: string): string {
       else rep = "\\u00" + HEX[c >> 4] + HEX[c & 15];
     } else if (c === 0x22) rep = '\\"';
     else if (c === 0x5c) rep = "\\\\";
-    else if (c === 0x3c) rep = "\\u003c";
-    else if (c === 0x3e) rep = "\\u003e";
-    else if (c === 0x26) rep = "\\u0026";
+    else if (escapeHTML && c === 0x3c) rep = "\\u003c";
+    else if (escapeHTML && c === 0x3e) rep = "\\u003e";
+    else if (escapeHTML && c === 0x26) rep = "\\u0026";
     else if (c === 0x2028) rep = "\\u2028";
     else if (c === 0x2029) rep = "\\u2029";
     else if (c >= 0xd800 && c <= 0xdfff) {

@@ -17,7 +17,8 @@
 // empty config `application/vnd.oci.empty.v1+json`, found through the referrers API (or the
 // `sha256-H` referrers-tag index).
 
-import { nodeCrypto } from "../lazy.ts";
+import type { Descriptor, ImageManifest } from "../oci/types.ts";
+import { sha256Digest } from "../oci/types.ts";
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
 export const OCI_MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json";
@@ -38,27 +39,9 @@ export const MAX_SIGNATURE_LAYERS = 1000;
 /** Largest signature manifest or config read. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-  artifactType?: string;
-}
-
-export interface ImageManifest {
-  schemaVersion: 2;
-  mediaType?: string;
-  artifactType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  subject?: Descriptor;
-  annotations?: Record<string, string>;
-}
-
-export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${nodeCrypto.createHash("sha256").update(bytes).digest("hex")}`;
-}
+// The OCI shapes and the digest are the registry client's (src/oci/types.ts).
+export type { Descriptor, ImageManifest } from "../oci/types.ts";
+export { sha256Digest } from "../oci/types.ts";
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
