@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import type { CliIO } from "./io.ts";
 import { readPassword } from "./password.ts";
-import { keylessFlags, parseAnnotations, policyFromFlags } from "./verification-flags.ts";
+import { keylessFlags, parseAnnotations, policyFromFlags, type VerificationFlags } from "./verification-flags.ts";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -92,18 +92,7 @@ export function register(program: Command, io: CliIO): void {
   keylessFlags(verifyCmd).action(
     async (
       ref: string,
-      o: RegistryFlags & {
-        key?: string;
-        certificateIdentity?: string;
-        certificateIdentityRegexp?: string;
-        certificateOidcIssuer?: string;
-        certificateOidcIssuerRegexp?: string;
-        trustedRoot?: string;
-        insecureIgnoreTlog?: boolean;
-        insecureIgnoreSct?: boolean;
-        annotations: string[];
-        output: string;
-      },
+      o: RegistryFlags & VerificationFlags & { annotations: string[]; output: string },
     ) => {
       try {
         if (o.output !== "json" && o.output !== "text") throw new Error(`unknown --output ${JSON.stringify(o.output)} (json or text)`);

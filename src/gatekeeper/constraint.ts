@@ -47,21 +47,24 @@ export function isConstraint(o: Obj): boolean {
   return typeof o.apiVersion === "string" && o.apiVersion.split("/")[0] === CONSTRAINT_GROUP && typeof o.kind === "string";
 }
 
+/** The schema of `spec.scopedEnforcementActions` (validation here and in the constraint CRDs). */
+export const SCOPED_ACTIONS_SCHEMA: Obj = {
+  type: "array",
+  items: {
+    type: "object",
+    properties: {
+      action: { type: "string" },
+      enforcementPoints: { type: "array", items: { type: "object", properties: { name: { type: "string" } } } },
+    },
+  },
+};
+
 /** The schema of a whole constraint object. */
 export function constraintSchema(t: CompiledTemplate): Obj {
   const specProps: Obj = {
     match: MATCH_SCHEMA,
     enforcementAction: { type: "string" },
-    scopedEnforcementActions: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          action: { type: "string" },
-          enforcementPoints: { type: "array", items: { type: "object", properties: { name: { type: "string" } } } },
-        },
-      },
-    },
+    scopedEnforcementActions: SCOPED_ACTIONS_SCHEMA,
   };
   if (t.schema) {
     specProps.parameters = t.legacySchema ? { ...t.schema, "x-kubernetes-preserve-unknown-fields": true } : t.schema;

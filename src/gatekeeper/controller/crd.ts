@@ -9,7 +9,7 @@
 // when the template uses legacySchema); status kept as written.
 
 import { clone, isPlainObject, type Obj } from "../yaml.ts";
-import { CONSTRAINT_GROUP } from "../constraint.ts";
+import { CONSTRAINT_GROUP, SCOPED_ACTIONS_SCHEMA } from "../constraint.ts";
 import type { CompiledTemplate } from "../template.ts";
 
 const WILDCARD = { type: "string", pattern: "^\\*?[-:a-z0-9]*\\*?$" };
@@ -87,16 +87,7 @@ export function constraintCRD(t: CompiledTemplate): Obj {
   const specProps: Obj = {
     enforcementAction: { type: "string", default: "deny" },
     match: CRD_MATCH_SCHEMA,
-    scopedEnforcementActions: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          action: { type: "string" },
-          enforcementPoints: { type: "array", items: { type: "object", properties: { name: { type: "string" } } } },
-        },
-      },
-    },
+    scopedEnforcementActions: clone(SCOPED_ACTIONS_SCHEMA),
   };
   let params = t.schema ? clone(t.schema) : t.legacySchema ? {} : undefined;
   if (params && t.legacySchema) params = preserveUnknownFields(params);
