@@ -56,7 +56,7 @@ export function parseStatusConfig(raw: unknown, services: Map<string, ServiceCon
   if (plugin === undefined && serviceName === "" && services.size === 0 && !consoleOn && !prometheus) return undefined;
   // Portcullis has no custom plugins, so every plugin name is unknown (OPA's error for one).
   if (plugin !== undefined && plugin !== null) throw new BundleConfigError(`invalid plugin name ${JSON.stringify(String(plugin))} in status`);
-  if (prometheus) throw new BundleConfigError("status.prometheus is not supported by portcullis run (OPA's status metrics on /metrics are not implemented)");
+  if (prometheus) throw new BundleConfigError("status.prometheus is not supported by portcullis run: OPA's status counters are not exported on /metrics (docs/server.md)");
   if (serviceName === "" && services.size > 0 && !consoleOn) serviceName = [...services.keys()][0];
   else if (serviceName !== "" && !services.has(serviceName)) throw new BundleConfigError(`invalid service name ${JSON.stringify(serviceName)} in status`);
   const trigger = str("trigger");
