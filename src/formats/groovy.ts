@@ -925,19 +925,13 @@ class Parser {
   private forInit(): void {
     const nameAndValue = () => {
       if (isIdent(this.cur.kind)) this.take();
-      if (this.at('Assign')) {
-        this.take();
-        this.expr(0);
-      }
+      this.initializer();
     };
     if (this.at('KwDef')) {
       this.take();
       if (this.at('LParen')) {
         this.balancedParens();
-        if (this.at('Assign')) {
-          this.take();
-          this.expr(0);
-        }
+        this.initializer();
         return;
       }
       return nameAndValue();
@@ -1283,20 +1277,27 @@ class Parser {
       return;
     }
     this.nodeAt(m, 'FieldDecl', () => {
-      if (this.at('Assign')) {
-        this.take();
-        this.expr(0);
-      }
-      while (this.at('Comma')) {
-        this.take();
-        if (!isIdent(this.cur.kind)) this.fail('expected field name after comma');
-        this.take();
-        if (this.at('Assign')) {
-          this.take();
-          this.expr(0);
-        }
-      }
+      this.declarators('expected field name after comma');
     });
+  }
+
+  /** An optional `= expr`. */
+  private initializer(): void {
+    if (this.at('Assign')) {
+      this.take();
+      this.expr(0);
+    }
+  }
+
+  /** The rest of a declaration after its first name: `[= expr] (, name [= expr])*`. */
+  private declarators(missingName: string): void {
+    this.initializer();
+    while (this.at('Comma')) {
+      this.take();
+      if (!isIdent(this.cur.kind)) this.fail(missingName);
+      this.take();
+      this.initializer();
+    }
   }
 
   private throwsClause(): void {
@@ -1328,10 +1329,7 @@ class Parser {
             this.take();
           }
           this.expect('RParen');
-          if (this.at('Assign')) {
-            this.take();
-            this.expr(0);
-          }
+          this.initializer();
         });
         return;
       }
@@ -1354,19 +1352,7 @@ class Parser {
       return;
     }
     this.nodeAt(m, 'VariableDecl', () => {
-      if (this.at('Assign')) {
-        this.take();
-        this.expr(0);
-      }
-      while (this.at('Comma')) {
-        this.take();
-        if (!isIdent(this.cur.kind)) this.fail('expected variable name');
-        this.take();
-        if (this.at('Assign')) {
-          this.take();
-          this.expr(0);
-        }
-      }
+      this.declarators('expected variable name');
     });
   }
 
@@ -1392,10 +1378,7 @@ class Parser {
     if (this.at('Ellipsis')) this.take();
     if (!isIdent(this.cur.kind)) this.fail('expected parameter name');
     this.take();
-    if (this.at('Assign')) {
-      this.take();
-      this.expr(0);
-    }
+    this.initializer();
   }
 
   /** The position after a type written at `start` (`a.b.C<…>[]`), or -1 when there is none. */
@@ -1479,10 +1462,7 @@ class Parser {
       this.take();
     }
     this.expect('RParen');
-    if (this.at('Assign')) {
-      this.take();
-      this.expr(0);
-    }
+    this.initializer();
   }
 
   private typeParameters(): void {
