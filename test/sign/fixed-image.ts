@@ -15,3 +15,13 @@ export async function pushFixedImage(client: RegistryClient, host: string, repo:
   });
   return { ref, digest: d.digest };
 }
+
+/** Pushes a small image made distinct by `seed`; returns its tag reference and digest. */
+export async function pushTestImage(client: RegistryClient, host: string, repo: string, tag: string, seed: string): Promise<{ ref: string; digest: string }> {
+  const ref = `${host}/${repo}:${tag}`;
+  const d = await pushImage(client, parseReference(ref), {
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", data: Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed })) },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", data: Buffer.from(`layer ${seed}`) }],
+  });
+  return { ref, digest: d.digest };
+}

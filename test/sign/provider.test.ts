@@ -9,11 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RegistryClient } from "../../src/oci/client.ts";
-import { parseReference } from "../../src/oci/reference.ts";
-import { pushImage } from "../../src/oci/image.ts";
 import { ImageVerifier, startProvider, loadProviderConfig } from "../../src/server/provider.ts";
 import { Logger } from "../../src/server/log.ts";
 import { Client } from "../../src/gatekeeper/client.ts";
+import { pushTestImage } from "./fixed-image.ts";
 import { startRegistry, registryMissing, type TestRegistry } from "../support/registry.ts";
 import { tlsServerCert } from "../support/sigstore-fixtures.ts";
 
@@ -32,15 +31,6 @@ after(async () => {
   await reg?.stop();
 });
 
-async function pushTestImage(repo: string, tag: string, seed: string): Promise<{ ref: string; digest: string }> {
-  const ref = parseReference(`${reg!.host}/${repo}:${tag}`);
-  const d = await pushImage(client, ref, {
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", data: Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed })) },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", data: Buffer.from(`layer ${seed}`) }],
-  });
-  return { ref: `${reg!.host}/${repo}:${tag}`, digest: d.digest };
-}
-
 test("the external-data provider: digests for signed images, errors for unsigned ones; 100 images answered warm from the cache; the example template denies an unsigned Pod through it", { skip: registryMissing(), timeout: 120000 }, async () => {
   const { loadPrivateKey } = await import("../../src/sign/keys.ts");
   const { signImage } = await import("../../src/sign/remote.ts");
@@ -54,14 +44,14 @@ test("the external-data provider: digests for signed images, errors for unsigned
   await Promise.all(
     Array.from({ length: 10 }, async (_, r) => {
       for (let i = r; i < 100; i += 10) {
-        const img = await pushTestImage(`prov/app${r}`, `v${i}`, `p${i}`);
+        const img = await pushTestImage(client, reg!.host, `prov/app${r}`, `v${i}`, `p${i}`);
         await signImage(client, img.ref, key);
         images[i] = img;
       }
     }),
   );
   const setupMs = performance.now() - t0;
-  const unsigned = await pushTestImage("prov/unsigned", "v1", "u");
+  const unsigned = await pushTestImage(client, reg!.host, "prov/unsigned", "v1", "u");
   const cfgFile = join(dir, "keys.yaml");
   writeFileSync(cfgFile, `policies:\n  - name: team\n    match: ["${reg!.host}/prov/*"]\n    keys: [prov.pub]\n    ignoreTlog: true\n`);
   const verifier = new ImageVerifier(await loadProviderConfig(cfgFile));

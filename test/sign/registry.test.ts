@@ -9,11 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RegistryClient } from "../../src/oci/client.ts";
 import { parseReference } from "../../src/oci/reference.ts";
-import { pushImage } from "../../src/oci/image.ts";
-import { MEDIA } from "../../src/oci/types.ts";
 import { simpleSigningPayload } from "../../src/sign/payload.ts";
 import { ANNOTATION_BUNDLE, ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, appendSignatureLayers, bundleReferrerManifest, parseManifest, signatureLayerDescriptor, signatureTag, SIMPLE_SIGNING_MEDIA_TYPE, OCI_CONFIG_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from "../../src/sign/layout.ts";
 import { verifyArtifact, SignatureVerificationError } from "../../src/sign/remote.ts";
+import { pushTestImage } from "./fixed-image.ts";
 import { startRegistry, registryMissing, type TestRegistry } from "../support/registry.ts";
 import { localSigstore } from "../support/sigstore-fixtures.ts";
 
@@ -33,16 +32,6 @@ after(async () => {
   await reg?.stop();
 });
 
-/** Pushes a small distinct image; returns its tag reference and digest. */
-async function pushTestImage(repo: string, tag: string, seed: string): Promise<{ ref: string; digest: string }> {
-  const ref = parseReference(`${reg!.host}/${repo}:${tag}`);
-  const d = await pushImage(client, ref, {
-    config: { mediaType: MEDIA.ociConfig ?? "application/vnd.oci.image.config.v1+json", data: Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed })) },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", data: Buffer.from(`layer ${seed}`) }],
-  });
-  return { ref: `${reg!.host}/${repo}:${tag}`, digest: d.digest };
-}
-
 async function withPassword<T>(pw: string, f: () => Promise<T>): Promise<T> {
   const prev = process.env.COSIGN_PASSWORD;
   process.env.COSIGN_PASSWORD = pw;
@@ -55,8 +44,8 @@ async function withPassword<T>(pw: string, f: () => Promise<T>): Promise<T> {
 }
 
 test("sign and verify-signature with a key: payload, refusals of wrong keys, unsigned and tampered images", { skip: registryMissing(), timeout: 60000 }, async () => {
-  const img = await pushTestImage("team/app", "v1", "a");
-  const unsigned = await pushTestImage("team/other", "v1", "b");
+  const img = await pushTestImage(client, reg!.host, "team/app", "v1", "a");
+  const unsigned = await pushTestImage(client, reg!.host, "team/other", "v1", "b");
   await withPassword("pw", async () => {
     assert.equal((await cli(["generate-key-pair", "--output-key-prefix", join(dir, "team")])).code, 0);
     assert.equal((await cli(["generate-key-pair", "--output-key-prefix", join(dir, "other")])).code, 0);
@@ -93,7 +82,7 @@ test("sign and verify-signature with a key: payload, refusals of wrong keys, uns
   assert.match(tlog.err, /--insecure-ignore-tlog/);
 
   // tampered: the payload blob swapped for one claiming another digest, the signature kept
-  const tamperedImg = await pushTestImage("team/tampered", "v1", "c");
+  const tamperedImg = await pushTestImage(client, reg!.host, "team/tampered", "v1", "c");
   await withPassword("pw", async () => assert.equal((await cli(["sign", "--key", join(dir, "team.key"), tamperedImg.ref])).code, 0));
   const tref = parseReference(tamperedImg.ref);
   const orig = parseManifest((await client.getManifest({ ...tref, tag: signatureTag(tamperedImg.digest) })).bytes);
@@ -118,7 +107,7 @@ test("sign and verify-signature with a key: payload, refusals of wrong keys, uns
 test("keyless signatures (.sig layers with certificate, chain and Rekor bundle) and cosign v3 bundle referrers", { skip: registryMissing(), timeout: 60000 }, async () => {
   const ls = localSigstore();
   writeFileSync(join(dir, "trusted_root.json"), JSON.stringify(ls.trustedRoot));
-  const img = await pushTestImage("keyless/app", "v1", "k");
+  const img = await pushTestImage(client, reg!.host, "keyless/app", "v1", "k");
   const ref = parseReference(img.ref);
   const leaf = ls.leaf({ identity: "ci@example.com", issuer: "https://issuer.example.com" });
   const payload = simpleSigningPayload(`${reg!.host}/keyless/app`, img.digest);
@@ -149,7 +138,7 @@ test("keyless signatures (.sig layers with certificate, chain and Rekor bundle) 
   assert.match(noRoot.err, /trusted root/);
 
   // a cosign v3 bundle referrer (DSSE in-toto statement), found through the referrers tag schema
-  const v3 = await pushTestImage("keyless/v3", "v1", "v3");
+  const v3 = await pushTestImage(client, reg!.host, "keyless/v3", "v1", "v3");
   const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
   writeFileSync(join(dir, "v3.pub"), publicKey.export({ format: "pem", type: "spki" }) as string);
   const statement = Buffer.from(JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [{ digest: { sha256: v3.digest.slice(7) } }], predicateType: "https://sigstore.dev/cosign/sign/v1" }));
