@@ -11,6 +11,7 @@ import { parseModule, termString, RULE_SHAPE_ERROR } from "../rego/parser.ts";
 import { Engine, OPA_BUILTINS } from "../engine/index.ts";
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
 import { strictErrors, classifyStage, pickStagedErrors, SUPERSEDED, STAGE, type StagedError } from "../rego/strict.ts";
+import { goErrnoText as errnoText } from "../gotext/errno.ts";
 
 export interface CheckOptions {
   strict?: boolean;
@@ -94,13 +95,6 @@ export function collectRegoFiles(paths: string[]): { files: string[]; errors: Ch
   return { files: [...new Set(files)], errors };
 }
 
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EACCES") return "permission denied";
-  if (code === "ENOTDIR") return "not a directory";
-  return (e as Error).message;
-}
 
 /** Parse one file; the first parse error (with its source line) when it does not parse. */
 export function parseForCheck(file: string, source: string, regoVersion: "v0" | "v1" | "v0v1"): { module?: Module; errors?: CheckError[] } {

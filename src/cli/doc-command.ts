@@ -5,6 +5,7 @@ import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CliIO } from "./io.ts";
 import { DocError, documentFileName, generateDocument } from "../conftest/doc.ts";
+import { goErrnoText as errnoText } from "../gotext/errno.ts";
 
 const USAGE = `Usage:
   portcullis doc <path> [path [...]] [flags]
@@ -15,14 +16,6 @@ Flags:
   -t, --template string   Go template for the document generation
 `;
 
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EACCES") return "permission denied";
-  if (code === "ENOTDIR") return "not a directory";
-  if (code === "EISDIR") return "is a directory";
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Exit status of `doc` for its arguments; output files written as conftest writes them. */
 export function runDoc(paths: string[], outDir: string, template: string | undefined, io: CliIO): number {

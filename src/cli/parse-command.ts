@@ -14,6 +14,7 @@ import { goJSON, goString, compareUTF8 } from "../gotext/plainjson.ts";
 import { parseForCheck } from "../check/index.ts";
 import { checkErrorsJSON } from "./check.ts";
 import { regoJSON, regoPretty } from "../rego/astprint.ts";
+import { goErrnoText as errnoText } from "../gotext/errno.ts";
 
 export interface ParseOptions {
   parser?: string;
@@ -85,8 +86,7 @@ export function parseRegoFiles(files: string[], o: ParseOptions, io: CliIO): num
     try {
       src = readFileSync(f, "utf8");
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+      const why = errnoText(e);
       io.err(checkErrorsJSON({ phase: "loading", errors: [{ message: `open ${f}: ${why}` }] }));
       return 1;
     }

@@ -21,6 +21,7 @@ import { parseForCheck, loadingErrorsText, type CheckError } from "../check/inde
 import type { Annotation, Module, Rule } from "../rego/ast.ts";
 import { renderGoTemplate } from "../builtins/gotemplate.ts";
 import { GoInt, GoMap, type GoVal } from "../gotext/fmt.ts";
+import { goErrnoText as errnoText } from "../gotext/errno.ts";
 
 export class DocError extends Error {}
 
@@ -315,8 +316,7 @@ export function renderTemplateFile(templatePath: string, sections: Section[]): s
   try {
     src = readFileSync(templatePath, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : String((e as Error).message);
+    const why = errnoText(e);
     throw new DocError(`rendering document: open ${templatePath}: ${why}`);
   }
   const name = basename(templatePath);

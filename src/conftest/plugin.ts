@@ -19,6 +19,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve, basename, normalize } from "node:path";
 import { spawnSync } from "node:child_process";
 import { load as loadYaml } from "js-yaml";
+import { goErrnoText as errnoText } from "../gotext/errno.ts";
 
 export class PluginError extends Error {}
 
@@ -90,14 +91,6 @@ export function pluginDirectory(env: Env = process.env): string {
   return join(home(env), CACHE, "plugins");
 }
 
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EACCES") return "permission denied";
-  if (code === "ENOTDIR") return "not a directory";
-  if (code === "EISDIR") return "is a directory";
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** The plugin described by DIR/plugin.yaml. */
 export function readPlugin(dir: string): Plugin {

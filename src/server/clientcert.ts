@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import type { DetailedPeerCertificate, SecureVersion, TLSSocket } from "node:tls";
 import type { Value } from "../rego/value.ts";
 import { certificateToValue, goDistinguishedName, parseCertificate, pemBlocks } from "../builtins/support/x509.ts";
+import { goErrnoText as errnoText } from "../gotext/errno.ts";
 
 export const TLS_VERSIONS: Record<"1.0" | "1.1" | "1.2" | "1.3", SecureVersion> = { "1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3" };
 
@@ -18,8 +19,7 @@ export function readCAFile(file: string, reading = "read CA cert file"): Buffer 
   try {
     text = readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file or directory" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (e as Error).message;
+    const why = errnoText(e);
     throw new CAFileError(`${reading}: open ${file}: ${why}`);
   }
   let parsed = 0;
