@@ -18,6 +18,7 @@ import { goQuote } from "./schema.ts";
 import { ReviewError } from "./review.ts";
 import { isProvider } from "./externaldata.ts";
 import { goJSON, goString } from "../gotext/plainjson.ts";
+import { goErrnoText } from "../gotext/errno.ts";
 
 export interface GatorTestOptions {
   /** "" (human), "json" or "yaml". */
@@ -38,17 +39,24 @@ export interface GatorTestResult {
 type Input = string | Obj;
 
 /** Objects as gator reads them: one source per file (objects given directly: standard input). */
-interface Source {
+export interface Source {
   file?: string;
   objs: Obj[];
 }
 
-function load(items: Input[]): Source[] {
+/** gator's reader: files, directories (walked) and objects; a missing path fails as gator words it. */
+export function load(items: Input[]): Source[] {
   const out: Source[] = [];
   let stdin: Source | undefined;
   for (const it of items) {
     if (typeof it === "string") {
-      for (const file of manifestFiles(it)) out.push({ file, objs: readManifests(file) });
+      let files: string[];
+      try {
+        files = manifestFiles(it);
+      } catch (e) {
+        throw new Error(`reading from filenames: stat on path ${goQuote(it)}: stat ${it}: ${goErrnoText(e)}`);
+      }
+      for (const file of files) out.push({ file, objs: readManifests(file) });
     } else if (isPlainObject(it)) {
       if (!stdin) out.push((stdin = { objs: [] }));
       stdin.objs.push(it);
@@ -62,7 +70,7 @@ function load(items: Input[]): Source[] {
  * Go's log package: `2006/01/02 15:04:05 WARNING - Resource named "x" (from file: "b.yaml") is
  * already defined in file: "a.yaml"` (the later source first; `stdin` for standard input).
  */
-function conflictWarnings(sources: Source[]): string {
+export function conflictWarnings(sources: Source[]): string {
   const seen = new Map<string, Source>();
   const where = (s: Source) => (s.file === undefined ? "stdin" : `file: ${goQuote(s.file)}`);
   let out = "";
