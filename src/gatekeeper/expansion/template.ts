@@ -43,7 +43,7 @@ export class ExpansionError extends Error {
   }
 }
 
-export function isExpansionTemplate(o: unknown): o is Obj {
+export function isExpansionTemplate(o: unknown): boolean {
   return isPlainObject(o) && o.kind === "ExpansionTemplate" && typeof o.apiVersion === "string" && o.apiVersion.split("/")[0] === EXPANSION_GROUP;
 }
 
