@@ -104,11 +104,14 @@ export function buildConstraint(obj: Obj, t: CompiledTemplate, file?: string, po
   if (typeof name !== "string" || name === "") throw new ConstraintError(`invalid Constraint of kind ${t.kind}: metadata.name is required${at}`, file);
   const schema = constraintSchema(t);
   const res = validateSchema(schema, obj, "");
+  // Worded as gator words them: the field paths of Gatekeeper's validation start at `[]`, and
+  // several errors are listed in brackets.
   if (res.errors.length) {
-    throw new ConstraintError(`schema validation failed for constraint ${JSON.stringify(name)}${at}: [${res.errors.map((e) => e.message).join(", ")}]`, file, "schema", res.errors);
+    const msgs = res.errors.map((e) => `[].${e.message}`);
+    throw new ConstraintError(`schema validation failed: ${msgs.length === 1 ? msgs[0] : `[${msgs.join(", ")}]`}`, file, "schema", res.errors);
   }
   if (res.unknownFields.length) {
-    throw new ConstraintError(`invalid Constraint ${JSON.stringify(name)}${at}: unknown fields: [${res.unknownFields.join(" ")}]`, file, "unknown-fields");
+    throw new ConstraintError(`invalid Constraint: unknown fields: [${res.unknownFields.join(" ")}]`, file, "unknown-fields");
   }
   const o = clone(obj);
   // As Gatekeeper's constraint client, after validation: Kubernetes' structural defaulting with

@@ -21,6 +21,7 @@ import type { BuiltinTable } from "../rego/builtin.ts";
 import type { Module, Term, RefTerm } from "../rego/ast.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import { checkSchemaShape } from "./schema.ts";
+import { parserErrorDetail, detailText } from "../builtins/support/parsedetail.ts";
 
 export const TARGET = "admission.k8s.gatekeeper.sh";
 const TEMPLATE_GROUP = "templates.gatekeeper.sh";
@@ -197,11 +198,23 @@ function checkModule(m: Module, label: string, isLib: boolean, tmplName: string,
   }
 }
 
+/**
+ * Parse errors as Gatekeeper reports them (OPA's error list): `invalid ConstraintTemplate: 1
+ * error occurred: template:3: rego_parse_error: …` with the source line and a caret under each.
+ */
+function parseErrorText(errors: ErrorDetail[], src: string): string {
+  const lines = errors.map((e) => {
+    const d = e.code === "rego_parse_error" && e.location && e.location.row > 0 ? parserErrorDetail(src, e.location.row, e.location.col) : undefined;
+    return formatError(e) + (d ? detailText(d) : "");
+  });
+  return lines.length === 1 ? `1 error occurred: ${lines[0]}` : `${lines.length} errors occurred:\n${lines.join("\n")}`;
+}
+
 function parseOrThrow(label: string, src: string, version: "v0" | "v1", tmplName: string, field: string, file?: string): Module {
   try {
     return parseModule(label, src, { regoVersion: version });
   } catch (e) {
-    if (e instanceof RegoError) throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(tmplName)}: ${field}: ${e.errors.map(formatError).join("\n")}${where(file)}`, file, field, "compile", e.errors);
+    if (e instanceof RegoError) throw new TemplateError(`invalid ConstraintTemplate: ${parseErrorText(e.errors, src)}`, file, field, "compile", e.errors);
     throw e;
   }
 }

@@ -71,7 +71,19 @@ test("imports: future.keywords and data.lib only", () => {
 });
 
 test("parse and compile errors carry Rego locations", () => {
-  throwsTemplate(tmpl(rego('package k8sx\nviolation[{"msg": "x"}] { true\n')), /template:\d+: rego_parse_error/, "spec.targets[0].rego", "compile");
+  // A parse error is worded as gator words it (OPA's error list, the line and a caret; no file
+  // name in the text — it is in e.file).
+  assert.throws(
+    () => compileTemplate(tmpl(rego('package k8sx\nviolation[{"msg": "x"}] { true\n')) as any, "tmpl.yaml"),
+    (e: unknown) => {
+      assert.ok(e instanceof TemplateError);
+      assert.equal(e.message, 'invalid ConstraintTemplate: 1 error occurred: template:3: rego_parse_error: unexpected eof token\n\tviolation[{"msg": "x"}] { true\n\t                             ^');
+      assert.equal(e.file, "tmpl.yaml");
+      assert.equal(e.field, "spec.targets[0].rego");
+      assert.equal(e.reason, "compile");
+      return true;
+    },
+  );
   throwsTemplate(tmpl(rego('package k8sx\nviolation[{"msg": "x"}] { nosuchfn(1) }\n')), /unable to compile modules[\s\S]*template:2: rego_type_error: undefined function nosuchfn/, undefined, "compile");
 });
 
