@@ -49,16 +49,26 @@ export function materialize(c: GatorCase): string {
   return dir;
 }
 
-/** Go's log prefix `2006/01/02 15:04:05 ` masked, so recorded stderr compares across runs. */
-export function maskLogTime(s: string): string {
-  return s.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /gm, "YYYY/MM/DD hh:mm:ss ");
+/**
+ * What changes from run to run, masked so that recorded output compares: Go's log prefix
+ * `2006/01/02 15:04:05 `, gator verify's durations (`\t0.152s`, `(0.014s)`) and the case's
+ * working directory (absolute, or rooted as gator's file system names it: without the slash).
+ */
+export function mask(s: string, dir: string): string {
+  return s
+    .replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /gm, "YYYY/MM/DD hh:mm:ss ")
+    .replace(/(\t|\()\d+(\.\d+)?(ns|µs|ms|s)(\)?)$/gm, "$1T$4")
+    .split(dir)
+    .join("$DIR")
+    .split(dir.replace(/^\//, ""))
+    .join("$DIR");
 }
 
 export function runGator(gator: string, c: GatorCase): { code: number; out: string; err: string } {
   const dir = materialize(c);
   try {
     const r = spawnSync(gator, c.gator, { cwd: dir, encoding: "utf8", timeout: 60_000 });
-    return { code: r.status ?? -1, out: r.stdout, err: maskLogTime(r.stderr) };
+    return { code: r.status ?? -1, out: mask(r.stdout, dir), err: mask(r.stderr, dir) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -70,7 +80,7 @@ export async function runPortcullis(c: GatorCase): Promise<{ code: number; out: 
   process.chdir(dir);
   try {
     const r = await cli(c.portcullis);
-    return { code: r.code, out: r.out, err: maskLogTime(r.err) };
+    return { code: r.code, out: mask(r.out, dir), err: mask(r.err, dir) };
   } finally {
     process.chdir(cwd);
     fs.rmSync(dir, { recursive: true, force: true });
