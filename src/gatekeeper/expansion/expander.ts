@@ -52,7 +52,9 @@ export class Expander {
         }
       } else if (o.kind === "Namespace" && gvkOf(o).group === "") this.namespaces.set(nameOf(o), o);
     }
-    if (mutators.length) {
+    // Without ExpansionTemplates nothing is generated, and the mutators would change no answer
+    // here; with them, expanding without the mutators would give resources Gatekeeper does not.
+    if (mutators.length && (opts.mutation || this.templates.length > 0)) {
       if (!opts.mutation) {
         const m = mutators[0];
         throw new ExpansionError(
