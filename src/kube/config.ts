@@ -214,7 +214,7 @@ function runExec(x: ExecConfig, cluster: { server: string; ca?: Buffer; insecure
   if (x.provideClusterInfo) {
     (info.spec as Map).cluster = { server: cluster.server, "certificate-authority-data": cluster.ca?.toString("base64"), "insecure-skip-tls-verify": cluster.insecure };
   }
-  const env = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
   for (const [k, v] of x.env) env[k] = v;
   return new Promise((resolve, reject) => {
     execFile(x.command, x.args, { env, timeout: EXEC_TIMEOUT_MS, maxBuffer: EXEC_MAX_OUTPUT }, (err, stdout, stderr) => {
