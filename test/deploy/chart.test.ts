@@ -31,12 +31,13 @@ test("deploy/ is the chart rendered with its default values", { skip: noHelm || 
   assert.deepEqual([...rendered.keys()].filter((f) => f.startsWith("crds/")).sort(), readdirSync(join(DEPLOY, "crds")).map((f) => `crds/${f}`).sort());
 });
 
-test("deploy/: webhook ×3 and audit ×1, hardened, probed, with requests and limits; least-privilege audit RBAC", () => {
+test("deploy/: webhook ×3 and audit ×2 (one leader), hardened, probed, with requests and limits; least-privilege audit RBAC", () => {
   const objs = readdirSync(DEPLOY).filter((f) => f.endsWith(".yaml")).flatMap((f) => docs(readFileSync(join(DEPLOY, f), "utf8")));
   const webhook = find(objs, "Deployment", "gatekeeper-controller-manager")!;
   const audit = find(objs, "Deployment", "gatekeeper-audit")!;
   assert.equal(webhook.spec.replicas, 3);
-  assert.equal(audit.spec.replicas, 1);
+  assert.equal(audit.spec.replicas, 2);
+  assert.equal(find(objs, "PodDisruptionBudget", "gatekeeper-audit")!.spec.minAvailable, 1);
   assert.deepEqual(args(audit).slice(0, 2), ["controller", "--operation=audit"]);
   for (const a of ["--audit-interval=60", "--audit-chunk-size=500", "--constraint-violations-limit=20", "--audit-lease-name=portcullis-audit", "--log-level=INFO"]) assert.ok(args(audit).includes(a), a);
   assert.ok(!args(audit).includes("--audit-match-kind-only") && !args(audit).includes("--audit-from-cache"));

@@ -18,10 +18,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end -}}
 
-{{/* Selector labels of one operation's pods ("webhook" or "audit"). */}}
-{{- define "portcullis.selector" -}}
+{{/* The labels that tell one operation's pods ("webhook" or "audit") apart. */}}
+{{- define "portcullis.opLabels" -}}
 control-plane: {{ if eq .op "webhook" }}controller-manager{{ else }}audit-controller{{ end }}
 gatekeeper.sh/operation: {{ .op }}
+{{- end -}}
+
+{{/* Selector labels of one operation's pods. */}}
+{{- define "portcullis.selector" -}}
+{{ include "portcullis.opLabels" . }}
 gatekeeper.sh/system: "yes"
 {{- end -}}
 
