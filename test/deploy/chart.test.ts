@@ -103,7 +103,7 @@ test("the built-in library passes deploy/ and the chart's output with 0 failures
 });
 
 const kubeSkip = kubeMissing();
-test("kubectl apply --dry-run=server accepts the chart's output (real API server)", { skip: kubeSkip || undefined, timeout: 180_000 }, async () => {
+test("kubectl apply --dry-run=server accepts the chart's output; the audit's RBAC allows only what it needs (real API server)", { skip: kubeSkip || undefined, timeout: 180_000 }, async () => {
   const kube = await startKube();
   try {
     const crds = await kube.kubectl(["apply", "-f", join(DEPLOY, "crds")]);
@@ -118,6 +118,46 @@ test("kubectl apply --dry-run=server accepts the chart's output (real API server
     for (const o of ["deployment.apps/gatekeeper-controller-manager", "deployment.apps/gatekeeper-audit", "serviceaccount/gatekeeper-admin-audit", "clusterrole.rbac.authorization.k8s.io/gatekeeper-audit-role", "role.rbac.authorization.k8s.io/gatekeeper-audit-role", "service/portcullis-metrics", "networkpolicy.networking.k8s.io/gatekeeper-audit", "validatingwebhookconfiguration.admissionregistration.k8s.io/gatekeeper-validating-webhook-configuration"]) {
       assert.match(r.out, new RegExp(`${o.replace(/\./g, "\\.")} (created|configured|unchanged) \\(server dry run\\)`), o);
     }
+    // The audit's service account, really applied: what it may and may not do (SubjectAccessReviews).
+    const applied = await kube.kubectl(["apply", "-f", join(DEPLOY, "audit.yaml")]);
+    assert.equal(applied.code, 0, applied.err);
+    // SubjectAccessReviews (no discovery needed, so constraint kinds that do not exist yet work)
+    const can = async (verb: string, group: string, resource: string, o: { sub?: string; name?: string; ns?: string } = {}) => {
+      const sar = {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user: "system:serviceaccount:gatekeeper-system:gatekeeper-admin-audit",
+          groups: ["system:serviceaccounts", "system:serviceaccounts:gatekeeper-system", "system:authenticated"],
+          resourceAttributes: { verb, group, resource, subresource: o.sub, name: o.name, namespace: o.ns },
+        },
+      };
+      const r = await kube.kubectl(["create", "-o", "json", "-f", "-"], JSON.stringify(sar));
+      assert.equal(r.code, 0, r.err);
+      return JSON.parse(r.out).status.allowed === true ? "yes" : "no";
+    };
+    const C = "constraints.gatekeeper.sh";
+    const L = "coordination.k8s.io";
+    const checks: [Parameters<typeof can>, string][] = [
+      [["list", "", "pods"], "yes"],
+      [["watch", "apps", "deployments", { ns: "x" }], "yes"],
+      [["list", C, "k8srequiredlabels"], "yes"],
+      [["patch", C, "k8srequiredlabels", { sub: "status", name: "x" }], "yes"],
+      [["patch", C, "k8srequiredlabels", { name: "x" }], "no"],
+      [["delete", C, "k8srequiredlabels", { name: "x" }], "no"],
+      [["create", L, "leases", { ns: "gatekeeper-system" }], "yes"],
+      [["update", L, "leases", { ns: "gatekeeper-system", name: "portcullis-audit" }], "yes"],
+      [["update", L, "leases", { ns: "gatekeeper-system", name: "other" }], "no"],
+      [["create", L, "leases", { ns: "default" }], "no"],
+      [["create", "", "pods", { ns: "default" }], "no"],
+      [["delete", "", "namespaces"], "no"],
+      [["create", "apiextensions.k8s.io", "customresourcedefinitions"], "no"],
+      [["update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", { name: "gatekeeper-validating-webhook-configuration" }], "no"],
+      [["patch", "templates.gatekeeper.sh", "constrainttemplates", { sub: "status", name: "x" }], "no"],
+    ];
+    const got = [];
+    for (const [a] of checks) got.push(await can(...a));
+    assert.deepEqual(got, checks.map(([, want]) => want), JSON.stringify(checks.map(([a], i) => [...a.slice(0, 3), got[i]])));
   } finally {
     await kube.stop();
   }
