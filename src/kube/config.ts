@@ -288,7 +288,8 @@ function fromKubeconfig(paths: string[], context: string | undefined): Resolved 
 function fromCluster(): Resolved {
   const host = process.env.KUBERNETES_SERVICE_HOST;
   const port = process.env.KUBERNETES_SERVICE_PORT;
-  if (!host || !port || !existsSync(`${SA_DIR}/token`)) throw new Error(`not running in a pod (no KUBERNETES_SERVICE_HOST/PORT or no ${SA_DIR}/token)`);
+  if (!host || !existsSync(`${SA_DIR}/token`)) throw new Error(`not running in a pod (no KUBERNETES_SERVICE_HOST or no ${SA_DIR}/token)`);
+  if (!port) throw new Error("no KUBERNETES_SERVICE_PORT");
   const h = host.includes(":") ? `[${host}]` : host;
   const caPath = `${SA_DIR}/ca.crt`;
   let namespace = "default";
