@@ -155,7 +155,7 @@ test("kubectl apply --dry-run=server accepts the chart's output; the audit's RBA
       [["update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", { name: "gatekeeper-validating-webhook-configuration" }], "no"],
       [["patch", "templates.gatekeeper.sh", "constrainttemplates", { sub: "status", name: "x" }], "no"],
     ];
-    const got = [];
+    const got: string[] = [];
     for (const [a] of checks) got.push(await can(...a));
     assert.deepEqual(got, checks.map(([, want]) => want), JSON.stringify(checks.map(([a], i) => [...a.slice(0, 3), got[i]])));
   } finally {
