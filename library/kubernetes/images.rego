@@ -21,11 +21,12 @@ allowed_registries := config.param(
 
 require_digest := config.param(["kubernetes", "require_digest"], false)
 
-container_images contains [c, image] if {
+# An array: a set would hash each container's whole workload.
+container_images := [[c, image] |
 	some c in k8s.containers
 	is_string(c.container.image)
 	image := images.parse(c.container.image)
-}
+]
 
 findings contains k8s.container_finding("K8S-009", c, sprintf(
 	"uses image '%s' (%s) from a registry that is not allowed; use an approved registry or add it to data.portcullis.kubernetes.allowed_registries",

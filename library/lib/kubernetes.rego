@@ -13,22 +13,22 @@ is_resource(x) if {
 
 # Every Kubernetes object: {"path": file ("" unless combined), "object": object}.
 # `kind: List` documents contribute their items; bare arrays contribute their elements.
-objects contains {"path": d.path, "object": o} if {
+# Objects, workloads and containers are arrays, not sets: a set hashes each element (the whole
+# object) on insertion, and that was most of the library's cost per document.
+objects := [{"path": d.path, "object": o} |
 	some d in documents.docs
 	some o in _expand(d.content)
-}
+]
 
-_expand(x) := {x} if {
+_expand(x) := [x] if {
 	is_resource(x)
 	x.kind != "List"
-}
-
-_expand(x) := {i | some i in x.items; is_resource(i)} if {
+} else := [i | some i in x.items; is_resource(i)] if {
 	is_resource(x)
 	x.kind == "List"
-}
-
-_expand(x) := {i | some i in x; is_resource(i)} if is_array(x)
+} else := [i | some i in x; is_resource(i)] if {
+	is_array(x)
+} else := []
 
 pod_controller_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
 
@@ -61,30 +61,30 @@ annotations(o) := object.get(o, ["metadata", "annotations"], {})
 resource(o) := sprintf("%s/%s", [o.kind, name(o)])
 
 # Workloads: {"path", "object", "spec" (the pod spec), "pod_labels", "pod_annotations"}.
-workloads contains {
+workloads := [{
 	"path": r.path,
 	"object": r.object,
 	"spec": spec,
 	"pod_labels": object.get(meta, "labels", {}),
 	"pod_annotations": object.get(meta, "annotations", {}),
-} if {
+} |
 	some r in objects
 	r.object.kind in workload_kinds
 	spec := pod_spec(r.object)
 	is_object(spec)
 	meta := pod_metadata(r.object)
-}
+]
 
 # Containers of every workload: {"workload", "container", "init": bool}.
-containers contains {"workload": w, "container": c, "init": false} if {
-	some w in workloads
-	some c in object.get(w.spec, "containers", [])
-}
+containers := array.concat(
+	[{"workload": w, "container": c, "init": false} | some w in workloads; some c in _list(w.spec, "containers")],
+	[{"workload": w, "container": c, "init": true} | some w in workloads; some c in _list(w.spec, "initContainers")],
+)
 
-containers contains {"workload": w, "container": c, "init": true} if {
-	some w in workloads
-	some c in object.get(w.spec, "initContainers", [])
-}
+_list(x, key) := v if {
+	v := x[key]
+	is_array(v)
+} else := []
 
 container_name(c) := object.get(c.container, "name", "")
 
