@@ -77,9 +77,9 @@ test_k8s_016_pdb_present_passes if {
 
 test_k8s_016_pdb_in_other_namespace_or_selector if {
 	other_ns := t.put(t.pdb, "/metadata/namespace", "other")
-	t.ids(availability.warn) == {"K8S-016"} with input as t.combined([t.deployment, other_ns])
+	t.ids(availability.warn) == {"K8S-016", "K8S-081"} with input as t.combined([t.deployment, other_ns])
 	other_sel := t.put(t.pdb, "/spec/selector", {"matchLabels": {"app.kubernetes.io/name": "api"}})
-	t.ids(availability.warn) == {"K8S-016"} with input as t.combined([t.deployment, other_sel])
+	t.ids(availability.warn) == {"K8S-016", "K8S-081"} with input as t.combined([t.deployment, other_sel])
 }
 
 test_k8s_016_not_reported_per_document if {

@@ -63,9 +63,9 @@ test_k8s_021_host_path_volume if {
 }
 
 test_k8s_021_allowed_host_paths_from_data if {
-	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/var/log/pods"}}])
-	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/var/log/"]
-	t.ids(storage.deny) == {"K8S-021"} with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/var/logs"]
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/data/log/pods"}}])
+	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/data/log/"]
+	t.ids(storage.deny) == {"K8S-021"} with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/data/logs"]
 }
 
 test_k8s_021_host_path_persistent_volume if {
@@ -76,8 +76,8 @@ test_k8s_021_host_path_persistent_volume if {
 }
 
 test_k8s_021_allowed_host_path_exact if {
-	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/var/log"}}])
-	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/var/log"]
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/data/log"}}])
+	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/data/log"]
 }
 
 test_k8s_019_enabled_rules_select if {
