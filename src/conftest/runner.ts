@@ -382,7 +382,7 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Te
  * checkDocument gives for the same policies (same order, same counts), plus the exemptions.
  */
 async function runBatched(engine: Engine, modules: Module[], namespaces: string[], baseData: Value, configs: Config[], timeoutMs: number): Promise<CheckResult[]> {
-  const plan = namespaces.map((ns, i) => ({ ns, rules: namespaceRules(modules, ns), exempted: `x${i}` }));
+  const plan = namespaces.map((ns, i) => ({ ns, rules: namespaceRules(modules, ns), exempted: hasDocumentRule(modules, ns, "exempted") ? `x${i}` : undefined }));
   const exprs: string[] = [];
   const ruleVars = plan.map((p, i) =>
     p.rules.names.map((rule, j) => {
@@ -392,7 +392,7 @@ async function runBatched(engine: Engine, modules: Module[], namespaces: string[
       return v;
     }),
   );
-  plan.forEach((p, i) => exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`));
+  for (const p of plan) if (p.exempted) exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`);
   const query = exprs.join("; ");
   const results: CheckResult[][] = plan.map(() => []);
   for (const config of configs) {
@@ -437,7 +437,7 @@ async function runBatched(engine: Engine, modules: Module[], namespaces: string[
           counted += excCount;
         }
         // The library's per-finding exemptions (an annotation or a settings entry with a reason).
-        const ex = bindings.get(p.exempted);
+        const ex = p.exempted ? bindings.get(p.exempted) : undefined;
         for (const value of Array.isArray(ex) ? ex : []) {
           const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : [];
           for (const item of items) {
@@ -453,6 +453,13 @@ async function runBatched(engine: Engine, modules: Module[], namespaces: string[
   }
   engine.setData(baseData);
   return results.flat();
+}
+
+/** Does the namespace define a rule (not a function) of that name? */
+function hasDocumentRule(modules: Module[], ns: string, name: string): boolean {
+  return modules.some(
+    (m) => packageName(m) === ns && m.rules.some((r) => r.head.kind !== "function" && r.head.ref.length === 1 && r.head.ref[0].type === "var" && r.head.ref[0].name === name),
+  );
 }
 
 function withFile(base: Value, file: { name: string; dir: string }): unknown {
