@@ -31,25 +31,47 @@ _rule(ij) := k8s.objects[ij[0]].object.rules[ij[1]]
 
 _list(rule, key) := [x | some x in object.get(rule, key, []); is_string(x)]
 
-# grants(rule, verbs, resources): the rule allows one of the verbs on one of the resources
-# (wildcards included), in the core API group or any group when resources name core ones.
-grants(rule, verbs, resources) if {
+# grants(rule, group, verbs, resources): the rule allows one of the verbs on one of the
+# resources of that API group (wildcards included: "*" verbs, resources or apiGroups).
+grants(rule, group, verbs, resources) if {
+	some g in _list(rule, "apiGroups")
+	g in {group, "*"}
 	some v in _list(rule, "verbs")
 	v in (verbs | {"*"})
 	some res in _list(rule, "resources")
 	res in (resources | {"*"})
 }
 
-# K8S-067
+# K8S-067: "*" in verbs or apiGroups; "*" in resources of the core group or of every group ("*"
+# over one named API group, e.g. the dynamic kinds of constraints.gatekeeper.sh, is allowed).
 findings contains k8s.object_finding("K8S-067", r, sprintf(
 	"rule %d uses '*' in %s; list the %s it needs",
 	[ij[1], key, key],
 )) if {
 	some ij in role_rules
 	r := k8s.objects[ij[0]]
-	some key in ["verbs", "resources", "apiGroups"]
+	some key in ["verbs", "apiGroups"]
 	"*" in _list(_rule(ij), key)
 }
+
+findings contains k8s.object_finding("K8S-067", r, sprintf(
+	"rule %d uses '*' in resources of %s; list the resources it needs",
+	[ij[1], group],
+)) if {
+	some ij in role_rules
+	r := k8s.objects[ij[0]]
+	rule := _rule(ij)
+	"*" in _list(rule, "resources")
+	some g in _list(rule, "apiGroups")
+	group := _group_text(g)
+}
+
+_group_text("") := "the core API group"
+
+_group_text("*") := "every API group"
+
+# K8S-073 and K8S-068 skip rules limited to named objects (resourceNames).
+_named(rule) if count(object.get(rule, "resourceNames", [])) > 0
 
 # K8S-068
 findings contains k8s.object_finding("K8S-068", r, sprintf(
@@ -59,8 +81,8 @@ findings contains k8s.object_finding("K8S-068", r, sprintf(
 	some ij in role_rules
 	r := k8s.objects[ij[0]]
 	rule := _rule(ij)
-	grants(rule, {"get", "list", "watch"}, {"secrets"})
-	count(object.get(rule, "resourceNames", [])) == 0
+	grants(rule, "", {"get", "list", "watch"}, {"secrets"})
+	not _named(rule)
 }
 
 # K8S-069
@@ -82,12 +104,12 @@ findings contains k8s.object_finding("K8S-070", r, sprintf(
 	some ij in role_rules
 	r := k8s.objects[ij[0]]
 	rule := _rule(ij)
-	some [verbs, resources, what] in [
-		[{"create", "get"}, {"pods/exec"}, "pods/exec"],
-		[{"create", "get"}, {"pods/attach"}, "pods/attach"],
-		[{"create"}, {"pods"}, "create pods"],
+	some [group, verbs, resources, what] in [
+		["", {"create", "get"}, {"pods/exec"}, "pods/exec"],
+		["", {"create", "get"}, {"pods/attach"}, "pods/attach"],
+		["", {"create"}, {"pods"}, "create pods"],
 	]
-	grants(rule, verbs, resources)
+	grants(rule, group, verbs, resources)
 }
 
 # K8S-073
@@ -98,12 +120,13 @@ findings contains k8s.object_finding("K8S-073", r, sprintf(
 	some ij in role_rules
 	r := k8s.objects[ij[0]]
 	rule := _rule(ij)
-	some [verbs, resources, what] in [
-		[{"get", "create"}, {"nodes/proxy"}, "nodes/proxy (the kubelet API of every node)"],
-		[{"create", "update", "patch"}, {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}, "changing admission webhooks"],
-		[{"update", "patch"}, {"certificatesigningrequests/approval"}, "approving certificate requests"],
+	not _named(rule)
+	some [group, verbs, resources, what] in [
+		["", {"get", "create"}, {"nodes/proxy"}, "nodes/proxy (the kubelet API of every node)"],
+		["admissionregistration.k8s.io", {"create", "update", "patch"}, {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}, "changing admission webhooks"],
+		["certificates.k8s.io", {"update", "patch"}, {"certificatesigningrequests/approval"}, "approving certificate requests"],
 	]
-	grants(rule, verbs, resources)
+	grants(rule, group, verbs, resources)
 }
 
 bindings contains r if {

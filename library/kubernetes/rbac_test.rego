@@ -29,15 +29,28 @@ test_good_role_and_binding_pass if {
 test_k8s_067_wildcards if {
 	r := rbac.deny with input as with_rule({"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]})
 	t.msgs(r, "K8S-067") == {
-		"[K8S-067] Role/reader: rule 1 uses '*' in resources; list the resources it needs",
+		"[K8S-067] Role/reader: rule 1 uses '*' in resources of every API group; list the resources it needs",
 		"[K8S-067] Role/reader: rule 1 uses '*' in apiGroups; list the apiGroups it needs",
 	}
+	core := rbac.deny with input as with_rule({"apiGroups": [""], "resources": ["*"], "verbs": ["get"]})
+	t.msgs(core, "K8S-067") == {"[K8S-067] Role/reader: rule 1 uses '*' in resources of the core API group; list the resources it needs"}
+	verbs := rbac.deny with input as with_rule({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]})
+	t.ids(verbs) == {"K8S-067"}
+	count(rbac.deny) == 0 with input as with_rule({"apiGroups": ["constraints.gatekeeper.sh"], "resources": ["*"], "verbs": ["get"]})
+}
+
+test_k8s_073_named_objects_pass if {
+	named := with_rule({"apiGroups": ["admissionregistration.k8s.io"], "resources": ["validatingwebhookconfigurations"], "resourceNames": ["mine"], "verbs": ["patch"]})
+	count(rbac.warn) == 0 with input as named
 }
 
 # K8S-068
 test_k8s_068_secrets if {
 	t.msgs(rbac.warn, "K8S-068") == {"[K8S-068] Role/reader: rule 1 lets its subjects read every Secret (list); grant get on named secrets (resourceNames) only"} with input as with_rule({"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]})
 	count(rbac.warn) == 0 with input as with_rule({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["tls"]})
+	# a wildcard over another API group's resources grants no core Secrets (nor pods, nodes)
+	count(rbac.warn) == 0 with input as with_rule({"apiGroups": ["constraints.gatekeeper.sh"], "resources": ["*"], "verbs": ["get"]})
+	"K8S-068" in t.ids(rbac.warn) with input as with_rule({"apiGroups": ["*"], "resources": ["secrets"], "verbs": ["watch"]})
 }
 
 # K8S-069

@@ -272,14 +272,17 @@ findings contains k8s.workload_finding(
 	count(object.get(w.spec, "containers", [])) == 0
 }
 
-# K8S-043: the API token is mounted unless automountServiceAccountToken is false.
+# K8S-043: the API token is mounted by default; a pod that calls the API says so with an
+# explicit automountServiceAccountToken: true.
 findings contains k8s.workload_finding(
 	"K8S-043", w,
-	"mounts the service account token; set spec.automountServiceAccountToken: false unless the pod calls the Kubernetes API",
+	"mounts the service account token by default; set spec.automountServiceAccountToken: false (or true, explicitly, if the pod calls the Kubernetes API)",
 ) if {
 	some w in k8s.workloads
-	not w.spec.automountServiceAccountToken == false
+	not _automount_chosen(w.spec)
 }
+
+_automount_chosen(spec) if is_boolean(spec.automountServiceAccountToken)
 
 # K8S-044, K8S-045
 findings contains k8s.workload_finding(
