@@ -6,17 +6,11 @@ import data.portcullis_lib.config
 import data.portcullis_lib.documents
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 # K8S-007, K8S-008: long-running workloads' (non-init) containers.
 findings contains k8s.container_finding(
@@ -58,7 +52,7 @@ findings contains k8s.workload_finding("K8S-015", w, sprintf(
 scaled_by_hpa(w) if count(object.get(hpa_targets, [w.object.kind, k8s.namespace(w.object), k8s.name(w.object)], {})) > 0
 
 # K8S-016: needs every document at once (conftest test --combine).
-pdb_kinds := {"Deployment", "StatefulSet", "Rollout", "CloneSet"}
+pdb_kinds := {"Deployment", "StatefulSet", "Rollout", "CloneSet", "DeploymentConfig"}
 
 findings contains k8s.workload_finding("K8S-016", w, sprintf(
 	"has no PodDisruptionBudget; add one in the same namespace whose selector matches the pod labels {%s}",
@@ -191,6 +185,16 @@ findings contains k8s.object_finding("K8S-080", r, sprintf(
 }
 
 _blocking(spec) := {sprintf("maxUnavailable: %v", [spec.maxUnavailable]) | spec.maxUnavailable in {0, "0%"}} | {sprintf("minAvailable: %v", [spec.minAvailable]) | spec.minAvailable == "100%"}
+
+findings contains k8s.object_finding(
+	"K8S-080", r,
+	"sets neither minAvailable nor maxUnavailable; set one (e.g. maxUnavailable: 1)",
+) if {
+	some r in k8s.objects
+	r.object.kind == "PodDisruptionBudget"
+	not "minAvailable" in object.keys(object.get(r.object, "spec", {}))
+	not "maxUnavailable" in object.keys(object.get(r.object, "spec", {}))
+}
 
 # K8S-081 (collections only)
 findings contains k8s.object_finding(

@@ -177,3 +177,7 @@ test_crd_workloads if {
 	other := object.union(t.deployment, {"apiVersion": "example.com/v1", "kind": "Rollout"})
 	count(availability.warn) == 0 with input as t.remove(other, concat("", [c0, "/livenessProbe"]))
 }
+
+test_k8s_080_pdb_without_policy if {
+	t.msgs(availability.deny, "K8S-080") == {"[K8S-080] PodDisruptionBudget/web: sets neither minAvailable nor maxUnavailable; set one (e.g. maxUnavailable: 1)"} with input as t.remove(t.pdb, "/spec/minAvailable")
+}

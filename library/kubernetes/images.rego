@@ -6,17 +6,11 @@ import data.portcullis_lib.config
 import data.portcullis_lib.images
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 allowed_registries := config.param(
 	["kubernetes", "allowed_registries"],

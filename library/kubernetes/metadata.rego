@@ -5,17 +5,11 @@ package kubernetes.metadata
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 # Required labels per scope and category: data.portcullis.kubernetes.required_labels.
 default_required_labels := {

@@ -6,17 +6,11 @@ import data.portcullis_lib.config
 import data.portcullis_lib.documents
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 # K8S-017: needs every document at once (conftest test --combine).
 findings contains k8s.workload_finding("K8S-017", w, sprintf(

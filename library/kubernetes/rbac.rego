@@ -7,17 +7,11 @@ package kubernetes.rbac
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 # Every rule of every Role and ClusterRole: [object position, rule position].
 role_rules := [[i, j] |

@@ -6,17 +6,11 @@ package kubernetes.security
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 # K8S-001
 findings contains k8s.container_finding(
@@ -129,7 +123,18 @@ findings contains k8s.container_finding("K8S-028", c, sprintf(
 	not t in {"RuntimeDefault", "Localhost"}
 }
 
-# K8S-029: literal values for secret-looking environment variables.
+# K8S-029: literal values for secret-looking environment variables, and private keys in any value.
+findings contains k8s.container_finding("K8S-029", c, sprintf(
+	"has a private key in the literal value of env var %s; reference a Secret instead (env[].valueFrom.secretKeyRef)",
+	[e.name],
+)) if {
+	some c in k8s.containers
+	some e in object.get(c.container, "env", [])
+	is_string(e.value)
+	regex.match(`BEGIN [A-Z ]*PRIVATE KEY`, e.value)
+	not config.secret_name(e.name)
+}
+
 findings contains k8s.container_finding("K8S-029", c, sprintf(
 	"sets %s as a literal env value; reference a Secret instead (env[].valueFrom.secretKeyRef)",
 	[e.name],
@@ -229,12 +234,12 @@ _bad_selinux(field, v) if {
 _bad_selinux("type", v) if not v in selinux_types
 
 # K8S-037
-findings contains k8s.container_finding(
-	"K8S-037", c,
-	"sets procMount: Unmasked; remove securityContext.procMount (Default masks /proc)",
-) if {
+findings contains k8s.container_finding("K8S-037", c, sprintf(
+	"sets procMount: %v; remove securityContext.procMount (Default masks /proc)",
+	[c.container.securityContext.procMount],
+)) if {
 	some c in k8s.containers
-	c.container.securityContext.procMount == "Unmasked"
+	c.container.securityContext.procMount != "Default"
 }
 
 # K8S-038: sysctls outside the Pod Security Standards' safe set.

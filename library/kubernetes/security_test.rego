@@ -316,3 +316,19 @@ test_exemption_of_disabled_rule_not_reported if {
 	)
 	count(security.exempted) == 0 with input as d with data.portcullis.disabled_rules as ["K8S-001"]
 }
+
+test_k8s_037_other_proc_mount if {
+	t.ids(security.deny) == {"K8S-037"} with input as t.put(t.deployment, concat("", [c0, "/securityContext/procMount"]), "Other")
+}
+
+test_k8s_029_private_key_value if {
+	env := [{"name": "the_good_stuff", "value": "---BEGIN OPENSSH PRIVATE KEY---\nabc\n---END OPENSSH PRIVATE KEY---"}]
+	t.msgs(security.deny, "K8S-029") == {"[K8S-029] Deployment/web: container 'web': has a private key in the literal value of env var the_good_stuff; reference a Secret instead (env[].valueFrom.secretKeyRef)"} with input as t.put(t.deployment, concat("", [c0, "/env"]), env)
+}
+
+test_deployment_config_is_a_workload if {
+	dc := object.union(t.deployment, {"apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig"})
+	t.ids(security.deny) == {"K8S-001"} with input as t.put(dc, concat("", [c0, "/securityContext/privileged"]), true)
+	other := object.union(t.deployment, {"apiVersion": "example.com/v1", "kind": "DeploymentConfig"})
+	count(security.deny) == 0 with input as t.put(other, concat("", [c0, "/securityContext/privileged"]), true)
+}

@@ -5,17 +5,11 @@ package kubernetes.storage
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 # Stateful resources need an explicit acknowledgement (a reason, ticket or "true"):
 #   metadata.annotations["portcullis.dev/stateful-acknowledged"]
@@ -95,11 +89,10 @@ findings contains k8s.workload_finding("K8S-040", w, sprintf(
 }
 
 # K8S-041: container runtime sockets give full control of the node.
-runtime_sockets := {
-	"/var/run/docker.sock", "/run/docker.sock", "/var/run/containerd/containerd.sock",
-	"/run/containerd/containerd.sock", "/var/run/crio/crio.sock", "/run/crio/crio.sock",
-	"/var/run/cri-dockerd.sock", "/var/run", "/run",
-}
+runtime_socket_names := {"docker.sock", "containerd.sock", "crio.sock", "cri-dockerd.sock", "podman.sock", "dockershim.sock"}
+
+# The directories that hold them, mounted whole.
+runtime_socket_dirs := {"/var/run", "/run", "/var/run/docker", "/var/run/containerd", "/run/containerd", "/var/run/crio", "/run/crio"}
 
 findings contains k8s.workload_finding("K8S-041", w, sprintf(
 	"mounts the container runtime socket '%s' (volume '%s'); remove the volume",
@@ -110,9 +103,12 @@ findings contains k8s.workload_finding("K8S-041", w, sprintf(
 	_socket_path(v.hostPath.path)
 }
 
-_socket_path(p) if trim_suffix(p, "/") in runtime_sockets
+_socket_path(p) if trim_suffix(p, "/") in runtime_socket_dirs
 
-_socket_path(p) if endswith(p, ".sock")
+_socket_path(p) if {
+	parts := split(p, "/")
+	parts[count(parts) - 1] in runtime_socket_names
+}
 
 # K8S-042: host paths that expose the node (even when allowed_host_paths lists them).
 sensitive_host_paths := {"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/run", "/run", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/log"}

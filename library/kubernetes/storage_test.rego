@@ -111,3 +111,10 @@ test_k8s_042_other_paths_pass if {
 	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "h", "hostPath": {"path": "/etcd-data"}}])
 	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/etcd-data"]
 }
+
+test_k8s_041_other_sockets_pass if {
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "s", "hostPath": {"path": "/var/run/thing.sock"}}])
+	not "K8S-041" in t.ids(storage.deny) with input as d
+	dir := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "s", "hostPath": {"path": "/var/run/"}}])
+	"K8S-041" in t.ids(storage.deny) with input as dir
+}

@@ -9,17 +9,11 @@ import data.portcullis_lib.documents
 import data.portcullis_lib.images
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
 
-exempted contains r if {
-	some r in config.exempted(findings)
-}
+exempted := config.exempted(findings)
 
 # K8S-052
 findings contains k8s.workload_finding("K8S-052", w, sprintf(
@@ -100,6 +94,17 @@ findings contains k8s.object_finding("K8S-059", r, sprintf(
 	r.object.kind == "StatefulSet"
 	some i in object.get(k8s.by_kind_name, ["Service", k8s.namespace(r.object), r.object.spec.serviceName], {})
 	not k8s.objects[i].object.spec.clusterIP == "None"
+}
+
+findings contains k8s.object_finding("K8S-059", r, sprintf(
+	"names the Service '%s', which is not in the input; add it as a headless Service (clusterIP: None)",
+	[r.object.spec.serviceName],
+)) if {
+	documents.collection
+	some r in k8s.objects
+	r.object.kind == "StatefulSet"
+	is_string(r.object.spec.serviceName)
+	not k8s.defined("Service", k8s.namespace(r.object), r.object.spec.serviceName)
 }
 
 # K8S-060

@@ -105,3 +105,8 @@ test_k8s_083_tiller_and_dashboard if {
 	own := t.put(t.deployment, concat("", [c0, "/image"]), "ghcr.io/acme/dashboard:1.0")
 	count(workloads.deny) == 0 with input as own
 }
+
+test_k8s_059_service_missing if {
+	sts := object.union(t.deployment, {"kind": "StatefulSet", "spec": {"serviceName": "web"}})
+	t.msgs(workloads.warn, "K8S-059") == {"[K8S-059] manifests.yaml: StatefulSet/web: names the Service 'web', which is not in the input; add it as a headless Service (clusterIP: None)"} with input as t.combined([sts, service_account])
+}

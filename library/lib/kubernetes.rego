@@ -31,8 +31,8 @@ _expand(x) := [x] if {
 } else := []
 
 # Workloads: core kinds, plus the common CRDs that embed a pod template (Argo Rollouts,
-# OpenKruise CloneSets, Knative Services).
-pod_controller_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "Rollout", "CloneSet"}
+# OpenKruise CloneSets, OpenShift DeploymentConfigs, Knative Services).
+pod_controller_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "Rollout", "CloneSet", "DeploymentConfig"}
 
 workload_kinds := pod_controller_kinds | {"Pod", "CronJob"}
 
@@ -40,7 +40,7 @@ workload_kinds := pod_controller_kinds | {"Pod", "CronJob"}
 long_running_kinds := workload_kinds - {"Job", "CronJob"}
 
 # Kinds whose spec.replicas sets a number of identical pods.
-replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout", "CloneSet"}
+replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout", "CloneSet", "DeploymentConfig"}
 
 # Kinds whose name is shared with an unrelated core kind are told apart by API group.
 knative_service(o) if {
@@ -64,6 +64,11 @@ _foreign_group(o) if {
 _foreign_group(o) if {
 	o.kind == "CloneSet"
 	not startswith(o.apiVersion, "apps.kruise.io/")
+}
+
+_foreign_group(o) if {
+	o.kind == "DeploymentConfig"
+	not startswith(o.apiVersion, "apps.openshift.io/")
 }
 
 long_running(o) if {
@@ -158,8 +163,22 @@ container_finding(id, c, text) := _finding(
 )
 
 _finding(id, path, o, pod_annotations, container, text) := object.union(config.finding(id, path, resource(o), text), {"exemption": e}) if {
+	_may_be_exempt(o, pod_annotations)
 	e := exemption(id, o, pod_annotations, container)
 } else := config.finding(id, path, resource(o), text)
+
+# A cheap test first (memoised per object): most objects carry no exemption at all.
+_may_be_exempt(_, _) if count(exemption_entries) > 0
+
+_may_be_exempt(o, _) if {
+	some k, _ in annotations(o)
+	startswith(k, exemption_prefix)
+}
+
+_may_be_exempt(_, pod_annotations) if {
+	some k, _ in pod_annotations
+	startswith(k, exemption_prefix)
+}
 
 # Exemptions (library/README.md, "Exemptions"), first match wins:
 # 1. an annotation on the object or its pod template, with the reason as its value:

@@ -398,7 +398,11 @@ async function runBatched(engine: Engine, modules: Module[], namespaces: string[
   for (const config of configs) {
     engine.setData(withFile(baseData, config.file));
     const perNs: CheckResult[] = plan.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] }));
-    for (const doc of config.documents) {
+    const docs = config.documents;
+    for (let d = 0; d < docs.length; d++) {
+      const doc = docs[d];
+      // A checked document is not needed again: let it be collected (a 50 MB input is ~85k of them).
+      docs[d] = undefined;
       const scratch: CheckResult = { filename: config.filename, namespace: "", successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
       const row = (await evalRows(engine, query, doc, scratch, timeoutMs, false))[0];
       if (row === undefined) throw new ConftestError(`query rule: check: query rule: the library's query has no result`);

@@ -278,6 +278,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   [`${K}bad-statefulset-and-pvc-unacknowledged.yaml`]: {
     warn: ["K8S-019 StatefulSet/db", "K8S-020 PersistentVolumeClaim/uploads"],
+    combined: { warn: ["K8S-059 StatefulSet/db"] },
   },
   [`${K}bad-volumes-runtime-socket-and-host-etc.yaml`]: {
     deny: [
