@@ -4,8 +4,8 @@
 //   node --import tsx scripts/library-bigfile.ts 84981 /tmp/big.yaml
 //   /usr/bin/time -v portcullis test /tmp/big.yaml
 //
-// Every tenth Deployment has a finding or two (a latest tag, a missing probe) so the result
-// handling is exercised too; the rest pass the per-document rules with the default settings.
+// Like most real manifests checked without settings, every Deployment has a few findings (required
+// labels, service account, spread, ...); every tenth also uses the latest tag or lacks probes.
 
 import { createWriteStream } from "node:fs";
 

@@ -158,6 +158,7 @@ findings contains k8s.object_finding(
 	some r in k8s.objects
 	r.object.kind == "NetworkPolicy"
 	sel := k8s.selector_of(r.object)
+
 	# an empty podSelector means every pod of the namespace, present or future
 	count(object.get(sel, "matchLabels", {})) + count(object.get(sel, "matchExpressions", [])) > 0
 	not k8s.selects_pods(r.object)

@@ -48,6 +48,7 @@ test_k8s_073_named_objects_pass if {
 test_k8s_068_secrets if {
 	t.msgs(rbac.warn, "K8S-068") == {"[K8S-068] Role/reader: rule 1 lets its subjects read every Secret (list); grant get on named secrets (resourceNames) only"} with input as with_rule({"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]})
 	count(rbac.warn) == 0 with input as with_rule({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["tls"]})
+
 	# a wildcard over another API group's resources grants no core Secrets (nor pods, nodes)
 	count(rbac.warn) == 0 with input as with_rule({"apiGroups": ["constraints.gatekeeper.sh"], "resources": ["*"], "verbs": ["get"]})
 	"K8S-068" in t.ids(rbac.warn) with input as with_rule({"apiGroups": ["*"], "resources": ["secrets"], "verbs": ["watch"]})

@@ -104,6 +104,7 @@ test_catalog_ids_levels_fixes_and_peers if {
 		rules.catalog[id].fix != ""
 		is_object(rules.catalog[id].peers)
 	}
+
 	# every seed practice is enforced by at least one Kubernetes rule or a Dockerfile rule
 	every n in numbers.range(1, 12) {
 		some _, r in rules.catalog
