@@ -97,6 +97,13 @@ hpa := {
 	"spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 10},
 }
 
+test_k8s_015_production_namespace_pattern if {
+	one := t.put(t.put(t.deployment, "/spec/replicas", 1), "/metadata/namespace", "prod-eu-1")
+	count(availability.deny) == 0 with input as one
+	t.ids(availability.deny) == {"K8S-015"} with input as one with data.portcullis.kubernetes.production.namespace_pattern as "^prod-"
+	count(availability.deny) == 0 with input as one with data.portcullis.kubernetes.production.namespace_pattern as "^production-"
+}
+
 # K8S-050
 test_k8s_050_identical_probes if {
 	probe := {"httpGet": {"path": "/healthz", "port": "http"}}

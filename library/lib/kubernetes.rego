@@ -277,6 +277,14 @@ production_values := {v | some v in config.param(["kubernetes", "production", "v
 
 production(o) if namespace(o) in production_namespaces
 
+# kubernetes.production.namespace_pattern: a regular expression over namespace names ("^prod-").
+production_namespace_pattern := config.param(["kubernetes", "production", "namespace_pattern"], "")
+
+production(o) if {
+	production_namespace_pattern != ""
+	regex.match(production_namespace_pattern, namespace(o))
+}
+
 production(o) if labels(o)[production_label] in production_values
 
 production(o) if {
