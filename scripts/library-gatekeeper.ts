@@ -67,11 +67,17 @@ function libraryEngine(): { engine: Engine; namespaces: string[] } {
 }
 
 function catalog(engine: Engine): Rule[] {
-  const rs = engine.query("x = data.portcullis_lib.rules.catalog") as { bindings: { x: Record<string, Omit<Rule, "id">> } }[];
+  const rs = syncRows(engine.query("x = data.portcullis_lib.rules.catalog")) as { bindings: { x: Record<string, Omit<Rule, "id">> } }[];
   return Object.entries(rs[0].bindings.x)
     .filter(([id, r]) => id.startsWith("K8S-") && !/combined input/.test(r.title))
     .map(([id, r]) => ({ id, title: r.title, level: r.level, package: r.package }))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** The library does no I/O, so its queries answer synchronously. */
+function syncRows(rs: unknown): unknown[] {
+  if (!Array.isArray(rs)) throw new Error("the library's query needed I/O");
+  return rs;
 }
 
 const kindOf = (id: string) => `Portcullis${id.replace("-", "").replace("K8S", "K8s")}`;
@@ -131,7 +137,7 @@ function firingDocuments(lib: { engine: Engine; namespaces: string[] }): Map<str
       if ((doc as { kind?: string })?.kind === "List") continue; // a suite case reviews one object
       for (const ns of lib.namespaces) {
         for (const lvl of ["deny", "warn"]) {
-          const rows = lib.engine.query(`x = data.${ns}.${lvl}`, { input: doc }) as { bindings: { x: { id: string }[] } }[];
+          const rows = syncRows(lib.engine.query(`x = data.${ns}.${lvl}`, { input: doc })) as { bindings: { x: { id: string }[] } }[];
           for (const row of rows) for (const r of row.bindings.x) if (!out.has(r.id)) out.set(r.id, doc);
         }
       }
