@@ -404,7 +404,7 @@ async function runBatched(engine: Engine, modules: Module[], namespaces: string[
       // A checked document is not needed again: let it be collected (a 50 MB input is ~85k of them).
       docs[d] = undefined;
       const scratch: CheckResult = { filename: config.filename, namespace: "", successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
-      const row = (await evalRows(engine, query, doc, scratch, timeoutMs, false))[0];
+      const row = (await evalRows(engine, query, doc, scratch, timeoutMs, false, `the built-in library (document ${d + 1} of ${config.filename})`))[0];
       if (row === undefined) throw new ConftestError(`query rule: check: query rule: the library's query has no result`);
       const bindings = row.bindings;
       const outputs = scratch.queries!.flatMap((q) => q.outputs ?? []);
@@ -481,7 +481,8 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
   return (await evalRows(engine, query, input, result, timeoutMs, trace)).map((r) => r.expressions[0]);
 }
 
-async function evalRows(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<RawResult[]> {
+/** `label` names the query in error messages (the library's batched query is long). */
+async function evalRows(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean, label = query): Promise<RawResult[]> {
   const outputs: string[] = [];
   const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
   let rows;
@@ -493,7 +494,7 @@ async function evalRows(engine: Engine, query: string, input: unknown, result: C
   } catch (e) {
     if (e instanceof RegoError && isTimeout(e)) {
       // Worded here, where the limit and the flag that sets it are known (conftest has none).
-      throw new ConftestError(`query rule: check: query rule: ${query}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
+      throw new ConftestError(`query rule: check: query rule: ${label}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
     }
     if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
     throw e;

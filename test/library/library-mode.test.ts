@@ -5,7 +5,7 @@
 
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
+import { readdirSync, mkdtempSync, rmSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
@@ -81,4 +81,21 @@ describe("library mode", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("library mode: a timeout names the document, not the whole batched query", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-library-timeout-"));
+  try {
+    // one document with a lot of work: a List of 300 Deployments
+    const dep = (i: number) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: `d${i}` }, spec: { template: { spec: { containers: [{ name: "c", image: "nginx" }] } } } });
+    const file = join(dir, "list.json");
+    writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: 300 }, (_, i) => dep(i)) }));
+    const opts: TestOptions = { policy: [LIBRARY], allNamespaces: true, skipTestFiles: true, library: true, timeoutMs: 1 };
+    await assert.rejects(runChecks(loadPolicies(opts), readConfigs([file], opts), opts), (e: Error) => {
+      assert.match(e.message, /^query rule: check: query rule: the built-in library \(document 1 of .*list\.json\): evaluation exceeded the --timeout of 1ms \(raise --timeout or fix the policy\)$/);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
