@@ -8,7 +8,7 @@
 // path says list) are errors, worded as Gatekeeper's.
 
 import { isPlainObject, type Obj } from "../yaml.ts";
-import type { ListNode, Path, Tester } from "./path.ts";
+import { pathString, type ListNode, type Path, type PathNode, type Tester } from "./path.ts";
 
 /** What a mutator writes at the end of its location. */
 export interface Setter {
@@ -44,10 +44,9 @@ export function keyEquals(want: string | number, got: unknown): boolean {
   return typeof got === "string" && got === want;
 }
 
-function goPlusV(n: ListNode | { type: "Object"; reference: string }): string {
-  if (n.type === "Object") return `&{Reference:${n.reference}}`;
-  const kv = n.keyValue === null ? "<nil>" : String(n.keyValue);
-  return `&{KeyField:${n.keyField} KeyValue:${kv} Glob:${n.glob}}`;
+/** A path node as Go's %+v prints it (through the node's String method). */
+function goPlusV(n: PathNode): string {
+  return pathString([n]);
 }
 
 /** Mutate `root` in place along `path`. Returns whether the setter ran. */

@@ -448,7 +448,8 @@ function buildAssignImage(o: Obj): Mutator {
       let cur = "";
       if (Object.hasOwn(obj, key)) {
         const v = obj[key];
-        if (typeof v !== "string") throw new MutationError(`expected value at AssignImage location to be a string, got ${goValue(v)} of type ${goType(v)}`);
+        // Gatekeeper's text shows its shadowed variable: always `got  of type string`.
+        if (typeof v !== "string") throw new MutationError("expected value at AssignImage location to be a string, got  of type string");
         cur = v;
       }
       obj[key] = mutateImage(domain, imgPath, tag, cur);

@@ -255,7 +255,7 @@ export function newTester(location: Path, tests: PathTest[]): Tester {
     }
   }
   if (highestMust > lowestMustNot) {
-    const p = (k: number) => (paths.has(k) ? goQuote(pathString(paths.get(k)!)) : '"%!q(<nil>)"');
+    const p = (k: number) => (paths.has(k) ? goQuote(pathString(paths.get(k)!)) : "<nil>");
     throw new PathError(`conflicting path test conditions: path ${p(highestMust)} is marked MustExist but parent ${p(lowestMustNot)} MustNotExist`);
   }
   return new Tester(byDepth);
