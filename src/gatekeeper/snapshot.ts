@@ -13,6 +13,7 @@ import { ConstraintError, isConstraint } from "./constraint.ts";
 import { wildcardMatches } from "./match.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import type { GatekeeperObjects } from "./state.ts";
+import { MutationSystem, type MutatorStatus } from "./mutation/system.ts";
 
 /** The enforcement point of the validating webhook (scopedEnforcementActions). */
 export const WEBHOOK_ENFORCEMENT_POINT = "validation.gatekeeper.sh";
@@ -50,6 +51,8 @@ export interface SnapshotReport {
   constraints: ConstraintReport[];
   providers: ObjectReport[];
   config: ObjectReport | null;
+  /** Mutators: ingestion errors and schema conflicts (mutation/). */
+  mutators: MutatorStatus[];
 }
 
 export interface Snapshot {
@@ -57,6 +60,10 @@ export interface Snapshot {
   /** Namespace patterns excluded per process by the Config (wildcards as Gatekeeper's). */
   readonly excluded: Readonly<Record<Process, readonly string[]>>;
   readonly report: SnapshotReport;
+  /** The mutators, ordered and checked for conflicts (the mutating webhook's). */
+  readonly mutation: MutationSystem;
+  /** The Namespaces the source knows (the mutating webhook's namespaceSelector). */
+  readonly namespaces: ReadonlyMap<string, Obj>;
 }
 
 export interface SnapshotOptions {
@@ -102,7 +109,7 @@ export function isNamespaceExcluded(snap: Snapshot, process: Process, namespace:
 /** Compile a set of Gatekeeper objects into a snapshot; bad objects are reported and left out. */
 export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {}): Snapshot {
   const client = new Client({ enforcementPoint: opts.enforcementPoint ?? WEBHOOK_ENFORCEMENT_POINT, externalData: { allowHTTP: opts.allowHTTPProviders === true } });
-  const report: SnapshotReport = { templates: [], constraints: [], providers: [], config: null };
+  const report: SnapshotReport = { templates: [], constraints: [], providers: [], config: null, mutators: [] };
 
   // Providers first: templates are compiled with external_data known to the compiler.
   for (const p of objs.providers) {
@@ -154,5 +161,7 @@ export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {
   }
   client.setNamespaces(objs.namespaces);
   if (objs.inventory) client.setInventoryDoc(objs.inventory);
-  return { client, excluded, report };
+  const mutation = MutationSystem.build(objs.mutators ?? []);
+  report.mutators = [...mutation.statuses];
+  return { client, excluded, report, mutation, namespaces: objs.namespaces };
 }

@@ -50,7 +50,7 @@ export interface MutateResult {
   mutated: boolean;
   /** Passes run (0: nothing applied). */
   iterations: number;
-  /** The mutators that changed the object, in application order. */
+  /** The mutators applied in the passes that changed the object, in application order. */
   applied: string[];
 }
 
@@ -137,6 +137,7 @@ export class MutationSystem {
     for (let iteration = 1; iteration <= maxIterations; iteration++) {
       const old = structuredClone(m.object);
       let changedThisPass = 0;
+      const appliedThisPass: string[] = [];
       for (const mut of this.mutators) {
         if (this.db.hasConflicts(mut.id)) continue;
         if (opts.deadline !== undefined && Date.now() > opts.deadline) throw new MutationDeadlineError();
@@ -151,7 +152,7 @@ export class MutationSystem {
         try {
           if (mut.mutate(m)) {
             changedThisPass++;
-            applied.push(mut.id);
+            appliedThisPass.push(mut.id);
           }
         } catch (e) {
           throw new MutationFailure(`mutation ${uuid} for mutator ${mut.id} failed for ${describe(m.object)}: ${(e as Error).message}`);
@@ -161,6 +162,8 @@ export class MutationSystem {
         if (iteration === 1) return { mutated: false, iterations: 0, applied: [] };
         return { mutated: true, iterations: iteration, applied };
       }
+      // Gatekeeper logs the mutators of the passes that changed the object.
+      applied.push(...appliedThisPass);
     }
     throw new MutationFailure(`mutation not converging: mutation ${uuid} not converging for ${describe(m.object)}`);
   }
