@@ -19,6 +19,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--cert-service-name <name>", "the webhook Service; the certificate is for <name>.<namespace>.svc", "gatekeeper-webhook-service")
     .option("--cert-extra-name <name>", "another DNS name or IP address for the generated certificate; repeatable", repeat, [])
     .option("--validating-webhook-configuration-name <name>", "ValidatingWebhookConfiguration that gets the generated CA as caBundle", "gatekeeper-validating-webhook-configuration")
+    .option("--mutating-webhook-configuration-name <name>", "MutatingWebhookConfiguration (the /v1/mutate webhook) that gets the generated CA as caBundle", "gatekeeper-mutating-webhook-configuration")
     .option("--port <port>", "webhook port (HTTPS)", "8443")
     .option("--host <address>", "webhook listening address", "0.0.0.0")
     .option("--cert-dir <dir>", "directory with tls.crt and tls.key (reloaded when they change)", "/certs")

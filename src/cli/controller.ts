@@ -21,6 +21,7 @@ export interface ControllerOptions {
   certSecret: string;
   certServiceName: string;
   validatingWebhookConfigurationName: string;
+  mutatingWebhookConfigurationName?: string;
   disableCertRotation?: boolean;
   certExtraName: string[];
   port: string;
@@ -92,6 +93,7 @@ async function clusterSource(o: ControllerOptions, log: Logger): Promise<PolicyS
       certSecret: o.certSecret,
       certServiceName: o.certServiceName,
       webhookConfigurationName: o.validatingWebhookConfigurationName,
+      mutatingWebhookConfigurationName: o.mutatingWebhookConfigurationName,
       extraCertNames: o.certExtraName,
       operations: o.operation.length ? o.operation.flatMap((x) => x.split(",")) : ["webhook"],
       log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : level === "debug" ? log.debug(msg, fields) : log.info(msg, fields)),
