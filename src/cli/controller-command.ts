@@ -1,4 +1,4 @@
-// Registers `portcullis controller` (Gatekeeper's controller manager: --operation=webhook).
+// Registers `portcullis controller` (Gatekeeper's controller manager: --operation=webhook, mutation-webhook, audit).
 import { Option, type Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { runController } from "./controller.ts";
@@ -8,8 +8,8 @@ const repeat = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command, io: CliIO): void {
   program
     .command("controller")
-    .description("Run Gatekeeper's validating admission webhook and audit (--operation=webhook,audit; docs/gatekeeper-webhook.md, docs/audit.md)")
-    .option("--operation <op>", "what this process does; repeatable or comma-separated: webhook, audit", repeat, [])
+    .description("Run Gatekeeper's validating and mutating admission webhooks and audit (--operation=webhook,mutation-webhook,audit; docs/gatekeeper-webhook.md, docs/gatekeeper-mutation.md, docs/audit.md)")
+    .option("--operation <op>", "what this process does; repeatable or comma-separated: webhook, mutation-webhook, audit", repeat, [])
     .option("--policy-dir <dir>", "read ConstraintTemplates, constraints, Config, Providers and Namespaces from YAML files here (watched)")
     .option("--kubeconfig <file>", "read them from the cluster this kubeconfig points at")
     .option("--in-cluster", "read them from the cluster the pod runs in (the default in a pod without --policy-dir or --kubeconfig)")

@@ -49,7 +49,7 @@ export class ClusterController implements PolicySource {
         secretName: o.certSecret,
         serviceName: o.certServiceName,
         validatingWebhookConfigurations: o.webhookConfigurationName !== undefined ? [o.webhookConfigurationName] : undefined,
-        mutatingWebhookConfigurations: o.mutatingWebhookConfigurationName !== undefined ? [o.mutatingWebhookConfigurationName] : undefined,
+        mutatingWebhookConfigurations: !(o.operations ?? []).includes("mutation-webhook") ? [] : o.mutatingWebhookConfigurationName !== undefined ? [o.mutatingWebhookConfigurationName] : undefined,
         extraNames: o.extraCertNames,
         log: o.log,
       });
@@ -61,7 +61,7 @@ export class ClusterController implements PolicySource {
         throw e;
       }
     }
-    const source = new ClusterSource({ client, gatekeeperNamespace: o.namespace, operations: o.operations, podName: o.podName, log: o.log });
+    const source = new ClusterSource({ client, gatekeeperNamespace: o.namespace, operations: o.operations, mutation: (o.operations ?? []).includes("mutation-webhook"), podName: o.podName, log: o.log });
     return new ClusterController(client, source, rotator);
   }
 

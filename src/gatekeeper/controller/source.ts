@@ -54,7 +54,7 @@ export interface ClusterSourceOptions extends KubeConfigOptions {
   debounceMs?: number;
   /** Create, update and delete the constraint CRDs. Default true. */
   manageCRDs?: boolean;
-  /** Watch the mutators (mutations.gatekeeper.sh; their CRDs must be installed). Default true. */
+  /** Watch the mutators (mutations.gatekeeper.sh; their CRDs must be installed): --operation=mutation-webhook. Default false. */
   mutation?: boolean;
   /** Write status.byPod entries. Default true. */
   writeStatus?: boolean;
@@ -119,7 +119,7 @@ export class ClusterSource implements PolicySource {
     this.configs = new Informer(c, CONFIGS, { ...io, namespace: this.ns, fieldSelector: "metadata.name=config" });
     this.providers = new Informer(c, PROVIDERS, io);
     this.namespaces = new Informer(c, NAMESPACES, io);
-    this.mutators = this.opts.mutation === false ? [] : MUTATORS.map((r) => new Informer(c, r, io));
+    this.mutators = this.opts.mutation !== true ? [] : MUTATORS.map((r) => new Informer(c, r, io));
     for (const inf of [this.templates, this.configs, this.providers, this.namespaces, ...this.mutators]) {
       inf.onError((e) => this.log("error", "watch failed; retrying", { resource: inf.ref.plural, err: errorText(e) }));
     }

@@ -69,6 +69,8 @@ export interface WebhookServerOptions {
   threads?: number;
   source: PolicySource;
   webhook: WebhookOptions;
+  /** Which endpoints to serve: validation (/v1/admit, /v1/admitlabel), mutation (/v1/mutate). Default both. */
+  endpoints?: { validation: boolean; mutation: boolean };
   metricsPerConstraint?: boolean;
   logger: Logger;
   /** Provider URLs may use http:// (tests only). */
@@ -347,7 +349,9 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
   const webhookHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? "/", "https://localhost");
     if (health(url.pathname, res)) return;
-    const kind = url.pathname === "/v1/admit" ? "admit" : url.pathname === "/v1/admitlabel" ? "label" : url.pathname === "/v1/mutate" ? "mutate" : null;
+    const validation = o.endpoints?.validation ?? true;
+    const mutation = o.endpoints?.mutation ?? true;
+    const kind = validation && url.pathname === "/v1/admit" ? "admit" : validation && url.pathname === "/v1/admitlabel" ? "label" : mutation && url.pathname === "/v1/mutate" ? "mutate" : null;
     if (!kind) {
       req.resume();
       return finish(res, 404, "404 page not found\n", { "Content-Type": "text/plain; charset=utf-8" });

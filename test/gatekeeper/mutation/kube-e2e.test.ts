@@ -1,4 +1,4 @@
-// Mutation end to end: `portcullis controller --operation=webhook --kubeconfig K` against a real
+// Mutation end to end: `portcullis controller --operation=webhook,mutation-webhook --kubeconfig K` against a real
 // API server (../shared/kube), driven with kubectl as a user would. The mutation CRDs of deploy/
 // apply; the controller injects its CA into the MutatingWebhookConfiguration; an Assign and an
 // AssignImage and an AssignMetadata applied with kubectl reach the webhook through the cluster
@@ -108,7 +108,7 @@ test("portcullis controller --kubeconfig: kubectl creates Pods through the mutat
     const w = await k(["apply", "-f", "-"], mwc(port));
     assert.equal(w.code, 0, w.err);
 
-    child = spawn(process.execPath, [...SOURCE_CLI, "controller", "--operation=webhook", "--kubeconfig", kube.kubeconfig, "--port", String(port), "--host", "127.0.0.1", "--cert-dir", certDir, "--cert-extra-name", "127.0.0.1", "--metrics-addr", "0", "--health-addr", "127.0.0.1:0", "--max-serving-threads", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+    child = spawn(process.execPath, [...SOURCE_CLI, "controller", "--operation=webhook,mutation-webhook", "--kubeconfig", kube.kubeconfig, "--port", String(port), "--host", "127.0.0.1", "--cert-dir", certDir, "--cert-extra-name", "127.0.0.1", "--metrics-addr", "0", "--health-addr", "127.0.0.1:0", "--max-serving-threads", "1"], { stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (c) => (err += c));
     await until(async () => /"msg":"Webhook serving\."/.test(err) || child!.exitCode !== null, "the webhook to serve", 60000);
     assert.equal(child.exitCode, null, err);
