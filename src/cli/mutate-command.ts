@@ -49,7 +49,7 @@ export function register(program: Command, io: CliIO): void {
         io.exitCode = 1;
         return;
       }
-      const r = mutateOffline(objects, { operation: op, timeoutMs: timeout });
+      const r = await mutateOffline(objects, { operation: op, timeoutMs: timeout });
       for (const e of r.errors) io.err(`${e}\n`);
       if (r.objects.length > 0) {
         io.out(o.output === "json" ? r.objects.map((x) => JSON.stringify(x, null, 4)).join("\n---\n") + "\n" : printObjects(r.objects));

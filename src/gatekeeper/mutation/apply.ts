@@ -8,6 +8,7 @@
 // path says list) are errors, worded as Gatekeeper's.
 
 import { isPlainObject, type Obj } from "../yaml.ts";
+import { cloneValue, ExternalDataPlaceholder } from "./externaldata.ts";
 import { pathString, type ListNode, type Path, type PathNode, type Tester } from "./path.ts";
 
 /** What a mutator writes at the end of its location. */
@@ -30,6 +31,7 @@ export class MutationError extends Error {
 /** Go's %T of a decoded JSON value, for the mismatch errors. */
 export function goType(v: unknown): string {
   if (v === null || v === undefined) return "<nil>";
+  if (v instanceof ExternalDataPlaceholder) return "*unversioned.ExternalDataPlaceholder";
   if (Array.isArray(v)) return "[]interface {}";
   if (isPlainObject(v)) return "map[string]interface {}";
   if (typeof v === "string") return "string";
@@ -70,7 +72,7 @@ export function mutatePath(path: Path, tester: Tester, setter: Setter, root: Obj
     const node = path[depth];
     const last = depth === path.length - 1;
     if (node.type === "Object") {
-      if (!isPlainObject(current)) {
+      if (!isPlainObject(current) || current instanceof ExternalDataPlaceholder) {
         throw new MutationError(`mismatch between path entry (type: object) and received object (type: ${goType(current)}). Path: ${goPlusV(node)}`);
       }
       const exists = Object.hasOwn(current, node.reference);
@@ -99,7 +101,7 @@ export function mutatePath(path: Path, tester: Tester, setter: Setter, root: Obj
       if (node.glob) {
         mutated = walk(el, depth + 1)[0] || mutated;
         found = true;
-      } else if (isPlainObject(el) && Object.hasOwn(el, node.keyField) && keyEquals(node.keyValue!, el[node.keyField])) {
+      } else if (isPlainObject(el) && !(el instanceof ExternalDataPlaceholder) && Object.hasOwn(el, node.keyField) && keyEquals(node.keyValue!, el[node.keyField])) {
         if (!tester.existsOkay(depth)) return [false, list];
         mutated = walk(el, depth + 1)[0] || mutated;
         found = true;
@@ -124,12 +126,12 @@ export function mutatePath(path: Path, tester: Tester, setter: Setter, root: Obj
       if (Object.hasOwn(el, node.keyField) && keyEquals(node.keyValue, el[node.keyField])) {
         if (!Object.hasOwn(value, node.keyField) || !keyEquals(node.keyValue, value[node.keyField])) throw new MutationError("key value of replaced object must not change");
         if (!tester.existsOkay(depth)) return [false, list];
-        list[i] = structuredClone(value);
+        list[i] = cloneValue(value);
         return [true, list];
       }
     }
     if (!tester.missingOkay(depth)) return [false, list];
-    list.push(structuredClone(value));
+    list.push(cloneValue(value));
     return [true, list];
   };
 

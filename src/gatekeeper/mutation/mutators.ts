@@ -15,6 +15,7 @@ import { objectMatches, validateMatch, type Match } from "../match.ts";
 import { newTester, parsePath, pathString, PathError, type Condition, type Path, type PathTest, type Tester } from "./path.ts";
 import { goType, mutatePath, MutationError, keyEquals, type Setter } from "./apply.ts";
 import { imagePartsError, mutateImage } from "./image.ts";
+import { cloneValue, ExternalDataPlaceholder, type ExternalDataRef } from "./externaldata.ts";
 
 export const MUTATIONS_GROUP = "mutations.gatekeeper.sh";
 export const MUTATOR_KINDS = ["Assign", "AssignMetadata", "ModifySet", "AssignImage"] as const;
@@ -37,6 +38,8 @@ export interface Mutable {
   source: "Original" | "Generated";
   /** CREATE or UPDATE in the webhook; "" offline (then only mutators for every operation apply). */
   operation: string;
+  /** The requesting user (externalData `dataSource: Username`). */
+  username?: string;
 }
 
 export interface GVK {
@@ -233,9 +236,10 @@ function goValue(v: unknown): string {
 }
 
 interface AssignValue {
-  kind: "value" | "fromMetadata";
+  kind: "value" | "fromMetadata" | "externalData";
   value?: unknown;
   field?: "namespace" | "name";
+  ref?: ExternalDataRef;
 }
 
 function readAssign(params: Obj): AssignValue {
@@ -245,7 +249,19 @@ function readAssign(params: Obj): AssignValue {
   if (set.length === 0) throw new MutatorError("assign must set one of `externalData`, `value` or `fromMetadata`: invalid assign field");
   if (set.length > 1) throw new MutatorError("assign must only set one of `externalData`, `value` or `fromMetadata`: invalid assign field");
   if (has("externalData")) {
-    throw new MutatorError("assign.externalData is not supported by Portcullis (external data providers are called only from Rego's external_data)");
+    const ed = optObject(a.externalData, "spec.parameters.assign.externalData");
+    const provider = optString(ed.provider, "spec.parameters.assign.externalData.provider");
+    const dataSource = optString(ed.dataSource, "spec.parameters.assign.externalData.dataSource") || "ValueAtLocation";
+    const failurePolicy = optString(ed.failurePolicy, "spec.parameters.assign.externalData.failurePolicy") || "Fail";
+    const dflt = optString(ed.default, "spec.parameters.assign.externalData.default");
+    if (dataSource !== "ValueAtLocation" && dataSource !== "Username") {
+      throw new MutatorError(`spec.parameters.assign.externalData.dataSource: Unsupported value: ${JSON.stringify(dataSource)}: supported values: "ValueAtLocation", "Username"`);
+    }
+    if (failurePolicy !== "UseDefault" && failurePolicy !== "Ignore" && failurePolicy !== "Fail") {
+      throw new MutatorError(`spec.parameters.assign.externalData.failurePolicy: Unsupported value: ${JSON.stringify(failurePolicy)}: supported values: "UseDefault", "Ignore", "Fail"`);
+    }
+    if (failurePolicy === "UseDefault" && dflt === "") throw new MutatorError("`default` must not be empty when `failurePolicy` is set to `UseDefault`");
+    return { kind: "externalData", ref: { provider, dataSource, failurePolicy, default: dflt } };
   }
   if (has("fromMetadata")) {
     const fm = optObject(a.fromMetadata, "spec.parameters.assign.fromMetadata");
@@ -257,22 +273,35 @@ function readAssign(params: Obj): AssignValue {
 }
 
 function assignedValue(a: AssignValue, m: Mutable): unknown {
+  if (a.kind === "externalData") return new ExternalDataPlaceholder(a.ref!, a.ref!.dataSource === "Username" ? (m.username ?? "") : "");
   if (a.kind === "fromMetadata") {
     const meta = metaOf(m.object);
     const v = a.field === "namespace" ? meta.namespace : meta.name;
     return typeof v === "string" ? v : "";
   }
-  return structuredClone(a.value);
+  return cloneValue(a.value);
 }
 
 function valueSetter(value: unknown): Setter {
   return {
     keyedListOkay: true,
     setValue(obj, key) {
+      if (value instanceof ExternalDataPlaceholder) {
+        // The placeholder remembers the value it replaces (the key sent to the provider).
+        const incoming = new ExternalDataPlaceholder(value.ref, value.valueAtLocation);
+        if (Object.hasOwn(obj, key)) {
+          const prev = obj[key];
+          if (prev instanceof ExternalDataPlaceholder) incoming.valueAtLocation = prev.valueAtLocation;
+          else if (typeof prev === "string") incoming.valueAtLocation = prev;
+          else throw new MutationError(`value assigned to external data placeholder is not a string, got ${goValue(prev)} (${goType(prev)})`);
+        }
+        obj[key] = incoming;
+        return;
+      }
       obj[key] = value;
     },
     keyedListValue() {
-      if (!isPlainObject(value)) throw new MutationError(`assign.value for keyed list is not an object: ${goValue(value)}`);
+      if (!isPlainObject(value) || value instanceof ExternalDataPlaceholder) throw new MutationError(`assign.value for keyed list is not an object: ${goValue(value)}`);
       return value;
     },
   };
@@ -324,6 +353,7 @@ function buildAssign(o: Obj): Mutator {
     }
   }
   if (last.type === "List" && assign.kind === "fromMetadata") throw new MutatorError("cannot assign a metadata field to a list");
+  if (last.type === "List" && assign.kind === "externalData") throw new MutatorError("cannot assign external data response to a list");
   const t = tester(path, readPathTests(name, "Assign", params));
   const applies = readApplyTo(spec);
   const bindings = validatedBindings(name, "Assign", applies);
@@ -335,7 +365,8 @@ function buildAssign(o: Obj): Mutator {
     path,
     bindings,
     terminalType: "Unknown",
-    mustTerminate: false,
+    // A placeholder must stay a leaf: no other mutator may go deeper through it.
+    mustTerminate: assign.kind === "externalData",
     matches: (m) => appliesTo(applies, m.object, m.operation) && objectMatches(match, m.object, m.namespace, m.source),
     mutate: (m) => mutatePath(path, t, valueSetter(assignedValue(assign, m)), m.object),
   };
@@ -351,6 +382,7 @@ function buildAssignMetadata(o: Obj): Mutator {
     ["labels", "annotations"].includes((path[1] as { reference: string }).reference);
   if (!valid) throw new MutatorError(`invalid location for assignmetadata ${name}: ${location}`);
   const assign = readAssign(params);
+  if (assign.kind === "externalData" && assign.ref!.dataSource !== "Username") throw new MutatorError(`only username data source is supported for assignmetadata ${name}`);
   if (assign.kind === "value" && typeof assign.value !== "string") {
     throw new MutatorError(`spec.parameters.assign.value field must be a string for AssignMetadata ${JSON.stringify(name)}`);
   }
@@ -372,6 +404,9 @@ function buildAssignMetadata(o: Obj): Mutator {
 /** Deep equality of decoded JSON values (go-cmp's cmp.Equal on them). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (a instanceof ExternalDataPlaceholder || b instanceof ExternalDataPlaceholder) {
+    return a instanceof ExternalDataPlaceholder && b instanceof ExternalDataPlaceholder && a.valueAtLocation === b.valueAtLocation && JSON.stringify(a.ref) === JSON.stringify(b.ref);
+  }
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
   if (isPlainObject(a)) {
     if (!isPlainObject(b)) return false;
@@ -406,7 +441,7 @@ function buildModifySet(o: Obj): Mutator {
       if (!Array.isArray(cur)) throw new MutationError(`${goValue(cur)} is not a list of values, cannot treat it as a set`);
       if (op === "merge") {
         const out = [...cur];
-        for (const v of fromList) if (!out.some((x) => jsonEqual(v, x))) out.push(structuredClone(v));
+        for (const v of fromList) if (!out.some((x) => jsonEqual(v, x))) out.push(cloneValue(v));
         obj[key] = out;
       } else {
         obj[key] = cur.filter((x) => !fromList.some((v) => jsonEqual(v, x)));

@@ -8,8 +8,12 @@ import { gvkOf, metaOf, type Obj } from "../yaml.ts";
 import { isMutatorObject } from "./mutators.ts";
 import { MutationFailure, MutationSystem } from "./system.ts";
 import { conflictMessage } from "./schema.ts";
+import { cloneValue, providerCaller, type ProviderCaller } from "./externaldata.ts";
+import { isProvider, parseProvider, type Provider } from "../externaldata.ts";
 
 export interface OfflineOptions {
+  /** External data providers (default: the Provider objects of the input, called over HTTPS). */
+  callProvider?: ProviderCaller;
   /** "" (default), "CREATE" or "UPDATE". */
   operation?: string;
   /** Per-object deadline, ms (default 10000). */
@@ -33,11 +37,20 @@ function describe(o: Obj): string {
   return `${g.kind} ${ns}${typeof meta.name === "string" ? meta.name : String(meta.generateName ?? "")}`;
 }
 
-export function mutateOffline(objects: Obj[], opts: OfflineOptions = {}): OfflineResult {
+export async function mutateOffline(objects: Obj[], opts: OfflineOptions = {}): Promise<OfflineResult> {
   const mutatorObjs = objects.filter(isMutatorObject);
   const others = objects.filter((o) => !isMutatorObject(o));
-  const system = MutationSystem.build(mutatorObjs);
+  const providers = new Map<string, Provider>();
   const errors: string[] = [];
+  for (const o of others.filter(isProvider)) {
+    try {
+      const p = parseProvider(o);
+      providers.set(p.name, p);
+    } catch (e) {
+      errors.push(`invalid Provider: ${(e as Error).message}`);
+    }
+  }
+  const system = MutationSystem.build(mutatorObjs);
   for (const s of system.statuses) {
     for (const e of s.errors) if (e.code === "ingest_error") errors.push(`invalid mutator ${s.kind} ${s.name}: ${e.message}`);
   }
@@ -54,9 +67,10 @@ export function mutateOffline(objects: Obj[], opts: OfflineOptions = {}): Offlin
   for (const o of others) {
     const nsName = typeof metaOf(o).namespace === "string" ? (metaOf(o).namespace as string) : "";
     const namespace = nsName === "" ? null : (namespaces.get(nsName) ?? (nsName === "default" ? { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } } : null));
-    const object = structuredClone(o);
+    const object = cloneValue(o);
     try {
-      const r = system.mutate({ object, namespace, source: "Original", operation: opts.operation ?? "" }, { deadline: Date.now() + timeout });
+      const deadline = Date.now() + timeout;
+      const r = await system.mutateResolved({ object, namespace, source: "Original", operation: opts.operation ?? "" }, { deadline, callProvider: opts.callProvider ?? providerCaller(providers, deadline) });
       if (r.mutated) mutatedCount++;
       out.push(object);
     } catch (e) {

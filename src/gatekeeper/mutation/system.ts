@@ -11,6 +11,7 @@ import { isPlainObject, gvkOf, metaOf, type Obj } from "../yaml.ts";
 import { MatchError } from "../match.ts";
 import { buildMutator, jsonEqual, MUTATIONS_GROUP, type Mutable, type Mutator } from "./mutators.ts";
 import { conflictMessage, SchemaDB } from "./schema.ts";
+import { cloneValue, hasPlaceholders, ProviderNotFound, resolvePlaceholders, type ProviderCaller, type ResolveLog } from "./externaldata.ts";
 
 /** One mutator object that could not be ingested, or that is in conflict. */
 export interface MutatorStatus {
@@ -39,6 +40,10 @@ export class MutationDeadlineError extends Error {
 }
 
 export interface MutateOptions {
+  /** Calls external data providers (mutators with externalData); without it every provider is missing. */
+  callProvider?: ProviderCaller;
+  /** Where failure-policy fallbacks are logged. */
+  log?: ResolveLog;
   /** ms since the epoch (Date.now()) after which the mutation stops with MutationDeadlineError. */
   deadline?: number;
   /** The mutation's id in error texts (default: a random UUID, as Gatekeeper's). */
@@ -129,13 +134,30 @@ export class MutationSystem {
     return this.db.conflicting();
   }
 
-  /** Mutate `m.object` in place. Throws MutationFailure (Gatekeeper's texts) or MutationDeadlineError. */
+  /**
+   * Mutate `m.object` in place and then replace external data placeholders with the providers'
+   * answers. Throws MutationFailure (Gatekeeper's texts) or MutationDeadlineError.
+   */
+  async mutateResolved(m: Mutable, opts: MutateOptions = {}): Promise<MutateResult> {
+    const r = this.mutate(m, opts);
+    if (r.mutated && hasPlaceholders(m.object)) {
+      const call: ProviderCaller = opts.callProvider ?? ((provider) => Promise.reject(new ProviderNotFound(`provider ${provider} not found`)));
+      try {
+        await resolvePlaceholders(m.object, call, opts.log);
+      } catch (e) {
+        throw new MutationFailure(`failed to resolve external data placeholders: ${(e as Error).message}`);
+      }
+    }
+    return r;
+  }
+
+  /** Mutate `m.object` in place, leaving external data placeholders. Throws MutationFailure (Gatekeeper's texts) or MutationDeadlineError. */
   mutate(m: Mutable, opts: MutateOptions = {}): MutateResult {
     const uuid = opts.uuid ?? globalThis.crypto.randomUUID();
     const maxIterations = this.mutators.length + 1;
     const applied: string[] = [];
     for (let iteration = 1; iteration <= maxIterations; iteration++) {
-      const old = structuredClone(m.object);
+      const old = cloneValue(m.object);
       let changedThisPass = 0;
       const appliedThisPass: string[] = [];
       for (const mut of this.mutators) {

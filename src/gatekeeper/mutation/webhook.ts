@@ -18,6 +18,7 @@
 import { isPlainObject, type Obj } from "../yaml.ts";
 import { MutationDeadlineError, MutationFailure, type MutationSystem } from "./system.ts";
 import { createPatch } from "./patch.ts";
+import { cloneValue, type ProviderCaller, type ResolveLog } from "./externaldata.ts";
 
 /** mutation_status of gatekeeper_mutation_request_count / _duration_seconds. */
 export type MutationStatus = "success" | "skip";
@@ -37,6 +38,10 @@ export interface MutationContext {
   namespaces: ReadonlyMap<string, Obj>;
   /** Is the namespace excluded from mutation-webhook by the Config? */
   excluded(namespace: string): boolean;
+  /** External data providers (mutators with externalData). */
+  callProvider?: ProviderCaller;
+  /** Where externalData failure-policy fallbacks are logged. */
+  log?: ResolveLog;
 }
 
 export interface MutationWebhookOptions {
@@ -74,7 +79,7 @@ function parse(body: unknown): Parsed | MutationOutcome {
 }
 
 /** /v1/mutate. Throws MutationDeadlineError past `opts.deadline`. */
-export function mutateReview(ctx: MutationContext, body: unknown, opts: MutationWebhookOptions): MutationOutcome {
+export async function mutateReview(ctx: MutationContext, body: unknown, opts: MutationWebhookOptions): Promise<MutationOutcome> {
   const p = parse(body);
   if (!("request" in p)) return p;
   const { apiVersion, request: req, uid } = p;
@@ -95,7 +100,7 @@ export function mutateReview(ctx: MutationContext, body: unknown, opts: Mutation
   if (checkNs !== "" && ctx.excluded(checkNs)) return answer(allowed(uid, "Namespace is set to be ignored by Gatekeeper config"), { status: "skip" });
 
   const namespace = isNamespace ? obj : reqNs !== "" ? (ctx.namespaces.get(reqNs) ?? null) : null;
-  const object = structuredClone(obj);
+  const object = cloneValue(obj);
   if (!isPlainObject(object.metadata)) object.metadata = {};
   const hadNs = Object.hasOwn(object.metadata, "namespace");
   const oldNs = object.metadata.namespace;
@@ -103,7 +108,10 @@ export function mutateReview(ctx: MutationContext, body: unknown, opts: Mutation
   else object.metadata.namespace = reqNs;
   let result;
   try {
-    result = ctx.mutation.mutate({ object, namespace, source: "Original", operation: req.operation }, { deadline: opts.deadline });
+    result = await ctx.mutation.mutateResolved(
+      { object, namespace, source: "Original", operation: req.operation, username },
+      { deadline: opts.deadline, ...(ctx.callProvider ? { callProvider: ctx.callProvider } : {}), ...(ctx.log ? { log: ctx.log } : {}) },
+    );
   } catch (e) {
     if (e instanceof MutationDeadlineError) throw e;
     return errored(e instanceof MutationFailure ? e.message : `mutation failed: ${(e as Error).message}`);

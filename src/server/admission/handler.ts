@@ -9,6 +9,7 @@ import { GATEKEEPER_GROUPS } from "../../gatekeeper/webhook.ts";
 import { isNamespaceExcluded } from "../../gatekeeper/snapshot.ts";
 import { mutateReview, type MutationStatus } from "../../gatekeeper/mutation/webhook.ts";
 import { MutationDeadlineError } from "../../gatekeeper/mutation/system.ts";
+import { providerCaller } from "../../gatekeeper/mutation/externaldata.ts";
 
 export interface HandlerConfig {
   webhook: WebhookOptions;
@@ -103,8 +104,13 @@ export class AdmissionHandler {
     }
     if (req.path === "mutate") {
       try {
-        const ctx = { mutation: snap.mutation, namespaces: snap.namespaces, excluded: (ns: string) => isNamespaceExcluded(snap, "mutation-webhook", ns) };
-        const out = mutateReview(ctx, body, { serviceAccount: this.config.webhook.serviceAccount, gatekeeperGroups: GATEKEEPER_GROUPS, deadline: req.deadline });
+        const ctx = {
+          mutation: snap.mutation,
+          namespaces: snap.namespaces,
+          excluded: (ns: string) => isNamespaceExcluded(snap, "mutation-webhook", ns),
+          callProvider: providerCaller(snap.client.externalData.providers, req.deadline),
+        };
+        const out = await mutateReview(ctx, body, { serviceAccount: this.config.webhook.serviceAccount, gatekeeperGroups: GATEKEEPER_GROUPS, deadline: req.deadline });
         return { body: JSON.stringify(out.review), metric: null, mutationMetric: out.metric, ...(out.error ? { error: out.error } : {}), version, providerErrors: 0 };
       } catch (e) {
         if (e instanceof MutationDeadlineError) return { deadline: true, metric: null, error: e.message, version, providerErrors: 0 };

@@ -50,9 +50,9 @@ const ctx = (mutators: Obj[], namespaces: Obj[] = [], excluded: string[] = []) =
 });
 const opts = { serviceAccount: defaultServiceAccount(), gatekeeperGroups: GATEKEEPER_GROUPS };
 
-test("mutateReview: a base64 JSONPatch that turns the object into the mutated one", () => {
+test("mutateReview: a base64 JSONPatch that turns the object into the mutated one", async () => {
   const p = pod("web", "shop", "nginx:1.25");
-  const out = mutateReview(ctx([pullPolicy, mirror, teamLabel], [namespace("shop", { tier: "web" })]), review(p), opts);
+  const out = await mutateReview(ctx([pullPolicy, mirror, teamLabel], [namespace("shop", { tier: "web" })]), review(p), opts);
   const r = out.review.response;
   assert.equal(out.review.kind, "AdmissionReview");
   assert.equal(r.allowed, true);
@@ -67,34 +67,34 @@ test("mutateReview: a base64 JSONPatch that turns the object into the mutated on
   assert.equal(patched.metadata.namespace, "shop");
 });
 
-test("mutateReview: Gatekeeper's allow messages and what is not counted", () => {
+test("mutateReview: Gatekeeper's allow messages and what is not counted", async () => {
   const c = ctx([pullPolicy], [], ["skipme"]);
-  const msg = (o: ReturnType<typeof mutateReview>) => o.review.response.status?.message;
-  assert.equal(msg(mutateReview(c, review(pod("a", "shop", "nginx"), { username: defaultServiceAccount() }), opts)), "Gatekeeper does not self-manage");
-  const del = mutateReview(c, review(null, { operation: "DELETE", oldObject: pod("a", "shop", "nginx") }), opts);
+  const msg = (o: Awaited<ReturnType<typeof mutateReview>>) => o.review.response.status?.message;
+  assert.equal(msg(await mutateReview(c, review(pod("a", "shop", "nginx"), { username: defaultServiceAccount() }), opts)), "Gatekeeper does not self-manage");
+  const del = await mutateReview(c, review(null, { operation: "DELETE", oldObject: pod("a", "shop", "nginx") }), opts);
   assert.equal(msg(del), "Mutating only on create or update");
   assert.equal(del.metric, null);
-  assert.equal(msg(mutateReview(c, review(pullPolicy), opts)), "Not mutating gatekeeper resources");
-  const skipped = mutateReview(c, review(pod("a", "skipme", "nginx")), opts);
+  assert.equal(msg(await mutateReview(c, review(pullPolicy), opts)), "Not mutating gatekeeper resources");
+  const skipped = await mutateReview(c, review(pod("a", "skipme", "nginx")), opts);
   assert.equal(msg(skipped), "Namespace is set to be ignored by Gatekeeper config");
   assert.deepEqual(skipped.metric, { status: "skip" });
   // excludedNamespaces of the mutator: not mutated.
-  const kube = mutateReview(c, review(pod("a", "kube-system", "nginx")), opts);
+  const kube = await mutateReview(c, review(pod("a", "kube-system", "nginx")), opts);
   assert.deepEqual(kube.review.response, { uid: kube.review.response.uid, allowed: true, status: { metadata: {}, message: "Resource was not mutated", code: 200 } });
 });
 
-test("mutateReview: a failed mutation is Errored(500) with Gatekeeper's text", () => {
+test("mutateReview: a failed mutation is Errored(500) with Gatekeeper's text", async () => {
   // The namespace is unknown, so the namespaceSelector cannot be answered.
-  const out = mutateReview(ctx([teamLabel]), review(pod("a", "nowhere", "nginx")), opts);
+  const out = await mutateReview(ctx([teamLabel]), review(pod("a", "nowhere", "nginx")), opts);
   const r = out.review.response;
   assert.equal(r.allowed, false);
   assert.equal(r.status.code, 500);
   assert.equal(r.status.message, "matching for mutator AssignMetadata.mutations.gatekeeper.sh /team failed for  Pod nowhere a: failed to run Match criteria: namespace selector for namespace-scoped object but missing Namespace");
 });
 
-test("mutateReview: a Namespace is matched against its own labels", () => {
+test("mutateReview: a Namespace is matched against its own labels", async () => {
   const ns = namespace("front", { tier: "web" });
-  const out = mutateReview(ctx([teamLabel]), review(ns), opts);
+  const out = await mutateReview(ctx([teamLabel]), review(ns), opts);
   const patched = applyPatch(ns, JSON.parse(Buffer.from(out.review.response.patch, "base64").toString())) as Obj;
   assert.equal(patched.metadata.labels.team, "web");
 });
