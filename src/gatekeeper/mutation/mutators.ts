@@ -348,7 +348,9 @@ function buildAssign(o: Obj): Mutator {
   if (assign.kind === "value" && last.type === "List") {
     if (last.glob) throw new MutatorError("can't append to a globbed list");
     if (!isPlainObject(assign.value)) throw new MutatorError(`invalid value: \`${goValue(assign.value)}\`, only objects can be added to keyed lists`);
-    if (!keyEquals(last.keyValue!, assign.value[last.keyField])) {
+    // The assigned object comes from JSON, where Gatekeeper's numbers are float64 and never equal
+    // the path's int64 key: an integer-keyed element cannot be assigned (Gatekeeper refuses it too).
+    if (typeof last.keyValue === "number" || !keyEquals(last.keyValue!, assign.value[last.keyField])) {
       throw new MutatorError(`adding object to list with different key ${last.keyField}: list key ${last.keyValue}, object key ${goValue(assign.value[last.keyField])}`);
     }
   }
@@ -436,7 +438,11 @@ function buildModifySet(o: Obj): Mutator {
     keyedListOkay: false,
     keyedListValue: noKeyedList,
     setValue(obj, key) {
-      if (!Object.hasOwn(obj, key)) return;
+      if (!Object.hasOwn(obj, key)) {
+        // merge into a missing list: the list of all the values; prune: nothing to do.
+        if (op === "merge") obj[key] = cloneValue(fromList);
+        return;
+      }
       const cur = obj[key];
       if (!Array.isArray(cur)) throw new MutationError(`${goValue(cur)} is not a list of values, cannot treat it as a set`);
       if (op === "merge") {

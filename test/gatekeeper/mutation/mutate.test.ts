@@ -32,7 +32,7 @@ test("mutate: invalid mutators are refused with Gatekeeper's texts, exit 1", asy
     .split("\n")
     .map((l) => l.replace(/^invalid mutator [A-Za-z]+ /, ""));
   assert.deepEqual(got, read("invalid.expected.txt").trimEnd().split("\n"));
-  assert.equal(got.length, 40);
+  assert.equal(got.length, 41);
 });
 
 for (const name of ["runtime-mismatch", "runtime-errors"]) {
@@ -93,6 +93,19 @@ test("ModifySet without operation defaults to merge (the CRD's default)", () => 
   const r = sys.mutate({ object, namespace: null, source: "Original", operation: "CREATE" });
   assert.equal(r.mutated, true);
   assert.deepEqual(object.spec.containers[0].args, ["a", "b"]);
+});
+
+test("ModifySet merge into a missing list sets the list of all values; prune leaves it missing (Gatekeeper's setter)", () => {
+  const ms = (name: string, operation: string) => ({
+    apiVersion: "mutations.gatekeeper.sh/v1",
+    kind: "ModifySet",
+    metadata: { name },
+    spec: { applyTo: [{ groups: [""], kinds: ["Pod"], versions: ["v1"] }], location: `spec.containers[name: *].${name}`, parameters: { operation, values: { fromList: ["a", "a"] } } },
+  });
+  const sys = MutationSystem.build([ms("args", "merge"), ms("command", "prune")]);
+  const object = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "x" }, spec: { containers: [{ name: "c" }] } };
+  sys.mutate({ object, namespace: null, source: "Original", operation: "" });
+  assert.deepEqual(object.spec.containers[0], { name: "c", args: ["a", "a"] });
 });
 
 test("location grammar round trips as Gatekeeper prints paths", () => {
