@@ -58,6 +58,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   "verify-signature": () => import("./signature-command.ts"),
   provider: () => import("./provider-command.ts"),
   mutate: () => import("./mutate-command.ts"),
+  expand: () => import("./expand-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */

@@ -14,6 +14,9 @@ import { wildcardMatches } from "./match.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import type { GatekeeperObjects } from "./state.ts";
 import { MutationSystem, type MutatorStatus } from "./mutation/system.ts";
+import { mutationHook } from "./mutation/expansion.ts";
+import { ExpansionSystem, type MutationHook } from "./expansion/system.ts";
+import { parseExpansionTemplate } from "./expansion/template.ts";
 
 /** The enforcement point of the validating webhook (scopedEnforcementActions). */
 export const WEBHOOK_ENFORCEMENT_POINT = "validation.gatekeeper.sh";
@@ -53,6 +56,8 @@ export interface SnapshotReport {
   config: ObjectReport | null;
   /** Mutators: ingestion errors and schema conflicts (mutation/). */
   mutators: MutatorStatus[];
+  /** ExpansionTemplates (errors: Gatekeeper's validation, or part of an expansion cycle). */
+  expansionTemplates?: ObjectReport[];
 }
 
 export interface Snapshot {
@@ -64,6 +69,8 @@ export interface Snapshot {
   readonly mutation: MutationSystem;
   /** The Namespaces the source knows (the mutating webhook's namespaceSelector). */
   readonly namespaces: ReadonlyMap<string, Obj>;
+  /** The ExpansionTemplates in force (null: none), whose generated resources are reviewed too. */
+  readonly expansion?: ExpansionSystem | null;
 }
 
 export interface SnapshotOptions {
@@ -71,6 +78,8 @@ export interface SnapshotOptions {
   enforcementPoint?: string;
   /** Accept http:// Provider URLs (tests only; Gatekeeper requires https). */
   allowHTTPProviders?: boolean;
+  /** Gatekeeper's mutators, applied to generated resources before they are reviewed (the mutation system's hook). */
+  mutateGenerated?: MutationHook;
 }
 
 function nameOf(o: Obj): string {
@@ -163,5 +172,27 @@ export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {
   if (objs.inventory) client.setInventoryDoc(objs.inventory);
   const mutation = MutationSystem.build(objs.mutators ?? []);
   report.mutators = [...mutation.statuses];
-  return { client, excluded, report, mutation, namespaces: objs.namespaces };
+  // Generated resources are mutated by the snapshot's mutators unless the host gives its own hook.
+  const expansion = buildExpansion(objs.expansionTemplates ?? [], report, opts.mutateGenerated ?? (mutation.mutators.length > 0 ? mutationHook(mutation) : undefined));
+  return { client, excluded, report, mutation, namespaces: objs.namespaces, expansion };
+}
+
+/** The ExpansionTemplates as Gatekeeper keeps them: each validated, those in a cycle left out (and reported). */
+function buildExpansion(objs: Obj[], report: SnapshotReport, mutate?: MutationHook): ExpansionSystem | null {
+  if (objs.length === 0) return null;
+  const system = new ExpansionSystem({ mutate });
+  const reports: ObjectReport[] = [];
+  for (const o of [...objs].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0))) {
+    const r: ObjectReport = { kind: "ExpansionTemplate", name: nameOf(o), errors: [] };
+    reports.push(r);
+    try {
+      system.upsert(parseExpansionTemplate(o));
+    } catch (e) {
+      r.errors.push({ code: "ingest_error", message: (e as Error).message });
+    }
+  }
+  const conflicts = new Set(system.conflicts());
+  for (const r of reports) if (conflicts.has(r.name) && r.errors.length === 0) r.errors.push({ code: "ingest_error", message: "template forms expansion cycle" });
+  report.expansionTemplates = reports;
+  return system.size > 0 ? system : null;
 }

@@ -6,5 +6,6 @@ export { conflictMessage } from "./schema.ts";
 export { mutateImage } from "./image.ts";
 export { printObjects, toGoYaml } from "./print.ts";
 export { mutateOffline, type OfflineResult } from "./offline.ts";
+export { gatorMutation, mutationHook } from "./expansion.ts";
 export { createPatch, applyPatch, type PatchOp } from "./patch.ts";
 export { mutateReview, type MutationOutcome, type MutationContext, type MutationStatus } from "./webhook.ts";
