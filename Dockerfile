@@ -35,7 +35,7 @@ RUN tar -xzf /tmp/portcullis.tgz --strip-components=1 -C /opt/portcullis \
     && npm cache clean --force \
     && ln -s /opt/portcullis/bin/portcullis.js /usr/local/bin/portcullis \
     && rm -rf /tmp/portcullis.tgz /tmp/package-lock.json /tmp/.npm
-USER 1000:1000
+USER 10001:10001
 EXPOSE 8443 8888 9090
 # The controller's health endpoint (portcullis controller --health-addr=:9090); Kubernetes uses the
 # chart's probes instead. One-shot commands (eval, test, …) do not serve it.

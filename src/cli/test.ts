@@ -97,6 +97,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     ignore: str(s.ignore),
     stdinFilename: str(s["stdin-filename"]),
     skipTestFiles: library,
+    library,
     readStdin: o.readStdin,
     timeoutMs: timeoutMs(str(s.timeout)),
     trace: bool(s.trace),

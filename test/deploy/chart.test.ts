@@ -40,7 +40,7 @@ test("deploy/: webhook ×3 and audit ×2 (one leader), hardened, probed, with re
   assert.equal(find(objs, "PodDisruptionBudget", "gatekeeper-audit")!.spec.minAvailable, 1);
   assert.deepEqual(args(audit).slice(0, 2), ["controller", "--operation=audit"]);
   for (const a of ["--audit-interval=60", "--audit-chunk-size=500", "--constraint-violations-limit=20", "--audit-lease-name=portcullis-audit", "--log-level=INFO"]) assert.ok(args(audit).includes(a), a);
-  assert.ok(!args(audit).includes("--audit-match-kind-only") && !args(audit).includes("--audit-from-cache"));
+  assert.ok(args(audit).includes("--audit-match-kind-only") && !args(audit).includes("--audit-from-cache"));
   assert.deepEqual(audit.spec.template.spec.containers[0].env.find((e: Obj) => e.name === "NODE_OPTIONS"), { name: "NODE_OPTIONS", value: "--max-old-space-size=160" });
   for (const d of [webhook, audit]) {
     const c = d.spec.template.spec.containers[0];
@@ -65,7 +65,7 @@ test("deploy/: webhook ×3 and audit ×2 (one leader), hardened, probed, with re
 test("chart values render the flags they name", { skip: noHelm || undefined }, () => {
   const objs = all(
     renderChart(helm, [
-      "audit.interval=300", "audit.chunkSize=100", "audit.constraintViolationsLimit=50", "audit.matchKindOnly=true", "audit.fromCache=true", "audit.reportFile=/reports/audit.ndjson",
+      "audit.interval=300", "audit.chunkSize=100", "audit.constraintViolationsLimit=50", "audit.fromCache=true", "audit.reportFile=/reports/audit.ndjson",
       "audit.nodeOptions=", "logLevel=DEBUG", "webhook.replicas=5", "webhook.failurePolicy=Fail", "webhook.timeoutSeconds=7", "webhook.certRotation=false", "webhook.maxServingThreads=4",
       "webhook.metricsPerConstraint=true", "webhook.exemptNamespacePrefixes={kube-}", "image.digest=sha256:" + "a".repeat(64), "serviceMonitor.enabled=true",
     ]),
@@ -81,16 +81,27 @@ test("chart values render the flags they name", { skip: noHelm || undefined }, (
   const vwc = find(objs, "ValidatingWebhookConfiguration", "gatekeeper-validating-webhook-configuration")!;
   assert.deepEqual([vwc.webhooks[0].failurePolicy, vwc.webhooks[0].timeoutSeconds], ["Fail", 7]);
   assert.equal(find(objs, "ServiceMonitor", "portcullis")!.spec.endpoints[0].port, "metrics");
+  assert.ok(!args(find(all(renderChart(helm, ["audit.matchKindOnly=false"])), "Deployment", "gatekeeper-audit")!).includes("--audit-match-kind-only"));
+  // mutation (off by default): the operation, the mutators' RBAC and Gatekeeper's MutatingWebhookConfiguration
+  assert.ok(!all(renderChart(helm)).some((o) => o.kind === "MutatingWebhookConfiguration"));
+  const mut = all(renderChart(helm, ["mutation.enabled=true"]));
+  assert.ok(args(find(mut, "Deployment", "gatekeeper-controller-manager")!).includes("--operation=mutation-webhook"));
+  const mwc = find(mut, "MutatingWebhookConfiguration", "gatekeeper-mutating-webhook-configuration")!;
+  const mh = mwc.webhooks[0];
+  assert.deepEqual([mh.name, mh.failurePolicy, mh.timeoutSeconds, mh.sideEffects, mh.matchPolicy, mh.reinvocationPolicy, mh.clientConfig.service.path], ["mutation.gatekeeper.sh", "Ignore", 1, "None", "Exact", "IfNeeded", "/v1/mutate"]);
+  const mrole = find(mut, "ClusterRole", "gatekeeper-manager-role")!;
+  assert.ok(mrole.rules.some((r: Obj) => r.apiGroups[0] === "mutations.gatekeeper.sh" && r.verbs.join() === "get,list,watch"));
+  assert.ok(mrole.rules.some((r: Obj) => r.resources[0] === "mutatingwebhookconfigurations" && r.resourceNames[0] === "gatekeeper-mutating-webhook-configuration"));
   // both operations off: nothing but the metrics Service (and the Namespace)
   const none = all(renderChart(helm, ["webhook.enabled=false", "audit.enabled=false"])).filter((o) => o.kind !== "CustomResourceDefinition");
-  assert.deepEqual(none.map((o) => o.kind).sort(), ["Namespace", "Service"]);
+  assert.deepEqual(none.map((o) => o.kind).sort(), ["LimitRange", "Namespace", "ResourceQuota", "Service"]);
 });
 
 test("the built-in library passes deploy/ and the chart's output with 0 failures", async () => {
   const targets = [DEPLOY];
   if (helm) {
     const dir = mkdtempSync(join(tmpdir(), "chart-"));
-    writeFileSync(join(dir, "rendered.yaml"), [...renderChart(helm, ["audit.reportFile=/reports/a.ndjson", "serviceMonitor.enabled=true"]).values()].join("---\n"));
+    writeFileSync(join(dir, "rendered.yaml"), [...renderChart(helm, ["audit.reportFile=/reports/a.ndjson", "serviceMonitor.enabled=true", "mutation.enabled=true"]).values()].join("---\n"));
     targets.push(dir);
   }
   for (const t of targets) {
@@ -112,10 +123,10 @@ test("kubectl apply --dry-run=server accepts the chart's output; the audit's RBA
     const ns = await kube.kubectl(["apply", "-f", join(DEPLOY, "namespace.yaml")]);
     assert.equal(ns.code, 0, ns.err);
     let input = readdirSync(DEPLOY).filter((f) => f.endsWith(".yaml")).map((f) => readFileSync(join(DEPLOY, f), "utf8")).join("---\n");
-    if (helm) input = [...renderChart(helm, ["audit.reportFile=/reports/a.ndjson", "audit.matchKindOnly=true"]).entries()].filter(([f]) => !f.startsWith("crds/")).map(([, t]) => t).join("---\n");
+    if (helm) input = [...renderChart(helm, ["audit.reportFile=/reports/a.ndjson", "audit.matchKindOnly=true", "mutation.enabled=true"]).entries()].filter(([f]) => !f.startsWith("crds/")).map(([, t]) => t).join("---\n");
     const r = await kube.kubectl(["apply", "--dry-run=server", "-f", "-"], input);
     assert.equal(r.code, 0, r.err);
-    for (const o of ["deployment.apps/gatekeeper-controller-manager", "deployment.apps/gatekeeper-audit", "serviceaccount/gatekeeper-admin-audit", "clusterrole.rbac.authorization.k8s.io/gatekeeper-audit-role", "role.rbac.authorization.k8s.io/gatekeeper-audit-role", "service/portcullis-metrics", "networkpolicy.networking.k8s.io/gatekeeper-audit", "validatingwebhookconfiguration.admissionregistration.k8s.io/gatekeeper-validating-webhook-configuration"]) {
+    for (const o of ["deployment.apps/gatekeeper-controller-manager", "deployment.apps/gatekeeper-audit", "serviceaccount/gatekeeper-admin-audit", "clusterrole.rbac.authorization.k8s.io/gatekeeper-audit-role", "role.rbac.authorization.k8s.io/gatekeeper-audit-role", "service/portcullis-metrics", "networkpolicy.networking.k8s.io/gatekeeper-audit", "validatingwebhookconfiguration.admissionregistration.k8s.io/gatekeeper-validating-webhook-configuration", ...(helm ? ["mutatingwebhookconfiguration.admissionregistration.k8s.io/gatekeeper-mutating-webhook-configuration"] : [])]) {
       assert.match(r.out, new RegExp(`${o.replace(/\./g, "\\.")} (created|configured|unchanged) \\(server dry run\\)`), o);
     }
     // The audit's service account, really applied: what it may and may not do (SubjectAccessReviews).
@@ -140,6 +151,8 @@ test("kubectl apply --dry-run=server accepts the chart's output; the audit's RBA
     const L = "coordination.k8s.io";
     const checks: [Parameters<typeof can>, string][] = [
       [["list", "", "pods"], "yes"],
+      [["list", "", "secrets"], "no"],
+      [["create", "", "pods", { sub: "exec", ns: "x", name: "p" }], "no"],
       [["watch", "apps", "deployments", { ns: "x" }], "yes"],
       [["list", C, "k8srequiredlabels"], "yes"],
       [["patch", C, "k8srequiredlabels", { sub: "status", name: "x" }], "yes"],
