@@ -24,6 +24,10 @@ export interface GatorTestOptions {
   output?: string;
   /** Print only violations whose action is deny. */
   denyOnly?: boolean;
+  /** Evaluate K8sNativeValidation (CEL) code when a template has it (default true; gator's --enable-k8s-native-validation). */
+  k8sNativeValidation?: boolean;
+  /** failurePolicy of CEL code that gives none (gator's --default-k8s-native-validation-failure-policy). */
+  celFailurePolicy?: "Fail" | "Ignore";
 }
 
 export interface GatorTestResult {
@@ -160,7 +164,7 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
   }
   warnings = conflictWarnings(sources);
   const objs = sources.flatMap((s) => s.objs);
-  const client = new Client();
+  const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
   for (const o of objs) {
     if (!isProvider(o)) continue;
     try {

@@ -56,6 +56,10 @@ export interface RunOptions {
    */
   run?: RegExp | string;
   verbose?: boolean;
+  /** Evaluate K8sNativeValidation (CEL) code when a template has it (default true; gator's --enable-k8s-native-validation). */
+  k8sNativeValidation?: boolean;
+  /** failurePolicy of CEL code that gives none (gator's --default-k8s-native-validation-failure-policy). */
+  celFailurePolicy?: "Fail" | "Ignore";
 }
 
 export interface Assertion {
@@ -243,7 +247,7 @@ function errMessage(e: unknown): string {
 
 const now = () => performance.now();
 
-async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult> {
+async function runTest(t: SuiteTest, dir: string, f: Filter, opts: RunOptions = {}): Promise<TestResult> {
   const res: TestResult = { name: t.name ?? "", skipped: false, runtimeMs: 0, cases: [] };
   const sel = testSelected(f, t);
   if (t.skip || !sel.run) {
@@ -255,7 +259,7 @@ async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult
     if (!t.template) throw new SuiteError("test has no template");
     const tmplPath = path.resolve(dir, t.template);
     const tmpl = readOne(tmplPath, "ConstraintTemplate");
-    const client = new Client();
+    const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
     try {
       client.addTemplate(tmpl, tmplPath);
     } catch (e) {
@@ -348,7 +352,7 @@ export async function runSuite(s: Suite, opts: RunOptions = {}): Promise<SuiteRe
   const res: SuiteResult = { path: s.path, name: s.name, runtimeMs: 0, tests: [] };
   const start = now();
   const dir = path.dirname(path.resolve(s.path));
-  for (const t of s.tests) res.tests.push(await runTest(isPlainObject(t) ? t : {}, dir, f));
+  for (const t of s.tests) res.tests.push(await runTest(isPlainObject(t) ? t : {}, dir, f, opts));
   res.runtimeMs = now() - start;
   return res;
 }

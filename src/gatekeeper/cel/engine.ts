@@ -1,0 +1,422 @@
+// The CEL engine of K8sNativeValidation templates: @bufbuild/cel (loaded on first use) with the
+// Kubernetes libraries of k8slib.ts, Go-compatible RE2 regular expressions (src/builtins/re2.ts,
+// linear time), cel.bind, and a runtime cost meter.
+//
+// Cost. cel-go charges every evaluation step and stops an expression past its limit with
+// "operation cancelled: actual cost limit exceeded". Here every function or operator call costs
+// 1 plus a tenth of the size of its string, bytes, list and map arguments (cel-go's charge for
+// size-dependent functions), and every iteration of a comprehension (all, exists, map, filter,
+// …) costs 1: the same order of growth as cel-go's figures, not the same numbers. The meter of
+// the current evaluation is module state: evaluation is synchronous, so only one runs at a time.
+
+import { lazyRequire } from "../../lazy.ts";
+import { re2Tester, RegexSyntaxError } from "../../builtins/re2.ts";
+import type * as CelModule from "@bufbuild/cel";
+import type * as CelExtModule from "@bufbuild/cel/ext";
+import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { k8sLibraries, type CelLib } from "./k8slib.ts";
+
+const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
+const celExt = lazyRequire<typeof CelExtModule>("@bufbuild/cel/ext");
+
+/** Kubernetes' per-expression runtime cost limit (celconfig.PerCallLimit). */
+export const PER_CALL_LIMIT = 1_000_000;
+/** Longest expression accepted (characters); longer ones are compile errors. */
+export const MAX_EXPRESSION_LENGTH = 100_000;
+/** Deepest nesting of the parsed expression accepted; deeper ones are compile errors. */
+export const MAX_EXPRESSION_DEPTH = 250;
+
+export const COST_LIMIT_MESSAGE = "operation cancelled: actual cost limit exceeded";
+
+/** Thrown inside an evaluation when its cost passes the limit. */
+class CostLimitExceeded extends Error {
+  constructor() {
+    super(COST_LIMIT_MESSAGE);
+  }
+}
+
+/** A per-evaluation cost meter. */
+export class CostMeter {
+  used = 0;
+  exceeded = false;
+  constructor(public readonly limit: number) {}
+  charge(n: number): void {
+    this.used += n;
+    if (this.used > this.limit) {
+      this.exceeded = true;
+      throw new CostLimitExceeded();
+    }
+  }
+}
+
+let meter: CostMeter | null = null;
+
+/** The meter of the evaluation in progress (variables read inside an expression charge it). */
+export function currentMeter(): CostMeter | null {
+  return meter;
+}
+
+function sizeCost(v: unknown): number {
+  if (typeof v === "string") return v.length;
+  if (v instanceof Uint8Array) return v.length;
+  const c = celMod();
+  if (c.isCelList(v) || c.isCelMap(v)) return (v as { size: number }).size;
+  return 0;
+}
+
+function charge(target: unknown, args: unknown[]): void {
+  if (!meter) return;
+  let size = target === undefined ? 0 : sizeCost(target);
+  for (const a of args) size += sizeCost(a);
+  meter.charge(1 + Math.ceil(size / 10));
+}
+
+/** The name of the function the comprehension rewrite calls once per iteration. */
+const TICK = "portcullis.tick";
+
+export class CelCompileError extends Error {}
+
+export interface CelProgram {
+  source: string;
+  /** Evaluate with top-level bindings; returns the CEL value or throws CelEvalError. */
+  eval(bindings: Record<string, unknown>, m: CostMeter): unknown;
+}
+
+/** An evaluation error, with cel-go's wording where it differs from @bufbuild/cel's. */
+export class CelEvalError extends Error {
+  constructor(
+    message: string,
+    public readonly costExceeded = false,
+  ) {
+    super(message);
+  }
+}
+
+interface Env {
+  env: CelModule.CelEnv;
+}
+
+let envCache: Env | null = null;
+
+/** The environment: the standard library, strings, the Kubernetes libraries, metered calls. */
+function environment(): Env {
+  if (envCache) return envCache;
+  const c = celMod();
+  const libs: CelLib = k8sLibraries(c);
+  const tick = c.celFunc(TICK, [c.CelScalar.DYN], c.CelScalar.DYN, (v: unknown) => {
+    meter?.charge(1);
+    return v as never;
+  });
+  const base = c.celEnv({
+    funcs: [...celExt().strings, ...libs.funcs, tick],
+    registry: libs.registry,
+    re2: {
+      compile(pattern: string) {
+        return re2Tester(pattern);
+      },
+    },
+  });
+  // Meter every call: wrap the resolver's function groups.
+  const inner = base.funcs as unknown as { find(name: string): Group | undefined; [Symbol.iterator](): Iterator<unknown> };
+  type Group = { name: string; call(id: number, target: unknown, args: unknown[]): unknown; [Symbol.iterator](): Iterator<unknown> };
+  const groups = new Map<string, Group | undefined>();
+  const funcs = {
+    ...inner,
+    [Symbol.iterator]: () => inner[Symbol.iterator](),
+    find(name: string) {
+      if (groups.has(name)) return groups.get(name);
+      const g = inner.find(name);
+      const w = g && name !== TICK
+        ? {
+            name: g.name,
+            [Symbol.iterator]: () => g[Symbol.iterator](),
+            call(id: number, target: unknown, args: unknown[]) {
+              charge(target, args);
+              return g.call(id, target, args);
+            },
+          }
+        : g;
+      groups.set(name, w);
+      return w;
+    },
+  };
+  const env = Object.create(Object.getPrototypeOf(base), Object.getOwnPropertyDescriptors(base)) as CelModule.CelEnv;
+  Object.defineProperty(env, "funcs", { get: () => funcs });
+  envCache = { env };
+  return envCache;
+}
+
+// ---- AST rewrites ----------------------------------------------------------------------------
+
+type AnyExpr = Expr & { exprKind: { case: string | undefined; value: any } };
+
+function depthOf(e: AnyExpr | undefined, d: number): number {
+  if (!e) return d;
+  if (d > MAX_EXPRESSION_DEPTH) return d;
+  const k = e.exprKind;
+  let max = d;
+  const sub = (x: AnyExpr | undefined) => {
+    if (x) max = Math.max(max, depthOf(x, d + 1));
+  };
+  switch (k.case) {
+    case "selectExpr":
+      sub(k.value.operand);
+      break;
+    case "callExpr":
+      sub(k.value.target);
+      for (const a of k.value.args) sub(a);
+      break;
+    case "listExpr":
+      for (const a of k.value.elements) sub(a);
+      break;
+    case "structExpr":
+      for (const en of k.value.entries) {
+        if (en.keyKind?.case === "mapKey") sub(en.keyKind.value);
+        sub(en.value);
+      }
+      break;
+    case "comprehensionExpr":
+      for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) sub(k.value[f]);
+      break;
+  }
+  return max;
+}
+
+/**
+ * cel.bind(v, init, body) as cel-go expands it (a comprehension over an empty list whose
+ * accumulator is v), and a tick call around every comprehension's loop condition.
+ */
+function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
+  if (!e) return;
+  const k = e.exprKind;
+  switch (k.case) {
+    case "selectExpr":
+      rewrite(k.value.operand, nextId);
+      return;
+    case "callExpr": {
+      const call = k.value;
+      const t = call.target as AnyExpr | undefined;
+      if (call.function === "bind" && t && t.exprKind.case === "identExpr" && t.exprKind.value.name === "cel" && call.args.length === 3) {
+        const v = call.args[0] as AnyExpr;
+        if (v.exprKind.case !== "identExpr") throw new CelCompileError("cel.bind() variable name must be a simple identifier");
+        const name: string = v.exprKind.value.name;
+        const init = call.args[1] as AnyExpr;
+        const body = call.args[2] as AnyExpr;
+        rewrite(init, nextId);
+        rewrite(body, nextId);
+        const shell = <T>(x: T): T => x;
+        e.exprKind = {
+          case: "comprehensionExpr",
+          value: shell({
+            $typeName: "cel.expr.Expr.Comprehension",
+            iterVar: "#unused",
+            iterVar2: "",
+            iterRange: { $typeName: "cel.expr.Expr", id: nextId(), exprKind: { case: "listExpr", value: { $typeName: "cel.expr.Expr.CreateList", elements: [], optionalIndices: [] } } },
+            accuVar: name,
+            accuInit: init,
+            loopCondition: { $typeName: "cel.expr.Expr", id: nextId(), exprKind: { case: "constExpr", value: { $typeName: "cel.expr.Constant", constantKind: { case: "boolValue", value: false } } } },
+            loopStep: { $typeName: "cel.expr.Expr", id: nextId(), exprKind: { case: "identExpr", value: { $typeName: "cel.expr.Expr.Ident", name } } },
+            result: body,
+          }),
+        } as never;
+        return;
+      }
+      rewrite(t, nextId);
+      for (const a of call.args) rewrite(a as AnyExpr, nextId);
+      return;
+    }
+    case "listExpr":
+      for (const a of k.value.elements) rewrite(a, nextId);
+      return;
+    case "structExpr":
+      for (const en of k.value.entries) {
+        if (en.keyKind?.case === "mapKey") rewrite(en.keyKind.value, nextId);
+        rewrite(en.value, nextId);
+      }
+      return;
+    case "comprehensionExpr": {
+      const c = k.value;
+      for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) rewrite(c[f], nextId);
+      const cond = c.loopCondition;
+      c.loopCondition = {
+        $typeName: "cel.expr.Expr",
+        id: nextId(),
+        exprKind: { case: "callExpr", value: { $typeName: "cel.expr.Expr.Call", function: TICK, args: [cond] } },
+      };
+      return;
+    }
+  }
+}
+
+function maxId(e: AnyExpr | undefined): bigint {
+  if (!e || typeof e !== "object") return 0n;
+  let m = typeof e.id === "bigint" ? e.id : 0n;
+  const visit = (x: unknown) => {
+    if (x && typeof x === "object") {
+      if ((x as AnyExpr).exprKind) {
+        const v = maxId(x as AnyExpr);
+        if (v > m) m = v;
+      } else if (Array.isArray(x)) for (const y of x) visit(y);
+      else for (const y of Object.values(x)) visit(y);
+    }
+  };
+  visit(e.exprKind?.value);
+  return m;
+}
+
+/** "ERROR: <input>:1:5: message" as cel-go prints a parse error. */
+function parseErrorText(err: Error): string {
+  const m = /^(?:syntax error: )?<input>:(\d+):(\d+): (.*)$/s.exec(err.message);
+  if (m) return `ERROR: <input>:${m[1]}:${m[2]}: Syntax error: ${m[3]}`;
+  return `ERROR: <input>: Syntax error: ${err.message}`;
+}
+
+/** Compile an expression; throws CelCompileError with a cel-go-like message. */
+export function compile(source: string): CelProgram {
+  if (source.length > MAX_EXPRESSION_LENGTH) throw new CelCompileError(`expression is ${source.length} characters long, more than the limit of ${MAX_EXPRESSION_LENGTH}`);
+  const c = celMod();
+  const { env } = environment();
+  let parsed: { expr: Expr };
+  try {
+    parsed = c.parse(source);
+  } catch (e) {
+    if (e instanceof RangeError) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
+    throw new CelCompileError(parseErrorText(e as Error));
+  }
+  const root = parsed.expr as AnyExpr;
+  if (depthOf(root, 0) > MAX_EXPRESSION_DEPTH) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
+  let id = maxId(root);
+  rewrite(root, () => ++id);
+  let run: (ctx?: Record<string, unknown>) => unknown;
+  try {
+    run = c.plan(env, root) as never;
+  } catch (e) {
+    throw new CelCompileError(`ERROR: <input>: ${(e as Error).message}`);
+  }
+  return {
+    source,
+    eval(bindings, m) {
+      const prev = meter;
+      meter = m;
+      let r: unknown;
+      try {
+        r = run(bindings);
+      } catch (e) {
+        if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
+        if (e instanceof CelEvalError) throw e;
+        throw new CelEvalError(goErrorText(e as Error));
+      } finally {
+        meter = prev;
+      }
+      if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
+      if (c.isCelError(r)) {
+        const cause = (r as { cause?: unknown }).cause;
+        if (cause instanceof CelEvalError) throw cause;
+        if (cause instanceof RegexSyntaxError) throw new CelEvalError(cause.message);
+        throw new CelEvalError(goErrorText(r));
+      }
+      return r;
+    },
+  };
+}
+
+/** cel-go's wording for the errors whose text differs. */
+function goErrorText(e: Error): string {
+  let msg = e.message;
+  let m: RegExpExecArray | null;
+  if ((m = /^field not found: (.*)$/.exec(msg))) return `no such key: ${m[1]}`;
+  if ((m = /^key not found: (.*)$/.exec(msg))) return `no such key: ${m[1]}`;
+  if (/^int divide by zero$|^divide by zero$/.test(msg)) return "division by zero";
+  if (/^int modulus by zero$|^modulus by zero$/.test(msg)) return "modulus by zero";
+  if (/^unbound function: /.test(msg) || /^found no matching overload for /.test(msg)) return "no such overload";
+  if (/^unresolved attribute/.test(msg)) msg = msg.replace(/^unresolved attribute/, "no such attribute");
+  return msg;
+}
+
+// ---- values ----------------------------------------------------------------------------------
+
+const converted = new WeakMap<object, unknown>();
+
+/**
+ * A JSON value (from YAML or JSON, as Kubernetes' unstructured objects hold it) as a CEL input:
+ * integers as int (bigint), other numbers as double, objects as maps. Objects are converted once
+ * and cached, so the many expressions of one review share the conversion.
+ */
+export function toCelInput(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case "number":
+      return Number.isInteger(v) ? BigInt(v) : v;
+    case "bigint":
+    case "string":
+    case "boolean":
+      return v;
+    case "object": {
+      const hit = converted.get(v as object);
+      if (hit !== undefined) return hit;
+      let out: unknown;
+      if (Array.isArray(v)) out = v.map(toCelInput);
+      else if (v instanceof Map) out = v;
+      else {
+        const m = new Map<string, unknown>();
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, toCelInput(x));
+        out = m;
+      }
+      converted.set(v as object, out);
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+/** A CEL value as plain JSON-like data (for messages and tests). */
+export function fromCel(v: unknown): unknown {
+  const c = celMod();
+  if (v === null || typeof v !== "object") return v;
+  if (c.isCelList(v)) return Array.from(v as Iterable<unknown>, fromCel);
+  if (c.isCelMap(v)) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of (v as ReadonlyMap<unknown, unknown>).entries()) o[String(k)] = fromCel(x);
+    return o;
+  }
+  if (c.isCelUint(v)) return (v as { value: bigint }).value;
+  return v;
+}
+
+export function isCelString(v: unknown): v is string {
+  return typeof v === "string";
+}
+
+/** Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map. */
+export function lazyMap(names: string[], get: (name: string) => unknown): unknown {
+  const c = celMod();
+  const cache = new Map<string, unknown>();
+  const m = {
+    get size() {
+      return names.length;
+    },
+    get(k: string) {
+      if (!names.includes(k)) return undefined;
+      if (!cache.has(k)) cache.set(k, get(k));
+      return cache.get(k);
+    },
+    has(k: string) {
+      return names.includes(k);
+    },
+    keys: () => names[Symbol.iterator](),
+    *values() {
+      for (const n of names) yield m.get(n);
+    },
+    *entries() {
+      for (const n of names) yield [n, m.get(n)] as [string, unknown];
+    },
+    forEach(cb: (v: unknown, k: string, map: unknown) => void) {
+      for (const n of names) cb(m.get(n), n, m);
+    },
+    [Symbol.iterator]() {
+      return m.entries();
+    },
+  };
+  return c.celMap(m as never);
+}
