@@ -70,6 +70,8 @@ export interface ClientOptions {
   k8sNativeValidation?: boolean;
   /** failurePolicy of CEL code that gives none (default "Fail"), as --default-k8s-native-validation-failure-policy. */
   celFailurePolicy?: TemplateOptions["celFailurePolicy"];
+  /** Give CEL code the object's Namespace as namespaceObject (default true; gator passes none: false). */
+  celNamespaceObject?: boolean;
 }
 
 /** `[name] msg`, as Gatekeeper's webhook prints a denial. */
@@ -106,12 +108,14 @@ export class Client {
   private inventoryVersion = 0;
   /** The cluster's Namespaces (setNamespaces); when set, namespace lookups read it instead of data.inventory. */
   private namespaces: Map<string, Obj> | null = null;
-  private opts: Required<Omit<ClientOptions, "externalData" | "k8sNativeValidation" | "celFailurePolicy">>;
+  private opts: Required<Omit<ClientOptions, "externalData" | "k8sNativeValidation" | "celFailurePolicy" | "celNamespaceObject">>;
+  private celNamespaceObject: boolean;
   private templateOpts: TemplateOptions;
   readonly externalData: ExternalDataState;
 
   constructor(opts: ClientOptions = {}) {
     this.opts = { enforcementPoint: opts.enforcementPoint ?? GATOR_ENFORCEMENT_POINT, namespaceObject: opts.namespaceObject ?? true };
+    this.celNamespaceObject = opts.celNamespaceObject ?? true;
     this.templateOpts = { k8sNativeValidation: opts.k8sNativeValidation ?? true, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) };
     const ed = opts.externalData;
     this.externalData = { providers: new Map(), cache: new Map(), allowHTTP: typeof ed === "object" && ed.allowHTTP === true };
@@ -329,7 +333,7 @@ export class Client {
       request: built.review,
       operation: built.operation,
       constraint: c.object,
-      namespaceObject: isNamespaceObject(built.object) ? null : nsObj,
+      namespaceObject: !this.celNamespaceObject || isNamespaceObject(built.object) ? null : nsObj,
     });
     return msgs.map((m) => this.violation(c, built, m, {}));
   }

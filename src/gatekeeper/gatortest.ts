@@ -164,7 +164,7 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
   }
   warnings = conflictWarnings(sources);
   const objs = sources.flatMap((s) => s.objs);
-  const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
+  const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, celNamespaceObject: false, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
   for (const o of objs) {
     if (!isProvider(o)) continue;
     try {

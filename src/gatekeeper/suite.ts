@@ -259,7 +259,7 @@ async function runTest(t: SuiteTest, dir: string, f: Filter, opts: RunOptions = 
     if (!t.template) throw new SuiteError("test has no template");
     const tmplPath = path.resolve(dir, t.template);
     const tmpl = readOne(tmplPath, "ConstraintTemplate");
-    const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
+    const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, celNamespaceObject: false, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
     try {
       client.addTemplate(tmpl, tmplPath);
     } catch (e) {

@@ -138,8 +138,10 @@ export function regoSourceOf(tmpl: Obj, file?: string): RegoSource {
     return { rego: src.rego, libs: libsOf(src.libs, `${field}.libs`), version, field: `${field}.rego` };
   }
   if (engines.length > 0) {
+    // As Gatekeeper words it when no enabled driver handles the template (here: CEL-only with
+    // the CEL driver turned off).
     throw new TemplateError(
-      `ConstraintTemplate ${JSON.stringify(name)} is not supported: it has no Rego code (engines: ${engines.join(", ")}); only Rego templates can be evaluated${where(file)}`,
+      `no language driver is installed that handles this constraint template: available drivers: map[Rego:1], wanted ""`,
       file,
       "spec.targets[0].code",
       "unsupported",
@@ -269,7 +271,8 @@ export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable
     try {
       cel = compileCelSource(celCode.source, opts.celFailurePolicy);
     } catch (e) {
-      if (e instanceof CelSourceError) throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: ${celCode.field}: ${e.message}${where(file)}`, file, celCode.field);
+      // Gatekeeper's own words, as gator prints them after "adding template".
+      if (e instanceof CelSourceError) throw new TemplateError(e.message, file, celCode.field);
       throw e;
     }
     return {

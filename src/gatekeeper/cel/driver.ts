@@ -22,7 +22,7 @@
 // review together the same budget, as Gatekeeper passes Kubernetes' per-call limit as the
 // review's budget.
 
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, type CelProgram } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -33,6 +33,12 @@ export const MAX_MESSAGE_BYTES = 5 * 1024;
 const MATCH_CONDITION_BUDGET = 2_500_000;
 
 export type FailurePolicy = "Fail" | "Ignore";
+
+/** gator's complaint about a --default-k8s-native-validation-failure-policy value, or null when it is valid. */
+export function celFailurePolicyError(v: string | undefined): string | null {
+  if (v === undefined || v === "Fail" || v === "Ignore") return null;
+  return `invalid default K8sNativeValidation failure policy: invalid failure policy: unrecognized failure policy: ${v}`;
+}
 
 /** An invalid K8sNativeValidation source: Gatekeeper refuses the template. */
 export class CelSourceError extends Error {}
@@ -80,9 +86,19 @@ export function celCodeOf(tmpl: Obj): { source: unknown; field: string } | null 
   return null;
 }
 
-function compileOne(text: string): Compiled {
+/** The fields of Kubernetes' typed `request` variable. */
+const REQUEST_FIELDS = new Set(["kind", "resource", "subResource", "requestKind", "requestResource", "requestSubResource", "name", "namespace", "operation", "userInfo", "object", "oldObject", "dryRun", "options"]);
+
+/** What validations, message expressions and match conditions may use (not `params`: only variables see it). */
+function declarations(variableNames: string[], withParams: boolean): Declarations {
+  const vars = new Set(["object", "oldObject", "request", "namespaceObject", "variables"]);
+  if (withParams) vars.add("params");
+  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]) };
+}
+
+function compileOne(text: string, decl?: Declarations): Compiled {
   try {
-    return { text, program: compile(text) };
+    return { text, program: compile(text, decl) };
   } catch (e) {
     if (e instanceof CelCompileError) return { text, error: `compilation failed: ${e.message}` };
     throw e;
@@ -103,39 +119,43 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
     if (!Array.isArray(v) || v.some((x) => !isPlainObject(x))) throw new CelSourceError(`${field} must be a list of objects`);
     return v as Obj[];
   };
-  const matchConditions = list(source.matchCondition, "matchCondition").map((m) => {
+  const mcs = list(source.matchCondition, "matchCondition");
+  for (const m of mcs) {
     const name = str(m.name);
     if (name.startsWith(RESERVED_PREFIX)) throw new CelSourceError(`invalid match condition: ${name} is not a valid match condition; cannot have "${RESERVED_PREFIX}" as a prefix`);
-    return { name, expr: compileOne(str(m.expression)) };
-  });
-  const variables = list(source.variables, "variables").map((v) => {
+  }
+  const vars = list(source.variables, "variables");
+  for (const v of vars) {
     const name = str(v.name);
     if (name.startsWith(RESERVED_PREFIX)) throw new CelSourceError(`invalid variable definition: ${name} is not a valid variable; cannot have "${RESERVED_PREFIX}" as a prefix`);
     if (name === "params") throw new CelSourceError(`invalid variable definition: ${name} an invalid variable name, "params" is a reserved keyword`);
     if (name === "anyObject") throw new CelSourceError(`invalid variable definition: ${name} an invalid variable name, "anyObject" is a reserved keyword`);
-    return { name, expr: compileOne(str(v.expression)) };
-  });
+  }
+  // Gatekeeper's own variables come first (anyObject, then params); each variable sees those before it.
+  const defs = [
+    { name: "anyObject", expression: `has(request.operation) && request.operation == "DELETE" && object == null ? oldObject : object` },
+    { name: "params", expression: "!has(params.spec) ? null : !has(params.spec.parameters) ? null: params.spec.parameters" },
+    ...vars.map((v) => ({ name: str(v.name), expression: str(v.expression) })),
+  ];
+  const allNames = defs.map((d) => d.name);
+  const variables = defs.map((d, i) => ({ name: d.name, expr: compileOne(d.expression, declarations(allNames.slice(0, i), true)) }));
+  const decl = declarations(allNames, false);
+  const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl) }));
   let failurePolicy: FailurePolicy;
   if (source.failurePolicy === undefined || source.failurePolicy === null) failurePolicy = defaultFailurePolicy;
   else if (source.failurePolicy === "Fail" || source.failurePolicy === "Ignore") failurePolicy = source.failurePolicy;
   else throw new CelSourceError(`invalid failure policy: unrecognized failure policy: ${String(source.failurePolicy)}`);
   const validations = list(source.validations, "validations").map((v) => ({
-    expression: compileOne(str(v.expression)),
+    expression: compileOne(str(v.expression), decl),
     message: str(v.message),
-    ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression)) } : {}),
+    ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl) } : {}),
   }));
-  // Gatekeeper's own variables come first: anyObject, then params.
-  const all = [
-    { name: "anyObject", expr: compileOne(`has(request.operation) && request.operation == "DELETE" && object == null ? oldObject : object`) },
-    { name: "params", expr: compileOne("!has(params.spec) ? null : !has(params.spec.parameters) ? null: params.spec.parameters") },
-    ...variables,
-  ];
-  return { validations, variables: all, matchConditions, failurePolicy };
+  return { validations, variables, matchConditions, failurePolicy };
 }
 
 /** The request as Kubernetes binds it: the admission request without its objects, zero-valued optional fields left out. */
 function requestOf(review: Obj): Obj {
-  const r: Obj = { uid: str(review.uid) };
+  const r: Obj = {};
   const kind = isPlainObject(review.kind) ? review.kind : {};
   const resource = isPlainObject(review.resource) ? review.resource : {};
   r.kind = { group: str(kind.group), version: str(kind.version), kind: str(kind.kind) };

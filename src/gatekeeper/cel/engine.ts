@@ -1,6 +1,7 @@
 // The CEL engine of K8sNativeValidation templates: @bufbuild/cel (loaded on first use) with the
 // Kubernetes libraries of k8slib.ts, Go-compatible RE2 regular expressions (src/builtins/re2.ts,
-// linear time), cel.bind, and a runtime cost meter.
+// linear time), a runtime cost meter, and the compile-time checks of cel-go that need no types:
+// undeclared references, unknown functions, regex literals, homogeneous literals.
 //
 // Cost. cel-go charges every evaluation step and stops an expression past its limit with
 // "operation cancelled: actual cost limit exceeded". Here every function or operator call costs
@@ -10,7 +11,8 @@
 // the current evaluation is module state: evaluation is synchronous, so only one runs at a time.
 
 import { lazyRequire } from "../../lazy.ts";
-import { re2Tester, RegexSyntaxError } from "../../builtins/re2.ts";
+import { re2Tester, RegexSyntaxError, getRegex } from "../../builtins/re2.ts";
+import { formatFloat } from "../../gotext/fmt.ts";
 import type * as CelModule from "@bufbuild/cel";
 import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
@@ -132,6 +134,8 @@ function environment(): Env {
             [Symbol.iterator]: () => g[Symbol.iterator](),
             call(id: number, target: unknown, args: unknown[]) {
               charge(target, args);
+              // cel-go's string(double) is Go's strconv.FormatFloat(x, 'g', -1, 64).
+              if (name === "string" && target === undefined && args.length === 1 && typeof args[0] === "number") return formatFloat(args[0], "g", -1);
               return g.call(id, target, args);
             },
           }
@@ -182,10 +186,7 @@ function depthOf(e: AnyExpr | undefined, d: number): number {
   return max;
 }
 
-/**
- * cel.bind(v, init, body) as cel-go expands it (a comprehension over an empty list whose
- * accumulator is v), and a tick call around every comprehension's loop condition.
- */
+/** A tick call around every comprehension's loop condition (its cost: one per iteration). */
 function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
   if (!e) return;
   const k = e.exprKind;
@@ -196,31 +197,6 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
     case "callExpr": {
       const call = k.value;
       const t = call.target as AnyExpr | undefined;
-      if (call.function === "bind" && t && t.exprKind.case === "identExpr" && t.exprKind.value.name === "cel" && call.args.length === 3) {
-        const v = call.args[0] as AnyExpr;
-        if (v.exprKind.case !== "identExpr") throw new CelCompileError("cel.bind() variable name must be a simple identifier");
-        const name: string = v.exprKind.value.name;
-        const init = call.args[1] as AnyExpr;
-        const body = call.args[2] as AnyExpr;
-        rewrite(init, nextId);
-        rewrite(body, nextId);
-        const shell = <T>(x: T): T => x;
-        e.exprKind = {
-          case: "comprehensionExpr",
-          value: shell({
-            $typeName: "cel.expr.Expr.Comprehension",
-            iterVar: "#unused",
-            iterVar2: "",
-            iterRange: { $typeName: "cel.expr.Expr", id: nextId(), exprKind: { case: "listExpr", value: { $typeName: "cel.expr.Expr.CreateList", elements: [], optionalIndices: [] } } },
-            accuVar: name,
-            accuInit: init,
-            loopCondition: { $typeName: "cel.expr.Expr", id: nextId(), exprKind: { case: "constExpr", value: { $typeName: "cel.expr.Constant", constantKind: { case: "boolValue", value: false } } } },
-            loopStep: { $typeName: "cel.expr.Expr", id: nextId(), exprKind: { case: "identExpr", value: { $typeName: "cel.expr.Expr.Ident", name } } },
-            result: body,
-          }),
-        } as never;
-        return;
-      }
       rewrite(t, nextId);
       for (const a of call.args) rewrite(a as AnyExpr, nextId);
       return;
@@ -271,8 +247,168 @@ function parseErrorText(err: Error): string {
   return `ERROR: <input>: Syntax error: ${err.message}`;
 }
 
-/** Compile an expression; throws CelCompileError with a cel-go-like message. */
-export function compile(source: string): CelProgram {
+/** What an expression may refer to: its variables, and the fields of the typed ones. */
+export interface Declarations {
+  /** Top-level variable names (object, request, …). */
+  vars: ReadonlySet<string>;
+  /** For typed variables (variables, request): the fields that exist. */
+  fields?: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
+const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes"]);
+
+/** cel-go's report of an error at an offset: "ERROR: <input>:L:C: msg" with the line and a caret. */
+function errorAt(source: string, offset: number, msg: string): string {
+  const before = source.slice(0, offset);
+  const line = before.split("\n").length;
+  const lineStart = before.lastIndexOf("\n") + 1;
+  const col = Array.from(source.slice(lineStart, offset)).length + 1;
+  const text = source.slice(lineStart).split("\n")[0];
+  return `ERROR: <input>:${line}:${col}: ${msg}\n | ${text}\n | ${".".repeat(col - 1)}^`;
+}
+
+/** Undeclared references and unknown fields of typed variables, as cel-go's checker reports them. */
+const CONST_TYPES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null_type" };
+const TWO_VAR_MACROS = new Set(["all", "exists", "existsOne", "exists_one", "transformList", "transformMap", "transformMapEntry"]);
+
+function checkReferences(root: AnyExpr, source: string, positions: Record<string, number>, decl: Declarations, qualifiedFuncs: ReadonlySet<string>, funcNames: ReadonlySet<string>): string[] {
+  const errs: { at: number; text: string }[] = [];
+  const exempt = new Set<AnyExpr>();
+  const pos = (e: AnyExpr) => positions[String(e.id)] ?? 0;
+  const qname = (e: AnyExpr | undefined): string | null => {
+    if (!e) return null;
+    if (e.exprKind.case === "identExpr") return e.exprKind.value.name;
+    if (e.exprKind.case === "selectExpr" && !e.exprKind.value.testOnly) {
+      const p = qname(e.exprKind.value.operand);
+      return p === null ? null : `${p}.${e.exprKind.value.field}`;
+    }
+    return null;
+  };
+  const visit = (e: AnyExpr | undefined, scope: ReadonlySet<string>): void => {
+    if (!e) return;
+    const k = e.exprKind;
+    switch (k.case) {
+      case "identExpr": {
+        const n: string = k.value.name;
+        if (!scope.has(n) && !decl.vars.has(n) && !TYPE_IDENTS.has(n)) errs.push({ at: pos(e), text: errorAt(source, pos(e), `undeclared reference to '${n}' (in container '')`) });
+        return;
+      }
+      case "selectExpr": {
+        const op = k.value.operand as AnyExpr;
+        if (op.exprKind.case === "identExpr" && !scope.has(op.exprKind.value.name)) {
+          const fields = decl.fields?.get(op.exprKind.value.name);
+          if (fields && decl.vars.has(op.exprKind.value.name) && !fields.has(k.value.field)) {
+            errs.push({ at: pos(e), text: errorAt(source, pos(e), `undefined field '${k.value.field}'`) });
+            return;
+          }
+        }
+        visit(op, scope);
+        return;
+      }
+      case "callExpr": {
+        const fn: string = k.value.function;
+        const t = k.value.target as AnyExpr | undefined;
+        const args = k.value.args as AnyExpr[];
+        const q = qname(t);
+        const qualified = q !== null && !scope.has(q.split(".")[0]) && qualifiedFuncs.has(`${q}.${fn}`);
+        if (!qualified) visit(t, scope);
+        if (!qualified && !fn.startsWith("_") && !fn.startsWith("@") && !funcNames.has(fn)) {
+          // cel-go places a member call at its "(".
+          let at = pos(e);
+          if (t) {
+            const paren = source.indexOf("(", at);
+            if (paren >= 0) at = paren;
+          }
+          if (t && TWO_VAR_MACROS.has(fn)) {
+            errs.push({ at, text: errorAt(source, at, `${fn}() with two variables is not supported by this CEL engine`) });
+            return;
+          }
+          errs.push({ at, text: errorAt(source, at, `undeclared reference to '${fn}' (in container '')`) });
+        }
+        if (fn === "matches" && !qualified) {
+          const lit = (t ? args[0] : args[1]) as AnyExpr | undefined;
+          if (lit && lit.exprKind.case === "constExpr" && lit.exprKind.value.constantKind.case === "stringValue") {
+            try {
+              getRegex(lit.exprKind.value.constantKind.value);
+            } catch (err) {
+              if (!(err instanceof RegexSyntaxError)) throw err;
+              errs.push({ at: pos(lit), text: errorAt(source, pos(lit), "invalid matches argument") });
+            }
+          }
+        }
+        // cel-go exempts the argument list of format() from the homogeneity check.
+        if (fn === "format") for (const a of args) if (a.exprKind.case === "listExpr") exempt.add(a);
+        for (const a of args) visit(a, scope);
+        return;
+      }
+      case "listExpr": {
+        if (!exempt.has(e)) homogeneous(k.value.elements as AnyExpr[]);
+        for (const a of k.value.elements) visit(a, scope);
+        return;
+      }
+      case "structExpr":
+        homogeneous(k.value.entries.filter((en: any) => en.keyKind?.case === "mapKey").map((en: any) => en.keyKind.value));
+        homogeneous(k.value.entries.map((en: any) => en.value));
+        for (const en of k.value.entries) {
+          if (en.keyKind?.case === "mapKey") visit(en.keyKind.value, scope);
+          visit(en.value, scope);
+        }
+        return;
+      case "comprehensionExpr": {
+        const c = k.value;
+        visit(c.iterRange, scope);
+        visit(c.accuInit, scope);
+        const inner = new Set(scope);
+        inner.add(c.iterVar);
+        if (c.iterVar2) inner.add(c.iterVar2);
+        inner.add(c.accuVar);
+        visit(c.loopCondition, inner);
+        visit(c.loopStep, inner);
+        const res = new Set(scope);
+        res.add(c.accuVar);
+        visit(c.result, res);
+        return;
+      }
+    }
+  };
+  // Aggregate literals must be homogeneous (Kubernetes' HomogeneousAggregateLiterals): checked
+  // here for literal constants, the only elements whose types are known without a type checker.
+  function homogeneous(items: AnyExpr[]): void {
+    let first: string | null = null;
+    for (const it of items) {
+      if (!it || it.exprKind.case !== "constExpr") continue;
+      const t = CONST_TYPES[it.exprKind.value.constantKind.case as string];
+      if (!t || t === "null_type") continue;
+      if (first === null) first = t;
+      else if (t !== first) errs.push({ at: pos(it), text: errorAt(source, pos(it), `expected type '${first}' but found '${t}'`) });
+    }
+  }
+  visit(root, new Set());
+  return errs.sort((a, b) => a.at - b.at).map((x) => x.text);
+}
+
+let nameCache: { qualified: Set<string>; all: Set<string> } | null = null;
+
+/** The environment's function names: qualified ones (sets.contains) and all. */
+function functionNames(): { qualified: Set<string>; all: Set<string> } {
+  if (nameCache) return nameCache;
+  const { env } = environment();
+  const qualified = new Set<string>();
+  const all = new Set<string>();
+  for (const f of env.funcs as unknown as Iterable<{ name: string }>) {
+    all.add(f.name);
+    if (f.name.includes(".")) qualified.add(f.name);
+  }
+  nameCache = { qualified, all };
+  return nameCache;
+}
+
+/**
+ * Compile an expression; throws CelCompileError with a cel-go-like message. With `decl`, names
+ * the expression may not use are compile errors, as in cel-go's checker.
+ */
+export function compile(source: string, decl?: Declarations): CelProgram {
   if (source.length > MAX_EXPRESSION_LENGTH) throw new CelCompileError(`expression is ${source.length} characters long, more than the limit of ${MAX_EXPRESSION_LENGTH}`);
   const c = celMod();
   const { env } = environment();
@@ -287,6 +423,11 @@ export function compile(source: string): CelProgram {
   if (depthOf(root, 0) > MAX_EXPRESSION_DEPTH) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
   let id = maxId(root);
   rewrite(root, () => ++id);
+  if (decl) {
+    const names = functionNames();
+    const errs = checkReferences(root, source, (parsed as unknown as { sourceInfo?: { positions?: Record<string, number> } }).sourceInfo?.positions ?? {}, decl, names.qualified, names.all);
+    if (errs.length) throw new CelCompileError(errs.join("\n"));
+  }
   let run: (ctx?: Record<string, unknown>) => unknown;
   try {
     run = c.plan(env, root) as never;
@@ -327,6 +468,8 @@ function goErrorText(e: Error): string {
   if ((m = /^field not found: (.*)$/.exec(msg))) return `no such key: ${m[1]}`;
   if ((m = /^key not found: (.*)$/.exec(msg))) return `no such key: ${m[1]}`;
   if (/^int divide by zero$|^divide by zero$/.test(msg)) return "division by zero";
+  if ((m = /^index (-?\d+) out of bounds/.exec(msg))) return `index out of bounds: ${m[1]}`;
+  if (/^Cannot convert .* to a BigInt/.test(msg)) return "type conversion error from 'string' to 'int'";
   if (/^int modulus by zero$|^modulus by zero$/.test(msg)) return "modulus by zero";
   if (/^unbound function: /.test(msg) || /^found no matching overload for /.test(msg)) return "no such overload";
   if (/^unresolved attribute/.test(msg)) msg = msg.replace(/^unresolved attribute/, "no such attribute");

@@ -1,10 +1,11 @@
 // The Kubernetes CEL libraries of ValidatingAdmissionPolicy (k8s.io/apiserver/pkg/cel/library and
 // the cel-go extensions the API server enables), written for @bufbuild/cel:
-//   lists     isSorted, sum, min, max, indexOf, lastIndexOf
+//   lists     isSorted, sum, min, max, indexOf, lastIndexOf; cel-go's lists extension: lists.range,
+//             slice, flatten, distinct, reverse, sort, first, last (not the sortBy macro)
 //   regex     find, findAll (RE2 syntax, linear time: src/builtins/re2.ts)
 //   sets      sets.contains, sets.equivalent, sets.intersects
 //   urls      url, isURL, getScheme, getHost, getHostname, getPort, getEscapedPath, getQuery
-//   quantity  quantity, isQuantity, sign, isInteger, asInteger, asApproximateFloat, add, sub,
+//   quantity  quantity, isQuantity, sign (a function), isInteger, asInteger, asApproximateFloat, add, sub,
 //             isLessThan, isGreaterThan, compareTo
 //   ip/cidr   ip, isIP, ip.isCanonical, family, isUnspecified, isLoopback, isLinkLocalMulticast,
 //             isLinkLocalUnicast, isGlobalUnicast, cidr, isCIDR, containsIP, containsCIDR,
@@ -121,6 +122,56 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
     }),
   );
 
+  // ---- cel-go's lists extension (version 3): lists.range, slice, flatten, distinct, reverse, sort, first, last ----
+  funcs.push(
+    func("lists.range", [S.INT], c.listType(S.INT), (n: bigint) => {
+      if (n < 0n || n > 1_000_000n) throw new LibError(`lists.range(${n}): size must be between 0 and 1000000`);
+      return Array.from({ length: Number(n) }, (_, i) => BigInt(i));
+    }),
+    method("slice", LIST, [S.INT, S.INT], LIST, function (a: bigint, b: bigint) {
+      const xs = items(this);
+      if (a < 0n || b < 0n) throw new LibError(`cannot slice(${a}, ${b}), negative indexes not supported`);
+      if (a > b) throw new LibError(`cannot slice(${a}, ${b}), start index must be less than or equal to end index`);
+      if (b > BigInt(xs.length)) throw new LibError(`cannot slice(${a}, ${b}), list is length ${xs.length}`);
+      return xs.slice(Number(a), Number(b));
+    }),
+    method("flatten", LIST, [], LIST, function () {
+      return flatten(items(this), 1);
+    }),
+    method("flatten", LIST, [S.INT], LIST, function (d: bigint) {
+      if (d < 0n) throw new LibError("level must be non-negative");
+      return flatten(items(this), Number(d > 64n ? 64n : d));
+    }),
+    method("distinct", LIST, [], LIST, function () {
+      const out: unknown[] = [];
+      for (const x of items(this)) if (!out.some((y) => celEquals(x, y))) out.push(x);
+      return out;
+    }),
+    method("reverse", LIST, [], LIST, function () {
+      return items(this).reverse();
+    }),
+    method("sort", LIST, [], LIST, function () {
+      const xs = items(this);
+      return xs.slice().sort(compareValues);
+    }),
+    method("first", LIST, [], T.Optional, function () {
+      const xs = items(this);
+      return xs.length ? some(xs[0]) : none();
+    }),
+    method("last", LIST, [], T.Optional, function () {
+      const xs = items(this);
+      return xs.length ? some(xs[xs.length - 1]) : none();
+    }),
+  );
+  function flatten(xs: unknown[], depth: number): unknown[] {
+    const out: unknown[] = [];
+    for (const x of xs) {
+      if (depth > 0 && c.isCelList(x)) out.push(...flatten(items(x), depth - 1));
+      else out.push(x);
+    }
+    return out;
+  }
+
   // ---- regex ----
   const regex = (p: string) => getRegex(p); // throws RegexSyntaxError with Go's text
   funcs.push(
@@ -183,8 +234,9 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
   funcs.push(
     func("quantity", [S.STRING], T.Quantity, quantity),
     func("isQuantity", [S.STRING], S.BOOL, (s: string) => typeof parseQuantity(s) !== "string"),
-    method("sign", T.Quantity, [], S.INT, function () {
-      const q = qOf(this);
+    // sign is a global function in Kubernetes' library: sign(quantity("-1")).
+    func("sign", [T.Quantity], S.INT, (x: unknown) => {
+      const q = qOf(x);
       return q.num > 0n ? 1n : q.num < 0n ? -1n : 0n;
     }),
     method("isInteger", T.Quantity, [], S.BOOL, function () {

@@ -83,3 +83,23 @@ export const verifySummary = (s: string, dir: string) =>
     .split("\n")
     .filter((l) => /^\s*--- (PASS|FAIL|SKIP)|^ok\s|^FAIL|^PASS/.test(l))
     .join("\n");
+
+/** gator test flags of each recorded fixture mode. */
+export const FIXTURE_MODES: Record<string, string[]> = {
+  cel: [],
+  rego: ["--enable-k8s-native-validation=false"],
+  ignore: ["--default-k8s-native-validation-failure-policy=Ignore"],
+};
+
+/** The hand-written fixture cases: fixtures/<name>/*.yaml, template first (file names relative to the case). */
+export function fixtureCases(): { name: string; dir: string; files: string[] }[] {
+  const root = path.join(here, "fixtures");
+  return fs
+    .readdirSync(root)
+    .sort()
+    .map((name) => {
+      const dir = path.join(root, name);
+      const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort((a, b) => (a === "template.yaml" ? -1 : b === "template.yaml" ? 1 : a < b ? -1 : 1));
+      return { name, dir, files };
+    });
+}
