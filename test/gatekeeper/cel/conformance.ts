@@ -1,6 +1,8 @@
 // The cel-spec conformance subset ValidatingAdmissionPolicy uses, run through a CEL
-// implementation: a reader for the tests' text-format protobuf (tests/simple/testdata/*.textproto
-// of github.com/google/cel-spec) and a runner that compares each result with the expected value.
+// implementation: readers for the tests (the text-format protobuf of
+// github.com/google/cel-spec's tests/simple/testdata/*.textproto, and the same tests as
+// @bufbuild/cel-spec bundles them, protobuf JSON) and a runner that compares each result with
+// the expected value.
 // Tests whose expected value or bindings are protobuf messages (object_value), enums, or that
 // need a declared type environment the implementation cannot express are counted as skipped.
 
@@ -283,3 +285,61 @@ export function runCases(impl: Implementation, cases: ConformanceCase[]): Tally 
 
 /** The files of the subset VAP uses. */
 export const VAP_SUBSET = ["basic", "comparisons", "logic", "lists", "macros", "macros2", "string", "string_ext", "fields", "conversions", "timestamps", "optionals", "integer_math", "fp_math"];
+
+/** A protobuf-JSON Value of a bundled test (int64Value: "1", listValue: {values: […]}, …) as Expected. */
+export function expectedFromJSON(v: Record<string, any>): Expected {
+  const k = Object.keys(v)[0];
+  const x = v[k];
+  switch (k) {
+    case "int64Value":
+      return { t: "int", v: BigInt(x) };
+    case "uint64Value":
+      return { t: "uint", v: BigInt(x) };
+    case "doubleValue":
+      return { t: "double", v: typeof x === "number" ? x : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : Number(x) };
+    case "stringValue":
+      return { t: "string", v: x };
+    case "bytesValue":
+      return { t: "bytes", v: new Uint8Array(Buffer.from(x, "base64")) };
+    case "boolValue":
+      return { t: "bool", v: x };
+    case "nullValue":
+      return { t: "null" };
+    case "typeValue":
+      return { t: "type", v: x };
+    case "listValue":
+      return { t: "list", v: (x.values ?? []).map(expectedFromJSON) };
+    case "mapValue":
+      return { t: "map", v: (x.entries ?? []).map((e: Record<string, any>) => [expectedFromJSON(e.key), expectedFromJSON(e.value)]) };
+    default:
+      throw new Unsupported(`value kind ${k}`);
+  }
+}
+
+/** The cases of one bundled file (@bufbuild/cel-spec's testdata/conformance: suites by file, then section). */
+export function casesFromBundled(file: { name: string; suites?: { name: string; tests?: { original: Record<string, any> }[] }[] }): { cases: ConformanceCase[]; skipped: number } {
+  const cases: ConformanceCase[] = [];
+  let skipped = 0;
+  for (const sec of file.suites ?? []) {
+    for (const { original: t } of sec.tests ?? []) {
+      try {
+        if (t.checkOnly || t.typedResult || t.container || t.typeEnv || t.deducedType) throw new Unsupported("type environment or check-only");
+        const bindings: Record<string, Expected> = {};
+        for (const [key, b] of Object.entries((t.bindings ?? {}) as Record<string, any>)) {
+          if (!b.value) throw new Unsupported("binding without value");
+          bindings[key] = expectedFromJSON(b.value);
+        }
+        let expect: Expected | "error";
+        if (t.evalError || t.anyEvalErrors) expect = "error";
+        else if (t.value) expect = expectedFromJSON(t.value);
+        else if (t.unknown || t.anyUnknowns) throw new Unsupported("unknowns");
+        else expect = { t: "bool", v: true };
+        cases.push({ file: file.name, section: sec.name, name: t.name, expr: t.expr, bindings, expect, disableCheck: t.disableCheck === true });
+      } catch (e) {
+        if (e instanceof Unsupported) skipped++;
+        else throw e;
+      }
+    }
+  }
+  return { cases, skipped };
+}
