@@ -10,7 +10,7 @@ import { RegoError, formatError } from "../index.ts";
 import { isPlainObject, gvkOf, metaOf, clone, type Obj } from "./yaml.ts";
 import type { BuiltinTable } from "../rego/builtin.ts";
 import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTemplate, type TemplateOptions } from "./template.ts";
-import { evaluateCel } from "./cel/driver.ts";
+import { evaluateCel, CelStopped } from "./cel/driver.ts";
 import { buildConstraint, ConstraintError, isConstraint, GATOR_ENFORCEMENT_POINT, type Constraint } from "./constraint.ts";
 import { matches, matchKinds, isNamespaceObject } from "./match.ts";
 import { buildReview, ReviewError, type ReviewOptions, type BuiltReview } from "./review.ts";
@@ -295,10 +295,10 @@ export class Client {
       if (!applies) continue;
       if (eo.onConstraint) {
         const t0 = performance.now();
-        const vs = c.template.cel ? this.evaluateCel(c, built, nsObj) : await this.evaluate(c, built, eo.deadline, eo.cancel);
+        const vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : await this.evaluate(c, built, eo.deadline, eo.cancel);
         eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
         results.push(...vs);
-      } else results.push(...(c.template.cel ? this.evaluateCel(c, built, nsObj) : await this.evaluate(c, built, eo.deadline, eo.cancel)));
+      } else results.push(...(c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : await this.evaluate(c, built, eo.deadline, eo.cancel)));
     }
     return { review, results: sortViolations(results) };
   }
@@ -326,15 +326,31 @@ export class Client {
   }
 
   /** Run one constraint's CEL (K8sNativeValidation) template against a review. */
-  private evaluateCel(c: Constraint, built: BuiltReview, nsObj: Obj | null): Violation[] {
-    const msgs = evaluateCel(c.template.cel!, {
-      object: built.object,
-      oldObject: built.oldObject,
-      request: built.review,
-      operation: built.operation,
-      constraint: c.object,
-      namespaceObject: !this.celNamespaceObject || isNamespaceObject(built.object) ? null : nsObj,
-    });
+  private evaluateCel(c: Constraint, built: BuiltReview, nsObj: Obj | null, eo: EvaluateOptions): Violation[] {
+    const { deadline, cancel } = eo;
+    const stop = deadline !== undefined || cancel ? () => (deadline !== undefined && Date.now() >= deadline) || (!!cancel && Atomics.load(cancel, 0) !== 0) : undefined;
+    let msgs: string[];
+    try {
+      msgs = evaluateCel(
+        c.template.cel!,
+        {
+          object: built.object,
+          oldObject: built.oldObject,
+          request: built.review,
+          operation: built.operation,
+          constraint: c.object,
+          namespaceObject: !this.celNamespaceObject || isNamespaceObject(built.object) ? null : nsObj,
+        },
+        stop,
+      );
+    } catch (e) {
+      // As for Rego: past the deadline is not a policy result (the caller's failurePolicy applies).
+      if (e instanceof CelStopped) {
+        if (cancel && Atomics.load(cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
+        throw new DeadlineError(`constraint ${JSON.stringify(c.name)} (${c.kind}): eval_cancel_error: the review's deadline passed during CEL evaluation`);
+      }
+      throw e;
+    }
     return msgs.map((m) => this.violation(c, built, m, {}));
   }
 

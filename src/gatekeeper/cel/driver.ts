@@ -22,6 +22,7 @@
 // review together the same budget, as Gatekeeper passes Kubernetes' per-call limit as the
 // review's budget.
 
+export { CelStopped } from "./engine.ts";
 import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
@@ -197,9 +198,10 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
 
 /**
  * Review one object against a constraint of a CEL template: the messages of the violations
- * (Kubernetes' deny decisions, which include errors under failurePolicy Fail).
+ * (Kubernetes' deny decisions, which include errors under failurePolicy Fail). `stop` is asked
+ * now and then whether to give up (the review's deadline): CelStopped is thrown then.
  */
-export function evaluateCel(t: CelTemplate, input: CelReviewInput): string[] {
+export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   const op = input.operation;
   const bindings: Record<string, unknown> = {
     object: op === "DELETE" ? null : toCelInput(input.object),
@@ -212,7 +214,7 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput): string[] {
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.
   const run = (c: Compiled, budget: { left: number }): unknown => {
     if (c.error) throw new CelEvalError(`compilation error: ${c.error}`);
-    const m = new CostMeter(Math.min(PER_CALL_LIMIT, budget.left));
+    const m = new CostMeter(Math.min(PER_CALL_LIMIT, budget.left), stop);
     try {
       return c.program!.eval(bindings, m);
     } catch (e) {
@@ -229,7 +231,7 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput): string[] {
       const c = varDefs.get(name)!;
       if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);
       try {
-        return c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT));
+        return c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
       } catch (e) {
         if (e instanceof CelEvalError) throw new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
         throw e;

@@ -37,16 +37,35 @@ class CostLimitExceeded extends Error {
   }
 }
 
-/** A per-evaluation cost meter. */
+/** Thrown out of an evaluation whose caller's deadline passed or who went away (stop() said so). */
+export class CelStopped extends Error {
+  constructor() {
+    super("evaluation stopped: deadline exceeded or caller cancelled");
+  }
+}
+
+/**
+ * A per-evaluation cost meter. `stop`, when given, is asked every 1,024 charges whether the
+ * evaluation must end now (the review's deadline, a cancelled request).
+ */
 export class CostMeter {
   used = 0;
   exceeded = false;
-  constructor(public readonly limit: number) {}
+  stopped = false;
+  private calls = 0;
+  constructor(
+    public readonly limit: number,
+    private readonly stop?: () => boolean,
+  ) {}
   charge(n: number): void {
     this.used += n;
     if (this.used > this.limit) {
       this.exceeded = true;
       throw new CostLimitExceeded();
+    }
+    if (this.stop && (++this.calls & 1023) === 0 && this.stop()) {
+      this.stopped = true;
+      throw new CelStopped();
     }
   }
 }
@@ -443,12 +462,14 @@ export function compile(source: string, decl?: Declarations): CelProgram {
       try {
         r = run(bindings);
       } catch (e) {
+        if (m.stopped) throw new CelStopped();
         if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
-        if (e instanceof CelEvalError) throw e;
+        if (e instanceof CelEvalError || e instanceof CelStopped) throw e;
         throw new CelEvalError(goErrorText(e as Error));
       } finally {
         meter = prev;
       }
+      if (m.stopped) throw new CelStopped();
       if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
       if (c.isCelError(r)) {
         const cause = (r as { cause?: unknown }).cause;
