@@ -25,7 +25,7 @@ import { parseQuantity, compareQ, addQ, subQ, qToString, qIsInteger, qToBigInt, 
 import { parseIP, parseCIDR, ipToString, cidrToString, ipFamily, ipIsUnspecified, ipIsLoopback, ipIsLinkLocalMulticast, ipIsLinkLocalUnicast, ipIsGlobalUnicast, cidrContainsIP, cidrContainsCIDR, cidrMasked, isCanonicalIP, type IP, type CIDR } from "./ip.ts";
 import { parseURL, type URLParts } from "./url.ts";
 import { FORMATS, validateFormat } from "./format.ts";
-import { parseSemver, compareSemver, type Semver } from "./semver.ts";
+import { parseSemver, parseSemverNormalized, compareSemver, type Semver } from "./semver.ts";
 
 type Pb = typeof import("@bufbuild/protobuf");
 type Wkt = typeof import("@bufbuild/protobuf/wkt");
@@ -380,14 +380,16 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
   for (const name of FORMATS.keys()) funcs.push(func(`format.${name}`, [], T.Format, () => make("Format", name, name)));
 
   // ---- semver ----
+  const semverValue = (v: Semver | string) => {
+    if (typeof v === "string") throw new LibError(v);
+    return make("Semver", `${v.major}.${v.minor}.${v.patch}${v.pre ? `-${v.pre}` : ""}`, v);
+  };
   const semverOf = (x: unknown) => valueOf<Semver>(x);
   funcs.push(
-    func("semver", [S.STRING], T.Semver, (s: string) => {
-      const v = parseSemver(s);
-      if (typeof v === "string") throw new LibError(v);
-      return make("Semver", `${v.major}.${v.minor}.${v.patch}${v.pre ? `-${v.pre}` : ""}`, v);
-    }),
+    func("semver", [S.STRING], T.Semver, (s: string) => semverValue(parseSemver(s))),
+    func("semver", [S.STRING, S.BOOL], T.Semver, (s: string, norm: boolean) => semverValue(norm ? parseSemverNormalized(s) : parseSemver(s))),
     func("isSemver", [S.STRING], S.BOOL, (s: string) => typeof parseSemver(s) !== "string"),
+    func("isSemver", [S.STRING, S.BOOL], S.BOOL, (s: string, norm: boolean) => typeof (norm ? parseSemverNormalized(s) : parseSemver(s)) !== "string"),
     method("major", T.Semver, [], S.INT, function () {
       return semverOf(this).major;
     }),

@@ -8,7 +8,6 @@ export interface Q {
 }
 
 const FORMAT_WRONG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
-const NUMERIC = "unable to parse numeric part of quantity";
 const SUFFIX = "unable to parse quantity's suffix";
 /** Largest decimal exponent accepted (|e|), so that a value never needs an unbounded bigint. */
 export const MAX_EXPONENT = 1000;
@@ -33,33 +32,61 @@ function norm(num: bigint, den: bigint): Q {
   return { num: num / g, den: den / g };
 }
 
-/** A quantity, or the error text. */
+/**
+ * A quantity, or the error text. Scanned as apimachinery scans it: a sign, digits, an optional
+ * fraction (`1.` and `.5` pass, an empty number is 0: `Mi` is 0), a suffix of the letters
+ * eEinumkKMGTP with an optional signed exponent; then the value is rounded away from zero to a
+ * multiple of 1n, as Kubernetes rounds.
+ */
 export function parseQuantity(s: string): Q | string {
   if (s.length === 0 || s.length > MAX_QUANTITY_LENGTH) return FORMAT_WRONG;
-  const m = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/.exec(s);
-  if (!m) return FORMAT_WRONG;
-  const [, numStr, suffix] = m;
-  const nm = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(numStr);
-  if (!nm || (nm[2] === "" && (nm[3] ?? "") === "")) return NUMERIC;
-  const sign = nm[1] === "-" ? -1n : 1n;
-  const intPart = nm[2] || "0";
-  const frac = nm[3] ?? "";
-  let num = BigInt(intPart + frac) * sign;
+  let pos = 0;
+  let negative = false;
+  if (s[0] === "-" || s[0] === "+") {
+    negative = s[0] === "-";
+    pos++;
+  }
+  const digits = () => {
+    const start = pos;
+    while (pos < s.length && s[pos] >= "0" && s[pos] <= "9") pos++;
+    return s.slice(start, pos);
+  };
+  const num = digits() || "0";
+  let frac = "";
+  if (s[pos] === ".") {
+    pos++;
+    frac = digits();
+  }
+  const sufStart = pos;
+  while (pos < s.length && "eEinumkKMGTP".includes(s[pos])) pos++;
+  if (s[pos] === "-" || s[pos] === "+") pos++;
+  digits();
+  if (pos < s.length) return FORMAT_WRONG;
+  const suffix = s.slice(sufStart);
+  const sign = negative ? -1n : 1n;
+  let n = BigInt(num + frac) * sign;
   let den = 10n ** BigInt(frac.length);
-  if (suffix in BINARY) num *= 1n << BigInt(BINARY[suffix]);
+  if (suffix in BINARY) n *= 1n << BigInt(BINARY[suffix]);
   else if (suffix in DECIMAL) {
     const e = DECIMAL[suffix];
-    if (e >= 0) num *= 10n ** BigInt(e);
+    if (e >= 0) n *= 10n ** BigInt(e);
     else den *= 10n ** BigInt(-e);
   } else {
     const em = /^[eE]([-+]?\d+)$/.exec(suffix);
     if (!em) return SUFFIX;
     const e = Number(em[1]);
     if (!Number.isSafeInteger(e) || Math.abs(e) > MAX_EXPONENT) return SUFFIX;
-    if (e >= 0) num *= 10n ** BigInt(e);
+    if (e >= 0) n *= 10n ** BigInt(e);
     else den *= 10n ** BigInt(-e);
   }
-  return norm(num, den);
+  // Round away from zero to nanos.
+  const NANO = 1_000_000_000n;
+  const scaled = n * NANO;
+  if (scaled % den !== 0n) {
+    const q = scaled / den + (scaled < 0n ? -1n : 1n);
+    return norm(q, NANO);
+  }
+  return norm(n, den);
 }
 
 export function compareQ(a: Q, b: Q): number {

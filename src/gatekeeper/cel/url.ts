@@ -73,8 +73,14 @@ export function parseURL(raw: string): URLParts | string {
       port = host.slice(colon + 1);
     }
   }
-  if (port !== "" && !/^\d*$/.test(port)) return `parse ${q(raw)}: invalid port ${q(":" + port)} after host`;
-  return { scheme, host, hostname, port, escapedPath: rest, query: parseQuery(rawQuery) };
+  if (port !== "" && !/^\d*$/.test(port)) {
+    // Go names everything after the host's first colon.
+    const first = host.startsWith("[") ? host.indexOf(":", host.indexOf("]")) : host.indexOf(":");
+    return `parse ${q(raw)}: invalid port ${q(host.slice(first))} after host`;
+  }
+  const path = escapedPath(rest);
+  if (path === null) return `parse ${q(raw)}: invalid URL escape ${q(/%(?![0-9A-Fa-f]{2}).{0,2}/.exec(rest)?.[0] ?? "%")}`;
+  return { scheme, host, hostname, port, escapedPath: path, query: parseQuery(rawQuery) };
 }
 
 function parseQuery(s: string): Record<string, string[]> {
@@ -87,6 +93,36 @@ function parseQuery(s: string): Record<string, string[]> {
     const v = unescape(eq < 0 ? "" : part.slice(eq + 1));
     if (k === null || v === null) continue;
     (out[k] ??= []).push(v);
+  }
+  return out;
+}
+
+/** Characters Go leaves unescaped in a path (besides letters and digits). */
+const PATH_OK = new Set("-_.~$&+,/:;=@!'()*[]");
+
+/**
+ * Go's URL.EscapedPath: the raw path when it is a valid encoding of the path, else the path
+ * escaped; null when the raw path has a malformed %-escape.
+ */
+function escapedPath(raw: string): string | null {
+  if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return null;
+  const valid = Array.from(raw).every((c, i) => /[A-Za-z0-9]/.test(c) || PATH_OK.has(c) || (c === "%" && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) || /^[0-9A-Fa-f]$/.test(c));
+  if (valid && !/[\s"<>\\^`{|}]/.test(raw)) return raw;
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; ) {
+    if (raw[i] === "%") {
+      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+      i += 3;
+    } else {
+      const ch = String.fromCodePoint(raw.codePointAt(i)!);
+      bytes.push(...Buffer.from(ch, "utf8"));
+      i += ch.length;
+    }
+  }
+  let out = "";
+  for (const b of bytes) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && (/[A-Za-z0-9]/.test(c) || PATH_OK.has(c)) && c !== "[" && c !== "]" ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }
