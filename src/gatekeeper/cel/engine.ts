@@ -128,8 +128,27 @@ function environment(): Env {
     meter?.charge(1);
     return v as never;
   });
+  const keys = c.celFunc(KEYS, [c.CelScalar.DYN], c.listType(c.CelScalar.DYN), (x: unknown) => {
+    if (c.isCelList(x)) return Array.from({ length: (x as { size: number }).size }, (_, i) => BigInt(i)) as never;
+    if (c.isCelMap(x)) return Array.from((x as ReadonlyMap<unknown, unknown>).keys()) as never;
+    throw new Error("no such overload");
+  });
+  const mapInsert = c.celFunc(MAP_INSERT, [c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), c.CelScalar.DYN, c.CelScalar.DYN], c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), (m: unknown, k: unknown, v: unknown) => {
+    const out = new Map((m as ReadonlyMap<unknown, unknown>).entries());
+    if (out.has(k)) throw new Error(`insert failed: key ${String(k)} already exists`);
+    out.set(k, v);
+    return out as never;
+  });
+  const mapMerge = c.celFunc(MAP_MERGE, [c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), c.mapType(c.CelScalar.DYN, c.CelScalar.DYN)], c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), (m: unknown, n: unknown) => {
+    const out = new Map((m as ReadonlyMap<unknown, unknown>).entries());
+    for (const [k, v] of (n as ReadonlyMap<unknown, unknown>).entries()) {
+      if (out.has(k)) throw new Error(`insert failed: key ${String(k)} already exists`);
+      out.set(k, v);
+    }
+    return out as never;
+  });
   const base = c.celEnv({
-    funcs: [...celExt().strings, ...libs.funcs, tick],
+    funcs: [...celExt().strings, ...libs.funcs, tick, keys, mapInsert, mapMerge],
     registry: libs.registry,
     re2: {
       compile(pattern: string) {
@@ -205,6 +224,77 @@ function depthOf(e: AnyExpr | undefined, d: number): number {
   return max;
 }
 
+// ---- two-variable comprehensions (cel-go's TwoVarComprehensions, in Kubernetes since 1.32) ----
+// @bufbuild/cel parses `l.all(i, v, p)` as a plain call; it is expanded here into comprehensions
+// over portcullis.keys(l) (list indexes, or map keys) whose second variable is bound to l[i] by a
+// one-step comprehension (accumulator v, initial value l[i], result p).
+
+const KEYS = "portcullis.keys";
+const MAP_INSERT = "portcullis.mapInsert";
+const MAP_MERGE = "portcullis.mapMerge";
+const ACCU = "@result";
+
+type Mk = { id: () => bigint };
+const mkExpr = (m: Mk, kind: string, value: Record<string, unknown>, typeName: string): AnyExpr =>
+  ({ $typeName: "cel.expr.Expr", id: m.id(), exprKind: { case: kind, value: { $typeName: typeName, ...value } } }) as unknown as AnyExpr;
+const mkIdent = (m: Mk, name: string) => mkExpr(m, "identExpr", { name }, "cel.expr.Expr.Ident");
+const mkCall = (m: Mk, fn: string, args: AnyExpr[], target?: AnyExpr) => mkExpr(m, "callExpr", { function: fn, args, ...(target ? { target } : {}) }, "cel.expr.Expr.Call");
+const mkConst = (m: Mk, c: { case: string; value: unknown }) => mkExpr(m, "constExpr", { constantKind: c }, "cel.expr.Constant");
+const mkList = (m: Mk, elements: AnyExpr[]) => mkExpr(m, "listExpr", { elements, optionalIndices: [] }, "cel.expr.Expr.CreateList");
+const mkMap = (m: Mk) => mkExpr(m, "structExpr", { messageName: "", entries: [] }, "cel.expr.Expr.CreateStruct");
+const mkFold = (m: Mk, iterVar: string, iterRange: AnyExpr, accuInit: AnyExpr, loopCondition: AnyExpr, loopStep: AnyExpr, result: AnyExpr, accuVar = ACCU) =>
+  mkExpr(m, "comprehensionExpr", { iterVar, iterVar2: "", iterRange, accuVar, accuInit, loopCondition, loopStep, result }, "cel.expr.Expr.Comprehension");
+
+/** `body` with `v` bound to `init`. */
+const mkBind = (m: Mk, v: string, init: AnyExpr, body: AnyExpr) => mkFold(m, "#unused", mkList(m, []), init, mkConst(m, { case: "boolValue", value: false }), mkIdent(m, v), body, v);
+
+/** The expansion of a two-variable macro call, or null when the call is not one. */
+function twoVarMacro(call: { function: string; target?: AnyExpr; args: AnyExpr[] }, m: Mk): AnyExpr | null {
+  const t = call.target;
+  const a = call.args;
+  if (!t || a.length < 3 || a[0].exprKind.case !== "identExpr" || a[1].exprKind.case !== "identExpr") return null;
+  const i: string = a[0].exprKind.value.name;
+  const v: string = a[1].exprKind.value.name;
+  if (i === v) throw new CelCompileError(`${call.function}(): the two variables must have different names`);
+  // Each use of the target gets its own copy of the expression (ids are not shared).
+  const target = () => structuredClone(t);
+  const at = () => mkCall(m, "_[_]", [target(), mkIdent(m, i)]);
+  const bound = (e: AnyExpr) => mkBind(m, v, at(), e);
+  const keys = mkCall(m, KEYS, [target()]);
+  const accu = () => mkIdent(m, ACCU);
+  const T = (b: boolean) => mkConst(m, { case: "boolValue", value: b });
+  switch (call.function) {
+    case "all":
+      if (a.length !== 3) return null;
+      return mkFold(m, i, keys, T(true), mkCall(m, "@not_strictly_false", [accu()]), mkCall(m, "_&&_", [accu(), bound(a[2])]), accu());
+    case "exists":
+      if (a.length !== 3) return null;
+      return mkFold(m, i, keys, T(false), mkCall(m, "@not_strictly_false", [mkCall(m, "!_", [accu()])]), mkCall(m, "_||_", [accu(), bound(a[2])]), accu());
+    case "existsOne":
+    case "exists_one": {
+      if (a.length !== 3) return null;
+      const one = mkConst(m, { case: "int64Value", value: 1n });
+      const step = mkCall(m, "_?_:_", [bound(a[2]), mkCall(m, "_+_", [accu(), one]), accu()]);
+      return mkFold(m, i, keys, mkConst(m, { case: "int64Value", value: 0n }), T(true), step, mkCall(m, "_==_", [accu(), mkConst(m, { case: "int64Value", value: 1n })]));
+    }
+    case "transformList": {
+      if (a.length !== 3 && a.length !== 4) return null;
+      const add = mkCall(m, "_+_", [accu(), mkList(m, [bound(a[a.length - 1])])]);
+      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), add, accu()]) : add;
+      return mkFold(m, i, keys, mkList(m, []), T(true), step, accu());
+    }
+    case "transformMap":
+    case "transformMapEntry": {
+      if (a.length !== 3 && a.length !== 4) return null;
+      const fn = call.function === "transformMap" ? MAP_INSERT : MAP_MERGE;
+      const insert = call.function === "transformMap" ? mkCall(m, fn, [accu(), mkIdent(m, i), bound(a[a.length - 1])]) : mkCall(m, fn, [accu(), bound(a[a.length - 1])]);
+      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), insert, accu()]) : insert;
+      return mkFold(m, i, keys, mkMap(m), T(true), step, accu());
+    }
+  }
+  return null;
+}
+
 /** A tick call around every comprehension's loop condition (its cost: one per iteration). */
 function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
   if (!e) return;
@@ -216,6 +306,12 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
     case "callExpr": {
       const call = k.value;
       const t = call.target as AnyExpr | undefined;
+      const expanded = twoVarMacro(call, { id: nextId });
+      if (expanded) {
+        e.exprKind = expanded.exprKind;
+        rewrite(e, nextId);
+        return;
+      }
       rewrite(t, nextId);
       for (const a of call.args) rewrite(a as AnyExpr, nextId);
       return;
@@ -340,7 +436,7 @@ function checkReferences(root: AnyExpr, source: string, positions: Record<string
             if (paren >= 0) at = paren;
           }
           if (t && TWO_VAR_MACROS.has(fn)) {
-            errs.push({ at, text: errorAt(source, at, `${fn}() with two variables is not supported by this CEL engine`) });
+            errs.push({ at, text: errorAt(source, at, `found no matching overload for '${fn}' with ${k.value.args.length} arguments`) });
             return;
           }
           errs.push({ at, text: errorAt(source, at, `undeclared reference to '${fn}' (in container '')`) });
