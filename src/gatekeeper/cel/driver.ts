@@ -203,12 +203,13 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
  */
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   const op = input.operation;
+  const seen = new WeakMap<object, unknown>();
   const bindings: Record<string, unknown> = {
-    object: op === "DELETE" ? null : toCelInput(input.object),
-    oldObject: toCelInput(input.oldObject),
-    request: toCelInput(requestOf(input.request)),
-    params: toCelInput(input.constraint),
-    namespaceObject: toCelInput(namespaceOf(input.namespaceObject)),
+    object: op === "DELETE" ? null : toCelInput(input.object, seen),
+    oldObject: toCelInput(input.oldObject, seen),
+    request: toCelInput(requestOf(input.request), seen),
+    params: toCelInput(input.constraint, seen),
+    namespaceObject: toCelInput(namespaceOf(input.namespaceObject), seen),
   };
   // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.

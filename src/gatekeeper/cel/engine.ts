@@ -595,14 +595,13 @@ function goErrorText(e: Error): string {
 
 // ---- values ----------------------------------------------------------------------------------
 
-const converted = new WeakMap<object, unknown>();
-
 /**
  * A JSON value (from YAML or JSON, as Kubernetes' unstructured objects hold it) as a CEL input:
- * integers as int (bigint), other numbers as double, objects as maps. Objects are converted once
- * and cached, so the many expressions of one review share the conversion.
+ * integers as int (bigint), other numbers as double, objects as maps. `cache` lets the
+ * expressions of one review share the conversion of an object; it must not outlive the review
+ * (objects may change between reviews).
  */
-export function toCelInput(v: unknown): unknown {
+export function toCelInput(v: unknown, cache: WeakMap<object, unknown> = new WeakMap()): unknown {
   if (v === null || v === undefined) return null;
   switch (typeof v) {
     case "number":
@@ -612,17 +611,17 @@ export function toCelInput(v: unknown): unknown {
     case "boolean":
       return v;
     case "object": {
-      const hit = converted.get(v as object);
+      const hit = cache.get(v as object);
       if (hit !== undefined) return hit;
       let out: unknown;
-      if (Array.isArray(v)) out = v.map(toCelInput);
+      if (Array.isArray(v)) out = v.map((x) => toCelInput(x, cache));
       else if (v instanceof Map) out = v;
       else {
         const m = new Map<string, unknown>();
-        for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, toCelInput(x));
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, toCelInput(x, cache));
         out = m;
       }
-      converted.set(v as object, out);
+      cache.set(v as object, out);
       return out;
     }
     default:

@@ -82,3 +82,13 @@ test("the webhook's snapshot takes CEL-only templates and denies with their mess
     ["[need-labels] labels are required"],
   );
 });
+
+test("each review converts the object afresh: a changed object is seen changed", async () => {
+  const c = new Client();
+  c.addTemplate(celTemplate("CelImage", { validations: [{ expression: "false", messageExpression: '"image=" + object.spec.containers[0].image' }] }));
+  c.addConstraint(constraint("CelImage", "img"));
+  const p = pod("p");
+  assert.deepEqual((await c.review(p)).results.map((v) => v.msg), ["image=nginx"]);
+  p.spec.containers[0].image = "busybox";
+  assert.deepEqual((await c.review(p)).results.map((v) => v.msg), ["image=busybox"]);
+});
