@@ -643,9 +643,6 @@ export function fromCel(v: unknown): unknown {
   return v;
 }
 
-export function isCelString(v: unknown): v is string {
-  return typeof v === "string";
-}
 
 /** Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map. */
 export function lazyMap(names: string[], get: (name: string) => unknown): unknown {

@@ -16,11 +16,7 @@ const labelKeyRe = anchored(labelKeyFmt);
 const labelValueRe = anchored(labelValueFmt);
 
 const maxLen = (n: number) => `must be no more than ${n} characters`;
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join("or ").replace(/, or /g, ", or ")}regex used for validation is '${fmt}')`;
-}
-// Go's RegexError joins examples as "'a', or 'b', ": reproduce it exactly.
+/** apimachinery's RegexError: examples joined as "'a',  or 'b', " (its double space included). */
 function regexErrorGo(msg: string, fmt: string, ...examples: string[]): string {
   let s = `${msg} (e.g. `;
   examples.forEach((e, i) => {
@@ -29,7 +25,6 @@ function regexErrorGo(msg: string, fmt: string, ...examples: string[]): string {
   });
   return `${s}regex used for validation is '${fmt}')`;
 }
-void regexError;
 
 function dns1123Label(v: string): string[] {
   const errs: string[] = [];

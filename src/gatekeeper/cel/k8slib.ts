@@ -60,7 +60,6 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
   const T = Object.fromEntries(OPAQUE.map((n) => [n, c.objectType(desc[n])])) as Record<Opaque, CelModule.CelObjectType>;
   const S = c.CelScalar;
   const LIST = c.listType(S.DYN);
-  const MAP = c.mapType(S.DYN, S.DYN);
   const values = new WeakMap<object, unknown>();
 
   // An opaque value: a message whose repr is its canonical text (so == compares values), with
@@ -410,7 +409,6 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
     }),
   );
 
-  void MAP;
   return { funcs, registry };
 
   function reprOf(v: unknown): string {
