@@ -147,8 +147,18 @@ function environment(): Env {
     }
     return out as never;
   });
+  const has = c.celFunc(HAS, [c.CelScalar.DYN, c.CelScalar.STRING], c.CelScalar.BOOL, (x: unknown, f: string) => {
+    if (c.isCelMap(x)) {
+      for (const k of (x as ReadonlyMap<unknown, unknown>).keys()) if (k === f) return true;
+      return false;
+    }
+    const msg = (x as { message?: Record<string, unknown> } | null)?.message;
+    if (msg && typeof msg === "object") return Object.hasOwn(msg, f) && msg[f] !== undefined;
+    // cel-go answers false for a value that has no fields (a string, a number, a list).
+    return false;
+  });
   const base = c.celEnv({
-    funcs: [...celExt().strings, ...libs.funcs, tick, keys, mapInsert, mapMerge],
+    funcs: [...celExt().strings, ...libs.funcs, tick, keys, mapInsert, mapMerge, has],
     registry: libs.registry,
     re2: {
       compile(pattern: string) {
@@ -230,6 +240,8 @@ function depthOf(e: AnyExpr | undefined, d: number): number {
 // one-step comprehension (accumulator v, initial value l[i], result p).
 
 const KEYS = "portcullis.keys";
+/** has(m.f) as cel-go tests it: the key is present (a null value counts as present). */
+const HAS = "portcullis.has";
 const MAP_INSERT = "portcullis.mapInsert";
 const MAP_MERGE = "portcullis.mapMerge";
 const ACCU = "@result";
@@ -302,6 +314,10 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
   switch (k.case) {
     case "selectExpr":
       rewrite(k.value.operand, nextId);
+      if (k.value.testOnly) {
+        const field: string = k.value.field;
+        e.exprKind = mkCall({ id: nextId }, HAS, [k.value.operand, mkConst({ id: nextId }, { case: "stringValue", value: field })]).exprKind as never;
+      }
       return;
     case "callExpr": {
       const call = k.value;
@@ -425,6 +441,14 @@ function checkReferences(root: AnyExpr, source: string, positions: Record<string
         const fn: string = k.value.function;
         const t = k.value.target as AnyExpr | undefined;
         const args = k.value.args as AnyExpr[];
+        if (fn === HAS && args[0]?.exprKind.case === "identExpr" && !scope.has(args[0].exprKind.value.name)) {
+          const fields = decl.fields?.get(args[0].exprKind.value.name);
+          const field = args[1]?.exprKind.value.constantKind?.value as string;
+          if (fields && decl.vars.has(args[0].exprKind.value.name) && !fields.has(field)) {
+            errs.push({ at: pos(e), text: errorAt(source, pos(e), `undefined field '${field}'`) });
+            return;
+          }
+        }
         const q = qname(t);
         const qualified = q !== null && !scope.has(q.split(".")[0]) && qualifiedFuncs.has(`${q}.${fn}`);
         if (!qualified) visit(t, scope);
