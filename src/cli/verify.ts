@@ -154,7 +154,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     }
     throw e;
   }
-  const { suitePaths } = session;
+  const { suitePaths, suiteArgs } = session;
 
   // ---- Run, explain ----------------------------------------------------------------------------
   const results = await runVerifySession(session, { namespaces: o.namespace, run, timeoutMs });
@@ -175,7 +175,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
       err(`Error: ${policyErr}\n`);
       return 1;
     }
-    const rs = await runSuites(suitePaths, {
+    const rs = await runSuites(suiteArgs, {
       run: o.run,
       verbose: !!o.verbose,
       k8sNativeValidation: o.enableK8sNativeValidation !== false,
@@ -250,7 +250,11 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   }
   if (suiteText) {
     out(suiteText);
-    if (!suitesOK) code = code || 1;
+    // gator verify's failure, as cobra reports its error
+    if (!suitesOK) {
+      err("Error: FAIL\n");
+      code = code || 1;
+    }
   }
   return code;
 }
