@@ -7,6 +7,7 @@ import type { CliIO } from "./io.ts";
 import { load, conflictWarnings } from "../gatekeeper/gatortest.ts";
 import { expandAll, formatResources, type MutationSystemFactory } from "../gatekeeper/expansion/index.ts";
 import { goErrnoText } from "../gotext/errno.ts";
+import { gatorMutation } from "../gatekeeper/mutation/expansion.ts";
 
 export interface ExpandOptions {
   filenames: string[];
@@ -33,7 +34,7 @@ export async function runExpand(o: ExpandOptions, io: CliIO): Promise<number> {
   if (objs.length === 0) return fail("no input data identified");
   let resultants;
   try {
-    resultants = await expandAll(objs, { mutation: o.mutation });
+    resultants = await expandAll(objs, { mutation: o.mutation ?? gatorMutation });
   } catch (e) {
     return fail(`error expanding resources: ${(e as Error).message}`);
   }

@@ -19,6 +19,7 @@ import { ReviewError } from "./review.ts";
 import { isProvider } from "./externaldata.ts";
 import { goJSON, goString } from "../gotext/plainjson.ts";
 import { goErrnoText } from "../gotext/errno.ts";
+import { gatorMutation } from "./mutation/expansion.ts";
 import { Expander, reviewResultants, type MutationSystemFactory } from "./expansion/index.ts";
 
 export interface GatorTestOptions {
@@ -207,7 +208,7 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
   // host's mutation system), then every object reviewed, expanded, and its resultants reviewed.
   let expander: Expander;
   try {
-    expander = new Expander(objs, { mutation: opts.mutation });
+    expander = new Expander(objs, { mutation: opts.mutation ?? gatorMutation });
   } catch (e) {
     return fail(`auditing objects: error creating expander: ${(e as Error).message}`);
   }

@@ -17,6 +17,8 @@ export interface GatekeeperObjects {
   constraints: Obj[];
   /** externaldata.gatekeeper.sh Providers. */
   providers: Obj[];
+  /** mutations.gatekeeper.sh mutators (Assign, AssignMetadata, ModifySet, AssignImage); absent: none. */
+  mutators?: Obj[];
   /** config.gatekeeper.sh Config (spec.match exemptions, spec.sync), or null. */
   config: Obj | null;
   /** The cluster's Namespaces by name (namespaceSelector, input.review.namespaceObject). */
@@ -40,5 +42,5 @@ export interface PolicySource {
 
 /** An empty set of objects. */
 export function emptyObjects(): GatekeeperObjects {
-  return { templates: [], constraints: [], providers: [], config: null, namespaces: new Map() };
+  return { templates: [], constraints: [], providers: [], mutators: [], config: null, namespaces: new Map() };
 }

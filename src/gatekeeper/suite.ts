@@ -11,6 +11,7 @@
 // Paths are relative to the suite file. A path argument is a suite file, a directory (its
 // files), or `dir/...` (the directory tree).
 
+import { gatorMutation } from "./mutation/expansion.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseManifests, readManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
@@ -347,7 +348,7 @@ function readExpander(p: string): Expander {
   }
   if (objs.length === 0 || objs.some((o) => !isExpansionTemplate(o))) throw new SuiteError(`not an Expansion Template: ${goQuote(fsPath(p))}`);
   try {
-    return new Expander(objs);
+    return new Expander(objs, { mutation: gatorMutation });
   } catch (e) {
     throw new SuiteError(errMessage(e));
   }

@@ -44,7 +44,8 @@ export function defaultServiceAccount(podNamespace = "gatekeeper-system", name =
 /** Largest AdmissionReview body accepted (controller-runtime's limit: two 3 MB objects and 1 MB more). */
 export const MAX_REQUEST_BYTES = 7 * 1024 * 1024;
 
-const GATEKEEPER_GROUPS = new Set([
+/** The API groups of Gatekeeper's own resources. */
+export const GATEKEEPER_GROUPS: ReadonlySet<string> = new Set([
   "templates.gatekeeper.sh",
   "constraints.gatekeeper.sh",
   "mutations.gatekeeper.sh",

@@ -64,6 +64,8 @@ export class Expander {
       try {
         this.mutate = opts.mutation(mutators);
       } catch (e) {
+        // gator: a mutator that cannot be built fails reading the resources; a conflict fails its upsert.
+        if ((e as Error).name === "MutatorError") throw new ExpansionError(`error parsing resources: ${(e as Error).message}`);
         throw new ExpansionError(`error upserting mutator: ${(e as Error).message}`);
       }
     }
