@@ -44,6 +44,13 @@ forbidden.push(
     to: { dependencyTypes: ["core"] },
   },
   {
+    name: "gatekeeper-cel-is-a-driver",
+    comment: "src/gatekeeper/cel/ (the K8sNativeValidation driver and the Kubernetes CEL libraries) uses nothing of Gatekeeper but yaml.ts: template.ts and client.ts call it, not the other way",
+    severity: "error",
+    from: { path: "^src/gatekeeper/cel/" },
+    to: { path: "^src/gatekeeper/", pathNot: "^src/gatekeeper/(cel/|yaml\\.ts$)" },
+  },
+  {
     name: "no-circular-between-folders",
     comment: "no import cycles that cross folders",
     severity: "error",

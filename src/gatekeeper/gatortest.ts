@@ -27,6 +27,10 @@ export interface GatorTestOptions {
   output?: string;
   /** Print only violations whose action is deny. */
   denyOnly?: boolean;
+  /** Evaluate K8sNativeValidation (CEL) code when a template has it (default true; gator's --enable-k8s-native-validation). */
+  k8sNativeValidation?: boolean;
+  /** failurePolicy of CEL code that gives none (gator's --default-k8s-native-validation-failure-policy). */
+  celFailurePolicy?: "Fail" | "Ignore";
   /** Gatekeeper's mutators for expansion (mutations.gatekeeper.sh objects among the inputs). */
   mutation?: MutationSystemFactory;
 }
@@ -173,8 +177,8 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
   warnings = conflictWarnings(sources);
   const objs = sources.flatMap((s) => s.objs);
   // gator test sends input.review.namespaceObject as {} whatever Namespace it attaches (the
-  // Namespace still serves namespaceSelector).
-  const client = new Client({ namespaceObject: false });
+  // Namespace still serves namespaceSelector), and gives CEL code no namespaceObject.
+  const client = new Client({ namespaceObject: false, k8sNativeValidation: opts.k8sNativeValidation, celNamespaceObject: false, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
   for (const o of objs) {
     if (!isProvider(o)) continue;
     try {
