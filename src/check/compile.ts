@@ -48,6 +48,14 @@ export function formatCheckError(e: CheckError): string {
   return s;
 }
 
+/** `opa check`'s report of a failed check: `N error(s) occurred[ during loading]: …`. */
+export function formatCheckErrors(r: CheckResult): string {
+  const during = r.phase === "loading" ? " during loading" : "";
+  const n = r.errors.length;
+  if (n === 1) return `1 error occurred${during}: ${formatCheckError(r.errors[0])}\n`;
+  return `${n} errors occurred${during}:\n${r.errors.map(formatCheckError).join("\n")}\n`;
+}
+
 /** OPA's loader error for these errors: `N error(s) occurred during loading: …`. */
 export function loadingErrorsText(errors: CheckError[]): string {
   if (errors.length === 1) return `1 error occurred during loading: ${formatCheckError(errors[0])}`;

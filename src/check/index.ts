@@ -11,7 +11,7 @@ import { OPA_BUILTINS } from "../engine/index.ts";
 import { parseForCheck, compileErrors, type CheckError, type CheckOptions, type CheckResult } from "./compile.ts";
 import { goErrnoText as errnoText } from "../gotext/errno.ts";
 
-export { formatCheckError, loadingErrorsText, parseForCheck, type CheckError, type CheckOptions, type CheckResult } from "./compile.ts";
+export { formatCheckError, formatCheckErrors, loadingErrorsText, parseForCheck, type CheckError, type CheckOptions, type CheckResult } from "./compile.ts";
 
 /** .rego files under the given paths (directories recursively, names sorted), or loading errors. */
 export function collectRegoFiles(paths: string[]): { files: string[]; errors: CheckError[] } {
