@@ -5,6 +5,7 @@
 
 import type { Engine } from "../rego/engine.ts";
 import { RegoError } from "../rego/errors.ts";
+import { classifyStage } from "../rego/strict.ts";
 import type { Module, Location } from "../rego/ast.ts";
 import { RSet, isObject, isNumber, numberText, objectGet, objectEntries, type Value } from "../rego/value.ts";
 import type { CheckResult, Result, ResultLocation } from "../output/types.ts";
@@ -240,4 +241,36 @@ function resultLocation(v: Value | undefined): ResultLocation | undefined {
   if (typeof file === "string" && file !== "") loc.file = file;
   if (line !== undefined && isNumber(line)) loc.line = numberText(line);
   return loc.file === undefined && loc.line === undefined ? undefined : loc;
+}
+
+/**
+ * OPA's compiler stops after the first stage that has errors (undefined functions come before
+ * unsafe variables, which come before type errors): only that stage's errors are reported.
+ */
+export function earliestStage(e: RegoError): RegoError {
+  const stages = e.errors.map((x) => classifyStage(x));
+  const first = Math.min(...stages);
+  const kept = e.errors.filter((_, i) => stages[i] === first);
+  return kept.length === e.errors.length ? e : new RegoError(kept);
+}
+
+const CHECKED_RULE = /^(deny|violation|warn)(_[a-zA-Z0-9]+)*$/;
+
+/**
+ * conftest's refusal of `deny[msg] if { … }` in Rego v1: without `contains` that defines an
+ * object (`deny[msg]` is `true`), not the set of messages the author meant. A deny, violation or
+ * warn rule whose head is a ref of several parts with the value `true` is reported with its file
+ * and line (the first such rule).
+ */
+export function problematicIf(modules: Module[]): string | null {
+  for (const m of modules) {
+    for (const r of m.rules) {
+      const h = r.head;
+      if (h.kind !== "single" || h.ref.length < 2 || h.ref[0].type !== "var" || !CHECKED_RULE.test(h.ref[0].name)) continue;
+      if (h.value?.type === "boolean" && h.value.value === true) {
+        return `rule is using 'if' keyword without 'contains' keyword: rule in ${m.file} at line ${h.loc.row}`;
+      }
+    }
+  }
+  return null;
 }

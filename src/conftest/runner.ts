@@ -25,7 +25,6 @@ import { Engine } from "../engine/index.ts";
 import { CONFTEST_TABLE } from "./builtins.ts";
 import { collectingTable } from "./builtinerrors.ts";
 import { RegoError } from "../rego/errors.ts";
-import { classifyStage } from "../rego/strict.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { Module } from "../rego/ast.ts";
 import { parseDataFile, checkDataMerge, LoadError } from "../load/index.ts";
@@ -39,7 +38,7 @@ import { parseForCheck, loadingErrorsText, type CheckError } from "../check/inde
 
 export { ConftestError } from "./errors.ts";
 export { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, exceptionName, moduleNamespaces, resolveNamespaces, namespaceRules, type LoadedPolicies, type Config, type RunOptions } from "./evaluate.ts";
-import { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, runChecks as runLoadedChecks, type LoadedPolicies, type Config } from "./evaluate.ts";
+import { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, earliestStage, runChecks as runLoadedChecks, type LoadedPolicies, type Config } from "./evaluate.ts";
 
 export interface TestOptions {
   /** Policy files or directories (.rego files are loaded). */
@@ -152,17 +151,6 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
   if (ifWithoutContains) throw new ConftestError(`load: loading policies: ${ifWithoutContains}`);
   for (const d of loadData(o.data ?? [])) engine.addData(d.value, d.path);
   return { engine, modules };
-}
-
-/**
- * OPA's compiler stops after the first stage that has errors (undefined functions come before
- * unsafe variables, which come before type errors): only that stage's errors are reported.
- */
-function earliestStage(e: RegoError): RegoError {
-  const stages = e.errors.map((x) => classifyStage(x));
-  const first = Math.min(...stages);
-  const kept = e.errors.filter((_, i) => stages[i] === first);
-  return kept.length === e.errors.length ? e : new RegoError(kept);
 }
 
 function readText(file: string): string {

@@ -12,12 +12,12 @@ import { OPA_BUILTINS } from "../builtins/index.ts";
 import { LoadError, parseDataFile } from "../load/data.ts";
 import { parseContent, detectParserName, ParseError, ParserFault } from "../formats/content.ts";
 import { asGoNumbers } from "../conftest/numbers.ts";
-import { runChecks, type Config } from "../conftest/evaluate.ts";
+import { runChecks, earliestStage, problematicIf, type Config } from "../conftest/evaluate.ts";
 import { ConftestError } from "../conftest/errors.ts";
 import { renderStdout } from "../output/stdout.ts";
 import { formatResults } from "../output/evalresults.ts";
 import { errorsJSON } from "../output/evalerrors.ts";
-import { parseForCheck, compileErrors, formatCheckErrors, type CheckError } from "../check/compile.ts";
+import { parseForCheck, compileErrors, formatCheckErrors, loadingErrorsText, type CheckError } from "../check/compile.ts";
 import { parseManifests, ManifestError } from "../gatekeeper/yaml.ts";
 import { gatorTestSources } from "../gatekeeper/gator.ts";
 
@@ -118,16 +118,24 @@ export async function runEval(s: State, timeoutMs = EVAL_TIMEOUT_MS): Promise<An
 export async function runTest(s: State, timeoutMs = EVAL_TIMEOUT_MS): Promise<Answer> {
   const started = performance.now();
   const filename = s.filename.trim() || "input.yaml";
-  let modules: Module[];
-  let engine: Engine;
+  // As `portcullis test` loads policies (src/conftest/runner.ts loadPolicies): parse errors with
+  // their source lines, then the first compile stage's errors, then `deny[x] if` without contains.
+  const parsed = parseForCheck(POLICY_FILE, s.policy, "v1");
+  if (parsed.errors) return answer("", `Error: running test: load: loading policies: load: ${loadingErrorsText(parsed.errors)}\n`, 1, started, { markers: markersOf(parsed.errors) });
+  const modules: Module[] = [parsed.module!];
+  const engine = new Engine({ regoVersion: "v1", strictBuiltinErrors: false, timeoutMs });
   try {
-    engine = new Engine({ regoVersion: "v1" });
-    modules = [engine.addModule(POLICY_FILE, s.policy)];
+    engine.addParsedModules(modules);
     engine.compile();
   } catch (e) {
-    if (e instanceof RegoError) return answer("", `Error: running test: load: loading policies: ${e.message}\n`, 1, started, { markers: markersOf(e.errors) });
+    if (e instanceof RegoError) {
+      const first = earliestStage(e);
+      return answer("", `Error: running test: load: loading policies: get compiler: ${first.message}\n`, 1, started, { markers: markersOf(first.errors) });
+    }
     throw e;
   }
+  const ifWithoutContains = problematicIf(modules);
+  if (ifWithoutContains) return answer("", `Error: running test: load: loading policies: ${ifWithoutContains}\n`, 1, started);
   try {
     const parser = s.format === "auto" ? detectParserName(filename) : s.format;
     let value = parseContent(s.input, filename, { parser: s.format === "auto" ? undefined : s.format });

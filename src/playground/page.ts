@@ -19,6 +19,8 @@ import type { Answer, Marker, Mode, State } from "./api.ts";
 const DEADLINE_MS = Math.max(100, Number(new URLSearchParams(location.search).get("deadline")) || 5000);
 /** After the deadline, how long the engine gets to stop by itself before its worker is terminated. */
 const GRACE_MS = 1000;
+/** How long the worker may take to load the engine. */
+const LOAD_TIMEOUT_MS = 30_000;
 /** Quiet time after an edit before the live evaluation. */
 const DEBOUNCE_MS = 300;
 
@@ -37,6 +39,9 @@ type Outcome = { kind: "done"; result: unknown } | { kind: "error"; message: str
 /** The engine's worker, replaced when it overruns its deadline. */
 class Engine {
   private worker!: Worker;
+  /** Settles when the worker has loaded the engine (the deadline counts from then) or failed to. */
+  private ready!: Promise<void>;
+  private markReady!: () => void;
   private seq = 0;
   private pending: { id: number; resolve: (o: Outcome) => void; timer: ReturnType<typeof setTimeout> } | undefined;
   restarts = 0;
@@ -47,9 +52,10 @@ class Engine {
 
   private start(): void {
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.worker.onmessage = (e: MessageEvent<Reply | { ready: true }>) => {
       const m = e.data;
-      if ("ready" in m) return;
+      if ("ready" in m) return this.markReady();
       const p = this.pending;
       if (!p || p.id !== m.id) return;
       clearTimeout(p.timer);
@@ -57,6 +63,7 @@ class Engine {
       p.resolve(m.ok ? { kind: "done", result: m.result } : { kind: "error", message: m.error ?? "unknown error" });
     };
     this.worker.onerror = (e) => {
+      this.markReady();
       const p = this.pending;
       if (!p) return;
       clearTimeout(p.timer);
@@ -73,8 +80,13 @@ class Engine {
   }
 
   /** One call at a time: the page waits for the answer (or the deadline) before the next. */
-  call(op: "run" | "fmt" | "check", state: State): Promise<Outcome> {
+  async call(op: "run" | "fmt" | "check", state: State): Promise<Outcome> {
     const id = ++this.seq;
+    const loaded = await Promise.race([this.ready.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), LOAD_TIMEOUT_MS))]);
+    if (!loaded) {
+      this.restart();
+      return { kind: "error", message: `the engine did not load within ${LOAD_TIMEOUT_MS / 1000} s` };
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         if (this.pending?.id !== id) return;
@@ -127,7 +139,8 @@ function main(): void {
   let running = false;
   let again = false;
   const loadedAt = performance.now();
-  const stats = { firstEvalMs: undefined as number | undefined, evaluations: 0, restarts: 0 };
+  // Read by tests and shown nowhere: time to the first answer, answers so far, worker restarts, the panes.
+  const stats = { firstEvalMs: undefined as number | undefined, evaluations: 0, restarts: 0, state: (): State => state() };
   (window as unknown as { __playground: typeof stats }).__playground = stats;
 
   const changed = () => {
