@@ -34,25 +34,37 @@ function substitutes(root: string): Plugin {
   };
 }
 
+/** The esbuild options of the browser bundle (entries, platform, substitutes, injected globals). */
+function options(root: string) {
+  return {
+    absWorkingDir: root,
+    entryPoints: { worker: "src/playground/worker.ts", page: "src/playground/page.ts" },
+    bundle: true,
+    format: "esm" as const,
+    platform: "browser" as const,
+    target: ["chrome110", "firefox115", "safari16"],
+    inject: [join(root, BROWSER_GLOBALS)],
+    plugins: [substitutes(root)],
+    metafile: true as const,
+    logLevel: "silent" as const,
+    legalComments: "none" as const,
+  };
+}
+
+/**
+ * The browser bundle's import graph (built in memory): every module and what it imports. With
+ * platform "browser", an import of a Node module fails the build; the graph is what
+ * test/architecture/layers.test.ts checks.
+ */
+export async function browserGraph(root: string, entries?: Record<string, string>): Promise<Metafile["inputs"]> {
+  const result = await build({ ...options(root), ...(entries ? { entryPoints: entries } : {}), outdir: join(root, "dist", "playground-graph"), write: false, minify: false });
+  return result.metafile.inputs;
+}
+
 /** Bundle the playground into `outdir` (created). */
 export async function buildPlayground(root: string, outdir: string, opts: { minify?: boolean } = {}): Promise<PlaygroundBuild> {
   mkdirSync(outdir, { recursive: true });
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: { worker: "src/playground/worker.ts", page: "src/playground/page.ts" },
-    outdir,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: ["chrome110", "firefox115", "safari16"],
-    minify: opts.minify ?? true,
-    sourcemap: false,
-    inject: [join(root, BROWSER_GLOBALS)],
-    plugins: [substitutes(root)],
-    metafile: true,
-    logLevel: "silent",
-    legalComments: "none",
-  });
+  const result = await build({ ...options(root), outdir, minify: opts.minify ?? true, sourcemap: false });
   for (const f of readdirSync(join(root, "src", "playground", "static"))) copyFileSync(join(root, "src", "playground", "static", f), join(outdir, f));
   const files = readdirSync(outdir).sort();
   let bytes = 0;
