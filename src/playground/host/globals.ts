@@ -72,8 +72,12 @@ function bytesOf(s: string, enc: Encoding): Uint8Array {
     case "utf-8":
       return new TextEncoder().encode(s);
     case "latin1":
-    case "binary":
-      return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+    case "binary": {
+      // One byte per UTF-16 code unit (its low byte), as Node does.
+      const out = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+      return out;
+    }
     case "base64":
     case "base64url":
       return decodeBase64(s);
