@@ -145,7 +145,7 @@ test("each example answers in the page as the portcullis command does; screensho
     }
   }
   assert.deepEqual(w.errors, []);
-  console.log(`# playground: bundle ${built.files.join(", ")}: ${(built.bytes / 1024).toFixed(0)} KiB, ${(built.gzipBytes / 1024).toFixed(0)} KiB gzip; first evaluation ${firstEvalMs} ms after the page's script started`);
+  console.log(`# playground: bundle ${built.files.join(", ")}: ${(built.bytes / 1024).toFixed(0)} KiB, ${(built.gzipBytes / 1024).toFixed(0)} KiB gzip; first evaluation shown ${firstEvalMs} ms after navigation started`);
   await w.page.close();
 });
 

@@ -130,6 +130,11 @@ class BrowserBuffer extends Bytes {
     return v instanceof BrowserBuffer;
   }
 
+  subarray(start?: number, end?: number): BrowserBuffer {
+    // Typed arrays make their subarrays with the species constructor: a BrowserBuffer.
+    return super.subarray(start, end) as BrowserBuffer;
+  }
+
   toString(enc?: string, start = 0, end = this.length): string {
     const b = this.subarray(start, end);
     switch (encoding(enc)) {
