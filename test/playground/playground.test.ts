@@ -3,8 +3,8 @@
 // directory. Each example must print in the page what the portcullis command prints for the same
 // files (computed here); a syntax error is marked at its line; a policy that runs past the deadline
 // is stopped and the page keeps answering; a share link restores the panes in a fresh page; after
-// load, the page makes no request. Screenshots of the modes go to docs/playground/ when
-// PLAYGROUND_SCREENSHOTS=1.
+// load, the page makes no request. Screenshots of the modes go to docs/playground/ (as palette
+// PNGs, ./png8.ts) when PLAYGROUND_SCREENSHOTS=1.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +18,7 @@ import { cli } from "../cli/helpers.ts";
 import { buildPlayground, type PlaygroundBuild } from "../../scripts/browser-bundle.ts";
 import { EXAMPLES, type Example } from "../../src/playground/examples.ts";
 import type { State } from "../../src/playground/api.ts";
+import { toPng8 } from "./png8.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.PORTCULLIS_CHROMIUM ?? "/usr/bin/chromium";
@@ -141,7 +142,7 @@ test("each example answers in the page as the portcullis command does; screensho
     assert.match(page.status, new RegExp(`^exit ${want.code} `), `${ex.id}: exit code`);
     if (shots && (ex.id === "image-policy" || ex.id === "required-labels" || ex.id === "dockerfile-golden")) {
       const mode = ex.state.mode === "test" ? "conftest" : ex.state.mode;
-      await w.page.screenshot({ path: join(ROOT, "docs", "playground", `${mode}.png`) });
+      writeFileSync(join(ROOT, "docs", "playground", `${mode}.png`), toPng8(await w.page.screenshot()));
     }
   }
   assert.deepEqual(w.errors, []);
@@ -164,7 +165,7 @@ test("a syntax error is marked at its line in the policy editor", { skip, timeou
   const line = await w.page.locator("#policy .cm-lineNumbers .cm-gutterElement", { hasText: /^3$/ }).boundingBox();
   const mark = await w.page.locator("#policy .cm-lint-marker-error").first().boundingBox();
   assert.ok(line && mark && Math.abs(line.y - mark.y) < 4, "the marker is on line 3");
-  if (process.env.PLAYGROUND_SCREENSHOTS === "1") await w.page.screenshot({ path: join(ROOT, "docs", "playground", "error.png") });
+  if (process.env.PLAYGROUND_SCREENSHOTS === "1") writeFileSync(join(ROOT, "docs", "playground", "error.png"), toPng8(await w.page.screenshot()));
   await w.page.close();
 });
 
