@@ -57,6 +57,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   "verify-blob": () => import("./sign-blob-command.ts"),
   "verify-signature": () => import("./signature-command.ts"),
   provider: () => import("./provider-command.ts"),
+  expand: () => import("./expand-command.ts"),
   playground: () => import("./playground-command.ts"),
 };
 

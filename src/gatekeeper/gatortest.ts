@@ -8,23 +8,31 @@
 // (or scoped with deny at this enforcement point), or when anything fails to load.
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import yaml from "js-yaml";
 import { join } from "node:path";
+import yaml from "js-yaml";
 import { parseManifests, isPlainObject, type Obj } from "./yaml.ts";
 import { readManifests, manifestFiles } from "./manifestfiles.ts";
+import { goQuote } from "./schema.ts";
+import { goErrnoText } from "../gotext/errno.ts";
 import { gatorTestSources, type GatorTestOptions, type GatorTestResult, type Source } from "./gator.ts";
 
-export { formatGatorLine, gatorTestSources, type GatorTestOptions, type GatorTestResult } from "./gator.ts";
+export { formatGatorLine, conflictWarnings, gatorTestSources, type GatorTestOptions, type GatorTestResult, type Source } from "./gator.ts";
 
 type Input = string | Obj;
 
-
-function load(items: Input[]): Source[] {
+/** gator's reader: files, directories (walked) and objects; a missing path fails as gator words it. */
+export function load(items: Input[]): Source[] {
   const out: Source[] = [];
   let stdin: Source | undefined;
   for (const it of items) {
     if (typeof it === "string") {
-      for (const file of manifestFiles(it)) out.push({ file, objs: readManifests(file) });
+      let files: string[];
+      try {
+        files = manifestFiles(it);
+      } catch (e) {
+        throw new Error(`reading from filenames: stat on path ${goQuote(it)}: stat ${it}: ${goErrnoText(e)}`);
+      }
+      for (const file of files) out.push({ file, objs: readManifests(file) });
     } else if (isPlainObject(it)) {
       if (!stdin) out.push((stdin = { objs: [] }));
       stdin.objs.push(it);

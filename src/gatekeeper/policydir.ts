@@ -17,6 +17,7 @@ import { manifestFiles } from "./manifestfiles.ts";
 import { isTemplate } from "./template.ts";
 import { isConstraint } from "./constraint.ts";
 import { isProvider } from "./externaldata.ts";
+import { isExpansionTemplate } from "./expansion/template.ts";
 import type { GatekeeperObjects, PolicySource } from "./state.ts";
 
 /** Largest policy file read (a limit, so a stray dump cannot exhaust memory). */
@@ -46,6 +47,7 @@ export function classify(objs: Obj[]): GatekeeperObjects {
     if (isTemplate(o) || o.kind === "ConstraintTemplate") out.templates.push(o);
     else if (isConstraint(o)) out.constraints.push(o);
     else if (isProvider(o)) out.providers.push(o);
+    else if (isExpansionTemplate(o)) (out.expansionTemplates ??= []).push(o);
     else if (typeof o.apiVersion === "string" && o.apiVersion.startsWith("config.gatekeeper.sh/") && o.kind === "Config") {
       // Gatekeeper reads only the Config named "config"; a second one named so replaces the first.
       if (!out.config || metaOf(o).name === "config") out.config = o;

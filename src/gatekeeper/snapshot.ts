@@ -13,6 +13,8 @@ import { ConstraintError, isConstraint } from "./constraint.ts";
 import { wildcardMatches } from "./match.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import type { GatekeeperObjects } from "./state.ts";
+import { ExpansionSystem, type MutationHook } from "./expansion/system.ts";
+import { parseExpansionTemplate } from "./expansion/template.ts";
 
 /** The enforcement point of the validating webhook (scopedEnforcementActions). */
 export const WEBHOOK_ENFORCEMENT_POINT = "validation.gatekeeper.sh";
@@ -50,6 +52,8 @@ export interface SnapshotReport {
   constraints: ConstraintReport[];
   providers: ObjectReport[];
   config: ObjectReport | null;
+  /** ExpansionTemplates (errors: Gatekeeper's validation, or part of an expansion cycle). */
+  expansionTemplates?: ObjectReport[];
 }
 
 export interface Snapshot {
@@ -57,6 +61,8 @@ export interface Snapshot {
   /** Namespace patterns excluded per process by the Config (wildcards as Gatekeeper's). */
   readonly excluded: Readonly<Record<Process, readonly string[]>>;
   readonly report: SnapshotReport;
+  /** The ExpansionTemplates in force (null: none), whose generated resources are reviewed too. */
+  readonly expansion?: ExpansionSystem | null;
 }
 
 export interface SnapshotOptions {
@@ -64,6 +70,8 @@ export interface SnapshotOptions {
   enforcementPoint?: string;
   /** Accept http:// Provider URLs (tests only; Gatekeeper requires https). */
   allowHTTPProviders?: boolean;
+  /** Gatekeeper's mutators, applied to generated resources before they are reviewed (the mutation system's hook). */
+  mutateGenerated?: MutationHook;
 }
 
 function nameOf(o: Obj): string {
@@ -154,5 +162,26 @@ export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {
   }
   client.setNamespaces(objs.namespaces);
   if (objs.inventory) client.setInventoryDoc(objs.inventory);
-  return { client, excluded, report };
+  const expansion = buildExpansion(objs.expansionTemplates ?? [], report, opts.mutateGenerated);
+  return { client, excluded, report, expansion };
+}
+
+/** The ExpansionTemplates as Gatekeeper keeps them: each validated, those in a cycle left out (and reported). */
+function buildExpansion(objs: Obj[], report: SnapshotReport, mutate?: MutationHook): ExpansionSystem | null {
+  if (objs.length === 0) return null;
+  const system = new ExpansionSystem({ mutate });
+  const reports: ObjectReport[] = [];
+  for (const o of [...objs].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0))) {
+    const r: ObjectReport = { kind: "ExpansionTemplate", name: nameOf(o), errors: [] };
+    reports.push(r);
+    try {
+      system.upsert(parseExpansionTemplate(o));
+    } catch (e) {
+      r.errors.push({ code: "ingest_error", message: (e as Error).message });
+    }
+  }
+  const conflicts = new Set(system.conflicts());
+  for (const r of reports) if (conflicts.has(r.name) && r.errors.length === 0) r.errors.push({ code: "ingest_error", message: "template forms expansion cycle" });
+  report.expansionTemplates = reports;
+  return system.size > 0 ? system : null;
 }

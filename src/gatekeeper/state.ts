@@ -23,6 +23,8 @@ export interface GatekeeperObjects {
   namespaces: Map<string, Obj>;
   /** data.inventory as Gatekeeper shapes it ({cluster: {gv: {Kind: {name: obj}}}, namespace: {ns: …}}). */
   inventory?: Obj;
+  /** expansion.gatekeeper.sh ExpansionTemplates (generated resources reviewed too). */
+  expansionTemplates?: Obj[];
 }
 
 /** Where Gatekeeper objects come from: files (policydir.ts) or a cluster (controller/). */
