@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "../src/gatekeeper/client.ts";
-import { readManifests, type Obj } from "../src/gatekeeper/yaml.ts";
+import type { Obj } from "../src/gatekeeper/yaml.ts";
+import { readManifests } from "../src/gatekeeper/manifestfiles.ts";
 import { isTemplate } from "../src/gatekeeper/template.ts";
 import { isConstraint } from "../src/gatekeeper/constraint.ts";
 

@@ -14,7 +14,8 @@
 import { gatorMutation } from "./mutation/expansion.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseManifests, readManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
+import { parseManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
+import { readManifests } from "./manifestfiles.ts";
 import { Client } from "./client.ts";
 import { TemplateError } from "./template.ts";
 import { ConstraintError } from "./constraint.ts";
