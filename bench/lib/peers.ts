@@ -95,3 +95,13 @@ export function startPeers(which: string, log: (s: string) => void): { runners: 
   }
   return { runners, skipped };
 }
+
+/** The peer's runner when it is already built for the current sources (no build: for tests). */
+export function cachedPeer(name: "opa" | "regorus"): string | null {
+  const dir = path.join(PEERS, name);
+  const bin =
+    name === "opa"
+      ? path.join(CACHE, `opa-runner-${sourceHash(dir, ["main.go", "go.mod", "go.sum"])}`)
+      : path.join(CACHE, `regorus-runner-${sourceHash(dir, ["src/main.rs", "Cargo.toml", "Cargo.lock"])}`);
+  return fs.existsSync(bin) ? bin : null;
+}
