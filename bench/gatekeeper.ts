@@ -96,9 +96,16 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
       o.log(`  stream: constraint ${c.file} not loaded: ${(e as Error).message.split("\n")[0]}`);
     }
   }
-  let stream = [...objects.values()];
+  // Objects of one kind and name would replace one another in gator's object cache: each gets
+  // a unique name (a suffix), in both engines' stream. AdmissionReviews are left out (gator bench
+  // reviews plain objects).
+  let stream = [...objects.values()]
+    .filter((obj) => obj.kind !== "AdmissionReview" && typeof obj.metadata?.name === "string")
+    .map((obj, i) => ({ ...obj, metadata: { ...obj.metadata, name: `${obj.metadata.name}-${i}` } }));
   if (o.quick) stream = stream.slice(0, 20);
   stream.forEach((obj, i) => files.push([`object-${i}.yaml`, obj]));
+  // gator bench syncs every object it reviews into data.inventory (referential data); so does this.
+  client.setInventory(stream);
 
   // Portcullis: passes over the stream, CPU per review (median pass after a warm-up pass).
   const pass = async () => {
@@ -153,7 +160,8 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
     res.gator = { skipped: (e as Error).message };
     o.out(`  gator bench: skipped (${(e as Error).message})`);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_GATOR_DIR === "1") o.log(`  stream: gator's files kept in ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
   return res;
 }
