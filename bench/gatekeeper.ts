@@ -138,8 +138,8 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
     const objDir = path.join(dir, "files");
     fs.mkdirSync(objDir);
     for (const [name, obj] of files) fs.writeFileSync(path.join(objDir, name), JSON.stringify(obj));
-    const n1 = o.quick ? 2 : 10;
-    const n2 = o.quick ? 6 : 60;
+    const n1 = o.quick ? 1 : 2;
+    const n2 = o.quick ? 3 : 10;
     o.log(`  stream: gator bench -e rego -n ${n1} and -n ${n2} ...`);
     const a = gatorRun(gator, objDir, n1);
     const b = gatorRun(gator, objDir, n2);

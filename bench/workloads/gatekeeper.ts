@@ -97,7 +97,7 @@ export function caseWorkload(sc: SampleCase, id: string): Workload | string {
     regoVersion: t.source.version,
     data: { inventory: client.getInventory() },
     input,
-    parseText: JSON.stringify(input),
+    parseText: JSON.stringify(built.review),
     query: t.query,
     gatekeeper: true,
   };
