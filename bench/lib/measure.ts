@@ -41,7 +41,10 @@ const median = (xs: number[]) => {
 };
 
 function oneLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split("\n")[0].slice(0, 160);
+  // Engines' messages may start with a blank line or span several (regorus's source excerpts).
+  const text = String(e instanceof Error ? e.message : e);
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^\|?\s*\^?$/.test(l));
+  return lines.join(" ").replace(/\s+/g, " ").slice(0, 200) || "failed without a message";
 }
 
 /**
