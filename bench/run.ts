@@ -8,7 +8,8 @@
 //   BENCH_PEERS=opa,regorus  peers to run ("none" for Portcullis alone)
 //   BENCH_FAMILIES=...       comma-separated subset of gatekeeper,rbac,comprehensions,aci,regorus
 //   BENCH_ROUNDS, BENCH_BATCH_MS, BENCH_WARM_MS   the measurement protocol (bench/lib/measure.ts)
-//   BENCH_SCALING=0, BENCH_STREAM=0               leave out the scaling table / the review stream
+//   BENCH_TABLES=0, BENCH_SCALING=0, BENCH_STREAM=0   leave out the per-workload tables / the scaling table / the review stream
+//   BENCH_SIZES=10,100,1000,10000                     input sizes of the scaling table
 //   BENCH_JSON=FILE          also write every figure as JSON
 import * as fs from "node:fs";
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, measure, type Measurement, type MeasureOptions } from "./lib/measure.ts";
@@ -46,7 +47,11 @@ if (unknown.length) {
 const out = (s: string) => console.log(s);
 const log = (s: string) => console.error(s);
 
-const SIZES = QUICK ? [10, 100] : [10, 100, 1000, 10000];
+const SIZES = env.BENCH_SIZES ? env.BENCH_SIZES.split(",").map(Number) : QUICK ? [10, 100] : [10, 100, 1000, 10000];
+if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) {
+  console.error(`bench: BENCH_SIZES must list whole numbers from 1 to 1000000, got ${env.BENCH_SIZES}`);
+  process.exit(2);
+}
 const COMP_SIZES = QUICK ? [100] : [100, 1000, 10000];
 
 function familyWorkloads(f: string): { ws: Workload[]; skipped: string[] } {
@@ -98,7 +103,7 @@ async function main(): Promise<number> {
 
   const summaries: FamilySummary[] = [];
   const tables: Record<string, Measurement[]> = {};
-  for (const f of families) {
+  for (const f of env.BENCH_TABLES === "0" ? [] : families) {
     let fw: { ws: Workload[]; skipped: string[] };
     try {
       fw = familyWorkloads(f);
