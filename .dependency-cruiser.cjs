@@ -1,7 +1,8 @@
 // The layering rules of docs/ARCHITECTURE.md, checked by test/architecture/layers.test.ts:
 //
 //   core (src/rego, src/gotext) ← builtins (src/builtins, src/engine)
-//     ← formats / load / output / bundle / oci / sign / kube ← faces (src/conftest, src/verify, src/check, src/gatekeeper)
+//     ← formats / load / output / bundle / oci / sign / kube ← faces (src/conftest, src/verify, src/check,
+//       src/gatekeeper with its audit/, controller/ and mutation/ folders)
 //     ← server ← cli (src/cli: nothing imports it)
 //
 // An import may only point down (or sideways inside its own layer). The core imports no Node
@@ -41,6 +42,13 @@ forbidden.push(
     severity: "error",
     from: { path: "^src/(rego|gotext)/" },
     to: { dependencyTypes: ["core"] },
+  },
+  {
+    name: "gatekeeper-cel-is-a-driver",
+    comment: "src/gatekeeper/cel/ (the K8sNativeValidation driver and the Kubernetes CEL libraries) uses nothing of Gatekeeper but yaml.ts: template.ts and client.ts call it, not the other way",
+    severity: "error",
+    from: { path: "^src/gatekeeper/cel/" },
+    to: { path: "^src/gatekeeper/", pathNot: "^src/gatekeeper/(cel/|yaml\\.ts$)" },
   },
   {
     name: "no-circular-between-folders",

@@ -22,6 +22,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, relative, sep } from "node:path";
 import { Engine } from "../engine/index.ts";
+import type { RawResult } from "../rego/engine.ts";
 import { CONFTEST_TABLE } from "./builtins.ts";
 import { BuiltinErrorCollector, collectingTable, COLLECTOR_KEY } from "./builtinerrors.ts";
 import { RegoError } from "../rego/errors.ts";
@@ -71,6 +72,12 @@ export interface TestOptions {
   readStdin?: () => string;
   /** Record each query's evaluation trace (--trace): CheckResult.queries[].traces. */
   trace?: boolean;
+  /**
+   * The built-in library is being run: each document is checked with one query over every
+   * namespace (so the library's shared helpers are computed once per document, not once per
+   * rule), and each namespace's `exempted` set is reported as exceptions (library/README.md).
+   */
+  library?: boolean;
 }
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
@@ -354,6 +361,7 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Te
   const baseData = engine.getData();
   const results: CheckResult[] = [];
   const ruleSets = new Map<string, RuleSet>();
+  if (o.library && !o.trace) return runBatched(engine, modules, namespaces, baseData, configs, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   for (const ns of namespaces) {
     let rules = ruleSets.get(ns);
     if (!rules) ruleSets.set(ns, (rules = namespaceRules(modules, ns)));
@@ -368,6 +376,96 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Te
   return results;
 }
 
+/**
+ * The library's evaluation: per document one query whose bindings are, per namespace and rule,
+ * the exception count, the rule's value and the namespace's `exempted` set. Results are what
+ * checkDocument gives for the same policies (same order, same counts), plus the exemptions.
+ */
+async function runBatched(engine: Engine, modules: Module[], namespaces: string[], baseData: Value, configs: Config[], timeoutMs: number): Promise<CheckResult[]> {
+  const plan = namespaces.map((ns, i) => ({ ns, rules: namespaceRules(modules, ns), exempted: hasDocumentRule(modules, ns, "exempted") ? `x${i}` : undefined }));
+  const exprs: string[] = [];
+  const ruleVars = plan.map((p, i) =>
+    p.rules.names.map((rule, j) => {
+      const v = { exc: `e${i}_${j}`, val: `r${i}_${j}`, rule, query: `data.${p.ns}.${rule}` };
+      exprs.push(`${v.exc} := count([1 | data.${p.ns}.exception[_][_] == ${goString(exceptionName(rule))}])`);
+      exprs.push(`${v.val} := [v | v := data.${p.ns}.${rule}]`);
+      return v;
+    }),
+  );
+  for (const p of plan) if (p.exempted) exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`);
+  const query = exprs.join("; ");
+  const results: CheckResult[][] = plan.map(() => []);
+  for (const config of configs) {
+    engine.setData(withFile(baseData, config.file));
+    const perNs: CheckResult[] = plan.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] }));
+    const docs = config.documents;
+    for (let d = 0; d < docs.length; d++) {
+      const doc = docs[d];
+      // A checked document is not needed again: let it be collected (a 50 MB input is ~85k of them).
+      docs[d] = undefined;
+      const scratch: CheckResult = { filename: config.filename, namespace: "", successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
+      const row = (await evalRows(engine, query, doc, scratch, timeoutMs, false, `the built-in library (document ${d + 1} of ${config.filename})`))[0];
+      if (row === undefined) throw new ConftestError(`query rule: check: query rule: the library's query has no result`);
+      const bindings = row.bindings;
+      const outputs = scratch.queries!.flatMap((q) => q.outputs ?? []);
+      plan.forEach((p, i) => {
+        const result = perNs[i];
+        if (outputs.length && i === 0) result.queries!.push({ query, outputs });
+        let passes = 0;
+        let counted = 0;
+        for (const v of ruleVars[i]) {
+          const excCount = Number(bindings.get(v.exc));
+          const failure = isFailureRule(v.rule);
+          const vals = bindings.get(v.val);
+          for (const value of Array.isArray(vals) ? vals : []) {
+            if (excCount > 0) continue;
+            const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
+            if (!items || items.length === 0) {
+              passes++;
+              continue;
+            }
+            for (const item of items) {
+              let r: Result | undefined;
+              if (typeof item === "string") r = { msg: item, metadata: { query: v.query } };
+              else if (isObject(item)) r = objectResult(item, v.query);
+              if (r === undefined) continue;
+              if (r.msg === "") {
+                passes++;
+                continue;
+              }
+              counted++;
+              (failure ? result.failures : result.warnings).push(r);
+            }
+          }
+          for (let k = 0; k < excCount; k++) result.exceptions.push({ msg: `data.${p.ns}.exception[_][_] == ${goString(exceptionName(v.rule))}` });
+          counted += excCount;
+        }
+        // The library's per-finding exemptions (an annotation or a settings entry with a reason).
+        const ex = p.exempted ? bindings.get(p.exempted) : undefined;
+        for (const value of Array.isArray(ex) ? ex : []) {
+          const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : [];
+          for (const item of items) {
+            if (!isObject(item)) continue;
+            result.exceptions.push(objectResult(item, `data.${p.ns}.exempted`));
+            counted++;
+          }
+        }
+        result.successes += Math.max(passes, p.rules.definitions - counted);
+      });
+    }
+    perNs.forEach((r, i) => results[i].push(r));
+  }
+  engine.setData(baseData);
+  return results.flat();
+}
+
+/** Does the namespace define a rule (not a function) of that name? */
+function hasDocumentRule(modules: Module[], ns: string, name: string): boolean {
+  return modules.some(
+    (m) => packageName(m) === ns && m.rules.some((r) => r.head.kind !== "function" && r.head.ref.length === 1 && r.head.ref[0].type === "var" && r.head.ref[0].name === name),
+  );
+}
+
 function withFile(base: Value, file: { name: string; dir: string }): unknown {
   const root: Record<string, unknown> = {};
   if (isObject(base)) for (const [k, v] of objectEntries(base)) if (typeof k === "string") root[k] = v;
@@ -380,6 +478,11 @@ function withFile(base: Value, file: { name: string; dir: string }): unknown {
 }
 
 async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<Value[]> {
+  return (await evalRows(engine, query, input, result, timeoutMs, trace)).map((r) => r.expressions[0]);
+}
+
+/** `label` names the query in error messages (the library's batched query is long). */
+async function evalRows(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean, label = query): Promise<RawResult[]> {
   const outputs: string[] = [];
   const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
   let rows;
@@ -391,7 +494,7 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
   } catch (e) {
     if (e instanceof RegoError && isTimeout(e)) {
       // Worded here, where the limit and the flag that sets it are known (conftest has none).
-      throw new ConftestError(`query rule: check: query rule: ${query}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
+      throw new ConftestError(`query rule: check: query rule: ${label}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
     }
     if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
     throw e;
@@ -399,7 +502,7 @@ async function evalQuery(engine: Engine, query: string, input: unknown, result: 
   if (collector.errors.length) throw new ConftestError(`query rule: check: query rule: ${collector.text()}`);
   // conftest prints OPA's trace of each query (PrettyTrace: no locations).
   result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
-  return rows.map((r) => r.expressions[0]);
+  return rows;
 }
 
 /** Does a query's value carry a message (a string or an object's `msg` in a collection)? conftest's --trace colours such a query's header red. */
