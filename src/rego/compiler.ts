@@ -3609,7 +3609,7 @@ export class Compiler {
           } else m.apply!(c, vals[j]);
         }
         // A new scope of caches starts a new stack segment (see evalSegment in eval.ts).
-        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map(), comp: new Map(), seg: c.depth } as typeof saved;
+        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map(), comp: null, seg: c.depth } as typeof saved;
         const enter = (s: typeof saved) => {
           c.input = s.input;
           c.overrides = s.overrides;

@@ -188,11 +188,12 @@ function build(c: Ctx, f: Frame, plan: IndexPlan, emit: (g: Group) => boolean): 
 }
 
 function groupOf(c: Ctx, f: Frame, token: object, plan: IndexPlan, emit: (g: Group) => boolean): Group | undefined {
-  let idx = c.compIndex.get(token) as Map<unknown, Group> | undefined;
+  let idx = c.compIndex?.get(token) as Map<unknown, Group> | undefined;
   if (idx === undefined) {
-    // Stored only once complete: an error (or a suspended or restarted evaluation) leaves no partial index.
+    // Stored only once complete: an error (or a suspended or restarted evaluation) leaves no
+    // partial index. (The scope's map is read after the build, which may have made it.)
     idx = build(c, f, plan, emit);
-    c.compIndex.set(token, idx);
+    (c.compIndex ??= new Map()).set(token, idx);
   }
   return idx.get(hashKey(keyValue(f, plan.keys)));
 }
