@@ -327,6 +327,25 @@ function straight(ds: Det[]): ExprFn {
   };
 }
 
+/**
+ * A negated expression whose hoisted terms (see compileNegated) have one value each (or none):
+ * bind them in order, negate, unbind, without the enumeration closures of the general case.
+ */
+function singleHoisted(evs: ValFn[], slots: number[], neg: ExprFn): ExprFn {
+  const n = evs.length;
+  return (c, f, k) => {
+    let i = 0;
+    for (; i < n; i++) {
+      const v = evs[i](c, f);
+      if (v === undefined) break;
+      f[slots[i]] = v;
+    }
+    const found = i === n && neg(c, f, K_TRUE);
+    for (let j = 0; j < i; j++) f[slots[j]] = undefined;
+    return i === n && !found ? k() : false;
+  };
+}
+
 /** Comprehensions nested deeper than this in the compiler's recursion are not considered for indexing (each candidate compiles its body twice). */
 const COMP_INDEX_NEST = 64;
 
@@ -1348,7 +1367,8 @@ export class Compiler {
       if (hoisted.length > 0) {
         const neg = body;
         // The values must exist for the expression to be evaluated at all.
-        const fnH: ExprFn = (c, f, k) => {
+        const evs = hoisted.map((h) => h.ct.ev);
+        const fnH: ExprFn = evs.every((x) => x !== null) ? singleHoisted(evs as ValFn[], hoisted.map((h) => h.slot), neg) : (c, f, k) => {
           let defined = false;
           let found = false;
           const walk = (i: number): boolean => {
@@ -2149,6 +2169,18 @@ export class Compiler {
   private refOps(base: ValFn, rest: Term[], st: State): CTerm {
     const ops = rest.map((t) => this.compileOperand(t, st));
     if (ops.every((o) => o.kind === "val" && o.en === null)) {
+      const keys = rest.map(scalarValueOf);
+      if (keys.every((x) => x !== undefined)) {
+        // `input.review.object.spec`: constant keys, looked up without calling a closure for each.
+        const ks = keys as Value[];
+        const n = ks.length;
+        const ev: ValFn = (c, f) => {
+          let v = base(c, f);
+          for (let i = 0; i < n && v !== undefined; i++) v = lookup(v, ks[i]);
+          return v;
+        };
+        return { ev, en: evToEn(ev) };
+      }
       const fns = ops.map((o) => (o as { fn: ValFn }).fn);
       const n = fns.length;
       const ev: ValFn = (c, f) => {
