@@ -184,3 +184,28 @@ both := [by_team, b2] if b2 := by_team with input as {"items": [{"name": "z", "t
   );
   assert.deepEqual(value(e, "data.w.both", { items: [{ name: "a", team: "x" }, { name: "b", team: "x" }] }), [{ x: ["a", "b"] }, { q: ["z"] }]);
 });
+
+test("keys in every bodies, composite keys, a key tested twice, a key in the head, 1 and 1.0 (OPA's answers)", () => {
+  const e = new Engine();
+  e.addModule("e.rego", `package e
+
+items := [{"team": "x", "owner": "x", "meta": {"a": 1}}, {"team": "y", "owner": "x", "meta": {"a": 2}}, {"team": "x", "owner": "y", "meta": {"a": 1}}, {"team": 1.0, "owner": 1, "meta": [1]}]
+
+ev if { every t in ["x", "y"] { count([m | some m in items; m.team == t]) > 0 } }
+composite := [c | some it in items; meta := it.meta; c := count([m | some m in items; m.meta == meta])]
+twice := [ns | some t in ["x", "y", 1]; ns := [m.meta | some m in items; m.team == t; m.owner == t]]
+head_key := [ts | some t in ["x", "z"]; ts := [t | some m in items; m.team == t]]
+nums := [ns | some t in [1, 1.0]; ns := [m.owner | some m in items; m.team == t]]
+objkey := [o | some t in ["x"]; o := {t: m.owner | some m in items; m.team == t; m.owner == "x"}]
+`);
+  const got = value(e, "data.e") as Record<string, unknown>;
+  delete got.items;
+  assert.deepEqual(got, {
+    composite: [2, 1, 2, 1],
+    ev: true,
+    head_key: [["x", "x"], []],
+    nums: [[1], [1]],
+    objkey: [{ x: "x" }],
+    twice: [[{ a: 1 }], [], [[1]]],
+  });
+});
