@@ -1,7 +1,8 @@
 // The layering rules of docs/ARCHITECTURE.md, checked by test/architecture/layers.test.ts:
 //
 //   core (src/rego, src/gotext) ← builtins (src/builtins, src/engine)
-//     ← formats / load / output / bundle / oci / sign / kube ← faces (src/conftest, src/verify, src/check, src/gatekeeper)
+//     ← formats / load / output / bundle / oci / sign / kube ← faces (src/conftest, src/verify, src/check,
+//       src/gatekeeper with its audit/, controller/ and mutation/ folders)
 //     ← server ← cli (src/cli: nothing imports it)
 //
 // An import may only point down (or sideways inside its own layer). The core imports no Node

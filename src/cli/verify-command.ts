@@ -16,7 +16,7 @@ export function register(program: Command, io: CliIO): void {
   program
     .command("verify")
     .description("Run Rego unit tests (conftest verify / opa test) and Gatekeeper suites")
-    .argument("[paths...]", "policy directories or files (also searched for Gatekeeper Suite files)")
+    .argument("[paths...]", "policy directories or files; Gatekeeper Suite files are searched as gator verify does: a directory's own files only, dir/... for the whole tree")
     .option("-p, --policy <path>", "path to Rego policies (repeatable; default: policy)", collect)
     .option("-d, --data <path>", "data files or directories (repeatable)", collect)
     .option("-n, --namespace <glob>", "only test packages matching this glob (repeatable; * matches dots too)", collect)

@@ -148,7 +148,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     }
     throw e;
   }
-  const { suitePaths } = session;
+  const { suitePaths, suiteArgs } = session;
 
   // ---- Run, explain ----------------------------------------------------------------------------
   const results = await runVerifySession(session, { namespaces: o.namespace, run, timeoutMs });
@@ -163,7 +163,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   let suitesOK = true;
   if (suitePaths.length) {
     const { runSuites, formatText, formatJSON, allPassed } = await import("../gatekeeper/suite.ts");
-    const rs = await runSuites(suitePaths, { run: o.run, verbose: !!o.verbose });
+    const rs = await runSuites(suiteArgs, { run: o.run, verbose: !!o.verbose });
     suitesOK = allPassed(rs);
     suiteText = o.format === "json" || o.output === "json" ? formatJSON(rs) : formatText(rs, { verbose: !!o.verbose });
   }
@@ -233,7 +233,11 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   }
   if (suiteText) {
     out(suiteText);
-    if (!suitesOK) code = code || 1;
+    // gator verify's failure, as cobra reports its error
+    if (!suitesOK) {
+      err("Error: FAIL\n");
+      code = code || 1;
+    }
   }
   return code;
 }

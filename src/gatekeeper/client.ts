@@ -150,7 +150,8 @@ export class Client {
       throw new ConstraintError(`not a constraint${file ? ` (${file})` : ""}: apiVersion must be constraints.gatekeeper.sh/<version>, got ${JSON.stringify(obj?.apiVersion ?? "")}`, file);
     }
     const t = this.templates.get(obj.kind);
-    if (!t) throw new ConstraintError(`no ConstraintTemplate defines constraint kind ${JSON.stringify(obj.kind)}${file ? ` (${file})` : ""}`, file, "no-template");
+    // gator's and Gatekeeper's words: the template is named by the lower-case kind
+    if (!t) throw new ConstraintError(`missing ConstraintTemplate: template ${JSON.stringify(String(obj.kind).toLowerCase())} not found`, file, "no-template");
     const c = buildConstraint(obj, t, file, this.opts.enforcementPoint);
     this.constraintsByKey.set(`${c.kind}/${c.name}`, c);
     this.indexDirty = true;

@@ -59,15 +59,15 @@ export function parseProvider(o: Obj, allowHTTP = false): Provider {
   return { name, url, timeoutSeconds: timeout, caBundle: typeof spec.caBundle === "string" && spec.caBundle ? spec.caBundle : undefined };
 }
 
-interface ProviderAnswer {
+export interface ProviderAnswer {
   items: { key: string; value: unknown; error: string }[];
   systemError: string;
   statusCode: number;
   idempotent: boolean;
 }
 
-/** POST a ProviderRequest; `timeoutMs` is the provider's timeout, cut to the review's remaining time. */
-function post(p: Provider, keys: string[], timeoutMs: number): Promise<ProviderAnswer> {
+/** POST a ProviderRequest; `timeoutMs` is the provider's timeout, cut to the review's remaining time. (Also used by mutation's externalData.) */
+export function post(p: Provider, keys: string[], timeoutMs: number): Promise<ProviderAnswer> {
   const body = JSON.stringify({ apiVersion: `${PROVIDER_GROUP}/v1beta1`, kind: "ProviderRequest", request: { keys } });
   const u = new URL(p.url);
   const mod = u.protocol === "https:" ? https : http;

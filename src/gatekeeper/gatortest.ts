@@ -18,12 +18,17 @@ import { goQuote } from "./schema.ts";
 import { ReviewError } from "./review.ts";
 import { isProvider } from "./externaldata.ts";
 import { goJSON, goString } from "../gotext/plainjson.ts";
+import { goErrnoText } from "../gotext/errno.ts";
+import { gatorMutation } from "./mutation/expansion.ts";
+import { Expander, reviewResultants, type MutationSystemFactory } from "./expansion/index.ts";
 
 export interface GatorTestOptions {
   /** "" (human), "json" or "yaml". */
   output?: string;
   /** Print only violations whose action is deny. */
   denyOnly?: boolean;
+  /** Gatekeeper's mutators for expansion (mutations.gatekeeper.sh objects among the inputs). */
+  mutation?: MutationSystemFactory;
 }
 
 export interface GatorTestResult {
@@ -38,17 +43,24 @@ export interface GatorTestResult {
 type Input = string | Obj;
 
 /** Objects as gator reads them: one source per file (objects given directly: standard input). */
-interface Source {
+export interface Source {
   file?: string;
   objs: Obj[];
 }
 
-function load(items: Input[]): Source[] {
+/** gator's reader: files, directories (walked) and objects; a missing path fails as gator words it. */
+export function load(items: Input[]): Source[] {
   const out: Source[] = [];
   let stdin: Source | undefined;
   for (const it of items) {
     if (typeof it === "string") {
-      for (const file of manifestFiles(it)) out.push({ file, objs: readManifests(file) });
+      let files: string[];
+      try {
+        files = manifestFiles(it);
+      } catch (e) {
+        throw new Error(`reading from filenames: stat on path ${goQuote(it)}: stat ${it}: ${goErrnoText(e)}`);
+      }
+      for (const file of files) out.push({ file, objs: readManifests(file) });
     } else if (isPlainObject(it)) {
       if (!stdin) out.push((stdin = { objs: [] }));
       stdin.objs.push(it);
@@ -62,7 +74,7 @@ function load(items: Input[]): Source[] {
  * Go's log package: `2006/01/02 15:04:05 WARNING - Resource named "x" (from file: "b.yaml") is
  * already defined in file: "a.yaml"` (the later source first; `stdin` for standard input).
  */
-function conflictWarnings(sources: Source[]): string {
+export function conflictWarnings(sources: Source[]): string {
   const seen = new Map<string, Source>();
   const where = (s: Source) => (s.file === undefined ? "stdin" : `file: ${goQuote(s.file)}`);
   let out = "";
@@ -160,7 +172,9 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
   }
   warnings = conflictWarnings(sources);
   const objs = sources.flatMap((s) => s.objs);
-  const client = new Client();
+  // gator test sends input.review.namespaceObject as {} whatever Namespace it attaches (the
+  // Namespace still serves namespaceSelector).
+  const client = new Client({ namespaceObject: false });
   for (const o of objs) {
     if (!isProvider(o)) continue;
     try {
@@ -186,6 +200,14 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
     }
   }
   for (const o of objs) client.addData(o);
+  // As gator test: the expander of the inputs' ExpansionTemplates (and mutators, through the
+  // host's mutation system), then every object reviewed, expanded, and its resultants reviewed.
+  let expander: Expander;
+  try {
+    expander = new Expander(objs, { mutation: opts.mutation ?? gatorMutation });
+  } catch (e) {
+    return fail(`auditing objects: error creating expander: ${(e as Error).message}`);
+  }
   // gator test attaches to every object the Namespace of that name among its inputs, or an
   // empty Namespace (so objects without metadata.namespace count as namespaced there).
   const namespaces = new Map<string, Obj>();
@@ -193,15 +215,35 @@ export async function gatorTest(manifests: Input[], policies: Input[] = [], opts
   let all: Violation[] = [];
   for (const o of objs) {
     const ns = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : "";
+    const namespaceObject = namespaces.get(ns) ?? {};
+    let results: Violation[];
     try {
-      const r = await client.review(o, { namespaceObject: namespaces.get(ns) ?? {} });
-      // Gatekeeper's client orders one object's results by constraint kind, then name.
-      const byConstraint = r.results.map((v, i) => ({ v, i }));
-      byConstraint.sort((a, b) => cmpBytes(a.v.constraintKind, b.v.constraintKind) || cmpBytes(a.v.constraintName, b.v.constraintName) || a.i - b.i);
-      all.push(...byConstraint.map((x) => x.v));
+      results = (await client.review(o, { namespaceObject })).results;
     } catch (e) {
       if (e instanceof ReviewError) return fail(`auditing objects: reviewing ${objectRef(o)}: ${e.message}`);
       throw e;
+    }
+    // Gatekeeper's client orders one object's results by constraint kind, then name.
+    const byConstraint = results.map((v, i) => ({ v, i }));
+    byConstraint.sort((a, b) => cmpBytes(a.v.constraintKind, b.v.constraintKind) || cmpBytes(a.v.constraintName, b.v.constraintName) || a.i - b.i);
+    all.push(...byConstraint.map((x) => x.v));
+    let resultants;
+    try {
+      resultants = await expander.expand(o);
+    } catch (e) {
+      return fail(`auditing objects: expanding resource ${String(o.metadata?.name ?? "")}: ${(e as Error).message}`);
+    }
+    for (const r of resultants) {
+      try {
+        all.push(...(await reviewResultants(client, [r], o, { namespaceObject })));
+      } catch (e) {
+        if (e instanceof ReviewError) {
+          const { group, version, kind } = gvkOf(r.obj);
+          const meta = metaOf(r.obj);
+          return fail(`auditing objects: reviewing expanded resource ${group ? `${group}/` : ""}${version}, Kind=${kind} ${meta.namespace ?? ""}/${meta.name ?? ""}: ${e.message}`);
+        }
+        throw e;
+      }
     }
   }
   all = all

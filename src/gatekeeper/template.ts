@@ -15,12 +15,13 @@
 
 import { Engine } from "../engine/index.ts";
 import { GATEKEEPER_BUILTINS } from "./externaldata.ts";
-import { RegoError, formatError, type ErrorDetail } from "../rego/errors.ts";
+import { RegoError, formatError, formatErrors, type ErrorDetail } from "../rego/errors.ts";
 import { parseModule } from "../rego/parser.ts";
 import type { BuiltinTable } from "../rego/builtin.ts";
 import type { Module, Term, RefTerm } from "../rego/ast.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import { checkSchemaShape } from "./schema.ts";
+import { parserErrorDetail, detailText } from "../builtins/support/parsedetail.ts";
 
 export const TARGET = "admission.k8s.gatekeeper.sh";
 const TEMPLATE_GROUP = "templates.gatekeeper.sh";
@@ -176,9 +177,10 @@ function pkgPath(m: Module): string[] {
 function checkModule(m: Module, label: string, isLib: boolean, tmplName: string, file?: string): void {
   const bad = dataRefs(m).filter((r) => !allowedDataRef(r));
   if (bad.length) {
-    const lines = bad.map((r) => `${label}:${r.loc.row}: disallowed ref ${refString(r)}`);
+    // Gatekeeper's words (its module names: {template}, {libs["lib_0"]})
+    const lines = bad.map((r) => `disallowed ref ${refString(r)}\n`);
     throw new TemplateError(
-      `invalid ConstraintTemplate ${JSON.stringify(tmplName)}: invalid data references: Rego may read only input, data.inventory and data.lib${where(file)}:\n${lines.join("\n")}`,
+      `invalid ConstraintTemplate: invalid data references: check refs failed on module {${isLib ? `libs[${JSON.stringify(label)}]` : label}}: errors (${bad.length}):\n${lines.join("")}`,
       file,
       label,
     );
@@ -187,21 +189,33 @@ function checkModule(m: Module, label: string, isLib: boolean, tmplName: string,
     const path = refString(imp.path);
     const head = imp.path.terms[0];
     const headName = head?.type === "var" ? head.name : "";
-    if (headName === "input") throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(tmplName)}: invalid import in ${label}:${imp.loc.row}: cannot import input: ${JSON.stringify(path)}${where(file)}`, file, label);
+    if (headName === "input") throw new TemplateError(`invalid ConstraintTemplate: invalid import: cannot import input: ${JSON.stringify(path)}`, file, `${label}:${imp.loc.row}`);
     const ok = path === "future.keywords" || path.startsWith("future.keywords.") || path === "data.lib" || path.startsWith("data.lib.") || path.startsWith('data.lib["');
-    if (!ok) throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(tmplName)}: invalid import in ${label}:${imp.loc.row}: bad import: ${JSON.stringify(path)} (only future.keywords and data.lib may be imported)${where(file)}`, file, label);
+    if (!ok) throw new TemplateError(`invalid ConstraintTemplate: invalid import: bad import: ${JSON.stringify(path)}`, file, `${label}:${imp.loc.row}`);
   }
   if (isLib) {
     const p = pkgPath(m);
-    if (p[0] !== "lib") throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(tmplName)}: invalid lib prefix: ${label} has package ${p.join(".")}, libraries must be under package lib${where(file)}`, file, label);
+    if (p[0] !== "lib") throw new TemplateError(`invalid ConstraintTemplate: invalid lib prefix: path ${dataPathQuery(p)} not found in lib prefixes`, file, label);
   }
+}
+
+/**
+ * Parse errors as Gatekeeper reports them (OPA's error list): `invalid ConstraintTemplate: 1
+ * error occurred: template:3: rego_parse_error: …` with the source line and a caret under each.
+ */
+function parseErrorText(errors: ErrorDetail[], src: string): string {
+  const lines = errors.map((e) => {
+    const d = e.code === "rego_parse_error" && e.location && e.location.row > 0 ? parserErrorDetail(src, e.location.row, e.location.col) : undefined;
+    return formatError(e) + (d ? detailText(d) : "");
+  });
+  return lines.length === 1 ? `1 error occurred: ${lines[0]}` : `${lines.length} errors occurred:\n${lines.join("\n")}`;
 }
 
 function parseOrThrow(label: string, src: string, version: "v0" | "v1", tmplName: string, field: string, file?: string): Module {
   try {
     return parseModule(label, src, { regoVersion: version });
   } catch (e) {
-    if (e instanceof RegoError) throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(tmplName)}: ${field}: ${e.errors.map(formatError).join("\n")}${where(file)}`, file, field, "compile", e.errors);
+    if (e instanceof RegoError) throw new TemplateError(`invalid ConstraintTemplate: ${parseErrorText(e.errors, src)}`, file, field, "compile", e.errors);
     throw e;
   }
 }
@@ -251,7 +265,7 @@ export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable
     return r.head.ref.length === 1 && h.type === "var" && h.name === "violation";
   });
   if (violation.length === 0) {
-    throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: invalid rego: missing required rule "violation" in ${source.field}${where(file)}`, file, source.field);
+    throw new TemplateError(`invalid ConstraintTemplate: invalid rego: invalid module: missing required rules: [violation]`, file, source.field);
   }
   const notSet = violation.find((r) => r.head.kind !== "multi");
   if (notSet) {
@@ -275,7 +289,7 @@ export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable
     engine.compile();
   } catch (e) {
     if (e instanceof RegoError) {
-      throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: unable to compile modules${where(file)}:\n${e.errors.map(formatError).join("\n")}`, file, source.field, "compile", e.errors);
+      throw new TemplateError(`unable to compile modules: ${formatErrors(e.errors)}`, file, source.field, "compile", e.errors);
     }
     throw e;
   }

@@ -56,6 +56,7 @@ export async function auditOnce(o: OneShotOptions): Promise<OneShotResult> {
   const summary = await runAudit({
     lister,
     client: snap.client,
+    expansion: snap.expansion,
     chunkSize: o.chunkSize,
     violationsLimit: o.violationsLimit,
     matchKindOnly: o.matchKindOnly,
