@@ -1,4 +1,4 @@
-// Registers `portcullis controller` (Gatekeeper's controller manager: --operation=webhook).
+// Registers `portcullis controller` (Gatekeeper's controller manager: --operation=webhook, mutation-webhook, audit).
 import { Option, type Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { runController } from "./controller.ts";
@@ -8,8 +8,8 @@ const repeat = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command, io: CliIO): void {
   program
     .command("controller")
-    .description("Run Gatekeeper's validating admission webhook and audit (--operation=webhook,audit; docs/gatekeeper-webhook.md, docs/audit.md)")
-    .option("--operation <op>", "what this process does; repeatable or comma-separated: webhook, audit", repeat, [])
+    .description("Run Gatekeeper's validating and mutating admission webhooks and audit (--operation=webhook,mutation-webhook,audit; docs/gatekeeper-webhook.md, docs/gatekeeper-mutation.md, docs/audit.md)")
+    .option("--operation <op>", "what this process does; repeatable or comma-separated: webhook, mutation-webhook, audit", repeat, [])
     .option("--policy-dir <dir>", "read ConstraintTemplates, constraints, Config, Providers and Namespaces from YAML files here (watched)")
     .option("--kubeconfig <file>", "read them from the cluster this kubeconfig points at")
     .option("--in-cluster", "read them from the cluster the pod runs in (the default in a pod without --policy-dir or --kubeconfig)")
@@ -19,6 +19,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--cert-service-name <name>", "the webhook Service; the certificate is for <name>.<namespace>.svc", "gatekeeper-webhook-service")
     .option("--cert-extra-name <name>", "another DNS name or IP address for the generated certificate; repeatable", repeat, [])
     .option("--validating-webhook-configuration-name <name>", "ValidatingWebhookConfiguration that gets the generated CA as caBundle", "gatekeeper-validating-webhook-configuration")
+    .option("--mutating-webhook-configuration-name <name>", "MutatingWebhookConfiguration (the /v1/mutate webhook) that gets the generated CA as caBundle", "gatekeeper-mutating-webhook-configuration")
     .option("--port <port>", "webhook port (HTTPS)", "8443")
     .option("--host <address>", "webhook listening address", "0.0.0.0")
     .option("--cert-dir <dir>", "directory with tls.crt and tls.key (reloaded when they change)", "/certs")

@@ -21,6 +21,7 @@ export interface ControllerOptions {
   certSecret: string;
   certServiceName: string;
   validatingWebhookConfigurationName: string;
+  mutatingWebhookConfigurationName?: string;
   disableCertRotation?: boolean;
   certExtraName: string[];
   port: string;
@@ -53,7 +54,7 @@ export interface ControllerOptions {
 class UsageError extends Error {}
 
 /** The operations this build runs. */
-export const OPERATIONS = ["webhook", "audit"];
+export const OPERATIONS = ["webhook", "mutation-webhook", "audit"];
 
 /** The namespace of the controller's own objects: --gatekeeper-namespace, $POD_NAMESPACE, gatekeeper-system. */
 function gatekeeperNamespace(o: ControllerOptions): string {
@@ -92,6 +93,7 @@ async function clusterSource(o: ControllerOptions, log: Logger): Promise<PolicyS
       certSecret: o.certSecret,
       certServiceName: o.certServiceName,
       webhookConfigurationName: o.validatingWebhookConfigurationName,
+      mutatingWebhookConfigurationName: o.mutatingWebhookConfigurationName,
       extraCertNames: o.certExtraName,
       operations: o.operation.length ? o.operation.flatMap((x) => x.split(",")) : ["webhook"],
       log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : level === "debug" ? log.debug(msg, fields) : log.info(msg, fields)),
@@ -126,7 +128,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
   try {
     const ops = o.operation.length ? o.operation.flatMap((x) => x.split(",")) : ["webhook"];
     for (const op of ops) {
-      if (!OPERATIONS.includes(op)) throw new UsageError(`--operation=${op}: this build runs only ${OPERATIONS.join(", ")} (Gatekeeper's status, mutation-webhook and generate operations are not part of it)`);
+      if (!OPERATIONS.includes(op)) throw new UsageError(`--operation=${op}: this build runs only ${OPERATIONS.join(", ")} (Gatekeeper's status, mutation-status and generate operations are not part of it)`);
     }
     const level = LEVELS[o.logLevel.toLowerCase()];
     if (!level) throw new UsageError(`invalid argument "${o.logLevel}" for "--log-level" flag: want DEBUG, INFO, WARNING or ERROR`);
@@ -141,7 +143,8 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
     const metricsAddr = o.metricsAddr !== undefined ? addr("--metrics-addr", o.metricsAddr) : addr("--prometheus-port", o.prometheusPort);
     const healthAddr = addr("--health-addr", o.healthAddr);
     const auditing = ops.includes("audit");
-    const webhooking = ops.includes("webhook");
+    // One HTTPS server holds the validating (/v1/admit, /v1/admitlabel) and the mutating (/v1/mutate) endpoints.
+    const webhooking = ops.includes("webhook") || ops.includes("mutation-webhook");
     const whole = (flag: string, v: string, min: number) => {
       if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new UsageError(`invalid argument "${v}" for "${flag}" flag: want a whole number${min ? ` ≥ ${min}` : ""}`);
       return Number(v);
@@ -210,6 +213,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
           exemptNamespacePrefixes: o.exemptNamespacePrefix,
           exemptNamespaceSuffixes: o.exemptNamespaceSuffix,
         },
+        endpoints: { validation: ops.includes("webhook"), mutation: ops.includes("mutation-webhook") },
         metricsPerConstraint: Boolean(o.metricsPerConstraint),
         logger: log,
         drainTimeoutMs: graceMs,

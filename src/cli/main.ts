@@ -57,6 +57,9 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   "verify-blob": () => import("./sign-blob-command.ts"),
   "verify-signature": () => import("./signature-command.ts"),
   provider: () => import("./provider-command.ts"),
+  mutate: () => import("./mutate-command.ts"),
+  expand: () => import("./expand-command.ts"),
+  playground: () => import("./playground-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */

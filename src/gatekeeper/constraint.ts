@@ -8,6 +8,7 @@
 import { isPlainObject, clone, type Obj } from "./yaml.ts";
 import { validateSchema, type FieldError } from "./schema.ts";
 import { MATCH_SCHEMA, type Match } from "./match.ts";
+import { applyDefaults } from "./defaults.ts";
 import type { CompiledTemplate } from "./template.ts";
 
 export const CONSTRAINT_GROUP = "constraints.gatekeeper.sh";
@@ -63,7 +64,7 @@ export const SCOPED_ACTIONS_SCHEMA: Obj = {
 export function constraintSchema(t: CompiledTemplate): Obj {
   const specProps: Obj = {
     match: MATCH_SCHEMA,
-    enforcementAction: { type: "string" },
+    enforcementAction: { type: "string", default: "deny" },
     scopedEnforcementActions: SCOPED_ACTIONS_SCHEMA,
   };
   if (t.schema) {
@@ -101,17 +102,24 @@ export function buildConstraint(obj: Obj, t: CompiledTemplate, file?: string, po
   const name = obj.metadata?.name;
   const at = file ? ` (${file})` : "";
   if (typeof name !== "string" || name === "") throw new ConstraintError(`invalid Constraint of kind ${t.kind}: metadata.name is required${at}`, file);
-  const res = validateSchema(constraintSchema(t), obj, "");
+  const schema = constraintSchema(t);
+  const res = validateSchema(schema, obj, "");
+  // Worded as gator words them: the field paths of Gatekeeper's validation start at `[]`, and
+  // several errors are listed in brackets.
   if (res.errors.length) {
-    throw new ConstraintError(`schema validation failed for constraint ${JSON.stringify(name)}${at}: [${res.errors.map((e) => e.message).join(", ")}]`, file, "schema", res.errors);
+    const msgs = res.errors.map((e) => `[].${e.message}`);
+    throw new ConstraintError(`schema validation failed: ${msgs.length === 1 ? msgs[0] : `[${msgs.join(", ")}]`}`, file, "schema", res.errors);
   }
   if (res.unknownFields.length) {
-    throw new ConstraintError(`invalid Constraint ${JSON.stringify(name)}${at}: unknown fields: [${res.unknownFields.join(" ")}]`, file, "unknown-fields");
+    throw new ConstraintError(`invalid Constraint: unknown fields: [${res.unknownFields.join(" ")}]`, file, "unknown-fields");
   }
   const o = clone(obj);
-  // Kubernetes' structural defaulting: spec.enforcementAction defaults to deny inside a spec;
-  // a constraint without spec keeps none (as gator prints it) and is enforced as deny.
-  if (isPlainObject(o.spec) && (o.spec.enforcementAction === undefined || o.spec.enforcementAction === "")) o.spec.enforcementAction = "deny";
+  // As Gatekeeper's constraint client, after validation: Kubernetes' structural defaulting with
+  // the constraint CRD's schema — spec.enforcementAction defaults to deny inside a spec, and the
+  // template's `default:` values fill spec.parameters where their parents exist. A constraint
+  // without spec keeps none (as gator prints it) and is enforced as deny.
+  applyDefaults(o, schema);
+  if (isPlainObject(o.spec) && o.spec.enforcementAction === "") o.spec.enforcementAction = "deny";
   const spec: Obj = isPlainObject(o.spec) ? o.spec : {};
   const action = String(spec.enforcementAction ?? "deny");
   // Like gator, an unrecognised action is kept as written (it is simply not "deny").

@@ -10,12 +10,15 @@
 // A file that cannot be read or parsed is reported and its last good content is kept, so a
 // half-written file never empties the policy set.
 
+import { isMutatorObject } from "./mutation/mutators.ts";
 import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { manifestFiles, parseManifests, isPlainObject, metaOf, type Obj } from "./yaml.ts";
+import { parseManifests, isPlainObject, metaOf, type Obj } from "./yaml.ts";
+import { manifestFiles } from "./manifestfiles.ts";
 import { isTemplate } from "./template.ts";
 import { isConstraint } from "./constraint.ts";
 import { isProvider } from "./externaldata.ts";
+import { isExpansionTemplate } from "./expansion/template.ts";
 import type { GatekeeperObjects, PolicySource } from "./state.ts";
 
 /** Largest policy file read (a limit, so a stray dump cannot exhaust memory). */
@@ -38,13 +41,15 @@ const GK_GROUPS = /^(templates|constraints|config|externaldata|syncset|status|mu
 
 /** Sort objects read from files into the seam's shape. */
 export function classify(objs: Obj[]): GatekeeperObjects {
-  const out: GatekeeperObjects = { templates: [], constraints: [], providers: [], config: null, namespaces: new Map() };
+  const out: GatekeeperObjects = { templates: [], constraints: [], providers: [], mutators: [], config: null, namespaces: new Map() };
   const inventory: Obj = { cluster: {}, namespace: {} };
   for (const o of objs) {
     if (!isPlainObject(o)) continue;
     if (isTemplate(o) || o.kind === "ConstraintTemplate") out.templates.push(o);
     else if (isConstraint(o)) out.constraints.push(o);
     else if (isProvider(o)) out.providers.push(o);
+    else if (isMutatorObject(o)) out.mutators!.push(o);
+    else if (isExpansionTemplate(o)) (out.expansionTemplates ??= []).push(o);
     else if (typeof o.apiVersion === "string" && o.apiVersion.startsWith("config.gatekeeper.sh/") && o.kind === "Config") {
       // Gatekeeper reads only the Config named "config"; a second one named so replaces the first.
       if (!out.config || metaOf(o).name === "config") out.config = o;

@@ -13,6 +13,10 @@ import { ConstraintError, isConstraint } from "./constraint.ts";
 import { wildcardMatches } from "./match.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import type { GatekeeperObjects } from "./state.ts";
+import { MutationSystem, type MutatorStatus } from "./mutation/system.ts";
+import { mutationHook } from "./mutation/expansion.ts";
+import { ExpansionSystem, type MutationHook } from "./expansion/system.ts";
+import { parseExpansionTemplate } from "./expansion/template.ts";
 
 /** The enforcement point of the validating webhook (scopedEnforcementActions). */
 export const WEBHOOK_ENFORCEMENT_POINT = "validation.gatekeeper.sh";
@@ -50,6 +54,10 @@ export interface SnapshotReport {
   constraints: ConstraintReport[];
   providers: ObjectReport[];
   config: ObjectReport | null;
+  /** Mutators: ingestion errors and schema conflicts (mutation/). */
+  mutators: MutatorStatus[];
+  /** ExpansionTemplates (errors: Gatekeeper's validation, or part of an expansion cycle). */
+  expansionTemplates?: ObjectReport[];
 }
 
 export interface Snapshot {
@@ -57,6 +65,12 @@ export interface Snapshot {
   /** Namespace patterns excluded per process by the Config (wildcards as Gatekeeper's). */
   readonly excluded: Readonly<Record<Process, readonly string[]>>;
   readonly report: SnapshotReport;
+  /** The mutators, ordered and checked for conflicts (the mutating webhook's). */
+  readonly mutation: MutationSystem;
+  /** The Namespaces the source knows (the mutating webhook's namespaceSelector). */
+  readonly namespaces: ReadonlyMap<string, Obj>;
+  /** The ExpansionTemplates in force (null: none), whose generated resources are reviewed too. */
+  readonly expansion?: ExpansionSystem | null;
 }
 
 export interface SnapshotOptions {
@@ -64,6 +78,8 @@ export interface SnapshotOptions {
   enforcementPoint?: string;
   /** Accept http:// Provider URLs (tests only; Gatekeeper requires https). */
   allowHTTPProviders?: boolean;
+  /** Gatekeeper's mutators, applied to generated resources before they are reviewed (the mutation system's hook). */
+  mutateGenerated?: MutationHook;
 }
 
 function nameOf(o: Obj): string {
@@ -102,7 +118,7 @@ export function isNamespaceExcluded(snap: Snapshot, process: Process, namespace:
 /** Compile a set of Gatekeeper objects into a snapshot; bad objects are reported and left out. */
 export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {}): Snapshot {
   const client = new Client({ enforcementPoint: opts.enforcementPoint ?? WEBHOOK_ENFORCEMENT_POINT, externalData: { allowHTTP: opts.allowHTTPProviders === true } });
-  const report: SnapshotReport = { templates: [], constraints: [], providers: [], config: null };
+  const report: SnapshotReport = { templates: [], constraints: [], providers: [], config: null, mutators: [] };
 
   // Providers first: templates are compiled with external_data known to the compiler.
   for (const p of objs.providers) {
@@ -154,5 +170,29 @@ export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {
   }
   client.setNamespaces(objs.namespaces);
   if (objs.inventory) client.setInventoryDoc(objs.inventory);
-  return { client, excluded, report };
+  const mutation = MutationSystem.build(objs.mutators ?? []);
+  report.mutators = [...mutation.statuses];
+  // Generated resources are mutated by the snapshot's mutators unless the host gives its own hook.
+  const expansion = buildExpansion(objs.expansionTemplates ?? [], report, opts.mutateGenerated ?? (mutation.mutators.length > 0 ? mutationHook(mutation) : undefined));
+  return { client, excluded, report, mutation, namespaces: objs.namespaces, expansion };
+}
+
+/** The ExpansionTemplates as Gatekeeper keeps them: each validated, those in a cycle left out (and reported). */
+function buildExpansion(objs: Obj[], report: SnapshotReport, mutate?: MutationHook): ExpansionSystem | null {
+  if (objs.length === 0) return null;
+  const system = new ExpansionSystem({ mutate });
+  const reports: ObjectReport[] = [];
+  for (const o of [...objs].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0))) {
+    const r: ObjectReport = { kind: "ExpansionTemplate", name: nameOf(o), errors: [] };
+    reports.push(r);
+    try {
+      system.upsert(parseExpansionTemplate(o));
+    } catch (e) {
+      r.errors.push({ code: "ingest_error", message: (e as Error).message });
+    }
+  }
+  const conflicts = new Set(system.conflicts());
+  for (const r of reports) if (conflicts.has(r.name) && r.errors.length === 0) r.errors.push({ code: "ingest_error", message: "template forms expansion cycle" });
+  report.expansionTemplates = reports;
+  return system.size > 0 ? system : null;
 }

@@ -17,12 +17,16 @@ export interface GatekeeperObjects {
   constraints: Obj[];
   /** externaldata.gatekeeper.sh Providers. */
   providers: Obj[];
+  /** mutations.gatekeeper.sh mutators (Assign, AssignMetadata, ModifySet, AssignImage); absent: none. */
+  mutators?: Obj[];
   /** config.gatekeeper.sh Config (spec.match exemptions, spec.sync), or null. */
   config: Obj | null;
   /** The cluster's Namespaces by name (namespaceSelector, input.review.namespaceObject). */
   namespaces: Map<string, Obj>;
   /** data.inventory as Gatekeeper shapes it ({cluster: {gv: {Kind: {name: obj}}}, namespace: {ns: …}}). */
   inventory?: Obj;
+  /** expansion.gatekeeper.sh ExpansionTemplates (generated resources reviewed too). */
+  expansionTemplates?: Obj[];
 }
 
 /** Where Gatekeeper objects come from: files (policydir.ts) or a cluster (controller/). */
@@ -38,5 +42,5 @@ export interface PolicySource {
 
 /** An empty set of objects. */
 export function emptyObjects(): GatekeeperObjects {
-  return { templates: [], constraints: [], providers: [], config: null, namespaces: new Map() };
+  return { templates: [], constraints: [], providers: [], mutators: [], config: null, namespaces: new Map() };
 }

@@ -1,7 +1,7 @@
 // `gator verify` suites: test.gatekeeper.sh/v1alpha1 Suite files.
 //
 //   tests[]: name, template, constraint, invalid (the constraint must fail schema validation),
-//            skip, cases[]
+//            expansion (a file of ExpansionTemplates: resultants are reviewed too), skip, cases[]
 //   cases[]: name, object (exactly one object, or an AdmissionReview), inventory[] (files whose
 //            objects make up data.inventory), skip, assertions[]
 //   assertions[]: violations ("yes" = at least one, "no" = none, or an exact count; default
@@ -11,15 +11,20 @@
 // Paths are relative to the suite file. A path argument is a suite file, a directory (its
 // files), or `dir/...` (the directory tree).
 
+import { gatorMutation } from "./mutation/expansion.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseManifests, readManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
+import { parseManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
+import { readManifests } from "./manifestfiles.ts";
 import { Client } from "./client.ts";
 import { TemplateError } from "./template.ts";
 import { ConstraintError } from "./constraint.ts";
 import { ReviewError } from "./review.ts";
 import { compileRE2, goQuote } from "./schema.ts";
 import type { RE2Tester } from "../builtins/re2.ts";
+import { Expander } from "./expansion/expander.ts";
+import { isExpansionTemplate } from "./expansion/template.ts";
+import { reviewResultants } from "./expansion/review.ts";
 
 export const SUITE_API_VERSION = "test.gatekeeper.sh/v1alpha1";
 
@@ -56,6 +61,10 @@ export interface RunOptions {
    */
   run?: RegExp | string;
   verbose?: boolean;
+  /** Evaluate K8sNativeValidation (CEL) code when a template has it (default true; gator's --enable-k8s-native-validation). */
+  k8sNativeValidation?: boolean;
+  /** failurePolicy of CEL code that gives none (gator's --default-k8s-native-validation-failure-policy). */
+  celFailurePolicy?: "Fail" | "Ignore";
 }
 
 export interface Assertion {
@@ -75,6 +84,8 @@ export interface SuiteTest {
   name?: string;
   template?: string;
   constraint?: string;
+  /** A file of ExpansionTemplates: each case's object is expanded and its resultants reviewed too. */
+  expansion?: string;
   invalid?: boolean;
   skip?: boolean;
   cases?: SuiteCase[];
@@ -99,7 +110,12 @@ function isSuiteDoc(d: Obj): boolean {
   return d.kind === "Suite" && d.apiVersion === SUITE_API_VERSION;
 }
 
-/** Suite files for a path argument: file, directory, or `dir/...`. */
+/**
+ * Suite files for a path argument, as gator verify finds them: a file; a directory's own files
+ * (its subdirectories are not searched); `dir/...`, the whole tree. Files are in the order of
+ * their absolute paths. A YAML file is a suite when it declares `kind: Suite`; one that says so
+ * but does not parse is kept, so that running it reports the error.
+ */
 export function findSuiteFiles(p: string): string[] {
   let recursive = false;
   let base = p;
@@ -111,25 +127,42 @@ export function findSuiteFiles(p: string): string[] {
   if (!st.isDirectory()) return [base];
   const out: string[] = [];
   const walk = (dir: string) => {
-    const ents = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of ents) {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (recursive) walk(full);
       } else if (/\.ya?ml$/i.test(e.name)) {
-        // Only files that declare a Suite.
+        let text: string;
         try {
-          const text = fs.readFileSync(full, "utf8");
-          if (!/kind:\s*["']?Suite\b/.test(text)) continue;
-          if (parseManifests(text, full, { flattenLists: false }).some(isSuiteDoc)) out.push(full);
+          text = fs.readFileSync(full, "utf8");
         } catch {
           continue;
+        }
+        if (!/kind:\s*["']?Suite\b/.test(text)) continue;
+        try {
+          if (parseManifests(text, full, { flattenLists: false }).some(isSuiteDoc)) out.push(full);
+        } catch {
+          out.push(full);
         }
       }
     }
   };
   walk(base);
-  return out;
+  const abs = (f: string) => Buffer.from(path.resolve(f));
+  return out.sort((a, b) => Buffer.compare(abs(a), abs(b)));
+}
+
+/**
+ * The path gator verify prints for a suite found from an argument: the argument (without its
+ * `...`) followed by what comes after the argument's text in the suite's absolute path.
+ */
+export function suiteDisplayPath(arg: string, file: string): string {
+  const original = arg.endsWith("/...") ? arg.slice(0, -3) : arg;
+  const abs = path.resolve(file).replace(/^\//, "");
+  let cut = original.replace(/^\//, "").replace(/^\.\//, "");
+  while (cut.startsWith("../")) cut = cut.slice(3);
+  const i = abs.indexOf(cut);
+  return i < 0 ? file : original + abs.slice(i + cut.length);
 }
 
 /** Parse the Suite documents of one file. */
@@ -226,16 +259,16 @@ function readOne(p: string, what: string): Obj {
   try {
     objs = readManifests(p);
   } catch (e) {
-    throw new SuiteError(`reading ${what} from ${goQuote(p)}: ${errMessage(e)}`);
+    throw new SuiteError(`reading ${what} from ${goQuote(fsPath(p))}: ${errMessage(e)}`);
   }
-  if (objs.length !== 1) throw new SuiteError(`reading ${what} from ${goQuote(p)}: the file defines ${objs.length} objects, want exactly 1`);
+  if (objs.length !== 1) throw new SuiteError(`reading ${what} from ${goQuote(fsPath(p))}: the file defines ${objs.length} objects, want exactly 1`);
   return objs[0];
 }
 
 function errMessage(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return `open ${(e as NodeJS.ErrnoException).path ?? ""}: no such file or directory`;
+    if (code === "ENOENT") return `open ${fsPath((e as NodeJS.ErrnoException).path ?? "")}: no such file or directory`;
     return e.message;
   }
   return String(e);
@@ -243,7 +276,7 @@ function errMessage(e: unknown): string {
 
 const now = () => performance.now();
 
-async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult> {
+async function runTest(t: SuiteTest, dir: string, f: Filter, opts: RunOptions = {}): Promise<TestResult> {
   const res: TestResult = { name: t.name ?? "", skipped: false, runtimeMs: 0, cases: [] };
   const sel = testSelected(f, t);
   if (t.skip || !sel.run) {
@@ -252,41 +285,45 @@ async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult
   }
   const start = now();
   try {
-    if (!t.template) throw new SuiteError("test has no template");
-    const tmplPath = path.resolve(dir, t.template);
-    const tmpl = readOne(tmplPath, "ConstraintTemplate");
-    const client = new Client();
+    // As gator's runTest: the template and the constraint are loaded first; with `invalid`, the
+    // only acceptable outcome is the constraint's schema failure.
+    const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, celNamespaceObject: false, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
+    let loadError: string | null = null;
+    let schemaFailure = false;
     try {
-      client.addTemplate(tmpl, tmplPath);
-    } catch (e) {
-      const msg = `adding template: ${errMessage(e)}`;
-      if (t.invalid) throw new SuiteError(`constraint should have failed schema validation: got error ${msg} but want schema validation failed`);
-      throw new SuiteError(msg);
-    }
-    if (!t.constraint) {
-      if (t.invalid) throw new SuiteError("constraint should have failed schema validation: the test has no constraint");
-      if ((t.cases ?? []).length) throw new SuiteError("test has cases but no constraint");
-      return res;
-    }
-    const cPath = path.resolve(dir, t.constraint);
-    const cObj = readOne(cPath, "Constraint");
-    try {
-      client.addConstraint(cObj, cPath);
-    } catch (e) {
-      if (t.invalid) {
-        if (e instanceof ConstraintError && e.reason === "schema") return res;
-        throw new SuiteError(`constraint should have failed schema validation: got error ${errMessage(e)} but want schema validation failed`);
+      if (!t.template) throw new SuiteError("invalid Suite: missing template");
+      const tmplPath = path.resolve(dir, t.template);
+      const tmpl = readOne(tmplPath, "ConstraintTemplate");
+      try {
+        client.addTemplate(tmpl, tmplPath);
+      } catch (e) {
+        throw new SuiteError(`adding template: ${errMessage(e)}`);
       }
-      throw new SuiteError(errMessage(e));
+      if (!t.constraint) throw new SuiteError("invalid Suite: missing constraint");
+      const cPath = path.resolve(dir, t.constraint);
+      const cObj = readOne(cPath, "Constraint");
+      try {
+        client.addConstraint(cObj, cPath);
+      } catch (e) {
+        schemaFailure = e instanceof ConstraintError && e.reason === "schema";
+        throw e;
+      }
+    } catch (e) {
+      loadError = errMessage(e);
     }
-    if (t.invalid) throw new SuiteError("constraint should have failed schema validation: got error <nil> but want schema validation failed");
+    if (t.invalid) {
+      if (schemaFailure) return res;
+      throw new SuiteError(`constraint should have failed schema validation: got error ${loadError ?? "<nil>"} but want schema validation failed`);
+    }
+    if (loadError !== null) throw new SuiteError(loadError);
+    const expander = t.expansion ? readExpander(path.join(dir, t.expansion)) : null;
     for (const c of t.cases ?? []) {
       const name = c?.name ?? "";
       if (c.skip || (!sel.allCases && f.kase && !f.kase.test(name))) {
         res.cases.push({ name, skipped: true, runtimeMs: 0 });
         continue;
       }
-      res.cases.push(await runCase(client, c, dir));
+      res.cases.push(await runCase(client, c, dir, expander));
     }
   } catch (e) {
     res.casesNotRun = Math.max(0, (t.cases ?? []).length - res.cases.length);
@@ -297,12 +334,33 @@ async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult
   return res;
 }
 
-async function runCase(client: Client, c: SuiteCase, dir: string): Promise<CaseResult> {
+/** A path as gator's file system (rooted at /) names it: absolute, without the leading slash. */
+function fsPath(p: string): string {
+  return path.resolve(p).replace(/^\//, "");
+}
+
+/** A test's `expansion` file: ExpansionTemplates only (gator's reader), made into an Expander. */
+function readExpander(p: string): Expander {
+  let objs: Obj[];
+  try {
+    objs = readManifests(p);
+  } catch (e) {
+    throw new SuiteError(`reading ExpansionTemplate from ${goQuote(fsPath(p))}: ${errMessage(e)}`);
+  }
+  if (objs.length === 0 || objs.some((o) => !isExpansionTemplate(o))) throw new SuiteError(`not an Expansion Template: ${goQuote(fsPath(p))}`);
+  try {
+    return new Expander(objs, { mutation: gatorMutation });
+  } catch (e) {
+    throw new SuiteError(errMessage(e));
+  }
+}
+
+async function runCase(client: Client, c: SuiteCase, dir: string, expander: Expander | null = null): Promise<CaseResult> {
   const res: CaseResult = { name: c.name ?? "", skipped: false, runtimeMs: 0 };
   const start = now();
   try {
+    if (!c.object) throw new SuiteError("invalid Case: must define object");
     if (!Array.isArray(c.assertions) || c.assertions.length === 0) throw new SuiteError("invalid Case: assertions must be non-empty");
-    if (!c.object) throw new SuiteError("invalid Case: object must be set");
     const inv: Obj[] = [];
     for (const p of c.inventory ?? []) {
       try {
@@ -328,12 +386,29 @@ async function runCase(client: Client, c: SuiteCase, dir: string): Promise<CaseR
       if (e instanceof ReviewError) throw new SuiteError(`reviewing ${objPath}: ${e.message}`);
       throw e;
     }
-    const errs: string[] = [];
+    if (expander) {
+      const name = String(objs[0].metadata?.name ?? "");
+      let resultants;
+      try {
+        resultants = await expander.expand(objs[0]);
+      } catch (e) {
+        throw new SuiteError(`expanding resource ${name}: ${errMessage(e)}`);
+      }
+      try {
+        messages.push(...(await reviewResultants(client, resultants, objs[0])).map((v) => v.msg));
+      } catch (e) {
+        if (e instanceof ReviewError) throw new SuiteError(`reviewing expanded resource of ${name}: ${e.message}`);
+        throw e;
+      }
+    }
+    // As gator: the first assertion that fails is the case's error.
     for (const a of c.assertions) {
       const err = checkAssertion(isPlainObject(a) ? a : {}, messages);
-      if (err) errs.push(err);
+      if (err) {
+        res.error = err;
+        break;
+      }
     }
-    if (errs.length) res.error = errs.join("\n");
   } catch (e) {
     res.error = errMessage(e);
   } finally {
@@ -348,7 +423,7 @@ export async function runSuite(s: Suite, opts: RunOptions = {}): Promise<SuiteRe
   const res: SuiteResult = { path: s.path, name: s.name, runtimeMs: 0, tests: [] };
   const start = now();
   const dir = path.dirname(path.resolve(s.path));
-  for (const t of s.tests) res.tests.push(await runTest(isPlainObject(t) ? t : {}, dir, f));
+  for (const t of s.tests) res.tests.push(await runTest(isPlainObject(t) ? t : {}, dir, f, opts));
   res.runtimeMs = now() - start;
   return res;
 }
@@ -370,10 +445,10 @@ export async function runSuites(paths: string[], opts: RunOptions = {}): Promise
       try {
         suites = parseSuites(fs.readFileSync(file, "utf8"), file);
       } catch (e) {
-        out.push({ path: file, error: errMessage(e), runtimeMs: now() - start, tests: [] });
+        out.push({ path: suiteDisplayPath(p, file), error: errMessage(e), runtimeMs: now() - start, tests: [] });
         continue;
       }
-      for (const s of suites) out.push(await runSuite(s, opts));
+      for (const s of suites) out.push({ ...(await runSuite(s, opts)), path: suiteDisplayPath(p, file) });
     }
   }
   return out;
@@ -414,11 +489,9 @@ export function countCases(rs: SuiteResult[]): { total: number; passed: number; 
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(3)}s`;
 
+/** gator prints an error after a fixed indentation; its further lines are not indented. */
 function indent(text: string, pad: string): string {
-  return text
-    .split("\n")
-    .map((l) => pad + l)
-    .join("\n");
+  return pad + text;
 }
 
 /** `go test`-style text, as `gator verify` prints it. */

@@ -22,12 +22,15 @@
 // that the --exempt-namespace[-prefix|-suffix] flags do not exempt.
 
 import { buildReview, ReviewError } from "./review.ts";
-import { DeadlineError, humanMessage, type EvaluateOptions, type Violation } from "./client.ts";
+import { DeadlineError, humanMessage, sortViolations, type EvaluateOptions, type Violation } from "./client.ts";
 import { buildConstraint, ConstraintError, isConstraint, ENFORCEMENT_ACTIONS } from "./constraint.ts";
 import { compileTemplate, TemplateError } from "./template.ts";
 import { parseProvider, isProvider, EXTERNAL_DATA_BUILTINS } from "./externaldata.ts";
 import { isNamespaceExcluded, type Snapshot } from "./snapshot.ts";
-import { isPlainObject, type Obj } from "./yaml.ts";
+import { isPlainObject, clone, type Obj } from "./yaml.ts";
+import { parseExpansionTemplate, validateExpansionTemplate } from "./expansion/template.ts";
+import { reviewResultants } from "./expansion/review.ts";
+import type { Resultant } from "./expansion/system.ts";
 
 export { DeadlineError };
 
@@ -41,7 +44,8 @@ export function defaultServiceAccount(podNamespace = "gatekeeper-system", name =
 /** Largest AdmissionReview body accepted (controller-runtime's limit: two 3 MB objects and 1 MB more). */
 export const MAX_REQUEST_BYTES = 7 * 1024 * 1024;
 
-const GATEKEEPER_GROUPS = new Set([
+/** The API groups of Gatekeeper's own resources. */
+export const GATEKEEPER_GROUPS: ReadonlySet<string> = new Set([
   "templates.gatekeeper.sh",
   "constraints.gatekeeper.sh",
   "mutations.gatekeeper.sh",
@@ -138,6 +142,20 @@ function requestObject(req: Obj): Obj | null {
   return nonEmpty(o) ? o : null;
 }
 
+/** The generator Gatekeeper expands: the request's object with the request's namespace and kind. */
+function generatorObject(obj: Obj, req: Obj, namespace: string): Obj {
+  const g = clone(obj);
+  if (!isPlainObject(g.metadata)) g.metadata = {};
+  if (namespace === "") delete g.metadata.namespace;
+  else g.metadata.namespace = namespace;
+  const k = isPlainObject(req.kind) ? req.kind : {};
+  const group = typeof k.group === "string" ? k.group : "";
+  const version = typeof k.version === "string" ? k.version : "";
+  g.apiVersion = group === "" ? version : `${group}/${version}`;
+  g.kind = typeof k.kind === "string" ? k.kind : "";
+  return g;
+}
+
 /** The `namespace` of a request: "" for Namespaces (Gatekeeper coerces server-side apply requests so). */
 function isNamespaceRequest(req: Obj): boolean {
   return isPlainObject(req.kind) && (req.kind.group ?? "") === "" && req.kind.kind === "Namespace";
@@ -165,8 +183,8 @@ function validateGatekeeperResource(snap: Snapshot, req: Obj): { code: number; m
     try {
       compileTemplate(obj, undefined, EXTERNAL_DATA_BUILTINS);
     } catch (e) {
-      // A CEL-only template is accepted, as Gatekeeper accepts it (its status reports that
-      // Portcullis cannot evaluate it).
+      // A template no enabled driver handles is left to the status to report, as Gatekeeper does
+      // (CEL-only templates are evaluated: the CEL driver is on here).
       if (e instanceof TemplateError && e.reason === "unsupported") return null;
       return { code: 422, message: (e as Error).message };
     }
@@ -193,6 +211,15 @@ function validateGatekeeperResource(snap: Snapshot, req: Obj): { code: number; m
     const action = obj.spec?.enforcementAction;
     if (typeof action === "string" && action !== "" && !ENFORCEMENT_ACTIONS.includes(action)) {
       return { code: 500, message: `unrecognized enforcementAction: ${JSON.stringify(action)} is not within the supported list [${ENFORCEMENT_ACTIONS.join(" ")}]` };
+    }
+    return null;
+  }
+  if (group === "expansion.gatekeeper.sh" && kind.kind === "ExpansionTemplate") {
+    try {
+      validateExpansionTemplate(parseExpansionTemplate(obj));
+    } catch (e) {
+      // conversion errors are internal (500) in Gatekeeper, validation errors the user's (422)
+      return { code: /^cannot restore /.test((e as Error).message) ? 500 : 422, message: (e as Error).message };
     }
     return null;
   }
@@ -245,20 +272,45 @@ export async function admit(snap: Snapshot, body: unknown, opts: WebhookOptions,
   }
 
   const stats: ConstraintStat[] = [];
+  const reqNamespace = isNamespaceRequest(req) ? "" : typeof req.namespace === "string" ? req.namespace : "";
+  // As Gatekeeper: the generator is expanded first (its resultants carry the request's
+  // namespace, and the Namespace object when the request has one).
+  let resultants: Resultant[] = [];
+  if (snap.expansion && obj) {
+    try {
+      resultants = await snap.expansion.expand(generatorObject(obj, req, reqNamespace), reqNamespace === "" ? null : snap.client.namespace(reqNamespace) ?? { metadata: { name: reqNamespace } }, username);
+    } catch (e) {
+      const message = `unable to expand object: ${(e as Error).message}`;
+      return answer(errored(uid, 500, message), { status: "error", dryRun }, { error: message });
+    }
+  }
   let results: Violation[];
+  const evalOpts: EvaluateOptions = {
+    deadline: eo.deadline,
+    ...(eo.cancel ? { cancel: eo.cancel } : {}),
+    ...(eo.perConstraint ? { onConstraint: (c, seconds, violations) => stats.push({ kind: c.kind, name: c.name, seconds, violations }) } : {}),
+  };
   try {
     const review = isNamespaceRequest(req) ? { ...(body as Obj), request: { ...req, namespace: "" } } : (body as Obj);
     const built = buildReview(review, {});
-    const res = await snap.client.reviewBuilt(built, {
-      deadline: eo.deadline,
-      ...(eo.cancel ? { cancel: eo.cancel } : {}),
-      ...(eo.perConstraint ? { onConstraint: (c, seconds, violations) => stats.push({ kind: c.kind, name: c.name, seconds, violations }) } : {}),
-    });
+    const res = await snap.client.reviewBuilt(built, evalOpts);
     results = res.results;
   } catch (e) {
     if (e instanceof DeadlineError) throw e;
     const message = `error reviewing resource ${typeof req.name === "string" ? req.name : ""}: ${e instanceof ReviewError || e instanceof Error ? e.message : String(e)}`;
     return answer(errored(uid, 500, message), { status: "error", dryRun }, { error: message });
+  }
+  if (resultants.length) {
+    try {
+      const operation = typeof req.operation === "string" ? req.operation : "";
+      // Gatekeeper reviews a resultant with the request's operation (and no user or old object).
+      const implied = await reviewResultants(snap.client, resultants, obj, { operation }, evalOpts);
+      results = sortViolations([...results, ...implied]);
+    } catch (e) {
+      if (e instanceof DeadlineError) throw e;
+      const message = `error reviewing resultant resource: ${(e as Error).message}`;
+      return answer(errored(uid, 500, message), { status: "error", dryRun }, { error: message });
+    }
   }
   const { deny, warn } = validationMessages(results);
   const extra = eo.perConstraint ? { constraints: stats } : {};

@@ -75,6 +75,8 @@ export interface VerifySession {
   discovery: Discovery;
   /** Gatekeeper `Suite` files found among the paths (for gator verify). */
   suitePaths: string[];
+  /** The arguments to hand to the Gatekeeper suite runner (gator verify's path semantics). */
+  suiteArgs: string[];
   coverage: CoverageCollector | null;
   /** The compiled engine the tests run on. */
   engine: Engine;
@@ -88,13 +90,20 @@ export interface VerifySession {
 export async function loadVerifySession(paths: string[], o: VerifySessionOptions = {}): Promise<VerifySession> {
   const ignored = ignoreFilter(o.ignore ?? []);
   const regoVersion = o.regoVersion ?? "v1";
-  // gator's `dir/...` (a tree) is how directories are read anyway.
+  // gator's `dir/...` (a tree) is how directories are read anyway; for Gatekeeper suites the
+  // argument as given decides, as in gator verify (a bare directory: its own files only).
+  const given = paths;
   paths = paths.map((p) => (p === "..." ? "." : p.replace(/\/\.\.\.$/, "") || "/"));
+  const suiteArgOf = new Map<string, string>();
+  paths.forEach((p, i) => {
+    if (!suiteArgOf.has(p)) suiteArgOf.set(p, given[i]);
+  });
   const policyPaths = [...paths, ...(o.policy ?? [])];
   if (policyPaths.length === 0) policyPaths.push("policy");
 
   // ---- Load ------------------------------------------------------------------------------------
   const suitePaths: string[] = [];
+  const suiteArgs: string[] = [];
   let files: LoadedFiles;
   try {
     const missing = policyPaths.filter((p) => !existsSync(p));
@@ -117,7 +126,11 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
     for (const p of policyPaths) {
       const isDir = statSync(p).isDirectory();
       const suites = isDir ? findSuiteFiles(p.replace(/\/+$/, "") + "/...") : /\.ya?ml$/i.test(p) && declaresSuite(p) ? [p] : [];
-      if (suites.length) suitePaths.push(...suites);
+      if (suites.length) {
+        suitePaths.push(...suites);
+        // a policy path (-p) is searched whole; a positional one as gator verify reads it
+        suiteArgs.push(!isDir ? p : paths.includes(p) ? (suiteArgOf.get(p) ?? p) : p.replace(/\/+$/, "") + "/...");
+      }
       // A conftest policy path (-p) holds policies; a positional path, like opa test's, also data.
       // Gatekeeper trees hold Kubernetes YAML, which is not data.
       const onlyRego = suites.length > 0 || !paths.includes(p);
@@ -195,7 +208,7 @@ export async function loadVerifySession(paths: string[], o: VerifySessionOptions
     throw e;
   }
   if (ifWithoutContains) throw new VerifyError("refused", ifWithoutContains);
-  return { ...settings, modules, sources, discovery, suitePaths, coverage, engine };
+  return { ...settings, modules, sources, discovery, suitePaths, suiteArgs, coverage, engine };
 }
 
 /** A fresh engine with the session's settings and data (modules not added). */

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cli } from "../cli/helpers.ts";
-import { readManifests } from "../../src/gatekeeper/yaml.ts";
+import { readManifests } from "../../src/gatekeeper/manifestfiles.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEPLOY = join(ROOT, "deploy");
@@ -26,19 +26,30 @@ test("CRDs: Gatekeeper's groups, kinds, scopes and versions", () => {
   const crds = readManifests(join(DEPLOY, "crds"));
   const summary = crds.map((c) => [c.metadata.name, c.spec.names.kind, c.spec.scope, c.spec.versions.map((v: { name: string; storage: boolean; served: boolean }) => `${v.name}${v.storage ? "*" : ""}${v.served ? "" : "-"}`).join(",")]);
   assert.deepEqual(summary, [
+    ["assign.mutations.gatekeeper.sh", "Assign", "Cluster", "v1*,v1alpha1,v1beta1"],
+    ["assignimage.mutations.gatekeeper.sh", "AssignImage", "Cluster", "v1alpha1*"],
+    ["assignmetadata.mutations.gatekeeper.sh", "AssignMetadata", "Cluster", "v1*,v1alpha1,v1beta1"],
     ["configs.config.gatekeeper.sh", "Config", "Namespaced", "v1alpha1*"],
     ["constrainttemplates.templates.gatekeeper.sh", "ConstraintTemplate", "Cluster", "v1*,v1alpha1,v1beta1"],
+    ["modifyset.mutations.gatekeeper.sh", "ModifySet", "Cluster", "v1*,v1alpha1,v1beta1"],
     ["providers.externaldata.gatekeeper.sh", "Provider", "Cluster", "v1alpha1,v1beta1*"],
     ["syncsets.syncset.gatekeeper.sh", "SyncSet", "Cluster", "v1alpha1*"],
   ]);
-  const ct = crds[1];
+  const ct = crds.find((c) => c.spec.names.kind === "ConstraintTemplate")!;
   const legacy = ct.spec.versions.map((v: any) => v.schema.openAPIV3Schema.properties.spec.properties.crd.properties.spec.properties.validation.properties.legacySchema.default);
   assert.deepEqual(legacy, [false, true, true]); // v1 strict, v1alpha1/v1beta1 legacy
   assert.ok(ct.spec.versions.every((v: any) => v.subresources?.status));
+  // ModifySet's operation defaults to merge (the API server applies it).
+  const ms = crds.find((c) => c.spec.names.kind === "ModifySet")!;
+  assert.ok(ms.spec.versions.every((v: any) => v.schema.openAPIV3Schema.properties.spec.properties.parameters.properties.operation.default === "merge"));
 });
 
 test("webhook configuration: Gatekeeper's defaults", () => {
-  const [vwc] = readManifests(join(DEPLOY, "webhook.yaml"));
+  const [vwc, mwc] = readManifests(join(DEPLOY, "webhook.yaml"));
+  assert.equal(mwc.kind, "MutatingWebhookConfiguration");
+  assert.equal(mwc.metadata.name, "gatekeeper-mutating-webhook-configuration");
+  const mh = mwc.webhooks[0];
+  assert.deepEqual([mh.name, mh.failurePolicy, mh.timeoutSeconds, mh.sideEffects, mh.matchPolicy, mh.reinvocationPolicy, mh.clientConfig.service.path], ["mutation.gatekeeper.sh", "Ignore", 1, "None", "Exact", "IfNeeded", "/v1/mutate"]);
   const [main, label] = vwc.webhooks;
   assert.equal(vwc.metadata.name, "gatekeeper-validating-webhook-configuration");
   assert.deepEqual([main.name, main.failurePolicy, main.timeoutSeconds, main.sideEffects, main.matchPolicy, main.clientConfig.service.path], ["validation.gatekeeper.sh", "Ignore", 3, "None", "Exact", "/v1/admit"]);

@@ -212,7 +212,7 @@ tests:
   assert.match(out, /    --- FAIL: wrong\t\(\d\.\d{3}s\)\n        unexpected number of violations: got 1 violations but want none: got messages \[missing label owner\]\n/);
   assert.match(out, /    --- FAIL: empty\t.*\n        invalid Case: assertions must be non-empty\n/);
   assert.match(out, /    --- FAIL: missing\t.*\n        open .*nope\.yaml: no such file or directory\n/);
-  assert.match(out, /--- FAIL: bad-constraint\t.*\n  schema validation failed .*spec\.parameters\.key in body must be of type string: "number"/);
+  assert.match(out, /--- FAIL: bad-constraint\t.*\n  schema validation failed: \[\]\.spec\.parameters\.key: Invalid value: "number": spec\.parameters\.key in body must be of type string: "number"\n/);
   assert.match(out, /--- FAIL: invalid-but-valid\t.*\n  constraint should have failed schema validation: got error <nil> but want schema validation failed\n/);
   assert.match(out, /--- FAIL: no-template\t.*\n  reading ConstraintTemplate from ".*none\.yaml"/);
   assert.doesNotMatch(out, /skipped/);

@@ -248,7 +248,7 @@ test("portcullis controller: bad flags are clear errors with exit 1", { timeout:
   const dir = mkdtempSync(join(tmpdir(), "portcullis-controller-flags-"));
   const a = await run(["--operation=status", "--policy-dir", dir, "--cert-dir", dir]);
   assert.equal(a.code, 1);
-  assert.match(a.err, /^error: --operation=status: this build runs only webhook, audit/);
+  assert.match(a.err, /^error: --operation=status: this build runs only webhook, mutation-webhook, audit/);
   const b = await run(["--cert-dir", dir]);
   assert.equal(b.code, 1);
   assert.match(b.err, /^error: give exactly one of --policy-dir, --kubeconfig/);

@@ -25,6 +25,8 @@ import { matchKinds } from "../match.ts";
 import { CONSTRAINT_GROUP } from "../constraint.ts";
 import { goCompare, gvkKey, type GVK, type Lister, type ListPage } from "./lister.ts";
 import { LimitQueue, truncateMessage, type StatusViolation } from "./status.ts";
+import type { ExpansionSystem } from "../expansion/system.ts";
+import { reviewResultants } from "../expansion/review.ts";
 
 /** The enforcement point of Gatekeeper's audit. */
 export const AUDIT_ENFORCEMENT_POINT = "audit.gatekeeper.sh";
@@ -98,6 +100,11 @@ export interface AuditOptions {
   lister: Lister;
   /** The policy snapshot: templates, constraints, data.inventory; built with the audit enforcement point. */
   client: Client;
+  /**
+   * ExpansionTemplates in force: each object's generated resources are reviewed too (source
+   * Generated), their violations reported against the object, prefixed `[Implied by <template>]`.
+   */
+  expansion?: ExpansionSystem | null;
   /** Page size for listing (default 500; 0: one page per kind). */
   chunkSize?: number;
   /** Violations kept per constraint for status (default 20). */
@@ -138,7 +145,7 @@ interface ConstraintState {
 }
 
 /** Kinds to list for these constraints (see the header). */
-export function selectKinds(all: GVK[], client: Client, matchKindOnly: boolean): GVK[] {
+export function selectKinds(all: GVK[], client: Client, matchKindOnly: boolean, expansion?: ExpansionSystem | null): GVK[] {
   const constraints = client.constraints();
   let names: Set<string> | null = null;
   if (matchKindOnly) {
@@ -159,6 +166,12 @@ export function selectKinds(all: GVK[], client: Client, matchKindOnly: boolean):
     if (seen.has(key)) continue;
     seen.add(key);
     if (names && !names.has(g.kind)) continue;
+    // a generator is listed whenever an ExpansionTemplate applies to its kind: what it
+    // generates may be selected even when the generator's own kind is not
+    if (expansion && expansion.templatesFor(g).length > 0) {
+      out.push(g);
+      continue;
+    }
     const probe = { apiVersion: g.group ? `${g.group}/${g.version}` : g.version, kind: g.kind };
     if (client.candidates([probe]).length === 0) continue;
     out.push(g);
@@ -214,7 +227,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
   } catch (e) {
     throw new AuditError(`cannot discover the kinds to audit: ${(e as Error).message}`);
   }
-  const kinds = selectKinds(all, o.client, o.matchKindOnly ?? false);
+  const kinds = selectKinds(all, o.client, o.matchKindOnly ?? false, o.expansion);
 
   const nsCache = new Map<string, Obj | null>();
   const namespaceOf = async (ns: string): Promise<Obj | null> => {
@@ -271,12 +284,32 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
           const ns = typeof meta.namespace === "string" ? meta.namespace : "";
           const nsObj = ns ? await namespaceOf(ns) : null;
           let results: Violation[];
+          const deadline = Date.now() + reviewTimeout;
           try {
-            results = (await o.client.reviewBuilt(buildReview(obj, { namespaceObject: nsObj }), { deadline: Date.now() + reviewTimeout })).results;
+            results = (await o.client.reviewBuilt(buildReview(obj, { namespaceObject: nsObj }), { deadline })).results;
           } catch (e) {
             if (!(e instanceof ReviewError) && !(e instanceof DeadlineError)) throw e;
             errors.push(`reviewing ${what} ${ns ? ns + "/" : ""}${String(meta.name ?? "")}: ${e.message}`);
             continue;
+          }
+          if (o.expansion) {
+            // As Gatekeeper's audit: an object that cannot be expanded is left out (an error of
+            // the report); a resultant whose review fails is skipped (also an error).
+            let resultants;
+            try {
+              resultants = await o.expansion.expand(obj, ns ? (nsObj ?? { metadata: { name: ns } }) : null);
+            } catch (e) {
+              errors.push(`expanding ${what} ${ns ? ns + "/" : ""}${String(meta.name ?? "")}: unable to expand object: ${(e as Error).message}`);
+              continue;
+            }
+            for (const r of resultants) {
+              try {
+                results.push(...(await reviewResultants(o.client, [r], obj, { namespaceObject: nsObj }, { deadline })));
+              } catch (e) {
+                if (!(e instanceof ReviewError) && !(e instanceof DeadlineError)) throw e;
+                errors.push(`reviewing ${what} ${ns ? ns + "/" : ""}${String(meta.name ?? "")}: expanded resource ${String(r.obj.metadata?.name ?? "")}: ${e.message}`);
+              }
+            }
           }
           for (const v of results) {
             const st = states.get(constraintKey(v.constraintKind, v.constraintName));

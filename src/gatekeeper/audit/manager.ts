@@ -136,6 +136,7 @@ export class AuditManager {
       summary = await runAudit({
         lister,
         client,
+        expansion: snap.expansion,
         chunkSize: this.o.chunkSize,
         violationsLimit: this.o.violationsLimit,
         matchKindOnly: this.o.matchKindOnly,

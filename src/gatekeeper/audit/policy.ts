@@ -9,6 +9,7 @@ import { isProvider } from "../externaldata.ts";
 import { buildSnapshot, isNamespaceExcluded, type Snapshot } from "../snapshot.ts";
 import { emptyObjects, type GatekeeperObjects } from "../state.ts";
 import { AUDIT_ENFORCEMENT_POINT } from "./audit.ts";
+import { isExpansionTemplate } from "../expansion/template.ts";
 
 export function isConfig(o: Obj): boolean {
   const g = gvkOf(o);
@@ -16,7 +17,7 @@ export function isConfig(o: Obj): boolean {
 }
 
 export function isGatekeeperPolicy(o: Obj): boolean {
-  return isTemplate(o) || isConstraint(o) || isProvider(o) || isConfig(o);
+  return isTemplate(o) || isConstraint(o) || isProvider(o) || isConfig(o) || isExpansionTemplate(o);
 }
 
 /** Sort Gatekeeper's objects out of a list of manifests (the Config named "config" wins). */
@@ -27,6 +28,7 @@ export function policyObjects(objs: Iterable<Obj>): GatekeeperObjects {
     if (isTemplate(o)) out.templates.push(o);
     else if (isConstraint(o)) out.constraints.push(o);
     else if (isProvider(o)) out.providers.push(o);
+    else if (isExpansionTemplate(o)) (out.expansionTemplates ??= []).push(o);
     else if (isConfig(o) && (out.config === null || metaOf(o).name === "config")) out.config = o;
   }
   return out;
@@ -87,7 +89,7 @@ export function auditExclusion(snap: Snapshot): ((obj: Obj) => boolean) | undefi
 export function snapshotProblems(snap: Snapshot): string[] {
   const out: string[] = [];
   const r = snap.report;
-  for (const list of [r.templates, r.constraints, r.providers, r.config ? [r.config] : []]) {
+  for (const list of [r.templates, r.constraints, r.providers, r.config ? [r.config] : [], r.expansionTemplates ?? []]) {
     for (const o of list) for (const e of o.errors) out.push(`${o.kind} ${JSON.stringify(o.name)}: ${e.code}: ${e.message}${e.location ? ` (${e.location})` : ""}`);
   }
   return out;

@@ -2,7 +2,8 @@
 // certificate for <service>.<namespace>.svc (made by ../certs.ts) kept in a Secret (keys ca.crt,
 // ca.key, tls.crt, tls.key), copied into the certificate directory the webhook server reads (and
 // reloads), and the CA injected as `caBundle` into every webhook of the
-// ValidatingWebhookConfiguration. The Secret is checked every 12 hours: certificates that are
+// ValidatingWebhookConfiguration and of the MutatingWebhookConfiguration (when it exists and
+// may be read). The Secret is checked every 12 hours: certificates that are
 // invalid, for another name, or expire within 90 days are replaced (valid 1 year; cert-controller
 // gives its CA 10 years, here CA and serving certificate are replaced together).
 // Several replicas share the Secret: a write carries its resourceVersion, and the replica that
@@ -12,7 +13,7 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { KubeClient, refs, isConflict, errorText, KubeError, type Obj } from "../../kube/index.ts";
+import { KubeClient, refs, isConflict, errorText, KubeError, type Obj, type ResourceRef } from "../../kube/index.ts";
 import { generateWebhookCertificates, type WebhookCertificates } from "../certs.ts";
 
 /** The four PEM texts the Secret holds. */
@@ -35,6 +36,8 @@ export interface CertRotatorOptions {
   extraNames?: string[];
   /** ValidatingWebhookConfigurations whose webhooks get the caBundle. Default [gatekeeper-validating-webhook-configuration]. */
   validatingWebhookConfigurations?: string[];
+  /** MutatingWebhookConfigurations whose webhooks get the caBundle. Default [gatekeeper-mutating-webhook-configuration]. */
+  mutatingWebhookConfigurations?: string[];
   /** Lifetime of new certificates, days. Default 365. */
   certValidityDays?: number;
   /** Replace certificates that expire within this time. Default 90 days. */
@@ -45,6 +48,9 @@ export interface CertRotatorOptions {
   webhookCheckEveryMs?: number;
   log?: LogFn;
 }
+
+/** The mutating webhook's configuration (the mutation webhook, /v1/mutate). */
+const MUTATING_WEBHOOK_CONFIGURATIONS: ResourceRef = { group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", namespaced: false, kind: "MutatingWebhookConfiguration" };
 
 /** Why a bundle cannot be used at `at` for `dnsName` ("" when it can). */
 export function bundleProblem(b: Partial<CertBundle>, dnsName: string, at: Date): string {
@@ -84,6 +90,7 @@ export class CertRotator {
       secretName: "gatekeeper-webhook-server-cert",
       serviceName: "gatekeeper-webhook-service",
       validatingWebhookConfigurations: ["gatekeeper-validating-webhook-configuration"],
+      mutatingWebhookConfigurations: ["gatekeeper-mutating-webhook-configuration"],
       certValidityDays: 365,
       lookaheadMs: 90 * DAY,
       checkEveryMs: DAY / 2,
@@ -176,25 +183,39 @@ export class CertRotator {
   async inject(): Promise<void> {
     if (!this.current) return;
     const want = b64(this.current.caCert);
+    const targets = [
+      ...this.o.validatingWebhookConfigurations.map((name) => ({ name, ref: refs.validatingWebhookConfigurations })),
+      ...this.o.mutatingWebhookConfigurations.map((name) => ({ name, ref: MUTATING_WEBHOOK_CONFIGURATIONS })),
+    ];
+    for (const { name, ref } of targets) {
+      try {
+        await this.injectInto(ref, name, want);
+      } catch (e) {
+        // The mutating webhook is optional: a cluster whose RBAC predates it keeps the validating one working.
+        if (ref !== MUTATING_WEBHOOK_CONFIGURATIONS) throw e;
+        this.log("error", "could not inject the CA into the MutatingWebhookConfiguration", { name, err: errorText(e) });
+      }
+    }
+  }
+
+  private async injectInto(ref: ResourceRef, name: string, want: string): Promise<void> {
     const c = this.o.client;
-    for (const name of this.o.validatingWebhookConfigurations) {
-      for (let attempt = 0; ; attempt++) {
-        const vwc: Obj | null = await c.getOrNull(refs.validatingWebhookConfigurations, name);
-        if (!vwc) {
-          this.log("debug", "no ValidatingWebhookConfiguration to inject the CA into (yet)", { name });
-          break;
-        }
-        const hooks: Obj[] = Array.isArray(vwc.webhooks) ? vwc.webhooks : [];
-        if (hooks.every((h) => h.clientConfig?.caBundle === want)) break;
-        for (const h of hooks) h.clientConfig = { ...(h.clientConfig ?? {}), caBundle: want };
-        try {
-          await c.replace(refs.validatingWebhookConfigurations, vwc);
-          this.stats.injected++;
-          this.log("info", "injected the CA into the webhook configuration", { name, webhooks: hooks.length });
-          break;
-        } catch (e) {
-          if (!isConflict(e) || attempt >= 4) throw e;
-        }
+    for (let attempt = 0; ; attempt++) {
+      const wc: Obj | null = await c.getOrNull(ref, name);
+      if (!wc) {
+        this.log("debug", `no ${ref.kind} to inject the CA into (yet)`, { name });
+        return;
+      }
+      const hooks: Obj[] = Array.isArray(wc.webhooks) ? wc.webhooks : [];
+      if (hooks.every((h) => h.clientConfig?.caBundle === want)) return;
+      for (const h of hooks) h.clientConfig = { ...(h.clientConfig ?? {}), caBundle: want };
+      try {
+        await c.replace(ref, wc);
+        this.stats.injected++;
+        this.log("info", "injected the CA into the webhook configuration", { name, webhooks: hooks.length });
+        return;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 4) throw e;
       }
     }
   }

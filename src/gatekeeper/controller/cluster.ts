@@ -21,6 +21,8 @@ export interface ClusterControllerOptions extends KubeConfigOptions {
   certServiceName?: string;
   /** --validating-webhook-configuration-name */
   webhookConfigurationName?: string;
+  /** --mutating-webhook-configuration-name */
+  mutatingWebhookConfigurationName?: string;
   /** Extra names (DNS or IP) for the serving certificate (tests serve on 127.0.0.1). */
   extraCertNames?: string[];
   operations?: string[];
@@ -47,6 +49,7 @@ export class ClusterController implements PolicySource {
         secretName: o.certSecret,
         serviceName: o.certServiceName,
         validatingWebhookConfigurations: o.webhookConfigurationName !== undefined ? [o.webhookConfigurationName] : undefined,
+        mutatingWebhookConfigurations: !(o.operations ?? []).includes("mutation-webhook") ? [] : o.mutatingWebhookConfigurationName !== undefined ? [o.mutatingWebhookConfigurationName] : undefined,
         extraNames: o.extraCertNames,
         log: o.log,
       });
@@ -58,7 +61,7 @@ export class ClusterController implements PolicySource {
         throw e;
       }
     }
-    const source = new ClusterSource({ client, gatekeeperNamespace: o.namespace, operations: o.operations, podName: o.podName, log: o.log });
+    const source = new ClusterSource({ client, gatekeeperNamespace: o.namespace, operations: o.operations, mutation: (o.operations ?? []).includes("mutation-webhook"), podName: o.podName, log: o.log });
     return new ClusterController(client, source, rotator);
   }
 

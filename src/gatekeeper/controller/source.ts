@@ -3,8 +3,9 @@
 // It watches ConstraintTemplates; for each it compiles the template, creates or updates the
 // constraint CRD as Gatekeeper does (crd.ts), waits until the API server serves it, and then
 // watches the constraints of that kind; a deleted template takes its CRD (and so its constraints)
-// with it. It also watches the Config named `config` in the Gatekeeper namespace, Providers and
-// Namespaces. Every change is delivered, debounced, as the whole current set of objects. Each
+// with it. It also watches the Config named `config` in the Gatekeeper namespace, Providers,
+// the mutators (Assign, AssignMetadata, ModifySet, AssignImage) and Namespaces. Every change is
+// delivered, debounced, as the whole current set of objects. Each
 // template and constraint gets this pod's `status.byPod[]` entry (status.ts). Transient API
 // failures are retried with backoff; watches recover by themselves (src/kube/informer.ts).
 
@@ -20,6 +21,13 @@ import { templateStatusErrors, constraintStatusErrors, writePodStatus, ERR_CREAT
 export const TEMPLATES: ResourceRef = { group: "templates.gatekeeper.sh", version: "v1", plural: "constrainttemplates", namespaced: false, kind: "ConstraintTemplate" };
 export const CONFIGS: ResourceRef = { group: "config.gatekeeper.sh", version: "v1alpha1", plural: "configs", namespaced: true, kind: "Config" };
 export const PROVIDERS: ResourceRef = { group: "externaldata.gatekeeper.sh", version: "v1beta1", plural: "providers", namespaced: false, kind: "Provider" };
+/** The mutators (mutations.gatekeeper.sh; AssignImage is served as v1alpha1 only). */
+export const MUTATORS: ResourceRef[] = [
+  { group: "mutations.gatekeeper.sh", version: "v1", plural: "assign", namespaced: false, kind: "Assign" },
+  { group: "mutations.gatekeeper.sh", version: "v1", plural: "assignmetadata", namespaced: false, kind: "AssignMetadata" },
+  { group: "mutations.gatekeeper.sh", version: "v1", plural: "modifyset", namespaced: false, kind: "ModifySet" },
+  { group: "mutations.gatekeeper.sh", version: "v1alpha1", plural: "assignimage", namespaced: false, kind: "AssignImage" },
+];
 export const NAMESPACES: ResourceRef = { group: "", version: "v1", plural: "namespaces", namespaced: false, kind: "Namespace" };
 
 /** The webhook's enforcement point, for constraint validation of scoped actions. */
@@ -46,6 +54,8 @@ export interface ClusterSourceOptions extends KubeConfigOptions {
   debounceMs?: number;
   /** Create, update and delete the constraint CRDs. Default true. */
   manageCRDs?: boolean;
+  /** Watch the mutators (mutations.gatekeeper.sh; their CRDs must be installed): --operation=mutation-webhook. Default false. */
+  mutation?: boolean;
   /** Write status.byPod entries. Default true. */
   writeStatus?: boolean;
   /** Full re-list interval of every watch, ms (default: the informer's, 10 min). */
@@ -75,6 +85,7 @@ export class ClusterSource implements PolicySource {
   private configs!: Informer;
   private providers!: Informer;
   private namespaces!: Informer;
+  private mutators: Informer[] = [];
   /** Template name → its constraint kind's watch (templates that compiled and whose CRD is served). */
   private readonly kinds = new Map<string, KindState>();
   /** Template name → the generation (and labels) last reconciled. */
@@ -108,7 +119,8 @@ export class ClusterSource implements PolicySource {
     this.configs = new Informer(c, CONFIGS, { ...io, namespace: this.ns, fieldSelector: "metadata.name=config" });
     this.providers = new Informer(c, PROVIDERS, io);
     this.namespaces = new Informer(c, NAMESPACES, io);
-    for (const inf of [this.templates, this.configs, this.providers, this.namespaces]) {
+    this.mutators = this.opts.mutation !== true ? [] : MUTATORS.map((r) => new Informer(c, r, io));
+    for (const inf of [this.templates, this.configs, this.providers, this.namespaces, ...this.mutators]) {
       inf.onError((e) => this.log("error", "watch failed; retrying", { resource: inf.ref.plural, err: errorText(e) }));
     }
     const templateKey = (o: Obj) => `${o.metadata?.generation}|${JSON.stringify(o.metadata?.labels ?? {})}`;
@@ -117,7 +129,7 @@ export class ClusterSource implements PolicySource {
       if (this.reconciled.get(o.metadata.name) !== templateKey(o)) this.enqueue(o.metadata.name);
     });
     this.templates.on("delete", (o) => this.enqueue(o.metadata.name));
-    for (const inf of [this.configs, this.providers, this.namespaces]) {
+    for (const inf of [this.configs, this.providers, this.namespaces, ...this.mutators]) {
       inf.on("add", () => this.changed());
       inf.on("update", (o, old) => {
         if (!old || !sameSpec(o, old) || inf === this.namespaces) this.changed();
@@ -125,7 +137,7 @@ export class ClusterSource implements PolicySource {
       inf.on("delete", () => this.changed());
     }
     this.log("info", "watching Gatekeeper resources", { server: c.server, namespace: this.ns, pod: this.podId });
-    await Promise.all([this.templates.start(), this.configs.start(), this.providers.start(), this.namespaces.start()]);
+    await Promise.all([this.templates.start(), this.configs.start(), this.providers.start(), this.namespaces.start(), ...this.mutators.map((m) => m.start())]);
     await this.drain();
     if (this.stopped) return;
     this.onChange = onChange;
@@ -140,7 +152,7 @@ export class ClusterSource implements PolicySource {
     clearTimeout(this.timer);
     for (const r of this.retries.values()) clearTimeout(r.timer);
     this.retries.clear();
-    const infs = [this.templates, this.configs, this.providers, this.namespaces, ...[...this.kinds.values()].map((k) => k.informer)].filter(Boolean);
+    const infs = [this.templates, this.configs, this.providers, this.namespaces, ...this.mutators, ...[...this.kinds.values()].map((k) => k.informer)].filter(Boolean);
     await Promise.all(infs.map((i) => i.stop()));
     await this.draining?.catch(() => {});
     if (!this.opts.client) this.client?.close();
@@ -151,7 +163,9 @@ export class ClusterSource implements PolicySource {
     const cfg = this.configs.list().find((o) => o.metadata?.name === "config") ?? null;
     const namespaces = new Map<string, Obj>();
     for (const n of this.namespaces.list()) namespaces.set(n.metadata.name, n);
-    return { templates: this.templates.list(), constraints: this.constraintObjects(), providers: this.providers.list(), config: cfg, namespaces };
+    // Kind as listed (a list's items carry none) so the mutation system knows which mutator each is.
+    const mutators = this.mutators.flatMap((inf) => inf.list().map((o) => ({ ...o, apiVersion: `${inf.ref.group}/${inf.ref.version}`, kind: inf.ref.kind })));
+    return { templates: this.templates.list(), constraints: this.constraintObjects(), providers: this.providers.list(), mutators, config: cfg, namespaces };
   }
 
   private constraintObjects(): Obj[] {

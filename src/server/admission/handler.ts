@@ -5,6 +5,11 @@
 import { buildSnapshot, type Snapshot, type SnapshotReport } from "../../gatekeeper/snapshot.ts";
 import { admit, admitLabel, badRequest, DeadlineError, type AdmissionOutcome, type ConstraintStat, type WebhookOptions } from "../../gatekeeper/webhook.ts";
 import type { GatekeeperObjects } from "../../gatekeeper/state.ts";
+import { GATEKEEPER_GROUPS } from "../../gatekeeper/webhook.ts";
+import { isNamespaceExcluded } from "../../gatekeeper/snapshot.ts";
+import { mutateReview, type MutationStatus } from "../../gatekeeper/mutation/webhook.ts";
+import { MutationDeadlineError } from "../../gatekeeper/mutation/system.ts";
+import { providerCaller } from "../../gatekeeper/mutation/externaldata.ts";
 
 export interface HandlerConfig {
   webhook: WebhookOptions;
@@ -19,7 +24,7 @@ export interface PolicyUpdate {
 }
 
 export interface AdmissionRequest {
-  path: "admit" | "label";
+  path: "admit" | "label" | "mutate";
   /** The request body as received (JSON text). */
   body: string;
   deadline: number;
@@ -30,6 +35,8 @@ export interface AdmissionReply {
   /** The AdmissionReview to send (JSON text), absent when `deadline` or `internal` is set. */
   body?: string;
   metric: AdmissionOutcome["metric"];
+  /** For gatekeeper_mutation_request_count/_duration_seconds (/v1/mutate); null: not counted. */
+  mutationMetric?: { status: MutationStatus } | null;
   constraints?: ConstraintStat[];
   error?: string;
   /** The deadline passed: answer so that the API server's failurePolicy applies. */
@@ -94,6 +101,21 @@ export class AdmissionHandler {
     if (req.path === "label") {
       const out = admitLabel(body, this.config.webhook);
       return { body: JSON.stringify(out.review), metric: out.metric, version, providerErrors: 0 };
+    }
+    if (req.path === "mutate") {
+      try {
+        const ctx = {
+          mutation: snap.mutation,
+          namespaces: snap.namespaces,
+          excluded: (ns: string) => isNamespaceExcluded(snap, "mutation-webhook", ns),
+          callProvider: providerCaller(snap.client.externalData.providers, req.deadline),
+        };
+        const out = await mutateReview(ctx, body, { serviceAccount: this.config.webhook.serviceAccount, gatekeeperGroups: GATEKEEPER_GROUPS, deadline: req.deadline });
+        return { body: JSON.stringify(out.review), metric: null, mutationMetric: out.metric, ...(out.error ? { error: out.error } : {}), version, providerErrors: 0 };
+      } catch (e) {
+        if (e instanceof MutationDeadlineError) return { deadline: true, metric: null, error: e.message, version, providerErrors: 0 };
+        throw e;
+      }
     }
     try {
       // The flag is raised when the API server went away: stop instead of finishing an answer nobody reads.

@@ -1,5 +1,6 @@
 // The Gatekeeper-compatible validating webhook process (`portcullis controller
-// --operation=webhook`): HTTPS on --port with /v1/admit and /v1/admitlabel, /healthz and /readyz
+// --operation=webhook`): HTTPS on --port with /v1/admit, /v1/admitlabel and /v1/mutate (Gatekeeper
+// mutation: src/gatekeeper/mutation/webhook.ts), /healthz and /readyz
 // on --health-addr, Prometheus /metrics on --metrics-addr.
 //
 // - Policy comes from a PolicySource (state.ts). Each delivery goes to every worker of the
@@ -40,6 +41,8 @@ export const VALIDATION_BUCKETS = [
 ];
 /** Gatekeeper's buckets for gatekeeper_constraint_template_ingestion_duration_seconds. */
 export const INGESTION_BUCKETS = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.2, 0.3, 0.4, 0.5, 1, 2, 3, 4, 5];
+/** Gatekeeper's buckets for gatekeeper_mutator_ingestion_duration_seconds. */
+export const MUTATOR_INGESTION_BUCKETS = [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01, 0.02, 0.03, 0.04, 0.05];
 /** Buckets of the opt-in per-constraint evaluation histogram. */
 export const CONSTRAINT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -66,6 +69,8 @@ export interface WebhookServerOptions {
   threads?: number;
   source: PolicySource;
   webhook: WebhookOptions;
+  /** Which endpoints to serve: validation (/v1/admit, /v1/admitlabel), mutation (/v1/mutate). Default both. */
+  endpoints?: { validation: boolean; mutation: boolean };
   metricsPerConstraint?: boolean;
   logger: Logger;
   /** Provider URLs may use http:// (tests only). */
@@ -115,6 +120,10 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
   const durations = metrics.histogram("gatekeeper_validation_request_duration_seconds", "The response time in seconds", VALIDATION_BUCKETS);
   const ingestCount = metrics.counter("gatekeeper_constraint_template_ingestion_count_total", "Total number of constraint template ingestion actions");
   const ingestSeconds = metrics.histogram("gatekeeper_constraint_template_ingestion_duration_seconds", "Distribution of how long it took to ingest a constraint template in seconds", INGESTION_BUCKETS);
+  const mutationRequests = metrics.counter("gatekeeper_mutation_request_count_total", "The number of requests that are routed to mutation webhook");
+  const mutationDurations = metrics.histogram("gatekeeper_mutation_request_duration_seconds", "The response time in seconds", VALIDATION_BUCKETS);
+  const mutatorIngestCount = metrics.counter("gatekeeper_mutator_ingestion_count_total", "Total number of Mutator ingestion actions");
+  const mutatorIngestSeconds = metrics.histogram("gatekeeper_mutator_ingestion_duration_seconds", "The distribution of Mutator ingestion durations", MUTATOR_INGESTION_BUCKETS);
   const providerErrors = metrics.counter("gatekeeper_provider_error_count_total", "Total number of provider errors");
   const perSeconds = o.metricsPerConstraint ? metrics.histogram("portcullis_gatekeeper_constraint_evaluation_seconds", "Time spent evaluating one constraint in one admission review (opt-in: --metrics-per-constraint)", CONSTRAINT_BUCKETS) : null;
   const perViolations = o.metricsPerConstraint ? metrics.counter("portcullis_gatekeeper_constraint_violations_total", "Violations found by each constraint in admission reviews (opt-in: --metrics-per-constraint)") : null;
@@ -125,6 +134,10 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
   ];
   metrics.gaugeSet("gatekeeper_constraint_templates", "Number of observed constraint templates", () => statusCounts(report?.templates ?? []));
   metrics.gaugeSet("gatekeeper_providers", "Number of external data providers", () => statusCounts(report?.providers ?? []));
+  metrics.gaugeSet("gatekeeper_mutators", "The current number of Mutator objects", () => statusCounts(report?.mutators ?? []));
+  metrics.gaugeSet("gatekeeper_mutator_conflicting_count", "The current number of conflicting Mutator objects", () => [
+    [{}, (report?.mutators ?? []).filter((m) => m.errors.some((e) => e.code === "schema_conflict")).length],
+  ]);
   metrics.gaugeSet("gatekeeper_constraints", "Current number of known constraints", () => {
     const out: [Record<string, string>, number][] = [];
     for (const action of ["deny", "dryrun", "warn", "scoped"]) {
@@ -140,6 +153,9 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
   let version = 0;
   let lastTemplates = new Map<string, string>();
   const changedTemplates = new Map<number, Set<string>>();
+  let lastMutators = new Map<string, string>();
+  const changedMutators = new Map<number, Set<string>>();
+  let lastConflicts = new Map<string, boolean>();
   // Every worker reports each version it built; the webhook is ready once all of them hold the
   // initial sync's snapshot.
   const reportsOf = new Map<number, number>();
@@ -164,10 +180,24 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
       ingestCount.inc({ status });
       ingestSeconds.observe({ status }, t.seconds);
     }
-    for (const x of [...e.report.templates, ...e.report.constraints, ...e.report.providers, ...(e.report.config ? [e.report.config] : [])]) {
+    const changedM = changedMutators.get(e.version);
+    for (const v of [...changedMutators.keys()]) if (v <= e.version) changedMutators.delete(v);
+    // Gatekeeper re-ingests a changed mutator and every mutator whose conflicts changed with it;
+    // a mutator in conflict is ingested with status error.
+    const conflictNow = new Map(e.report.mutators.map((m) => [`${m.kind}/${m.name}`, m.errors.some((x) => x.code === "schema_conflict")]));
+    for (const m of e.report.mutators) {
+      const key = `${m.kind}/${m.name}`;
+      const conflictChanged = lastConflicts.has(key) && lastConflicts.get(key) !== conflictNow.get(key);
+      if (changedM && !changedM.has(key) && !conflictChanged) continue;
+      const status = m.errors.length > 0 ? "error" : "active";
+      mutatorIngestCount.inc({ status });
+      mutatorIngestSeconds.observe({ status }, m.seconds);
+    }
+    lastConflicts = conflictNow;
+    for (const x of [...e.report.templates, ...e.report.constraints, ...e.report.providers, ...e.report.mutators, ...(e.report.config ? [e.report.config] : [])]) {
       if (x.errors.length) log.error("Gatekeeper object not loaded.", { kind: x.kind, name: x.name, errors: x.errors, policy_version: e.version });
     }
-    if (e.version > 0) log.info("Policy snapshot loaded.", { policy_version: e.version, templates: e.report.templates.length, constraints: e.report.constraints.length, providers: e.report.providers.length });
+    if (e.version > 0) log.info("Policy snapshot loaded.", { policy_version: e.version, templates: e.report.templates.length, constraints: e.report.constraints.length, providers: e.report.providers.length, mutators: e.report.mutators.length });
   };
   let reportVersion = -1;
   const initial: PolicyUpdate = { version: 0, objects: emptyObjects() };
@@ -187,6 +217,9 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
     const names = new Map(objs.templates.map((t) => [String(t.metadata?.name ?? ""), JSON.stringify(t)]));
     changedTemplates.set(version, new Set([...names].filter(([n, j]) => lastTemplates.get(n) !== j).map(([n]) => n)));
     lastTemplates = names;
+    const mnames = new Map((objs.mutators ?? []).map((m) => [`${String(m.kind ?? "")}/${String(m.metadata?.name ?? "")}`, JSON.stringify(m)]));
+    changedMutators.set(version, new Set([...mnames].filter(([n, j]) => lastMutators.get(n) !== j).map(([n]) => n)));
+    lastMutators = mnames;
     current = { version, objects: objs };
     pool.update(current);
   };
@@ -214,7 +247,7 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
     if (!res.headersSent && !res.destroyed) res.writeHead(status, headers).end(body);
   }
 
-  async function admission(req: http.IncomingMessage, res: http.ServerResponse, url: URL, kind: "admit" | "label"): Promise<void> {
+  async function admission(req: http.IncomingMessage, res: http.ServerResponse, url: URL, kind: "admit" | "label" | "mutate"): Promise<void> {
     const t0 = performance.now();
     let timeoutMs = DEFAULT_TIMEOUT_MS;
     const tq = url.searchParams.get("timeout");
@@ -280,14 +313,23 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
     if (reply === null || reply.deadline) {
       const msg = `eval_cancel_error: caller cancelled query execution: the review did not finish within the request's deadline (${timeoutMs} ms timeout less a ${deadlineMargin(timeoutMs)} ms margin)`;
       log.error("Admission review past its deadline; the webhook's failurePolicy applies.", { path: url.pathname, err: reply?.error ?? msg, duration_seconds: seconds });
-      requests.inc({ admission_dryrun: "false", admission_status: "error" });
-      durations.observe({ admission_status: "error" }, seconds);
+      if (kind === "mutate") {
+        mutationRequests.inc({ mutation_status: "success" });
+        mutationDurations.observe({ mutation_status: "success" }, seconds);
+      } else {
+        requests.inc({ admission_dryrun: "false", admission_status: "error" });
+        durations.observe({ admission_status: "error" }, seconds);
+      }
       return finish(res, 500, msg + "\n", { "Content-Type": "text/plain; charset=utf-8" });
     }
     if (reply.providerErrors > 0) providerErrors.inc({}, reply.providerErrors);
     if (reply.internal || reply.body === undefined) {
       log.error("Admission review failed.", { path: url.pathname, err: reply.error ?? "no answer" });
       return finish(res, 500, `internal error: ${reply.error ?? "no answer"}\n`, { "Content-Type": "text/plain; charset=utf-8" });
+    }
+    if (reply.mutationMetric) {
+      mutationRequests.inc({ mutation_status: reply.mutationMetric.status });
+      mutationDurations.observe({ mutation_status: reply.mutationMetric.status }, seconds);
     }
     if (reply.metric) {
       requests.inc({ admission_dryrun: String(reply.metric.dryRun), admission_status: reply.metric.status });
@@ -307,7 +349,9 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
   const webhookHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? "/", "https://localhost");
     if (health(url.pathname, res)) return;
-    const kind = url.pathname === "/v1/admit" ? "admit" : url.pathname === "/v1/admitlabel" ? "label" : null;
+    const validation = o.endpoints?.validation ?? true;
+    const mutation = o.endpoints?.mutation ?? true;
+    const kind = validation && url.pathname === "/v1/admit" ? "admit" : validation && url.pathname === "/v1/admitlabel" ? "label" : mutation && url.pathname === "/v1/mutate" ? "mutate" : null;
     if (!kind) {
       req.resume();
       return finish(res, 404, "404 page not found\n", { "Content-Type": "text/plain; charset=utf-8" });
