@@ -176,7 +176,10 @@ if (json) {
     console.log(`\n${result.findings.length} distinct findings${opts.outDir ? ` (details in ${opts.outDir}/findings.md)` : ""}:`);
     for (const f of result.findings) {
       const seen = f.seenIn.length > 1 || f.seenIn[0] !== f.area ? ` (in ${f.seenIn.slice(0, 6).join(", ")}${f.seenIn.length > 6 ? ", …" : ""})` : "";
-      console.log(`  [${f.kind}] ×${f.count} ${f.signature}${seen}${f.dir ? `  → ${f.dir}` : ""}`);
+      // A hang's first CPU and wall time: one the wall-clock rule stopped (a worker starved on a
+      // loaded machine) shows less CPU than the budget.
+      const times = f.kind === "hang" && f.detail ? ` [${f.detail}]` : "";
+      console.log(`  [${f.kind}] ×${f.count} ${f.signature}${seen}${times}${f.dir ? `  → ${f.dir}` : ""}`);
     }
   } else console.log("\nno crashes, no hangs");
 }

@@ -336,6 +336,8 @@ export interface RegressionFile {
   case: FuzzCase;
   /** Not fixed yet: why, and whose code it is. The replay test reports such a case as a todo. */
   open?: string;
+  /** Once an open finding is fixed: how, and the figures measured then. */
+  fixed?: string;
 }
 
 function writeRegressions(dir: string, list: Finding[]): void {

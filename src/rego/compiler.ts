@@ -590,6 +590,12 @@ export class Compiler {
         else node.declDoc = true;
       }
     }
+    // As OPA's stages: recursion is found on the rule graph before any body is compiled, where
+    // the graph can be read from the rules alone (ruleGraph); else after pass 2.
+    if (this.errors.length === 0) {
+      const graph = this.ruleGraph(placed);
+      if (graph !== null) this.checkRecursion(graph.deps, (d) => graph.locs.get(d));
+    }
     // Pass 2: compile bodies.
     for (const p of placed) {
       try {
@@ -1110,17 +1116,17 @@ export class Compiler {
    * Depend on every rule whose path matches a reference pattern (null = any key): rules along the
    * path, and everything below where the pattern ends.
    */
-  private addDepPattern(st: State, pattern: (string | null)[]): void {
+  private addDepPattern(st: { owner: TreeNode | null }, pattern: (string | null)[], graph = this.deps): void {
     if (st.owner === null) return;
     const todo: [TreeNode, number][] = [[this.root, 0]];
     while (todo.length > 0) {
       const [n, i] = todo.pop()!;
       if (n.hasDocRules) {
-        this.addDep(st, n, false);
+        this.addDep(st, n, false, graph);
         continue;
       }
       if (i === pattern.length) {
-        this.addDep(st, n, true);
+        this.addDep(st, n, true, graph);
         continue;
       }
       const p = pattern[i];
@@ -1131,10 +1137,10 @@ export class Compiler {
     }
   }
 
-  private addDep(st: State, target: TreeNode, whole: boolean): void {
+  private addDep(st: { owner: TreeNode | null }, target: TreeNode, whole: boolean, graph = this.deps): void {
     if (st.owner === null) return;
-    let set = this.deps.get(st.owner);
-    if (!set) this.deps.set(st.owner, (set = new Set()));
+    let set = graph.get(st.owner);
+    if (!set) graph.set(st.owner, (set = new Set()));
     set.add(target);
     if (whole) {
       const todo = [target];
@@ -1147,7 +1153,103 @@ export class Compiler {
     }
   }
 
-  private checkRecursion(): void {
+  /**
+   * The rule graph read from the rules' terms, before their bodies are compiled (OPA builds its
+   * graph from the rules too, and checks recursion on it before types): so that a cycle through
+   * tens of thousands of rules is refused without compiling every body first. Only for programs
+   * where that reading is certain — no functions, no imports of data, no `with`, `else` or
+   * ref-head variables, no local variables (`:=`, `some`, `every`, comprehensions, names that are
+   * no rule, wildcards), calls to builtins only: there every variable is a rule name, `input` or
+   * `data`, compiling a body adds exactly these dependencies (the same patterns, addDepPattern),
+   * and nothing that OPA reports before recursion (unsafe variables, undefined functions) can
+   * occur in a body. Null otherwise: the recursion check then runs after pass 2.
+   */
+  private ruleGraph(placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[]): { deps: Map<TreeNode, Set<TreeNode>>; locs: Map<TreeNode, Location> } | null {
+    if (placed.some((p) => p.rule.head.kind === "function")) return null; // (no node is a function below)
+    const graph = new Map<TreeNode, Set<TreeNode>>();
+    // Where a recursion error points: the node's first complete rule, else its first multi-value
+    // rule (as checkRecursion finds them once compiled).
+    const complete = new Map<TreeNode, Location>();
+    const multi = new Map<TreeNode, Location>();
+    const builtinCall = (op: RefTerm, nargs: number, statement: boolean, mod: ModCtx): boolean => {
+      const first = op.terms[0];
+      if (first.type !== "var" || first.name === "data" || mod.ruleNames.has(first.name)) return false;
+      const name = opName(op);
+      if (name === "assign" || name === "print" || name.startsWith("rego.metadata.")) return false;
+      const b = this.builtins.get(name);
+      if (b === undefined || b.deprecated) return false;
+      const arity = b.decl.args?.length ?? 0;
+      return b.decl.variadic !== undefined || nargs === arity || (statement && nargs === arity + 1);
+    };
+    for (const { rule, mod, node, suffix } of placed) {
+      if (suffix.length > 0 || rule.elses.length > 0 || mod.imports.size > 0) return null;
+      const first = rule.head.kind === "multi" ? multi : rule.isDefault ? null : complete;
+      if (first !== null && !first.has(node)) first.set(node, rule.loc);
+      const owner = { owner: node };
+      const terms: Term[] = [];
+      for (const e of rule.body) {
+        if (e.with.length > 0) return null;
+        const x = e.node;
+        if (x.type === "term") terms.push(x.term);
+        else if (x.type === "call" && builtinCall(x.op, x.args.length, true, mod)) terms.push(...x.args);
+        else return null;
+      }
+      const head = rule.head.kind === "multi" ? rule.head.key : rule.head.value;
+      if (head !== null) terms.push(head);
+      const todo = terms.reverse();
+      while (todo.length > 0) {
+        const t = todo.pop()!;
+        switch (t.type) {
+          case "null":
+          case "boolean":
+          case "string":
+            break;
+          case "number":
+            if (numberLiteral(t.value) === undefined) return null;
+            break;
+          case "var":
+          case "ref": {
+            const ts = t.type === "var" ? [t] : t.terms;
+            const h = ts[0];
+            if (h.type !== "var") return null;
+            const rest = ts.slice(1);
+            if (!rest.every((r) => r.type === "string" || r.type === "number" || r.type === "boolean" || r.type === "null")) return null;
+            if (h.name === "input") break;
+            let path: string[];
+            if (h.name === "data") path = [];
+            else if (mod.ruleNames.has(h.name)) path = [...mod.pkg, h.name];
+            else return null;
+            // As compileDataRef: leading string operands extend the path, the others are keys.
+            let i = 0;
+            while (i < rest.length && rest[i].type === "string") path.push((rest[i++] as { value: string }).value);
+            const keys = rest.slice(i).map((r) => {
+              const cv = constValueOf(r);
+              return typeof cv === "string" || typeof cv === "number" ? String(cv) : null;
+            });
+            this.addDepPattern(owner, [...path, ...keys], graph);
+            break;
+          }
+          case "array":
+          case "set":
+            for (let i = t.items.length - 1; i >= 0; i--) todo.push(t.items[i]);
+            break;
+          case "object":
+            for (let i = t.items.length - 1; i >= 0; i--) todo.push(t.items[i][1], t.items[i][0]);
+            break;
+          case "call":
+            if (!builtinCall(t.op, t.args.length, false, mod)) return null;
+            for (let i = t.args.length - 1; i >= 0; i--) todo.push(t.args[i]);
+            break;
+          default:
+            return null;
+        }
+      }
+    }
+    for (const [n, l] of multi) if (!complete.has(n)) complete.set(n, l);
+    return { deps: graph, locs: complete };
+  }
+
+  private checkRecursion(deps = this.deps, locOf = (d: TreeNode): Location | undefined => [...d.complete, ...d.multi, ...d.suffixRules, ...d.funcs][0]?.loc): void {
     const state = new Map<TreeNode, number>(); // 1 visiting, 2 done
     const stack: TreeNode[] = [];
     const errs: ErrorDetail[] = [];
@@ -1157,7 +1259,7 @@ export class Compiler {
     const visit = (start: TreeNode) => {
       state.set(start, 1);
       stack.push(start);
-      iters.push((this.deps.get(start) ?? new Set<TreeNode>()).values());
+      iters.push((deps.get(start) ?? new Set<TreeNode>()).values());
       while (iters.length > 0) {
         const next = iters[iters.length - 1].next();
         if (next.done) {
@@ -1171,21 +1273,20 @@ export class Compiler {
           const cycle = stack.slice(stack.indexOf(d));
           if (!reported.has(d)) {
             reported.add(d);
-            const loc = [...d.complete, ...d.multi, ...d.suffixRules, ...d.funcs][0]?.loc;
             errs.push({
               code: "rego_recursion_error",
               message: `rule ${d.dataPath()} is recursive: ${[...cycle, d].map((x) => x.dataPath()).join(" -> ")}`,
-              location: loc,
+              location: locOf(d),
             });
           }
         } else if (s === undefined) {
           state.set(d, 1);
           stack.push(d);
-          iters.push((this.deps.get(d) ?? new Set<TreeNode>()).values());
+          iters.push((deps.get(d) ?? new Set<TreeNode>()).values());
         }
       }
     };
-    for (const n of this.deps.keys()) if (!state.has(n)) visit(n);
+    for (const n of deps.keys()) if (!state.has(n)) visit(n);
     if (errs.length) throw new RegoError(errs);
   }
 
