@@ -218,7 +218,7 @@ findings contains df.finding("DF-042", ins.path, sprintf(
 # DF-043: chpasswd sets a password that stays in the image layers.
 findings contains df.finding("DF-043", ins.path, sprintf(
 	"RUN sets a password with chpasswd ('%s'); the password stays in the image history — use no password login and a non-root USER",
-	[s],
+	[df.command(ins)],
 )) if {
 	some ins in df.runs
 	some s in df.segments(ins)

@@ -188,7 +188,7 @@ test_df_042_credential_values if {
 # DF-043
 test_df_043_chpasswd if {
 	r := security.deny with input as t.with_final([t.i("run", ["echo 'root:toor' | chpasswd"])])
-	t.msgs(r, "DF-043") == {"[DF-043] RUN sets a password with chpasswd ('chpasswd'); the password stays in the image history — use no password login and a non-root USER"}
+	t.msgs(r, "DF-043") == {"[DF-043] RUN sets a password with chpasswd ('echo 'root:toor' | chpasswd'); the password stays in the image history — use no password login and a non-root USER"}
 }
 
 # DF-044

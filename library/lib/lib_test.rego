@@ -95,7 +95,7 @@ test_secret_names if {
 }
 
 test_catalog_ids_and_levels if {
-	count(rules.catalog) == 74
+	count(rules.catalog) == 75
 	every id, r in rules.catalog {
 		regex.match(`^(DF|K8S)-[0-9]{3}$`, id)
 		r.level in {"deny", "warn"}

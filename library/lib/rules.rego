@@ -49,6 +49,7 @@ catalog := {
 	"DF-042": {"title": "No credential-shaped values in ENV or ARG", "level": "deny", "package": "dockerfile.security", "fix": "remove and rotate the credential", "peers": {"trivy": "DS031"}},
 	"DF-043": {"title": "No chpasswd", "level": "deny", "package": "dockerfile.security", "fix": "no passwords in images", "peers": {"checkov": "CKV2_DOCKER_17"}},
 	"DF-044": {"title": "COPY --chown instead of RUN chown of copied files", "level": "warn", "package": "dockerfile.security", "fix": "COPY --chown=<user>:<group>", "peers": {}},
+	"DF-045": {"title": "Base image is an approved golden image (only when approved_images is set)", "level": "deny", "package": "dockerfile.base_image", "fix": "build FROM an image listed in dockerfile.approved_images", "peers": {}, "practice": 1},
 	# Kubernetes
 	"K8S-001": {"title": "No privileged containers", "level": "deny", "package": "kubernetes.security"},
 	"K8S-002": {"title": "Privilege escalation is disabled", "level": "deny", "package": "kubernetes.security"},
