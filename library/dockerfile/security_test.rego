@@ -195,6 +195,7 @@ test_df_043_chpasswd if {
 test_df_044_chown_after_copy if {
 	list := t.with_final([t.i("copy", ["dist/", "/srv/app/"]), t.i("run", ["chown -R 10001:10001 /srv/app/static"])])
 	t.msgs(security.warn, "DF-044") == {"[DF-044] RUN 'chown -R 10001:10001 /srv/app/static' changes the owner of files COPY/ADD just wrote, which stores them twice; use COPY --chown=<user>:<group> instead"} with input as list
+	t.ids(security.warn) == {"DF-044"} with input as t.with_final([t.i("add", ["app.tar.gz", "/srv/app"]), t.i("run", ["chown app /srv/app/"])])
 }
 
 test_df_044_other_paths_and_copy_chown_pass if {
