@@ -31,9 +31,10 @@ findings contains df.finding(
 }
 
 # DF-010: ADD of a local file that is not a tar archive (ADD extracts archives; COPY does not).
-archive(src) if regex.match(`(?i)\.(tar|tar\.(gz|bz2|xz|zst)|tgz|tbz2?|txz)$`, src)
+# ADD also extracts compressed tar files named only .gz/.bz2/.xz; quotes are not part of the name.
+archive(src) if regex.match(`(?i)\.(tar|tar\.(gz|bz2|xz|zst)|tgz|tbz2?|txz|gz|bz2|xz)$`, trim(src, `"'`))
 
-remote(src) if regex.match(`(?i)^(https?|git|ssh)://`, src)
+remote(src) if regex.match(`(?i)^(https?|git|ssh)://`, trim(src, `"'`))
 
 remote(src) if startswith(src, "git@")
 
@@ -75,7 +76,7 @@ findings contains df.finding("DF-018", ins.path, sprintf(
 )) if {
 	some ins in df.instructions
 	ins.cmd == "workdir"
-	dir := ins.value[0]
+	dir := trim(ins.value[0], `"'`)
 	not startswith(dir, "/")
 	not startswith(dir, "$")
 	not regex.match(`^[A-Za-z]:[\\/]`, dir)
@@ -184,7 +185,7 @@ findings contains df.finding("DF-028", ins.path, sprintf(
 	some ins in df.instructions
 	ins.cmd in {"copy", "add"}
 	count(ins.value) > 2
-	dest := ins.value[count(ins.value) - 1]
+	dest := trim(ins.value[count(ins.value) - 1], `"'`)
 	not endswith(dest, "/")
 	not contains(dest, "$")
 }

@@ -216,3 +216,19 @@ test_df_031_wget_and_curl if {
 	t.msgs(instructions.warn, "DF-031") == {"[DF-031] the image uses both wget and curl; use one download tool"} with input as list
 	count(instructions.warn) == 0 with input as t.with_final([t.i("run", ["curl -fsSLo /a https://x/a && curl -fsSLo /b https://x/b"])])
 }
+
+test_df_018_quoted_absolute_workdirs_pass if {
+	count(instructions.warn) == 0 with input as t.with_final([t.i("workdir", [`"/usr/local"`])])
+	count(instructions.warn) == 0 with input as t.with_final([t.i("workdir", [`'C:\'`])])
+	t.ids(instructions.warn) == {"DF-018"} with input as t.with_final([t.i("workdir", [`"app"`])])
+}
+
+test_df_010_compressed_and_quoted_sources if {
+	count(instructions.warn) == 0 with input as t.with_final([t.i("add", ["file.gz", "/usr/src/app/"])])
+	count(instructions.warn) == 0 with input as t.with_final([t.i("add", [`"file.tgz"`, "/usr/src/app/"])])
+	t.ids(instructions.warn) == {"DF-010"} with input as t.with_final([t.i("add", [`"file.txt"`, "/usr/src/app/"])])
+}
+
+test_df_028_quoted_directory_passes if {
+	count(instructions.deny) == 0 with input as t.with_final([t.i("copy", ["foo", "bar", `"baz/"`])])
+}

@@ -87,7 +87,7 @@ findings contains df.finding("DF-020", ins.path, sprintf(
 
 # DF-032: package installs that can prompt run non-interactively.
 noninteractive := [
-	{"install": `^(\w+=\S*\s+)*(\S+/)?apt(-get)?\s+(.*\s)?install(\s|$)`, "yes": `(^|\s)(-[a-z]*y[a-z]*|--yes|--assume-yes|-qq|-q=2|--quiet=2)(\s|=|$)`, "fix": "-y"},
+	{"install": `^(\w+=\S*\s+)*(\S+/)?apt(-get)?\s+(.*\s)?install(\s|$)`, "yes": `(^|\s)(-[a-z]*y[a-z]*|--yes|--assume-yes|-qq|-q=2|--quiet=2|-q\s+-q|--quiet\s+--quiet)(\s|=|$)`, "fix": "-y"},
 	{"install": `^(\w+=\S*\s+)*(\S+/)?(yum|dnf)\s+(.*\s)?(install|groupinstall|localinstall)(\s|$)`, "yes": `(^|\s)(-[a-zA-Z]*y[a-zA-Z]*|--assumeyes)(\s|$)`, "fix": "-y"},
 	{"install": `^(\w+=\S*\s+)*(\S+/)?zypper\s+(.*\s)?(install|in)(\s|$)`, "yes": `(^|\s)(-n|--non-interactive|-y|--no-confirm)(\s|$)`, "fix": "-n (zypper -n install)"},
 ]
@@ -179,7 +179,7 @@ _pip_cache_disabled(ins) if {
 }
 
 # DF-037: pip packages named on the command line are pinned (pkg==1.2, pkg>=1.2, URLs, paths).
-pip_value_options := {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform", "--python-version", "--implementation", "--abi", "--src", "--upgrade-strategy", "--progress-bar", "--log", "--cache-dir", "--proxy", "--timeout", "--retries"}
+pip_value_options := {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform", "--python-version", "--implementation", "--abi", "--src", "--upgrade-strategy", "--progress-bar", "--log", "--cache-dir", "--proxy", "--timeout", "--retries", "--root-user-action"}
 
 findings contains df.finding("DF-037", ins.path, sprintf(
 	"pip installs '%s' without a version; pin it (%s==<version>) or use a requirements file with pinned versions",
@@ -188,9 +188,19 @@ findings contains df.finding("DF-037", ins.path, sprintf(
 	some ins in df.runs
 	some s in df.segments(ins)
 	regex.match(pip_install, s)
+	not regex.match(`(^|\s)(-c|--constraint)(\s|=)`, s)
 	some pkg in _arguments(s, "install", pip_value_options)
-	not regex.match(`[=<>~!]=|[<>]|@|^[./]|^(git\+|https?://|file:)|\.(whl|tar\.gz|zip)$|^\$`, pkg)
+	not _pip_pinned(pkg)
 }
+
+# A version specifier, a local path or archive, or a VCS/URL reference with @ref.
+_pip_pinned(pkg) if regex.match(`^[^+:]*([=<>~!]=|[<>])|^[./]|^[\w.-]+/|\.(whl|tar\.gz|zip)$|^\$`, pkg)
+
+_pip_pinned(pkg) if regex.match(`^[\w.\[\],-]+\s*@\s*\S`, pkg)
+
+_pip_pinned(pkg) if regex.match(`^(git\+|https?://|file:).*@[^/@#]+(#.*)?$`, pkg)
+
+_pip_pinned(pkg) if regex.match(`^(https?://|file:)`, pkg)
 
 # The arguments after `verb` that are neither options nor the values of value-taking options.
 _arguments(s, verb, value_options) := [w |
@@ -212,11 +222,14 @@ findings contains df.finding("DF-038", ins.path, sprintf(
 	some s in df.segments(ins)
 	some verb in ["install", "i", "add"]
 	regex.match(sprintf(`^(\w+=\S*\s+)*(\S+/)?npm\s+(.*\s)?%s(\s|$)`, [verb]), s)
-	some pkg in _arguments(s, verb, {"--prefix", "--registry", "--cache", "-w", "--workspace", "--tag"})
+	some pkg in _arguments(s, verb, {"--prefix", "--registry", "--cache", "-w", "--workspace", "--tag", "--loglevel"})
 	not _npm_pinned(pkg)
 }
 
-_npm_pinned(pkg) if regex.match(`^[^@]+@.+|^@[^@]+@.+|^[./~]|^(git|git\+\S+|https?|file):|\.tgz$|#|^\$`, pkg)
+_npm_pinned(pkg) if regex.match(`^[^@:/]+@.+|^@[^@/]+/[^@]+@.+|^[./~]|^(https?|file):|\.(tgz|tar|tar\.gz)$|^\$`, pkg)
+
+# git URLs are pinned by a #commit-ish.
+_npm_pinned(pkg) if regex.match(`^git(\+\w+)?:.*#.+`, pkg)
 
 # DF-039: zypper dist-upgrade moves to a new distribution release in the middle of a build.
 findings contains df.finding("DF-039", ins.path, sprintf(

@@ -177,3 +177,31 @@ test_df_039_zypper_dist_upgrade if {
 	t.msgs(packages.warn, "DF-039") == {"[DF-039] 'zypper -n dup' upgrades to a new distribution release during the build; use zypper patch or zypper update, and a newer base image for a new release"} with input as list
 	count(packages.warn) == 0 with input as t.with_final([t.i("run", ["zypper -n patch && zypper clean"])])
 }
+
+test_df_032_repeated_quiet_passes if {
+	count(t.msgs(packages.warn, "DF-032")) == 0 with input as t.with_final([t.i("run", ["apt-get install -q -q python"])])
+	count(t.msgs(packages.warn, "DF-032")) == 0 with input as t.with_final([t.i("run", ["apt-get install --quiet --quiet python"])])
+}
+
+test_df_037_pins_constraints_and_vcs if {
+	ok := [
+		"pip install --no-cache-dir pykafka -c constraints.txt",
+		"pip install --no-cache-dir --constraint=c.txt pykafka",
+		"pip install --no-cache-dir foo/bar",
+		"pip install --no-cache-dir --root-user-action ignore poetry==1.8.5",
+		"pip install --no-cache-dir git+https://github.com/acme/x.git@v1.2#egg=x",
+		"pip install --no-cache-dir x@https://example.com/x-1.0.whl",
+	]
+	every cmd in ok {
+		count(t.msgs(packages.warn, "DF-037")) == 0 with input as t.with_final([t.i("run", [cmd])])
+	}
+	r := packages.warn with input as t.with_final([t.i("run", ["pip install --no-cache-dir git+https://github.com/acme/x.git#egg=x"])])
+	t.ids(r) == {"DF-037"}
+}
+
+test_df_038_git_and_tarballs if {
+	every cmd in ["npm install package-v1.2.3.tar", "npm install package-v1.2.3.tar.gz", "npm install git+https://github.com/npm/npm.git#v1.0.27", "npm install --loglevel verbose sax@0.1.1"] {
+		count(packages.warn) == 0 with input as t.with_final([t.i("run", [cmd])])
+	}
+	t.ids(packages.warn) == {"DF-038"} with input as t.with_final([t.i("run", ["npm install git+ssh://git@github.com:npm/npm.git"])])
+}
