@@ -109,11 +109,14 @@ export function extractCases(spec: string, src: string): { cases: Case[]; skippe
         j++;
       }
       vars.set(toks[k + 1].text, lines);
+    } else if (t.text === "let" && toks[k + 1]?.kind === "word" && toks[k + 2]?.text === "=" && toks[k + 3]?.kind === "str") {
+      vars.set(toks[k + 1].text, [toks[k + 3].text]);
     } else if ((t.text === "ruleCatches" || t.text === "ruleCatchesNot") && toks[k + 1]?.kind === "str") {
       const dl = toks[k + 1].text;
       const arg = toks[k + 2];
       let dockerfile: string | undefined;
       if (arg?.kind === "str") dockerfile = arg.text;
+      else if (arg?.kind === "word" && vars.get(arg.text)?.length === 1) dockerfile = vars.get(arg.text)![0];
       else if (arg?.text === "$" && toks[k + 3]?.text === "Text.unlines" && toks[k + 4]?.kind === "word") {
         const lines = vars.get(toks[k + 4].text);
         if (lines) dockerfile = lines.join("\n") + "\n";

@@ -72,6 +72,7 @@ findings contains df.finding("DF-014", ins.path, sprintf(
 	some s in df.segments(ins)
 	regex.match(install_patterns[1], s)
 	not contains(s, "--no-cache")
+	not _cache_mount(ins, "/var/cache/apk")
 }
 
 # DF-020
@@ -88,7 +89,7 @@ findings contains df.finding("DF-020", ins.path, sprintf(
 # DF-032: package installs that can prompt run non-interactively.
 noninteractive := [
 	{"install": `^(\w+=\S*\s+)*(\S+/)?apt(-get)?\s+(.*\s)?install(\s|$)`, "yes": `(^|\s)(-[a-z]*y[a-z]*|--yes|--assume-yes|-qq|-q=2|--quiet=2|-q\s+-q|--quiet\s+--quiet)(\s|=|$)`, "fix": "-y"},
-	{"install": `^(\w+=\S*\s+)*(\S+/)?(yum|dnf)\s+(.*\s)?(install|groupinstall|localinstall)(\s|$)`, "yes": `(^|\s)(-[a-zA-Z]*y[a-zA-Z]*|--assumeyes)(\s|$)`, "fix": "-y"},
+	{"install": `^(\w+=\S*\s+)*(\S+/)?(yum|dnf|microdnf)\s+(.*\s)?(install|groupinstall|localinstall)(\s|$)`, "yes": `(^|\s)(-[a-zA-Z]*y[a-zA-Z]*|--assumeyes)(\s|$)`, "fix": "-y"},
 	{"install": `^(\w+=\S*\s+)*(\S+/)?zypper\s+(.*\s)?(install|in)(\s|$)`, "yes": `(^|\s)(-n|--non-interactive|-y|--no-confirm)(\s|$)`, "fix": "-n (zypper -n install)"},
 ]
 
@@ -133,7 +134,11 @@ findings contains df.finding("DF-034", ins.path, sprintf(
 	regex.match(`^(\w+=\S*\s+)*(\S+/)?apt\s`, s)
 }
 
-# DF-035: yum/dnf/zypper installs clean the package cache in the same RUN.
+# DF-035: yum/dnf/zypper commands that download packages clean the cache in the same RUN.
+_rpm_verbs := `(install|in|groupinstall|localinstall|reinstall|rei|upgrade|up|update|upgrade-minimal|up-min)`
+
+downloading_verbs := {"yum": _rpm_verbs, "dnf": _rpm_verbs, "microdnf": _rpm_verbs, "zypper": `(install|in)`}
+
 cleaners := {
 	"yum": `(yum\s+clean\s+all|rm\s+(-\S+\s+)*/var/cache/yum)`,
 	"dnf": `(dnf\s+clean\s+all|rm\s+(-\S+\s+)*/var/cache/(dnf|yum))`,
@@ -148,7 +153,7 @@ findings contains df.finding("DF-035", ins.path, sprintf(
 	some ins in df.runs
 	some s in df.segments(ins)
 	some tool, clean in cleaners
-	regex.match(sprintf(`^(\w+=\S*\s+)*(\S+/)?%s\s+(.*\s)?(install|in)(\s|$)`, [tool]), s)
+	regex.match(sprintf(`^(\w+=\S*\s+)*(\S+/)?%s\s+(.*\s)?%s(\s|$)`, [tool, downloading_verbs[tool]]), s)
 	not regex.match(clean, df.command(ins))
 	not _cache_mount(ins, "/var/cache")
 	suffix := {true: "", false: " all"}[tool == "zypper"]
@@ -166,6 +171,7 @@ findings contains df.finding("DF-036", ins.path, sprintf(
 	regex.match(pip_install, s)
 	not contains(s, "--no-cache-dir")
 	not _pip_cache_disabled(ins)
+	not regex.match(`(?i)PIP_NO_CACHE_DIR=["']?(1|on|yes|true)\b`, df.command(ins))
 	not _cache_mount(ins, "/root/.cache")
 }
 
@@ -175,7 +181,9 @@ _pip_cache_disabled(ins) if {
 	e.cmd == "env"
 	e.i < ins.i
 	some k, name in e.value
+	k % 3 == 0
 	name == "PIP_NO_CACHE_DIR"
+	lower(trim(e.value[k + 1], `"'`)) in {"1", "on", "yes", "true"}
 }
 
 # DF-037: pip packages named on the command line are pinned (pkg==1.2, pkg>=1.2, URLs, paths).

@@ -65,6 +65,11 @@ test_df_014_apk_cache if {
 	t.msgs(r, "DF-014") == {"[DF-014] 'apk add curl' leaves the package index in the image; add --no-cache"}
 }
 
+test_df_014_cache_mount_passes if {
+	list := t.with_final([t.f("run", ["--mount=type=cache,target=/var/cache/apk"], ["apk upgrade && apk add curl"])])
+	count(packages.warn) == 0 with input as list
+}
+
 test_df_014_no_cache_passes if {
 	count(packages.warn) == 0 with input as t.with_final([t.i("run", ["apk upgrade --no-cache && apk add --no-cache curl"])])
 }
@@ -89,6 +94,7 @@ test_df_032_prompts if {
 	list := t.with_final([t.i("run", ["apt-get update && apt-get upgrade -y && apt-get install --no-install-recommends curl && rm -rf /var/lib/apt/lists/*"])])
 	t.msgs(packages.warn, "DF-032") == {"[DF-032] 'apt-get install --no-install-recommends curl' can stop at a confirmation prompt; add -y"} with input as list
 	t.ids(packages.warn) == {"DF-005", "DF-032", "DF-035"} with input as t.with_final([t.i("run", ["dnf install jq"])])
+	t.ids(packages.warn) == {"DF-005", "DF-032"} with input as t.with_final([t.i("run", ["microdnf install jq && microdnf clean all"])])
 	t.msgs(packages.warn, "DF-032") == {"[DF-032] 'zypper install jq' can stop at a confirmation prompt; add -n (zypper -n install)"} with input as t.with_final([t.i("run", ["zypper install jq && zypper clean"])])
 }
 
@@ -139,7 +145,7 @@ test_df_034_apt if {
 
 # DF-035
 test_df_035_yum_cache if {
-	list := t.with_final([t.i("run", ["yum upgrade -y && yum install -y httpd"])])
+	list := t.with_final([t.i("run", ["yum install -y httpd"])])
 	t.msgs(packages.warn, "DF-035") == {"[DF-035] 'yum install -y httpd' leaves the yum cache in the layer; add && yum clean all in the same RUN"} with input as list
 	t.msgs(packages.warn, "DF-035") == {"[DF-035] 'zypper -n in jq' leaves the zypper cache in the layer; add && zypper clean in the same RUN"} with input as t.with_final([t.i("run", ["zypper -n in jq"])])
 }
@@ -190,7 +196,8 @@ test_df_037_pins_constraints_and_vcs if {
 		"pip install --no-cache-dir foo/bar",
 		"pip install --no-cache-dir --root-user-action ignore poetry==1.8.5",
 		"pip install --no-cache-dir git+https://github.com/acme/x.git@v1.2#egg=x",
-		"pip install --no-cache-dir x@https://example.com/x-1.0.whl",
+		"pip install --no-cache-dir x@git+https://example.com/x",
+		"pip install --no-cache-dir https://example.com/archive/main",
 	]
 	every cmd in ok {
 		count(t.msgs(packages.warn, "DF-037")) == 0 with input as t.with_final([t.i("run", [cmd])])
@@ -204,4 +211,17 @@ test_df_038_git_and_tarballs if {
 		count(packages.warn) == 0 with input as t.with_final([t.i("run", [cmd])])
 	}
 	t.ids(packages.warn) == {"DF-038"} with input as t.with_final([t.i("run", ["npm install git+ssh://git@github.com:npm/npm.git"])])
+}
+
+test_df_036_pip_no_cache_dir_variable if {
+	every cmd in ["PIP_NO_CACHE_DIR=1 pip install flask==3.0.3", "export PIP_NO_CACHE_DIR=true && pip install flask==3.0.3"] {
+		count(packages.warn) == 0 with input as t.with_final([t.i("run", [cmd])])
+	}
+	off := t.with_final([t.i("env", ["PIP_NO_CACHE_DIR", "off", "="]), t.i("run", ["pip install flask==3.0.3"])])
+	t.ids(packages.warn) == {"DF-036"} with input as off
+}
+
+test_df_035_dnf_upgrade_downloads_too if {
+	t.ids(packages.warn) == {"DF-035"} with input as t.with_final([t.i("run", ["dnf -y upgrade"])])
+	t.ids(packages.warn) == {"DF-035"} with input as t.with_final([t.i("run", ["dnf -y reinstall jq"])])
 }

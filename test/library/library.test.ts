@@ -218,7 +218,7 @@ const EXPECTED: Record<string, Expected> = {
   [`${D}bad-multistage-mistakes.Dockerfile`]: { deny: ["DF-024", "DF-025", "DF-026", "DF-028"], warn: ["DF-021", "DF-022", "DF-023"] },
   [`${D}bad-run-hygiene.Dockerfile`]: { deny: ["DF-027"], warn: ["DF-029", "DF-030", "DF-031", "DF-040", "DF-044"] },
   [`${D}bad-package-installs.Dockerfile`]: { warn: ["DF-032", "DF-033", "DF-034", "DF-034", "DF-036", "DF-037", "DF-038"] },
-  [`${D}bad-rpm-and-zypper.Dockerfile`]: { deny: ["DF-001"], warn: ["DF-035", "DF-039"] },
+  [`${D}bad-rpm-and-zypper.Dockerfile`]: { deny: ["DF-001"], warn: ["DF-035", "DF-035", "DF-039"] },
   [`${D}bad-insecure-downloads-and-credentials.Dockerfile`]: { deny: ["DF-041", "DF-041", "DF-042", "DF-043"] },
 };
 

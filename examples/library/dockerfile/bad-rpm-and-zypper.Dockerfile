@@ -1,5 +1,5 @@
-# RPM-based images: a zypper dist-upgrade in a build stage (DF-039) and a yum install that
-# leaves its cache in the final image (DF-035). The zypper stage cleans up after itself;
+# RPM-based images: a zypper dist-upgrade in a build stage (DF-039) and a yum upgrade and
+# install that leave their cache in the final image (DF-035 twice). The zypper stage cleans up after itself;
 # opensuse/leap is a Docker Hub user namespace, not an approved registry by default (DF-001).
 FROM opensuse/leap:15.6 AS tools
 RUN zypper -n dup && zypper -n in tar gzip && zypper clean -a
