@@ -2,16 +2,17 @@
 //
 //   core (src/rego, src/gotext) ← builtins (src/builtins, src/engine)
 //     ← formats / load / output / bundle / oci / sign / kube ← faces (src/conftest, src/verify, src/check,
-//       src/gatekeeper with its audit/, controller/ and mutation/ folders)
+//       src/gatekeeper with its audit/, controller/, cel/, expansion/ and mutation/ folders, src/playground)
 //     ← server ← cli (src/cli: nothing imports it)
 //
 // An import may only point down (or sideways inside its own layer). The core imports no Node
-// module, so it can run in a browser.
+// module, so it can run in a browser; so does the browser playground (src/playground), whose whole
+// bundle is checked to import no Node module by test/architecture/layers.test.ts.
 const LAYERS = [
   ["core", "^src/(rego|gotext)/"],
   ["builtins", "^src/(builtins|engine)/"],
   ["loaders", "^src/(formats|load|output|bundle|oci|sign|kube)/"],
-  ["faces", "^src/(conftest|verify|check|gatekeeper)/"],
+  ["faces", "^src/(conftest|verify|check|gatekeeper|playground)/"],
   ["server", "^src/server/"],
   ["cli", "^src/cli/"],
 ];
@@ -41,6 +42,20 @@ forbidden.push(
     comment: "the core (language, evaluator, Go text helpers) uses no Node module",
     severity: "error",
     from: { path: "^src/(rego|gotext)/" },
+    to: { dependencyTypes: ["core"] },
+  },
+  {
+    name: "gatekeeper-cel-is-a-driver",
+    comment: "src/gatekeeper/cel/ (the K8sNativeValidation driver and the Kubernetes CEL libraries) uses nothing of Gatekeeper but yaml.ts: template.ts and client.ts call it, not the other way",
+    severity: "error",
+    from: { path: "^src/gatekeeper/cel/" },
+    to: { path: "^src/gatekeeper/", pathNot: "^src/gatekeeper/(cel/|yaml\\.ts$)" },
+  },
+  {
+    name: "playground-without-node",
+    comment: "the browser playground (page, worker, browser substitutes) uses no Node module",
+    severity: "error",
+    from: { path: "^src/playground/" },
     to: { dependencyTypes: ["core"] },
   },
   {

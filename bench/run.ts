@@ -1,138 +1,173 @@
-// Engine benchmarks: evaluations per second, in process, with the ratio to JSON.parse of the
-// same input (how many JSON.parse calls of the input one evaluation costs).
-//   (a) a Gatekeeper library template (required labels) on a Pod admission review
-//   (b) a 200-rule RBAC-style policy whose rules test input.action (indexed)
-//   (c) a comprehension-heavy policy over a 500-element input
-// Usage: npm run bench   (set BENCH_SECONDS to change the time per case, default 2)
+// npm run bench: CPU time per evaluation, Portcullis side by side with JSON.parse of the same
+// input and, when their toolchains are installed, OPA (Go API, PrepareForEval) and regorus (Rust
+// API), on the workload families of bench/workloads; then scaling curves by input size and the
+// Gatekeeper review stream against `gator bench -e rego`. See docs/performance.md.
+//
+// Environment:
+//   BENCH_QUICK=1            a fast smoke (few workloads, short batches, sizes 10 and 100)
+//   BENCH_PEERS=opa,regorus  peers to run ("none" for Portcullis alone)
+//   BENCH_FAMILIES=...       comma-separated subset of gatekeeper,rbac,comprehensions,aci,regorus
+//   BENCH_ROUNDS, BENCH_BATCH_MS, BENCH_WARM_MS   the measurement protocol (bench/lib/measure.ts)
+//   BENCH_TABLES=0, BENCH_SCALING=0, BENCH_STREAM=0   leave out the per-workload tables / the scaling table / the review stream
+//   BENCH_SIZES=10,100,1000,10000                     input sizes of the scaling table
+//   BENCH_JSON=FILE          also write every figure as JSON
+import * as fs from "node:fs";
+import { DEFAULT_OPTIONS, QUICK_OPTIONS, measure, type Measurement, type MeasureOptions } from "./lib/measure.ts";
+import { PortcullisRunner, JsonParseRunner, type Runner } from "./lib/runners.ts";
+import { startPeers } from "./lib/peers.ts";
+import { familyTable, summaryTable, scalingTable, REF, PARSE, type FamilySummary } from "./lib/report.ts";
+import type { Workload } from "./lib/workload.ts";
+import { gatekeeperWorkloads, gatekeeperScaled } from "./workloads/gatekeeper.ts";
+import { rbacWorkloads, rbacScaled, compWorkloads, compWorkload, regorusWorkloads, regorusScaled } from "./workloads/families.ts";
+import { aciWorkloads, aciScaled } from "./workloads/aci.ts";
+import { streamBench } from "./gatekeeper.ts";
 
-import { Engine } from "../src/index.ts";
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-
-function rate(fn: () => void): number {
-  // Warm up, then count calls in a fixed time.
-  const warm = Date.now() + 300;
-  while (Date.now() < warm) fn();
-  let n = 0;
-  const start = process.hrtime.bigint();
-  const end = start + BigInt(Math.round(SECONDS * 1e9));
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 50; i++) fn();
-    n += 50;
-    now = process.hrtime.bigint();
+const env = process.env;
+const QUICK = env.BENCH_QUICK === "1";
+const base = QUICK ? QUICK_OPTIONS : DEFAULT_OPTIONS;
+const opts: MeasureOptions = {
+  rounds: Number(env.BENCH_ROUNDS ?? base.rounds),
+  batchMs: Number(env.BENCH_BATCH_MS ?? base.batchMs),
+  warmMs: Number(env.BENCH_WARM_MS ?? base.warmMs),
+  slowMs: base.slowMs,
+};
+for (const [k, v] of Object.entries(opts)) {
+  if (!Number.isFinite(v) || v <= 0) {
+    console.error(`bench: ${k} must be a positive number, got ${v}`);
+    process.exit(2);
   }
-  return n / (Number(now - start) / 1e9);
+}
+const ALL = ["gatekeeper", "rbac", "comprehensions", "aci", "regorus"];
+const families = (env.BENCH_FAMILIES ?? ALL.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+const unknown = families.filter((f) => !ALL.includes(f));
+if (unknown.length) {
+  console.error(`bench: unknown family ${unknown.join(", ")} (families: ${ALL.join(", ")})`);
+  process.exit(2);
+}
+const out = (s: string) => console.log(s);
+const log = (s: string) => console.error(s);
+
+const SIZES = env.BENCH_SIZES ? env.BENCH_SIZES.split(",").map(Number) : QUICK ? [10, 100] : [10, 100, 1000, 10000];
+if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) {
+  console.error(`bench: BENCH_SIZES must list whole numbers from 1 to 1000000, got ${env.BENCH_SIZES}`);
+  process.exit(2);
+}
+const COMP_SIZES = QUICK ? [100] : [100, 1000, 10000];
+
+function familyWorkloads(f: string): { ws: Workload[]; skipped: string[] } {
+  switch (f) {
+    case "gatekeeper": {
+      const { workloads, skipped } = gatekeeperWorkloads(undefined, QUICK ? 4 : Infinity);
+      return { ws: workloads, skipped };
+    }
+    case "rbac":
+      return { ws: rbacWorkloads(), skipped: [] };
+    case "comprehensions":
+      return { ws: compWorkloads(COMP_SIZES), skipped: [] };
+    case "aci":
+      return { ws: aciWorkloads(), skipped: [] };
+    default:
+      return { ws: regorusWorkloads(), skipped: [] };
+  }
 }
 
-function report(name: string, inputText: string, evalFn: () => void): void {
-  const evals = rate(evalFn);
-  const parses = rate(() => JSON.parse(inputText));
-  console.log(
-    `${name.padEnd(44)} ${evals.toFixed(0).padStart(9)} evals/s   JSON.parse of its input: ${parses.toFixed(0).padStart(9)}/s   ratio ${(parses / evals).toFixed(1)}x`,
-  );
-}
+const SCALED: Record<string, { label: string; make: (n: number) => Workload }> = {
+  gatekeeper: { label: "k8sallowedrepos, µs per evaluation by number of containers", make: (n) => gatekeeperScaled(n) },
+  rbac: { label: "200-rule RBAC, µs per evaluation by number of the user's roles", make: rbacScaled },
+  comprehensions: { label: "members per team (by_team), µs per evaluation by number of items", make: (n) => compWorkload(n, "by_team") },
+  aci: { label: "create_container, µs per evaluation by number of environment variables", make: aciScaled },
+  regorus: { label: "recreated rbac bench, µs per evaluation by number of role bindings", make: regorusScaled },
+};
 
-// (a) Gatekeeper required-labels template on a Pod review
-{
-  const e = new Engine({ regoVersion: "v0" });
-  e.addModule(
-    "k8srequiredlabels.rego",
-    `package k8srequiredlabels
+async function main(): Promise<number> {
+  const started = Date.now();
+  const ref = new PortcullisRunner();
+  const parse = new JsonParseRunner();
+  const peerNames = env.BENCH_PEERS ?? "opa,regorus";
+  const { runners: peers, skipped: peerSkips } = peerNames === "none" ? { runners: [], skipped: [] } : startPeers(peerNames, log);
+  const compare = new Set<Runner>(peers);
+  const names = peers.map((p) => p.name);
+  out(`Portcullis bench: CPU time per evaluation (process CPU, user+system; median of ${opts.rounds} interleaved rounds of ~${opts.batchMs} ms batches after ${opts.warmMs} ms warm-up${QUICK ? "; QUICK" : ""})`);
+  out(`÷X = Portcullis CPU ÷ X's CPU per evaluation (below 1: Portcullis spends less). Every peer's answer is checked against Portcullis's first; ° = equal up to the order of set elements.`);
+  out(`engines: Portcullis (in process, Engine.prepare + eval), JSON.parse of the input${peers.length ? ", " + peers.map((p) => (p.name === "OPA" ? "OPA 1.19.0 (Go API: rego.New().PrepareForEval, Eval)" : "regorus (crates.io, Rust API: Engine.eval_query)")).join(", ") : ""}`);
+  for (const s of peerSkips) out(`  ${s}`);
 
-get_message(parameters, _default) = msg {
-  not parameters.message
-  msg := _default
-}
-
-get_message(parameters, _default) = msg {
-  msg := parameters.message
-}
-
-violation[{"msg": msg, "details": {"missing_labels": missing}}] {
-  provided := {label | input.review.object.metadata.labels[label]}
-  required := {label | label := input.parameters.labels[_].key}
-  missing := required - provided
-  count(missing) > 0
-  def_msg := sprintf("you must provide labels: %v", [missing])
-  msg := get_message(input.parameters, def_msg)
-}
-
-violation[{"msg": msg}] {
-  value := input.review.object.metadata.labels[key]
-  expected := input.parameters.labels[_]
-  expected.key == key
-  expected.allowedRegex != ""
-  not regex.match(expected.allowedRegex, value)
-  def_msg := sprintf("Label <%v: %v> provided does not satisfy allowed regex: %v", [key, value, expected.allowedRegex])
-  msg := get_message(input.parameters, def_msg)
-}
-`,
-  );
-  const input = {
-    review: {
-      kind: { group: "", version: "v1", kind: "Pod" },
-      operation: "CREATE",
-      name: "web",
-      namespace: "prod",
-      object: {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { name: "web", namespace: "prod", labels: { app: "web", owner: "team-a", tier: "frontend" } },
-        spec: {
-          containers: [
-            { name: "web", image: "nginx:1.25", resources: { limits: { cpu: "500m", memory: "256Mi" } } },
-            { name: "sidecar", image: "envoy:1.30" },
-          ],
-        },
-      },
-    },
-    parameters: { labels: [{ key: "owner", allowedRegex: "^team-[a-z]+$" }, { key: "costcenter" }] },
+  const cache = new Map<string, Measurement>();
+  const run = async (w: Workload): Promise<Measurement> => {
+    const hit = cache.get(w.id);
+    if (hit) return hit;
+    const m = await measure(w, ref, [parse, ...peers], opts, compare);
+    cache.set(w.id, m);
+    return m;
   };
-  const text = JSON.stringify(input);
-  report("(a) gatekeeper k8srequiredlabels, Pod", text, () => {
-    e.query("data.k8srequiredlabels.violation[v]", { input: JSON.parse(text) });
-  });
-}
 
-// (b) 200-rule RBAC policy indexed on input.action
-{
-  const e = new Engine();
-  const rules: string[] = ["package rbac", "default allow := false"];
-  for (let i = 0; i < 200; i++) {
-    rules.push(`allow if {
-  input.action == "action${i}"
-  input.user.roles[_] == "role${i % 20}"
-  input.resource.owner == input.user.name
-}`);
+  const summaries: FamilySummary[] = [];
+  const tables: Record<string, Measurement[]> = {};
+  for (const f of env.BENCH_TABLES === "0" ? [] : families) {
+    let fw: { ws: Workload[]; skipped: string[] };
+    try {
+      fw = familyWorkloads(f);
+    } catch (e) {
+      out(`\n${f}: skipped: ${(e as Error).message}`);
+      continue;
+    }
+    const ms: Measurement[] = [];
+    for (const w of fw.ws) {
+      log(`  ${f}: ${w.name}`);
+      ms.push(await run(w));
+    }
+    tables[f] = ms;
+    summaries.push(familyTable(f, ms, names, out));
+    for (const s of fw.skipped) out(`  not measured: ${s}`);
   }
-  e.addModule("rbac.rego", rules.join("\n\n"));
-  const input = { action: "action137", user: { name: "alice", roles: ["role17", "viewer"] }, resource: { owner: "alice", id: 42 } };
-  const text = JSON.stringify(input);
-  const rs = e.query("data.rbac.allow", { input });
-  if (!Array.isArray(rs) || rs[0]?.expressions[0].value !== true) throw new Error("rbac bench: unexpected result");
-  report("(b) 200-rule RBAC, indexed on input.action", text, () => {
-    e.query("data.rbac.allow", { input: JSON.parse(text) });
-  });
+  if (summaries.length) summaryTable(summaries, names, out);
+
+  const scaling: Record<string, unknown> = {};
+  if (env.BENCH_SCALING !== "0") {
+    out(`\nscaling: µs per evaluation by input size; slope = least-squares slope of log(time) on log(size) (1 linear, 2 quadratic); last step = slope between the two largest sizes`);
+    for (const f of families) {
+      let ws: Workload[];
+      try {
+        ws = SIZES.map((n) => SCALED[f].make(n));
+      } catch (e) {
+        out(`\n${f}: skipped: ${(e as Error).message}`);
+        continue;
+      }
+      const ms: Measurement[] = [];
+      for (const w of ws) {
+        log(`  scaling ${f}: ${w.name}`);
+        ms.push(await run(w));
+      }
+      scaling[f] = scalingTable(f, SCALED[f].label, SIZES, ms, [REF, ...names, PARSE], out);
+      for (const m of ms) for (const [e, fig] of Object.entries(m.figures)) if (fig.skipped) out(`  n=${m.workload.size} ${e}: ${fig.skipped}`);
+    }
+  }
+
+  let stream: unknown;
+  if (env.BENCH_STREAM !== "0" && families.includes("gatekeeper")) {
+    try {
+      stream = await streamBench({ quick: QUICK, out, log });
+    } catch (e) {
+      out(`\ngatekeeper review stream: skipped: ${(e as Error).message}`);
+    }
+  }
+
+  await Promise.all([ref.close(), ...peers.map((p) => p.close())]);
+  out(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (env.BENCH_JSON) {
+    const strip = (ms: Measurement[]) => ms.map((m) => ({ id: m.workload.id, family: m.workload.family, name: m.workload.name, size: m.workload.size, figures: m.figures }));
+    fs.writeFileSync(
+      env.BENCH_JSON,
+      JSON.stringify({ options: opts, peers: names, peerSkips, summaries, tables: Object.fromEntries(Object.entries(tables).map(([k, v]) => [k, strip(v)])), scaling, stream }, null, 1),
+    );
+  }
+  return 0;
 }
 
-// (c) comprehension-heavy policy
-{
-  const e = new Engine();
-  e.addModule(
-    "comp.rego",
-    `package comp
-
-names := {n | some item in input.items; n := item.name}
-by_team := {team: members | some t in input.items; team := t.team; members := [m.name | some m in input.items; m.team == team]}
-expensive := [i.name | some i in input.items; i.cost > 500]
-total := sum([i.cost | some i in input.items])
-report := {"names": count(names), "teams": count(by_team), "expensive": count(expensive), "total": total}
-`,
-  );
-  const items = Array.from({ length: 500 }, (_, i) => ({ name: `item${i}`, team: `team${i % 10}`, cost: (i * 37) % 1000 }));
-  const text = JSON.stringify({ items });
-  report("(c) comprehensions over 500 items", text, () => {
-    e.query("data.comp.report", { input: JSON.parse(text) });
-  });
-}
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);

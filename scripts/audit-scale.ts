@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Client } from "../src/gatekeeper/client.ts";
 import { runAudit, FileReportSink, AUDIT_ENFORCEMENT_POINT, type Lister } from "../src/gatekeeper/audit/index.ts";
-import { readManifests, manifestFiles } from "../src/gatekeeper/yaml.ts";
+import { readManifests, manifestFiles } from "../src/gatekeeper/manifestfiles.ts";
 import { isTemplate } from "../src/gatekeeper/template.ts";
 import { isConstraint } from "../src/gatekeeper/constraint.ts";
 import { GeneratedLister, testPolicy } from "../test/support/audit-objects.ts";

@@ -8,6 +8,8 @@
 //   npm packages stay external (they are dependencies); the code is not minified, so stack traces
 //   stay readable (each module is marked with its src/ path).
 // - Types: tsc emits the .d.ts files of the library's modules (tsconfig.build.json).
+// - The browser playground: scripts/browser-bundle.ts bundles src/playground/ for browsers into
+//   dist/playground/ (`portcullis playground` serves it; docs/playground.md).
 
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
@@ -15,6 +17,7 @@ import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildPlayground } from "./browser-bundle.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -46,6 +49,8 @@ if (types.status !== 0) {
   process.exit(types.status ?? 1);
 }
 
+const playground = await buildPlayground(root, join(dist, "playground"));
+
 const outputs = Object.entries(result.metafile.outputs);
 const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-console.log(`build: dist/ — ${outputs.length} JavaScript files (${(bytes / 1024).toFixed(0)} KiB) and declarations, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`build: dist/ — ${outputs.length} JavaScript files (${(bytes / 1024).toFixed(0)} KiB) and declarations; dist/playground/ — ${playground.files.length} files (${(playground.bytes / 1024).toFixed(0)} KiB, ${(playground.gzipBytes / 1024).toFixed(0)} KiB gzip); in ${((Date.now() - started) / 1000).toFixed(1)} s`);

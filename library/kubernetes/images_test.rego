@@ -54,3 +54,25 @@ test_k8s_010_demoted_to_warn if {
 	d := t.put(t.deployment, image, "registry.k8s.io/pause")
 	t.ids(images.warn) == {"K8S-010"} with input as d with data.portcullis.severity as {"K8S-010": "warn"}
 }
+
+# K8S-031
+test_k8s_031_approved_images if {
+	approved := ["registry.k8s.io/e2e-test-images/agnhost:2.52"]
+	count(images.deny) == 0 with input as t.deployment with data.portcullis.kubernetes.approved_images as approved
+	count(images.deny) == 0 with input as t.deployment with data.portcullis.kubernetes.approved_images as ["registry.k8s.io/e2e-test-images/*"]
+	count(images.deny) == 0 with input as t.deployment with data.portcullis.kubernetes.approved_images as ["registry.k8s.io/e2e-test-images/agnhost"]
+	r := images.deny with input as t.deployment with data.portcullis.kubernetes.approved_images as ["registry.k8s.io/e2e-test-images/agnhost:2.53"]
+	t.msgs(r, "K8S-031") == {"[K8S-031] Deployment/web: container 'web': uses image 'registry.k8s.io/e2e-test-images/agnhost:2.52' (registry.k8s.io/e2e-test-images/agnhost), which is not an approved golden image; use one listed in data.portcullis.kubernetes.approved_images"}
+}
+
+# K8S-032
+test_k8s_032_pull_policy if {
+	d := t.remove(t.deployment, "/spec/template/spec/containers/0/imagePullPolicy")
+	t.msgs(images.warn, "K8S-032") == {"[K8S-032] Deployment/web: container 'web': pulls its image with imagePullPolicy IfNotPresent (the default), so a rebuilt (patched) tag is not picked up; set imagePullPolicy: Always"} with input as d
+	n := t.put(t.deployment, "/spec/template/spec/containers/0/imagePullPolicy", "Never")
+	t.ids(images.warn) == {"K8S-032"} with input as n
+	latest := t.put(d, image, "registry.k8s.io/pause:latest")
+	not "K8S-032" in t.ids(images.warn) with input as latest
+	digest := t.put(d, image, "registry.k8s.io/pause@sha256:0000000000000000000000000000000000000000000000000000000000000000")
+	count(images.warn) == 0 with input as digest
+}

@@ -5,13 +5,11 @@ package kubernetes.metadata
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
+
+exempted := config.exempted(findings)
 
 # Required labels per scope and category: data.portcullis.kubernetes.required_labels.
 default_required_labels := {
@@ -36,7 +34,7 @@ required_labels(scope, category) := config.param(
 
 scope(o) := "namespace" if o.kind == "Namespace"
 
-scope(o) := "workload" if o.kind in k8s.workload_kinds
+scope(o) := "workload" if k8s.is_workload(o)
 
 findings contains k8s.object_finding(id, r, sprintf(
 	"is missing the %s label(s) %s; add them to metadata.labels",
@@ -96,7 +94,7 @@ findings contains k8s.workload_finding("K8S-018", w, sprintf(
 	[scrape_annotation, scrape_annotation, port_annotation, annotations_field(w.object), scrape_annotation],
 )) if {
 	some w in k8s.workloads
-	w.object.kind in k8s.long_running_kinds
+	k8s.long_running(w.object)
 	not scrape_annotation in object.keys(w.pod_annotations)
 }
 
@@ -105,7 +103,44 @@ findings contains k8s.workload_finding("K8S-018", w, sprintf(
 	[scrape_annotation, port_annotation, port_annotation, annotations_field(w.object)],
 )) if {
 	some w in k8s.workloads
-	w.object.kind in k8s.long_running_kinds
+	k8s.long_running(w.object)
 	w.pod_annotations[scrape_annotation] in {"true", true}
 	not port_annotation in object.keys(w.pod_annotations)
+}
+
+# K8S-086: an exemption must say why; one without a reason exempts nothing and is reported.
+findings contains k8s.object_finding("K8S-086", r, sprintf(
+	"has the exemption annotation %s without a reason; write the reason as its value (it exempts nothing until then)",
+	[k],
+)) if {
+	some r in k8s.objects
+	some k in _reasonless_annotations(r.object)
+}
+
+_reasonless_annotations(o) := {k |
+	some a in [k8s.annotations(o), object.get(k8s.pod_metadata(o), "annotations", {})]
+	some k, v in a
+	startswith(k, k8s.exemption_prefix)
+	not _reason(v)
+} if k8s.is_workload(o)
+
+else := {k |
+	some k, v in k8s.annotations(o)
+	startswith(k, k8s.exemption_prefix)
+	not _reason(v)
+}
+
+_reason(v) if {
+	is_string(v)
+	trim_space(v) != ""
+}
+
+findings contains k8s.object_finding("K8S-086", r, sprintf(
+	"matches data.portcullis.exemptions[%d] (rule %v), which has no reason; add a reason (it exempts nothing until then)",
+	[i, object.get(e, "rule", "?")],
+)) if {
+	some i, e in k8s.exemption_entries
+	not _reason(object.get(e, "reason", ""))
+	some r in k8s.objects
+	k8s.entry_matches(object.remove(e, ["container"]), r.object, "")
 }

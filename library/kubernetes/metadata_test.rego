@@ -118,3 +118,19 @@ test_k8s_018_bare_pod_annotations_field if {
 	r := metadata.warn with input as pod
 	t.msgs(r, "K8S-018") == {`[K8S-018] Pod/p: has no prometheus.io/scrape annotation on its pods; add prometheus.io/scrape: "true" and prometheus.io/port: "<metrics port>" to metadata.annotations (or prometheus.io/scrape: "false" to opt out)`}
 }
+
+# K8S-086
+test_k8s_086_exemption_without_reason if {
+	d := t.put(t.deployment, "/spec/template/metadata/annotations/exempt.portcullis.dev~1K8S-004.web", "")
+	t.msgs(metadata.deny, "K8S-086") == {"[K8S-086] Deployment/web: has the exemption annotation exempt.portcullis.dev/K8S-004.web without a reason; write the reason as its value (it exempts nothing until then)"} with input as d
+	ok := t.put(t.deployment, "/metadata/annotations", {"exempt.portcullis.dev/K8S-004": "reason"})
+	count(metadata.deny) == 0 with input as ok
+	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "shop", "annotations": {"exempt.portcullis.dev/K8S-062": ""}}, "spec": {}}
+	t.ids(metadata.deny) == {"K8S-086"} with input as svc
+}
+
+test_k8s_086_data_entry_without_reason if {
+	entries := [{"rule": "K8S-004", "kind": "Deployment", "container": "web"}]
+	t.msgs(metadata.deny, "K8S-086") == {"[K8S-086] Deployment/web: matches data.portcullis.exemptions[0] (rule K8S-004), which has no reason; add a reason (it exempts nothing until then)"} with input as t.deployment with data.portcullis.exemptions as entries
+	count(metadata.deny) == 0 with input as t.deployment with data.portcullis.exemptions as [{"rule": "K8S-004", "kind": "Pod"}]
+}

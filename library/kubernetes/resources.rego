@@ -3,15 +3,14 @@
 package kubernetes.resources
 
 import data.portcullis_lib.config
+import data.portcullis_lib.documents
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
+
+exempted := config.exempted(findings)
 
 required_requests := config.param(["kubernetes", "required_requests"], ["cpu", "memory"])
 
@@ -39,4 +38,26 @@ _set(container, kind, res) if {
 	v := container.resources[kind][res]
 	v != null
 	v != ""
+}
+
+# K8S-049: ephemeral storage (container logs, emptyDir without a medium, writable layers).
+findings contains k8s.container_finding("K8S-049", c, sprintf(
+	"has no ephemeral-storage %s; set resources.%s.ephemeral-storage so a full disk cannot evict its neighbours",
+	[kind, kinds],
+)) if {
+	some c in k8s.containers
+	some [kind, kinds] in [["request", "requests"], ["limit", "limits"]]
+	not _set(c.container, kinds, "ephemeral-storage")
+}
+
+# K8S-085: each Namespace of the input has a ResourceQuota and a LimitRange (collections only).
+findings contains k8s.object_finding("K8S-085", r, sprintf(
+	"has no %s in the input; add one to cap what the namespace's pods can use",
+	[kind],
+)) if {
+	documents.collection
+	some r in k8s.objects
+	r.object.kind == "Namespace"
+	some kind in ["ResourceQuota", "LimitRange"]
+	count(object.get(k8s.by_kind_name, [kind, k8s.name(r.object)], {})) == 0
 }

@@ -57,3 +57,19 @@ test_k8s_005_demoted_to_warn if {
 	d := t.remove(t.deployment, "/spec/template/spec/containers/0/resources/requests/cpu")
 	t.ids(resources.warn) == {"K8S-005"} with input as d with data.portcullis.severity as {"K8S-005": "warn"}
 }
+
+# K8S-049
+test_k8s_049_ephemeral_storage if {
+	d := t.remove(t.deployment, concat("", [c0, "/resources/limits/ephemeral-storage"]))
+	t.msgs(resources.warn, "K8S-049") == {"[K8S-049] Deployment/web: container 'web': has no ephemeral-storage limit; set resources.limits.ephemeral-storage so a full disk cannot evict its neighbours"} with input as d
+	count(resources.warn) == 0 with input as t.deployment
+}
+
+# K8S-085 (collections only)
+test_k8s_085_namespace_quota_and_limits if {
+	quota := {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "shop"}, "spec": {}}
+	limits := {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "l", "namespace": "shop"}, "spec": {}}
+	t.msgs(resources.warn, "K8S-085") == {"[K8S-085] manifests.yaml: Namespace/shop: has no LimitRange in the input; add one to cap what the namespace's pods can use"} with input as t.combined([t.namespace, quota])
+	count(resources.warn) == 0 with input as t.combined([t.namespace, quota, limits])
+	count(resources.warn) == 0 with input as t.namespace
+}

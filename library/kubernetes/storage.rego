@@ -5,13 +5,11 @@ package kubernetes.storage
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
-deny contains r if {
-	some r in config.report(findings, "deny")
-}
+deny := config.report(findings, "deny")
 
-warn contains r if {
-	some r in config.report(findings, "warn")
-}
+warn := config.report(findings, "warn")
+
+exempted := config.exempted(findings)
 
 # Stateful resources need an explicit acknowledgement (a reason, ticket or "true"):
 #   metadata.annotations["portcullis.dev/stateful-acknowledged"]
@@ -72,3 +70,64 @@ _allowed_host_path(path) if {
 _under(path, prefix) if path == prefix
 
 _under(path, prefix) if startswith(path, concat("", [prefix, "/"]))
+
+# K8S-040: the volume types the Restricted Pod Security Standard allows.
+allowed_volume_types := {
+	"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+	"projected", "secret",
+}
+
+findings contains k8s.workload_finding("K8S-040", w, sprintf(
+	"uses a %s volume ('%s'); use configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral or persistentVolumeClaim volumes",
+	[t, v.name],
+)) if {
+	some w in k8s.workloads
+	some v in object.get(w.spec, "volumes", [])
+	some t, _ in v
+	t != "name"
+	not t in allowed_volume_types
+}
+
+# K8S-041: container runtime sockets give full control of the node.
+runtime_socket_names := {"docker.sock", "containerd.sock", "crio.sock", "cri-dockerd.sock", "podman.sock", "dockershim.sock"}
+
+# The directories that hold them, mounted whole.
+runtime_socket_dirs := {"/var/run", "/run", "/var/run/docker", "/var/run/containerd", "/run/containerd", "/var/run/crio", "/run/crio"}
+
+findings contains k8s.workload_finding("K8S-041", w, sprintf(
+	"mounts the container runtime socket '%s' (volume '%s'); remove the volume",
+	[v.hostPath.path, v.name],
+)) if {
+	some w in k8s.workloads
+	some v in object.get(w.spec, "volumes", [])
+	_socket_path(v.hostPath.path)
+}
+
+_socket_path(p) if trim_suffix(p, "/") in runtime_socket_dirs
+
+_socket_path(p) if {
+	parts := split(p, "/")
+	parts[count(parts) - 1] in runtime_socket_names
+}
+
+# K8S-042: host paths that expose the node (even when allowed_host_paths lists them).
+sensitive_host_paths := {"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/run", "/run", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/log"}
+
+findings contains k8s.workload_finding("K8S-042", w, sprintf(
+	"mounts the sensitive host path '%s' (volume '%s'); remove the volume",
+	[v.hostPath.path, v.name],
+)) if {
+	some w in k8s.workloads
+	some v in object.get(w.spec, "volumes", [])
+	p := v.hostPath.path
+	not _socket_path(p)
+	some s in sensitive_host_paths
+	_sensitive(p, s)
+}
+
+_sensitive(p, "/") if trim_suffix(p, "/") == ""
+
+_sensitive(p, s) if {
+	s != "/"
+	_under(trim_suffix(p, "/"), s)
+}

@@ -63,9 +63,9 @@ test_k8s_021_host_path_volume if {
 }
 
 test_k8s_021_allowed_host_paths_from_data if {
-	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/var/log/pods"}}])
-	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/var/log/"]
-	t.ids(storage.deny) == {"K8S-021"} with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/var/logs"]
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/data/log/pods"}}])
+	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/data/log/"]
+	t.ids(storage.deny) == {"K8S-021"} with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/data/logs"]
 }
 
 test_k8s_021_host_path_persistent_volume if {
@@ -76,11 +76,45 @@ test_k8s_021_host_path_persistent_volume if {
 }
 
 test_k8s_021_allowed_host_path_exact if {
-	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/var/log"}}])
-	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/var/log"]
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "logs", "hostPath": {"path": "/data/log"}}])
+	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/data/log"]
 }
 
 test_k8s_019_enabled_rules_select if {
 	count(storage.warn) == 0 with input as statefulset with data.portcullis.enabled_rules as ["K8S-021"]
 	t.ids(storage.warn) == {"K8S-019"} with input as statefulset with data.portcullis.enabled_rules as ["K8S-019"]
+}
+
+# K8S-040
+test_k8s_040_volume_types if {
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "nfs", "nfs": {"server": "nas", "path": "/x"}}, {"name": "tmp", "emptyDir": {}}])
+	t.msgs(storage.warn, "K8S-040") == {"[K8S-040] Deployment/web: uses a nfs volume ('nfs'); use configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral or persistentVolumeClaim volumes"} with input as d
+}
+
+# K8S-041
+test_k8s_041_runtime_socket if {
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "sock", "hostPath": {"path": "/run/containerd/containerd.sock"}}])
+	t.ids(storage.deny) == {"K8S-021", "K8S-041"} with input as d
+	t.msgs(storage.deny, "K8S-041") == {"[K8S-041] Deployment/web: mounts the container runtime socket '/run/containerd/containerd.sock' (volume 'sock'); remove the volume"} with input as d
+	t.ids(storage.deny) == {"K8S-041"} with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/run"]
+}
+
+# K8S-042
+test_k8s_042_sensitive_host_paths if {
+	every p in ["/", "/etc/", "/proc/1", "/var/lib/kubelet/pods"] {
+		d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "h", "hostPath": {"path": p}}])
+		t.ids(storage.deny) == {"K8S-042"} with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/"]
+	}
+}
+
+test_k8s_042_other_paths_pass if {
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "h", "hostPath": {"path": "/etcd-data"}}])
+	count(storage.deny) == 0 with input as d with data.portcullis.kubernetes.allowed_host_paths as ["/etcd-data"]
+}
+
+test_k8s_041_other_sockets_pass if {
+	d := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "s", "hostPath": {"path": "/var/run/thing.sock"}}])
+	not "K8S-041" in t.ids(storage.deny) with input as d
+	dir := t.put(t.deployment, "/spec/template/spec/volumes", [{"name": "s", "hostPath": {"path": "/var/run/"}}])
+	"K8S-041" in t.ids(storage.deny) with input as dir
 }

@@ -42,9 +42,23 @@ level(id) := lvl if {
 # with the message and metadata: {"msg", "id", "title"[, "resource"][, "path"]}.
 report(findings, lvl) := {r |
 	some f in findings
+	not f.exemption
 	enabled(f.id)
 	level(f.id) == lvl
 	r := result(f)
+}
+
+# exempted(findings): the results of the enabled findings that an exemption covers, with the
+# exemption's reason; `portcullis test` reports a package's `exempted` set as its exceptions.
+exempted(findings) := {r |
+	some f in findings
+	f.exemption
+	enabled(f.id)
+	r := object.union(result(f), {
+		"msg": sprintf("%s (exempted by %s: %s)", [message(f), f.exemption.by, f.exemption.reason]),
+		"reason": f.exemption.reason,
+		"exempted_by": f.exemption.by,
+	})
 }
 
 result(f) := object.union(

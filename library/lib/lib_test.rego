@@ -94,11 +94,22 @@ test_secret_names if {
 	not config.secret_name("SSH_KEY") with data.portcullis.allowed_secret_names as ["SSH_KEY"]
 }
 
-test_catalog_ids_and_levels if {
-	count(rules.catalog) == 75
+test_catalog_ids_levels_fixes_and_peers if {
+	count({id | some id, _ in rules.catalog; startswith(id, "K8S-")}) >= 68
+	count({id | some id, _ in rules.catalog; startswith(id, "DF-")}) >= 27
 	every id, r in rules.catalog {
 		regex.match(`^(DF|K8S)-[0-9]{3}$`, id)
 		r.level in {"deny", "warn"}
+	}
+	every _, r in rules.catalog {
+		r.fix != ""
+		is_object(r.peers)
+	}
+
+	# every seed practice is enforced by at least one Kubernetes rule or a Dockerfile rule
+	every n in numbers.range(1, 12) {
+		some _, r in rules.catalog
+		r.practice == n
 	}
 }
 

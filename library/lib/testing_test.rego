@@ -27,11 +27,12 @@ container := {
 		"capabilities": {"drop": ["ALL"]},
 	},
 	"resources": {
-		"requests": {"cpu": "100m", "memory": "128Mi"},
-		"limits": {"cpu": "500m", "memory": "256Mi"},
+		"requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "100Mi"},
+		"limits": {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "1Gi"},
 	},
+	"imagePullPolicy": "Always",
 	"livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
-	"readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
+	"readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}},
 }
 
 workload_labels := {
@@ -50,6 +51,7 @@ deployment := {
 	"metadata": {"name": "web", "namespace": "shop", "labels": workload_labels},
 	"spec": {
 		"replicas": 3,
+		"strategy": {"type": "RollingUpdate"},
 		"selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
 		"template": {
 			"metadata": {
@@ -57,11 +59,19 @@ deployment := {
 				"annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8080"},
 			},
 			"spec": {
+				"serviceAccountName": "web",
+				"automountServiceAccountToken": false,
+				"priorityClassName": "standard",
 				"securityContext": {
 					"runAsNonRoot": true,
 					"runAsUser": 10001,
+					"runAsGroup": 10001,
 					"seccompProfile": {"type": "RuntimeDefault"},
 				},
+				"topologySpreadConstraints": [{
+					"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+					"labelSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+				}],
 				"containers": [container],
 			},
 		},

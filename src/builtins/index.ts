@@ -25,6 +25,7 @@ import { builtins as units } from "./units.ts";
 import { builtins as semver } from "./semver.ts";
 import { builtins as uuid } from "./uuid.ts";
 import { builtins as net } from "./net.ts";
+import { builtins as netLookup } from "./netlookup.ts";
 import { builtins as strings } from "./strings.ts";
 import { builtins as regex } from "./regex.ts";
 import { builtins as glob } from "./glob.ts";
@@ -41,6 +42,7 @@ const categories: Builtin[][] = [
   semver,
   uuid,
   net,
+  netLookup,
   crypto,
   jwt,
   providers,

@@ -4,8 +4,6 @@
 // (::ffff:a.b.c.d) treated as IPv4 when testing containment, classful masks for bare IPv4
 // addresses in net.cidr_merge.
 
-import { nodeDns } from "../lazy.ts";
-import { readFileSync } from "node:fs";
 import type { Builtin, BuiltinContext } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";
@@ -357,54 +355,6 @@ function cidrMerge(a: Value): RSet {
   return out;
 }
 
-// ---- DNS ---------------------------------------------------------------------------------------
-
-let nameserver: string | null | undefined;
-function firstNameserver(): string | null {
-  if (nameserver === undefined) {
-    nameserver = null;
-    try {
-      const m = /^\s*nameserver\s+(\S+)/m.exec(readFileSync("/etc/resolv.conf", "utf8"));
-      if (m) nameserver = m[1].includes(":") ? `[${m[1]}]:53` : `${m[1]}:53`;
-    } catch {
-      nameserver = null;
-    }
-  }
-  return nameserver;
-}
-
-async function resolve(name: string): Promise<Value> {
-  const where = (msg: string) => `lookup ${name}${firstNameserver() ? ` on ${firstNameserver()}` : ""}: ${msg}`;
-  try {
-    const addrs = await nodeDns.promises.lookup(name, { all: true, verbatim: true });
-    const out: string[] = [];
-    for (const a of addrs) {
-      const [addr, zone] = a.address.split("%");
-      const ip = parseIP(addr);
-      out.push(ip === undefined ? a.address : formatIP(ip) + (zone ? `%${zone}` : ""));
-    }
-    if (out.length === 0) return { error: `lookup ${name}: no such host` };
-    return { ok: out };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOTFOUND" || code === "ENODATA") return { error: where("no such host") };
-    if (code === "ETIMEOUT" || code === "EAI_AGAIN") return { error: where("i/o timeout") };
-    return { error: where((e as Error).message) };
-  }
-}
-
-function lookupIPAddr(args: Value[], ctx: BuiltinContext): Value {
-  const [a] = args;
-  if (typeof a !== "string") throw operandError("net.lookup_ip_addr", 1, "string", a);
-  if (a === "") throw new BuiltinError("net.lookup_ip_addr: lookup : no such host");
-  const literal = parseIP(a);
-  if (literal !== undefined) return new RSet([formatIP(literal)]);
-  if (ctx.allowNet !== undefined && !ctx.allowNet.includes(a)) throw new BuiltinError(`net.lookup_ip_addr: unallowed host: ${a}`);
-  const res = ctx.awaitValue("net.lookup_ip_addr\u0000" + a, () => resolve(a)) as PlainObject;
-  if (typeof res.error === "string") throw new BuiltinError(`net.lookup_ip_addr: ${res.error}`);
-  return new RSet(res.ok as string[]);
-}
-
 // ---- Table -------------------------------------------------------------------------------------
 
 const cidrOrIp = T.anyOf(T.string, T.arrayOf(T.any));
@@ -446,11 +396,5 @@ export const builtins: Builtin[] = [
     name: "net.cidr_is_valid",
     decl: T.fn([T.string], T.boolean),
     impl: ([a]) => typeof a === "string" && parseCIDR(a) !== undefined,
-  },
-  {
-    name: "net.lookup_ip_addr",
-    decl: T.fn([T.string], T.setOf(T.string)),
-    nondeterministic: true,
-    impl: lookupIPAddr,
   },
 ];

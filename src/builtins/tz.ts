@@ -4,7 +4,7 @@
 // Intl.DateTimeFormat where no file exists. Written from RFC 8536, POSIX TZ rules and the
 // observable behaviour of Go (`opa eval` as the oracle).
 
-import { readFileSync } from "node:fs";
+import { readZoneFile } from "./support/zonefile.ts";
 
 // ---- Calendar ----------------------------------------------------------------------------------
 
@@ -293,7 +293,7 @@ function loadFromDirs(name: string, dirs: string[]): Location | undefined {
   for (const dir of dirs) {
     let data: Buffer;
     try {
-      data = readFileSync(dir + name);
+      data = readZoneFile(dir + name);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? "";
       if (code !== "ENOENT" && firstErr === undefined) firstErr = new TzError(ERRNO_TEXT[code] ?? (e as Error).message);
@@ -333,7 +333,7 @@ let localLocation: Location | undefined;
 export function localZone(): Location {
   if (localLocation !== undefined) return localLocation;
   let loc: Location | undefined;
-  const tz = process.env.TZ;
+  const tz = typeof process === "undefined" ? undefined : process.env.TZ;
   try {
     if (tz === undefined) {
       loc = loadFromDirs("localtime", ["/etc/"]);

@@ -2,7 +2,9 @@
 // the first failing stage (the checking is src/check/; here: flags, and opa's error text and
 // JSON).
 
-import { checkFiles, formatCheckError, type CheckOptions, type CheckResult } from "../check/index.ts";
+import { checkFiles, formatCheckErrors, type CheckOptions, type CheckResult } from "../check/index.ts";
+
+export { formatCheckErrors };
 import { jsonText } from "./json.ts";
 
 export interface CheckCommandOptions extends CheckOptions {
@@ -12,12 +14,6 @@ export interface CheckCommandOptions extends CheckOptions {
 
 const DETAILED = /^(\S+: invalid argument\(s\)|\S+: arity mismatch|match error|undefined ref: )/;
 
-export function formatCheckErrors(r: CheckResult): string {
-  const during = r.phase === "loading" ? " during loading" : "";
-  const n = r.errors.length;
-  if (n === 1) return `1 error occurred${during}: ${formatCheckError(r.errors[0])}\n`;
-  return `${n} errors occurred${during}:\n${r.errors.map(formatCheckError).join("\n")}\n`;
-}
 
 export function checkErrorsJSON(r: CheckResult): string {
   const errors = r.errors.map((e) => {

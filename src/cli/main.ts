@@ -59,6 +59,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   provider: () => import("./provider-command.ts"),
   mutate: () => import("./mutate-command.ts"),
   expand: () => import("./expand-command.ts"),
+  playground: () => import("./playground-command.ts"),
 };
 
 /** The commands a command line needs registered: the one it names, or all of them. */

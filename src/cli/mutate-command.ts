@@ -29,7 +29,8 @@ export function register(program: Command, io: CliIO): void {
       if (op !== "" && op !== "CREATE" && op !== "UPDATE") return fail(`--operation must be CREATE or UPDATE, got ${JSON.stringify(op)}`);
       const timeout = Number(o.timeout);
       if (!Number.isInteger(timeout) || timeout <= 0) return fail(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(String(o.timeout))}`);
-      const { readManifests, parseManifests } = await import("../gatekeeper/yaml.ts");
+      const { parseManifests } = await import("../gatekeeper/yaml.ts");
+      const { readManifests } = await import("../gatekeeper/manifestfiles.ts");
       const { readFileSync } = await import("node:fs");
       const readStdin = io.readStdin ?? (() => readFileSync(0, "utf8"));
       const { mutateOffline, printObjects } = await import("../gatekeeper/mutation/index.ts");

@@ -46,7 +46,9 @@ export function register(program: Command, io: CliIO): void {
     .option("-u, --update <urls>", "fetch policies into the first policy path before testing (file::PATH, file://PATH and oci://REF sources)", collect)
     .option("--tls", "reach --update's OCI registries over TLS, also on loopback (--tls=false: plain HTTP; default: HTTP on loopback only)")
     .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
-    .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)");
+    .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)")
+    .option("--enable-k8s-native-validation", "Gatekeeper policies: evaluate a template's K8sNativeValidation (CEL) code when it has some, instead of its Rego (default true; =false runs the Rego, as gator's flag)")
+    .option("--default-k8s-native-validation-failure-policy <policy>", 'Gatekeeper policies: failurePolicy of CEL code that gives none: Fail or Ignore (default "Fail")');
   // --update oci://… verifies the artifact's cosign signature first when these are given (Portcullis's own)
   fetchVerificationFlags(testCmd).action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
       const flags: Settings = {};
@@ -67,6 +69,7 @@ export function register(program: Command, io: CliIO): void {
         io.exitCode = 1;
         return;
       }
-      io.exitCode = await runTest(paths, { flags, configFile, readStdin: io.readStdin, verify }, io);
+      const gatekeeper = { k8sNativeValidation: o.enableK8sNativeValidation !== false, celFailurePolicy: o.defaultK8sNativeValidationFailurePolicy as string | undefined };
+      io.exitCode = await runTest(paths, { flags, configFile, readStdin: io.readStdin, verify, gatekeeper }, io);
     });
 }

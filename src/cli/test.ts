@@ -18,6 +18,7 @@ import { updatePolicies } from "../conftest/update.ts";
 import type { VerifyHook } from "../oci/transfer.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
 import { gatorTestArgs, hasGatekeeperPolicies, GatorInputError, type GatorTestResult } from "../gatekeeper/index.ts";
+import { celFailurePolicyError } from "../gatekeeper/cel/driver.ts";
 import { ParserFault } from "../formats/index.ts";
 import { isStackOverflow } from "../builtins/support/large-stack.ts";
 
@@ -32,6 +33,8 @@ export interface TestRunOptions {
   readStdin?: () => string;
   /** --update: refuses an OCI artifact before anything is written (signature verification). */
   verify?: VerifyHook;
+  /** Gatekeeper mode: --enable-k8s-native-validation and --default-k8s-native-validation-failure-policy. */
+  gatekeeper?: { k8sNativeValidation?: boolean; celFailurePolicy?: string };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -97,6 +100,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     ignore: str(s.ignore),
     stdinFilename: str(s["stdin-filename"]),
     skipTestFiles: library,
+    library,
     readStdin: o.readStdin,
     timeoutMs: timeoutMs(str(s.timeout)),
     trace: bool(s.trace),
@@ -110,7 +114,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
   const failOnWarn = bool(s["fail-on-warn"]);
   const noFail = bool(s["no-fail"]);
 
-  if (!library && hasGatekeeperPolicies(policy)) return runGatekeeper(paths, policy, output, noFail, io, o.readStdin);
+  if (!library && hasGatekeeperPolicies(policy)) return runGatekeeper(paths, policy, output, noFail, io, o.readStdin, o.gatekeeper);
 
   let results: CheckResult[];
   try {
@@ -149,10 +153,22 @@ async function runGatekeeper(
   noFail: boolean,
   io: Pick<CliIO, "out" | "err">,
   readStdin?: () => string,
+  gk: TestRunOptions["gatekeeper"] = {},
 ): Promise<number> {
+  const policyErr = celFailurePolicyError(gk.celFailurePolicy);
+  if (policyErr) {
+    // As gator test prints it (no "Error: " prefix).
+    io.err(`${policyErr}\n`);
+    return 1;
+  }
   let r: GatorTestResult;
   try {
-    r = await gatorTestArgs(paths, policy, { output: output === "json" ? "json" : "", readStdin });
+    r = await gatorTestArgs(paths, policy, {
+      output: output === "json" ? "json" : "",
+      readStdin,
+      k8sNativeValidation: gk.k8sNativeValidation !== false,
+      ...(gk.celFailurePolicy ? { celFailurePolicy: gk.celFailurePolicy as "Fail" | "Ignore" } : {}),
+    });
   } catch (e) {
     if (!(e instanceof GatorInputError)) throw e;
     io.err(`reading: ${e.message}\n`);

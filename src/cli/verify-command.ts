@@ -44,6 +44,8 @@ export function register(program: Command, io: CliIO): void {
     .option("-z, --exit-zero-on-skipped", "skipped tests do not fail the run (opa test style)")
     .option("--fail-on-empty", "fail when no test was run")
     .option("--ignore <pattern>", "skip files and directories below the paths whose name matches (Go glob, e.g. '.*'; repeatable, comma-separated)", collect)
+    .option("--enable-k8s-native-validation", "Gatekeeper suites: evaluate a template's K8sNativeValidation (CEL) code when it has some, instead of its Rego (default true; =false runs the Rego, as gator's flag)")
+    .option("--default-k8s-native-validation-failure-policy <policy>", 'Gatekeeper suites: failurePolicy of CEL code that gives none: Fail or Ignore (default "Fail")')
     .action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
       // conftest's settings: flags given on the command line, then CONFTEST_*/PORTCULLIS_*
       // variables, then the configuration file (-c after `verify`, or the program's -c).

@@ -16,7 +16,13 @@ import { ConftestError } from "../conftest/inputs.ts";
 import { setProtoFileDirs } from "../formats/textproto.ts";
 import { render, noColorFromEnv, OUTPUT_FORMATS, type CheckResult, type OutputFormat, type RenderOptions } from "../output/index.ts";
 
+import { celFailurePolicyError } from "../gatekeeper/cel/driver.ts";
+
 export interface VerifyOptions {
+  /** Gatekeeper suites: --enable-k8s-native-validation (default true). */
+  enableK8sNativeValidation?: boolean;
+  /** Gatekeeper suites: --default-k8s-native-validation-failure-policy. */
+  defaultK8sNativeValidationFailurePolicy?: string;
   policy?: string[];
   data?: string[];
   namespace?: string[];
@@ -163,7 +169,18 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   let suitesOK = true;
   if (suitePaths.length) {
     const { runSuites, formatText, formatJSON, allPassed } = await import("../gatekeeper/suite.ts");
-    const rs = await runSuites(suiteArgs, { run: o.run, verbose: !!o.verbose });
+    const policy = o.defaultK8sNativeValidationFailurePolicy;
+    const policyErr = celFailurePolicyError(policy);
+    if (policyErr) {
+      err(`Error: ${policyErr}\n`);
+      return 1;
+    }
+    const rs = await runSuites(suiteArgs, {
+      run: o.run,
+      verbose: !!o.verbose,
+      k8sNativeValidation: o.enableK8sNativeValidation !== false,
+      ...(policy ? { celFailurePolicy: policy as "Fail" | "Ignore" } : {}),
+    });
     suitesOK = allPassed(rs);
     suiteText = o.format === "json" || o.output === "json" ? formatJSON(rs) : formatText(rs, { verbose: !!o.verbose });
   }

@@ -202,23 +202,4 @@ export function noPoliciesFound(paths: string[]): string {
   return `no policies found in [${paths.join(" ")}]`;
 }
 
-const CHECKED_RULE = /^(deny|violation|warn)(_[a-zA-Z0-9]+)*$/;
-
-/**
- * conftest's refusal of `deny[msg] if { … }` in Rego v1: without `contains` that defines an
- * object (`deny[msg]` is `true`), not the set of messages the author meant. A deny, violation or
- * warn rule whose head is a ref of several parts with the value `true` is reported with its file
- * and line (the first such rule).
- */
-export function problematicIf(modules: Module[]): string | null {
-  for (const m of modules) {
-    for (const r of m.rules) {
-      const h = r.head;
-      if (h.kind !== "single" || h.ref.length < 2 || h.ref[0].type !== "var" || !CHECKED_RULE.test(h.ref[0].name)) continue;
-      if (h.value?.type === "boolean" && h.value.value === true) {
-        return `rule is using 'if' keyword without 'contains' keyword: rule in ${m.file} at line ${h.loc.row}`;
-      }
-    }
-  }
-  return null;
-}
+export { problematicIf } from "./evaluate.ts";

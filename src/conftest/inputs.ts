@@ -9,12 +9,8 @@ import { detectParserName, getParser } from "../formats/index.ts";
 import { compareUTF8 } from "../gotext/plainjson.ts";
 import { type RE2Tester, re2Tester } from "../builtins/re2.ts";
 
-export class ConftestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConftestError";
-  }
-}
+export { ConftestError } from "./errors.ts";
+import { ConftestError } from "./errors.ts";
 
 export const STDIN = "-";
 

@@ -23,25 +23,22 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, relative, sep } from "node:path";
 import { Engine } from "../engine/index.ts";
 import { CONFTEST_TABLE } from "./builtins.ts";
-import { BuiltinErrorCollector, collectingTable, COLLECTOR_KEY } from "./builtinerrors.ts";
+import { collectingTable } from "./builtinerrors.ts";
 import { RegoError } from "../rego/errors.ts";
-import { classifyStage } from "../rego/strict.ts";
 import { parseModule } from "../rego/parser.ts";
-import type { Module, Location } from "../rego/ast.ts";
-import { RSet, isObject, isNumber, numberText, objectGet, objectEntries, type Value } from "../rego/value.ts";
+import type { Module } from "../rego/ast.ts";
 import { parseDataFile, checkDataMerge, LoadError } from "../load/index.ts";
 import { parseFile, parseContent, detectParserName, ParseError } from "../formats/index.ts";
 import { asGoNumbers } from "./numbers.ts";
-import type { CheckResult, Result, ResultLocation } from "../output/types.ts";
-import { compareUTF8, goString } from "../gotext/plainjson.ts";
+import type { CheckResult } from "../output/types.ts";
+import { compareUTF8 } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
-import { globToRegExp, hasGlobMeta } from "./glob.ts";
-import { goDuration } from "../verify/report.ts";
-import { BufferTracer, prettyTrace } from "../rego/trace.ts";
 import { checkStrict, checkCapabilities, problematicIf, noPoliciesFound } from "./checks.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 
-export { ConftestError } from "./inputs.ts";
+export { ConftestError } from "./errors.ts";
+export { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, exceptionName, moduleNamespaces, resolveNamespaces, namespaceRules, type LoadedPolicies, type Config, type RunOptions } from "./evaluate.ts";
+import { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, earliestStage, runChecks as runLoadedChecks, type LoadedPolicies, type Config } from "./evaluate.ts";
 
 export interface TestOptions {
   /** Policy files or directories (.rego files are loaded). */
@@ -71,35 +68,14 @@ export interface TestOptions {
   readStdin?: () => string;
   /** Record each query's evaluation trace (--trace): CheckResult.queries[].traces. */
   trace?: boolean;
+  /** The built-in library is being run (./evaluate.ts RunOptions.library). */
+  library?: boolean;
 }
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
 
 /** For --show-builtin-errors: the same builtins, recording their errors (builtinerrors.ts). */
 let collectingConftestTable: ReturnType<typeof collectingTable> | undefined;
-
-/** `portcullis test`'s default evaluation deadline per query (--timeout changes it). */
-export const DEFAULT_TIMEOUT_MS = 30_000;
-
-const FAILURE = /^(deny|violation)(_[a-zA-Z0-9]+)*$/;
-const WARNING = /^warn(_[a-zA-Z0-9]+)*$/;
-
-export function isFailureRule(name: string): boolean {
-  return FAILURE.test(name);
-}
-export function isWarningRule(name: string): boolean {
-  return WARNING.test(name);
-}
-
-/** The name an exception refers to: the rule name without its deny/violation/warn prefix. */
-export function exceptionName(rule: string): string {
-  return rule.replace(/^(deny|violation|warn)_?/, "");
-}
-
-export interface LoadedPolicies {
-  engine: Engine;
-  modules: Module[];
-}
 
 /**
  * Every .rego file under the paths, in walk order (names sorted, hidden entries included), each
@@ -179,17 +155,6 @@ export function loadPolicies(o: TestOptions): LoadedPolicies {
   return { engine, modules };
 }
 
-/**
- * OPA's compiler stops after the first stage that has errors (undefined functions come before
- * unsafe variables, which come before type errors): only that stage's errors are reported.
- */
-function earliestStage(e: RegoError): RegoError {
-  const stages = e.errors.map((x) => classifyStage(x));
-  const first = Math.min(...stages);
-  const kept = e.errors.filter((_, i) => stages[i] === first);
-  return kept.length === e.errors.length ? e : new RegoError(kept);
-}
-
 function readText(file: string): string {
   try {
     return readFileSync(file, "utf8");
@@ -242,72 +207,6 @@ export function loadData(paths: string[]): { file: string; path: string[]; value
   return out;
 }
 
-/** Every package of the modules, in module order, each once. */
-export function moduleNamespaces(modules: Module[]): string[] {
-  const out: string[] = [];
-  for (const m of modules) {
-    const ns = packageName(m);
-    if (!out.includes(ns)) out.push(ns);
-  }
-  return out;
-}
-
-function packageName(m: Module): string {
-  return m.package.terms
-    .slice(1)
-    .map((t) => (t.type === "string" ? t.value : t.type === "var" ? t.name : "?"))
-    .join(".");
-}
-
-/** The namespaces to check, as conftest chooses them. */
-export function resolveNamespaces(modules: Module[], patterns: string[], all: boolean): string[] {
-  const known = moduleNamespaces(modules);
-  if (all) return known;
-  if (!patterns.some(hasGlobMeta)) return patterns;
-  const res = patterns.map((p) => {
-    try {
-      return globToRegExp(p);
-    } catch (e) {
-      throw new ConftestError(`filter namespaces: match pattern ${goString(p)}: ${(e as Error).message}`);
-    }
-  });
-  return known.filter((ns) => res.some((re) => re.test(ns)));
-}
-
-interface RuleSet {
-  names: string[];
-  /** Definitions of those rules (default rules included). */
-  definitions: number;
-}
-
-/** The deny/violation/warn rules of a namespace, in module order. */
-export function namespaceRules(modules: Module[], ns: string): RuleSet {
-  const names: string[] = [];
-  let definitions = 0;
-  for (const m of modules) {
-    if (packageName(m) !== ns) continue;
-    for (const r of m.rules) {
-      if (r.head.kind === "function" || r.head.ref.length !== 1) continue;
-      const head = r.head.ref[0];
-      if (head.type !== "var") continue;
-      const name = head.name;
-      if (!isFailureRule(name) && !isWarningRule(name)) continue;
-      definitions++;
-      if (!names.includes(name)) names.push(name);
-    }
-  }
-  return { names, definitions };
-}
-
-export interface Config {
-  /** The name results carry (the path, "-" for stdin, "Combined"). */
-  filename: string;
-  /** data.conftest.file for this input. */
-  file: { name: string; dir: string };
-  /** The documents checked one at a time. */
-  documents: unknown[];
-}
-
 /** Parse the inputs into configs (one per file, or one combined). */
 export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   const files = findInputFiles(inputs, { ignore: o.ignore });
@@ -345,129 +244,7 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   }));
 }
 
-const isTimeout = (e: RegoError) => e.errors.length === 1 && e.code === "eval_cancel_error" && /^timed out/.test(e.errors[0].message);
-
-/** Run the checks: one CheckResult per namespace and config (namespaces outermost). */
-export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions): Promise<CheckResult[]> {
-  const { engine, modules } = loaded;
-  const namespaces = resolveNamespaces(modules, o.namespaces ?? ["main"], o.allNamespaces ?? false);
-  const baseData = engine.getData();
-  const results: CheckResult[] = [];
-  const ruleSets = new Map<string, RuleSet>();
-  for (const ns of namespaces) {
-    let rules = ruleSets.get(ns);
-    if (!rules) ruleSets.set(ns, (rules = namespaceRules(modules, ns)));
-    for (const config of configs) {
-      engine.setData(withFile(baseData, config.file));
-      const result: CheckResult = { filename: config.filename, namespace: ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
-      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, !!o.trace);
-      results.push(result);
-    }
-  }
-  engine.setData(baseData);
-  return results;
-}
-
-function withFile(base: Value, file: { name: string; dir: string }): unknown {
-  const root: Record<string, unknown> = {};
-  if (isObject(base)) for (const [k, v] of objectEntries(base)) if (typeof k === "string") root[k] = v;
-  const prev = isObject(base) ? objectGet(base, "conftest") : undefined;
-  const conftest: Record<string, unknown> = {};
-  if (prev !== undefined && isObject(prev)) for (const [k, v] of objectEntries(prev)) if (typeof k === "string") conftest[k] = v;
-  conftest.file = { name: file.name, dir: file.dir };
-  root.conftest = conftest;
-  return root;
-}
-
-async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<Value[]> {
-  const outputs: string[] = [];
-  const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
-  let rows;
-  const tracer = trace ? new BufferTracer() : undefined;
-  // Filled only on an engine with the collecting table (--show-builtin-errors).
-  const collector = new BuiltinErrorCollector();
-  try {
-    rows = await engine.queryRaw(query, { input, print, timeoutMs, tracer, host: { [COLLECTOR_KEY]: collector } });
-  } catch (e) {
-    if (e instanceof RegoError && isTimeout(e)) {
-      // Worded here, where the limit and the flag that sets it are known (conftest has none).
-      throw new ConftestError(`query rule: check: query rule: ${query}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
-    }
-    if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
-    throw e;
-  }
-  if (collector.errors.length) throw new ConftestError(`query rule: check: query rule: ${collector.text()}`);
-  // conftest prints OPA's trace of each query (PrettyTrace: no locations).
-  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
-  return rows.map((r) => r.expressions[0]);
-}
-
-/** Does a query's value carry a message (a string or an object's `msg` in a collection)? conftest's --trace colours such a query's header red. */
-function hasMessage(v: Value): boolean {
-  const items = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : [];
-  return items.some((x) => (typeof x === "string" ? x !== "" : isObject(x) && typeof objectGet(x, "msg") === "string" && objectGet(x, "msg") !== ""));
-}
-
-async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<void> {
-  let passes = 0;
-  let counted = 0;
-  for (const rule of rules.names) {
-    const excQuery = `data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}`;
-    const excRows = await evalQuery(engine, excQuery, input, result, timeoutMs, trace);
-    // Only true solutions count (a false comparison is not an exception).
-    const exceptions: Result[] = excRows.filter((v) => v === true).map(() => ({ msg: excQuery }));
-    const query = `data.${ns}.${rule}`;
-    const rows = await evalQuery(engine, query, input, result, timeoutMs, trace);
-    const failure = isFailureRule(rule);
-    for (const value of rows) {
-      if (exceptions.length > 0) continue;
-      const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
-      if (!items || items.length === 0) {
-        passes++;
-        continue;
-      }
-      for (const item of items) {
-        let r: Result | undefined;
-        if (typeof item === "string") r = { msg: item, metadata: { query } };
-        else if (isObject(item)) r = objectResult(item, query);
-        if (r === undefined) continue;
-        if (r.msg === "") {
-          passes++;
-          continue;
-        }
-        counted++;
-        (failure ? result.failures : result.warnings).push(r);
-      }
-    }
-    counted += exceptions.length;
-    result.exceptions.push(...exceptions);
-  }
-  result.successes += Math.max(passes, rules.definitions - counted);
-}
-
-function objectResult(item: Value, query: string): Result {
-  const msg = isObject(item) ? objectGet(item, "msg") : undefined;
-  if (typeof msg !== "string") throw new ConftestError(`query rule: check: query rule: new result: "msg" field must be present and a string`);
-  const metadata: Record<string, unknown> = {};
-  for (const [k, v] of objectEntries(item as never)) {
-    if (k === "msg" || k === "_loc") continue;
-    metadata[typeof k === "string" ? k : String(k)] = v;
-  }
-  metadata.query = query;
-  const loc = resultLocation(isObject(item) ? objectGet(item, "_loc") : undefined);
-  return loc ? { msg, loc, metadata } : { msg, metadata };
-}
-
-/**
- * conftest's Location from a result's `_loc`: an object whose `file` is a string and whose
- * `line` is a number (kept as its text); none when it is not an object or has neither.
- */
-function resultLocation(v: Value | undefined): ResultLocation | undefined {
-  if (v === undefined || !isObject(v)) return undefined;
-  const file = objectGet(v, "file");
-  const line = objectGet(v, "line");
-  const loc: ResultLocation = {};
-  if (typeof file === "string" && file !== "") loc.file = file;
-  if (line !== undefined && isNumber(line)) loc.line = numberText(line);
-  return loc.file === undefined && loc.line === undefined ? undefined : loc;
+/** Run the checks: one CheckResult per namespace and config (namespaces outermost; ./evaluate.ts). */
+export function runChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions): Promise<CheckResult[]> {
+  return runLoadedChecks(loaded, configs, o);
 }

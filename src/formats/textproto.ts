@@ -12,7 +12,7 @@
  * .proto files are read with protobufjs; the text format parser is hand-written.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type protobuf from 'protobufjs';
 import { ParseError, lineColAt, type InputParser } from './types.ts';
 import { lazyRequire } from '../lazy.ts';
@@ -21,21 +21,10 @@ import { lazyRequire } from '../lazy.ts';
 const pb = lazyRequire<typeof protobuf>('protobufjs');
 import { DEPTH_REASON, MAX_DEPTH, getOwn, setOwn } from './limits.ts';
 
-let protoDirs: string[] | undefined;
 let cachedRoot: { key: string; root: protobuf.Root } | undefined;
 
-/** Directories searched (recursively) for .proto files, like --proto-file-dirs. */
-export function setProtoFileDirs(dirs: string[]): void {
-  protoDirs = [...dirs];
-  cachedRoot = undefined;
-}
-
-/** The directories in effect (set by setProtoFileDirs, else PORTCULLIS_PROTO_FILE_DIRS). */
-export function currentDirs(): string[] {
-  if (protoDirs) return protoDirs;
-  const env = process.env.PORTCULLIS_PROTO_FILE_DIRS;
-  return env ? env.split(delimiter).filter(Boolean) : [];
-}
+export { setProtoFileDirs, currentDirs } from './protodirs.ts';
+import { currentDirs, protoDirsGeneration } from './protodirs.ts';
 
 function protoFiles(dir: string, out: string[] = []): string[] {
   let names: string[];
@@ -58,7 +47,7 @@ function protoFiles(dir: string, out: string[] = []): string[] {
 
 function loadRoot(file: string): protobuf.Root {
   const dirs = currentDirs();
-  const key = dirs.join('\0');
+  const key = `${protoDirsGeneration()}\0${dirs.join('\0')}`;
   if (cachedRoot && cachedRoot.key === key) return cachedRoot.root;
   const root = new (pb().Root)();
   for (const dir of dirs) {

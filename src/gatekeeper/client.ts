@@ -9,7 +9,8 @@
 import { RegoError, formatError } from "../index.ts";
 import { isPlainObject, gvkOf, metaOf, clone, type Obj } from "./yaml.ts";
 import type { BuiltinTable } from "../rego/builtin.ts";
-import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTemplate } from "./template.ts";
+import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTemplate, type TemplateOptions } from "./template.ts";
+import { evaluateCel, CelStopped } from "./cel/driver.ts";
 import { buildConstraint, ConstraintError, isConstraint, GATOR_ENFORCEMENT_POINT, type Constraint } from "./constraint.ts";
 import { matches, matchKinds, isNamespaceObject } from "./match.ts";
 import { buildReview, ReviewError, type ReviewOptions, type BuiltReview } from "./review.ts";
@@ -65,6 +66,12 @@ export interface ClientOptions {
    * `allowHTTP`, providers may use http:// URLs (for tests; Gatekeeper requires https).
    */
   externalData?: boolean | { allowHTTP?: boolean };
+  /** Evaluate templates' K8sNativeValidation (CEL) code when present (default true), as Gatekeeper's --enable-k8s-native-validation. */
+  k8sNativeValidation?: boolean;
+  /** failurePolicy of CEL code that gives none (default "Fail"), as --default-k8s-native-validation-failure-policy. */
+  celFailurePolicy?: TemplateOptions["celFailurePolicy"];
+  /** Give CEL code the object's Namespace as namespaceObject (default true; gator passes none: false). */
+  celNamespaceObject?: boolean;
 }
 
 /** `[name] msg`, as Gatekeeper's webhook prints a denial. */
@@ -101,11 +108,15 @@ export class Client {
   private inventoryVersion = 0;
   /** The cluster's Namespaces (setNamespaces); when set, namespace lookups read it instead of data.inventory. */
   private namespaces: Map<string, Obj> | null = null;
-  private opts: Required<Omit<ClientOptions, "externalData">>;
+  private opts: Required<Omit<ClientOptions, "externalData" | "k8sNativeValidation" | "celFailurePolicy" | "celNamespaceObject">>;
+  private celNamespaceObject: boolean;
+  private templateOpts: TemplateOptions;
   readonly externalData: ExternalDataState;
 
   constructor(opts: ClientOptions = {}) {
     this.opts = { enforcementPoint: opts.enforcementPoint ?? GATOR_ENFORCEMENT_POINT, namespaceObject: opts.namespaceObject ?? true };
+    this.celNamespaceObject = opts.celNamespaceObject ?? true;
+    this.templateOpts = { k8sNativeValidation: opts.k8sNativeValidation ?? true, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) };
     const ed = opts.externalData;
     this.externalData = { providers: new Map(), cache: new Map(), allowHTTP: typeof ed === "object" && ed.allowHTTP === true };
     if (ed) this.builtins = EXTERNAL_DATA_BUILTINS;
@@ -127,7 +138,7 @@ export class Client {
 
   /** Validate and compile a ConstraintTemplate (replacing one of the same kind). Throws TemplateError. */
   addTemplate(obj: Obj, file?: string): CompiledTemplate {
-    const t = compileTemplate(obj, file, this.builtins);
+    const t = compileTemplate(obj, file, this.builtins, this.templateOpts);
     const prev = this.templates.get(t.kind);
     this.templates.set(t.kind, t);
     if (prev) {
@@ -265,7 +276,7 @@ export class Client {
   }
 
   async reviewBuilt(built: BuiltReview, eo: EvaluateOptions = {}): Promise<ReviewResponse> {
-    const nsObj = built.namespaceOverride !== undefined ? built.namespaceOverride : isNamespaceObject(built.object) ? null : this.namespace(built.namespace);
+    const nsObj: Obj | null = built.namespaceOverride !== undefined ? built.namespaceOverride : isNamespaceObject(built.object) ? null : this.namespace(built.namespace);
     const review = built.review;
     review.namespaceObject = this.opts.namespaceObject && nsObj && !isNamespaceObject(built.object) ? nsObj : {};
     const results: Violation[] = [];
@@ -285,10 +296,10 @@ export class Client {
       if (!applies) continue;
       if (eo.onConstraint) {
         const t0 = performance.now();
-        const vs = await this.evaluate(c, built, eo.deadline, eo.cancel);
+        const vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : await this.evaluate(c, built, eo.deadline, eo.cancel);
         eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
         results.push(...vs);
-      } else results.push(...(await this.evaluate(c, built, eo.deadline, eo.cancel)));
+      } else results.push(...(c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : await this.evaluate(c, built, eo.deadline, eo.cancel)));
     }
     return { review, results: sortViolations(results) };
   }
@@ -313,6 +324,35 @@ export class Client {
     if (t.inventoryVersion === this.inventoryVersion) return;
     t.engine.setData({ inventory: this.inventory });
     t.inventoryVersion = this.inventoryVersion;
+  }
+
+  /** Run one constraint's CEL (K8sNativeValidation) template against a review. */
+  private evaluateCel(c: Constraint, built: BuiltReview, nsObj: Obj | null, eo: EvaluateOptions): Violation[] {
+    const { deadline, cancel } = eo;
+    const stop = deadline !== undefined || cancel ? () => (deadline !== undefined && Date.now() >= deadline) || (!!cancel && Atomics.load(cancel, 0) !== 0) : undefined;
+    let msgs: string[];
+    try {
+      msgs = evaluateCel(
+        c.template.cel!,
+        {
+          object: built.object,
+          oldObject: built.oldObject,
+          request: built.review,
+          operation: built.operation,
+          constraint: c.object,
+          namespaceObject: !this.celNamespaceObject || isNamespaceObject(built.object) ? null : nsObj,
+        },
+        stop,
+      );
+    } catch (e) {
+      // As for Rego: past the deadline is not a policy result (the caller's failurePolicy applies).
+      if (e instanceof CelStopped) {
+        if (cancel && Atomics.load(cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
+        throw new DeadlineError(`constraint ${JSON.stringify(c.name)} (${c.kind}): eval_cancel_error: the review's deadline passed during CEL evaluation`);
+      }
+      throw e;
+    }
+    return msgs.map((m) => this.violation(c, built, m, {}));
   }
 
   /** Run one constraint's template against a review. */

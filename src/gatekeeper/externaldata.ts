@@ -14,8 +14,7 @@
 // The builtin is registered with the engine only when a Client is given providers (it is not
 // part of OPA), and reads the providers from the query's host state.
 
-import * as http from "node:http";
-import * as https from "node:https";
+import { post, type ProviderAnswer } from "./providerhttp.ts";
 import { withBuiltins, withoutBuiltins } from "../engine/index.ts";
 import { BuiltinError, type Builtin, type BuiltinContext, type BuiltinTable } from "../builtins/registry.ts";
 import { fromJS, toJS, type Value } from "../rego/value.ts";
@@ -57,60 +56,6 @@ export function parseProvider(o: Obj, allowHTTP = false): Provider {
   const timeout = spec.timeout === undefined ? 3 : Number(spec.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`Provider ${JSON.stringify(name)}: spec.timeout must be a positive number of seconds`);
   return { name, url, timeoutSeconds: timeout, caBundle: typeof spec.caBundle === "string" && spec.caBundle ? spec.caBundle : undefined };
-}
-
-export interface ProviderAnswer {
-  items: { key: string; value: unknown; error: string }[];
-  systemError: string;
-  statusCode: number;
-  idempotent: boolean;
-}
-
-/** POST a ProviderRequest; `timeoutMs` is the provider's timeout, cut to the review's remaining time. (Also used by mutation's externalData.) */
-export function post(p: Provider, keys: string[], timeoutMs: number): Promise<ProviderAnswer> {
-  const body = JSON.stringify({ apiVersion: `${PROVIDER_GROUP}/v1beta1`, kind: "ProviderRequest", request: { keys } });
-  const u = new URL(p.url);
-  const mod = u.protocol === "https:" ? https : http;
-  return new Promise((resolve) => {
-    const req = mod.request(
-      u,
-      {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) },
-        timeout: timeoutMs,
-        ...(p.caBundle ? { ca: Buffer.from(p.caBundle, "base64").toString("utf8") } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString("utf8");
-          if (status !== 200) return resolve({ items: [], systemError: `provider ${p.name} returned HTTP ${status}: ${text.slice(0, 200)}`, statusCode: status, idempotent: false });
-          try {
-            const doc = JSON.parse(text);
-            const r = doc?.response ?? {};
-            const items = Array.isArray(r.items) ? r.items : [];
-            resolve({
-              items: items.map((it: Obj) => ({ key: String(it?.key ?? ""), value: it?.value ?? null, error: typeof it?.error === "string" ? it.error : "" })),
-              systemError: typeof r.systemError === "string" ? r.systemError : "",
-              statusCode: status,
-              idempotent: r.idempotent === true,
-            });
-          } catch (e) {
-            resolve({ items: [], systemError: `provider ${p.name}: invalid response: ${(e as Error).message}`, statusCode: status, idempotent: false });
-          }
-        });
-      },
-    );
-    // The socket timeout covers idle time; the timer bounds the whole exchange.
-    const timer = setTimeout(() => req.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
-    timer.unref?.();
-    req.on("close", () => clearTimeout(timer));
-    req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-    req.on("error", (e) => resolve({ items: [], systemError: `failed to send external data request to provider ${p.name}: ${e.message}`, statusCode: 500, idempotent: false }));
-    req.end(body);
-  });
 }
 
 function externalDataImpl(args: Value[], ctx: BuiltinContext): Value | undefined {

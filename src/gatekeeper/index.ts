@@ -12,7 +12,8 @@ export { buildReview, isAdmissionReview, ReviewError } from "./review.ts";
 export type { ReviewOptions, BuiltReview } from "./review.ts";
 export { validateSchema, compileRE2, goQuote } from "./schema.ts";
 export type { FieldError, ValidationResult } from "./schema.ts";
-export { parseManifests, readManifests, manifestFiles, ManifestError, K8S_SCHEMA } from "./yaml.ts";
+export { parseManifests, ManifestError, K8S_SCHEMA } from "./yaml.ts";
+export { readManifests, manifestFiles } from "./manifestfiles.ts";
 export {
   runSuites,
   runSuite,

@@ -13,7 +13,8 @@
 import { isMutatorObject } from "./mutation/mutators.ts";
 import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { manifestFiles, parseManifests, isPlainObject, metaOf, type Obj } from "./yaml.ts";
+import { parseManifests, isPlainObject, metaOf, type Obj } from "./yaml.ts";
+import { manifestFiles } from "./manifestfiles.ts";
 import { isTemplate } from "./template.ts";
 import { isConstraint } from "./constraint.ts";
 import { isProvider } from "./externaldata.ts";

@@ -14,7 +14,8 @@
 import { gatorMutation } from "./mutation/expansion.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseManifests, readManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
+import { parseManifests, isPlainObject, ManifestError, type Obj } from "./yaml.ts";
+import { readManifests } from "./manifestfiles.ts";
 import { Client } from "./client.ts";
 import { TemplateError } from "./template.ts";
 import { ConstraintError } from "./constraint.ts";
@@ -60,6 +61,10 @@ export interface RunOptions {
    */
   run?: RegExp | string;
   verbose?: boolean;
+  /** Evaluate K8sNativeValidation (CEL) code when a template has it (default true; gator's --enable-k8s-native-validation). */
+  k8sNativeValidation?: boolean;
+  /** failurePolicy of CEL code that gives none (gator's --default-k8s-native-validation-failure-policy). */
+  celFailurePolicy?: "Fail" | "Ignore";
 }
 
 export interface Assertion {
@@ -271,7 +276,7 @@ function errMessage(e: unknown): string {
 
 const now = () => performance.now();
 
-async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult> {
+async function runTest(t: SuiteTest, dir: string, f: Filter, opts: RunOptions = {}): Promise<TestResult> {
   const res: TestResult = { name: t.name ?? "", skipped: false, runtimeMs: 0, cases: [] };
   const sel = testSelected(f, t);
   if (t.skip || !sel.run) {
@@ -282,7 +287,7 @@ async function runTest(t: SuiteTest, dir: string, f: Filter): Promise<TestResult
   try {
     // As gator's runTest: the template and the constraint are loaded first; with `invalid`, the
     // only acceptable outcome is the constraint's schema failure.
-    const client = new Client();
+    const client = new Client({ k8sNativeValidation: opts.k8sNativeValidation, celNamespaceObject: false, ...(opts.celFailurePolicy ? { celFailurePolicy: opts.celFailurePolicy } : {}) });
     let loadError: string | null = null;
     let schemaFailure = false;
     try {
@@ -418,7 +423,7 @@ export async function runSuite(s: Suite, opts: RunOptions = {}): Promise<SuiteRe
   const res: SuiteResult = { path: s.path, name: s.name, runtimeMs: 0, tests: [] };
   const start = now();
   const dir = path.dirname(path.resolve(s.path));
-  for (const t of s.tests) res.tests.push(await runTest(isPlainObject(t) ? t : {}, dir, f));
+  for (const t of s.tests) res.tests.push(await runTest(isPlainObject(t) ? t : {}, dir, f, opts));
   res.runtimeMs = now() - start;
   return res;
 }

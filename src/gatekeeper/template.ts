@@ -5,8 +5,10 @@
 // (spec.crd.spec.validation.openAPIV3Schema) and one target, admission.k8s.gatekeeper.sh, with
 // its code: the legacy `rego` + `libs` fields, or `code[]` entries of which the `Rego` engine is
 // used (`source.rego`, `source.libs`, `source.version: v1` for Rego v1; v0 otherwise).
-// `K8sNativeValidation` (CEL) code is ignored when Rego is present; a CEL-only template is
-// reported as unsupported.
+// `K8sNativeValidation` (CEL) code wins over Rego when present, with no fallback, as in
+// Gatekeeper (cel/driver.ts); with the CEL driver turned off (`k8sNativeValidation: false`,
+// `--enable-k8s-native-validation=false`) the Rego is used and a CEL-only template is reported
+// as unsupported.
 //
 // Gatekeeper's checks are applied: the name is the lowercase kind, exactly one target, a
 // `violation` partial-set rule, Rego reads only `input`, `data.inventory` and `data.lib.*`,
@@ -21,6 +23,7 @@ import type { BuiltinTable } from "../rego/builtin.ts";
 import type { Module, Term, RefTerm } from "../rego/ast.ts";
 import { isPlainObject, type Obj } from "./yaml.ts";
 import { checkSchemaShape } from "./schema.ts";
+import { celCodeOf, compileCelSource, CelSourceError, type CelTemplate, type FailurePolicy } from "./cel/driver.ts";
 import { parserErrorDetail, detailText } from "../builtins/support/parsedetail.ts";
 
 export const TARGET = "admission.k8s.gatekeeper.sh";
@@ -70,6 +73,16 @@ export interface CompiledTemplate {
   file?: string;
   /** Inventory version last copied into the engine. */
   inventoryVersion: number;
+  /** The CEL (K8sNativeValidation) code when it is the template's driver; the Rego is then not used. */
+  cel?: CelTemplate;
+}
+
+/** Driver choice for templates (Gatekeeper's --enable-k8s-native-validation and its default failure policy). */
+export interface TemplateOptions {
+  /** Evaluate K8sNativeValidation code when a template has it (default true). */
+  k8sNativeValidation?: boolean;
+  /** failurePolicy of CEL sources that give none (default "Fail"). */
+  celFailurePolicy?: FailurePolicy;
 }
 
 export function isTemplate(o: Obj): boolean {
@@ -82,8 +95,8 @@ function where(file?: string): string {
   return file ? ` (${file})` : "";
 }
 
-/** Pick the Rego source of the target, following Gatekeeper's precedence (legacy `rego` wins). */
-export function regoSourceOf(tmpl: Obj, file?: string): RegoSource {
+/** The template's one target, checked. */
+function targetOf(tmpl: Obj, file?: string): Obj {
   const name = tmpl.metadata?.name ?? "";
   const targets = tmpl.spec?.targets;
   if (!Array.isArray(targets) || targets.length !== 1) {
@@ -94,6 +107,13 @@ export function regoSourceOf(tmpl: Obj, file?: string): RegoSource {
   if (t.target !== TARGET) {
     throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: spec.targets[0].target ${JSON.stringify(t.target ?? "")} not recognized, known targets [${TARGET}]${where(file)}`, file, "spec.targets[0].target");
   }
+  return t;
+}
+
+/** Pick the Rego source of the target, following Gatekeeper's precedence (legacy `rego` wins). */
+export function regoSourceOf(tmpl: Obj, file?: string): RegoSource {
+  const name = tmpl.metadata?.name ?? "";
+  const t = targetOf(tmpl, file);
   const libsOf = (v: unknown, field: string): string[] => {
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new TemplateError(`invalid ConstraintTemplate ${JSON.stringify(name)}: ${field} must be a list of strings${where(file)}`, file, field);
@@ -119,8 +139,10 @@ export function regoSourceOf(tmpl: Obj, file?: string): RegoSource {
     return { rego: src.rego, libs: libsOf(src.libs, `${field}.libs`), version, field: `${field}.rego` };
   }
   if (engines.length > 0) {
+    // As Gatekeeper words it when no enabled driver handles the template (here: CEL-only with
+    // the CEL driver turned off).
     throw new TemplateError(
-      `ConstraintTemplate ${JSON.stringify(name)} is not supported: it has no Rego code (engines: ${engines.join(", ")}); only Rego templates can be evaluated${where(file)}`,
+      `no language driver is installed that handles this constraint template: available drivers: map[Rego:1], wanted ""`,
       file,
       "spec.targets[0].code",
       "unsupported",
@@ -225,8 +247,8 @@ export function dataPathQuery(path: string[]): string {
   return "data" + path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
 }
 
-/** Validate a template object and compile its Rego into a fresh Engine. */
-export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable = GATEKEEPER_BUILTINS): CompiledTemplate {
+/** Validate a template object and compile its code (CEL when present and enabled, else Rego into a fresh Engine). */
+export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable = GATEKEEPER_BUILTINS, opts: TemplateOptions = {}): CompiledTemplate {
   if (!isPlainObject(tmpl)) throw new TemplateError(`ConstraintTemplate must be an object${where(file)}`, file);
   if (!isTemplate(tmpl)) {
     throw new TemplateError(
@@ -256,6 +278,33 @@ export function compileTemplate(tmpl: Obj, file?: string, builtins: BuiltinTable
   const version = String(tmpl.apiVersion).split("/")[1];
   const legacySchema = version === "v1" ? validation?.legacySchema === true : validation?.legacySchema !== false;
 
+  const celCode = opts.k8sNativeValidation === false ? null : celCodeOf(tmpl);
+  if (celCode) {
+    targetOf(tmpl, file);
+    let cel: CelTemplate;
+    try {
+      cel = compileCelSource(celCode.source, opts.celFailurePolicy);
+    } catch (e) {
+      // Gatekeeper's own words, as gator prints them after "adding template".
+      if (e instanceof CelSourceError) throw new TemplateError(e.message, file, celCode.field);
+      throw e;
+    }
+    return {
+      name,
+      kind,
+      apiVersion: tmpl.apiVersion,
+      object: tmpl,
+      schema,
+      legacySchema,
+      source: { rego: "", libs: [], version: "v0", field: celCode.field },
+      engine: new Engine({ builtins }),
+      query: "",
+      packagePath: [],
+      file,
+      inventoryVersion: -1,
+      cel,
+    };
+  }
   const source = regoSourceOf(tmpl, file);
   const main = parseOrThrow("template", source.rego, source.version, name, source.field, file);
   const libs = source.libs.map((l, i) => parseOrThrow(`lib_${i}`, l, source.version, name, source.field.replace(/rego$/, `libs[${i}]`), file));

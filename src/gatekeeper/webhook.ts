@@ -183,8 +183,8 @@ function validateGatekeeperResource(snap: Snapshot, req: Obj): { code: number; m
     try {
       compileTemplate(obj, undefined, EXTERNAL_DATA_BUILTINS);
     } catch (e) {
-      // A CEL-only template is accepted, as Gatekeeper accepts it (its status reports that
-      // Portcullis cannot evaluate it).
+      // A template no enabled driver handles is left to the status to report, as Gatekeeper does
+      // (CEL-only templates are evaluated: the CEL driver is on here).
       if (e instanceof TemplateError && e.reason === "unsupported") return null;
       return { code: 422, message: (e as Error).message };
     }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cli } from "../cli/helpers.ts";
-import { readManifests } from "../../src/gatekeeper/yaml.ts";
+import { readManifests } from "../../src/gatekeeper/manifestfiles.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEPLOY = join(ROOT, "deploy");

@@ -101,28 +101,31 @@ test("parse and compile errors carry Rego locations", () => {
   throwsGator(tmpl(rego('package k8sx\nviolation[{"msg": "x"}] { nosuchfn(1) }\n')), "unable to compile modules: 1 error occurred: template:2: rego_type_error: undefined function nosuchfn", "compile");
 });
 
-test("code[]: Rego v1 source, CEL ignored beside Rego, CEL-only unsupported", () => {
+test("code[]: Rego v1 source; CEL wins over Rego unless turned off; CEL-only unsupported with CEL off", () => {
   const v1 = compileTemplate(
     tmpl([{ target: "admission.k8s.gatekeeper.sh", code: [{ engine: "Rego", source: { version: "v1", rego: 'package k8sx\nviolation contains {"msg": "x"} if { true }\n' } }] }]) as any,
   );
   assert.equal(v1.source.version, "v1");
-  const both = compileTemplate(
-    tmpl([
-      {
-        target: "admission.k8s.gatekeeper.sh",
-        code: [
-          { engine: "K8sNativeValidation", source: { validations: [{ expression: "false", message: "no" }] } },
-          { engine: "Rego", source: { rego: OK } },
-        ],
-      },
-    ]) as any,
-  );
-  assert.equal(both.source.field, "spec.targets[0].code[1].source.rego");
-  throwsTemplate(
-    tmpl([{ target: "admission.k8s.gatekeeper.sh", code: [{ engine: "K8sNativeValidation", source: { validations: [] } }] }]),
-    /ConstraintTemplate "k8sx" is not supported: it has no Rego code \(engines: K8sNativeValidation\)/,
-    "spec.targets[0].code",
-    "unsupported",
+  const bothTargets = [
+    {
+      target: "admission.k8s.gatekeeper.sh",
+      code: [
+        { engine: "K8sNativeValidation", source: { validations: [{ expression: "false", message: "no" }] } },
+        { engine: "Rego", source: { rego: OK } },
+      ],
+    },
+  ];
+  const both = compileTemplate(tmpl(bothTargets) as any);
+  assert.equal(both.source.field, "spec.targets[0].code[0].source");
+  assert.ok(both.cel);
+  const regoOnly = compileTemplate(tmpl(bothTargets) as any, undefined, undefined, { k8sNativeValidation: false });
+  assert.equal(regoOnly.source.field, "spec.targets[0].code[1].source.rego");
+  assert.equal(regoOnly.cel, undefined);
+  const celOnly = tmpl([{ target: "admission.k8s.gatekeeper.sh", code: [{ engine: "K8sNativeValidation", source: { validations: [] } }] }]);
+  assert.ok(compileTemplate(celOnly as any).cel);
+  assert.throws(
+    () => compileTemplate(celOnly as any, undefined, undefined, { k8sNativeValidation: false }),
+    (e: any) => e.reason === "unsupported" && e.field === "spec.targets[0].code" && /no language driver is installed that handles this constraint template: available drivers: map\[Rego:1\], wanted ""/.test(e.message),
   );
   // The legacy rego field wins over code[] (as in Gatekeeper).
   const legacy = compileTemplate(tmpl([{ target: "admission.k8s.gatekeeper.sh", rego: OK, code: [{ engine: "Rego", source: { rego: 'package k8sx\nviolation[{"msg": "y"}] { true }\n' } }] }]) as any);

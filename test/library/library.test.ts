@@ -131,76 +131,198 @@ const D = "examples/library/dockerfile/";
 // The verdict table: what each corpus file reports, per document and (extra) combined.
 const EXPECTED: Record<string, Expected> = {
   // Kubernetes
-  [`${K}good-deployment-complete.yaml`]: {},
-  [`${K}good-pod-scrape-opt-out.yaml`]: {},
-  [`${K}good-statefulset-acknowledged.yaml`]: {},
-  [`${K}cross-file-pdb-and-networkpolicy.yaml`]: {},
-  [`${K}cross-file-deployment.yaml`]: {
-    combined: { deny: ["K8S-017 Deployment/catalog"], warn: ["K8S-016 Deployment/catalog"] },
-  },
-  [`${K}bad-privileged-container.yaml`]: { deny: ["K8S-001 Deployment/api"] },
-  [`${K}bad-privilege-escalation-allowed.yaml`]: { deny: ["K8S-002 Deployment/api"] },
-  [`${K}bad-runs-as-root.yaml`]: { deny: ["K8S-003 Deployment/api", "K8S-003 Deployment/api"] },
-  [`${K}bad-writable-root-filesystem.yaml`]: { deny: ["K8S-004 Deployment/api"] },
-  [`${K}bad-missing-resource-requests-and-limits.yaml`]: {
-    deny: ["K8S-005 Deployment/api", "K8S-006 Deployment/api", "K8S-006 Deployment/api"],
-  },
-  [`${K}bad-missing-probes.yaml`]: { warn: ["K8S-007 Deployment/api", "K8S-008 Deployment/api"] },
-  [`${K}bad-image-latest-and-unapproved-registry.yaml`]: {
-    deny: ["K8S-009 Deployment/api", "K8S-010 Deployment/api", "K8S-010 Deployment/api"],
-  },
-  [`${K}bad-missing-required-labels.yaml`]: {
-    deny: [
-      "K8S-011 Deployment/api", "K8S-011 Namespace/shop",
-      "K8S-012 Deployment/api", "K8S-012 Namespace/shop",
-      "K8S-013 Deployment/api", "K8S-013 Namespace/shop",
+  [`${K}bad-availability-probes-spread-strategy.yaml`]: {
+    deny: ["K8S-051 Deployment/search"],
+    warn: [
+      "K8S-049 Deployment/search", "K8S-050 Deployment/search", "K8S-054 Deployment/search",
+      "K8S-055 Deployment/search", "K8S-084 Deployment/search"
     ],
-  },
-  [`${K}bad-default-namespace.yaml`]: {
-    deny: [
-      "K8S-014 Deployment/api", "K8S-014 Deployment/worker",
-      "K8S-014 NetworkPolicy/api", "K8S-014 NetworkPolicy/worker",
-      "K8S-014 PodDisruptionBudget/api", "K8S-014 PodDisruptionBudget/worker",
-    ],
-  },
-  [`${K}bad-production-single-replica.yaml`]: { deny: ["K8S-015 Deployment/api"] },
-  [`${K}bad-production-namespace-replicas-combined.yaml`]: { combined: { deny: ["K8S-015 Deployment/ledger"] } },
-  [`${K}bad-missing-pdb-and-networkpolicy.yaml`]: {
-    combined: { deny: ["K8S-017 Deployment/api", "K8S-017 Deployment/worker"], warn: ["K8S-016 Deployment/api"] },
-  },
-  [`${K}bad-missing-prometheus-annotations.yaml`]: { warn: ["K8S-018 Deployment/api", "K8S-018 Deployment/worker"] },
-  [`${K}bad-statefulset-and-pvc-unacknowledged.yaml`]: {
-    warn: ["K8S-019 StatefulSet/db", "K8S-020 PersistentVolumeClaim/uploads"],
-  },
-  [`${K}bad-persistent-volume-hostpath.yaml`]: {
-    deny: ["K8S-021 PersistentVolume/node-local-data"],
-    warn: ["K8S-020 PersistentVolume/node-local-data"],
-  },
-  [`${K}bad-host-namespaces-and-hostpath.yaml`]: {
-    deny: [
-      "K8S-021 Deployment/api", "K8S-022 Deployment/api", "K8S-023 Deployment/api",
-      "K8S-024 Deployment/api", "K8S-027 Deployment/api",
-    ],
+    combined: { deny: ["K8S-017 Deployment/search"], warn: ["K8S-016 Deployment/search"] },
   },
   [`${K}bad-capabilities-added-not-dropped.yaml`]: {
     deny: ["K8S-025 Deployment/api", "K8S-025 Deployment/api", "K8S-026 Deployment/api"],
   },
-  [`${K}bad-seccomp-unconfined.yaml`]: { deny: ["K8S-028 Deployment/api"] },
-  [`${K}bad-secret-in-env-value.yaml`]: { deny: ["K8S-029 Deployment/api"] },
   [`${K}bad-cronjob-insecure.yaml`]: {
     deny: [
       "K8S-002 CronJob/report", "K8S-003 CronJob/report", "K8S-003 CronJob/report",
       "K8S-004 CronJob/report", "K8S-005 CronJob/report", "K8S-005 CronJob/report",
       "K8S-006 CronJob/report", "K8S-006 CronJob/report", "K8S-010 CronJob/report",
       "K8S-011 CronJob/report", "K8S-012 CronJob/report", "K8S-013 CronJob/report",
-      "K8S-014 CronJob/report", "K8S-025 CronJob/report", "K8S-026 CronJob/report",
-      "K8S-028 CronJob/report", "K8S-029 CronJob/report",
+      "K8S-014 CronJob/report", "K8S-014 ServiceAccount/report", "K8S-025 CronJob/report",
+      "K8S-026 CronJob/report", "K8S-028 CronJob/report", "K8S-029 CronJob/report"
+    ],
+    warn: [
+      "K8S-033 CronJob/report", "K8S-033 CronJob/report", "K8S-049 CronJob/report",
+      "K8S-049 CronJob/report"
     ],
     combined: { deny: ["K8S-017 CronJob/report"] },
+  },
+  [`${K}bad-default-namespace.yaml`]: {
+    deny: [
+      "K8S-014 Deployment/api", "K8S-014 Deployment/worker", "K8S-014 NetworkPolicy/api",
+      "K8S-014 NetworkPolicy/worker", "K8S-014 PodDisruptionBudget/api",
+      "K8S-014 PodDisruptionBudget/worker", "K8S-014 ServiceAccount/api",
+      "K8S-014 ServiceAccount/worker"
+    ],
+  },
+  [`${K}bad-exemption-without-reason.yaml`]: {
+    deny: ["K8S-004 Deployment/legacy-cache", "K8S-086 Deployment/legacy-cache"],
+    combined: { deny: ["K8S-017 Deployment/legacy-cache"], warn: ["K8S-016 Deployment/legacy-cache"] },
+  },
+  [`${K}bad-host-namespaces-and-hostpath.yaml`]: {
+    deny: [
+      "K8S-021 Deployment/api", "K8S-022 Deployment/api", "K8S-023 Deployment/api",
+      "K8S-024 Deployment/api", "K8S-027 Deployment/api", "K8S-041 Deployment/api"
+    ],
+    warn: ["K8S-040 Deployment/api"],
+  },
+  [`${K}bad-hpa-pdb-and-references.yaml`]: {
+    deny: ["K8S-080 PodDisruptionBudget/checkout"],
+    warn: ["K8S-074 HorizontalPodAutoscaler/checkout"],
+    combined: { warn: [
+        "K8S-075 Deployment/checkout", "K8S-076 HorizontalPodAutoscaler/payments",
+        "K8S-079 Deployment/checkout", "K8S-081 PodDisruptionBudget/payments"
+      ] },
+  },
+  [`${K}bad-image-latest-and-unapproved-registry.yaml`]: {
+    deny: ["K8S-009 Deployment/api", "K8S-010 Deployment/api", "K8S-010 Deployment/api"],
   },
   [`${K}bad-list-privileged-without-networkpolicy.yaml`]: {
     deny: ["K8S-001 Deployment/api", "K8S-017 Deployment/api"],
   },
+  [`${K}bad-missing-pdb-and-networkpolicy.yaml`]: {
+    combined: { deny: ["K8S-017 Deployment/api", "K8S-017 Deployment/worker"], warn: ["K8S-016 Deployment/api", "K8S-078 NetworkPolicy/worker"] },
+  },
+  [`${K}bad-missing-probes.yaml`]: {
+    warn: ["K8S-007 Deployment/api", "K8S-008 Deployment/api"],
+  },
+  [`${K}bad-missing-prometheus-annotations.yaml`]: {
+    warn: ["K8S-018 Deployment/api", "K8S-018 Deployment/worker"],
+  },
+  [`${K}bad-missing-required-labels.yaml`]: {
+    deny: [
+      "K8S-011 Deployment/api", "K8S-011 Namespace/shop", "K8S-012 Deployment/api",
+      "K8S-012 Namespace/shop", "K8S-013 Deployment/api", "K8S-013 Namespace/shop"
+    ],
+    combined: { warn: ["K8S-085 Namespace/shop", "K8S-085 Namespace/shop"] },
+  },
+  [`${K}bad-missing-resource-requests-and-limits.yaml`]: {
+    deny: ["K8S-005 Deployment/api", "K8S-006 Deployment/api", "K8S-006 Deployment/api"],
+    warn: ["K8S-049 Deployment/api"],
+  },
+  [`${K}bad-persistent-volume-hostpath.yaml`]: {
+    deny: ["K8S-021 PersistentVolume/node-local-data"],
+    warn: ["K8S-020 PersistentVolume/node-local-data"],
+  },
+  [`${K}bad-pod-hardening.yaml`]: {
+    deny: [
+      "K8S-034 Deployment/agent", "K8S-034 Deployment/agent", "K8S-035 Deployment/agent",
+      "K8S-036 Deployment/agent", "K8S-037 Deployment/agent", "K8S-038 Deployment/agent",
+      "K8S-039 Deployment/win"
+    ],
+    warn: ["K8S-033 Deployment/agent", "K8S-033 Deployment/agent"],
+    combined: { deny: ["K8S-017 Deployment/agent", "K8S-017 Deployment/win"], warn: ["K8S-016 Deployment/agent", "K8S-016 Deployment/win"] },
+  },
+  [`${K}bad-ports-and-pull-policy.yaml`]: {
+    deny: ["K8S-047 Deployment/gateway"],
+    warn: ["K8S-032 Deployment/gateway", "K8S-048 Deployment/gateway"],
+    combined: { deny: ["K8S-017 Deployment/gateway"], warn: ["K8S-016 Deployment/gateway"] },
+  },
+  [`${K}bad-privilege-escalation-allowed.yaml`]: {
+    deny: ["K8S-002 Deployment/api"],
+  },
+  [`${K}bad-privileged-container.yaml`]: {
+    deny: ["K8S-001 Deployment/api"],
+  },
+  [`${K}bad-production-namespace-replicas-combined.yaml`]: {
+    combined: { deny: ["K8S-015 Deployment/ledger"], warn: ["K8S-085 Namespace/payments", "K8S-085 Namespace/payments"] },
+  },
+  [`${K}bad-production-single-replica.yaml`]: {
+    deny: ["K8S-015 Deployment/api"],
+  },
+  [`${K}bad-rbac.yaml`]: {
+    deny: [
+      "K8S-067 ClusterRole/ops", "K8S-067 ClusterRole/ops", "K8S-067 ClusterRole/ops",
+      "K8S-069 ClusterRole/ops", "K8S-069 ClusterRole/ops", "K8S-071 ClusterRoleBinding/ops-admin",
+      "K8S-072 RoleBinding/public-read"
+    ],
+    warn: [
+      "K8S-068 ClusterRole/ops", "K8S-068 ClusterRole/ops", "K8S-070 ClusterRole/ops",
+      "K8S-070 ClusterRole/ops", "K8S-070 ClusterRole/ops", "K8S-070 ClusterRole/ops",
+      "K8S-073 ClusterRole/ops", "K8S-073 ClusterRole/ops", "K8S-073 ClusterRole/ops",
+      "K8S-073 ClusterRole/ops"
+    ],
+  },
+  [`${K}bad-runs-as-root.yaml`]: {
+    deny: ["K8S-003 Deployment/api", "K8S-003 Deployment/api"],
+    warn: ["K8S-033 Deployment/api"],
+  },
+  [`${K}bad-seccomp-unconfined.yaml`]: {
+    deny: ["K8S-028 Deployment/api"],
+  },
+  [`${K}bad-secret-in-env-value.yaml`]: {
+    deny: ["K8S-029 Deployment/api"],
+    warn: ["K8S-046 Deployment/api"],
+  },
+  [`${K}bad-service-accounts-and-secret-env.yaml`]: {
+    warn: [
+      "K8S-043 Deployment/legacy", "K8S-044 Deployment/legacy", "K8S-045 Deployment/billing",
+      "K8S-046 Deployment/billing"
+    ],
+    combined: { deny: ["K8S-017 Deployment/billing", "K8S-017 Deployment/legacy"], warn: ["K8S-016 Deployment/billing", "K8S-016 Deployment/legacy"] },
+  },
+  [`${K}bad-services-and-ingress.yaml`]: {
+    deny: ["K8S-064 Service/web-external", "K8S-065 Ingress/web", "K8S-066 Ingress/web"],
+    warn: ["K8S-062 Service/web-nodeport", "K8S-063 Service/web-public"],
+    combined: { warn: ["K8S-077 Service/orders", "K8S-078 NetworkPolicy/orders"] },
+  },
+  [`${K}bad-statefulset-and-pvc-unacknowledged.yaml`]: {
+    warn: ["K8S-019 StatefulSet/db", "K8S-020 PersistentVolumeClaim/uploads"],
+    combined: { warn: ["K8S-059 StatefulSet/db"] },
+  },
+  [`${K}bad-volumes-runtime-socket-and-host-etc.yaml`]: {
+    deny: [
+      "K8S-021 Deployment/collector", "K8S-021 Deployment/collector", "K8S-041 Deployment/collector",
+      "K8S-042 Deployment/collector"
+    ],
+    warn: [
+      "K8S-040 Deployment/collector", "K8S-040 Deployment/collector", "K8S-040 Deployment/collector"
+    ],
+    combined: { deny: ["K8S-017 Deployment/collector"], warn: ["K8S-016 Deployment/collector"] },
+  },
+  [`${K}bad-workload-hygiene.yaml`]: {
+    deny: [
+      "K8S-009 Deployment/tiller-deploy", "K8S-052 Deployment/mismatch", "K8S-053 Deployment/dupenv",
+      "K8S-060 Deployment/sysapp", "K8S-061 Deployment/old-api", "K8S-082 ConfigMap/settings",
+      "K8S-083 Deployment/tiller-deploy"
+    ],
+    warn: [
+      "K8S-056 CronJob/nightly", "K8S-057 Job/migrate", "K8S-058 Pod/debug",
+      "K8S-059 StatefulSet/cache"
+    ],
+    combined: { deny: [
+        "K8S-017 CronJob/nightly", "K8S-017 Deployment/dupenv", "K8S-017 Deployment/mismatch",
+        "K8S-017 Deployment/old-api", "K8S-017 Deployment/sysapp", "K8S-017 Deployment/tiller-deploy",
+        "K8S-017 Job/migrate", "K8S-017 Pod/debug", "K8S-017 StatefulSet/cache"
+      ], warn: [
+        "K8S-016 Deployment/dupenv", "K8S-016 Deployment/mismatch", "K8S-016 Deployment/old-api",
+        "K8S-016 Deployment/sysapp", "K8S-016 Deployment/tiller-deploy", "K8S-016 StatefulSet/cache"
+      ] },
+  },
+  [`${K}bad-writable-root-filesystem.yaml`]: {
+    deny: ["K8S-004 Deployment/api"],
+  },
+  [`${K}cross-file-deployment.yaml`]: {
+    combined: { deny: ["K8S-017 Deployment/catalog"], warn: ["K8S-016 Deployment/catalog"] },
+  },
+  [`${K}cross-file-pdb-and-networkpolicy.yaml`]: {
+    combined: { warn: ["K8S-078 NetworkPolicy/catalog", "K8S-081 PodDisruptionBudget/catalog"] },
+  },
+  [`${K}good-deployment-complete.yaml`]: {},
+  [`${K}good-exemption-with-reason.yaml`]: {},
+  [`${K}good-pod-scrape-opt-out.yaml`]: {},
+  [`${K}good-rbac-least-privilege.yaml`]: {},
+  [`${K}good-statefulset-acknowledged.yaml`]: {},
   // Dockerfiles
   [`${D}good-multistage-distroless.Dockerfile`]: {},
   [`${D}good-alpine-service.Dockerfile`]: {},
@@ -227,6 +349,8 @@ const CONFIGURED: { file: string; data: string; deny?: string[]; warn?: string[]
   { file: `${D}bad-no-healthcheck-digest-required.Dockerfile`, data: "require-digests.yaml", deny: ["DF-003"], warn: ["DF-008"] },
   { file: `${D}good-alpine-service.Dockerfile`, data: "require-digests.yaml" },
   { file: `${K}good-deployment-complete.yaml`, data: "require-digests.yaml", deny: ["K8S-030 Deployment/web"] },
+  { file: `${K}good-deployment-complete.yaml`, data: "golden-images.yaml", deny: ["K8S-031 Deployment/web"] },
+  { file: `${K}bad-privileged-container.yaml`, data: "exemptions.yaml", deny: ["K8S-086 Deployment/api"] },
   { file: `${D}bad-unapproved-registry.Dockerfile`, data: "acme-organization.yaml" },
   { file: `${D}good-multistage-distroless.Dockerfile`, data: "golden-base-images.yaml" },
   { file: `${D}good-alpine-service.Dockerfile`, data: "golden-base-images.yaml", deny: ["DF-045"] },

@@ -5,7 +5,8 @@
 // Offline (`-f`), data.inventory holds the objects of the Config's spec.sync.syncOnly kinds,
 // or every object given when there is no Config (as `gator test` does).
 
-import { readManifests, gvkOf, type Obj } from "../yaml.ts";
+import { gvkOf, type Obj } from "../yaml.ts";
+import { readManifests } from "../manifestfiles.ts";
 import type { GatekeeperObjects } from "../state.ts";
 import { runAudit, AuditError, type AuditSummary, type ReportViolation, type AuditLogEvent } from "./audit.ts";
 import { ManifestLister, type Lister } from "./lister.ts";

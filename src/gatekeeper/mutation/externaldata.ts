@@ -7,7 +7,8 @@
 // failurePolicy: Fail (the mutation fails), Ignore (the original value stays), UseDefault.
 
 import { isPlainObject } from "../yaml.ts";
-import { post, type Provider } from "../externaldata.ts";
+import type { Provider } from "../externaldata.ts";
+import { post } from "../providerhttp.ts";
 
 export type DataSource = "ValueAtLocation" | "Username";
 export type FailurePolicy = "UseDefault" | "Ignore" | "Fail";

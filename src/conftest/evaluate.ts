@@ -1,0 +1,378 @@
+// `portcullis test`'s evaluation model on policies and inputs already loaded (no file access, so
+// the browser playground runs it too): the namespaces to check, each namespace's deny/violation/
+// warn rules, exceptions, and one CheckResult per namespace and input with conftest's success
+// counting. ./runner.ts loads the files and calls runChecks.
+
+import type { Engine, RawResult } from "../rego/engine.ts";
+import { RegoError } from "../rego/errors.ts";
+import { classifyStage } from "../rego/strict.ts";
+import type { Module, Location } from "../rego/ast.ts";
+import { RSet, isObject, isNumber, numberText, objectGet, objectEntries, type Value } from "../rego/value.ts";
+import type { CheckResult, Result, ResultLocation } from "../output/types.ts";
+import { goString } from "../gotext/plainjson.ts";
+import { goDuration } from "../gotext/duration.ts";
+import { BufferTracer, prettyTrace } from "../rego/trace.ts";
+import { BuiltinErrorCollector, COLLECTOR_KEY } from "./builtinerrors.ts";
+import { ConftestError } from "./errors.ts";
+import { globToRegExp, hasGlobMeta } from "./glob.ts";
+
+/** What runChecks reads of `portcullis test`'s options. */
+export interface RunOptions {
+  /** Namespaces or globs (default ["main"]). */
+  namespaces?: string[];
+  allNamespaces?: boolean;
+  /** Evaluation deadline per query, in milliseconds (default DEFAULT_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** Record each query's evaluation trace (--trace): CheckResult.queries[].traces. */
+  trace?: boolean;
+  /**
+   * The built-in library is being run: each document is checked with one query over every
+   * namespace (so the library's shared helpers are computed once per document, not once per
+   * rule), and each namespace's `exempted` set is reported as exceptions (library/README.md).
+   */
+  library?: boolean;
+}
+
+/** `portcullis test`'s default evaluation deadline per query (--timeout changes it). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+const FAILURE = /^(deny|violation)(_[a-zA-Z0-9]+)*$/;
+const WARNING = /^warn(_[a-zA-Z0-9]+)*$/;
+
+export function isFailureRule(name: string): boolean {
+  return FAILURE.test(name);
+}
+export function isWarningRule(name: string): boolean {
+  return WARNING.test(name);
+}
+
+/** The name an exception refers to: the rule name without its deny/violation/warn prefix. */
+export function exceptionName(rule: string): string {
+  return rule.replace(/^(deny|violation|warn)_?/, "");
+}
+
+export interface LoadedPolicies {
+  engine: Engine;
+  modules: Module[];
+}
+
+/** Every package of the modules, in module order, each once. */
+export function moduleNamespaces(modules: Module[]): string[] {
+  const out: string[] = [];
+  for (const m of modules) {
+    const ns = packageName(m);
+    if (!out.includes(ns)) out.push(ns);
+  }
+  return out;
+}
+
+function packageName(m: Module): string {
+  return m.package.terms
+    .slice(1)
+    .map((t) => (t.type === "string" ? t.value : t.type === "var" ? t.name : "?"))
+    .join(".");
+}
+
+/** The namespaces to check, as conftest chooses them. */
+export function resolveNamespaces(modules: Module[], patterns: string[], all: boolean): string[] {
+  const known = moduleNamespaces(modules);
+  if (all) return known;
+  if (!patterns.some(hasGlobMeta)) return patterns;
+  const res = patterns.map((p) => {
+    try {
+      return globToRegExp(p);
+    } catch (e) {
+      throw new ConftestError(`filter namespaces: match pattern ${goString(p)}: ${(e as Error).message}`);
+    }
+  });
+  return known.filter((ns) => res.some((re) => re.test(ns)));
+}
+
+interface RuleSet {
+  names: string[];
+  /** Definitions of those rules (default rules included). */
+  definitions: number;
+}
+
+/** The deny/violation/warn rules of a namespace, in module order. */
+export function namespaceRules(modules: Module[], ns: string): RuleSet {
+  const names: string[] = [];
+  let definitions = 0;
+  for (const m of modules) {
+    if (packageName(m) !== ns) continue;
+    for (const r of m.rules) {
+      if (r.head.kind === "function" || r.head.ref.length !== 1) continue;
+      const head = r.head.ref[0];
+      if (head.type !== "var") continue;
+      const name = head.name;
+      if (!isFailureRule(name) && !isWarningRule(name)) continue;
+      definitions++;
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  return { names, definitions };
+}
+
+export interface Config {
+  /** The name results carry (the path, "-" for stdin, "Combined"). */
+  filename: string;
+  /** data.conftest.file for this input. */
+  file: { name: string; dir: string };
+  /** The documents checked one at a time. */
+  documents: unknown[];
+}
+
+const isTimeout = (e: RegoError) => e.errors.length === 1 && e.code === "eval_cancel_error" && /^timed out/.test(e.errors[0].message);
+
+/** Run the checks: one CheckResult per namespace and config (namespaces outermost). */
+export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: RunOptions): Promise<CheckResult[]> {
+  const { engine, modules } = loaded;
+  const namespaces = resolveNamespaces(modules, o.namespaces ?? ["main"], o.allNamespaces ?? false);
+  const baseData = engine.getData();
+  const results: CheckResult[] = [];
+  const ruleSets = new Map<string, RuleSet>();
+  if (o.library && !o.trace) return runBatched(engine, modules, namespaces, baseData, configs, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  for (const ns of namespaces) {
+    let rules = ruleSets.get(ns);
+    if (!rules) ruleSets.set(ns, (rules = namespaceRules(modules, ns)));
+    for (const config of configs) {
+      engine.setData(withFile(baseData, config.file));
+      const result: CheckResult = { filename: config.filename, namespace: ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
+      for (const doc of config.documents) await checkDocument(engine, ns, rules, doc, result, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, !!o.trace);
+      results.push(result);
+    }
+  }
+  engine.setData(baseData);
+  return results;
+}
+
+/**
+ * The library's evaluation: per document one query whose bindings are, per namespace and rule,
+ * the exception count, the rule's value and the namespace's `exempted` set. Results are what
+ * checkDocument gives for the same policies (same order, same counts), plus the exemptions.
+ */
+async function runBatched(engine: Engine, modules: Module[], namespaces: string[], baseData: Value, configs: Config[], timeoutMs: number): Promise<CheckResult[]> {
+  const plan = namespaces.map((ns, i) => ({ ns, rules: namespaceRules(modules, ns), exempted: hasDocumentRule(modules, ns, "exempted") ? `x${i}` : undefined }));
+  const exprs: string[] = [];
+  const ruleVars = plan.map((p, i) =>
+    p.rules.names.map((rule, j) => {
+      const v = { exc: `e${i}_${j}`, val: `r${i}_${j}`, rule, query: `data.${p.ns}.${rule}` };
+      exprs.push(`${v.exc} := count([1 | data.${p.ns}.exception[_][_] == ${goString(exceptionName(rule))}])`);
+      exprs.push(`${v.val} := [v | v := data.${p.ns}.${rule}]`);
+      return v;
+    }),
+  );
+  for (const p of plan) if (p.exempted) exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`);
+  const query = exprs.join("; ");
+  const results: CheckResult[][] = plan.map(() => []);
+  for (const config of configs) {
+    engine.setData(withFile(baseData, config.file));
+    const perNs: CheckResult[] = plan.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] }));
+    const docs = config.documents;
+    for (let d = 0; d < docs.length; d++) {
+      const doc = docs[d];
+      // A checked document is not needed again: let it be collected (a 50 MB input is ~85k of them).
+      docs[d] = undefined;
+      const scratch: CheckResult = { filename: config.filename, namespace: "", successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
+      const row = (await evalRows(engine, query, doc, scratch, timeoutMs, false, `the built-in library (document ${d + 1} of ${config.filename})`))[0];
+      if (row === undefined) throw new ConftestError(`query rule: check: query rule: the library's query has no result`);
+      const bindings = row.bindings;
+      const outputs = scratch.queries!.flatMap((q) => q.outputs ?? []);
+      plan.forEach((p, i) => {
+        const result = perNs[i];
+        if (outputs.length && i === 0) result.queries!.push({ query, outputs });
+        let passes = 0;
+        let counted = 0;
+        for (const v of ruleVars[i]) {
+          const excCount = Number(bindings.get(v.exc));
+          const failure = isFailureRule(v.rule);
+          const vals = bindings.get(v.val);
+          for (const value of Array.isArray(vals) ? vals : []) {
+            if (excCount > 0) continue;
+            const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
+            if (!items || items.length === 0) {
+              passes++;
+              continue;
+            }
+            for (const item of items) {
+              let r: Result | undefined;
+              if (typeof item === "string") r = { msg: item, metadata: { query: v.query } };
+              else if (isObject(item)) r = objectResult(item, v.query);
+              if (r === undefined) continue;
+              if (r.msg === "") {
+                passes++;
+                continue;
+              }
+              counted++;
+              (failure ? result.failures : result.warnings).push(r);
+            }
+          }
+          for (let k = 0; k < excCount; k++) result.exceptions.push({ msg: `data.${p.ns}.exception[_][_] == ${goString(exceptionName(v.rule))}` });
+          counted += excCount;
+        }
+        // The library's per-finding exemptions (an annotation or a settings entry with a reason).
+        const ex = p.exempted ? bindings.get(p.exempted) : undefined;
+        for (const value of Array.isArray(ex) ? ex : []) {
+          const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : [];
+          for (const item of items) {
+            if (!isObject(item)) continue;
+            result.exceptions.push(objectResult(item, `data.${p.ns}.exempted`));
+            counted++;
+          }
+        }
+        result.successes += Math.max(passes, p.rules.definitions - counted);
+      });
+    }
+    perNs.forEach((r, i) => results[i].push(r));
+  }
+  engine.setData(baseData);
+  return results.flat();
+}
+
+/** Does the namespace define a rule (not a function) of that name? */
+function hasDocumentRule(modules: Module[], ns: string, name: string): boolean {
+  return modules.some(
+    (m) => packageName(m) === ns && m.rules.some((r) => r.head.kind !== "function" && r.head.ref.length === 1 && r.head.ref[0].type === "var" && r.head.ref[0].name === name),
+  );
+}
+
+function withFile(base: Value, file: { name: string; dir: string }): unknown {
+  const root: Record<string, unknown> = {};
+  if (isObject(base)) for (const [k, v] of objectEntries(base)) if (typeof k === "string") root[k] = v;
+  const prev = isObject(base) ? objectGet(base, "conftest") : undefined;
+  const conftest: Record<string, unknown> = {};
+  if (prev !== undefined && isObject(prev)) for (const [k, v] of objectEntries(prev)) if (typeof k === "string") conftest[k] = v;
+  conftest.file = { name: file.name, dir: file.dir };
+  root.conftest = conftest;
+  return root;
+}
+
+async function evalQuery(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<Value[]> {
+  return (await evalRows(engine, query, input, result, timeoutMs, trace)).map((r) => r.expressions[0]);
+}
+
+/** `label` names the query in error messages (the library's batched query is long). */
+async function evalRows(engine: Engine, query: string, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean, label = query): Promise<RawResult[]> {
+  const outputs: string[] = [];
+  const print = (line: string, loc?: Location) => outputs.push(loc ? `${loc.file}:${loc.row}: ${line}` : line);
+  let rows;
+  const tracer = trace ? new BufferTracer() : undefined;
+  // Filled only on an engine with the collecting table (--show-builtin-errors).
+  const collector = new BuiltinErrorCollector();
+  try {
+    rows = await engine.queryRaw(query, { input, print, timeoutMs, tracer, host: { [COLLECTOR_KEY]: collector } });
+  } catch (e) {
+    if (e instanceof RegoError && isTimeout(e)) {
+      // Worded here, where the limit and the flag that sets it are known (conftest has none).
+      throw new ConftestError(`query rule: check: query rule: ${label}: evaluation exceeded the --timeout of ${goDuration(timeoutMs * 1e6)} (raise --timeout or fix the policy)`);
+    }
+    if (e instanceof RegoError) throw new ConftestError(`query rule: check: query rule: ${e.message}`);
+    throw e;
+  }
+  if (collector.errors.length) throw new ConftestError(`query rule: check: query rule: ${collector.text()}`);
+  // conftest prints OPA's trace of each query (PrettyTrace: no locations).
+  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
+  return rows;
+}
+
+/** Does a query's value carry a message (a string or an object's `msg` in a collection)? conftest's --trace colours such a query's header red. */
+function hasMessage(v: Value): boolean {
+  const items = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : [];
+  return items.some((x) => (typeof x === "string" ? x !== "" : isObject(x) && typeof objectGet(x, "msg") === "string" && objectGet(x, "msg") !== ""));
+}
+
+async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<void> {
+  let passes = 0;
+  let counted = 0;
+  for (const rule of rules.names) {
+    const excQuery = `data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}`;
+    const excRows = await evalQuery(engine, excQuery, input, result, timeoutMs, trace);
+    // Only true solutions count (a false comparison is not an exception).
+    const exceptions: Result[] = excRows.filter((v) => v === true).map(() => ({ msg: excQuery }));
+    const query = `data.${ns}.${rule}`;
+    const rows = await evalQuery(engine, query, input, result, timeoutMs, trace);
+    const failure = isFailureRule(rule);
+    for (const value of rows) {
+      if (exceptions.length > 0) continue;
+      const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
+      if (!items || items.length === 0) {
+        passes++;
+        continue;
+      }
+      for (const item of items) {
+        let r: Result | undefined;
+        if (typeof item === "string") r = { msg: item, metadata: { query } };
+        else if (isObject(item)) r = objectResult(item, query);
+        if (r === undefined) continue;
+        if (r.msg === "") {
+          passes++;
+          continue;
+        }
+        counted++;
+        (failure ? result.failures : result.warnings).push(r);
+      }
+    }
+    counted += exceptions.length;
+    result.exceptions.push(...exceptions);
+  }
+  result.successes += Math.max(passes, rules.definitions - counted);
+}
+
+function objectResult(item: Value, query: string): Result {
+  const msg = isObject(item) ? objectGet(item, "msg") : undefined;
+  if (typeof msg !== "string") throw new ConftestError(`query rule: check: query rule: new result: "msg" field must be present and a string`);
+  const metadata: Record<string, unknown> = {};
+  for (const [k, v] of objectEntries(item as never)) {
+    if (k === "msg" || k === "_loc") continue;
+    metadata[typeof k === "string" ? k : String(k)] = v;
+  }
+  metadata.query = query;
+  const loc = resultLocation(isObject(item) ? objectGet(item, "_loc") : undefined);
+  return loc ? { msg, loc, metadata } : { msg, metadata };
+}
+
+/**
+ * conftest's Location from a result's `_loc`: an object whose `file` is a string and whose
+ * `line` is a number (kept as its text); none when it is not an object or has neither.
+ */
+function resultLocation(v: Value | undefined): ResultLocation | undefined {
+  if (v === undefined || !isObject(v)) return undefined;
+  const file = objectGet(v, "file");
+  const line = objectGet(v, "line");
+  const loc: ResultLocation = {};
+  if (typeof file === "string" && file !== "") loc.file = file;
+  if (line !== undefined && isNumber(line)) loc.line = numberText(line);
+  return loc.file === undefined && loc.line === undefined ? undefined : loc;
+}
+
+/**
+ * OPA's compiler stops after the first stage that has errors (undefined functions come before
+ * unsafe variables, which come before type errors): only that stage's errors are reported.
+ */
+export function earliestStage(e: RegoError): RegoError {
+  const stages = e.errors.map((x) => classifyStage(x));
+  const first = Math.min(...stages);
+  const kept = e.errors.filter((_, i) => stages[i] === first);
+  return kept.length === e.errors.length ? e : new RegoError(kept);
+}
+
+const CHECKED_RULE = /^(deny|violation|warn)(_[a-zA-Z0-9]+)*$/;
+
+/**
+ * conftest's refusal of `deny[msg] if { … }` in Rego v1: without `contains` that defines an
+ * object (`deny[msg]` is `true`), not the set of messages the author meant. A deny, violation or
+ * warn rule whose head is a ref of several parts with the value `true` is reported with its file
+ * and line (the first such rule).
+ */
+export function problematicIf(modules: Module[]): string | null {
+  for (const m of modules) {
+    for (const r of m.rules) {
+      const h = r.head;
+      if (h.kind !== "single" || h.ref.length < 2 || h.ref[0].type !== "var" || !CHECKED_RULE.test(h.ref[0].name)) continue;
+      if (h.value?.type === "boolean" && h.value.value === true) {
+        return `rule is using 'if' keyword without 'contains' keyword: rule in ${m.file} at line ${h.loc.row}`;
+      }
+    }
+  }
+  return null;
+}

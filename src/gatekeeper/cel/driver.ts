@@ -1,0 +1,312 @@
+// The K8sNativeValidation driver: a template's CEL code (spec.targets[0].code[] entry with
+// `engine: K8sNativeValidation`) compiled and evaluated as Gatekeeper's k8scel driver does, on
+// Kubernetes' ValidatingAdmissionPolicy validator:
+//
+//   source.validations[]   {expression, message, messageExpression}: a violation for each
+//                          expression that is not true, with the message chosen as Kubernetes
+//                          chooses it (messageExpression's string, else message, else
+//                          "failed expression: <expression>"), trimmed
+//   source.variables[]     {name, expression}: `variables.<name>`, evaluated on first use and
+//                          shared by the expressions of one review; Gatekeeper adds
+//                          `variables.params` (the constraint's spec.parameters, or null) and
+//                          `variables.anyObject` (object, or oldObject on DELETE)
+//   source.matchCondition[] {name, expression}: the review is skipped unless all are true
+//   source.failurePolicy   Fail (default; --default-k8s-native-validation-failure-policy) or
+//                          Ignore: what an expression error or a compile error becomes — a
+//                          violation carrying the error text, or nothing
+// Bindings: object (null on DELETE), oldObject, request (the admission request, without the
+// objects), params (the whole constraint), namespaceObject (the object's Namespace, metadata,
+// spec and status only, or null).
+//
+// Cost: each expression may spend PER_CALL_LIMIT (1,000,000), and all the expressions of one
+// review together the same budget, as Gatekeeper passes Kubernetes' per-call limit as the
+// review's budget.
+
+export { CelStopped } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, type CelProgram, type Declarations } from "./engine.ts";
+import { isPlainObject, type Obj } from "../yaml.ts";
+
+export const ENGINE = "K8sNativeValidation";
+const RESERVED_PREFIX = "gatekeeper_internal_";
+/** Longest message a messageExpression may produce (Kubernetes' limit, bytes). */
+export const MAX_MESSAGE_BYTES = 5 * 1024;
+/** Kubernetes' cost budget for match conditions. */
+const MATCH_CONDITION_BUDGET = 2_500_000;
+
+export type FailurePolicy = "Fail" | "Ignore";
+
+/** gator's complaint about a --default-k8s-native-validation-failure-policy value, or null when it is valid. */
+export function celFailurePolicyError(v: string | undefined): string | null {
+  if (v === undefined || v === "Fail" || v === "Ignore") return null;
+  return `invalid default K8sNativeValidation failure policy: invalid failure policy: unrecognized failure policy: ${v}`;
+}
+
+/** An invalid K8sNativeValidation source: Gatekeeper refuses the template. */
+export class CelSourceError extends Error {}
+
+interface Compiled {
+  text: string;
+  program?: CelProgram;
+  error?: string;
+}
+
+interface CompiledValidation {
+  expression: Compiled;
+  message: string;
+  messageExpression?: Compiled;
+}
+
+export interface CelTemplate {
+  validations: CompiledValidation[];
+  variables: { name: string; expr: Compiled }[];
+  matchConditions: { name: string; expr: Compiled }[];
+  failurePolicy: FailurePolicy;
+}
+
+export interface CelReviewInput {
+  object: Obj | null;
+  oldObject: Obj | null;
+  /** The admission request (input.review as built for Rego). */
+  request: Obj;
+  operation: string;
+  /** The whole constraint. */
+  constraint: Obj;
+  namespaceObject: Obj | null;
+}
+
+/** The K8sNativeValidation entry of a template's code, if any (Gatekeeper takes the first). */
+export function celCodeOf(tmpl: Obj): { source: unknown; field: string } | null {
+  const targets = tmpl.spec?.targets;
+  if (!Array.isArray(targets) || targets.length !== 1 || !isPlainObject(targets[0])) return null;
+  const code = targets[0].code;
+  if (!Array.isArray(code)) return null;
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i];
+    if (isPlainObject(c) && c.engine === ENGINE) return { source: c.source, field: `spec.targets[0].code[${i}].source` };
+  }
+  return null;
+}
+
+/** The fields of Kubernetes' typed `request` variable. */
+const REQUEST_FIELDS = new Set(["kind", "resource", "subResource", "requestKind", "requestResource", "requestSubResource", "name", "namespace", "operation", "userInfo", "object", "oldObject", "dryRun", "options"]);
+
+/** What validations, message expressions and match conditions may use (not `params`: only variables see it). */
+function declarations(variableNames: string[], withParams: boolean): Declarations {
+  const vars = new Set(["object", "oldObject", "request", "namespaceObject", "variables"]);
+  if (withParams) vars.add("params");
+  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]) };
+}
+
+function compileOne(text: string, decl?: Declarations): Compiled {
+  try {
+    return { text, program: compile(text, decl) };
+  } catch (e) {
+    if (e instanceof CelCompileError) return { text, error: `compilation failed: ${e.message}` };
+    throw e;
+  }
+}
+
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+
+/**
+ * Check and compile a K8sNativeValidation source. Invalid sources (reserved variable names, an
+ * unknown failure policy, a source that is not an object) throw CelSourceError; expressions that
+ * do not compile are kept and reported at review time, as Gatekeeper does.
+ */
+export function compileCelSource(source: unknown, defaultFailurePolicy: FailurePolicy = "Fail"): CelTemplate {
+  if (!isPlainObject(source)) throw new CelSourceError("could not recognize the type");
+  const list = (v: unknown, field: string): Obj[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.some((x) => !isPlainObject(x))) throw new CelSourceError(`${field} must be a list of objects`);
+    return v as Obj[];
+  };
+  const mcs = list(source.matchCondition, "matchCondition");
+  for (const m of mcs) {
+    const name = str(m.name);
+    if (name.startsWith(RESERVED_PREFIX)) throw new CelSourceError(`invalid match condition: ${name} is not a valid match condition; cannot have "${RESERVED_PREFIX}" as a prefix`);
+  }
+  const vars = list(source.variables, "variables");
+  for (const v of vars) {
+    const name = str(v.name);
+    if (name.startsWith(RESERVED_PREFIX)) throw new CelSourceError(`invalid variable definition: ${name} is not a valid variable; cannot have "${RESERVED_PREFIX}" as a prefix`);
+    if (name === "params") throw new CelSourceError(`invalid variable definition: ${name} an invalid variable name, "params" is a reserved keyword`);
+    if (name === "anyObject") throw new CelSourceError(`invalid variable definition: ${name} an invalid variable name, "anyObject" is a reserved keyword`);
+  }
+  // Gatekeeper's own variables come first (anyObject, then params); each variable sees those before it.
+  const defs = [
+    { name: "anyObject", expression: `has(request.operation) && request.operation == "DELETE" && object == null ? oldObject : object` },
+    { name: "params", expression: "!has(params.spec) ? null : !has(params.spec.parameters) ? null: params.spec.parameters" },
+    ...vars.map((v) => ({ name: str(v.name), expression: str(v.expression) })),
+  ];
+  const allNames = defs.map((d) => d.name);
+  const variables = defs.map((d, i) => ({ name: d.name, expr: compileOne(d.expression, declarations(allNames.slice(0, i), true)) }));
+  const decl = declarations(allNames, false);
+  const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl) }));
+  let failurePolicy: FailurePolicy;
+  if (source.failurePolicy === undefined || source.failurePolicy === null) failurePolicy = defaultFailurePolicy;
+  else if (source.failurePolicy === "Fail" || source.failurePolicy === "Ignore") failurePolicy = source.failurePolicy;
+  else throw new CelSourceError(`invalid failure policy: unrecognized failure policy: ${String(source.failurePolicy)}`);
+  const validations = list(source.validations, "validations").map((v) => ({
+    expression: compileOne(str(v.expression), decl),
+    message: str(v.message),
+    ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl) } : {}),
+  }));
+  return { validations, variables, matchConditions, failurePolicy };
+}
+
+/** The request as Kubernetes binds it: the admission request without its objects, zero-valued optional fields left out. */
+function requestOf(review: Obj): Obj {
+  const r: Obj = {};
+  const kind = isPlainObject(review.kind) ? review.kind : {};
+  const resource = isPlainObject(review.resource) ? review.resource : {};
+  r.kind = { group: str(kind.group), version: str(kind.version), kind: str(kind.kind) };
+  r.resource = { group: str(resource.group), version: str(resource.version), resource: str(resource.resource) };
+  if (str(review.subResource)) r.subResource = review.subResource;
+  r.requestKind = isPlainObject(review.requestKind) ? review.requestKind : r.kind;
+  r.requestResource = isPlainObject(review.requestResource) ? review.requestResource : r.resource;
+  if (str(review.requestSubResource) || str(review.subResource)) r.requestSubResource = str(review.requestSubResource) || str(review.subResource);
+  if (str(review.name)) r.name = review.name;
+  if (str(review.namespace)) r.namespace = review.namespace;
+  r.operation = str(review.operation);
+  const ui = isPlainObject(review.userInfo) ? review.userInfo : {};
+  const userInfo: Obj = {};
+  if (str(ui.username)) userInfo.username = ui.username;
+  if (str(ui.uid)) userInfo.uid = ui.uid;
+  if (Array.isArray(ui.groups) && ui.groups.length) userInfo.groups = ui.groups;
+  if (isPlainObject(ui.extra) && Object.keys(ui.extra).length) userInfo.extra = ui.extra;
+  r.userInfo = userInfo;
+  r.dryRun = review.dryRun === true;
+  if (isPlainObject(review.options) && Object.keys(review.options).length) r.options = review.options;
+  return r;
+}
+
+/** A Namespace as Kubernetes exposes it to CEL: metadata (selected fields), spec and status. */
+function namespaceOf(ns: Obj | null): Obj | null {
+  if (!ns || !isPlainObject(ns)) return null;
+  const m = isPlainObject(ns.metadata) ? ns.metadata : {};
+  const meta: Obj = {};
+  for (const k of ["name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "finalizers"]) {
+    if (m[k] !== undefined && m[k] !== null && m[k] !== "") meta[k] = m[k];
+  }
+  if (!("creationTimestamp" in meta)) meta.creationTimestamp = null;
+  return { metadata: meta, spec: isPlainObject(ns.spec) ? ns.spec : {}, status: isPlainObject(ns.status) ? ns.status : {} };
+}
+
+class BudgetExceeded extends Error {}
+
+const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no further validation rules will be run";
+
+/**
+ * Review one object against a constraint of a CEL template: the messages of the violations
+ * (Kubernetes' deny decisions, which include errors under failurePolicy Fail). `stop` is asked
+ * now and then whether to give up (the review's deadline): CelStopped is thrown then.
+ */
+export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
+  const op = input.operation;
+  const seen = new WeakMap<object, unknown>();
+  const bindings: Record<string, unknown> = {
+    object: op === "DELETE" ? null : toCelInput(input.object, seen),
+    oldObject: toCelInput(input.oldObject, seen),
+    request: toCelInput(requestOf(input.request), seen),
+    params: toCelInput(input.constraint, seen),
+    namespaceObject: toCelInput(namespaceOf(input.namespaceObject), seen),
+  };
+  // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
+  // Variables are charged to the expression that first reads them, as Kubernetes charges them.
+  const run = (c: Compiled, budget: { left: number }): unknown => {
+    if (c.error) throw new CelEvalError(`compilation error: ${c.error}`);
+    const m = new CostMeter(Math.min(PER_CALL_LIMIT, budget.left), stop);
+    try {
+      return c.program!.eval(bindings, m);
+    } catch (e) {
+      if (m.exceeded) throw new BudgetExceeded(BUDGET_MESSAGE);
+      throw e;
+    } finally {
+      budget.left -= m.used;
+    }
+  };
+  const varDefs = new Map(t.variables.map((v) => [v.name, v.expr]));
+  bindings.variables = lazyMap(
+    t.variables.map((v) => v.name),
+    (name) => {
+      const c = varDefs.get(name)!;
+      if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);
+      try {
+        return c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
+      } catch (e) {
+        if (e instanceof CelEvalError) throw new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
+        throw e;
+      }
+    },
+  );
+  const onError = (msg: string): string[] => (t.failurePolicy === "Fail" ? [msg] : []);
+
+  // Match conditions: any false skips the review; errors (without a false) follow failurePolicy.
+  if (t.matchConditions.length) {
+    const mb = { left: MATCH_CONDITION_BUDGET };
+    const errors: string[] = [];
+    for (const mc of t.matchConditions) {
+      try {
+        if (run(mc.expr, mb) === false) return [];
+      } catch (e) {
+        if (e instanceof BudgetExceeded) return onError(e.message);
+        if (!(e instanceof CelEvalError)) throw e;
+        errors.push(evalErrorText(mc.expr, e));
+      }
+    }
+    if (errors.length) return onError(errors.length === 1 ? errors[0] : `[${errors.join(", ")}]`);
+  }
+
+  const budget = { left: PER_CALL_LIMIT };
+  const results: { ok: boolean; error?: string }[] = [];
+  for (const v of t.validations) {
+    try {
+      results.push({ ok: run(v.expression, budget) === true });
+    } catch (e) {
+      if (e instanceof BudgetExceeded) return onError(e.message);
+      if (!(e instanceof CelEvalError)) throw e;
+      results.push({ ok: false, error: evalErrorText(v.expression, e) });
+    }
+  }
+  const out: string[] = [];
+  let messageBudgetError: string | null = null;
+  for (let i = 0; i < t.validations.length; i++) {
+    const v = t.validations[i];
+    const r = results[i];
+    if (r.error !== undefined) {
+      out.push(...onError(r.error));
+      continue;
+    }
+    if (r.ok) continue;
+    if (messageBudgetError !== null) {
+      out.push(...onError(`failed messageExpression: ${messageBudgetError}`));
+      continue;
+    }
+    let message = "";
+    if (v.messageExpression) {
+      try {
+        const m = run(v.messageExpression, budget);
+        if (typeof m === "string") {
+          message = m.trim();
+          if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES || message.includes("\n")) message = "";
+        }
+      } catch (e) {
+        if (e instanceof BudgetExceeded) {
+          messageBudgetError = e.message;
+          out.push(...onError(`failed messageExpression: ${messageBudgetError}`));
+          continue;
+        }
+        if (!(e instanceof CelEvalError)) throw e;
+      }
+    }
+    if (message === "" && v.message !== "") message = v.message.trim();
+    if (message === "") message = `failed expression: ${v.expression.text.trim()}`;
+    out.push(message);
+  }
+  return out;
+}
+
+function evalErrorText(c: Compiled, e: CelEvalError): string {
+  if (e.message.startsWith("compilation error: ")) return e.message;
+  return `expression '${c.text}' resulted in error: ${e.message}`;
+}

@@ -1,0 +1,702 @@
+// The CEL engine of K8sNativeValidation templates: @bufbuild/cel (loaded on first use) with the
+// Kubernetes libraries of k8slib.ts, Go-compatible RE2 regular expressions (src/builtins/re2.ts,
+// linear time), a runtime cost meter, and the compile-time checks of cel-go that need no types:
+// undeclared references, unknown functions, regex literals, homogeneous literals.
+//
+// Cost. cel-go charges every evaluation step and stops an expression past its limit with
+// "operation cancelled: actual cost limit exceeded". Here every function or operator call costs
+// 1 plus a tenth of the size of its string, bytes, list and map arguments (cel-go's charge for
+// size-dependent functions), and every iteration of a comprehension (all, exists, map, filter,
+// …) costs 1: the same order of growth as cel-go's figures, not the same numbers. The meter of
+// the current evaluation is module state: evaluation is synchronous, so only one runs at a time.
+
+import { lazyRequire } from "../../lazy.ts";
+import { re2Tester, RegexSyntaxError, getRegex } from "../../builtins/re2.ts";
+import { formatFloat } from "../../gotext/fmt.ts";
+import type * as CelModule from "@bufbuild/cel";
+import type * as CelExtModule from "@bufbuild/cel/ext";
+import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { k8sLibraries, type CelLib } from "./k8slib.ts";
+
+const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
+const celExt = lazyRequire<typeof CelExtModule>("@bufbuild/cel/ext");
+
+/** Kubernetes' per-expression runtime cost limit (celconfig.PerCallLimit). */
+export const PER_CALL_LIMIT = 1_000_000;
+/** Longest expression accepted (characters); longer ones are compile errors. */
+export const MAX_EXPRESSION_LENGTH = 100_000;
+/** Deepest nesting of the parsed expression accepted; deeper ones are compile errors. */
+export const MAX_EXPRESSION_DEPTH = 250;
+
+export const COST_LIMIT_MESSAGE = "operation cancelled: actual cost limit exceeded";
+
+/** Thrown inside an evaluation when its cost passes the limit. */
+class CostLimitExceeded extends Error {
+  constructor() {
+    super(COST_LIMIT_MESSAGE);
+  }
+}
+
+/** Thrown out of an evaluation whose caller's deadline passed or who went away (stop() said so). */
+export class CelStopped extends Error {
+  constructor() {
+    super("evaluation stopped: deadline exceeded or caller cancelled");
+  }
+}
+
+/**
+ * A per-evaluation cost meter. `stop`, when given, is asked every 1,024 charges whether the
+ * evaluation must end now (the review's deadline, a cancelled request).
+ */
+export class CostMeter {
+  used = 0;
+  exceeded = false;
+  stopped = false;
+  private calls = 0;
+  constructor(
+    public readonly limit: number,
+    private readonly stop?: () => boolean,
+  ) {}
+  charge(n: number): void {
+    this.used += n;
+    if (this.used > this.limit) {
+      this.exceeded = true;
+      throw new CostLimitExceeded();
+    }
+    if (this.stop && (++this.calls & 1023) === 0 && this.stop()) {
+      this.stopped = true;
+      throw new CelStopped();
+    }
+  }
+}
+
+let meter: CostMeter | null = null;
+
+/** The meter of the evaluation in progress (variables read inside an expression charge it). */
+export function currentMeter(): CostMeter | null {
+  return meter;
+}
+
+function sizeCost(v: unknown): number {
+  if (typeof v === "string") return v.length;
+  if (v instanceof Uint8Array) return v.length;
+  const c = celMod();
+  if (c.isCelList(v) || c.isCelMap(v)) return (v as { size: number }).size;
+  return 0;
+}
+
+function charge(target: unknown, args: unknown[]): void {
+  if (!meter) return;
+  let size = target === undefined ? 0 : sizeCost(target);
+  for (const a of args) size += sizeCost(a);
+  meter.charge(1 + Math.ceil(size / 10));
+}
+
+/** The name of the function the comprehension rewrite calls once per iteration. */
+const TICK = "portcullis.tick";
+
+export class CelCompileError extends Error {}
+
+export interface CelProgram {
+  source: string;
+  /** Evaluate with top-level bindings; returns the CEL value or throws CelEvalError. */
+  eval(bindings: Record<string, unknown>, m: CostMeter): unknown;
+}
+
+/** An evaluation error, with cel-go's wording where it differs from @bufbuild/cel's. */
+export class CelEvalError extends Error {
+  constructor(
+    message: string,
+    public readonly costExceeded = false,
+  ) {
+    super(message);
+  }
+}
+
+interface Env {
+  env: CelModule.CelEnv;
+}
+
+let envCache: Env | null = null;
+
+/** The environment: the standard library, strings, the Kubernetes libraries, metered calls. */
+function environment(): Env {
+  if (envCache) return envCache;
+  const c = celMod();
+  const libs: CelLib = k8sLibraries(c);
+  const tick = c.celFunc(TICK, [c.CelScalar.DYN], c.CelScalar.DYN, (v: unknown) => {
+    meter?.charge(1);
+    return v as never;
+  });
+  const keys = c.celFunc(KEYS, [c.CelScalar.DYN], c.listType(c.CelScalar.DYN), (x: unknown) => {
+    if (c.isCelList(x)) return Array.from({ length: (x as { size: number }).size }, (_, i) => BigInt(i)) as never;
+    if (c.isCelMap(x)) return Array.from((x as ReadonlyMap<unknown, unknown>).keys()) as never;
+    throw new Error("no such overload");
+  });
+  const mapInsert = c.celFunc(MAP_INSERT, [c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), c.CelScalar.DYN, c.CelScalar.DYN], c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), (m: unknown, k: unknown, v: unknown) => {
+    const out = new Map((m as ReadonlyMap<unknown, unknown>).entries());
+    if (out.has(k)) throw new Error(`insert failed: key ${String(k)} already exists`);
+    out.set(k, v);
+    return out as never;
+  });
+  const mapMerge = c.celFunc(MAP_MERGE, [c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), c.mapType(c.CelScalar.DYN, c.CelScalar.DYN)], c.mapType(c.CelScalar.DYN, c.CelScalar.DYN), (m: unknown, n: unknown) => {
+    const out = new Map((m as ReadonlyMap<unknown, unknown>).entries());
+    for (const [k, v] of (n as ReadonlyMap<unknown, unknown>).entries()) {
+      if (out.has(k)) throw new Error(`insert failed: key ${String(k)} already exists`);
+      out.set(k, v);
+    }
+    return out as never;
+  });
+  const has = c.celFunc(HAS, [c.CelScalar.DYN, c.CelScalar.STRING], c.CelScalar.BOOL, (x: unknown, f: string) => {
+    if (c.isCelMap(x)) {
+      for (const k of (x as ReadonlyMap<unknown, unknown>).keys()) if (k === f) return true;
+      return false;
+    }
+    const msg = (x as { message?: Record<string, unknown> } | null)?.message;
+    if (msg && typeof msg === "object") return Object.hasOwn(msg, f) && msg[f] !== undefined;
+    // cel-go answers false for a value that has no fields (a string, a number, a list).
+    return false;
+  });
+  const base = c.celEnv({
+    funcs: [...celExt().strings, ...libs.funcs, tick, keys, mapInsert, mapMerge, has],
+    registry: libs.registry,
+    re2: {
+      compile(pattern: string) {
+        return re2Tester(pattern);
+      },
+    },
+  });
+  // Meter every call: wrap the resolver's function groups.
+  const inner = base.funcs as unknown as { find(name: string): Group | undefined; [Symbol.iterator](): Iterator<unknown> };
+  type Group = { name: string; call(id: number, target: unknown, args: unknown[]): unknown; [Symbol.iterator](): Iterator<unknown> };
+  const groups = new Map<string, Group | undefined>();
+  const funcs = {
+    ...inner,
+    [Symbol.iterator]: () => inner[Symbol.iterator](),
+    find(name: string) {
+      if (groups.has(name)) return groups.get(name);
+      const g = inner.find(name);
+      const w = g && name !== TICK
+        ? {
+            name: g.name,
+            [Symbol.iterator]: () => g[Symbol.iterator](),
+            call(id: number, target: unknown, args: unknown[]) {
+              charge(target, args);
+              // cel-go's string(double) is Go's strconv.FormatFloat(x, 'g', -1, 64).
+              if (name === "string" && target === undefined && args.length === 1 && typeof args[0] === "number") return formatFloat(args[0], "g", -1);
+              return g.call(id, target, args);
+            },
+          }
+        : g;
+      groups.set(name, w);
+      return w;
+    },
+  };
+  const env = Object.create(Object.getPrototypeOf(base), Object.getOwnPropertyDescriptors(base)) as CelModule.CelEnv;
+  Object.defineProperty(env, "funcs", { get: () => funcs });
+  envCache = { env };
+  return envCache;
+}
+
+// ---- AST rewrites ----------------------------------------------------------------------------
+
+type AnyExpr = Expr & { exprKind: { case: string | undefined; value: any } };
+
+function depthOf(e: AnyExpr | undefined, d: number): number {
+  if (!e) return d;
+  if (d > MAX_EXPRESSION_DEPTH) return d;
+  const k = e.exprKind;
+  let max = d;
+  const sub = (x: AnyExpr | undefined) => {
+    if (x) max = Math.max(max, depthOf(x, d + 1));
+  };
+  switch (k.case) {
+    case "selectExpr":
+      sub(k.value.operand);
+      break;
+    case "callExpr":
+      sub(k.value.target);
+      for (const a of k.value.args) sub(a);
+      break;
+    case "listExpr":
+      for (const a of k.value.elements) sub(a);
+      break;
+    case "structExpr":
+      for (const en of k.value.entries) {
+        if (en.keyKind?.case === "mapKey") sub(en.keyKind.value);
+        sub(en.value);
+      }
+      break;
+    case "comprehensionExpr":
+      for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) sub(k.value[f]);
+      break;
+  }
+  return max;
+}
+
+// ---- two-variable comprehensions (cel-go's TwoVarComprehensions, in Kubernetes since 1.32) ----
+// @bufbuild/cel parses `l.all(i, v, p)` as a plain call; it is expanded here into comprehensions
+// over portcullis.keys(l) (list indexes, or map keys) whose second variable is bound to l[i] by a
+// one-step comprehension (accumulator v, initial value l[i], result p).
+
+const KEYS = "portcullis.keys";
+/** has(m.f) as cel-go tests it: the key is present (a null value counts as present). */
+const HAS = "portcullis.has";
+const MAP_INSERT = "portcullis.mapInsert";
+const MAP_MERGE = "portcullis.mapMerge";
+const ACCU = "@result";
+
+type Mk = { id: () => bigint };
+const mkExpr = (m: Mk, kind: string, value: Record<string, unknown>, typeName: string): AnyExpr =>
+  ({ $typeName: "cel.expr.Expr", id: m.id(), exprKind: { case: kind, value: { $typeName: typeName, ...value } } }) as unknown as AnyExpr;
+const mkIdent = (m: Mk, name: string) => mkExpr(m, "identExpr", { name }, "cel.expr.Expr.Ident");
+const mkCall = (m: Mk, fn: string, args: AnyExpr[], target?: AnyExpr) => mkExpr(m, "callExpr", { function: fn, args, ...(target ? { target } : {}) }, "cel.expr.Expr.Call");
+const mkConst = (m: Mk, c: { case: string; value: unknown }) => mkExpr(m, "constExpr", { constantKind: c }, "cel.expr.Constant");
+const mkList = (m: Mk, elements: AnyExpr[]) => mkExpr(m, "listExpr", { elements, optionalIndices: [] }, "cel.expr.Expr.CreateList");
+const mkMap = (m: Mk) => mkExpr(m, "structExpr", { messageName: "", entries: [] }, "cel.expr.Expr.CreateStruct");
+const mkFold = (m: Mk, iterVar: string, iterRange: AnyExpr, accuInit: AnyExpr, loopCondition: AnyExpr, loopStep: AnyExpr, result: AnyExpr, accuVar = ACCU) =>
+  mkExpr(m, "comprehensionExpr", { iterVar, iterVar2: "", iterRange, accuVar, accuInit, loopCondition, loopStep, result }, "cel.expr.Expr.Comprehension");
+
+/** `body` with `v` bound to `init`. */
+const mkBind = (m: Mk, v: string, init: AnyExpr, body: AnyExpr) => mkFold(m, "#unused", mkList(m, []), init, mkConst(m, { case: "boolValue", value: false }), mkIdent(m, v), body, v);
+
+/** The expansion of a two-variable macro call, or null when the call is not one. */
+function twoVarMacro(call: { function: string; target?: AnyExpr; args: AnyExpr[] }, m: Mk): AnyExpr | null {
+  const t = call.target;
+  const a = call.args;
+  if (!t || a.length < 3 || a[0].exprKind.case !== "identExpr" || a[1].exprKind.case !== "identExpr") return null;
+  const i: string = a[0].exprKind.value.name;
+  const v: string = a[1].exprKind.value.name;
+  if (i === v) throw new CelCompileError(`${call.function}(): the two variables must have different names`);
+  // Each use of the target gets its own copy of the expression (ids are not shared).
+  const target = () => structuredClone(t);
+  const at = () => mkCall(m, "_[_]", [target(), mkIdent(m, i)]);
+  const bound = (e: AnyExpr) => mkBind(m, v, at(), e);
+  const keys = mkCall(m, KEYS, [target()]);
+  const accu = () => mkIdent(m, ACCU);
+  const T = (b: boolean) => mkConst(m, { case: "boolValue", value: b });
+  switch (call.function) {
+    case "all":
+      if (a.length !== 3) return null;
+      return mkFold(m, i, keys, T(true), mkCall(m, "@not_strictly_false", [accu()]), mkCall(m, "_&&_", [accu(), bound(a[2])]), accu());
+    case "exists":
+      if (a.length !== 3) return null;
+      return mkFold(m, i, keys, T(false), mkCall(m, "@not_strictly_false", [mkCall(m, "!_", [accu()])]), mkCall(m, "_||_", [accu(), bound(a[2])]), accu());
+    case "existsOne":
+    case "exists_one": {
+      if (a.length !== 3) return null;
+      const one = mkConst(m, { case: "int64Value", value: 1n });
+      const step = mkCall(m, "_?_:_", [bound(a[2]), mkCall(m, "_+_", [accu(), one]), accu()]);
+      return mkFold(m, i, keys, mkConst(m, { case: "int64Value", value: 0n }), T(true), step, mkCall(m, "_==_", [accu(), mkConst(m, { case: "int64Value", value: 1n })]));
+    }
+    case "transformList": {
+      if (a.length !== 3 && a.length !== 4) return null;
+      const add = mkCall(m, "_+_", [accu(), mkList(m, [bound(a[a.length - 1])])]);
+      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), add, accu()]) : add;
+      return mkFold(m, i, keys, mkList(m, []), T(true), step, accu());
+    }
+    case "transformMap":
+    case "transformMapEntry": {
+      if (a.length !== 3 && a.length !== 4) return null;
+      const fn = call.function === "transformMap" ? MAP_INSERT : MAP_MERGE;
+      const insert = call.function === "transformMap" ? mkCall(m, fn, [accu(), mkIdent(m, i), bound(a[a.length - 1])]) : mkCall(m, fn, [accu(), bound(a[a.length - 1])]);
+      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), insert, accu()]) : insert;
+      return mkFold(m, i, keys, mkMap(m), T(true), step, accu());
+    }
+  }
+  return null;
+}
+
+/** A tick call around every comprehension's loop condition (its cost: one per iteration). */
+function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
+  if (!e) return;
+  const k = e.exprKind;
+  switch (k.case) {
+    case "selectExpr":
+      rewrite(k.value.operand, nextId);
+      if (k.value.testOnly) {
+        const field: string = k.value.field;
+        e.exprKind = mkCall({ id: nextId }, HAS, [k.value.operand, mkConst({ id: nextId }, { case: "stringValue", value: field })]).exprKind as never;
+      }
+      return;
+    case "callExpr": {
+      const call = k.value;
+      const t = call.target as AnyExpr | undefined;
+      const expanded = twoVarMacro(call, { id: nextId });
+      if (expanded) {
+        e.exprKind = expanded.exprKind;
+        rewrite(e, nextId);
+        return;
+      }
+      rewrite(t, nextId);
+      for (const a of call.args) rewrite(a as AnyExpr, nextId);
+      return;
+    }
+    case "listExpr":
+      for (const a of k.value.elements) rewrite(a, nextId);
+      return;
+    case "structExpr":
+      for (const en of k.value.entries) {
+        if (en.keyKind?.case === "mapKey") rewrite(en.keyKind.value, nextId);
+        rewrite(en.value, nextId);
+      }
+      return;
+    case "comprehensionExpr": {
+      const c = k.value;
+      for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) rewrite(c[f], nextId);
+      const cond = c.loopCondition;
+      c.loopCondition = {
+        $typeName: "cel.expr.Expr",
+        id: nextId(),
+        exprKind: { case: "callExpr", value: { $typeName: "cel.expr.Expr.Call", function: TICK, args: [cond] } },
+      };
+      return;
+    }
+  }
+}
+
+function maxId(e: AnyExpr | undefined): bigint {
+  if (!e || typeof e !== "object") return 0n;
+  let m = typeof e.id === "bigint" ? e.id : 0n;
+  const visit = (x: unknown) => {
+    if (x && typeof x === "object") {
+      if ((x as AnyExpr).exprKind) {
+        const v = maxId(x as AnyExpr);
+        if (v > m) m = v;
+      } else if (Array.isArray(x)) for (const y of x) visit(y);
+      else for (const y of Object.values(x)) visit(y);
+    }
+  };
+  visit(e.exprKind?.value);
+  return m;
+}
+
+/** "ERROR: <input>:1:5: message" as cel-go prints a parse error. */
+function parseErrorText(err: Error): string {
+  const m = /^(?:syntax error: )?<input>:(\d+):(\d+): (.*)$/s.exec(err.message);
+  if (m) return `ERROR: <input>:${m[1]}:${m[2]}: Syntax error: ${m[3]}`;
+  return `ERROR: <input>: Syntax error: ${err.message}`;
+}
+
+/** What an expression may refer to: its variables, and the fields of the typed ones. */
+export interface Declarations {
+  /** Top-level variable names (object, request, …). */
+  vars: ReadonlySet<string>;
+  /** For typed variables (variables, request): the fields that exist. */
+  fields?: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
+const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes"]);
+
+/** cel-go's report of an error at an offset: "ERROR: <input>:L:C: msg" with the line and a caret. */
+function errorAt(source: string, offset: number, msg: string): string {
+  const before = source.slice(0, offset);
+  const line = before.split("\n").length;
+  const lineStart = before.lastIndexOf("\n") + 1;
+  const col = Array.from(source.slice(lineStart, offset)).length + 1;
+  const text = source.slice(lineStart).split("\n")[0];
+  return `ERROR: <input>:${line}:${col}: ${msg}\n | ${text}\n | ${".".repeat(col - 1)}^`;
+}
+
+/** Undeclared references and unknown fields of typed variables, as cel-go's checker reports them. */
+const CONST_TYPES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null_type" };
+const TWO_VAR_MACROS = new Set(["all", "exists", "existsOne", "exists_one", "transformList", "transformMap", "transformMapEntry"]);
+
+function checkReferences(root: AnyExpr, source: string, positions: Record<string, number>, decl: Declarations, qualifiedFuncs: ReadonlySet<string>, funcNames: ReadonlySet<string>): string[] {
+  const errs: { at: number; text: string }[] = [];
+  const exempt = new Set<AnyExpr>();
+  const pos = (e: AnyExpr) => positions[String(e.id)] ?? 0;
+  const qname = (e: AnyExpr | undefined): string | null => {
+    if (!e) return null;
+    if (e.exprKind.case === "identExpr") return e.exprKind.value.name;
+    if (e.exprKind.case === "selectExpr" && !e.exprKind.value.testOnly) {
+      const p = qname(e.exprKind.value.operand);
+      return p === null ? null : `${p}.${e.exprKind.value.field}`;
+    }
+    return null;
+  };
+  const visit = (e: AnyExpr | undefined, scope: ReadonlySet<string>): void => {
+    if (!e) return;
+    const k = e.exprKind;
+    switch (k.case) {
+      case "identExpr": {
+        const n: string = k.value.name;
+        if (!scope.has(n) && !decl.vars.has(n) && !TYPE_IDENTS.has(n)) errs.push({ at: pos(e), text: errorAt(source, pos(e), `undeclared reference to '${n}' (in container '')`) });
+        return;
+      }
+      case "selectExpr": {
+        const op = k.value.operand as AnyExpr;
+        if (op.exprKind.case === "identExpr" && !scope.has(op.exprKind.value.name)) {
+          const fields = decl.fields?.get(op.exprKind.value.name);
+          if (fields && decl.vars.has(op.exprKind.value.name) && !fields.has(k.value.field)) {
+            errs.push({ at: pos(e), text: errorAt(source, pos(e), `undefined field '${k.value.field}'`) });
+            return;
+          }
+        }
+        visit(op, scope);
+        return;
+      }
+      case "callExpr": {
+        const fn: string = k.value.function;
+        const t = k.value.target as AnyExpr | undefined;
+        const args = k.value.args as AnyExpr[];
+        if (fn === HAS && args[0]?.exprKind.case === "identExpr" && !scope.has(args[0].exprKind.value.name)) {
+          const fields = decl.fields?.get(args[0].exprKind.value.name);
+          const field = args[1]?.exprKind.value.constantKind?.value as string;
+          if (fields && decl.vars.has(args[0].exprKind.value.name) && !fields.has(field)) {
+            errs.push({ at: pos(e), text: errorAt(source, pos(e), `undefined field '${field}'`) });
+            return;
+          }
+        }
+        const q = qname(t);
+        const qualified = q !== null && !scope.has(q.split(".")[0]) && qualifiedFuncs.has(`${q}.${fn}`);
+        if (!qualified) visit(t, scope);
+        if (!qualified && !fn.startsWith("_") && !fn.startsWith("@") && !funcNames.has(fn)) {
+          // cel-go places a member call at its "(".
+          let at = pos(e);
+          if (t) {
+            const paren = source.indexOf("(", at);
+            if (paren >= 0) at = paren;
+          }
+          if (t && TWO_VAR_MACROS.has(fn)) {
+            errs.push({ at, text: errorAt(source, at, `found no matching overload for '${fn}' with ${k.value.args.length} arguments`) });
+            return;
+          }
+          errs.push({ at, text: errorAt(source, at, `undeclared reference to '${fn}' (in container '')`) });
+        }
+        if (fn === "matches" && !qualified) {
+          const lit = (t ? args[0] : args[1]) as AnyExpr | undefined;
+          if (lit && lit.exprKind.case === "constExpr" && lit.exprKind.value.constantKind.case === "stringValue") {
+            try {
+              getRegex(lit.exprKind.value.constantKind.value);
+            } catch (err) {
+              if (!(err instanceof RegexSyntaxError)) throw err;
+              errs.push({ at: pos(lit), text: errorAt(source, pos(lit), "invalid matches argument") });
+            }
+          }
+        }
+        // cel-go exempts the argument list of format() from the homogeneity check.
+        if (fn === "format") for (const a of args) if (a.exprKind.case === "listExpr") exempt.add(a);
+        for (const a of args) visit(a, scope);
+        return;
+      }
+      case "listExpr": {
+        if (!exempt.has(e)) homogeneous(k.value.elements as AnyExpr[]);
+        for (const a of k.value.elements) visit(a, scope);
+        return;
+      }
+      case "structExpr":
+        homogeneous(k.value.entries.filter((en: any) => en.keyKind?.case === "mapKey").map((en: any) => en.keyKind.value));
+        homogeneous(k.value.entries.map((en: any) => en.value));
+        for (const en of k.value.entries) {
+          if (en.keyKind?.case === "mapKey") visit(en.keyKind.value, scope);
+          visit(en.value, scope);
+        }
+        return;
+      case "comprehensionExpr": {
+        const c = k.value;
+        visit(c.iterRange, scope);
+        visit(c.accuInit, scope);
+        const inner = new Set(scope);
+        inner.add(c.iterVar);
+        if (c.iterVar2) inner.add(c.iterVar2);
+        inner.add(c.accuVar);
+        visit(c.loopCondition, inner);
+        visit(c.loopStep, inner);
+        const res = new Set(scope);
+        res.add(c.accuVar);
+        visit(c.result, res);
+        return;
+      }
+    }
+  };
+  // Aggregate literals must be homogeneous (Kubernetes' HomogeneousAggregateLiterals): checked
+  // here for literal constants, the only elements whose types are known without a type checker.
+  function homogeneous(items: AnyExpr[]): void {
+    let first: string | null = null;
+    for (const it of items) {
+      if (!it || it.exprKind.case !== "constExpr") continue;
+      const t = CONST_TYPES[it.exprKind.value.constantKind.case as string];
+      if (!t || t === "null_type") continue;
+      if (first === null) first = t;
+      else if (t !== first) errs.push({ at: pos(it), text: errorAt(source, pos(it), `expected type '${first}' but found '${t}'`) });
+    }
+  }
+  visit(root, new Set());
+  return errs.sort((a, b) => a.at - b.at).map((x) => x.text);
+}
+
+let nameCache: { qualified: Set<string>; all: Set<string> } | null = null;
+
+/** The environment's function names: qualified ones (sets.contains) and all. */
+function functionNames(): { qualified: Set<string>; all: Set<string> } {
+  if (nameCache) return nameCache;
+  const { env } = environment();
+  const qualified = new Set<string>();
+  const all = new Set<string>();
+  for (const f of env.funcs as unknown as Iterable<{ name: string }>) {
+    all.add(f.name);
+    if (f.name.includes(".")) qualified.add(f.name);
+  }
+  nameCache = { qualified, all };
+  return nameCache;
+}
+
+/**
+ * Compile an expression; throws CelCompileError with a cel-go-like message. With `decl`, names
+ * the expression may not use are compile errors, as in cel-go's checker.
+ */
+export function compile(source: string, decl?: Declarations): CelProgram {
+  if (source.length > MAX_EXPRESSION_LENGTH) throw new CelCompileError(`expression is ${source.length} characters long, more than the limit of ${MAX_EXPRESSION_LENGTH}`);
+  const c = celMod();
+  const { env } = environment();
+  let parsed: { expr: Expr };
+  try {
+    parsed = c.parse(source);
+  } catch (e) {
+    if (e instanceof RangeError) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
+    throw new CelCompileError(parseErrorText(e as Error));
+  }
+  const root = parsed.expr as AnyExpr;
+  if (depthOf(root, 0) > MAX_EXPRESSION_DEPTH) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
+  let id = maxId(root);
+  rewrite(root, () => ++id);
+  if (decl) {
+    const names = functionNames();
+    const errs = checkReferences(root, source, (parsed as unknown as { sourceInfo?: { positions?: Record<string, number> } }).sourceInfo?.positions ?? {}, decl, names.qualified, names.all);
+    if (errs.length) throw new CelCompileError(errs.join("\n"));
+  }
+  let run: (ctx?: Record<string, unknown>) => unknown;
+  try {
+    run = c.plan(env, root) as never;
+  } catch (e) {
+    throw new CelCompileError(`ERROR: <input>: ${(e as Error).message}`);
+  }
+  return {
+    source,
+    eval(bindings, m) {
+      const prev = meter;
+      meter = m;
+      let r: unknown;
+      try {
+        r = run(bindings);
+      } catch (e) {
+        if (m.stopped) throw new CelStopped();
+        if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
+        if (e instanceof CelEvalError || e instanceof CelStopped) throw e;
+        throw new CelEvalError(goErrorText(e as Error));
+      } finally {
+        meter = prev;
+      }
+      if (m.stopped) throw new CelStopped();
+      if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
+      if (c.isCelError(r)) {
+        const cause = (r as { cause?: unknown }).cause;
+        if (cause instanceof CelEvalError) throw cause;
+        if (cause instanceof RegexSyntaxError) throw new CelEvalError(cause.message);
+        throw new CelEvalError(goErrorText(r));
+      }
+      return r;
+    },
+  };
+}
+
+/** cel-go's wording for the errors whose text differs. */
+function goErrorText(e: Error): string {
+  let msg = e.message;
+  let m: RegExpExecArray | null;
+  if ((m = /^field not found: (.*)$/.exec(msg))) return `no such key: ${m[1]}`;
+  if ((m = /^key not found: (.*)$/.exec(msg))) return `no such key: ${m[1]}`;
+  if (/^int divide by zero$|^divide by zero$/.test(msg)) return "division by zero";
+  if ((m = /^index (-?\d+) out of bounds/.exec(msg))) return `index out of bounds: ${m[1]}`;
+  if (/^Cannot convert .* to a BigInt/.test(msg)) return "type conversion error from 'string' to 'int'";
+  if (/^int modulus by zero$|^modulus by zero$/.test(msg)) return "modulus by zero";
+  if (/^unbound function: /.test(msg) || /^found no matching overload for /.test(msg)) return "no such overload";
+  if (/^unresolved attribute/.test(msg)) msg = msg.replace(/^unresolved attribute/, "no such attribute");
+  return msg;
+}
+
+// ---- values ----------------------------------------------------------------------------------
+
+/**
+ * A JSON value (from YAML or JSON, as Kubernetes' unstructured objects hold it) as a CEL input:
+ * integers as int (bigint), other numbers as double, objects as maps. `cache` lets the
+ * expressions of one review share the conversion of an object; it must not outlive the review
+ * (objects may change between reviews).
+ */
+export function toCelInput(v: unknown, cache: WeakMap<object, unknown> = new WeakMap()): unknown {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case "number":
+      return Number.isInteger(v) ? BigInt(v) : v;
+    case "bigint":
+    case "string":
+    case "boolean":
+      return v;
+    case "object": {
+      const hit = cache.get(v as object);
+      if (hit !== undefined) return hit;
+      let out: unknown;
+      if (Array.isArray(v)) out = v.map((x) => toCelInput(x, cache));
+      else if (v instanceof Map) out = v;
+      else {
+        const m = new Map<string, unknown>();
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, toCelInput(x, cache));
+        out = m;
+      }
+      cache.set(v as object, out);
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+/** A CEL value as plain JSON-like data (for messages and tests). */
+export function fromCel(v: unknown): unknown {
+  const c = celMod();
+  if (v === null || typeof v !== "object") return v;
+  if (c.isCelList(v)) return Array.from(v as Iterable<unknown>, fromCel);
+  if (c.isCelMap(v)) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of (v as ReadonlyMap<unknown, unknown>).entries()) o[String(k)] = fromCel(x);
+    return o;
+  }
+  if (c.isCelUint(v)) return (v as { value: bigint }).value;
+  return v;
+}
+
+
+/** Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map. */
+export function lazyMap(names: string[], get: (name: string) => unknown): unknown {
+  const c = celMod();
+  const cache = new Map<string, unknown>();
+  const m = {
+    get size() {
+      return names.length;
+    },
+    get(k: string) {
+      if (!names.includes(k)) return undefined;
+      if (!cache.has(k)) cache.set(k, get(k));
+      return cache.get(k);
+    },
+    has(k: string) {
+      return names.includes(k);
+    },
+    keys: () => names[Symbol.iterator](),
+    *values() {
+      for (const n of names) yield m.get(n);
+    },
+    *entries() {
+      for (const n of names) yield [n, m.get(n)] as [string, unknown];
+    },
+    forEach(cb: (v: unknown, k: string, map: unknown) => void) {
+      for (const n of names) cb(m.get(n), n, m);
+    },
+    [Symbol.iterator]() {
+      return m.entries();
+    },
+  };
+  return c.celMap(m as never);
+}

@@ -1,0 +1,39 @@
+// The CEL engine's own limits: expression size and nesting, the runtime cost limit (cel-go's
+// "operation cancelled: actual cost limit exceeded"), linear-time regular expressions, and the
+// conversion of JSON values (integers are CEL ints, objects maps).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compile, CostMeter, CelCompileError, CelEvalError, COST_LIMIT_MESSAGE, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH, toCelInput, fromCel } from "../../../src/gatekeeper/cel/engine.ts";
+
+const run = (expr: string, bindings: Record<string, unknown> = {}, limit = 1_000_000) => fromCel(compile(expr).eval(bindings, new CostMeter(limit)));
+
+test("expressions longer or deeper than the limits are compile errors", () => {
+  assert.throws(() => compile(`"${"a".repeat(MAX_EXPRESSION_LENGTH)}"`), (e: unknown) => e instanceof CelCompileError && /more than the limit of 100000/.test((e as Error).message));
+  const deep = `${"[".repeat(MAX_EXPRESSION_DEPTH + 10)}1${"]".repeat(MAX_EXPRESSION_DEPTH + 10)}`;
+  assert.throws(() => compile(deep), (e: unknown) => e instanceof CelCompileError && /nesting exceeds the limit of 250/.test((e as Error).message));
+  assert.deepEqual(run(`${"[".repeat(100)}1${"]".repeat(100)}.size()`), 1n);
+});
+
+test("the runtime cost limit stops an expression with cel-go's error, even under ||", () => {
+  const l = toCelInput(Array.from({ length: 50 }, (_, i) => i));
+  assert.equal(run("l.all(a, l.all(b, a + b >= 0))", { l }), true);
+  for (const expr of ["l.all(a, l.all(b, a + b >= 0))", "l.all(a, l.all(b, a + b >= 0)) || true"]) {
+    assert.throws(
+      () => run(expr, { l }, 1000),
+      (e: unknown) => e instanceof CelEvalError && e.message === COST_LIMIT_MESSAGE && e.costExceeded,
+    );
+  }
+});
+
+test("regular expressions are RE2: linear time, Go's syntax errors", () => {
+  const t0 = performance.now();
+  assert.equal(run(`s.matches("^(a+)+$")`, { s: `${"a".repeat(20_000)}b` }), false);
+  assert.ok(performance.now() - t0 < 2000, `took ${performance.now() - t0} ms`);
+  assert.throws(() => run(`"x".matches(p)`, { p: "(x" }), (e: unknown) => e instanceof CelEvalError && e.message === "error parsing regexp: missing closing ): `(x`");
+});
+
+test("JSON values: integers are ints, fractions doubles, objects maps", () => {
+  const o = toCelInput({ n: 3, f: 1.5, s: "x", l: [1, { a: true }], z: null });
+  assert.deepEqual(run("[type(o.n) == int, type(o.f) == double, o.n + 1 == 4, o.l[1].a, o.z == null, has(o.s), !has(o.q)]", { o }), [true, true, true, true, true, true, true]);
+  assert.deepEqual(run("{'a': [1, 2u], 'b': {'c': 'd'}}"), { a: [1n, 2n], b: { c: "d" } });
+});
