@@ -1,7 +1,7 @@
 // A thin client for the Kubernetes API: JSON requests with a deadline and a size limit, typed
 // resource paths, list pagination (`limit`/`continue`), watches as streams of events, and the
 // verbs a controller needs (get, list, create, replace, patch, status patch, delete, create-or-
-// update). Authentication comes from ./config.ts (client-node's KubeConfig); requests go out
+// update). Authentication comes from ./config.ts (our kubeconfig reader); requests go out
 // through Node's http/https with one keep-alive agent. Every failure is a KubeError whose
 // message is one line: `GET /apis/…/x: 404 NotFound: … not found`.
 

@@ -11,7 +11,7 @@
 //     nodes, builtins to their implementation;
 //  4. recursion between rules is rejected; rules are indexed on `input.x == constant`.
 
-import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation } from "./ast.ts";
+import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation, ArrayComprehension, SetComprehension, ObjectComprehension } from "./ast.ts";
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import { termString } from "./parser.ts";
 import type { Value } from "./value.ts";
@@ -42,6 +42,7 @@ import {
 import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type TraceNode, type NoteContext } from "./trace.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
+import { indexedCollection, indexedObject, keysEnumerated, nestedMentions, varNamesIn, type IndexPlan } from "./compindex.ts";
 import { formatValue } from "./print.ts";
 import { goQuote } from "../gotext/fmt.ts";
 import { schemaType, SchemaError } from "./schema.ts";
@@ -326,6 +327,44 @@ function straight(ds: Det[]): ExprFn {
   };
 }
 
+/**
+ * A negated expression whose hoisted terms (see compileNegated) have one value each (or none):
+ * bind them in order, negate, unbind, without the enumeration closures of the general case.
+ */
+function singleHoisted(evs: ValFn[], slots: number[], neg: ExprFn): ExprFn {
+  const n = evs.length;
+  return (c, f, k) => {
+    let i = 0;
+    for (; i < n; i++) {
+      const v = evs[i](c, f);
+      if (v === undefined) break;
+      f[slots[i]] = v;
+    }
+    const found = i === n && neg(c, f, K_TRUE);
+    for (let j = 0; j < i; j++) f[slots[j]] = undefined;
+    return i === n && !found ? k() : false;
+  };
+}
+
+/** Comprehensions nested deeper than this in the compiler's recursion are not considered for indexing (each candidate compiles its body twice). */
+const COMP_INDEX_NEST = 64;
+
+/** The order compileExprs compiled a body's expressions in (see done there), by the body's closure. */
+const ORDER = new WeakMap<ExprFn, Uint32Array>();
+
+function withOrder(fn: ExprFn, done: Uint32Array): ExprFn {
+  ORDER.set(fn, done);
+  return fn;
+}
+
+/** Two compilations of one body in the same order (an empty body has none: the same). */
+function sameOrder(a: Uint32Array | undefined, b: Uint32Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 const NOT_CONST = Symbol("not constant");
 /** constValueOf of composite terms, computed once per term. */
 const constMemo = new WeakMap<Term, Value | typeof NOT_CONST>();
@@ -474,6 +513,9 @@ export class Compiler {
   queryV1 = true;
   /** Nesting of the compiler's recursion (see enter). */
   private nest = 0;
+  /** Expressions with `with` modifiers being compiled, and comprehension index bodies: no comprehension indexing within either. */
+  private withDepth = 0;
+  private indexing = 0;
   /** Coverage/trace instrumentation; null (the default) compiles no instrumentation at all. */
   hooks: EvalHooks | null = null;
   /** The input's static type (from `eval -s`/`check -s`'s schema); null: unknown (any). */
@@ -1169,7 +1211,8 @@ export class Compiler {
   private compileExprs(body: Body, st: State, captures?: Map<Expr, number>): ExprFn {
     const n = body.length;
     const fns: ExprFn[] = [];
-    const done = new Uint8Array(n);
+    // done[i]: 0 while expression i is not compiled, then its place in the compiled order (from 1).
+    const done = new Uint32Array(n);
     const names: (Set<string> | null)[] = new Array(n).fill(null);
     const namesOf = (i: number) => names[i] ?? (names[i] = exprVarNames(body[i]));
     const waiting = new Map<string, number[]>();
@@ -1223,7 +1266,7 @@ export class Compiler {
         }
         continue;
       }
-      done[i] = 1;
+      done[i] = n - left + 1;
       left--;
       if (left === 0) break;
       for (const name of namesOf(i)) {
@@ -1247,7 +1290,7 @@ export class Compiler {
       }
       throw this.unsafeError(vars);
     }
-    return chain(fns);
+    return withOrder(chain(fns), done);
   }
 
   // compileExpr, compileExprNode, compileCallExpr and compileTerm are on the path of every nested
@@ -1264,16 +1307,41 @@ export class Compiler {
       // `x := …` and `x = …` directly (the common case, and two stack frames fewer).
       const op = n.type === "call" && n.op.terms.length === 1 && n.op.terms[0].type === "var" ? n.op.terms[0].name : "";
       if ((op === "eq" || (op === "equal" && !st.mod.query)) && n.type === "call" && n.args.length === 2) this.checkUnifiable(n.args[0], n.args[1], st, e.loc);
-      if (op === "assign" && n.type === "call") fn = this.withCapture(this.compileAssign(n.args[0], n.args[1], st, e.loc), capture);
-      else if (op === "eq" && n.type === "call") fn = this.withCapture(this.compileUnify(n.args[0], n.args[1], st), capture);
+      if (e.with.length > 0) fn = this.compileModified(e, st, capture, op);
+      else if (op === "assign" && n.type === "call") fn = this.withCapture(this.compileAssign(n.args[0], n.args[1], st, e.loc), capture);
+      else if (this.isUnify(op, e, st)) fn = this.withCapture(this.compileUnify((n as CallTerm).args[0], (n as CallTerm).args[1], st), capture);
       else fn = this.compileExprNode(e, st, capture);
-      if (e.with.length > 0) fn = this.compileWith(e.with, fn, st);
     }
     if (this.tracing && e.node.type !== "some") {
       const text = capture >= 0 ? queryExprText(e) : exprText(e, st);
       fn = traceExpr(fn, { kind: "expr", text, expr: e }, e.loc, exprSlots(e, st), this.unifyOf(e, st, capture, boundBefore!));
     }
     return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
+  }
+
+  /**
+   * `x = …`. In a comprehension's index body (see comprehensionIndex), `==` of a module too, as
+   * OPA has rewritten it to `=` by then: it binds a key there. Where both sides are bound the
+   * two are the same test.
+   */
+  private isUnify(op: string, e: Expr, st: State): boolean {
+    if (e.node.type !== "call") return false;
+    return op === "eq" || (op === "equal" && this.indexing > 0 && !st.mod.query && e.node.args.length === 2);
+  }
+
+  /** An expression with `with` modifiers; comprehensions in it are not indexed (see comprehensionIndex). */
+  private compileModified(e: Expr, st: State, capture: number, op: string): ExprFn {
+    const n = e.node;
+    this.withDepth++;
+    try {
+      let fn: ExprFn;
+      if (op === "assign" && n.type === "call") fn = this.withCapture(this.compileAssign(n.args[0], n.args[1], st, e.loc), capture);
+      else if (this.isUnify(op, e, st)) fn = this.withCapture(this.compileUnify((n as CallTerm).args[0], (n as CallTerm).args[1], st), capture);
+      else fn = this.compileExprNode(e, st, capture);
+      return this.compileWith(e.with, fn, st);
+    } finally {
+      this.withDepth--;
+    }
   }
 
   private compileNegated(e: Expr, st: State, capture: number): ExprFn {
@@ -1299,7 +1367,8 @@ export class Compiler {
       if (hoisted.length > 0) {
         const neg = body;
         // The values must exist for the expression to be evaluated at all.
-        const fnH: ExprFn = (c, f, k) => {
+        const evs = hoisted.map((h) => h.ct.ev);
+        const fnH: ExprFn = evs.every((x) => x !== null) ? singleHoisted(evs as ValFn[], hoisted.map((h) => h.slot), neg) : (c, f, k) => {
           let defined = false;
           let found = false;
           const walk = (i: number): boolean => {
@@ -1914,14 +1983,14 @@ export class Compiler {
         const [hd, bd] = this.headIntoBody([t.head], t.body, cst);
         const body = this.traceComp(this.compileBody(bd, cst), t.body, t.loc, st);
         const head = this.compileTermSafe(hd[0], cst);
-        this.compTypes.set(t, this.typeOf(t.head, cst));
+        if (this.indexing === 0) this.compTypes.set(t, this.typeOf(t.head, cst));
         const isSet = t.type === "setcomp";
         const ev: ValFn = (c, f) => {
           const out: Value[] = [];
           body(c, f, () => head.en(c, f, (v) => (out.push(v), false)));
           return isSet ? new RSet(out) : out;
         };
-        return { ev, en: evToEn(ev) };
+        return this.indexedComprehension(t, st, body) ?? { ev, en: evToEn(ev) };
       }
       case "objectcomp": {
         const cst = st.child();
@@ -1929,7 +1998,7 @@ export class Compiler {
         const body = this.traceComp(this.compileBody(bd, cst), t.body, t.loc, st);
         const key = this.compileTermSafe(kt, cst);
         const val = this.compileTermSafe(vt, cst);
-        this.compTypes.set(t, this.typeOf(t.value, cst));
+        if (this.indexing === 0) this.compTypes.set(t, this.typeOf(t.value, cst));
         // OPA names the key of a conflict (object keys must be unique).
         const loc = t.key.loc ?? t.loc;
         const ev: ValFn = (c, f) => {
@@ -1947,10 +2016,70 @@ export class Compiler {
           );
           return makeObject(seen.values());
         };
-        return { ev, en: evToEn(ev) };
+        return this.indexedComprehension(t, st, body) ?? { ev, en: evToEn(ev) };
       }
       default:
         throw new Error(`not a comprehension: ${t.type}`);
+    }
+  }
+
+  /** The comprehension compiled for indexing, if it qualifies (comprehensionIndex) and its body runs in `order` (the unindexed body's) both ways. */
+  private indexedComprehension(t: ArrayComprehension | SetComprehension | ObjectComprehension, st: State, body: ExprFn): CTerm | null {
+    // (Few arguments: this is called on the compiler's path through nested comprehensions, where
+    // every register of compileComprehension's frame counts.)
+    const ix = this.comprehensionIndex(t, t.type === "objectcomp" ? [t.key, t.value] : [t.head], st);
+    if (ix === null || !sameOrder(ORDER.get(ix.plan.body), ORDER.get(body))) return null;
+    const ev =
+      t.type === "objectcomp"
+        ? indexedObject(ix.plan, ix.heads[0].en, ix.heads[1].en, t.key.loc ?? t.loc)
+        : indexedCollection(ix.plan, ix.heads[0].en, t.type === "setcomp");
+    return { ev, en: evToEn(ev) };
+  }
+
+  /**
+   * Comprehension indexing (compindex.ts): when the comprehension closes over variables of the
+   * enclosing body bound before it, and only over those, and its body binds them itself, compile
+   * the body (and head) once more with those keys unbound, for an index built once per query. As
+   * OPA: not within an expression with `with` (a fresh scope each time: the index would be built
+   * for every evaluation), not when a nested comprehension names a key, not when the body would
+   * have to enumerate a reference it looks a key up in (`input.a[team]`). Not with coverage hooks
+   * or tracing (their events follow the unindexed evaluation). The caller uses the plan only if
+   * the body's expressions run in the same order both ways, so every key's solutions, and an
+   * array's elements, come in the order the unindexed comprehension gives them.
+   */
+  private comprehensionIndex(t: Term & { body: Body }, heads: Term[], st: State): { plan: IndexPlan; heads: CTerm[] } | null {
+    if (this.hooks !== null || this.tracing || this.withDepth > 0 || this.indexing > 0 || this.nest > COMP_INDEX_NEST) return null;
+    const cand = new Map<string, number>();
+    for (const name of varNamesIn([t.body, heads])) {
+      if (isWildcard(name)) continue;
+      const slot = st.scope.find(name);
+      if (slot !== undefined && st.bound.has(slot)) cand.set(name, slot);
+    }
+    if (cand.size === 0) return null;
+    const names = new Set(cand.keys());
+    if (nestedMentions([t.body, heads], names) || keysEnumerated(t.body, names)) return null;
+    const snapChecks = this.checks.length;
+    this.indexing++;
+    try {
+      const cst = st.child();
+      for (const s of cand.values()) {
+        cst.bound.delete(s);
+        cst.types.delete(s);
+      }
+      const [hd, bd] = this.headIntoBody(heads, t.body, cst);
+      const body = this.compileBody(bd, cst);
+      const keys = [...cand.values()].filter((s) => cst.bound.has(s)).sort((a, b) => a - b);
+      if (keys.length === 0) return null;
+      const hts = hd.map((h) => this.compileTermSafe(h, cst));
+      return { plan: { keys, body }, heads: hts };
+    } catch (e) {
+      // Not indexable (a key the body does not bind is unsafe there); the comprehension is
+      // compiled as it stands next, and reports any real error itself.
+      if (e instanceof Unsafe || e instanceof RegoError) return null;
+      throw e;
+    } finally {
+      this.indexing--;
+      this.checks.length = snapChecks;
     }
   }
 
@@ -2040,6 +2169,18 @@ export class Compiler {
   private refOps(base: ValFn, rest: Term[], st: State): CTerm {
     const ops = rest.map((t) => this.compileOperand(t, st));
     if (ops.every((o) => o.kind === "val" && o.en === null)) {
+      const keys = rest.map(scalarValueOf);
+      if (keys.every((x) => x !== undefined)) {
+        // `input.review.object.spec`: constant keys, looked up without calling a closure for each.
+        const ks = keys as Value[];
+        const n = ks.length;
+        const ev: ValFn = (c, f) => {
+          let v = base(c, f);
+          for (let i = 0; i < n && v !== undefined; i++) v = lookup(v, ks[i]);
+          return v;
+        };
+        return { ev, en: evToEn(ev) };
+      }
       const fns = ops.map((o) => (o as { fn: ValFn }).fn);
       const n = fns.length;
       const ev: ValFn = (c, f) => {
@@ -3491,7 +3632,7 @@ export class Compiler {
             return run(i + 1);
           });
         }
-        const saved = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: c.docCache, fn: c.fnCache, seg: c.segBase };
+        const saved = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: c.docCache, fn: c.fnCache, comp: c.compIndex, seg: c.segBase };
         for (let j = 0; j < mods.length; j++) {
           const m = mods[j];
           if (m.mockKey !== null) {
@@ -3500,13 +3641,14 @@ export class Compiler {
           } else m.apply!(c, vals[j]);
         }
         // A new scope of caches starts a new stack segment (see evalSegment in eval.ts).
-        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map(), seg: c.depth } as typeof saved;
+        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map(), comp: null, seg: c.depth } as typeof saved;
         const enter = (s: typeof saved) => {
           c.input = s.input;
           c.overrides = s.overrides;
           c.mocks = s.mocks;
           c.docCache = s.doc;
           c.fnCache = s.fn;
+          c.compIndex = s.comp;
           c.segBase = s.seg;
         };
         enter(scoped);

@@ -148,6 +148,8 @@ export class Ctx {
   root: TreeNode;
   docCache = new Map<TreeNode, Cached>();
   fnCache = new Map<TreeNode, Map<unknown, Cached>>();
+  /** Indexed comprehensions' indexes (compindex.ts), built once per query and `with` scope (made when first needed). */
+  compIndex: Map<object, unknown> | null = null;
   overrides: OverrideNode | null = null;
   mocks: Map<string, Mock> | null = null;
   bctx: BuiltinContext;

@@ -569,8 +569,19 @@ function canon(v: Value, d: number): string {
     return intern(v, out + "]");
   }
   if (v instanceof RSet) return canonCombine(v, v.sorted().map((x) => canon(x, d + 1)));
+  if (!(v instanceof ObjMap)) {
+    // A plain object: the text canonCombine makes, without the lists of parts.
+    // (Its keys sorted here, not through sortedKeys's cache: the objects hashed are mostly
+    // fresh ones, a rule's results, that a cache entry would only outlive.)
+    const o = v as PlainObject;
+    const ks = Object.keys(o);
+    if (ks.length > 1) ks.sort(compareStrings);
+    let out = "{";
+    for (let i = 0; i < ks.length; i++) out += (i > 0 ? "," : "") + JSON.stringify(ks[i]) + ":" + canon(o[ks[i]], d + 1);
+    return intern(o, out + "}");
+  }
   const parts: string[] = [];
-  for (const [k, x] of objectEntries(v as PlainObject)) parts.push(canon(k, d + 1), canon(x, d + 1));
+  for (const [k, x] of objectEntries(v)) parts.push(canon(k, d + 1), canon(x, d + 1));
   return canonCombine(v, parts);
 }
 
@@ -668,6 +679,9 @@ export function fromJS(x: unknown): Value {
   if (x === null || typeof x !== "object") return scalarFromJS(x);
   if (x instanceof RSet || x instanceof ObjMap || x instanceof BigDec) return x;
   if (x instanceof Date) return x.toISOString();
+  // Most documents (JSON.parse's, YAML's) are values already: checked without copying or
+  // allocating, and used as they are.
+  if (isPlainValue(x, 0)) return x as Value;
   const stack: ConvFrame[] = [frameOf(x)];
   let result: Value = null;
   while (stack.length > 0) {
@@ -688,6 +702,49 @@ export function fromJS(x: unknown): Value {
     else put(stack[stack.length - 1], done);
   }
   return result;
+}
+
+/** Levels isPlainValue checks before it leaves a document to fromJS's general path. */
+const PLAIN_DEPTH = 64;
+
+/**
+ * Would fromJS return x itself? Arrays and objects with Object's (or no) prototype, whose
+ * members are strings, booleans, null, finite numbers that are safe integers or not integers
+ * at all, and such values again, down to PLAIN_DEPTH levels (false below: fromJS then converts
+ * it frame by frame, which has no depth limit of its own).
+ */
+function isPlainValue(x: object, d: number): boolean {
+  if (d >= PLAIN_DEPTH) return false;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) {
+      const v: unknown = x[i];
+      if (typeof v === "string" || typeof v === "boolean" || v === null) continue;
+      if (typeof v === "number") {
+        if (!plainNumber(v)) return false;
+        continue;
+      }
+      if (typeof v !== "object" || !isPlainValue(v, d + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(x);
+  if (proto !== Object.prototype && proto !== null) return false;
+  // (for-in: the own keys of an object with Object's prototype, without allocating their list)
+  for (const k in x) {
+    const v: unknown = (x as Record<string, unknown>)[k];
+    if (typeof v === "string" || typeof v === "boolean" || v === null) continue;
+    if (typeof v === "number") {
+      if (!plainNumber(v)) return false;
+      continue;
+    }
+    if (typeof v !== "object" || !isPlainValue(v, d + 1)) return false;
+  }
+  return true;
+}
+
+/** A number scalarFromJS keeps as it is (not -0, which it turns into 0; not an unsafe integer or a non-finite number). */
+function plainNumber(v: number): boolean {
+  return Number.isFinite(v) && !Object.is(v, -0) && (Number.isSafeInteger(v) || !Number.isInteger(v));
 }
 
 function frameOf(x: object): ConvFrame {

@@ -105,7 +105,7 @@ test("kubeconfig errors are one line", async () => {
   await assert.rejects(KubeClient.connect({ kubeconfig: "/nonexistent/kubeconfig" }), (e: unknown) => e instanceof KubeError && /^kubeconfig \/nonexistent\/kubeconfig: no such file$/.test(e.message));
   const dir = mkdtempSync(join(tmpdir(), "kubecfg-"));
   writeFileSync(join(dir, "c"), "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
-  await assert.rejects(KubeClient.connect({ kubeconfig: join(dir, "c") }), /no current cluster/);
+  await assert.rejects(KubeClient.connect({ kubeconfig: join(dir, "c") }), /no current-context \(set current-context or pass --context\)/);
   await assert.rejects(KubeClient.connect({ kubeconfig: join(dir, "c"), context: "nope" }), /no context "nope"/);
   if (!process.env.KUBERNETES_SERVICE_HOST) await assert.rejects(KubeClient.connect({ inCluster: true }), /^KubeError: in-cluster configuration: not running in a pod \(no KUBERNETES_SERVICE_HOST or no \/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token\)$/);
 });
