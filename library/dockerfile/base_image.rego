@@ -55,3 +55,32 @@ findings contains df.finding("DF-003", b.path, sprintf(
 	some b in df.base_images
 	not images.pinned(b.image)
 }
+
+# DF-045: golden base images — when data.portcullis.dockerfile.approved_images (or the shared
+# data.portcullis.approved_images) is non-empty, every base image is one of them: a normalized
+# repository ("docker.io/library/alpine"), a repository with a tag
+# ("registry.acme.example/golden/java:21"), or a prefix ending in "/*".
+approved_images := config.param(["dockerfile", "approved_images"], config.param(["approved_images"], []))
+
+findings contains df.finding("DF-045", b.path, sprintf(
+	"base image '%s' (%s) is not an approved golden image; build FROM one listed in data.portcullis.dockerfile.approved_images",
+	[b.ref, b.image.name],
+)) if {
+	count(approved_images) > 0
+	some b in df.base_images
+	not _approved(b.image)
+}
+
+_approved(image) if {
+	some a in approved_images
+	_approved_by(image, a)
+}
+
+_approved_by(image, a) if image.name == a
+
+_approved_by(image, a) if sprintf("%s:%s", [image.name, image.tag]) == a
+
+_approved_by(image, a) if {
+	endswith(a, "/*")
+	startswith(image.name, trim_suffix(a, "*"))
+}

@@ -80,3 +80,19 @@ test_df_002_demoted_to_warn if {
 	list := t.staged([t.i("from", ["node"])])
 	t.ids(base_image.warn) == {"DF-002"} with input as list with data.portcullis.severity as {"DF-002": "warn"}
 }
+
+# DF-045 (on when approved_images is set)
+test_df_045_not_a_golden_image if {
+	list := t.staged([t.i("from", ["golang:1.22", "AS", "build"]), t.i("from", ["registry.acme.example/golden/static:1"])])
+	golden := ["registry.acme.example/golden/*"]
+	r := base_image.deny with input as list with data.portcullis.dockerfile.approved_images as golden with data.portcullis.allowed_registries as ["*"]
+	t.msgs(r, "DF-045") == {"[DF-045] base image 'golang:1.22' (docker.io/library/golang) is not an approved golden image; build FROM one listed in data.portcullis.dockerfile.approved_images"}
+	t.ids(r) == {"DF-045"}
+}
+
+test_df_045_repository_and_tag_entries if {
+	list := t.staged([t.i("from", ["golang:1.22", "AS", "build"]), t.i("from", ["alpine:3.20"])])
+	count(base_image.deny) == 0 with input as list with data.portcullis.approved_images as ["docker.io/library/golang", "docker.io/library/alpine:3.20"]
+	t.ids(base_image.deny) == {"DF-045"} with input as list with data.portcullis.approved_images as ["docker.io/library/golang", "docker.io/library/alpine:3.19"]
+	count(base_image.deny) == 0 with input as list
+}

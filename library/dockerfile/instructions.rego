@@ -31,9 +31,10 @@ findings contains df.finding(
 }
 
 # DF-010: ADD of a local file that is not a tar archive (ADD extracts archives; COPY does not).
-archive(src) if regex.match(`(?i)\.(tar|tar\.(gz|bz2|xz|zst)|tgz|tbz2?|txz)$`, src)
+# ADD also extracts compressed tar files named only .gz/.bz2/.xz; quotes are not part of the name.
+archive(src) if regex.match(`(?i)\.(tar|tar\.(gz|bz2|xz|zst)|tgz|tbz2?|txz|gz|bz2|xz)$`, trim(src, `"'`))
 
-remote(src) if regex.match(`(?i)^(https?|git|ssh)://`, src)
+remote(src) if regex.match(`(?i)^(https?|git|ssh)://`, trim(src, `"'`))
 
 remote(src) if startswith(src, "git@")
 
@@ -75,8 +76,171 @@ findings contains df.finding("DF-018", ins.path, sprintf(
 )) if {
 	some ins in df.instructions
 	ins.cmd == "workdir"
-	dir := ins.value[0]
+	dir := trim(ins.value[0], `"'`)
 	not startswith(dir, "/")
 	not startswith(dir, "$")
 	not regex.match(`^[A-Za-z]:[\\/]`, dir)
+}
+
+# DF-021, DF-022, DF-023: an instruction that only takes effect once per stage, given twice
+# (only the last HEALTHCHECK / CMD / ENTRYPOINT of a stage counts).
+repeated_kinds := {"healthcheck": "DF-021", "cmd": "DF-022", "entrypoint": "DF-023"}
+
+findings contains df.finding(id, ins.path, sprintf(
+	"stage %d has more than one %s; only the last one takes effect, keep a single %s",
+	[ins.stage, upper(ins.cmd), upper(ins.cmd)],
+)) if {
+	some kind, id in repeated_kinds
+	some ins in df.instructions
+	ins.cmd == kind
+	earlier := [x | some x in df.instructions; x.path == ins.path; x.stage == ins.stage; x.cmd == kind; x.i < ins.i]
+	count(earlier) > 0
+}
+
+# DF-024: COPY --from names a stage defined earlier, a valid stage index or an image.
+findings contains df.finding("DF-024", ins.path, sprintf(
+	"COPY --from=%s does not name an earlier stage; define FROM <image> AS %s before it, or use an image reference (name:tag)",
+	[src, src],
+)) if {
+	some ins in df.instructions
+	ins.cmd == "copy"
+	some src in df.flag_values(ins, "from")
+	not contains(src, "$")
+	not _external_image(src)
+	not _earlier_stage(ins, src)
+}
+
+_external_image(src) if contains(src, ":")
+
+_external_image(src) if contains(src, "/")
+
+_earlier_stage(ins, src) if lower(src) in df.aliases_before(ins.path, ins.i)
+
+_earlier_stage(ins, src) if {
+	regex.match(`^[0-9]+$`, src)
+	to_number(src) < ins.stage
+}
+
+# DF-025: COPY --from the stage the instruction is in.
+findings contains df.finding("DF-025", ins.path, sprintf(
+	"COPY --from=%s copies from the stage it is in; copy from an earlier stage or use a plain COPY",
+	[src],
+)) if {
+	some ins in df.instructions
+	ins.cmd == "copy"
+	some src in df.flag_values(ins, "from")
+	some s in df.stages
+	s.path == ins.path
+	s.stage == ins.stage
+	s.alias != ""
+	lower(src) == s.alias
+}
+
+# DF-026: FROM ... AS <alias> aliases are unique.
+findings contains df.finding("DF-026", s.path, sprintf(
+	"stage alias '%s' is defined more than once; give every FROM ... AS a unique name",
+	[s.alias],
+)) if {
+	some s in df.stages
+	s.alias != ""
+	some t in df.stages
+	t.path == s.path
+	t.alias == s.alias
+	t.i < s.i
+}
+
+# DF-027: EXPOSE a valid port (0-65535, optionally a range and /tcp or /udp).
+findings contains df.finding("DF-027", ins.path, sprintf(
+	"EXPOSE %s is not a valid port; use a number from 0 to 65535, optionally /tcp or /udp",
+	[port],
+)) if {
+	some ins in df.instructions
+	ins.cmd == "expose"
+	some port in ins.value
+	not contains(port, "$")
+	not _valid_port_spec(port)
+}
+
+_valid_port_spec(spec) if {
+	parts := split(spec, "/")
+	count(parts) <= 2
+	_protocol_ok(parts)
+	range := split(parts[0], "-")
+	count(range) <= 2
+	every n in range {
+		regex.match(`^[0-9]{1,5}$`, n)
+		to_number(n) <= 65535
+	}
+}
+
+_protocol_ok(parts) if count(parts) == 1
+
+_protocol_ok(parts) if lower(parts[1]) in {"tcp", "udp", "sctp"}
+
+# DF-028: COPY of several sources needs a directory destination ending in /.
+findings contains df.finding("DF-028", ins.path, sprintf(
+	"%s copies %d sources into '%s'; a destination for several sources must be a directory ending in /",
+	[upper(ins.cmd), count(ins.value) - 1, dest],
+)) if {
+	some ins in df.instructions
+	ins.cmd in {"copy", "add"}
+	count(ins.value) > 2
+	dest := trim(ins.value[count(ins.value) - 1], `"'`)
+	not endswith(dest, "/")
+	not contains(dest, "$")
+}
+
+# DF-029: cd in RUN instead of WORKDIR.
+findings contains df.finding("DF-029", ins.path, sprintf(
+	"RUN changes directory with '%s'; use WORKDIR to set the directory of later instructions",
+	[s],
+)) if {
+	some ins in df.runs
+	some s in df.segments(ins)
+	regex.match(`^\(?\s*cd(\s|$)`, s)
+}
+
+# DF-030: a piped RUN under /bin/sh without pipefail only fails when the last command fails.
+findings contains df.finding("DF-030", ins.path, sprintf(
+	"RUN pipes commands ('%s') without pipefail, so a failing command before the pipe is ignored; add SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"] before it or start the command with set -o pipefail &&",
+	[df.command(ins)],
+)) if {
+	some ins in df.runs
+	not ins.json
+	regex.match(`(^|[^|])\|([^|]|$)`, df.command(ins))
+	not regex.match(`set\s+(-\w*\s+)*-\w*o\s+pipefail`, df.command(ins))
+	not _shell_handles_pipes(ins)
+}
+
+_last_shell(ins) := sh if {
+	shells := [x | some x in df.instructions; x.path == ins.path; x.stage == ins.stage; x.cmd == "shell"; x.i < ins.i]
+	count(shells) > 0
+	last := max([x.i | some x in shells])
+	some sh in shells
+	sh.i == last
+}
+
+_shell_handles_pipes(ins) if contains(concat(" ", _last_shell(ins).value), "pipefail")
+
+# A SHELL that is not a POSIX shell (powershell, cmd) has other pipe semantics.
+_shell_handles_pipes(ins) if {
+	exe := _last_shell(ins).value[0]
+	not regex.match(`(^|/)(ba|da|z|k|a)?sh$`, exe)
+}
+
+# DF-031: both wget and curl in one image.
+findings contains df.finding(
+	"DF-031", p,
+	"the image uses both wget and curl; use one download tool",
+) if {
+	some p in df.paths
+	finals := [ins | some ins in df.final_instructions(p); ins.cmd == "run"]
+	_uses(finals, "wget")
+	_uses(finals, "curl")
+}
+
+_uses(runs, tool) if {
+	some ins in runs
+	some s in df.segments(ins)
+	regex.match(sprintf(`^(\w+=\S*\s+)*(\S+/)?%s(\s|$)`, [tool]), s)
 }

@@ -125,3 +125,127 @@ findings contains df.finding("DF-019", ins.path, sprintf(
 	some s in df.segments(ins)
 	regex.match(`\bchmod\s+(-\S+\s+)*(0?777|(a|ugo)\+rwx)(\s|$)`, s)
 }
+
+# DF-040: useradd with a long UID and without -l writes a huge sparse /var/log/lastlog.
+findings contains df.finding("DF-040", ins.path, sprintf(
+	"'%s' creates a user with a long UID without -l, which grows /var/log/lastlog and /var/log/faillog to gigabytes; add -l (--no-log-init)",
+	[s],
+)) if {
+	some ins in df.runs
+	some s in df.segments(ins)
+	regex.match(`^(\w+=\S*\s+)*(\S+/)?useradd\s`, s)
+	not regex.match(`(^|\s)(-[a-zA-Z]*l[a-zA-Z]*|--no-log-init)(\s|$)`, s)
+	regex.match(`(^|\s)(-[a-zA-Z]*u\s*|--uid[=\s])[0-9]{6,}(\s|$)`, s)
+}
+
+# DF-041: TLS certificate or signature verification switched off in a build step or ENV.
+insecure_patterns := [
+	`\bcurl\s+(.*\s)?(-[a-zA-Z]*k[a-zA-Z]*|--insecure)(\s|$)`,
+	`\bwget\s+(.*\s)?--no-check-certificate(\s|$)`,
+	`\bpip[0-9.]*\s+(.*\s)?--trusted-host(\s|=)`,
+	`\bnpm\s+(.*\s)?(config\s+set\s+strict-ssl\s+false|--strict-ssl[=\s]false)`,
+	`\byarn\s+config\s+set\s+strict-ssl\s+false`,
+	`(?i)\bgit\s+config\s+(.*\s)?http\.sslverify\s+false`,
+	`\bapk\s+(.*\s)?--allow-untrusted(\s|$)`,
+	`\bapt-get\s+(.*\s)?(--allow-unauthenticated|--force-yes|AllowUnauthenticated=(true|1))`,
+	`\b(yum|dnf|tdnf|microdnf)\s+(.*\s)?--nogpgcheck(\s|$)`,
+	`\brpm\s+(.*\s)?--nosignature(\s|$)`,
+	`\b(NODE_TLS_REJECT_UNAUTHORIZED=0|GIT_SSL_NO_VERIFY=(1|true)|PYTHONHTTPSVERIFY=0)`,
+]
+
+findings contains df.finding("DF-041", ins.path, sprintf(
+	"RUN switches off TLS or signature verification ('%s'); fix the trust store instead (install CA certificates, import the signing key)",
+	[s],
+)) if {
+	some ins in df.runs
+	some s in df.segments(ins)
+	some pattern in insecure_patterns
+	regex.match(pattern, s)
+}
+
+insecure_env := {"NODE_TLS_REJECT_UNAUTHORIZED": {"0"}, "GIT_SSL_NO_VERIFY": {"1", "true"}, "PYTHONHTTPSVERIFY": {"0"}}
+
+findings contains df.finding("DF-041", ins.path, sprintf(
+	"ENV %s=%s switches off TLS verification for every process in the image; remove it and fix the trust store",
+	[name, value],
+)) if {
+	some ins in df.instructions
+	ins.cmd == "env"
+	some k, name in ins.value
+	k % 3 == 0
+	value := ins.value[k + 1]
+	lower(trim(value, `"'`)) in insecure_env[name]
+}
+
+# DF-042: credential-shaped values (cloud keys, tokens, private keys) in ENV or ARG defaults.
+credential_value_patterns := [
+	`^(AKIA|ASIA)[0-9A-Z]{16}$`,
+	`^gh[pousr]_[A-Za-z0-9]{36,}$`,
+	`^github_pat_[A-Za-z0-9_]{22,}$`,
+	`^glpat-[A-Za-z0-9_-]{20,}$`,
+	`^xox[abpors]-[A-Za-z0-9-]{10,}$`,
+	`^sk_live_[A-Za-z0-9]{20,}$`,
+	`^AIza[0-9A-Za-z_-]{35}$`,
+	`^npm_[A-Za-z0-9]{36}$`,
+	`-----BEGIN ([A-Z]+ )?PRIVATE KEY`,
+]
+
+_env_values(ins) := [[name, ins.value[k + 1]] |
+	ins.cmd == "env"
+	some k, name in ins.value
+	k % 3 == 0
+]
+
+_arg_values(ins) := [[name, value] |
+	ins.cmd == "arg"
+	some v in ins.value
+	contains(v, "=")
+	name := split(v, "=")[0]
+	value := substring(v, count(name) + 1, -1)
+]
+
+findings contains df.finding("DF-042", ins.path, sprintf(
+	"%s %s holds a value shaped like a credential; remove it, rotate the credential, and pass it at run time or as a build secret",
+	[upper(ins.cmd), nv[0]],
+)) if {
+	some ins in df.instructions
+	ins.cmd in {"env", "arg"}
+	some nv in array.concat(_env_values(ins), _arg_values(ins))
+	some pattern in credential_value_patterns
+	regex.match(pattern, trim(nv[1], `"'`))
+}
+
+# DF-043: chpasswd sets a password that stays in the image layers.
+findings contains df.finding("DF-043", ins.path, sprintf(
+	"RUN sets a password with chpasswd ('%s'); the password stays in the image history — use no password login and a non-root USER",
+	[df.command(ins)],
+)) if {
+	some ins in df.runs
+	some s in df.segments(ins)
+	regex.match(`(^|\s|/)chpasswd(\s|$)`, s)
+}
+
+# DF-044: RUN chown of files that a COPY/ADD of the same stage wrote doubles their size.
+findings contains df.finding("DF-044", ins.path, sprintf(
+	"RUN '%s' changes the owner of files COPY/ADD just wrote, which stores them twice; use COPY --chown=<user>:<group> instead",
+	[s],
+)) if {
+	some ins in df.runs
+	some s in df.segments(ins)
+	regex.match(`^(\S+/)?chown\s`, s)
+	args := [w | some n, w in df.words(s); n > 0; not startswith(w, "-")]
+	some target in array.slice(args, 1, count(args))
+	some c in df.instructions
+	c.path == ins.path
+	c.stage == ins.stage
+	c.cmd in {"copy", "add"}
+	c.i < ins.i
+	count(df.flag_values(c, "chown")) == 0
+	dest := trim_right(c.value[count(c.value) - 1], "/")
+	dest != ""
+	_same_or_below(trim_right(target, "/"), dest)
+}
+
+_same_or_below(target, dest) if target == dest
+
+_same_or_below(target, dest) if startswith(target, concat("", [dest, "/"]))

@@ -129,3 +129,77 @@ test_df_004_demoted_to_warn if {
 	list := t.with_final([t.i("user", ["root"])])
 	t.ids(security.warn) == {"DF-004"} with input as list with data.portcullis.severity as {"DF-004": "warn"}
 }
+
+# DF-040
+test_df_040_useradd_long_uid if {
+	r := security.warn with input as t.with_final([t.i("run", ["useradd -u 1000000 app"])])
+	t.msgs(r, "DF-040") == {"[DF-040] 'useradd -u 1000000 app' creates a user with a long UID without -l, which grows /var/log/lastlog and /var/log/faillog to gigabytes; add -l (--no-log-init)"}
+	t.ids(security.warn) == {"DF-040"} with input as t.with_final([t.i("run", ["useradd --uid=123456 app"])])
+}
+
+test_df_040_short_uid_or_l_passes if {
+	every cmd in ["useradd -u 10001 app", "useradd -l -u 1000000 app", "useradd --no-log-init --uid 1000000 app", "useradd -lu 1000000 app"] {
+		count(security.warn) == 0 with input as t.with_final([t.i("run", [cmd])])
+	}
+}
+
+# DF-041
+test_df_041_tls_off_in_run if {
+	cmds := [
+		"curl -k https://x/a -o /a",
+		"curl -fsSLk https://x/a -o /a",
+		"wget --no-check-certificate https://x/a",
+		"pip install --no-cache-dir --trusted-host pypi.example flask==3.0.3",
+		"npm config set strict-ssl false",
+		"git config --global http.sslVerify false",
+		"apk add --no-cache --allow-untrusted /tmp/x.apk",
+		"apt-get install -y --allow-unauthenticated x",
+		"dnf install -y --nogpgcheck x",
+		"rpm -i --nosignature x.rpm",
+		"NODE_TLS_REJECT_UNAUTHORIZED=0 npm ci",
+	]
+	every cmd in cmds {
+		"DF-041" in t.ids(security.deny) with input as t.with_final([t.i("run", [cmd])])
+	}
+	count(security.deny) == 0 with input as t.with_final([t.i("run", ["curl -fsSL https://x/a -o /a"])])
+}
+
+test_df_041_tls_off_in_env if {
+	list := t.with_final([t.i("env", ["NODE_TLS_REJECT_UNAUTHORIZED", "0", "=", "GIT_SSL_NO_VERIFY", "\"true\"", "=", "PYTHONHTTPSVERIFY", "1", "="])])
+	t.msgs(security.deny, "DF-041") == {
+		"[DF-041] ENV NODE_TLS_REJECT_UNAUTHORIZED=0 switches off TLS verification for every process in the image; remove it and fix the trust store",
+		"[DF-041] ENV GIT_SSL_NO_VERIFY=\"true\" switches off TLS verification for every process in the image; remove it and fix the trust store",
+	} with input as list
+}
+
+# DF-042
+test_df_042_credential_values if {
+	list := t.with_final([
+		t.i("env", ["AWS_ID", "AKIAIOSFODNN7EXAMPLE", "=", "HOME_DIR", "/home/app", "="]),
+		t.i("arg", ["GH=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"]),
+	])
+	t.msgs(security.deny, "DF-042") == {
+		"[DF-042] ENV AWS_ID holds a value shaped like a credential; remove it, rotate the credential, and pass it at run time or as a build secret",
+		"[DF-042] ARG GH holds a value shaped like a credential; remove it, rotate the credential, and pass it at run time or as a build secret",
+	} with input as list
+	count(security.deny) == 0 with input as t.with_final([t.i("arg", ["VERSION=1.2.3"]), t.i("env", ["APP", "glpat-short", "="])])
+}
+
+# DF-043
+test_df_043_chpasswd if {
+	r := security.deny with input as t.with_final([t.i("run", ["echo 'root:toor' | chpasswd"])])
+	t.msgs(r, "DF-043") == {"[DF-043] RUN sets a password with chpasswd ('echo 'root:toor' | chpasswd'); the password stays in the image history — use no password login and a non-root USER"}
+}
+
+# DF-044
+test_df_044_chown_after_copy if {
+	list := t.with_final([t.i("copy", ["dist/", "/srv/app/"]), t.i("run", ["chown -R 10001:10001 /srv/app/static"])])
+	t.msgs(security.warn, "DF-044") == {"[DF-044] RUN 'chown -R 10001:10001 /srv/app/static' changes the owner of files COPY/ADD just wrote, which stores them twice; use COPY --chown=<user>:<group> instead"} with input as list
+	t.ids(security.warn) == {"DF-044"} with input as t.with_final([t.i("add", ["app.tar.gz", "/srv/app"]), t.i("run", ["chown app /srv/app/"])])
+}
+
+test_df_044_other_paths_and_copy_chown_pass if {
+	count(security.warn) == 0 with input as t.with_final([t.i("copy", ["dist/", "/srv/app/"]), t.i("run", ["mkdir /data && chown 10001 /data"])])
+	count(security.warn) == 0 with input as t.with_final([t.f("copy", ["--chown=10001:10001"], ["dist/", "/srv/app/"]), t.i("run", ["chown 10001 /srv/app"])])
+	count(security.warn) == 0 with input as t.with_final([t.i("run", ["chown 10001 /srv/app"]), t.i("copy", ["dist/", "/srv/app/"])])
+}

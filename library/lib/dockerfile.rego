@@ -161,3 +161,16 @@ last_final(p, cmd) := ins if {
 }
 
 finding(id, path, text) := config.finding(id, path, "", text)
+
+# The value of a --name=value flag of an instruction (COPY --from=build, RUN --mount=...).
+flag_values(ins, name) := [substring(f, count(prefix), -1) |
+	prefix := sprintf("--%s=", [name])
+	some f in ins.flags
+	startswith(lower(f), prefix)
+]
+
+# The words of a command segment (split at blanks).
+words(s) := [w | some w in split(s, " "); w != ""]
+
+# Stage aliases defined before instruction position i of file p.
+aliases_before(p, i) := {s.alias | some s in stages; s.path == p; s.i < i; s.alias != ""}

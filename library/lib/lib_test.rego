@@ -96,13 +96,14 @@ test_secret_names if {
 
 test_catalog_ids_levels_fixes_and_peers if {
 	count({id | some id, _ in rules.catalog; startswith(id, "K8S-")}) >= 68
+	count({id | some id, _ in rules.catalog; startswith(id, "DF-")}) >= 27
 	every id, r in rules.catalog {
 		regex.match(`^(DF|K8S)-[0-9]{3}$`, id)
 		r.level in {"deny", "warn"}
 	}
-	every id in {id | some id, _ in rules.catalog; startswith(id, "K8S-")} {
-		rules.catalog[id].fix != ""
-		is_object(rules.catalog[id].peers)
+	every _, r in rules.catalog {
+		r.fix != ""
+		is_object(r.peers)
 	}
 
 	# every seed practice is enforced by at least one Kubernetes rule or a Dockerfile rule

@@ -332,11 +332,16 @@ const EXPECTED: Record<string, Expected> = {
   [`${D}bad-no-user-runs-as-root.Dockerfile`]: { deny: ["DF-004"] },
   [`${D}bad-user-switched-back-to-root.Dockerfile`]: { deny: ["DF-004"] },
   [`${D}bad-secrets-in-env-and-arg.Dockerfile`]: { deny: ["DF-006", "DF-006", "DF-007"] },
-  [`${D}bad-remote-add-and-curl-pipe.Dockerfile`]: { deny: ["DF-009", "DF-012"], warn: ["DF-010"] },
+  [`${D}bad-remote-add-and-curl-pipe.Dockerfile`]: { deny: ["DF-009", "DF-012"], warn: ["DF-010", "DF-030"] },
   [`${D}bad-sudo-chmod-777-ssh.Dockerfile`]: { deny: ["DF-011", "DF-011", "DF-015", "DF-019"] },
-  [`${D}bad-apt-package-hygiene.Dockerfile`]: { warn: ["DF-005", "DF-013", "DF-020"] },
+  [`${D}bad-apt-package-hygiene.Dockerfile`]: { warn: ["DF-005", "DF-013", "DF-020", "DF-033"] },
   [`${D}bad-apk-without-no-cache.Dockerfile`]: { warn: ["DF-005", "DF-014"] },
   [`${D}bad-legacy-instructions.Dockerfile`]: { warn: ["DF-008", "DF-016", "DF-017", "DF-017", "DF-018"] },
+  [`${D}bad-multistage-mistakes.Dockerfile`]: { deny: ["DF-024", "DF-025", "DF-026", "DF-028"], warn: ["DF-021", "DF-022", "DF-023"] },
+  [`${D}bad-run-hygiene.Dockerfile`]: { deny: ["DF-027"], warn: ["DF-029", "DF-030", "DF-031", "DF-040", "DF-044"] },
+  [`${D}bad-package-installs.Dockerfile`]: { warn: ["DF-032", "DF-033", "DF-034", "DF-034", "DF-036", "DF-037", "DF-038"] },
+  [`${D}bad-rpm-and-zypper.Dockerfile`]: { deny: ["DF-001"], warn: ["DF-035", "DF-035", "DF-039"] },
+  [`${D}bad-insecure-downloads-and-credentials.Dockerfile`]: { deny: ["DF-041", "DF-041", "DF-042", "DF-043"] },
 };
 
 // Runs with user data (--data): the file, the data file, and the findings then expected per document.
@@ -347,6 +352,8 @@ const CONFIGURED: { file: string; data: string; deny?: string[]; warn?: string[]
   { file: `${K}good-deployment-complete.yaml`, data: "golden-images.yaml", deny: ["K8S-031 Deployment/web"] },
   { file: `${K}bad-privileged-container.yaml`, data: "exemptions.yaml", deny: ["K8S-086 Deployment/api"] },
   { file: `${D}bad-unapproved-registry.Dockerfile`, data: "acme-organization.yaml" },
+  { file: `${D}good-multistage-distroless.Dockerfile`, data: "golden-base-images.yaml" },
+  { file: `${D}good-alpine-service.Dockerfile`, data: "golden-base-images.yaml", deny: ["DF-045"] },
   { file: `${D}bad-no-healthcheck-digest-required.Dockerfile`, data: "acme-organization.yaml" },
   { file: `${K}bad-missing-probes.yaml`, data: "acme-organization.yaml", deny: ["K8S-007 Deployment/api", "K8S-008 Deployment/api"] },
   { file: `${K}bad-production-single-replica.yaml`, data: "acme-organization.yaml", deny: ["K8S-015 Deployment/api"] },
