@@ -66,8 +66,9 @@ function gatorRun(gator: string, dir: string, iterations: number): { cpuNs: numb
 export async function streamBench(o: StreamOptions): Promise<StreamResult> {
   const library = o.library ?? DEFAULT_LIBRARY;
   const { cases } = sampleCases(library);
-  // Rego only, as `gator bench -e rego` (templates that also carry CEL would otherwise run CEL).
-  const client = new Client({ k8sNativeValidation: false });
+  // Templates that also carry CEL run it (CEL wins, as in Gatekeeper): `gator bench -e rego` finds
+  // the same violations that way (4,286 per pass on the library), not with their Rego alone (4,275).
+  const client = new Client();
   const templates = new Map<string, { obj: Obj; file: string }>();
   const constraints = new Map<string, { obj: Obj; file: string }>();
   const objects = new Map<string, Obj>();
