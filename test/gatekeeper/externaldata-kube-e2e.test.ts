@@ -59,6 +59,15 @@ violation[{"msg": msg}] {
   },
 };
 
+const slowTemplate = {
+  ...signedTemplate,
+  metadata: { name: "k8sslowsignedimages" },
+  spec: {
+    crd: { spec: { names: { kind: "K8sSlowSignedImages" } } },
+    targets: [{ target: "admission.k8s.gatekeeper.sh", rego: signedTemplate.spec.targets[0].rego.replace("package k8ssignedimages", "package k8sslowsignedimages").replaceAll('"signer"', '"slowsigner"').replaceAll("provider signer", "provider slowsigner") }],
+  },
+};
+
 test("external data through kubectl: answers, timeout and a provider that is down", { skip, timeout: 180000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-gk-xd-"));
   const policy = join(dir, "policy");
@@ -91,8 +100,11 @@ test("external data through kubectl: answers, timeout and a provider that is dow
     join(policy, "policy.yaml"),
     [
       { apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "Provider", metadata: { name: "signer" }, spec: { url: providerURL, timeout: 1, caBundle: readFileSync(join(dir, "provider", "tls.crt")).toString("base64") } },
+      { apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "Provider", metadata: { name: "slowsigner" }, spec: { url: providerURL, timeout: 10, caBundle: readFileSync(join(dir, "provider", "tls.crt")).toString("base64") } },
       signedTemplate,
-      constraint("K8sSignedImages", "must-be-signed", { match: { kinds: [{ apiGroups: [""], kinds: ["Pod"] }] } }),
+      slowTemplate,
+      constraint("K8sSignedImages", "must-be-signed", { match: { kinds: [{ apiGroups: [""], kinds: ["Pod"] }], namespaces: ["apps"] } }),
+      constraint("K8sSlowSignedImages", "slow-must-be-signed", { match: { kinds: [{ apiGroups: [""], kinds: ["Pod"] }], namespaces: ["slow"] } }),
     ]
       .map((o) => yaml.dump(o))
       .join("---\n"),
@@ -110,7 +122,7 @@ test("external data through kubectl: answers, timeout and a provider that is dow
   });
   let kube: Awaited<ReturnType<typeof startKube>> | undefined;
   try {
-    assert.deepEqual(w.report().providers.map((p) => [p.name, p.errors]), [["signer", []]]);
+    assert.deepEqual(w.report().providers.map((p) => [p.name, p.errors]), [["signer", []], ["slowsigner", []]]);
     kube = await startKube({ dir });
     const k = kube.kubectl;
     const caBundle = readFileSync(join(dir, "certs", "tls.crt")).toString("base64");
@@ -135,10 +147,12 @@ test("external data through kubectl: answers, timeout and a provider that is dow
     assert.equal((await k(["create", "namespace", "apps"])).code, 0);
     // No controller manager runs: the namespace's default service account is made by hand.
     assert.equal((await k(["-n", "apps", "create", "serviceaccount", "default"])).code, 0);
+    assert.equal((await k(["create", "namespace", "slow"])).code, 0);
+    assert.equal((await k(["-n", "slow", "create", "serviceaccount", "default"])).code, 0);
     const applied = await k(["apply", "-f", "-"], JSON.stringify(vwc));
     assert.equal(applied.code, 0, applied.err);
 
-    const pod = (name: string, image: string) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "apps" }, spec: { containers: [{ name: "app", image }] } });
+    const pod = (name: string, image: string, namespace = "apps") => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace }, spec: { containers: [{ name: "app", image }] } });
     const denied = (msg: string) => `Error from server (Forbidden): error when creating "STDIN": admission webhook "validation.gatekeeper.sh" denied the request: [must-be-signed] ${msg}`;
 
     // The API server picks the configuration up within a moment.
@@ -168,6 +182,17 @@ test("external data through kubectl: answers, timeout and a provider that is dow
     assert.equal(slow.err.trim(), denied(`provider signer failed: failed to send external data request: Post "${providerURL}": context deadline exceeded`));
     assert.equal(asked, before + 1, "one provider call for the review");
     assert.ok(slowMs < 3000, `kubectl took ${slowMs} ms (webhook timeout 3 s)`);
+
+    // (b') a provider whose spec.timeout (10 s) outlasts the webhook's (3 s): as with Gatekeeper,
+    // whose answer the API server stops waiting for, the webhook configuration's failurePolicy
+    // (Ignore) decides: the Pod is admitted, without a violation made of the cut call.
+    t0 = Date.now();
+    const cut = await k(["create", "-f", "-"], pod("cut", "registry.example/app:4", "slow"));
+    const cutMs = Date.now() - t0;
+    assert.equal(cut.code, 0, cut.err);
+    assert.equal(cut.out.trim(), "pod/cut created");
+    assert.ok(cutMs < 6000, `kubectl took ${cutMs} ms`);
+    assert.ok(logs.some((l) => l.includes("Admission review past its deadline")), logs.join("\n"));
     for (const r of hanging) r.destroy();
     hanging.clear();
 
@@ -181,9 +206,9 @@ test("external data through kubectl: answers, timeout and a provider that is dow
     assert.equal(down.err.trim(), denied(`provider signer failed: failed to send external data request: Post "${providerURL}": dial tcp 127.0.0.1:${providerPort}: connect: connection refused`));
     assert.ok(downMs < 3000, `kubectl took ${downMs} ms`);
 
-    const pods = JSON.parse((await k(["-n", "apps", "get", "pods", "-o", "json"])).out).items.map((p: { metadata: { name: string } }) => p.metadata.name);
-    assert.deepEqual(pods, ["signed"]);
-    console.log(`# external data e2e: provider hang answered by kubectl in ${slowMs} ms, provider down in ${downMs} ms`);
+    const pods = JSON.parse((await k(["get", "pods", "-A", "-o", "json"])).out).items.map((p: { metadata: { name: string } }) => p.metadata.name);
+    assert.deepEqual(pods.sort(), ["cut", "signed"]);
+    console.log(`# external data e2e: provider hang answered by kubectl in ${slowMs} ms, provider past the webhook timeout (failurePolicy Ignore) in ${cutMs} ms, provider down in ${downMs} ms`);
   } finally {
     for (const r of hanging) r.destroy();
     if (provider.listening) {

@@ -1,8 +1,8 @@
 // The webhook restarting under kubectl traffic (issue 14): `portcullis controller
 // --operation=webhook --policy-dir` as its own process behind a real Kubernetes API server
-// (../shared/kube), registered with failurePolicy Fail. Three kubectl loops create Namespaces,
+// (../shared/kube), registered with failurePolicy Fail. Four kubectl loops create Namespaces,
 // every other one without the `owner` label a required-labels constraint demands; each review
-// also asks an external-data provider that answers after 300 ms, so reviews are in flight when
+// also asks an external-data provider that answers after 800 ms, so reviews are in flight when
 // the controller gets SIGTERM. A new controller is started on the same port at once. Asserted:
 // - the old controller logs how many requests it had in flight, answers them and exits 0; every
 //   review the provider was serving at SIGTERM got its decision (created, or refused with
@@ -89,19 +89,21 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
   selfSigned(certs);
   selfSigned(join(dir, "provider"));
 
-  // The provider: answers every key after 300 ms; `serving` holds the keys not yet answered.
+  // The provider: answers every key after 800 ms; `serving` holds the keys not yet answered.
   const serving = new Set<string>();
+  let maxServing = 0;
   const provider = https.createServer({ cert: readFileSync(join(dir, "provider", "tls.crt")), key: readFileSync(join(dir, "provider", "tls.key")) }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const keys: string[] = JSON.parse(Buffer.concat(chunks).toString()).request.keys;
       for (const k of keys) serving.add(k);
+      maxServing = Math.max(maxServing, serving.size);
       setTimeout(() => {
         for (const k of keys) serving.delete(k);
         res.setHeader("Content-Type", "application/json");
         res.end(JSON.stringify({ apiVersion: "externaldata.gatekeeper.sh/v1beta1", kind: "ProviderResponse", response: { idempotent: false, items: keys.map((k) => ({ key: k, value: "seen" })) } }));
-      }, 300);
+      }, 800);
     });
   });
   await new Promise<void>((r) => provider.listen(0, "127.0.0.1", r));
@@ -155,7 +157,7 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
     assert.equal(applied.code, 0, applied.err);
     await until(async () => (await k(["create", "namespace", "probe", "--dry-run=server"])).code !== 0, "the webhook configuration to take effect");
 
-    // Three kubectl loops until `stop`.
+    // Four kubectl loops until `stop`.
     const outcomes: Outcome[] = [];
     let stop = false;
     const loop = async (n: number) => {
@@ -166,7 +168,7 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
         outcomes.push({ name, labelled, r: await k(["create", "-f", "-"], JSON.stringify(ns)) });
       }
     };
-    const loops = [0, 1, 2].map(loop);
+    const loops = [0, 1, 2, 3].map(loop);
 
     // Traffic on the first controller, then SIGTERM while the provider serves reviews.
     await until(() => outcomes.length >= 6, "traffic on the first controller");
@@ -193,6 +195,7 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
     const created = new Set<string>();
     let refusedByPolicy = 0;
     let refusedInGap = 0;
+    const gapReasons = new Set<string>();
     for (const o of outcomes) {
       const err = o.r.err.trim();
       if (o.r.code === 0) {
@@ -201,6 +204,7 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
         created.add(o.name);
       } else if (gap.test(err)) {
         refusedInGap++;
+        gapReasons.add(err.replace(gap, "").replace(/\d+/g, "N"));
         assert.ok(!inFlightAtTerm.has(o.name), `${o.name} was in flight at SIGTERM but not answered: ${err}`);
       } else {
         assert.ok(!o.labelled, `${o.name} has an owner but was refused: ${err}`);
@@ -217,9 +221,11 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
       .items.map((n: { metadata: { name: string } }) => n.metadata.name)
       .filter((n: string) => n.startsWith("ns-"));
     assert.deepEqual(new Set(inCluster), created);
+    // Nothing listens on the port during the gap, or the old process closed the connection.
+    for (const r of gapReasons) assert.match(r, /^(dial tcp N\.N\.N\.N:N: connect: connection refused|EOF|.*connection reset by peer)$/);
     assert.ok(created.size > 0 && refusedByPolicy > 0, `created ${created.size}, refused by policy ${refusedByPolicy}`);
     console.log(
-      `# restart under traffic: ${outcomes.length} creates, ${created.size} created, ${refusedByPolicy} refused by the constraint, ${refusedInGap} refused during the gap (failurePolicy Fail), ${drainedCount} in flight at SIGTERM drained (${inFlightAtTerm.size} of them at the provider)`,
+      `# restart under traffic: ${outcomes.length} creates, ${created.size} created, ${refusedByPolicy} refused by the constraint, ${refusedInGap} refused during the gap (failurePolicy Fail), ${drainedCount} in flight at SIGTERM drained (${inFlightAtTerm.size} of them at the provider, at most ${maxServing} at once); gap errors: ${[...gapReasons].join(" | ")}`,
     );
     b.child.kill("SIGTERM");
     await until(() => b!.child.exitCode !== null, "the second controller to exit", 40000);
