@@ -122,7 +122,7 @@ test("external data through kubectl: answers, timeout and a provider that is dow
   });
   let kube: Awaited<ReturnType<typeof startKube>> | undefined;
   try {
-    assert.deepEqual(w.report().providers.map((p) => [p.name, p.errors]), [["signer", []], ["slowsigner", []]]);
+    assert.deepEqual(w.report()?.providers.map((p) => [p.name, p.errors]), [["signer", []], ["slowsigner", []]]);
     kube = await startKube({ dir });
     const k = kube.kubectl;
     const caBundle = readFileSync(join(dir, "certs", "tls.crt")).toString("base64");
