@@ -86,9 +86,13 @@ function externalDataImpl(args: Value[], ctx: BuiltinContext): Value | undefined
   let systemError = "";
   if (missing.length) {
     const ans = toJS(ctx.awaitValue(`external_data:${p.name}:${JSON.stringify(missing)}`, async () => {
-      // Gatekeeper: the provider's timeout, but never past the review's deadline.
+      // Gatekeeper: the provider's timeout, but never past the review's deadline. A call cut by
+      // the deadline ends just past it, so the evaluation stops with eval_cancel_error when it
+      // resumes (the webhook's failurePolicy applies, as with Gatekeeper, whose answer the API
+      // server stops waiting for) rather than making a violation of the cut call's system_error.
       const deadline = typeof ctx.host?.deadline === "number" ? ctx.host.deadline : Infinity;
-      const timeoutMs = Math.max(1, Math.min(p.timeoutSeconds * 1000, deadline - Date.now()));
+      const left = deadline - Date.now();
+      const timeoutMs = left < p.timeoutSeconds * 1000 ? Math.max(1, left + 1) : p.timeoutSeconds * 1000;
       const ans = await post(p, missing, timeoutMs);
       if (ans.systemError !== "" || ans.statusCode !== 200) state.errorCount = (state.errorCount ?? 0) + 1;
       return fromJS(ans);

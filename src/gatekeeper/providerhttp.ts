@@ -52,12 +52,33 @@ export function post(p: Provider, keys: string[], timeoutMs: number): Promise<Pr
       },
     );
     // The socket timeout covers idle time; the timer bounds the whole exchange.
-    const timer = setTimeout(() => req.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => req.destroy(new DeadlineError()), timeoutMs);
     timer.unref?.();
     req.on("close", () => clearTimeout(timer));
-    req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-    req.on("error", (e) => resolve({ items: [], systemError: `failed to send external data request to provider ${p.name}: ${e.message}`, statusCode: 500, idempotent: false }));
+    req.on("timeout", () => req.destroy(new DeadlineError()));
+    req.on("error", (e) => resolve({ items: [], systemError: `failed to send external data request: Post ${JSON.stringify(p.url)}: ${transportError(e, u)}`, statusCode: 500, idempotent: false }));
     req.end(body);
   });
 }
 
+
+class DeadlineError extends Error {
+  constructor() {
+    super("context deadline exceeded");
+  }
+}
+
+/**
+ * A failed exchange in the words of Go's HTTP client, as Gatekeeper's system_error carries it
+ * (`failed to send external data request: Post "<url>": <error>`): the deadline is `context
+ * deadline exceeded`, a refused connection `dial tcp <host:port>: connect: connection refused`.
+ */
+function transportError(e: Error, u: URL): string {
+  if (e instanceof DeadlineError) return e.message;
+  const code = (e as NodeJS.ErrnoException).code;
+  const port = u.port || (u.protocol === "https:" ? "443" : "80");
+  const host = u.hostname.startsWith("[") ? u.hostname : u.hostname.includes(":") ? `[${u.hostname}]` : u.hostname;
+  if (code === "ECONNREFUSED") return `dial tcp ${host}:${port}: connect: connection refused`;
+  if (code === "ECONNRESET") return "EOF";
+  return e.message;
+}
