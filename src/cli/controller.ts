@@ -184,6 +184,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
         source,
         sourceShared: webhooking,
         ...auditFlags,
+        workers: threads,
         matchKindOnly: Boolean(o.auditMatchKindOnly),
         fromCache: Boolean(o.auditFromCache),
         reportFile: o.auditReport,
