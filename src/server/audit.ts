@@ -11,7 +11,6 @@ import { InventorySync } from "../gatekeeper/audit/sync.ts";
 import { clusterPolicy } from "../gatekeeper/audit/kubelister.ts";
 import type { GatekeeperObjects, PolicySource } from "../gatekeeper/state.ts";
 import type { Logger } from "./log.ts";
-import { availableParallelism } from "node:os";
 import { WorkerPool } from "./workerpool.ts";
 import { workerModule } from "./pool.ts";
 import { reviewItems, type AuditEvaluator, type AuditItem, type AuditOutcome } from "../gatekeeper/audit/audit.ts";
@@ -189,10 +188,13 @@ export class AuditPool {
   }
 }
 
-/** Default size of the audit's pool: the CPUs (as --max-serving-threads' default). */
-export function defaultAuditWorkers(): number {
-  return availableParallelism();
-}
+/**
+ * Default size of the audit's pool: none (the main thread reviews). Each worker compiles the whole
+ * policy again and holds a copy of data.inventory: one worker with the gatekeeper-library's 68
+ * constraints adds ~110 MiB of peak RSS, past the audit's 300 MiB budget at 20,000 objects
+ * (docs/audit.md, "Worker pool"); --audit-workers N trades that memory for throughput.
+ */
+export const DEFAULT_AUDIT_WORKERS = 0;
 
 // ---- the controller's audit operation ------------------------------------------------------
 
@@ -218,7 +220,7 @@ export interface AuditProcessOptions {
   /** Serve /metrics, /v1/audit, /healthz and /readyz here (audit without the webhook), or null. */
   metricsAddr?: string | null;
   healthAddr?: string | null;
-  /** Audit worker threads (default: the CPUs); 0: review on the main thread. */
+  /** Audit worker threads (default 0: review on the main thread); each holds its own compiled policy and inventory copy. */
   workers?: number;
 }
 
@@ -257,7 +259,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   if (tee && !o.sourceShared) await tee.start(() => {});
   // Watched referential data when the audit reads it as its object source (--audit-from-cache).
   // The audit's own worker pool; when it cannot start, the audit reviews on the main thread.
-  const workers = o.workers ?? defaultAuditWorkers();
+  const workers = o.workers ?? DEFAULT_AUDIT_WORKERS;
   let pool: AuditPool | null = null;
   if (workers > 0) {
     try {

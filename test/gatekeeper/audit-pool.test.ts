@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runAudit, FileReportSink, type AuditEvaluator, type AuditSummary } from "../../src/gatekeeper/audit/index.ts";
+import { runAudit, reviewItems, FileReportSink, type AuditEvaluator, type AuditSummary } from "../../src/gatekeeper/audit/index.ts";
 import { auditSnapshot, policyObjects, inventoryDoc } from "../../src/gatekeeper/audit/policy.ts";
 import { readManifests, manifestFiles } from "../../src/gatekeeper/manifestfiles.ts";
 import { isTemplate } from "../../src/gatekeeper/template.ts";
@@ -76,14 +76,13 @@ test("a batch the evaluator cannot answer: each of its objects is an error of th
   const dir = mkdtempSync(join(tmpdir(), "audit-pool-"));
   try {
     let calls = 0;
+    const client = auditSnapshot(objs).client;
     const failing: AuditEvaluator = {
       batchSize: 10,
       review: async (items) => {
         calls++;
         if (calls === 2) throw new Error("audit worker: worker exited");
-        const pool = auditSnapshot(objs).client;
-        const { reviewItems } = await import("../../src/gatekeeper/audit/audit.ts");
-        return reviewItems(pool, items, 10_000);
+        return reviewItems(client, items, 10_000);
       },
     };
     const local = await audit(objs, {}, join(dir, "local.ndjson"), null);

@@ -295,6 +295,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
     return v;
   };
 
+  let lastYield = performance.now();
   const record = async (obj: Obj, meta: Obj, ns: string, results: AuditResult[]): Promise<void> => {
     for (const v of results) {
       const st = states.get(constraintKey(v.constraintKind, v.constraintName));
@@ -387,6 +388,11 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
         outcomes = batch.map(() => ({ error: (e as Error).message }));
       }
       for (let i = 0; i < batch.length; i++) {
+        if (performance.now() - lastYield > YIELD_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          lastYield = performance.now();
+          checkAbort(o.signal);
+        }
         const x = batch[i];
         const out = outcomes[i];
         errors.push(...x.errors);
@@ -401,7 +407,6 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
 
   const sink = o.sink;
   let sinkOpen = false;
-  let lastYield = performance.now();
   try {
     await sink?.begin?.({ auditId, startTime: auditId });
     sinkOpen = true;
