@@ -111,3 +111,13 @@ test("on a worker, a review past its deadline is an error of the report, as on t
     await pool.close();
   }
 });
+
+test("--audit-workers: a whole number from 0 to 64, clear errors otherwise", async () => {
+  const { cli } = await import("../cli/helpers.ts");
+  const many = await cli(["controller", "--operation=audit", "--audit-workers", "65"]);
+  assert.equal(many.code, 1, many.err); // the controller exits 1 on a usage error
+  assert.match(many.err, /--audit-workers 65: at most 64/);
+  const bad = await cli(["controller", "--operation=audit", "--audit-workers", "two"]);
+  assert.equal(bad.code, 1, bad.err);
+  assert.match(bad.err, /invalid argument "two" for "--audit-workers" flag: want a whole number/);
+});
