@@ -118,6 +118,8 @@ export class AuditPool {
   /** What a replacement worker starts from: the current run's state, objects included. */
   private current: AuditPoolState = { run: 0, objects: null, inventory: {} };
   private inflight = 0;
+  /** Objects sent to the workers (all runs). */
+  objectsSent = 0;
 
   private constructor(private readonly pool: WorkerPool<AuditPoolRequest, AuditPoolReply, AuditPoolState>) {}
 
@@ -172,6 +174,7 @@ export class AuditPool {
         // The worker stops each review at its own deadline; the pool replaces a worker silent
         // past the time everything in flight could take one after another.
         this.inflight += items.length;
+        this.objectsSent += items.length;
         try {
           const reply = await this.pool.run({ run, items, timeoutMs }, Date.now() + this.inflight * timeoutMs);
           if ("error" in reply) throw new Error(reply.error);

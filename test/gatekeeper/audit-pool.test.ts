@@ -58,6 +58,7 @@ test("the pool's report is the main thread's, byte for byte (test policy + libra
     assert.deepEqual(local.errors, []);
     assert.equal(b, a);
     assert.deepEqual(pooled, local);
+    assert.equal(pool.objectsSent, local.objectsAudited, "every object was reviewed on the workers");
     // a second run on the same pool (objects unchanged: only the inventory is sent)
     const t3 = performance.now();
     const again = await audit(objs, inventory, join(dir, "again.ndjson"), pool.prepare(objs, inventory), 0);
