@@ -1,12 +1,13 @@
 // The audit at scale (docs/audit.md, "Scale"): not a timed test.
 //
-//   node --import tsx scripts/audit-scale.ts --objects 20000 [--chunk 500] [--library DIR] [--report FILE]
+//   node --import tsx scripts/audit-scale.ts --objects 20000 [--chunk 500] [--library DIR] [--report FILE] [--workers N]
 //   node --import tsx scripts/audit-scale.ts --kubeconfig K --populate 20000   (create the objects)
 //   node --import tsx scripts/audit-scale.ts --kubeconfig K [--library DIR] [--report FILE]
 //
 // Objects are generated page by page (test/support/audit-objects.ts) or listed from a cluster;
 // the policy is the test policy of audit-objects.ts, plus with --library every template.yaml and
-// samples/*/constraint.yaml of a gatekeeper-library checkout. Prints one JSON line: objects,
+// samples/*/constraint.yaml of a gatekeeper-library checkout. With --workers N (N > 0) the objects
+// are reviewed on an audit worker pool of N threads (src/server/audit.ts AuditPool). Prints one JSON line: objects,
 // wall seconds, objects/s, peak RSS (MiB), violations (and the report's line count).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -16,6 +17,7 @@ import { readManifests, manifestFiles } from "../src/gatekeeper/manifestfiles.ts
 import { isTemplate } from "../src/gatekeeper/template.ts";
 import { isConstraint } from "../src/gatekeeper/constraint.ts";
 import { GeneratedLister, testPolicy } from "../test/support/audit-objects.ts";
+import type { Obj } from "../src/gatekeeper/yaml.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     report: { type: "string" },
     kubeconfig: { type: "string" },
     populate: { type: "string" },
+    workers: { type: "string", default: "0" },
   },
 });
 
@@ -68,6 +71,8 @@ const policy = testPolicy();
 let libTemplates = 0;
 let libConstraints = 0;
 let libSkipped = 0;
+/** The manifests the client took (for the workers' snapshot). */
+const taken: Obj[] = [];
 if (values.library) {
   const files = manifestFiles(values.library);
   for (const f of files.filter((f) => f.endsWith("/template.yaml"))) {
@@ -75,6 +80,7 @@ if (values.library) {
       if (!isTemplate(o)) continue;
       try {
         client.addTemplate(o);
+        taken.push(o);
         libTemplates++;
       } catch {
         libSkipped++;
@@ -86,6 +92,7 @@ if (values.library) {
       if (!isConstraint(o) || !client.templates.has(o.kind)) continue;
       try {
         client.addConstraint(o);
+        taken.push(o);
         libConstraints++;
       } catch {
         libSkipped++;
@@ -95,6 +102,7 @@ if (values.library) {
 }
 for (const o of policy) if (isTemplate(o)) client.addTemplate(o);
 for (const o of policy) if (isConstraint(o)) client.addConstraint(o);
+taken.push(...policy);
 
 let lister: Lister;
 let objects = Number(values.objects);
@@ -105,9 +113,14 @@ if (values.kubeconfig) {
   objects = NaN;
 } else lister = new GeneratedLister(objects);
 
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new Error(`--workers ${values.workers}: want 0 to 64`);
+const pool = workers > 0 ? await (await import("../src/server/audit.ts")).AuditPool.start(workers) : null;
 const t0 = performance.now();
-const summary = await runAudit({ lister, client, chunkSize: Number(values.chunk), sink: values.report ? new FileReportSink(values.report) : { violation() {} } });
+const evaluator = pool ? pool.prepare((await import("../src/gatekeeper/audit/policy.ts")).policyObjects(taken), client.getInventory()) : null;
+const summary = await runAudit({ lister, client, chunkSize: Number(values.chunk), sink: values.report ? new FileReportSink(values.report) : { violation() {} }, evaluator });
 const seconds = (performance.now() - t0) / 1000;
+await pool?.close();
 // With --expose-gc: the heap that stays after the audit (a leak would show here, peak RSS is GC timing).
 const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
@@ -118,6 +131,7 @@ console.log(
     objects: summary.objectsAudited,
     generated: Number.isNaN(objects) ? undefined : objects,
     chunkSize: Number(values.chunk),
+    workers,
     constraints: client.constraints().length,
     libraryTemplates: libTemplates,
     libraryConstraints: libConstraints,

@@ -39,6 +39,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--shutdown-grace-period <seconds>", "seconds to wait for requests in flight on SIGTERM", "30")
     .option("--audit-interval <seconds>", "audit: seconds between audits (0: none)", "60")
     .option("--audit-chunk-size <n>", "audit: objects per list request (limit/continue; 0: no limit)", "500")
+    .option("--audit-workers <n>", "audit: worker threads reviewing the objects (each holds its own compiled policy; 0: the main thread)", "0")
     .option("--constraint-violations-limit <n>", "audit: violations kept in each constraint's status", "20")
     .option("--audit-match-kind-only", "audit: list only the kinds named in constraints' match.kinds")
     .option("--audit-from-cache", "audit: audit the synced data.inventory instead of listing the cluster")

@@ -42,6 +42,7 @@ export interface ControllerOptions {
   logFormat: string;
   shutdownGracePeriod: string;
   auditInterval: string;
+  auditWorkers: string;
   auditChunkSize: string;
   constraintViolationsLimit: string;
   auditMatchKindOnly?: boolean;
@@ -153,7 +154,9 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
       intervalSeconds: whole("--audit-interval", o.auditInterval, 0),
       chunkSize: whole("--audit-chunk-size", o.auditChunkSize, 0),
       violationsLimit: whole("--constraint-violations-limit", o.constraintViolationsLimit, 0),
+      workers: whole("--audit-workers", o.auditWorkers, 0),
     };
+    if (auditFlags.workers > 64) throw new UsageError(`--audit-workers ${auditFlags.workers}: at most 64`);
     let certs: string | { cert: string; key: string } = o.certDir;
     if (webhooking && o.selfSigned) {
       const hosts = o.selfSignedHosts.split(",").map((h) => h.trim()).filter((h) => h !== "");

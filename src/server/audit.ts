@@ -11,6 +11,11 @@ import { InventorySync } from "../gatekeeper/audit/sync.ts";
 import { clusterPolicy } from "../gatekeeper/audit/kubelister.ts";
 import type { GatekeeperObjects, PolicySource } from "../gatekeeper/state.ts";
 import type { Logger } from "./log.ts";
+import { WorkerPool } from "./workerpool.ts";
+import { workerModule } from "./pool.ts";
+import { reviewItems, type AuditEvaluator, type AuditItem, type AuditOutcome } from "../gatekeeper/audit/audit.ts";
+import { auditSnapshot } from "../gatekeeper/audit/policy.ts";
+import type { Obj } from "../gatekeeper/yaml.ts";
 import { splitHostPort } from "./server.ts";
 
 export const AUDIT_PATH = "/v1/audit";
@@ -83,6 +88,117 @@ export async function serveAuditReport(req: IncomingMessage, res: ServerResponse
   }
 }
 
+// ---- the audit's worker pool ----------------------------------------------------------------
+
+/** The policy of one audit run, sent to every audit worker when the run starts. */
+export interface AuditPoolState {
+  run: number;
+  /** The Gatekeeper objects, when they changed since the last run (null: keep the compiled ones). */
+  objects: GatekeeperObjects | null;
+  /** data.inventory as it was when the run started (a copy: the workers never see later changes). */
+  inventory: Obj;
+}
+
+export interface AuditPoolRequest {
+  run: number;
+  items: AuditItem[];
+  timeoutMs: number;
+}
+
+export type AuditPoolReply = { outcomes: AuditOutcome[] } | { error: string };
+
+/**
+ * Audit workers: each audit run sends its policy once (`prepare`), then pages of objects are
+ * reviewed in batches on the workers (runAudit's `evaluator`). A worker that dies or misses its
+ * deadline is replaced; its batches come back as review errors of the report.
+ */
+export class AuditPool {
+  private run = 0;
+  private sentObjects: GatekeeperObjects | null = null;
+  /** What a replacement worker starts from: the current run's state, objects included. */
+  private current: AuditPoolState = { run: 0, objects: null, inventory: {} };
+  private inflight = 0;
+  /** Objects sent to the workers (all runs). */
+  objectsSent = 0;
+
+  private constructor(private readonly pool: WorkerPool<AuditPoolRequest, AuditPoolReply, AuditPoolState>) {}
+
+  get size(): number {
+    return this.pool.size;
+  }
+
+  get replaced(): number {
+    return this.pool.replaced;
+  }
+
+  /** Start `size` workers (0: review on the calling thread, through the same messages). */
+  static async start(size: number): Promise<AuditPool> {
+    let self: AuditPool | null = null;
+    const pool = await WorkerPool.start<AuditPoolRequest, AuditPoolReply, AuditPoolState>(size, {
+      file: workerModule("./audit-worker.mjs", "server/audit-worker.js", import.meta.url),
+      workerData: () => ({ state: self ? self.current : { run: 0, objects: null, inventory: {} } }),
+      failed: (message) => ({ error: `audit worker: ${message}` }),
+      local: () => {
+        let client: import("../gatekeeper/client.ts").Client | null = null;
+        let run = 0;
+        return {
+          update: (u) => {
+            if (u.objects) client = auditSnapshot(structuredClone(u.objects)).client;
+            client?.setInventoryDoc(structuredClone(u.inventory));
+            run = u.run;
+          },
+          run: async (req, flag) => {
+            if (!client || req.run !== run) return { error: "the audit worker holds another run" };
+            return { outcomes: await reviewItems(client, req.items, req.timeoutMs, flag) };
+          },
+        };
+      },
+    });
+    self = new AuditPool(pool);
+    return self;
+  }
+
+  /**
+   * The evaluator of one audit run on `objects` with this data.inventory. The inventory is
+   * copied (structured clone) into every worker now: with --audit-from-cache, a snapshot of the
+   * cache at the start of the run.
+   */
+  prepare(objects: GatekeeperObjects, inventory: Obj): AuditEvaluator {
+    const run = ++this.run;
+    const changed = objects !== this.sentObjects;
+    this.sentObjects = objects;
+    this.current = { run, objects, inventory };
+    this.pool.update({ run, objects: changed ? objects : null, inventory });
+    return {
+      review: async (items, timeoutMs) => {
+        // The worker stops each review at its own deadline; the pool replaces a worker silent
+        // past the time everything in flight could take one after another.
+        this.inflight += items.length;
+        this.objectsSent += items.length;
+        try {
+          const reply = await this.pool.run({ run, items, timeoutMs }, Date.now() + this.inflight * timeoutMs);
+          if ("error" in reply) throw new Error(reply.error);
+          return reply.outcomes;
+        } finally {
+          this.inflight -= items.length;
+        }
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/**
+ * Default size of the audit's pool: none (the main thread reviews). Each worker compiles the whole
+ * policy again and holds a copy of data.inventory: one worker with the gatekeeper-library's 68
+ * constraints adds ~110 MiB of peak RSS, past the audit's 300 MiB budget at 20,000 objects
+ * (docs/audit.md, "Worker pool"); --audit-workers N trades that memory for throughput.
+ */
+export const DEFAULT_AUDIT_WORKERS = 0;
+
 // ---- the controller's audit operation ------------------------------------------------------
 
 
@@ -107,6 +223,8 @@ export interface AuditProcessOptions {
   /** Serve /metrics, /v1/audit, /healthz and /readyz here (audit without the webhook), or null. */
   metricsAddr?: string | null;
   healthAddr?: string | null;
+  /** Audit worker threads (default 0: review on the main thread); each holds its own compiled policy and inventory copy. */
+  workers?: number;
 }
 
 /** A PolicySource that remembers the last delivery (the audit reads what the webhook gets). */
@@ -143,6 +261,16 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   const tee = o.source ? (o.source instanceof TeeSource ? o.source : new TeeSource(o.source)) : null;
   if (tee && !o.sourceShared) await tee.start(() => {});
   // Watched referential data when the audit reads it as its object source (--audit-from-cache).
+  // The audit's own worker pool; when it cannot start, the audit reviews on the main thread.
+  const workers = o.workers ?? DEFAULT_AUDIT_WORKERS;
+  let pool: AuditPool | null = null;
+  if (workers > 0) {
+    try {
+      pool = await AuditPool.start(workers);
+    } catch (e) {
+      log.error("Audit workers did not start; auditing on the main thread.", { workers, err: (e as Error).message });
+    }
+  }
   const sync = o.fromCache ? new InventorySync(kube, { log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : log.info(msg, fields)) }) : undefined;
   const manager = new AuditManager({
     kube,
@@ -158,6 +286,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
     operations: o.operations,
     log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : log.info(msg, fields)),
     isLeader: () => elector.isLeader,
+    evaluator: pool ? (objs, inventory) => pool.prepare(objs, inventory) : undefined,
   });
   const elector = new LeaseElector(kube, {
     name: o.leaseName,
@@ -169,7 +298,10 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   });
   elector.start();
   manager.start();
-  const metricsText = () => manager.metricsText() + (sync?.metricsText() ?? "");
+  const metricsText = () =>
+    manager.metricsText() +
+    (sync?.metricsText() ?? "") +
+    (pool ? `# HELP portcullis_audit_workers_replaced_total Audit workers replaced after missing a deadline or dying.\n# TYPE portcullis_audit_workers_replaced_total counter\nportcullis_audit_workers_replaced_total ${pool.replaced}\n` : "");
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = { [AUDIT_PATH]: (req: IncomingMessage, res: ServerResponse) => void serveAuditReport(req, res, manager.last, log) };
   const servers: http.Server[] = [];
   const listen = (addr: string, handler: http.RequestListener) =>
@@ -194,6 +326,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
     await manager.stop();
     await sync?.stop();
     await elector.stop();
+    await pool?.close();
     if (tee && !o.sourceShared) await tee.stop();
     for (const s of servers) {
       s.closeAllConnections();
@@ -210,6 +343,6 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
     await stop();
     throw e;
   }
-  log.info("Audit running.", { interval_seconds: o.intervalSeconds, chunk_size: o.chunkSize, lease: o.leaseName, identity, metrics_port: metricsPort });
+  log.info("Audit running.", { interval_seconds: o.intervalSeconds, chunk_size: o.chunkSize, lease: o.leaseName, identity, metrics_port: metricsPort, workers: pool?.size ?? 0 });
   return { manager, metricsText, elector, metricsPort, healthPort, routes, stop };
 }

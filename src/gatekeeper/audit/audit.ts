@@ -121,6 +121,59 @@ export interface AuditOptions {
   /** Deadline of one object's review, ms (default 10,000): past it the object is an error of the report. */
   reviewTimeoutMs?: number;
   now?: () => Date;
+  /**
+   * Reviews pages of objects elsewhere (the audit's worker pool, src/server/audit.ts) instead
+   * of on this thread; not used when `expansion` has templates (those objects stay local).
+   * Outcomes are consumed in the objects' order, so the report is the same as the local one.
+   */
+  evaluator?: AuditEvaluator | null;
+}
+
+/** The fields of a violation the audit reports (what crosses a thread boundary). */
+export type AuditResult = Pick<Violation, "constraintKind" | "constraintName" | "enforcementAction" | "msg" | "details" | "scopedActions" | "error">;
+
+/** One object to review, with its Namespace. */
+export interface AuditItem {
+  obj: Obj;
+  namespaceObject: Obj | null;
+}
+
+/** Per object: its results, or the review error (a deadline, a review that could not be built or a worker that failed). */
+export type AuditOutcome = { results: AuditResult[] } | { error: string };
+
+export interface AuditEvaluator {
+  /** Objects per request (default 25). */
+  batchSize?: number;
+  /** Review these objects, each with its own deadline of `reviewTimeoutMs`; one outcome per item, in order. */
+  review(items: AuditItem[], reviewTimeoutMs: number): Promise<AuditOutcome[]>;
+}
+
+export const DEFAULT_EVALUATOR_BATCH = 25;
+
+/** Review objects on this thread as the audit does (the audit worker's side of an AuditEvaluator). */
+export async function reviewItems(client: Client, items: AuditItem[], reviewTimeoutMs: number, cancel?: Int32Array): Promise<AuditOutcome[]> {
+  const out: AuditOutcome[] = [];
+  for (const it of items) {
+    if (cancel && Atomics.load(cancel, 0) !== 0) {
+      out.push({ error: "review cancelled" });
+      continue;
+    }
+    try {
+      const r = await client.reviewBuilt(buildReview(it.obj, { namespaceObject: it.namespaceObject }), { deadline: Date.now() + reviewTimeoutMs });
+      out.push({ results: r.results.map(slim) });
+    } catch (e) {
+      if (!(e instanceof ReviewError) && !(e instanceof DeadlineError)) throw e;
+      out.push({ error: e.message });
+    }
+  }
+  return out;
+}
+
+function slim(v: Violation): AuditResult {
+  const r: AuditResult = { constraintKind: v.constraintKind, constraintName: v.constraintName, enforcementAction: v.enforcementAction, msg: v.msg, details: v.details };
+  if (v.scopedActions) r.scopedActions = v.scopedActions;
+  if (v.error) r.error = true;
+  return r;
 }
 
 export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
@@ -230,21 +283,130 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
   const kinds = selectKinds(all, o.client, o.matchKindOnly ?? false, o.expansion);
 
   const nsCache = new Map<string, Obj | null>();
-  const namespaceOf = async (ns: string): Promise<Obj | null> => {
+  const namespaceOf = async (ns: string, errs: string[] = errors): Promise<Obj | null> => {
     if (nsCache.has(ns)) return nsCache.get(ns)!;
     let v: Obj | null = null;
     try {
       v = await o.lister.namespace(ns);
     } catch (e) {
-      errors.push(`namespace ${JSON.stringify(ns)}: ${(e as Error).message}`);
+      errs.push(`namespace ${JSON.stringify(ns)}: ${(e as Error).message}`);
     }
     nsCache.set(ns, v);
     return v;
   };
 
+  let lastYield = performance.now();
+  const record = async (obj: Obj, meta: Obj, ns: string, results: AuditResult[]): Promise<void> => {
+    for (const v of results) {
+      const st = states.get(constraintKey(v.constraintKind, v.constraintName));
+      if (!st) continue;
+      const g = gvkOf(obj);
+      const name = typeof meta.name === "string" ? meta.name : "";
+      st.audit.totalViolations++;
+      total++;
+      const action = KNOWN_ACTIONS.includes(v.enforcementAction) ? v.enforcementAction : "unrecognized";
+      byAction[action]++;
+      const sv: StatusViolation = { group: g.group, version: g.version, kind: g.kind, name, message: truncateMessage(v.msg), enforcementAction: v.enforcementAction };
+      if (ns) sv.namespace = ns;
+      if (v.scopedActions) sv.enforcementActions = v.scopedActions;
+      st.queue.offer(sv);
+      const rv: ReportViolation = {
+        constraint: { group: st.audit.group, version: st.audit.version, kind: st.audit.kind, name: st.audit.name },
+        enforcementAction: v.enforcementAction,
+        ...(v.scopedActions ? { enforcementActions: v.scopedActions } : {}),
+        group: g.group,
+        version: g.version,
+        kind: g.kind,
+        ...(ns ? { namespace: ns } : {}),
+        name,
+        message: v.msg,
+        details: v.details,
+        ...(v.error ? { error: true } : {}),
+      };
+      if (sink) await sink.violation(rv);
+      if (logViolations) {
+        log!({
+          event_type: "violation_audited",
+          audit_id: auditId,
+          msg: sv.message,
+          details: v.details,
+          constraint_group: rv.constraint.group,
+          constraint_api_version: rv.constraint.version,
+          constraint_kind: rv.constraint.kind,
+          constraint_name: rv.constraint.name,
+          constraint_action: v.enforcementAction,
+          ...(v.scopedActions ? { constraint_enforcement_actions: v.scopedActions } : {}),
+          resource_group: g.group,
+          resource_api_version: g.version,
+          resource_kind: g.kind,
+          resource_namespace: ns,
+          resource_name: name,
+          resource_labels: isPlainObject(meta.labels) ? meta.labels : null,
+        });
+      }
+    }
+  };
+
+  // The pooled path: the page's objects are prepared here (exclusion, Namespace), reviewed in
+  // batches elsewhere, all batches of the page in flight at once, and their outcomes consumed in
+  // the objects' order: the report, counts and errors are the same as the local path's.
+  const evaluator = o.evaluator ?? null;
+  const batchSize = Math.max(1, evaluator?.batchSize ?? DEFAULT_EVALUATOR_BATCH);
+  interface Prepared { obj: Obj; meta: Obj; ns: string; nsObj: Obj | null; errors: string[] }
+  const reviewPage = async (items: unknown[], gvk: GVK, what: string): Promise<void> => {
+    const prepared: Prepared[] = [];
+    for (const obj of items) {
+      if (!isPlainObject(obj)) continue;
+      if (!obj.apiVersion) obj.apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+      if (!obj.kind) obj.kind = gvk.kind;
+      if (o.exclude?.(obj)) {
+        objectsExcluded++;
+        continue;
+      }
+      objectsAudited++;
+      const meta = metaOf(obj);
+      const ns = typeof meta.namespace === "string" ? meta.namespace : "";
+      const errs: string[] = [];
+      const nsObj = ns ? await namespaceOf(ns, errs) : null;
+      prepared.push({ obj, meta, ns, nsObj, errors: errs });
+    }
+    const batches: Promise<AuditOutcome[]>[] = [];
+    for (let i = 0; i < prepared.length; i += batchSize) {
+      const batch = prepared.slice(i, i + batchSize);
+      const p = evaluator!.review(batch.map((x) => ({ obj: x.obj, namespaceObject: x.nsObj })), reviewTimeout);
+      p.catch(() => {}); // handled when awaited
+      batches.push(p);
+    }
+    for (let bi = 0; bi < batches.length; bi++) {
+      checkAbort(o.signal);
+      const batch = prepared.slice(bi * batchSize, (bi + 1) * batchSize);
+      let outcomes: AuditOutcome[];
+      try {
+        outcomes = await batches[bi];
+        if (outcomes.length !== batch.length) throw new Error(`evaluator answered ${outcomes.length} outcomes for ${batch.length} objects`);
+      } catch (e) {
+        outcomes = batch.map(() => ({ error: (e as Error).message }));
+      }
+      for (let i = 0; i < batch.length; i++) {
+        if (performance.now() - lastYield > YIELD_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          lastYield = performance.now();
+          checkAbort(o.signal);
+        }
+        const x = batch[i];
+        const out = outcomes[i];
+        errors.push(...x.errors);
+        if ("error" in out) {
+          errors.push(`reviewing ${what} ${x.ns ? x.ns + "/" : ""}${String(x.meta.name ?? "")}: ${out.error}`);
+          continue;
+        }
+        await record(x.obj, x.meta, x.ns, out.results);
+      }
+    }
+  };
+
   const sink = o.sink;
   let sinkOpen = false;
-  let lastYield = performance.now();
   try {
     await sink?.begin?.({ auditId, startTime: auditId });
     sinkOpen = true;
@@ -264,6 +426,11 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
         // Fetch the next page while this one is reviewed (two pages at most in memory).
         next = token ? o.lister.list(gvk, { limit: chunkSize, continue: token }) : null;
         next?.catch(() => {}); // handled when awaited
+        // Kinds an ExpansionTemplate applies to stay on the local path (expansion runs here).
+        if (evaluator && !(o.expansion && o.expansion.templatesFor(gvk).length > 0)) {
+          await reviewPage(page.items, gvk, what);
+          continue;
+        }
         for (const obj of page.items) {
           // Yield to the event loop every few milliseconds: the process may serve a webhook,
           // metrics and health checks while it audits (and finalizers get to run).
@@ -283,7 +450,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
           const meta = metaOf(obj);
           const ns = typeof meta.namespace === "string" ? meta.namespace : "";
           const nsObj = ns ? await namespaceOf(ns) : null;
-          let results: Violation[];
+          let results: AuditResult[];
           const deadline = Date.now() + reviewTimeout;
           try {
             results = (await o.client.reviewBuilt(buildReview(obj, { namespaceObject: nsObj }), { deadline })).results;
@@ -311,54 +478,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
               }
             }
           }
-          for (const v of results) {
-            const st = states.get(constraintKey(v.constraintKind, v.constraintName));
-            if (!st) continue;
-            const g = gvkOf(obj);
-            const name = typeof meta.name === "string" ? meta.name : "";
-            st.audit.totalViolations++;
-            total++;
-            const action = KNOWN_ACTIONS.includes(v.enforcementAction) ? v.enforcementAction : "unrecognized";
-            byAction[action]++;
-            const sv: StatusViolation = { group: g.group, version: g.version, kind: g.kind, name, message: truncateMessage(v.msg), enforcementAction: v.enforcementAction };
-            if (ns) sv.namespace = ns;
-            if (v.scopedActions) sv.enforcementActions = v.scopedActions;
-            st.queue.offer(sv);
-            const rv: ReportViolation = {
-              constraint: { group: st.audit.group, version: st.audit.version, kind: st.audit.kind, name: st.audit.name },
-              enforcementAction: v.enforcementAction,
-              ...(v.scopedActions ? { enforcementActions: v.scopedActions } : {}),
-              group: g.group,
-              version: g.version,
-              kind: g.kind,
-              ...(ns ? { namespace: ns } : {}),
-              name,
-              message: v.msg,
-              details: v.details,
-              ...(v.error ? { error: true } : {}),
-            };
-            if (sink) await sink.violation(rv);
-            if (logViolations) {
-              log!({
-                event_type: "violation_audited",
-                audit_id: auditId,
-                msg: sv.message,
-                details: v.details,
-                constraint_group: rv.constraint.group,
-                constraint_api_version: rv.constraint.version,
-                constraint_kind: rv.constraint.kind,
-                constraint_name: rv.constraint.name,
-                constraint_action: v.enforcementAction,
-                ...(v.scopedActions ? { constraint_enforcement_actions: v.scopedActions } : {}),
-                resource_group: g.group,
-                resource_api_version: g.version,
-                resource_kind: g.kind,
-                resource_namespace: ns,
-                resource_name: name,
-                resource_labels: isPlainObject(meta.labels) ? meta.labels : null,
-              });
-            }
-          }
+          await record(obj, meta, ns, results);
         }
       }
     }

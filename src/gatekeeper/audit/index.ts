@@ -1,7 +1,7 @@
 // Gatekeeper's audit without its caps: streaming listing and review, capped deterministic
 // constraint status, and the complete report (docs/audit.md).
-export { runAudit, selectKinds, rfc3339, AuditError, AUDIT_ENFORCEMENT_POINT, DEFAULT_CHUNK_SIZE, DEFAULT_VIOLATIONS_LIMIT, KNOWN_ACTIONS } from "./audit.ts";
-export type { AuditOptions, AuditSummary, ConstraintAudit, ReportViolation, ReportSink, AuditLogEvent } from "./audit.ts";
+export { runAudit, reviewItems, selectKinds, rfc3339, AuditError, AUDIT_ENFORCEMENT_POINT, DEFAULT_CHUNK_SIZE, DEFAULT_VIOLATIONS_LIMIT, DEFAULT_EVALUATOR_BATCH, KNOWN_ACTIONS } from "./audit.ts";
+export type { AuditOptions, AuditSummary, ConstraintAudit, ReportViolation, ReportSink, AuditLogEvent, AuditEvaluator, AuditItem, AuditOutcome, AuditResult } from "./audit.ts";
 export { ManifestLister, goCompare, compareListOrder, gvkKey, apiVersionOf } from "./lister.ts";
 export type { Lister, GVK, ListOptions, ListPage } from "./lister.ts";
 export { LimitQueue, compareViolations, truncateMessage, auditStatus, STATUS_MESSAGE_BYTES } from "./status.ts";

@@ -12,7 +12,7 @@ import { KubeClient, isConflict, isNotFound, type ResourceRef } from "../../kube
 import type { GatekeeperObjects } from "../state.ts";
 import type { Snapshot } from "../snapshot.ts";
 import type { Obj } from "../yaml.ts";
-import { runAudit, KNOWN_ACTIONS, type AuditSummary, type AuditLogEvent, type ConstraintAudit } from "./audit.ts";
+import { runAudit, type AuditEvaluator, KNOWN_ACTIONS, type AuditSummary, type AuditLogEvent, type ConstraintAudit } from "./audit.ts";
 import { FileReportSink, teeSinks } from "./report.ts";
 import { auditStatus } from "./status.ts";
 import { auditSnapshot, auditExclusion, snapshotProblems, syncOnly } from "./policy.ts";
@@ -45,6 +45,11 @@ export interface AuditManagerOptions {
   sync?: InventorySync;
   log?: (level: "info" | "error", msg: string, fields: Record<string, unknown>) => void;
   reviewTimeoutMs?: number;
+  /**
+   * Where each run reviews its objects (the audit's worker pool, src/server/audit.ts): called at
+   * the start of a run with its policy and data.inventory; null or absent: on this thread.
+   */
+  evaluator?: (objs: GatekeeperObjects, inventory: Obj) => AuditEvaluator | null;
 }
 
 export interface LastAudit {
@@ -144,6 +149,7 @@ export class AuditManager {
         sink: teeSinks(new FileReportSink(path, "ndjson"), this.o.reportFile ? new FileReportSink(this.o.reportFile) : undefined),
         log: log ? (e: AuditLogEvent) => log("info", String(e.msg ?? e.event_type), e) : undefined,
         reviewTimeoutMs: this.o.reviewTimeoutMs,
+        evaluator: this.o.evaluator?.(objs, client.getInventory()) ?? null,
       });
     } catch (e) {
       rmSync(path, { force: true });
