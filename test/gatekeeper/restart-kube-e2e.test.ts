@@ -17,11 +17,11 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 import * as https from "node:https";
-import { createServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
-import { kubeMissing, startKube, which, type RunResult } from "../support/kube.ts";
+import { kubeMissing, startKube, which, freePort, until, type RunResult } from "../support/kube.ts";
 import { SOURCE_CLI } from "../cli/portcullis-src.ts";
 import { constraint } from "./webhook-fixtures.ts";
 
@@ -30,25 +30,6 @@ const skip = kubeMissing() || (which("openssl") ? false : "openssl is not instal
 function selfSigned(dir: string): void {
   mkdirSync(dir, { recursive: true });
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function until(f: () => boolean | Promise<boolean>, what: string, ms = 60000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const ownerTemplate = {
@@ -134,7 +115,7 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
   try {
     kube = await startKube({ dir });
     const k = kube.kubectl;
-    await until(() => serving_(a), "the first controller to serve");
+    await until(() => serving_(a), "the first controller to serve", 60000, 50);
     assert.equal(a.child.exitCode, null, a.err);
     const vwc = {
       apiVersion: "admissionregistration.k8s.io/v1",
@@ -155,7 +136,7 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
     };
     const applied = await k(["apply", "-f", "-"], JSON.stringify(vwc));
     assert.equal(applied.code, 0, applied.err);
-    await until(async () => (await k(["create", "namespace", "probe", "--dry-run=server"])).code !== 0, "the webhook configuration to take effect");
+    await until(async () => (await k(["create", "namespace", "probe", "--dry-run=server"])).code !== 0, "the webhook configuration to take effect", 60000, 50);
 
     // Four kubectl loops until `stop`.
     const outcomes: Outcome[] = [];
@@ -171,17 +152,17 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
     const loops = [0, 1, 2, 3].map(loop);
 
     // Traffic on the first controller, then SIGTERM while the provider serves reviews.
-    await until(() => outcomes.length >= 6, "traffic on the first controller");
-    await until(() => serving.size > 0, "a review in flight");
+    await until(() => outcomes.length >= 6, "traffic on the first controller", 60000, 50);
+    await until(() => serving.size > 0, "a review in flight", 60000, 50);
     const inFlightAtTerm = new Set(serving);
     a.child.kill("SIGTERM");
     b = start();
-    await until(() => a.child.exitCode !== null, "the first controller to exit", 40000);
+    await until(() => a.child.exitCode !== null, "the first controller to exit", 40000, 50);
     assert.equal(a.child.exitCode, 0, a.err);
-    await until(() => serving_(b!), "the second controller to serve");
+    await until(() => serving_(b!), "the second controller to serve", 60000, 50);
     assert.equal(b.child.exitCode, null, b.err);
     const atRestart = outcomes.length;
-    await until(() => outcomes.length >= atRestart + 6, "traffic on the second controller");
+    await until(() => outcomes.length >= atRestart + 6, "traffic on the second controller", 60000, 50);
     stop = true;
     await Promise.all(loops);
 
@@ -228,7 +209,7 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
       `# restart under traffic: ${outcomes.length} creates, ${created.size} created, ${refusedByPolicy} refused by the constraint, ${refusedInGap} refused during the gap (failurePolicy Fail), ${drainedCount} in flight at SIGTERM drained (${inFlightAtTerm.size} of them at the provider, at most ${maxServing} at once); gap errors: ${[...gapReasons].join(" | ")}`,
     );
     b.child.kill("SIGTERM");
-    await until(() => b!.child.exitCode !== null, "the second controller to exit", 40000);
+    await until(() => b!.child.exitCode !== null, "the second controller to exit", 40000, 50);
     assert.equal(b.child.exitCode, 0, b.err);
   } finally {
     for (const h of [a, b]) if (h && h.child.exitCode === null) h.child.kill("SIGKILL");

@@ -55,7 +55,8 @@ export async function stopAll(pids: number[], graceMs = 15000): Promise<void> {
   for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
 }
 
-function freeTcpPort(): Promise<number> {
+/** A free TCP port on loopback (for a webhook, a provider, a controller). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
@@ -66,6 +67,17 @@ function freeTcpPort(): Promise<number> {
   });
 }
 
+/** Poll f every pollMs until it gives a truthy value (returned), or fail after ms. */
+export async function until<T>(f: () => T | null | false | undefined | Promise<T | null | false | undefined>, what: string, ms = 40000, pollMs = 200): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /** Three free consecutive ports (API server, etcd client, etcd peer), from a random start. */
 async function freePortRun(): Promise<number> {
   for (let i = 0; i < 50; i++) {
@@ -73,7 +85,7 @@ async function freePortRun(): Promise<number> {
     const ok = await Promise.all([0, 1, 2].map((d) => portFree(base + d)));
     if (ok.every(Boolean)) return base;
   }
-  return 20000 + ((await freeTcpPort()) % 20000);
+  return 20000 + ((await freePort()) % 20000);
 }
 
 function portFree(port: number): Promise<boolean> {

@@ -9,36 +9,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kubeMissing, startKube } from "../../support/kube.ts";
+import { kubeMissing, startKube, freePort, until } from "../../support/kube.ts";
 import { SOURCE_CLI } from "../../cli/portcullis-src.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const missing = kubeMissing();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function until<T>(f: () => Promise<T | null | false>, what: string, ms = 40000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const mwc = (port: number) =>
   JSON.stringify({
