@@ -347,6 +347,22 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
     }
   };
 
+  /**
+   * A listed object is audited unless it is not an object or the Config excludes it (counted
+   * either way); list items lack apiVersion/kind, which are filled in from the listed kind.
+   */
+  const admit = (obj: unknown, gvk: GVK): obj is Obj => {
+    if (!isPlainObject(obj)) return false;
+    if (!obj.apiVersion) obj.apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+    if (!obj.kind) obj.kind = gvk.kind;
+    if (o.exclude?.(obj)) {
+      objectsExcluded++;
+      return false;
+    }
+    objectsAudited++;
+    return true;
+  };
+
   // The pooled path: the page's objects are prepared here (exclusion, Namespace), reviewed in
   // batches elsewhere, all batches of the page in flight at once, and their outcomes consumed in
   // the objects' order: the report, counts and errors are the same as the local path's.
@@ -356,14 +372,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
   const reviewPage = async (items: unknown[], gvk: GVK, what: string): Promise<void> => {
     const prepared: Prepared[] = [];
     for (const obj of items) {
-      if (!isPlainObject(obj)) continue;
-      if (!obj.apiVersion) obj.apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-      if (!obj.kind) obj.kind = gvk.kind;
-      if (o.exclude?.(obj)) {
-        objectsExcluded++;
-        continue;
-      }
-      objectsAudited++;
+      if (!admit(obj, gvk)) continue;
       const meta = metaOf(obj);
       const ns = typeof meta.namespace === "string" ? meta.namespace : "";
       const errs: string[] = [];
@@ -439,14 +448,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditSummary> {
             lastYield = performance.now();
             checkAbort(o.signal);
           }
-          if (!isPlainObject(obj)) continue;
-          if (!obj.apiVersion) obj.apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-          if (!obj.kind) obj.kind = gvk.kind;
-          if (o.exclude?.(obj)) {
-            objectsExcluded++;
-            continue;
-          }
-          objectsAudited++;
+          if (!admit(obj, gvk)) continue;
           const meta = metaOf(obj);
           const ns = typeof meta.namespace === "string" ? meta.namespace : "";
           const nsObj = ns ? await namespaceOf(ns) : null;
