@@ -108,6 +108,11 @@ export function formatIP(a: Addr): string {
   if (x.v4) return formatIPv4(x.n);
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((a.n >> BigInt(i * 16)) & 0xffffn));
+  return formatIPv6Groups(g);
+}
+
+/** Eight 16-bit groups as RFC 5952 text (Go's IPv6 String): the longest run of two or more zero groups, the first if tied, becomes `::`. */
+export function formatIPv6Groups(g: number[]): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {

@@ -2,6 +2,8 @@
 // net/netip does (no leading zeros in IPv4 octets), with Kubernetes' extra refusals: no IPv6
 // zone, no IPv4-mapped IPv6 address.
 
+import { formatIPv6Groups } from "../../builtins/net.ts";
+
 export interface IP {
   v4: boolean;
   /** 4 or 16 bytes. */
@@ -160,24 +162,7 @@ export function ipToString(ip: IP): string {
   if (ip.v4) return ip.bytes.join(".");
   const g: number[] = [];
   for (let i = 0; i < 16; i += 2) g.push((ip.bytes[i] << 8) | ip.bytes[i + 1]);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(":");
-  if (bestStart < 0) return hex(g);
-  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
+  return formatIPv6Groups(g);
 }
 
 export function cidrToString(c: CIDR): string {
