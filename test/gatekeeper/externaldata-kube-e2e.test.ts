@@ -13,7 +13,6 @@
 // API server, etcd, kubectl or openssl.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -25,14 +24,10 @@ import { PolicyDirSource } from "../../src/gatekeeper/policydir.ts";
 import { Logger } from "../../src/server/log.ts";
 import { defaultServiceAccount } from "../../src/gatekeeper/webhook.ts";
 import { kubeMissing, startKube, which } from "../support/kube.ts";
+import { loopbackCert } from "../support/certs.ts";
 import { constraint } from "./webhook-fixtures.ts";
 
 const skip = kubeMissing() || (which("openssl") ? false : "openssl is not installed");
-
-function selfSigned(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
-}
 
 const signedTemplate = {
   apiVersion: "templates.gatekeeper.sh/v1",
@@ -72,8 +67,8 @@ test("external data through kubectl: answers, timeout and a provider that is dow
   const dir = mkdtempSync(join(tmpdir(), "portcullis-gk-xd-"));
   const policy = join(dir, "policy");
   mkdirSync(policy);
-  selfSigned(join(dir, "certs"));
-  selfSigned(join(dir, "provider"));
+  loopbackCert(join(dir, "certs"));
+  loopbackCert(join(dir, "provider"));
 
   let mode: "answer" | "hang" = "answer";
   let asked = 0;

@@ -14,7 +14,7 @@
 // Skipped without the API server, etcd, kubectl or openssl.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -22,15 +22,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { kubeMissing, startKube, which, freePort, until, type RunResult } from "../support/kube.ts";
+import { loopbackCert } from "../support/certs.ts";
 import { SOURCE_CLI } from "../cli/portcullis-src.ts";
 import { constraint } from "./webhook-fixtures.ts";
 
 const skip = kubeMissing() || (which("openssl") ? false : "openssl is not installed");
-
-function selfSigned(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
-}
 
 const ownerTemplate = {
   apiVersion: "templates.gatekeeper.sh/v1",
@@ -67,8 +63,8 @@ test("the webhook restarting under kubectl traffic loses no acknowledged decisio
   const policy = join(dir, "policy");
   const certs = join(dir, "certs");
   mkdirSync(policy);
-  selfSigned(certs);
-  selfSigned(join(dir, "provider"));
+  loopbackCert(certs);
+  loopbackCert(join(dir, "provider"));
 
   // The provider: answers every key after 800 ms; `serving` holds the keys not yet answered.
   const serving = new Set<string>();
