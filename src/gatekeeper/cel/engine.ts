@@ -16,17 +16,18 @@ import { formatFloat } from "../../gotext/fmt.ts";
 import type * as CelModule from "@bufbuild/cel";
 import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import { k8sLibraries, type CelLib } from "./k8slib.ts";
+import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_UNWRAP, type CelLib } from "./k8slib.ts";
+import { parseCel, CelParseError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
 
 const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
 const celExt = lazyRequire<typeof CelExtModule>("@bufbuild/cel/ext");
 
 /** Kubernetes' per-expression runtime cost limit (celconfig.PerCallLimit). */
 export const PER_CALL_LIMIT = 1_000_000;
-/** Longest expression accepted (characters); longer ones are compile errors. */
+/** Longest expression accepted (code points, cel-go's limit); longer ones are compile errors. */
 export const MAX_EXPRESSION_LENGTH = 100_000;
-/** Deepest nesting of the parsed expression accepted; deeper ones are compile errors. */
-export const MAX_EXPRESSION_DEPTH = 250;
+/** cel-go's parser recursion limit; deeper expressions are compile errors. */
+export const MAX_EXPRESSION_DEPTH = MAX_RECURSION_DEPTH;
 
 export const COST_LIMIT_MESSAGE = "operation cancelled: actual cost limit exceeded";
 
@@ -202,38 +203,6 @@ function environment(): Env {
 
 type AnyExpr = Expr & { exprKind: { case: string | undefined; value: any } };
 
-function depthOf(e: AnyExpr | undefined, d: number): number {
-  if (!e) return d;
-  if (d > MAX_EXPRESSION_DEPTH) return d;
-  const k = e.exprKind;
-  let max = d;
-  const sub = (x: AnyExpr | undefined) => {
-    if (x) max = Math.max(max, depthOf(x, d + 1));
-  };
-  switch (k.case) {
-    case "selectExpr":
-      sub(k.value.operand);
-      break;
-    case "callExpr":
-      sub(k.value.target);
-      for (const a of k.value.args) sub(a);
-      break;
-    case "listExpr":
-      for (const a of k.value.elements) sub(a);
-      break;
-    case "structExpr":
-      for (const en of k.value.entries) {
-        if (en.keyKind?.case === "mapKey") sub(en.keyKind.value);
-        sub(en.value);
-      }
-      break;
-    case "comprehensionExpr":
-      for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) sub(k.value[f]);
-      break;
-  }
-  return max;
-}
-
 // ---- two-variable comprehensions (cel-go's TwoVarComprehensions, in Kubernetes since 1.32) ----
 // @bufbuild/cel parses `l.all(i, v, p)` as a plain call; it is expanded here into comprehensions
 // over portcullis.keys(l) (list indexes, or map keys) whose second variable is bound to l[i] by a
@@ -312,13 +281,16 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
   if (!e) return;
   const k = e.exprKind;
   switch (k.case) {
-    case "selectExpr":
+    case "selectExpr": {
       rewrite(k.value.operand, nextId);
-      if (k.value.testOnly) {
-        const field: string = k.value.field;
-        e.exprKind = mkCall({ id: nextId }, HAS, [k.value.operand, mkConst({ id: nextId }, { case: "stringValue", value: field })]).exprKind as never;
-      }
+      const m = { id: nextId };
+      const field = mkConst(m, { case: "stringValue", value: k.value.field as string });
+      const operand = k.value.operand as AnyExpr;
+      if (k.value.testOnly) e.exprKind = mkCall(m, HAS, [optionalTyped(operand) ? mkCall(m, OPT_UNWRAP, [operand]) : operand, field]).exprKind as never;
+      // a selection on an optional value is an optional selection, as in cel-go
+      else if (optionalTyped(operand)) e.exprKind = mkCall(m, OPT_SELECT, [operand, field]).exprKind as never;
       return;
+    }
     case "callExpr": {
       const call = k.value;
       const t = call.target as AnyExpr | undefined;
@@ -330,17 +302,40 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
       }
       rewrite(t, nextId);
       for (const a of call.args) rewrite(a as AnyExpr, nextId);
+      // the optional syntax: x.?f is _?._(x, "f"), l[?i] is _[?_](l, i); an index of an optional value is optional
+      if (call.function === "_?._") call.function = OPT_SELECT;
+      else if (call.function === "_[?_]" || (call.function === "_[_]" && !t && optionalTyped(call.args[0] as AnyExpr))) call.function = OPT_INDEX;
       return;
     }
-    case "listExpr":
+    case "listExpr": {
       for (const a of k.value.elements) rewrite(a, nextId);
+      const optional: number[] = k.value.optionalIndices;
+      if (optional.length) {
+        const m = { id: nextId };
+        const indexes = mkList(m, optional.map((i) => mkConst(m, { case: "int64Value", value: BigInt(i) })));
+        e.exprKind = mkCall(m, OPT_LIST, [mkList(m, k.value.elements), indexes]).exprKind as never;
+      }
       return;
-    case "structExpr":
+    }
+    case "structExpr": {
       for (const en of k.value.entries) {
         if (en.keyKind?.case === "mapKey") rewrite(en.keyKind.value, nextId);
         rewrite(en.value, nextId);
       }
+      const entries = k.value.entries as { keyKind: { case: string; value: AnyExpr }; value: AnyExpr; optionalEntry: boolean }[];
+      if (entries.some((en) => en.optionalEntry) || (k.value.messageName === "" && repeatedConstantKey(entries.map((en) => en.keyKind.value)))) {
+        // (@bufbuild/cel's map literal misses repeated keys of different numeric types, {0: 1, 0u: 2}: portcullis.optMap refuses them as cel-go)
+        // @bufbuild/cel's evaluator ignores the optional flags: never hand it one
+        if (k.value.messageName !== "") throw new CelCompileError(`optional field initializers of message ${k.value.messageName} are not supported`);
+        const m = { id: nextId };
+        e.exprKind = mkCall(m, OPT_MAP, [
+          mkList(m, entries.map((en) => en.keyKind.value)),
+          mkList(m, entries.map((en) => en.value)),
+          mkList(m, entries.map((en) => mkConst(m, { case: "boolValue", value: en.optionalEntry }))),
+        ]).exprKind as never;
+      }
       return;
+    }
     case "comprehensionExpr": {
       const c = k.value;
       for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) rewrite(c[f], nextId);
@@ -353,6 +348,42 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
       return;
     }
   }
+}
+
+/** Whether two constant map keys are equal as CEL compares them (0 == 0u == 0.0). */
+function repeatedConstantKey(keys: AnyExpr[]): boolean {
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (k.exprKind.case !== "constExpr") continue;
+    const c = k.exprKind.value.constantKind as { case: string; value: unknown };
+    const norm = c.case === "int64Value" || c.case === "uint64Value" ? `n:${c.value}` : c.case === "doubleValue" && Number.isInteger(c.value) ? `n:${BigInt(c.value as number)}` : `${c.case}:${String(c.value)}`;
+    if (seen.has(norm)) return true;
+    seen.add(norm);
+  }
+  return false;
+}
+
+/**
+ * Whether an expression's value is an optional, as far as its syntax tells (there is no type
+ * checker): the optional syntax, optional.of/none/ofNonZeroValue, `or`, the lists extension's
+ * first/last, format.named and validate, and conditionals, comprehensions and selections over
+ * these.
+ */
+function optionalTyped(e: AnyExpr | undefined): boolean {
+  if (!e) return false;
+  const k = e.exprKind;
+  if (k.case === "comprehensionExpr") return optionalTyped(k.value.result);
+  if (k.case !== "callExpr") return false;
+  const fn: string = k.value.function;
+  const t = k.value.target as AnyExpr | undefined;
+  if (fn === OPT_SELECT || fn === OPT_INDEX || fn === "_?._" || fn === "_[?_]") return true;
+  if (fn === "_?_:_") return optionalTyped(k.value.args[1]) || optionalTyped(k.value.args[2]);
+  if (!t) return false;
+  const q = t.exprKind.case === "identExpr" ? (t.exprKind.value.name as string) : null;
+  if (q === "optional") return fn === "of" || fn === "none" || fn === "ofNonZeroValue";
+  if (q === "format" && fn === "named") return true;
+  if (fn === "or") return optionalTyped(t);
+  return (fn === "first" || fn === "last" || fn === "validate") && k.value.args.length === (fn === "validate" ? 1 : 0);
 }
 
 function maxId(e: AnyExpr | undefined): bigint {
@@ -369,13 +400,6 @@ function maxId(e: AnyExpr | undefined): bigint {
   };
   visit(e.exprKind?.value);
   return m;
-}
-
-/** "ERROR: <input>:1:5: message" as cel-go prints a parse error. */
-function parseErrorText(err: Error): string {
-  const m = /^(?:syntax error: )?<input>:(\d+):(\d+): (.*)$/s.exec(err.message);
-  if (m) return `ERROR: <input>:${m[1]}:${m[2]}: Syntax error: ${m[3]}`;
-  return `ERROR: <input>: Syntax error: ${err.message}`;
 }
 
 /** What an expression may refer to: its variables, and the fields of the typed ones. */
@@ -547,19 +571,19 @@ function functionNames(): { qualified: Set<string>; all: Set<string> } {
  * Compile an expression; throws CelCompileError with a cel-go-like message. With `decl`, names
  * the expression may not use are compile errors, as in cel-go's checker.
  */
-export function compile(source: string, decl?: Declarations): CelProgram {
-  if (source.length > MAX_EXPRESSION_LENGTH) throw new CelCompileError(`expression is ${source.length} characters long, more than the limit of ${MAX_EXPRESSION_LENGTH}`);
+export function compile(source: string, decl?: Declarations, syntax: ParseOptions = {}): CelProgram {
   const c = celMod();
   const { env } = environment();
   let parsed: { expr: Expr };
   try {
-    parsed = c.parse(source);
+    // Portcullis's parser (parser.ts): cel-go's grammar, trees and errors. Kubernetes turns the
+    // optional syntax on and leaves backtick-quoted field names off.
+    parsed = parseCel(source, { identEscape: false, optionalSyntax: true, ...syntax }) as unknown as { expr: Expr };
   } catch (e) {
-    if (e instanceof RangeError) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
-    throw new CelCompileError(parseErrorText(e as Error));
+    if (e instanceof CelParseError) throw new CelCompileError(e.issues.map((i) => (i.offset < 0 ? `ERROR: <input>:-1:0: ${i.message}` : errorAt(source, i.offset, i.message))).join("\n"));
+    throw e;
   }
   const root = parsed.expr as AnyExpr;
-  if (depthOf(root, 0) > MAX_EXPRESSION_DEPTH) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
   let id = maxId(root);
   rewrite(root, () => ++id);
   if (decl) {
