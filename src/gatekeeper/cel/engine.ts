@@ -204,9 +204,8 @@ function environment(): Env {
 type AnyExpr = Expr & { exprKind: { case: string | undefined; value: any } };
 
 // ---- two-variable comprehensions (cel-go's TwoVarComprehensions, in Kubernetes since 1.32) ----
-// @bufbuild/cel parses `l.all(i, v, p)` as a plain call; it is expanded here into comprehensions
-// over portcullis.keys(l) (list indexes, or map keys) whose second variable is bound to l[i] by a
-// one-step comprehension (accumulator v, initial value l[i], result p).
+// The parser expands `l.all(i, v, p)` as cel-go does, into a comprehension with two iteration
+// variables; @bufbuild/cel's evaluator has one, so it is rewritten here (twoVarComprehension).
 
 const KEYS = "portcullis.keys";
 /** has(m.f) as cel-go tests it: the key is present (a null value counts as present). */
@@ -222,58 +221,36 @@ const mkIdent = (m: Mk, name: string) => mkExpr(m, "identExpr", { name }, "cel.e
 const mkCall = (m: Mk, fn: string, args: AnyExpr[], target?: AnyExpr) => mkExpr(m, "callExpr", { function: fn, args, ...(target ? { target } : {}) }, "cel.expr.Expr.Call");
 const mkConst = (m: Mk, c: { case: string; value: unknown }) => mkExpr(m, "constExpr", { constantKind: c }, "cel.expr.Constant");
 const mkList = (m: Mk, elements: AnyExpr[]) => mkExpr(m, "listExpr", { elements, optionalIndices: [] }, "cel.expr.Expr.CreateList");
-const mkMap = (m: Mk) => mkExpr(m, "structExpr", { messageName: "", entries: [] }, "cel.expr.Expr.CreateStruct");
 const mkFold = (m: Mk, iterVar: string, iterRange: AnyExpr, accuInit: AnyExpr, loopCondition: AnyExpr, loopStep: AnyExpr, result: AnyExpr, accuVar = ACCU) =>
   mkExpr(m, "comprehensionExpr", { iterVar, iterVar2: "", iterRange, accuVar, accuInit, loopCondition, loopStep, result }, "cel.expr.Expr.Comprehension");
 
 /** `body` with `v` bound to `init`. */
 const mkBind = (m: Mk, v: string, init: AnyExpr, body: AnyExpr) => mkFold(m, "#unused", mkList(m, []), init, mkConst(m, { case: "boolValue", value: false }), mkIdent(m, v), body, v);
 
-/** The expansion of a two-variable macro call, or null when the call is not one. */
-function twoVarMacro(call: { function: string; target?: AnyExpr; args: AnyExpr[] }, m: Mk): AnyExpr | null {
-  const t = call.target;
-  const a = call.args;
-  if (!t || a.length < 3 || a[0].exprKind.case !== "identExpr" || a[1].exprKind.case !== "identExpr") return null;
-  const i: string = a[0].exprKind.value.name;
-  const v: string = a[1].exprKind.value.name;
-  if (i === v) throw new CelCompileError(`${call.function}(): the two variables must have different names`);
-  // Each use of the target gets its own copy of the expression (ids are not shared).
-  const target = () => structuredClone(t);
-  const at = () => mkCall(m, "_[_]", [target(), mkIdent(m, i)]);
-  const bound = (e: AnyExpr) => mkBind(m, v, at(), e);
-  const keys = mkCall(m, KEYS, [target()]);
-  const accu = () => mkIdent(m, ACCU);
-  const T = (b: boolean) => mkConst(m, { case: "boolValue", value: b });
-  switch (call.function) {
-    case "all":
-      if (a.length !== 3) return null;
-      return mkFold(m, i, keys, T(true), mkCall(m, "@not_strictly_false", [accu()]), mkCall(m, "_&&_", [accu(), bound(a[2])]), accu());
-    case "exists":
-      if (a.length !== 3) return null;
-      return mkFold(m, i, keys, T(false), mkCall(m, "@not_strictly_false", [mkCall(m, "!_", [accu()])]), mkCall(m, "_||_", [accu(), bound(a[2])]), accu());
-    case "existsOne":
-    case "exists_one": {
-      if (a.length !== 3) return null;
-      const one = mkConst(m, { case: "int64Value", value: 1n });
-      const step = mkCall(m, "_?_:_", [bound(a[2]), mkCall(m, "_+_", [accu(), one]), accu()]);
-      return mkFold(m, i, keys, mkConst(m, { case: "int64Value", value: 0n }), T(true), step, mkCall(m, "_==_", [accu(), mkConst(m, { case: "int64Value", value: 1n })]));
-    }
-    case "transformList": {
-      if (a.length !== 3 && a.length !== 4) return null;
-      const add = mkCall(m, "_+_", [accu(), mkList(m, [bound(a[a.length - 1])])]);
-      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), add, accu()]) : add;
-      return mkFold(m, i, keys, mkList(m, []), T(true), step, accu());
-    }
-    case "transformMap":
-    case "transformMapEntry": {
-      if (a.length !== 3 && a.length !== 4) return null;
-      const fn = call.function === "transformMap" ? MAP_INSERT : MAP_MERGE;
-      const insert = call.function === "transformMap" ? mkCall(m, fn, [accu(), mkIdent(m, i), bound(a[a.length - 1])]) : mkCall(m, fn, [accu(), bound(a[a.length - 1])]);
-      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), insert, accu()]) : insert;
-      return mkFold(m, i, keys, mkMap(m), T(true), step, accu());
-    }
-  }
-  return null;
+/** Whether `name` occurs as an identifier in `e`. */
+function refers(e: unknown, name: string): boolean {
+  if (!e || typeof e !== "object") return false;
+  const x = e as AnyExpr;
+  if (x.exprKind?.case === "identExpr") return x.exprKind.value.name === name;
+  if (Array.isArray(e)) return e.some((y) => refers(y, name));
+  return Object.values(x.exprKind ? x.exprKind.value : e).some((y) => y && typeof y === "object" && !(y instanceof Uint8Array) && refers(y, name));
+}
+
+/**
+ * A two-variable comprehension (cel-go's, which @bufbuild/cel's evaluator does not know) as
+ * one-variable ones: the range is evaluated once and bound to a hidden name, the first
+ * variable iterates over portcullis.keys(range) (list indexes or map keys), and the second is
+ * bound to range[first] around the loop step (and the condition, when it uses it).
+ */
+function twoVarComprehension(e: AnyExpr, m: Mk): AnyExpr {
+  const c = e.exprKind.value;
+  const i: string = c.iterVar;
+  const v: string = c.iterVar2;
+  const range = `@range${e.id}`;
+  const at = () => mkCall(m, "_[_]", [mkIdent(m, range), mkIdent(m, i)]);
+  const cond = refers(c.loopCondition, v) ? mkBind(m, v, at(), c.loopCondition) : c.loopCondition;
+  const inner = mkFold(m, i, mkCall(m, KEYS, [mkIdent(m, range)]), c.accuInit, cond, mkBind(m, v, at(), c.loopStep), c.result, c.accuVar);
+  return mkBind(m, range, c.iterRange, inner);
 }
 
 /** A tick call around every comprehension's loop condition (its cost: one per iteration). */
@@ -294,12 +271,8 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
     case "callExpr": {
       const call = k.value;
       const t = call.target as AnyExpr | undefined;
-      const expanded = twoVarMacro(call, { id: nextId });
-      if (expanded) {
-        e.exprKind = expanded.exprKind;
-        rewrite(e, nextId);
-        return;
-      }
+      // cel-go's map insertion of transformMap and transformMapEntry
+      if (call.function === "cel.@mapInsert") call.function = call.args.length === 3 ? MAP_INSERT : MAP_MERGE;
       rewrite(t, nextId);
       for (const a of call.args) rewrite(a as AnyExpr, nextId);
       // the optional syntax: x.?f is _?._(x, "f"), l[?i] is _[?_](l, i); an index of an optional value is optional
@@ -337,6 +310,11 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
       return;
     }
     case "comprehensionExpr": {
+      if (k.value.iterVar2) {
+        e.exprKind = twoVarComprehension(e, { id: nextId }).exprKind;
+        rewrite(e, nextId);
+        return;
+      }
       const c = k.value;
       for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) rewrite(c[f], nextId);
       const cond = c.loopCondition;

@@ -9,8 +9,9 @@
 // `-1` is a literal, the optional syntax becomes calls of `_?._` and `_[?_]` and optional entry /
 // element flags, and the macros are expanded as cel-go expands them: has, all, exists,
 // exists_one/existsOne, map (2 and 3 arguments), filter, optMap, optFlatMap (the accumulator is
-// "@result"). Two-variable comprehensions (`l.all(i, v, p)`, …) are left as calls, as
-// @bufbuild/cel leaves them; engine.ts expands them.
+// "@result"), and the two-variable comprehensions of cel-go's extension (`l.all(i, v, p)`,
+// exists, existsOne, transformList, transformMap, transformMapEntry) into comprehensions with a
+// second iteration variable, which @bufbuild/cel's evaluator ignores: engine.ts rewrites them.
 //
 // Limits, as cel-go's defaults: expressions longer than 100,000 code points are refused, and so
 // are expressions whose grammar rules nest deeper than 250 (cel-go's ANTLR listener: "expression
@@ -793,6 +794,64 @@ class Parser {
           let step = call("_+_", [accu(), this.listNode(this.macroId(id), [args[0]])]);
           step = call("_?_:_", [args[1], step, accu()]);
           e = comprehension(v, target, ACCU, init, cond, step, accu());
+        }
+      }
+      this.dropId(id);
+      return e;
+    }
+    const twoVar = (["all", "exists", "existsOne", "exists_one"].includes(fn) && args.length === 3) || (["transformList", "transformMap", "transformMapEntry"].includes(fn) && (args.length === 3 || args.length === 4));
+    if (twoVar) {
+      // cel-go's ext.TwoVarComprehensions (Kubernetes since 1.32): comprehensions with two variables
+      const i = ident(args[0]);
+      if (i === null) return this.macroError(id, args[0], "argument must be a simple name");
+      const v = ident(args[1]);
+      if (v === null) return this.macroError(id, args[1], "argument must be a simple name");
+      if (i === v) return this.macroError(id, args[1], `duplicate variable name: ${i}`);
+      if (i === ACCU || i === "__result__") return this.macroError(id, args[0], "iteration variable overwrites accumulator variable");
+      if (v === ACCU || v === "__result__") return this.macroError(id, args[1], "iteration variable overwrites accumulator variable");
+      const two = (init: Expr, cond: Expr, step: Expr, result: Expr): Expr =>
+        this.node(this.macroId(id), {
+          case: "comprehensionExpr",
+          value: { $typeName: "cel.expr.Expr.Comprehension", iterVar: i, iterVar2: v, iterRange: target, accuVar: ACCU, accuInit: init, loopCondition: cond, loopStep: step, result },
+        }, depth);
+      const emptyMap = () => this.node(this.macroId(id), { case: "structExpr", value: { $typeName: "cel.expr.Expr.CreateStruct", messageName: "", entries: [] } });
+      let e: Expr;
+      switch (fn) {
+        case "all": {
+          const init = lit({ case: "boolValue", value: true });
+          const cond = call("@not_strictly_false", [accu()]);
+          const step = call("_&&_", [accu(), args[2]]);
+          e = two(init, cond, step, accu());
+          break;
+        }
+        case "exists": {
+          const init = lit({ case: "boolValue", value: false });
+          const cond = call("@not_strictly_false", [call("!_", [accu()])]);
+          const step = call("_||_", [accu(), args[2]]);
+          e = two(init, cond, step, accu());
+          break;
+        }
+        case "existsOne":
+        case "exists_one": {
+          const init = lit({ case: "int64Value", value: 0n });
+          const cond = lit({ case: "boolValue", value: true });
+          const step = call("_?_:_", [args[2], call("_+_", [accu(), lit({ case: "int64Value", value: 1n })]), accu()]);
+          const result = call("_==_", [accu(), lit({ case: "int64Value", value: 1n })]);
+          e = two(init, cond, step, result);
+          break;
+        }
+        default: {
+          const transform = args.length === 4 ? args[3] : args[2];
+          let step =
+            fn === "transformList"
+              ? call("_+_", [accu(), this.listNode(this.macroId(id), [transform])])
+              : fn === "transformMap"
+                ? call("cel.@mapInsert", [accu(), this.identNode(this.macroId(id), i), transform])
+                : call("cel.@mapInsert", [accu(), transform]);
+          if (args.length === 4) step = call("_?_:_", [args[2], step, accu()]);
+          const init = fn === "transformList" ? this.listNode(this.macroId(id), []) : emptyMap();
+          const cond = lit({ case: "boolValue", value: true });
+          e = two(init, cond, step, accu());
         }
       }
       this.dropId(id);
