@@ -17,7 +17,7 @@ import type * as CelModule from "@bufbuild/cel";
 import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_UNWRAP, type CelLib } from "./k8slib.ts";
-import { parseCel, CelParseError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
+import { parseCel, CelParseError, displayError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
 
 const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
 const celExt = lazyRequire<typeof CelExtModule>("@bufbuild/cel/ext");
@@ -392,14 +392,7 @@ export interface Declarations {
 const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes"]);
 
 /** cel-go's report of an error at an offset: "ERROR: <input>:L:C: msg" with the line and a caret. */
-function errorAt(source: string, offset: number, msg: string): string {
-  const before = source.slice(0, offset);
-  const line = before.split("\n").length;
-  const lineStart = before.lastIndexOf("\n") + 1;
-  const col = Array.from(source.slice(lineStart, offset)).length + 1;
-  const text = source.slice(lineStart).split("\n")[0];
-  return `ERROR: <input>:${line}:${col}: ${msg}\n | ${text}\n | ${".".repeat(col - 1)}^`;
-}
+const errorAt = displayError;
 
 /** Undeclared references and unknown fields of typed variables, as cel-go's checker reports them. */
 const CONST_TYPES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null_type" };
@@ -558,7 +551,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
     // optional syntax on and leaves backtick-quoted field names off.
     parsed = parseCel(source, { identEscape: false, optionalSyntax: true, ...syntax }) as unknown as { expr: Expr };
   } catch (e) {
-    if (e instanceof CelParseError) throw new CelCompileError(e.issues.map((i) => (i.offset < 0 ? `ERROR: <input>:-1:0: ${i.message}` : errorAt(source, i.offset, i.message))).join("\n"));
+    if (e instanceof CelParseError) throw new CelCompileError(e.issues.map((i) => displayError(source, i.offset, i.message)).join("\n"));
     throw e;
   }
   const root = parsed.expr as AnyExpr;

@@ -8,7 +8,7 @@
 // identifier at its first character), `&&`/`||` chains are balanced trees, `!!x` and `--x` fold,
 // `-1` is a literal, the optional syntax becomes calls of `_?._` and `_[?_]` and optional entry /
 // element flags, and the macros are expanded as cel-go expands them: has, all, exists,
-// exists_one/existsOne, map (2 and 3 arguments), filter, optMap, optFlatMap (the accumulator is
+// exists_one, map (2 and 3 arguments), filter, optMap, optFlatMap (the accumulator is
 // "@result"), and the two-variable comprehensions of cel-go's extension (`l.all(i, v, p)`,
 // exists, existsOne, transformList, transformMap, transformMapEntry) into comprehensions with a
 // second iteration variable, which @bufbuild/cel's evaluator ignores: engine.ts rewrites them.
@@ -18,7 +18,7 @@
 // recursion limit exceeded: 250") or whose operators, selections, calls and indexes nest deeper
 // than 250 (cel-go's visitor: "max recursion depth exceeded").
 
-import { tokenize, LexError, type Token } from "./lexer.ts";
+import { tokenize, type Token } from "./lexer.ts";
 
 /** cel-go's limits (parser.MaxRecursionDepth, parser.ExpressionSizeCodePointLimit defaults). */
 export const MAX_RECURSION_DEPTH = 250;
@@ -42,6 +42,27 @@ export class CelParseError extends Error {
   constructor(public readonly issues: ParseIssue[]) {
     super(issues.map((i) => i.message).join("; "));
   }
+}
+
+/**
+ * An error as cel-go displays it: "ERROR: <input>:line:column: message", then the source line
+ * and a caret under the column (wide characters get wide dots); -1 is cel-go's "no location".
+ */
+export function displayError(source: string, offset: number, message: string): string {
+  if (offset < 0) return `ERROR: <input>:-1:0: ${message}`;
+  const before = source.slice(0, offset);
+  let line = 1;
+  for (let i = before.indexOf("\n"); i >= 0; i = before.indexOf("\n", i + 1)) line++;
+  const lineStart = before.lastIndexOf("\n") + 1;
+  const lead = Array.from(source.slice(lineStart, offset));
+  let out = `ERROR: <input>:${line}:${lead.length + 1}: ${message}`;
+  const snippet = source.slice(lineStart).split("\n")[0];
+  if (Buffer.byteLength(snippet, "utf8") <= 16_384) {
+    const wide = (ch: string | undefined) => ch !== undefined && ch.codePointAt(0)! >= 0x80;
+    const at = Array.from(snippet)[lead.length];
+    out += `\n | ${snippet.replaceAll("\t", " ")}\n | ${lead.map((ch) => (wide(ch) ? "\uff0e" : ".")).join("")}${wide(at) ? "\uff3e" : "^"}`;
+  }
+  return out;
 }
 
 // ---- the AST (the cel.expr protobuf messages, as @bufbuild/protobuf's plain objects) ----------
@@ -109,8 +130,50 @@ const UNUSED = "#unused";
 
 const RESERVED = new Set(["as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"]);
 
-/** What can start an expression, as ANTLR lists it in its messages. */
-const EXPR_START = "{'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}";
+// ---- syntax error texts: ANTLR's, as cel-go reports them -----------------------------------------
+// The first error is reported with ANTLR's wording and position: "mismatched input 'x' expecting
+// {...}", "extraneous input 'x' expecting ..." (when dropping the token would do), "missing 'x'
+// at 'y'" (when inserting one would do), "no viable alternative at input '...'", with the
+// expected sets in ANTLR's token order. cel-go goes on after the first error and may report more.
+
+/** The grammar's tokens in ANTLR's order (CEL.g4's lexer rules), for the expected sets. */
+const TOKEN_ORDER = ["==", "!=", "in", "<", "<=", ">=", ">", "&&", "||", "[", "]", "{", "}", "(", ")", ".", ",", "-", "!", "?", ":", "+", "*", "/", "%", "true", "false", "null", "NUM_FLOAT", "NUM_INT", "NUM_UINT", "STRING", "BYTES", "IDENTIFIER", "ESC_IDENTIFIER"];
+/** The tokens that start an expression. */
+const EXPR_START = ["[", "{", "(", ".", "-", "!", "true", "false", "null", "NUM_FLOAT", "NUM_INT", "NUM_UINT", "STRING", "BYTES", "IDENTIFIER"];
+/** The tokens that may follow a complete operand (operators, selection, indexing, the conditional). */
+const AFTER_OPERAND = ["==", "!=", "in", "<", "<=", ">=", ">", "&&", "||", "[", ".", "-", "?", "+", "*", "/", "%"];
+
+/** A token's name in the grammar. */
+function tokenName(t: Token): string {
+  switch (t.kind) {
+    case "punct":
+    case "keyword":
+      return t.text;
+    case "int":
+      return "NUM_INT";
+    case "uint":
+      return "NUM_UINT";
+    case "double":
+      return "NUM_FLOAT";
+    case "string":
+      return "STRING";
+    case "bytes":
+      return "BYTES";
+    case "ident":
+      return "IDENTIFIER";
+    case "escIdent":
+      return "ESC_IDENTIFIER";
+    case "eof":
+      return "EOF";
+  }
+}
+
+/** An expected set as ANTLR prints it: one token, or {a, b} in token order; literals quoted. */
+function setText(names: string[]): string {
+  const uniq = [...new Set(names)].sort((a, b) => TOKEN_ORDER.indexOf(a) - TOKEN_ORDER.indexOf(b));
+  const show = (n: string) => (n === "EOF" ? "<EOF>" : /^[A-Z_]+$/.test(n) ? n : `'${n}'`);
+  return uniq.length === 1 ? show(uniq[0]) : `{${uniq.map(show).join(", ")}}`;
+}
 
 class Stop extends Error {
   constructor(public readonly issue: ParseIssue) {
@@ -122,25 +185,27 @@ class Stop extends Error {
 export function parseCel(source: string, opts: ParseOptions = {}): ParsedExpr {
   const codePoints = countCodePoints(source);
   if (codePoints > MAX_CODE_POINTS) throw new CelParseError([{ offset: -1, message: `expression code point size exceeds limit: size: ${codePoints}, limit ${MAX_CODE_POINTS}` }]);
-  let tokens: Token[];
-  try {
-    tokens = tokenize(source);
-  } catch (e) {
-    if (e instanceof LexError) throw new CelParseError([{ offset: e.offset, message: `Syntax error: ${e.message}` }]);
-    throw e;
-  }
+  const { tokens, errors } = tokenize(source);
+  // cel-go reports the lexer's and the parser's errors in the order of their positions
+  const lexIssues: ParseIssue[] = errors.map((e) => ({ offset: e.offset, message: `Syntax error: ${e.message}` }));
   const p = new Parser(source, tokens, opts);
-  let expr: Expr;
+  let expr: Expr | null = null;
+  let stop: ParseIssue | null = null;
   try {
     expr = p.start();
   } catch (e) {
-    if (e instanceof Stop) throw new CelParseError([e.issue]);
-    throw e;
+    if (!(e instanceof Stop)) throw e;
+    stop = e.issue;
   }
-  if (p.issues.length) throw new CelParseError(p.issues.sort((a, b) => a.offset - b.offset));
+  if (stop || lexIssues.length || p.issues.length) {
+    let issues = [...lexIssues, ...p.issues];
+    // after the first syntax error cel-go's recovery goes on; its further errors are not reproduced
+    if (stop) issues = [...issues.filter((i) => i.offset < stop.offset), stop];
+    throw new CelParseError(issues.sort((a, b) => a.offset - b.offset));
+  }
   return {
     $typeName: "cel.expr.ParsedExpr",
-    expr,
+    expr: expr!,
     sourceInfo: {
       $typeName: "cel.expr.SourceInfo",
       syntaxVersion: "",
@@ -187,6 +252,15 @@ class Parser {
   /** The nesting of rule invocations per rule (cel-go's recursion listener on its ANTLR parser; the
    * left-recursive rules' chains do not count there, cel-go's visitor limits them). */
   private ruleDepth = new Map<Rule, number>();
+  /** What may follow the expression being parsed, per enclosing construct (for "missing" errors). */
+  private follow: string[][] = [["EOF"]];
+  private exprExtra: string[] = [];
+  private exprExtraAt = -1;
+  /** After '!' operators (ANTLR's loop: any error there is "extraneous input"). */
+  private bangAt = -1;
+  /** After '-' operators: the first one's offset (ANTLR's "no viable alternative" from there). */
+  private minusAt = -1;
+  private minusFrom = 0;
   /** cel-go's visitor depth of each built node (ternary, relation, arithmetic, select, member call, index). */
   private vdepth = new WeakMap<Expr, number>();
 
@@ -214,16 +288,49 @@ class Parser {
   private fail(t: Token, message: string): never {
     throw new Stop({ offset: t.start, message: `Syntax error: ${message}` });
   }
-  private expect(text: string): Token {
+  /**
+   * Match `text`, or fail as ANTLR does: extraneous input when the next token is `text`, missing
+   * `text` when the current token may follow it (`after`), else mismatched input.
+   */
+  private expect(text: string, after: string[]): Token {
     const t = this.tok;
     if (this.is(text)) {
       this.pos++;
       return t;
     }
-    const next = this.peek();
-    if (t.kind !== "eof" && (next.kind === "punct" || next.kind === "keyword") && next.text === text) this.fail(t, `extraneous input ${this.quoteTok(t)} expecting '${text}'`);
-    if (t.kind === "eof" || (t.kind === "punct" && [")", "]", "}", ",", ":"].includes(t.text))) this.fail(t, `missing '${text}' at ${this.quoteTok(t)}`);
+    if (t.kind !== "eof" && tokenName(this.peek()) === text) this.fail(t, `extraneous input ${this.quoteTok(t)} expecting '${text}'`);
+    if (after.includes(tokenName(t))) this.fail(t, `missing '${text}' at ${this.quoteTok(t)}`);
     this.fail(t, `mismatched input ${this.quoteTok(t)} expecting '${text}'`);
+  }
+
+  /** What may follow a closing token of the current construct: operators, or what ends the enclosing one. */
+  private afterClose(): string[] {
+    return [...AFTER_OPERAND, ...this.follow[this.follow.length - 1]];
+  }
+
+  /** The end of a list, map or message: an optional trailing ',' then `closer` (ANTLR's sync before ','?). */
+  private syncClose(closer: string): void {
+    if (this.is(",") || this.is(closer)) return;
+    const set = [closer, ","];
+    const t = this.tok;
+    if (t.kind !== "eof" && set.includes(tokenName(this.peek()))) this.fail(t, `extraneous input ${this.quoteTok(t)} expecting ${setText(set)}`);
+    this.fail(t, `mismatched input ${this.quoteTok(t)} expecting ${setText(set)}`);
+  }
+
+  /** Parse an expression that ends with one of `ends` (for the "missing" checks of its closers). */
+  private within<T>(ends: string[], f: () => T): T {
+    this.follow.push(ends);
+    try {
+      return f();
+    } finally {
+      this.follow.pop();
+    }
+  }
+
+  /** Tokens besides an expression's start the grammar accepts at this position (ANTLR's expected set). */
+  private acceptAlso(extra: string[]): void {
+    this.exprExtra = extra;
+    this.exprExtraAt = this.pos;
   }
 
   private enter(rule: Rule): void {
@@ -284,7 +391,7 @@ class Parser {
   start(): Expr {
     this.enter("start");
     const e = this.expr();
-    if (this.tok.kind !== "eof") this.fail(this.tok, `extraneous input ${this.quoteTok(this.tok)} expecting <EOF>`);
+    if (this.tok.kind !== "eof") this.fail(this.tok, `${this.peek().kind === "eof" ? "extraneous" : "mismatched"} input ${this.quoteTok(this.tok)} expecting <EOF>`);
     this.exit("start");
     return e;
   }
@@ -296,8 +403,8 @@ class Parser {
       const op = this.tok;
       this.pos++;
       const id = this.id(op.start);
-      const t = this.conditionalOr();
-      this.expect(":");
+      const t = this.within([":"], () => this.conditionalOr());
+      this.expect(":", EXPR_START);
       const f = this.expr();
       e = this.callNode(id, "_?_:_", [e, t, f], undefined, this.counted([e, t, f]));
     }
@@ -396,6 +503,11 @@ class Parser {
         ops.push(this.tok);
         this.pos++;
       }
+      if (t.text === "!") this.bangAt = this.pos;
+      else {
+        this.minusAt = this.pos;
+        this.minusFrom = ops[0].start;
+      }
       if (ops.length % 2 === 0) e = this.member();
       else {
         const id = this.id(ops[0].start);
@@ -432,8 +544,9 @@ class Parser {
           const open = this.tok;
           this.pos++;
           const callId = this.id(open.start);
-          const args = this.is(")") ? [] : this.exprList();
-          this.expect(")");
+          this.acceptAlso([")"]);
+          const args = this.is(")") ? [] : this.within([")", ","], () => this.exprList());
+          this.expect(")", this.afterClose());
           e = this.receiverCallOrMacro(callId, idTok.text, e, args);
           continue;
         }
@@ -462,8 +575,9 @@ class Parser {
           this.pos++;
         }
         const id = this.id(open.start);
-        const index = this.expr();
-        this.expect("]");
+        if (!opt) this.acceptAlso(["?"]);
+        const index = this.within(["]"], () => this.expr());
+        this.expect("]", this.afterClose());
         if (opt && this.opts.optionalSyntax === false) {
           e = this.report(open.start, "unsupported syntax '[?'");
           continue;
@@ -492,7 +606,12 @@ class Parser {
       }
       return t.text.slice(1, -1);
     }
-    if (t.kind === "keyword" && this.tokens[this.pos - 1]?.text === ".") this.fail(t, `no viable alternative at input '.${t.text}'`.replace(/no viable alternative at input '\.(true|false|null)'/, "mismatched input '$1' expecting IDENTIFIER"));
+    if (this.tokens[this.pos - 1]?.text === ".") {
+      // ANTLR's decision between a selection and a member call fails at the '.'; cel-go rewrites
+      // the message for the keywords true, false and null
+      const msg = `no viable alternative at input '.${t.kind === "eof" ? "" : t.text}'`;
+      this.fail(t, msg.replace(/^no viable alternative at input '\.(true|false|null)'$/, "mismatched input '$1' expecting IDENTIFIER"));
+    }
     this.fail(t, `mismatched input ${this.quoteTok(t)} expecting {IDENTIFIER, ESC_IDENTIFIER}`);
   }
 
@@ -525,10 +644,12 @@ class Parser {
       if (this.is("(")) {
         const open = this.tok;
         this.pos++;
-        if (RESERVED.has(idTok.text)) return this.report(leadingDot ? t.start : idTok.start, `reserved identifier: ${idTok.text}`);
-        const id = this.id(open.start);
-        const args = this.is(")") ? [] : this.exprList();
-        this.expect(")");
+        const reserved = RESERVED.has(idTok.text);
+        const id = reserved ? 0n : this.id(open.start);
+        this.acceptAlso([")"]);
+        const args = this.is(")") ? [] : this.within([")", ","], () => this.exprList());
+        this.expect(")", this.afterClose());
+        if (reserved) return this.report(leadingDot ? t.start : idTok.start, `reserved identifier: ${idTok.text}`);
         return this.globalCallOrMacro(id, (leadingDot ? "." : "") + idTok.text, args);
       }
       // a qualified message name: ids separated by '.', then '{'
@@ -543,9 +664,10 @@ class Parser {
         const open = this.tok;
         this.pos++;
         const id = this.id(open.start);
-        const entries = this.is("}") ? [] : this.fieldInitializerList();
+        const entries = this.is("}") || this.is(",") ? [] : this.fieldInitializerList();
+        this.syncClose("}");
         if (this.is(",")) this.pos++;
-        this.expect("}");
+        this.expect("}", this.afterClose());
         const messageName = (leadingDot ? "." : "") + names.join(".");
         return this.node(id, { case: "structExpr", value: { $typeName: "cel.expr.Expr.CreateStruct", messageName, entries } }, this.vd(...entries.map((en) => en.value)));
       }
@@ -554,8 +676,8 @@ class Parser {
     }
     if (this.is("(")) {
       this.pos++;
-      const e = this.expr();
-      this.expect(")");
+      const e = this.within([")"], () => this.expr());
+      this.expect(")", this.afterClose());
       return e;
     }
     if (this.is("[")) {
@@ -564,17 +686,19 @@ class Parser {
       const id = this.id(open.start);
       const elements: Expr[] = [];
       const optionals: number[] = [];
+      this.acceptAlso(["]", ",", "?"]);
       if (!this.is("]") && !(this.is(",") && this.peek().text === "]")) {
         this.enter("listInit");
         for (;;) {
           this.enter("optExpr");
+          if (elements.length > 0) this.acceptAlso(["?"]);
           if (this.is("?")) {
             const q = this.tok;
             this.pos++;
             if (this.opts.optionalSyntax === false) this.issues.push({ offset: q.start, message: "unsupported syntax '?'" });
             else optionals.push(elements.length);
           }
-          elements.push(this.expr());
+          elements.push(this.within(["]", ","], () => this.expr()));
           this.exit("optExpr");
           if (this.is(",") && !(this.peek().kind === "punct" && this.peek().text === "]")) {
             this.pos++;
@@ -584,8 +708,9 @@ class Parser {
         }
         this.exit("listInit");
       }
+      this.syncClose("]");
       if (this.is(",")) this.pos++;
-      this.expect("]");
+      this.expect("]", this.afterClose());
       return this.listNode(id, elements, optionals);
     }
     if (this.is("{")) {
@@ -593,11 +718,13 @@ class Parser {
       this.pos++;
       const id = this.id(open.start);
       const entries: Entry[] = [];
+      this.acceptAlso(["}", ",", "?"]);
       if (!this.is("}") && !(this.is(",") && this.peek().text === "}")) {
         this.enter("mapInitializerList");
         for (;;) {
           // cel-go allocates the entry's id (at its ':') before visiting the key
           const entryId = this.id(-1);
+          if (entries.length > 0) this.acceptAlso(["?"]);
           this.enter("optExpr");
           let optional = false;
           if (this.is("?")) {
@@ -606,11 +733,11 @@ class Parser {
             if (this.opts.optionalSyntax === false) this.issues.push({ offset: q.start, message: "unsupported syntax '?'" });
             else optional = true;
           }
-          const key = this.expr();
+          const key = this.within([":"], () => this.expr());
           this.exit("optExpr");
-          const col = this.expect(":");
+          const col = this.expect(":", EXPR_START);
           this.positions[String(entryId)] = col.start;
-          const value = this.expr();
+          const value = this.within(["}", ","], () => this.expr());
           entries.push({ $typeName: "cel.expr.Expr.CreateStruct.Entry", id: entryId, keyKind: { case: "mapKey", value: key }, value, optionalEntry: optional });
           if (this.is(",") && !(this.peek().kind === "punct" && this.peek().text === "}")) {
             this.pos++;
@@ -620,8 +747,9 @@ class Parser {
         }
         this.exit("mapInitializerList");
       }
+      this.syncClose("}");
       if (this.is(",")) this.pos++;
-      this.expect("}");
+      this.expect("}", this.afterClose());
       const vals: Expr[] = [];
       for (const en of entries) vals.push(en.keyKind.value as Expr, en.value);
       return this.node(id, { case: "structExpr", value: { $typeName: "cel.expr.Expr.CreateStruct", messageName: "", entries } }, this.vd(...vals));
@@ -645,9 +773,9 @@ class Parser {
       const field = this.escapeIdent();
       this.exit("escapeIdent");
       this.exit("optField");
-      const col = this.expect(":");
+      const col = this.expect(":", EXPR_START);
       const colId = this.id(col.start);
-      const value = this.expr();
+      const value = this.within(["}", ","], () => this.expr());
       out.push({ $typeName: "cel.expr.Expr.CreateStruct.Entry", id: colId, keyKind: { case: "fieldKey", value: field }, value, optionalEntry: optional });
       if (this.is(",") && !(this.peek().kind === "punct" && this.peek().text === "}")) {
         this.pos++;
@@ -678,7 +806,7 @@ class Parser {
     switch (t.kind) {
       case "int": {
         this.pos++;
-        const magnitude = BigInt(/^0[xX]/.test(t.text) ? "0x" + t.text.slice(2) : t.text);
+        const magnitude = BigInt(/^0x/.test(t.text) ? "0x" + t.text.slice(2) : t.text);
         const v = sign ? -magnitude : magnitude;
         if (v > 9223372036854775807n || v < -9223372036854775808n) return this.report(start, "invalid int literal");
         return this.constNode(this.id(start), { case: "int64Value", value: v });
@@ -686,7 +814,7 @@ class Parser {
       case "uint": {
         this.pos++;
         const body = t.text.slice(0, -1);
-        const v = BigInt(/^0[xX]/.test(body) ? "0x" + body.slice(2) : body);
+        const v = BigInt(/^0x/.test(body) ? "0x" + body.slice(2) : body);
         if (v > 18446744073709551615n) return this.report(start, "invalid uint literal");
         return this.constNode(this.id(start), { case: "uint64Value", value: v });
       }
@@ -718,8 +846,13 @@ class Parser {
           return this.constNode(this.id(start), { case: "nullValue", value: 0 });
         }
     }
-    if (t.kind === "eof") this.fail(t, `mismatched input '<EOF>' expecting ${EXPR_START}`);
-    this.fail(t, `${t.kind === "keyword" || t.kind === "punct" ? "extraneous" : "mismatched"} input ${this.quoteTok(t)} expecting ${EXPR_START}`);
+    const tokEnd = (x: Token) => (x.kind === "eof" ? x.start : x.start + x.text.length);
+    if (this.pos === this.minusAt) this.fail(t, `no viable alternative at input '${this.source.slice(this.minusFrom, tokEnd(t))}'`);
+    if (this.is("-")) this.fail(this.peek(), `no viable alternative at input '${this.source.slice(t.start, tokEnd(this.peek()))}'`);
+    const set = [...EXPR_START, ...(this.pos === this.exprExtraAt ? this.exprExtra : [])];
+    if (this.pos === this.bangAt) this.fail(t, `extraneous input ${this.quoteTok(t)} expecting ${setText(set)}`);
+    if (t.kind !== "eof" && set.includes(tokenName(this.peek()))) this.fail(t, `extraneous input ${this.quoteTok(t)} expecting ${setText(set)}`);
+    this.fail(t, `mismatched input ${this.quoteTok(t)} expecting ${setText(set)}`);
   }
 
   // ---- macros (cel-go's parser/macro.go and cel/library.go expansions) -----------------------
@@ -747,7 +880,8 @@ class Parser {
     const accu = () => this.identNode(this.macroId(id), ACCU);
     const lit = (c: Constant) => this.constNode(this.macroId(id), c);
     const call = (f: string, a: Expr[], t?: Expr) => this.callNode(this.macroId(id), f, a, t);
-    const quantifier = ["all", "exists", "exists_one", "existsOne"].includes(fn) && args.length === 2;
+    // (cel-go 0.26's standard macros have exists_one only: a two-argument existsOne is a call)
+    const quantifier = ["all", "exists", "exists_one"].includes(fn) && args.length === 2;
     const mapLike = (fn === "map" && (args.length === 2 || args.length === 3)) || (fn === "filter" && args.length === 2);
     if (quantifier || mapLike) {
       const v = ident(args[0]);
@@ -769,8 +903,7 @@ class Parser {
           e = comprehension(v, target, ACCU, init, cond, step, accu());
           break;
         }
-        case "exists_one":
-        case "existsOne": {
+        case "exists_one": {
           const init = lit({ case: "int64Value", value: 0n });
           const cond = lit({ case: "boolValue", value: true });
           const step = call("_?_:_", [args[1], call("_+_", [accu(), lit({ case: "int64Value", value: 1n })]), accu()]);

@@ -1,7 +1,9 @@
 // A canonical dump of a parsed CEL expression, in the shape of the cel-go oracle's dump
-// (test/gatekeeper/cel/record-parser.ts): node ids, code point offsets, constants as text.
+// (celgo-parser/main.go, run by record-parser.ts): node ids, code point offsets, constants as
+// text; and the answers (tree hash or error text) the parser tests compare.
+import { createHash } from "node:crypto";
 import { formatFloat } from "../../../src/gotext/fmt.ts";
-import type { Expr, ParsedExpr } from "../../../src/gatekeeper/cel/parser.ts";
+import { parseCel, CelParseError, displayError, type Expr, type ParsedExpr } from "../../../src/gatekeeper/cel/parser.ts";
 
 export function dumpParsed(p: ParsedExpr, source: string): unknown {
   // cel-go's offsets count code points; ours count UTF-16 code units.
@@ -85,4 +87,43 @@ export function sameDump(a: unknown, b: unknown): boolean {
     return ka.length === kb.length && ka.every((k) => sameDump((a as any)[k], (b as any)[k]));
   }
   return false;
+}
+
+/** JSON with object keys sorted (the oracle's Go maps print sorted; ours must compare equal). */
+export function canonical(v: unknown): string {
+  const sort = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sort);
+    if (x && typeof x === "object") {
+      const o: Record<string, unknown> = {};
+      for (const k of Object.keys(x).sort()) if ((x as Record<string, unknown>)[k] !== undefined) o[k] = sort((x as Record<string, unknown>)[k]);
+      return o;
+    }
+    return x;
+  };
+  return JSON.stringify(sort(v));
+}
+
+/** A short hash (16 hex digits of SHA-256) naming an expression or a tree in the recording. */
+export function shortHash(s: string): string {
+  return createHash("sha256").update(s).digest("hex").slice(0, 16);
+}
+
+/** A parse's answer: the hash of its tree's dump, or its error text (cel-go's display form). */
+export type ParseAnswer = { tree: string } | { error: string };
+
+/** Portcullis's answer for an expression (the first error only: cel-go goes on and may list more). */
+export function ourAnswer(expr: string, identEscape: boolean): ParseAnswer {
+  try {
+    return { tree: shortHash(canonical(dumpParsed(parseCel(expr, { identEscape }), expr))) };
+  } catch (e) {
+    if (e instanceof CelParseError) return { error: e.issues.map((i) => displayError(expr, i.offset, i.message)).join("\n") };
+    throw e;
+  }
+}
+
+/** Whether our answer is cel-go's: the same tree, or the same first error. */
+export function sameAnswer(ours: ParseAnswer, celGo: ParseAnswer): boolean {
+  if ("tree" in ours || "tree" in celGo) return "tree" in ours && "tree" in celGo && ours.tree === celGo.tree;
+  const first = ours.error.split("\n").slice(0, 3).join("\n");
+  return celGo.error === ours.error || celGo.error.startsWith(`${first}\nERROR: `) || (!first.includes("\n") && celGo.error.startsWith(`${first}\n`));
 }
