@@ -16,7 +16,7 @@ import { formatFloat } from "../../gotext/fmt.ts";
 import type * as CelModule from "@bufbuild/cel";
 import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_UNWRAP, type CelLib } from "./k8slib.ts";
+import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_UNWRAP, OPT_TYPE, type CelLib } from "./k8slib.ts";
 import { parseCel, CelParseError, displayError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
 
 const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
@@ -258,6 +258,9 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
   if (!e) return;
   const k = e.exprKind;
   switch (k.case) {
+    case "identExpr":
+      if (k.value.name === "optional_type") e.exprKind = mkCall({ id: nextId }, OPT_TYPE, []).exprKind as never;
+      return;
     case "selectExpr": {
       rewrite(k.value.operand, nextId);
       const m = { id: nextId };
@@ -389,7 +392,7 @@ export interface Declarations {
 }
 
 /** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
-const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes"]);
+const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes", "optional_type"]);
 
 /** cel-go's report of an error at an offset: "ERROR: <input>:L:C: msg" with the line and a caret. */
 const errorAt = displayError;

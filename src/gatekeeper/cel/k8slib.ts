@@ -43,6 +43,8 @@ export const OPT_SELECT = "portcullis.optSelect";
 export const OPT_INDEX = "portcullis.optIndex";
 export const OPT_LIST = "portcullis.optList";
 export const OPT_MAP = "portcullis.optMap";
+/** The optional type, for the identifier optional_type. */
+export const OPT_TYPE = "portcullis.optionalType";
 /** Presence test that looks through optionals: has(x.f) where x may be optional. */
 export const OPT_UNWRAP = "portcullis.optUnwrap";
 
@@ -446,6 +448,8 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
       }
       return out as never;
     }),
+    // cel-go's name of the optional type (`type(optional.none()) == optional_type`)
+    func(OPT_TYPE, [], S.TYPE, () => T.Optional),
     // has(o.f) on an optional o: false when o is none, else the presence test on its value
     func(OPT_UNWRAP, [S.DYN], S.DYN, (x: unknown) => {
       const o = unwrap(x);
