@@ -16,7 +16,7 @@ import { formatFloat } from "../../gotext/fmt.ts";
 import type * as CelModule from "@bufbuild/cel";
 import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_UNWRAP, OPT_TYPE, type CelLib } from "./k8slib.ts";
+import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_TYPE, type CelLib } from "./k8slib.ts";
 import { parseCel, CelParseError, displayError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
 
 const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
@@ -149,6 +149,12 @@ function environment(): Env {
     return out as never;
   });
   const has = c.celFunc(HAS, [c.CelScalar.DYN, c.CelScalar.STRING], c.CelScalar.BOOL, (x: unknown, f: string) => {
+    // has(o.f) on an optional o (whatever the expression's form): none has nothing, some(v) what v has
+    const opt = libs.optional(x);
+    if (opt) {
+      if (!opt.has) return false;
+      x = opt.v;
+    }
     if (c.isCelMap(x)) {
       for (const k of (x as ReadonlyMap<unknown, unknown>).keys()) if (k === f) return true;
       return false;
@@ -266,7 +272,7 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
       const m = { id: nextId };
       const field = mkConst(m, { case: "stringValue", value: k.value.field as string });
       const operand = k.value.operand as AnyExpr;
-      if (k.value.testOnly) e.exprKind = mkCall(m, HAS, [optionalTyped(operand) ? mkCall(m, OPT_UNWRAP, [operand]) : operand, field]).exprKind as never;
+      if (k.value.testOnly) e.exprKind = mkCall(m, HAS, [operand, field]).exprKind as never;
       // a selection on an optional value is an optional selection, as in cel-go
       else if (optionalTyped(operand)) e.exprKind = mkCall(m, OPT_SELECT, [operand, field]).exprKind as never;
       return;

@@ -36,6 +36,8 @@ const wktMod = lazyRequire<Wkt>("@bufbuild/protobuf/wkt");
 export interface CelLib {
   funcs: CelModule.CelFunc[];
   registry: import("@bufbuild/protobuf").Registry;
+  /** An optional value's content ({has, v}), or null when the value is not an optional. */
+  optional(x: unknown): { has: boolean; v?: unknown } | null;
 }
 
 /** The functions the optional syntax is rewritten into (engine.ts). */
@@ -45,8 +47,6 @@ export const OPT_LIST = "portcullis.optList";
 export const OPT_MAP = "portcullis.optMap";
 /** The optional type, for the identifier optional_type. */
 export const OPT_TYPE = "portcullis.optionalType";
-/** Presence test that looks through optionals: has(x.f) where x may be optional. */
-export const OPT_UNWRAP = "portcullis.optUnwrap";
 
 /** An error raised by a library function (its message is the CEL error). */
 export class LibError extends Error {}
@@ -450,11 +450,6 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
     }),
     // cel-go's name of the optional type (`type(optional.none()) == optional_type`)
     func(OPT_TYPE, [], S.TYPE, () => T.Optional),
-    // has(o.f) on an optional o: false when o is none, else the presence test on its value
-    func(OPT_UNWRAP, [S.DYN], S.DYN, (x: unknown) => {
-      const o = unwrap(x);
-      return (o.has ? o.v : new Map()) as never;
-    }),
   );
 
   // ---- format ----
@@ -499,7 +494,7 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
     }),
   );
 
-  return { funcs, registry };
+  return { funcs, registry, optional: (x: unknown) => (isOpt(x) ? optOf(x) : null) };
 
   function reprOf(v: unknown): string {
     if (typeof v === "bigint") return `${v}`;

@@ -123,5 +123,11 @@ test("the optional syntax on Kubernetes objects evaluates as cel-go's optionals"
   assert.equal(run("has(object.metadata.?labels.app)"), true);
   assert.equal(run("object.metadata.?labels.optMap(l, l.size()).value()"), 2n);
   assert.throws(() => run("[?object.metadata.name]"), /no such overload/);
+  // an optional held by a variable: has() looks through it (cel-go knows the type; here the value tells)
+  const v = compile("optional.of({'a': 1})").eval({}, new CostMeter(1_000));
+  const none = compile("optional.none()").eval({}, new CostMeter(1_000));
+  assert.equal(fromCel(compile("has(v.a)").eval({ v }, new CostMeter(1_000))), true);
+  assert.equal(fromCel(compile("has(v.b)").eval({ v }, new CostMeter(1_000))), false);
+  assert.equal(fromCel(compile("has(v.a)").eval({ v: none }, new CostMeter(1_000))), false);
   assert.throws(() => compile("Msg{?f: optional.none()}"), /optional field initializers of message Msg are not supported/);
 });
