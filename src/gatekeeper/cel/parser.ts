@@ -600,10 +600,7 @@ class Parser {
     }
     if (t.kind === "escIdent") {
       this.pos++;
-      if (!this.opts.identEscape) {
-        this.issues.push({ offset: t.start, message: "unsupported syntax: '`'" });
-        return t.text.slice(1, -1);
-      }
+      if (!this.opts.identEscape) this.issues.push({ offset: t.start, message: "unsupported syntax: '`'" });
       return t.text.slice(1, -1);
     }
     if (this.tokens[this.pos - 1]?.text === ".") {
@@ -826,7 +823,7 @@ class Parser {
       }
       case "string": {
         this.pos++;
-        const r = unescape(t.text, false);
+        const r = unescapeString(t.text);
         if (typeof r !== "string") return this.report(start, r.error);
         return this.constNode(this.id(start), { case: "stringValue", value: r });
       }
@@ -1070,7 +1067,7 @@ function literalBody(text: string): { body: string; raw: boolean } {
 }
 
 /** A string literal's value. */
-function unescape(text: string, _bytes: false): Unescaped {
+function unescapeString(text: string): Unescaped {
   const { body, raw } = literalBody(text);
   if (raw || !body.includes("\\")) return body;
   let out = "";
