@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { readBundleArchive, type Bundle } from "../bundle/index.ts";
-import type { BundleSourceConfig, BundlesConfig } from "./bundleconfig.ts";
+import { USER_AGENT, type BundleSourceConfig, type BundlesConfig } from "./bundleconfig.ts";
 import type { Logger } from "./log.ts";
 
 export const LONG_POLL_CONTENT_TYPE = "application/vnd.openpolicyagent.bundles";
@@ -167,7 +167,7 @@ export class BundlePlugin {
     const plainHttp = b.service.url.startsWith("http:");
     const limits = limitsOf(b);
     const { RegistryClient, RegistryError, MEDIA, INDEX_TYPES, parseImageManifest, formatReference } = await import("../oci/index.ts");
-    const client = new RegistryClient({ plainHttp, timeoutMs: b.service.responseHeaderTimeoutMs, maxBlobBytes: limits.maxCompressedBytes, userAgent: "Portcullis (OPA-compatible bundle client)" });
+    const client = new RegistryClient({ plainHttp, timeoutMs: b.service.responseHeaderTimeoutMs, maxBlobBytes: limits.maxCompressedBytes, userAgent: USER_AGENT });
     this.clients.add(client);
     st.lastRequest = new Date();
     try {
@@ -213,15 +213,7 @@ export class BundlePlugin {
     if (b.service.type === "oci") return this.onceOci(b);
     const st = this.status.get(b.name)!;
     const url = `${b.service.url}/${b.resource.replace(/^\/+/, "")}`;
-    const headers: Record<string, string> = { ...b.service.headers, "User-Agent": "Portcullis (OPA-compatible bundle client)" };
-    if (b.service.authorization) {
-      try {
-        headers.Authorization = b.service.authorization();
-      } catch (e) {
-        this.fail(st, undefined, `credentials: ${(e as Error).message}`);
-        return { ok: false, immediate: false };
-      }
-    }
+    const headers: Record<string, string> = { ...b.service.headers, "User-Agent": USER_AGENT };
     if (st.etag) headers["If-None-Match"] = st.etag;
     // OPA asks for snapshot and delta bundles; Portcullis reads snapshots only, so asks for those.
     // The wait is sent once the server has shown it supports long polling (OPA's longPollingEnabled).
@@ -233,7 +225,7 @@ export class BundlePlugin {
     const timer = setTimeout(() => ac.abort(new Error(`request timed out after ${deadline} ms`)), deadline);
     st.lastRequest = new Date();
     try {
-      const res = await fetch(url, { headers, signal: ac.signal, redirect: "follow" });
+      const res = await b.service.transport.send(url, { headers, signal: ac.signal });
       st.httpCode = res.status;
       const supported = (res.headers.get("content-type") ?? "").split(";")[0].trim() === LONG_POLL_CONTENT_TYPE;
       if (res.status === 200) {

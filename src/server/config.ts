@@ -198,9 +198,11 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
   let decisionLogs: DecisionLogConfig | undefined;
   let status: StatusConfig | undefined;
   try {
-    bundles = parseBundlesConfig(raw);
-    decisionLogs = parseDecisionLogConfig(raw.decision_logs, parseServices(raw.services));
-    status = parseStatusConfig(raw.status, parseServices(raw.services));
+    // One transport per service, shared by the plugins (one OAuth2 token, one connection pool).
+    const services = parseServices(raw.services, raw.keys, (m) => warnings.push(m));
+    bundles = parseBundlesConfig(raw, undefined, services);
+    decisionLogs = parseDecisionLogConfig(raw.decision_logs, services);
+    status = parseStatusConfig(raw.status, services);
   } catch (e) {
     if (e instanceof BundleConfigError) throw new ConfigError(e.message);
     throw e;
