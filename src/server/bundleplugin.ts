@@ -48,6 +48,7 @@ export class BundlePlugin {
   private readonly aborts = new Set<AbortController>();
   private readonly clients = new Set<{ close(): Promise<void> }>();
   private stopped = false;
+  private started = false;
   /** Called after each download attempt and activation (the status plugin listens). */
   onChange: (() => void) | undefined;
 
@@ -62,6 +63,8 @@ export class BundlePlugin {
 
   /** Load persisted bundles, then start polling. */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     for (const b of this.cfg.bundles) {
       if (b.persist) this.loadPersisted(b);
       void this.loop(b);
@@ -71,6 +74,11 @@ export class BundlePlugin {
   /** True once every configured bundle has been activated (GET /health?bundles). */
   ready(): boolean {
     return [...this.status.values()].every((s) => s.lastSuccessfulActivation !== undefined);
+  }
+
+  /** The names of the bundles not activated yet. */
+  notReady(): string[] {
+    return [...this.status.values()].filter((s) => s.lastSuccessfulActivation === undefined).map((s) => s.name);
   }
 
   statuses(): BundleStatus[] {
