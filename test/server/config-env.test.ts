@@ -96,7 +96,7 @@ test("config: substitution rules and --set-file errors", () => {
 
 test("--ready-timeout: listeners open once the bundles are activated; past the timeout, start-up fails", { timeout: 30000 }, async () => {
   writeFileSync(join(tmp, "p.rego"), "package x\n\nallow := true\n");
-  const archive = buildArchive({ paths: [join(tmp, "p.rego")], regoVersion: "v1" });
+  const archive = buildArchive({ paths: [join(tmp, "p.rego")], bundleMode: false, regoVersion: "v1" });
   let delay = 300;
   const srv = http.createServer((req, res) => setTimeout(() => res.end(archive), delay));
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
