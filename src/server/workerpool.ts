@@ -8,9 +8,9 @@
 //   slot on a SharedArrayBuffer the worker reads). A worker silent past the deadline plus a grace
 //   period (stuck in something that never checks for cancellation) is terminated and replaced
 //   with a fresh one started from the current state; its requests get `failed(message)`.
-// - Requests are sent in batches: those submitted during one turn of the event loop go to their
-//   worker in one message at the end of it (setImmediate), and the worker answers the synchronous
-//   ones of a batch in one message. Under load several requests arrive per turn, and a message
+// - Requests are sent in batches: a request for an idle worker is sent at once, those for a busy
+//   worker during one turn of the event loop go in one message at the end of it (setImmediate),
+//   and the worker answers the synchronous ones of a batch in one message. Under load several requests arrive per turn, and a message
 //   costs a thread wake-up and a serialisation whatever its size (measured: docs/server.md, "Load").
 // - Workers may post events (`{event}`) to the main thread, handed to `onEvent`.
 // - With `size: 0` requests run on the calling thread (embedding, small tests).
@@ -207,7 +207,10 @@ export class WorkerPool<Req, Reply, Update> {
         if (cancel.cancelled) Atomics.store(slot.flags, flag, 1);
         else cancel.hooks.push(() => slot.jobs.has(id) && Atomics.store(slot.flags, flag, 1));
       }
+      const idle = slot.jobs.size === 0 && slot.outbox.length === 0;
       slot.jobs.set(id, job);
+      // an idle worker gets the request at once; a busy one gets this turn's requests together
+      if (idle) return slot.worker.postMessage({ t: "runs", jobs: [{ id, req, flag }] });
       slot.outbox.push({ id, req, flag });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
