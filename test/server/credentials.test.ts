@@ -46,6 +46,7 @@ function makeCerts(): void {
   };
   leaf("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\n");
   leaf("client", "opa-client", "extendedKeyUsage=clientAuth\n");
+  leaf("client2", "opa-client-2", "extendedKeyUsage=clientAuth\n");
   // the encryption Go's x509.DecryptPEMBlock reads: a PKCS#1 key with Proc-Type/DEK-Info headers
   ssl("rsa", "-in", f("client.key"), "-out", f("client-enc.key"), "-aes256", "-traditional", "-passout", "pass:open sesame");
 }
@@ -327,6 +328,33 @@ test("service credentials: an OAuth2 token is requested once and kept until it n
     await assert.rejects(denied.send(`${url}/x`, { headers: {} }), /error in response from OAuth2 token endpoint: \{"error":"invalid_client"\}/);
     const untrusted = serviceTransport("s", { url, credentials: { oauth2: { token_url: `${url}/token`, client_id: "a", client_secret: "b" } } }, undefined, "test");
     await assert.rejects(untrusted.send(`${url}/x`, { headers: {} }), /OAuth2 token request to .* failed: fetch failed: (self[- ]signed|unable to verify)/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test("service credentials: a client certificate replaced on disk is used from the next connection on", { skip, timeout: 30000 }, async () => {
+  if (!existsSync(f("ca.crt"))) makeCerts();
+  const { serviceTransport } = await import("../../src/server/credentials.ts");
+  const server = https.createServer({ cert: readFileSync(f("server.crt")), key: readFileSync(f("server.key")), ca: readFileSync(f("ca.crt")), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    res.setHeader("Connection", "close"); // each request on a new connection (a new handshake)
+    res.end(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  writeFileSync(f("rot.crt"), readFileSync(f("client.crt")));
+  writeFileSync(f("rot.key"), readFileSync(f("client.key")));
+  try {
+    const t = serviceTransport("s", { url, tls: { ca_cert: f("ca.crt") }, credentials: { client_tls: { cert: f("rot.crt"), private_key: f("rot.key") } } }, undefined, "test");
+    assert.equal(await (await t.send(`${url}/`, { headers: {} })).text(), "opa-client");
+    writeFileSync(f("rot.crt"), readFileSync(f("client2.crt")));
+    writeFileSync(f("rot.key"), readFileSync(f("client2.key")));
+    assert.equal(await (await t.send(`${url}/`, { headers: {} })).text(), "opa-client-2");
+    // a pair that no longer matches is refused before anything is sent
+    writeFileSync(f("rot.key"), readFileSync(f("client.key")));
+    await assert.rejects(t.send(`${url}/`, { headers: {} }), /failed to parse public\/private key pair/);
+    await t.close();
   } finally {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
