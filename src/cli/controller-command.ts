@@ -33,6 +33,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--exempt-namespace-prefix <prefix>", "namespaces with this prefix may carry the label; repeatable", repeat, [])
     .option("--exempt-namespace-suffix <suffix>", "namespaces with this suffix may carry the label; repeatable", repeat, [])
     .option("--gatekeeper-service-account <username>", "requests from this user are allowed unreviewed (default system:serviceaccount:$POD_NAMESPACE:gatekeeper-admin)")
+    .option("--enable-k8s-native-validation", "run a ConstraintTemplate's K8sNativeValidation (CEL) code when it has some, in preference to its Rego (Gatekeeper's flag; default true, =false runs the Rego)")
     .option("--metrics-per-constraint", "also export per-constraint evaluation time and violation counts (Portcullis's own)")
     .option("--log-level <level>", "DEBUG, INFO, WARNING or ERROR", "INFO")
     .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]).default("json"))

@@ -38,6 +38,8 @@ export interface ControllerOptions {
   exemptNamespaceSuffix: string[];
   gatekeeperServiceAccount?: string;
   metricsPerConstraint?: boolean;
+  /** --enable-k8s-native-validation (=false: templates' Rego even when they carry CEL). */
+  enableK8sNativeValidation?: boolean;
   logLevel: string;
   logFormat: string;
   shutdownGracePeriod: string;
@@ -192,6 +194,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
         reportFile: o.auditReport,
         leaseName: o.auditLeaseName,
         leaseNamespace: o.auditLeaseNamespace,
+        k8sNativeValidation: o.enableK8sNativeValidation !== false,
         operations: ops,
         logger: log,
         metricsAddr: webhooking ? null : metricsAddr,
@@ -218,6 +221,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
         },
         endpoints: { validation: ops.includes("webhook"), mutation: ops.includes("mutation-webhook") },
         metricsPerConstraint: Boolean(o.metricsPerConstraint),
+        k8sNativeValidation: o.enableK8sNativeValidation !== false,
         logger: log,
         drainTimeoutMs: graceMs,
         ...(running ? { routes: running.routes, extraMetrics: () => running.metricsText() } : {}),

@@ -80,6 +80,8 @@ export interface SnapshotOptions {
   allowHTTPProviders?: boolean;
   /** Gatekeeper's mutators, applied to generated resources before they are reviewed (the mutation system's hook). */
   mutateGenerated?: MutationHook;
+  /** Run a template's K8sNativeValidation (CEL) code when it has some (default true; Gatekeeper's --enable-k8s-native-validation). */
+  k8sNativeValidation?: boolean;
 }
 
 function nameOf(o: Obj): string {
@@ -117,7 +119,11 @@ export function isNamespaceExcluded(snap: Snapshot, process: Process, namespace:
 
 /** Compile a set of Gatekeeper objects into a snapshot; bad objects are reported and left out. */
 export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {}): Snapshot {
-  const client = new Client({ enforcementPoint: opts.enforcementPoint ?? WEBHOOK_ENFORCEMENT_POINT, externalData: { allowHTTP: opts.allowHTTPProviders === true } });
+  const client = new Client({
+    enforcementPoint: opts.enforcementPoint ?? WEBHOOK_ENFORCEMENT_POINT,
+    externalData: { allowHTTP: opts.allowHTTPProviders === true },
+    k8sNativeValidation: opts.k8sNativeValidation !== false,
+  });
   const report: SnapshotReport = { templates: [], constraints: [], providers: [], config: null, mutators: [] };
 
   // Providers first: templates are compiled with external_data known to the compiler.

@@ -12,7 +12,7 @@ serveWorker<AuditPoolRequest, AuditPoolReply, AuditPoolState>((data) => {
   let run = 0;
   const apply = (u: AuditPoolState) => {
     // A new set of Gatekeeper objects is compiled; otherwise only the inventory changes.
-    if (u.objects) client = auditSnapshot(u.objects).client;
+    if (u.objects) client = auditSnapshot(u.objects, { k8sNativeValidation: u.k8sNativeValidation }).client;
     client?.setInventoryDoc(u.inventory);
     run = u.run;
   };

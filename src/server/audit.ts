@@ -97,6 +97,8 @@ export interface AuditPoolState {
   objects: GatekeeperObjects | null;
   /** data.inventory as it was when the run started (a copy: the workers never see later changes). */
   inventory: Obj;
+  /** Run templates' K8sNativeValidation (CEL) code when they have some (--enable-k8s-native-validation). */
+  k8sNativeValidation: boolean;
 }
 
 export interface AuditPoolRequest {
@@ -116,12 +118,17 @@ export class AuditPool {
   private run = 0;
   private sentObjects: GatekeeperObjects | null = null;
   /** What a replacement worker starts from: the current run's state, objects included. */
-  private current: AuditPoolState = { run: 0, objects: null, inventory: {} };
+  private current: AuditPoolState;
   private inflight = 0;
   /** Objects sent to the workers (all runs). */
   objectsSent = 0;
 
-  private constructor(private readonly pool: WorkerPool<AuditPoolRequest, AuditPoolReply, AuditPoolState>) {}
+  private constructor(
+    private readonly pool: WorkerPool<AuditPoolRequest, AuditPoolReply, AuditPoolState>,
+    private readonly k8sNativeValidation: boolean,
+  ) {
+    this.current = { run: 0, objects: null, inventory: {}, k8sNativeValidation };
+  }
 
   get size(): number {
     return this.pool.size;
@@ -132,18 +139,19 @@ export class AuditPool {
   }
 
   /** Start `size` workers (0: review on the calling thread, through the same messages). */
-  static async start(size: number): Promise<AuditPool> {
+  static async start(size: number, opts: { k8sNativeValidation?: boolean } = {}): Promise<AuditPool> {
+    const k8sNativeValidation = opts.k8sNativeValidation !== false;
     let self: AuditPool | null = null;
     const pool = await WorkerPool.start<AuditPoolRequest, AuditPoolReply, AuditPoolState>(size, {
       file: workerModule("./audit-worker.mjs", "server/audit-worker.js", import.meta.url),
-      workerData: () => ({ state: self ? self.current : { run: 0, objects: null, inventory: {} } }),
+      workerData: () => ({ state: self ? self.current : { run: 0, objects: null, inventory: {}, k8sNativeValidation } }),
       failed: (message) => ({ error: `audit worker: ${message}` }),
       local: () => {
         let client: import("../gatekeeper/client.ts").Client | null = null;
         let run = 0;
         return {
           update: (u) => {
-            if (u.objects) client = auditSnapshot(structuredClone(u.objects)).client;
+            if (u.objects) client = auditSnapshot(structuredClone(u.objects), { k8sNativeValidation: u.k8sNativeValidation }).client;
             client?.setInventoryDoc(structuredClone(u.inventory));
             run = u.run;
           },
@@ -154,7 +162,7 @@ export class AuditPool {
         };
       },
     });
-    self = new AuditPool(pool);
+    self = new AuditPool(pool, k8sNativeValidation);
     return self;
   }
 
@@ -167,8 +175,8 @@ export class AuditPool {
     const run = ++this.run;
     const changed = objects !== this.sentObjects;
     this.sentObjects = objects;
-    this.current = { run, objects, inventory };
-    this.pool.update({ run, objects: changed ? objects : null, inventory });
+    this.current = { run, objects, inventory, k8sNativeValidation: this.k8sNativeValidation };
+    this.pool.update({ run, objects: changed ? objects : null, inventory, k8sNativeValidation: this.k8sNativeValidation });
     return {
       review: async (items, timeoutMs) => {
         // The worker stops each review at its own deadline; the pool replaces a worker silent
@@ -225,6 +233,8 @@ export interface AuditProcessOptions {
   healthAddr?: string | null;
   /** Audit worker threads (default 0: review on the main thread); each holds its own compiled policy and inventory copy. */
   workers?: number;
+  /** Run templates' K8sNativeValidation (CEL) code when they have some (default true). */
+  k8sNativeValidation?: boolean;
 }
 
 /** A PolicySource that remembers the last delivery (the audit reads what the webhook gets). */
@@ -266,7 +276,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
   let pool: AuditPool | null = null;
   if (workers > 0) {
     try {
-      pool = await AuditPool.start(workers);
+      pool = await AuditPool.start(workers, { k8sNativeValidation: o.k8sNativeValidation });
     } catch (e) {
       log.error("Audit workers did not start; auditing on the main thread.", { workers, err: (e as Error).message });
     }
@@ -284,6 +294,7 @@ export async function startAuditProcess(o: AuditProcessOptions): Promise<Running
     reportFile: o.reportFile,
     podId: identity,
     operations: o.operations,
+    k8sNativeValidation: o.k8sNativeValidation !== false,
     log: (level, msg, fields) => (level === "error" ? log.error(msg, fields) : log.info(msg, fields)),
     isLeader: () => elector.isLeader,
     evaluator: pool ? (objs, inventory) => pool.prepare(objs, inventory) : undefined,

@@ -278,3 +278,35 @@ test("a review whose caller went away (the pool's cancel flag) stops with Deadli
   flag[0] = 1;
   await assert.rejects(admit(snap, review(pod("a", "shop", "nginx:latest")), opts, { deadline: Date.now() + 5000, cancel: flag }), /caller cancelled query execution/);
 });
+
+test("--enable-k8s-native-validation: a template carrying CEL and Rego runs its CEL (Gatekeeper's precedence); =false runs the Rego, in the webhook and the audit", async () => {
+  const both = {
+    apiVersion: "templates.gatekeeper.sh/v1",
+    kind: "ConstraintTemplate",
+    metadata: { name: "k8sbothengines" },
+    spec: {
+      crd: { spec: { names: { kind: "K8sBothEngines" } } },
+      targets: [
+        {
+          target: "admission.k8s.gatekeeper.sh",
+          rego: 'package k8sbothengines\nviolation[{"msg": "from rego"}] { input.review.object.kind == "Pod" }\n',
+          code: [{ engine: "K8sNativeValidation", source: { validations: [{ expression: "object.kind != 'Pod'", message: "from cel" }] } }],
+        },
+      ],
+    },
+  };
+  const c = constraint("K8sBothEngines", "both", { match: { kinds: [{ apiGroups: [""], kinds: ["Pod"] }] } });
+  const objs = objects({ templates: [both], constraints: [c] });
+  const r = () => review(pod("web", "shop", "nginx:1"));
+  const cel = await admit(buildSnapshot(objs), r(), opts);
+  assert.equal(cel.review.response.status.message, "[both] from cel");
+  const rego = await admit(buildSnapshot(objs, { k8sNativeValidation: false }), r(), opts);
+  assert.equal(rego.review.response.status.message, "[both] from rego");
+  // the audit's snapshot takes the same setting (its worker threads get it with their state)
+  const { auditSnapshot } = await import("../../src/gatekeeper/audit/policy.ts");
+  for (const [on, want] of [[true, "from cel"], [false, "from rego"]] as const) {
+    const snap = auditSnapshot(objs, { k8sNativeValidation: on });
+    const got = await snap.client.review(pod("web", "shop", "nginx:1"));
+    assert.deepEqual(got.results.map((x) => x.msg), [want]);
+  }
+});

@@ -45,6 +45,8 @@ export interface AuditManagerOptions {
   sync?: InventorySync;
   log?: (level: "info" | "error", msg: string, fields: Record<string, unknown>) => void;
   reviewTimeoutMs?: number;
+  /** Run templates' K8sNativeValidation (CEL) code when they have some (default true). */
+  k8sNativeValidation?: boolean;
   /**
    * Where each run reviews its objects (the audit's worker pool, src/server/audit.ts): called at
    * the start of a run with its policy and data.inventory; null or absent: on this thread.
@@ -109,7 +111,7 @@ export class AuditManager {
 
   private snapshotFor(objs: GatekeeperObjects): Snapshot {
     if (this.lastSnap?.objs === objs) return this.lastSnap.snap;
-    const snap = auditSnapshot(objs);
+    const snap = auditSnapshot(objs, { k8sNativeValidation: this.o.k8sNativeValidation });
     this.lastSnap = { objs, snap };
     for (const p of snapshotProblems(snap)) this.o.log?.("error", "policy object not audited", { event_type: "audit_policy_error", problem: p });
     return snap;

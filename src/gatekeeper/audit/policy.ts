@@ -70,8 +70,8 @@ export function addToInventory(doc: { cluster: Obj; namespace: Obj }, o: Obj): v
 }
 
 /** The snapshot an audit evaluates on (scoped actions at audit.gatekeeper.sh). */
-export function auditSnapshot(objs: GatekeeperObjects): Snapshot {
-  return buildSnapshot(objs, { enforcementPoint: AUDIT_ENFORCEMENT_POINT });
+export function auditSnapshot(objs: GatekeeperObjects, opts: { k8sNativeValidation?: boolean } = {}): Snapshot {
+  return buildSnapshot(objs, { enforcementPoint: AUDIT_ENFORCEMENT_POINT, k8sNativeValidation: opts.k8sNativeValidation !== false });
 }
 
 /** Gatekeeper's process excluder for the audit: a Namespace by its name, other objects by their namespace. */

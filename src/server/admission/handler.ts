@@ -15,6 +15,8 @@ export interface HandlerConfig {
   webhook: WebhookOptions;
   /** Provider URLs may be http:// (tests only). */
   allowHTTPProviders: boolean;
+  /** Run templates' K8sNativeValidation (CEL) code when they have some (--enable-k8s-native-validation, default true). */
+  k8sNativeValidation?: boolean;
 }
 
 /** A new set of Gatekeeper objects, numbered so the main thread can tell reports apart. */
@@ -71,7 +73,7 @@ export class AdmissionHandler {
   }
 
   private build(objs: GatekeeperObjects): Snapshot {
-    return buildSnapshot(objs, { allowHTTPProviders: this.config.allowHTTPProviders });
+    return buildSnapshot(objs, { allowHTTPProviders: this.config.allowHTTPProviders, k8sNativeValidation: this.config.k8sNativeValidation !== false });
   }
 
   /** Swap in the snapshot of a new set of objects (requests in flight keep the old one). */

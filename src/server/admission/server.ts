@@ -75,6 +75,8 @@ export interface WebhookServerOptions {
   logger: Logger;
   /** Provider URLs may use http:// (tests only). */
   allowHTTPProviders?: boolean;
+  /** Run templates' K8sNativeValidation (CEL) code when they have some (default true). */
+  k8sNativeValidation?: boolean;
   /** Longest wait for requests in flight on stop() (default 30 s). */
   drainTimeoutMs?: number;
   /** More endpoints on the metrics address (the audit's /v1/audit): path → handler. */
@@ -101,7 +103,7 @@ const JSON_HEADERS = { "Content-Type": "application/json" };
 export async function startWebhookServer(o: WebhookServerOptions): Promise<RunningWebhook> {
   const log = o.logger;
   const threads = o.threads ?? availableParallelism();
-  const config: HandlerConfig = { webhook: o.webhook, allowHTTPProviders: o.allowHTTPProviders === true };
+  const config: HandlerConfig = { webhook: o.webhook, allowHTTPProviders: o.allowHTTPProviders === true, k8sNativeValidation: o.k8sNativeValidation !== false };
 
   // ---- TLS (first: a missing certificate is a usage error, before anything starts)
   const certDir = typeof o.certDir === "string" ? o.certDir : null;
