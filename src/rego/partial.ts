@@ -1,0 +1,1348 @@
+// Partial evaluation (OPA's `opa eval --partial`, `POST /v1/compile`): a query is evaluated with
+// some documents unknown (`input`, or refs such as `input.user`, `data.acl`); what cannot be
+// decided is saved, and the answer is a set of residual queries (a disjunction of conjunctions)
+// plus support modules (`package partial.…`) for rules that are not inlined.
+//
+// The evaluator walks the AST (the compiled closures of compiler.ts only answer total queries),
+// in the order OPA's top-down evaluator does, so the saved expressions, the renamed variables
+// (`user2`: a rule body's variables carry the number of the evaluation that ran it) and the
+// order of the queries are OPA's. What is known is evaluated by the engine itself (ground
+// builtin calls, rules that do not depend on an unknown), so values are exactly the engine's.
+//
+// The constructs it covers are listed in docs/partial.md; anything else is refused with a
+// `PartialUnsupported` error naming the construct rather than answering a residual query that
+// might not be equivalent.
+
+import type { Body, Expr, ExprNode, Location, Module, RefTerm, Rule, Term, VarTerm } from "./ast.ts";
+import { INFIX_OPS } from "./ast.ts";
+import type { Engine } from "./engine.ts";
+import { compareTerms } from "./astprint.ts";
+import { exprJSON } from "./astjson.ts";
+import { formatSource } from "./format.ts";
+import { parseQuery, parseTerm } from "./parser.ts";
+import { RSet, ObjMap, isNumber, numberText, objectEntries, type Value, numberFromText, makeObject, compare as compareValues } from "./value.ts";
+import { RegoError } from "./errors.ts";
+
+export interface PartialOptions {
+  /** Unknown documents as refs (`input`, `input.user`, `data.acl`); default `input`. */
+  unknowns?: string[];
+  /** Rules (refs) never inlined: a support rule is written for them. */
+  disableInlining?: string[];
+  /** Write a support rule for every rule that depends on an unknown (OPA's shallow inlining). */
+  shallowInlining?: boolean;
+  /** Evaluate nondeterministic builtins whose arguments are known (default: save them). */
+  nondeterministicBuiltins?: boolean;
+  /** The known input, when `input` is not (wholly) unknown. */
+  input?: unknown;
+  /** Evaluation steps before the evaluation stops (default 1,000,000). */
+  maxSteps?: number;
+  /** Residual queries before the evaluation stops (default 10,000). */
+  maxQueries?: number;
+}
+
+export interface PartialResult {
+  /** Residual queries; an empty list: the query is undefined for every value of the unknowns. */
+  queries: Body[];
+  support: Module[];
+}
+
+/** A construct this partial evaluator does not handle (the caller answers an error). */
+export class PartialUnsupported extends RegoError {
+  constructor(what: string, loc?: Location) {
+    super([{ code: "eval_internal_error", message: `partial evaluation: ${what} is not supported by portcullis`, location: loc && loc.row > 0 ? loc : undefined }]);
+  }
+}
+
+const NOLOC: Location = { file: "", row: 0, col: 0 };
+const v = (name: string): VarTerm => ({ type: "var", name, loc: NOLOC });
+const str = (s: string): Term => ({ type: "string", value: s, loc: NOLOC });
+const TRUE: Term = { type: "boolean", value: true, loc: NOLOC };
+const eqOp = (): RefTerm => ({ type: "ref", terms: [v("eq")], loc: NOLOC });
+const mkExpr = (node: ExprNode, negated = false): Expr => ({ node, negated, with: [], loc: NOLOC });
+
+// ---- terms ---------------------------------------------------------------------------------
+
+export function valueToTerm(x: Value): Term {
+  if (x === null) return { type: "null", loc: NOLOC };
+  if (typeof x === "boolean") return { type: "boolean", value: x, loc: NOLOC };
+  if (typeof x === "string") return str(x);
+  if (isNumber(x)) return { type: "number", value: numberText(x), loc: NOLOC };
+  if (Array.isArray(x)) return { type: "array", items: x.map(valueToTerm), loc: NOLOC };
+  if (x instanceof RSet) return { type: "set", items: x.sorted().map(valueToTerm), loc: NOLOC };
+  const entries = objectEntries(x as never).sort((a, b) => compareValues(a[0], b[0]));
+  return { type: "object", items: entries.map(([k, val]) => [valueToTerm(k), valueToTerm(val)]), loc: NOLOC };
+}
+
+/** The value of a ground term (null when it is not ground). */
+function termToValue(t: Term): Value | undefined {
+  switch (t.type) {
+    case "null":
+      return null;
+    case "boolean":
+      return t.value;
+    case "string":
+      return t.value;
+    case "number":
+      return numberFromText(t.value);
+    case "array": {
+      const out: Value[] = [];
+      for (const x of t.items) {
+        const y = termToValue(x);
+        if (y === undefined) return undefined;
+        out.push(y);
+      }
+      return out;
+    }
+    case "set": {
+      const s = new RSet();
+      for (const x of t.items) {
+        const y = termToValue(x);
+        if (y === undefined) return undefined;
+        s.add(y);
+      }
+      return s;
+    }
+    case "object": {
+      const es: [Value, Value][] = [];
+      for (const [k, x] of t.items) {
+        const a = termToValue(k);
+        const b = termToValue(x);
+        if (a === undefined || b === undefined) return undefined;
+        es.push([a, b]);
+      }
+      return makeObject(es);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function isGround(t: Term): boolean {
+  return termToValue(t) !== undefined;
+}
+
+function isScalar(t: Term): boolean {
+  return t.type === "null" || t.type === "boolean" || t.type === "number" || t.type === "string";
+}
+
+/** Apply f to every direct sub-term (not into comprehension bodies). */
+function mapTerm(t: Term, f: (x: Term) => Term): Term {
+  switch (t.type) {
+    case "ref":
+      return { ...t, terms: t.terms.map(f) };
+    case "array":
+      return { ...t, items: t.items.map(f) };
+    case "set":
+      return { ...t, items: t.items.map(f) };
+    case "object":
+      return { ...t, items: t.items.map(([k, x]) => [f(k), f(x)] as [Term, Term]) };
+    case "call":
+      return { ...t, op: t.op, args: t.args.map(f) };
+    default:
+      return t;
+  }
+}
+
+function walkTerms(t: Term, f: (x: Term) => void): void {
+  f(t);
+  switch (t.type) {
+    case "ref":
+      t.terms.forEach((x) => walkTerms(x, f));
+      break;
+    case "array":
+    case "set":
+      t.items.forEach((x) => walkTerms(x, f));
+      break;
+    case "object":
+      t.items.forEach(([k, x]) => {
+        walkTerms(k, f);
+        walkTerms(x, f);
+      });
+      break;
+    case "call":
+      t.args.forEach((x) => walkTerms(x, f));
+      break;
+    case "arraycomp":
+    case "setcomp":
+    case "objectcomp":
+      throw new PartialUnsupported("a comprehension", t.loc);
+  }
+}
+
+function exprTerms(e: Expr): Term[] {
+  const n = e.node;
+  switch (n.type) {
+    case "term":
+      return [n.term];
+    case "call":
+      return n.args;
+    default:
+      return [];
+  }
+}
+
+function termVars(t: Term, out: Set<string> = new Set()): Set<string> {
+  walkTerms(t, (x) => {
+    if (x.type === "var") out.add(x.name);
+  });
+  return out;
+}
+
+// ---- OPA's String() of terms and expressions (what the pretty output shows) -----------------
+
+const INFIX_BY_NAME: Record<string, string> = Object.fromEntries(Object.entries(INFIX_OPS).map(([a, b]) => [b, a]));
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function goQuote(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+export function termText(t: Term): string {
+  switch (t.type) {
+    case "null":
+      return "null";
+    case "boolean":
+      return String(t.value);
+    case "number":
+      return t.value;
+    case "string":
+      return goQuote(t.value);
+    case "var":
+      return t.name.startsWith("$") ? "_" : t.name;
+    case "ref": {
+      let s = t.terms[0].type === "var" ? t.terms[0].name : termText(t.terms[0]);
+      for (let i = 1; i < t.terms.length; i++) {
+        const x = t.terms[i];
+        s += x.type === "string" && IDENT.test(x.value) ? "." + x.value : "[" + termText(x) + "]";
+      }
+      return s;
+    }
+    case "array":
+      return "[" + t.items.map(termText).join(", ") + "]";
+    case "set":
+      return t.items.length === 0 ? "set()" : "{" + t.items.map(termText).join(", ") + "}";
+    case "object":
+      return "{" + t.items.map(([k, x]) => termText(k) + ": " + termText(x)).join(", ") + "}";
+    case "call": {
+      const name = refName(t.op);
+      const infix = INFIX_BY_NAME[name];
+      if (infix && t.args.length === 2) return termText(t.args[0]) + " " + infix + " " + termText(t.args[1]);
+      return termText(t.op) + "(" + t.args.map(termText).join(", ") + ")";
+    }
+    default:
+      throw new PartialUnsupported("a comprehension", t.loc);
+  }
+}
+
+function refName(r: RefTerm): string {
+  return r.terms.map((x, i) => (i === 0 && x.type === "var" ? x.name : x.type === "string" ? x.value : "?")).join(".");
+}
+
+export function exprText(e: Expr): string {
+  const n = e.node;
+  let s: string;
+  if (n.type === "term") s = termText(n.term);
+  else if (n.type === "call") {
+    const name = refName(n.op);
+    const infix = name === "eq" ? "=" : INFIX_BY_NAME[name];
+    if (infix && n.args.length === 2) s = termText(n.args[0]) + " " + infix + " " + termText(n.args[1]);
+    else if (infix && n.args.length === 3) s = termText(n.args[2]) + " = " + termText(n.args[0]) + " " + infix + " " + termText(n.args[1]);
+    else s = termText(n.op) + "(" + n.args.map(termText).join(", ") + ")";
+  } else throw new PartialUnsupported(n.type === "every" ? "every" : "some", e.loc);
+  return (e.negated ? "not " : "") + s;
+}
+
+// ---- OPA's order of expressions (sorting bindings and support rules) ------------------------
+
+function compareExprs(a: Expr, b: Expr): number {
+  const ord = (e: Expr) => (e.node.type === "term" ? 1 : e.node.type === "call" ? 2 : 3);
+  if (ord(a) !== ord(b)) return ord(a) - ord(b);
+  if (a.negated !== b.negated) return a.negated ? 1 : -1;
+  const ta = a.node.type === "term" ? [a.node.term] : a.node.type === "call" ? [a.node.op, ...a.node.args] : [];
+  const tb = b.node.type === "term" ? [b.node.term] : b.node.type === "call" ? [b.node.op, ...b.node.args] : [];
+  for (let i = 0; i < Math.min(ta.length, tb.length); i++) {
+    const c = compareTerms(ta[i], tb[i]);
+    if (c !== 0) return c;
+  }
+  return ta.length - tb.length;
+}
+
+function compareBodies(a: Body, b: Body): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = compareExprs(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+// ---- copy propagation (after OPA's: removes the intermediate variables of a residual query) --
+
+const RESERVED = new Set(["input", "data"]);
+
+function termsEqual(a: Term, b: Term): boolean {
+  return compareTerms(a, b) === 0;
+}
+
+function exprVarsAll(e: Expr, out: Set<string>): void {
+  for (const t of exprTerms(e)) {
+    walkTerms(t, (x) => {
+      if (x.type === "var" && !RESERVED.has(x.name)) out.add(x.name);
+    });
+  }
+}
+
+/** Variables an expression binds when the variables in `safe` are bound (as OPA's safety check). */
+function outputVars(e: Expr, safe: Set<string>, arity: (op: string) => number | undefined): Set<string> {
+  const out = new Set<string>();
+  if (e.negated) return out;
+  const refOperands = (t: Term) =>
+    walkTerms(t, (x) => {
+      if (x.type === "ref") for (let i = 1; i < x.terms.length; i++) termVars(x.terms[i], out);
+    });
+  const allSafe = (t: Term) => [...termVars(t)].every((n) => safe.has(n) || out.has(n) || RESERVED.has(n));
+  const n = e.node;
+  if (n.type === "term") refOperands(n.term);
+  else if (n.type === "call") {
+    const name = refName(n.op);
+    n.args.forEach(refOperands);
+    if (name === "eq") {
+      const [a, b] = n.args;
+      const headsOk = (t: Term) => t.type !== "ref" || t.terms[0].type !== "var" || RESERVED.has(t.terms[0].name) || safe.has(t.terms[0].name);
+      if (allSafe(b) && headsOk(b) && a.type !== "ref" && a.type !== "call") termVars(a, out);
+      if (allSafe(a) && headsOk(a) && b.type !== "ref" && b.type !== "call") termVars(b, out);
+    } else {
+      const ar = arity(name);
+      if (ar !== undefined && n.args.length === ar + 1) termVars(n.args[ar], out);
+    }
+  }
+  return out;
+}
+
+function bodyOutputVars(body: Body, safe: Set<string>, arity: (op: string) => number | undefined): Set<string> {
+  const s = new Set(safe);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const e of body) for (const x of outputVars(e, s, arity)) if (!s.has(x)) (s.add(x), (changed = true));
+  }
+  for (const x of safe) s.delete(x);
+  return s;
+}
+
+interface UFRoot {
+  key: string;
+  constant: Term | null;
+}
+
+export function copyPropagate(query: Body, live: Set<string>, ensureNonEmpty: boolean, arity: (op: string) => number | undefined): Body {
+  const parents = new Map<string, string>();
+  const roots = new Map<string, UFRoot>();
+  const find = (x: string): UFRoot | undefined => {
+    let p = parents.get(x);
+    if (p === undefined) return undefined;
+    let cur = x;
+    while (p !== cur) {
+      cur = p!;
+      p = parents.get(cur);
+    }
+    return roots.get(cur);
+  };
+  const makeSet = (x: string): UFRoot => {
+    const r = find(x);
+    if (r) return r;
+    const nr = { key: x, constant: null };
+    parents.set(x, x);
+    roots.set(x, nr);
+    return nr;
+  };
+  const isConst = (t: Term) => isGround(t);
+  for (const e of query) {
+    if (e.negated || e.with.length > 0 || e.node.type !== "call" || refName(e.node.op) !== "eq") continue;
+    const [a, b] = e.node.args;
+    if (a.type === "var" && b.type === "var") {
+      let r1 = makeSet(a.name);
+      let r2 = makeSet(b.name);
+      if (r1 !== r2) {
+        if (!live.has(r1.key)) [r1, r2] = [r2, r1];
+        parents.set(r2.key, r1.key);
+        roots.delete(r2.key);
+        if (r1.constant && r2.constant && !termsEqual(r1.constant, r2.constant)) return query;
+        if (!r1.constant) r1.constant = r2.constant;
+      }
+    } else if (a.type === "var" && isConst(b)) {
+      const r = makeSet(a.name);
+      if (r.constant && !termsEqual(r.constant, b)) return query;
+      r.constant = b;
+    } else if (b.type === "var" && isConst(a)) {
+      const r = makeSet(b.name);
+      if (r.constant && !termsEqual(r.constant, a)) return query;
+      r.constant = a;
+    }
+  }
+  const headvars = new Set<string>();
+  for (const e of query)
+    for (const t of exprTerms(e))
+      walkTerms(t, (x) => {
+        if (x.type === "ref" && x.terms[0].type === "var") {
+          const r = find(x.terms[0].name);
+          if (r) {
+            r.constant = null;
+            headvars.add(r.key);
+          } else headvars.add(x.terms[0].name);
+        }
+      });
+  const removed = new Map<string, Term>();
+  const placeholders = new Set<string>();
+  let cpn = 0;
+  const plug = (t: Term, negated: boolean): Term => {
+    if (t.type === "var") {
+      const r = find(t.name);
+      const val: Term = r ? (r.constant ?? v(r.key)) : t;
+      if (val.type !== "var") return val;
+      const b = removed.get(val.name);
+      if (!b || (negated && !isGround(b)) || termVars(b).has(val.name)) return val;
+      return b;
+    }
+    if (t.type === "ref") {
+      let terms = t.terms;
+      const h = terms[0];
+      if (h.type === "var") {
+        const r = find(h.name);
+        if (r) terms = [r.constant ?? v(r.key), ...terms.slice(1)];
+        const hv = terms[0];
+        const b = hv.type === "var" ? removed.get(hv.name) : undefined;
+        if (b && (!negated || isGround(b))) terms = [...(b.type === "ref" ? b.terms : [b]), ...terms.slice(1)];
+      }
+      return { ...t, terms: terms.map((x, i) => (i === 0 && x.type === "var" ? x : plug(x, negated))) };
+    }
+    return mapTerm(t, (x) => plug(x, negated));
+  };
+  const plugExpr = (e: Expr): Expr => {
+    const n = e.node;
+    if (n.type === "term") return { ...e, node: { type: "term", term: plug(n.term, e.negated) } };
+    if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map((a) => plug(a, e.negated)) } };
+    return e;
+  };
+  const asym = (a: Term, b: Term): [string, Term] | null => {
+    if (a.type !== "var" || live.has(a.name)) return null;
+    if (b.type === "ref" || b.type === "call") return [a.name, b];
+    return null;
+  };
+  const result: Body = [];
+  for (const e0 of query) {
+    const e = plugExpr(e0);
+    let keep = true;
+    const n = e.node;
+    if (e.negated || e.with.length > 0) keep = true;
+    else if (n.type === "call" && refName(n.op) === "eq") {
+      const [a, b] = n.args;
+      if (termsEqual(a, b)) {
+        if (a.type === "ref" && a.terms[0].type === "var" && live.has(a.terms[0].name)) {
+          const ph = `__localcp${cpn++}__`;
+          placeholders.add(ph);
+          removed.set(ph, a);
+        }
+        keep = false;
+      } else {
+        const kv = asym(a, b) ?? asym(b, a);
+        if (kv) {
+          removed.set(kv[0], kv[1]);
+          keep = false;
+        }
+      }
+    } else if (n.type === "call") {
+      const ar = arity(refName(n.op));
+      if (ar !== undefined && n.args.length === ar + 1) {
+        const out = n.args[ar];
+        if (out.type === "var" && !live.has(out.name) && !headvars.has(out.name)) {
+          removed.set(out.name, { type: "call", op: n.op, args: n.args.slice(0, ar), loc: NOLOC });
+          keep = false;
+        }
+      }
+    }
+    if (keep && !isNoop(e)) result.push(e);
+  }
+  for (const name of [...live].sort()) {
+    const r = find(name);
+    if (!r) continue;
+    if (r.constant) result.push(eqExpr(v(name), r.constant));
+    else if (removed.has(r.key)) result.push(eqExpr(v(name), removed.get(r.key)!));
+    else if (r.key !== name) result.push(eqExpr(v(name), v(r.key)));
+  }
+  const safe = new Set<string>(live);
+  for (const x of bodyOutputVars(result, safe, arity)) safe.add(x);
+  const all = new Set<string>();
+  for (const e of result) exprVarsAll(e, all);
+  let unsafe = [...all].filter((x) => !safe.has(x));
+  const sorted = [...removed.entries()].sort((p, q) => -cmpStr(p[0], q[0]));
+  for (const [k, val] of sorted) {
+    const removedEq = eqExpr(v(k), val);
+    const outs = outputVars(removedEq, safe, arity);
+    let providesSafety = false;
+    if (unsafe.some((x) => outs.has(x))) {
+      unsafe = unsafe.filter((x) => !outs.has(x));
+      providesSafety = true;
+    }
+    const safevarRef = val.type === "ref" && val.terms.length === 1 && val.terms[0].type === "var" && safe.has(val.terms[0].name);
+    if (providesSafety || (!safevarRef && !containedIn(val, result))) {
+      if (placeholders.has(k) && val.type === "ref") result.push(mkExpr({ type: "term", term: val }));
+      else result.push(removedEq);
+      for (const x of outs) safe.add(x);
+    }
+  }
+  if (unsafe.length > 0) return query;
+  if (ensureNonEmpty && result.length === 0) result.push(mkExpr({ type: "term", term: TRUE }));
+  return result;
+}
+
+function cmpStr(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function eqExpr(a: Term, b: Term): Expr {
+  return mkExpr({ type: "call", op: eqOp(), args: [a, b] });
+}
+
+function isNoop(e: Expr): boolean {
+  const n = e.node;
+  if (n.type === "call") return refName(n.op) === "equal" && n.args.length === 2 && termsEqual(n.args[0], n.args[1]);
+  if (n.type === "term") return isGround(n.term) && !(n.term.type === "boolean" && n.term.value === false);
+  return false;
+}
+
+function containedIn(val: Term, body: Body): boolean {
+  let found = false;
+  for (const e of body)
+    for (const t of exprTerms(e))
+      walkTerms(t, (x) => {
+        if (found) return;
+        if (x.type === "ref" && val.type === "ref") {
+          if (x.terms.length >= val.terms.length && val.terms.every((y, i) => termsEqual(y, x.terms[i]))) found = true;
+        } else if (termsEqual(x, val)) found = true;
+      });
+  return found;
+}
+
+// ---- OPA's compiler rewrites that show in residual queries ---------------------------------
+
+interface RuleInfo {
+  pkg: string[]; // package path without `data`
+  rule: Rule;
+}
+
+/** Rename a body's variables as OPA's compiler does: `:=`/`some` locals to `__localN__`, `_` to `$N`, `==` to `=`. */
+class Rewriter {
+  local = 0;
+  wild = 0;
+  constructor(private ruleNames: Set<string>, private pkg: string[], private imports: Map<string, Term[]>) {}
+  rewriteBody(body: Body, scope: Map<string, string>): Body {
+    const out: Body = [];
+    for (const e of body) {
+      if (e.with.length > 0) throw new PartialUnsupported("`with`", e.loc);
+      const n = e.node;
+      if (n.type === "some") {
+        for (const x of n.vars) scope.set(x.name, `__local${this.local++}__`);
+        continue;
+      }
+      if (n.type !== "term" && n.type !== "call") throw new PartialUnsupported(n.type === "every" ? "`every`" : "`some … in`", e.loc);
+      if (n.type === "call") {
+        let name = refName(n.op);
+        if (name === "assign") {
+          const lhs = n.args[0];
+          const rhs = this.term(n.args[1], scope);
+          if (lhs.type !== "var") throw new PartialUnsupported("`:=` with a composite left side", e.loc);
+          scope.set(lhs.name, `__local${this.local++}__`);
+          out.push({ ...e, node: { type: "call", op: eqOp(), args: [this.term(lhs, scope), rhs] } });
+          continue;
+        }
+        if (name === "equal" && n.args.length === 2) name = "eq";
+        const op = name === "eq" ? eqOp() : this.op(n.op, scope);
+        out.push({ ...e, node: { type: "call", op, args: n.args.map((a) => this.term(a, scope)) } });
+      } else out.push({ ...e, node: { type: "term", term: this.term(n.term, scope) } });
+    }
+    return out;
+  }
+  /** OPA's rewriteExprTerms: calls nested in an expression's terms become call expressions with an output variable. */
+  liftCalls(body: Body): Body {
+    const out: Body = [];
+    const lift = (t: Term): Term => {
+      if (t.type === "call") {
+        const args = t.args.map(lift);
+        const o = v(`__local${this.local++}__`);
+        out.push(mkExpr({ type: "call", op: t.op, args: [...args, o] }));
+        return o;
+      }
+      if (t.type === "ref" || t.type === "array" || t.type === "set" || t.type === "object") return mapTerm(t, lift);
+      return t;
+    };
+    for (const e of body) {
+      const n = e.node;
+      if (n.type === "call") out.push({ ...e, node: { type: "call", op: n.op, args: n.args.map(lift) } });
+      else if (n.type === "term") out.push({ ...e, node: { type: "term", term: lift(n.term) } });
+      else out.push(e);
+    }
+    return out;
+  }
+  op(op: RefTerm, scope: Map<string, string>): RefTerm {
+    const h = op.terms[0];
+    if (h.type === "var" && !scope.has(h.name)) {
+      if (this.ruleNames.has(h.name)) return { ...op, terms: [v("data"), ...this.pkg.map(str), str(h.name), ...op.terms.slice(1)] };
+      const imp = this.imports.get(h.name);
+      if (imp) return { ...op, terms: [...imp, ...op.terms.slice(1)] };
+    }
+    return op;
+  }
+  term(t: Term, scope: Map<string, string>): Term {
+    switch (t.type) {
+      case "var": {
+        if (t.name === "_") return v(`$${this.wild++}`);
+        const s = scope.get(t.name);
+        if (s) return v(s);
+        if (this.ruleNames.has(t.name)) return { type: "ref", terms: [v("data"), ...this.pkg.map(str), str(t.name)], loc: t.loc };
+        const imp = this.imports.get(t.name);
+        if (imp) return imp.length === 1 ? imp[0] : { type: "ref", terms: imp, loc: t.loc };
+        return t;
+      }
+      case "ref": {
+        const h = t.terms[0];
+        const head = this.term(h, scope);
+        const rest = t.terms.slice(1).map((x) => this.term(x, scope));
+        if (head.type === "ref") return { ...t, terms: [...head.terms, ...rest] };
+        return { ...t, terms: [head, ...rest] };
+      }
+      case "call":
+        return { ...t, op: this.op(t.op, scope), args: t.args.map((a) => this.term(a, scope)) };
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        throw new PartialUnsupported("a comprehension", t.loc);
+      default:
+        return mapTerm(t, (x) => this.term(x, scope));
+    }
+  }
+}
+
+// ---- the evaluator -------------------------------------------------------------------------
+
+const MAX_STEPS = 1_000_000;
+
+interface PreparedRule {
+  head: Term; // the value (true when absent)
+  body: Body;
+  vars: Set<string>;
+  isDefault: boolean;
+}
+
+class PartialEval {
+  private binds = new Map<string, Term>();
+  private unknownVars = new Map<string, number>();
+  private saved: Expr[] = [];
+  private qid = 0;
+  private steps = 0;
+  private rulesByPath = new Map<string, RuleInfo[]>();
+  private prefixes = new Set<string>();
+  private prepared = new Map<RuleInfo, { rule: PreparedRule }>();
+  private depCache = new Map<string, boolean>();
+  private supportPkgs = new Map<string, { pkg: string[]; rules: { name: string; rule: PreparedRule; body: Body; value: Term }[] }>();
+  private supportDone = new Set<string>();
+  private unknowns: Term[][];
+  private disabled: Term[][];
+  readonly queries: Body[] = [];
+
+  constructor(
+    private engine: Engine,
+    private modules: Module[],
+    private opts: PartialOptions,
+  ) {
+    this.unknowns = (opts.unknowns ?? ["input"]).map(parseRefText);
+    this.disabled = (opts.disableInlining ?? []).map(parseRefText);
+    for (const m of modules) {
+      const pkg = m.package.terms.slice(1).map((t) => (t as { value: string }).value);
+      for (const r of m.rules) {
+        const ref = r.head.ref;
+        const path = [...pkg];
+        for (const t of ref) {
+          if (t.type === "var") path.push(t.name);
+          else if (t.type === "string") path.push(t.value);
+          else break;
+        }
+        const key = path.join("\u0000");
+        let l = this.rulesByPath.get(key);
+        if (!l) this.rulesByPath.set(key, (l = []));
+        l.push({ pkg, rule: r });
+        for (let i = 0; i <= path.length; i++) this.prefixes.add(path.slice(0, i).join("\u0000"));
+      }
+    }
+  }
+
+  private step(): void {
+    if (++this.steps > (this.opts.maxSteps ?? MAX_STEPS)) throw RegoError.single("eval_cancel_error", "partial evaluation: step limit exceeded");
+  }
+
+  // -- bindings
+
+  plug(t: Term): Term {
+    if (t.type === "var") {
+      const b = this.binds.get(t.name);
+      return b === undefined ? t : this.plug(b);
+    }
+    if (t.type === "ref" || t.type === "array" || t.type === "set" || t.type === "object" || t.type === "call") {
+      const p = mapTerm(t, (x) => this.plug(x));
+      if (p.type === "ref" && p.terms[0].type === "ref") return { ...p, terms: [...p.terms[0].terms, ...p.terms.slice(1)] };
+      return p;
+    }
+    return t;
+  }
+  private plugExpr(e: Expr): Expr {
+    const n = e.node;
+    if (n.type === "term") return { ...e, node: { type: "term", term: this.plug(n.term) } };
+    if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map((a) => this.plug(a)) } };
+    return e;
+  }
+  private bind(name: string, t: Term, k: () => void): void {
+    this.binds.set(name, t);
+    try {
+      k();
+    } finally {
+      this.binds.delete(name);
+    }
+  }
+  private markUnknown(ts: Term[], k: () => void): void {
+    const names: string[] = [];
+    for (const t of ts) for (const n of termVars(this.plug(t))) if (!RESERVED.has(n) && !this.binds.has(n)) names.push(n);
+    for (const n of names) this.unknownVars.set(n, (this.unknownVars.get(n) ?? 0) + 1);
+    try {
+      k();
+    } finally {
+      for (const n of names) {
+        const c = this.unknownVars.get(n)! - 1;
+        if (c === 0) this.unknownVars.delete(n);
+        else this.unknownVars.set(n, c);
+      }
+    }
+  }
+  private save(e: Expr, outs: Term[], k: () => void): void {
+    this.saved.push(e);
+    try {
+      this.markUnknown(outs, k);
+    } finally {
+      this.saved.pop();
+    }
+  }
+
+  // -- unknowns
+
+  private refMatchesUnknown(terms: Term[]): boolean {
+    for (const u of this.unknowns) {
+      const n = Math.min(u.length, terms.length);
+      let ok = true;
+      for (let i = 0; i < n && ok; i++) {
+        const t = terms[i];
+        if (t.type === "var" && i > 0) continue;
+        ok = termsEqual(t, u[i]);
+      }
+      if (ok) return true;
+    }
+    return false;
+  }
+  /** Does a plugged term hold something unknown (a ref under an unknown, a saved variable, a call left in place)? */
+  isUnknown(t: Term): boolean {
+    let found = false;
+    walkTerms(t, (x) => {
+      if (found) return;
+      if (x.type === "var" && this.unknownVars.has(x.name)) found = true;
+      else if (x.type === "call") found = true;
+      else if (x.type === "ref" && x.terms[0].type === "var" && (x.terms[0].name === "input" || x.terms[0].name === "data") && this.refMatchesUnknown(x.terms)) found = true;
+      else if (x.type === "ref" && x.terms[0].type === "var" && x.terms[0].name === "data" && x.terms[1]?.type === "string" && x.terms[1].value === "partial") found = true;
+    });
+    return found;
+  }
+
+  // -- rules and their dependence on unknowns
+
+  private rulesAt(path: string[]): RuleInfo[] | undefined {
+    return this.rulesByPath.get(path.join("\u0000"));
+  }
+  private prepare(ri: RuleInfo, id: number | null): PreparedRule {
+    const m = this.modules.find((x) => x.rules.includes(ri.rule))!;
+    const names = new Set(m.rules.map((r) => (r.head.ref[0] as VarTerm).name));
+    const imports = new Map<string, Term[]>();
+    for (const im of m.imports) {
+      const p = im.path.terms;
+      const h = p[0];
+      if (h.type !== "var" || (h.name !== "data" && h.name !== "input")) continue;
+      const alias = im.alias ?? (p.length > 1 ? (p[p.length - 1] as { value: string }).value : h.name);
+      imports.set(alias, p);
+    }
+    const rw = new Rewriter(names, ri.pkg, imports);
+    const r = ri.rule;
+    if (r.head.kind !== "single" || r.head.ref.length !== 1) throw new PartialUnsupported("a partial set, partial object or ref-head rule that depends on an unknown", r.loc);
+    if (r.elses.length > 0) throw new PartialUnsupported("`else` in a rule that depends on an unknown", r.loc);
+    const scope = new Map<string, string>();
+    const body = rw.liftCalls(rw.rewriteBody(r.body, scope));
+    let head = r.head.value ? rw.term(r.head.value, scope) : TRUE;
+    const lifted = rw.liftCalls([mkExpr({ type: "term", term: head })]);
+    body.push(...lifted.slice(0, -1));
+    head = (lifted[lifted.length - 1].node as { term: Term }).term;
+    const vars = new Set<string>();
+    for (const e of body) for (const t of exprTerms(e)) termVars(t, vars);
+    termVars(head, vars);
+    for (const x of RESERVED) vars.delete(x);
+    if (id === null) return { head, body, vars, isDefault: r.isDefault };
+    const ren = (t: Term): Term => renameVars(t, vars, id);
+    return {
+      head: ren(head),
+      body: body.map((e) => renameExpr(e, ren)),
+      vars,
+      isDefault: r.isDefault,
+    };
+  }
+  /** Does evaluating the document at this path need an unknown? (OPA's saveRequired, statically.) */
+  private depends(path: string[], seen = new Set<string>()): boolean {
+    const key = path.join("\u0000");
+    const c = this.depCache.get(key);
+    if (c !== undefined) return c;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    if (this.refMatchesUnknown([v("data"), ...path.map(str)])) return true;
+    if (this.disabled.some((d) => this.prefixMatch(d, path))) return true;
+    let dep = false;
+    const check = (t: Term) =>
+      walkTerms(t, (x) => {
+        if (dep) return;
+        if (x.type === "ref" && x.terms[0].type === "var") {
+          const h = x.terms[0].name;
+          if (h === "input" && this.refMatchesUnknown(x.terms)) dep = true;
+          else if (h === "data") {
+            const p: string[] = [];
+            for (const y of x.terms.slice(1)) {
+              if (y.type !== "string") break;
+              p.push(y.value);
+            }
+            if (this.refMatchesUnknown(x.terms)) dep = true;
+            else for (let i = p.length; i >= 1 && !dep; i--) if (this.rulesAt(p.slice(0, i))) dep = this.depends(p.slice(0, i), seen);
+            if (!dep && this.prefixes.has(p.join("\u0000")) && !this.rulesAt(p)) {
+              for (const k of this.rulesByPath.keys()) if (k.startsWith(p.join("\u0000") + "\u0000") && this.depends(k.split("\u0000"), seen)) dep = true;
+            }
+          }
+        }
+        if (x.type === "call") {
+          const name = refName(x.op);
+          if (x.op.terms[0].type === "var" && x.op.terms[0].name === "data") {
+            const p = x.op.terms.slice(1).map((y) => (y as { value: string }).value);
+            if (this.rulesAt(p) && this.depends(p, seen)) dep = true;
+          } else if (!this.opts.nondeterministicBuiltins && this.engine.builtins.get(name)?.nondeterministic) dep = true;
+        }
+      });
+    for (const ri of this.rulesAt(path) ?? []) {
+      if (dep) break;
+      const r = ri.rule;
+      if (r.body.some((e) => e.with.length > 0)) {
+        dep = true;
+        break;
+      }
+      let pr: PreparedRule;
+      try {
+        pr = this.prepare(ri, null);
+      } catch (e) {
+        if (!(e instanceof PartialUnsupported)) throw e;
+        // a rule outside what the inliner handles: it depends on an unknown if its text names one
+        dep = this.mentionsUnknown(r);
+        continue;
+      }
+      for (const e of pr.body) for (const t of exprTerms(e)) check(t);
+      if (pr.body.some((e) => e.node.type === "call" && !this.opts.nondeterministicBuiltins && this.engine.builtins.get(refName(e.node.op))?.nondeterministic)) dep = true;
+      check(pr.head);
+    }
+    this.depCache.set(key, dep);
+    return dep;
+  }
+  private mentionsUnknown(r: Rule): boolean {
+    const s = JSON.stringify(r, (k, x) => (k === "loc" ? undefined : x));
+    return this.unknowns.some((u) => s.includes(`"name":"${(u[0] as VarTerm).name}"`));
+  }
+  private prefixMatch(d: Term[], path: string[]): boolean {
+    const p = [v("data"), ...path.map(str)];
+    const n = Math.min(d.length, p.length);
+    for (let i = 0; i < n; i++) if (!termsEqual(d[i], p[i])) return false;
+    return true;
+  }
+
+  // -- ground evaluation by the engine
+
+  private evalGround(text: string): Value | undefined {
+    const r = this.engine.queryRaw(`__partial_value__ = ${text}`, this.opts.input === undefined ? {} : { input: this.opts.input });
+    if (r instanceof Promise) throw new PartialUnsupported(`an asynchronous builtin in \`${text}\``);
+    if (r.length === 0) return undefined;
+    return r[0].bindings.get("__partial_value__");
+  }
+
+  // -- evaluation
+
+  run(query: Body): void {
+    const qvars = new Set<string>();
+    for (const e of query) for (const t of exprTerms(e)) termVars(t, qvars);
+    const live = new Set<string>();
+    for (const u of this.unknowns) if (u[0].type === "var") live.add(u[0].name);
+    for (const x of qvars) if (!x.startsWith("__")) live.add(x);
+    this.qid = 1;
+    this.evalBody(query, 0, () => {
+      const body: Body = this.saved.map((e) => this.plugExpr(e));
+      const bindings: Expr[] = [];
+      for (const x of qvars) if (!RESERVED.has(x) && this.binds.has(x)) bindings.push(eqExpr(v(x), this.plug(v(x))));
+      bindings.sort(compareExprs);
+      body.push(...bindings);
+      this.queries.push(copyPropagate(body, live, false, (op) => this.arity(op)));
+      if (this.queries.length > (this.opts.maxQueries ?? 10_000)) throw RegoError.single("eval_cancel_error", "partial evaluation: too many residual queries");
+    });
+  }
+
+  arity(op: string): number | undefined {
+    const b = this.engine.builtins.get(op);
+    if (b) return b.decl.args?.length ?? 0;
+    if (op.startsWith("data.")) {
+      const l = this.rulesAt(op.split(".").slice(1));
+      if (l && l[0].rule.head.args) return l[0].rule.head.args.length;
+    }
+    return undefined;
+  }
+
+  private evalBody(body: Body, i: number, k: () => void): void {
+    this.step();
+    if (i >= body.length) return k();
+    this.evalExpr(body[i], () => this.evalBody(body, i + 1, k));
+  }
+
+  private evalExpr(e: Expr, k: () => void): void {
+    if (e.with.length > 0) throw new PartialUnsupported("`with`", e.loc);
+    if (e.negated) return this.evalNot(e, k);
+    const n = e.node;
+    if (n.type === "term") {
+      return this.evalTerm(n.term, (t) => {
+        if (this.isUnknown(t)) return this.save(mkExpr({ type: "term", term: t }), [], k);
+        if (!(t.type === "boolean" && t.value === false)) k();
+      });
+    }
+    if (n.type !== "call") throw new PartialUnsupported(`\`${n.type}\``, e.loc);
+    const name = refName(n.op);
+    if (name === "eq") return this.unify(n.args[0], n.args[1], k);
+    this.evalCall(n.op, n.args, e.loc, k, true);
+  }
+
+  private evalNot(e: Expr, k: () => void): void {
+    const inner: Expr = { ...e, negated: false };
+    const results: Body[] = [];
+    const before = this.saved;
+    this.saved = [];
+    try {
+      this.evalExpr(inner, () => {
+        results.push(this.saved.map((x) => this.plugExpr(x)));
+      });
+    } finally {
+      this.saved = before;
+    }
+    if (results.length === 0) return k();
+    if (results.some((r) => r.length === 0)) return;
+    if (results.some((r) => r.length !== 1)) throw new PartialUnsupported("`not` over an expression whose residual has more than one expression", e.loc);
+    const negs = results.map((r) => ({ ...r[0], negated: !r[0].negated }));
+    const push = (i: number): void => (i === negs.length ? k() : this.save(negs[i], [], () => push(i + 1)));
+    push(0);
+  }
+
+  /** Evaluate a call; `stmt`: as an expression (false fails), else as a term (k gets the result). */
+  private evalCall(op: RefTerm, args: Term[], loc: Location, k: (t: Term) => void, stmt: boolean): void {
+    const name = refName(op);
+    const isData = op.terms[0].type === "var" && op.terms[0].name === "data";
+    const b = isData ? undefined : this.engine.builtins.get(name);
+    if (!isData && !b) throw new PartialUnsupported(`the call of \`${name}\``, loc);
+    const ar = this.arity(name);
+    if (ar === undefined) throw new PartialUnsupported(`the call of \`${name}\``, loc);
+    const inArgs = args.slice(0, ar);
+    const out = args.length > ar ? args[ar] : undefined;
+    this.evalTerms(inArgs, 0, [], (vals) => {
+      const unknown = vals.some((x) => this.isUnknown(x)) || (b?.nondeterministic && !this.opts.nondeterministicBuiltins);
+      if (unknown) {
+        if (isData) throw new PartialUnsupported(`the call of function \`${name}\` with unknown arguments`, loc);
+        if (!stmt) return k({ type: "call", op, args: vals, loc: NOLOC });
+        const e = mkExpr({ type: "call", op, args: out ? [...vals, this.plug(out)] : vals });
+        return this.save(e, out ? [out] : [], () => k(TRUE));
+      }
+      const res = this.evalGround(`${termText(op)}(${vals.map(termText).join(", ")})`);
+      if (res === undefined) return;
+      const rt = valueToTerm(res);
+      if (out) return this.unify(out, rt, () => k(TRUE));
+      if (stmt && res === false) return;
+      k(rt);
+    });
+  }
+
+  private evalTerms(ts: Term[], i: number, acc: Term[], k: (vals: Term[]) => void): void {
+    if (i === ts.length) return k(acc);
+    this.evalTerm(ts[i], (t) => this.evalTerms(ts, i + 1, [...acc, t], k));
+  }
+
+  /** Evaluate a term: refs and calls to their values (or left in place when unknown). */
+  evalTerm(t: Term, k: (t: Term) => void, rterm?: Term): void {
+    this.step();
+    switch (t.type) {
+      case "ref":
+        return this.evalRef(t, k, rterm);
+      case "call":
+        return this.evalCall(t.op, t.args, t.loc, k, false);
+      case "array":
+        return this.evalTerms(t.items, 0, [], (items) => k({ ...t, items }));
+      case "set":
+        return this.evalTerms(t.items, 0, [], (items) => k({ ...t, items }));
+      case "object": {
+        const flat = t.items.flat();
+        return this.evalTerms(flat, 0, [], (xs) => {
+          const items: [Term, Term][] = [];
+          for (let i = 0; i < xs.length; i += 2) items.push([xs[i], xs[i + 1]]);
+          k({ ...t, items });
+        });
+      }
+      case "var":
+        return k(this.plug(t));
+      case "arraycomp":
+      case "setcomp":
+      case "objectcomp":
+        throw new PartialUnsupported("a comprehension", t.loc);
+      default:
+        return k(t);
+    }
+  }
+
+  private evalRef(ref: RefTerm, k: (t: Term) => void, rterm?: Term): void {
+    const p = this.plug(ref) as RefTerm;
+    const h = p.terms[0];
+    if (h.type === "var" && h.name === "input") {
+      if (this.refMatchesUnknown(p.terms)) return this.markUnknown(p.terms.slice(1), () => k(p));
+      if (this.opts.input === undefined) return;
+      return this.navigate(fromInput(this.opts.input), p.terms, 1, k);
+    }
+    if (h.type === "var" && h.name === "data") return this.evalData(p, k, rterm);
+    if (h.type === "var") {
+      if (this.unknownVars.has(h.name)) return k(p);
+      throw new PartialUnsupported(`the reference \`${termText(p)}\``, ref.loc);
+    }
+    if (this.isUnknown(h)) throw new PartialUnsupported(`the reference \`${termText(p)}\``, ref.loc);
+    this.evalTerm(h, (hv) => {
+      if (hv.type === "ref") return this.evalRef({ ...p, terms: [...hv.terms, ...p.terms.slice(1)] }, k);
+      const val = termToValue(hv);
+      if (val === undefined) throw new PartialUnsupported(`the reference \`${termText(p)}\``, ref.loc);
+      this.navigate(val, p.terms, 1, k);
+    });
+  }
+
+  /** Walk a known value along a ref's operands from position i, enumerating unbound variables. */
+  private navigate(val: Value, terms: Term[], i: number, k: (t: Term) => void): void {
+    this.step();
+    if (i === terms.length) return k(valueToTerm(val));
+    const op = this.plug(terms[i]);
+    if (op.type === "var" && !this.binds.has(op.name)) {
+      if (this.unknownVars.has(op.name)) throw new PartialUnsupported("a reference indexed by an unknown", op.loc);
+      for (const [key, x] of entriesOf(val)) this.bind(op.name, valueToTerm(key), () => this.navigate(x, terms, i + 1, k));
+      return;
+    }
+    if (this.isUnknown(op)) throw new PartialUnsupported("a reference indexed by an unknown", op.loc);
+    const kv = termToValue(op);
+    if (kv === undefined) {
+      // a pattern such as [x, 1]: enumerate and unify
+      for (const [key, x] of entriesOf(val)) this.unify(op, valueToTerm(key), () => this.navigate(x, terms, i + 1, k));
+      return;
+    }
+    const next = lookup(val, kv);
+    if (next !== undefined) this.navigate(next, terms, i + 1, k);
+  }
+
+  private evalData(p: RefTerm, k: (t: Term) => void, rterm?: Term): void {
+    const path: string[] = [];
+    let i = 1;
+    for (; i < p.terms.length; i++) {
+      if (this.refMatchesUnknown(p.terms.slice(0, i))) break;
+      const key = path.join("\u0000");
+      if (this.rulesAt(path)) break;
+      if (!this.prefixes.has(key)) break;
+      const t = p.terms[i];
+      if (t.type !== "string") {
+        if (t.type === "var" && !this.binds.has(t.name)) throw new PartialUnsupported(`iteration over rules (\`${termText(p)}\`)`, p.loc);
+        throw new PartialUnsupported(`the reference \`${termText(p)}\``, p.loc);
+      }
+      path.push(t.value);
+    }
+    if (this.refMatchesUnknown(p.terms.slice(0, Math.min(i + 1, p.terms.length))) && this.refMatchesUnknown(p.terms)) {
+      return this.markUnknown(p.terms.slice(1), () => k(p));
+    }
+    const rules = this.rulesAt(path);
+    const rest = p.terms.slice(i);
+    if (!rules) {
+      if (this.prefixes.has(path.join("\u0000"))) {
+        // a package (or a prefix of rule paths) as a whole
+        if (this.depends(path)) throw new PartialUnsupported(`the document \`${termText(p)}\` as a whole`, p.loc);
+      }
+      const val = this.evalGround(termText({ type: "ref", terms: [v("data"), ...path.map(str)], loc: NOLOC }));
+      if (val === undefined) return;
+      return this.navigate(val, rest, 0, k);
+    }
+    if (rules.some((r) => r.rule.head.args)) throw new PartialUnsupported(`the function \`${path.join(".")}\` as a value`, p.loc);
+    const pathRef: RefTerm = { type: "ref", terms: [v("data"), ...path.map(str)], loc: NOLOC };
+    if (!this.depends(path)) {
+      const val = this.evalGround(termText(pathRef));
+      if (val === undefined) return;
+      return this.navigate(val, rest, 0, k);
+    }
+    const defaults = rules.filter((r) => r.rule.isDefault);
+    const normal = rules.filter((r) => !r.rule.isDefault);
+    let support = this.opts.shallowInlining === true || this.disabled.some((d) => this.prefixMatch(d, path) && d.length <= path.length + 1);
+    if (defaults.length > 0) {
+      const dv = this.prepare(defaults[0], null).head;
+      const rt = rterm && rest.length === 0 ? this.plug(rterm) : undefined;
+      const disabledFalse = dv.type === "boolean" && dv.value === false && false;
+      if (!disabledFalse) support ||= !(rt && isGround(rt)) || termsEqual(dv, rt);
+    }
+    if (support) {
+      this.writeSupport(path, normal, defaults);
+      const ns: RefTerm = { type: "ref", terms: [v("data"), str("partial"), ...path.map(str), ...rest], loc: NOLOC };
+      return this.markUnknown(rest, () => k(ns));
+    }
+    for (const ri of this.indexOrder(normal)) {
+      const id = this.qid++;
+      const pr = this.prepare(ri, id);
+      this.evalBody(pr.body, 0, () => {
+        const val = this.plug(pr.head);
+        if (rest.length === 0) return k(val);
+        if (val.type === "ref") return this.evalRef({ type: "ref", terms: [...val.terms, ...rest], loc: NOLOC }, k);
+        const gv = termToValue(val);
+        if (gv === undefined) throw new PartialUnsupported(`a reference into the value of \`${path.join(".")}\``, p.loc);
+        this.navigate(gv, rest, 0, k);
+      });
+    }
+  }
+
+  /** OPA's rule index puts rules with no indexable expression first. */
+  private indexOrder(rules: RuleInfo[]): RuleInfo[] {
+    const indexable = (ri: RuleInfo) =>
+      ri.rule.body.some((e) => {
+        if (e.negated || e.with.length > 0 || e.node.type !== "call") return false;
+        const name = refName(e.node.op);
+        if (name !== "eq" && name !== "equal") return false;
+        const [a, b] = e.node.args;
+        const isRef = (t: Term) => t.type === "ref" && t.terms[0].type === "var" && (t.terms[0].name === "input" || t.terms[0].name === "data") && t.terms.slice(1).every((x) => x.type === "string");
+        const isVal = (t: Term): boolean => isScalar(t) || t.type === "var" || (t.type === "array" && t.items.every(isVal));
+        return (isRef(a) && isVal(b)) || (isRef(b) && isVal(a));
+      });
+    return [...rules.filter((r) => !indexable(r)), ...rules.filter(indexable)];
+  }
+
+  private writeSupport(path: string[], normal: RuleInfo[], defaults: RuleInfo[]): void {
+    const key = path.join("\u0000");
+    if (this.supportDone.has(key)) return;
+    this.supportDone.add(key);
+    const pkg = ["partial", ...path.slice(0, -1)];
+    const pkey = pkg.join(".");
+    let entry = this.supportPkgs.get(pkey);
+    if (!entry) this.supportPkgs.set(pkey, (entry = { pkg, rules: [] }));
+    const name = path[path.length - 1];
+    for (const ri of [...this.indexOrder(normal), ...defaults]) {
+      const id = this.qid++;
+      const pr = this.prepare(ri, id);
+      const before = this.saved;
+      this.saved = [];
+      try {
+        this.evalBody(pr.body, 0, () => {
+          const body = this.saved.map((e) => this.plugExpr(e));
+          const value = this.plug(pr.head);
+          const live = termVars(value);
+          entry!.rules.push({ name, rule: pr, body: copyPropagate(body, live, true, (op) => this.arity(op)), value });
+        });
+      } finally {
+        this.saved = before;
+      }
+    }
+  }
+
+  supportModules(): Module[] {
+    const out: Module[] = [];
+    for (const { pkg, rules } of [...this.supportPkgs.values()]) {
+      rules.sort((a, b) => {
+        if (a.name !== b.name) return cmpStr(a.name, b.name);
+        const c = compareTerms(a.value, b.value);
+        if (c !== 0) return c;
+        if (a.rule.isDefault !== b.rule.isDefault) return a.rule.isDefault ? 1 : -1;
+        return compareBodies(a.body, b.body);
+      });
+      const mod: Module = {
+        file: "",
+        package: { type: "ref", terms: [v("data"), ...pkg.map(str)], loc: NOLOC },
+        imports: [],
+        rules: rules.map(({ name, rule, body, value }) => ({
+          head: { kind: "single", ref: [v(name)], args: null, key: null, value, assign: false, loc: NOLOC },
+          body,
+          isDefault: rule.isDefault,
+          elses: [],
+          hasBody: true,
+          annotations: [],
+          loc: NOLOC,
+        })),
+        comments: [],
+        annotations: [],
+        regoVersion: "v1",
+        loc: NOLOC,
+      };
+      out.push(mod);
+    }
+    return out;
+  }
+
+  // -- unification
+
+  unify(a: Term, b: Term, k: () => void): void {
+    this.step();
+    const pa = isHeld(a) ? a : this.plug(a);
+    const pb = isHeld(b) ? b : this.plug(b);
+    if (pa.type === "ref" || pa.type === "call") return this.evalTerm(pa, (ta) => this.unify(ta.type === "ref" || ta.type === "call" ? hold(ta) : ta, pb, k), pb);
+    if (pb.type === "ref" || pb.type === "call") return this.evalTerm(pb, (tb) => this.unify(pa, tb.type === "ref" || tb.type === "call" ? hold(tb) : tb, k), pa);
+    this.unifyValues(unhold(pa), unhold(pb), k);
+  }
+
+  private unifyValues(a: Term, b: Term, k: () => void): void {
+    a = this.plug(a);
+    b = this.plug(b);
+    const ua = this.isUnknown(a);
+    const ub = this.isUnknown(b);
+    if (a.type === "var" && !ua && !this.binds.has(a.name)) {
+      if (b.type === "var" && b.name === a.name) return k();
+      return this.bind(a.name, b, k);
+    }
+    if (b.type === "var" && !ub && !this.binds.has(b.name)) return this.bind(b.name, a, k);
+    if (ua || ub) return this.save(eqExpr(a, b), [a, b], k);
+    if (isGround(a) && isGround(b)) {
+      if (compareValues(termToValue(a)!, termToValue(b)!) === 0) k();
+      return;
+    }
+    if (a.type === "array" && b.type === "array") {
+      if (a.items.length !== b.items.length) return;
+      const go = (i: number): void => (i === a.items.length ? k() : this.unifyValues(a.items[i], b.items[i], () => go(i + 1)));
+      return go(0);
+    }
+    if (a.type === "object" && b.type === "object") {
+      if (a.items.length !== b.items.length) return;
+      const pairs: [Term, Term][] = [];
+      for (const [ka, va] of a.items) {
+        if (!isGround(ka)) throw new PartialUnsupported("an object pattern with a variable key");
+        const m = b.items.find(([kb]) => isGround(kb) && termsEqual(kb, ka));
+        if (!m) return;
+        pairs.push([va, m[1]]);
+      }
+      const go = (i: number): void => (i === pairs.length ? k() : this.unifyValues(pairs[i][0], pairs[i][1], () => go(i + 1)));
+      return go(0);
+    }
+    if (a.type === "set" || b.type === "set") throw new PartialUnsupported("a set pattern with variables");
+  }
+}
+
+/** A ref or call left in place (unknown), wrapped so that unify does not evaluate it again. */
+function hold(t: Term): Term {
+  return { type: "array", items: [t], loc: { file: "\u0000hold", row: 0, col: 0 } };
+}
+function isHeld(t: Term): boolean {
+  return t.type === "array" && t.loc.file === "\u0000hold";
+}
+function unhold(t: Term): Term {
+  return t.type === "array" && t.loc.file === "\u0000hold" ? t.items[0] : t;
+}
+
+function renameVars(t: Term, vars: Set<string>, id: number): Term {
+  if (t.type === "var") return vars.has(t.name) ? v(t.name + id) : t;
+  return mapTerm(t, (x) => renameVars(x, vars, id));
+}
+function renameExpr(e: Expr, f: (t: Term) => Term): Expr {
+  const n = e.node;
+  if (n.type === "term") return { ...e, node: { type: "term", term: f(n.term) } };
+  if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map(f) } };
+  return e;
+}
+
+function fromInput(x: unknown): Value {
+  return x as Value;
+}
+
+function entriesOf(val: Value): [Value, Value][] {
+  if (Array.isArray(val)) return val.map((x, i) => [i, x]);
+  if (val instanceof RSet) return val.sorted().map((x) => [x, x]);
+  if (val !== null && typeof val === "object" && !isNumber(val)) return objectEntries(val as never).sort((a, b) => compareValues(a[0], b[0]));
+  return [];
+}
+
+function lookup(val: Value, key: Value): Value | undefined {
+  if (Array.isArray(val)) {
+    if (!isNumber(key)) return undefined;
+    const n = Number(typeof key === "object" ? key.toString() : key);
+    return Number.isInteger(n) ? val[n] : undefined;
+  }
+  if (val instanceof RSet) return val.has(key) ? key : undefined;
+  if (val instanceof ObjMap) return val.get(key);
+  if (val !== null && typeof val === "object" && !isNumber(val)) return typeof key === "string" ? (val as Record<string, Value>)[key] : undefined;
+  return undefined;
+}
+
+function parseRefText(s: string): Term[] {
+  const t = parseTerm(s);
+  if (t.type === "var") return [t];
+  if (t.type === "ref") return t.terms;
+  throw RegoError.single("rego_parse_error", `unknown \`${s}\` is not a reference`);
+}
+
+// ---- the API ---------------------------------------------------------------------------------
+
+/** Rewrite a query as OPA's query compiler does for partial evaluation. */
+export function compileQueryForPartial(query: string | Body): Body {
+  const body = typeof query === "string" ? parseQuery(query) : query;
+  const rw = new Rewriter(new Set(), [], new Map());
+  return rw.liftCalls(rw.rewriteBody(body, new Map()));
+}
+
+/** Partially evaluate a query on an engine's modules and data. */
+export function partialEval(engine: Engine, query: string | Body, opts: PartialOptions = {}): PartialResult {
+  engine.compile();
+  const pe = new PartialEval(engine, engine.getModules(), opts);
+  pe.run(compileQueryForPartial(query));
+  return { queries: pe.queries, support: pe.supportModules() };
+}
+
+/** The result as OPA's JSON: `{"queries": [...], "support": [...]}` (keys left out when empty; `opa eval` names support `modules`). */
+export function partialJSON(r: PartialResult, supportKey: "support" | "modules" = "support"): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.queries.length > 0) out.queries = r.queries.map((b) => b.map((e, i) => exprJSON(e, i)));
+  if (r.support.length > 0) out[supportKey] = r.support.map(supportModuleJSON);
+  return out;
+}
+
+function supportModuleJSON(m: Module): Record<string, unknown> {
+  return {
+    package: { path: m.package.terms.map((t, i) => (i === 0 ? { type: "var", value: "data" } : { type: "string", value: (t as { value: string }).value })) },
+    rules: m.rules.map((r) => {
+      const head: Record<string, unknown> = { name: (r.head.ref[0] as VarTerm).name, value: exprTermJSON(r.head.value!), ref: [{ type: "var", value: (r.head.ref[0] as VarTerm).name }] };
+      const j: Record<string, unknown> = { body: r.body.map((e, i) => exprJSON(e, i)), head };
+      if (r.isDefault) j.default = true;
+      return j;
+    }),
+  };
+}
+
+function exprTermJSON(t: Term): unknown {
+  return (exprJSON(mkExpr({ type: "term", term: t }), 0) as { terms: unknown }).terms;
+}
+
+/** A support module as Rego text (`opa eval --partial`'s pretty output; OPA formats it). */
+export function supportModuleText(m: Module): string {
+  const lines = ["package " + m.package.terms.slice(1).map((t) => (t as { value: string }).value).join("."), ""];
+  for (const r of m.rules) {
+    const name = (r.head.ref[0] as VarTerm).name;
+    const val = r.head.value!;
+    const head = r.isDefault ? `default ${name} = ${termText(val)}` : val.type === "boolean" && val.value === true ? name : `${name} = ${termText(val)}`;
+    if (r.isDefault) lines.push(head);
+    else lines.push(`${head} if {`, ...r.body.map((e) => "  " + exprText(e)), "}");
+    lines.push("");
+  }
+  return formatSource("support.rego", lines.join("\n"), { parseVersion: "v1" } as never);
+}
