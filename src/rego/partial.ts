@@ -1034,24 +1034,28 @@ class PartialEval {
   }
 
   /** Walk a known value along a ref's operands from position i, enumerating unbound variables. */
-  private navigate(val: Value, terms: Term[], i: number, k: (t: Term) => void): void {
+  private navigate(val: Value, terms: Term[], i: number, k: (t: Term) => void, base = true): void {
     this.step();
-    if (i === terms.length) return k(valueToTerm(val));
+    if (i === terms.length) {
+      const t = valueToTerm(val);
+      if (base) BASE.add(t);
+      return k(t);
+    }
     const op = this.plug(terms[i]);
     if (op.type === "var" && !this.binds.has(op.name)) {
       if (this.unknownVars.has(op.name)) throw new PartialUnsupported("a reference indexed by an unknown", op.loc);
-      for (const [key, x] of entriesOf(val)) this.bind(op.name, valueToTerm(key), () => this.navigate(x, terms, i + 1, k));
+      for (const [key, x] of entriesOf(val)) this.bind(op.name, valueToTerm(key), () => this.navigate(x, terms, i + 1, k, base));
       return;
     }
     if (this.isUnknown(op)) throw new PartialUnsupported("a reference indexed by an unknown", op.loc);
     const kv = termToValue(op);
     if (kv === undefined) {
       // a pattern such as [x, 1]: enumerate and unify
-      for (const [key, x] of entriesOf(val)) this.unify(op, valueToTerm(key), () => this.navigate(x, terms, i + 1, k));
+      for (const [key, x] of entriesOf(val)) this.unify(op, valueToTerm(key), () => this.navigate(x, terms, i + 1, k, base));
       return;
     }
     const next = lookup(val, kv);
-    if (next !== undefined) this.navigate(next, terms, i + 1, k);
+    if (next !== undefined) this.navigate(next, terms, i + 1, k, base);
   }
 
   private evalData(p: RefTerm, k: (t: Term) => void, rterm?: Term): void {
@@ -1081,14 +1085,14 @@ class PartialEval {
       }
       const val = this.evalGround(termText({ type: "ref", terms: [v("data"), ...path.map(str)], loc: NOLOC }));
       if (val === undefined) return;
-      return this.navigate(val, rest, 0, k);
+      return this.navigate(val, rest, 0, k, !this.prefixes.has(path.join("\u0000")));
     }
     if (rules.some((r) => r.rule.head.args)) throw new PartialUnsupported(`the function \`${path.join(".")}\` as a value`, p.loc);
     const pathRef: RefTerm = { type: "ref", terms: [v("data"), ...path.map(str)], loc: NOLOC };
     if (!this.depends(path)) {
       const val = this.evalGround(termText(pathRef));
       if (val === undefined) return;
-      return this.navigate(val, rest, 0, k);
+      return this.navigate(val, rest, 0, k, false);
     }
     const defaults = rules.filter((r) => r.rule.isDefault);
     const normal = rules.filter((r) => !r.rule.isDefault);
@@ -1113,7 +1117,7 @@ class PartialEval {
         if (val.type === "ref") return this.evalRef({ type: "ref", terms: [...val.terms, ...rest], loc: NOLOC }, k);
         const gv = termToValue(val);
         if (gv === undefined) throw new PartialUnsupported(`a reference into the value of \`${path.join(".")}\``, p.loc);
-        this.navigate(gv, rest, 0, k);
+        this.navigate(gv, rest, 0, k, false);
       });
     }
   }
@@ -1199,8 +1203,11 @@ class PartialEval {
     this.step();
     const pa = isHeld(a) ? a : this.plug(a);
     const pb = isHeld(b) ? b : this.plug(b);
-    if (pa.type === "ref" || pa.type === "call") return this.evalTerm(pa, (ta) => this.unify(ta.type === "ref" || ta.type === "call" ? hold(ta) : ta, pb, k), pb);
-    if (pb.type === "ref" || pb.type === "call") return this.evalTerm(pb, (tb) => this.unify(pa, tb.type === "ref" || tb.type === "call" ? hold(tb) : tb, k), pa);
+    const h = (t: Term) => (t.type === "ref" || t.type === "call" ? hold(t) : t);
+    // a base document's value is unified as (other side, value), a rule's as (value, other side): OPA's order
+    if ((pa.type === "ref" || pa.type === "call") && !(this.isUnknown(pa) && (pb.type === "ref" || pb.type === "call")))
+      return this.evalTerm(pa, (ta) => (BASE.has(ta) ? this.unify(pb, ta, k) : this.unify(h(ta), pb, k)), pb);
+    if (pb.type === "ref" || pb.type === "call") return this.evalTerm(pb, (tb) => (BASE.has(tb) || tb.type === "ref" || tb.type === "call" ? this.unify(pa, h(tb), k) : this.unify(tb, pa, k)), pa);
     this.unifyValues(unhold(pa), unhold(pb), k);
   }
 
@@ -1239,6 +1246,9 @@ class PartialEval {
     if (a.type === "set" || b.type === "set") throw new PartialUnsupported("a set pattern with variables");
   }
 }
+
+/** Terms that are values of base documents. */
+const BASE = new WeakSet<Term>();
 
 /** A ref or call left in place (unknown), wrapped so that unify does not evaluate it again. */
 function hold(t: Term): Term {
