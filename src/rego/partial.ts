@@ -1216,12 +1216,12 @@ class PartialEval {
     b = this.plug(b);
     const ua = this.isUnknown(a);
     const ub = this.isUnknown(b);
-    if (a.type === "var" && !ua && !this.binds.has(a.name)) {
+    if (ua || ub) return this.save(eqExpr(a, b), [a, b], k);
+    if (a.type === "var" && !this.binds.has(a.name)) {
       if (b.type === "var" && b.name === a.name) return k();
       return this.bind(a.name, b, k);
     }
-    if (b.type === "var" && !ub && !this.binds.has(b.name)) return this.bind(b.name, a, k);
-    if (ua || ub) return this.save(eqExpr(a, b), [a, b], k);
+    if (b.type === "var" && !this.binds.has(b.name)) return this.bind(b.name, a, k);
     if (isGround(a) && isGround(b)) {
       if (compareValues(termToValue(a)!, termToValue(b)!) === 0) k();
       return;
