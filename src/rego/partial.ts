@@ -529,35 +529,81 @@ interface RuleInfo {
   rule: Rule;
 }
 
-/** Rename a body's variables as OPA's compiler does: `:=`/`some` locals to `__localN__`, `_` to `$N`, `==` to `=`. */
+/** Numbering of generated variables, shared the way OPA's compiler shares it (one counter for all modules). */
+interface VarGen {
+  prefix: string; // "__local" in modules, "__localq" in queries
+  n: number;
+}
+
+/**
+ * Rename a body's variables as OPA's compiler does: `:=`/`some`/`every` locals and function
+ * arguments to `__localN__`, `_` to `$N` (numbered per module, in source order, as OPA's parser
+ * does), `==` to `=`, rule names and imports to `data` refs. Constructs the evaluator does not
+ * handle are rewritten too (so the numbering stays OPA's) and refused when evaluated.
+ */
 class Rewriter {
-  local = 0;
   wild = 0;
-  constructor(private ruleNames: Set<string>, private pkg: string[], private imports: Map<string, Term[]>) {}
+  constructor(
+    private gen: VarGen,
+    private ruleNames: Set<string>,
+    private pkg: string[],
+    private imports: Map<string, Term[]>,
+  ) {}
+  private fresh(): string {
+    return `${this.gen.prefix}${this.gen.n++}__`;
+  }
   rewriteBody(body: Body, scope: Map<string, string>): Body {
     const out: Body = [];
     for (const e of body) {
-      if (e.with.length > 0) throw new PartialUnsupported("`with`", e.loc);
+      const withs = e.with.map((w) => ({ ...w, target: w.target, value: this.term(w.value, scope) }));
       const n = e.node;
-      if (n.type === "some") {
-        for (const x of n.vars) scope.set(x.name, `__local${this.local++}__`);
-        continue;
-      }
-      if (n.type !== "term" && n.type !== "call") throw new PartialUnsupported(n.type === "every" ? "`every`" : "`some … in`", e.loc);
-      if (n.type === "call") {
-        let name = refName(n.op);
-        if (name === "assign") {
-          const lhs = n.args[0];
-          const rhs = this.term(n.args[1], scope);
-          if (lhs.type !== "var") throw new PartialUnsupported("`:=` with a composite left side", e.loc);
-          scope.set(lhs.name, `__local${this.local++}__`);
-          out.push({ ...e, node: { type: "call", op: eqOp(), args: [this.term(lhs, scope), rhs] } });
-          continue;
+      const put = (node: ExprNode) => out.push({ ...e, node, with: withs });
+      switch (n.type) {
+        case "some":
+          for (const x of n.vars) scope.set(x.name, this.fresh());
+          break;
+        case "somein": {
+          const coll = this.term(n.collection, scope);
+          const decl = (t: Term | null): Term | null => {
+            if (t === null) return null;
+            if (t.type === "var") {
+              if (t.name !== "_") scope.set(t.name, this.fresh());
+              return this.term(t, scope);
+            }
+            termVars(t).forEach((x) => x !== "_" && scope.set(x, this.fresh()));
+            return this.term(t, scope);
+          };
+          const key = decl(n.key);
+          const val = decl(n.value)!;
+          put({ type: "call", op: { type: "ref", terms: [v("internal"), str(key ? "member_3" : "member_2")], loc: NOLOC }, args: key ? [key, val, coll] : [val, coll] });
+          break;
         }
-        if (name === "equal" && n.args.length === 2) name = "eq";
-        const op = name === "eq" ? eqOp() : this.op(n.op, scope);
-        out.push({ ...e, node: { type: "call", op, args: n.args.map((a) => this.term(a, scope)) } });
-      } else out.push({ ...e, node: { type: "term", term: this.term(n.term, scope) } });
+        case "every": {
+          const domain = this.term(n.domain, scope);
+          const inner = new Map(scope);
+          const key = n.key ? (inner.set(n.key.name, this.fresh()), this.term(n.key, inner)) : null;
+          inner.set(n.value.name, this.fresh());
+          const value = this.term(n.value, inner);
+          put({ type: "every", key: key as VarTerm | null, value: value as VarTerm, domain, body: this.rewriteBody(n.body, inner) });
+          break;
+        }
+        case "call": {
+          let name = refName(n.op);
+          if (name === "assign") {
+            const rhs = this.term(n.args[1], scope);
+            for (const x of termVars(n.args[0])) if (x !== "_") scope.set(x, this.fresh());
+            put({ type: "call", op: eqOp(), args: [this.term(n.args[0], scope), rhs] });
+            break;
+          }
+          if (name === "equal" && n.args.length === 2) name = "eq";
+          const op = name === "eq" ? eqOp() : this.op(n.op, scope);
+          put({ type: "call", op, args: n.args.map((a) => this.term(a, scope)) });
+          break;
+        }
+        case "term":
+          put({ type: "term", term: this.term(n.term, scope) });
+          break;
+      }
     }
     return out;
   }
@@ -567,10 +613,12 @@ class Rewriter {
     const lift = (t: Term): Term => {
       if (t.type === "call") {
         const args = t.args.map(lift);
-        const o = v(`__local${this.local++}__`);
+        const o = v(this.fresh());
         out.push(mkExpr({ type: "call", op: t.op, args: [...args, o] }));
         return o;
       }
+      if (t.type === "arraycomp" || t.type === "setcomp") return { ...t, body: this.liftCalls(t.body) };
+      if (t.type === "objectcomp") return { ...t, body: this.liftCalls(t.body) };
       if (t.type === "ref" || t.type === "array" || t.type === "set" || t.type === "object") return mapTerm(t, lift);
       return t;
     };
@@ -578,6 +626,7 @@ class Rewriter {
       const n = e.node;
       if (n.type === "call") out.push({ ...e, node: { type: "call", op: n.op, args: n.args.map(lift) } });
       else if (n.type === "term") out.push({ ...e, node: { type: "term", term: lift(n.term) } });
+      else if (n.type === "every") out.push({ ...e, node: { ...n, domain: lift(n.domain), body: this.liftCalls(n.body) } });
       else out.push(e);
     }
     return out;
@@ -603,8 +652,7 @@ class Rewriter {
         return t;
       }
       case "ref": {
-        const h = t.terms[0];
-        const head = this.term(h, scope);
+        const head = this.term(t.terms[0], scope);
         const rest = t.terms.slice(1).map((x) => this.term(x, scope));
         if (head.type === "ref") return { ...t, terms: [...head.terms, ...rest] };
         return { ...t, terms: [head, ...rest] };
@@ -612,13 +660,86 @@ class Rewriter {
       case "call":
         return { ...t, op: this.op(t.op, scope), args: t.args.map((a) => this.term(a, scope)) };
       case "arraycomp":
-      case "setcomp":
-      case "objectcomp":
-        throw new PartialUnsupported("a comprehension", t.loc);
+      case "setcomp": {
+        const inner = new Map(scope);
+        const body = this.rewriteBody(t.body, inner);
+        return { ...t, head: this.term(t.head, inner), body };
+      }
+      case "objectcomp": {
+        const inner = new Map(scope);
+        const body = this.rewriteBody(t.body, inner);
+        return { ...t, key: this.term(t.key, inner), value: this.term(t.value, inner), body };
+      }
       default:
         return mapTerm(t, (x) => this.term(x, scope));
     }
   }
+}
+
+/** A rule after OPA's rewriting (before its variables are renamed for one evaluation). */
+interface RewrittenRule {
+  args: Term[] | null;
+  head: Term; // the value (true when absent)
+  key: Term | null;
+  body: Body;
+  elses: { value: Term; body: Body }[];
+}
+
+/** All modules' rules rewritten as OPA's compiler does, its stages over all modules in file order. */
+function rewriteModules(modules: Module[]): Map<Rule, RewrittenRule> {
+  const gen: VarGen = { prefix: "__local", n: 0 };
+  const sorted = [...modules].sort((a, b) => cmpStr(a.file, b.file));
+  const staged: { rw: Rewriter; rule: Rule; rr: RewrittenRule }[] = [];
+  for (const m of sorted) {
+    const pkg = m.package.terms.slice(1).map((t) => (t as { value: string }).value);
+    const names = new Set(m.rules.map((r) => (r.head.ref[0] as VarTerm).name));
+    const imports = new Map<string, Term[]>();
+    for (const im of m.imports) {
+      const p = im.path.terms;
+      const h = p[0];
+      if (h.type !== "var" || (h.name !== "data" && h.name !== "input")) continue;
+      const alias = im.alias ?? (p.length > 1 ? (p[p.length - 1] as { value: string }).value : h.name);
+      imports.set(alias, p);
+    }
+    const rw = new Rewriter(gen, names, pkg, imports);
+    for (const r of m.rules) {
+      const scope = new Map<string, string>();
+      const args = r.head.args ? r.head.args.map((a) => {
+        for (const x of termVars(a)) if (x !== "_") scope.set(x, `__local${gen.n++}__`);
+        return rw.term(a, scope);
+      }) : null;
+      const key = r.head.key ? r.head.key : null;
+      const body = rw.rewriteBody(r.body, scope);
+      const rr: RewrittenRule = {
+        args,
+        key: key ? rw.term(key, scope) : null,
+        head: r.head.value ? rw.term(r.head.value, scope) : TRUE,
+        body,
+        elses: r.elses.map((e) => {
+          const s2 = new Map(scope);
+          const b = rw.rewriteBody(e.body, s2);
+          return { value: e.value ? rw.term(e.value, s2) : TRUE, body: b };
+        }),
+      };
+      staged.push({ rw, rule: r, rr });
+    }
+  }
+  const out = new Map<Rule, RewrittenRule>();
+  for (const { rw, rule, rr } of staged) {
+    const lift = (body: Body, value: Term): [Body, Term] => {
+      const b = rw.liftCalls(body);
+      const lifted = rw.liftCalls([mkExpr({ type: "term", term: value })]);
+      b.push(...lifted.slice(0, -1));
+      return [b, (lifted[lifted.length - 1].node as { term: Term }).term];
+    };
+    const [body, head] = lift(rr.body, rr.head);
+    const elses = rr.elses.map((e) => {
+      const [b, val] = lift(e.body, e.value);
+      return { value: val, body: b };
+    });
+    out.set(rule, { ...rr, body, head, elses });
+  }
+  return out;
 }
 
 // ---- the evaluator -------------------------------------------------------------------------
@@ -762,27 +883,15 @@ class PartialEval {
   private rulesAt(path: string[]): RuleInfo[] | undefined {
     return this.rulesByPath.get(path.join("\u0000"));
   }
+  private rewritten: Map<Rule, RewrittenRule> | null = null;
   private prepare(ri: RuleInfo, id: number | null): PreparedRule {
-    const m = this.modules.find((x) => x.rules.includes(ri.rule))!;
-    const names = new Set(m.rules.map((r) => (r.head.ref[0] as VarTerm).name));
-    const imports = new Map<string, Term[]>();
-    for (const im of m.imports) {
-      const p = im.path.terms;
-      const h = p[0];
-      if (h.type !== "var" || (h.name !== "data" && h.name !== "input")) continue;
-      const alias = im.alias ?? (p.length > 1 ? (p[p.length - 1] as { value: string }).value : h.name);
-      imports.set(alias, p);
-    }
-    const rw = new Rewriter(names, ri.pkg, imports);
+    this.rewritten ??= rewriteModules(this.modules);
+    const rr = this.rewritten.get(ri.rule)!;
     const r = ri.rule;
     if (r.head.kind !== "single" || r.head.ref.length !== 1) throw new PartialUnsupported("a partial set, partial object or ref-head rule that depends on an unknown", r.loc);
     if (r.elses.length > 0) throw new PartialUnsupported("`else` in a rule that depends on an unknown", r.loc);
-    const scope = new Map<string, string>();
-    const body = rw.liftCalls(rw.rewriteBody(r.body, scope));
-    let head = r.head.value ? rw.term(r.head.value, scope) : TRUE;
-    const lifted = rw.liftCalls([mkExpr({ type: "term", term: head })]);
-    body.push(...lifted.slice(0, -1));
-    head = (lifted[lifted.length - 1].node as { term: Term }).term;
+    const body = rr.body;
+    const head = rr.head;
     const vars = new Set<string>();
     for (const e of body) for (const t of exprTerms(e)) termVars(t, vars);
     termVars(head, vars);
@@ -1214,9 +1323,9 @@ class PartialEval {
   private unifyValues(a: Term, b: Term, k: () => void): void {
     a = this.plug(a);
     b = this.plug(b);
-    const ua = this.isUnknown(a);
-    const ub = this.isUnknown(b);
-    if (ua || ub) return this.save(eqExpr(a, b), [a, b], k);
+    // as OPA: saved when a side itself is unknown (a saved variable, a ref under an unknown; a set: anywhere in it)
+    const direct = (t: Term) => (t.type === "set" ? this.isUnknown(t) : t.type === "var" ? this.unknownVars.has(t.name) : (t.type === "ref" || t.type === "call") && this.isUnknown(t));
+    if (direct(a) || direct(b)) return this.save(eqExpr(a, b), [a, b], k);
     if (a.type === "var" && !this.binds.has(a.name)) {
       if (b.type === "var" && b.name === a.name) return k();
       return this.bind(a.name, b, k);
@@ -1307,7 +1416,7 @@ function parseRefText(s: string): Term[] {
 /** Rewrite a query as OPA's query compiler does for partial evaluation. */
 export function compileQueryForPartial(query: string | Body): Body {
   const body = typeof query === "string" ? parseQuery(query) : query;
-  const rw = new Rewriter(new Set(), [], new Map());
+  const rw = new Rewriter({ prefix: "__localq", n: 0 }, new Set(), [], new Map());
   return rw.liftCalls(rw.rewriteBody(body, new Map()));
 }
 
@@ -1332,8 +1441,9 @@ function supportModuleJSON(m: Module): Record<string, unknown> {
     package: { path: m.package.terms.map((t, i) => (i === 0 ? { type: "var", value: "data" } : { type: "string", value: (t as { value: string }).value })) },
     rules: m.rules.map((r) => {
       const head: Record<string, unknown> = { name: (r.head.ref[0] as VarTerm).name, value: exprTermJSON(r.head.value!), ref: [{ type: "var", value: (r.head.ref[0] as VarTerm).name }] };
-      const j: Record<string, unknown> = { body: r.body.map((e, i) => exprJSON(e, i)), head };
+      const j: Record<string, unknown> = { body: r.body.map((e, i) => exprJSON(e, i)) };
       if (r.isDefault) j.default = true;
+      j.head = head;
       return j;
     }),
   };
