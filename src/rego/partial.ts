@@ -1453,16 +1453,27 @@ function exprTermJSON(t: Term): unknown {
   return (exprJSON(mkExpr({ type: "term", term: t }), 0) as { terms: unknown }).terms;
 }
 
-/** A support module as Rego text (`opa eval --partial`'s pretty output; OPA formats it). */
+/** A support module as Rego text, as OPA's formatter prints it (`opa eval --partial`'s pretty and source output). */
 export function supportModuleText(m: Module): string {
   const lines = ["package " + m.package.terms.slice(1).map((t) => (t as { value: string }).value).join("."), ""];
   for (const r of m.rules) {
     const name = (r.head.ref[0] as VarTerm).name;
     const val = r.head.value!;
-    const head = r.isDefault ? `default ${name} = ${termText(val)}` : val.type === "boolean" && val.value === true ? name : `${name} = ${termText(val)}`;
-    if (r.isDefault) lines.push(head);
-    else lines.push(`${head} if {`, ...r.body.map((e) => "  " + exprText(e)), "}");
+    if (r.isDefault) {
+      lines.push(`default ${name} := ${termText(val)}`, "");
+      continue;
+    }
+    const head = val.type === "boolean" && val.value === true ? name : `${name} := ${termText(val)}`;
+    const body = r.body.filter((e) => !(e.node.type === "term" && e.node.term.type === "boolean" && e.node.term.value === true && !e.negated));
+    if (body.length === 0) lines.push(head);
+    else if (body.length === 1) lines.push(`${head} if ${exprText(body[0])}`);
+    else lines.push(`${head} if {`, ...body.map((e) => "\t" + exprText(e)), "}");
     lines.push("");
   }
-  return formatSource("support.rego", lines.join("\n"), { parseVersion: "v1" } as never);
+  return formatSource("support.rego", lines.join("\n"), { parseVersion: "v1" });
+}
+
+/** A residual query as OPA's formatter prints it: one expression a line. */
+export function queryText(q: Body): string {
+  return q.map(exprText).join("\n");
 }
