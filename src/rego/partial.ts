@@ -22,6 +22,7 @@ import { formatSource } from "./format.ts";
 import { parseQuery, parseTerm } from "./parser.ts";
 import { RSet, ObjMap, isNumber, numberText, objectEntries, type Value, numberFromText, makeObject, compare as compareValues } from "./value.ts";
 import { RegoError } from "./errors.ts";
+import { goJSON, goString } from "../gotext/plainjson.ts";
 
 export interface PartialOptions {
   /** Unknown documents as refs (`input`, `input.user`, `data.acl`); default `input`. */
@@ -38,6 +39,10 @@ export interface PartialOptions {
   maxSteps?: number;
   /** Residual queries before the evaluation stops (default 10,000). */
   maxQueries?: number;
+  /** Stop at this time (milliseconds since the epoch): eval_cancel_error. */
+  deadline?: number;
+  /** Stop once element 0 is non-zero (a flag shared with another thread): eval_cancel_error. */
+  cancel?: Int32Array;
 }
 
 export interface PartialResult {
@@ -797,6 +802,10 @@ class PartialEval {
 
   private step(): void {
     if (++this.steps > (this.opts.maxSteps ?? MAX_STEPS)) throw RegoError.single("eval_cancel_error", "partial evaluation: step limit exceeded");
+    if ((this.steps & 1023) === 0) {
+      if (this.opts.deadline !== undefined && Date.now() > this.opts.deadline) throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
+      if (this.opts.cancel !== undefined && Atomics.load(this.opts.cancel, 0) !== 0) throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
+    }
   }
 
   // -- bindings
@@ -1476,4 +1485,17 @@ export function supportModuleText(m: Module): string {
 /** A residual query as OPA's formatter prints it: one expression a line. */
 export function queryText(q: Body): string {
   return q.map(exprText).join("\n");
+}
+
+/** partialJSON as compact JSON text with Go's escaping, members in OPA's order (not sorted). */
+export function partialJSONText(r: PartialResult, supportKey: "support" | "modules" = "support"): string {
+  return orderedJSON(partialJSON(r, supportKey));
+}
+
+function orderedJSON(x: unknown): string {
+  if (Array.isArray(x)) return "[" + x.map(orderedJSON).join(",") + "]";
+  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
+    return "{" + Object.entries(x as Record<string, unknown>).filter(([, y]) => y !== undefined).map(([k, y]) => goString(k) + ":" + orderedJSON(y)).join(",") + "}";
+  }
+  return goJSON(x);
 }
