@@ -169,20 +169,59 @@ function walkTerms(t: Term, f: (x: Term) => void): void {
       break;
     case "arraycomp":
     case "setcomp":
+      walkTerms(t.head, f);
+      for (const e of t.body) for (const x of exprTerms(e)) walkTerms(x, f);
+      break;
     case "objectcomp":
-      throw new PartialUnsupported("a comprehension", t.loc);
+      walkTerms(t.key, f);
+      walkTerms(t.value, f);
+      for (const e of t.body) for (const x of exprTerms(e)) walkTerms(x, f);
+      break;
   }
 }
 
+/** An expression's terms, those of `every` bodies and `with` values included. */
 function exprTerms(e: Expr): Term[] {
   const n = e.node;
+  const ws = e.with.map((w) => w.value);
   switch (n.type) {
     case "term":
-      return [n.term];
+      return [n.term, ...ws];
     case "call":
-      return n.args;
+      return [...n.args, ...ws];
+    case "every":
+      return [n.domain, ...(n.key ? [n.key] : []), n.value, ...n.body.flatMap(exprTerms), ...ws];
     default:
-      return [];
+      return ws;
+  }
+}
+
+/** Apply f to every term of an expression (f decides how to descend). */
+function mapExpr(e: Expr, f: (t: Term) => Term): Expr {
+  const n = e.node;
+  const withs = e.with.length > 0 ? e.with.map((w) => ({ ...w, value: f(w.value) })) : e.with;
+  if (n.type === "term") return { ...e, node: { type: "term", term: f(n.term) }, with: withs };
+  if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map(f) }, with: withs };
+  if (n.type === "every")
+    return { ...e, node: { ...n, domain: f(n.domain), key: n.key ? (f(n.key) as VarTerm) : null, value: f(n.value) as VarTerm, body: n.body.map((x) => mapExpr(x, f)) }, with: withs };
+  return e;
+}
+
+/** Substitute variables (into comprehension bodies too). */
+function substitute(t: Term, sub: (name: string) => Term | undefined): Term {
+  switch (t.type) {
+    case "var":
+      return sub(t.name) ?? t;
+    case "arraycomp":
+    case "setcomp":
+      return { ...t, head: substitute(t.head, sub), body: t.body.map((e) => mapExpr(e, (x) => substitute(x, sub))) };
+    case "objectcomp":
+      return { ...t, key: substitute(t.key, sub), value: substitute(t.value, sub), body: t.body.map((e) => mapExpr(e, (x) => substitute(x, sub))) };
+    default: {
+      const m = mapTerm(t, (x) => substitute(x, sub));
+      if (m.type === "ref" && m.terms[0].type === "ref") return { ...m, terms: [...m.terms[0].terms, ...m.terms.slice(1)] };
+      return m;
+    }
   }
 }
 
@@ -202,7 +241,12 @@ function goQuote(s: string): string {
   return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 }
 
-export function termText(t: Term): string {
+/**
+ * A term as OPA prints it in residual queries. `ev`: as Rego text the engine can evaluate
+ * (generated wildcards get names, nested infix calls get parentheses, `in` as a call).
+ */
+export function termText(t: Term, ev = false): string {
+  const tt = (x: Term) => termText(x, ev);
   switch (t.type) {
     case "null":
       return "null";
@@ -213,48 +257,68 @@ export function termText(t: Term): string {
     case "string":
       return goQuote(t.value);
     case "var":
-      return t.name.startsWith("$") ? "_" : t.name;
+      return t.name.startsWith("$") ? (ev ? `__wild${t.name.slice(1)}__` : "_") : t.name;
     case "ref": {
-      let s = t.terms[0].type === "var" ? t.terms[0].name : termText(t.terms[0]);
+      let s = t.terms[0].type === "var" ? tt(t.terms[0]) : ev ? "(" + tt(t.terms[0]) + ")" : tt(t.terms[0]);
       for (let i = 1; i < t.terms.length; i++) {
         const x = t.terms[i];
-        s += x.type === "string" && IDENT.test(x.value) ? "." + x.value : "[" + termText(x) + "]";
+        s += x.type === "string" && IDENT.test(x.value) ? "." + x.value : "[" + tt(x) + "]";
       }
       return s;
     }
     case "array":
-      return "[" + t.items.map(termText).join(", ") + "]";
+      return "[" + t.items.map(tt).join(", ") + "]";
     case "set":
-      return t.items.length === 0 ? "set()" : "{" + t.items.map(termText).join(", ") + "}";
+      return t.items.length === 0 ? "set()" : "{" + t.items.map(tt).join(", ") + "}";
     case "object":
-      return "{" + t.items.map(([k, x]) => termText(k) + ": " + termText(x)).join(", ") + "}";
-    case "call": {
-      const name = refName(t.op);
-      const infix = INFIX_BY_NAME[name];
-      if (infix && t.args.length === 2) return termText(t.args[0]) + " " + infix + " " + termText(t.args[1]);
-      return termText(t.op) + "(" + t.args.map(termText).join(", ") + ")";
-    }
-    default:
-      throw new PartialUnsupported("a comprehension", t.loc);
+      return "{" + t.items.map(([k, x]) => tt(k) + ": " + tt(x)).join(", ") + "}";
+    case "call":
+      return callText(t.op, t.args, ev, true);
+    case "arraycomp":
+      return "[" + tt(t.head) + " | " + bodyText(t.body, ev) + "]";
+    case "setcomp":
+      return "{" + tt(t.head) + " | " + bodyText(t.body, ev) + "}";
+    case "objectcomp":
+      return "{" + tt(t.key) + ": " + tt(t.value) + " | " + bodyText(t.body, ev) + "}";
   }
+}
+
+function callText(op: RefTerm, args: Term[], ev: boolean, nested: boolean): string {
+  const name = refName(op);
+  const tt = (x: Term) => termText(x, ev);
+  const wrap = (s: string) => (ev && nested ? "(" + s + ")" : s);
+  if (name === "internal.member_2" && args.length === 2 && !ev) return tt(args[0]) + " in " + tt(args[1]);
+  if (name === "internal.member_3" && args.length === 3 && !ev) return tt(args[0]) + ", " + tt(args[1]) + " in " + tt(args[2]);
+  const infix = INFIX_BY_NAME[name];
+  if (infix && args.length === 2) return wrap(tt(args[0]) + " " + infix + " " + tt(args[1]));
+  return termText(op, ev) + "(" + args.map(tt).join(", ") + ")";
+}
+
+function bodyText(b: Body, ev: boolean): string {
+  return b.map((e) => exprText(e, ev)).join("; ");
 }
 
 function refName(r: RefTerm): string {
   return r.terms.map((x, i) => (i === 0 && x.type === "var" ? x.name : x.type === "string" ? x.value : "?")).join(".");
 }
 
-export function exprText(e: Expr): string {
+export function exprText(e: Expr, ev = false): string {
   const n = e.node;
+  const tt = (x: Term) => termText(x, ev);
   let s: string;
-  if (n.type === "term") s = termText(n.term);
+  if (n.type === "term") s = tt(n.term);
   else if (n.type === "call") {
     const name = refName(n.op);
     const infix = name === "eq" ? "=" : INFIX_BY_NAME[name];
-    if (infix && n.args.length === 2) s = termText(n.args[0]) + " " + infix + " " + termText(n.args[1]);
-    else if (infix && n.args.length === 3) s = termText(n.args[2]) + " = " + termText(n.args[0]) + " " + infix + " " + termText(n.args[1]);
-    else s = termText(n.op) + "(" + n.args.map(termText).join(", ") + ")";
-  } else throw new PartialUnsupported(n.type === "every" ? "every" : "some", e.loc);
-  return (e.negated ? "not " : "") + s;
+    if (infix && n.args.length === 2) s = tt(n.args[0]) + " " + infix + " " + tt(n.args[1]);
+    else if (infix && n.args.length === 3) s = tt(n.args[2]) + " = " + tt(n.args[0]) + " " + infix + " " + tt(n.args[1]);
+    else s = callText(n.op, n.args, ev, false);
+  } else if (n.type === "every") {
+    s = "every " + (n.key ? tt(n.key) + ", " : "") + tt(n.value) + " in " + tt(n.domain) + " { " + bodyText(n.body, ev) + " }";
+  } else throw new PartialUnsupported("`some`", e.loc);
+  s = (e.negated ? "not " : "") + s;
+  for (const w of e.with) s += " with " + tt(w.target) + " as " + tt(w.value);
+  return s;
 }
 
 // ---- OPA's order of expressions (sorting bindings and support rules) ------------------------
@@ -568,19 +632,21 @@ class Rewriter {
           for (const x of n.vars) scope.set(x.name, this.fresh());
           break;
         case "somein": {
+          // OPA's rewriteSomeDeclStatement: `some [k,] v in xs` is `v = xs[k]` (a generated key when
+          // none is given), its output variables declared in sorted order
           const coll = this.term(n.collection, scope);
-          const decl = (t: Term | null): Term | null => {
-            if (t === null) return null;
-            if (t.type === "var") {
-              if (t.name !== "_") scope.set(t.name, this.fresh());
-              return this.term(t, scope);
-            }
-            termVars(t).forEach((x) => x !== "_" && scope.set(x, this.fresh()));
-            return this.term(t, scope);
-          };
-          const key = decl(n.key);
-          const val = decl(n.value)!;
-          put({ type: "call", op: { type: "ref", terms: [v("internal"), str(key ? "member_3" : "member_2")], loc: NOLOC }, args: key ? [key, val, coll] : [val, coll] });
+          const wild = (t: Term): Term => (t.type === "var" && t.name === "_" ? v(`$${this.wild++}`) : mapTerm(t, wild));
+          const key = n.key ? wild(n.key) : v(this.fresh());
+          const val = wild(n.value);
+          const inColl = termVars(coll);
+          const outs = new Set<string>();
+          termVars(key, outs);
+          termVars(val, outs);
+          for (const x of [...outs].filter((x) => !inColl.has(x)).sort(cmpStr)) scope.set(x, this.fresh());
+          const rk = this.term(key, scope);
+          const rv = this.term(val, scope);
+          const rhs: Term = coll.type === "ref" ? { ...coll, terms: [...coll.terms, rk] } : { type: "ref", terms: [coll, rk], loc: NOLOC };
+          put({ type: "call", op: eqOp(), args: [rv, rhs] });
           break;
         }
         case "every": {
@@ -636,6 +702,105 @@ class Rewriter {
     }
     return out;
   }
+  /** `__localN__ = t` (OPA's equality factory). */
+  private genEq(t: Term): [Expr, VarTerm] {
+    const x = v(this.fresh());
+    return [mkExpr({ type: "call", op: eqOp(), args: [x, t] }), x];
+  }
+  /** OPA's rewriteComprehensionTerms: a comprehension's head that needs evaluation moves into its body. */
+  comprehensionHeads(t: Term): Term {
+    const needs = (x: Term) => containsRefOrComprehension(x);
+    switch (t.type) {
+      case "arraycomp":
+      case "setcomp": {
+        const body = t.body.map((e) => this.exprMap(e, (x) => this.comprehensionHeads(x)));
+        const head = this.comprehensionHeads(t.head);
+        if (!needs(head)) return { ...t, head, body };
+        const [e, x] = this.genEq(head);
+        return { ...t, head: x, body: [...body, e] };
+      }
+      case "objectcomp": {
+        const body = t.body.map((e) => this.exprMap(e, (x) => this.comprehensionHeads(x)));
+        let key = this.comprehensionHeads(t.key);
+        let value = this.comprehensionHeads(t.value);
+        const extra: Expr[] = [];
+        if (needs(key)) {
+          const [e, x] = this.genEq(key);
+          extra.push(e);
+          key = x;
+        }
+        if (needs(value)) {
+          const [e, x] = this.genEq(value);
+          extra.push(e);
+          value = x;
+        }
+        return { ...t, key, value, body: [...body, ...extra] };
+      }
+      default:
+        return mapTerm(t, (x) => this.comprehensionHeads(x));
+    }
+  }
+  exprMap(e: Expr, f: (t: Term) => Term): Expr {
+    const n = e.node;
+    if (n.type === "term") return { ...e, node: { type: "term", term: f(n.term) } };
+    if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map(f) } };
+    if (n.type === "every") return { ...e, node: { ...n, domain: f(n.domain), body: n.body.map((x) => this.exprMap(x, f)) } };
+    return e;
+  }
+  /** OPA's rewriteDynamics: refs and comprehensions among a call's arguments (and inside composite terms) become `__localN__ = …`. */
+  rewriteDynamics(body: Body): Body {
+    const out: Body = [];
+    for (const e of body) {
+      const pre: Expr[] = [];
+      const one = (t: Term): Term => {
+        switch (t.type) {
+          case "ref": {
+            const r: Term = { ...t, terms: [t.terms[0], ...t.terms.slice(1).map(one)] };
+            const [g, x] = this.genEq(r);
+            g.with = e.with;
+            pre.push(g);
+            return x;
+          }
+          case "array":
+          case "set":
+          case "object":
+            return mapTerm(t, one);
+          case "arraycomp":
+          case "setcomp":
+          case "objectcomp": {
+            const c = { ...t, body: this.rewriteDynamics(t.body) } as Term;
+            const [g, x] = this.genEq(c);
+            g.with = e.with;
+            pre.push(g);
+            return x;
+          }
+          default:
+            return t;
+        }
+      };
+      const inTerm = (t: Term): Term => {
+        switch (t.type) {
+          case "ref":
+            return { ...t, terms: [t.terms[0], ...t.terms.slice(1).map(one)] };
+          case "arraycomp":
+          case "setcomp":
+          case "objectcomp":
+            return { ...t, body: this.rewriteDynamics(t.body) } as Term;
+          default:
+            return one(t);
+        }
+      };
+      const n = e.node;
+      let ne: Expr;
+      if (n.type === "call" && refName(n.op) === "eq" && n.args.length === 2) ne = { ...e, node: { type: "call", op: n.op, args: [inTerm(n.args[0]), inTerm(n.args[1])] } };
+      else if (n.type === "call") ne = { ...e, node: { type: "call", op: n.op, args: n.args.map(one) } };
+      else if (n.type === "every") ne = { ...e, node: { ...n, domain: one(n.domain), body: this.rewriteDynamics(n.body) } };
+      else if (n.type === "term") ne = { ...e, node: { type: "term", term: inTerm(n.term) } };
+      else ne = e;
+      out.push(...pre, ne);
+    }
+    return out;
+  }
   op(op: RefTerm, scope: Map<string, string>): RefTerm {
     const h = op.terms[0];
     if (h.type === "var" && !scope.has(h.name)) {
@@ -650,6 +815,7 @@ class Rewriter {
       case "var": {
         if (t.name === "_") return v(`$${this.wild++}`);
         const s = scope.get(t.name);
+        if (t.name.startsWith("$")) return s ? v(s) : t;
         if (s) return v(s);
         if (this.ruleNames.has(t.name)) return { type: "ref", terms: [v("data"), ...this.pkg.map(str), str(t.name)], loc: t.loc };
         const imp = this.imports.get(t.name);
@@ -681,6 +847,14 @@ class Rewriter {
   }
 }
 
+function containsRefOrComprehension(t: Term): boolean {
+  let found = false;
+  walkTerms(t, (x) => {
+    if (x.type === "ref" || x.type === "arraycomp" || x.type === "setcomp" || x.type === "objectcomp") found = true;
+  });
+  return found;
+}
+
 /** A rule after OPA's rewriting (before its variables are renamed for one evaluation). */
 interface RewrittenRule {
   args: Term[] | null;
@@ -695,6 +869,7 @@ function rewriteModules(modules: Module[]): Map<Rule, RewrittenRule> {
   const gen: VarGen = { prefix: "__local", n: 0 };
   const sorted = [...modules].sort((a, b) => cmpStr(a.file, b.file));
   const staged: { rw: Rewriter; rule: Rule; rr: RewrittenRule }[] = [];
+  // RewriteLocalVars, over all rules
   for (const m of sorted) {
     const pkg = m.package.terms.slice(1).map((t) => (t as { value: string }).value);
     const names = new Set(m.rules.map((r) => (r.head.ref[0] as VarTerm).name));
@@ -729,8 +904,9 @@ function rewriteModules(modules: Module[]): Map<Rule, RewrittenRule> {
       staged.push({ rw, rule: r, rr });
     }
   }
-  const out = new Map<Rule, RewrittenRule>();
-  for (const { rw, rule, rr } of staged) {
+  // RewriteExprTerms (bodies and head values), over all rules
+  for (const st of staged) {
+    const { rw, rr } = st;
     const lift = (body: Body, value: Term): [Body, Term] => {
       const b = rw.liftCalls(body);
       const lifted = rw.liftCalls([mkExpr({ type: "term", term: value })]);
@@ -742,7 +918,43 @@ function rewriteModules(modules: Module[]): Map<Rule, RewrittenRule> {
       const [b, val] = lift(e.body, e.value);
       return { value: val, body: b };
     });
-    out.set(rule, { ...rr, body, head, elses });
+    st.rr = { ...rr, body, head, elses };
+  }
+  // RewriteComprehensionTerms, then RewriteRefsInHead (key, value, args), over all rules
+  for (const st of staged) {
+    const { rw, rr } = st;
+    const ch = (t: Term) => rw.comprehensionHeads(t);
+    st.rr = {
+      ...rr,
+      key: rr.key ? ch(rr.key) : null,
+      head: ch(rr.head),
+      args: rr.args ? rr.args.map(ch) : null,
+      body: rr.body.map((e) => rw.exprMap(e, ch)),
+      elses: rr.elses.map((e) => ({ value: ch(e.value), body: e.body.map((x) => rw.exprMap(x, ch)) })),
+    };
+  }
+  for (const st of staged) {
+    const { rw, rr } = st;
+    const headRefs = (body: Body, value: Term): [Body, Term] => {
+      if (!containsRefOrComprehension(value)) return [body, value];
+      const x = v(`__local${gen.n++}__`);
+      return [[...body, mkExpr({ type: "call", op: eqOp(), args: [x, value] })], x];
+    };
+    let body = rr.body;
+    let key = rr.key;
+    if (key && containsRefOrComprehension(key)) [body, key] = headRefs(body, key);
+    let head: Term;
+    [body, head] = headRefs(body, rr.head);
+    const elses = rr.elses.map((e) => {
+      const [b, val] = headRefs(e.body, e.value);
+      return { value: val, body: b };
+    });
+    st.rr = { ...rr, key, head, body, elses };
+  }
+  // RewriteDynamicTerms, over all rules
+  const out = new Map<Rule, RewrittenRule>();
+  for (const { rw, rule, rr } of staged) {
+    out.set(rule, { ...rr, body: rw.rewriteDynamics(rr.body), elses: rr.elses.map((e) => ({ ...e, body: rw.rewriteDynamics(e.body) })) });
   }
   return out;
 }
@@ -811,22 +1023,14 @@ class PartialEval {
   // -- bindings
 
   plug(t: Term): Term {
-    if (t.type === "var") {
-      const b = this.binds.get(t.name);
-      return b === undefined ? t : this.plug(b);
-    }
-    if (t.type === "ref" || t.type === "array" || t.type === "set" || t.type === "object" || t.type === "call") {
-      const p = mapTerm(t, (x) => this.plug(x));
-      if (p.type === "ref" && p.terms[0].type === "ref") return { ...p, terms: [...p.terms[0].terms, ...p.terms.slice(1)] };
-      return p;
-    }
-    return t;
+    if (this.binds.size === 0) return t;
+    return substitute(t, (name) => {
+      const b = this.binds.get(name);
+      return b === undefined ? undefined : this.plug(b);
+    });
   }
   private plugExpr(e: Expr): Expr {
-    const n = e.node;
-    if (n.type === "term") return { ...e, node: { type: "term", term: this.plug(n.term) } };
-    if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map((a) => this.plug(a)) } };
-    return e;
+    return mapExpr(e, (t) => this.plug(t));
   }
   private bind(name: string, t: Term, k: () => void): void {
     this.binds.set(name, t);
@@ -1084,7 +1288,7 @@ class PartialEval {
         const e = mkExpr({ type: "call", op, args: out ? [...vals, this.plug(out)] : vals });
         return this.save(e, out ? [out] : [], () => k(TRUE));
       }
-      const res = this.evalGround(`${termText(op)}(${vals.map(termText).join(", ")})`);
+      const res = this.evalGround(`${termText(op, true)}(${vals.map((x) => termText(x, true)).join(", ")})`);
       if (res === undefined) return;
       const rt = valueToTerm(res);
       if (out) return this.unify(out, rt, () => k(TRUE));
@@ -1380,14 +1584,10 @@ function unhold(t: Term): Term {
 }
 
 function renameVars(t: Term, vars: Set<string>, id: number): Term {
-  if (t.type === "var") return vars.has(t.name) ? v(t.name + id) : t;
-  return mapTerm(t, (x) => renameVars(x, vars, id));
+  return substitute(t, (name) => (vars.has(name) ? v(name + id) : undefined));
 }
 function renameExpr(e: Expr, f: (t: Term) => Term): Expr {
-  const n = e.node;
-  if (n.type === "term") return { ...e, node: { type: "term", term: f(n.term) } };
-  if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map(f) } };
-  return e;
+  return mapExpr(e, f);
 }
 
 function fromInput(x: unknown): Value {
@@ -1426,7 +1626,9 @@ function parseRefText(s: string): Term[] {
 export function compileQueryForPartial(query: string | Body): Body {
   const body = typeof query === "string" ? parseQuery(query) : query;
   const rw = new Rewriter({ prefix: "__localq", n: 0 }, new Set(), [], new Map());
-  return rw.liftCalls(rw.rewriteBody(body, new Map()));
+  const lifted = rw.liftCalls(rw.rewriteBody(body, new Map()));
+  const ch = (t: Term) => rw.comprehensionHeads(t);
+  return rw.rewriteDynamics(lifted.map((e) => rw.exprMap(e, ch)));
 }
 
 /** Partially evaluate a query on an engine's modules and data. */
@@ -1484,7 +1686,7 @@ export function supportModuleText(m: Module): string {
 
 /** A residual query as OPA's formatter prints it: one expression a line. */
 export function queryText(q: Body): string {
-  return q.map(exprText).join("\n");
+  return q.map((e) => exprText(e)).join("\n");
 }
 
 /** partialJSON as compact JSON text with Go's escaping, members in OPA's order (not sorted). */
