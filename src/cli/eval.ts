@@ -152,7 +152,7 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     });
     const evalQuery = applyQueryImports(query, imports);
     if (o.partial) {
-      const result = partialEval(engine, parseQuery(evalQuery, { regoVersion: "v1", file: "query" }), {
+      const result = partialEval(engine, evalQuery, {
         unknowns: o.unknowns && o.unknowns.length > 0 ? o.unknowns : undefined,
         disableInlining: o.disableInlining,
         shallowInlining: o.shallowInlining,

@@ -59,6 +59,13 @@ export class PartialUnsupported extends RegoError {
 }
 
 const NOLOC: Location = { file: "", row: 0, col: 0 };
+
+/** An expression the compiler generated (OPA marks them: `"generated": true` in the JSON). */
+type GExpr = Expr & { generated?: boolean };
+function generated(e: Expr): Expr {
+  (e as GExpr).generated = true;
+  return e;
+}
 const v = (name: string): VarTerm => ({ type: "var", name, loc: NOLOC });
 const str = (s: string): Term => ({ type: "string", value: s, loc: NOLOC });
 const TRUE: Term = { type: "boolean", value: true, loc: NOLOC };
@@ -352,12 +359,32 @@ function termsEqual(a: Term, b: Term): boolean {
   return compareTerms(a, b) === 0;
 }
 
-function exprVarsAll(e: Expr, out: Set<string>): void {
-  for (const t of exprTerms(e)) {
-    walkTerms(t, (x) => {
-      if (x.type === "var" && !RESERVED.has(x.name)) out.add(x.name);
-    });
+/** Variables of a term outside closures (comprehension bodies), as OPA's safety check counts them. */
+function freeVars(t: Term, out: Set<string> = new Set()): Set<string> {
+  switch (t.type) {
+    case "var":
+      if (!RESERVED.has(t.name)) out.add(t.name);
+      break;
+    case "arraycomp":
+    case "setcomp":
+    case "objectcomp":
+      break;
+    case "call":
+      t.args.forEach((x) => freeVars(x, out));
+      break;
+    default:
+      mapTerm(t, (x) => (freeVars(x, out), x));
   }
+  return out;
+}
+
+function exprVarsAll(e: Expr, out: Set<string>): void {
+  const n = e.node;
+  if (n.type === "every") {
+    freeVars(n.domain, out);
+    return;
+  }
+  for (const t of exprTerms(e)) freeVars(t, out);
 }
 
 /** Variables an expression binds when the variables in `safe` are bound (as OPA's safety check). */
@@ -368,7 +395,7 @@ function outputVars(e: Expr, safe: Set<string>, arity: (op: string) => number | 
     walkTerms(t, (x) => {
       if (x.type === "ref") for (let i = 1; i < x.terms.length; i++) termVars(x.terms[i], out);
     });
-  const allSafe = (t: Term) => [...termVars(t)].every((n) => safe.has(n) || out.has(n) || RESERVED.has(n));
+  const allSafe = (t: Term) => [...freeVars(t)].every((n) => safe.has(n) || out.has(n) || RESERVED.has(n));
   const n = e.node;
   if (n.type === "term") refOperands(n.term);
   else if (n.type === "call") {
@@ -377,11 +404,11 @@ function outputVars(e: Expr, safe: Set<string>, arity: (op: string) => number | 
     if (name === "eq") {
       const [a, b] = n.args;
       const headsOk = (t: Term) => t.type !== "ref" || t.terms[0].type !== "var" || RESERVED.has(t.terms[0].name) || safe.has(t.terms[0].name);
-      if (allSafe(b) && headsOk(b) && a.type !== "ref" && a.type !== "call") termVars(a, out);
-      if (allSafe(a) && headsOk(a) && b.type !== "ref" && b.type !== "call") termVars(b, out);
+      if (allSafe(b) && headsOk(b) && a.type !== "ref" && a.type !== "call") freeVars(a, out);
+      if (allSafe(a) && headsOk(a) && b.type !== "ref" && b.type !== "call") freeVars(b, out);
     } else {
       const ar = arity(name);
-      if (ar !== undefined && n.args.length === ar + 1) termVars(n.args[ar], out);
+      if (ar !== undefined && n.args.length === ar + 1) freeVars(n.args[ar], out);
     }
   }
   return out;
@@ -483,14 +510,11 @@ export function copyPropagate(query: Body, live: Set<string>, ensureNonEmpty: bo
       }
       return { ...t, terms: terms.map((x, i) => (i === 0 && x.type === "var" ? x : plug(x, negated))) };
     }
+    if (t.type === "arraycomp" || t.type === "setcomp") return { ...t, head: plug(t.head, negated), body: t.body.map((e) => mapExpr(e, (x) => plug(x, negated || e.negated))) };
+    if (t.type === "objectcomp") return { ...t, key: plug(t.key, negated), value: plug(t.value, negated), body: t.body.map((e) => mapExpr(e, (x) => plug(x, negated || e.negated))) };
     return mapTerm(t, (x) => plug(x, negated));
   };
-  const plugExpr = (e: Expr): Expr => {
-    const n = e.node;
-    if (n.type === "term") return { ...e, node: { type: "term", term: plug(n.term, e.negated) } };
-    if (n.type === "call") return { ...e, node: { type: "call", op: n.op, args: n.args.map((a) => plug(a, e.negated)) } };
-    return e;
-  };
+  const plugExpr = (e: Expr): Expr => mapExpr(e, (x) => plug(x, e.negated));
   const asym = (a: Term, b: Term): [string, Term] | null => {
     if (a.type !== "var" || live.has(a.name)) return null;
     if (b.type === "ref" || b.type === "call") return [a.name, b];
@@ -652,7 +676,7 @@ class Rewriter {
         case "every": {
           const domain = this.term(n.domain, scope);
           const inner = new Map(scope);
-          const key = n.key ? (inner.set(n.key.name, this.fresh()), this.term(n.key, inner)) : null;
+          const key = n.key ? (inner.set(n.key.name, this.fresh()), this.term(n.key, inner)) : v(this.fresh());
           inner.set(n.value.name, this.fresh());
           const value = this.term(n.value, inner);
           put({ type: "every", key: key as VarTerm | null, value: value as VarTerm, domain, body: this.rewriteBody(n.body, inner) });
@@ -685,7 +709,7 @@ class Rewriter {
       if (t.type === "call") {
         const args = t.args.map(lift);
         const o = v(this.fresh());
-        out.push(mkExpr({ type: "call", op: t.op, args: [...args, o] }));
+        out.push(generated(mkExpr({ type: "call", op: t.op, args: [...args, o] })));
         return o;
       }
       if (t.type === "arraycomp" || t.type === "setcomp") return { ...t, body: this.liftCalls(t.body) };
@@ -697,7 +721,13 @@ class Rewriter {
       const n = e.node;
       if (n.type === "call") out.push({ ...e, node: { type: "call", op: n.op, args: n.args.map(lift) } });
       else if (n.type === "term") out.push({ ...e, node: { type: "term", term: lift(n.term) } });
-      else if (n.type === "every") out.push({ ...e, node: { ...n, domain: lift(n.domain), body: this.liftCalls(n.body) } });
+      else if (n.type === "every") {
+        // OPA's rewriteExprTerms: the domain becomes `__localN__ = domain` (its calls lifted too)
+        const d = v(this.fresh());
+        const eq = generated({ ...mkExpr({ type: "call", op: eqOp(), args: [d, n.domain] }), with: e.with });
+        out.push(...this.liftCalls([eq]));
+        out.push({ ...e, node: { ...n, domain: d, body: this.liftCalls(n.body) } });
+      }
       else out.push(e);
     }
     return out;
@@ -705,7 +735,7 @@ class Rewriter {
   /** `__localN__ = t` (OPA's equality factory). */
   private genEq(t: Term): [Expr, VarTerm] {
     const x = v(this.fresh());
-    return [mkExpr({ type: "call", op: eqOp(), args: [x, t] }), x];
+    return [generated(mkExpr({ type: "call", op: eqOp(), args: [x, t] })), x];
   }
   /** OPA's rewriteComprehensionTerms: a comprehension's head that needs evaluation moves into its body. */
   comprehensionHeads(t: Term): Term {
@@ -965,6 +995,7 @@ const MAX_STEPS = 1_000_000;
 
 interface PreparedRule {
   head: Term; // the value (true when absent)
+  args: Term[] | null;
   body: Body;
   vars: Set<string>;
   isDefault: boolean;
@@ -1091,28 +1122,73 @@ class PartialEval {
     return found;
   }
 
+  /** As OPA's saveSet.Contains: a side of a unification that is itself unknown (a saved variable, a ref under an unknown; a set: anywhere in it). */
+  directUnknown(t: Term): boolean {
+    return t.type === "set" ? this.isUnknown(t) : t.type === "var" ? this.unknownVars.has(t.name) : (t.type === "ref" || t.type === "call") && this.isUnknown(t);
+  }
+
+  /** Does a comprehension or `every` (plugged) need an unknown: an unknown ref or variable, a rule or function that depends on one, a nondeterministic builtin? */
+  private needsUnknown(terms0: Term[], bodies: Body[]): boolean {
+    const terms = [...terms0, ...bodies.flatMap((b) => b.flatMap(exprTerms))];
+    for (const t of terms) {
+      if (this.isUnknown(t)) return true;
+      let dep = false;
+      walkTerms(t, (x) => {
+        if (dep || x.type !== "ref" || x.terms[0].type !== "var" || x.terms[0].name !== "data") return;
+        const p: string[] = [];
+        for (const y of x.terms.slice(1)) {
+          if (y.type !== "string") break;
+          p.push(y.value);
+        }
+        for (let i = p.length; i >= 0 && !dep; i--) if (this.rulesAt(p.slice(0, i)) || (i === p.length && this.prefixes.has(p.join("\u0000")))) dep = this.depends(p.slice(0, i));
+      });
+      if (dep) return true;
+    }
+    const calls = (b: Body): boolean =>
+      b.some((e) => {
+        const n = e.node;
+        if (e.with.length > 0) return true;
+        if (n.type === "every") return calls(n.body);
+        if (n.type !== "call") return false;
+        const name = refName(n.op);
+        if (n.op.terms[0].type === "var" && n.op.terms[0].name === "data") return this.depends(n.op.terms.slice(1).map((y) => (y as { value: string }).value));
+        return !this.opts.nondeterministicBuiltins && this.engine.builtins.get(name)?.nondeterministic === true;
+      });
+    const sub = (t: Term): Body[] => {
+      const out: Body[] = [];
+      walkTerms(t, (x) => {
+        if (isComprehension(x)) out.push(x.body);
+      });
+      return out;
+    };
+    return [...bodies, ...terms.flatMap(sub)].some(calls);
+  }
+
   // -- rules and their dependence on unknowns
 
   private rulesAt(path: string[]): RuleInfo[] | undefined {
     return this.rulesByPath.get(path.join("\u0000"));
   }
   private rewritten: Map<Rule, RewrittenRule> | null = null;
-  private prepare(ri: RuleInfo, id: number | null): PreparedRule {
+  private prepare(ri: RuleInfo, id: number | null, fn = false): PreparedRule {
     this.rewritten ??= rewriteModules(this.modules);
     const rr = this.rewritten.get(ri.rule)!;
     const r = ri.rule;
-    if (r.head.kind !== "single" || r.head.ref.length !== 1) throw new PartialUnsupported("a partial set, partial object or ref-head rule that depends on an unknown", r.loc);
+    if (fn ? r.head.kind !== "function" : r.head.kind !== "single" || r.head.ref.length !== 1)
+      throw new PartialUnsupported("a partial set, partial object or ref-head rule that depends on an unknown", r.loc);
     if (r.elses.length > 0) throw new PartialUnsupported("`else` in a rule that depends on an unknown", r.loc);
     const body = rr.body;
     const head = rr.head;
     const vars = new Set<string>();
     for (const e of body) for (const t of exprTerms(e)) termVars(t, vars);
     termVars(head, vars);
+    for (const a of rr.args ?? []) termVars(a, vars);
     for (const x of RESERVED) vars.delete(x);
-    if (id === null) return { head, body, vars, isDefault: r.isDefault };
+    if (id === null) return { head, args: rr.args, body, vars, isDefault: r.isDefault };
     const ren = (t: Term): Term => renameVars(t, vars, id);
     return {
       head: ren(head),
+      args: rr.args ? rr.args.map(ren) : null,
       body: body.map((e) => renameExpr(e, ren)),
       vars,
       isDefault: r.isDefault,
@@ -1244,6 +1320,15 @@ class PartialEval {
         if (!(t.type === "boolean" && t.value === false)) k();
       });
     }
+    if (n.type === "every") {
+      const pe = this.plugExpr(e);
+      const pn = pe.node as typeof n;
+      if (this.needsUnknown([pn.domain], [pn.body])) return this.save(pe, [], k);
+      const r = this.engine.queryRaw(exprText(pe, true), this.opts.input === undefined ? {} : { input: this.opts.input });
+      if (r instanceof Promise) throw new PartialUnsupported("an asynchronous builtin in `every`", e.loc);
+      if (r.length > 0) k();
+      return;
+    }
     if (n.type !== "call") throw new PartialUnsupported(`\`${n.type}\``, e.loc);
     const name = refName(n.op);
     if (name === "eq") return this.unify(n.args[0], n.args[1], k);
@@ -1281,9 +1366,12 @@ class PartialEval {
     const inArgs = args.slice(0, ar);
     const out = args.length > ar ? args[ar] : undefined;
     this.evalTerms(inArgs, 0, [], (vals) => {
+      if (isData) {
+        const path = op.terms.slice(1).map((x) => (x as { value: string }).value);
+        if (vals.some((x) => this.isUnknown(x) || !isGround(x)) || this.depends(path)) return this.inlineFunction(path, op, vals, out, loc, k, stmt);
+      }
       const unknown = vals.some((x) => this.isUnknown(x)) || (b?.nondeterministic && !this.opts.nondeterministicBuiltins);
       if (unknown) {
-        if (isData) throw new PartialUnsupported(`the call of function \`${name}\` with unknown arguments`, loc);
         if (!stmt) return k({ type: "call", op, args: vals, loc: NOLOC });
         const e = mkExpr({ type: "call", op, args: out ? [...vals, this.plug(out)] : vals });
         return this.save(e, out ? [out] : [], () => k(TRUE));
@@ -1295,6 +1383,34 @@ class PartialEval {
       if (stmt && res === false) return;
       k(rt);
     });
+  }
+
+  /** A user function's rules evaluated in place (OPA inlines functions during partial evaluation). */
+  private inlineFunction(path: string[], op: RefTerm, vals: Term[], out: Term | undefined, loc: Location, k: (t: Term) => void, stmt: boolean): void {
+    const rules = this.rulesAt(path) ?? [];
+    if (rules.some((r) => r.rule.isDefault)) throw new PartialUnsupported(`the default function \`${path.join(".")}\` with unknown arguments`, loc);
+    if (this.opts.shallowInlining || this.disabled.some((d) => this.prefixMatch(d, path))) throw new PartialUnsupported(`a function not inlined (\`${path.join(".")}\`)`, loc);
+    for (const ri of this.indexOrder(rules)) {
+      const pr = this.prepare(ri, this.qid++, true);
+      const ruleArgs = [...(pr.args ?? [])];
+      const callArgs = [...vals];
+      if (out) {
+        ruleArgs.push(pr.head);
+        callArgs.push(out);
+      }
+      const go = (i: number): void => {
+        if (i < callArgs.length) return this.unifyValues(callArgs[i], ruleArgs[i], () => go(i + 1));
+        this.evalBody(pr.body, 0, () => {
+          if (out) return k(TRUE);
+          const val = this.plug(pr.head);
+          if (this.directUnknown(val)) return this.save(mkExpr({ type: "term", term: val }), [], () => k(TRUE));
+          if (stmt && val.type === "boolean" && val.value === false) return;
+          k(val);
+        });
+      };
+      go(0);
+    }
+    void op;
   }
 
   private evalTerms(ts: Term[], i: number, acc: Term[], k: (vals: Term[]) => void): void {
@@ -1326,8 +1442,13 @@ class PartialEval {
         return k(this.plug(t));
       case "arraycomp":
       case "setcomp":
-      case "objectcomp":
-        throw new PartialUnsupported("a comprehension", t.loc);
+      case "objectcomp": {
+        const c = this.plug(t);
+        if (this.needsUnknown([c], [])) return k(c);
+        const val = this.evalGround(termText(c, true));
+        if (val === undefined) return;
+        return k(valueToTerm(val));
+      }
       default:
         return k(t);
     }
@@ -1351,7 +1472,7 @@ class PartialEval {
       if (hv.type === "ref") return this.evalRef({ ...p, terms: [...hv.terms, ...p.terms.slice(1)] }, k);
       const val = termToValue(hv);
       if (val === undefined) throw new PartialUnsupported(`the reference \`${termText(p)}\``, ref.loc);
-      this.navigate(val, p.terms, 1, k);
+      this.navigate(val, p.terms, 1, k, false);
     });
   }
 
@@ -1364,12 +1485,15 @@ class PartialEval {
       return k(t);
     }
     const op = this.plug(terms[i]);
-    if (op.type === "var" && !this.binds.has(op.name)) {
-      if (this.unknownVars.has(op.name)) throw new PartialUnsupported("a reference indexed by an unknown", op.loc);
+    if (op.type === "var" && !this.binds.has(op.name) && !this.unknownVars.has(op.name)) {
       for (const [key, x] of entriesOf(val)) this.bind(op.name, valueToTerm(key), () => this.navigate(x, terms, i + 1, k, base));
       return;
     }
-    if (this.isUnknown(op)) throw new PartialUnsupported("a reference indexed by an unknown", op.loc);
+    if (this.isUnknown(op)) {
+      // a known collection indexed by an unknown: each key, with the key's unification saved (as OPA)
+      for (const [key, x] of entriesOf(val)) this.unifyValues(valueToTerm(key), op, () => this.navigate(x, terms, i + 1, k, base));
+      return;
+    }
     const kv = termToValue(op);
     if (kv === undefined) {
       // a pattern such as [x, 1]: enumerate and unify
@@ -1536,9 +1660,15 @@ class PartialEval {
   private unifyValues(a: Term, b: Term, k: () => void): void {
     a = this.plug(a);
     b = this.plug(b);
-    // as OPA: saved when a side itself is unknown (a saved variable, a ref under an unknown; a set: anywhere in it)
-    const direct = (t: Term) => (t.type === "set" ? this.isUnknown(t) : t.type === "var" ? this.unknownVars.has(t.name) : (t.type === "ref" || t.type === "call") && this.isUnknown(t));
-    if (direct(a) || direct(b)) return this.save(eqExpr(a, b), [a, b], k);
+    if (this.directUnknown(a) || this.directUnknown(b)) return this.save(eqExpr(a, b), [a, b], k);
+    // a comprehension: evaluated when it needs no unknown, else the unification is saved with it (OPA's biunifyComprehension)
+    if (isComprehension(a) || isComprehension(b)) {
+      const [c, other] = isComprehension(a) ? [a, b] : [b, a];
+      return this.evalTerm(c, (cv) => {
+        if (isComprehension(cv)) return this.save(eqExpr(a === c ? cv : a, b === c ? cv : b), [other], k);
+        this.unifyValues(a === c ? cv : a, b === c ? cv : b, k);
+      });
+    }
     if (a.type === "var" && !this.binds.has(a.name)) {
       if (b.type === "var" && b.name === a.name) return k();
       return this.bind(a.name, b, k);
@@ -1567,6 +1697,10 @@ class PartialEval {
     }
     if (a.type === "set" || b.type === "set") throw new PartialUnsupported("a set pattern with variables");
   }
+}
+
+function isComprehension(t: Term): t is Extract<Term, { type: "arraycomp" | "setcomp" | "objectcomp" }> {
+  return t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp";
 }
 
 /** Terms that are values of base documents. */
@@ -1634,6 +1768,8 @@ export function compileQueryForPartial(query: string | Body): Body {
 /** Partially evaluate a query on an engine's modules and data. */
 export function partialEval(engine: Engine, query: string | Body, opts: PartialOptions = {}): PartialResult {
   engine.compile();
+  // the query is checked as any query is (unsafe variables, unknown functions, types): OPA's errors
+  if (typeof query === "string") engine.prepare(query);
   const pe = new PartialEval(engine, engine.getModules(), opts);
   pe.run(compileQueryForPartial(query));
   return { queries: pe.queries, support: pe.supportModules() };
@@ -1642,17 +1778,61 @@ export function partialEval(engine: Engine, query: string | Body, opts: PartialO
 /** The result as OPA's JSON: `{"queries": [...], "support": [...]}` (keys left out when empty; `opa eval` names support `modules`). */
 export function partialJSON(r: PartialResult, supportKey: "support" | "modules" = "support"): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (r.queries.length > 0) out.queries = r.queries.map((b) => b.map((e, i) => exprJSON(e, i)));
+  if (r.queries.length > 0) out.queries = r.queries.map(bodyJSON);
   if (r.support.length > 0) out[supportKey] = r.support.map(supportModuleJSON);
   return out;
+}
+
+type J = Record<string, unknown>;
+
+function bodyJSON(b: Body): J[] {
+  return b.map((e, i) => exprToJSON(e, i));
+}
+
+/** An expression in OPA's JSON (`generated`, `index`, `negated`, `terms`, `with`). */
+function exprToJSON(e: Expr, index: number): J {
+  const j: J = {};
+  if ((e as GExpr).generated) j.generated = true;
+  j.index = index;
+  if (e.negated) j.negated = true;
+  const n = e.node;
+  if (n.type === "term") j.terms = termToJSON(n.term);
+  else if (n.type === "call") j.terms = [termToJSON(n.op), ...n.args.map(termToJSON)];
+  else if (n.type === "every") j.terms = { body: bodyJSON(n.body), domain: termToJSON(n.domain), key: n.key ? termToJSON(n.key) : null, value: termToJSON(n.value) };
+  else j.terms = (exprJSON(e, index) as J).terms;
+  if (e.with.length > 0) j.with = e.with.map((w) => ({ target: termToJSON(w.target), value: termToJSON(w.value) }));
+  return j;
+}
+
+function termToJSON(t: Term): J {
+  switch (t.type) {
+    case "ref":
+      return { type: "ref", value: t.terms.map(termToJSON) };
+    case "array":
+      return { type: "array", value: t.items.map(termToJSON) };
+    case "set":
+      return { type: "set", value: t.items.map(termToJSON) };
+    case "object":
+      return { type: "object", value: t.items.map(([k, x]) => [termToJSON(k), termToJSON(x)]) };
+    case "call":
+      return { type: "call", value: [termToJSON(t.op), ...t.args.map(termToJSON)] };
+    case "arraycomp":
+      return { type: "arraycomprehension", value: { term: termToJSON(t.head), body: bodyJSON(t.body) } };
+    case "setcomp":
+      return { type: "setcomprehension", value: { term: termToJSON(t.head), body: bodyJSON(t.body) } };
+    case "objectcomp":
+      return { type: "objectcomprehension", value: { key: termToJSON(t.key), value: termToJSON(t.value), body: bodyJSON(t.body) } };
+    default:
+      return (exprJSON(mkExpr({ type: "term", term: t }), 0) as { terms: J }).terms;
+  }
 }
 
 function supportModuleJSON(m: Module): Record<string, unknown> {
   return {
     package: { path: m.package.terms.map((t, i) => (i === 0 ? { type: "var", value: "data" } : { type: "string", value: (t as { value: string }).value })) },
     rules: m.rules.map((r) => {
-      const head: Record<string, unknown> = { name: (r.head.ref[0] as VarTerm).name, value: exprTermJSON(r.head.value!), ref: [{ type: "var", value: (r.head.ref[0] as VarTerm).name }] };
-      const j: Record<string, unknown> = { body: r.body.map((e, i) => exprJSON(e, i)) };
+      const head: Record<string, unknown> = { name: (r.head.ref[0] as VarTerm).name, value: termToJSON(r.head.value!), ref: [{ type: "var", value: (r.head.ref[0] as VarTerm).name }] };
+      const j: Record<string, unknown> = { body: bodyJSON(r.body) };
       if (r.isDefault) j.default = true;
       j.head = head;
       return j;
@@ -1660,9 +1840,6 @@ function supportModuleJSON(m: Module): Record<string, unknown> {
   };
 }
 
-function exprTermJSON(t: Term): unknown {
-  return (exprJSON(mkExpr({ type: "term", term: t }), 0) as { terms: unknown }).terms;
-}
 
 /** A support module as Rego text, as OPA's formatter prints it (`opa eval --partial`'s pretty and source output). */
 export function supportModuleText(m: Module): string {

@@ -231,6 +231,7 @@ export class Replica {
     } catch (e) {
       return failure(e, "compile");
     }
+    // (partialEval prepares it again: a cache hit)
     const t1 = process.hrtime.bigint();
     try {
       const input = req.input !== undefined ? parseJSON(req.input) : undefined;
