@@ -885,6 +885,16 @@ function containsRefOrComprehension(t: Term): boolean {
   return found;
 }
 
+/** complete (`p := v`, `a.b.c := v`), set (`p contains x`), object (`p[k] := v`), function, or other ref heads. */
+function ruleKind(r: Rule): "complete" | "set" | "object" | "function" | "other" {
+  const h = r.head;
+  if (h.kind === "function") return "function";
+  if (h.kind === "multi") return h.ref.length === 1 ? "set" : "other";
+  if (h.ref.slice(1).every((t) => t.type === "string")) return "complete";
+  if (h.ref.length === 2) return "object";
+  return "other";
+}
+
 /** A rule after OPA's rewriting (before its variables are renamed for one evaluation). */
 interface RewrittenRule {
   args: Term[] | null;
@@ -920,9 +930,10 @@ function rewriteModules(modules: Module[]): Map<Rule, RewrittenRule> {
       }) : null;
       const key = r.head.key ? r.head.key : null;
       const body = rw.rewriteBody(r.body, scope);
+      const refKey = r.head.kind === "single" && r.head.ref.length === 2 && r.head.ref[1].type !== "string" ? r.head.ref[1] : null;
       const rr: RewrittenRule = {
         args,
-        key: key ? rw.term(key, scope) : null,
+        key: key ? rw.term(key, scope) : refKey ? rw.term(refKey, scope) : null,
         head: r.head.value ? rw.term(r.head.value, scope) : TRUE,
         body,
         elses: r.elses.map((e) => {
@@ -995,6 +1006,7 @@ const MAX_STEPS = 1_000_000;
 
 interface PreparedRule {
   head: Term; // the value (true when absent)
+  key: Term | null; // partial sets and objects
   args: Term[] | null;
   body: Body;
   vars: Set<string>;
@@ -1011,7 +1023,7 @@ class PartialEval {
   private prefixes = new Set<string>();
   private prepared = new Map<RuleInfo, { rule: PreparedRule }>();
   private depCache = new Map<string, boolean>();
-  private supportPkgs = new Map<string, { pkg: string[]; rules: { name: string; rule: PreparedRule; body: Body; value: Term }[] }>();
+  private supportPkgs = new Map<string, { pkg: string[]; rules: { name: string; rule: PreparedRule; body: Body; value: Term; multi?: boolean }[] }>();
   private supportDone = new Set<string>();
   private unknowns: Term[][];
   private disabled: Term[][];
@@ -1029,8 +1041,8 @@ class PartialEval {
       for (const r of m.rules) {
         const ref = r.head.ref;
         const path = [...pkg];
-        for (const t of ref) {
-          if (t.type === "var") path.push(t.name);
+        for (const [i, t] of ref.entries()) {
+          if (i === 0 && t.type === "var") path.push(t.name);
           else if (t.type === "string") path.push(t.value);
           else break;
         }
@@ -1174,8 +1186,9 @@ class PartialEval {
     this.rewritten ??= rewriteModules(this.modules);
     const rr = this.rewritten.get(ri.rule)!;
     const r = ri.rule;
-    if (fn ? r.head.kind !== "function" : r.head.kind !== "single" || r.head.ref.length !== 1)
-      throw new PartialUnsupported("a partial set, partial object or ref-head rule that depends on an unknown", r.loc);
+    const kind = ruleKind(r);
+    if (fn ? kind !== "function" : kind === "function" || kind === "other")
+      throw new PartialUnsupported("a rule of this kind (ref head with several variables) that depends on an unknown", r.loc);
     if (r.elses.length > 0) throw new PartialUnsupported("`else` in a rule that depends on an unknown", r.loc);
     const body = rr.body;
     const head = rr.head;
@@ -1183,10 +1196,12 @@ class PartialEval {
     for (const e of body) for (const t of exprTerms(e)) termVars(t, vars);
     termVars(head, vars);
     for (const a of rr.args ?? []) termVars(a, vars);
+    if (rr.key) termVars(rr.key, vars);
     for (const x of RESERVED) vars.delete(x);
-    if (id === null) return { head, args: rr.args, body, vars, isDefault: r.isDefault };
+    if (id === null) return { head, key: rr.key, args: rr.args, body, vars, isDefault: r.isDefault };
     const ren = (t: Term): Term => renameVars(t, vars, id);
     return {
+      key: rr.key ? ren(rr.key) : null,
       head: ren(head),
       args: rr.args ? rr.args.map(ren) : null,
       body: body.map((e) => renameExpr(e, ren)),
@@ -1283,7 +1298,7 @@ class PartialEval {
     for (const u of this.unknowns) if (u[0].type === "var") live.add(u[0].name);
     for (const x of qvars) if (!x.startsWith("__")) live.add(x);
     this.qid = 1;
-    this.evalBody(query, 0, () => {
+    this.evalBodyFrom(query, 0, () => {
       const body: Body = this.saved.map((e) => this.plugExpr(e));
       const bindings: Expr[] = [];
       for (const x of qvars) if (!RESERVED.has(x) && this.binds.has(x)) bindings.push(eqExpr(v(x), this.plug(v(x))));
@@ -1304,10 +1319,16 @@ class PartialEval {
     return undefined;
   }
 
-  private evalBody(body: Body, i: number, k: () => void): void {
+  /** Evaluate a body; `qid`: the number of its evaluation (OPA's query id: renamed variables, `__not` rule names). */
+  private evalBody(body: Body, i: number, k: () => void, qid: number): void {
     this.step();
     if (i >= body.length) return k();
-    this.evalExpr(body[i], () => this.evalBody(body, i + 1, k));
+    this.cur = { qid, index: i };
+    this.evalExpr(body[i], () => this.evalBody(body, i + 1, k, qid));
+  }
+  private cur = { qid: 0, index: 0 };
+  private evalBodyFrom(body: Body, qid: number, k: () => void): void {
+    this.evalBody(body, 0, k, qid);
   }
 
   private evalExpr(e: Expr, k: () => void): void {
@@ -1335,24 +1356,86 @@ class PartialEval {
     this.evalCall(n.op, n.args, e.loc, k, true);
   }
 
+  /** `not expr`, as OPA's evalNot: evaluated when it needs no unknown, else its residual negated (De Morgan) or a `__not` support rule. */
   private evalNot(e: Expr, k: () => void): void {
-    const inner: Expr = { ...e, negated: false };
+    const { qid, index } = this.cur;
+    const childId = this.qid++;
+    const pe = this.plugExpr(e);
+    const inner: Expr = { ...pe, negated: false, with: [] };
+    if (!this.needsUnknown([], [[inner]])) {
+      const r = this.engine.queryRaw(exprText(inner, true), this.opts.input === undefined ? {} : { input: this.opts.input });
+      if (r instanceof Promise) throw new PartialUnsupported("an asynchronous builtin under `not`", e.loc);
+      if (r.length === 0) k();
+      return;
+    }
+    const live = new Set<string>(this.unknownVars.keys());
+    for (const u of this.unknowns) if (u[0].type === "var") live.add(u[0].name);
     const results: Body[] = [];
     const before = this.saved;
     this.saved = [];
     try {
       this.evalExpr(inner, () => {
-        results.push(this.saved.map((x) => this.plugExpr(x)));
+        results.push(copyPropagate(this.saved.map((x) => this.plugExpr(x)), live, true, (op) => this.arity(op)));
       });
     } finally {
       this.saved = before;
     }
     if (results.length === 0) return k();
-    if (results.some((r) => r.length === 0)) return;
-    if (results.some((r) => r.length !== 1)) throw new PartialUnsupported("`not` over an expression whose residual has more than one expression", e.loc);
-    const negs = results.map((r) => ({ ...r[0], negated: !r[0].negated }));
-    const push = (i: number): void => (i === negs.length ? k() : this.save(negs[i], [], () => push(i + 1)));
-    push(0);
+    if (!this.canInlineNegation(live, results)) return this.notSupport(`__not${qid}_${index}_${childId}__`, e, live, results, k);
+    const product = (i: number, curr: Expr[]): void => {
+      if (i === results.length) {
+        const push = (j: number): void => (j === curr.length ? k() : this.save({ ...curr[j], with: e.with }, [], () => push(j + 1)));
+        return push(0);
+      }
+      for (const x of results[i]) product(i + 1, [...curr, { ...x, negated: !x.negated }]);
+    };
+    product(0, []);
+  }
+
+  private canInlineNegation(safe: Set<string>, queries: Body[]): boolean {
+    let size = 1;
+    for (const q of queries) {
+      size *= q.length;
+      for (const x of q) {
+        const n = x.node;
+        const nested = (t: Term, top: boolean): boolean => {
+          let found = false;
+          if (top && t.type === "ref") {
+            for (const y of t.terms.slice(1)) walkTerms(y, (z) => (found ||= z.type === "ref" || z.type === "call"));
+            return found;
+          }
+          walkTerms(t, (z) => (found ||= z.type === "ref" || z.type === "call"));
+          return found;
+        };
+        if (n.type === "call" && refName(n.op) === "eq" && n.args.length === 2) {
+          if (n.args.some((t) => nested(t, true))) return false;
+        } else if (n.type === "call") {
+          if (n.args.some((t) => nested(t, false))) return false;
+        } else if (n.type === "term") {
+          if (nested(n.term, true)) return false;
+        } else return false;
+        if (!x.negated) {
+          for (const t of exprTerms(x)) for (const name of freeVars(t)) if (!safe.has(name)) return false;
+        }
+      }
+    }
+    return size <= 16;
+  }
+
+  /** A negation whose residual cannot be negated in place: `not data.partial.__notQ_I_N__[(args)]` and its support rules. */
+  private notSupport(name: string, e: Expr, unknowns: Set<string>, queries: Body[], k: () => void): void {
+    const bodyVars = new Set<string>();
+    for (const q of queries) for (const x of q) for (const t of exprTerms(x)) termVars(t, bodyVars);
+    const args = [...unknowns].filter((x) => bodyVars.has(x)).sort(cmpStr).map(v);
+    const key = ["__not"].join("");
+    void key;
+    let entry = this.supportPkgs.get("partial");
+    if (!entry) this.supportPkgs.set("partial", (entry = { pkg: ["partial"], rules: [] }));
+    for (const q of queries)
+      entry.rules.push({ name, rule: { head: TRUE, key: null, args: args.length > 0 ? args : null, body: q, vars: new Set(), isDefault: false }, body: q, value: TRUE });
+    const ref: RefTerm = { type: "ref", terms: [v("data"), str("partial"), str(name)], loc: NOLOC };
+    const node: ExprNode = args.length > 0 ? { type: "call", op: ref, args } : { type: "term", term: ref };
+    this.save({ node, negated: true, with: e.with, loc: e.loc }, [], k);
   }
 
   /** Evaluate a call; `stmt`: as an expression (false fails), else as a term (k gets the result). */
@@ -1391,7 +1474,8 @@ class PartialEval {
     if (rules.some((r) => r.rule.isDefault)) throw new PartialUnsupported(`the default function \`${path.join(".")}\` with unknown arguments`, loc);
     if (this.opts.shallowInlining || this.disabled.some((d) => this.prefixMatch(d, path))) throw new PartialUnsupported(`a function not inlined (\`${path.join(".")}\`)`, loc);
     for (const ri of this.indexOrder(rules)) {
-      const pr = this.prepare(ri, this.qid++, true);
+      const id = this.qid++;
+      const pr = this.prepare(ri, id, true);
       const ruleArgs = [...(pr.args ?? [])];
       const callArgs = [...vals];
       if (out) {
@@ -1400,7 +1484,7 @@ class PartialEval {
       }
       const go = (i: number): void => {
         if (i < callArgs.length) return this.unifyValues(callArgs[i], ruleArgs[i], () => go(i + 1));
-        this.evalBody(pr.body, 0, () => {
+        this.evalBodyFrom(pr.body, id, () => {
           if (out) return k(TRUE);
           const val = this.plug(pr.head);
           if (this.directUnknown(val)) return this.save(mkExpr({ type: "term", term: val }), [], () => k(TRUE));
@@ -1542,6 +1626,32 @@ class PartialEval {
     }
     const defaults = rules.filter((r) => r.rule.isDefault);
     const normal = rules.filter((r) => !r.rule.isDefault);
+    const kind = ruleKind(rules[0].rule);
+    if (kind === "set" || kind === "object") {
+      const disabled = this.opts.shallowInlining === true || this.disabled.some((d) => this.prefixMatch(d, path));
+      if (rest.length === 0 || disabled) {
+        if (kind !== "set") throw new PartialUnsupported(`the partial object \`${path.join(".")}\` as a whole, where it depends on an unknown`, p.loc);
+        this.writeSupport(path, normal, []);
+        const ns: RefTerm = { type: "ref", terms: [v("data"), str("partial"), ...path.map(str), ...rest], loc: NOLOC };
+        return this.markUnknown(rest, () => k(ns));
+      }
+      for (const ri of this.indexOrder(normal)) {
+        const id = this.qid++;
+        const pr = this.prepare(ri, id);
+        this.unify(rest[0], pr.key!, () =>
+          this.evalBodyFrom(pr.body, id, () => {
+            const val = this.plug(kind === "set" ? pr.key! : pr.head);
+            const rest2 = rest.slice(1);
+            if (rest2.length === 0) return k(val);
+            if (val.type === "ref") return this.evalRef({ type: "ref", terms: [...val.terms, ...rest2], loc: NOLOC }, k);
+            const gv = termToValue(val);
+            if (gv === undefined) throw new PartialUnsupported(`a reference into a value of \`${path.join(".")}\``, p.loc);
+            this.navigate(gv, rest2, 0, k, false);
+          }),
+        );
+      }
+      return;
+    }
     let support = this.opts.shallowInlining === true || this.disabled.some((d) => this.prefixMatch(d, path) && d.length <= path.length + 1);
     if (defaults.length > 0) {
       const dv = this.prepare(defaults[0], null).head;
@@ -1557,7 +1667,7 @@ class PartialEval {
     for (const ri of this.indexOrder(normal)) {
       const id = this.qid++;
       const pr = this.prepare(ri, id);
-      this.evalBody(pr.body, 0, () => {
+      this.evalBodyFrom(pr.body, id, () => {
         const val = this.plug(pr.head);
         if (rest.length === 0) return k(val);
         if (val.type === "ref") return this.evalRef({ type: "ref", terms: [...val.terms, ...rest], loc: NOLOC }, k);
@@ -1598,11 +1708,11 @@ class PartialEval {
       const before = this.saved;
       this.saved = [];
       try {
-        this.evalBody(pr.body, 0, () => {
+        this.evalBodyFrom(pr.body, id, () => {
           const body = this.saved.map((e) => this.plugExpr(e));
-          const value = this.plug(pr.head);
+          const value = this.plug(pr.key ?? pr.head);
           const live = termVars(value);
-          entry!.rules.push({ name, rule: pr, body: copyPropagate(body, live, true, (op) => this.arity(op)), value });
+          entry!.rules.push({ name, rule: pr, body: copyPropagate(body, live, true, (op) => this.arity(op)), value, multi: pr.key !== null });
         });
       } finally {
         this.saved = before;
@@ -1624,8 +1734,10 @@ class PartialEval {
         file: "",
         package: { type: "ref", terms: [v("data"), ...pkg.map(str)], loc: NOLOC },
         imports: [],
-        rules: rules.map(({ name, rule, body, value }) => ({
-          head: { kind: "single", ref: [v(name)], args: null, key: null, value, assign: false, loc: NOLOC },
+        rules: rules.map(({ name, rule, body, value, multi }) => ({
+          head: multi
+            ? { kind: "multi" as const, ref: [v(name)], args: null, key: value, value: null, assign: false, loc: NOLOC }
+            : { kind: rule.args ? ("function" as const) : ("single" as const), ref: [v(name)], args: rule.args, key: null, value, assign: false, loc: NOLOC },
           body,
           isDefault: rule.isDefault,
           elses: [],
@@ -1831,7 +1943,13 @@ function supportModuleJSON(m: Module): Record<string, unknown> {
   return {
     package: { path: m.package.terms.map((t, i) => (i === 0 ? { type: "var", value: "data" } : { type: "string", value: (t as { value: string }).value })) },
     rules: m.rules.map((r) => {
-      const head: Record<string, unknown> = { name: (r.head.ref[0] as VarTerm).name, value: termToJSON(r.head.value!), ref: [{ type: "var", value: (r.head.ref[0] as VarTerm).name }] };
+      const name = (r.head.ref[0] as VarTerm).name;
+      const head: Record<string, unknown> = {};
+      if (r.head.args) head.args = r.head.args.map(termToJSON);
+      head.name = name;
+      if (r.head.kind === "multi") head.key = termToJSON(r.head.key!);
+      else head.value = termToJSON(r.head.value!);
+      head.ref = [{ type: "var", value: name }];
       const j: Record<string, unknown> = { body: bodyJSON(r.body) };
       if (r.isDefault) j.default = true;
       j.head = head;
@@ -1846,12 +1964,13 @@ export function supportModuleText(m: Module): string {
   const lines = ["package " + m.package.terms.slice(1).map((t) => (t as { value: string }).value).join("."), ""];
   for (const r of m.rules) {
     const name = (r.head.ref[0] as VarTerm).name;
-    const val = r.head.value!;
+    const val = r.head.value ?? TRUE;
     if (r.isDefault) {
       lines.push(`default ${name} := ${termText(val)}`, "");
       continue;
     }
-    const head = val.type === "boolean" && val.value === true ? name : `${name} := ${termText(val)}`;
+    const fname = r.head.args ? `${name}(${r.head.args.map((a) => termText(a)).join(", ")})` : name;
+    const head = r.head.kind === "multi" ? `${name} contains ${termText(r.head.key!)}` : val.type === "boolean" && val.value === true ? fname : `${fname} := ${termText(val)}`;
     const body = r.body.filter((e) => !(e.node.type === "term" && e.node.term.type === "boolean" && e.node.term.value === true && !e.negated));
     if (body.length === 0) lines.push(head);
     else if (body.length === 1) lines.push(`${head} if ${exprText(body[0])}`);
