@@ -321,7 +321,8 @@ export function exprText(e: Expr, ev = false): string {
     else if (infix && n.args.length === 3) s = tt(n.args[2]) + " = " + tt(n.args[0]) + " " + infix + " " + tt(n.args[1]);
     else s = callText(n.op, n.args, ev, false);
   } else if (n.type === "every") {
-    s = "every " + (n.key ? tt(n.key) + ", " : "") + tt(n.value) + " in " + tt(n.domain) + " { " + bodyText(n.body, ev) + " }";
+    // OPA's formatter leaves out the space before `}` after a body of several expressions
+    s = "every " + (n.key ? tt(n.key) + ", " : "") + tt(n.value) + " in " + tt(n.domain) + " { " + bodyText(n.body, ev) + (n.body.length > 1 && !ev ? "}" : " }");
   } else throw new PartialUnsupported("`some`", e.loc);
   s = (e.negated ? "not " : "") + s;
   for (const w of e.with) s += " with " + tt(w.target) + " as " + tt(w.value);
@@ -1678,19 +1679,103 @@ class PartialEval {
     }
   }
 
-  /** OPA's rule index puts rules with no indexable expression first. */
+  /**
+   * The order in which OPA's rule index returns rules when the indexed values are unknown: its trie
+   * (one level per indexed ref: most frequent first, then by first appearance) walked with rules
+   * of a node first, then the "undefined", "any", array and scalar children.
+   */
   private indexOrder(rules: RuleInfo[]): RuleInfo[] {
-    const indexable = (ri: RuleInfo) =>
-      ri.rule.body.some((e) => {
-        if (e.negated || e.with.length > 0 || e.node.type !== "call") return false;
-        const name = refName(e.node.op);
-        if (name !== "eq" && name !== "equal") return false;
+    const isRef = (t: Term) => t.type === "ref" && t.terms[0].type === "var" && (t.terms[0].name === "input" || t.terms[0].name === "data") && t.terms.slice(1).every((x) => x.type === "string") && !(t.terms[0].name === "data" && this.refHasRules(t));
+    const isVal = (t: Term): boolean => isScalar(t) || t.type === "var" || (t.type === "array" && t.items.every(isVal));
+    const idx = new Map<RuleInfo, { ref: string; value: Term }[]>();
+    const freq = new Map<string, number>();
+    for (const ri of rules) {
+      let body: Body;
+      try {
+        body = this.prepare(ri, null, ri.rule.head.kind === "function").body;
+      } catch {
+        continue;
+      }
+      const out: { ref: string; value: Term }[] = [];
+      for (const e of body) {
+        if (e.negated || e.with.length > 0 || e.node.type !== "call" || refName(e.node.op) !== "eq" || e.node.args.length !== 2) continue;
         const [a, b] = e.node.args;
-        const isRef = (t: Term) => t.type === "ref" && t.terms[0].type === "var" && (t.terms[0].name === "input" || t.terms[0].name === "data") && t.terms.slice(1).every((x) => x.type === "string");
-        const isVal = (t: Term): boolean => isScalar(t) || t.type === "var" || (t.type === "array" && t.items.every(isVal));
-        return (isRef(a) && isVal(b)) || (isRef(b) && isVal(a));
-      });
-    return [...rules.filter((r) => !indexable(r)), ...rules.filter(indexable)];
+        const pair = isRef(a) && isVal(b) ? [a, b] : isRef(b) && isVal(a) ? [b, a] : null;
+        if (!pair) continue;
+        const key = termText(pair[0]);
+        out.push({ ref: key, value: pair[1] });
+        freq.set(key, (freq.get(key) ?? 0) + 1);
+      }
+      if (out.length > 0) idx.set(ri, out);
+    }
+    const order = [...freq.keys()];
+    const sorted = [...order].sort((x, y) => freq.get(y)! - freq.get(x)! || order.indexOf(x) - order.indexOf(y));
+    interface TNode {
+      rules: RuleInfo[];
+      next?: TNode;
+      undef?: TNode;
+      any?: TNode;
+      arr?: TNode;
+      scalars: Map<string, TNode>;
+    }
+    const mk = (): TNode => ({ rules: [], scalars: new Map() });
+    const root = mk();
+    const insertArray = (n: TNode, items: Term[]): TNode => {
+      if (items.length === 0) return n;
+      const h = items[0];
+      if (isScalar(h)) {
+        const key = termText(h);
+        let c = n.scalars.get(key);
+        if (!c) n.scalars.set(key, (c = mk()));
+        return insertArray(c, items.slice(1));
+      }
+      n.any ??= mk();
+      return insertArray(n.any, items.slice(1));
+    };
+    const insertValue = (n: TNode, value: Term | null): TNode => {
+      if (value === null) return (n.undef ??= mk());
+      if (value.type === "array") return insertArray((n.arr ??= mk()), value.items);
+      if (isScalar(value)) {
+        const key = termText(value);
+        let c = n.scalars.get(key);
+        if (!c) n.scalars.set(key, (c = mk()));
+        return c;
+      }
+      return (n.any ??= mk());
+    };
+    for (const ri of rules) {
+      if (ri.rule.isDefault) continue;
+      let node = root;
+      const ix = idx.get(ri);
+      if (ix) {
+        for (const ref of sorted) {
+          const vals = ix.filter((x) => x.ref === ref);
+          node.next ??= mk();
+          node = insertValue(node.next, vals.length === 0 ? null : vals.length === 1 ? vals[0].value : vals.some((x) => x.value.type === "var") ? v("_") : vals[0].value);
+        }
+      }
+      node.rules.push(ri);
+    }
+    const out: RuleInfo[] = [];
+    const walk = (n: TNode | undefined): void => {
+      if (!n) return;
+      for (const r of n.rules) if (!out.includes(r)) out.push(r);
+      walk(n.next);
+      walk(n.undef);
+      walk(n.any);
+      walk(n.arr);
+      for (const c of n.scalars.values()) walk(c);
+    };
+    walk(root);
+    return out;
+  }
+
+  /** Does a data ref (ground) reach a rule (a virtual document)? */
+  private refHasRules(t: Term): boolean {
+    if (t.type !== "ref") return false;
+    const p = t.terms.slice(1).map((x) => (x as { value: string }).value);
+    for (let i = 0; i <= p.length; i++) if (this.rulesAt(p.slice(0, i))) return true;
+    return this.prefixes.has(p.join("\u0000"));
   }
 
   private writeSupport(path: string[], normal: RuleInfo[], defaults: RuleInfo[]): void {
