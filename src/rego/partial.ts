@@ -264,7 +264,10 @@ export function termText(t: Term, ev = false): string {
     case "string":
       return goQuote(t.value);
     case "var":
-      return t.name.startsWith("$") ? (ev ? `__wild${t.name.slice(1)}__` : "_") : t.name;
+      // OPA prints wildcards ($0) as `_` and other `$` names without the `$` ($_term_0_0: _term_0_0)
+      if (!t.name.startsWith("$")) return t.name;
+      if (ev) return `__wild${t.name.slice(1).replace(/[^A-Za-z0-9_]/g, "")}__`;
+      return /^\$\d+$/.test(t.name) ? "_" : t.name.slice(1);
     case "ref": {
       let s = t.terms[0].type === "var" ? tt(t.terms[0]) : ev ? "(" + tt(t.terms[0]) + ")" : tt(t.terms[0]);
       for (let i = 1; i < t.terms.length; i++) {
@@ -1135,6 +1138,15 @@ class PartialEval {
     return found;
   }
 
+  /** OPA's amendComprehension: bindings of the comprehension's variables become equalities at the end of its body. */
+  private amend(t: Term): Term {
+    if (!isComprehension(t)) return t;
+    const vars = termVars(t);
+    const extra: Expr[] = [];
+    for (const [name, val] of this.binds) if (vars.has(name)) extra.push(eqExpr(v(name), this.plug(val)));
+    return extra.length === 0 ? t : { ...t, body: [...t.body, ...extra] };
+  }
+
   /** As OPA's saveSet.Contains: a side of a unification that is itself unknown (a saved variable, a ref under an unknown; a set: anywhere in it). */
   directUnknown(t: Term): boolean {
     return t.type === "set" ? this.isUnknown(t) : t.type === "var" ? this.unknownVars.has(t.name) : (t.type === "ref" || t.type === "call") && this.isUnknown(t);
@@ -1337,7 +1349,13 @@ class PartialEval {
     if (e.negated) return this.evalNot(e, k);
     const n = e.node;
     if (n.type === "term") {
+      const { qid, index } = this.cur;
       return this.evalTerm(n.term, (t) => {
+        if ((t.type === "var" && this.unknownVars.has(t.name)) || isComprehension(t)) {
+          // OPA unifies the term with a generated variable and saves both (copy propagation keeps the variable)
+          const rt = v(`$_term_${qid}_${index}`);
+          return this.save(eqExpr(t, rt), [rt], () => this.save(mkExpr({ type: "term", term: rt }), [], k));
+        }
         if (this.isUnknown(t)) return this.save(mkExpr({ type: "term", term: t }), [], k);
         if (!(t.type === "boolean" && t.value === false)) k();
       });
@@ -1529,7 +1547,7 @@ class PartialEval {
       case "setcomp":
       case "objectcomp": {
         const c = this.plug(t);
-        if (this.needsUnknown([c], [])) return k(c);
+        if (this.needsUnknown([c], [])) return k(this.amend(t));
         const val = this.evalGround(termText(c, true));
         if (val === undefined) return;
         return k(valueToTerm(val));
@@ -1689,6 +1707,7 @@ class PartialEval {
     const isVal = (t: Term): boolean => isScalar(t) || t.type === "var" || (t.type === "array" && t.items.every(isVal));
     const idx = new Map<RuleInfo, { ref: string; value: Term }[]>();
     const freq = new Map<string, number>();
+    const refTerms = new Map<string, Term>();
     for (const ri of rules) {
       let body: Body;
       try {
@@ -1703,6 +1722,7 @@ class PartialEval {
         const pair = isRef(a) && isVal(b) ? [a, b] : isRef(b) && isVal(a) ? [b, a] : null;
         if (!pair) continue;
         const key = termText(pair[0]);
+        refTerms.set(key, pair[0]);
         out.push({ ref: key, value: pair[1] });
         freq.set(key, (freq.get(key) ?? 0) + 1);
       }
@@ -1712,6 +1732,7 @@ class PartialEval {
     const sorted = [...order].sort((x, y) => freq.get(y)! - freq.get(x)! || order.indexOf(x) - order.indexOf(y));
     interface TNode {
       rules: RuleInfo[];
+      ref?: string;
       next?: TNode;
       undef?: TNode;
       any?: TNode;
@@ -1750,23 +1771,61 @@ class PartialEval {
       if (ix) {
         for (const ref of sorted) {
           const vals = ix.filter((x) => x.ref === ref);
-          node.next ??= mk();
+          node.next ??= { ...mk(), ref };
           node = insertValue(node.next, vals.length === 0 ? null : vals.length === 1 ? vals[0].value : vals.some((x) => x.value.type === "var") ? v("_") : vals[0].value);
         }
       }
       node.rules.push(ri);
     }
-    const out: RuleInfo[] = [];
-    const walk = (n: TNode | undefined): void => {
-      if (!n) return;
-      for (const r of n.rules) if (!out.includes(r)) out.push(r);
-      walk(n.next);
-      walk(n.undef);
-      walk(n.any);
-      walk(n.arr);
-      for (const c of n.scalars.values()) walk(c);
+    // a known indexed ref (base data, a known input) selects children by its value, as OPA's lookup does
+    const resolve = (ref: string): { unknown: true } | { unknown: false; value: Value | undefined } => {
+      const t = refTerms.get(ref)!;
+      if (t.type !== "ref" || this.refMatchesUnknown(t.terms)) return { unknown: true };
+      const h = (t.terms[0] as VarTerm).name;
+      if (h === "input" && this.opts.input === undefined) return { unknown: false, value: undefined };
+      let val: Value | undefined = h === "input" ? fromInput(this.opts.input) : (this.engine.getData() as Value);
+      for (const x of t.terms.slice(1)) {
+        if (val === undefined) break;
+        val = lookup(val, (x as { value: string }).value);
+      }
+      return { unknown: false, value: val };
     };
-    walk(root);
+    const out: RuleInfo[] = [];
+    const add = (n: TNode) => {
+      for (const r of n.rules) if (!out.includes(r)) out.push(r);
+    };
+    const all = (n: TNode | undefined): void => {
+      if (!n) return;
+      add(n);
+      walkRef(n.next);
+      all(n.undef);
+      all(n.any);
+      all(n.arr);
+      for (const c of n.scalars.values()) all(c);
+    };
+    const traverse = (n: TNode | undefined): void => {
+      if (!n) return;
+      add(n);
+      walkRef(n.next);
+    };
+    function walkRef(n: TNode | undefined): void {
+      if (!n) return;
+      const r = resolve(n.ref!);
+      if (r.unknown) return all(n);
+      traverse(n.undef);
+      if (r.value === undefined) return;
+      traverse(n.any);
+      if (Array.isArray(r.value)) {
+        let a: TNode | undefined = n.arr;
+        for (const item of r.value) {
+          if (!a) break;
+          const key = isScalarValue(item) ? termText(valueToTerm(item)) : null;
+          a = key !== null ? (a.scalars.get(key) ?? a.any) : a.any;
+        }
+        traverse(a);
+      } else if (isScalarValue(r.value)) traverse(n.scalars.get(termText(valueToTerm(r.value))));
+    }
+    traverse(root);
     return out;
   }
 
@@ -1894,6 +1953,10 @@ class PartialEval {
     }
     if (a.type === "set" || b.type === "set") throw new PartialUnsupported("a set pattern with variables");
   }
+}
+
+function isScalarValue(x: Value): boolean {
+  return x === null || typeof x === "boolean" || typeof x === "string" || isNumber(x);
 }
 
 function isComprehension(t: Term): t is Extract<Term, { type: "arraycomp" | "setcomp" | "objectcomp" }> {

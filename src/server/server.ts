@@ -1093,6 +1093,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (p.startsWith("/v1/query/")) return { label: "catchall", run: () => METHOD_NOT_ALLOWED };
     if (p === "/v1/compile" || p.startsWith("/v1/compile/")) {
       if (m === "POST" && p === "/v1/compile") return { label: "v1/compile", run: () => compilePost(r) };
+      // OPA's router sends GET /v1/compile to /v1/compile/ (its data filters' route)
+      if (m === "GET" && p === "/v1/compile")
+        return { label: "v1/compile", run: () => ({ status: 307, headers: { "Content-Type": "text/html; charset=utf-8", Location: "/v1/compile/" }, body: '<a href="/v1/compile/">Temporary Redirect</a>.\n\n' }) };
       if (m === "POST" || m === "GET")
         return { label: "v1/compile", run: () => errorAnswer(501, "internal_error", "the compile API's data filters (/v1/compile/{path}, UCAST and SQL targets) are not supported by portcullis") };
       return { label: "catchall", run: () => goMethodNotAllowed(p === "/v1/compile" ? "POST" : "GET, HEAD, POST") };
