@@ -18,8 +18,6 @@ import { DEFAULT_LIMITS } from "../rego/builtin.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import { BufferTracer, explainEvents, prettyTrace, eventText, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
 import { parseQuery, parseTerm } from "../rego/parser.ts";
-import { partialEval } from "../rego/partial.ts";
-import { formatPartial, PARTIAL_FORMATS } from "../output/partialresults.ts";
 import {
   EvalTimers,
   Profiler,
@@ -152,6 +150,9 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     });
     const evalQuery = applyQueryImports(query, imports);
     if (o.partial) {
+      // loaded on use: `eval` without --partial does not load the partial evaluator
+      const { partialEval } = await import("../rego/partial.ts");
+      const { formatPartial } = await import("../output/partialresults.ts");
       const result = partialEval(engine, evalQuery, {
         unknowns: o.unknowns && o.unknowns.length > 0 ? o.unknowns : undefined,
         disableInlining: o.disableInlining,
@@ -283,7 +284,7 @@ function checkEvalFlags(o: EvalOptions): { message: string; code: number } | nul
     return { message: `Error: invalid argument "${o.profileLimit}" for "--profile-limit" flag: strconv.ParseInt: parsing "${o.profileLimit}": invalid syntax\n`, code: 1 };
   }
   if (o.partial) {
-    if (!PARTIAL_FORMATS.includes(o.format ?? "json")) return { message: "Error: invalid output format for partial evaluation\n", code: 1 };
+    if (!["json", "pretty", "source"].includes(o.format ?? "json")) return { message: "Error: invalid output format for partial evaluation\n", code: 1 };
     for (const u of o.unknowns ?? []) {
       if (!isRefText(u)) return { message: "Error: illegal argument with --unknowns, specify string with one or more --unknowns\n", code: 1 };
     }
