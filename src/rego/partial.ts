@@ -1717,6 +1717,14 @@ class PartialEval {
       }
       const out: { ref: string; value: Term }[] = [];
       for (const e of body) {
+        if (!e.negated && e.with.length === 0 && e.node.type === "term" && isRef(e.node.term)) {
+          // a naked ref: indexed as "any value" (defined)
+          const key = termText(e.node.term);
+          refTerms.set(key, e.node.term);
+          out.push({ ref: key, value: v("_") });
+          freq.set(key, (freq.get(key) ?? 0) + 1);
+          continue;
+        }
         if (e.negated || e.with.length > 0 || e.node.type !== "call" || refName(e.node.op) !== "eq" || e.node.args.length !== 2) continue;
         const [a, b] = e.node.args;
         const pair = isRef(a) && isVal(b) ? [a, b] : isRef(b) && isVal(a) ? [b, a] : null;
