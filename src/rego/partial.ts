@@ -264,10 +264,11 @@ export function termText(t: Term, ev = false): string {
     case "string":
       return goQuote(t.value);
     case "var":
-      // OPA prints wildcards ($0) as `_` and other `$` names without the `$` ($_term_0_0: _term_0_0)
+      // OPA's formatter prints a generated `$` variable as `_` where it occurs once in its body,
+      // and with `_` for `$` where it occurs more often ($02 → _02, $_term_0_0 → _term_0_0)
       if (!t.name.startsWith("$")) return t.name;
       if (ev) return `__wild${t.name.slice(1).replace(/[^A-Za-z0-9_]/g, "")}__`;
-      return /^\$\d+$/.test(t.name) ? "_" : t.name.slice(1);
+      return displayRepeated?.has(t.name) ? "_" + t.name.slice(1) : "_";
     case "ref": {
       let s = t.terms[0].type === "var" ? tt(t.terms[0]) : ev ? "(" + tt(t.terms[0]) + ")" : tt(t.terms[0]);
       for (let i = 1; i < t.terms.length; i++) {
@@ -1125,6 +1126,11 @@ class PartialEval {
     }
     return false;
   }
+  /** Is the ref (so far) at or under an unknown (an unknown is a prefix of it)? */
+  private coveredByUnknown(terms: Term[]): boolean {
+    return this.unknowns.some((u) => u.length <= terms.length && u.every((x, i) => (terms[i].type === "var" && i > 0) || termsEqual(x, terms[i])));
+  }
+
   /** Does a plugged term hold something unknown (a ref under an unknown, a saved variable, a call left in place)? */
   isUnknown(t: Term): boolean {
     let found = false;
@@ -1563,7 +1569,8 @@ class PartialEval {
     if (h.type === "var" && h.name === "input") {
       if (this.refMatchesUnknown(p.terms)) return this.markUnknown(p.terms.slice(1), () => k(p));
       if (this.opts.input === undefined) return;
-      return this.navigate(fromInput(this.opts.input), p.terms, 1, k);
+      // the input is unified as a term is (value first), not as base data
+      return this.navigate(fromInput(this.opts.input), p.terms, 1, k, false);
     }
     if (h.type === "var" && h.name === "data") return this.evalData(p, k, rterm);
     if (h.type === "var") {
@@ -1611,7 +1618,7 @@ class PartialEval {
     const path: string[] = [];
     let i = 1;
     for (; i < p.terms.length; i++) {
-      if (this.refMatchesUnknown(p.terms.slice(0, i))) break;
+      if (this.coveredByUnknown(p.terms.slice(0, i))) break;
       const key = path.join("\u0000");
       if (this.rulesAt(path)) break;
       if (!this.prefixes.has(key)) break;
@@ -1622,7 +1629,7 @@ class PartialEval {
       }
       path.push(t.value);
     }
-    if (this.refMatchesUnknown(p.terms.slice(0, Math.min(i + 1, p.terms.length))) && this.refMatchesUnknown(p.terms)) {
+    if (this.coveredByUnknown(p.terms.slice(0, i))) {
       return this.markUnknown(p.terms.slice(1), () => k(p));
     }
     const rules = this.rulesAt(path);
@@ -2128,9 +2135,11 @@ export function supportModuleText(m: Module): string {
     const fname = r.head.args ? `${name}(${r.head.args.map((a) => termText(a)).join(", ")})` : name;
     const head = r.head.kind === "multi" ? `${name} contains ${termText(r.head.key!)}` : val.type === "boolean" && val.value === true ? fname : `${fname} := ${termText(val)}`;
     const body = r.body.filter((e) => !(e.node.type === "term" && e.node.term.type === "boolean" && e.node.term.value === true && !e.negated));
-    if (body.length === 0) lines.push(head);
-    else if (body.length === 1) lines.push(`${head} if ${exprText(body[0])}`);
-    else lines.push(`${head} if {`, ...body.map((e) => "\t" + exprText(e)), "}");
+    withRepeated(body, () => {
+      if (body.length === 0) lines.push(head);
+      else if (body.length === 1) lines.push(`${head} if ${exprText(body[0])}`);
+      else lines.push(`${head} if {`, ...body.map((e) => "\t" + exprText(e)), "}");
+    });
     lines.push("");
   }
   return formatSource("support.rego", lines.join("\n"), { parseVersion: "v1" });
@@ -2138,7 +2147,21 @@ export function supportModuleText(m: Module): string {
 
 /** A residual query as OPA's formatter prints it: one expression a line. */
 export function queryText(q: Body): string {
-  return q.map((e) => exprText(e)).join("\n");
+  return withRepeated(q, () => q.map((e) => exprText(e)).join("\n"));
+}
+
+/** The `$` variables that occur more than once in a body (they keep a name when printed). */
+let displayRepeated: Set<string> | null = null;
+function withRepeated<T>(b: Body, f: () => T): T {
+  const count = new Map<string, number>();
+  for (const e of b) for (const t of exprTerms(e)) walkTerms(t, (x) => x.type === "var" && x.name.startsWith("$") && count.set(x.name, (count.get(x.name) ?? 0) + 1));
+  const prev = displayRepeated;
+  displayRepeated = new Set([...count].filter(([, n]) => n > 1).map(([k]) => k));
+  try {
+    return f();
+  } finally {
+    displayRepeated = prev;
+  }
 }
 
 /** partialJSON as compact JSON text with Go's escaping, members in OPA's order (not sorted). */
