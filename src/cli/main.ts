@@ -84,8 +84,41 @@ function cobraUnknownFlag(commanderMessage: string): string | undefined {
   return `Error: unknown shorthand flag: '${arg[1] ?? ""}' in ${arg}\n`;
 }
 
+/** Levenshtein distance, case-insensitive (cobra's suggestion measure). */
+function editDistance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * An unknown command worded as cobra words it (conftest's and opa's command lines): the error,
+ * then the commands within edit distance 2 or starting with what was typed, in registration
+ * order, then the usage hint.
+ */
+function cobraUnknownCommand(commanderMessage: string, program: Command): string | undefined {
+  const m = /^error: unknown command '([^']*)'/.exec(commanderMessage);
+  if (!m) return undefined;
+  const typed = m[1];
+  const suggestions = program.commands
+    .map((c) => c.name())
+    .filter((n) => n !== "help" && (editDistance(typed, n) <= 2 || n.toLowerCase().startsWith(typed.toLowerCase())));
+  let out = `Error: unknown command "${typed}" for "portcullis"\n`;
+  if (suggestions.length > 0) out += `\nDid you mean this?\n${suggestions.map((n) => `\t${n}\n`).join("")}\n`;
+  return `${out}Run 'portcullis --help' for usage.\n`;
+}
+
 export async function main(argv: string[], io: CliIO & { inheritStdio?: boolean } = defaultIO()): Promise<number> {
   let unknownFlag = false;
+  let unknownCommand = false;
   const program = new Command();
   program
     .name("portcullis")
@@ -106,13 +139,15 @@ export async function main(argv: string[], io: CliIO & { inheritStdio?: boolean 
       writeOut: (s) => io.out(s),
       writeErr: (s) => {
         // The usage hint after an unknown flag is not printed (conftest and opa print none).
-        if (unknownFlag && /^\(run with --help/.test(s)) return;
+        if ((unknownFlag || unknownCommand) && /^\(run with --help/.test(s)) return;
         io.err(s);
       },
       outputError: (s, write) => {
         const flag = cobraUnknownFlag(s);
         unknownFlag = flag !== undefined;
-        write(flag ?? s);
+        const command = flag === undefined ? cobraUnknownCommand(s, program) : undefined;
+        unknownCommand = command !== undefined;
+        write(flag ?? command ?? s);
       },
     })
     .showHelpAfterError("(run with --help for usage)");

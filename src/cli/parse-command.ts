@@ -104,13 +104,18 @@ export function register(program: Command, io: CliIO): void {
   program
     .command("parse")
     .description("Print configuration files as policies see them (conftest parse), or the AST of Rego files")
-    .argument("<files...>", "files to parse (- for standard input)")
+    .argument("[files...]", "files to parse (- for standard input)")
     .option("--parser <parser>", `parser to use (${PARSER_NAMES.join(", ")})`)
     .option("--combine", "combine all config files into one input")
     .option("--v0-compatible", "parse Rego files as Rego v0")
     .option("-f, --format <format>", "Rego files: output format, pretty (opa parse's tree) or json (OPA's AST JSON)", "pretty")
     .option("--json-include <elements>", "Rego files, JSON: include or exclude optional elements: locations, comments (e.g. locations,-comments); comments are included by default")
     .action((files: string[], o: ParseOptions) => {
+      if (files.length === 0) {
+        io.err("Error: must supply path to at least one file\n"); // conftest's wording
+        io.exitCode = 1;
+        return;
+      }
       if (!o.parser && files.every((f) => f.endsWith(".rego"))) {
         io.exitCode = parseRegoFiles(files, o, io);
         return;

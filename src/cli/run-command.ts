@@ -17,6 +17,8 @@ export function register(program: Command, io: CliIO): void {
     .option("--diagnostic-addr <address>", "read-only address for /health and /metrics; repeatable", collect, [])
     .option("-c, --config-file <file>", "configuration file (OPA's format; see docs/server.md for the supported keys)")
     .option("--set <key=value>", "override a configuration value (key.path=value); repeatable", repeat, [])
+    .option("--set-file <key=path>", "override a configuration value with a file's contents (key.path=file); repeatable", repeat, [])
+    .option("--ready-timeout <seconds>", "wait (in seconds) for the configured bundles to be activated before listening; 0 disables the wait", "0")
     .option("-w, --watch", "reload policy and data files when they change")
     .option("-b, --bundle", "load the paths as bundles (directories or .tar.gz archives)")
     .option("--verification-key <key>", "set the secret (HMAC) or path of the PEM file containing the public key (RSA and ECDSA) to verify bundle signatures")

@@ -16,6 +16,8 @@ export interface RunOptions {
   diagnosticAddr: string[];
   configFile?: string;
   set: string[];
+  setFile: string[];
+  readyTimeout: string;
   watch?: boolean;
   bundle?: boolean;
   verificationKey?: string;
@@ -61,6 +63,8 @@ export async function runServer(allPaths: string[], o: RunCommandOptions, io: Cl
     const format = oneOf("--log-format", o.logFormat, ["json", "json-pretty", "text"]) as LogFormat;
     const authentication = oneOf("--authentication", o.authentication, ["token", "off", "tls"]);
     const authorization = oneOf("--authorization", o.authorization, ["basic", "off"]);
+    if (!/^-?[0-9]+$/.test(o.readyTimeout)) throw new UsageError(`invalid argument "${o.readyTimeout}" for "--ready-timeout" flag: want whole seconds`);
+    const readySeconds = Number(o.readyTimeout); // as OPA: a value <= 0 disables the wait
     const grace = Number(o.shutdownGracePeriod);
     if (!/^[0-9]+$/.test(o.shutdownGracePeriod)) throw new UsageError(`invalid argument "${o.shutdownGracePeriod}" for "--shutdown-grace-period" flag: want whole seconds`);
     let timeoutMs: number;
@@ -86,7 +90,7 @@ export async function runServer(allPaths: string[], o: RunCommandOptions, io: Cl
     const ociBundles = allPaths.filter((p) => p.startsWith("oci://"));
     const paths = allPaths.filter((p) => !p.startsWith("oci://"));
     if (ociBundles.length > 0 && !o.bundle) throw new UsageError("oci:// references are bundles: pass -b/--bundle");
-    const config = loadConfig({ file: o.configFile, sets: o.set, id: randomUUID(), version: PACKAGE_VERSION, ociBundles });
+    const config = loadConfig({ file: o.configFile, sets: o.set, setFiles: o.setFile, id: randomUUID(), version: PACKAGE_VERSION, ociBundles });
     if (wantsVerification(o)) {
       let policy;
       try {
@@ -116,6 +120,7 @@ export async function runServer(allPaths: string[], o: RunCommandOptions, io: Cl
               },
       },
       watch: Boolean(o.watch),
+      readyTimeoutMs: Math.max(0, readySeconds) * 1000,
       addrs,
       diagnosticAddrs: o.diagnosticAddr,
       regoVersion: o.v0Compatible ? "v0" : "v1",

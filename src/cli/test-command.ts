@@ -51,6 +51,12 @@ export function register(program: Command, io: CliIO): void {
     .option("--default-k8s-native-validation-failure-policy <policy>", 'Gatekeeper policies: failurePolicy of CEL code that gives none: Fail or Ignore (default "Fail")');
   // --update oci://… verifies the artifact's cosign signature first when these are given (Portcullis's own)
   fetchVerificationFlags(testCmd).action(async (paths: string[], o: Record<string, unknown>, cmd: Command) => {
+      if (paths.length === 0) {
+        // as conftest (cobra's MinimumNArgs): the command's usage, then the error, on stderr
+        io.err(`${cmd.helpInformation()}Error: missing required arguments\n`);
+        io.exitCode = 1;
+        return;
+      }
       const flags: Settings = {};
       for (const flag of Object.keys(TEST_SETTINGS)) {
         const attr = attribute(flag);

@@ -64,7 +64,7 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     return 1;
   }
   if (paths.length === 0) {
-    io.err("Error: missing file(s): give one or more files, directories or - (standard input)\n");
+    io.err("Error: missing required arguments\n");
     return 1;
   }
   const protoDirs = list(s["proto-file-dirs"]);

@@ -129,6 +129,10 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
     throw e;
   }
   if (o.protoFileDirs?.length) setProtoFileDirs(o.protoFileDirs);
+  // conftest verify reads no positional paths: its tests come from -p (default `policy`) and its
+  // data from --data. With either given (neither opa test nor gator verify has them) and no opa
+  // test output flag, positional arguments are ignored as conftest ignores them.
+  if (!opaStyle && ((o.policy?.length ?? 0) > 0 || (o.data?.length ?? 0) > 0)) paths = [];
   const regoVersion: "v0" | "v1" = o.v0Compatible || o.regoVersion === "v0" ? "v0" : "v1";
   const wantCoverage = !!o.coverage || threshold !== undefined;
 

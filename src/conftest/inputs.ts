@@ -32,6 +32,8 @@ export function findInputFiles(args: string[], opts: { ignore?: string } = {}): 
     out.push(p);
   };
   for (const arg of args) {
+    // an explicit blank argument names nothing (conftest skips it: `test "$FILES"` with FILES empty)
+    if (arg === "") continue;
     if (arg === STDIN) {
       add(arg);
       continue;

@@ -101,10 +101,13 @@ export function pickParser(path: string, name?: string): InputParser {
   const detected = detectParserName(path);
   const p = BY_NAME.get(detected);
   if (!p) {
-    throw new ParseError(`unknown parser: ${detected || '(no extension)'}; use --parser to choose one`, {
+    const e = new ParseError(`unknown parser: ${detected || '(no extension)'}; use --parser to choose one`, {
       file: path,
       parser: detected,
     });
+    // worded as conftest words it (`test`, `parse`): the type named by the extension, then the path
+    e.message = `new parser: new: unknown parser: ${detected}, path: ${path}`;
+    throw e;
   }
   return p;
 }

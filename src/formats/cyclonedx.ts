@@ -5,8 +5,9 @@
  * - XML documents are converted to the CycloneDX JSON layout: attributes
  *   become fields, list elements (components, hashes, licenses, ...) become
  *   arrays, `<hash alg="..">v</hash>` becomes {alg, content}, nested
- *   `<dependency ref>` elements become dependsOn. As conftest prints them,
- *   XML BOMs have bomFormat "" and specVersion "SpecVersion(0)".
+ *   `<dependency ref>` elements become dependsOn; empty containers (`<hashes/>`)
+ *   are left out and only the BOM's own fields are kept at the top. As conftest
+ *   prints them, XML BOMs have bomFormat "" and specVersion "SpecVersion(0)".
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
 import { jsonError } from './json.ts';
@@ -27,6 +28,12 @@ const ARRAY_FIELDS: Record<string, 'array' | 'object' | 'number' | 'string'> = {
   bomFormat: 'string',
   specVersion: 'string',
 };
+
+/** The fields of a decoded BOM (CycloneDX 1.6's top level): everything else on <bom> is dropped. */
+const BOM_FIELDS = new Set([
+  'bomFormat', 'specVersion', 'serialNumber', 'version', 'metadata', 'components', 'services', 'externalReferences',
+  'dependencies', 'compositions', 'properties', 'vulnerabilities', 'annotations', 'formulation', 'declarations', 'definitions',
+]);
 
 /** Containers whose children form an array, with the JSON shape of each child. */
 const CONTAINERS = new Set([
@@ -63,7 +70,8 @@ function elementToJson(name: string, n: XNode): unknown {
           }
         }
       }
-      setOwn(out, k, items);
+      // Go reads `<hashes/>` into a nil slice, which the JSON encoding then omits
+      if (items.length > 0) setOwn(out, k, items);
     } else {
       setOwn(out, k, list.length === 1 ? elementToJson(k, list[0]!) : list.map((x) => elementToJson(k, x)));
     }
@@ -141,7 +149,9 @@ function parseXmlBom(content: string, file: string): unknown {
   const out = elementToJson('bom', bom) as Record<string, unknown>;
   const result: Record<string, unknown> = { bomFormat: '', specVersion: 'SpecVersion(0)' };
   for (const [k, v] of Object.entries(out)) {
-    if (k === 'xmlns' || k === 'schemaLocation' || k === 'xsi') continue;
+    // only what the BOM type holds: other attributes of <bom> (namespace declarations such as
+    // xmlns:xsd, xsi:schemaLocation) are not fields of the decoded document
+    if (!BOM_FIELDS.has(k)) continue;
     setOwn(result, k, k === 'version' ? xmlVersion(v, file) : v);
   }
   if (result.version === undefined) result.version = 0;

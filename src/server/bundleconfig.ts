@@ -13,6 +13,10 @@ import type { KeyConfig, VerificationConfig } from "../bundle/index.ts";
 import { isSigningAlgorithm } from "../bundle/index.ts";
 import { parseReference, ReferenceError, type Reference } from "../oci/reference.ts";
 import type { VerifyPolicy } from "../sign/verify.ts";
+import { serviceTransport, CredentialsError, type ServiceTransport } from "./credentials.ts";
+
+/** The User-Agent of requests to services. */
+export const USER_AGENT = "Portcullis (OPA-compatible bundle client)";
 
 export class BundleConfigError extends Error {}
 
@@ -20,8 +24,8 @@ export interface ServiceConfig {
   name: string;
   url: string;
   headers: Record<string, string>;
-  /** Authorization header value from credentials.bearer ("Bearer <token>"). */
-  authorization?: () => string;
+  /** Sends requests with the service's TLS settings and credentials (credentials.ts). */
+  transport: ServiceTransport;
   responseHeaderTimeoutMs: number;
   /** "oci": an OCI registry (OPA's `type: oci`); undefined: an OPA bundle server. */
   type?: "oci";
@@ -70,7 +74,7 @@ function str(v: unknown, key: string, dflt = ""): string {
 }
 
 /** Services as OPA accepts them: an object keyed by name, or a list of objects with `name`. */
-export function parseServices(raw: unknown): Map<string, ServiceConfig> {
+export function parseServices(raw: unknown, keys?: unknown, warn?: (msg: string) => void): Map<string, ServiceConfig> {
   const out = new Map<string, ServiceConfig>();
   if (raw === undefined || raw === null) return out;
   const entries: [string, unknown][] = Array.isArray(raw) ? raw.map((s, i) => [str(isObj(s) ? s.name : undefined, `services[${i}].name`), s]) : isObj(raw) ? Object.entries(raw) : [];
@@ -79,15 +83,15 @@ export function parseServices(raw: unknown): Map<string, ServiceConfig> {
     if (!isObj(s)) throw new BundleConfigError(`services.${name}: want an object`);
     if (name === "") throw new BundleConfigError("services: a service has no name");
     for (const k of Object.keys(s)) {
-      if (!["name", "url", "headers", "credentials", "response_header_timeout_seconds", "type"].includes(k)) {
-        throw new BundleConfigError(`services.${name}.${k} is not supported by portcullis run (supported: url, type, headers, credentials.bearer, response_header_timeout_seconds)`);
+      if (!["name", "url", "headers", "credentials", "response_header_timeout_seconds", "type", "tls", "allow_insecure_tls"].includes(k)) {
+        throw new BundleConfigError(`services.${name}.${k} is not supported by portcullis run (supported: url, type, headers, credentials, tls, allow_insecure_tls, response_header_timeout_seconds)`);
       }
     }
     const type = str(s.type, `services.${name}.type`).toLowerCase();
     if (type !== "" && type !== "oci") throw new BundleConfigError(`services.${name}.type: want "oci" or nothing, got ${JSON.stringify(s.type)}`);
     if (type === "oci") {
       // OPA's OCI downloader authenticates through its auth plugins; Portcullis pulls anonymously
-      for (const k of ["headers", "credentials"]) {
+      for (const k of ["headers", "credentials", "tls", "allow_insecure_tls"]) {
         if (s[k] !== undefined && s[k] !== null) throw new BundleConfigError(`services.${name}.${k} is not supported by portcullis run for a service of type oci (it pulls anonymously)`);
       }
     }
@@ -98,26 +102,18 @@ export function parseServices(raw: unknown): Map<string, ServiceConfig> {
       if (!isObj(s.headers)) throw new BundleConfigError(`services.${name}.headers: want an object`);
       for (const [k, v] of Object.entries(s.headers)) headers[k] = String(v);
     }
-    let authorization: (() => string) | undefined;
-    if (s.credentials !== undefined && s.credentials !== null) {
-      if (!isObj(s.credentials)) throw new BundleConfigError(`services.${name}.credentials: want an object`);
-      const kinds = Object.keys(s.credentials);
-      const other = kinds.filter((k) => k !== "bearer");
-      if (other.length > 0) throw new BundleConfigError(`services.${name}.credentials.${other[0]} is not supported by portcullis run (supported: bearer; or set an Authorization header in services.${name}.headers)`);
-      const b = s.credentials.bearer;
-      if (!isObj(b)) throw new BundleConfigError(`services.${name}.credentials.bearer: want an object`);
-      const scheme = str(b.scheme, `services.${name}.credentials.bearer.scheme`, "Bearer");
-      const token = str(b.token, `services.${name}.credentials.bearer.token`);
-      const tokenPath = str(b.token_path, `services.${name}.credentials.bearer.token_path`);
-      if (token !== "" && tokenPath !== "") throw new BundleConfigError(`services.${name}.credentials.bearer: token and token_path are mutually exclusive`);
-      // OPA reads token_path at every request (the token may be rotated).
-      authorization = tokenPath !== "" ? () => `${scheme} ${readFileSync(tokenPath, "utf8").trim()}` : () => `${scheme} ${token}`;
+    let transport: ServiceTransport;
+    try {
+      transport = serviceTransport(name, s, keys, USER_AGENT, warn);
+    } catch (e) {
+      if (e instanceof CredentialsError) throw new BundleConfigError(e.message);
+      throw e;
     }
     out.set(name, {
       name,
       url,
       headers,
-      authorization,
+      transport,
       responseHeaderTimeoutMs: (num(s.response_header_timeout_seconds, `services.${name}.response_header_timeout_seconds`, 10) ?? 10) * 1000,
       ...(type === "oci" ? { type: "oci" as const } : {}),
     });
@@ -141,9 +137,8 @@ function parseKeys(raw: unknown): Record<string, KeyConfig> {
 }
 
 /** The bundle sections of an OPA configuration; undefined when it configures no bundles. */
-export function parseBundlesConfig(raw: Obj, cwd = process.cwd()): BundlesConfig | undefined {
+export function parseBundlesConfig(raw: Obj, cwd = process.cwd(), services = parseServices(raw.services, raw.keys)): BundlesConfig | undefined {
   if (raw.bundle !== undefined) throw new BundleConfigError('the legacy "bundle" key is not supported by portcullis run: use "bundles"');
-  const services = parseServices(raw.services);
   const keys = parseKeys(raw.keys);
   const persistenceDirectory = str(raw.persistence_directory, "persistence_directory", join(cwd, ".opa"));
   if (raw.bundles === undefined || raw.bundles === null) return undefined;

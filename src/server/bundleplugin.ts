@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { readBundleArchive, type Bundle } from "../bundle/index.ts";
-import type { BundleSourceConfig, BundlesConfig } from "./bundleconfig.ts";
+import { USER_AGENT, type BundleSourceConfig, type BundlesConfig } from "./bundleconfig.ts";
 import type { Logger } from "./log.ts";
 
 export const LONG_POLL_CONTENT_TYPE = "application/vnd.openpolicyagent.bundles";
@@ -48,6 +48,7 @@ export class BundlePlugin {
   private readonly aborts = new Set<AbortController>();
   private readonly clients = new Set<{ close(): Promise<void> }>();
   private stopped = false;
+  private started = false;
   /** Called after each download attempt and activation (the status plugin listens). */
   onChange: (() => void) | undefined;
 
@@ -62,6 +63,8 @@ export class BundlePlugin {
 
   /** Load persisted bundles, then start polling. */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     for (const b of this.cfg.bundles) {
       if (b.persist) this.loadPersisted(b);
       void this.loop(b);
@@ -71,6 +74,11 @@ export class BundlePlugin {
   /** True once every configured bundle has been activated (GET /health?bundles). */
   ready(): boolean {
     return [...this.status.values()].every((s) => s.lastSuccessfulActivation !== undefined);
+  }
+
+  /** The names of the bundles not activated yet. */
+  notReady(): string[] {
+    return [...this.status.values()].filter((s) => s.lastSuccessfulActivation === undefined).map((s) => s.name);
   }
 
   statuses(): BundleStatus[] {
@@ -167,7 +175,7 @@ export class BundlePlugin {
     const plainHttp = b.service.url.startsWith("http:");
     const limits = limitsOf(b);
     const { RegistryClient, RegistryError, MEDIA, INDEX_TYPES, parseImageManifest, formatReference } = await import("../oci/index.ts");
-    const client = new RegistryClient({ plainHttp, timeoutMs: b.service.responseHeaderTimeoutMs, maxBlobBytes: limits.maxCompressedBytes, userAgent: "Portcullis (OPA-compatible bundle client)" });
+    const client = new RegistryClient({ plainHttp, timeoutMs: b.service.responseHeaderTimeoutMs, maxBlobBytes: limits.maxCompressedBytes, userAgent: USER_AGENT });
     this.clients.add(client);
     st.lastRequest = new Date();
     try {
@@ -213,15 +221,7 @@ export class BundlePlugin {
     if (b.service.type === "oci") return this.onceOci(b);
     const st = this.status.get(b.name)!;
     const url = `${b.service.url}/${b.resource.replace(/^\/+/, "")}`;
-    const headers: Record<string, string> = { ...b.service.headers, "User-Agent": "Portcullis (OPA-compatible bundle client)" };
-    if (b.service.authorization) {
-      try {
-        headers.Authorization = b.service.authorization();
-      } catch (e) {
-        this.fail(st, undefined, `credentials: ${(e as Error).message}`);
-        return { ok: false, immediate: false };
-      }
-    }
+    const headers: Record<string, string> = { ...b.service.headers, "User-Agent": USER_AGENT };
     if (st.etag) headers["If-None-Match"] = st.etag;
     // OPA asks for snapshot and delta bundles; Portcullis reads snapshots only, so asks for those.
     // The wait is sent once the server has shown it supports long polling (OPA's longPollingEnabled).
@@ -233,7 +233,7 @@ export class BundlePlugin {
     const timer = setTimeout(() => ac.abort(new Error(`request timed out after ${deadline} ms`)), deadline);
     st.lastRequest = new Date();
     try {
-      const res = await fetch(url, { headers, signal: ac.signal, redirect: "follow" });
+      const res = await b.service.transport.send(url, { headers, signal: ac.signal });
       st.httpCode = res.status;
       const supported = (res.headers.get("content-type") ?? "").split(";")[0].trim() === LONG_POLL_CONTENT_TYPE;
       if (res.status === 200) {

@@ -1,5 +1,6 @@
 // The server's configuration in OPA's format: a YAML or JSON file (`-c/--config-file`) with
-// `--set key.path=value` overrides on top. Keys Portcullis implements: `default_decision`,
+// `--set key.path=value` and `--set-file key.path=file` overrides on top; `${VAR}` in the file and
+// in --set values is replaced by the environment variable as OPA does (substituteEnv). Keys Portcullis implements: `default_decision`,
 // `default_authorization_decision`, `labels`, `server.decoding.max_length`,
 // `server.decoding.gzip.max_length`, `server.encoding.gzip.min_length` and `.compression_level`,
 // bundle downloads (`services`, `bundles`, `keys`, `persistence_directory`; bundleconfig.ts) and
@@ -73,21 +74,43 @@ function scalar(s: string): unknown {
   return s;
 }
 
+/**
+ * OPA's environment variable substitution (applied to the configuration file's text and to each
+ * `--set`): every `${NAME}` (shortest match, within one line) is replaced by the variable's value
+ * when it is set — to the empty string when it is set empty — and kept as written when it is
+ * not set; `${}` becomes the empty string.
+ */
+export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return text.replace(/\$\{([^\n]*?)\}/g, (m, name: string) => (name === "" ? "" : Object.hasOwn(env, name) ? (env[name] ?? "") : m));
+}
+
 /** Apply one `--set a.b.c=value[,x.y=value…]` to the configuration. */
-export function applySet(conf: Record<string, unknown>, expr: string): void {
+export function applySet(conf: Record<string, unknown>, expr: string, flag = "--set", value: (text: string) => unknown = scalar): void {
   for (const part of expr.split(",")) {
     const eq = part.indexOf("=");
-    if (eq <= 0) throw new ConfigError(`--set ${expr}: want key.path=value`);
+    if (eq <= 0) throw new ConfigError(`${flag} ${expr}: want key.path=value`);
     const keys = part.slice(0, eq).split(".");
-    if (keys.some((k) => k === "")) throw new ConfigError(`--set ${expr}: empty key in ${part.slice(0, eq)}`);
+    if (keys.some((k) => k === "")) throw new ConfigError(`${flag} ${expr}: empty key in ${part.slice(0, eq)}`);
     let node = conf;
     for (const k of keys.slice(0, -1)) {
       const next = node[k];
       if (next === null || typeof next !== "object" || Array.isArray(next)) node[k] = {};
       node = node[k] as Record<string, unknown>;
     }
-    node[keys[keys.length - 1]] = scalar(part.slice(eq + 1));
+    node[keys[keys.length - 1]] = value(part.slice(eq + 1));
   }
+}
+
+/** Apply one `--set-file a.b.c=path[,…]`: the value is the file's text, trimmed (a string, as OPA reads it). */
+export function applySetFile(conf: Record<string, unknown>, expr: string): void {
+  applySet(conf, expr, "--set-file", (file) => {
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(`failed parsing --set-file data: open ${file}: ${code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (e as Error).message}`);
+    }
+  });
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -99,7 +122,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = yaml().load(text);
+    doc = yaml().load(substituteEnv(text));
   } catch (e) {
     throw new ConfigError(`config file ${file}: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -150,10 +173,12 @@ function addOciBundles(raw: Record<string, unknown>, refs: string[]): void {
 }
 
 /** Read and check the configuration (file, then --set overrides in order). */
-export function loadConfig(opts: { file?: string; sets?: string[]; id: string; version: string; ociBundles?: string[] }): ServerConfig {
+export function loadConfig(opts: { file?: string; sets?: string[]; setFiles?: string[]; id: string; version: string; ociBundles?: string[] }): ServerConfig {
   const raw: Record<string, unknown> = opts.file ? readConfigFile(opts.file) : {};
   addOciBundles(raw, opts.ociBundles ?? []);
-  for (const s of opts.sets ?? []) applySet(raw, s);
+  // as OPA: --set values go through the environment substitution, --set-file contents do not
+  for (const s of opts.sets ?? []) applySet(raw, substituteEnv(s));
+  for (const s of opts.setFiles ?? []) applySetFile(raw, s);
   const unsupported = Object.keys(raw).filter((k) => UNSUPPORTED_KEYS.includes(k));
   if (unsupported.length > 0) {
     throw new ConfigError(
@@ -198,9 +223,11 @@ export function loadConfig(opts: { file?: string; sets?: string[]; id: string; v
   let decisionLogs: DecisionLogConfig | undefined;
   let status: StatusConfig | undefined;
   try {
-    bundles = parseBundlesConfig(raw);
-    decisionLogs = parseDecisionLogConfig(raw.decision_logs, parseServices(raw.services));
-    status = parseStatusConfig(raw.status, parseServices(raw.services));
+    // One transport per service, shared by the plugins (one OAuth2 token, one connection pool).
+    const services = parseServices(raw.services, raw.keys, (m) => warnings.push(m));
+    bundles = parseBundlesConfig(raw, undefined, services);
+    decisionLogs = parseDecisionLogConfig(raw.decision_logs, services);
+    status = parseStatusConfig(raw.status, services);
   } catch (e) {
     if (e instanceof BundleConfigError) throw new ConfigError(e.message);
     throw e;

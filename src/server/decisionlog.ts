@@ -331,11 +331,10 @@ export class DecisionLogger {
 
   private async post(svc: ServiceConfig, body: Buffer): Promise<void> {
     const headers: Record<string, string> = { ...svc.headers, "Content-Type": "application/json", "Content-Encoding": "gzip" };
-    if (svc.authorization) headers.Authorization = svc.authorization();
     const url = `${svc.url}/${this.cfg.resource.replace(/^\/+/, "")}`;
     let res: Response;
     try {
-      res = await fetch(url, { method: "POST", headers, body: new Uint8Array(body), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
+      res = await svc.transport.send(url, { method: "POST", headers, body: new Uint8Array(body), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
     } catch (e) {
       const cause = (e as { cause?: Error }).cause;
       throw new Error(`log upload failed: ${(e as Error).message}${cause ? `: ${cause.message}` : ""}`);

@@ -3,8 +3,20 @@
 // `code`, `handler`, `method` labels; method lower-cased as OPA's instrumentation writes it),
 // plus Portcullis's own gauges and counters for the evaluation pool. Hosts with their own names
 // (the Gatekeeper webhook) add labelled families: `counter`, `histogram` (with their buckets)
-// and `gaugeSet` (values read at scrape time). Written here rather than through a client
-// library: a few histograms and counters are all the servers need.
+// and `gaugeSet` (values read at scrape time).
+//
+// Why not prom-client: the answer must be OPA's (and Gatekeeper's) exposition, and the one
+// place where a client library would write it differently is the part dashboards key on. A
+// bucket's `le` label is written as Go's client writes floats, `1e-06`, `5e-05`, `0.0001`;
+// prom-client writes the JavaScript number, `0.000001`, `0.00005`. For Prometheus these are
+// different label values, so a recording rule or a panel written against OPA
+// (`le="1e-06"`) would silently match nothing. prom-client would also bring its own default
+// registry and Node process collectors (which OPA's names do not include), and would have to be
+// loaded at start-up (metrics exist from the first request), against the lazy-loading rule of
+// src/lazy.ts. What the servers need is small — counters, gauges read at scrape time and
+// fixed-bucket histograms, each an array increment on the request path — so it is written here,
+// with the `le` texts as Go writes them (BUCKET_LABELS below, OPA's); the differential test
+// (test/server/harness.ts) requires OPA's family in both servers' answers.
 
 /** OPA's default buckets for http_request_duration_seconds. */
 export const DURATION_BUCKETS = [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2, 1e-1, 1];

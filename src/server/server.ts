@@ -40,10 +40,13 @@ import { StatusPlugin } from "./statusplugin.ts";
 import { rawToValue, manifestRoots, type Bundle } from "../bundle/index.ts";
 import { manifestDocument } from "../bundle/manifest.ts";
 import { loadServerFiles, mergeAt, eraseAt, checkBundleRoots, joinPath, splitPrefix, type LoadedState, type BundleReadOptions } from "./files.ts";
+import { LoadError } from "./files.ts";
 
 const yaml = lazyRequire<typeof jsyaml>("js-yaml");
 
 export interface ServerOptions {
+  /** --ready-timeout: open the listeners only once every bundle is activated, failing after this long (0: no wait). */
+  readyTimeoutMs?: number;
   /** Policy and data files or directories (bundle directories with bundleMode). */
   paths: string[];
   bundleMode: boolean;
@@ -1285,6 +1288,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const addresses: string[] = [];
   const diagnosticAddresses: string[] = [];
+  if (bundlePlugin && (o.readyTimeoutMs ?? 0) > 0) {
+    // OPA's --ready-timeout: the listeners open once the plugins are ready (checked every 100 ms)
+    bundlePlugin.start();
+    const end = Date.now() + o.readyTimeoutMs!;
+    while (!bundlePlugin.ready() && Date.now() < end) await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, end - Date.now()))));
+    if (!bundlePlugin.ready()) {
+      log.error("Failed to wait for plugins activation.", { err: "timeout" });
+      bundlePlugin.stop();
+      await pool.close();
+      throw new LoadError(`the plugins were not ready within --ready-timeout (bundles not activated: ${bundlePlugin.notReady().join(", ")})`);
+    }
+  }
   try {
     for (const a of o.addrs) addresses.push(await listen(a, false));
     for (const a of o.diagnosticAddrs) diagnosticAddresses.push(await listen(a, true));

@@ -206,11 +206,10 @@ export class StatusPlugin {
 
   private async post(svc: ServiceConfig, doc: Obj): Promise<void> {
     const headers: Record<string, string> = { ...svc.headers, "Content-Type": "application/json" };
-    if (svc.authorization) headers.Authorization = svc.authorization();
     const url = `${svc.url}/status${this.cfg.partitionName === "" ? "" : `/${this.cfg.partitionName.replace(/^\/+/, "")}`}`;
     let res: Response;
     try {
-      res = await fetch(url, { method: "POST", headers, body: JSON.stringify(doc), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
+      res = await svc.transport.send(url, { method: "POST", headers, body: JSON.stringify(doc), signal: AbortSignal.timeout(svc.responseHeaderTimeoutMs) });
     } catch (e) {
       const cause = (e as { cause?: Error }).cause;
       throw new Error(`status update failed: ${(e as Error).message}${cause ? `: ${cause.message}` : ""}`);

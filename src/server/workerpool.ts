@@ -8,10 +8,26 @@
 //   slot on a SharedArrayBuffer the worker reads). A worker silent past the deadline plus a grace
 //   period (stuck in something that never checks for cancellation) is terminated and replaced
 //   with a fresh one started from the current state; its requests get `failed(message)`.
+// - Requests are sent in batches: a request for an idle worker is sent at once, those for a busy
+//   worker during one turn of the event loop go in one message at the end of it (setImmediate),
+//   and the worker answers the synchronous ones of a batch in one message. Under load several requests arrive per turn, and a message
+//   costs a thread wake-up and a serialisation whatever its size (measured: docs/server.md, "Load").
 // - Workers may post events (`{event}`) to the main thread, handed to `onEvent`.
 // - With `size: 0` requests run on the calling thread (embedding, small tests).
 //
 // The worker side is `serveWorker` (workerside.ts).
+//
+// Why not piscina: piscina is a task queue over interchangeable workers, and this pool is a set
+// of replicas. Each worker holds a copy of the policies and data, and a change must reach every
+// worker, in order with the requests around it (a read sent after a write sees the write): piscina
+// has no broadcast, and a message sent to its workers beside its queue is not ordered with the
+// tasks. A worker stuck past its deadline must be replaced by one started from the state as it is
+// *now*; piscina restarts workers from the `workerData` given at construction. Cancellation here is
+// first cooperative (a flag in a SharedArrayBuffer the engine polls, so a client that goes away
+// stops its evaluation without killing the worker) and only then termination; piscina's abort
+// terminates the worker at once, losing its replica (a recompile of every policy). And requests
+// are batched per turn of the event loop (above), which piscina does not do. What is left — pick the
+// least busy worker, a map of pending requests, a timer per request — is the ~200 lines below.
 
 import { Worker } from "node:worker_threads";
 
@@ -19,6 +35,8 @@ import { Worker } from "node:worker_threads";
 export const GRACE_MS = 2000;
 /** Cancel flags per worker: more than the requests one worker ever has in flight. */
 const FLAGS = 65536;
+/** The most requests sent to a worker in one message (the worker answers a batch at once). */
+export const BATCH = 16;
 
 /** Something that can be cancelled (the client went away): hooks run once, on cancel. */
 export interface CancelToken {
@@ -55,6 +73,8 @@ interface Slot<Reply> {
   jobs: Map<number, Job<Reply>>;
   ready: Promise<void>;
   flags: Int32Array;
+  /** Requests of this turn of the event loop not yet sent. */
+  outbox: { id: number; req: unknown; flag: number }[];
 }
 
 export class WorkerPool<Req, Reply, Update> {
@@ -64,6 +84,7 @@ export class WorkerPool<Req, Reply, Update> {
   private local: LocalWorker<Req, Reply, Update> | null = null;
   private seq = 0;
   private closed = false;
+  private flushScheduled = false;
   /** Workers replaced after missing a deadline or dying (for /metrics and tests). */
   replaced = 0;
 
@@ -93,16 +114,23 @@ export class WorkerPool<Req, Reply, Update> {
   private spawn(): Slot<Reply> {
     const flags = new Int32Array(new SharedArrayBuffer(4 * FLAGS));
     const worker = new Worker(this.spec.file, { workerData: { ...this.spec.workerData(), flags } });
-    const slot: Slot<Reply> = { worker, jobs: new Map(), ready: Promise.resolve(), flags };
+    const slot: Slot<Reply> = { worker, jobs: new Map(), ready: Promise.resolve(), flags, outbox: [] };
+    const answer = (m: { id: number; reply?: Reply; error?: string }) => {
+      const job = slot.jobs.get(m.id);
+      if (!job) return;
+      slot.jobs.delete(job.id);
+      if (job.timer) clearTimeout(job.timer);
+      job.resolve(m.error !== undefined ? this.spec.failed(`internal error in worker: ${m.error}`) : m.reply!);
+    };
     slot.ready = new Promise((resolve, reject) => {
-      worker.on("message", (m: { ready?: boolean; id?: number; reply?: Reply; error?: string; event?: unknown }) => {
+      worker.on("message", (m: { ready?: boolean; id?: number; reply?: Reply; error?: string; event?: unknown; replies?: { id: number; reply?: Reply; error?: string }[] }) => {
         if (m.ready) return resolve();
         if (m.event !== undefined) return this.spec.onEvent?.(m.event);
-        const job = slot.jobs.get(m.id!);
-        if (!job) return;
-        slot.jobs.delete(job.id);
-        if (job.timer) clearTimeout(job.timer);
-        job.resolve(m.error !== undefined ? this.spec.failed(`internal error in worker: ${m.error}`) : m.reply!);
+        if (m.replies) {
+          for (const r of m.replies) answer(r);
+          return;
+        }
+        answer(m as { id: number; reply?: Reply; error?: string });
       });
       worker.on("error", (e: Error) => {
         reject(e);
@@ -122,6 +150,7 @@ export class WorkerPool<Req, Reply, Update> {
       job.resolve(this.spec.failed(message));
     }
     slot.jobs.clear();
+    slot.outbox = [];
     if (this.closed) {
       this.slots.splice(i, 1);
       return;
@@ -134,7 +163,16 @@ export class WorkerPool<Req, Reply, Update> {
   /** Send a state change to every worker, in order with the requests around it. */
   update(u: Update): void {
     if (this.local) return this.local.update(u);
+    this.flush(); // requests submitted before the change are answered on the old state
     for (const s of this.slots) s.worker.postMessage({ t: "update", state: u });
+  }
+
+  /** Send the requests of this turn, at most BATCH per message. */
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const s of this.slots) {
+      while (s.outbox.length > 0) s.worker.postMessage({ t: "runs", jobs: s.outbox.splice(0, BATCH) });
+    }
   }
 
   /** Run a request on the least busy worker; `cancel` (the client went away) raises its flag. */
@@ -169,8 +207,15 @@ export class WorkerPool<Req, Reply, Update> {
         if (cancel.cancelled) Atomics.store(slot.flags, flag, 1);
         else cancel.hooks.push(() => slot.jobs.has(id) && Atomics.store(slot.flags, flag, 1));
       }
+      const idle = slot.jobs.size === 0 && slot.outbox.length === 0;
       slot.jobs.set(id, job);
-      slot.worker.postMessage({ t: "run", id, req, flag });
+      // an idle worker gets the request at once; a busy one gets this turn's requests together
+      if (idle) return slot.worker.postMessage({ t: "runs", jobs: [{ id, req, flag }] });
+      slot.outbox.push({ id, req, flag });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushScheduled && this.flush());
+      }
     });
   }
 
@@ -182,6 +227,7 @@ export class WorkerPool<Req, Reply, Update> {
   }
 
   async close(): Promise<void> {
+    this.flush();
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }

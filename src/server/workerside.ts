@@ -15,17 +15,37 @@ export function serveWorker<Req, Reply, Update>(init: (data: Record<string, unkn
   const port = parentPort!;
   const data = workerData as Record<string, unknown> & { flags: Int32Array };
   const handler = init(data, (event) => port.postMessage({ event }));
-  port.on("message", (m: { t: "update"; state: Update } | { t: "run"; id: number; req: Req; flag: number }) => {
-    if (m.t === "update") return handler.update(m.state);
+  type Job = { id: number; req: Req; flag: number };
+  /** Answers one request: synchronously (the reply) or later (posted alone when it settles). */
+  const one = (m: Job): { id: number; reply?: Reply; error?: string } | undefined => {
     // A handler that throws is a bug: the request fails with the error's text (never hangs).
-    const fail = (e: unknown) => port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+    const fail = (e: unknown) => ({ id: m.id, error: e instanceof Error ? e.message : String(e) });
     try {
       const out = handler.run(m.req, new Int32Array(data.flags.buffer, m.flag * 4, 1));
-      if (out instanceof Promise) void out.then((reply) => port.postMessage({ id: m.id, reply }), fail);
-      else port.postMessage({ id: m.id, reply: out });
+      if (!(out instanceof Promise)) return { id: m.id, reply: out };
+      void out.then(
+        (reply) => port.postMessage({ id: m.id, reply }),
+        (e) => port.postMessage(fail(e)),
+      );
+      return undefined;
     } catch (e) {
-      fail(e);
+      return fail(e);
     }
+  };
+  port.on("message", (m: { t: "update"; state: Update } | ({ t: "run" } & Job) | { t: "runs"; jobs: Job[] }) => {
+    if (m.t === "update") return handler.update(m.state);
+    if (m.t === "run") {
+      const r = one(m);
+      if (r) port.postMessage(r);
+      return;
+    }
+    // a batch: the synchronous answers go back together
+    const replies: { id: number; reply?: Reply; error?: string }[] = [];
+    for (const j of m.jobs) {
+      const r = one(j);
+      if (r) replies.push(r);
+    }
+    if (replies.length > 0) port.postMessage({ replies });
   });
   port.postMessage({ ready: true });
 }

@@ -48,10 +48,18 @@ test("--help lists every command; a command's --help loads only that command", a
   assert.match(one.out, /^Usage: portcullis eval \[options\] <query>/);
 });
 
-test("an unknown command is reported with a suggestion", async () => {
+test("an unknown command is reported as cobra reports it (conftest, opa), with suggestions", async () => {
   const r = await cli(["evl", "1"]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /unknown command 'evl'\n\(Did you mean eval\?\)/);
+  assert.equal(r.out, "");
+  assert.equal(r.err, 'Error: unknown command "evl" for "portcullis"\n\nDid you mean this?\n\teval\n\trepl\n\nRun \'portcullis --help\' for usage.\n');
+  // nothing close: no suggestion block (conftest prints the same three lines for `conftest zzzzzz`)
+  const far = await cli(["zzzzzz"]);
+  assert.equal(far.code, 1);
+  assert.equal(far.err, 'Error: unknown command "zzzzzz" for "portcullis"\nRun \'portcullis --help\' for usage.\n');
+  // a prefix suggests every command it starts (cobra: prefix match as well as distance ≤ 2)
+  const pre = await cli(["verif"]);
+  assert.match(pre.err, /Did you mean this\?\n(\t\w[\w-]*\n)*\tverify\n/);
 });
 
 const sh = spawnSync("sh", ["-c", "exit 0"]).status === 0;

@@ -3,6 +3,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { parseConfigsText } from "../../src/cli/parse-command.ts";
 import { ROOT, EXAMPLES, exampleInputs, findConftest } from "./harness.ts";
 
@@ -46,4 +47,19 @@ test("parse: layouts (one value, keyed by path, combined with tabs and a final b
   assert.equal(two, '{\n  "test/fixtures/conftest/exceptions/a.json": {\n    "x": 5\n  },\n  "test/fixtures/conftest/exceptions/b.json": {\n    "x": 1\n  }\n}\n');
   const combined = ours(["test/fixtures/conftest/exceptions/b.json"], true);
   assert.equal(combined, '[\n\t{\n\t\t"path": "test/fixtures/conftest/exceptions/b.json",\n\t\t"contents": {\n\t\t\t"x": 1\n\t\t}\n\t}\n]\n\n');
+});
+
+test("parse: a CycloneDX XML BOM as conftest v0.71.1 prints it (recorded; live when conftest is installed)", () => {
+  const file = "test/fixtures/cyclonedx/sbom.xml";
+  // recorded from `conftest parse --parser cyclonedx` (Go's decoder: empty <hashes/> etc. left
+  // out, namespace attributes of <bom> dropped, bomFormat "" and specVersion "SpecVersion(0)")
+  const want = readFileSync(`${ROOT}/${file}.conftest-parse.json`, "utf8");
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    assert.equal(parseConfigsText([file], { parser: "cyclonedx" }), want);
+  } finally {
+    process.chdir(cwd);
+  }
+  if (bin) assert.equal(spawnSync(bin, ["parse", "--parser", "cyclonedx", file], { cwd: ROOT, encoding: "utf8" }).stdout, want);
 });

@@ -306,7 +306,8 @@ describe('keys named __proto__, constructor, prototype are kept', () => {
     ['edn', '{"__proto__" 1 "constructor" 2 "prototype" 3}', (v) => v],
     ['jsonnet', '{ "__proto__": 1, constructor: 2, prototype: 3 }', (v) => v],
     ['vcl', 'backend __proto__ { .host = "a"; }\nbackend constructor { .host = "b"; }\nbackend prototype { .host = "c"; }\n', (v) => (v as { backend: unknown }).backend],
-    ['cyclonedx', '<bom><__proto__>1</__proto__><constructor>2</constructor><prototype>3</prototype></bom>', (v) => v],
+    // (unknown elements at the top of a BOM are dropped, as Go's decoder drops them: the keys are tested one level down)
+    ['cyclonedx', '<bom><metadata><__proto__>1</__proto__><constructor>2</constructor><prototype>3</prototype></metadata></bom>', (v) => (v as { metadata: unknown }).metadata],
   ];
   for (const [parser, text, pick] of cases) {
     it(parser, () => {

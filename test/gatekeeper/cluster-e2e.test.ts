@@ -3,7 +3,8 @@
 // template as Gatekeeper does (kubectl get crd / kubectl get k8srequiredlabels work, a constraint
 // with bad parameters is refused by the API server), writes status.byPod for templates and
 // constraints (Rego errors with code and location for a broken template), delivers the objects
-// (templates, constraints, Config, Providers, Namespaces), and deletes the CRD with its template.
+// (templates, constraints, Config, Providers, Namespaces, ExpansionTemplates — and starts without
+// the ExpansionTemplate CRD), and deletes the CRD with its template.
 // Skipped when the API server, etcd or kubectl is missing.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -15,6 +16,7 @@ import { X509Certificate } from "node:crypto";
 import { kubeMissing, startKube, type Kube } from "../support/kube.ts";
 import { KubeClient } from "../../src/kube/index.ts";
 import { ClusterSource, CertRotator } from "../../src/gatekeeper/controller/index.ts";
+import { clusterPolicy } from "../../src/gatekeeper/audit/kubelister.ts";
 import type { GatekeeperObjects } from "../../src/gatekeeper/state.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -87,6 +89,8 @@ describe("against a real API server", { skip: missing || false, timeout: 400000 
       [["patch", C, "k8srequiredlabels", { sub: "status" }], "yes"],
       [["delete", C, "k8srequiredlabels"], "no"],
       [["watch", "externaldata.gatekeeper.sh", "providers"], "yes"],
+      [["watch", "expansion.gatekeeper.sh", "expansiontemplate"], "yes"],
+      [["update", "expansion.gatekeeper.sh", "expansiontemplate"], "no"],
       [["watch", "", "namespaces"], "yes"],
       [["delete", "", "namespaces"], "no"],
       [["create", "apiextensions.k8s.io", "customresourcedefinitions"], "yes"],
@@ -187,6 +191,24 @@ describe("against a real API server", { skip: missing || false, timeout: 400000 
     await k(["create", "namespace", "team-a"]);
     await until(() => last!.config?.spec?.match?.[0]?.excludedNamespaces?.[0] === "kube-*" && last!.providers.length === 1 && last!.namespaces.has("team-a"), "Config, Provider and Namespace delivered");
 
+    // ExpansionTemplates (Gatekeeper's v1alpha1 YAML applies; delivered as the v1beta1 the source watches)
+    const et = { apiVersion: "expansion.gatekeeper.sh/v1alpha1", kind: "ExpansionTemplate", metadata: { name: "expand-deployments" }, spec: { applyTo: [{ groups: ["apps"], kinds: ["Deployment"], versions: ["v1"] }], templateSource: "spec.template", generatedGVK: { kind: "Pod", group: "", version: "v1" } } };
+    const etApplied = await k(["apply", "-f", "-"], JSON.stringify(et));
+    assert.equal(etApplied.code, 0, etApplied.err);
+    const delivered = (await until(() => last!.expansionTemplates?.find((o) => o.metadata.name === "expand-deployments"), "the ExpansionTemplate delivered"))!;
+    assert.equal(delivered.apiVersion, "expansion.gatekeeper.sh/v1beta1");
+    assert.equal(delivered.kind, "ExpansionTemplate");
+    assert.deepEqual(delivered.spec, et.spec);
+    // the audit's listing of the cluster's policy has it too
+    const client = await KubeClient.connect({ kubeconfig: kube.kubeconfig });
+    try {
+      assert.deepEqual((await clusterPolicy(client)).expansionTemplates?.map((o) => [o.apiVersion, o.kind, o.metadata.name]), [["expansion.gatekeeper.sh/v1beta1", "ExpansionTemplate", "expand-deployments"]]);
+    } finally {
+      client.close();
+    }
+    assert.equal((await k(["delete", "expansiontemplate", "expand-deployments"])).code, 0);
+    await until(() => last!.expansionTemplates?.length === 0, "the ExpansionTemplate gone");
+
     // deleting the template deletes its CRD and with it the constraints
     assert.equal((await k(["delete", "constrainttemplate", "k8srequiredlabels"])).code, 0);
     await until(async () => (await k(["get", "crd", "k8srequiredlabels.constraints.gatekeeper.sh"])).code !== 0, "the CRD deleted");
@@ -198,6 +220,25 @@ describe("against a real API server", { skip: missing || false, timeout: 400000 
   }
   });
 
+
+  test("ClusterSource without the ExpansionTemplate CRD: starts, watches none, says so", async () => {
+    const del = await kube.kubectl(["delete", "crd", "expansiontemplate.expansion.gatekeeper.sh", "--wait=true"]);
+    assert.equal(del.code, 0, del.err);
+    const logs: string[] = [];
+    const src = new ClusterSource({ kubeconfig: kube.kubeconfig, podName: "portcullis-test-1", debounceMs: 50, writeStatus: false, log: (level, msg) => logs.push(`${level} ${msg}`) });
+    let last: GatekeeperObjects | undefined;
+    try {
+      await src.start((o) => (last = o));
+      assert.ok(last);
+      assert.equal(last.expansionTemplates, undefined);
+      assert.ok(logs.includes("info the ExpansionTemplate CRD is not installed: ExpansionTemplates are not watched"), logs.join("\n"));
+      assert.ok(!logs.some((l) => l.startsWith("error watch failed")), logs.join("\n"));
+    } finally {
+      await src.stop();
+      const re = await kube.kubectl(["apply", "-f", join(ROOT, "deploy", "crds", "expansiontemplate.expansion.gatekeeper.sh.yaml")]);
+      assert.equal(re.code, 0, re.err);
+    }
+  });
 
   test("CertRotator: Secret, files, caBundle, a second replica adopts, rotation before expiry", async () => {
     const vwc = await kube.kubectl(["apply", "-f", join(ROOT, "deploy", "webhook.yaml")]);

@@ -31,6 +31,7 @@ test("CRDs: Gatekeeper's groups, kinds, scopes and versions", () => {
     ["assignmetadata.mutations.gatekeeper.sh", "AssignMetadata", "Cluster", "v1*,v1alpha1,v1beta1"],
     ["configs.config.gatekeeper.sh", "Config", "Namespaced", "v1alpha1*"],
     ["constrainttemplates.templates.gatekeeper.sh", "ConstraintTemplate", "Cluster", "v1*,v1alpha1,v1beta1"],
+    ["expansiontemplate.expansion.gatekeeper.sh", "ExpansionTemplate", "Cluster", "v1alpha1*,v1beta1"],
     ["modifyset.mutations.gatekeeper.sh", "ModifySet", "Cluster", "v1*,v1alpha1,v1beta1"],
     ["providers.externaldata.gatekeeper.sh", "Provider", "Cluster", "v1alpha1,v1beta1*"],
     ["syncsets.syncset.gatekeeper.sh", "SyncSet", "Cluster", "v1alpha1*"],

@@ -300,7 +300,7 @@ test("configuration errors are clear", () => {
     [{ bundles: { b: { service: "nope" } } }, /invalid configuration for bundle "b": service name "nope" not found/],
     [{ services: { s: { url: "http://x" } }, bundles: { b: { polling: { min_delay_seconds: 10, max_delay_seconds: 5 } } } }, /minimum polling interval is greater than maximum polling interval/],
     [{ services: { s: { url: "http://x" } }, bundles: { b: { signing: { keyid: "k9" } } } }, /key id k9 not found/],
-    [{ services: { s: { url: "http://x", credentials: { oauth2: {} } } }, bundles: { b: {} } }, /credentials.oauth2 is not supported/],
+    [{ services: { s: { url: "http://x", credentials: { s3_signing: {} } } }, bundles: { b: {} } }, /credentials.s3_signing is not supported/],
     // type: oci is supported (test/oci/run-oci.test.ts); its resource must be an image reference
     [{ services: { s: { url: "http://x", type: "oci" } }, bundles: { b: {} } }, /bundles\.b\.resource: "bundles\/b" names no tag or digest/],
     [{ services: { s: { url: "http://x", type: "s3" } }, bundles: { b: {} } }, /services\.s\.type: want "oci" or nothing, got "s3"/],

@@ -38,6 +38,9 @@ test("run: errors in flags, configuration and files are one line and exit 1", { 
     [["run", "-s", "--min-tls-version", "1.4"], /invalid argument "1\.4" for "--min-tls-version" flag: must be one of \{1\.0,1\.1,1\.2,1\.3\}/],
     [["run", "-s", "--tls-cert-file", join(dir, "p.rego")], /must be given together/],
     [["run", "-s", "--request-timeout", "soon"], /invalid argument "soon" for "--request-timeout" flag/],
+    [["run", "-s", "--ready-timeout", "1.5"], /invalid argument "1\.5" for "--ready-timeout" flag: want whole seconds/],
+    [["run", "-s", "--set-file", `labels.x=${join(dir, "none.txt")}`], /^error: failed parsing --set-file data: open .*none\.txt: no such file or directory$/m],
+    [["run", "-s", "--addr", "127.0.0.1:0", "--ready-timeout", "1", "--set", "services.s.url=http://127.0.0.1:1", "--set", "bundles.b.service=s"], /^error: the plugins were not ready within --ready-timeout \(bundles not activated: b\)$/m],
     [["run", "-s", "--addr", "127.0.0.1:0", join(dir, "bad.rego")], /rego_unsafe_var_error: var y is unsafe/],
   ];
   for (const [args, want] of cases) {

@@ -121,6 +121,7 @@ const TEMPLATES: ResourceRef = { group: "templates.gatekeeper.sh", version: "v1"
 const PROVIDERS: ResourceRef = { group: "externaldata.gatekeeper.sh", version: "v1beta1", plural: "providers", namespaced: false, kind: "Provider" };
 const CONFIGS: ResourceRef = { group: "config.gatekeeper.sh", version: "v1alpha1", plural: "configs", namespaced: true, kind: "Config" };
 const SYNCSETS: ResourceRef = { group: "syncset.gatekeeper.sh", version: "v1alpha1", plural: "syncsets", namespaced: false, kind: "SyncSet" };
+const EXPANSION_TEMPLATES: ResourceRef = { group: "expansion.gatekeeper.sh", version: "v1beta1", plural: "expansiontemplate", namespaced: false, kind: "ExpansionTemplate" };
 
 /** The Gatekeeper objects stored in a cluster (the constraint CRDs are named after the templates' kinds). */
 export async function clusterPolicy(client: KubeClient): Promise<GatekeeperObjects> {
@@ -134,6 +135,8 @@ export async function clusterPolicy(client: KubeClient): Promise<GatekeeperObjec
     await listAll(client, { group: "constraints.gatekeeper.sh", version: "v1beta1", plural: kind.toLowerCase(), namespaced: false, kind }, (o) => out.constraints.push(o));
   }
   await listAll(client, PROVIDERS, (o) => out.providers.push(o));
+  // (none when the ExpansionTemplate CRD is not installed)
+  await listAll(client, EXPANSION_TEMPLATES, (o) => (out.expansionTemplates ??= []).push(o));
   await listAll(client, CONFIGS, (o) => {
     if (o?.metadata?.name === "config" && out.config === null) out.config = o;
   });

@@ -16,17 +16,18 @@ import { formatFloat } from "../../gotext/fmt.ts";
 import type * as CelModule from "@bufbuild/cel";
 import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import { k8sLibraries, type CelLib } from "./k8slib.ts";
+import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_TYPE, type CelLib } from "./k8slib.ts";
+import { parseCel, CelParseError, displayError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
 
 const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
 const celExt = lazyRequire<typeof CelExtModule>("@bufbuild/cel/ext");
 
 /** Kubernetes' per-expression runtime cost limit (celconfig.PerCallLimit). */
 export const PER_CALL_LIMIT = 1_000_000;
-/** Longest expression accepted (characters); longer ones are compile errors. */
+/** Longest expression accepted (code points, cel-go's limit); longer ones are compile errors. */
 export const MAX_EXPRESSION_LENGTH = 100_000;
-/** Deepest nesting of the parsed expression accepted; deeper ones are compile errors. */
-export const MAX_EXPRESSION_DEPTH = 250;
+/** cel-go's parser recursion limit; deeper expressions are compile errors. */
+export const MAX_EXPRESSION_DEPTH = MAX_RECURSION_DEPTH;
 
 export const COST_LIMIT_MESSAGE = "operation cancelled: actual cost limit exceeded";
 
@@ -148,6 +149,12 @@ function environment(): Env {
     return out as never;
   });
   const has = c.celFunc(HAS, [c.CelScalar.DYN, c.CelScalar.STRING], c.CelScalar.BOOL, (x: unknown, f: string) => {
+    // has(o.f) on an optional o (whatever the expression's form): none has nothing, some(v) what v has
+    const opt = libs.optional(x);
+    if (opt) {
+      if (!opt.has) return false;
+      x = opt.v;
+    }
     if (c.isCelMap(x)) {
       for (const k of (x as ReadonlyMap<unknown, unknown>).keys()) if (k === f) return true;
       return false;
@@ -202,42 +209,9 @@ function environment(): Env {
 
 type AnyExpr = Expr & { exprKind: { case: string | undefined; value: any } };
 
-function depthOf(e: AnyExpr | undefined, d: number): number {
-  if (!e) return d;
-  if (d > MAX_EXPRESSION_DEPTH) return d;
-  const k = e.exprKind;
-  let max = d;
-  const sub = (x: AnyExpr | undefined) => {
-    if (x) max = Math.max(max, depthOf(x, d + 1));
-  };
-  switch (k.case) {
-    case "selectExpr":
-      sub(k.value.operand);
-      break;
-    case "callExpr":
-      sub(k.value.target);
-      for (const a of k.value.args) sub(a);
-      break;
-    case "listExpr":
-      for (const a of k.value.elements) sub(a);
-      break;
-    case "structExpr":
-      for (const en of k.value.entries) {
-        if (en.keyKind?.case === "mapKey") sub(en.keyKind.value);
-        sub(en.value);
-      }
-      break;
-    case "comprehensionExpr":
-      for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) sub(k.value[f]);
-      break;
-  }
-  return max;
-}
-
 // ---- two-variable comprehensions (cel-go's TwoVarComprehensions, in Kubernetes since 1.32) ----
-// @bufbuild/cel parses `l.all(i, v, p)` as a plain call; it is expanded here into comprehensions
-// over portcullis.keys(l) (list indexes, or map keys) whose second variable is bound to l[i] by a
-// one-step comprehension (accumulator v, initial value l[i], result p).
+// The parser expands `l.all(i, v, p)` as cel-go does, into a comprehension with two iteration
+// variables; @bufbuild/cel's evaluator has one, so it is rewritten here (twoVarComprehension).
 
 const KEYS = "portcullis.keys";
 /** has(m.f) as cel-go tests it: the key is present (a null value counts as present). */
@@ -253,58 +227,36 @@ const mkIdent = (m: Mk, name: string) => mkExpr(m, "identExpr", { name }, "cel.e
 const mkCall = (m: Mk, fn: string, args: AnyExpr[], target?: AnyExpr) => mkExpr(m, "callExpr", { function: fn, args, ...(target ? { target } : {}) }, "cel.expr.Expr.Call");
 const mkConst = (m: Mk, c: { case: string; value: unknown }) => mkExpr(m, "constExpr", { constantKind: c }, "cel.expr.Constant");
 const mkList = (m: Mk, elements: AnyExpr[]) => mkExpr(m, "listExpr", { elements, optionalIndices: [] }, "cel.expr.Expr.CreateList");
-const mkMap = (m: Mk) => mkExpr(m, "structExpr", { messageName: "", entries: [] }, "cel.expr.Expr.CreateStruct");
 const mkFold = (m: Mk, iterVar: string, iterRange: AnyExpr, accuInit: AnyExpr, loopCondition: AnyExpr, loopStep: AnyExpr, result: AnyExpr, accuVar = ACCU) =>
   mkExpr(m, "comprehensionExpr", { iterVar, iterVar2: "", iterRange, accuVar, accuInit, loopCondition, loopStep, result }, "cel.expr.Expr.Comprehension");
 
 /** `body` with `v` bound to `init`. */
 const mkBind = (m: Mk, v: string, init: AnyExpr, body: AnyExpr) => mkFold(m, "#unused", mkList(m, []), init, mkConst(m, { case: "boolValue", value: false }), mkIdent(m, v), body, v);
 
-/** The expansion of a two-variable macro call, or null when the call is not one. */
-function twoVarMacro(call: { function: string; target?: AnyExpr; args: AnyExpr[] }, m: Mk): AnyExpr | null {
-  const t = call.target;
-  const a = call.args;
-  if (!t || a.length < 3 || a[0].exprKind.case !== "identExpr" || a[1].exprKind.case !== "identExpr") return null;
-  const i: string = a[0].exprKind.value.name;
-  const v: string = a[1].exprKind.value.name;
-  if (i === v) throw new CelCompileError(`${call.function}(): the two variables must have different names`);
-  // Each use of the target gets its own copy of the expression (ids are not shared).
-  const target = () => structuredClone(t);
-  const at = () => mkCall(m, "_[_]", [target(), mkIdent(m, i)]);
-  const bound = (e: AnyExpr) => mkBind(m, v, at(), e);
-  const keys = mkCall(m, KEYS, [target()]);
-  const accu = () => mkIdent(m, ACCU);
-  const T = (b: boolean) => mkConst(m, { case: "boolValue", value: b });
-  switch (call.function) {
-    case "all":
-      if (a.length !== 3) return null;
-      return mkFold(m, i, keys, T(true), mkCall(m, "@not_strictly_false", [accu()]), mkCall(m, "_&&_", [accu(), bound(a[2])]), accu());
-    case "exists":
-      if (a.length !== 3) return null;
-      return mkFold(m, i, keys, T(false), mkCall(m, "@not_strictly_false", [mkCall(m, "!_", [accu()])]), mkCall(m, "_||_", [accu(), bound(a[2])]), accu());
-    case "existsOne":
-    case "exists_one": {
-      if (a.length !== 3) return null;
-      const one = mkConst(m, { case: "int64Value", value: 1n });
-      const step = mkCall(m, "_?_:_", [bound(a[2]), mkCall(m, "_+_", [accu(), one]), accu()]);
-      return mkFold(m, i, keys, mkConst(m, { case: "int64Value", value: 0n }), T(true), step, mkCall(m, "_==_", [accu(), mkConst(m, { case: "int64Value", value: 1n })]));
-    }
-    case "transformList": {
-      if (a.length !== 3 && a.length !== 4) return null;
-      const add = mkCall(m, "_+_", [accu(), mkList(m, [bound(a[a.length - 1])])]);
-      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), add, accu()]) : add;
-      return mkFold(m, i, keys, mkList(m, []), T(true), step, accu());
-    }
-    case "transformMap":
-    case "transformMapEntry": {
-      if (a.length !== 3 && a.length !== 4) return null;
-      const fn = call.function === "transformMap" ? MAP_INSERT : MAP_MERGE;
-      const insert = call.function === "transformMap" ? mkCall(m, fn, [accu(), mkIdent(m, i), bound(a[a.length - 1])]) : mkCall(m, fn, [accu(), bound(a[a.length - 1])]);
-      const step = a.length === 4 ? mkCall(m, "_?_:_", [bound(a[2]), insert, accu()]) : insert;
-      return mkFold(m, i, keys, mkMap(m), T(true), step, accu());
-    }
-  }
-  return null;
+/** Whether `name` occurs as an identifier in `e`. */
+function refers(e: unknown, name: string): boolean {
+  if (!e || typeof e !== "object") return false;
+  const x = e as AnyExpr;
+  if (x.exprKind?.case === "identExpr") return x.exprKind.value.name === name;
+  if (Array.isArray(e)) return e.some((y) => refers(y, name));
+  return Object.values(x.exprKind ? x.exprKind.value : e).some((y) => y && typeof y === "object" && !(y instanceof Uint8Array) && refers(y, name));
+}
+
+/**
+ * A two-variable comprehension (cel-go's, which @bufbuild/cel's evaluator does not know) as
+ * one-variable ones: the range is evaluated once and bound to a hidden name, the first
+ * variable iterates over portcullis.keys(range) (list indexes or map keys), and the second is
+ * bound to range[first] around the loop step (and the condition, when it uses it).
+ */
+function twoVarComprehension(e: AnyExpr, m: Mk): AnyExpr {
+  const c = e.exprKind.value;
+  const i: string = c.iterVar;
+  const v: string = c.iterVar2;
+  const range = `@range${e.id}`;
+  const at = () => mkCall(m, "_[_]", [mkIdent(m, range), mkIdent(m, i)]);
+  const cond = refers(c.loopCondition, v) ? mkBind(m, v, at(), c.loopCondition) : c.loopCondition;
+  const inner = mkFold(m, i, mkCall(m, KEYS, [mkIdent(m, range)]), c.accuInit, cond, mkBind(m, v, at(), c.loopStep), c.result, c.accuVar);
+  return mkBind(m, range, c.iterRange, inner);
 }
 
 /** A tick call around every comprehension's loop condition (its cost: one per iteration). */
@@ -312,36 +264,66 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
   if (!e) return;
   const k = e.exprKind;
   switch (k.case) {
-    case "selectExpr":
-      rewrite(k.value.operand, nextId);
-      if (k.value.testOnly) {
-        const field: string = k.value.field;
-        e.exprKind = mkCall({ id: nextId }, HAS, [k.value.operand, mkConst({ id: nextId }, { case: "stringValue", value: field })]).exprKind as never;
-      }
+    case "identExpr":
+      if (k.value.name === "optional_type") e.exprKind = mkCall({ id: nextId }, OPT_TYPE, []).exprKind as never;
       return;
+    case "selectExpr": {
+      rewrite(k.value.operand, nextId);
+      const m = { id: nextId };
+      const field = mkConst(m, { case: "stringValue", value: k.value.field as string });
+      const operand = k.value.operand as AnyExpr;
+      if (k.value.testOnly) e.exprKind = mkCall(m, HAS, [operand, field]).exprKind as never;
+      // a selection on an optional value is an optional selection, as in cel-go
+      else if (optionalTyped(operand)) e.exprKind = mkCall(m, OPT_SELECT, [operand, field]).exprKind as never;
+      return;
+    }
     case "callExpr": {
       const call = k.value;
       const t = call.target as AnyExpr | undefined;
-      const expanded = twoVarMacro(call, { id: nextId });
-      if (expanded) {
-        e.exprKind = expanded.exprKind;
-        rewrite(e, nextId);
-        return;
-      }
+      // cel-go's map insertion of transformMap and transformMapEntry
+      if (call.function === "cel.@mapInsert") call.function = call.args.length === 3 ? MAP_INSERT : MAP_MERGE;
       rewrite(t, nextId);
       for (const a of call.args) rewrite(a as AnyExpr, nextId);
+      // the optional syntax: x.?f is _?._(x, "f"), l[?i] is _[?_](l, i); an index of an optional value is optional
+      if (call.function === "_?._") call.function = OPT_SELECT;
+      else if (call.function === "_[?_]" || (call.function === "_[_]" && !t && optionalTyped(call.args[0] as AnyExpr))) call.function = OPT_INDEX;
       return;
     }
-    case "listExpr":
+    case "listExpr": {
       for (const a of k.value.elements) rewrite(a, nextId);
+      const optional: number[] = k.value.optionalIndices;
+      if (optional.length) {
+        const m = { id: nextId };
+        const indexes = mkList(m, optional.map((i) => mkConst(m, { case: "int64Value", value: BigInt(i) })));
+        e.exprKind = mkCall(m, OPT_LIST, [mkList(m, k.value.elements), indexes]).exprKind as never;
+      }
       return;
-    case "structExpr":
+    }
+    case "structExpr": {
       for (const en of k.value.entries) {
         if (en.keyKind?.case === "mapKey") rewrite(en.keyKind.value, nextId);
         rewrite(en.value, nextId);
       }
+      const entries = k.value.entries as { keyKind: { case: string; value: AnyExpr }; value: AnyExpr; optionalEntry: boolean }[];
+      if (entries.some((en) => en.optionalEntry) || (k.value.messageName === "" && repeatedConstantKey(entries.map((en) => en.keyKind.value)))) {
+        // (@bufbuild/cel's map literal misses repeated keys of different numeric types, {0: 1, 0u: 2}: portcullis.optMap refuses them as cel-go)
+        // @bufbuild/cel's evaluator ignores the optional flags: never hand it one
+        if (k.value.messageName !== "") throw new CelCompileError(`optional field initializers of message ${k.value.messageName} are not supported`);
+        const m = { id: nextId };
+        e.exprKind = mkCall(m, OPT_MAP, [
+          mkList(m, entries.map((en) => en.keyKind.value)),
+          mkList(m, entries.map((en) => en.value)),
+          mkList(m, entries.map((en) => mkConst(m, { case: "boolValue", value: en.optionalEntry }))),
+        ]).exprKind as never;
+      }
       return;
+    }
     case "comprehensionExpr": {
+      if (k.value.iterVar2) {
+        e.exprKind = twoVarComprehension(e, { id: nextId }).exprKind;
+        rewrite(e, nextId);
+        return;
+      }
       const c = k.value;
       for (const f of ["iterRange", "accuInit", "loopCondition", "loopStep", "result"]) rewrite(c[f], nextId);
       const cond = c.loopCondition;
@@ -353,6 +335,42 @@ function rewrite(e: AnyExpr | undefined, nextId: () => bigint): void {
       return;
     }
   }
+}
+
+/** Whether two constant map keys are equal as CEL compares them (0 == 0u == 0.0). */
+function repeatedConstantKey(keys: AnyExpr[]): boolean {
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (k.exprKind.case !== "constExpr") continue;
+    const c = k.exprKind.value.constantKind as { case: string; value: unknown };
+    const norm = c.case === "int64Value" || c.case === "uint64Value" ? `n:${c.value}` : c.case === "doubleValue" && Number.isInteger(c.value) ? `n:${BigInt(c.value as number)}` : `${c.case}:${String(c.value)}`;
+    if (seen.has(norm)) return true;
+    seen.add(norm);
+  }
+  return false;
+}
+
+/**
+ * Whether an expression's value is an optional, as far as its syntax tells (there is no type
+ * checker): the optional syntax, optional.of/none/ofNonZeroValue, `or`, the lists extension's
+ * first/last, format.named and validate, and conditionals, comprehensions and selections over
+ * these.
+ */
+function optionalTyped(e: AnyExpr | undefined): boolean {
+  if (!e) return false;
+  const k = e.exprKind;
+  if (k.case === "comprehensionExpr") return optionalTyped(k.value.result);
+  if (k.case !== "callExpr") return false;
+  const fn: string = k.value.function;
+  const t = k.value.target as AnyExpr | undefined;
+  if (fn === OPT_SELECT || fn === OPT_INDEX || fn === "_?._" || fn === "_[?_]") return true;
+  if (fn === "_?_:_") return optionalTyped(k.value.args[1]) || optionalTyped(k.value.args[2]);
+  if (!t) return false;
+  const q = t.exprKind.case === "identExpr" ? (t.exprKind.value.name as string) : null;
+  if (q === "optional") return fn === "of" || fn === "none" || fn === "ofNonZeroValue";
+  if (q === "format" && fn === "named") return true;
+  if (fn === "or") return optionalTyped(t);
+  return (fn === "first" || fn === "last" || fn === "validate") && k.value.args.length === (fn === "validate" ? 1 : 0);
 }
 
 function maxId(e: AnyExpr | undefined): bigint {
@@ -371,13 +389,6 @@ function maxId(e: AnyExpr | undefined): bigint {
   return m;
 }
 
-/** "ERROR: <input>:1:5: message" as cel-go prints a parse error. */
-function parseErrorText(err: Error): string {
-  const m = /^(?:syntax error: )?<input>:(\d+):(\d+): (.*)$/s.exec(err.message);
-  if (m) return `ERROR: <input>:${m[1]}:${m[2]}: Syntax error: ${m[3]}`;
-  return `ERROR: <input>: Syntax error: ${err.message}`;
-}
-
 /** What an expression may refer to: its variables, and the fields of the typed ones. */
 export interface Declarations {
   /** Top-level variable names (object, request, …). */
@@ -387,17 +398,10 @@ export interface Declarations {
 }
 
 /** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
-const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes"]);
+const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes", "optional_type"]);
 
 /** cel-go's report of an error at an offset: "ERROR: <input>:L:C: msg" with the line and a caret. */
-function errorAt(source: string, offset: number, msg: string): string {
-  const before = source.slice(0, offset);
-  const line = before.split("\n").length;
-  const lineStart = before.lastIndexOf("\n") + 1;
-  const col = Array.from(source.slice(lineStart, offset)).length + 1;
-  const text = source.slice(lineStart).split("\n")[0];
-  return `ERROR: <input>:${line}:${col}: ${msg}\n | ${text}\n | ${".".repeat(col - 1)}^`;
-}
+const errorAt = displayError;
 
 /** Undeclared references and unknown fields of typed variables, as cel-go's checker reports them. */
 const CONST_TYPES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null_type" };
@@ -547,19 +551,19 @@ function functionNames(): { qualified: Set<string>; all: Set<string> } {
  * Compile an expression; throws CelCompileError with a cel-go-like message. With `decl`, names
  * the expression may not use are compile errors, as in cel-go's checker.
  */
-export function compile(source: string, decl?: Declarations): CelProgram {
-  if (source.length > MAX_EXPRESSION_LENGTH) throw new CelCompileError(`expression is ${source.length} characters long, more than the limit of ${MAX_EXPRESSION_LENGTH}`);
+export function compile(source: string, decl?: Declarations, syntax: ParseOptions = {}): CelProgram {
   const c = celMod();
   const { env } = environment();
   let parsed: { expr: Expr };
   try {
-    parsed = c.parse(source);
+    // Portcullis's parser (parser.ts): cel-go's grammar, trees and errors. Kubernetes turns the
+    // optional syntax on and leaves backtick-quoted field names off.
+    parsed = parseCel(source, { identEscape: false, optionalSyntax: true, ...syntax }) as unknown as { expr: Expr };
   } catch (e) {
-    if (e instanceof RangeError) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
-    throw new CelCompileError(parseErrorText(e as Error));
+    if (e instanceof CelParseError) throw new CelCompileError(e.issues.map((i) => displayError(source, i.offset, i.message)).join("\n"));
+    throw e;
   }
   const root = parsed.expr as AnyExpr;
-  if (depthOf(root, 0) > MAX_EXPRESSION_DEPTH) throw new CelCompileError(`expression nesting exceeds the limit of ${MAX_EXPRESSION_DEPTH}`);
   let id = maxId(root);
   rewrite(root, () => ++id);
   if (decl) {

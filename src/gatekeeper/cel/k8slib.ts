@@ -12,8 +12,9 @@
 //             prefixLength, masked, string()
 //   format    format.named, format.<name>(), validate (→ optional list of errors)
 //   semver    semver, isSemver, major, minor, patch, isLessThan, isGreaterThan, compareTo
-//   optional  optional.of, optional.ofNonZeroValue, optional.none, hasValue, value, orValue, or
-//             (the functions; the `.?` / `[?` syntax is not parsed by @bufbuild/cel)
+//   optional  optional.of, optional.ofNonZeroValue, optional.none, hasValue, value, orValue, or,
+//             and the runtime of the optional syntax (parser.ts; engine.ts rewrites `x.?f`,
+//             `l[?i]`, `[?e]`, `{?k: v}` into the portcullis.opt* functions below)
 // Opaque values (Quantity, URL, IP, CIDR, Format, Semver, optionals) are protobuf messages of a
 // small registry built here, so they have CEL types of their own (`type(quantity("1"))` is
 // kubernetes.Quantity) and compare with == by value.
@@ -35,7 +36,17 @@ const wktMod = lazyRequire<Wkt>("@bufbuild/protobuf/wkt");
 export interface CelLib {
   funcs: CelModule.CelFunc[];
   registry: import("@bufbuild/protobuf").Registry;
+  /** An optional value's content ({has, v}), or null when the value is not an optional. */
+  optional(x: unknown): { has: boolean; v?: unknown } | null;
 }
+
+/** The functions the optional syntax is rewritten into (engine.ts). */
+export const OPT_SELECT = "portcullis.optSelect";
+export const OPT_INDEX = "portcullis.optIndex";
+export const OPT_LIST = "portcullis.optList";
+export const OPT_MAP = "portcullis.optMap";
+/** The optional type, for the identifier optional_type. */
+export const OPT_TYPE = "portcullis.optionalType";
 
 /** An error raised by a library function (its message is the CEL error). */
 export class LibError extends Error {}
@@ -367,6 +378,80 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
     }),
   );
 
+  // ---- the optional syntax (cel-go's _?._ and _[?_], optional list elements and map entries) ----
+  // An optional operand is looked through: none stays none, some(v) selects in v.
+  const isOpt = (x: unknown): boolean => {
+    const msg = (x as { message?: { $typeName?: string } } | null)?.message ?? x;
+    return (msg as { $typeName?: string } | null)?.$typeName === "kubernetes.Optional";
+  };
+  const unwrap = (x: unknown): { has: boolean; v?: unknown } => (isOpt(x) ? optOf(x) : { has: true, v: x });
+  const entryOf = (container: unknown, key: unknown): { found: boolean; v?: unknown } => {
+    if (c.isCelMap(container)) {
+      // get(), not has(): @bufbuild/cel's has() misses keys whose value is null
+      const v = (container as unknown as { get(k: unknown): unknown }).get(key);
+      return v !== undefined ? { found: true, v } : { found: false };
+    }
+    if (c.isCelList(container)) {
+      let i: bigint;
+      if (typeof key === "bigint") i = key;
+      else if (c.isCelUint(key)) i = (key as { value: bigint }).value;
+      else if (typeof key === "number" && Number.isInteger(key)) i = BigInt(key);
+      else throw new LibError("no such overload");
+      const xs = container as unknown as { size: number; get(i: number): unknown };
+      return i >= 0n && i < BigInt(xs.size) ? { found: true, v: xs.get(Number(i)) } : { found: false };
+    }
+    const msg = (container as { message?: Record<string, unknown> } | null)?.message;
+    if (msg && typeof msg === "object" && typeof key === "string" && !isOpt(container)) {
+      return Object.hasOwn(msg, key) && msg[key] !== undefined ? { found: true, v: msg[key] } : { found: false };
+    }
+    throw new LibError("no such overload");
+  };
+  const optAccess = (x: unknown, key: unknown) => {
+    const o = unwrap(x);
+    if (!o.has) return none();
+    const e = entryOf(o.v, key);
+    return e.found ? some(e.v) : none();
+  };
+  funcs.push(
+    func(OPT_SELECT, [S.DYN, S.STRING], T.Optional, optAccess),
+    func(OPT_INDEX, [S.DYN, S.DYN], T.Optional, optAccess),
+    // [a, ?b]: the elements, with the optional ones kept only when they have a value
+    func(OPT_LIST, [LIST, c.listType(S.INT)], LIST, (elems: unknown, optional: unknown) => {
+      const xs = items(elems);
+      const opt = new Set(items(optional).map((i) => Number(i as bigint)));
+      const out: unknown[] = [];
+      xs.forEach((x, i) => {
+        if (!opt.has(i)) return out.push(x);
+        if (!isOpt(x)) throw new LibError("no such overload");
+        const o = optOf(x);
+        if (o.has) out.push(o.v);
+      });
+      return out;
+    }),
+    // {k: v, ?k2: v2}: the entries, with the optional ones kept only when their value has one
+    func(OPT_MAP, [LIST, LIST, c.listType(S.BOOL)], c.mapType(S.DYN, S.DYN), (keys: unknown, vals: unknown, optional: unknown) => {
+      const ks = items(keys);
+      const vs = items(vals);
+      const opt = items(optional);
+      const out = new Map<unknown, unknown>();
+      const seen = c.celMap(out as never) as unknown as { get(k: unknown): unknown };
+      for (let i = 0; i < ks.length; i++) {
+        let v = vs[i];
+        if (opt[i]) {
+          if (!isOpt(v)) throw new LibError("no such overload");
+          const o = optOf(v);
+          if (!o.has) continue;
+          v = o.v;
+        }
+        if (seen.get(ks[i]) !== undefined) throw new LibError(`Failed with repeated key: ${String(ks[i])}`);
+        out.set(ks[i], v);
+      }
+      return out as never;
+    }),
+    // cel-go's name of the optional type (`type(optional.none()) == optional_type`)
+    func(OPT_TYPE, [], S.TYPE, () => T.Optional),
+  );
+
   // ---- format ----
   const formatNamed = (name: string) => (FORMATS.has(name) ? some(make("Format", name, name)) : none());
   funcs.push(
@@ -409,7 +494,7 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
     }),
   );
 
-  return { funcs, registry };
+  return { funcs, registry, optional: (x: unknown) => (isOpt(x) ? optOf(x) : null) };
 
   function reprOf(v: unknown): string {
     if (typeof v === "bigint") return `${v}`;

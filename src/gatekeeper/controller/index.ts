@@ -1,5 +1,5 @@
 // The cluster side of the Gatekeeper-compatible controller: see docs/gatekeeper-cluster.md.
-export { ClusterSource, TEMPLATES, CONFIGS, PROVIDERS, NAMESPACES } from "./source.ts";
+export { ClusterSource, TEMPLATES, CONFIGS, PROVIDERS, NAMESPACES, EXPANSION_TEMPLATES } from "./source.ts";
 export type { ClusterSourceOptions, LogFn } from "./source.ts";
 export { constraintCRD, constraintCRDName, constraintResource, CRD_MATCH_SCHEMA, preserveUnknownFields } from "./crd.ts";
 export { templateStatusErrors, constraintStatusErrors, writePodStatus } from "./status.ts";

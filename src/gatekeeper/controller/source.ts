@@ -4,7 +4,8 @@
 // constraint CRD as Gatekeeper does (crd.ts), waits until the API server serves it, and then
 // watches the constraints of that kind; a deleted template takes its CRD (and so its constraints)
 // with it. It also watches the Config named `config` in the Gatekeeper namespace, Providers,
-// the mutators (Assign, AssignMetadata, ModifySet, AssignImage) and Namespaces. Every change is
+// ExpansionTemplates (Gatekeeper's --enable-generator-resource-expansion, on by default), the
+// mutators (Assign, AssignMetadata, ModifySet, AssignImage) and Namespaces. Every change is
 // delivered, debounced, as the whole current set of objects. Each
 // template and constraint gets this pod's `status.byPod[]` entry (status.ts). Transient API
 // failures are retried with backoff; watches recover by themselves (src/kube/informer.ts).
@@ -14,7 +15,7 @@ import { compileTemplate, type CompiledTemplate } from "../template.ts";
 import { buildConstraint } from "../constraint.ts";
 import type { GatekeeperObjects, PolicySource } from "../state.ts";
 import type { Obj } from "../yaml.ts";
-import { KubeClient, Informer, applyCRD, waitEstablished, errorText, KubeError, type ResourceRef, type KubeConfigOptions } from "../../kube/index.ts";
+import { KubeClient, Informer, applyCRD, waitEstablished, errorText, isNotFound, KubeError, type ResourceRef, type KubeConfigOptions } from "../../kube/index.ts";
 import { constraintCRD, constraintCRDName, constraintResource } from "./crd.ts";
 import { templateStatusErrors, constraintStatusErrors, writePodStatus, ERR_CREATE, ERR_UPDATE, type StatusError } from "./status.ts";
 
@@ -29,6 +30,8 @@ export const MUTATORS: ResourceRef[] = [
   { group: "mutations.gatekeeper.sh", version: "v1alpha1", plural: "assignimage", namespaced: false, kind: "AssignImage" },
 ];
 export const NAMESPACES: ResourceRef = { group: "", version: "v1", plural: "namespaces", namespaced: false, kind: "Namespace" };
+/** ExpansionTemplates (Gatekeeper's CRD names its plural in the singular). */
+export const EXPANSION_TEMPLATES: ResourceRef = { group: "expansion.gatekeeper.sh", version: "v1beta1", plural: "expansiontemplate", namespaced: false, kind: "ExpansionTemplate" };
 
 /** The webhook's enforcement point, for constraint validation of scoped actions. */
 const WEBHOOK_POINT = "validation.gatekeeper.sh";
@@ -56,6 +59,8 @@ export interface ClusterSourceOptions extends KubeConfigOptions {
   manageCRDs?: boolean;
   /** Watch the mutators (mutations.gatekeeper.sh; their CRDs must be installed): --operation=mutation-webhook. Default false. */
   mutation?: boolean;
+  /** Watch ExpansionTemplates (expansion.gatekeeper.sh), as Gatekeeper's --enable-generator-resource-expansion. Default true; without their CRD, none are watched. */
+  expansion?: boolean;
   /** Write status.byPod entries. Default true. */
   writeStatus?: boolean;
   /** Full re-list interval of every watch, ms (default: the informer's, 10 min). */
@@ -85,6 +90,7 @@ export class ClusterSource implements PolicySource {
   private configs!: Informer;
   private providers!: Informer;
   private namespaces!: Informer;
+  private expansion: Informer | undefined;
   private mutators: Informer[] = [];
   /** Template name → its constraint kind's watch (templates that compiled and whose CRD is served). */
   private readonly kinds = new Map<string, KindState>();
@@ -120,7 +126,9 @@ export class ClusterSource implements PolicySource {
     this.providers = new Informer(c, PROVIDERS, io);
     this.namespaces = new Informer(c, NAMESPACES, io);
     this.mutators = this.opts.mutation !== true ? [] : MUTATORS.map((r) => new Informer(c, r, io));
-    for (const inf of [this.templates, this.configs, this.providers, this.namespaces, ...this.mutators]) {
+    this.expansion = this.opts.expansion === false || !(await this.served(EXPANSION_TEMPLATES)) ? undefined : new Informer(c, EXPANSION_TEMPLATES, io);
+    const extra = [...this.mutators, ...(this.expansion ? [this.expansion] : [])];
+    for (const inf of [this.templates, this.configs, this.providers, this.namespaces, ...extra]) {
       inf.onError((e) => this.log("error", "watch failed; retrying", { resource: inf.ref.plural, err: errorText(e) }));
     }
     const templateKey = (o: Obj) => `${o.metadata?.generation}|${JSON.stringify(o.metadata?.labels ?? {})}`;
@@ -129,7 +137,7 @@ export class ClusterSource implements PolicySource {
       if (this.reconciled.get(o.metadata.name) !== templateKey(o)) this.enqueue(o.metadata.name);
     });
     this.templates.on("delete", (o) => this.enqueue(o.metadata.name));
-    for (const inf of [this.configs, this.providers, this.namespaces, ...this.mutators]) {
+    for (const inf of [this.configs, this.providers, this.namespaces, ...extra]) {
       inf.on("add", () => this.changed());
       inf.on("update", (o, old) => {
         if (!old || !sameSpec(o, old) || inf === this.namespaces) this.changed();
@@ -137,7 +145,7 @@ export class ClusterSource implements PolicySource {
       inf.on("delete", () => this.changed());
     }
     this.log("info", "watching Gatekeeper resources", { server: c.server, namespace: this.ns, pod: this.podId });
-    await Promise.all([this.templates.start(), this.configs.start(), this.providers.start(), this.namespaces.start(), ...this.mutators.map((m) => m.start())]);
+    await Promise.all([this.templates.start(), this.configs.start(), this.providers.start(), this.namespaces.start(), ...extra.map((m) => m.start())]);
     await this.drain();
     if (this.stopped) return;
     this.onChange = onChange;
@@ -146,13 +154,28 @@ export class ClusterSource implements PolicySource {
     onChange(this.snapshot());
   }
 
+  /**
+   * Whether the API server serves a resource: false only when it answers 404 (the CRD is not
+   * installed); any other failure is left to the informer's retries.
+   */
+  private async served(r: ResourceRef): Promise<boolean> {
+    try {
+      await this.client!.listPage(r, { limit: 1 });
+      return true;
+    } catch (e) {
+      if (!isNotFound(e)) return true;
+      this.log("info", `the ${r.kind} CRD is not installed: ${r.kind}s are not watched`, { resource: `${r.plural}.${r.group}` });
+      return false;
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.onChange = undefined;
     clearTimeout(this.timer);
     for (const r of this.retries.values()) clearTimeout(r.timer);
     this.retries.clear();
-    const infs = [this.templates, this.configs, this.providers, this.namespaces, ...this.mutators, ...[...this.kinds.values()].map((k) => k.informer)].filter(Boolean);
+    const infs = [this.templates, this.configs, this.providers, this.namespaces, this.expansion, ...this.mutators, ...[...this.kinds.values()].map((k) => k.informer)].filter((i): i is Informer => i !== undefined);
     await Promise.all(infs.map((i) => i.stop()));
     await this.draining?.catch(() => {});
     if (!this.opts.client) this.client?.close();
@@ -164,8 +187,11 @@ export class ClusterSource implements PolicySource {
     const namespaces = new Map<string, Obj>();
     for (const n of this.namespaces.list()) namespaces.set(n.metadata.name, n);
     // Kind as listed (a list's items carry none) so the mutation system knows which mutator each is.
-    const mutators = this.mutators.flatMap((inf) => inf.list().map((o) => ({ ...o, apiVersion: `${inf.ref.group}/${inf.ref.version}`, kind: inf.ref.kind })));
-    return { templates: this.templates.list(), constraints: this.constraintObjects(), providers: this.providers.list(), mutators, config: cfg, namespaces };
+    const typed = (inf: Informer) => inf.list().map((o) => ({ ...o, apiVersion: `${inf.ref.group}/${inf.ref.version}`, kind: inf.ref.kind }));
+    const mutators = this.mutators.flatMap(typed);
+    const out: GatekeeperObjects = { templates: this.templates.list(), constraints: this.constraintObjects(), providers: this.providers.list(), mutators, config: cfg, namespaces };
+    if (this.expansion) out.expansionTemplates = typed(this.expansion);
+    return out;
   }
 
   private constraintObjects(): Obj[] {

@@ -8,9 +8,12 @@ import { compile, CostMeter, CelCompileError, CelEvalError, COST_LIMIT_MESSAGE, 
 const run = (expr: string, bindings: Record<string, unknown> = {}, limit = 1_000_000) => fromCel(compile(expr).eval(bindings, new CostMeter(limit)));
 
 test("expressions longer or deeper than the limits are compile errors", () => {
-  assert.throws(() => compile(`"${"a".repeat(MAX_EXPRESSION_LENGTH)}"`), (e: unknown) => e instanceof CelCompileError && /more than the limit of 100000/.test((e as Error).message));
+  // cel-go's texts and limits (code points, not UTF-16 units: 60,000 emoji are 120,000 units)
+  assert.throws(() => compile(`"${"a".repeat(MAX_EXPRESSION_LENGTH)}"`), (e: unknown) => e instanceof CelCompileError && (e as Error).message === "ERROR: <input>:-1:0: expression code point size exceeds limit: size: 100002, limit 100000");
+  assert.deepEqual(run(`"${"\u{1F600}".repeat(60_000)}".size()`), 60_000n);
   const deep = `${"[".repeat(MAX_EXPRESSION_DEPTH + 10)}1${"]".repeat(MAX_EXPRESSION_DEPTH + 10)}`;
-  assert.throws(() => compile(deep), (e: unknown) => e instanceof CelCompileError && /nesting exceeds the limit of 250/.test((e as Error).message));
+  assert.throws(() => compile(deep), (e: unknown) => e instanceof CelCompileError && (e as Error).message === "ERROR: <input>:-1:0: expression recursion limit exceeded: 250");
+  assert.throws(() => compile(`a${".b".repeat(251)}`, undefined), (e: unknown) => e instanceof CelCompileError && (e as Error).message === "ERROR: <input>:-1:0: max recursion depth exceeded");
   assert.deepEqual(run(`${"[".repeat(100)}1${"]".repeat(100)}.size()`), 1n);
 });
 
