@@ -714,7 +714,7 @@ class Rewriter {
       if (t.type === "call") {
         const args = t.args.map(lift);
         const o = v(this.fresh());
-        out.push(generated(mkExpr({ type: "call", op: t.op, args: [...args, o] })));
+        out.push(generated({ ...mkExpr({ type: "call", op: t.op, args: [...args, o] }), with: cur }));
         return o;
       }
       if (t.type === "arraycomp" || t.type === "setcomp") return { ...t, body: this.liftCalls(t.body) };
@@ -722,8 +722,10 @@ class Rewriter {
       if (t.type === "ref" || t.type === "array" || t.type === "set" || t.type === "object") return mapTerm(t, lift);
       return t;
     };
+    let cur: Expr["with"] = [];
     for (const e of body) {
       const n = e.node;
+      cur = e.with;
       if (n.type === "call") out.push({ ...e, node: { type: "call", op: n.op, args: n.args.map(lift) } });
       else if (n.type === "term") out.push({ ...e, node: { type: "term", term: lift(n.term) } });
       else if (n.type === "every") {
@@ -1103,6 +1105,7 @@ class PartialEval {
     }
   }
   private save(e: Expr, outs: Term[], k: () => void): void {
+    if (this.withMode !== null) e = { node: e.node, negated: e.negated, with: this.withMode, loc: e.loc };
     this.saved.push(e);
     try {
       this.markUnknown(outs, k);
@@ -1351,7 +1354,7 @@ class PartialEval {
   }
 
   private evalExpr(e: Expr, k: () => void): void {
-    if (e.with.length > 0) throw new PartialUnsupported("`with`", e.loc);
+    if (e.with.length > 0) return this.evalWith(e, k);
     if (e.negated) return this.evalNot(e, k);
     const n = e.node;
     if (n.type === "term") {
@@ -1380,6 +1383,42 @@ class PartialEval {
     if (name === "eq") return this.unify(n.args[0], n.args[1], k);
     this.evalCall(n.op, n.args, e.loc, k, true);
   }
+
+  /**
+   * An expression with `with`: OPA saves it (its modifiers may replace what is unknown), with the
+   * known variables plugged. When it reaches a rule or a function OPA evaluates under the
+   * modifiers (inlining or support rules), which is not covered here.
+   */
+  private evalWith(e: Expr, k: () => void): void {
+    const pe = this.plugExpr(e);
+    let rules = false;
+    const check = (t: Term) =>
+      walkTerms(t, (x) => {
+        if (x.type === "ref" && x.terms[0].type === "var" && x.terms[0].name === "data" && this.refHasRules(x)) rules = true;
+      });
+    for (const t of exprTerms(pe)) check(t);
+    const n = pe.node;
+    if (n.type === "call" && n.op.terms[0].type === "var" && n.op.terms[0].name === "data") rules = true;
+    if (n.type === "every" || rules) throw new PartialUnsupported("`with` on an expression that reaches a rule, a function or `every`", e.loc);
+    // as OPA: an expression with `with` needs saving throughout: refs to base data are evaluated,
+    // every unification and call is saved with the expression's (plugged) modifiers
+    const withs = pe.with;
+    const prev = this.withMode;
+    this.withMode = withs;
+    try {
+      this.evalExpr({ ...e, with: [] }, () => {
+        this.withMode = prev;
+        try {
+          k();
+        } finally {
+          this.withMode = withs;
+        }
+      });
+    } finally {
+      this.withMode = prev;
+    }
+  }
+  private withMode: Expr["with"] | null = null;
 
   /** `not expr`, as OPA's evalNot: evaluated when it needs no unknown, else its residual negated (De Morgan) or a `__not` support rule. */
   private evalNot(e: Expr, k: () => void): void {
@@ -1478,7 +1517,7 @@ class PartialEval {
         const path = op.terms.slice(1).map((x) => (x as { value: string }).value);
         if (vals.some((x) => this.isUnknown(x) || !isGround(x)) || this.depends(path)) return this.inlineFunction(path, op, vals, out, loc, k, stmt);
       }
-      const unknown = vals.some((x) => this.isUnknown(x)) || (b?.nondeterministic && !this.opts.nondeterministicBuiltins);
+      const unknown = vals.some((x) => this.isUnknown(x)) || (b?.nondeterministic && !this.opts.nondeterministicBuiltins) || this.withMode !== null;
       if (unknown) {
         if (!stmt) return k({ type: "call", op, args: vals, loc: NOLOC });
         const e = mkExpr({ type: "call", op, args: out ? [...vals, this.plug(out)] : vals });
@@ -1931,7 +1970,7 @@ class PartialEval {
   private unifyValues(a: Term, b: Term, k: () => void): void {
     a = this.plug(a);
     b = this.plug(b);
-    if (this.directUnknown(a) || this.directUnknown(b)) return this.save(eqExpr(a, b), [a, b], k);
+    if (this.directUnknown(a) || this.directUnknown(b) || this.withMode !== null) return this.save(eqExpr(a, b), [a, b], k);
     // a comprehension: evaluated when it needs no unknown, else the unification is saved with it (OPA's biunifyComprehension)
     if (isComprehension(a) || isComprehension(b)) {
       const [c, other] = isComprehension(a) ? [a, b] : [b, a];
