@@ -130,6 +130,11 @@ test("what is not supported says so: the compile API's data filters answer 501 w
     const f = await fetch(`${s.base}/v1/compile/slow/quick`, { method: "POST", body: "{}", headers: { Accept: "application/vnd.opa.sql.postgresql+json" } });
     assert.equal(f.status, 501);
     assert.match((await f.json()).message, /the compile API's data filters .* are not supported by portcullis/);
+    // OPA's router: GET /v1/compile is a 307 to /v1/compile/
+    const g = await fetch(`${s.base}/v1/compile`, { redirect: "manual" });
+    assert.equal(g.status, 307);
+    assert.equal(g.headers.get("location"), "/v1/compile/");
+    assert.equal(await g.text(), '<a href="/v1/compile/">Temporary Redirect</a>.\n\n');
   } finally {
     await s.stop();
   }
