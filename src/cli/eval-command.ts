@@ -28,8 +28,11 @@ export function register(program: Command, io: CliIO): void {
     .option("--profile-sort <criteria>", "sort the profile by total_time_ns, num_eval, num_redo, num_gen_expr, file, line (repeatable)", collect, [])
     .option("--profile-limit <n>", "number of profile lines to show (default 10)")
     .option("-s, --schema <path>", "set schema file path or directory path")
-    .option("-p, --partial", "partial evaluation: not supported (exit 2)")
-    .option("-u, --unknowns <path>", "paths unknown to partial evaluation: not supported (exit 2)", collect, [])
+    .option("-p, --partial", "partial evaluation: residual queries and support modules (docs/partial.md)")
+    .option("-u, --unknowns <path>", "a document unknown to partial evaluation (repeatable; default input)", collect, [])
+    .option("--disable-inlining <path>", "a document partial evaluation does not inline (repeatable)", collect, [])
+    .option("--shallow-inlining", "do not inline rules that depend on unknowns (partial evaluation)")
+    .option("--nondeterminstic-builtins", "evaluate nondeterministic builtins whose arguments are known during partial evaluation (OPA's spelling)")
     .action(async (query: string, o) => {
       io.exitCode = await runEval(query, o, io.out, io.err);
     });

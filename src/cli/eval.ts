@@ -17,7 +17,7 @@ import { toJSONText, expandedSize, indentedChars, type ExpandedSize, type Value 
 import { DEFAULT_LIMITS } from "../rego/builtin.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import { BufferTracer, explainEvents, prettyTrace, eventText, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
-import { parseQuery } from "../rego/parser.ts";
+import { parseQuery, parseTerm } from "../rego/parser.ts";
 import {
   EvalTimers,
   Profiler,
@@ -58,9 +58,12 @@ export interface EvalOptions {
   profile?: boolean;
   profileSort?: string[];
   profileLimit?: string;
-  /** Partial evaluation (--partial, --unknowns): not supported, refused with exit 2. */
+  /** Partial evaluation (--partial, --unknowns, --disable-inlining, --shallow-inlining; docs/partial.md). */
   partial?: boolean;
   unknowns?: string[];
+  disableInlining?: string[];
+  shallowInlining?: boolean;
+  nondeterminsticBuiltins?: boolean;
   /** A JSON Schema file for the input, or a directory of schemas for annotations (-s, --schema; src/load/schemas.ts). */
   schema?: string;
 }
@@ -69,12 +72,12 @@ export const EXPLAIN_MODES = ["off", "full", "notes", "fails", "debug"];
 
 const PORTCULLIS_VERSION = PACKAGE_VERSION;
 
-export const EVAL_FORMATS = ["json", "values", "bindings", "pretty", "raw"];
+export const EVAL_FORMATS = ["json", "values", "bindings", "pretty", "raw", "source"];
 
 /** Run eval; returns the exit code. Output goes to the given writers. */
 export async function runEval(query: string, o: EvalOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const format = o.format ?? "json";
-  if (!EVAL_FORMATS.includes(format)) {
+  if (!EVAL_FORMATS.includes(format) || (format === "source" && !o.partial)) {
     err(`error: unknown format "${format}" (use one of: ${EVAL_FORMATS.join(", ")})\n`);
     return 1;
   }
@@ -146,6 +149,22 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
       return parseQueryImport(text);
     });
     const evalQuery = applyQueryImports(query, imports);
+    if (o.partial) {
+      // loaded on use: `eval` without --partial does not load the partial evaluator
+      const { partialEval } = await import("../rego/partial.ts");
+      const { formatPartial } = await import("../output/partialresults.ts");
+      const result = partialEval(engine, evalQuery, {
+        unknowns: o.unknowns && o.unknowns.length > 0 ? o.unknowns : undefined,
+        disableInlining: o.disableInlining,
+        shallowInlining: o.shallowInlining,
+        nondeterministicBuiltins: o.nondeterminsticBuiltins,
+        input,
+      });
+      out(format === "json" ? goEscape(formatPartial(result, "json")) : formatPartial(result, format));
+      if (o.fail && result.queries.length === 0) return 1;
+      if (o.failDefined && result.queries.length > 0) return 1;
+      return 0;
+    }
     timers?.start("timer_rego_query_parse_ns");
     parseQuery(evalQuery, { regoVersion: "v1", file: "query" });
     timers?.stop("timer_rego_query_parse_ns");
@@ -264,13 +283,25 @@ function checkEvalFlags(o: EvalOptions): { message: string; code: number } | nul
   if (o.profileLimit !== undefined && !/^-?\d+$/.test(o.profileLimit)) {
     return { message: `Error: invalid argument "${o.profileLimit}" for "--profile-limit" flag: strconv.ParseInt: parsing "${o.profileLimit}": invalid syntax\n`, code: 1 };
   }
-  if (o.partial || (o.unknowns?.length ?? 0) > 0) {
-    return {
-      message: "error: partial evaluation (--partial, --unknowns) is not supported by portcullis eval; use opa eval --partial for it\n",
-      code: 2,
-    };
+  if (o.partial) {
+    if (!["json", "pretty", "source"].includes(o.format ?? "json")) return { message: "Error: invalid output format for partial evaluation\n", code: 1 };
+    for (const u of o.unknowns ?? []) {
+      if (!isRefText(u)) return { message: "Error: illegal argument with --unknowns, specify string with one or more --unknowns\n", code: 1 };
+    }
+    if (o.explain !== undefined && o.explain !== "off") return { message: "error: --explain with --partial is not supported by portcullis eval\n", code: 2 };
+    if (o.metrics || o.profile) return { message: "error: --metrics and --profile with --partial are not supported by portcullis eval\n", code: 2 };
   }
   return null;
+}
+
+/** An --unknowns value OPA accepts: a var or a ref (`input`, `input.user`, `data.acl`). */
+function isRefText(u: string): boolean {
+  try {
+    const t = parseTerm(u);
+    return t.type === "var" || (t.type === "ref" && t.terms[0].type === "var");
+  } catch {
+    return false;
+  }
 }
 
 /** --fail: exit 1 on an undefined or empty result; --fail-defined: exit 1 on a defined one. */

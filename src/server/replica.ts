@@ -16,6 +16,7 @@ import { parseJSON } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 import { BufferTracer, explainEvents, prettyTrace, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
 import { traceEventsJSON } from "../rego/tracejson.ts";
+import { partialEval, partialJSONText } from "../rego/partial.ts";
 
 export interface ReplicaConfig {
   regoVersion: "v0" | "v1";
@@ -40,8 +41,12 @@ export interface StateUpdate {
 }
 
 export interface EvalRequest {
-  /** `path`: the document at data.<path> (v1/v0 data API); `query`: an ad-hoc query. */
-  kind: "path" | "query";
+  /** `path`: the document at data.<path> (v1/v0 data API); `query`: an ad-hoc query; `compile`: partial evaluation (POST /v1/compile). */
+  kind: "path" | "query" | "compile";
+  /** `compile`: the unknowns (refs as text; absent: input), documents not inlined, nondeterministic builtins evaluated. */
+  unknowns?: string[];
+  disableInlining?: string[];
+  nondeterministicBuiltins?: boolean;
   /** Ref parts after `data` (numbers are array indices, as OPA reads numeric path segments). */
   path?: (string | number)[];
   query?: string;
@@ -65,6 +70,7 @@ export interface ErrorJSON {
 export type EvalReply =
   | { ok: true; kind: "path"; defined: boolean; value?: string; evalNs: number; compileNs: number; explanation?: string }
   | { ok: true; kind: "query"; results: string; count: number; evalNs: number; compileNs: number; explanation?: string }
+  | { ok: true; kind: "compile"; result: string; evalNs: number; compileNs: number }
   | { ok: false; stage: "parse" | "compile" | "eval"; errors: ErrorJSON[] };
 
 export function errorJSON(e: ErrorDetail): ErrorJSON {
@@ -174,6 +180,7 @@ export class Replica {
 
   /** Evaluate; never throws (errors are a reply). Synchronous unless a network builtin waits. */
   evaluate(req: EvalRequest, cancel?: Int32Array): EvalReply | Promise<EvalReply> {
+    if (req.kind === "compile") return this.compile(req, cancel);
     const t0 = process.hrtime.bigint();
     let pq;
     try {
@@ -210,6 +217,33 @@ export class Replica {
       const out = pq.evalRaw({ input, strictBuiltinErrors: req.strict || undefined, deadline: req.deadline, cancel, tracer });
       if (out instanceof Promise) return out.then(finish, (e) => failure(e, "eval"));
       return finish(out);
+    } catch (e) {
+      return failure(e, "eval");
+    }
+  }
+
+  /** Partial evaluation of an ad-hoc query (POST /v1/compile): OPA's PartialEvaluationResultV1 as JSON text. */
+  private compile(req: EvalRequest, cancel?: Int32Array): EvalReply {
+    const t0 = process.hrtime.bigint();
+    try {
+      // the query compiles as any ad-hoc query does (its parse and compile errors are OPA's)
+      this.engine.prepare(req.query ?? "");
+    } catch (e) {
+      return failure(e, "compile");
+    }
+    // (partialEval prepares it again: a cache hit)
+    const t1 = process.hrtime.bigint();
+    try {
+      const input = req.input !== undefined ? parseJSON(req.input) : undefined;
+      const r = partialEval(this.engine, req.query ?? "", {
+        unknowns: req.unknowns,
+        disableInlining: req.disableInlining,
+        nondeterministicBuiltins: req.nondeterministicBuiltins,
+        input,
+        deadline: req.deadline,
+        cancel,
+      });
+      return { ok: true, kind: "compile", result: partialJSONText(r, "support"), compileNs: Number(t1 - t0), evalNs: Number(process.hrtime.bigint() - t1) };
     } catch (e) {
       return failure(e, "eval");
     }

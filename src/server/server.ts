@@ -20,6 +20,7 @@ import { decodeFirstJSON, parseJSON, JSONSyntaxError } from "../gotext/json.ts";
 import { goJSON } from "../gotext/plainjson.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
 import { RegoError } from "../rego/errors.ts";
+import { parseQuery as parseRegoQuery, parseTerm } from "../rego/parser.ts";
 import { fromJS, isPlainObject, makeObject, type Value } from "../rego/value.ts";
 import { PACKAGE_VERSION } from "../package.ts";
 import type jsyaml from "js-yaml";
@@ -858,6 +859,94 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return query(r, (q ?? "") as string, inp === undefined || inp === null ? undefined : goJSON(inp));
   }
 
+  /** POST /v1/compile: partial evaluation of a query (docs/server.md, docs/partial.md). */
+  async function compilePost(r: Req): Promise<Answer> {
+    const t0 = process.hrtime.bigint();
+    const decodeError = (msg: string) => errorAnswer(400, "invalid_parameter", `error(s) occurred while decoding request: ${msg}`);
+    const typeError = (v: Value, field: string, type: string) => decodeError(`json: cannot unmarshal ${goKind(v)} into Go struct field ${field} of type ${type}`);
+    let text: string;
+    try {
+      text = await readBody(r);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) throw e;
+      return errorAnswer(400, "invalid_parameter", "could not decompress the body");
+    }
+    let doc: Value | undefined;
+    try {
+      doc = goDecode(text);
+    } catch (e) {
+      return decodeError(jsonErrorText(e));
+    }
+    if (doc === undefined) return decodeError("EOF");
+    if (doc !== null && !isPlainObject(doc)) return decodeError(`json: cannot unmarshal ${goKind(doc)} into Go value of type types.CompileRequestV1`);
+    const get = (k: string): Value | undefined => (doc === null ? undefined : (doc as Record<string, Value>)[k]);
+    const q = get("query");
+    if (q !== undefined && q !== null && typeof q !== "string") return typeError(q, "CompileRequestV1.query", "string");
+    const strings = (v: Value | undefined, field: string): string[] | undefined | Answer => {
+      if (v === undefined || v === null) return undefined;
+      if (!Array.isArray(v)) return typeError(v, field, "[]string");
+      for (const x of v) if (x !== null && typeof x !== "string") return typeError(x, field, "string");
+      return v.map((x) => (x === null ? "" : (x as string)));
+    };
+    const unknowns = strings(get("unknowns"), "CompileRequestV1.unknowns");
+    if (unknowns !== undefined && !Array.isArray(unknowns)) return unknowns;
+    const opts = get("options");
+    let disableInlining: string[] | undefined;
+    let nondeterministicBuiltins = false;
+    if (opts !== undefined && opts !== null) {
+      if (!isPlainObject(opts)) return typeError(opts, "CompileRequestV1.options", 'struct { DisableInlining []string "json:\\"disableInlining,omitempty\\""; NondeterministicBuiltins bool "json:\\"nondeterministicBuiltins\\"" }');
+      const di = strings((opts as Record<string, Value>).disableInlining, ".options.disableInlining");
+      if (di !== undefined && !Array.isArray(di)) return di;
+      disableInlining = di;
+      const nd = (opts as Record<string, Value>).nondeterministicBuiltins;
+      if (nd !== undefined && nd !== null && typeof nd !== "boolean") return typeError(nd, ".options.nondeterministicBuiltins", "bool");
+      nondeterministicBuiltins = nd === true;
+    }
+    const queryText = (q ?? "") as string;
+    try {
+      if (parseRegoQuery(queryText, { regoVersion: "v1", file: "" }).length === 0) return errorAnswer(400, "invalid_parameter", "missing required 'query' value");
+    } catch (e) {
+      if (!(e instanceof RegoError)) throw e;
+      if (e.errors.length === 1 && e.errors[0].message === "empty query") return errorAnswer(400, "invalid_parameter", "missing required 'query' value");
+      return errorAnswer(400, "invalid_parameter", "error(s) occurred while parsing query", withParseDetails(e.errors.map(errorJSON).map((x) => (x.location ? { ...x, location: { ...x.location, file: "" } } : x)), queryText));
+    }
+    for (const u of unknowns ?? []) {
+      try {
+        parseTerm(u);
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        const d = e.errors[0];
+        const line = u.split("\n")[(d.location?.row ?? 1) - 1] ?? "";
+        const caret = " ".repeat(Math.max(0, (d.location?.col ?? 1) - 1)) + "^";
+        return errorAnswer(400, "invalid_parameter", `error(s) occurred while parsing unknowns: failed to parse term: 1 error occurred: ${d.location?.row ?? 1}:${d.location?.col ?? 1}: ${d.code}: ${d.message}\n\t${line}\n\t${caret}`);
+      }
+    }
+    const inp = get("input");
+    const tParsed = process.hrtime.bigint();
+    const reply = await evalRequest(r, {
+      kind: "compile",
+      query: queryText,
+      input: inp === undefined || inp === null ? undefined : goJSON(inp),
+      unknowns,
+      disableInlining,
+      nondeterministicBuiltins,
+    });
+    if (!reply.ok) {
+      const errs = withParseDetails(reply.errors.map((e) => (e.location?.file === "query" ? { ...e, location: { ...e.location, file: "" } } : e)), queryText);
+      if (reply.stage === "parse") return errorAnswer(400, "invalid_parameter", "error(s) occurred while parsing query", errs);
+      if (reply.stage === "compile") return errorAnswer(400, "invalid_parameter", "error(s) occurred while compiling module(s)", errs);
+      return errorAnswer(500, "internal_error", errs.map((e) => `${e.code}: ${e.message}`).join("\n"));
+    }
+    if (reply.kind !== "compile") throw new Error("unexpected reply");
+    const m = {
+      timer_rego_partial_eval_ns: reply.evalNs,
+      timer_rego_query_compile_ns: reply.compileNs,
+      timer_rego_query_parse_ns: Number(tParsed - t0),
+      timer_server_handler_ns: Number(process.hrtime.bigint() - t0),
+    };
+    return ok(object([["result", new Raw(reply.result)], ["metrics", metricsEntry(r, m)]]), boolParam(r, "pretty"));
+  }
+
   /**
    * Health checks evaluate on the main thread's replica (a trivial query, or the operator's small
    * system.health rules with a short deadline), so they answer while every worker is busy.
@@ -1006,8 +1095,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     if (p.startsWith("/v1/query/")) return { label: "catchall", run: () => METHOD_NOT_ALLOWED };
     if (p === "/v1/compile" || p.startsWith("/v1/compile/")) {
-      if (m === "POST" || (m === "GET" && p !== "/v1/compile"))
-        return { label: "v1/compile", run: () => errorAnswer(501, "internal_error", "partial evaluation (the compile API) is not supported by portcullis") };
+      if (m === "POST" && p === "/v1/compile") return { label: "v1/compile", run: () => compilePost(r) };
+      // OPA's router sends GET /v1/compile to /v1/compile/ (its data filters' route)
+      if (m === "GET" && p === "/v1/compile")
+        return { label: "v1/compile", run: () => ({ status: 307, headers: { "Content-Type": "text/html; charset=utf-8", Location: "/v1/compile/" }, body: '<a href="/v1/compile/">Temporary Redirect</a>.\n\n' }) };
+      if (m === "POST" || m === "GET")
+        return { label: "v1/compile", run: () => errorAnswer(501, "internal_error", "the compile API's data filters (/v1/compile/{path}, UCAST and SQL targets) are not supported by portcullis") };
       return { label: "catchall", run: () => goMethodNotAllowed(p === "/v1/compile" ? "POST" : "GET, HEAD, POST") };
     }
     if (p === "/v1/config") return m === "GET" ? { label: "v1/config", run: () => ok(object([["result", o.config.raw]]), boolParam(r, "pretty")) } : { label: "catchall", run: () => goMethodNotAllowed("GET, HEAD") };

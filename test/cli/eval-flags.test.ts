@@ -1,5 +1,5 @@
 // `portcullis eval`'s pipeline flags (--fail, --fail-defined, -I, --import, --rego-version,
-// --metrics, --profile*, --partial/-s refusals) and its error reports, against outputs recorded
+// --metrics, --profile*, --partial, -s) and its error reports, against outputs recorded
 // from `opa eval` 1.19 (byte for byte where OPA's output does not depend on timing), and compared
 // live with opa when it is installed.
 import test from "node:test";
@@ -155,13 +155,41 @@ test("eval --rego-version v0 parses v0 modules; a bad version is refused", async
   assert.match(bad.err, /invalid --rego-version "v2"/);
 });
 
-test("eval --partial and --unknowns are refused with exit 2 and a clear message (-s works: test/cli/recorded/schema.json)", async () => {
-  for (const args of [["--partial", "data.example.allow"], ["-u", "input", "data"]]) {
-    const r = await cli(["eval", ...args]);
-    assert.equal(r.code, 2, args.join(" "));
-    assert.match(r.err, /is not supported by portcullis eval/);
-    assert.equal(r.out, "");
-  }
+// opa eval --partial (docs/partial.md): outputs of opa eval 1.19.0 on this policy, recorded.
+const PARTIAL_POLICY = "package example\n\ndefault allow := false\n\nallow if input.subject.is_admin\n\nallow if {\n\tinput.method == \"GET\"\n\tinput.path = [\"salary\", user]\n\tuser == input.subject.user\n}\n";
+const PARTIAL_PRETTY = "\u250c\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u252c\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2510\n\u2502 Query 1 \u2502 input.method = \"GET\"           \u2502\n\u2502         \u2502 input.path = [\"salary\", user1] \u2502\n\u2502         \u2502 user1 = input.subject.user     \u2502\n\u251c\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u253c\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2524\n\u2502 Query 2 \u2502 input.subject.is_admin         \u2502\n\u2514\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2534\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2518\n";
+const PARTIAL_SOURCE = "# Query 1\ndata.partial.example.allow = true\ninput.z > 1\n\n# Module 1\npackage partial.example\n\ndefault allow := false\n\nallow if input.subject.is_admin\n\nallow if {\n\tinput.method = \"GET\"\n\tinput.path = [\"salary\", user1]\n\tuser1 = input.subject.user\n}\n";
+
+test("eval --partial prints opa eval's pretty and source output; -u without -p evaluates as usual", async () => {
+  writeFileSync(join(dir, "partial.rego"), PARTIAL_POLICY);
+  const pretty = await cli(["eval", "-d", join(dir, "partial.rego"), "-p", "--format", "pretty", "data.example.allow == true"]);
+  assert.equal(pretty.code, 0, pretty.err);
+  assert.equal(pretty.out, PARTIAL_PRETTY);
+  const source = await cli(["eval", "-d", join(dir, "partial.rego"), "-p", "--format", "source", "--disable-inlining", "data.example.allow", "data.example.allow == true; input.z > 1"]);
+  assert.equal(source.code, 0, source.err);
+  assert.equal(source.out, PARTIAL_SOURCE);
+  const json = await cli(["eval", "-d", join(dir, "partial.rego"), "-p", "-u", "input.subject", "data.example.allow == true"]);
+  assert.equal(json.code, 0, json.err);
+  assert.deepEqual(JSON.parse(json.out), JSON.parse("{\"partial\": {\"queries\": [[{\"index\": 0, \"terms\": {\"type\": \"ref\", \"value\": [{\"type\": \"var\", \"value\": \"input\"}, {\"type\": \"string\", \"value\": \"subject\"}, {\"type\": \"string\", \"value\": \"is_admin\"}]}}]]}}"));
+  // opa eval ignores --unknowns without --partial
+  const plain = await cli(["eval", "-u", "input", "input.x == 1"]);
+  assert.equal(plain.out, "{}\n");
+});
+
+test("eval --partial refuses what opa eval refuses, and what it does not cover, with clear errors", async () => {
+  const raw = await cli(["eval", "-p", "--format", "raw", "input.x == 1"]);
+  assert.equal(raw.code, 1);
+  assert.equal(raw.err, "Error: invalid output format for partial evaluation\n");
+  const bad = await cli(["eval", "-p", "-u", "1", "input.x == 1"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /illegal argument with --unknowns/);
+  const unsafe = await cli(["eval", "-p", "-f", "pretty", "x == input.a"]);
+  assert.equal(unsafe.code, 2);
+  assert.match(unsafe.err, /var x is unsafe/);
+  writeFileSync(join(dir, "with.rego"), "package w\n\nok if input.a == 1\n");
+  const withs = await cli(["eval", "-d", join(dir, "with.rego"), "-p", "data.w.ok with input.a as 1"]);
+  assert.equal(withs.code, 2);
+  assert.match(withs.out, /partial evaluation: `with` on an expression that reaches a rule, a function or `every` is not supported by portcullis/);
 });
 
 // opa eval 1.19's timer names (less timer_rego_external_resolve_ns, which has no counterpart).

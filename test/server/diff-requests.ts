@@ -134,5 +134,20 @@ export function diffRequests(): DiffRequest[] {
   add(post("/v1/query", `{"query":"x := 1","input":${nest(10001)}}`), get(`/v1/data/example/allow?input=${q(nest(10001))}`));
   add(put("/v1/data/deep", nest(1500)), get("/v1/data/deep/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0"));
 
+  // ---- POST /v1/compile (partial evaluation; docs/partial.md)
+  const compile = (body: unknown, query = "") => post(`/v1/compile${query}`, body);
+  add(compile({ query: "data.example.allow == true" }), compile({ query: "data.example.allow" }), compile({ query: "data.example.greeting" }), compile({ query: 'data.example.greeting == "hello bob"' }));
+  add(compile({ query: "data.example.deny[x]" }), compile({ query: "data.example.tags" }), compile({ query: "data.example.doubled > 4" }), compile({ query: "input.x == data.only" }));
+  add(compile({ query: "data.example.helper_value == input.x" }), compile({ query: "data.example.allow == true", options: { disableInlining: ["data.example.allow"] } }));
+  add(compile({ query: "input.x == 1", unknowns: ["input.x"] }), compile({ query: "input.x == 1; input.y == 2", input: { x: 1 }, unknowns: ["input.y"] }), compile({ query: "data.example.counts" }));
+  add(compile({ query: "not data.example.allow" }), compile({ query: "data.example.conflict == 1" }), compile({ query: 'some c in input.containers; endswith(c.image, ":latest")' }));
+  add(compile({ query: "data.lib.helpers.answer == input.n" }), compile({ query: "data.example.nested.a.b == input.v" }), compile({ query: "x := data.example.html; input.h == x" }));
+  add(compile({ query: "every c in input.containers { c.privileged == false }" }), compile({ query: "data.example.division" }), compile({ query: "input.x == [y | y := input.ys[_]]" }));
+  add(compile({ query: "input.x == 1" }, "?pretty"), compile({ query: "input.x == 1" }, "?metrics"), compile({ query: "1 == 2" }), compile({ query: "input.x == 1", unknowns: [] }));
+  add(compile({}), compile({ query: "" }), compile({ query: "# only a comment" }), compile("nope"), compile("[]"), compile("null"), compile({ query: 1 }));
+  add(compile({ query: "x == input.a; y" }), compile({ query: "foo(input.x)" }), compile({ query: "input.x == 1", unknowns: "input" }), compile({ query: "input.x == 1", unknowns: [1] }));
+  add(compile({ query: "input.x == 1", options: 5 }), compile({ query: "input.x == 1", options: { disableInlining: "x" } }), compile({ query: "input.x == 1", options: { nondeterministicBuiltins: 1 } }));
+  add(compile({ query: "input.x == 1", unknowns: ["input["] }), compile({ query: "input.x == 1", input: 5 }), { method: "PUT", path: "/v1/compile", body: "{}" });
+
   return rs;
 }

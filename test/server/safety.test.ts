@@ -110,7 +110,7 @@ test("network builtins are off unless enabled (a policy calling http.send does n
   }
 });
 
-test("what is not supported says so: the compile API answers 501 with a message; ?explain answers on the workers too", { timeout: 60000 }, async () => {
+test("what is not supported says so: the compile API's data filters answer 501 with a message; ?explain and the compile API answer on the workers", { timeout: 60000 }, async () => {
   const s = await startPortcullis([SLOW], { workers: 1 });
   try {
     for (const [method, path, body] of [
@@ -124,9 +124,17 @@ test("what is not supported says so: the compile API answers 501 with a message;
     }
     const off = await fetch(`${s.base}/v1/data/slow/quick?explain=off`);
     assert.deepEqual(await off.json(), { result: "fast" });
-    const c = await fetch(`${s.base}/v1/compile`, { method: "POST", body: JSON.stringify({ query: "data.slow.quick == x", unknowns: ["input"] }) });
-    assert.equal(c.status, 501);
-    assert.match((await c.json()).message, /partial evaluation \(the compile API\) is not supported/);
+    const c = await fetch(`${s.base}/v1/compile`, { method: "POST", body: JSON.stringify({ query: "x = data.slow.quick", unknowns: ["input"] }) });
+    assert.equal(c.status, 200);
+    assert.deepEqual((await c.json()).result.queries, [[{ index: 0, terms: [{ type: "ref", value: [{ type: "var", value: "eq" }] }, { type: "var", value: "x" }, { type: "string", value: "fast" }] }]]);
+    const f = await fetch(`${s.base}/v1/compile/slow/quick`, { method: "POST", body: "{}", headers: { Accept: "application/vnd.opa.sql.postgresql+json" } });
+    assert.equal(f.status, 501);
+    assert.match((await f.json()).message, /the compile API's data filters .* are not supported by portcullis/);
+    // OPA's router: GET /v1/compile is a 307 to /v1/compile/
+    const g = await fetch(`${s.base}/v1/compile`, { redirect: "manual" });
+    assert.equal(g.status, 307);
+    assert.equal(g.headers.get("location"), "/v1/compile/");
+    assert.equal(await g.text(), '<a href="/v1/compile/">Temporary Redirect</a>.\n\n');
   } finally {
     await s.stop();
   }
