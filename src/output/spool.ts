@@ -48,6 +48,11 @@ export class SpoolDir {
     this.form = form;
   }
 
+  /** The directory, once a spool has written to a file. */
+  get path(): string | undefined {
+    return this.dir;
+  }
+
   /** A new, empty spool of results. */
   spool(): ResultSpool {
     return new ResultSpool(this, this.form);
