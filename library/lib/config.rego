@@ -40,13 +40,27 @@ level(id) := lvl if {
 # report(findings, lvl): the conftest results of the enabled findings reported at level lvl.
 # A finding is {"id", "path", "resource", "text"} (see finding below); a result is an object
 # with the message and metadata: {"msg", "id", "title"[, "resource"][, "path"]}.
-report(findings, lvl) := {r |
+# Without settings that enable, disable or re-level rules (the common case), each finding is
+# reported at its catalog level with no per-rule look-ups: this runs for every document.
+report(findings, lvl) := {result(f) |
+	some f in findings
+	not f.exemption
+	rules.catalog[f.id].level == lvl
+} if {
+	not _rule_settings
+} else := {result(f) |
 	some f in findings
 	not f.exemption
 	enabled(f.id)
 	level(f.id) == lvl
-	r := result(f)
 }
+
+# Some setting changes which rules report or at which level.
+_rule_settings if count(disabled_rules) > 0
+
+_rule_settings if count(enabled_rules) > 0
+
+_rule_settings if count(param(["severity"], {})) > 0
 
 # exempted(findings): the results of the enabled findings that an exemption covers, with the
 # exemption's reason; `portcullis test` reports a package's `exempted` set as its exceptions.
@@ -61,13 +75,21 @@ exempted(findings) := {r |
 	})
 }
 
-result(f) := object.union(
+# The result of a finding: the common shape (a resource, no path) built directly.
+result(f) := {"msg": message(f), "id": f.id, "title": rules.catalog[f.id].title, "resource": f.resource} if {
+	f.path == ""
+	f.resource != ""
+} else := object.union(
 	{k: v | some k in ["resource", "path"]; v := f[k]; v != ""},
 	{"msg": message(f), "id": f.id, "title": rules.catalog[f.id].title},
 )
 
 # "[K8S-001] path: Deployment/web: container 'app' ..." (path only with combined input).
-message(f) := sprintf("[%s] %s", [f.id, concat(": ", [x | some x in [f.path, f.resource, f.text]; x != ""])])
+message(f) := sprintf("[%s] %s: %s", [f.id, f.resource, f.text]) if {
+	f.path == ""
+	f.resource != ""
+	f.text != ""
+} else := sprintf("[%s] %s", [f.id, concat(": ", [x | some x in [f.path, f.resource, f.text]; x != ""])])
 
 finding(id, path, resource, text) := {"id": id, "path": path, "resource": resource, "text": text}
 

@@ -120,18 +120,24 @@ workloads := [{
 	meta := pod_metadata(r.object)
 ]
 
-# Containers of every workload: {"workload", "container", "init": bool}.
+# Containers of every workload: {"workload", "container", "init": bool, "name", "label"}, where
+# label is how findings name it ("container 'app'", "init container 'setup'"), made once per
+# container rather than once per finding.
 containers := array.concat(
-	[{"workload": w, "container": c, "init": false} | some w in workloads; some c in _list(w.spec, "containers")],
-	[{"workload": w, "container": c, "init": true} | some w in workloads; some c in _list(w.spec, "initContainers")],
+	[_container(w, c, false) | some w in workloads; some c in _list(w.spec, "containers")],
+	[_container(w, c, true) | some w in workloads; some c in _list(w.spec, "initContainers")],
 )
+
+_container(w, c, init) := {"workload": w, "container": c, "init": init, "name": n, "label": sprintf("%s '%s'", [_container_word(init), n])} if {
+	n := object.get(c, "name", "")
+} else := {"workload": w, "container": c, "init": init} # not an object: no name, and no container findings
 
 _list(x, key) := v if {
 	v := x[key]
 	is_array(v)
 } else := []
 
-container_name(c) := object.get(c.container, "name", "")
+container_name(c) := c.name
 
 # A container's security setting, falling back to the pod's securityContext.
 effective_security(c, field) := v if {
@@ -158,8 +164,8 @@ object_finding(id, r, text) := _finding(id, r.path, r.object, {}, "", text)
 workload_finding(id, w, text) := _finding(id, w.path, w.object, w.pod_annotations, "", text)
 
 container_finding(id, c, text) := _finding(
-	id, c.workload.path, c.workload.object, c.workload.pod_annotations, container_name(c),
-	sprintf("%s '%s': %s", [_container_word(c), container_name(c), text]),
+	id, c.workload.path, c.workload.object, c.workload.pod_annotations, c.name,
+	concat(": ", [c.label, text]),
 )
 
 _finding(id, path, o, pod_annotations, container, text) := object.union(config.finding(id, path, resource(o), text), {"exemption": e}) if {
@@ -232,9 +238,9 @@ _name_matches(e, _) if not "name" in object.keys(e)
 
 _name_matches(e, n) if glob.match(e.name, [], n)
 
-_container_word(c) := "init container" if c.init
+_container_word(true) := "init container"
 
-else := "container"
+_container_word(false) := "container"
 
 # Label selectors (matchLabels and matchExpressions).
 selector_matches(selector, lbls) if {

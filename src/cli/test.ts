@@ -8,10 +8,10 @@
 // src/conftest/; here: settings → options, and the output.
 
 import type { CliIO } from "./io.ts";
-import { render, exitCode, isOutputFormat, noColorFromEnv, OUTPUT_FORMATS } from "../output/index.ts";
-import type { CheckResult, OutputFormat } from "../output/types.ts";
+import { render, renderTo, bufferedWrite, exitCode, isOutputFormat, noColorFromEnv, OUTPUT_FORMATS, SpoolDir, metadataForm } from "../output/index.ts";
+import type { CheckResultView, OutputFormat } from "../output/types.ts";
 import { parseDuration } from "../gotext/duration.ts";
-import { loadPolicies, readConfigs, runChecks, ConftestError, type TestOptions } from "../conftest/runner.ts";
+import { loadPolicies, readConfigs, runChecks, runLibraryChecks, ConftestError, type TestOptions } from "../conftest/runner.ts";
 import { settingsFromEnv, settingsFromFile, mergeSettings, type Settings } from "../conftest/settings.ts";
 import { resolvePolicyPaths } from "../conftest/library.ts";
 import { updatePolicies } from "../conftest/update.ts";
@@ -116,32 +116,41 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
 
   if (!library && hasGatekeeperPolicies(policy)) return runGatekeeper(paths, policy, output, noFail, io, o.readStdin, o.gatekeeper);
 
-  let results: CheckResult[];
+  // The built-in library keeps its results in spools (temporary files past a few hundred KiB)
+  // and prints them piece by piece: an input of 85,000 documents makes a million results.
+  const spool = library && !opts.trace ? new SpoolDir(metadataForm(output)) : undefined;
   try {
-    const loaded = loadPolicies(opts);
-    const configs = readConfigs(paths, opts);
-    results = await runChecks(loaded, configs, opts);
-  } catch (e) {
-    if (e instanceof ConftestError) {
-      io.err(`Error: running test: ${e.message}\n`);
-      return 1;
+    let results: readonly CheckResultView[];
+    try {
+      const loaded = loadPolicies(opts);
+      const configs = readConfigs(paths, opts);
+      results = spool ? await runLibraryChecks(loaded, configs, opts, spool) : await runChecks(loaded, configs, opts);
+    } catch (e) {
+      if (e instanceof ConftestError) {
+        io.err(`Error: running test: ${e.message}\n`);
+        return 1;
+      }
+      // internal faults are reported as such (exit 2), never as the input's syntax error
+      if (e instanceof ParserFault) {
+        io.err(`Error: running test: ${e.message}\n`);
+        return 2;
+      }
+      if (isStackOverflow(e)) {
+        io.err("Error: running test: internal error: an input is nested too deeply to evaluate (stack exhausted)\n");
+        return 2;
+      }
+      throw e;
     }
-    // internal faults are reported as such (exit 2), never as the input's syntax error
-    if (e instanceof ParserFault) {
-      io.err(`Error: running test: ${e.message}\n`);
-      return 2;
-    }
-    if (isStackOverflow(e)) {
-      io.err("Error: running test: internal error: an input is nested too deeply to evaluate (stack exhausted)\n");
-      return 2;
-    }
-    throw e;
+    if (bool(s.trace)) io.err(render(results, "stdout", { ...renderOpts, tracing: true }));
+    const code = exitCode(results, { failOnWarn });
+    if (bool(s.quiet) && code === 0) return 0;
+    const out = bufferedWrite((text) => io.out(text));
+    renderTo(results, output as OutputFormat, { ...renderOpts, tracing: bool(s.trace) }, out.write);
+    out.flush();
+    return noFail ? 0 : code;
+  } finally {
+    spool?.dispose();
   }
-  if (bool(s.trace)) io.err(render(results, "stdout", { ...renderOpts, tracing: true }));
-  const code = exitCode(results, { failOnWarn });
-  if (bool(s.quiet) && code === 0) return 0;
-  io.out(render(results, output as OutputFormat, { ...renderOpts, tracing: bool(s.trace) }));
-  return noFail ? 0 : code;
 }
 
 // ---- Gatekeeper mode -----------------------------------------------------------------------

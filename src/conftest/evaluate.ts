@@ -8,7 +8,8 @@ import { RegoError } from "../rego/errors.ts";
 import { classifyStage } from "../rego/strict.ts";
 import type { Module, Location } from "../rego/ast.ts";
 import { RSet, isObject, isNumber, numberText, objectGet, objectEntries, type Value } from "../rego/value.ts";
-import type { CheckResult, Result, ResultLocation } from "../output/types.ts";
+import type { CheckResult, CheckResultView, Result, ResultLocation } from "../output/types.ts";
+import type { SpoolDir } from "../output/spool.ts";
 import { goString } from "../gotext/plainjson.ts";
 import { goDuration } from "../gotext/duration.ts";
 import { BufferTracer, prettyTrace } from "../rego/trace.ts";
@@ -131,7 +132,7 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Ru
   const baseData = engine.getData();
   const results: CheckResult[] = [];
   const ruleSets = new Map<string, RuleSet>();
-  if (o.library && !o.trace) return runBatched(engine, modules, namespaces, baseData, configs, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  if (o.library && !o.trace) return runBatched(engine, modules, namespaces, baseData, configs, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, (): Result[] => []);
   for (const ns of namespaces) {
     let rules = ruleSets.get(ns);
     if (!rules) ruleSets.set(ns, (rules = namespaceRules(modules, ns)));
@@ -147,11 +148,38 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Ru
 }
 
 /**
+ * The built-in library's checks (runChecks with `library`) with the results kept in spools of
+ * `dir` rather than in memory: a large input's results are printed from there (renderTo).
+ */
+export async function runLibraryChecks(loaded: LoadedPolicies, configs: Config[], o: RunOptions, dir: SpoolDir): Promise<CheckResultView[]> {
+  const namespaces = resolveNamespaces(loaded.modules, o.namespaces ?? ["main"], o.allNamespaces ?? false);
+  const results = await runBatched(loaded.engine, loaded.modules, namespaces, loaded.engine.getData(), configs, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => dir.spool());
+  for (const r of results) for (const list of [r.skipped, r.warnings, r.failures, r.exceptions]) list.close();
+  return results;
+}
+
+/** Where runBatched puts results: an array, or a spool. */
+interface ResultSink {
+  push(r: Result): void;
+}
+
+type BatchedResult<L> = Omit<CheckResult, "skipped" | "warnings" | "failures" | "exceptions"> & { skipped: L; warnings: L; failures: L; exceptions: L };
+
+/**
  * The library's evaluation: per document one query whose bindings are, per namespace and rule,
  * the exception count, the rule's value and the namespace's `exempted` set. Results are what
- * checkDocument gives for the same policies (same order, same counts), plus the exemptions.
+ * checkDocument gives for the same policies (same order, same counts), plus the exemptions;
+ * their lists come from `list`.
  */
-async function runBatched(engine: Engine, modules: Module[], namespaces: string[], baseData: Value, configs: Config[], timeoutMs: number): Promise<CheckResult[]> {
+async function runBatched<L extends ResultSink>(
+  engine: Engine,
+  modules: Module[],
+  namespaces: string[],
+  baseData: Value,
+  configs: Config[],
+  timeoutMs: number,
+  list: () => L,
+): Promise<BatchedResult<L>[]> {
   const plan = namespaces.map((ns, i) => ({ ns, rules: namespaceRules(modules, ns), exempted: hasDocumentRule(modules, ns, "exempted") ? `x${i}` : undefined }));
   const exprs: string[] = [];
   const ruleVars = plan.map((p, i) =>
@@ -164,10 +192,10 @@ async function runBatched(engine: Engine, modules: Module[], namespaces: string[
   );
   for (const p of plan) if (p.exempted) exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`);
   const query = exprs.join("; ");
-  const results: CheckResult[][] = plan.map(() => []);
+  const results: BatchedResult<L>[][] = plan.map(() => []);
   for (const config of configs) {
     engine.setData(withFile(baseData, config.file));
-    const perNs: CheckResult[] = plan.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] }));
+    const perNs: BatchedResult<L>[] = plan.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: list(), warnings: list(), failures: list(), exceptions: list(), queries: [] }));
     const docs = config.documents;
     for (let d = 0; d < docs.length; d++) {
       const doc = docs[d];

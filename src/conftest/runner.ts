@@ -39,6 +39,7 @@ import { parseForCheck, loadingErrorsText, type CheckError } from "../check/inde
 export { ConftestError } from "./errors.ts";
 export { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, exceptionName, moduleNamespaces, resolveNamespaces, namespaceRules, type LoadedPolicies, type Config, type RunOptions } from "./evaluate.ts";
 import { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, earliestStage, runChecks as runLoadedChecks, type LoadedPolicies, type Config } from "./evaluate.ts";
+export { runLibraryChecks } from "./evaluate.ts";
 
 export interface TestOptions {
   /** Policy files or directories (.rego files are loaded). */

@@ -1,6 +1,6 @@
 // Helpers shared by the output formats: totals, the summary line, colours.
 
-import type { CheckResult } from "./types.ts";
+import type { CheckResultView, Write } from "./types.ts";
 
 export interface Totals {
   tests: number;
@@ -11,7 +11,7 @@ export interface Totals {
   skipped: number;
 }
 
-export function totals(results: CheckResult[]): Totals {
+export function totals(results: readonly CheckResultView[]): Totals {
   const t: Totals = { tests: 0, successes: 0, warnings: 0, failures: 0, exceptions: 0, skipped: 0 };
   for (const r of results) {
     t.successes += r.successes;
@@ -46,4 +46,11 @@ export const STDIN_NAME = "-";
 export function firstLine(msg: string): string {
   const i = msg.indexOf("\n");
   return i < 0 ? msg : msg.slice(0, i);
+}
+
+/** Run a renderer that writes piece by piece and return its whole text. */
+export function collect(render: (write: Write) => void): string {
+  const parts: string[] = [];
+  render((s) => void parts.push(s));
+  return parts.join("");
 }

@@ -2,8 +2,8 @@
 // and ::notice annotations, then the summary line.
 
 import { isAbsolute, relative } from "node:path";
-import type { CheckResult, RenderOptions, Result } from "./types.ts";
-import { totals, summaryLine } from "./common.ts";
+import type { CheckResultView, RenderOptions, Result, Write } from "./types.ts";
+import { totals, summaryLine, collect } from "./common.ts";
 
 /** A workflow command property value: `%`, CR, LF, `:` and `,` escaped (they end the property). */
 function escapeProperty(v: string): string {
@@ -26,18 +26,21 @@ function annotate(level: string, filename: string, r: Result, msg: string): stri
   return command(level, rel, line, msg) + command(level, filename, "1", `(ORIGINATING FROM ${rel} L${line}) ${msg}`);
 }
 
-export function renderGitHub(results: CheckResult[], opts: RenderOptions = {}): string {
-  let out = "";
+export function renderGitHub(results: readonly CheckResultView[], opts: RenderOptions = {}): string {
+  return collect((w) => writeGitHub(results, opts, w));
+}
+
+export function writeGitHub(results: readonly CheckResultView[], opts: RenderOptions, out: Write): void {
   for (const r of results) {
     const checks = r.successes + r.failures.length + r.warnings.length + r.exceptions.length + r.skipped.length;
     if (opts.githubHidePassed && r.failures.length === 0 && r.warnings.length === 0 && r.exceptions.length === 0 && r.skipped.length === 0) continue;
-    out += `::group::Testing "${r.filename}" against ${checks} policies in namespace "${r.namespace}"\n`;
-    for (const f of r.failures) out += annotate("error", r.filename, f, f.msg);
-    for (const w of r.warnings) out += annotate("warning", r.filename, w, w.msg);
-    for (const e of r.exceptions) out += annotate("notice", r.filename, e, e.msg);
-    for (const s of r.skipped) out += annotate("notice", r.filename, s, `Test was skipped: ${s.msg}`);
-    out += command("notice", r.filename, "1", `Number of successful checks: ${r.successes}`);
-    out += "::endgroup::\n";
+    out(`::group::Testing "${r.filename}" against ${checks} policies in namespace "${r.namespace}"\n`);
+    for (const f of r.failures) out(annotate("error", r.filename, f, f.msg));
+    for (const w of r.warnings) out(annotate("warning", r.filename, w, w.msg));
+    for (const e of r.exceptions) out(annotate("notice", r.filename, e, e.msg));
+    for (const s of r.skipped) out(annotate("notice", r.filename, s, `Test was skipped: ${s.msg}`));
+    out(command("notice", r.filename, "1", `Number of successful checks: ${r.successes}`));
+    out("::endgroup::\n");
   }
-  return out + summaryLine(totals(results)) + "\n";
+  out(summaryLine(totals(results)) + "\n");
 }

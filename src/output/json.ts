@@ -1,9 +1,11 @@
 // `-o json`: the check results as Go's json.MarshalIndent prints conftest's CheckResult list
 // (tab indentation; empty lists left out; metadata keys sorted; `null` when there are none).
+// Written one result at a time (the list of a large input does not fit in one string).
 
-import type { CheckResult, Result } from "./types.ts";
+import type { CheckResultView, Result, ResultList, Write } from "./types.ts";
 import { goJSON, goString } from "../gotext/plainjson.ts";
-import { STDIN_NAME } from "./common.ts";
+import { STDIN_NAME, collect } from "./common.ts";
+import { JSON_METADATA_LEVEL } from "./spool.ts";
 
 function resultJSON(r: Result, level: string): string {
   const inner = level + "\t";
@@ -13,30 +15,39 @@ function resultJSON(r: Result, level: string): string {
     const loc = [r.loc.file ? `${l}"file": ${goString(r.loc.file)}` : "", r.loc.line ? `${l}"line": ${r.loc.line}` : ""].filter((x) => x !== "");
     parts.push(loc.length ? `${inner}"loc": {\n${loc.join(",\n")}\n${inner}}` : `${inner}"loc": {}`);
   }
-  if (r.metadata && Object.keys(r.metadata).length > 0) parts.push(`${inner}"metadata": ${goJSON(r.metadata, "\t", inner)}`);
+  // Spooled results carry the text already (./spool.ts: rendered at JSON_METADATA_LEVEL).
+  if (r.metadataText !== undefined && inner === JSON_METADATA_LEVEL) parts.push(`${inner}"metadata": ${r.metadataText}`);
+  else if (r.metadata && Object.keys(r.metadata).length > 0) parts.push(`${inner}"metadata": ${goJSON(r.metadata, "\t", inner)}`);
   return `{\n${parts.join(",\n")}\n${level}}`;
 }
 
-function listJSON(name: string, list: Result[], level: string): string | undefined {
-  if (list.length === 0) return undefined;
+function writeList(name: string, list: ResultList, level: string, out: Write): void {
   const inner = level + "\t";
-  return `${level}${goString(name)}: [\n${list.map((r) => inner + resultJSON(r, inner)).join(",\n")}\n${level}]`;
+  out(`,\n${level}${goString(name)}: [\n`);
+  let first = true;
+  for (const r of list) {
+    out((first ? "" : ",\n") + inner + resultJSON(r, inner));
+    first = false;
+  }
+  out(`\n${level}]`);
 }
 
-export function renderJSON(results: CheckResult[]): string {
-  if (results.length === 0) return "null\n";
-  const items = results.map((r) => {
+export function renderJSON(results: readonly CheckResultView[]): string {
+  return collect((w) => writeJSON(results, w));
+}
+
+export function writeJSON(results: readonly CheckResultView[], out: Write): void {
+  if (results.length === 0) {
+    out("null\n");
+    return;
+  }
+  out("[\n");
+  results.forEach((r, i) => {
     const l = "\t\t";
-    const fields = [
-      `${l}"filename": ${goString(r.filename === STDIN_NAME ? "" : r.filename)}`,
-      `${l}"namespace": ${goString(r.namespace)}`,
-      `${l}"successes": ${r.successes}`,
-      listJSON("skipped", r.skipped, l),
-      listJSON("warnings", r.warnings, l),
-      listJSON("failures", r.failures, l),
-      listJSON("exceptions", r.exceptions, l),
-    ].filter((x): x is string => x !== undefined);
-    return `\t{\n${fields.join(",\n")}\n\t}`;
+    out(`${i > 0 ? ",\n" : ""}\t{\n${l}"filename": ${goString(r.filename === STDIN_NAME ? "" : r.filename)},\n${l}"namespace": ${goString(r.namespace)},\n${l}"successes": ${r.successes}`);
+    const lists: [string, ResultList][] = [["skipped", r.skipped], ["warnings", r.warnings], ["failures", r.failures], ["exceptions", r.exceptions]];
+    for (const [name, list] of lists) if (list.length > 0) writeList(name, list, l, out);
+    out("\n\t}");
   });
-  return `[\n${items.join(",\n")}\n]\n`;
+  out("\n]\n");
 }

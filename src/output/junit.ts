@@ -2,8 +2,8 @@
 // per warning, failure, success and skipped check; warnings count as failures; exceptions are
 // not listed. Text is escaped as Go's encoding/xml escapes it.
 
-import type { CheckResult, RenderOptions } from "./types.ts";
-import { firstLine } from "./common.ts";
+import type { CheckResultView, RenderOptions, Write } from "./types.ts";
+import { firstLine, collect } from "./common.ts";
 
 /** The Go version conftest's JUnit report names (go-junit-report writes runtime.Version()). */
 export const JUNIT_GO_VERSION = "go1.26.8";
@@ -29,47 +29,52 @@ export function xmlEscape(s: string): string {
   return out;
 }
 
-interface Case {
-  name: string;
-  failure?: string;
-  skipped?: string;
+export function renderJUnit(results: readonly CheckResultView[], opts: RenderOptions = {}): string {
+  return collect((w) => writeJUnit(results, opts, w));
 }
 
-export function renderJUnit(results: CheckResult[], opts: RenderOptions = {}): string {
-  const suites = new Map<string, Case[]>();
+/**
+ * Suites are counted first (tests and failures per namespace, from the lists' lengths), then
+ * their cases are written one at a time.
+ */
+export function writeJUnit(results: readonly CheckResultView[], opts: RenderOptions, out: Write): void {
+  const suites = new Map<string, { results: CheckResultView[]; tests: number; failures: number }>();
   for (const r of results) {
-    const cases: Case[] = [];
-    const named = (msg: string) => (opts.junitHideMessage ? r.filename : `${r.filename} - ${firstLine(msg)}`);
-    for (const w of r.warnings) cases.push({ name: named(w.msg), failure: w.msg });
-    for (const f of r.failures) cases.push({ name: named(f.msg), failure: f.msg });
-    for (let i = 0; i < r.successes; i++) cases.push({ name: r.filename });
-    for (const s of r.skipped) cases.push({ name: named(s.msg), skipped: s.msg });
-    if (cases.length === 0) continue;
-    const list = suites.get(r.namespace);
-    if (list) list.push(...cases);
-    else suites.set(r.namespace, cases);
+    const failures = r.warnings.length + r.failures.length;
+    const tests = failures + r.successes + r.skipped.length;
+    if (tests === 0) continue;
+    const s = suites.get(r.namespace);
+    if (s) {
+      s.results.push(r);
+      s.tests += tests;
+      s.failures += failures;
+    } else suites.set(r.namespace, { results: [r], tests, failures });
   }
-  let out = '<?xml version="1.0" encoding="UTF-8"?>\n';
-  if (suites.size === 0) return out + "<testsuites></testsuites>\n";
-  out += "<testsuites>\n";
-  for (const [ns, cases] of suites) {
+  out('<?xml version="1.0" encoding="UTF-8"?>\n');
+  if (suites.size === 0) {
+    out("<testsuites></testsuites>\n");
+    return;
+  }
+  out("<testsuites>\n");
+  for (const [ns, suite] of suites) {
     const cls = xmlEscape(`conftest.${ns}`);
-    const failures = cases.filter((c) => c.failure !== undefined).length;
-    out += `\t<testsuite tests="${cases.length}" failures="${failures}" time="0.000" name="${cls}">\n`;
-    out += "\t\t<properties>\n";
-    out += `\t\t\t<property name="go.version" value="${JUNIT_GO_VERSION}"></property>\n`;
-    out += "\t\t</properties>\n";
-    for (const c of cases) {
-      const open = `\t\t<testcase classname="${cls}" name="${xmlEscape(c.name)}" time="0.000">`;
-      if (c.failure !== undefined) {
-        out += `${open}\n\t\t\t<failure message="Failed" type="">${xmlEscape(c.failure)}</failure>\n\t\t</testcase>\n`;
-      } else if (c.skipped !== undefined) {
-        out += `${open}\n\t\t\t<skipped message="${xmlEscape(c.skipped)}"></skipped>\n\t\t</testcase>\n`;
-      } else {
-        out += `${open}</testcase>\n`;
+    out(`\t<testsuite tests="${suite.tests}" failures="${suite.failures}" time="0.000" name="${cls}">\n`);
+    out("\t\t<properties>\n");
+    out(`\t\t\t<property name="go.version" value="${JUNIT_GO_VERSION}"></property>\n`);
+    out("\t\t</properties>\n");
+    const open = (name: string) => `\t\t<testcase classname="${cls}" name="${xmlEscape(name)}" time="0.000">`;
+    for (const r of suite.results) {
+      const named = (msg: string) => (opts.junitHideMessage ? r.filename : `${r.filename} - ${firstLine(msg)}`);
+      const failure = (msg: string) => `${open(named(msg))}\n\t\t\t<failure message="Failed" type="">${xmlEscape(msg)}</failure>\n\t\t</testcase>\n`;
+      for (const w of r.warnings) out(failure(w.msg));
+      for (const f of r.failures) out(failure(f.msg));
+      if (r.successes > 0) {
+        const success = `${open(r.filename)}</testcase>\n`;
+        for (let i = 0; i < r.successes; i++) out(success);
       }
+      for (const s of r.skipped) out(`${open(named(s.msg))}\n\t\t\t<skipped message="${xmlEscape(s.msg)}"></skipped>\n\t\t</testcase>\n`);
     }
-    out += "\t</testsuite>\n";
+    out("\t</testsuite>\n");
   }
-  return out + "</testsuites>\n";
+  out("</testsuites>\n");
 }

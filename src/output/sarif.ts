@@ -2,7 +2,8 @@
 // `<namespace>/deny|warn|allow|success|skip`, each described once with the metadata of the
 // first result that used it.
 
-import type { CheckResult, Result } from "./types.ts";
+import type { CheckResultView, Result, ResultList, Write } from "./types.ts";
+import { collect } from "./common.ts";
 import { goJSON, goString } from "../gotext/plainjson.ts";
 
 const SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json";
@@ -16,7 +17,20 @@ const SKIP_TEXT = "Policy check was skipped";
 interface Rule {
   id: string;
   description: string;
-  properties?: Record<string, unknown>;
+  /** The properties as compact JSON ("" for none). */
+  properties: string;
+}
+
+/** A result's metadata as sarif's rule properties ("" when it has none). */
+function propertiesText(x: Result | undefined): string {
+  if (x === undefined) return "";
+  if (x.metadataText !== undefined) return x.metadataText;
+  return x.metadata && Object.keys(x.metadata).length ? goJSON(x.metadata) : "";
+}
+
+function first(list: ResultList): Result | undefined {
+  for (const x of list) return x;
+  return undefined;
 }
 
 /**
@@ -30,45 +44,67 @@ function physicalLocation(filename: string, loc: Result["loc"]): string {
   return `{"artifactLocation":{"uri":${goString(loc.file ?? "")}},"region":{"startLine":${line},"endLine":${line}}}`;
 }
 
-export function renderSARIF(results: CheckResult[]): string {
+export function renderSARIF(results: readonly CheckResultView[]): string {
+  return collect((w) => writeSARIF(results, w));
+}
+
+const SUCCESS_PROPERTIES = goJSON({ description: SUCCESS_TEXT });
+const SKIP_PROPERTIES = goJSON({ description: SKIP_TEXT });
+
+/**
+ * Two passes: the rules (each described by the first result that uses it, so only the first
+ * result of each list is read), then the results one at a time.
+ */
+export function writeSARIF(results: readonly CheckResultView[], out: Write): void {
   const rules: Rule[] = [];
   const index = new Map<string, number>();
-  const out: string[] = [];
-  const add = (r: CheckResult, kind: string, description: string, level: string, text: string, properties?: Record<string, unknown>, loc?: Result["loc"]) => {
+  const rule = (r: CheckResultView, kind: string, description: string, properties: () => string): number => {
     const id = `${r.namespace}/${kind}`;
     let i = index.get(id);
     if (i === undefined) {
       i = rules.length;
       index.set(id, i);
-      rules.push({ id, description, properties: properties && Object.keys(properties).length ? properties : undefined });
+      rules.push({ id, description, properties: properties() });
     }
-    out.push(
-      `{"ruleId":${goString(id)},"ruleIndex":${i},"level":"${level}","message":{"text":${goString(text)}},"locations":[{"physicalLocation":${physicalLocation(r.filename, loc)}}]}`,
-    );
+    return i;
   };
+  // Each check result's lists in output order, with their rule kind, description and level.
+  const lists = (r: CheckResultView): [ResultList, string, string, string][] => [
+    [r.failures, "deny", "Policy violation", "error"],
+    [r.warnings, "warn", "Policy warning", "warning"],
+    [r.exceptions, "allow", "Policy exception", "note"],
+  ];
+  /** The rule a check result without failures or warnings adds (success or skip). */
+  const passed = (r: CheckResultView): [string, string] | undefined =>
+    r.failures.length === 0 && r.warnings.length === 0 ? (r.successes === 0 && r.exceptions.length === 0 ? ["skip", SKIP_TEXT] : ["success", SUCCESS_TEXT]) : undefined;
   let failures = 0;
   let warnings = 0;
   for (const r of results) {
-    const meta = (x: Result) => x.metadata;
-    for (const f of r.failures) add(r, "deny", "Policy violation", "error", f.msg, meta(f), f.loc);
-    for (const w of r.warnings) add(r, "warn", "Policy warning", "warning", w.msg, meta(w), w.loc);
-    for (const e of r.exceptions) add(r, "allow", "Policy exception", "note", e.msg, meta(e), e.loc);
+    for (const [list, kind, description] of lists(r)) if (list.length > 0) rule(r, kind, description, () => propertiesText(first(list)));
+    const p = passed(r);
+    if (p) rule(r, p[0], p[1], () => (p[0] === "skip" ? SKIP_PROPERTIES : SUCCESS_PROPERTIES));
     failures += r.failures.length;
     warnings += r.warnings.length;
-    if (r.failures.length === 0 && r.warnings.length === 0) {
-      if (r.successes === 0 && r.exceptions.length === 0) add(r, "skip", SKIP_TEXT, "none", SKIP_TEXT, { description: SKIP_TEXT });
-      else add(r, "success", SUCCESS_TEXT, "none", SUCCESS_TEXT, { description: SUCCESS_TEXT });
-    }
   }
-  const ruleJSON = rules.map(
-    (r) => `{"id":${goString(r.id)},"shortDescription":{"text":${goString(r.description)}}${r.properties ? `,"properties":${goJSON(r.properties)}` : ""}}`,
-  );
+  const ruleJSON = rules.map((r) => `{"id":${goString(r.id)},"shortDescription":{"text":${goString(r.description)}}${r.properties ? `,"properties":${r.properties}` : ""}}`);
   const exitCode = failures > 0 ? 1 : 0;
   const description = failures > 0 ? "Policy violations found" : warnings > 0 ? "Policy warnings found" : "No policy violations found";
-  return (
+  out(
     `{"version":"2.1.0","$schema":${goString(SCHEMA)},"runs":[{"tool":{"driver":{"informationUri":${goString(INFO_URI)},"name":${goString(SARIF_TOOL.name)},` +
-    `"rules":[${ruleJSON.join(",")}],"version":${goString(SARIF_TOOL.version)}}},` +
-    `"invocations":[{"executionSuccessful":true,"exitCode":${exitCode},"exitCodeDescription":"${description}"}],` +
-    `"results":[${out.join(",")}]}]}`
+      `"rules":[${ruleJSON.join(",")}],"version":${goString(SARIF_TOOL.version)}}},` +
+      `"invocations":[{"executionSuccessful":true,"exitCode":${exitCode},"exitCodeDescription":"${description}"}],` +
+      `"results":[`,
   );
+  let n = 0;
+  const result = (r: CheckResultView, kind: string, level: string, text: string, loc?: Result["loc"]) => {
+    out(
+      `${n++ > 0 ? "," : ""}{"ruleId":${goString(`${r.namespace}/${kind}`)},"ruleIndex":${index.get(`${r.namespace}/${kind}`)},"level":"${level}","message":{"text":${goString(text)}},"locations":[{"physicalLocation":${physicalLocation(r.filename, loc)}}]}`,
+    );
+  };
+  for (const r of results) {
+    for (const [list, kind, , level] of lists(r)) for (const x of list) result(r, kind, level, x.msg, x.loc);
+    const p = passed(r);
+    if (p) result(r, p[0], "none", p[1]);
+  }
+  out("]}]}");
 }

@@ -15,6 +15,16 @@ export interface Result {
   loc?: ResultLocation;
   /** Lines printed by `print` while producing this result (conftest shows them as PRNT). */
   outputs?: string[];
+  /**
+   * The metadata already rendered as the output format prints it, for results read back from a
+   * spool (./spool.ts), which keep no `metadata`: json's indented text, sarif's compact text.
+   */
+  metadataText?: string;
+}
+
+/** A list of results as the renderers read it: an array, or a spool read back one at a time (./spool.ts). */
+export interface ResultList extends Iterable<Result> {
+  readonly length: number;
 }
 
 export interface ResultLocation {
@@ -35,6 +45,21 @@ export interface CheckResult {
   /** Trace lines (--trace), per query. */
   queries?: { query: string; results?: unknown; traces?: string[]; outputs?: string[]; passed?: boolean }[];
 }
+
+/** What the renderers read of a CheckResult: its result lists may be spools. */
+export interface CheckResultView {
+  filename: string;
+  namespace: string;
+  successes: number;
+  skipped: ResultList;
+  warnings: ResultList;
+  failures: ResultList;
+  exceptions: ResultList;
+  queries?: CheckResult["queries"];
+}
+
+/** Where a renderer writes its text, piece by piece. */
+export type Write = (text: string) => void;
 
 export type OutputFormat = "stdout" | "json" | "tap" | "table" | "junit" | "github" | "azuredevops" | "sarif";
 
