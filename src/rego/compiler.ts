@@ -39,7 +39,7 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
-import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type TraceNode, type NoteContext } from "./trace.ts";
+import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type TraceNode, type TraceEvent, type NoteContext } from "./trace.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { indexedCollection, indexedObject, keysEnumerated, nestedMentions, varNamesIn, type IndexPlan } from "./compindex.ts";
@@ -810,8 +810,10 @@ export class Compiler {
       const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
       // A rule without a body has OPA's implicit body `true`, evaluated as any expression.
       if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);
-      body = traceRule(body, tn, rule.loc, early);
-      for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early);
+      // Complete rules with a plain path and functions run inside their caller in OPA.
+      const defer = h.kind === "function" || (h.kind === "single" && h.ref.every((t, i) => i === 0 || t.type === "string"));
+      body = traceRule(body, tn, rule.loc, early, defer);
+      for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early, defer);
     }
     const constVal = headTerm ? constValueOf(headTerm) : true;
     const cr: CompiledRule = {
@@ -3970,33 +3972,103 @@ function bindingsOf(f: Frame, slots: [string, number][]): Bindings {
 
 const NO_NOTE = "";
 
+/**
+ * OPA evaluates a complete rule or a function inside its caller: the rule's body is still open
+ * when the caller goes on, and its Redo events come when the caller comes back to the expression
+ * that referenced it (after that expression's Redo, or before its Fail). Portcullis computes
+ * the document first, so the events of the rule's body after its first Exit are kept aside (its
+ * "tail") and given to the frame of the calling expression, which emits them there. A rule that
+ * stops at its first value (`Exit … early`) has no more events of its own: its tail is the one
+ * OPA prints, a Redo of the rule and of each expression of the body still open, last first.
+ * Only traced evaluations keep this state (one per evaluation context).
+ */
+interface OpenExpr {
+  node: TraceNode;
+  loc: Location;
+  qid: number;
+  pid: number;
+  f: Frame;
+  slots: [string, number][];
+  /** The tails given to this expression, emitted after its Redo. */
+  frame: TraceEvent[];
+}
+
+interface TraceState {
+  /** The frames of the expressions being evaluated (not those whose continuation runs), innermost last. */
+  frames: TraceEvent[][];
+  /** Expressions that produced a solution and whose continuation runs, innermost last. */
+  open: OpenExpr[];
+}
+
+const traceStates = new WeakMap<Ctx, TraceState>();
+
+function traceState(c: Ctx): TraceState {
+  let s = traceStates.get(c);
+  if (s === undefined) {
+    s = { frames: [], open: [] };
+    traceStates.set(c, s);
+  }
+  return s;
+}
+
+/** Emit a frame's tails and empty it. */
+function flushFrame(c: Ctx, frame: TraceEvent[]): void {
+  if (frame.length === 0) return;
+  const t = c.tracer!;
+  for (const e of frame) t.trace(e);
+  frame.length = 0;
+}
+
 /** Eval before the expression, Redo each time evaluation comes back to it, Fail when it produced nothing. */
 function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, number][], unify: Unify | null): ExprFn {
   const negated = node.kind === "expr" && node.expr !== null && node.expr.negated;
   return (c, f, k) => {
-    const t = c.tracer;
-    if (t === null) return fn(c, f, k);
+    if (c.tracer === null) return fn(c, f, k);
     const qid = c.qid;
     const pid = c.pqid;
-    t.trace({ op: "Eval", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    const ts = traceState(c);
+    const frame: TraceEvent[] = [];
+    c.tracer.trace({ op: "Eval", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
     if (unify !== null && unify.text !== null) {
       const text = typeof unify.text === "string" ? unify.text : unify.text(c, f);
-      t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+      c.tracer.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
     }
     c.traceLoc = loc;
     let ok = false;
-    const r = fn(c, f, () => {
-      ok = true;
-      if (unify !== null && unify.value !== null) {
-        const text = unify.value(c, f);
-        if (text !== null) t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
-      }
-      const stop = k();
-      // A negation has one solution and nothing to redo (OPA traces no Redo for it).
-      if (!stop && !negated) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
-      return stop;
-    });
-    if (!ok) t.trace({ op: "Fail", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    ts.frames.push(frame);
+    let r: boolean;
+    try {
+      r = fn(c, f, () => {
+        ok = true;
+        if (unify !== null && unify.value !== null) {
+          const text = unify.value(c, f);
+          if (text !== null) c.tracer!.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+        }
+        ts.frames.pop();
+        ts.open.push({ node, loc, qid, pid, f, slots, frame });
+        let stop: boolean;
+        try {
+          stop = k();
+        } finally {
+          ts.open.pop();
+          ts.frames.push(frame);
+        }
+        if (stop) {
+          frame.length = 0;
+          return true;
+        }
+        // A negation has one solution and nothing to redo (OPA traces no Redo for it).
+        if (!negated) {
+          c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+          flushFrame(c, frame);
+        }
+        return false;
+      });
+    } finally {
+      ts.frames.pop();
+    }
+    flushFrame(c, frame);
+    if (!ok) c.tracer.trace({ op: "Fail", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
     return r;
   };
 }
@@ -4006,11 +4078,12 @@ function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, n
  * child body's continuation runs in the caller's query; a rule's continuation only evaluates the
  * rule's head (documents are computed whole), so it stays in the rule's query and its Exit comes
  * after it, as OPA's does after the head's expressions. `exitNote` gives the Exit's message.
+ * `defer`: a complete rule's or a function's body, whose events after its first Exit go to the
+ * calling expression (see OpenExpr).
  */
-function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, kind: "top" | "child" | "rule"): ExprFn {
+function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, kind: "top" | "child" | "rule", defer = false): ExprFn {
   return (c, f, k) => {
-    const t = c.tracer;
-    if (t === null) return body(c, f, k);
+    if (c.tracer === null) return body(c, f, k);
     const outerQ = c.qid;
     const outerP = c.pqid;
     const qid = kind === "top" ? 0 : ++c.qcount;
@@ -4018,25 +4091,53 @@ function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () 
     c.qid = qid;
     c.pqid = pid;
     if (kind === "rule") c.traceLoc = loc;
-    t.trace({ op: "Enter", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    c.tracer.trace({ op: "Enter", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    const ts = defer ? traceState(c) : null;
+    const caller = ts !== null && ts.frames.length > 0 ? ts.frames[ts.frames.length - 1] : null;
+    const openMark = ts !== null ? ts.open.length : 0;
+    const real = c.tracer;
+    let tail: TraceEvent[] | null = null;
     try {
       return body(c, f, () => {
         let stop: boolean;
         if (kind === "rule") {
           stop = k();
-          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          c.tracer!.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          if (caller !== null && tail === null) {
+            if (stop) {
+              // Stopped at its first value: OPA's Redo of the rule and of its open expressions.
+              caller.push({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+              for (let i = ts!.open.length - 1; i >= openMark; i--) {
+                const o = ts!.open[i];
+                // a negation has nothing to redo (see traceExpr)
+                if (o.node.kind === "expr" && o.node.expr !== null && o.node.expr.negated) continue;
+                caller.push({ op: "Redo", node: o.node, location: o.loc, queryId: o.qid, parentId: o.pid, message: NO_NOTE, bindings: bindingsOf(o.f, o.slots) });
+                // OPA unwinds these with its early-exit error: the rules they referenced skip their own Redo
+                for (const x of o.frame) if (x.op !== "Redo" || x.node.kind !== "rule") caller.push(x);
+                o.frame.length = 0;
+              }
+              return stop;
+            }
+            const buffer: TraceEvent[] = [];
+            tail = buffer;
+            c.tracer = { trace: (e) => void buffer.push(e) };
+          }
         } else {
-          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          c.tracer!.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
           c.qid = outerQ;
           c.pqid = outerP;
           stop = k();
           c.qid = qid;
           c.pqid = pid;
         }
-        if (!stop) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+        if (!stop) c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
         return stop;
       });
     } finally {
+      if (tail !== null) {
+        c.tracer = real;
+        caller!.push(...tail);
+      }
       c.qid = outerQ;
       c.pqid = outerP;
     }
@@ -4053,8 +4154,8 @@ function traceChild(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
   return traceNested(body, node, loc, noNote, "child");
 }
 
-function traceRule(body: ExprFn, node: TraceNode, loc: Location, early: () => boolean): ExprFn {
-  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), "rule");
+function traceRule(body: ExprFn, node: TraceNode, loc: Location, early: () => boolean, defer: boolean): ExprFn {
+  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), "rule", defer);
 }
 
 /** `trace(msg)` that also emits a Note event (in traced trees only). */

@@ -191,10 +191,44 @@ export function bodyText(b: Body): string {
   return b.map(exprText).join("; ");
 }
 
-/** An expression of a query as OPA evaluates it: a term `t` is captured, `t = _`. */
+/** A term OPA's query compiler leaves in place as a call argument: no refs, calls or comprehensions in it. */
+function plainArg(t: Term): boolean {
+  switch (t.type) {
+    case "null":
+    case "boolean":
+    case "number":
+    case "string":
+    case "var":
+      return true;
+    case "array":
+    case "set":
+      return t.items.every(plainArg);
+    case "object":
+      return t.items.every(([k, v]) => plainArg(k) && plainArg(v));
+    default:
+      return false;
+  }
+}
+
+const UNIFY_OPS = new Set(["eq", "assign"]);
+
+/**
+ * An expression of a query as OPA evaluates it: a term `t` is captured, `t = _`, and so is a
+ * call's value, `f(x, _)` (OPA's query compiler first moves refs and nested calls in the
+ * arguments out into `__localqN__` variables; those are printed as written).
+ */
 export function queryExprText(e: Expr): string {
-  if (e.negated || e.node.type !== "term") return exprText(e);
-  let s = `${termText(e.node.term)} = _`;
+  const n = e.node;
+  if (!e.negated && n.type === "call" && n.args.every(plainArg)) {
+    const op = refText(n.op.terms);
+    if (!UNIFY_OPS.has(op)) {
+      let s = `${op}(${[...n.args.map(termText), "_"].join(", ")})`;
+      for (const w of e.with) s += withText(w);
+      return s;
+    }
+  }
+  if (e.negated || n.type !== "term") return exprText(e);
+  let s = `${termText(n.term)} = _`;
   for (const w of e.with) s += withText(w);
   return s;
 }
