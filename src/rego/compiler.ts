@@ -1674,7 +1674,7 @@ export class Compiler {
       case "somein":
         return this.withCapture(this.compileSomeIn(n.key, n.value, n.collection, st), capture);
       case "every":
-        return this.withCapture(this.compileEvery(n.key, n.value, n.domain, n.body, st), capture);
+        return this.withCapture(this.compileEvery(n.key, n.value, n.domain, n.body, st, e), capture);
       case "call":
         return this.compileCallExpr(n.op, n.args, st, e.loc, capture);
     }
@@ -2794,14 +2794,20 @@ export class Compiler {
     return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (kk, val) => kp(c, f, kk, () => vp(c, f, val, k))));
   }
 
-  private compileEvery(key: VarTerm | null, value: VarTerm, domain: Term, body: Body, st: State): ExprFn {
+  private compileEvery(key: VarTerm | null, value: VarTerm, domain: Term, body: Body, st: State, e: Expr): ExprFn {
     const dom = this.compileTerm(domain, st);
     const est = st.child();
     const ks = key ? this.declare(key, est) : -1;
     const vs = this.declare(value, est);
     if (ks >= 0) est.bound.add(ks);
     est.bound.add(vs);
-    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body, st), body }, body[0].loc) : this.compileBody(body, est);
+    const b = this.compileBody(body, est);
+    if (this.tracing) {
+      const every: TraceNode = { kind: "expr", text: exprText({ ...e, negated: false, with: [] }, st), expr: e };
+      const gen: TraceNode = { kind: "expr", text: `${withResolver(resolverOf(st), () => rawExprText({ node: { type: "term", term: domain }, negated: false, with: [], loc: domain.loc }))}[${key ? key.name : "_"}] = ${value.name}`, expr: null };
+      const bnode: TraceNode = { kind: "body", text: bodyText(body, st), body };
+      return tracedEvery(dom, b, ks, vs, every, gen, bnode, e.loc, body.length > 0 ? body[0].loc : e.loc);
+    }
     return (c, f, k) =>
       dom.en(c, f, (d) => {
         // Over a value that is not a collection, `every` is undefined (as in OPA).
@@ -4096,7 +4102,7 @@ function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () 
     const caller = ts !== null && ts.frames.length > 0 ? ts.frames[ts.frames.length - 1] : null;
     const openMark = ts !== null ? ts.open.length : 0;
     const real = c.tracer;
-    let tail: TraceEvent[] | null = null;
+    let tail = null as TraceEvent[] | null;
     try {
       return body(c, f, () => {
         let stop: boolean;
@@ -4141,6 +4147,79 @@ function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () 
       c.qid = outerQ;
       c.pqid = outerP;
     }
+  };
+}
+
+/**
+ * `every` as OPA traces it: a query of its own (Enter with the every expression), in which the
+ * domain is enumerated (`dom[k] = v`, Eval and Redo per element); each element's body is a query
+ * that stops at its first solution (`Exit … early`, then Redo of the body and of its open
+ * expressions), followed by a Redo of the every expression. When every element passed, the caller
+ * goes on and the every query's Exit comes when the caller comes back (it is given to the
+ * expression's frame, see OpenExpr); otherwise the every query fails.
+ */
+function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: TraceNode, gen: TraceNode, bnode: TraceNode, loc: Location, bodyLoc: Location): ExprFn {
+  return (c, f, k) => {
+    if (c.tracer === null) throw new Error("tracedEvery evaluated without a tracer");
+    const ts = traceState(c);
+    return dom.en(c, f, (d) => {
+      const outerQ = c.qid;
+      const outerP = c.pqid;
+      if (d === null || typeof d !== "object" || d instanceof BigDec) {
+        c.tracer!.trace({ op: "Fail", node: every, location: loc, queryId: outerQ, parentId: outerP, message: NO_NOTE, bindings: null });
+        return false;
+      }
+      const dq = ++c.qcount;
+      const ev = (op: TraceEvent["op"], node: TraceNode, l: Location, qid: number, pid: number, message = NO_NOTE): TraceEvent => ({ op, node, location: l, queryId: qid, parentId: pid, message, bindings: null });
+      c.tracer!.trace(ev("Enter", every, loc, dq, outerQ));
+      let all = true;
+      try {
+        enumerate(c, d, (kk, vv) => {
+          c.qid = dq;
+          c.pqid = outerQ;
+          c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+          if (all) {
+            if (ks >= 0) f[ks] = kk;
+            f[vs] = vv;
+            const bq = ++c.qcount;
+            c.qid = bq;
+            c.pqid = dq;
+            c.tracer!.trace(ev("Enter", bnode, bodyLoc, bq, dq));
+            const mark = ts.open.length;
+            const found = body(c, f, () => {
+              c.tracer!.trace(ev("Exit", bnode, bodyLoc, bq, dq, "early"));
+              c.tracer!.trace(ev("Redo", bnode, bodyLoc, bq, dq));
+              for (let i = ts.open.length - 1; i >= mark; i--) {
+                const o = ts.open[i];
+                if (o.node.kind === "expr" && o.node.expr !== null && o.node.expr.negated) continue;
+                c.tracer!.trace({ op: "Redo", node: o.node, location: o.loc, queryId: o.qid, parentId: o.pid, message: NO_NOTE, bindings: bindingsOf(o.f, o.slots) });
+                for (const x of o.frame) if (x.op !== "Redo" || x.node.kind !== "rule") c.tracer!.trace(x);
+                o.frame.length = 0;
+              }
+              return true;
+            });
+            if (ks >= 0) f[ks] = undefined;
+            f[vs] = undefined;
+            if (!found) all = false;
+            c.tracer!.trace(ev("Redo", every, loc, dq, outerQ));
+          }
+          c.tracer!.trace(ev("Redo", gen, loc, dq, outerQ));
+          return false;
+        });
+      } finally {
+        c.qid = outerQ;
+        c.pqid = outerP;
+      }
+      if (!all) {
+        c.tracer!.trace(ev("Fail", every, loc, dq, outerQ));
+        return false;
+      }
+      const frame = ts.frames.length > 0 ? ts.frames[ts.frames.length - 1] : null;
+      const exit = ev("Exit", every, loc, dq, outerQ);
+      if (frame === null) c.tracer!.trace(exit);
+      else frame.push(exit);
+      return k();
+    });
   };
 }
 
