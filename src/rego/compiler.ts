@@ -830,6 +830,7 @@ export class Compiler {
       loc: rule.loc,
       order: this.order++,
       inputEq: this.findInputEq(rule.body),
+      inputIn: this.tracing ? findInputIn(rule.body) : null,
       argEq: h.kind === "function" ? firstConstArg(rule) : null,
       groundSuffix: suffix.length > 0 && suffix.every((t) => constValueOf(t) !== undefined),
     };
@@ -4259,6 +4260,24 @@ function firstConstArg(rule: Rule): number | null {
   for (let i = 0; i < args.length; i++) {
     const t = args[i].type;
     if (t === "number" || t === "string" || t === "boolean" || t === "null") return i;
+  }
+  return null;
+}
+
+/** An `input.a.b in {constants}` expression of a body, which OPA's rule index tests (traces only). */
+function findInputIn(body: Body): { path: string[]; keys: Set<unknown> } | null {
+  for (const e of body) {
+    if (e.negated || e.with.length > 0 || e.node.type !== "call" || opName(e.node.op) !== "internal.member_2") continue;
+    const [r, set] = e.node.args;
+    if (r.type !== "ref" || set.type !== "set" || r.terms[0].type !== "var" || r.terms[0].name !== "input" || r.terms.length < 2) continue;
+    if (!r.terms.slice(1).every((t) => t.type === "string")) continue;
+    const keys = new Set<unknown>();
+    for (const t of set.items) {
+      const v = constValueOf(t);
+      if (v === undefined || (typeof v === "object" && v !== null)) return null;
+      keys.add(hashKey(v));
+    }
+    return { path: r.terms.slice(1).map((t) => (t as { value: string }).value), keys };
   }
   return null;
 }
