@@ -39,7 +39,8 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
-import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type TraceNode, type TraceEvent, type NoteContext } from "./trace.ts";
+import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type RefResolver, type TraceNode, type TraceEvent, type NoteContext } from "./trace.ts";
+import { opaGeneratedKeys } from "./traceview.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { indexedCollection, indexedObject, keysEnumerated, nestedMentions, varNamesIn, type IndexPlan } from "./compindex.ts";
@@ -80,6 +81,8 @@ interface ModCtx {
   /** A query (OPA rewrites `==` to `=`, and so type-checks it, in modules only). */
   query?: boolean;
   module?: Module;
+  /** Traced compiles: the names OPA generates for `some v in xs` keys (traceview.ts). */
+  traceKeys?: Map<Expr, string>;
 }
 
 // The compiler compiles an expression speculatively and, when a variable turns out to be unsafe
@@ -546,6 +549,7 @@ export class Compiler {
   private compileModules(): TreeNode {
     // Pass 1: rule names per package, tree nodes.
     const placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[] = [];
+    let traceKeys: Map<Expr, string> | undefined;
     for (const m of this.modules) {
       const pkg = this.pkgPath(m);
       const key = pkg.join(".");
@@ -571,6 +575,7 @@ export class Compiler {
       }
       const notBodies = m.imports.some((im) => opName(im.path) === "future.keywords.not");
       const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m, notBodies };
+      if (this.tracing) mod.traceKeys = (traceKeys ??= opaGeneratedKeys(this.modules));
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -3923,14 +3928,16 @@ function plainTerm(t: Term): boolean {
 }
 
 /** Ref heads as OPA's compiler resolves them: rule names and imports to data paths; locals kept. */
-function resolverOf(st: State): (name: string) => string | null {
-  return (name) => {
+function resolverOf(st: State): RefResolver {
+  const r: RefResolver = (name) => {
     if (name === "input" || name === "data" || st.scope.find(name) !== undefined) return null;
     const imp = st.mod.imports.get(name);
     if (imp !== undefined) return rawExprText({ node: { type: "term", term: { type: "ref", terms: imp, loc: imp[0].loc } }, negated: false, with: [], loc: imp[0].loc });
     if (st.mod.ruleNames.has(name)) return ["data", ...st.mod.pkg, name].map((p, i) => (i === 0 || /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : JSON.stringify(p))).join(".").replace(/\.(".*?")/g, "[$1]");
     return null;
   };
+  if (st.mod.traceKeys !== undefined) r.keys = st.mod.traceKeys;
+  return r;
 }
 
 function exprText(e: Expr, st: State): string {

@@ -69,7 +69,10 @@ function varName(name: string): string {
  * Resolves the head of a ref or call (`kubernetes` of `kubernetes.containers`, a rule name, an
  * import alias) to the path OPA's compiler writes there (`data.kubernetes`); null: keep it.
  */
-export type RefResolver = (name: string) => string | null;
+export type RefResolver = ((name: string) => string | null) & {
+  /** The names OPA generates for the keys of `some v in xs` (traceview.ts). */
+  keys?: ReadonlyMap<Expr, string>;
+};
 
 let resolver: RefResolver | null = null;
 
@@ -175,7 +178,7 @@ export function exprText(e: Expr): string {
       s = "some " + n.vars.map((v) => varName(v.name)).join(", ");
       break;
     case "somein":
-      s = `${termText(n.value)} = ${termText(n.collection)}[${n.key ? termText(n.key) : "_"}]`;
+      s = `${termText(n.value)} = ${termText(n.collection)}[${n.key ? termText(n.key) : (resolver?.keys?.get(e) ?? "_")}]`;
       break;
     case "every":
       s = `every ${n.key ? varName(n.key.name) + ", " : ""}${varName(n.value.name)} in ${termText(n.domain)} { ${bodyText(n.body)} }`;

@@ -115,7 +115,8 @@ test("engine tracer: Fail and Redo through backtracking; notes and fails filters
   const { events } = traced("data.t.vs", { vs: [1, 3] });
   const lines = prettyTrace(events);
   assert.ok(lines.includes("| | Fail gt(v, 1)"));
-  assert.ok(lines.includes("| | Redo v = input.vs[_]"));
+  // the key OPA generates for `some v in`, numbered as its compiler does (traceview.ts)
+  assert.ok(lines.includes("| | Redo v = input.vs[__local1__]"));
   assert.deepEqual(prettyTrace(explainEvents(events, "fails")), ["Enter data.t.vs = _", "| Enter data.t.vs", "| | Fail gt(v, 1)"]);
   const withNote = traced("data.t.allow", { n: 0 }).events;
   assert.deepEqual(prettyTrace(filterTrace(withNote, (e) => e.op === "Note")), ["Enter data.t.allow = _", "| Enter data.t.allow", '| | Note "n=0"']);
@@ -160,4 +161,17 @@ test("public API: the tracer and its printers are exported from the package entr
   const pq = e.prepare("data.n.p");
   pq.eval({ tracer: tr });
   assert.deepEqual(api.prettyTrace(api.explainEvents(tr.events, "notes")), ["Enter data.n.p = _", "| Enter data.n.p", '| | Note "here"']);
+});
+
+test("engine tracer: the key of `some v in xs` named as OPA's compiler numbers it, over modules sorted by name", () => {
+  // Recorded from opa eval --explain=full -d two/b.rego -d two/a.rego data.two.last (OPA 1.19):
+  // a.rego draws 0–5 (arguments, :=, a head comprehension), b.rego 6–10 (some … in, every).
+  const e = new Engine();
+  e.addModule("two/b.rego", "package two\nimport rego.v1\nhas contains x if {\n\tsome x in input.xs\n\tevery y in input.xs { y > 0 }\n}\nlast if {\n\tsome z in input.xs\n\tz > 1\n}\n");
+  e.addModule("two/a.rego", "package two\nimport rego.v1\nf(a, b) := c if {\n\tc := a + b\n}\ncounts := {k: n | some k, vs in input.g; n := count(vs)}\n");
+  const tr = new BufferTracer();
+  e.query("data.two.last", { input: { xs: [2], g: {} }, tracer: tr });
+  const lines = prettyTrace(explainEvents(tr.events, "full"), { locations: true });
+  assert.ok(lines.includes("two/b.rego:8     | | Eval z = input.xs[__local11__]"), lines.join("\n"));
+  assert.ok(lines.includes("two/b.rego:8     | | Redo z = input.xs[__local11__]"));
 });
