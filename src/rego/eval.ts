@@ -480,7 +480,14 @@ function patchOverrides(v: Value | undefined, ov: OverrideNode): Value | undefin
 /** The value of the document at a tree node (rules, children and base data merged); cached per query. */
 export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value | undefined {
   const cached = c.docCache.get(node);
-  if (cached !== undefined) return cached === UNDEF ? undefined : cached;
+  if (cached !== undefined) {
+    // OPA's index runs at every reference, also when its cache has the value.
+    if (c.tracer !== null) {
+      if (node.complete.length > 0 || node.defaultRule !== null) traceIndex(c, node, opaIndexed(c, candidates(c, node, node.complete)).length, node.earlyExit);
+      else if (node.multi.length > 0 && node.suffixRules.length === 0 && node.children.size === 0) traceIndex(c, node, opaIndexed(c, node.multi).length, false);
+    }
+    return cached === UNDEF ? undefined : cached;
+  }
   if (c.inProgress.has(node)) {
     throw RegoError.single("rego_recursion_error", `rule ${node.dataPath()} is recursive`);
   }

@@ -175,3 +175,13 @@ test("engine tracer: the key of `some v in xs` named as OPA's compiler numbers i
   assert.ok(lines.includes("two/b.rego:8     | | Eval z = input.xs[__local11__]"), lines.join("\n"));
   assert.ok(lines.includes("two/b.rego:8     | | Redo z = input.xs[__local11__]"));
 });
+
+test("engine tracer: OPA's index runs at every reference to a document, also when the value is cached", () => {
+  // opa eval --explain=full data.m.p (OPA 1.19): two `Index data.m.s (matched 1 rule)` lines.
+  const e = new Engine();
+  e.addModule("m.rego", "package m\nimport rego.v1\ns contains x if some x in [1, 2]\np if {\n\tcount(s) > 0\n\tcount(s) > 1\n}\n");
+  const tr = new BufferTracer();
+  e.query("data.m.p", { tracer: tr });
+  const index = prettyTrace(explainEvents(tr.events, "full")).filter((l) => l.includes("Index data.m.s"));
+  assert.deepEqual(index, ["| | Index data.m.s (matched 1 rule)", "| | Index data.m.s (matched 1 rule)"]);
+});
