@@ -5,8 +5,12 @@
 //   src/cli/main.ts (bin/portcullis.js runs it) as ES modules with code splitting: the code both
 //   use sits in shared chunks, and what `import()` loads on demand (each CLI command, gatekeeper
 //   suites) gets chunks of its own, so a cold start reads a few files instead of ~140 modules.
-//   npm packages stay external (they are dependencies); the code is not minified, so stack traces
-//   stay readable (each module is marked with its src/ path).
+//   npm packages stay external (they are dependencies). Syntax is minified (shorter code to read
+//   and compile), names and whitespace are not, so stack traces stay readable (each module is
+//   marked with its src/ path).
+// - The command line, for start-up: dist/cli/portcullis.cjs is src/cli/main.ts again as one
+//   CommonJS file (scripts/cli-bundle.ts), which bin/portcullis.js compiles with a V8 code cache
+//   kept in the user's cache directory (Node 20 has no module compile cache).
 // - Types: tsc emits the .d.ts files of the library's modules (tsconfig.build.json).
 // - The browser playground: scripts/browser-bundle.ts bundles src/playground/ for browsers into
 //   dist/playground/ (`portcullis playground` serves it; docs/playground.md).
@@ -18,6 +22,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildPlayground } from "./browser-bundle.ts";
+import { buildCliBundle } from "./cli-bundle.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -38,9 +43,12 @@ const result = await build({
   platform: "node",
   target: "node20",
   packages: "external",
+  minifySyntax: true,
   metafile: true,
   logLevel: "warning",
 });
+
+const cli = await buildCliBundle(root, join(dist, "cli"));
 
 const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
 const types = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
@@ -51,6 +59,6 @@ if (types.status !== 0) {
 
 const playground = await buildPlayground(root, join(dist, "playground"));
 
-const outputs = Object.entries(result.metafile.outputs);
+const outputs = [...Object.entries(result.metafile.outputs), ...Object.entries(cli.metafile.outputs)];
 const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
 console.log(`build: dist/ — ${outputs.length} JavaScript files (${(bytes / 1024).toFixed(0)} KiB) and declarations; dist/playground/ — ${playground.files.length} files (${(playground.bytes / 1024).toFixed(0)} KiB, ${(playground.gzipBytes / 1024).toFixed(0)} KiB gzip); in ${((Date.now() - started) / 1000).toFixed(1)} s`);

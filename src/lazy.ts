@@ -31,3 +31,5 @@ function lazyNamespace<T extends object>(id: string): T {
 
 export const nodeCrypto: typeof import("node:crypto") = lazyNamespace("node:crypto");
 export const nodeDns: typeof import("node:dns") = lazyNamespace("node:dns");
+export const nodeHttp: typeof import("node:http") = lazyNamespace("node:http");
+export const nodeHttps: typeof import("node:https") = lazyNamespace("node:https");

@@ -2,8 +2,7 @@
 // ProviderRequest POSTed to a provider, its ProviderResponse read back. Kept apart so that hosts
 // without Node's HTTP stack (the browser playground) substitute their own.
 
-import * as http from "node:http";
-import * as https from "node:https";
+import { nodeHttp, nodeHttps } from "../lazy.ts";
 import { PROVIDER_GROUP, type Provider } from "./externaldata.ts";
 import type { Obj } from "./yaml.ts";
 
@@ -18,7 +17,7 @@ export interface ProviderAnswer {
 export function post(p: Provider, keys: string[], timeoutMs: number): Promise<ProviderAnswer> {
   const body = JSON.stringify({ apiVersion: `${PROVIDER_GROUP}/v1beta1`, kind: "ProviderRequest", request: { keys } });
   const u = new URL(p.url);
-  const mod = u.protocol === "https:" ? https : http;
+  const mod = u.protocol === "https:" ? nodeHttps : nodeHttp;
   return new Promise((resolve) => {
     const req = mod.request(
       u,

@@ -39,7 +39,8 @@ import {
   type OverrideNode,
   type EvalHooks,
 } from "./eval.ts";
-import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type TraceNode, type NoteContext } from "./trace.ts";
+import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type RefResolver, type TraceNode, type TraceEvent, type NoteContext } from "./trace.ts";
+import { opaGeneratedKeys } from "./traceview.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { indexedCollection, indexedObject, keysEnumerated, nestedMentions, varNamesIn, type IndexPlan } from "./compindex.ts";
@@ -80,6 +81,8 @@ interface ModCtx {
   /** A query (OPA rewrites `==` to `=`, and so type-checks it, in modules only). */
   query?: boolean;
   module?: Module;
+  /** Traced compiles: the names OPA generates for `some v in xs` keys (traceview.ts). */
+  traceKeys?: Map<Expr, string>;
 }
 
 // The compiler compiles an expression speculatively and, when a variable turns out to be unsafe
@@ -546,6 +549,7 @@ export class Compiler {
   private compileModules(): TreeNode {
     // Pass 1: rule names per package, tree nodes.
     const placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[] = [];
+    let traceKeys: Map<Expr, string> | undefined;
     for (const m of this.modules) {
       const pkg = this.pkgPath(m);
       const key = pkg.join(".");
@@ -571,6 +575,7 @@ export class Compiler {
       }
       const notBodies = m.imports.some((im) => opName(im.path) === "future.keywords.not");
       const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m, notBodies };
+      if (this.tracing) mod.traceKeys = (traceKeys ??= opaGeneratedKeys(this.modules));
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -810,8 +815,10 @@ export class Compiler {
       const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
       // A rule without a body has OPA's implicit body `true`, evaluated as any expression.
       if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);
-      body = traceRule(body, tn, rule.loc, early);
-      for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early);
+      // Complete rules with a plain path and functions run inside their caller in OPA.
+      const defer = h.kind === "function" || (h.kind === "single" && h.ref.every((t, i) => i === 0 || t.type === "string"));
+      body = traceRule(body, tn, rule.loc, early, defer);
+      for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early, defer);
     }
     const constVal = headTerm ? constValueOf(headTerm) : true;
     const cr: CompiledRule = {
@@ -828,6 +835,7 @@ export class Compiler {
       loc: rule.loc,
       order: this.order++,
       inputEq: this.findInputEq(rule.body),
+      inputIn: this.tracing ? findInputIn(rule.body) : null,
       argEq: h.kind === "function" ? firstConstArg(rule) : null,
       groundSuffix: suffix.length > 0 && suffix.every((t) => constValueOf(t) !== undefined),
     };
@@ -1672,7 +1680,7 @@ export class Compiler {
       case "somein":
         return this.withCapture(this.compileSomeIn(n.key, n.value, n.collection, st), capture);
       case "every":
-        return this.withCapture(this.compileEvery(n.key, n.value, n.domain, n.body, st), capture);
+        return this.withCapture(this.compileEvery(n.key, n.value, n.domain, n.body, st, e), capture);
       case "call":
         return this.compileCallExpr(n.op, n.args, st, e.loc, capture);
     }
@@ -2792,14 +2800,20 @@ export class Compiler {
     return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (kk, val) => kp(c, f, kk, () => vp(c, f, val, k))));
   }
 
-  private compileEvery(key: VarTerm | null, value: VarTerm, domain: Term, body: Body, st: State): ExprFn {
+  private compileEvery(key: VarTerm | null, value: VarTerm, domain: Term, body: Body, st: State, e: Expr): ExprFn {
     const dom = this.compileTerm(domain, st);
     const est = st.child();
     const ks = key ? this.declare(key, est) : -1;
     const vs = this.declare(value, est);
     if (ks >= 0) est.bound.add(ks);
     est.bound.add(vs);
-    const b = this.tracing && body.length > 0 ? traceChild(this.compileBody(body, est), { kind: "body", text: bodyText(body, st), body }, body[0].loc) : this.compileBody(body, est);
+    const b = this.compileBody(body, est);
+    if (this.tracing) {
+      const every: TraceNode = { kind: "expr", text: exprText({ ...e, negated: false, with: [] }, st), expr: e };
+      const gen: TraceNode = { kind: "expr", text: `${withResolver(resolverOf(st), () => rawExprText({ node: { type: "term", term: domain }, negated: false, with: [], loc: domain.loc }))}[${key ? key.name : "_"}] = ${value.name}`, expr: null };
+      const bnode: TraceNode = { kind: "body", text: bodyText(body, st), body };
+      return tracedEvery(dom, b, ks, vs, every, gen, bnode, e.loc, body.length > 0 ? body[0].loc : e.loc);
+    }
     return (c, f, k) =>
       dom.en(c, f, (d) => {
         // Over a value that is not a collection, `every` is undefined (as in OPA).
@@ -3914,14 +3928,16 @@ function plainTerm(t: Term): boolean {
 }
 
 /** Ref heads as OPA's compiler resolves them: rule names and imports to data paths; locals kept. */
-function resolverOf(st: State): (name: string) => string | null {
-  return (name) => {
+function resolverOf(st: State): RefResolver {
+  const r: RefResolver = (name) => {
     if (name === "input" || name === "data" || st.scope.find(name) !== undefined) return null;
     const imp = st.mod.imports.get(name);
     if (imp !== undefined) return rawExprText({ node: { type: "term", term: { type: "ref", terms: imp, loc: imp[0].loc } }, negated: false, with: [], loc: imp[0].loc });
     if (st.mod.ruleNames.has(name)) return ["data", ...st.mod.pkg, name].map((p, i) => (i === 0 || /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : JSON.stringify(p))).join(".").replace(/\.(".*?")/g, "[$1]");
     return null;
   };
+  if (st.mod.traceKeys !== undefined) r.keys = st.mod.traceKeys;
+  return r;
 }
 
 function exprText(e: Expr, st: State): string {
@@ -3970,33 +3986,103 @@ function bindingsOf(f: Frame, slots: [string, number][]): Bindings {
 
 const NO_NOTE = "";
 
+/**
+ * OPA evaluates a complete rule or a function inside its caller: the rule's body is still open
+ * when the caller goes on, and its Redo events come when the caller comes back to the expression
+ * that referenced it (after that expression's Redo, or before its Fail). Portcullis computes
+ * the document first, so the events of the rule's body after its first Exit are kept aside (its
+ * "tail") and given to the frame of the calling expression, which emits them there. A rule that
+ * stops at its first value (`Exit … early`) has no more events of its own: its tail is the one
+ * OPA prints, a Redo of the rule and of each expression of the body still open, last first.
+ * Only traced evaluations keep this state (one per evaluation context).
+ */
+interface OpenExpr {
+  node: TraceNode;
+  loc: Location;
+  qid: number;
+  pid: number;
+  f: Frame;
+  slots: [string, number][];
+  /** The tails given to this expression, emitted after its Redo. */
+  frame: TraceEvent[];
+}
+
+interface TraceState {
+  /** The frames of the expressions being evaluated (not those whose continuation runs), innermost last. */
+  frames: TraceEvent[][];
+  /** Expressions that produced a solution and whose continuation runs, innermost last. */
+  open: OpenExpr[];
+}
+
+const traceStates = new WeakMap<Ctx, TraceState>();
+
+function traceState(c: Ctx): TraceState {
+  let s = traceStates.get(c);
+  if (s === undefined) {
+    s = { frames: [], open: [] };
+    traceStates.set(c, s);
+  }
+  return s;
+}
+
+/** Emit a frame's tails and empty it. */
+function flushFrame(c: Ctx, frame: TraceEvent[]): void {
+  if (frame.length === 0) return;
+  const t = c.tracer!;
+  for (const e of frame) t.trace(e);
+  frame.length = 0;
+}
+
 /** Eval before the expression, Redo each time evaluation comes back to it, Fail when it produced nothing. */
 function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, number][], unify: Unify | null): ExprFn {
   const negated = node.kind === "expr" && node.expr !== null && node.expr.negated;
   return (c, f, k) => {
-    const t = c.tracer;
-    if (t === null) return fn(c, f, k);
+    if (c.tracer === null) return fn(c, f, k);
     const qid = c.qid;
     const pid = c.pqid;
-    t.trace({ op: "Eval", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    const ts = traceState(c);
+    const frame: TraceEvent[] = [];
+    c.tracer.trace({ op: "Eval", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
     if (unify !== null && unify.text !== null) {
       const text = typeof unify.text === "string" ? unify.text : unify.text(c, f);
-      t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+      c.tracer.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
     }
     c.traceLoc = loc;
     let ok = false;
-    const r = fn(c, f, () => {
-      ok = true;
-      if (unify !== null && unify.value !== null) {
-        const text = unify.value(c, f);
-        if (text !== null) t.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
-      }
-      const stop = k();
-      // A negation has one solution and nothing to redo (OPA traces no Redo for it).
-      if (!stop && !negated) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
-      return stop;
-    });
-    if (!ok) t.trace({ op: "Fail", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+    ts.frames.push(frame);
+    let r: boolean;
+    try {
+      r = fn(c, f, () => {
+        ok = true;
+        if (unify !== null && unify.value !== null) {
+          const text = unify.value(c, f);
+          if (text !== null) c.tracer!.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+        }
+        ts.frames.pop();
+        ts.open.push({ node, loc, qid, pid, f, slots, frame });
+        let stop: boolean;
+        try {
+          stop = k();
+        } finally {
+          ts.open.pop();
+          ts.frames.push(frame);
+        }
+        if (stop) {
+          frame.length = 0;
+          return true;
+        }
+        // A negation has one solution and nothing to redo (OPA traces no Redo for it).
+        if (!negated) {
+          c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
+          flushFrame(c, frame);
+        }
+        return false;
+      });
+    } finally {
+      ts.frames.pop();
+    }
+    flushFrame(c, frame);
+    if (!ok) c.tracer.trace({ op: "Fail", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
     return r;
   };
 }
@@ -4006,11 +4092,12 @@ function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, n
  * child body's continuation runs in the caller's query; a rule's continuation only evaluates the
  * rule's head (documents are computed whole), so it stays in the rule's query and its Exit comes
  * after it, as OPA's does after the head's expressions. `exitNote` gives the Exit's message.
+ * `defer`: a complete rule's or a function's body, whose events after its first Exit go to the
+ * calling expression (see OpenExpr).
  */
-function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, kind: "top" | "child" | "rule"): ExprFn {
+function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () => string, kind: "top" | "child" | "rule", defer = false): ExprFn {
   return (c, f, k) => {
-    const t = c.tracer;
-    if (t === null) return body(c, f, k);
+    if (c.tracer === null) return body(c, f, k);
     const outerQ = c.qid;
     const outerP = c.pqid;
     const qid = kind === "top" ? 0 : ++c.qcount;
@@ -4018,28 +4105,129 @@ function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () 
     c.qid = qid;
     c.pqid = pid;
     if (kind === "rule") c.traceLoc = loc;
-    t.trace({ op: "Enter", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    c.tracer.trace({ op: "Enter", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+    const ts = defer ? traceState(c) : null;
+    const caller = ts !== null && ts.frames.length > 0 ? ts.frames[ts.frames.length - 1] : null;
+    const openMark = ts !== null ? ts.open.length : 0;
+    const real = c.tracer;
+    let tail = null as TraceEvent[] | null;
     try {
       return body(c, f, () => {
         let stop: boolean;
         if (kind === "rule") {
           stop = k();
-          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          c.tracer!.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          if (caller !== null && tail === null) {
+            if (stop) {
+              // Stopped at its first value: OPA's Redo of the rule and of its open expressions.
+              caller.push({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+              for (let i = ts!.open.length - 1; i >= openMark; i--) {
+                const o = ts!.open[i];
+                // a negation has nothing to redo (see traceExpr)
+                if (o.node.kind === "expr" && o.node.expr !== null && o.node.expr.negated) continue;
+                caller.push({ op: "Redo", node: o.node, location: o.loc, queryId: o.qid, parentId: o.pid, message: NO_NOTE, bindings: bindingsOf(o.f, o.slots) });
+                // OPA unwinds these with its early-exit error: the rules they referenced skip their own Redo
+                for (const x of o.frame) if (x.op !== "Redo" || x.node.kind !== "rule") caller.push(x);
+                o.frame.length = 0;
+              }
+              return stop;
+            }
+            const buffer: TraceEvent[] = [];
+            tail = buffer;
+            c.tracer = { trace: (e) => void buffer.push(e) };
+          }
         } else {
-          t.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
+          c.tracer!.trace({ op: "Exit", node, location: loc, queryId: qid, parentId: pid, message: exitNote(), bindings: null });
           c.qid = outerQ;
           c.pqid = outerP;
           stop = k();
           c.qid = qid;
           c.pqid = pid;
         }
-        if (!stop) t.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+        if (!stop) c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
         return stop;
       });
     } finally {
+      if (tail !== null) {
+        c.tracer = real;
+        caller!.push(...tail);
+      }
       c.qid = outerQ;
       c.pqid = outerP;
     }
+  };
+}
+
+/**
+ * `every` as OPA traces it: a query of its own (Enter with the every expression), in which the
+ * domain is enumerated (`dom[k] = v`, Eval and Redo per element); each element's body is a query
+ * that stops at its first solution (`Exit … early`, then Redo of the body and of its open
+ * expressions), followed by a Redo of the every expression. When every element passed, the caller
+ * goes on and the every query's Exit comes when the caller comes back (it is given to the
+ * expression's frame, see OpenExpr); otherwise the every query fails.
+ */
+function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: TraceNode, gen: TraceNode, bnode: TraceNode, loc: Location, bodyLoc: Location): ExprFn {
+  return (c, f, k) => {
+    if (c.tracer === null) throw new Error("tracedEvery evaluated without a tracer");
+    const ts = traceState(c);
+    return dom.en(c, f, (d) => {
+      const outerQ = c.qid;
+      const outerP = c.pqid;
+      if (d === null || typeof d !== "object" || d instanceof BigDec) {
+        c.tracer!.trace({ op: "Fail", node: every, location: loc, queryId: outerQ, parentId: outerP, message: NO_NOTE, bindings: null });
+        return false;
+      }
+      const dq = ++c.qcount;
+      const ev = (op: TraceEvent["op"], node: TraceNode, l: Location, qid: number, pid: number, message = NO_NOTE): TraceEvent => ({ op, node, location: l, queryId: qid, parentId: pid, message, bindings: null });
+      c.tracer!.trace(ev("Enter", every, loc, dq, outerQ));
+      let all = true;
+      try {
+        enumerate(c, d, (kk, vv) => {
+          c.qid = dq;
+          c.pqid = outerQ;
+          c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+          if (all) {
+            if (ks >= 0) f[ks] = kk;
+            f[vs] = vv;
+            const bq = ++c.qcount;
+            c.qid = bq;
+            c.pqid = dq;
+            c.tracer!.trace(ev("Enter", bnode, bodyLoc, bq, dq));
+            const mark = ts.open.length;
+            const found = body(c, f, () => {
+              c.tracer!.trace(ev("Exit", bnode, bodyLoc, bq, dq, "early"));
+              c.tracer!.trace(ev("Redo", bnode, bodyLoc, bq, dq));
+              for (let i = ts.open.length - 1; i >= mark; i--) {
+                const o = ts.open[i];
+                if (o.node.kind === "expr" && o.node.expr !== null && o.node.expr.negated) continue;
+                c.tracer!.trace({ op: "Redo", node: o.node, location: o.loc, queryId: o.qid, parentId: o.pid, message: NO_NOTE, bindings: bindingsOf(o.f, o.slots) });
+                for (const x of o.frame) if (x.op !== "Redo" || x.node.kind !== "rule") c.tracer!.trace(x);
+                o.frame.length = 0;
+              }
+              return true;
+            });
+            if (ks >= 0) f[ks] = undefined;
+            f[vs] = undefined;
+            if (!found) all = false;
+            c.tracer!.trace(ev("Redo", every, loc, dq, outerQ));
+          }
+          c.tracer!.trace(ev("Redo", gen, loc, dq, outerQ));
+          return false;
+        });
+      } finally {
+        c.qid = outerQ;
+        c.pqid = outerP;
+      }
+      if (!all) {
+        c.tracer!.trace(ev("Fail", every, loc, dq, outerQ));
+        return false;
+      }
+      const frame = ts.frames.length > 0 ? ts.frames[ts.frames.length - 1] : null;
+      const exit = ev("Exit", every, loc, dq, outerQ);
+      if (frame === null) c.tracer!.trace(exit);
+      else frame.push(exit);
+      return k();
+    });
   };
 }
 
@@ -4053,8 +4241,8 @@ function traceChild(body: ExprFn, node: TraceNode, loc: Location): ExprFn {
   return traceNested(body, node, loc, noNote, "child");
 }
 
-function traceRule(body: ExprFn, node: TraceNode, loc: Location, early: () => boolean): ExprFn {
-  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), "rule");
+function traceRule(body: ExprFn, node: TraceNode, loc: Location, early: () => boolean, defer: boolean): ExprFn {
+  return traceNested(body, node, loc, () => (early() ? "early" : NO_NOTE), "rule", defer);
 }
 
 /** `trace(msg)` that also emits a Note event (in traced trees only). */
@@ -4079,6 +4267,24 @@ function firstConstArg(rule: Rule): number | null {
   for (let i = 0; i < args.length; i++) {
     const t = args[i].type;
     if (t === "number" || t === "string" || t === "boolean" || t === "null") return i;
+  }
+  return null;
+}
+
+/** An `input.a.b in {constants}` expression of a body, which OPA's rule index tests (traces only). */
+function findInputIn(body: Body): { path: string[]; keys: Set<unknown> } | null {
+  for (const e of body) {
+    if (e.negated || e.with.length > 0 || e.node.type !== "call" || opName(e.node.op) !== "internal.member_2") continue;
+    const [r, set] = e.node.args;
+    if (r.type !== "ref" || set.type !== "set" || r.terms[0].type !== "var" || r.terms[0].name !== "input" || r.terms.length < 2) continue;
+    if (!r.terms.slice(1).every((t) => t.type === "string")) continue;
+    const keys = new Set<unknown>();
+    for (const t of set.items) {
+      const v = constValueOf(t);
+      if (v === undefined || (typeof v === "object" && v !== null)) return null;
+      keys.add(hashKey(v));
+    }
+    return { path: r.terms.slice(1).map((t) => (t as { value: string }).value), keys };
   }
   return null;
 }

@@ -525,7 +525,7 @@ export class PreparedQuery {
       const tc = c;
       tc.tracer = tracer;
       (bctx as NoteContext).traceNote = (message) =>
-        tracer.trace({ op: "Note", node: { kind: "note" }, location: bctx.location ?? { file: "query", row: 1, col: 1 }, queryId: tc.qid, parentId: tc.pqid, message, bindings: null });
+        (tc.tracer ?? tracer).trace({ op: "Note", node: { kind: "note" }, location: bctx.location ?? { file: "query", row: 1, col: 1 }, queryId: tc.qid, parentId: tc.pqid, message, bindings: null });
     }
     c.checkCancel();
     const f: Frame = new Array(q.nslots);

@@ -52,6 +52,8 @@ export interface CompiledRule {
   order: number; // definition order, for indexing
   /** For indexing: `input.<path> == <constant>` holds whenever the body succeeds. */
   inputEq: { path: string[]; key: unknown } | null;
+  /** For OPA's index in traces only: `input.<path> in {constants}` holds whenever the body succeeds. */
+  inputIn?: { path: string[]; keys: Set<unknown> } | null;
   /** A function's first parameter that is a constant (`f(1, x)`: 0), which OPA's index tests; else null. */
   argEq?: number | null;
 }
@@ -478,7 +480,14 @@ function patchOverrides(v: Value | undefined, ov: OverrideNode): Value | undefin
 /** The value of the document at a tree node (rules, children and base data merged); cached per query. */
 export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value | undefined {
   const cached = c.docCache.get(node);
-  if (cached !== undefined) return cached === UNDEF ? undefined : cached;
+  if (cached !== undefined) {
+    // OPA's index runs at every reference, also when its cache has the value.
+    if (c.tracer !== null) {
+      if (node.complete.length > 0 || node.defaultRule !== null) traceIndex(c, node, opaIndexed(c, candidates(c, node, node.complete)).length, node.earlyExit);
+      else if (node.multi.length > 0 && node.suffixRules.length === 0 && node.children.size === 0) traceIndex(c, node, opaIndexed(c, node.multi).length, false);
+    }
+    return cached === UNDEF ? undefined : cached;
+  }
   if (c.inProgress.has(node)) {
     throw RegoError.single("rego_recursion_error", `rule ${node.dataPath()} is recursive`);
   }
@@ -767,12 +776,22 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
  * could not succeed, so the document is the same.
  */
 function opaIndexed(c: Ctx, rules: CompiledRule[]): CompiledRule[] {
-  if (!rules.some((r) => r.inputEq !== null)) return rules;
-  return rules.filter((r) => {
-    if (r.inputEq === null) return true;
+  if (!rules.some((r) => r.inputEq !== null || (r.inputIn ?? null) !== null)) return rules;
+  const at = (path: string[]) => {
     let v: Value | undefined = c.input;
-    for (const p of r.inputEq.path) v = lookup(v, p);
-    return v !== undefined && hashKey(v) === r.inputEq.key;
+    for (const p of path) v = lookup(v, p);
+    return v;
+  };
+  return rules.filter((r) => {
+    if (r.inputEq !== null) {
+      const v = at(r.inputEq.path);
+      if (v === undefined || hashKey(v) !== r.inputEq.key) return false;
+    }
+    if (r.inputIn) {
+      const v = at(r.inputIn.path);
+      if (v === undefined || !r.inputIn.keys.has(hashKey(v))) return false;
+    }
+    return true;
   });
 }
 

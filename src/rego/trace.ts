@@ -69,7 +69,10 @@ function varName(name: string): string {
  * Resolves the head of a ref or call (`kubernetes` of `kubernetes.containers`, a rule name, an
  * import alias) to the path OPA's compiler writes there (`data.kubernetes`); null: keep it.
  */
-export type RefResolver = (name: string) => string | null;
+export type RefResolver = ((name: string) => string | null) & {
+  /** The names OPA generates for the keys of `some v in xs` (traceview.ts). */
+  keys?: ReadonlyMap<Expr, string>;
+};
 
 let resolver: RefResolver | null = null;
 
@@ -175,7 +178,7 @@ export function exprText(e: Expr): string {
       s = "some " + n.vars.map((v) => varName(v.name)).join(", ");
       break;
     case "somein":
-      s = `${termText(n.value)} = ${termText(n.collection)}[${n.key ? termText(n.key) : "_"}]`;
+      s = `${termText(n.value)} = ${termText(n.collection)}[${n.key ? termText(n.key) : (resolver?.keys?.get(e) ?? "_")}]`;
       break;
     case "every":
       s = `every ${n.key ? varName(n.key.name) + ", " : ""}${varName(n.value.name)} in ${termText(n.domain)} { ${bodyText(n.body)} }`;
@@ -191,10 +194,44 @@ export function bodyText(b: Body): string {
   return b.map(exprText).join("; ");
 }
 
-/** An expression of a query as OPA evaluates it: a term `t` is captured, `t = _`. */
+/** A term OPA's query compiler leaves in place as a call argument: no refs, calls or comprehensions in it. */
+function plainArg(t: Term): boolean {
+  switch (t.type) {
+    case "null":
+    case "boolean":
+    case "number":
+    case "string":
+    case "var":
+      return true;
+    case "array":
+    case "set":
+      return t.items.every(plainArg);
+    case "object":
+      return t.items.every(([k, v]) => plainArg(k) && plainArg(v));
+    default:
+      return false;
+  }
+}
+
+const UNIFY_OPS = new Set(["eq", "assign"]);
+
+/**
+ * An expression of a query as OPA evaluates it: a term `t` is captured, `t = _`, and so is a
+ * call's value, `f(x, _)` (OPA's query compiler first moves refs and nested calls in the
+ * arguments out into `__localqN__` variables; those are printed as written).
+ */
 export function queryExprText(e: Expr): string {
-  if (e.negated || e.node.type !== "term") return exprText(e);
-  let s = `${termText(e.node.term)} = _`;
+  const n = e.node;
+  if (!e.negated && n.type === "call" && n.args.every(plainArg)) {
+    const op = refText(n.op.terms);
+    if (!UNIFY_OPS.has(op)) {
+      let s = `${op}(${[...n.args.map(termText), "_"].join(", ")})`;
+      for (const w of e.with) s += withText(w);
+      return s;
+    }
+  }
+  if (e.negated || n.type !== "term") return exprText(e);
+  let s = `${termText(n.term)} = _`;
   for (const w of e.with) s += withText(w);
   return s;
 }

@@ -24,3 +24,5 @@ function unavailableNamespace<T extends object>(id: string): T {
 
 export const nodeCrypto: typeof import("node:crypto") = unavailableNamespace("node:crypto");
 export const nodeDns: typeof import("node:dns") = unavailableNamespace("node:dns");
+export const nodeHttp: typeof import("node:http") = unavailableNamespace("node:http");
+export const nodeHttps: typeof import("node:https") = unavailableNamespace("node:https");

@@ -1,0 +1,68 @@
+// bin/portcullis.js's V8 code cache (start-up on Node 20): the command line bundled as one file
+// (scripts/cli-bundle.ts) into a temporary package, run as a process. The first run of a command
+// writes its cache, the next one uses it unchanged, a corrupt cache is rejected by V8 and written
+// anew, PORTCULLIS_CODE_CACHE=0 writes none and an unusable cache directory is skipped; the
+// output is the same every time.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildCliBundle } from "../../scripts/cli-bundle.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+test("bin/portcullis.js: the code cache is written, reused, rewritten when rejected, skipped when unusable", { timeout: 120_000 }, async (t) => {
+  const pkg = mkdtempSync(join(tmpdir(), "portcullis-codecache-"));
+  t.after(() => rmSync(pkg, { recursive: true, force: true }));
+  mkdirSync(join(pkg, "bin"));
+  copyFileSync(join(ROOT, "bin", "portcullis.js"), join(pkg, "bin", "portcullis.js"));
+  copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
+  symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"));
+  const { sha256 } = await buildCliBundle(ROOT, join(pkg, "dist", "cli"));
+  const cache = join(pkg, "cache");
+
+  const run = (env: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [join(pkg, "bin", "portcullis.js"), "eval", "-f", "raw", "sprintf(\"%d\", [6 * 7])"], {
+      cwd: pkg,
+      encoding: "utf8",
+      env: { ...process.env, PORTCULLIS_CACHE_DIR: cache, ...env },
+    });
+    assert.equal(r.stderr, "");
+    assert.equal(r.status, 0);
+    return r.stdout;
+  };
+  const files = () => {
+    try {
+      return readdirSync(cache);
+    } catch {
+      return [];
+    }
+  };
+
+  const expected = "42\n";
+  assert.equal(run({ PORTCULLIS_CODE_CACHE: "0" }), expected);
+  assert.deepEqual(files(), [], "PORTCULLIS_CODE_CACHE=0 writes no cache");
+
+  assert.equal(run(), expected);
+  const [name] = files();
+  assert.match(name, new RegExp(`^${sha256.slice(0, 32)}-\\d+-\\d+-${process.version}-${process.arch}-eval\\.bin$`));
+  const file = join(cache, name);
+  const first = statSync(file);
+  assert.ok(first.size > 10_000, `cache of ${first.size} bytes`);
+
+  assert.equal(run(), expected);
+  assert.equal(statSync(file).mtimeMs, first.mtimeMs, "an accepted cache is not written again");
+  assert.deepEqual(files(), [name]);
+
+  writeFileSync(file, "not a V8 code cache");
+  assert.equal(run(), expected);
+  assert.ok(statSync(file).size > 10_000, "a rejected cache is written anew");
+  assert.notEqual(readFileSync(file, "utf8").slice(0, 19), "not a V8 code cache");
+
+  rmSync(cache, { recursive: true });
+  writeFileSync(cache, "a file where the cache directory should be");
+  assert.equal(run(), expected);
+});
