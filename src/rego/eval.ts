@@ -170,6 +170,13 @@ export class Ctx {
   pqid = 0;
   qcount = 0;
   traceLoc: Location | undefined = undefined;
+  /**
+   * The allocation budget (EvalLimits.maxAllocBytes): estimated bytes this evaluation has put
+   * into the collections it builds (comprehensions, partial rules) and its builtins have built
+   * (the results they size with checkSize), against the limit. Input and data are not counted.
+   */
+  allocated = 0;
+  maxAlloc = Infinity;
   constructor(
     root: TreeNode,
     data: Value,
@@ -199,6 +206,11 @@ export class Ctx {
     if ((++this.steps & 0x3ff) === 0) this.checkCancel();
   }
 
+  /** Count `bytes` against the allocation budget: past it, the evaluation stops (memoryLimit). */
+  charge(bytes: number): void {
+    if ((this.allocated += bytes) > this.maxAlloc) throw memoryLimit(this.maxAlloc);
+  }
+
   /** Throw eval_cancel_error if the deadline has passed or the evaluation was cancelled. */
   checkCancel(): void {
     if (this.deadline !== Infinity && Date.now() > this.deadline) {
@@ -208,6 +220,40 @@ export class Ctx {
       throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
     }
   }
+}
+
+// ---- Memory ----------------------------------------------------------------------------------
+
+/**
+ * The estimated bytes a value added to a collection holds, in constant time: its slot, a
+ * string's characters (two bytes each), an array's, set's or object's own slots (not what they
+ * hold: nested collections were counted when they were built). A plain object, whose size would
+ * take a walk over its keys, counts as a small one.
+ */
+export function heldBytes(v: Value): number {
+  switch (typeof v) {
+    case "string":
+      return 16 + 2 * v.length;
+    case "object":
+      if (v === null) return 8;
+      if (Array.isArray(v)) return 24 + 8 * v.length;
+      if (v instanceof RSet) return 24 + 24 * v.size;
+      if (v instanceof ObjMap) return 24 + 32 * v.size;
+      return 48;
+    default:
+      return 8;
+  }
+}
+
+/**
+ * The evaluation allocated more than its budget (docs/LIMITS.md): stopped with the code OPA
+ * gives an evaluation it stops before its end, as at the deadline.
+ */
+export function memoryLimit(limit: number): RegoError {
+  return RegoError.single(
+    "eval_cancel_error",
+    `evaluation exceeded its memory budget: the collections and strings it built would take more than the limit of ${limit} bytes (estimated)`,
+  );
 }
 
 // ---- Depth ---------------------------------------------------------------------------------
@@ -608,7 +654,10 @@ function collectMulti(c: Ctx, r: CompiledRule, set: RSet): void {
   const keyFn = r.key!;
   r.body(c, f, () => {
     const v = keyFn(c, f);
-    if (v !== undefined) set.add(v);
+    if (v !== undefined) {
+      c.charge(heldBytes(v));
+      set.add(v);
+    }
     return false;
   });
 }
@@ -652,6 +701,7 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: V
     }
     const leaf = r.kind === "multi" ? r.key!(c, f) : r.value!(c, f);
     if (leaf === undefined) return false;
+    c.charge(heldBytes(leaf));
     let b = root;
     for (let i = 0; i < keys.length - 1; i++) {
       const hk = hashKey(keys[i]);
