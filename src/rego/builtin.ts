@@ -64,7 +64,8 @@ export interface BuiltinContext {
    * A builtin about to build a result of about `bytes` bytes calls this first: past the
    * evaluation's per-result size limit (`EvalLimits.maxResultBytes`) it throws a halting
    * `eval_builtin_error` naming the builtin, instead of exhausting the process's memory.
-   * The bytes also count against the evaluation's allocation budget (`EvalLimits.maxAllocBytes`).
+   * A builtin may call it again as its result grows (with the size reached so far); what the
+   * result grows by counts against the evaluation's allocation budget (`EvalLimits.maxAllocBytes`).
    */
   checkSize(name: string, bytes: number): void;
   /** Hosts named in the capabilities' allow_net (undefined: every host is allowed). */

@@ -26,7 +26,6 @@ import {
   callFunction,
   callBuiltin,
   conflict,
-  heldBytes,
   type Ctx,
   type Frame,
   type K,
@@ -2186,7 +2185,7 @@ export class Compiler {
         const isSet = t.type === "setcomp";
         const ev: ValFn = (c, f) => {
           const out: Value[] = [];
-          body(c, f, () => head.en(c, f, (v) => (c.charge(heldBytes(v)), out.push(v), false)));
+          body(c, f, () => head.en(c, f, (v) => (c.hold(v), out.push(v), false)));
           return isSet ? new RSet(out) : out;
         };
         return this.indexedComprehension(t, st, body) ?? { ev, en: evToEn(ev) };
@@ -2208,7 +2207,8 @@ export class Compiler {
                 const hk = hashKey(kv);
                 const prev = seen.get(hk);
                 if (prev !== undefined && !equal(prev[1], vv)) throw conflict("object keys must be unique", loc);
-                c.charge(heldBytes(kv) + heldBytes(vv));
+                c.hold(kv);
+                c.hold(vv);
                 seen.set(hk, [kv, vv]);
                 return false;
               }),

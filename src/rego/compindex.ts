@@ -13,7 +13,7 @@
 
 import type { Body, Location, Term } from "./ast.ts";
 import type { Ctx, EnumFn, ExprFn, Frame, ValFn } from "./eval.ts";
-import { conflict, heldBytes } from "./eval.ts";
+import { conflict } from "./eval.ts";
 import type { Value } from "./value.ts";
 import { RSet, equal, hashKey, makeObject } from "./value.ts";
 
@@ -204,7 +204,7 @@ export function indexedCollection(plan: IndexPlan, head: EnumFn, isSet: boolean)
   return (c, f) => {
     const g = groupOf(c, f, token, plan, (g) =>
       head(c, f, (v) => {
-        c.charge(heldBytes(v));
+        c.hold(v);
         g.items.push(v);
         return false;
       }),
@@ -228,7 +228,8 @@ export function indexedObject(plan: IndexPlan, key: EnumFn, val: EnumFn, loc: Lo
           // (as the unindexed comprehension: an equal entry is replaced, a different one is a conflict)
           if (prev !== undefined && !equal(prev[1], vv)) g.conflict = true;
           else {
-            c.charge(heldBytes(kv) + heldBytes(vv));
+            c.hold(kv);
+            c.hold(vv);
             entries.set(hk, [kv, vv]);
           }
           return false;

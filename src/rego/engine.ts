@@ -518,7 +518,7 @@ export class PreparedQuery {
         if (bytes > maxResultBytes) {
           throw RegoError.single("eval_builtin_error", `${name}: result would exceed the evaluation's size limit of ${maxResultBytes} bytes`, bctx.location);
         }
-        c!.charge(bytes);
+        c!.chargeCall(bytes);
       },
     };
     c = new Ctx(tq === null ? this.snap.root : tq.root, this.snap.data, input, bctx, strict, deadline, opts.signal ?? null, opts.cancel ?? null);

@@ -177,6 +177,8 @@ export class Ctx {
    */
   allocated = 0;
   maxAlloc = Infinity;
+  /** The largest size the builtin call under way has given checkSize (its growth is what is charged). */
+  callBytes = 0;
   constructor(
     root: TreeNode,
     data: Value,
@@ -209,6 +211,31 @@ export class Ctx {
   /** Count `bytes` against the allocation budget: past it, the evaluation stops (memoryLimit). */
   charge(bytes: number): void {
     if ((this.allocated += bytes) > this.maxAlloc) throw memoryLimit(this.maxAlloc);
+  }
+
+  /**
+   * A value put into a collection being built: charged its heldBytes. A long string equal to the
+   * last long one charged is charged its slot only: a value repeated in a collection is one
+   * string held many times (`[s | some i in xs; s := data.big]`), not a copy each time.
+   */
+  hold(v: Value): void {
+    if (typeof v === "string" && v.length > 64) {
+      if (v === this.lastHeld) return this.charge(16);
+      this.lastHeld = v;
+    }
+    this.charge(heldBytes(v));
+  }
+  private lastHeld: string | undefined = undefined;
+
+  /**
+   * A builtin's checkSize: the size its result has reached so far in this call (builtins call it
+   * again as a result grows), of which the growth since the last call is charged.
+   */
+  chargeCall(bytes: number): void {
+    if (bytes <= this.callBytes) return;
+    const grown = bytes - this.callBytes;
+    this.callBytes = bytes;
+    this.charge(grown);
   }
 
   /** Throw eval_cancel_error if the deadline has passed or the evaluation was cancelled. */
@@ -655,7 +682,7 @@ function collectMulti(c: Ctx, r: CompiledRule, set: RSet): void {
   r.body(c, f, () => {
     const v = keyFn(c, f);
     if (v !== undefined) {
-      c.charge(heldBytes(v));
+      c.hold(v);
       set.add(v);
     }
     return false;
@@ -701,7 +728,7 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: V
     }
     const leaf = r.kind === "multi" ? r.key!(c, f) : r.value!(c, f);
     if (leaf === undefined) return false;
-    c.charge(heldBytes(leaf));
+    c.hold(leaf);
     let b = root;
     for (let i = 0; i < keys.length - 1; i++) {
       const hk = hashKey(keys[i]);
@@ -848,6 +875,7 @@ function matchArgs(c: Ctx, f: Frame, pats: MatchFn[], args: Value[], i: number, 
 /** Call a builtin, turning its errors into OPA's behaviour (undefined, or an error when strict). */
 export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | undefined): Value | undefined {
   c.bctx.location = loc;
+  c.callBytes = 0;
   try {
     return b.impl(args, c.bctx);
   } catch (e) {
