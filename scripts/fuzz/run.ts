@@ -338,6 +338,8 @@ export interface RegressionFile {
   open?: string;
   /** Once an open finding is fixed: how, and the figures measured then. */
   fixed?: string;
+  /** The replay's CPU budget for this case when it is not the replay's default (test/fuzz/regressions.test.ts). */
+  budgetMs?: number;
 }
 
 function writeRegressions(dir: string, list: Finding[]): void {

@@ -64,6 +64,8 @@ export interface BuiltinContext {
    * A builtin about to build a result of about `bytes` bytes calls this first: past the
    * evaluation's per-result size limit (`EvalLimits.maxResultBytes`) it throws a halting
    * `eval_builtin_error` naming the builtin, instead of exhausting the process's memory.
+   * A builtin may call it again as its result grows (with the size reached so far); what the
+   * result grows by counts against the evaluation's allocation budget (`EvalLimits.maxAllocBytes`).
    */
   checkSize(name: string, bytes: number): void;
   /** Hosts named in the capabilities' allow_net (undefined: every host is allowed). */
@@ -78,10 +80,21 @@ export interface EvalLimits {
    * and its converted copy stay well inside the 500 MB an evaluation may use.
    */
   maxResultBytes: number;
+  /**
+   * The allocation budget of one evaluation, in (estimated) bytes: what it puts into the
+   * collections it builds (comprehension results, partial set and object rules: a slot per
+   * element, two bytes per string character, an array's or set's own slots) plus the results
+   * builtins size with `checkSize` (strings from `replace`, `concat`, `sprintf`, …, arrays from
+   * `numbers.range`, `walk`'s paths). Input and data are not counted. Past it the evaluation
+   * stops with `eval_cancel_error` (as at its deadline). Default 512 MiB: a policy that hits it
+   * holds hundreds of megabytes, and the refused evaluation stays within 500 MB.
+   */
+  maxAllocBytes: number;
 }
 
 export const DEFAULT_LIMITS: EvalLimits = {
   maxResultBytes: 128 * 1024 * 1024,
+  maxAllocBytes: 512 * 1024 * 1024,
 };
 
 /** Thrown by builtins for `eval_builtin_error`s (bad input that the types allow). */

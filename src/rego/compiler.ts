@@ -349,6 +349,9 @@ function singleHoisted(evs: ValFn[], slots: number[], neg: ExprFn): ExprFn {
   };
 }
 
+/** No dependencies (warmFrom). */
+const EMPTY_NODES: ReadonlySet<TreeNode> = new Set();
+
 /** Comprehensions nested deeper than this in the compiler's recursion are not considered for indexing (each candidate compiles its body twice). */
 const COMP_INDEX_NEST = 64;
 
@@ -452,6 +455,40 @@ const TY_NULL: TyFn = () => Ty.T_NULL;
 const TY_BOOL: TyFn = () => Ty.T_BOOL;
 const TY_NUM: TyFn = () => Ty.T_NUM;
 const TY_STR: TyFn = () => Ty.T_STR;
+
+function isScalar(t: Term): boolean {
+  return t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null";
+}
+
+/** A scalar term's value, as compileTermInner computes it (an invalid number is a parse error). */
+function scalarValue(t: Term): Value {
+  switch (t.type) {
+    case "null":
+      return null;
+    case "boolean":
+    case "string":
+      return t.value;
+    case "number": {
+      const v = numberLiteral(t.value);
+      if (v === undefined) throw RegoError.single("rego_parse_error", `invalid number ${t.value}`, t.loc);
+      return v;
+    }
+    default:
+      throw new Error(`scalarValue: ${t.type} is no scalar`);
+  }
+}
+
+/** A scalar term's static type, as typeOf gives it. */
+function scalarType(t: Term): TyFn {
+  return t.type === "null" ? TY_NULL : t.type === "boolean" ? TY_BOOL : t.type === "number" ? TY_NUM : TY_STR;
+}
+
+function constEv(v: Value): ValFn {
+  return () => v;
+}
+
+/** The body of a rule without one (OPA's implicit `true`). */
+const EMPTY_BODY: ExprFn = (_c, _f, k) => k();
 /** The result type of each builtin, as a TyFn. */
 const resultTypes = new WeakMap<Builtin, TyFn>();
 const resultTys = new WeakMap<Builtin, Ty.Ty>();
@@ -762,6 +799,7 @@ export class Compiler {
   }
 
   private compileRuleInto(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): void {
+    if (this.compilePlainRule(rule, mod, node, suffix)) return;
     if (rule.head.kind === "function") rule = templateArgsToBody(rule);
     const h = rule.head;
     const st = new State(mod, node);
@@ -841,6 +879,56 @@ export class Compiler {
     };
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
+    this.placeRule(cr, rule, node, suffix);
+  }
+
+  /**
+   * A rule without body, parameters or `else` whose head holds scalars only (`r := 1`,
+   * `s contains "a"`, `p.q["k"] := true`), compiled without a State: what compileRuleInto builds
+   * for it, without the per-rule scopes and closures (programs may hold tens of thousands of
+   * them). False when the rule is not one (or instrumentation or annotations apply).
+   */
+  private compilePlainRule(rule: Rule, mod: ModCtx, node: TreeNode, suffix: Term[]): boolean {
+    const h = rule.head;
+    if (h.kind === "function" || rule.body.length > 0 || rule.elses.length > 0 || this.hooks !== null || this.tracing) return false;
+    if (rule.annotations.length > 0 || (mod.module?.annotations?.length ?? 0) > 0) return false;
+    const headTerm = h.kind === "multi" ? h.key : h.value;
+    if (headTerm !== null && !isScalar(headTerm)) return false;
+    for (const t of suffix) if (!isScalar(t)) return false;
+    const value = headTerm === null ? true : scalarValue(headTerm);
+    const suffixFns: ValFn[] = suffix.map((t) => constEv(scalarValue(t)));
+    let nt = this.nodeTypes.get(node);
+    if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
+    const ht = headTerm === null ? TY_BOOL : scalarType(headTerm);
+    if (suffix.length > 0) nt.obj = true;
+    else if (h.kind === "multi") nt.multi.push(ht);
+    else nt.doc.push(ht);
+    const ev = constEv(value);
+    const cr: CompiledRule = {
+      kind: h.kind,
+      nslots: 0,
+      body: EMPTY_BODY,
+      value: h.kind === "multi" ? null : ev,
+      key: h.kind === "multi" ? ev : null,
+      suffix: suffixFns,
+      args: null,
+      elses: [],
+      isDefault: rule.isDefault,
+      constValue: h.kind !== "multi",
+      loc: rule.loc,
+      order: this.order++,
+      inputEq: null,
+      argEq: null,
+      groundSuffix: suffix.length > 0,
+    };
+    (cr as CompiledRule & { constVal?: Value }).constVal = value;
+    this.placeRule(cr, rule, node, suffix);
+    return true;
+  }
+
+  /** A compiled rule into its node. */
+  private placeRule(cr: CompiledRule, rule: Rule, node: TreeNode, suffix: Term[]): void {
+    const h = rule.head;
     if (h.kind === "function") {
       // A default function's value is taken without running its (empty) body.
       if (rule.isDefault && this.hooks !== null && cr.value !== null) cr.value = hookDefaultFunc(this.hooks, cr.value, rule.loc);
@@ -1193,6 +1281,15 @@ export class Compiler {
       if (suffix.length > 0 || rule.elses.length > 0 || mod.imports.size > 0) return null;
       const first = rule.head.kind === "multi" ? multi : rule.isDefault ? null : complete;
       if (first !== null && !first.has(node)) first.set(node, rule.loc);
+      if (rule.body.length === 0) {
+        // A rule with a scalar value (or none) depends on nothing: the common case of large programs.
+        const hv = rule.head.kind === "multi" ? rule.head.key : rule.head.value;
+        if (hv === null) continue;
+        if (isScalar(hv)) {
+          if (hv.type === "number" && numberLiteral(hv.value) === undefined) return null;
+          continue;
+        }
+      }
       const owner = { owner: node };
       const terms: Term[] = [];
       for (const e of rule.body) {
@@ -2096,7 +2193,7 @@ export class Compiler {
         const isSet = t.type === "setcomp";
         const ev: ValFn = (c, f) => {
           const out: Value[] = [];
-          body(c, f, () => head.en(c, f, (v) => (out.push(v), false)));
+          body(c, f, () => head.en(c, f, (v) => (c.hold(v), out.push(v), false)));
           return isSet ? new RSet(out) : out;
         };
         return this.indexedComprehension(t, st, body) ?? { ev, en: evToEn(ev) };
@@ -2118,6 +2215,8 @@ export class Compiler {
                 const hk = hashKey(kv);
                 const prev = seen.get(hk);
                 if (prev !== undefined && !equal(prev[1], vv)) throw conflict("object keys must be unique", loc);
+                c.hold(kv);
+                c.hold(vv);
                 seen.set(hk, [kv, vv]);
                 return false;
               }),
@@ -3312,6 +3411,11 @@ export class Compiler {
   private paramTypesOf(node: TreeNode): (Ty.Ty | null)[] {
     const known = this.paramMemo?.get(node);
     if (known !== undefined) return known;
+    if (this.paramMemo !== null && !this.warming && this.typing.size === 0 && this.paramTyping.size === 0 && !this.warmed.has(node)) {
+      this.warmFrom(node);
+      const warm = this.paramMemo.get(node);
+      if (warm !== undefined) return warm;
+    }
     const defs = this.fnParams.get(node);
     if (!defs || this.paramTyping.has(node)) return [];
     this.paramTyping.add(node);
@@ -3586,43 +3690,68 @@ export class Compiler {
   private typing = new Set<TreeNode>();
   /** nodeType results, once all rules are compiled (types no longer change then). */
   private typeMemo: Map<TreeNode, Ty.Ty>[] | null = null;
+  /** Nodes whose types (and those of their dependencies) warmFrom has computed. */
+  private warmed = new Set<TreeNode>();
+  private warming = false;
 
   /**
-   * Compute every rule's type, dependencies first, so that nodeType never recurses deeply: the
-   * type of `r2000 := r1999` needs that of r1999, and so on down a chain of any length.
+   * Once all rules are compiled, types are memoised; each is computed when first asked for (a
+   * type check, a call's result type), its dependencies first (warmFrom). A program no check asks
+   * about (`r1 := 1`, … 50,000 times) computes no type at all.
    */
   private warmTypes(): void {
     this.typeMemo = [new Map(), new Map()];
     this.paramMemo = new Map();
-    const done = new Set<TreeNode>();
-    for (const start of this.nodeTypes.keys()) {
-      if (done.has(start)) continue;
-      const stack: [TreeNode, Iterator<TreeNode>][] = [[start, (this.deps.get(start) ?? new Set<TreeNode>()).values()]];
-      done.add(start);
+  }
+
+  /**
+   * Compute the types of start's dependencies, dependencies first, then its own, so that nodeType
+   * never recurses deeply: the type of `r2000 := r1999` needs that of r1999, and so on down a
+   * chain of any length. Only the kinds a node has are computed (a document's type for rules, a
+   * result type for functions, parameter types for functions with parameters); the other kind is
+   * trivial and computed when asked for.
+   */
+  private warmFrom(start: TreeNode): void {
+    if (this.warming || this.warmed.has(start)) return;
+    this.warming = true;
+    try {
+      const stack: [TreeNode, Iterator<TreeNode>][] = [[start, (this.deps.get(start) ?? EMPTY_NODES).values()]];
+      this.warmed.add(start);
       while (stack.length > 0) {
         const [n, it] = stack[stack.length - 1];
         const next = it.next();
         if (!next.done) {
           const d = next.value;
-          if (!done.has(d)) {
-            done.add(d);
-            stack.push([d, (this.deps.get(d) ?? new Set<TreeNode>()).values()]);
+          if (!this.warmed.has(d)) {
+            this.warmed.add(d);
+            stack.push([d, (this.deps.get(d) ?? EMPTY_NODES).values()]);
           }
           continue;
         }
         stack.pop();
-        this.nodeType(n, false);
-        this.nodeType(n, true);
+        const nt = this.nodeTypes.get(n);
+        if (nt === undefined) continue;
+        if (nt.doc.length > 0 || nt.multi.length > 0) this.nodeType(n, false);
+        if (nt.fn.length > 0) this.nodeType(n, true);
         if (this.fnParams.has(n)) this.paramTypesOf(n);
       }
+    } finally {
+      this.warming = false;
     }
   }
 
   /** The type of a rule's document (or a function's result): the union of its head types. */
   private nodeType(node: TreeNode, fn: boolean): Ty.Ty {
     const memo = this.typeMemo?.[fn ? 1 : 0];
-    const known = memo?.get(node);
-    if (known !== undefined) return known;
+    if (memo !== undefined) {
+      const known = memo.get(node);
+      if (known !== undefined) return known;
+      if (!this.warming && this.typing.size === 0 && this.paramTyping.size === 0 && !this.warmed.has(node)) {
+        this.warmFrom(node);
+        const warm = memo.get(node);
+        if (warm !== undefined) return warm;
+      }
+    }
     const t = this.nodeTypeOf(node, fn);
     if (memo !== undefined && this.typing.size === 0) memo.set(node, t);
     return t;

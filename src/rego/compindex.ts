@@ -204,6 +204,7 @@ export function indexedCollection(plan: IndexPlan, head: EnumFn, isSet: boolean)
   return (c, f) => {
     const g = groupOf(c, f, token, plan, (g) =>
       head(c, f, (v) => {
+        c.hold(v);
         g.items.push(v);
         return false;
       }),
@@ -226,7 +227,11 @@ export function indexedObject(plan: IndexPlan, key: EnumFn, val: EnumFn, loc: Lo
           const prev = entries.get(hk);
           // (as the unindexed comprehension: an equal entry is replaced, a different one is a conflict)
           if (prev !== undefined && !equal(prev[1], vv)) g.conflict = true;
-          else entries.set(hk, [kv, vv]);
+          else {
+            c.hold(kv);
+            c.hold(vv);
+            entries.set(hk, [kv, vv]);
+          }
           return false;
         }),
       ),

@@ -518,9 +518,11 @@ export class PreparedQuery {
         if (bytes > maxResultBytes) {
           throw RegoError.single("eval_builtin_error", `${name}: result would exceed the evaluation's size limit of ${maxResultBytes} bytes`, bctx.location);
         }
+        c!.chargeCall(bytes);
       },
     };
     c = new Ctx(tq === null ? this.snap.root : tq.root, this.snap.data, input, bctx, strict, deadline, opts.signal ?? null, opts.cancel ?? null);
+    c.maxAlloc = s.limits.maxAllocBytes;
     if (tracer !== null) {
       const tc = c;
       tc.tracer = tracer;

@@ -172,6 +172,15 @@ export class Ctx {
   pqid = 0;
   qcount = 0;
   traceLoc: Location | undefined = undefined;
+  /**
+   * The allocation budget (EvalLimits.maxAllocBytes): estimated bytes this evaluation has put
+   * into the collections it builds (comprehensions, partial rules) and its builtins have built
+   * (the results they size with checkSize), against the limit. Input and data are not counted.
+   */
+  allocated = 0;
+  maxAlloc = Infinity;
+  /** The largest size the builtin call under way has given checkSize (its growth is what is charged). */
+  callBytes = 0;
   constructor(
     root: TreeNode,
     data: Value,
@@ -201,6 +210,36 @@ export class Ctx {
     if ((++this.steps & 0x3ff) === 0) this.checkCancel();
   }
 
+  /** Count `bytes` against the allocation budget: past it, the evaluation stops (memoryLimit). */
+  charge(bytes: number): void {
+    if ((this.allocated += bytes) > this.maxAlloc) throw memoryLimit(this.maxAlloc);
+  }
+
+  /**
+   * A value put into a collection being built: charged its heldBytes. A long string equal to the
+   * last long one charged is charged its slot only: a value repeated in a collection is one
+   * string held many times (`[s | some i in xs; s := data.big]`), not a copy each time.
+   */
+  hold(v: Value): void {
+    if (typeof v === "string" && v.length > 64) {
+      if (v === this.lastHeld) return this.charge(16);
+      this.lastHeld = v;
+    }
+    this.charge(heldBytes(v));
+  }
+  private lastHeld: string | undefined = undefined;
+
+  /**
+   * A builtin's checkSize: the size its result has reached so far in this call (builtins call it
+   * again as a result grows), of which the growth since the last call is charged.
+   */
+  chargeCall(bytes: number): void {
+    if (bytes <= this.callBytes) return;
+    const grown = bytes - this.callBytes;
+    this.callBytes = bytes;
+    this.charge(grown);
+  }
+
   /** Throw eval_cancel_error if the deadline has passed or the evaluation was cancelled. */
   checkCancel(): void {
     if (this.deadline !== Infinity && Date.now() > this.deadline) {
@@ -210,6 +249,40 @@ export class Ctx {
       throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
     }
   }
+}
+
+// ---- Memory ----------------------------------------------------------------------------------
+
+/**
+ * The estimated bytes a value added to a collection holds, in constant time: its slot, a
+ * string's characters (two bytes each), an array's, set's or object's own slots (not what they
+ * hold: nested collections were counted when they were built). A plain object, whose size would
+ * take a walk over its keys, counts as a small one.
+ */
+export function heldBytes(v: Value): number {
+  switch (typeof v) {
+    case "string":
+      return 16 + 2 * v.length;
+    case "object":
+      if (v === null) return 8;
+      if (Array.isArray(v)) return 24 + 8 * v.length;
+      if (v instanceof RSet) return 24 + 24 * v.size;
+      if (v instanceof ObjMap) return 24 + 32 * v.size;
+      return 48;
+    default:
+      return 8;
+  }
+}
+
+/**
+ * The evaluation allocated more than its budget (docs/LIMITS.md): stopped with the code OPA
+ * gives an evaluation it stops before its end, as at the deadline.
+ */
+export function memoryLimit(limit: number): RegoError {
+  return RegoError.single(
+    "eval_cancel_error",
+    `evaluation exceeded its memory budget: the collections and strings it built would take more than the limit of ${limit} bytes (estimated)`,
+  );
 }
 
 // ---- Depth ---------------------------------------------------------------------------------
@@ -617,7 +690,10 @@ function collectMulti(c: Ctx, r: CompiledRule, set: RSet): void {
   const keyFn = r.key!;
   r.body(c, f, () => {
     const v = keyFn(c, f);
-    if (v !== undefined) set.add(v);
+    if (v !== undefined) {
+      c.hold(v);
+      set.add(v);
+    }
     return false;
   });
 }
@@ -661,6 +737,7 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: V
     }
     const leaf = r.kind === "multi" ? r.key!(c, f) : r.value!(c, f);
     if (leaf === undefined) return false;
+    c.hold(leaf);
     let b = root;
     for (let i = 0; i < keys.length - 1; i++) {
       const hk = hashKey(keys[i]);
@@ -817,6 +894,7 @@ function matchArgs(c: Ctx, f: Frame, pats: MatchFn[], args: Value[], i: number, 
 /** Call a builtin, turning its errors into OPA's behaviour (undefined, or an error when strict). */
 export function callBuiltin(c: Ctx, b: Builtin, args: Value[], loc: Location | undefined): Value | undefined {
   c.bctx.location = loc;
+  c.callBytes = 0;
   try {
     return b.impl(args, c.bctx);
   } catch (e) {

@@ -150,6 +150,24 @@ function walkTerms(t: Term, f: (x: Term) => boolean): void {
   }
 }
 
+/** A scalar literal (null, boolean, number, string): no variables, calls or bodies within. */
+function isScalarTerm(t: Term | null): boolean {
+  return t === null || t.type === "string" || t.type === "number" || t.type === "boolean" || t.type === "null";
+}
+
+/**
+ * A rule without parameters, body or `else` whose head holds scalars only (`r := 1`,
+ * `s contains "a"`, `p.q["k"] := true`): the per-rule walks of these stages find nothing in it
+ * (no variable, call, comprehension or `with`), so they skip it. Programs of tens of thousands of
+ * such rules are checked in time proportional to their other rules.
+ */
+function plainRule(r: Rule): boolean {
+  const h = r.head;
+  if (r.body.length > 0 || r.elses.length > 0 || h.args || !isScalarTerm(h.key) || !isScalarTerm(h.value)) return false;
+  for (let i = 1; i < h.ref.length; i++) if (!isScalarTerm(h.ref[i])) return false;
+  return true;
+}
+
 /** The terms of an expression (with values included, targets optional), in source order. */
 function exprTerms(e: Expr, targets: boolean): Term[] {
   const n = e.node;
@@ -277,7 +295,7 @@ function resolveRefsErrors(m: Module, o: StrictOptions): StagedError[] {
     }
     // Uses of imported names matter only for strict mode's `unused import` (and only when there
     // are imports): otherwise the walk is skipped (the Engine runs these checks at every compile).
-    if (!o.strict || names.size === 0) continue;
+    if (!o.strict || names.size === 0 || plainRule(r)) continue;
     const argNames = new Set<string>();
     for (const a of h.args ?? []) allVarNames(a, argNames);
     const declared = declaredIn(r.body, new Set(argNames));
@@ -332,6 +350,7 @@ function keywordErrors(m: Module, o: StrictOptions): StagedError[] {
     }
   };
   for (const r of m.rules) {
+    if (plainRule(r)) continue;
     for (const t of [...r.head.ref.slice(1), r.head.key, r.head.value]) if (t) visitTerm(t);
     visitBody(r.body);
     for (const e of r.elses) {
@@ -578,7 +597,7 @@ class LocalVars {
 function localVarErrors(ms: Module[], o: StrictOptions): StagedError[] {
   // One counter for all modules, as OPA's local variable names are unique across them.
   const lv = new LocalVars(o.strict);
-  for (const m of ms) for (const r of m.rules) lv.rule(r);
+  for (const m of ms) for (const r of m.rules) if (!plainRule(r)) lv.rule(r);
   return lv.out;
 }
 
@@ -617,6 +636,7 @@ function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions): S
     }
   };
   for (const r of m.rules) {
+    if (plainRule(r)) continue;
     for (const t of [...r.head.ref.slice(1), r.head.key, r.head.value]) visitTerm(t);
     visitBody(r.body);
     for (const e of r.elses) (visitTerm(e.value), visitBody(e.body));
@@ -629,10 +649,18 @@ function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions): S
 interface Placed {
   rule: Rule;
   module: Module;
-  /** data path of the rule's ground prefix (package + name + leading string parts). */
-  path: string[];
+  /** The module's package path (shared by its rules). */
+  pkg: string[];
+  /** The rule's node in ruleConflictErrors' trie of paths. */
+  node: PathNode;
   /** The whole ref is ground (no variable parts after the prefix). */
   ground: boolean;
+}
+
+/** A node of the trie of rule paths: the rules placed at it (indexes), the nodes below. */
+interface PathNode {
+  kids: Map<string, PathNode> | null;
+  here: number[];
 }
 
 function packagePath(m: Module): string[] {
@@ -644,14 +672,13 @@ function packagePath(m: Module): string[] {
   return path;
 }
 
-function place(m: Module, r: Rule, pkg: string[] = packagePath(m)): Placed | null {
-  const path = pkg.slice();
-  const h = r.head.ref[0];
-  if (h.type !== "var") return null;
-  path.push(h.name);
-  let i = 1;
-  for (; i < r.head.ref.length && r.head.ref[i].type === "string"; i++) path.push((r.head.ref[i] as { value: string }).value);
-  return { rule: r, module: m, path, ground: i === r.head.ref.length };
+/** The data path of a placed rule's ground prefix (package + name + leading string parts). */
+function placedPath(p: Placed): string[] {
+  const path = p.pkg.slice();
+  const ref = p.rule.head.ref;
+  path.push((ref[0] as VarTerm).name);
+  for (let i = 1; i < ref.length && ref[i].type === "string"; i++) path.push((ref[i] as { value: string }).value);
+  return path;
 }
 
 const where = (p: Placed) => `${p.rule.loc.file}:${p.rule.loc.row}`;
@@ -663,31 +690,46 @@ const where = (p: Placed) => `${p.rule.loc.file}:${p.rule.loc.row}`;
  */
 function ruleConflictErrors(ms: Module[]): StagedError[] {
   const out: StagedError[] = [];
+  // Every rule placed in a trie of its path's segments: the rules at one path are a node's, and
+  // what lies below a path is the node's subtree, found without comparing it with every rule
+  // (programs may have tens of thousands).
+  const child = (n: PathNode, seg: string): PathNode => {
+    if (n.kids === null) n.kids = new Map();
+    let c = n.kids.get(seg);
+    if (!c) n.kids.set(seg, (c = { kids: null, here: [] }));
+    return c;
+  };
+  const trie: PathNode = { kids: null, here: [] };
   const placed: Placed[] = [];
+  // Nodes in the order their first rule was placed (the order of the errors).
+  const nodes: PathNode[] = [];
   for (const m of ms) {
     const pkg = packagePath(m);
+    let pn = trie;
+    for (const seg of pkg) pn = child(pn, seg);
     for (const r of m.rules) {
-      const p = place(m, r, pkg);
-      if (p) placed.push(p);
+      const ref = r.head.ref;
+      const h = ref[0];
+      if (h.type !== "var") continue;
+      let n = child(pn, h.name);
+      let i = 1;
+      for (; i < ref.length && ref[i].type === "string"; i++) n = child(n, (ref[i] as { value: string }).value);
+      if (n.here.length === 0) nodes.push(n);
+      n.here.push(placed.length);
+      placed.push({ rule: r, module: m, pkg, node: n, ground: i === ref.length });
     }
   }
-  const byNode = new Map<string, Placed[]>();
-  for (const p of placed) {
-    const k = p.path.join("/");
-    let l = byNode.get(k);
-    if (!l) byNode.set(k, (l = []));
-    l.push(p);
-  }
-  const dataPath = (path: string[]) => "data." + path.join(".");
-  for (const [, rs] of byNode) {
-    // One rule at a path conflicts with nothing there (programs may have tens of thousands).
-    if (rs.length === 1) continue;
+  const dataPath = (p: Placed) => "data." + placedPath(p).join(".");
+  for (const node of nodes) {
+    // One rule at a path conflicts with nothing there.
+    if (node.here.length === 1) continue;
+    const rs = node.here.map((i) => placed[i]);
     const fns = rs.filter((p) => p.rule.head.kind === "function");
     const multi = rs.filter((p) => p.rule.head.kind === "multi");
     const single = rs.filter((p) => p.rule.head.kind === "single");
     const arities = new Set(fns.map((p) => p.rule.head.args?.length ?? 0));
     if ((fns.length > 0 && fns.length < rs.length) || arities.size > 1 || (multi.length > 0 && single.length > 0)) {
-      out.push(err(STAGE.ruleConflicts, `conflicting rules ${dataPath(rs[0].path)} found`, rs[0].rule.loc, "rego_type_error"));
+      out.push(err(STAGE.ruleConflicts, `conflicting rules ${dataPath(rs[0])} found`, rs[0].rule.loc, "rego_type_error"));
     }
     // Defaults conflict when their whole refs are equal (`default p[true]` and `default p[false]` do not).
     const defaults = new Map<string, Placed[]>();
@@ -698,46 +740,26 @@ function ruleConflictErrors(ms: Module[]): StagedError[] {
     }
     for (const ds of defaults.values()) {
       if (ds.length < 2) continue;
-      out.push(err(STAGE.ruleConflicts, `multiple default rules ${dataPath(rs[0].path)} found at ${ds.map(where).join(", ")}`, { ...ds[0].module.package.loc, col: 1 }, "rego_type_error"));
+      out.push(err(STAGE.ruleConflicts, `multiple default rules ${dataPath(rs[0])} found at ${ds.map(where).join(", ")}`, { ...ds[0].module.package.loc, col: 1 }, "rego_type_error"));
     }
   }
-  // A rule with a ground ref and rules at paths below it: every placed path in a trie of path
-  // segments, so that finding what lies below a path does not compare it with every rule.
-  interface PathNode {
-    kids: Map<string, PathNode>;
-    here: number[];
-  }
-  const trie: PathNode = { kids: new Map(), here: [] };
-  const nodeOf = new Map<Placed, PathNode>();
-  placed.forEach((q, i) => {
-    let n = trie;
-    for (const seg of q.path) {
-      let c = n.kids.get(seg);
-      if (!c) n.kids.set(seg, (c = { kids: new Map(), here: [] }));
-      n = c;
-    }
-    n.here.push(i);
-    nodeOf.set(q, n);
-  });
-  const reported = new Set<string>();
+  // A rule with a ground ref and rules at paths below it.
+  const reported = new Set<PathNode>();
   for (const p of placed) {
-    if (!p.ground) continue;
-    const node = nodeOf.get(p)!;
-    if (node.kids.size === 0) continue;
-    const k = p.path.join("/");
-    if (reported.has(k)) continue;
+    const node = p.node;
+    if (!p.ground || node.kids === null || reported.has(node)) continue;
     const idx: number[] = [];
     const todo = [...node.kids.values()];
     while (todo.length > 0) {
       const n = todo.pop()!;
       idx.push(...n.here);
-      for (const c of n.kids.values()) todo.push(c);
+      if (n.kids !== null) for (const c of n.kids.values()) todo.push(c);
     }
     const below = idx.sort((a, b) => a - b).map((i) => placed[i]);
     if (below.length === 0) continue;
-    reported.add(k);
-    const lines = below.map((q) => `\n  rule ${dataPath(q.path)} at ${where(q)}`).join("");
-    out.push(err(STAGE.ruleConflicts, `rule ${dataPath(p.path)} conflicts with:${lines}`, p.rule.loc, "rego_type_error"));
+    reported.add(node);
+    const lines = below.map((q) => `\n  rule ${dataPath(q)} at ${where(q)}`).join("");
+    out.push(err(STAGE.ruleConflicts, `rule ${dataPath(p)} conflicts with:${lines}`, p.rule.loc, "rego_type_error"));
   }
   return out;
 }
@@ -776,6 +798,7 @@ function deprecatedErrors(m: Module, o: StrictOptions, pkgRules: Set<string>): S
     }
   };
   for (const r of m.rules) {
+    if (plainRule(r)) continue;
     visitTerm(r.head.value);
     visitTerm(r.head.key);
     visitBody(r.body);
