@@ -203,13 +203,13 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
  */
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   const op = input.operation;
-  const seen = new WeakMap<object, unknown>();
+  // Views of the documents, not copies: a member is converted when an expression reads it.
   const bindings: Record<string, unknown> = {
-    object: op === "DELETE" ? null : toCelInput(input.object, seen),
-    oldObject: toCelInput(input.oldObject, seen),
-    request: toCelInput(requestOf(input.request), seen),
-    params: toCelInput(input.constraint, seen),
-    namespaceObject: toCelInput(namespaceOf(input.namespaceObject), seen),
+    object: op === "DELETE" ? null : toCelInput(input.object),
+    oldObject: toCelInput(input.oldObject),
+    request: toCelInput(requestOf(input.request)),
+    params: toCelInput(input.constraint),
+    namespaceObject: toCelInput(namespaceOf(input.namespaceObject)),
   };
   // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.
