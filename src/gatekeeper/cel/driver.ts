@@ -59,6 +59,9 @@ interface CompiledValidation {
 export interface CelTemplate {
   validations: CompiledValidation[];
   variables: { name: string; expr: Compiled }[];
+  /** The variables' names in order, and each name's definition (the last of a name wins): planned once, read by every review. */
+  variableNames: string[];
+  variableDefs: Map<string, Compiled>;
   matchConditions: { name: string; expr: Compiled }[];
   failurePolicy: FailurePolicy;
 }
@@ -151,7 +154,7 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
     message: str(v.message),
     ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl) } : {}),
   }));
-  return { validations, variables, matchConditions, failurePolicy };
+  return { validations, variables, variableNames: variables.map((v) => v.name), variableDefs: new Map(variables.map((v) => [v.name, v.expr])), matchConditions, failurePolicy };
 }
 
 /** The request as Kubernetes binds it: the admission request without its objects, zero-valued optional fields left out. */
@@ -225,9 +228,10 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
       budget.left -= m.used;
     }
   };
-  const varDefs = new Map(t.variables.map((v) => [v.name, v.expr]));
+  const varDefs = t.variableDefs;
   bindings.variables = lazyMap(
-    t.variables.map((v) => v.name),
+    t.variableNames,
+    varDefs,
     (name) => {
       const c = varDefs.get(name)!;
       if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);

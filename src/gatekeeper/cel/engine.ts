@@ -744,21 +744,29 @@ export function fromCel(v: unknown): unknown {
 }
 
 
-/** Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map. */
-export function lazyMap(names: string[], get: (name: string) => unknown): unknown {
+/**
+ * Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map: each
+ * value is computed on its first read and kept. `defined` answers which names exist (a map or
+ * set of the names, built once by the caller).
+ */
+export function lazyMap(names: readonly string[], defined: { has(name: string): boolean }, get: (name: string) => unknown): unknown {
   const c = celMod();
   const cache = new Map<string, unknown>();
   const m = {
     get size() {
       return names.length;
     },
-    get(k: string) {
-      if (!names.includes(k)) return undefined;
-      if (!cache.has(k)) cache.set(k, get(k));
-      return cache.get(k);
+    get(k: unknown) {
+      if (typeof k !== "string" || !defined.has(k)) return undefined;
+      let v = cache.get(k);
+      if (v === undefined && !cache.has(k)) {
+        v = get(k);
+        cache.set(k, v);
+      }
+      return v;
     },
-    has(k: string) {
-      return names.includes(k);
+    has(k: unknown) {
+      return typeof k === "string" && defined.has(k);
     },
     keys: () => names[Symbol.iterator](),
     *values() {
