@@ -728,37 +728,44 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
 }
 
 function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined {
-  let out: Value | undefined;
+  const call: FunctionCall = { out: undefined };
   if (c.tracer !== null) traceIndex(c, node, node.funcs.length, node.fnEarlyExit);
   for (const r of node.funcs) {
     if (r.args!.length !== args.length) continue;
     const f: Frame = new Array(r.nslots);
-    const valueFn = r.value!;
-    const run = (body: ExprFn, vfn: ValFn, at: Location): boolean => {
-      let found = false;
-      matchArgs(c, f, r.args!, args, 0, () =>
-        body(c, f, () => {
-          const v = vfn(c, f);
-          if (v === undefined) return false;
-          found = true;
-          if (out === undefined) out = v;
-          else if (!equal(out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
-          return r.constValue;
-        }),
-      );
-      return found;
-    };
-    if (run(r.body, valueFn, r.loc)) {
+    if (runFunctionBody(c, f, r, args, r.body, r.value!, r.loc, call)) {
       if (node.fnEarlyExit) break;
       continue;
     }
-    for (const e of r.elses) if (run(e.body, e.value, e.loc)) break;
+    for (const e of r.elses) if (runFunctionBody(c, f, r, args, e.body, e.value, e.loc, call)) break;
   }
+  let out = call.out;
   if (out === undefined && node.defaultFunc !== null) {
     const f: Frame = new Array(node.defaultFunc.nslots);
     out = node.defaultFunc.value!(c, f);
   }
   return out;
+}
+
+/** The value one function call has produced so far (shared by its definitions and their `else`s). */
+interface FunctionCall {
+  out: Value | undefined;
+}
+
+/** One body (a definition or one of its `else`s) of function rule r on args: true when it produced a value. */
+function runFunctionBody(c: Ctx, f: Frame, r: CompiledRule, args: Value[], body: ExprFn, vfn: ValFn, at: Location, call: FunctionCall): boolean {
+  let found = false;
+  matchArgs(c, f, r.args!, args, 0, () =>
+    body(c, f, () => {
+      const v = vfn(c, f);
+      if (v === undefined) return false;
+      found = true;
+      if (call.out === undefined) call.out = v;
+      else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+      return r.constValue;
+    }),
+  );
+  return found;
 }
 
 /**
