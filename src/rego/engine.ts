@@ -603,13 +603,15 @@ function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
   if (raw.length === 0) return;
   const memo = new Map<object, ExpandedSize>();
   let bytes = 0;
-  const add = (v: Value) => {
-    const s = expandedSize(v, memo);
-    bytes += s.nodes * 8 + s.composites * 48;
-  };
   for (const r of raw) {
-    for (const v of r.expressions) add(v);
-    for (const v of r.bindings.values()) add(v);
+    for (const v of r.expressions) {
+      const s = expandedSize(v, memo);
+      bytes += s.nodes * 8 + s.composites * 48;
+    }
+    for (const v of r.bindings.values()) {
+      const s = expandedSize(v, memo);
+      bytes += s.nodes * 8 + s.composites * 48;
+    }
     if (bytes > maxBytes) break;
   }
   if (bytes > maxBytes) {
