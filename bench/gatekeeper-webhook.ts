@@ -163,6 +163,14 @@ function listeningPorts(pid: number): number[] {
   return out.sort((a, b) => a.inode - b.inode).map((x) => x.port);
 }
 
+/** CPU seconds (user + system, every thread) the webhook process has used: /proc/PID/stat's utime and stime. */
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+function webhookCpuSeconds(): number {
+  const stat = fs.readFileSync(`/proc/${child.pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
 function rssMiB(): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -206,6 +214,8 @@ interface RunResult {
   rssStart: number;
   rssEnd: number;
   rssMax: number;
+  /** The webhook process's CPU (all threads) per review, ms. */
+  cpuMsPerReview: number;
 }
 
 async function run(rate: number, seconds: number): Promise<RunResult> {
@@ -215,6 +225,7 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   let sent = 0;
   let done = 0;
   const rssStart = rssMiB();
+  const cpuStart = webhookCpuSeconds();
   let rssMax = rssStart;
   const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssMiB())), 1000);
   const start = performance.now();
@@ -237,7 +248,8 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   clearInterval(rssTimer);
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax };
+  const cpuMsPerReview = ((webhookCpuSeconds() - cpuStart) * 1000) / total;
+  return { rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax, cpuMsPerReview };
 }
 
 const metricsText = await new Promise<string>((resolve) => {
@@ -254,16 +266,18 @@ const cActive = (metricsText.match(/gatekeeper_constraints\{enforcement_action="
 console.log(`webhook: ${nTemplates} template files, ${nConstraints} sample constraints; active: ${active} templates, ${cActive} constraints; ready in ${startupSeconds.toFixed(1)} s; threads ${THREADS === "-1" ? os.availableParallelism() : THREADS}; RSS ${rssMiB().toFixed(0)} MiB`);
 // Service time: one request at a time.
 const single: number[] = [];
+const singleCpu0 = webhookCpuSeconds();
 for (let i = 0; i < 200; i++) single.push((await send(i)).ms);
+const singleCpu = ((webhookCpuSeconds() - singleCpu0) * 1000) / 200;
 single.sort((a, b) => a - b);
-console.log(`one at a time (200 reviews after start): p50 ${single[100].toFixed(2)} ms, p99 ${single[197].toFixed(2)} ms`);
+console.log(`one at a time (200 reviews after start): p50 ${single[100].toFixed(2)} ms, p99 ${single[197].toFixed(2)} ms; webhook process CPU ${singleCpu.toFixed(2)} ms per review`);
 await run(50, 5); // warm-up
 console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.availableParallelism()} CPUs)`);
-console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | RSS MiB start→end (max)");
+console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review | RSS MiB start→end (max)");
 for (const rate of RATES) {
   const r = await run(rate, SECONDS);
   console.log(
-    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
+    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
   );
   console.log(`  load average: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   await new Promise((res) => setTimeout(res, 2000));

@@ -875,6 +875,7 @@ export class Compiler {
       inputEq: this.findInputEq(rule.body),
       inputIn: this.tracing ? findInputIn(rule.body) : null,
       argEq: h.kind === "function" ? firstConstArg(rule) : null,
+      argKey: h.kind === "function" ? firstConstArgKey(rule) : undefined,
       groundSuffix: suffix.length > 0 && suffix.every((t) => constValueOf(t) !== undefined),
     };
     cr.nslots = st.counter.n;
@@ -4391,6 +4392,15 @@ function noteBuiltin(b: Builtin): Builtin {
  * Without recursion: patterns may be nested thousands deep.
  */
 /** The position of a function's first scalar constant parameter (what OPA's index tests), or null. */
+/** The first constant parameter's value as a key, when it is a string, boolean or null (what the call index in eval.ts uses). */
+function firstConstArgKey(rule: Rule): unknown {
+  const i = firstConstArg(rule);
+  if (i === null) return undefined;
+  const t = rule.head.args![i];
+  if (t.type !== "string" && t.type !== "boolean" && t.type !== "null") return undefined;
+  return hashKey(constValueOf(t) as Value);
+}
+
 function firstConstArg(rule: Rule): number | null {
   const args = rule.head.args ?? [];
   for (let i = 0; i < args.length; i++) {

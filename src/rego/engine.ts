@@ -432,13 +432,11 @@ export class PreparedQuery {
 
   /** Evaluate with results in the value model (exact numbers, sets kept as RSet). */
   evalRaw(opts: EvalOptions = {}): RawResult[] | Promise<RawResult[]> {
-    const asyncResults = new Map<string, Value>();
-    const nowNs = opts.nowNs ?? BigInt(Date.now()) * 1000000n;
-    const cache = new Map<string, Value>();
     const s = this.engine.settings();
+    const startMs = Date.now();
     let deadline = opts.deadline ?? Infinity;
     const timeoutMs = opts.timeoutMs ?? s.opts.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, Date.now() + timeoutMs);
+    if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, startMs + timeoutMs);
     let input: Value | undefined;
     try {
       input = opts.input === undefined ? undefined : fromJS(opts.input);
@@ -446,89 +444,64 @@ export class PreparedQuery {
       if (e instanceof ValueDepthError) throw RegoError.single("invalid_argument", `input: ${e.message}`);
       throw asRegoError(e, "eval_internal_error");
     }
-    const attempt = (): RawResult[] => {
-      if (opts.tracer === undefined) return this.run(opts, s, input, asyncResults, nowNs, cache, deadline, null);
-      // A traced evaluation: the events of an attempt suspended for I/O are dropped (the query
-      // runs again from the start); the tracer sees those of the attempt that finished.
-      const events: TraceEvent[] = [];
-      const buf: Tracer = { trace: (ev) => void events.push(ev) };
-      let suspended = false;
-      try {
-        return this.run(opts, s, input, asyncResults, nowNs, cache, deadline, buf);
-      } catch (e) {
-        suspended = e instanceof AsyncSuspend;
-        throw e;
-      } finally {
-        if (!suspended) for (const ev of events) opts.tracer.trace(ev);
-      }
-    };
+    // One builtin context for every attempt of this evaluation (an attempt suspended for I/O
+    // runs again from the start): the clock, the builtins' cache and the I/O results it keeps
+    // are the evaluation's.
+    const bctx = new QueryBuiltins(opts.strictBuiltinErrors ?? s.strict, opts.nowNs, startMs, s.runtime, this.engine, opts.host, s.allowNet, s.limits.maxResultBytes);
     try {
-      return attempt();
+      return this.attempt(opts, s, input, bctx, deadline);
     } catch (e) {
       if (!(e instanceof AsyncSuspend)) throw e;
-      return (async () => {
-        let pending: AsyncSuspend | null = e;
-        for (let i = 0; i < 1000 && pending; i++) {
-          asyncResults.set(pending.key, await raceCancel(pending.promise, opts.signal, deadline));
-          try {
-            return attempt();
-          } catch (e2) {
-            if (!(e2 instanceof AsyncSuspend)) throw e2;
-            pending = e2;
-          }
-        }
-        throw RegoError.single("eval_builtin_error", "too many asynchronous builtin calls in one query");
-      })();
+      return this.resume(e, opts, s, input, bctx, deadline);
     }
   }
 
-  private run(
-    opts: EvalOptions,
-    s: ReturnType<Engine["settings"]>,
-    input: Value | undefined,
-    asyncResults: Map<string, Value>,
-    nowNs: bigint,
-    cache: Map<string, Value>,
-    deadline: number,
-    tracer: Tracer | null,
-  ): RawResult[] {
+  /** Evaluate again each time a builtin's I/O has finished, until the query runs through. */
+  private async resume(first: AsyncSuspend, opts: EvalOptions, s: ReturnType<Engine["settings"]>, input: Value | undefined, bctx: QueryBuiltins, deadline: number): Promise<RawResult[]> {
+    let pending: AsyncSuspend | null = first;
+    for (let i = 0; i < 1000 && pending; i++) {
+      bctx.asyncResults.set(pending.key, await raceCancel(pending.promise, opts.signal, deadline));
+      try {
+        return this.attempt(opts, s, input, bctx, deadline);
+      } catch (e2) {
+        if (!(e2 instanceof AsyncSuspend)) throw e2;
+        pending = e2;
+      }
+    }
+    throw RegoError.single("eval_builtin_error", "too many asynchronous builtin calls in one query");
+  }
+
+  private attempt(opts: EvalOptions, s: ReturnType<Engine["settings"]>, input: Value | undefined, bctx: QueryBuiltins, deadline: number): RawResult[] {
+    if (opts.tracer === undefined) return this.run(opts, s, input, bctx, deadline, null);
+    // A traced evaluation: the events of an attempt suspended for I/O are dropped (the query
+    // runs again from the start); the tracer sees those of the attempt that finished.
+    const events: TraceEvent[] = [];
+    const buf: Tracer = { trace: (ev) => void events.push(ev) };
+    let suspended = false;
+    try {
+      return this.run(opts, s, input, bctx, deadline, buf);
+    } catch (e) {
+      suspended = e instanceof AsyncSuspend;
+      throw e;
+    } finally {
+      if (!suspended) for (const ev of events) opts.tracer.trace(ev);
+    }
+  }
+
+  private run(opts: EvalOptions, s: ReturnType<Engine["settings"]>, input: Value | undefined, bctx: QueryBuiltins, deadline: number, tracer: Tracer | null): RawResult[] {
     const tq = tracer === null ? null : this.tracedQuery();
     const q = tq === null ? this.q : tq.q;
-    const prints: { line: string; loc?: Location }[] = [];
-    const strict = opts.strictBuiltinErrors ?? s.strict;
-    let c: Ctx | null = null;
-    const maxResultBytes = s.limits.maxResultBytes;
-    const bctx: BuiltinContext = {
-      strict,
-      nowNs,
-      cache,
-      print: (line) => prints.push({ line, loc: bctx.location }),
-      location: undefined,
-      runtime: s.runtime,
-      awaitValue: (key, start) => {
-        const v = asyncResults.get(key);
-        if (v !== undefined) return v;
-        throw new AsyncSuspend(key, start());
-      },
-      engine: this.engine,
-      host: opts.host,
-      allowNet: s.allowNet,
-      checkCancel: () => c!.checkCancel(),
-      checkSize: (name, bytes) => {
-        if (bytes > maxResultBytes) {
-          throw RegoError.single("eval_builtin_error", `${name}: result would exceed the evaluation's size limit of ${maxResultBytes} bytes`, bctx.location);
-        }
-        c!.chargeCall(bytes);
-      },
-    };
-    c = new Ctx(tq === null ? this.snap.root : tq.root, this.snap.data, input, bctx, strict, deadline, opts.signal ?? null, opts.cancel ?? null);
+    bctx.location = undefined;
+    bctx.prints = null;
+    const c = new Ctx(tq === null ? this.snap.root : tq.root, this.snap.data, input, bctx, bctx.strict, deadline, opts.signal ?? null, opts.cancel ?? null);
     c.maxAlloc = s.limits.maxAllocBytes;
+    bctx.ctx = c;
     if (tracer !== null) {
       const tc = c;
       tc.tracer = tracer;
       (bctx as NoteContext).traceNote = (message) =>
         (tc.tracer ?? tracer).trace({ op: "Note", node: { kind: "note" }, location: bctx.location ?? { file: "query", row: 1, col: 1 }, queryId: tc.qid, parentId: tc.pqid, message, bindings: null });
-    }
+    } else if ((bctx as NoteContext).traceNote !== undefined) (bctx as NoteContext).traceNote = undefined;
     c.checkCancel();
     const f: Frame = new Array(q.nslots);
     const out: RawResult[] = [];
@@ -550,10 +523,75 @@ export class PreparedQuery {
       if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep();
       throw asRegoError(e, "eval_internal_error");
     } finally {
-      const printer = opts.print ?? s.opts.printHook ?? s.opts.print;
-      if (printer) for (const p of prints) printer(p.line, p.loc);
+      // (set by print calls during the body: read through the object, not narrowed to null)
+      const prints = (bctx as { prints: QueryBuiltins["prints"] }).prints;
+      if (prints !== null) {
+        const printer = opts.print ?? s.opts.printHook ?? s.opts.print;
+        if (printer) for (const p of prints) printer(p.line, p.loc);
+      }
     }
     return out;
+  }
+}
+
+/**
+ * What builtins see of one evaluation (BuiltinContext), as one object with methods rather than
+ * a set of closures made per evaluation; the query's time (fixed at its start), the builtins'
+ * cache and the I/O results are made when first asked for.
+ */
+class QueryBuiltins implements BuiltinContext {
+  location: Location | undefined = undefined;
+  /** The current attempt's evaluation state. */
+  ctx: Ctx | null = null;
+  /** `print` output of the current attempt (null: none yet). */
+  prints: { line: string; loc?: Location }[] | null = null;
+  private fixedNs: bigint | undefined;
+  private readonly startMs: number;
+  private cacheMap: Map<string, Value> | null = null;
+  private asyncMap: Map<string, Value> | null = null;
+  readonly strict: boolean;
+  readonly runtime: Value;
+  readonly engine: unknown;
+  readonly host: Record<string, unknown> | undefined;
+  readonly allowNet: readonly string[] | undefined;
+  private readonly maxResultBytes: number;
+  constructor(strict: boolean, nowNs: bigint | undefined, startMs: number, runtime: Value, engine: unknown, host: Record<string, unknown> | undefined, allowNet: readonly string[] | undefined, maxResultBytes: number) {
+    this.strict = strict;
+    this.fixedNs = nowNs;
+    this.startMs = startMs;
+    this.runtime = runtime;
+    this.engine = engine;
+    this.host = host;
+    this.allowNet = allowNet;
+    this.maxResultBytes = maxResultBytes;
+  }
+  /** The time the evaluation started, in nanoseconds since the epoch (or the caller's EvalOptions.nowNs). */
+  get nowNs(): bigint {
+    return (this.fixedNs ??= BigInt(this.startMs) * 1000000n);
+  }
+  get cache(): Map<string, Value> {
+    return (this.cacheMap ??= new Map());
+  }
+  get asyncResults(): Map<string, Value> {
+    return (this.asyncMap ??= new Map());
+  }
+  print(line: string): void {
+    (this.prints ??= []).push({ line, loc: this.location });
+  }
+  awaitValue(key: string, start: () => Promise<Value>): Value {
+    const v = this.asyncMap?.get(key);
+    if (v !== undefined) return v;
+    throw new AsyncSuspend(key, start());
+  }
+  checkCancel(): void {
+    this.ctx!.checkCancel();
+  }
+  checkSize(name: string, bytes: number): void {
+    if (bytes > this.maxResultBytes) {
+      throw RegoError.single("eval_builtin_error", `${name}: result would exceed the evaluation's size limit of ${this.maxResultBytes} bytes`, this.location);
+    }
+    // the result's growth counts against the evaluation's allocation budget (EvalLimits.maxAllocBytes)
+    this.ctx!.chargeCall(bytes);
   }
 }
 
@@ -565,15 +603,18 @@ export class PreparedQuery {
  * (a string is never copied), and one built by a builtin was already held to the limit then.
  */
 function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
+  if (raw.length === 0) return;
   const memo = new Map<object, ExpandedSize>();
   let bytes = 0;
-  const add = (v: Value) => {
-    const s = expandedSize(v, memo);
-    bytes += s.nodes * 8 + s.composites * 48;
-  };
   for (const r of raw) {
-    for (const v of r.expressions) add(v);
-    for (const v of r.bindings.values()) add(v);
+    for (const v of r.expressions) {
+      const s = expandedSize(v, memo);
+      bytes += s.nodes * 8 + s.composites * 48;
+    }
+    for (const v of r.bindings.values()) {
+      const s = expandedSize(v, memo);
+      bytes += s.nodes * 8 + s.composites * 48;
+    }
     if (bytes > maxBytes) break;
   }
   if (bytes > maxBytes) {

@@ -56,6 +56,8 @@ export interface CompiledRule {
   inputIn?: { path: string[]; keys: Set<unknown> } | null;
   /** A function's first parameter that is a constant (`f(1, x)`: 0), which OPA's index tests; else null. */
   argEq?: number | null;
+  /** That parameter's value as a hashKey, when it is a string, boolean or null (the call index). */
+  argKey?: unknown;
 }
 
 export class TreeNode {
@@ -75,6 +77,8 @@ export class TreeNode {
   /** The same for functions: every definition returns the same constant. */
   fnEarlyExit = false;
   index: RuleIndex | null = null;
+  /** The definitions a call can select by a constant parameter (callIndex below); undefined until first built. */
+  callIndex: CallIndex | null | undefined = undefined;
   /** Set before bodies are compiled, so calls and refs may name rules defined later. */
   declDoc = false;
   declArity = -1;
@@ -814,37 +818,82 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
 }
 
 function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined {
-  let out: Value | undefined;
+  const call: FunctionCall = { out: undefined };
+  let defs = node.funcs;
   if (c.tracer !== null) traceIndex(c, node, node.funcs.length, node.fnEarlyExit);
-  for (const r of node.funcs) {
+  else if (defs.length >= CALL_INDEX_MIN) {
+    const ix = node.callIndex === undefined ? (node.callIndex = buildCallIndex(defs)) : node.callIndex;
+    if (ix !== null && ix.pos < args.length) {
+      const a = args[ix.pos];
+      defs = typeof a === "string" || typeof a === "boolean" || a === null ? (ix.byKey.get(hashKey(a)) ?? ix.rest) : ix.rest;
+    }
+  }
+  for (const r of defs) {
     if (r.args!.length !== args.length) continue;
     const f: Frame = new Array(r.nslots);
-    const valueFn = r.value!;
-    const run = (body: ExprFn, vfn: ValFn, at: Location): boolean => {
-      let found = false;
-      matchArgs(c, f, r.args!, args, 0, () =>
-        body(c, f, () => {
-          const v = vfn(c, f);
-          if (v === undefined) return false;
-          found = true;
-          if (out === undefined) out = v;
-          else if (!equal(out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
-          return r.constValue;
-        }),
-      );
-      return found;
-    };
-    if (run(r.body, valueFn, r.loc)) {
+    if (runFunctionBody(c, f, r, args, r.body, r.value!, r.loc, call)) {
       if (node.fnEarlyExit) break;
       continue;
     }
-    for (const e of r.elses) if (run(e.body, e.value, e.loc)) break;
+    for (const e of r.elses) if (runFunctionBody(c, f, r, args, e.body, e.value, e.loc, call)) break;
   }
+  let out = call.out;
   if (out === undefined && node.defaultFunc !== null) {
     const f: Frame = new Array(node.defaultFunc.nslots);
     out = node.defaultFunc.value!(c, f);
   }
   return out;
+}
+
+/**
+ * A function's definitions by the constant (a string, boolean or null) they take at one
+ * parameter — `mem_multiple("Ki") = …` fourteen times: a call runs the definitions whose
+ * constant equals its argument and those without one there, in their order. The others could
+ * not match their arguments, so the answer is the same (OPA indexes these too). Traced
+ * evaluations run every definition, as their Index events count them.
+ */
+export interface CallIndex {
+  pos: number;
+  byKey: Map<unknown, CompiledRule[]>;
+  /** The definitions without an indexed constant: what an argument no constant equals selects. */
+  rest: CompiledRule[];
+}
+
+/** Functions with fewer definitions run them all. */
+const CALL_INDEX_MIN = 4;
+
+function buildCallIndex(defs: CompiledRule[]): CallIndex | null {
+  const first = defs.find((r) => r.argKey !== undefined && r.argEq != null);
+  if (first === undefined) return null;
+  const pos = first.argEq!;
+  const indexed = (r: CompiledRule) => r.argKey !== undefined && r.argEq === pos;
+  const keys = new Set<unknown>();
+  for (const r of defs) if (indexed(r)) keys.add(r.argKey);
+  if (keys.size < 2) return null;
+  const byKey = new Map<unknown, CompiledRule[]>();
+  for (const k of keys) byKey.set(k, defs.filter((r) => !indexed(r) || r.argKey === k));
+  return { pos, byKey, rest: defs.filter((r) => !indexed(r)) };
+}
+
+/** The value one function call has produced so far (shared by its definitions and their `else`s). */
+interface FunctionCall {
+  out: Value | undefined;
+}
+
+/** One body (a definition or one of its `else`s) of function rule r on args: true when it produced a value. */
+function runFunctionBody(c: Ctx, f: Frame, r: CompiledRule, args: Value[], body: ExprFn, vfn: ValFn, at: Location, call: FunctionCall): boolean {
+  let found = false;
+  matchArgs(c, f, r.args!, args, 0, () =>
+    body(c, f, () => {
+      const v = vfn(c, f);
+      if (v === undefined) return false;
+      found = true;
+      if (call.out === undefined) call.out = v;
+      else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+      return r.constValue;
+    }),
+  );
+  return found;
 }
 
 /**

@@ -903,21 +903,25 @@ function sizeKids(v: Value): Value[] {
   return out;
 }
 
+type SizeFrame = { v: Value; kids: Value[]; i: number; out: ExpandedSize; keys: boolean; objMap: boolean };
+
+/** expandedSize's frame for a composite (a module-level function: no closure made per call). */
+function openSizeFrame(v: Value): SizeFrame {
+  const kids = sizeKids(v);
+  const keys = !Array.isArray(v) && !(v instanceof RSet);
+  const members = keys ? kids.length / 2 : kids.length;
+  // "[" "]" and commas; each member on its own line, one level in; the closing bracket's line.
+  const out = { nodes: 1, composites: 1, chars: 2 + Math.max(0, members - 1), strings: 0, lines: members > 0 ? members + 1 : 0, indents: members };
+  return { v, kids, i: 0, out, keys, objMap: v instanceof ObjMap };
+}
+
 /** The expanded size of `root` (see ExpandedSize); `memo` carries measured composites across calls. */
 export function expandedSize(root: Value, memo: Map<object, ExpandedSize> = new Map()): ExpandedSize {
   const c0 = scalarChars(root);
   if (c0 >= 0) return { nodes: 1, composites: 0, chars: c0, strings: typeof root === "string" ? root.length : 0, lines: 0, indents: 0 };
   // Post-order without recursion; scalar members are added where they stand (no allocation).
-  type Frame = { v: Value; kids: Value[]; i: number; out: ExpandedSize; keys: boolean; objMap: boolean };
-  const open = (v: Value): Frame => {
-    const kids = sizeKids(v);
-    const keys = !Array.isArray(v) && !(v instanceof RSet);
-    const members = keys ? kids.length / 2 : kids.length;
-    // "[" "]" and commas; each member on its own line, one level in; the closing bracket's line.
-    const out = { nodes: 1, composites: 1, chars: 2 + Math.max(0, members - 1), strings: 0, lines: members > 0 ? members + 1 : 0, indents: members };
-    return { v, kids, i: 0, out, keys, objMap: v instanceof ObjMap };
-  };
-  const stack: Frame[] = [open(root)];
+  const open = openSizeFrame;
+  const stack: SizeFrame[] = [open(root)];
   let done: ExpandedSize | null = null;
   for (;;) {
     const f = stack[stack.length - 1];

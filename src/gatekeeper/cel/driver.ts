@@ -59,6 +59,9 @@ interface CompiledValidation {
 export interface CelTemplate {
   validations: CompiledValidation[];
   variables: { name: string; expr: Compiled }[];
+  /** The variables' names in order, and each name's definition (the last of a name wins): planned once, read by every review. */
+  variableNames: string[];
+  variableDefs: Map<string, Compiled>;
   matchConditions: { name: string; expr: Compiled }[];
   failurePolicy: FailurePolicy;
 }
@@ -151,7 +154,7 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
     message: str(v.message),
     ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl) } : {}),
   }));
-  return { validations, variables, matchConditions, failurePolicy };
+  return { validations, variables, variableNames: variables.map((v) => v.name), variableDefs: new Map(variables.map((v) => [v.name, v.expr])), matchConditions, failurePolicy };
 }
 
 /** The request as Kubernetes binds it: the admission request without its objects, zero-valued optional fields left out. */
@@ -203,13 +206,13 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
  */
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   const op = input.operation;
-  const seen = new WeakMap<object, unknown>();
+  // Views of the documents, not copies: a member is converted when an expression reads it.
   const bindings: Record<string, unknown> = {
-    object: op === "DELETE" ? null : toCelInput(input.object, seen),
-    oldObject: toCelInput(input.oldObject, seen),
-    request: toCelInput(requestOf(input.request), seen),
-    params: toCelInput(input.constraint, seen),
-    namespaceObject: toCelInput(namespaceOf(input.namespaceObject), seen),
+    object: op === "DELETE" ? null : toCelInput(input.object),
+    oldObject: toCelInput(input.oldObject),
+    request: toCelInput(requestOf(input.request)),
+    params: toCelInput(input.constraint),
+    namespaceObject: toCelInput(namespaceOf(input.namespaceObject)),
   };
   // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.
@@ -225,9 +228,10 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
       budget.left -= m.used;
     }
   };
-  const varDefs = new Map(t.variables.map((v) => [v.name, v.expr]));
+  const varDefs = t.variableDefs;
   bindings.variables = lazyMap(
-    t.variables.map((v) => v.name),
+    t.variableNames,
+    varDefs,
     (name) => {
       const c = varDefs.get(name)!;
       if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);

@@ -155,6 +155,7 @@ function environment(): Env {
       if (!opt.has) return false;
       x = opt.v;
     }
+    if (x instanceof JsonMapView) return x.hasKey(f);
     if (c.isCelMap(x)) {
       for (const k of (x as ReadonlyMap<unknown, unknown>).keys()) if (k === f) return true;
       return false;
@@ -625,11 +626,14 @@ function goErrorText(e: Error): string {
 
 /**
  * A JSON value (from YAML or JSON, as Kubernetes' unstructured objects hold it) as a CEL input:
- * integers as int (bigint), other numbers as double, objects as maps. `cache` lets the
- * expressions of one review share the conversion of an object; it must not outlive the review
- * (objects may change between reviews).
+ * integers as int (bigint), other numbers as double, objects as maps, arrays as lists. Nothing is
+ * copied: objects and arrays become views (JsonMapView, JsonListView) whose members are
+ * converted when an expression first reads them and kept for later reads, so an expression
+ * that reads three fields of a Pod converts three fields, not the Pod. The views read the
+ * document as it is while they are used: it must not change during the evaluation (a review's
+ * objects do not).
  */
-export function toCelInput(v: unknown, cache: WeakMap<object, unknown> = new WeakMap()): unknown {
+export function toCelInput(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   switch (typeof v) {
     case "number":
@@ -638,22 +642,96 @@ export function toCelInput(v: unknown, cache: WeakMap<object, unknown> = new Wea
     case "string":
     case "boolean":
       return v;
-    case "object": {
-      const hit = cache.get(v as object);
-      if (hit !== undefined) return hit;
-      let out: unknown;
-      if (Array.isArray(v)) out = v.map((x) => toCelInput(x, cache));
-      else if (v instanceof Map) out = v;
-      else {
-        const m = new Map<string, unknown>();
-        for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, toCelInput(x, cache));
-        out = m;
-      }
-      cache.set(v as object, out);
-      return out;
-    }
+    case "object":
+      if (Array.isArray(v)) return new JsonListView(v);
+      if (v instanceof Map) return v;
+      return new JsonMapView(v as Record<string, unknown>);
     default:
       return null;
+  }
+}
+
+// The markers @bufbuild/cel recognises its lists and maps by (isCelList, isCelMap): a value
+// carrying one is used as it is, through the methods below (size, get, iteration), which is
+// all the library asks of its own list and map classes.
+const CEL_LIST = Symbol.for("@bufbuild/cel/list");
+const CEL_MAP = Symbol.for("@bufbuild/cel/map");
+/** A member converted to null (JSON null, or a key whose value is undefined): cached as this. */
+const NULL_MEMBER = Symbol("null");
+
+/** A JSON array as a CEL list: elements converted on first read. */
+class JsonListView {
+  readonly [CEL_LIST] = {};
+  private conv: unknown[] | null = null;
+  constructor(private readonly a: readonly unknown[]) {}
+  get size(): number {
+    return this.a.length;
+  }
+  get(i: number): unknown {
+    if (i < 0 || i >= this.a.length) return undefined;
+    const conv = (this.conv ??= new Array(this.a.length));
+    let c = conv[i];
+    if (c === undefined) conv[i] = c = toCelInput(this.a[i]);
+    return c;
+  }
+  *values(): IterableIterator<unknown> {
+    for (let i = 0; i < this.a.length; i++) yield this.get(i);
+  }
+  [Symbol.iterator](): IterableIterator<unknown> {
+    return this.values();
+  }
+}
+
+/**
+ * A JSON object as a CEL map with string keys: members converted on first read. `has` answers
+ * as cel-go does: a member whose value is null is "in" the map (@bufbuild/cel's own maps, used for
+ * map literals, say it is not: a literal `{'a': null}` is the one case left different); the
+ * presence test `has(x.f)` is portcullis.has, which reads the keys.
+ */
+class JsonMapView {
+  readonly [CEL_MAP] = {};
+  private conv: Map<string, unknown> | null = null;
+  private keyList: string[] | null = null;
+  constructor(private readonly o: Record<string, unknown>) {}
+  private names(): string[] {
+    return (this.keyList ??= Object.keys(this.o));
+  }
+  get size(): number {
+    return this.names().length;
+  }
+  get(k: unknown): unknown {
+    if (typeof k !== "string" || !Object.hasOwn(this.o, k)) return undefined;
+    const conv = (this.conv ??= new Map());
+    let c = conv.get(k);
+    if (c === undefined) {
+      c = toCelInput(this.o[k]);
+      conv.set(k, c === null ? NULL_MEMBER : c);
+      return c;
+    }
+    return c === NULL_MEMBER ? null : c;
+  }
+  /** Is k one of the object's own keys (whatever its value)? */
+  hasKey(k: string): boolean {
+    return Object.hasOwn(this.o, k);
+  }
+  has(k: unknown): boolean {
+    // cel-go: a member whose value is null is in the map (`'a' in {"a": null}` is true)
+    return typeof k === "string" && Object.hasOwn(this.o, k);
+  }
+  keys(): IterableIterator<string> {
+    return this.names()[Symbol.iterator]();
+  }
+  *values(): IterableIterator<unknown> {
+    for (const k of this.names()) yield this.get(k);
+  }
+  *entries(): IterableIterator<[string, unknown]> {
+    for (const k of this.names()) yield [k, this.get(k)];
+  }
+  forEach(cb: (v: unknown, k: string, m: unknown) => void, thisArg?: unknown): void {
+    for (const k of this.names()) cb.call(thisArg, this.get(k), k, this);
+  }
+  [Symbol.iterator](): IterableIterator<[string, unknown]> {
+    return this.entries();
   }
 }
 
@@ -672,21 +750,29 @@ export function fromCel(v: unknown): unknown {
 }
 
 
-/** Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map. */
-export function lazyMap(names: string[], get: (name: string) => unknown): unknown {
+/**
+ * Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map: each
+ * value is computed on its first read and kept. `defined` answers which names exist (a map or
+ * set of the names, built once by the caller).
+ */
+export function lazyMap(names: readonly string[], defined: { has(name: string): boolean }, get: (name: string) => unknown): unknown {
   const c = celMod();
   const cache = new Map<string, unknown>();
   const m = {
     get size() {
       return names.length;
     },
-    get(k: string) {
-      if (!names.includes(k)) return undefined;
-      if (!cache.has(k)) cache.set(k, get(k));
-      return cache.get(k);
+    get(k: unknown) {
+      if (typeof k !== "string" || !defined.has(k)) return undefined;
+      let v = cache.get(k);
+      if (v === undefined && !cache.has(k)) {
+        v = get(k);
+        cache.set(k, v);
+      }
+      return v;
     },
-    has(k: string) {
-      return names.includes(k);
+    has(k: unknown) {
+      return typeof k === "string" && defined.has(k);
     },
     keys: () => names[Symbol.iterator](),
     *values() {

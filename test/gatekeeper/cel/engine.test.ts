@@ -40,3 +40,28 @@ test("JSON values: integers are ints, fractions doubles, objects maps", () => {
   assert.deepEqual(run("[type(o.n) == int, type(o.f) == double, o.n + 1 == 4, o.l[1].a, o.z == null, has(o.s), !has(o.q)]", { o }), [true, true, true, true, true, true, true]);
   assert.deepEqual(run("{'a': [1, 2u], 'b': {'c': 'd'}}"), { a: [1n, 2n], b: { c: "d" } });
 });
+
+test("JSON values are views: a member is converted when an expression reads it, once", () => {
+  let reads = 0;
+  const doc = {
+    spec: { containers: [{ name: "a", image: "x" }] },
+    get unread(): unknown {
+      throw new Error("a member no expression reads was converted");
+    },
+    get counted(): number {
+      reads++;
+      return 7;
+    },
+  };
+  const o = toCelInput(doc);
+  assert.deepEqual(run("[o.spec.containers[0].name, size(o), has(o.unread), o.counted + o.counted]", { o }), ["a", 3n, true, 14n]);
+  assert.equal(reads, 1);
+});
+
+test("a member whose value is null is `in` an object from the review, as cel-go answers", () => {
+  const object = toCelInput({ x: { a: null, b: 1 } });
+  assert.equal(run("'a' in object.x", { object }), true);
+  assert.equal(run("'c' in object.x", { object }), false);
+  assert.equal(run("has(object.x.a)", { object }), true);
+  assert.equal(run("object.x.a == null", { object }), true);
+});
