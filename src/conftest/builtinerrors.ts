@@ -21,24 +21,23 @@ export interface CollectedError {
 
 /**
  * The errors of one query. An evaluation that waits for I/O (http.send) runs again from the
- * start with a new builtin context; only the last run's errors count.
+ * start (a new builtin context, or the same one's next `attempt`); only the last run's errors count.
  */
 export class BuiltinErrorCollector {
   errors: CollectedError[] = [];
   private run: BuiltinContext | undefined;
+  private attempt: number | undefined;
 
   record(ctx: BuiltinContext, e: CollectedError): void {
-    if (ctx !== this.run) {
-      this.run = ctx;
-      this.errors = [];
-    }
+    this.seen(ctx);
     this.errors.push(e);
   }
 
-  /** Called by every builtin of the table: a new run starts with no errors. */
+  /** Called by every builtin of the table: a new run (another context, or the same context's next attempt) starts with no errors. */
   seen(ctx: BuiltinContext): void {
-    if (ctx !== this.run) {
+    if (ctx !== this.run || ctx.attempt !== this.attempt) {
       this.run = ctx;
+      this.attempt = ctx.attempt;
       this.errors = [];
     }
   }

@@ -70,6 +70,11 @@ export interface BuiltinContext {
   checkSize(name: string, bytes: number): void;
   /** Hosts named in the capabilities' allow_net (undefined: every host is allowed). */
   allowNet?: readonly string[];
+  /**
+   * The evaluation's attempt: a query suspended for I/O runs again from the start, with the same
+   * context and the next attempt number (state a builtin keeps per run is per attempt).
+   */
+  attempt?: number;
 }
 
 /** Explicit, documented evaluation limits (see docs/LIMITS.md). */

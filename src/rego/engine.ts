@@ -493,6 +493,7 @@ export class PreparedQuery {
     const q = tq === null ? this.q : tq.q;
     bctx.location = undefined;
     bctx.prints = null;
+    bctx.attempt++;
     const c = new Ctx(tq === null ? this.snap.root : tq.root, this.snap.data, input, bctx, bctx.strict, deadline, opts.signal ?? null, opts.cancel ?? null);
     c.maxAlloc = s.limits.maxAllocBytes;
     bctx.ctx = c;
@@ -541,6 +542,8 @@ export class PreparedQuery {
  */
 class QueryBuiltins implements BuiltinContext {
   location: Location | undefined = undefined;
+  /** Counts the attempts (a query suspended for I/O runs again from the start). */
+  attempt = 0;
   /** The current attempt's evaluation state. */
   ctx: Ctx | null = null;
   /** `print` output of the current attempt (null: none yet). */
