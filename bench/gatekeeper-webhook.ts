@@ -6,7 +6,7 @@
 // and the webhook process's RSS, with the machine's load average.
 //
 //   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
-//        [--threads N] [--library ../shared/gatekeeper-library/library]
+//        [--threads N] [--library ../shared/gatekeeper-library/library] [--built]
 //        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
 //
 // Needs openssl (for the serving certificate) and the gatekeeper library beside the repository.
@@ -31,6 +31,10 @@ const SECONDS = Number(arg("seconds", "15"));
 const SOAK = Number(arg("soak", "0"));
 const SOAK_RATE = Number(arg("soak-rate", "50"));
 const THREADS = arg("threads", "-1");
+// --built: run the shipped build (bin/portcullis.js → dist/, `npm run build` first) instead of the
+// sources through tsx, whose keep-names helper adds a cost per named closure the bundle does not have.
+const BUILT = args.includes("--built");
+const CLI_ARGS = BUILT ? [path.join(here, "../bin/portcullis.js")] : SOURCE_CLI;
 const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
   console.error(`no gatekeeper library at ${LIBRARY} (pass --library DIR)`);
@@ -116,7 +120,7 @@ const BODIES = Array.from({ length: 500 }, (_, i) => reviewBody(i));
 // ---- the webhook process
 const child = spawn(
   process.execPath,
-  [...SOURCE_CLI, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", "0", "--host", "127.0.0.1", "--metrics-addr", "127.0.0.1:0", "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
+  [...CLI_ARGS, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", "0", "--host", "127.0.0.1", "--metrics-addr", "127.0.0.1:0", "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
   { stdio: ["ignore", "ignore", "pipe"] },
 );
 let log = "";
