@@ -151,7 +151,7 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
     const evalQuery = applyQueryImports(query, imports);
     if (o.partial) {
       // loaded on use: `eval` without --partial does not load the partial evaluator
-      const { partialEval } = await import("../rego/partial.ts");
+      const { partialEval, withinStack } = await import("../rego/partial.ts");
       const { formatPartial } = await import("../output/partialresults.ts");
       const result = partialEval(engine, evalQuery, {
         unknowns: o.unknowns && o.unknowns.length > 0 ? o.unknowns : undefined,
@@ -160,7 +160,7 @@ export async function runEval(query: string, o: EvalOptions, out: (s: string) =>
         nondeterministicBuiltins: o.nondeterminsticBuiltins,
         input,
       });
-      out(format === "json" ? goEscape(formatPartial(result, "json")) : formatPartial(result, format));
+      out(withinStack(() => (format === "json" ? goEscape(formatPartial(result, "json")) : formatPartial(result, format))));
       if (o.fail && result.queries.length === 0) return 1;
       if (o.failDefined && result.queries.length > 0) return 1;
       return 0;

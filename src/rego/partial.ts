@@ -22,6 +22,7 @@ import { formatSource } from "./format.ts";
 import { parseQuery, parseTerm } from "./parser.ts";
 import { RSet, ObjMap, isNumber, numberText, objectEntries, type Value, numberFromText, makeObject, compare as compareValues } from "./value.ts";
 import { RegoError } from "./errors.ts";
+import { tooDeep } from "./eval.ts";
 import { goJSON, goString } from "../gotext/plainjson.ts";
 
 export interface PartialOptions {
@@ -2084,9 +2085,25 @@ export function partialEval(engine: Engine, query: string | Body, opts: PartialO
   engine.compile();
   // the query is checked as any query is (unsafe variables, unknown functions, types): OPA's errors
   if (typeof query === "string") engine.prepare(query);
-  const pe = new PartialEval(engine, engine.getModules(), opts);
-  pe.run(compileQueryForPartial(query));
-  return { queries: pe.queries, support: pe.supportModules() };
+  return withinStack(() => {
+    const pe = new PartialEval(engine, engine.getModules(), opts);
+    pe.run(compileQueryForPartial(query));
+    return { queries: pe.queries, support: pe.supportModules() };
+  });
+}
+
+/**
+ * The partial evaluator and its printers recurse over terms: a query or policy nested past the
+ * JavaScript stack (~2,000 levels of collections) is the engine's coded "nested too deeply"
+ * error, as in total evaluation, never a raw RangeError (OPA answers up to its own limits).
+ */
+export function withinStack<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw tooDeep();
+    throw e;
+  }
 }
 
 /** The result as OPA's JSON: `{"queries": [...], "support": [...]}` (keys left out when empty; `opa eval` names support `modules`). */
@@ -2205,7 +2222,7 @@ function withRepeated<T>(b: Body, f: () => T): T {
 
 /** partialJSON as compact JSON text with Go's escaping, members in OPA's order (not sorted). */
 export function partialJSONText(r: PartialResult, supportKey: "support" | "modules" = "support"): string {
-  return orderedJSON(partialJSON(r, supportKey));
+  return withinStack(() => orderedJSON(partialJSON(r, supportKey)));
 }
 
 function orderedJSON(x: unknown): string {

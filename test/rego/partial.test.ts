@@ -126,3 +126,15 @@ test("partial evaluation: a sample compared with a live OPA", { skip: existsSync
     assert.equal(JSON.stringify(ours(e, c).json), JSON.stringify(opaShape({ ...c, opa: live })), c.query);
   }
 });
+
+test("a query nested past the JavaScript stack is the coded 'nested too deeply' error, not a crash", () => {
+  const e = new Engine();
+  const n = 20000;
+  const deep = `x := ${"[".repeat(n)}input.a${"]".repeat(n)}`;
+  assert.throws(
+    () => partialEval(e, deep, { unknowns: ["input"] }),
+    (err: unknown) => err instanceof RegoError && err.errors[0].code === "eval_cancel_error" && /nested too deeply/.test(err.errors[0].message),
+  );
+  // a shallow one still answers
+  assert.equal(partialEval(e, `x := [[input.a]]`, { unknowns: ["input"] }).queries.length, 1);
+});
