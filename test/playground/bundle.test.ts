@@ -13,6 +13,8 @@ import { OPA_BUILTINS } from "../../src/builtins/index.ts";
 import { OPA_BUILTINS as BROWSER_BUILTINS, UNAVAILABLE_NAMES } from "../../src/playground/host/builtins.ts";
 import { Engine as CoreEngine } from "../../src/rego/engine.ts";
 import { PARSER_NAMES } from "../../src/formats/content.ts";
+import { PARSERS } from "../../src/formats/registry.ts";
+import { PARSERS as BROWSER_PARSERS } from "../../src/playground/host/formats.ts";
 import { FORMATS } from "../../src/playground/formats.ts";
 import { Buffer as BrowserBuffer } from "../../src/playground/host/globals.ts";
 import { encodeState, decodeState } from "../../src/playground/share.ts";
@@ -41,6 +43,11 @@ test("src/playground/host/unavailable-builtins.ts is what scripts/playground-bui
 
 test("the page's formats are the input parsers", () => {
   assert.deepEqual(FORMATS, ["auto", ...PARSER_NAMES]);
+});
+
+test("the browser's parser list (host/formats.ts, the substitute of formats/registry.ts) names every parser in the registry's order", () => {
+  // a parser added to the registry and not to the browser's list would silently be missing there
+  assert.deepEqual(BROWSER_PARSERS.map((p) => p.name), PARSERS.map((p) => p.name));
 });
 
 test("the Buffer stand-in encodes and decodes as Node's Buffer", () => {
