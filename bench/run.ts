@@ -3,7 +3,12 @@
 // API), on the workload families of bench/workloads; then scaling curves by input size and the
 // Gatekeeper review stream against `gator bench -e rego`. See docs/performance.md.
 //
+// The engine measured is the shipped build (dist/, built first when missing or stale); BENCH_SRC=1
+// or --src measures the TypeScript sources through tsx instead (bench/lib/engine.ts).
+//
 // Environment:
+//   BENCH_SRC=1              the sources through tsx instead of dist/ (also: --src)
+//   BENCH_BUILD=0            fail instead of running `npm run build` when dist/ is missing or stale
 //   BENCH_QUICK=1            a fast smoke (few workloads, short batches, sizes 10 and 100)
 //   BENCH_PEERS=opa,regorus  peers to run ("none" for Portcullis alone)
 //   BENCH_FAMILIES=...       comma-separated subset of gatekeeper,rbac,comprehensions,aci,regorus
@@ -21,6 +26,7 @@ import { gatekeeperWorkloads, gatekeeperScaled } from "./workloads/gatekeeper.ts
 import { rbacWorkloads, rbacScaled, compWorkloads, compWorkload, regorusWorkloads, regorusScaled } from "./workloads/families.ts";
 import { aciWorkloads, aciScaled } from "./workloads/aci.ts";
 import { streamBench } from "./gatekeeper.ts";
+import { loadLibrary, BUILD_LABEL } from "./lib/engine.ts";
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === "1";
@@ -81,7 +87,7 @@ const SCALED: Record<string, { label: string; make: (n: number) => Workload }> =
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const ref = new PortcullisRunner();
+  const ref = new PortcullisRunner(await loadLibrary(log));
   const parse = new JsonParseRunner();
   const peerNames = env.BENCH_PEERS ?? "opa,regorus";
   const { runners: peers, skipped: peerSkips } = peerNames === "none" ? { runners: [], skipped: [] } : startPeers(peerNames, log);
@@ -89,7 +95,7 @@ async function main(): Promise<number> {
   const names = peers.map((p) => p.name);
   out(`Portcullis bench: CPU time per evaluation (process CPU, user+system; median of ${opts.rounds} interleaved rounds of ~${opts.batchMs} ms batches after ${opts.warmMs} ms warm-up${QUICK ? "; QUICK" : ""})`);
   out(`÷X = Portcullis CPU ÷ X's CPU per evaluation (below 1: Portcullis spends less). Every peer's answer is checked against Portcullis's first; ° = equal up to the order of set elements.`);
-  out(`engines: Portcullis (in process, Engine.prepare + eval), JSON.parse of the input${peers.length ? ", " + peers.map((p) => (p.name === "OPA" ? "OPA 1.19.0 (Go API: rego.New().PrepareForEval, Eval)" : "regorus (crates.io, Rust API: Engine.eval_query)")).join(", ") : ""}`);
+  out(`engines: Portcullis (${BUILD_LABEL}; in process, Engine.prepare + eval), JSON.parse of the input${peers.length ? ", " + peers.map((p) => (p.name === "OPA" ? "OPA 1.19.0 (Go API: rego.New().PrepareForEval, Eval)" : "regorus (crates.io, Rust API: Engine.eval_query)")).join(", ") : ""}`);
   for (const s of peerSkips) out(`  ${s}`);
 
   const cache = new Map<string, Measurement>();
