@@ -214,7 +214,27 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  streamBench({ quick: process.env.BENCH_QUICK === "1", out: (s) => console.log(s), log: (s) => console.error(s) }).then(
+  // BENCH_STREAM_RUNS=N: the whole comparison N times in a row (Portcullis's passes, then gator's
+  // runs, then Portcullis's again …), each run's figures printed, then the ratios side by side.
+  const runs = Number(process.env.BENCH_STREAM_RUNS ?? 1);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
+    console.error(`gatekeeper bench: BENCH_STREAM_RUNS must be a whole number from 1 to 20, got ${process.env.BENCH_STREAM_RUNS}`);
+    process.exit(2);
+  }
+  (async () => {
+    const results: StreamResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (runs > 1) console.log(`\nrun ${i + 1} of ${runs}`);
+      results.push(await streamBench({ quick: process.env.BENCH_QUICK === "1", out: (s) => console.log(s), log: (s) => console.error(s) }));
+    }
+    if (runs > 1) {
+      console.log(`\nruns: Portcullis µs CPU per review / gator µs CPU per review = reviews per CPU second ratio`);
+      for (const [i, r] of results.entries()) {
+        const g = r.gator !== undefined && "usPerReview" in r.gator ? r.gator : undefined;
+        console.log(`  run ${i + 1}: ${r.portcullisUsPerReview.toFixed(1)} / ${g ? g.usPerReview.toFixed(1) : "-"} = ${r.ratio !== undefined ? r.ratio.toFixed(2) : "no ratio"} (violations per pass ${r.violationsPerPass} / ${g ? g.violationsPerPass : "-"})`);
+      }
+    }
+  })().then(
     () => process.exit(0),
     (e) => {
       console.error(`gatekeeper bench: ${(e as Error).message}`);
