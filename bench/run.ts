@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   const names = peers.map((p) => p.name);
   out(`Portcullis bench: CPU time per evaluation (process CPU, user+system; median of ${opts.rounds} interleaved rounds of ~${opts.batchMs} ms batches after ${opts.warmMs} ms warm-up, each workload also evaluated for ${opts.warmMs} ms before any is measured${QUICK ? "; QUICK" : ""})`);
   out(`÷X = Portcullis CPU ÷ X's CPU per evaluation (below 1: Portcullis spends less). Every peer's answer is checked against Portcullis's first; ° = equal up to the order of set elements.`);
-  out(`engines: Portcullis (${BUILD_LABEL}; in process, Engine.prepare + eval), JSON.parse of the input${peers.length ? ", " + peers.map((p) => (p.name === "OPA" ? "OPA 1.19.0 (Go API: rego.New().PrepareForEval, Eval)" : "regorus (crates.io, Rust API: Engine.eval_query)")).join(", ") : ""}`);
+  out(`engines: Portcullis (${BUILD_LABEL}; in process, Engine.prepare + eval), JSON.parse of the input${peers.length ? ", " + peers.map((p) => (p.name === "OPA" ? "OPA 1.19.0 (Go API: rego.New().PrepareForEval, Eval)" : "regorus (crates.io, Rust API: Engine.eval_rule on a rule path, else eval_query)")).join(", ") : ""}`);
   for (const s of peerSkips) out(`  ${s}`);
 
   const cache = new Map<string, Measurement>();
