@@ -405,7 +405,15 @@ export interface Declarations {
   vars: ReadonlySet<string>;
   /** For typed variables (variables, request): the fields that exist. */
   fields?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * The slots of `variables.<name>`: Portcullis's evaluator reads `variables.x` as slot x of
+   * the function the bindings carry under VARIABLE_SLOTS (else as a selection on `variables`).
+   */
+  slots?: ReadonlyMap<string, number>;
 }
+
+/** Where bindings may carry `(slot) => value of variable slot`, the variables of Declarations.slots. */
+export const VARIABLE_SLOTS = Symbol("portcullis.celVariableSlots");
 
 /** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
 const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes", "optional_type"]);
@@ -591,7 +599,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
   let fast: FastProgram | null = null;
   if (fastEnabled) {
     try {
-      fast = compileFast(root as never, fastDeps(), decl?.vars);
+      fast = compileFast(root as never, fastDeps(), decl?.vars, decl?.slots);
     } catch (e) {
       if (!(e instanceof Unsupported)) throw e;
     }
@@ -611,7 +619,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
         if (fastProgram && (!checkBindings || bindingsFit(bindings, fastProgram))) {
           fastStats.fastEvals++;
           const prevRun = current;
-          current = { p: fastProgram, f: { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS } };
+          current = { p: fastProgram, f: { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v: (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS] } };
           try {
             r = trampoline()();
           } finally {

@@ -19,6 +19,7 @@
 // once per expression, at compile time.
 
 import type * as CelModule from "@bufbuild/cel";
+import { formatFloat } from "../../gotext/fmt.ts";
 
 /** Thrown at compile time for a form this evaluator leaves to @bufbuild/cel. */
 export class Unsupported extends Error {}
@@ -54,6 +55,8 @@ export interface FastDeps {
 export interface Frame {
   b: Record<string, unknown>;
   l: unknown[];
+  /** The value of variable slot i (`variables.<name>`), when the caller binds variables by slot. */
+  v?: (slot: number) => unknown;
 }
 
 export type Node = (f: Frame) => unknown;
@@ -71,9 +74,10 @@ export interface FastProgram {
  * (compile time decides every identifier); without it, free identifiers are read from the
  * bindings and the caller must check them before running (see bindingsFit).
  */
-export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<string>): FastProgram {
+export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<string>, varSlots?: ReadonlyMap<string, number>): FastProgram {
   const c = d.cel;
-  const { isCelError, isCelList, isCelMap, isCelUint, celError, celType } = c;
+  const { isCelError, isCelList, isCelMap, isCelUint, celError } = c;
+  const celType = (x: unknown) => c.celType(x as never);
   const scope: Map<string, number>[] = [];
   let slots = 0;
   const free = new Set<string>();
@@ -154,6 +158,7 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
     const noMatch = (t: unknown, vals: unknown[]) =>
       celError(`found no matching overload for '${name}' applied to '${t !== undefined ? `${celType(t).name}.` : ""}(${vals.map((x) => celType(x).name).join(", ")})'`);
     const finish = (r: unknown, t: unknown, vals: unknown[]): unknown => {
+      if (genericCounts) genericCounts.set(name, (genericCounts.get(name) ?? 0) + 1);
       if (r === undefined) throw noMatch(t, vals);
       if (r !== null && typeof r === "object" && isCelError(r)) throw r;
       return r;
@@ -199,6 +204,15 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
     };
   };
 
+  /** A call through the metered group with values already computed. */
+  const callWith = (name: string, t: unknown, vals: unknown[]): unknown => {
+    const g = d.find(name)!;
+    const r = g.call(0, t, vals);
+    if (r === undefined) throw celError(`found no matching overload for '${name}' applied to '${t !== undefined ? `${celType(t).name}.` : ""}(${vals.map((x) => celType(x).name).join(", ")})'`);
+    if (r !== null && typeof r === "object" && isCelError(r)) throw r;
+    return r;
+  };
+
   /**
    * A call of `name` run here for the common argument types (fast returns NOPE for the others,
    * which then go to the environment's unmetered group); the cost is charged here, as the
@@ -212,12 +226,22 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
     const noMatch = (t: unknown, vals: unknown[]) =>
       celError(`found no matching overload for '${name}' applied to '${t !== undefined ? `${celType(t).name}.` : ""}(${vals.map((x) => celType(x).name).join(", ")})'`);
     const slow = (t: unknown, vals: unknown[]): unknown => {
+      if (genericCounts) genericCounts.set(`${name} (not run here)`, (genericCounts.get(`${name} (not run here)`) ?? 0) + 1);
       const r = raw.call(0, t, vals);
       if (r === undefined) throw noMatch(t, vals);
       if (r !== null && typeof r === "object" && isCelError(r)) throw r;
       return r;
     };
     if (target) {
+      if (args.length === 0) {
+        return (f) => {
+          const t = target(f);
+          const vals: unknown[] = [];
+          d.charge(t, vals);
+          const r = fast(t, vals);
+          return r === NOPE ? slow(t, vals) : r;
+        };
+      }
       if (args.length === 1) {
         const a0 = args[0];
         return (f) => {
@@ -378,7 +402,62 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         if (!target) return special(fn, undefined, args, (_t, a) => (typeof a[0] === "boolean" ? !a[0] : NOPE));
         break;
       case "_+_":
-        if (!target) return special(fn, undefined, args, (_t, a) => (typeof a[0] === "string" && typeof a[1] === "string" ? a[0] + a[1] : NOPE));
+        if (!target)
+          return special(fn, undefined, args, (_t, a) => {
+            const x = a[0];
+            const y = a[1];
+            if (typeof x === "string" && typeof y === "string") return x + y;
+            if (x !== null && y !== null && typeof x === "object" && typeof y === "object" && isCelList(x) && isCelList(y)) {
+              const lx = x as ListLike;
+              const ly = y as ListLike;
+              if (ly.size === 0) return x;
+              if (lx.size === 0) return y;
+              return new FastList(elements(lx).concat(elements(ly)));
+            }
+            return NOPE;
+          });
+        break;
+      case "string":
+        // string(string) is the string, string(double) is Go's FormatFloat(x, 'g', -1, 64) (as the environment's wrapper answers)
+        if (!target && args.length === 1) return special(fn, undefined, args, (_t, a) => (typeof a[0] === "string" ? a[0] : typeof a[0] === "number" ? formatFloat(a[0], "g", -1) : NOPE));
+        break;
+      case "dyn":
+        if (!target && args.length === 1)
+          return special(fn, undefined, args, (_t, a) => {
+            const x = a[0];
+            return x === null || typeof x !== "object" || isCelList(x) || isCelMap(x) ? x : NOPE;
+          });
+        break;
+      case "replace":
+        if (target && args.length === 2) {
+          const [a0, a1] = args;
+          if (!d.find(fn)) break;
+          return (f) => {
+            const t = target(f);
+            const from = a0(f);
+            const to = a1(f);
+            if (typeof t === "string" && typeof from === "string" && from !== "" && typeof to === "string") {
+              d.charge(t, [from, to]);
+              return t.split(from).join(to);
+            }
+            return callWith(fn, t, [from, to]);
+          };
+        }
+        break;
+      case "join":
+        if (target)
+          return special(fn, target, args, (t, a) => {
+            if (t === null || typeof t !== "object" || !isCelList(t) || (a.length === 1 && typeof a[0] !== "string")) return NOPE;
+            const l = t as ListLike;
+            const sep = a.length === 1 ? (a[0] as string) : "";
+            let out = "";
+            for (let i = 0; i < l.size; i++) {
+              const x = l.get(i);
+              if (typeof x !== "string") return NOPE;
+              out += i > 0 ? sep + x : x;
+            }
+            return out;
+          });
         break;
       case "size":
         if (!target && args.length === 1)
@@ -453,8 +532,15 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
       }
       case "selectExpr": {
         if (k.value.testOnly) throw new Unsupported("presence test");
-        const o = comp(k.value.operand);
         const field: string = k.value.field;
+        const operand = k.value.operand as AnyExpr;
+        const slot = varSlots?.get(field);
+        if (slot !== undefined && operand.exprKind.case === "identExpr" && operand.exprKind.value.name === "variables" && lookup("variables") === undefined) {
+          // variables.<name> by slot: the same value (computed once per evaluation) the `variables` map would give
+          const o = comp(operand);
+          return (f) => (f.v ? f.v(slot) : select(o(f), field));
+        }
+        const o = comp(operand);
         return (f) => select(o(f), field);
       }
       case "callExpr":
@@ -522,7 +608,7 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           const r = range(f);
           let items: unknown[];
           if (r !== null && typeof r === "object" && isCelMap(r)) items = Array.from((r as ReadonlyMap<unknown, unknown>).keys());
-          else if (r !== null && typeof r === "object" && isCelList(r)) items = Array.from(r as Iterable<unknown>);
+          else if (r !== null && typeof r === "object" && isCelList(r)) items = elements(r as ListLike);
           else throw celError(`type mismatch: iterable vs ${celType(r).name}`);
           const savedIter = l[iterSlot];
           for (const item of items) {
@@ -546,6 +632,46 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
 
   const run = comp(root);
   return { run, slots, free };
+}
+
+// The marker @bufbuild/cel recognises its lists by (isCelList): a value carrying it is used
+// through size, get and iteration, as the library's own lists are.
+const CEL_LIST = Symbol.for("@bufbuild/cel/list");
+
+/** A list of CEL values held in an array (the results of list concatenation here). */
+class FastList {
+  readonly [CEL_LIST] = {};
+  constructor(readonly a: readonly unknown[]) {}
+  get size(): number {
+    return this.a.length;
+  }
+  get(i: number): unknown {
+    return i < 0 || i >= this.a.length ? undefined : this.a[i];
+  }
+  values(): IterableIterator<unknown> {
+    return this.a.values();
+  }
+  [Symbol.iterator](): IterableIterator<unknown> {
+    return this.a.values();
+  }
+}
+
+type ListLike = { size: number; get(i: number): unknown };
+
+/** The elements of a CEL list, in order. */
+function elements(l: ListLike): unknown[] {
+  if (l instanceof FastList) return l.a as unknown[];
+  const n = l.size;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = l.get(i);
+  return out;
+}
+
+/** Counts of calls through the environment's groups by name, when a profile asks (bench/cel.ts). */
+export let genericCounts: Map<string, number> | null = null;
+export function countGenericCalls(on: boolean): Map<string, number> | null {
+  genericCounts = on ? new Map() : null;
+  return genericCounts;
 }
 
 /** Type names the interpreter resolves as identifiers when nothing binds them. */

@@ -1,0 +1,61 @@
+// µs of CPU per CEL evaluation: every constraint of the gatekeeper-library's CEL templates
+// against every sample Pod and Deployment (bench/workloads/cel.ts), on Portcullis's evaluator
+// and on @bufbuild/cel's interpreter (the fallback), rounds interleaved so that load on the
+// machine falls on both alike; and their answers compared (every violation message).
+//
+//   node --import tsx bench/cel.ts [rounds]             (the sources, as npm run bench runs)
+//   npx esbuild bench/cel.ts --bundle --platform=node --format=esm --packages=external \
+//     --outfile=/tmp/cel-bench.mjs && BENCH_GATEKEEPER_LIBRARY=… node /tmp/cel-bench.mjs
+//                                                       (a bundle without keepNames, as dist/)
+import { celPairs, compileAll } from "./workloads/cel.ts";
+import { evaluateCel, type CelReviewInput, type CelTemplate } from "../src/gatekeeper/cel/driver.ts";
+import { useFastEvaluator, fastStats } from "../src/gatekeeper/cel/engine.ts";
+import { countGenericCalls } from "../src/gatekeeper/cel/fast.ts";
+
+const rounds = Number(process.argv[2] ?? 7);
+const pairs = celPairs();
+useFastEvaluator(true);
+const fastTemplates = compileAll(pairs);
+const compiled = { ...fastStats };
+useFastEvaluator(false);
+const slowTemplates = compileAll(pairs);
+useFastEvaluator(true);
+
+const work: { t: CelTemplate; s: CelTemplate; input: CelReviewInput; name: string }[] = [];
+for (const c of pairs.constraints) {
+  for (const input of pairs.inputs(c.constraint)) work.push({ t: fastTemplates.get(c.templateFile)!, s: slowTemplates.get(c.templateFile)!, input, name: c.name });
+}
+let diffs = 0;
+let violations = 0;
+for (const w of work) {
+  const a = JSON.stringify(evaluateCel(w.t, w.input));
+  const b = JSON.stringify(evaluateCel(w.s, w.input));
+  violations += (JSON.parse(a) as string[]).length;
+  if (a !== b) {
+    diffs++;
+    if (diffs <= 5) console.log(`DIFFERENT ${w.name}: ${a} vs ${b}`);
+  }
+}
+const time = (pick: (w: (typeof work)[number]) => CelTemplate): number => {
+  const start = process.cpuUsage();
+  for (const w of work) evaluateCel(pick(w), w.input);
+  const d = process.cpuUsage(start);
+  return ((d.user + d.system) / work.length);
+};
+if (process.env.BENCH_CEL_CALLS) {
+  const counts = countGenericCalls(true)!;
+  for (const w of work) evaluateCel(w.t, w.input);
+  countGenericCalls(false);
+  console.log("calls through the function groups per round:", JSON.stringify([...counts.entries()].sort((a, b) => b[1] - a[1])));
+}
+const fast: number[] = [];
+const slow: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  fast.push(time((w) => w.t));
+  if (process.argv[3] !== "fast") slow.push(time((w) => w.s));
+}
+const min = (x: number[]) => Math.min(...x);
+const median = (x: number[]) => [...x].sort((a, b) => a - b)[x.length >> 1];
+console.log(`${pairs.constraints.length} constraints × ${pairs.objects.length} Pods and Deployments = ${work.length} evaluations per round, ${violations} violations; answers differing: ${diffs}`);
+console.log(`expressions: ${compiled.compiled} on Portcullis's evaluator, ${compiled.fallback} on @bufbuild/cel`);
+console.log(`µs CPU per evaluation, ${rounds} rounds: Portcullis's evaluator min ${min(fast).toFixed(1)} median ${median(fast).toFixed(1)}; @bufbuild/cel min ${slow.length ? min(slow).toFixed(1) : "-"} median ${slow.length ? median(slow).toFixed(1) : "-"}`);
