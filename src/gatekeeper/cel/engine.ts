@@ -1,4 +1,6 @@
-// The CEL engine of K8sNativeValidation templates: @bufbuild/cel (loaded on first use) with the
+// The CEL engine of K8sNativeValidation templates. Expressions run on Portcullis's evaluator
+// (fast.ts: closures compiled once per expression) when it compiles them, else on @bufbuild/cel's
+// interpreter (decided at compile time); both use this environment: @bufbuild/cel (loaded on first use) with the
 // Kubernetes libraries of k8slib.ts, Go-compatible RE2 regular expressions (src/builtins/re2.ts,
 // linear time), a runtime cost meter, and the compile-time checks of cel-go that need no types:
 // undeclared references, unknown functions, regex literals, homogeneous literals.
