@@ -36,9 +36,17 @@ for (const w of work) {
     if (diffs <= 5) console.log(`DIFFERENT ${w.name}: ${a} vs ${b}`);
   }
 }
+// Each round reviews fresh requests (the documents' views are shared by the constraints of one
+// review, as in the admission path, not across rounds).
 const time = (pick: (w: (typeof work)[number]) => CelTemplate): number => {
+  const fresh = new Map<object, object>();
+  const inputs = work.map((w) => {
+    let request = fresh.get(w.input.request);
+    if (!request) fresh.set(w.input.request, (request = { ...w.input.request }));
+    return { ...w.input, request } as CelReviewInput;
+  });
   const start = process.cpuUsage();
-  for (const w of work) evaluateCel(pick(w), w.input);
+  for (let i = 0; i < work.length; i++) evaluateCel(pick(work[i]), inputs[i]);
   const d = process.cpuUsage(start);
   return ((d.user + d.system) / work.length);
 };

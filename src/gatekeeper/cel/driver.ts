@@ -207,6 +207,38 @@ function namespaceOf(ns: Obj | null): Obj | null {
   return { metadata: meta, spec: isPlainObject(ns.spec) ? ns.spec : {}, status: isPlainObject(ns.status) ? ns.status : {} };
 }
 
+interface ReviewViews {
+  /** What they were made of (a later input reuses them only when it has the same documents). */
+  from: { object: Obj | null; oldObject: Obj | null; operation: string; namespaceObject: Obj | null };
+  object: unknown;
+  oldObject: unknown;
+  request: unknown;
+  namespaceObject: unknown;
+}
+
+/**
+ * The views of one review's documents, shared by the constraints that review it: a member one
+ * constraint's expressions converted is not converted again for the next. Keyed by the review
+ * (the admission request object the caller builds per review, dropped with it), and reused only
+ * for the same object, old object, operation and Namespace.
+ */
+const viewsByReview = new WeakMap<object, ReviewViews>();
+
+function reviewViews(input: CelReviewInput): ReviewViews {
+  const key = input.request;
+  const hit = viewsByReview.get(key);
+  if (hit && hit.from.object === input.object && hit.from.oldObject === input.oldObject && hit.from.operation === input.operation && hit.from.namespaceObject === input.namespaceObject) return hit;
+  const v: ReviewViews = {
+    from: { object: input.object, oldObject: input.oldObject, operation: input.operation, namespaceObject: input.namespaceObject },
+    object: input.operation === "DELETE" ? null : toCelInput(input.object),
+    oldObject: toCelInput(input.oldObject),
+    request: toCelInput(requestOf(input.request)),
+    namespaceObject: toCelInput(namespaceOf(input.namespaceObject)),
+  };
+  viewsByReview.set(key, v);
+  return v;
+}
+
 /**
  * The names a review's expressions read: the documents, and `variables`, the map of the
  * variables made on first read (Portcullis's evaluator reads them by slot, VARIABLE_SLOTS).
@@ -237,15 +269,9 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
  * now and then whether to give up (the review's deadline): CelStopped is thrown then.
  */
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
-  const op = input.operation;
   // Views of the documents, not copies: a member is converted when an expression reads it.
-  const bindings = new Bindings(
-    op === "DELETE" ? null : toCelInput(input.object),
-    toCelInput(input.oldObject),
-    toCelInput(requestOf(input.request)),
-    toCelInput(input.constraint),
-    toCelInput(namespaceOf(input.namespaceObject)),
-  ) as unknown as Record<string, unknown>;
+  const docs = reviewViews(input);
+  const bindings = new Bindings(docs.object, docs.oldObject, docs.request, toCelInput(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
   // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.
   const run = (c: Compiled, budget: { left: number }): unknown => {

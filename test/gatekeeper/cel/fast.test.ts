@@ -8,6 +8,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compile, CostMeter, toCelInput, useFastEvaluator, fromCel, type Declarations } from "../../../src/gatekeeper/cel/engine.ts";
+import { compileCelSource, evaluateCel, type CelReviewInput } from "../../../src/gatekeeper/cel/driver.ts";
+import type { Obj } from "../../../src/gatekeeper/yaml.ts";
 
 const doc = {
   metadata: { name: "p", labels: { app: "x", empty: "" }, annotations: null },
@@ -185,4 +187,27 @@ test("Portcullis's CEL evaluator: the cost limit stops a runaway comprehension a
       useFastEvaluator(true);
     }
   }
+});
+
+test("CEL driver: the constraints of one review share its documents' views, and another object is never answered from them", () => {
+  const t = compileCelSource({
+    variables: [{ name: "image", expression: "variables.anyObject.spec.containers[0].image" }],
+    validations: [{ expression: "!variables.image.endsWith(':latest')", messageExpression: "'latest: ' + variables.image + ' in ' + request.operation" }],
+  });
+  const pod = (image: string): Obj => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "a", image }] } });
+  const request: Obj = { kind: { group: "", version: "v1", kind: "Pod" }, operation: "CREATE", name: "p" };
+  const constraint: Obj = { kind: "K8sNoLatest", metadata: { name: "c" }, spec: {} };
+  const input = (object: Obj): CelReviewInput => ({ object, oldObject: null, request, operation: "CREATE", constraint, namespaceObject: null });
+  const latest = pod("nginx:latest");
+  assert.deepEqual(evaluateCel(t, input(latest)), ["latest: nginx:latest in CREATE"]);
+  assert.deepEqual(evaluateCel(t, input(latest)), ["latest: nginx:latest in CREATE"]);
+  // the same request object, another object: its own answer
+  assert.deepEqual(evaluateCel(t, input(pod("nginx:1.25"))), []);
+  assert.deepEqual(evaluateCel(t, input(pod("redis:latest"))), ["latest: redis:latest in CREATE"]);
+  // DELETE: object is null for CEL, anyObject is oldObject
+  assert.deepEqual(evaluateCel(t, { ...input(latest), request: { ...request, operation: "DELETE" }, object: null, oldObject: pod("old:latest"), operation: "DELETE" }), ["latest: old:latest in DELETE"]);
+  // the same request object reviewed for DELETE after CREATE (the same object): not the CREATE views
+  assert.deepEqual(evaluateCel(t, { ...input(latest), operation: "DELETE", oldObject: pod("gone:latest") }), [
+    `expression '!variables.image.endsWith(':latest')' resulted in error: composited variable "image" fails to evaluate: no such key: spec`,
+  ]);
 });
