@@ -11,6 +11,8 @@ import type { Obj } from "../../src/gatekeeper/yaml.ts";
 export interface CelPairs {
   /** Template file → its CEL source. */
   sources: Map<string, unknown>;
+  /** Template file → the ConstraintTemplate. */
+  templates: Map<string, Obj>;
   constraints: { name: string; templateFile: string; constraint: Obj }[];
   objects: { name: string; obj: Obj }[];
   /** The review inputs of the objects, built once. */
@@ -20,6 +22,7 @@ export interface CelPairs {
 export function celPairs(library = DEFAULT_LIBRARY): CelPairs {
   const { cases } = sampleCases(library);
   const sources = new Map<string, unknown>();
+  const templates = new Map<string, Obj>();
   const constraints = new Map<string, { name: string; templateFile: string; constraint: Obj }>();
   const objects = new Map<string, { name: string; obj: Obj }>();
   for (const c of cases) {
@@ -27,6 +30,7 @@ export function celPairs(library = DEFAULT_LIBRARY): CelPairs {
     const code = celCodeOf(c.template);
     if (code) {
       sources.set(c.templateFile, code.source);
+      templates.set(c.templateFile, c.template);
       constraints.set(c.constraintFile, { name: `${c.constraint.kind}/${c.constraint.metadata?.name}`, templateFile: c.templateFile, constraint: c.constraint });
     }
     const kind = c.object.kind;
@@ -35,6 +39,7 @@ export function celPairs(library = DEFAULT_LIBRARY): CelPairs {
   const built = [...objects.values()].map((o) => buildReview(o.obj));
   return {
     sources,
+    templates,
     constraints: [...constraints.values()],
     objects: [...objects.values()],
     inputs: (constraint) =>

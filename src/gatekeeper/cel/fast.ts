@@ -283,8 +283,13 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
     const y = a[1];
     const tx = typeof x;
     if (tx === typeof y && (isPrim(x) || tx === "number")) return x === y;
-    if (x === null && y === null) return true;
+    if (x === null) return y === null ? true : isPrim(y) || typeof y === "number" ? false : NOPE;
+    if (y === null) return isPrim(x) || tx === "number" ? false : NOPE;
     return NOPE;
+  };
+  const hasFast = (_t: unknown, a: unknown[]): unknown => {
+    const r = typeof a[1] === "string" ? d.viewHasKey(a[0], a[1]) : undefined;
+    return r === undefined ? NOPE : r;
   };
   const neFast = (t: unknown, a: unknown[]): unknown => {
     const r = eqFast(t, a);
@@ -386,12 +391,22 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           return v;
         };
       }
-      case d.names.has:
+      case d.names.has: {
         if (target || args.length !== 2) break;
-        return special(fn, undefined, args, (_t, a) => {
-          const r = typeof a[1] === "string" ? d.viewHasKey(a[0], a[1]) : undefined;
-          return r === undefined ? NOPE : r;
-        });
+        const viaGroups = special(fn, undefined, args, hasFast);
+        // has(variables.<name>) of a declared variable: the variables map holds every declared name
+        const [a0, a1] = argExprs;
+        const field = a1.exprKind.case === "constExpr" ? a1.exprKind.value.constantKind?.value : undefined;
+        if (a0.exprKind.case === "identExpr" && a0.exprKind.value.name === "variables" && lookup("variables") === undefined && typeof field === "string" && varSlots?.has(field) && d.find(fn)) {
+          const vars = args[0];
+          return (f) => {
+            if (!f.v) return viaGroups(f);
+            d.charge(undefined, [vars(f), field]);
+            return true;
+          };
+        }
+        return viaGroups;
+      }
       case "_==_":
         if (!target) return special(fn, undefined, args, eqFast);
         break;
@@ -465,6 +480,12 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
             const x = a[0];
             return x !== null && typeof x === "object" && (isCelList(x) || isCelMap(x)) ? BigInt((x as { size: number }).size) : NOPE;
           });
+        break;
+      case "lowerAscii":
+        if (target && args.length === 0) return special(fn, target, args, (t) => (typeof t === "string" ? (/[A-Z]/.test(t) ? t.replace(/[A-Z]/g, (ch) => ch.toLowerCase()) : t) : NOPE));
+        break;
+      case "upperAscii":
+        if (target && args.length === 0) return special(fn, target, args, (t) => (typeof t === "string" ? (/[a-z]/.test(t) ? t.replace(/[a-z]/g, (ch) => ch.toUpperCase()) : t) : NOPE));
         break;
       case "startsWith":
         if (target) return special(fn, target, args, (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.startsWith(a[0]) : NOPE));
