@@ -40,7 +40,7 @@ import {
   type EvalHooks,
 } from "./eval.ts";
 import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type RefResolver, type TraceNode, type TraceEvent, type NoteContext } from "./trace.ts";
-import { opaGeneratedKeys } from "./traceview.ts";
+import { opaRewriteModules, opaRewriteQuery } from "./tracerewrite.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { indexedCollection, indexedObject, keysEnumerated, nestedMentions, varNamesIn, type IndexPlan } from "./compindex.ts";
@@ -587,6 +587,12 @@ export class Compiler {
     // Pass 1: rule names per package, tree nodes.
     const placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[] = [];
     let traceKeys: Map<Expr, string> | undefined;
+    if (this.tracing) {
+      // A traced tree runs the rules as OPA's compiler rewrote them (tracerewrite.ts).
+      const rw = opaRewriteModules(this.modules);
+      this.modules = rw.modules;
+      traceKeys = rw.keys;
+    }
     for (const m of this.modules) {
       const pkg = this.pkgPath(m);
       const key = pkg.join(".");
@@ -612,7 +618,7 @@ export class Compiler {
       }
       const notBodies = m.imports.some((im) => opName(im.path) === "future.keywords.not");
       const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m, notBodies };
-      if (this.tracing) mod.traceKeys = (traceKeys ??= opaGeneratedKeys(this.modules));
+      if (traceKeys !== undefined) mod.traceKeys = traceKeys;
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -675,7 +681,17 @@ export class Compiler {
     const st = new State(mod, null);
     const exprs: CompiledQuery["exprs"] = [];
     const captures = new Map<Expr, number>();
-    for (const e of body) {
+    let originals = body;
+    let generated: ReadonlySet<string> | null = null;
+    const written = body;
+    if (this.tracing) {
+      // As OPA's query compiler rewrote it (tracerewrite.ts); the results are the written expressions'.
+      const rw = opaRewriteQuery(body);
+      originals = rw.originals;
+      generated = rw.generated;
+      body = rw.body;
+    }
+    for (const e of originals) {
       const slot = st.newSlot("$expr");
       captures.set(e, slot);
       exprs.push({ slot, text: "", loc: e.loc });
@@ -690,12 +706,12 @@ export class Compiler {
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
     this.runChecks();
-    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body), body }, body[0]?.loc ?? { file, row: 1, col: 1 });
+    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body, new Set(originals), written), body }, body[0]?.loc ?? { file, row: 1, col: 1 });
     const vars: { name: string; slot: number }[] = [];
     const seen = new Set<string>();
     const collect = (s: Scope) => {
       for (const [name, slot] of s.vars) {
-        if (isWildcard(name) || name.startsWith("$") || seen.has(name)) continue;
+        if (isWildcard(name) || name.startsWith("$") || seen.has(name) || generated?.has(name)) continue;
         seen.add(name);
         vars.push({ name, slot });
       }
@@ -2910,7 +2926,7 @@ export class Compiler {
     const b = this.compileBody(body, est);
     if (this.tracing) {
       const every: TraceNode = { kind: "expr", text: exprText({ ...e, negated: false, with: [] }, st), expr: e };
-      const gen: TraceNode = { kind: "expr", text: `${withResolver(resolverOf(st), () => rawExprText({ node: { type: "term", term: domain }, negated: false, with: [], loc: domain.loc }))}[${key ? key.name : "_"}] = ${value.name}`, expr: null };
+      const gen: TraceNode = { kind: "expr", text: `${withResolver(resolverOf(st), () => rawExprText({ node: { type: "term", term: domain }, negated: false, with: [], loc: domain.loc }))}[${key ? key.name : (st.mod.traceKeys?.get(e) ?? "_")}] = ${value.name}`, expr: null };
       const bnode: TraceNode = { kind: "body", text: bodyText(body, st), body };
       return tracedEvery(dom, b, ks, vs, every, gen, bnode, e.loc, body.length > 0 ? body[0].loc : e.loc);
     }

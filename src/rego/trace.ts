@@ -236,9 +236,57 @@ export function queryExprText(e: Expr): string {
   return s;
 }
 
-/** A query as OPA evaluates it (terms captured: `data.p = _`). */
-export function queryText(b: Body): string {
-  return b.map(queryExprText).join("; ");
+/** Does OPA capture the value of this query expression (rego's RewriteToCaptureValue)? */
+function captured(e: Expr): boolean {
+  const n = e.node;
+  if (e.negated) return false;
+  if (n.type === "term") return true;
+  return n.type === "call" && !UNIFY_OPS.has(refText(n.op.terms));
+}
+
+/** A ref with a variable operand (outside comprehensions): the query iterates. */
+function iterates(b: Body): boolean {
+  let found = false;
+  const term = (t: Term): void => {
+    if (found) return;
+    switch (t.type) {
+      case "ref":
+        if (t.terms.slice(1).some((x) => x.type === "var")) found = true;
+        t.terms.forEach(term);
+        break;
+      case "call":
+        t.args.forEach(term);
+        break;
+      case "array":
+      case "set":
+        t.items.forEach(term);
+        break;
+      case "object":
+        for (const [k, v] of t.items) (term(k), term(v));
+        break;
+    }
+  };
+  for (const e of b) {
+    const n = e.node;
+    if (n.type === "term") term(n.term);
+    else if (n.type === "call") n.args.forEach(term);
+    else if (n.type === "somein") (term(n.value), term(n.collection));
+    else if (n.type === "every") term(n.domain);
+  }
+  return found;
+}
+
+/**
+ * A query as OPA evaluates it: the written expressions' values captured (`data.p = _`,
+ * `f(x, _)`), the expressions OPA's query compiler generated as they are; when the query
+ * iterates or has several expressions, each captured value is also tested (a trailing `_`).
+ * `written`: the query's expressions before OPA's rewriting stages (all of `b` by default).
+ */
+export function queryText(b: Body, written?: ReadonlySet<Expr>, before?: Body): string {
+  const s = b.map((e) => (written === undefined || written.has(e) ? queryExprText(e) : exprText(e))).join("; ");
+  const own = written === undefined ? b : b.filter((e) => written.has(e));
+  const check = own.length > 1 || iterates(before ?? own);
+  return check ? s + "; _".repeat(own.filter(captured).length) : s;
 }
 
 /** The path of a rule as OPA's traces print it: `data.pkg.name`, ref heads up to their first variable part. */

@@ -21,6 +21,14 @@ function isWildcard(name: string): boolean {
 
 /** The generated key of each `some v in xs` expression (without a key), as OPA names it. */
 export function opaGeneratedKeys(modules: readonly Module[]): Map<Expr, string> {
+  return opaLocalVars(modules).keys;
+}
+
+/**
+ * OPA's RewriteLocalVars numbering: the generated key of each `some v in xs` and of each
+ * `every v in xs` without a key, and the next number the later stages draw (tracerewrite.ts).
+ */
+export function opaLocalVars(modules: readonly Module[]): { keys: Map<Expr, string>; next: number } {
   const keys = new Map<Expr, string>();
   let n = 0;
   const gen = () => `__local${n++}__`;
@@ -110,7 +118,8 @@ export function opaGeneratedKeys(modules: readonly Module[]): Map<Expr, string> 
       }
       case "every": {
         term(x.domain);
-        if (x.key === null || !isWildcard((x.key as VarTerm).name)) gen();
+        if (x.key === null) keys.set(e, gen());
+        else if (!isWildcard((x.key as VarTerm).name)) gen();
         if (!isWildcard(x.value.name)) gen();
         body(x.body);
         return;
@@ -148,7 +157,7 @@ export function opaGeneratedKeys(modules: readonly Module[]): Map<Expr, string> 
       }
     }
   }
-  return keys;
+  return { keys, next: n };
 }
 
 /** Go's string order (bytes; the names here are ASCII). */

@@ -81,7 +81,9 @@ test("engine tracer: events with query ids, parents, locations, notes and bindin
       "query:1      | Index data.t.allow (matched 1 rule, early exit)",
       "t.rego:3     | Enter data.t.allow",
       "t.rego:4     | | Eval x = input.n",
-      't.rego:5     | | Eval trace(sprintf("n=%v", [x]))',
+      // OPA's compiler moved the nested call out (tracerewrite.ts)
+      't.rego:5     | | Eval sprintf("n=%v", [x], __local4__)',
+      't.rego:5     | | Eval trace(__local4__)',
       't.rego:5     | | Note "n=2"',
       "t.rego:6     | | Eval gt(x, 1)",
       "t.rego:3     | | Exit data.t.allow early",
@@ -92,7 +94,8 @@ test("engine tracer: events with query ids, parents, locations, notes and bindin
       // the expression, each expression last first (the rule stopped at its first value: no Eval)
       "t.rego:3     | Redo data.t.allow",
       "t.rego:6     | | Redo gt(x, 1)",
-      't.rego:5     | | Redo trace(sprintf("n=%v", [x]))',
+      't.rego:5     | | Redo trace(__local4__)',
+      't.rego:5     | | Redo sprintf("n=%v", [x], __local4__)',
       "t.rego:4     | | Redo x = input.n",
     ],
   );
