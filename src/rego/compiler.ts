@@ -4327,11 +4327,14 @@ function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: Tr
       const ev = (op: TraceEvent["op"], node: TraceNode, l: Location, qid: number, pid: number, message = NO_NOTE): TraceEvent => ({ op, node, location: l, queryId: qid, parentId: pid, message, bindings: null });
       c.tracer!.trace(ev("Enter", every, loc, dq, outerQ));
       let all = true;
+      let first = true;
       try {
         enumerate(c, d, (kk, vv) => {
           c.qid = dq;
           c.pqid = outerQ;
-          c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+          // one expression enumerating the domain: evaluated once, redone for each next element
+          if (first) c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+          first = false;
           if (all) {
             if (ks >= 0) f[ks] = kk;
             f[vs] = vv;
@@ -4428,18 +4431,39 @@ function firstConstArg(rule: Rule): number | null {
 
 /** An `input.a.b in {constants}` expression of a body, which OPA's rule index tests (traces only). */
 function findInputIn(body: Body): { path: string[]; keys: Set<unknown> } | null {
+  // `x = input.a.b` before (as OPA's compiler moves refs out of calls): x stands for the ref
+  const refOf = new Map<string, Term>();
+  const inputPath = (t: Term): string[] | null => {
+    const r = t.type === "var" ? refOf.get(t.name) : t;
+    if (r === undefined || r.type !== "ref" || r.terms[0].type !== "var" || r.terms[0].name !== "input" || r.terms.length < 2) return null;
+    if (!r.terms.slice(1).every((x) => x.type === "string")) return null;
+    return r.terms.slice(1).map((x) => (x as { value: string }).value);
+  };
+  const scalar = (t: Term): unknown => {
+    const v = constValueOf(t);
+    return v === undefined || (typeof v === "object" && v !== null) ? undefined : hashKey(v);
+  };
   for (const e of body) {
-    if (e.negated || e.with.length > 0 || e.node.type !== "call" || opName(e.node.op) !== "internal.member_2") continue;
-    const [r, set] = e.node.args;
-    if (r.type !== "ref" || set.type !== "set" || r.terms[0].type !== "var" || r.terms[0].name !== "input" || r.terms.length < 2) continue;
-    if (!r.terms.slice(1).every((t) => t.type === "string")) continue;
-    const keys = new Set<unknown>();
-    for (const t of set.items) {
-      const v = constValueOf(t);
-      if (v === undefined || (typeof v === "object" && v !== null)) return null;
-      keys.add(hashKey(v));
+    if (e.negated || e.with.length > 0 || e.node.type !== "call") continue;
+    const op = opName(e.node.op);
+    if (op === "eq" && e.node.args.length === 2 && e.node.args[0].type === "var" && e.node.args[1].type === "ref") refOf.set(e.node.args[0].name, e.node.args[1]);
+    if (op !== "internal.member_2") continue;
+    const [a, b] = e.node.args;
+    const ap = inputPath(a);
+    if (ap !== null && b.type === "set") {
+      // `input.x in {constants}`
+      const keys = new Set<unknown>();
+      for (const t of b.items) {
+        const k = scalar(t);
+        if (k === undefined) return null;
+        keys.add(k);
+      }
+      return { path: ap, keys };
     }
-    return { path: r.terms.slice(1).map((t) => (t as { value: string }).value), keys };
+    // `constant in input.xs`
+    const bp = inputPath(b);
+    const k = scalar(a);
+    if (bp !== null && k !== undefined) return { path: bp, keys: new Set([k]) };
   }
   return null;
 }

@@ -914,8 +914,12 @@ function opaIndexed(c: Ctx, rules: CompiledRule[]): CompiledRule[] {
       if (v === undefined || hashKey(v) !== r.inputEq.key) return false;
     }
     if (r.inputIn) {
+      // OPA's trie: a scalar is looked up, a collection's elements (an object's values) are
       const v = at(r.inputIn.path);
-      if (v === undefined || !r.inputIn.keys.has(hashKey(v))) return false;
+      if (v === undefined) return false;
+      const keys = r.inputIn.keys;
+      const items = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : isObject(v) ? objectEntries(v).map((e) => e[1]) : null;
+      if (items === null ? !keys.has(hashKey(v)) : !items.some((x) => (x === null || typeof x !== "object") && keys.has(hashKey(x)))) return false;
     }
     return true;
   });
