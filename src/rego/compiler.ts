@@ -2155,9 +2155,20 @@ export class Compiler {
       const slot = v.type === "var" && !isWildcard(v.name) ? st.scope.find(v.name) : undefined;
       return { text: plugged(() => rawExprText(e)), value: slot === undefined ? null : (_c, f) => valueText(f[slot], (v as VarTerm).name) };
     }
-    if (n.type !== "call" || n.args.length !== 2) return null;
+    if (n.type !== "call") return null;
     const op = opName(n.op);
-    if (op !== "eq" && op !== "assign" && op !== "equal") return null;
+    if (op !== "eq" && op !== "assign" && op !== "equal") {
+      // A builtin's result is unified with its output argument: `__local3__ = "a"`.
+      const b = this.builtins.get(op);
+      const out = n.args[n.args.length - 1];
+      if (b === undefined || b.decl.variadic !== undefined || b.decl.result === undefined || n.args.length !== (b.decl.args?.length ?? 0) + 1) return null;
+      if (st.mod.ruleNames.has(n.op.terms[0].type === "var" ? n.op.terms[0].name : "")) return null;
+      const slot = out.type === "var" && !isWildcard(out.name) ? st.scope.find(out.name) : undefined;
+      if (slot === undefined || before.has(slot)) return null;
+      const name = (out as VarTerm).name;
+      return { text: null, value: (_c, f) => (f[slot] === undefined ? null : `${name} = ${formatValue(f[slot] as Value)}`) };
+    }
+    if (n.args.length !== 2) return null;
     const [a, b] = n.args;
     // `x = f(…)`: OPA's compiler has moved the call out (`f(…, __localN__); x = __localN__`), whose Unify is `x = <value>`.
     for (const [v, call] of [
