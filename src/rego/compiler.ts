@@ -1792,7 +1792,7 @@ export class Compiler {
         return capture >= 0 ? (_c, f, k) => ((f[capture] = true), k()) : (_c, _f, k) => k();
       }
       case "somein":
-        return this.withCapture(this.compileSomeIn(n.key, n.value, n.collection, st), capture);
+        return this.withCapture(this.compileSomeIn(n.key, n.value, n.collection, st, e), capture);
       case "every":
         return this.withCapture(this.compileEvery(n.key, n.value, n.domain, n.body, st, e), capture);
       case "call":
@@ -2146,14 +2146,23 @@ export class Compiler {
         );
     };
     if (n.type === "term") {
-      if (capture >= 0) return { text: rawQueryExprText(e), value: (_c, f) => (f[capture] === undefined ? null : `${formatValue(f[capture] as Value)} = _`) };
+      const keys = this.refKeys([n.term], st, before);
+      if (capture >= 0) return { text: rawQueryExprText(e), keys, value: (_c, f) => (f[capture] === undefined ? null : `${formatValue(f[capture] as Value)} = _`) };
       const ev = n.term.type === "ref" ? quiet(n.term) : null;
-      return { text: plugged(() => `${rawExprText(e)} = _`), value: ev === null ? null : (c, f) => valueText(ev(c, f), "_") };
+      return { text: plugged(() => `${rawExprText(e)} = _`), keys, value: ev === null ? null : (c, f) => valueText(ev(c, f), "_") };
     }
     if (n.type === "somein") {
       const v = n.value;
       const slot = v.type === "var" && !isWildcard(v.name) ? st.scope.find(v.name) : undefined;
-      return { text: plugged(() => rawExprText(e)), value: slot === undefined ? null : (_c, f) => valueText(f[slot], (v as VarTerm).name) };
+      const keys = this.refKeys([n.collection], st, before);
+      const ks = this.someKeySlots.get(e);
+      const kname = st.mod.traceKeys?.get(e);
+      if (n.key === null && ks !== undefined && kname !== undefined) keys.push([kname, ks]);
+      else if (n.key !== null && n.key.type === "var") {
+        const s2 = st.scope.find(n.key.name);
+        if (s2 !== undefined && !before.has(s2)) keys.push([isWildcard(n.key.name) ? "_" : n.key.name, s2]);
+      }
+      return { text: plugged(() => rawExprText(e)), keys, value: slot === undefined ? null : (_c, f) => valueText(f[slot], (v as VarTerm).name) };
     }
     if (n.type !== "call") return null;
     const op = opName(n.op);
@@ -2181,27 +2190,50 @@ export class Compiler {
       return { text: null, value: (_c, f) => (f[slot] === undefined ? null : `${name} = ${formatValue(f[slot] as Value)}`) };
     }
     const text = plugged(() => rawExprText(e));
+    const keys = this.refKeys([a, b], st, before);
+    const withKeys = (u: Unify): Unify => (keys.length > 0 ? { ...u, keys } : u);
     // A ref (or comprehension) side is evaluated, then its value unified with the other side: `1 = x`, `"n" = "n"`.
     const evaluated = (t: Term) => t.type === "ref" || t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp";
     const other = evaluated(b) ? a : evaluated(a) ? b : null;
-    if (other === null) return { text, value: null };
+    if (other === null) return withKeys({ text, value: null });
     const side = other === a ? b : a;
     const slot = other.type === "var" && !isWildcard(other.name) ? st.scope.find(other.name) : undefined;
     if (slot !== undefined && !before.has(slot)) {
       const name = (other as VarTerm).name;
-      return { text, value: (_c, f) => valueText(f[slot], name) };
+      return withKeys({ text, value: (_c, f) => valueText(f[slot], name) });
     }
     const es = quiet(side);
     const eo = slot !== undefined ? (_c: Ctx, f: Frame) => f[slot] : quiet(other);
-    if (es === null || eo === null) return { text, value: null };
-    return {
+    if (es === null || eo === null) return withKeys({ text, value: null });
+    return withKeys({
       text,
       value: (c, f) => {
         const vs = es(c, f);
         const vo = eo(c, f);
         return vs === undefined || vo === undefined ? null : `${formatValue(vs)} = ${formatValue(vo)}`;
       },
+    });
+  }
+
+  /**
+   * The variables a ref of these terms iterates with (operands not bound before the expression),
+   * in order: OPA unifies each key it enumerates with them (`Unify 0 = i`).
+   */
+  private refKeys(ts: Term[], st: State, before: Set<number>): [string, number][] {
+    const out: [string, number][] = [];
+    const walk = (t: Term): void => {
+      if (t.type === "ref") {
+        t.terms.forEach((x, i) => {
+          if (i > 0 && x.type === "var") {
+            const slot = st.scope.find(x.name);
+            if (slot !== undefined && !before.has(slot) && !out.some(([, s]) => s === slot)) out.push([isWildcard(x.name) ? "_" : x.name, slot]);
+          } else walk(x);
+        });
+      } else if (t.type === "array" || t.type === "set") t.items.forEach(walk);
+      else if (t.type === "object") for (const [k, v] of t.items) (walk(k), walk(v));
     };
+    ts.forEach(walk);
+    return out;
   }
 
   /** A comprehension body as a child query of the trace (when tracing). */
@@ -2888,7 +2920,10 @@ export class Compiler {
 
   // ---- some … in, every ----------------------------------------------------------------------
 
-  private compileSomeIn(key: Term | null, value: Term, coll: Term, st: State): ExprFn {
+  /** Traced trees: the slot that keeps the key of `some v in xs` (for its Unify event, see unifyOf). */
+  private someKeySlots = new Map<Expr, number>();
+
+  private compileSomeIn(key: Term | null, value: Term, coll: Term, st: State, e?: Expr): ExprFn {
     // `some x in xs` declares x: naming a variable already used in this body is an error.
     const declared: VarTerm[] = [];
     const collectVars = (t: Term | null) => {
@@ -2921,6 +2956,11 @@ export class Compiler {
     });
     const kp = key ? this.compilePattern(key, st, true, () => (ct().k === Ty.K_ARR ? Ty.T_NUM : ct().k === Ty.K_SET ? Ty.elemOf(ct()) : Ty.ANY)) : null;
     const vp = this.compilePattern(value, st, true, () => Ty.elemOf(ct()));
+    if (kp === null && this.tracing && e !== undefined) {
+      const ks = st.newSlot("$key");
+      this.someKeySlots.set(e, ks);
+      return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (kk, val) => ((f[ks] = kk), vp(c, f, val, k))));
+    }
     if (kp === null) {
       return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (_key, val) => vp(c, f, val, k)));
     }
@@ -4049,6 +4089,8 @@ type Bindings = readonly (readonly [string, Value])[] | null;
 interface Unify {
   text: string | ((c: Ctx, f: Frame) => string) | null;
   value: ((c: Ctx, f: Frame) => string | null) | null;
+  /** Variables of refs the expression iterates with: each new key is unified with them first (`0 = i`). */
+  keys?: [string, number][];
 }
 
 function valueText(v: Value | undefined, other: string): string | null {
@@ -4208,9 +4250,21 @@ function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, n
     let ok = false;
     ts.frames.push(frame);
     let r: boolean;
+    const keys = unify?.keys;
+    const prev: (Value | undefined)[] | null = keys !== undefined && keys.length > 0 ? [] : null;
     try {
       r = fn(c, f, () => {
         ok = true;
+        if (prev !== null) {
+          // the keys from the first one that changed since the last solution (the inner ones are enumerated again)
+          let i = 0;
+          while (i < keys!.length && prev.length > 0 && prev[i] === f[keys![i][1]]) i++;
+          for (let j = 0; j < keys!.length; j++) {
+            const v = f[keys![j][1]];
+            if (j >= i && v !== undefined) c.tracer!.trace({ op: "Unify", node: { kind: "expr", text: `${formatValue(v)} = ${keys![j][0]}`, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+            prev[j] = v;
+          }
+        }
         if (unify !== null && unify.value !== null) {
           const text = unify.value(c, f);
           if (text !== null) c.tracer!.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });

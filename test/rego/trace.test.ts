@@ -102,7 +102,7 @@ test("engine tracer: events with query ids, parents, locations, notes and bindin
   // Unify events (debug only): the expression with bound variables plugged, then the values.
   assert.deepEqual(
     events.filter((e) => e.op === "Unify").map(eventText),
-    ["Unify data.t.allow = _", "Unify x = input.n", "Unify 2 = x", "Unify true = _"],
+    ["Unify data.t.allow = _", "Unify x = input.n", "Unify 2 = x", 'Unify __local4__ = "n=2"', "Unify true = _"],
   );
   const enterRule = events.find((e) => e.op === "Enter" && e.node.kind === "rule")!;
   assert.equal(enterRule.parentId, 0);
