@@ -871,6 +871,10 @@ export class Compiler {
       if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);
       // Complete rules with a plain path and functions run inside their caller in OPA.
       const defer = h.kind === "function" || (h.kind === "single" && h.ref.every((t, i) => i === 0 || t.type === "string"));
+      if (h.kind === "function") {
+        body = functionUnify(body, h.args ?? [], h.value, rule.loc, st);
+        rule.elses.forEach((e, i) => (elses[i].body = functionUnify(elses[i].body, h.args ?? [], e.value, e.loc, st)));
+      }
       body = traceRule(body, tn, rule.loc, early, defer);
       for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early, defer);
     }
@@ -1187,7 +1191,7 @@ export class Compiler {
     }
     // Functions whose definitions all return the same constant stop at the first that applies.
     const fns = node.funcs;
-    if (fns.length > 1 && fns.every((r) => r.constValue && r.elses.length === 0)) {
+    if (fns.length > 0 && fns.every((r) => r.constValue && r.elses.length === 0)) {
       const first = (fns[0] as CompiledRule & { constVal?: Value }).constVal;
       node.fnEarlyExit = fns.every((r) => equal((r as CompiledRule & { constVal?: Value }).constVal as Value, first as Value));
     }
@@ -3346,7 +3350,20 @@ export class Compiler {
       const out = args[arity];
       const resTy: TyFn = target.kind === "builtin" ? () => Ty.fromDecl(target.b.decl.result) : () => this.nodeType(target.node, true);
       const pm = this.compilePattern(out, st, false, resTy);
-      const fn: ExprFn = (c, f, k) => call.en(c, f, (v) => pm(c, f, v, k));
+      let fn: ExprFn = (c, f, k) => call.en(c, f, (v) => pm(c, f, v, k));
+      if (this.tracing && target.kind === "func" && out.type === "var") {
+        // the function's Unify of its value with this output (see functionUnify)
+        const inner = fn;
+        const outName = isWildcard(out.name) ? "_" : out.name;
+        fn = (c, f, k) => {
+          c.traceOut = c.tracer !== null ? outName : null;
+          try {
+            return inner(c, f, k);
+          } finally {
+            c.traceOut = null;
+          }
+        };
+      }
       return this.withCapture(fn, capture);
     }
     if (!variadic && args.length !== arity) {
@@ -4377,6 +4394,29 @@ function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () 
  * goes on and the every query's Exit comes when the caller comes back (it is given to the
  * expression's frame, see OpenExpr); otherwise the every query fails.
  */
+/**
+ * OPA unifies a function's arguments with its parameters when it enters a definition, then the
+ * call's output variable with the definition's value: `Unify 2 = y`, `Unify __local6__ = z`.
+ */
+function functionUnify(body: ExprFn, params: Term[], value: Term | null, loc: Location, st: State): ExprFn {
+  const resolve = resolverOf(st);
+  const termOf = (t: Term) => withResolver(resolve, () => rawExprText({ node: { type: "term", term: t }, negated: false, with: [], loc: t.loc }));
+  const paramText = params.map((p) => (p.type === "var" && isWildcard(p.name) ? "_" : termOf(p)));
+  // the value as OPA prints it after the arguments are bound: a parameter is its argument's value
+  const valueParam = value !== null && value.type === "var" ? params.findIndex((p) => p.type === "var" && p.name === value.name) : -1;
+  const valueText = value === null ? "true" : termOf(value);
+  return (c, f, k) => {
+    const call = c.traceCall;
+    c.traceCall = null;
+    if (c.tracer !== null && call !== null) {
+      const ev = (text: string) => c.tracer!.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: c.qid, parentId: c.pqid, message: NO_NOTE, bindings: null });
+      for (let i = 0; i < params.length && i < call.args.length; i++) ev(`${formatValue(call.args[i])} = ${paramText[i]}`);
+      if (call.out !== null) ev(`${call.out} = ${valueParam >= 0 ? formatValue(call.args[valueParam]) : valueText}`);
+    }
+    return body(c, f, k);
+  };
+}
+
 function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: TraceNode, gen: TraceNode, bnode: TraceNode, loc: Location, bodyLoc: Location): ExprFn {
   return (c, f, k) => {
     if (c.tracer === null) throw new Error("tracedEvery evaluated without a tracer");

@@ -176,6 +176,9 @@ export class Ctx {
   pqid = 0;
   qcount = 0;
   traceLoc: Location | undefined = undefined;
+  /** Traced: the output variable of the function call being made (`f(x, __local3__)`), and what a function body being entered was called with (its Unify events). */
+  traceOut: string | null = null;
+  traceCall: { args: Value[]; out: string | null } | null = null;
   /**
    * The allocation budget (EvalLimits.maxAllocBytes): estimated bytes this evaluation has put
    * into the collections it builds (comprehensions, partial rules) and its builtins have built
@@ -820,6 +823,8 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
 function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined {
   const call: FunctionCall = { out: undefined };
   let defs = node.funcs;
+  const traceOut = c.traceOut;
+  c.traceOut = null;
   if (c.tracer !== null) traceIndex(c, node, node.funcs.length, node.fnEarlyExit);
   else if (defs.length >= CALL_INDEX_MIN) {
     const ix = node.callIndex === undefined ? (node.callIndex = buildCallIndex(defs)) : node.callIndex;
@@ -831,11 +836,16 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
   for (const r of defs) {
     if (r.args!.length !== args.length) continue;
     const f: Frame = new Array(r.nslots);
+    if (c.tracer !== null) c.traceCall = { args, out: traceOut };
     if (runFunctionBody(c, f, r, args, r.body, r.value!, r.loc, call)) {
       if (node.fnEarlyExit) break;
       continue;
     }
-    for (const e of r.elses) if (runFunctionBody(c, f, r, args, e.body, e.value, e.loc, call)) break;
+    for (const e of r.elses) {
+      if (c.tracer !== null) c.traceCall = { args, out: traceOut };
+      if (runFunctionBody(c, f, r, args, e.body, e.value, e.loc, call)) break;
+    }
+    c.traceCall = null;
   }
   let out = call.out;
   if (out === undefined && node.defaultFunc !== null) {
