@@ -4300,10 +4300,9 @@ function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, n
           return true;
         }
         // A negation has one solution and nothing to redo (OPA traces no Redo for it).
-        if (!negated) {
-          c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
-          flushFrame(c, frame);
-        }
+        // (the tails of rules evaluated for it come when it has no more solutions: OPA evaluated
+        // them under the expression, which backtracks into them once it is exhausted)
+        if (!negated) c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
         return false;
       });
     } finally {
