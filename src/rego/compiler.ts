@@ -83,6 +83,8 @@ interface ModCtx {
   module?: Module;
   /** Traced compiles: the names OPA generates for `some v in xs` keys (traceview.ts). */
   traceKeys?: Map<Expr, string>;
+  /** Traced compiles: the names OPA gives each rule's declared variables (tracerewrite.ts). */
+  traceNames?: Map<Rule, Map<string, string>>;
 }
 
 // The compiler compiles an expression speculatively and, when a variable turns out to be unsafe
@@ -587,11 +589,13 @@ export class Compiler {
     // Pass 1: rule names per package, tree nodes.
     const placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[] = [];
     let traceKeys: Map<Expr, string> | undefined;
+    let traceNames: Map<Rule, Map<string, string>> | undefined;
     if (this.tracing) {
       // A traced tree runs the rules as OPA's compiler rewrote them (tracerewrite.ts).
       const rw = opaRewriteModules(this.modules);
       this.modules = rw.modules;
       traceKeys = rw.keys;
+      traceNames = rw.names;
     }
     for (const m of this.modules) {
       const pkg = this.pkgPath(m);
@@ -619,6 +623,7 @@ export class Compiler {
       const notBodies = m.imports.some((im) => opName(im.path) === "future.keywords.not");
       const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m, notBodies };
       if (traceKeys !== undefined) mod.traceKeys = traceKeys;
+      if (traceNames !== undefined) mod.traceNames = traceNames;
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -865,7 +870,7 @@ export class Compiler {
       for (const e of elses) e.body = hookRule(this.hooks, e.body, e.loc);
     }
     if (this.tracing) {
-      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule), rule };
+      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule, mod.traceNames?.get(rule)), rule };
       const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
       // A rule without a body has OPA's implicit body `true`, evaluated as any expression.
       if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);

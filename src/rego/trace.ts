@@ -290,13 +290,15 @@ export function queryText(b: Body, written?: ReadonlySet<Expr>, before?: Body): 
 }
 
 /** The path of a rule as OPA's traces print it: `data.pkg.name`, ref heads up to their first variable part. */
-export function rulePath(pkg: string[], r: Rule): string {
+export function rulePath(pkg: string[], r: Rule, names?: ReadonlyMap<string, string>): string {
   let s = "data";
   for (const p of pkg) s += IDENT.test(p) ? "." + p : `[${goQuote(p)}]`;
   for (let i = 0; i < r.head.ref.length; i++) {
     const t = r.head.ref[i];
     if (i === 0 && t.type === "var") s += "." + t.name;
     else if (t.type === "string") s += IDENT.test(t.value) ? "." + t.value : `[${goQuote(t.value)}]`;
+    // a variable the body declares, under the name OPA's compiler gave it
+    else if (t.type === "var" && names?.has(t.name)) s += `[${names.get(t.name)}]`;
     else break;
   }
   return s;

@@ -535,9 +535,16 @@ interface Part {
   els: number;
 }
 
+/** A rule Portcullis added (named `__portcullis_…`), not the user's. */
+function internalRule(r: Rule): boolean {
+  const h = r.head.ref[0];
+  return h.type === "var" && h.name.startsWith("__portcullis_");
+}
+
 function partsOf(m: Module): Part[] {
   const out: Part[] = [];
   for (const r of m.rules) {
+    if (internalRule(r)) continue;
     out.push({ rule: r, els: -1 });
     r.elses.forEach((_, i) => out.push({ rule: r, els: i }));
   }
@@ -559,6 +566,8 @@ export interface RewrittenModules {
   modules: Module[];
   /** The names OPA generates for the keys of `some v in xs` and `every v in xs`. */
   keys: Map<Expr, string>;
+  /** The names OPA gives each rule's declared variables (its traces print a rule's head with them). */
+  names: Map<Rule, Map<string, string>>;
 }
 
 /** Copies of the modules, rewritten as OPA's compiler rewrites them (see the top of this file). */
@@ -583,7 +592,9 @@ export function opaRewriteModules(modules: readonly Module[]): RewrittenModules 
     }
     return out;
   };
-  const { keys, next } = opaLocalVars(copies);
+  // Rules Portcullis adds of its own (verify's probes) are not OPA's: they draw no names.
+  const own = (m: Module): Module => ({ ...m, rules: m.rules.filter((r) => !internalRule(r)) });
+  const { keys, next, names } = opaLocalVars(copies.map(own));
   const gen = new Gen("__local", next);
   const sorted = [...copies].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const ctxs = new Map<Rule, Ctx>();
@@ -639,6 +650,7 @@ export function opaRewriteModules(modules: readonly Module[]): RewrittenModules 
   // RewriteComprehensionTerms
   for (const m of sorted) {
     for (const r of m.rules) {
+      if (internalRule(r)) continue;
       const cx = cxOf(m, r);
       for (const t of r.head.ref.slice(1)) compTerms(cx, t);
       if (r.head.key !== null) compTerms(cx, r.head.key);
@@ -690,7 +702,7 @@ export function opaRewriteModules(modules: readonly Module[]): RewrittenModules 
   for (const m of sorted) for (const p of partsOf(m)) setBody(p, withValues(cxOf(m, p.rule), getBody(p)));
   // RewriteDynamicTerms
   for (const m of sorted) for (const p of partsOf(m)) setBody(p, dynBody(cxOf(m, p.rule), getBody(p)));
-  return { modules: copies, keys };
+  return { modules: copies, keys, names };
 }
 
 /**
