@@ -870,7 +870,7 @@ export class Compiler {
       for (const e of elses) e.body = hookRule(this.hooks, e.body, e.loc);
     }
     if (this.tracing) {
-      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule, mod.traceNames?.get(rule)), rule };
+      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule, mod.traceNames?.get(rule)), rule, shortPath: rulePath(mod.pkg, rule) };
       const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
       // A rule without a body has OPA's implicit body `true`, evaluated as any expression.
       if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);

@@ -24,7 +24,7 @@ export type TraceOp = "Enter" | "Eval" | "Exit" | "Redo" | "Fail" | "Note" | "In
 /** What an event is about: a query (or child body), a rule, an expression, an indexed ref, or nothing (notes). */
 export type TraceNode =
   | { kind: "body"; text: string; body?: Body }
-  | { kind: "rule"; path: string; rule: Rule | null }
+  | { kind: "rule"; path: string; rule: Rule | null; shortPath?: string }
   | { kind: "expr"; text: string; expr: Expr | null }
   | { kind: "ref"; text: string; path?: readonly string[] }
   | { kind: "note" };
@@ -354,12 +354,12 @@ export function explainEvents(events: readonly TraceEvent[], mode: ExplainMode):
 // ---- Pretty printing -------------------------------------------------------------------------
 
 /** The text of one event, without indentation: `Eval x = 1`, `Note "msg"`, `Index data.p (matched 1 rule)`. */
-export function eventText(e: TraceEvent): string {
+export function eventText(e: TraceEvent, shortPaths = false): string {
   if (e.op === "Note") return `Note ${goQuote(e.message)}`;
   let details: string;
   switch (e.node.kind) {
     case "rule":
-      details = e.node.path;
+      details = shortPaths ? (e.node.shortPath ?? e.node.path) : e.node.path;
       break;
     case "note":
       details = "";
@@ -378,8 +378,12 @@ export interface PrettyLine {
   text: string;
 }
 
-/** Events as lines with OPA's nesting (depth of the query, +1 for what is inside a query). */
-export function prettyLines(events: readonly TraceEvent[]): PrettyLine[] {
+/**
+ * Events as lines with OPA's nesting (depth of the query, +1 for what is inside a query).
+ * `shortPaths`: a rule with a variable in its ref head as conftest prints it (`data.p`, where
+ * OPA 1.19's opa eval and opa test print `data.p[__local2__]`; conftest is built on OPA 1.21).
+ */
+export function prettyLines(events: readonly TraceEvent[], shortPaths = false): PrettyLine[] {
   const depths = new Map<number, number>();
   return events.map((e) => {
     let d = depths.get(e.queryId);
@@ -389,16 +393,16 @@ export function prettyLines(events: readonly TraceEvent[]): PrettyLine[] {
     }
     const spaces = e.op === "Enter" || (e.op === "Redo" && e.node.kind !== "expr") ? d : d + 1;
     const file = e.location.file;
-    return { location: file === "" || file === "query" ? `query:${e.location.row}` : `${file}:${e.location.row}`, depth: Math.max(0, spaces - 1), text: eventText(e) };
+    return { location: file === "" || file === "query" ? `query:${e.location.row}` : `${file}:${e.location.row}`, depth: Math.max(0, spaces - 1), text: eventText(e, shortPaths) };
   });
 }
 
 /**
  * OPA's PrettyTrace: one line per event, `| ` per nesting level; with `locations`, a location
- * column padded to the widest location plus `pad` spaces (opa eval: 5).
+ * column padded to the widest location plus `pad` spaces (opa eval: 5); `shortPaths` as prettyLines.
  */
-export function prettyTrace(events: readonly TraceEvent[], opts: { locations?: boolean; pad?: number } = {}): string[] {
-  const lines = prettyLines(events);
+export function prettyTrace(events: readonly TraceEvent[], opts: { locations?: boolean; pad?: number; shortPaths?: boolean } = {}): string[] {
+  const lines = prettyLines(events, opts.shortPaths);
   if (!opts.locations) return lines.map((l) => "| ".repeat(l.depth) + l.text);
   const w = Math.max(0, ...lines.map((l) => l.location.length)) + (opts.pad ?? 5);
   return lines.map((l) => l.location.padEnd(w) + "| ".repeat(l.depth) + l.text);
