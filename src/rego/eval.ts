@@ -565,6 +565,7 @@ export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value
     if (c.tracer !== null) {
       if (node.complete.length > 0 || node.defaultRule !== null) traceIndex(c, node, opaIndexed(c, candidates(c, node, node.complete)).length, node.earlyExit);
       else if (node.multi.length > 0 && node.suffixRules.length === 0 && node.children.size === 0) traceIndex(c, node, opaIndexed(c, node.multi).length, false);
+      else if (refHeadOnly(node)) traceIndex(c, node, opaIndexed(c, node.suffixRules).length, false);
     }
     return cached === UNDEF ? undefined : cached;
   }
@@ -631,6 +632,7 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
     return set;
   }
   // An object: base data, child documents, then ref-head rules with variable parts.
+  if (c.tracer !== null && refHeadOnly(node)) traceIndex(c, node, opaIndexed(c, node.suffixRules).length, false);
   const b = new ObjBuilder();
   if (isObject(base as Value)) for (const [kk, vv] of objectEntries(base as PlainObject)) b.entries.set(hashKey(kk), [kk, vv]);
   for (const [name, child] of node.children) {
@@ -933,6 +935,11 @@ function opaIndexed(c: Ctx, rules: CompiledRule[]): CompiledRule[] {
     }
     return true;
   });
+}
+
+/** A node of ref-head rules with variable parts only (`p[k] := v`): OPA indexes them as one set of rules. */
+function refHeadOnly(node: TreeNode): boolean {
+  return node.suffixRules.length > 0 && node.children.size === 0 && node.multi.length === 0 && node.complete.length === 0 && node.defaultRule === null;
 }
 
 /** An Index event: the rules of a node about to be evaluated (traced evaluations only). */
