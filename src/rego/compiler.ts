@@ -695,6 +695,7 @@ export class Compiler {
       originals = rw.originals;
       generated = rw.generated;
       body = rw.body;
+      mod.traceKeys = rw.keys;
     }
     for (const e of originals) {
       const slot = st.newSlot("$expr");
@@ -2988,7 +2989,8 @@ export class Compiler {
       const every: TraceNode = { kind: "expr", text: exprText({ ...e, negated: false, with: [] }, st), expr: e };
       const gen: TraceNode = { kind: "expr", text: `${withResolver(resolverOf(st), () => rawExprText({ node: { type: "term", term: domain }, negated: false, with: [], loc: domain.loc }))}[${key ? key.name : (st.mod.traceKeys?.get(e) ?? "_")}] = ${value.name}`, expr: null };
       const bnode: TraceNode = { kind: "body", text: bodyText(body, st), body };
-      return tracedEvery(dom, b, ks, vs, every, gen, bnode, e.loc, body.length > 0 ? body[0].loc : e.loc);
+      const names: [string, string] = [key ? (isWildcard(key.name) ? "_" : key.name) : (st.mod.traceKeys?.get(e) ?? "_"), value.name];
+      return tracedEvery(dom, b, ks, vs, every, gen, bnode, e.loc, body.length > 0 ? body[0].loc : e.loc, names);
     }
     return (c, f, k) =>
       dom.en(c, f, (d) => {
@@ -4421,7 +4423,7 @@ function functionUnify(body: ExprFn, params: Term[], value: Term | null, loc: Lo
   };
 }
 
-function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: TraceNode, gen: TraceNode, bnode: TraceNode, loc: Location, bodyLoc: Location): ExprFn {
+function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: TraceNode, gen: TraceNode, bnode: TraceNode, loc: Location, bodyLoc: Location, names: [string, string]): ExprFn {
   return (c, f, k) => {
     if (c.tracer === null) throw new Error("tracedEvery evaluated without a tracer");
     const ts = traceState(c);
@@ -4442,9 +4444,15 @@ function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: Tr
           c.qid = dq;
           c.pqid = outerQ;
           // one expression enumerating the domain: evaluated once, redone for each next element
-          if (first) c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+          if (first) {
+            c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+            c.tracer!.trace(ev("Unify", gen, loc, dq, outerQ));
+          }
           first = false;
           if (all) {
+            // each element's key and value unified with the every's variables
+            c.tracer!.trace(ev("Unify", { kind: "expr", text: `${formatValue(kk)} = ${names[0]}`, expr: null }, loc, dq, outerQ));
+            c.tracer!.trace(ev("Unify", { kind: "expr", text: `${formatValue(vv)} = ${names[1]}`, expr: null }, loc, dq, outerQ));
             if (ks >= 0) f[ks] = kk;
             f[vs] = vv;
             const bq = ++c.qcount;

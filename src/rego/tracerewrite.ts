@@ -709,14 +709,18 @@ export function opaRewriteModules(modules: readonly Module[]): RewrittenModules 
  * A copy of a query rewritten as OPA's query compiler rewrites it (`__localqN__`), and the names
  * it generated (not the query's own variables: they are left out of its results).
  */
-export function opaRewriteQuery(body: Body): { body: Body; originals: Body; generated: ReadonlySet<string> } {
+export function opaRewriteQuery(body: Body): { body: Body; originals: Body; generated: ReadonlySet<string>; keys: Map<Expr, string> } {
   const copy = structuredClone(body);
   const originals = [...copy];
-  const gen = new Gen("__localq", 0);
+  // the query's declared variables are numbered first (RewriteLocalVars), as a rule body's are
+  const loc = body[0]?.loc ?? { file: "query", row: 1, col: 1 };
+  const pseudo: Rule = { head: { kind: "single", ref: [], args: null, key: null, value: null, assign: false, loc }, body: copy, isDefault: false, elses: [], hasBody: true, annotations: [], loc };
+  const lv = opaLocalVars([{ file: "query", package: { type: "ref", terms: [], loc }, imports: [], rules: [pseudo], comments: [], annotations: [], regoVersion: "v1", loc }], "__localq");
+  const gen = new Gen("__localq", lv.next);
   const cx: Ctx = { gen, isRef: (name) => name === "input" || name === "data", equalIsEq: false };
   let b = expandBody(cx, copy);
   compBody(cx, b);
   b = withValues(cx, b);
   b = dynBody(cx, b);
-  return { body: b, originals, generated: gen.names };
+  return { body: b, originals, generated: gen.names, keys: lv.keys };
 }

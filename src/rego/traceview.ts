@@ -28,7 +28,7 @@ export function opaGeneratedKeys(modules: readonly Module[]): Map<Expr, string> 
  * OPA's RewriteLocalVars numbering: the generated key of each `some v in xs` and of each
  * `every v in xs` without a key, and the next number the later stages draw (tracerewrite.ts).
  */
-export function opaLocalVars(modules: readonly Module[]): { keys: Map<Expr, string>; next: number; names: Map<Rule, Map<string, string>> } {
+export function opaLocalVars(modules: readonly Module[], prefix = "__local"): { keys: Map<Expr, string>; next: number; names: Map<Rule, Map<string, string>> } {
   const keys = new Map<Expr, string>();
   const names = new Map<Rule, Map<string, string>>();
   let cur = new Map<string, string>();
@@ -39,7 +39,7 @@ export function opaLocalVars(modules: readonly Module[]): { keys: Map<Expr, stri
     return g;
   };
   let n = 0;
-  const gen = () => `__local${n++}__`;
+  const gen = () => `${prefix}${n++}__`;
 
   const term = (t: Term): void => {
     // comprehension bodies (and their heads' comprehensions), in the order of the term's parts
