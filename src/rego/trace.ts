@@ -10,9 +10,10 @@
 // an index lookup), its location, the query id it runs in and its parent's (each rule body,
 // negation and comprehension body is a query of its own, as in OPA), and the bindings of the
 // variables the expression names. Expressions are rendered in OPA's notation (`gt(x, 1)`,
-// `x = y` for `:=`, `internal.member_2(x, xs)`), from the source expression: OPA prints its
-// compiler's rewritten expressions, which split nested calls into generated `__localN__`
-// variables; those differences are listed in docs/test.md.
+// `x = y` for `:=`, `internal.member_2(x, xs)`); the traced rule tree runs the rules as OPA's
+// compiler rewrote them (tracerewrite.ts: nested calls and refs moved out into generated
+// `__localN__` variables), so the expressions printed are OPA's. What still differs is listed in
+// docs/test.md.
 
 import type { Body, Expr, Location, Rule, Term, With } from "./ast.ts";
 import type { Value } from "./value.ts";

@@ -9,9 +9,9 @@
 // first, then the assigned variables), `some x, y`, `some v in xs` (a generated key, then the
 // expression's output variables in name order, the generated key among them: three numbers),
 // `some k, v in xs` (the output variables in name order), `every` (key or a generated one, value,
-// then its body), comprehension bodies where they occur. Later stages (nested calls, refs in
-// call arguments, `with` values, rule heads) draw further numbers that are not reproduced: names
-// they would generate are printed as the source expression.
+// then its body), comprehension bodies where they occur. Each `_` of a pattern or an argument
+// is a variable of its own and is numbered too. The later stages continue from the number this
+// one ends at (tracerewrite.ts).
 
 import type { Body, Expr, Module, Rule, Term, VarTerm } from "./ast.ts";
 
