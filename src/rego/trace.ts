@@ -355,7 +355,12 @@ export function explainEvents(events: readonly TraceEvent[], mode: ExplainMode):
 // ---- Pretty printing -------------------------------------------------------------------------
 
 /** The text of one event, without indentation: `Eval x = 1`, `Note "msg"`, `Index data.p (matched 1 rule)`. */
-export function eventText(e: TraceEvent, shortPaths = false): string {
+export function eventText(e: TraceEvent): string {
+  return eventTextOf(e, false);
+}
+
+/** eventText, with a ref-head rule's path as conftest prints it when `shortPaths` (see prettyLines). */
+function eventTextOf(e: TraceEvent, shortPaths: boolean): string {
   if (e.op === "Note") return `Note ${goQuote(e.message)}`;
   let details: string;
   switch (e.node.kind) {
@@ -394,7 +399,7 @@ export function prettyLines(events: readonly TraceEvent[], shortPaths = false): 
     }
     const spaces = e.op === "Enter" || (e.op === "Redo" && e.node.kind !== "expr") ? d : d + 1;
     const file = e.location.file;
-    return { location: file === "" || file === "query" ? `query:${e.location.row}` : `${file}:${e.location.row}`, depth: Math.max(0, spaces - 1), text: eventText(e, shortPaths) };
+    return { location: file === "" || file === "query" ? `query:${e.location.row}` : `${file}:${e.location.row}`, depth: Math.max(0, spaces - 1), text: eventTextOf(e, shortPaths) };
   });
 }
 
