@@ -3338,6 +3338,7 @@ export class Compiler {
     if (name === "eq") return this.withCapture(this.compileUnify(args[0], args[1], st), capture);
     if (name === "assign") return this.withCapture(this.compileAssign(args[0], args[1], st, loc), capture);
     if (name === "print") return this.withCapture(this.compilePrint(args, st, loc), capture);
+    if (name === "internal.print" && this.tracing && args.length === 1) return this.withCapture(this.compileInternalPrint(args[0], st, loc), capture);
     return this.compileCallOf(name, op, args, st, loc, capture);
   }
 
@@ -3895,6 +3896,33 @@ export class Compiler {
       emit(0, []);
       return k();
     };
+  }
+
+  /**
+   * Traced trees: `internal.print([s1, s2])`, the form OPA's compiler gives `print(a, b)`
+   * (tracerewrite.ts): each set holds its argument's values (empty: `<undefined>`), one line per
+   * combination, as compilePrint prints.
+   */
+  private compileInternalPrint(arg: Term, st: State, loc: Location): ExprFn {
+    const ct = this.compileTerm(arg, st);
+    return (c, f, k) =>
+      ct.en(c, f, (arr) => {
+        if (!Array.isArray(arr)) return false;
+        const lists: string[][] = arr.map((x) => {
+          const vs = x instanceof RSet ? x.sorted() : [x];
+          return vs.length === 0 ? ["<undefined>"] : vs.map((v) => (typeof v === "string" ? v : formatValue(v)));
+        });
+        const emit = (i: number, acc: string[]): void => {
+          if (i === lists.length) {
+            c.bctx.location = loc;
+            c.bctx.print(acc.join(" "));
+            return;
+          }
+          for (const s of lists[i]) emit(i + 1, [...acc, s]);
+        };
+        emit(0, []);
+        return k();
+      });
   }
 
   // ---- with ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //
 // The stages, in OPA 1.19's order, each over all modules (sorted by file name) before the next,
 // drawing `__localN__` names from one counter that RewriteLocalVars started (traceview.ts):
+//  - RewritePrintCalls: `print(a)` → `internal.print([{__local1__ | __local1__ = a}])`.
 //  - RewriteExprTerms: a call nested in an expression or a rule head is moved out into an
 //    expression of its own with an output variable: `y := count(x)` → `count(x, __local3__);
 //    y := __local3__`; a literal collection indexed by a ref is assigned first; `every`'s
@@ -20,8 +21,8 @@
 // own counter (`__localq0__`). Declared variables keep their own names (OPA's traces print them
 // so), and each rewrite keeps the meaning of the body: the untraced and traced trees give the
 // same answers (test/rego/trace-conformance.test.ts).
-// Not reproduced: print() calls keep their own form (RewritePrintCalls: only its names are
-// drawn); a `with` value for a data document that is a ref stays (it may name a mock function).
+// Not reproduced: a `with` value for a data document that is a ref stays (it may name a mock
+// function).
 
 import type { Body, Expr, Module, RefTerm, Rule, Term, VarTerm, With } from "./ast.ts";
 import { opaLocalVars } from "./traceview.ts";
@@ -72,19 +73,32 @@ function assignNew(cx: Ctx, t: Term, withs: With[]): [Expr, VarTerm] {
   return [eqExpr(v, t, withs), v];
 }
 
-// ---- RewritePrintCalls (names only) -----------------------------------------------------------
+// ---- RewritePrintCalls ------------------------------------------------------------------------
 
-function isPrint(e: Expr): number {
+function isPrint(e: Expr): boolean {
   const n = e.node;
-  return n.type === "call" && n.op.terms.length === 1 && n.op.terms[0].type === "var" && n.op.terms[0].name === "print" ? n.args.length : -1;
+  return n.type === "call" && n.op.terms.length === 1 && n.op.terms[0].type === "var" && n.op.terms[0].name === "print";
 }
 
-function printNames(gen: Gen, b: Body): void {
-  for (const e of b) {
-    const k = isPrint(e);
-    for (let i = 0; i < k; i++) gen.next();
-    nestedBodies(e, (x) => (printNames(gen, x), x));
-  }
+/**
+ * `print(a, b)` → `internal.print([{__local1__ | __local1__ = a}, {__local2__ | __local2__ = b}])`
+ * (an undefined argument is an empty set, printed `<undefined>`); the expression's `not` and
+ * `with` are dropped, as OPA's compiler drops them. The traced tree compiles internal.print as
+ * OPA's print (compiler.ts).
+ */
+function printCalls(gen: Gen, b: Body): Body {
+  // (the prints of nested bodies first, then the body's own: OPA's order)
+  for (const e of b) nestedBodies(e, (x) => printCalls(gen, x));
+  return b.map((e) => {
+    if (!isPrint(e)) return e;
+    const n = e.node as Extract<Expr["node"], { type: "call" }>;
+    const items: Term[] = n.args.map((a) => {
+      const v = varTerm(gen.next(), a);
+      return { type: "setcomp", head: v, body: [eqExpr(v, a, [])], loc: a.loc };
+    });
+    const op: RefTerm = { type: "ref", terms: [{ type: "var", name: "internal", loc: n.op.loc }, { type: "string", value: "print", loc: n.op.loc }], loc: n.op.loc };
+    return { node: { type: "call", op, args: [{ type: "array", items, loc: e.loc }] }, negated: false, with: [], loc: e.loc };
+  });
 }
 
 // ---- RewriteExprTerms ----------------------------------------------------------------------
@@ -174,13 +188,6 @@ function expandExpr(cx: Ctx, e: Expr): Expr[] {
       break;
     }
     case "call":
-      if (isPrint(e) >= 0) {
-        // OPA expands the arguments inside their comprehensions: an undefined one still
-        // prints (as <undefined>). Only the names are drawn here.
-        for (const a of structuredClone(n.args)) expandTerm(cx, a);
-        out.push(e);
-        break;
-      }
       for (let i = 0; i < n.args.length; i++) {
         const [s, a] = expandTerm(cx, n.args[i]);
         n.args[i] = a;
@@ -448,9 +455,6 @@ function dynBody(cx: Ctx, b: Body): Body {
       const call = n as Extract<typeof n, { type: "call" }>;
       call.args[0] = dynInTerm(cx, e, call.args[0], out);
       call.args[1] = dynInTerm(cx, e, call.args[1], out);
-    } else if (isPrint(e) >= 0) {
-      // (OPA's print arguments are comprehensions by now, each moved out: see RewritePrintCalls)
-      for (let i = isPrint(e); i > 0; i--) cx.gen.next();
     } else if (n.type === "call") {
       for (let i = 0; i < n.args.length; i++) n.args[i] = dynOne(cx, e, n.args[i], out);
     } else if (n.type === "every") {
@@ -609,10 +613,8 @@ export function opaRewriteModules(modules: readonly Module[]): RewrittenModules 
     }
     return cx;
   };
-  // RewritePrintCalls: OPA makes `print(a, b)` `internal.print([{__local1__ | __local1__ = a}, …])`;
-  // print keeps its own compiled form here (its output is the same), but the names are drawn, so
-  // that later names are OPA's.
-  for (const m of sorted) for (const p of partsOf(m)) printNames(gen, getBody(p));
+  // RewritePrintCalls: OPA makes `print(a, b)` `internal.print([{__local1__ | __local1__ = a}, …])`.
+  for (const m of sorted) for (const p of partsOf(m)) setBody(p, printCalls(gen, getBody(p)));
   // RewriteExprTerms: the head (arguments, key, value), then the body
   for (const m of sorted) {
     for (const p of partsOf(m)) {
