@@ -31,6 +31,8 @@ export interface VerifyOptions {
   /** opa test --explain: the trace under failed tests with -v (fails, full, notes or debug). */
   explain?: string;
   trace?: boolean;
+  /** conftest verify --var-values: the variables and values of failed expressions (turns on --report fails). */
+  varValues?: boolean;
   quiet?: boolean;
   strict?: boolean;
   showBuiltinErrors?: boolean;
@@ -84,6 +86,7 @@ export function verifyOptionsFromSettings(flags: Settings, configFile: string | 
   if (s.quiet !== undefined) o.quiet = s.quiet === true;
   if (s.strict !== undefined) o.strict = s.strict === true;
   if (s.trace !== undefined) o.trace = s.trace === true;
+  if (s["var-values"] !== undefined) o.varValues = s["var-values"] === true;
   if (s["show-builtin-errors"] !== undefined) o.showBuiltinErrors = s["show-builtin-errors"] === true;
   if (s["junit-hide-message"] !== undefined) o.junitHideMessage = s["junit-hide-message"] === true;
   if (s["github-hide-passed"] !== undefined) o.githubHidePassed = s["github-hide-passed"] === true;
@@ -94,6 +97,8 @@ class UsageError extends Error {}
 
 /** Run verify; returns the exit code. */
 export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, err: Writer): Promise<number> {
+  // conftest: --var-values without --report reports the failures
+  if (o.varValues && o.report === undefined) o = { ...o, report: "fails" };
   const opaStyle = o.format !== undefined || !!o.verbose || !!o.coverage || o.threshold !== undefined;
   const conftestErr = (msg: string) => err(`Error: running verification: ${msg}\n`);
   let timeoutMs: number;
@@ -165,7 +170,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   // Explanations for failures: the failed tests again, traced.
   const wantExplain = o.report !== undefined || (opaStyle && !!o.verbose && o.format !== "json") || !!o.trace;
   const { failTraces, plainTraces, failureLines }: Explanations = wantExplain
-    ? await explainResults(session, results, { report: o.report as "full" | "notes" | "fails" | undefined, explain: o.explain as ExplainMode | undefined, trace: !!o.trace, timeoutMs })
+    ? await explainResults(session, results, { report: o.report as "full" | "notes" | "fails" | undefined, explain: o.explain as ExplainMode | undefined, trace: !!o.trace, varValues: !!o.varValues, timeoutMs })
     : { failTraces: new Map(), plainTraces: new Map(), failureLines: new Map() };
 
   // Gatekeeper suites.

@@ -61,6 +61,7 @@ export const VERIFY_SETTINGS: Record<string, SettingKind> = {
   "proto-file-dirs": "list",
   report: "string",
   trace: "bool",
+  "var-values": "bool",
 };
 
 export type SettingValue = string | string[] | boolean;

@@ -1547,7 +1547,7 @@ export class Compiler {
     }
     if (this.tracing && e.node.type !== "some") {
       const text = capture >= 0 ? queryExprText(e) : exprText(e, st);
-      fn = traceExpr(fn, { kind: "expr", text, expr: e }, e.loc, exprSlots(e, st), this.unifyOf(e, st, capture, boundBefore!));
+      fn = traceExpr(fn, { kind: "expr", text, expr: e }, e.loc, exprSlots(e, st, true), this.unifyOf(e, st, capture, boundBefore!));
     }
     return this.hooks === null ? fn : hookExpr(this.hooks, fn, e.loc);
   }
@@ -1629,7 +1629,7 @@ export class Compiler {
       if (this.tracing) {
         const inner: Expr = { ...e, negated: false, with: [] };
         const text = exprText(inner, st);
-        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text, body: [inner] }, e.loc);
+        negBody = traceChild(traceExpr(body, { kind: "expr", text, expr: inner }, e.loc, exprSlots(inner, st, true), this.unifyOf(inner, st, -1, new Set(st.bound))), { kind: "body", text, body: [inner] }, e.loc);
       }
       if (negBody === body) {
         // At most one solution, binding nothing: a run of negations is evaluated in a loop (see Det).
@@ -4204,10 +4204,12 @@ function queryExprText(e: Expr): string {
 }
 
 /** The variables an expression names (outside nested bodies), with their slots. */
-function exprSlots(e: Expr, st: State): [string, number][] {
+function exprSlots(e: Expr, st: State, withValues = false): [string, number][] {
   const out = new Map<string, number>();
   const todo: Term[] = [];
   const n = e.node;
+  // the values of `with` modifiers too, for the bindings trace events carry (OPA's locals of the expression)
+  if (withValues) for (const w of e.with) todo.push(w.value);
   if (n.type === "term") todo.push(n.term);
   else if (n.type === "call") todo.push(...n.args);
   else if (n.type === "somein") todo.push(n.value, n.collection, ...(n.key ? [n.key] : []));

@@ -97,6 +97,35 @@ export class SourceIndex {
     return { start: { row, col }, end: this.posAfter(this.tokens[last].end) };
   }
 
+  /**
+   * The range of the term starting at (row, col): a bracketed term to its closing bracket, a
+   * name with what follows it without a space (`.field`, `[key]`, `(args)`), else one token.
+   */
+  termRange(row: number, col: number): Range | null {
+    const i = this.tokenAt(row, col);
+    if (i < 0) return null;
+    let j = i;
+    const close = (k: number): number => {
+      let depth = 0;
+      for (let m = k; m < this.tokens.length; m++) {
+        const t = this.tokens[m];
+        if (t.kind === 0) return m - 1;
+        if (OPEN.has(t.kind)) depth++;
+        else if (CLOSE.has(t.kind) && --depth === 0) return m;
+      }
+      return this.tokens.length - 1;
+    };
+    if (OPEN.has(this.tokens[j].kind)) j = close(j);
+    for (;;) {
+      const next = this.tokens[j + 1];
+      if (!next || next.nl || next.start !== this.tokens[j].end) break;
+      if (next.kind === T_DOT && this.tokens[j + 2]?.kind === T_IDENT) j += 2;
+      else if (next.kind === T_LBRACK || next.kind === T_LPAREN) j = close(j + 1);
+      else break;
+    }
+    return { start: { row, col }, end: this.posAfter(this.tokens[j].end) };
+  }
+
   /** A `{` that opens a rule body (v0 `p { … }`, `f(x) { … }`, `else { … }`) rather than a term. */
   private bodyBrace(j: number): boolean {
     const prev = this.tokens[j - 1];

@@ -34,7 +34,7 @@ export interface PrettyOptions {
   /** Explanation lines per failed test (the FAILURES section, verbose only). */
   failTraces?: Map<TestResult, string[]>;
   /** conftest --report: the failing expression under each failure's trace. */
-  failureLines?: Map<TestResult, { file: string; row: number; text: string; pad?: string }>;
+  failureLines?: Map<TestResult, { file: string; row: number; text: string; pad?: string; vars?: string[] }>;
 }
 
 /** opa test's pretty output. */
@@ -77,7 +77,9 @@ export function prettyReport(results: TestResult[], opts: PrettyOptions = {}): s
       out += testLine(r) + "\n\n";
       for (const l of opts.failTraces?.get(r) ?? []) out += "  " + l + "\n";
       const fl = opts.failureLines?.get(r);
-      if (fl) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${fl.text}\n\n`;
+      // --var-values: the annotation lines under the text (OPA ends them without a blank line)
+      if (fl && fl.vars !== undefined) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${fl.text}${fl.vars.map((l) => (l === "" ? "\n" : "\n    " + l)).join("")}\n`;
+      else if (fl) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${fl.text}\n\n`;
       else if (opts.failureLines) out += "\n";
       out += "\n";
       if (r.subResults && r.subResults.some((s) => s.fail)) out += subLines(r.subResults, true) + "\n";

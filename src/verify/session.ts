@@ -12,7 +12,7 @@ import { loadPaths, checkDataMerge, LoadError, type LoadedFiles } from "../load/
 import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
 import { runTests, DEFAULT_TIMEOUT_MS, type TestResult } from "./runner.ts";
 import { CoverageCollector, coverageReport, type CoverageReport } from "./coverage.ts";
-import { explainLines, failureLine, formatTraceLines, plainTraceLines, SourceText } from "./trace.ts";
+import { explainLines, failureLine, formatTraceLines, plainTraceLines, SourceText, varAnnotation } from "./trace.ts";
 import { BufferTracer, explainEvents, type ExplainMode } from "../rego/trace.ts";
 import { strictErrors } from "./strict.ts";
 import { ignoreFilter } from "./discover.ts";
@@ -290,6 +290,8 @@ export interface ExplainOptions {
   explain?: ExplainMode;
   /** Plain evaluation traces of every test (conftest verify --trace). */
   trace?: boolean;
+  /** conftest verify --var-values: the variables column in the report's traces and the failed expression's values. */
+  varValues?: boolean;
   timeoutMs?: number;
 }
 
@@ -299,7 +301,7 @@ export interface Explanations {
   /** conftest's trace lines (with `trace`: every result has an entry). */
   plainTraces: Map<TestResult, string[]>;
   /** The expression a failed test stopped at (with `report`). */
-  failureLines: Map<TestResult, { file: string; row: number; text: string; pad: string }>;
+  failureLines: Map<TestResult, { file: string; row: number; text: string; pad: string; vars?: string[] }>;
 }
 
 /**
@@ -309,7 +311,7 @@ export interface Explanations {
 export async function explainResults(s: VerifySession, results: TestResult[], o: ExplainOptions = {}): Promise<Explanations> {
   const failTraces = new Map<TestResult, string[]>();
   const plainTraces = new Map<TestResult, string[]>();
-  const failureLines = new Map<TestResult, { file: string; row: number; text: string; pad: string }>();
+  const failureLines = new Map<TestResult, { file: string; row: number; text: string; pad: string; vars?: string[] }>();
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const te = sessionEngine(s);
   const sources = new SourceText(s.sources);
@@ -330,13 +332,18 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
       }
       const events = tracer.events;
       // A test that was defined (but not true) and where nothing failed has nothing to explain.
-      const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode, o.report !== undefined);
+      const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode, o.report !== undefined, !!o.varValues);
       failTraces.set(r, formatTraceLines(lines));
       if (o.trace) plainTraces.set(r, plainTraceLines(events));
       if (o.report !== undefined && r.fail && !r.subResults?.length) {
         // conftest's report shows every event with `full` (Unify too), the lineage otherwise.
-        const fl = failureLine(o.report === "full" ? events : explainEvents(events, o.report), sources);
-        if (fl) failureLines.set(r, { file: fl.loc.file, row: fl.loc.row, text: fl.text, pad: sources.padding(fl.loc) });
+        const shown = o.report === "full" ? events : explainEvents(events, o.report);
+        const fl = failureLine(shown, sources);
+        if (fl) {
+          const pad = sources.padding(fl.loc);
+          const line = { file: fl.loc.file, row: fl.loc.row, text: fl.text, pad };
+          failureLines.set(r, o.varValues ? { ...line, vars: varAnnotation(events, events.indexOf(shown[fl.index]), sources) } : line);
+        }
       }
     }
   } catch {

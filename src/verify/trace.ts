@@ -2,19 +2,189 @@
 // `--explain` traces under failed tests (`-v` FAILURES section), conftest verify's `--trace`
 // lines and `--report` explanations, and the expression a failed test stopped at.
 
-import type { Location } from "../rego/ast.ts";
-import { explainEvents, prettyLines, prettyTrace, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
-import { SourceIndex } from "./extent.ts";
+import type { Expr, Location, Term } from "../rego/ast.ts";
+import { bindingText, explainEvents, prettyLines, prettyTrace, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
+import { isObject, numberLiteral, objectGet, RSet, toJsNumber, isNumber, isInteger, type Value } from "../rego/value.ts";
+import { SourceIndex, type Range } from "./extent.ts";
 
 export interface TraceLine {
   loc: string;
   depth: number;
   text: string;
+  /** --var-values: the expression's variables with their values, `{x: 1, y: 2}`. */
+  vars?: string;
 }
 
 /** The lines of one test's trace in an explain mode (OPA's lineage filters); `conftest`: as conftest prints rule paths. */
-export function explainLines(events: readonly TraceEvent[], mode: ExplainMode, conftest = false): TraceLine[] {
-  return prettyLines(explainEvents(events, mode), conftest).map((l) => ({ loc: l.location, depth: l.depth, text: l.text }));
+export function explainLines(events: readonly TraceEvent[], mode: ExplainMode, conftest = false, varValues = false): TraceLine[] {
+  const shown = explainEvents(events, mode);
+  return prettyLines(shown, conftest).map((l, i) => ({ loc: l.location, depth: l.depth, text: l.text, ...(varValues ? { vars: varsColumn(shown[i]) } : {}) }));
+}
+
+/** Go's strings truncation as OPA's traces use it: at most `n` characters, `...` ending a cut value. */
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 3) + "...";
+}
+
+/** The width OPA gives a value in the trace's variables column and in the failure's annotation. */
+const COLUMN_WIDTH = 32;
+const ANNOTATION_WIDTH = 64;
+
+/** OPA's variables column (`--var-values`): the expression's bound variables by name, values truncated. */
+export function varsColumn(e: TraceEvent): string {
+  const b = (e.node.kind === "expr" ? (e.bindings ?? []) : []).filter(([n]) => n !== "_" && !n.startsWith("$"));
+  const sorted = [...b].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
+  return "{" + sorted.map(([k, v]) => `${k}: ${truncate(bindingText(v), COLUMN_WIDTH)}`).join(", ") + "}";
+}
+
+interface VarInfo {
+  title: string;
+  value: string;
+  row: number;
+  col: number;
+}
+
+/**
+ * opa test's `--var-values` annotation of a failed expression: under its source text, a `|` in
+ * the column of each variable, reference into a local variable and generated value (a call's,
+ * a rule reference's: the terms OPA's compiler moved out of the expression), then their values
+ * bottom-up, the rightmost first; a `Where:` list by name when the terms are on several rows and
+ * tabs come before them (columns cannot be trusted then). `index` is the failed event's.
+ */
+export function varAnnotation(events: readonly TraceEvent[], index: number, sources: SourceText): string[] {
+  const fail = events[index];
+  if (fail.node.kind !== "expr" || fail.node.expr === null) return [];
+  const main = fail.node.expr;
+  const range = sources.exprRange(fail.location);
+  if (range === null) return [];
+  const inside = (l: Location) =>
+    l.file === fail.location.file &&
+    (l.row > range.start.row || (l.row === range.start.row && l.col >= range.start.col)) &&
+    (l.row < range.end.row || (l.row === range.end.row && l.col < range.end.col));
+  // The expressions evaluated for this one (OPA's co-generated expressions) and the values their variables had.
+  const exprs: Expr[] = [];
+  const values = new Map<string, Value>();
+  for (let i = 0; i <= index; i++) {
+    const e = events[i];
+    if (e.queryId !== fail.queryId || e.node.kind !== "expr") continue;
+    for (const [k, v] of e.bindings ?? []) values.set(k, v);
+    if (i < index && e.node.expr !== null && e.node.expr !== main && inside(e.location) && !exprs.includes(e.node.expr)) exprs.push(e.node.expr);
+  }
+  for (const [k, v] of fail.bindings ?? []) values.set(k, v);
+  const infos = new Map<string, VarInfo>();
+  const add = (t: Term, value: Value | undefined, undefinedOk: boolean) => {
+    if (t.loc === undefined || !inside(t.loc)) return;
+    if (value === undefined && !undefinedOk) return;
+    const title = sources.termText(t.loc);
+    if (title === "") return;
+    const prev = infos.get(title);
+    if (prev !== undefined && prev.value !== "undefined") return;
+    infos.set(title, { title, value: value === undefined ? "undefined" : bindingText(value), row: t.loc.row, col: t.loc.col });
+  };
+  const walk = (t: Term, isMain: boolean): void => {
+    switch (t.type) {
+      case "var":
+        if (t.name === "_" || t.name.startsWith("$")) return;
+        // only generated variables are known to be locals when unbound (other names can be rules)
+        add(t, values.get(t.name), isMain && !main.negated && t.name.startsWith("__local"));
+        return;
+      case "ref": {
+        const v = resolveLocalRef(t, values);
+        if (v !== undefined) add(t, v, false);
+        for (const x of t.terms) walk(x, isMain);
+        return;
+      }
+      case "call":
+        for (const a of t.args) walk(a, isMain);
+        return;
+      case "array":
+      case "set":
+        for (const x of t.items) walk(x, isMain);
+        return;
+      case "object":
+        for (const [k, v] of t.items) (walk(k, isMain), walk(v, isMain));
+        return;
+      default:
+        // scalars; comprehensions were evaluated whole (OPA does not look inside them)
+        return;
+    }
+  };
+  const walkExpr = (e: Expr, isMain: boolean) => {
+    const n = e.node;
+    if (n.type === "term") walk(n.term, isMain);
+    else if (n.type === "call") for (const a of n.args) walk(a, isMain);
+    else if (n.type === "somein") {
+      walk(n.value, isMain);
+      walk(n.collection, isMain);
+      if (n.key) walk(n.key, isMain);
+    } else if (n.type === "every") walk(n.domain, isMain);
+    for (const w of e.with) walk(w.value, isMain);
+  };
+  walkExpr(main, true);
+  for (const e of exprs) walkExpr(e, false);
+  return printVars([...infos.values()], (row, col) => sources.tabsBefore(fail.location.file, row, col));
+}
+
+/** x[key] of a value, as a ref selects it; undefined when there is none. */
+function selectValue(x: Value, key: Value): Value | undefined {
+  if (Array.isArray(x)) return isNumber(key) && isInteger(key) ? x[toJsNumber(key)] : undefined;
+  if (x instanceof RSet) return x.has(key) ? key : undefined;
+  if (isObject(x)) return objectGet(x, key);
+  return undefined;
+}
+
+/** The value a ref into a bound local variable selects (`tc.data`, `xs[i]`), if any. */
+function resolveLocalRef(t: Term & { type: "ref" }, values: ReadonlyMap<string, Value>): Value | undefined {
+  if (t.terms.length < 2 || t.terms[0].type !== "var") return undefined;
+  let cur: Value | undefined = values.get(t.terms[0].name);
+  for (const k of t.terms.slice(1)) {
+    if (cur === undefined) return undefined;
+    let key: Value | undefined;
+    if (k.type === "var") key = values.get(k.name);
+    else if (k.type === "string") key = k.value;
+    else if (k.type === "number") key = numberLiteral(k.value);
+    else return undefined;
+    if (key === undefined) return undefined;
+    cur = selectValue(cur, key);
+  }
+  return cur;
+}
+
+function printVars(vars: VarInfo[], tabs: (row: number, col: number) => number[]): string[] {
+  if (vars.length === 0) return [];
+  const rows = new Set(vars.map((v) => v.row));
+  if (rows.size > 1 && vars.some((v) => tabs(v.row, v.col).length > 0)) {
+    const byName = [...vars].sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
+    return ["", "Where:", ...byName.flatMap((v) => ["", `${v.title}: ${truncate(v.value, ANNOTATION_WIDTH)}`])];
+  }
+  const byCol = [...vars].sort((a, b) => (a.col !== b.col ? a.col - b.col : a.row !== b.row ? b.row - a.row : a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
+  const lines = [arrows(byCol, -1, tabs)];
+  for (let i = byCol.length - 1; i >= 0; i--) lines.push(arrows(byCol, i, tabs));
+  return lines;
+}
+
+/** One line of OPA's arrows: `|` under each column, the value of the `at`-th (the last printed) in its place. */
+function arrows(l: VarInfo[], at: number, tabs: (row: number, col: number) => number[]): string {
+  let out = "";
+  let prevCol = 0;
+  const slice = at >= 0 ? l.slice(0, at + 1) : l;
+  let first = true;
+  slice.forEach((info, i) => {
+    const last = i >= slice.length - 1;
+    const col = info.col;
+    if (!last && col === l[i + 1].col) return;
+    const spaces = i > 0 && !first ? col - prevCol - 1 : col - 1;
+    const t = tabs(info.row, info.col);
+    for (let j = 0; j < spaces; j++) out += t.includes(j + prevCol + 1) ? "\t" : " ";
+    if (last && at >= 0) {
+      const value = truncate(info.value, ANNOTATION_WIDTH);
+      const shared = (i > 0 && col === l[i - 1].col) || (i < l.length - 1 && col === l[i + 1].col);
+      out += shared ? `${info.title}: ${value}` : value;
+    } else out += "|";
+    prevCol = col;
+    first = false;
+  });
+  return out;
 }
 
 /**
@@ -22,12 +192,12 @@ export function explainLines(events: readonly TraceEvent[], mode: ExplainMode, c
  * expression (not `every`) outside the top-level query, among the events the report shows, with
  * the expression's source text.
  */
-export function failureLine(events: readonly TraceEvent[], sources: SourceText): { loc: Location; text: string } | null {
+export function failureLine(events: readonly TraceEvent[], sources: SourceText): { loc: Location; text: string; index: number } | null {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i];
     if (e.op !== "Fail" || e.queryId === 0 || e.node.kind !== "expr") continue;
     if (e.node.expr !== null && e.node.expr.node.type === "every") continue;
-    return { loc: e.location, text: sources.exprText(e.location) };
+    return { loc: e.location, text: sources.exprText(e.location), index: i };
   }
   return null;
 }
@@ -41,6 +211,33 @@ export class SourceText {
   padding(loc: Location): string {
     const line = (this.texts.get(loc.file) ?? "").split("\n")[loc.row - 1] ?? "";
     return [...line].slice(0, Math.max(0, loc.col - 1)).map((ch) => (ch === "\t" ? "\t" : " ")).join("");
+  }
+
+  private index(file: string): SourceIndex {
+    let idx = this.indexes.get(file);
+    if (!idx) this.indexes.set(file, (idx = new SourceIndex(this.texts.get(file) ?? "")));
+    return idx;
+  }
+
+  /** The range of the expression at loc. */
+  exprRange(loc: Location): Range | null {
+    return this.index(loc.file).exprRange(loc.row, loc.col);
+  }
+
+  /** The text of the term at loc (one line: a term over several lines is cut at the first). */
+  termText(loc: Location): string {
+    const r = this.index(loc.file).termRange(loc.row, loc.col);
+    if (r === null) return "";
+    const line = [...((this.texts.get(loc.file) ?? "").split("\n")[loc.row - 1] ?? "")];
+    return line.slice(loc.col - 1, r.end.row === loc.row ? r.end.col - 1 : line.length).join("");
+  }
+
+  /** The columns (1-based) of the tabs before col on a row. */
+  tabsBefore(file: string, row: number, col: number): number[] {
+    const line = [...((this.texts.get(file) ?? "").split("\n")[row - 1] ?? "")];
+    const out: number[] = [];
+    for (let i = 0; i < Math.min(line.length, col - 1); i++) if (line[i] === "\t") out.push(i + 1);
+    return out;
   }
 
   /** The source text of the expression at loc, on one line. */
@@ -67,6 +264,12 @@ export class SourceText {
 /** Lines as opa test prints them: location column, `| ` per depth, text, two trailing spaces. */
 export function formatTraceLines(lines: TraceLine[]): string[] {
   const w = Math.max(0, ...lines.map((l) => l.loc.length)) + 7;
+  if (lines.some((l) => l.vars !== undefined)) {
+    // a third column: the event column padded as the location column
+    const ev = lines.map((l) => `${"| ".repeat(l.depth)}${l.text}`);
+    const we = Math.max(0, ...ev.map((x) => x.length)) + 7;
+    return lines.map((l, i) => `${l.loc.padEnd(w)}${ev[i].padEnd(we)}${l.vars ?? "{}"}  `);
+  }
   return lines.map((l) => `${l.loc.padEnd(w)}${"| ".repeat(l.depth)}${l.text}  `);
 }
 
