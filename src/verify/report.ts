@@ -78,8 +78,10 @@ export function prettyReport(results: TestResult[], opts: PrettyOptions = {}): s
       for (const l of opts.failTraces?.get(r) ?? []) out += "  " + l + "\n";
       const fl = opts.failureLines?.get(r);
       // --var-values: the annotation lines under the text (OPA ends them without a blank line)
-      if (fl && fl.vars !== undefined) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${fl.text}${fl.vars.map((l) => (l === "" ? "\n" : "\n    " + l)).join("")}\n`;
-      else if (fl) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${fl.text}\n\n`;
+      // (the text as written: each of its lines indented, as OPA's indenting writer does)
+      const indent = (x: string) => x.replace(/\n/g, "\n    ");
+      if (fl && fl.vars !== undefined) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${indent(fl.text)}${fl.vars.map((l) => "\n    " + indent(l)).join("")}\n`;
+      else if (fl) out += `\n  ${fl.file}:${fl.row}:\n    ${fl.pad ?? "\t"}${indent(fl.text)}\n\n`;
       else if (opts.failureLines) out += "\n";
       out += "\n";
       if (r.subResults && r.subResults.some((s) => s.fail)) out += subLines(r.subResults, true) + "\n";

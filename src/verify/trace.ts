@@ -155,7 +155,7 @@ function printVars(vars: VarInfo[], tabs: (row: number, col: number) => number[]
   const rows = new Set(vars.map((v) => v.row));
   if (rows.size > 1 && vars.some((v) => tabs(v.row, v.col).length > 0)) {
     const byName = [...vars].sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
-    return ["", "Where:", ...byName.flatMap((v) => ["", `${v.title}: ${truncate(v.value, ANNOTATION_WIDTH)}`])];
+    return ["", "Where:", "", ...byName.map((v) => `${v.title}: ${truncate(v.value, ANNOTATION_WIDTH)}`)];
   }
   const byCol = [...vars].sort((a, b) => (a.col !== b.col ? a.col - b.col : a.row !== b.row ? b.row - a.row : a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
   const lines = [arrows(byCol, -1, tabs)];
@@ -224,12 +224,20 @@ export class SourceText {
     return this.index(loc.file).exprRange(loc.row, loc.col);
   }
 
-  /** The text of the term at loc (one line: a term over several lines is cut at the first). */
+  /** The text of the term at loc, as written. */
   termText(loc: Location): string {
     const r = this.index(loc.file).termRange(loc.row, loc.col);
-    if (r === null) return "";
-    const line = [...((this.texts.get(loc.file) ?? "").split("\n")[loc.row - 1] ?? "")];
-    return line.slice(loc.col - 1, r.end.row === loc.row ? r.end.col - 1 : line.length).join("");
+    return r === null ? "" : this.rangeText(loc.file, r);
+  }
+
+  private rangeText(file: string, r: Range): string {
+    const lines = (this.texts.get(file) ?? "").split("\n");
+    const cps = (x: string) => [...x];
+    if (r.start.row === r.end.row) return cps(lines[r.start.row - 1] ?? "").slice(r.start.col - 1, r.end.col - 1).join("");
+    const parts = [cps(lines[r.start.row - 1] ?? "").slice(r.start.col - 1).join("")];
+    for (let row = r.start.row + 1; row < r.end.row; row++) parts.push(lines[row - 1] ?? "");
+    parts.push(cps(lines[r.end.row - 1] ?? "").slice(0, r.end.col - 1).join(""));
+    return parts.join("\n");
   }
 
   /** The columns (1-based) of the tabs before col on a row. */
@@ -240,25 +248,12 @@ export class SourceText {
     return out;
   }
 
-  /** The source text of the expression at loc, on one line. */
+  /** The source text of the expression at loc, as written (OPA's location text: line breaks kept). */
   exprText(loc: Location): string {
-    let idx = this.indexes.get(loc.file);
-    const src = this.texts.get(loc.file) ?? "";
-    if (!idx) this.indexes.set(loc.file, (idx = new SourceIndex(src)));
-    const r = idx.exprRange(loc.row, loc.col);
-    if (!r) return "";
-    const lines = src.split("\n");
-    const cps = (x: string) => [...x];
-    let text: string;
-    if (r.start.row === r.end.row) text = cps(lines[r.start.row - 1] ?? "").slice(r.start.col - 1, r.end.col - 1).join("");
-    else {
-      const parts = [cps(lines[r.start.row - 1] ?? "").slice(r.start.col - 1).join("")];
-      for (let row = r.start.row + 1; row < r.end.row; row++) parts.push(lines[row - 1] ?? "");
-      parts.push(cps(lines[r.end.row - 1] ?? "").slice(0, r.end.col - 1).join(""));
-      text = parts.join("\n");
-    }
-    return text.replace(/\s*\n\s*/g, " ");
+    const r = this.exprRange(loc);
+    return r === null ? "" : this.rangeText(loc.file, r);
   }
+
 }
 
 /** Lines as opa test prints them: location column, `| ` per depth, text, two trailing spaces. */
