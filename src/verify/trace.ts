@@ -75,7 +75,8 @@ export function varAnnotation(events: readonly TraceEvent[], index: number, sour
   const add = (t: Term, value: Value | undefined, undefinedOk: boolean) => {
     if (t.loc === undefined || !inside(t.loc)) return;
     if (value === undefined && !undefinedOk) return;
-    const title = sources.termText(t.loc);
+    // a variable's own text (a generated one's is the term it stands for: `count(deny)`)
+    const title = t.type === "var" && !t.name.startsWith("__local") ? sources.tokenText(t.loc) : sources.termText(t.loc);
     if (title === "") return;
     const prev = infos.get(title);
     if (prev !== undefined && prev.value !== "undefined") return;
@@ -222,6 +223,15 @@ export class SourceText {
   /** The range of the expression at loc. */
   exprRange(loc: Location): Range | null {
     return this.index(loc.file).exprRange(loc.row, loc.col);
+  }
+
+  /** The text of the token at loc. */
+  tokenText(loc: Location): string {
+    const idx = this.index(loc.file);
+    const i = idx.tokenAt(loc.row, loc.col);
+    if (i < 0) return "";
+    const t = idx.tokens[i];
+    return (this.texts.get(loc.file) ?? "").slice(t.start, t.end);
   }
 
   /** The text of the term at loc, as written. */
