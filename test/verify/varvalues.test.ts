@@ -1,0 +1,65 @@
+// verify --var-values against conftest verify --var-values (conftest 0.71.1, recorded by
+// varvalues-record.sh in test/fixtures/varvalues/*/expected.txt): the variables column of the
+// report's trace lines and OPA's annotation of the failed expression, byte for byte but the
+// durations.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli } from "../cli/helpers.ts";
+
+const CASES = join(import.meta.dirname, "..", "fixtures", "varvalues");
+
+/** The output with each test's duration masked (`FAIL (907.371µs)`). */
+function masked(s: string): string {
+  return s.replace(/ \((?:[0-9.]+(?:ns|µs|ms|s|m|h))+\)$/gm, " (DURATION)");
+}
+
+async function inDir(dir: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const prev = process.cwd();
+  process.chdir(dir);
+  try {
+    return await cli(args);
+  } finally {
+    process.chdir(prev);
+  }
+}
+
+const cases: [string, string][] = [
+  ["scalar", "scalar variables, a call's and a rule reference's values, a with value"],
+  ["table", "references into a local variable (tc.want beside tc), the last of several failures"],
+  ["comprehension", "a comprehension's value, not its inside"],
+  ["not", "a negated expression: a reference into a local and the local"],
+  ["function", "a function call's value and its arguments"],
+  ["where", "an expression over two lines indented by tabs: OPA's Where: list"],
+];
+
+for (const [name, what] of cases) {
+  test(`verify --var-values as conftest: ${what} (${name})`, async () => {
+    const dir = join(CASES, name);
+    const recorded = readFileSync(join(dir, "expected.txt"), "utf8");
+    const m = /exit (\d+)\n$/.exec(recorded);
+    assert.ok(m, "the recording ends with the exit code");
+    const r = await inDir(dir, ["verify", "-p", ".", "--var-values"]);
+    assert.equal(masked(r.out + r.err), masked(recorded.slice(0, m.index)));
+    assert.equal(r.code, Number(m[1]));
+  });
+}
+
+test("verify --var-values turns on --report fails, which is for stdout only (as conftest)", async () => {
+  const dir = join(CASES, "scalar");
+  const withReport = await inDir(dir, ["verify", "-p", ".", "--var-values", "--report", "fails"]);
+  const alone = await inDir(dir, ["verify", "-p", ".", "--var-values"]);
+  assert.equal(masked(withReport.out), masked(alone.out));
+  const json = await inDir(dir, ["verify", "-p", ".", "--var-values", "-o", "json"]);
+  assert.equal(json.out, "");
+  assert.equal(json.err, "Error: report flag is supported with stdout only\n");
+  assert.equal(json.code, 1);
+});
+
+test("verify --report fails without --var-values: no variables column, the expression as written", async () => {
+  const r = await inDir(join(CASES, "where"), ["verify", "-p", ".", "--report", "fails"]);
+  // conftest 0.71.1's lines for this test
+  assert.ok(r.out.includes("  p.rego:8       | | Fail __local7__ = 7  \n"), r.out);
+  assert.ok(r.out.includes("  p.rego:8:\n    \tsum3(x,\n    \t\ty, 3) == 7\n\n\n"), r.out);
+});
