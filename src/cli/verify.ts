@@ -97,9 +97,10 @@ class UsageError extends Error {}
 
 /** Run verify; returns the exit code. */
 export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, err: Writer): Promise<number> {
-  // conftest: --var-values without --report reports the failures
-  if (o.varValues && o.report === undefined) o = { ...o, report: "fails" };
   const opaStyle = o.format !== undefined || !!o.verbose || !!o.coverage || o.threshold !== undefined;
+  // conftest: --var-values without --report reports the failures (opa test: the failed expressions under the failures)
+  if (o.varValues && o.report === undefined && !opaStyle) o = { ...o, report: "fails" };
+  const opaVarValues = opaStyle && !!o.varValues && o.format !== "json";
   const conftestErr = (msg: string) => err(`Error: running verification: ${msg}\n`);
   let timeoutMs: number;
   let run: RegExp | undefined;
@@ -168,7 +169,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
   // ---- Run, explain ----------------------------------------------------------------------------
   const results = await runVerifySession(session, { namespaces: o.namespace, run, timeoutMs });
   // Explanations for failures: the failed tests again, traced.
-  const wantExplain = o.report !== undefined || (opaStyle && !!o.verbose && o.format !== "json") || !!o.trace;
+  const wantExplain = o.report !== undefined || (opaStyle && !!o.verbose && o.format !== "json") || !!o.trace || opaVarValues;
   const { failTraces, plainTraces, failureLines }: Explanations = wantExplain
     ? await explainResults(session, results, { report: o.report as "full" | "notes" | "fails" | undefined, explain: o.explain as ExplainMode | undefined, trace: !!o.trace, varValues: !!o.varValues, timeoutMs })
     : { failTraces: new Map(), plainTraces: new Map(), failureLines: new Map() };
@@ -232,7 +233,7 @@ export async function runVerify(paths: string[], o: VerifyOptions, out: Writer, 
         } else if (skipped && !o.exitZeroOnSkipped) code = 2;
       }
     } else {
-      if (haveRego) out(o.format === "json" ? jsonReport(results) : prettyReport(results, { verbose: !!o.verbose, failTraces }));
+      if (haveRego) out(o.format === "json" ? jsonReport(results) : prettyReport(results, { verbose: !!o.verbose, failTraces, ...(opaVarValues ? { failureLines } : {}) }));
       if (failed || (skipped && !o.exitZeroOnSkipped)) code = 2;
     }
     if (o.failOnEmpty && results.length === 0 && suitePaths.length === 0) {

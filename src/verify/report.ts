@@ -71,11 +71,13 @@ export function prettyReport(results: TestResult[], opts: PrettyOptions = {}): s
   if (pass === total && !verbose && total > 0) return out + `PASS: ${pass}/${total}\n`;
   if (total === 0) return out;
   out += HR + "\n";
-  if (verbose && failures.length > 0) {
+  // the failed expressions (conftest's --report, opa test's --var-values) also without -v
+  if ((verbose || opts.failureLines !== undefined) && failures.length > 0) {
     out += "FAILURES\n" + HR + "\n";
     for (const r of failures) {
-      out += testLine(r) + "\n\n";
-      for (const l of opts.failTraces?.get(r) ?? []) out += "  " + l + "\n";
+      // (opa test: a blank line before the trace, -v only)
+      out += testLine(r) + (verbose ? "\n\n" : "\n");
+      if (verbose) for (const l of opts.failTraces?.get(r) ?? []) out += "  " + l + "\n";
       const fl = opts.failureLines?.get(r);
       // --var-values: the annotation lines under the text (OPA ends them without a blank line)
       // (the text as written: each of its lines indented, as OPA's indenting writer does)

@@ -335,9 +335,9 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
       const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode, o.report !== undefined, !!o.varValues);
       failTraces.set(r, formatTraceLines(lines));
       if (o.trace) plainTraces.set(r, plainTraceLines(events));
-      if (o.report !== undefined && r.fail && !r.subResults?.length) {
+      if ((o.report !== undefined || o.varValues) && r.fail && !r.subResults?.length) {
         // conftest's report shows every event with `full` (Unify too), the lineage otherwise.
-        const shown = o.report === "full" ? events : explainEvents(events, o.report);
+        const shown = o.report === "full" ? events : explainEvents(events, o.report ?? mode);
         const fl = failureLine(shown, sources);
         if (fl) {
           const pad = sources.padding(fl.loc);

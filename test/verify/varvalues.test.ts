@@ -1,7 +1,7 @@
-// verify --var-values against conftest verify --var-values (conftest 0.71.1, recorded by
-// varvalues-record.sh in test/fixtures/varvalues/*/expected.txt): the variables column of the
-// report's trace lines and OPA's annotation of the failed expression, byte for byte but the
-// durations.
+// verify --var-values against conftest verify --var-values (conftest 0.71.1) and opa test
+// [-v] --var-values (OPA 1.19.0), recorded by varvalues-record.sh in test/fixtures/varvalues/*/
+// (expected.txt, opa.txt, opa-v.txt): the variables column of the trace lines and OPA's
+// annotation of the failed expression, byte for byte but the durations.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -34,15 +34,38 @@ const cases: [string, string][] = [
   ["where", "an expression over two lines indented by tabs: OPA's Where: list"],
 ];
 
+/** A recording: the output and the exit code that ends it. */
+function recording(dir: string, file: string): { out: string; code: number } {
+  const recorded = readFileSync(join(dir, file), "utf8");
+  const m = /exit (\d+)\n$/.exec(recorded);
+  assert.ok(m, `${file} ends with the exit code`);
+  return { out: masked(recorded.slice(0, m.index)), code: Number(m[1]) };
+}
+
 for (const [name, what] of cases) {
-  test(`verify --var-values as conftest: ${what} (${name})`, async () => {
+  test(`verify --var-values as conftest and opa test [-v]: ${what} (${name})`, async () => {
     const dir = join(CASES, name);
-    const recorded = readFileSync(join(dir, "expected.txt"), "utf8");
-    const m = /exit (\d+)\n$/.exec(recorded);
-    assert.ok(m, "the recording ends with the exit code");
+    const conftest = recording(dir, "expected.txt");
     const r = await inDir(dir, ["verify", "-p", ".", "--var-values"]);
-    assert.equal(masked(r.out + r.err), masked(recorded.slice(0, m.index)));
-    assert.equal(r.code, Number(m[1]));
+    assert.equal(masked(r.out + r.err), conftest.out);
+    assert.equal(r.code, conftest.code);
+    // opa test --var-values: verify's opa test mode (-f pretty)
+    const opa = recording(dir, "opa.txt");
+    const o = await inDir(dir, ["verify", "-f", "pretty", "--var-values", "."]);
+    assert.equal(masked(o.out + o.err), opa.out);
+    assert.equal(o.code, opa.code);
+    const opaV = recording(dir, "opa-v.txt");
+    const v = await inDir(dir, ["verify", "-f", "pretty", "-v", "--var-values", "."]);
+    if (name === "table") {
+      // OPA 1.19 moves `tc.want` out of the expression (`__local5__ = __local9__`), conftest's
+      // OPA 1.21 does not and Portcullis prints 1.21's: the trace lines differ, the annotation not.
+      const at = (s: string) => {
+        assert.ok(s.includes("  p.rego:11:\n    \tcount(deny) == tc.want with input as tc.data\n"), s);
+        return s.slice(s.indexOf("  p.rego:11:\n"));
+      };
+      assert.equal(at(masked(v.out)), at(opaV.out));
+    } else assert.equal(masked(v.out + v.err), opaV.out);
+    assert.equal(v.code, opaV.code);
   });
 }
 
