@@ -23,7 +23,7 @@ export function register(program: Command, io: CliIO): void {
     .option("-o, --output <format>", "conftest output format: stdout, json, tap, table, junit, github, azuredevops, sarif")
     .option("--report <kind>", "opa's verbose report with explanations: full, notes or fails")
     .option("--trace", "include an evaluation trace of each test")
-    .option("--var-values", "show variables and values in failing test expressions (implies --report fails)")
+    .option("--var-values", "show variables and values in failing test expressions (implies --report fails; with -f/-v: opa test --var-values)")
     .option("--explain <mode>", "opa test -v: the trace under failed tests: fails (default), full, notes or debug")
     .option("--quiet", "disable successful test output")
     .option("--strict", "strict mode for Rego policies")
