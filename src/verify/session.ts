@@ -12,7 +12,8 @@ import { loadPaths, checkDataMerge, LoadError, type LoadedFiles } from "../load/
 import { discover, growProbes, dropProbes, testQuery, placeExtraBodies, type TestCase, type Discovery } from "./discover.ts";
 import { runTests, DEFAULT_TIMEOUT_MS, type TestResult } from "./runner.ts";
 import { CoverageCollector, coverageReport, type CoverageReport } from "./coverage.ts";
-import { explainLines, failureLine, formatTraceLines, plainTraceLines, SourceText, varAnnotation } from "./trace.ts";
+import { explainLines, failureLine, formatTraceLines, plainTraceLines, SourceText, varAnnotation, type RuleValues } from "./trace.ts";
+import { ObjMap, RSet, toJS, type Value } from "../rego/value.ts";
 import { BufferTracer, explainEvents, type ExplainMode } from "../rego/trace.ts";
 import { strictErrors } from "./strict.ts";
 import { ignoreFilter } from "./discover.ts";
@@ -320,6 +321,7 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
   const mode: ExplainMode = o.report === "full" ? "debug" : (o.report ?? o.explain ?? "fails");
   try {
     te.addParsedModules(s.modules);
+    const rules = o.varValues ? ruleValues(s.modules, te, timeoutMs) : undefined;
     const toTrace = o.trace || mode === "full" || mode === "debug" ? results.filter((r) => !r.skip && !r.error && r.test.kind !== "function") : results.filter((r) => r.fail && !r.error);
     for (const r of toTrace) {
       const tracer = new BufferTracer();
@@ -332,7 +334,7 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
       }
       const events = tracer.events;
       // A test that was defined (but not true) and where nothing failed has nothing to explain.
-      const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode, o.report !== undefined, !!o.varValues);
+      const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode, o.report !== undefined, !!o.varValues, rules);
       failTraces.set(r, formatTraceLines(lines));
       if (o.trace) plainTraces.set(r, plainTraceLines(events));
       if ((o.report !== undefined || o.varValues) && r.fail && !r.subResults?.length) {
@@ -342,7 +344,7 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
         if (fl) {
           const pad = sources.padding(fl.loc);
           const line = { file: fl.loc.file, row: fl.loc.row, text: fl.text, pad };
-          failureLines.set(r, o.varValues ? { ...line, vars: varAnnotation(events, events.indexOf(shown[fl.index]), sources) } : line);
+          failureLines.set(r, o.varValues ? { ...line, vars: varAnnotation(events, events.indexOf(shown[fl.index]), sources, rules) } : line);
         }
       }
     }
@@ -351,6 +353,56 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
   }
   for (const r of results) if (o.trace && !plainTraces.has(r)) plainTraces.set(r, []);
   return { failTraces, plainTraces, failureLines };
+}
+
+/** Does a value hold a set or an object with non-string keys (which the JSON form of an input cannot carry)? */
+function containsRSet(v: Value): boolean {
+  if (v === null || typeof v !== "object") return false;
+  if (Array.isArray(v)) return v.some(containsRSet);
+  if (v instanceof RSet || v instanceof ObjMap) return true;
+  return Object.values(v as object).some((x) => containsRSet(x as Value));
+}
+
+/**
+ * The rule values --var-values shows for references kept in a failed expression (OPA's cache of
+ * rule values): a name is a rule of its file's package; values evaluated untraced on the
+ * explaining engine, with the input the expression's `with input as` gives (none when it holds a
+ * set: inputs are JSON). Undefined when the evaluation is undefined, fails or is asynchronous.
+ */
+function ruleValues(modules: Module[], te: Engine, timeoutMs: number): RuleValues {
+  const pkgOf = new Map<string, string[]>();
+  const names = new Map<string, Set<string>>();
+  for (const m of modules) {
+    const pkg = m.package.terms.slice(1).map((t) => (t.type === "string" ? t.value : ""));
+    pkgOf.set(m.file, pkg);
+    const key = JSON.stringify(pkg);
+    let set = names.get(key);
+    if (set === undefined) names.set(key, (set = new Set()));
+    for (const r of m.rules) {
+      const h = r.head.ref[0];
+      if (h !== undefined && h.type === "var" && r.head.args === null) set.add(h.name);
+    }
+  }
+  return {
+    ref(file, name) {
+      const pkg = pkgOf.get(file);
+      return pkg !== undefined && names.get(JSON.stringify(pkg))?.has(name) ? [...pkg, name] : null;
+    },
+    value(path, input) {
+      if (input !== undefined && containsRSet(input)) return undefined;
+      try {
+        const q = "data" + path.map((k) => `[${JSON.stringify(k)}]`).join("");
+        const rs = te.queryRaw(q, { timeoutMs, print: () => {}, ...(input !== undefined ? { input: toJS(input, true) } : {}) });
+        if (rs instanceof Promise) {
+          rs.catch(() => {});
+          return undefined;
+        }
+        return rs.length > 0 ? (rs[0].expressions[0] as Value) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }
 
 /** conftest's namespace globs: `*` matches any run of characters (dots included), `?` one, `[…]` a class. */

@@ -16,9 +16,81 @@ export interface TraceLine {
 }
 
 /** The lines of one test's trace in an explain mode (OPA's lineage filters); `conftest`: as conftest prints rule paths. */
-export function explainLines(events: readonly TraceEvent[], mode: ExplainMode, conftest = false, varValues = false): TraceLine[] {
+export function explainLines(events: readonly TraceEvent[], mode: ExplainMode, conftest = false, varValues = false, rules?: RuleValues): TraceLine[] {
   const shown = explainEvents(events, mode);
-  return prettyLines(shown, conftest).map((l, i) => ({ loc: l.location, depth: l.depth, text: l.text, ...(varValues ? { vars: varsColumn(shown[i]) } : {}) }));
+  return prettyLines(shown, conftest).map((l, i) => ({ loc: l.location, depth: l.depth, text: l.text, ...(varValues ? { vars: varsColumn(shown[i], rules) } : {}) }));
+}
+
+/**
+ * The values of rules an expression refers to, as OPA's trace shows them from its cache of
+ * rule values: `ref` gives the data path a name stands for in a file (a rule of its package),
+ * `value` evaluates a path (with the input a `with input as` gives; undefined: none).
+ */
+export interface RuleValues {
+  ref(file: string, name: string): string[] | null;
+  value(path: string[], input: Value | undefined): Value | undefined;
+}
+
+/** A data path as OPA prints a ref: `data.main.z`, `data.main.deny["m"]`. */
+function pathText(path: string[]): string {
+  let s = "data";
+  for (const k of path) s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? "." + k : `[${JSON.stringify(k)}]`;
+  return s;
+}
+
+/**
+ * The rule references kept in an expression (not moved out into generated variables: under
+ * `not`, a bare term, `x == z`): each term with its path. Refs past the rule name only with
+ * string keys. `values`: the bound variables (a bound name is no rule).
+ */
+function ruleTerms(e: Expr, file: string, values: ReadonlyMap<string, Value>, rules: RuleValues): { term: Term; path: string[] }[] {
+  const out: { term: Term; path: string[] }[] = [];
+  const headPath = (t: Term): string[] | null => {
+    if (t.type !== "var" || values.has(t.name) || t.name.startsWith("__local")) return null;
+    return t.name === "data" ? [] : rules.ref(file, t.name);
+  };
+  const walk = (t: Term): void => {
+    if (t.type === "var") {
+      const p = headPath(t);
+      if (p !== null && p.length > 0) out.push({ term: t, path: p });
+    } else if (t.type === "ref") {
+      const p = headPath(t.terms[0]);
+      if (p !== null) {
+        const path = [...p];
+        for (const k of t.terms.slice(1)) {
+          if (k.type !== "string") break;
+          path.push(k.value);
+        }
+        if (path.length > 0) out.push({ term: t, path });
+      }
+      for (const k of t.terms.slice(1)) walk(k);
+    } else if (t.type === "call") t.args.forEach(walk);
+    else if (t.type === "array" || t.type === "set") t.items.forEach(walk);
+    else if (t.type === "object") for (const [k, v] of t.items) (walk(k), walk(v));
+  };
+  const n = e.node;
+  if (n.type === "term") walk(n.term);
+  else if (n.type === "call") n.args.forEach(walk);
+  return out;
+}
+
+/** The input an expression's `with` modifiers give: [value] (undefined: none), or null when they do more than replace the input with a bound variable. */
+function withInput(e: Expr, values: ReadonlyMap<string, Value>): [Value | undefined] | null {
+  if (e.with.length === 0) return [undefined];
+  if (e.with.length > 1) return null;
+  const w = e.with[0];
+  if (w.target.type !== "ref" || w.target.terms.length !== 1 || w.target.terms[0].type !== "var" || w.target.terms[0].name !== "input") return null;
+  if (w.value.type !== "var" || !values.has(w.value.name)) return null;
+  return [values.get(w.value.name)];
+}
+
+/** The values of the rules an event's expression refers to, by OPA's name for them (`data.main.z`). */
+function ruleEntries(e: TraceEvent, values: ReadonlyMap<string, Value>, rules: RuleValues | undefined): { term: Term; title: string; value: Value | undefined }[] {
+  if (rules === undefined || e.node.kind !== "expr" || e.node.expr === null) return [];
+  const expr = e.node.expr;
+  const input = withInput(expr, values);
+  if (input === null) return [];
+  return ruleTerms(expr, e.location.file, values, rules).map(({ term, path }) => ({ term, title: pathText(path), value: rules.value(path, input[0]) }));
 }
 
 /** Go's strings truncation as OPA's traces use it: at most `n` characters, `...` ending a cut value. */
@@ -31,8 +103,9 @@ const COLUMN_WIDTH = 32;
 const ANNOTATION_WIDTH = 64;
 
 /** OPA's variables column (`--var-values`): the expression's bound variables by name, values truncated. */
-export function varsColumn(e: TraceEvent): string {
-  const b = (e.node.kind === "expr" ? (e.bindings ?? []) : []).filter(([n]) => n !== "_" && !n.startsWith("$"));
+export function varsColumn(e: TraceEvent, rules?: RuleValues): string {
+  const b: (readonly [string, Value])[] = (e.node.kind === "expr" ? (e.bindings ?? []) : []).filter(([n]) => n !== "_" && !n.startsWith("$"));
+  for (const r of ruleEntries(e, new Map(e.bindings ?? []), rules)) if (r.value !== undefined) b.push([r.title, r.value]);
   const sorted = [...b].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
   return "{" + sorted.map(([k, v]) => `${k}: ${truncate(bindingText(v), COLUMN_WIDTH)}`).join(", ") + "}";
 }
@@ -51,7 +124,7 @@ interface VarInfo {
  * bottom-up, the rightmost first; a `Where:` list by name when the terms are on several rows and
  * tabs come before them (columns cannot be trusted then). `index` is the failed event's.
  */
-export function varAnnotation(events: readonly TraceEvent[], index: number, sources: SourceText): string[] {
+export function varAnnotation(events: readonly TraceEvent[], index: number, sources: SourceText, rules?: RuleValues): string[] {
   const fail = events[index];
   if (fail.node.kind !== "expr" || fail.node.expr === null) return [];
   const main = fail.node.expr;
@@ -121,6 +194,12 @@ export function varAnnotation(events: readonly TraceEvent[], index: number, sour
     } else if (n.type === "every") walk(n.domain, isMain);
     for (const w of e.with) walk(w.value, isMain);
   };
+  // the rules the expression refers to (OPA: its cache of rule values), first; undefined ones as the other terms
+  for (const r of ruleEntries(fail, values, rules)) {
+    if (r.term.loc === undefined) continue;
+    if (r.value !== undefined) infos.set(r.title, { title: r.title, value: bindingText(r.value), row: r.term.loc.row, col: r.term.loc.col });
+    else if (!main.negated) add(r.term.type === "ref" ? r.term.terms[0] : r.term, undefined, true);
+  }
   walkExpr(main, true);
   for (const e of exprs) walkExpr(e, false);
   return printVars([...infos.values()], (row, col) => sources.tabsBefore(fail.location.file, row, col));
