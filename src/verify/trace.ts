@@ -4,7 +4,7 @@
 
 import type { Expr, Location, Term } from "../rego/ast.ts";
 import { bindingText, explainEvents, prettyLines, prettyTrace, type ExplainMode, type TraceEvent } from "../rego/trace.ts";
-import { isObject, numberLiteral, objectGet, RSet, toJsNumber, isNumber, isInteger, type Value } from "../rego/value.ts";
+import { isObject, makeObject, numberLiteral, objectGet, RSet, toJsNumber, isNumber, isInteger, type Value } from "../rego/value.ts";
 import { SourceIndex, type Range } from "./extent.ts";
 
 export interface TraceLine {
@@ -74,14 +74,52 @@ function ruleTerms(e: Expr, file: string, values: ReadonlyMap<string, Value>, ru
   return out;
 }
 
-/** The input an expression's `with` modifiers give: [value] (undefined: none), or null when they do more than replace the input with a bound variable. */
+/** The value of a term made of literals and bound variables; undefined for anything else. */
+function literalValue(t: Term, values: ReadonlyMap<string, Value>): Value | undefined {
+  switch (t.type) {
+    case "null":
+      return null;
+    case "boolean":
+      return t.value;
+    case "number":
+      return numberLiteral(t.value);
+    case "string":
+      return t.value;
+    case "var":
+      return values.get(t.name);
+    case "array": {
+      const out: Value[] = [];
+      for (const x of t.items) {
+        const v = literalValue(x, values);
+        if (v === undefined) return undefined;
+        out.push(v);
+      }
+      return out;
+    }
+    case "object": {
+      const out: [Value, Value][] = [];
+      for (const [k, x] of t.items) {
+        const kv = literalValue(k, values);
+        const v = literalValue(x, values);
+        if (kv === undefined || v === undefined) return undefined;
+        out.push([kv, v]);
+      }
+      return makeObject(out);
+    }
+    default:
+      // sets (an input is JSON), refs, calls, comprehensions
+      return undefined;
+  }
+}
+
+/** The input an expression's `with` modifiers give: [value] (undefined: none), or null when they do more than replace the input with literals and bound variables. */
 function withInput(e: Expr, values: ReadonlyMap<string, Value>): [Value | undefined] | null {
   if (e.with.length === 0) return [undefined];
   if (e.with.length > 1) return null;
   const w = e.with[0];
   if (w.target.type !== "ref" || w.target.terms.length !== 1 || w.target.terms[0].type !== "var" || w.target.terms[0].name !== "input") return null;
-  if (w.value.type !== "var" || !values.has(w.value.name)) return null;
-  return [values.get(w.value.name)];
+  const v = literalValue(w.value, values);
+  return v === undefined ? null : [v];
 }
 
 /** The values of the rules an event's expression refers to, by OPA's name for them (`data.main.z`). */

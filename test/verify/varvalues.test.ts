@@ -34,6 +34,8 @@ const cases: [string, string][] = [
   ["where", "an expression over two lines indented by tabs: OPA's Where: list"],
   ["not-rule", "a rule kept in a negated expression, with input as a local: the rule's value"],
   ["rule-refs", "a rule compared with a local (data.main.z: 2)"],
+  ["with-literal", "a negated rule with a literal input: the rule's value"],
+  ["set-member", "a partial set's member that is not there: undefined"],
   ["no-locals", "a test failing on an undefined input: empty columns, no failed expression"],
 ];
 
