@@ -97,3 +97,18 @@ test("verify --report fails without --var-values: no variables column, the expre
   assert.ok(r.out.includes("  p.rego:8       | | Fail __local7__ = 7  \n"), r.out);
   assert.ok(r.out.includes("  p.rego:8:\n    \tsum3(x,\n    \t\ty, 3) == 7\n\n\n"), r.out);
 });
+
+test("verify: var-values from the configuration file, as conftest binds its flags", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const tmp = mkdtempSync(join(tmpdir(), "varvalues-"));
+  try {
+    const file = join(tmp, "conftest.toml");
+    writeFileSync(file, "var-values = true\n");
+    const dir = join(CASES, "scalar");
+    const r = await inDir(dir, ["verify", "-p", ".", "-c", file]);
+    assert.equal(masked(r.out), recording(dir, "expected.txt").out);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
