@@ -18,7 +18,16 @@ export interface TraceLine {
 /** The lines of one test's trace in an explain mode (OPA's lineage filters); `conftest`: as conftest prints rule paths. */
 export function explainLines(events: readonly TraceEvent[], mode: ExplainMode, conftest = false, varValues = false, rules?: RuleValues): TraceLine[] {
   const shown = explainEvents(events, mode);
-  return prettyLines(shown, conftest).map((l, i) => ({ loc: l.location, depth: l.depth, text: l.text, ...(varValues ? { vars: varsColumn(shown[i], rules) } : {}) }));
+  const lines = prettyLines(shown, conftest);
+  if (!varValues) return lines.map((l) => ({ loc: l.location, depth: l.depth, text: l.text }));
+  // an Index event is about the expression being evaluated: its variables are that expression's
+  const evaluating = new Map<number, TraceEvent>();
+  return lines.map((l, i) => {
+    const e = shown[i];
+    if (e.op === "Eval" && e.node.kind === "expr") evaluating.set(e.queryId, e);
+    const about = e.op === "Index" ? evaluating.get(e.queryId) : e;
+    return { loc: l.location, depth: l.depth, text: l.text, vars: about !== undefined ? varsColumn(about, rules) : "{}" };
+  });
 }
 
 /**
@@ -143,7 +152,8 @@ const ANNOTATION_WIDTH = 64;
 /** OPA's variables column (`--var-values`): the expression's bound variables by name, values truncated. */
 export function varsColumn(e: TraceEvent, rules?: RuleValues): string {
   const b: (readonly [string, Value])[] = (e.node.kind === "expr" ? (e.bindings ?? []) : []).filter(([n]) => n !== "_" && !n.startsWith("$"));
-  for (const r of ruleEntries(e, new Map(e.bindings ?? []), rules)) if (r.value !== undefined) b.push([r.title, r.value]);
+  // rule values on Fail lines only (OPA's cache has none before the Eval; under `with` none at the Redo)
+  if (e.op === "Fail") for (const r of ruleEntries(e, new Map(e.bindings ?? []), rules)) if (r.value !== undefined) b.push([r.title, r.value]);
   const sorted = [...b].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
   return "{" + sorted.map(([k, v]) => `${k}: ${truncate(bindingText(v), COLUMN_WIDTH)}`).join(", ") + "}";
 }
