@@ -32,9 +32,10 @@ rmSync(dist, { recursive: true, force: true });
 
 const result = await build({
   absWorkingDir: root,
-  // The large-stack worker (src/formats/large-stack.ts) and the server's evaluation worker
-  // (src/server/pool.ts) are entries of their own: a Worker loads each by path.
-  entryPoints: { index: "src/index.ts", "cli/main": "src/cli/main.ts", "formats/large-stack-worker": "src/formats/large-stack-worker.ts", "server/eval-worker": "src/server/eval-worker.ts", "server/admission-worker": "src/server/admission/worker.ts", "server/audit-worker": "src/server/audit-worker.ts" },
+  // The large-stack worker (src/formats/large-stack.ts), the server's evaluation worker
+  // (src/server/pool.ts) and the library's worker (src/conftest/parallel.ts) are entries of
+  // their own: a Worker loads each by path.
+  entryPoints: { index: "src/index.ts", "cli/main": "src/cli/main.ts", "formats/large-stack-worker": "src/formats/large-stack-worker.ts", "server/eval-worker": "src/server/eval-worker.ts", "server/admission-worker": "src/server/admission/worker.ts", "server/audit-worker": "src/server/audit-worker.ts", "conftest/library-worker": "src/conftest/library-worker.ts" },
   outdir: "dist",
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
