@@ -62,8 +62,8 @@ export type BatchReply =
  * thread, the caller's), else one per core up to MAX_AUTO_WORKERS and free memory when the input
  * has PARALLEL_MIN_DOCUMENTS or more, else 1. Never more than there are batches.
  */
-export function libraryWorkers(requested: number | undefined, documents: number): number {
-  const batches = Math.ceil(documents / BATCH_DOCUMENTS);
+export function libraryWorkers(requested: number | undefined, documents: number, batch = BATCH_DOCUMENTS): number {
+  const batches = Math.ceil(documents / batch);
   if (requested !== undefined) return Math.max(1, Math.min(requested, MAX_WORKERS, batches));
   if (documents < PARALLEL_MIN_DOCUMENTS) return 1;
   const byMemory = Math.floor(freemem() / WORKER_MEMORY_BYTES);
@@ -87,7 +87,7 @@ interface Batch {
  * runLibraryChecks on `workers` threads (2 or more): the same CheckResultViews, with the same
  * lines in the same spools, as one thread gives.
  */
-export async function runLibraryParallel(loaded: LoadedPolicies, configs: Config[], o: TestOptions, dir: SpoolDir, workers: number): Promise<CheckResultView[]> {
+export async function runLibraryParallel(loaded: LoadedPolicies, configs: Config[], o: TestOptions, dir: SpoolDir, workers: number, batch = BATCH_DOCUMENTS): Promise<CheckResultView[]> {
   const namespaces = resolveNamespaces(loaded.modules, o.namespaces ?? ["main"], o.allNamespaces ?? false);
   const lp = libraryPlan(loaded.modules, namespaces);
   type Row = Omit<CheckResultView, "skipped" | "warnings" | "failures" | "exceptions"> & { skipped: ResultSpool; warnings: ResultSpool; failures: ResultSpool; exceptions: ResultSpool };
@@ -96,10 +96,10 @@ export async function runLibraryParallel(loaded: LoadedPolicies, configs: Config
   // The batches, in input order.
   const batches: Batch[] = [];
   configs.forEach((c, ci) => {
-    for (let s = 0; s < c.documents.length; s += BATCH_DOCUMENTS) batches.push({ seq: batches.length, config: ci, start: s, count: Math.min(BATCH_DOCUMENTS, c.documents.length - s) });
+    for (let s = 0; s < c.documents.length; s += batch) batches.push({ seq: batches.length, config: ci, start: s, count: Math.min(batch, c.documents.length - s) });
   });
 
-  const { readStdin: _unused, ...options } = o;
+  const { readStdin: _unused, parallelBatch: _batch, ...options } = o;
   const setup: WorkerSetup = { options, form: dir.form, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS };
   const pool = Array.from({ length: workers }, () => new Worker(workerFile(), { workerData: setup }));
 

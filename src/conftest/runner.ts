@@ -40,7 +40,7 @@ export { ConftestError } from "./errors.ts";
 export { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, exceptionName, moduleNamespaces, resolveNamespaces, namespaceRules, type LoadedPolicies, type Config, type RunOptions } from "./evaluate.ts";
 import { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, earliestStage, runChecks as runLoadedChecks, type LoadedPolicies, type Config } from "./evaluate.ts";
 import { runLibraryChecks as runLibrarySequential } from "./evaluate.ts";
-import { libraryWorkers, runLibraryParallel } from "./parallel.ts";
+import { libraryWorkers, runLibraryParallel, BATCH_DOCUMENTS } from "./parallel.ts";
 import type { SpoolDir } from "../output/spool.ts";
 import type { CheckResultView } from "../output/types.ts";
 
@@ -79,6 +79,8 @@ export interface TestOptions {
    * unset: one per core for large inputs (./parallel.ts libraryWorkers).
    */
   parallel?: number;
+  /** Documents sent to a worker thread at a time (default BATCH_DOCUMENTS; tests use small batches). */
+  parallelBatch?: number;
 }
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
@@ -265,6 +267,7 @@ export function runChecks(loaded: LoadedPolicies, configs: Config[], o: TestOpti
  */
 export function runLibraryChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions, dir: SpoolDir): Promise<CheckResultView[]> {
   const documents = configs.reduce((n, c) => n + c.documents.length, 0);
-  const workers = o.trace ? 1 : libraryWorkers(o.parallel, documents);
-  return workers > 1 ? runLibraryParallel(loaded, configs, o, dir, workers) : runLibrarySequential(loaded, configs, o, dir);
+  const batch = Math.max(1, o.parallelBatch ?? BATCH_DOCUMENTS);
+  const workers = o.trace ? 1 : libraryWorkers(o.parallel, documents, batch);
+  return workers > 1 ? runLibraryParallel(loaded, configs, o, dir, workers, batch) : runLibrarySequential(loaded, configs, o, dir);
 }
