@@ -19,6 +19,7 @@ test("bin/portcullis.js: the code cache is written, reused, rewritten when rejec
   t.after(() => rmSync(pkg, { recursive: true, force: true }));
   mkdirSync(join(pkg, "bin"));
   copyFileSync(join(ROOT, "bin", "portcullis.js"), join(pkg, "bin", "portcullis.js"));
+  copyFileSync(join(ROOT, "bin", "package.json"), join(pkg, "bin", "package.json"));
   copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
   symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"));
   const { sha256 } = await buildCliBundle(ROOT, join(pkg, "dist", "cli"));
