@@ -19,16 +19,18 @@
 // PORTCULLIS_CODE_CACHE=0 turns it off. Caches of other builds written more than 30 days ago are removed
 // when a new one is written.
 "use strict";
-const module_ = require("node:module");
 const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const vm = require("node:vm");
 
-// Node ≥ 22.1 also keeps the packages' compiled code (undici, tar, … loaded on demand).
-try {
-  module_.enableCompileCache?.();
-} catch {
-  // no usable cache directory: run without it
+// Node ≥ 22.1 also keeps the packages' compiled code (undici, tar, … loaded on demand). (On Node
+// 20 node:module is not loaded at all: it loads the ES module loader, ~5 ms.)
+if (Number(process.versions.node.split(".")[0]) >= 22) {
+  try {
+    require("node:module").enableCompileCache?.();
+  } catch {
+    // no usable cache directory: run without it
+  }
 }
 
 const bundle = join(__dirname, "..", "dist", "cli", "portcullis.cjs");
@@ -101,7 +103,9 @@ function load(argv) {
     });
   }
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, module_.createRequire(bundle), mod, bundle, dirname(bundle));
+  // The bundle requires Node's modules and the external packages, which this file's require finds
+  // as one made for dist/cli/ would (the package's node_modules or those above it).
+  script.runInThisContext()(mod.exports, require, mod, bundle, dirname(bundle));
   return mod.exports;
 }
 

@@ -38,6 +38,23 @@ const lazyChildProcess: Plugin = {
   },
 };
 
+/**
+ * src/lazy.ts makes its require with node:module's createRequire; loading node:module loads Node's
+ * ES module loader (~5 ms). In the bundle it is the require bin/portcullis.js hands the bundle.
+ */
+const lazyRequireSite = (root: string): Plugin => ({
+  name: "lazy-require-site",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]lazy\.ts$/ }, (args) => {
+      if (args.path !== join(root, "src", "lazy.ts")) return undefined;
+      const text = readFileSync(args.path, "utf8");
+      const site = /^import \{ createRequire \} from "node:module";\n\nconst require = createRequire\(import\.meta\.url\);$/m;
+      if (!site.test(text)) return { errors: [{ text: "src/lazy.ts: its `createRequire(import.meta.url)` lines changed; update scripts/cli-bundle.ts" }] };
+      return { contents: text.replace(site, "const require = __portcullis_require;"), loader: "ts" };
+    });
+  },
+});
+
 /** Non-ASCII characters (left by esbuild in comments and regular expression literals) as \u escapes, which mean the same there. */
 function toAscii(source: string): string {
   return source.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
@@ -59,6 +76,7 @@ export async function buildCliBundle(root: string, outDir: string): Promise<{ me
     target: "node20",
     plugins: [
       lazyChildProcess,
+      lazyRequireSite(root),
       {
         name: "external-packages",
         setup(b) {
@@ -73,7 +91,8 @@ export async function buildCliBundle(root: string, outDir: string): Promise<{ me
     // import.meta.url of every module is the bundle's own file (the modules use it to find the
     // package root and, through createRequire, the external packages).
     define: { "import.meta.url": "__portcullis_module_url" },
-    banner: { js: 'var __portcullis_module_url = require("node:url").pathToFileURL(__filename).href;' },
+    // __portcullis_require: the require of src/lazy.ts (lazyRequireSite).
+    banner: { js: 'var __portcullis_module_url = require("node:url").pathToFileURL(__filename).href, __portcullis_require = require;' },
     // import() of Node's modules as require(): the file runs as a vm.Script, which has no module loader.
     supported: { "dynamic-import": false },
     charset: "ascii",
