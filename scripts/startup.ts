@@ -115,7 +115,8 @@ for (const l of lines) console.log(`${l.name.padEnd(34)}${fmt(l.cpu).padStart(17
 
 if (maxRatio !== undefined) {
   const base = lines[0];
-  const ev = lines.find((l) => l.name.startsWith("portcullis eval") || l.name.startsWith(`portcullis ${only ?? ""}`)) ?? lines[1];
+  // the one command line of --args, else `eval 1+1`
+  const ev = only !== undefined ? lines[1] : lines.find((l) => l.name === "portcullis eval 1+1")!;
   const pick = (l: Line) => (Number.isNaN(l.cpu[0]) ? median(l.wall) : median(l.cpu));
   const ratio = pick(ev) / pick(base);
   console.log(`ratio (${ev.name} / node -e 0): ${ratio.toFixed(2)} (limit ${maxRatio})`);
