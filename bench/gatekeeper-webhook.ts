@@ -8,12 +8,15 @@
 //   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
 //        [--threads N] [--library ../shared/gatekeeper-library/library] [--built]
 //        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
+//        [--answers FILE]   (the answers to the 500 sample reviews: written, or compared byte for byte)
+//        [--cpu-prof DIR]   (V8 CPU profiles of the webhook process's threads)
 //
 // Needs openssl (for the serving certificate) and the gatekeeper library beside the repository.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import https from "node:https";
+import net from "node:net";
 import { spawn, execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
@@ -34,6 +37,11 @@ const THREADS = arg("threads", "-1");
 // --built: run the shipped build (bin/portcullis.js → dist/, `npm run build` first) instead of the
 // sources through tsx, whose keep-names helper adds a cost per named closure the bundle does not have.
 const BUILT = args.includes("--built");
+// --cpu-prof DIR: the webhook process writes V8 CPU profiles (main thread and each worker) into DIR.
+const PROFILE = args.includes("--cpu-prof") ? path.resolve(arg("cpu-prof", ".bench-out/webhook-prof")) : null;
+// --answers FILE: the answers to every sample review (one at a time) are written to FILE when it
+// does not exist, and compared byte for byte with it when it does (a change must not alter one).
+const ANSWERS = args.includes("--answers") ? path.resolve(arg("answers", "")) : null;
 const CLI_ARGS = BUILT ? [path.join(here, "../bin/portcullis.js")] : SOURCE_CLI;
 const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
@@ -117,10 +125,19 @@ function reviewBody(i: number): string {
 }
 const BODIES = Array.from({ length: 500 }, (_, i) => reviewBody(i));
 
-// ---- the webhook process
+// ---- the webhook process, on two ports picked here (free when asked; the OS gives each once)
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const p = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return p;
+}
+const port = await freePort();
+const metricsPort = await freePort();
 const child = spawn(
   process.execPath,
-  [...CLI_ARGS, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", "0", "--host", "127.0.0.1", "--metrics-addr", "127.0.0.1:0", "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
+  [...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []), ...CLI_ARGS, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", String(port), "--host", "127.0.0.1", "--metrics-addr", `127.0.0.1:${metricsPort}`, "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
   { stdio: ["ignore", "ignore", "pipe"] },
 );
 let log = "";
@@ -128,51 +145,36 @@ child.stderr.on("data", (c) => (log += c));
 const stopChild = () => child.exitCode === null && child.kill("SIGTERM");
 process.on("exit", stopChild);
 const t0 = Date.now();
-let port = 0;
-let metricsPort = 0;
-// The serving line is at info level; read the ports from /proc's listening sockets instead of raising the log level.
-while (Date.now() - t0 < 120_000 && port === 0) {
+// The webhook port opens after the initial sync (every worker holds the snapshot).
+let up = false;
+while (Date.now() - t0 < 120_000 && !up && child.exitCode === null) {
   await new Promise((r) => setTimeout(r, 200));
-  const ports = listeningPorts(child.pid!);
-  if (ports.length >= 2) {
-    // The metrics port opens first, the webhook port after the initial sync.
-    [metricsPort, port] = ports;
-  }
-  if (child.exitCode !== null) break;
+  up = await new Promise<boolean>((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on("error", () => resolve(false));
+  });
 }
-if (port === 0) {
+if (!up) {
   console.error(`the webhook did not start:\n${log}`);
   process.exit(1);
 }
 const startupSeconds = (Date.now() - t0) / 1000;
 
-function listeningPorts(pid: number): number[] {
-  // Sockets of the process (fd links) matched against /proc/net/tcp LISTEN entries, in inode order of opening.
-  const inodes: number[] = [];
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.push(Number(m[1]));
-    } catch {
-      /* fd closed meanwhile */
-    }
-  }
-  const out: { port: number; inode: number }[] = [];
-  for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== "0A") continue;
-    const inode = Number(f[9]);
-    if (inodes.includes(inode)) out.push({ port: parseInt(f[1].split(":")[1], 16), inode });
-  }
-  return out.sort((a, b) => a.inode - b.inode).map((x) => x.port);
-}
-
-/** CPU seconds (user + system, every thread) the webhook process has used: /proc/PID/stat's utime and stime. */
+/** CPU seconds (user + system) the webhook process has used: every thread (/proc/PID/stat), and its main thread (/proc/PID/task/PID/stat). */
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-function webhookCpuSeconds(): number {
-  const stat = fs.readFileSync(`/proc/${child.pid}/stat`, "utf8");
+function cpuOf(statFile: string): number {
+  const stat = fs.readFileSync(statFile, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+function webhookCpuSeconds(): number {
+  return cpuOf(`/proc/${child.pid}/stat`);
+}
+function webhookMainCpuSeconds(): number {
+  return cpuOf(`/proc/${child.pid}/task/${child.pid}/stat`);
 }
 
 function rssMiB(): number {
@@ -182,7 +184,7 @@ function rssMiB(): number {
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: 128, ca });
 
-function send(i: number): Promise<{ ms: number; ok: boolean }> {
+function send(i: number): Promise<{ ms: number; ok: boolean; text: string }> {
   const body = BODIES[i % BODIES.length];
   const t = performance.now();
   return new Promise((resolve) => {
@@ -191,17 +193,18 @@ function send(i: number): Promise<{ ms: number; ok: boolean }> {
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
         let ok = res.statusCode === 200;
+        const text = Buffer.concat(chunks).toString("utf8");
         if (ok) {
           try {
-            ok = typeof JSON.parse(Buffer.concat(chunks).toString("utf8")).response?.allowed === "boolean";
+            ok = typeof JSON.parse(text).response?.allowed === "boolean";
           } catch {
             ok = false;
           }
         }
-        resolve({ ms: performance.now() - t, ok });
+        resolve({ ms: performance.now() - t, ok, text: `${res.statusCode} ${text}` });
       });
     });
-    req.on("error", () => resolve({ ms: performance.now() - t, ok: false }));
+    req.on("error", (e) => resolve({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }));
     req.end(body);
   });
 }
@@ -220,6 +223,8 @@ interface RunResult {
   rssMax: number;
   /** The webhook process's CPU (all threads) per review, ms. */
   cpuMsPerReview: number;
+  /** Of which its main thread (HTTP, TLS, messages to and from the workers). */
+  mainCpuMsPerReview: number;
 }
 
 async function run(rate: number, seconds: number): Promise<RunResult> {
@@ -230,6 +235,7 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   let done = 0;
   const rssStart = rssMiB();
   const cpuStart = webhookCpuSeconds();
+  const mainStart = webhookMainCpuSeconds();
   let rssMax = rssStart;
   const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssMiB())), 1000);
   const start = performance.now();
@@ -253,7 +259,8 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
   const cpuMsPerReview = ((webhookCpuSeconds() - cpuStart) * 1000) / total;
-  return { rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax, cpuMsPerReview };
+  const mainCpuMsPerReview = ((webhookMainCpuSeconds() - mainStart) * 1000) / total;
+  return { mainCpuMsPerReview, rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax, cpuMsPerReview };
 }
 
 const metricsText = await new Promise<string>((resolve) => {
@@ -268,20 +275,40 @@ const metricsText = await new Promise<string>((resolve) => {
 const active = /gatekeeper_constraint_templates\{status="active"\} (\d+)/.exec(metricsText)?.[1];
 const cActive = (metricsText.match(/gatekeeper_constraints\{enforcement_action="[a-z]+",status="active"\} (\d+)/g) ?? []).map((l) => Number(l.split(" ")[1])).reduce((a, b) => a + b, 0);
 console.log(`webhook: ${nTemplates} template files, ${nConstraints} sample constraints; active: ${active} templates, ${cActive} constraints; ready in ${startupSeconds.toFixed(1)} s; threads ${THREADS === "-1" ? os.availableParallelism() : THREADS}; RSS ${rssMiB().toFixed(0)} MiB`);
-// Service time: one request at a time.
+// Every sample review once, one at a time (their answers kept; this also warms the webhook up).
+const answers: string[] = [];
+for (let i = 0; i < BODIES.length; i++) answers.push((await send(i)).text);
+// Service time: one request at a time, every sample review again.
 const single: number[] = [];
 const singleCpu0 = webhookCpuSeconds();
-for (let i = 0; i < 200; i++) single.push((await send(i)).ms);
-const singleCpu = ((webhookCpuSeconds() - singleCpu0) * 1000) / 200;
+const singleMain0 = webhookMainCpuSeconds();
+for (let i = 0; i < BODIES.length; i++) single.push((await send(i)).ms);
+const singleCpu = ((webhookCpuSeconds() - singleCpu0) * 1000) / BODIES.length;
+const singleMain = ((webhookMainCpuSeconds() - singleMain0) * 1000) / BODIES.length;
 single.sort((a, b) => a - b);
-console.log(`one at a time (200 reviews after start): p50 ${single[100].toFixed(2)} ms, p99 ${single[197].toFixed(2)} ms; webhook process CPU ${singleCpu.toFixed(2)} ms per review`);
+const sq = (p: number) => single[Math.min(single.length - 1, Math.floor(p * single.length))];
+console.log(`one at a time (${BODIES.length} reviews, after ${BODIES.length} of warm-up): p50 ${sq(0.5).toFixed(2)} ms, p99 ${sq(0.99).toFixed(2)} ms; webhook process CPU ${singleCpu.toFixed(2)} ms per review (main thread ${singleMain.toFixed(2)})`);
+const denied = answers.filter((a) => a.includes('"allowed":false')).length;
+console.log(`answers: ${denied} denied, ${answers.length - denied} allowed`);
+if (ANSWERS) {
+  if (!fs.existsSync(ANSWERS)) {
+    fs.mkdirSync(path.dirname(ANSWERS), { recursive: true });
+    fs.writeFileSync(ANSWERS, answers.join("\n") + "\n");
+    console.log(`answers written to ${ANSWERS}`);
+  } else {
+    const want = fs.readFileSync(ANSWERS, "utf8").split("\n").slice(0, -1);
+    const differ = answers.map((a, i) => i).filter((i) => answers[i] !== want[i]);
+    console.log(`answers compared with ${ANSWERS}: ${differ.length} of ${answers.length} differ${differ.length ? ` (first: review ${differ[0]}:\n  got  ${answers[differ[0]].slice(0, 400)}\n  want ${String(want[differ[0]]).slice(0, 400)})` : ""}`);
+    if (differ.length) process.exitCode = 1;
+  }
+}
 await run(50, 5); // warm-up
 console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.availableParallelism()} CPUs)`);
-console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review | RSS MiB start→end (max)");
+console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review (main thread) | RSS MiB start→end (max)");
 for (const rate of RATES) {
   const r = await run(rate, SECONDS);
   console.log(
-    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
+    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} (${r.mainCpuMsPerReview.toFixed(2)}) | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
   );
   console.log(`  load average: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   await new Promise((res) => setTimeout(res, 2000));
