@@ -10,6 +10,7 @@
 //        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
 //        [--answers FILE]   (the answers to the 500 sample reviews: written, or compared byte for byte)
 //        [--cpu-prof DIR]   (V8 CPU profiles of the webhook process's threads)
+//        [--ab DIR [--ab-rounds 7] [--ab-concurrency 4]]   (CPU per review against another build, interleaved)
 //
 // Needs openssl (for the serving certificate) and the gatekeeper library beside the repository.
 import * as fs from "node:fs";
@@ -42,6 +43,11 @@ const PROFILE = args.includes("--cpu-prof") ? path.resolve(arg("cpu-prof", ".ben
 // --answers FILE: the answers to every sample review (one at a time) are written to FILE when it
 // does not exist, and compared byte for byte with it when it does (a change must not alter one).
 const ANSWERS = args.includes("--answers") ? path.resolve(arg("answers", "")) : null;
+// --ab DIR: compare this build's CPU per review with another checkout's build (DIR/bin/portcullis.js,
+// DIR/dist built), interleaved; --ab-rounds N (7), --ab-concurrency C (4).
+const AB = args.includes("--ab") ? path.resolve(arg("ab", "")) : null;
+const AB_ROUNDS = Number(arg("ab-rounds", "7"));
+const AB_CONCURRENCY = Number(arg("ab-concurrency", "4"));
 const CLI_ARGS = BUILT ? [path.join(here, "../bin/portcullis.js")] : SOURCE_CLI;
 const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
@@ -133,48 +139,58 @@ async function freePort(): Promise<number> {
   await new Promise((r) => srv.close(r));
   return p;
 }
-const port = await freePort();
-const metricsPort = await freePort();
-const child = spawn(
-  process.execPath,
-  [...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []), ...CLI_ARGS, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", String(port), "--host", "127.0.0.1", "--metrics-addr", `127.0.0.1:${metricsPort}`, "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
-  { stdio: ["ignore", "ignore", "pipe"] },
-);
-let log = "";
-child.stderr.on("data", (c) => (log += c));
-const stopChild = () => child.exitCode === null && child.kill("SIGTERM");
-process.on("exit", stopChild);
-const t0 = Date.now();
-// The webhook port opens after the initial sync (every worker holds the snapshot).
-let up = false;
-while (Date.now() - t0 < 120_000 && !up && child.exitCode === null) {
-  await new Promise((r) => setTimeout(r, 200));
-  up = await new Promise<boolean>((resolve) => {
-    const s = net.connect(port, "127.0.0.1", () => {
-      s.destroy();
-      resolve(true);
+interface Webhook {
+  child: ReturnType<typeof spawn>;
+  port: number;
+  metricsPort: number;
+  startupSeconds: number;
+}
+async function startWebhook(cliArgs: string[], profile: string | null): Promise<Webhook> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...cliArgs, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", String(port), "--host", "127.0.0.1", "--metrics-addr", `127.0.0.1:${metricsPort}`, "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr!.on("data", (c) => (log += c));
+  process.on("exit", () => child.exitCode === null && child.kill("SIGTERM"));
+  const t0 = Date.now();
+  // The webhook port opens after the initial sync (every worker holds the snapshot).
+  let up = false;
+  while (Date.now() - t0 < 120_000 && !up && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 200));
+    up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
     });
-    s.on("error", () => resolve(false));
-  });
+  }
+  if (!up) {
+    console.error(`the webhook did not start:\n${log}`);
+    process.exit(1);
+  }
+  return { child, port, metricsPort, startupSeconds: (Date.now() - t0) / 1000 };
 }
-if (!up) {
-  console.error(`the webhook did not start:\n${log}`);
-  process.exit(1);
-}
-const startupSeconds = (Date.now() - t0) / 1000;
+const main = await startWebhook(CLI_ARGS, PROFILE);
+const { child, port, metricsPort, startupSeconds } = main;
+const stopChild = () => child.exitCode === null && child.kill("SIGTERM");
 
-/** CPU seconds (user + system) the webhook process has used: every thread (/proc/PID/stat), and its main thread (/proc/PID/task/PID/stat). */
+/** CPU seconds (user + system) a process has used: every thread (/proc/PID/stat), and its main thread (/proc/PID/task/PID/stat). */
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 function cpuOf(statFile: string): number {
   const stat = fs.readFileSync(statFile, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
-function webhookCpuSeconds(): number {
-  return cpuOf(`/proc/${child.pid}/stat`);
+function webhookCpuSeconds(pid = child.pid!): number {
+  return cpuOf(`/proc/${pid}/stat`);
 }
-function webhookMainCpuSeconds(): number {
-  return cpuOf(`/proc/${child.pid}/task/${child.pid}/stat`);
+function webhookMainCpuSeconds(pid = child.pid!): number {
+  return cpuOf(`/proc/${pid}/task/${pid}/stat`);
 }
 
 function rssMiB(): number {
@@ -184,11 +200,11 @@ function rssMiB(): number {
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: 128, ca });
 
-function send(i: number): Promise<{ ms: number; ok: boolean; text: string }> {
+function send(i: number, to = port): Promise<{ ms: number; ok: boolean; text: string }> {
   const body = BODIES[i % BODIES.length];
   const t = performance.now();
   return new Promise((resolve) => {
-    const req = https.request({ host: "127.0.0.1", port, path: "/v1/admit?timeout=3s", method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
+    const req = https.request({ host: "127.0.0.1", port: to, path: "/v1/admit?timeout=3s", method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
@@ -301,6 +317,63 @@ if (ANSWERS) {
     console.log(`answers compared with ${ANSWERS}: ${differ.length} of ${answers.length} differ${differ.length ? ` (first: review ${differ[0]}:\n  got  ${answers[differ[0]].slice(0, 400)}\n  want ${String(want[differ[0]]).slice(0, 400)})` : ""}`);
     if (differ.length) process.exitCode = 1;
   }
+}
+if (AB) {
+  // A/B: the same reviews, alternately to this build and to the build at AB (its bin/portcullis.js),
+  // closed loop with AB_CONCURRENCY requests in flight; each side's process CPU per review per round.
+  // Both share the machine's load at the same moments, so the comparison holds on a busy machine.
+  const other = await startWebhook([path.join(AB, "bin/portcullis.js")], null);
+  const otherAnswers: string[] = [];
+  for (let i = 0; i < BODIES.length; i++) otherAnswers.push((await send(i, other.port)).text);
+  const differ = answers.filter((a, i) => a !== otherAnswers[i]).length;
+  console.log(`A/B against ${AB}: answers to the ${BODIES.length} sample reviews: ${differ} differ`);
+  if (differ) process.exitCode = 1;
+  // CPU of each thread of a process (the workers are the busiest threads but the main one; the
+  // rest are V8's and libuv's helpers: concurrent GC, compilers, …).
+  const threadCpu = (pid: number) => new Map(fs.readdirSync(`/proc/${pid}/task`).map((t) => [t, cpuOf(`/proc/${pid}/task/${t}/stat`)]));
+  const closedLoop = async (to: number, pid: number) => {
+    const c0 = webhookCpuSeconds(pid);
+    const t0 = threadCpu(pid);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: AB_CONCURRENCY }, async () => {
+        while (next < BODIES.length) await send(next++, to);
+      }),
+    );
+    const t1 = threadCpu(pid);
+    const deltas = [...t1].filter(([t]) => t !== String(pid)).map(([t, v]) => v - (t0.get(t) ?? 0)).sort((a, b) => b - a);
+    const workers = deltas.slice(0, Math.max(1, Number(THREADS) > 0 ? Number(THREADS) : os.availableParallelism())).reduce((a, b) => a + b, 0);
+    const per = (x: number) => (x * 1000) / BODIES.length;
+    const main = (t1.get(String(pid)) ?? 0) - (t0.get(String(pid)) ?? 0);
+    const cpu = webhookCpuSeconds(pid) - c0;
+    return { cpu: per(cpu), main: per(main), workers: per(workers), rest: per(cpu - main - workers) };
+  };
+  type Split = { cpu: number; main: number; workers: number; rest: number };
+  const mine: Split[] = [];
+  const theirs: Split[] = [];
+  const split = (x: Split) => `${x.cpu.toFixed(2)} (main ${x.main.toFixed(2)}, workers ${x.workers.toFixed(2)}, other threads ${x.rest.toFixed(2)})`;
+  for (let r = 0; r < AB_ROUNDS; r++) {
+    if (r % 2 === 0) {
+      mine.push(await closedLoop(port, child.pid!));
+      theirs.push(await closedLoop(other.port, other.child.pid!));
+    } else {
+      theirs.push(await closedLoop(other.port, other.child.pid!));
+      mine.push(await closedLoop(port, child.pid!));
+    }
+    console.log(`round ${r + 1}: CPU ms per review: this build ${split(mine[r])}; ${AB}: ${split(theirs[r])}; load average ${os.loadavg()[0].toFixed(1)}`);
+  }
+  const stat = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return `min ${s[0].toFixed(2)}, median ${s[Math.floor(s.length / 2)].toFixed(2)}`;
+  };
+  const stats = (xs: Split[]) => `${stat(xs.map((x) => x.cpu))} (main thread ${stat(xs.map((x) => x.main))}; workers ${stat(xs.map((x) => x.workers))}; other threads ${stat(xs.map((x) => x.rest))})`;
+  console.log(`CPU ms per review, ${AB_ROUNDS} rounds of ${BODIES.length} reviews, ${AB_CONCURRENCY} in flight:\n  this build ${stats(mine)}\n  ${AB}: ${stats(theirs)}`);
+  other.child.kill("SIGTERM");
+  agent.destroy();
+  stopChild();
+  await new Promise((r) => child.on("exit", r));
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit();
 }
 await run(50, 5); // warm-up
 console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.availableParallelism()} CPUs)`);
