@@ -103,6 +103,22 @@ const JSON_HEADERS = { "Content-Type": "application/json" };
 const KNOWN_PATHS = new Set(["/v1/admit", "/v1/admitlabel", "/v1/mutate", "/healthz", "/readyz"]);
 const PLAIN_TIMEOUT = /^timeout=([0-9A-Za-z.]+)$/;
 
+/**
+ * A request's path and `timeout` parameter, as URL's parser reads them: the API server's plain
+ * `/v1/admit?timeout=3s` without building a URL, anything else through the parser.
+ */
+export function requestTarget(raw: string): { path: string; timeout: string | null } {
+  const q = raw.indexOf("?");
+  const path = q < 0 ? raw : raw.slice(0, q);
+  if (KNOWN_PATHS.has(path)) {
+    if (q < 0) return { path, timeout: null };
+    const m = PLAIN_TIMEOUT.exec(raw.slice(q + 1));
+    if (m) return { path, timeout: m[1] };
+  }
+  const url = new URL(raw, "https://localhost");
+  return { path: url.pathname, timeout: url.searchParams.get("timeout") };
+}
+
 export async function startWebhookServer(o: WebhookServerOptions): Promise<RunningWebhook> {
   const log = o.logger;
   const threads = o.threads ?? availableParallelism();
@@ -250,19 +266,6 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
 
   function finish(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = JSON_HEADERS): void {
     if (!res.headersSent && !res.destroyed) res.writeHead(status, headers).end(body);
-  }
-
-  /** A request's path and `timeout` parameter: the API server's plain `/v1/admit?timeout=3s` read without building a URL; anything else through URL's parser. */
-  function target(raw: string): { path: string; timeout: string | null } {
-    const q = raw.indexOf("?");
-    const path = q < 0 ? raw : raw.slice(0, q);
-    if (KNOWN_PATHS.has(path)) {
-      if (q < 0) return { path, timeout: null };
-      const m = PLAIN_TIMEOUT.exec(raw.slice(q + 1));
-      if (m) return { path, timeout: m[1] };
-    }
-    const url = new URL(raw, "https://localhost");
-    return { path: url.pathname, timeout: url.searchParams.get("timeout") };
   }
 
   // Request counts and durations of the admission endpoints: the series are bound once.
@@ -428,7 +431,7 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
     if (inFlight === 0 && drained) drained();
   };
   const webhookHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const { path, timeout } = target(req.url ?? "/");
+    const { path, timeout } = requestTarget(req.url ?? "/");
     if (health(path, res)) return;
     const kind = validation && path === "/v1/admit" ? "admit" : validation && path === "/v1/admitlabel" ? "label" : mutation && path === "/v1/mutate" ? "mutate" : null;
     if (!kind) {

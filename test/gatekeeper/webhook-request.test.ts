@@ -1,10 +1,40 @@
-// The webhook's request metrics counted through series bound once (src/server/metrics.ts:
-// LabelledCounter.series, LabelledHistogram.bound) read as the per-call API writes them, with
-// Prometheus's bucket semantics (Go client: a value counts in every bucket whose `le` is ≥ it).
+// The webhook's request path without URL's parser (requestTarget: what `new URL` reads, for every
+// shape of request line) and its request metrics counted through series bound once
+// (src/server/metrics.ts: LabelledCounter.series, LabelledHistogram.bound) read as the per-call
+// API writes them, with Prometheus's bucket semantics (Go client: a value counts in every bucket
+// whose `le` is ≥ it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Metrics } from "../../src/server/metrics.ts";
-import { VALIDATION_BUCKETS } from "../../src/server/admission/server.ts";
+import { VALIDATION_BUCKETS, requestTarget } from "../../src/server/admission/server.ts";
+
+test("the request line's path and timeout: the plain form read directly, the same as URL's parser reads every form", () => {
+  const cases = [
+    "/v1/admit?timeout=3s",
+    "/v1/admit?timeout=300ms",
+    "/v1/admit",
+    "/v1/admitlabel?timeout=10s",
+    "/v1/mutate?timeout=1m30s",
+    "/healthz",
+    "/v1/admit?timeout=3s&x=1",
+    "/v1/admit?x=1&timeout=2s",
+    "/v1/admit?timeout=%33s",
+    "/v1/admit?timeout=",
+    "/v1/admit?timeout=3s#frag",
+    "/v1/../v1/admit?timeout=3s",
+    "/v1/admit/?timeout=3s",
+    "//v1/admit?timeout=3s",
+    "/v1/%61dmit?timeout=3s",
+    "/other?timeout=3s",
+    "/",
+  ];
+  for (const raw of cases) {
+    const url = new URL(raw, "https://localhost");
+    assert.deepEqual(requestTarget(raw), { path: url.pathname, timeout: url.searchParams.get("timeout") }, raw);
+  }
+  assert.deepEqual(requestTarget("/v1/admit?timeout=3s"), { path: "/v1/admit", timeout: "3s" });
+  assert.deepEqual(requestTarget("/v1/admit?timeout=%33s"), { path: "/v1/admit", timeout: "3s" });
+});
 
 function twoWays(values: number[]): [string, string] {
   const texts: string[] = [];
