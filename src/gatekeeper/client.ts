@@ -299,13 +299,15 @@ export class Client {
     review.namespaceObject = this.opts.namespaceObject && nsObj && !isNamespaceObject(built.object) ? nsObj : {};
     const results: Violation[] = [];
     const objs = [built.object, built.oldObject];
+    // what matching reads, the same for every constraint
+    const target = { object: built.object, oldObject: built.operation === "UPDATE" ? built.oldObject : null, namespace: nsObj, source: built.source };
     for (const c of this.candidates(objs)) {
       if (eo.deadline !== undefined && Date.now() >= eo.deadline) throw new DeadlineError(`eval_cancel_error: the review's deadline passed before constraint ${JSON.stringify(c.name)} (${c.kind}) was evaluated`);
       if (eo.cancel && Atomics.load(eo.cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
       if (c.enforcementAction.toLowerCase() === "scoped" && c.scopedActions.length === 0) continue;
       let applies: boolean;
       try {
-        applies = matches(c.match, { object: built.object, oldObject: built.operation === "UPDATE" ? built.oldObject : null, namespace: nsObj, source: built.source });
+        applies = matches(c.match, target);
       } catch (e) {
         const name = String(metaOf(built.object).name ?? "");
         results.push(this.violation(c, built, `unable to match constraints: error matching the requested object: ${name}: failed to run Match criteria: ${(e as Error).message}`, {}, true));
