@@ -388,6 +388,9 @@ export class Client {
     try {
       q = t.engine.query(t.query, {
         input: { review: built.review, parameters: c.parameters ?? {} },
+        // Violations are printed with JSON.stringify (gator's and the webhook's output), which
+        // cannot print a bigint: big numbers in `details` are the nearest double there.
+        exactNumbers: false,
         ...(deadline !== undefined ? { deadline } : {}),
         ...(cancel ? { cancel } : {}),
         ...(this.externalData.providers.size ? { host: { externalData: this.externalData, ...(deadline !== undefined ? { deadline } : {}) } } : {}),

@@ -934,7 +934,18 @@ function memoKey(v: Value): unknown {
 }
 
 function matchArgs(c: Ctx, f: Frame, pats: MatchFn[], args: Value[], i: number, k: K): boolean {
-  if (i === pats.length) return k();
+  // One or two parameters (most functions): no continuation made per parameter.
+  switch (pats.length - i) {
+    case 0:
+      return k();
+    case 1:
+      return pats[i](c, f, args[i], k);
+    case 2: {
+      const p1 = pats[i + 1];
+      const a1 = args[i + 1];
+      return pats[i](c, f, args[i], () => p1(c, f, a1, k));
+    }
+  }
   return pats[i](c, f, args[i], () => matchArgs(c, f, pats, args, i + 1, k));
 }
 
