@@ -335,7 +335,7 @@ async function evalRows(engine: Engine, query: string, input: unknown, result: C
   }
   if (collector.errors.length) throw new ConftestError(`query rule: check: query rule: ${collector.text()}`);
   // conftest prints OPA's trace of each query (PrettyTrace: no locations).
-  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
+  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events, { shortPaths: true }), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
   return rows;
 }
 
