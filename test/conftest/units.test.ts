@@ -154,10 +154,12 @@ test("--timeout: the deadline error names the query and the flag that sets it", 
     let out = "";
     let err = "";
     const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s), exitCode: 0 };
-    const code = await main(["test", "--timeout", "1ms", "-p", "slow", "a.json"], io);
+    // 200ms: the trivial queries run before `deny` stay far inside it on a loaded machine (with
+    // 1ms one of them could be the one that timed out); the 25-million-step rule never does.
+    const code = await main(["test", "--timeout", "200ms", "-p", "slow", "a.json"], io);
     assert.deepEqual(
       { code, out, err },
-      { code: 1, out: "", err: "Error: running test: query rule: check: query rule: data.main.deny: evaluation exceeded the --timeout of 1ms (raise --timeout or fix the policy)\n" },
+      { code: 1, out: "", err: "Error: running test: query rule: check: query rule: data.main.deny: evaluation exceeded the --timeout of 200ms (raise --timeout or fix the policy)\n" },
     );
   } finally {
     process.chdir(cwd);
