@@ -453,6 +453,21 @@ function cmp(a: Value, b: Value, d: number): number {
       return x.length - y.length;
     }
     case Kind.Object: {
+      if (!(a instanceof ObjMap) && !(b instanceof ObjMap)) {
+        // Two plain objects: their sorted keys (cached) and values, without lists of entries.
+        const pa = a as PlainObject;
+        const pb = b as PlainObject;
+        const ka = sortedKeys(pa);
+        const kb = sortedKeys(pb);
+        const n = Math.min(ka.length, kb.length);
+        for (let i = 0; i < n; i++) {
+          let c = compareStrings(ka[i], kb[i]);
+          if (c !== 0) return c;
+          c = cmp(pa[ka[i]], pb[kb[i]], d + 1);
+          if (c !== 0) return c;
+        }
+        return ka.length - kb.length;
+      }
       const x = objectEntries(a as PlainObject);
       const y = objectEntries(b as PlainObject);
       const n = Math.min(x.length, y.length);
@@ -945,7 +960,19 @@ function toJSd(v: Value, d: number, scalar: (v: Value) => unknown): unknown {
   if (Array.isArray(v)) return v.map((x) => toJSd(x, d + 1, scalar));
   if (v instanceof RSet) return v.sorted().map((x) => toJSd(x, d + 1, scalar));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1, scalar);
+  if (v instanceof ObjMap) {
+    for (const [k, x] of v.sorted()) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1, scalar);
+    return out;
+  }
+  // A plain object: its keys in order, without caching them for an object mostly made by this
+  // evaluation (a result) or listing its entries.
+  const o = v as PlainObject;
+  let ks = sortedKeysCache.get(o);
+  if (ks === undefined) {
+    ks = Object.keys(o);
+    if (ks.length > 1) ks.sort(compareStrings);
+  }
+  for (let i = 0; i < ks.length; i++) out[ks[i]] = toJSd(o[ks[i]], d + 1, scalar);
   return out;
 }
 
