@@ -35,8 +35,9 @@ class SharedUnion extends RSet {
     private readonly count: number,
   ) {
     super();
-    // RSet's `map` field is an own data property: remove it so that the accessor below serves it
-    delete (this as { map?: unknown }).map;
+    // Not a list of a few elements (RSet's small form): every RSet method reads the elements
+    // through `map`, which the accessor below serves.
+    this.few = null;
   }
   /** The newest set of its log, never read as a Map: a union may extend the log in place. */
   extensible(): boolean {

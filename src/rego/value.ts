@@ -75,34 +75,115 @@ export class TextNumber extends BigDec {
   }
 }
 
-/** Set: a map from each element's hash key to the element; iteration is in OPA's sorted order. */
+/**
+ * Set: a map from each element's hash key to the element; iteration is in OPA's sorted order.
+ * A set of up to SMALL_SET elements keeps them in a list instead and finds an element by
+ * comparing (no hashing: most sets a policy builds — a rule's violations, a few names — stay
+ * that small, and hashing a composite element walks all of it). The map is made the first time
+ * it is asked for (the `map` property, which builtins use directly) or the set grows past that
+ * size; from then on the map holds the elements. Elements keep their insertion order either way.
+ */
 export class RSet {
-  readonly map: Map<unknown, Value>;
+  /** The elements while the set keeps a list; null once the map holds them. */
+  protected few: Value[] | null = [];
+  private hashed: Map<unknown, Value> | null = null;
   private sortedCache: Value[] | null = null;
   constructor(items?: Iterable<Value>) {
-    this.map = new Map();
     if (items) for (const v of items) this.add(v);
   }
+  /** The elements by hash key (made on first use; the set uses it from then on). */
+  get map(): Map<unknown, Value> {
+    let m = this.hashed;
+    if (m === null) {
+      m = new Map();
+      if (this.few !== null) for (const v of this.few) m.set(hashKey(v), v);
+      this.hashed = m;
+      this.few = null;
+    }
+    return m;
+  }
   get size(): number {
-    return this.map.size;
+    return this.few !== null ? this.few.length : this.map.size;
   }
   add(v: Value): void {
+    const few = this.few;
+    if (few !== null) {
+      const i = indexInFew(few, v);
+      if (i >= 0) {
+        // Equal numbers may differ in text (1 and 1.0): the first one added stays, as in OPA;
+        // any other equal element replaces the one there, as Map.set does below.
+        if (typeof v !== "string" && isNumber(v)) return;
+        few[i] = v;
+        this.sortedCache = null;
+        return;
+      }
+      if (few.length < SMALL_SET) {
+        few.push(v);
+        this.sortedCache = null;
+        return;
+      }
+    }
+    const m = this.map;
     const k = hashKey(v);
-    // Equal numbers may differ in text (1 and 1.0): the first one added stays, as in OPA.
-    if (typeof v !== "string" && isNumber(v) && this.map.has(k)) return;
-    this.map.set(k, v);
+    if (typeof v !== "string" && isNumber(v) && m.has(k)) return;
+    m.set(k, v);
     this.sortedCache = null;
   }
   has(v: Value): boolean {
-    return this.map.has(hashKey(v));
+    return this.few !== null ? indexInFew(this.few, v) >= 0 : this.map.has(hashKey(v));
+  }
+  /** The elements in insertion order (a fresh array). */
+  toArray(): Value[] {
+    return this.few !== null ? this.few.slice() : Array.from(this.map.values());
   }
   /** Elements in OPA's order (sorted). */
   sorted(): Value[] {
-    if (this.sortedCache === null || this.sortedCache.length !== this.map.size) {
-      this.sortedCache = Array.from(this.map.values()).sort(compare);
+    if (this.sortedCache === null || this.sortedCache.length !== this.size) {
+      this.sortedCache = this.toArray().sort(compare);
     }
     return this.sortedCache;
   }
+}
+
+/** Elements a set keeps in a list before it hashes them (RSet). */
+const SMALL_SET = 8;
+
+/** Where an element equal to v is in a set's list, or -1. */
+function indexInFew(few: Value[], v: Value): number {
+  // A string or boolean equals only itself.
+  if (typeof v === "string" || typeof v === "boolean") return few.indexOf(v);
+  for (let i = 0; i < few.length; i++) if (sameValue(few[i], v, 0)) return i;
+  return -1;
+}
+
+/**
+ * equal(a, b), comparing arrays and plain objects member by member without ordering their keys
+ * (equal orders them, and caches each object's sorted keys); other kinds, and levels below 32,
+ * go to equal.
+ */
+function sameValue(a: Value, b: Value, d: number): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || d >= 32) return equal(a, b);
+  const aa = Array.isArray(a);
+  const ab = Array.isArray(b);
+  if (aa && ab) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i], d + 1)) return false;
+    return true;
+  }
+  // An array equals no value of another kind.
+  if (aa || ab) return false;
+  if (a instanceof RSet || a instanceof ObjMap || a instanceof BigDec || b instanceof RSet || b instanceof ObjMap || b instanceof BigDec) return equal(a, b);
+  // Two plain objects: the same keys with equal values.
+  const pa = a as PlainObject;
+  const pb = b as PlainObject;
+  let n = 0;
+  for (const k in pa) {
+    if (!Object.hasOwn(pb, k) || !sameValue(pa[k], pb[k], d + 1)) return false;
+    n++;
+  }
+  for (const _ in pb) n--;
+  return n === 0;
 }
 
 /** An object with at least one non-string key. */
@@ -372,6 +453,21 @@ function cmp(a: Value, b: Value, d: number): number {
       return x.length - y.length;
     }
     case Kind.Object: {
+      if (!(a instanceof ObjMap) && !(b instanceof ObjMap)) {
+        // Two plain objects: their sorted keys (cached) and values, without lists of entries.
+        const pa = a as PlainObject;
+        const pb = b as PlainObject;
+        const ka = sortedKeys(pa);
+        const kb = sortedKeys(pb);
+        const n = Math.min(ka.length, kb.length);
+        for (let i = 0; i < n; i++) {
+          let c = compareStrings(ka[i], kb[i]);
+          if (c !== 0) return c;
+          c = cmp(pa[ka[i]], pb[kb[i]], d + 1);
+          if (c !== 0) return c;
+        }
+        return ka.length - kb.length;
+      }
       const x = objectEntries(a as PlainObject);
       const y = objectEntries(b as PlainObject);
       const n = Math.min(x.length, y.length);
@@ -864,7 +960,19 @@ function toJSd(v: Value, d: number, scalar: (v: Value) => unknown): unknown {
   if (Array.isArray(v)) return v.map((x) => toJSd(x, d + 1, scalar));
   if (v instanceof RSet) return v.sorted().map((x) => toJSd(x, d + 1, scalar));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1, scalar);
+  if (v instanceof ObjMap) {
+    for (const [k, x] of v.sorted()) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1, scalar);
+    return out;
+  }
+  // A plain object: its keys in order, without caching them for an object mostly made by this
+  // evaluation (a result) or listing its entries.
+  const o = v as PlainObject;
+  let ks = sortedKeysCache.get(o);
+  if (ks === undefined) {
+    ks = Object.keys(o);
+    if (ks.length > 1) ks.sort(compareStrings);
+  }
+  for (let i = 0; i < ks.length; i++) out[ks[i]] = toJSd(o[ks[i]], d + 1, scalar);
   return out;
 }
 
@@ -924,7 +1032,7 @@ function intDigits(a: number): number {
 
 function sizeKids(v: Value): Value[] {
   if (Array.isArray(v)) return v;
-  if (v instanceof RSet) return Array.from(v.map.values());
+  if (v instanceof RSet) return v.toArray();
   if (v instanceof ObjMap) return Array.from(v.map.values()).flat();
   const o = v as PlainObject;
   const out: Value[] = [];
