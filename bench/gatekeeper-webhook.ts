@@ -8,12 +8,16 @@
 //   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
 //        [--threads N] [--library ../shared/gatekeeper-library/library] [--built]
 //        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
+//        [--answers FILE]   (the answers to the 500 sample reviews: written, or compared byte for byte)
+//        [--cpu-prof DIR]   (V8 CPU profiles of the webhook process's threads)
+//        [--ab DIR [--ab-rounds 7] [--ab-concurrency 4]]   (CPU per review against another build, interleaved)
 //
 // Needs openssl (for the serving certificate) and the gatekeeper library beside the repository.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import https from "node:https";
+import net from "node:net";
 import { spawn, execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
@@ -34,6 +38,16 @@ const THREADS = arg("threads", "-1");
 // --built: run the shipped build (bin/portcullis.js → dist/, `npm run build` first) instead of the
 // sources through tsx, whose keep-names helper adds a cost per named closure the bundle does not have.
 const BUILT = args.includes("--built");
+// --cpu-prof DIR: the webhook process writes V8 CPU profiles (main thread and each worker) into DIR.
+const PROFILE = args.includes("--cpu-prof") ? path.resolve(arg("cpu-prof", ".bench-out/webhook-prof")) : null;
+// --answers FILE: the answers to every sample review (one at a time) are written to FILE when it
+// does not exist, and compared byte for byte with it when it does (a change must not alter one).
+const ANSWERS = args.includes("--answers") ? path.resolve(arg("answers", "")) : null;
+// --ab DIR: compare this build's CPU per review with another checkout's build (DIR/bin/portcullis.js,
+// DIR/dist built), interleaved; --ab-rounds N (7), --ab-concurrency C (4).
+const AB = args.includes("--ab") ? path.resolve(arg("ab", "")) : null;
+const AB_ROUNDS = Number(arg("ab-rounds", "7"));
+const AB_CONCURRENCY = Number(arg("ab-concurrency", "4"));
 const CLI_ARGS = BUILT ? [path.join(here, "../bin/portcullis.js")] : SOURCE_CLI;
 const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
@@ -117,62 +131,66 @@ function reviewBody(i: number): string {
 }
 const BODIES = Array.from({ length: 500 }, (_, i) => reviewBody(i));
 
-// ---- the webhook process
-const child = spawn(
-  process.execPath,
-  [...CLI_ARGS, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", "0", "--host", "127.0.0.1", "--metrics-addr", "127.0.0.1:0", "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
-  { stdio: ["ignore", "ignore", "pipe"] },
-);
-let log = "";
-child.stderr.on("data", (c) => (log += c));
+// ---- the webhook process, on two ports picked here (free when asked; the OS gives each once)
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const p = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return p;
+}
+interface Webhook {
+  child: ReturnType<typeof spawn>;
+  port: number;
+  metricsPort: number;
+  startupSeconds: number;
+}
+async function startWebhook(cliArgs: string[], profile: string | null): Promise<Webhook> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...cliArgs, "controller", "--operation=webhook", "--policy-dir", policy, "--cert-dir", certs, "--port", String(port), "--host", "127.0.0.1", "--metrics-addr", `127.0.0.1:${metricsPort}`, "--health-addr", "0", "--max-serving-threads", THREADS, "--log-level", "WARNING"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr!.on("data", (c) => (log += c));
+  process.on("exit", () => child.exitCode === null && child.kill("SIGTERM"));
+  const t0 = Date.now();
+  // The webhook port opens after the initial sync (every worker holds the snapshot).
+  let up = false;
+  while (Date.now() - t0 < 120_000 && !up && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 200));
+    up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+  }
+  if (!up) {
+    console.error(`the webhook did not start:\n${log}`);
+    process.exit(1);
+  }
+  return { child, port, metricsPort, startupSeconds: (Date.now() - t0) / 1000 };
+}
+const main = await startWebhook(CLI_ARGS, PROFILE);
+const { child, port, metricsPort, startupSeconds } = main;
 const stopChild = () => child.exitCode === null && child.kill("SIGTERM");
-process.on("exit", stopChild);
-const t0 = Date.now();
-let port = 0;
-let metricsPort = 0;
-// The serving line is at info level; read the ports from /proc's listening sockets instead of raising the log level.
-while (Date.now() - t0 < 120_000 && port === 0) {
-  await new Promise((r) => setTimeout(r, 200));
-  const ports = listeningPorts(child.pid!);
-  if (ports.length >= 2) {
-    // The metrics port opens first, the webhook port after the initial sync.
-    [metricsPort, port] = ports;
-  }
-  if (child.exitCode !== null) break;
-}
-if (port === 0) {
-  console.error(`the webhook did not start:\n${log}`);
-  process.exit(1);
-}
-const startupSeconds = (Date.now() - t0) / 1000;
 
-function listeningPorts(pid: number): number[] {
-  // Sockets of the process (fd links) matched against /proc/net/tcp LISTEN entries, in inode order of opening.
-  const inodes: number[] = [];
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.push(Number(m[1]));
-    } catch {
-      /* fd closed meanwhile */
-    }
-  }
-  const out: { port: number; inode: number }[] = [];
-  for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== "0A") continue;
-    const inode = Number(f[9]);
-    if (inodes.includes(inode)) out.push({ port: parseInt(f[1].split(":")[1], 16), inode });
-  }
-  return out.sort((a, b) => a.inode - b.inode).map((x) => x.port);
-}
-
-/** CPU seconds (user + system, every thread) the webhook process has used: /proc/PID/stat's utime and stime. */
+/** CPU seconds (user + system) a process has used: every thread (/proc/PID/stat), and its main thread (/proc/PID/task/PID/stat). */
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-function webhookCpuSeconds(): number {
-  const stat = fs.readFileSync(`/proc/${child.pid}/stat`, "utf8");
+function cpuOf(statFile: string): number {
+  const stat = fs.readFileSync(statFile, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+function webhookCpuSeconds(pid = child.pid!): number {
+  return cpuOf(`/proc/${pid}/stat`);
+}
+function webhookMainCpuSeconds(pid = child.pid!): number {
+  return cpuOf(`/proc/${pid}/task/${pid}/stat`);
 }
 
 function rssMiB(): number {
@@ -182,26 +200,27 @@ function rssMiB(): number {
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: 128, ca });
 
-function send(i: number): Promise<{ ms: number; ok: boolean }> {
+function send(i: number, to = port): Promise<{ ms: number; ok: boolean; text: string }> {
   const body = BODIES[i % BODIES.length];
   const t = performance.now();
   return new Promise((resolve) => {
-    const req = https.request({ host: "127.0.0.1", port, path: "/v1/admit?timeout=3s", method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
+    const req = https.request({ host: "127.0.0.1", port: to, path: "/v1/admit?timeout=3s", method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
         let ok = res.statusCode === 200;
+        const text = Buffer.concat(chunks).toString("utf8");
         if (ok) {
           try {
-            ok = typeof JSON.parse(Buffer.concat(chunks).toString("utf8")).response?.allowed === "boolean";
+            ok = typeof JSON.parse(text).response?.allowed === "boolean";
           } catch {
             ok = false;
           }
         }
-        resolve({ ms: performance.now() - t, ok });
+        resolve({ ms: performance.now() - t, ok, text: `${res.statusCode} ${text}` });
       });
     });
-    req.on("error", () => resolve({ ms: performance.now() - t, ok: false }));
+    req.on("error", (e) => resolve({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }));
     req.end(body);
   });
 }
@@ -220,6 +239,8 @@ interface RunResult {
   rssMax: number;
   /** The webhook process's CPU (all threads) per review, ms. */
   cpuMsPerReview: number;
+  /** Of which its main thread (HTTP, TLS, messages to and from the workers). */
+  mainCpuMsPerReview: number;
 }
 
 async function run(rate: number, seconds: number): Promise<RunResult> {
@@ -230,6 +251,7 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   let done = 0;
   const rssStart = rssMiB();
   const cpuStart = webhookCpuSeconds();
+  const mainStart = webhookMainCpuSeconds();
   let rssMax = rssStart;
   const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssMiB())), 1000);
   const start = performance.now();
@@ -253,7 +275,8 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
   const cpuMsPerReview = ((webhookCpuSeconds() - cpuStart) * 1000) / total;
-  return { rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax, cpuMsPerReview };
+  const mainCpuMsPerReview = ((webhookMainCpuSeconds() - mainStart) * 1000) / total;
+  return { mainCpuMsPerReview, rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax, cpuMsPerReview };
 }
 
 const metricsText = await new Promise<string>((resolve) => {
@@ -268,20 +291,97 @@ const metricsText = await new Promise<string>((resolve) => {
 const active = /gatekeeper_constraint_templates\{status="active"\} (\d+)/.exec(metricsText)?.[1];
 const cActive = (metricsText.match(/gatekeeper_constraints\{enforcement_action="[a-z]+",status="active"\} (\d+)/g) ?? []).map((l) => Number(l.split(" ")[1])).reduce((a, b) => a + b, 0);
 console.log(`webhook: ${nTemplates} template files, ${nConstraints} sample constraints; active: ${active} templates, ${cActive} constraints; ready in ${startupSeconds.toFixed(1)} s; threads ${THREADS === "-1" ? os.availableParallelism() : THREADS}; RSS ${rssMiB().toFixed(0)} MiB`);
-// Service time: one request at a time.
+// Every sample review once, one at a time (their answers kept; this also warms the webhook up).
+const answers: string[] = [];
+for (let i = 0; i < BODIES.length; i++) answers.push((await send(i)).text);
+// Service time: one request at a time, every sample review again.
 const single: number[] = [];
 const singleCpu0 = webhookCpuSeconds();
-for (let i = 0; i < 200; i++) single.push((await send(i)).ms);
-const singleCpu = ((webhookCpuSeconds() - singleCpu0) * 1000) / 200;
+const singleMain0 = webhookMainCpuSeconds();
+for (let i = 0; i < BODIES.length; i++) single.push((await send(i)).ms);
+const singleCpu = ((webhookCpuSeconds() - singleCpu0) * 1000) / BODIES.length;
+const singleMain = ((webhookMainCpuSeconds() - singleMain0) * 1000) / BODIES.length;
 single.sort((a, b) => a - b);
-console.log(`one at a time (200 reviews after start): p50 ${single[100].toFixed(2)} ms, p99 ${single[197].toFixed(2)} ms; webhook process CPU ${singleCpu.toFixed(2)} ms per review`);
+const sq = (p: number) => single[Math.min(single.length - 1, Math.floor(p * single.length))];
+console.log(`one at a time (${BODIES.length} reviews, after ${BODIES.length} of warm-up): p50 ${sq(0.5).toFixed(2)} ms, p99 ${sq(0.99).toFixed(2)} ms; webhook process CPU ${singleCpu.toFixed(2)} ms per review (main thread ${singleMain.toFixed(2)})`);
+const denied = answers.filter((a) => a.includes('"allowed":false')).length;
+console.log(`answers: ${denied} denied, ${answers.length - denied} allowed`);
+if (ANSWERS) {
+  if (!fs.existsSync(ANSWERS)) {
+    fs.mkdirSync(path.dirname(ANSWERS), { recursive: true });
+    fs.writeFileSync(ANSWERS, answers.join("\n") + "\n");
+    console.log(`answers written to ${ANSWERS}`);
+  } else {
+    const want = fs.readFileSync(ANSWERS, "utf8").split("\n").slice(0, -1);
+    const differ = answers.map((a, i) => i).filter((i) => answers[i] !== want[i]);
+    console.log(`answers compared with ${ANSWERS}: ${differ.length} of ${answers.length} differ${differ.length ? ` (first: review ${differ[0]}:\n  got  ${answers[differ[0]].slice(0, 400)}\n  want ${String(want[differ[0]]).slice(0, 400)})` : ""}`);
+    if (differ.length) process.exitCode = 1;
+  }
+}
+if (AB) {
+  // A/B: the same reviews, alternately to this build and to the build at AB (its bin/portcullis.js),
+  // closed loop with AB_CONCURRENCY requests in flight; each side's process CPU per review per round.
+  // Both share the machine's load at the same moments, so the comparison holds on a busy machine.
+  const other = await startWebhook([path.join(AB, "bin/portcullis.js")], null);
+  const otherAnswers: string[] = [];
+  for (let i = 0; i < BODIES.length; i++) otherAnswers.push((await send(i, other.port)).text);
+  const differ = answers.filter((a, i) => a !== otherAnswers[i]).length;
+  console.log(`A/B against ${AB}: answers to the ${BODIES.length} sample reviews: ${differ} differ`);
+  if (differ) process.exitCode = 1;
+  // CPU of each thread of a process (the workers are the busiest threads but the main one; the
+  // rest are V8's and libuv's helpers: concurrent GC, compilers, …).
+  const threadCpu = (pid: number) => new Map(fs.readdirSync(`/proc/${pid}/task`).map((t) => [t, cpuOf(`/proc/${pid}/task/${t}/stat`)]));
+  const closedLoop = async (to: number, pid: number) => {
+    const c0 = webhookCpuSeconds(pid);
+    const t0 = threadCpu(pid);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: AB_CONCURRENCY }, async () => {
+        while (next < BODIES.length) await send(next++, to);
+      }),
+    );
+    const t1 = threadCpu(pid);
+    const deltas = [...t1].filter(([t]) => t !== String(pid)).map(([t, v]) => v - (t0.get(t) ?? 0)).sort((a, b) => b - a);
+    const workers = deltas.slice(0, Math.max(1, Number(THREADS) > 0 ? Number(THREADS) : os.availableParallelism())).reduce((a, b) => a + b, 0);
+    const per = (x: number) => (x * 1000) / BODIES.length;
+    const main = (t1.get(String(pid)) ?? 0) - (t0.get(String(pid)) ?? 0);
+    const cpu = webhookCpuSeconds(pid) - c0;
+    return { cpu: per(cpu), main: per(main), workers: per(workers), rest: per(cpu - main - workers) };
+  };
+  type Split = { cpu: number; main: number; workers: number; rest: number };
+  const mine: Split[] = [];
+  const theirs: Split[] = [];
+  const split = (x: Split) => `${x.cpu.toFixed(2)} (main ${x.main.toFixed(2)}, workers ${x.workers.toFixed(2)}, other threads ${x.rest.toFixed(2)})`;
+  for (let r = 0; r < AB_ROUNDS; r++) {
+    if (r % 2 === 0) {
+      mine.push(await closedLoop(port, child.pid!));
+      theirs.push(await closedLoop(other.port, other.child.pid!));
+    } else {
+      theirs.push(await closedLoop(other.port, other.child.pid!));
+      mine.push(await closedLoop(port, child.pid!));
+    }
+    console.log(`round ${r + 1}: CPU ms per review: this build ${split(mine[r])}; ${AB}: ${split(theirs[r])}; load average ${os.loadavg()[0].toFixed(1)}`);
+  }
+  const stat = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return `min ${s[0].toFixed(2)}, median ${s[Math.floor(s.length / 2)].toFixed(2)}`;
+  };
+  const stats = (xs: Split[]) => `${stat(xs.map((x) => x.cpu))} (main thread ${stat(xs.map((x) => x.main))}; workers ${stat(xs.map((x) => x.workers))}; other threads ${stat(xs.map((x) => x.rest))})`;
+  console.log(`CPU ms per review, ${AB_ROUNDS} rounds of ${BODIES.length} reviews, ${AB_CONCURRENCY} in flight:\n  this build ${stats(mine)}\n  ${AB}: ${stats(theirs)}`);
+  other.child.kill("SIGTERM");
+  agent.destroy();
+  stopChild();
+  await new Promise((r) => child.on("exit", r));
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit();
+}
 await run(50, 5); // warm-up
 console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.availableParallelism()} CPUs)`);
-console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review | RSS MiB start→end (max)");
+console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review (main thread) | RSS MiB start→end (max)");
 for (const rate of RATES) {
   const r = await run(rate, SECONDS);
   console.log(
-    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
+    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} (${r.mainCpuMsPerReview.toFixed(2)}) | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
   );
   console.log(`  load average: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   await new Promise((res) => setTimeout(res, 2000));

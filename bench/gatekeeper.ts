@@ -13,13 +13,14 @@
 // offending containers in one violation where their Rego reports one per container (11 fewer
 // violations per pass on the library's samples), so the two streams' counts differ by design.
 //
-//   node --import tsx bench/gatekeeper.ts      (also the last part of `npm run bench`)
+//   node --import tsx bench/gatekeeper.ts      (also the last part of `npm run bench`; the shipped
+//   build, or the sources with BENCH_SRC=1 / --src: bench/lib/engine.ts)
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client } from "../src/gatekeeper/client.ts";
+import { loadClient, BUILD_LABEL } from "./lib/engine.ts";
 import type { Obj } from "../src/gatekeeper/yaml.ts";
 import { sampleCases, DEFAULT_LIBRARY } from "./workloads/gatekeeper.ts";
 
@@ -78,6 +79,7 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
   const { cases } = sampleCases(library);
   // The Rego stream (as gator bench -e rego), and the stream as Gatekeeper runs it (templates
   // that also carry CEL run it: CEL wins; no namespaceObject for CEL, as gator).
+  const Client = await loadClient(o.log);
   const client = new Client({ k8sNativeValidation: false });
   const gk = new Client({ celNamespaceObject: false });
   const templates = new Map<string, { obj: Obj; file: string }>();
@@ -125,7 +127,7 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
 
   // Portcullis: passes over the stream, CPU per review (median pass after a warm-up pass), the
   // two clients' passes interleaved so that load on the machine falls on both alike.
-  const pass = async (c: Client) => {
+  const pass = async (c: InstanceType<typeof Client>) => {
     let v = 0;
     for (const obj of stream) v += (await c.review(obj)).results.length;
     return v;
@@ -161,7 +163,7 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
     gatekeeper: { violationsPerPass: gkViolations, usPerReview: gkOurs / 1000, celViolationsPerPass: celViolations },
   };
 
-  o.out(`\ngatekeeper review stream: ${nT} templates, ${nC} constraints, ${stream.length} sample objects (library suites' cases without inventory), every object reviewed against every constraint`);
+  o.out(`\ngatekeeper review stream (Portcullis: ${BUILD_LABEL}): ${nT} templates, ${nC} constraints, ${stream.length} sample objects (library suites' cases without inventory), every object reviewed against every constraint`);
   o.out(`  Portcullis, Rego: ${(ours / 1000).toFixed(1)} µs CPU per review = ${(1e9 / ours).toFixed(0)} reviews per CPU second; ${violationsPerPass} violations per pass`);
   o.out(
     `  Portcullis as Gatekeeper (CEL where the template has it): ${(gkOurs / 1000).toFixed(1)} µs CPU per review = ${(1e9 / gkOurs).toFixed(0)} reviews per CPU second; ${gkViolations} violations per pass, ${celViolations} of them from CEL templates' constraints`,
@@ -212,7 +214,27 @@ export async function streamBench(o: StreamOptions): Promise<StreamResult> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  streamBench({ quick: process.env.BENCH_QUICK === "1", out: (s) => console.log(s), log: (s) => console.error(s) }).then(
+  // BENCH_STREAM_RUNS=N: the whole comparison N times in a row (Portcullis's passes, then gator's
+  // runs, then Portcullis's again …), each run's figures printed, then the ratios side by side.
+  const runs = Number(process.env.BENCH_STREAM_RUNS ?? 1);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
+    console.error(`gatekeeper bench: BENCH_STREAM_RUNS must be a whole number from 1 to 20, got ${process.env.BENCH_STREAM_RUNS}`);
+    process.exit(2);
+  }
+  (async () => {
+    const results: StreamResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (runs > 1) console.log(`\nrun ${i + 1} of ${runs}`);
+      results.push(await streamBench({ quick: process.env.BENCH_QUICK === "1", out: (s) => console.log(s), log: (s) => console.error(s) }));
+    }
+    if (runs > 1) {
+      console.log(`\nruns: Portcullis µs CPU per review / gator µs CPU per review = reviews per CPU second ratio`);
+      for (const [i, r] of results.entries()) {
+        const g = r.gator !== undefined && "usPerReview" in r.gator ? r.gator : undefined;
+        console.log(`  run ${i + 1}: ${r.portcullisUsPerReview.toFixed(1)} / ${g ? g.usPerReview.toFixed(1) : "-"} = ${r.ratio !== undefined ? r.ratio.toFixed(2) : "no ratio"} (violations per pass ${r.violationsPerPass} / ${g ? g.violationsPerPass : "-"})`);
+      }
+    }
+  })().then(
     () => process.exit(0),
     (e) => {
       console.error(`gatekeeper bench: ${(e as Error).message}`);

@@ -3,7 +3,12 @@
 // API), on the workload families of bench/workloads; then scaling curves by input size and the
 // Gatekeeper review stream against `gator bench -e rego`. See docs/performance.md.
 //
+// The engine measured is the shipped build (dist/, built first when missing or stale); BENCH_SRC=1
+// or --src measures the TypeScript sources through tsx instead (bench/lib/engine.ts).
+//
 // Environment:
+//   BENCH_SRC=1              the sources through tsx instead of dist/ (also: --src)
+//   BENCH_BUILD=0            fail instead of running `npm run build` when dist/ is missing or stale
 //   BENCH_QUICK=1            a fast smoke (few workloads, short batches, sizes 10 and 100)
 //   BENCH_PEERS=opa,regorus  peers to run ("none" for Portcullis alone)
 //   BENCH_FAMILIES=...       comma-separated subset of gatekeeper,rbac,comprehensions,aci,regorus
@@ -21,6 +26,7 @@ import { gatekeeperWorkloads, gatekeeperScaled } from "./workloads/gatekeeper.ts
 import { rbacWorkloads, rbacScaled, compWorkloads, compWorkload, regorusWorkloads, regorusScaled } from "./workloads/families.ts";
 import { aciWorkloads, aciScaled } from "./workloads/aci.ts";
 import { streamBench } from "./gatekeeper.ts";
+import { loadLibrary, BUILD_LABEL } from "./lib/engine.ts";
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === "1";
@@ -79,17 +85,32 @@ const SCALED: Record<string, { label: string; make: (n: number) => Workload }> =
   regorus: { label: "recreated rbac bench, µs per evaluation by number of role bindings", make: regorusScaled },
 };
 
+/** Evaluate w for about ms of CPU (at least once); errors are left for measure() to report. */
+async function warmUp(r: Runner, w: Workload, ms: number): Promise<void> {
+  try {
+    let spent = 0;
+    let n = 1;
+    while (spent < ms * 1e6) {
+      const res = await r.run(w, n);
+      spent += Math.max(res.ns, 1) * n;
+      n = Math.min(n * 4, Math.max(1, Math.ceil((ms * 1e6 - spent) / Math.max(res.ns, 1))));
+    }
+  } catch {
+    /* measure() reports it */
+  }
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
-  const ref = new PortcullisRunner();
+  const ref = new PortcullisRunner(await loadLibrary(log));
   const parse = new JsonParseRunner();
   const peerNames = env.BENCH_PEERS ?? "opa,regorus";
   const { runners: peers, skipped: peerSkips } = peerNames === "none" ? { runners: [], skipped: [] } : startPeers(peerNames, log);
   const compare = new Set<Runner>(peers);
   const names = peers.map((p) => p.name);
-  out(`Portcullis bench: CPU time per evaluation (process CPU, user+system; median of ${opts.rounds} interleaved rounds of ~${opts.batchMs} ms batches after ${opts.warmMs} ms warm-up${QUICK ? "; QUICK" : ""})`);
+  out(`Portcullis bench: CPU time per evaluation (process CPU, user+system; median of ${opts.rounds} interleaved rounds of ~${opts.batchMs} ms batches after ${opts.warmMs} ms warm-up, each workload also evaluated for ${opts.warmMs} ms before any is measured${QUICK ? "; QUICK" : ""})`);
   out(`÷X = Portcullis CPU ÷ X's CPU per evaluation (below 1: Portcullis spends less). Every peer's answer is checked against Portcullis's first; ° = equal up to the order of set elements.`);
-  out(`engines: Portcullis (in process, Engine.prepare + eval), JSON.parse of the input${peers.length ? ", " + peers.map((p) => (p.name === "OPA" ? "OPA 1.19.0 (Go API: rego.New().PrepareForEval, Eval)" : "regorus (crates.io, Rust API: Engine.eval_query)")).join(", ") : ""}`);
+  out(`engines: Portcullis (${BUILD_LABEL}; in process, Engine.prepare + eval), JSON.parse of the input${peers.length ? ", " + peers.map((p) => (p.name === "OPA" ? "OPA 1.19.0 (Go API: rego.New().PrepareForEval, Eval)" : "regorus (crates.io, Rust API: Engine.eval_rule on a rule path, else eval_query)")).join(", ") : ""}`);
   for (const s of peerSkips) out(`  ${s}`);
 
   const cache = new Map<string, Measurement>();
@@ -103,12 +124,25 @@ async function main(): Promise<number> {
 
   const summaries: FamilySummary[] = [];
   const tables: Record<string, Measurement[]> = {};
-  for (const f of env.BENCH_TABLES === "0" ? [] : families) {
-    let fw: { ws: Workload[]; skipped: string[] };
+  const loaded: [string, { ws: Workload[]; skipped: string[] } | Error][] = (env.BENCH_TABLES === "0" ? [] : families).map((f) => {
     try {
-      fw = familyWorkloads(f);
+      return [f, familyWorkloads(f)];
     } catch (e) {
-      out(`\n${f}: skipped: ${(e as Error).message}`);
+      return [f, e as Error];
+    }
+  });
+  // The process warm-up: Portcullis evaluates every workload of the tables for warmMs before any
+  // is measured, so that the engine's shared code is compiled (and as polymorphic) as in a
+  // process that has evaluated many policies. Without it the first workloads measured pay for
+  // the JIT's first compilations: allowed-repos, measured first, took 120 µs against 20 µs once
+  // the process was warm.
+  const warmStarted = process.cpuUsage();
+  for (const [, fw] of loaded) if (!(fw instanceof Error)) for (const w of fw.ws) await warmUp(ref, w, opts.warmMs);
+  const warmCpu = process.cpuUsage(warmStarted);
+  if (loaded.length) log(`  process warm-up: ${((warmCpu.user + warmCpu.system) / 1e6).toFixed(1)} s CPU`);
+  for (const [f, fw] of loaded) {
+    if (fw instanceof Error) {
+      out(`\n${f}: skipped: ${fw.message}`);
       continue;
     }
     const ms: Measurement[] = [];

@@ -1,16 +1,16 @@
 // `npm run build`: dist/ for the published package (npm runs it as `prepare`, so `npm install` in a
 // clone and `npm pack` build too).
 //
-// - JavaScript: esbuild bundles src/index.ts (the library, `import … from "portcullis"`) and
-//   src/cli/main.ts (bin/portcullis.js runs it) as ES modules with code splitting: the code both
-//   use sits in shared chunks, and what `import()` loads on demand (each CLI command, gatekeeper
-//   suites) gets chunks of its own, so a cold start reads a few files instead of ~140 modules.
+// - JavaScript: esbuild bundles src/index.ts (the library, `import … from "portcullis"`) and the
+//   worker threads' entries as ES modules with code splitting: the code they share sits in shared
+//   chunks, and what `import()` loads on demand (gatekeeper suites, …) gets chunks of its own.
 //   npm packages stay external (they are dependencies). Syntax is minified (shorter code to read
 //   and compile), names and whitespace are not, so stack traces stay readable (each module is
 //   marked with its src/ path).
-// - The command line, for start-up: dist/cli/portcullis.cjs is src/cli/main.ts again as one
-//   CommonJS file (scripts/cli-bundle.ts), which bin/portcullis.js compiles with a V8 code cache
-//   kept in the user's cache directory (Node 20 has no module compile cache).
+// - The command line, for start-up: dist/cli/portcullis.cjs is src/cli/main.ts as one CommonJS
+//   file (scripts/cli-bundle.ts), which bin/portcullis.js compiles with a V8 code cache kept in
+//   the user's cache directory (Node 20 has no module compile cache). It runs every command,
+//   `--version` and `--help` included, so the CLI has no ES module build.
 // - Types: tsc emits the .d.ts files of the library's modules (tsconfig.build.json).
 // - The browser playground: scripts/browser-bundle.ts bundles src/playground/ for browsers into
 //   dist/playground/ (`portcullis playground` serves it; docs/playground.md).
@@ -32,9 +32,10 @@ rmSync(dist, { recursive: true, force: true });
 
 const result = await build({
   absWorkingDir: root,
-  // The large-stack worker (src/formats/large-stack.ts) and the server's evaluation worker
-  // (src/server/pool.ts) are entries of their own: a Worker loads each by path.
-  entryPoints: { index: "src/index.ts", "cli/main": "src/cli/main.ts", "formats/large-stack-worker": "src/formats/large-stack-worker.ts", "server/eval-worker": "src/server/eval-worker.ts", "server/admission-worker": "src/server/admission/worker.ts", "server/audit-worker": "src/server/audit-worker.ts" },
+  // The large-stack worker (src/formats/large-stack.ts), the server's evaluation worker
+  // (src/server/pool.ts) and the library's worker (src/conftest/parallel.ts) are entries of
+  // their own: a Worker loads each by path.
+  entryPoints: { index: "src/index.ts", "formats/large-stack-worker": "src/formats/large-stack-worker.ts", "server/eval-worker": "src/server/eval-worker.ts", "server/admission-worker": "src/server/admission/worker.ts", "server/audit-worker": "src/server/audit-worker.ts", "conftest/library-worker": "src/conftest/library-worker.ts" },
   outdir: "dist",
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,

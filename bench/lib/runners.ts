@@ -1,14 +1,15 @@
 // The engines a bench compares, behind one interface: run a workload N times, answer the CPU
 // nanoseconds per evaluation and the last evaluation's results.
-//   - Portcullis, in this process: Engine.prepare(query) once, then eval({input}) in a loop,
+//   - Portcullis, in this process, from the library it is given (bench/lib/engine.ts: dist/ or
+//     the sources): Engine.prepare(query) once, then eval({input}) in a loop,
 //     timed with process.cpuUsage (user + system of the whole process, so GC threads count).
 //   - OPA and regorus: long-lived peer processes (bench/peers/) speaking the line protocol
 //     described in bench/peers/opa/main.go, each timing itself with getrusage.
 //   - JSON.parse of the workload's input text: the floor a policy evaluation is compared with.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
-import { Engine, type PreparedQuery } from "../../src/index.ts";
-import { GATEKEEPER_BUILTINS } from "../../src/gatekeeper/externaldata.ts";
+import * as SourceLibrary from "../../src/index.ts";
+import type { PreparedQuery } from "../../src/index.ts";
 import type { Workload } from "./workload.ts";
 
 export interface RunResult {
@@ -37,12 +38,18 @@ export function shapeRows(rs: { bindings: Record<string, unknown>; expressions: 
 export class PortcullisRunner implements Runner {
   name = "Portcullis";
   private prepared = new Map<string, PreparedQuery>();
+  /** Gatekeeper's builtin table as src/gatekeeper/externaldata.ts defines it: OPA's less http.send. */
+  private gatekeeperBuiltins;
+
+  constructor(private lib: typeof SourceLibrary = SourceLibrary) {
+    this.gatekeeperBuiltins = lib.withoutBuiltins(["http.send"]);
+  }
 
   private prepare(w: Workload): PreparedQuery {
     let pq = this.prepared.get(w.id);
     if (!pq) {
       // As OPA's default and Gatekeeper's driver: a builtin error makes the expression undefined.
-      const e = new Engine({ regoVersion: w.regoVersion, strictBuiltinErrors: false, ...(w.gatekeeper ? { builtins: GATEKEEPER_BUILTINS } : {}) });
+      const e = new this.lib.Engine({ regoVersion: w.regoVersion, strictBuiltinErrors: false, ...(w.gatekeeper ? { builtins: this.gatekeeperBuiltins } : {}) });
       e.addModules(w.modules.map((m) => ({ ...m, regoVersion: w.regoVersion })));
       if (w.data) e.setData(w.data);
       e.compile();

@@ -6,6 +6,12 @@ import data.portcullis_lib.config
 import data.portcullis_lib.dockerfile as df
 import data.portcullis_lib.images
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# a Dockerfile: other documents do not enter those rules at all.
+findings := _findings if df.present
+
+default findings := set()
+
 deny contains r if {
 	some r in config.report(findings, "deny")
 }
@@ -21,7 +27,7 @@ allowed_registries := config.param(
 
 require_digest := config.param(["dockerfile", "require_digest"], false)
 
-findings contains df.finding("DF-001", b.path, sprintf(
+_findings contains df.finding("DF-001", b.path, sprintf(
 	"base image '%s' (%s) is not from an allowed registry; build FROM an approved image or add its registry to data.portcullis.dockerfile.allowed_registries",
 	[b.ref, b.image.name],
 )) if {
@@ -29,7 +35,7 @@ findings contains df.finding("DF-001", b.path, sprintf(
 	not images.allowed(b.image, allowed_registries)
 }
 
-findings contains df.finding("DF-002", b.path, sprintf(
+_findings contains df.finding("DF-002", b.path, sprintf(
 	"base image '%s' has no tag; pin a version tag (FROM %s:<version>)",
 	[b.ref, b.ref],
 )) if {
@@ -38,7 +44,7 @@ findings contains df.finding("DF-002", b.path, sprintf(
 	b.image.tag == ""
 }
 
-findings contains df.finding("DF-002", b.path, sprintf(
+_findings contains df.finding("DF-002", b.path, sprintf(
 	"base image '%s' uses the latest tag; pin a version tag (FROM %s:<version>)",
 	[b.ref, trim_suffix(b.ref, ":latest")],
 )) if {
@@ -47,7 +53,7 @@ findings contains df.finding("DF-002", b.path, sprintf(
 	b.image.tag == "latest"
 }
 
-findings contains df.finding("DF-003", b.path, sprintf(
+_findings contains df.finding("DF-003", b.path, sprintf(
 	"base image '%s' is not pinned by digest; use FROM %s@sha256:<digest>",
 	[b.ref, b.ref],
 )) if {
@@ -62,7 +68,7 @@ findings contains df.finding("DF-003", b.path, sprintf(
 # ("registry.acme.example/golden/java:21"), or a prefix ending in "/*".
 approved_images := config.param(["dockerfile", "approved_images"], config.param(["approved_images"], []))
 
-findings contains df.finding("DF-045", b.path, sprintf(
+_findings contains df.finding("DF-045", b.path, sprintf(
 	"base image '%s' (%s) is not an approved golden image; build FROM one listed in data.portcullis.dockerfile.approved_images",
 	[b.ref, b.image.name],
 )) if {

@@ -5,6 +5,12 @@ package dockerfile.instructions
 import data.portcullis_lib.config
 import data.portcullis_lib.dockerfile as df
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# a Dockerfile: other documents do not enter those rules at all.
+findings := _findings if df.present
+
+default findings := set()
+
 deny contains r if {
 	some r in config.report(findings, "deny")
 }
@@ -14,7 +20,7 @@ warn contains r if {
 }
 
 # DF-008
-findings contains df.finding(
+_findings contains df.finding(
 	"DF-008", p,
 	"the final image has no HEALTHCHECK; add one, e.g. HEALTHCHECK CMD wget -qO- http://localhost:8080/healthz || exit 1",
 ) if {
@@ -22,7 +28,7 @@ findings contains df.finding(
 	not df.last_final(p, "healthcheck")
 }
 
-findings contains df.finding(
+_findings contains df.finding(
 	"DF-008", p,
 	"the final image disables its health check (HEALTHCHECK NONE); define a HEALTHCHECK CMD that probes the service",
 ) if {
@@ -38,7 +44,7 @@ remote(src) if regex.match(`(?i)^(https?|git|ssh)://`, trim(src, `"'`))
 
 remote(src) if startswith(src, "git@")
 
-findings contains df.finding("DF-010", ins.path, sprintf(
+_findings contains df.finding("DF-010", ins.path, sprintf(
 	"ADD copies the local path '%s'; use COPY (ADD is for tar archives to extract or verified remote files)",
 	[src],
 )) if {
@@ -50,7 +56,7 @@ findings contains df.finding("DF-010", ins.path, sprintf(
 }
 
 # DF-016
-findings contains df.finding("DF-016", ins.path, sprintf(
+_findings contains df.finding("DF-016", ins.path, sprintf(
 	"MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors=\"%s\"",
 	[concat(" ", ins.value)],
 )) if {
@@ -59,7 +65,7 @@ findings contains df.finding("DF-016", ins.path, sprintf(
 }
 
 # DF-017: only the final image's CMD/ENTRYPOINT matter.
-findings contains df.finding("DF-017", ins.path, sprintf(
+_findings contains df.finding("DF-017", ins.path, sprintf(
 	"%s uses the shell form ('%s'); use the exec form, e.g. %s [\"executable\", \"arg\"], so the process gets signals as PID 1",
 	[upper(ins.cmd), concat(" ", ins.value), upper(ins.cmd)],
 )) if {
@@ -70,7 +76,7 @@ findings contains df.finding("DF-017", ins.path, sprintf(
 }
 
 # DF-018
-findings contains df.finding("DF-018", ins.path, sprintf(
+_findings contains df.finding("DF-018", ins.path, sprintf(
 	"WORKDIR '%s' is relative and depends on the previous WORKDIR; use an absolute path (e.g. WORKDIR /app)",
 	[dir],
 )) if {
@@ -86,7 +92,7 @@ findings contains df.finding("DF-018", ins.path, sprintf(
 # (only the last HEALTHCHECK / CMD / ENTRYPOINT of a stage counts).
 repeated_kinds := {"healthcheck": "DF-021", "cmd": "DF-022", "entrypoint": "DF-023"}
 
-findings contains df.finding(id, ins.path, sprintf(
+_findings contains df.finding(id, ins.path, sprintf(
 	"stage %d has more than one %s; only the last one takes effect, keep a single %s",
 	[ins.stage, upper(ins.cmd), upper(ins.cmd)],
 )) if {
@@ -98,7 +104,7 @@ findings contains df.finding(id, ins.path, sprintf(
 }
 
 # DF-024: COPY --from names a stage defined earlier, a valid stage index or an image.
-findings contains df.finding("DF-024", ins.path, sprintf(
+_findings contains df.finding("DF-024", ins.path, sprintf(
 	"COPY --from=%s does not name an earlier stage; define FROM <image> AS %s before it, or use an image reference (name:tag)",
 	[src, src],
 )) if {
@@ -122,7 +128,7 @@ _earlier_stage(ins, src) if {
 }
 
 # DF-025: COPY --from the stage the instruction is in.
-findings contains df.finding("DF-025", ins.path, sprintf(
+_findings contains df.finding("DF-025", ins.path, sprintf(
 	"COPY --from=%s copies from the stage it is in; copy from an earlier stage or use a plain COPY",
 	[src],
 )) if {
@@ -137,7 +143,7 @@ findings contains df.finding("DF-025", ins.path, sprintf(
 }
 
 # DF-026: FROM ... AS <alias> aliases are unique.
-findings contains df.finding("DF-026", s.path, sprintf(
+_findings contains df.finding("DF-026", s.path, sprintf(
 	"stage alias '%s' is defined more than once; give every FROM ... AS a unique name",
 	[s.alias],
 )) if {
@@ -150,7 +156,7 @@ findings contains df.finding("DF-026", s.path, sprintf(
 }
 
 # DF-027: EXPOSE a valid port (0-65535, optionally a range and /tcp or /udp).
-findings contains df.finding("DF-027", ins.path, sprintf(
+_findings contains df.finding("DF-027", ins.path, sprintf(
 	"EXPOSE %s is not a valid port; use a number from 0 to 65535, optionally /tcp or /udp",
 	[port],
 )) if {
@@ -178,7 +184,7 @@ _protocol_ok(parts) if count(parts) == 1
 _protocol_ok(parts) if lower(parts[1]) in {"tcp", "udp", "sctp"}
 
 # DF-028: COPY of several sources needs a directory destination ending in /.
-findings contains df.finding("DF-028", ins.path, sprintf(
+_findings contains df.finding("DF-028", ins.path, sprintf(
 	"%s copies %d sources into '%s'; a destination for several sources must be a directory ending in /",
 	[upper(ins.cmd), count(ins.value) - 1, dest],
 )) if {
@@ -191,7 +197,7 @@ findings contains df.finding("DF-028", ins.path, sprintf(
 }
 
 # DF-029: cd in RUN instead of WORKDIR.
-findings contains df.finding("DF-029", ins.path, sprintf(
+_findings contains df.finding("DF-029", ins.path, sprintf(
 	"RUN changes directory with '%s'; use WORKDIR to set the directory of later instructions",
 	[s],
 )) if {
@@ -201,7 +207,7 @@ findings contains df.finding("DF-029", ins.path, sprintf(
 }
 
 # DF-030: a piped RUN under /bin/sh without pipefail only fails when the last command fails.
-findings contains df.finding("DF-030", ins.path, sprintf(
+_findings contains df.finding("DF-030", ins.path, sprintf(
 	"RUN pipes commands ('%s') without pipefail, so a failing command before the pipe is ignored; add SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"] before it or start the command with set -o pipefail &&",
 	[df.command(ins)],
 )) if {
@@ -229,7 +235,7 @@ _shell_handles_pipes(ins) if {
 }
 
 # DF-031: both wget and curl in one image.
-findings contains df.finding(
+_findings contains df.finding(
 	"DF-031", p,
 	"the image uses both wget and curl; use one download tool",
 ) if {

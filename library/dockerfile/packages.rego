@@ -5,6 +5,12 @@ package dockerfile.packages
 import data.portcullis_lib.config
 import data.portcullis_lib.dockerfile as df
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# a Dockerfile: other documents do not enter those rules at all.
+findings := _findings if df.present
+
+default findings := set()
+
 deny contains r if {
 	some r in config.report(findings, "deny")
 }
@@ -35,7 +41,7 @@ _segment_matches(ins, patterns) if {
 }
 
 # DF-005: the final image installs OS packages but never upgrades the ones it started with.
-findings contains df.finding(
+_findings contains df.finding(
 	"DF-005", p,
 	"the final image installs OS packages but does not apply vendor updates; run the package manager's upgrade (apt-get upgrade -y, apk upgrade --no-cache, dnf upgrade -y) in the same RUN",
 ) if {
@@ -52,7 +58,7 @@ _upgrades(runs) if {
 }
 
 # DF-013
-findings contains df.finding("DF-013", ins.path, sprintf(
+_findings contains df.finding("DF-013", ins.path, sprintf(
 	"'%s' installs recommended packages too; add --no-install-recommends",
 	[s],
 )) if {
@@ -64,7 +70,7 @@ findings contains df.finding("DF-013", ins.path, sprintf(
 }
 
 # DF-014
-findings contains df.finding("DF-014", ins.path, sprintf(
+_findings contains df.finding("DF-014", ins.path, sprintf(
 	"'%s' leaves the package index in the image; add --no-cache",
 	[s],
 )) if {
@@ -76,7 +82,7 @@ findings contains df.finding("DF-014", ins.path, sprintf(
 }
 
 # DF-020
-findings contains df.finding("DF-020", ins.path, sprintf(
+_findings contains df.finding("DF-020", ins.path, sprintf(
 	"'%s' runs without an install in the same RUN, so a cached layer can serve a stale index; use RUN apt-get update && apt-get install -y ...",
 	[s],
 )) if {
@@ -93,7 +99,7 @@ noninteractive := [
 	{"install": `^(\w+=\S*\s+)*(\S+/)?zypper\s+(.*\s)?(install|in)(\s|$)`, "yes": `(^|\s)(-n|--non-interactive|-y|--no-confirm)(\s|$)`, "fix": "-n (zypper -n install)"},
 ]
 
-findings contains df.finding("DF-032", ins.path, sprintf(
+_findings contains df.finding("DF-032", ins.path, sprintf(
 	"'%s' can stop at a confirmation prompt; add %s",
 	[s, m.fix],
 )) if {
@@ -105,7 +111,7 @@ findings contains df.finding("DF-032", ins.path, sprintf(
 }
 
 # DF-033: the final image's apt-get installs remove the package lists in the same RUN.
-findings contains df.finding("DF-033", ins.path, sprintf(
+_findings contains df.finding("DF-033", ins.path, sprintf(
 	"RUN installs apt packages but keeps /var/lib/apt/lists in the layer ('%s'); end it with && rm -rf /var/lib/apt/lists/*",
 	[df.command(ins)],
 )) if {
@@ -125,7 +131,7 @@ _cache_mount(ins, dir) if {
 }
 
 # DF-034: apt is for people; scripts use apt-get (its interface is stable).
-findings contains df.finding("DF-034", ins.path, sprintf(
+_findings contains df.finding("DF-034", ins.path, sprintf(
 	"'%s' uses apt, whose command-line interface is not stable for scripts; use apt-get",
 	[s],
 )) if {
@@ -146,7 +152,7 @@ cleaners := {
 	"zypper": `(zypper\s+(-\S+\s+)*(clean|cc)(\s|$)|rm\s+(-\S+\s+)*/var/cache/zypp)`,
 }
 
-findings contains df.finding("DF-035", ins.path, sprintf(
+_findings contains df.finding("DF-035", ins.path, sprintf(
 	"'%s' leaves the %s cache in the layer; add && %s clean%s in the same RUN",
 	[s, tool, tool, suffix],
 )) if {
@@ -162,7 +168,7 @@ findings contains df.finding("DF-035", ins.path, sprintf(
 # DF-036: pip install without --no-cache-dir keeps the wheel cache in the image.
 pip_install := `^(\w+=\S*\s+)*(\S+/)?(pip[0-9.]*|python[0-9.]*\s+-m\s+pip)\s+(.*\s)?install(\s|$)`
 
-findings contains df.finding("DF-036", ins.path, sprintf(
+_findings contains df.finding("DF-036", ins.path, sprintf(
 	"'%s' keeps pip's cache in the layer; add --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1)",
 	[s],
 )) if {
@@ -189,7 +195,7 @@ _pip_cache_disabled(ins) if {
 # DF-037: pip packages named on the command line are pinned (pkg==1.2, pkg>=1.2, URLs, paths).
 pip_value_options := {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform", "--python-version", "--implementation", "--abi", "--src", "--upgrade-strategy", "--progress-bar", "--log", "--cache-dir", "--proxy", "--timeout", "--retries", "--root-user-action"}
 
-findings contains df.finding("DF-037", ins.path, sprintf(
+_findings contains df.finding("DF-037", ins.path, sprintf(
 	"pip installs '%s' without a version; pin it (%s==<version>) or use a requirements file with pinned versions",
 	[pkg, pkg],
 )) if {
@@ -222,7 +228,7 @@ _arguments(s, verb, value_options) := [w |
 ]
 
 # DF-038: npm packages named on the command line are pinned (pkg@1.2.3).
-findings contains df.finding("DF-038", ins.path, sprintf(
+_findings contains df.finding("DF-038", ins.path, sprintf(
 	"npm installs '%s' without a version; pin it (%s@<version>) or install from package-lock.json with npm ci",
 	[pkg, pkg],
 )) if {
@@ -240,7 +246,7 @@ _npm_pinned(pkg) if regex.match(`^[^@:/]+@.+|^@[^@/]+/[^@]+@.+|^[./~]|^(https?|f
 _npm_pinned(pkg) if regex.match(`^git(\+\w+)?:.*#.+`, pkg)
 
 # DF-039: zypper dist-upgrade moves to a new distribution release in the middle of a build.
-findings contains df.finding("DF-039", ins.path, sprintf(
+_findings contains df.finding("DF-039", ins.path, sprintf(
 	"'%s' upgrades to a new distribution release during the build; use zypper patch or zypper update, and a newer base image for a new release",
 	[s],
 )) if {

@@ -6,6 +6,12 @@ package dockerfile.security
 import data.portcullis_lib.config
 import data.portcullis_lib.dockerfile as df
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# a Dockerfile: other documents do not enter those rules at all.
+findings := _findings if df.present
+
+default findings := set()
+
 deny contains r if {
 	some r in config.report(findings, "deny")
 }
@@ -17,7 +23,7 @@ warn contains r if {
 # DF-004: the user the final image runs as (its last USER, inherited through FROM <stage>).
 root_user(u) if split(u, ":")[0] in {"root", "0"}
 
-findings contains df.finding(
+_findings contains df.finding(
 	"DF-004", p,
 	"the final stage sets no USER and runs as root; add USER with a non-root user (e.g. USER 10001:10001) after the last FROM",
 ) if {
@@ -25,7 +31,7 @@ findings contains df.finding(
 	not df.last_final(p, "user")
 }
 
-findings contains df.finding("DF-004", p, sprintf(
+_findings contains df.finding("DF-004", p, sprintf(
 	"the final stage runs as '%s'; switch to a non-root user (e.g. USER 10001:10001) as the last USER instruction",
 	[u],
 )) if {
@@ -35,7 +41,7 @@ findings contains df.finding("DF-004", p, sprintf(
 }
 
 # DF-006: ENV NAME=value pairs are stored as triples [name, value, separator].
-findings contains df.finding("DF-006", ins.path, sprintf(
+_findings contains df.finding("DF-006", ins.path, sprintf(
 	"ENV %s looks like a secret and would be stored in the image; provide it at run time (orchestrator secret or environment) instead",
 	[name],
 )) if {
@@ -47,7 +53,7 @@ findings contains df.finding("DF-006", ins.path, sprintf(
 }
 
 # DF-007: ARG values are recorded in the image history.
-findings contains df.finding("DF-007", ins.path, sprintf(
+_findings contains df.finding("DF-007", ins.path, sprintf(
 	"ARG %s looks like a secret and would be recorded in the image history; use a build secret (RUN --mount=type=secret,id=%s) instead",
 	[name, lower(name)],
 )) if {
@@ -65,7 +71,7 @@ remote(src) if startswith(src, "git@")
 
 add_sources(ins) := array.slice(ins.value, 0, count(ins.value) - 1)
 
-findings contains df.finding("DF-009", ins.path, sprintf(
+_findings contains df.finding("DF-009", ins.path, sprintf(
 	"ADD downloads '%s' without verifying it; add --checksum=sha256:<digest>, or download it in a RUN step that checks a checksum or signature",
 	[src],
 )) if {
@@ -82,7 +88,7 @@ _has_checksum(ins) if {
 }
 
 # DF-011: sudo as a command (installing the sudo package is not reported).
-findings contains df.finding("DF-011", ins.path, sprintf(
+_findings contains df.finding("DF-011", ins.path, sprintf(
 	"RUN uses sudo ('%s'); run the step as root before the final USER instead — sudo in an image is an escalation path",
 	[s],
 )) if {
@@ -96,7 +102,7 @@ pipe_to_shell := `(curl|wget)\b[^|;&]*\|\s*(sudo(\s+-\S+)*\s+)?(\S*/)?(ba|z|da|k
 
 shell_of_download := `\b(ba|z|da|k)?sh\s+-c\s+["']?\$\((curl|wget)\b`
 
-findings contains df.finding("DF-012", ins.path, sprintf(
+_findings contains df.finding("DF-012", ins.path, sprintf(
 	"RUN pipes a downloaded script into a shell ('%s'); download the file, verify its checksum or signature, then run it",
 	[df.command(ins)],
 )) if {
@@ -106,7 +112,7 @@ findings contains df.finding("DF-012", ins.path, sprintf(
 }
 
 # DF-015
-findings contains df.finding(
+_findings contains df.finding(
 	"DF-015", ins.path,
 	"EXPOSE 22 publishes an SSH port; do not run an SSH server in a container (use docker exec or kubectl exec to get a shell)",
 ) if {
@@ -117,7 +123,7 @@ findings contains df.finding(
 }
 
 # DF-019
-findings contains df.finding("DF-019", ins.path, sprintf(
+_findings contains df.finding("DF-019", ins.path, sprintf(
 	"RUN makes files world-writable ('%s'); grant only what is needed (e.g. chown to the runtime user, chmod 755/644)",
 	[s],
 )) if {
@@ -127,7 +133,7 @@ findings contains df.finding("DF-019", ins.path, sprintf(
 }
 
 # DF-040: useradd with a long UID and without -l writes a huge sparse /var/log/lastlog.
-findings contains df.finding("DF-040", ins.path, sprintf(
+_findings contains df.finding("DF-040", ins.path, sprintf(
 	"'%s' creates a user with a long UID without -l, which grows /var/log/lastlog and /var/log/faillog to gigabytes; add -l (--no-log-init)",
 	[s],
 )) if {
@@ -153,7 +159,7 @@ insecure_patterns := [
 	`\b(NODE_TLS_REJECT_UNAUTHORIZED=0|GIT_SSL_NO_VERIFY=(1|true)|PYTHONHTTPSVERIFY=0)`,
 ]
 
-findings contains df.finding("DF-041", ins.path, sprintf(
+_findings contains df.finding("DF-041", ins.path, sprintf(
 	"RUN switches off TLS or signature verification ('%s'); fix the trust store instead (install CA certificates, import the signing key)",
 	[s],
 )) if {
@@ -165,7 +171,7 @@ findings contains df.finding("DF-041", ins.path, sprintf(
 
 insecure_env := {"NODE_TLS_REJECT_UNAUTHORIZED": {"0"}, "GIT_SSL_NO_VERIFY": {"1", "true"}, "PYTHONHTTPSVERIFY": {"0"}}
 
-findings contains df.finding("DF-041", ins.path, sprintf(
+_findings contains df.finding("DF-041", ins.path, sprintf(
 	"ENV %s=%s switches off TLS verification for every process in the image; remove it and fix the trust store",
 	[name, value],
 )) if {
@@ -204,7 +210,7 @@ _arg_values(ins) := [[name, value] |
 	value := substring(v, count(name) + 1, -1)
 ]
 
-findings contains df.finding("DF-042", ins.path, sprintf(
+_findings contains df.finding("DF-042", ins.path, sprintf(
 	"%s %s holds a value shaped like a credential; remove it, rotate the credential, and pass it at run time or as a build secret",
 	[upper(ins.cmd), nv[0]],
 )) if {
@@ -216,7 +222,7 @@ findings contains df.finding("DF-042", ins.path, sprintf(
 }
 
 # DF-043: chpasswd sets a password that stays in the image layers.
-findings contains df.finding("DF-043", ins.path, sprintf(
+_findings contains df.finding("DF-043", ins.path, sprintf(
 	"RUN sets a password with chpasswd ('%s'); the password stays in the image history — use no password login and a non-root USER",
 	[df.command(ins)],
 )) if {
@@ -226,7 +232,7 @@ findings contains df.finding("DF-043", ins.path, sprintf(
 }
 
 # DF-044: RUN chown of files that a COPY/ADD of the same stage wrote doubles their size.
-findings contains df.finding("DF-044", ins.path, sprintf(
+_findings contains df.finding("DF-044", ins.path, sprintf(
 	"RUN '%s' changes the owner of files COPY/ADD just wrote, which stores them twice; use COPY --chown=<user>:<group> instead",
 	[s],
 )) if {

@@ -6,6 +6,12 @@ import data.portcullis_lib.config
 import data.portcullis_lib.documents
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -13,7 +19,7 @@ warn := config.report(findings, "warn")
 exempted := config.exempted(findings)
 
 # K8S-007, K8S-008: long-running workloads' (non-init) containers.
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-007", c,
 	"has no liveness probe; add livenessProbe (httpGet, tcpSocket, grpc or exec) so a hung process is restarted",
 ) if {
@@ -23,7 +29,7 @@ findings contains k8s.container_finding(
 	not c.container.livenessProbe
 }
 
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-008", c,
 	"has no readiness probe; add readinessProbe so traffic only reaches ready pods",
 ) if {
@@ -36,7 +42,7 @@ findings contains k8s.container_finding(
 # K8S-015
 min_replicas := config.param(["kubernetes", "production", "min_replicas"], 2)
 
-findings contains k8s.workload_finding("K8S-015", w, sprintf(
+_findings contains k8s.workload_finding("K8S-015", w, sprintf(
 	"is a production workload with %d replica(s); set spec.replicas to at least %d",
 	[n, min_replicas],
 )) if {
@@ -54,7 +60,7 @@ scaled_by_hpa(w) if count(object.get(hpa_targets, [w.object.kind, k8s.namespace(
 # K8S-016: needs every document at once (conftest test --combine).
 pdb_kinds := {"Deployment", "StatefulSet", "Rollout", "CloneSet", "DeploymentConfig"}
 
-findings contains k8s.workload_finding("K8S-016", w, sprintf(
+_findings contains k8s.workload_finding("K8S-016", w, sprintf(
 	"has no PodDisruptionBudget; add one in the same namespace whose selector matches the pod labels {%s}",
 	[k8s.labels_text(w.pod_labels)],
 )) if {
@@ -67,7 +73,7 @@ findings contains k8s.workload_finding("K8S-016", w, sprintf(
 _has_pdb(w) if k8s.selected_by("PodDisruptionBudget", w)
 
 # K8S-050: an identical readiness and liveness probe restarts pods that are only busy.
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-050", c,
 	"has identical liveness and readiness probes; give the readiness probe its own check (a restart does not fix an overloaded pod)",
 ) if {
@@ -77,7 +83,7 @@ findings contains k8s.container_finding(
 }
 
 # K8S-051: a probe's named port must be one of the container's ports.
-findings contains k8s.container_finding("K8S-051", c, sprintf(
+_findings contains k8s.container_finding("K8S-051", c, sprintf(
 	"has a %s on port '%s', which the container does not declare; use a name from ports[].name",
 	[probe, port],
 )) if {
@@ -90,7 +96,7 @@ findings contains k8s.container_finding("K8S-051", c, sprintf(
 }
 
 # K8S-054: replicated pods need anti-affinity or a topology spread to survive a node loss.
-findings contains k8s.workload_finding("K8S-054", w, sprintf(
+_findings contains k8s.workload_finding("K8S-054", w, sprintf(
 	"runs %d replicas with nothing spreading them over nodes; add spec.topologySpreadConstraints or a podAntiAffinity on kubernetes.io/hostname",
 	[n],
 )) if {
@@ -103,7 +109,7 @@ findings contains k8s.workload_finding("K8S-054", w, sprintf(
 }
 
 # K8S-055
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-055", w,
 	"uses the Recreate strategy, which stops every pod before starting new ones; use spec.strategy.type: RollingUpdate",
 ) if {
@@ -113,7 +119,7 @@ findings contains k8s.workload_finding(
 }
 
 # K8S-084
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-084", w,
 	"has no priorityClassName, so it is evicted as readily as any batch pod; set spec.priorityClassName",
 ) if {
@@ -129,7 +135,7 @@ hpas contains r if {
 }
 
 # K8S-074
-findings contains k8s.object_finding("K8S-074", r, sprintf(
+_findings contains k8s.object_finding("K8S-074", r, sprintf(
 	"has minReplicas %d; set it to at least 2 so one pod's failure does not stop the service",
 	[object.get(r.object.spec, "minReplicas", 1)],
 )) if {
@@ -137,7 +143,7 @@ findings contains k8s.object_finding("K8S-074", r, sprintf(
 	object.get(r.object.spec, "minReplicas", 1) < 2
 }
 
-findings contains k8s.object_finding("K8S-074", r, sprintf(
+_findings contains k8s.object_finding("K8S-074", r, sprintf(
 	"has maxReplicas %v not above minReplicas %v, so it cannot scale; raise maxReplicas",
 	[r.object.spec.maxReplicas, object.get(r.object.spec, "minReplicas", 1)],
 )) if {
@@ -154,7 +160,7 @@ hpa_targets[kind][ns][n] contains i if {
 	n := r.object.spec.scaleTargetRef.name
 }
 
-findings contains k8s.workload_finding("K8S-075", w, sprintf(
+_findings contains k8s.workload_finding("K8S-075", w, sprintf(
 	"sets spec.replicas (%v) although a HorizontalPodAutoscaler scales it, so every apply resets the scale; remove spec.replicas",
 	[w.object.spec.replicas],
 )) if {
@@ -164,7 +170,7 @@ findings contains k8s.workload_finding("K8S-075", w, sprintf(
 	scaled_by_hpa(w)
 }
 
-findings contains k8s.object_finding("K8S-076", r, sprintf(
+_findings contains k8s.object_finding("K8S-076", r, sprintf(
 	"targets %s/%s, which is not in the input; fix spec.scaleTargetRef",
 	[ref.kind, ref.name],
 )) if {
@@ -175,7 +181,7 @@ findings contains k8s.object_finding("K8S-076", r, sprintf(
 }
 
 # K8S-080: a budget that allows no voluntary disruption blocks node drains.
-findings contains k8s.object_finding("K8S-080", r, sprintf(
+_findings contains k8s.object_finding("K8S-080", r, sprintf(
 	"allows no voluntary disruption (%s); node drains and upgrades will hang — allow at least one",
 	[why],
 )) if {
@@ -186,7 +192,7 @@ findings contains k8s.object_finding("K8S-080", r, sprintf(
 
 _blocking(spec) := {sprintf("maxUnavailable: %v", [spec.maxUnavailable]) | spec.maxUnavailable in {0, "0%"}} | {sprintf("minAvailable: %v", [spec.minAvailable]) | spec.minAvailable == "100%"}
 
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-080", r,
 	"sets neither minAvailable nor maxUnavailable; set one (e.g. maxUnavailable: 1)",
 ) if {
@@ -197,7 +203,7 @@ findings contains k8s.object_finding(
 }
 
 # K8S-081 (collections only)
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-081", r,
 	"selects no pods of the input; fix spec.selector or add the workload it protects",
 ) if {

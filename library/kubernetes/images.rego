@@ -6,6 +6,12 @@ import data.portcullis_lib.config
 import data.portcullis_lib.images
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -26,7 +32,7 @@ container_images := [[c, image] |
 	image := images.parse(c.container.image)
 ]
 
-findings contains k8s.container_finding("K8S-009", c, sprintf(
+_findings contains k8s.container_finding("K8S-009", c, sprintf(
 	"uses image '%s' (%s) from a registry that is not allowed; use an approved registry or add it to data.portcullis.kubernetes.allowed_registries",
 	[image.ref, image.name],
 )) if {
@@ -34,7 +40,7 @@ findings contains k8s.container_finding("K8S-009", c, sprintf(
 	not images.allowed(image, allowed_registries)
 }
 
-findings contains k8s.container_finding("K8S-010", c, sprintf(
+_findings contains k8s.container_finding("K8S-010", c, sprintf(
 	"uses image '%s' without a tag; pin a version tag (%s:<version>) or a digest",
 	[image.ref, image.ref],
 )) if {
@@ -43,7 +49,7 @@ findings contains k8s.container_finding("K8S-010", c, sprintf(
 	image.tag == ""
 }
 
-findings contains k8s.container_finding("K8S-010", c, sprintf(
+_findings contains k8s.container_finding("K8S-010", c, sprintf(
 	"uses image '%s' with the latest tag; pin a version tag (%s:<version>) or a digest",
 	[image.ref, trim_suffix(image.ref, ":latest")],
 )) if {
@@ -52,7 +58,7 @@ findings contains k8s.container_finding("K8S-010", c, sprintf(
 	image.tag == "latest"
 }
 
-findings contains k8s.container_finding("K8S-030", c, sprintf(
+_findings contains k8s.container_finding("K8S-030", c, sprintf(
 	"uses image '%s' without a digest; pin it as %s@sha256:<digest>",
 	[image.ref, image.ref],
 )) if {
@@ -66,7 +72,7 @@ findings contains k8s.container_finding("K8S-030", c, sprintf(
 # repository with a tag ("registry.acme.example/base/java:21"), or a prefix ending in "/*".
 approved_images := config.param(["kubernetes", "approved_images"], [])
 
-findings contains k8s.container_finding("K8S-031", c, sprintf(
+_findings contains k8s.container_finding("K8S-031", c, sprintf(
 	"uses image '%s' (%s), which is not an approved golden image; use one listed in data.portcullis.kubernetes.approved_images",
 	[image.ref, image.name],
 )) if {
@@ -91,7 +97,7 @@ _approved_by(image, a) if {
 
 # K8S-032: patched images under the same tag only arrive with imagePullPolicy Always
 # (Kubernetes defaults to IfNotPresent for tagged images).
-findings contains k8s.container_finding("K8S-032", c, sprintf(
+_findings contains k8s.container_finding("K8S-032", c, sprintf(
 	"pulls its image with imagePullPolicy %s, so a rebuilt (patched) tag is not picked up; set imagePullPolicy: Always",
 	[_pull_policy(c.container, image)],
 )) if {

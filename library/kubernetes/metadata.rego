@@ -5,6 +5,12 @@ package kubernetes.metadata
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -36,7 +42,7 @@ scope(o) := "namespace" if o.kind == "Namespace"
 
 scope(o) := "workload" if k8s.is_workload(o)
 
-findings contains k8s.object_finding(id, r, sprintf(
+_findings contains k8s.object_finding(id, r, sprintf(
 	"is missing the %s label(s) %s; add them to metadata.labels",
 	[category, concat(", ", sort(missing))],
 )) if {
@@ -61,7 +67,7 @@ namespaced_kinds := k8s.workload_kinds | {
 
 forbidden_namespaces := {n | some n in config.param(["kubernetes", "forbidden_namespaces"], ["default"])}
 
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-014", r,
 	"has no metadata.namespace, so it lands in whatever namespace is current (often default); set metadata.namespace to a dedicated namespace",
 ) if {
@@ -70,7 +76,7 @@ findings contains k8s.object_finding(
 	k8s.namespace(r.object) == ""
 }
 
-findings contains k8s.object_finding("K8S-014", r, sprintf(
+_findings contains k8s.object_finding("K8S-014", r, sprintf(
 	"is in the '%s' namespace; move it to a dedicated namespace (set metadata.namespace)",
 	[ns],
 )) if {
@@ -89,7 +95,7 @@ annotations_field(o) := "metadata.annotations" if o.kind == "Pod"
 
 else := "spec.template.metadata.annotations"
 
-findings contains k8s.workload_finding("K8S-018", w, sprintf(
+_findings contains k8s.workload_finding("K8S-018", w, sprintf(
 	"has no %s annotation on its pods; add %s: \"true\" and %s: \"<metrics port>\" to %s (or %s: \"false\" to opt out)",
 	[scrape_annotation, scrape_annotation, port_annotation, annotations_field(w.object), scrape_annotation],
 )) if {
@@ -98,7 +104,7 @@ findings contains k8s.workload_finding("K8S-018", w, sprintf(
 	not scrape_annotation in object.keys(w.pod_annotations)
 }
 
-findings contains k8s.workload_finding("K8S-018", w, sprintf(
+_findings contains k8s.workload_finding("K8S-018", w, sprintf(
 	"sets %s: \"true\" without %s; add %s: \"<metrics port>\" to %s",
 	[scrape_annotation, port_annotation, port_annotation, annotations_field(w.object)],
 )) if {
@@ -109,7 +115,7 @@ findings contains k8s.workload_finding("K8S-018", w, sprintf(
 }
 
 # K8S-086: an exemption must say why; one without a reason exempts nothing and is reported.
-findings contains k8s.object_finding("K8S-086", r, sprintf(
+_findings contains k8s.object_finding("K8S-086", r, sprintf(
 	"has the exemption annotation %s without a reason; write the reason as its value (it exempts nothing until then)",
 	[k],
 )) if {
@@ -135,7 +141,7 @@ _reason(v) if {
 	trim_space(v) != ""
 }
 
-findings contains k8s.object_finding("K8S-086", r, sprintf(
+_findings contains k8s.object_finding("K8S-086", r, sprintf(
 	"matches data.portcullis.exemptions[%d] (rule %v), which has no reason; add a reason (it exempts nothing until then)",
 	[i, object.get(e, "rule", "?")],
 )) if {

@@ -6,6 +6,12 @@ import data.portcullis_lib.config
 import data.portcullis_lib.documents
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -13,7 +19,7 @@ warn := config.report(findings, "warn")
 exempted := config.exempted(findings)
 
 # K8S-017: needs every document at once (conftest test --combine).
-findings contains k8s.workload_finding("K8S-017", w, sprintf(
+_findings contains k8s.workload_finding("K8S-017", w, sprintf(
 	"is not selected by any NetworkPolicy; add one in the same namespace whose podSelector matches the pod labels {%s}",
 	[k8s.labels_text(w.pod_labels)],
 )) if {
@@ -25,7 +31,7 @@ findings contains k8s.workload_finding("K8S-017", w, sprintf(
 _has_network_policy(w) if k8s.selected_by("NetworkPolicy", w)
 
 # K8S-022
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-022", w,
 	"uses the host's network namespace; remove spec.hostNetwork or set it to false",
 ) if {
@@ -34,7 +40,7 @@ findings contains k8s.workload_finding(
 }
 
 # K8S-027
-findings contains k8s.container_finding("K8S-027", c, sprintf(
+_findings contains k8s.container_finding("K8S-027", c, sprintf(
 	"binds host port %v; remove ports[].hostPort and expose the port through a Service",
 	[p.hostPort],
 )) if {
@@ -45,7 +51,7 @@ findings contains k8s.container_finding("K8S-027", c, sprintf(
 }
 
 # K8S-047, K8S-048: container ports.
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-047", c,
 	"exposes port 22 (SSH); remove it and use kubectl exec or debug containers",
 ) if {
@@ -54,7 +60,7 @@ findings contains k8s.container_finding(
 	p.containerPort == 22
 }
 
-findings contains k8s.container_finding("K8S-048", c, sprintf(
+_findings contains k8s.container_finding("K8S-048", c, sprintf(
 	"listens on the privileged port %v; use a port of 1024 or above (and map it in the Service)",
 	[p.containerPort],
 )) if {
@@ -74,7 +80,7 @@ services contains r if {
 }
 
 # K8S-062..064
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-062", r,
 	"is of type NodePort, which opens the port on every node; use ClusterIP behind an Ingress or a LoadBalancer",
 ) if {
@@ -82,7 +88,7 @@ findings contains k8s.object_finding(
 	r.object.spec.type == "NodePort"
 }
 
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-063", r,
 	"is a LoadBalancer open to any source; set spec.loadBalancerSourceRanges to the clients' CIDRs",
 ) if {
@@ -91,7 +97,7 @@ findings contains k8s.object_finding(
 	count(object.get(r.object.spec, "loadBalancerSourceRanges", [])) == 0
 }
 
-findings contains k8s.object_finding("K8S-064", r, sprintf(
+_findings contains k8s.object_finding("K8S-064", r, sprintf(
 	"sets spec.externalIPs %v, which can intercept other traffic (CVE-2020-8554); remove them and use a LoadBalancer",
 	[r.object.spec.externalIPs],
 )) if {
@@ -100,7 +106,7 @@ findings contains k8s.object_finding("K8S-064", r, sprintf(
 }
 
 # K8S-065: every Ingress host is covered by spec.tls.
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-065", r,
 	"serves plain HTTP (no spec.tls); add spec.tls with a certificate Secret for its hosts",
 ) if {
@@ -109,7 +115,7 @@ findings contains k8s.object_finding(
 	count(object.get(r.object.spec, "tls", [])) == 0
 }
 
-findings contains k8s.object_finding("K8S-065", r, sprintf(
+_findings contains k8s.object_finding("K8S-065", r, sprintf(
 	"has no TLS entry for host '%s'; add it to spec.tls[].hosts",
 	[h],
 )) if {
@@ -128,7 +134,7 @@ _tls_host(tls, h) if {
 }
 
 # K8S-066: ingress-nginx snippet annotations run arbitrary nginx configuration.
-findings contains k8s.object_finding("K8S-066", r, sprintf(
+_findings contains k8s.object_finding("K8S-066", r, sprintf(
 	"sets the ingress-nginx annotation %s, which injects raw nginx configuration (CVE-2021-25742); remove it",
 	[k],
 )) if {
@@ -140,7 +146,7 @@ findings contains k8s.object_finding("K8S-066", r, sprintf(
 }
 
 # K8S-077, K8S-078: selectors that match no pods of the input (collections only).
-findings contains k8s.object_finding("K8S-077", r, sprintf(
+_findings contains k8s.object_finding("K8S-077", r, sprintf(
 	"selects no pods of the input (selector {%s}); fix spec.selector or add the workload",
 	[k8s.labels_text(r.object.spec.selector)],
 )) if {
@@ -150,7 +156,7 @@ findings contains k8s.object_finding("K8S-077", r, sprintf(
 	not k8s.selects_pods(r.object)
 }
 
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-078", r,
 	"selects no pods of the input; fix spec.podSelector or add the workload it is meant for",
 ) if {

@@ -7,6 +7,12 @@ package kubernetes.rbac
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -38,7 +44,7 @@ grants(rule, group, verbs, resources) if {
 
 # K8S-067: "*" in verbs or apiGroups; "*" in resources of the core group or of every group ("*"
 # over one named API group, e.g. the dynamic kinds of constraints.gatekeeper.sh, is allowed).
-findings contains k8s.object_finding("K8S-067", r, sprintf(
+_findings contains k8s.object_finding("K8S-067", r, sprintf(
 	"rule %d uses '*' in %s; list the %s it needs",
 	[ij[1], key, key],
 )) if {
@@ -48,7 +54,7 @@ findings contains k8s.object_finding("K8S-067", r, sprintf(
 	"*" in _list(_rule(ij), key)
 }
 
-findings contains k8s.object_finding("K8S-067", r, sprintf(
+_findings contains k8s.object_finding("K8S-067", r, sprintf(
 	"rule %d uses '*' in resources of %s; list the resources it needs",
 	[ij[1], group],
 )) if {
@@ -68,7 +74,7 @@ _group_text("*") := "every API group"
 _named(rule) if count(object.get(rule, "resourceNames", [])) > 0
 
 # K8S-068
-findings contains k8s.object_finding("K8S-068", r, sprintf(
+_findings contains k8s.object_finding("K8S-068", r, sprintf(
 	"rule %d lets its subjects read every Secret (%s); grant get on named secrets (resourceNames) only",
 	[ij[1], concat(", ", _list(_rule(ij), "verbs"))],
 )) if {
@@ -80,7 +86,7 @@ findings contains k8s.object_finding("K8S-068", r, sprintf(
 }
 
 # K8S-069
-findings contains k8s.object_finding("K8S-069", r, sprintf(
+_findings contains k8s.object_finding("K8S-069", r, sprintf(
 	"rule %d grants '%s', which lets its subjects gain permissions they do not have; remove it",
 	[ij[1], v],
 )) if {
@@ -91,7 +97,7 @@ findings contains k8s.object_finding("K8S-069", r, sprintf(
 }
 
 # K8S-070
-findings contains k8s.object_finding("K8S-070", r, sprintf(
+_findings contains k8s.object_finding("K8S-070", r, sprintf(
 	"rule %d grants %s, a shell in (or a new) pod with its service account and secrets; remove it",
 	[ij[1], what],
 )) if {
@@ -107,7 +113,7 @@ findings contains k8s.object_finding("K8S-070", r, sprintf(
 }
 
 # K8S-073
-findings contains k8s.object_finding("K8S-073", r, sprintf(
+_findings contains k8s.object_finding("K8S-073", r, sprintf(
 	"rule %d grants %s; remove it",
 	[ij[1], what],
 )) if {
@@ -129,7 +135,7 @@ bindings contains r if {
 }
 
 # K8S-071
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-071", r,
 	"binds the cluster-admin ClusterRole; bind a role with only the permissions needed",
 ) if {
@@ -139,7 +145,7 @@ findings contains k8s.object_finding(
 }
 
 # K8S-072
-findings contains k8s.object_finding("K8S-072", r, sprintf(
+_findings contains k8s.object_finding("K8S-072", r, sprintf(
 	"binds %s '%s'; bind named users, groups or service accounts only",
 	[s.kind, s.name],
 )) if {

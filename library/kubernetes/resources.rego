@@ -6,6 +6,12 @@ import data.portcullis_lib.config
 import data.portcullis_lib.documents
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -16,7 +22,7 @@ required_requests := config.param(["kubernetes", "required_requests"], ["cpu", "
 
 required_limits := config.param(["kubernetes", "required_limits"], ["cpu", "memory"])
 
-findings contains k8s.container_finding("K8S-005", c, sprintf(
+_findings contains k8s.container_finding("K8S-005", c, sprintf(
 	"has no %s request; set resources.requests.%s",
 	[res, res],
 )) if {
@@ -25,7 +31,7 @@ findings contains k8s.container_finding("K8S-005", c, sprintf(
 	not _set(c.container, "requests", res)
 }
 
-findings contains k8s.container_finding("K8S-006", c, sprintf(
+_findings contains k8s.container_finding("K8S-006", c, sprintf(
 	"has no %s limit; set resources.limits.%s",
 	[res, res],
 )) if {
@@ -41,7 +47,7 @@ _set(container, kind, res) if {
 }
 
 # K8S-049: ephemeral storage (container logs, emptyDir without a medium, writable layers).
-findings contains k8s.container_finding("K8S-049", c, sprintf(
+_findings contains k8s.container_finding("K8S-049", c, sprintf(
 	"has no ephemeral-storage %s; set resources.%s.ephemeral-storage so a full disk cannot evict its neighbours",
 	[kind, kinds],
 )) if {
@@ -51,7 +57,7 @@ findings contains k8s.container_finding("K8S-049", c, sprintf(
 }
 
 # K8S-085: each Namespace of the input has a ResourceQuota and a LimitRange (collections only).
-findings contains k8s.object_finding("K8S-085", r, sprintf(
+_findings contains k8s.object_finding("K8S-085", r, sprintf(
 	"has no %s in the input; add one to cap what the namespace's pods can use",
 	[kind],
 )) if {

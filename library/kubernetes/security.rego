@@ -6,6 +6,12 @@ package kubernetes.security
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -13,7 +19,7 @@ warn := config.report(findings, "warn")
 exempted := config.exempted(findings)
 
 # K8S-001
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-001", c,
 	"runs privileged; remove securityContext.privileged or set it to false",
 ) if {
@@ -22,7 +28,7 @@ findings contains k8s.container_finding(
 }
 
 # K8S-002
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-002", c,
 	"may escalate privileges; set securityContext.allowPrivilegeEscalation: false",
 ) if {
@@ -31,7 +37,7 @@ findings contains k8s.container_finding(
 }
 
 # K8S-003
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-003", c,
 	"may run as root; set securityContext.runAsNonRoot: true (on the container or the pod)",
 ) if {
@@ -42,7 +48,7 @@ findings contains k8s.container_finding(
 # (A helper rule: in `not f(x) == v` OPA evaluates f(x) outside the negation.)
 _run_as_non_root(c) if k8s.effective_security(c, "runAsNonRoot") == true
 
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-003", c,
 	"runs as UID 0; set securityContext.runAsUser to a non-zero UID (e.g. 10001)",
 ) if {
@@ -51,7 +57,7 @@ findings contains k8s.container_finding(
 }
 
 # K8S-004
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-004", c,
 	"has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true (mount an emptyDir for paths that need writes)",
 ) if {
@@ -60,7 +66,7 @@ findings contains k8s.container_finding(
 }
 
 # K8S-023, K8S-024
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-023", w,
 	"shares the host's process namespace; remove spec.hostPID or set it to false",
 ) if {
@@ -68,7 +74,7 @@ findings contains k8s.workload_finding(
 	w.spec.hostPID == true
 }
 
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-024", w,
 	"shares the host's IPC namespace; remove spec.hostIPC or set it to false",
 ) if {
@@ -81,7 +87,7 @@ allowed_capabilities := {capability(c) | some c in config.param(["kubernetes", "
 
 capability(name) := trim_prefix(upper(name), "CAP_")
 
-findings contains k8s.container_finding("K8S-025", c, sprintf(
+_findings contains k8s.container_finding("K8S-025", c, sprintf(
 	"adds capability %s; remove it from securityContext.capabilities.add (allowed: %s)",
 	[cap, _allowed_text],
 )) if {
@@ -96,7 +102,7 @@ _allowed_text := concat(", ", sort(allowed_capabilities)) if count(allowed_capab
 else := "none"
 
 # K8S-026
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-026", c,
 	"does not drop all capabilities; set securityContext.capabilities.drop: [\"ALL\"] and add back only what it needs",
 ) if {
@@ -106,7 +112,7 @@ findings contains k8s.container_finding(
 }
 
 # K8S-028
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-028", c,
 	"has no seccomp profile; set securityContext.seccompProfile.type: RuntimeDefault (on the pod or the container)",
 ) if {
@@ -114,7 +120,7 @@ findings contains k8s.container_finding(
 	not k8s.effective_security(c, "seccompProfile")
 }
 
-findings contains k8s.container_finding("K8S-028", c, sprintf(
+_findings contains k8s.container_finding("K8S-028", c, sprintf(
 	"uses seccomp profile type '%s'; set securityContext.seccompProfile.type to RuntimeDefault or Localhost",
 	[t],
 )) if {
@@ -124,7 +130,7 @@ findings contains k8s.container_finding("K8S-028", c, sprintf(
 }
 
 # K8S-029: literal values for secret-looking environment variables, and private keys in any value.
-findings contains k8s.container_finding("K8S-029", c, sprintf(
+_findings contains k8s.container_finding("K8S-029", c, sprintf(
 	"has a private key in the literal value of env var %s; reference a Secret instead (env[].valueFrom.secretKeyRef)",
 	[e.name],
 )) if {
@@ -135,7 +141,7 @@ findings contains k8s.container_finding("K8S-029", c, sprintf(
 	not config.secret_name(e.name)
 }
 
-findings contains k8s.container_finding("K8S-029", c, sprintf(
+_findings contains k8s.container_finding("K8S-029", c, sprintf(
 	"sets %s as a literal env value; reference a Secret instead (env[].valueFrom.secretKeyRef)",
 	[e.name],
 )) if {
@@ -146,7 +152,7 @@ findings contains k8s.container_finding("K8S-029", c, sprintf(
 }
 
 # K8S-033: UID and GID above 10000 (container, else pod), so they do not collide with host users.
-findings contains k8s.container_finding("K8S-033", c, sprintf(
+_findings contains k8s.container_finding("K8S-033", c, sprintf(
 	"runs with %s %v; set securityContext.%s above 10000 (e.g. 10001)",
 	[field, v, field],
 )) if {
@@ -166,7 +172,7 @@ _above(v, n) if {
 }
 
 # K8S-034: the root group (GID 0) as primary, filesystem or supplemental group.
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-034", c,
 	"runs with the root group (runAsGroup: 0); set securityContext.runAsGroup to a non-zero GID",
 ) if {
@@ -174,7 +180,7 @@ findings contains k8s.container_finding(
 	k8s.effective_security(c, "runAsGroup") == 0
 }
 
-findings contains k8s.workload_finding("K8S-034", w, sprintf(
+_findings contains k8s.workload_finding("K8S-034", w, sprintf(
 	"gives its pods the root group (%s: 0); use a non-zero GID",
 	[field],
 )) if {
@@ -187,7 +193,7 @@ _pod_groups(spec) := {"securityContext.fsGroup": spec.securityContext.fsGroup} i
 
 else := {}
 
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-034", w,
 	"lists GID 0 in securityContext.supplementalGroups; remove it",
 ) if {
@@ -196,7 +202,7 @@ findings contains k8s.workload_finding(
 }
 
 # K8S-035: AppArmor unconfined (securityContext.appArmorProfile, or the beta annotation).
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-035", c,
 	"runs without AppArmor (profile Unconfined); use appArmorProfile.type: RuntimeDefault or Localhost",
 ) if {
@@ -204,7 +210,7 @@ findings contains k8s.container_finding(
 	k8s.effective_security(c, "appArmorProfile").type == "Unconfined"
 }
 
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-035", c,
 	"runs without AppArmor (annotation 'unconfined'); use runtime/default or localhost/<profile>",
 ) if {
@@ -216,7 +222,7 @@ findings contains k8s.container_finding(
 # K8S-036: SELinux user/role must be empty and type one of the container types (PSS baseline).
 selinux_types := {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 
-findings contains k8s.container_finding("K8S-036", c, sprintf(
+_findings contains k8s.container_finding("K8S-036", c, sprintf(
 	"sets seLinuxOptions.%s '%s'; remove it (only the container_t types are allowed, and no user or role)",
 	[field, v],
 )) if {
@@ -234,7 +240,7 @@ _bad_selinux(field, v) if {
 _bad_selinux("type", v) if not v in selinux_types
 
 # K8S-037
-findings contains k8s.container_finding("K8S-037", c, sprintf(
+_findings contains k8s.container_finding("K8S-037", c, sprintf(
 	"sets procMount: %v; remove securityContext.procMount (Default masks /proc)",
 	[c.container.securityContext.procMount],
 )) if {
@@ -250,7 +256,7 @@ safe_sysctls := {
 	"net.ipv4.tcp_keepalive_probes",
 }
 
-findings contains k8s.workload_finding("K8S-038", w, sprintf(
+_findings contains k8s.workload_finding("K8S-038", w, sprintf(
 	"sets the unsafe sysctl %s; remove it from securityContext.sysctls",
 	[s.name],
 )) if {
@@ -260,7 +266,7 @@ findings contains k8s.workload_finding("K8S-038", w, sprintf(
 }
 
 # K8S-039
-findings contains k8s.container_finding(
+_findings contains k8s.container_finding(
 	"K8S-039", c,
 	"is a Windows HostProcess container; remove securityContext.windowsOptions.hostProcess",
 ) if {
@@ -268,7 +274,7 @@ findings contains k8s.container_finding(
 	k8s.effective_security(c, "windowsOptions").hostProcess == true
 }
 
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-039", w,
 	"runs Windows HostProcess containers; remove securityContext.windowsOptions.hostProcess",
 ) if {
@@ -279,7 +285,7 @@ findings contains k8s.workload_finding(
 
 # K8S-043: the API token is mounted by default; a pod that calls the API says so with an
 # explicit automountServiceAccountToken: true.
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-043", w,
 	"mounts the service account token by default; set spec.automountServiceAccountToken: false (or true, explicitly, if the pod calls the Kubernetes API)",
 ) if {
@@ -290,7 +296,7 @@ findings contains k8s.workload_finding(
 _automount_chosen(spec) if is_boolean(spec.automountServiceAccountToken)
 
 # K8S-044, K8S-045
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-044", w,
 	"runs as the namespace's default service account; set spec.serviceAccountName to a dedicated account",
 ) if {
@@ -298,7 +304,7 @@ findings contains k8s.workload_finding(
 	k8s.service_account(w.spec) == "default"
 }
 
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-045", w,
 	"uses the deprecated spec.serviceAccount field; use spec.serviceAccountName",
 ) if {
@@ -308,7 +314,7 @@ findings contains k8s.workload_finding(
 }
 
 # K8S-046: secrets read into environment variables (leak through logs, crash dumps, /proc).
-findings contains k8s.container_finding("K8S-046", c, sprintf(
+_findings contains k8s.container_finding("K8S-046", c, sprintf(
 	"reads Secret '%s' into env var %s; mount the Secret as a volume instead",
 	[e.valueFrom.secretKeyRef.name, e.name],
 )) if {
@@ -317,7 +323,7 @@ findings contains k8s.container_finding("K8S-046", c, sprintf(
 	e.valueFrom.secretKeyRef
 }
 
-findings contains k8s.container_finding("K8S-046", c, sprintf(
+_findings contains k8s.container_finding("K8S-046", c, sprintf(
 	"loads Secret '%s' as environment variables (envFrom); mount the Secret as a volume instead",
 	[f.secretRef.name],
 )) if {

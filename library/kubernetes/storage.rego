@@ -5,6 +5,12 @@ package kubernetes.storage
 import data.portcullis_lib.config
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -21,7 +27,7 @@ acknowledged(o) if {
 	not lower(trim_space(v)) in {"", "false", "no"}
 }
 
-findings contains k8s.object_finding("K8S-019", r, sprintf(
+_findings contains k8s.object_finding("K8S-019", r, sprintf(
 	"is stateful; prefer a managed data service, or acknowledge it with the annotation %s: \"<reason or ticket>\"",
 	[ack_annotation],
 )) if {
@@ -30,7 +36,7 @@ findings contains k8s.object_finding("K8S-019", r, sprintf(
 	not acknowledged(r.object)
 }
 
-findings contains k8s.object_finding("K8S-020", r, sprintf(
+_findings contains k8s.object_finding("K8S-020", r, sprintf(
 	"requests persistent storage; confirm backup and retention, then acknowledge it with the annotation %s: \"<reason or ticket>\"",
 	[ack_annotation],
 )) if {
@@ -42,7 +48,7 @@ findings contains k8s.object_finding("K8S-020", r, sprintf(
 # K8S-021: hostPath volumes, unless under a prefix in data.portcullis.kubernetes.allowed_host_paths.
 allowed_host_paths := config.param(["kubernetes", "allowed_host_paths"], [])
 
-findings contains k8s.workload_finding("K8S-021", w, sprintf(
+_findings contains k8s.workload_finding("K8S-021", w, sprintf(
 	"mounts the host path '%s' (volume '%s'); use an emptyDir, configMap, secret or persistentVolumeClaim volume instead",
 	[v.hostPath.path, v.name],
 )) if {
@@ -52,7 +58,7 @@ findings contains k8s.workload_finding("K8S-021", w, sprintf(
 	not _allowed_host_path(v.hostPath.path)
 }
 
-findings contains k8s.object_finding("K8S-021", r, sprintf(
+_findings contains k8s.object_finding("K8S-021", r, sprintf(
 	"is backed by the host path '%s'; use a network or CSI volume source instead",
 	[r.object.spec.hostPath.path],
 )) if {
@@ -77,7 +83,7 @@ allowed_volume_types := {
 	"projected", "secret",
 }
 
-findings contains k8s.workload_finding("K8S-040", w, sprintf(
+_findings contains k8s.workload_finding("K8S-040", w, sprintf(
 	"uses a %s volume ('%s'); use configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral or persistentVolumeClaim volumes",
 	[t, v.name],
 )) if {
@@ -94,7 +100,7 @@ runtime_socket_names := {"docker.sock", "containerd.sock", "crio.sock", "cri-doc
 # The directories that hold them, mounted whole.
 runtime_socket_dirs := {"/var/run", "/run", "/var/run/docker", "/var/run/containerd", "/run/containerd", "/var/run/crio", "/run/crio"}
 
-findings contains k8s.workload_finding("K8S-041", w, sprintf(
+_findings contains k8s.workload_finding("K8S-041", w, sprintf(
 	"mounts the container runtime socket '%s' (volume '%s'); remove the volume",
 	[v.hostPath.path, v.name],
 )) if {
@@ -113,7 +119,7 @@ _socket_path(p) if {
 # K8S-042: host paths that expose the node (even when allowed_host_paths lists them).
 sensitive_host_paths := {"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/run", "/run", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/log"}
 
-findings contains k8s.workload_finding("K8S-042", w, sprintf(
+_findings contains k8s.workload_finding("K8S-042", w, sprintf(
 	"mounts the sensitive host path '%s' (volume '%s'); remove the volume",
 	[v.hostPath.path, v.name],
 )) if {

@@ -9,6 +9,12 @@ import data.portcullis_lib.documents
 import data.portcullis_lib.images
 import data.portcullis_lib.kubernetes as k8s
 
+# The package's findings (the `_findings` rules below), evaluated only when the input holds
+# Kubernetes objects: other documents do not enter those rules at all.
+findings := _findings if k8s.present
+
+default findings := set()
+
 deny := config.report(findings, "deny")
 
 warn := config.report(findings, "warn")
@@ -16,7 +22,7 @@ warn := config.report(findings, "warn")
 exempted := config.exempted(findings)
 
 # K8S-052
-findings contains k8s.workload_finding("K8S-052", w, sprintf(
+_findings contains k8s.workload_finding("K8S-052", w, sprintf(
 	"has a spec.selector that does not match its pod template labels {%s}; make them agree",
 	[k8s.labels_text(w.pod_labels)],
 )) if {
@@ -33,7 +39,7 @@ _label_selector("ReplicationController", sel) := {"matchLabels": sel}
 _label_selector(kind, sel) := sel if kind != "ReplicationController"
 
 # K8S-053
-findings contains k8s.container_finding("K8S-053", c, sprintf(
+_findings contains k8s.container_finding("K8S-053", c, sprintf(
 	"sets the environment variable %s %d times; keep one (the last one wins silently)",
 	[n, k],
 )) if {
@@ -45,7 +51,7 @@ findings contains k8s.container_finding("K8S-053", c, sprintf(
 }
 
 # K8S-056
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-056", r,
 	"has no spec.startingDeadlineSeconds, so missed runs pile up after downtime; set it",
 ) if {
@@ -55,7 +61,7 @@ findings contains k8s.object_finding(
 }
 
 # K8S-057: finished Jobs (not those a CronJob owns) linger without a TTL.
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-057", r,
 	"has no spec.ttlSecondsAfterFinished, so finished pods stay forever; set it",
 ) if {
@@ -66,7 +72,7 @@ findings contains k8s.object_finding(
 }
 
 # K8S-058
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-058", r,
 	"is a bare Pod, which nothing reschedules when its node fails; run it from a Deployment, StatefulSet, DaemonSet or Job",
 ) if {
@@ -76,7 +82,7 @@ findings contains k8s.object_finding(
 }
 
 # K8S-059: a StatefulSet's pods get DNS names from a headless Service.
-findings contains k8s.object_finding(
+_findings contains k8s.object_finding(
 	"K8S-059", r,
 	"has no spec.serviceName; create a headless Service (clusterIP: None) and name it there",
 ) if {
@@ -85,7 +91,7 @@ findings contains k8s.object_finding(
 	not r.object.spec.serviceName
 }
 
-findings contains k8s.object_finding("K8S-059", r, sprintf(
+_findings contains k8s.object_finding("K8S-059", r, sprintf(
 	"names the Service '%s', which is not headless; set clusterIP: None on it",
 	[r.object.spec.serviceName],
 )) if {
@@ -96,7 +102,7 @@ findings contains k8s.object_finding("K8S-059", r, sprintf(
 	not k8s.objects[i].object.spec.clusterIP == "None"
 }
 
-findings contains k8s.object_finding("K8S-059", r, sprintf(
+_findings contains k8s.object_finding("K8S-059", r, sprintf(
 	"names the Service '%s', which is not in the input; add it as a headless Service (clusterIP: None)",
 	[r.object.spec.serviceName],
 )) if {
@@ -108,7 +114,7 @@ findings contains k8s.object_finding("K8S-059", r, sprintf(
 }
 
 # K8S-060
-findings contains k8s.workload_finding(
+_findings contains k8s.workload_finding(
 	"K8S-060", w,
 	"runs in kube-system, which is for the cluster's own components; deploy it into the application's namespace",
 ) if {
@@ -146,7 +152,7 @@ removed_apis := {
 	"coordination.k8s.io/v1beta1": {"Lease": "coordination.k8s.io/v1"},
 }
 
-findings contains k8s.object_finding("K8S-061", r, sprintf(
+_findings contains k8s.object_finding("K8S-061", r, sprintf(
 	"uses apiVersion %s, which Kubernetes no longer serves for %s; use %s",
 	[r.object.apiVersion, r.object.kind, now],
 )) if {
@@ -155,7 +161,7 @@ findings contains k8s.object_finding("K8S-061", r, sprintf(
 }
 
 # K8S-079 (collections only): the ServiceAccount a workload names is in the input.
-findings contains k8s.workload_finding("K8S-079", w, sprintf(
+_findings contains k8s.workload_finding("K8S-079", w, sprintf(
 	"runs as ServiceAccount '%s', which is not in the input; add it or fix serviceAccountName",
 	[sa],
 )) if {
@@ -167,7 +173,7 @@ findings contains k8s.workload_finding("K8S-079", w, sprintf(
 }
 
 # K8S-082: ConfigMap keys that look like secrets.
-findings contains k8s.object_finding("K8S-082", r, sprintf(
+_findings contains k8s.object_finding("K8S-082", r, sprintf(
 	"holds '%s', which looks like a secret; move it to a Secret",
 	[k],
 )) if {
@@ -178,7 +184,7 @@ findings contains k8s.object_finding("K8S-082", r, sprintf(
 }
 
 # K8S-083: Tiller (Helm 2) and the Kubernetes dashboard are cluster-admin backdoors.
-findings contains k8s.container_finding("K8S-083", c, sprintf(
+_findings contains k8s.container_finding("K8S-083", c, sprintf(
 	"runs %s ('%s'); remove it (%s)",
 	[what, c.container.image, why],
 )) if {

@@ -34,6 +34,9 @@ files[d.path] := x if {
 
 paths := {p | some p, _ in files}
 
+# The input holds at least one Dockerfile (the rule packages check nothing otherwise).
+present if count(files) > 0
+
 # Every instruction: {"path", "i" (position), "cmd" (lower case), "stage", "value", "flags", "json"}.
 instructions contains {
 	"path": p,

@@ -20,6 +20,9 @@ objects := [{"path": d.path, "object": o} |
 	some o in _expand(d.content)
 ]
 
+# The input holds at least one Kubernetes object (the rule packages check nothing otherwise).
+present if count(objects) > 0
+
 _expand(x) := [x] if {
 	is_resource(x)
 	x.kind != "List"

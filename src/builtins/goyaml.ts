@@ -412,8 +412,9 @@ function mappingEntries(o: PlainObject | ObjMap): [string, Value][] {
   return es;
 }
 
-const LETTER = /\p{L}/u;
-const DIGIT = /\p{Nd}/u;
+// Made on first use (start-up: Unicode class regular expressions are slow to create).
+let letterRE: RegExp | undefined;
+let digitRE: RegExp | undefined;
 
 /** go-yaml v2's order for map keys: letters after other characters, digit runs numerically. */
 export function yamlKeyCompare(a: string, b: string): number {
@@ -422,6 +423,8 @@ export function yamlKeyCompare(a: string, b: string): number {
 }
 
 function yamlKeyLess(a: string, b: string): boolean {
+  const LETTER = (letterRE ??= /\p{L}/u);
+  const DIGIT = (digitRE ??= /\p{Nd}/u);
   const ar = Array.from(a);
   const br = Array.from(b);
   for (let i = 0; i < ar.length && i < br.length; i++) {

@@ -18,13 +18,14 @@ import type { Builtin } from "./registry.ts";
 import { BuiltinError, BuiltinTypeError, T, operandError } from "./registry.ts";
 import type { PlainObject, Value } from "../rego/value.ts";
 import { isPlainObject, typeName } from "../rego/value.ts";
-import { lazyRequire, requireNow } from "../lazy.ts";
+import { lazyRequire } from "../lazy.ts";
 import { goQuote } from "../gotext/fmt.ts";
+import { Kind } from "graphql/language/kinds.js";
 
 // graphql-js (CommonJS, a hundred-odd files) loads on the first graphql.* call, not at start-up;
-// its Kind table, which the tables below use, is one small file of it.
+// its Kind table, which the tables below use, is one small file of it (bundled into the command
+// line's file: scripts/cli-bundle.ts).
 const graphqlJS = lazyRequire<typeof import("graphql")>("graphql");
-const { Kind } = requireNow<typeof import("graphql/language/kinds.js")>("graphql/language/kinds.js");
 
 // ---- Errors ---------------------------------------------------------------------------------
 

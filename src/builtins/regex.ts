@@ -66,11 +66,13 @@ function findAll(c: Compiled, s: string, n: number): Match[] {
   return out;
 }
 
-const NAME_CHAR = /[\p{L}\p{Nd}_]/u;
+// Made on first use (start-up: Unicode class regular expressions are slow to create).
+let nameCharRE: RegExp | undefined;
 
 /** Go's Regexp.Expand of a replacement template for one match. */
 function expand(template: string, m: (string | undefined)[], names: (string | null)[]): string {
   if (template.indexOf("$") < 0) return template;
+  const NAME_CHAR = (nameCharRE ??= /[\p{L}\p{Nd}_]/u);
   let out = "";
   let t = template;
   for (;;) {

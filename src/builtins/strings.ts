@@ -11,6 +11,8 @@ import { jsonSyntaxError, renderTemplate } from "./gotemplate.ts";
 
 // ---- helpers ---------------------------------------------------------------------------------
 
+/** A verb with a width or a precision (`%5d`, `%.3f`, `%-08.2f`) somewhere in a format. */
+const WIDTH_RE = /%[-+# 0]*[\d.]/;
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 function str(name: string, pos: number, v: Value): string {
@@ -540,7 +542,10 @@ export const builtins: Builtin[] = [
     const format = str("sprintf", 1, f);
     if (!Array.isArray(a)) throw operandError("sprintf", 2, "array", a);
     // A width or precision of millions (`%999999999d`) would pad a string past the size limit.
-    for (const m of format.matchAll(/%[-+# 0]*(\d*)(?:\.(\d+))?/g)) ctx.checkSize("sprintf", 2 * Math.max(Number(m[1] || 0), Number(m[2] || 0)));
+    // (Formats without any, nearly all, are not scanned for them: their verbs size nothing.)
+    if (WIDTH_RE.test(format)) {
+      for (const m of format.matchAll(/%[-+# 0]*(\d*)(?:\.(\d+))?/g)) ctx.checkSize("sprintf", 2 * Math.max(Number(m[1] || 0), Number(m[2] || 0)));
+    }
     return sprintf(format, a);
   }),
   b("substring", [S, T.number, T.number], S, ([s0, st, ln]) => {

@@ -66,7 +66,8 @@ export function registerPull(program: Command, io: CliIO): void {
       .command("pull")
       .description("Pull policies from an OCI registry: conftest's layers into --policy, an OPA bundle image into the local store")
       .argument("<reference>", "registry/repository[:tag|@digest] (tag default latest)")
-      .option("-p, --policy <dir>", "directory to write conftest's policy files to", "policy"),
+      .option("-p, --policy <dir>", "directory to write conftest's policy files to", "policy")
+      .option("--absolute-paths", "keep an absolute --policy path absolute (without it, as conftest, it is taken relative to the current directory)"),
   );
   fetchVerificationFlags(pull).action(async (ref: string, o: Opts, cmd: Command) => {
     const { runPull, clientOptions } = await import("./oci.ts");

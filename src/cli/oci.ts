@@ -3,6 +3,7 @@
 // images, `save`, `images`, `tag`, `rm`). Flags and messages only; the work is in src/oci/.
 
 import { readFileSync, writeFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import type { CliIO } from "./io.ts";
 import {
   CredentialsError,
@@ -187,9 +188,19 @@ export function runPush(refArg: string, paths: string[], o: PushFlags, io: CliIO
 
 export interface PullFlags extends RegistryFlags {
   policy?: string;
+  absolutePaths?: boolean;
   given: Set<string>;
   /** Refuses an artifact before anything is written (signature verification). */
   verify?: VerifyHook;
+}
+
+/**
+ * Where `pull` writes: conftest joins --policy to "." (filepath.Join), so an absolute path is
+ * taken relative to the current directory unless --absolute-paths is given.
+ */
+export function pullDir(o: Pick<PullFlags, "policy" | "absolutePaths">): string {
+  const p = o.policy ?? "policy";
+  return o.absolutePaths === true && isAbsolute(p) ? p : join(".", p);
 }
 
 export function runPull(refArg: string, o: PullFlags, io: CliIO): Promise<number> {
@@ -201,7 +212,7 @@ export function runPull(refArg: string, o: PullFlags, io: CliIO): Promise<number
       if (isBundleImage(img.manifest)) {
         if (o.given.has("policy")) {
           // -p DIR: the bundle's files into DIR (what `pull` + `save | tar -x` would leave there)
-          const dir = o.policy ?? "policy";
+          const dir = pullDir(o);
           writePulledFiles(dir, bundleFilesOf(img, dir));
           return;
         }
@@ -210,7 +221,7 @@ export function runPull(refArg: string, o: PullFlags, io: CliIO): Promise<number
         io.out(`Pulled ref [${formatReference(ref)}].\ndigest: ${d.digest}\n`);
         return;
       }
-      const dir = o.policy ?? "policy";
+      const dir = pullDir(o);
       const files = conftestFilesOf(img, dir);
       writePulledFiles(dir, files);
     } finally {

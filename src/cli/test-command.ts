@@ -47,6 +47,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--tls", "reach --update's OCI registries over TLS, also on loopback (--tls=false: plain HTTP; default: HTTP on loopback only)")
     .option("-c, --config-file <file>", "configuration file (default conftest.toml)")
     .option("--timeout <duration>", "evaluation deadline per query, e.g. 500ms, 1m (default 30s; a Portcullis addition)")
+    .option("--parallel <threads>", "threads checking the built-in library's documents: 0 or 1 for one (default: one per core, up to 8, for inputs of 2,000 documents or more; a Portcullis addition)")
     .option("--enable-k8s-native-validation", "Gatekeeper policies: evaluate a template's K8sNativeValidation (CEL) code when it has some, instead of its Rego (default true; =false runs the Rego, as gator's flag)")
     .option("--default-k8s-native-validation-failure-policy <policy>", 'Gatekeeper policies: failurePolicy of CEL code that gives none: Fail or Ignore (default "Fail")');
   // --update oci://… verifies the artifact's cosign signature first when these are given (Portcullis's own)

@@ -84,6 +84,18 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
       throw e;
     }
   }
+  let timeout: number | undefined;
+  let parallel: number | undefined;
+  try {
+    timeout = timeoutMs(str(s.timeout));
+    parallel = parallelThreads(str(s.parallel));
+  } catch (e) {
+    if (e instanceof ConftestError) {
+      io.err(`Error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
   const { policy, library } = resolvePolicyPaths(list(s.policy), o.libraryDir);
   const namespaces = list(s.namespace);
   const opts: TestOptions = {
@@ -102,7 +114,8 @@ export async function runTest(paths: string[], o: TestRunOptions, io: Pick<CliIO
     skipTestFiles: library,
     library,
     readStdin: o.readStdin,
-    timeoutMs: timeoutMs(str(s.timeout)),
+    timeoutMs: timeout,
+    parallel,
     trace: bool(s.trace),
   };
   const renderOpts = {
@@ -187,6 +200,13 @@ async function runGatekeeper(
   if (r.stdout) io.out(r.stdout);
   if (r.stderr) io.err(r.stderr);
   return noFail ? 0 : r.exitCode;
+}
+
+/** --parallel as a count of threads (an integer from 0); absent: chosen by the input's size. */
+function parallelThreads(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(v.trim())) throw new ConftestError(`invalid argument "${v}" for "--parallel" flag: not a number of threads (0 or 1: one thread)`);
+  return Number(v.trim());
 }
 
 /** --timeout as a duration (Go's syntax, or plain seconds); absent: the runner's default. */

@@ -159,11 +159,105 @@ export async function runLibraryChecks(loaded: LoadedPolicies, configs: Config[]
 }
 
 /** Where runBatched puts results: an array, or a spool. */
-interface ResultSink {
+export interface ResultSink {
   push(r: Result): void;
 }
 
 type BatchedResult<L> = Omit<CheckResult, "skipped" | "warnings" | "failures" | "exceptions"> & { skipped: L; warnings: L; failures: L; exceptions: L };
+
+/**
+ * The library's query (runBatched): per namespace and rule, the exception count and the rule's
+ * value, and the namespace's `exempted` set, as one query evaluated once per document.
+ */
+export interface LibraryPlan {
+  namespaces: { ns: string; rules: RuleSet; exempted: string | undefined; vars: { exc: string; val: string; rule: string; query: string }[] }[];
+  query: string;
+}
+
+export function libraryPlan(modules: Module[], namespaces: string[]): LibraryPlan {
+  const exprs: string[] = [];
+  const plan = namespaces.map((ns, i) => {
+    const rules = namespaceRules(modules, ns);
+    const vars = rules.names.map((rule, j) => {
+      const v = { exc: `e${i}_${j}`, val: `r${i}_${j}`, rule, query: `data.${ns}.${rule}` };
+      exprs.push(`${v.exc} := count([1 | data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}])`);
+      exprs.push(`${v.val} := [v | v := data.${ns}.${rule}]`);
+      return v;
+    });
+    return { ns, rules, exempted: hasDocumentRule(modules, ns, "exempted") ? `x${i}` : undefined, vars };
+  });
+  for (const p of plan) if (p.exempted) exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`);
+  return { namespaces: plan, query: exprs.join("; ") };
+}
+
+/** What one document adds to a namespace's CheckResult (results go to the sinks). */
+export interface NamespaceSinks {
+  successes: number;
+  failures: ResultSink;
+  warnings: ResultSink;
+  exceptions: ResultSink;
+}
+
+/**
+ * Check one document against the library's query (engine data already holds the file's
+ * data.conftest.file): results are pushed to `out[i]` for namespace i, successes added to it.
+ * Returns the query's print output. `label` names the document in error messages.
+ */
+export async function checkLibraryDocument(engine: Engine, lp: LibraryPlan, doc: unknown, timeoutMs: number, label: string, out: NamespaceSinks[]): Promise<string[]> {
+  const scratch: CheckResult = { filename: "", namespace: "", successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
+  const row = (await evalRows(engine, lp.query, doc, scratch, timeoutMs, false, label))[0];
+  if (row === undefined) throw new ConftestError(`query rule: check: query rule: the library's query has no result`);
+  const bindings = row.bindings;
+  lp.namespaces.forEach((p, i) => {
+    const result = out[i];
+    let passes = 0;
+    let counted = 0;
+    for (const v of p.vars) {
+      const excCount = Number(bindings.get(v.exc));
+      const failure = isFailureRule(v.rule);
+      const vals = bindings.get(v.val);
+      for (const value of Array.isArray(vals) ? vals : []) {
+        if (excCount > 0) continue;
+        const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
+        if (!items || items.length === 0) {
+          passes++;
+          continue;
+        }
+        for (const item of items) {
+          let r: Result | undefined;
+          if (typeof item === "string") r = { msg: item, metadata: { query: v.query } };
+          else if (isObject(item)) r = objectResult(item, v.query);
+          if (r === undefined) continue;
+          if (r.msg === "") {
+            passes++;
+            continue;
+          }
+          counted++;
+          (failure ? result.failures : result.warnings).push(r);
+        }
+      }
+      for (let k = 0; k < excCount; k++) result.exceptions.push({ msg: `data.${p.ns}.exception[_][_] == ${goString(exceptionName(v.rule))}` });
+      counted += excCount;
+    }
+    // The library's per-finding exemptions (an annotation or a settings entry with a reason).
+    const ex = p.exempted ? bindings.get(p.exempted) : undefined;
+    for (const value of Array.isArray(ex) ? ex : []) {
+      const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : [];
+      for (const item of items) {
+        if (!isObject(item)) continue;
+        result.exceptions.push(objectResult(item, `data.${p.ns}.exempted`));
+        counted++;
+      }
+    }
+    result.successes += Math.max(passes, p.rules.definitions - counted);
+  });
+  return scratch.queries!.flatMap((q) => q.outputs ?? []);
+}
+
+/** The message naming a document in the library's errors. */
+export function libraryDocumentLabel(d: number, filename: string): string {
+  return `the built-in library (document ${d + 1} of ${filename})`;
+}
 
 /**
  * The library's evaluation: per document one query whose bindings are, per namespace and rule,
@@ -180,76 +274,18 @@ async function runBatched<L extends ResultSink>(
   timeoutMs: number,
   list: () => L,
 ): Promise<BatchedResult<L>[]> {
-  const plan = namespaces.map((ns, i) => ({ ns, rules: namespaceRules(modules, ns), exempted: hasDocumentRule(modules, ns, "exempted") ? `x${i}` : undefined }));
-  const exprs: string[] = [];
-  const ruleVars = plan.map((p, i) =>
-    p.rules.names.map((rule, j) => {
-      const v = { exc: `e${i}_${j}`, val: `r${i}_${j}`, rule, query: `data.${p.ns}.${rule}` };
-      exprs.push(`${v.exc} := count([1 | data.${p.ns}.exception[_][_] == ${goString(exceptionName(rule))}])`);
-      exprs.push(`${v.val} := [v | v := data.${p.ns}.${rule}]`);
-      return v;
-    }),
-  );
-  for (const p of plan) if (p.exempted) exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`);
-  const query = exprs.join("; ");
-  const results: BatchedResult<L>[][] = plan.map(() => []);
+  const lp = libraryPlan(modules, namespaces);
+  const results: BatchedResult<L>[][] = lp.namespaces.map(() => []);
   for (const config of configs) {
     engine.setData(withFile(baseData, config.file));
-    const perNs: BatchedResult<L>[] = plan.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: list(), warnings: list(), failures: list(), exceptions: list(), queries: [] }));
+    const perNs: BatchedResult<L>[] = lp.namespaces.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: list(), warnings: list(), failures: list(), exceptions: list(), queries: [] }));
     const docs = config.documents;
     for (let d = 0; d < docs.length; d++) {
       const doc = docs[d];
       // A checked document is not needed again: let it be collected (a 50 MB input is ~85k of them).
       docs[d] = undefined;
-      const scratch: CheckResult = { filename: config.filename, namespace: "", successes: 0, skipped: [], warnings: [], failures: [], exceptions: [], queries: [] };
-      const row = (await evalRows(engine, query, doc, scratch, timeoutMs, false, `the built-in library (document ${d + 1} of ${config.filename})`))[0];
-      if (row === undefined) throw new ConftestError(`query rule: check: query rule: the library's query has no result`);
-      const bindings = row.bindings;
-      const outputs = scratch.queries!.flatMap((q) => q.outputs ?? []);
-      plan.forEach((p, i) => {
-        const result = perNs[i];
-        if (outputs.length && i === 0) result.queries!.push({ query, outputs });
-        let passes = 0;
-        let counted = 0;
-        for (const v of ruleVars[i]) {
-          const excCount = Number(bindings.get(v.exc));
-          const failure = isFailureRule(v.rule);
-          const vals = bindings.get(v.val);
-          for (const value of Array.isArray(vals) ? vals : []) {
-            if (excCount > 0) continue;
-            const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
-            if (!items || items.length === 0) {
-              passes++;
-              continue;
-            }
-            for (const item of items) {
-              let r: Result | undefined;
-              if (typeof item === "string") r = { msg: item, metadata: { query: v.query } };
-              else if (isObject(item)) r = objectResult(item, v.query);
-              if (r === undefined) continue;
-              if (r.msg === "") {
-                passes++;
-                continue;
-              }
-              counted++;
-              (failure ? result.failures : result.warnings).push(r);
-            }
-          }
-          for (let k = 0; k < excCount; k++) result.exceptions.push({ msg: `data.${p.ns}.exception[_][_] == ${goString(exceptionName(v.rule))}` });
-          counted += excCount;
-        }
-        // The library's per-finding exemptions (an annotation or a settings entry with a reason).
-        const ex = p.exempted ? bindings.get(p.exempted) : undefined;
-        for (const value of Array.isArray(ex) ? ex : []) {
-          const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : [];
-          for (const item of items) {
-            if (!isObject(item)) continue;
-            result.exceptions.push(objectResult(item, `data.${p.ns}.exempted`));
-            counted++;
-          }
-        }
-        result.successes += Math.max(passes, p.rules.definitions - counted);
-      });
+      const outputs = await checkLibraryDocument(engine, lp, doc, timeoutMs, libraryDocumentLabel(d, config.filename), perNs);
+      if (outputs.length && perNs.length > 0) perNs[0].queries!.push({ query: lp.query, outputs });
     }
     perNs.forEach((r, i) => results[i].push(r));
   }
@@ -264,7 +300,7 @@ function hasDocumentRule(modules: Module[], ns: string, name: string): boolean {
   );
 }
 
-function withFile(base: Value, file: { name: string; dir: string }): unknown {
+export function withFile(base: Value, file: { name: string; dir: string }): unknown {
   const root: Record<string, unknown> = {};
   if (isObject(base)) for (const [k, v] of objectEntries(base)) if (typeof k === "string") root[k] = v;
   const prev = isObject(base) ? objectGet(base, "conftest") : undefined;
@@ -299,7 +335,7 @@ async function evalRows(engine: Engine, query: string, input: unknown, result: C
   }
   if (collector.errors.length) throw new ConftestError(`query rule: check: query rule: ${collector.text()}`);
   // conftest prints OPA's trace of each query (PrettyTrace: no locations).
-  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
+  result.queries!.push(tracer ? { query, outputs, traces: prettyTrace(tracer.events, { shortPaths: true }), passed: !rows.some((r) => hasMessage(r.expressions[0])) } : { query, outputs });
   return rows;
 }
 

@@ -39,7 +39,10 @@ import { parseForCheck, loadingErrorsText, type CheckError } from "../check/inde
 export { ConftestError } from "./errors.ts";
 export { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, exceptionName, moduleNamespaces, resolveNamespaces, namespaceRules, type LoadedPolicies, type Config, type RunOptions } from "./evaluate.ts";
 import { DEFAULT_TIMEOUT_MS, isFailureRule, isWarningRule, earliestStage, runChecks as runLoadedChecks, type LoadedPolicies, type Config } from "./evaluate.ts";
-export { runLibraryChecks } from "./evaluate.ts";
+import { runLibraryChecks as runLibrarySequential } from "./evaluate.ts";
+import { libraryWorkers, runLibraryParallel, BATCH_DOCUMENTS } from "./parallel.ts";
+import type { SpoolDir } from "../output/spool.ts";
+import type { CheckResultView } from "../output/types.ts";
 
 export interface TestOptions {
   /** Policy files or directories (.rego files are loaded). */
@@ -71,6 +74,13 @@ export interface TestOptions {
   trace?: boolean;
   /** The built-in library is being run (./evaluate.ts RunOptions.library). */
   library?: boolean;
+  /**
+   * --parallel: threads checking the built-in library's documents (0 or 1: the caller's only);
+   * unset: one per core for large inputs (./parallel.ts libraryWorkers).
+   */
+  parallel?: number;
+  /** Documents sent to a worker thread at a time (default BATCH_DOCUMENTS; tests use small batches). */
+  parallelBatch?: number;
 }
 
 /** conftest's engine: OPA's builtins and conftest's parse_config*. */
@@ -248,4 +258,16 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
 /** Run the checks: one CheckResult per namespace and config (namespaces outermost; ./evaluate.ts). */
 export function runChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions): Promise<CheckResult[]> {
   return runLoadedChecks(loaded, configs, o);
+}
+
+/**
+ * The built-in library's checks with the results in spools of `dir` (./evaluate.ts
+ * runLibraryChecks), on worker threads when the input is large (./parallel.ts): the same results
+ * either way.
+ */
+export function runLibraryChecks(loaded: LoadedPolicies, configs: Config[], o: TestOptions, dir: SpoolDir): Promise<CheckResultView[]> {
+  const documents = configs.reduce((n, c) => n + c.documents.length, 0);
+  const batch = Math.max(1, o.parallelBatch ?? BATCH_DOCUMENTS);
+  const workers = o.trace ? 1 : libraryWorkers(o.parallel, documents, batch);
+  return workers > 1 ? runLibraryParallel(loaded, configs, o, dir, workers, batch) : runLibrarySequential(loaded, configs, o, dir);
 }

@@ -39,6 +39,7 @@ export const TEST_SETTINGS: Record<string, SettingKind> = {
   update: "list",
   tls: "bool",
   timeout: "string",
+  parallel: "string",
 };
 
 /**

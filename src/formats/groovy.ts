@@ -100,9 +100,13 @@ for (const op of OPERATORS) {
   OPS_BY_CHAR.set(op[0][0], l);
 }
 
-const LETTER = /\p{L}/u;
-const DIGIT = /\p{Nd}/u;
-const UPPER = /\p{Lu}/u;
+// Made on first use (start-up: Unicode class regular expressions are slow to create).
+let letterRE: RegExp | undefined;
+let digitRE: RegExp | undefined;
+let upperRE: RegExp | undefined;
+const LETTER = { test: (ch: string) => (letterRE ??= /\p{L}/u).test(ch) };
+const DIGIT = { test: (ch: string) => (digitRE ??= /\p{Nd}/u).test(ch) };
+const UPPER = { test: (ch: string) => (upperRE ??= /\p{Lu}/u).test(ch) };
 
 function codePointAt(s: string, i: number): string {
   const c = s.codePointAt(i);

@@ -16,6 +16,9 @@ import { matches, matchKinds, isNamespaceObject } from "./match.ts";
 import { buildReview, ReviewError, type ReviewOptions, type BuiltReview } from "./review.ts";
 import { parseProvider, EXTERNAL_DATA_BUILTINS, GATEKEEPER_BUILTINS, isProvider, type ExternalDataState, type Provider } from "./externaldata.ts";
 
+/** The most candidate lists a client keeps (one per combination of reviewed kinds). */
+const CANDIDATE_LISTS = 1024;
+
 export interface Violation {
   target: string;
   msg: string;
@@ -104,6 +107,8 @@ export class Client {
   private anyKind: Constraint[] = [];
   private order = new Map<Constraint, number>();
   private indexDirty = false;
+  /** candidates() lists by the reviewed objects' (group, kind)s. */
+  private candidateLists = new Map<string, Constraint[]>();
   private inventory: { cluster: Obj; namespace: Obj } = { cluster: {}, namespace: {} };
   private inventoryVersion = 0;
   /** The cluster's Namespaces (setNamespaces); when set, namespace lookups read it instead of data.inventory. */
@@ -180,6 +185,7 @@ export class Client {
 
   private rebuildIndex(): void {
     this.index.clear();
+    this.candidateLists.clear();
     this.anyKind = [];
     this.order.clear();
     for (const c of this.constraintsByKey.values()) {
@@ -199,17 +205,29 @@ export class Client {
     this.indexDirty = false;
   }
 
-  /** Constraints whose match.kinds can select one of these objects, in insertion order. */
-  candidates(objs: (Obj | null)[]): Constraint[] {
+  /** Constraints whose match.kinds can select one of these objects, in insertion order (a list not to be changed). */
+  candidates(objs: (Obj | null)[]): readonly Constraint[] {
     if (this.indexDirty) this.rebuildIndex();
+    // The list depends only on the objects' (group, kind)s: made once per combination (until the index changes).
+    let key = "";
+    for (const o of objs) {
+      if (!o) continue;
+      const { group, kind } = gvkOf(o);
+      key += JSON.stringify(group) + JSON.stringify(kind); // unambiguous whatever the names hold
+    }
+    const known = this.candidateLists.get(key);
+    if (known) return known;
     const set = new Set<Constraint>(this.anyKind);
     for (const o of objs) {
       if (!o) continue;
       const { group, kind } = gvkOf(o);
       for (const key of [`${group}/${kind}`, `*/${kind}`, `${group}/*`, `*/*`]) for (const c of this.index.get(key) ?? []) set.add(c);
     }
-    if (set.size <= 1) return Array.from(set);
-    return Array.from(set).sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    const list = set.size <= 1 ? Array.from(set) : Array.from(set).sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    // bounded: reviews of many different kinds do not grow it past CANDIDATE_LISTS
+    if (this.candidateLists.size >= CANDIDATE_LISTS) this.candidateLists.clear();
+    this.candidateLists.set(key, list);
+    return list;
   }
 
   // ---- inventory (data.inventory) ----------------------------------------------------------
@@ -281,25 +299,27 @@ export class Client {
     review.namespaceObject = this.opts.namespaceObject && nsObj && !isNamespaceObject(built.object) ? nsObj : {};
     const results: Violation[] = [];
     const objs = [built.object, built.oldObject];
+    // what matching reads, the same for every constraint
+    const target = { object: built.object, oldObject: built.operation === "UPDATE" ? built.oldObject : null, namespace: nsObj, source: built.source };
     for (const c of this.candidates(objs)) {
       if (eo.deadline !== undefined && Date.now() >= eo.deadline) throw new DeadlineError(`eval_cancel_error: the review's deadline passed before constraint ${JSON.stringify(c.name)} (${c.kind}) was evaluated`);
       if (eo.cancel && Atomics.load(eo.cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
       if (c.enforcementAction.toLowerCase() === "scoped" && c.scopedActions.length === 0) continue;
       let applies: boolean;
       try {
-        applies = matches(c.match, { object: built.object, oldObject: built.operation === "UPDATE" ? built.oldObject : null, namespace: nsObj, source: built.source });
+        applies = matches(c.match, target);
       } catch (e) {
         const name = String(metaOf(built.object).name ?? "");
         results.push(this.violation(c, built, `unable to match constraints: error matching the requested object: ${name}: failed to run Match criteria: ${(e as Error).message}`, {}, true));
         continue;
       }
       if (!applies) continue;
-      if (eo.onConstraint) {
-        const t0 = performance.now();
-        const vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : await this.evaluate(c, built, eo.deadline, eo.cancel);
-        eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
-        results.push(...vs);
-      } else results.push(...(c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : await this.evaluate(c, built, eo.deadline, eo.cancel)));
+      const t0 = eo.onConstraint ? performance.now() : 0;
+      // Rego evaluation is synchronous unless a builtin suspends it (external data): awaited only then.
+      let vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : this.evaluateNow(c, built, eo.deadline, eo.cancel);
+      if (vs instanceof Promise) vs = await vs;
+      if (eo.onConstraint) eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
+      for (const v of vs) results.push(v);
     }
     return { review, results: sortViolations(results) };
   }
@@ -357,27 +377,50 @@ export class Client {
 
   /** Run one constraint's template against a review. */
   async evaluate(c: Constraint, built: BuiltReview, deadline?: number, cancel?: Int32Array): Promise<Violation[]> {
+    return this.evaluateNow(c, built, deadline, cancel);
+  }
+
+  /** evaluate(), answered synchronously when the query did not suspend (no external data call). */
+  private evaluateNow(c: Constraint, built: BuiltReview, deadline?: number, cancel?: Int32Array): Violation[] | Promise<Violation[]> {
     const t = c.template;
     this.syncInventory(t);
-    let rs;
+    let q;
     try {
-      const q = t.engine.query(t.query, {
+      q = t.engine.query(t.query, {
         input: { review: built.review, parameters: c.parameters ?? {} },
+        // Violations are printed with JSON.stringify (gator's and the webhook's output), which
+        // cannot print a bigint: big numbers in `details` are the nearest double there.
+        exactNumbers: false,
         ...(deadline !== undefined ? { deadline } : {}),
         ...(cancel ? { cancel } : {}),
         ...(this.externalData.providers.size ? { host: { externalData: this.externalData, ...(deadline !== undefined ? { deadline } : {}) } } : {}),
       });
-      rs = q instanceof Promise ? await q : q;
     } catch (e) {
-      // A review past its deadline is not a policy result: the caller answers as Gatekeeper
-      // does on eval_cancel_error (the API server's failurePolicy applies).
-      if (e instanceof RegoError && e.code === "eval_cancel_error" && cancel && Atomics.load(cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
-      if (deadline !== undefined && e instanceof RegoError && e.code === "eval_cancel_error" && Date.now() >= deadline) {
-        throw new DeadlineError(`constraint ${JSON.stringify(c.name)} (${c.kind}): eval_cancel_error: ${e.errors[0]?.message ?? "deadline exceeded"}`);
-      }
-      if (e instanceof RegoError) return [this.violation(c, built, e.errors.map(formatError).join("\n"), {}, true)];
-      throw e;
+      return this.queryFailed(e, c, built, deadline, cancel);
     }
+    if (q instanceof Promise) {
+      return q.then(
+        (rs) => this.violations(rs, c, built),
+        (e: unknown) => this.queryFailed(e, c, built, deadline, cancel),
+      );
+    }
+    return this.violations(q, c, built);
+  }
+
+  /** A query's error: past the deadline or cancelled, a DeadlineError; a Rego error, one violation carrying it. */
+  private queryFailed(e: unknown, c: Constraint, built: BuiltReview, deadline?: number, cancel?: Int32Array): Violation[] {
+    // A review past its deadline is not a policy result: the caller answers as Gatekeeper
+    // does on eval_cancel_error (the API server's failurePolicy applies).
+    if (e instanceof RegoError && e.code === "eval_cancel_error" && cancel && Atomics.load(cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
+    if (deadline !== undefined && e instanceof RegoError && e.code === "eval_cancel_error" && Date.now() >= deadline) {
+      throw new DeadlineError(`constraint ${JSON.stringify(c.name)} (${c.kind}): eval_cancel_error: ${e.errors[0]?.message ?? "deadline exceeded"}`);
+    }
+    if (e instanceof RegoError) return [this.violation(c, built, e.errors.map(formatError).join("\n"), {}, true)];
+    throw e;
+  }
+
+  /** The violations of a query's results (`violation[r]`: each r with a string msg). */
+  private violations(rs: { bindings: Record<string, unknown> }[], c: Constraint, built: BuiltReview): Violation[] {
     const out: Violation[] = [];
     for (const r of rs) {
       const v = r.bindings.r as unknown;

@@ -199,10 +199,11 @@ export function objectMatches(m: Match, o: Obj, ns: Obj | null | undefined, sour
 /** Does the constraint apply to this review? (object or, failing that, oldObject) */
 export function matches(m: Match | undefined, t: Matchable): boolean {
   const match = m ?? {};
-  const objs = [t.object, t.oldObject].filter((x): x is Obj => isPlainObject(x) && Object.keys(x).length > 0);
-  if (objs.length === 0) return false;
   let firstErr: unknown = null;
-  for (const o of objs) {
+  // object, then oldObject (each when it is a non-empty object); no list made per call
+  for (let i = 0; i < 2; i++) {
+    const o = i === 0 ? t.object : t.oldObject;
+    if (!isPlainObject(o) || !hasKeys(o)) continue;
     try {
       if (objectMatches(match, o, t.namespace, t.source)) return true;
     } catch (e) {
@@ -210,6 +211,12 @@ export function matches(m: Match | undefined, t: Matchable): boolean {
     }
   }
   if (firstErr) throw firstErr;
+  return false;
+}
+
+/** Object.keys(o).length > 0, without the list. */
+function hasKeys(o: Obj): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
   return false;
 }
 

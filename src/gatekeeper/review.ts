@@ -22,6 +22,27 @@ export interface ReviewOptions {
    * from its inputs, or an empty one when there is none).
    */
   namespaceObject?: Obj | null;
+  /**
+   * The AdmissionReview's request is used as it is, not copied: the caller parsed it from JSON
+   * for this review alone and holds no other reference that could change it, and it has no
+   * value the copy (a JSON round trip) would normalise (see `jsonNeedsNoCopy`).
+   */
+  noCopy?: boolean;
+}
+
+/**
+ * A JSON number token that is minus zero (`-0`, `-0.0`, `-0e3`, …), which a JSON round trip turns
+ * into 0: after `:`, `[` or `,` and before `,`, `]` or `}`. Inside a string such text is only a
+ * false alarm (then the request is copied, as always).
+ */
+const MINUS_ZERO = /[:[,]\s*-0(?:\.0*)?(?:[eE][+-]?\d+)?\s*[,\]}]/;
+
+/**
+ * Is JSON.parse(text) exactly what a copy of it would be? The copy (clone: a JSON round trip)
+ * changes only minus zero into 0 for a document JSON.parse made.
+ */
+export function jsonNeedsNoCopy(text: string): boolean {
+  return !MINUS_ZERO.test(text);
 }
 
 export interface BuiltReview {
@@ -85,7 +106,7 @@ export function buildReview(obj: Obj, opts: ReviewOptions = {}): BuiltReview {
 function fromAdmissionReview(ar: Obj, opts: ReviewOptions): BuiltReview {
   const req = ar.request;
   if (!isPlainObject(req)) throw new ReviewError("AdmissionReview has no request");
-  const r: Obj = clone(req);
+  const r: Obj = opts.noCopy === true ? req : clone(req);
   let object = nonEmpty(r.object) ? r.object : null;
   const oldObject = nonEmpty(r.oldObject) ? r.oldObject : null;
   const operation = typeof r.operation === "string" ? r.operation : "";

@@ -251,8 +251,12 @@ export function validationMessages(results: Violation[]): { deny: string[]; warn
   return { deny, warn };
 }
 
-/** /v1/admit: review an AdmissionReview against a snapshot. Throws DeadlineError past `eo.deadline`. */
-export async function admit(snap: Snapshot, body: unknown, opts: WebhookOptions, eo: EvaluateOptions & { perConstraint?: boolean } = {}): Promise<AdmissionOutcome> {
+/**
+ * /v1/admit: review an AdmissionReview against a snapshot. Throws DeadlineError past `eo.deadline`.
+ * With `eo.bodyOwned` the body is reviewed without a copy of its request (the caller parsed it
+ * from JSON text that `jsonNeedsNoCopy` accepts, and keeps no other reference to it).
+ */
+export async function admit(snap: Snapshot, body: unknown, opts: WebhookOptions, eo: EvaluateOptions & { perConstraint?: boolean; bodyOwned?: boolean } = {}): Promise<AdmissionOutcome> {
   const p = parse(body);
   if (!("request" in p)) return p;
   const { apiVersion, request: req, uid } = p;
@@ -292,7 +296,8 @@ export async function admit(snap: Snapshot, body: unknown, opts: WebhookOptions,
   };
   try {
     const review = isNamespaceRequest(req) ? { ...(body as Obj), request: { ...req, namespace: "" } } : (body as Obj);
-    const built = buildReview(review, {});
+    // `bodyOwned`: the caller parsed the body for this review alone (ReviewOptions.noCopy).
+    const built = buildReview(review, eo.bodyOwned === true ? { noCopy: true } : {});
     const res = await snap.client.reviewBuilt(built, evalOpts);
     results = res.results;
   } catch (e) {

@@ -52,12 +52,14 @@ export function goTypeName(v: GoVal): string {
 
 // ---- Unicode helpers -------------------------------------------------------------------------
 
-const PRINT_RE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+// Made on first use: a regular expression of Unicode classes costs ~0.7 ms to create (start-up).
+let printRE: RegExp | undefined;
 const printCache = new Map<number, boolean>();
 
 // Characters the JS engine's Unicode knows as assigned but Go's (Unicode 15.0) does not: Go
 // treats them as unprintable (and %q escapes them). Hex ranges.
-const NEWER_THAN_GO: number[] = (
+let newerThanGoRanges: number[] | undefined;
+const newerThanGoTable = (): number[] => (newerThanGoRanges ??= (
   "88f 897 c5c cdc 1acf-1add 1ae0-1aeb 1b4e-1b4f 1b7f 1c89-1c8a 20c1 2427-2429 2b96 2ffc-2fff 31e4-31e5 31ef " +
   "a7cb-a7cf a7d2 a7d4 a7da-a7dc a7f1 fbc3-fbd2 fd90-fd91 fdc8-fdce 105c0-105f3 10940-10959 10d40-10d65 " +
   "10d69-10d85 10d8e-10d8f 10ec2-10ec7 10ed0-10ed8 10efa-10efc 11380-11389 1138b 1138e 11390-113b5 " +
@@ -72,9 +74,10 @@ const NEWER_THAN_GO: number[] = (
   .flatMap((r) => {
     const [a, b] = r.split("-");
     return [parseInt(a, 16), parseInt(b ?? a, 16)];
-  });
+  }));
 
 function newerThanGo(cp: number): boolean {
+  const NEWER_THAN_GO = newerThanGoTable();
   for (let i = 0; i < NEWER_THAN_GO.length; i += 2) {
     if (cp < NEWER_THAN_GO[i]) return false;
     if (cp <= NEWER_THAN_GO[i + 1]) return true;
@@ -87,7 +90,7 @@ export function isPrint(cp: number): boolean {
   if (cp < 0x80) return cp >= 0x20 && cp < 0x7f;
   let r = printCache.get(cp);
   if (r === undefined) {
-    r = cp >= 0xd800 && cp <= 0xdfff ? false : PRINT_RE.test(String.fromCodePoint(cp)) && !newerThanGo(cp);
+    r = cp >= 0xd800 && cp <= 0xdfff ? false : (printRE ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u).test(String.fromCodePoint(cp)) && !newerThanGo(cp);
     if (printCache.size < 4096) printCache.set(cp, r);
   }
   return r;

@@ -35,6 +35,11 @@ export function metadataText(metadata: Result["metadata"], form: MetadataForm): 
   return form === "indented" ? goJSON(metadata, "\t", JSON_METADATA_LEVEL) : goJSON(metadata);
 }
 
+/** A result as a spool keeps it: one JSON array per line (JSON escapes line breaks, so a line is one result). */
+export function spoolLine(r: Result, form: MetadataForm): string {
+  return JSON.stringify([r.msg, r.loc ? 1 : 0, r.loc?.file ?? null, r.loc?.line ?? null, r.outputs ?? null, metadataText(r.metadata, form)]) + "\n";
+}
+
 const live = new Set<SpoolDir>();
 let exitHook = false;
 
@@ -100,8 +105,11 @@ export class ResultSpool implements ResultList {
   }
 
   push(r: Result): void {
-    // One JSON array per line: JSON escapes line breaks, so a line is one result.
-    const line = JSON.stringify([r.msg, r.loc ? 1 : 0, r.loc?.file ?? null, r.loc?.line ?? null, r.outputs ?? null, metadataText(r.metadata, this.form)]) + "\n";
+    this.pushLine(spoolLine(r, this.form));
+  }
+
+  /** A result as spoolLine made it (in a worker thread of the library's run, with this spool's form). */
+  pushLine(line: string): void {
     this.pending.push(line);
     this.pendingBytes += line.length;
     this.count++;

@@ -40,7 +40,7 @@ import {
   type EvalHooks,
 } from "./eval.ts";
 import { exprText as rawExprText, bodyText as rawBodyText, queryText, queryExprText as rawQueryExprText, rulePath, withResolver, withPlug, type RefResolver, type TraceNode, type TraceEvent, type NoteContext } from "./trace.ts";
-import { opaGeneratedKeys } from "./traceview.ts";
+import { opaRewriteModules, opaRewriteQuery } from "./tracerewrite.ts";
 import type { Builtin, BuiltinTable } from "./builtin.ts";
 import { stackLow } from "./stack.ts";
 import { indexedCollection, indexedObject, keysEnumerated, nestedMentions, varNamesIn, type IndexPlan } from "./compindex.ts";
@@ -83,6 +83,8 @@ interface ModCtx {
   module?: Module;
   /** Traced compiles: the names OPA generates for `some v in xs` keys (traceview.ts). */
   traceKeys?: Map<Expr, string>;
+  /** Traced compiles: the names OPA gives each rule's declared variables (tracerewrite.ts). */
+  traceNames?: Map<Rule, Map<string, string>>;
 }
 
 // The compiler compiles an expression speculatively and, when a variable turns out to be unsafe
@@ -591,6 +593,14 @@ export class Compiler {
     // Pass 1: rule names per package, tree nodes.
     const placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[] = [];
     let traceKeys: Map<Expr, string> | undefined;
+    let traceNames: Map<Rule, Map<string, string>> | undefined;
+    if (this.tracing) {
+      // A traced tree runs the rules as OPA's compiler rewrote them (tracerewrite.ts).
+      const rw = opaRewriteModules(this.modules);
+      this.modules = rw.modules;
+      traceKeys = rw.keys;
+      traceNames = rw.names;
+    }
     for (const m of this.modules) {
       const pkg = this.pkgPath(m);
       const key = pkg.join(".");
@@ -616,7 +626,8 @@ export class Compiler {
       }
       const notBodies = m.imports.some((im) => opName(im.path) === "future.keywords.not");
       const mod: ModCtx = { file: m.file, pkg, imports, ruleNames, v1, module: m, notBodies };
-      if (this.tracing) mod.traceKeys = (traceKeys ??= opaGeneratedKeys(this.modules));
+      if (traceKeys !== undefined) mod.traceKeys = traceKeys;
+      if (traceNames !== undefined) mod.traceNames = traceNames;
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
@@ -679,7 +690,18 @@ export class Compiler {
     const st = new State(mod, null);
     const exprs: CompiledQuery["exprs"] = [];
     const captures = new Map<Expr, number>();
-    for (const e of body) {
+    let originals = body;
+    let generated: ReadonlySet<string> | null = null;
+    const written = body;
+    if (this.tracing) {
+      // As OPA's query compiler rewrote it (tracerewrite.ts); the results are the written expressions'.
+      const rw = opaRewriteQuery(body);
+      originals = rw.originals;
+      generated = rw.generated;
+      body = rw.body;
+      mod.traceKeys = rw.keys;
+    }
+    for (const e of originals) {
       const slot = st.newSlot("$expr");
       captures.set(e, slot);
       exprs.push({ slot, text: "", loc: e.loc });
@@ -694,12 +716,12 @@ export class Compiler {
     }
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
     this.runChecks();
-    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body), body }, body[0]?.loc ?? { file, row: 1, col: 1 });
+    if (this.tracing) fn = traceQuery(fn, { kind: "body", text: queryText(body, new Set(originals), written), body }, body[0]?.loc ?? { file, row: 1, col: 1 });
     const vars: { name: string; slot: number }[] = [];
     const seen = new Set<string>();
     const collect = (s: Scope) => {
       for (const [name, slot] of s.vars) {
-        if (isWildcard(name) || name.startsWith("$") || seen.has(name)) continue;
+        if (isWildcard(name) || name.startsWith("$") || seen.has(name) || generated?.has(name)) continue;
         seen.add(name);
         vars.push({ name, slot });
       }
@@ -856,12 +878,16 @@ export class Compiler {
       for (const e of elses) e.body = hookRule(this.hooks, e.body, e.loc);
     }
     if (this.tracing) {
-      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule), rule };
+      const tn: TraceNode = { kind: "rule", path: rulePath(mod.pkg, rule, mod.traceNames?.get(rule)), rule, shortPath: rulePath(mod.pkg, rule) };
       const early = () => (h.kind === "function" ? node.fnEarlyExit : node.earlyExit);
       // A rule without a body has OPA's implicit body `true`, evaluated as any expression.
       if (rule.body.length === 0) body = traceExpr(body, { kind: "expr", text: "true", expr: null }, rule.loc, [], null);
       // Complete rules with a plain path and functions run inside their caller in OPA.
       const defer = h.kind === "function" || (h.kind === "single" && h.ref.every((t, i) => i === 0 || t.type === "string"));
+      if (h.kind === "function") {
+        body = functionUnify(body, h.args ?? [], h.value, rule.loc, st);
+        rule.elses.forEach((e, i) => (elses[i].body = functionUnify(elses[i].body, h.args ?? [], e.value, e.loc, st)));
+      }
       body = traceRule(body, tn, rule.loc, early, defer);
       for (const e of elses) e.body = traceRule(e.body, tn, e.loc, early, defer);
     }
@@ -1217,7 +1243,7 @@ export class Compiler {
     }
     // Functions whose definitions all return the same constant stop at the first that applies.
     const fns = node.funcs;
-    if (fns.length > 1 && fns.every((r) => r.constValue && r.elses.length === 0)) {
+    if (fns.length > 0 && fns.every((r) => r.constValue && r.elses.length === 0)) {
       const first = (fns[0] as CompiledRule & { constVal?: Value }).constVal;
       node.fnEarlyExit = fns.every((r) => equal((r as CompiledRule & { constVal?: Value }).constVal as Value, first as Value));
     }
@@ -1839,7 +1865,7 @@ export class Compiler {
         return capture >= 0 ? (_c, f, k) => ((f[capture] = true), k()) : (_c, _f, k) => k();
       }
       case "somein":
-        return this.withCapture(this.compileSomeIn(n.key, n.value, n.collection, st), capture);
+        return this.withCapture(this.compileSomeIn(n.key, n.value, n.collection, st, e), capture);
       case "every":
         return this.withCapture(this.compileEvery(n.key, n.value, n.domain, n.body, st, e), capture);
       case "call":
@@ -2193,18 +2219,38 @@ export class Compiler {
         );
     };
     if (n.type === "term") {
-      if (capture >= 0) return { text: rawQueryExprText(e), value: (_c, f) => (f[capture] === undefined ? null : `${formatValue(f[capture] as Value)} = _`) };
+      const keys = this.refKeys([n.term], st, before);
+      if (capture >= 0) return { text: rawQueryExprText(e), keys, value: (_c, f) => (f[capture] === undefined ? null : `${formatValue(f[capture] as Value)} = _`) };
       const ev = n.term.type === "ref" ? quiet(n.term) : null;
-      return { text: plugged(() => `${rawExprText(e)} = _`), value: ev === null ? null : (c, f) => valueText(ev(c, f), "_") };
+      return { text: plugged(() => `${rawExprText(e)} = _`), keys, value: ev === null ? null : (c, f) => valueText(ev(c, f), "_") };
     }
     if (n.type === "somein") {
       const v = n.value;
       const slot = v.type === "var" && !isWildcard(v.name) ? st.scope.find(v.name) : undefined;
-      return { text: plugged(() => rawExprText(e)), value: slot === undefined ? null : (_c, f) => valueText(f[slot], (v as VarTerm).name) };
+      const keys = this.refKeys([n.collection], st, before);
+      const ks = this.someKeySlots.get(e);
+      const kname = st.mod.traceKeys?.get(e);
+      if (n.key === null && ks !== undefined && kname !== undefined) keys.push([kname, ks]);
+      else if (n.key !== null && n.key.type === "var") {
+        const s2 = st.scope.find(n.key.name);
+        if (s2 !== undefined && !before.has(s2)) keys.push([isWildcard(n.key.name) ? "_" : n.key.name, s2]);
+      }
+      return { text: plugged(() => rawExprText(e)), keys, value: slot === undefined ? null : (_c, f) => valueText(f[slot], (v as VarTerm).name) };
     }
-    if (n.type !== "call" || n.args.length !== 2) return null;
+    if (n.type !== "call") return null;
     const op = opName(n.op);
-    if (op !== "eq" && op !== "assign" && op !== "equal") return null;
+    if (op !== "eq" && op !== "assign" && op !== "equal") {
+      // A builtin's result is unified with its output argument: `__local3__ = "a"`.
+      const b = this.builtins.get(op);
+      const out = n.args[n.args.length - 1];
+      if (b === undefined || b.decl.variadic !== undefined || b.decl.result === undefined || n.args.length !== (b.decl.args?.length ?? 0) + 1) return null;
+      if (st.mod.ruleNames.has(n.op.terms[0].type === "var" ? n.op.terms[0].name : "")) return null;
+      const slot = out.type === "var" && !isWildcard(out.name) ? st.scope.find(out.name) : undefined;
+      if (slot === undefined || before.has(slot)) return null;
+      const name = (out as VarTerm).name;
+      return { text: null, value: (_c, f) => (f[slot] === undefined ? null : `${name} = ${formatValue(f[slot] as Value)}`) };
+    }
+    if (n.args.length !== 2) return null;
     const [a, b] = n.args;
     // `x = f(…)`: OPA's compiler has moved the call out (`f(…, __localN__); x = __localN__`), whose Unify is `x = <value>`.
     for (const [v, call] of [
@@ -2217,27 +2263,50 @@ export class Compiler {
       return { text: null, value: (_c, f) => (f[slot] === undefined ? null : `${name} = ${formatValue(f[slot] as Value)}`) };
     }
     const text = plugged(() => rawExprText(e));
+    const keys = this.refKeys([a, b], st, before);
+    const withKeys = (u: Unify): Unify => (keys.length > 0 ? { ...u, keys } : u);
     // A ref (or comprehension) side is evaluated, then its value unified with the other side: `1 = x`, `"n" = "n"`.
     const evaluated = (t: Term) => t.type === "ref" || t.type === "arraycomp" || t.type === "setcomp" || t.type === "objectcomp";
     const other = evaluated(b) ? a : evaluated(a) ? b : null;
-    if (other === null) return { text, value: null };
+    if (other === null) return withKeys({ text, value: null });
     const side = other === a ? b : a;
     const slot = other.type === "var" && !isWildcard(other.name) ? st.scope.find(other.name) : undefined;
     if (slot !== undefined && !before.has(slot)) {
       const name = (other as VarTerm).name;
-      return { text, value: (_c, f) => valueText(f[slot], name) };
+      return withKeys({ text, value: (_c, f) => valueText(f[slot], name) });
     }
     const es = quiet(side);
     const eo = slot !== undefined ? (_c: Ctx, f: Frame) => f[slot] : quiet(other);
-    if (es === null || eo === null) return { text, value: null };
-    return {
+    if (es === null || eo === null) return withKeys({ text, value: null });
+    return withKeys({
       text,
       value: (c, f) => {
         const vs = es(c, f);
         const vo = eo(c, f);
         return vs === undefined || vo === undefined ? null : `${formatValue(vs)} = ${formatValue(vo)}`;
       },
+    });
+  }
+
+  /**
+   * The variables a ref of these terms iterates with (operands not bound before the expression),
+   * in order: OPA unifies each key it enumerates with them (`Unify 0 = i`).
+   */
+  private refKeys(ts: Term[], st: State, before: Set<number>): [string, number][] {
+    const out: [string, number][] = [];
+    const walk = (t: Term): void => {
+      if (t.type === "ref") {
+        t.terms.forEach((x, i) => {
+          if (i > 0 && x.type === "var") {
+            const slot = st.scope.find(x.name);
+            if (slot !== undefined && !before.has(slot) && !out.some(([, s]) => s === slot)) out.push([isWildcard(x.name) ? "_" : x.name, slot]);
+          } else walk(x);
+        });
+      } else if (t.type === "array" || t.type === "set") t.items.forEach(walk);
+      else if (t.type === "object") for (const [k, v] of t.items) (walk(k), walk(v));
     };
+    ts.forEach(walk);
+    return out;
   }
 
   /** A comprehension body as a child query of the trace (when tracing). */
@@ -2927,7 +2996,10 @@ export class Compiler {
 
   // ---- some … in, every ----------------------------------------------------------------------
 
-  private compileSomeIn(key: Term | null, value: Term, coll: Term, st: State): ExprFn {
+  /** Traced trees: the slot that keeps the key of `some v in xs` (for its Unify event, see unifyOf). */
+  private someKeySlots = new Map<Expr, number>();
+
+  private compileSomeIn(key: Term | null, value: Term, coll: Term, st: State, e?: Expr): ExprFn {
     // `some x in xs` declares x: naming a variable already used in this body is an error.
     const declared: VarTerm[] = [];
     const collectVars = (t: Term | null) => {
@@ -2960,6 +3032,11 @@ export class Compiler {
     });
     const kp = key ? this.compilePattern(key, st, true, () => (ct().k === Ty.K_ARR ? Ty.T_NUM : ct().k === Ty.K_SET ? Ty.elemOf(ct()) : Ty.ANY)) : null;
     const vp = this.compilePattern(value, st, true, () => Ty.elemOf(ct()));
+    if (kp === null && this.tracing && e !== undefined) {
+      const ks = st.newSlot("$key");
+      this.someKeySlots.set(e, ks);
+      return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (kk, val) => ((f[ks] = kk), vp(c, f, val, k))));
+    }
     if (kp === null) {
       return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (_key, val) => vp(c, f, val, k)));
     }
@@ -2976,9 +3053,10 @@ export class Compiler {
     const b = this.compileBody(body, est);
     if (this.tracing) {
       const every: TraceNode = { kind: "expr", text: exprText({ ...e, negated: false, with: [] }, st), expr: e };
-      const gen: TraceNode = { kind: "expr", text: `${withResolver(resolverOf(st), () => rawExprText({ node: { type: "term", term: domain }, negated: false, with: [], loc: domain.loc }))}[${key ? key.name : "_"}] = ${value.name}`, expr: null };
+      const gen: TraceNode = { kind: "expr", text: `${withResolver(resolverOf(st), () => rawExprText({ node: { type: "term", term: domain }, negated: false, with: [], loc: domain.loc }))}[${key ? key.name : (st.mod.traceKeys?.get(e) ?? "_")}] = ${value.name}`, expr: null };
       const bnode: TraceNode = { kind: "body", text: bodyText(body, st), body };
-      return tracedEvery(dom, b, ks, vs, every, gen, bnode, e.loc, body.length > 0 ? body[0].loc : e.loc);
+      const names: [string, string] = [key ? (isWildcard(key.name) ? "_" : key.name) : (st.mod.traceKeys?.get(e) ?? "_"), value.name];
+      return tracedEvery(dom, b, ks, vs, every, gen, bnode, e.loc, body.length > 0 ? body[0].loc : e.loc, names);
     }
     return (c, f, k) =>
       dom.en(c, f, (d) => {
@@ -3326,6 +3404,7 @@ export class Compiler {
     if (name === "eq") return this.withCapture(this.compileUnify(args[0], args[1], st), capture);
     if (name === "assign") return this.withCapture(this.compileAssign(args[0], args[1], st, loc), capture);
     if (name === "print") return this.withCapture(this.compilePrint(args, st, loc), capture);
+    if (name === "internal.print" && this.tracing && args.length === 1) return this.withCapture(this.compileInternalPrint(args[0], st, loc), capture);
     return this.compileCallOf(name, op, args, st, loc, capture);
   }
 
@@ -3345,7 +3424,20 @@ export class Compiler {
       const out = args[arity];
       const resTy: TyFn = target.kind === "builtin" ? () => Ty.fromDecl(target.b.decl.result) : () => this.nodeType(target.node, true);
       const pm = this.compilePattern(out, st, false, resTy);
-      const fn: ExprFn = (c, f, k) => call.en(c, f, (v) => pm(c, f, v, k));
+      let fn: ExprFn = (c, f, k) => call.en(c, f, (v) => pm(c, f, v, k));
+      if (this.tracing && target.kind === "func" && out.type === "var") {
+        // the function's Unify of its value with this output (see functionUnify)
+        const inner = fn;
+        const outName = isWildcard(out.name) ? "_" : out.name;
+        fn = (c, f, k) => {
+          c.traceOut = c.tracer !== null ? outName : null;
+          try {
+            return inner(c, f, k);
+          } finally {
+            c.traceOut = null;
+          }
+        };
+      }
       return this.withCapture(fn, capture);
     }
     if (!variadic && args.length !== arity) {
@@ -3878,6 +3970,33 @@ export class Compiler {
     };
   }
 
+  /**
+   * Traced trees: `internal.print([s1, s2])`, the form OPA's compiler gives `print(a, b)`
+   * (tracerewrite.ts): each set holds its argument's values (empty: `<undefined>`), one line per
+   * combination, as compilePrint prints.
+   */
+  private compileInternalPrint(arg: Term, st: State, loc: Location): ExprFn {
+    const ct = this.compileTerm(arg, st);
+    return (c, f, k) =>
+      ct.en(c, f, (arr) => {
+        if (!Array.isArray(arr)) return false;
+        const lists: string[][] = arr.map((x) => {
+          const vs = x instanceof RSet ? x.sorted() : [x];
+          return vs.length === 0 ? ["<undefined>"] : vs.map((v) => (typeof v === "string" ? v : formatValue(v)));
+        });
+        const emit = (i: number, acc: string[]): void => {
+          if (i === lists.length) {
+            c.bctx.location = loc;
+            c.bctx.print(acc.join(" "));
+            return;
+          }
+          for (const s of lists[i]) emit(i + 1, [...acc, s]);
+        };
+        emit(0, []);
+        return k();
+      });
+  }
+
   // ---- with ----------------------------------------------------------------------------------
 
   private compileWith(ws: With[], inner: ExprFn, st: State): ExprFn {
@@ -4112,6 +4231,8 @@ type Bindings = readonly (readonly [string, Value])[] | null;
 interface Unify {
   text: string | ((c: Ctx, f: Frame) => string) | null;
   value: ((c: Ctx, f: Frame) => string | null) | null;
+  /** Variables of refs the expression iterates with: each new key is unified with them first (`0 = i`). */
+  keys?: [string, number][];
 }
 
 function valueText(v: Value | undefined, other: string): string | null {
@@ -4271,9 +4392,21 @@ function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, n
     let ok = false;
     ts.frames.push(frame);
     let r: boolean;
+    const keys = unify?.keys;
+    const prev: (Value | undefined)[] | null = keys !== undefined && keys.length > 0 ? [] : null;
     try {
       r = fn(c, f, () => {
         ok = true;
+        if (prev !== null) {
+          // the keys from the first one that changed since the last solution (the inner ones are enumerated again)
+          let i = 0;
+          while (i < keys!.length && prev.length > 0 && prev[i] === f[keys![i][1]]) i++;
+          for (let j = 0; j < keys!.length; j++) {
+            const v = f[keys![j][1]];
+            if (j >= i && v !== undefined) c.tracer!.trace({ op: "Unify", node: { kind: "expr", text: `${formatValue(v)} = ${keys![j][0]}`, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
+            prev[j] = v;
+          }
+        }
         if (unify !== null && unify.value !== null) {
           const text = unify.value(c, f);
           if (text !== null) c.tracer!.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: null });
@@ -4292,10 +4425,9 @@ function traceExpr(fn: ExprFn, node: TraceNode, loc: Location, slots: [string, n
           return true;
         }
         // A negation has one solution and nothing to redo (OPA traces no Redo for it).
-        if (!negated) {
-          c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
-          flushFrame(c, frame);
-        }
+        // (the tails of rules evaluated for it come when it has no more solutions: OPA evaluated
+        // them under the expression, which backtracks into them once it is exhausted)
+        if (!negated) c.tracer!.trace({ op: "Redo", node, location: loc, queryId: qid, parentId: pid, message: NO_NOTE, bindings: bindingsOf(f, slots) });
         return false;
       });
     } finally {
@@ -4386,7 +4518,30 @@ function traceNested(body: ExprFn, node: TraceNode, loc: Location, exitNote: () 
  * goes on and the every query's Exit comes when the caller comes back (it is given to the
  * expression's frame, see OpenExpr); otherwise the every query fails.
  */
-function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: TraceNode, gen: TraceNode, bnode: TraceNode, loc: Location, bodyLoc: Location): ExprFn {
+/**
+ * OPA unifies a function's arguments with its parameters when it enters a definition, then the
+ * call's output variable with the definition's value: `Unify 2 = y`, `Unify __local6__ = z`.
+ */
+function functionUnify(body: ExprFn, params: Term[], value: Term | null, loc: Location, st: State): ExprFn {
+  const resolve = resolverOf(st);
+  const termOf = (t: Term) => withResolver(resolve, () => rawExprText({ node: { type: "term", term: t }, negated: false, with: [], loc: t.loc }));
+  const paramText = params.map((p) => (p.type === "var" && isWildcard(p.name) ? "_" : termOf(p)));
+  // the value as OPA prints it after the arguments are bound: a parameter is its argument's value
+  const valueParam = value !== null && value.type === "var" ? params.findIndex((p) => p.type === "var" && p.name === value.name) : -1;
+  const valueText = value === null ? "true" : termOf(value);
+  return (c, f, k) => {
+    const call = c.traceCall;
+    c.traceCall = null;
+    if (c.tracer !== null && call !== null) {
+      const ev = (text: string) => c.tracer!.trace({ op: "Unify", node: { kind: "expr", text, expr: null }, location: loc, queryId: c.qid, parentId: c.pqid, message: NO_NOTE, bindings: null });
+      for (let i = 0; i < params.length && i < call.args.length; i++) ev(`${formatValue(call.args[i])} = ${paramText[i]}`);
+      if (call.out !== null) ev(`${call.out} = ${valueParam >= 0 ? formatValue(call.args[valueParam]) : valueText}`);
+    }
+    return body(c, f, k);
+  };
+}
+
+function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: TraceNode, gen: TraceNode, bnode: TraceNode, loc: Location, bodyLoc: Location, names: [string, string]): ExprFn {
   return (c, f, k) => {
     if (c.tracer === null) throw new Error("tracedEvery evaluated without a tracer");
     const ts = traceState(c);
@@ -4401,12 +4556,21 @@ function tracedEvery(dom: CTerm, body: ExprFn, ks: number, vs: number, every: Tr
       const ev = (op: TraceEvent["op"], node: TraceNode, l: Location, qid: number, pid: number, message = NO_NOTE): TraceEvent => ({ op, node, location: l, queryId: qid, parentId: pid, message, bindings: null });
       c.tracer!.trace(ev("Enter", every, loc, dq, outerQ));
       let all = true;
+      let first = true;
       try {
         enumerate(c, d, (kk, vv) => {
           c.qid = dq;
           c.pqid = outerQ;
-          c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+          // one expression enumerating the domain: evaluated once, redone for each next element
+          if (first) {
+            c.tracer!.trace(ev("Eval", gen, loc, dq, outerQ));
+            c.tracer!.trace(ev("Unify", gen, loc, dq, outerQ));
+          }
+          first = false;
           if (all) {
+            // each element's key and value unified with the every's variables
+            c.tracer!.trace(ev("Unify", { kind: "expr", text: `${formatValue(kk)} = ${names[0]}`, expr: null }, loc, dq, outerQ));
+            c.tracer!.trace(ev("Unify", { kind: "expr", text: `${formatValue(vv)} = ${names[1]}`, expr: null }, loc, dq, outerQ));
             if (ks >= 0) f[ks] = kk;
             f[vs] = vv;
             const bq = ++c.qcount;
@@ -4502,18 +4666,39 @@ function firstConstArg(rule: Rule): number | null {
 
 /** An `input.a.b in {constants}` expression of a body, which OPA's rule index tests (traces only). */
 function findInputIn(body: Body): { path: string[]; keys: Set<unknown> } | null {
+  // `x = input.a.b` before (as OPA's compiler moves refs out of calls): x stands for the ref
+  const refOf = new Map<string, Term>();
+  const inputPath = (t: Term): string[] | null => {
+    const r = t.type === "var" ? refOf.get(t.name) : t;
+    if (r === undefined || r.type !== "ref" || r.terms[0].type !== "var" || r.terms[0].name !== "input" || r.terms.length < 2) return null;
+    if (!r.terms.slice(1).every((x) => x.type === "string")) return null;
+    return r.terms.slice(1).map((x) => (x as { value: string }).value);
+  };
+  const scalar = (t: Term): unknown => {
+    const v = constValueOf(t);
+    return v === undefined || (typeof v === "object" && v !== null) ? undefined : hashKey(v);
+  };
   for (const e of body) {
-    if (e.negated || e.with.length > 0 || e.node.type !== "call" || opName(e.node.op) !== "internal.member_2") continue;
-    const [r, set] = e.node.args;
-    if (r.type !== "ref" || set.type !== "set" || r.terms[0].type !== "var" || r.terms[0].name !== "input" || r.terms.length < 2) continue;
-    if (!r.terms.slice(1).every((t) => t.type === "string")) continue;
-    const keys = new Set<unknown>();
-    for (const t of set.items) {
-      const v = constValueOf(t);
-      if (v === undefined || (typeof v === "object" && v !== null)) return null;
-      keys.add(hashKey(v));
+    if (e.negated || e.with.length > 0 || e.node.type !== "call") continue;
+    const op = opName(e.node.op);
+    if (op === "eq" && e.node.args.length === 2 && e.node.args[0].type === "var" && e.node.args[1].type === "ref") refOf.set(e.node.args[0].name, e.node.args[1]);
+    if (op !== "internal.member_2") continue;
+    const [a, b] = e.node.args;
+    const ap = inputPath(a);
+    if (ap !== null && b.type === "set") {
+      // `input.x in {constants}`
+      const keys = new Set<unknown>();
+      for (const t of b.items) {
+        const k = scalar(t);
+        if (k === undefined) return null;
+        keys.add(k);
+      }
+      return { path: ap, keys };
     }
-    return { path: r.terms.slice(1).map((t) => (t as { value: string }).value), keys };
+    // `constant in input.xs`
+    const bp = inputPath(b);
+    const k = scalar(a);
+    if (bp !== null && k !== undefined) return { path: bp, keys: new Set([k]) };
   }
   return null;
 }

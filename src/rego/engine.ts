@@ -98,6 +98,14 @@ export interface QueryOptions {
    * instrumented copy of the rules; evaluations without a tracer never run it.
    */
   tracer?: Tracer;
+  /**
+   * How `query`/`eval` return numbers JavaScript cannot hold exactly. `true` (the default): an
+   * integer beyond ±2^53 is a `bigint` (exact; `JSON.stringify` refuses it rather than printing a
+   * rounded number); a decimal is the nearest double, as `JSON.parse` reads it.
+   * `false`: the nearest JS number (lossy, `Infinity` past the double range). `queryRaw`/`evalRaw`
+   * always return the value model, exact.
+   */
+  exactNumbers?: boolean;
 }
 
 export type EvalOptions = QueryOptions;
@@ -398,14 +406,15 @@ export class PreparedQuery {
   /** Evaluate: OPA's result set ([] when undefined); a Promise only when the query needs I/O. */
   eval(opts: EvalOptions = {}): Result[] | Promise<Result[]> {
     const raw = this.evalRaw(opts);
-    if (raw instanceof Promise) return raw.then((r) => this.shape(r));
-    return this.shape(raw);
+    const exact = opts.exactNumbers !== false;
+    if (raw instanceof Promise) return raw.then((r) => this.shape(r, exact));
+    return this.shape(raw, exact);
   }
 
-  private shape(raw: RawResult[]): Result[] {
+  private shape(raw: RawResult[], exact: boolean): Result[] {
     checkExpandedSize(raw, this.engine.settings().limits.maxResultBytes);
     try {
-      return this.shapeRows(raw);
+      return this.shapeRows(raw, exact);
     } catch (e) {
       if (e instanceof RangeError && /call stack/.test(e.message)) {
         throw RegoError.single("eval_builtin_error", "result nests too deeply to convert to JavaScript (use evalRaw)");
@@ -414,14 +423,14 @@ export class PreparedQuery {
     }
   }
 
-  private shapeRows(raw: RawResult[]): Result[] {
+  private shapeRows(raw: RawResult[], exact: boolean): Result[] {
     const exprs = this.q.exprs;
     return raw.map((r) => {
       const bindings: Record<string, unknown> = {};
-      for (const [k, v] of r.bindings) bindings[k] = toJS(v);
+      for (const [k, v] of r.bindings) bindings[k] = toJS(v, exact);
       return {
         expressions: r.expressions.map((v, i) => ({
-          value: toJS(v),
+          value: toJS(v, exact),
           text: exprs[i].text,
           location: { row: exprs[i].loc.row, col: exprs[i].loc.col },
         })),

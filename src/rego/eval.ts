@@ -176,6 +176,9 @@ export class Ctx {
   pqid = 0;
   qcount = 0;
   traceLoc: Location | undefined = undefined;
+  /** Traced: the output variable of the function call being made (`f(x, __local3__)`), and what a function body being entered was called with (its Unify events). */
+  traceOut: string | null = null;
+  traceCall: { args: Value[]; out: string | null } | null = null;
   /**
    * The allocation budget (EvalLimits.maxAllocBytes): estimated bytes this evaluation has put
    * into the collections it builds (comprehensions, partial rules) and its builtins have built
@@ -562,6 +565,7 @@ export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value
     if (c.tracer !== null) {
       if (node.complete.length > 0 || node.defaultRule !== null) traceIndex(c, node, opaIndexed(c, candidates(c, node, node.complete)).length, node.earlyExit);
       else if (node.multi.length > 0 && node.suffixRules.length === 0 && node.children.size === 0) traceIndex(c, node, opaIndexed(c, node.multi).length, false);
+      else if (refHeadOnly(node)) traceIndex(c, node, opaIndexed(c, node.suffixRules).length, false);
     }
     return cached === UNDEF ? undefined : cached;
   }
@@ -628,6 +632,7 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
     return set;
   }
   // An object: base data, child documents, then ref-head rules with variable parts.
+  if (c.tracer !== null && refHeadOnly(node)) traceIndex(c, node, opaIndexed(c, node.suffixRules).length, false);
   const b = new ObjBuilder();
   if (isObject(base as Value)) for (const [kk, vv] of objectEntries(base as PlainObject)) b.entries.set(hashKey(kk), [kk, vv]);
   for (const [name, child] of node.children) {
@@ -820,6 +825,8 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
 function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined {
   const call: FunctionCall = { out: undefined };
   let defs = node.funcs;
+  const traceOut = c.traceOut;
+  c.traceOut = null;
   if (c.tracer !== null) traceIndex(c, node, node.funcs.length, node.fnEarlyExit);
   else if (defs.length >= CALL_INDEX_MIN) {
     const ix = node.callIndex === undefined ? (node.callIndex = buildCallIndex(defs)) : node.callIndex;
@@ -831,11 +838,16 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
   for (const r of defs) {
     if (r.args!.length !== args.length) continue;
     const f: Frame = new Array(r.nslots);
+    if (c.tracer !== null) c.traceCall = { args, out: traceOut };
     if (runFunctionBody(c, f, r, args, r.body, r.value!, r.loc, call)) {
       if (node.fnEarlyExit) break;
       continue;
     }
-    for (const e of r.elses) if (runFunctionBody(c, f, r, args, e.body, e.value, e.loc, call)) break;
+    for (const e of r.elses) {
+      if (c.tracer !== null) c.traceCall = { args, out: traceOut };
+      if (runFunctionBody(c, f, r, args, e.body, e.value, e.loc, call)) break;
+    }
+    c.traceCall = null;
   }
   let out = call.out;
   if (out === undefined && node.defaultFunc !== null) {
@@ -914,11 +926,20 @@ function opaIndexed(c: Ctx, rules: CompiledRule[]): CompiledRule[] {
       if (v === undefined || hashKey(v) !== r.inputEq.key) return false;
     }
     if (r.inputIn) {
+      // OPA's trie: a scalar is looked up, a collection's elements (an object's values) are
       const v = at(r.inputIn.path);
-      if (v === undefined || !r.inputIn.keys.has(hashKey(v))) return false;
+      if (v === undefined) return false;
+      const keys = r.inputIn.keys;
+      const items = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : isObject(v) ? objectEntries(v).map((e) => e[1]) : null;
+      if (items === null ? !keys.has(hashKey(v)) : !items.some((x) => (x === null || typeof x !== "object") && keys.has(hashKey(x)))) return false;
     }
     return true;
   });
+}
+
+/** A node of ref-head rules with variable parts only (`p[k] := v`): OPA indexes them as one set of rules. */
+function refHeadOnly(node: TreeNode): boolean {
+  return node.suffixRules.length > 0 && node.children.size === 0 && node.multi.length === 0 && node.complete.length === 0 && node.defaultRule === null;
 }
 
 /** An Index event: the rules of a node about to be evaluated (traced evaluations only). */
@@ -934,7 +955,18 @@ function memoKey(v: Value): unknown {
 }
 
 function matchArgs(c: Ctx, f: Frame, pats: MatchFn[], args: Value[], i: number, k: K): boolean {
-  if (i === pats.length) return k();
+  // One or two parameters (most functions): no continuation made per parameter.
+  switch (pats.length - i) {
+    case 0:
+      return k();
+    case 1:
+      return pats[i](c, f, args[i], k);
+    case 2: {
+      const p1 = pats[i + 1];
+      const a1 = args[i + 1];
+      return pats[i](c, f, args[i], () => p1(c, f, a1, k));
+    }
+  }
   return pats[i](c, f, args[i], () => matchArgs(c, f, pats, args, i + 1, k));
 }
 

@@ -10,9 +10,10 @@
 // an index lookup), its location, the query id it runs in and its parent's (each rule body,
 // negation and comprehension body is a query of its own, as in OPA), and the bindings of the
 // variables the expression names. Expressions are rendered in OPA's notation (`gt(x, 1)`,
-// `x = y` for `:=`, `internal.member_2(x, xs)`), from the source expression: OPA prints its
-// compiler's rewritten expressions, which split nested calls into generated `__localN__`
-// variables; those differences are listed in docs/test.md.
+// `x = y` for `:=`, `internal.member_2(x, xs)`); the traced rule tree runs the rules as OPA's
+// compiler rewrote them (tracerewrite.ts: nested calls and refs moved out into generated
+// `__localN__` variables), so the expressions printed are OPA's. What still differs is listed in
+// docs/test.md.
 
 import type { Body, Expr, Location, Rule, Term, With } from "./ast.ts";
 import type { Value } from "./value.ts";
@@ -24,7 +25,7 @@ export type TraceOp = "Enter" | "Eval" | "Exit" | "Redo" | "Fail" | "Note" | "In
 /** What an event is about: a query (or child body), a rule, an expression, an indexed ref, or nothing (notes). */
 export type TraceNode =
   | { kind: "body"; text: string; body?: Body }
-  | { kind: "rule"; path: string; rule: Rule | null }
+  | { kind: "rule"; path: string; rule: Rule | null; shortPath?: string }
   | { kind: "expr"; text: string; expr: Expr | null }
   | { kind: "ref"; text: string; path?: readonly string[] }
   | { kind: "note" };
@@ -236,19 +237,69 @@ export function queryExprText(e: Expr): string {
   return s;
 }
 
-/** A query as OPA evaluates it (terms captured: `data.p = _`). */
-export function queryText(b: Body): string {
-  return b.map(queryExprText).join("; ");
+/** Does OPA capture the value of this query expression (rego's RewriteToCaptureValue)? */
+function captured(e: Expr): boolean {
+  const n = e.node;
+  if (e.negated) return false;
+  if (n.type === "term") return true;
+  return n.type === "call" && !UNIFY_OPS.has(refText(n.op.terms));
+}
+
+/** A ref with a variable operand (outside comprehensions): the query iterates. */
+function iterates(b: Body): boolean {
+  let found = false;
+  const term = (t: Term): void => {
+    if (found) return;
+    switch (t.type) {
+      case "ref":
+        if (t.terms.slice(1).some((x) => x.type === "var")) found = true;
+        t.terms.forEach(term);
+        break;
+      case "call":
+        t.args.forEach(term);
+        break;
+      case "array":
+      case "set":
+        t.items.forEach(term);
+        break;
+      case "object":
+        for (const [k, v] of t.items) (term(k), term(v));
+        break;
+    }
+  };
+  for (const e of b) {
+    const n = e.node;
+    if (n.type === "term") term(n.term);
+    else if (n.type === "call") n.args.forEach(term);
+    else if (n.type === "somein") (term(n.value), term(n.collection));
+    else if (n.type === "every") term(n.domain);
+  }
+  return found;
+}
+
+/**
+ * A query as OPA evaluates it: the written expressions' values captured (`data.p = _`,
+ * `f(x, _)`), the expressions OPA's query compiler generated as they are; when the query
+ * iterates or has several expressions, each captured value is also tested (a trailing `_`).
+ * `written`: the query's expressions before OPA's rewriting stages (all of `b` by default).
+ */
+export function queryText(b: Body, written?: ReadonlySet<Expr>, before?: Body): string {
+  const s = b.map((e) => (written === undefined || written.has(e) ? queryExprText(e) : exprText(e))).join("; ");
+  const own = written === undefined ? b : b.filter((e) => written.has(e));
+  const check = own.length > 1 || iterates(before ?? own);
+  return check ? s + "; _".repeat(own.filter(captured).length) : s;
 }
 
 /** The path of a rule as OPA's traces print it: `data.pkg.name`, ref heads up to their first variable part. */
-export function rulePath(pkg: string[], r: Rule): string {
+export function rulePath(pkg: string[], r: Rule, names?: ReadonlyMap<string, string>): string {
   let s = "data";
   for (const p of pkg) s += IDENT.test(p) ? "." + p : `[${goQuote(p)}]`;
   for (let i = 0; i < r.head.ref.length; i++) {
     const t = r.head.ref[i];
     if (i === 0 && t.type === "var") s += "." + t.name;
     else if (t.type === "string") s += IDENT.test(t.value) ? "." + t.value : `[${goQuote(t.value)}]`;
+    // a variable the body declares, under the name OPA's compiler gave it
+    else if (t.type === "var" && names?.has(t.name)) s += `[${names.get(t.name)}]`;
     else break;
   }
   return s;
@@ -305,11 +356,16 @@ export function explainEvents(events: readonly TraceEvent[], mode: ExplainMode):
 
 /** The text of one event, without indentation: `Eval x = 1`, `Note "msg"`, `Index data.p (matched 1 rule)`. */
 export function eventText(e: TraceEvent): string {
+  return eventTextOf(e, false);
+}
+
+/** eventText, with a ref-head rule's path as conftest prints it when `shortPaths` (see prettyLines). */
+function eventTextOf(e: TraceEvent, shortPaths: boolean): string {
   if (e.op === "Note") return `Note ${goQuote(e.message)}`;
   let details: string;
   switch (e.node.kind) {
     case "rule":
-      details = e.node.path;
+      details = shortPaths ? (e.node.shortPath ?? e.node.path) : e.node.path;
       break;
     case "note":
       details = "";
@@ -328,8 +384,12 @@ export interface PrettyLine {
   text: string;
 }
 
-/** Events as lines with OPA's nesting (depth of the query, +1 for what is inside a query). */
-export function prettyLines(events: readonly TraceEvent[]): PrettyLine[] {
+/**
+ * Events as lines with OPA's nesting (depth of the query, +1 for what is inside a query).
+ * `shortPaths`: a rule with a variable in its ref head as conftest prints it (`data.p`, where
+ * OPA 1.19's opa eval and opa test print `data.p[__local2__]`; conftest is built on OPA 1.21).
+ */
+export function prettyLines(events: readonly TraceEvent[], shortPaths = false): PrettyLine[] {
   const depths = new Map<number, number>();
   return events.map((e) => {
     let d = depths.get(e.queryId);
@@ -339,16 +399,16 @@ export function prettyLines(events: readonly TraceEvent[]): PrettyLine[] {
     }
     const spaces = e.op === "Enter" || (e.op === "Redo" && e.node.kind !== "expr") ? d : d + 1;
     const file = e.location.file;
-    return { location: file === "" || file === "query" ? `query:${e.location.row}` : `${file}:${e.location.row}`, depth: Math.max(0, spaces - 1), text: eventText(e) };
+    return { location: file === "" || file === "query" ? `query:${e.location.row}` : `${file}:${e.location.row}`, depth: Math.max(0, spaces - 1), text: eventTextOf(e, shortPaths) };
   });
 }
 
 /**
  * OPA's PrettyTrace: one line per event, `| ` per nesting level; with `locations`, a location
- * column padded to the widest location plus `pad` spaces (opa eval: 5).
+ * column padded to the widest location plus `pad` spaces (opa eval: 5); `shortPaths` as prettyLines.
  */
-export function prettyTrace(events: readonly TraceEvent[], opts: { locations?: boolean; pad?: number } = {}): string[] {
-  const lines = prettyLines(events);
+export function prettyTrace(events: readonly TraceEvent[], opts: { locations?: boolean; pad?: number; shortPaths?: boolean } = {}): string[] {
+  const lines = prettyLines(events, opts.shortPaths);
   if (!opts.locations) return lines.map((l) => "| ".repeat(l.depth) + l.text);
   const w = Math.max(0, ...lines.map((l) => l.location.length)) + (opts.pad ?? 5);
   return lines.map((l) => l.location.padEnd(w) + "| ".repeat(l.depth) + l.text);

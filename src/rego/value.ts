@@ -797,11 +797,16 @@ function finish(fr: ConvFrame): Value {
 
 /**
  * A value as plain JSON-compatible JavaScript: sets become sorted arrays, objects get sorted
- * keys, non-string object keys become their JSON text (as OPA prints them), big numbers become
- * JS numbers (use toJSONText for exact output).
+ * keys, non-string object keys become their JSON text (as OPA prints them).
+ *
+ * Numbers: with `exact` (what `Engine.query` returns), an integer beyond ±2^53 is a `bigint` —
+ * never a rounded double or `Infinity` — and a decimal is the nearest double (as `JSON.parse`
+ * reads OPA's output; a decimal beyond the double range is an integer, so it never becomes
+ * `Infinity`). Without `exact`, big numbers become the nearest JS number (lossy; for callers that print JSON
+ * with `JSON.stringify`, which cannot print a bigint). Use toJSONText for exact JSON text.
  */
-export function toJS(v: Value): unknown {
-  return toJSd(v, 0);
+export function toJS(v: Value, exact = false): unknown {
+  return toJSd(v, 0, exact ? toJSExactScalar : toJSScalar);
 }
 
 function toJSScalar(v: Value): unknown {
@@ -818,13 +823,37 @@ function toJSScalar(v: Value): unknown {
   return undefined;
 }
 
-function toJSd(v: Value, d: number): unknown {
-  if (typeof v !== "object" || v === null || v instanceof BigDec) return toJSScalar(v);
+function toJSExactScalar(v: Value): unknown {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+    case "number":
+      return v;
+    case "bigint":
+      return v >= -MAX_SAFE_BIG && v <= MAX_SAFE_BIG ? Number(v) : v;
+  }
+  if (v === null) return null;
+  if (v instanceof TextNumber && typeof v.n !== "object") return toJSExactScalar(v.n);
+  if (v instanceof BigDec) {
+    const d = v.d;
+    if (d.isInteger()) {
+      const n = d.toNumber();
+      return Number.isSafeInteger(n) ? n : BigInt(d.toFixed());
+    }
+    return d.toNumber();
+  }
+  return undefined;
+}
+
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+function toJSd(v: Value, d: number, scalar: (v: Value) => unknown): unknown {
+  if (typeof v !== "object" || v === null || v instanceof BigDec) return scalar(v);
   // An array of strings, numbers, booleans and nulls is its own JavaScript form: a copy (one
   // memcpy) instead of a call per element (24.6 million numbers: 0.05 s instead of 1.3 s).
   if (Array.isArray(v) && plainScalars(v)) return v.slice();
   if (d >= DEEP) {
-    return foldValue<unknown>(v, toJSScalar, valueKids, (x, rs) => {
+    return foldValue<unknown>(v, scalar, valueKids, (x, rs) => {
       if (Array.isArray(x) || x instanceof RSet) return rs;
       const out: Record<string, unknown> = {};
       const es = objectEntries(x as PlainObject);
@@ -832,10 +861,10 @@ function toJSd(v: Value, d: number): unknown {
       return out;
     });
   }
-  if (Array.isArray(v)) return v.map((x) => toJSd(x, d + 1));
-  if (v instanceof RSet) return v.sorted().map((x) => toJSd(x, d + 1));
+  if (Array.isArray(v)) return v.map((x) => toJSd(x, d + 1, scalar));
+  if (v instanceof RSet) return v.sorted().map((x) => toJSd(x, d + 1, scalar));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1);
+  for (const [k, x] of objectEntries(v)) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1, scalar);
   return out;
 }
 

@@ -54,6 +54,16 @@ function leText(x: number): string {
   return String(x);
 }
 
+/** One series of a LabelledCounter, bound to its labels (counting without building the label text each time). */
+export interface LabelledCounterSeries {
+  inc(by?: number): void;
+}
+
+/** One series of a LabelledHistogram, bound to its labels. */
+export interface LabelledHistogramSeries {
+  observe(value: number): void;
+}
+
 export class LabelledCounter {
   readonly values = new Map<string, { labels: Labels; value: number }>();
   inc(labels: Labels, by = 1): void {
@@ -62,16 +72,38 @@ export class LabelledCounter {
     if (v) v.value += by;
     else this.values.set(key, { labels, value: by });
   }
+  /** The series of these labels, for a hot path; it appears in the text once counted. */
+  series(labels: Labels): LabelledCounterSeries {
+    const key = labelText(labels);
+    return {
+      inc: (by = 1) => {
+        const v = this.values.get(key);
+        if (v) v.value += by;
+        else this.values.set(key, { labels, value: by });
+      },
+    };
+  }
 }
 
 export class LabelledHistogram {
   readonly series = new Map<string, Histogram>();
   constructor(readonly buckets: number[]) {}
   observe(labels: Labels, value: number): void {
+    this.add(labelText(labels), value);
+  }
+  /** The series of these labels, for a hot path; it appears in the text once observed. */
+  bound(labels: Labels): LabelledHistogramSeries {
     const key = labelText(labels);
+    return { observe: (value: number) => this.add(key, value) };
+  }
+  private add(key: string, value: number): void {
     let h = this.series.get(key);
     if (!h) this.series.set(key, (h = { labels: key, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) h.counts[i]++;
+    const b = this.buckets;
+    // buckets ascend: count from the first that holds the value (none for NaN)
+    let i = 0;
+    while (i < b.length && !(value <= b[i])) i++;
+    for (; i < b.length; i++) h.counts[i]++;
     h.sum += value;
     h.count++;
   }

@@ -16,16 +16,42 @@ export function serveWorker<Req, Reply, Update>(init: (data: Record<string, unkn
   const data = workerData as Record<string, unknown> & { flags: Int32Array };
   const handler = init(data, (event) => port.postMessage({ event }));
   type Job = { id: number; req: Req; flag: number };
-  /** Answers one request: synchronously (the reply) or later (posted alone when it settles). */
-  const one = (m: Job): { id: number; reply?: Reply; error?: string } | undefined => {
+  type Answer = { id: number; reply?: Reply; error?: string };
+  // Replies of requests that settle later (a Promise) are sent together: at once when no other
+  // request is still running (the requests of a batch that need no I/O settle together, right
+  // after it), else at the end of this turn of the event loop. A message costs a wake-up of the
+  // main thread whatever its size.
+  let later: Answer[] = [];
+  let running = 0;
+  let flushScheduled = false;
+  const flushLater = () => {
+    flushScheduled = false;
+    if (later.length === 0) return;
+    const rs = later;
+    later = [];
+    if (rs.length === 1) port.postMessage(rs[0]);
+    else port.postMessage({ replies: rs });
+  };
+  const settled = (r: Answer) => {
+    running--;
+    later.push(r);
+    if (running === 0) flushLater();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushLater);
+    }
+  };
+  /** Answers one request: synchronously (the reply) or later (sent when it settles). */
+  const one = (m: Job): Answer | undefined => {
     // A handler that throws is a bug: the request fails with the error's text (never hangs).
     const fail = (e: unknown) => ({ id: m.id, error: e instanceof Error ? e.message : String(e) });
     try {
       const out = handler.run(m.req, new Int32Array(data.flags.buffer, m.flag * 4, 1));
       if (!(out instanceof Promise)) return { id: m.id, reply: out };
+      running++;
       void out.then(
-        (reply) => port.postMessage({ id: m.id, reply }),
-        (e) => port.postMessage(fail(e)),
+        (reply) => settled({ id: m.id, reply }),
+        (e) => settled(fail(e)),
       );
       return undefined;
     } catch (e) {

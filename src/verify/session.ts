@@ -330,7 +330,7 @@ export async function explainResults(s: VerifySession, results: TestResult[], o:
       }
       const events = tracer.events;
       // A test that was defined (but not true) and where nothing failed has nothing to explain.
-      const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode);
+      const lines = mode === "fails" && defined && !events.some((e) => e.op === "Fail") ? [] : explainLines(events, mode, o.report !== undefined);
       failTraces.set(r, formatTraceLines(lines));
       if (o.trace) plainTraces.set(r, plainTraceLines(events));
       if (o.report !== undefined && r.fail && !r.subResults?.length) {

@@ -12,9 +12,9 @@ export interface TraceLine {
   text: string;
 }
 
-/** The lines of one test's trace in an explain mode (OPA's lineage filters). */
-export function explainLines(events: readonly TraceEvent[], mode: ExplainMode): TraceLine[] {
-  return prettyLines(explainEvents(events, mode)).map((l) => ({ loc: l.location, depth: l.depth, text: l.text }));
+/** The lines of one test's trace in an explain mode (OPA's lineage filters); `conftest`: as conftest prints rule paths. */
+export function explainLines(events: readonly TraceEvent[], mode: ExplainMode, conftest = false): TraceLine[] {
+  return prettyLines(explainEvents(events, mode), conftest).map((l) => ({ loc: l.location, depth: l.depth, text: l.text }));
 }
 
 /**
@@ -72,5 +72,5 @@ export function formatTraceLines(lines: TraceLine[]): string[] {
 
 /** Lines as conftest's --trace prints them (OPA's PrettyTrace: no locations). */
 export function plainTraceLines(events: readonly TraceEvent[]): string[] {
-  return prettyTrace(events);
+  return prettyTrace(events, { shortPaths: true });
 }

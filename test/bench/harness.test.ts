@@ -98,6 +98,20 @@ test("an engine whose answer differs is not timed, so no ratio compares differen
   assert.ok(lines.some((l) => /Wrong: answer differs/.test(l)));
 });
 
+test("the Portcullis runner evaluates with the library it is given (dist/ in npm run bench)", async () => {
+  const src = await import("../../src/index.ts");
+  let made = 0;
+  class Counted extends src.Engine {
+    constructor(o?: ConstructorParameters<typeof src.Engine>[0]) {
+      super(o);
+      made++;
+    }
+  }
+  const r = await new PortcullisRunner({ ...src, Engine: Counted }).run(TINY, 3);
+  assert.equal(made, 1);
+  assert.equal(agree(r.result, OPA_ANSWER), "same");
+});
+
 test("an engine's error is reported, not timed", async () => {
   const broken: Workload = { ...TINY, id: "broken", modules: [{ file: "b.rego", source: "package b\n\nx := 1 +\n" }], query: "data.b.x" };
   const m = await measure(broken, new PortcullisRunner(), [new JsonParseRunner()], FAST, new Set());
@@ -127,16 +141,19 @@ test("the OPA peer agrees on the tiny workload (when bench/peers/opa is built)",
   }
 });
 
-test("npm run bench, quick, one family, no peers: tables and JSON figures", () => {
+// BENCH_SRC=1: the sources through tsx, so that the test neither needs nor rebuilds dist/.
+test("npm run bench, quick, one family, no peers, on the sources: tables and JSON figures", () => {
   const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-")), "out.json");
   const r = spawnSync(process.execPath, ["--import", "tsx", "bench/run.ts"], {
     cwd: root,
     encoding: "utf8",
     timeout: 60_000,
-    env: { ...process.env, BENCH_QUICK: "1", BENCH_PEERS: "none", BENCH_FAMILIES: "rbac", BENCH_SCALING: "0", BENCH_ROUNDS: "1", BENCH_BATCH_MS: "1", BENCH_WARM_MS: "1", BENCH_JSON: json },
+    env: { ...process.env, BENCH_SRC: "1", BENCH_QUICK: "1", BENCH_PEERS: "none", BENCH_FAMILIES: "rbac", BENCH_SCALING: "0", BENCH_ROUNDS: "1", BENCH_BATCH_MS: "1", BENCH_WARM_MS: "1", BENCH_JSON: json },
   });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Portcullis bench: CPU time per evaluation/);
+  assert.match(r.stdout, /\nengines: Portcullis \(TypeScript sources through tsx, BENCH_SRC=1;/);
+  assert.doesNotMatch(r.stderr, /building dist/);
   assert.match(r.stdout, /\nrbac \(3 workloads\)\n/);
   assert.match(r.stdout, /\nfamily geomeans/);
   const doc = JSON.parse(fs.readFileSync(json, "utf8"));

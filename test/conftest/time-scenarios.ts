@@ -2,7 +2,8 @@
  * Times the oracle's scenario suite on each side: every scenario and format run as a process
  * through the built `bin/portcullis.js` (run `npm run build` first) and through conftest, one
  * after the other, reporting wall time and CPU time (user + system of the child processes).
- *   node --import tsx test/conftest/time-scenarios.ts [REPEAT]
+ *   node --import tsx test/conftest/time-scenarios.ts [REPEAT] [--bin PATH]
+ * --bin: another build's bin/portcullis.js (a before/after comparison).
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, existsSync } from "node:fs";
@@ -11,12 +12,13 @@ import { scenarios, findConftest, ROOT, OUTPUT_FORMATS, type Scenario } from "./
 import type { OutputFormat } from "../../src/output/types.ts";
 
 const conftest = findConftest();
-const portcullis = join(ROOT, "bin", "portcullis.js");
-if (!existsSync(join(ROOT, "dist", "cli", "main.js"))) {
+const binAt = process.argv.indexOf("--bin");
+const portcullis = binAt > 0 ? process.argv[binAt + 1] : join(ROOT, "bin", "portcullis.js");
+if (!existsSync(join(portcullis, "..", "..", "dist", "cli", "portcullis.cjs"))) {
   console.error("dist/ is missing: run `npm run build` first");
   process.exit(2);
 }
-const repeat = Number(process.argv[2] ?? "1");
+const repeat = Number(process.argv[2]?.startsWith("--") ? "1" : (process.argv[2] ?? "1"));
 
 const CONFIG_ENV = /^(CONFTEST_|PORTCULLIS_|NO_COLOR$)/;
 

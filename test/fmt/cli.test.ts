@@ -163,3 +163,25 @@ test("fmt: registered on the command line", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("fmt: conftest's --rego-version v0|v1 (v0 is --v0-compatible); another value is conftest's error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-fmt-rv-"));
+  try {
+    writeFileSync(join(dir, "old.rego"), V0);
+    const go = async (args: string[]) => {
+      let out = "";
+      let err = "";
+      const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s), exitCode: 0 };
+      const code = await main(["fmt", ...args, join(dir, "old.rego")], io);
+      return { code, out, err };
+    };
+    assert.deepEqual(await go(["--rego-version", "v0"]), { code: 0, out: 'package b\n\ndeny[msg] {\n\tmsg := "no"\n}\n', err: "" });
+    const v1 = await go(["--rego-version", "v1"]);
+    assert.equal(v1.code, 1);
+    assert.match(v1.err, /rego_parse_error: `if` keyword is required before rule body/);
+    // Recorded from conftest 0.71.1: `conftest fmt --rego-version v2 x.rego`.
+    assert.deepEqual(await go(["--rego-version", "v2"]), { code: 1, out: "", err: "Error: failed to parse rego-version flag: invalid Rego version: v2\n" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { buildSnapshot } from "../../src/gatekeeper/snapshot.ts";
 import { admit, admitLabel, DeadlineError, defaultServiceAccount, type WebhookOptions } from "../../src/gatekeeper/webhook.ts";
 import { constraint, objects, pod, namespace, review, needLabels, noLatest } from "./webhook-fixtures.ts";
+import type { Obj } from "../../src/gatekeeper/yaml.ts";
 
 const opts: WebhookOptions = { serviceAccount: defaultServiceAccount(), exemptNamespaces: ["kube-system"], exemptNamespacePrefixes: ["gk-"], exemptNamespaceSuffixes: ["-infra"] };
 
@@ -309,4 +310,38 @@ test("--enable-k8s-native-validation: a template carrying CEL and Rego runs its 
     const got = await snap.client.review(pod("web", "shop", "nginx:1"));
     assert.deepEqual(got.results.map((x) => x.msg), [want]);
   }
+});
+
+test("the worker's path: a request parsed for the review is not copied, and one with minus zero is (as the API server's decoding, Gatekeeper reads 0)", async () => {
+  const { jsonNeedsNoCopy } = await import("../../src/gatekeeper/review.ts");
+  for (const t of ['{"a":-0}', '{"a": -0.0 }', "[1,-0e5]", "[-0]", '{"a":-0E+3,"b":1}']) assert.equal(jsonNeedsNoCopy(t), false, t);
+  for (const t of ['{"a":-0.5}', '{"a":-0.01}', '{"n":"pod-0"}', '{"a":0}', '{"a":-10}']) assert.equal(jsonNeedsNoCopy(t), true, t);
+  const replicas = (engine: "rego" | "cel"): Obj => ({
+    apiVersion: "templates.gatekeeper.sh/v1",
+    kind: "ConstraintTemplate",
+    metadata: { name: `k8sreplicas${engine}` },
+    spec: {
+      crd: { spec: { names: { kind: `K8sReplicas${engine}` } } },
+      targets: [
+        engine === "rego"
+          ? { target: "admission.k8s.gatekeeper.sh", rego: `package k8sreplicas${engine}\nviolation[{"msg": sprintf("replicas %v", [input.review.object.spec.replicas])}] { true }\n` }
+          : { target: "admission.k8s.gatekeeper.sh", code: [{ engine: "K8sNativeValidation", source: { validations: [{ expression: "false", messageExpression: "'replicas ' + string(object.spec.replicas)" }] } }] },
+      ],
+    },
+  });
+  const objs = objects({ templates: [replicas("rego"), replicas("cel")], constraints: [constraint("K8sReplicasrego", "rego"), constraint("K8sReplicascel", "cel")] });
+  const { AdmissionHandler } = await import("../../src/server/admission/handler.ts");
+  const h = new AdmissionHandler({ webhook: opts, allowHTTPProviders: false }, { version: 1, objects: objs }, () => {});
+  const deployment = (replicas: string) =>
+    JSON.stringify(review({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d", namespace: "shop" }, spec: { replicas: 1 } })).replace('"replicas":1', `"replicas":${replicas}`);
+  const answer = async (text: string) => JSON.parse((await h.run({ path: "admit", body: text, deadline: Date.now() + 10_000, perConstraint: false }, new Int32Array(1))).body!).response.status.message;
+  assert.equal(await answer(deployment("-0")), "[rego] replicas 0\n[cel] replicas 0");
+  assert.equal(await answer(deployment("0")), "[rego] replicas 0\n[cel] replicas 0");
+  assert.equal(await answer(deployment("3")), "[rego] replicas 3\n[cel] replicas 3");
+  // the request the review ran on is the parsed body itself: nothing in the review changed it
+  const body = JSON.parse(deployment("2"));
+  const before = JSON.stringify(body);
+  const out = await admit(buildSnapshot(objs), body, opts, { bodyOwned: true });
+  assert.equal(out.review.response.status.message, "[rego] replicas 2\n[cel] replicas 2");
+  assert.equal(JSON.stringify(body), before);
 });

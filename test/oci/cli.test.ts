@@ -74,7 +74,7 @@ test("conftest's push and pull: one layer per file, titles, default tag latest; 
       [MEDIA.conftestDataLayer, "policy/allowed.json"],
     ],
   );
-  const pull = await cli(["pull", ref, "-p", join(work, "pulled")]);
+  const pull = await cli(["pull", ref, "-p", join(work, "pulled"), "--absolute-paths"]);
   assert.equal(pull.code, 0, pull.err);
   assert.deepEqual(tree(join(work, "pulled")), Object.fromEntries(Object.entries(tree(join(work, "src", "policy"))).map(([k, v]) => [`policy/${k}`, v])));
   // test --update pulls into the first policy path, then tests with it
@@ -110,7 +110,7 @@ test("pull refuses a layer title that leaves the directory, and writes nothing",
   });
   await c.close();
   const dir = join(work, "evil-dst");
-  const r = await cli(["pull", `${reg!.host}/policies/evil:1`, "-p", dir]);
+  const r = await cli(["pull", `${reg!.host}/policies/evil:1`, "-p", dir, "--absolute-paths"]);
   assert.equal(r.code, 1);
   assert.match(r.err, /layer title "\.\.\/\.\.\/evil\.rego": path traversal refused/);
   assert.equal(existsSync(dir), false);
@@ -160,7 +160,7 @@ test("the local store: images, tag, push, pull, save, rm", { skip: registryMissi
   assert.equal((await cli(["save", id, "-f", join(work, "saved.tgz")])).code, 0);
   assert.ok(readFileSync(join(work, "saved.tgz")).equals(tgz));
   // pull -p DIR of a bundle image writes the bundle's files there
-  const p = await cli(["pull", `${reg!.host}/org/policy-conftest:stable`, "-p", join(work, "unpacked-bundle")]);
+  const p = await cli(["pull", `${reg!.host}/org/policy-conftest:stable`, "-p", join(work, "unpacked-bundle"), "--absolute-paths"]);
   assert.equal(p.code, 0, p.err);
   assert.deepEqual(tree(join(work, "unpacked-bundle")), tree(join(work, "src", "policy")));
   assert.match((await cli(["save", "nothing:here"])).err, /not found in the local store/);
@@ -180,7 +180,7 @@ test("login and logout against an HTTPS registry with basic auth (docker config 
     assert.equal(Buffer.from(cfg.auths[tls.host].auth, "base64").toString(), `${TEST_USER}:${TEST_PASSWORD}`);
     const push = await cli(["push", `${tls.host}/secure/policy:1`, "--ca-file", tls.caFile!]);
     assert.equal(push.code, 0, push.err);
-    const pull = await cli(["pull", `${tls.host}/secure/policy:1`, "--ca-file", tls.caFile!, "-p", join(work, "secure")]);
+    const pull = await cli(["pull", `${tls.host}/secure/policy:1`, "--ca-file", tls.caFile!, "-p", join(work, "secure"), "--absolute-paths"]);
     assert.equal(pull.code, 0, pull.err);
     assert.ok(existsSync(join(work, "secure", "policy", "deny.rego")));
     if (ORAS) {
@@ -189,7 +189,7 @@ test("login and logout against an HTTPS registry with basic auth (docker config 
       assert.equal(tags, "1\n");
     }
     assert.equal((await cli(["logout", tls.host])).out, `Removing login credentials for ${tls.host}\n`);
-    const anon = await cli(["pull", `${tls.host}/secure/policy:1`, "--ca-file", tls.caFile!, "-p", join(work, "secure2")]);
+    const anon = await cli(["pull", `${tls.host}/secure/policy:1`, "--ca-file", tls.caFile!, "-p", join(work, "secure2"), "--absolute-paths"]);
     assert.equal(anon.code, 1);
     assert.match(anon.err, /no credentials for 127\.0\.0\.1:\d+; run portcullis login/);
     assert.equal((await cli(["logout", tls.host])).out, `Not logged in to ${tls.host}\n`);
@@ -207,7 +207,7 @@ test("interop with conftest: each pulls what the other pushed", { skip: registry
   assert.deepEqual(tree(dst), tree(join(work, "pulled")));
   const theirs = `${reg!.host}/interop/from-conftest:v1`;
   execFileSync(CONFTEST!, ["push", theirs, "-p", "policy"], { cwd: join(work, "src"), stdio: "pipe" });
-  const r = await cli(["pull", theirs, "-p", join(work, "ours-pulled")]);
+  const r = await cli(["pull", theirs, "-p", join(work, "ours-pulled"), "--absolute-paths"]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(tree(join(work, "ours-pulled")), tree(join(work, "pulled")));
 });
@@ -299,12 +299,21 @@ test("a verification hook sees the manifest digest before any layer is fetched, 
     throw new Error("no valid signature");
   };
   const dir = join(work, "refused");
-  assert.equal(await runPull(ref, { policy: dir, given: new Set(["policy"]), verify: refuse }, io), 1);
+  assert.equal(await runPull(ref, { policy: dir, absolutePaths: true, given: new Set(["policy"]), verify: refuse }, io), 1);
   assert.match(err, new RegExp(`Error: 127\\.0\\.0\\.1:\\d+/policies/verified:v1@${digest}: refused: no valid signature`));
   await assert.rejects(updatePolicies([`oci://${ref}`], dir, { verify: refuse }), /pulling policy: .*refused: no valid signature/);
   assert.deepEqual(seen, [digest, digest]);
   assert.equal(existsSync(dir), false);
-  assert.equal(await runPull(ref, { policy: dir, given: new Set(["policy"]), verify: async () => {} }, io), 0);
+  assert.equal(await runPull(ref, { policy: dir, absolutePaths: true, given: new Set(["policy"]), verify: async () => {} }, io), 0);
   assert.ok(existsSync(join(dir, "policy", "deny.rego")));
   assert.equal(out, "");
+});
+
+test("pull -p: as conftest, an absolute path is taken relative to the working directory unless --absolute-paths", async () => {
+  const { pullDir } = await import("../../src/cli/oci.ts");
+  // conftest 0.71.1: filepath.Join(".", policy) unless --absolute-paths and the path is absolute
+  assert.equal(pullDir({ policy: "/abs/policies" }), "abs/policies");
+  assert.equal(pullDir({ policy: "/abs/policies", absolutePaths: true }), "/abs/policies");
+  assert.equal(pullDir({ policy: "./rel/../p", absolutePaths: true }), "p");
+  assert.equal(pullDir({}), "policy");
 });

@@ -3,7 +3,7 @@
 // writes its cache, the next one uses it unchanged, a corrupt cache is rejected by V8 and written
 // anew, PORTCULLIS_CODE_CACHE=0 writes none and an unusable cache directory is skipped; the
 // output is the same every time.
-import test from "node:test";
+import test, { after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -14,14 +14,28 @@ import { buildCliBundle } from "../../scripts/cli-bundle.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-test("bin/portcullis.js: the code cache is written, reused, rewritten when rejected, skipped when unusable", { timeout: 120_000 }, async (t) => {
+/** A package of bin/ and the command line's bundle only (no ES module build: the bin must not need one). */
+async function makePackage(): Promise<{ pkg: string; sha256: string }> {
   const pkg = mkdtempSync(join(tmpdir(), "portcullis-codecache-"));
-  t.after(() => rmSync(pkg, { recursive: true, force: true }));
+  made.push(pkg);
   mkdirSync(join(pkg, "bin"));
   copyFileSync(join(ROOT, "bin", "portcullis.js"), join(pkg, "bin", "portcullis.js"));
+  copyFileSync(join(ROOT, "bin", "package.json"), join(pkg, "bin", "package.json"));
   copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
   symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"));
   const { sha256 } = await buildCliBundle(ROOT, join(pkg, "dist", "cli"));
+  return { pkg, sha256 };
+}
+
+const made: string[] = [];
+after(() => {
+  for (const pkg of made) rmSync(pkg, { recursive: true, force: true });
+});
+let built: Promise<{ pkg: string; sha256: string }> | undefined;
+const builtPackage = () => (built ??= makePackage());
+
+test("bin/portcullis.js: the code cache is written, reused, rewritten when rejected, skipped when unusable", { timeout: 120_000 }, async () => {
+  const { pkg, sha256 } = await builtPackage();
   const cache = join(pkg, "cache");
 
   const run = (env: Record<string, string> = {}) => {
@@ -65,4 +79,44 @@ test("bin/portcullis.js: the code cache is written, reused, rewritten when rejec
   rmSync(cache, { recursive: true });
   writeFileSync(cache, "a file where the cache directory should be");
   assert.equal(run(), expected);
+});
+
+// What start-up loads: `portcullis eval 1+1` and `--version` run from the bundle alone, read as
+// Latin-1 (the build writes it in ASCII), and load no npm package and none of Node's modules that
+// only some commands need (Node's ES module loader through node:module; child_process and with it
+// dgram, through commander; net is legitimately loaded for a piped stdout). The test reads
+// process.moduleLoadList and require.cache at exit.
+test("bin/portcullis.js: eval 1+1 and --version load no package and no child_process or ES module loader", { timeout: 120_000 }, async () => {
+  const { pkg } = await builtPackage();
+  const bundle = readFileSync(join(pkg, "dist", "cli", "portcullis.cjs"));
+  assert.equal(JSON.parse(readFileSync(join(pkg, "dist", "cli", "portcullis.json"), "utf8")).ascii, true);
+  assert.equal(bundle.findIndex((b) => b > 0x7f), -1, "the bundle is ASCII");
+
+  const report = join(pkg, "loaded.json");
+  const preload = join(pkg, "record-loaded.cjs");
+  writeFileSync(
+    preload,
+    `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList, files: Object.keys(require.cache) })));\n`,
+  );
+  const loaded = (args: string[]) => {
+    const r = spawnSync(process.execPath, ["-r", preload, join(pkg, "bin", "portcullis.js"), ...args], {
+      cwd: pkg,
+      encoding: "utf8",
+      env: { ...process.env, PORTCULLIS_CACHE_DIR: join(pkg, "cache2") },
+    });
+    assert.equal(r.stderr, "");
+    assert.equal(r.status, 0);
+    return { out: r.stdout, ...(JSON.parse(readFileSync(report, "utf8")) as { builtins: string[]; files: string[] }) };
+  };
+  for (const args of [["eval", "-f", "raw", "1+1"], ["--version"]]) {
+    const r = loaded(args);
+    assert.match(r.out, args[0] === "eval" ? /^2\n$/ : /^Portcullis: /);
+    const unwanted = r.builtins.filter((m) => /^NativeModule (child_process|dgram|module|internal\/modules\/esm\/loader)$/.test(m));
+    assert.deepEqual(unwanted, [], `${args.join(" ")} loads Node modules it does not need`);
+    assert.deepEqual(
+      r.files.filter((f) => f.includes("node_modules")),
+      [],
+      `${args.join(" ")} loads npm packages`,
+    );
+  }
 });

@@ -40,7 +40,7 @@ test("npm package: build, pack, install into an empty project, import and run", 
   const files = info.files.map((f) => f.path).sort();
   t.diagnostic(`${info.filename}: ${info.entryCount} files, ${(info.size / 1024).toFixed(0)} kB packed, ${(info.unpackedSize / 1024).toFixed(0)} kB unpacked`);
 
-  for (const f of ["package.json", "README.md", "LICENSE", "bin/portcullis.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "library/README.md", "library/kubernetes/images.rego", "library/lib/kubernetes.rego"]) {
+  for (const f of ["package.json", "README.md", "LICENSE", "bin/portcullis.js", "bin/package.json", "dist/index.js", "dist/index.d.ts", "dist/cli/portcullis.cjs", "dist/cli/portcullis.json", "library/README.md", "library/kubernetes/images.rego", "library/lib/kubernetes.rego"]) {
     assert.ok(files.includes(f), `tarball lacks ${f}`);
   }
   const dev = files.filter((f) => /^(src|test|scripts|bench|docs|examples|node_modules)\//.test(f) || f.endsWith("_test.rego") || f.startsWith("tsconfig") || f.endsWith(".ts") && !f.endsWith(".d.ts"));

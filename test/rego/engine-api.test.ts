@@ -260,3 +260,25 @@ test("deep values: a 10,000-level input evaluates; 10,001 levels is a named erro
   assert.equal(await runEval("count(input)", { input: join(dir, "deep.json") }, (s) => out.push(s), (s) => errs.push(s)), 2);
   assert.match(errs.join(""), /unable to parse input: .*exceeded max depth of 10000/);
 });
+
+test("numbers JavaScript cannot hold exactly: bigint by default (never rounded, never Infinity), nearest double when asked", () => {
+  const e = new Engine();
+  const x = (q: string, opts = {}) => (now(e.query(q, opts))[0].bindings as Record<string, unknown>).x;
+  // OPA prints these exactly (`opa eval`); JSON.parse of that text would round them.
+  assert.equal(x("x := 9007199254740993"), 9007199254740993n);
+  assert.equal(x("x := 12345678901234567890 + 1"), 12345678901234567891n);
+  const big = x("x := bits.lsh(25, 2000)");
+  assert.equal(typeof big, "bigint");
+  assert.equal(big, 25n << 2000n);
+  assert.deepEqual(x('x := {"a": [1, 2.5, 9007199254740993, -9007199254740993]}'), { a: [1, 2.5, 9007199254740993n, -9007199254740993n] });
+  // Within ±2^53 and decimals stay numbers.
+  assert.equal(x("x := 9007199254740991"), 9007199254740991);
+  assert.equal(x("x := 0.1 + 0.2"), 0.3);
+  assert.equal(x("x := 1.5"), 1.5);
+  // Asked for doubles: the nearest one (lossy, as before).
+  assert.equal(x("x := 9007199254740993", { exactNumbers: false }), 9007199254740992);
+  assert.equal(x("x := bits.lsh(25, 2000)", { exactNumbers: false }), Infinity);
+  // queryRaw is the value model: exact.
+  const raw = now(e.queryRaw("x := 12345678901234567890"))[0];
+  assert.equal(raw.bindings.get("x"), 12345678901234567890n);
+});

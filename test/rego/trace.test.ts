@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { Engine } from "../../src/engine/index.ts";
 import type { BuiltinContext } from "../../src/rego/builtin.ts";
 import { BufferTracer, prettyTrace, explainEvents, filterTrace, eventText, type TraceEvent } from "../../src/rego/trace.ts";
-import { CASES, EXPECTED_FILE, caseName, ours, oracle, matchedLines } from "./trace-cases.ts";
+import { CASES, EXPECTED_FILE, caseName, ours, oracle, matchedLines, sortedQueries } from "./trace-cases.ts";
 
 const expected: { name: string; lines: string[]; matched: number; exact: boolean }[] = JSON.parse(readFileSync(EXPECTED_FILE, "utf8"));
 
@@ -25,14 +25,16 @@ test("trace corpus: recorded OPA/conftest lines, at least as many matched as whe
     total += rec.lines.length;
     matched += m;
     if (rec.exact) {
-      assert.deepEqual(c.kind === "verify" ? [...mine].sort() : mine, c.kind === "verify" ? [...rec.lines].sort() : rec.lines, caseName(c));
+      // (opa test runs tests in a varying order; conftest queries rules in Go map order: see trace-cases.ts)
+      const canon = (ls: string[]) => (c.kind === "verify" ? [...ls].sort() : c.kind === "conftest" ? sortedQueries(ls) : ls);
+      assert.deepEqual(canon(mine), canon(rec.lines), caseName(c));
       exact++;
     } else {
       assert.ok(m >= rec.matched, `${caseName(c)}: ${m} lines match, ${rec.matched} did when recorded`);
     }
   }
   t.diagnostic(`${matched}/${total} oracle trace lines matched; ${exact}/${CASES.length} cases match exactly`);
-  assert.ok(exact >= 15);
+  assert.ok(exact >= 62);
 });
 
 test("trace corpus: live oracles (skipped without opa/conftest)", async (t) => {
@@ -81,7 +83,9 @@ test("engine tracer: events with query ids, parents, locations, notes and bindin
       "query:1      | Index data.t.allow (matched 1 rule, early exit)",
       "t.rego:3     | Enter data.t.allow",
       "t.rego:4     | | Eval x = input.n",
-      't.rego:5     | | Eval trace(sprintf("n=%v", [x]))',
+      // OPA's compiler moved the nested call out (tracerewrite.ts)
+      't.rego:5     | | Eval sprintf("n=%v", [x], __local4__)',
+      't.rego:5     | | Eval trace(__local4__)',
       't.rego:5     | | Note "n=2"',
       "t.rego:6     | | Eval gt(x, 1)",
       "t.rego:3     | | Exit data.t.allow early",
@@ -92,14 +96,15 @@ test("engine tracer: events with query ids, parents, locations, notes and bindin
       // the expression, each expression last first (the rule stopped at its first value: no Eval)
       "t.rego:3     | Redo data.t.allow",
       "t.rego:6     | | Redo gt(x, 1)",
-      't.rego:5     | | Redo trace(sprintf("n=%v", [x]))',
+      't.rego:5     | | Redo trace(__local4__)',
+      't.rego:5     | | Redo sprintf("n=%v", [x], __local4__)',
       "t.rego:4     | | Redo x = input.n",
     ],
   );
   // Unify events (debug only): the expression with bound variables plugged, then the values.
   assert.deepEqual(
     events.filter((e) => e.op === "Unify").map(eventText),
-    ["Unify data.t.allow = _", "Unify x = input.n", "Unify 2 = x", "Unify true = _"],
+    ["Unify data.t.allow = _", "Unify x = input.n", "Unify 2 = x", 'Unify __local4__ = "n=2"', "Unify true = _"],
   );
   const enterRule = events.find((e) => e.op === "Enter" && e.node.kind === "rule")!;
   assert.equal(enterRule.parentId, 0);

@@ -51,25 +51,25 @@ test("pull and test --update refuse unsigned, wrongly signed and re-pushed artif
 
   // unsigned: refused, nothing written
   const out1 = join(dir, "out1");
-  const unsigned = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out1, ref]);
+  const unsigned = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out1, "--absolute-paths", ref]);
   assert.equal(unsigned.code, 1);
   assert.match(unsigned.err, /^Error: .*refused: no signatures found for /);
   assert.ok(!existsSync(out1), "nothing written");
 
   // signed by another key: refused
   await withPassword(async () => assert.equal((await cli(["sign", "--key", join(dir, "eve.key"), ref])).code, 0));
-  const wrong = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out1, ref]);
+  const wrong = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out1, "--absolute-paths", ref]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.err, /refused: no valid signature .*invalid signature/);
   assert.ok(!existsSync(out1));
 
   // signed by the team's key: pulled
   await withPassword(async () => assert.equal((await cli(["sign", "--key", join(dir, "sec.key"), ref])).code, 0));
-  const ok = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out1, ref]);
+  const ok = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out1, "--absolute-paths", ref]);
   assert.equal(ok.code, 0, ok.err);
   assert.ok(readdirSync(out1, { recursive: true }).some((f) => String(f).endsWith("deny.rego")));
   // the key flag needs the log flag or a trusted root, as cosign does
-  const noLog = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "-p", join(dir, "out-nolog"), ref]);
+  const noLog = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "-p", join(dir, "out-nolog"), "--absolute-paths", ref]);
   assert.equal(noLog.code, 1);
   assert.match(noLog.err, /--insecure-ignore-tlog/);
 
@@ -83,7 +83,7 @@ test("pull and test --update refuse unsigned, wrongly signed and re-pushed artif
   // the tag re-pushed with other content (a new, unsigned digest): refused by both consumers
   assert.equal((await cli(["push", ref, policyDir("evil", "false")])).code, 0);
   const out2 = join(dir, "out2");
-  const tampered = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out2, ref]);
+  const tampered = await cli(["pull", "--verify-key", join(dir, "sec.pub"), "--insecure-ignore-tlog", "-p", out2, "--absolute-paths", ref]);
   assert.equal(tampered.code, 1);
   assert.match(tampered.err, /refused: no signatures found/);
   assert.ok(!existsSync(out2));
@@ -126,11 +126,11 @@ test("keyless verification on pull: the identity must match", { skip: registryMi
   }
   const flags = (id: string) => ["--certificate-identity", id, "--certificate-oidc-issuer", "https://accounts.example.com", "--trusted-root", join(dir, "root.json")];
   const out = join(dir, "kl-out");
-  const bad = await cli(["pull", ...flags("eve@example.com"), "-p", out, ref]);
+  const bad = await cli(["pull", ...flags("eve@example.com"), "-p", out, "--absolute-paths", ref]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /expected identity not found in certificate/);
   assert.ok(!existsSync(out));
-  const good = await cli(["pull", ...flags("release@example.com"), "-p", out, ref]);
+  const good = await cli(["pull", ...flags("release@example.com"), "-p", out, "--absolute-paths", ref]);
   assert.equal(good.code, 0, good.err);
   assert.ok(existsSync(out));
 });

@@ -23,7 +23,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, VARIABLE_SLOTS, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -62,6 +62,9 @@ export interface CelTemplate {
   /** The variables' names in order, and each name's definition (the last of a name wins): planned once, read by every review. */
   variableNames: string[];
   variableDefs: Map<string, Compiled>;
+  /** The variables by slot (Declarations.slots): each distinct name and its definition. */
+  slotDefs: { name: string; expr: Compiled }[];
+  slotOf: Map<string, number>;
   matchConditions: { name: string; expr: Compiled }[];
   failurePolicy: FailurePolicy;
 }
@@ -94,10 +97,17 @@ export function celCodeOf(tmpl: Obj): { source: unknown; field: string } | null 
 const REQUEST_FIELDS = new Set(["kind", "resource", "subResource", "requestKind", "requestResource", "requestSubResource", "name", "namespace", "operation", "userInfo", "object", "oldObject", "dryRun", "options"]);
 
 /** What validations, message expressions and match conditions may use (not `params`: only variables see it). */
-function declarations(variableNames: string[], withParams: boolean): Declarations {
+function declarations(variableNames: string[], withParams: boolean, slots: ReadonlyMap<string, number>): Declarations {
   const vars = new Set(["object", "oldObject", "request", "namespaceObject", "variables"]);
   if (withParams) vars.add("params");
-  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]) };
+  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]), slots };
+}
+
+/** Each distinct variable name's slot (its first position). */
+function slotsOf(names: readonly string[]): Map<string, number> {
+  const slots = new Map<string, number>();
+  for (const n of names) if (!slots.has(n)) slots.set(n, slots.size);
+  return slots;
 }
 
 function compileOne(text: string, decl?: Declarations): Compiled {
@@ -142,8 +152,9 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
     ...vars.map((v) => ({ name: str(v.name), expression: str(v.expression) })),
   ];
   const allNames = defs.map((d) => d.name);
-  const variables = defs.map((d, i) => ({ name: d.name, expr: compileOne(d.expression, declarations(allNames.slice(0, i), true)) }));
-  const decl = declarations(allNames, false);
+  const slots = slotsOf(allNames);
+  const variables = defs.map((d, i) => ({ name: d.name, expr: compileOne(d.expression, declarations(allNames.slice(0, i), true, slots)) }));
+  const decl = declarations(allNames, false, slots);
   const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl) }));
   let failurePolicy: FailurePolicy;
   if (source.failurePolicy === undefined || source.failurePolicy === null) failurePolicy = defaultFailurePolicy;
@@ -154,7 +165,8 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
     message: str(v.message),
     ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl) } : {}),
   }));
-  return { validations, variables, variableNames: variables.map((v) => v.name), variableDefs: new Map(variables.map((v) => [v.name, v.expr])), matchConditions, failurePolicy };
+  const variableDefs = new Map(variables.map((v) => [v.name, v.expr]));
+  return { validations, variables, variableNames: variables.map((v) => v.name), variableDefs, slotDefs: [...slots.keys()].map((n) => ({ name: n, expr: variableDefs.get(n)! })), slotOf: slots, matchConditions, failurePolicy };
 }
 
 /** The request as Kubernetes binds it: the admission request without its objects, zero-valued optional fields left out. */
@@ -195,6 +207,58 @@ function namespaceOf(ns: Obj | null): Obj | null {
   return { metadata: meta, spec: isPlainObject(ns.spec) ? ns.spec : {}, status: isPlainObject(ns.status) ? ns.status : {} };
 }
 
+interface ReviewViews {
+  /** What they were made of (a later input reuses them only when it has the same documents). */
+  from: { object: Obj | null; oldObject: Obj | null; operation: string; namespaceObject: Obj | null };
+  object: unknown;
+  oldObject: unknown;
+  request: unknown;
+  namespaceObject: unknown;
+}
+
+/**
+ * The views of one review's documents, shared by the constraints that review it: a member one
+ * constraint's expressions converted is not converted again for the next. Keyed by the review
+ * (the admission request object the caller builds per review, dropped with it), and reused only
+ * for the same object, old object, operation and Namespace.
+ */
+const viewsByReview = new WeakMap<object, ReviewViews>();
+
+function reviewViews(input: CelReviewInput): ReviewViews {
+  const key = input.request;
+  const hit = viewsByReview.get(key);
+  if (hit && hit.from.object === input.object && hit.from.oldObject === input.oldObject && hit.from.operation === input.operation && hit.from.namespaceObject === input.namespaceObject) return hit;
+  const v: ReviewViews = {
+    from: { object: input.object, oldObject: input.oldObject, operation: input.operation, namespaceObject: input.namespaceObject },
+    object: input.operation === "DELETE" ? null : toCelInput(input.object),
+    oldObject: toCelInput(input.oldObject),
+    request: toCelInput(requestOf(input.request)),
+    namespaceObject: toCelInput(namespaceOf(input.namespaceObject)),
+  };
+  viewsByReview.set(key, v);
+  return v;
+}
+
+/**
+ * The names a review's expressions read: the documents, and `variables`, the map of the
+ * variables made on first read (Portcullis's evaluator reads them by slot, VARIABLE_SLOTS).
+ */
+class Bindings {
+  [VARIABLE_SLOTS]: ((slot: number) => unknown) | undefined = undefined;
+  lazyVariables: (() => unknown) | undefined = undefined;
+  private map: unknown = undefined;
+  constructor(
+    readonly object: unknown,
+    readonly oldObject: unknown,
+    readonly request: unknown,
+    readonly params: unknown,
+    readonly namespaceObject: unknown,
+  ) {}
+  get variables(): unknown {
+    return (this.map ??= this.lazyVariables?.());
+  }
+}
+
 class BudgetExceeded extends Error {}
 
 const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no further validation rules will be run";
@@ -205,15 +269,9 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
  * now and then whether to give up (the review's deadline): CelStopped is thrown then.
  */
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
-  const op = input.operation;
   // Views of the documents, not copies: a member is converted when an expression reads it.
-  const bindings: Record<string, unknown> = {
-    object: op === "DELETE" ? null : toCelInput(input.object),
-    oldObject: toCelInput(input.oldObject),
-    request: toCelInput(requestOf(input.request)),
-    params: toCelInput(input.constraint),
-    namespaceObject: toCelInput(namespaceOf(input.namespaceObject)),
-  };
+  const docs = reviewViews(input);
+  const bindings = new Bindings(docs.object, docs.oldObject, docs.request, toCelInput(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
   // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.
   const run = (c: Compiled, budget: { left: number }): unknown => {
@@ -228,21 +286,29 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
       budget.left -= m.used;
     }
   };
-  const varDefs = t.variableDefs;
-  bindings.variables = lazyMap(
-    t.variableNames,
-    varDefs,
-    (name) => {
-      const c = varDefs.get(name)!;
-      if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);
-      try {
-        return c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
-      } catch (e) {
-        if (e instanceof CelEvalError) throw new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
-        throw e;
-      }
-    },
-  );
+  // Variables: each computed on its first read and kept for the review's other expressions;
+  // read by slot (Portcullis's evaluator) or through the `variables` map (@bufbuild/cel's).
+  const slotDefs = t.slotDefs;
+  const values: unknown[] = new Array(slotDefs.length);
+  const done = new Uint8Array(slotDefs.length);
+  const variable = (slot: number): unknown => {
+    if (done[slot]) return values[slot];
+    const { name, expr: c } = slotDefs[slot];
+    if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);
+    let v: unknown;
+    try {
+      v = c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
+    } catch (e) {
+      if (e instanceof CelEvalError) throw new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
+      throw e;
+    }
+    values[slot] = v;
+    done[slot] = 1;
+    return v;
+  };
+  const b = bindings as unknown as Bindings;
+  b[VARIABLE_SLOTS] = variable;
+  b.lazyVariables = () => lazyMap(t.variableNames, t.slotOf, (name) => variable(t.slotOf.get(name)!));
   const onError = (msg: string): string[] => (t.failurePolicy === "Fail" ? [msg] : []);
 
   // Match conditions: any false skips the review; errors (without a false) follow failurePolicy.

@@ -10,6 +10,7 @@ import { isNamespaceExcluded } from "../../gatekeeper/snapshot.ts";
 import { mutateReview, type MutationStatus } from "../../gatekeeper/mutation/webhook.ts";
 import { MutationDeadlineError } from "../../gatekeeper/mutation/system.ts";
 import { providerCaller } from "../../gatekeeper/mutation/externaldata.ts";
+import { jsonNeedsNoCopy } from "../../gatekeeper/review.ts";
 
 export interface HandlerConfig {
   webhook: WebhookOptions;
@@ -121,7 +122,7 @@ export class AdmissionHandler {
     }
     try {
       // The flag is raised when the API server went away: stop instead of finishing an answer nobody reads.
-      const out = await admit(snap, body, this.config.webhook, { deadline: req.deadline, cancel: flag, perConstraint: req.perConstraint });
+      const out = await admit(snap, body, this.config.webhook, { deadline: req.deadline, cancel: flag, perConstraint: req.perConstraint, bodyOwned: jsonNeedsNoCopy(req.body) });
       return { body: JSON.stringify(out.review), metric: out.metric, ...(out.constraints ? { constraints: out.constraints } : {}), ...(out.error ? { error: out.error } : {}), version, providerErrors: this.providerErrors(snap) };
     } catch (e) {
       if (e instanceof DeadlineError) return { deadline: true, metric: null, error: e.message, version, providerErrors: this.providerErrors(snap) };

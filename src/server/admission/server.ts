@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkerPool, type CancelToken } from "../workerpool.ts";
 import { workerModule } from "../pool.ts";
-import { Metrics } from "../metrics.ts";
+import { Metrics, type LabelledCounterSeries, type LabelledHistogramSeries } from "../metrics.ts";
 import type { Logger } from "../log.ts";
 import { splitHostPort } from "../server.ts";
 import { parseDuration } from "../../gotext/duration.ts";
@@ -99,6 +99,25 @@ export interface RunningWebhook {
 }
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
+/** Paths whose query is read without URL's parser when it is only a plain `timeout=…`. */
+const KNOWN_PATHS = new Set(["/v1/admit", "/v1/admitlabel", "/v1/mutate", "/healthz", "/readyz"]);
+const PLAIN_TIMEOUT = /^timeout=([0-9A-Za-z.]+)$/;
+
+/**
+ * A request's path and `timeout` parameter, as URL's parser reads them: the API server's plain
+ * `/v1/admit?timeout=3s` without building a URL, anything else through the parser.
+ */
+export function requestTarget(raw: string): { path: string; timeout: string | null } {
+  const q = raw.indexOf("?");
+  const path = q < 0 ? raw : raw.slice(0, q);
+  if (KNOWN_PATHS.has(path)) {
+    if (q < 0) return { path, timeout: null };
+    const m = PLAIN_TIMEOUT.exec(raw.slice(q + 1));
+    if (m) return { path, timeout: m[1] };
+  }
+  const url = new URL(raw, "https://localhost");
+  return { path: url.pathname, timeout: url.searchParams.get("timeout") };
+}
 
 export async function startWebhookServer(o: WebhookServerOptions): Promise<RunningWebhook> {
   const log = o.logger;
@@ -249,127 +268,191 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
     if (!res.headersSent && !res.destroyed) res.writeHead(status, headers).end(body);
   }
 
-  async function admission(req: http.IncomingMessage, res: http.ServerResponse, url: URL, kind: "admit" | "label" | "mutate"): Promise<void> {
+  // Request counts and durations of the admission endpoints: the series are bound once.
+  const requestSeries = new Map<string, { count: LabelledCounterSeries; duration: LabelledHistogramSeries }>();
+  const countAdmission = (dryRun: boolean, status: string, seconds: number) => {
+    const key = `${dryRun}/${status}`;
+    let s = requestSeries.get(key);
+    if (!s) requestSeries.set(key, (s = { count: requests.series({ admission_dryrun: String(dryRun), admission_status: status }), duration: durations.bound({ admission_status: status }) }));
+    s.count.inc();
+    s.duration.observe(seconds);
+  };
+
+  /**
+   * One admission request: the body read with a deadline and a size limit, the review run on a
+   * worker, the worker's answer (already JSON text) written back. Calls `done` once, when the
+   * request is answered or abandoned.
+   */
+  function admission(req: http.IncomingMessage, res: http.ServerResponse, path: string, timeoutParam: string | null, kind: "admit" | "label" | "mutate", done: () => void): void {
     const t0 = performance.now();
     let timeoutMs = DEFAULT_TIMEOUT_MS;
-    const tq = url.searchParams.get("timeout");
-    if (tq !== null) {
+    if (timeoutParam !== null) {
       try {
-        timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(1, parseDuration(tq)));
+        timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(1, parseDuration(timeoutParam)));
       } catch {
-        log.warn("Ignoring an invalid timeout parameter.", { timeout: tq });
+        log.warn("Ignoring an invalid timeout parameter.", { timeout: timeoutParam });
       }
     }
     const deadline = Date.now() + timeoutMs - deadlineMargin(timeoutMs);
-    if (req.method !== "POST") return finish(res, 405, JSON.stringify(badRequest(`method ${req.method} not allowed; use POST`, 405).review), { ...JSON_HEADERS, Allow: "POST" });
+    if (req.method !== "POST") {
+      finish(res, 405, JSON.stringify(badRequest(`method ${req.method} not allowed; use POST`, 405).review), { ...JSON_HEADERS, Allow: "POST" });
+      return done();
+    }
     const ct = (req.headers["content-type"] ?? "").split(";")[0].trim();
     if (ct !== "application/json") {
       req.resume();
-      return finish(res, 200, JSON.stringify(badRequest(`contentType=${req.headers["content-type"] ?? ""}, expected application/json`).review));
+      finish(res, 200, JSON.stringify(badRequest(`contentType=${req.headers["content-type"] ?? ""}, expected application/json`).review));
+      return done();
     }
+    const tooLarge = () => {
+      // controller-runtime's answer; then the connection is closed.
+      res.once("finish", () => req.destroy());
+      finish(res, 200, JSON.stringify(badRequest(`request entity is too large; limit is ${MAX_REQUEST_BYTES} bytes`, 413).review), { ...JSON_HEADERS, Connection: "close" });
+      done();
+    };
     const declared = Number(req.headers["content-length"] ?? "0");
-    if (declared > MAX_REQUEST_BYTES) {
-      // controller-runtime's answer, without reading the body: then the connection is closed.
-      res.once("finish", () => req.destroy());
-      return finish(res, 200, JSON.stringify(badRequest(`request entity is too large; limit is ${MAX_REQUEST_BYTES} bytes`, 413).review), { ...JSON_HEADERS, Connection: "close" });
-    }
-    const chunks: Buffer[] = [];
+    if (declared > MAX_REQUEST_BYTES) return tooLarge(); // without reading the body
+    // One timer for the request: at the deadline it ends a body still arriving, or gives up
+    // waiting for the worker 20 ms later (the answer is due whatever the worker does).
+    let phase: "body" | "eval" | "done" = "body";
+    let giveUp: (() => void) | null = null;
+    let timer = setTimeout(
+      () => {
+        if (phase === "body") {
+          phase = "done";
+          req.destroy();
+          done();
+        } else if (phase === "eval") timer = setTimeout(() => giveUp?.(), 20);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    let first: Buffer | null = null;
+    let chunks: Buffer[] | null = null;
     let size = 0;
-    let tooLarge = false;
-    const bodyTimer = setTimeout(() => req.destroy(), Math.max(0, deadline - Date.now()));
-    try {
-      for await (const c of req as AsyncIterable<Buffer>) {
-        size += c.length;
-        if (size > MAX_REQUEST_BYTES) {
-          tooLarge = true;
-          break;
-        }
-        chunks.push(c);
-      }
-    } catch {
-      return; // the client went away or the body did not arrive in time
-    } finally {
-      clearTimeout(bodyTimer);
-    }
-    if (tooLarge) {
-      res.once("finish", () => req.destroy());
-      return finish(res, 200, JSON.stringify(badRequest(`request entity is too large; limit is ${MAX_REQUEST_BYTES} bytes`, 413).review), { ...JSON_HEADERS, Connection: "close" });
-    }
-    if (size === 0) return finish(res, 200, JSON.stringify(badRequest("request body is empty").review));
-    const cancel: CancelToken = { cancelled: false, hooks: [] };
-    res.on("close", () => {
-      if (!res.writableFinished && !cancel.cancelled) {
-        cancel.cancelled = true;
-        for (const h of cancel.hooks) h();
-      }
-    });
-    // The answer is due at the deadline whatever the worker does.
-    const reply = await new Promise<AdmissionReply | null>((resolve) => {
-      const timer = setTimeout(() => resolve(null), Math.max(0, deadline - Date.now()) + 20);
-      void pool.run({ path: kind, body: Buffer.concat(chunks).toString("utf8"), deadline, perConstraint: o.metricsPerConstraint === true }, deadline, cancel).then((r) => {
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BYTES) {
+        phase = "done";
         clearTimeout(timer);
-        resolve(r);
+        req.off("data", onData);
+        req.pause();
+        return tooLarge();
+      }
+      if (first === null) first = c;
+      else (chunks ??= [first]).push(c);
+    };
+    req.on("data", onData);
+    // the client went away before the body arrived: nothing to answer
+    const gone = () => {
+      if (phase !== "body") return;
+      phase = "done";
+      clearTimeout(timer);
+      done();
+    };
+    req.once("error", gone);
+    req.once("close", gone);
+    req.once("end", () => {
+      if (phase !== "body") return;
+      phase = "eval";
+      if (size === 0) {
+        phase = "done";
+        clearTimeout(timer);
+        finish(res, 200, JSON.stringify(badRequest("request body is empty").review));
+        return done();
+      }
+      const body = chunks ? Buffer.concat(chunks, size).toString("utf8") : first!.toString("utf8");
+      const cancel: CancelToken = { cancelled: false, hooks: [] };
+      res.once("close", () => {
+        if (!res.writableFinished && !cancel.cancelled) {
+          cancel.cancelled = true;
+          for (const h of cancel.hooks) h();
+        }
+      });
+      const settle = (r: AdmissionReply | null) => {
+        if (phase !== "eval") return;
+        phase = "done";
+        clearTimeout(timer);
+        try {
+          reply(res, path, kind, timeoutMs, r, (performance.now() - t0) / 1000);
+        } catch (e) {
+          log.error("Admission request failed.", { err: e instanceof Error ? e.message : String(e) });
+          finish(res, 500, "internal error\n", { "Content-Type": "text/plain; charset=utf-8" });
+        }
+        done();
+      };
+      giveUp = () => settle(null);
+      pool.run({ path: kind, body, deadline, perConstraint: o.metricsPerConstraint === true }, deadline, cancel).then(settle, (e: unknown) => {
+        if (phase !== "eval") return;
+        phase = "done";
+        clearTimeout(timer);
+        log.error("Admission request failed.", { err: e instanceof Error ? e.message : String(e) });
+        finish(res, 500, "internal error\n", { "Content-Type": "text/plain; charset=utf-8" });
+        done();
       });
     });
-    const seconds = (performance.now() - t0) / 1000;
+  }
+
+  /** Write the answer of a review (null: none before the deadline) and count it. */
+  function reply(res: http.ServerResponse, path: string, kind: "admit" | "label" | "mutate", timeoutMs: number, reply: AdmissionReply | null, seconds: number): void {
     if (reply === null || reply.deadline) {
       const msg = `eval_cancel_error: caller cancelled query execution: the review did not finish within the request's deadline (${timeoutMs} ms timeout less a ${deadlineMargin(timeoutMs)} ms margin)`;
-      log.error("Admission review past its deadline; the webhook's failurePolicy applies.", { path: url.pathname, err: reply?.error ?? msg, duration_seconds: seconds });
+      log.error("Admission review past its deadline; the webhook's failurePolicy applies.", { path, err: reply?.error ?? msg, duration_seconds: seconds });
       if (kind === "mutate") {
         mutationRequests.inc({ mutation_status: "success" });
         mutationDurations.observe({ mutation_status: "success" }, seconds);
-      } else {
-        requests.inc({ admission_dryrun: "false", admission_status: "error" });
-        durations.observe({ admission_status: "error" }, seconds);
-      }
+      } else countAdmission(false, "error", seconds);
       return finish(res, 500, msg + "\n", { "Content-Type": "text/plain; charset=utf-8" });
     }
     if (reply.providerErrors > 0) providerErrors.inc({}, reply.providerErrors);
     if (reply.internal || reply.body === undefined) {
-      log.error("Admission review failed.", { path: url.pathname, err: reply.error ?? "no answer" });
+      log.error("Admission review failed.", { path, err: reply.error ?? "no answer" });
       return finish(res, 500, `internal error: ${reply.error ?? "no answer"}\n`, { "Content-Type": "text/plain; charset=utf-8" });
     }
     if (reply.mutationMetric) {
       mutationRequests.inc({ mutation_status: reply.mutationMetric.status });
       mutationDurations.observe({ mutation_status: reply.mutationMetric.status }, seconds);
     }
-    if (reply.metric) {
-      requests.inc({ admission_dryrun: String(reply.metric.dryRun), admission_status: reply.metric.status });
-      durations.observe({ admission_status: reply.metric.status }, seconds);
-    }
+    if (reply.metric) countAdmission(reply.metric.dryRun, reply.metric.status, seconds);
     if (reply.constraints && perSeconds && perViolations) {
       for (const c of reply.constraints) {
         perSeconds.observe({ constraint_kind: c.kind, constraint: c.name }, c.seconds);
         if (c.violations > 0) perViolations.inc({ constraint_kind: c.kind, constraint: c.name }, c.violations);
       }
     }
-    if (reply.error) log.info("Admission request refused or failed.", { path: url.pathname, err: reply.error });
-    if (log.enabled("debug")) log.debug("Admission review answered.", { path: url.pathname, duration_seconds: seconds, policy_version: reply.version });
+    if (reply.error) log.info("Admission request refused or failed.", { path, err: reply.error });
+    if (log.enabled("debug")) log.debug("Admission review answered.", { path, duration_seconds: seconds, policy_version: reply.version });
     finish(res, 200, reply.body);
   }
 
+  const validation = o.endpoints?.validation ?? true;
+  const mutation = o.endpoints?.mutation ?? true;
+  const settled = () => {
+    inFlight--;
+    if (inFlight === 0 && drained) drained();
+  };
   const webhookHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? "/", "https://localhost");
-    if (health(url.pathname, res)) return;
-    const validation = o.endpoints?.validation ?? true;
-    const mutation = o.endpoints?.mutation ?? true;
-    const kind = validation && url.pathname === "/v1/admit" ? "admit" : validation && url.pathname === "/v1/admitlabel" ? "label" : mutation && url.pathname === "/v1/mutate" ? "mutate" : null;
+    const { path, timeout } = requestTarget(req.url ?? "/");
+    if (health(path, res)) return;
+    const kind = validation && path === "/v1/admit" ? "admit" : validation && path === "/v1/admitlabel" ? "label" : mutation && path === "/v1/mutate" ? "mutate" : null;
     if (!kind) {
       req.resume();
       return finish(res, 404, "404 page not found\n", { "Content-Type": "text/plain; charset=utf-8" });
     }
     inFlight++;
-    admission(req, res, url, kind)
-      .catch((e: unknown) => {
-        log.error("Admission request failed.", { err: e instanceof Error ? e.message : String(e) });
-        finish(res, 500, "internal error\n", { "Content-Type": "text/plain; charset=utf-8" });
-      })
-      .finally(() => {
-        inFlight--;
-        if (inFlight === 0 && drained) drained();
-      });
+    let once = false;
+    const done = () => {
+      if (once) return;
+      once = true;
+      settled();
+    };
+    try {
+      admission(req, res, path, timeout, kind, done);
+    } catch (e) {
+      log.error("Admission request failed.", { err: e instanceof Error ? e.message : String(e) });
+      finish(res, 500, "internal error\n", { "Content-Type": "text/plain; charset=utf-8" });
+      done();
+    }
   };
-
 
   // ---- listeners
   const listen = (server: http.Server | https.Server, addr: string) =>

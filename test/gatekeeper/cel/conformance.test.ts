@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { casesFromBundled, runCases, VAP_SUBSET, Unsupported, type Expected, type Implementation } from "./conformance.ts";
-import { compile, CostMeter, PER_CALL_LIMIT } from "../../../src/gatekeeper/cel/engine.ts";
+import { compile, CostMeter, PER_CALL_LIMIT, fastStats, useFastEvaluator } from "../../../src/gatekeeper/cel/engine.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -76,9 +76,22 @@ test("cel-spec conformance: the subset Kubernetes' CEL uses", { timeout: 60_000 
     }
     return { counts, pass, total, failures };
   };
+  const before = { ...fastStats };
   const r = run(false);
+  const fastEvals = fastStats.fastEvals - before.fastEvals;
+  const slowEvals = fastStats.slowEvals - before.slowEvals;
   t.diagnostic(`${r.pass}/${r.total} ${JSON.stringify(r.counts)}`);
+  t.diagnostic(`evaluations on Portcullis's evaluator: ${fastEvals}, on @bufbuild/cel: ${slowEvals} (expressions compiled: ${fastStats.compiled - before.compiled} fast, ${fastStats.fallback - before.fallback} fall back)`);
   assert.ok(r.pass >= PASS_FLOOR && r.pass === r.total, `${r.pass} of ${r.total} conformance cases pass (floor ${PASS_FLOOR}): ${r.failures.join("\n")}`);
+  assert.ok(fastEvals >= FAST_FLOOR, `only ${fastEvals} conformance evaluations ran on Portcullis's evaluator (floor ${FAST_FLOOR})`);
+  // The fallback path stays whole: the same cases on @bufbuild/cel alone.
+  useFastEvaluator(false);
+  try {
+    const slow = run(false);
+    assert.ok(slow.pass === r.pass && slow.total === r.total, `@bufbuild/cel alone: ${slow.pass} of ${slow.total}: ${slow.failures.join("\n")}`);
+  } finally {
+    useFastEvaluator(true);
+  }
   // The tests that declare their variables' types for cel-go's checker, run on their bindings
   const typed = run(true);
   t.diagnostic(`with the type-declaring tests: ${typed.pass}/${typed.total}`);
@@ -87,5 +100,7 @@ test("cel-spec conformance: the subset Kubernetes' CEL uses", { timeout: 60_000 
 
 /** Cases passing today (all the runnable ones): a regression guard. */
 const PASS_FLOOR = 1189;
+/** Conformance evaluations that run on Portcullis's evaluator (the others: forms it leaves to @bufbuild/cel, or bindings given as plain JS lists and maps). */
+const FAST_FLOOR = 1141;
 /** The same with the tests that declare a type environment (run on their bindings). */
 const PASS_FLOOR_TYPED = 1221;

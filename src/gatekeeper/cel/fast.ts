@@ -1,0 +1,713 @@
+// Portcullis's own CEL evaluator: an expression's tree (as parser.ts builds it and engine.ts
+// rewrites it: optional syntax and `has()` as calls, two-variable comprehensions expanded, a
+// tick in every loop condition) compiled once into JavaScript closures over CEL values.
+//
+// It computes exactly what @bufbuild/cel's interpreter computes on the same tree: the same value
+// representation (bigint ints, CelUint, numbers, strings, Uint8Array, the library's lists and
+// maps and the lazy document views), the same errors (a CelError carrying the interpreter's
+// message, which engine.ts turns into cel-go's text), the same error absorption by `&&`, `||`
+// and `?:`, the same comprehension loop, and the same cost charges (every call 1 plus a tenth of
+// its arguments' sizes; every loop iteration 1). What makes it faster is what it leaves out:
+// no attribute resolution through candidate qualified names (`variables.x.y` is a variable and
+// two selections), identifiers read by slot, the common operators and string functions run
+// directly on the common types, and errors thrown instead of tested after every step.
+//
+// Functions it does not run itself are called through the environment's function groups, the
+// very implementations the interpreter calls. Forms it does not compile (message construction,
+// type identifiers, identifiers it cannot bind statically, constants of deprecated kinds) make
+// compileFast throw Unsupported: engine.ts then runs the expression on @bufbuild/cel — decided
+// once per expression, at compile time.
+
+import type * as CelModule from "@bufbuild/cel";
+import { formatFloat } from "../../gotext/fmt.ts";
+
+/** Thrown at compile time for a form this evaluator leaves to @bufbuild/cel. */
+export class Unsupported extends Error {}
+
+type AnyExpr = { id: bigint; exprKind: { case: string | undefined; value: any } };
+
+/** A function group of the environment: call() answers a value, a CelError, or undefined (no overload). */
+export interface FuncGroup {
+  call(id: number, target: unknown, args: unknown[]): unknown;
+}
+
+/** What the evaluator needs from engine.ts's environment. */
+export interface FastDeps {
+  cel: typeof CelModule;
+  /** The environment's groups as the interpreter finds them (metered, Go's string(double)). */
+  find(name: string): FuncGroup | undefined;
+  /** The same group without the meter (for calls whose cost is charged here). */
+  findRaw(name: string): FuncGroup | undefined;
+  /** The meter's charge for a call (1 + a tenth of the argument sizes). */
+  charge(target: unknown, args: unknown[]): void;
+  /** A charge of n on the current meter. */
+  chargeN(n: number): void;
+  /** Whether x is a JSON object view, and its own-key test. */
+  viewHasKey(x: unknown, f: string): boolean | undefined;
+  /** The interpreter's answer for a selection or an index on a value this evaluator does not know (a protobuf message). */
+  delegateSelect(v: unknown, field: string): unknown;
+  delegateIndex(v: unknown, key: unknown): unknown;
+  /** Names of the engine's internal functions. */
+  names: { tick: string; has: string };
+}
+
+/** The state of one evaluation: the top-level bindings and the comprehension variables' slots. */
+export interface Frame {
+  b: Record<string, unknown>;
+  l: unknown[];
+  /** The value of variable slot i (`variables.<name>`), when the caller binds variables by slot. */
+  v?: (slot: number) => unknown;
+}
+
+export type Node = (f: Frame) => unknown;
+
+export interface FastProgram {
+  run: Node;
+  /** Number of local slots (comprehension variables). */
+  slots: number;
+  /** Free identifiers read from the bindings. */
+  free: ReadonlySet<string>;
+}
+
+/**
+ * Compile a rewritten tree. `known`, when given, is the set of names the bindings will hold
+ * (compile time decides every identifier); without it, free identifiers are read from the
+ * bindings and the caller must check them before running (see bindingsFit).
+ */
+export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<string>, varSlots?: ReadonlyMap<string, number>): FastProgram {
+  const c = d.cel;
+  const { isCelError, isCelList, isCelMap, isCelUint, celError } = c;
+  const celType = (x: unknown) => c.celType(x as never);
+  const scope: Map<string, number>[] = [];
+  let slots = 0;
+  const free = new Set<string>();
+
+  const fieldNotFound = (name: unknown) => celError(`field not found: ${String(name)}`);
+  const outOfBounds = (index: unknown) => celError(`index ${index} out of bounds [0, -1)`);
+
+  const lookup = (name: string): number | undefined => {
+    for (let i = scope.length - 1; i >= 0; i--) {
+      const s = scope[i].get(name);
+      if (s !== undefined) return s;
+    }
+    return undefined;
+  };
+
+  /** A value the bufbuild interpreter would pass on as an error: thrown. */
+  const check = (v: unknown): unknown => {
+    if (v !== null && typeof v === "object" && isCelError(v)) throw v;
+    return v;
+  };
+
+  const select = (v: unknown, field: string): unknown => {
+    if (v !== null && typeof v === "object") {
+      if (isCelMap(v)) {
+        const r = (v as { get(k: unknown): unknown }).get(field);
+        if (r === undefined) throw fieldNotFound(field);
+        return r;
+      }
+      if (!isCelList(v) && !isCelUint(v) && !(v instanceof Uint8Array)) return check(d.delegateSelect(v, field));
+    }
+    throw fieldNotFound(field);
+  };
+
+  const index = (v: unknown, key: unknown): unknown => {
+    let k: unknown = key;
+    switch (typeof key) {
+      case "string":
+        if (v !== null && typeof v === "object" && !isCelMap(v) && !isCelList(v) && !isCelUint(v) && !(v instanceof Uint8Array)) return check(d.delegateIndex(v, key));
+        if (v !== null && typeof v === "object" && isCelMap(v)) {
+          const r = (v as { get(k: unknown): unknown }).get(key);
+          if (r === undefined) throw fieldNotFound(key);
+          return r;
+        }
+        throw fieldNotFound(key);
+      case "boolean":
+      case "number":
+      case "bigint":
+        break;
+      case "object":
+        if (key !== null && isCelUint(key)) {
+          k = (key as { value: bigint }).value;
+          break;
+        }
+        throw celError("unsupported key type");
+      default:
+        throw celError("unsupported key type");
+    }
+    let r: unknown;
+    if (v !== null && typeof v === "object") {
+      if (isCelMap(v)) r = (v as { get(k: unknown): unknown }).get(k);
+      else if (isCelList(v)) r = (v as { get(i: number): unknown }).get(Number(k));
+    }
+    if (r === undefined) {
+      if (typeof k === "boolean") throw fieldNotFound(k);
+      throw outOfBounds(typeof k === "bigint" ? Number(k) : k);
+    }
+    return r;
+  };
+
+  /** A generic call through the environment's group, as the interpreter's EvalCall makes it. */
+  const genericCall = (name: string, target: Node | undefined, args: Node[]): Node => {
+    const g = d.find(name);
+    if (!g) {
+      return () => {
+        throw celError(`unbound function: ${name}`);
+      };
+    }
+    const noMatch = (t: unknown, vals: unknown[]) =>
+      celError(`found no matching overload for '${name}' applied to '${t !== undefined ? `${celType(t).name}.` : ""}(${vals.map((x) => celType(x).name).join(", ")})'`);
+    const finish = (r: unknown, t: unknown, vals: unknown[]): unknown => {
+      if (genericCounts) genericCounts.set(name, (genericCounts.get(name) ?? 0) + 1);
+      if (r === undefined) throw noMatch(t, vals);
+      if (r !== null && typeof r === "object" && isCelError(r)) throw r;
+      return r;
+    };
+    if (target) {
+      if (args.length === 0)
+        return (f) => {
+          const t = target(f);
+          return finish(g.call(0, t, []), t, []);
+        };
+      if (args.length === 1) {
+        const a0 = args[0];
+        return (f) => {
+          const t = target(f);
+          const vals = [a0(f)];
+          return finish(g.call(0, t, vals), t, vals);
+        };
+      }
+      return (f) => {
+        const t = target(f);
+        const vals = args.map((a) => a(f));
+        return finish(g.call(0, t, vals), t, vals);
+      };
+    }
+    if (args.length === 1) {
+      const a0 = args[0];
+      return (f) => {
+        const vals = [a0(f)];
+        return finish(g.call(0, undefined, vals), undefined, vals);
+      };
+    }
+    if (args.length === 2) {
+      const a0 = args[0];
+      const a1 = args[1];
+      return (f) => {
+        const vals = [a0(f), a1(f)];
+        return finish(g.call(0, undefined, vals), undefined, vals);
+      };
+    }
+    return (f) => {
+      const vals = args.map((a) => a(f));
+      return finish(g.call(0, undefined, vals), undefined, vals);
+    };
+  };
+
+  /** A call through the metered group with values already computed. */
+  const callWith = (name: string, t: unknown, vals: unknown[]): unknown => {
+    const g = d.find(name)!;
+    const r = g.call(0, t, vals);
+    if (r === undefined) throw celError(`found no matching overload for '${name}' applied to '${t !== undefined ? `${celType(t).name}.` : ""}(${vals.map((x) => celType(x).name).join(", ")})'`);
+    if (r !== null && typeof r === "object" && isCelError(r)) throw r;
+    return r;
+  };
+
+  /**
+   * A call of `name` run here for the common argument types (fast returns NOPE for the others,
+   * which then go to the environment's unmetered group); the cost is charged here, as the
+   * metered group charges it.
+   */
+  const NOPE = Symbol("nope");
+  const special = (name: string, target: Node | undefined, args: Node[], fast: (t: unknown, a: unknown[]) => unknown): Node => {
+    const raw = d.findRaw(name);
+    const generic = genericCall(name, target, args);
+    if (!raw || !d.find(name)) return generic;
+    const noMatch = (t: unknown, vals: unknown[]) =>
+      celError(`found no matching overload for '${name}' applied to '${t !== undefined ? `${celType(t).name}.` : ""}(${vals.map((x) => celType(x).name).join(", ")})'`);
+    const slow = (t: unknown, vals: unknown[]): unknown => {
+      if (genericCounts) genericCounts.set(`${name} (not run here)`, (genericCounts.get(`${name} (not run here)`) ?? 0) + 1);
+      const r = raw.call(0, t, vals);
+      if (r === undefined) throw noMatch(t, vals);
+      if (r !== null && typeof r === "object" && isCelError(r)) throw r;
+      return r;
+    };
+    if (target) {
+      if (args.length === 0) {
+        return (f) => {
+          const t = target(f);
+          const vals: unknown[] = [];
+          d.charge(t, vals);
+          const r = fast(t, vals);
+          return r === NOPE ? slow(t, vals) : r;
+        };
+      }
+      if (args.length === 1) {
+        const a0 = args[0];
+        return (f) => {
+          const t = target(f);
+          const vals = [a0(f)];
+          d.charge(t, vals);
+          const r = fast(t, vals);
+          return r === NOPE ? slow(t, vals) : r;
+        };
+      }
+      return generic;
+    }
+    if (args.length === 1) {
+      const a0 = args[0];
+      return (f) => {
+        const vals = [a0(f)];
+        d.charge(undefined, vals);
+        const r = fast(undefined, vals);
+        return r === NOPE ? slow(undefined, vals) : r;
+      };
+    }
+    if (args.length === 2) {
+      const a0 = args[0];
+      const a1 = args[1];
+      return (f) => {
+        const vals = [a0(f), a1(f)];
+        d.charge(undefined, vals);
+        const r = fast(undefined, vals);
+        return r === NOPE ? slow(undefined, vals) : r;
+      };
+    }
+    return generic;
+  };
+
+  const isPrim = (x: unknown) => typeof x === "string" || typeof x === "boolean" || typeof x === "bigint";
+
+  const eqFast = (_t: unknown, a: unknown[]): unknown => {
+    const x = a[0];
+    const y = a[1];
+    const tx = typeof x;
+    if (tx === typeof y && (isPrim(x) || tx === "number")) return x === y;
+    if (x === null) return y === null ? true : isPrim(y) || typeof y === "number" ? false : NOPE;
+    if (y === null) return isPrim(x) || tx === "number" ? false : NOPE;
+    return NOPE;
+  };
+  const hasFast = (_t: unknown, a: unknown[]): unknown => {
+    const r = typeof a[1] === "string" ? d.viewHasKey(a[0], a[1]) : undefined;
+    return r === undefined ? NOPE : r;
+  };
+  const neFast = (t: unknown, a: unknown[]): unknown => {
+    const r = eqFast(t, a);
+    return r === NOPE ? NOPE : !r;
+  };
+
+  const compileCall = (e: AnyExpr): Node => {
+    const call = e.exprKind.value;
+    const fn: string = call.function;
+    const targetExpr = call.target as AnyExpr | undefined;
+    const argExprs = call.args as AnyExpr[];
+    // A qualified function name (sets.contains(…), optional.of(…)) when the target spells one.
+    if (targetExpr) {
+      const q = qualifiedName(targetExpr);
+      if (q !== undefined && d.find(`${q}.${fn}`)) {
+        if (lookup(q.split(".")[0]) !== undefined) throw new Unsupported("qualified function name shadowed by a local");
+        return genericCall(`${q}.${fn}`, undefined, argExprs.map(comp));
+      }
+    }
+    switch (fn) {
+      case "_[_]": {
+        const o = comp(argExprs[0]);
+        const k = comp(argExprs[1]);
+        return (f) => {
+          const v = o(f);
+          return index(v, k(f));
+        };
+      }
+      case "_?._":
+      case "_[?_]":
+        throw new Unsupported(fn);
+      case "_?_:_": {
+        const cond = comp(argExprs[0]);
+        const t = comp(argExprs[1]);
+        const el = comp(argExprs[2]);
+        return (f) => {
+          const v = cond(f);
+          if (v === true) return t(f);
+          if (v === false) return el(f);
+          throw celError(`found no matching overload for _?_:_ applied to '(${celType(v).name})'`);
+        };
+      }
+      case "_&&_":
+      case "_||_": {
+        const args = argExprs.map(comp);
+        const stop = fn === "_||_";
+        if (args.length !== 2) throw new Unsupported("logical operator arity");
+        const [a0, a1] = args;
+        return (f) => {
+          let first: Error | undefined;
+          let v: unknown;
+          try {
+            v = a0(f);
+          } catch (err) {
+            if (!isCelError(err)) throw err;
+            first = err as Error;
+          }
+          if (first === undefined) {
+            if (typeof v === "boolean") {
+              if (v === stop) return stop;
+            } else first = celError(`type mismatch: expected bool, got ${celType(v).name}`);
+          }
+          try {
+            v = a1(f);
+          } catch (err) {
+            if (!isCelError(err)) throw err;
+            throw celError((first ?? (err as Error)).message);
+          }
+          if (typeof v === "boolean") {
+            if (v === stop) return stop;
+            if (first === undefined) return !stop;
+            throw celError(first.message);
+          }
+          throw celError((first ?? celError(`type mismatch: expected bool, got ${celType(v).name}`)).message);
+        };
+      }
+      case "@not_strictly_false":
+      case "__not_strictly_false__": {
+        const a = comp(argExprs[0]);
+        return (f) => {
+          try {
+            return a(f) !== false;
+          } catch (err) {
+            if (!isCelError(err)) throw err;
+            return true;
+          }
+        };
+      }
+    }
+    const target = targetExpr ? comp(targetExpr) : undefined;
+    const args = argExprs.map(comp);
+    switch (fn) {
+      case d.names.tick: {
+        if (target || args.length !== 1 || !d.find(fn)) break;
+        const a = args[0];
+        return (f) => {
+          const v = a(f);
+          d.chargeN(1);
+          return v;
+        };
+      }
+      case d.names.has: {
+        if (target || args.length !== 2) break;
+        const viaGroups = special(fn, undefined, args, hasFast);
+        // has(variables.<name>) of a declared variable: the variables map holds every declared name
+        const [a0, a1] = argExprs;
+        const field = a1.exprKind.case === "constExpr" ? a1.exprKind.value.constantKind?.value : undefined;
+        if (a0.exprKind.case === "identExpr" && a0.exprKind.value.name === "variables" && lookup("variables") === undefined && typeof field === "string" && varSlots?.has(field) && d.find(fn)) {
+          const vars = args[0];
+          return (f) => {
+            if (!f.v) return viaGroups(f);
+            d.charge(undefined, [vars(f), field]);
+            return true;
+          };
+        }
+        return viaGroups;
+      }
+      case "_==_":
+        if (!target) return special(fn, undefined, args, eqFast);
+        break;
+      case "_!=_":
+        if (!target) return special(fn, undefined, args, neFast);
+        break;
+      case "!_":
+        if (!target) return special(fn, undefined, args, (_t, a) => (typeof a[0] === "boolean" ? !a[0] : NOPE));
+        break;
+      case "_+_":
+        if (!target)
+          return special(fn, undefined, args, (_t, a) => {
+            const x = a[0];
+            const y = a[1];
+            if (typeof x === "string" && typeof y === "string") return x + y;
+            if (x !== null && y !== null && typeof x === "object" && typeof y === "object" && isCelList(x) && isCelList(y)) {
+              const lx = x as ListLike;
+              const ly = y as ListLike;
+              if (ly.size === 0) return x;
+              if (lx.size === 0) return y;
+              return new FastList(elements(lx).concat(elements(ly)));
+            }
+            return NOPE;
+          });
+        break;
+      case "string":
+        // string(string) is the string, string(double) is Go's FormatFloat(x, 'g', -1, 64) (as the environment's wrapper answers)
+        if (!target && args.length === 1) return special(fn, undefined, args, (_t, a) => (typeof a[0] === "string" ? a[0] : typeof a[0] === "number" ? formatFloat(a[0], "g", -1) : NOPE));
+        break;
+      case "dyn":
+        if (!target && args.length === 1)
+          return special(fn, undefined, args, (_t, a) => {
+            const x = a[0];
+            return x === null || typeof x !== "object" || isCelList(x) || isCelMap(x) ? x : NOPE;
+          });
+        break;
+      case "replace":
+        if (target && args.length === 2) {
+          const [a0, a1] = args;
+          if (!d.find(fn)) break;
+          return (f) => {
+            const t = target(f);
+            const from = a0(f);
+            const to = a1(f);
+            if (typeof t === "string" && typeof from === "string" && from !== "" && typeof to === "string") {
+              d.charge(t, [from, to]);
+              return t.split(from).join(to);
+            }
+            return callWith(fn, t, [from, to]);
+          };
+        }
+        break;
+      case "join":
+        if (target)
+          return special(fn, target, args, (t, a) => {
+            if (t === null || typeof t !== "object" || !isCelList(t) || (a.length === 1 && typeof a[0] !== "string")) return NOPE;
+            const l = t as ListLike;
+            const sep = a.length === 1 ? (a[0] as string) : "";
+            let out = "";
+            for (let i = 0; i < l.size; i++) {
+              const x = l.get(i);
+              if (typeof x !== "string") return NOPE;
+              out += i > 0 ? sep + x : x;
+            }
+            return out;
+          });
+        break;
+      case "size":
+        if (!target && args.length === 1)
+          return special(fn, undefined, args, (_t, a) => {
+            const x = a[0];
+            return x !== null && typeof x === "object" && (isCelList(x) || isCelMap(x)) ? BigInt((x as { size: number }).size) : NOPE;
+          });
+        break;
+      case "lowerAscii":
+        if (target && args.length === 0) return special(fn, target, args, (t) => (typeof t === "string" ? (/[A-Z]/.test(t) ? t.replace(/[A-Z]/g, (ch) => ch.toLowerCase()) : t) : NOPE));
+        break;
+      case "upperAscii":
+        if (target && args.length === 0) return special(fn, target, args, (t) => (typeof t === "string" ? (/[a-z]/.test(t) ? t.replace(/[a-z]/g, (ch) => ch.toUpperCase()) : t) : NOPE));
+        break;
+      case "startsWith":
+        if (target) return special(fn, target, args, (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.startsWith(a[0]) : NOPE));
+        break;
+      case "endsWith":
+        if (target) return special(fn, target, args, (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.endsWith(a[0]) : NOPE));
+        break;
+      case "contains":
+        if (target) return special(fn, target, args, (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.includes(a[0]) : NOPE));
+        break;
+      case "@in":
+        if (!target)
+          return special(fn, undefined, args, (_t, a) => {
+            const x = a[0];
+            const l = a[1];
+            if (typeof x !== "string" || l === null || typeof l !== "object") return NOPE;
+            if (isCelList(l)) {
+              const list = l as { size: number; get(i: number): unknown };
+              for (let i = 0; i < list.size; i++) if (list.get(i) === x) return true;
+              return false;
+            }
+            return NOPE;
+          });
+        break;
+    }
+    return genericCall(fn, target, args);
+  };
+
+  const comp = (e: AnyExpr): Node => {
+    const k = e.exprKind;
+    switch (k.case) {
+      case "constExpr": {
+        const ck = k.value.constantKind as { case: string; value: unknown };
+        let v: unknown;
+        switch (ck.case) {
+          case "stringValue":
+          case "bytesValue":
+          case "doubleValue":
+          case "boolValue":
+          case "int64Value":
+            v = ck.value;
+            break;
+          case "uint64Value":
+            v = c.celUint(ck.value as bigint);
+            break;
+          case "nullValue":
+            v = null;
+            break;
+          default:
+            throw new Unsupported(`constant ${ck.case}`);
+        }
+        return () => v;
+      }
+      case "identExpr": {
+        const name: string = k.value.name;
+        const slot = lookup(name);
+        if (slot !== undefined) return (f) => check(f.l[slot]);
+        if (known ? !known.has(name) : TYPE_NAMES.has(name)) throw new Unsupported(`identifier ${name}`);
+        free.add(name);
+        return (f) => {
+          const v = f.b[name];
+          if (v === undefined) throw celError("unresolved attribute");
+          return check(v);
+        };
+      }
+      case "selectExpr": {
+        if (k.value.testOnly) throw new Unsupported("presence test");
+        const field: string = k.value.field;
+        const operand = k.value.operand as AnyExpr;
+        const slot = varSlots?.get(field);
+        if (slot !== undefined && operand.exprKind.case === "identExpr" && operand.exprKind.value.name === "variables" && lookup("variables") === undefined) {
+          // variables.<name> by slot: the same value (computed once per evaluation) the `variables` map would give
+          const o = comp(operand);
+          return (f) => (f.v ? f.v(slot) : select(o(f), field));
+        }
+        const o = comp(operand);
+        return (f) => select(o(f), field);
+      }
+      case "callExpr":
+        return compileCall(e);
+      case "listExpr": {
+        if (k.value.optionalIndices?.length) throw new Unsupported("optional list elements");
+        const elems = (k.value.elements as AnyExpr[]).map(comp);
+        if (elems.length === 0) return () => c.celList([]);
+        return (f) => {
+          const out = new Array(elems.length);
+          for (let i = 0; i < elems.length; i++) out[i] = elems[i](f);
+          return c.celList(out);
+        };
+      }
+      case "structExpr": {
+        if (k.value.messageName !== "") throw new Unsupported("message construction");
+        const entries = k.value.entries as { keyKind: { case: string; value: AnyExpr }; value: AnyExpr; optionalEntry: boolean }[];
+        if (entries.some((en) => en.optionalEntry || en.keyKind?.case !== "mapKey" || !en.value)) throw new Unsupported("map entry form");
+        const keys = entries.map((en) => comp(en.keyKind.value));
+        const vals = entries.map((en) => comp(en.value));
+        const mapKey = (key: unknown): unknown => {
+          switch (typeof key) {
+            case "boolean":
+            case "bigint":
+            case "string":
+              return key;
+            case "object":
+              if (key !== null && isCelUint(key)) return key;
+              throw celError("unsupported key type");
+            case "number":
+              if (Number.isInteger(key)) return BigInt(key);
+              throw celError("unsupported key type");
+            default:
+              throw celError("unsupported key type");
+          }
+        };
+        return (f) => {
+          const m = new Map<unknown, unknown>();
+          for (let i = 0; i < keys.length; i++) {
+            const key = mapKey(keys[i](f));
+            const val = vals[i](f);
+            if (m.has(key)) throw celError(`map key conflict: ${String(key)}`);
+            m.set(key, val);
+          }
+          return c.celMap(m as never);
+        };
+      }
+      case "comprehensionExpr": {
+        const cv = k.value;
+        if (cv.iterVar2) throw new Unsupported("two-variable comprehension");
+        const accuInit = comp(cv.accuInit);
+        const range = comp(cv.iterRange);
+        const accuSlot = slots++;
+        const iterSlot = slots++;
+        scope.push(new Map([[cv.accuVar as string, accuSlot]]));
+        const result = comp(cv.result);
+        scope.push(new Map([[cv.iterVar as string, iterSlot]]));
+        const cond = comp(cv.loopCondition);
+        const step = comp(cv.loopStep);
+        scope.pop();
+        scope.pop();
+        return (f) => {
+          const l = f.l;
+          l[accuSlot] = accuInit(f);
+          const r = range(f);
+          let items: unknown[];
+          if (r !== null && typeof r === "object" && isCelMap(r)) items = Array.from((r as ReadonlyMap<unknown, unknown>).keys());
+          else if (r !== null && typeof r === "object" && isCelList(r)) items = elements(r as ListLike);
+          else throw celError(`type mismatch: iterable vs ${celType(r).name}`);
+          const savedIter = l[iterSlot];
+          for (const item of items) {
+            check(item);
+            l[iterSlot] = item;
+            if (cond(f) !== true) break;
+            try {
+              l[accuSlot] = step(f);
+            } catch (err) {
+              if (!isCelError(err)) throw err;
+              l[accuSlot] = err;
+            }
+          }
+          l[iterSlot] = savedIter;
+          return result(f);
+        };
+      }
+    }
+    throw new Unsupported(`expression kind ${String(k.case)}`);
+  };
+
+  const run = comp(root);
+  return { run, slots, free };
+}
+
+// The marker @bufbuild/cel recognises its lists by (isCelList): a value carrying it is used
+// through size, get and iteration, as the library's own lists are.
+const CEL_LIST = Symbol.for("@bufbuild/cel/list");
+
+/** A list of CEL values held in an array (the results of list concatenation here). */
+class FastList {
+  readonly [CEL_LIST] = {};
+  constructor(readonly a: readonly unknown[]) {}
+  get size(): number {
+    return this.a.length;
+  }
+  get(i: number): unknown {
+    return i < 0 || i >= this.a.length ? undefined : this.a[i];
+  }
+  values(): IterableIterator<unknown> {
+    return this.a.values();
+  }
+  [Symbol.iterator](): IterableIterator<unknown> {
+    return this.a.values();
+  }
+}
+
+type ListLike = { size: number; get(i: number): unknown };
+
+/** The elements of a CEL list, in order. */
+function elements(l: ListLike): unknown[] {
+  if (l instanceof FastList) return l.a as unknown[];
+  const n = l.size;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = l.get(i);
+  return out;
+}
+
+/** Counts of calls through the environment's groups by name, when a profile asks (bench/cel.ts). */
+export let genericCounts: Map<string, number> | null = null;
+export function countGenericCalls(on: boolean): Map<string, number> | null {
+  genericCounts = on ? new Map() : null;
+  return genericCounts;
+}
+
+/** Type names the interpreter resolves as identifiers when nothing binds them. */
+const TYPE_NAMES = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes", "optional_type"]);
+
+function qualifiedName(e: AnyExpr): string | undefined {
+  switch (e.exprKind.case) {
+    case "identExpr":
+      return e.exprKind.value.name;
+    case "selectExpr": {
+      if (e.exprKind.value.testOnly || !e.exprKind.value.operand) return undefined;
+      const p = qualifiedName(e.exprKind.value.operand);
+      return p === undefined ? undefined : `${p}.${e.exprKind.value.field}`;
+    }
+    default:
+      return undefined;
+  }
+}
