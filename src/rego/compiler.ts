@@ -360,6 +360,9 @@ const COMP_INDEX_NEST = 64;
 /** The order compileExprs compiled a body's expressions in (see done there), by the body's closure. */
 const ORDER = new WeakMap<ExprFn, Uint32Array>();
 
+/** The order of a body of one expression (read only). */
+const ORDER_ONE = Uint32Array.of(1);
+
 function withOrder(fn: ExprFn, done: Uint32Array): ExprFn {
   ORDER.set(fn, done);
   return fn;
@@ -491,6 +494,7 @@ function constEv(v: Value): ValFn {
 
 /** The body of a rule without one (OPA's implicit `true`). */
 const EMPTY_BODY: ExprFn = (_c, _f, k) => k();
+const EMPTY_SLOTS: ReadonlySet<number> = new Set();
 /** The result type of each builtin, as a TyFn. */
 const resultTypes = new WeakMap<Builtin, TyFn>();
 const resultTys = new WeakMap<Builtin, Ty.Ty>();
@@ -793,6 +797,7 @@ export class Compiler {
    * (Schemas for `data` paths are not applied: data keeps the types of its rules.)
    */
   private annotatedInputType(rule: Rule, mod: ModCtx): Ty.Ty | null {
+    if (rule.annotations.length === 0 && (mod.module?.annotations?.length ?? 0) === 0) return null;
     const anns = [...(mod.module?.annotations ?? []), ...rule.annotations];
     let ty: Ty.Ty | null = null;
     for (const a of anns) {
@@ -824,15 +829,16 @@ export class Compiler {
     if (this.compilePlainRule(rule, mod, node, suffix)) return;
     if (rule.head.kind === "function") rule = templateArgsToBody(rule);
     const h = rule.head;
-    const st = new State(mod, node);
+    const ground = this.isGroundRule(rule, mod, suffix);
+    const st = ground ? this.groundState(mod, node) : new State(mod, node);
     st.rule = rule;
-    st.inputType = this.annotatedInputType(rule, mod);
+    st.inputType = ground ? null : this.annotatedInputType(rule, mod);
     // Wildcards in heads become distinct variables.
     let args: MatchFn[] | null = null;
     let argChecks: ExprFn[] = [];
     if (h.kind === "function") [args, argChecks] = this.compileArgs(rule, st);
-    const afterArgs = new Set(st.bound);
-    let body = this.compileBody(rule.body, st);
+    const afterArgs = rule.elses.length > 0 ? new Set(st.bound) : EMPTY_SLOTS;
+    let body = ground ? EMPTY_BODY : this.compileBody(rule.body, st);
     for (let i = argChecks.length - 1; i >= 0; i--) body = seq(argChecks[i], body);
     const headTerm = h.kind === "multi" ? h.key : h.value;
     // Head terms that enumerate (p contains xs[_], q(_) := xs[_]) become extra body solutions.
@@ -860,7 +866,8 @@ export class Compiler {
     {
       let nt = this.nodeTypes.get(node);
       if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
-      const ht = headTerm ? this.typeOf(headTerm, st) : () => Ty.T_BOOL;
+      // (A ground rule's head is typed when first asked for: its shared State never changes.)
+      const ht = headTerm ? (ground ? this.lazyTypeOf(headTerm, st) : this.typeOf(headTerm, st)) : TY_BOOL;
       if (h.kind === "function") nt.fn.push(ht, ...elseTypes);
       else if (suffix.length > 0) nt.obj = true;
       else if (h.kind === "multi") nt.multi.push(ht);
@@ -907,6 +914,45 @@ export class Compiler {
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
     this.placeRule(cr, rule, node, suffix);
+  }
+
+  /** A State shared by the ground rules of a module (see isGroundRule), its owner set per rule. */
+  private groundStates = new WeakMap<ModCtx, State>();
+
+  /**
+   * A rule without body, parameters, `else`, annotations or instrumentation whose head terms are
+   * scalars, names of rules, `data`, `input`, imports, or references from those through scalar
+   * keys (`r2 := r1`, `allow := data.x.y.allow`, `q := input.a.b`): compiling it creates no local
+   * variable, slot or scope, so it needs no State of its own (programs may hold tens of
+   * thousands of such rules: a per-rule State and the closures holding it dominated their
+   * compile time, most of it in garbage collection).
+   */
+  private isGroundRule(rule: Rule, mod: ModCtx, suffix: Term[]): boolean {
+    const h = rule.head;
+    if (h.kind === "function" || rule.body.length > 0 || rule.elses.length > 0 || this.hooks !== null || this.tracing) return false;
+    if (rule.annotations.length > 0 || (mod.module?.annotations?.length ?? 0) > 0) return false;
+    const nonLocal = (name: string) => !isWildcard(name) && (name === "input" || name === "data" || mod.ruleNames.has(name) || mod.imports.has(name));
+    const ground = (t: Term | null): boolean => {
+      if (t === null || isScalar(t)) return true;
+      if (t.type === "var") return nonLocal(t.name);
+      if (t.type !== "ref") return false;
+      const head = t.terms[0];
+      if (head.type !== "var" || !nonLocal(head.name)) return false;
+      for (let i = 1; i < t.terms.length; i++) if (!isScalar(t.terms[i])) return false;
+      return true;
+    };
+    if (!ground(h.kind === "multi" ? h.key : h.value)) return false;
+    for (const t of suffix) if (!ground(t)) return false;
+    return true;
+  }
+
+  private groundState(mod: ModCtx, node: TreeNode): State {
+    let st = this.groundStates.get(mod);
+    if (st === undefined) this.groundStates.set(mod, (st = new State(mod, node)));
+    st.owner = node;
+    // Slots a rule allocates (a head that enumerates) are counted per rule.
+    if (st.counter.n !== 0) st.counter = { n: 0, names: [] };
+    return st;
   }
 
   /**
@@ -1443,6 +1489,20 @@ export class Compiler {
    */
   private compileExprs(body: Body, st: State, captures?: Map<Expr, number>): ExprFn {
     const n = body.length;
+    if (n === 1) {
+      // One expression (most bodies): compiled at once, without the reordering's bookkeeping;
+      // when it is unsafe, reported as the general case below reports it (not compiled again
+      // first: nested bodies would multiply the attempts).
+      const e = body[0];
+      const snap = st.mark();
+      try {
+        return withOrder(this.compileExpr(e, st, captures?.get(e) ?? -1), ORDER_ONE);
+      } catch (err) {
+        if (!(err instanceof Unsafe)) throw err;
+        st.undo(snap);
+      }
+      throw this.unsafeError(this.unsafeVarsOf(e, st));
+    }
     const fns: ExprFn[] = [];
     // done[i]: 0 while expression i is not compiled, then its place in the compiled order (from 1).
     const done = new Uint32Array(n);
@@ -1511,19 +1571,22 @@ export class Compiler {
     }
     if (left > 0) {
       const vars: VarTerm[] = [];
-      for (let i = 0; i < n; i++) {
-        if (done[i]) continue;
-        try {
-          this.compileExpr(body[i], st.child(), -1);
-        } catch (err) {
-          // OPA reports an unsafe variable at the expression it is unsafe in.
-          if (err instanceof Unsafe) for (const v of err.vars) vars.push({ ...v, loc: body[i].loc });
-          else throw err;
-        }
-      }
+      for (let i = 0; i < n; i++) if (!done[i]) vars.push(...this.unsafeVarsOf(body[i], st));
       throw this.unsafeError(vars);
     }
     return withOrder(chain(fns), done);
+  }
+
+  /** The unsafe variables of an expression that did not compile, at the expression (as OPA reports them). */
+  private unsafeVarsOf(e: Expr, st: State): VarTerm[] {
+    const vars: VarTerm[] = [];
+    try {
+      this.compileExpr(e, st.child(), -1);
+    } catch (err) {
+      if (err instanceof Unsafe) for (const v of err.vars) vars.push({ ...v, loc: e.loc });
+      else throw err;
+    }
+    return vars;
   }
 
   // compileExpr, compileExprNode, compileCallExpr and compileTerm are on the path of every nested
@@ -2505,6 +2568,9 @@ export class Compiler {
       const cv = constValueOf(t);
       return typeof cv === "string" || typeof cv === "number" ? String(cv) : null;
     })]);
+    // A rule's whole document (`data.p.q`, a rule's name): a cached lookup, built apart so that
+    // its closures hold only the node and the path (programs may hold tens of thousands).
+    if (node !== null && node.hasDocRules && depth === full.length && i === rest.length) return docTerm(this.root, node, full);
     const prefix = full.slice(0, depth);
     const dynamic = [...full.slice(depth).map((s) => ({ type: "string", value: s, loc: ref.loc }) as Term), ...rest.slice(i)];
     const ops = dynamic.map((t) => {
@@ -3633,6 +3699,12 @@ export class Compiler {
   }
 
   /** The static type of a term at this point of compilation (a thunk: rule types resolve later). */
+  /** typeOf, worked out when the type is first asked for (for a State that no longer changes). */
+  private lazyTypeOf(t: Term, st: State): TyFn {
+    let fn: TyFn | null = null;
+    return () => (fn ??= this.typeOf(t, st))();
+  }
+
   private typeOf(t: Term, st: State, depth = 0): TyFn {
     const any = TY_ANY;
     // Types of deeply nested terms are cut off (as any) at TYPE_DEPTH levels.
@@ -4083,6 +4155,24 @@ export class Compiler {
 }
 
 // ---- Instrumentation (only when the compiler has hooks) ---------------------------------------
+
+/**
+ * compileDataRef's term for the whole document of a rule node at `path`: the cached value; under
+ * `with` overrides of data, the reference is resolved through them (as compileDataRef's general
+ * case, with the path's keys as constant operands).
+ */
+function docTerm(root: TreeNode, node: TreeNode, path: string[]): CTerm {
+  let viaOverrides: ValFn | null = null;
+  const ev: ValFn = (c, f) => {
+    if (c.overrides === null) return docValue(c, node, undefined);
+    if (viaOverrides === null) {
+      const ops = path.map((s) => ({ kind: "val", fn: () => s, en: null }) as Operand);
+      viaOverrides = enToEv((c2, f2, k) => dataRef(c2, f2, root, c2.data, c2.overrides, ops, 0, k));
+    }
+    return viaOverrides(c, f);
+  };
+  return { ev, en: evToEn(ev) };
+}
 
 function hookExpr(h: EvalHooks, fn: ExprFn, loc: Location): ExprFn {
   if (h.fail === undefined && h.redo === undefined) {
