@@ -11,6 +11,7 @@ import { RegoError } from "./errors.ts";
 import { stackLow } from "./stack.ts";
 import type { Value, PlainObject } from "./value.ts";
 import {
+  BigDec,
   RSet,
   ObjMap,
   equal,
@@ -950,8 +951,13 @@ function traceIndex(c: Ctx, node: TreeNode, n: number, early: boolean): void {
   c.tracer!.trace({ op: "Index", node: { kind: "ref", text: node.dataPath(), path: node.path }, location: loc, queryId: c.qid, parentId: c.pqid, message, bindings: null });
 }
 
+/**
+ * The memo key of an argument: scalars by value, and numbers of any form by their value (`1` and
+ * `1.0` are one key, as in OPA's per-query function cache, so `[f(1.0), f(1)]` of `f(x) := x`
+ * answers `[1.0, 1.0]` as OPA does); collections by identity.
+ */
 function memoKey(v: Value): unknown {
-  return typeof v === "object" && v !== null ? v : hashKey(v);
+  return typeof v === "object" && v !== null && !(v instanceof BigDec) ? v : hashKey(v);
 }
 
 function matchArgs(c: Ctx, f: Frame, pats: MatchFn[], args: Value[], i: number, k: K): boolean {

@@ -77,3 +77,12 @@ test("call index: a constant definition and a catch-all that disagree are a conf
     );
   }
 });
+
+test("the per-query function cache keys numbers by value: 1 and 1.0 share a result, as in OPA", async () => {
+  const { toJSONText } = await import("../../src/rego/value.ts");
+  const e = new Engine();
+  e.addModule("fm.rego", "package p\nf(x) := x\nr := [f(1.0), f(1)]\ns := [f(1), f(1.0)]\n");
+  const rs = e.queryRaw("x := data.p") as { bindings: Map<string, unknown> }[];
+  // Recorded from `opa eval -d fm.rego data.p` (OPA 1.19): the first call's argument answers both.
+  assert.equal(toJSONText(rs[0].bindings.get("x") as never), '{"r":[1.0,1.0],"s":[1.0,1.0]}');
+});
