@@ -15,7 +15,7 @@ import { readManifests } from "../src/gatekeeper/manifestfiles.ts";
 import { isTemplate } from "../src/gatekeeper/template.ts";
 import { isConstraint } from "../src/gatekeeper/constraint.ts";
 import { useFastEvaluator } from "../src/gatekeeper/cel/engine.ts";
-import type { Obj } from "../src/gatekeeper/yaml.ts";
+import { NAMESPACES, reviewBody } from "./lib/reviews.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LIBRARY = path.resolve(process.env.BENCH_GATEKEEPER_LIBRARY ?? path.join(here, "../../shared/gatekeeper-library/library"));
@@ -32,50 +32,9 @@ for (const f of walk(LIBRARY).sort()) {
   if (path.basename(f) === "template.yaml") objs.templates.push(...readManifests(f).filter(isTemplate));
   else if (/[\\/]samples[\\/]/.test(f) && path.basename(f).startsWith("constraint")) objs.constraints.push(...readManifests(f).filter(isConstraint));
 }
-const NAMESPACES = ["default", "prod", "dev", "shop"];
 NAMESPACES.forEach((n, i) => objs.namespaces.set(n, { apiVersion: "v1", kind: "Namespace", metadata: { name: n, labels: { env: i % 2 ? "dev" : "prod", owner: "team" } } }));
 
 // The reviews of bench/gatekeeper-webhook.ts.
-function container(i: number): Obj {
-  const images = ["nginx", "nginx:latest", "openpolicyagent/opa:0.9.2", "gcr.io/project/app@sha256:abc", "registry.example.com/app:1.2"];
-  const c: Obj = { name: `c${i}`, image: images[i % images.length], ports: [{ containerPort: 8080 + (i % 3), ...(i % 4 === 0 ? { hostPort: 80 } : {}) }] };
-  if (i % 2 === 0) c.resources = { limits: { cpu: "500m", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } };
-  if (i % 3 === 0) c.securityContext = { privileged: i % 6 === 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
-  if (i % 4 === 1) c.livenessProbe = { httpGet: { path: "/", port: 8080 } };
-  return c;
-}
-function podSpec(i: number): Obj {
-  return {
-    containers: [container(i), container(i + 1)],
-    ...(i % 7 === 0 ? { hostNetwork: true } : {}),
-    volumes: [{ name: "v", ...(i % 5 === 0 ? { hostPath: { path: "/var" } } : { emptyDir: {} }) }],
-    ...(i % 2 === 0 ? { securityContext: { runAsUser: 1000, fsGroup: 2000, seccompProfile: { type: "RuntimeDefault" } } } : {}),
-  };
-}
-function reviewBody(i: number): string {
-  const ns = NAMESPACES[i % NAMESPACES.length];
-  const labels: Obj = { app: `app${i % 10}`, ...(i % 2 ? { owner: "me" } : {}) };
-  const pod = i % 2 === 0;
-  const object = pod
-    ? { apiVersion: "v1", kind: "Pod", metadata: { name: `pod-${i}`, namespace: ns, labels }, spec: podSpec(i) }
-    : { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: `deploy-${i}`, namespace: ns, labels }, spec: { replicas: 1 + (i % 5), selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec(i) } } };
-  return JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: `bench-${i}`,
-      kind: pod ? { group: "", version: "v1", kind: "Pod" } : { group: "apps", version: "v1", kind: "Deployment" },
-      resource: pod ? { group: "", version: "v1", resource: "pods" } : { group: "apps", version: "v1", resource: "deployments" },
-      name: object.metadata.name,
-      namespace: ns,
-      operation: "CREATE",
-      userInfo: { username: "bench", groups: ["system:authenticated"] },
-      object,
-      oldObject: null,
-      dryRun: false,
-    },
-  });
-}
 const BODIES = Array.from({ length: 200 }, (_, i) => reviewBody(i));
 const opts = { serviceAccount: defaultServiceAccount() };
 

@@ -354,6 +354,25 @@ function withValues(cx: Ctx, b: Body): Body {
   return out;
 }
 
+/** Visit the direct parts of a ref, call, array, set or object term (comprehensions are the caller's). */
+function eachPart(t: Term, f: (x: Term) => void): void {
+  switch (t.type) {
+    case "ref":
+      t.terms.forEach(f);
+      break;
+    case "call":
+      t.args.forEach(f);
+      break;
+    case "array":
+    case "set":
+      t.items.forEach(f);
+      break;
+    case "object":
+      for (const [k, v] of t.items) (f(k), f(v));
+      break;
+  }
+}
+
 /** Replace each body nested in an expression (comprehensions, `every`) by fn's result. */
 function nestedBodies(e: Expr, fn: (b: Body) => Body): void {
   const term = (t: Term): void => {
@@ -368,19 +387,8 @@ function nestedBodies(e: Expr, fn: (b: Body) => Body): void {
         term(t.value);
         t.body = fn(t.body);
         break;
-      case "ref":
-        t.terms.forEach(term);
-        break;
-      case "call":
-        t.args.forEach(term);
-        break;
-      case "array":
-      case "set":
-        t.items.forEach(term);
-        break;
-      case "object":
-        for (const [k, v] of t.items) (term(k), term(v));
-        break;
+      default:
+        eachPart(t, term);
     }
   };
   const n = e.node;
@@ -487,24 +495,11 @@ function declaredNames(r: Rule): Set<string> {
     switch (t.type) {
       case "arraycomp":
       case "setcomp":
-        body(t.body);
-        break;
       case "objectcomp":
         body(t.body);
         break;
-      case "ref":
-        t.terms.forEach(term);
-        break;
-      case "call":
-        t.args.forEach(term);
-        break;
-      case "array":
-      case "set":
-        t.items.forEach(term);
-        break;
-      case "object":
-        for (const [k, v] of t.items) (term(k), term(v));
-        break;
+      default:
+        eachPart(t, term);
     }
   };
   const body = (b: Body): void => {
