@@ -920,25 +920,15 @@ function toJSScalar(v: Value): unknown {
 }
 
 function toJSExactScalar(v: Value): unknown {
-  switch (typeof v) {
-    case "string":
-    case "boolean":
-    case "number":
-      return v;
-    case "bigint":
-      return v >= -MAX_SAFE_BIG && v <= MAX_SAFE_BIG ? Number(v) : v;
-  }
-  if (v === null) return null;
+  if (typeof v === "bigint") return v >= -MAX_SAFE_BIG && v <= MAX_SAFE_BIG ? Number(v) : v;
   if (v instanceof TextNumber && typeof v.n !== "object") return toJSExactScalar(v.n);
   if (v instanceof BigDec) {
     const d = v.d;
-    if (d.isInteger()) {
-      const n = d.toNumber();
-      return Number.isSafeInteger(n) ? n : BigInt(d.toFixed());
-    }
-    return d.toNumber();
+    if (!d.isInteger()) return d.toNumber();
+    const n = d.toNumber();
+    return Number.isSafeInteger(n) ? n : BigInt(d.toFixed());
   }
-  return undefined;
+  return toJSScalar(v);
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
