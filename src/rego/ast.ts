@@ -175,6 +175,28 @@ export interface Module {
   loc: Location;
 }
 
+/**
+ * Visit the direct parts of a ref, call, array, set or object term (the term walkers' common
+ * case; comprehensions, whose bodies each walker treats its own way, are left to the caller).
+ */
+export function eachPart(t: Term, f: (x: Term) => void): void {
+  switch (t.type) {
+    case "ref":
+      t.terms.forEach(f);
+      break;
+    case "call":
+      t.args.forEach(f);
+      break;
+    case "array":
+    case "set":
+      t.items.forEach(f);
+      break;
+    case "object":
+      for (const [k, v] of t.items) (f(k), f(v));
+      break;
+  }
+}
+
 export function loc(file: string, row: number, col: number): Location {
   return { file, row, col };
 }

@@ -14,7 +14,7 @@
 // might not be equivalent.
 
 import type { Body, Expr, ExprNode, Location, Module, RefTerm, Rule, Term, VarTerm } from "./ast.ts";
-import { INFIX_OPS } from "./ast.ts";
+import { INFIX_OPS, eachPart } from "./ast.ts";
 import type { Engine } from "./engine.ts";
 import { compareTerms } from "./astprint.ts";
 import { exprJSON } from "./astjson.ts";
@@ -159,22 +159,6 @@ function mapTerm(t: Term, f: (x: Term) => Term): Term {
 function walkTerms(t: Term, f: (x: Term) => void): void {
   f(t);
   switch (t.type) {
-    case "ref":
-      t.terms.forEach((x) => walkTerms(x, f));
-      break;
-    case "array":
-    case "set":
-      t.items.forEach((x) => walkTerms(x, f));
-      break;
-    case "object":
-      t.items.forEach(([k, x]) => {
-        walkTerms(k, f);
-        walkTerms(x, f);
-      });
-      break;
-    case "call":
-      t.args.forEach((x) => walkTerms(x, f));
-      break;
     case "arraycomp":
     case "setcomp":
       walkTerms(t.head, f);
@@ -185,6 +169,8 @@ function walkTerms(t: Term, f: (x: Term) => void): void {
       walkTerms(t.value, f);
       for (const e of t.body) for (const x of exprTerms(e)) walkTerms(x, f);
       break;
+    default:
+      eachPart(t, (x) => walkTerms(x, f));
   }
 }
 

@@ -25,6 +25,7 @@
 // function).
 
 import type { Body, Expr, Module, RefTerm, Rule, Term, VarTerm, With } from "./ast.ts";
+import { eachPart } from "./ast.ts";
 import { opaLocalVars } from "./traceview.ts";
 
 class Gen {
@@ -352,25 +353,6 @@ function withValues(cx: Ctx, b: Body): Body {
     out.push(e);
   }
   return out;
-}
-
-/** Visit the direct parts of a ref, call, array, set or object term (comprehensions are the caller's). */
-function eachPart(t: Term, f: (x: Term) => void): void {
-  switch (t.type) {
-    case "ref":
-      t.terms.forEach(f);
-      break;
-    case "call":
-      t.args.forEach(f);
-      break;
-    case "array":
-    case "set":
-      t.items.forEach(f);
-      break;
-    case "object":
-      for (const [k, v] of t.items) (f(k), f(v));
-      break;
-  }
 }
 
 /** Replace each body nested in an expression (comprehensions, `every`) by fn's result. */

@@ -13,6 +13,7 @@
 // or a bare such reference) failed.
 
 import type { Module, Rule, Expr, Term, Location, Body } from "../rego/ast.ts";
+import { eachPart } from "../rego/ast.ts";
 import type { EvalHooks } from "../rego/eval.ts";
 import { opName } from "../rego/compiler.ts";
 import { SourceIndex, rowsOf, type Range } from "./extent.ts";
@@ -409,22 +410,6 @@ function walkExpr(e: Expr, visit: (x: Expr) => void): void {
 
 function walkTerm(t: Term, body: (b: Body) => void): void {
   switch (t.type) {
-    case "ref":
-      t.terms.forEach((x) => walkTerm(x, body));
-      return;
-    case "array":
-    case "set":
-      t.items.forEach((x) => walkTerm(x, body));
-      return;
-    case "object":
-      t.items.forEach(([k, v]) => {
-        walkTerm(k, body);
-        walkTerm(v, body);
-      });
-      return;
-    case "call":
-      t.args.forEach((x) => walkTerm(x, body));
-      return;
     case "arraycomp":
     case "setcomp":
       walkTerm(t.head, body);
@@ -436,6 +421,6 @@ function walkTerm(t: Term, body: (b: Body) => void): void {
       body(t.body);
       return;
     default:
-      return;
+      eachPart(t, (x) => walkTerm(x, body));
   }
 }
