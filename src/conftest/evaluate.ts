@@ -210,34 +210,14 @@ export async function checkLibraryDocument(engine: Engine, lp: LibraryPlan, doc:
   const bindings = row.bindings;
   lp.namespaces.forEach((p, i) => {
     const result = out[i];
-    let passes = 0;
-    let counted = 0;
+    const tally = { passes: 0, counted: 0 };
     for (const v of p.vars) {
       const excCount = Number(bindings.get(v.exc));
       const failure = isFailureRule(v.rule);
       const vals = bindings.get(v.val);
-      for (const value of Array.isArray(vals) ? vals : []) {
-        if (excCount > 0) continue;
-        const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
-        if (!items || items.length === 0) {
-          passes++;
-          continue;
-        }
-        for (const item of items) {
-          let r: Result | undefined;
-          if (typeof item === "string") r = { msg: item, metadata: { query: v.query } };
-          else if (isObject(item)) r = objectResult(item, v.query);
-          if (r === undefined) continue;
-          if (r.msg === "") {
-            passes++;
-            continue;
-          }
-          counted++;
-          (failure ? result.failures : result.warnings).push(r);
-        }
-      }
+      if (excCount === 0) for (const value of Array.isArray(vals) ? vals : []) addRuleValue(value, v.query, failure, result, tally);
       for (let k = 0; k < excCount; k++) result.exceptions.push({ msg: `data.${p.ns}.exception[_][_] == ${goString(exceptionName(v.rule))}` });
-      counted += excCount;
+      tally.counted += excCount;
     }
     // The library's per-finding exemptions (an annotation or a settings entry with a reason).
     const ex = p.exempted ? bindings.get(p.exempted) : undefined;
@@ -246,10 +226,10 @@ export async function checkLibraryDocument(engine: Engine, lp: LibraryPlan, doc:
       for (const item of items) {
         if (!isObject(item)) continue;
         result.exceptions.push(objectResult(item, `data.${p.ns}.exempted`));
-        counted++;
+        tally.counted++;
       }
     }
-    result.successes += Math.max(passes, p.rules.definitions - counted);
+    result.successes += Math.max(tally.passes, p.rules.definitions - tally.counted);
   });
   return scratch.queries!.flatMap((q) => q.outputs ?? []);
 }
@@ -346,8 +326,7 @@ function hasMessage(v: Value): boolean {
 }
 
 async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: unknown, result: CheckResult, timeoutMs: number, trace: boolean): Promise<void> {
-  let passes = 0;
-  let counted = 0;
+  const tally = { passes: 0, counted: 0 };
   for (const rule of rules.names) {
     const excQuery = `data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}`;
     const excRows = await evalQuery(engine, excQuery, input, result, timeoutMs, trace);
@@ -356,30 +335,36 @@ async function checkDocument(engine: Engine, ns: string, rules: RuleSet, input: 
     const query = `data.${ns}.${rule}`;
     const rows = await evalQuery(engine, query, input, result, timeoutMs, trace);
     const failure = isFailureRule(rule);
-    for (const value of rows) {
-      if (exceptions.length > 0) continue;
-      const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
-      if (!items || items.length === 0) {
-        passes++;
-        continue;
-      }
-      for (const item of items) {
-        let r: Result | undefined;
-        if (typeof item === "string") r = { msg: item, metadata: { query } };
-        else if (isObject(item)) r = objectResult(item, query);
-        if (r === undefined) continue;
-        if (r.msg === "") {
-          passes++;
-          continue;
-        }
-        counted++;
-        (failure ? result.failures : result.warnings).push(r);
-      }
-    }
-    counted += exceptions.length;
+    if (exceptions.length === 0) for (const value of rows) addRuleValue(value, query, failure, result, tally);
+    tally.counted += exceptions.length;
     result.exceptions.push(...exceptions);
   }
-  result.successes += Math.max(passes, rules.definitions - counted);
+  result.successes += Math.max(tally.passes, rules.definitions - tally.counted);
+}
+
+/**
+ * One value of a rule (a set or array of messages or result objects) into the check's result:
+ * an empty one, or an empty message, is a pass; each message a failure (deny, violation) or a
+ * warning, counted.
+ */
+function addRuleValue(value: Value, query: string, failure: boolean, result: Pick<NamespaceSinks, "failures" | "warnings">, tally: { passes: number; counted: number }): void {
+  const items = Array.isArray(value) ? value : value instanceof RSet ? value.sorted() : undefined;
+  if (!items || items.length === 0) {
+    tally.passes++;
+    return;
+  }
+  for (const item of items) {
+    let r: Result | undefined;
+    if (typeof item === "string") r = { msg: item, metadata: { query } };
+    else if (isObject(item)) r = objectResult(item, query);
+    if (r === undefined) continue;
+    if (r.msg === "") {
+      tally.passes++;
+      continue;
+    }
+    tally.counted++;
+    (failure ? result.failures : result.warnings).push(r);
+  }
 }
 
 function objectResult(item: Value, query: string): Result {
