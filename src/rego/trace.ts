@@ -16,6 +16,7 @@
 // docs/test.md.
 
 import type { Body, Expr, Location, Rule, Term, With } from "./ast.ts";
+import { eachPart } from "./ast.ts";
 import type { Value } from "./value.ts";
 import { formatValue } from "./print.ts";
 import { goQuote } from "../gotext/fmt.ts";
@@ -250,22 +251,8 @@ function iterates(b: Body): boolean {
   let found = false;
   const term = (t: Term): void => {
     if (found) return;
-    switch (t.type) {
-      case "ref":
-        if (t.terms.slice(1).some((x) => x.type === "var")) found = true;
-        t.terms.forEach(term);
-        break;
-      case "call":
-        t.args.forEach(term);
-        break;
-      case "array":
-      case "set":
-        t.items.forEach(term);
-        break;
-      case "object":
-        for (const [k, v] of t.items) (term(k), term(v));
-        break;
-    }
+    if (t.type === "ref" && t.terms.slice(1).some((x) => x.type === "var")) found = true;
+    eachPart(t, term);
   };
   for (const e of b) {
     const n = e.node;

@@ -14,6 +14,7 @@
 // one ends at (tracerewrite.ts).
 
 import type { Body, Expr, Module, Rule, Term, VarTerm } from "./ast.ts";
+import { eachPart } from "./ast.ts";
 
 function isWildcard(name: string): boolean {
   return name === "_" || name.startsWith("$");
@@ -44,22 +45,6 @@ export function opaLocalVars(modules: readonly Module[], prefix = "__local"): { 
   const term = (t: Term): void => {
     // comprehension bodies (and their heads' comprehensions), in the order of the term's parts
     switch (t.type) {
-      case "ref":
-        t.terms.forEach(term);
-        break;
-      case "array":
-      case "set":
-        t.items.forEach(term);
-        break;
-      case "object":
-        for (const [k, v] of t.items) {
-          term(k);
-          term(v);
-        }
-        break;
-      case "call":
-        t.args.forEach(term);
-        break;
       case "arraycomp":
       case "setcomp":
         body(t.body);
@@ -70,6 +55,8 @@ export function opaLocalVars(modules: readonly Module[], prefix = "__local"): { 
         term(t.key);
         term(t.value);
         break;
+      default:
+        eachPart(t, term);
     }
   };
 
