@@ -33,6 +33,7 @@ import {
   type ValFn,
   type EnumFn,
   type MatchFn,
+  type DirectFn,
   type Operand,
   type CompiledRule,
   type Mock,
@@ -230,6 +231,27 @@ interface Det {
   slot: number;
 }
 const DET = new WeakMap<ExprFn, Det>();
+
+/**
+ * Bodies (by their closure) whose expressions all have direct forms: the body in direct form,
+ * which leaves its variables bound (eval.ts runs it in a fresh frame: see DirectFn).
+ */
+const DIRECT = new WeakMap<ExprFn, DirectFn>();
+const DIRECT_TRUE: DirectFn = () => true;
+
+function directBody(ds: Det[]): DirectFn {
+  if (ds.length === 1) return ds[0].run;
+  const n = ds.length;
+  return (c, f) => {
+    for (let i = 0; i < n; i++) if (!ds[i].run(c, f)) return false;
+    return true;
+  };
+}
+
+/** The direct form of a compiled body (rule.body: its expressions), or null. */
+function directOf(exprs: Body, body: ExprFn): DirectFn | null {
+  return exprs.length === 0 ? DIRECT_TRUE : (DIRECT.get(body) ?? null);
+}
 
 function det(fn: ExprFn, run: Det["run"], slot = -1): ExprFn {
   DET.set(fn, { run, slot });
@@ -844,6 +866,11 @@ export class Compiler {
     // Head terms that enumerate (p contains xs[_], q(_) := xs[_]) become extra body solutions.
     const heads = [headTerm ? this.headTerm(headTerm, st) : constTerm(true), ...suffix.map((t) => this.headTerm(t, st))];
     const ext = this.extendWithHeads(body, heads, st);
+    // The direct forms the evaluator runs bodies and binds arguments with (null when a head
+    // enumerates, a parameter is checked in the body, or hooks or tracing wrap the body).
+    const plain = this.hooks === null && !this.tracing;
+    const direct = plain && argChecks.length === 0 && ext.body === body ? directOf(rule.body, body) : null;
+    const argSlots = plain && h.kind === "function" ? this.argSlots(h.args ?? [], st) : null;
     body = ext.body;
     const value = ext.fns[0];
     const suffixFns = ext.fns.slice(1);
@@ -855,7 +882,7 @@ export class Compiler {
       const eb = this.compileBody(e.body, est);
       const ex = this.extendWithHeads(eb, [e.value ? this.headTerm(e.value, est) : constTerm(true)], est);
       elseTypes.push(e.value ? this.typeOf(e.value, est) : () => Ty.T_BOOL);
-      return { body: ex.body, value: ex.fns[0], loc: e.loc };
+      return { body: ex.body, value: ex.fns[0], loc: e.loc, direct: plain && ex.body === eb ? directOf(e.body, eb) : null };
     });
     if (h.kind === "function") {
       let defs = this.fnParams.get(node);
@@ -901,6 +928,8 @@ export class Compiler {
       suffix: suffixFns,
       args,
       elses,
+      direct,
+      argSlots,
       isDefault: rule.isDefault,
       constValue: constVal !== undefined && h.kind !== "multi",
       loc: rule.loc,
@@ -914,6 +943,27 @@ export class Compiler {
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
     this.placeRule(cr, rule, node, suffix);
+  }
+
+  /**
+   * A function's parameter slots when every parameter is a distinct variable (its slot) or a
+   * wildcard (-1), for the evaluator's direct binding (CompiledRule.argSlots); else null.
+   */
+  private argSlots(terms: Term[], st: State): number[] | null {
+    const out: number[] = [];
+    const seen = new Set<string>();
+    for (const t of terms) {
+      if (t.type !== "var") return null;
+      if (isWildcard(t.name)) {
+        out.push(-1);
+        continue;
+      }
+      const slot = st.scope.vars.get(t.name);
+      if (slot === undefined || seen.has(t.name)) return null;
+      seen.add(t.name);
+      out.push(slot);
+    }
+    return out;
   }
 
   /** A State shared by the ground rules of a module (see isGroundRule), its owner set per rule. */
@@ -1496,7 +1546,10 @@ export class Compiler {
       const e = body[0];
       const snap = st.mark();
       try {
-        return withOrder(this.compileExpr(e, st, captures?.get(e) ?? -1), ORDER_ONE);
+        const fn = this.compileExpr(e, st, captures?.get(e) ?? -1);
+        const d = DET.get(fn);
+        if (d !== undefined) DIRECT.set(fn, d.run);
+        return withOrder(fn, ORDER_ONE);
       } catch (err) {
         if (!(err instanceof Unsafe)) throw err;
         st.undo(snap);
@@ -1574,7 +1627,9 @@ export class Compiler {
       for (let i = 0; i < n; i++) if (!done[i]) vars.push(...this.unsafeVarsOf(body[i], st));
       throw this.unsafeError(vars);
     }
-    return withOrder(chain(fns), done);
+    const fn = chain(fns);
+    if (fns.every((x) => DET.has(x))) DIRECT.set(fn, directBody(fns.map((x) => DET.get(x)!)));
+    return withOrder(fn, done);
   }
 
   /** The unsafe variables of an expression that did not compile, at the expression (as OPA reports them). */

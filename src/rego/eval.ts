@@ -35,6 +35,12 @@ export type ValFn = (c: Ctx, f: Frame) => Value | undefined;
 export type EnumFn = (c: Ctx, f: Frame, k: (v: Value) => boolean) => boolean;
 /** Match a value against a pattern, binding its variables; calls k on success. */
 export type MatchFn = (c: Ctx, f: Frame, v: Value, k: K) => boolean;
+/**
+ * A body with at most one solution in direct form (compiler.ts, `DIRECT`): evaluates it in a
+ * fresh frame and says whether it succeeded, leaving its variables bound (the frame is thrown
+ * away after the head value is read), so no continuation is made per entry.
+ */
+export type DirectFn = (c: Ctx, f: Frame) => boolean;
 
 export interface CompiledRule {
   kind: "single" | "multi" | "function";
@@ -46,7 +52,15 @@ export interface CompiledRule {
   /** Every ref-head part after the node path is a constant (`q[1] := …`): a complete rule to OPA. */
   groundSuffix?: boolean;
   args: MatchFn[] | null; // function parameters
-  elses: { body: ExprFn; value: ValFn; loc: Location }[];
+  elses: { body: ExprFn; value: ValFn; loc: Location; direct?: DirectFn | null }[];
+  /** The body's direct form, when it has one (not with hooks or tracing, nor when the head enumerates). */
+  direct?: DirectFn | null;
+  /**
+   * A function whose parameters are all distinct variables or wildcards: each one's slot (-1 for
+   * a wildcard), so a call stores its arguments in the frame instead of matching patterns.
+   * Null otherwise, and with hooks or tracing.
+   */
+  argSlots?: number[] | null;
   isDefault: boolean;
   constValue: boolean; // head value is a constant: the first solution decides it
   loc: Location;
@@ -669,17 +683,31 @@ export function evalSingle(c: Ctx, r: CompiledRule): Value | undefined {
   let out: Value | undefined;
   singleLoc = r.loc;
   const valueFn = r.value!;
-  const stopEarly = r.constValue;
-  r.body(c, f, () => {
-    const v = valueFn(c, f);
-    if (v === undefined) return false;
-    if (out === undefined) out = v;
-    else if (!equal(out, v)) throw conflict("complete rules must not produce multiple outputs", r.loc);
-    return stopEarly;
-  });
+  const direct = r.direct;
+  if (direct != null) {
+    // At most one solution: no continuation, no conflict within the body.
+    if (direct(c, f)) out = valueFn(c, f);
+  } else {
+    const stopEarly = r.constValue;
+    r.body(c, f, () => {
+      const v = valueFn(c, f);
+      if (v === undefined) return false;
+      if (out === undefined) out = v;
+      else if (!equal(out, v)) throw conflict("complete rules must not produce multiple outputs", r.loc);
+      return stopEarly;
+    });
+  }
   if (out !== undefined || r.elses.length === 0) return out;
   for (const e of r.elses) {
     const ef: Frame = new Array(r.nslots);
+    if (e.direct != null) {
+      if (e.direct(c, ef)) out = e.value(c, ef);
+      if (out !== undefined) {
+        singleLoc = e.loc;
+        return out;
+      }
+      continue;
+    }
     e.body(c, ef, () => {
       const v = e.value(c, ef);
       if (v === undefined) return false;
@@ -698,6 +726,15 @@ export function evalSingle(c: Ctx, r: CompiledRule): Value | undefined {
 function collectMulti(c: Ctx, r: CompiledRule, set: RSet): void {
   const f: Frame = new Array(r.nslots);
   const keyFn = r.key!;
+  if (r.direct != null) {
+    if (!r.direct(c, f)) return;
+    const v = keyFn(c, f);
+    if (v !== undefined) {
+      c.hold(v);
+      set.add(v);
+    }
+    return;
+  }
   r.body(c, f, () => {
     const v = keyFn(c, f);
     if (v !== undefined) {
@@ -839,6 +876,18 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
   for (const r of defs) {
     if (r.args!.length !== args.length) continue;
     const f: Frame = new Array(r.nslots);
+    const slots = r.argSlots;
+    if (slots != null) {
+      // Parameters that are distinct variables: the arguments go into their slots (no pattern
+      // matching, no continuation per parameter), bound for the definition and its `else`s.
+      for (let i = 0; i < slots.length; i++) if (slots[i] >= 0) f[slots[i]] = args[i];
+      if (runBound(c, f, r, r.direct, r.body, r.value!, r.loc, call)) {
+        if (node.fnEarlyExit) break;
+        continue;
+      }
+      for (const e of r.elses) if (runBound(c, f, r, e.direct, e.body, e.value, e.loc, call)) break;
+      continue;
+    }
     if (c.tracer !== null) c.traceCall = { args, out: traceOut };
     if (runFunctionBody(c, f, r, args, r.body, r.value!, r.loc, call)) {
       if (node.fnEarlyExit) break;
@@ -891,6 +940,32 @@ function buildCallIndex(defs: CompiledRule[]): CallIndex | null {
 /** The value one function call has produced so far (shared by its definitions and their `else`s). */
 interface FunctionCall {
   out: Value | undefined;
+}
+
+/**
+ * One body of function rule r whose parameters are already bound in f (see argSlots), in direct
+ * form when it has one: true when it produced a value. The frame is not cleaned after a direct
+ * body (an `else` body uses slots of its own; the frame is dropped after the call).
+ */
+function runBound(c: Ctx, f: Frame, r: CompiledRule, direct: DirectFn | null | undefined, body: ExprFn, vfn: ValFn, at: Location, call: FunctionCall): boolean {
+  if (direct != null) {
+    if (!direct(c, f)) return false;
+    const v = vfn(c, f);
+    if (v === undefined) return false;
+    if (call.out === undefined) call.out = v;
+    else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+    return true;
+  }
+  let found = false;
+  body(c, f, () => {
+    const v = vfn(c, f);
+    if (v === undefined) return false;
+    found = true;
+    if (call.out === undefined) call.out = v;
+    else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+    return r.constValue;
+  });
+  return found;
 }
 
 /** One body (a definition or one of its `else`s) of function rule r on args: true when it produced a value. */
