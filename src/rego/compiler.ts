@@ -15,7 +15,7 @@ import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTe
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import { termString } from "./parser.ts";
 import type { Value } from "./value.ts";
-import { RSet, BigDec, equal, hashKey, makeObject, numberLiteral, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
+import { RSet, BigDec, equal, hashKey, makeObject, emptyObject, numberLiteral, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
 import {
   TreeNode,
   navigate,
@@ -2113,6 +2113,24 @@ export class Compiler {
           return step(0);
         };
         if (pairs.every(([a, b]) => a.ev !== null && b.ev !== null)) {
+          const keys = t.items.map(([kt]) => (kt.type === "string" ? kt.value : null));
+          if (keys.length > 0 && keys.every((x) => x !== null) && new Set(keys).size === keys.length) {
+            // Distinct constant string keys (most literals): the object is built directly, without
+            // a list of entries (makeObject gives the same plain object for string keys).
+            const names = keys as string[];
+            const vals = pairs.map(([, b]) => b.ev!);
+            const n = names.length;
+            const ev: ValFn = (c, f) => {
+              const o = emptyObject();
+              for (let i = 0; i < n; i++) {
+                const vv = vals[i](c, f);
+                if (vv === undefined) return undefined;
+                o[names[i]] = vv;
+              }
+              return o;
+            };
+            return { ev, en: evToEn(ev) };
+          }
           const ev: ValFn = (c, f) => {
             const out: [Value, Value][] = [];
             for (const [a, b] of pairs) {
