@@ -861,10 +861,22 @@ export function callFunction(c: Ctx, node: TreeNode, args: Value[], loc: Locatio
 }
 
 function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined {
-  const call: FunctionCall = { out: undefined };
   let defs = node.funcs;
   const traceOut = c.traceOut;
   c.traceOut = null;
+  if (defs.length === 1 && c.tracer === null) {
+    // One definition without `else` in direct form (most helpers): its value or the default.
+    const r = defs[0];
+    const slots = r.argSlots;
+    if (slots != null && r.direct != null && r.elses.length === 0 && slots.length === args.length) {
+      const f: Frame = new Array(r.nslots);
+      for (let i = 0; i < slots.length; i++) if (slots[i] >= 0) f[slots[i]] = args[i];
+      const out = r.direct(c, f) ? r.value!(c, f) : undefined;
+      if (out !== undefined || node.defaultFunc === null) return out;
+      return node.defaultFunc.value!(c, new Array(node.defaultFunc.nslots));
+    }
+  }
+  const call: FunctionCall = { out: undefined };
   if (c.tracer !== null) traceIndex(c, node, node.funcs.length, node.fnEarlyExit);
   else if (defs.length >= CALL_INDEX_MIN) {
     const ix = node.callIndex === undefined ? (node.callIndex = buildCallIndex(defs)) : node.callIndex;

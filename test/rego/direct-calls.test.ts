@@ -43,9 +43,13 @@ s contains v if v := g(0, "w")
 p := 1 if input.n == 5
 
 p := 2 if input.n > 4
+
+default dd(_) := 0
+
+dd(x) := x if x > 1
 `;
 
-const QUERY = `[data.p.f(1), data.p.f(3), data.p.f(20), data.p.g(1, 2), data.p.h(3, 3), data.p.k("a", 1), data.p.k("b", 1), data.p.k("c", 2000), data.p.objs, data.p.lit("q"), data.p.s]`;
+const QUERY = `[data.p.f(1), data.p.f(3), data.p.f(20), data.p.g(1, 2), data.p.h(3, 3), data.p.k("a", 1), data.p.k("b", 1), data.p.k("c", 2000), data.p.objs, data.p.lit("q"), data.p.s, data.p.dd(5), data.p.dd(0), data.p.dd("a")]`;
 
 function engine(): Engine {
   const e = new Engine();
@@ -58,7 +62,7 @@ function value(e: Engine, q: string, input?: unknown): unknown {
   return rs.length === 0 ? undefined : rs[0].expressions[0].value;
 }
 
-test("direct calls: else chains, wildcard, repeated and constant parameters, object order, literals, as OPA", () => {
+test("direct calls: else chains, wildcard, repeated and constant parameters, default functions, object order, literals, as OPA", () => {
   assert.deepEqual(value(engine(), QUERY, { n: 5 }), [
     1,
     6,
@@ -79,6 +83,9 @@ test("direct calls: else chains, wildcard, repeated and constant parameters, obj
     ],
     { id: "q", k: "v", n: 5 },
     [1, "w"],
+    5,
+    0,
+    "a",
   ]);
 });
 
