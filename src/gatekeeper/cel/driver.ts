@@ -7,7 +7,8 @@
 //                          chooses it (messageExpression's string, else message, else
 //                          "failed expression: <expression>"), trimmed
 //   source.variables[]     {name, expression}: `variables.<name>`, evaluated on first use and
-//                          shared by the expressions of one review; Gatekeeper adds
+//                          shared by the expressions of one review (one that fails is an error
+//                          value, which ||, && and ?: absorb, as in Kubernetes); Gatekeeper adds
 //                          `variables.params` (the constraint's spec.parameters, or null) and
 //                          `variables.anyObject` (object, or oldObject on DELETE)
 //   source.matchCondition[] {name, expression}: the review is skipped unless all are true
@@ -23,7 +24,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, VARIABLE_SLOTS, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -291,16 +292,23 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
   const slotDefs = t.slotDefs;
   const values: unknown[] = new Array(slotDefs.length);
   const done = new Uint8Array(slotDefs.length);
+  // A variable that fails is an error value (Kubernetes' composition: a lazy map whose member is
+  // the error), which `||`, `&&` and `?:` absorb: `variables.bad || true` is true. Only the cost
+  // limit (the reading expression's meter) ends the reading expression.
   const variable = (slot: number): unknown => {
     if (done[slot]) return values[slot];
     const { name, expr: c } = slotDefs[slot];
-    if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);
     let v: unknown;
-    try {
-      v = c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
-    } catch (e) {
-      if (e instanceof CelEvalError) throw new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
-      throw e;
+    if (c.error) v = celErrorValue(new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`));
+    else {
+      try {
+        v = c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
+      } catch (e) {
+        if (!(e instanceof CelEvalError)) throw e;
+        const err = new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
+        if (e.costExceeded) throw err;
+        v = celErrorValue(err);
+      }
     }
     values[slot] = v;
     done[slot] = 1;
