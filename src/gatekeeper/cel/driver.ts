@@ -97,11 +97,17 @@ export function celCodeOf(tmpl: Obj): { source: unknown; field: string } | null 
 /** The fields of Kubernetes' typed `request` variable. */
 const REQUEST_FIELDS = new Set(["kind", "resource", "subResource", "requestKind", "requestResource", "requestSubResource", "name", "namespace", "operation", "userInfo", "object", "oldObject", "dryRun", "options"]);
 
-/** What validations, message expressions and match conditions may use (not `params`: only variables see it). */
-function declarations(variableNames: string[], withParams: boolean, slots: ReadonlyMap<string, number>): Declarations {
+/** The documents without a schema: cel-go's static type of `object`, `oldObject` and `params` is dyn. */
+const DYN_VARS: ReadonlySet<string> = new Set(["object", "oldObject", "params"]);
+
+/**
+ * What validations, message expressions and match conditions may use (not `params`: only
+ * variables see it); `dynVariables`: the variables so far whose expressions are dyn.
+ */
+function declarations(variableNames: string[], withParams: boolean, slots: ReadonlyMap<string, number>, dynVariables: ReadonlySet<string>): Declarations {
   const vars = new Set(["object", "oldObject", "request", "namespaceObject", "variables"]);
   if (withParams) vars.add("params");
-  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]), slots };
+  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]), slots, dyn: { vars: DYN_VARS, variables: dynVariables } };
 }
 
 /** Each distinct variable name's slot (its first position). */
@@ -111,9 +117,17 @@ function slotsOf(names: readonly string[]): Map<string, number> {
   return slots;
 }
 
-function compileOne(text: string, decl?: Declarations): Compiled {
+/**
+ * Compile one expression. `want`: the type Kubernetes requires of it (bool for validations and
+ * match conditions, string for message expressions); an expression whose static type is dyn
+ * (`object.spec.hostNetwork`) is a compile error then, as cel-go's checker makes it:
+ * `must evaluate to bool but got dyn`.
+ */
+function compileOne(text: string, decl?: Declarations, want?: "bool" | "string"): Compiled {
   try {
-    return { text, program: compile(text, decl) };
+    const program = compile(text, decl);
+    if (want !== undefined && program.dyn) return { text, error: `must evaluate to ${want} but got dyn` };
+    return { text, program };
   } catch (e) {
     if (e instanceof CelCompileError) return { text, error: `compilation failed: ${e.message}` };
     throw e;
@@ -154,17 +168,23 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
   ];
   const allNames = defs.map((d) => d.name);
   const slots = slotsOf(allNames);
-  const variables = defs.map((d, i) => ({ name: d.name, expr: compileOne(d.expression, declarations(allNames.slice(0, i), true, slots)) }));
-  const decl = declarations(allNames, false, slots);
-  const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl) }));
+  const dynVariables = new Set<string>();
+  const variables = defs.map((d, i) => {
+    const expr = compileOne(d.expression, declarations(allNames.slice(0, i), true, slots, dynVariables));
+    if (expr.program?.dyn) dynVariables.add(d.name);
+    else dynVariables.delete(d.name);
+    return { name: d.name, expr };
+  });
+  const decl = declarations(allNames, false, slots, dynVariables);
+  const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl, "bool") }));
   let failurePolicy: FailurePolicy;
   if (source.failurePolicy === undefined || source.failurePolicy === null) failurePolicy = defaultFailurePolicy;
   else if (source.failurePolicy === "Fail" || source.failurePolicy === "Ignore") failurePolicy = source.failurePolicy;
   else throw new CelSourceError(`invalid failure policy: unrecognized failure policy: ${String(source.failurePolicy)}`);
   const validations = list(source.validations, "validations").map((v) => ({
-    expression: compileOne(str(v.expression), decl),
+    expression: compileOne(str(v.expression), decl, "bool"),
     message: str(v.message),
-    ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl) } : {}),
+    ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl, "string") } : {}),
   }));
   const variableDefs = new Map(variables.map((v) => [v.name, v.expr]));
   return { validations, variables, variableNames: variables.map((v) => v.name), variableDefs, slotDefs: [...slots.keys()].map((n) => ({ name: n, expr: variableDefs.get(n)! })), slotOf: slots, matchConditions, failurePolicy };

@@ -105,6 +105,8 @@ export interface CelProgram {
   source: string;
   /** Whether Portcullis's own evaluator runs it (else @bufbuild/cel's interpreter). */
   fast: boolean;
+  /** Whether cel-go's checker would give the expression the static type dyn (see certainlyDyn; with Declarations.dyn only). */
+  dyn: boolean;
   /** Evaluate with top-level bindings; returns the CEL value or throws CelEvalError. */
   eval(bindings: Record<string, unknown>, m: CostMeter): unknown;
 }
@@ -473,6 +475,45 @@ export interface Declarations {
    * the function the bindings carry under VARIABLE_SLOTS (else as a selection on `variables`).
    */
   slots?: ReadonlyMap<string, number>;
+  /**
+   * What is known to have cel-go's static type dyn: top-level names (`object`, `oldObject`,
+   * `params`: documents without a schema) and the variables whose expressions are dyn
+   * (`variables.anyObject`); see CelProgram.dyn.
+   */
+  dyn?: { vars: ReadonlySet<string>; variables: ReadonlySet<string> };
+}
+
+/**
+ * Whether cel-go's checker certainly gives the expression the static type dyn: a selection or
+ * index of a dyn value (`object.spec.x`, `object['spec']`), `dyn(x)`, a dyn variable, or a
+ * conditional with a dyn branch (the join of dyn and any type is dyn). Only these forms are
+ * claimed (no type checker here): others may be dyn in cel-go too. Read on the parsed tree,
+ * before the rewrites.
+ */
+function certainlyDyn(e: AnyExpr | undefined, dyn: NonNullable<Declarations["dyn"]>): boolean {
+  if (!e) return false;
+  const k = e.exprKind;
+  switch (k.case) {
+    case "identExpr":
+      return dyn.vars.has(k.value.name);
+    case "selectExpr": {
+      if (k.value.testOnly) return false;
+      const op = k.value.operand as AnyExpr;
+      if (op.exprKind.case === "identExpr" && op.exprKind.value.name === "variables") return dyn.variables.has(k.value.field);
+      return certainlyDyn(op, dyn);
+    }
+    case "callExpr": {
+      const fn: string = k.value.function;
+      const args = k.value.args as AnyExpr[];
+      if (k.value.target) return false;
+      if (fn === "dyn") return args.length === 1;
+      if (fn === "_[_]") return args.length === 2 && certainlyDyn(args[0], dyn);
+      if (fn === "_?_:_") return args.length === 3 && (certainlyDyn(args[1], dyn) || certainlyDyn(args[2], dyn));
+      return false;
+    }
+    default:
+      return false;
+  }
 }
 
 /** Where bindings may carry `(slot) => value of variable slot`, the variables of Declarations.slots. */
@@ -645,6 +686,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
     throw e;
   }
   const root = parsed.expr as AnyExpr;
+  const dyn = decl?.dyn !== undefined && certainlyDyn(root, decl.dyn);
   let id = maxId(root);
   rewrite(root, () => ++id);
   if (decl) {
@@ -674,6 +716,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
   return {
     source,
     fast: fastProgram !== null,
+    dyn,
     eval(bindings, m) {
       const prev = meter;
       meter = m;
