@@ -851,6 +851,8 @@ function goErrorText(e: Error): string {
   if (/^Cannot convert .* to a BigInt/.test(msg)) return "type conversion error from 'string' to 'int'";
   if (/^int modulus by zero$|^modulus by zero$/.test(msg)) return "modulus by zero";
   if (/^unbound function: /.test(msg) || /^found no matching overload for /.test(msg)) return "no such overload";
+  // a non-bool operand of && or || (and of all()/exists()' steps): cel-go has no overload for it
+  if (/^type mismatch: expected bool, got /.test(msg)) return "no such overload";
   if (/^unresolved attribute/.test(msg)) msg = msg.replace(/^unresolved attribute/, "no such attribute");
   return msg;
 }

@@ -96,4 +96,14 @@ export const EVAL_CASES: EvalCase[] = [
   { expr: "true ? 1 : dyn({'a': 1}).b" },
   { expr: "[1, 2].exists(x, dyn({'a': 1}).b || x == 2)" },
   { expr: "[1, 2].all(x, dyn({'a': 1}).b || x > 1)" },
+  // a non-bool operand of the logical operators
+  { expr: "dyn('a') && true" },
+  { expr: "true && dyn('a')" },
+  { expr: "false || dyn(1)" },
+  { expr: "dyn(1) || dyn({}).a" },
+  { expr: "dyn({}).a || dyn(1)" },
+  { expr: "[1, 2].all(x, dyn(x))" },
+  { expr: "[1, 2].exists(x, dyn(x))" },
+  { expr: "dyn(1) ? 1 : 2" },
+  { expr: "!dyn(1)" },
 ];
