@@ -1003,7 +1003,6 @@ export function celErrorValue(e: CelEvalError): unknown {
  * expression that reads it gets that error.
  */
 export function lazyMap(names: readonly string[], defined: { has(name: string): boolean }, get: (name: string) => unknown): unknown {
-  const c = celMod();
   const cache = new Map<string, unknown>();
   // a CEL map itself (the marker), not wrapped by celMap(): a member may be an error value,
   // which @bufbuild/cel's own map would refuse to convert
