@@ -102,12 +102,12 @@ const DYN_VARS: ReadonlySet<string> = new Set(["object", "oldObject", "params"])
 
 /**
  * What validations, message expressions and match conditions may use (not `params`: only
- * variables see it); `dynVariables`: the variables so far whose expressions are dyn.
+ * variables see it); `variableTypes`: the static types of the variables so far, where known.
  */
-function declarations(variableNames: string[], withParams: boolean, slots: ReadonlyMap<string, number>, dynVariables: ReadonlySet<string>): Declarations {
+function declarations(variableNames: string[], withParams: boolean, slots: ReadonlyMap<string, number>, variableTypes: ReadonlyMap<string, string>): Declarations {
   const vars = new Set(["object", "oldObject", "request", "namespaceObject", "variables"]);
   if (withParams) vars.add("params");
-  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]), slots, dyn: { vars: DYN_VARS, variables: dynVariables } };
+  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]), slots, types: { dynVars: DYN_VARS, variables: variableTypes } };
 }
 
 /** Each distinct variable name's slot (its first position). */
@@ -119,14 +119,14 @@ function slotsOf(names: readonly string[]): Map<string, number> {
 
 /**
  * Compile one expression. `want`: the type Kubernetes requires of it (bool for validations and
- * match conditions, string for message expressions); an expression whose static type is dyn
- * (`object.spec.hostNetwork`) is a compile error then, as cel-go's checker makes it:
- * `must evaluate to bool but got dyn`.
+ * match conditions, string for message expressions); an expression of another static type is
+ * a compile error then, as cel-go's checker makes it: `object.spec.hostNetwork` (dyn, the object
+ * has no schema) is `must evaluate to bool but got dyn`, `size(x)` `… got int`.
  */
 function compileOne(text: string, decl?: Declarations, want?: "bool" | "string"): Compiled {
   try {
     const program = compile(text, decl);
-    if (want !== undefined && program.dyn) return { text, error: `must evaluate to ${want} but got dyn` };
+    if (want !== undefined && program.type !== undefined && program.type !== want) return { text, error: `must evaluate to ${want} but got ${program.type}` };
     return { text, program };
   } catch (e) {
     if (e instanceof CelCompileError) return { text, error: `compilation failed: ${e.message}` };
@@ -168,14 +168,15 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
   ];
   const allNames = defs.map((d) => d.name);
   const slots = slotsOf(allNames);
-  const dynVariables = new Set<string>();
+  const variableTypes = new Map<string, string>();
   const variables = defs.map((d, i) => {
-    const expr = compileOne(d.expression, declarations(allNames.slice(0, i), true, slots, dynVariables));
-    if (expr.program?.dyn) dynVariables.add(d.name);
-    else dynVariables.delete(d.name);
+    const expr = compileOne(d.expression, declarations(allNames.slice(0, i), true, slots, variableTypes));
+    const type = expr.program?.type;
+    if (type !== undefined) variableTypes.set(d.name, type);
+    else variableTypes.delete(d.name);
     return { name: d.name, expr };
   });
-  const decl = declarations(allNames, false, slots, dynVariables);
+  const decl = declarations(allNames, false, slots, variableTypes);
   const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl, "bool") }));
   let failurePolicy: FailurePolicy;
   if (source.failurePolicy === undefined || source.failurePolicy === null) failurePolicy = defaultFailurePolicy;

@@ -105,8 +105,8 @@ export interface CelProgram {
   source: string;
   /** Whether Portcullis's own evaluator runs it (else @bufbuild/cel's interpreter). */
   fast: boolean;
-  /** Whether cel-go's checker would give the expression the static type dyn (see certainlyDyn; with Declarations.dyn only). */
-  dyn: boolean;
+  /** cel-go's static type of the expression where it is certain (see staticType; with Declarations.types only). */
+  type: string | undefined;
   /** Evaluate with top-level bindings; returns the CEL value or throws CelEvalError. */
   eval(bindings: Record<string, unknown>, m: CostMeter): unknown;
 }
@@ -476,43 +476,55 @@ export interface Declarations {
    */
   slots?: ReadonlyMap<string, number>;
   /**
-   * What is known to have cel-go's static type dyn: top-level names (`object`, `oldObject`,
-   * `params`: documents without a schema) and the variables whose expressions are dyn
-   * (`variables.anyObject`); see CelProgram.dyn.
+   * Static types known (see CelProgram.type): the top-level names of type dyn (`object`,
+   * `oldObject`, `params`: documents without a schema) and the variables' types where known
+   * (`variables.anyObject` is dyn).
    */
-  dyn?: { vars: ReadonlySet<string>; variables: ReadonlySet<string> };
+  types?: { dynVars: ReadonlySet<string>; variables: ReadonlyMap<string, string> };
 }
 
+/** cel-go's names of the constants' types. */
+const CONST_TYPE_NAMES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null_type" };
+/** Functions whose every overload gives one type: the conversions and size. */
+const CALL_TYPES: Record<string, string> = { size: "int", int: "int", uint: "uint", double: "double", string: "string", bytes: "bytes", bool: "bool", dyn: "dyn" };
+
 /**
- * Whether cel-go's checker certainly gives the expression the static type dyn: a selection or
- * index of a dyn value (`object.spec.x`, `object['spec']`), `dyn(x)`, a dyn variable, or a
- * conditional with a dyn branch (the join of dyn and any type is dyn). Only these forms are
- * claimed (no type checker here): others may be dyn in cel-go too. Read on the parsed tree,
- * before the rewrites.
+ * cel-go's static type of an expression (its checker's name: `int`, `dyn`, `null_type`), where
+ * it is certain without a type checker, else undefined: constants; a selection or index of a
+ * dyn value (`object.spec.x`, `object['spec']`), dyn names and variables of a known type; the
+ * conversions, `dyn(x)` and `size`; a conditional whose branches have one known type, or a dyn
+ * branch (the join of dyn and any type is dyn). Read on the parsed tree, before the rewrites.
  */
-function certainlyDyn(e: AnyExpr | undefined, dyn: NonNullable<Declarations["dyn"]>): boolean {
-  if (!e) return false;
+function staticType(e: AnyExpr | undefined, types: NonNullable<Declarations["types"]>): string | undefined {
+  if (!e) return undefined;
   const k = e.exprKind;
   switch (k.case) {
+    case "constExpr":
+      return CONST_TYPE_NAMES[k.value.constantKind?.case as string];
     case "identExpr":
-      return dyn.vars.has(k.value.name);
+      return types.dynVars.has(k.value.name) ? "dyn" : undefined;
     case "selectExpr": {
-      if (k.value.testOnly) return false;
+      if (k.value.testOnly) return "bool";
       const op = k.value.operand as AnyExpr;
-      if (op.exprKind.case === "identExpr" && op.exprKind.value.name === "variables") return dyn.variables.has(k.value.field);
-      return certainlyDyn(op, dyn);
+      if (op.exprKind.case === "identExpr" && op.exprKind.value.name === "variables") return types.variables.get(k.value.field);
+      return staticType(op, types) === "dyn" ? "dyn" : undefined;
     }
     case "callExpr": {
       const fn: string = k.value.function;
       const args = k.value.args as AnyExpr[];
-      if (k.value.target) return false;
-      if (fn === "dyn") return args.length === 1;
-      if (fn === "_[_]") return args.length === 2 && certainlyDyn(args[0], dyn);
-      if (fn === "_?_:_") return args.length === 3 && (certainlyDyn(args[1], dyn) || certainlyDyn(args[2], dyn));
-      return false;
+      if (k.value.target) return fn === "size" && args.length === 0 ? "int" : undefined;
+      if (args.length === 1 && Object.hasOwn(CALL_TYPES, fn)) return CALL_TYPES[fn];
+      if (fn === "_[_]" && args.length === 2) return staticType(args[0], types) === "dyn" ? "dyn" : undefined;
+      if (fn === "_?_:_" && args.length === 3) {
+        const a = staticType(args[1], types);
+        const b = staticType(args[2], types);
+        if (a === "dyn" || b === "dyn") return "dyn";
+        return a !== undefined && a === b ? a : undefined;
+      }
+      return undefined;
     }
     default:
-      return false;
+      return undefined;
   }
 }
 
@@ -686,7 +698,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
     throw e;
   }
   const root = parsed.expr as AnyExpr;
-  const dyn = decl?.dyn !== undefined && certainlyDyn(root, decl.dyn);
+  const type = decl?.types !== undefined ? staticType(root, decl.types) : undefined;
   let id = maxId(root);
   rewrite(root, () => ++id);
   if (decl) {
@@ -716,7 +728,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
   return {
     source,
     fast: fastProgram !== null,
-    dyn,
+    type,
     eval(bindings, m) {
       const prev = meter;
       meter = m;
