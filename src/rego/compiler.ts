@@ -665,6 +665,8 @@ export interface CompiledQuery {
 export class Compiler {
   root = new TreeNode("");
   private deps = new Map<TreeNode, DepSet>();
+  /** The rules' dependencies were read before pass 2 (ruleGraph): compiling bodies records none. */
+  private depsKnown = false;
   private ruleNamesByPkg = new Map<string, Set<string>>();
   private order = 0;
   private errors: ErrorDetail[] = [];
@@ -749,8 +751,7 @@ export class Compiler {
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
-        let node = this.root;
-        for (const p of pkg) node = node.child(p);
+        let node = pnode;
         const h = ref[0];
         if (h.type !== "var") continue;
         node = node.child(h.name);
@@ -774,6 +775,9 @@ export class Compiler {
       if (graph !== null) {
         this.checkRecursion(graph.deps, (d) => graph.locs.get(d));
         recursionChecked = true;
+        // ... and it is the dependency graph pass 2 would record (types are computed along it).
+        this.deps = graph.deps;
+        this.depsKnown = true;
       }
     }
     // Pass 2: compile bodies.
@@ -1414,7 +1418,7 @@ export class Compiler {
    * path, and everything below where the pattern ends.
    */
   private addDepPattern(st: { owner: TreeNode | null }, pattern: (string | null)[], graph = this.deps): void {
-    if (st.owner === null) return;
+    if (st.owner === null || (this.depsKnown && graph === this.deps)) return;
     const todo: [TreeNode, number][] = [[this.root, 0]];
     while (todo.length > 0) {
       const [n, i] = todo.pop()!;
@@ -1435,7 +1439,7 @@ export class Compiler {
   }
 
   private addDep(st: { owner: TreeNode | null }, target: TreeNode, whole: boolean, graph = this.deps): void {
-    if (st.owner === null) return;
+    if (st.owner === null || (this.depsKnown && graph === this.deps)) return;
     const before = graph.get(st.owner);
     let set: DepSet = before === undefined ? [target] : addDepTo(before, target);
     if (whole) {
