@@ -230,10 +230,15 @@ interface Det {
   run: (c: Ctx, f: Frame) => boolean;
   slot: number;
 }
-const DET = new WeakMap<ExprFn, Det>();
+// What compileBody knows of an expression's or body's closure (Det, its compiled order) is kept
+// on the closure itself, under these symbols: WeakMaps holding an entry for every rule's body
+// (tens of thousands in large programs) made every garbage collection process as many ephemerons.
+const DET = Symbol("det");
+const ORDER = Symbol("order");
+type Tagged = ExprFn & { [DET]?: Det; [ORDER]?: Uint32Array };
 
 function det(fn: ExprFn, run: Det["run"], slot = -1): ExprFn {
-  DET.set(fn, { run, slot });
+  (fn as Tagged)[DET] = { run, slot };
   return fn;
 }
 
@@ -386,9 +391,9 @@ function chain(fns: ExprFn[]): ExprFn {
   const parts: ExprFn[] = [];
   for (let i = 0; i < fns.length; ) {
     let j = i;
-    while (j < fns.length && DET.has(fns[j])) j++;
+    while (j < fns.length && (fns[j] as Tagged)[DET] !== undefined) j++;
     if (j - i >= 2) {
-      parts.push(straight(fns.slice(i, j).map((x) => DET.get(x)!)));
+      parts.push(straight(fns.slice(i, j).map((x) => (x as Tagged)[DET]!)));
       i = j;
     } else parts.push(fns[i++]);
   }
@@ -433,14 +438,13 @@ const EMPTY_NODES: ReadonlySet<TreeNode> = new Set();
 /** Comprehensions nested deeper than this in the compiler's recursion are not considered for indexing (each candidate compiles its body twice). */
 const COMP_INDEX_NEST = 64;
 
-/** The order compileExprs compiled a body's expressions in (see done there), by the body's closure. */
-const ORDER = new WeakMap<ExprFn, Uint32Array>();
+/** (ORDER, above: the order compileExprs compiled a body's expressions in, see done there, on the body's closure.) */
 
 /** The order of a body of one expression (read only). */
 const ORDER_ONE = Uint32Array.of(1);
 
 function withOrder(fn: ExprFn, done: Uint32Array): ExprFn {
-  ORDER.set(fn, done);
+  (fn as Tagged)[ORDER] = done;
   return fn;
 }
 
@@ -2501,7 +2505,7 @@ export class Compiler {
     // (Few arguments: this is called on the compiler's path through nested comprehensions, where
     // every register of compileComprehension's frame counts.)
     const ix = this.comprehensionIndex(t, t.type === "objectcomp" ? [t.key, t.value] : [t.head], st);
-    if (ix === null || !sameOrder(ORDER.get(ix.plan.body), ORDER.get(body))) return null;
+    if (ix === null || !sameOrder((ix.plan.body as Tagged)[ORDER], (body as Tagged)[ORDER])) return null;
     const ev =
       t.type === "objectcomp"
         ? indexedObject(ix.plan, ix.heads[0].en, ix.heads[1].en, t.key.loc ?? t.loc)
