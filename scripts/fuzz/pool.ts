@@ -52,8 +52,8 @@ export interface HangInfo {
 }
 
 export type CheckResult =
-  | { kind: "ok" }
-  | { kind: "coded"; code: string }
+  | { kind: "ok"; cpuMs?: number }
+  | { kind: "coded"; code: string; cpuMs?: number }
   | { kind: "crash"; outcome: Extract<Outcome, { kind: "crash" }>; signature: string }
   | { kind: "hang"; frames: string[] }
   | { kind: "died"; detail: string };
@@ -240,7 +240,8 @@ export class Pool {
     } else if (m.type === "checked" && t && t.id === m.id) {
       w.task = null;
       const o = m.outcome as Outcome;
-      t.resolve(o.kind === "crash" ? { kind: "crash", outcome: o, signature: m.signature } : o);
+      // (with the CPU time the case took in the worker, start-up excluded)
+      t.resolve(o.kind === "crash" ? { kind: "crash", outcome: o, signature: m.signature } : { ...o, cpuMs: m.cpuMs as number });
       this.dispatch();
     }
   }
