@@ -6,7 +6,8 @@
 // nothing users run. At the start of a run the worker entry (child.ts) is bundled by esbuild with
 // the options of scripts/build.ts (ES modules, code splitting, npm packages external, syntax
 // minified, names kept as written) from the current sources, so it is never stale, into
-// .fuzz-build/<pid>/ in the repository (git-ignored; removed when the run ends). That directory
+// .fuzz-build/<pid>-…/ in the repository (git-ignored; removed when the run ends, or by the next
+// run when it was killed). That directory
 // is laid out as a package root (package.json, dist/formats/large-stack-worker.js, library/), so
 // the code that finds its files from its own location (src/package.ts) finds them there, and
 // npm packages resolve from the repository's node_modules. Source maps keep stacks pointing into
@@ -17,7 +18,7 @@
 // tsx, and the run says so (`note`).
 
 import { buildSync } from "esbuild";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,10 +52,30 @@ function tsxRuntime(why: string): WorkerRuntime {
   };
 }
 
+/** Bundles left by runs that were killed (their process is gone): removed. */
+function removeStale(base: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(base, name), { recursive: true, force: true });
+    }
+  }
+}
+
 function makeRuntime(): WorkerRuntime {
   if (process.env.PORTCULLIS_FUZZ_TSX === "1") return tsxRuntime("PORTCULLIS_FUZZ_TSX=1");
   const base = join(REPO, ".fuzz-build");
   const dir = join(base, `${process.pid}-${Date.now().toString(36)}`);
+  removeStale(base);
   try {
     mkdirSync(dir, { recursive: true });
     if (!existsSync(join(base, ".gitignore"))) writeFileSync(join(base, ".gitignore"), "*\n");
