@@ -240,6 +240,20 @@ function reviewViews(input: CelReviewInput): ReviewViews {
 }
 
 /**
+ * Each constraint's view (`params`), shared by the reviews that evaluate it: its members are
+ * converted on the first review that reads them, not again for every review. Keyed by the
+ * constraint object (immutable once built; dropped with it).
+ */
+const constraintViews = new WeakMap<object, unknown>();
+
+function constraintView(constraint: Obj): unknown {
+  if (constraint === null || typeof constraint !== "object") return toCelInput(constraint);
+  let v = constraintViews.get(constraint);
+  if (v === undefined) constraintViews.set(constraint, (v = toCelInput(constraint)));
+  return v;
+}
+
+/**
  * The names a review's expressions read: the documents, and `variables`, the map of the
  * variables made on first read (Portcullis's evaluator reads them by slot, VARIABLE_SLOTS).
  */
@@ -271,7 +285,7 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   // Views of the documents, not copies: a member is converted when an expression reads it.
   const docs = reviewViews(input);
-  const bindings = new Bindings(docs.object, docs.oldObject, docs.request, toCelInput(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
+  const bindings = new Bindings(docs.object, docs.oldObject, docs.request, constraintView(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
   // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.
   const run = (c: Compiled, budget: { left: number }): unknown => {

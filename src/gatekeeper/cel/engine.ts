@@ -83,6 +83,7 @@ export function currentMeter(): CostMeter | null {
 
 function sizeCost(v: unknown): number {
   if (typeof v === "string") return v.length;
+  if (v === null || typeof v !== "object") return 0; // numbers, booleans, null: no size
   if (v instanceof Uint8Array) return v.length;
   const c = celMod();
   if (c.isCelList(v) || c.isCelMap(v)) return (v as { size: number }).size;
