@@ -23,7 +23,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, VARIABLE_SLOTS, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -259,6 +259,7 @@ function constraintView(constraint: Obj): unknown {
  */
 class Bindings {
   [VARIABLE_SLOTS]: ((slot: number) => unknown) | undefined = undefined;
+  [VARIABLE_COUNT]: number | undefined = undefined;
   lazyVariables: (() => unknown) | undefined = undefined;
   private map: unknown = undefined;
   constructor(
@@ -322,6 +323,7 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
   };
   const b = bindings as unknown as Bindings;
   b[VARIABLE_SLOTS] = variable;
+  b[VARIABLE_COUNT] = t.variableNames.length; // the size of the lazyVariables map below
   b.lazyVariables = () => lazyMap(t.variableNames, t.slotOf, (name) => variable(t.slotOf.get(name)!));
   const onError = (msg: string): string[] => (t.failurePolicy === "Fail" ? [msg] : []);
 
