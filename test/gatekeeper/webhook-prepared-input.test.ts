@@ -25,6 +25,7 @@ test("PreparedInput: a query answers on it as on the document it was made of", (
   e.addModule("p.rego", "package p\nr := [input.a.b + 1, count(input.c), input.d == 12345678901234567890]\n");
   const doc = { a: { b: 41 }, c: [1, 2, 3], d: 12345678901234567890n };
   const plain = e.query("data.p.r", { input: doc });
+  assert.ok(Array.isArray(plain));
   const prepared = PreparedInput.of(doc);
   assert.deepEqual(e.query("data.p.r", { input: prepared }), plain);
   assert.deepEqual(e.query("data.p.r", { input: PreparedInput.object({ a: PreparedInput.of(doc.a), c: PreparedInput.of(doc.c), d: PreparedInput.of(doc.d) }) }), plain);
