@@ -75,10 +75,12 @@ exempted(findings) := {r |
 	})
 }
 
-# The result of a finding: the common shape (a resource, no path) built directly.
-result(f) := {"msg": message(f), "id": f.id, "title": rules.catalog[f.id].title, "resource": f.resource} if {
+# The result of a finding: the common shape (a resource and a text, no path) built directly,
+# with the message message(f) gives; any other shape (the keys that are set, and the message).
+result(f) := {"msg": sprintf("[%s] %s: %s", [f.id, f.resource, f.text]), "id": f.id, "title": rules.catalog[f.id].title, "resource": f.resource} if {
 	f.path == ""
 	f.resource != ""
+	f.text != ""
 } else := object.union(
 	{k: v | some k in ["resource", "path"]; v := f[k]; v != ""},
 	{"msg": message(f), "id": f.id, "title": rules.catalog[f.id].title},
