@@ -169,24 +169,24 @@ service_account(spec) := n if {
 	n != ""
 } else := "default"
 
-# Findings. `text` says what to change. A finding that an exemption covers carries
-# "exemption": {"reason", "by"}; config.report leaves it out and config.exempted reports it.
+# Findings (config.finding). `text` says what to change. A finding that an exemption covers
+# carries it, {"reason", "by"}; config.report leaves it out and config.exempted reports it.
 object_finding(id, r, text) := _finding(id, r.path, r.object, {}, "", text)
 
 # A workload's and a container's findings: the common case (no exemption can apply) built
 # directly, as config.finding builds it.
-workload_finding(id, w, text) := {"id": id, "path": w.path, "resource": w.resource, "text": text} if {
+workload_finding(id, w, text) := [id, w.path, w.resource, text] if {
 	w.exemptable == false
 } else := _finding(id, w.path, w.object, w.pod_annotations, "", text)
 
-container_finding(id, c, text) := {"id": id, "path": c.workload.path, "resource": c.workload.resource, "text": concat(": ", [c.label, text])} if {
+container_finding(id, c, text) := [id, c.workload.path, c.workload.resource, concat(": ", [c.label, text])] if {
 	c.workload.exemptable == false
 } else := _finding(
 	id, c.workload.path, c.workload.object, c.workload.pod_annotations, c.name,
 	concat(": ", [c.label, text]),
 )
 
-_finding(id, path, o, pod_annotations, container, text) := object.union(config.finding(id, path, resource(o), text), {"exemption": e}) if {
+_finding(id, path, o, pod_annotations, container, text) := config.with_exemption(config.finding(id, path, resource(o), text), e) if {
 	_may_be_exempt(o, pod_annotations)
 	e := exemption(id, o, pod_annotations, container)
 } else := config.finding(id, path, resource(o), text)
