@@ -81,9 +81,11 @@ async function runJob(m: JobMsg): Promise<void> {
 
 async function runCheck(m: CheckMsg): Promise<void> {
   mark(m.id, 0);
+  const cpu0 = process.cpuUsage();
   const o = runCase(m.case, { evalTimeoutMs: m.evalTimeoutMs });
+  const cpu = process.cpuUsage(cpu0);
   const signature = o.kind === "crash" ? crashSignature(m.case.target, o) : undefined;
-  await send({ type: "checked", id: m.id, outcome: o, signature });
+  await send({ type: "checked", id: m.id, outcome: o, signature, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
 }
 
 // Work is queued so that messages are handled one at a time.

@@ -10,7 +10,8 @@ import yaml from "js-yaml";
 import { parseModule } from "../../src/rego/parser.ts";
 import { detectParserName, PARSER_NAMES } from "../../src/formats/index.ts";
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The repository (from a bundled worker, runtime.ts: the parent's, passed in the environment). */
+export const REPO = process.env.PORTCULLIS_FUZZ_REPO ?? resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export function conformanceDir(): string | undefined {
   const candidates = [process.env.PORTCULLIS_CONFORMANCE, join(REPO, "../shared/conformance"), "/work/shared/conformance"];

@@ -107,7 +107,7 @@ class MiniWebSocket {
  * return its JavaScript stack, innermost first, as "fn@path:line" (paths relative to `root`).
  * Returns [] when that fails in time.
  */
-export async function captureStack(pid: number, stderr: () => string, root: string, timeoutMs = 6000): Promise<string[]> {
+export async function captureStack(pid: number, stderr: () => string, root: string, timeoutMs = 6000, mapFrame?: (file: string, line: number, column: number) => { file: string; line: number }): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   const before = /ws:\/\/[^\s]+/.exec(stderr())?.[0];
   try {
@@ -141,9 +141,11 @@ export async function captureStack(pid: number, stderr: () => string, root: stri
       const msg = JSON.parse(text) as { method?: string; params?: Record<string, unknown> };
       if (msg.method === "Debugger.scriptParsed") scripts.set(String(msg.params!.scriptId), String(msg.params!.url));
       else if (msg.method === "Debugger.paused") {
-        const frames = (msg.params!.callFrames as { functionName: string; location: { scriptId: string; lineNumber: number } }[]).map((f) => {
+        const frames = (msg.params!.callFrames as { functionName: string; location: { scriptId: string; lineNumber: number; columnNumber?: number } }[]).map((f) => {
           const where = (scripts.get(f.location.scriptId) ?? "?").replace(/^file:\/\//, "").replace(root + "/", "");
-          return `${f.functionName || "<anonymous>"}@${where}:${f.location.lineNumber + 1}`;
+          // (a bundled worker's frames are mapped back to the sources: runtime.ts)
+          const at = mapFrame ? mapFrame(where, f.location.lineNumber + 1, f.location.columnNumber ?? 0) : { file: where, line: f.location.lineNumber + 1 };
+          return `${f.functionName || "<anonymous>"}@${at.file}:${at.line}`;
         });
         finish(frames);
       }

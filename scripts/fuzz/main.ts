@@ -124,7 +124,8 @@ if (replayPath) {
     const res = results[i];
     const fine = res.kind === "ok" || res.kind === "coded";
     if (!fine) bad++;
-    const what = res.kind === "crash" ? `crash ${res.signature}` : res.kind === "coded" ? `coded ${res.code}` : res.kind === "died" ? `died ${res.detail.split("\n")[0]}` : res.kind;
+    const cpu = (res.kind === "ok" || res.kind === "coded") && res.cpuMs !== undefined ? ` (${res.cpuMs} ms of CPU)` : "";
+    const what = (res.kind === "crash" ? `crash ${res.signature}` : res.kind === "coded" ? `coded ${res.code}` : res.kind === "died" ? `died ${res.detail.split("\n")[0]}` : res.kind) + cpu;
     console.log(`${fine ? "ok  " : "FAIL"} ${r.file}: ${what}`);
   });
   process.exit(bad ? 1 : 0);

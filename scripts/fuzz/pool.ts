@@ -11,14 +11,13 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { REPO } from "./corpus.ts";
 import { captureStack } from "./inspector.ts";
+import { workerRuntime } from "./runtime.ts";
 import type { JobMsg, CheckMsg, FindingMsg, Stats } from "./cases.ts";
 import { emptyStats, addStats } from "./cases.ts";
 import { quarantinable, type FuzzCase, type Outcome, type Target } from "./targets.ts";
 
-const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 const CLK_TCK = 100; // Linux USER_HZ
 
 export interface PoolOptions {
@@ -53,8 +52,8 @@ export interface HangInfo {
 }
 
 export type CheckResult =
-  | { kind: "ok" }
-  | { kind: "coded"; code: string }
+  | { kind: "ok"; cpuMs?: number }
+  | { kind: "coded"; code: string; cpuMs?: number }
   | { kind: "crash"; outcome: Extract<Outcome, { kind: "crash" }>; signature: string }
   | { kind: "hang"; frames: string[] }
   | { kind: "died"; detail: string };
@@ -102,8 +101,8 @@ class Worker {
   constructor(opts: PoolOptions) {
     this.proc = spawn(
       process.execPath,
-      ["--inspect-port=0", `--max-old-space-size=${opts.heapMb}`, "--import", "tsx", CHILD],
-      { cwd: REPO, stdio: ["ignore", "ignore", "pipe", "pipe", "ipc"], env: { ...process.env, NODE_OPTIONS: "" } },
+      ["--inspect-port=0", `--max-old-space-size=${opts.heapMb}`, ...workerRuntime().args],
+      { cwd: REPO, stdio: ["ignore", "ignore", "pipe", "pipe", "ipc"], env: { ...process.env, NODE_OPTIONS: "", PORTCULLIS_FUZZ_REPO: REPO } },
     );
     this.proc.stderr!.on("data", (d: Buffer) => {
       this.stderr = (this.stderr + d.toString("utf8")).slice(-8000);
@@ -241,7 +240,8 @@ export class Pool {
     } else if (m.type === "checked" && t && t.id === m.id) {
       w.task = null;
       const o = m.outcome as Outcome;
-      t.resolve(o.kind === "crash" ? { kind: "crash", outcome: o, signature: m.signature } : o);
+      // (with the CPU time the case took in the worker, start-up excluded)
+      t.resolve(o.kind === "crash" ? { kind: "crash", outcome: o, signature: m.signature } : { ...o, cpuMs: m.cpuMs as number });
       this.dispatch();
     }
   }
@@ -277,7 +277,7 @@ export class Pool {
     w.task = null;
     w.retiring = true;
     const index = t.msg.type === "job" && w.progId === t.id ? w.progIndex : t.msg.type === "job" ? t.msg.start : 0;
-    const frames = kind === "hang" && this.opts.hangStacks && !w.dead ? await captureStack(w.proc.pid!, () => w.stderr, REPO) : [];
+    const frames = kind === "hang" && this.opts.hangStacks && !w.dead ? await captureStack(w.proc.pid!, () => w.stderr, REPO, undefined, workerRuntime().mapFrame) : [];
     w.kill();
     const h: HangInfo = {
       kind,

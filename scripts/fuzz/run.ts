@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Pool, type HangInfo, type CheckResult } from "./pool.ts";
+import { workerRuntime } from "./runtime.ts";
 import { generate, emptyStats, addStats, type FindingMsg, type Stats } from "./cases.ts";
 import { caseArea, quarantinable, reproText, type FuzzCase, type Target, type ErrorInfo } from "./targets.ts";
 import { hangSignature } from "./signature.ts";
@@ -130,6 +131,7 @@ function hangArea(h: HangInfo, c: FuzzCase | undefined): string {
 export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
   // the parent regenerates hung cases: with the workers' cap
   setMaxInput(opts.maxInput);
+  opts.log(workerRuntime().note);
   const pool = new Pool({
     workers: opts.workers,
     budgetMs: opts.budgetMs,
@@ -383,6 +385,7 @@ export function readReplayFile(path: string): RegressionFile {
 /** Replay cases through the watchdog pool. */
 export async function replay(cases: FuzzCase[], o: Partial<FuzzOptions> = {}): Promise<CheckResult[]> {
   const opts = defaultOptions(o);
+  opts.log(workerRuntime().note);
   const pool = new Pool({ workers: opts.workers, budgetMs: opts.budgetMs, evalTimeoutMs: evalTimeout(opts.budgetMs), heapMb: opts.heapMb, quarantineAfter: 1e9, hangStacks: false, slowLimit: 1e9 });
   try {
     return await Promise.all(cases.map((c) => pool.check(c)));

@@ -35,6 +35,7 @@ import {
   type MatchFn,
   type Operand,
   type CompiledRule,
+  NO_RULES,
   type Mock,
   type OverrideNode,
   type EvalHooks,
@@ -229,10 +230,15 @@ interface Det {
   run: (c: Ctx, f: Frame) => boolean;
   slot: number;
 }
-const DET = new WeakMap<ExprFn, Det>();
+// What compileBody knows of an expression's or body's closure (Det, its compiled order) is kept
+// on the closure itself, under these symbols: WeakMaps holding an entry for every rule's body
+// (tens of thousands in large programs) made every garbage collection process as many ephemerons.
+const DET = Symbol("det");
+const ORDER = Symbol("order");
+type Tagged = ExprFn & { [DET]?: Det; [ORDER]?: Uint32Array };
 
 function det(fn: ExprFn, run: Det["run"], slot = -1): ExprFn {
-  DET.set(fn, { run, slot });
+  (fn as Tagged)[DET] = { run, slot };
   return fn;
 }
 
@@ -283,6 +289,81 @@ function constTerm(v: Value): CTerm {
   return { ev: () => v, en: (_c, _f, k) => k(v) };
 }
 
+// Closures made for every rule are built by top-level functions such as these, so that what they
+// hold is only what they use: a closure made inside a compiler method shares that method's
+// context, which holds the rule's State, its terms and scopes (each kept for the program's
+// life, and copied by every garbage collection meanwhile).
+
+/** A local variable's value. */
+function slotEv(slot: number): ValFn {
+  return (_c, f) => f[slot];
+}
+
+function slotTerm(slot: number): CTerm {
+  const ev = slotEv(slot);
+  return { ev, en: evToEn(ev) };
+}
+
+/** A call in expression position whose value decides (`a == 1`): true and defined → continue. */
+function testExpr(ev: ValFn): ExprFn {
+  const test = (c: Ctx, f: Frame): boolean => {
+    const v = ev(c, f);
+    return v !== undefined && v !== false;
+  };
+  return det((c, f, k) => (test(c, f) ? k() : false), test);
+}
+
+function testEnum(en: EnumFn): ExprFn {
+  return (c, f, k) => en(c, f, (v) => (v === false ? false : k()));
+}
+
+/** A call whose arguments are single values. */
+function invokeValues(evs: ValFn[], invoke: (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean): CTerm {
+  const n = evs.length;
+  const ev: ValFn = (c, f) => {
+    const vals: Value[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = evs[i](c, f);
+      if (v === undefined) return undefined;
+      vals[i] = v;
+    }
+    let out: Value | undefined;
+    invoke(c, vals, (v) => ((out = v), true));
+    return out;
+  };
+  return { ev, en: evToEn(ev) };
+}
+
+/** A call with arguments that enumerate, evaluated in `order`. */
+function invokeEnum(cargs: CTerm[], order: number[], invoke: (c: Ctx, vals: Value[], k: (v: Value) => boolean) => boolean): CTerm {
+  const n = cargs.length;
+  const en: EnumFn = (c, f, k) => {
+    const vals: Value[] = new Array(n);
+    const step = (j: number): boolean => {
+      if (j === n) return invoke(c, vals.slice(), k);
+      const i = order[j];
+      return cargs[i].en(c, f, (v) => {
+        vals[i] = v;
+        return step(j + 1);
+      });
+    };
+    return step(0);
+  };
+  return { ev: null, en };
+}
+
+/** A definition's inferred parameter types (inferParams). */
+function paramTypesFn(uses: TyFn[][]): () => (Ty.Ty | null)[] {
+  return () =>
+    uses.map((us) => {
+      for (const u of us) {
+        const t = u();
+        if (t.k !== Ty.K_ANY && t.k !== 0) return t;
+      }
+      return null;
+    });
+}
+
 function evToEn(ev: ValFn): EnumFn {
   return (c, f, k) => {
     const v = ev(c, f);
@@ -310,9 +391,9 @@ function chain(fns: ExprFn[]): ExprFn {
   const parts: ExprFn[] = [];
   for (let i = 0; i < fns.length; ) {
     let j = i;
-    while (j < fns.length && DET.has(fns[j])) j++;
+    while (j < fns.length && (fns[j] as Tagged)[DET] !== undefined) j++;
     if (j - i >= 2) {
-      parts.push(straight(fns.slice(i, j).map((x) => DET.get(x)!)));
+      parts.push(straight(fns.slice(i, j).map((x) => (x as Tagged)[DET]!)));
       i = j;
     } else parts.push(fns[i++]);
   }
@@ -357,14 +438,13 @@ const EMPTY_NODES: ReadonlySet<TreeNode> = new Set();
 /** Comprehensions nested deeper than this in the compiler's recursion are not considered for indexing (each candidate compiles its body twice). */
 const COMP_INDEX_NEST = 64;
 
-/** The order compileExprs compiled a body's expressions in (see done there), by the body's closure. */
-const ORDER = new WeakMap<ExprFn, Uint32Array>();
+/** (ORDER, above: the order compileExprs compiled a body's expressions in, see done there, on the body's closure.) */
 
 /** The order of a body of one expression (read only). */
 const ORDER_ONE = Uint32Array.of(1);
 
 function withOrder(fn: ExprFn, done: Uint32Array): ExprFn {
-  ORDER.set(fn, done);
+  (fn as Tagged)[ORDER] = done;
   return fn;
 }
 
@@ -537,6 +617,48 @@ function deeperThan(t: Term, n: number): boolean {
   }
 }
 
+/** Head types per node (nodeTypesOf). */
+interface NodeTypes {
+  doc: TyFn[];
+  multi: TyFn[];
+  obj: boolean;
+  fn: TyFn[];
+}
+
+const NO_TYPES: TyFn[] = Object.freeze([]) as unknown as TyFn[];
+/** A compiled rule's suffix and else lists when empty: shared, frozen. */
+const NO_FNS: ValFn[] = Object.freeze([]) as unknown as ValFn[];
+const NO_ELSES: CompiledRule["elses"] = Object.freeze([]) as unknown as CompiledRule["elses"];
+
+/** `list` with `t` and `more` added (a new array when list is the shared NO_TYPES). */
+function addTypes(list: TyFn[], t: TyFn, more: TyFn[]): TyFn[] {
+  if (list === NO_TYPES) list = [];
+  list.push(t);
+  for (const m of more) list.push(m);
+  return list;
+}
+
+/** `list` with `cr` added (a new array when list is the shared, frozen NO_RULES). */
+function addRule(list: CompiledRule[], cr: CompiledRule): CompiledRule[] {
+  if (list === NO_RULES) return [cr];
+  list.push(cr);
+  return list;
+}
+
+/** A rule's dependencies: an array while short (most rules have a few), a Set beyond. */
+type DepSet = TreeNode[] | Set<TreeNode>;
+
+function addDepTo(set: DepSet, n: TreeNode): DepSet {
+  if (!Array.isArray(set)) return set.add(n);
+  if (set.includes(n)) return set;
+  if (set.length < 16) {
+    set.push(n);
+    return set;
+  }
+  const s = new Set(set);
+  return s.add(n);
+}
+
 export interface CompiledQuery {
   body: ExprFn;
   nslots: number;
@@ -546,14 +668,16 @@ export interface CompiledQuery {
 
 export class Compiler {
   root = new TreeNode("");
-  private deps = new Map<TreeNode, Set<TreeNode>>();
+  private deps = new Map<TreeNode, DepSet>();
+  /** The rules' dependencies were read before pass 2 (ruleGraph): compiling bodies records none. */
+  private depsKnown = false;
   private ruleNamesByPkg = new Map<string, Set<string>>();
   private order = 0;
   private errors: ErrorDetail[] = [];
   private queryKeepsFalse = false;
   /** Type checks run after every rule is compiled (rule types may come from later rules). */
   private checks: (() => ErrorDetail | null)[] = [];
-  private nodeTypes = new Map<TreeNode, { doc: TyFn[]; multi: TyFn[]; obj: boolean; fn: TyFn[] }>();
+  private nodeTypes = new Map<TreeNode, NodeTypes>();
   private compTypes = new WeakMap<Term, TyFn>();
   /** Queries follow the engine's Rego version. */
   queryV1 = true;
@@ -631,8 +755,7 @@ export class Compiler {
       if (v1) this.checkV1Module(m);
       for (const r of m.rules) {
         const ref = r.head.ref;
-        let node = this.root;
-        for (const p of pkg) node = node.child(p);
+        let node = pnode;
         const h = ref[0];
         if (h.type !== "var") continue;
         node = node.child(h.name);
@@ -649,9 +772,17 @@ export class Compiler {
     }
     // As OPA's stages: recursion is found on the rule graph before any body is compiled, where
     // the graph can be read from the rules alone (ruleGraph); else after pass 2.
+    // (When that graph could be read, compiling the bodies adds exactly its edges: no second check.)
+    let recursionChecked = false;
     if (this.errors.length === 0) {
       const graph = this.ruleGraph(placed);
-      if (graph !== null) this.checkRecursion(graph.deps, (d) => graph.locs.get(d));
+      if (graph !== null) {
+        this.checkRecursion(graph.deps, (d) => graph.locs.get(d));
+        recursionChecked = true;
+        // ... and it is the dependency graph pass 2 would record (types are computed along it).
+        this.deps = graph.deps;
+        this.depsKnown = true;
+      }
     }
     // Pass 2: compile bodies.
     for (const p of placed) {
@@ -667,7 +798,7 @@ export class Compiler {
     if (this.errors.length) throw new RegoError(this.dedupe(this.errors));
     // As OPA's stages: recursion is checked before types (typing a cycle of rules would recurse
     // through all of them).
-    this.checkRecursion();
+    if (!recursionChecked) this.checkRecursion();
     this.warmTypes();
     this.runChecks();
     this.finishAll(this.root);
@@ -846,9 +977,9 @@ export class Compiler {
     const ext = this.extendWithHeads(body, heads, st);
     body = ext.body;
     const value = ext.fns[0];
-    const suffixFns = ext.fns.slice(1);
+    const suffixFns = ext.fns.length === 1 ? NO_FNS : ext.fns.slice(1);
     const elseTypes: TyFn[] = [];
-    const elses = rule.elses.map((e) => {
+    const elses = rule.elses.length === 0 ? NO_ELSES : rule.elses.map((e) => {
       const est = new State(mod, node, st.counter, new Scope(st.scope.parent), afterArgs);
       // Function parameters stay visible in else bodies.
       for (const [n, s] of st.scope.vars) if (afterArgs.has(s)) est.scope.vars.set(n, s);
@@ -864,14 +995,13 @@ export class Compiler {
       for (const e of rule.elses) defs.push(this.inferParams(h.args ?? [], e.body, e.value, st));
     }
     {
-      let nt = this.nodeTypes.get(node);
-      if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
+      const nt = this.nodeTypesOf(node);
       // (A ground rule's head is typed when first asked for: its shared State never changes.)
       const ht = headTerm ? (ground ? this.lazyTypeOf(headTerm, st) : this.typeOf(headTerm, st)) : TY_BOOL;
-      if (h.kind === "function") nt.fn.push(ht, ...elseTypes);
+      if (h.kind === "function") nt.fn = addTypes(nt.fn, ht, elseTypes);
       else if (suffix.length > 0) nt.obj = true;
-      else if (h.kind === "multi") nt.multi.push(ht);
-      else nt.doc.push(ht, ...elseTypes);
+      else if (h.kind === "multi") nt.multi = addTypes(nt.multi, ht, NO_TYPES);
+      else nt.doc = addTypes(nt.doc, ht, elseTypes);
     }
     if (this.hooks !== null) {
       body = hookRule(this.hooks, body, rule.loc);
@@ -914,6 +1044,13 @@ export class Compiler {
     cr.nslots = st.counter.n;
     (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
     this.placeRule(cr, rule, node, suffix);
+  }
+
+  /** The head types of a node's rules (lists start as the shared NO_TYPES: most nodes have one kind of rule). */
+  private nodeTypesOf(node: TreeNode): NodeTypes {
+    let nt = this.nodeTypes.get(node);
+    if (!nt) this.nodeTypes.set(node, (nt = { doc: NO_TYPES, multi: NO_TYPES, obj: false, fn: NO_TYPES }));
+    return nt;
   }
 
   /** A State shared by the ground rules of a module (see isGroundRule), its owner set per rule. */
@@ -969,13 +1106,12 @@ export class Compiler {
     if (headTerm !== null && !isScalar(headTerm)) return false;
     for (const t of suffix) if (!isScalar(t)) return false;
     const value = headTerm === null ? true : scalarValue(headTerm);
-    const suffixFns: ValFn[] = suffix.map((t) => constEv(scalarValue(t)));
-    let nt = this.nodeTypes.get(node);
-    if (!nt) this.nodeTypes.set(node, (nt = { doc: [], multi: [], obj: false, fn: [] }));
+    const suffixFns: ValFn[] = suffix.length === 0 ? NO_FNS : suffix.map((t) => constEv(scalarValue(t)));
+    const nt = this.nodeTypesOf(node);
     const ht = headTerm === null ? TY_BOOL : scalarType(headTerm);
     if (suffix.length > 0) nt.obj = true;
-    else if (h.kind === "multi") nt.multi.push(ht);
-    else nt.doc.push(ht);
+    else if (h.kind === "multi") nt.multi = addTypes(nt.multi, ht, NO_TYPES);
+    else nt.doc = addTypes(nt.doc, ht, NO_TYPES);
     const ev = constEv(value);
     const cr: CompiledRule = {
       kind: h.kind,
@@ -985,7 +1121,7 @@ export class Compiler {
       key: h.kind === "multi" ? ev : null,
       suffix: suffixFns,
       args: null,
-      elses: [],
+      elses: NO_ELSES,
       isDefault: rule.isDefault,
       constValue: h.kind !== "multi",
       loc: rule.loc,
@@ -1006,16 +1142,16 @@ export class Compiler {
       // A default function's value is taken without running its (empty) body.
       if (rule.isDefault && this.hooks !== null && cr.value !== null) cr.value = hookDefaultFunc(this.hooks, cr.value, rule.loc);
       if (rule.isDefault) node.defaultFunc = cr;
-      else node.funcs.push(cr);
+      else node.funcs = addRule(node.funcs, cr);
     } else if (suffix.length > 0) {
-      node.suffixRules.push(cr);
+      node.suffixRules = addRule(node.suffixRules, cr);
     } else if (h.kind === "multi") {
-      node.multi.push(cr);
+      node.multi = addRule(node.multi, cr);
     } else if (rule.isDefault) {
       if (node.defaultRule) throw RegoError.single("rego_type_error", `multiple default rules ${node.dataPath()} found`, rule.loc);
       node.defaultRule = cr;
     } else {
-      node.complete.push(cr);
+      node.complete = addRule(node.complete, cr);
     }
   }
 
@@ -1286,7 +1422,7 @@ export class Compiler {
    * path, and everything below where the pattern ends.
    */
   private addDepPattern(st: { owner: TreeNode | null }, pattern: (string | null)[], graph = this.deps): void {
-    if (st.owner === null) return;
+    if (st.owner === null || (this.depsKnown && graph === this.deps)) return;
     const todo: [TreeNode, number][] = [[this.root, 0]];
     while (todo.length > 0) {
       const [n, i] = todo.pop()!;
@@ -1307,19 +1443,19 @@ export class Compiler {
   }
 
   private addDep(st: { owner: TreeNode | null }, target: TreeNode, whole: boolean, graph = this.deps): void {
-    if (st.owner === null) return;
-    let set = graph.get(st.owner);
-    if (!set) graph.set(st.owner, (set = new Set()));
-    set.add(target);
+    if (st.owner === null || (this.depsKnown && graph === this.deps)) return;
+    const before = graph.get(st.owner);
+    let set: DepSet = before === undefined ? [target] : addDepTo(before, target);
     if (whole) {
       const todo = [target];
       while (todo.length > 0) {
         for (const c of todo.pop()!.children.values()) {
-          set.add(c);
+          set = addDepTo(set, c);
           todo.push(c);
         }
       }
     }
+    if (set !== before) graph.set(st.owner, set);
   }
 
   /**
@@ -1333,9 +1469,9 @@ export class Compiler {
    * and nothing that OPA reports before recursion (unsafe variables, undefined functions) can
    * occur in a body. Null otherwise: the recursion check then runs after pass 2.
    */
-  private ruleGraph(placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[]): { deps: Map<TreeNode, Set<TreeNode>>; locs: Map<TreeNode, Location> } | null {
+  private ruleGraph(placed: { rule: Rule; mod: ModCtx; node: TreeNode; suffix: Term[] }[]): { deps: Map<TreeNode, DepSet>; locs: Map<TreeNode, Location> } | null {
     if (placed.some((p) => p.rule.head.kind === "function")) return null; // (no node is a function below)
-    const graph = new Map<TreeNode, Set<TreeNode>>();
+    const graph = new Map<TreeNode, DepSet>();
     // Where a recursion error points: the node's first complete rule, else its first multi-value
     // rule (as checkRecursion finds them once compiled).
     const complete = new Map<TreeNode, Location>();
@@ -1437,7 +1573,7 @@ export class Compiler {
     const visit = (start: TreeNode) => {
       state.set(start, 1);
       stack.push(start);
-      iters.push((deps.get(start) ?? new Set<TreeNode>()).values());
+      iters.push((deps.get(start) ?? EMPTY_NODES).values());
       while (iters.length > 0) {
         const next = iters[iters.length - 1].next();
         if (next.done) {
@@ -1460,7 +1596,7 @@ export class Compiler {
         } else if (s === undefined) {
           state.set(d, 1);
           stack.push(d);
-          iters.push((deps.get(d) ?? new Set<TreeNode>()).values());
+          iters.push((deps.get(d) ?? EMPTY_NODES).values());
         }
       }
     };
@@ -2369,7 +2505,7 @@ export class Compiler {
     // (Few arguments: this is called on the compiler's path through nested comprehensions, where
     // every register of compileComprehension's frame counts.)
     const ix = this.comprehensionIndex(t, t.type === "objectcomp" ? [t.key, t.value] : [t.head], st);
-    if (ix === null || !sameOrder(ORDER.get(ix.plan.body), ORDER.get(body))) return null;
+    if (ix === null || !sameOrder((ix.plan.body as Tagged)[ORDER], (body as Tagged)[ORDER])) return null;
     const ev =
       t.type === "objectcomp"
         ? indexedObject(ix.plan, ix.heads[0].en, ix.heads[1].en, t.key.loc ?? t.loc)
@@ -2490,12 +2626,8 @@ export class Compiler {
       if (r.kind === "data") return this.compileDataRef(r.path, rest, st, ref);
       if (r.kind === "local") {
         if (!st.bound.has(r.slot)) throw new Unsafe([head]);
-        const slot = r.slot;
-        if (rest.length === 0) {
-          const ev: ValFn = (_c, f) => f[slot];
-          return { ev, en: evToEn(ev) };
-        }
-        return this.refOps((_c, f) => f[slot], rest, st);
+        if (rest.length === 0) return slotTerm(r.slot);
+        return this.refOps(slotEv(r.slot), rest, st);
       }
       return this.refOps((c) => c.input, rest, st);
     }
@@ -3213,37 +3345,10 @@ export class Compiler {
       if (next.length === pending.length) throw lastErr!;
       pending = next;
     }
-    const n = cargs.length;
     const invoke = this.invoker(target, loc);
     const isRelation = target.kind === "builtin" && target.b.relation === true;
-    if (cargs.every((a) => a.ev !== null) && !isRelation) {
-      const evs = cargs.map((a) => a.ev!);
-      const ev: ValFn = (c, f) => {
-        const vals: Value[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const v = evs[i](c, f);
-          if (v === undefined) return undefined;
-          vals[i] = v;
-        }
-        let out: Value | undefined;
-        invoke(c, vals, (v) => ((out = v), true));
-        return out;
-      };
-      return { ev, en: evToEn(ev) };
-    }
-    const en: EnumFn = (c, f, k) => {
-      const vals: Value[] = new Array(n);
-      const step = (j: number): boolean => {
-        if (j === n) return invoke(c, vals.slice(), k);
-        const i = order[j];
-        return cargs[i].en(c, f, (v) => {
-          vals[i] = v;
-          return step(j + 1);
-        });
-      };
-      return step(0);
-    };
-    return { ev: null, en };
+    if (cargs.every((a) => a.ev !== null) && !isRelation) return invokeValues(cargs.map((a) => a.ev!), invoke);
+    return invokeEnum(cargs, order, invoke);
   }
 
   /** For compileFlat: a single-valued call of the target (or of its `with` replacement). */
@@ -3447,15 +3552,7 @@ export class Compiler {
     const call = this.compileInvoke(target, args, st, loc);
     if (capture >= 0 && this.queryKeepsFalse && !args.some((a) => this.hasLocalVars(a, st))) return (c, f, k) => call.en(c, f, (v) => ((f[capture] = v), k()));
     if (capture >= 0) return (c, f, k) => call.en(c, f, (v) => (v === false ? false : ((f[capture] = v), k())));
-    if (call.ev !== null) {
-      const ev = call.ev;
-      const test = (c: Ctx, f: Frame): boolean => {
-        const v = ev(c, f);
-        return v !== undefined && v !== false;
-      };
-      return det((c, f, k) => (test(c, f) ? k() : false), test);
-    }
-    return (c, f, k) => call.en(c, f, (v) => (v === false ? false : k()));
+    return call.ev !== null ? testExpr(call.ev) : testEnum(call.en);
   }
 
   /** Builtin arguments are checked against the declaration (after all rules are compiled). */
@@ -3556,14 +3653,7 @@ export class Compiler {
       }
       if (value) walk(value);
     }
-    return () =>
-      uses.map((us) => {
-        for (const u of us) {
-          const t = u();
-          if (t.k !== Ty.K_ANY && t.k !== 0) return t;
-        }
-        return null;
-      });
+    return paramTypesFn(uses);
   }
 
   /** A function's parameter types: the union over its definitions (any where one says nothing). */

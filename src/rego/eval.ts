@@ -61,16 +61,22 @@ export interface CompiledRule {
   argKey?: unknown;
 }
 
+/** The rule list of a node without such rules: shared, frozen (a push throws). */
+export const NO_RULES: CompiledRule[] = Object.freeze([]) as unknown as CompiledRule[];
+const NO_CHILDREN: ReadonlyMap<string, TreeNode> = new Map();
+
 export class TreeNode {
   readonly name: string;
   /** The node above (null at the root): paths are computed, not stored, so a package path of
    * thousands of parts costs memory linear in its length. */
   readonly parent: TreeNode | null;
-  readonly children = new Map<string, TreeNode>();
-  complete: CompiledRule[] = [];
-  multi: CompiledRule[] = [];
-  suffixRules: CompiledRule[] = [];
-  funcs: CompiledRule[] = [];
+  /** Made on the first child (programs hold tens of thousands of leaf nodes). */
+  private kids: Map<string, TreeNode> | null = null;
+  /** Rule lists start as the shared, frozen NO_RULES (compiler.ts replaces it on the first rule). */
+  complete: CompiledRule[] = NO_RULES;
+  multi: CompiledRule[] = NO_RULES;
+  suffixRules: CompiledRule[] = NO_RULES;
+  funcs: CompiledRule[] = NO_RULES;
   defaultRule: CompiledRule | null = null;
   defaultFunc: CompiledRule | null = null;
   /** Complete rules whose values are all constants: stop at the first that succeeds. */
@@ -99,11 +105,15 @@ export class TreeNode {
   get isFunction(): boolean {
     return this.declArity >= 0;
   }
+  get children(): ReadonlyMap<string, TreeNode> {
+    return this.kids ?? NO_CHILDREN;
+  }
   child(name: string): TreeNode {
-    let n = this.children.get(name);
+    const kids = (this.kids ??= new Map());
+    let n = kids.get(name);
     if (!n) {
       n = new TreeNode(name, this);
-      this.children.set(name, n);
+      kids.set(name, n);
     }
     return n;
   }

@@ -168,6 +168,27 @@ function plainRule(r: Rule): boolean {
   return true;
 }
 
+/** A term without calls, comprehensions or collections: a scalar, a variable, or a ref of those. */
+function flatTerm(t: Term | null): boolean {
+  if (t === null || isScalarTerm(t) || t.type === "var") return true;
+  if (t.type !== "ref") return false;
+  for (const x of t.terms) if (!(isScalarTerm(x) || x.type === "var")) return false;
+  return true;
+}
+
+/**
+ * A rule without parameters, body or `else` whose head terms are flat (`r2 := r1`, `allow :=
+ * data.x.allow`, `p[k] := v`…, and every plainRule): the keyword, local variable, `with` target
+ * and deprecation stages find nothing in it (they look at bodies, comprehensions, calls and
+ * `with`), so they skip it. (Unsafe or unknown head variables are the compiler's errors.)
+ */
+function headOnlyRule(r: Rule): boolean {
+  const h = r.head;
+  if (r.body.length > 0 || r.elses.length > 0 || h.args || !flatTerm(h.key) || !flatTerm(h.value)) return false;
+  for (let i = 1; i < h.ref.length; i++) if (!flatTerm(h.ref[i])) return false;
+  return true;
+}
+
 /** The terms of an expression (with values included, targets optional), in source order. */
 function exprTerms(e: Expr, targets: boolean): Term[] {
   const n = e.node;
@@ -350,7 +371,7 @@ function keywordErrors(m: Module, o: StrictOptions): StagedError[] {
     }
   };
   for (const r of m.rules) {
-    if (plainRule(r)) continue;
+    if (headOnlyRule(r)) continue;
     for (const t of [...r.head.ref.slice(1), r.head.key, r.head.value]) if (t) visitTerm(t);
     visitBody(r.body);
     for (const e of r.elses) {
@@ -597,7 +618,7 @@ class LocalVars {
 function localVarErrors(ms: Module[], o: StrictOptions): StagedError[] {
   // One counter for all modules, as OPA's local variable names are unique across them.
   const lv = new LocalVars(o.strict);
-  for (const m of ms) for (const r of m.rules) if (!plainRule(r)) lv.rule(r);
+  for (const m of ms) for (const r of m.rules) if (!headOnlyRule(r)) lv.rule(r);
   return lv.out;
 }
 
@@ -636,7 +657,7 @@ function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions): S
     }
   };
   for (const r of m.rules) {
-    if (plainRule(r)) continue;
+    if (headOnlyRule(r)) continue;
     for (const t of [...r.head.ref.slice(1), r.head.key, r.head.value]) visitTerm(t);
     visitBody(r.body);
     for (const e of r.elses) (visitTerm(e.value), visitBody(e.body));
@@ -798,7 +819,7 @@ function deprecatedErrors(m: Module, o: StrictOptions, pkgRules: Set<string>): S
     }
   };
   for (const r of m.rules) {
-    if (plainRule(r)) continue;
+    if (headOnlyRule(r)) continue;
     visitTerm(r.head.value);
     visitTerm(r.head.key);
     visitBody(r.body);

@@ -4,9 +4,11 @@
 // error (RegoError with an OPA code, ParseError from src/formats), within REPLAY_BUDGET_MS of CPU.
 // The fuzz runs' own budget is 2 s (docs/LIMITS.md); the replay allows twice that because it runs
 // beside the other test files, whose load inflates a worker's CPU time (GC, caches): the largest
-// cases take 1.5–1.9 s alone, and a superlinear regression overshoots either budget many times.
+// cases take 1.0–1.7 s in a worker at a load average of 19 (the chains of rules and of `else`
+// branches), and a superlinear regression overshoots either budget many times.
 // A case whose file has a "budgetMs" field is replayed under that budget instead (the 57,702
 // constant rules of rego-compiler-hang-3af9498d: the fuzz runs' 2 s, which it once exceeded).
+// The workers run the shipped form of the code (scripts/fuzz/runtime.ts), as the fuzz runs do.
 // Cases run in worker processes under the fuzzer's watchdog, so a hang fails its test instead of
 // stopping the suite.
 //
@@ -60,7 +62,9 @@ test("fuzz regressions: every case is a result or a coded error", { timeout: 600
       });
       continue;
     }
-    await t.test(`${file} (${reg.kind} in ${reg.area})`, () => {
+    await t.test(`${file} (${reg.kind} in ${reg.area})`, (st) => {
+      // A hang's CPU time in the worker (start-up excluded), to see its margin under the budget.
+      if (reg.kind === "hang" && fine && r.cpuMs !== undefined) st.diagnostic(`${r.cpuMs} ms of CPU (budget ${budgetOf(i)} ms)`);
       assert.ok(fine, `${reg.signature}\n→ ${outcome(r, budgetOf(i))}`);
     });
   }

@@ -7,7 +7,8 @@
 //                          chooses it (messageExpression's string, else message, else
 //                          "failed expression: <expression>"), trimmed
 //   source.variables[]     {name, expression}: `variables.<name>`, evaluated on first use and
-//                          shared by the expressions of one review; Gatekeeper adds
+//                          shared by the expressions of one review (one that fails is an error
+//                          value, which ||, && and ?: absorb, as in Kubernetes); Gatekeeper adds
 //                          `variables.params` (the constraint's spec.parameters, or null) and
 //                          `variables.anyObject` (object, or oldObject on DELETE)
 //   source.matchCondition[] {name, expression}: the review is skipped unless all are true
@@ -23,7 +24,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, currentMeter, VARIABLE_SLOTS, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -96,11 +97,17 @@ export function celCodeOf(tmpl: Obj): { source: unknown; field: string } | null 
 /** The fields of Kubernetes' typed `request` variable. */
 const REQUEST_FIELDS = new Set(["kind", "resource", "subResource", "requestKind", "requestResource", "requestSubResource", "name", "namespace", "operation", "userInfo", "object", "oldObject", "dryRun", "options"]);
 
-/** What validations, message expressions and match conditions may use (not `params`: only variables see it). */
-function declarations(variableNames: string[], withParams: boolean, slots: ReadonlyMap<string, number>): Declarations {
+/** The documents without a schema: cel-go's static type of `object`, `oldObject` and `params` is dyn. */
+const DYN_VARS: ReadonlySet<string> = new Set(["object", "oldObject", "params"]);
+
+/**
+ * What validations, message expressions and match conditions may use (not `params`: only
+ * variables see it); `variableTypes`: the static types of the variables so far, where known.
+ */
+function declarations(variableNames: string[], withParams: boolean, slots: ReadonlyMap<string, number>, variableTypes: ReadonlyMap<string, string>): Declarations {
   const vars = new Set(["object", "oldObject", "request", "namespaceObject", "variables"]);
   if (withParams) vars.add("params");
-  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]), slots };
+  return { vars, fields: new Map([["variables", new Set(variableNames)], ["request", REQUEST_FIELDS]]), slots, types: { dynVars: DYN_VARS, variables: variableTypes } };
 }
 
 /** Each distinct variable name's slot (its first position). */
@@ -110,9 +117,17 @@ function slotsOf(names: readonly string[]): Map<string, number> {
   return slots;
 }
 
-function compileOne(text: string, decl?: Declarations): Compiled {
+/**
+ * Compile one expression. `want`: the type Kubernetes requires of it (bool for validations and
+ * match conditions, string for message expressions); an expression of another static type is
+ * a compile error then, as cel-go's checker makes it: `object.spec.hostNetwork` (dyn, the object
+ * has no schema) is `must evaluate to bool but got dyn`, `size(x)` `… got int`.
+ */
+function compileOne(text: string, decl?: Declarations, want?: "bool" | "string"): Compiled {
   try {
-    return { text, program: compile(text, decl) };
+    const program = compile(text, decl);
+    if (want !== undefined && program.type !== undefined && program.type !== want) return { text, error: `must evaluate to ${want} but got ${program.type}` };
+    return { text, program };
   } catch (e) {
     if (e instanceof CelCompileError) return { text, error: `compilation failed: ${e.message}` };
     throw e;
@@ -153,17 +168,24 @@ export function compileCelSource(source: unknown, defaultFailurePolicy: FailureP
   ];
   const allNames = defs.map((d) => d.name);
   const slots = slotsOf(allNames);
-  const variables = defs.map((d, i) => ({ name: d.name, expr: compileOne(d.expression, declarations(allNames.slice(0, i), true, slots)) }));
-  const decl = declarations(allNames, false, slots);
-  const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl) }));
+  const variableTypes = new Map<string, string>();
+  const variables = defs.map((d, i) => {
+    const expr = compileOne(d.expression, declarations(allNames.slice(0, i), true, slots, variableTypes));
+    const type = expr.program?.type;
+    if (type !== undefined) variableTypes.set(d.name, type);
+    else variableTypes.delete(d.name);
+    return { name: d.name, expr };
+  });
+  const decl = declarations(allNames, false, slots, variableTypes);
+  const matchConditions = mcs.map((m) => ({ name: str(m.name), expr: compileOne(str(m.expression), decl, "bool") }));
   let failurePolicy: FailurePolicy;
   if (source.failurePolicy === undefined || source.failurePolicy === null) failurePolicy = defaultFailurePolicy;
   else if (source.failurePolicy === "Fail" || source.failurePolicy === "Ignore") failurePolicy = source.failurePolicy;
   else throw new CelSourceError(`invalid failure policy: unrecognized failure policy: ${String(source.failurePolicy)}`);
   const validations = list(source.validations, "validations").map((v) => ({
-    expression: compileOne(str(v.expression), decl),
+    expression: compileOne(str(v.expression), decl, "bool"),
     message: str(v.message),
-    ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl) } : {}),
+    ...(str(v.messageExpression) !== "" ? { messageExpression: compileOne(str(v.messageExpression), decl, "string") } : {}),
   }));
   const variableDefs = new Map(variables.map((v) => [v.name, v.expr]));
   return { validations, variables, variableNames: variables.map((v) => v.name), variableDefs, slotDefs: [...slots.keys()].map((n) => ({ name: n, expr: variableDefs.get(n)! })), slotOf: slots, matchConditions, failurePolicy };
@@ -291,16 +313,23 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
   const slotDefs = t.slotDefs;
   const values: unknown[] = new Array(slotDefs.length);
   const done = new Uint8Array(slotDefs.length);
+  // A variable that fails is an error value (Kubernetes' composition: a lazy map whose member is
+  // the error), which `||`, `&&` and `?:` absorb: `variables.bad || true` is true. Only the cost
+  // limit (the reading expression's meter) ends the reading expression.
   const variable = (slot: number): unknown => {
     if (done[slot]) return values[slot];
     const { name, expr: c } = slotDefs[slot];
-    if (c.error) throw new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`);
     let v: unknown;
-    try {
-      v = c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
-    } catch (e) {
-      if (e instanceof CelEvalError) throw new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
-      throw e;
+    if (c.error) v = celErrorValue(new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`));
+    else {
+      try {
+        v = c.program!.eval(bindings, currentMeter() ?? new CostMeter(PER_CALL_LIMIT, stop));
+      } catch (e) {
+        if (!(e instanceof CelEvalError)) throw e;
+        const err = new CelEvalError(`composited variable "${name}" fails to evaluate: ${e.message}`, e.costExceeded);
+        if (e.costExceeded) throw err;
+        v = celErrorValue(err);
+      }
     }
     values[slot] = v;
     done[slot] = 1;

@@ -105,6 +105,8 @@ export interface CelProgram {
   source: string;
   /** Whether Portcullis's own evaluator runs it (else @bufbuild/cel's interpreter). */
   fast: boolean;
+  /** cel-go's static type of the expression where it is certain (see staticType; with Declarations.types only). */
+  type: string | undefined;
   /** Evaluate with top-level bindings; returns the CEL value or throws CelEvalError. */
   eval(bindings: Record<string, unknown>, m: CostMeter): unknown;
 }
@@ -166,6 +168,14 @@ function environment(): Env {
       x = opt.v;
     }
     if (x instanceof JsonMapView) return x.hasKey(f);
+    if (x !== null && typeof x === "object" && LAZY_MAP in x) {
+      // has(variables.v) reads v (Kubernetes' lazy map finds it): a variable that fails is an error here
+      const lazy = x as unknown as { has(k: unknown): boolean; get(k: unknown): unknown };
+      if (!lazy.has(f)) return false;
+      const v = lazy.get(f);
+      if (c.isCelError(v)) throw v;
+      return true;
+    }
     if (c.isCelMap(x)) {
       for (const k of (x as ReadonlyMap<unknown, unknown>).keys()) if (k === f) return true;
       return false;
@@ -186,11 +196,37 @@ function environment(): Env {
     },
   });
   // Meter every call: wrap the resolver's function groups.
-  const inner = base.funcs as unknown as { find(name: string): Group | undefined; [Symbol.iterator](): Iterator<unknown> };
+  const base0 = base.funcs as unknown as { find(name: string): Group | undefined; [Symbol.iterator](): Iterator<unknown> };
   type Group = { name: string; call(id: number, target: unknown, args: unknown[]): unknown; [Symbol.iterator](): Iterator<unknown> };
+  // `k in m` as cel-go answers it: a key whose value is null is in the map (@bufbuild/cel's own
+  // maps answer has() false for it), and a value of a type no key has (null, a list, a map) is
+  // not (@bufbuild/cel has no overload for it); bytes stay an error (cel-go fails on them too)
+  const inGroup = (g: Group): Group => ({
+    name: g.name,
+    [Symbol.iterator]: () => g[Symbol.iterator](),
+    call(id: number, target: unknown, args: unknown[]) {
+      if (target === undefined && args.length === 2 && c.isCelMap(args[1])) {
+        const k = args[0];
+        if (isMapKey(k)) return mapHas(args[1], k);
+        if (!(k instanceof Uint8Array) && !(k !== null && typeof k === "object" && c.isCelError(k))) return false;
+      }
+      return g.call(id, target, args);
+    },
+  });
+  const fixedGroups = new Map<string, Group | undefined>();
+  const inner = {
+    [Symbol.iterator]: () => base0[Symbol.iterator](),
+    find(name: string): Group | undefined {
+      if (fixedGroups.has(name)) return fixedGroups.get(name);
+      const g = base0.find(name);
+      const f = g && name === IN ? inGroup(g) : g;
+      fixedGroups.set(name, f);
+      return f;
+    },
+  };
   const groups = new Map<string, Group | undefined>();
   const funcs = {
-    ...inner,
+    ...base0,
     [Symbol.iterator]: () => inner[Symbol.iterator](),
     find(name: string) {
       if (groups.has(name)) return groups.get(name);
@@ -215,6 +251,33 @@ function environment(): Env {
   Object.defineProperty(env, "funcs", { get: () => funcs });
   envCache = { env, rawFind: (name) => inner.find(name) };
   return envCache;
+}
+
+/** CEL's `in` operator's function name. */
+const IN = "@in";
+
+/** The key types `k in m` accepts (its overloads: string, int, uint, double, bool). */
+function isMapKey(k: unknown): boolean {
+  switch (typeof k) {
+    case "string":
+    case "bigint":
+    case "number":
+    case "boolean":
+      return true;
+    case "object":
+      return k !== null && celMod().isCelUint(k);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether a CEL map holds key k, as cel-go answers: a key whose value is null is present.
+ * @bufbuild/cel's maps answer has() from their get(), which misses those; get() gives null for them.
+ */
+export function mapHas(m: unknown, k: unknown): boolean {
+  const x = m as { has(k: unknown): boolean; get(k: unknown): unknown };
+  return x.has(k) || x.get(k) === null;
 }
 
 // ---- AST rewrites ----------------------------------------------------------------------------
@@ -412,6 +475,57 @@ export interface Declarations {
    * the function the bindings carry under VARIABLE_SLOTS (else as a selection on `variables`).
    */
   slots?: ReadonlyMap<string, number>;
+  /**
+   * Static types known (see CelProgram.type): the top-level names of type dyn (`object`,
+   * `oldObject`, `params`: documents without a schema) and the variables' types where known
+   * (`variables.anyObject` is dyn).
+   */
+  types?: { dynVars: ReadonlySet<string>; variables: ReadonlyMap<string, string> };
+}
+
+/** cel-go's names of the constants' types. */
+const CONST_TYPE_NAMES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null_type" };
+/** Functions whose every overload gives one type: the conversions and size. */
+const CALL_TYPES: Record<string, string> = { size: "int", int: "int", uint: "uint", double: "double", string: "string", bytes: "bytes", bool: "bool", dyn: "dyn" };
+
+/**
+ * cel-go's static type of an expression (its checker's name: `int`, `dyn`, `null_type`), where
+ * it is certain without a type checker, else undefined: constants; a selection or index of a
+ * dyn value (`object.spec.x`, `object['spec']`), dyn names and variables of a known type; the
+ * conversions, `dyn(x)` and `size`; a conditional whose branches have one known type, or a dyn
+ * branch (the join of dyn and any type is dyn). Read on the parsed tree, before the rewrites.
+ */
+function staticType(e: AnyExpr | undefined, types: NonNullable<Declarations["types"]>): string | undefined {
+  if (!e) return undefined;
+  const k = e.exprKind;
+  switch (k.case) {
+    case "constExpr":
+      return CONST_TYPE_NAMES[k.value.constantKind?.case as string];
+    case "identExpr":
+      return types.dynVars.has(k.value.name) ? "dyn" : undefined;
+    case "selectExpr": {
+      if (k.value.testOnly) return "bool";
+      const op = k.value.operand as AnyExpr;
+      if (op.exprKind.case === "identExpr" && op.exprKind.value.name === "variables") return types.variables.get(k.value.field);
+      return staticType(op, types) === "dyn" ? "dyn" : undefined;
+    }
+    case "callExpr": {
+      const fn: string = k.value.function;
+      const args = k.value.args as AnyExpr[];
+      if (k.value.target) return fn === "size" && args.length === 0 ? "int" : undefined;
+      if (args.length === 1 && Object.hasOwn(CALL_TYPES, fn)) return CALL_TYPES[fn];
+      if (fn === "_[_]" && args.length === 2) return staticType(args[0], types) === "dyn" ? "dyn" : undefined;
+      if (fn === "_?_:_" && args.length === 3) {
+        const a = staticType(args[1], types);
+        const b = staticType(args[2], types);
+        if (a === "dyn" || b === "dyn") return "dyn";
+        return a !== undefined && a === b ? a : undefined;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Where bindings may carry `(slot) => value of variable slot`, the variables of Declarations.slots. */
@@ -424,7 +538,7 @@ const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes",
 const errorAt = displayError;
 
 /** Undeclared references and unknown fields of typed variables, as cel-go's checker reports them. */
-const CONST_TYPES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null_type" };
+const CONST_TYPES: Record<string, string> = { int64Value: "int", uint64Value: "uint", doubleValue: "double", stringValue: "string", boolValue: "bool", bytesValue: "bytes", nullValue: "null" };
 const TWO_VAR_MACROS = new Set(["all", "exists", "existsOne", "exists_one", "transformList", "transformMap", "transformMapEntry"]);
 
 function checkReferences(root: AnyExpr, source: string, positions: Record<string, number>, decl: Declarations, qualifiedFuncs: ReadonlySet<string>, funcNames: ReadonlySet<string>): string[] {
@@ -542,7 +656,7 @@ function checkReferences(root: AnyExpr, source: string, positions: Record<string
     for (const it of items) {
       if (!it || it.exprKind.case !== "constExpr") continue;
       const t = CONST_TYPES[it.exprKind.value.constantKind.case as string];
-      if (!t || t === "null_type") continue;
+      if (!t) continue;
       if (first === null) first = t;
       else if (t !== first) errs.push({ at: pos(it), text: errorAt(source, pos(it), `expected type '${first}' but found '${t}'`) });
     }
@@ -584,6 +698,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
     throw e;
   }
   const root = parsed.expr as AnyExpr;
+  const type = decl?.types !== undefined ? staticType(root, decl.types) : undefined;
   let id = maxId(root);
   rewrite(root, () => ++id);
   if (decl) {
@@ -613,6 +728,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
   return {
     source,
     fast: fastProgram !== null,
+    type,
     eval(bindings, m) {
       const prev = meter;
       meter = m;
@@ -747,6 +863,8 @@ function goErrorText(e: Error): string {
   if (/^Cannot convert .* to a BigInt/.test(msg)) return "type conversion error from 'string' to 'int'";
   if (/^int modulus by zero$|^modulus by zero$/.test(msg)) return "modulus by zero";
   if (/^unbound function: /.test(msg) || /^found no matching overload for /.test(msg)) return "no such overload";
+  // a non-bool operand of && or || (and of all()/exists()' steps): cel-go has no overload for it
+  if (/^type mismatch: expected bool, got /.test(msg)) return "no such overload";
   if (/^unresolved attribute/.test(msg)) msg = msg.replace(/^unresolved attribute/, "no such attribute");
   return msg;
 }
@@ -814,8 +932,8 @@ class JsonListView {
 /**
  * A JSON object as a CEL map with string keys: members converted on first read. `has` answers
  * as cel-go does: a member whose value is null is "in" the map (@bufbuild/cel's own maps, used for
- * map literals, say it is not: a literal `{'a': null}` is the one case left different); the
- * presence test `has(x.f)` is portcullis.has, which reads the keys.
+ * map literals, say it is not: `in` goes through mapHas for them); the presence test `has(x.f)`
+ * is portcullis.has, which reads the keys.
  */
 class JsonMapView {
   readonly [CEL_MAP] = {};
@@ -879,15 +997,30 @@ export function fromCel(v: unknown): unknown {
 }
 
 
+/** The mark of lazyMap's maps (portcullis.has reads the member it tests). */
+const LAZY_MAP = Symbol("portcullis.lazyMap");
+
+/**
+ * An evaluation error as a CEL value (what a failing variable is where an expression reads it):
+ * `||`, `&&` and `?:` absorb it as any error, and an expression it ends throws `e`.
+ */
+export function celErrorValue(e: CelEvalError): unknown {
+  return celMod().celError(e);
+}
+
 /**
  * Wrap a lazily computed map of named values (the `variables` of a policy) as a CEL map: each
  * value is computed on its first read and kept. `defined` answers which names exist (a map or
- * set of the names, built once by the caller).
+ * set of the names, built once by the caller). A value may be an error (celErrorValue): an
+ * expression that reads it gets that error.
  */
 export function lazyMap(names: readonly string[], defined: { has(name: string): boolean }, get: (name: string) => unknown): unknown {
-  const c = celMod();
   const cache = new Map<string, unknown>();
+  // a CEL map itself (the marker), not wrapped by celMap(): a member may be an error value,
+  // which @bufbuild/cel's own map would refuse to convert
   const m = {
+    [CEL_MAP]: {},
+    [LAZY_MAP]: true,
     get size() {
       return names.length;
     },
@@ -917,5 +1050,5 @@ export function lazyMap(names: readonly string[], defined: { has(name: string): 
       return m.entries();
     },
   };
-  return c.celMap(m as never);
+  return m;
 }

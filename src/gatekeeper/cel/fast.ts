@@ -104,7 +104,7 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
       if (isCelMap(v)) {
         const r = (v as { get(k: unknown): unknown }).get(field);
         if (r === undefined) throw fieldNotFound(field);
-        return r;
+        return check(r);
       }
       if (!isCelList(v) && !isCelUint(v) && !(v instanceof Uint8Array)) return check(d.delegateSelect(v, field));
     }
@@ -119,7 +119,7 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         if (v !== null && typeof v === "object" && isCelMap(v)) {
           const r = (v as { get(k: unknown): unknown }).get(key);
           if (r === undefined) throw fieldNotFound(key);
-          return r;
+          return check(r);
         }
         throw fieldNotFound(key);
       case "boolean":
@@ -394,14 +394,17 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
       case d.names.has: {
         if (target || args.length !== 2) break;
         const viaGroups = special(fn, undefined, args, hasFast);
-        // has(variables.<name>) of a declared variable: the variables map holds every declared name
+        // has(variables.<name>) of a declared variable: the variables map holds every declared name,
+        // and the test reads it (as Kubernetes' lazy map does): a variable that failed is an error
         const [a0, a1] = argExprs;
         const field = a1.exprKind.case === "constExpr" ? a1.exprKind.value.constantKind?.value : undefined;
-        if (a0.exprKind.case === "identExpr" && a0.exprKind.value.name === "variables" && lookup("variables") === undefined && typeof field === "string" && varSlots?.has(field) && d.find(fn)) {
+        const slot = typeof field === "string" ? varSlots?.get(field) : undefined;
+        if (a0.exprKind.case === "identExpr" && a0.exprKind.value.name === "variables" && lookup("variables") === undefined && slot !== undefined && d.find(fn)) {
           const vars = args[0];
           return (f) => {
             if (!f.v) return viaGroups(f);
             d.charge(undefined, [vars(f), field]);
+            check(f.v(slot));
             return true;
           };
         }
@@ -507,6 +510,8 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
               for (let i = 0; i < list.size; i++) if (list.get(i) === x) return true;
               return false;
             }
+            // a key whose value is null is in the map (cel-go; @bufbuild/cel's maps' has() misses it)
+            if (isCelMap(l)) return mapHas(l, x);
             return NOPE;
           });
         break;
@@ -558,8 +563,9 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         const slot = varSlots?.get(field);
         if (slot !== undefined && operand.exprKind.case === "identExpr" && operand.exprKind.value.name === "variables" && lookup("variables") === undefined) {
           // variables.<name> by slot: the same value (computed once per evaluation) the `variables` map would give
+          // (a variable that failed is an error value: thrown here, for ||, && and ?: to absorb)
           const o = comp(operand);
-          return (f) => (f.v ? f.v(slot) : select(o(f), field));
+          return (f) => (f.v ? check(f.v(slot)) : select(o(f), field));
         }
         const o = comp(operand);
         return (f) => select(o(f), field);
@@ -678,6 +684,12 @@ class FastList {
 }
 
 type ListLike = { size: number; get(i: number): unknown };
+
+/** Whether a CEL map holds key k, a key whose value is null included (get() gives null for it). */
+function mapHas(m: unknown, k: unknown): boolean {
+  const x = m as { has(k: unknown): boolean; get(k: unknown): unknown };
+  return x.has(k) || x.get(k) === null;
+}
 
 /** The elements of a CEL list, in order. */
 function elements(l: ListLike): unknown[] {

@@ -557,7 +557,11 @@ export function k8sLibraries(c: typeof CelModule): CelLib {
       const ma = a as ReadonlyMap<unknown, unknown>;
       const mb = b as ReadonlyMap<unknown, unknown>;
       if (ma.size !== mb.size) return false;
-      for (const [k, v] of ma.entries()) if (!mb.has(k as never) || !celEquals(v, mb.get(k as never))) return false;
+      // get(), not has(): @bufbuild/cel's has() misses keys whose value is null
+      for (const [k, v] of ma.entries()) {
+        const w = (mb as unknown as { get(k: unknown): unknown }).get(k);
+        if (w === undefined || !celEquals(v, w)) return false;
+      }
       return true;
     }
     const ra = (a as { message?: { repr?: string; $typeName?: string } }).message;
