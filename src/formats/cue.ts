@@ -65,7 +65,13 @@ function reMatch(pattern: string, s: string, pos = -1): boolean {
 type Tok = { t: 'id' | 'num' | 'str' | 'op' | 'kw' | 'eof'; v: string; pos: number; parts?: (string | Tok[])[]; float?: boolean };
 const KW = new Set(['package', 'import', 'for', 'in', 'if', 'let', 'true', 'false', 'null', 'div', 'mod', 'quo', 'rem']);
 
-function lexCue(src: string, base = 0): Tok[] {
+/**
+ * How deep string interpolations may nest (`"\("\(x)")"` is 2): each level is read again from its
+ * own text, so depth costs time in proportion to the file's length.
+ */
+export const MAX_INTERPOLATION_NESTING = 100;
+
+function lexCue(src: string, base = 0, nesting = 0): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   const n = src.length;
@@ -157,6 +163,7 @@ function lexCue(src: string, base = 0): Tok[] {
           const e = src[j];
           if (e === '(') {
             // interpolation
+            if (nesting >= MAX_INTERPOLATION_NESTING) fail(`string interpolations nested more than ${MAX_INTERPOLATION_NESTING} deep`);
             let depth = 1;
             let k = j + 1;
             for (; k < n && depth > 0; k++) {
@@ -165,7 +172,7 @@ function lexCue(src: string, base = 0): Tok[] {
             }
             parts.push(cur);
             cur = '';
-            parts.push(lexCue(src.slice(j + 1, k - 1), base + j + 1));
+            parts.push(lexCue(src.slice(j + 1, k - 1), base + j + 1, nesting + 1));
             i = k;
             continue;
           }
@@ -393,8 +400,16 @@ class CueParser {
       }
       if (this.eat(':')) {
         label.opt = opt;
-        // `a: b: c: 1` nests a struct per label: counted like `{`
-        const value = this.nested(() => this.fieldValue());
+        // `a: b: c: 1` nests a struct per label: counted like `{` (inline, not through nested():
+        // a closure per level would take more of the stack than the shorthand did)
+        if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+        this.depth++;
+        let value: Node;
+        try {
+          value = this.fieldValue();
+        } finally {
+          this.depth--;
+        }
         return { k: 'struct', decls: [{ k: 'field', label, value, pos: t.pos }], pos: t.pos };
       }
       this.i = save;
@@ -951,6 +966,8 @@ class Evaluator {
   private defaults = new WeakMap<V, V>();
   /** > 0 while the disjuncts of two disjunctions are unified pair by pair */
   inDisjunction = 0;
+  /** structs and lists being exported (concrete) */
+  private exportDepth = 0;
   constructor(parent?: Evaluator) {
     this.work = parent ? parent.work : { steps: 0 };
   }
@@ -1373,6 +1390,19 @@ class Evaluator {
   /** Export: concrete JSON or an error naming the path. */
   concrete(v: V, strict: boolean, path?: PathLink): unknown {
     v = this.resolveDefault(v);
+    if (v.k !== 'struct' && v.k !== 'list') return this.exportValue(v, strict, path);
+    // a value nested deeper than a document may be (a definition that contains itself, a
+    // structural cycle, is infinitely deep) is refused here, before the stack runs out
+    if (this.exportDepth >= MAX_DEPTH) throw new CueError(DEPTH_REASON);
+    this.exportDepth++;
+    try {
+      return this.exportValue(v, strict, path);
+    } finally {
+      this.exportDepth--;
+    }
+  }
+
+  private exportValue(v: V, strict: boolean, path?: PathLink): unknown {
     // the path is a linked list, spelled out only for a message: deep values stay linear
     const where = () => (path ? pathText(path) + ': ' : '');
     switch (v.k) {

@@ -1,11 +1,12 @@
-// CUE disjunctions: duplicates merged, bounded size and work (docs/LIMITS.md, "Input files").
+// CUE limits: disjunctions (duplicates merged, bounded size and work), nesting of shorthand labels,
+// exported values and string interpolations (docs/LIMITS.md, "Input files").
 // Expected documents are the CUE tool's answers (cue v0.17.1, the version conftest 0.71.1 links),
 // recorded here so that the test runs without it; where the CUE tool takes minutes or exponential
 // time, Portcullis answers with a named limit error instead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseContent, ParseError } from '../../src/formats/index.ts';
-import { MAX_DISJUNCTS, MAX_DISJUNCTION_WORK } from '../../src/formats/cue.ts';
+import { MAX_DISJUNCTS, MAX_DISJUNCTION_WORK, MAX_INTERPOLATION_NESTING } from '../../src/formats/cue.ts';
 
 const chain = (n: number, f: (i: number) => string, sep: string) => Array.from({ length: n }, (_, i) => f(i)).join(sep);
 
@@ -74,4 +75,20 @@ test('the `a: b: c:` shorthand counts as nesting', () => {
   // cue export: {"a":{"a":{"a":1}},"b":{"c":1}}
   assert.deepEqual(parse('a: a: a: 1\nb: c: *1 | 2\n'), { a: { a: { a: 1 } }, b: { c: 1 } });
   refused(`${'a: '.repeat(94_895)}1`, /exceeded max depth of 10000/);
+});
+
+test('a definition that contains itself stops at the depth limit (the CUE tool: structural cycle)', () => {
+  // cue export: "#Def.i.i: structural cycle"; Portcullis exports until the document depth limit
+  refused('#Def: { i: #Def & {x: 3}\nx: int }\nc: #Def & { x: 2 }\n', /exceeded max depth of 10000/);
+  // a recursive definition through an optional field is finite data: cue export {"t":{"sub":{"sub":{}}}}
+  assert.deepEqual(parse('#T: { sub?: #T }\nt: #T & { sub: { sub: {} } }\n'), { t: { sub: { sub: {} } } });
+});
+
+test(`string interpolations nest at most ${MAX_INTERPOLATION_NESTING} deep`, () => {
+  // cue export: {"x":"a","y":"<[{a}]>"}
+  assert.deepEqual(parse('x: "a"\ny: "<\\("[\\("{\\(x)}")]")>"\n'), { x: 'a', y: '<[{a}]>' });
+  const nested = (d: number) => `x: "a"\ny: ${'"\\('.repeat(d)}x${')"'.repeat(d)}\n`;
+  // cue export of 101 levels: {"x":"a","y":"a"}; here 100 are read and 101 refused
+  assert.deepEqual(parse(nested(MAX_INTERPOLATION_NESTING)), { x: 'a', y: 'a' });
+  refused(nested(MAX_INTERPOLATION_NESTING + 1), new RegExp(`string interpolations nested more than ${MAX_INTERPOLATION_NESTING} deep`));
 });
