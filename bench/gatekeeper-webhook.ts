@@ -347,12 +347,11 @@ for (const rate of RATES) {
 }
 if (SOAK > 0) {
   const rate = SOAK_RATE;
-  const samples: string[] = [];
+  console.log(`soak at ${rate} req/s for ${SOAK} s, per 30 s of sending (printed as each finishes):`);
   for (let s = 0; s < SOAK; s += 30) {
     const r = await run(rate, Math.min(30, SOAK - s));
-    samples.push(`${s + 30}s: p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}, RSS ${r.rssEnd.toFixed(0)} MiB`);
+    console.log(`  ${s + 30}s: achieved ${r.achieved.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}/${r.sent}, CPU ${r.cpuMsPerReview.toFixed(2)} ms/review, RSS ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (max ${r.rssMax.toFixed(0)}) MiB, load average ${os.loadavg()[0].toFixed(1)}`);
   }
-  console.log(`soak at ${rate} req/s for ${SOAK} s:\n  ${samples.join("\n  ")}`);
 }
 agent.destroy();
 stopChild();

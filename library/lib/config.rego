@@ -38,21 +38,23 @@ level(id) := lvl if {
 } else := rules.catalog[id].level
 
 # report(findings, lvl): the conftest results of the enabled findings reported at level lvl.
-# A finding is {"id", "path", "resource", "text"} (see finding below); a result is an object
-# with the message and metadata: {"msg", "id", "title"[, "resource"][, "path"]}.
+# A finding is an array [id, path, resource, text] with the exemption that covers it as a
+# fifth element, if any (see finding below; an array rather than an object: sets of findings
+# are hashed and sorted for every document, and arrays compare without their keys sorted);
+# a result is an object with the message and metadata: {"msg", "id", "title"[, "resource"][, "path"]}.
 # Without settings that enable, disable or re-level rules (the common case), each finding is
 # reported at its catalog level with no per-rule look-ups: this runs for every document.
 report(findings, lvl) := {result(f) |
 	some f in findings
-	not f.exemption
-	rules.catalog[f.id].level == lvl
+	not f[4]
+	rules.catalog[f[0]].level == lvl
 } if {
 	not _rule_settings
 } else := {result(f) |
 	some f in findings
-	not f.exemption
-	enabled(f.id)
-	level(f.id) == lvl
+	not f[4]
+	enabled(f[0])
+	level(f[0]) == lvl
 }
 
 # Some setting changes which rules report or at which level.
@@ -66,32 +68,37 @@ _rule_settings if count(param(["severity"], {})) > 0
 # exemption's reason; `portcullis test` reports a package's `exempted` set as its exceptions.
 exempted(findings) := {r |
 	some f in findings
-	f.exemption
-	enabled(f.id)
+	e := f[4]
+	enabled(f[0])
 	r := object.union(result(f), {
-		"msg": sprintf("%s (exempted by %s: %s)", [message(f), f.exemption.by, f.exemption.reason]),
-		"reason": f.exemption.reason,
-		"exempted_by": f.exemption.by,
+		"msg": sprintf("%s (exempted by %s: %s)", [message(f), e.by, e.reason]),
+		"reason": e.reason,
+		"exempted_by": e.by,
 	})
 }
 
-# The result of a finding: the common shape (a resource, no path) built directly.
-result(f) := {"msg": message(f), "id": f.id, "title": rules.catalog[f.id].title, "resource": f.resource} if {
-	f.path == ""
-	f.resource != ""
+# The result of a finding: the common shape (a resource and a text, no path) built directly,
+# with the message message(f) gives; any other shape (the keys that are set, and the message).
+result(f) := {"msg": sprintf("[%s] %s: %s", [f[0], f[2], f[3]]), "id": f[0], "title": rules.catalog[f[0]].title, "resource": f[2]} if {
+	f[1] == ""
+	f[2] != ""
+	f[3] != ""
 } else := object.union(
-	{k: v | some k in ["resource", "path"]; v := f[k]; v != ""},
-	{"msg": message(f), "id": f.id, "title": rules.catalog[f.id].title},
+	{k: v | some [k, v] in [["resource", f[2]], ["path", f[1]]]; v != ""},
+	{"msg": message(f), "id": f[0], "title": rules.catalog[f[0]].title},
 )
 
 # "[K8S-001] path: Deployment/web: container 'app' ..." (path only with combined input).
-message(f) := sprintf("[%s] %s: %s", [f.id, f.resource, f.text]) if {
-	f.path == ""
-	f.resource != ""
-	f.text != ""
-} else := sprintf("[%s] %s", [f.id, concat(": ", [x | some x in [f.path, f.resource, f.text]; x != ""])])
+message(f) := sprintf("[%s] %s: %s", [f[0], f[2], f[3]]) if {
+	f[1] == ""
+	f[2] != ""
+	f[3] != ""
+} else := sprintf("[%s] %s", [f[0], concat(": ", [x | some x in [f[1], f[2], f[3]]; x != ""])])
 
-finding(id, path, resource, text) := {"id": id, "path": path, "resource": resource, "text": text}
+finding(id, path, resource, text) := [id, path, resource, text]
+
+# with_exemption(f, e): the finding f covered by the exemption e ({"reason", "by"}).
+with_exemption(f, e) := array.concat(f, [e])
 
 # Names of environment variables and build arguments that look like secrets.
 default secret_name_pattern := `(?i)(password|passwd|secret|(^|[_-])(token|api_?key|access_?key|private_?key|credentials?|key)($|[_-]))`

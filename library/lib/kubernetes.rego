@@ -108,20 +108,29 @@ annotations(o) := object.get(o, ["metadata", "annotations"], {})
 # "Deployment/web"
 resource(o) := sprintf("%s/%s", [o.kind, name(o)])
 
-# Workloads: {"path", "object", "spec" (the pod spec), "pod_labels", "pod_annotations"}.
+# Workloads: {"path", "object", "spec" (the pod spec), "pod_labels", "pod_annotations",
+# "resource" (as findings name it), "exemptable" (an exemption may cover its findings)}.
+# resource and exemptable are computed once per workload rather than once per finding.
 workloads := [{
 	"path": r.path,
 	"object": r.object,
 	"spec": spec,
 	"pod_labels": object.get(meta, "labels", {}),
-	"pod_annotations": object.get(meta, "annotations", {}),
+	"pod_annotations": pod_annotations,
+	"resource": resource(r.object),
+	"exemptable": _exemptable(r.object, pod_annotations),
 } |
 	some r in objects
 	is_workload(r.object)
 	spec := pod_spec(r.object)
 	is_object(spec)
 	meta := pod_metadata(r.object)
+	pod_annotations := object.get(meta, "annotations", {})
 ]
+
+_exemptable(o, pod_annotations) := true if _may_be_exempt(o, pod_annotations)
+
+else := false
 
 # Containers of every workload: {"workload", "container", "init": bool, "name", "label"}, where
 # label is how findings name it ("container 'app'", "init container 'setup'"), made once per
@@ -160,18 +169,24 @@ service_account(spec) := n if {
 	n != ""
 } else := "default"
 
-# Findings. `text` says what to change. A finding that an exemption covers carries
-# "exemption": {"reason", "by"}; config.report leaves it out and config.exempted reports it.
+# Findings (config.finding). `text` says what to change. A finding that an exemption covers
+# carries it, {"reason", "by"}; config.report leaves it out and config.exempted reports it.
 object_finding(id, r, text) := _finding(id, r.path, r.object, {}, "", text)
 
-workload_finding(id, w, text) := _finding(id, w.path, w.object, w.pod_annotations, "", text)
+# A workload's and a container's findings: the common case (no exemption can apply) built
+# directly, as config.finding builds it.
+workload_finding(id, w, text) := [id, w.path, w.resource, text] if {
+	w.exemptable == false
+} else := _finding(id, w.path, w.object, w.pod_annotations, "", text)
 
-container_finding(id, c, text) := _finding(
+container_finding(id, c, text) := [id, c.workload.path, c.workload.resource, concat(": ", [c.label, text])] if {
+	c.workload.exemptable == false
+} else := _finding(
 	id, c.workload.path, c.workload.object, c.workload.pod_annotations, c.name,
 	concat(": ", [c.label, text]),
 )
 
-_finding(id, path, o, pod_annotations, container, text) := object.union(config.finding(id, path, resource(o), text), {"exemption": e}) if {
+_finding(id, path, o, pod_annotations, container, text) := config.with_exemption(config.finding(id, path, resource(o), text), e) if {
 	_may_be_exempt(o, pod_annotations)
 	e := exemption(id, o, pod_annotations, container)
 } else := config.finding(id, path, resource(o), text)

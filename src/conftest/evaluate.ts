@@ -16,6 +16,7 @@ import { BufferTracer, prettyTrace } from "../rego/trace.ts";
 import { BuiltinErrorCollector, COLLECTOR_KEY } from "./builtinerrors.ts";
 import { ConftestError } from "./errors.ts";
 import { globToRegExp, hasGlobMeta } from "./glob.ts";
+import type { LazyDocuments } from "./stream.ts";
 
 /** What runChecks reads of `portcullis test`'s options. */
 export interface RunOptions {
@@ -119,8 +120,15 @@ export interface Config {
   filename: string;
   /** data.conftest.file for this input. */
   file: { name: string; dir: string };
-  /** The documents checked one at a time. */
+  /** The documents checked one at a time (placeholders of the right count when `lazy` gives them). */
   documents: unknown[];
+  /** The documents parsed on demand (the built-in library's multi-document YAML files, ./stream.ts). */
+  lazy?: LazyDocuments;
+}
+
+/** Parse what is left of the streamed inputs: their parse errors come before an evaluation error. */
+export function settleInputs(configs: Config[]): void {
+  for (const c of configs) c.lazy?.settle();
 }
 
 const isTimeout = (e: RegoError) => e.errors.length === 1 && e.code === "eval_cancel_error" && /^timed out/.test(e.errors[0].message);
@@ -133,6 +141,8 @@ export async function runChecks(loaded: LoadedPolicies, configs: Config[], o: Ru
   const results: CheckResult[] = [];
   const ruleSets = new Map<string, RuleSet>();
   if (o.library && !o.trace) return runBatched(engine, modules, namespaces, baseData, configs, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, (): Result[] => []);
+  // Every namespace reads every document: streamed inputs are parsed here, once.
+  if (configs.some((c) => c.lazy)) configs = configs.map((x) => (x.lazy ? { ...x, documents: x.lazy.take(0, x.documents.length), lazy: undefined } : x));
   for (const ns of namespaces) {
     let rules = ruleSets.get(ns);
     if (!rules) ruleSets.set(ns, (rules = namespaceRules(modules, ns)));
@@ -170,17 +180,24 @@ type BatchedResult<L> = Omit<CheckResult, "skipped" | "warnings" | "failures" | 
  * value, and the namespace's `exempted` set, as one query evaluated once per document.
  */
 export interface LibraryPlan {
-  namespaces: { ns: string; rules: RuleSet; exempted: string | undefined; vars: { exc: string; val: string; rule: string; query: string }[] }[];
+  /** exc: the variable holding the rule's exception count, absent when the namespace cannot have exceptions (the count is 0). */
+  namespaces: { ns: string; rules: RuleSet; exempted: string | undefined; vars: { exc: string | undefined; val: string; rule: string; query: string }[] }[];
   query: string;
 }
 
-export function libraryPlan(modules: Module[], namespaces: string[]): LibraryPlan {
+/**
+ * `data` is the data the query runs with (data.conftest.file aside): the exception count of a
+ * rule is left out of the query when neither a rule nor the data can define
+ * `data.<ns>.exception` (the library's packages have none), since it is 0 for every document.
+ */
+export function libraryPlan(modules: Module[], namespaces: string[], data?: Value): LibraryPlan {
   const exprs: string[] = [];
   const plan = namespaces.map((ns, i) => {
     const rules = namespaceRules(modules, ns);
+    const exceptions = data === undefined || mayHaveExceptions(modules, data, ns);
     const vars = rules.names.map((rule, j) => {
-      const v = { exc: `e${i}_${j}`, val: `r${i}_${j}`, rule, query: `data.${ns}.${rule}` };
-      exprs.push(`${v.exc} := count([1 | data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}])`);
+      const v = { exc: exceptions ? `e${i}_${j}` : undefined, val: `r${i}_${j}`, rule, query: `data.${ns}.${rule}` };
+      if (v.exc) exprs.push(`${v.exc} := count([1 | data.${ns}.exception[_][_] == ${goString(exceptionName(rule))}])`);
       exprs.push(`${v.val} := [v | v := data.${ns}.${rule}]`);
       return v;
     });
@@ -188,6 +205,41 @@ export function libraryPlan(modules: Module[], namespaces: string[]): LibraryPla
   });
   for (const p of plan) if (p.exempted) exprs.push(`${p.exempted} := [v | v := data.${p.ns}.exempted]`);
   return { namespaces: plan, query: exprs.join("; ") };
+}
+
+/**
+ * Can `data.<ns>.exception` be defined? Yes when a rule's path (package and head, up to its
+ * first variable part) and that path are one a prefix of the other (the rule defines it or
+ * something under or above it), or when the data holds a value there; conservative otherwise
+ * (a package path part that is not a plain string counts as matching anything).
+ */
+function mayHaveExceptions(modules: Module[], data: Value, ns: string): boolean {
+  const target = [...ns.split("."), "exception"];
+  const overlaps = (path: (string | null)[]) => {
+    const n = Math.min(path.length, target.length);
+    for (let k = 0; k < n; k++) if (path[k] !== null && path[k] !== target[k]) return false;
+    return true;
+  };
+  for (const m of modules) {
+    const pkg = m.package.terms.slice(1).map((t) => (t.type === "string" ? t.value : null));
+    if (!overlaps(pkg)) continue;
+    if (pkg.length >= target.length) return true;
+    for (const r of m.rules) {
+      const head: (string | null)[] = [];
+      for (const [k, t] of r.head.ref.entries()) {
+        if (k === 0) head.push(t.type === "var" ? t.name : null);
+        else if (t.type === "string") head.push(t.value);
+        else break;
+      }
+      if (overlaps([...pkg, ...head])) return true;
+    }
+  }
+  let v: Value | undefined = data;
+  for (const key of target) {
+    if (v === undefined || !isObject(v)) return false;
+    v = objectGet(v, key);
+  }
+  return v !== undefined;
 }
 
 /** What one document adds to a namespace's CheckResult (results go to the sinks). */
@@ -212,7 +264,7 @@ export async function checkLibraryDocument(engine: Engine, lp: LibraryPlan, doc:
     const result = out[i];
     const tally = { passes: 0, counted: 0 };
     for (const v of p.vars) {
-      const excCount = Number(bindings.get(v.exc));
+      const excCount = v.exc === undefined ? 0 : Number(bindings.get(v.exc));
       const failure = isFailureRule(v.rule);
       const vals = bindings.get(v.val);
       if (excCount === 0) for (const value of Array.isArray(vals) ? vals : []) addRuleValue(value, v.query, failure, result, tally);
@@ -254,17 +306,23 @@ async function runBatched<L extends ResultSink>(
   timeoutMs: number,
   list: () => L,
 ): Promise<BatchedResult<L>[]> {
-  const lp = libraryPlan(modules, namespaces);
+  const lp = libraryPlan(modules, namespaces, baseData);
   const results: BatchedResult<L>[][] = lp.namespaces.map(() => []);
   for (const config of configs) {
     engine.setData(withFile(baseData, config.file));
     const perNs: BatchedResult<L>[] = lp.namespaces.map((p) => ({ filename: config.filename, namespace: p.ns, successes: 0, skipped: list(), warnings: list(), failures: list(), exceptions: list(), queries: [] }));
     const docs = config.documents;
     for (let d = 0; d < docs.length; d++) {
-      const doc = docs[d];
+      const doc = config.lazy ? config.lazy.take(d, 1)[0] : docs[d];
       // A checked document is not needed again: let it be collected (a 50 MB input is ~85k of them).
       docs[d] = undefined;
-      const outputs = await checkLibraryDocument(engine, lp, doc, timeoutMs, libraryDocumentLabel(d, config.filename), perNs);
+      let outputs: string[];
+      try {
+        outputs = await checkLibraryDocument(engine, lp, doc, timeoutMs, libraryDocumentLabel(d, config.filename), perNs);
+      } catch (e) {
+        settleInputs(configs);
+        throw e;
+      }
       if (outputs.length && perNs.length > 0) perNs[0].queries!.push({ query: lp.query, outputs });
     }
     perNs.forEach((r, i) => results[i].push(r));

@@ -18,7 +18,7 @@ let state: { engine: Engine; lp: LibraryPlan; baseData: Value; file: string | un
 try {
   const loaded = loadPolicies(setup.options);
   const namespaces = resolveNamespaces(loaded.modules, setup.options.namespaces ?? ["main"], setup.options.allNamespaces ?? false);
-  state = { engine: loaded.engine, lp: libraryPlan(loaded.modules, namespaces), baseData: loaded.engine.getData(), file: undefined };
+  state = { engine: loaded.engine, lp: libraryPlan(loaded.modules, namespaces, loaded.engine.getData()), baseData: loaded.engine.getData(), file: undefined };
 } catch (e) {
   state = { error: e instanceof Error ? e.message : String(e) };
 }

@@ -18,7 +18,7 @@ import { PACKAGE_ROOT } from "../package.ts";
 import type { CheckResultView } from "../output/types.ts";
 import type { MetadataForm, ResultSpool, SpoolDir } from "../output/spool.ts";
 import { ConftestError } from "./errors.ts";
-import { libraryPlan, resolveNamespaces, DEFAULT_TIMEOUT_MS, type Config, type LoadedPolicies } from "./evaluate.ts";
+import { libraryPlan, resolveNamespaces, settleInputs, DEFAULT_TIMEOUT_MS, type Config, type LoadedPolicies } from "./evaluate.ts";
 import { packDocuments, type Patch } from "./transfer.ts";
 import type { TestOptions } from "./runner.ts";
 
@@ -89,7 +89,7 @@ interface Batch {
  */
 export async function runLibraryParallel(loaded: LoadedPolicies, configs: Config[], o: TestOptions, dir: SpoolDir, workers: number, batch = BATCH_DOCUMENTS): Promise<CheckResultView[]> {
   const namespaces = resolveNamespaces(loaded.modules, o.namespaces ?? ["main"], o.allNamespaces ?? false);
-  const lp = libraryPlan(loaded.modules, namespaces);
+  const lp = libraryPlan(loaded.modules, namespaces, loaded.engine.getData());
   type Row = Omit<CheckResultView, "skipped" | "warnings" | "failures" | "exceptions"> & { skipped: ResultSpool; warnings: ResultSpool; failures: ResultSpool; exceptions: ResultSpool };
   const rows: Row[][] = configs.map((c) => lp.namespaces.map((p) => ({ filename: c.filename, namespace: p.ns, successes: 0, skipped: dir.spool(), warnings: dir.spool(), failures: dir.spool(), exceptions: dir.spool(), queries: [] })));
 
@@ -147,7 +147,7 @@ export async function runLibraryParallel(loaded: LoadedPolicies, configs: Config
       }
       const b = batches[next++];
       const config = configs[b.config];
-      const docs = config.documents.slice(b.start, b.start + b.count);
+      const docs = config.lazy ? config.lazy.take(b.start, b.count) : config.documents.slice(b.start, b.start + b.count);
       // Sent documents are not needed here again: let them be collected.
       config.documents.fill(undefined, b.start, b.start + b.count);
       const patches = packDocuments(docs);
@@ -186,6 +186,7 @@ export async function runLibraryParallel(loaded: LoadedPolicies, configs: Config
   // Every batch before the first failed one has been applied: that failure is what one thread meets first.
   const first = done.get(applied);
   if (first !== undefined && !first.ok) {
+    settleInputs(configs);
     if (first.conftest) throw new ConftestError(first.message);
     const e = first.message.startsWith("RangeError: ") ? new RangeError(first.message.slice(12)) : new Error(first.message);
     if (first.stack) e.stack = first.stack;

@@ -34,6 +34,7 @@ import type { CheckResult } from "../output/types.ts";
 import { compareUTF8 } from "../gotext/plainjson.ts";
 import { ConftestError, STDIN, findInputFiles, combineConfigs } from "./inputs.ts";
 import { checkStrict, checkCapabilities, problematicIf, noPoliciesFound } from "./checks.ts";
+import { streamYamlFile, type LazyDocuments } from "./stream.ts";
 import { parseForCheck, loadingErrorsText, type CheckError } from "../check/index.ts";
 
 export { ConftestError } from "./errors.ts";
@@ -221,10 +222,18 @@ export function loadData(paths: string[]): { file: string; path: string[]; value
 /** Parse the inputs into configs (one per file, or one combined). */
 export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   const files = findInputFiles(inputs, { ignore: o.ignore });
-  const parsed: { path: string; name: string; value: unknown }[] = [];
+  const parsed: { path: string; name: string; value: unknown; lazy?: { count: number; docs: LazyDocuments } }[] = [];
+  // The built-in library checks each document on its own: multi-document YAML files are parsed
+  // a batch at a time while the run goes on (./stream.ts).
+  const stream = o.library === true && !o.combine && !o.trace;
   for (const f of files) {
     let value: unknown;
     let parser: string;
+    const lazy = stream && f !== STDIN ? streamYamlFile(f, o.parser || undefined) : undefined;
+    if (lazy) {
+      parsed.push({ path: f, name: f, value: undefined, lazy });
+      continue;
+    }
     try {
       if (f === STDIN) {
         const text = (o.readStdin ?? (() => readFileSync(0, "utf8")))();
@@ -235,6 +244,8 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
         value = parseFile(f, { parser: o.parser || undefined });
       }
     } catch (e) {
+      // The streamed files before this one fail first, as when every file is parsed up front.
+      for (const p of parsed) p.lazy?.docs.settle();
       if (e instanceof ParseError) throw new ConftestError(`parse configurations: ${e.message}`);
       throw e;
     }
@@ -251,7 +262,8 @@ export function readConfigs(inputs: string[], o: TestOptions): Config[] {
   return parsed.map((p) => ({
     filename: p.name,
     file: { name: basename(p.name), dir: resolve(cwd, dirname(p.name)) },
-    documents: Array.isArray(p.value) ? p.value : [p.value],
+    documents: p.lazy ? new Array<unknown>(p.lazy.count) : Array.isArray(p.value) ? p.value : [p.value],
+    lazy: p.lazy?.docs,
   }));
 }
 

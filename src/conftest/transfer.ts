@@ -29,6 +29,14 @@ function unpackNumber(p: PackedNumber): BigDec {
  */
 export function packDocuments(docs: unknown[]): Patch[] {
   const patches: Patch[] = [];
+  // A node to visit and how it was reached (its parent's entry and its key there): a path is
+  // built only for a number found, not copied for every node.
+  type Entry = { node: Record<string | number, unknown>; parent: Entry | null; key: string | number };
+  const pathOf = (e: Entry, k: string | number): (string | number)[] => {
+    const path: (string | number)[] = [k];
+    for (let x: Entry | null = e; x !== null && x.parent !== null; x = x.parent) path.push(x.key);
+    return path.reverse();
+  };
   for (let i = 0; i < docs.length; i++) {
     const doc = docs[i];
     if (doc instanceof BigDec) {
@@ -37,18 +45,20 @@ export function packDocuments(docs: unknown[]): Patch[] {
       continue;
     }
     if (doc === null || typeof doc !== "object") continue;
-    const stack: [Record<string | number, unknown>, (string | number)[]][] = [[doc as Record<string, unknown>, []]];
+    const stack: Entry[] = [{ node: doc as Record<string, unknown>, parent: null, key: "" }];
     while (stack.length > 0) {
-      const [node, path] = stack.pop()!;
-      const keys: (string | number)[] = Array.isArray(node) ? node.map((_, k) => k) : Object.keys(node);
-      for (const k of keys) {
+      const e = stack.pop()!;
+      const node = e.node;
+      const visit = (k: string | number) => {
         const v = node[k];
-        if (v === null || typeof v !== "object") continue;
+        if (v === null || typeof v !== "object") return;
         if (v instanceof BigDec) {
-          patches.push([i, [...path, k], packNumber(v)]);
+          patches.push([i, pathOf(e, k), packNumber(v)]);
           node[k] = null;
-        } else stack.push([v as Record<string, unknown>, [...path, k]]);
-      }
+        } else stack.push({ node: v as Record<string, unknown>, parent: e, key: k });
+      };
+      if (Array.isArray(node)) for (let k = 0; k < node.length; k++) visit(k);
+      else for (const k of Object.keys(node)) visit(k);
     }
   }
   return patches;

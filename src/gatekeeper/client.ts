@@ -9,6 +9,7 @@
 import { RegoError, formatError } from "../index.ts";
 import { isPlainObject, gvkOf, metaOf, clone, type Obj } from "./yaml.ts";
 import type { BuiltinTable } from "../rego/builtin.ts";
+import { PreparedInput } from "../rego/engine.ts";
 import { compileTemplate, TemplateError, isTemplate, TARGET, type CompiledTemplate, type TemplateOptions } from "./template.ts";
 import { evaluateCel, CelStopped } from "./cel/driver.ts";
 import { buildConstraint, ConstraintError, isConstraint, GATOR_ENFORCEMENT_POINT, type Constraint } from "./constraint.ts";
@@ -100,6 +101,12 @@ function isDenyAction(v: Violation): boolean {
 }
 export { isDenyAction };
 
+/** One review as its Rego constraints read it: input.review converted once (undefined: not yet; null: not convertible). */
+interface RegoReview {
+  built: BuiltReview;
+  review: PreparedInput | null | undefined;
+}
+
 export class Client {
   readonly templates = new Map<string, CompiledTemplate>(); // by kind
   private constraintsByKey = new Map<string, Constraint>(); // kind/name
@@ -109,6 +116,8 @@ export class Client {
   private indexDirty = false;
   /** candidates() lists by the reviewed objects' (group, kind)s. */
   private candidateLists = new Map<string, Constraint[]>();
+  /** Each constraint's parameters as a Rego input member (null: not convertible), made on first use. */
+  private preparedParameters = new WeakMap<Constraint, PreparedInput | null>();
   private inventory: { cluster: Obj; namespace: Obj } = { cluster: {}, namespace: {} };
   private inventoryVersion = 0;
   /** The cluster's Namespaces (setNamespaces); when set, namespace lookups read it instead of data.inventory. */
@@ -301,6 +310,9 @@ export class Client {
     const objs = [built.object, built.oldObject];
     // what matching reads, the same for every constraint
     const target = { object: built.object, oldObject: built.operation === "UPDATE" ? built.oldObject : null, namespace: nsObj, source: built.source };
+    // input.review in the value model, converted once for all the review's Rego constraints (on
+    // first use); null when it cannot be converted (each query then reports the error itself).
+    const rego: RegoReview = { built, review: undefined };
     for (const c of this.candidates(objs)) {
       if (eo.deadline !== undefined && Date.now() >= eo.deadline) throw new DeadlineError(`eval_cancel_error: the review's deadline passed before constraint ${JSON.stringify(c.name)} (${c.kind}) was evaluated`);
       if (eo.cancel && Atomics.load(eo.cancel, 0) !== 0) throw new DeadlineError("eval_cancel_error: caller cancelled query execution");
@@ -316,7 +328,7 @@ export class Client {
       if (!applies) continue;
       const t0 = eo.onConstraint ? performance.now() : 0;
       // Rego evaluation is synchronous unless a builtin suspends it (external data): awaited only then.
-      let vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : this.evaluateNow(c, built, eo.deadline, eo.cancel);
+      let vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : this.evaluateNow(c, rego, eo.deadline, eo.cancel);
       if (vs instanceof Promise) vs = await vs;
       if (eo.onConstraint) eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
       for (const v of vs) results.push(v);
@@ -377,17 +389,41 @@ export class Client {
 
   /** Run one constraint's template against a review. */
   async evaluate(c: Constraint, built: BuiltReview, deadline?: number, cancel?: Int32Array): Promise<Violation[]> {
-    return this.evaluateNow(c, built, deadline, cancel);
+    return this.evaluateNow(c, { built, review: undefined }, deadline, cancel);
+  }
+
+  /** The query input of a constraint: {review, parameters}, converted to Rego values once per review and once per constraint. */
+  private regoInput(c: Constraint, rego: RegoReview): unknown {
+    if (rego.review === undefined) {
+      try {
+        rego.review = PreparedInput.of(rego.built.review);
+      } catch {
+        rego.review = null;
+      }
+    }
+    let params = this.preparedParameters.get(c);
+    if (params === undefined) {
+      try {
+        params = PreparedInput.of(c.parameters ?? {});
+      } catch {
+        params = null;
+      }
+      this.preparedParameters.set(c, params);
+    }
+    // Either part not convertible: the plain document, which the query converts (and refuses) itself.
+    if (rego.review === null || params === null) return { review: rego.built.review, parameters: c.parameters ?? {} };
+    return PreparedInput.object({ review: rego.review, parameters: params });
   }
 
   /** evaluate(), answered synchronously when the query did not suspend (no external data call). */
-  private evaluateNow(c: Constraint, built: BuiltReview, deadline?: number, cancel?: Int32Array): Violation[] | Promise<Violation[]> {
+  private evaluateNow(c: Constraint, rego: RegoReview, deadline?: number, cancel?: Int32Array): Violation[] | Promise<Violation[]> {
     const t = c.template;
+    const built = rego.built;
     this.syncInventory(t);
     let q;
     try {
       q = t.engine.query(t.query, {
-        input: { review: built.review, parameters: c.parameters ?? {} },
+        input: this.regoInput(c, rego),
         // Violations are printed with JSON.stringify (gator's and the webhook's output), which
         // cannot print a bigint: big numbers in `details` are the nearest double there.
         exactNumbers: false,

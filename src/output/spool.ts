@@ -12,7 +12,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OutputFormat, Result, ResultList } from "./types.ts";
-import { goJSON } from "../gotext/plainjson.ts";
+import { compareUTF8, goJSON, goString } from "../gotext/plainjson.ts";
 
 /** Text a spool keeps in memory before it writes to its file. */
 export const SPOOL_MEMORY_BYTES = 256 * 1024;
@@ -31,8 +31,25 @@ export function metadataForm(format: OutputFormat): MetadataForm {
 
 /** A result's metadata in that form ("" when it has none, as the renderers leave it out). */
 export function metadataText(metadata: Result["metadata"], form: MetadataForm): string {
-  if (form === "none" || !metadata || Object.keys(metadata).length === 0) return "";
-  return form === "indented" ? goJSON(metadata, "\t", JSON_METADATA_LEVEL) : goJSON(metadata);
+  if (form === "none" || !metadata) return "";
+  const keys = Object.keys(metadata);
+  if (keys.length === 0) return "";
+  return stringsText(metadata, keys, form) ?? (form === "indented" ? goJSON(metadata, "\t", JSON_METADATA_LEVEL) : goJSON(metadata));
+}
+
+/**
+ * goJSON's text of metadata whose values are all strings (the built-in library's results: id,
+ * title, resource, query), written directly; undefined for any other metadata. Same bytes: keys
+ * in UTF-8 order, Go's string escaping, goJSON's indentation.
+ */
+function stringsText(metadata: Record<string, unknown>, keys: string[], form: MetadataForm): string | undefined {
+  for (const k of keys) if (typeof metadata[k] !== "string") return undefined;
+  keys.sort(compareUTF8);
+  const open = form === "indented" ? `\n${JSON_METADATA_LEVEL}\t` : "";
+  const sep = form === "indented" ? ": " : ":";
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) out += (i > 0 ? "," : "") + open + goString(keys[i]) + sep + goString(metadata[keys[i]] as string);
+  return out + (form === "indented" ? `\n${JSON_METADATA_LEVEL}}` : "}");
 }
 
 /** A result as a spool keeps it: one JSON array per line (JSON escapes line breaks, so a line is one result). */

@@ -70,7 +70,39 @@ export interface EngineOptions {
   schemas?: Record<string, unknown>;
 }
 
+/**
+ * An input document converted to the value model once, for many queries (a host evaluating one
+ * document against many policies): `input` given as a PreparedInput is used as it is, not checked
+ * and converted again by each query. The conversion throws what a query's would (RegoError).
+ */
+export class PreparedInput {
+  private constructor(readonly value: Value) {}
+
+  /** The document as a query would convert it (fromJS); throws the query's RegoError when it cannot. */
+  static of(x: unknown): PreparedInput {
+    return new PreparedInput(inputValue(x));
+  }
+
+  /** An object whose members are prepared inputs (no member is converted again). */
+  static object(members: Record<string, PreparedInput>): PreparedInput {
+    const o: Record<string, Value> = {};
+    for (const k of Object.keys(members)) o[k] = members[k].value;
+    return new PreparedInput(o as Value);
+  }
+}
+
+/** fromJS for a query's input, with the query's errors. */
+function inputValue(x: unknown): Value {
+  try {
+    return fromJS(x);
+  } catch (e) {
+    if (e instanceof ValueDepthError) throw RegoError.single("invalid_argument", `input: ${e.message}`);
+    throw asRegoError(e, "eval_internal_error");
+  }
+}
+
 export interface QueryOptions {
+  /** The input document (JSON-like JavaScript, or a PreparedInput). */
   input?: unknown;
   /** Override the engine's strict builtin errors setting for this evaluation. */
   strictBuiltinErrors?: boolean;
@@ -446,13 +478,7 @@ export class PreparedQuery {
     let deadline = opts.deadline ?? Infinity;
     const timeoutMs = opts.timeoutMs ?? s.opts.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, startMs + timeoutMs);
-    let input: Value | undefined;
-    try {
-      input = opts.input === undefined ? undefined : fromJS(opts.input);
-    } catch (e) {
-      if (e instanceof ValueDepthError) throw RegoError.single("invalid_argument", `input: ${e.message}`);
-      throw asRegoError(e, "eval_internal_error");
-    }
+    const input: Value | undefined = opts.input === undefined ? undefined : opts.input instanceof PreparedInput ? opts.input.value : inputValue(opts.input);
     // One builtin context for every attempt of this evaluation (an attempt suspended for I/O
     // runs again from the start): the clock, the builtins' cache and the I/O results it keeps
     // are the evaluation's.

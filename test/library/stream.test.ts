@@ -6,7 +6,8 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { render, renderTo, bufferedWrite, OUTPUT_FORMATS, SpoolDir, metadataForm, type CheckResult, type CheckResultView, type Result } from "../../src/output/index.ts";
-import { SPOOL_MEMORY_BYTES } from "../../src/output/spool.ts";
+import { SPOOL_MEMORY_BYTES, metadataText, JSON_METADATA_LEVEL } from "../../src/output/spool.ts";
+import { goJSON } from "../../src/gotext/plainjson.ts";
 import { RSet } from "../../src/rego/value.ts";
 
 /** Results of every shape a renderer reads: locations, metadata (nested, a set), line breaks, non-ASCII text. */
@@ -99,4 +100,18 @@ describe("spooled results", () => {
     dir.dispose();
     assert.ok(!existsSync(path));
   });
+});
+
+test("metadata of strings only (the library's results) is written directly, as goJSON writes it", () => {
+  const cases: Record<string, unknown>[] = [
+    { id: "K8S-001", title: "No <privileged> & \"x\"", resource: "Deployment/web", query: "data.kubernetes.security.deny" },
+    { b: "é\u2028\u0001", a: "\ud800x", "ß": "", Z: "z", 'a"k': "<>", "10": "n", "2": "m" },
+    { path: "k8s/x.yaml", msg2: "line\nbreak\ttab" },
+    { one: "1" },
+  ];
+  for (const m of cases) {
+    assert.equal(metadataText(m, "indented"), goJSON(m, "\t", JSON_METADATA_LEVEL));
+    assert.equal(metadataText(m, "compact"), goJSON(m));
+    assert.equal(metadataText(m, "none"), "");
+  }
 });

@@ -3,7 +3,7 @@
 // `kubeMissing()` for their skip reason and `startKube()` to get a running server.
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -103,12 +103,16 @@ export interface Kube {
   url: string;
   dir: string;
   kubectl(args: string[], input?: string): Promise<RunResult>;
-  /** Stops etcd and the API server: SIGTERM, SIGKILL after 3 s (its data is thrown away). */
+  /**
+   * Stops etcd and the API server: SIGTERM, SIGKILL after 3 s; their data (`dir/k`, ~160 MB of
+   * etcd files and certificates) is removed, and `dir` too when startKube made it.
+   */
   stop(): Promise<void>;
 }
 
 /** Start etcd and kube-apiserver (extra flags in `extraArgs`); ready in a few seconds. */
 export async function startKube(opts: { extraArgs?: string; dir?: string } = {}): Promise<Kube> {
+  const owned = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "portcullis-kube-"));
   const port = await freePortRun();
   const started = await run("bash", [START, join(dir, "k"), String(port)], opts.extraArgs ? { KUBE_APISERVER_EXTRA_ARGS: opts.extraArgs } : {});
@@ -127,6 +131,7 @@ export async function startKube(opts: { extraArgs?: string; dir?: string } = {})
       if (stopped) return;
       stopped = true;
       await stopAll(pids, 3000);
+      rmSync(owned ? dir : join(dir, "k"), { recursive: true, force: true });
     },
   };
 }

@@ -24,7 +24,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -262,11 +262,26 @@ function reviewViews(input: CelReviewInput): ReviewViews {
 }
 
 /**
+ * Each constraint's view (`params`), shared by the reviews that evaluate it: its members are
+ * converted on the first review that reads them, not again for every review. Keyed by the
+ * constraint object (immutable once built; dropped with it).
+ */
+const constraintViews = new WeakMap<object, unknown>();
+
+function constraintView(constraint: Obj): unknown {
+  if (constraint === null || typeof constraint !== "object") return toCelInput(constraint);
+  let v = constraintViews.get(constraint);
+  if (v === undefined) constraintViews.set(constraint, (v = toCelInput(constraint)));
+  return v;
+}
+
+/**
  * The names a review's expressions read: the documents, and `variables`, the map of the
  * variables made on first read (Portcullis's evaluator reads them by slot, VARIABLE_SLOTS).
  */
 class Bindings {
   [VARIABLE_SLOTS]: ((slot: number) => unknown) | undefined = undefined;
+  [VARIABLE_COUNT]: number | undefined = undefined;
   lazyVariables: (() => unknown) | undefined = undefined;
   private map: unknown = undefined;
   constructor(
@@ -293,7 +308,7 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   // Views of the documents, not copies: a member is converted when an expression reads it.
   const docs = reviewViews(input);
-  const bindings = new Bindings(docs.object, docs.oldObject, docs.request, toCelInput(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
+  const bindings = new Bindings(docs.object, docs.oldObject, docs.request, constraintView(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
   // One budget per phase; an expression may spend what is left of it (at most PER_CALL_LIMIT).
   // Variables are charged to the expression that first reads them, as Kubernetes charges them.
   const run = (c: Compiled, budget: { left: number }): unknown => {
@@ -337,6 +352,7 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
   };
   const b = bindings as unknown as Bindings;
   b[VARIABLE_SLOTS] = variable;
+  b[VARIABLE_COUNT] = t.variableNames.length; // the size of the lazyVariables map below
   b.lazyVariables = () => lazyMap(t.variableNames, t.slotOf, (name) => variable(t.slotOf.get(name)!));
   const onError = (msg: string): string[] => (t.failurePolicy === "Fail" ? [msg] : []);
 

@@ -83,6 +83,7 @@ export function currentMeter(): CostMeter | null {
 
 function sizeCost(v: unknown): number {
   if (typeof v === "string") return v.length;
+  if (v === null || typeof v !== "object") return 0; // numbers, booleans, null: no size
   if (v instanceof Uint8Array) return v.length;
   const c = celMod();
   if (c.isCelList(v) || c.isCelMap(v)) return (v as { size: number }).size;
@@ -530,6 +531,8 @@ function staticType(e: AnyExpr | undefined, types: NonNullable<Declarations["typ
 
 /** Where bindings may carry `(slot) => value of variable slot`, the variables of Declarations.slots. */
 export const VARIABLE_SLOTS = Symbol("portcullis.celVariableSlots");
+/** Where such bindings carry the size of their `variables` map (what a call on it is charged for). */
+export const VARIABLE_COUNT = Symbol("portcullis.celVariableCount");
 
 /** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
 const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes", "optional_type"]);
@@ -737,7 +740,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
         if (fastProgram && (!checkBindings || bindingsFit(bindings, fastProgram))) {
           fastStats.fastEvals++;
           const prevRun = current;
-          current = { p: fastProgram, f: { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v: (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS] } };
+          current = { p: fastProgram, f: { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v: (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS], vn: (bindings as { [VARIABLE_COUNT]?: number })[VARIABLE_COUNT] } };
           try {
             r = trampoline()();
           } finally {

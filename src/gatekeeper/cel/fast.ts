@@ -57,6 +57,8 @@ export interface Frame {
   l: unknown[];
   /** The value of variable slot i (`variables.<name>`), when the caller binds variables by slot. */
   v?: (slot: number) => unknown;
+  /** With v: the size of the `variables` map (its entries, without making it). */
+  vn?: number;
 }
 
 export type Node = (f: Frame) => unknown;
@@ -401,9 +403,13 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         const slot = typeof field === "string" ? varSlots?.get(field) : undefined;
         if (a0.exprKind.case === "identExpr" && a0.exprKind.value.name === "variables" && lookup("variables") === undefined && slot !== undefined && d.find(fn)) {
           const vars = args[0];
+          // the charge of has() on the map (1 + a tenth of its size and the field's length): the
+          // map's size comes with the bindings when they carry it, and the map is not made for it
+          const fieldSize = typeof field === "string" ? field.length : 0;
           return (f) => {
             if (!f.v) return viaGroups(f);
-            d.charge(undefined, [vars(f), field]);
+            if (f.vn !== undefined) d.chargeN(1 + Math.ceil((f.vn + fieldSize) / 10));
+            else d.charge(undefined, [vars(f), field]);
             check(f.v(slot));
             return true;
           };

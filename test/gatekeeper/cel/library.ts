@@ -55,6 +55,7 @@ export function versionedSamples(): SampleDir[] | null {
     try {
       execFileSync("git", ["-C", LIBRARY_GIT, "cat-file", "-e", `${VERSIONED_COMMIT}^{commit}`], { stdio: "ignore" });
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gk-library-"));
+      process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
       const tar = execFileSync("git", ["-C", LIBRARY_GIT, "archive", VERSIONED_COMMIT, "artifacthub/library"], { maxBuffer: 1 << 28 });
       execFileSync("tar", ["-x", "-C", dir], { input: tar });
       extracted = dir;
