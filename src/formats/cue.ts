@@ -21,6 +21,14 @@
  * Not supported: pattern constraints `[string]: T` (ignored), `@attributes`
  * (ignored), imports of other packages, cycles through disjunctions.
  * Non-concrete results are errors ("incomplete value"), as in conftest.
+ *
+ * Disjunctions are bounded (docs/LIMITS.md, "Input files"): the CUE tool has
+ * no limit and takes minutes or exponential time on a few lines (a chain of
+ * 50,000 `|`, cross products of disjunctions of structs, a disjunction of
+ * itself referenced level after level). Here duplicate disjuncts are merged as
+ * soon as a disjunction is built, a disjunction holds at most MAX_DISJUNCTS
+ * disjuncts, and one file's disjunction work (disjuncts built, pairs unified)
+ * is at most MAX_DISJUNCTION_WORK steps; past either, a named error.
  */
 import { ParseError, lineColAt, type InputParser } from './types.ts';
 import { RegexSyntaxError, matchRE2 } from '../builtins/re2.ts';
@@ -31,6 +39,15 @@ class CueError extends Error {
     super(message);
   }
 }
+
+/** The most disjuncts one disjunction may hold, after duplicates are merged. */
+export const MAX_DISJUNCTS = 10_000;
+/**
+ * The disjunction work one file may take: a disjunct added to a disjunction, a
+ * pair of disjuncts unified (plus the fields of a struct the pair yields).
+ * About a second of CPU for the costliest kind of step.
+ */
+export const MAX_DISJUNCTION_WORK = 2_000_000;
 
 /** CUE's =~: a Go (RE2) regular expression, matched in linear time. */
 function reMatch(pattern: string, s: string, pos = -1): boolean {
@@ -48,7 +65,13 @@ function reMatch(pattern: string, s: string, pos = -1): boolean {
 type Tok = { t: 'id' | 'num' | 'str' | 'op' | 'kw' | 'eof'; v: string; pos: number; parts?: (string | Tok[])[]; float?: boolean };
 const KW = new Set(['package', 'import', 'for', 'in', 'if', 'let', 'true', 'false', 'null', 'div', 'mod', 'quo', 'rem']);
 
-function lexCue(src: string, base = 0): Tok[] {
+/**
+ * How deep string interpolations may nest (`"\("\(x)")"` is 2): each level is read again from its
+ * own text, so depth costs time in proportion to the file's length.
+ */
+export const MAX_INTERPOLATION_NESTING = 100;
+
+function lexCue(src: string, base = 0, nesting = 0): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   const n = src.length;
@@ -140,6 +163,7 @@ function lexCue(src: string, base = 0): Tok[] {
           const e = src[j];
           if (e === '(') {
             // interpolation
+            if (nesting >= MAX_INTERPOLATION_NESTING) fail(`string interpolations nested more than ${MAX_INTERPOLATION_NESTING} deep`);
             let depth = 1;
             let k = j + 1;
             for (; k < n && depth > 0; k++) {
@@ -148,7 +172,7 @@ function lexCue(src: string, base = 0): Tok[] {
             }
             parts.push(cur);
             cur = '';
-            parts.push(lexCue(src.slice(j + 1, k - 1), base + j + 1));
+            parts.push(lexCue(src.slice(j + 1, k - 1), base + j + 1, nesting + 1));
             i = k;
             continue;
           }
@@ -376,7 +400,16 @@ class CueParser {
       }
       if (this.eat(':')) {
         label.opt = opt;
-        const value = this.fieldValue();
+        // `a: b: c: 1` nests a struct per label: counted like `{` (inline, not through nested():
+        // a closure per level would take more of the stack than the shorthand did)
+        if (this.depth >= MAX_DEPTH) this.fail(DEPTH_REASON);
+        this.depth++;
+        let value: Node;
+        try {
+          value = this.fieldValue();
+        } finally {
+          this.depth--;
+        }
         return { k: 'struct', decls: [{ k: 'field', label, value, pos: t.pos }], pos: t.pos };
       }
       this.i = save;
@@ -641,8 +674,10 @@ type V =
   | { k: 'constraint'; kinds: Set<Kind>; checks: Check[]; label: string }
   | { k: 'struct'; s: StructInst }
   | { k: 'list'; items: V[]; tail?: V }
-  | { k: 'disj'; alts: { v: V; def: boolean }[] }
-  | { k: 'builtin'; name: string; f: (args: V[]) => V };
+  | { k: 'disj'; alts: Alt[] }
+  | { k: 'builtin'; name: string; f: (args: V[], ev: Evaluator) => V };
+/** A disjunct: a value and whether it is marked default (`*`). */
+type Alt = { v: V; def: boolean };
 
 const TOP: V = { k: 'top' };
 const ALL_KINDS: Kind[] = ['null', 'bool', 'int', 'float', 'string', 'bytes', 'struct', 'list'];
@@ -657,6 +692,20 @@ const TYPES: Record<string, Kind[]> = {
 
 function bottom(msg: string): V {
   return { k: 'bottom', msg };
+}
+
+/**
+ * An error value whose message is written when it is read: a conflict between two disjuncts is
+ * usually dropped, and spelling out two long strings for each pair would cost more than the pair.
+ */
+function lazyBottom(message: () => string): V {
+  let msg: string | undefined;
+  return {
+    k: 'bottom',
+    get msg(): string {
+      return (msg ??= message());
+    },
+  };
 }
 
 function kindOf(v: V): Kind | undefined {
@@ -747,13 +796,20 @@ class StructInst {
   merge(other: StructInst): StructInst {
     const s = new StructInst(this.ev);
     s.allowed = [...this.allowed, ...other.allowed];
+    let copied = 0;
     for (const src of [this, other]) {
       src.expand();
-      for (const [k, f] of src.fields) for (const c of f.conjs) s.addField(k, c, f.opt);
+      for (const [k, f] of src.fields) {
+        for (const c of f.conjs) s.addField(k, c, f.opt);
+        copied += f.conjs.length;
+      }
       s.lets.push(...src.lets);
       s.patterns.push(...src.patterns);
+      copied += src.lets.length + src.patterns.length;
     }
     s.closed = this.closed || other.closed;
+    // a struct unified with each disjunct of a disjunction: its copies are disjunction work
+    if (this.ev.inDisjunction) this.ev.spend(copied);
     return s;
   }
 
@@ -835,6 +891,65 @@ class StructInst {
   }
 }
 
+/**
+ * A key equal for equal scalar values, bounds and types (the same kind, value and label), so that
+ * duplicates can be merged; undefined for structs, lists and the like, merged only when they are the
+ * same value object.
+ */
+function altKey(v: V): string | undefined {
+  switch (v.k) {
+    case 'top': return '_';
+    case 'null': return 'n';
+    case 'bool': return v.v ? 'T' : 'F';
+    case 'num': return (v.int ? 'i' : 'f') + (Object.is(v.v, -0) ? '-0' : String(v.v));
+    case 'str': return 's' + v.v;
+    case 'bytes': return 'y' + v.v;
+    case 'constraint': {
+      let key = 'c' + [...v.kinds].sort().join(',') + '|' + v.label.length + ':' + v.label;
+      for (const ch of v.checks) {
+        const k = altKey(ch.v);
+        if (k === undefined) return undefined;
+        key += '|' + ch.op + k.length + ':' + k;
+      }
+      return key;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The disjuncts of a disjunction being built, in order of first appearance: a duplicate is merged
+ * into the first (marked default if either was), and there are at most MAX_DISJUNCTS. Merging
+ * keeps the set of values and the set of defaults, which is all a disjunction's meaning depends on.
+ */
+class Disjuncts {
+  readonly alts: Alt[] = [];
+  private byKey = new Map<string, Alt>();
+  private byValue = new Map<V, Alt>();
+  constructor(private ev: Evaluator) {}
+
+  add(v: V, def: boolean): void {
+    this.ev.spend(1);
+    const key = altKey(v);
+    const prev = key !== undefined ? this.byKey.get(key) : this.byValue.get(v);
+    if (prev) {
+      if (def) prev.def = true;
+      return;
+    }
+    if (this.alts.length >= MAX_DISJUNCTS) {
+      throw new CueError(`disjunction of more than ${MAX_DISJUNCTS} disjuncts (the evaluator's limit)`);
+    }
+    const alt = { v, def };
+    this.alts.push(alt);
+    if (key !== undefined) this.byKey.set(key, alt);
+    else this.byValue.set(v, alt);
+  }
+}
+
+function textLength(v: V): number {
+  return v.k === 'str' || v.k === 'bytes' ? v.v.length : 0;
+}
+
 function closeValue(v: V): V {
   if (v.k === 'struct') return { k: 'struct', s: v.s.closedCopy() };
   if (v.k === 'disj') return { k: 'disj', alts: v.alts.map((a) => ({ v: closeValue(a.v), def: a.def })) };
@@ -845,6 +960,26 @@ function closeValue(v: V): V {
 // Evaluator
 
 class Evaluator {
+  /** Disjunction work done so far (shared with the evaluators builtins make). */
+  private work: { steps: number };
+  /** resolveDefault's answer for each disjunction it was asked about */
+  private defaults = new WeakMap<V, V>();
+  /** > 0 while the disjuncts of two disjunctions are unified pair by pair */
+  inDisjunction = 0;
+  /** structs and lists being exported (concrete) */
+  private exportDepth = 0;
+  constructor(parent?: Evaluator) {
+    this.work = parent ? parent.work : { steps: 0 };
+  }
+
+  /** Count disjunction work; past MAX_DISJUNCTION_WORK the evaluation stops. */
+  spend(steps: number): void {
+    this.work.steps += steps;
+    if (this.work.steps > MAX_DISJUNCTION_WORK) {
+      throw new CueError(`disjunctions take more than ${MAX_DISJUNCTION_WORK} steps to evaluate (the evaluator's limit)`);
+    }
+  }
+
   unify(a: V, b: V): V {
     if (a.k === 'bottom') return a;
     if (b.k === 'bottom') return b;
@@ -853,7 +988,7 @@ class Evaluator {
     if (a.k === 'disj' || b.k === 'disj') return this.unifyDisj(a, b);
     if (a.k === 'constraint' && b.k === 'constraint') {
       const kinds = new Set([...a.kinds].filter((x) => b.kinds.has(x)));
-      if (kinds.size === 0) return bottom(`conflicting values ${b.label} and ${a.label} (mismatched types)`);
+      if (kinds.size === 0) return lazyBottom(() => `conflicting values ${b.label} and ${a.label} (mismatched types)`);
       return { k: 'constraint', kinds, checks: [...a.checks, ...b.checks], label: `${a.label} & ${b.label}` };
     }
     if (a.k === 'constraint') return this.applyConstraint(a, b);
@@ -861,19 +996,20 @@ class Evaluator {
     if (a.k === 'struct' && b.k === 'struct') return { k: 'struct', s: a.s.merge(b.s) };
     if (a.k === 'list' && b.k === 'list') return this.unifyLists(a, b);
     if (a.k === 'num' && b.k === 'num') {
-      if (a.v !== b.v) return bottom(`conflicting values ${show(b)} and ${show(a)}`);
-      return a.int && b.int ? a : a.int !== b.int ? bottom(`conflicting values ${show(b)} and ${show(a)} (mismatched types int and float)`) : a;
+      if (a.v !== b.v) return lazyBottom(() => `conflicting values ${show(b)} and ${show(a)}`);
+      return a.int && b.int ? a : a.int !== b.int ? lazyBottom(() => `conflicting values ${show(b)} and ${show(a)} (mismatched types int and float)`) : a;
     }
     if (a.k === b.k && (a.k === 'str' || a.k === 'bytes' || a.k === 'bool')) {
-      if ((a as { v: unknown }).v !== (b as { v: unknown }).v) return bottom(`conflicting values ${show(b)} and ${show(a)}`);
+      if ((a as { v: unknown }).v !== (b as { v: unknown }).v) return lazyBottom(() => `conflicting values ${show(b)} and ${show(a)}`);
       return a;
     }
     if (a.k === 'null' && b.k === 'null') return a;
-    return bottom(`conflicting values ${show(b)} and ${show(a)} (mismatched types ${kindOf(b)} and ${kindOf(a)})`);
+    return lazyBottom(() => `conflicting values ${show(b)} and ${show(a)} (mismatched types ${kindOf(b)} and ${kindOf(a)})`);
   }
 
   unifyLists(a: V & { k: 'list' }, b: V & { k: 'list' }): V {
     const n = Math.max(a.items.length, b.items.length);
+    if (this.inDisjunction) this.spend(n);
     if ((a.items.length < n && !a.tail) || (b.items.length < n && !b.tail)) {
       return bottom(`incompatible list lengths (${a.items.length} and ${b.items.length})`);
     }
@@ -894,31 +1030,39 @@ class Evaluator {
     const altsB = b.k === 'disj' ? b.alts : [{ v: b, def: false }];
     const anyDefA = altsA.some((x) => x.def);
     const anyDefB = altsB.some((x) => x.def);
-    const out: { v: V; def: boolean }[] = [];
-    for (const x of altsA) {
-      for (const y of altsB) {
-        const u = this.unify(x.v, y.v);
-        if (u.k === 'bottom') continue;
-        out.push({ v: u, def: (anyDefA ? x.def : true) && (anyDefB ? y.def : true) && (anyDefA || anyDefB) });
+    const out = new Disjuncts(this);
+    this.inDisjunction++;
+    try {
+      for (const x of altsA) {
+        for (const y of altsB) {
+          // two long strings compare in time of their length
+          this.spend(1 + (Math.min(textLength(x.v), textLength(y.v)) >> 8));
+          const u = this.unify(x.v, y.v);
+          if (u.k === 'bottom') continue;
+          out.add(u, (anyDefA ? x.def : true) && (anyDefB ? y.def : true) && (anyDefA || anyDefB));
+        }
       }
+    } finally {
+      this.inDisjunction--;
     }
-    if (out.length === 0) return bottom(`empty disjunction: ${show(a)} & ${show(b)}`);
-    if (out.length === 1) return out[0]!.v;
-    return { k: 'disj', alts: out };
+    const alts = out.alts;
+    if (alts.length === 0) return bottom(`empty disjunction: ${show(a)} & ${show(b)}`);
+    if (alts.length === 1) return alts[0]!.v;
+    return { k: 'disj', alts };
   }
 
   applyConstraint(c: V & { k: 'constraint' }, v: V): V {
     if (v.k === 'struct' || v.k === 'list') {
-      return c.kinds.has(v.k) ? v : bottom(`conflicting values ${c.label} and ${show(v)} (mismatched types)`);
+      return c.kinds.has(v.k) ? v : lazyBottom(() => `conflicting values ${c.label} and ${show(v)} (mismatched types)`);
     }
     const kind = kindOf(v);
-    if (!kind) return bottom(`cannot unify ${c.label} and ${show(v)}`);
+    if (!kind) return lazyBottom(() => `cannot unify ${c.label} and ${show(v)}`);
     if (!c.kinds.has(kind)) {
       // int literal against float type: CUE keeps 1 as int, float accepts only floats
-      return bottom(`conflicting values ${c.label} and ${show(v)} (mismatched types ${c.label} and ${kind})`);
+      return lazyBottom(() => `conflicting values ${c.label} and ${show(v)} (mismatched types ${c.label} and ${kind})`);
     }
     for (const ch of c.checks) {
-      if (!this.check(ch, v)) return bottom(`invalid value ${show(v)} (out of bound ${ch.op}${show(ch.v)})`);
+      if (!this.check(ch, v)) return lazyBottom(() => `invalid value ${show(v)} (out of bound ${ch.op}${show(ch.v)})`);
     }
     return v;
   }
@@ -932,8 +1076,11 @@ class Evaluator {
       case '>': return (x.v as number) > (y.v as number);
       case '>=': return (x.v as number) >= (y.v as number);
       case '!=': return !this.equal(v, ch.v);
-      case '=~': return reMatch(y.v as string, x.v as string);
-      case '!~': return !reMatch(y.v as string, x.v as string);
+      case '=~':
+      case '!~':
+        // a regular expression runs in time of the string's length, per disjunct pair
+        if (this.inDisjunction) this.spend(1 + ((x.v as string).length >> 4));
+        return reMatch(y.v as string, x.v as string) === (ch.op === '=~');
     }
     return true;
   }
@@ -947,12 +1094,27 @@ class Evaluator {
   /** The default or only value of a disjunction. */
   resolveDefault(v: V): V {
     if (v.k !== 'disj') return v;
+    const known = this.defaults.get(v);
+    if (known) return known;
+    this.spend(v.alts.length);
     const defs = v.alts.filter((a) => a.def);
     const pick = defs.length ? defs : v.alts;
-    if (pick.length === 1) return pick[0]!.v;
-    const first = pick[0]!.v;
-    if (pick.every((p) => this.isConcrete(p.v) && this.isConcrete(first) && this.equal(p.v, first))) return first;
-    return v;
+    let r: V = v;
+    if (pick.length === 1) r = pick[0]!.v;
+    else {
+      // several defaults (or no default and several disjuncts) that are all the same value:
+      // the first's JSON is made once
+      let first: string | undefined;
+      const same = pick.every((p) => {
+        if (!this.isConcrete(p.v)) return false;
+        const json = JSON.stringify(this.concrete(p.v, false));
+        first ??= json;
+        return json === first;
+      });
+      if (same) r = pick[0]!.v;
+    }
+    this.defaults.set(v, r);
+    return r;
   }
 
   isConcrete(v: V): boolean {
@@ -1036,7 +1198,7 @@ class Evaluator {
         const args = n.args.map((a) => this.resolveDefault(this.eval(a, env)));
         const bad = args.find((a) => a.k === 'bottom');
         if (bad) return bad;
-        return f.f(args);
+        return f.f(args, this);
       }
       case 'un': {
         if (n.op === '*') {
@@ -1135,11 +1297,27 @@ class Evaluator {
   }
 
   binop(n: Node & { k: 'bin' }, env: Env | undefined): V {
-    if (n.op === '&') return this.unify(this.eval(n.l, env), this.eval(n.r, env));
-    if (n.op === '|') {
-      const l = this.eval(n.l, env);
-      const r = this.eval(n.r, env);
-      const alts = [...(l.k === 'disj' ? l.alts : [{ v: l, def: false }]), ...(r.k === 'disj' ? r.alts : [{ v: r, def: false }])].filter((a) => a.v.k !== 'bottom');
+    if (n.op === '&' || n.op === '|') {
+      // `a & b & c …` and `a | b | c …` parse as a tree nested on the left: its operands are
+      // taken from left to right in a loop (a recursion per operand would run out of stack)
+      const operands: Node[] = [];
+      let x: Node = n;
+      for (; x.k === 'bin' && x.op === n.op; x = x.l) operands.push(x.r);
+      operands.push(x);
+      operands.reverse();
+      if (n.op === '&') {
+        let v = this.eval(operands[0]!, env);
+        for (let i = 1; i < operands.length; i++) v = this.unify(v, this.eval(operands[i]!, env));
+        return v;
+      }
+      const out = new Disjuncts(this);
+      for (const o of operands) {
+        const v = this.eval(o, env);
+        if (v.k === 'disj') {
+          for (const a of v.alts) if (a.v.k !== 'bottom') out.add(a.v, a.def);
+        } else if (v.k !== 'bottom') out.add(v, false);
+      }
+      const alts = out.alts;
       if (alts.length === 0) return bottom('empty disjunction');
       if (alts.length === 1 && !alts[0]!.def) return alts[0]!.v;
       return { k: 'disj', alts };
@@ -1212,6 +1390,19 @@ class Evaluator {
   /** Export: concrete JSON or an error naming the path. */
   concrete(v: V, strict: boolean, path?: PathLink): unknown {
     v = this.resolveDefault(v);
+    if (v.k !== 'struct' && v.k !== 'list') return this.exportValue(v, strict, path);
+    // a value nested deeper than a document may be (a definition that contains itself, a
+    // structural cycle, is infinitely deep) is refused here, before the stack runs out
+    if (this.exportDepth >= MAX_DEPTH) throw new CueError(DEPTH_REASON);
+    this.exportDepth++;
+    try {
+      return this.exportValue(v, strict, path);
+    } finally {
+      this.exportDepth--;
+    }
+  }
+
+  private exportValue(v: V, strict: boolean, path?: PathLink): unknown {
     // the path is a linked list, spelled out only for a message: deep values stay linear
     const where = () => (path ? pathText(path) + ': ' : '');
     switch (v.k) {
@@ -1288,7 +1479,9 @@ const lst = (v: V | undefined, f: string): V[] => {
   return v.items;
 };
 
-const BUILTINS: Record<string, (a: V[]) => V> = {
+type BuiltinFn = (a: V[], ev: Evaluator) => V;
+
+const BUILTINS: Record<string, BuiltinFn> = {
   len: ([x]) => {
     if (!x) return bottom('len: missing argument');
     if (x.k === 'str') return I(Buffer.byteLength(x.v));
@@ -1301,15 +1494,19 @@ const BUILTINS: Record<string, (a: V[]) => V> = {
     return { k: 'constraint', kinds: new Set(['int']), checks: [], label: 'len(...)' };
   },
   close: ([x]) => x ?? TOP,
-  and: ([x]) => lst(x, 'and').reduce((a, b) => new Evaluator().unify(a, b), TOP),
-  or: ([x]) => ({ k: 'disj', alts: lst(x, 'or').map((v) => ({ v, def: false })) }),
+  and: ([x], ev) => lst(x, 'and').reduce((a, b) => ev.unify(a, b), TOP),
+  or: ([x], ev) => {
+    const out = new Disjuncts(ev);
+    for (const v of lst(x, 'or')) out.add(v, false);
+    return { k: 'disj', alts: out.alts };
+  },
   div: ([a, b]) => intOp('div', nm(a, 'div'), nm(b, 'div')),
   mod: ([a, b]) => intOp('mod', nm(a, 'mod'), nm(b, 'mod')),
   quo: ([a, b]) => intOp('quo', nm(a, 'quo'), nm(b, 'quo')),
   rem: ([a, b]) => intOp('rem', nm(a, 'rem'), nm(b, 'rem')),
 };
 
-const PACKAGES: Record<string, Record<string, (a: V[]) => V>> = {
+const PACKAGES: Record<string, Record<string, BuiltinFn>> = {
   strings: {
     ToUpper: ([s]) => S(str(s, 'ToUpper').toUpperCase()),
     ToLower: ([s]) => S(str(s, 'ToLower').toLowerCase()),
@@ -1351,7 +1548,7 @@ const PACKAGES: Record<string, Record<string, (a: V[]) => V>> = {
       const flat = (xs: V[], depth: number): V[] => xs.flatMap((x) => (x.k === 'list' && depth !== 0 ? flat(x.items, depth - 1) : [x]));
       return { k: 'list', items: flat(lst(l, 'FlattenN'), nm(d, 'FlattenN')) };
     },
-    Contains: ([l, v]) => B(lst(l, 'Contains').some((x) => new Evaluator().equal(x, v!))),
+    Contains: ([l, v], ev) => B(lst(l, 'Contains').some((x) => ev.equal(x, v!))),
     Sum: ([l]) => F(lst(l, 'Sum').reduce((s, x) => s + nm(x, 'Sum'), 0)),
     Max: ([l]) => F(Math.max(...lst(l, 'Max').map((x) => nm(x, 'Max')))),
     Min: ([l]) => F(Math.min(...lst(l, 'Min').map((x) => nm(x, 'Min')))),
