@@ -23,6 +23,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildPlayground } from "./browser-bundle.ts";
 import { buildCliBundle } from "./cli-bundle.ts";
+import { PACKAGE_BUNDLE } from "./bundle-options.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -37,14 +38,7 @@ const result = await build({
   // their own: a Worker loads each by path.
   entryPoints: { index: "src/index.ts", "formats/large-stack-worker": "src/formats/large-stack-worker.ts", "server/eval-worker": "src/server/eval-worker.ts", "server/admission-worker": "src/server/admission/worker.ts", "server/audit-worker": "src/server/audit-worker.ts", "conftest/library-worker": "src/conftest/library-worker.ts" },
   outdir: "dist",
-  chunkNames: "chunks/[name]-[hash]",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
-  minifySyntax: true,
+  ...PACKAGE_BUNDLE,
   metafile: true,
   logLevel: "warning",
 });

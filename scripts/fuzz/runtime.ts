@@ -23,6 +23,7 @@ import { SourceMap } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { REPO } from "./corpus.ts";
+import { PACKAGE_BUNDLE } from "../bundle-options.ts";
 
 export interface WorkerRuntime {
   /** Node arguments that start a worker (before them: the pool's own flags). */
@@ -83,14 +84,7 @@ function makeRuntime(): WorkerRuntime {
       absWorkingDir: REPO,
       entryPoints: { child: "scripts/fuzz/child.ts", "dist/formats/large-stack-worker": "src/formats/large-stack-worker.ts" },
       outdir: dir,
-      chunkNames: "chunks/[name]-[hash]",
-      bundle: true,
-      splitting: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      packages: "external",
-      minifySyntax: true,
+      ...PACKAGE_BUNDLE,
       sourcemap: "linked",
       logLevel: "silent",
     });

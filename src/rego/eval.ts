@@ -964,6 +964,12 @@ interface FunctionCall {
   out: Value | undefined;
 }
 
+/** Records value v of a function call: a second, different value is OPA's conflict error. */
+function produced(call: FunctionCall, v: Value, at: Location): void {
+  if (call.out === undefined) call.out = v;
+  else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+}
+
 /**
  * One body of function rule r whose parameters are already bound in f (see argSlots), in direct
  * form when it has one: true when it produced a value. The frame is not cleaned after a direct
@@ -974,8 +980,7 @@ function runBound(c: Ctx, f: Frame, r: CompiledRule, direct: DirectFn | null | u
     if (!direct(c, f)) return false;
     const v = vfn(c, f);
     if (v === undefined) return false;
-    if (call.out === undefined) call.out = v;
-    else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+    produced(call, v, at);
     return true;
   }
   let found = false;
@@ -983,8 +988,7 @@ function runBound(c: Ctx, f: Frame, r: CompiledRule, direct: DirectFn | null | u
     const v = vfn(c, f);
     if (v === undefined) return false;
     found = true;
-    if (call.out === undefined) call.out = v;
-    else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+    produced(call, v, at);
     return r.constValue;
   });
   return found;
@@ -998,8 +1002,7 @@ function runFunctionBody(c: Ctx, f: Frame, r: CompiledRule, args: Value[], body:
       const v = vfn(c, f);
       if (v === undefined) return false;
       found = true;
-      if (call.out === undefined) call.out = v;
-      else if (!equal(call.out, v)) throw conflict("functions must not produce multiple outputs for same inputs", at);
+      produced(call, v, at);
       return r.constValue;
     }),
   );

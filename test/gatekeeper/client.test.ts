@@ -1,17 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Client, humanMessage } from "../../src/gatekeeper/client.ts";
+import { template, constraint } from "../support/gatekeeper-objects.ts";
 
-const template = (src: string, name = "k8sx", kind = "K8sX") => ({
-  apiVersion: "templates.gatekeeper.sh/v1",
-  kind: "ConstraintTemplate",
-  metadata: { name },
-  spec: {
-    crd: { spec: { names: { kind }, validation: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } } },
-    targets: [{ target: "admission.k8s.gatekeeper.sh", rego: src }],
-  },
-});
-const constraint = (name: string, spec: object = {}, kind = "K8sX") => ({ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind, metadata: { name }, spec });
 const pod = (name: string, ns = "default", labels: Record<string, string> = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns, labels } });
 
 test("violations carry msg, details, constraint and action; sorted by action then msg", async () => {

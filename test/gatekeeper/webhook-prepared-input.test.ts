@@ -8,17 +8,8 @@ import { Engine } from "../../src/index.ts";
 import { PreparedInput } from "../../src/rego/engine.ts";
 import { RegoError } from "../../src/rego/errors.ts";
 import { MAX_VALUE_DEPTH } from "../../src/rego/value.ts";
+import { template, constraint } from "../support/gatekeeper-objects.ts";
 
-const template = (src: string, name = "k8sx", kind = "K8sX") => ({
-  apiVersion: "templates.gatekeeper.sh/v1",
-  kind: "ConstraintTemplate",
-  metadata: { name },
-  spec: {
-    crd: { spec: { names: { kind }, validation: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } } },
-    targets: [{ target: "admission.k8s.gatekeeper.sh", rego: src }],
-  },
-});
-const constraint = (name: string, spec: object = {}, kind = "K8sX") => ({ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind, metadata: { name }, spec });
 
 test("PreparedInput: a query answers on it as on the document it was made of", () => {
   const e = new Engine();
