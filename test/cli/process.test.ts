@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cli } from "./helpers.ts";
 import { SOURCE_CLI } from "./portcullis-src.ts";
+import { blockOnPipedStdout } from "../../src/cli/main.ts";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -73,4 +74,29 @@ test("`capabilities | head -1`: no stack trace when the reader exits early", { s
   // The writer's own status is opa's (141, SIGPIPE), not a success.
   const st = spawnSync("bash", ["-c", `set -o pipefail; ${cmd} | head -1 >/dev/null; echo $?`], { encoding: "utf8" });
   if (st.status === 0) assert.equal(st.stdout.trim(), "141");
+});
+
+test("one-shot commands wait for a slow pipe reader instead of queueing their output in memory", { skip: !sh && "needs sh" }, () => {
+  // A child takes the process's decision for `test` (blocking) or `run` (asynchronous), writes
+  // 8 MB to a pipe whose reader starts late, and reports how much Node still holds queued.
+  const main = new URL("../../src/cli/main.ts", import.meta.url).href;
+  const script = (cmd: string) =>
+    `import { blockOnPipedStdout } from ${JSON.stringify(main)};` +
+    `const on = blockOnPipedStdout([${JSON.stringify(cmd)}, "x"]);` +
+    `const chunk = "x".repeat(1 << 20);` +
+    `for (let i = 0; i < 8; i++) process.stdout.write(chunk + i);` +
+    `process.stderr.write(JSON.stringify({ on, queued: process.stdout.writableLength }));`;
+  const run = (cmd: string) => {
+    const child = [process.execPath, "--import", "tsx", "--input-type=module", "-e", script(cmd)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+    const r = spawnSync("sh", ["-c", `${child} | (sleep 0.3; wc -c)`], { encoding: "utf8" });
+    return { ...(JSON.parse(r.stderr) as { on: boolean; queued: number }), bytes: Number(r.stdout.trim()) };
+  };
+  const test_ = run("test");
+  assert.deepEqual(test_, { on: true, queued: 0, bytes: 8 * ((1 << 20) + 1) });
+  const server = run("run");
+  assert.equal(server.on, false);
+  assert.ok(server.queued > 0, "a server's writes stay asynchronous");
+  assert.equal(server.bytes, 8 * ((1 << 20) + 1));
+  // a terminal or a file is left as it is
+  assert.equal(blockOnPipedStdout(["test"], { isTTY: true }), false);
 });
