@@ -102,7 +102,7 @@ function makeRuntime(): WorkerRuntime {
   return {
     args: ["--enable-source-maps", join(dir, "child.js")],
     kind: "built",
-    note: "fuzz workers run the sources bundled as the shipped build (esbuild, scripts/build.ts's options)",
+    note: "fuzz workers run the sources bundled as the shipped build (esbuild, the package build's options)",
     mapFrame(file, line, column) {
       const abs = file.startsWith("/") ? file : join(REPO, file);
       if (!abs.startsWith(dir + "/")) return { file, line };
