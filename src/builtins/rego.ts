@@ -7,6 +7,7 @@ import { T, BuiltinError, expectString } from "./registry.ts";
 import { parseModule } from "../rego/parser.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
 import { RegoError } from "../rego/errors.ts";
+import { isStackOverflow } from "./support/large-stack.ts";
 import { fromJS } from "../rego/value.ts";
 import { RULE_SHAPE_ERROR, detailText, parserErrorDetail } from "./support/parsedetail.ts";
 
@@ -35,6 +36,10 @@ export const builtins: Builtin[] = [
         return fromJS(moduleToJSON(parseModule(f, s, { regoVersion: "v1" })));
       } catch (e) {
         if (e instanceof RegoError) throw new BuiltinError(`rego.parse_module: ${parseErrorsText(e, s)}`);
+        // The parser bounds its own depth, but the AST's conversion to OPA's JSON shape descends
+        // several frames per level: ~900 nested comprehensions exhaust the main thread's stack
+        // (OPA returns their AST). A named error, not an internal one (docs/LIMITS.md).
+        if (isStackOverflow(e)) throw new BuiltinError("rego.parse_module: the module is nested too deeply to convert to its AST (the engine's stack)");
         throw e;
       }
     },
