@@ -350,7 +350,14 @@ function marshalWithOptions(args: Value[]): Value {
     }
   }
   if (pretty === false || (pretty === undefined && !sawFormat)) return marshalJSON(v);
-  return prefix + marshalJSONIndent(v, prefix, indent);
+  try {
+    return prefix + marshalJSONIndent(v, prefix, indent);
+  } catch (e) {
+    // A long indent repeated at every level of a deep document can exceed V8's string length
+    // (the fuzzer's 1,181 levels with a 500-character indent): the engine's size error, named here.
+    if (e instanceof RangeError && /Invalid string length/.test(e.message)) throw new BuiltinError("json.marshal_with_options: result exceeds the engine's size limits");
+    throw e;
+  }
 }
 
 // ---- YAML ----------------------------------------------------------------------------------------
