@@ -101,6 +101,15 @@ function isDenyAction(v: Violation): boolean {
 }
 export { isDenyAction };
 
+/** A document converted for Rego queries, or null when it cannot be (the query then reports why itself). */
+function preparedOrNull(x: unknown): PreparedInput | null {
+  try {
+    return PreparedInput.of(x);
+  } catch {
+    return null;
+  }
+}
+
 /** One review as its Rego constraints read it: input.review converted once (undefined: not yet; null: not convertible). */
 interface RegoReview {
   built: BuiltReview;
@@ -394,22 +403,9 @@ export class Client {
 
   /** The query input of a constraint: {review, parameters}, converted to Rego values once per review and once per constraint. */
   private regoInput(c: Constraint, rego: RegoReview): unknown {
-    if (rego.review === undefined) {
-      try {
-        rego.review = PreparedInput.of(rego.built.review);
-      } catch {
-        rego.review = null;
-      }
-    }
+    if (rego.review === undefined) rego.review = preparedOrNull(rego.built.review);
     let params = this.preparedParameters.get(c);
-    if (params === undefined) {
-      try {
-        params = PreparedInput.of(c.parameters ?? {});
-      } catch {
-        params = null;
-      }
-      this.preparedParameters.set(c, params);
-    }
+    if (params === undefined) this.preparedParameters.set(c, (params = preparedOrNull(c.parameters ?? {})));
     // Either part not convertible: the plain document, which the query converts (and refuses) itself.
     if (rego.review === null || params === null) return { review: rego.built.review, parameters: c.parameters ?? {} };
     return PreparedInput.object({ review: rego.review, parameters: params });
