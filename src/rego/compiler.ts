@@ -14,8 +14,8 @@
 import type { Body, Expr, Location, Module, Rule, Term, RefTerm, VarTerm, CallTerm, With, Annotation, ArrayComprehension, SetComprehension, ObjectComprehension } from "./ast.ts";
 import { RegoError, asRegoError, type ErrorDetail } from "./errors.ts";
 import { termString } from "./parser.ts";
-import type { Value } from "./value.ts";
-import { RSet, BigDec, equal, hashKey, makeObject, emptyObject, numberLiteral, isObject, objectEntries, isTruthy, fromJS } from "./value.ts";
+import type { Value, PlainObject } from "./value.ts";
+import { RSet, BigDec, equal, hashKey, makeObject, emptyObject, numberLiteral, isObject, objectEntries, isTruthy, fromJS, compareStrings, objectSize } from "./value.ts";
 import {
   TreeNode,
   navigate,
@@ -344,18 +344,71 @@ function testEnum(en: EnumFn): ExprFn {
   return (c, f, k) => en(c, f, (v) => (v === false ? false : k()));
 }
 
-/** An object literal with distinct constant string keys and single-valued values. */
+/**
+ * An object literal with distinct constant string keys and single-valued values. Unless a key is
+ * `__proto__` (which an ordinary object cannot take by assignment), the object is an ordinary
+ * one, as JSON.parse makes input objects, with its keys created in sorted order: V8 keeps such
+ * objects in fast mode with a shared shape (an object without prototype is a dictionary), and
+ * sortedKeys then finds its keys already in order. The values are evaluated in source order, as
+ * before: the keys are made first (null), then each is set as its value is computed.
+ */
 function constKeyObject(names: string[], vals: ValFn[]): CTerm {
   const n = names.length;
-  const ev: ValFn = (c, f) => {
-    const o = emptyObject();
-    for (let i = 0; i < n; i++) {
-      const v = vals[i](c, f);
+  if (names.includes("__proto__")) {
+    const ev: ValFn = (c, f) => {
+      const o = emptyObject();
+      for (let i = 0; i < n; i++) {
+        const v = vals[i](c, f);
+        if (v === undefined) return undefined;
+        o[names[i]] = v;
+      }
+      return o;
+    };
+    return { ev, en: evToEn(ev) };
+  }
+  const sorted = names.slice().sort(compareStrings);
+  let ev: ValFn;
+  if (n === 1) {
+    const k0 = names[0];
+    const v0 = vals[0];
+    ev = (c, f) => {
+      const v = v0(c, f);
       if (v === undefined) return undefined;
-      o[names[i]] = v;
-    }
-    return o;
-  };
+      const o: PlainObject = {};
+      o[k0] = v;
+      return o;
+    };
+  } else if (n === 2) {
+    const [k0, k1] = names;
+    const [v0, v1] = vals;
+    const first = sorted[0];
+    ev = (c, f) => {
+      const a = v0(c, f);
+      if (a === undefined) return undefined;
+      const b = v1(c, f);
+      if (b === undefined) return undefined;
+      const o: PlainObject = {};
+      if (first === k0) {
+        o[k0] = a;
+        o[k1] = b;
+      } else {
+        o[k1] = b;
+        o[k0] = a;
+      }
+      return o;
+    };
+  } else {
+    ev = (c, f) => {
+      const o: PlainObject = {};
+      for (let i = 0; i < n; i++) o[sorted[i]] = null;
+      for (let i = 0; i < n; i++) {
+        const v = vals[i](c, f);
+        if (v === undefined) return undefined;
+        o[names[i]] = v;
+      }
+      return o;
+    };
+  }
   return { ev, en: evToEn(ev) };
 }
 
@@ -2907,7 +2960,7 @@ export class Compiler {
           return vals[i](c, f, x, () => step(c, f, v, i + 1, k));
         };
         return (c, f, v, k) => {
-          if (!isObject(v) || objectEntries(v).length !== n) return false;
+          if (!isObject(v) || objectSize(v) !== n) return false;
           return step(c, f, v, 0, k);
         };
       }
@@ -3017,7 +3070,7 @@ export class Compiler {
               for (let j = 0; j < s.n; j++) regs[s.dst + j] = x[j];
               break;
             case 1: {
-              if (!isObject(x) || objectEntries(x).length !== s.keys.length) return false;
+              if (!isObject(x) || objectSize(x) !== s.keys.length) return false;
               for (let j = 0; j < s.keys.length; j++) {
                 const key = s.keys[j](c, f);
                 if (key === undefined) return false;

@@ -379,7 +379,7 @@ function compareNumbers(a: number | bigint | BigDec, b: number | bigint | BigDec
 const sortedKeysCache = new WeakMap<object, string[]>();
 const SMALL_KEYS = 8;
 export function sortedKeys(o: PlainObject): string[] {
-  let ks = Object.keys(o);
+  const ks = Object.keys(o);
   if (ks.length <= SMALL_KEYS) {
     for (let i = 1; i < ks.length; i++) if (compareStrings(ks[i - 1], ks[i]) > 0) return ks.sort(compareStrings);
     return ks;
@@ -416,7 +416,11 @@ export function objectEntries(o: PlainObject | ObjMap): [Value, Value][] {
 }
 
 export function objectSize(o: PlainObject | ObjMap): number {
-  return o instanceof ObjMap ? o.size : sortedKeys(o).length;
+  if (o instanceof ObjMap) return o.size;
+  // (own enumerable string keys: what sortedKeys lists, without sorting or caching them)
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
 }
 
 /** Look up a key in an object; undefined when absent. */
