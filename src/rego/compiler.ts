@@ -241,7 +241,22 @@ const ORDER = Symbol("order");
  * variables bound (eval.ts runs it in a fresh frame: see DirectFn).
  */
 const DIRECT = Symbol("direct");
-type Tagged = ExprFn & { [DET]?: Det; [ORDER]?: Uint32Array; [DIRECT]?: DirectFn };
+/**
+ * An expression that enumerates values and binds each to a fresh variable (`x := xs[_]`,
+ * `some x in xs`): `each` calls its callback once per value, with nothing bound; the caller
+ * binds `slot` (see iterate).
+ */
+const ITER = Symbol("iter");
+interface Iter {
+  each: EnumFn;
+  slot: number;
+}
+type Tagged = ExprFn & { [DET]?: Det; [ORDER]?: Uint32Array; [DIRECT]?: DirectFn; [ITER]?: Iter };
+
+function iter(fn: ExprFn, each: EnumFn, slot: number): ExprFn {
+  (fn as Tagged)[ITER] = { each, slot };
+  return fn;
+}
 
 const DIRECT_TRUE: DirectFn = () => true;
 
@@ -500,13 +515,21 @@ function seq(a: ExprFn, b: ExprFn): ExprFn {
   return (c, f, k) => a(c, f, () => b(c, f, k));
 }
 
-/** Expressions in sequence; stretches of expressions with direct forms (Det) run in a loop. */
+/**
+ * Expressions in sequence; stretches of expressions with direct forms (Det) run in a loop, and
+ * such a stretch after an iteration that binds one variable (Iter: `x := xs[_]`, `some x in xs`)
+ * runs inside the iteration's callback (see iterate).
+ */
 function chain(fns: ExprFn[]): ExprFn {
   const parts: ExprFn[] = [];
   for (let i = 0; i < fns.length; ) {
-    let j = i;
+    const it = (fns[i] as Tagged)[ITER];
+    let j = it !== undefined ? i + 1 : i;
     while (j < fns.length && (fns[j] as Tagged)[DET] !== undefined) j++;
-    if (j - i >= 2) {
+    if (it !== undefined && j > i + 1) {
+      parts.push(iterate(it, fns.slice(i + 1, j).map((x) => (x as Tagged)[DET]!)));
+      i = j;
+    } else if (it === undefined && j - i >= 2) {
       parts.push(straight(fns.slice(i, j).map((x) => (x as Tagged)[DET]!)));
       i = j;
     } else parts.push(fns[i++]);
@@ -514,6 +537,27 @@ function chain(fns: ExprFn[]): ExprFn {
   let fn = parts[parts.length - 1];
   for (let i = parts.length - 2; i >= 0; i--) fn = seq(parts[i], fn);
   return fn;
+}
+
+/**
+ * An iteration binding one variable, then expressions with direct forms, for each value: bind,
+ * run them in a loop, continue, undo (what seq(iteration, straight(ds)) does, without a
+ * pattern's and a sequence's continuation per value).
+ */
+function iterate(it: Iter, ds: Det[]): ExprFn {
+  const n = ds.length;
+  const each = it.each;
+  const slot = it.slot;
+  return (c, f, k) =>
+    each(c, f, (v) => {
+      f[slot] = v;
+      let i = 0;
+      while (i < n && ds[i].run(c, f)) i++;
+      const r = i === n ? k() : false;
+      for (let j = 0; j < i; j++) if (ds[j].slot >= 0) f[ds[j].slot] = undefined;
+      f[slot] = undefined;
+      return r;
+    });
 }
 
 function straight(ds: Det[]): ExprFn {
@@ -544,6 +588,67 @@ function singleHoisted(evs: ValFn[], slots: number[], neg: ExprFn): ExprFn {
     for (let j = 0; j < i; j++) f[slots[j]] = undefined;
     return i === n && !found ? k() : false;
   };
+}
+
+// Patterns that match a value without enumerating (a variable to bind, a bound variable or a
+// value to compare with, a wildcard) carry what they do under SIMPLE, so that an object pattern
+// made of such parts (`violation[{"msg": msg, "field": "containers"}]`) matches in one loop
+// instead of a continuation per member.
+const SIMPLE = Symbol("simple pattern");
+const PAT_ANY = 0;
+const PAT_BIND = 1;
+const PAT_SAME = 2;
+const PAT_EQ = 3;
+interface SimplePat {
+  kind: number;
+  slot: number;
+  ev: ValFn | null;
+}
+type SimpleTagged = MatchFn & { [SIMPLE]?: SimplePat };
+
+function simplePattern(fn: MatchFn, kind: number, slot: number, ev: ValFn | null): MatchFn {
+  (fn as SimpleTagged)[SIMPLE] = { kind, slot, ev };
+  return fn;
+}
+
+/**
+ * An object pattern whose member patterns are all simple: the same checks, in the same order
+ * (each key, its lookup, its member's test or binding), then k, then the bindings undone.
+ */
+function directObjectPattern(keys: ValFn[], pats: SimplePat[]): MatchFn {
+  const n = keys.length;
+  return (c, f, v, k) => {
+    if (!isObject(v) || objectSize(v) !== n) return false;
+    let i = 0;
+    for (; i < n; i++) {
+      const key = keys[i](c, f);
+      if (key === undefined) break;
+      const x = lookup(v, key);
+      if (x === undefined) break;
+      const p = pats[i];
+      if (p.kind === PAT_BIND) f[p.slot] = x;
+      else if (p.kind === PAT_SAME) {
+        if (!equal(f[p.slot] as Value, x)) break;
+      } else if (p.kind === PAT_EQ) {
+        const y = p.ev!(c, f);
+        if (y === undefined || !equal(y, x)) break;
+      }
+    }
+    const r = i === n ? k() : false;
+    for (let j = 0; j < i; j++) if (pats[j].kind === PAT_BIND) f[pats[j].slot] = undefined;
+    return r;
+  };
+}
+
+/**
+ * Each value of an enumeration matched against a pattern (`x := xs[_]`, `x = xs[_]`); tagged as
+ * an iteration (Iter) when the pattern binds a fresh variable. (A function of its own, to keep
+ * the compiler's frames small on the path of nested comprehensions.)
+ */
+function enumMatch(en: EnumFn, pm: MatchFn): ExprFn {
+  const fn: ExprFn = (c, f, k) => en(c, f, (v) => pm(c, f, v, k));
+  const sp = (pm as SimpleTagged)[SIMPLE];
+  return sp !== undefined && sp.kind === PAT_BIND ? iter(fn, en, sp.slot) : fn;
 }
 
 /** No dependencies (warmFrom). */
@@ -2917,20 +3022,25 @@ export class Compiler {
     if ((t.type === "array" || t.type === "object") && deeperThan(t, FLAT_DEPTH)) return this.compileDeepPattern(t, st, declareFresh, valTy);
     switch (t.type) {
       case "var": {
-        if (isWildcard(t.name)) return (_c, _f, _v, k) => k();
+        if (isWildcard(t.name)) return simplePattern((_c, _f, _v, k) => k(), PAT_ANY, -1, null);
         if (!declareFresh && this.isNonLocal(t.name, st)) break;
         const slot = this.patternSlot(t, st, declareFresh);
         if (st.bound.has(slot)) {
-          return (_c, f, v, k) => (equal(f[slot] as Value, v) ? k() : false);
+          return simplePattern((_c, f, v, k) => (equal(f[slot] as Value, v) ? k() : false), PAT_SAME, slot, null);
         }
         st.bound.add(slot);
         if (valTy) st.types.set(slot, valTy);
-        return (_c, f, v, k) => {
-          f[slot] = v;
-          const r = k();
-          f[slot] = undefined;
-          return r;
-        };
+        return simplePattern(
+          (_c, f, v, k) => {
+            f[slot] = v;
+            const r = k();
+            f[slot] = undefined;
+            return r;
+          },
+          PAT_BIND,
+          slot,
+          null,
+        );
       }
       case "array": {
         if (!t.items.some((i) => declareFresh || this.needsBinding(i, st))) break;
@@ -2951,6 +3061,7 @@ export class Compiler {
           return this.compilePattern(vt, st, declareFresh, valTy ? () => Ty.indexOf(valTy(), kv) : undefined);
         });
         const n = keys.length;
+        if (vals.every((m) => (m as SimpleTagged)[SIMPLE] !== undefined)) return directObjectPattern(keys, vals.map((m) => (m as SimpleTagged)[SIMPLE]!));
         const step = (c: Ctx, f: Frame, v: Value, i: number, k: K): boolean => {
           if (i === n) return k();
           const key = keys[i](c, f);
@@ -2968,10 +3079,15 @@ export class Compiler {
     const ct = this.compileTerm(t, st);
     if (ct.ev !== null) {
       const ev = ct.ev;
-      return (c, f, v, k) => {
-        const x = ev(c, f);
-        return x !== undefined && equal(x, v) ? k() : false;
-      };
+      return simplePattern(
+        (c, f, v, k) => {
+          const x = ev(c, f);
+          return x !== undefined && equal(x, v) ? k() : false;
+        },
+        PAT_EQ,
+        -1,
+        ev,
+      );
     }
     return (c, f, v, k) => ct.en(c, f, (x) => (equal(x, v) ? k() : false));
   }
@@ -3165,7 +3281,7 @@ export class Compiler {
         return v === undefined ? false : pm(c, f, v, k);
       };
     }
-    return (c, f, k) => cv.en(c, f, (v) => pm(c, f, v, k));
+    return enumMatch(cv.en, pm);
   }
 
   /**
@@ -3273,7 +3389,7 @@ export class Compiler {
       }
       return fn;
     }
-    return (c, f, k) => cv.en(c, f, (v) => pm(c, f, v, k));
+    return enumMatch(cv.en, pm);
   }
 
   // ---- some … in, every ----------------------------------------------------------------------
@@ -3320,7 +3436,11 @@ export class Compiler {
       return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (kk, val) => ((f[ks] = kk), vp(c, f, val, k))));
     }
     if (kp === null) {
-      return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (_key, val) => vp(c, f, val, k)));
+      const fn: ExprFn = (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (_key, val) => vp(c, f, val, k)));
+      const sp = (vp as SimpleTagged)[SIMPLE];
+      if (sp === undefined || sp.kind !== PAT_BIND) return fn;
+      const ccen = cc.en;
+      return iter(fn, (c, f, g) => ccen(c, f, (cv) => enumerate(c, cv, (_key, val) => g(val))), sp.slot);
     }
     return (c, f, k) => cc.en(c, f, (cv) => enumerate(c, cv, (kk, val) => kp(c, f, kk, () => vp(c, f, val, k))));
   }

@@ -381,7 +381,18 @@ const SMALL_KEYS = 8;
 export function sortedKeys(o: PlainObject): string[] {
   const ks = Object.keys(o);
   if (ks.length <= SMALL_KEYS) {
-    for (let i = 1; i < ks.length; i++) if (compareStrings(ks[i - 1], ks[i]) > 0) return ks.sort(compareStrings);
+    for (let i = 1; i < ks.length; i++) {
+      if (compareStrings(ks[i - 1], ks[i]) > 0) {
+        // Keys out of order (an input object, as JSON lists them: enumerated again by every
+        // rule that iterates it) are sorted once and cached; objects whose keys are created in
+        // order (object literals: see compiler.ts, constKeyObject) never enter the cache.
+        const cached = sortedKeysCache.get(o);
+        if (cached !== undefined) return cached;
+        ks.sort(compareStrings);
+        sortedKeysCache.set(o, ks);
+        return ks;
+      }
+    }
     return ks;
   }
   const cached = sortedKeysCache.get(o);
