@@ -11,8 +11,22 @@ import { jsonSyntaxError, renderTemplate } from "./gotemplate.ts";
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-/** A verb with a width or a precision (`%5d`, `%.3f`, `%-08.2f`) somewhere in a format. */
-const WIDTH_RE = /%[-+# 0]*[\d.]/;
+/**
+ * A verb with a width or a precision (`%5d`, `%.3f`, `%-08.2f`) somewhere in a format: a `%`,
+ * flags (`-+# 0`), then a digit or a `.` (the text /%[-+# 0]*[\d.]/ matches, found without a
+ * regular expression: sprintf asks on every call).
+ */
+function hasWidth(format: string): boolean {
+  const n = format.length;
+  for (let i = format.indexOf("%"); i >= 0; i = format.indexOf("%", i + 1)) {
+    let j = i + 1;
+    let c = j < n ? format.charCodeAt(j) : -1;
+    // flags - + # space; a 0 (a flag, but also a digit) decides at once
+    while (c === 0x2d || c === 0x2b || c === 0x23 || c === 0x20) c = ++j < n ? format.charCodeAt(j) : -1;
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2e) return true;
+  }
+  return false;
+}
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 function str(name: string, pos: number, v: Value): string {
@@ -543,7 +557,7 @@ export const builtins: Builtin[] = [
     if (!Array.isArray(a)) throw operandError("sprintf", 2, "array", a);
     // A width or precision of millions (`%999999999d`) would pad a string past the size limit.
     // (Formats without any, nearly all, are not scanned for them: their verbs size nothing.)
-    if (WIDTH_RE.test(format)) {
+    if (hasWidth(format)) {
       for (const m of format.matchAll(/%[-+# 0]*(\d*)(?:\.(\d+))?/g)) ctx.checkSize("sprintf", 2 * Math.max(Number(m[1] || 0), Number(m[2] || 0)));
     }
     return sprintf(format, a);

@@ -526,7 +526,7 @@ function chain(fns: ExprFn[]): ExprFn {
     const it = (fns[i] as Tagged)[ITER];
     let j = it !== undefined ? i + 1 : i;
     while (j < fns.length && (fns[j] as Tagged)[DET] !== undefined) j++;
-    if (it !== undefined && j > i + 1) {
+    if (it !== undefined) {
       parts.push(iterate(it, fns.slice(i + 1, j).map((x) => (x as Tagged)[DET]!)));
       i = j;
     } else if (it === undefined && j - i >= 2) {
@@ -577,7 +577,9 @@ function straight(ds: Det[]): ExprFn {
  */
 function singleHoisted(evs: ValFn[], slots: number[], neg: ExprFn): ExprFn {
   const n = evs.length;
-  return (c, f, k) => {
+  // At most one solution, binding nothing: a Det, so runs of such tests join the loops of
+  // straight and iterate.
+  const test = (c: Ctx, f: Frame): boolean => {
     let i = 0;
     for (; i < n; i++) {
       const v = evs[i](c, f);
@@ -586,8 +588,9 @@ function singleHoisted(evs: ValFn[], slots: number[], neg: ExprFn): ExprFn {
     }
     const found = i === n && neg(c, f, K_TRUE);
     for (let j = 0; j < i; j++) f[slots[j]] = undefined;
-    return i === n && !found ? k() : false;
+    return i === n && !found;
   };
+  return det((c, f, k) => (test(c, f) ? k() : false), test);
 }
 
 // Patterns that match a value without enumerating (a variable to bind, a bound variable or a

@@ -25,7 +25,7 @@ import { Ctx, tooDeep, type TreeNode, type Frame, type EvalHooks } from "./eval.
 import { RegoError, asRegoError } from "./errors.ts";
 import { strictErrors, pickStagedErrors, classifyStage, SUPERSEDED, type StagedError } from "./strict.ts";
 import type { Value } from "./value.ts";
-import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError, expandedSize, type ExpandedSize } from "./value.ts";
+import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError, expandedSize, BigDec, RSet, ObjMap, type ExpandedSize } from "./value.ts";
 import type { Tracer, TraceEvent, NoteContext } from "./trace.ts";
 import { schemaType, SchemaError } from "./schema.ts";
 import type { Ty } from "./types.ts";
@@ -633,6 +633,47 @@ class QueryBuiltins implements BuiltinContext {
   }
 }
 
+/** Composites quickBytes visits before it leaves a result to expandedSize. */
+const QUICK_VISITS = 2000;
+
+function addQuick(total: number, b: number): number {
+  return b < 0 ? -1 : total + b;
+}
+
+/**
+ * checkExpandedSize's count of one value (8 bytes per value, 48 more per composite), or -1 when
+ * it would visit more than the budget's composites or nest deeper than 32 levels.
+ */
+function quickBytes(v: Value, budget: { left: number }, d: number): number {
+  if (v === null || typeof v !== "object" || v instanceof BigDec) return 8;
+  if (--budget.left < 0 || d > 32) return -1;
+  let b = 56;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = quickBytes(v[i], budget, d + 1);
+      if (x < 0) return -1;
+      b += x;
+    }
+    return b;
+  }
+  if (v instanceof RSet) {
+    for (const e of v.toArray()) {
+      const x = quickBytes(e, budget, d + 1);
+      if (x < 0) return -1;
+      b += x;
+    }
+    return b;
+  }
+  if (v instanceof ObjMap) return -1;
+  const o = v as Record<string, Value>;
+  for (const k in o) {
+    const x = quickBytes(o[k], budget, d + 1);
+    if (x < 0) return -1;
+    b += x;
+  }
+  return b;
+}
+
 /**
  * Results share structure that converting them expands (a value bound to two variables, the
  * nested sets in every path `walk` yields): refuse, before converting anything, results whose
@@ -642,6 +683,15 @@ class QueryBuiltins implements BuiltinContext {
  */
 function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
   if (raw.length === 0) return;
+  // Most results are small: counted in a short walk that allocates nothing; a large, deep or
+  // shared one (whose expanded form may be far larger than its walk) is measured as before.
+  const budget = { left: QUICK_VISITS };
+  let quick = 0;
+  for (const r of raw) {
+    for (const v of r.expressions) quick = quick < 0 ? quick : addQuick(quick, quickBytes(v, budget, 0));
+    for (const v of r.bindings.values()) quick = quick < 0 ? quick : addQuick(quick, quickBytes(v, budget, 0));
+  }
+  if (quick >= 0 && quick <= maxBytes) return;
   const memo = new Map<object, ExpandedSize>();
   let bytes = 0;
   for (const r of raw) {
