@@ -1269,9 +1269,9 @@ export class Compiler {
       argEq: h.kind === "function" ? firstConstArg(rule) : null,
       argKey: h.kind === "function" ? firstConstArgKey(rule) : undefined,
       groundSuffix: suffix.length > 0 && suffix.every((t) => constValueOf(t) !== undefined),
+      constVal,
     };
     cr.nslots = st.counter.n;
-    (cr as CompiledRule & { constVal?: Value }).constVal = constVal;
     this.placeRule(cr, rule, node, suffix);
   }
 
@@ -1372,15 +1372,21 @@ export class Compiler {
       suffix: suffixFns,
       args: null,
       elses: NO_ELSES,
+      // (every field, in the order compileRuleInto lists them: one object shape for all rules,
+      // so the evaluator's reads of a rule's fields stay monomorphic)
+      direct: null,
+      argSlots: null,
       isDefault: rule.isDefault,
       constValue: h.kind !== "multi",
       loc: rule.loc,
       order: this.order++,
       inputEq: null,
+      inputIn: null,
       argEq: null,
+      argKey: undefined,
       groundSuffix: suffix.length > 0,
+      constVal: value,
     };
-    (cr as CompiledRule & { constVal?: Value }).constVal = value;
     this.placeRule(cr, rule, node, suffix);
     return true;
   }
@@ -1624,14 +1630,14 @@ export class Compiler {
     }
     const rules = node.complete;
     if (rules.length > 0 && rules.every((r) => r.constValue && r.elses.length === 0)) {
-      const first = (rules[0] as CompiledRule & { constVal?: Value }).constVal;
-      node.earlyExit = rules.every((r) => equal((r as CompiledRule & { constVal?: Value }).constVal as Value, first as Value));
+      const first = rules[0].constVal;
+      node.earlyExit = rules.every((r) => equal(r.constVal as Value, first as Value));
     }
     // Functions whose definitions all return the same constant stop at the first that applies.
     const fns = node.funcs;
     if (fns.length > 0 && fns.every((r) => r.constValue && r.elses.length === 0)) {
-      const first = (fns[0] as CompiledRule & { constVal?: Value }).constVal;
-      node.fnEarlyExit = fns.every((r) => equal((r as CompiledRule & { constVal?: Value }).constVal as Value, first as Value));
+      const first = fns[0].constVal;
+      node.fnEarlyExit = fns.every((r) => equal(r.constVal as Value, first as Value));
     }
     if (rules.length >= 4) {
       const counts = new Map<string, number>();

@@ -73,6 +73,8 @@ export interface CompiledRule {
   argEq?: number | null;
   /** That parameter's value as a hashKey, when it is a string, boolean or null (the call index). */
   argKey?: unknown;
+  /** The head's value when it is a constant (undefined otherwise): early exits (compiler.ts). */
+  constVal?: Value;
 }
 
 /** The rule list of a node without such rules: shared, frozen (a push throws). */
@@ -895,7 +897,8 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
       defs = typeof a === "string" || typeof a === "boolean" || a === null ? (ix.byKey.get(hashKey(a)) ?? ix.rest) : ix.rest;
     }
   }
-  for (const r of defs) {
+  for (let d = 0; d < defs.length; d++) {
+    const r = defs[d];
     if (r.args!.length !== args.length) continue;
     const f: Frame = new Array(r.nslots);
     const slots = r.argSlots;
@@ -907,7 +910,13 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
         if (node.fnEarlyExit) break;
         continue;
       }
-      for (const e of r.elses) if (runBound(c, f, r, e.direct, e.body, e.value, e.loc, call)) break;
+      // (indexed loops: rules without `else` share a frozen empty list, which for-of would
+      // make polymorphic)
+      const elses = r.elses;
+      for (let i = 0; i < elses.length; i++) {
+        const e = elses[i];
+        if (runBound(c, f, r, e.direct, e.body, e.value, e.loc, call)) break;
+      }
       continue;
     }
     if (c.tracer !== null) c.traceCall = { args, out: traceOut };

@@ -969,7 +969,7 @@ function toJSd(v: Value, d: number, scalar: (v: Value) => unknown): unknown {
       if (Array.isArray(x) || x instanceof RSet) return rs;
       const out: Record<string, unknown> = {};
       const es = objectEntries(x as PlainObject);
-      es.forEach(([k], i) => (out[typeof k === "string" ? k : toJSONText(k)] = rs[2 * i + 1]));
+      es.forEach(([k], i) => putKey(out, typeof k === "string" ? k : toJSONText(k), rs[2 * i + 1]));
       return out;
     });
   }
@@ -977,7 +977,7 @@ function toJSd(v: Value, d: number, scalar: (v: Value) => unknown): unknown {
   if (v instanceof RSet) return v.sorted().map((x) => toJSd(x, d + 1, scalar));
   const out: Record<string, unknown> = {};
   if (v instanceof ObjMap) {
-    for (const [k, x] of v.sorted()) out[typeof k === "string" ? k : toJSONText(k)] = toJSd(x, d + 1, scalar);
+    for (const [k, x] of v.sorted()) putKey(out, typeof k === "string" ? k : toJSONText(k), toJSd(x, d + 1, scalar));
     return out;
   }
   // A plain object: its keys in order, without caching them for an object mostly made by this
@@ -988,8 +988,21 @@ function toJSd(v: Value, d: number, scalar: (v: Value) => unknown): unknown {
     ks = Object.keys(o);
     if (ks.length > 1) ks.sort(compareStrings);
   }
-  for (let i = 0; i < ks.length; i++) out[ks[i]] = toJSd(o[ks[i]], d + 1, scalar);
+  for (let i = 0; i < ks.length; i++) {
+    const k = ks[i];
+    if (k === "__proto__") putKey(out, k, toJSd(o[k], d + 1, scalar));
+    else out[k] = toJSd(o[k], d + 1, scalar);
+  }
   return out;
+}
+
+/**
+ * Set a key of a JavaScript result object: `__proto__` as an own property (an assignment would
+ * set the object's prototype, or be ignored, and the key would be lost from the answer).
+ */
+function putKey(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }
 
 function plainScalars(xs: Value[]): boolean {
