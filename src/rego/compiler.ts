@@ -35,6 +35,9 @@ import {
   type MatchFn,
   type DirectFn,
   type Operand,
+  valOperand,
+  varOperand,
+  patternOperand,
   type CompiledRule,
   NO_RULES,
   type Mock,
@@ -2971,9 +2974,9 @@ export class Compiler {
     const dynamic = [...full.slice(depth).map((s) => ({ type: "string", value: s, loc: ref.loc }) as Term), ...rest.slice(i)];
     const ops = dynamic.map((t) => {
       const o = this.compileOperand(t, st);
-      return o.kind === "val" ? { ...o, dataKey: true } : o;
+      return o.kind === "val" ? valOperand(o.fn, o.en, true) : o;
     });
-    const allOps: Operand[] = [...full.slice(0, depth).map((s) => ({ kind: "val", fn: () => s, en: null }) as Operand), ...ops];
+    const allOps: Operand[] = [...full.slice(0, depth).map((s) => valOperand(() => s, null)), ...ops];
     const root = this.root;
     const staticNode = node;
     const en: EnumFn = (c, f, k) => {
@@ -3004,13 +3007,13 @@ export class Compiler {
   private compileOperand(t: Term, st: State): Operand {
     if (t.type === "var" && !this.isNonLocal(t.name, st)) {
       const slot = this.varSlot(t, st);
-      if (st.bound.has(slot)) return { kind: "val", fn: (_c, f) => f[slot], en: null };
+      if (st.bound.has(slot)) return valOperand((_c, f) => f[slot], null);
       st.bound.add(slot);
-      return { kind: "var", slot };
+      return varOperand(slot);
     }
-    if (this.needsBinding(t, st)) return { kind: "pattern", match: this.compilePattern(t, st, false) };
+    if (this.needsBinding(t, st)) return patternOperand(this.compilePattern(t, st, false));
     const ct = this.compileTerm(t, st);
-    return { kind: "val", fn: ct.ev ?? enToEv(ct.en), en: ct.ev ? null : ct.en };
+    return valOperand(ct.ev ?? enToEv(ct.en), ct.ev ? null : ct.en);
   }
 
   // ---- Patterns and unification --------------------------------------------------------------
@@ -4535,7 +4538,7 @@ function docTerm(root: TreeNode, node: TreeNode, path: string[]): CTerm {
   const ev: ValFn = (c, f) => {
     if (c.overrides === null) return docValue(c, node, undefined);
     if (viaOverrides === null) {
-      const ops = path.map((s) => ({ kind: "val", fn: () => s, en: null }) as Operand);
+      const ops = path.map((s) => valOperand(() => s, null));
       viaOverrides = enToEv((c2, f2, k) => dataRef(c2, f2, root, c2.data, c2.overrides, ops, 0, k));
     }
     return viaOverrides(c, f);

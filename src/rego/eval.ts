@@ -404,7 +404,10 @@ export function lookup(v: Value | undefined, key: Value): Value | undefined {
   }
   if (v instanceof RSet) return v.has(key) ? key : undefined;
   if (v instanceof ObjMap) return v.get(key);
-  if (typeof key !== "string") return isObject(v) ? objectGet(v as PlainObject, key) : undefined;
+  // A number kept as a decimal (BigDec, TextNumber) is a scalar: its fields (`d`, `text`) are
+  // not members (OPA: `input.big.text` of 1e400 is undefined).
+  if (v instanceof BigDec) return undefined;
+  if (typeof key !== "string") return objectGet(v as PlainObject, key);
   return Object.hasOwn(v, key) ? (v as PlainObject)[key] : undefined;
 }
 
@@ -450,11 +453,35 @@ export function enumerate(c: Ctx, v: Value | undefined, k: (key: Value, val: Val
   return false;
 }
 
-/** A reference operand: a known value, a variable to bind, or a pattern to match. */
-export type Operand =
-  | { kind: "val"; fn: ValFn; en: EnumFn | null; dataKey?: boolean }
-  | { kind: "var"; slot: number }
-  | { kind: "pattern"; match: MatchFn };
+/**
+ * A reference operand: a known value (`val`: fn, and en when it enumerates; dataKey: an integer
+ * also reads the object key "2", see lookupData), a variable to bind (`var`: slot), or a pattern
+ * to match (`pattern`: match). One object shape for all kinds (made by the functions below), so
+ * that navigate's reads of an operand stay monomorphic.
+ */
+export interface Operand {
+  kind: "val" | "var" | "pattern";
+  fn: ValFn;
+  en: EnumFn | null;
+  dataKey: boolean;
+  slot: number;
+  match: MatchFn;
+}
+
+const NO_VAL: ValFn = () => undefined;
+const NO_MATCH: MatchFn = () => false;
+
+export function valOperand(fn: ValFn, en: EnumFn | null, dataKey = false): Operand {
+  return { kind: "val", fn, en, dataKey, slot: -1, match: NO_MATCH };
+}
+
+export function varOperand(slot: number): Operand {
+  return { kind: "var", fn: NO_VAL, en: null, dataKey: false, slot, match: NO_MATCH };
+}
+
+export function patternOperand(match: MatchFn): Operand {
+  return { kind: "pattern", fn: NO_VAL, en: null, dataKey: false, slot: -1, match };
+}
 
 /** Follow operands ops[i..] from value v, enumerating where an operand is unbound. */
 export function navigate(c: Ctx, f: Frame, v: Value | undefined, ops: Operand[], i: number, k: (v: Value) => boolean): boolean {

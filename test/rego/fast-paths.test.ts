@@ -62,3 +62,13 @@ test("fast paths: object literals list their keys in order; __proto__ stays an o
   assert.deepStrictEqual(Object.keys(y), ["__proto__", "b"]);
   assert.equal(Object.getPrototypeOf(y), Object.prototype);
 });
+
+test("a number kept as a decimal is a scalar: its fields are not members (OPA 1.19: undefined)", async () => {
+  const { parseJSON } = await import("../../src/gotext/json.ts");
+  const e = new Engine();
+  e.addModule("p.rego", 'package p\nz := w if { n := json.unmarshal("[1e400]")[0]; w := n["d"] }\nq := w if { w := input.big.d }\nt := w if { w := input.big.text }\nk := [k | some k, _ in input.big]\n');
+  const input = parseJSON('{"big": 1e400}');
+  // (was the decimal's internal fields: `{"d": [10], "e": 400, "s": 1}`, `"1e400"`)
+  for (const r of ["z", "q", "t"]) assert.deepStrictEqual(e.query(`data.p.${r}`, { input }), [], r);
+  assert.deepStrictEqual((e.query("data.p.k", { input }) as { expressions: { value: unknown }[] }[])[0].expressions[0].value, []);
+});
