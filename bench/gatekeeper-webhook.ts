@@ -8,6 +8,7 @@
 //   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
 //        [--threads N] [--library ../shared/gatekeeper-library/library] [--built] [--client raw|node]
 //        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
+//        [--latency-log PREFIX]   (each request's send time and latency, PREFIX-<rate>.csv)
 //        [--answers FILE]   (the answers to the 500 sample reviews: written, or compared byte for byte)
 //        [--cpu-prof DIR]   (V8 CPU profiles of the webhook process's threads)
 //        [--ab DIR [--ab-rounds 7] [--ab-concurrency 4]]   (CPU per review against another build, interleaved)
@@ -50,6 +51,8 @@ const AB = args.includes("--ab") ? path.resolve(arg("ab", "")) : null;
 const AB_ROUNDS = Number(arg("ab-rounds", "7"));
 const AB_CONCURRENCY = Number(arg("ab-concurrency", "4"));
 const CLIENT = arg("client", "raw");
+// --latency-log PREFIX: each rate's requests as `send offset ms, latency ms, ok` lines in PREFIX-<rate>.csv
+const LATENCY_LOG = args.includes("--latency-log") ? path.resolve(arg("latency-log", "latency")) : null;
 if (CLIENT !== "raw" && CLIENT !== "node") {
   console.error(`--client is raw or node, not ${CLIENT}`);
   process.exit(2);
@@ -233,6 +236,7 @@ interface RunResult {
 async function run(rate: number, seconds: number): Promise<RunResult> {
   const total = Math.round(rate * seconds);
   const lat: number[] = [];
+  const log: string[] | null = LATENCY_LOG ? [] : null;
   let errors = 0;
   let sent = 0;
   let done = 0;
@@ -248,8 +252,10 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
       while (sent < due) {
         const i = sent++;
+        const at = performance.now() - start;
         void send(i).then((r) => {
           lat.push(r.ms);
+          log?.push(`${at.toFixed(2)},${r.ms.toFixed(2)},${r.ok ? 1 : 0}`);
           if (!r.ok) errors++;
           if (++done === total) finish();
         });
@@ -260,6 +266,7 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   });
   const wall = (performance.now() - start) / 1000;
   clearInterval(rssTimer);
+  if (log) fs.writeFileSync(`${LATENCY_LOG}-${rate}.csv`, "send_ms,latency_ms,ok\n" + log.join("\n") + "\n");
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
   const cpuMsPerReview = ((webhookCpuSeconds() - cpuStart) * 1000) / total;
