@@ -924,9 +924,14 @@ function evalFunction(c: Ctx, node: TreeNode, args: Value[]): Value | undefined 
       defs = typeof a === "string" || typeof a === "boolean" || a === null ? (ix.byKey.get(hashKey(a)) ?? ix.rest) : ix.rest;
     }
   }
+  const untraced = c.tracer === null;
   for (let d = 0; d < defs.length; d++) {
     const r = defs[d];
     if (r.args!.length !== args.length) continue;
+    // A definition whose constant parameter (a string, boolean or null: argKey) the argument
+    // cannot equal is skipped before a frame is made, as the call index skips it (traced
+    // evaluations run it, for their Index events and Unify failures).
+    if (untraced && r.argKey !== undefined && !argCanMatch(args[r.argEq!], r.argKey)) continue;
     const f: Frame = new Array(r.nslots);
     const slots = r.argSlots;
     if (slots != null) {
@@ -979,7 +984,13 @@ export interface CallIndex {
   rest: CompiledRule[];
 }
 
-/** Functions with fewer definitions run them all. */
+/** Can an argument equal a definition's constant parameter, given as its hashKey (a string, boolean or null)? */
+function argCanMatch(a: Value, key: unknown): boolean {
+  // A number, or a collection, never equals such a constant.
+  return (typeof a === "string" || typeof a === "boolean" || a === null) && hashKey(a) === key;
+}
+
+/** Functions with fewer definitions run them all (their definitions each test argCanMatch). */
 const CALL_INDEX_MIN = 4;
 
 function buildCallIndex(defs: CompiledRule[]): CallIndex | null {
