@@ -134,6 +134,8 @@ export interface RunResult {
 
 export interface SingleResult {
   n: number;
+  /** Answers other than an HTTP 200 AdmissionReview. */
+  errors: number;
   p50: number;
   p99: number;
   cpuMsPerReview: number;
@@ -205,12 +207,17 @@ export class LoadTarget {
     const single: number[] = [];
     const cpu0 = this.cpuSeconds();
     const main0 = this.mainCpuSeconds();
-    for (let i = 0; i < BODIES.length; i++) single.push((await this.send(i)).ms);
+    let errors = 0;
+    for (let i = 0; i < BODIES.length; i++) {
+      const a = await this.send(i);
+      single.push(a.ms);
+      if (!a.ok) errors++;
+    }
     const cpuMsPerReview = ((this.cpuSeconds() - cpu0) * 1000) / BODIES.length;
     const mainCpuMsPerReview = ((this.mainCpuSeconds() - main0) * 1000) / BODIES.length;
     single.sort((a, b) => a - b);
     const q = (p: number) => single[Math.min(single.length - 1, Math.floor(p * single.length))];
-    return { n: BODIES.length, p50: q(0.5), p99: q(0.99), cpuMsPerReview, mainCpuMsPerReview, rss: this.rssMiB() };
+    return { n: BODIES.length, errors, p50: q(0.5), p99: q(0.99), cpuMsPerReview, mainCpuMsPerReview, rss: this.rssMiB() };
   }
 
   /** Open loop: rate × seconds requests, sent on schedule whatever the answers' pace. */
@@ -259,7 +266,7 @@ export function rateRow(r: RunResult, main = true): string {
   return `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)}${main ? ` (${r.mainCpuMsPerReview.toFixed(2)})` : ""} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`;
 }
 export function singleLine(s: SingleResult, warmup: number, main = true): string {
-  return `one at a time (${s.n} reviews, after ${warmup} of warm-up): p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms; webhook process CPU ${s.cpuMsPerReview.toFixed(2)} ms per review${main ? ` (main thread ${s.mainCpuMsPerReview.toFixed(2)})` : ""}`;
+  return `one at a time (${s.n} reviews, after ${warmup} of warm-up): p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms; webhook process CPU ${s.cpuMsPerReview.toFixed(2)} ms per review${main ? ` (main thread ${s.mainCpuMsPerReview.toFixed(2)})` : ""}${s.errors ? `; ${s.errors} errors` : ""}`;
 }
 export function loadAverage(): string {
   return os.loadavg().map((x) => x.toFixed(2)).join(" ");
