@@ -19,11 +19,13 @@
 //   node --import tsx bench/peers/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 10]
 //        [--repeat 2] [--threads N] [--built] [--answers-only] [--library DIR]
 //        [--gatekeeper BIN (~/go/bin/gatekeeper)] [--gatekeeper-src DIR (its module source)]
+//        [--gk-profile FILE [--gk-profile-seconds 15]]   (Gatekeeper's Go CPU profile under load)
 //
 // --built runs Portcullis's shipped build (bin/portcullis.js → dist/; `npm run build` first),
 // otherwise the sources through tsx. Both webhooks serve with 2 threads by default (Gatekeeper's
 // --max-serving-threads -1 is GOMAXPROCS; Portcullis's -1 is the CPU count).
 import * as fs from "node:fs";
+import http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -64,6 +66,10 @@ const REPEAT = Number(arg("repeat", "2"));
 const THREADS = arg("threads", "-1");
 const BUILT = args.includes("--built");
 const ANSWERS_ONLY = args.includes("--answers-only");
+// --gk-profile FILE: a Go CPU profile of Gatekeeper (pprof) over --gk-profile-seconds (15) of
+// reviews, 4 in flight, before the load runs; read it with `go tool pprof -top FILE`.
+const GK_PROFILE = args.includes("--gk-profile") ? path.resolve(arg("gk-profile", "")) : null;
+const GK_PROFILE_SECONDS = Number(arg("gk-profile-seconds", "15"));
 const LIBRARY = path.resolve(arg("library", path.join(ROOT, "../shared/gatekeeper-library/library")));
 const GATEKEEPER = path.resolve(arg("gatekeeper", process.env.GATEKEEPER ?? path.join(os.homedir(), "go/bin/gatekeeper")));
 const GK_SRC = path.resolve(arg("gatekeeper-src", path.join(os.homedir(), `go/pkg/mod/github.com/open-policy-agent/gatekeeper/v3@${GK_VERSION}`)));
@@ -75,7 +81,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 const bad = (xs: number[]) => xs.some((x) => !Number.isFinite(x) || x <= 0);
-if (bad(RATES) || bad([SECONDS, REPEAT])) fail("--rates, --seconds and --repeat take positive numbers");
+if (bad(RATES) || bad([SECONDS, REPEAT, GK_PROFILE_SECONDS])) fail("--rates, --seconds and --repeat take positive numbers");
 
 // ---- what it needs, each missing piece named
 const onPath = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -149,6 +155,7 @@ await kubectl("the bench's Namespaces", ["apply", "-f", set.namespaces]);
 const gkPort = await freePort();
 const gkPrometheus = await freePort();
 const gkHealth = await freePort();
+const gkPprof = await freePort();
 const gkLog = path.join(work, "gatekeeper.log");
 const gkArgs = [
   "--operation=webhook",
@@ -167,6 +174,7 @@ const gkArgs = [
   `--max-serving-threads=${THREADS}`,
   "--log-level=WARNING",
   "--shutdown-delay=0",
+  ...(GK_PROFILE ? ["--enable-pprof", `--pprof-port=${gkPprof}`] : []),
 ];
 const gkOut = fs.openSync(gkLog, "w");
 const gk = spawn(GATEKEEPER, gkArgs, { env: { ...process.env, POD_NAMESPACE: "gatekeeper-system", POD_NAME: "gatekeeper-bench" }, stdio: ["ignore", gkOut, gkOut] });
@@ -320,6 +328,31 @@ const denied = (xs: string[]) => xs.filter((a) => verdict(a).allowed === false).
 console.log(`answers to the ${BODIES.length} sample reviews: Portcullis ${denied(ourAnswers)} denied, Gatekeeper ${denied(gkAnswers)} denied; ${differ} differ (allowed, status code, message lines or warnings); ${tieOrder} more differ only in the order of lines whose messages tie (Gatekeeper's order among them varies from one answer to the next)${orderOnly ? `; ${orderOnly} more differ only in the order of their lines` : ""}`);
 if (shown.length) console.log(shown.join(""));
 if (differ) process.exitCode = 1;
+if (GK_PROFILE) {
+  let profiling = true;
+  const profile = new Promise<Buffer>((resolve, reject) => {
+    const req = http.get({ host: "localhost", port: gkPprof, path: `/debug/pprof/profile?seconds=${GK_PROFILE_SECONDS}`, timeout: (GK_PROFILE_SECONDS + 60) * 1000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+  }).finally(() => (profiling = false));
+  let next = 0;
+  const c0 = gkTarget.cpuSeconds();
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (profiling) await gkTarget.send(next++);
+    }),
+  );
+  try {
+    fs.writeFileSync(GK_PROFILE, await profile);
+    console.log(`Gatekeeper CPU profile: ${next} reviews, 4 in flight, ${(((gkTarget.cpuSeconds() - c0) * 1000) / next).toFixed(2)} ms of CPU per review; written to ${GK_PROFILE} (go tool pprof -top ${GK_PROFILE})`);
+  } catch (e) {
+    await die(`Gatekeeper's CPU profile could not be read: ${(e as Error).message}`);
+  }
+}
 if (ANSWERS_ONLY) {
   await cleanup();
   process.exit();
@@ -342,7 +375,12 @@ const rows: { repeat: number; side: string; label: string; r: RunResult | Single
 for (let rep = 1; rep <= REPEAT; rep++) {
   for (const side of rep % 2 ? sides : [...sides].reverse()) {
     console.log(`\n== ${side.name}, run ${rep} of ${REPEAT}; load average ${loadAverage()} (${os.availableParallelism()} CPUs)`);
+    // The background: the process's and the API server's CPU over 5 idle seconds.
+    const i0 = side.target.cpuSeconds();
     let k0 = kubeCpuSeconds();
+    await new Promise((res) => setTimeout(res, 5000));
+    console.log(`idle for 5 s: webhook process ${(((side.target.cpuSeconds() - i0) * 1000) / 5).toFixed(1)} ms of CPU per second, API server + etcd ${(((kubeCpuSeconds() - k0) * 1000) / 5).toFixed(1)}`);
+    k0 = kubeCpuSeconds();
     const single = await side.target.oneAtATime();
     const kSingle = kubeMs(k0, single.n);
     console.log(`${singleLine(single, BODIES.length, side.main)}; API server + etcd CPU ${kSingle} ms per review`);
