@@ -89,7 +89,13 @@ export async function waitForPort(port: number, child: ChildProcess, ms: number)
 }
 
 /** CPU seconds (user + system) a process has used: every thread (/proc/PID/stat), or one thread (/proc/PID/task/TID/stat). */
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100; // USER_HZ, the unit of /proc/PID/stat's times on Linux
+  }
+})();
 export function cpuOf(statFile: string): number {
   const stat = fs.readFileSync(statFile, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
