@@ -399,12 +399,13 @@ for (let rep = 1; rep <= REPEAT; rep++) {
 }
 
 // ---- the side-by-side table (Markdown, for docs/gatekeeper-webhook.md)
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
 console.log(`\n| run | webhook | load | achieved req/s | p50 / p90 / p99 / max ms | errors | CPU ms per review | RSS MiB | API server + etcd CPU ms/review | load average (1 min) |`);
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 for (const row of rows) {
   const r = row.r;
   if ("rate" in r)
-    console.log(`| ${row.repeat} | ${row.side} | ${row.label} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} / ${r.p90.toFixed(2)} / ${r.p99.toFixed(2)} / ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)}) | ${row.kube} | ${row.load.split(" ")[0]} |`);
-  else console.log(`| ${row.repeat} | ${row.side} | ${row.label} | — | ${r.p50.toFixed(2)} / — / ${r.p99.toFixed(2)} / — | ${r.errors}/${r.n} | ${r.cpuMsPerReview.toFixed(2)} | ${r.rss.toFixed(0)} | ${row.kube} | ${row.load.split(" ")[0]} |`);
+    console.log(`| ${row.repeat} | ${row.side} | ${row.label} | ${r.achieved.toFixed(0)} | ${ms(r.p50)} / ${ms(r.p90)} / ${ms(r.p99)} / ${ms(r.max)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)}) | ${row.kube} | ${row.load.split(" ")[0]} |`);
+  else console.log(`| ${row.repeat} | ${row.side} | ${row.label} | — | ${ms(r.p50)} / — / ${ms(r.p99)} / — | ${r.errors}/${r.n} | ${r.cpuMsPerReview.toFixed(2)} | ${r.rss.toFixed(0)} | ${row.kube} | ${row.load.split(" ")[0]} |`);
 }
 await cleanup();
