@@ -6,8 +6,9 @@
 // and the webhook process's RSS, with the machine's load average.
 //
 //   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
-//        [--threads N] [--library ../shared/gatekeeper-library/library] [--built]
+//        [--threads N] [--library ../shared/gatekeeper-library/library] [--built] [--client raw|node]
 //        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
+//        [--latency-log PREFIX]   (each request's send time and latency, PREFIX-<rate>.csv)
 //        [--answers FILE]   (the answers to the 500 sample reviews: written, or compared byte for byte)
 //        [--cpu-prof DIR]   (V8 CPU profiles of the webhook process's threads)
 //        [--ab DIR [--ab-rounds 7] [--ab-concurrency 4]]   (CPU per review against another build, interleaved)
@@ -18,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SOURCE_CLI } from "../test/cli/portcullis-src.ts";
-import { BODIES, LoadTarget, activeCounts, cpuOf, httpGet, loadAgent, makeServingCert, processCpuSeconds, rateHeader, rateRow, sendReview, singleLine, startPortcullisWebhook, writePolicyDir, type Answer } from "./lib/webhook-load.ts";
+import { BODIES, LoadTarget, ReviewSender, activeCounts, clientKind, cpuOf, httpGet, makeServingCert, processCpuSeconds, rateHeader, rateRow, singleLine, startPortcullisWebhook, writePolicyDir, type Answer, type ClientKind } from "./lib/webhook-load.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -44,6 +45,17 @@ const ANSWERS = args.includes("--answers") ? path.resolve(arg("answers", "")) : 
 const AB = args.includes("--ab") ? path.resolve(arg("ab", "")) : null;
 const AB_ROUNDS = Number(arg("ab-rounds", "7"));
 const AB_CONCURRENCY = Number(arg("ab-concurrency", "4"));
+// --client raw (default): bench/lib/rawclient.ts, ~10× less of the generator's CPU per request than
+// Node's https client (which takes CPU from the webhook on this shared machine); --client node: Node's.
+let CLIENT: ClientKind;
+try {
+  CLIENT = clientKind(arg("client", "raw"));
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
+}
+// --latency-log PREFIX: each rate's requests as `send offset ms, latency ms, ok` lines in PREFIX-<rate>.csv
+const LATENCY_LOG = args.includes("--latency-log") ? path.resolve(arg("latency-log", "latency")) : null;
 const CLI_ARGS = BUILT ? [path.join(here, "../bin/portcullis.js")] : SOURCE_CLI;
 const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
@@ -59,7 +71,7 @@ const policySet = writePolicyDir(LIBRARY, policy);
 const nTemplates = policySet.templates.length;
 const nConstraints = policySet.constraints.length;
 const ca = makeServingCert(certs);
-const agent = loadAgent(ca);
+const sender = new ReviewSender(ca, CLIENT);
 
 // ---- the webhook process, on two ports picked here (free when asked; the OS gives each once)
 const startWebhook = (cliArgs: string[], profile: string | null) => startPortcullisWebhook({ cliArgs, policy, certs, threads: THREADS, profile });
@@ -67,11 +79,11 @@ const main = await startWebhook(CLI_ARGS, PROFILE);
 const { child, port, metricsPort, startupSeconds } = main;
 const stopChild = () => child.exitCode === null && child.kill("SIGTERM");
 
-const target = new LoadTarget(agent, child.pid!, port);
+const target = new LoadTarget(sender, child.pid!, port);
 const webhookCpuSeconds = (pid = child.pid!) => processCpuSeconds(pid);
 const rssMiB = () => target.rssMiB();
-const send = (i: number, to = port): Promise<Answer> => sendReview(agent, to, i);
-const run = (rate: number, seconds: number) => target.run(rate, seconds);
+const send = (i: number, to = port): Promise<Answer> => sender.send(to, i);
+const run = (rate: number, seconds: number) => target.run(rate, seconds, LATENCY_LOG ? `${LATENCY_LOG}-${rate}.csv` : null);
 
 const { templates: active, constraints: cActive } = activeCounts(await httpGet(metricsPort, "/metrics"));
 console.log(`webhook: ${nTemplates} template files, ${nConstraints} sample constraints; active: ${active} templates, ${cActive} constraints; ready in ${startupSeconds.toFixed(1)} s; threads ${THREADS === "-1" ? os.availableParallelism() : THREADS}; RSS ${rssMiB().toFixed(0)} MiB`);
@@ -144,7 +156,7 @@ if (AB) {
   const stats = (xs: Split[]) => `${stat(xs.map((x) => x.cpu))} (main thread ${stat(xs.map((x) => x.main))}; workers ${stat(xs.map((x) => x.workers))}; other threads ${stat(xs.map((x) => x.rest))})`;
   console.log(`CPU ms per review, ${AB_ROUNDS} rounds of ${BODIES.length} reviews, ${AB_CONCURRENCY} in flight:\n  this build ${stats(mine)}\n  ${AB}: ${stats(theirs)}`);
   other.child.kill("SIGTERM");
-  agent.destroy();
+  sender.close();
   stopChild();
   await new Promise((r) => child.on("exit", r));
   fs.rmSync(work, { recursive: true, force: true });
@@ -152,6 +164,7 @@ if (AB) {
 }
 await run(50, 5); // warm-up
 console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.availableParallelism()} CPUs)`);
+console.log(`client: ${CLIENT === "raw" ? "raw (bench/lib/rawclient.ts)" : "Node's https"}`);
 console.log(rateHeader());
 for (const rate of RATES) {
   const r = await run(rate, SECONDS);
@@ -167,7 +180,7 @@ if (SOAK > 0) {
     console.log(`  ${s + 30}s: achieved ${r.achieved.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}/${r.sent}, CPU ${r.cpuMsPerReview.toFixed(2)} ms/review, RSS ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (max ${r.rssMax.toFixed(0)}) MiB, load average ${os.loadavg()[0].toFixed(1)}`);
   }
 }
-agent.destroy();
+sender.close();
 stopChild();
 await new Promise((r) => child.on("exit", r));
 fs.rmSync(work, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import net from "node:net";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import yaml from "js-yaml";
 import { NAMESPACES, reviewBody } from "./reviews.ts";
+import { RawClient } from "./rawclient.ts";
 
 /** The sample reviews: Pods and Deployments, half of them violating several policies. */
 export const BODIES = Array.from({ length: 500 }, (_, i) => reviewBody(i));
@@ -136,6 +137,8 @@ export interface RunResult {
   cpuMsPerReview: number;
   /** Of which its main thread (Portcullis: HTTP, TLS, messages to and from the workers). */
   mainCpuMsPerReview: number;
+  /** The load generator's own CPU (this process) per request, ms. */
+  generatorCpuMs: number;
 }
 
 export interface SingleResult {
@@ -154,42 +157,81 @@ export function loadAgent(ca: Buffer): https.Agent {
   return new https.Agent({ keepAlive: true, maxSockets: 128, ca });
 }
 
-/** Sample review i (of BODIES) to 127.0.0.1:port/v1/admit?timeout=3s. */
-export function sendReview(agent: https.Agent, port: number, i: number): Promise<Answer> {
-  const body = BODIES[i % BODIES.length];
-  const t = performance.now();
-  return new Promise((resolve) => {
-    const req = https.request({ host: "127.0.0.1", port, path: "/v1/admit?timeout=3s", method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        let ok = res.statusCode === 200;
-        const text = Buffer.concat(chunks).toString("utf8");
-        if (ok) {
-          try {
-            ok = typeof JSON.parse(text).response?.allowed === "boolean";
-          } catch {
-            ok = false;
-          }
-        }
-        resolve({ ms: performance.now() - t, ok, text: `${res.statusCode} ${text}` });
+/** Whether a response is an HTTP 200 AdmissionReview with a decision. */
+function answered(status: number, text: string): boolean {
+  if (status !== 200) return false;
+  try {
+    return typeof JSON.parse(text).response?.allowed === "boolean";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The client the load runs use: "raw" (bench/lib/rawclient.ts, ~10× less of the generator's CPU
+ * per request than Node's https client, which takes CPU from the webhook on this shared machine;
+ * the default) or "node" (Node's https client, the bench's client before 2026-12-07 11:00 UTC).
+ */
+export type ClientKind = "raw" | "node";
+export function clientKind(v: string): ClientKind {
+  if (v !== "raw" && v !== "node") throw new Error(`--client is raw or node, not ${v}`);
+  return v;
+}
+
+/** Sends the sample reviews to webhooks on 127.0.0.1 (one connection pool per port). */
+export class ReviewSender {
+  private readonly agent: https.Agent;
+  private readonly raw = new Map<number, { client: RawClient; requests: Buffer[] }>();
+  constructor(
+    private readonly ca: Buffer,
+    readonly kind: ClientKind,
+  ) {
+    this.agent = loadAgent(ca);
+  }
+
+  /** Sample review i (of BODIES) to 127.0.0.1:port/v1/admit?timeout=3s. */
+  send(port: number, i: number): Promise<Answer> {
+    const t = performance.now();
+    if (this.kind === "raw") {
+      let r = this.raw.get(port);
+      if (!r) this.raw.set(port, (r = { client: new RawClient("127.0.0.1", port, this.ca, 128), requests: BODIES.map((b) => RawClient.request("127.0.0.1", port, "/v1/admit?timeout=3s", b)) }));
+      return r.client.send(r.requests[i % r.requests.length]).then(
+        (x) => ({ ms: performance.now() - t, ok: answered(x.status, x.body), text: `${x.status} ${x.body}` }),
+        (e: Error) => ({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }),
+      );
+    }
+    const body = BODIES[i % BODIES.length];
+    return new Promise((resolve) => {
+      const req = https.request({ host: "127.0.0.1", port, path: "/v1/admit?timeout=3s", method: "POST", agent: this.agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ ms: performance.now() - t, ok: answered(res.statusCode ?? 0, text), text: `${res.statusCode} ${text}` });
+        });
       });
+      req.on("error", (e) => resolve({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }));
+      req.end(body);
     });
-    req.on("error", (e) => resolve({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }));
-    req.end(body);
-  });
+  }
+
+  close(): void {
+    this.agent.destroy();
+    for (const r of this.raw.values()) r.client.close();
+    this.raw.clear();
+  }
 }
 
 /** The load client against one webhook process (its pid for CPU and RSS, its port). */
 export class LoadTarget {
   constructor(
-    readonly agent: https.Agent,
+    readonly sender: ReviewSender,
     readonly pid: number,
     readonly port: number,
   ) {}
 
   send(i: number): Promise<Answer> {
-    return sendReview(this.agent, this.port, i);
+    return this.sender.send(this.port, i);
   }
   cpuSeconds(): number {
     return processCpuSeconds(this.pid);
@@ -226,10 +268,15 @@ export class LoadTarget {
     return { n: BODIES.length, errors, p50: q(0.5), p99: q(0.99), cpuMsPerReview, mainCpuMsPerReview, rss: this.rssMiB() };
   }
 
-  /** Open loop: rate × seconds requests, sent on schedule whatever the answers' pace. */
-  async run(rate: number, seconds: number): Promise<RunResult> {
+  /**
+   * Open loop: rate × seconds requests, sent on schedule whatever the answers' pace. latencyLog:
+   * a file for each request's `send offset ms, latency ms, ok` (to see whether a tail is a burst or a queue).
+   */
+  async run(rate: number, seconds: number, latencyLog?: string | null): Promise<RunResult> {
     const total = Math.round(rate * seconds);
     const lat: number[] = [];
+    const log: string[] | null = latencyLog ? [] : null;
+    const genStart = process.cpuUsage();
     let errors = 0;
     let sent = 0;
     let done = 0;
@@ -244,8 +291,10 @@ export class LoadTarget {
         const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
         while (sent < due) {
           const i = sent++;
+          const at = performance.now() - start;
           void this.send(i).then((r) => {
             lat.push(r.ms);
+            log?.push(`${at.toFixed(2)},${r.ms.toFixed(2)},${r.ok ? 1 : 0}`);
             if (!r.ok) errors++;
             if (++done === total) finish();
           });
@@ -256,20 +305,23 @@ export class LoadTarget {
     });
     const wall = (performance.now() - start) / 1000;
     clearInterval(rssTimer);
+    if (log) fs.writeFileSync(latencyLog!, "send_ms,latency_ms,ok\n" + log.join("\n") + "\n");
     lat.sort((a, b) => a - b);
     const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
     const cpuMsPerReview = ((this.cpuSeconds() - cpuStart) * 1000) / total;
     const mainCpuMsPerReview = ((this.mainCpuSeconds() - mainStart) * 1000) / total;
-    return { mainCpuMsPerReview, rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: this.rssMiB(), rssMax, cpuMsPerReview };
+    const gen = process.cpuUsage(genStart);
+    const generatorCpuMs = (gen.user + gen.system) / 1000 / total;
+    return { generatorCpuMs, mainCpuMsPerReview, rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: this.rssMiB(), rssMax, cpuMsPerReview };
   }
 }
 
 /** The rates table's header and rows; `main` false leaves out the main thread's share (a Go process has no such split). */
 export function rateHeader(main = true): string {
-  return `rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review${main ? " (main thread)" : ""} | RSS MiB start→end (max)`;
+  return `rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review${main ? " (main thread)" : ""} | generator CPU ms/request | RSS MiB start→end (max)`;
 }
 export function rateRow(r: RunResult, main = true): string {
-  return `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)}${main ? ` (${r.mainCpuMsPerReview.toFixed(2)})` : ""} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`;
+  return `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)}${main ? ` (${r.mainCpuMsPerReview.toFixed(2)})` : ""} | ${r.generatorCpuMs.toFixed(3)} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`;
 }
 export function singleLine(s: SingleResult, warmup: number, main = true): string {
   return `one at a time (${s.n} reviews, after ${warmup} of warm-up): p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms; webhook process CPU ${s.cpuMsPerReview.toFixed(2)} ms per review${main ? ` (main thread ${s.mainCpuMsPerReview.toFixed(2)})` : ""}${s.errors ? `; ${s.errors} errors` : ""}`;

@@ -17,7 +17,7 @@
 //      the API server's and etcd's CPU per review (Gatekeeper reads Namespaces through a watch).
 //
 //   node --import tsx bench/peers/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 10]
-//        [--repeat 2] [--threads N] [--built] [--answers-only] [--library DIR]
+//        [--repeat 2] [--threads N] [--built] [--client raw|node] [--answers-only] [--library DIR]
 //        [--gatekeeper BIN (~/go/bin/gatekeeper)] [--gatekeeper-src DIR (its module source)]
 //        [--gk-profile FILE [--gk-profile-seconds 15]]   (Gatekeeper's Go CPU profile under load)
 //
@@ -39,7 +39,8 @@ import {
   activeCounts,
   freePort,
   httpGet,
-  loadAgent,
+  ReviewSender,
+  clientKind,
   loadAverage,
   makeServingCert,
   processCpuSeconds,
@@ -50,6 +51,7 @@ import {
   writePolicyDir,
   type RunResult,
   type SingleResult,
+  type ClientKind,
 } from "../lib/webhook-load.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -65,6 +67,14 @@ const SECONDS = Number(arg("seconds", "10"));
 const REPEAT = Number(arg("repeat", "2"));
 const THREADS = arg("threads", "-1");
 const BUILT = args.includes("--built");
+// --client raw (default) or node: as bench/gatekeeper-webhook.ts (the same client for both webhooks).
+let CLIENT: ClientKind = "raw";
+try {
+  CLIENT = clientKind(arg("client", "raw"));
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
+}
 const ANSWERS_ONLY = args.includes("--answers-only");
 // --gk-profile FILE: a Go CPU profile of Gatekeeper (pprof) over --gk-profile-seconds (15) of
 // reviews, 4 in flight, before the load runs; read it with `go tool pprof -top FILE`.
@@ -104,12 +114,12 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "portcullis-gk-peer-"));
 const policy = path.join(work, "policy");
 const certs = path.join(work, "certs");
 const set = writePolicyDir(LIBRARY, policy);
-const agent = loadAgent(makeServingCert(certs));
+const sender = new ReviewSender(makeServingCert(certs), CLIENT);
 
 const children: ChildProcess[] = [];
 let kube: Kube | null = null;
 async function cleanup(): Promise<void> {
-  agent.destroy();
+  sender.close();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : null)));
   if (kube) await kube.stop();
@@ -243,7 +253,7 @@ try {
 } catch (e) {
   await die(`${(e as Error).message}:\n${gkTail()}`);
 }
-const gkTarget = new LoadTarget(agent, gk.pid!, gkPort);
+const gkTarget = new LoadTarget(sender, gk.pid!, gkPort);
 // The last check: the 500 answers twice, the same both times (nothing still arriving). Gatekeeper
 // orders a review's denials by (action, message without the constraint's name): lines whose
 // messages tie come in any order from one answer to the next, so answers are compared with such
@@ -261,12 +271,13 @@ const gkReady = (Date.now() - t0) / 1000;
 // ---- Portcullis on the same files
 const ours = await startPortcullisWebhook({ cliArgs: CLI_ARGS, policy, certs, threads: THREADS });
 children.push(ours.child);
-const ourTarget = new LoadTarget(agent, ours.child.pid!, ours.port);
+const ourTarget = new LoadTarget(sender, ours.child.pid!, ours.port);
 const ourCounts = activeCounts(await httpGet(ours.metricsPort, "/metrics"));
 const gkCounts = activeCounts(await httpGet(gkPrometheus, "/metrics"));
 console.log(`policy: ${set.templates.length} templates, ${set.constraints.length} sample constraint files (${nUnique} distinct kind/name: the API server keeps the last of a name), ${BODIES.length} sample reviews`);
 console.log(`Gatekeeper ${GK_VERSION} (${GATEKEEPER}): active ${gkCounts.templates} templates, ${gkCounts.constraints} constraints; ready (API server up, CRDs, policies applied, all enforced) in ${gkReady.toFixed(1)} s; RSS ${gkTarget.rssMiB().toFixed(0)} MiB`);
 console.log(`Portcullis (${BUILT ? "bin/portcullis.js, built" : "sources through tsx"}): active ${ourCounts.templates} templates, ${ourCounts.constraints} constraints; ready in ${ours.startupSeconds.toFixed(1)} s; RSS ${ourTarget.rssMiB().toFixed(0)} MiB`);
+console.log(`client: ${CLIENT === "raw" ? "raw (bench/lib/rawclient.ts)" : "Node's https"}`);
 console.log(`serving threads: ${THREADS === "-1" ? `${os.availableParallelism()} (both: GOMAXPROCS / CPU count)` : THREADS}`);
 
 // ---- 1. the answers compared
