@@ -24,7 +24,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, inEvalContext, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -306,6 +306,11 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
  * now and then whether to give up (the review's deadline): CelStopped is thrown then.
  */
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
+  // @bufbuild/cel's evaluation context entered once for the review's expressions (engine.ts)
+  return inEvalContext(() => evaluateIn(t, input, stop));
+}
+
+function evaluateIn(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   // Views of the documents, not copies: a member is converted when an expression reads it.
   const docs = reviewViews(input);
   const bindings = new Bindings(docs.object, docs.oldObject, docs.request, constraintView(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
