@@ -768,11 +768,17 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
       case "listExpr": {
         if (k.value.optionalIndices?.length) throw new Unsupported("optional list elements");
         const elems = (k.value.elements as AnyExpr[]).map(comp);
-        if (elems.length === 0) return () => c.celList([]);
+        // a FastList: @bufbuild/cel's list of an array (celList) reads its elements through
+        // toCel, which gives back a CEL value as it is, and these elements are CEL values
+        if (elems.length === 0) return () => new FastList([]);
+        if (elems.length === 1) {
+          const e0 = elems[0];
+          return (f) => new FastList([e0(f)]);
+        }
         return (f) => {
           const out = new Array(elems.length);
           for (let i = 0; i < elems.length; i++) out[i] = elems[i](f);
-          return c.celList(out);
+          return new FastList(out);
         };
       }
       case "structExpr": {
@@ -826,11 +832,29 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           const l = f.l;
           l[accuSlot] = accuInit(f);
           const r = range(f);
+          const savedIter = l[iterSlot];
+          if (r instanceof JsonListView || r instanceof FastList) {
+            // a document's array or a list made here: read in place (neither changes)
+            const n = r.size;
+            for (let i = 0; i < n; i++) {
+              const item = r.get(i);
+              check(item);
+              l[iterSlot] = item;
+              if (cond(f) !== true) break;
+              try {
+                l[accuSlot] = step(f);
+              } catch (err) {
+                if (!isCelError(err)) throw err;
+                l[accuSlot] = err;
+              }
+            }
+            l[iterSlot] = savedIter;
+            return result(f);
+          }
           let items: unknown[];
           if (r !== null && typeof r === "object" && isCelMap(r)) items = Array.from((r as ReadonlyMap<unknown, unknown>).keys());
           else if (r !== null && typeof r === "object" && isCelList(r)) items = elements(r as ListLike);
           else throw celError(`type mismatch: iterable vs ${celType(r).name}`);
-          const savedIter = l[iterSlot];
           for (const item of items) {
             check(item);
             l[iterSlot] = item;
