@@ -262,7 +262,9 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
 
   /** special's path for values its node does not take itself: charged as the metered group charges, then `fast`, else the group. */
   const rest = (slow: Slow, fast: Fast) => (t: unknown, vals: unknown[]): unknown => {
-    d.charge(t, vals);
+    let size = t === undefined ? 0 : sizeOf(t);
+    for (let i = 0; i < vals.length; i++) size += sizeOf(vals[i]);
+    d.chargeN(1 + Math.ceil(size / 10));
     const r = fast(t, vals);
     return r === NOPE ? slow(t, vals) : r;
   };
@@ -392,6 +394,11 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         d.chargeN(1 + Math.ceil((x.size + fieldSize) / 10));
         return x.hasKey(field);
       }
+      // the environment's has() answers false for null (a value without fields)
+      if (x === null) {
+        d.chargeN(1 + Math.ceil(fieldSize / 10));
+        return false;
+      }
       return other(undefined, [x, k]);
     };
   };
@@ -449,7 +456,40 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         d.chargeN(1 + Math.ceil((x.length + y.length) / 10));
         return x + y;
       }
+      if ((x instanceof FastList || x instanceof JsonListView) && (y instanceof FastList || y instanceof JsonListView)) {
+        const nx = x.size;
+        const ny = y.size;
+        d.chargeN(1 + Math.ceil((nx + ny) / 10));
+        if (ny === 0) return x;
+        if (nx === 0) return y;
+        return new FastList(elements(x).concat(elements(y)));
+      }
       return other(undefined, [x, y]);
+    };
+  };
+
+  /**
+   * An ordering (_<_, _<=_, _>_, _>=_) of two ints, two doubles or two strings: the standard
+   * library's overloads for them are JavaScript's operator; other values go to the metered group.
+   */
+  const relNode = (name: string, args: Node[], op: (x: never, y: never) => boolean): Node | undefined => {
+    if (!d.find(name) || args.length !== 2) return undefined;
+    const [a0, a1] = args;
+    return (f) => {
+      const x = a0(f);
+      const y = a1(f);
+      const tx = typeof x;
+      if (tx === typeof y) {
+        if (tx === "bigint" || tx === "number") {
+          d.chargeN(1);
+          return op(x as never, y as never);
+        }
+        if (tx === "string") {
+          d.chargeN(1 + Math.ceil(((x as string).length + (y as string).length) / 10));
+          return op(x as never, y as never);
+        }
+      }
+      return callWith(name, undefined, [x, y]);
     };
   };
 
@@ -596,6 +636,18 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         break;
       case "!_":
         if (!target) return notNode(fn, args) ?? special(fn, undefined, args, (_t, a) => (typeof a[0] === "boolean" ? !a[0] : NOPE));
+        break;
+      case "_<_":
+        if (!target) return relNode(fn, args, (x, y) => x < y) ?? genericCall(fn, target, args);
+        break;
+      case "_<=_":
+        if (!target) return relNode(fn, args, (x, y) => x <= y) ?? genericCall(fn, target, args);
+        break;
+      case "_>_":
+        if (!target) return relNode(fn, args, (x, y) => x > y) ?? genericCall(fn, target, args);
+        break;
+      case "_>=_":
+        if (!target) return relNode(fn, args, (x, y) => x >= y) ?? genericCall(fn, target, args);
         break;
       case "_+_":
         if (!target) {
