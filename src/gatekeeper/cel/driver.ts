@@ -298,6 +298,9 @@ class Bindings {
 
 class BudgetExceeded extends Error {}
 
+/** A variable not computed yet (of this review). */
+const UNSET = Symbol("unset");
+
 const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no further validation rules will be run";
 
 /**
@@ -331,13 +334,13 @@ function evaluateIn(t: CelTemplate, input: CelReviewInput, stop?: () => boolean)
   // Variables: each computed on its first read and kept for the review's other expressions;
   // read by slot (Portcullis's evaluator) or through the `variables` map (@bufbuild/cel's).
   const slotDefs = t.slotDefs;
-  const values: unknown[] = new Array(slotDefs.length);
-  const done = new Uint8Array(slotDefs.length);
+  const values: unknown[] = new Array(slotDefs.length).fill(UNSET);
   // A variable that fails is an error value (Kubernetes' composition: a lazy map whose member is
   // the error), which `||`, `&&` and `?:` absorb: `variables.bad || true` is true. Only the cost
   // limit (the reading expression's meter) ends the reading expression.
   const variable = (slot: number): unknown => {
-    if (done[slot]) return values[slot];
+    const known = values[slot];
+    if (known !== UNSET) return known;
     const { name, expr: c } = slotDefs[slot];
     let v: unknown;
     if (c.error) v = celErrorValue(new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`));
@@ -352,7 +355,6 @@ function evaluateIn(t: CelTemplate, input: CelReviewInput, stop?: () => boolean)
       }
     }
     values[slot] = v;
-    done[slot] = 1;
     return v;
   };
   const b = bindings as unknown as Bindings;

@@ -21,7 +21,7 @@ import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_TYPE, type CelLib } from "./k8slib.ts";
 import { parseCel, CelParseError, displayError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
 import { compileFast, Unsupported, type FastDeps, type FastProgram, type Frame } from "./fast.ts";
-import { toCelInput, JsonMapView, JsonListView, CEL_MAP } from "./views.ts";
+import { toCelInput, JsonMapView, JsonListView, FastList, CEL_MAP, MARK } from "./views.ts";
 
 export { toCelInput };
 
@@ -772,7 +772,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
       }
       if (m.stopped) throw new CelStopped();
       if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
-      if (c.isCelError(r)) {
+      if (r instanceof Error && c.isCelError(r)) {
         const cause = (r as { cause?: unknown }).cause;
         if (cause instanceof CelEvalError) throw cause;
         if (cause instanceof RegexSyntaxError) throw new CelEvalError(cause.message);
@@ -859,10 +859,12 @@ function plainValue(v: unknown): boolean {
     case "bigint":
     case "number":
       return true;
-    case "object":
-      if (v === null || v instanceof JsonMapView || v instanceof JsonListView) return true;
+    case "object": {
+      if (v === null || v instanceof JsonMapView || v instanceof JsonListView || v instanceof FastList || v instanceof Uint8Array) return true;
       if (v instanceof Error) return false;
-      return celMod().isCelList(v) || celMod().isCelMap(v) || celMod().isCelUint(v);
+      const c = celMod();
+      return c.isCelList(v) || c.isCelMap(v) || c.isCelUint(v);
+    }
     default:
       return false;
   }
@@ -989,7 +991,7 @@ export function lazyMap(names: readonly string[], defined: { has(name: string): 
   // a CEL map itself (the marker), not wrapped by celMap(): a member may be an error value,
   // which @bufbuild/cel's own map would refuse to convert
   const m = {
-    [CEL_MAP]: {},
+    [CEL_MAP]: MARK,
     [LAZY_MAP]: true,
     get size() {
       return names.length;

@@ -20,7 +20,7 @@
 
 import type * as CelModule from "@bufbuild/cel";
 import { formatFloat } from "../../gotext/fmt.ts";
-import { JsonListView, JsonMapView } from "./views.ts";
+import { JsonListView, JsonMapView, FastList } from "./views.ts";
 
 /** Thrown at compile time for a form this evaluator leaves to @bufbuild/cel. */
 export class Unsupported extends Error {}
@@ -928,28 +928,6 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
 
   const run = comp(root);
   return { run, slots, free };
-}
-
-// The marker @bufbuild/cel recognises its lists by (isCelList): a value carrying it is used
-// through size, get and iteration, as the library's own lists are.
-const CEL_LIST = Symbol.for("@bufbuild/cel/list");
-
-/** A list of CEL values held in an array (the results of list concatenation here). */
-class FastList {
-  readonly [CEL_LIST] = {};
-  constructor(readonly a: readonly unknown[]) {}
-  get size(): number {
-    return this.a.length;
-  }
-  get(i: number): unknown {
-    return i < 0 || i >= this.a.length ? undefined : this.a[i];
-  }
-  values(): IterableIterator<unknown> {
-    return this.a.values();
-  }
-  [Symbol.iterator](): IterableIterator<unknown> {
-    return this.a.values();
-  }
 }
 
 type ListLike = { size: number; get(i: number): unknown };

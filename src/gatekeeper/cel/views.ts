@@ -33,12 +33,14 @@ export function toCelInput(v: unknown): unknown {
 // all the library asks of its own list and map classes.
 export const CEL_LIST = Symbol.for("@bufbuild/cel/list");
 export const CEL_MAP = Symbol.for("@bufbuild/cel/map");
+/** The markers' value (the library tests the key only): one object for all, not one per value. */
+export const MARK: object = Object.freeze({});
 /** A member converted to null (JSON null, or a key whose value is undefined): cached as this. */
 const NULL_MEMBER = Symbol("null");
 
 /** A JSON array as a CEL list: elements converted on first read. */
 export class JsonListView {
-  readonly [CEL_LIST] = {};
+  readonly [CEL_LIST]: object = MARK;
   private conv: unknown[] | null = null;
   constructor(private readonly a: readonly unknown[]) {}
   get size(): number {
@@ -66,7 +68,7 @@ export class JsonListView {
  * is portcullis.has, which reads the keys.
  */
 export class JsonMapView {
-  readonly [CEL_MAP] = {};
+  readonly [CEL_MAP]: object = MARK;
   private conv: Map<string, unknown> | null = null;
   private keyList: string[] | null = null;
   constructor(private readonly o: Record<string, unknown>) {}
@@ -77,15 +79,17 @@ export class JsonMapView {
     return this.names().length;
   }
   get(k: unknown): unknown {
-    if (typeof k !== "string" || !Object.hasOwn(this.o, k)) return undefined;
-    const conv = (this.conv ??= new Map());
-    let c = conv.get(k);
-    if (c === undefined) {
-      c = toCelInput(this.o[k]);
-      conv.set(k, c === null ? NULL_MEMBER : c);
-      return c;
+    if (typeof k !== "string") return undefined;
+    // a member read before (the cache holds own keys only), else an own key converted now
+    const conv = this.conv;
+    if (conv !== null) {
+      const c = conv.get(k);
+      if (c !== undefined) return c === NULL_MEMBER ? null : c;
     }
-    return c === NULL_MEMBER ? null : c;
+    if (!Object.hasOwn(this.o, k)) return undefined;
+    const c = toCelInput(this.o[k]);
+    (this.conv ??= new Map()).set(k, c === null ? NULL_MEMBER : c);
+    return c;
   }
   /** Is k one of the object's own keys (whatever its value)? */
   hasKey(k: string): boolean {
@@ -112,3 +116,20 @@ export class JsonMapView {
   }
 }
 
+/** A list of CEL values held in an array (fast.ts's list literals and concatenations). */
+export class FastList {
+  readonly [CEL_LIST]: object = MARK;
+  constructor(readonly a: readonly unknown[]) {}
+  get size(): number {
+    return this.a.length;
+  }
+  get(i: number): unknown {
+    return i < 0 || i >= this.a.length ? undefined : this.a[i];
+  }
+  values(): IterableIterator<unknown> {
+    return this.a.values();
+  }
+  [Symbol.iterator](): IterableIterator<unknown> {
+    return this.a.values();
+  }
+}
