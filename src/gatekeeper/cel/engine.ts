@@ -731,6 +731,8 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
   else fastStats.fallback++;
   const fastProgram = fast;
   const checkBindings = !decl;
+  /** A frame of the program's not in use (evaluation is synchronous: one is enough but for a program running inside itself). */
+  let spare: Frame | null = null;
   return {
     source,
     fast: fastProgram !== null,
@@ -742,22 +744,41 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
       try {
         if (fastProgram && (!checkBindings || bindingsFit(bindings, fastProgram))) {
           fastStats.fastEvals++;
-          const frame: Frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v: (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS], vn: (bindings as { [VARIABLE_COUNT]?: number })[VARIABLE_COUNT] };
+          const v = (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS];
+          const vn = (bindings as { [VARIABLE_COUNT]?: number })[VARIABLE_COUNT];
           if (contextDepth > 0) {
             // inside @bufbuild/cel's evaluation context already (inEvalContext): the program is
-            // called directly, its error or value taken as the planned call below would give them
+            // called directly, its error or value taken as the planned call below would give them;
+            // its frame is the program's spare one unless the program is running already
+            let frame = spare;
+            if (frame !== null) {
+              spare = null;
+              frame.b = bindings;
+              frame.v = v;
+              frame.vn = vn;
+            } else frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn };
             let thrown = false;
             try {
               r = fastProgram.run(frame);
             } catch (e) {
               r = c.celError(e);
               thrown = true;
+            } finally {
+              // nothing of this evaluation kept by the spare frame
+              frame.b = NO_BINDINGS;
+              frame.v = undefined;
+              frame.vn = undefined;
+              if (frame.l.length) frame.l.fill(undefined);
+              spare = frame;
             }
             if (!thrown && !plainValue(r)) {
               const v = r;
               r = throughTrampoline(() => v);
             }
-          } else r = throughTrampoline(() => fastProgram.run(frame));
+          } else {
+            const frame: Frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn };
+            r = throughTrampoline(() => fastProgram.run(frame));
+          }
         } else {
           fastStats.slowEvals++;
           r = run(bindings);
@@ -796,6 +817,7 @@ export function useFastEvaluator(on: boolean): void {
 export const fastStats = { compiled: 0, fallback: 0, fastEvals: 0, slowEvals: 0 };
 
 const EMPTY_SLOTS: unknown[] = [];
+const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 /** What the planned call of FAST runs. */
 let current: (() => unknown) | null = null;
 

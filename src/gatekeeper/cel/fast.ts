@@ -444,11 +444,27 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
     };
   };
 
-  const addNode = (name: string, args: Node[], fast: Fast): Node | undefined => {
+  const addNode = (name: string, args: Node[], fast: Fast, single?: Node): Node | undefined => {
     const slow = slowOf(name);
     if (!slow || args.length !== 2) return undefined;
     const [a0, a1] = args;
     const other = rest(slow, fast);
+    if (single) {
+      // l + [e] (the step of map() and filter()): e appended to a copy of l, the one-element list not made
+      return (f) => {
+        const x = a0(f);
+        if (x instanceof FastList || x instanceof JsonListView) {
+          const e = single(f);
+          const nx = x.size;
+          d.chargeN(1 + Math.ceil((nx + 1) / 10));
+          if (nx === 0) return new FastList([e]);
+          const out = elements(x).slice();
+          out.push(e);
+          return new FastList(out);
+        }
+        return other(undefined, [x, a1(f)]);
+      };
+    }
     return (f) => {
       const x = a0(f);
       const y = a1(f);
@@ -664,7 +680,10 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
             }
             return NOPE;
           };
-          return addNode(fn, args, addFast) ?? special(fn, undefined, args, addFast);
+          // the right operand a one-element list literal: its element's node
+          const r = argExprs[1];
+          const single = r?.exprKind.case === "listExpr" && !r.exprKind.value.optionalIndices?.length && r.exprKind.value.elements.length === 1 ? comp(r.exprKind.value.elements[0]) : undefined;
+          return addNode(fn, args, addFast, single) ?? special(fn, undefined, args, addFast);
         }
         break;
       case "string":
