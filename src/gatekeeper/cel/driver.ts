@@ -24,7 +24,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, inEvalContext, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, VARIABLE_VALUES, VARIABLE_UNSET, inEvalContext, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -282,6 +282,7 @@ function constraintView(constraint: Obj): unknown {
 class Bindings {
   [VARIABLE_SLOTS]: ((slot: number) => unknown) | undefined = undefined;
   [VARIABLE_COUNT]: number | undefined = undefined;
+  [VARIABLE_VALUES]: readonly unknown[] | undefined = undefined;
   lazyVariables: (() => unknown) | undefined = undefined;
   private map: unknown = undefined;
   constructor(
@@ -299,7 +300,7 @@ class Bindings {
 class BudgetExceeded extends Error {}
 
 /** A variable not computed yet (of this review). */
-const UNSET = Symbol("unset");
+const UNSET = VARIABLE_UNSET;
 
 const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no further validation rules will be run";
 
@@ -359,6 +360,7 @@ function evaluateIn(t: CelTemplate, input: CelReviewInput, stop?: () => boolean)
   };
   const b = bindings as unknown as Bindings;
   b[VARIABLE_SLOTS] = variable;
+  b[VARIABLE_VALUES] = values;
   b[VARIABLE_COUNT] = t.variableNames.length; // the size of the lazyVariables map below
   b.lazyVariables = () => lazyMap(t.variableNames, t.slotOf, (name) => variable(t.slotOf.get(name)!));
   const onError = (msg: string): string[] => (t.failurePolicy === "Fail" ? [msg] : []);

@@ -20,7 +20,7 @@ import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_TYPE, type CelLib } from "./k8slib.ts";
 import { parseCel, CelParseError, displayError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
-import { compileFast, Unsupported, type FastDeps, type FastProgram, type Frame } from "./fast.ts";
+import { compileFast, Unsupported, UNSET_VARIABLE, type FastDeps, type FastProgram, type Frame } from "./fast.ts";
 import { toCelInput, JsonMapView, JsonListView, FastList, CEL_MAP, MARK } from "./views.ts";
 
 export { toCelInput };
@@ -536,6 +536,13 @@ function staticType(e: AnyExpr | undefined, types: NonNullable<Declarations["typ
 export const VARIABLE_SLOTS = Symbol("portcullis.celVariableSlots");
 /** Where such bindings carry the size of their `variables` map (what a call on it is charged for). */
 export const VARIABLE_COUNT = Symbol("portcullis.celVariableCount");
+/**
+ * Where such bindings may carry the values of the variables computed so far, by slot
+ * (VARIABLE_UNSET for the others): read without a call of the VARIABLE_SLOTS function. The
+ * function stays the way to a value not in it.
+ */
+export const VARIABLE_VALUES = Symbol("portcullis.celVariableValues");
+export { UNSET_VARIABLE as VARIABLE_UNSET };
 
 /** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
 const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes", "optional_type"]);
@@ -746,6 +753,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
           fastStats.fastEvals++;
           const v = (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS];
           const vn = (bindings as { [VARIABLE_COUNT]?: number })[VARIABLE_COUNT];
+          const vv = v !== undefined ? (bindings as { [VARIABLE_VALUES]?: readonly unknown[] })[VARIABLE_VALUES] : undefined;
           if (contextDepth > 0) {
             // inside @bufbuild/cel's evaluation context already (inEvalContext): the program is
             // called directly, its error or value taken as the planned call below would give them;
@@ -756,7 +764,8 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
               frame.b = bindings;
               frame.v = v;
               frame.vn = vn;
-            } else frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn };
+              frame.vv = vv;
+            } else frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn, vv };
             let thrown = false;
             try {
               r = fastProgram.run(frame);
@@ -768,6 +777,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
               frame.b = NO_BINDINGS;
               frame.v = undefined;
               frame.vn = undefined;
+              frame.vv = undefined;
               if (frame.l.length) frame.l.fill(undefined);
               spare = frame;
             }
@@ -776,7 +786,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
               r = throughTrampoline(() => v);
             }
           } else {
-            const frame: Frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn };
+            const frame: Frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn, vv };
             r = throughTrampoline(() => fastProgram.run(frame));
           }
         } else {

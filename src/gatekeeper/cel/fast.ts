@@ -62,7 +62,12 @@ export interface Frame {
   v?: (slot: number) => unknown;
   /** With v: the size of the `variables` map (its entries, without making it). */
   vn?: number;
+  /** With v: the values of the variables computed so far, by slot (UNSET_VARIABLE for the others). */
+  vv?: readonly unknown[];
 }
+
+/** In Frame.vv: a variable not computed yet. */
+export const UNSET_VARIABLE = Symbol("portcullis.unsetVariable");
 
 export type Node = (f: Frame) => unknown;
 
@@ -638,7 +643,9 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
             if (!f.v) return viaGroups(f);
             if (f.vn !== undefined) d.chargeN(1 + Math.ceil((f.vn + fieldSize) / 10));
             else d.charge(undefined, [vars(f), field]);
-            check(f.v(slot));
+            const vv = f.vv;
+            const x = vv !== undefined ? vv[slot] : UNSET_VARIABLE;
+            check(x !== UNSET_VARIABLE ? x : f.v(slot));
             return true;
           };
         }
@@ -829,7 +836,15 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           // variables.<name> by slot: the same value (computed once per evaluation) the `variables` map would give
           // (a variable that failed is an error value: thrown here, for ||, && and ?: to absorb)
           const o = comp(operand);
-          return (f) => (f.v ? check(f.v(slot)) : select(o(f), field));
+          return (f) => {
+            // computed already (the common case), else computed now
+            const vv = f.vv;
+            if (vv !== undefined) {
+              const x = vv[slot];
+              if (x !== UNSET_VARIABLE) return check(x);
+            }
+            return f.v ? check(f.v(slot)) : select(o(f), field);
+          };
         }
         const o = comp(operand);
         return (f) => select(o(f), field);
