@@ -140,6 +140,18 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
   };
 
   const index = (v: unknown, key: unknown): unknown => {
+    // a document's array or a list made here by an int, a document's object by a string
+    if (typeof key === "bigint") {
+      if (v instanceof FastList || v instanceof JsonListView) {
+        const r = v.get(Number(key));
+        if (r === undefined) throw outOfBounds(Number(key));
+        return r;
+      }
+    } else if (typeof key === "string" && v instanceof JsonMapView) {
+      const r = v.get(key);
+      if (r === undefined) throw fieldNotFound(key);
+      return r;
+    }
     let k: unknown = key;
     switch (typeof key) {
       case "string":
