@@ -6,8 +6,9 @@
 // and the webhook process's RSS, with the machine's load average.
 //
 //   node --import tsx bench/gatekeeper-webhook.ts [--rates 200,500,1000] [--seconds 15]
-//        [--threads N] [--library ../shared/gatekeeper-library/library] [--built]
+//        [--threads N] [--library ../shared/gatekeeper-library/library] [--built] [--client raw|node]
 //        [--soak SECONDS --soak-rate R]   (RSS and p99 every 30 s at R req/s)
+//        [--latency-log PREFIX]   (each request's send time and latency, PREFIX-<rate>.csv)
 //        [--answers FILE]   (the answers to the 500 sample reviews: written, or compared byte for byte)
 //        [--cpu-prof DIR]   (V8 CPU profiles of the webhook process's threads)
 //        [--ab DIR [--ab-rounds 7] [--ab-concurrency 4]]   (CPU per review against another build, interleaved)
@@ -23,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
 import { SOURCE_CLI } from "../test/cli/portcullis-src.ts";
 import { NAMESPACES, reviewBody } from "./lib/reviews.ts";
+import { RawClient, type RawResponse } from "./lib/rawclient.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -48,6 +50,13 @@ const ANSWERS = args.includes("--answers") ? path.resolve(arg("answers", "")) : 
 const AB = args.includes("--ab") ? path.resolve(arg("ab", "")) : null;
 const AB_ROUNDS = Number(arg("ab-rounds", "7"));
 const AB_CONCURRENCY = Number(arg("ab-concurrency", "4"));
+const CLIENT = arg("client", "raw");
+// --latency-log PREFIX: each rate's requests as `send offset ms, latency ms, ok` lines in PREFIX-<rate>.csv
+const LATENCY_LOG = args.includes("--latency-log") ? path.resolve(arg("latency-log", "latency")) : null;
+if (CLIENT !== "raw" && CLIENT !== "node") {
+  console.error(`--client is raw or node, not ${CLIENT}`);
+  process.exit(2);
+}
 const CLI_ARGS = BUILT ? [path.join(here, "../bin/portcullis.js")] : SOURCE_CLI;
 const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
@@ -158,25 +167,45 @@ function rssMiB(): number {
 }
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: 128, ca });
+// --client raw (default): bench/lib/rawclient.ts, ~10× less of the generator's CPU per request than
+// Node's https client (which takes CPU from the webhook on this shared machine); --client node: Node's.
+const RAW = CLIENT === "raw";
+const rawClients = new Map<number, RawClient>();
+const rawRequests = new Map<number, Buffer[]>();
+function rawSend(i: number, to: number): Promise<RawResponse> {
+  let c = rawClients.get(to);
+  if (!c) rawClients.set(to, (c = new RawClient("127.0.0.1", to, ca, 128)));
+  let reqs = rawRequests.get(to);
+  if (!reqs) rawRequests.set(to, (reqs = BODIES.map((b) => RawClient.request("127.0.0.1", to, "/v1/admit?timeout=3s", b))));
+  return c.send(reqs[i % reqs.length]);
+}
+
+/** Whether a response is an HTTP 200 AdmissionReview with a decision. */
+function answered(status: number, text: string): boolean {
+  if (status !== 200) return false;
+  try {
+    return typeof JSON.parse(text).response?.allowed === "boolean";
+  } catch {
+    return false;
+  }
+}
 
 function send(i: number, to = port): Promise<{ ms: number; ok: boolean; text: string }> {
   const body = BODIES[i % BODIES.length];
   const t = performance.now();
+  if (RAW) {
+    return rawSend(i, to).then(
+      (r) => ({ ms: performance.now() - t, ok: answered(r.status, r.body), text: `${r.status} ${r.body}` }),
+      (e: Error) => ({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }),
+    );
+  }
   return new Promise((resolve) => {
     const req = https.request({ host: "127.0.0.1", port: to, path: "/v1/admit?timeout=3s", method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
-        let ok = res.statusCode === 200;
         const text = Buffer.concat(chunks).toString("utf8");
-        if (ok) {
-          try {
-            ok = typeof JSON.parse(text).response?.allowed === "boolean";
-          } catch {
-            ok = false;
-          }
-        }
-        resolve({ ms: performance.now() - t, ok, text: `${res.statusCode} ${text}` });
+        resolve({ ms: performance.now() - t, ok: answered(res.statusCode ?? 0, text), text: `${res.statusCode} ${text}` });
       });
     });
     req.on("error", (e) => resolve({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }));
@@ -200,17 +229,21 @@ interface RunResult {
   cpuMsPerReview: number;
   /** Of which its main thread (HTTP, TLS, messages to and from the workers). */
   mainCpuMsPerReview: number;
+  /** The load generator's own CPU (this process) per request, ms. */
+  generatorCpuMs: number;
 }
 
 async function run(rate: number, seconds: number): Promise<RunResult> {
   const total = Math.round(rate * seconds);
   const lat: number[] = [];
+  const log: string[] | null = LATENCY_LOG ? [] : null;
   let errors = 0;
   let sent = 0;
   let done = 0;
   const rssStart = rssMiB();
   const cpuStart = webhookCpuSeconds();
   const mainStart = webhookMainCpuSeconds();
+  const genStart = process.cpuUsage();
   let rssMax = rssStart;
   const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssMiB())), 1000);
   const start = performance.now();
@@ -219,8 +252,10 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
       while (sent < due) {
         const i = sent++;
+        const at = performance.now() - start;
         void send(i).then((r) => {
           lat.push(r.ms);
+          log?.push(`${at.toFixed(2)},${r.ms.toFixed(2)},${r.ok ? 1 : 0}`);
           if (!r.ok) errors++;
           if (++done === total) finish();
         });
@@ -231,11 +266,14 @@ async function run(rate: number, seconds: number): Promise<RunResult> {
   });
   const wall = (performance.now() - start) / 1000;
   clearInterval(rssTimer);
+  if (log) fs.writeFileSync(`${LATENCY_LOG}-${rate}.csv`, "send_ms,latency_ms,ok\n" + log.join("\n") + "\n");
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
   const cpuMsPerReview = ((webhookCpuSeconds() - cpuStart) * 1000) / total;
   const mainCpuMsPerReview = ((webhookMainCpuSeconds() - mainStart) * 1000) / total;
-  return { mainCpuMsPerReview, rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax, cpuMsPerReview };
+  const gen = process.cpuUsage(genStart);
+  const generatorCpuMs = (gen.user + gen.system) / 1000 / total;
+  return { generatorCpuMs, mainCpuMsPerReview, rate, achieved: total / wall, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], errors, sent: total, rssStart, rssEnd: rssMiB(), rssMax, cpuMsPerReview };
 }
 
 const metricsText = await new Promise<string>((resolve) => {
@@ -329,6 +367,7 @@ if (AB) {
   console.log(`CPU ms per review, ${AB_ROUNDS} rounds of ${BODIES.length} reviews, ${AB_CONCURRENCY} in flight:\n  this build ${stats(mine)}\n  ${AB}: ${stats(theirs)}`);
   other.child.kill("SIGTERM");
   agent.destroy();
+  for (const c of rawClients.values()) c.close();
   stopChild();
   await new Promise((r) => child.on("exit", r));
   fs.rmSync(work, { recursive: true, force: true });
@@ -336,11 +375,12 @@ if (AB) {
 }
 await run(50, 5); // warm-up
 console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.availableParallelism()} CPUs)`);
-console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review (main thread) | RSS MiB start→end (max)");
+console.log(`client: ${RAW ? "raw (bench/lib/rawclient.ts)" : "Node's https"}`);
+console.log("rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | webhook CPU ms/review (main thread) | generator CPU ms/request | RSS MiB start→end (max)");
 for (const rate of RATES) {
   const r = await run(rate, SECONDS);
   console.log(
-    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} (${r.mainCpuMsPerReview.toFixed(2)}) | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
+    `${r.rate} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors}/${r.sent} | ${r.cpuMsPerReview.toFixed(2)} (${r.mainCpuMsPerReview.toFixed(2)}) | ${r.generatorCpuMs.toFixed(3)} | ${r.rssStart.toFixed(0)}→${r.rssEnd.toFixed(0)} (${r.rssMax.toFixed(0)})`,
   );
   console.log(`  load average: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   await new Promise((res) => setTimeout(res, 2000));
@@ -354,6 +394,7 @@ if (SOAK > 0) {
   }
 }
 agent.destroy();
+for (const c of rawClients.values()) c.close();
 stopChild();
 await new Promise((r) => child.on("exit", r));
 fs.rmSync(work, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import yaml from "js-yaml";
 import { DEPTH_REASON, checkDepth, JS_YAML_MAX_DEPTH } from "./support/doclimits.ts";
 import { checkAliases, YamlAliasError } from "./support/yaml-aliases.ts";
 import { mapTree } from "./support/tree.ts";
+import { decodeValueText, encodeValueText } from "./support/valuetext.ts";
 import { callWithLargeStack, isStackOverflow, registerLargeStackFn } from "./support/large-stack.ts";
 import {
   BigDec,
@@ -649,45 +650,18 @@ export function parseYAML(s: string): Value {
     if (e instanceof Error && e.name === "YAMLError") throw new YAMLError(e.message);
     throw e;
   }
-  return decodeValue(text);
+  return decodeValueText(text);
 }
 
 /** Set in the large-stack worker: no further worker from there. */
 let onLargeStack = false;
 
-/** parseYAML on the large-stack worker; the value as text for decodeValue. */
+/** parseYAML on the large-stack worker; the value as text for decodeValueText. */
 export function parseYAMLEncoded(s: string): string {
   onLargeStack = true;
-  return encodeValue(parseHere(s));
+  return encodeValueText(parseHere(s));
 }
 registerLargeStackFn("goyaml.parse", parseYAMLEncoded);
-
-/** A value as JSON text, with integers beyond float64 and big decimals marked (the mark is the first line). */
-function encodeValue(v: Value): string {
-  const mark = `\u0000number:${Math.random().toString(36).slice(2)}`;
-  const json = JSON.stringify(v, (_k, x: unknown) => {
-    if (typeof x === "bigint") return { [mark]: "i" + x.toString() };
-    if (x instanceof BigDec) return { [mark]: "n" + numberText(x) };
-    return x;
-  });
-  return mark + "\n" + json;
-}
-
-function decodeValue(text: string): Value {
-  const nl = text.indexOf("\n");
-  const mark = text.slice(0, nl);
-  return mapTree(JSON.parse(text.slice(nl + 1)), (src, kids) => {
-    if (Array.isArray(src)) return kids;
-    const keys = Object.keys(src);
-    if (keys.length === 1 && keys[0] === mark) {
-      const t = kids[0] as string;
-      return t[0] === "i" ? fromBigInt(BigInt(t.slice(1))) : numberFromText(t.slice(1));
-    }
-    const out = emptyObject();
-    keys.forEach((k, i) => (out[k] = kids[i] as Value));
-    return out;
-  }) as Value;
-}
 
 function parseHere(s: string): Value {
   const doc = loadFirst(s);

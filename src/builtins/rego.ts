@@ -7,7 +7,8 @@ import { T, BuiltinError, expectString } from "./registry.ts";
 import { parseModule } from "../rego/parser.ts";
 import { moduleToJSON } from "../rego/astjson.ts";
 import { RegoError } from "../rego/errors.ts";
-import { isStackOverflow } from "./support/large-stack.ts";
+import { callWithLargeStack, isStackOverflow, registerLargeStackFn } from "./support/large-stack.ts";
+import { decodeValueText, encodeValueText } from "./support/valuetext.ts";
 import { fromJS } from "../rego/value.ts";
 import { RULE_SHAPE_ERROR, detailText, parserErrorDetail } from "./support/parsedetail.ts";
 
@@ -25,6 +26,21 @@ function parseErrorsText(e: RegoError, source: string): string {
   return lines.length === 1 ? `1 error occurred: ${lines[0]}` : `${lines.length} errors occurred:\n${lines.join("\n")}`;
 }
 
+/** Set on the large-stack worker: no further worker from there. */
+let onLargeStack = false;
+
+/** rego.parse_module on the large-stack worker: the AST (or the parse errors' text) as text. */
+registerLargeStackFn("rego.parse_module", (arg: string): string => {
+  onLargeStack = true;
+  const [f, s] = JSON.parse(arg) as [string, string];
+  try {
+    return encodeValueText(moduleToJSON(parseModule(f, s, { regoVersion: "v1" })));
+  } catch (e) {
+    if (e instanceof RegoError) throw new BuiltinError(`rego.parse_module: ${parseErrorsText(e, s)}`);
+    throw e;
+  }
+});
+
 export const builtins: Builtin[] = [
   {
     name: "rego.parse_module",
@@ -36,12 +52,20 @@ export const builtins: Builtin[] = [
         return fromJS(moduleToJSON(parseModule(f, s, { regoVersion: "v1" })));
       } catch (e) {
         if (e instanceof RegoError) throw new BuiltinError(`rego.parse_module: ${parseErrorsText(e, s)}`);
-        // The parser bounds its own depth, but the AST's conversion to OPA's JSON shape descends
-        // several frames per level: ~900 nested comprehensions exhaust the main thread's stack
-        // (OPA returns their AST). A named error, not an internal one (docs/LIMITS.md).
-        if (isStackOverflow(e)) throw new BuiltinError("rego.parse_module: the module is nested too deeply to convert to its AST (the engine's stack)");
+        if (!isStackOverflow(e) || onLargeStack) throw e;
+      }
+      // The parser bounds its own depth, but parsing and the AST's conversion to OPA's JSON shape
+      // descend several frames per level: ~900 nested comprehensions exhaust the ordinary stack.
+      // The same parse runs again on the large-stack worker (as yaml.unmarshal does), whose answer
+      // comes back as text and is decoded without recursion: OPA's AST, as OPA returns it.
+      let text: string;
+      try {
+        text = callWithLargeStack({ fn: "rego.parse_module", arg: JSON.stringify([f, s]) });
+      } catch (e) {
+        if (e instanceof Error && e.name === "BuiltinError") throw new BuiltinError(e.message);
         throw e;
       }
+      return fromJS(decodeValueText(text));
     },
   },
   // Evaluated by the compiler (a constant per calling rule); the implementation is the value for

@@ -1039,6 +1039,8 @@ class Evaluator {
           this.spend(1 + (Math.min(textLength(x.v), textLength(y.v)) >> 8));
           const u = this.unify(x.v, y.v);
           if (u.k === 'bottom') continue;
+          // struct fields are lazy: a disjunct whose fields conflict is ruled out here, as cue does
+          if ((u.k === 'struct' || u.k === 'list') && this.conflicts(u, 0)) continue;
           out.add(u, (anyDefA ? x.def : true) && (anyDefB ? y.def : true) && (anyDefA || anyDefB));
         }
       }
@@ -1049,6 +1051,31 @@ class Evaluator {
     if (alts.length === 0) return bottom(`empty disjunction: ${show(a)} & ${show(b)}`);
     if (alts.length === 1) return alts[0]!.v;
     return { k: 'disj', alts };
+  }
+
+  /**
+   * Whether a struct or list made by unifying two disjuncts holds a conflict in a regular field
+   * or an item, at any depth: such a disjunct is not a value (cue eliminates it). A reference to
+   * a field not defined yet is incomplete, not a conflict, and keeps the disjunct; definitions
+   * (#) and optional fields are checked when they are used. Each field read is disjunction work.
+   */
+  conflicts(v: V, depth: number): boolean {
+    if (depth >= MAX_DEPTH) throw new CueError(DEPTH_REASON);
+    if (v.k === 'bottom') return !v.msg.startsWith('undefined field');
+    if (v.k === 'list') {
+      this.spend(v.items.length);
+      return v.items.some((item) => this.conflicts(item, depth + 1));
+    }
+    if (v.k !== 'struct') return false;
+    const s = v.s;
+    s.expand();
+    if (s.embedded?.k === 'bottom' && this.conflicts(s.embedded, depth + 1)) return true;
+    for (const [name, f] of s.fields) {
+      if (f.opt === '?' || name.startsWith('#')) continue;
+      this.spend(1);
+      if (this.conflicts(s.get(name), depth + 1)) return true;
+    }
+    return false;
   }
 
   applyConstraint(c: V & { k: 'constraint' }, v: V): V {

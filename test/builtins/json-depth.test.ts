@@ -109,6 +109,19 @@ test("rego.parse_module: long operator chains and deep collections (as OPA); too
   assert.match(run(q, `package p\nx := ${deepArr(6000)}\n`).error!, /^rego\.parse_module: .*exceeded max depth/);
 });
 
+test("rego.parse_module: 1,000 nested comprehensions, beyond the ordinary stack, give OPA's AST (parsed again on the large stack)", () => {
+  // the fuzz case (seed 9): 932 levels of {"k": v | v := …}; OPA 1.19 returns the AST
+  let m = "package p\nx := ";
+  for (let i = 0; i < 1000; i++) m += `{"k": v${i} | v${i} := `;
+  m += "1" + "}".repeat(1000) + "\n";
+  const text = run('json.marshal(rego.parse_module("x.rego", input))', m).value as string;
+  // opa eval --strict-builtin-errors: count(json.marshal(…)) 233040, crypto.sha256(json.marshal(…)) eb191c18…
+  assert.equal(text.length, 233040);
+  assert.equal(sha256(text), "eb191c18b58edee1c818db7a9afce962cc740ddc2320f958c4a8191a32fa08aa");
+  // a parse error found there is the builtin's error, as on the ordinary stack
+  assert.match(run('rego.parse_module("x.rego", input)', m.replace("1}", "1 +}")).error!, /^rego\.parse_module: 1 error occurred: x\.rego:2: rego_parse_error/);
+});
+
 test("json.match_schema / json.verify_schema: an array argument at run time is converted, as in OPA", () => {
   const a = { a: [1], n: 3 };
   assert.deepEqual(run("json.match_schema(input.a, {})", a).value, [true, []]);
