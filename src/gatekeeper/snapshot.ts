@@ -174,6 +174,11 @@ export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {
       report.config = { kind: "Config", name: "config", errors: [] };
     }
   }
+  // An object given twice (two policy files with the same kind and name) is one object, the last
+  // one read, as the API server keeps one per name: it is reported (and counted in the metrics) once.
+  report.providers = lastOfEach(report.providers);
+  report.templates = lastOfEach(report.templates);
+  report.constraints = lastOfEach(report.constraints);
   client.setNamespaces(objs.namespaces);
   if (objs.inventory) client.setInventoryDoc(objs.inventory);
   const mutation = MutationSystem.build(objs.mutators ?? []);
@@ -181,6 +186,17 @@ export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {
   // Generated resources are mutated by the snapshot's mutators unless the host gives its own hook.
   const expansion = buildExpansion(objs.expansionTemplates ?? [], report, opts.mutateGenerated ?? (mutation.mutators.length > 0 ? mutationHook(mutation) : undefined));
   return { client, excluded, report, mutation, namespaces: objs.namespaces, expansion };
+}
+
+/** One report per kind and name: the last, in the order of the last ones. */
+function lastOfEach<T extends { kind: string; name: string }>(reports: T[]): T[] {
+  const byName = new Map<string, T>();
+  for (const r of reports) {
+    const key = `${r.kind}\u0000${r.name}`;
+    byName.delete(key);
+    byName.set(key, r);
+  }
+  return byName.size === reports.length ? reports : [...byName.values()];
 }
 
 /** The ExpansionTemplates as Gatekeeper keeps them: each validated, those in a cycle left out (and reported). */

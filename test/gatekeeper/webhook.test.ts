@@ -208,6 +208,18 @@ test("snapshot report: Rego errors with code, message and location; constraints 
   assert.deepEqual(snap.report.constraints.find((x) => x.name === "no-latest")!.errors, [{ code: "missing_template", message: 'missing ConstraintTemplate: template "k8snolatest" not found' }]);
 });
 
+test("snapshot report: an object given twice (two policy files, same kind and name) is one object, the last (gatekeeper_constraints counts it once, as Gatekeeper does)", async () => {
+  // the gatekeeper-library's 75 sample constraint files hold 64 distinct kind/name pairs: Gatekeeper v3.21 reports 64
+  const warnOwner = constraint("K8sNeedLabels", "all-must-have-owner", { enforcementAction: "warn", match: { kinds: [{ apiGroups: [""], kinds: ["Namespace", "Pod"] }] }, parameters: { labels: ["owner"] } });
+  const snap = buildSnapshot(objects({ templates: [needLabels, noLatest, needLabels], constraints: [owner, latestDeny, warnOwner] }));
+  assert.deepEqual(snap.report.templates.map((t) => t.name).sort(), ["k8sneedlabels", "k8snolatest"]);
+  assert.deepEqual(snap.report.constraints.map((c) => [c.name, c.enforcementAction]).sort(), [["all-must-have-owner", "warn"], ["no-latest", "deny"]]);
+  // the last one read is the one in force
+  const out = await admit(snap, review(namespace("x")), opts);
+  assert.equal(out.review.response?.allowed, true);
+  assert.equal(out.review.response?.warnings?.length, 1);
+});
+
 test("external_data: a provider slower than its spec.timeout is a system error; one slower than the review's deadline is cut to it", async (t) => {
   const http = await import("node:http");
   let delayMs = 0;

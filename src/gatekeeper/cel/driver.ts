@@ -24,7 +24,7 @@
 // review's budget.
 
 export { CelStopped } from "./engine.ts";
-import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, type CelProgram, type Declarations } from "./engine.ts";
+import { compile, CelCompileError, CelEvalError, CostMeter, PER_CALL_LIMIT, toCelInput, lazyMap, celErrorValue, currentMeter, VARIABLE_SLOTS, VARIABLE_COUNT, VARIABLE_VALUES, VARIABLE_UNSET, inEvalContext, type CelProgram, type Declarations } from "./engine.ts";
 import { isPlainObject, type Obj } from "../yaml.ts";
 
 export const ENGINE = "K8sNativeValidation";
@@ -282,6 +282,7 @@ function constraintView(constraint: Obj): unknown {
 class Bindings {
   [VARIABLE_SLOTS]: ((slot: number) => unknown) | undefined = undefined;
   [VARIABLE_COUNT]: number | undefined = undefined;
+  [VARIABLE_VALUES]: readonly unknown[] | undefined = undefined;
   lazyVariables: (() => unknown) | undefined = undefined;
   private map: unknown = undefined;
   constructor(
@@ -298,6 +299,9 @@ class Bindings {
 
 class BudgetExceeded extends Error {}
 
+/** A variable not computed yet (of this review). */
+const UNSET = VARIABLE_UNSET;
+
 const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no further validation rules will be run";
 
 /**
@@ -306,6 +310,11 @@ const BUDGET_MESSAGE = "validation failed due to running out of cost budget, no 
  * now and then whether to give up (the review's deadline): CelStopped is thrown then.
  */
 export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
+  // @bufbuild/cel's evaluation context entered once for the review's expressions (engine.ts)
+  return inEvalContext(() => evaluateIn(t, input, stop));
+}
+
+function evaluateIn(t: CelTemplate, input: CelReviewInput, stop?: () => boolean): string[] {
   // Views of the documents, not copies: a member is converted when an expression reads it.
   const docs = reviewViews(input);
   const bindings = new Bindings(docs.object, docs.oldObject, docs.request, constraintView(input.constraint), docs.namespaceObject) as unknown as Record<string, unknown>;
@@ -326,13 +335,13 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
   // Variables: each computed on its first read and kept for the review's other expressions;
   // read by slot (Portcullis's evaluator) or through the `variables` map (@bufbuild/cel's).
   const slotDefs = t.slotDefs;
-  const values: unknown[] = new Array(slotDefs.length);
-  const done = new Uint8Array(slotDefs.length);
+  const values: unknown[] = new Array(slotDefs.length).fill(UNSET);
   // A variable that fails is an error value (Kubernetes' composition: a lazy map whose member is
   // the error), which `||`, `&&` and `?:` absorb: `variables.bad || true` is true. Only the cost
   // limit (the reading expression's meter) ends the reading expression.
   const variable = (slot: number): unknown => {
-    if (done[slot]) return values[slot];
+    const known = values[slot];
+    if (known !== UNSET) return known;
     const { name, expr: c } = slotDefs[slot];
     let v: unknown;
     if (c.error) v = celErrorValue(new CelEvalError(`composited variable "${name}" fails to compile: ${c.error}`));
@@ -347,11 +356,11 @@ export function evaluateCel(t: CelTemplate, input: CelReviewInput, stop?: () => 
       }
     }
     values[slot] = v;
-    done[slot] = 1;
     return v;
   };
   const b = bindings as unknown as Bindings;
   b[VARIABLE_SLOTS] = variable;
+  b[VARIABLE_VALUES] = values;
   b[VARIABLE_COUNT] = t.variableNames.length; // the size of the lazyVariables map below
   b.lazyVariables = () => lazyMap(t.variableNames, t.slotOf, (name) => variable(t.slotOf.get(name)!));
   const onError = (msg: string): string[] => (t.failurePolicy === "Fail" ? [msg] : []);

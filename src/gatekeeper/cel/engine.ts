@@ -20,7 +20,10 @@ import type * as CelExtModule from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { k8sLibraries, OPT_SELECT, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_TYPE, type CelLib } from "./k8slib.ts";
 import { parseCel, CelParseError, displayError, MAX_RECURSION_DEPTH, type ParseOptions } from "./parser.ts";
-import { compileFast, Unsupported, type FastDeps, type FastProgram, type Frame } from "./fast.ts";
+import { compileFast, Unsupported, UNSET_VARIABLE, type FastDeps, type FastProgram, type Frame } from "./fast.ts";
+import { toCelInput, JsonMapView, JsonListView, FastList, CEL_MAP, MARK } from "./views.ts";
+
+export { toCelInput };
 
 const celMod = lazyRequire<typeof CelModule>("@bufbuild/cel");
 const celExt = lazyRequire<typeof CelExtModule>("@bufbuild/cel/ext");
@@ -533,6 +536,13 @@ function staticType(e: AnyExpr | undefined, types: NonNullable<Declarations["typ
 export const VARIABLE_SLOTS = Symbol("portcullis.celVariableSlots");
 /** Where such bindings carry the size of their `variables` map (what a call on it is charged for). */
 export const VARIABLE_COUNT = Symbol("portcullis.celVariableCount");
+/**
+ * Where such bindings may carry the values of the variables computed so far, by slot
+ * (VARIABLE_UNSET for the others): read without a call of the VARIABLE_SLOTS function. The
+ * function stays the way to a value not in it.
+ */
+export const VARIABLE_VALUES = Symbol("portcullis.celVariableValues");
+export { UNSET_VARIABLE as VARIABLE_UNSET };
 
 /** Type names that are identifiers in CEL (int, string, …: `type(x) == int`). */
 const TYPE_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "google", "kubernetes", "optional_type"]);
@@ -728,6 +738,8 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
   else fastStats.fallback++;
   const fastProgram = fast;
   const checkBindings = !decl;
+  /** A frame of the program's not in use (evaluation is synchronous: one is enough but for a program running inside itself). */
+  let spare: Frame | null = null;
   return {
     source,
     fast: fastProgram !== null,
@@ -739,12 +751,43 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
       try {
         if (fastProgram && (!checkBindings || bindingsFit(bindings, fastProgram))) {
           fastStats.fastEvals++;
-          const prevRun = current;
-          current = { p: fastProgram, f: { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v: (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS], vn: (bindings as { [VARIABLE_COUNT]?: number })[VARIABLE_COUNT] } };
-          try {
-            r = trampoline()();
-          } finally {
-            current = prevRun;
+          const v = (bindings as { [VARIABLE_SLOTS]?: (slot: number) => unknown })[VARIABLE_SLOTS];
+          const vn = (bindings as { [VARIABLE_COUNT]?: number })[VARIABLE_COUNT];
+          const vv = v !== undefined ? (bindings as { [VARIABLE_VALUES]?: readonly unknown[] })[VARIABLE_VALUES] : undefined;
+          if (contextDepth > 0) {
+            // inside @bufbuild/cel's evaluation context already (inEvalContext): the program is
+            // called directly, its error or value taken as the planned call below would give them;
+            // its frame is the program's spare one unless the program is running already
+            let frame = spare;
+            if (frame !== null) {
+              spare = null;
+              frame.b = bindings;
+              frame.v = v;
+              frame.vn = vn;
+              frame.vv = vv;
+            } else frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn, vv };
+            let thrown = false;
+            try {
+              r = fastProgram.run(frame);
+            } catch (e) {
+              r = c.celError(e);
+              thrown = true;
+            } finally {
+              // nothing of this evaluation kept by the spare frame
+              frame.b = NO_BINDINGS;
+              frame.v = undefined;
+              frame.vn = undefined;
+              frame.vv = undefined;
+              if (frame.l.length) frame.l.fill(undefined);
+              spare = frame;
+            }
+            if (!thrown && !plainValue(r)) {
+              const v = r;
+              r = throughTrampoline(() => v);
+            }
+          } else {
+            const frame: Frame = { b: bindings, l: fastProgram.slots ? new Array(fastProgram.slots) : EMPTY_SLOTS, v, vn, vv };
+            r = throughTrampoline(() => fastProgram.run(frame));
           }
         } else {
           fastStats.slowEvals++;
@@ -760,7 +803,7 @@ export function compile(source: string, decl?: Declarations, syntax: ParseOption
       }
       if (m.stopped) throw new CelStopped();
       if (m.exceeded) throw new CelEvalError(COST_LIMIT_MESSAGE, true);
-      if (c.isCelError(r)) {
+      if (r instanceof Error && c.isCelError(r)) {
         const cause = (r as { cause?: unknown }).cause;
         if (cause instanceof CelEvalError) throw cause;
         if (cause instanceof RegexSyntaxError) throw new CelEvalError(cause.message);
@@ -784,11 +827,79 @@ export function useFastEvaluator(on: boolean): void {
 export const fastStats = { compiled: 0, fallback: 0, fastEvals: 0, slowEvals: 0 };
 
 const EMPTY_SLOTS: unknown[] = [];
-let current: { p: FastProgram; f: Frame } | null = null;
+const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+/** What the planned call of FAST runs. */
+let current: (() => unknown) | null = null;
 
 function runCurrent(): unknown {
-  const cur = current!;
-  return cur.p.run(cur.f);
+  return current!();
+}
+
+/** The planned call of FAST running `run`: its value (converted as the interpreter converts a function's result) or its error as a CelError value. */
+function throughTrampoline(run: () => unknown): unknown {
+  const prev = current;
+  current = run;
+  try {
+    return trampoline()();
+  } finally {
+    current = prev;
+  }
+}
+
+/** How many inEvalContext calls are running (evaluation is synchronous). */
+let contextDepth = 0;
+
+/**
+ * Run `fn` inside @bufbuild/cel's evaluation context (what its functions read for values that are
+ * protobuf messages), entered once for the many evaluations `fn` makes: inside it, programs of
+ * Portcullis's evaluator are called directly, not each through a planned call of the
+ * interpreter. `fn`'s value or exception is `inEvalContext`'s.
+ */
+export function inEvalContext<T>(fn: () => T): T {
+  if (contextDepth > 0) return fn();
+  let ran = false;
+  let failed = false;
+  let error: unknown;
+  let value: T | undefined;
+  throughTrampoline(() => {
+    ran = true;
+    contextDepth++;
+    try {
+      value = fn();
+    } catch (e) {
+      failed = true;
+      error = e;
+    } finally {
+      contextDepth--;
+    }
+    return null;
+  });
+  if (!ran) throw new Error("internal error: the CEL evaluation context was not entered");
+  if (failed) throw error;
+  return value as T;
+}
+
+/**
+ * A value the planned call of FAST would give back as it is (the function's result converted by
+ * @bufbuild/cel's toCel, and unwrapAny): primitives, null, the views and lists of Portcullis,
+ * and @bufbuild/cel's lists, maps and uints. Anything else takes the planned call's conversion.
+ */
+function plainValue(v: unknown): boolean {
+  switch (typeof v) {
+    case "boolean":
+    case "string":
+    case "bigint":
+    case "number":
+      return true;
+    case "object": {
+      if (v === null || v instanceof JsonMapView || v instanceof JsonListView || v instanceof FastList || v instanceof Uint8Array) return true;
+      if (v instanceof Error) return false;
+      const c = celMod();
+      return c.isCelList(v) || c.isCelMap(v) || c.isCelUint(v);
+    }
+    default:
+      return false;
+  }
 }
 
 let trampolineFn: ((ctx?: Record<string, unknown>) => unknown) | null = null;
@@ -827,6 +938,7 @@ function fastDeps(): FastDeps {
     findRaw: rawFind,
     charge,
     chargeN: (n) => meter?.charge(n),
+    sizeCost,
     viewHasKey: (x, f) => (x instanceof JsonMapView ? x.hasKey(f) : undefined),
     delegateSelect: (v, field) => delegate(`s:${field}`, (m) => mkExpr(m, "selectExpr", { operand: mkIdent(m, "_x"), field, testOnly: false }, "cel.expr.Expr.Select"), { _x: v }),
     delegateIndex: (v, key) => delegate("i", (m) => mkCall(m, "_[_]", [mkIdent(m, "_x"), mkIdent(m, "_k")]), { _x: v, _k: key }),
@@ -874,117 +986,6 @@ function goErrorText(e: Error): string {
 
 // ---- values ----------------------------------------------------------------------------------
 
-/**
- * A JSON value (from YAML or JSON, as Kubernetes' unstructured objects hold it) as a CEL input:
- * integers as int (bigint), other numbers as double, objects as maps, arrays as lists. Nothing is
- * copied: objects and arrays become views (JsonMapView, JsonListView) whose members are
- * converted when an expression first reads them and kept for later reads, so an expression
- * that reads three fields of a Pod converts three fields, not the Pod. The views read the
- * document as it is while they are used: it must not change during the evaluation (a review's
- * objects do not).
- */
-export function toCelInput(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  switch (typeof v) {
-    case "number":
-      return Number.isInteger(v) ? BigInt(v) : v;
-    case "bigint":
-    case "string":
-    case "boolean":
-      return v;
-    case "object":
-      if (Array.isArray(v)) return new JsonListView(v);
-      if (v instanceof Map) return v;
-      return new JsonMapView(v as Record<string, unknown>);
-    default:
-      return null;
-  }
-}
-
-// The markers @bufbuild/cel recognises its lists and maps by (isCelList, isCelMap): a value
-// carrying one is used as it is, through the methods below (size, get, iteration), which is
-// all the library asks of its own list and map classes.
-const CEL_LIST = Symbol.for("@bufbuild/cel/list");
-const CEL_MAP = Symbol.for("@bufbuild/cel/map");
-/** A member converted to null (JSON null, or a key whose value is undefined): cached as this. */
-const NULL_MEMBER = Symbol("null");
-
-/** A JSON array as a CEL list: elements converted on first read. */
-class JsonListView {
-  readonly [CEL_LIST] = {};
-  private conv: unknown[] | null = null;
-  constructor(private readonly a: readonly unknown[]) {}
-  get size(): number {
-    return this.a.length;
-  }
-  get(i: number): unknown {
-    if (i < 0 || i >= this.a.length) return undefined;
-    const conv = (this.conv ??= new Array(this.a.length));
-    let c = conv[i];
-    if (c === undefined) conv[i] = c = toCelInput(this.a[i]);
-    return c;
-  }
-  *values(): IterableIterator<unknown> {
-    for (let i = 0; i < this.a.length; i++) yield this.get(i);
-  }
-  [Symbol.iterator](): IterableIterator<unknown> {
-    return this.values();
-  }
-}
-
-/**
- * A JSON object as a CEL map with string keys: members converted on first read. `has` answers
- * as cel-go does: a member whose value is null is "in" the map (@bufbuild/cel's own maps, used for
- * map literals, say it is not: `in` goes through mapHas for them); the presence test `has(x.f)`
- * is portcullis.has, which reads the keys.
- */
-class JsonMapView {
-  readonly [CEL_MAP] = {};
-  private conv: Map<string, unknown> | null = null;
-  private keyList: string[] | null = null;
-  constructor(private readonly o: Record<string, unknown>) {}
-  private names(): string[] {
-    return (this.keyList ??= Object.keys(this.o));
-  }
-  get size(): number {
-    return this.names().length;
-  }
-  get(k: unknown): unknown {
-    if (typeof k !== "string" || !Object.hasOwn(this.o, k)) return undefined;
-    const conv = (this.conv ??= new Map());
-    let c = conv.get(k);
-    if (c === undefined) {
-      c = toCelInput(this.o[k]);
-      conv.set(k, c === null ? NULL_MEMBER : c);
-      return c;
-    }
-    return c === NULL_MEMBER ? null : c;
-  }
-  /** Is k one of the object's own keys (whatever its value)? */
-  hasKey(k: string): boolean {
-    return Object.hasOwn(this.o, k);
-  }
-  has(k: unknown): boolean {
-    // cel-go: a member whose value is null is in the map (`'a' in {"a": null}` is true)
-    return typeof k === "string" && Object.hasOwn(this.o, k);
-  }
-  keys(): IterableIterator<string> {
-    return this.names()[Symbol.iterator]();
-  }
-  *values(): IterableIterator<unknown> {
-    for (const k of this.names()) yield this.get(k);
-  }
-  *entries(): IterableIterator<[string, unknown]> {
-    for (const k of this.names()) yield [k, this.get(k)];
-  }
-  forEach(cb: (v: unknown, k: string, m: unknown) => void, thisArg?: unknown): void {
-    for (const k of this.names()) cb.call(thisArg, this.get(k), k, this);
-  }
-  [Symbol.iterator](): IterableIterator<[string, unknown]> {
-    return this.entries();
-  }
-}
-
 /** A CEL value as plain JSON-like data (for messages and tests). */
 export function fromCel(v: unknown): unknown {
   const c = celMod();
@@ -1022,7 +1023,7 @@ export function lazyMap(names: readonly string[], defined: { has(name: string): 
   // a CEL map itself (the marker), not wrapped by celMap(): a member may be an error value,
   // which @bufbuild/cel's own map would refuse to convert
   const m = {
-    [CEL_MAP]: {},
+    [CEL_MAP]: MARK,
     [LAZY_MAP]: true,
     get size() {
       return names.length;

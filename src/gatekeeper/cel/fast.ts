@@ -20,6 +20,7 @@
 
 import type * as CelModule from "@bufbuild/cel";
 import { formatFloat } from "../../gotext/fmt.ts";
+import { JsonListView, JsonMapView, FastList } from "./views.ts";
 
 /** Thrown at compile time for a form this evaluator leaves to @bufbuild/cel. */
 export class Unsupported extends Error {}
@@ -42,6 +43,8 @@ export interface FastDeps {
   charge(target: unknown, args: unknown[]): void;
   /** A charge of n on the current meter. */
   chargeN(n: number): void;
+  /** The size a call's charge counts for a value (string and bytes length, list and map size, else 0). */
+  sizeCost(v: unknown): number;
   /** Whether x is a JSON object view, and its own-key test. */
   viewHasKey(x: unknown, f: string): boolean | undefined;
   /** The interpreter's answer for a selection or an index on a value this evaluator does not know (a protobuf message). */
@@ -59,7 +62,12 @@ export interface Frame {
   v?: (slot: number) => unknown;
   /** With v: the size of the `variables` map (its entries, without making it). */
   vn?: number;
+  /** With v: the values of the variables computed so far, by slot (UNSET_VARIABLE for the others). */
+  vv?: readonly unknown[];
 }
+
+/** In Frame.vv: a variable not computed yet. */
+export const UNSET_VARIABLE = Symbol("portcullis.unsetVariable");
 
 export type Node = (f: Frame) => unknown;
 
@@ -95,13 +103,31 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
     return undefined;
   };
 
-  /** A value the bufbuild interpreter would pass on as an error: thrown. */
+  /**
+   * A value the bufbuild interpreter would pass on as an error: thrown. (Its errors are Error
+   * objects: the instanceof test, cheap on any value, rules out the others before the library's
+   * test, whose symbol lookup is slow on the many shapes of values.)
+   */
   const check = (v: unknown): unknown => {
-    if (v !== null && typeof v === "object" && isCelError(v)) throw v;
+    if (v instanceof Error && isCelError(v)) throw v;
     return v;
   };
 
+  /** The charge of a call: 1 plus a tenth of its arguments' sizes (engine.ts's charge), the views' sizes read here. */
+  const sizeOf = (v: unknown): number => {
+    if (typeof v === "string") return v.length;
+    if (v === null || typeof v !== "object") return 0;
+    if (v instanceof JsonMapView || v instanceof JsonListView || v instanceof FastList) return v.size;
+    return d.sizeCost(v);
+  };
+
   const select = (v: unknown, field: string): unknown => {
+    // a document's object: its member (never an error value)
+    if (v instanceof JsonMapView) {
+      const r = v.get(field);
+      if (r === undefined) throw fieldNotFound(field);
+      return r;
+    }
     if (v !== null && typeof v === "object") {
       if (isCelMap(v)) {
         const r = (v as { get(k: unknown): unknown }).get(field);
@@ -114,6 +140,18 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
   };
 
   const index = (v: unknown, key: unknown): unknown => {
+    // a document's array or a list made here by an int, a document's object by a string
+    if (typeof key === "bigint") {
+      if (v instanceof FastList || v instanceof JsonListView) {
+        const r = v.get(Number(key));
+        if (r === undefined) throw outOfBounds(Number(key));
+        return r;
+      }
+    } else if (typeof key === "string" && v instanceof JsonMapView) {
+      const r = v.get(key);
+      if (r === undefined) throw fieldNotFound(key);
+      return r;
+    }
     let k: unknown = key;
     switch (typeof key) {
       case "string":
@@ -221,19 +259,37 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
    * metered group charges it.
    */
   const NOPE = Symbol("nope");
-  const special = (name: string, target: Node | undefined, args: Node[], fast: (t: unknown, a: unknown[]) => unknown): Node => {
+  type Fast = (t: unknown, a: unknown[]) => unknown;
+  type Slow = (t: unknown, vals: unknown[]) => unknown;
+
+  /** The call of `name` through the environment's unmetered group (its charge made by the caller); undefined when the environment lacks it. */
+  const slowOf = (name: string): Slow | undefined => {
     const raw = d.findRaw(name);
-    const generic = genericCall(name, target, args);
-    if (!raw || !d.find(name)) return generic;
+    if (!raw || !d.find(name)) return undefined;
     const noMatch = (t: unknown, vals: unknown[]) =>
       celError(`found no matching overload for '${name}' applied to '${t !== undefined ? `${celType(t).name}.` : ""}(${vals.map((x) => celType(x).name).join(", ")})'`);
-    const slow = (t: unknown, vals: unknown[]): unknown => {
+    return (t, vals) => {
       if (genericCounts) genericCounts.set(`${name} (not run here)`, (genericCounts.get(`${name} (not run here)`) ?? 0) + 1);
       const r = raw.call(0, t, vals);
       if (r === undefined) throw noMatch(t, vals);
       if (r !== null && typeof r === "object" && isCelError(r)) throw r;
       return r;
     };
+  };
+
+  /** special's path for values its node does not take itself: charged as the metered group charges, then `fast`, else the group. */
+  const rest = (slow: Slow, fast: Fast) => (t: unknown, vals: unknown[]): unknown => {
+    let size = t === undefined ? 0 : sizeOf(t);
+    for (let i = 0; i < vals.length; i++) size += sizeOf(vals[i]);
+    d.chargeN(1 + Math.ceil(size / 10));
+    const r = fast(t, vals);
+    return r === NOPE ? slow(t, vals) : r;
+  };
+
+  const special = (name: string, target: Node | undefined, args: Node[], fast: Fast): Node => {
+    const generic = genericCall(name, target, args);
+    const slow = slowOf(name);
+    if (!slow) return generic;
     if (target) {
       if (args.length === 0) {
         return (f) => {
@@ -296,6 +352,195 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
   const neFast = (t: unknown, a: unknown[]): unknown => {
     const r = eqFast(t, a);
     return r === NOPE ? NOPE : !r;
+  };
+
+  // Nodes of their own for the commonest calls: each node's code is its own (the shared code of
+  // special() calls its fast function from one site for every operator), it takes the common
+  // types without an argument array, and charges what the metered group would charge (1 plus a
+  // tenth of the arguments' sizes). Other values take special()'s path (rest).
+  const eqNode = (name: string, args: Node[], negate: boolean): Node | undefined => {
+    const slow = slowOf(name);
+    if (!slow || args.length !== 2) return undefined;
+    const [a0, a1] = args;
+    const other = rest(slow, negate ? neFast : eqFast);
+    return (f) => {
+      const x = a0(f);
+      const y = a1(f);
+      const tx = typeof x;
+      if (tx === typeof y) {
+        if (tx === "string") {
+          d.chargeN(1 + Math.ceil(((x as string).length + (y as string).length) / 10));
+          return negate ? x !== y : x === y;
+        }
+        if (tx === "boolean" || tx === "bigint" || tx === "number") {
+          d.chargeN(1);
+          return negate ? x !== y : x === y;
+        }
+      }
+      return other(undefined, [x, y]);
+    };
+  };
+
+  const notNode = (name: string, args: Node[]): Node | undefined => {
+    const slow = slowOf(name);
+    if (!slow || args.length !== 1) return undefined;
+    const a0 = args[0];
+    return (f) => {
+      const x = a0(f);
+      if (typeof x === "boolean") {
+        d.chargeN(1);
+        return !x;
+      }
+      const vals = [x];
+      d.charge(undefined, vals);
+      return slow(undefined, vals);
+    };
+  };
+
+  /** has(x.f), the field a constant: a document's object tested here. */
+  const hasNode = (name: string, args: Node[], field: unknown): Node | undefined => {
+    const slow = slowOf(name);
+    if (!slow || args.length !== 2 || typeof field !== "string") return undefined;
+    const [a0, a1] = args;
+    const other = rest(slow, hasFast);
+    const fieldSize = field.length;
+    return (f) => {
+      const x = a0(f);
+      const k = a1(f);
+      if (x instanceof JsonMapView) {
+        d.chargeN(1 + Math.ceil((x.size + fieldSize) / 10));
+        return x.hasKey(field);
+      }
+      // the environment's has() answers false for null (a value without fields)
+      if (x === null) {
+        d.chargeN(1 + Math.ceil(fieldSize / 10));
+        return false;
+      }
+      return other(undefined, [x, k]);
+    };
+  };
+
+  const sizeNode = (name: string, args: Node[], fast: Fast): Node | undefined => {
+    const slow = slowOf(name);
+    if (!slow || args.length !== 1) return undefined;
+    const a0 = args[0];
+    const other = rest(slow, fast);
+    return (f) => {
+      const x = a0(f);
+      if (x instanceof JsonListView || x instanceof JsonMapView || x instanceof FastList) {
+        const n = x.size;
+        d.chargeN(1 + Math.ceil(n / 10));
+        return BigInt(n);
+      }
+      return other(undefined, [x]);
+    };
+  };
+
+  const inNode = (name: string, args: Node[], fast: Fast): Node | undefined => {
+    const slow = slowOf(name);
+    if (!slow || args.length !== 2) return undefined;
+    const [a0, a1] = args;
+    const other = rest(slow, fast);
+    return (f) => {
+      const x = a0(f);
+      const l = a1(f);
+      if (typeof x === "string") {
+        if (l instanceof JsonListView || l instanceof FastList) {
+          const n = l.size;
+          d.chargeN(1 + Math.ceil((x.length + n) / 10));
+          for (let i = 0; i < n; i++) if (l.get(i) === x) return true;
+          return false;
+        }
+        if (l instanceof JsonMapView) {
+          d.chargeN(1 + Math.ceil((x.length + l.size) / 10));
+          // an own key is in the map, a key whose value is null included (mapHas)
+          return l.has(x);
+        }
+      }
+      return other(undefined, [x, l]);
+    };
+  };
+
+  const addNode = (name: string, args: Node[], fast: Fast, single?: Node): Node | undefined => {
+    const slow = slowOf(name);
+    if (!slow || args.length !== 2) return undefined;
+    const [a0, a1] = args;
+    const other = rest(slow, fast);
+    if (single) {
+      // l + [e] (the step of map() and filter()): e appended to a copy of l, the one-element list not made
+      return (f) => {
+        const x = a0(f);
+        if (x instanceof FastList || x instanceof JsonListView) {
+          const e = single(f);
+          const nx = x.size;
+          d.chargeN(1 + Math.ceil((nx + 1) / 10));
+          if (nx === 0) return new FastList([e]);
+          const out = elements(x).slice();
+          out.push(e);
+          return new FastList(out);
+        }
+        return other(undefined, [x, a1(f)]);
+      };
+    }
+    return (f) => {
+      const x = a0(f);
+      const y = a1(f);
+      if (typeof x === "string" && typeof y === "string") {
+        d.chargeN(1 + Math.ceil((x.length + y.length) / 10));
+        return x + y;
+      }
+      if ((x instanceof FastList || x instanceof JsonListView) && (y instanceof FastList || y instanceof JsonListView)) {
+        const nx = x.size;
+        const ny = y.size;
+        d.chargeN(1 + Math.ceil((nx + ny) / 10));
+        if (ny === 0) return x;
+        if (nx === 0) return y;
+        return new FastList(elements(x).concat(elements(y)));
+      }
+      return other(undefined, [x, y]);
+    };
+  };
+
+  /**
+   * An ordering (_<_, _<=_, _>_, _>=_) of two ints, two doubles or two strings: the standard
+   * library's overloads for them are JavaScript's operator; other values go to the metered group.
+   */
+  const relNode = (name: string, args: Node[], op: (x: never, y: never) => boolean): Node | undefined => {
+    if (!d.find(name) || args.length !== 2) return undefined;
+    const [a0, a1] = args;
+    return (f) => {
+      const x = a0(f);
+      const y = a1(f);
+      const tx = typeof x;
+      if (tx === typeof y) {
+        if (tx === "bigint" || tx === "number") {
+          d.chargeN(1);
+          return op(x as never, y as never);
+        }
+        if (tx === "string") {
+          d.chargeN(1 + Math.ceil(((x as string).length + (y as string).length) / 10));
+          return op(x as never, y as never);
+        }
+      }
+      return callWith(name, undefined, [x, y]);
+    };
+  };
+
+  /** A string method of one string argument (startsWith, endsWith, contains). */
+  const strMethodNode = (name: string, target: Node, args: Node[], op: (t: string, a: string) => boolean, fast: Fast): Node | undefined => {
+    const slow = slowOf(name);
+    if (!slow || args.length !== 1) return undefined;
+    const a0 = args[0];
+    const other = rest(slow, fast);
+    return (f) => {
+      const t = target(f);
+      const a = a0(f);
+      if (typeof t === "string" && typeof a === "string") {
+        d.chargeN(1 + Math.ceil((t.length + a.length) / 10));
+        return op(t, a);
+      }
+      return other(t, [a]);
+    };
   };
 
   const compileCall = (e: AnyExpr): Node => {
@@ -395,11 +640,11 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
       }
       case d.names.has: {
         if (target || args.length !== 2) break;
-        const viaGroups = special(fn, undefined, args, hasFast);
-        // has(variables.<name>) of a declared variable: the variables map holds every declared name,
-        // and the test reads it (as Kubernetes' lazy map does): a variable that failed is an error
         const [a0, a1] = argExprs;
         const field = a1.exprKind.case === "constExpr" ? a1.exprKind.value.constantKind?.value : undefined;
+        const viaGroups = hasNode(fn, args, field) ?? special(fn, undefined, args, hasFast);
+        // has(variables.<name>) of a declared variable: the variables map holds every declared name,
+        // and the test reads it (as Kubernetes' lazy map does): a variable that failed is an error
         const slot = typeof field === "string" ? varSlots?.get(field) : undefined;
         if (a0.exprKind.case === "identExpr" && a0.exprKind.value.name === "variables" && lookup("variables") === undefined && slot !== undefined && d.find(fn)) {
           const vars = args[0];
@@ -410,24 +655,38 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
             if (!f.v) return viaGroups(f);
             if (f.vn !== undefined) d.chargeN(1 + Math.ceil((f.vn + fieldSize) / 10));
             else d.charge(undefined, [vars(f), field]);
-            check(f.v(slot));
+            const vv = f.vv;
+            const x = vv !== undefined ? vv[slot] : UNSET_VARIABLE;
+            check(x !== UNSET_VARIABLE ? x : f.v(slot));
             return true;
           };
         }
         return viaGroups;
       }
       case "_==_":
-        if (!target) return special(fn, undefined, args, eqFast);
+        if (!target) return eqNode(fn, args, false) ?? special(fn, undefined, args, eqFast);
         break;
       case "_!=_":
-        if (!target) return special(fn, undefined, args, neFast);
+        if (!target) return eqNode(fn, args, true) ?? special(fn, undefined, args, neFast);
         break;
       case "!_":
-        if (!target) return special(fn, undefined, args, (_t, a) => (typeof a[0] === "boolean" ? !a[0] : NOPE));
+        if (!target) return notNode(fn, args) ?? special(fn, undefined, args, (_t, a) => (typeof a[0] === "boolean" ? !a[0] : NOPE));
+        break;
+      case "_<_":
+        if (!target) return relNode(fn, args, (x, y) => x < y) ?? genericCall(fn, target, args);
+        break;
+      case "_<=_":
+        if (!target) return relNode(fn, args, (x, y) => x <= y) ?? genericCall(fn, target, args);
+        break;
+      case "_>_":
+        if (!target) return relNode(fn, args, (x, y) => x > y) ?? genericCall(fn, target, args);
+        break;
+      case "_>=_":
+        if (!target) return relNode(fn, args, (x, y) => x >= y) ?? genericCall(fn, target, args);
         break;
       case "_+_":
-        if (!target)
-          return special(fn, undefined, args, (_t, a) => {
+        if (!target) {
+          const addFast: Fast = (_t, a) => {
             const x = a[0];
             const y = a[1];
             if (typeof x === "string" && typeof y === "string") return x + y;
@@ -439,7 +698,12 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
               return new FastList(elements(lx).concat(elements(ly)));
             }
             return NOPE;
-          });
+          };
+          // the right operand a one-element list literal: its element's node
+          const r = argExprs[1];
+          const single = r?.exprKind.case === "listExpr" && !r.exprKind.value.optionalIndices?.length && r.exprKind.value.elements.length === 1 ? comp(r.exprKind.value.elements[0]) : undefined;
+          return addNode(fn, args, addFast, single) ?? special(fn, undefined, args, addFast);
+        }
         break;
       case "string":
         // string(string) is the string, string(double) is Go's FormatFloat(x, 'g', -1, 64) (as the environment's wrapper answers)
@@ -484,11 +748,13 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           });
         break;
       case "size":
-        if (!target && args.length === 1)
-          return special(fn, undefined, args, (_t, a) => {
+        if (!target && args.length === 1) {
+          const sizeFast: Fast = (_t, a) => {
             const x = a[0];
             return x !== null && typeof x === "object" && (isCelList(x) || isCelMap(x)) ? BigInt((x as { size: number }).size) : NOPE;
-          });
+          };
+          return sizeNode(fn, args, sizeFast) ?? special(fn, undefined, args, sizeFast);
+        }
         break;
       case "lowerAscii":
         if (target && args.length === 0) return special(fn, target, args, (t) => (typeof t === "string" ? (/[A-Z]/.test(t) ? t.replace(/[A-Z]/g, (ch) => ch.toLowerCase()) : t) : NOPE));
@@ -497,17 +763,26 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
         if (target && args.length === 0) return special(fn, target, args, (t) => (typeof t === "string" ? (/[a-z]/.test(t) ? t.replace(/[a-z]/g, (ch) => ch.toUpperCase()) : t) : NOPE));
         break;
       case "startsWith":
-        if (target) return special(fn, target, args, (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.startsWith(a[0]) : NOPE));
+        if (target) {
+          const startsFast: Fast = (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.startsWith(a[0]) : NOPE);
+          return strMethodNode(fn, target, args, (t, a) => t.startsWith(a), startsFast) ?? special(fn, target, args, startsFast);
+        }
         break;
       case "endsWith":
-        if (target) return special(fn, target, args, (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.endsWith(a[0]) : NOPE));
+        if (target) {
+          const endsFast: Fast = (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.endsWith(a[0]) : NOPE);
+          return strMethodNode(fn, target, args, (t, a) => t.endsWith(a), endsFast) ?? special(fn, target, args, endsFast);
+        }
         break;
       case "contains":
-        if (target) return special(fn, target, args, (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.includes(a[0]) : NOPE));
+        if (target) {
+          const containsFast: Fast = (t, a) => (typeof t === "string" && typeof a[0] === "string" ? t.includes(a[0]) : NOPE);
+          return strMethodNode(fn, target, args, (t, a) => t.includes(a), containsFast) ?? special(fn, target, args, containsFast);
+        }
         break;
       case "@in":
-        if (!target)
-          return special(fn, undefined, args, (_t, a) => {
+        if (!target) {
+          const inFast: Fast = (_t, a) => {
             const x = a[0];
             const l = a[1];
             if (typeof x !== "string" || l === null || typeof l !== "object") return NOPE;
@@ -519,7 +794,9 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
             // a key whose value is null is in the map (cel-go; @bufbuild/cel's maps' has() misses it)
             if (isCelMap(l)) return mapHas(l, x);
             return NOPE;
-          });
+          };
+          return inNode(fn, args, inFast) ?? special(fn, undefined, args, inFast);
+        }
         break;
     }
     return genericCall(fn, target, args);
@@ -571,7 +848,15 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           // variables.<name> by slot: the same value (computed once per evaluation) the `variables` map would give
           // (a variable that failed is an error value: thrown here, for ||, && and ?: to absorb)
           const o = comp(operand);
-          return (f) => (f.v ? check(f.v(slot)) : select(o(f), field));
+          return (f) => {
+            // computed already (the common case), else computed now
+            const vv = f.vv;
+            if (vv !== undefined) {
+              const x = vv[slot];
+              if (x !== UNSET_VARIABLE) return check(x);
+            }
+            return f.v ? check(f.v(slot)) : select(o(f), field);
+          };
         }
         const o = comp(operand);
         return (f) => select(o(f), field);
@@ -581,11 +866,17 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
       case "listExpr": {
         if (k.value.optionalIndices?.length) throw new Unsupported("optional list elements");
         const elems = (k.value.elements as AnyExpr[]).map(comp);
-        if (elems.length === 0) return () => c.celList([]);
+        // a FastList: @bufbuild/cel's list of an array (celList) reads its elements through
+        // toCel, which gives back a CEL value as it is, and these elements are CEL values
+        if (elems.length === 0) return () => new FastList([]);
+        if (elems.length === 1) {
+          const e0 = elems[0];
+          return (f) => new FastList([e0(f)]);
+        }
         return (f) => {
           const out = new Array(elems.length);
           for (let i = 0; i < elems.length; i++) out[i] = elems[i](f);
-          return c.celList(out);
+          return new FastList(out);
         };
       }
       case "structExpr": {
@@ -639,11 +930,29 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           const l = f.l;
           l[accuSlot] = accuInit(f);
           const r = range(f);
+          const savedIter = l[iterSlot];
+          if (r instanceof JsonListView || r instanceof FastList) {
+            // a document's array or a list made here: read in place (neither changes)
+            const n = r.size;
+            for (let i = 0; i < n; i++) {
+              const item = r.get(i);
+              check(item);
+              l[iterSlot] = item;
+              if (cond(f) !== true) break;
+              try {
+                l[accuSlot] = step(f);
+              } catch (err) {
+                if (!isCelError(err)) throw err;
+                l[accuSlot] = err;
+              }
+            }
+            l[iterSlot] = savedIter;
+            return result(f);
+          }
           let items: unknown[];
           if (r !== null && typeof r === "object" && isCelMap(r)) items = Array.from((r as ReadonlyMap<unknown, unknown>).keys());
           else if (r !== null && typeof r === "object" && isCelList(r)) items = elements(r as ListLike);
           else throw celError(`type mismatch: iterable vs ${celType(r).name}`);
-          const savedIter = l[iterSlot];
           for (const item of items) {
             check(item);
             l[iterSlot] = item;
@@ -665,28 +974,6 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
 
   const run = comp(root);
   return { run, slots, free };
-}
-
-// The marker @bufbuild/cel recognises its lists by (isCelList): a value carrying it is used
-// through size, get and iteration, as the library's own lists are.
-const CEL_LIST = Symbol.for("@bufbuild/cel/list");
-
-/** A list of CEL values held in an array (the results of list concatenation here). */
-class FastList {
-  readonly [CEL_LIST] = {};
-  constructor(readonly a: readonly unknown[]) {}
-  get size(): number {
-    return this.a.length;
-  }
-  get(i: number): unknown {
-    return i < 0 || i >= this.a.length ? undefined : this.a[i];
-  }
-  values(): IterableIterator<unknown> {
-    return this.a.values();
-  }
-  [Symbol.iterator](): IterableIterator<unknown> {
-    return this.a.values();
-  }
 }
 
 type ListLike = { size: number; get(i: number): unknown };

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { compile, CostMeter, toCelInput, useFastEvaluator, CelCompileError, CelEvalError, PER_CALL_LIMIT } from "../../../src/gatekeeper/cel/engine.ts";
+import { compile, CostMeter, toCelInput, useFastEvaluator, inEvalContext, CelCompileError, CelEvalError, PER_CALL_LIMIT } from "../../../src/gatekeeper/cel/engine.ts";
 import { EVAL_CASES } from "./celgo-eval-cases.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,7 +46,7 @@ function json(v: unknown): unknown {
   return Number((v as { value: bigint }).value);
 }
 
-function answer(expr: string, o: unknown): Answer {
+function answer(expr: string, o: unknown, inContext = false): Answer {
   let p;
   try {
     p = compile(expr, { vars: new Set(["o"]) });
@@ -55,7 +55,8 @@ function answer(expr: string, o: unknown): Answer {
     throw e;
   }
   try {
-    const v = p.eval({ o: toCelInput(o ?? null) }, new CostMeter(PER_CALL_LIMIT));
+    const run = () => p.eval({ o: toCelInput(o ?? null) }, new CostMeter(PER_CALL_LIMIT));
+    const v = inContext ? inEvalContext(run) : run();
     return { type: typeName(v), value: json(v) };
   } catch (e) {
     if (e instanceof CelEvalError) return { error: e.message };
@@ -70,16 +71,18 @@ test("the recording covers every case of celgo-eval-cases.ts", () => {
   );
 });
 
-for (const [name, fast] of [
-  ["Portcullis's evaluator", true],
-  ["@bufbuild/cel's interpreter", false],
+for (const [name, fast, inContext] of [
+  ["Portcullis's evaluator", true, false],
+  // as the driver runs it: called directly inside one evaluation context (engine.ts, inEvalContext)
+  ["Portcullis's evaluator inside an evaluation context", true, true],
+  ["@bufbuild/cel's interpreter", false, false],
 ] as const) {
   test(`${name} answers as cel-go (${recorded.cases.length} expressions)`, () => {
     useFastEvaluator(fast);
     try {
       const wrong: string[] = [];
       for (const c of recorded.cases) {
-        const got = answer(c.expr, c.o);
+        const got = answer(c.expr, c.o, inContext);
         try {
           assert.deepEqual(got, c.celGo);
         } catch {

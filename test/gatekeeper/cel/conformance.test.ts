@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { casesFromBundled, runCases, VAP_SUBSET, Unsupported, type Expected, type Implementation } from "./conformance.ts";
-import { compile, CostMeter, PER_CALL_LIMIT, fastStats, useFastEvaluator } from "../../../src/gatekeeper/cel/engine.ts";
+import { compile, CostMeter, PER_CALL_LIMIT, fastStats, useFastEvaluator, inEvalContext } from "../../../src/gatekeeper/cel/engine.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -20,6 +20,8 @@ test("cel-spec conformance: the subset Kubernetes' CEL uses", { timeout: 60_000 
   } catch {
     return t.skip("@bufbuild/cel-spec's bundled conformance tests are not installed");
   }
+  /** Whether evaluations run inside one evaluation context (as the driver runs them: engine.ts, inEvalContext). */
+  let inContext = false;
   const impl: Implementation = {
     name: "portcullis",
     input(e: Expected): unknown {
@@ -43,7 +45,9 @@ test("cel-spec conformance: the subset Kubernetes' CEL uses", { timeout: 60_000 
     },
     run(expr, bindings) {
       // cel-spec's conformance tests use backtick-quoted field names, which Kubernetes leaves off
-      return compile(expr, undefined, { identEscape: true }).eval(bindings, new CostMeter(PER_CALL_LIMIT));
+      const p = compile(expr, undefined, { identEscape: true });
+      const go = () => p.eval(bindings, new CostMeter(PER_CALL_LIMIT));
+      return inContext ? inEvalContext(go) : go();
     },
     read(v: any): Expected {
       if (typeof v === "bigint") return { t: "int", v };
@@ -84,6 +88,16 @@ test("cel-spec conformance: the subset Kubernetes' CEL uses", { timeout: 60_000 
   t.diagnostic(`evaluations on Portcullis's evaluator: ${fastEvals}, on @bufbuild/cel: ${slowEvals} (expressions compiled: ${fastStats.compiled - before.compiled} fast, ${fastStats.fallback - before.fallback} fall back)`);
   assert.ok(r.pass >= PASS_FLOOR && r.pass === r.total, `${r.pass} of ${r.total} conformance cases pass (floor ${PASS_FLOOR}): ${r.failures.join("\n")}`);
   assert.ok(fastEvals >= FAST_FLOOR, `only ${fastEvals} conformance evaluations ran on Portcullis's evaluator (floor ${FAST_FLOOR})`);
+  // The driver's path: programs called directly inside one evaluation context.
+  inContext = true;
+  try {
+    const direct = run(false);
+    assert.ok(direct.pass === r.pass && direct.total === r.total, `inside an evaluation context: ${direct.pass} of ${direct.total}: ${direct.failures.join("\n")}`);
+    const directTyped = run(true);
+    assert.ok(directTyped.pass >= PASS_FLOOR_TYPED && directTyped.pass === directTyped.total, `typed, inside an evaluation context: ${directTyped.pass} of ${directTyped.total}: ${directTyped.failures.join("\n")}`);
+  } finally {
+    inContext = false;
+  }
   // The fallback path stays whole: the same cases on @bufbuild/cel alone.
   useFastEvaluator(false);
   try {

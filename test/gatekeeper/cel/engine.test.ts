@@ -3,7 +3,7 @@
 // conversion of JSON values (integers are CEL ints, objects maps).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compile, CostMeter, CelCompileError, CelEvalError, COST_LIMIT_MESSAGE, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH, toCelInput, fromCel } from "../../../src/gatekeeper/cel/engine.ts";
+import { compile, CostMeter, CelCompileError, CelEvalError, COST_LIMIT_MESSAGE, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH, toCelInput, fromCel, inEvalContext } from "../../../src/gatekeeper/cel/engine.ts";
 
 const run = (expr: string, bindings: Record<string, unknown> = {}, limit = 1_000_000) => fromCel(compile(expr).eval(bindings, new CostMeter(limit)));
 
@@ -64,4 +64,37 @@ test("a member whose value is null is `in` an object from the review, as cel-go 
   assert.equal(run("'c' in object.x", { object }), false);
   assert.equal(run("has(object.x.a)", { object }), true);
   assert.equal(run("object.x.a == null", { object }), true);
+});
+
+test("inside one evaluation context (inEvalContext) programs answer as outside it", () => {
+  const o = toCelInput({ a: { b: [1, 2, 3] }, s: "x" });
+  // values the planned call converts (bytes, timestamps, durations: protobuf messages), equality
+  // of messages (which reads the context), errors, and the cost limit
+  const exprs = [
+    `b"abc"`,
+    `timestamp("2020-01-01T00:00:00Z")`,
+    `timestamp("2020-01-01T00:00:00Z") == timestamp("2020-01-01T00:00:00Z")`,
+    `duration("1h") + duration("1m")`,
+    `[timestamp("2020-01-01T00:00:00Z")] == [timestamp("2020-01-01T00:00:00Z")]`,
+    `o.a.b.map(x, x * 2)`,
+    `o.a.c`,
+    `o.a.b[5]`,
+    `o.s == "x" && o.a.b.exists(x, x == 3)`,
+    `o.a.b.all(x, o.a.b.all(y, x + y > 0))`,
+  ];
+  const answer = (expr: string, limit: number): unknown => {
+    try {
+      return fromCel(compile(expr, { vars: new Set(["o"]) }).eval({ o }, new CostMeter(limit)));
+    } catch (e) {
+      return e instanceof CelEvalError ? { error: e.message, costExceeded: e.costExceeded } : { thrown: String(e) };
+    }
+  };
+  for (const limit of [1_000_000, 5]) {
+    for (const expr of exprs) assert.deepEqual(inEvalContext(() => answer(expr, limit)), answer(expr, limit), `${expr} (limit ${limit})`);
+  }
+  // its function's value and exception are its own, nested calls included
+  assert.equal(inEvalContext(() => inEvalContext(() => 7)), 7);
+  const err = new RangeError("x");
+  assert.throws(() => inEvalContext(() => { throw err; }), (e: unknown) => e === err);
+  assert.equal(inEvalContext(() => answer(`o.s + "y"`, 100)), "xy");
 });
