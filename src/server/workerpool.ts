@@ -4,8 +4,8 @@
 //
 // - State changes are sent to every worker (`update`); messages to a worker arrive in order, so a
 //   request sent after an update is answered on the new state, and one sent before on the old.
-// - A request goes to the least busy worker with its deadline and a cancel flag (an Int32Array
-//   slot on a SharedArrayBuffer the worker reads). A worker silent past the deadline plus a grace
+// - A request goes to the least busy worker (or, packed, to the first with room: PoolSpec.packBelow)
+//   with its deadline and a cancel flag (an Int32Array slot on a SharedArrayBuffer the worker reads). A worker silent past the deadline plus a grace
 //   period (stuck in something that never checks for cancellation) is terminated and replaced
 //   with a fresh one started from the current state; its requests get `failed(message)`.
 // - Requests are sent in batches: a request for an idle worker is sent at once, those for a busy
@@ -60,6 +60,14 @@ export interface PoolSpec<Req, Reply, Update> {
   local?: () => LocalWorker<Req, Reply, Update>;
   /** Events posted by workers. */
   onEvent?: (event: unknown) => void;
+  /**
+   * Packed dispatch: a request goes to the first worker (in pool order) with fewer than this many
+   * requests in flight, and to the least busy one only when every worker has that many. Unset: the
+   * least busy worker (ties to the first). Packing keeps the work on as few threads as the load
+   * needs, so a worker's caches stay warm: on a 2-CPU machine an admission review after the
+   * thread did other work costs ~2× one right after another review (docs/gatekeeper-webhook.md).
+   */
+  packBelow?: number;
 }
 
 interface Job<Reply> {
@@ -75,7 +83,12 @@ interface Slot<Reply> {
   flags: Int32Array;
   /** Requests of this turn of the event loop not yet sent. */
   outbox: { id: number; req: unknown; flag: number }[];
+  /** When it was last given a request (performance.now()). */
+  lastRun: number;
 }
+
+/** Packed dispatch: an idle worker unused for this long gets the next request (PoolSpec.packBelow). */
+export const KEEP_WARM_MS = 100;
 
 export class WorkerPool<Req, Reply, Update> {
   readonly size: number;
@@ -114,7 +127,7 @@ export class WorkerPool<Req, Reply, Update> {
   private spawn(): Slot<Reply> {
     const flags = new Int32Array(new SharedArrayBuffer(4 * FLAGS));
     const worker = new Worker(this.spec.file, { workerData: { ...this.spec.workerData(), flags } });
-    const slot: Slot<Reply> = { worker, jobs: new Map(), ready: Promise.resolve(), flags, outbox: [] };
+    const slot: Slot<Reply> = { worker, jobs: new Map(), ready: Promise.resolve(), flags, outbox: [], lastRun: performance.now() };
     const answer = (m: { id: number; reply?: Reply; error?: string }) => {
       const job = slot.jobs.get(m.id);
       if (!job) return;
@@ -184,7 +197,18 @@ export class WorkerPool<Req, Reply, Update> {
       return r instanceof Promise ? r : Promise.resolve(r);
     }
     let slot = this.slots[0];
-    for (const s of this.slots) if (s.jobs.size < slot.jobs.size) slot = s;
+    const pack = this.spec.packBelow;
+    if (pack !== undefined) {
+      // Packed: the first worker with room; but an idle worker that has had no request for
+      // KEEP_WARM_MS gets this one, so that every worker's code stays compiled for a burst
+      // (a worker left cold costs several times more per review when the load rises).
+      const now = performance.now();
+      const stale = this.slots.find((s) => s.jobs.size === 0 && now - s.lastRun > KEEP_WARM_MS);
+      const packed = stale ?? this.slots.find((s) => s.jobs.size < pack);
+      if (packed) slot = packed;
+      else for (const s of this.slots) if (s.jobs.size < slot.jobs.size) slot = s;
+      slot.lastRun = now;
+    } else for (const s of this.slots) if (s.jobs.size < slot.jobs.size) slot = s;
     const id = ++this.seq;
     const flag = id % FLAGS;
     Atomics.store(slot.flags, flag, 0);
