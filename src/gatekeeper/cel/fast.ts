@@ -932,7 +932,9 @@ export function compileFast(root: AnyExpr, d: FastDeps, known?: ReadonlySet<stri
           const r = range(f);
           const savedIter = l[iterSlot];
           if (r instanceof JsonListView || r instanceof FastList) {
-            // a document's array or a list made here: read in place (neither changes)
+            // a document's array or a list made here: read in place (neither changes). The loop
+            // body is the same as the general loop's below, written twice on purpose: a shared
+            // per-item function would be a call per element on the hot path.
             const n = r.size;
             for (let i = 0; i < n; i++) {
               const item = r.get(i);
