@@ -196,19 +196,24 @@ export class WorkerPool<Req, Reply, Update> {
       const r = this.local.run(req, flag);
       return r instanceof Promise ? r : Promise.resolve(r);
     }
-    let slot = this.slots[0];
+    // Least busy (ties to the first); packed: the first worker with room, but an idle worker
+    // that has had no request for KEEP_WARM_MS gets this one, so that every worker's code stays
+    // compiled for a burst (a worker left cold costs several times more per review when the load
+    // rises). One pass, nothing allocated: this runs on the main thread for every request.
     const pack = this.spec.packBelow;
-    if (pack !== undefined) {
-      // Packed: the first worker with room; but an idle worker that has had no request for
-      // KEEP_WARM_MS gets this one, so that every worker's code stays compiled for a burst
-      // (a worker left cold costs several times more per review when the load rises).
-      const now = performance.now();
-      const stale = this.slots.find((s) => s.jobs.size === 0 && now - s.lastRun > KEEP_WARM_MS);
-      const packed = stale ?? this.slots.find((s) => s.jobs.size < pack);
-      if (packed) slot = packed;
-      else for (const s of this.slots) if (s.jobs.size < slot.jobs.size) slot = s;
-      slot.lastRun = now;
-    } else for (const s of this.slots) if (s.jobs.size < slot.jobs.size) slot = s;
+    const now = pack !== undefined ? performance.now() : 0;
+    let least = this.slots[0];
+    let room: Slot<Reply> | undefined;
+    let stale: Slot<Reply> | undefined;
+    for (const s of this.slots) {
+      const n = s.jobs.size;
+      if (n < least.jobs.size) least = s;
+      if (pack === undefined) continue;
+      if (room === undefined && n < pack) room = s;
+      if (stale === undefined && n === 0 && now - s.lastRun > KEEP_WARM_MS) stale = s;
+    }
+    const slot = stale ?? room ?? least;
+    if (pack !== undefined) slot.lastRun = now;
     const id = ++this.seq;
     const flag = id % FLAGS;
     Atomics.store(slot.flags, flag, 0);
