@@ -161,6 +161,9 @@ export function buildSnapshot(objs: GatekeeperObjects, opts: SnapshotOptions = {
         client.addConstraint(c);
       } catch (e) {
         errors = [{ code: e instanceof ConstraintError && e.reason === "schema" ? "schema_error" : "invalid_constraint", message: (e as Error).message }];
+        // the last object of a kind and name is the one in force (lastOfEach below): an earlier
+        // valid one of the same name does not stay enforced behind this one's error
+        client.removeConstraint(kind, nameOf(c));
       }
     }
     report.constraints.push({ kind, name: nameOf(c), errors, enforcementAction: action });

@@ -218,6 +218,12 @@ test("snapshot report: an object given twice (two policy files, same kind and na
   const out = await admit(snap, review(namespace("x")), opts);
   assert.equal(out.review.response?.allowed, true);
   assert.equal(out.review.response?.warnings?.length, 1);
+  // …also when it is invalid: reported with its error, and the earlier one no longer enforced
+  const badOwner = constraint("K8sNeedLabels", "all-must-have-owner", { match: { kinds: [{ apiGroups: [""], kinds: ["Namespace"] }] }, parameters: { labels: "owner" } });
+  const snap2 = buildSnapshot(objects({ constraints: [owner, badOwner] }));
+  assert.equal(snap2.report.constraints.length, 1);
+  assert.equal(snap2.report.constraints[0].errors.length, 1);
+  assert.equal((await admit(snap2, review(namespace("x")), opts)).review.response?.allowed, true);
 });
 
 test("external_data: a provider slower than its spec.timeout is a system error; one slower than the review's deadline is cut to it", async (t) => {
