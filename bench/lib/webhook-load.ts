@@ -189,12 +189,22 @@ export class ReviewSender {
     this.agent = loadAgent(ca);
   }
 
+  private rawFor(port: number): { client: RawClient; requests: Buffer[] } {
+    let r = this.raw.get(port);
+    if (!r) this.raw.set(port, (r = { client: new RawClient("127.0.0.1", port, this.ca, 128), requests: BODIES.map((b) => RawClient.request("127.0.0.1", port, "/v1/admit?timeout=3s", b)) }));
+    return r;
+  }
+
+  /** Hold `n` open connections to port before a rate starts (raw client; Node's agent opens them as needed). */
+  async preconnect(port: number, n: number): Promise<void> {
+    if (this.kind === "raw" && n > 0) await this.rawFor(port).client.preconnect(n);
+  }
+
   /** Sample review i (of BODIES) to 127.0.0.1:port/v1/admit?timeout=3s. */
   send(port: number, i: number): Promise<Answer> {
     const t = performance.now();
     if (this.kind === "raw") {
-      let r = this.raw.get(port);
-      if (!r) this.raw.set(port, (r = { client: new RawClient("127.0.0.1", port, this.ca, 128), requests: BODIES.map((b) => RawClient.request("127.0.0.1", port, "/v1/admit?timeout=3s", b)) }));
+      const r = this.rawFor(port);
       return r.client.send(r.requests[i % r.requests.length]).then(
         (x) => ({ ms: performance.now() - t, ok: answered(x.status, x.body), text: `${x.status} ${x.body}` }),
         (e: Error) => ({ ms: performance.now() - t, ok: false, text: `error ${e.message}` }),
@@ -221,6 +231,15 @@ export class ReviewSender {
     this.raw.clear();
   }
 }
+
+/**
+ * Connections the raw client holds open before each rate (more are opened when all are busy, up
+ * to 128), as the API server keeps idle connections to a webhook and as wrk's -c does: their TLS
+ * handshakes are not part of the measured seconds. (Measured on 2026-12-07: the first-second
+ * backlog at 500 req/s after one-at-a-time traffic stayed with or without them, so handshakes
+ * were not its cause; docs/gatekeeper-webhook.md, "Eighth session".)
+ */
+export const PRECONNECT = 32;
 
 /** The load client against one webhook process (its pid for CPU and RSS, its port). */
 export class LoadTarget {
@@ -273,6 +292,7 @@ export class LoadTarget {
    * a file for each request's `send offset ms, latency ms, ok` (to see whether a tail is a burst or a queue).
    */
   async run(rate: number, seconds: number, latencyLog?: string | null): Promise<RunResult> {
+    await this.sender.preconnect(this.port, PRECONNECT);
     const total = Math.round(rate * seconds);
     const lat: number[] = [];
     const log: string[] | null = latencyLog ? [] : null;

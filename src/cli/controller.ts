@@ -38,6 +38,7 @@ export interface ControllerOptions {
   exemptNamespaceSuffix: string[];
   gatekeeperServiceAccount?: string;
   metricsPerConstraint?: boolean;
+  workerWarmupMs?: string;
   /** --enable-k8s-native-validation (=false: templates' Rego even when they carry CEL). */
   enableK8sNativeValidation?: boolean;
   logLevel: string;
@@ -137,10 +138,12 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
     if (!level) throw new UsageError(`invalid argument "${o.logLevel}" for "--log-level" flag: want DEBUG, INFO, WARNING or ERROR`);
     log = new Logger(level, o.logFormat === "text" ? "text" : "json", (line) => io.err(line));
     if (!/^[0-9]+$/.test(o.port) || Number(o.port) > 65535) throw new UsageError(`invalid argument "${o.port}" for "--port" flag: want a port number`);
+    if (o.workerWarmupMs !== undefined && !/^[0-9]+$/.test(o.workerWarmupMs)) throw new UsageError(`invalid argument "${o.workerWarmupMs}" for "--worker-warmup-ms" flag: want a whole number of milliseconds`);
     if (!/^-?[0-9]+$/.test(o.maxServingThreads)) throw new UsageError(`invalid argument "${o.maxServingThreads}" for "--max-serving-threads" flag: want a whole number`);
     const n = Number(o.maxServingThreads);
     if (n > 256) throw new UsageError(`--max-serving-threads ${n}: at most 256`);
     const threads = n < 1 ? availableParallelism() : n;
+    const warmupMs = o.workerWarmupMs !== undefined ? Number(o.workerWarmupMs) : undefined;
     if (!/^[0-9]+$/.test(o.shutdownGracePeriod)) throw new UsageError(`invalid argument "${o.shutdownGracePeriod}" for "--shutdown-grace-period" flag: want whole seconds`);
     graceMs = Number(o.shutdownGracePeriod) * 1000;
     const metricsAddr = o.metricsAddr !== undefined ? addr("--metrics-addr", o.metricsAddr) : addr("--prometheus-port", o.prometheusPort);
@@ -222,6 +225,7 @@ export async function runController(o: ControllerOptions, io: CliIO): Promise<nu
         endpoints: { validation: ops.includes("webhook"), mutation: ops.includes("mutation-webhook") },
         metricsPerConstraint: Boolean(o.metricsPerConstraint),
         k8sNativeValidation: o.enableK8sNativeValidation !== false,
+        ...(warmupMs !== undefined ? { warmupMs } : {}),
         logger: log,
         drainTimeoutMs: graceMs,
         ...(running ? { routes: running.routes, extraMetrics: () => running.metricsText() } : {}),

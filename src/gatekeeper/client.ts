@@ -45,6 +45,8 @@ export interface EvaluateOptions {
   cancel?: Int32Array;
   /** Called after each constraint is evaluated (seconds of evaluation, violations found). */
   onConstraint?: (c: Constraint, seconds: number, violations: number) => void;
+  /** No external data: `external_data` calls fail as for an undefined provider (warm-up reviews, warmup.ts). */
+  offline?: boolean;
 }
 
 /** The review's deadline passed: Gatekeeper's eval_cancel_error (the caller's failurePolicy applies). */
@@ -337,7 +339,7 @@ export class Client {
       if (!applies) continue;
       const t0 = eo.onConstraint ? performance.now() : 0;
       // Rego evaluation is synchronous unless a builtin suspends it (external data): awaited only then.
-      let vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : this.evaluateNow(c, rego, eo.deadline, eo.cancel);
+      let vs = c.template.cel ? this.evaluateCel(c, built, nsObj, eo) : this.evaluateNow(c, rego, eo.deadline, eo.cancel, eo.offline === true);
       if (vs instanceof Promise) vs = await vs;
       if (eo.onConstraint) eo.onConstraint(c, (performance.now() - t0) / 1000, vs.length);
       for (const v of vs) results.push(v);
@@ -412,7 +414,7 @@ export class Client {
   }
 
   /** evaluate(), answered synchronously when the query did not suspend (no external data call). */
-  private evaluateNow(c: Constraint, rego: RegoReview, deadline?: number, cancel?: Int32Array): Violation[] | Promise<Violation[]> {
+  private evaluateNow(c: Constraint, rego: RegoReview, deadline?: number, cancel?: Int32Array, offline = false): Violation[] | Promise<Violation[]> {
     const t = c.template;
     const built = rego.built;
     this.syncInventory(t);
@@ -425,7 +427,7 @@ export class Client {
         exactNumbers: false,
         ...(deadline !== undefined ? { deadline } : {}),
         ...(cancel ? { cancel } : {}),
-        ...(this.externalData.providers.size ? { host: { externalData: this.externalData, ...(deadline !== undefined ? { deadline } : {}) } } : {}),
+        ...(this.externalData.providers.size && !offline ? { host: { externalData: this.externalData, ...(deadline !== undefined ? { deadline } : {}) } } : {}),
       });
     } catch (e) {
       return this.queryFailed(e, c, built, deadline, cancel);

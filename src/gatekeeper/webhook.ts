@@ -292,6 +292,7 @@ export async function admit(snap: Snapshot, body: unknown, opts: WebhookOptions,
   const evalOpts: EvaluateOptions = {
     deadline: eo.deadline,
     ...(eo.cancel ? { cancel: eo.cancel } : {}),
+    ...(eo.offline ? { offline: true } : {}),
     ...(eo.perConstraint ? { onConstraint: (c, seconds, violations) => stats.push({ kind: c.kind, name: c.name, seconds, violations }) } : {}),
   };
   try {

@@ -11,6 +11,7 @@ import { mutateReview, type MutationStatus } from "../../gatekeeper/mutation/web
 import { MutationDeadlineError } from "../../gatekeeper/mutation/system.ts";
 import { providerCaller } from "../../gatekeeper/mutation/externaldata.ts";
 import { jsonNeedsNoCopy } from "../../gatekeeper/review.ts";
+import { warmUp, WARMUP_BUDGET_MS, WARMUP_REAL_REVIEWS } from "../../gatekeeper/warmup.ts";
 
 export interface HandlerConfig {
   webhook: WebhookOptions;
@@ -18,6 +19,8 @@ export interface HandlerConfig {
   allowHTTPProviders: boolean;
   /** Run templates' K8sNativeValidation (CEL) code when they have some (--enable-k8s-native-validation, default true). */
   k8sNativeValidation?: boolean;
+  /** Wall-clock budget (ms) of a new worker's warm-up before it serves (gatekeeper/warmup.ts); 0: none. Default WARMUP_BUDGET_MS. */
+  warmupMs?: number;
 }
 
 /** A new set of Gatekeeper objects, numbered so the main thread can tell reports apart. */
@@ -84,6 +87,17 @@ export class AdmissionHandler {
     this.emit({ version: u.version, report: this.snap.report });
   }
 
+  /** Reviews answered (the warm-up stops after WARMUP_REAL_REVIEWS of them). */
+  private answered = 0;
+
+  /**
+   * Warm the worker up (gatekeeper/warmup.ts) on the current snapshot, between requests, until
+   * its budget is spent or real reviews have done it.
+   */
+  async warm(): Promise<{ rounds: number; reviews: number; ms: number }> {
+    return warmUp(() => this.snap, this.config.warmupMs ?? WARMUP_BUDGET_MS, { yieldBetween: true, stop: () => this.answered >= WARMUP_REAL_REVIEWS });
+  }
+
   private providerErrors(snap: Snapshot): number {
     const total = snap.client.externalData.errorCount ?? 0;
     const delta = total - (this.reported.get(snap) ?? 0);
@@ -92,6 +106,7 @@ export class AdmissionHandler {
   }
 
   async run(req: AdmissionRequest, flag: Int32Array): Promise<AdmissionReply> {
+    this.answered++;
     const snap = this.snap;
     const version = this.version;
     let body: unknown;

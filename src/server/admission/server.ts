@@ -88,6 +88,8 @@ export interface WebhookServerOptions {
   k8sNativeValidation?: boolean;
   /** Longest wait for requests in flight on stop() (default 30 s). */
   drainTimeoutMs?: number;
+  /** Wall-clock budget (ms) of each new worker's warm-up while idle (gatekeeper/warmup.ts; default WARMUP_BUDGET_MS, 0: none). */
+  warmupMs?: number;
   /** More endpoints on the metrics address (the audit's /v1/audit): path → handler. */
   routes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>;
   /** More metric families appended to /metrics (the audit's). */
@@ -131,7 +133,7 @@ export function requestTarget(raw: string): { path: string; timeout: string | nu
 export async function startWebhookServer(o: WebhookServerOptions): Promise<RunningWebhook> {
   const log = o.logger;
   const threads = o.threads ?? availableParallelism();
-  const config: HandlerConfig = { webhook: o.webhook, allowHTTPProviders: o.allowHTTPProviders === true, k8sNativeValidation: o.k8sNativeValidation !== false };
+  const config: HandlerConfig = { webhook: o.webhook, allowHTTPProviders: o.allowHTTPProviders === true, k8sNativeValidation: o.k8sNativeValidation !== false, ...(o.warmupMs !== undefined ? { warmupMs: o.warmupMs } : {}) };
 
   // ---- TLS (first: a missing certificate is a usage error, before anything starts)
   const certDir = typeof o.certDir === "string" ? o.certDir : null;

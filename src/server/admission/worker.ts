@@ -5,5 +5,8 @@ import { AdmissionHandler, type AdmissionReply, type AdmissionRequest, type Hand
 
 serveWorker<AdmissionRequest, AdmissionReply, PolicyUpdate>((data, emit) => {
   const h = new AdmissionHandler(data.config as HandlerConfig, data.initial as PolicyUpdate, (e: ReportEvent) => emit(e));
+  // A new worker runs synthetic reviews while idle, so that its code is compiled when real ones
+  // come in numbers (it serves meanwhile).
+  void h.warm();
   return { update: (u) => h.update(u), run: (req, flag) => h.run(req, flag) };
 });
