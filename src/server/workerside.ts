@@ -9,28 +9,12 @@ export interface WorkerHandler<Req, Reply, Update> {
 
 /**
  * Serve a pool's messages. `init` gets workerData (with `flags`, the shared cancel flags) and a
- * function that posts an event to the main thread; it may return its handler later (a Promise:
- * the admission worker warms up first). Messages that arrive before are queued by the port and
- * handled in order once it is ready; a failed init fails the worker (the pool sees its error).
+ * function that posts an event to the main thread.
  */
-export function serveWorker<Req, Reply, Update>(
-  init: (data: Record<string, unknown>, emit: (event: unknown) => void) => WorkerHandler<Req, Reply, Update> | Promise<WorkerHandler<Req, Reply, Update>>,
-): void {
+export function serveWorker<Req, Reply, Update>(init: (data: Record<string, unknown>, emit: (event: unknown) => void) => WorkerHandler<Req, Reply, Update>): void {
   const port = parentPort!;
   const data = workerData as Record<string, unknown> & { flags: Int32Array };
-  const made = init(data, (event) => port.postMessage({ event }));
-  if (made instanceof Promise) {
-    made.then(
-      (h) => serve(port, data, h),
-      (e: unknown) =>
-        setImmediate(() => {
-          throw e;
-        }),
-    );
-  } else serve(port, data, made);
-}
-
-function serve<Req, Reply, Update>(port: NonNullable<typeof parentPort>, data: Record<string, unknown> & { flags: Int32Array }, handler: WorkerHandler<Req, Reply, Update>): void {
+  const handler = init(data, (event) => port.postMessage({ event }));
   type Job = { id: number; req: Req; flag: number };
   type Answer = { id: number; reply?: Reply; error?: string };
   // Replies of requests that settle later (a Promise) are sent together: at once when no other
