@@ -25,7 +25,7 @@ import { Ctx, tooDeep, type TreeNode, type Frame, type EvalHooks } from "./eval.
 import { RegoError, asRegoError } from "./errors.ts";
 import { strictErrors, pickStagedErrors, classifyStage, SUPERSEDED, type StagedError } from "./strict.ts";
 import type { Value } from "./value.ts";
-import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError, expandedSize, BigDec, RSet, ObjMap, type ExpandedSize } from "./value.ts";
+import { fromJS, toJS, emptyObject, objectEntries, makeObject, isObject, objectGet, ValueDepthError, expandedSize, BigDec, RSet, ObjMap, type ExpandedSize, type ConversionGuard } from "./value.ts";
 import type { Tracer, TraceEvent, NoteContext } from "./trace.ts";
 import { schemaType, SchemaError } from "./schema.ts";
 import type { Ty } from "./types.ts";
@@ -437,16 +437,36 @@ export class PreparedQuery {
 
   /** Evaluate: OPA's result set ([] when undefined); a Promise only when the query needs I/O. */
   eval(opts: EvalOptions = {}): Result[] | Promise<Result[]> {
+    const startMs = Date.now();
     const raw = this.evalRaw(opts);
     const exact = opts.exactNumbers !== false;
-    if (raw instanceof Promise) return raw.then((r) => this.shape(r, exact));
-    return this.shape(raw, exact);
+    if (raw instanceof Promise) return raw.then((r) => this.shape(r, exact, opts, startMs));
+    return this.shape(raw, exact, opts, startMs);
   }
 
-  private shape(raw: RawResult[], exact: boolean): Result[] {
-    checkExpandedSize(raw, this.engine.settings().limits.maxResultBytes);
+  private shape(raw: RawResult[], exact: boolean, opts: EvalOptions, startMs: number): Result[] {
+    const large = checkExpandedSize(raw, this.engine.settings().limits.maxResultBytes);
+    // A large result takes time to convert: the evaluation's deadline, signal and cancel flag
+    // still hold while it is converted (checked every 4,096 values made).
+    let guard: ConversionGuard | undefined;
+    if (large) {
+      let deadline = opts.deadline ?? Infinity;
+      const timeoutMs = opts.timeoutMs ?? this.engine.settings().opts.timeoutMs;
+      if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, startMs + timeoutMs);
+      const signal = opts.signal ?? null;
+      const cancel = opts.cancel ?? null;
+      if (deadline !== Infinity || signal !== null || cancel !== null) {
+        guard = {
+          n: 0,
+          check: () => {
+            if (deadline !== Infinity && Date.now() > deadline) throw RegoError.single("eval_cancel_error", "timed out: converting the result exceeded the evaluation's deadline");
+            if ((signal !== null && signal.aborted) || (cancel !== null && Atomics.load(cancel, 0) !== 0)) throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
+          },
+        };
+      }
+    }
     try {
-      return this.shapeRows(raw, exact);
+      return this.shapeRows(raw, exact, guard);
     } catch (e) {
       if (e instanceof RangeError && /call stack/.test(e.message)) {
         throw RegoError.single("eval_builtin_error", "result nests too deeply to convert to JavaScript (use evalRaw)");
@@ -455,14 +475,14 @@ export class PreparedQuery {
     }
   }
 
-  private shapeRows(raw: RawResult[], exact: boolean): Result[] {
+  private shapeRows(raw: RawResult[], exact: boolean, guard: ConversionGuard | undefined): Result[] {
     const exprs = this.q.exprs;
     return raw.map((r) => {
       const bindings: Record<string, unknown> = {};
-      for (const [k, v] of r.bindings) bindings[k] = toJS(v, exact);
+      for (const [k, v] of r.bindings) bindings[k] = toJS(v, exact, guard);
       return {
         expressions: r.expressions.map((v, i) => ({
-          value: toJS(v, exact),
+          value: toJS(v, exact, guard),
           text: exprs[i].text,
           location: { row: exprs[i].loc.row, col: exprs[i].loc.col },
         })),
@@ -681,8 +701,9 @@ function quickBytes(v: Value, budget: { left: number }, d: number): number {
  * or object: their headers). Strings are not counted by their length: converting shares them
  * (a string is never copied), and one built by a builtin was already held to the limit then.
  */
-function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
-  if (raw.length === 0) return;
+/** Refuse a result too large to convert; true when it was not small (measured in full). */
+function checkExpandedSize(raw: RawResult[], maxBytes: number): boolean {
+  if (raw.length === 0) return false;
   // Most results are small: counted in a short walk that allocates nothing; a large, deep or
   // shared one (whose expanded form may be far larger than its walk) is measured as before.
   const budget = { left: QUICK_VISITS };
@@ -691,7 +712,7 @@ function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
     for (const v of r.expressions) quick = quick < 0 ? quick : addQuick(quick, quickBytes(v, budget, 0));
     for (const v of r.bindings.values()) quick = quick < 0 ? quick : addQuick(quick, quickBytes(v, budget, 0));
   }
-  if (quick >= 0 && quick <= maxBytes) return;
+  if (quick >= 0 && quick <= maxBytes) return false;
   const memo = new Map<object, ExpandedSize>();
   let bytes = 0;
   for (const r of raw) {
@@ -711,6 +732,7 @@ function checkExpandedSize(raw: RawResult[], maxBytes: number): void {
       `result too large: converting it to JavaScript would take about ${bytes} bytes, more than the evaluation's size limit of ${maxBytes} bytes`,
     );
   }
+  return true;
 }
 
 /** Data from a caller, as a value; too deep is invalid_argument. */
