@@ -3285,13 +3285,33 @@ export class Compiler {
       throw new Unsafe(vars);
     }
     const cv = this.compileTerm(val, st);
+    // `x = v` with x an unbound variable binds it, with one solution at most: a direct form (as
+    // `x := v`), so that a run of them is evaluated in a loop rather than one continuation
+    // inside the other (a chain of 40,000 `b0 = b1` exhausted the stack).
+    const pv = pat.type === "ref" && pat.terms.length === 1 && pat.terms[0].type === "var" ? pat.terms[0] : pat;
+    const named = pv.type === "var" && !isWildcard(pv.name);
+    const before = named ? st.scope.find(pv.name) : undefined;
+    const boundBefore = before !== undefined && st.bound.has(before);
     const pm = this.compilePattern(pat, st, false, this.typeOf(val, st));
+    // (the pattern declares a variable it meets first)
+    const slot = named ? st.scope.find(pv.name) : undefined;
+    const binds = slot !== undefined && !boundBefore;
     if (cv.ev !== null) {
       const ev = cv.ev;
-      return (c, f, k) => {
+      const fn: ExprFn = (c, f, k) => {
         const v = ev(c, f);
         return v === undefined ? false : pm(c, f, v, k);
       };
+      if (binds) {
+        const s = slot!;
+        return det(fn, (c, f) => {
+          const v = ev(c, f);
+          if (v === undefined) return false;
+          f[s] = v;
+          return true;
+        }, s);
+      }
+      return fn;
     }
     return enumMatch(cv.en, pm);
   }
@@ -4137,6 +4157,9 @@ export class Compiler {
         const parts = this.refTypeParts(t, st, depth);
         if (parts === null) return any;
         const { base, ops } = parts;
+        // A bare variable has the type of what it was bound to: the same function, not a call to
+        // it (`b0 = b1`, `b1 = b2`, … 20,000 links made a chain of calls 20,000 deep).
+        if (ops.length === 0) return base;
         const keys = ops.map((o) => constValueOf(o));
         return () => {
           let ty = base();

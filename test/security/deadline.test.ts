@@ -107,7 +107,7 @@ test("the deadline holds while a large result is converted", () => {
   let input: unknown = {};
   for (let i = 0; i < 1961; i++) input = { a: input };
   const e = new Engine();
-  assert.equal(e.queryRaw("walk(input, x)", { input }).length, 1962);
+  assert.equal((e.queryRaw("walk(input, x)", { input }) as unknown[]).length, 1962);
   const m = measure(() => e.query("walk(input, x)", { input, timeoutMs: 300 }));
   assert.ok(m.value instanceof RegoError, `want eval_cancel_error, got ${Array.isArray(m.value) ? `${m.value.length} results` : String(m.value)}`);
   assert.equal(m.value.code, "eval_cancel_error");
