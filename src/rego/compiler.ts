@@ -514,6 +514,31 @@ function enToEv(en: EnumFn): ValFn {
   };
 }
 
+/**
+ * `pattern = value` (or `:=`): the value's solutions matched against the pattern. `slot` ≥ 0: the
+ * pattern is that unbound variable, so a value evaluated directly binds it with one solution at
+ * most, a direct form (Det) that a body runs in its loop.
+ */
+function matchValue(cv: { ev: ValFn | null; en: EnumFn }, pm: MatchFn, slot: number): ExprFn {
+  if (cv.ev === null) return enumMatch(cv.en, pm);
+  const ev = cv.ev;
+  const fn: ExprFn = (c, f, k) => {
+    const v = ev(c, f);
+    return v === undefined ? false : pm(c, f, v, k);
+  };
+  if (slot < 0) return fn;
+  return det(
+    fn,
+    (c, f) => {
+      const v = ev(c, f);
+      if (v === undefined) return false;
+      f[slot] = v;
+      return true;
+    },
+    slot,
+  );
+}
+
 function seq(a: ExprFn, b: ExprFn): ExprFn {
   return (c, f, k) => a(c, f, () => b(c, f, k));
 }
@@ -3296,24 +3321,7 @@ export class Compiler {
     // (the pattern declares a variable it meets first)
     const slot = named ? st.scope.find(pv.name) : undefined;
     const binds = slot !== undefined && !boundBefore;
-    if (cv.ev !== null) {
-      const ev = cv.ev;
-      const fn: ExprFn = (c, f, k) => {
-        const v = ev(c, f);
-        return v === undefined ? false : pm(c, f, v, k);
-      };
-      if (binds) {
-        const s = slot!;
-        return det(fn, (c, f) => {
-          const v = ev(c, f);
-          if (v === undefined) return false;
-          f[s] = v;
-          return true;
-        }, s);
-      }
-      return fn;
-    }
-    return enumMatch(cv.en, pm);
+    return matchValue(cv, pm, binds ? slot! : -1);
   }
 
   /**
@@ -3404,24 +3412,7 @@ export class Compiler {
     const slot = a.type === "var" && !isWildcard(a.name) ? st.scope.find(a.name) : undefined;
     const binds = slot !== undefined && !st.bound.has(slot);
     const pm = this.compilePattern(a, st, false, this.typeOf(b, st));
-    if (cv.ev !== null) {
-      const ev = cv.ev;
-      const fn: ExprFn = (c, f, k) => {
-        const v = ev(c, f);
-        return v === undefined ? false : pm(c, f, v, k);
-      };
-      if (binds) {
-        const s = slot!;
-        return det(fn, (c, f) => {
-          const v = ev(c, f);
-          if (v === undefined) return false;
-          f[s] = v;
-          return true;
-        }, s);
-      }
-      return fn;
-    }
-    return enumMatch(cv.en, pm);
+    return matchValue(cv, pm, binds ? slot! : -1);
   }
 
   // ---- some … in, every ----------------------------------------------------------------------
