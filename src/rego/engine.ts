@@ -700,8 +700,8 @@ function quickBytes(v: Value, budget: { left: number }, d: number): number {
  * JavaScript form would exceed the evaluation's size limit (8 bytes per value, 48 more per array
  * or object: their headers). Strings are not counted by their length: converting shares them
  * (a string is never copied), and one built by a builtin was already held to the limit then.
+ * Returns true when the result was not small (the quick count could not pass it: measured in full).
  */
-/** Refuse a result too large to convert; true when it was not small (measured in full). */
 function checkExpandedSize(raw: RawResult[], maxBytes: number): boolean {
   if (raw.length === 0) return false;
   // Most results are small: counted in a short walk that allocates nothing; a large, deep or
