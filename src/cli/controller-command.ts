@@ -2,6 +2,7 @@
 import { Option, type Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { runController } from "./controller.ts";
+import { WARMUP_BUDGET_MS } from "../gatekeeper/warmup.ts";
 
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -35,7 +36,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--gatekeeper-service-account <username>", "requests from this user are allowed unreviewed (default system:serviceaccount:$POD_NAMESPACE:gatekeeper-admin)")
     .option("--enable-k8s-native-validation", "run a ConstraintTemplate's K8sNativeValidation (CEL) code when it has some, in preference to its Rego (Gatekeeper's flag; default true, =false runs the Rego)")
     .option("--metrics-per-constraint", "also export per-constraint evaluation time and violation counts (Portcullis's own)")
-    .option("--worker-warmup-ms <ms>", "each new evaluation worker runs synthetic reviews while idle for up to this long, so its code is compiled before load comes (Portcullis's own; 0: off)", "2000")
+    .option("--worker-warmup-ms <ms>", "each new evaluation worker runs synthetic reviews while idle for up to this long, so its code is compiled before load comes (Portcullis's own; 0: off)", String(WARMUP_BUDGET_MS))
     .option("--log-level <level>", "DEBUG, INFO, WARNING or ERROR", "INFO")
     .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]).default("json"))
     .option("--shutdown-grace-period <seconds>", "seconds to wait for requests in flight on SIGTERM", "30")

@@ -21,7 +21,7 @@
 import type { Module, Body, Location } from "./ast.ts";
 import { parseModule, parseQuery } from "./parser.ts";
 import { Compiler, type CompiledQuery } from "./compiler.ts";
-import { Ctx, tooDeep, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
+import { Ctx, tooDeep, checkStop, type TreeNode, type Frame, type EvalHooks } from "./eval.ts";
 import { RegoError, asRegoError } from "./errors.ts";
 import { strictErrors, pickStagedErrors, classifyStage, SUPERSEDED, type StagedError } from "./strict.ts";
 import type { Value } from "./value.ts";
@@ -450,19 +450,11 @@ export class PreparedQuery {
     // still hold while it is converted (checked every 4,096 values made).
     let guard: ConversionGuard | undefined;
     if (large) {
-      let deadline = opts.deadline ?? Infinity;
-      const timeoutMs = opts.timeoutMs ?? this.engine.settings().opts.timeoutMs;
-      if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, startMs + timeoutMs);
+      const deadline = evalDeadline(opts, this.engine.settings().opts.timeoutMs, startMs);
       const signal = opts.signal ?? null;
       const cancel = opts.cancel ?? null;
       if (deadline !== Infinity || signal !== null || cancel !== null) {
-        guard = {
-          n: 0,
-          check: () => {
-            if (deadline !== Infinity && Date.now() > deadline) throw RegoError.single("eval_cancel_error", "timed out: converting the result exceeded the evaluation's deadline");
-            if ((signal !== null && signal.aborted) || (cancel !== null && Atomics.load(cancel, 0) !== 0)) throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
-          },
-        };
+        guard = { n: 0, check: () => checkStop(deadline, signal, cancel, "timed out: converting the result exceeded the evaluation's deadline") };
       }
     }
     try {
@@ -495,9 +487,7 @@ export class PreparedQuery {
   evalRaw(opts: EvalOptions = {}): RawResult[] | Promise<RawResult[]> {
     const s = this.engine.settings();
     const startMs = Date.now();
-    let deadline = opts.deadline ?? Infinity;
-    const timeoutMs = opts.timeoutMs ?? s.opts.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs > 0) deadline = Math.min(deadline, startMs + timeoutMs);
+    const deadline = evalDeadline(opts, s.opts.timeoutMs, startMs);
     const input: Value | undefined = opts.input === undefined ? undefined : opts.input instanceof PreparedInput ? opts.input.value : inputValue(opts.input);
     // One builtin context for every attempt of this evaluation (an attempt suspended for I/O
     // runs again from the start): the clock, the builtins' cache and the I/O results it keeps
@@ -733,6 +723,13 @@ function checkExpandedSize(raw: RawResult[], maxBytes: number): boolean {
     );
   }
   return true;
+}
+
+/** An evaluation's deadline (ms since the epoch; Infinity: none): its own, or its timeout's from its start, the earlier. */
+function evalDeadline(opts: EvalOptions, engineTimeoutMs: number | undefined, startMs: number): number {
+  const deadline = opts.deadline ?? Infinity;
+  const timeoutMs = opts.timeoutMs ?? engineTimeoutMs;
+  return timeoutMs !== undefined && timeoutMs > 0 ? Math.min(deadline, startMs + timeoutMs) : deadline;
 }
 
 /** Data from a caller, as a value; too deep is invalid_argument. */

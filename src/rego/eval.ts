@@ -276,12 +276,19 @@ export class Ctx {
 
   /** Throw eval_cancel_error if the deadline has passed or the evaluation was cancelled. */
   checkCancel(): void {
-    if (this.deadline !== Infinity && Date.now() > this.deadline) {
-      throw RegoError.single("eval_cancel_error", "timed out: evaluation exceeded its deadline");
-    }
-    if ((this.signal !== null && this.signal.aborted) || (this.cancel !== null && Atomics.load(this.cancel, 0) !== 0)) {
-      throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
-    }
+    checkStop(this.deadline, this.signal, this.cancel, "timed out: evaluation exceeded its deadline");
+  }
+}
+
+/**
+ * Throw eval_cancel_error past `deadline` (with `timedOut` as its message) or once the caller
+ * cancelled (its AbortSignal or its shared flag): an evaluation's check, and its result's
+ * conversion's (engine.ts).
+ */
+export function checkStop(deadline: number, signal: AbortSignal | null, cancel: Int32Array | null, timedOut: string): void {
+  if (deadline !== Infinity && Date.now() > deadline) throw RegoError.single("eval_cancel_error", timedOut);
+  if ((signal !== null && signal.aborted) || (cancel !== null && Atomics.load(cancel, 0) !== 0)) {
+    throw RegoError.single("eval_cancel_error", "caller cancelled query execution");
   }
 }
 

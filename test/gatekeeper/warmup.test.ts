@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
@@ -13,20 +14,19 @@ import { warmUp, warmupReviews } from "../../src/gatekeeper/warmup.ts";
 import { classify } from "../../src/gatekeeper/policydir.ts";
 import { readManifests } from "../../src/gatekeeper/manifestfiles.ts";
 import { objects, constraint } from "./webhook-fixtures.ts";
+import { writePolicyDir } from "../../bench/lib/webhook-load.ts";
 
 const LIBRARY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/gatekeeper-library/library");
 
+/** The load test's policy set (every template and sample constraint of the library), as objects. */
 function libraryObjects() {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name === "template.yaml" || (/[\\/]samples[\\/]/.test(p) && e.name.startsWith("constraint") && e.name.endsWith(".yaml"))) files.push(p);
-    }
-  };
-  walk(LIBRARY);
-  return classify(files.sort().flatMap((f) => readManifests(f)));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warmup-library-"));
+  try {
+    writePolicyDir(LIBRARY, dir);
+    return classify(readManifests(dir));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test("the warm-up reviews are answered on the gatekeeper-library without errors", { skip: fs.existsSync(LIBRARY) ? false : `no gatekeeper library at ${LIBRARY}` }, async () => {
