@@ -21,6 +21,7 @@ import {
   navigate,
   dataRef,
   docValue,
+  docValueAt,
   enumerate,
   lookup,
   callFunction,
@@ -3016,6 +3017,16 @@ export class Compiler {
       const fns = ops.map((o) => (o as { fn: ValFn }).fn);
       const ev: ValFn = (c, f) => {
         if (c.overrides !== null) return enToEv(en)(c, f);
+        if (fns.length > 0 && staticNode.suffixRules.length > 0) {
+          // Keys into an object built by rules with variable keys: only their path is read (docValueAt).
+          const keys: Value[] = [];
+          for (let j = 0; j < fns.length; j++) {
+            const key = fns[j](c, f);
+            if (key === undefined) return undefined;
+            keys.push(key);
+          }
+          return docValueAt(c, staticNode, undefined, keys);
+        }
         let v = docValue(c, staticNode, undefined);
         for (let j = 0; j < fns.length && v !== undefined; j++) {
           const key = fns[j](c, f);
@@ -4454,7 +4465,7 @@ export class Compiler {
             return run(i + 1);
           });
         }
-        const saved = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: c.docCache, fn: c.fnCache, comp: c.compIndex, seg: c.segBase };
+        const saved = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: c.docCache, keyed: c.keyedCache, fn: c.fnCache, comp: c.compIndex, seg: c.segBase };
         for (let j = 0; j < mods.length; j++) {
           const m = mods[j];
           if (m.mockKey !== null) {
@@ -4463,12 +4474,13 @@ export class Compiler {
           } else m.apply!(c, vals[j]);
         }
         // A new scope of caches starts a new stack segment (see evalSegment in eval.ts).
-        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), fn: new Map(), comp: null, seg: c.depth } as typeof saved;
+        const scoped = { input: c.input, overrides: c.overrides, mocks: c.mocks, doc: new Map(), keyed: new Map(), fn: new Map(), comp: null, seg: c.depth } as typeof saved;
         const enter = (s: typeof saved) => {
           c.input = s.input;
           c.overrides = s.overrides;
           c.mocks = s.mocks;
           c.docCache = s.doc;
+          c.keyedCache = s.keyed;
           c.fnCache = s.fn;
           c.compIndex = s.comp;
           c.segBase = s.seg;

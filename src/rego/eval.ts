@@ -180,6 +180,8 @@ export class Ctx {
   data: Value;
   root: TreeNode;
   docCache = new Map<TreeNode, Cached>();
+  /** Parts of object documents read at known keys (docValueAt), per node and key path; scoped with docCache. */
+  keyedCache = new Map<TreeNode, Map<unknown, Cached>>();
   fnCache = new Map<TreeNode, Map<unknown, Cached>>();
   /** Indexed comprehensions' indexes (compindex.ts), built once per query and `with` scope (made when first needed). */
   compIndex: Map<object, unknown> | null = null;
@@ -545,6 +547,21 @@ export function dataRef(
       if (ov !== null) base = patchOverrides(base, ov);
       return navigate(c, f, base, ops, i, k);
     }
+    if (node.hasDocRules && ov === null && node.suffixRules.length > 0 && i < ops.length) {
+      // Known keys into an object built by rules with variable keys: read only their path (docValueAt).
+      let j = i;
+      const keys: Value[] = [];
+      for (; j < ops.length; j++) {
+        const o = ops[j];
+        if (o.kind !== "val" || o.en !== null) break;
+        const key = o.fn(c, f);
+        if (key === undefined) return false;
+        // A number reads an object's string key too (lookupData): left to the whole document.
+        if (typeof key === "number") break;
+        keys.push(key);
+      }
+      if (keys.length > 0) return navigate(c, f, docValueAt(c, node, base, keys), ops, j, k);
+    }
     if (node.hasDocRules || i === ops.length) {
       let v = docValue(c, node, base);
       if (ov !== null) v = patchOverrides(v, ov);
@@ -648,6 +665,70 @@ export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value
   return v;
 }
 
+/**
+ * The value at the ground key path `keys` (one or more) of a node's document, as OPA reads
+ * `data.p.q["a"]`: for an object built by rules with variable keys (`q[k] := v`, `q[a][b] := v`),
+ * OPA unifies the rules' keys with the known ones before their bodies, so only the entries on
+ * that path are compared: a conflict or an error under another key does not make `q["a"]` fail
+ * (it does make `q` fail). Here every rule body still runs (the order of evaluation is unchanged)
+ * but only the entries whose keys match the path are kept and checked. Other nodes, and an
+ * object already computed whole in this query, are read from their whole document.
+ *
+ * The whole object is computed first, once per query and `with` scope: when it has no conflict
+ * or error, every key is read from it, so reading many keys (`roles[u]` for each of many users)
+ * costs one evaluation of the rules, as before; only when it fails are keys read one by one
+ * (each running the rules again). A traced evaluation reads keys one by one from the start, so
+ * that the rules' events are not traced twice. (Left as it was: a conflict under another key
+ * raised while evaluating deep recursion in another stack segment, see evalSegment, still fails
+ * the query.)
+ */
+export function docValueAt(c: Ctx, node: TreeNode, base: Value | undefined, keys: Value[]): Value | undefined {
+  if (node.suffixRules.length === 0 || node.complete.length > 0 || node.defaultRule !== null || node.multi.length > 0 || c.docCache.has(node)) {
+    return lookupPath(docValue(c, node, base), keys);
+  }
+  let memo = c.keyedCache.get(node);
+  if (memo === undefined && c.tracer === null) {
+    try {
+      return lookupPath(docValue(c, node, base), keys);
+    } catch (e) {
+      if (!(e instanceof RegoError) || !ANSWER_ERRORS.has(e.code)) throw e;
+      // The whole object fails: its keys are read one by one from now on in this scope.
+      c.keyedCache.set(node, (memo = new Map()));
+    }
+  }
+  const hk = keys.length === 1 ? hashKey(keys[0]) : hashKey(keys);
+  const cached = memo?.get(hk);
+  if (cached !== undefined) {
+    if (c.tracer !== null && refHeadOnly(node)) traceIndex(c, node, opaIndexed(c, node.suffixRules).length, false);
+    return cached === UNDEF ? undefined : lookupPath(cached, keys);
+  }
+  if (c.inProgress.has(node)) {
+    throw RegoError.single("rego_recursion_error", `rule ${node.dataPath()} is recursive`);
+  }
+  if (c.depth > c.segBase && needSegment(c)) throw new DeepEval(() => void docValueAt(c, node, base, keys), c.docCache);
+  const first = c.depth === c.segBase;
+  c.inProgress.add(node);
+  c.depth++;
+  let v: Value | undefined;
+  try {
+    v = first ? evalSegment(c, () => computeDocAt(c, node, base, keys)) : computeDocAt(c, node, base, keys);
+  } finally {
+    c.depth--;
+    c.inProgress.delete(node);
+  }
+  if (memo === undefined) c.keyedCache.set(node, (memo = new Map()));
+  memo.set(hk, v === undefined ? UNDEF : v);
+  return v === undefined ? undefined : lookupPath(v, keys);
+}
+
+/** Errors of evaluating an object that reading one of its keys need not share (docValueAt); a cancellation or an internal error is not one. */
+const ANSWER_ERRORS: ReadonlySet<string> = new Set(["eval_conflict_error", "eval_type_error", "eval_builtin_error", "eval_with_merge_error"]);
+
+function lookupPath(v: Value | undefined, keys: Value[]): Value | undefined {
+  for (let i = 0; i < keys.length && v !== undefined; i++) v = lookup(v, keys[i]);
+  return v;
+}
+
 function candidates(c: Ctx, node: TreeNode, rules: CompiledRule[]): CompiledRule[] {
   const ix = node.index;
   if (ix === null || rules !== node.complete) return rules;
@@ -692,14 +773,48 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
     for (const r of multi) collectMulti(c, r, set);
     return set;
   }
-  // An object: base data, child documents, then ref-head rules with variable parts.
+  if (node.multi.length > 0) {
+    // A set rule at a node that also has children: the set is the node's value (OPA rejects
+    // such mixes at compile time; be lenient and prefer the set). The object is built first, as
+    // OPA evaluates it (its errors are raised).
+    computeObject(c, node, base, null);
+    const set = new RSet();
+    for (const r of node.multi) collectMulti(c, r, set);
+    return set;
+  }
+  return computeObject(c, node, base, null);
+}
+
+/** The part of an object node's document on the key path `keys` (docValueAt): the whole object's entries on that path. */
+function computeDocAt(c: Ctx, node: TreeNode, base: Value | undefined, keys: Value[]): Value | undefined {
+  c.tick();
+  return computeObject(c, node, base, keys);
+}
+
+/**
+ * An object document: base data, child documents, then ref-head rules with variable parts. With
+ * `path`, only the entries on that key path: the base's and the child's under its first key, and
+ * the rules' whose keys match it (as far as both go).
+ */
+function computeObject(c: Ctx, node: TreeNode, base: Value | undefined, path: Value[] | null): Value {
   if (c.tracer !== null && refHeadOnly(node)) traceIndex(c, node, opaIndexed(c, node.suffixRules).length, false);
   const b = new ObjBuilder();
-  if (isObject(base as Value)) for (const [kk, vv] of objectEntries(base as PlainObject)) b.entries.set(hashKey(kk), [kk, vv]);
-  for (const [name, child] of node.children) {
-    if (child.isFunction && !child.hasDocRules && child.children.size === 0) continue;
-    const cv = docValue(c, child, lookup(base, name));
-    if (cv !== undefined) b.entries.set(name, [name, cv]);
+  if (path === null) {
+    if (isObject(base as Value)) for (const [kk, vv] of objectEntries(base as PlainObject)) b.entries.set(hashKey(kk), [kk, vv]);
+    for (const [name, child] of node.children) {
+      if (child.isFunction && !child.hasDocRules && child.children.size === 0) continue;
+      const cv = docValue(c, child, lookup(base, name));
+      if (cv !== undefined) b.entries.set(name, [name, cv]);
+    }
+  } else {
+    const k0 = path[0];
+    const bv = isObject(base as Value) ? lookup(base, k0) : undefined;
+    if (bv !== undefined) b.entries.set(hashKey(k0), [k0, bv]);
+    const child = typeof k0 === "string" ? node.children.get(k0) : undefined;
+    if (child !== undefined && !(child.isFunction && !child.hasDocRules && child.children.size === 0)) {
+      const cv = docValue(c, child, lookup(base, k0));
+      if (cv !== undefined) b.entries.set(k0, [k0, cv]);
+    }
   }
   // OPA evaluates the rules with variable parts before those with a ground path, so a conflict
   // between them names the ground one: the child document the key came from.
@@ -708,14 +823,7 @@ function computeDoc(c: Ctx, node: TreeNode, base: Value | undefined): Value | un
       const child = typeof k === "string" ? node.children.get(k) : undefined;
       return child === undefined ? undefined : firstRuleLoc(child);
     };
-    for (const r of node.suffixRules) collectSuffix(c, r, b, origin);
-  }
-  if (node.multi.length > 0) {
-    // A set rule at a node that also has children: the set is the node's value (OPA rejects
-    // such mixes at compile time; be lenient and prefer the set).
-    const set = new RSet();
-    for (const r of node.multi) collectMulti(c, r, set);
-    return set;
+    for (const r of node.suffixRules) collectSuffix(c, r, b, origin, path);
   }
   return b.build();
 }
@@ -792,8 +900,11 @@ function collectMulti(c: Ctx, r: CompiledRule, set: RSet): void {
 }
 
 /** Mutable object under construction for ref-head rules; frozen into a value by build(). */
+/** An entry of an ObjBuilder: key, value, and `true` when a rule with variable parts made it. */
+type ObjEntry = [Value, Value | ObjBuilder | RSet] | [Value, Value | ObjBuilder | RSet, true];
+
 class ObjBuilder {
-  entries = new Map<unknown, [Value, Value | ObjBuilder | RSet]>();
+  entries = new Map<unknown, ObjEntry>();
   build(): Value {
     const out: [Value, Value][] = [];
     for (const [k, v] of this.entries.values()) out.push([k, v instanceof ObjBuilder ? v.build() : v]);
@@ -813,11 +924,13 @@ function firstRuleLoc(node: TreeNode): Location | undefined {
   return undefined;
 }
 
-function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: Value) => Location | undefined): void {
+function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: Value) => Location | undefined, path: Value[] | null = null): void {
   // A conflict names the ground rule the existing key came from, if any; between two rules
   // with constant parts only (`q[1] := 1`, `q[1] := 2`) it is a complete rules' conflict.
-  const clash = (keys: Value[]) => {
-    const at = origin?.(keys[0]) ?? r.loc;
+  // An entry made by a rule with variable parts (a third element in its tuple) names the rule
+  // that clashes with it, even under a key that also has a ground rule.
+  const clash = (keys: Value[], e: ObjEntry) => {
+    const at = e.length > 2 ? r.loc : (origin?.(keys[0]) ?? r.loc);
     return r.groundSuffix && r.kind !== "multi" && at === r.loc ? conflict("complete rules must not produce multiple outputs", r.loc) : conflict("object keys must be unique", at);
   };
   const f: Frame = new Array(r.nslots);
@@ -828,6 +941,8 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: V
       if (kv === undefined) return false;
       keys.push(kv);
     }
+    // Reading at a known path: entries off it are not part of the answer (see docValueAt).
+    if (path !== null) for (let i = 0; i < keys.length && i < path.length; i++) if (!equal(keys[i], path[i])) return false;
     const leaf = r.kind === "multi" ? r.key!(c, f) : r.value!(c, f);
     if (leaf === undefined) return false;
     c.hold(leaf);
@@ -837,7 +952,7 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: V
       const e = b.entries.get(hk);
       if (e === undefined) {
         const nb = new ObjBuilder();
-        b.entries.set(hk, [keys[i], nb]);
+        b.entries.set(hk, [keys[i], nb, true]);
         b = nb;
       } else if (e[1] instanceof ObjBuilder) {
         b = e[1];
@@ -847,20 +962,20 @@ function collectSuffix(c: Ctx, r: CompiledRule, root: ObjBuilder, origin?: (k: V
         e[1] = nb;
         b = nb;
       } else {
-        throw clash(keys);
+        throw clash(keys, e);
       }
     }
     const last = keys[keys.length - 1];
     const hk = hashKey(last);
     const e = b.entries.get(hk);
     if (r.kind === "multi") {
-      if (e === undefined) b.entries.set(hk, [last, new RSet([leaf])]);
+      if (e === undefined) b.entries.set(hk, [last, new RSet([leaf]), true]);
       else if (e[1] instanceof RSet) e[1].add(leaf);
-      else throw clash(keys);
+      else throw clash(keys, e);
     } else if (e === undefined) {
-      b.entries.set(hk, [last, leaf]);
+      b.entries.set(hk, [last, leaf, true]);
     } else if (e[1] instanceof ObjBuilder || !equal(e[1] as Value, leaf)) {
-      throw clash(keys);
+      throw clash(keys, e);
     }
     return false;
   });
