@@ -94,7 +94,7 @@ export function parseModule(file: string, source: string, opts?: ParseOptions): 
 
 /** Errors about a rule's shape, which OPA reports all of (the parser goes on after them). */
 export const RULE_SHAPE_ERROR =
-  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name|\w+ keyword cannot be used for rule name)/;
+  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|expressions using with keyword cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name|\w+ keyword cannot be used for rule name)/;
 
 export function parseQuery(source: string, opts?: ParseOptions & { file?: string }): Body {
   return internal(opts?.file ?? "", () => {
@@ -472,13 +472,23 @@ class Parser {
           this.fail("unexpected package", start);
         } else {
           const rs = this.restartable(() => {
+            const shapeErrors = this.ruleErrors.length;
             const rs = this.rule();
             this.slot = null;
+            // `p := 1 with input as {}` (any statement read as an expression) is an expression
+            // with modifiers, which cannot define a rule, whatever else is wrong with its head; a
+            // `contains` or `default` rule is not read so: its `with` is unexpected.
+            const withs = this.at("with") && start.text !== "default" && (rs.length === 0 || (!rs[0].hasBody && rs[0].head.kind !== "multi"));
+            if (withs) {
+              this.ruleErrors.length = shapeErrors;
+              this.withs();
+            }
             if (this.tok.kind === T_SEMI && (rs.length === 0 || !rs[0].hasBody)) {
               // `p := 1; q := 2` reads as a query, which cannot define a rule.
               this.queryTail();
               this.ruleError("multiple expressions cannot be used for rule head", this.loc(start));
             } else if (!this.canStartStatement()) this.unexpected(this.tok);
+            else if (withs) this.ruleError("expressions using with keyword cannot be used for rule head", this.loc(start));
             return rs;
           });
           for (const r of rs) rules.push(r);
