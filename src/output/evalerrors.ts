@@ -2,7 +2,7 @@
 // (src/cli/eval.ts) and the browser playground (src/playground/).
 
 import { RegoError, type ErrorDetail } from "../rego/errors.ts";
-import { parserErrorDetail } from "../builtins/support/parsedetail.ts";
+import { RULE_SHAPE_ERROR, parserErrorDetail } from "../builtins/support/parsedetail.ts";
 import { jsonText } from "./regojson.ts";
 
 /** The file name of `--import` texts in error locations (printed without a file name). */
@@ -68,7 +68,8 @@ function reported(e: ErrorDetail, query: string, sources: SourceLookup): Reporte
     // Compile and parse errors print row:col; evaluation errors the text at the location.
     out.where = e.code?.startsWith("eval_") ? (termTextAt(query, e.location.row, e.location.col) ?? `${e.location.row}:${e.location.col}`) : `${e.location.row}:${e.location.col}`;
   }
-  if (e.code === "rego_parse_error" && e.location.row > 0) {
+  // A statement's shape error has no source line in OPA's report.
+  if (e.code === "rego_parse_error" && e.location.row > 0 && !RULE_SHAPE_ERROR.test(e.message)) {
     const source = inQuery ? query : sources(e.location.file);
     if (source !== undefined) out.details = parserErrorDetail(source, e.location.row, e.location.col);
   }

@@ -33,6 +33,5 @@ export function detailText(d: { line: string; idx: number }): string {
   return `\n\t${trimmed}\n\t${" ".repeat(idx)}^`;
 }
 
-/** Errors of a statement's shape (OPA reports them after parsing, without a source line). */
-export const RULE_SHAPE_ERROR =
-  /^(`if` keyword is required|`contains` keyword is required|rule must have value assignment|multiple expressions cannot be used for rule head|rule name conflicts with built-in function|templatestring cannot be used for rule name|invalid rule head: |\w+ cannot be used for rule name|\w+ keyword cannot be used for rule name)/;
+/** Errors of a statement's shape (OPA reports them after parsing, without a source line): the parser's list. */
+export { RULE_SHAPE_ERROR } from "../../rego/parser.ts";
