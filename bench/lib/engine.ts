@@ -6,15 +6,20 @@
 // evaluator 9–23 % the bundle does not pay (docs/performance.md), so source figures are not the
 // product's figures. tsx leaves .js files alone: dist/ runs as Node runs it without tsx.
 //
-// The gatekeeper review stream needs the gatekeeper face's Client, which dist/index.js does not
-// export: for it the bench bundles src/gatekeeper/client.ts with dist/'s esbuild settings (ESM,
-// node20, syntax minified, names not kept, npm packages external) into dist/bench/.
+// The gatekeeper review stream needs the gatekeeper face's Client, and the webhook floor the
+// admission path, which dist/index.js does not export: for them the bench bundles the modules
+// from src/gatekeeper with dist/'s esbuild settings (ESM, node20, syntax minified, names not
+// kept, npm packages external) into dist/bench/.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as Library from "../../src/index.ts";
 import type * as ClientModule from "../../src/gatekeeper/client.ts";
+import type * as SnapshotModule from "../../src/gatekeeper/snapshot.ts";
+import type * as WebhookModule from "../../src/gatekeeper/webhook.ts";
+import type * as PolicyDirModule from "../../src/gatekeeper/policydir.ts";
+import type * as ManifestFilesModule from "../../src/gatekeeper/manifestfiles.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(here, "../..");
@@ -57,15 +62,18 @@ export async function loadLibrary(log: (s: string) => void): Promise<typeof Libr
   return (await import(pathToFileURL(DIST_INDEX).href)) as typeof Library;
 }
 
-/** The gatekeeper face's Client: bundled from the sources with dist/'s settings, or the sources with BENCH_SRC=1. */
-export async function loadClient(log: (s: string) => void): Promise<typeof ClientModule.Client> {
-  if (FROM_SOURCES) return (await import("../../src/gatekeeper/client.ts")).Client;
+/**
+ * Bundle `contents` (TypeScript re-exporting from src/, resolved from the repository's root) with
+ * dist/'s esbuild settings into dist/bench/NAME.js and import it.
+ */
+async function bundleForBench<T>(name: string, contents: string, log: (s: string) => void): Promise<T> {
   ensureBuilt(log);
   const { build } = await import("esbuild");
+  const outfile = path.join(ROOT, `dist/bench/${name}.js`);
   await build({
     absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, "src/gatekeeper/client.ts")],
-    outfile: CLIENT_BUNDLE,
+    stdin: { contents, resolveDir: ROOT, loader: "ts", sourcefile: `${name}.ts` },
+    outfile,
     bundle: true,
     format: "esm",
     platform: "node",
@@ -74,5 +82,32 @@ export async function loadClient(log: (s: string) => void): Promise<typeof Clien
     minifySyntax: true,
     logLevel: "warning",
   });
-  return ((await import(pathToFileURL(CLIENT_BUNDLE).href)) as typeof ClientModule).Client;
+  return (await import(pathToFileURL(outfile).href)) as T;
+}
+
+/** The gatekeeper face's Client: bundled from the sources with dist/'s settings, or the sources with BENCH_SRC=1. */
+export async function loadClient(log: (s: string) => void): Promise<typeof ClientModule.Client> {
+  if (FROM_SOURCES) return (await import("../../src/gatekeeper/client.ts")).Client;
+  return (await bundleForBench<typeof ClientModule>(path.basename(CLIENT_BUNDLE, ".js"), `export { Client } from "./src/gatekeeper/client.ts";`, log)).Client;
+}
+
+/** What the webhook's workers run for a review (snapshot, admit) and the policy-directory reader, built as loadClient's. */
+export interface AdmissionModule {
+  buildSnapshot: typeof SnapshotModule.buildSnapshot;
+  admit: typeof WebhookModule.admit;
+  classify: typeof PolicyDirModule.classify;
+  readManifests: typeof ManifestFilesModule.readManifests;
+}
+const ADMISSION_EXPORTS = `
+export { buildSnapshot } from "./src/gatekeeper/snapshot.ts";
+export { admit } from "./src/gatekeeper/webhook.ts";
+export { classify } from "./src/gatekeeper/policydir.ts";
+export { readManifests } from "./src/gatekeeper/manifestfiles.ts";
+`;
+export async function loadAdmission(log: (s: string) => void): Promise<AdmissionModule> {
+  if (FROM_SOURCES) {
+    const [snapshot, webhook, policydir, manifests] = await Promise.all([import("../../src/gatekeeper/snapshot.ts"), import("../../src/gatekeeper/webhook.ts"), import("../../src/gatekeeper/policydir.ts"), import("../../src/gatekeeper/manifestfiles.ts")]);
+    return { buildSnapshot: snapshot.buildSnapshot, admit: webhook.admit, classify: policydir.classify, readManifests: manifests.readManifests };
+  }
+  return bundleForBench<AdmissionModule>("gatekeeper-admission", ADMISSION_EXPORTS, log);
 }
