@@ -647,22 +647,29 @@ export function docValue(c: Ctx, node: TreeNode, base: Value | undefined): Value
     }
     return cached === UNDEF ? undefined : cached;
   }
+  const v = evalNode(c, node, () => computeDoc(c, node, base), () => void docValue(c, node, base));
+  c.docCache.set(node, v === undefined ? UNDEF : v);
+  return v;
+}
+
+/**
+ * Evaluate a node's rules as a nested evaluation: a node already under way is recursion, a deep
+ * one starts a new stack segment (rerun: the same read again, see evalSegment).
+ */
+function evalNode(c: Ctx, node: TreeNode, compute: () => Value | undefined, rerun: () => void): Value | undefined {
   if (c.inProgress.has(node)) {
     throw RegoError.single("rego_recursion_error", `rule ${node.dataPath()} is recursive`);
   }
-  if (c.depth > c.segBase && needSegment(c)) throw new DeepEval(() => void docValue(c, node, base), c.docCache);
+  if (c.depth > c.segBase && needSegment(c)) throw new DeepEval(rerun, c.docCache);
   const first = c.depth === c.segBase;
   c.inProgress.add(node);
   c.depth++;
-  let v: Value | undefined;
   try {
-    v = first ? evalSegment(c, () => computeDoc(c, node, base)) : computeDoc(c, node, base);
+    return first ? evalSegment(c, compute) : compute();
   } finally {
     c.depth--;
     c.inProgress.delete(node);
   }
-  c.docCache.set(node, v === undefined ? UNDEF : v);
-  return v;
 }
 
 /**
@@ -702,20 +709,7 @@ export function docValueAt(c: Ctx, node: TreeNode, base: Value | undefined, keys
     if (c.tracer !== null && refHeadOnly(node)) traceIndex(c, node, opaIndexed(c, node.suffixRules).length, false);
     return cached === UNDEF ? undefined : lookupPath(cached, keys);
   }
-  if (c.inProgress.has(node)) {
-    throw RegoError.single("rego_recursion_error", `rule ${node.dataPath()} is recursive`);
-  }
-  if (c.depth > c.segBase && needSegment(c)) throw new DeepEval(() => void docValueAt(c, node, base, keys), c.docCache);
-  const first = c.depth === c.segBase;
-  c.inProgress.add(node);
-  c.depth++;
-  let v: Value | undefined;
-  try {
-    v = first ? evalSegment(c, () => computeDocAt(c, node, base, keys)) : computeDocAt(c, node, base, keys);
-  } finally {
-    c.depth--;
-    c.inProgress.delete(node);
-  }
+  const v = evalNode(c, node, () => computeDocAt(c, node, base, keys), () => void docValueAt(c, node, base, keys));
   if (memo === undefined) c.keyedCache.set(node, (memo = new Map()));
   memo.set(hk, v === undefined ? UNDEF : v);
   return v === undefined ? undefined : lookupPath(v, keys);
