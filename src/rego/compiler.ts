@@ -4445,6 +4445,12 @@ export class Compiler {
         throw RegoError.single("rego_compile_error", `with keyword target must reference existing input, data, or a function`, w.loc);
       }
       const dp = dataPath as string[];
+      // Below a node that holds rules, a target would replace part of a document rules make: OPA
+      // refuses it (strict.ts checks modules at its stage; this is the query's check).
+      for (let i = 0, n: TreeNode | null = this.root; i < dp.length - 1 && n !== null; i++) {
+        n = n.children.get(dp[i]) ?? null;
+        if (n !== null && (n.hasDocRules || n.isFunction)) throw RegoError.single("rego_compile_error", "with keyword cannot partially replace virtual document(s)", target.loc);
+      }
       mods.push({
         value: cv,
         mock: null,

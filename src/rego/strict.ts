@@ -87,7 +87,8 @@ export function strictErrors(modules: Module[], o: StrictOptions): StagedError[]
     if (!names) byPkg.set(k, (names = new Set()));
     for (const r of m.rules) if (r.head.ref[0].type === "var") names.add((r.head.ref[0] as VarTerm).name);
   }
-  for (const m of ms) out.push(...withTargetErrors(m, byPkg.get(termString(m.package))!, o));
+  const ruleNodes = ruleNodePaths(ms);
+  for (const m of ms) out.push(...withTargetErrors(m, byPkg.get(termString(m.package))!, o, ruleNodes));
   out.push(...ruleConflictErrors(ms));
   for (const m of ms) out.push(...deprecatedErrors(m, o, byPkg.get(termString(m.package))!));
   return out;
@@ -625,16 +626,70 @@ function localVarErrors(ms: Module[], o: StrictOptions): StagedError[] {
 // ---- Stage: with targets ----------------------------------------------------------------------
 
 /**
- * `with` targets must be input…, data… (package rules and imports are data), or a builtin
- * function; anything else is a type error at the target.
+ * The data paths (`data.p.q`, joined by NUL) of the nodes that hold rules in OPA's rule tree: a
+ * rule sits at its package's path followed by the ground start of its head (`q[k] := v` and
+ * `q contains x` at q, `q.a := 1` at q.a, `f(x)` at f).
  */
-function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions): StagedError[] {
+function ruleNodePaths(ms: Module[]): Set<string> {
+  const out = new Set<string>();
+  for (const m of ms) {
+    const pkg = m.package.terms.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : "")).join("\0");
+    for (const r of m.rules) {
+      const parts: string[] = [];
+      for (const t of r.head.ref) {
+        if (t.type === "var" && parts.length === 0) parts.push(t.name);
+        else if (t.type === "string") parts.push(t.value);
+        else break;
+      }
+      if (parts.length > 0) out.add(`${pkg}\0${parts.join("\0")}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * `with` targets must be input…, data… (package rules and imports are data), or a builtin
+ * function; anything else is a type error at the target. A data target may replace a rule's
+ * whole document, or data beside the rules, but not a part of a document rules make: a target
+ * below a node that holds rules (`with data.p.q.b` where `q[k] := …` is a rule) is OPA's compile
+ * error `with keyword cannot partially replace virtual document(s)`.
+ */
+function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions, ruleNodes: Set<string>): StagedError[] {
   const out: StagedError[] = [];
   const known = new Set<string>(["input", "data", ...pkgRules]);
   for (const im of m.imports) {
     const n = importName(im);
     if (n) known.add(n);
   }
+  // The target's data path (as ruleNodePaths joins it), from `data`, a rule of the package or a data import.
+  const pkgPath = m.package.terms.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : "")).join("\0");
+  const dataImports = new Map<string, Term[]>();
+  for (const im of m.imports) {
+    const n = importName(im);
+    const root = im.path.terms[0];
+    if (n && root.type === "var" && root.name === "data") dataImports.set(n, im.path.terms);
+  }
+  const partialVirtualTarget = (target: RefTerm): boolean => {
+    const head = target.terms[0] as VarTerm;
+    let terms: Term[];
+    if (head.name === "data") terms = target.terms;
+    else if (dataImports.has(head.name)) terms = [...dataImports.get(head.name)!, ...target.terms.slice(1)];
+    else if (pkgRules.has(head.name)) return prefixHoldsRules(pkgPath, [head.name, ...target.terms.slice(1).map(stringPart)]);
+    else return false;
+    return prefixHoldsRules("data", terms.slice(1).map(stringPart));
+  };
+  const stringPart = (t: Term): string | null => (t.type === "string" ? t.value : null);
+  // A node above the target's last part holds rules.
+  const prefixHoldsRules = (root: string, parts: (string | null)[]): boolean => {
+    let path = root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const p = parts[i];
+      if (p === null) return false;
+      path += `\0${p}`;
+      if (ruleNodes.has(path)) return true;
+    }
+    return false;
+  };
   const visitTerm = (t0: Term | null): void => {
     if (!t0) return;
     walkTerms(t0, (t) => {
@@ -648,7 +703,10 @@ function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions): S
     for (const e of body) {
       for (const w of e.with) {
         const head = w.target.terms[0];
-        if (head.type === "var" && known.has(head.name)) continue;
+        if (head.type === "var" && known.has(head.name)) {
+          if (partialVirtualTarget(w.target)) out.push(err(STAGE.withTargets, "with keyword cannot partially replace virtual document(s)", w.target.loc));
+          continue;
+        }
         if (o.builtins.has(opName(w.target))) continue;
         out.push(err(STAGE.withTargets, "with keyword target must reference existing input, data, or a function", w.target.loc, "rego_type_error"));
       }
