@@ -893,10 +893,10 @@ function collectMulti(c: Ctx, r: CompiledRule, set: RSet): void {
   });
 }
 
-/** Mutable object under construction for ref-head rules; frozen into a value by build(). */
 /** An entry of an ObjBuilder: key, value, and `true` when a rule with variable parts made it. */
 type ObjEntry = [Value, Value | ObjBuilder | RSet] | [Value, Value | ObjBuilder | RSet, true];
 
+/** Mutable object under construction for ref-head rules; frozen into a value by build(). */
 class ObjBuilder {
   entries = new Map<unknown, ObjEntry>();
   build(): Value {
