@@ -625,23 +625,32 @@ function localVarErrors(ms: Module[], o: StrictOptions): StagedError[] {
 
 // ---- Stage: with targets ----------------------------------------------------------------------
 
+/** The leading names of a ref: its head variable, then its string parts up to the first other term. */
+function refParts(terms: Term[]): string[] {
+  const head = terms[0];
+  return head?.type === "var" ? [head.name, ...stringParts(terms.slice(1))] : [];
+}
+function stringParts(terms: Term[]): string[] {
+  const out: string[] = [];
+  for (const t of terms) {
+    if (t.type !== "string") break;
+    out.push(t.value);
+  }
+  return out;
+}
+
 /**
- * The data paths (`data.p.q`, joined by NUL) of the nodes that hold rules in OPA's rule tree: a
- * rule sits at its package's path followed by the ground start of its head (`q[k] := v` and
- * `q contains x` at q, `q.a := 1` at q.a, `f(x)` at f).
+ * The data paths (`data.p.q`, names joined by NUL) of the nodes that hold rules in OPA's rule
+ * tree: a rule sits at its package's path followed by the ground start of its head (`q[k] := v`
+ * and `q contains x` at q, `q.a := 1` at q.a, `f(x)` at f).
  */
 function ruleNodePaths(ms: Module[]): Set<string> {
   const out = new Set<string>();
   for (const m of ms) {
-    const pkg = m.package.terms.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : "")).join("\0");
+    const pkg = refParts(m.package.terms);
     for (const r of m.rules) {
-      const parts: string[] = [];
-      for (const t of r.head.ref) {
-        if (t.type === "var" && parts.length === 0) parts.push(t.name);
-        else if (t.type === "string") parts.push(t.value);
-        else break;
-      }
-      if (parts.length > 0) out.add(`${pkg}\0${parts.join("\0")}`);
+      const head = refParts(r.head.ref);
+      if (head.length > 0) out.add([...pkg, ...head].join("\0"));
     }
   }
   return out;
@@ -661,32 +670,26 @@ function withTargetErrors(m: Module, pkgRules: Set<string>, o: StrictOptions, ru
     const n = importName(im);
     if (n) known.add(n);
   }
-  // The target's data path (as ruleNodePaths joins it), from `data`, a rule of the package or a data import.
-  const pkgPath = m.package.terms.map((t) => (t.type === "var" ? t.name : t.type === "string" ? t.value : "")).join("\0");
-  const dataImports = new Map<string, Term[]>();
+  // A target's data path starts at `data`, at a rule of the package or at a data import; it
+  // partly replaces a virtual document when a node above its last part holds rules.
+  const pkgPath = refParts(m.package.terms);
+  const dataImports = new Map<string, string[]>();
   for (const im of m.imports) {
     const n = importName(im);
     const root = im.path.terms[0];
-    if (n && root.type === "var" && root.name === "data") dataImports.set(n, im.path.terms);
+    if (n && root.type === "var" && root.name === "data") dataImports.set(n, refParts(im.path.terms));
   }
   const partialVirtualTarget = (target: RefTerm): boolean => {
-    const head = target.terms[0] as VarTerm;
-    let terms: Term[];
-    if (head.name === "data") terms = target.terms;
-    else if (dataImports.has(head.name)) terms = [...dataImports.get(head.name)!, ...target.terms.slice(1)];
-    else if (pkgRules.has(head.name)) return prefixHoldsRules(pkgPath, [head.name, ...target.terms.slice(1).map(stringPart)]);
-    else return false;
-    return prefixHoldsRules("data", terms.slice(1).map(stringPart));
-  };
-  const stringPart = (t: Term): string | null => (t.type === "string" ? t.value : null);
-  // A node above the target's last part holds rules.
-  const prefixHoldsRules = (root: string, parts: (string | null)[]): boolean => {
-    let path = root;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const p = parts[i];
-      if (p === null) return false;
-      path += `\0${p}`;
-      if (ruleNodes.has(path)) return true;
+    const head = (target.terms[0] as VarTerm).name;
+    const root = head === "data" ? ["data"] : (dataImports.get(head) ?? (pkgRules.has(head) ? [...pkgPath, head] : null));
+    if (root === null) return false;
+    const rest = target.terms.slice(1);
+    const path = [...root, ...stringParts(rest)];
+    const above = Math.min(path.length, root.length + rest.length - 1);
+    let key = path[0];
+    for (let i = 1; i < above; i++) {
+      key += `\0${path[i]}`;
+      if (ruleNodes.has(key)) return true;
     }
     return false;
   };
