@@ -3017,8 +3017,9 @@ export class Compiler {
       const fns = ops.map((o) => (o as { fn: ValFn }).fn);
       const ev: ValFn = (c, f) => {
         if (c.overrides !== null) return enToEv(en)(c, f);
-        if (fns.length > 0 && staticNode.suffixRules.length > 0) {
-          // Keys into an object built by rules with variable keys: only their path is read (docValueAt).
+        if (fns.length > 0 && staticNode.suffixRules.length > 0 && !c.docCache.has(staticNode)) {
+          // Keys into an object built by rules with variable keys, not yet computed whole: only
+          // their path is read (docValueAt). Once the whole object is cached, a lookup below.
           const keys: Value[] = [];
           for (let j = 0; j < fns.length; j++) {
             const key = fns[j](c, f);
