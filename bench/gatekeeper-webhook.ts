@@ -20,44 +20,41 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SOURCE_CLI } from "../test/cli/portcullis-src.ts";
 import { BODIES, LoadTarget, ReviewSender, activeCounts, clientKind, cpuOf, httpGet, makeServingCert, processCpuSeconds, rateHeader, rateRow, singleLine, startPortcullisWebhook, writePolicyDir, type Answer, type ClientKind } from "./lib/webhook-load.ts";
+import { flag } from "./lib/args.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : def;
-};
-const RATES = arg("rates", "200,500,1000").split(",").map(Number);
-const SECONDS = Number(arg("seconds", "15"));
-const SOAK = Number(arg("soak", "0"));
-const SOAK_RATE = Number(arg("soak-rate", "50"));
-const THREADS = arg("threads", "-1");
+const RATES = flag("rates", "200,500,1000").split(",").map(Number);
+const SECONDS = Number(flag("seconds", "15"));
+const SOAK = Number(flag("soak", "0"));
+const SOAK_RATE = Number(flag("soak-rate", "50"));
+const THREADS = flag("threads", "-1");
 // --built: run the shipped build (bin/portcullis.js → dist/, `npm run build` first) instead of the
 // sources through tsx, whose keep-names helper adds a cost per named closure the bundle does not have.
 const BUILT = args.includes("--built");
 // --cpu-prof DIR: the webhook process writes V8 CPU profiles (main thread and each worker) into DIR.
-const PROFILE = args.includes("--cpu-prof") ? path.resolve(arg("cpu-prof", ".bench-out/webhook-prof")) : null;
+const PROFILE = args.includes("--cpu-prof") ? path.resolve(flag("cpu-prof", ".bench-out/webhook-prof")) : null;
 // --answers FILE: the answers to every sample review (one at a time) are written to FILE when it
 // does not exist, and compared byte for byte with it when it does (a change must not alter one).
-const ANSWERS = args.includes("--answers") ? path.resolve(arg("answers", "")) : null;
+const ANSWERS = args.includes("--answers") ? path.resolve(flag("answers", "")) : null;
 // --ab DIR: compare this build's CPU per review with another checkout's build (DIR/bin/portcullis.js,
 // DIR/dist built), interleaved; --ab-rounds N (7), --ab-concurrency C (4).
-const AB = args.includes("--ab") ? path.resolve(arg("ab", "")) : null;
-const AB_ROUNDS = Number(arg("ab-rounds", "7"));
-const AB_CONCURRENCY = Number(arg("ab-concurrency", "4"));
+const AB = args.includes("--ab") ? path.resolve(flag("ab", "")) : null;
+const AB_ROUNDS = Number(flag("ab-rounds", "7"));
+const AB_CONCURRENCY = Number(flag("ab-concurrency", "4"));
 // --client raw (default): bench/lib/rawclient.ts, ~10× less of the generator's CPU per request than
 // Node's https client (which takes CPU from the webhook on this shared machine); --client node: Node's.
 let CLIENT: ClientKind;
 try {
-  CLIENT = clientKind(arg("client", "raw"));
+  CLIENT = clientKind(flag("client", "raw"));
 } catch (e) {
   console.error((e as Error).message);
   process.exit(2);
 }
 // --latency-log PREFIX: each rate's requests as `send offset ms, latency ms, ok` lines in PREFIX-<rate>.csv
-const LATENCY_LOG = args.includes("--latency-log") ? path.resolve(arg("latency-log", "latency")) : null;
+const LATENCY_LOG = args.includes("--latency-log") ? path.resolve(flag("latency-log", "latency")) : null;
 const CLI_ARGS = BUILT ? [path.join(here, "../bin/portcullis.js")] : SOURCE_CLI;
-const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
+const LIBRARY = path.resolve(flag("library", path.join(here, "../../shared/gatekeeper-library/library")));
 if (!fs.existsSync(LIBRARY)) {
   console.error(`no gatekeeper library at ${LIBRARY} (pass --library DIR)`);
   process.exit(2);

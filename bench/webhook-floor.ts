@@ -21,20 +21,16 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { BODIES, LoadTarget, ReviewSender, cpuOf, freePort, loadAverage, makeServingCert, rateHeader, rateRow, waitForPort, writePolicyDir } from "./lib/webhook-load.ts";
 import { BUILD_LABEL, loadAdmission } from "./lib/engine.ts";
+import { flag } from "./lib/args.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : def;
-};
-const MODES = arg("modes", "worker").split(",");
-const WORK = arg("work", "0,0/measured").split("/");
-const RATES = arg("rates", "500").split(",").map(Number);
-const SECONDS = Number(arg("seconds", "15"));
-const REPEAT = Number(arg("repeat", "2"));
-const THREADS = arg("threads", "2");
-const LIBRARY = path.resolve(arg("library", path.join(here, "../../shared/gatekeeper-library/library")));
+const MODES = flag("modes", "worker").split(",");
+const WORK = flag("work", "0,0/measured").split("/");
+const RATES = flag("rates", "500").split(",").map(Number);
+const SECONDS = Number(flag("seconds", "15"));
+const REPEAT = Number(flag("repeat", "2"));
+const THREADS = flag("threads", "2");
+const LIBRARY = path.resolve(flag("library", path.join(here, "../../shared/gatekeeper-library/library")));
 const bad = MODES.find((m) => !["worker", "inline", "cluster"].includes(m));
 if (bad || RATES.some((r) => !(r > 0)) || !(SECONDS > 0) || !(REPEAT >= 1)) {
   console.error(bad ? `unknown mode ${bad} (worker, inline, cluster)` : "usage: see the head of bench/webhook-floor.ts");

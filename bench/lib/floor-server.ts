@@ -18,17 +18,13 @@ import * as cluster from "node:cluster";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import { Worker } from "node:worker_threads";
+import { flag } from "./args.ts";
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : def;
-};
-const PORT = Number(arg("port", "0"));
-const CERTS = arg("certs", "");
-const MODE = arg("mode", "worker");
-const [POD_MS, OTHER_MS] = arg("work", "0,0").split(",").map(Number);
-const THREADS = Number(arg("threads", "2"));
+const PORT = Number(flag("port", "0"));
+const CERTS = flag("certs", "");
+const MODE = flag("mode", "worker");
+const [POD_MS, OTHER_MS] = flag("work", "0,0").split(",").map(Number);
+const THREADS = Number(flag("threads", "2"));
 if (!PORT || !CERTS || !["worker", "inline", "cluster"].includes(MODE) || !(POD_MS >= 0) || !(OTHER_MS >= 0) || !(THREADS >= 1)) {
   console.error("usage: floor-server.ts --port P --certs DIR [--mode worker|inline|cluster] [--work POD_MS,OTHER_MS] [--threads N]");
   process.exit(2);

@@ -53,24 +53,21 @@ import {
   type SingleResult,
   type ClientKind,
 } from "../lib/webhook-load.ts";
+import { flag } from "../lib/args.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(here, "../..");
 const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : def;
-};
 const GK_VERSION = "v3.21.0";
-const RATES = arg("rates", "200,500,1000").split(",").map(Number);
-const SECONDS = Number(arg("seconds", "10"));
-const REPEAT = Number(arg("repeat", "2"));
-const THREADS = arg("threads", "-1");
+const RATES = flag("rates", "200,500,1000").split(",").map(Number);
+const SECONDS = Number(flag("seconds", "10"));
+const REPEAT = Number(flag("repeat", "2"));
+const THREADS = flag("threads", "-1");
 const BUILT = args.includes("--built");
 // --client raw (default) or node: as bench/gatekeeper-webhook.ts (the same client for both webhooks).
 let CLIENT: ClientKind = "raw";
 try {
-  CLIENT = clientKind(arg("client", "raw"));
+  CLIENT = clientKind(flag("client", "raw"));
 } catch (e) {
   console.error((e as Error).message);
   process.exit(2);
@@ -78,11 +75,11 @@ try {
 const ANSWERS_ONLY = args.includes("--answers-only");
 // --gk-profile FILE: a Go CPU profile of Gatekeeper (pprof) over --gk-profile-seconds (15) of
 // reviews, 4 in flight, before the load runs; read it with `go tool pprof -top FILE`.
-const GK_PROFILE = args.includes("--gk-profile") ? path.resolve(arg("gk-profile", "")) : null;
-const GK_PROFILE_SECONDS = Number(arg("gk-profile-seconds", "15"));
-const LIBRARY = path.resolve(arg("library", path.join(ROOT, "../shared/gatekeeper-library/library")));
-const GATEKEEPER = path.resolve(arg("gatekeeper", process.env.GATEKEEPER ?? path.join(os.homedir(), "go/bin/gatekeeper")));
-const GK_SRC = path.resolve(arg("gatekeeper-src", path.join(os.homedir(), `go/pkg/mod/github.com/open-policy-agent/gatekeeper/v3@${GK_VERSION}`)));
+const GK_PROFILE = args.includes("--gk-profile") ? path.resolve(flag("gk-profile", "")) : null;
+const GK_PROFILE_SECONDS = Number(flag("gk-profile-seconds", "15"));
+const LIBRARY = path.resolve(flag("library", path.join(ROOT, "../shared/gatekeeper-library/library")));
+const GATEKEEPER = path.resolve(flag("gatekeeper", process.env.GATEKEEPER ?? path.join(os.homedir(), "go/bin/gatekeeper")));
+const GK_SRC = path.resolve(flag("gatekeeper-src", path.join(os.homedir(), `go/pkg/mod/github.com/open-policy-agent/gatekeeper/v3@${GK_VERSION}`)));
 const GK_MANIFEST = path.join(GK_SRC, "deploy/gatekeeper.yaml");
 const CLI_ARGS = BUILT ? [path.join(ROOT, "bin/portcullis.js")] : SOURCE_CLI;
 
